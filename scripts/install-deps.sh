@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build, the tests and the benchmark need.
+# Idempotent: only packages that are missing are installed.
+set -euo pipefail
+PKGS=(
+  build-essential cmake g++ clang libclang-rt-14-dev
+  libnats-dev nats-server
+  nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libfmt-dev
+  libssl-dev libsodium-dev libcrypt-dev
+  libgtest-dev libgmock-dev
+  curl procps iproute2
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

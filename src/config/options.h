@@ -1,0 +1,184 @@
+// Options: every setting the server runs with, filled from defaults, then the config
+// file, then command-line flags (flags win). Field names follow the reference server's
+// config keys so a reader can map one to the other.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nats {
+
+using Duration = std::chrono::nanoseconds;
+
+// Defaults of the reference server (server/const.go).
+inline constexpr int kDefaultPort = 4222;
+inline constexpr int kDefaultHttpPort = 8222;
+inline constexpr int64_t kDefaultMaxPayload = 1024 * 1024;
+inline constexpr int kDefaultMaxControlLine = 4096;
+inline constexpr int64_t kDefaultMaxPending = 64 * 1024 * 1024;
+inline constexpr int kDefaultMaxConnections = 64 * 1024;
+inline constexpr int kDefaultPingMax = 2;
+
+struct SubjectPermission {
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
+};
+
+struct ResponsePermission {
+  int max_msgs = 0;
+  Duration expires{0};
+};
+
+struct Permissions {
+  std::optional<SubjectPermission> publish;
+  std::optional<SubjectPermission> subscribe;
+  std::optional<ResponsePermission> response;  // allow_responses
+};
+
+struct User {
+  std::string username;
+  std::string password;  // plain or bcrypt ("$2a$...")
+  std::string nkey;
+  std::string account;   // empty: global account
+  std::optional<Permissions> permissions;
+  std::vector<std::string> allowed_connection_types;
+};
+
+// One entry of an account's exports or imports.
+struct StreamExport { std::string subject; std::vector<std::string> accounts; };
+struct ServiceExport {
+  std::string subject;
+  std::vector<std::string> accounts;
+  std::string response_type;  // "Singleton" (default), "Stream", "Chunked"
+  Duration response_threshold{0};
+};
+struct StreamImport { std::string account; std::string subject; std::string prefix; std::string to; };
+struct ServiceImport { std::string account; std::string subject; std::string to; };
+
+struct AccountConfig {
+  std::string name;
+  std::vector<User> users;
+  std::vector<StreamExport> stream_exports;
+  std::vector<ServiceExport> service_exports;
+  std::vector<StreamImport> stream_imports;
+  std::vector<ServiceImport> service_imports;
+  std::optional<Permissions> default_permissions;
+  int max_connections = -1;
+  int max_subscriptions = -1;
+  int64_t max_payload = -1;
+  bool jetstream = false;       // jetstream: enabled
+  std::string nkey;
+};
+
+struct RemoteGateway {
+  std::string name;
+  std::vector<std::string> urls;
+};
+
+struct ClusterOptions {
+  bool configured = false;
+  std::string name;
+  std::string host = "0.0.0.0";
+  int port = 0;
+  std::vector<std::string> routes;  // nats-route:// URLs
+  std::string username, password;   // authorization for routes
+  Duration auth_timeout{0};
+  bool no_advertise = false;
+  int connect_retries = 0;
+  std::string advertise;
+  int pool_size = 0;
+};
+
+struct GatewayOptions {
+  bool configured = false;
+  std::string name;
+  std::string host = "0.0.0.0";
+  int port = 0;
+  std::vector<RemoteGateway> gateways;
+  std::string username, password;
+  Duration auth_timeout{0};
+  int connect_retries = 0;
+  std::string advertise;
+  bool reject_unknown = false;
+};
+
+struct JetStreamOptions {
+  bool enabled = false;
+  std::string store_dir;
+  int64_t max_memory = -1;   // -1: computed from the machine
+  int64_t max_file = -1;
+  std::string domain;
+  Duration sync_interval{std::chrono::minutes(2)};
+  bool sync_always = false;
+  std::string unique_tag;
+};
+
+struct Options {
+  std::string config_file;
+
+  // Client listener.
+  std::string host = "0.0.0.0";
+  int port = kDefaultPort;
+  std::string server_name;
+  std::string client_advertise;
+  bool no_advertise = false;
+
+  // Limits.
+  int64_t max_payload = kDefaultMaxPayload;
+  int max_control_line = kDefaultMaxControlLine;
+  int64_t max_pending = kDefaultMaxPending;
+  int max_connections = kDefaultMaxConnections;
+  int max_subscriptions = 0;  // 0: unlimited
+  Duration ping_interval{std::chrono::minutes(2)};
+  int ping_max = kDefaultPingMax;
+  Duration write_deadline{std::chrono::seconds(10)};
+  Duration auth_timeout{std::chrono::seconds(2)};  // "timeout" in authorization
+
+  // Authentication (top-level authorization block or flags).
+  bool authorization_configured = false;
+  std::string username;
+  std::string password;
+  std::string authorization;  // token
+  std::vector<User> users;
+  std::optional<Permissions> default_permissions;
+  std::string no_auth_user;
+
+  // Accounts.
+  std::vector<AccountConfig> accounts;
+  std::string system_account;  // empty: "$SYS" when that account exists
+  bool no_system_account = false;
+
+  // Monitoring.
+  std::string http_host;  // empty: same as host
+  int http_port = 0;      // 0: off
+  int https_port = 0;
+  std::string http_base_path;
+
+  // Logging.
+  std::string log_file;
+  bool logtime = true;
+  bool debug = false;
+  bool trace = false;
+  bool syslog = false;
+  int64_t log_size_limit = 0;
+  std::string pid_file;
+  std::string ports_file_dir;
+
+  Duration lame_duck_duration{std::chrono::minutes(2)};
+  Duration lame_duck_grace_period{std::chrono::seconds(10)};
+
+  ClusterOptions cluster;
+  GatewayOptions gateway;
+  JetStreamOptions jetstream;
+
+  std::map<std::string, std::string> tags_metadata;
+  std::vector<std::string> tags;
+
+  bool check_config = false;  // -t: test the config and exit
+};
+
+}  // namespace nats

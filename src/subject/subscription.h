@@ -1,0 +1,38 @@
+// A subscription as the subscription index sees it. The index only reads `subject` and
+// `queue`; the rest belongs to whoever created it (a client, a route, an internal handler).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace nats {
+
+class Connection;  // the owning connection (client, route, gateway), defined in server/
+
+struct Subscription;
+// Called for subscriptions owned by the server itself ($SYS handlers, JetStream API):
+// (subscription, subject, reply, header block, payload).
+using InternalHandler = std::function<void(const Subscription&, std::string_view subject,
+                                           std::string_view reply, std::string_view headers,
+                                           std::string_view payload)>;
+
+struct Subscription {
+  std::string subject;
+  std::string queue;  // empty: a plain subscription
+  std::string sid;
+  Connection* conn = nullptr;  // nullptr: an internal subscription (see handler)
+  InternalHandler handler;
+  int32_t qweight = 1;  // queue weight (remote queue interest counts members)
+  std::atomic<int64_t> max_msgs{0};   // 0: no auto-unsubscribe limit
+  std::atomic<int64_t> delivered{0};
+  std::atomic<bool> closed{false};    // set once removed, so stale cached matches skip it
+  std::string account;  // for remote (route) subscriptions: the account name
+};
+
+using SubscriptionPtr = std::shared_ptr<Subscription>;
+
+}  // namespace nats
