@@ -1,0 +1,575 @@
+#include "config/options_loader.h"
+
+#include <algorithm>
+#include <functional>
+#include <set>
+
+#include "config/duration.h"
+#include "config/parser.h"
+
+namespace nats::config {
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string r(s);
+  for (auto& c : r)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return r;
+}
+
+std::string where(const Position& p) {
+  return p.file + ":" + std::to_string(p.line) + ":" + std::to_string(p.column);
+}
+
+// Keys the reference accepts that this server does not act on (yet). Listed so that
+// real-world configs using them are not rejected as "unknown field".
+const std::set<std::string>& ignored_top_level_keys() {
+  static const std::set<std::string> k = {
+      "tls", "ocsp", "allow_non_tls", "leaf", "leafnodes", "websocket", "ws", "mqtt",
+      "operator", "operators", "roots", "root", "root_operators", "root_operator",
+      "resolver", "account_resolver", "accounts_resolver", "resolver_tls",
+      "resolver_preload", "resolver_pinned_accounts", "trusted", "trusted_keys",
+      "connect_error_reports", "reconnect_error_reports", "no_header_support",
+      "default_js_domain", "prof_port", "max_traced_msg_len", "remote_syslog",
+      "max_sub_tokens", "max_subscription_tokens", "mappings", "maps",
+      "disable_sublist_cache", "no_sublist_cache", "max_closed_clients", "trace_verbose",
+      "logtime_utc", "syslog_name", "ocsp_cache", "server_metadata", "nkey"};
+  return k;
+}
+
+struct Loader {
+  Options& o;
+  bool check;
+  LoadReport report;
+  std::vector<ConfigError> errors;
+
+  void error(const Position& p, std::string msg) { errors.emplace_back(p, std::move(msg)); }
+  void warn(const Position& p, const std::string& msg) {
+    report.warnings.push_back(where(p) + ": " + msg);
+  }
+  void ignore(const MapEntry& e) { report.ignored.push_back(where(e.key_pos) + ": " + e.key); }
+  void unknown(const MapEntry& e) {
+    if (!e.used_as_variable) error(e.key_pos, "unknown field \"" + e.key + "\"");
+  }
+
+  // Runs `fn` for each entry of map `v`, with the key lowercased. A ConfigError thrown
+  // by a handler (wrong value type) is recorded and the next key is processed, so
+  // every problem is reported in one go.
+  void each(const Value& v, const std::function<void(const std::string&, const MapEntry&)>& fn) {
+    for (const auto& e : v.entries()) {
+      try {
+        fn(lower(e.key), e);
+      } catch (const ConfigError& err) {
+        error(err.position(), "field \"" + e.key + "\": " + err.message());
+      }
+    }
+  }
+
+  // ---- scalar helpers --------------------------------------------------------
+  static int to_int(const Value& v) {
+    int64_t n = v.as_int();
+    if (n > INT32_MAX || n < INT32_MIN) throw ConfigError(v.position(), "value is out of range");
+    return static_cast<int>(n);
+  }
+
+  static std::vector<std::string> string_list(const Value& v) {
+    std::vector<std::string> out;
+    if (v.is_string()) {
+      out.push_back(v.as_string());
+      return out;
+    }
+    for (const auto& x : v.as_array()) out.push_back(x.as_string());
+    return out;
+  }
+
+  // ping_interval and write_deadline: a duration string, or (deprecated) a number of
+  // seconds, which the reference accepts with a warning (an error under -t).
+  Duration lenient_duration(const MapEntry& e, const std::string& name) {
+    const Value& v = e.value;
+    if (v.is_string()) {
+      std::string err;
+      auto d = parse_go_duration(v.as_string(), &err);
+      if (!d) throw ConfigError(e.key_pos, "error parsing " + name + ": " + err);
+      return *d;
+    }
+    if (v.is_int()) {
+      std::string msg = "invalid use of field \"" + name + "\": " + name +
+                        " should be converted to a duration";
+      if (check) error(e.key_pos, msg);
+      else warn(e.key_pos, msg);
+      return std::chrono::seconds(v.as_int());
+    }
+    if (v.is_float()) {
+      std::string msg = "invalid use of field \"" + name + "\": " + name +
+                        " should be converted to a duration";
+      if (check) error(e.key_pos, msg);
+      else warn(e.key_pos, msg);
+      return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(v.as_float()));
+    }
+    throw ConfigError(e.key_pos, "error parsing " + name + ": unsupported type " + v.type_name());
+  }
+
+  static Duration strict_duration(const MapEntry& e, const std::string& name) {
+    std::string err;
+    auto d = parse_go_duration(e.value.as_string(), &err);
+    if (!d) throw ConfigError(e.key_pos, "error parsing " + name + ": " + err);
+    return *d;
+  }
+
+  // Authorization "timeout": seconds as a number, or a duration string.
+  static Duration seconds_or_duration(const MapEntry& e) {
+    const Value& v = e.value;
+    if (v.is_string()) return strict_duration(e, e.key);
+    return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(v.as_float()));
+  }
+
+  // "host:port", ":port", "[v6]:port" or a bare port number.
+  static void parse_listen(const Value& v, std::string& host, int& port) {
+    if (v.is_int()) {
+      port = to_int(v);
+      return;
+    }
+    if (!v.is_string())
+      throw ConfigError(v.position(), std::string("expected port or host:port, got ") + v.type_name());
+    const std::string& s = v.as_string();
+    std::string h, p;
+    if (!s.empty() && s[0] == '[') {
+      auto close = s.find(']');
+      if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':')
+        throw ConfigError(v.position(), "could not parse address string \"" + s + "\"");
+      h = s.substr(1, close - 1);
+      p = s.substr(close + 2);
+    } else {
+      auto colon = s.find(':');
+      if (colon == std::string::npos || s.find(':', colon + 1) != std::string::npos)
+        throw ConfigError(v.position(), "could not parse address string \"" + s + "\"");
+      h = s.substr(0, colon);
+      p = s.substr(colon + 1);
+    }
+    bool ok = !p.empty() && p.size() < 10 &&
+              std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!ok) throw ConfigError(v.position(), "could not parse port \"" + p + "\"");
+    port = std::stoi(p);
+    if (!h.empty()) host = h;
+  }
+
+  // ---- permissions -------------------------------------------------------------
+  SubjectPermission subject_permission(const Value& v) {
+    SubjectPermission sp;
+    if (v.is_map()) {
+      each(v, [&](const std::string& k, const MapEntry& e) {
+        if (k == "allow") sp.allow = string_list(e.value);
+        else if (k == "deny") sp.deny = string_list(e.value);
+        else unknown(e);
+      });
+    } else {
+      sp.allow = string_list(v);
+    }
+    return sp;
+  }
+
+  Permissions permissions(const Value& v) {
+    Permissions p;
+    each(v, [&](const std::string& k, const MapEntry& e) {
+      if (k == "publish" || k == "pub" || k == "import") {
+        p.publish = subject_permission(e.value);
+      } else if (k == "subscribe" || k == "sub" || k == "export") {
+        p.subscribe = subject_permission(e.value);
+      } else if (k == "allow_responses" || k == "allow_resp") {
+        if (e.value.is_bool()) {
+          // true: the reference's defaults, one reply within two minutes.
+          if (e.value.as_bool()) p.response = ResponsePermission{1, std::chrono::minutes(2)};
+        } else {
+          ResponsePermission rp{1, std::chrono::minutes(2)};
+          each(e.value, [&](const std::string& rk, const MapEntry& re) {
+            if (rk == "max" || rk == "max_msgs" || rk == "max_messages" || rk == "max_responses")
+              rp.max_msgs = to_int(re.value);
+            else if (rk == "expires" || rk == "expiration" || rk == "ttl")
+              rp.expires = strict_duration(re, "expires");
+            else unknown(re);
+          });
+          p.response = rp;
+        }
+      } else {
+        unknown(e);
+      }
+    });
+    return p;
+  }
+
+  User user(const Value& v, const std::string& account) {
+    User u;
+    u.account = account;
+    each(v, [&](const std::string& k, const MapEntry& e) {
+      if (k == "user" || k == "username") u.username = e.value.as_string();
+      else if (k == "pass" || k == "password") u.password = e.value.as_string();
+      else if (k == "nkey") u.nkey = e.value.as_string();
+      else if (k == "permission" || k == "permissions") u.permissions = permissions(e.value);
+      else if (k == "allowed_connection_types" || k == "connection_types" || k == "clients")
+        u.allowed_connection_types = string_list(e.value);
+      else if (k == "account") u.account = e.value.as_string();
+      else unknown(e);
+    });
+    return u;
+  }
+
+  std::vector<User> users(const Value& v, const std::string& account) {
+    std::vector<User> out;
+    for (const auto& x : v.as_array()) out.push_back(user(x, account));
+    return out;
+  }
+
+  void top_authorization(const Value& v) {
+    o.authorization_configured = true;
+    each(v, [&](const std::string& k, const MapEntry& e) {
+      if (k == "user" || k == "username") o.username = e.value.as_string();
+      else if (k == "pass" || k == "password") o.password = e.value.as_string();
+      else if (k == "token") o.authorization = e.value.as_string();
+      else if (k == "timeout") o.auth_timeout = seconds_or_duration(e);
+      else if (k == "users") {
+        auto us = users(e.value, "");
+        o.users.insert(o.users.end(), us.begin(), us.end());
+      } else if (k == "permission" || k == "permissions" || k == "default_permission" ||
+                 k == "default_permissions") {
+        o.default_permissions = permissions(e.value);
+      } else if (k == "auth_callout") {
+        ignore(e);
+      } else {
+        unknown(e);
+      }
+    });
+    if (!o.users.empty() && (!o.username.empty() || !o.authorization.empty()))
+      error(v.position(), "Can not have a single user/pass and a users array");
+  }
+
+  // ---- accounts ------------------------------------------------------------------
+  void exports(const Value& v, AccountConfig& acc) {
+    for (const auto& x : v.as_array()) {
+      std::string stream, service, response_type;
+      std::vector<std::string> accounts;
+      Duration threshold{0};
+      each(x, [&](const std::string& k, const MapEntry& e) {
+        if (k == "stream") stream = e.value.as_string();
+        else if (k == "service") service = e.value.as_string();
+        else if (k == "accounts") accounts = string_list(e.value);
+        else if (k == "response" || k == "response_type") response_type = e.value.as_string();
+        else if (k == "threshold" || k == "response_threshold" || k == "response_max_time" ||
+                 k == "response_time")
+          threshold = strict_duration(e, k);
+        else if (k == "latency" || k == "account_token_position" || k == "advertise" ||
+                 k == "allow_trace")
+          ignore(e);
+        else unknown(e);
+      });
+      if (!stream.empty() && !service.empty()) {
+        error(x.position(), "Detected stream \"" + stream + "\" but already saw a service");
+      } else if (!stream.empty()) {
+        acc.stream_exports.push_back(StreamExport{stream, accounts});
+      } else if (!service.empty()) {
+        acc.service_exports.push_back(ServiceExport{service, accounts,
+                                                    response_type.empty() ? "Singleton" : response_type,
+                                                    threshold});
+      } else {
+        error(x.position(), "Export requires a stream or a service");
+      }
+    }
+  }
+
+  void import_source(const Value& v, std::string& account, std::string& subject) {
+    each(v, [&](const std::string& k, const MapEntry& e) {
+      if (k == "account") account = e.value.as_string();
+      else if (k == "subject") subject = e.value.as_string();
+      else unknown(e);
+    });
+  }
+
+  void imports(const Value& v, AccountConfig& acc) {
+    for (const auto& x : v.as_array()) {
+      bool is_stream = false, is_service = false;
+      std::string account, subject, prefix, to;
+      each(x, [&](const std::string& k, const MapEntry& e) {
+        if (k == "stream") {
+          is_stream = true;
+          import_source(e.value, account, subject);
+        } else if (k == "service") {
+          is_service = true;
+          import_source(e.value, account, subject);
+        } else if (k == "prefix") {
+          prefix = e.value.as_string();
+        } else if (k == "to") {
+          to = e.value.as_string();
+        } else if (k == "share" || k == "allow_trace") {
+          ignore(e);
+        } else {
+          unknown(e);
+        }
+      });
+      if (is_stream) acc.stream_imports.push_back(StreamImport{account, subject, prefix, to});
+      else if (is_service) acc.service_imports.push_back(ServiceImport{account, subject, to});
+      else error(x.position(), "Import requires a stream or a service");
+    }
+  }
+
+  void account_limits(const MapEntry& e, AccountConfig& acc) {
+    const std::string& k = lower(e.key);
+    if (k == "max_connections" || k == "max_conn") acc.max_connections = to_int(e.value);
+    else if (k == "max_subscriptions" || k == "max_subs") acc.max_subscriptions = to_int(e.value);
+    else if (k == "max_payload" || k == "max_pay") acc.max_payload = e.value.as_int();
+    else if (k == "max_leafnodes" || k == "max_leafs") ignore(e);
+    else unknown(e);
+  }
+
+  AccountConfig account(const std::string& name, const Value& v) {
+    AccountConfig acc;
+    acc.name = name;
+    if (!v.is_map()) return acc;  // `accounts: { A: {} }` or a bare name list entry
+    each(v, [&](const std::string& k, const MapEntry& e) {
+      if (k == "users") acc.users = users(e.value, name);
+      else if (k == "exports") exports(e.value, acc);
+      else if (k == "imports") imports(e.value, acc);
+      else if (k == "nkey") acc.nkey = e.value.as_string();
+      else if (k == "default_permissions") acc.default_permissions = permissions(e.value);
+      else if (k == "jetstream") {
+        const Value& j = e.value;
+        if (j.is_bool()) acc.jetstream = j.as_bool();
+        else if (j.is_string()) {
+          std::string s = lower(j.as_string());
+          acc.jetstream = s == "enabled" || s == "enable" || s == "true";
+        } else if (j.is_map()) {
+          acc.jetstream = true;  // limits (max_mem, max_file, ...) are not modelled yet
+        } else {
+          throw ConfigError(j.position(), std::string("expected bool, string or map, got ") + j.type_name());
+        }
+      } else if (k == "limits") {
+        each(e.value, [&](const std::string&, const MapEntry& le) { account_limits(le, acc); });
+      } else if (k == "max_connections" || k == "max_conn" || k == "max_subscriptions" ||
+                 k == "max_subs" || k == "max_payload" || k == "max_pay" ||
+                 k == "max_leafnodes" || k == "max_leafs") {
+        account_limits(e, acc);
+      } else if (k == "mappings" || k == "maps" || k == "trace_dest" || k == "msg_trace") {
+        ignore(e);
+      } else {
+        unknown(e);
+      }
+    });
+    return acc;
+  }
+
+  void accounts(const Value& v) {
+    if (v.is_array()) {
+      for (const auto& x : v.as_array()) o.accounts.push_back(account(x.as_string(), x));
+      return;
+    }
+    for (const auto& e : v.entries()) {
+      try {
+        o.accounts.push_back(account(e.key, e.value));
+      } catch (const ConfigError& err) {
+        error(err.position(), "account \"" + e.key + "\": " + err.message());
+      }
+    }
+  }
+
+  // ---- cluster / gateway ------------------------------------------------------------
+  void route_authorization(const Value& v, std::string& user, std::string& pass, Duration& timeout) {
+    each(v, [&](const std::string& k, const MapEntry& e) {
+      if (k == "user" || k == "username") user = e.value.as_string();
+      else if (k == "pass" || k == "password") pass = e.value.as_string();
+      else if (k == "timeout") timeout = seconds_or_duration(e);
+      else if (k == "users" || k == "token")
+        error(e.key_pos, "Cluster and gateway authorization only supports a single user/pass");
+      else unknown(e);
+    });
+  }
+
+  void cluster(const Value& v) {
+    auto& c = o.cluster;
+    c.configured = true;
+    each(v, [&](const std::string& k, const MapEntry& e) {
+      if (k == "name") c.name = e.value.as_string();
+      else if (k == "listen") parse_listen(e.value, c.host, c.port);
+      else if (k == "host" || k == "net") c.host = e.value.as_string();
+      else if (k == "port") c.port = to_int(e.value);
+      else if (k == "routes") c.routes = string_list(e.value);
+      else if (k == "authorization") route_authorization(e.value, c.username, c.password, c.auth_timeout);
+      else if (k == "no_advertise") c.no_advertise = e.value.as_bool();
+      else if (k == "connect_retries") c.connect_retries = to_int(e.value);
+      else if (k == "advertise" || k == "cluster_advertise") c.advertise = e.value.as_string();
+      else if (k == "pool_size") c.pool_size = to_int(e.value);
+      else if (k == "tls" || k == "permissions" || k == "compression" || k == "accounts" ||
+               k == "ping_interval" || k == "ping_max" || k == "write_deadline")
+        ignore(e);
+      else unknown(e);
+    });
+  }
+
+  RemoteGateway remote_gateway(const Value& v) {
+    RemoteGateway g;
+    each(v, [&](const std::string& k, const MapEntry& e) {
+      if (k == "name") g.name = e.value.as_string();
+      else if (k == "url") g.urls.push_back(e.value.as_string());
+      else if (k == "urls") {
+        auto u = string_list(e.value);
+        g.urls.insert(g.urls.end(), u.begin(), u.end());
+      } else if (k == "tls") ignore(e);
+      else unknown(e);
+    });
+    return g;
+  }
+
+  void gateway(const Value& v) {
+    auto& g = o.gateway;
+    g.configured = true;
+    each(v, [&](const std::string& k, const MapEntry& e) {
+      if (k == "name") g.name = e.value.as_string();
+      else if (k == "listen") parse_listen(e.value, g.host, g.port);
+      else if (k == "host" || k == "net") g.host = e.value.as_string();
+      else if (k == "port") g.port = to_int(e.value);
+      else if (k == "gateways") {
+        for (const auto& x : e.value.as_array()) g.gateways.push_back(remote_gateway(x));
+      } else if (k == "authorization") route_authorization(e.value, g.username, g.password, g.auth_timeout);
+      else if (k == "connect_retries") g.connect_retries = to_int(e.value);
+      else if (k == "advertise" || k == "gateway_advertise") g.advertise = e.value.as_string();
+      else if (k == "reject_unknown" || k == "reject_unknown_cluster") g.reject_unknown = e.value.as_bool();
+      else if (k == "tls" || k == "connect_backoff") ignore(e);
+      else unknown(e);
+    });
+  }
+
+  // ---- jetstream ---------------------------------------------------------------------
+  void jetstream(const MapEntry& top) {
+    auto& js = o.jetstream;
+    const Value& v = top.value;
+    if (v.is_bool()) {
+      js.enabled = v.as_bool();
+      return;
+    }
+    if (v.is_string()) {
+      std::string s = lower(v.as_string());
+      if (s == "enabled" || s == "enable") js.enabled = true;
+      else if (s == "disabled" || s == "disable") js.enabled = false;
+      else throw ConfigError(v.position(), "Expected 'enabled' or 'disabled' for string value, got '" + v.as_string() + "'");
+      return;
+    }
+    js.enabled = true;
+    each(v, [&](const std::string& k, const MapEntry& e) {
+      if (k == "store" || k == "store_dir" || k == "storedir") {
+        if (!js.store_dir.empty() && store_dir_from_top_)
+          error(e.key_pos, "Duplicate 'store_dir' configuration");
+        js.store_dir = e.value.as_string();
+      } else if (k == "max_memory_store" || k == "max_mem_store" || k == "max_mem") {
+        js.max_memory = e.value.as_int();
+      } else if (k == "max_file_store" || k == "max_file") {
+        js.max_file = e.value.as_int();
+      } else if (k == "domain") {
+        js.domain = e.value.as_string();
+      } else if (k == "enable" || k == "enabled") {
+        js.enabled = e.value.as_bool();
+      } else if (k == "sync_interval") {
+        if (e.value.is_string() && lower(e.value.as_string()) == "always") {
+          js.sync_always = true;
+        } else {
+          js.sync_interval = strict_duration(e, "sync_interval");
+        }
+      } else if (k == "unique_tag") {
+        js.unique_tag = e.value.as_string();
+      } else if (k == "key" || k == "ek" || k == "encryption_key" || k == "cipher" ||
+                 k == "max_outstanding_catchup" || k == "max_catchup" || k == "limits" ||
+                 k == "max_buffered_size" || k == "max_buffered_msgs" ||
+                 k == "request_queue_limit" || k == "extension_hint" || k == "strict" ||
+                 k == "tpm" || k == "prev_encryption_key" || k == "max_ack_pending" ||
+                 k == "max_ha_assets" || k == "max_request_batch" || k == "compress_ok") {
+        ignore(e);
+      } else {
+        unknown(e);
+      }
+    });
+  }
+  bool store_dir_from_top_ = false;
+
+  // ---- top level -----------------------------------------------------------------------
+  void top(const std::string& k, const MapEntry& e) {
+    const Value& v = e.value;
+    if (k == "listen") parse_listen(v, o.host, o.port);
+    else if (k == "port") o.port = to_int(v);
+    else if (k == "host" || k == "net") o.host = v.as_string();
+    else if (k == "server_name") {
+      o.server_name = v.as_string();
+      if (o.server_name.find(' ') != std::string::npos)
+        error(e.key_pos, "server name \"" + o.server_name + "\" can not contain spaces");
+    } else if (k == "client_advertise") o.client_advertise = v.as_string();
+    else if (k == "debug") o.debug = v.as_bool();
+    else if (k == "trace") o.trace = v.as_bool();
+    else if (k == "logtime") o.logtime = v.as_bool();
+    else if (k == "syslog") o.syslog = v.as_bool();
+    else if (k == "log_file" || k == "logfile") o.log_file = v.as_string();
+    else if (k == "log_size_limit" || k == "logfile_size_limit") o.log_size_limit = v.as_int();
+    else if (k == "pid_file" || k == "pidfile") o.pid_file = v.as_string();
+    else if (k == "ports_file_dir") o.ports_file_dir = v.as_string();
+    else if (k == "max_control_line") {
+      if (v.as_int() > INT32_MAX) error(e.key_pos, e.key + " value is too big");
+      else o.max_control_line = static_cast<int>(v.as_int());
+    } else if (k == "max_payload") {
+      if (v.as_int() > INT32_MAX) error(e.key_pos, e.key + " value is too big");
+      else o.max_payload = v.as_int();
+    } else if (k == "max_pending") o.max_pending = v.as_int();
+    else if (k == "max_connections" || k == "max_conn") o.max_connections = to_int(v);
+    else if (k == "max_subscriptions" || k == "max_subs") o.max_subscriptions = to_int(v);
+    else if (k == "ping_interval") o.ping_interval = lenient_duration(e, "ping_interval");
+    else if (k == "ping_max") o.ping_max = to_int(v);
+    else if (k == "write_deadline") o.write_deadline = lenient_duration(e, "write_deadline");
+    else if (k == "lame_duck_duration") {
+      Duration d = strict_duration(e, "lame_duck_duration");
+      if (d < std::chrono::seconds(30))
+        error(e.key_pos, "invalid lame_duck_duration of " + format_go_duration(d) +
+                             ", minimum is 30 seconds");
+      else o.lame_duck_duration = d;
+    } else if (k == "lame_duck_grace_period") {
+      Duration d = strict_duration(e, "lame_duck_grace_period");
+      if (d < Duration{0}) error(e.key_pos, "invalid lame_duck_grace_period, needs to be positive");
+      else o.lame_duck_grace_period = d;
+    } else if (k == "authorization") top_authorization(v);
+    else if (k == "accounts") accounts(v);
+    else if (k == "system_account" || k == "system") o.system_account = v.as_string();
+    else if (k == "no_system_account" || k == "no_system" || k == "no_sys_acc") o.no_system_account = v.as_bool();
+    else if (k == "no_auth_user") o.no_auth_user = v.as_string();
+    else if (k == "http" || k == "monitor") parse_listen(v, o.http_host, o.http_port);
+    else if (k == "https") parse_listen(v, o.http_host, o.https_port);
+    else if (k == "http_port" || k == "monitor_port") o.http_port = to_int(v);
+    else if (k == "https_port") o.https_port = to_int(v);
+    else if (k == "http_base_path") o.http_base_path = v.as_string();
+    else if (k == "cluster") cluster(v);
+    else if (k == "gateway") gateway(v);
+    else if (k == "jetstream") jetstream(e);
+    else if (k == "store_dir" || k == "storedir") {
+      if (!o.jetstream.store_dir.empty()) error(e.key_pos, "Duplicate 'store_dir' configuration");
+      o.jetstream.store_dir = v.as_string();
+      store_dir_from_top_ = true;
+    } else if (k == "server_tags") {
+      auto tags = string_list(v);
+      for (auto& t : tags)
+        if (std::find(o.tags.begin(), o.tags.end(), t) == o.tags.end()) o.tags.push_back(t);
+    } else if (ignored_top_level_keys().count(k)) {
+      ignore(e);
+    } else {
+      unknown(e);
+    }
+  }
+};
+
+}  // namespace
+
+LoadReport apply_config(const Value& root, Options& opts, bool check_mode) {
+  Loader l{opts, check_mode, {}, {}};
+  l.each(root, [&](const std::string& k, const MapEntry& e) { l.top(k, e); });
+  if (!l.errors.empty()) throw ConfigError(l.errors);
+  return l.report;
+}
+
+LoadReport load_config_file(const std::string& path, Options& opts, bool check_mode) {
+  Value root = parse_config_file(path);
+  opts.config_file = path;
+  return apply_config(root, opts, check_mode);
+}
+
+}  // namespace nats::config
