@@ -1,0 +1,30 @@
+// The benchmark scenarios and how many messages each one sends.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "workload.h"
+
+namespace nats::bench {
+
+struct Scenario {
+  std::string name;   // unique, used by --scenario
+  std::string group;  // one output table per group
+  WorkloadSpec spec;
+};
+
+struct Scale {
+  uint64_t messages = 2'000'000;       // upper bound for small payloads
+  uint64_t bytes_per_run = 1ull << 30;  // payload budget that bounds large-payload runs
+  uint64_t requests = 20'000;
+  uint64_t warmup = 500;
+  static Scale quick() { return {20'000, 16ull << 20, 300, 50}; }
+};
+
+std::vector<Scenario> default_scenarios(const Scale& scale);
+
+// Substring match on name or group; empty filter keeps all.
+std::vector<Scenario> filter_scenarios(const std::vector<Scenario>& all, const std::string& filter);
+
+}  // namespace nats::bench
