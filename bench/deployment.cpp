@@ -23,7 +23,7 @@ namespace {
 
 class SingleServer : public Deployment {
  public:
-  explicit SingleServer(const ServerFlavor& f) : server_(f.binary, f.args, std::chrono::seconds(10)) {}
+  explicit SingleServer(const ServerFlavor& f) : server_(f.binary, f.args, std::chrono::seconds(10), f.cpu) {}
   Topology topology() const override { return Topology::single(server_.url()); }
   std::vector<ServerProcess*> servers() override { return {&server_}; }
 

@@ -28,6 +28,7 @@ struct ServerFlavor {
   std::string label;   // "ours" / "reference"
   std::string binary;
   std::vector<std::string> args;  // extra flags, identical for both flavors
+  int cpu = -1;                   // >= 0: pin servers to this CPU
 };
 
 std::unique_ptr<Deployment> start_single_server(const ServerFlavor& f);

@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   std::string ref = "/usr/sbin/nats-server";
   int rounds = 3;
   uint64_t msgs = 0;
-  bool quick = false, json_out = false, list = false;
+  bool quick = false, json_out = false, list = false, pin = false;
   std::string scenario_filter;
   int run_timeout = 60, max_seconds = 1200;
   std::vector<std::string> server_args;
@@ -78,9 +78,14 @@ int main(int argc, char** argv) {
   app.add_option("--scenario", scenario_filter, "only scenarios whose name or group contains this (comma list)");
   app.add_flag("--json", json_out, "print JSON instead of tables");
   app.add_flag("--list", list, "list scenarios and exit");
+  app.add_flag("--pin", pin, "pin servers to CPU 0 and the clients to CPU 1 (less noise, single-core server)");
   app.add_option("--run-timeout", run_timeout, "seconds one run may take")->capture_default_str();
   app.add_option("--max-seconds", max_seconds, "seconds the whole benchmark may take")->capture_default_str();
   app.add_option("--server-arg", server_args, "extra flag passed to both servers (repeatable)");
+  // A later --rounds (etc.) overrides an earlier one, so wrappers can set defaults.
+  for (auto* opt : app.get_options())
+    if (opt->get_name() != "--server-arg" && opt->get_expected_max() == 1)
+      opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   CLI11_PARSE(app, argc, argv);
 
   Scale scale = quick ? Scale::quick() : Scale{};
@@ -118,8 +123,14 @@ int main(int argc, char** argv) {
   start_watchdog(max_seconds);
   nats_Open(-1);
 
-  ServerFlavor f_ours{"ours", ours, server_args};
-  ServerFlavor f_ref{"reference", ref, server_args};
+  ServerFlavor f_ours{"ours", ours, server_args, pin ? 0 : -1};
+  ServerFlavor f_ref{"reference", ref, server_args, pin ? 0 : -1};
+  if (pin && !pin_self_to_cpu(1)) {
+    std::fprintf(stderr, "--pin: cannot pin to CPU 1\n");
+    return 2;
+  }
+  double load_before = load_average();
+  auto started = Clock::now();
   std::vector<ScenarioOutcome> outcomes;
   for (auto& sc : selected) {
     ScenarioOutcome o{sc, {}, {}};
@@ -139,19 +150,25 @@ int main(int argc, char** argv) {
     outcomes.push_back(std::move(o));
   }
   nats_Close();
+  double load_after = load_average();
+  double elapsed = seconds_between(started, Clock::now());
 
   auto targets = evaluate_targets(outcomes);
   if (json_out) {
     nlohmann::json cfg = {{"ours", ours}, {"reference", ref}, {"rounds", rounds}, {"quick", quick},
-                          {"server_args", server_args},
+                          {"server_args", server_args}, {"pinned", pin},
+                          {"load_average_before", load_before}, {"load_average_after", load_after},
+                          {"elapsed_seconds", elapsed},
                           {"peak_memory", "VmHWM of a fresh server per scenario and round"},
                           {"cpu", "utime+stime of the server process over the measured interval"},
                           {"client", "raw sockets unless the scenario name says libnats"}};
     std::cout << render_json(outcomes, targets, cfg).dump(2) << std::endl;
   } else {
     std::printf("ours: %s\nreference: %s\nrounds: %d (medians; servers restarted per scenario and round, "
-                "so peak RSS is per scenario)\n",
-                ours.c_str(), ref.c_str(), rounds);
+                "so peak RSS is per scenario)%s\n"
+                "load average before/after: %.2f/%.2f (other work on this machine is noise); took %.0f s\n",
+                ours.c_str(), ref.c_str(), rounds, pin ? "; pinned: server CPU 0, clients CPU 1" : "",
+                load_before, load_after, elapsed);
     std::fputs(render_tables(outcomes, targets).c_str(), stdout);
   }
   bool fail = std::any_of(outcomes.begin(), outcomes.end(), [](auto& o) { return o.failed(); });

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -72,6 +73,20 @@ void install_cleanup_handlers() {
   ::signal(SIGPIPE, SIG_IGN);
 }
 
+bool pin_self_to_cpu(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return ::sched_setaffinity(0, sizeof set, &set) == 0;
+}
+
+double load_average() {
+  std::ifstream f("/proc/loadavg");
+  double l = -1;
+  f >> l;
+  return l;
+}
+
 bool read_proc_stats(pid_t pid, ProcStats& out) {
   std::ifstream st("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
@@ -114,7 +129,7 @@ int pick_free_port() {
 }
 
 ServerProcess::ServerProcess(const std::string& binary, const std::vector<std::string>& extra_args,
-                             std::chrono::milliseconds start_timeout) {
+                             std::chrono::milliseconds start_timeout, int cpu) {
   if (::access(binary.c_str(), X_OK) != 0) throw BenchError("server binary not executable: " + binary);
   char tmpl[] = "/tmp/nats-bench-log-XXXXXX";
   int log_fd = ::mkstemp(tmpl);
@@ -137,6 +152,7 @@ ServerProcess::ServerProcess(const std::string& binary, const std::vector<std::s
       // The server must not outlive the runner, whatever way the runner ends.
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::getppid() != parent) ::_exit(127);
+      if (cpu >= 0) pin_self_to_cpu(cpu);
       ::dup2(log_fd, 1);
       ::dup2(log_fd, 2);
       int devnull = ::open("/dev/null", O_RDONLY);

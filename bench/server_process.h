@@ -27,8 +27,9 @@ class ServerProcess {
  public:
   // Starts `binary -a 127.0.0.1 -p <port> <extra_args...>` with its output in a log file and
   // waits (bounded) until the port accepts connections. Throws BenchError on failure.
+  // cpu >= 0 pins the server to that CPU (see --pin).
   ServerProcess(const std::string& binary, const std::vector<std::string>& extra_args,
-                std::chrono::milliseconds start_timeout);
+                std::chrono::milliseconds start_timeout, int cpu = -1);
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -52,6 +53,10 @@ class ServerProcess {
 
 // Kills every still-registered server by PID; installed for atexit and fatal signals.
 void kill_all_servers();
+// Pins the calling process (all its future threads) to one CPU; false if not possible.
+bool pin_self_to_cpu(int cpu);
+// The 1-minute load average: other work on the machine is the main source of noise.
+double load_average();
 void install_cleanup_handlers();
 
 }  // namespace nats::bench
