@@ -163,6 +163,7 @@ struct Options {
   bool logtime = true;
   bool debug = false;
   bool trace = false;
+  bool trace_verbose = false;  // -VV: also trace the system account
   bool syslog = false;
   int64_t log_size_limit = 0;
   std::string pid_file;

@@ -33,8 +33,8 @@ const std::set<std::string>& ignored_top_level_keys() {
       "connect_error_reports", "reconnect_error_reports", "no_header_support",
       "default_js_domain", "prof_port", "max_traced_msg_len", "remote_syslog",
       "max_sub_tokens", "max_subscription_tokens", "mappings", "maps",
-      "disable_sublist_cache", "no_sublist_cache", "max_closed_clients", "trace_verbose",
-      "logtime_utc", "syslog_name", "ocsp_cache", "server_metadata", "nkey"};
+      "disable_sublist_cache", "no_sublist_cache", "max_closed_clients", "logtime_utc",
+      "syslog_name", "ocsp_cache", "server_metadata", "nkey"};
   return k;
 }
 
@@ -500,6 +500,7 @@ struct Loader {
     } else if (k == "client_advertise") o.client_advertise = v.as_string();
     else if (k == "debug") o.debug = v.as_bool();
     else if (k == "trace") o.trace = v.as_bool();
+    else if (k == "trace_verbose") o.trace_verbose = o.trace = v.as_bool();
     else if (k == "logtime") o.logtime = v.as_bool();
     else if (k == "syslog") o.syslog = v.as_bool();
     else if (k == "log_file" || k == "logfile") o.log_file = v.as_string();

@@ -399,6 +399,7 @@ class Parser {
       case '\\': advance(); out.push_back('\\'); return;
       case 'x': {
         advance();
+        Position hex_pos = here();
         std::string hex;
         for (int i = 0; i < 2; ++i) {
           if (eof() || is_nl(peek()))
@@ -413,7 +414,7 @@ class Parser {
         };
         int hi = hexval(hex[0]), lo = hexval(hex[1]);
         if (hi < 0 || lo < 0)
-          fail("Expected two hexadecimal digits after '\\x', but got '" + hex + "'");
+          fail_at(hex_pos, "Expected two hexadecimal digits after '\\x', but got '" + hex + "'");
         out.push_back(static_cast<char>(hi * 16 + lo));
         return;
       }

@@ -1,0 +1,353 @@
+#include "config/options_loader.h"
+
+#include <gtest/gtest.h>
+
+#include "config/parser.h"
+#include "test_util.h"
+
+namespace nats::config {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::error_of;
+using testing::TempDir;
+
+Options load(const std::string& text, LoadReport* report = nullptr, bool check = false) {
+  Options o;
+  LoadReport r = apply_config(parse_config_string(text, "t.conf"), o, check);
+  if (report) *report = r;
+  return o;
+}
+
+std::string load_error(const std::string& text, bool check = false) {
+  return error_of([&] { load(text, nullptr, check); });
+}
+
+TEST(OptionsLoader, DefaultsUntouchedByEmptyConfig) {
+  Options o = load("");
+  EXPECT_EQ(o.port, kDefaultPort);
+  EXPECT_EQ(o.host, "0.0.0.0");
+  EXPECT_EQ(o.max_payload, kDefaultMaxPayload);
+  EXPECT_EQ(o.ping_interval, 2min);
+}
+
+TEST(OptionsLoader, ClientListenerAndLimits) {
+  Options o = load(
+      "listen: 127.0.0.1:4333\nserver_name: n1\nmax_payload: 2MB\nmax_control_line: 8kb\n"
+      "max_pending: 1k\nmax_connections: 100\nmax_subscriptions: 7\nping_interval: \"1m30s\"\n"
+      "ping_max: 3\nwrite_deadline: 500ms\nclient_advertise: \"x:1\"\n"
+      "lame_duck_duration: \"45s\"\nlame_duck_grace_period: 5s\n");
+  EXPECT_EQ(o.host, "127.0.0.1");
+  EXPECT_EQ(o.port, 4333);
+  EXPECT_EQ(o.server_name, "n1");
+  EXPECT_EQ(o.max_payload, 2 * 1024 * 1024);
+  EXPECT_EQ(o.max_control_line, 8192);
+  EXPECT_EQ(o.max_pending, 1000);
+  EXPECT_EQ(o.max_connections, 100);
+  EXPECT_EQ(o.max_subscriptions, 7);
+  EXPECT_EQ(o.ping_interval, 90s);
+  EXPECT_EQ(o.ping_max, 3);
+  EXPECT_EQ(o.write_deadline, 500ms);
+  EXPECT_EQ(o.client_advertise, "x:1");
+  EXPECT_EQ(o.lame_duck_duration, 45s);
+  EXPECT_EQ(o.lame_duck_grace_period, 5s);
+}
+
+TEST(OptionsLoader, KeysAreCaseInsensitiveAndAliased) {
+  Options o = load("PORT: 5000\nNet: 10.0.0.1\nMax_Conn: 5\nmax_subs: 6\nLogFile: /tmp/x.log\n"
+                   "pidfile: /tmp/p\nmonitor_port: 9000\n");
+  EXPECT_EQ(o.port, 5000);
+  EXPECT_EQ(o.host, "10.0.0.1");
+  EXPECT_EQ(o.max_connections, 5);
+  EXPECT_EQ(o.max_subscriptions, 6);
+  EXPECT_EQ(o.log_file, "/tmp/x.log");
+  EXPECT_EQ(o.pid_file, "/tmp/p");
+  EXPECT_EQ(o.http_port, 9000);
+}
+
+TEST(OptionsLoader, ListenForms) {
+  EXPECT_EQ(load("listen: 4555").port, 4555);
+  Options o = load("listen: \":4556\"");
+  EXPECT_EQ(o.port, 4556);
+  EXPECT_EQ(o.host, "0.0.0.0");
+  o = load("listen: \"[::1]:4557\"");
+  EXPECT_EQ(o.host, "::1");
+  EXPECT_EQ(o.port, 4557);
+  EXPECT_EQ(load_error("listen: \"abc\""), "t.conf:1:9: field \"listen\": could not parse address string \"abc\"");
+  EXPECT_NE(load_error("listen: \"h:x\"").find("could not parse port \"x\""), std::string::npos);
+}
+
+TEST(OptionsLoader, IntegerDurationsWarnOrFailUnderCheck) {
+  LoadReport r;
+  Options o = load("ping_interval: 5\nwrite_deadline: 3\n", &r);
+  EXPECT_EQ(o.ping_interval, 5s);
+  EXPECT_EQ(o.write_deadline, 3s);
+  ASSERT_EQ(r.warnings.size(), 2u);
+  EXPECT_EQ(r.warnings[0], "t.conf:1:1: invalid use of field \"ping_interval\": ping_interval "
+                           "should be converted to a duration");
+  std::string e = load_error("ping_interval: 5\nwrite_deadline: 3\n", true);
+  EXPECT_EQ(e, "t.conf:1:1: invalid use of field \"ping_interval\": ping_interval should be converted to a duration\n"
+               "t.conf:2:1: invalid use of field \"write_deadline\": write_deadline should be converted to a duration");
+}
+
+TEST(OptionsLoader, DurationErrors) {
+  EXPECT_EQ(load_error("ping_interval: \"abc\""),
+            "t.conf:1:1: field \"ping_interval\": error parsing ping_interval: time: invalid duration \"abc\"");
+  EXPECT_EQ(load_error("lame_duck_duration: \"5s\""),
+            "t.conf:1:1: invalid lame_duck_duration of 5s, minimum is 30 seconds");
+  EXPECT_NE(load_error("lame_duck_duration: 2m").find("expected string, got integer"), std::string::npos);
+}
+
+TEST(OptionsLoader, UnknownFieldsAreErrors) {
+  EXPECT_EQ(load_error("port: 4222\nfoo: bar\n"), "t.conf:2:1: unknown field \"foo\"");
+  EXPECT_EQ(load_error("port: 4222\ncluster { foo: 1, port: 6222 }\n"),
+            "t.conf:2:11: unknown field \"foo\"");
+  // A key only used as a variable is not reported.
+  Options o = load("P = 4333\nport: $P\n");
+  EXPECT_EQ(o.port, 4333);
+  // Known-but-unsupported keys are accepted and listed.
+  LoadReport r;
+  load("tls { cert_file: x }\nleafnodes { port: 7422 }\n", &r);
+  EXPECT_EQ(r.ignored.size(), 2u);
+}
+
+TEST(OptionsLoader, TypeErrorsHavePositions) {
+  EXPECT_EQ(load_error("port: \"abc\""), "t.conf:1:7: field \"port\": expected integer, got string");
+  EXPECT_EQ(load_error("port: 4222\n  http_port: true"),
+            "t.conf:2:14: field \"http_port\": expected integer, got bool");
+  EXPECT_EQ(load_error("max_payload: 2T"), "t.conf:1:1: max_payload value is too big");
+  // All errors are reported, one per line.
+  std::string e = load_error("port: x\ndebug: 3\n");
+  EXPECT_NE(e.find("t.conf:1:7:"), std::string::npos);
+  EXPECT_NE(e.find("\nt.conf:2:8:"), std::string::npos);
+}
+
+TEST(OptionsLoader, LoggingAndMonitoring) {
+  Options o = load("debug: true\ntrace: on\nlogtime: false\nsyslog: yes\nlog_size_limit: 1MB\n"
+                   "http: \"127.0.0.1:8333\"\nhttps_port: 8443\nhttp_base_path: /mon\n"
+                   "ports_file_dir: /tmp\n");
+  EXPECT_TRUE(o.debug);
+  EXPECT_TRUE(o.trace);
+  EXPECT_FALSE(o.logtime);
+  EXPECT_TRUE(o.syslog);
+  EXPECT_EQ(o.log_size_limit, 1024 * 1024);
+  EXPECT_EQ(o.http_host, "127.0.0.1");
+  EXPECT_EQ(o.http_port, 8333);
+  EXPECT_EQ(o.https_port, 8443);
+  EXPECT_EQ(o.http_base_path, "/mon");
+  EXPECT_EQ(o.ports_file_dir, "/tmp");
+}
+
+TEST(OptionsLoader, Authorization) {
+  Options o = load("authorization { user: u, password: p, timeout: 0.5 }");
+  EXPECT_TRUE(o.authorization_configured);
+  EXPECT_EQ(o.username, "u");
+  EXPECT_EQ(o.password, "p");
+  EXPECT_EQ(o.auth_timeout, 500ms);
+  o = load("authorization { token: s3cr3t, timeout: 3 }");
+  EXPECT_EQ(o.authorization, "s3cr3t");
+  EXPECT_EQ(o.auth_timeout, 3s);
+  o = load(R"(authorization {
+    permissions: { publish: "a.>", subscribe: { allow: ["b.*"], deny: "b.x" } }
+    users: [
+      {user: alice, password: "$2a$11$abc", permissions: {publish: {deny: ">"}, allow_responses: true}}
+      {user: bob, password: pw, permissions: {allow_responses: {max: 5, expires: "1m"}}}
+    ]
+  })");
+  ASSERT_EQ(o.users.size(), 2u);
+  EXPECT_EQ(o.users[0].username, "alice");
+  EXPECT_EQ(o.users[0].password, "$2a$11$abc");
+  ASSERT_TRUE(o.users[0].permissions);
+  EXPECT_EQ(o.users[0].permissions->publish->deny, std::vector<std::string>{">"});
+  ASSERT_TRUE(o.users[0].permissions->response);
+  EXPECT_EQ(o.users[0].permissions->response->max_msgs, 1);
+  EXPECT_EQ(o.users[1].permissions->response->max_msgs, 5);
+  EXPECT_EQ(o.users[1].permissions->response->expires, 1min);
+  ASSERT_TRUE(o.default_permissions);
+  EXPECT_EQ(o.default_permissions->publish->allow, std::vector<std::string>{"a.>"});
+  EXPECT_EQ(o.default_permissions->subscribe->allow, std::vector<std::string>{"b.*"});
+  EXPECT_EQ(o.default_permissions->subscribe->deny, std::vector<std::string>{"b.x"});
+  EXPECT_NE(load_error("authorization { user: a, users: [{user: b}] }").find("single user/pass"),
+            std::string::npos);
+}
+
+TEST(OptionsLoader, Accounts) {
+  Options o = load(R"(
+accounts: {
+  A: {
+    users: [{user: a, password: a}]
+    exports: [
+      {stream: "pub.>"}
+      {service: "req.*", accounts: [B], response_type: stream, threshold: "2s"}
+    ]
+    jetstream: enabled
+    limits: {max_connections: 3}
+  }
+  B: {
+    users: [{user: b, password: b}]
+    imports: [
+      {stream: {account: A, subject: "pub.>"}, prefix: from_a}
+      {service: {account: A, subject: "req.x"}, to: "a.req"}
+    ]
+  }
+  $SYS: { users: [{user: sys, password: pass}] }
+}
+system_account: "$SYS"
+no_auth_user: a
+)");
+  ASSERT_EQ(o.accounts.size(), 3u);
+  const AccountConfig& a = o.accounts[0];
+  EXPECT_EQ(a.name, "A");
+  ASSERT_EQ(a.users.size(), 1u);
+  EXPECT_EQ(a.users[0].account, "A");
+  ASSERT_EQ(a.stream_exports.size(), 1u);
+  EXPECT_EQ(a.stream_exports[0].subject, "pub.>");
+  ASSERT_EQ(a.service_exports.size(), 1u);
+  EXPECT_EQ(a.service_exports[0].accounts, std::vector<std::string>{"B"});
+  EXPECT_EQ(a.service_exports[0].response_type, "stream");
+  EXPECT_EQ(a.service_exports[0].response_threshold, 2s);
+  EXPECT_TRUE(a.jetstream);
+  EXPECT_EQ(a.max_connections, 3);
+  const AccountConfig& b = o.accounts[1];
+  ASSERT_EQ(b.stream_imports.size(), 1u);
+  EXPECT_EQ(b.stream_imports[0].account, "A");
+  EXPECT_EQ(b.stream_imports[0].subject, "pub.>");
+  EXPECT_EQ(b.stream_imports[0].prefix, "from_a");
+  ASSERT_EQ(b.service_imports.size(), 1u);
+  EXPECT_EQ(b.service_imports[0].to, "a.req");
+  EXPECT_EQ(o.accounts[2].name, "$SYS");
+  EXPECT_EQ(o.system_account, "$SYS");
+  EXPECT_EQ(o.no_auth_user, "a");
+  EXPECT_NE(load_error("accounts { A { bogus: 1 } }").find("unknown field \"bogus\""), std::string::npos);
+}
+
+TEST(OptionsLoader, ClusterAndGateway) {
+  Options o = load(R"(
+cluster {
+  name: c1
+  listen: 0.0.0.0:6222
+  routes: [nats-route://a:6222, "nats-route://b:6222"]
+  authorization { user: ru, password: rp, timeout: 2 }
+  no_advertise: true
+  connect_retries: 4
+  advertise: "x:6222"
+  pool_size: 3
+}
+gateway {
+  name: g1
+  port: 7222
+  gateways: [
+    {name: g2, url: "nats://h:7223"}
+    {name: g3, urls: ["nats://h:7224", "nats://i:7224"]}
+  ]
+  reject_unknown_cluster: true
+  connect_retries: 2
+  advertise: "y:7222"
+}
+)");
+  EXPECT_TRUE(o.cluster.configured);
+  EXPECT_EQ(o.cluster.name, "c1");
+  EXPECT_EQ(o.cluster.port, 6222);
+  EXPECT_EQ(o.cluster.routes.size(), 2u);
+  EXPECT_EQ(o.cluster.username, "ru");
+  EXPECT_EQ(o.cluster.auth_timeout, 2s);
+  EXPECT_TRUE(o.cluster.no_advertise);
+  EXPECT_EQ(o.cluster.connect_retries, 4);
+  EXPECT_EQ(o.cluster.advertise, "x:6222");
+  EXPECT_EQ(o.cluster.pool_size, 3);
+  EXPECT_TRUE(o.gateway.configured);
+  EXPECT_EQ(o.gateway.name, "g1");
+  EXPECT_EQ(o.gateway.port, 7222);
+  ASSERT_EQ(o.gateway.gateways.size(), 2u);
+  EXPECT_EQ(o.gateway.gateways[0].urls, std::vector<std::string>{"nats://h:7223"});
+  EXPECT_EQ(o.gateway.gateways[1].urls.size(), 2u);
+  EXPECT_TRUE(o.gateway.reject_unknown);
+  EXPECT_EQ(o.gateway.advertise, "y:7222");
+}
+
+TEST(OptionsLoader, JetStreamForms) {
+  EXPECT_TRUE(load("jetstream: enabled").jetstream.enabled);
+  EXPECT_TRUE(load("jetstream: true").jetstream.enabled);
+  EXPECT_FALSE(load("jetstream: disabled").jetstream.enabled);
+  Options o = load("jetstream { store_dir: /data, max_mem: 1G, max_file_store: 10GB, domain: hub, "
+                   "sync_interval: \"10s\", unique_tag: az }");
+  EXPECT_TRUE(o.jetstream.enabled);
+  EXPECT_EQ(o.jetstream.store_dir, "/data");
+  EXPECT_EQ(o.jetstream.max_memory, 1000000000);
+  EXPECT_EQ(o.jetstream.max_file, 10LL * 1024 * 1024 * 1024);
+  EXPECT_EQ(o.jetstream.domain, "hub");
+  EXPECT_EQ(o.jetstream.sync_interval, 10s);
+  EXPECT_EQ(o.jetstream.unique_tag, "az");
+  EXPECT_TRUE(load("jetstream { sync_interval: always }").jetstream.sync_always);
+  EXPECT_FALSE(load("jetstream { enabled: false }").jetstream.enabled);
+  EXPECT_EQ(load("store_dir: /x").jetstream.store_dir, "/x");
+}
+
+TEST(OptionsLoader, ServerTags) {
+  EXPECT_EQ(load("server_tags: [a, b, a]").tags, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(load("server_tags: \"one\"").tags, std::vector<std::string>{"one"});
+}
+
+// The supercluster example from the seed (east.conf with `include sys.conf`, written by
+// a shell heredoc, so `\$SYS` reached the file as `$SYS`).
+TEST(OptionsLoader, SeedSuperclusterEast) {
+  TempDir dir;
+  dir.write("sys.conf", "accounts: {\n  $SYS: {\n    users: [{user: sys, password: pass}]\n  }\n}\n");
+  std::string east = dir.write("east.conf", R"(port: 4222
+http_port: 8222
+server_name: n1
+
+
+include sys.conf
+
+
+jetstream: {
+  store_dir: /tmp/nats/storage/n1
+}
+
+
+cluster: {
+  name: east,
+  port: 6222,
+  routes: [
+    "nats-route://0.0.0.0:6222"
+  ],
+}
+
+
+gateway: {
+  name: "east",
+  port: 7222,
+  gateways: [
+    {name: "east", urls: ["nats://0.0.0.0:7222"]},
+    {name: "central", urls: ["nats://0.0.0.0:7223"]},
+    {name: "west", urls: ["nats://0.0.0.0:7224"]},
+  ]
+}
+)");
+  Options o;
+  load_config_file(east, o);
+  EXPECT_EQ(o.config_file, east);
+  EXPECT_EQ(o.port, 4222);
+  EXPECT_EQ(o.http_port, 8222);
+  EXPECT_EQ(o.server_name, "n1");
+  ASSERT_EQ(o.accounts.size(), 1u);
+  EXPECT_EQ(o.accounts[0].name, "$SYS");
+  ASSERT_EQ(o.accounts[0].users.size(), 1u);
+  EXPECT_EQ(o.accounts[0].users[0].username, "sys");
+  EXPECT_EQ(o.accounts[0].users[0].password, "pass");
+  EXPECT_TRUE(o.jetstream.enabled);
+  EXPECT_EQ(o.jetstream.store_dir, "/tmp/nats/storage/n1");
+  EXPECT_TRUE(o.cluster.configured);
+  EXPECT_EQ(o.cluster.name, "east");
+  EXPECT_EQ(o.cluster.port, 6222);
+  EXPECT_EQ(o.cluster.routes, std::vector<std::string>{"nats-route://0.0.0.0:6222"});
+  EXPECT_EQ(o.gateway.name, "east");
+  EXPECT_EQ(o.gateway.port, 7222);
+  ASSERT_EQ(o.gateway.gateways.size(), 3u);
+  EXPECT_EQ(o.gateway.gateways[1].name, "central");
+  EXPECT_EQ(o.gateway.gateways[1].urls, std::vector<std::string>{"nats://0.0.0.0:7223"});
+}
+
+}  // namespace
+}  // namespace nats::config
