@@ -333,6 +333,7 @@ bool SubList::remove_locked(const SubscriptionPtr& sub) {
   // Prune now-empty nodes bottom up so the trie does not keep dead request inboxes.
   for (size_t i = path.size(); i-- > 0;) {
     Step& s = path[i];
+    if (s.node->next && s.node->next->empty()) s.node->next.reset();
     if (!s.node->prunable()) break;
     if (s.node == s.level->pwc.get()) {
       s.level->pwc.reset();
