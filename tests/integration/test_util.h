@@ -38,6 +38,7 @@ class RawClient {
   // Connects to 127.0.0.1:port; with read_info, waits for the INFO line and keeps it in info().
   bool connect(int port, bool read_info = true, milliseconds timeout = milliseconds(3000)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (rcvbuf_ > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf_, sizeof rcvbuf_);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -149,8 +150,12 @@ class RawClient {
   bool closed() const { return closed_; }
   const std::string& buffered() const { return buf_; }
 
-  // Shrinks the kernel receive buffer so an unread socket backs the server up quickly.
-  void set_rcvbuf(int bytes) { ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes); }
+  // Shrinks the kernel receive buffer so an unread socket backs the server up quickly. Call it
+  // before connect(): the TCP window is negotiated at connect time.
+  void set_rcvbuf(int bytes) {
+    rcvbuf_ = bytes;
+    if (fd_ >= 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  }
 
  private:
   // Appends whatever arrives before the deadline; false on timeout, EOF or error.
@@ -176,6 +181,7 @@ class RawClient {
   std::string buf_;
   std::string info_;
   bool closed_ = false;
+  int rcvbuf_ = 0;
 };
 
 // Polls cond every few milliseconds until it holds or the timeout passes.
