@@ -24,11 +24,13 @@ struct Subscription {
   std::string subject;
   std::string queue;  // empty: a plain subscription
   std::string sid;
-  Connection* conn = nullptr;  // nullptr: an internal subscription (see handler)
+  // The owner; nullptr for an internal subscription (see handler). Shared so that a match
+  // result cached by another event loop never points at a freed connection.
+  std::shared_ptr<Connection> conn;
   InternalHandler handler;
   int32_t qweight = 1;  // queue weight (remote queue interest counts members)
   std::atomic<int64_t> max_msgs{0};   // 0: no auto-unsubscribe limit
-  std::atomic<int64_t> delivered{0};
+  mutable std::atomic<int64_t> delivered{0};  // counted by delivery through const refs
   std::atomic<bool> closed{false};    // set once removed, so stale cached matches skip it
   std::string account;  // for remote (route) subscriptions: the account name
 };

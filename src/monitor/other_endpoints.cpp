@@ -1,0 +1,109 @@
+// /routez, /gatewayz, /leafz, /jsz, /accountz and /healthz. Routes, gateways and
+// JetStream fill these in as they land; until then they report the reference's empty forms.
+#include "monitor/endpoints.h"
+#include "server/server.h"
+#include "util/time_format.h"
+
+namespace nats {
+
+namespace {
+Json header(Server& s) {
+  Json j;
+  j["server_id"] = s.id();
+  j["now"] = util::rfc3339_nano(std::chrono::system_clock::now());
+  return j;
+}
+bool truthy(const std::string& v) { return v == "1" || v == "true"; }
+}  // namespace
+
+Json routez(Server& s) {
+  Json j = header(s);
+  j["num_routes"] = 0;
+  j["routes"] = Json::array();
+  return j;
+}
+
+Json gatewayz(Server& s) {
+  Json j = header(s);
+  if (s.options().gateway.configured) {
+    j["name"] = s.options().gateway.name;
+    j["host"] = s.options().gateway.host;
+    j["port"] = s.options().gateway.port;
+  }
+  j["outbound_gateways"] = Json::object();
+  j["inbound_gateways"] = Json::object();
+  return j;
+}
+
+Json leafz(Server& s) {
+  Json j = header(s);
+  j["leafnodes"] = 0;
+  j["leafs"] = Json::array();
+  return j;
+}
+
+JszOptions jsz_options_from_query(const std::multimap<std::string, std::string>& q) {
+  JszOptions o;
+  for (auto& [k, v] : q) {
+    if (k == "acc") o.account = v;
+    else if (k == "accounts") o.accounts = truthy(v);
+    else if (k == "streams") o.streams = truthy(v);
+    else if (k == "consumers") o.consumer = truthy(v);
+    else if (k == "config") o.config = truthy(v);
+    else if (k == "leader-only") o.leader_only = truthy(v);
+    else if (k == "offset") o.offset = std::atoi(v.c_str());
+    else if (k == "limit") o.limit = std::atoi(v.c_str());
+    else if (k == "raft") o.raft = truthy(v);
+  }
+  return o;
+}
+
+Json jsz(Server& s, const JszOptions&) {
+  Json j = header(s);
+  j["disabled"] = true;
+  j["config"] = Json{{"max_memory", 0}, {"max_storage", 0}};
+  j["memory"] = 0;
+  j["storage"] = 0;
+  j["reserved_memory"] = 0;
+  j["reserved_storage"] = 0;
+  j["accounts"] = 0;
+  j["ha_assets"] = 0;
+  j["api"] = Json{{"total", 0}, {"errors", 0}};
+  j["streams"] = 0;
+  j["consumers"] = 0;
+  j["messages"] = 0;
+  j["bytes"] = 0;
+  return j;
+}
+
+Json accountz(Server& s, const std::string& account) {
+  Json j = header(s);
+  if (s.system_account()) j["system_account"] = s.system_account()->name();
+  if (account.empty()) {
+    Json list = Json::array();
+    for (auto& a : s.accounts()) list.push_back(a->name());
+    j["accounts"] = list;
+    return j;
+  }
+  auto acc = s.lookup_account(account);
+  if (!acc) throw MonitorError{400, "Account " + account + " does not exist"};
+  Json d;
+  d["account_name"] = acc->name();
+  d["update_time"] = util::rfc3339_nano(s.start_time());
+  d["is_system"] = s.system_account() == acc;
+  d["expired"] = false;
+  d["complete"] = true;
+  d["jetstream_enabled"] = acc->jetstream_enabled;
+  d["leafnode_connections"] = 0;
+  d["client_connections"] = acc->num_local_connections.load();
+  d["subscriptions"] = acc->sublist().count();
+  j["account_detail"] = d;
+  return j;
+}
+
+Json healthz(Server& s, int* http_status) {
+  if (http_status) *http_status = 200;
+  return Json{{"status", "ok"}};
+}
+
+}  // namespace nats

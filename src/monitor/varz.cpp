@@ -1,0 +1,73 @@
+// /varz: the server's configuration and counters.
+#include <chrono>
+
+#include "config/duration.h"
+#include "monitor/endpoints.h"
+#include "monitor/monitor_server.h"
+#include "server/server.h"
+#include "util/process_stats.h"
+#include "util/time_format.h"
+
+namespace nats {
+
+Json varz(Server& s) {
+  const Options& o = s.options();
+  auto now = std::chrono::system_clock::now();
+  auto ns = [](Duration d) { return static_cast<int64_t>(d.count()); };
+  auto secs = [](Duration d) { return std::chrono::duration<double>(d).count(); };
+  Json j;
+  j["server_id"] = s.id();
+  j["server_name"] = s.name();
+  j["version"] = kServerVersion;
+  j["proto"] = kProtoVersion;
+  j["go"] = "go1.19.8";
+  j["host"] = o.host;
+  j["port"] = s.client_port();
+  if (s.auth_required()) j["auth_required"] = true;
+  j["max_connections"] = o.max_connections;
+  j["ping_interval"] = ns(o.ping_interval);
+  j["ping_max"] = o.ping_max;
+  j["http_host"] = o.http_host.empty() ? o.host : o.http_host;
+  j["http_port"] = s.http_port();
+  j["http_base_path"] = o.http_base_path;
+  j["https_port"] = o.https_port;
+  j["auth_timeout"] = secs(o.auth_timeout);
+  j["max_control_line"] = o.max_control_line;
+  j["max_payload"] = o.max_payload;
+  j["max_pending"] = o.max_pending;
+  j["cluster"] = s.cluster_varz();
+  j["gateway"] = s.gateway_varz();
+  j["leaf"] = Json::object();
+  j["mqtt"] = Json::object();
+  j["websocket"] = Json::object();
+  j["jetstream"] = Json::object();
+  j["tls_timeout"] = 2;
+  j["write_deadline"] = ns(o.write_deadline);
+  j["start"] = util::rfc3339_nano(s.start_time());
+  j["now"] = util::rfc3339_nano(now);
+  j["uptime"] = util::uptime_string(now - s.start_time());
+  j["mem"] = util::resident_memory_bytes();
+  j["cores"] = util::num_cores();
+  j["gomaxprocs"] = util::num_cores();
+  j["cpu"] = util::cpu_percent();
+  j["connections"] = s.num_clients();
+  j["total_connections"] = s.stats().total_connections.load();
+  j["routes"] = s.num_routes();
+  j["remotes"] = s.num_remotes();
+  j["leafnodes"] = 0;
+  auto t = s.message_totals();
+  j["in_msgs"] = t.in_msgs;
+  j["out_msgs"] = t.out_msgs;
+  j["in_bytes"] = t.in_bytes;
+  j["out_bytes"] = t.out_bytes;
+  j["slow_consumers"] = s.stats().slow_consumers.load();
+  j["subscriptions"] = s.num_subscriptions();
+  Json req = Json::object();
+  if (auto* m = s.monitor()) for (auto& [path, n] : m->request_stats()) req[path] = n;
+  j["http_req_stats"] = req;
+  j["config_load_time"] = util::rfc3339_nano(s.start_time());
+  if (s.system_account()) j["system_account"] = s.system_account()->name();
+  return j;
+}
+
+}  // namespace nats

@@ -1,0 +1,41 @@
+// An account: a subject namespace with its own subscription index. Messages never cross
+// accounts unless exported and imported.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "config/options.h"
+#include "subject/sublist.h"
+
+namespace nats {
+
+class Account {
+ public:
+  explicit Account(std::string name) : name_(std::move(name)) {}
+  const std::string& name() const { return name_; }
+  SubList& sublist() { return sublist_; }
+  const SubList& sublist() const { return sublist_; }
+
+  std::atomic<int> num_local_connections{0};
+  std::atomic<uint64_t> in_msgs{0}, in_bytes{0}, out_msgs{0}, out_bytes{0};
+
+  // Limits from the account config; -1: none.
+  int max_connections = -1;
+  int max_subscriptions = -1;
+  int64_t max_payload = -1;
+  bool jetstream_enabled = false;
+  std::optional<Permissions> default_permissions;
+
+ private:
+  std::string name_;
+  SubList sublist_;
+};
+
+using AccountPtr = std::shared_ptr<Account>;
+
+inline constexpr const char* kGlobalAccount = "$G";
+inline constexpr const char* kSystemAccount = "$SYS";
+
+}  // namespace nats

@@ -1,0 +1,110 @@
+#include "server/auth.h"
+
+#include <crypt.h>
+#include <openssl/crypto.h>
+
+#include <cstring>
+
+#include "server/account.h"
+#include "util/ids.h"
+
+namespace nats {
+
+namespace {
+bool is_bcrypt(const std::string& s) {
+  return s.size() > 4 && s[0] == '$' && s[1] == '2' && (s[2] == 'a' || s[2] == 'b' || s[2] == 'y') && s[3] == '$';
+}
+bool const_time_equal(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+}  // namespace
+
+bool password_matches(const std::string& stored, const std::string& plain) {
+  if (is_bcrypt(stored)) {
+    crypt_data data;
+    std::memset(&data, 0, sizeof data);
+    const char* out = crypt_r(plain.c_str(), stored.c_str(), &data);
+    return out && stored == out;
+  }
+  return const_time_equal(stored, plain);
+}
+
+Authenticator::Authenticator(const Options& opts) {
+  default_permissions_ = opts.default_permissions;
+  if (!opts.authorization.empty()) {
+    token_ = opts.authorization;
+    required_ = true;
+  }
+  if (!opts.username.empty()) {
+    User u;
+    u.username = opts.username;
+    u.password = opts.password;
+    users_[u.username] = Entry{u, kGlobalAccount};
+    required_ = true;
+  }
+  for (const auto& u : opts.users) {
+    users_[u.username] = Entry{u, u.account.empty() ? std::string(kGlobalAccount) : u.account};
+    required_ = true;
+  }
+  bool has_global_account_users = false;
+  for (const auto& acc : opts.accounts) {
+    for (const auto& u : acc.users) {
+      User copy = u;
+      if (!copy.permissions && acc.default_permissions) copy.permissions = acc.default_permissions;
+      users_[u.username] = Entry{copy, acc.name};
+      required_ = true;
+      if (acc.name == kGlobalAccount) has_global_account_users = true;
+    }
+  }
+  no_auth_user_ = opts.no_auth_user;
+  // The reference's implicit no-auth user: with only the system account and the global
+  // account, and no authorization block, clients without credentials land in $G.
+  if (no_auth_user_.empty() && !opts.authorization_configured && opts.username.empty() && opts.authorization.empty() &&
+      opts.users.empty() && !has_global_account_users) {
+    bool only_sys = true;
+    std::string sys = opts.system_account.empty() ? kSystemAccount : opts.system_account;
+    for (const auto& acc : opts.accounts)
+      if (acc.name != sys && acc.name != kGlobalAccount) only_sys = false;
+    if (only_sys && !opts.accounts.empty()) {
+      std::string name;
+      do {
+        name = "nats-" + util::next_nuid().substr(0, 8);
+      } while (users_.count(name));
+      User u;
+      u.username = name;
+      users_[name] = Entry{u, kGlobalAccount};
+      no_auth_user_ = name;
+    }
+  }
+}
+
+std::optional<AuthResult> Authenticator::result_for(const Entry& e) const {
+  AuthResult r;
+  r.account = e.account;
+  r.user = e.user.username;
+  r.permissions = e.user.permissions ? e.user.permissions : default_permissions_;
+  return r;
+}
+
+std::optional<AuthResult> Authenticator::authenticate(const ClientCredentials& c) const {
+  if (!required_) return AuthResult{kGlobalAccount, "", default_permissions_};
+  if (!token_.empty()) {
+    if (!c.auth_token.empty() && const_time_equal(token_, c.auth_token)) return AuthResult{kGlobalAccount, "", default_permissions_};
+    if (users_.empty()) return std::nullopt;
+  }
+  if (!c.user.empty()) {
+    auto it = users_.find(c.user);
+    if (it == users_.end()) return std::nullopt;
+    if (!password_matches(it->second.user.password, c.pass)) return std::nullopt;
+    return result_for(it->second);
+  }
+  // No credentials: the no-auth user, if any.
+  if (c.auth_token.empty() && c.nkey.empty() && c.jwt.empty() && !no_auth_user_.empty()) {
+    auto it = users_.find(no_auth_user_);
+    if (it != users_.end()) return result_for(it->second);
+  }
+  return std::nullopt;
+}
+
+}  // namespace nats

@@ -1,0 +1,59 @@
+// Client authentication: single user/password, token, users lists (top level and per
+// account), bcrypt passwords, no_auth_user, and the reference's implicit no-auth user when
+// only $SYS and the global account exist.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/options.h"
+
+namespace nats {
+
+// The credentials a client presented in CONNECT.
+struct ClientCredentials {
+  std::string user;
+  std::string pass;
+  std::string auth_token;
+  std::string nkey;
+  std::string sig;
+  std::string jwt;
+};
+
+struct AuthResult {
+  std::string account;  // account name ("$G" for the global account)
+  std::string user;     // user name, for /connz
+  std::optional<Permissions> permissions;
+};
+
+class Authenticator {
+ public:
+  explicit Authenticator(const Options& opts);
+
+  // Whether INFO advertises auth_required.
+  bool required() const { return required_; }
+  // nullopt: Authorization Violation.
+  std::optional<AuthResult> authenticate(const ClientCredentials& c) const;
+  // The no-auth user in effect (configured or implicit), empty if none.
+  const std::string& no_auth_user() const { return no_auth_user_; }
+
+ private:
+  struct Entry {
+    User user;
+    std::string account;
+  };
+  std::optional<AuthResult> result_for(const Entry& e) const;
+
+  bool required_ = false;
+  std::string token_;
+  std::map<std::string, Entry> users_;  // by user name
+  std::string no_auth_user_;
+  std::optional<Permissions> default_permissions_;
+};
+
+// True if `plain` matches `stored`, which is either plain text or a bcrypt hash ("$2a$...").
+bool password_matches(const std::string& stored, const std::string& plain);
+
+}  // namespace nats

@@ -1,0 +1,457 @@
+#include "server/client.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "server/server.h"
+#include "subject/subject.h"
+#include "util/ids.h"
+#include "util/log.h"
+
+namespace nats {
+
+namespace {
+proto::ParserLimits limits_from(const Options& o) {
+  proto::ParserLimits l;
+  l.max_control_line = o.max_control_line;
+  l.max_payload = o.max_payload;
+  return l;
+}
+
+// Appends the decimal form of v to p; returns the end.
+inline char* put_uint(char* p, uint64_t v) { return std::to_chars(p, p + 20, v).ptr; }
+inline char* put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+bool matches_any(const std::vector<std::string>& patterns, std::string_view subject) {
+  for (const auto& p : patterns)
+    if (subject_matches(p, subject)) return true;
+  return false;
+}
+}  // namespace
+
+ClientConnection::ClientConnection(Server& server, net::EventLoop& loop, int fd, uint64_t cid)
+    : Connection(server, loop, fd, cid, ConnKind::Client),
+      parser_(proto::Kind::Client, limits_from(server.options())) {}
+
+ClientConnection::~ClientConnection() = default;
+
+void ClientConnection::start() {
+  bool auth = server_.auth_required();
+  if (auth) nonce_.clear();  // nonces are for NKeys, which are not enabled yet
+  enqueue(server_.client_info_line(cid_, peer_ip_, false, nonce_));
+  touch();
+  Connection::start();
+  parser_.set_require_connect(auth);
+  if (auth) {
+    auto self = std::static_pointer_cast<ClientConnection>(shared_from_this());
+    std::weak_ptr<ClientConnection> weak = self;
+    auth_timer_ = loop_.add_timer(server_.options().auth_timeout, [weak] {
+      if (auto c = weak.lock()) c->auth_timeout();
+    });
+  }
+  schedule_ping();
+  Connection::flush_touched();
+}
+
+void ClientConnection::auth_timeout() {
+  auth_timer_ = 0;
+  if (connected_ || closing()) return;
+  log::error("{}:{} - cid:{} - Authentication Timeout", peer_ip_, peer_port_, cid_);
+  close_with_err("Authentication Timeout", CloseReason::AuthenticationTimeout);
+}
+
+void ClientConnection::schedule_ping() {
+  auto interval = server_.options().ping_interval;
+  if (interval.count() <= 0) return;
+  std::weak_ptr<ClientConnection> weak = std::static_pointer_cast<ClientConnection>(shared_from_this());
+  ping_timer_ = loop_.add_timer(interval, [weak] {
+    if (auto c = weak.lock()) c->ping_timer();
+  });
+}
+
+void ClientConnection::ping_timer() {
+  ping_timer_ = 0;
+  if (closing()) return;
+  const auto& o = server_.options();
+  // Recent inbound traffic proves the client alive; no need to ping (as the reference).
+  if (connected_ && std::chrono::system_clock::now() - last_activity() < o.ping_interval && pings_out_ == 0) {
+    schedule_ping();
+    return;
+  }
+  if (pings_out_ + 1 > o.ping_max) {
+    log::debug("{}:{} - cid:{} - Stale Client Connection - Closing", peer_ip_, peer_port_, cid_);
+    close_with_err("Stale Connection", CloseReason::StaleConnection);
+    return;
+  }
+  ++pings_out_;
+  ping_sent_ = std::chrono::steady_clock::now();
+  send_now("PING\r\n");
+  schedule_ping();
+}
+
+void ClientConnection::send_err(std::string_view text) {
+  std::string s = "-ERR '";
+  s += text;
+  s += "'\r\n";
+  send_now(s);
+}
+
+void ClientConnection::send_ok() { send_now("+OK\r\n"); }
+
+void ClientConnection::close_with_err(std::string_view text, CloseReason reason) {
+  send_err(text);
+  close(reason);
+}
+
+bool ClientConnection::on_data(const char* data, size_t len) {
+  auto r = parser_.parse(data, len, *this);
+  if (r.error()) {
+    if (!r.err_text.empty()) send_err(r.err_text);
+    CloseReason reason = CloseReason::ProtocolViolation;
+    switch (r.kind) {
+      case proto::ParseErrorKind::MaxPayload: reason = CloseReason::MaxPayloadExceeded; break;
+      case proto::ParseErrorKind::MaxControlLine: reason = CloseReason::MaxControlLineExceeded; break;
+      case proto::ParseErrorKind::AuthViolation: reason = CloseReason::AuthenticationViolation; break;
+      case proto::ParseErrorKind::UnknownOp: reason = CloseReason::ParseError; break;
+      default: break;
+    }
+    if (r.kind == proto::ParseErrorKind::AuthViolation)
+      log::error("{}:{} - cid:{} - Authorization Violation", peer_ip_, peer_port_, cid_);
+    close(reason);
+    return false;
+  }
+  return !r.stopped() && !closing();
+}
+
+bool ClientConnection::on_connect(std::string_view json) {
+  nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    // The reference closes the connection on a CONNECT it cannot decode.
+    log::error("{}:{} - cid:{} - processConnect parse error", peer_ip_, peer_port_, cid_);
+    close(CloseReason::ProtocolViolation);
+    return false;
+  }
+  auto get_bool = [&](const char* k, bool def) {
+    auto it = j.find(k);
+    return it != j.end() && it->is_boolean() ? it->get<bool>() : def;
+  };
+  auto get_str = [&](const char* k) {
+    auto it = j.find(k);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  ConnectOptions o;
+  o.verbose = get_bool("verbose", false);
+  o.pedantic = get_bool("pedantic", false);
+  o.tls_required = get_bool("tls_required", false);
+  o.echo = get_bool("echo", true);
+  o.headers = get_bool("headers", false);
+  o.no_responders = get_bool("no_responders", false);
+  o.name = get_str("name");
+  o.lang = get_str("lang");
+  o.version = get_str("version");
+  if (auto it = j.find("protocol"); it != j.end() && it->is_number_integer()) o.protocol = it->get<int>();
+
+  if (connected_) {
+    // A second CONNECT only updates options, as in the reference.
+    std::lock_guard lk(info_mu_);
+    o.user = copts_.user;
+    copts_ = o;
+    parser_.set_headers(o.headers);
+    if (o.verbose) send_ok();
+    return true;
+  }
+
+  ClientCredentials cred;
+  cred.user = get_str("user");
+  cred.pass = get_str("pass");
+  cred.auth_token = get_str("auth_token");
+  cred.nkey = get_str("nkey");
+  cred.sig = get_str("sig");
+  cred.jwt = get_str("jwt");
+  auto res = server_.authenticator().authenticate(cred);
+  if (!res) {
+    log::error("{}:{} - cid:{} - authentication error", peer_ip_, peer_port_, cid_);
+    close_with_err("Authorization Violation", CloseReason::AuthenticationViolation);
+    return false;
+  }
+  if (o.protocol < 0 || o.protocol > 1) {
+    close_with_err("Bad Client Protocol Version", CloseReason::BadClientProtocolVersion);
+    return false;
+  }
+  if (o.no_responders && !o.headers) {
+    close_with_err("No Responders Requires Headers Support", CloseReason::ProtocolViolation);
+    return false;
+  }
+  auto acc = server_.lookup_account(res->account);
+  if (!acc) {
+    close_with_err("Authorization Violation", CloseReason::MissingAccount);
+    return false;
+  }
+  if (acc->max_connections >= 0 && acc->num_local_connections.load() >= acc->max_connections) {
+    close_with_err("maximum account active connections exceeded", CloseReason::MaxAccountConnectionsExceeded);
+    return false;
+  }
+  o.user = res->user;
+  {
+    std::lock_guard lk(info_mu_);
+    copts_ = o;
+    account_ = acc;
+  }
+  perms_ = res->permissions;
+  acc->num_local_connections++;
+  connected_ = true;
+  if (auth_timer_) {
+    loop_.cancel_timer(auth_timer_);
+    auth_timer_ = 0;
+  }
+  parser_.set_require_connect(false);
+  parser_.set_headers(o.headers);
+  if (acc->max_payload > 0 && acc->max_payload < server_.options().max_payload) parser_.set_max_payload(acc->max_payload);
+  if (o.verbose) send_ok();
+  return true;
+}
+
+bool ClientConnection::can_publish(std::string_view subject) {
+  if (!perms_ || !perms_->publish) return true;
+  const auto& p = *perms_->publish;
+  if (!p.allow.empty() && !matches_any(p.allow, subject)) return false;
+  if (!p.deny.empty() && matches_any(p.deny, subject)) return false;
+  return true;
+}
+
+bool ClientConnection::can_subscribe(std::string_view subject, std::string_view queue) {
+  if (!perms_ || !perms_->subscribe) return true;
+  const auto& p = *perms_->subscribe;
+  if (!p.allow.empty() && !matches_any(p.allow, subject)) return false;
+  if (!p.deny.empty() && matches_any(p.deny, subject)) return false;
+  return true;
+}
+
+bool ClientConnection::on_pub(std::string_view subject, std::string_view reply, std::string_view payload) {
+  return publish(subject, reply, {}, payload);
+}
+
+bool ClientConnection::on_hpub(std::string_view subject, std::string_view reply, std::string_view headers,
+                               std::string_view payload) {
+  return publish(subject, reply, headers, payload);
+}
+
+bool ClientConnection::publish(std::string_view subject, std::string_view reply, std::string_view headers,
+                               std::string_view payload) {
+  if (!account_) {
+    // Without auth the reference accepts PUB before CONNECT, into the global account.
+    account_ = server_.global_account();
+  }
+  in_msgs.fetch_add(1, std::memory_order_relaxed);
+  in_bytes.fetch_add(headers.size() + payload.size(), std::memory_order_relaxed);
+  if (copts_.pedantic && !is_valid_literal_subject(subject)) {
+    send_err("Invalid Publish Subject");
+    return true;
+  }
+  if (!can_publish(subject)) {
+    send_err(std::string("Permissions Violation for Publish to \"") + std::string(subject) + "\"");
+    return true;
+  }
+  if (copts_.verbose) send_ok();
+  bool delivered = server_.process_message(*account_, this, subject, reply, headers, payload, copts_.echo);
+  if (!delivered && !reply.empty() && copts_.no_responders) send_no_responders(reply);
+  return true;
+}
+
+void ClientConnection::send_no_responders(std::string_view reply) {
+  // The 503 goes to this client's own subscription on the reply subject.
+  auto res = account_->sublist().match(reply);
+  for (const auto& sub : res->psubs) {
+    if (sub->conn.get() != this) continue;
+    static constexpr std::string_view kHdr = "NATS/1.0 503\r\n\r\n";
+    deliver(*sub, reply, {}, kHdr, {});
+    return;
+  }
+}
+
+bool ClientConnection::on_sub(std::string_view subject, std::string_view queue, std::string_view sid) {
+  if (!account_) account_ = server_.global_account();
+  if (!is_valid_subject(subject)) {
+    send_err("Invalid Subject");
+    return true;
+  }
+  if (!queue.empty() && !is_valid_queue_name(queue)) {
+    send_err("Invalid Queue Name");
+    return true;
+  }
+  if (!can_subscribe(subject, queue)) {
+    std::string msg = "Permissions Violation for Subscription to \"" + std::string(subject) + "\"";
+    if (!queue.empty()) msg = "Permissions Violation for Subscription to \"" + std::string(subject) + "\" using queue \"" + std::string(queue) + "\"";
+    send_err(msg);
+    return true;
+  }
+  const int max_subs = server_.options().max_subscriptions;
+  {
+    std::lock_guard lk(subs_mu_);
+    if (subs_.count(std::string(sid))) {
+      // The reference ignores a SUB that reuses a sid.
+      if (copts_.verbose) send_ok();
+      return true;
+    }
+    int limit = max_subs;
+    if (account_->max_subscriptions > 0 && (limit <= 0 || account_->max_subscriptions < limit)) limit = account_->max_subscriptions;
+    if (limit > 0 && static_cast<int>(subs_.size()) >= limit) {
+      log::error("{}:{} - cid:{} - maximum subscriptions exceeded", peer_ip_, peer_port_, cid_);
+      send_err("maximum subscriptions exceeded");
+      return true;
+    }
+    auto sub = std::make_shared<Subscription>();
+    sub->subject = subject;
+    sub->queue = queue;
+    sub->sid = sid;
+    sub->conn = shared_from_this();
+    if (account_->sublist().insert(sub) != SubListStatus::ok) {
+      send_err("Invalid Subject");
+      return true;
+    }
+    subs_.emplace(sub->sid, std::move(sub));
+  }
+  if (copts_.verbose) send_ok();
+  return true;
+}
+
+void ClientConnection::unsubscribe_locked(std::unordered_map<std::string, SubscriptionPtr>::iterator it) {
+  it->second->closed.store(true, std::memory_order_release);
+  if (account_) account_->sublist().remove(it->second);
+  subs_.erase(it);
+}
+
+bool ClientConnection::on_unsub(std::string_view sid, int64_t max) {
+  {
+    std::lock_guard lk(subs_mu_);
+    auto it = subs_.find(std::string(sid));
+    if (it != subs_.end()) {
+      auto& sub = it->second;
+      if (max > 0 && sub->delivered.load() < max) {
+        sub->max_msgs.store(max);
+      } else {
+        unsubscribe_locked(it);
+      }
+    }
+  }
+  if (copts_.verbose) send_ok();
+  return true;
+}
+
+bool ClientConnection::on_ping() {
+  send_now("PONG\r\n");
+  return true;
+}
+
+bool ClientConnection::on_pong() {
+  if (pings_out_ > 0 && ping_sent_.time_since_epoch().count() != 0)
+    rtt_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - ping_sent_).count();
+  pings_out_ = 0;
+  return true;
+}
+
+bool ClientConnection::deliver(const Subscription& sub, std::string_view subject, std::string_view reply,
+                               std::string_view headers, std::string_view payload) {
+  int64_t max = sub.max_msgs.load(std::memory_order_relaxed);
+  int64_t n = sub.delivered.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (max > 0 && n > max) return false;
+
+  const bool hdr = !headers.empty() && copts_.headers;
+  char stack[512];
+  std::string heap;
+  size_t need = subject.size() + sub.sid.size() + reply.size() + 64;
+  char* line = stack;
+  if (need > sizeof stack) {
+    heap.resize(need);
+    line = heap.data();
+  }
+  char* p = line;
+  if (hdr) p = put(p, "HMSG ");
+  else p = put(p, "MSG ");
+  p = put(p, subject);
+  *p++ = ' ';
+  p = put(p, sub.sid);
+  *p++ = ' ';
+  if (!reply.empty()) {
+    p = put(p, reply);
+    *p++ = ' ';
+  }
+  if (hdr) {
+    p = put_uint(p, headers.size());
+    *p++ = ' ';
+    p = put_uint(p, headers.size() + payload.size());
+  } else {
+    p = put_uint(p, payload.size());
+  }
+  *p++ = '\r';
+  *p++ = '\n';
+  struct iovec v[4];
+  int nv = 0;
+  v[nv++] = {line, static_cast<size_t>(p - line)};
+  if (hdr) v[nv++] = {const_cast<char*>(headers.data()), headers.size()};
+  v[nv++] = {const_cast<char*>(payload.data()), payload.size()};
+  v[nv++] = {const_cast<char*>("\r\n"), 2};
+  if (!enqueue_iov(v, nv)) return false;
+  out_msgs.fetch_add(1, std::memory_order_relaxed);
+  out_bytes.fetch_add(payload.size() + (hdr ? headers.size() : 0), std::memory_order_relaxed);
+  touch();
+
+  if (max > 0 && n >= max) {
+    // Reached its auto-unsubscribe limit: remove it (any thread may get here).
+    std::lock_guard lk(subs_mu_);
+    auto it = subs_.find(sub.sid);
+    if (it != subs_.end() && it->second.get() == &sub) unsubscribe_locked(it);
+  }
+  return true;
+}
+
+ConnectOptions ClientConnection::connect_options() const {
+  std::lock_guard lk(info_mu_);
+  return copts_;
+}
+
+std::string ClientConnection::account_name() const {
+  std::lock_guard lk(info_mu_);
+  return account_ ? account_->name() : std::string(kGlobalAccount);
+}
+
+size_t ClientConnection::num_subscriptions() const {
+  std::lock_guard lk(subs_mu_);
+  return subs_.size();
+}
+
+std::vector<SubscriptionPtr> ClientConnection::subscriptions() const {
+  std::lock_guard lk(subs_mu_);
+  std::vector<SubscriptionPtr> out;
+  for (auto& [_, s] : subs_) out.push_back(s);
+  std::sort(out.begin(), out.end(), [](const SubscriptionPtr& a, const SubscriptionPtr& b) {
+    return a->sid.size() != b->sid.size() ? a->sid.size() < b->sid.size() : a->sid < b->sid;
+  });
+  return out;
+}
+
+void ClientConnection::on_closed() {
+  stop_time_ = std::chrono::system_clock::now();
+  if (ping_timer_) loop_.cancel_timer(ping_timer_);
+  if (auth_timer_) loop_.cancel_timer(auth_timer_);
+  std::vector<SubscriptionPtr> subs;
+  {
+    std::lock_guard lk(subs_mu_);
+    for (auto& [_, s] : subs_) {
+      s->closed.store(true, std::memory_order_release);
+      subs.push_back(s);
+    }
+    subs_.clear();
+  }
+  if (account_) {
+    account_->sublist().remove_batch(subs);
+    if (connected_) account_->num_local_connections--;
+  }
+}
+
+}  // namespace nats

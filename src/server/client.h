@@ -1,0 +1,102 @@
+// A client connection: the client protocol (CONNECT, PUB/HPUB, SUB/UNSUB, PING/PONG) on
+// top of Connection, with authentication, ping/stale handling and subscription ownership.
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "proto/parser.h"
+#include "server/account.h"
+#include "server/connection.h"
+
+namespace nats {
+
+// What the client said in CONNECT.
+struct ConnectOptions {
+  bool verbose = false;
+  bool pedantic = false;
+  bool tls_required = false;
+  bool echo = true;
+  bool headers = false;
+  bool no_responders = false;
+  int protocol = 0;
+  std::string name, lang, version;
+  std::string user;  // the authenticated user, for /connz
+};
+
+class ClientConnection final : public Connection, public proto::ParserHandlerBase {
+ public:
+  ClientConnection(Server& server, net::EventLoop& loop, int fd, uint64_t cid);
+  ~ClientConnection() override;
+
+  void start() override;
+
+  // Delivers a message matched by `sub` (any thread). Returns false if not delivered.
+  bool deliver(const Subscription& sub, std::string_view subject, std::string_view reply,
+               std::string_view headers, std::string_view payload);
+
+  // Monitoring snapshots (any thread).
+  ConnectOptions connect_options() const;
+  std::string account_name() const;
+  size_t num_subscriptions() const;
+  std::vector<SubscriptionPtr> subscriptions() const;
+  std::chrono::system_clock::time_point stop_time() const { return stop_time_; }
+  std::chrono::nanoseconds rtt() const { return std::chrono::nanoseconds(rtt_ns_.load()); }
+
+  // Parser callbacks.
+  bool on_connect(std::string_view json);
+  bool on_pub(std::string_view subject, std::string_view reply, std::string_view payload);
+  bool on_hpub(std::string_view subject, std::string_view reply, std::string_view headers, std::string_view payload);
+  bool on_sub(std::string_view subject, std::string_view queue, std::string_view sid);
+  bool on_unsub(std::string_view sid, int64_t max);
+  bool on_ping();
+  bool on_pong();
+  using ParserHandlerBase::on_account_sub;
+  using ParserHandlerBase::on_account_unsub;
+  using ParserHandlerBase::on_err;
+  using ParserHandlerBase::on_hrmsg;
+  using ParserHandlerBase::on_info;
+  using ParserHandlerBase::on_ok;
+  using ParserHandlerBase::on_rmsg;
+  using ParserHandlerBase::on_rsub;
+  using ParserHandlerBase::on_runsub;
+
+ protected:
+  bool on_data(const char* data, size_t len) override;
+  void on_closed() override;
+
+ private:
+  bool publish(std::string_view subject, std::string_view reply, std::string_view headers, std::string_view payload);
+  void send_err(std::string_view text);
+  void send_ok();
+  void close_with_err(std::string_view text, CloseReason reason);
+  void auth_timeout();
+  void schedule_ping();
+  void ping_timer();
+  void unsubscribe_locked(std::unordered_map<std::string, SubscriptionPtr>::iterator it);
+  void send_no_responders(std::string_view reply);
+  bool can_publish(std::string_view subject);
+  bool can_subscribe(std::string_view subject, std::string_view queue);
+
+  proto::Parser<ClientConnection> parser_;
+  ConnectOptions copts_;
+  bool connected_ = false;  // CONNECT accepted
+  AccountPtr account_;
+  std::optional<Permissions> perms_;
+  std::string nonce_;
+
+  mutable std::mutex subs_mu_;  // delivery on other loops may auto-unsubscribe
+  std::unordered_map<std::string, SubscriptionPtr> subs_;
+
+  int pings_out_ = 0;
+  net::TimerId ping_timer_ = 0;
+  net::TimerId auth_timer_ = 0;
+  std::chrono::steady_clock::time_point ping_sent_{};
+  std::atomic<int64_t> rtt_ns_{0};
+  std::chrono::system_clock::time_point stop_time_{};
+  mutable std::mutex info_mu_;  // guards copts_ and account_ for monitoring reads
+};
+
+}  // namespace nats

@@ -1,0 +1,272 @@
+#include "server/connection.h"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <vector>
+
+#include "server/server.h"
+#include "util/log.h"
+
+namespace nats {
+
+namespace {
+// Connections the current thread enqueued output for during this batch.
+thread_local std::vector<ConnectionPtr> t_touched;
+constexpr size_t kReadBufferSize = 64 * 1024;
+thread_local std::unique_ptr<char[]> t_read_buffer;
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+const char* close_reason_text(CloseReason r) {
+  switch (r) {
+    case CloseReason::ClientClosed: return "Client Closed";
+    case CloseReason::AuthenticationTimeout: return "Authentication Timeout";
+    case CloseReason::AuthenticationViolation: return "Authorization Violation";
+    case CloseReason::TLSHandshakeError: return "TLS Handshake Failure";
+    case CloseReason::SlowConsumerPendingBytes: return "Slow Consumer (Pending Bytes)";
+    case CloseReason::SlowConsumerWriteDeadline: return "Slow Consumer (Write Deadline)";
+    case CloseReason::WriteError: return "Write Error";
+    case CloseReason::ReadError: return "Read Error";
+    case CloseReason::ParseError: return "Parse Error";
+    case CloseReason::StaleConnection: return "Stale Connection";
+    case CloseReason::ProtocolViolation: return "Protocol Violation";
+    case CloseReason::BadClientProtocolVersion: return "Bad Client Protocol Version";
+    case CloseReason::WrongPort: return "Incorrect Port";
+    case CloseReason::MaxAccountConnectionsExceeded: return "Maximum Account Connections Exceeded";
+    case CloseReason::MaxConnectionsExceeded: return "Maximum Connections Exceeded";
+    case CloseReason::MaxPayloadExceeded: return "Maximum Message Payload Exceeded";
+    case CloseReason::MaxControlLineExceeded: return "Maximum Control Line Exceeded";
+    case CloseReason::MaxSubscriptionsExceeded: return "Maximum Subscriptions Exceeded";
+    case CloseReason::DuplicateRoute: return "Duplicate Route";
+    case CloseReason::RouteRemoved: return "Route Removed";
+    case CloseReason::ServerShutdown: return "Server Shutdown";
+    case CloseReason::AuthenticationExpired: return "Authentication Expired";
+    case CloseReason::WrongGateway: return "Wrong Gateway";
+    case CloseReason::MissingAccount: return "Missing Account";
+    case CloseReason::Kicked: return "Kicked";
+  }
+  return "Unknown";
+}
+
+Connection::Connection(Server& server, net::EventLoop& loop, int fd, uint64_t cid, ConnKind kind)
+    : server_(server), loop_(loop), fd_(fd), cid_(cid), kind_(kind),
+      max_pending_(server.options().max_pending),
+      write_deadline_(server.options().write_deadline),
+      start_time_(std::chrono::system_clock::now()) {
+  last_activity_ns_ = now_ns();
+}
+
+Connection::~Connection() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Connection::start() {
+  if (fd_ >= 0) loop_.add_fd(fd_, EPOLLIN | EPOLLRDHUP, this);
+}
+
+std::chrono::system_clock::time_point Connection::last_activity() const {
+  return std::chrono::system_clock::time_point(std::chrono::nanoseconds(last_activity_ns_.load(std::memory_order_relaxed)));
+}
+
+void Connection::mark_activity() { last_activity_ns_.store(now_ns(), std::memory_order_relaxed); }
+
+bool Connection::enqueue(std::string_view a) {
+  struct iovec v{const_cast<char*>(a.data()), a.size()};
+  return enqueue_iov(&v, 1);
+}
+
+bool Connection::enqueue(std::string_view a, std::string_view b, std::string_view c) {
+  struct iovec v[3] = {{const_cast<char*>(a.data()), a.size()},
+                       {const_cast<char*>(b.data()), b.size()},
+                       {const_cast<char*>(c.data()), c.size()}};
+  return enqueue_iov(v, 3);
+}
+
+bool Connection::enqueue_iov(const struct iovec* parts, int n) {
+  if (closing_.load(std::memory_order_relaxed)) return false;
+  size_t total = 0;
+  for (int i = 0; i < n; ++i) total += parts[i].iov_len;
+  size_t now;
+  {
+    std::lock_guard lk(out_mu_);
+    now = pending_size_.load(std::memory_order_relaxed) + total;
+    if (max_pending_ > 0 && now > static_cast<size_t>(max_pending_)) {
+      now = SIZE_MAX;
+    } else {
+      for (int i = 0; i < n; ++i) pending_.append(parts[i].iov_base, parts[i].iov_len);
+      pending_size_.store(now, std::memory_order_relaxed);
+    }
+  }
+  if (now == SIZE_MAX) {
+    log::notice("{} - {}:{} - cid:{} - Slow Consumer Detected: MaxPending of {} Exceeded", peer_ip_, peer_ip_, peer_port_, cid_, max_pending_);
+    server_.count_slow_consumer(kind_);
+    close(CloseReason::SlowConsumerPendingBytes);
+    return false;
+  }
+  return true;
+}
+
+void Connection::touch() {
+  if (!flush_scheduled_.exchange(true, std::memory_order_acq_rel)) t_touched.push_back(shared_from_this());
+}
+
+void Connection::send_now(std::string_view s) {
+  if (!enqueue(s)) return;
+  if (loop_.in_loop_thread()) {
+    flush_scheduled_.store(true, std::memory_order_relaxed);
+    flush_from_loop();
+  } else {
+    touch();
+    flush_touched();
+  }
+}
+
+void Connection::flush_touched() {
+  if (t_touched.empty()) return;
+  auto* cur = net::EventLoop::current();
+  // Swap out first: flushing may touch more connections (e.g. closing sends an -ERR).
+  std::vector<ConnectionPtr> list;
+  list.swap(t_touched);
+  for (auto& c : list) {
+    if (&c->loop_ == cur) c->flush_from_loop();
+    else c->loop_.schedule_flush(c);
+  }
+  list.clear();
+  if (t_touched.empty()) t_touched.swap(list);  // keep the capacity
+}
+
+void Connection::flush_from_loop() {
+  // Clear the flag before taking the buffer: a producer that appends after we took it
+  // sees the flag clear and schedules another flush.
+  flush_scheduled_.store(false, std::memory_order_release);
+  if (closed_) return;
+  {
+    std::lock_guard lk(out_mu_);
+    pending_.move_to(writing_);
+  }
+  write_out();
+}
+
+void Connection::write_out() {
+  while (!writing_.empty()) {
+    struct iovec iov[64];
+    int n = writing_.fill_iov(iov, 64);
+    ssize_t w = ::writev(fd_, iov, n);
+    if (w > 0) {
+      writing_.consume(static_cast<size_t>(w));
+      pending_size_.fetch_sub(static_cast<size_t>(w), std::memory_order_relaxed);
+      continue;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!want_write_) {
+        want_write_ = true;
+        stall_since_ = std::chrono::steady_clock::now();
+        loop_.mod_fd(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+        // Check the write deadline even if the peer never drains.
+        std::weak_ptr<Connection> weak = shared_from_this();
+        loop_.add_timer(write_deadline_ + std::chrono::milliseconds(1), [weak] {
+          if (auto c = weak.lock()) c->check_write_deadline();
+        });
+      }
+      return;
+    }
+    // Write error: the peer is gone.
+    writing_.clear();
+    if (!closing_.load()) close(CloseReason::WriteError);
+    return;
+  }
+  if (want_write_) {
+    want_write_ = false;
+    loop_.mod_fd(fd_, EPOLLIN | EPOLLRDHUP, this);
+  }
+}
+
+void Connection::check_write_deadline() {
+  if (closed_ || !want_write_) return;
+  if (std::chrono::steady_clock::now() - stall_since_ >= write_deadline_) {
+    log::notice("{}:{} - cid:{} - Slow Consumer Detected: WriteDeadline of {}ms exceeded with {} chunks of {} total bytes.",
+                peer_ip_, peer_port_, cid_,
+                std::chrono::duration_cast<std::chrono::milliseconds>(write_deadline_).count(), 1, pending_bytes());
+    server_.count_slow_consumer(kind_);
+    writing_.clear();
+    close(CloseReason::SlowConsumerWriteDeadline);
+  }
+}
+
+void Connection::on_io(uint32_t events) {
+  if (closed_) return;
+  if (events & EPOLLOUT) {
+    write_out();
+    if (want_write_ && std::chrono::steady_clock::now() - stall_since_ >= write_deadline_) check_write_deadline();
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    if (!t_read_buffer) t_read_buffer.reset(new char[kReadBufferSize]);
+    char* buf = t_read_buffer.get();
+    // Bounded reads per wake-up keep one busy publisher from starving the loop's others.
+    for (int round = 0; round < 16 && !closed_; ++round) {
+      ssize_t n = ::read(fd_, buf, kReadBufferSize);
+      if (n > 0) {
+        mark_activity();
+        bool keep = on_data(buf, static_cast<size_t>(n));
+        flush_touched();
+        if (!keep) break;
+        if (static_cast<size_t>(n) < kReadBufferSize) break;
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (n < 0 && errno == EINTR) continue;
+      // EOF or error.
+      close(n == 0 ? CloseReason::ClientClosed : CloseReason::ReadError);
+      break;
+    }
+  }
+}
+
+void Connection::close(CloseReason reason) {
+  if (closing_.exchange(true, std::memory_order_acq_rel)) return;
+  close_reason_ = reason;
+  auto self = shared_from_this();
+  if (loop_.in_loop_thread()) {
+    teardown();
+  } else {
+    loop_.post([self] { self->teardown(); });
+  }
+}
+
+void Connection::teardown() {
+  if (closed_) return;
+  // Best effort: write what is pending (e.g. a final -ERR) without blocking.
+  {
+    std::lock_guard lk(out_mu_);
+    pending_.move_to(writing_);
+  }
+  if (!writing_.empty() && close_reason_ != CloseReason::SlowConsumerPendingBytes &&
+      close_reason_ != CloseReason::SlowConsumerWriteDeadline && close_reason_ != CloseReason::WriteError) {
+    struct iovec iov[64];
+    int n = writing_.fill_iov(iov, 64);
+    [[maybe_unused]] ssize_t w = ::writev(fd_, iov, n);
+  }
+  writing_.clear();
+  closed_ = true;
+  if (fd_ >= 0) {
+    loop_.del_fd(fd_);
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    fd_ = -1;
+  }
+  auto self = shared_from_this();
+  on_closed();
+  server_.on_connection_closed(self);
+  // Keep the object alive until the loop finishes the current batch of events.
+  loop_.post([self] {});
+}
+
+}  // namespace nats

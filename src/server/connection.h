@@ -1,0 +1,140 @@
+// A socket owned by one event loop: reads feed a protocol handler (client, route, gateway),
+// output from any thread is coalesced into an outbound buffer and written by the owning
+// loop. Invariants:
+//  - only the owning loop reads the socket and writes it;
+//  - any thread may enqueue output (under out_mu_), then calls touch() so that the output
+//    is flushed at the end of the current batch (once per batch, not once per message);
+//  - close() may be called from any thread; teardown runs on the owning loop.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "net/event_loop.h"
+#include "net/out_buffer.h"
+
+namespace nats {
+
+class Server;
+
+enum class ConnKind { Client, Router, Gateway, Leaf, System };
+
+// Why a connection closed; names as in /connz "reason".
+enum class CloseReason {
+  ClientClosed,
+  AuthenticationTimeout,
+  AuthenticationViolation,
+  TLSHandshakeError,
+  SlowConsumerPendingBytes,
+  SlowConsumerWriteDeadline,
+  WriteError,
+  ReadError,
+  ParseError,
+  StaleConnection,
+  ProtocolViolation,
+  BadClientProtocolVersion,
+  WrongPort,
+  MaxAccountConnectionsExceeded,
+  MaxConnectionsExceeded,
+  MaxPayloadExceeded,
+  MaxControlLineExceeded,
+  MaxSubscriptionsExceeded,
+  DuplicateRoute,
+  RouteRemoved,
+  ServerShutdown,
+  AuthenticationExpired,
+  WrongGateway,
+  MissingAccount,
+  Kicked,
+};
+const char* close_reason_text(CloseReason r);
+
+class Connection : public net::IoHandler, public net::Flushable, public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Server& server, net::EventLoop& loop, int fd, uint64_t cid, ConnKind kind);
+  ~Connection() override;
+
+  uint64_t cid() const { return cid_; }
+  ConnKind kind() const { return kind_; }
+  net::EventLoop& loop() const { return loop_; }
+  Server& server() const { return server_; }
+
+  // Registers the socket with the loop; called on the loop thread.
+  virtual void start();
+
+  // Thread-safe output. Returns false if the connection is closing or just became a slow
+  // consumer (pending output over max_pending).
+  bool enqueue(std::string_view a);
+  bool enqueue(std::string_view a, std::string_view b, std::string_view c);
+  bool enqueue_iov(const struct iovec* parts, int n);
+  // Schedules a flush at the end of the caller's batch (see flush_touched()).
+  void touch();
+  // Enqueue + touch + (if on the loop thread) flush right away. For protocol replies.
+  void send_now(std::string_view s);
+
+  // Thread-safe close. Pending output is written (best effort) before the socket closes.
+  void close(CloseReason reason);
+  bool closing() const { return closing_.load(std::memory_order_acquire); }
+  CloseReason close_reason() const { return close_reason_; }
+
+  // Flushes every connection the calling thread touched in this batch: those owned by the
+  // calling loop are written now, the others are handed to their loop (one wake-up each).
+  static void flush_touched();
+
+  // net::IoHandler / net::Flushable
+  void on_io(uint32_t events) override;
+  void flush_from_loop() override;
+
+  // Stats, readable from any thread (monitoring).
+  std::atomic<uint64_t> in_msgs{0}, in_bytes{0}, out_msgs{0}, out_bytes{0};
+  size_t pending_bytes() const { return pending_size_.load(std::memory_order_relaxed); }
+  std::chrono::system_clock::time_point start_time() const { return start_time_; }
+  std::chrono::system_clock::time_point last_activity() const;
+  const std::string& peer_ip() const { return peer_ip_; }
+  int peer_port() const { return peer_port_; }
+  void set_peer(std::string ip, int port) { peer_ip_ = std::move(ip); peer_port_ = port; }
+
+ protected:
+  // Handles bytes read from the socket; returns false to stop reading (closing).
+  virtual bool on_data(const char* data, size_t len) = 0;
+  // Runs on the loop thread once the socket is closed; remove subscriptions etc.
+  virtual void on_closed() {}
+  void mark_activity();
+  void check_write_deadline();
+
+  Server& server_;
+  net::EventLoop& loop_;
+  int fd_;
+  uint64_t cid_;
+  ConnKind kind_;
+  int64_t max_pending_;
+  std::chrono::nanoseconds write_deadline_;
+  std::string peer_ip_;
+  int peer_port_ = 0;
+
+ private:
+  void teardown();
+  void write_out();
+
+  std::mutex out_mu_;
+  net::OutBuffer pending_;   // guarded by out_mu_
+  net::OutBuffer writing_;   // loop thread only
+  std::atomic<size_t> pending_size_{0};
+  std::atomic<bool> flush_scheduled_{false};
+  std::atomic<bool> closing_{false};
+  bool closed_ = false;      // loop thread only
+  bool want_write_ = false;  // EPOLLOUT registered
+  std::chrono::steady_clock::time_point stall_since_{};
+  CloseReason close_reason_ = CloseReason::ClientClosed;
+  std::chrono::system_clock::time_point start_time_;
+  std::atomic<int64_t> last_activity_ns_{0};
+};
+
+using ConnectionPtr = std::shared_ptr<Connection>;
+
+}  // namespace nats

@@ -1,0 +1,298 @@
+#include "server/server.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "monitor/monitor_server.h"
+#include "net/socket.h"
+#include "server/client.h"
+#include "util/ids.h"
+#include "util/log.h"
+
+namespace nats {
+
+// Accepts client connections on loop 0 and hands each to a loop, round-robin.
+class Server::Listener : public net::IoHandler {
+ public:
+  Listener(Server& s, int fd) : server_(s), fd_(fd) {}
+  ~Listener() override { ::close(fd_); }
+  void on_io(uint32_t) override { server_.accept_ready(); }
+  int fd() const { return fd_; }
+ private:
+  Server& server_;
+  int fd_;
+};
+
+Server::Server(Options opts) : opts_(std::move(opts)) {
+  id_ = util::new_server_id();
+  name_ = opts_.server_name.empty() ? id_ : opts_.server_name;
+  start_time_ = std::chrono::system_clock::now();
+  setup_accounts();
+  auth_ = std::make_unique<Authenticator>(opts_);
+}
+
+Server::~Server() {
+  shutdown();
+  for (auto& l : loops_) l->join();
+}
+
+void Server::setup_accounts() {
+  global_account_ = std::make_shared<Account>(kGlobalAccount);
+  accounts_[kGlobalAccount] = global_account_;
+  for (const auto& ac : opts_.accounts) {
+    auto a = ac.name == kGlobalAccount ? global_account_ : std::make_shared<Account>(ac.name);
+    a->max_connections = ac.max_connections;
+    a->max_subscriptions = ac.max_subscriptions;
+    a->max_payload = ac.max_payload;
+    a->jetstream_enabled = ac.jetstream;
+    a->default_permissions = ac.default_permissions;
+    accounts_[ac.name] = a;
+  }
+  std::string sys = opts_.system_account.empty() ? kSystemAccount : opts_.system_account;
+  if (!opts_.no_system_account) {
+    auto it = accounts_.find(sys);
+    if (it == accounts_.end()) it = accounts_.emplace(sys, std::make_shared<Account>(sys)).first;
+    system_account_ = it->second;
+  }
+}
+
+AccountPtr Server::lookup_account(const std::string& name) const {
+  std::lock_guard lk(accounts_mu_);
+  auto it = accounts_.find(name);
+  return it == accounts_.end() ? nullptr : it->second;
+}
+
+std::vector<AccountPtr> Server::accounts() const {
+  std::lock_guard lk(accounts_mu_);
+  std::vector<AccountPtr> out;
+  for (auto& [_, a] : accounts_) out.push_back(a);
+  return out;
+}
+
+MatchCache* Server::match_cache_for_current_thread() {
+  auto* loop = net::EventLoop::current();
+  if (!loop) return nullptr;
+  return caches_[loop->index()].get();
+}
+
+std::string Server::client_info_line(uint64_t cid, const std::string& client_ip, bool include_nonce,
+                                     const std::string& nonce) const {
+  std::string s = info_prefix_;
+  s += ",\"client_id\":" + std::to_string(cid);
+  s += ",\"client_ip\":\"" + client_ip + "\"";
+  if (include_nonce) s += ",\"nonce\":\"" + nonce + "\"";
+  s += "} \r\n";
+  return s;
+}
+
+void Server::start() {
+  // INFO fields in the reference's order (server.go `type Info`).
+  nlohmann::ordered_json info;
+  info["server_id"] = id_;
+  info["server_name"] = name_;
+  info["version"] = kServerVersion;
+  info["proto"] = kProtoVersion;
+  info["go"] = "go1.19.8";
+  info["host"] = opts_.host;
+  info["port"] = opts_.port;
+  info["headers"] = true;
+  if (auth_->required()) info["auth_required"] = true;
+  info["max_payload"] = opts_.max_payload;
+  if (opts_.jetstream.enabled) info["jetstream"] = true;
+
+  int nloops = std::max(1u, std::thread::hardware_concurrency());
+  for (int i = 0; i < nloops; ++i) {
+    loops_.push_back(std::make_unique<net::EventLoop>(i));
+    caches_.push_back(std::make_unique<MatchCache>());
+    counters_.push_back(std::make_unique<LoopCounters>());
+  }
+  counters_.push_back(std::make_unique<LoopCounters>());
+
+  int fd = net::listen_tcp(opts_.host, opts_.port);
+  client_port_ = net::bound_port(fd);
+  info["port"] = client_port_;
+  std::string dumped = info.dump();
+  info_prefix_ = "INFO " + dumped.substr(0, dumped.size() - 1);  // without the closing brace
+  listener_ = std::make_unique<Listener>(*this, fd);
+
+  start_monitor();
+  log::notice("Listening for client connections on {}:{}", opts_.host, client_port_);
+  for (auto& l : loops_) l->start_thread();
+  loops_[0]->post([this] { loops_[0]->add_fd(listener_->fd(), EPOLLIN, listener_.get()); });
+  write_pid_file();
+  log::notice("Server is ready");
+}
+
+void Server::write_pid_file() {
+  if (opts_.pid_file.empty()) return;
+  std::ofstream(opts_.pid_file) << getpid();
+}
+
+void Server::start_monitor() {
+  if (opts_.http_port == 0) return;
+  monitor_ = std::make_unique<MonitorServer>(*this);
+  std::string host = opts_.http_host.empty() ? opts_.host : opts_.http_host;
+  http_port_ = monitor_->start(host, opts_.http_port);
+  log::notice("Starting http monitor on {}:{}", host, http_port_);
+}
+
+void Server::accept_ready() {
+  for (;;) {
+    std::string ip;
+    int port = 0;
+    int fd = net::accept_tcp(listener_->fd(), &ip, &port);
+    if (fd < 0) return;
+    if (shutting_down_) {
+      ::close(fd);
+      continue;
+    }
+    uint64_t cid = ++next_cid_;
+    stats_.total_connections++;
+    auto& loop = *loops_[next_loop_++ % loops_.size()];
+    auto client = std::make_shared<ClientConnection>(*this, loop, fd, cid);
+    client->set_peer(ip, port);
+    size_t count;
+    {
+      std::lock_guard lk(conns_mu_);
+      count = clients_.size();
+      if (static_cast<int>(count) < opts_.max_connections) clients_[cid] = client;
+    }
+    if (static_cast<int>(count) >= opts_.max_connections) {
+      // The reference sends INFO then this error, and closes.
+      std::string msg = client_info_line(cid, ip, false, "") + "-ERR 'maximum connections exceeded'\r\n";
+      [[maybe_unused]] auto w = ::write(fd, msg.data(), msg.size());
+      log::error("{}:{} - cid:{} - Maximum connections exceeded", ip, port, cid);
+      ::close(fd);
+      continue;
+    }
+    loop.post([client] { client->start(); });
+  }
+}
+
+void Server::on_connection_closed(const ConnectionPtr& c) {
+  if (c->kind() != ConnKind::Client) return;
+  std::lock_guard lk(conns_mu_);
+  auto it = clients_.find(c->cid());
+  if (it != clients_.end()) {
+    closed_clients_.push_back(it->second);
+    if (closed_clients_.size() > 10000) closed_clients_.erase(closed_clients_.begin());
+    clients_.erase(it);
+  }
+}
+
+void Server::count_slow_consumer(ConnKind kind) {
+  stats_.slow_consumers++;
+  switch (kind) {
+    case ConnKind::Client: stats_.slow_consumers_clients++; break;
+    case ConnKind::Router: stats_.slow_consumers_routes++; break;
+    case ConnKind::Gateway: stats_.slow_consumers_gateways++; break;
+    case ConnKind::Leaf: stats_.slow_consumers_leafs++; break;
+    default: break;
+  }
+}
+
+std::vector<std::shared_ptr<ClientConnection>> Server::clients_snapshot() const {
+  std::lock_guard lk(conns_mu_);
+  std::vector<std::shared_ptr<ClientConnection>> out;
+  out.reserve(clients_.size());
+  for (auto& [_, c] : clients_) out.push_back(c);
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a->cid() < b->cid(); });
+  return out;
+}
+
+std::vector<std::shared_ptr<ClientConnection>> Server::closed_clients_snapshot() const {
+  std::lock_guard lk(conns_mu_);
+  return closed_clients_;
+}
+
+size_t Server::num_clients() const {
+  std::lock_guard lk(conns_mu_);
+  return clients_.size();
+}
+
+LoopCounters& Server::counters_for_current_thread() {
+  auto* loop = net::EventLoop::current();
+  return loop ? *counters_[loop->index()] : *counters_.back();
+}
+
+MessageTotals Server::message_totals() const {
+  MessageTotals t;
+  for (auto& c : counters_) {
+    t.in_msgs += c->in_msgs.load(std::memory_order_relaxed);
+    t.in_bytes += c->in_bytes.load(std::memory_order_relaxed);
+    t.out_msgs += c->out_msgs.load(std::memory_order_relaxed);
+    t.out_bytes += c->out_bytes.load(std::memory_order_relaxed);
+  }
+  return t;
+}
+
+nlohmann::ordered_json Server::cluster_varz() const {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  if (!opts_.cluster.configured) return j;
+  if (!opts_.cluster.name.empty()) j["name"] = opts_.cluster.name;
+  j["addr"] = opts_.cluster.host;
+  j["cluster_port"] = opts_.cluster.port;
+  j["auth_timeout"] = 2;
+  j["urls"] = opts_.cluster.routes;
+  j["tls_timeout"] = 2;
+  return j;
+}
+
+nlohmann::ordered_json Server::gateway_varz() const {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  if (!opts_.gateway.configured) return j;
+  j["name"] = opts_.gateway.name;
+  j["host"] = opts_.gateway.host;
+  j["port"] = opts_.gateway.port;
+  j["auth_timeout"] = 2;
+  j["tls_timeout"] = 2;
+  j["advertise"] = opts_.gateway.advertise;
+  j["connect_retries"] = opts_.gateway.connect_retries;
+  j["gateways"] = nlohmann::ordered_json::array();
+  j["reject_unknown"] = opts_.gateway.reject_unknown;
+  return j;
+}
+
+size_t Server::num_subscriptions() const {
+  size_t n = 0;
+  for (auto& a : accounts()) n += a->sublist().count();
+  return n;
+}
+
+void Server::shutdown() {
+  if (shutting_down_.exchange(true)) return;
+  log::notice("Initiating Shutdown...");
+  if (monitor_) monitor_->stop();
+  std::vector<std::shared_ptr<ClientConnection>> clients;
+  {
+    std::lock_guard lk(conns_mu_);
+    for (auto& [_, c] : clients_) clients.push_back(c);
+  }
+  for (auto& c : clients) c->close(CloseReason::ServerShutdown);
+  // Let the loops run the posted teardowns, then stop them.
+  for (auto& l : loops_) {
+    auto* lp = l.get();
+    lp->post([lp] { lp->stop(); });
+  }
+  for (auto& l : loops_) l->join();
+  listener_.reset();
+  if (!opts_.pid_file.empty()) ::unlink(opts_.pid_file.c_str());
+  log::notice("Server Exiting..");
+  {
+    std::lock_guard lk(shutdown_mu_);
+    shutdown_done_ = true;
+  }
+  shutdown_cv_.notify_all();
+}
+
+void Server::wait_for_shutdown() {
+  std::unique_lock lk(shutdown_mu_);
+  shutdown_cv_.wait(lk, [this] { return shutdown_done_; });
+}
+
+}  // namespace nats

@@ -1,0 +1,153 @@
+// The Server wires everything: options, event loops, the client listener, accounts,
+// connections, and (as they land) monitoring, routes, gateways, $SYS and JetStream.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/options.h"
+#include "net/event_loop.h"
+#include "server/account.h"
+#include "server/auth.h"
+#include "server/connection.h"
+
+namespace nats {
+
+class ClientConnection;
+class MonitorServer;
+
+inline constexpr const char* kServerVersion = "2.9.10";
+inline constexpr int kProtoVersion = 1;
+
+struct ServerStats {
+  std::atomic<uint64_t> in_msgs{0}, in_bytes{0}, out_msgs{0}, out_bytes{0};
+  std::atomic<uint64_t> slow_consumers{0};
+  std::atomic<uint64_t> slow_consumers_clients{0}, slow_consumers_routes{0}, slow_consumers_gateways{0},
+      slow_consumers_leafs{0};
+  std::atomic<uint64_t> total_connections{0};
+};
+
+struct MessageTotals {
+  uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0;
+};
+
+// Message counters written by one event loop each (no cache-line sharing on the hot path);
+// readers sum them.
+struct alignas(64) LoopCounters {
+  std::atomic<uint64_t> in_msgs{0}, in_bytes{0}, out_msgs{0}, out_bytes{0};
+};
+
+class Server {
+ public:
+  explicit Server(Options opts);
+  ~Server();
+
+  // Opens listeners and starts the loops; throws std::runtime_error on failure.
+  void start();
+  // Blocks until shutdown() has completed.
+  void wait_for_shutdown();
+  // Thread-safe, idempotent.
+  void shutdown();
+
+  const Options& options() const { return opts_; }
+  const std::string& id() const { return id_; }
+  const std::string& name() const { return name_; }
+  std::chrono::system_clock::time_point start_time() const { return start_time_; }
+  int client_port() const { return client_port_; }
+  int http_port() const { return http_port_; }
+
+  // Accounts.
+  AccountPtr lookup_account(const std::string& name) const;
+  AccountPtr global_account() const { return global_account_; }
+  AccountPtr system_account() const { return system_account_; }
+  std::vector<AccountPtr> accounts() const;
+  const Authenticator& authenticator() const { return *auth_; }
+
+  // The per-loop match cache (one per event loop thread).
+  MatchCache* match_cache_for_current_thread();
+
+  // Builds the INFO line ("INFO {...} \r\n") for a new client.
+  std::string client_info_line(uint64_t cid, const std::string& client_ip, bool include_nonce, const std::string& nonce) const;
+  bool auth_required() const { return auth_->required(); }
+
+  // Connection bookkeeping.
+  void on_connection_closed(const ConnectionPtr& c);
+  void count_slow_consumer(ConnKind kind);
+  std::vector<std::shared_ptr<ClientConnection>> clients_snapshot() const;
+  std::vector<std::shared_ptr<ClientConnection>> closed_clients_snapshot() const;
+  size_t num_clients() const;
+  ServerStats& stats() { return stats_; }
+  const ServerStats& stats() const { return stats_; }
+
+  MessageTotals message_totals() const;
+  LoopCounters& counters_for_current_thread();
+  MonitorServer* monitor() const { return monitor_.get(); }
+  // Filled in by the cluster layer as routes and gateways land.
+  nlohmann::ordered_json cluster_varz() const;
+  nlohmann::ordered_json gateway_varz() const;
+  size_t num_routes() const { return 0; }
+  size_t num_remotes() const { return 0; }
+
+  // Current number of subscriptions across all accounts.
+  size_t num_subscriptions() const;
+
+  // Routing: deliver a message published in `acc` to local subscribers (and, later, routes
+  // and gateways). `origin` is the publishing connection (nullptr for internal). Returns
+  // whether anyone received it.
+  bool process_message(Account& acc, Connection* origin, std::string_view subject, std::string_view reply,
+                       std::string_view headers, std::string_view payload, bool origin_echo);
+
+ private:
+  void accept_ready();
+  void setup_accounts();
+  void start_monitor();
+  void write_pid_file();
+  void ping_timer_tick();
+
+  class Listener;
+
+  Options opts_;
+  std::string id_;
+  std::string name_;
+  std::chrono::system_clock::time_point start_time_;
+  std::vector<std::unique_ptr<net::EventLoop>> loops_;
+  std::vector<std::unique_ptr<MatchCache>> caches_;
+  std::vector<std::unique_ptr<LoopCounters>> counters_;  // one per loop, plus one for other threads
+  std::unique_ptr<Listener> listener_;
+  int client_port_ = 0;
+  int http_port_ = 0;
+  std::atomic<uint64_t> next_cid_{0};
+  std::atomic<size_t> next_loop_{0};
+
+  mutable std::mutex accounts_mu_;
+  std::map<std::string, AccountPtr> accounts_;
+  AccountPtr global_account_;
+  AccountPtr system_account_;
+  std::unique_ptr<Authenticator> auth_;
+
+  mutable std::mutex conns_mu_;
+  std::unordered_map<uint64_t, std::shared_ptr<ClientConnection>> clients_;
+  std::vector<std::shared_ptr<ClientConnection>> closed_clients_;  // ring for /connz?state=closed
+
+  std::string info_prefix_;  // INFO JSON up to the per-client fields
+
+  std::unique_ptr<MonitorServer> monitor_;
+  ServerStats stats_;
+
+  std::mutex shutdown_mu_;
+  std::condition_variable shutdown_cv_;
+  bool shutdown_done_ = false;
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace nats
