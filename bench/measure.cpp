@@ -76,7 +76,8 @@ RunSample measure_once(const Scenario& sc, const ServerFlavor& flavor, std::chro
                         w.bad_payload);
   out.ok = fail.empty();
   out.failure = fail;
-  if (w.seconds <= 0 || w.published == 0) return out;
+  // A failed run's figures would mix into the medians: keep only good runs.
+  if (!out.ok || w.seconds <= 0 || w.published == 0) return out;
 
   auto& f = out.figures;
   double cpu = after.cpu_seconds - before.cpu_seconds;

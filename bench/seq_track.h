@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -105,22 +106,30 @@ inline void wait_window(const Trackers& t, bool queue, uint64_t sent, uint64_t w
   }
 }
 
+enum class Delivery { kComplete, kStalled, kTimedOut };
+
+inline std::string delivery_error(Delivery d, const Trackers& t, bool queue, uint64_t n) {
+  if (d == Delivery::kComplete) return {};
+  return std::string(d == Delivery::kStalled ? "delivery stalled" : "run timed out") + " with " +
+         std::to_string(delivery_progress(t, queue)) + " of " + std::to_string(n) + " delivered";
+}
+
 // Waits until every message has arrived, or until delivery has stalled for `idle` (messages
-// lost), or the deadline. Returns false on stall/deadline.
-inline bool wait_delivered(const Trackers& t, bool queue, uint64_t n, Deadline dl,
+// lost), or the deadline.
+inline Delivery wait_delivered(const Trackers& t, bool queue, uint64_t n, Deadline dl,
                            std::chrono::milliseconds idle = std::chrono::milliseconds(500)) {
   uint64_t last = ~uint64_t{0};
   auto changed = Clock::now();
   for (;;) {
     uint64_t p = delivery_progress(t, queue);
-    if (p >= n) return true;
+    if (p >= n) return Delivery::kComplete;
     if (p != last) {
       last = p;
       changed = Clock::now();
     } else if (Clock::now() - changed > idle) {
-      return false;
+      return Delivery::kStalled;
     }
-    if (dl.expired()) return false;
+    if (dl.expired()) return Delivery::kTimedOut;
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
 }

@@ -184,7 +184,7 @@ ServerProcess::ServerProcess(const std::string& binary, const std::vector<std::s
 
 ServerProcess::~ServerProcess() {
   stop();
-  if (!log_path_.empty()) ::unlink(log_path_.c_str());
+  if (!log_path_.empty() && !std::getenv("NATS_BENCH_KEEP_LOGS")) ::unlink(log_path_.c_str());
 }
 
 std::string ServerProcess::url() const { return "nats://127.0.0.1:" + std::to_string(port_); }

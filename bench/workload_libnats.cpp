@@ -109,19 +109,25 @@ WorkloadResult run_libnats_pub_sub(const WorkloadSpec& spec, const Topology& top
     auto t0 = Clock::now();
     int64_t t0_ns = now_ns();
     for (uint64_t seq = 0; seq < n; ++seq) {
-      if ((seq & 1023) == 0) wait_window(trackers, queue, seq, window, dl);
+      if ((seq & 1023) == 0) {
+        if (dl.expired()) throw BenchError("run timed out after " + std::to_string(seq) + " published");
+        wait_window(trackers, queue, seq, window, dl);
+      }
       put_seq(payload.data(), seq);
       check(natsConnection_Publish(pub.get(), spec.subject.c_str(), payload.data(), int(payload.size())), "publish");
     }
     check(natsConnection_FlushTimeout(pub.get(), 5000), "flush");
-    bool complete = wait_delivered(trackers, queue, n, dl);
+    Delivery delivery = wait_delivered(trackers, queue, n, dl);
     hooks.on_end();
     auto t_now = Clock::now();
     stop_subs();
     int64_t last = summarize(trackers, queue, n, spec.payload, r);
     r.seconds = last > t0_ns ? double(last - t0_ns) / 1e9 : seconds_between(t0, t_now);
     r.published = n;
-    if (!complete && r.lost == 0 && r.duplicated == 0) r.error = "delivery stalled";
+    // A stall with nothing missing means the counts disagree; a timeout is reported as such
+    // even though the undelivered rest also shows up as lost.
+    if (delivery == Delivery::kTimedOut || (delivery == Delivery::kStalled && r.lost == 0))
+      r.error = delivery_error(delivery, trackers, queue, n);
   } catch (const std::exception& e) {
     stop_subs();
     r.error = e.what();

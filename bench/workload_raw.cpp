@@ -64,6 +64,7 @@ WorkloadResult run_raw_pub_only(const WorkloadSpec& spec, const Topology& topo, 
   hooks.on_start();
   auto t0 = Clock::now();
   for (uint64_t seq = 0; seq < spec.messages;) {
+    if (dl.expired()) throw BenchError("run timed out after " + std::to_string(seq) + " published");
     size_t n = static_cast<size_t>(std::min<uint64_t>(batch.per_batch(), spec.messages - seq));
     pub.write_all(batch.data(), batch.stamp(seq, n), dl);
     seq += n;
@@ -128,19 +129,23 @@ WorkloadResult run_raw_pub_sub(const WorkloadSpec& spec, const Topology& topo, c
     auto t0 = Clock::now();
     int64_t t0_ns = now_ns();
     for (uint64_t seq = 0; seq < n;) {
+      if (dl.expired()) throw BenchError("run timed out after " + std::to_string(seq) + " published");
       wait_window(trackers, queue, seq, window, dl);
       size_t k = static_cast<size_t>(std::min<uint64_t>(batch.per_batch(), n - seq));
       pub.write_all(batch.data(), batch.stamp(seq, k), dl);
       seq += k;
     }
-    bool complete = wait_delivered(trackers, queue, n, dl);
+    Delivery delivery = wait_delivered(trackers, queue, n, dl);
     hooks.on_end();
     auto t_now = Clock::now();
     stop_all();
     int64_t last = summarize(trackers, queue, n, spec.payload, r);
     r.seconds = last > t0_ns ? double(last - t0_ns) / 1e9 : seconds_between(t0, t_now);
     r.published = n;
-    if (!complete && r.lost == 0 && r.duplicated == 0) r.error = "delivery stalled";
+    // A stall with nothing missing means the counts disagree; a timeout is reported as such
+    // even though the undelivered rest also shows up as lost.
+    if (delivery == Delivery::kTimedOut || (delivery == Delivery::kStalled && r.lost == 0))
+      r.error = delivery_error(delivery, trackers, queue, n);
   } catch (const std::exception& e) {
     stop_all();
     r.error = e.what();
@@ -228,6 +233,7 @@ WorkloadResult run_raw_req_rep(const WorkloadSpec& spec, const Topology& topo, c
     auto t0 = Clock::now();
     for (uint64_t seq = 0; seq < spec.messages; ++seq) {
       auto a = Clock::now();
+      if (dl.expired()) throw BenchError("run timed out after " + std::to_string(seq) + " requests");
       if (!one(seq, std::chrono::milliseconds(2000), true)) {
         ++r.lost;
         if (r.lost >= 3) throw BenchError("requests unanswered");
@@ -246,7 +252,8 @@ WorkloadResult run_raw_req_rep(const WorkloadSpec& spec, const Topology& topo, c
   }
   stop.store(true, std::memory_order_release);
   replier.join();
-  if (!rep_error.empty() && r.error.empty()) r.error = "replier: " + rep_error;
+  // The replier's failure (e.g. its connection dropped) explains unanswered requests: say it first.
+  if (!rep_error.empty()) r.error = "replier: " + rep_error + (r.error.empty() ? "" : "; " + r.error);
   return r;
 }
 
