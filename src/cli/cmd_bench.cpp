@@ -1,0 +1,252 @@
+// `nats bench`: throughput and latency measurements in the shape of natscli's bench —
+// core pub/sub, request/reply (with latency percentiles) and JetStream publish, each client
+// on its own connection and thread.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "cli/command.h"
+#include "cli/connection.h"
+#include "cli/format.h"
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace nats::cli {
+namespace {
+
+struct Sample {
+  int64_t msgs = 0, bytes = 0;
+  Clock::time_point start, end;
+  double secs() const { return std::max(1e-9, std::chrono::duration<double>(end - start).count()); }
+  double rate() const { return static_cast<double>(msgs) / secs(); }
+  double throughput() const { return static_cast<double>(bytes) / secs(); }
+};
+
+std::string human_bytes(double b) {
+  static const char* pre[] = {"K", "M", "G", "T", "P", "E"};
+  if (b < 1024) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f B", b);
+    return buf;
+  }
+  int exp = static_cast<int>(std::log(b) / std::log(1024.0));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f %sB", b / std::pow(1024.0, exp), pre[exp - 1]);
+  return buf;
+}
+
+std::string sample_str(const Sample& s) {
+  return comma(static_cast<int64_t>(s.rate())) + " msgs/sec ~ " + human_bytes(s.throughput()) + "/sec";
+}
+
+Sample group(const std::vector<Sample>& v) {
+  Sample g;
+  if (v.empty()) return g;
+  g.start = v[0].start;
+  g.end = v[0].end;
+  for (auto& s : v) {
+    g.msgs += s.msgs;
+    g.bytes += s.bytes;
+    g.start = std::min(g.start, s.start);
+    g.end = std::max(g.end, s.end);
+  }
+  return g;
+}
+
+void report_group(const std::string& name, const std::vector<Sample>& v) {
+  Sample g = group(v);
+  std::cout << " " << name << " stats: " << sample_str(g) << "\n";
+  if (v.size() > 1) {
+    double mn = 1e300, mx = 0, sum = 0;
+    for (size_t i = 0; i < v.size(); ++i) {
+      std::cout << "  [" << i + 1 << "] " << sample_str(v[i]) << " (" << comma(v[i].msgs) << " msgs)\n";
+      mn = std::min(mn, v[i].rate());
+      mx = std::max(mx, v[i].rate());
+      sum += v[i].rate();
+    }
+    double avg = sum / static_cast<double>(v.size()), var = 0;
+    for (auto& s : v) var += (s.rate() - avg) * (s.rate() - avg);
+    std::cout << "  min " << comma(static_cast<int64_t>(mn)) << " | avg " << comma(static_cast<int64_t>(avg)) << " | max "
+              << comma(static_cast<int64_t>(mx)) << " | stddev "
+              << comma(static_cast<int64_t>(std::sqrt(var / static_cast<double>(v.size())))) << " msgs\n";
+  }
+}
+
+std::vector<int64_t> split_msgs(int64_t total, int64_t parts) {
+  std::vector<int64_t> out(static_cast<size_t>(parts), total / parts);
+  for (int64_t i = 0; i < total % parts; ++i) out[static_cast<size_t>(i)]++;
+  return out;
+}
+
+int bench(Invocation& inv) {
+  Settings settings = resolve_settings(inv);
+  std::string subject = inv.arg(0);
+  int64_t pubs = inv.integer("pub", 0), subs = inv.integer("sub", 0), msgs = inv.integer("msgs", 100000);
+  int64_t size = 128;
+  if (inv.has("size") && !parse_bytes(inv.get("size"), size)) throw CliError("invalid --size");
+  bool req_mode = inv.on("request"), reply_mode = inv.on("reply"), js = inv.on("js");
+  if (pubs == 0 && subs == 0 && !reply_mode) pubs = 1;
+  if (msgs <= 0) throw CliError("--msgs must be positive");
+  std::string payload(static_cast<size_t>(size), 'x');
+
+  const char* kind = req_mode ? "request-reply" : reply_mode ? "reply" : js ? "JetStream publish" : "Core NATS pub/sub";
+  std::cout << log_prefix() << "Starting " << kind << " benchmark [subject=" << subject << ", msgs=" << comma(msgs)
+            << ", msgsize=" << ibytes(static_cast<uint64_t>(size)) << ", pubs=" << pubs << ", subs=" << subs
+            << (js ? ", stream=" + inv.get("stream", "benchstream") : "") << "]" << std::endl;
+
+  std::vector<std::unique_ptr<Connection>> conns;
+  std::atomic<bool> failed{false};
+  std::string error;
+  std::mutex mu;
+  auto set_error = [&](const std::string& e) {
+    std::lock_guard<std::mutex> l(mu);
+    if (error.empty()) error = e;
+    failed = true;
+  };
+
+  if (js) {
+    Connection admin(settings);
+    std::string stream = inv.get("stream", "benchstream");
+    json cfg = {{"name", stream}, {"subjects", json::array({subject})}, {"storage", inv.get("storage", "memory")},
+                {"retention", "limits"}, {"max_msgs", -1}, {"max_bytes", -1}, {"max_age", 0}, {"num_replicas", 1},
+                {"discard", "old"}, {"duplicate_window", 120000000000LL}};
+    try { js_api(admin, "STREAM.DELETE." + stream, json::object()); } catch (const CliError&) {}
+    js_api(admin, "STREAM.CREATE." + stream, cfg);
+  }
+
+  // Responders (--reply, or in-process ones for --request with --sub).
+  std::vector<std::thread> threads;
+  std::vector<Sample> sub_samples(static_cast<size_t>(subs));
+  std::atomic<int> ready{0};
+  int64_t expect_per_sub = req_mode || reply_mode ? 0 : msgs;
+  for (int64_t i = 0; i < subs; ++i) {
+    conns.push_back(std::make_unique<Connection>(settings));
+    Connection* c = conns.back().get();
+    threads.emplace_back([&, c, i] {
+      natsSubscription* sub = nullptr;
+      natsStatus s = (req_mode || reply_mode)
+                         ? natsConnection_QueueSubscribeSync(&sub, c->get(), subject.c_str(), "NATS-BENCH")
+                         : natsConnection_SubscribeSync(&sub, c->get(), subject.c_str());
+      if (s != NATS_OK) { set_error(status_text(s)); ready++; return; }
+      natsSubscription_SetPendingLimits(sub, -1, -1);
+      natsConnection_Flush(c->get());
+      ready++;
+      Sample& smp = sub_samples[static_cast<size_t>(i)];
+      int64_t got = 0;
+      auto idle_deadline = Clock::now() + std::chrono::nanoseconds(settings.timeout_ns) + std::chrono::seconds(60);
+      while (!failed && (expect_per_sub == 0 || got < expect_per_sub)) {
+        natsMsg* m = nullptr;
+        s = natsSubscription_NextMsg(&m, sub, 100);
+        if (s == NATS_TIMEOUT) {
+          if (Clock::now() > idle_deadline) { if (expect_per_sub) set_error("timed out waiting for messages"); break; }
+          if (expect_per_sub == 0 && reply_mode == false && got > 0 && smp.end + std::chrono::seconds(2) < Clock::now()) break;
+          continue;
+        }
+        if (s != NATS_OK) break;
+        if (got == 0) smp.start = Clock::now();
+        ++got;
+        smp.bytes += natsMsg_GetDataLength(m);
+        smp.end = Clock::now();
+        if (const char* r = natsMsg_GetReply(m); r && *r) natsConnection_Publish(c->get(), r, natsMsg_GetData(m), natsMsg_GetDataLength(m));
+        natsMsg_Destroy(m);
+        if (reply_mode && !req_mode && msgs > 0 && got >= msgs) break;
+      }
+      smp.msgs = got;
+      natsConnection_Flush(c->get());
+      natsSubscription_Unsubscribe(sub);
+      natsSubscription_Destroy(sub);
+    });
+  }
+  while (ready < subs) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+
+  std::vector<Sample> pub_samples(static_cast<size_t>(pubs));
+  std::vector<std::vector<int64_t>> latencies(static_cast<size_t>(pubs));
+  auto counts = pubs > 0 ? split_msgs(msgs, pubs) : std::vector<int64_t>{};
+  std::vector<std::thread> pthreads;
+  for (int64_t i = 0; i < pubs; ++i) {
+    conns.push_back(std::make_unique<Connection>(settings));
+    Connection* c = conns.back().get();
+    pthreads.emplace_back([&, c, i] {
+      Sample& smp = pub_samples[static_cast<size_t>(i)];
+      auto& lat = latencies[static_cast<size_t>(i)];
+      int64_t n = counts[static_cast<size_t>(i)];
+      smp.start = Clock::now();
+      for (int64_t k = 0; k < n && !failed; ++k) {
+        if (req_mode || js) {
+          auto t0 = Clock::now();
+          natsMsg* reply = nullptr;
+          natsStatus s = natsConnection_Request(&reply, c->get(), subject.c_str(), payload.data(),
+                                                static_cast<int>(payload.size()), settings.timeout_ns / 1000000);
+          if (s != NATS_OK) { set_error(status_text(s)); break; }
+          if (js) {
+            std::string body(natsMsg_GetData(reply), natsMsg_GetDataLength(reply));
+            if (body.find("\"error\"") != std::string::npos) { set_error("publish failed: " + body); natsMsg_Destroy(reply); break; }
+          }
+          natsMsg_Destroy(reply);
+          lat.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
+        } else {
+          natsStatus s = natsConnection_Publish(c->get(), subject.c_str(), payload.data(), static_cast<int>(payload.size()));
+          if (s != NATS_OK) { set_error(status_text(s)); break; }
+        }
+        smp.msgs++;
+        smp.bytes += size;
+      }
+      natsConnection_FlushTimeout(c->get(), 60000);
+      smp.end = Clock::now();
+    });
+  }
+  for (auto& t : pthreads) t.join();
+  if (req_mode) failed = true;  // stop in-process responders
+  for (auto& t : threads) t.join();
+  if (!error.empty()) throw CliError(error);
+
+  std::cout << "\n";
+  std::vector<Sample> all = pub_samples;
+  if (!req_mode) all.insert(all.end(), sub_samples.begin(), sub_samples.end());
+  std::string title = req_mode ? "NATS request-reply" : js ? "JetStream" : pubs && subs ? "NATS Pub/Sub" : pubs ? "Pub" : "Sub";
+  std::cout << title << " stats: " << sample_str(group(all)) << "\n";
+  if (pubs && (subs || req_mode || js)) report_group(req_mode ? "Req" : "Pub", pub_samples);
+  else if (pubs > 1) report_group("Pub", pub_samples);
+  if (subs && !req_mode) report_group(reply_mode ? "Reply" : "Sub", sub_samples);
+
+  std::vector<int64_t> lat;
+  for (auto& l : latencies) lat.insert(lat.end(), l.begin(), l.end());
+  if (!lat.empty()) {
+    std::sort(lat.begin(), lat.end());
+    auto pct = [&](double p) { return lat[std::min(lat.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(lat.size())))]; };
+    double sum = 0;
+    for (auto v : lat) sum += static_cast<double>(v);
+    std::cout << "\nLatencies:\n"
+              << "  min: " << go_duration(lat.front()) << "  avg: " << go_duration(static_cast<int64_t>(sum / static_cast<double>(lat.size())))
+              << "  max: " << go_duration(lat.back()) << "\n"
+              << "  p50: " << go_duration(pct(50)) << "  p90: " << go_duration(pct(90)) << "  p99: " << go_duration(pct(99))
+              << "  p99.9: " << go_duration(pct(99.9)) << "\n";
+  }
+  std::cout.flush();
+  return 0;
+}
+
+}  // namespace
+
+void register_bench_commands(Registry& r) {
+  r.add({{"bench"}, {}, "Benchmark utility", {{"subject", "Subject to use for the benchmark", true}},
+         {{"pub", 0, false, "Number of concurrent publishers", "", ""},
+          {"sub", 0, false, "Number of concurrent subscribers", "", ""},
+          {"msgs", 0, false, "Number of messages to publish", "100000", ""},
+          {"size", 0, false, "Size of the test messages", "128", ""},
+          {"request", 0, true, "Request-Reply mode: publishers send requests and wait for replies", "", ""},
+          {"reply", 0, true, "Request-Reply mode: subscribers send replies", "", ""},
+          {"js", 0, true, "Use JetStream (publish with acknowledgements into a stream)", "", ""},
+          {"stream", 0, false, "The name of the stream to create or use with --js", "benchstream", ""},
+          {"storage", 0, false, "JetStream storage (memory/file) for the --js stream", "memory", ""}},
+         bench, ""});
+}
+
+}  // namespace nats::cli
