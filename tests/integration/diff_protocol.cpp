@@ -23,6 +23,7 @@ struct DiffCase {
   std::vector<std::string> steps;  // sent in order, each as its own write with a pause between
   std::string config = {};         // server config file contents, "" for none
   std::vector<std::string> flags = {};  // extra command-line flags
+  int hold_connections = 0;        // idle connections opened (and kept) before the script runs
 };
 
 // INFO values that legitimately differ between two servers (or two runs of one).
@@ -92,6 +93,8 @@ Transcript play(const DiffCase& c, const std::string& binary) {
     srv = std::make_unique<ServerProcess>(c.flags, binary);
     srv->start();
   }
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 0; i < c.hold_connections; ++i) held.push_back(std::make_unique<RawClient>(srv->port()));
   RawClient raw(srv->port(), /*read_info=*/false);
   EXPECT_TRUE(raw.connected());
   // PINGs in the whole script (steps may split one), with CRLF or a bare LF.
@@ -242,6 +245,7 @@ const std::vector<DiffCase> kCases = {
       "HPUB v 12 13\r\nNATS/1.0\r\n\r\nb\r\nUNSUB 1\r\nUNSUB 2 5\r\nPING\r\nPONG\r\n"}},
 
     // Limits and auth.
+    {"MaxConnections", {kQuiet + "PING\r\n"}, "max_connections: 2\n", {}, 2},
     {"MaxSubscriptions", {kQuiet + "SUB a 1\r\nSUB b 2\r\nSUB c 3\r\nPING\r\n"}, "max_subscriptions: 2\n"},
     {"AuthUserPassOk", {"CONNECT {\"verbose\":true,\"user\":\"u\",\"pass\":\"p\"}\r\nPING\r\n"}, "", {"--user", "u", "--pass", "p"}},
     {"AuthUserPassBad", {"CONNECT {\"verbose\":true,\"user\":\"u\",\"pass\":\"x\"}\r\nPING\r\n"}, "", {"--user", "u", "--pass", "p"}},
