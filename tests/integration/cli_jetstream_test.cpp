@@ -1,0 +1,173 @@
+// Integration tests for the `nats` CLI's JetStream commands (stream, consumer, kv, account)
+// and bench, run against the reference server (skipped when it is not installed).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "harness.h"
+
+#ifdef NATS_CLI_BIN
+using namespace testing_harness;
+
+namespace {
+
+class JsCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!reference_available()) GTEST_SKIP() << "reference nats-server not installed";
+    server_ = std::make_unique<ServerProcess>(std::vector<std::string>{"-js", "-sd", home_.path() + "/js"},
+                                              reference_binary());
+    server_->start();
+  }
+  CommandResult run(const std::string& args) {
+    return run_command("env -u NATS_URL -u NATS_CONTEXT HOME=" + home_.path() + " XDG_CONFIG_HOME=" + home_.path() +
+                       "/cfg " + NATS_CLI_BIN + " -s " + server_->url() + " " + args);
+  }
+  TempDir home_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+}  // namespace
+
+TEST_F(JsCli, StreamLifecycle) {
+  auto add = run("stream add ORDERS --subjects 'ORDERS.*' --storage memory --max-msgs 100 --max-age 1h --defaults");
+  ASSERT_EQ(add.status, 0) << add.output;
+  EXPECT_NE(add.output.find("Stream ORDERS was created"), std::string::npos) << add.output;
+  EXPECT_NE(add.output.find("Subjects: ORDERS.*"), std::string::npos) << add.output;
+  EXPECT_NE(add.output.find("Storage: Memory"), std::string::npos);
+  EXPECT_NE(add.output.find("Maximum Messages: 100\n"), std::string::npos);
+  EXPECT_NE(add.output.find("Maximum Age: 1h0m0s\n"), std::string::npos) << add.output;
+
+  ASSERT_EQ(run("pub ORDERS.new 'order {{Count}}' --count 3 -H k:v").status, 0);
+  auto info = run("stream info ORDERS --json");
+  ASSERT_EQ(info.status, 0) << info.output;
+  auto j = nlohmann::json::parse(info.output);
+  EXPECT_EQ(j["state"]["messages"], 3);
+  EXPECT_EQ(j["config"]["max_msgs"], 100);
+  EXPECT_EQ(j["config"]["storage"], "memory");
+
+  auto ls = run("stream ls");
+  EXPECT_NE(ls.output.find("│ ORDERS │"), std::string::npos) << ls.output;
+  EXPECT_EQ(run("stream ls --names").output, "ORDERS\n");
+
+  auto get = run("stream get ORDERS 2");
+  ASSERT_EQ(get.status, 0) << get.output;
+  EXPECT_NE(get.output.find("Item: ORDERS#2 received "), std::string::npos) << get.output;
+  EXPECT_NE(get.output.find("on Subject ORDERS.new"), std::string::npos);
+  EXPECT_NE(get.output.find("  k: v\n"), std::string::npos);
+  EXPECT_NE(get.output.find("order 2\n"), std::string::npos);
+  EXPECT_EQ(run("stream view ORDERS --raw").output, "order 1\norder 2\norder 3\n");
+
+  auto edit = run("stream edit ORDERS --max-msgs 5");
+  ASSERT_EQ(edit.status, 0) << edit.output;
+  EXPECT_NE(edit.output.find("Maximum Messages: 5\n"), std::string::npos);
+
+  EXPECT_NE(run("stream purge ORDERS").status, 0);  // needs --force
+  auto purge = run("stream purge ORDERS -f");
+  ASSERT_EQ(purge.status, 0) << purge.output;
+  EXPECT_NE(purge.output.find("Messages: 0\n"), std::string::npos) << purge.output;
+
+  ASSERT_EQ(run("stream rm ORDERS -f").status, 0);
+  auto missing = run("stream info ORDERS");
+  EXPECT_NE(missing.status, 0);
+  EXPECT_EQ(missing.output, "nats: error: stream not found (10059)\n");
+  EXPECT_NE(run("stream ls").output.find("No Streams defined"), std::string::npos);
+}
+
+TEST_F(JsCli, PullConsumerNextAcks) {
+  ASSERT_EQ(run("stream add Q --subjects 'q.>' --retention work --defaults").status, 0);
+  ASSERT_EQ(run("pub q.job 'job {{Count}}' --count 2").status, 0);
+  auto add = run("consumer add Q W --pull --filter 'q.>' --defaults");
+  ASSERT_EQ(add.status, 0) << add.output;
+  EXPECT_NE(add.output.find("Information for Consumer Q > W"), std::string::npos) << add.output;
+  EXPECT_NE(add.output.find("Pull Mode: true"), std::string::npos);
+  EXPECT_NE(add.output.find("Ack Policy: Explicit"), std::string::npos);
+
+  auto next = run("consumer next Q W --count 2");
+  ASSERT_EQ(next.status, 0) << next.output;
+  EXPECT_NE(next.output.find("subj: q.job / tries: 1 / cons seq: 1 / str seq: 1 / pending: 1"), std::string::npos)
+      << next.output;
+  EXPECT_NE(next.output.find("job 2"), std::string::npos);
+  std::regex acked("Acknowledged message");
+  EXPECT_EQ(std::distance(std::sregex_iterator(next.output.begin(), next.output.end(), acked), std::sregex_iterator()), 2);
+
+  // Work-queue retention drops acknowledged messages.
+  for (int i = 0; i < 50; ++i) {
+    auto j = nlohmann::json::parse(run("stream info Q --json").output);
+    if (j["state"]["messages"] == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(nlohmann::json::parse(run("stream info Q --json").output)["state"]["messages"], 0);
+  EXPECT_EQ(run("consumer ls Q --names").output, "W\n");
+  auto info = run("consumer info Q W --json");
+  EXPECT_EQ(nlohmann::json::parse(info.output)["delivered"]["stream_seq"], 2);
+  ASSERT_EQ(run("consumer rm Q W -f").status, 0);
+  EXPECT_NE(run("consumer info Q W").status, 0);
+
+  auto acct = run("account info");
+  ASSERT_EQ(acct.status, 0) << acct.output;
+  EXPECT_NE(acct.output.find("JetStream Account Information"), std::string::npos) << acct.output;
+  EXPECT_NE(acct.output.find("Streams: 1 of unlimited"), std::string::npos) << acct.output;
+}
+
+TEST_F(JsCli, KeyValue) {
+  auto add = run("kv add CFG --history 5");
+  ASSERT_EQ(add.status, 0) << add.output;
+  EXPECT_NE(add.output.find("Information for Key-Value Store Bucket CFG"), std::string::npos) << add.output;
+  EXPECT_NE(add.output.find("History Kept: 5"), std::string::npos);
+  auto cfg = nlohmann::json::parse(run("stream info KV_CFG --json").output)["config"];
+  EXPECT_EQ(cfg["subjects"][0], "$KV.CFG.>");
+  EXPECT_EQ(cfg["max_msgs_per_subject"], 5);
+  EXPECT_EQ(cfg["allow_rollup_hdrs"], true);
+
+  EXPECT_EQ(run("kv put CFG color red").output, "red\n");
+  ASSERT_EQ(run("kv put CFG color blue").status, 0);
+  ASSERT_EQ(run("kv put CFG size 10").status, 0);
+  EXPECT_EQ(run("kv get CFG color --raw").output, "blue");
+  auto get = run("kv get CFG color");
+  EXPECT_NE(get.output.find("CFG > color revision: 2 created @ "), std::string::npos) << get.output;
+  EXPECT_EQ(run("kv ls CFG").output, "color\nsize\n");
+  EXPECT_EQ(run("kv ls --names").output, "CFG\n");
+
+  auto hist = run("kv history CFG color");
+  ASSERT_EQ(hist.status, 0) << hist.output;
+  EXPECT_NE(hist.output.find("History for CFG > color"), std::string::npos);
+  EXPECT_NE(hist.output.find("│ color │        1 │ PUT │"), std::string::npos) << hist.output;
+  EXPECT_NE(hist.output.find("│ blue  │"), std::string::npos) << hist.output;
+
+  ASSERT_EQ(run("kv del CFG size -f").status, 0);
+  auto gone = run("kv get CFG size");
+  EXPECT_NE(gone.status, 0);
+  EXPECT_EQ(gone.output, "nats: error: nats: key not found\n");
+  EXPECT_EQ(run("kv ls CFG").output, "color\n");
+
+  auto watch = run("kv watch CFG --count 2");
+  ASSERT_EQ(watch.status, 0) << watch.output;
+  EXPECT_NE(watch.output.find("PUT CFG > color: blue"), std::string::npos) << watch.output;
+  EXPECT_NE(watch.output.find("DEL CFG > size"), std::string::npos) << watch.output;
+
+  auto missing = run("kv get NOPE k");
+  EXPECT_NE(missing.status, 0);
+  EXPECT_EQ(missing.output, "nats: error: nats: bucket not found\n");
+}
+
+TEST_F(JsCli, BenchReportsRatesAndLatencies) {
+  auto ps = run("bench b.x --pub 1 --sub 1 --msgs 20000 --size 64");
+  ASSERT_EQ(ps.status, 0) << ps.output;
+  std::regex rate(R"(NATS Pub/Sub stats: [0-9,]+ msgs/sec ~ [0-9.]+ [KMG]?B/sec)");
+  EXPECT_TRUE(std::regex_search(ps.output, rate)) << ps.output;
+  EXPECT_NE(ps.output.find(" Sub stats: "), std::string::npos);
+
+  auto rr = run("bench b.svc --pub 1 --sub 1 --request --msgs 500");
+  ASSERT_EQ(rr.status, 0) << rr.output;
+  EXPECT_NE(rr.output.find("NATS request-reply stats:"), std::string::npos) << rr.output;
+  EXPECT_TRUE(std::regex_search(rr.output, std::regex(R"(p50: [0-9.]+(ns|µs|ms|s)  p90: )"))) << rr.output;
+
+  auto js = run("bench b.js --js --pub 1 --msgs 500");
+  ASSERT_EQ(js.status, 0) << js.output;
+  EXPECT_NE(js.output.find("JetStream stats:"), std::string::npos) << js.output;
+  EXPECT_EQ(nlohmann::json::parse(run("stream info benchstream --json").output)["state"]["messages"], 500);
+}
+#endif  // NATS_CLI_BIN
