@@ -224,6 +224,12 @@ TEST(CliErrors, OneClearLineAndNonZeroExit) {
   EXPECT_NE(nr.status, 0);
   EXPECT_NE(nr.output.find("nats: error: nats: no responders available for request\n"), std::string::npos) << nr.output;
 
+  Background silent(h, "-s " + s.url() + " sub quiet.svc");  // interest, but never replies
+  ASSERT_TRUE(silent.wait_for("Subscribing on quiet.svc"));
+  auto to = h.run("-s " + s.url() + " --timeout 300ms request quiet.svc x");
+  EXPECT_NE(to.status, 0);
+  EXPECT_NE(to.output.find("nats: error: nats: timeout\n"), std::string::npos) << to.output;
+
   auto down = h.run("-s nats://127.0.0.1:" + std::to_string(free_port()) + " pub a b");
   EXPECT_NE(down.status, 0);
   EXPECT_EQ(down.output, "nats: error: nats: no servers available for connection\n");
