@@ -33,6 +33,11 @@
 //   on_rmsg(account, subject, reply, QueueNames, payload)            RMSG
 //   on_hrmsg(account, subject, reply, QueueNames, headers, payload)  HMSG
 //   on_account_sub(account) on_account_unsub(account)                A+ / A-
+//   Route only (leaf-node interest and messages relayed with their origin cluster):
+//   on_lsub(origin, account, subject, queue, weight)                 LS+
+//   on_lunsub(account, subject, queue)                               LS- (no origin)
+//   on_lmsg(origin, account, subject, reply, QueueNames, headers, payload)   LMSG
+//                                     (header semantics: headers empty when hdr size is 0)
 #pragma once
 
 #include <algorithm>
@@ -66,6 +71,11 @@ struct ParserHandlerBase {
                 std::string_view, std::string_view) {}
   void on_account_sub(std::string_view) {}
   void on_account_unsub(std::string_view) {}
+  void on_lsub(std::string_view, std::string_view, std::string_view, std::string_view,
+               int32_t) {}
+  void on_lunsub(std::string_view, std::string_view, std::string_view) {}
+  void on_lmsg(std::string_view, std::string_view, std::string_view, std::string_view,
+               QueueNames, std::string_view, std::string_view) {}
 };
 
 template <class Handler>
@@ -104,13 +114,13 @@ class Parser {
 
  private:
   enum class State : uint8_t {
-    Start, Lit, OpP, OpH, OpR, OpRS, OpA, NeedSpace, SkipSpace, Arg, SkipLine,
+    Start, Lit, OpP, OpH, OpR, OpRS, OpA, OpL, OpLS, NeedSpace, SkipSpace, Arg, SkipLine,
     Payload, EndR, EndN, Dead,
   };
 
   // Arguments of the message whose payload is being read (offsets into its line).
   struct MsgArgs {
-    Span account, subject, reply, queues;
+    Span origin, account, subject, reply, queues;
     int64_t hdr = -1;  // -1: no header block
     int64_t size = 0;
     bool account_pinned = false;
@@ -118,7 +128,7 @@ class Parser {
 
     // Field by field: assigning a fresh MsgArgs{} compiled to a slow temporary copy.
     void reset() {
-      account = subject = reply = queues = Span{};
+      origin = account = subject = reply = queues = Span{};
       hdr = -1;
       size = 0;
       account_pinned = false;
@@ -170,7 +180,8 @@ class Parser {
                     std::string_view& detail, bool& stop);
   bool parse_pub(std::string_view line, ParseErrorKind& err, std::string_view& detail);
   bool parse_hpub(std::string_view line, ParseErrorKind& err, std::string_view& detail);
-  bool parse_routed(std::string_view line, bool with_hdr, std::string_view& detail);
+  bool parse_routed(std::string_view line, bool with_hdr, bool with_origin,
+                    std::string_view& detail);
   bool deliver(Handler& h);
 
   static constexpr size_t kKeepCapacity = 64 * 1024;
@@ -246,6 +257,10 @@ ParseResult Parser<Handler>::parse(const char* data, size_t len, Handler& h) {
             if (kind_ == Kind::Client) return fail(ParseErrorKind::UnknownOp, "A op", i - 1);
             state_ = State::OpA;
             break;
+          case 'L': case 'l':
+            if (kind_ != Kind::Route) return fail(ParseErrorKind::UnknownOp, "L op", i - 1);
+            state_ = State::OpL;
+            break;
           default:
             return fail(ParseErrorKind::UnknownOp, "unknown op", i - 1);
         }
@@ -291,6 +306,23 @@ ParseResult Parser<Handler>::parse(const char* data, size_t len, Handler& h) {
         const char b = data[i];
         if (b == '+') op_ = Op::Sub;
         else if (b == '-') op_ = Op::Unsub;
+        else return fail(ParseErrorKind::UnknownOp, "unknown op", i);
+        state_ = State::NeedSpace;
+        ++i;
+        break;
+      }
+      case State::OpL: {
+        const char b = static_cast<char>(data[i] | 0x20);
+        if (b == 's') state_ = State::OpLS;
+        else if (b == 'm') begin_lit("sg", Op::Lmsg, State::NeedSpace);
+        else return fail(ParseErrorKind::UnknownOp, "unknown op", i);
+        ++i;
+        break;
+      }
+      case State::OpLS: {
+        const char b = data[i];
+        if (b == '+') op_ = Op::Lsub;
+        else if (b == '-') op_ = Op::Lunsub;
         else return fail(ParseErrorKind::UnknownOp, "unknown op", i);
         state_ = State::NeedSpace;
         ++i;
@@ -451,8 +483,10 @@ out:
       arg_in_buf_ = true;
     }
     if (!msg_in_buf_) {
-      if (msg_buf_.capacity() < static_cast<size_t>(msg_.size))
-        msg_buf_.reserve(static_cast<size_t>(msg_.size));
+      // Reserve for the whole payload, but not blindly for a huge announced size that may
+      // never arrive (routes have no max_payload): beyond 1 MiB the buffer grows as data does.
+      const size_t want = std::min<size_t>(static_cast<size_t>(msg_.size), size_t{1} << 20);
+      if (msg_buf_.capacity() < want) msg_buf_.reserve(want);
       msg_buf_.assign(pay_ptr_, static_cast<size_t>(pay_have_));
       msg_in_buf_ = true;
     }
@@ -485,7 +519,8 @@ bool Parser<Handler>::process_line(std::string_view line, Handler& h, ParseError
       }
       [[fallthrough]];
     case Op::Rmsg:
-      if (!parse_routed(line, op_ == Op::Hmsg, detail)) {
+    case Op::Lmsg:
+      if (!parse_routed(line, op_ != Op::Rmsg, op_ == Op::Lmsg, detail)) {
         err = ParseErrorKind::BadArgs;
         return false;
       }
@@ -531,7 +566,31 @@ bool Parser<Handler>::process_line(std::string_view line, Handler& h, ParseError
       }
       break;
     }
-    case Op::Unsub: {
+    case Op::Lsub: {
+      // LS+ <origin> <account> <subject> [<queue> <weight>]
+      Tokens<true> t(line);
+      const bool pinned = !pinned_account_.empty();
+      const size_t n = t.n + (pinned ? 1 : 0);
+      auto arg = [&](size_t k) {  // logical argument k; a pinned account sits at 1
+        if (pinned && k == 1) return std::string_view(pinned_account_);
+        return t.at(pinned && k > 1 ? k - 1 : k).in(line.data());
+      };
+      std::string_view queue;
+      int32_t weight = 0;
+      if (n == 5) {
+        queue = arg(3);
+        weight = static_cast<int32_t>(parse_size(arg(4)));
+      } else if (n != 3) {
+        err = ParseErrorKind::BadArgs;
+        detail = "processRemoteSub Parse Error";
+        return false;
+      }
+      const std::string_view origin = arg(0), acc = arg(1), subj = arg(2);
+      go = call([&] { return h.on_lsub(origin, acc, subj, queue, weight); });
+      break;
+    }
+    case Op::Unsub:
+    case Op::Lunsub: {  // LS- carries no origin: the same arguments as RS-
       Tokens<true> t(line);
       if (kind_ == Kind::Client) {
         std::string_view sid;
@@ -560,7 +619,8 @@ bool Parser<Handler>::process_line(std::string_view line, Handler& h, ParseError
         std::string_view acc = pinned ? std::string_view(pinned_account_) : arg(0);
         std::string_view subj = arg(1);
         std::string_view queue = n == 3 ? arg(2) : std::string_view();
-        go = call([&] { return h.on_runsub(acc, subj, queue); });
+        if (op_ == Op::Lunsub) go = call([&] { return h.on_lunsub(acc, subj, queue); });
+        else go = call([&] { return h.on_runsub(acc, subj, queue); });
       }
       break;
     }
@@ -651,43 +711,45 @@ bool Parser<Handler>::parse_hpub(std::string_view line, ParseErrorKind& err,
 
 // RMSG <acc> <subj> [<reply>] <size>
 // RMSG <acc> <subj> + <reply> <q1> ... <size>   |   RMSG <acc> <subj> | <q1> ... <size>
-// HMSG the same with <hdr_size> before <size>. A pinned route omits <acc>.
+// HMSG the same with <hdr_size> before <size>; LMSG like HMSG with <origin> first.
+// A pinned route omits <acc>.
 template <class Handler>
-bool Parser<Handler>::parse_routed(std::string_view line, bool with_hdr,
+bool Parser<Handler>::parse_routed(std::string_view line, bool with_hdr, bool with_origin,
                                    std::string_view& detail) {
   Tokens<true> t(line);
   msg_.reset();
   const bool pinned = kind_ == Kind::Route && !pinned_account_.empty();
-  const size_t off = pinned ? 1 : 0;
-  const size_t n = t.n + off;
-  auto at = [&](size_t k) { return t.at(k - off); };
+  const size_t b = with_origin ? 1 : 0;  // logical index of <acc>
+  const size_t n = t.n + (pinned ? 1 : 0);
+  // Logical argument k as a span of the line; never called for a pinned <acc>.
+  auto at = [&](size_t k) { return t.at(pinned && k > b ? k - 1 : k); };
   auto num = [&](size_t k) { return parse_size(at(k).in(line.data())); };
   const size_t sizes = with_hdr ? 2 : 1;  // trailing numeric arguments
-  if (n < 2 + sizes) {
-    detail = with_hdr ? "processRoutedHeaderMsgArgs Parse Error" : "processRoutedMsgArgs Parse Error";
+  if (n < b + 2 + sizes) {
+    detail = "routed message Parse Error";
     return false;
   }
-  if (n == 2 + sizes) {
+  if (n == b + 2 + sizes) {
     // no reply, no queues
-  } else if (n == 3 + sizes) {
-    msg_.reply = at(2);
+  } else if (n == b + 3 + sizes) {
+    msg_.reply = at(b + 2);
   } else {
-    const Span ind = at(2);
+    const Span ind = at(b + 2);
     const char c = ind.len == 1 ? line[ind.off] : '\0';
     size_t first_q;
     if (c == '+') {
-      msg_.reply = at(3);
-      first_q = 4;
+      msg_.reply = at(b + 3);
+      first_q = b + 4;
     } else if (c == '|') {
-      first_q = 3;
+      first_q = b + 3;
     } else {
       detail = "Bad or Missing Reply Indicator";
       return false;
     }
     const size_t last_q = n - sizes - 1;
     if (first_q <= last_q) {
-      const Span a = at(first_q), b = at(last_q);
-      msg_.queues = Span{a.off, b.off + b.len - a.off};
+      const Span qa = at(first_q), qb = at(last_q);
+      msg_.queues = Span{qa.off, qb.off + qb.len - qa.off};
     }
   }
   if (with_hdr) {
@@ -697,9 +759,10 @@ bool Parser<Handler>::parse_routed(std::string_view line, bool with_hdr,
   msg_.size = num(n - 1);
   if (msg_.size < 0) { detail = "Bad or Missing Size"; return false; }
   if (with_hdr && msg_.hdr > msg_.size) { detail = "Header Size larger then TotalSize"; return false; }
+  if (with_origin) msg_.origin = at(0);
   msg_.account_pinned = pinned;
-  if (!pinned) msg_.account = at(0);
-  msg_.subject = at(1);
+  if (!pinned) msg_.account = at(b);
+  msg_.subject = at(b + 1);
   return true;
 }
 
@@ -720,6 +783,12 @@ bool Parser<Handler>::deliver(Handler& h) {
       msg_.account_pinned ? std::string_view(pinned_account_) : msg_.account.in(lb);
   const QueueNames queues(msg_.queues.in(lb));
   if (op_ == Op::Rmsg) return call([&] { return h.on_rmsg(acc, subj, reply, queues, all); });
+  if (op_ == Op::Lmsg) {
+    const std::string_view origin = msg_.origin.in(lb);
+    return call([&] {
+      return h.on_lmsg(origin, acc, subj, reply, queues, all.substr(0, hdr), all.substr(hdr));
+    });
+  }
   return call(
       [&] { return h.on_hrmsg(acc, subj, reply, queues, all.substr(0, hdr), all.substr(hdr)); });
 }

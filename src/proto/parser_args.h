@@ -39,7 +39,7 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "Tokens::token_end assu
 
 template <bool kCrLfSep>
 struct Tokens {
-  static constexpr size_t kHead = 5;
+  static constexpr size_t kHead = 6;
   static constexpr size_t kTail = 3;
   Span head[kHead];
   Span tail[kTail];

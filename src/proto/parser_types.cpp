@@ -21,6 +21,9 @@ std::string_view op_name(Op op, Kind kind) {
     case Op::Hmsg: return "HMSG";
     case Op::AccSub: return "A+";
     case Op::AccUnsub: return "A-";
+    case Op::Lsub: return "LS+";
+    case Op::Lunsub: return "LS-";
+    case Op::Lmsg: return "LMSG";
     case Op::None: break;
   }
   return "";

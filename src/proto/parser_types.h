@@ -9,8 +9,8 @@
 namespace nats::proto {
 
 // The connection kind decides which operations are legal: RS+/RS-/RMSG/HMSG(routed)/A+/A-
-// are only understood on Route and Gateway connections; on a Client they are
-// "Unknown Protocol Operation", exactly as in the reference.
+// are only understood on Route and Gateway connections, LS+/LS-/LMSG only on Route ones;
+// elsewhere they are "Unknown Protocol Operation", exactly as in the reference.
 enum class Kind : uint8_t { Client, Route, Gateway };
 
 struct ParserLimits {
@@ -73,6 +73,9 @@ enum class Op : uint8_t {
   Hmsg,      // HMSG: routed header message (on a Client it is accepted and ignored)
   AccSub,    // A+
   AccUnsub,  // A-
+  Lsub,      // LS+ on routes: a leaf node's interest, with its origin cluster
+  Lunsub,    // LS- on routes
+  Lmsg,      // LMSG on routes: a message with its origin cluster (header semantics)
 };
 
 std::string_view op_name(Op op, Kind kind);

@@ -63,6 +63,17 @@ struct Log : ParserHandlerBase {
   }
   void on_account_sub(std::string_view a) { add("A+", {a}); }
   void on_account_unsub(std::string_view a) { add("A-", {a}); }
+  void on_lsub(std::string_view o, std::string_view a, std::string_view s, std::string_view q,
+               int32_t w) {
+    add("LS+", {o, a, s, q, std::to_string(w)});
+  }
+  void on_lunsub(std::string_view a, std::string_view s, std::string_view q) {
+    add("LS-", {a, s, q});
+  }
+  void on_lmsg(std::string_view o, std::string_view a, std::string_view s, std::string_view r,
+               QueueNames q, std::string_view h, std::string_view p) {
+    add("LM", {o, a, s, r, queues(q), h, p});
+  }
 };
 
 struct Config {

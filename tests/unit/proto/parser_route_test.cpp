@@ -4,6 +4,31 @@
 // processGatewayAccountSub): RS+ takes 2 or 4 arguments, RS- 2 or 3, RMSG 3, 4, or an
 // indicator ("+ reply queues..." / "| queues...") before the size; routed messages with
 // headers use the op HMSG (not HRMSG) with the header size before the total size.
+// Routes also carry leaf-node traffic with its origin cluster: LS+ <origin> <acc> <subj>
+// [<queue> <weight>], LS- like RS- (no origin), LMSG <origin> <acc> <subj> ... <hdr> <size>.
+//
+// Verified against nats-server 2.9.10 through a raw route connection (CONNECT + INFO on the
+// cluster port, a client subscribed to foo and to foo in queue grp):
+// | route input                        | reference 2.9.10                                  |
+// |------------------------------------|---------------------------------------------------|
+// | RMSG $G foo 2 / foo rep 2          | delivered (with reply)                            |
+// | RMSG $G foo + rep grp 2            | delivered to the plain and the queue sub          |
+// | RMSG $G foo | grp 2                | delivered to both, no reply                       |
+// | RMSG $G foo * grp 2 / RMSG $G 2    | closed, no -ERR                                   |
+// | HMSG $G foo 12 14 (+ headers)      | delivered as HMSG                                 |
+// | HMSG $G foo 14 12                  | closed, no -ERR                                   |
+// | RS+ $G foo q (3 args) / RS- 4 args | closed, no -ERR                                   |
+// | RS+ $G foo q x (bad weight)        | accepted                                          |
+// | A+ $G / Au $G / SUB $G foo         | accepted                                          |
+// | AU $G / MSG foo 1 2                | -ERR 'Unknown Protocol Operation', closed          |
+// | RMSG line of 5000 bytes            | accepted (routes allow longer lines)              |
+// | LS+ $G foo (2 args)                | closed, no -ERR (L ops exist on routes)            |
+// | LS+ org $G foo [q 1] / LS- $G foo  | accepted; LS- org $G foo (3 args) accepted         |
+// | LS- org $G foo q (4 args)          | closed, no -ERR                                   |
+// | LMSG org $G foo 0 2 / rep 0 2      | delivered as MSG (header size 0)                  |
+// | LMSG org $G foo + rep grp 0 2      | delivered to both subs                            |
+// | LMSG org $G foo 12 14 (+ headers)  | delivered as HMSG                                 |
+// | LMSG org $G foo 2 (no header size) | closed, no -ERR                                   |
 #include <gtest/gtest.h>
 
 #include "recorder.h"
@@ -97,6 +122,40 @@ TEST(ParserRoute, AllOps) {
   }
 }
 
+TEST(ParserRoute, LeafOriginOps) {
+  const std::string in =
+      "LS+ org $G foo\r\n"
+      "ls+ org $G foo q 1\r\n"
+      "LS- $G foo\r\n"
+      "LS- org $G foo\r\n"
+      "LMSG org $G foo 0 2\r\nhi\r\n"
+      "LMSG org $G foo rep 0 2\r\nhi\r\n"
+      "LMSG org $G foo + rep grp q2 0 2\r\nhi\r\n"
+      "LMSG org $G foo | grp 12 14\r\nNATS/1.0\r\n\r\nhi\r\n";
+  const Outcome o = checked(route(), in);
+  EXPECT_EQ(o.status, ParseStatus::Ok);
+  const Ev want = {
+      "LS+ org|$G|foo||0",
+      "LS+ org|$G|foo|q|1",
+      "LS- $G|foo|",
+      "LS- org|$G|foo",
+      "LMSG org|$G|foo||||hi",
+      "LMSG org|$G|foo|rep|||hi",
+      "LMSG org|$G|foo|rep|grp,q2||hi",
+      "LMSG org|$G|foo||grp|NATS/1.0\r\n\r\n|hi",
+  };
+  EXPECT_EQ(o.ev, want);
+  // Only routes speak them.
+  EXPECT_EQ(feed_whole(gateway(), "LS+ org $G foo\r\n").kind, ParseErrorKind::UnknownOp);
+  EXPECT_EQ(feed_whole(FeedSetup{}, "LMSG org $G foo 0 0\r\n\r\n").kind,
+            ParseErrorKind::UnknownOp);
+  // A pinned route omits the account after the origin.
+  FeedSetup st = route();
+  st.pinned = "ACC";
+  EXPECT_EQ(checked(st, "LS+ org foo q 2\r\nLMSG org foo + r q 0 1\r\nx\r\n").ev,
+            (Ev{"LS+ org|ACC|foo|q|2", "LMSG org|ACC|foo|r|q||x"}));
+}
+
 TEST(ParserRoute, ManyQueues) {
   std::string line = "RMSG $G foo + r";
   std::string want_q;
@@ -150,7 +209,13 @@ TEST(ParserRoute, Errors) {
       {"A* x\r\n", K::UnknownOp},
       {"AU x\r\n", K::UnknownOp},  // only a lower-case 'u' is taken, as in the reference
       {"MSG a 1 1\r\nx\r\n", K::UnknownOp},
-      {"LS+ a b\r\n", K::UnknownOp},
+      {"LS+ a b\r\n", K::BadArgs},
+      {"LS+ o a b q\r\n", K::BadArgs},
+      {"LS- o a b q\r\n", K::BadArgs},
+      {"LMSG o a b 2\r\n", K::BadArgs},
+      {"LMSG o a b 3 2\r\n", K::BadArgs},
+      {"LX\r\n", K::UnknownOp},
+      {"LS* a b\r\n", K::UnknownOp},
   };
   for (const auto& c : cases) {
     const Outcome o = checked(route(), c.in);

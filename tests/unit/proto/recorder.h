@@ -72,6 +72,19 @@ struct Recorder : ParserHandlerBase {
   }
   bool on_account_sub(std::string_view a) { return rec("A+ " + s(a)); }
   bool on_account_unsub(std::string_view a) { return rec("A- " + s(a)); }
+  bool on_lsub(std::string_view o, std::string_view acc, std::string_view subj,
+               std::string_view q, int32_t w) {
+    return rec("LS+ " + s(o) + "|" + s(acc) + "|" + s(subj) + "|" + s(q) + "|" +
+               std::to_string(w));
+  }
+  bool on_lunsub(std::string_view acc, std::string_view subj, std::string_view q) {
+    return rec("LS- " + s(acc) + "|" + s(subj) + "|" + s(q));
+  }
+  bool on_lmsg(std::string_view o, std::string_view acc, std::string_view subj,
+               std::string_view reply, QueueNames q, std::string_view hdr, std::string_view p) {
+    return rec("LMSG " + s(o) + "|" + s(acc) + "|" + s(subj) + "|" + s(reply) + "|" + qs(q) +
+               "|" + s(hdr) + "|" + s(p));
+  }
 };
 
 struct Outcome {
