@@ -58,7 +58,7 @@ std::optional<Duration> parse_go_duration(std::string_view s, std::string* error
     else
       return fail(error, "time: unknown unit \"" + std::string(unit) + "\" in duration " + quoted);
     total += value * mult;
-    if (total > 9.2233720368547758e18L) return fail(error, "time: invalid duration " + quoted);
+    if (total > 9.2e18L) return fail(error, "time: invalid duration " + quoted);
     rest.remove_prefix(u);
   }
   auto ns = static_cast<int64_t>(std::llround(static_cast<double>(total)));

@@ -49,6 +49,9 @@ struct Loader {
     report.warnings.push_back(where(p) + ": " + msg);
   }
   void ignore(const MapEntry& e) { report.ignored.push_back(where(e.key_pos) + ": " + e.key); }
+  void unknown_permission(const MapEntry& e) {
+    if (!e.used_as_variable) error(e.key_pos, "Unknown field \"" + e.key + "\" parsing permissions");
+  }
   void unknown(const MapEntry& e) {
     if (!e.used_as_variable) error(e.key_pos, "unknown field \"" + e.key + "\"");
   }
@@ -71,6 +74,14 @@ struct Loader {
     int64_t n = v.as_int();
     if (n > INT32_MAX || n < INT32_MIN) throw ConfigError(v.position(), "value is out of range");
     return static_cast<int>(n);
+  }
+
+  // Seconds (int or float) as a Duration, rejecting what does not fit in int64 ns.
+  static Duration seconds(const Value& v) {
+    double secs = v.as_float();
+    if (!(secs > -9.2e9 && secs < 9.2e9)) throw ConfigError(v.position(), "duration is out of range");
+    if (v.is_int()) return std::chrono::seconds(v.as_int());
+    return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(secs));
   }
 
   static std::vector<std::string> string_list(const Value& v) {
@@ -98,14 +109,14 @@ struct Loader {
                         " should be converted to a duration";
       if (check) error(e.key_pos, msg);
       else warn(e.key_pos, msg);
-      return std::chrono::seconds(v.as_int());
+      return seconds(v);
     }
     if (v.is_float()) {
       std::string msg = "invalid use of field \"" + name + "\": " + name +
                         " should be converted to a duration";
       if (check) error(e.key_pos, msg);
       else warn(e.key_pos, msg);
-      return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(v.as_float()));
+      return seconds(v);
     }
     throw ConfigError(e.key_pos, "error parsing " + name + ": unsupported type " + v.type_name());
   }
@@ -121,7 +132,7 @@ struct Loader {
   static Duration seconds_or_duration(const MapEntry& e) {
     const Value& v = e.value;
     if (v.is_string()) return strict_duration(e, e.key);
-    return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(v.as_float()));
+    return seconds(v);
   }
 
   // "host:port", ":port", "[v6]:port" or a bare port number.
@@ -161,7 +172,7 @@ struct Loader {
       each(v, [&](const std::string& k, const MapEntry& e) {
         if (k == "allow") sp.allow = string_list(e.value);
         else if (k == "deny") sp.deny = string_list(e.value);
-        else unknown(e);
+        else unknown_permission(e);
       });
     } else {
       sp.allow = string_list(v);
@@ -187,12 +198,12 @@ struct Loader {
               rp.max_msgs = to_int(re.value);
             else if (rk == "expires" || rk == "expiration" || rk == "ttl")
               rp.expires = strict_duration(re, "expires");
-            else unknown(re);
+            else unknown_permission(re);
           });
           p.response = rp;
         }
       } else {
-        unknown(e);
+        unknown_permission(e);
       }
     });
     return p;
@@ -371,13 +382,15 @@ struct Loader {
   }
 
   // ---- cluster / gateway ------------------------------------------------------------
-  void route_authorization(const Value& v, std::string& user, std::string& pass, Duration& timeout) {
-    each(v, [&](const std::string& k, const MapEntry& e) {
+  void route_authorization(const MapEntry& auth, const std::string& what, std::string& user,
+                           std::string& pass, Duration& timeout) {
+    each(auth.value, [&](const std::string& k, const MapEntry& e) {
       if (k == "user" || k == "username") user = e.value.as_string();
       else if (k == "pass" || k == "password") pass = e.value.as_string();
       else if (k == "timeout") timeout = seconds_or_duration(e);
-      else if (k == "users" || k == "token")
-        error(e.key_pos, "Cluster and gateway authorization only supports a single user/pass");
+      else if (k == "users") error(auth.key_pos, what + " authorization does not allow multiple users");
+      else if (k == "token") error(auth.key_pos, what + " authorization does not support tokens");
+      else if (k == "permissions") ignore(e);
       else unknown(e);
     });
   }
@@ -391,7 +404,7 @@ struct Loader {
       else if (k == "host" || k == "net") c.host = e.value.as_string();
       else if (k == "port") c.port = to_int(e.value);
       else if (k == "routes") c.routes = string_list(e.value);
-      else if (k == "authorization") route_authorization(e.value, c.username, c.password, c.auth_timeout);
+      else if (k == "authorization") route_authorization(e, "Cluster", c.username, c.password, c.auth_timeout);
       else if (k == "no_advertise") c.no_advertise = e.value.as_bool();
       else if (k == "connect_retries") c.connect_retries = to_int(e.value);
       else if (k == "advertise" || k == "cluster_advertise") c.advertise = e.value.as_string();
@@ -427,7 +440,7 @@ struct Loader {
       else if (k == "port") g.port = to_int(e.value);
       else if (k == "gateways") {
         for (const auto& x : e.value.as_array()) g.gateways.push_back(remote_gateway(x));
-      } else if (k == "authorization") route_authorization(e.value, g.username, g.password, g.auth_timeout);
+      } else if (k == "authorization") route_authorization(e, "Gateway", g.username, g.password, g.auth_timeout);
       else if (k == "connect_retries") g.connect_retries = to_int(e.value);
       else if (k == "advertise" || k == "gateway_advertise") g.advertise = e.value.as_string();
       else if (k == "reject_unknown" || k == "reject_unknown_cluster") g.reject_unknown = e.value.as_bool();
@@ -493,11 +506,8 @@ struct Loader {
     if (k == "listen") parse_listen(v, o.host, o.port);
     else if (k == "port") o.port = to_int(v);
     else if (k == "host" || k == "net") o.host = v.as_string();
-    else if (k == "server_name") {
-      o.server_name = v.as_string();
-      if (o.server_name.find(' ') != std::string::npos)
-        error(e.key_pos, "server name \"" + o.server_name + "\" can not contain spaces");
-    } else if (k == "client_advertise") o.client_advertise = v.as_string();
+    else if (k == "server_name") o.server_name = v.as_string();
+    else if (k == "client_advertise") o.client_advertise = v.as_string();
     else if (k == "debug") o.debug = v.as_bool();
     else if (k == "trace") o.trace = v.as_bool();
     else if (k == "trace_verbose") o.trace_verbose = o.trace = v.as_bool();

@@ -19,6 +19,18 @@ namespace {
 
 constexpr int kMaxNesting = 200;
 constexpr int kMaxEnvDepth = 8;
+// Copying values through `$var` can grow the tree exponentially (a: [1,1], b: [$a,$a],
+// c: [$b,$b], ...); cap the copied nodes so hostile input cannot exhaust memory.
+constexpr size_t kMaxCopiedNodes = 1 << 20;
+
+size_t count_nodes(const Value& v) {
+  size_t n = 1;
+  if (v.is_array())
+    for (const auto& x : v.as_array()) n += count_nodes(x);
+  else if (v.is_map())
+    for (const auto& e : v.entries()) n += count_nodes(e.value);
+  return n;
+}
 
 bool is_ws(char c) { return c == ' ' || c == '\t'; }
 bool is_nl(char c) { return c == '\n' || c == '\r'; }
@@ -600,6 +612,9 @@ class Parser {
       for (auto& e : (*it)->mutable_entries()) {
         if (e.key == name) {
           e.used_as_variable = true;
+          copied_nodes_ += count_nodes(e.value);
+          if (copied_nodes_ > kMaxCopiedNodes)
+            fail_at(at, "variable expansion makes the configuration too large");
           Value v = e.value;
           v.set_position(at);
           return v;
@@ -638,6 +653,7 @@ class Parser {
   int line_ = 1;
   int col_ = 1;
   int nesting_ = 0;
+  size_t copied_nodes_ = 0;
   std::vector<Value*> scopes_;  // maps being built, innermost last: variable scopes
 };
 

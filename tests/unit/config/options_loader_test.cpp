@@ -351,3 +351,59 @@ gateway: {
 
 }  // namespace
 }  // namespace nats::config
+
+namespace nats::config {
+namespace {
+
+TEST(OptionsLoader, ReferenceWordingForNestedErrors) {
+  Options o;
+  auto err = [](const std::string& text) {
+    return testing::error_of([&] {
+      Options o;
+      apply_config(parse_config_string(text, "t.conf"), o);
+    });
+  };
+  EXPECT_EQ(err("authorization { users: [{user: a, password: b, permissions: {foo: 1}}] }"),
+            "t.conf:1:62: Unknown field \"foo\" parsing permissions");
+  EXPECT_EQ(err("cluster { port: 6222, authorization { users: [{user: a, password: b}] } }"),
+            "t.conf:1:23: Cluster authorization does not allow multiple users");
+  EXPECT_EQ(err("jetstream: foo"),
+            "t.conf:1:12: field \"jetstream\": Expected 'enabled' or 'disabled' for string value, got 'foo'");
+  EXPECT_EQ(err("authorization { foo: 1 }"), "t.conf:1:17: unknown field \"foo\"");
+  // Errors inside an included file name that file.
+  testing::TempDir dir;
+  dir.write("sub/inc.conf", "bogus: 1\n");
+  std::string main = dir.write("main.conf", "port: 1\ninclude sub/inc.conf\n");
+  std::string e = testing::error_of([&] { load_config_file(main, o); });
+  EXPECT_NE(e.find("sub/inc.conf:1:1: unknown field \"bogus\""), std::string::npos) << e;
+}
+
+TEST(OptionsLoader, AccountsAsNameList) {
+  Options o;
+  apply_config(parse_config_string("accounts: [A, B]", "t.conf"), o);
+  ASSERT_EQ(o.accounts.size(), 2u);
+  EXPECT_EQ(o.accounts[1].name, "B");
+}
+
+}  // namespace
+}  // namespace nats::config
+
+namespace nats::config {
+namespace {
+
+// Found by fuzzing: huge second counts overflowed the nanosecond conversion.
+TEST(OptionsLoader, HugeSecondCountsAreErrors) {
+  auto err = [](const std::string& text) {
+    return testing::error_of([&] {
+      Options o;
+      apply_config(parse_config_string(text, "t.conf"), o);
+    });
+  };
+  EXPECT_NE(err("write_deadline: 5444444444444").find("out of range"), std::string::npos);
+  EXPECT_NE(err("authorization { timeout: 1e300 }"), "");
+  EXPECT_NE(err("authorization { timeout: 99999999999999.5 }").find("out of range"), std::string::npos);
+  EXPECT_NE(err("ping_interval: \"9999999999h\"").find("invalid duration"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nats::config

@@ -324,3 +324,19 @@ TEST(ConfigParser, CrLfLineEndings) {
 
 }  // namespace
 }  // namespace nats::config
+
+namespace nats::config {
+namespace {
+
+TEST(ConfigParser, ExponentialVariableExpansionIsCapped) {
+  std::string text = "v0: [1,1,1,1]\n";
+  for (int i = 1; i < 20; ++i) {
+    std::string p = "$v" + std::to_string(i - 1);
+    text += "v" + std::to_string(i) + ": [" + p + "," + p + "," + p + "," + p + "]\n";
+  }
+  std::string e = testing::error_of([&] { parse_config_string(text, "t.conf"); });
+  EXPECT_NE(e.find("too large"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace nats::config
