@@ -136,25 +136,51 @@ bool ClientConnection::on_connect(std::string_view json) {
     close(CloseReason::ProtocolViolation);
     return false;
   }
-  auto get_bool = [&](const char* k, bool def) {
+  // Fields absent from CONNECT keep their current values; a field of the wrong type makes
+  // the reference close the connection without an -ERR.
+  ConnectOptions o;
+  {
+    std::lock_guard lk(info_mu_);
+    o = copts_;
+  }
+  bool bad_type = false;
+  auto get_bool = [&](const char* k, bool& out) {
     auto it = j.find(k);
-    return it != j.end() && it->is_boolean() ? it->get<bool>() : def;
+    if (it == j.end() || it->is_null()) return;
+    if (!it->is_boolean()) { bad_type = true; return; }
+    out = it->get<bool>();
   };
   auto get_str = [&](const char* k) {
     auto it = j.find(k);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+    if (it == j.end() || it->is_null()) return std::string();
+    if (!it->is_string()) { bad_type = true; return std::string(); }
+    return it->get<std::string>();
   };
-  ConnectOptions o;
-  o.verbose = get_bool("verbose", false);
-  o.pedantic = get_bool("pedantic", false);
-  o.tls_required = get_bool("tls_required", false);
-  o.echo = get_bool("echo", true);
-  o.headers = get_bool("headers", false);
-  o.no_responders = get_bool("no_responders", false);
-  o.name = get_str("name");
-  o.lang = get_str("lang");
-  o.version = get_str("version");
-  if (auto it = j.find("protocol"); it != j.end() && it->is_number_integer()) o.protocol = it->get<int>();
+  get_bool("verbose", o.verbose);
+  get_bool("pedantic", o.pedantic);
+  get_bool("tls_required", o.tls_required);
+  get_bool("echo", o.echo);
+  get_bool("headers", o.headers);
+  get_bool("no_responders", o.no_responders);
+  if (j.contains("name")) o.name = get_str("name");
+  if (j.contains("lang")) o.lang = get_str("lang");
+  if (j.contains("version")) o.version = get_str("version");
+  if (auto it = j.find("protocol"); it != j.end() && !it->is_null()) {
+    if (!it->is_number_integer()) bad_type = true;
+    else o.protocol = it->get<int>();
+  }
+  ClientCredentials cred;
+  cred.user = get_str("user");
+  cred.pass = get_str("pass");
+  cred.auth_token = get_str("auth_token");
+  cred.nkey = get_str("nkey");
+  cred.sig = get_str("sig");
+  cred.jwt = get_str("jwt");
+  if (bad_type) {
+    log::error("{}:{} - cid:{} - processConnect: field of the wrong type", peer_ip_, peer_port_, cid_);
+    close(CloseReason::ProtocolViolation);
+    return false;
+  }
 
   if (connected_) {
     // A second CONNECT only updates options, as in the reference.
@@ -166,13 +192,6 @@ bool ClientConnection::on_connect(std::string_view json) {
     return true;
   }
 
-  ClientCredentials cred;
-  cred.user = get_str("user");
-  cred.pass = get_str("pass");
-  cred.auth_token = get_str("auth_token");
-  cred.nkey = get_str("nkey");
-  cred.sig = get_str("sig");
-  cred.jwt = get_str("jwt");
   auto res = server_.authenticator().authenticate(cred);
   if (!res) {
     log::error("{}:{} - cid:{} - authentication error", peer_ip_, peer_port_, cid_);
@@ -180,11 +199,11 @@ bool ClientConnection::on_connect(std::string_view json) {
     return false;
   }
   if (o.protocol < 0 || o.protocol > 1) {
-    close_with_err("Bad Client Protocol Version", CloseReason::BadClientProtocolVersion);
+    close_with_err("invalid client protocol", CloseReason::BadClientProtocolVersion);
     return false;
   }
   if (o.no_responders && !o.headers) {
-    close_with_err("No Responders Requires Headers Support", CloseReason::ProtocolViolation);
+    close_with_err("no responders requires headers support", CloseReason::ProtocolViolation);
     return false;
   }
   auto acc = server_.lookup_account(res->account);
@@ -249,10 +268,8 @@ bool ClientConnection::publish(std::string_view subject, std::string_view reply,
   }
   in_msgs.fetch_add(1, std::memory_order_relaxed);
   in_bytes.fetch_add(headers.size() + payload.size(), std::memory_order_relaxed);
-  if (copts_.pedantic && !is_valid_literal_subject(subject)) {
-    send_err("Invalid Publish Subject");
-    return true;
-  }
+  // The reference reports a wildcard publish subject in pedantic mode, yet still delivers.
+  if (copts_.pedantic && !is_valid_literal_subject(subject)) send_err("Invalid Publish Subject");
   if (!can_publish(subject)) {
     send_err(std::string("Permissions Violation for Publish to \"") + std::string(subject) + "\"");
     return true;
@@ -341,6 +358,12 @@ bool ClientConnection::on_unsub(std::string_view sid, int64_t max) {
   }
   if (copts_.verbose) send_ok();
   return true;
+}
+
+bool ClientConnection::on_err(std::string_view) {
+  // A client has no business sending -ERR; the reference closes without a reply.
+  close(CloseReason::ProtocolViolation);
+  return false;
 }
 
 bool ClientConnection::on_ping() {

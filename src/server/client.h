@@ -14,9 +14,10 @@
 namespace nats {
 
 // What the client said in CONNECT.
+// Defaults as the reference's (verbose and pedantic are on until CONNECT turns them off).
 struct ConnectOptions {
-  bool verbose = false;
-  bool pedantic = false;
+  bool verbose = true;
+  bool pedantic = true;
   bool tls_required = false;
   bool echo = true;
   bool headers = false;
@@ -53,9 +54,9 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   bool on_unsub(std::string_view sid, int64_t max);
   bool on_ping();
   bool on_pong();
+  bool on_err(std::string_view text);
   using ParserHandlerBase::on_account_sub;
   using ParserHandlerBase::on_account_unsub;
-  using ParserHandlerBase::on_err;
   using ParserHandlerBase::on_hrmsg;
   using ParserHandlerBase::on_info;
   using ParserHandlerBase::on_ok;

@@ -4,6 +4,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <vector>
@@ -18,6 +19,10 @@ namespace {
 thread_local std::vector<ConnectionPtr> t_touched;
 constexpr size_t kReadBufferSize = 64 * 1024;
 thread_local std::unique_ptr<char[]> t_read_buffer;
+// The connection whose input the current thread is processing (the producer of whatever
+// gets enqueued now), for backpressure.
+thread_local Connection* t_reader = nullptr;
+constexpr size_t kMaxStallThreshold = 8 * 1024 * 1024;
 
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -61,6 +66,8 @@ Connection::Connection(Server& server, net::EventLoop& loop, int fd, uint64_t ci
       write_deadline_(server.options().write_deadline),
       start_time_(std::chrono::system_clock::now()) {
   last_activity_ns_ = now_ns();
+  size_t mp = max_pending_ > 0 ? static_cast<size_t>(max_pending_) : kMaxStallThreshold * 2;
+  stall_threshold_ = std::min(mp * 3 / 4, kMaxStallThreshold);
 }
 
 Connection::~Connection() {
@@ -102,6 +109,10 @@ bool Connection::enqueue_iov(const struct iovec* parts, int n) {
     } else {
       for (int i = 0; i < n; ++i) pending_.append(parts[i].iov_base, parts[i].iov_len);
       pending_size_.store(now, std::memory_order_relaxed);
+      if (now > stall_threshold_ && t_reader && t_reader != this && !t_reader->pause_requested_) {
+        t_reader->pause_requested_ = true;
+        stalled_.push_back(t_reader->weak_from_this());
+      }
     }
   }
   if (now == SIZE_MAX) {
@@ -169,7 +180,7 @@ void Connection::write_out() {
       if (!want_write_) {
         want_write_ = true;
         stall_since_ = std::chrono::steady_clock::now();
-        loop_.mod_fd(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+        loop_.mod_fd(fd_, read_paused_ ? (EPOLLOUT | EPOLLRDHUP) : (EPOLLIN | EPOLLOUT | EPOLLRDHUP), this);
         // Check the write deadline even if the peer never drains.
         std::weak_ptr<Connection> weak = shared_from_this();
         loop_.add_timer(write_deadline_ + std::chrono::milliseconds(1), [weak] {
@@ -185,8 +196,34 @@ void Connection::write_out() {
   }
   if (want_write_) {
     want_write_ = false;
-    loop_.mod_fd(fd_, EPOLLIN | EPOLLRDHUP, this);
+    loop_.mod_fd(fd_, read_paused_ ? EPOLLRDHUP : (EPOLLIN | EPOLLRDHUP), this);
   }
+  if (pending_size_.load(std::memory_order_relaxed) < stall_threshold_ / 2) release_stalled_producers();
+}
+
+void Connection::release_stalled_producers() {
+  std::vector<std::weak_ptr<Connection>> list;
+  {
+    std::lock_guard lk(out_mu_);
+    if (stalled_.empty()) return;
+    list.swap(stalled_);
+  }
+  for (auto& w : list) {
+    if (auto p = w.lock()) p->loop_.post([p] { p->resume_reading(); });
+  }
+}
+
+void Connection::pause_reading() {
+  if (read_paused_ || closed_) return;
+  read_paused_ = true;
+  loop_.mod_fd(fd_, want_write_ ? (EPOLLOUT | EPOLLRDHUP) : EPOLLRDHUP, this);
+}
+
+void Connection::resume_reading() {
+  pause_requested_ = false;
+  if (!read_paused_ || closed_) return;
+  read_paused_ = false;
+  loop_.mod_fd(fd_, want_write_ ? (EPOLLIN | EPOLLOUT | EPOLLRDHUP) : (EPOLLIN | EPOLLRDHUP), this);
 }
 
 void Connection::check_write_deadline() {
@@ -207,6 +244,7 @@ void Connection::on_io(uint32_t events) {
     write_out();
     if (want_write_ && std::chrono::steady_clock::now() - stall_since_ >= write_deadline_) check_write_deadline();
   }
+  if (read_paused_ && !(events & (EPOLLHUP | EPOLLERR))) return;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
     if (!t_read_buffer) t_read_buffer.reset(new char[kReadBufferSize]);
     char* buf = t_read_buffer.get();
@@ -215,8 +253,14 @@ void Connection::on_io(uint32_t events) {
       ssize_t n = ::read(fd_, buf, kReadBufferSize);
       if (n > 0) {
         mark_activity();
+        t_reader = this;
         bool keep = on_data(buf, static_cast<size_t>(n));
+        t_reader = nullptr;
         flush_touched();
+        if (pause_requested_) {
+          pause_reading();
+          break;
+        }
         if (!keep) break;
         if (static_cast<size_t>(n) < kReadBufferSize) break;
         continue;
@@ -256,6 +300,7 @@ void Connection::teardown() {
   }
   writing_.clear();
   closed_ = true;
+  pending_size_.store(0, std::memory_order_relaxed);
   if (fd_ >= 0) {
     loop_.del_fd(fd_);
     ::shutdown(fd_, SHUT_RDWR);
@@ -263,6 +308,7 @@ void Connection::teardown() {
     fd_ = -1;
   }
   auto self = shared_from_this();
+  release_stalled_producers();
   on_closed();
   server_.on_connection_closed(self);
   // Keep the object alive until the loop finishes the current batch of events.

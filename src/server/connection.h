@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "net/event_loop.h"
 #include "net/out_buffer.h"
@@ -120,6 +121,12 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
  private:
   void teardown();
   void write_out();
+  // Backpressure: a reader whose messages pile up in another connection's output stops
+  // reading its socket until that output drains (the reference stalls such a producer).
+  void register_stalled_producer(const std::shared_ptr<Connection>& producer);
+  void release_stalled_producers();
+  void pause_reading();
+  void resume_reading();
 
   std::mutex out_mu_;
   net::OutBuffer pending_;   // guarded by out_mu_
@@ -133,6 +140,10 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   CloseReason close_reason_ = CloseReason::ClientClosed;
   std::chrono::system_clock::time_point start_time_;
   std::atomic<int64_t> last_activity_ns_{0};
+  size_t stall_threshold_;                                // pending bytes at which producers pause
+  std::vector<std::weak_ptr<Connection>> stalled_;        // guarded by out_mu_
+  bool pause_requested_ = false;                          // loop thread only
+  bool read_paused_ = false;                              // loop thread only
 };
 
 using ConnectionPtr = std::shared_ptr<Connection>;

@@ -95,6 +95,8 @@ Transcript play(const DiffCase& c, const std::string& binary) {
   }
   std::vector<std::unique_ptr<RawClient>> held;
   for (int i = 0; i < c.hold_connections; ++i) held.push_back(std::make_unique<RawClient>(srv->port()));
+  // Both servers register a connection asynchronously; give the held ones time to count.
+  if (c.hold_connections) std::this_thread::sleep_for(milliseconds(200));
   RawClient raw(srv->port(), /*read_info=*/false);
   EXPECT_TRUE(raw.connected());
   // PINGs in the whole script (steps may split one), with CRLF or a bare LF.

@@ -130,7 +130,12 @@ class ServerProcess {
     }
     auto deadline = std::chrono::steady_clock::now() + wait;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (port_open(port_)) return;
+      if (port_open(port_)) {
+        // Let the server see the probe connection close, so tests of connection limits
+        // do not count it.
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        return;
+      }
       int st;
       if (::waitpid(pid_, &st, WNOHANG) == pid_) {
         exit_status_ = st;
