@@ -36,7 +36,7 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
 
   // Delivers a message matched by `sub` (any thread). Returns false if not delivered.
   bool deliver(const Subscription& sub, std::string_view subject, std::string_view reply,
-               std::string_view headers, std::string_view payload);
+               std::string_view headers, std::string_view payload) override;
 
   // Monitoring snapshots (any thread).
   ConnectOptions connect_options() const;

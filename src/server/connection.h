@@ -18,6 +18,7 @@
 
 #include "net/event_loop.h"
 #include "net/out_buffer.h"
+#include "subject/subscription.h"
 
 namespace nats {
 
@@ -67,6 +68,11 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
 
   // Registers the socket with the loop; called on the loop thread.
   virtual void start();
+
+  // Delivers a message that matched `sub` (owned by this connection), from any thread:
+  // MSG/HMSG to a client, RMSG to a route or gateway. Returns false if not delivered.
+  virtual bool deliver(const Subscription& sub, std::string_view subject, std::string_view reply,
+                       std::string_view headers, std::string_view payload) = 0;
 
   // Thread-safe output. Returns false if the connection is closing or just became a slow
   // consumer (pending output over max_pending).

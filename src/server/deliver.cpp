@@ -55,7 +55,7 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
       return true;
     }
     if (c == origin && !origin_echo) return false;
-    if (c->kind() == ConnKind::Client && static_cast<ClientConnection*>(c)->deliver(*sub, subject, reply, headers, payload)) {
+    if (c->deliver(*sub, subject, reply, headers, payload)) {
       ++out_count;
       return true;
     }
