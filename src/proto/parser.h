@@ -98,8 +98,9 @@ class Parser {
   // HPUB is refused (closed, no -ERR) unless headers are on. Off for clients until their
   // CONNECT says "headers":true; on by default for routes and gateways.
   void set_headers(bool v) { headers_ = v; }
-  // Route pooling (2.10+): on a route pinned to one account, RS+/RS-/RMSG/HMSG omit the
-  // account, and the parser reports this one instead. Empty: the account is in the line.
+  // Route pooling (2.10+): on a route pinned to one account, RS+/RS-/RMSG/HMSG/LS+/LMSG
+  // omit the account, and the parser reports this one instead. Empty: the account is in
+  // the line. Ignored on gateways.
   void set_pinned_account(std::string acc) { pinned_account_ = std::move(acc); }
 
   // For tracing, during a callback: the op and its argument bytes (after the op name,
