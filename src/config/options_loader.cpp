@@ -6,6 +6,7 @@
 
 #include "config/duration.h"
 #include "config/parser.h"
+#include "server/imports.h"
 
 namespace nats::config {
 
@@ -264,7 +265,12 @@ struct Loader {
         if (k == "stream") stream = e.value.as_string();
         else if (k == "service") service = e.value.as_string();
         else if (k == "accounts") accounts = string_list(e.value);
-        else if (k == "response" || k == "response_type") response_type = e.value.as_string();
+        else if (k == "response" || k == "response_type") {
+          response_type = e.value.as_string();
+          std::string rt = lower(response_type);
+          if (rt != "singleton" && rt != "stream" && rt != "chunked")
+            error(e.key_pos, "Unknown response type: \"" + response_type + "\"");
+        }
         else if (k == "threshold" || k == "response_threshold" || k == "response_max_time" ||
                  k == "response_time")
           threshold = strict_duration(e, k);
@@ -540,7 +546,12 @@ struct Loader {
       if (d < Duration{0}) error(e.key_pos, "invalid lame_duck_grace_period, needs to be positive");
       else o.lame_duck_grace_period = d;
     } else if (k == "authorization") top_authorization(v);
-    else if (k == "accounts") accounts(v);
+    else if (k == "accounts") {
+      accounts(v);
+      // The reference checks imports against exports once all accounts are known, and
+      // reports the problem at the accounts block.
+      if (auto msg = validate_account_imports(o.accounts); !msg.empty()) error(e.key_pos, msg);
+    }
     else if (k == "system_account" || k == "system") o.system_account = v.as_string();
     else if (k == "no_system_account" || k == "no_system" || k == "no_sys_acc") o.no_system_account = v.as_bool();
     else if (k == "no_auth_user") o.no_auth_user = v.as_string();

@@ -27,11 +27,6 @@ inline char* put(char* p, std::string_view s) {
   return p + s.size();
 }
 
-bool matches_any(const std::vector<std::string>& patterns, std::string_view subject) {
-  for (const auto& p : patterns)
-    if (subject_matches(p, subject)) return true;
-  return false;
-}
 }  // namespace
 
 ClientConnection::ClientConnection(Server& server, net::EventLoop& loop, int fd, uint64_t cid)
@@ -221,7 +216,7 @@ bool ClientConnection::on_connect(std::string_view json) {
     copts_ = o;
     account_ = acc;
   }
-  perms_ = res->permissions;
+  if (res->permissions) perms_ = std::make_unique<ClientPermissions>(*res->permissions);
   acc->num_local_connections++;
   connected_ = true;
   if (auth_timer_) {
@@ -236,19 +231,11 @@ bool ClientConnection::on_connect(std::string_view json) {
 }
 
 bool ClientConnection::can_publish(std::string_view subject) {
-  if (!perms_ || !perms_->publish) return true;
-  const auto& p = *perms_->publish;
-  if (!p.allow.empty() && !matches_any(p.allow, subject)) return false;
-  if (!p.deny.empty() && matches_any(p.deny, subject)) return false;
-  return true;
+  return !perms_ || perms_->can_publish(subject);
 }
 
 bool ClientConnection::can_subscribe(std::string_view subject, std::string_view queue) {
-  if (!perms_ || !perms_->subscribe) return true;
-  const auto& p = *perms_->subscribe;
-  if (!p.allow.empty() && !matches_any(p.allow, subject)) return false;
-  if (!p.deny.empty() && matches_any(p.deny, subject)) return false;
-  return true;
+  return !perms_ || perms_->can_subscribe(subject, queue);
 }
 
 bool ClientConnection::on_pub(std::string_view subject, std::string_view reply, std::string_view payload) {
@@ -271,6 +258,7 @@ bool ClientConnection::publish(std::string_view subject, std::string_view reply,
   // The reference reports a wildcard publish subject in pedantic mode, yet still delivers.
   if (copts_.pedantic && !is_valid_literal_subject(subject)) send_err("Invalid Publish Subject");
   if (!can_publish(subject)) {
+    log::error("{}:{} - cid:{} - Publish Violation - User \"{}\", Subject \"{}\"", peer_ip_, peer_port_, cid_, copts_.user, subject);
     send_err(std::string("Permissions Violation for Publish to \"") + std::string(subject) + "\"");
     return true;
   }
@@ -302,6 +290,8 @@ bool ClientConnection::on_sub(std::string_view subject, std::string_view queue, 
     return true;
   }
   if (!can_subscribe(subject, queue)) {
+    log::error("{}:{} - cid:{} - Subscription Violation - User \"{}\", Subject \"{}\"{}, SID {}", peer_ip_, peer_port_, cid_,
+               copts_.user, subject, queue.empty() ? std::string() : ", Queue: \"" + std::string(queue) + "\"", sid);
     std::string msg = "Permissions Violation for Subscription to \"" + std::string(subject) + "\"";
     if (!queue.empty()) msg = "Permissions Violation for Subscription to \"" + std::string(subject) + "\" using queue \"" + std::string(queue) + "\"";
     send_err(msg);
@@ -380,9 +370,12 @@ bool ClientConnection::on_pong() {
 
 bool ClientConnection::deliver(const Subscription& sub, std::string_view subject, std::string_view reply,
                                std::string_view headers, std::string_view payload) {
+  // A wildcard subscription may overlap a subscribe deny entry: filter per message.
+  if (perms_ && !perms_->can_deliver(subject)) return false;
   int64_t max = sub.max_msgs.load(std::memory_order_relaxed);
   int64_t n = sub.delivered.fetch_add(1, std::memory_order_relaxed) + 1;
   if (max > 0 && n > max) return false;
+  if (perms_ && !reply.empty()) perms_->record_reply(reply);
 
   const bool hdr = !headers.empty() && copts_.headers;
   char stack[512];

@@ -10,6 +10,7 @@
 #include "proto/parser.h"
 #include "server/account.h"
 #include "server/connection.h"
+#include "server/permissions.h"
 
 namespace nats {
 
@@ -85,7 +86,7 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   ConnectOptions copts_;
   bool connected_ = false;  // CONNECT accepted
   AccountPtr account_;
-  std::optional<Permissions> perms_;
+  std::unique_ptr<ClientPermissions> perms_;  // null: no permissions configured
   std::string nonce_;
 
   mutable std::mutex subs_mu_;  // delivery on other loops may auto-unsubscribe

@@ -11,6 +11,7 @@
 #include "monitor/monitor_server.h"
 #include "net/socket.h"
 #include "server/client.h"
+#include "server/imports.h"
 #include "util/ids.h"
 #include "util/log.h"
 
@@ -59,6 +60,7 @@ void Server::setup_accounts() {
     if (it == accounts_.end()) it = accounts_.emplace(sys, std::make_shared<Account>(sys)).first;
     system_account_ = it->second;
   }
+  install_imports(*this, accounts_, opts_.accounts);
 }
 
 AccountPtr Server::lookup_account(const std::string& name) const {

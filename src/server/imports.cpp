@@ -1,0 +1,281 @@
+#include "server/imports.h"
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "server/server.h"
+#include "subject/subject.h"
+#include "util/ids.h"
+
+namespace nats {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+const AccountConfig* find_account(const std::vector<AccountConfig>& accs, const std::string& name) {
+  for (const auto& a : accs)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+bool listed(const std::vector<std::string>& accounts, const std::string& name) {
+  if (accounts.empty()) return true;  // public export
+  for (const auto& a : accounts)
+    if (a == name) return true;
+  return false;
+}
+
+std::string stream_local_subject(const StreamImport& si) {
+  if (!si.prefix.empty()) return si.prefix + (si.prefix.back() == '.' ? "" : ".") + si.subject;
+  if (!si.to.empty()) return si.to;
+  return si.subject;
+}
+
+std::string service_local_subject(const ServiceImport& si) { return si.to.empty() ? si.subject : si.to; }
+
+// Does following imports from `from` on `subject` lead back to `origin`?
+template <typename Imports, typename LocalOf>
+bool reaches(const std::vector<AccountConfig>& accs, const std::string& from, const std::string& subject,
+             const std::string& origin, Imports imports_of, LocalOf local_of, std::set<std::string>& seen) {
+  if (!seen.insert(from + " " + subject).second) return false;
+  const AccountConfig* a = find_account(accs, from);
+  if (!a) return false;
+  for (const auto& si : imports_of(*a)) {
+    if (si.account == from) continue;  // an account importing from itself is not a cycle here
+    if (!subjects_collide(local_of(si), subject)) continue;
+    if (si.account == origin) return true;
+    if (reaches(accs, si.account, si.subject, origin, imports_of, local_of, seen)) return true;
+  }
+  return false;
+}
+
+std::string random_base62(size_t n) {
+  static constexpr char kDigits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  std::string out(n, '0');
+  unsigned char buf[32];
+  util::random_bytes(buf, n);
+  for (size_t i = 0; i < n; ++i) out[i] = kDigits[buf[i] % 62];
+  return out;
+}
+
+// Re-publishing from an internal handler re-enters process_message; a depth cap keeps a
+// mis-wired import graph from recursing without bound.
+thread_local int import_depth = 0;
+constexpr int kMaxImportDepth = 8;
+
+struct DepthGuard {
+  bool ok;
+  DepthGuard() : ok(++import_depth <= kMaxImportDepth) {}
+  ~DepthGuard() { --import_depth; }
+};
+
+SubscriptionPtr internal_sub(const std::string& subject, std::string sid, InternalHandler h) {
+  auto s = std::make_shared<Subscription>();
+  s->subject = subject;
+  s->sid = std::move(sid);
+  s->handler = std::move(h);
+  return s;
+}
+
+enum class ResponseType { Singleton, Stream, Chunked };
+
+ResponseType response_type_of(const std::string& s) {
+  std::string l;
+  for (char c : s) l += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (l == "stream") return ResponseType::Stream;
+  if (l == "chunked") return ResponseType::Chunked;
+  return ResponseType::Singleton;
+}
+
+// Responses pending for requests one importing account sent through its service imports.
+struct ResponseRoutes {
+  struct Route {
+    Account* importer;
+    std::string reply;  // the requester's reply subject in the importer
+    ResponseType type;
+    SteadyClock::time_point deadline;
+  };
+  std::string prefix;  // "_R_.<pfx>."
+  std::mutex mu;
+  std::unordered_map<std::string, Route> routes;  // by token
+  std::atomic<uint64_t> seq{0};
+  size_t adds_since_sweep = 0;
+
+  std::string add(Route r) {
+    std::string token = random_base62(4) + std::to_string(seq.fetch_add(1));
+    std::lock_guard lk(mu);
+    if (++adds_since_sweep >= 1024) {
+      adds_since_sweep = 0;
+      auto now = SteadyClock::now();
+      for (auto it = routes.begin(); it != routes.end();)
+        it = it->second.deadline < now ? routes.erase(it) : std::next(it);
+    }
+    routes.emplace(token, std::move(r));
+    return token;
+  }
+  void drop(const std::string& token) {
+    std::lock_guard lk(mu);
+    routes.erase(token);
+  }
+  // The route for a response, consuming it when only one response is expected.
+  std::optional<Route> take(std::string_view token) {
+    std::lock_guard lk(mu);
+    auto it = routes.find(std::string(token));
+    if (it == routes.end()) return std::nullopt;
+    if (it->second.deadline < SteadyClock::now()) {
+      routes.erase(it);
+      return std::nullopt;
+    }
+    Route r = it->second;
+    if (r.type == ResponseType::Singleton) routes.erase(it);
+    return r;
+  }
+};
+
+constexpr auto kDefaultResponseThreshold = std::chrono::minutes(2);
+
+}  // namespace
+
+std::string map_subject(std::string_view from, std::string_view to, std::string_view subject) {
+  if (!subject_has_wildcard(to)) return std::string(to);
+  Tokens ft(from), st(subject), tt(to);
+  std::vector<std::string_view> stars;
+  std::string rest;
+  for (size_t i = 0; i < ft.size() && i < st.size(); ++i) {
+    if (is_partial_wildcard(ft[i])) stars.push_back(st[i]);
+    else if (is_full_wildcard(ft[i])) {
+      for (size_t j = i; j < st.size(); ++j) {
+        if (!rest.empty()) rest += '.';
+        rest += st[j];
+      }
+      break;
+    }
+  }
+  std::string out;
+  size_t star = 0;
+  for (size_t i = 0; i < tt.size(); ++i) {
+    if (i) out += '.';
+    if (is_partial_wildcard(tt[i]) && star < stars.size()) out += stars[star++];
+    else if (is_full_wildcard(tt[i]) && !rest.empty()) out += rest;
+    else out += tt[i];
+  }
+  return out;
+}
+
+std::string validate_account_imports(const std::vector<AccountConfig>& accs) {
+  for (const auto& a : accs) {
+    for (const auto& si : a.stream_imports) {
+      const AccountConfig* ex = find_account(accs, si.account);
+      if (!ex) return "\"" + si.account + "\" account not defined for stream import";
+      bool ok = false;
+      for (const auto& e : ex->stream_exports)
+        if (subject_is_subset_match(si.subject, e.subject) && listed(e.accounts, a.name)) ok = true;
+      if (!ok) return "Error adding stream import \"" + si.subject + "\": stream import not authorized";
+      std::set<std::string> seen;
+      auto imports_of = [](const AccountConfig& c) -> const std::vector<StreamImport>& { return c.stream_imports; };
+      if (si.account != a.name &&
+          reaches(accs, si.account, si.subject, a.name, imports_of, stream_local_subject, seen))
+        return "Error adding stream import \"" + si.subject + "\": import forms a cycle";
+    }
+    for (const auto& si : a.service_imports) {
+      const AccountConfig* ex = find_account(accs, si.account);
+      if (!ex) return "\"" + si.account + "\" account not defined for service import";
+      bool ok = false;
+      for (const auto& e : ex->service_exports)
+        if (subject_is_subset_match(si.subject, e.subject) && listed(e.accounts, a.name)) ok = true;
+      if (!ok) return "Error adding service import \"" + si.subject + "\": service import not authorized";
+      std::set<std::string> seen;
+      auto imports_of = [](const AccountConfig& c) -> const std::vector<ServiceImport>& { return c.service_imports; };
+      if (si.account != a.name &&
+          reaches(accs, si.account, si.subject, a.name, imports_of, service_local_subject, seen))
+        return "Error adding service import \"" + si.subject + "\": import forms a cycle";
+    }
+  }
+  return "";
+}
+
+void install_imports(Server& server, const std::map<std::string, AccountPtr>& accounts,
+                     const std::vector<AccountConfig>& configs) {
+  auto find = [&](const std::string& n) -> Account* {
+    auto it = accounts.find(n);
+    return it == accounts.end() ? nullptr : it->second.get();
+  };
+  Server* srv = &server;
+  for (const auto& cfg : configs) {
+    Account* importer = find(cfg.name);
+    if (!importer) continue;
+
+    for (const auto& si : cfg.stream_imports) {
+      Account* exporter = find(si.account);
+      if (!exporter) continue;
+      std::string from = si.subject, prefix = si.prefix, to = si.to;
+      if (!prefix.empty() && prefix.back() != '.') prefix += '.';
+      auto h = [srv, importer, from, prefix, to](const Subscription&, std::string_view subject, std::string_view reply,
+                                                std::string_view headers, std::string_view payload) {
+        DepthGuard g;
+        if (!g.ok) return;
+        std::string mapped = !prefix.empty() ? prefix + std::string(subject)
+                             : !to.empty()   ? map_subject(from, to, subject)
+                                             : std::string(subject);
+        srv->process_message(*importer, nullptr, mapped, reply, headers, payload, true);
+      };
+      exporter->sublist().insert(internal_sub(si.subject, "simport", h));
+    }
+
+    if (cfg.service_imports.empty()) continue;
+    auto routes = std::make_shared<ResponseRoutes>();
+    routes->prefix = "_R_." + random_base62(6) + ".";
+    std::set<Account*> exporters_with_reply_sub;
+    for (const auto& si : cfg.service_imports) {
+      Account* exporter = find(si.account);
+      if (!exporter) continue;
+      ResponseType type = ResponseType::Singleton;
+      auto threshold = std::chrono::duration_cast<SteadyClock::duration>(Duration(kDefaultResponseThreshold));
+      if (const AccountConfig* ec = find_account(configs, si.account)) {
+        for (const auto& e : ec->service_exports) {
+          if (!subject_is_subset_match(si.subject, e.subject)) continue;
+          type = response_type_of(e.response_type);
+          if (e.response_threshold.count() > 0)
+            threshold = std::chrono::duration_cast<SteadyClock::duration>(e.response_threshold);
+          break;
+        }
+      }
+      std::string local = service_local_subject(si), remote = si.subject;
+      auto req = [srv, importer, exporter, routes, local, remote, type, threshold](
+                     const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
+                     std::string_view payload) {
+        DepthGuard g;
+        if (!g.ok) return;
+        std::string mapped = local == remote ? std::string(subject) : map_subject(local, remote, subject);
+        if (reply.empty()) {
+          srv->process_message(*exporter, nullptr, mapped, {}, headers, payload, true);
+          return;
+        }
+        std::string token =
+            routes->add({importer, std::string(reply), type, SteadyClock::now() + threshold});
+        std::string new_reply = routes->prefix + token;
+        if (!srv->process_message(*exporter, nullptr, mapped, new_reply, headers, payload, true))
+          routes->drop(token);
+      };
+      importer->sublist().insert(internal_sub(local, "svcimport", req));
+
+      if (!exporters_with_reply_sub.insert(exporter).second) continue;
+      auto resp = [srv, routes](const Subscription&, std::string_view subject, std::string_view,
+                                std::string_view headers, std::string_view payload) {
+        DepthGuard g;
+        if (!g.ok) return;
+        std::string_view token = subject.substr(subject.rfind('.') + 1);
+        auto r = routes->take(token);
+        if (!r) return;
+        srv->process_message(*r->importer, nullptr, r->reply, {}, headers, payload, true);
+      };
+      exporter->sublist().insert(internal_sub(routes->prefix + "*", "svcreply", resp));
+    }
+  }
+}
+
+}  // namespace nats

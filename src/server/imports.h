@@ -1,0 +1,37 @@
+// Account exports and imports, built on internal subscriptions:
+//  - a stream import is an internal subscription in the exporting account that re-publishes
+//    each message into the importing account, under the import's prefix or `to` subject;
+//  - a service import is an internal subscription in the importing account that re-publishes
+//    requests into the exporting account with the reply replaced by a fresh "_R_.<pfx>.<tok>"
+//    subject; an internal subscription on "_R_.<pfx>.*" in the exporter maps responses back to
+//    the original reply in the importer (once for Singleton, until the response threshold for
+//    Stream and Chunked).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/options.h"
+#include "server/account.h"
+
+namespace nats {
+
+class Server;
+
+// Checks that every import names a defined account, is allowed by one of that account's
+// exports (subject and account list) and forms no cycle. Returns the reference's message for
+// the first problem, or "" when all is well.
+std::string validate_account_imports(const std::vector<AccountConfig>& accounts);
+
+// Installs the internal subscriptions for every import of `configs`. Imports naming an unknown
+// account are skipped (validation refuses them before the server starts).
+void install_imports(Server& server, const std::map<std::string, AccountPtr>& accounts,
+                     const std::vector<AccountConfig>& configs);
+
+// Maps `subject` (matched by pattern `from`) onto pattern `to`: the n-th `*` of `to` takes the
+// token the n-th `*` of `from` matched, and a trailing `>` takes the rest. A literal `to` is
+// returned as is.
+std::string map_subject(std::string_view from, std::string_view to, std::string_view subject);
+
+}  // namespace nats
