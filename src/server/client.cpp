@@ -321,6 +321,7 @@ bool ClientConnection::on_sub(std::string_view subject, std::string_view queue, 
       send_err("Invalid Subject");
       return true;
     }
+    server_.on_local_interest_change(*account_, *sub, true);
     subs_.emplace(sub->sid, std::move(sub));
   }
   if (copts_.verbose) send_ok();
@@ -329,7 +330,10 @@ bool ClientConnection::on_sub(std::string_view subject, std::string_view queue, 
 
 void ClientConnection::unsubscribe_locked(std::unordered_map<std::string, SubscriptionPtr>::iterator it) {
   it->second->closed.store(true, std::memory_order_release);
-  if (account_) account_->sublist().remove(it->second);
+  if (account_) {
+    account_->sublist().remove(it->second);
+    server_.on_local_interest_change(*account_, *it->second, false);
+  }
   subs_.erase(it);
 }
 
@@ -466,6 +470,7 @@ void ClientConnection::on_closed() {
   }
   if (account_) {
     account_->sublist().remove_batch(subs);
+    for (auto& s : subs) server_.on_local_interest_change(*account_, *s, false);
     if (connected_) account_->num_local_connections--;
   }
 }

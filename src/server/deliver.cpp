@@ -2,6 +2,9 @@
 // hand a copy to every plain subscriber and to one member of each queue group.
 #include <cstdint>
 
+#include "cluster/gateway_manager.h"
+#include "cluster/route.h"
+#include "proto/parser_args.h"
 #include "server/client.h"
 #include "server/server.h"
 
@@ -25,7 +28,8 @@ struct InternalCall {
 }  // namespace
 
 bool Server::process_message(Account& acc, Connection* origin, std::string_view subject, std::string_view reply,
-                             std::string_view headers, std::string_view payload, bool origin_echo) {
+                             std::string_view headers, std::string_view payload, bool origin_echo,
+                             const proto::QueueNames* queues) {
   MatchCache* cache = match_cache_for_current_thread();
   std::shared_ptr<const MatchResult> holder;
   const MatchResult* r;
@@ -38,14 +42,51 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
   auto& counters = counters_for_current_thread();
   counters.in_msgs.fetch_add(1, std::memory_order_relaxed);
   counters.in_bytes.fetch_add(headers.size() + payload.size(), std::memory_order_relaxed);
-  if (r->empty()) return false;
+  // Cluster rules: a message from a route goes to local subscribers only; one from a
+  // gateway to this cluster (local and routes) only; queue groups of a routed message are
+  // the ones its sender named. Local messages also go to gateways (see below).
+  const ConnKind okind = origin ? origin->kind() : ConnKind::System;
+  const bool from_route = okind == ConnKind::Router;
+  const bool from_remote = from_route || okind == ConnKind::Gateway;
+  if (r->empty()) {
+    if (!from_remote && gateways_) return gateways_->forward(acc, subject, reply, headers, payload, nullptr);
+    return false;
+  }
   uint64_t out_count = 0;
+  // A reply mapped for a gateway (`_GR_.<cluster>.<server>.<inbox>`) reaches clients as the
+  // plain inbox; the mapping is remembered so their answer goes straight back.
+  std::string_view client_reply = reply;
+  bool gw_reply = from_remote && gateways_ && cluster::GatewayManager::is_gateway_reply(reply);
+  if (gw_reply) client_reply = cluster::GatewayManager::strip_reply(reply);
+  struct RouteTarget {
+    Connection* conn;
+    std::string queues;
+  };
+  std::vector<RouteTarget> route_targets;
+  auto add_route_target = [&](Connection* c, const std::string& queue) {
+    if (from_route) return false;
+    RouteTarget* t = nullptr;
+    for (auto& x : route_targets)
+      if (x.conn == c) t = &x;
+    if (!t) t = &route_targets.emplace_back(RouteTarget{c, {}});
+    if (!queue.empty()) {
+      if (!t->queues.empty()) t->queues += ' ';
+      t->queues += queue;
+    }
+    return true;
+  };
+  auto queue_allowed = [&](const std::string& q) {
+    if (!queues) return false;
+    for (auto n : *queues)
+      if (n == q) return true;
+    return false;
+  };
 
   bool delivered = false;
   InternalCall internal_stack[4];
   std::vector<InternalCall> internal_more;
   size_t n_internal = 0;
-  auto deliver_one = [&](const SubscriptionPtr& sub) -> bool {
+  auto deliver_one = [&](const SubscriptionPtr& sub, bool in_queue) -> bool {
     if (sub->closed.load(std::memory_order_relaxed)) return false;
     Connection* c = sub->conn.get();
     if (!c) {
@@ -55,26 +96,41 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
       return true;
     }
     if (c == origin && !origin_echo) return false;
-    if (c->deliver(*sub, subject, reply, headers, payload)) {
+    if (c->kind() == ConnKind::Router) return add_route_target(c, in_queue ? sub->queue : std::string());
+    if (c->deliver(*sub, subject, client_reply, headers, payload)) {
       ++out_count;
+      if (gw_reply && c->kind() == ConnKind::Client) {
+        gateways_->record_reply(acc.name(), reply);
+        gw_reply = false;
+      }
       return true;
     }
     return false;
   };
 
   for (const auto& sub : r->psubs)
-    if (deliver_one(sub)) delivered = true;
+    if (deliver_one(sub, false)) delivered = true;
 
   for (const auto& group : r->qsubs) {
     if (group.empty()) continue;
+    if (from_remote && !queue_allowed(group.front()->queue)) continue;
     size_t start = fast_rand() % group.size();
     for (size_t i = 0; i < group.size(); ++i) {
-      if (deliver_one(group[(start + i) % group.size()])) {
+      if (deliver_one(group[(start + i) % group.size()], true)) {
         delivered = true;
         break;
       }
     }
   }
+
+  for (auto& t : route_targets) {
+    if (static_cast<cluster::RouteConnection*>(t.conn)->send_msg(acc.name(), subject, reply, t.queues, headers,
+                                                                  payload)) {
+      ++out_count;
+      delivered = true;
+    }
+  }
+  if (!from_remote && gateways_ && gateways_->forward(acc, subject, reply, headers, payload, r)) delivered = true;
 
   if (out_count) {
     counters.out_msgs.fetch_add(out_count, std::memory_order_relaxed);

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "cluster/gateway_manager.h"
+#include "cluster/route_manager.h"
 #include "monitor/monitor_server.h"
 #include "net/socket.h"
 #include "server/client.h"
@@ -88,6 +90,7 @@ std::string Server::client_info_line(uint64_t cid, const std::string& client_ip,
   s += ",\"client_id\":" + std::to_string(cid);
   s += ",\"client_ip\":\"" + client_ip + "\"";
   if (include_nonce) s += ",\"nonce\":\"" + nonce + "\"";
+  if (routes_ || gateways_) s += cluster_info_fields();
   s += "} \r\n";
   return s;
 }
@@ -125,6 +128,7 @@ void Server::start() {
   start_monitor();
   log::notice("Listening for client connections on {}:{}", opts_.host, client_port_);
   for (auto& l : loops_) l->start_thread();
+  start_cluster();
   loops_[0]->post([this] { loops_[0]->add_fd(listener_->fd(), EPOLLIN, listener_.get()); });
   write_pid_file();
   log::notice("Server is ready");
@@ -236,6 +240,7 @@ MessageTotals Server::message_totals() const {
 nlohmann::ordered_json Server::cluster_varz() const {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   if (!opts_.cluster.configured) return j;
+  if (routes_) return cluster_varz_live();
   if (!opts_.cluster.name.empty()) j["name"] = opts_.cluster.name;
   j["addr"] = opts_.cluster.host;
   j["cluster_port"] = opts_.cluster.port;
@@ -248,6 +253,7 @@ nlohmann::ordered_json Server::cluster_varz() const {
 nlohmann::ordered_json Server::gateway_varz() const {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   if (!opts_.gateway.configured) return j;
+  if (gateways_) return gateway_varz_live();
   j["name"] = opts_.gateway.name;
   j["host"] = opts_.gateway.host;
   j["port"] = opts_.gateway.port;
@@ -270,6 +276,7 @@ void Server::shutdown() {
   if (shutting_down_.exchange(true)) return;
   log::notice("Initiating Shutdown...");
   if (monitor_) monitor_->stop();
+  stop_cluster();
   std::vector<std::shared_ptr<ClientConnection>> clients;
   {
     std::lock_guard lk(conns_mu_);

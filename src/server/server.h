@@ -25,6 +25,13 @@ namespace nats {
 
 class ClientConnection;
 class MonitorServer;
+namespace cluster {
+class RouteManager;
+class GatewayManager;
+}  // namespace cluster
+namespace proto {
+class QueueNames;
+}
 
 inline constexpr const char* kServerVersion = "2.9.10";
 inline constexpr int kProtoVersion = 1;
@@ -95,8 +102,16 @@ class Server {
   // Filled in by the cluster layer as routes and gateways land.
   nlohmann::ordered_json cluster_varz() const;
   nlohmann::ordered_json gateway_varz() const;
-  size_t num_routes() const { return 0; }
-  size_t num_remotes() const { return 0; }
+  size_t num_routes() const;
+  size_t num_remotes() const;
+  // Routes and gateways (null when not configured); defined in src/cluster/.
+  cluster::RouteManager* routes() const { return routes_.get(); }
+  cluster::GatewayManager* gateways() const { return gateways_.get(); }
+  // A local client or internal subscription was added or removed: propagate interest.
+  void on_local_interest_change(Account& acc, const Subscription& sub, bool added);
+  // For connections created outside the client listener (routes, gateways).
+  net::EventLoop& pick_loop() { return *loops_[next_loop_++ % loops_.size()]; }
+  uint64_t next_connection_id() { return ++next_cid_; }
 
   // Current number of subscriptions across all accounts.
   size_t num_subscriptions() const;
@@ -105,7 +120,8 @@ class Server {
   // and gateways). `origin` is the publishing connection (nullptr for internal). Returns
   // whether anyone received it.
   bool process_message(Account& acc, Connection* origin, std::string_view subject, std::string_view reply,
-                       std::string_view headers, std::string_view payload, bool origin_echo);
+                       std::string_view headers, std::string_view payload, bool origin_echo,
+                       const proto::QueueNames* queues = nullptr);
 
  private:
   void accept_ready();
@@ -113,6 +129,12 @@ class Server {
   void start_monitor();
   void write_pid_file();
   void ping_timer_tick();
+  // Cluster hooks, defined in src/cluster/server_hooks.cpp.
+  void start_cluster();
+  void stop_cluster();
+  std::string cluster_info_fields() const;
+  nlohmann::ordered_json cluster_varz_live() const;
+  nlohmann::ordered_json gateway_varz_live() const;
 
   class Listener;
 
@@ -142,6 +164,8 @@ class Server {
   std::string info_prefix_;  // INFO JSON up to the per-client fields
 
   std::unique_ptr<MonitorServer> monitor_;
+  std::unique_ptr<cluster::RouteManager> routes_;
+  std::unique_ptr<cluster::GatewayManager> gateways_;
   ServerStats stats_;
 
   std::mutex shutdown_mu_;

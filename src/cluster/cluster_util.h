@@ -1,0 +1,51 @@
+// Small helpers shared by routes and gateways: peer URLs, the client URLs a server
+// advertises, a blocking connect with a deadline (used by the solicitor threads), and a
+// listener that hands accepted sockets to a callback.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "net/event_loop.h"
+
+namespace nats::cluster {
+
+// nats-route://user:pass@host:port (or nats://, or host:port).
+struct PeerUrl {
+  std::string scheme;
+  std::string user, pass;
+  std::string host;
+  int port = 0;
+  bool ok = false;
+  // host:port, what the solicitor dials and what logs show.
+  std::string host_port() const;
+};
+PeerUrl parse_peer_url(const std::string& url);
+
+// "ip:port" strings for clients: the host itself, or every non-loopback interface address
+// when the server listens on all interfaces (as the reference advertises).
+std::vector<std::string> advertised_urls(const std::string& host, int port);
+
+// Connects with a deadline; returns a non-blocking fd or -1.
+int connect_with_timeout(const std::string& host, int port, std::chrono::milliseconds timeout);
+
+// A listening socket registered on one loop; accept_cb gets each accepted fd.
+class TcpListener : public net::IoHandler {
+ public:
+  using AcceptFn = std::function<void(int fd, const std::string& ip, int port)>;
+  TcpListener(int fd, AcceptFn fn) : fd_(fd), fn_(std::move(fn)) {}
+  ~TcpListener() override;
+  void on_io(uint32_t) override;
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+  AcceptFn fn_;
+};
+
+// A JSON string literal (quotes included) for hand-built protocol lines.
+std::string json_quote(const std::string& s);
+
+}  // namespace nats::cluster

@@ -1,0 +1,400 @@
+#include "cluster/gateway.h"
+
+#include <charconv>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "cluster/gateway_manager.h"
+#include "server/server.h"
+#include "util/ids.h"
+#include "util/log.h"
+
+namespace nats::cluster {
+
+namespace {
+proto::ParserLimits gw_limits(const Options& o) {
+  proto::ParserLimits l;
+  l.max_control_line = o.max_control_line;
+  l.max_payload = -1;
+  return l;
+}
+std::string str_field(const nlohmann::json& j, const char* k) {
+  auto it = j.find(k);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+std::vector<std::string> str_list(const nlohmann::json& j, const char* k) {
+  std::vector<std::string> out;
+  auto it = j.find(k);
+  if (it != j.end() && it->is_array())
+    for (auto& v : *it)
+      if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+inline char* put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+inline char* put_uint(char* p, uint64_t v) { return std::to_chars(p, p + 20, v).ptr; }
+}  // namespace
+
+GatewayConnection::GatewayConnection(Server& server, GatewayManager& mgr, net::EventLoop& loop, int fd, uint64_t gid,
+                                     bool outbound, std::string remote, std::string url)
+    : Connection(server, loop, fd, gid, ConnKind::Gateway),
+      mgr_(mgr),
+      parser_(proto::Kind::Gateway, gw_limits(server.options())),
+      outbound_(outbound),
+      url_(std::move(url)),
+      remote_name_(std::move(remote)) {
+  if (outbound_) remote_hash_ = util::hash_name(remote_name_, 6);
+  max_pending_ = std::max<int64_t>(max_pending_, 256LL * 1024 * 1024);
+}
+
+GatewayConnection::~GatewayConnection() = default;
+
+std::string GatewayConnection::remote_name() const {
+  std::lock_guard lk(mu_);
+  return remote_name_;
+}
+
+std::string GatewayConnection::remote_id() const {
+  std::lock_guard lk(mu_);
+  return remote_id_;
+}
+
+size_t GatewayConnection::num_interest() const {
+  std::lock_guard lk(mu_);
+  return num_interest_;
+}
+
+void GatewayConnection::start() {
+  if (outbound_) {
+    log::notice("{}:{} - gid:{} - Creating outbound gateway connection to \"{}\"", peer_ip_, peer_port_, cid_,
+                remote_name());
+  } else {
+    log::notice("{}:{} - gid:{} - Processing inbound gateway connection", peer_ip_, peer_port_, cid_);
+    parser_.set_require_connect(true);
+    enqueue(mgr_.info_line());
+    touch();
+  }
+  Connection::start();
+  Connection::flush_touched();
+}
+
+bool GatewayConnection::on_data(const char* data, size_t len) {
+  auto r = parser_.parse(data, len, *this);
+  if (r.error()) {
+    log::error("{}:{} - gid:{} - Gateway Error '{}'", peer_ip_, peer_port_, cid_, r.detail);
+    if (!r.err_text.empty()) send_now("-ERR '" + std::string(r.err_text) + "'\r\n");
+    close(r.kind == proto::ParseErrorKind::AuthViolation ? CloseReason::AuthenticationViolation
+                                                         : CloseReason::ParseError);
+    return false;
+  }
+  return !r.stopped() && !closing();
+}
+
+void GatewayConnection::fail(std::string_view err, CloseReason reason) {
+  send_now("-ERR '" + std::string(err) + "'\r\n");
+  close(reason);
+}
+
+bool GatewayConnection::on_connect(std::string_view json) {
+  if (outbound_) return true;
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    close(CloseReason::ProtocolViolation);
+    return false;
+  }
+  std::string gw = str_field(j, "gateway");
+  if (gw.empty()) {
+    log::error("{}:{} - gid:{} - Gateway connect protocol missing gateway name", peer_ip_, peer_port_, cid_);
+    close(CloseReason::ProtocolViolation);
+    return false;
+  }
+  if (mgr_.auth_required() && !mgr_.check_auth(str_field(j, "user"), str_field(j, "pass"))) {
+    log::error("{}:{} - gid:{} - authentication error", peer_ip_, peer_port_, cid_);
+    fail("Authorization Violation", CloseReason::AuthenticationViolation);
+    return false;
+  }
+  if (gw == mgr_.name()) {
+    // A server of our own cluster dialled our gateway port (a misconfiguration).
+    log::error("{}:{} - gid:{} - Gateway connection from our own gateway \"{}\"", peer_ip_, peer_port_, cid_, gw);
+    close(CloseReason::WrongGateway);
+    return false;
+  }
+  if (server_.options().gateway.reject_unknown && !mgr_.known_gateway(gw)) {
+    log::error("{}:{} - gid:{} - Rejecting connection from unknown gateway \"{}\"", peer_ip_, peer_port_, cid_, gw);
+    close(CloseReason::WrongGateway);
+    return false;
+  }
+  {
+    std::lock_guard lk(mu_);
+    remote_name_ = gw;
+    remote_id_ = str_field(j, "name");
+  }
+  parser_.set_require_connect(false);
+  auto self = std::static_pointer_cast<GatewayConnection>(shared_from_this());
+  if (!mgr_.register_inbound(self)) {
+    close(CloseReason::WrongGateway);
+    return false;
+  }
+  registered_ = true;
+  log::notice("{}:{} - gid:{} - Inbound gateway connection from \"{}\" ({}) registered", peer_ip_, peer_port_, cid_,
+              gw, remote_id());
+  mgr_.send_all_interest(*this);
+  schedule_ping();
+  return true;
+}
+
+bool GatewayConnection::on_info(std::string_view json) {
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    close(CloseReason::ProtocolViolation);
+    return false;
+  }
+  std::string gw = str_field(j, "gateway");
+  if (!outbound_) {
+    // The INFO an outbound side sends after its CONNECT: learn its gateway URLs.
+    if (!got_info_ && registered_) {
+      got_info_ = true;
+      auto urls = str_list(j, "gateway_urls");
+      std::string u = str_field(j, "gateway_url");
+      if (!u.empty() && std::find(urls.begin(), urls.end(), u) == urls.end()) urls.push_back(u);
+      if (!gw.empty() && !urls.empty()) mgr_.on_discovered(gw, urls);
+    }
+    return true;
+  }
+  if (!got_info_) {
+    got_info_ = true;
+    std::string expected = remote_name();
+    if (gw != expected) {
+      log::error("{}:{} - gid:{} - Connected to wrong gateway: expected \"{}\", got \"{}\"", peer_ip_, peer_port_,
+                 cid_, expected, gw);
+      close(CloseReason::WrongGateway);
+      return false;
+    }
+    {
+      std::lock_guard lk(mu_);
+      remote_id_ = str_field(j, "server_id");
+    }
+    PeerUrl u = parse_peer_url(url_);
+    nlohmann::ordered_json c;
+    c["echo"] = false;
+    c["verbose"] = false;
+    c["pedantic"] = false;
+    if (!u.user.empty()) {
+      c["user"] = u.user;
+      c["pass"] = u.pass;
+    }
+    c["tls_required"] = false;
+    c["headers"] = true;
+    c["name"] = server_.id();
+    c["cluster"] = "";
+    c["gateway"] = mgr_.name();
+    enqueue("CONNECT " + c.dump() + "\r\n");
+    enqueue(mgr_.info_line());
+    touch();
+    log::debug("{}:{} - gid:{} - Gateway connect protocol sent to \"{}\"", peer_ip_, peer_port_, cid_, gw);
+    auto urls = str_list(j, "gateway_urls");
+    auto self = std::static_pointer_cast<GatewayConnection>(shared_from_this());
+    if (!mgr_.register_outbound(self, urls)) {
+      close(CloseReason::DuplicateRoute);
+      return false;
+    }
+    registered_ = true;
+    log::notice("{}:{} - gid:{} - Outbound gateway connection to \"{}\" ({}) registered", peer_ip_, peer_port_, cid_,
+                gw, remote_id());
+    schedule_ping();
+    return true;
+  }
+  int cmd = j.value("gateway_cmd", 0);
+  if (cmd == 1) {
+    // Gossip: another gateway the remote cluster knows.
+    auto urls = str_list(j, "gateway_urls");
+    if (!gw.empty() && gw != mgr_.name() && !urls.empty()) mgr_.on_discovered(gw, urls);
+  } else if (cmd == 2 || cmd == 3) {
+    log::debug("{}:{} - gid:{} - Gateway \"{}\": switching account to Interest-Only mode{}", peer_ip_, peer_port_,
+               cid_, remote_name(), cmd == 3 ? " complete" : "");
+  }
+  return true;
+}
+
+void GatewayConnection::schedule_ping() {
+  auto interval = server_.options().ping_interval;
+  if (interval.count() <= 0) return;
+  std::weak_ptr<GatewayConnection> weak = std::static_pointer_cast<GatewayConnection>(shared_from_this());
+  ping_timer_ = loop_.add_timer(interval, [weak] {
+    if (auto c = weak.lock()) c->ping_timer();
+  });
+}
+
+void GatewayConnection::ping_timer() {
+  ping_timer_ = 0;
+  if (closing()) return;
+  if (pings_out_ + 1 > server_.options().ping_max) {
+    close(CloseReason::StaleConnection);
+    return;
+  }
+  ++pings_out_;
+  ping_sent_ = std::chrono::steady_clock::now();
+  send_now("PING\r\n");
+  schedule_ping();
+}
+
+bool GatewayConnection::on_ping() {
+  send_now("PONG\r\n");
+  return true;
+}
+
+bool GatewayConnection::on_pong() {
+  if (pings_out_ > 0)
+    rtt_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - ping_sent_).count();
+  pings_out_ = 0;
+  return true;
+}
+
+bool GatewayConnection::on_err(std::string_view text) {
+  log::error("{}:{} - gid:{} - Gateway Error {}", peer_ip_, peer_port_, cid_, text);
+  close(CloseReason::ProtocolViolation);
+  return false;
+}
+
+bool GatewayConnection::on_rsub(std::string_view account, std::string_view subject, std::string_view queue,
+                                int32_t) {
+  if (!outbound_ || !registered_) return true;
+  std::string key;
+  key.append(subject).append(" ").append(queue);
+  std::lock_guard lk(mu_);
+  auto ait = interest_.find(account);
+  if (ait == interest_.end()) ait = interest_.emplace(std::string(account), AccInterest{}).first;
+  auto& ai = ait->second;
+  if (ai.subs.count(key)) return true;
+  auto sub = std::make_shared<Subscription>();
+  sub->subject = subject;
+  sub->queue = queue;
+  sub->account = account;
+  if (ai.list->insert(sub) != SubListStatus::ok) return true;
+  ai.subs.emplace(std::move(key), std::move(sub));
+  ++num_interest_;
+  return true;
+}
+
+bool GatewayConnection::on_runsub(std::string_view account, std::string_view subject, std::string_view queue) {
+  if (!outbound_) return true;
+  std::string key;
+  key.append(subject).append(" ").append(queue);
+  std::lock_guard lk(mu_);
+  auto ait = interest_.find(account);
+  if (ait == interest_.end()) return true;
+  auto it = ait->second.subs.find(key);
+  if (it == ait->second.subs.end()) return true;
+  ait->second.list->remove(it->second);
+  ait->second.subs.erase(it);
+  --num_interest_;
+  return true;
+}
+
+bool GatewayConnection::interest(std::string_view account, std::string_view subject, GatewayInterest& out) const {
+  std::shared_ptr<const MatchResult> r;
+  {
+    std::lock_guard lk(mu_);
+    auto ait = interest_.find(account);
+    if (ait == interest_.end()) return false;
+    r = ait->second.list->match(subject);
+  }
+  out.plain = !r->psubs.empty();
+  out.queues.clear();
+  for (auto& g : r->qsubs)
+    if (!g.empty()) out.queues.push_back(g.front()->queue);
+  return out.plain || !out.queues.empty();
+}
+
+bool GatewayConnection::on_rmsg(std::string_view account, std::string_view subject, std::string_view reply,
+                                proto::QueueNames queues, std::string_view payload) {
+  return inbound_message(account, subject, reply, queues, {}, payload);
+}
+
+bool GatewayConnection::on_hrmsg(std::string_view account, std::string_view subject, std::string_view reply,
+                                 proto::QueueNames queues, std::string_view headers, std::string_view payload) {
+  return inbound_message(account, subject, reply, queues, headers, payload);
+}
+
+bool GatewayConnection::inbound_message(std::string_view account, std::string_view subject, std::string_view reply,
+                                        proto::QueueNames queues, std::string_view headers,
+                                        std::string_view payload) {
+  in_msgs.fetch_add(1, std::memory_order_relaxed);
+  in_bytes.fetch_add(headers.size() + payload.size(), std::memory_order_relaxed);
+  if (outbound_ || !registered_) return true;
+  auto acc = server_.lookup_account(std::string(account));
+  if (!acc) return true;
+  if (GatewayManager::is_gateway_reply(subject)) {
+    std::string_view local;
+    if (mgr_.local_reply_target(subject, local)) {
+      server_.process_message(*acc, this, local, reply, headers, payload, false, &queues);
+    } else {
+      mgr_.route_reply(*acc, subject, reply, headers, payload);
+    }
+    return true;
+  }
+  server_.process_message(*acc, this, subject, reply, headers, payload, false, &queues);
+  return true;
+}
+
+bool GatewayConnection::send_msg(std::string_view account, std::string_view subject, std::string_view reply,
+                                 std::string_view queues, std::string_view headers, std::string_view payload) {
+  char stack[512];
+  std::string heap;
+  size_t need = account.size() + subject.size() + reply.size() + queues.size() + 64;
+  char* line = stack;
+  if (need > sizeof stack) {
+    heap.resize(need);
+    line = heap.data();
+  }
+  const bool hdr = !headers.empty();
+  char* p = line;
+  p = put(p, hdr ? "HMSG " : "RMSG ");
+  p = put(p, account);
+  *p++ = ' ';
+  p = put(p, subject);
+  *p++ = ' ';
+  if (!queues.empty()) {
+    if (!reply.empty()) {
+      p = put(p, "+ ");
+      p = put(p, reply);
+      *p++ = ' ';
+    } else {
+      p = put(p, "| ");
+    }
+    p = put(p, queues);
+    *p++ = ' ';
+  } else if (!reply.empty()) {
+    p = put(p, reply);
+    *p++ = ' ';
+  }
+  if (hdr) {
+    p = put_uint(p, headers.size());
+    *p++ = ' ';
+  }
+  p = put_uint(p, headers.size() + payload.size());
+  *p++ = '\r';
+  *p++ = '\n';
+  struct iovec v[4];
+  int nv = 0;
+  v[nv++] = {line, static_cast<size_t>(p - line)};
+  if (hdr) v[nv++] = {const_cast<char*>(headers.data()), headers.size()};
+  v[nv++] = {const_cast<char*>(payload.data()), payload.size()};
+  v[nv++] = {const_cast<char*>("\r\n"), 2};
+  if (!enqueue_iov(v, nv)) return false;
+  out_msgs.fetch_add(1, std::memory_order_relaxed);
+  out_bytes.fetch_add(headers.size() + payload.size(), std::memory_order_relaxed);
+  touch();
+  return true;
+}
+
+void GatewayConnection::on_closed() {
+  if (ping_timer_) loop_.cancel_timer(ping_timer_);
+  log::notice("{}:{} - gid:{} - Gateway connection closed: {}", peer_ip_, peer_port_, cid_,
+              close_reason_text(close_reason()));
+  mgr_.on_closed(this);
+}
+
+}  // namespace nats::cluster

@@ -1,0 +1,117 @@
+// A gateway connection to another cluster, as nats-server 2.9 speaks it. Gateways are
+// one-way for messages: an outbound connection (we dialled) carries our RMSG/HMSG to the
+// remote cluster and receives its interest (RS+/RS-, A+/A-, INFO gateway_cmd); an inbound
+// connection (they dialled) receives their messages and carries our interest back. Every
+// account is in interest-only mode ("gateway_iom"): only subjects the remote announced
+// are sent.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "proto/parser.h"
+#include "server/connection.h"
+#include "subject/sublist.h"
+
+namespace nats::cluster {
+
+class GatewayManager;
+
+// The remote interest an outbound connection learnt, for one subject.
+struct GatewayInterest {
+  bool plain = false;
+  std::vector<std::string> queues;
+};
+
+class GatewayConnection final : public Connection, public proto::ParserHandlerBase {
+ public:
+  // remote: the gateway name we expect (outbound) or empty (inbound).
+  GatewayConnection(Server& server, GatewayManager& mgr, net::EventLoop& loop, int fd, uint64_t gid,
+                    bool outbound, std::string remote, std::string url);
+  ~GatewayConnection() override;
+
+  void start() override;
+  bool deliver(const Subscription&, std::string_view, std::string_view, std::string_view,
+               std::string_view) override {
+    return false;  // gateway interest is not in the account SubLists
+  }
+
+  bool outbound() const { return outbound_; }
+  std::string remote_name() const;
+  std::string remote_id() const;
+  const std::string& url() const { return url_; }
+  // Outbound: the 6-character hash of the remote gateway name (reply mapping).
+  const std::string& remote_hash() const { return remote_hash_; }
+  bool registered() const { return registered_.load(); }
+  int64_t rtt_ns() const { return rtt_ns_.load(); }
+  size_t num_interest() const;
+
+  // Outbound only, any thread: what the remote wants of (account, subject).
+  bool interest(std::string_view account, std::string_view subject, GatewayInterest& out) const;
+  // Outbound only, any thread.
+  bool send_msg(std::string_view account, std::string_view subject, std::string_view reply,
+                std::string_view queues, std::string_view headers, std::string_view payload);
+
+  bool on_connect(std::string_view json);
+  bool on_info(std::string_view json);
+  bool on_ping();
+  bool on_pong();
+  bool on_err(std::string_view text);
+  bool on_rsub(std::string_view account, std::string_view subject, std::string_view queue, int32_t weight);
+  bool on_runsub(std::string_view account, std::string_view subject, std::string_view queue);
+  bool on_rmsg(std::string_view account, std::string_view subject, std::string_view reply, proto::QueueNames queues,
+               std::string_view payload);
+  bool on_hrmsg(std::string_view account, std::string_view subject, std::string_view reply, proto::QueueNames queues,
+                std::string_view headers, std::string_view payload);
+  using ParserHandlerBase::on_account_sub;
+  using ParserHandlerBase::on_account_unsub;
+  using ParserHandlerBase::on_hpub;
+  using ParserHandlerBase::on_lmsg;
+  using ParserHandlerBase::on_lsub;
+  using ParserHandlerBase::on_lunsub;
+  using ParserHandlerBase::on_ok;
+  using ParserHandlerBase::on_pub;
+  using ParserHandlerBase::on_sub;
+  using ParserHandlerBase::on_unsub;
+
+ protected:
+  bool on_data(const char* data, size_t len) override;
+  void on_closed() override;
+
+ private:
+  bool inbound_message(std::string_view account, std::string_view subject, std::string_view reply,
+                       proto::QueueNames queues, std::string_view headers, std::string_view payload);
+  void schedule_ping();
+  void ping_timer();
+  void fail(std::string_view err, CloseReason reason);
+
+  GatewayManager& mgr_;
+  proto::Parser<GatewayConnection> parser_;
+  bool outbound_;
+  std::string url_;
+  std::string remote_hash_;
+  bool got_info_ = false;
+  std::atomic<bool> registered_{false};
+
+  mutable std::mutex mu_;
+  std::string remote_name_;
+  std::string remote_id_;
+  // Outbound: remote interest per account.
+  struct AccInterest {
+    std::unique_ptr<SubList> list = std::make_unique<SubList>();
+    std::map<std::string, SubscriptionPtr, std::less<>> subs;
+  };
+  std::map<std::string, AccInterest, std::less<>> interest_;
+  size_t num_interest_ = 0;
+
+  int pings_out_ = 0;
+  net::TimerId ping_timer_ = 0;
+  std::chrono::steady_clock::time_point ping_sent_{};
+  std::atomic<int64_t> rtt_ns_{0};
+};
+
+}  // namespace nats::cluster

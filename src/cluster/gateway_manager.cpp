@@ -1,0 +1,540 @@
+#include "cluster/gateway_manager.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "cluster/route_manager.h"
+#include "config/duration.h"
+#include "net/socket.h"
+#include "server/server.h"
+#include "util/ids.h"
+#include "util/log.h"
+#include "util/time_format.h"
+
+namespace nats::cluster {
+
+namespace {
+constexpr auto kReconnectDelay = std::chrono::milliseconds(1000);
+constexpr auto kDialTimeout = std::chrono::milliseconds(2000);
+constexpr auto kReplyMappingTtl = std::chrono::seconds(10);
+
+std::string base64(std::string_view in) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    out += t[v >> 18];
+    out += t[(v >> 12) & 63];
+    out += t[(v >> 6) & 63];
+    out += t[v & 63];
+  }
+  if (i + 1 == in.size()) {
+    uint32_t v = uint8_t(in[i]) << 16;
+    out += t[v >> 18];
+    out += t[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
+    out += t[v >> 18];
+    out += t[(v >> 12) & 63];
+    out += t[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+// An INFO carrying only a gateway command, shaped as the reference sends it (its Info
+// struct with empty server fields).
+std::string cmd_info(const std::string& gateway, int cmd, const std::string& payload,
+                     const std::vector<std::string>* urls = nullptr) {
+  nlohmann::ordered_json j;
+  j["server_id"] = "";
+  j["server_name"] = "";
+  j["version"] = "";
+  j["proto"] = 0;
+  j["go"] = "";
+  j["host"] = "";
+  j["port"] = 0;
+  j["headers"] = false;
+  j["max_payload"] = 0;
+  j["gateway"] = gateway;
+  if (urls) j["gateway_urls"] = *urls;
+  j["gateway_cmd"] = cmd;
+  if (!payload.empty()) j["gateway_cmd_payload"] = base64(payload);
+  return "INFO " + j.dump() + "\r\n";
+}
+
+std::string key3(std::string_view a, std::string_view b, std::string_view c) {
+  std::string k;
+  k.append(a).append(" ").append(b).append(" ").append(c);
+  return k;
+}
+}  // namespace
+
+GatewayManager::GatewayManager(Server& s) : server_(s) {}
+
+GatewayManager::~GatewayManager() { shutdown(); }
+
+bool GatewayManager::auth_required() const { return !server_.options().gateway.username.empty(); }
+
+bool GatewayManager::check_auth(const std::string& user, const std::string& pass) const {
+  const auto& g = server_.options().gateway;
+  return user == g.username && pass == g.password;
+}
+
+bool GatewayManager::known_gateway(const std::string& name) const {
+  std::lock_guard lk(mu_);
+  auto it = remotes_.find(name);
+  return it != remotes_.end() && it->second.configured;
+}
+
+std::string GatewayManager::info_line() const {
+  const auto& o = server_.options();
+  std::vector<std::string> urls{own_url_};
+  if (auto* rm = server_.routes())
+    for (auto& r : rm->routes()) {
+      auto u = r->remote_info().gateway_url;
+      if (!u.empty() && std::find(urls.begin(), urls.end(), u) == urls.end()) urls.push_back(u);
+    }
+  nlohmann::ordered_json j;
+  j["server_id"] = server_.id();
+  j["server_name"] = server_.name();
+  j["version"] = kServerVersion;
+  j["proto"] = 1;
+  j["go"] = "go1.19.8";
+  j["host"] = o.gateway.host;
+  j["port"] = port_;
+  j["headers"] = true;
+  if (auth_required()) j["auth_required"] = true;
+  j["max_payload"] = o.max_payload;
+  j["gateway"] = name_;
+  j["gateway_urls"] = urls;
+  j["gateway_url"] = own_url_;
+  j["gateway_nrp"] = true;
+  j["gateway_iom"] = true;
+  return "INFO " + j.dump() + "\r\n";
+}
+
+void GatewayManager::start() {
+  const auto& o = server_.options();
+  name_ = o.gateway.name;
+  cluster_hash_ = util::hash_name(name_, 6);
+  server_hash_ = util::hash_name(server_.id(), 6);
+  int fd = net::listen_tcp(o.gateway.host, o.gateway.port > 0 ? o.gateway.port : 0);
+  port_ = net::bound_port(fd);
+  if (!o.gateway.advertise.empty()) own_url_ = o.gateway.advertise;
+  else own_url_ = advertised_urls(o.gateway.host, port_).front();
+  listener_ = std::make_unique<TcpListener>(fd, [this](int cfd, const std::string& ip, int port) {
+    accept_gateway(cfd, ip, port);
+  });
+  auto& loop = server_.pick_loop();
+  auto* l = listener_.get();
+  loop.post([&loop, l] { loop.add_fd(l->fd(), EPOLLIN, l); });
+  listener_loop_ = &loop;
+  log::notice("Gateway name is {}", name_);
+  log::notice("Listening for gateways connections on {}:{}", o.gateway.host, port_);
+  log::notice("Address for gateway \"{}\" is {}", name_, own_url_);
+  {
+    std::lock_guard lk(mu_);
+    auto now = std::chrono::steady_clock::now();
+    for (const auto& g : o.gateway.gateways) {
+      if (g.name == name_) continue;  // our own entry in a shared list
+      Remote& r = remotes_[g.name];
+      r.name = g.name;
+      r.configured = true;
+      for (auto& u : g.urls) r.urls.push_back(u);
+      r.next = now + std::chrono::milliseconds(50);
+    }
+  }
+  solicitor_ = std::thread([this] { solicit_loop(); });
+}
+
+void GatewayManager::shutdown() {
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (solicitor_.joinable()) solicitor_.join();
+  std::vector<std::shared_ptr<GatewayConnection>> conns;
+  {
+    std::lock_guard lk(mu_);
+    conns = all_conns_;
+  }
+  for (auto& c : conns) c->close(CloseReason::ServerShutdown);
+  if (listener_ && listener_loop_) {
+    std::shared_ptr<TcpListener> l(listener_.release());
+    listener_loop_->post([l, lp = listener_loop_] { lp->del_fd(l->fd()); });
+  }
+}
+
+void GatewayManager::solicit_loop() {
+  std::unique_lock lk(mu_);
+  while (!stopping_) {
+    auto now = std::chrono::steady_clock::now();
+    auto next = now + std::chrono::seconds(1);
+    std::string name, url;
+    int attempt = 0;
+    for (auto& [n, r] : remotes_) {
+      if (r.outbound || r.connecting || r.urls.empty()) continue;
+      if (r.next <= now) {
+        name = n;
+        url = r.urls[r.attempts % r.urls.size()];
+        attempt = ++r.attempts;
+        r.connecting = true;
+        break;
+      }
+      next = std::min(next, r.next);
+    }
+    if (name.empty()) {
+      cv_.wait_until(lk, next);
+      continue;
+    }
+    lk.unlock();
+    PeerUrl u = parse_peer_url(url);
+    int fd = -1;
+    if (u.ok) {
+      log::debug("Connecting to gateway \"{}\" ({}) (attempt {})", name, u.host_port(), attempt);
+      fd = connect_with_timeout(u.host, u.port, kDialTimeout);
+      if (fd < 0) log::debug("Error connecting to gateway \"{}\" ({}) (attempt {})", name, u.host_port(), attempt);
+    } else {
+      log::error("Invalid gateway URL \"{}\" for \"{}\"", url, name);
+    }
+    if (fd >= 0) connect_gateway(name, url, fd);
+    lk.lock();
+    if (fd < 0) {
+      auto it = remotes_.find(name);
+      if (it != remotes_.end()) {
+        it->second.connecting = false;
+        it->second.next = std::chrono::steady_clock::now() + kReconnectDelay;
+      }
+    }
+  }
+}
+
+void GatewayManager::connect_gateway(const std::string& name, const std::string& url, int fd) {
+  PeerUrl u = parse_peer_url(url);
+  auto& loop = server_.pick_loop();
+  auto c = std::make_shared<GatewayConnection>(server_, *this, loop, fd, server_.next_connection_id(), true, name,
+                                               url);
+  c->set_peer(u.host, u.port);
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return;
+    all_conns_.push_back(c);
+  }
+  loop.post([c] { c->start(); });
+}
+
+void GatewayManager::accept_gateway(int fd, const std::string& ip, int port) {
+  auto& loop = server_.pick_loop();
+  auto c = std::make_shared<GatewayConnection>(server_, *this, loop, fd, server_.next_connection_id(), false, "",
+                                               "");
+  c->set_peer(ip, port);
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return;
+    all_conns_.push_back(c);
+  }
+  loop.post([c] { c->start(); });
+}
+
+bool GatewayManager::register_outbound(const std::shared_ptr<GatewayConnection>& c,
+                                       const std::vector<std::string>& urls) {
+  std::lock_guard lk(mu_);
+  if (stopping_) return false;
+  auto& r = remotes_[c->remote_name()];
+  if (r.outbound && r.outbound != c) return false;
+  r.name = c->remote_name();
+  r.outbound = c;
+  r.connecting = false;
+  r.attempts = 0;
+  for (auto& u : urls)
+    if (std::find(r.urls.begin(), r.urls.end(), u) == r.urls.end()) r.urls.push_back(u);
+  return true;
+}
+
+bool GatewayManager::register_inbound(const std::shared_ptr<GatewayConnection>& c) {
+  std::lock_guard lk(mu_);
+  if (stopping_) return false;
+  inbound_.push_back(c);
+  return true;
+}
+
+void GatewayManager::on_closed(GatewayConnection* c) {
+  std::lock_guard lk(mu_);
+  auto drop = [c](std::vector<std::shared_ptr<GatewayConnection>>& v) {
+    v.erase(std::remove_if(v.begin(), v.end(), [c](auto& x) { return x.get() == c; }), v.end());
+  };
+  drop(all_conns_);
+  drop(inbound_);
+  if (c->outbound()) {
+    auto it = remotes_.find(c->remote_name());
+    if (it != remotes_.end()) {
+      auto& r = it->second;
+      if (r.outbound.get() == c) r.outbound.reset();
+      if (!r.outbound) {
+        r.connecting = false;
+        r.next = std::chrono::steady_clock::now() + (c->registered() ? std::chrono::milliseconds(0) : kReconnectDelay);
+        if (c->registered()) log::debug("Attempting reconnect for gateway \"{}\"", r.name);
+      }
+    }
+  }
+  cv_.notify_all();
+}
+
+void GatewayManager::on_discovered(const std::string& name, const std::vector<std::string>& urls) {
+  if (name == name_ || urls.empty()) return;
+  bool added = false;
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return;
+    auto it = remotes_.find(name);
+    if (it == remotes_.end()) {
+      if (server_.options().gateway.reject_unknown) return;
+      Remote r;
+      r.name = name;
+      r.urls = urls;
+      r.next = std::chrono::steady_clock::now();
+      remotes_.emplace(name, std::move(r));
+      added = true;
+      log::notice("Discovered gateway \"{}\" ({})", name, urls.front());
+    } else {
+      for (auto& u : urls)
+        if (std::find(it->second.urls.begin(), it->second.urls.end(), u) == it->second.urls.end())
+          it->second.urls.push_back(u);
+    }
+  }
+  cv_.notify_all();
+  if (added) gossip(name, urls);
+}
+
+void GatewayManager::gossip(const std::string& name, const std::vector<std::string>& urls) {
+  std::string line = cmd_info(name, 1, "", &urls);
+  for (auto& c : inbound_snapshot())
+    if (c->remote_name() != name) c->send_now(line);
+}
+
+std::vector<std::shared_ptr<GatewayConnection>> GatewayManager::inbound_snapshot() const {
+  std::lock_guard lk(mu_);
+  return inbound_;
+}
+
+std::vector<std::shared_ptr<GatewayConnection>> GatewayManager::outbound_snapshot() const {
+  std::lock_guard lk(mu_);
+  std::vector<std::shared_ptr<GatewayConnection>> out;
+  for (auto& [_, r] : remotes_)
+    if (r.outbound && r.outbound->registered()) out.push_back(r.outbound);
+  return out;
+}
+
+void GatewayManager::on_cluster_interest(Account& acc, const std::string& subject, const std::string& queue,
+                                         bool added) {
+  std::lock_guard lk(interest_mu_);
+  std::string key = key3(acc.name(), subject, queue);
+  int& n = interest_[key];
+  n += added ? 1 : -1;
+  std::string line;
+  if (n <= 0) {
+    interest_.erase(key);
+    line = "RS- " + acc.name() + " " + subject + (queue.empty() ? "" : " " + queue) + "\r\n";
+  } else if (added && n == 1) {
+    line = "RS+ " + acc.name() + " " + subject + (queue.empty() ? "" : " " + queue + " 1") + "\r\n";
+  }
+  if (line.empty()) return;
+  for (auto& c : inbound_snapshot()) {
+    c->enqueue(line);
+    c->touch();
+  }
+}
+
+void GatewayManager::send_all_interest(GatewayConnection& c) {
+  std::lock_guard lk(interest_mu_);
+  std::string out;
+  auto accounts = server_.accounts();
+  for (auto& acc : accounts) out += cmd_info(name_, 2, acc->name());
+  for (auto& acc : accounts) {
+    std::vector<SubscriptionPtr> subs;
+    acc->sublist().all_subscriptions(subs);
+    std::map<std::string, const Subscription*> seen;
+    for (auto& s : subs) {
+      if (s->closed.load(std::memory_order_relaxed)) continue;
+      if (s->conn && s->conn->kind() == ConnKind::Gateway) continue;
+      seen.emplace(key3(acc->name(), s->subject, s->queue), s.get());
+    }
+    for (auto& [_, s] : seen)
+      out += "RS+ " + acc->name() + " " + s->subject + (s->queue.empty() ? "" : " " + s->queue + " 1") + "\r\n";
+  }
+  for (auto& acc : accounts) out += cmd_info(name_, 3, acc->name());
+  c.enqueue(out);
+  c.touch();
+}
+
+bool GatewayManager::forward(Account& acc, std::string_view subject, std::string_view reply,
+                             std::string_view headers, std::string_view payload, const MatchResult* local) {
+  auto outs = outbound_snapshot();
+  if (outs.empty()) return false;
+  std::string mapped;
+  if (have_replies_.load(std::memory_order_relaxed)) {
+    std::string key;
+    key.append(acc.name()).append(" ").append(subject);
+    std::lock_guard lk(reply_mu_);
+    auto it = replies_.find(key);
+    if (it != replies_.end()) {
+      if (std::chrono::steady_clock::now() - it->second.when > kReplyMappingTtl) replies_.erase(it);
+      else mapped = it->second.full;
+    }
+  }
+  std::string gr_reply;
+  if (!reply.empty()) {
+    if (is_gateway_reply(reply)) {
+      gr_reply = reply;
+    } else {
+      gr_reply.reserve(reply.size() + 19);
+      gr_reply.append("_GR_.").append(cluster_hash_).append(".").append(server_hash_).append(".").append(reply);
+    }
+  }
+  bool sent = false;
+  GatewayInterest gi;
+  std::string qs;
+  for (auto& out : outs) {
+    if (!mapped.empty() && std::string_view(mapped).substr(5, 6) == out->remote_hash()) {
+      sent |= out->send_msg(acc.name(), mapped, gr_reply, {}, headers, payload);
+      continue;
+    }
+    if (!out->interest(acc.name(), subject, gi)) continue;
+    qs.clear();
+    for (auto& q : gi.queues) {
+      bool served = false;
+      if (local)
+        for (auto& g : local->qsubs)
+          if (!g.empty() && g.front()->queue == q) {
+            served = true;
+            break;
+          }
+      if (served) continue;
+      if (!qs.empty()) qs += ' ';
+      qs += q;
+    }
+    if (!gi.plain && qs.empty()) continue;
+    sent |= out->send_msg(acc.name(), subject, gr_reply, qs, headers, payload);
+  }
+  return sent;
+}
+
+bool GatewayManager::local_reply_target(std::string_view subject, std::string_view& local) const {
+  if (!is_gateway_reply(subject) || subject[11] != '.' || subject[18] != '.') return false;
+  if (subject.substr(5, 6) != cluster_hash_ || subject.substr(12, 6) != server_hash_) return false;
+  local = subject.substr(19);
+  return true;
+}
+
+void GatewayManager::route_reply(Account& acc, std::string_view subject, std::string_view reply,
+                                 std::string_view headers, std::string_view payload) {
+  if (!is_gateway_reply(subject) || subject.substr(5, 6) != cluster_hash_) return;
+  auto* rm = server_.routes();
+  if (!rm) return;
+  if (auto r = rm->route_by_hash(subject.substr(12, 6))) r->send_msg(acc.name(), subject, reply, {}, headers, payload);
+}
+
+void GatewayManager::record_reply(const std::string& account, std::string_view gw_reply) {
+  if (!is_gateway_reply(gw_reply)) return;
+  std::string key = account + " " + std::string(strip_reply(gw_reply));
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lk(reply_mu_);
+  if (replies_.size() > 10000) {
+    for (auto it = replies_.begin(); it != replies_.end();) {
+      if (now - it->second.when > kReplyMappingTtl) it = replies_.erase(it);
+      else ++it;
+    }
+  }
+  replies_[key] = ReplyEntry{std::string(gw_reply), now};
+  have_replies_.store(true, std::memory_order_relaxed);
+}
+
+size_t GatewayManager::num_outbound() const { return outbound_snapshot().size(); }
+
+size_t GatewayManager::num_inbound() const {
+  std::lock_guard lk(mu_);
+  return inbound_.size();
+}
+
+namespace {
+nlohmann::ordered_json conn_json(const GatewayConnection& c) {
+  auto now = std::chrono::system_clock::now();
+  nlohmann::ordered_json j;
+  j["cid"] = c.cid();
+  j["ip"] = c.peer_ip();
+  j["port"] = c.peer_port();
+  j["start"] = util::rfc3339_nano(c.start_time());
+  j["last_activity"] = util::rfc3339_nano(c.last_activity());
+  j["rtt"] = config::format_go_duration(std::chrono::nanoseconds(c.rtt_ns()));
+  j["uptime"] = util::uptime_string(now - c.start_time());
+  j["idle"] = util::uptime_string(now - c.last_activity());
+  j["pending_bytes"] = c.pending_bytes();
+  j["in_msgs"] = c.in_msgs.load();
+  j["out_msgs"] = c.out_msgs.load();
+  j["in_bytes"] = c.in_bytes.load();
+  j["out_bytes"] = c.out_bytes.load();
+  j["subscriptions"] = c.outbound() ? c.num_interest() : 0;
+  j["name"] = c.remote_id();
+  return j;
+}
+}  // namespace
+
+nlohmann::ordered_json GatewayManager::gatewayz() const {
+  nlohmann::ordered_json out;
+  out["name"] = name_;
+  out["host"] = server_.options().gateway.host;
+  out["port"] = port_;
+  nlohmann::ordered_json ob = nlohmann::ordered_json::object();
+  nlohmann::ordered_json ib = nlohmann::ordered_json::object();
+  std::lock_guard lk(mu_);
+  for (auto& [n, r] : remotes_) {
+    if (!r.outbound || !r.outbound->registered()) continue;
+    nlohmann::ordered_json g;
+    g["configured"] = r.configured;
+    g["connection"] = conn_json(*r.outbound);
+    ob[n] = std::move(g);
+  }
+  for (auto& c : inbound_) {
+    std::string n = c->remote_name();
+    auto it = remotes_.find(n);
+    nlohmann::ordered_json g;
+    g["configured"] = it != remotes_.end() && it->second.configured;
+    g["connection"] = conn_json(*c);
+    if (!ib.contains(n)) ib[n] = nlohmann::ordered_json::array();
+    ib[n].push_back(std::move(g));
+  }
+  out["outbound_gateways"] = std::move(ob);
+  out["inbound_gateways"] = std::move(ib);
+  return out;
+}
+
+nlohmann::ordered_json GatewayManager::varz() const {
+  const auto& o = server_.options().gateway;
+  nlohmann::ordered_json j;
+  j["name"] = name_;
+  j["host"] = o.host;
+  j["port"] = port_;
+  j["auth_timeout"] = 2;
+  j["tls_timeout"] = 2;
+  j["advertise"] = o.advertise;
+  j["connect_retries"] = o.connect_retries;
+  nlohmann::ordered_json gws = nlohmann::ordered_json::array();
+  std::lock_guard lk(mu_);
+  for (auto& [n, r] : remotes_) {
+    nlohmann::ordered_json g;
+    g["name"] = n;
+    g["urls"] = r.urls;
+    gws.push_back(std::move(g));
+  }
+  j["gateways"] = std::move(gws);
+  j["reject_unknown"] = o.reject_unknown;
+  return j;
+}
+
+}  // namespace nats::cluster

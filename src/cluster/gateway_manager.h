@@ -1,0 +1,127 @@
+// The supercluster side of a server: the gateway listener, one outbound connection per
+// remote gateway (configured, or discovered through INFO gossip), the inbound connections
+// remote servers opened, interest-only propagation of this cluster's interest, message
+// forwarding, and the `_GR_.<cluster hash>.<server hash>.` reply mapping that lets a reply
+// to a fresh inbox find its way back before the inbox's interest has propagated.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/cluster_util.h"
+#include "cluster/gateway.h"
+#include "server/account.h"
+
+namespace nats {
+class Server;
+struct MatchResult;
+}
+
+namespace nats::cluster {
+
+class GatewayManager {
+ public:
+  explicit GatewayManager(Server& s);
+  ~GatewayManager();
+
+  void start();
+  void shutdown();
+
+  Server& server() { return server_; }
+  const std::string& name() const { return name_; }
+  const std::string& cluster_hash() const { return cluster_hash_; }
+  const std::string& server_hash() const { return server_hash_; }
+  std::string own_url() const { return own_url_; }
+  std::string info_line() const;
+  bool auth_required() const;
+  bool check_auth(const std::string& user, const std::string& pass) const;
+  bool known_gateway(const std::string& name) const;
+
+  // Registration; false: refused (duplicate outbound, or unknown name when rejecting).
+  bool register_outbound(const std::shared_ptr<GatewayConnection>& c, const std::vector<std::string>& urls);
+  bool register_inbound(const std::shared_ptr<GatewayConnection>& c);
+  void on_closed(GatewayConnection* c);
+  // A remote told us of a gateway (its INFO on an inbound connection, or gossip).
+  void on_discovered(const std::string& name, const std::vector<std::string>& urls);
+
+  // This cluster's interest changed (local or route subscription): RS+/RS- to inbound
+  // connections, counted so each (account, subject, queue) is announced once.
+  void on_cluster_interest(Account& acc, const std::string& subject, const std::string& queue, bool added);
+  // Sends the interest-only switch and all current interest to a new inbound connection.
+  void send_all_interest(GatewayConnection& c);
+
+  // Sends a message published by a local client to every remote cluster that wants it.
+  // local: the local match (queue groups served in this cluster are not sent).
+  bool forward(Account& acc, std::string_view subject, std::string_view reply, std::string_view headers,
+               std::string_view payload, const MatchResult* local);
+
+  // Reply mapping.
+  static bool is_gateway_reply(std::string_view s) { return s.size() > 19 && s.substr(0, 5) == "_GR_."; }
+  // For a `_GR_` subject addressed to this server: true, with the original subject.
+  bool local_reply_target(std::string_view subject, std::string_view& local) const;
+  // Sends a `_GR_` subject for another server of this cluster over the route to it.
+  void route_reply(Account& acc, std::string_view subject, std::string_view reply, std::string_view headers,
+                   std::string_view payload);
+  // A message with a `_GR_` reply was delivered to a local client: remember the mapping.
+  void record_reply(const std::string& account, std::string_view gw_reply);
+  static std::string_view strip_reply(std::string_view gw_reply) { return gw_reply.substr(19); }
+
+  size_t num_outbound() const;
+  size_t num_inbound() const;
+  nlohmann::ordered_json gatewayz() const;
+  nlohmann::ordered_json varz() const;
+
+ private:
+  struct Remote {
+    std::string name;
+    std::vector<std::string> urls;
+    bool configured = false;
+    bool connecting = false;
+    int attempts = 0;
+    std::chrono::steady_clock::time_point next;
+    std::shared_ptr<GatewayConnection> outbound;
+  };
+  void solicit_loop();
+  void accept_gateway(int fd, const std::string& ip, int port);
+  void connect_gateway(const std::string& name, const std::string& url, int fd);
+  void gossip(const std::string& name, const std::vector<std::string>& urls);
+  std::vector<std::shared_ptr<GatewayConnection>> inbound_snapshot() const;
+  std::vector<std::shared_ptr<GatewayConnection>> outbound_snapshot() const;
+
+  Server& server_;
+  std::string name_;
+  std::string cluster_hash_, server_hash_;
+  std::string own_url_;
+  int port_ = 0;
+  std::unique_ptr<TcpListener> listener_;
+  net::EventLoop* listener_loop_ = nullptr;
+
+  mutable std::mutex mu_;
+  std::string info_line_;
+  std::map<std::string, Remote> remotes_;
+  std::vector<std::shared_ptr<GatewayConnection>> inbound_;
+  std::vector<std::shared_ptr<GatewayConnection>> all_conns_;
+  std::condition_variable cv_;
+  std::thread solicitor_;
+  bool stopping_ = false;
+
+  std::mutex interest_mu_;
+  std::map<std::string, int> interest_;
+
+  mutable std::mutex reply_mu_;
+  struct ReplyEntry {
+    std::string full;
+    std::chrono::steady_clock::time_point when;
+  };
+  std::map<std::string, ReplyEntry, std::less<>> replies_;  // "acc subject" -> _GR_ subject
+  std::atomic<bool> have_replies_{false};
+};
+
+}  // namespace nats::cluster

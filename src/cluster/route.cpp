@@ -1,0 +1,425 @@
+#include "cluster/route.h"
+
+#include <charconv>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "cluster/gateway_manager.h"
+#include "cluster/route_manager.h"
+#include "server/server.h"
+#include "util/ids.h"
+#include "util/log.h"
+
+namespace nats::cluster {
+
+namespace {
+proto::ParserLimits route_limits(const Options& o) {
+  proto::ParserLimits l;
+  l.max_control_line = o.max_control_line;
+  l.max_payload = -1;  // routed messages are not limited, as the reference
+  return l;
+}
+std::string str_field(const nlohmann::json& j, const char* k) {
+  auto it = j.find(k);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+}  // namespace
+
+bool parse_route_info(std::string_view json, RouteInfo& out) {
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return false;
+  out.id = str_field(j, "server_id");
+  out.name = str_field(j, "server_name");
+  out.cluster = str_field(j, "cluster");
+  out.ip = str_field(j, "ip");
+  out.host = str_field(j, "host");
+  out.version = str_field(j, "version");
+  out.gateway_url = str_field(j, "gateway_url");
+  if (auto it = j.find("port"); it != j.end() && it->is_number_integer()) out.port = it->get<int>();
+  if (auto it = j.find("dynamic"); it != j.end() && it->is_boolean()) out.dynamic = it->get<bool>();
+  out.connect_urls.clear();
+  if (auto it = j.find("connect_urls"); it != j.end() && it->is_array())
+    for (auto& u : *it)
+      if (u.is_string()) out.connect_urls.push_back(u.get<std::string>());
+  return !out.id.empty();
+}
+
+RouteConnection::RouteConnection(Server& server, RouteManager& mgr, net::EventLoop& loop, int fd, uint64_t rid,
+                                 std::string url, bool solicited, bool implicit)
+    : Connection(server, loop, fd, rid, ConnKind::Router),
+      mgr_(mgr),
+      parser_(proto::Kind::Route, route_limits(server.options())),
+      url_(std::move(url)),
+      solicited_(solicited),
+      implicit_(implicit) {
+  // Routes get a large allowance before being treated as slow consumers.
+  max_pending_ = std::max<int64_t>(max_pending_, 256LL * 1024 * 1024);
+}
+
+RouteConnection::~RouteConnection() = default;
+
+void RouteConnection::start() {
+  if (solicited_) {
+    PeerUrl u = parse_peer_url(url_);
+    nlohmann::ordered_json c;
+    c["echo"] = true;
+    c["verbose"] = false;
+    c["pedantic"] = false;
+    if (!u.user.empty()) {
+      c["user"] = u.user;
+      c["pass"] = u.pass;
+    }
+    c["tls_required"] = false;
+    c["headers"] = true;
+    c["name"] = server_.id();
+    c["cluster"] = mgr_.cluster_name();
+    if (mgr_.cluster_dynamic()) c["dynamic"] = true;
+    c["lnoc"] = true;
+    enqueue("CONNECT " + c.dump() + "\r\n");
+    log::debug("{}:{} - rid:{} - Route connect msg sent", peer_ip_, peer_port_, cid_);
+  } else {
+    parser_.set_require_connect(true);
+  }
+  enqueue(mgr_.info_line());
+  touch();
+  Connection::start();
+  log::notice("{}:{} - rid:{} - Route connection created", peer_ip_, peer_port_, cid_);
+  Connection::flush_touched();
+}
+
+std::string RouteConnection::remote_id() const {
+  std::lock_guard lk(info_mu_);
+  return info_.id;
+}
+
+RouteInfo RouteConnection::remote_info() const {
+  std::lock_guard lk(info_mu_);
+  return info_;
+}
+
+std::string RouteConnection::server_hash() const {
+  std::lock_guard lk(info_mu_);
+  return hash_;
+}
+
+bool RouteConnection::on_data(const char* data, size_t len) {
+  auto r = parser_.parse(data, len, *this);
+  if (r.error()) {
+    log::error("{}:{} - rid:{} - Route Error '{}'", peer_ip_, peer_port_, cid_, r.detail);
+    if (!r.err_text.empty()) send_now("-ERR '" + std::string(r.err_text) + "'\r\n");
+    close(r.kind == proto::ParseErrorKind::AuthViolation ? CloseReason::AuthenticationViolation
+                                                         : CloseReason::ParseError);
+    return false;
+  }
+  return !r.stopped() && !closing();
+}
+
+void RouteConnection::send_err_and_close(std::string_view text, CloseReason reason) {
+  send_now("-ERR '" + std::string(text) + "'\r\n");
+  close(reason);
+}
+
+bool RouteConnection::on_connect(std::string_view json) {
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    close(CloseReason::ProtocolViolation);
+    return false;
+  }
+  if (mgr_.auth_required() && !mgr_.check_auth(str_field(j, "user"), str_field(j, "pass"))) {
+    log::error("{}:{} - rid:{} - authentication error", peer_ip_, peer_port_, cid_);
+    send_err_and_close("Authorization Violation", CloseReason::AuthenticationViolation);
+    return false;
+  }
+  std::string cluster = str_field(j, "cluster");
+  bool dynamic = j.value("dynamic", false);
+  if (!cluster.empty() && !mgr_.agree_cluster_name(cluster, dynamic)) {
+    log::error("{}:{} - rid:{} - cluster name from remote server conflicts", peer_ip_, peer_port_, cid_);
+    send_err_and_close("Rejecting connection, cluster name \"" + cluster + "\" does not match \"" +
+                           mgr_.cluster_name() + "\"",
+                       CloseReason::ProtocolViolation);
+    return false;
+  }
+  got_connect_ = true;
+  parser_.set_require_connect(false);
+  return true;
+}
+
+bool RouteConnection::on_info(std::string_view json) {
+  RouteInfo ri;
+  if (!parse_route_info(json, ri)) {
+    log::error("{}:{} - rid:{} - bad route INFO", peer_ip_, peer_port_, cid_);
+    close(CloseReason::ProtocolViolation);
+    return false;
+  }
+  if (got_info_) {
+    std::string rid = remote_id();
+    if (ri.id != rid) {
+      mgr_.on_gossip(ri);
+    } else {
+      {
+        std::lock_guard lk(info_mu_);
+        info_.connect_urls = ri.connect_urls;
+      }
+      mgr_.on_route_updated();
+    }
+    return true;
+  }
+  got_info_ = true;
+  if (ri.id == server_.id()) {
+    log::debug("Detected route to self, ignoring \"{}\"", url_);
+    self_route_ = true;
+    close(CloseReason::DuplicateRoute);
+    return false;
+  }
+  if (!ri.cluster.empty() && !mgr_.agree_cluster_name(ri.cluster, ri.dynamic)) {
+    log::error("{}:{} - rid:{} - cluster name from remote server conflicts", peer_ip_, peer_port_, cid_);
+    send_err_and_close("Rejecting connection, cluster name \"" + ri.cluster + "\" does not match \"" +
+                           mgr_.cluster_name() + "\"",
+                       CloseReason::ProtocolViolation);
+    return false;
+  }
+  if (ri.ip.empty()) {
+    if (solicited_) {
+      ri.ip = url_;
+    } else {
+      std::string h = peer_ip_.find(':') != std::string::npos ? "[" + peer_ip_ + "]" : peer_ip_;
+      ri.ip = "nats-route://" + h + ":" + std::to_string(ri.port) + "/";
+    }
+  }
+  {
+    std::lock_guard lk(info_mu_);
+    info_ = ri;
+    hash_ = util::hash_name(ri.id, 6);
+  }
+  auto self = std::static_pointer_cast<RouteConnection>(shared_from_this());
+  if (!mgr_.register_route(self)) {
+    log::debug("{}:{} - rid:{} - Detected duplicate remote route \"{}\"", peer_ip_, peer_port_, cid_, ri.id);
+    close(CloseReason::DuplicateRoute);
+    return false;
+  }
+  registered_ = true;
+  log::debug("{}:{} - rid:{} - Registering remote route \"{}\"", peer_ip_, peer_port_, cid_, ri.id);
+  mgr_.send_all_subs(*this);
+  log::debug("{}:{} - rid:{} - Sent local subscriptions to route", peer_ip_, peer_port_, cid_);
+  // First PING right away, for the RTT (as the reference).
+  ++pings_out_;
+  ping_sent_ = std::chrono::steady_clock::now();
+  send_now("PING\r\n");
+  schedule_ping();
+  return true;
+}
+
+void RouteConnection::schedule_ping() {
+  auto interval = server_.options().ping_interval;
+  if (interval.count() <= 0) return;
+  std::weak_ptr<RouteConnection> weak = std::static_pointer_cast<RouteConnection>(shared_from_this());
+  ping_timer_ = loop_.add_timer(interval, [weak] {
+    if (auto c = weak.lock()) c->ping_timer();
+  });
+}
+
+void RouteConnection::ping_timer() {
+  ping_timer_ = 0;
+  if (closing()) return;
+  if (pings_out_ + 1 > server_.options().ping_max) {
+    log::debug("{}:{} - rid:{} - Stale Client Connection - Closing", peer_ip_, peer_port_, cid_);
+    close(CloseReason::StaleConnection);
+    return;
+  }
+  ++pings_out_;
+  ping_sent_ = std::chrono::steady_clock::now();
+  send_now("PING\r\n");
+  schedule_ping();
+}
+
+bool RouteConnection::on_ping() {
+  send_now("PONG\r\n");
+  return true;
+}
+
+bool RouteConnection::on_pong() {
+  if (pings_out_ > 0)
+    rtt_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - ping_sent_).count();
+  pings_out_ = 0;
+  return true;
+}
+
+bool RouteConnection::on_err(std::string_view text) {
+  log::error("{}:{} - rid:{} - Router Error {}", peer_ip_, peer_port_, cid_, text);
+  close(CloseReason::ProtocolViolation);
+  return false;
+}
+
+bool RouteConnection::on_rsub(std::string_view account, std::string_view subject, std::string_view queue,
+                              int32_t weight) {
+  if (!registered_) return true;
+  auto acc = server_.lookup_account(std::string(account));
+  if (!acc) return true;
+  std::string key;
+  key.reserve(account.size() + subject.size() + queue.size() + 2);
+  key.append(account).append(" ").append(subject).append(" ").append(queue);
+  auto it = subs_.find(key);
+  if (it != subs_.end()) {
+    if (!queue.empty() && weight > 0 && it->second->qweight != weight) acc->sublist().update_queue_weight(it->second, weight);
+    return true;
+  }
+  auto sub = std::make_shared<Subscription>();
+  sub->subject = subject;
+  sub->queue = queue;
+  sub->sid = key;
+  sub->conn = shared_from_this();
+  sub->qweight = queue.empty() ? 1 : std::max<int32_t>(weight, 1);
+  sub->account = account;
+  if (acc->sublist().insert(sub) != SubListStatus::ok) return true;
+  subs_.emplace(std::move(key), sub);
+  num_subs_.fetch_add(1, std::memory_order_relaxed);
+  if (auto* gw = server_.gateways()) gw->on_cluster_interest(*acc, sub->subject, sub->queue, true);
+  return true;
+}
+
+bool RouteConnection::on_runsub(std::string_view account, std::string_view subject, std::string_view queue) {
+  std::string key;
+  key.append(account).append(" ").append(subject).append(" ").append(queue);
+  auto it = subs_.find(key);
+  if (it == subs_.end()) return true;
+  auto sub = it->second;
+  subs_.erase(it);
+  num_subs_.fetch_sub(1, std::memory_order_relaxed);
+  sub->closed.store(true, std::memory_order_release);
+  if (auto acc = server_.lookup_account(std::string(account))) {
+    acc->sublist().remove(sub);
+    if (auto* gw = server_.gateways()) gw->on_cluster_interest(*acc, sub->subject, sub->queue, false);
+  }
+  return true;
+}
+
+std::vector<std::string> RouteConnection::remote_subjects() const {
+  // Only read by monitoring from the loop-owned map; a snapshot by copy under no lock is
+  // racy, so monitoring only reports counts (see routez); kept for tests on the loop.
+  std::vector<std::string> out;
+  for (auto& [_, s] : subs_) out.push_back(s->subject);
+  return out;
+}
+
+bool RouteConnection::on_rmsg(std::string_view account, std::string_view subject, std::string_view reply,
+                              proto::QueueNames queues, std::string_view payload) {
+  return inbound_message(account, subject, reply, queues, {}, payload);
+}
+
+bool RouteConnection::on_hrmsg(std::string_view account, std::string_view subject, std::string_view reply,
+                               proto::QueueNames queues, std::string_view headers, std::string_view payload) {
+  return inbound_message(account, subject, reply, queues, headers, payload);
+}
+
+bool RouteConnection::on_lmsg(std::string_view, std::string_view account, std::string_view subject,
+                              std::string_view reply, proto::QueueNames queues, std::string_view headers,
+                              std::string_view payload) {
+  return inbound_message(account, subject, reply, queues, headers, payload);
+}
+
+bool RouteConnection::inbound_message(std::string_view account, std::string_view subject, std::string_view reply,
+                                      proto::QueueNames queues, std::string_view headers,
+                                      std::string_view payload) {
+  in_msgs.fetch_add(1, std::memory_order_relaxed);
+  in_bytes.fetch_add(headers.size() + payload.size(), std::memory_order_relaxed);
+  if (!registered_) return true;
+  auto acc = server_.lookup_account(std::string(account));
+  if (!acc) return true;
+  if (auto* gw = server_.gateways(); gw && GatewayManager::is_gateway_reply(subject)) {
+    // A reply routed to us by the server that received it over a gateway.
+    std::string_view local;
+    if (gw->local_reply_target(subject, local)) {
+      server_.process_message(*acc, this, local, reply, headers, payload, false, &queues);
+    }
+    return true;
+  }
+  server_.process_message(*acc, this, subject, reply, headers, payload, false, &queues);
+  return true;
+}
+
+namespace {
+inline char* put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+inline char* put_uint(char* p, uint64_t v) { return std::to_chars(p, p + 20, v).ptr; }
+}  // namespace
+
+bool RouteConnection::send_msg(std::string_view account, std::string_view subject, std::string_view reply,
+                               std::string_view queues, std::string_view headers, std::string_view payload) {
+  char stack[512];
+  std::string heap;
+  size_t need = account.size() + subject.size() + reply.size() + queues.size() + 64;
+  char* line = stack;
+  if (need > sizeof stack) {
+    heap.resize(need);
+    line = heap.data();
+  }
+  const bool hdr = !headers.empty();
+  char* p = line;
+  p = put(p, hdr ? "HMSG " : "RMSG ");
+  p = put(p, account);
+  *p++ = ' ';
+  p = put(p, subject);
+  *p++ = ' ';
+  if (!queues.empty()) {
+    if (!reply.empty()) {
+      p = put(p, "+ ");
+      p = put(p, reply);
+      *p++ = ' ';
+    } else {
+      p = put(p, "| ");
+    }
+    p = put(p, queues);
+    *p++ = ' ';
+  } else if (!reply.empty()) {
+    p = put(p, reply);
+    *p++ = ' ';
+  }
+  if (hdr) {
+    p = put_uint(p, headers.size());
+    *p++ = ' ';
+  }
+  p = put_uint(p, headers.size() + payload.size());
+  *p++ = '\r';
+  *p++ = '\n';
+  struct iovec v[4];
+  int nv = 0;
+  v[nv++] = {line, static_cast<size_t>(p - line)};
+  if (hdr) v[nv++] = {const_cast<char*>(headers.data()), headers.size()};
+  v[nv++] = {const_cast<char*>(payload.data()), payload.size()};
+  v[nv++] = {const_cast<char*>("\r\n"), 2};
+  if (!enqueue_iov(v, nv)) return false;
+  out_msgs.fetch_add(1, std::memory_order_relaxed);
+  out_bytes.fetch_add(headers.size() + payload.size(), std::memory_order_relaxed);
+  touch();
+  return true;
+}
+
+bool RouteConnection::deliver(const Subscription& sub, std::string_view subject, std::string_view reply,
+                              std::string_view headers, std::string_view payload) {
+  return send_msg(sub.account, subject, reply, sub.queue, headers, payload);
+}
+
+void RouteConnection::on_closed() {
+  if (ping_timer_) loop_.cancel_timer(ping_timer_);
+  log::notice("{}:{} - rid:{} - Router connection closed: {}", peer_ip_, peer_port_, cid_,
+              close_reason_text(close_reason()));
+  std::map<std::string, std::vector<SubscriptionPtr>> by_acc;
+  for (auto& [_, s] : subs_) {
+    s->closed.store(true, std::memory_order_release);
+    by_acc[s->account].push_back(s);
+  }
+  subs_.clear();
+  num_subs_ = 0;
+  for (auto& [name, list] : by_acc) {
+    auto acc = server_.lookup_account(name);
+    if (!acc) continue;
+    acc->sublist().remove_batch(list);
+    if (auto* gw = server_.gateways())
+      for (auto& s : list) gw->on_cluster_interest(*acc, s->subject, s->queue, false);
+  }
+  mgr_.on_route_closed(this, self_route_);
+}
+
+}  // namespace nats::cluster

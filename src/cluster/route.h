@@ -1,0 +1,118 @@
+// A route: one connection to another server of the same cluster, speaking the route
+// protocol as nats-server 2.9 does (INFO/CONNECT handshake, RS+/RS- interest with account
+// and queue weight, RMSG/HMSG messages, PING/PONG). Remote interest lives in the account
+// SubLists as Subscriptions owned by this connection, so the normal match finds it.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "proto/parser.h"
+#include "server/account.h"
+#include "server/connection.h"
+
+namespace nats::cluster {
+
+class RouteManager;
+
+// What a peer told us in its INFO.
+struct RouteInfo {
+  std::string id, name, cluster, ip, host, version;
+  int port = 0;
+  bool dynamic = false;
+  std::vector<std::string> connect_urls;
+  std::string gateway_url;
+};
+bool parse_route_info(std::string_view json, RouteInfo& out);
+
+class RouteConnection final : public Connection, public proto::ParserHandlerBase {
+ public:
+  // url: the URL we dialled (solicited) or empty (accepted).
+  RouteConnection(Server& server, RouteManager& mgr, net::EventLoop& loop, int fd, uint64_t rid,
+                  std::string url, bool solicited, bool implicit);
+  ~RouteConnection() override;
+
+  void start() override;
+
+  // A psub owned by this route matched: handled in bulk by deliver.cpp, never per sub.
+  bool deliver(const Subscription& sub, std::string_view subject, std::string_view reply,
+               std::string_view headers, std::string_view payload) override;
+  // Sends RMSG/HMSG (any thread). queues: space-separated queue names, or empty.
+  bool send_msg(std::string_view account, std::string_view subject, std::string_view reply,
+                std::string_view queues, std::string_view headers, std::string_view payload);
+
+  bool solicited() const { return solicited_; }
+  bool implicit() const { return implicit_; }
+  const std::string& url() const { return url_; }
+  // Valid once registered.
+  std::string remote_id() const;
+  RouteInfo remote_info() const;
+  std::string server_hash() const;  // 6-char hash of the remote ID (gateway replies)
+  bool registered() const { return registered_.load(); }
+  size_t num_remote_subs() const { return num_subs_.load(std::memory_order_relaxed); }
+  std::vector<std::string> remote_subjects() const;
+  int64_t rtt_ns() const { return rtt_ns_.load(); }
+
+  // Parser callbacks.
+  bool on_connect(std::string_view json);
+  bool on_info(std::string_view json);
+  bool on_ping();
+  bool on_pong();
+  bool on_err(std::string_view text);
+  bool on_rsub(std::string_view account, std::string_view subject, std::string_view queue, int32_t weight);
+  bool on_runsub(std::string_view account, std::string_view subject, std::string_view queue);
+  bool on_rmsg(std::string_view account, std::string_view subject, std::string_view reply, proto::QueueNames queues,
+               std::string_view payload);
+  bool on_hrmsg(std::string_view account, std::string_view subject, std::string_view reply, proto::QueueNames queues,
+                std::string_view headers, std::string_view payload);
+  bool on_lmsg(std::string_view origin, std::string_view account, std::string_view subject, std::string_view reply,
+               proto::QueueNames queues, std::string_view headers, std::string_view payload);
+  using ParserHandlerBase::on_account_sub;
+  using ParserHandlerBase::on_account_unsub;
+  using ParserHandlerBase::on_hpub;
+  using ParserHandlerBase::on_lsub;
+  using ParserHandlerBase::on_lunsub;
+  using ParserHandlerBase::on_ok;
+  using ParserHandlerBase::on_pub;
+  using ParserHandlerBase::on_sub;
+  using ParserHandlerBase::on_unsub;
+
+ protected:
+  bool on_data(const char* data, size_t len) override;
+  void on_closed() override;
+
+ private:
+  bool inbound_message(std::string_view account, std::string_view subject, std::string_view reply,
+                       proto::QueueNames queues, std::string_view headers, std::string_view payload);
+  void schedule_ping();
+  void ping_timer();
+  void send_err_and_close(std::string_view text, CloseReason reason);
+
+  RouteManager& mgr_;
+  proto::Parser<RouteConnection> parser_;
+  std::string url_;
+  bool solicited_;
+  bool implicit_;
+  bool got_connect_ = false;
+  bool got_info_ = false;
+  std::atomic<bool> registered_{false};
+  bool self_route_ = false;
+
+  mutable std::mutex info_mu_;
+  RouteInfo info_;
+  std::string hash_;
+
+  // Remote interest, loop thread only: key "acc subject queue".
+  std::map<std::string, SubscriptionPtr, std::less<>> subs_;
+  std::atomic<size_t> num_subs_{0};
+
+  int pings_out_ = 0;
+  net::TimerId ping_timer_ = 0;
+  std::chrono::steady_clock::time_point ping_sent_{};
+  std::atomic<int64_t> rtt_ns_{0};
+};
+
+}  // namespace nats::cluster

@@ -1,0 +1,447 @@
+#include "cluster/route_manager.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <random>
+
+#include "cluster/gateway_manager.h"
+#include "config/duration.h"
+#include "net/socket.h"
+#include "server/client.h"
+#include "server/server.h"
+#include "util/ids.h"
+#include "util/log.h"
+#include "util/time_format.h"
+
+namespace nats::cluster {
+
+namespace {
+constexpr auto kReconnectDelay = std::chrono::milliseconds(1000);  // DEFAULT_ROUTE_RECONNECT
+constexpr auto kDialTimeout = std::chrono::milliseconds(2000);
+
+std::chrono::milliseconds jitter(std::chrono::milliseconds base) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  return base + std::chrono::milliseconds(rng() % 300);
+}
+
+std::string interest_key(std::string_view acc, std::string_view subject, std::string_view queue) {
+  std::string k;
+  k.reserve(acc.size() + subject.size() + queue.size() + 2);
+  k.append(acc).append(" ").append(subject).append(" ").append(queue);
+  return k;
+}
+}  // namespace
+
+RouteManager::RouteManager(Server& s) : server_(s) {}
+
+RouteManager::~RouteManager() { shutdown(); }
+
+std::string RouteManager::cluster_name() const {
+  std::lock_guard lk(mu_);
+  return name_;
+}
+
+bool RouteManager::auth_required() const { return !server_.options().cluster.username.empty(); }
+
+bool RouteManager::check_auth(const std::string& user, const std::string& pass) const {
+  const auto& c = server_.options().cluster;
+  return user == c.username && pass == c.password;
+}
+
+void RouteManager::build_info() {
+  const auto& o = server_.options();
+  nlohmann::ordered_json j;
+  j["server_id"] = server_.id();
+  j["server_name"] = server_.name();
+  j["version"] = kServerVersion;
+  j["proto"] = 2;
+  j["go"] = "go1.19.8";
+  j["host"] = o.cluster.host;
+  j["port"] = port_;
+  j["headers"] = true;
+  if (auth_required()) j["auth_required"] = true;
+  j["max_payload"] = o.max_payload;
+  j["cluster"] = name_;
+  if (dynamic_) j["dynamic"] = true;
+  if (!own_client_urls_.empty()) j["connect_urls"] = own_client_urls_;
+  if (auto* gw = server_.gateways()) j["gateway_url"] = gw->own_url();
+  j["lnoc"] = true;
+  info_line_ = "INFO " + j.dump() + "\r\n";
+}
+
+std::string RouteManager::info_line() const {
+  std::lock_guard lk(mu_);
+  return info_line_;
+}
+
+void RouteManager::start() {
+  const auto& o = server_.options();
+  name_ = o.cluster.name;
+  if (name_.empty()) {
+    name_ = util::next_nuid();
+    dynamic_ = true;
+  }
+  self_hash_ = util::hash_name(server_.id(), 6);
+  int fd = net::listen_tcp(o.cluster.host, o.cluster.port > 0 ? o.cluster.port : 0);
+  port_ = net::bound_port(fd);
+  if (!o.cluster.no_advertise) own_client_urls_ = advertised_urls(o.host, server_.client_port());
+  {
+    std::lock_guard lk(mu_);
+    build_info();
+  }
+  listener_ = std::make_unique<TcpListener>(fd, [this](int cfd, const std::string& ip, int port) {
+    accept_route(cfd, ip, port);
+  });
+  auto& loop = server_.pick_loop();
+  auto* l = listener_.get();
+  loop.post([&loop, l] { loop.add_fd(l->fd(), EPOLLIN, l); });
+  listener_loop_ = &loop;
+  log::notice("Cluster name is {}", name_);
+  log::notice("Listening for route connections on {}:{}", o.cluster.host, port_);
+  for (const auto& r : o.cluster.routes) add_pending(r, false, std::chrono::milliseconds(0));
+  solicitor_ = std::thread([this] { solicit_loop(); });
+}
+
+void RouteManager::shutdown() {
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (solicitor_.joinable()) solicitor_.join();
+  std::vector<std::shared_ptr<RouteConnection>> conns;
+  {
+    std::lock_guard lk(mu_);
+    conns = all_conns_;
+  }
+  for (auto& c : conns) c->close(CloseReason::ServerShutdown);
+  if (listener_ && listener_loop_) {
+    // The listener is unregistered by its loop; the socket closes with the object, which
+    // the loop releases after it has run the removal.
+    std::shared_ptr<TcpListener> l(listener_.release());
+    listener_loop_->post([l, lp = listener_loop_] { lp->del_fd(l->fd()); });
+  }
+}
+
+void RouteManager::add_pending(const std::string& url, bool implicit, std::chrono::milliseconds delay) {
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return;
+    for (auto& p : pending_)
+      if (p.url == url) return;
+    Pending p;
+    p.url = url;
+    p.implicit = implicit;
+    p.next = std::chrono::steady_clock::now() + delay;
+    pending_.push_back(std::move(p));
+  }
+  cv_.notify_all();
+}
+
+void RouteManager::solicit_loop() {
+  std::unique_lock lk(mu_);
+  while (!stopping_) {
+    auto now = std::chrono::steady_clock::now();
+    auto next = now + std::chrono::seconds(1);
+    std::vector<Pending> due;
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->next <= now) {
+        due.push_back(*it);
+        it = pending_.erase(it);
+      } else {
+        next = std::min(next, it->next);
+        ++it;
+      }
+    }
+    if (due.empty()) {
+      cv_.wait_until(lk, next);
+      continue;
+    }
+    lk.unlock();
+    for (auto& p : due) {
+      {
+        std::lock_guard g(mu_);
+        if (stopping_) break;
+        if (self_urls_.count(p.url)) continue;
+      }
+      PeerUrl u = parse_peer_url(p.url);
+      if (!u.ok) {
+        log::error("Error trying to connect to route: invalid URL \"{}\"", p.url);
+        continue;
+      }
+      log::debug("Trying to connect to route on {}", u.host_port());
+      int fd = connect_with_timeout(u.host, u.port, kDialTimeout);
+      if (fd < 0) {
+        ++p.attempts;
+        log::debug("Error trying to connect to route (attempt {}): {}", p.attempts, u.host_port());
+        int max = server_.options().cluster.connect_retries;
+        if (!p.implicit || p.attempts <= std::max(max, 3)) {
+          std::lock_guard g(mu_);
+          if (!stopping_) {
+            p.next = std::chrono::steady_clock::now() + jitter(kReconnectDelay);
+            pending_.push_back(p);
+          }
+        }
+        continue;
+      }
+      connect_route(p.url, p.implicit, fd);
+    }
+    lk.lock();
+  }
+}
+
+void RouteManager::connect_route(const std::string& url, bool implicit, int fd) {
+  PeerUrl u = parse_peer_url(url);
+  auto& loop = server_.pick_loop();
+  auto r = std::make_shared<RouteConnection>(server_, *this, loop, fd, server_.next_connection_id(), url, true,
+                                             implicit);
+  r->set_peer(u.host, u.port);
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) {
+      ::close(fd);
+      return;
+    }
+    all_conns_.push_back(r);
+  }
+  loop.post([r] { r->start(); });
+}
+
+void RouteManager::accept_route(int fd, const std::string& ip, int port) {
+  auto& loop = server_.pick_loop();
+  auto r = std::make_shared<RouteConnection>(server_, *this, loop, fd, server_.next_connection_id(), "", false,
+                                             false);
+  r->set_peer(ip, port);
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return;  // r owns fd and closes it
+    all_conns_.push_back(r);
+  }
+  loop.post([r] { r->start(); });
+}
+
+bool RouteManager::agree_cluster_name(const std::string& remote, bool remote_dynamic) {
+  std::lock_guard lk(mu_);
+  if (remote == name_) return true;
+  if (dynamic_) {
+    if (!remote_dynamic || remote < name_) {
+      log::notice("Cluster name updated to {}", remote);
+      name_ = remote;
+      if (!remote_dynamic) dynamic_ = false;
+      build_info();
+    }
+    return true;
+  }
+  return remote_dynamic;
+}
+
+bool RouteManager::register_route(const std::shared_ptr<RouteConnection>& r) {
+  std::string id = r->remote_id();
+  std::vector<std::shared_ptr<RouteConnection>> others;
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return false;
+    if (routes_.count(id)) return false;
+    for (auto& [_, o] : routes_) others.push_back(o);
+    routes_[id] = r;
+  }
+  // Tell the other routes about the new server so they connect to it (implicit routes).
+  RouteInfo ri = r->remote_info();
+  nlohmann::ordered_json j;
+  j["server_id"] = ri.id;
+  j["server_name"] = ri.name;
+  j["version"] = ri.version;
+  j["proto"] = 2;
+  j["host"] = ri.host;
+  j["port"] = ri.port;
+  j["headers"] = true;
+  j["cluster"] = cluster_name();
+  if (!ri.connect_urls.empty()) j["connect_urls"] = ri.connect_urls;
+  j["ip"] = ri.ip;
+  j["lnoc"] = true;
+  std::string line = "INFO " + j.dump() + "\r\n";
+  for (auto& o : others) o->send_now(line);
+  if (!server_.options().cluster.no_advertise) notify_clients();
+  return true;
+}
+
+void RouteManager::on_route_closed(RouteConnection* r, bool self_route) {
+  bool was_registered = false;
+  bool retry = false;
+  std::string url = r->url();
+  bool implicit = r->implicit();
+  {
+    std::lock_guard lk(mu_);
+    all_conns_.erase(std::remove_if(all_conns_.begin(), all_conns_.end(),
+                                    [r](const std::shared_ptr<RouteConnection>& c) { return c.get() == r; }),
+                     all_conns_.end());
+    std::string id = r->remote_id();
+    auto it = routes_.find(id);
+    if (it != routes_.end() && it->second.get() == r) {
+      routes_.erase(it);
+      was_registered = true;
+    }
+    if (stopping_ || !r->solicited()) return;
+    if (self_route) {
+      self_urls_.insert(url);
+      return;
+    }
+    bool connected = !id.empty() && routes_.count(id);
+    retry = !connected;
+  }
+  if (was_registered && !server_.options().cluster.no_advertise) notify_clients();
+  if (retry) {
+    log::debug("Attempting reconnect for solicited route \"{}\"", url);
+    add_pending(url, implicit, jitter(kReconnectDelay));
+  }
+}
+
+void RouteManager::on_gossip(const RouteInfo& info) {
+  if (info.id == server_.id() || info.ip.empty()) return;
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_ || routes_.count(info.id)) return;
+    for (auto& c : all_conns_)
+      if (c->solicited() && c->url() == info.ip) return;
+  }
+  add_pending(info.ip, true, std::chrono::milliseconds(0));
+}
+
+void RouteManager::on_route_updated() {
+  if (!server_.options().cluster.no_advertise) notify_clients();
+}
+
+void RouteManager::notify_clients() {
+  for (auto& c : server_.clients_snapshot()) {
+    if (c->closing() || c->connect_options().protocol < 1) continue;
+    c->send_now(server_.client_info_line(c->cid(), c->peer_ip(), false, ""));
+  }
+}
+
+std::vector<std::string> RouteManager::client_connect_urls() const {
+  std::vector<std::string> out = own_client_urls_;
+  std::lock_guard lk(mu_);
+  for (auto& [_, r] : routes_)
+    for (auto& u : r->remote_info().connect_urls)
+      if (std::find(out.begin(), out.end(), u) == out.end()) out.push_back(u);
+  return out;
+}
+
+void RouteManager::on_local_interest(Account& acc, const Subscription& sub, bool added) {
+  std::string line;
+  {
+    std::lock_guard lk(interest_mu_);
+    std::string key = interest_key(acc.name(), sub.subject, sub.queue);
+    int& n = interest_[key];
+    n += added ? 1 : -1;
+    if (n <= 0) {
+      interest_.erase(key);
+      line = "RS- " + acc.name() + " " + sub.subject + (sub.queue.empty() ? "" : " " + sub.queue) + "\r\n";
+    } else if (!sub.queue.empty()) {
+      line = "RS+ " + acc.name() + " " + sub.subject + " " + sub.queue + " " + std::to_string(n) + "\r\n";
+    } else if (added && n == 1) {
+      line = "RS+ " + acc.name() + " " + sub.subject + "\r\n";
+    }
+    if (!line.empty())
+      for (auto& r : routes()) {
+        r->enqueue(line);
+        r->touch();
+      }
+  }
+  if (auto* gw = server_.gateways()) gw->on_cluster_interest(acc, sub.subject, sub.queue, added);
+}
+
+void RouteManager::send_all_subs(RouteConnection& r) {
+  std::lock_guard lk(interest_mu_);
+  std::string out;
+  for (auto& acc : server_.accounts()) {
+    std::vector<SubscriptionPtr> subs;
+    acc->sublist().all_subscriptions(subs);
+    std::map<std::string, std::pair<const Subscription*, int>> grouped;
+    for (auto& s : subs) {
+      if (s->closed.load(std::memory_order_relaxed)) continue;
+      if (s->conn && (s->conn->kind() == ConnKind::Router || s->conn->kind() == ConnKind::Gateway)) continue;
+      auto& g = grouped[interest_key(acc->name(), s->subject, s->queue)];
+      g.first = s.get();
+      g.second++;
+    }
+    for (auto& [_, g] : grouped) {
+      out += "RS+ " + acc->name() + " " + g.first->subject;
+      if (!g.first->queue.empty()) out += " " + g.first->queue + " " + std::to_string(g.second);
+      out += "\r\n";
+    }
+  }
+  if (!out.empty()) {
+    r.enqueue(out);
+    r.touch();
+  }
+}
+
+std::vector<std::shared_ptr<RouteConnection>> RouteManager::routes() const {
+  std::lock_guard lk(mu_);
+  std::vector<std::shared_ptr<RouteConnection>> out;
+  for (auto& [_, r] : routes_) out.push_back(r);
+  return out;
+}
+
+std::shared_ptr<RouteConnection> RouteManager::route_by_hash(std::string_view hash) const {
+  std::lock_guard lk(mu_);
+  for (auto& [_, r] : routes_)
+    if (r->server_hash() == hash) return r;
+  return nullptr;
+}
+
+size_t RouteManager::num_routes() const {
+  std::lock_guard lk(mu_);
+  return routes_.size();
+}
+
+nlohmann::ordered_json RouteManager::routez() const {
+  nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+  auto list = routes();
+  std::sort(list.begin(), list.end(), [](auto& a, auto& b) { return a->cid() < b->cid(); });
+  const auto& configured = server_.options().cluster.routes;
+  auto now = std::chrono::system_clock::now();
+  for (auto& r : list) {
+    RouteInfo ri = r->remote_info();
+    nlohmann::ordered_json j;
+    j["rid"] = r->cid();
+    j["remote_id"] = ri.id;
+    j["did_solicit"] = r->solicited();
+    j["is_configured"] = r->solicited() && std::find(configured.begin(), configured.end(), r->url()) != configured.end();
+    j["ip"] = r->peer_ip();
+    j["port"] = r->peer_port();
+    j["start"] = util::rfc3339_nano(r->start_time());
+    j["last_activity"] = util::rfc3339_nano(r->last_activity());
+    j["rtt"] = config::format_go_duration(std::chrono::nanoseconds(r->rtt_ns()));
+    j["uptime"] = util::uptime_string(now - r->start_time());
+    j["idle"] = util::uptime_string(now - r->last_activity());
+    j["pending_size"] = r->pending_bytes();
+    j["in_msgs"] = r->in_msgs.load();
+    j["out_msgs"] = r->out_msgs.load();
+    j["in_bytes"] = r->in_bytes.load();
+    j["out_bytes"] = r->out_bytes.load();
+    j["subscriptions"] = r->num_remote_subs();
+    arr.push_back(std::move(j));
+  }
+  nlohmann::ordered_json out;
+  out["num_routes"] = arr.size();
+  out["routes"] = std::move(arr);
+  return out;
+}
+
+nlohmann::ordered_json RouteManager::varz() const {
+  const auto& o = server_.options();
+  nlohmann::ordered_json j;
+  j["name"] = cluster_name();
+  j["addr"] = o.cluster.host;
+  j["cluster_port"] = port_;
+  j["auth_timeout"] = 2;
+  j["urls"] = o.cluster.routes;
+  j["tls_timeout"] = 2;
+  return j;
+}
+
+}  // namespace nats::cluster

@@ -1,0 +1,108 @@
+// The cluster: the route listener, solicited routes (explicit from config, implicit from
+// INFO gossip) with retry, the registry of routes by remote server ID (duplicates and
+// routes to self are refused), propagation of local interest as RS+/RS-, and the
+// connect_urls clients learn.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/cluster_util.h"
+#include "cluster/route.h"
+#include "server/account.h"
+
+namespace nats {
+class Server;
+}
+
+namespace nats::cluster {
+
+class RouteManager {
+ public:
+  explicit RouteManager(Server& s);
+  ~RouteManager();
+
+  // Opens the cluster listener and starts soliciting routes; throws on listen failure.
+  void start();
+  void shutdown();
+
+  Server& server() { return server_; }
+  std::string cluster_name() const;
+  bool cluster_dynamic() const { return dynamic_; }
+  int cluster_port() const { return port_; }
+  // The INFO line we send on routes (with the trailing CRLF).
+  std::string info_line() const;
+  const std::string& self_hash() const { return self_hash_; }
+  bool auth_required() const;
+  bool check_auth(const std::string& user, const std::string& pass) const;
+  // Adopts a remote's cluster name when ours was not configured; false on a conflict.
+  bool agree_cluster_name(const std::string& remote, bool remote_dynamic);
+
+  // A route finished its handshake. False: duplicate (already connected to that server).
+  bool register_route(const std::shared_ptr<RouteConnection>& r);
+  void on_route_closed(RouteConnection* r, bool self_route);
+  // Gossip from a registered route: another server of the cluster.
+  void on_gossip(const RouteInfo& info);
+  // A registered route's INFO changed (connect_urls).
+  void on_route_updated();
+
+  // Local interest changed (a client or internal subscription): RS+/RS- to every route.
+  void on_local_interest(Account& acc, const Subscription& sub, bool added);
+  // Sends RS+ for every local subscription to a new route.
+  void send_all_subs(RouteConnection& r);
+
+  std::vector<std::shared_ptr<RouteConnection>> routes() const;
+  std::shared_ptr<RouteConnection> route_by_hash(std::string_view hash) const;
+  size_t num_routes() const;
+  // Client URLs: ours, then every route's.
+  std::vector<std::string> client_connect_urls() const;
+
+  nlohmann::ordered_json routez() const;
+  nlohmann::ordered_json varz() const;
+
+ private:
+  struct Pending {
+    std::string url;
+    bool implicit = false;
+    int attempts = 0;
+    std::chrono::steady_clock::time_point next;
+  };
+  void solicit_loop();
+  void add_pending(const std::string& url, bool implicit, std::chrono::milliseconds delay);
+  void connect_route(const std::string& url, bool implicit, int fd);
+  void accept_route(int fd, const std::string& ip, int port);
+  void notify_clients();
+  void build_info();
+
+  Server& server_;
+  std::string name_;
+  bool dynamic_ = false;
+  int port_ = 0;
+  std::string self_hash_;
+  std::vector<std::string> own_client_urls_;
+  std::unique_ptr<TcpListener> listener_;
+  net::EventLoop* listener_loop_ = nullptr;
+
+  mutable std::mutex mu_;  // registry, pending, info
+  std::string info_line_;
+  std::map<std::string, std::shared_ptr<RouteConnection>> routes_;  // by remote ID
+  std::vector<std::shared_ptr<RouteConnection>> all_conns_;         // registered or not
+  std::vector<Pending> pending_;
+  std::set<std::string> self_urls_;
+  std::condition_variable cv_;
+  std::thread solicitor_;
+  bool stopping_ = false;
+
+  std::mutex interest_mu_;  // serialises RS+/RS- and counts queue weights
+  std::map<std::string, int> interest_;  // "acc subject queue" -> local count
+};
+
+}  // namespace nats::cluster

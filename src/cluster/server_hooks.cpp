@@ -1,0 +1,53 @@
+// The Server's cluster hooks: creating and stopping the route and gateway managers, the
+// cluster fields of the client INFO, varz counts and local interest propagation. Kept here
+// so server.cpp only carries one-line calls.
+#include <nlohmann/json.hpp>
+
+#include "cluster/gateway_manager.h"
+#include "cluster/route_manager.h"
+#include "server/server.h"
+
+namespace nats {
+
+void Server::start_cluster() {
+  // Gateways first: the route INFO advertises this server's gateway URL.
+  if (opts_.gateway.configured && !opts_.gateway.name.empty()) {
+    gateways_ = std::make_unique<cluster::GatewayManager>(*this);
+  }
+  if (opts_.cluster.configured) {
+    routes_ = std::make_unique<cluster::RouteManager>(*this);
+  }
+  if (gateways_) gateways_->start();
+  if (routes_) routes_->start();
+}
+
+void Server::stop_cluster() {
+  if (gateways_) gateways_->shutdown();
+  if (routes_) routes_->shutdown();
+}
+
+std::string Server::cluster_info_fields() const {
+  std::string s;
+  std::string name = routes_ ? routes_->cluster_name() : gateways_ ? gateways_->name() : std::string();
+  if (!name.empty()) s += ",\"cluster\":" + nlohmann::json(name).dump();
+  if (routes_ && !opts_.cluster.no_advertise) {
+    auto urls = routes_->client_connect_urls();
+    if (!urls.empty()) s += ",\"connect_urls\":" + nlohmann::json(urls).dump();
+  }
+  return s;
+}
+
+nlohmann::ordered_json Server::cluster_varz_live() const { return routes_->varz(); }
+
+nlohmann::ordered_json Server::gateway_varz_live() const { return gateways_->varz(); }
+
+size_t Server::num_routes() const { return routes_ ? routes_->num_routes() : 0; }
+
+size_t Server::num_remotes() const { return routes_ ? routes_->num_routes() : 0; }
+
+void Server::on_local_interest_change(Account& acc, const Subscription& sub, bool added) {
+  if (routes_) routes_->on_local_interest(acc, sub, added);
+  else if (gateways_) gateways_->on_cluster_interest(acc, sub.subject, sub.queue, added);
+}
+
+}  // namespace nats
