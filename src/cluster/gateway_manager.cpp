@@ -276,7 +276,7 @@ void GatewayManager::on_closed(GatewayConnection* c) {
     if (it != remotes_.end()) {
       auto& r = it->second;
       if (r.outbound.get() == c) r.outbound.reset();
-      if (!r.outbound) {
+      if (!r.outbound && !stopping_) {
         r.connecting = false;
         r.next = std::chrono::steady_clock::now() + (c->registered() ? std::chrono::milliseconds(0) : kReconnectDelay);
         if (c->registered()) log::debug("Attempting reconnect for gateway \"{}\"", r.name);
@@ -377,6 +377,11 @@ bool GatewayManager::forward(Account& acc, std::string_view subject, std::string
                              std::string_view headers, std::string_view payload, const MatchResult* local) {
   auto outs = outbound_snapshot();
   if (outs.empty()) return false;
+  if (outs.size() > 1) {
+    // Spread queue traffic that has no member in this cluster over the remote clusters.
+    thread_local uint32_t turn = 0;
+    std::rotate(outs.begin(), outs.begin() + (turn++ % outs.size()), outs.end());
+  }
   std::string mapped;
   if (have_replies_.load(std::memory_order_relaxed)) {
     std::string key;
@@ -400,6 +405,7 @@ bool GatewayManager::forward(Account& acc, std::string_view subject, std::string
   bool sent = false;
   GatewayInterest gi;
   std::string qs;
+  std::vector<std::string> queues_sent;  // a queue group gets the message from one cluster only
   for (auto& out : outs) {
     if (!mapped.empty() && std::string_view(mapped).substr(5, 6) == out->remote_hash()) {
       sent |= out->send_msg(acc.name(), mapped, gr_reply, {}, headers, payload);
@@ -415,7 +421,8 @@ bool GatewayManager::forward(Account& acc, std::string_view subject, std::string
             served = true;
             break;
           }
-      if (served) continue;
+      if (served || std::find(queues_sent.begin(), queues_sent.end(), q) != queues_sent.end()) continue;
+      queues_sent.push_back(q);
       if (!qs.empty()) qs += ' ';
       qs += q;
     }
