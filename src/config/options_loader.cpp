@@ -360,10 +360,6 @@ struct Loader {
         }
       } else if (k == "limits") {
         each(e.value, [&](const std::string&, const MapEntry& le) { account_limits(le, acc); });
-      } else if (k == "max_connections" || k == "max_conn" || k == "max_subscriptions" ||
-                 k == "max_subs" || k == "max_payload" || k == "max_pay" ||
-                 k == "max_leafnodes" || k == "max_leafs") {
-        account_limits(e, acc);
       } else if (k == "mappings" || k == "maps" || k == "trace_dest" || k == "msg_trace") {
         ignore(e);
       } else {

@@ -90,13 +90,45 @@ Json accountz(Server& s, const std::string& account) {
   Json d;
   d["account_name"] = acc->name();
   d["update_time"] = util::rfc3339_nano(s.start_time());
-  d["is_system"] = s.system_account() == acc;
+  if (s.system_account() == acc) d["is_system"] = true;
   d["expired"] = false;
   d["complete"] = true;
   d["jetstream_enabled"] = acc->jetstream_enabled;
   d["leafnode_connections"] = 0;
   d["client_connections"] = acc->num_local_connections.load();
   d["subscriptions"] = acc->sublist().count();
+  Json exports = Json::array();
+  for (const auto& e : acc->stream_exports) {
+    Json x{{"subject", e.subject}, {"type", "stream"}};
+    if (!e.accounts.empty()) x["account_ids"] = e.accounts;
+    exports.push_back(x);
+  }
+  for (const auto& e : acc->service_exports) {
+    Json x{{"subject", e.subject}, {"type", "service"}};
+    if (!e.accounts.empty()) x["account_ids"] = e.accounts;
+    x["response_type"] = e.response_type.empty() ? "Singleton" : e.response_type;
+    exports.push_back(x);
+  }
+  if (!exports.empty()) d["exports"] = exports;
+  Json imports = Json::array();
+  for (const auto& i : acc->stream_imports) {
+    std::string local = !i.prefix.empty() ? i.prefix + (i.prefix.back() == '.' ? "" : ".") + i.subject
+                        : !i.to.empty()   ? i.to
+                                          : i.subject;
+    imports.push_back(Json{{"subject", i.subject}, {"account", i.account}, {"local_subject", local}, {"type", "stream"},
+                           {"invalid", false}, {"share", false}, {"tracking", false}});
+  }
+  for (const auto& i : acc->service_imports) {
+    // As the reference: "subject" is the importer's subject, "to" the exporter's.
+    imports.push_back(Json{{"subject", i.to.empty() ? i.subject : i.to}, {"account", i.account}, {"to", i.subject},
+                           {"type", "service"}, {"invalid", false}, {"share", false}, {"tracking", false}});
+  }
+  if (!imports.empty()) d["imports"] = imports;
+  auto st = acc->sublist().stats();
+  d["sublist_stats"] = Json{{"num_subscriptions", st.num_subscriptions}, {"num_cache", st.num_cache},
+                            {"num_inserts", st.num_inserts},             {"num_removes", st.num_removes},
+                            {"num_matches", st.num_matches},             {"cache_hit_rate", st.cache_hit_rate},
+                            {"max_fanout", st.max_fanout},               {"avg_fanout", st.avg_fanout}};
   j["account_detail"] = d;
   return j;
 }

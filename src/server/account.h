@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/options.h"
 #include "subject/sublist.h"
@@ -27,6 +28,11 @@ class Account {
   int64_t max_payload = -1;
   bool jetstream_enabled = false;
   std::optional<Permissions> default_permissions;
+  // As configured, for /accountz (the wiring lives in internal subscriptions, see imports.h).
+  std::vector<StreamExport> stream_exports;
+  std::vector<ServiceExport> service_exports;
+  std::vector<StreamImport> stream_imports;
+  std::vector<ServiceImport> service_imports;
 
  private:
   std::string name_;

@@ -208,6 +208,10 @@ void install_imports(Server& server, const std::map<std::string, AccountPtr>& ac
   for (const auto& cfg : configs) {
     Account* importer = find(cfg.name);
     if (!importer) continue;
+    importer->stream_exports = cfg.stream_exports;
+    importer->service_exports = cfg.service_exports;
+    importer->stream_imports = cfg.stream_imports;
+    importer->service_imports = cfg.service_imports;
 
     for (const auto& si : cfg.stream_imports) {
       Account* exporter = find(si.account);
