@@ -13,6 +13,7 @@
 #include "monitor/monitor_server.h"
 #include "net/socket.h"
 #include "server/client.h"
+#include "sys/system_services.h"
 #include "server/imports.h"
 #include "util/ids.h"
 #include "util/log.h"
@@ -108,7 +109,7 @@ void Server::start() {
   info["headers"] = true;
   if (auth_->required()) info["auth_required"] = true;
   info["max_payload"] = opts_.max_payload;
-  if (opts_.jetstream.enabled) info["jetstream"] = true;
+  if (jetstream_enabled()) info["jetstream"] = true;
 
   int nloops = std::max(1u, std::thread::hardware_concurrency());
   for (int i = 0; i < nloops; ++i) {
@@ -127,6 +128,10 @@ void Server::start() {
 
   start_monitor();
   log::notice("Listening for client connections on {}:{}", opts_.host, client_port_);
+  if (system_account_) {
+    sys_services_ = std::make_unique<SystemServices>(*this);
+    sys_services_->start(*loops_[0]);
+  }
   for (auto& l : loops_) l->start_thread();
   start_cluster();
   loops_[0]->post([this] { loops_[0]->add_fd(listener_->fd(), EPOLLIN, listener_.get()); });
@@ -266,6 +271,27 @@ nlohmann::ordered_json Server::gateway_varz() const {
   return j;
 }
 
+SubscriptionPtr Server::subscribe_internal(Account& acc, const std::string& subject, InternalHandler handler) {
+  auto sub = std::make_shared<Subscription>();
+  sub->subject = subject;
+  sub->handler = std::move(handler);
+  static std::atomic<uint64_t> next_sid{0};
+  sub->sid = "i" + std::to_string(++next_sid);
+  acc.sublist().insert(sub);
+  return sub;
+}
+
+void Server::unsubscribe_internal(Account& acc, const SubscriptionPtr& sub) {
+  sub->closed.store(true, std::memory_order_release);
+  acc.sublist().remove(sub);
+}
+
+void Server::publish_internal(Account& acc, std::string_view subject, std::string_view reply, std::string_view headers,
+                              std::string_view payload) {
+  process_message(acc, nullptr, subject, reply, headers, payload, true);
+  Connection::flush_touched();
+}
+
 size_t Server::num_subscriptions() const {
   size_t n = 0;
   for (auto& a : accounts()) n += a->sublist().count();
@@ -276,6 +302,7 @@ void Server::shutdown() {
   if (shutting_down_.exchange(true)) return;
   log::notice("Initiating Shutdown...");
   if (monitor_) monitor_->stop();
+  if (sys_services_) sys_services_->stop();
   stop_cluster();
   std::vector<std::shared_ptr<ClientConnection>> clients;
   {

@@ -25,6 +25,7 @@ namespace nats {
 
 class ClientConnection;
 class MonitorServer;
+class SystemServices;
 namespace cluster {
 class RouteManager;
 class GatewayManager;
@@ -113,6 +114,20 @@ class Server {
   net::EventLoop& pick_loop() { return *loops_[next_loop_++ % loops_.size()]; }
   uint64_t next_connection_id() { return ++next_cid_; }
 
+  // Internal (server-owned) subscriptions and publishing, for $SYS and JetStream.
+  SubscriptionPtr subscribe_internal(Account& acc, const std::string& subject, InternalHandler handler);
+  void unsubscribe_internal(Account& acc, const SubscriptionPtr& sub);
+  void publish_internal(Account& acc, std::string_view subject, std::string_view reply, std::string_view headers,
+                        std::string_view payload);
+  SystemServices* system_services() const { return sys_services_.get(); }
+  // JetStream is not implemented yet: never advertised.
+  bool jetstream_enabled() const { return false; }
+  // For STATSZ: per-route and per-gateway stats (filled by the cluster layer), and the
+  // number of servers this one knows of (itself included).
+  nlohmann::ordered_json route_stats() const { return nlohmann::ordered_json::array(); }
+  nlohmann::ordered_json gateway_stats() const { return nlohmann::ordered_json::array(); }
+  size_t active_servers() const { return 1; }
+
   // Current number of subscriptions across all accounts.
   size_t num_subscriptions() const;
 
@@ -164,6 +179,7 @@ class Server {
   std::string info_prefix_;  // INFO JSON up to the per-client fields
 
   std::unique_ptr<MonitorServer> monitor_;
+  std::unique_ptr<SystemServices> sys_services_;
   std::unique_ptr<cluster::RouteManager> routes_;
   std::unique_ptr<cluster::GatewayManager> gateways_;
   ServerStats stats_;
