@@ -108,7 +108,8 @@ bool Connection::enqueue_iov(const struct iovec* parts, int n) {
       now = SIZE_MAX;
     } else {
       for (int i = 0; i < n; ++i) pending_.append(parts[i].iov_base, parts[i].iov_len);
-      pending_size_.store(now, std::memory_order_relaxed);
+      // fetch_add, not store: the writer decrements concurrently without out_mu_.
+      now = pending_size_.fetch_add(total, std::memory_order_relaxed) + total;
       if (now > stall_threshold_ && t_reader && t_reader != this && !t_reader->pause_requested_) {
         t_reader->pause_requested_ = true;
         stalled_.push_back(t_reader->weak_from_this());
