@@ -307,7 +307,10 @@ TEST(CliServer, SuperclusterListAndJetStreamReport) {
   CommandResult rep{1, ""};
   for (int i = 0; i < 100; ++i) {  // meta leader election takes a few seconds
     rep = h.run("--context east-sys server report jetstream");
-    if (rep.status == 0 && rep.output.find("RAFT Meta Group Information") != std::string::npos) break;
+    // Wait for every peer to be seen by the leader, not just for a leader.
+    if (rep.status == 0 && rep.output.find("RAFT Meta Group Information") != std::string::npos &&
+        count_of(rep.output, "│ true    │ true   │") == 3)
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   ASSERT_NE(rep.output.find("RAFT Meta Group Information"), std::string::npos) << rep.output;
