@@ -474,6 +474,7 @@ nlohmann::ordered_json conn_json(const GatewayConnection& c) {
   auto now = std::chrono::system_clock::now();
   nlohmann::ordered_json j;
   j["cid"] = c.cid();
+  j["kind"] = "Gateway";
   j["ip"] = c.peer_ip();
   j["port"] = c.peer_port();
   j["start"] = util::rfc3339_nano(c.start_time());
@@ -511,7 +512,7 @@ nlohmann::ordered_json GatewayManager::gatewayz() const {
     std::string n = c->remote_name();
     auto it = remotes_.find(n);
     nlohmann::ordered_json g;
-    g["configured"] = it != remotes_.end() && it->second.configured;
+    g["configured"] = false;  // the reference reports inbound connections as not configured
     g["connection"] = conn_json(*c);
     if (!ib.contains(n)) ib[n] = nlohmann::ordered_json::array();
     ib[n].push_back(std::move(g));
@@ -529,18 +530,20 @@ nlohmann::ordered_json GatewayManager::varz() const {
   j["port"] = port_;
   j["auth_timeout"] = 2;
   j["tls_timeout"] = 2;
-  j["advertise"] = o.advertise;
-  j["connect_retries"] = o.connect_retries;
+  if (!o.advertise.empty()) j["advertise"] = o.advertise;
+  if (o.connect_retries) j["connect_retries"] = o.connect_retries;
   nlohmann::ordered_json gws = nlohmann::ordered_json::array();
   std::lock_guard lk(mu_);
   for (auto& [n, r] : remotes_) {
     nlohmann::ordered_json g;
     g["name"] = n;
-    g["urls"] = r.urls;
+    std::vector<std::string> urls;
+    for (auto& u : r.urls) urls.push_back(parse_peer_url(u).host_port());
+    g["urls"] = urls;
     gws.push_back(std::move(g));
   }
   j["gateways"] = std::move(gws);
-  j["reject_unknown"] = o.reject_unknown;
+  if (o.reject_unknown) j["reject_unknown"] = true;
   return j;
 }
 

@@ -439,7 +439,9 @@ nlohmann::ordered_json RouteManager::varz() const {
   j["addr"] = o.cluster.host;
   j["cluster_port"] = port_;
   j["auth_timeout"] = 2;
-  j["urls"] = o.cluster.routes;
+  std::vector<std::string> urls;
+  for (auto& u : o.cluster.routes) urls.push_back(parse_peer_url(u).host_port());
+  j["urls"] = urls;
   j["tls_timeout"] = 2;
   return j;
 }

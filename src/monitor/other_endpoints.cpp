@@ -1,5 +1,7 @@
 // /routez, /gatewayz, /leafz, /jsz, /accountz and /healthz. Routes, gateways and
 // JetStream fill these in as they land; until then they report the reference's empty forms.
+#include "cluster/gateway_manager.h"
+#include "cluster/route_manager.h"
 #include "monitor/endpoints.h"
 #include "server/server.h"
 #include "util/time_format.h"
@@ -18,6 +20,11 @@ bool truthy(const std::string& v) { return v == "1" || v == "true"; }
 
 Json routez(Server& s) {
   Json j = header(s);
+  if (auto* rm = s.routes()) {
+    auto rz = rm->routez();
+    for (auto& [k, v] : rz.items()) j[k] = v;
+    return j;
+  }
   j["num_routes"] = 0;
   j["routes"] = Json::array();
   return j;
@@ -25,6 +32,11 @@ Json routez(Server& s) {
 
 Json gatewayz(Server& s) {
   Json j = header(s);
+  if (auto* gm = s.gateways()) {
+    auto gz = gm->gatewayz();
+    for (auto& [k, v] : gz.items()) j[k] = v;
+    return j;
+  }
   if (s.options().gateway.configured) {
     j["name"] = s.options().gateway.name;
     j["host"] = s.options().gateway.host;

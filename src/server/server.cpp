@@ -10,6 +10,8 @@
 
 #include "cluster/gateway_manager.h"
 #include "cluster/route_manager.h"
+#include "cluster/gateway_manager.h"
+#include "cluster/route_manager.h"
 #include "monitor/monitor_server.h"
 #include "net/socket.h"
 #include "server/client.h"
@@ -134,6 +136,7 @@ void Server::start() {
   }
   for (auto& l : loops_) l->start_thread();
   start_cluster();
+  start_cluster();
   loops_[0]->post([this] { loops_[0]->add_fd(listener_->fd(), EPOLLIN, listener_.get()); });
   write_pid_file();
   log::notice("Server is ready");
@@ -246,6 +249,7 @@ nlohmann::ordered_json Server::cluster_varz() const {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   if (!opts_.cluster.configured) return j;
   if (routes_) return cluster_varz_live();
+  if (routes_) return cluster_varz_live();
   if (!opts_.cluster.name.empty()) j["name"] = opts_.cluster.name;
   j["addr"] = opts_.cluster.host;
   j["cluster_port"] = opts_.cluster.port;
@@ -258,6 +262,7 @@ nlohmann::ordered_json Server::cluster_varz() const {
 nlohmann::ordered_json Server::gateway_varz() const {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   if (!opts_.gateway.configured) return j;
+  if (gateways_) return gateway_varz_live();
   if (gateways_) return gateway_varz_live();
   j["name"] = opts_.gateway.name;
   j["host"] = opts_.gateway.host;
@@ -302,6 +307,7 @@ void Server::shutdown() {
   if (shutting_down_.exchange(true)) return;
   log::notice("Initiating Shutdown...");
   if (monitor_) monitor_->stop();
+  stop_cluster();
   if (sys_services_) sys_services_->stop();
   stop_cluster();
   std::vector<std::shared_ptr<ClientConnection>> clients;

@@ -25,6 +25,13 @@ namespace nats {
 
 class ClientConnection;
 class MonitorServer;
+namespace cluster {
+class RouteManager;
+class GatewayManager;
+}  // namespace cluster
+namespace proto {
+class QueueNames;
+}
 class SystemServices;
 namespace cluster {
 class RouteManager;
@@ -150,6 +157,12 @@ class Server {
   std::string cluster_info_fields() const;
   nlohmann::ordered_json cluster_varz_live() const;
   nlohmann::ordered_json gateway_varz_live() const;
+  // Cluster hooks, defined in src/cluster/server_hooks.cpp.
+  void start_cluster();
+  void stop_cluster();
+  std::string cluster_info_fields() const;
+  nlohmann::ordered_json cluster_varz_live() const;
+  nlohmann::ordered_json gateway_varz_live() const;
 
   class Listener;
 
@@ -179,6 +192,8 @@ class Server {
   std::string info_prefix_;  // INFO JSON up to the per-client fields
 
   std::unique_ptr<MonitorServer> monitor_;
+  std::unique_ptr<cluster::RouteManager> routes_;
+  std::unique_ptr<cluster::GatewayManager> gateways_;
   std::unique_ptr<SystemServices> sys_services_;
   std::unique_ptr<cluster::RouteManager> routes_;
   std::unique_ptr<cluster::GatewayManager> gateways_;

@@ -1,0 +1,238 @@
+// Clusters: real server processes joined by routes on loopback. A 3-node cluster from one
+// seed route (full mesh through gossip), churn (kill and restart a node), exactly-once
+// delivery, queue groups one-per-message cluster-wide, connect_urls for clients, and bad
+// peers refused.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cluster_test_util.h"
+
+using namespace itest;
+using namespace ctest;
+
+namespace {
+
+struct Cluster3 {
+  std::vector<std::unique_ptr<Node>> nodes;
+  explicit Cluster3(std::vector<std::string> binaries = {}) {
+    int seed = testing_harness::free_port();
+    for (int i = 0; i < 3; ++i) {
+      auto n = std::make_unique<Node>();
+      n->name = "n" + std::to_string(i);
+      n->cluster = "c1";
+      n->cluster_port = i == 0 ? seed : testing_harness::free_port();
+      n->routes = {"nats-route://127.0.0.1:" + std::to_string(seed)};
+      if (i < static_cast<int>(binaries.size()) && !binaries[i].empty()) n->binary = binaries[i];
+      nodes.push_back(std::move(n));
+    }
+    for (auto& n : nodes) n->start();
+  }
+  bool wait_mesh(std::chrono::milliseconds t = std::chrono::seconds(8)) {
+    return wait_for([&] {
+      for (auto& n : nodes)
+        if (n->num_routes() != static_cast<int>(nodes.size()) - 1) return false;
+      return true;
+    }, t);
+  }
+};
+
+}  // namespace
+
+TEST(ClusterRoutes, ThreeNodeFullMeshFromSeedRoute) {
+  Cluster3 c;
+  ASSERT_TRUE(c.wait_mesh()) << c.nodes[1]->proc->log();
+  // Messages from a route are never forwarded to other routes, so each pair reaching the
+  // other proves a direct route between them.
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j)
+      if (i != j) EXPECT_TRUE(can_reach(*c.nodes[i], *c.nodes[j])) << i << "->" << j;
+}
+
+TEST(ClusterRoutes, MessagesExactlyOnceAndQueueOnePerMessage) {
+  Cluster3 c;
+  ASSERT_TRUE(c.wait_mesh());
+  ConnPtr pub, s1, s2, q0, q1, q2;
+  ASSERT_EQ(connect_url(pub, c.nodes[0]->url()), NATS_OK);
+  ASSERT_EQ(connect_url(s1, c.nodes[1]->url()), NATS_OK);
+  ASSERT_EQ(connect_url(s2, c.nodes[2]->url()), NATS_OK);
+  ASSERT_EQ(connect_url(q0, c.nodes[0]->url()), NATS_OK);
+  ASSERT_EQ(connect_url(q1, c.nodes[1]->url()), NATS_OK);
+  ASSERT_EQ(connect_url(q2, c.nodes[2]->url()), NATS_OK);
+  MsgCounter m1, m2, mq0, mq1, mq2;
+  SubPtr a, b, wild, x, y, z;
+  ASSERT_EQ(natsConnection_Subscribe(&a.p, s1.p, "data.x", MsgCounter::on_msg, &m1), NATS_OK);
+  // Two overlapping subscriptions on one server still get one RMSG per message each way.
+  ASSERT_EQ(natsConnection_Subscribe(&b.p, s2.p, "data.x", MsgCounter::on_msg, &m2), NATS_OK);
+  ASSERT_EQ(natsConnection_Subscribe(&wild.p, s2.p, "data.*", MsgCounter::on_msg, &m2), NATS_OK);
+  ASSERT_EQ(natsConnection_QueueSubscribe(&x.p, q0.p, "work", "g", MsgCounter::on_msg, &mq0), NATS_OK);
+  ASSERT_EQ(natsConnection_QueueSubscribe(&y.p, q1.p, "work", "g", MsgCounter::on_msg, &mq1), NATS_OK);
+  ASSERT_EQ(natsConnection_QueueSubscribe(&z.p, q2.p, "work", "g", MsgCounter::on_msg, &mq2), NATS_OK);
+  for (auto* cn : {s1.p, s2.p, q0.p, q1.p, q2.p}) ASSERT_EQ(natsConnection_Flush(cn), NATS_OK);
+  ASSERT_TRUE(wait_interest(*c.nodes[0], "data.x", 2));
+  ASSERT_TRUE(wait_interest(*c.nodes[0], "work", 3));
+
+  for (int i = 0; i < 200; ++i) natsConnection_PublishString(pub.p, "data.x", "m");
+  for (int i = 0; i < 300; ++i) natsConnection_PublishString(pub.p, "work", "w");
+  ASSERT_EQ(natsConnection_Flush(pub.p), NATS_OK);
+  EXPECT_TRUE(m1.wait_count(200));
+  EXPECT_TRUE(m2.wait_count(400));
+  EXPECT_TRUE(wait_for([&] { return mq0.get() + mq1.get() + mq2.get() >= 300; }));
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(m1.get(), 200);
+  EXPECT_EQ(m2.get(), 400);
+  EXPECT_EQ(mq0.get() + mq1.get() + mq2.get(), 300);
+  // Remote members get a share (weighted random across the cluster).
+  EXPECT_GT(mq1.get() + mq2.get(), 0);
+}
+
+TEST(ClusterRoutes, RequestReplyAcrossRoutes) {
+  Cluster3 c;
+  ASSERT_TRUE(c.wait_mesh());
+  ConnPtr svc, req;
+  ASSERT_EQ(connect_url(svc, c.nodes[2]->url()), NATS_OK);
+  ASSERT_EQ(connect_url(req, c.nodes[0]->url()), NATS_OK);
+  SubPtr s;
+  ASSERT_EQ(natsConnection_Subscribe(&s.p, svc.p, "svc.echo", echo_handler, nullptr), NATS_OK);
+  ASSERT_EQ(natsConnection_Flush(svc.p), NATS_OK);
+  ASSERT_TRUE(wait_interest(*c.nodes[0], "svc.echo", 1));
+  for (int i = 0; i < 20; ++i) {
+    MsgPtr reply;
+    ASSERT_EQ(natsConnection_RequestString(&reply.p, req.p, "svc.echo", "ping", 2000), NATS_OK) << i;
+    EXPECT_EQ(reply.data(), "echo:ping");
+  }
+}
+
+TEST(ClusterRoutes, KillAndRestartNodeHealsAndKeepsInterestRight) {
+  Cluster3 c;
+  ASSERT_TRUE(c.wait_mesh());
+  // A subscriber on node 2, which goes away.
+  {
+    ConnPtr s2;
+    ASSERT_EQ(connect_url(s2, c.nodes[2]->url()), NATS_OK);
+    SubPtr sub;
+    ASSERT_EQ(natsConnection_SubscribeSync(&sub.p, s2.p, "churn"), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(s2.p), NATS_OK);
+    ASSERT_TRUE(wait_interest(*c.nodes[0], "churn", 1));
+    c.nodes[2]->proc->stop(SIGKILL);
+  }
+  ASSERT_TRUE(wait_for([&] { return c.nodes[0]->num_routes() == 1 && c.nodes[1]->num_routes() == 1; },
+                       std::chrono::seconds(5)));
+  // Its interest is gone with it.
+  EXPECT_TRUE(wait_interest(*c.nodes[0], "churn", 0));
+
+  c.nodes[2]->start();
+  ASSERT_TRUE(c.wait_mesh(std::chrono::seconds(10))) << c.nodes[2]->proc->log();
+  ConnPtr pub, s1, s2;
+  ASSERT_EQ(connect_url(pub, c.nodes[0]->url()), NATS_OK);
+  ASSERT_EQ(connect_url(s1, c.nodes[1]->url()), NATS_OK);
+  ASSERT_EQ(connect_url(s2, c.nodes[2]->url()), NATS_OK);
+  MsgCounter m1, m2;
+  SubPtr a, b;
+  ASSERT_EQ(natsConnection_Subscribe(&a.p, s1.p, "after", MsgCounter::on_msg, &m1), NATS_OK);
+  ASSERT_EQ(natsConnection_Subscribe(&b.p, s2.p, "after", MsgCounter::on_msg, &m2), NATS_OK);
+  ASSERT_EQ(natsConnection_Flush(s1.p), NATS_OK);
+  ASSERT_EQ(natsConnection_Flush(s2.p), NATS_OK);
+  ASSERT_TRUE(wait_interest(*c.nodes[0], "after", 2));
+  for (int i = 0; i < 50; ++i) natsConnection_PublishString(pub.p, "after", "x");
+  ASSERT_EQ(natsConnection_Flush(pub.p), NATS_OK);
+  EXPECT_TRUE(m1.wait_count(50));
+  EXPECT_TRUE(m2.wait_count(50));
+  std::this_thread::sleep_for(milliseconds(200));
+  EXPECT_EQ(m1.get(), 50);
+  EXPECT_EQ(m2.get(), 50);
+}
+
+TEST(ClusterRoutes, ClientsLearnConnectUrls) {
+  Cluster3 c;
+  ASSERT_TRUE(c.wait_mesh());
+  RawClient rc(c.nodes[0]->proc->port());
+  ASSERT_TRUE(rc.connected());
+  auto j = nlohmann::json::parse(rc.info_json());
+  ASSERT_TRUE(j.contains("connect_urls")) << rc.info();
+  std::set<std::string> urls;
+  for (auto& u : j["connect_urls"]) urls.insert(u.get<std::string>());
+  for (auto& n : c.nodes) EXPECT_TRUE(urls.count("127.0.0.1:" + std::to_string(n->proc->port()))) << rc.info();
+  EXPECT_EQ(j.value("cluster", ""), "c1");
+}
+
+TEST(ClusterRoutes, RoutezReportsPeers) {
+  Cluster3 c;
+  ASSERT_TRUE(c.wait_mesh());
+  auto j = nlohmann::json::parse(http_get(c.nodes[0]->http_port, "/routez"));
+  ASSERT_EQ(j["num_routes"], 2);
+  std::set<std::string> ids;
+  for (auto& r : j["routes"]) {
+    ids.insert(r["remote_id"].get<std::string>());
+    EXPECT_TRUE(r.contains("rid"));
+    EXPECT_TRUE(r.contains("did_solicit"));
+    EXPECT_TRUE(r.contains("subscriptions"));
+  }
+  EXPECT_EQ(ids.size(), 2u);
+  auto v = nlohmann::json::parse(http_get(c.nodes[0]->http_port, "/varz"));
+  EXPECT_EQ(v["routes"], 2);
+  EXPECT_EQ(v["cluster"]["name"], "c1");
+}
+
+TEST(ClusterRoutes, MalformedRouteLineIsRefusedAndClusterUnaffected) {
+  Cluster3 c;
+  ASSERT_TRUE(c.wait_mesh());
+  RawClient peer(c.nodes[0]->cluster_port);
+  ASSERT_TRUE(peer.connected());
+  ASSERT_EQ(peer.info().rfind("INFO ", 0), 0u);
+  peer.send(fake_route_handshake("c1"));
+  // An RMSG with a non-numeric size: the reference closes the route.
+  peer.send("RMSG $G foo bar notanumber\r\n");
+  EXPECT_TRUE(peer.wait_closed(milliseconds(2000)));
+  // The real routes still work.
+  EXPECT_TRUE(can_reach(*c.nodes[1], *c.nodes[0]));
+  EXPECT_TRUE(can_reach(*c.nodes[0], *c.nodes[2]));
+  EXPECT_EQ(c.nodes[0]->num_routes(), 2);
+}
+
+TEST(ClusterRoutes, ClusterNameConflictIsRefused) {
+  Cluster3 c;
+  ASSERT_TRUE(c.wait_mesh());
+  RawClient peer(c.nodes[0]->cluster_port);
+  ASSERT_TRUE(peer.connected());
+  peer.send(fake_route_handshake("other"));
+  auto l = peer.read_line(milliseconds(2000));
+  while (l && l->rfind("-ERR", 0) != 0) l = peer.read_line(milliseconds(2000));
+  ASSERT_TRUE(l.has_value());
+  EXPECT_NE(l->find("Rejecting connection, cluster name \"other\" does not match \"c1\""), std::string::npos) << *l;
+  EXPECT_TRUE(peer.wait_closed(milliseconds(2000)));
+  EXPECT_EQ(c.nodes[0]->num_routes(), 2);
+}
+
+TEST(ClusterRoutes, WrongRouteCredentialsAreRefused) {
+  Node n;
+  n.cluster = "c1";
+  n.cluster_port = testing_harness::free_port();
+  n.cluster_extra = "authorization { user: ruser, password: rpass }";
+  n.start();
+  RawClient peer(n.cluster_port);
+  ASSERT_TRUE(peer.connected());
+  EXPECT_NE(peer.info().find("\"auth_required\":true"), std::string::npos) << peer.info();
+  peer.send("CONNECT {\"user\":\"ruser\",\"pass\":\"bad\",\"name\":\"NFAKE\",\"cluster\":\"c1\"}\r\n");
+  auto l = peer.read_line(milliseconds(2000));
+  ASSERT_TRUE(l.has_value());
+  EXPECT_EQ(*l, "-ERR 'Authorization Violation'");
+  EXPECT_TRUE(peer.wait_closed(milliseconds(2000)));
+}
+
+TEST(ClusterRoutes, RouteWithCredentialsConnects) {
+  int seed = testing_harness::free_port();
+  Node a, b;
+  for (auto* n : {&a, &b}) {
+    n->cluster = "c1";
+    n->cluster_extra = "authorization { user: ruser, password: rpass }";
+    n->routes = {"nats-route://ruser:rpass@127.0.0.1:" + std::to_string(seed)};
+  }
+  a.cluster_port = seed;
+  b.cluster_port = testing_harness::free_port();
+  a.start();
+  b.start();
+  ASSERT_TRUE(wait_for([&] { return a.num_routes() == 1 && b.num_routes() == 1; }, std::chrono::seconds(5)));
+  EXPECT_TRUE(can_reach(a, b));
+  EXPECT_TRUE(can_reach(b, a));
+}
