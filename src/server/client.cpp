@@ -322,7 +322,6 @@ bool ClientConnection::on_sub(std::string_view subject, std::string_view queue, 
       return true;
     }
     server_.on_local_interest_change(*account_, *sub, true);
-    server_.on_local_interest_change(*account_, *sub, true);
     subs_.emplace(sub->sid, std::move(sub));
   }
   if (copts_.verbose) send_ok();

@@ -5,9 +5,6 @@
 #include "cluster/gateway_manager.h"
 #include "cluster/route.h"
 #include "proto/parser_args.h"
-#include "cluster/gateway_manager.h"
-#include "cluster/route.h"
-#include "proto/parser_args.h"
 #include "server/client.h"
 #include "server/server.h"
 
@@ -125,15 +122,6 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
       }
     }
   }
-
-  for (auto& t : route_targets) {
-    if (static_cast<cluster::RouteConnection*>(t.conn)->send_msg(acc.name(), subject, reply, t.queues, headers,
-                                                                  payload)) {
-      ++out_count;
-      delivered = true;
-    }
-  }
-  if (!from_remote && gateways_ && gateways_->forward(acc, subject, reply, headers, payload, r)) delivered = true;
 
   for (auto& t : route_targets) {
     if (static_cast<cluster::RouteConnection*>(t.conn)->send_msg(acc.name(), subject, reply, t.queues, headers,

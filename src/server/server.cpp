@@ -10,8 +10,6 @@
 
 #include "cluster/gateway_manager.h"
 #include "cluster/route_manager.h"
-#include "cluster/gateway_manager.h"
-#include "cluster/route_manager.h"
 #include "monitor/monitor_server.h"
 #include "net/socket.h"
 #include "server/client.h"
@@ -136,7 +134,6 @@ void Server::start() {
   }
   for (auto& l : loops_) l->start_thread();
   start_cluster();
-  start_cluster();
   loops_[0]->post([this] { loops_[0]->add_fd(listener_->fd(), EPOLLIN, listener_.get()); });
   write_pid_file();
   log::notice("Server is ready");
@@ -249,7 +246,6 @@ nlohmann::ordered_json Server::cluster_varz() const {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   if (!opts_.cluster.configured) return j;
   if (routes_) return cluster_varz_live();
-  if (routes_) return cluster_varz_live();
   if (!opts_.cluster.name.empty()) j["name"] = opts_.cluster.name;
   j["addr"] = opts_.cluster.host;
   j["cluster_port"] = opts_.cluster.port;
@@ -262,7 +258,6 @@ nlohmann::ordered_json Server::cluster_varz() const {
 nlohmann::ordered_json Server::gateway_varz() const {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   if (!opts_.gateway.configured) return j;
-  if (gateways_) return gateway_varz_live();
   if (gateways_) return gateway_varz_live();
   j["name"] = opts_.gateway.name;
   j["host"] = opts_.gateway.host;

@@ -157,12 +157,6 @@ class Server {
   std::string cluster_info_fields() const;
   nlohmann::ordered_json cluster_varz_live() const;
   nlohmann::ordered_json gateway_varz_live() const;
-  // Cluster hooks, defined in src/cluster/server_hooks.cpp.
-  void start_cluster();
-  void stop_cluster();
-  std::string cluster_info_fields() const;
-  nlohmann::ordered_json cluster_varz_live() const;
-  nlohmann::ordered_json gateway_varz_live() const;
 
   class Listener;
 
