@@ -302,7 +302,6 @@ void Server::shutdown() {
   if (shutting_down_.exchange(true)) return;
   log::notice("Initiating Shutdown...");
   if (monitor_) monitor_->stop();
-  stop_cluster();
   if (sys_services_) sys_services_->stop();
   stop_cluster();
   std::vector<std::shared_ptr<ClientConnection>> clients;

@@ -25,13 +25,6 @@ namespace nats {
 
 class ClientConnection;
 class MonitorServer;
-namespace cluster {
-class RouteManager;
-class GatewayManager;
-}  // namespace cluster
-namespace proto {
-class QueueNames;
-}
 class SystemServices;
 namespace cluster {
 class RouteManager;
@@ -186,8 +179,6 @@ class Server {
   std::string info_prefix_;  // INFO JSON up to the per-client fields
 
   std::unique_ptr<MonitorServer> monitor_;
-  std::unique_ptr<cluster::RouteManager> routes_;
-  std::unique_ptr<cluster::GatewayManager> gateways_;
   std::unique_ptr<SystemServices> sys_services_;
   std::unique_ptr<cluster::RouteManager> routes_;
   std::unique_ptr<cluster::GatewayManager> gateways_;
