@@ -23,6 +23,12 @@ thread_local std::unique_ptr<char[]> t_read_buffer;
 // gets enqueued now), for backpressure.
 thread_local Connection* t_reader = nullptr;
 constexpr size_t kMaxStallThreshold = 8 * 1024 * 1024;
+// Whether output for connections of other loops may be written from this thread. After a
+// small read (request/reply, interactive traffic) writing inline saves a cross-thread
+// wake-up per message; after a large read (streaming) handing the write to the owning loop
+// lets both cores work.
+thread_local bool t_inline_writes = false;
+constexpr size_t kInlineWriteMaxRead = 16 * 1024;
 
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -148,7 +154,7 @@ void Connection::flush_touched() {
   list.swap(t_touched);
   for (auto& c : list) {
     if (&c->loop_ == cur) c->flush_from_loop();
-    else c->loop_.schedule_flush(c);
+    else if (!(t_inline_writes && c->try_flush_inline())) c->loop_.schedule_flush(c);
   }
   list.clear();
   if (t_touched.empty()) t_touched.swap(list);  // keep the capacity
@@ -159,14 +165,14 @@ void Connection::flush_from_loop() {
   // sees the flag clear and schedules another flush.
   flush_scheduled_.store(false, std::memory_order_release);
   if (closed_) return;
+  write_out();
+}
+
+Connection::WriteResult Connection::write_some_locked() {
   {
     std::lock_guard lk(out_mu_);
     pending_.move_to(writing_);
   }
-  write_out();
-}
-
-void Connection::write_out() {
   while (!writing_.empty()) {
     struct iovec iov[64];
     int n = writing_.fill_iov(iov, 64);
@@ -177,7 +183,35 @@ void Connection::write_out() {
       continue;
     }
     if (w < 0 && errno == EINTR) continue;
-    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return WriteResult::Blocked;
+    writing_.clear();  // the peer is gone
+    return WriteResult::Error;
+  }
+  return WriteResult::Done;
+}
+
+bool Connection::try_flush_inline() {
+  std::unique_lock lk(write_mu_, std::try_to_lock);
+  if (!lk.owns_lock() || closed_ || want_write_) return false;
+  flush_scheduled_.store(false, std::memory_order_release);
+  WriteResult r = write_some_locked();
+  lk.unlock();
+  if (r != WriteResult::Done) {
+    // Blocked or failed: the owning loop registers for EPOLLOUT or closes.
+    loop_.schedule_flush(shared_from_this());
+  } else if (pending_size_.load(std::memory_order_relaxed) < stall_threshold_ / 2) {
+    release_stalled_producers();
+  }
+  return true;
+}
+
+void Connection::write_out() {
+  WriteResult r;
+  {
+    std::lock_guard lk(write_mu_);
+    if (closed_) return;
+    r = write_some_locked();
+    if (r == WriteResult::Blocked) {
       if (!want_write_) {
         want_write_ = true;
         stall_since_ = std::chrono::steady_clock::now();
@@ -190,14 +224,14 @@ void Connection::write_out() {
       }
       return;
     }
-    // Write error: the peer is gone.
-    writing_.clear();
+    if (r == WriteResult::Done && want_write_) {
+      want_write_ = false;
+      loop_.mod_fd(fd_, read_paused_ ? EPOLLRDHUP : (EPOLLIN | EPOLLRDHUP), this);
+    }
+  }
+  if (r == WriteResult::Error) {
     if (!closing_.load()) close(CloseReason::WriteError);
     return;
-  }
-  if (want_write_) {
-    want_write_ = false;
-    loop_.mod_fd(fd_, read_paused_ ? EPOLLRDHUP : (EPOLLIN | EPOLLRDHUP), this);
   }
   if (pending_size_.load(std::memory_order_relaxed) < stall_threshold_ / 2) release_stalled_producers();
 }
@@ -234,7 +268,10 @@ void Connection::check_write_deadline() {
                 peer_ip_, peer_port_, cid_,
                 std::chrono::duration_cast<std::chrono::milliseconds>(write_deadline_).count(), 1, pending_bytes());
     server_.count_slow_consumer(kind_);
-    writing_.clear();
+    {
+      std::lock_guard lk(write_mu_);
+      writing_.clear();
+    }
     close(CloseReason::SlowConsumerWriteDeadline);
   }
 }
@@ -257,7 +294,9 @@ void Connection::on_io(uint32_t events) {
         t_reader = this;
         bool keep = on_data(buf, static_cast<size_t>(n));
         t_reader = nullptr;
+        t_inline_writes = static_cast<size_t>(n) <= kInlineWriteMaxRead;
         flush_touched();
+        t_inline_writes = false;
         if (pause_requested_) {
           pause_reading();
           break;
@@ -288,19 +327,22 @@ void Connection::close(CloseReason reason) {
 
 void Connection::teardown() {
   if (closed_) return;
-  // Best effort: write what is pending (e.g. a final -ERR) without blocking.
   {
-    std::lock_guard lk(out_mu_);
-    pending_.move_to(writing_);
+    // Best effort: write what is pending (e.g. a final -ERR) without blocking.
+    std::lock_guard wl(write_mu_);
+    {
+      std::lock_guard lk(out_mu_);
+      pending_.move_to(writing_);
+    }
+    if (!writing_.empty() && close_reason_ != CloseReason::SlowConsumerPendingBytes &&
+        close_reason_ != CloseReason::SlowConsumerWriteDeadline && close_reason_ != CloseReason::WriteError) {
+      struct iovec iov[64];
+      int n = writing_.fill_iov(iov, 64);
+      [[maybe_unused]] ssize_t w = ::writev(fd_, iov, n);
+    }
+    writing_.clear();
+    closed_ = true;
   }
-  if (!writing_.empty() && close_reason_ != CloseReason::SlowConsumerPendingBytes &&
-      close_reason_ != CloseReason::SlowConsumerWriteDeadline && close_reason_ != CloseReason::WriteError) {
-    struct iovec iov[64];
-    int n = writing_.fill_iov(iov, 64);
-    [[maybe_unused]] ssize_t w = ::writev(fd_, iov, n);
-  }
-  writing_.clear();
-  closed_ = true;
   pending_size_.store(0, std::memory_order_relaxed);
   if (fd_ >= 0) {
     loop_.del_fd(fd_);

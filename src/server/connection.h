@@ -125,8 +125,14 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   int peer_port_ = 0;
 
  private:
+  enum class WriteResult { Done, Blocked, Error };
   void teardown();
+  // Owner loop: writes what is pending; on EAGAIN registers for EPOLLOUT.
   void write_out();
+  // Writes pending output until done or EAGAIN; write_mu_ held. Any thread.
+  WriteResult write_some_locked();
+  // From another loop's thread: writes now if nobody else is writing; false if it could not.
+  bool try_flush_inline();
   // Backpressure: a reader whose messages pile up in another connection's output stops
   // reading its socket until that output drains (the reference stalls such a producer).
   void register_stalled_producer(const std::shared_ptr<Connection>& producer);
@@ -136,12 +142,13 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
 
   std::mutex out_mu_;
   net::OutBuffer pending_;   // guarded by out_mu_
-  net::OutBuffer writing_;   // loop thread only
+  std::mutex write_mu_;      // serialises socket writes (owner loop or inline writers)
+  net::OutBuffer writing_;   // guarded by write_mu_
   std::atomic<size_t> pending_size_{0};
   std::atomic<bool> flush_scheduled_{false};
   std::atomic<bool> closing_{false};
-  bool closed_ = false;      // loop thread only
-  bool want_write_ = false;  // EPOLLOUT registered
+  std::atomic<bool> closed_{false};      // set by teardown on the loop thread
+  std::atomic<bool> want_write_{false};  // EPOLLOUT registered (owner loop changes it)
   std::chrono::steady_clock::time_point stall_since_{};
   CloseReason close_reason_ = CloseReason::ClientClosed;
   std::chrono::system_clock::time_point start_time_;
