@@ -206,7 +206,10 @@ bool ClientConnection::on_connect(std::string_view json) {
     close_with_err("Authorization Violation", CloseReason::MissingAccount);
     return false;
   }
-  if (acc->max_connections >= 0 && acc->num_local_connections.load() >= acc->max_connections) {
+  // Reserve the slot first so that connections racing on other loops cannot both get in.
+  if (acc->num_local_connections.fetch_add(1) >= acc->max_connections && acc->max_connections >= 0) {
+    acc->num_local_connections--;
+    log::error("{}:{} - cid:{} - maximum account active connections exceeded", peer_ip_, peer_port_, cid_);
     close_with_err("maximum account active connections exceeded", CloseReason::MaxAccountConnectionsExceeded);
     return false;
   }
@@ -217,7 +220,6 @@ bool ClientConnection::on_connect(std::string_view json) {
     account_ = acc;
   }
   if (res->permissions) perms_ = std::make_unique<ClientPermissions>(*res->permissions);
-  acc->num_local_connections++;
   connected_ = true;
   if (auth_timer_) {
     loop_.cancel_timer(auth_timer_);
@@ -253,8 +255,9 @@ bool ClientConnection::publish(std::string_view subject, std::string_view reply,
     // Without auth the reference accepts PUB before CONNECT, into the global account.
     account_ = server_.global_account();
   }
-  in_msgs.fetch_add(1, std::memory_order_relaxed);
-  in_bytes.fetch_add(headers.size() + payload.size(), std::memory_order_relaxed);
+  // Only this connection's loop writes these: a plain store avoids a locked instruction.
+  in_msgs.store(in_msgs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  in_bytes.store(in_bytes.load(std::memory_order_relaxed) + headers.size() + payload.size(), std::memory_order_relaxed);
   // The reference reports a wildcard publish subject in pedantic mode, yet still delivers.
   if (copts_.pedantic && !is_valid_literal_subject(subject)) send_err("Invalid Publish Subject");
   if (!can_publish(subject)) {

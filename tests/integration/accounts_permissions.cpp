@@ -158,3 +158,29 @@ accounts { A { users [{user: a, password: a}], limits { max_subscriptions: 1, ma
 }
 
 }  // namespace
+
+namespace {
+
+TEST(AccountsLimits, AccountMaxConnections) {
+  using namespace itest;
+  auto srv = start_with_config(
+      "accounts { A { users [{user: a, password: a}], limits { max_connections: 1 } }, "
+      "B { users [{user: b, password: b}] } }\n");
+  RawClient a1(srv->port()), a2(srv->port()), b(srv->port());
+  a1.send(login("a") + "PING\r\n");
+  EXPECT_EQ(until_pong(a1), "");
+  a2.send(login("a") + "PING\r\n");
+  EXPECT_EQ(a2.read_line().value_or(""), "-ERR 'maximum account active connections exceeded'");
+  EXPECT_TRUE(a2.wait_closed(milliseconds(2000)));
+  b.send(login("b") + "PING\r\n");  // other accounts are not affected
+  EXPECT_EQ(until_pong(b), "");
+  a1.close();
+  // The slot is free again once the first connection is gone.
+  EXPECT_TRUE(wait_for([&] {
+    RawClient a3(srv->port());
+    a3.send(login("a") + "PING\r\n");
+    return a3.read_line().value_or("") == "PONG";
+  }));
+}
+
+}  // namespace
