@@ -17,7 +17,7 @@ namespace nats {
 namespace {
 // Connections the current thread enqueued output for during this batch.
 thread_local std::vector<ConnectionPtr> t_touched;
-constexpr size_t kReadBufferSize = 64 * 1024;
+constexpr size_t kReadBufferSize = 256 * 1024;
 thread_local std::unique_ptr<char[]> t_read_buffer;
 // The connection whose input the current thread is processing (the producer of whatever
 // gets enqueued now), for backpressure.

@@ -40,8 +40,7 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
     r = holder.get();
   }
   auto& counters = counters_for_current_thread();
-  counters.in_msgs.fetch_add(1, std::memory_order_relaxed);
-  counters.in_bytes.fetch_add(headers.size() + payload.size(), std::memory_order_relaxed);
+  counters.add_in(headers.size() + payload.size());
   // Cluster rules: a message from a route goes to local subscribers only; one from a
   // gateway to this cluster (local and routes) only; queue groups of a routed message are
   // the ones its sender named. Local messages also go to gateways (see below).
@@ -133,8 +132,7 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
   if (!from_remote && gateways_ && gateways_->forward(acc, subject, reply, headers, payload, r)) delivered = true;
 
   if (out_count) {
-    counters.out_msgs.fetch_add(out_count, std::memory_order_relaxed);
-    counters.out_bytes.fetch_add(out_count * (headers.size() + payload.size()), std::memory_order_relaxed);
+    counters.add_out(out_count, out_count * (headers.size() + payload.size()));
   }
   if (n_internal) {
     // Copy the views' backing data is not needed: subject/reply/payload stay valid for the

@@ -53,6 +53,23 @@ struct MessageTotals {
 // readers sum them.
 struct alignas(64) LoopCounters {
   std::atomic<uint64_t> in_msgs{0}, in_bytes{0}, out_msgs{0}, out_bytes{0};
+  bool shared = false;  // the slot for non-loop threads has several writers
+
+  void add_in(uint64_t bytes) {
+    bump(in_msgs, 1);
+    bump(in_bytes, bytes);
+  }
+  void add_out(uint64_t msgs, uint64_t bytes) {
+    bump(out_msgs, msgs);
+    bump(out_bytes, bytes);
+  }
+
+ private:
+  // A loop's own slot has one writer: load+store avoids a locked read-modify-write.
+  void bump(std::atomic<uint64_t>& c, uint64_t v) {
+    if (shared) c.fetch_add(v, std::memory_order_relaxed);
+    else c.store(c.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+  }
 };
 
 class Server {
