@@ -232,7 +232,7 @@ struct Loader {
     return out;
   }
 
-  void top_authorization(const Value& v) {
+  void top_authorization(const Value& v, const Position& key_pos) {
     o.authorization_configured = true;
     each(v, [&](const std::string& k, const MapEntry& e) {
       if (k == "user" || k == "username") o.username = e.value.as_string();
@@ -251,8 +251,21 @@ struct Loader {
         unknown(e);
       }
     });
-    if (!o.users.empty() && (!o.username.empty() || !o.authorization.empty()))
-      error(v.position(), "Can not have a single user/pass and a users array");
+    check_duplicate_users(o.users, key_pos);
+    // The reference's checks and wording, reported at the authorization key.
+    if (!o.users.empty() && !o.authorization.empty())
+      error(key_pos, "Can not have a token and a users array");
+    else if (!o.users.empty() && !o.username.empty())
+      error(key_pos, "Can not have a single user/pass and a users array");
+    else if (!o.username.empty() && !o.authorization.empty())
+      error(key_pos, "Cannot have a user/pass and token");
+  }
+  std::set<std::string> account_user_names_;
+
+  // User names must be unique across all accounts and the authorization block.
+  void check_duplicate_users(const std::vector<User>& us, const Position& at) {
+    for (const auto& u : us)
+      if (!account_user_names_.insert(u.username).second) error(at, "Duplicate user \"" + u.username + "\" detected");
   }
 
   // ---- accounts ------------------------------------------------------------------
@@ -342,7 +355,10 @@ struct Loader {
     acc.name = name;
     if (!v.is_map()) return acc;  // `accounts: { A: {} }` or a bare name list entry
     each(v, [&](const std::string& k, const MapEntry& e) {
-      if (k == "users") acc.users = users(e.value, name);
+      if (k == "users") {
+        acc.users = users(e.value, name);
+        check_duplicate_users(acc.users, e.key_pos);
+      }
       else if (k == "exports") exports(e.value, acc);
       else if (k == "imports") imports(e.value, acc);
       else if (k == "nkey") acc.nkey = e.value.as_string();
@@ -541,7 +557,7 @@ struct Loader {
       Duration d = strict_duration(e, "lame_duck_grace_period");
       if (d < Duration{0}) error(e.key_pos, "invalid lame_duck_grace_period, needs to be positive");
       else o.lame_duck_grace_period = d;
-    } else if (k == "authorization") top_authorization(v);
+    } else if (k == "authorization") top_authorization(v, e.key_pos);
     else if (k == "accounts") {
       accounts(v);
       // The reference checks imports against exports once all accounts are known, and
@@ -581,6 +597,15 @@ LoadReport apply_config(const Value& root, Options& opts, bool check_mode) {
   Loader l{opts, check_mode, {}, {}};
   l.each(root, [&](const std::string& k, const MapEntry& e) { l.top(k, e); });
   if (!l.errors.empty()) throw ConfigError(l.errors);
+  if (!opts.no_auth_user.empty()) {
+    bool found = opts.no_auth_user == opts.username;
+    for (const auto& u : opts.users) found = found || u.username == opts.no_auth_user;
+    for (const auto& a : opts.accounts)
+      for (const auto& u : a.users) found = found || u.username == opts.no_auth_user;
+    if (!found)  // the reference reports this one without a position
+      throw std::runtime_error("no_auth_user: \"" + opts.no_auth_user +
+                               "\" not present as user in authorization block or account configuration");
+  }
   return l.report;
 }
 

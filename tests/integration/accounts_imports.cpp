@@ -164,6 +164,25 @@ TEST(AccountsImports, InvalidImportsRefusedAtStart) {
   EXPECT_NE(out.find("Unknown response type: \"bad\""), std::string::npos) << out;
 }
 
+TEST(AccountsConfig, ConflictingAuthRefused) {
+  auto out = refused("port: 1\naccounts { A { users [{user: a, password: a}] }, B { users [{user: a, password: b}] } }\n");
+  EXPECT_NE(out.find(".conf:2:54: Duplicate user \"a\" detected"), std::string::npos) << out;
+  out = refused("port: 1\nauthorization { users [{user: a, password: a}] }\naccounts { A { users [{user: a, password: a}] } }\n");
+  // The reference walks top-level keys in Go map order, so which of the two it blames varies.
+  EXPECT_NE(out.find(": Duplicate user \"a\" detected"), std::string::npos) << out;
+  out = refused("port: 1\nauthorization {\n token: t, users [{user: a, password: a}] }\n");
+  EXPECT_NE(out.find(".conf:2:1: Can not have a token and a users array"), std::string::npos) << out;
+  out = refused("port: 1\nauthorization { user: u, password: p, users [{user: a, password: a}] }\n");
+  EXPECT_NE(out.find(".conf:2:1: Can not have a single user/pass and a users array"), std::string::npos) << out;
+  out = refused("port: 1\nauthorization { user: u, password: p, token: t }\n");
+  EXPECT_NE(out.find(".conf:2:1: Cannot have a user/pass and token"), std::string::npos) << out;
+  out = refused("no_auth_user: zz\naccounts { A { users [{user: a, password: a}] } }\n");
+  EXPECT_NE(out.find("nats-server: no_auth_user: \"zz\" not present as user in authorization block or account "
+                     "configuration"),
+            std::string::npos)
+      << out;
+}
+
 TEST(AccountsConfig, EveryBlockParsesAndBrokenOneNamesPosition) {
   const std::string every = R"(
 authorization {
