@@ -58,6 +58,7 @@ Authenticator::Authenticator(const Options& opts) {
     }
   }
   no_auth_user_ = opts.no_auth_user;
+  explicit_no_auth_user_ = !no_auth_user_.empty();
   // The reference's implicit no-auth user: with only the system account and the global
   // account, and no authorization block, clients without credentials land in $G.
   if (no_auth_user_.empty() && !opts.authorization_configured && opts.username.empty() && opts.authorization.empty() &&

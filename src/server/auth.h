@@ -34,6 +34,12 @@ class Authenticator {
 
   // Whether INFO advertises auth_required.
   bool required() const { return required_; }
+  // INFO's auth_required: the reference leaves it out when no_auth_user is configured, but
+  // not for the implicit no-auth user.
+  bool advertise_auth_required() const { return required_ && !explicit_no_auth_user_; }
+  // With a no-auth user (configured or implicit) the reference accepts commands before
+  // CONNECT; the auth timeout still applies.
+  bool connect_required() const { return required_ && no_auth_user_.empty(); }
   // nullopt: Authorization Violation.
   std::optional<AuthResult> authenticate(const ClientCredentials& c) const;
   // The no-auth user in effect (configured or implicit), empty if none.
@@ -50,6 +56,7 @@ class Authenticator {
   std::string token_;
   std::map<std::string, Entry> users_;  // by user name
   std::string no_auth_user_;
+  bool explicit_no_auth_user_ = false;
   std::optional<Permissions> default_permissions_;
 };
 

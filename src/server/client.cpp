@@ -41,7 +41,7 @@ void ClientConnection::start() {
   enqueue(server_.client_info_line(cid_, peer_ip_, false, nonce_));
   touch();
   Connection::start();
-  parser_.set_require_connect(auth);
+  parser_.set_require_connect(server_.authenticator().connect_required());
   if (auth) {
     auto self = std::static_pointer_cast<ClientConnection>(shared_from_this());
     std::weak_ptr<ClientConnection> weak = self;

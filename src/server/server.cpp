@@ -107,7 +107,7 @@ void Server::start() {
   info["host"] = opts_.host;
   info["port"] = opts_.port;
   info["headers"] = true;
-  if (auth_->required()) info["auth_required"] = true;
+  if (auth_->advertise_auth_required()) info["auth_required"] = true;
   info["max_payload"] = opts_.max_payload;
   if (jetstream_enabled()) info["jetstream"] = true;
 
