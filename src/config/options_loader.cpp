@@ -260,7 +260,7 @@ struct Loader {
     else if (!o.username.empty() && !o.authorization.empty())
       error(key_pos, "Cannot have a user/pass and token");
   }
-  std::set<std::string> account_user_names_;
+  std::set<std::string> account_user_names_{};
 
   // User names must be unique across all accounts and the authorization block.
   void check_duplicate_users(const std::vector<User>& us, const Position& at) {

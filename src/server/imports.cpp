@@ -140,6 +140,14 @@ constexpr auto kDefaultResponseThreshold = std::chrono::minutes(2);
 
 }  // namespace
 
+namespace {
+thread_local bool origin_remote = false;
+}  // namespace
+
+ImportOriginScope::ImportOriginScope(bool from_remote) : saved_(origin_remote) { origin_remote = from_remote; }
+ImportOriginScope::~ImportOriginScope() { origin_remote = saved_; }
+bool ImportOriginScope::remote() { return origin_remote; }
+
 std::string map_subject(std::string_view from, std::string_view to, std::string_view subject) {
   if (!subject_has_wildcard(to)) return std::string(to);
   Tokens ft(from), st(subject), tt(to);
@@ -221,7 +229,9 @@ void install_imports(Server& server, const std::map<std::string, AccountPtr>& ac
       auto h = [srv, importer, from, prefix, to](const Subscription&, std::string_view subject, std::string_view reply,
                                                 std::string_view headers, std::string_view payload) {
         DepthGuard g;
-        if (!g.ok) return;
+        if (!g.ok || ImportOriginScope::remote()) return;
+        // Re-published here, it reaches the importer's subscribers on every server.
+        ImportOriginScope local(false);
         std::string mapped = !prefix.empty() ? prefix + std::string(subject)
                              : !to.empty()   ? map_subject(from, to, subject)
                                              : std::string(subject);
@@ -253,7 +263,8 @@ void install_imports(Server& server, const std::map<std::string, AccountPtr>& ac
                      const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
                      std::string_view payload) {
         DepthGuard g;
-        if (!g.ok) return;
+        if (!g.ok || ImportOriginScope::remote()) return;
+        ImportOriginScope here(false);
         std::string mapped = local == remote ? std::string(subject) : map_subject(local, remote, subject);
         if (reply.empty()) {
           srv->process_message(*exporter, nullptr, mapped, {}, headers, payload, true);
@@ -275,6 +286,7 @@ void install_imports(Server& server, const std::map<std::string, AccountPtr>& ac
         std::string_view token = subject.substr(subject.rfind('.') + 1);
         auto r = routes->take(token);
         if (!r) return;
+        ImportOriginScope here(false);
         srv->process_message(*r->importer, nullptr, r->reply, {}, headers, payload, true);
       };
       exporter->sublist().insert(internal_sub(routes->prefix + "*", "svcreply", resp));

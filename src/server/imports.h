@@ -29,6 +29,25 @@ std::string validate_account_imports(const std::vector<AccountConfig>& accounts)
 void install_imports(Server& server, const std::map<std::string, AccountPtr>& accounts,
                      const std::vector<AccountConfig>& configs);
 
+// In a cluster every server holding an import sees the original message (its import
+// subscription is announced as interest), so only the server where the message was published
+// may run the stream and service imports; otherwise importers would get one copy per server.
+// process_message marks messages that arrived from a route or gateway with this scope around
+// the internal handlers; response mapping ("_R_" subjects) ignores it, since responses come
+// back over routes by design.
+class ImportOriginScope {
+ public:
+  explicit ImportOriginScope(bool from_remote);
+  ~ImportOriginScope();
+  ImportOriginScope(const ImportOriginScope&) = delete;
+  ImportOriginScope& operator=(const ImportOriginScope&) = delete;
+  // True while handlers run for a message that came from another server.
+  static bool remote();
+
+ private:
+  bool saved_;
+};
+
 // Maps `subject` (matched by pattern `from`) onto pattern `to`: the n-th `*` of `to` takes the
 // token the n-th `*` of `from` matched, and a trailing `>` takes the rest. A literal `to` is
 // returned as is.
