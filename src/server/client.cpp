@@ -7,6 +7,8 @@
 
 #include "server/server.h"
 #include "subject/subject.h"
+#include "sys/requester.h"
+#include "sys/system_services.h"
 #include "util/ids.h"
 #include "util/log.h"
 
@@ -229,6 +231,7 @@ bool ClientConnection::on_connect(std::string_view json) {
   parser_.set_headers(o.headers);
   if (acc->max_payload > 0 && acc->max_payload < server_.options().max_payload) parser_.set_max_payload(acc->max_payload);
   if (o.verbose) send_ok();
+  if (auto* sys = server_.system_services()) sys->on_client_connect(*this);
   return true;
 }
 
@@ -258,6 +261,7 @@ bool ClientConnection::publish(std::string_view subject, std::string_view reply,
   // Only this connection's loop writes these: a plain store avoids a locked instruction.
   in_msgs.store(in_msgs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   in_bytes.store(in_bytes.load(std::memory_order_relaxed) + headers.size() + payload.size(), std::memory_order_relaxed);
+  sys::RequesterScope requester(this, subject);  // for $SYS.REQ.USER.INFO
   // The reference reports a wildcard publish subject in pedantic mode, yet still delivers.
   if (copts_.pedantic && !is_valid_literal_subject(subject)) send_err("Invalid Publish Subject");
   if (!can_publish(subject)) {
@@ -476,6 +480,7 @@ void ClientConnection::on_closed() {
     for (auto& s : subs) server_.on_local_interest_change(*account_, *s, false);
     if (connected_) account_->num_local_connections--;
   }
+  if (auto* sys = server_.system_services(); sys && connected_) sys->on_client_disconnect(*this);
 }
 
 }  // namespace nats

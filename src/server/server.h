@@ -139,11 +139,11 @@ class Server {
   SystemServices* system_services() const { return sys_services_.get(); }
   // JetStream is not implemented yet: never advertised.
   bool jetstream_enabled() const { return false; }
-  // For STATSZ: per-route and per-gateway stats (filled by the cluster layer), and the
-  // number of servers this one knows of (itself included).
-  nlohmann::ordered_json route_stats() const { return nlohmann::ordered_json::array(); }
-  nlohmann::ordered_json gateway_stats() const { return nlohmann::ordered_json::array(); }
-  size_t active_servers() const { return 1; }
+  // For STATSZ: per-route and per-gateway stats, and the number of servers this one knows
+  // of (itself included). Defined in src/sys/server_stats.cpp.
+  nlohmann::ordered_json route_stats() const;
+  nlohmann::ordered_json gateway_stats() const;
+  size_t active_servers() const;
 
   // Current number of subscriptions across all accounts.
   size_t num_subscriptions() const;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cluster/gateway_manager.h"
 #include "monitor/endpoints.h"
 #include "server/server.h"
 #include "util/process_stats.h"
@@ -68,7 +69,8 @@ JszOptions jsz_options_from_json(const nlohmann::json& j) {
 }
 }  // namespace
 
-SystemServices::SystemServices(Server& server) : server_(server), sys_(server.system_account()) {}
+SystemServices::SystemServices(Server& server)
+    : server_(server), sys_(server.system_account()), directory_(server.id()) {}
 
 SystemServices::~SystemServices() { stop(); }
 
@@ -99,17 +101,26 @@ void SystemServices::start(net::EventLoop& loop) {
       handle_z_request(k, reply, payload, false);
     });
   }
+  subscribe_remote_servers();
+  subscribe_account_requests();
   loop.post([this] { heartbeat(); });
 }
 
 void SystemServices::stop() {
   if (stopped_.exchange(true)) return;
+  if (loop_) send_shutdown();
   for (auto& s : subs_) server_.unsubscribe_internal(*sys_, s);
   subs_.clear();
+  for (auto& [acc, s] : local_subs_) {
+    s->closed.store(true, std::memory_order_release);
+    acc->sublist().remove(s);
+  }
+  local_subs_.clear();
 }
 
 void SystemServices::heartbeat() {
   if (stopped_) return;
+  directory_.sweep();
   send_statsz("$SYS.SERVER." + server_.id() + ".STATSZ");
   // Fast at first so peers learn about us quickly, then backing off to 10s (as the reference).
   interval_ = std::min(interval_ * 2, kMaxStatszInterval);
@@ -166,6 +177,18 @@ void SystemServices::send_statsz(std::string_view subject) {
 
 void SystemServices::reply(std::string_view subject, const std::string& body) {
   if (subject.empty() || !sys_) return;
+  // A request that crossed a gateway carries `_GR_.<cluster>.<server>.<inbox>`. Internal
+  // handlers see it unstripped, so do what delivery to a client does: remember the mapping
+  // and answer the plain inbox, which the gateway layer then sends back the way it came.
+  if (auto* gw = server_.gateways(); gw && cluster::GatewayManager::is_gateway_reply(subject)) {
+    std::string_view local;
+    if (gw->local_reply_target(subject, local)) {
+      subject = local;
+    } else {
+      gw->record_reply(sys_->name(), subject);
+      subject = cluster::GatewayManager::strip_reply(subject);
+    }
+  }
   server_.publish_internal(*sys_, subject, {}, {}, body);
 }
 

@@ -14,11 +14,13 @@
 
 #include "net/event_loop.h"
 #include "subject/subscription.h"
+#include "sys/server_directory.h"
 
 namespace nats {
 
 class Server;
 class Account;
+class ClientConnection;
 
 class SystemServices {
  public:
@@ -33,6 +35,15 @@ class SystemServices {
   nlohmann::ordered_json server_info();
   nlohmann::ordered_json statsz();
 
+  // The other servers of the supercluster, learnt from their STATSZ heartbeats.
+  const ServerDirectory& directory() const { return directory_; }
+  std::vector<KnownServer> known_servers() const { return directory_.known_servers(); }
+
+  // Client lifecycle events (src/sys/events.cpp): $SYS.ACCOUNT.<acc>.CONNECT / DISCONNECT and
+  // the account's $SYS.ACCOUNT.<acc>.SERVER.CONNS. Called on the client's loop.
+  void on_client_connect(const ClientConnection& c);
+  void on_client_disconnect(const ClientConnection& c);
+
  private:
   void subscribe(const std::string& subject, InternalHandler handler);
   void reply(std::string_view reply_subject, const std::string& body);
@@ -41,6 +52,17 @@ class SystemServices {
   bool filter_matches(const nlohmann::json& body) const;
   void send_statsz(std::string_view subject);
   void heartbeat();
+  // Event plumbing (events.cpp).
+  void subscribe_remote_servers();
+  void send_shutdown();
+  nlohmann::ordered_json account_conns(Account& acc);
+  void send_account_conns(Account& acc, std::string_view subject);
+  // $SYS.REQ.ACCOUNT.<acc>.<X> and $SYS.REQ.USER.INFO (account_requests.cpp).
+  void subscribe_account_requests();
+  void handle_account_request(const std::string& kind, std::string_view subject, std::string_view reply,
+                              std::string_view payload);
+  void handle_user_info(std::string_view reply);
+  std::string event_id();
 
   Server& server_;
   std::shared_ptr<Account> sys_;
@@ -50,6 +72,9 @@ class SystemServices {
   net::TimerId timer_ = 0;
   std::chrono::milliseconds interval_{250};
   std::atomic<bool> stopped_{false};
+  ServerDirectory directory_;
+  // USER.INFO subscriptions: local-only (no interest propagation), one per account.
+  std::vector<std::pair<std::shared_ptr<Account>, SubscriptionPtr>> local_subs_;
 };
 
 }  // namespace nats

@@ -1,0 +1,121 @@
+// Events the system account publishes and listens to: client CONNECT/DISCONNECT advisories,
+// account connection counts, this server's SHUTDOWN, and the peers' STATSZ/SHUTDOWN that
+// feed the server directory. JSON shapes and field order follow the reference 2.9.10
+// (ConnectEventMsg, DisconnectEventMsg, AccountNumConns, ClientInfo in events.go).
+#include <string>
+
+#include "server/client.h"
+#include "server/server.h"
+#include "sys/system_services.h"
+#include "util/ids.h"
+#include "util/time_format.h"
+
+namespace nats {
+
+namespace {
+constexpr const char* kConnectType = "io.nats.server.advisory.v1.client_connect";
+constexpr const char* kDisconnectType = "io.nats.server.advisory.v1.client_disconnect";
+constexpr const char* kAccountConnsType = "io.nats.server.advisory.v1.account_connections";
+
+nlohmann::ordered_json msg_bytes(uint64_t msgs, uint64_t bytes) { return {{"msgs", msgs}, {"bytes", bytes}}; }
+
+std::string now_string() { return util::rfc3339_nano(std::chrono::system_clock::now()); }
+
+// ClientInfo: empty strings and zero values are omitted, as Go's omitempty does.
+nlohmann::ordered_json client_info(const ClientConnection& c, bool closed) {
+  auto o = c.connect_options();
+  nlohmann::ordered_json j;
+  j["start"] = util::rfc3339_nano(c.start_time());
+  if (!c.peer_ip().empty()) j["host"] = c.peer_ip();
+  j["id"] = c.cid();
+  std::string acc = c.account_name();
+  if (!acc.empty()) j["acc"] = acc;
+  if (!o.user.empty()) j["user"] = o.user;
+  if (!o.name.empty()) j["name"] = o.name;
+  if (!o.lang.empty()) j["lang"] = o.lang;
+  if (!o.version.empty()) j["ver"] = o.version;
+  if (closed) {
+    if (auto rtt = c.rtt().count(); rtt > 0) j["rtt"] = rtt;
+    j["stop"] = util::rfc3339_nano(c.stop_time());
+  }
+  j["kind"] = "Client";
+  j["client_type"] = "nats";
+  return j;
+}
+}  // namespace
+
+std::string SystemServices::event_id() { return util::next_nuid(); }
+
+void SystemServices::subscribe_remote_servers() {
+  subscribe("$SYS.SERVER.*.STATSZ", [this](const Subscription&, std::string_view, std::string_view,
+                                           std::string_view, std::string_view payload) {
+    auto j = nlohmann::json::parse(payload, nullptr, false);
+    if (!j.is_discarded()) directory_.update(j);
+  });
+  subscribe("$SYS.SERVER.*.SHUTDOWN", [this](const Subscription&, std::string_view subject, std::string_view,
+                                             std::string_view, std::string_view) {
+    // $SYS.SERVER.<id>.SHUTDOWN
+    constexpr std::string_view prefix = "$SYS.SERVER.";
+    std::string_view rest = subject.substr(prefix.size());
+    auto dot = rest.find('.');
+    if (dot != std::string_view::npos) directory_.remove(std::string(rest.substr(0, dot)));
+  });
+}
+
+void SystemServices::send_shutdown() {
+  // The reference sends the ServerInfo alone (with a fresh seq).
+  reply("$SYS.SERVER." + server_.id() + ".SHUTDOWN", server_info().dump());
+}
+
+nlohmann::ordered_json SystemServices::account_conns(Account& acc) {
+  nlohmann::ordered_json m;
+  m["type"] = kAccountConnsType;
+  m["id"] = event_id();
+  m["timestamp"] = now_string();
+  m["server"] = server_info();
+  m["acc"] = acc.name();
+  int conns = acc.num_local_connections.load();
+  m["conns"] = conns;
+  m["leafnodes"] = 0;
+  m["total_conns"] = conns;
+  m["sent"] = msg_bytes(acc.out_msgs.load(), acc.out_bytes.load());
+  m["received"] = msg_bytes(acc.in_msgs.load(), acc.in_bytes.load());
+  m["slow_consumers"] = 0;
+  return m;
+}
+
+void SystemServices::send_account_conns(Account& acc, std::string_view subject) {
+  reply(subject, account_conns(acc).dump());
+}
+
+void SystemServices::on_client_connect(const ClientConnection& c) {
+  if (stopped_ || !sys_) return;
+  std::string acc_name = c.account_name();
+  if (auto acc = server_.lookup_account(acc_name)) send_account_conns(*acc, "$SYS.ACCOUNT." + acc_name + ".SERVER.CONNS");
+  nlohmann::ordered_json m;
+  m["type"] = kConnectType;
+  m["id"] = event_id();
+  m["timestamp"] = now_string();
+  m["server"] = server_info();
+  m["client"] = client_info(c, false);
+  reply("$SYS.ACCOUNT." + acc_name + ".CONNECT", m.dump());
+}
+
+void SystemServices::on_client_disconnect(const ClientConnection& c) {
+  if (stopped_ || !sys_) return;
+  std::string acc_name = c.account_name();
+  if (auto acc = server_.lookup_account(acc_name)) send_account_conns(*acc, "$SYS.ACCOUNT." + acc_name + ".SERVER.CONNS");
+  nlohmann::ordered_json m;
+  m["type"] = kDisconnectType;
+  m["id"] = event_id();
+  m["timestamp"] = now_string();
+  m["server"] = server_info();
+  m["client"] = client_info(c, true);
+  // From the client's side: what it sent is what we received from it.
+  m["sent"] = msg_bytes(c.in_msgs.load(), c.in_bytes.load());
+  m["received"] = msg_bytes(c.out_msgs.load(), c.out_bytes.load());
+  m["reason"] = close_reason_text(c.close_reason());
+  reply("$SYS.ACCOUNT." + acc_name + ".DISCONNECT", m.dump());
+}
+
+}  // namespace nats
