@@ -132,12 +132,16 @@ bool ClientPermissions::can_subscribe(std::string_view subject, std::string_view
       sub_deny_.match_queue(subject, queue, any, named);
       if (any) allowed = !named;
     }
+    if (allowed && subject_has_wildcard(subject)) {
+      for (const auto& e : sub_deny_.entries)
+        if (e.queue.empty() && subjects_collide(e.subject, subject)) filter_deliveries_.store(true, std::memory_order_relaxed);
+    }
   }
   return allowed;
 }
 
 bool ClientPermissions::can_deliver(std::string_view subject) const {
-  if (!sub_deny_.present) return true;
+  if (!filter_deliveries_.load(std::memory_order_relaxed)) return true;
   return !sub_deny_.matches_plain(subject);
 }
 

@@ -4,6 +4,7 @@
 // allow_responses (reply subjects a client received may be published to, up to max/expires).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -56,6 +57,9 @@ class ClientPermissions {
   bool use_reply(std::string_view subject);
 
   PermList pub_allow_, pub_deny_, sub_allow_, sub_deny_;
+  // Set once a wildcard subscription overlapping a deny entry was allowed; only then do
+  // deliveries need checking (a literal subscription on a denied subject is refused).
+  std::atomic<bool> filter_deliveries_{false};
   bool has_pub_ = false;
   bool has_resp_ = false;
   ResponsePermission resp_{};

@@ -58,6 +58,16 @@ TEST(Permissions, SubscribeQueueEntries) {
   EXPECT_TRUE(cp.can_deliver("foo.bar"));
 }
 
+TEST(Permissions, DeliveryFilterOnlyAfterOverlappingWildcardSub) {
+  ClientPermissions cp(perms({}, {}, {}, {"a.secret"}));
+  EXPECT_TRUE(cp.can_deliver("a.secret"));  // nothing subscribed that could carry it
+  EXPECT_TRUE(cp.can_subscribe("b.*", ""));
+  EXPECT_TRUE(cp.can_deliver("a.secret"));  // b.* cannot overlap a.secret
+  EXPECT_TRUE(cp.can_subscribe("a.*", ""));
+  EXPECT_FALSE(cp.can_deliver("a.secret"));
+  EXPECT_TRUE(cp.can_deliver("a.open"));
+}
+
 TEST(Permissions, ResponsesMaxAndExpiry) {
   Permissions p;
   p.subscribe = SubjectPermission{{"req"}, {}};
