@@ -167,8 +167,8 @@ bool GatewayConnection::on_info(std::string_view json) {
     got_info_ = true;
     std::string expected = remote_name();
     if (gw != expected) {
-      log::error("{}:{} - gid:{} - Connected to wrong gateway: expected \"{}\", got \"{}\"", peer_ip_, peer_port_,
-                 cid_, expected, gw);
+      log::error("{}:{} - gid:{} - Failing connection to gateway \"{}\", remote gateway name is \"{}\"", peer_ip_,
+                 peer_port_, cid_, expected, gw);
       close(CloseReason::WrongGateway);
       return false;
     }

@@ -122,6 +122,12 @@ void GatewayManager::start() {
   name_ = o.gateway.name;
   cluster_hash_ = util::hash_name(name_, 6);
   server_hash_ = util::hash_name(server_.id(), 6);
+  for (auto& acc : server_.accounts()) {
+    std::vector<SubscriptionPtr> subs;
+    acc->sublist().all_subscriptions(subs);
+    for (auto& sub : subs)
+      if (!sub->closed.load() && !sub->conn) interest_[key3(acc->name(), sub->subject, sub->queue)]++;
+  }
   int fd = net::listen_tcp(o.gateway.host, o.gateway.port > 0 ? o.gateway.port : 0);
   port_ = net::bound_port(fd);
   if (!o.gateway.advertise.empty()) own_url_ = o.gateway.advertise;

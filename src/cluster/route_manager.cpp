@@ -83,6 +83,13 @@ void RouteManager::start() {
     dynamic_ = true;
   }
   self_hash_ = util::hash_name(server_.id(), 6);
+  // Interest that exists before the cluster starts (internal and import subscriptions).
+  for (auto& acc : server_.accounts()) {
+    std::vector<SubscriptionPtr> subs;
+    acc->sublist().all_subscriptions(subs);
+    for (auto& sub : subs)
+      if (!sub->closed.load() && !sub->conn) interest_[interest_key(acc->name(), sub->subject, sub->queue)]++;
+  }
   int fd = net::listen_tcp(o.cluster.host, o.cluster.port > 0 ? o.cluster.port : 0);
   port_ = net::bound_port(fd);
   if (!o.cluster.no_advertise) own_client_urls_ = advertised_urls(o.host, server_.client_port());

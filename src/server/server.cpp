@@ -279,12 +279,13 @@ SubscriptionPtr Server::subscribe_internal(Account& acc, const std::string& subj
   static std::atomic<uint64_t> next_sid{0};
   sub->sid = "i" + std::to_string(++next_sid);
   acc.sublist().insert(sub);
+  on_local_interest_change(acc, *sub, true);
   return sub;
 }
 
 void Server::unsubscribe_internal(Account& acc, const SubscriptionPtr& sub) {
   sub->closed.store(true, std::memory_order_release);
-  acc.sublist().remove(sub);
+  if (acc.sublist().remove(sub) == SubListStatus::ok) on_local_interest_change(acc, *sub, false);
 }
 
 void Server::publish_internal(Account& acc, std::string_view subject, std::string_view reply, std::string_view headers,

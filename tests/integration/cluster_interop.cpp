@@ -67,12 +67,7 @@ void traffic_both_ways(Node& ours, Node& ref, Node& third) {
   ASSERT_EQ(natsConnection_QueueSubscribe(&q1.p, c1.p, "interop.q", "g", MsgCounter::on_msg, &m1), NATS_OK);
   ASSERT_EQ(natsConnection_QueueSubscribe(&q2.p, c2.p, "interop.q", "g", MsgCounter::on_msg, &m2), NATS_OK);
   for (auto* c : {c0.p, c1.p, c2.p}) natsConnection_Flush(c);
-  // The reference's /subsz ignores `test`, so only our servers can be polled for interest;
-  // the reference gets a moment to apply the RS+ it received (one hop, well under this).
-  for (auto* n : {&ours, &ref, &third}) {
-    if (n->binary == testing_harness::reference_binary()) std::this_thread::sleep_for(milliseconds(300));
-    else ASSERT_TRUE(wait_interest(*n, "interop.q", 3));
-  }
+  for (auto* n : {&ours, &ref, &third}) ASSERT_TRUE(wait_interest(*n, "interop.q", 3));
   for (auto* c : {c0.p, c1.p, c2.p}) {
     for (int i = 0; i < 100; ++i) natsConnection_PublishString(c, "interop.q", "x");
     natsConnection_Flush(c);
