@@ -217,3 +217,92 @@ TEST(ClusterGateways, MalformedGatewayLineIsRefused) {
   EXPECT_TRUE(peer.wait_closed(milliseconds(2000)));
   request_from_west_answered_in_east(t);
 }
+
+TEST(ClusterGateways, SuperclusterOfThreeClustersOfThree) {
+  const char* names[] = {"A", "B", "C"};
+  std::vector<int> seed_route, seed_gw;
+  for (int c = 0; c < 3; ++c) {
+    seed_route.push_back(testing_harness::free_port());
+    seed_gw.push_back(testing_harness::free_port());
+  }
+  std::vector<std::unique_ptr<Node>> nodes;  // cluster c, node i at 3*c+i
+  for (int c = 0; c < 3; ++c)
+    for (int i = 0; i < 3; ++i) {
+      auto n = std::make_unique<Node>();
+      n->name = std::string(names[c]) + std::to_string(i);
+      n->cluster = names[c];
+      n->cluster_port = i == 0 ? seed_route[c] : testing_harness::free_port();
+      n->routes = {"nats-route://127.0.0.1:" + std::to_string(seed_route[c])};
+      n->gateway = names[c];
+      n->gateway_port = i == 0 ? seed_gw[c] : testing_harness::free_port();
+      for (int k = 0; k < 3; ++k)
+        n->gateways.emplace_back(names[k], "nats://127.0.0.1:" + std::to_string(seed_gw[k]));
+      nodes.push_back(std::move(n));
+    }
+  for (auto& n : nodes) n->start();
+  auto at = [&](int c, int i) -> Node& { return *nodes[3 * c + i]; };
+  ASSERT_TRUE(wait_for([&] {
+    for (auto& n : nodes)
+      if (n->num_routes() != 2 || n->num_outbound_gateways() != 2) return false;
+    return true;
+  }, std::chrono::seconds(15)));
+
+  // Plain interest on a non-seed server of C, published from a non-seed server of A.
+  EXPECT_TRUE(can_reach(at(0, 1), at(2, 2)));
+  EXPECT_TRUE(can_reach(at(2, 1), at(1, 2)));
+
+  // A service (queue group) with members in B and C; requests from every server of A.
+  ConnPtr sb, sc;
+  ASSERT_EQ(connect_url(sb, at(1, 1).url()), NATS_OK);
+  ASSERT_EQ(connect_url(sc, at(2, 2).url()), NATS_OK);
+  SubPtr qb, qc;
+  ASSERT_EQ(natsConnection_QueueSubscribe(&qb.p, sb.p, "sc.svc", "svc", echo_handler, nullptr), NATS_OK);
+  ASSERT_EQ(natsConnection_QueueSubscribe(&qc.p, sc.p, "sc.svc", "svc", echo_handler, nullptr), NATS_OK);
+  natsConnection_Flush(sb.p);
+  natsConnection_Flush(sc.p);
+  for (int i = 0; i < 3; ++i) {
+    ConnPtr req;
+    ASSERT_EQ(connect_url(req, at(0, i).url()), NATS_OK);
+    ASSERT_TRUE(wait_for([&] {
+      MsgPtr r;
+      return natsConnection_RequestString(&r.p, req.p, "sc.svc", "w", 300) == NATS_OK;
+    }, std::chrono::seconds(8))) << i;
+    for (int k = 0; k < 10; ++k) {
+      MsgPtr r;
+      ASSERT_EQ(natsConnection_RequestString(&r.p, req.p, "sc.svc", "x", 2000), NATS_OK) << i << "/" << k;
+      EXPECT_EQ(r.data(), "echo:x");
+    }
+  }
+
+  // A queue group with members in A (server 1) and B (server 2): publishes in A stay in A,
+  // publishes in C go to exactly one member.
+  ConnPtr ma, mb, pa, pc;
+  ASSERT_EQ(connect_url(ma, at(0, 1).url()), NATS_OK);
+  ASSERT_EQ(connect_url(mb, at(1, 2).url()), NATS_OK);
+  ASSERT_EQ(connect_url(pa, at(0, 2).url()), NATS_OK);
+  ASSERT_EQ(connect_url(pc, at(2, 0).url()), NATS_OK);
+  MsgCounter ca, cb;
+  SubPtr s1, s2;
+  ASSERT_EQ(natsConnection_QueueSubscribe(&s1.p, ma.p, "sc.jobs", "w", MsgCounter::on_msg, &ca), NATS_OK);
+  ASSERT_EQ(natsConnection_QueueSubscribe(&s2.p, mb.p, "sc.jobs", "w", MsgCounter::on_msg, &cb), NATS_OK);
+  natsConnection_Flush(ma.p);
+  natsConnection_Flush(mb.p);
+  ASSERT_TRUE(wait_interest(at(0, 2), "sc.jobs", 1));
+  ASSERT_TRUE(wait_for([&] {
+    int before = ca.get() + cb.get();
+    natsConnection_PublishString(pc.p, "sc.jobs", "probe");
+    natsConnection_Flush(pc.p);
+    return wait_for([&] { return ca.get() + cb.get() > before; }, milliseconds(200));
+  }, std::chrono::seconds(8)));
+  std::this_thread::sleep_for(milliseconds(300));
+  int a0 = ca.get(), b0 = cb.get();
+  for (int i = 0; i < 40; ++i) natsConnection_PublishString(pa.p, "sc.jobs", "a");
+  natsConnection_Flush(pa.p);
+  EXPECT_TRUE(wait_for([&] { return ca.get() - a0 >= 40; }));
+  for (int i = 0; i < 40; ++i) natsConnection_PublishString(pc.p, "sc.jobs", "c");
+  natsConnection_Flush(pc.p);
+  EXPECT_TRUE(wait_for([&] { return (ca.get() - a0) + (cb.get() - b0) >= 80; }));
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ((ca.get() - a0) + (cb.get() - b0), 80);
+  EXPECT_GE(ca.get() - a0, 40);
+}
