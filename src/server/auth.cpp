@@ -52,7 +52,7 @@ Authenticator::Authenticator(const Options& opts) {
     for (const auto& u : acc.users) {
       User copy = u;
       if (!copy.permissions && acc.default_permissions) copy.permissions = acc.default_permissions;
-      users_[u.username] = Entry{copy, acc.name};
+      users_[u.username] = Entry{copy, acc.name, true};
       required_ = true;
       if (acc.name == kGlobalAccount) has_global_account_users = true;
     }
@@ -84,7 +84,8 @@ std::optional<AuthResult> Authenticator::result_for(const Entry& e) const {
   AuthResult r;
   r.account = e.account;
   r.user = e.user.username;
-  r.permissions = e.user.permissions ? e.user.permissions : default_permissions_;
+  if (e.user.permissions) r.permissions = e.user.permissions;
+  else if (!e.from_accounts_block) r.permissions = default_permissions_;
   return r;
 }
 

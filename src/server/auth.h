@@ -49,6 +49,9 @@ class Authenticator {
   struct Entry {
     User user;
     std::string account;
+    // Users of the accounts block get their account's default_permissions, never the
+    // authorization block's (as the reference).
+    bool from_accounts_block = false;
   };
   std::optional<AuthResult> result_for(const Entry& e) const;
 

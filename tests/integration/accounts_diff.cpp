@@ -111,6 +111,15 @@ std::vector<DiffScript> scripts() {
        "authorization { users [{user: a, password: a, permissions: {publish: \"ok\"}}] }\nno_auth_user: a\n",
        1,
        {{0, "CONNECT {\"verbose\":true}\r\nPUB ok 1\r\n1\r\nPUB no 1\r\n2\r\n"}}},
+      {"TopDefaultPermissionsNotForAccountUsers",
+       "authorization { default_permissions { publish: \"x\" }, users [{user: u, password: u}] }\n"
+       "accounts { A { users [{user: a, password: a}] }, B { users [{user: b, password: b}], "
+       "default_permissions { subscribe: { deny: \"y\" } } } }\n",
+       3,
+       {{0, login("a") + "PUB y 1\r\n1\r\n"},
+        {1, login("u") + "PUB y 1\r\n1\r\nPUB x 1\r\n1\r\n"},
+        {2, login("b") + "PUB y 1\r\n1\r\nSUB y 1\r\nSUB > 2\r\n"},
+        {0, "PUB y 1\r\n1\r\n"}}},
       {"VerboseDeniedStillOpen",
        "authorization { users [{user: u, password: u, permissions: {publish: {allow: \"x.>\"}, subscribe: {deny: \"x.y\"}}}] }\n",
        1,
