@@ -120,6 +120,17 @@ std::vector<DiffScript> scripts() {
         {1, login("u") + "PUB y 1\r\n1\r\nPUB x 1\r\n1\r\n"},
         {2, login("b") + "PUB y 1\r\n1\r\nSUB y 1\r\nSUB > 2\r\n"},
         {0, "PUB y 1\r\n1\r\n"}}},
+      {"WildcardRemapping",
+       "accounts {\n"
+       " A { users [{user: a, password: a}], imports [{stream {account: B, subject: \"ev.*.*\"}, to: \"x.*.*\"}, "
+       "{stream {account: B, subject: \"w.>\"}, to: \"y.>\"}, {service {account: B, subject: \"s.*\"}, to: \"c.*\"}] }\n"
+       " B { users [{user: b, password: b}], exports [{stream: \"ev.*.*\"}, {stream: \"w.>\"}, {service: \"s.*\"}] }\n"
+       "}\n",
+       2,
+       {{0, login("a") + "SUB > 1\r\n"},
+        {1, login("b") + "SUB s.* 1\r\nPUB ev.1.2 1\r\nx\r\nPUB w.1.2.3 1\r\nx\r\nPUB ev.1 1\r\nn\r\n"},
+        {0, "PUB c.9 in.1 1\r\nq\r\n"},
+        {1, "PUB s.9 1\r\nd\r\n"}}},
       {"VerboseDeniedStillOpen",
        "authorization { users [{user: u, password: u, permissions: {publish: {allow: \"x.>\"}, subscribe: {deny: \"x.y\"}}}] }\n",
        1,
