@@ -73,7 +73,10 @@ Connection::Connection(Server& server, net::EventLoop& loop, int fd, uint64_t ci
       start_time_(std::chrono::system_clock::now()) {
   last_activity_ns_ = now_ns();
   size_t mp = max_pending_ > 0 ? static_cast<size_t>(max_pending_) : kMaxStallThreshold * 2;
-  stall_threshold_ = std::min(mp * 3 / 4, kMaxStallThreshold);
+  stall_threshold_ = std::min(mp / 2, kMaxStallThreshold);
+  // One read can add about its own size to every subscriber's output before the pause takes
+  // effect, so reads stay well under the room left between the stall point and max_pending.
+  read_size_ = std::clamp<size_t>(mp / 8, 16 * 1024, kReadBufferSize);
 }
 
 Connection::~Connection() {
@@ -288,7 +291,7 @@ void Connection::on_io(uint32_t events) {
     char* buf = t_read_buffer.get();
     // Bounded reads per wake-up keep one busy publisher from starving the loop's others.
     for (int round = 0; round < 16 && !closed_; ++round) {
-      ssize_t n = ::read(fd_, buf, kReadBufferSize);
+      ssize_t n = ::read(fd_, buf, read_size_);
       if (n > 0) {
         mark_activity();
         t_reader = this;
@@ -302,7 +305,7 @@ void Connection::on_io(uint32_t events) {
           break;
         }
         if (!keep) break;
-        if (static_cast<size_t>(n) < kReadBufferSize) break;
+        if (static_cast<size_t>(n) < read_size_) break;
         continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;

@@ -154,6 +154,7 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   std::chrono::system_clock::time_point start_time_;
   std::atomic<int64_t> last_activity_ns_{0};
   size_t stall_threshold_;                                // pending bytes at which producers pause
+  size_t read_size_;                                      // bytes per read (see constructor)
   std::vector<std::weak_ptr<Connection>> stalled_;        // guarded by out_mu_
   bool pause_requested_ = false;                          // loop thread only
   bool read_paused_ = false;                              // loop thread only
