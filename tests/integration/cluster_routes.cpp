@@ -236,3 +236,72 @@ TEST(ClusterRoutes, RouteWithCredentialsConnects) {
   EXPECT_TRUE(can_reach(a, b));
   EXPECT_TRUE(can_reach(b, a));
 }
+
+TEST(ClusterRoutes, ServersListingEachOtherKeepOneRoute) {
+  // Both servers solicit each other (and themselves): duplicates are resolved to one route.
+  int pa = testing_harness::free_port(), pb = testing_harness::free_port();
+  std::vector<std::string> both = {"nats-route://127.0.0.1:" + std::to_string(pa),
+                                   "nats-route://127.0.0.1:" + std::to_string(pb)};
+  Node a, b;
+  a.cluster = b.cluster = "c1";
+  a.cluster_port = pa;
+  b.cluster_port = pb;
+  a.routes = b.routes = both;
+  a.start();
+  b.start();
+  ASSERT_TRUE(wait_for([&] { return a.num_routes() == 1 && b.num_routes() == 1; }, std::chrono::seconds(6)));
+  // Stable: still one route each a little later, and messages arrive once.
+  std::this_thread::sleep_for(milliseconds(1500));
+  EXPECT_EQ(a.num_routes(), 1);
+  EXPECT_EQ(b.num_routes(), 1);
+  ConnPtr pub, sub;
+  ASSERT_EQ(connect_url(pub, a.url()), NATS_OK);
+  ASSERT_EQ(connect_url(sub, b.url()), NATS_OK);
+  MsgCounter m;
+  SubPtr s;
+  ASSERT_EQ(natsConnection_Subscribe(&s.p, sub.p, "once", MsgCounter::on_msg, &m), NATS_OK);
+  ASSERT_EQ(natsConnection_Flush(sub.p), NATS_OK);
+  ASSERT_TRUE(wait_interest(a, "once", 1));
+  for (int i = 0; i < 20; ++i) natsConnection_PublishString(pub.p, "once", "x");
+  natsConnection_Flush(pub.p);
+  EXPECT_TRUE(m.wait_count(20));
+  std::this_thread::sleep_for(milliseconds(200));
+  EXPECT_EQ(m.get(), 20);
+}
+
+TEST(ClusterRoutes, AccountsStaySeparateAcrossRoutesAndHeadersPass) {
+  int seed = testing_harness::free_port();
+  std::string accounts =
+      "accounts {\n  A { users: [{user: a, password: a}] }\n  B { users: [{user: b, password: b}] }\n}\n";
+  Node n1, n2;
+  for (auto* n : {&n1, &n2}) {
+    n->cluster = "c1";
+    n->routes = {"nats-route://127.0.0.1:" + std::to_string(seed)};
+    n->extra = accounts;
+  }
+  n1.cluster_port = seed;
+  n2.cluster_port = testing_harness::free_port();
+  n1.start();
+  n2.start();
+  ASSERT_TRUE(wait_for([&] { return n1.num_routes() == 1 && n2.num_routes() == 1; }, std::chrono::seconds(5)));
+  RawClient a_sub(n2.proc->port()), b_sub(n2.proc->port()), a_pub(n1.proc->port());
+  ASSERT_TRUE(a_sub.send("CONNECT {\"user\":\"a\",\"pass\":\"a\",\"verbose\":false,\"headers\":true}\r\nSUB acc.x 1\r\nPING\r\n"));
+  ASSERT_TRUE(a_sub.expect_line("PONG"));
+  ASSERT_TRUE(b_sub.send("CONNECT {\"user\":\"b\",\"pass\":\"b\",\"verbose\":false,\"headers\":true}\r\nSUB acc.x 1\r\nPING\r\n"));
+  ASSERT_TRUE(b_sub.expect_line("PONG"));
+  ASSERT_TRUE(a_pub.send("CONNECT {\"user\":\"a\",\"pass\":\"a\",\"verbose\":false,\"headers\":true}\r\nPING\r\n"));
+  ASSERT_TRUE(a_pub.expect_line("PONG"));
+  ASSERT_TRUE(wait_interest(n1, "acc.x", 2));
+  const std::string hdr = "NATS/1.0\r\nK: v\r\n\r\n";
+  ASSERT_TRUE(a_pub.send("HPUB acc.x r " + std::to_string(hdr.size()) + " " + std::to_string(hdr.size() + 2) +
+                         "\r\n" + hdr + "hi\r\nPING\r\n"));
+  ASSERT_TRUE(a_pub.expect_line("PONG"));
+  auto l = a_sub.read_line(milliseconds(2000));
+  ASSERT_TRUE(l.has_value());
+  EXPECT_EQ(*l, "HMSG acc.x 1 r " + std::to_string(hdr.size()) + " " + std::to_string(hdr.size() + 2));
+  auto body = a_sub.read_exact(hdr.size() + 4);
+  ASSERT_TRUE(body.has_value());
+  EXPECT_EQ(*body, hdr + "hi\r\n");
+  // Account B's subscriber on the same subject sees nothing.
+  EXPECT_FALSE(b_sub.read_line(milliseconds(300)).has_value());
+}

@@ -80,6 +80,7 @@ struct Node {
   int gateway_port = 0;
   std::vector<std::pair<std::string, std::string>> gateways;  // name, url
   std::string gateway_extra;
+  std::string extra;  // top-level config lines (accounts, ...)
   int http_port = testing_harness::free_port();
   std::unique_ptr<testing_harness::ServerProcess> proc;
 
@@ -87,6 +88,7 @@ struct Node {
     std::string c;
     if (!name.empty()) c += "server_name: " + name + "\n";
     c += "http_port: " + std::to_string(http_port) + "\n";
+    c += extra + "\n";
     if (!cluster.empty()) {
       c += "cluster {\n  name: " + cluster + "\n  listen: 127.0.0.1:" + std::to_string(cluster_port) + "\n";
       if (!routes.empty()) {
