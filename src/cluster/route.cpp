@@ -293,14 +293,6 @@ bool RouteConnection::on_runsub(std::string_view account, std::string_view subje
   return true;
 }
 
-std::vector<std::string> RouteConnection::remote_subjects() const {
-  // Only read by monitoring from the loop-owned map; a snapshot by copy under no lock is
-  // racy, so monitoring only reports counts (see routez); kept for tests on the loop.
-  std::vector<std::string> out;
-  for (auto& [_, s] : subs_) out.push_back(s->subject);
-  return out;
-}
-
 bool RouteConnection::on_rmsg(std::string_view account, std::string_view subject, std::string_view reply,
                               proto::QueueNames queues, std::string_view payload) {
   return inbound_message(account, subject, reply, queues, {}, payload);

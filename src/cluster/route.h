@@ -53,7 +53,6 @@ class RouteConnection final : public Connection, public proto::ParserHandlerBase
   std::string server_hash() const;  // 6-char hash of the remote ID (gateway replies)
   bool registered() const { return registered_.load(); }
   size_t num_remote_subs() const { return num_subs_.load(std::memory_order_relaxed); }
-  std::vector<std::string> remote_subjects() const;
   int64_t rtt_ns() const { return rtt_ns_.load(); }
 
   // Parser callbacks.
