@@ -215,8 +215,28 @@ TEST_F(SysSeed, FiltersSelectASubset) {
   auto none = collect(nc.p, "$SYS.REQ.SERVER.PING.STATSZ", R"({"cluster":"nowhere"})", milliseconds(300),
                       milliseconds(1500));
   EXPECT_TRUE(none.empty());
-  auto idz = collect(nc.p, "$SYS.REQ.SERVER.PING.IDZ");
+}
+
+// Requests the reference gained in 2.10 (2.9.10 answers them with no responders):
+// PING.IDZ and USER.INFO, which answers about the requester from the server it is on.
+TEST_F(SysSeed, IdzAndUserInfo) {
+  ConnPtr sys, app;
+  ASSERT_EQ(connect_url(sys, sc_->node(1).url("sys")), NATS_OK);
+  ASSERT_EQ(connect_url(app, sc_->node(0).url("app")), NATS_OK);
+  ASSERT_EQ(ping_all(sys.p, 3).size(), 3u);
+  auto idz = collect(sys.p, "$SYS.REQ.SERVER.PING.IDZ");
   EXPECT_EQ(names_of(idz), (std::set<std::string>{"n1", "n2", "n3"}));
+  for (auto& r : idz) EXPECT_EQ(r["data"]["id"], r["server"]["id"]);
+  auto me = collect(app.p, "$SYS.REQ.USER.INFO");
+  ASSERT_EQ(me.size(), 1u);
+  EXPECT_EQ(me[0]["data"]["user"], "app");
+  EXPECT_EQ(me[0]["data"]["account"], "APP");
+  EXPECT_EQ(me[0]["server"]["name"], "n1");
+  auto me_sys = collect(sys.p, "$SYS.REQ.USER.INFO");
+  ASSERT_EQ(me_sys.size(), 1u);
+  EXPECT_EQ(me_sys[0]["data"]["user"], "sys");
+  EXPECT_EQ(me_sys[0]["data"]["account"], "$SYS");
+  EXPECT_EQ(me_sys[0]["server"]["name"], "n2");
 }
 
 TEST_F(SysSeed, ServerIdRequestReachesOneServerAcrossGateways) {
@@ -304,7 +324,7 @@ TEST_F(SysSeed, NonSystemUserGetsNoResponders) {
   EXPECT_EQ(s2, NATS_NO_RESPONDERS) << natsStatus_GetText(s2);
 }
 
-TEST_F(SysSeed, AccountAndUserRequests) {
+TEST_F(SysSeed, AccountRequests) {
   ConnPtr sys, app;
   ASSERT_EQ(connect_url(sys, sc_->node(1).url("sys")), NATS_OK);
   ASSERT_EQ(connect_url(app, sc_->node(0).url("app")), NATS_OK);
@@ -324,17 +344,6 @@ TEST_F(SysSeed, AccountAndUserRequests) {
   ASSERT_EQ(conns.size(), 1u);
   EXPECT_EQ(conns[0]["server"]["name"], "n1");
   EXPECT_EQ(conns[0]["conns"], 1);
-  // USER.INFO answers about the requester, from the server it is connected to.
-  auto me = collect(app.p, "$SYS.REQ.USER.INFO");
-  ASSERT_EQ(me.size(), 1u);
-  EXPECT_EQ(me[0]["data"]["user"], "app");
-  EXPECT_EQ(me[0]["data"]["account"], "APP");
-  EXPECT_EQ(me[0]["server"]["name"], "n1");
-  auto me_sys = collect(sys.p, "$SYS.REQ.USER.INFO");
-  ASSERT_EQ(me_sys.size(), 1u);
-  EXPECT_EQ(me_sys[0]["data"]["user"], "sys");
-  EXPECT_EQ(me_sys[0]["data"]["account"], "$SYS");
-  EXPECT_EQ(me_sys[0]["server"]["name"], "n2");
 }
 
 // The reference's JSON shapes in the same topology, where it is installed.
