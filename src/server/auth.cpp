@@ -102,7 +102,7 @@ std::optional<AuthResult> Authenticator::authenticate(const ClientCredentials& c
     return result_for(it->second);
   }
   // No credentials: the no-auth user, if any.
-  if (c.auth_token.empty() && c.nkey.empty() && c.jwt.empty() && !no_auth_user_.empty()) {
+  if (c.auth_token.empty() && c.nkey.empty() && c.jwt.empty() && !no_auth_user_.empty() && c.allow_no_auth_user) {
     auto it = users_.find(no_auth_user_);
     if (it != users_.end()) return result_for(it->second);
   }

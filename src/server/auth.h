@@ -20,6 +20,7 @@ struct ClientCredentials {
   std::string nkey;
   std::string sig;
   std::string jwt;
+  bool allow_no_auth_user = true;
 };
 
 struct AuthResult {

@@ -173,6 +173,8 @@ bool ClientConnection::on_connect(std::string_view json) {
   cred.nkey = get_str("nkey");
   cred.sig = get_str("sig");
   cred.jwt = get_str("jwt");
+  // The reference refuses the no-auth user to a client that sent commands before CONNECT.
+  cred.allow_no_auth_user = !pre_connect_ops_;
   if (bad_type) {
     log::error("{}:{} - cid:{} - processConnect: field of the wrong type", peer_ip_, peer_port_, cid_);
     close(CloseReason::ProtocolViolation);
@@ -254,6 +256,7 @@ bool ClientConnection::on_hpub(std::string_view subject, std::string_view reply,
 
 bool ClientConnection::publish(std::string_view subject, std::string_view reply, std::string_view headers,
                                std::string_view payload) {
+  if (!connected_) pre_connect_ops_ = true;
   if (!account_) {
     // Without auth the reference accepts PUB before CONNECT, into the global account.
     account_ = server_.global_account();
@@ -287,6 +290,7 @@ void ClientConnection::send_no_responders(std::string_view reply) {
 }
 
 bool ClientConnection::on_sub(std::string_view subject, std::string_view queue, std::string_view sid) {
+  if (!connected_) pre_connect_ops_ = true;
   if (!account_) account_ = server_.global_account();
   if (!is_valid_subject(subject)) {
     send_err("Invalid Subject");
@@ -368,6 +372,7 @@ bool ClientConnection::on_err(std::string_view) {
 }
 
 bool ClientConnection::on_ping() {
+  if (!connected_) pre_connect_ops_ = true;
   send_now("PONG\r\n");
   return true;
 }

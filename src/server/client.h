@@ -85,6 +85,7 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   proto::Parser<ClientConnection> parser_;
   ConnectOptions copts_;
   bool connected_ = false;  // CONNECT accepted
+  bool pre_connect_ops_ = false;  // PING/PUB/SUB seen before CONNECT (no no-auth user then)
   AccountPtr account_;
   std::unique_ptr<ClientPermissions> perms_;  // null: no permissions configured
   std::string nonce_;

@@ -131,6 +131,13 @@ std::vector<DiffScript> scripts() {
         {1, login("b") + "SUB s.* 1\r\nPUB ev.1.2 1\r\nx\r\nPUB w.1.2.3 1\r\nx\r\nPUB ev.1 1\r\nn\r\n"},
         {0, "PUB c.9 in.1 1\r\nq\r\n"},
         {1, "PUB s.9 1\r\nd\r\n"}}},
+      {"NoAuthUserRefusedAfterEarlyCommands",
+       "accounts { A { users [{user: a, password: a}] } }\nauthorization { users [{user: g, password: g}] }\n"
+       "no_auth_user: a\n",
+       3,
+       {{0, "CONNECT {\"verbose\":false}\r\nSUB t 1\r\n"},
+        {1, "SUB t 1\r\nCONNECT {\"verbose\":false}\r\n"},
+        {2, login("a") + "PUB t 1\r\na\r\n"}}},
       {"VerboseDeniedStillOpen",
        "authorization { users [{user: u, password: u, permissions: {publish: {allow: \"x.>\"}, subscribe: {deny: \"x.y\"}}}] }\n",
        1,
