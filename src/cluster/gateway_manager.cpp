@@ -48,9 +48,9 @@ std::string base64(std::string_view in) {
 // An INFO carrying only a gateway command, shaped as the reference sends it (its Info
 // struct with empty server fields).
 std::string cmd_info(const std::string& gateway, int cmd, const std::string& payload,
-                     const std::vector<std::string>* urls = nullptr) {
+                     const std::vector<std::string>* urls = nullptr, const std::string& id = "") {
   nlohmann::ordered_json j;
-  j["server_id"] = "";
+  j["server_id"] = id;
   j["server_name"] = "";
   j["version"] = "";
   j["proto"] = 0;
@@ -292,7 +292,7 @@ void GatewayManager::on_closed(GatewayConnection* c) {
   cv_.notify_all();
 }
 
-void GatewayManager::on_discovered(const std::string& name, const std::vector<std::string>& urls) {
+void GatewayManager::on_discovered(const std::string& name, const std::vector<std::string>& urls, bool forward) {
   if (name == name_ || urls.empty()) return;
   bool added = false;
   {
@@ -316,10 +316,12 @@ void GatewayManager::on_discovered(const std::string& name, const std::vector<st
   }
   cv_.notify_all();
   if (added) gossip(name, urls);
+  if (forward)
+    if (auto* rm = server_.routes()) rm->forward_gateway(name, urls);
 }
 
 void GatewayManager::gossip(const std::string& name, const std::vector<std::string>& urls) {
-  std::string line = cmd_info(name, 1, "", &urls);
+  std::string line = cmd_info(name, 1, "", &urls, server_.id());
   for (auto& c : inbound_snapshot())
     if (c->remote_name() != name) c->send_now(line);
 }
@@ -375,6 +377,13 @@ void GatewayManager::send_all_interest(GatewayConnection& c) {
       out += "RS+ " + acc->name() + " " + s->subject + (s->queue.empty() ? "" : " " + s->queue + " 1") + "\r\n";
   }
   for (auto& acc : accounts) out += cmd_info(name_, 3, acc->name());
+  // Every other gateway we know, so the remote cluster can complete its mesh.
+  {
+    std::string remote = c.remote_name();
+    std::lock_guard lk2(mu_);
+    for (auto& [n, r] : remotes_)
+      if (n != remote && !r.urls.empty()) out += cmd_info(n, 1, "", &r.urls, server_.id());
+  }
   c.enqueue(out);
   c.touch();
 }

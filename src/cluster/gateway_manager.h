@@ -49,7 +49,8 @@ class GatewayManager {
   bool register_inbound(const std::shared_ptr<GatewayConnection>& c);
   void on_closed(GatewayConnection* c);
   // A remote told us of a gateway (its INFO on an inbound connection, or gossip).
-  void on_discovered(const std::string& name, const std::vector<std::string>& urls);
+  // forward: also tell our cluster peers (when we learnt it from a remote gateway).
+  void on_discovered(const std::string& name, const std::vector<std::string>& urls, bool forward = true);
 
   // This cluster's interest changed (local or route subscription): RS+/RS- to inbound
   // connections, counted so each (account, subject, queue) is announced once.

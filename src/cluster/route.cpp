@@ -37,6 +37,12 @@ bool parse_route_info(std::string_view json, RouteInfo& out) {
   out.gateway_url = str_field(j, "gateway_url");
   if (auto it = j.find("port"); it != j.end() && it->is_number_integer()) out.port = it->get<int>();
   if (auto it = j.find("dynamic"); it != j.end() && it->is_boolean()) out.dynamic = it->get<bool>();
+  out.gateway = str_field(j, "gateway");
+  out.gateway_urls.clear();
+  if (auto it = j.find("gateway_urls"); it != j.end() && it->is_array())
+    for (auto& u : *it)
+      if (u.is_string()) out.gateway_urls.push_back(u.get<std::string>());
+  if (auto it = j.find("gateway_cmd"); it != j.end() && it->is_number_integer()) out.gateway_cmd = it->get<int>();
   out.connect_urls.clear();
   if (auto it = j.find("connect_urls"); it != j.end() && it->is_array())
     for (auto& u : *it)
@@ -152,6 +158,11 @@ bool RouteConnection::on_info(std::string_view json) {
     return false;
   }
   if (got_info_) {
+    if (!ri.gateway.empty() && ri.gateway_cmd == 1) {
+      // A peer learnt of a gateway: make sure we have an outbound connection to it too.
+      if (auto* gw = server_.gateways()) gw->on_discovered(ri.gateway, ri.gateway_urls, false);
+      return true;
+    }
     std::string rid = remote_id();
     if (ri.id != rid) {
       mgr_.on_gossip(ri);

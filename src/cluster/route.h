@@ -25,6 +25,10 @@ struct RouteInfo {
   bool dynamic = false;
   std::vector<std::string> connect_urls;
   std::string gateway_url;
+  // Gateway gossip relayed by a cluster peer (server_id "GW<id>", gateway_cmd 1).
+  std::string gateway;
+  std::vector<std::string> gateway_urls;
+  int gateway_cmd = 0;
 };
 bool parse_route_info(std::string_view json, RouteInfo& out);
 

@@ -386,6 +386,17 @@ void RouteManager::send_all_subs(RouteConnection& r) {
   }
 }
 
+void RouteManager::forward_gateway(const std::string& name, const std::vector<std::string>& urls) {
+  nlohmann::ordered_json j;
+  j["server_id"] = "GW" + server_.id();
+  j["server_name"] = server_.name();
+  j["gateway"] = name;
+  j["gateway_urls"] = urls;
+  j["gateway_cmd"] = 1;
+  std::string line = "INFO " + j.dump() + "\r\n";
+  for (auto& r : routes()) r->send_now(line);
+}
+
 std::vector<std::shared_ptr<RouteConnection>> RouteManager::routes() const {
   std::lock_guard lk(mu_);
   std::vector<std::shared_ptr<RouteConnection>> out;

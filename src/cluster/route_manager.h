@@ -59,6 +59,8 @@ class RouteManager {
   // Sends RS+ for every local subscription to a new route.
   void send_all_subs(RouteConnection& r);
 
+  // Tells every route about a gateway (so the whole cluster connects to it).
+  void forward_gateway(const std::string& name, const std::vector<std::string>& urls);
   std::vector<std::shared_ptr<RouteConnection>> routes() const;
   std::shared_ptr<RouteConnection> route_by_hash(std::string_view hash) const;
   size_t num_routes() const;

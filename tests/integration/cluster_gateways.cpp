@@ -355,3 +355,31 @@ TEST(ClusterGateways, HeadersCrossGateways) {
   ASSERT_TRUE(body.has_value());
   EXPECT_EQ(*body, hdr + "hi\r\n");
 }
+
+TEST(ClusterGateways, DiscoveryReachesEveryServerOfACluster) {
+  // Cluster X has two servers and knows no other gateway; Z knows only X's seed. Both X
+  // servers must end up with an outbound connection to Z (the seed tells its route peer).
+  int rx = testing_harness::free_port(), gx0 = testing_harness::free_port(), gz = testing_harness::free_port();
+  Node x0, x1, z;
+  for (auto* n : {&x0, &x1}) {
+    n->cluster = "X";
+    n->routes = {"nats-route://127.0.0.1:" + std::to_string(rx)};
+    n->gateway = "X";
+  }
+  x0.cluster_port = rx;
+  x1.cluster_port = testing_harness::free_port();
+  x0.gateway_port = gx0;
+  x1.gateway_port = testing_harness::free_port();
+  z.gateway = "Z";
+  z.gateway_port = gz;
+  z.gateways = {{"X", "nats://127.0.0.1:" + std::to_string(gx0)}};
+  x0.start();
+  x1.start();
+  ASSERT_TRUE(wait_for([&] { return x0.num_routes() == 1 && x1.num_routes() == 1; }, std::chrono::seconds(5)));
+  z.start();
+  ASSERT_TRUE(wait_for([&] {
+    return x0.num_outbound_gateways() == 1 && x1.num_outbound_gateways() == 1 && z.num_outbound_gateways() == 1;
+  }, std::chrono::seconds(10))) << x1.proc->log();
+  EXPECT_TRUE(can_reach(x1, z));
+  EXPECT_TRUE(can_reach(z, x1));
+}
