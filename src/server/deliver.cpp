@@ -6,6 +6,7 @@
 #include "cluster/route.h"
 #include "proto/parser_args.h"
 #include "server/client.h"
+#include "server/imports.h"
 #include "server/server.h"
 
 namespace nats {
@@ -135,8 +136,11 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
     counters.add_out(out_count, out_count * (headers.size() + payload.size()));
   }
   if (n_internal) {
-    // Copy the views' backing data is not needed: subject/reply/payload stay valid for the
-    // duration of this call, and handlers run before it returns.
+    // Import handlers skip messages that came from another server: the origin server
+    // already delivered them through its own imports.
+    ImportOriginScope origin_scope(from_remote);
+    // subject/reply/payload stay valid for the duration of this call, and handlers run
+    // before it returns.
     for (size_t i = 0; i < n_internal; ++i) {
       auto& s = internal_stack[i].sub;
       s->handler(*s, subject, reply, headers, payload);
