@@ -294,16 +294,19 @@ bool GatewayConnection::on_runsub(std::string_view account, std::string_view sub
 }
 
 bool GatewayConnection::interest(std::string_view account, std::string_view subject, GatewayInterest& out) const {
-  std::shared_ptr<const MatchResult> r;
+  const SubList* list = nullptr;
   {
     std::lock_guard lk(mu_);
     auto ait = interest_.find(account);
     if (ait == interest_.end()) return false;
-    r = ait->second.list->match(subject);
+    list = ait->second.list.get();  // lives as long as this connection (never erased)
   }
-  out.plain = !r->psubs.empty();
+  // One cache per thread for all gateway interest lists: the hot path takes no lock.
+  thread_local MatchCache cache;
+  const MatchResult& r = list->match(subject, cache);
+  out.plain = !r.psubs.empty();
   out.queues.clear();
-  for (auto& g : r->qsubs)
+  for (auto& g : r.qsubs)
     if (!g.empty()) out.queues.push_back(g.front()->queue);
   return out.plain || !out.queues.empty();
 }

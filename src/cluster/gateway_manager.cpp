@@ -256,6 +256,7 @@ bool GatewayManager::register_outbound(const std::shared_ptr<GatewayConnection>&
   if (r.outbound && r.outbound != c) return false;
   r.name = c->remote_name();
   r.outbound = c;
+  rebuild_outbound_cache();
   r.connecting = false;
   r.attempts = 0;
   for (auto& u : urls)
@@ -281,7 +282,10 @@ void GatewayManager::on_closed(GatewayConnection* c) {
     auto it = remotes_.find(c->remote_name());
     if (it != remotes_.end()) {
       auto& r = it->second;
-      if (r.outbound.get() == c) r.outbound.reset();
+      if (r.outbound.get() == c) {
+        r.outbound.reset();
+        rebuild_outbound_cache();
+      }
       if (!r.outbound && !stopping_) {
         r.connecting = false;
         r.next = std::chrono::steady_clock::now() + (c->registered() ? std::chrono::milliseconds(0) : kReconnectDelay);
@@ -388,15 +392,23 @@ void GatewayManager::send_all_interest(GatewayConnection& c) {
   c.touch();
 }
 
+void GatewayManager::rebuild_outbound_cache() {
+  auto list = std::make_shared<OutList>();
+  for (auto& [_, r] : remotes_)
+    if (r.outbound) list->push_back(r.outbound);
+  outbound_cache_.store(std::move(list));
+}
+
 bool GatewayManager::forward(Account& acc, std::string_view subject, std::string_view reply,
                              std::string_view headers, std::string_view payload, const MatchResult* local) {
-  auto outs = outbound_snapshot();
-  if (outs.empty()) return false;
-  if (outs.size() > 1) {
-    // Spread queue traffic that has no member in this cluster over the remote clusters.
-    thread_local uint32_t turn = 0;
-    std::rotate(outs.begin(), outs.begin() + (turn++ % outs.size()), outs.end());
-  }
+  auto cached = outbound_cache_.load();
+  if (cached->empty()) return false;
+  const OutList& outs = *cached;
+  // Start at a different gateway each time: spreads queue traffic that has no member in
+  // this cluster over the remote clusters.
+  thread_local uint32_t turn = 0;
+  const size_t n_out = outs.size();
+  const size_t first = n_out > 1 ? turn++ % n_out : 0;
   std::string mapped;
   if (have_replies_.load(std::memory_order_relaxed)) {
     std::string key;
@@ -421,7 +433,8 @@ bool GatewayManager::forward(Account& acc, std::string_view subject, std::string
   GatewayInterest gi;
   std::string qs;
   std::vector<std::string> queues_sent;  // a queue group gets the message from one cluster only
-  for (auto& out : outs) {
+  for (size_t k = 0; k < n_out; ++k) {
+    const auto& out = outs[(first + k) % n_out];
     if (!mapped.empty() && std::string_view(mapped).substr(5, 6) == out->remote_hash()) {
       sent |= out->send_msg(acc.name(), mapped, gr_reply, {}, headers, payload);
       continue;
@@ -525,7 +538,6 @@ nlohmann::ordered_json GatewayManager::gatewayz() const {
   }
   for (auto& c : inbound_) {
     std::string n = c->remote_name();
-    auto it = remotes_.find(n);
     nlohmann::ordered_json g;
     g["configured"] = false;  // the reference reports inbound connections as not configured
     g["connection"] = conn_json(*c);

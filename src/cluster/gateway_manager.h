@@ -5,6 +5,7 @@
 // to a fresh inbox find its way back before the inbox's interest has propagated.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -95,6 +96,11 @@ class GatewayManager {
   void gossip(const std::string& name, const std::vector<std::string>& urls);
   std::vector<std::shared_ptr<GatewayConnection>> inbound_snapshot() const;
   std::vector<std::shared_ptr<GatewayConnection>> outbound_snapshot() const;
+  void rebuild_outbound_cache();  // mu_ held
+
+  using OutList = std::vector<std::shared_ptr<GatewayConnection>>;
+  // The outbound connections, republished on every change, read lock-free per message.
+  std::atomic<std::shared_ptr<const OutList>> outbound_cache_{std::make_shared<const OutList>()};
 
   Server& server_;
   std::string name_;
