@@ -14,6 +14,7 @@
 #include "cli/command.h"
 #include "cli/connection.h"
 #include "cli/format.h"
+#include "cli/progress.h"
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -121,11 +122,19 @@ int bench(Invocation& inv) {
     js_api(admin, "STREAM.CREATE." + stream, cfg);
   }
 
+  // Progress bars only on a terminal (natscli draws them unless --no-progress); piped output
+  // stays exactly the report.
+  bool show_progress = inv.on("progress") && ProgressBars::is_terminal(1);
+  ProgressBars progress;
+  std::vector<ProgressBars::Bar*> sub_bars(static_cast<size_t>(subs), nullptr), pub_bars(static_cast<size_t>(pubs), nullptr);
+
   // Responders (--reply, or in-process ones for --request with --sub).
   std::vector<std::thread> threads;
   std::vector<Sample> sub_samples(static_cast<size_t>(subs));
   std::atomic<int> ready{0};
   int64_t expect_per_sub = req_mode || reply_mode ? 0 : msgs;
+  if (show_progress && !req_mode)
+    for (auto& b : sub_bars) b = &progress.add(msgs);
   for (int64_t i = 0; i < subs; ++i) {
     conns.push_back(std::make_unique<Connection>(settings));
     Connection* c = conns.back().get();
@@ -152,6 +161,7 @@ int bench(Invocation& inv) {
         if (s != NATS_OK) break;
         if (got == 0) smp.start = Clock::now();
         ++got;
+        if (ProgressBars::Bar* bar = sub_bars[static_cast<size_t>(i)]) bar->current.store(got, std::memory_order_relaxed);
         smp.bytes += natsMsg_GetDataLength(m);
         smp.end = Clock::now();
         if (const char* r = natsMsg_GetReply(m); r && *r) natsConnection_Publish(c->get(), r, natsMsg_GetData(m), natsMsg_GetDataLength(m));
@@ -169,6 +179,9 @@ int bench(Invocation& inv) {
   std::vector<Sample> pub_samples(static_cast<size_t>(pubs));
   std::vector<std::vector<int64_t>> latencies(static_cast<size_t>(pubs));
   auto counts = pubs > 0 ? split_msgs(msgs, pubs) : std::vector<int64_t>{};
+  if (show_progress)
+    for (size_t i = 0; i < pub_bars.size(); ++i) pub_bars[i] = &progress.add(counts[i]);
+  if (show_progress) progress.start();
   std::vector<std::thread> pthreads;
   for (int64_t i = 0; i < pubs; ++i) {
     conns.push_back(std::make_unique<Connection>(settings));
@@ -197,6 +210,7 @@ int bench(Invocation& inv) {
         }
         smp.msgs++;
         smp.bytes += size;
+        if (ProgressBars::Bar* bar = pub_bars[static_cast<size_t>(i)]) bar->current.store(smp.msgs, std::memory_order_relaxed);
       }
       natsConnection_FlushTimeout(c->get(), 60000);
       smp.end = Clock::now();
@@ -205,6 +219,7 @@ int bench(Invocation& inv) {
   for (auto& t : pthreads) t.join();
   if (req_mode) failed = true;  // stop in-process responders
   for (auto& t : threads) t.join();
+  progress.stop();
   if (!error.empty()) throw CliError(error);
 
   std::cout << "\n";
@@ -245,7 +260,8 @@ void register_bench_commands(Registry& r) {
           {"reply", 0, true, "Request-Reply mode: subscribers send replies", "", ""},
           {"js", 0, true, "Use JetStream (publish with acknowledgements into a stream)", "", ""},
           {"stream", 0, false, "The name of the stream to create or use with --js", "benchstream", ""},
-          {"storage", 0, false, "JetStream storage (memory/file) for the --js stream", "memory", ""}},
+          {"storage", 0, false, "JetStream storage (memory/file) for the --js stream", "memory", ""},
+          {"progress", 0, true, "Enable or disable the progress bar (only drawn on a terminal)", "true", ""}},
          bench, ""});
 }
 

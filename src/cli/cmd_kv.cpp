@@ -2,6 +2,7 @@
 // with subjects $KV.<bucket>.>, history as max_msgs_per_subject, deletes as KV-Operation
 // markers — driven through the $JS.API directly.
 #include <csignal>
+#include <ctime>
 #include <iostream>
 
 #include "cli/columns.h"
@@ -200,6 +201,42 @@ int kv_history(Invocation& inv) {
   return 0;
 }
 
+// Status 100 control messages on a push consumer: a flow-control request carries a reply
+// subject that must be answered (an empty message) or the server stops delivering; an idle
+// heartbeat may name a stalled flow-control subject in Nats-Consumer-Stalled, answered the same way.
+void answer_control(Connection& c, natsMsg* m) {
+  const char* reply = natsMsg_GetReply(m);
+  if (reply && *reply) natsConnection_Publish(c.get(), reply, nullptr, 0);
+  const char* stalled = nullptr;
+  if (natsMsgHeader_Get(m, "Nats-Consumer-Stalled", &stalled) == NATS_OK && stalled && *stalled)
+    natsConnection_Publish(c.get(), stalled, nullptr, 0);
+}
+
+// The stored time of a delivered message, from its $JS.ACK reply subject
+// ($JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>, optionally with a domain
+// and account hash before the stream), as local "2006-01-02 15:04:05".
+std::string delivery_time(natsMsg* m) {
+  const char* reply = natsMsg_GetReply(m);
+  std::vector<std::string> t;
+  if (reply) {
+    std::string r = reply;
+    size_t start = 0;
+    for (size_t d; (d = r.find('.', start)) != std::string::npos; start = d + 1) t.push_back(r.substr(start, d - start));
+    t.push_back(r.substr(start));
+  }
+  int64_t ns = 0;
+  if (t.size() >= 9 && t[0] == "$JS" && t[1] == "ACK") {
+    const std::string& ts = t.size() == 9 ? t[7] : t.size() >= 12 ? t[9] : std::string();
+    try { ns = std::stoll(ts); } catch (const std::exception&) { ns = 0; }
+  }
+  std::time_t secs = ns ? static_cast<std::time_t>(ns / 1000000000LL) : std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
 int kv_watch(Invocation& inv) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -210,8 +247,12 @@ int kv_watch(Invocation& inv) {
   natsSubscription* sub = nullptr;
   check(natsConnection_SubscribeSync(&sub, c.get(), inbox.c_str()));
   natsSubscription_SetPendingLimits(sub, -1, -1);
+  // The ordered push consumer nats.go's KV watcher creates: flow control and idle heartbeats
+  // on, so the server paces delivery to us and we must answer its flow-control requests.
   json cfg = {{"deliver_subject", inbox}, {"deliver_policy", "last_per_subject"}, {"ack_policy", "none"},
-              {"filter_subject", subject_of(b, k)}, {"replay_policy", "instant"}};
+              {"filter_subject", subject_of(b, k)}, {"replay_policy", "instant"}, {"max_deliver", 1},
+              {"ack_wait", 22LL * 3600 * 1000000000LL}, {"flow_control", true}, {"idle_heartbeat", 5000000000LL},
+              {"mem_storage", true}, {"num_replicas", 1}};
   json created = js_api(c, "CONSUMER.CREATE." + stream_of(b), json{{"stream_name", stream_of(b)}, {"config", cfg}});
   int64_t limit = inv.integer("count", 0), n = 0;
   std::string prefix = "$KV." + b + ".";
@@ -222,12 +263,15 @@ int kv_watch(Invocation& inv) {
     if (s != NATS_OK) break;
     MsgPtr msg(m);
     const char* st = nullptr;
-    if (natsMsgHeader_Get(m, "Status", &st) == NATS_OK && st) continue;  // heartbeats / flow control
+    if (natsMsgHeader_Get(m, "Status", &st) == NATS_OK && st) {
+      answer_control(c, m);
+      continue;
+    }
     const char* op = nullptr;
     std::string ops = natsMsgHeader_Get(m, "KV-Operation", &op) == NATS_OK && op ? op : "PUT";
     std::string subj = natsMsg_GetSubject(m);
     std::string key = subj.rfind(prefix, 0) == 0 ? subj.substr(prefix.size()) : subj;
-    std::cout << "[" << log_prefix().substr(0, 8) << "] " << ops << " " << b << " > " << key;
+    std::cout << "[" << delivery_time(m) << "] " << ops << " " << b << " > " << key;
     if (ops == "PUT") std::cout << ": " << msg.data();
     std::cout << std::endl;
     ++n;

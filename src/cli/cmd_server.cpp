@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <map>
 
@@ -395,28 +396,170 @@ int report_connections(Invocation& inv) {
   return 0;
 }
 
+// natscli's ping: one line per reply as it arrives, then a statistics block. The number of
+// servers to expect defaults to the first reply's active_servers; replies stop being awaited
+// once that many arrived or the timeout passed, and any shortfall is reported.
 int server_ping(Invocation& inv) {
   Connection c(resolve_settings(inv));
+  int64_t expect = inv.args.empty() ? 0 : std::stoll(inv.arg(0));
+  bool show_id = inv.on("id");
+  std::string inbox = c.new_inbox();
+  natsSubscription* sub = nullptr;
+  check(natsConnection_SubscribeSync(&sub, c.get(), inbox.c_str()));
   auto start = std::chrono::steady_clock::now();
+  natsStatus ps = natsConnection_PublishRequestString(c.get(), "$SYS.REQ.SERVER.PING", inbox.c_str(), "");
+  if (ps != NATS_OK) { natsSubscription_Destroy(sub); fail(ps); }
+  natsConnection_Flush(c.get());
+  auto deadline = start + std::chrono::nanoseconds(c.settings().timeout_ns);
   std::vector<double> times;
-  int expect = inv.args.empty() ? 0 : std::stoi(inv.arg(0));
-  collect(c, "$SYS.REQ.SERVER.PING", "{}", expect, [&](const std::string& data) {
-    json m = parse_or_fail(data);
+  int64_t seen = 0;
+  while (true) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) break;
+    int64_t wait_ms = std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count());
+    natsMsg* raw = nullptr;
+    natsStatus s = natsSubscription_NextMsg(&raw, sub, wait_ms);
+    if (s == NATS_TIMEOUT) continue;
+    if (s != NATS_OK && s != NATS_NO_RESPONDERS) break;
+    MsgPtr m(raw);
+    const char* status = nullptr;
+    if (raw && natsMsgHeader_Get(raw, "Status", &status) == NATS_OK && status && *status) {
+      std::printf("%s status from $SYS.REQ.SERVER.PING, ensure a system account is used with appropriate permissions\n", status);
+      std::fflush(stdout);
+      natsSubscription_Destroy(sub);
+      return 1;
+    }
+    json ssm = parse_or_fail(m.data());
+    ++seen;
+    if (expect == 0 && seen == 1 && ssm.contains("statsz")) expect = num(ssm["statsz"], "active_servers");
     int64_t rtt = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
-    times.push_back(static_cast<double>(rtt) / 1e6);
-    std::string name = str(m["server"], "name");
-    std::printf("%-60s rtt=%s\n", name.c_str(), go_duration(rtt).c_str());
-  });
+    times.push_back(static_cast<double>(rtt / 1000000));  // whole milliseconds, as natscli's rtt.Milliseconds()
+    std::string name = str(ssm["server"], "name");
+    if (show_id) std::printf("%s %-60s rtt=%s\n", str(ssm["server"], "id").c_str(), name.c_str(), go_duration(rtt).c_str());
+    else std::printf("%-60s rtt=%s\n", name.c_str(), go_duration(rtt).c_str());
+    std::fflush(stdout);
+    if (seen == expect) break;
+  }
+  natsSubscription_Unsubscribe(sub);
+  natsSubscription_Destroy(sub);
   std::printf("\n---- ping statistics ----\n");
   if (!times.empty()) {
     double mx = *std::max_element(times.begin(), times.end()), mn = *std::min_element(times.begin(), times.end());
     double sum = 0;
     for (double t : times) sum += t;
-    std::printf("%zu replies max: %.2f min: %.2f avg: %.2f\n", times.size(), mx, mn, sum / times.size());
+    std::printf("%zu replies max: %.2f min: %.2f avg: %.2f\n", times.size(), mx, mn, sum / static_cast<double>(times.size()));
   } else {
     std::printf("no responses received\n");
   }
-  return times.empty() ? 1 : 0;
+  if (expect != 0 && expect != seen) std::printf("\nMissing %lld server(s)\n", static_cast<long long>(expect - seen));
+  return 0;
+}
+
+std::string local_time(const std::string& rfc3339) {
+  int64_t ns = parse_rfc3339(rfc3339);
+  if (ns == 0) return rfc3339;
+  std::time_t t = static_cast<std::time_t>(ns / 1000000000LL);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+std::vector<std::string> strings_of(const json& j, const char* k) {
+  std::vector<std::string> out;
+  auto it = j.find(k);
+  if (it != j.end() && it->is_array())
+    for (auto& e : *it) if (e.is_string()) out.push_back(e.get<std::string>());
+  return out;
+}
+
+std::string yes_no(const json& j, const char* k) {
+  auto it = j.find(k);
+  return it != j.end() && it->is_boolean() && it->get<bool>() ? "true" : "false";
+}
+
+// Every section natscli's `server info` renders from VARZ, in its order and wording.
+void render_varz(const json& v) {
+  std::string id = str(v, "server_id"), name = str(v, "server_name");
+  Columns cols(id == name ? "Server information for " + id : "Server information for " + name + " (" + id + ")");
+  cols.section("Process Details");
+  cols.add("Version", str(v, "version"));
+  cols.add("Git Commit", str(v, "git_commit"));
+  cols.add("Go Version", str(v, "go"));
+  cols.add("Start Time", local_time(str(v, "start")));
+  cols.add("Uptime", str(v, "uptime"));
+
+  cols.section("Connection Details");
+  cols.add("Auth Required", yes_no(v, "auth_required"));
+  cols.add("TLS Required", yes_no(v, "tls_required"));
+  std::string host = str(v, "host") + ":" + std::to_string(num(v, "port"));
+  cols.add("Host", str(v, "ip").empty() ? host : host + " (" + str(v, "ip") + ")");
+  cols.add_list("Client URLs", strings_of(v, "connect_urls"));
+  cols.add_list("WebSocket URLs", strings_of(v, "ws_connect_urls"));
+
+  if (v.contains("jetstream") && v["jetstream"].is_object() && v["jetstream"].contains("config") &&
+      !str(v["jetstream"]["config"], "store_dir").empty()) {
+    const json& cfg = v["jetstream"]["config"];
+    json st = v["jetstream"].value("stats", json::object());
+    json api = st.value("api", json::object());
+    cols.section("JetStream");
+    cols.add("Domain", str(cfg, "domain"));
+    cols.add("Storage Directory", str(cfg, "store_dir"));
+    cols.add("Max Memory", ibytes(static_cast<uint64_t>(num(cfg, "max_memory"))));
+    cols.add("Max File", ibytes(static_cast<uint64_t>(num(cfg, "max_storage"))));
+    cols.add("Active Accounts", comma(num(st, "accounts")));
+    cols.add("Memory In Use", ibytes(static_cast<uint64_t>(num(st, "memory"))));
+    cols.add("File In Use", ibytes(static_cast<uint64_t>(num(st, "storage"))));
+    cols.add("API Requests", comma(num(api, "total")));
+    cols.add("API Errors", comma(num(api, "errors")));
+  }
+
+  cols.section("Limits");
+  cols.add("Max Conn", comma(num(v, "max_connections")));
+  cols.add("Max Subs", comma(num(v, "max_subscriptions")));
+  cols.add("Max Payload", ibytes(static_cast<uint64_t>(num(v, "max_payload"))));
+  cols.add("TLS Timeout", human_duration(static_cast<int64_t>(v.value("tls_timeout", 0.0)) * 1000000000LL));
+  int64_t wd = num(v, "write_deadline");
+  cols.add("Write Deadline", human_duration((wd + 500000) / 1000000 * 1000000));  // rounded to the millisecond
+
+  cols.section("Statistics");
+  char cpu[64];
+  std::snprintf(cpu, sizeof cpu, "%lld %.2f%%", static_cast<long long>(num(v, "cores")), v.value("cpu", 0.0));
+  cols.add("CPU Cores", cpu);
+  cols.add("Memory", ibytes(static_cast<uint64_t>(num(v, "mem"))));
+  cols.add("Connections", comma(num(v, "connections")));
+  cols.add("Subscriptions", comma(num(v, "subscriptions")));
+  cols.add("Messages", comma(num(v, "in_msgs")) + " in " + comma(num(v, "out_msgs")) + " out");
+  cols.add("Bytes", ibytes(static_cast<uint64_t>(num(v, "in_bytes"))) + " in " +
+                        ibytes(static_cast<uint64_t>(num(v, "out_bytes"))) + " out");
+  cols.add("Slow Consumers", comma(num(v, "slow_consumers")));
+
+  json cluster = v.value("cluster", json::object());
+  if (!strings_of(cluster, "urls").empty()) {
+    cols.section("Cluster");
+    cols.add("Name", str(cluster, "name"));
+    auto tags = strings_of(v, "tags");
+    if (!tags.empty()) {
+      std::string t;
+      for (auto& x : tags) t += (t.empty() ? "" : ", ") + x;
+      cols.add("Tags", t);
+    }
+    cols.add("Host", str(cluster, "addr") + ":" + std::to_string(num(cluster, "cluster_port")));
+    cols.add_list("URLs", strings_of(cluster, "urls"));
+  }
+
+  json gw = v.value("gateway", json::object());
+  if (gw.contains("gateways") && gw["gateways"].is_array() && !gw["gateways"].empty()) {
+    cols.section("Super Cluster");
+    cols.add("Name", str(gw, "name"));
+    cols.add("Host", str(gw, "host") + ":" + std::to_string(num(gw, "port")));
+    std::vector<std::string> names;
+    for (auto& g : gw["gateways"]) names.push_back(str(g, "name"));
+    std::sort(names.begin(), names.end());
+    cols.add_list("Clusters", names);
+  }
+  std::cout << cols.render();
 }
 
 int server_info(Invocation& inv) {
@@ -424,59 +567,26 @@ int server_info(Invocation& inv) {
   json req = json::object();
   std::string subj = "$SYS.REQ.SERVER.PING.VARZ";
   std::string target = inv.arg(0);
-  if (!target.empty()) {
-    if (target.size() == 56 && target[0] == 'N') subj = "$SYS.REQ.SERVER." + target + ".VARZ";
-    else req["server_name"] = target;
-  }
+  // natscli treats a 56-character upper-case argument as a server ID, anything else as a name.
+  bool is_id = target.size() == 56 && std::none_of(target.begin(), target.end(), [](char ch) { return ch >= 'a' && ch <= 'z'; });
+  if (is_id) subj = "$SYS.REQ.SERVER." + target + ".VARZ";
+  else if (!target.empty()) req["server_name"] = target;
   json resp;
-  collect(c, subj, req.dump(), 1, [&](const std::string& data) { resp = parse_or_fail(data); });
+  try {
+    collect(c, subj, req.dump(), 1, [&](const std::string& data) { resp = parse_or_fail(data); });
+  } catch (const CliError&) {
+    resp = nullptr;
+  }
   if (resp.is_null()) throw CliError("no results received, ensure the account used has system privileges and appropriate permissions");
-  if (resp.contains("error") && resp["error"].is_object())
-    throw CliError(resp["error"].value("description", "request failed"));
+  if (resp.contains("error"))
+    throw CliError("invalid response received: " + resp["error"].dump());
+  if (!resp.contains("data")) throw CliError("no data received in response: " + resp.dump());
   const json& v = resp["data"];
   if (inv.on("json")) {
     print_json(v);
     return 0;
   }
-  Columns cols("Server information for " + str(v, "server_name") + " (" + str(v, "server_id") + ")");
-  cols.section("Process Details");
-  cols.add("Version", str(v, "version"));
-  cols.add("Git Commit", str(v, "git_commit"));
-  cols.add("Go Version", str(v, "go"));
-  cols.add("Start Time", str(v, "start"));
-  int64_t up = parse_rfc3339(str(v, "now")) - parse_rfc3339(str(v, "start"));
-  cols.add("Uptime", human_duration(up));
-  cols.section("Connection Details");
-  cols.add("Auth Required", v.value("auth_required", false) ? "true" : "false");
-  cols.add("TLS Required", v.value("tls_required", false) ? "true" : "false");
-  cols.add("Host", str(v, "host") + ":" + std::to_string(num(v, "port")));
-  cols.add("Client URLs", str(v, "host") + ":" + std::to_string(num(v, "port")));
-  if (v.contains("jetstream") && v["jetstream"].contains("config")) {
-    const json& js = v["jetstream"]["config"];
-    cols.section("JetStream");
-    cols.add("Domain", str(js, "domain"));
-    cols.add("Storage Directory", str(js, "store_dir"));
-    cols.add("Max Memory", ibytes(num(js, "max_memory")));
-    cols.add("Max File Store", ibytes(num(js, "max_storage")));
-  }
-  cols.section("Limits");
-  cols.add("Max Conn", comma(num(v, "max_connections")));
-  cols.add("Max Subs", comma(num(v, "max_subscriptions")));
-  cols.add("Max Payload", ibytes(num(v, "max_payload")));
-  cols.add("TLS Timeout", go_duration(static_cast<int64_t>(v.value("tls_timeout", 0.0) * 1e9)));
-  cols.add("Write Deadline", go_duration(num(v, "write_deadline")));
-  cols.section("Statistics");
-  cols.add("CPU Cores", std::to_string(num(v, "cores")));
-  char cpu[32];
-  std::snprintf(cpu, sizeof cpu, "%.2f%%", v.value("cpu", 0.0));
-  cols.add("CPU Usage", cpu);
-  cols.add("Memory", ibytes(num(v, "mem")));
-  cols.add("Connections", comma(num(v, "connections")));
-  cols.add("Subscriptions", comma(num(v, "subscriptions")));
-  cols.add("Msgs", comma(num(v, "in_msgs")) + " in " + comma(num(v, "out_msgs")) + " out");
-  cols.add("Bytes", ibytes(num(v, "in_bytes")) + " in " + ibytes(num(v, "out_bytes")) + " out");
-  cols.add("Slow Consumers", comma(num(v, "slow_consumers")));
-  std::cout << cols.render();
+  render_varz(v);
   return 0;
 }
 
@@ -491,7 +601,8 @@ void register_server_commands(Registry& r) {
           {"reverse", 'R', true, "Reverse sort servers", "", ""},
           {"compact", 0, true, "Compact server names", "true", ""}},
          server_list, ""});
-  r.add({{"server", "ping"}, {}, "Ping all servers", {{"expect", "How many servers to expect", false}}, {}, server_ping, ""});
+  r.add({{"server", "ping"}, {}, "Ping all servers", {{"expect", "How many servers to expect", false}},
+         {{"id", 0, true, "Include the Server ID in the output", "", ""}}, server_ping, ""});
   r.add({{"server", "info"}, {"i"}, "Show information about a single server", {{"server", "Server ID or Name to inspect", false}},
          {json_flag}, server_info, ""});
   r.group({"server", "report"}, "Report on various server metrics");

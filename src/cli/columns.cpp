@@ -17,7 +17,9 @@ std::string Columns::render() const {
       out += r.label + ":\n\n";
       continue;
     }
-    out += std::string(longest - r.label.size() + 2, ' ') + r.label + ": " + r.value + "\n";
+    // An empty label continues the previous row (a list of URLs): no colon, value aligned.
+    if (r.label.empty()) out += std::string(longest + 4, ' ') + r.value + "\n";
+    else out += std::string(longest - r.label.size() + 2, ' ') + r.label + ": " + r.value + "\n";
   }
   return out;
 }

@@ -339,12 +339,54 @@ TEST(CliServer, SuperclusterListAndJetStreamReport) {
       << list.output;
   expect_boxes_aligned(list.output);
 
-  // Request/reply across the gateways: service in east, requester in west.
-  Background rep_east(h, "-s " + servers[0]->url() + " reply greet 'hello from east' --count 1");
+  // `server ping`: one line per server with its rtt, then natscli's statistics block; the
+  // expected count comes from active_servers, so nothing is reported missing.
+  auto ping = h.run("--context east-sys server ping");
+  ASSERT_EQ(ping.status, 0) << ping.output;
+  for (auto n : {"n1", "n2", "n3"})
+    EXPECT_TRUE(std::regex_search(ping.output, std::regex(std::string("(^|\n)") + n + " {59}rtt=[0-9.]+(ns|µs|ms|s)\n")))
+        << ping.output;
+  EXPECT_TRUE(std::regex_search(ping.output, std::regex(R"(\n\n---- ping statistics ----\n3 replies max: [0-9]+\.[0-9]{2} min: [0-9]+\.[0-9]{2} avg: [0-9]+\.[0-9]{2}\n$)")))
+      << ping.output;
+  EXPECT_EQ(ping.output.find("Missing"), std::string::npos) << ping.output;
+  auto ping4 = h.run("--context east-sys --timeout 1s server ping 4");
+  EXPECT_NE(ping4.output.find("\nMissing 1 server(s)\n"), std::string::npos) << ping4.output;
+
+  // `server info NAME`: every VARZ section natscli shows, continuation rows aligned.
+  auto info = h.run("--context east-sys server info n3");
+  ASSERT_EQ(info.status, 0) << info.output;
+  EXPECT_TRUE(std::regex_search(info.output, std::regex(R"(^Server information for n3 \(N[A-Z0-9]{55}\)\n\nProcess Details:\n\n)")))
+      << info.output;
+  for (auto sec : {"\nConnection Details:\n\n", "\nJetStream:\n\n", "\nLimits:\n\n", "\nStatistics:\n\n",
+                   "\nCluster:\n\n", "\nSuper Cluster:\n\n"})
+    EXPECT_NE(info.output.find(sec), std::string::npos) << sec << info.output;
+  // Labels are right-aligned to the longest, "Storage Directory".
+  EXPECT_NE(info.output.find("\n            Version: 2."), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("\n    Active Accounts: "), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("\n     Write Deadline: 10.00s\n"), std::string::npos) << info.output;
+  EXPECT_TRUE(std::regex_search(info.output, std::regex(R"(\n          CPU Cores: [0-9]+ [0-9]+\.[0-9]{2}%\n)"))) << info.output;
+  EXPECT_NE(info.output.find("\n               Name: west\n               Host: 127.0.0.1:" + std::to_string(gw[2]) +
+                             "\n           Clusters: central\n                     east\n                     west\n"),
+            std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("\n               URLs: 127.0.0.1:" + std::to_string(rt[2]) + "\n"), std::string::npos)
+      << info.output;
+
+  // The seed's request/reply across the gateways through saved contexts: the service on the
+  // east server, the requester on the west one.
+  ASSERT_EQ(h.run("context save east --server " + servers[0]->url()).status, 0);
+  ASSERT_EQ(h.run("context save west --server " + servers[2]->url()).status, 0);
+  Background rep_east(h, "--context east reply greet 'hello from east' --count 1");
   ASSERT_TRUE(rep_east.wait_for("Listening on")) << rep_east.output();
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // interest crosses the gateways
-  auto req = h.run("-s " + servers[2]->url() + " request greet ''");
+  CommandResult req{1, ""};
+  for (int i = 0; i < 25; ++i) {  // interest crosses the gateways asynchronously
+    req = h.run("--context west --timeout 1s request greet ''");
+    if (req.status == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
   ASSERT_EQ(req.status, 0) << req.output;
-  EXPECT_NE(req.output.find("hello from east"), std::string::npos) << req.output;
+  EXPECT_TRUE(std::regex_search(req.output, std::regex(R"(Received with rtt [0-9.]+(ns|µs|ms|s)\nhello from east\n)")))
+      << req.output;
+  EXPECT_EQ(rep_east.wait_exit(), 0);
+  EXPECT_NE(rep_east.output().find("Received on subject \"greet\":"), std::string::npos) << rep_east.output();
 }
 #endif  // NATS_CLI_BIN

@@ -2,6 +2,8 @@
 // and bench, run against the reference server (skipped when it is not installed).
 #include <gtest/gtest.h>
 
+#include <nats/nats.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -145,6 +147,9 @@ TEST_F(JsCli, KeyValue) {
 
   auto watch = run("kv watch CFG --count 2");
   ASSERT_EQ(watch.status, 0) << watch.output;
+  // natscli stamps each entry with its stored time: "[2006-01-02 15:04:05] PUT CFG > color: blue".
+  EXPECT_TRUE(std::regex_search(watch.output, std::regex(R"(^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] PUT CFG > color: blue$)",
+                                                         std::regex::multiline))) << watch.output;
   EXPECT_NE(watch.output.find("PUT CFG > color: blue"), std::string::npos) << watch.output;
   EXPECT_NE(watch.output.find("DEL CFG > size"), std::string::npos) << watch.output;
 
@@ -169,5 +174,49 @@ TEST_F(JsCli, BenchReportsRatesAndLatencies) {
   ASSERT_EQ(js.status, 0) << js.output;
   EXPECT_NE(js.output.find("JetStream stats:"), std::string::npos) << js.output;
   EXPECT_EQ(nlohmann::json::parse(run("stream info benchstream --json").output)["state"]["messages"], 500);
+}
+// The watcher is a flow-controlled push consumer: the server stops delivering after a few MB
+// until its flow-control request is answered, so a watch over more data than that only
+// completes when the CLI replies to those requests.
+TEST_F(JsCli, KvWatchAnswersFlowControl) {
+  ASSERT_EQ(run("kv add BIG --history 1 --storage memory").status, 0);
+  natsConnection* nc = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, server_->url().c_str()), NATS_OK);
+  std::string value(64 * 1024, 'v');
+  const int keys = 200;  // ~12.5 MiB, well past the server's flow-control window
+  for (int i = 0; i < keys; ++i) {
+    std::string subj = "$KV.BIG.k" + std::to_string(i);
+    ASSERT_EQ(natsConnection_Publish(nc, subj.c_str(), value.data(), static_cast<int>(value.size())), NATS_OK);
+    if (i % 20 == 0) natsConnection_Flush(nc);
+  }
+  natsConnection_Flush(nc);
+  natsConnection_Destroy(nc);
+  for (int i = 0; i < 100; ++i) {
+    auto info = nlohmann::json::parse(run("stream info KV_BIG --json").output, nullptr, false);
+    if (!info.is_discarded() && info["state"]["messages"] == keys) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto watch = run("--timeout 5s kv watch BIG --count " + std::to_string(keys) + " | grep -c 'PUT BIG > k'");
+  EXPECT_EQ(watch.output, std::to_string(keys) + "\n");
+}
+
+// Progress bars are drawn only on a terminal (run under script(1) for a pty) and --no-progress
+// turns them off; piped output carries no escape codes.
+TEST_F(JsCli, BenchProgressOnlyOnTerminal) {
+  auto piped = run("bench b.p --pub 1 --msgs 2000");
+  ASSERT_EQ(piped.status, 0) << piped.output;
+  EXPECT_EQ(piped.output.find("\x1b["), std::string::npos) << piped.output;
+  EXPECT_EQ(piped.output.find("100%"), std::string::npos) << piped.output;
+  if (access("/usr/bin/script", X_OK) != 0) GTEST_SKIP() << "script(1) not available for a pty";
+  std::string base = "env -u NATS_URL -u NATS_CONTEXT HOME=" + home_.path() + " XDG_CONFIG_HOME=" + home_.path() +
+                     "/cfg " + NATS_CLI_BIN + " -s " + server_->url() + " bench b.p --pub 1 --msgs 2000";
+  auto tty = run_command("script -qec '" + base + "' /dev/null");
+  ASSERT_EQ(tty.status, 0) << tty.output;
+  EXPECT_NE(tty.output.find("=] 100%"), std::string::npos) << tty.output;
+  EXPECT_NE(tty.output.find("Pub stats:"), std::string::npos) << tty.output;
+  auto quiet = run_command("script -qec '" + base + " --no-progress' /dev/null");
+  ASSERT_EQ(quiet.status, 0) << quiet.output;
+  EXPECT_EQ(quiet.output.find("100%"), std::string::npos) << quiet.output;
+  EXPECT_NE(quiet.output.find("Pub stats:"), std::string::npos) << quiet.output;
 }
 #endif  // NATS_CLI_BIN
