@@ -429,6 +429,14 @@ bool GatewayManager::forward(Account& acc, std::string_view subject, std::string
       gr_reply.append("_GR_.").append(cluster_hash_).append(".").append(server_hash_).append(".").append(reply);
     }
   }
+  if (is_gateway_reply(subject) && subject.substr(5, 6) != cluster_hash_) {
+    // A reply addressed straight to a `_GR_` subject (e.g. by an internal responder that
+    // saw the mapped reply): it goes to that cluster whatever its interest.
+    for (const auto& out : outs)
+      if (out->remote_hash() == subject.substr(5, 6))
+        return out->send_msg(acc.name(), subject, gr_reply, {}, headers, payload);
+    return false;
+  }
   bool sent = false;
   GatewayInterest gi;
   std::string qs;
