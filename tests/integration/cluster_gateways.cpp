@@ -383,3 +383,31 @@ TEST(ClusterGateways, DiscoveryReachesEveryServerOfACluster) {
   EXPECT_TRUE(can_reach(x1, z));
   EXPECT_TRUE(can_reach(z, x1));
 }
+
+TEST(ClusterGateways, SystemPingAnsweredByEveryCluster) {
+  // $SYS.REQ.SERVER.PING from west: the internal responders of east and central answer on
+  // the mapped `_GR_` reply, which must find its way back.
+  SeedTopology t;
+  for (auto& n : t.nodes) {
+    n->extra = "accounts: { $SYS: { users: [{user: sys, password: pass}] } }";
+    n->start();
+  }
+  ASSERT_TRUE(t.wait_connected());
+  RawClient c(t.west().proc->port());
+  ASSERT_TRUE(c.send("CONNECT {\"verbose\":false,\"user\":\"sys\",\"pass\":\"pass\"}\r\nSUB _INBOX.ping 1\r\nPING\r\n"));
+  ASSERT_TRUE(c.expect_line("PONG"));
+  std::set<std::string> names;
+  ASSERT_TRUE(wait_for([&] {
+    c.send("PUB $SYS.REQ.SERVER.PING _INBOX.ping 0\r\n\r\n");
+    auto deadline = Clock::now() + milliseconds(500);
+    while (Clock::now() < deadline) {
+      auto l = c.read_line(milliseconds(100));
+      if (!l || l->rfind("MSG _INBOX.ping", 0) != 0) continue;
+      auto body = c.read_line();
+      if (!body) continue;
+      auto j = nlohmann::json::parse(*body, nullptr, false);
+      if (!j.is_discarded() && j.contains("server")) names.insert(j["server"]["name"].get<std::string>());
+    }
+    return names.size() == 3;
+  }, std::chrono::seconds(8)));
+}
