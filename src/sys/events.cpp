@@ -88,10 +88,24 @@ void SystemServices::send_account_conns(Account& acc, std::string_view subject) 
   reply(subject, account_conns(acc).dump());
 }
 
+void SystemServices::publish_account_conns(Account& acc) {
+  // The reference still sends the pre-2.2 subject too, for backward compatibility.
+  std::string body = account_conns(acc).dump();
+  reply("$SYS.ACCOUNT." + acc.name() + ".SERVER.CONNS", body);
+  reply("$SYS.SERVER.ACCOUNT." + acc.name() + ".CONNS", body);
+}
+
+void SystemServices::account_conns_heartbeat() {
+  if (stopped_) return;
+  for (auto& acc : server_.accounts())
+    if (acc->num_local_connections.load() > 0) publish_account_conns(*acc);
+  conns_timer_ = loop_->add_timer(kAccountConnsInterval, [this] { account_conns_heartbeat(); });
+}
+
 void SystemServices::on_client_connect(const ClientConnection& c) {
   if (stopped_ || !sys_) return;
   std::string acc_name = c.account_name();
-  if (auto acc = server_.lookup_account(acc_name)) send_account_conns(*acc, "$SYS.ACCOUNT." + acc_name + ".SERVER.CONNS");
+  if (auto acc = server_.lookup_account(acc_name)) publish_account_conns(*acc);
   nlohmann::ordered_json m;
   m["type"] = kConnectType;
   m["id"] = event_id();
@@ -104,7 +118,7 @@ void SystemServices::on_client_connect(const ClientConnection& c) {
 void SystemServices::on_client_disconnect(const ClientConnection& c) {
   if (stopped_ || !sys_) return;
   std::string acc_name = c.account_name();
-  if (auto acc = server_.lookup_account(acc_name)) send_account_conns(*acc, "$SYS.ACCOUNT." + acc_name + ".SERVER.CONNS");
+  if (auto acc = server_.lookup_account(acc_name)) publish_account_conns(*acc);
   nlohmann::ordered_json m;
   m["type"] = kDisconnectType;
   m["id"] = event_id();

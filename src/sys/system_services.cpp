@@ -104,6 +104,7 @@ void SystemServices::start(net::EventLoop& loop) {
   subscribe_remote_servers();
   subscribe_account_requests();
   loop.post([this] { heartbeat(); });
+  conns_timer_ = loop.add_timer(kAccountConnsInterval, [this] { account_conns_heartbeat(); });
 }
 
 void SystemServices::stop() {

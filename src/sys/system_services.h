@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -57,6 +58,10 @@ class SystemServices {
   void send_shutdown();
   nlohmann::ordered_json account_conns(Account& acc);
   void send_account_conns(Account& acc, std::string_view subject);
+  void publish_account_conns(Account& acc);
+  // Every 30s, SERVER.CONNS for each account with local connections (as the reference).
+  void account_conns_heartbeat();
+  static constexpr std::chrono::seconds kAccountConnsInterval{30};
   // $SYS.REQ.ACCOUNT.<acc>.<X> and $SYS.REQ.USER.INFO (account_requests.cpp).
   void subscribe_account_requests();
   void handle_account_request(const std::string& kind, std::string_view subject, std::string_view reply,
@@ -70,6 +75,7 @@ class SystemServices {
   std::atomic<uint64_t> seq_{0};
   net::EventLoop* loop_ = nullptr;
   net::TimerId timer_ = 0;
+  net::TimerId conns_timer_ = 0;
   std::chrono::milliseconds interval_{250};
   std::atomic<bool> stopped_{false};
   ServerDirectory directory_;

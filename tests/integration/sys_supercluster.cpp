@@ -275,6 +275,9 @@ TEST_F(SysSeed, ClientConnectInOneClusterSeenInAnother) {
   }, milliseconds(5000)));
   for (MsgPtr m; natsSubscription_NextMsg(&m.p, sub.p, 100) == NATS_OK; m.reset()) {
   }
+  SubPtr old_subject;  // the pre-2.2 subject the reference still sends to
+  ASSERT_EQ(natsConnection_SubscribeSync(&old_subject.p, sys.p, "$SYS.SERVER.ACCOUNT.APP.CONNS"), NATS_OK);
+  ASSERT_EQ(natsConnection_Flush(sys.p), NATS_OK);
   ConnPtr app;
   OptsPtr o;
   natsOptions_SetName(o.p, "evented");
@@ -312,6 +315,9 @@ TEST_F(SysSeed, ClientConnectInOneClusterSeenInAnother) {
   EXPECT_EQ(disconnect["client"]["id"], connect["client"]["id"]);
   EXPECT_TRUE(disconnect["client"].contains("stop"));
   EXPECT_EQ(disconnect["reason"], "Client Closed");
+  MsgPtr m;
+  ASSERT_EQ(natsSubscription_NextMsg(&m.p, old_subject.p, 2000), NATS_OK);
+  EXPECT_EQ(json::parse(m.data())["acc"], "APP");
 }
 
 TEST_F(SysSeed, NonSystemUserGetsNoResponders) {
