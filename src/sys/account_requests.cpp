@@ -155,12 +155,13 @@ void SystemServices::handle_account_request(const std::string& kind, std::string
 
 void SystemServices::handle_user_info(std::string_view reply_subject) {
   if (reply_subject.empty() || stopped_) return;
+  // Only the server the requester is connected to answers: a copy that arrived over a route
+  // or gateway (no local publishing client on this thread) is ignored.
+  const ClientConnection* c = sys::current_requester();
+  if (!c) return;
   nlohmann::ordered_json m;
   m["server"] = server_info();
-  const ClientConnection* c = sys::current_requester();
-  if (!c) {
-    m["error"] = {{"code", 500}, {"description", "unable to determine the requesting user"}};
-  } else {
+  {
     auto o = c->connect_options();
     nlohmann::ordered_json d;
     d["user"] = o.user;
@@ -178,8 +179,7 @@ void SystemServices::handle_user_info(std::string_view reply_subject) {
     m["data"] = std::move(d);
   }
   // The reply goes back into the requester's account (where its inbox is).
-  auto acc = c ? server_.lookup_account(c->account_name()) : sys_;
-  if (acc) server_.publish_internal(*acc, reply_subject, {}, {}, m.dump());
+  if (auto acc = server_.lookup_account(c->account_name())) server_.publish_internal(*acc, reply_subject, {}, {}, m.dump());
 }
 
 }  // namespace nats

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "cluster/gateway_manager.h"
 #include "monitor/endpoints.h"
 #include "server/server.h"
 #include "util/process_stats.h"
@@ -178,18 +177,8 @@ void SystemServices::send_statsz(std::string_view subject) {
 
 void SystemServices::reply(std::string_view subject, const std::string& body) {
   if (subject.empty() || !sys_) return;
-  // A request that crossed a gateway carries `_GR_.<cluster>.<server>.<inbox>`. Internal
-  // handlers see it unstripped, so do what delivery to a client does: remember the mapping
-  // and answer the plain inbox, which the gateway layer then sends back the way it came.
-  if (auto* gw = server_.gateways(); gw && cluster::GatewayManager::is_gateway_reply(subject)) {
-    std::string_view local;
-    if (gw->local_reply_target(subject, local)) {
-      subject = local;
-    } else {
-      gw->record_reply(sys_->name(), subject);
-      subject = cluster::GatewayManager::strip_reply(subject);
-    }
-  }
+  // A request that crossed a gateway has a `_GR_.<cluster>.<server>.<inbox>` reply; the
+  // gateway layer sends a publish to it back to that cluster.
   server_.publish_internal(*sys_, subject, {}, {}, body);
 }
 
