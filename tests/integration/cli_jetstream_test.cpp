@@ -23,10 +23,11 @@ class JsCli : public ::testing::Test {
                                               reference_binary());
     server_->start();
   }
-  CommandResult run(const std::string& args) {
-    return run_command("env -u NATS_URL -u NATS_CONTEXT HOME=" + home_.path() + " XDG_CONFIG_HOME=" + home_.path() +
-                       "/cfg " + NATS_CLI_BIN + " -s " + server_->url() + " " + args);
+  std::string command(const std::string& args) const {
+    return "env -u NATS_URL -u NATS_CONTEXT HOME=" + home_.path() + " XDG_CONFIG_HOME=" + home_.path() + "/cfg " +
+           NATS_CLI_BIN + " -s " + server_->url() + " " + args;
   }
+  CommandResult run(const std::string& args) { return run_command(command(args)); }
   TempDir home_;
   std::unique_ptr<ServerProcess> server_;
 };
@@ -196,7 +197,8 @@ TEST_F(JsCli, KvWatchAnswersFlowControl) {
     if (!info.is_discarded() && info["state"]["messages"] == keys) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  auto watch = run("--timeout 5s kv watch BIG --count " + std::to_string(keys) + " | grep -c 'PUT BIG > k'");
+  // Bounded by timeout(1): a watcher that ignores flow control stalls forever.
+  auto watch = run_command("timeout 20 " + command("kv watch BIG --count " + std::to_string(keys)) + " | grep -c 'PUT BIG > k'");
   EXPECT_EQ(watch.output, std::to_string(keys) + "\n");
 }
 
@@ -208,8 +210,7 @@ TEST_F(JsCli, BenchProgressOnlyOnTerminal) {
   EXPECT_EQ(piped.output.find("\x1b["), std::string::npos) << piped.output;
   EXPECT_EQ(piped.output.find("100%"), std::string::npos) << piped.output;
   if (access("/usr/bin/script", X_OK) != 0) GTEST_SKIP() << "script(1) not available for a pty";
-  std::string base = "env -u NATS_URL -u NATS_CONTEXT HOME=" + home_.path() + " XDG_CONFIG_HOME=" + home_.path() +
-                     "/cfg " + NATS_CLI_BIN + " -s " + server_->url() + " bench b.p --pub 1 --msgs 2000";
+  std::string base = command("bench b.p --pub 1 --msgs 2000");
   auto tty = run_command("script -qec '" + base + "' /dev/null");
   ASSERT_EQ(tty.status, 0) << tty.output;
   EXPECT_NE(tty.output.find("=] 100%"), std::string::npos) << tty.output;
