@@ -61,20 +61,23 @@ Sample group(const std::vector<Sample>& v) {
   return g;
 }
 
-void report_group(const std::string& name, const std::vector<Sample>& v) {
+// As nats.go's bench report: under a combined heading the group line and its per-client lines
+// are indented one space more; a lone group is the heading itself.
+void report_group(const std::string& name, const std::vector<Sample>& v, bool nested = true) {
   Sample g = group(v);
-  std::cout << " " << name << " stats: " << sample_str(g) << "\n";
+  std::string indent = nested ? " " : "";
+  if (nested) std::cout << indent << name << " stats: " << sample_str(g) << "\n";
   if (v.size() > 1) {
     double mn = 1e300, mx = 0, sum = 0;
     for (size_t i = 0; i < v.size(); ++i) {
-      std::cout << "  [" << i + 1 << "] " << sample_str(v[i]) << " (" << comma(v[i].msgs) << " msgs)\n";
+      std::cout << indent << " [" << i + 1 << "] " << sample_str(v[i]) << " (" << comma(v[i].msgs) << " msgs)\n";
       mn = std::min(mn, v[i].rate());
       mx = std::max(mx, v[i].rate());
       sum += v[i].rate();
     }
     double avg = sum / static_cast<double>(v.size()), var = 0;
     for (auto& s : v) var += (s.rate() - avg) * (s.rate() - avg);
-    std::cout << "  min " << comma(static_cast<int64_t>(mn)) << " | avg " << comma(static_cast<int64_t>(avg)) << " | max "
+    std::cout << indent << " min " << comma(static_cast<int64_t>(mn)) << " | avg " << comma(static_cast<int64_t>(avg)) << " | max "
               << comma(static_cast<int64_t>(mx)) << " | stddev "
               << comma(static_cast<int64_t>(std::sqrt(var / static_cast<double>(v.size())))) << " msgs\n";
   }
@@ -228,8 +231,9 @@ int bench(Invocation& inv) {
   std::string title = req_mode ? "NATS request-reply" : js ? "JetStream" : pubs && subs ? "NATS Pub/Sub" : pubs ? "Pub" : "Sub";
   std::cout << title << " stats: " << sample_str(group(all)) << "\n";
   if (pubs && (subs || req_mode || js)) report_group(req_mode ? "Req" : "Pub", pub_samples);
-  else if (pubs > 1) report_group("Pub", pub_samples);
-  if (subs && !req_mode) report_group(reply_mode ? "Reply" : "Sub", sub_samples);
+  else if (pubs > 1) report_group("Pub", pub_samples, false);
+  if (subs && !req_mode && pubs) report_group(reply_mode ? "Reply" : "Sub", sub_samples);
+  else if (subs > 1 && !req_mode) report_group(reply_mode ? "Reply" : "Sub", sub_samples, false);
 
   std::vector<int64_t> lat;
   for (auto& l : latencies) lat.insert(lat.end(), l.begin(), l.end());

@@ -166,6 +166,13 @@ TEST_F(JsCli, BenchReportsRatesAndLatencies) {
   EXPECT_TRUE(std::regex_search(ps.output, rate)) << ps.output;
   EXPECT_NE(ps.output.find(" Sub stats: "), std::string::npos);
 
+  // Publishers only: the group line is the heading, clients listed under it (nats.go's report).
+  auto pp = run("bench b.m --pub 2 --msgs 2000");
+  ASSERT_EQ(pp.status, 0) << pp.output;
+  EXPECT_EQ(pp.output.find(" Pub stats:"), std::string::npos) << pp.output;
+  EXPECT_TRUE(std::regex_search(pp.output, std::regex(R"(\nPub stats: [0-9,]+ msgs/sec[^\n]*\n \[1\] [0-9,]+ msgs/sec[^\n]*\(1,000 msgs\)\n \[2\] [^\n]*\n min )")))
+      << pp.output;
+
   auto rr = run("bench b.svc --pub 1 --sub 1 --request --msgs 500");
   ASSERT_EQ(rr.status, 0) << rr.output;
   EXPECT_NE(rr.output.find("NATS request-reply stats:"), std::string::npos) << rr.output;
