@@ -1,6 +1,20 @@
 #include "deployment.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
 namespace nats::bench {
+
+const char* layout_name(Layout l) {
+  switch (l) {
+    case Layout::kSingle: return "single";
+    case Layout::kRoute: return "route";
+    case Layout::kGateway: return "gateway";
+  }
+  return "?";
+}
 
 ProcStats Deployment::stats() {
   ProcStats total;
@@ -31,8 +45,80 @@ class SingleServer : public Deployment {
   ServerProcess server_;
 };
 
+// A config file that lives as long as the deployment using it.
+class TempConfig {
+ public:
+  explicit TempConfig(const std::string& text) {
+    char tmpl[] = "/tmp/nats-bench-conf-XXXXXX";
+    int fd = ::mkstemp(tmpl);
+    if (fd < 0) throw BenchError("mkstemp failed");
+    ::close(fd);
+    path_ = tmpl;
+    std::ofstream(path_) << text;
+  }
+  ~TempConfig() {
+    if (!std::getenv("NATS_BENCH_KEEP_LOGS")) ::unlink(path_.c_str());
+  }
+  TempConfig(const TempConfig&) = delete;
+  TempConfig& operator=(const TempConfig&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string local_url(const char* scheme, int port) {
+  return std::string(scheme) + "://127.0.0.1:" + std::to_string(port);
+}
+
+// Server 0 carries the publisher/requester, server 1 the subscribers/replier.
+class ServerPair : public Deployment {
+ public:
+  ServerPair(Layout layout, const ServerFlavor& f) {
+    int link[2] = {pick_free_port(), pick_free_port()};
+    while (link[1] == link[0]) link[1] = pick_free_port();
+    for (int i = 0; i < 2; ++i) {
+      std::string c = "server_name: bench-" + std::string(i == 0 ? "a" : "b") + "\n";
+      if (layout == Layout::kRoute) {
+        // One cluster; only the second server solicits the route, so exactly one is made.
+        c += "cluster {\n  name: bench\n  listen: 127.0.0.1:" + std::to_string(link[i]) + "\n";
+        if (i == 1) c += "  routes: [\"" + local_url("nats-route", link[0]) + "\"]\n";
+        c += "}\n";
+      } else {
+        // Two single-server clusters, each naming the other's gateway.
+        const char* self = i == 0 ? "east" : "west";
+        const char* peer = i == 0 ? "west" : "east";
+        c += "gateway {\n  name: " + std::string(self) + "\n  listen: 127.0.0.1:" + std::to_string(link[i]) +
+             "\n  gateways: [\n    {name: " + peer + ", urls: [\"" + local_url("nats", link[1 - i]) +
+             "\"]}\n  ]\n}\n";
+      }
+      configs_[i] = std::make_unique<TempConfig>(c);
+      std::vector<std::string> args = {"-c", configs_[i]->path()};
+      args.insert(args.end(), f.args.begin(), f.args.end());
+      servers_[i] = std::make_unique<ServerProcess>(f.binary, args, std::chrono::seconds(10), f.cpu);
+    }
+  }
+  Topology topology() const override { return {servers_[0]->url(), {servers_[1]->url()}}; }
+  std::vector<ServerProcess*> servers() override { return {servers_[0].get(), servers_[1].get()}; }
+
+ private:
+  std::unique_ptr<TempConfig> configs_[2];
+  std::unique_ptr<ServerProcess> servers_[2];
+};
+
 }  // namespace
 
 std::unique_ptr<Deployment> start_single_server(const ServerFlavor& f) { return std::make_unique<SingleServer>(f); }
+
+std::unique_ptr<Deployment> start_deployment(Layout layout, const ServerFlavor& f) {
+  if (layout == Layout::kSingle) return start_single_server(f);
+  // A route/gateway port picked free may be taken before the server binds it: one more try
+  // with fresh ports.
+  try {
+    return std::make_unique<ServerPair>(layout, f);
+  } catch (const BenchError&) {
+    return std::make_unique<ServerPair>(layout, f);
+  }
+}
 
 }  // namespace nats::bench

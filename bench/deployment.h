@@ -1,6 +1,7 @@
-// A set of running servers plus the Topology clients use to reach them. Today: one server.
-// Routes and gateways add builders that start several servers (e.g. publisher on one,
-// subscribers on another) and return them through the same interface.
+// A set of running servers plus the Topology clients use to reach them: one server, two
+// servers joined by a route (one cluster), or two single-server clusters joined by gateways.
+// In the multi-server layouts the publisher (requester) is on the first server and the
+// subscribers (replier) on the second, so every measured message crosses the link.
 #pragma once
 
 #include <memory>
@@ -11,6 +12,10 @@
 #include "workload.h"
 
 namespace nats::bench {
+
+// How the servers of one run are laid out; both servers of a layout are the same binary.
+enum class Layout { kSingle, kRoute, kGateway };
+const char* layout_name(Layout l);
 
 class Deployment {
  public:
@@ -32,5 +37,10 @@ struct ServerFlavor {
 };
 
 std::unique_ptr<Deployment> start_single_server(const ServerFlavor& f);
+// Starts every server of the layout (each with a generated config file) and returns once
+// their client ports accept connections. Whether the route/gateway link is up yet is not
+// waited for here: the workloads wait for interest with probe messages, which also proves
+// the link carries messages.
+std::unique_ptr<Deployment> start_deployment(Layout layout, const ServerFlavor& f);
 
 }  // namespace nats::bench

@@ -159,8 +159,8 @@ int main(int argc, char** argv) {
                           {"server_args", server_args}, {"pinned", pin},
                           {"load_average_before", load_before}, {"load_average_after", load_after},
                           {"elapsed_seconds", elapsed},
-                          {"peak_memory", "VmHWM of a fresh server per scenario and round"},
-                          {"cpu", "utime+stime of the server process over the measured interval"},
+                          {"peak_memory", "VmHWM of fresh servers per scenario and round (largest server of the layout)"},
+                          {"cpu", "utime+stime over the measured interval, summed over the servers of the layout"},
                           {"client", "raw sockets unless the scenario name says libnats"}};
     std::cout << render_json(outcomes, targets, cfg).dump(2) << std::endl;
   } else {

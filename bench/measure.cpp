@@ -54,7 +54,7 @@ RunSample measure_once(const Scenario& sc, const ServerFlavor& flavor, std::chro
   RunSample out;
   std::unique_ptr<Deployment> dep;
   try {
-    dep = start_single_server(flavor);
+    dep = start_deployment(sc.layout, flavor);
   } catch (const std::exception& e) {
     out.failure = e.what();
     return out;

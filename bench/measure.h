@@ -24,8 +24,9 @@ struct RunSample {
   std::string failure;  // integrity or run failure, for the FAIL line
 };
 
-// Starts a fresh deployment of `flavor` (so peak memory is this scenario's), runs the
-// scenario's workload against it, and stops the servers.
+// Starts a fresh deployment of `flavor` in the scenario's layout (so peak memory is this
+// scenario's), runs the scenario's workload against it, and stops the servers. Server CPU is
+// summed over all servers of the layout; peak memory is the largest server's.
 RunSample measure_once(const Scenario& sc, const ServerFlavor& flavor, std::chrono::milliseconds timeout);
 
 double median(std::vector<double> v);

@@ -147,6 +147,7 @@ nlohmann::json render_json(const std::vector<ScenarioOutcome>& outcomes, const s
     json sc;
     sc["name"] = o.scenario.name;
     sc["group"] = o.scenario.group;
+    sc["layout"] = layout_name(o.scenario.layout);
     sc["payload"] = o.scenario.spec.payload;
     sc["subscribers"] = o.scenario.spec.subscribers;
     sc["queue"] = o.scenario.spec.queue;

@@ -70,6 +70,31 @@ std::vector<Scenario> default_scenarios(const Scale& scale) {
     w.messages = std::max<uint64_t>(100, scale.requests / 2);
     out.push_back({"reqrep-libnats-16", "request/reply (sequential)", w});
   }
+  // Across servers: the publisher on one server, the subscriber on the other, so every
+  // message crosses the route or gateway (and is handled by both servers). Half the
+  // single-server counts keep the default run within a few minutes.
+  for (Layout l : {Layout::kRoute, Layout::kGateway}) {
+    const std::string name = layout_name(l);
+    const std::string group = l == Layout::kRoute ? "pub/sub 1:1 across a route (2-server cluster)"
+                                                  : "pub/sub 1:1 across a gateway (2 clusters)";
+    for (size_t p : {16, 4096}) {
+      WorkloadSpec w;
+      w.kind = Kind::kPubSub;
+      w.payload = p;
+      w.messages = count_for(scale, p, 2);
+      out.push_back({name + "-" + size_name(p), group, w, l});
+    }
+  }
+  {
+    WorkloadSpec w;
+    w.kind = Kind::kReqRep;
+    w.payload = 16;
+    // Full count: a fast server answers in ~35 us, and fewer requests leave its CPU figure
+    // under the 10 ms tick resolution.
+    w.messages = scale.requests;
+    w.warmup = scale.warmup;
+    out.push_back({"gateway-reqrep-16", "request/reply across a gateway (sequential)", w, Layout::kGateway});
+  }
   return out;
 }
 

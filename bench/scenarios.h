@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "deployment.h"
 #include "workload.h"
 
 namespace nats::bench {
@@ -12,6 +13,7 @@ struct Scenario {
   std::string name;   // unique, used by --scenario
   std::string group;  // one output table per group
   WorkloadSpec spec;
+  Layout layout = Layout::kSingle;  // route/gateway: publisher and subscribers on different servers
 };
 
 struct Scale {
