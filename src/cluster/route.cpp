@@ -1,3 +1,4 @@
+#include "proto/msg_line.h"
 #include "cluster/route.h"
 
 #include <charconv>
@@ -341,62 +342,14 @@ bool RouteConnection::inbound_message(std::string_view account, std::string_view
 }
 
 namespace {
-inline char* put(char* p, std::string_view s) {
-  std::memcpy(p, s.data(), s.size());
-  return p + s.size();
-}
-inline char* put_uint(char* p, uint64_t v) { return std::to_chars(p, p + 20, v).ptr; }
 }  // namespace
 
 bool RouteConnection::send_msg(std::string_view account, std::string_view subject, std::string_view reply,
-                               std::string_view queues, std::string_view headers, std::string_view payload) {
-  char stack[512];
-  std::string heap;
-  size_t need = account.size() + subject.size() + reply.size() + queues.size() + 64;
-  char* line = stack;
-  if (need > sizeof stack) {
-    heap.resize(need);
-    line = heap.data();
-  }
-  const bool hdr = !headers.empty();
-  char* p = line;
-  p = put(p, hdr ? "HMSG " : "RMSG ");
-  p = put(p, account);
-  *p++ = ' ';
-  p = put(p, subject);
-  *p++ = ' ';
-  if (!queues.empty()) {
-    if (!reply.empty()) {
-      p = put(p, "+ ");
-      p = put(p, reply);
-      *p++ = ' ';
-    } else {
-      p = put(p, "| ");
-    }
-    p = put(p, queues);
-    *p++ = ' ';
-  } else if (!reply.empty()) {
-    p = put(p, reply);
-    *p++ = ' ';
-  }
-  if (hdr) {
-    p = put_uint(p, headers.size());
-    *p++ = ' ';
-  }
-  p = put_uint(p, headers.size() + payload.size());
-  *p++ = '\r';
-  *p++ = '\n';
-  struct iovec v[4];
-  int nv = 0;
-  v[nv++] = {line, static_cast<size_t>(p - line)};
-  if (hdr) v[nv++] = {const_cast<char*>(headers.data()), headers.size()};
-  v[nv++] = {const_cast<char*>(payload.data()), payload.size()};
-  v[nv++] = {const_cast<char*>("\r\n"), 2};
-  if (!enqueue_iov(v, nv)) return false;
-  out_msgs.fetch_add(1, std::memory_order_relaxed);
-  out_bytes.fetch_add(headers.size() + payload.size(), std::memory_order_relaxed);
-  touch();
-  return true;
+                         std::string_view queues, std::string_view headers, std::string_view payload) {
+  proto::MsgLine line;
+  proto::MsgLine::routed(line, account, subject, reply, queues, !headers.empty(), headers.size(),
+                         headers.size() + payload.size());
+  return enqueue_message(line.view(), headers, payload);
 }
 
 bool RouteConnection::deliver(const Subscription& sub, std::string_view subject, std::string_view reply,

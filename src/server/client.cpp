@@ -5,6 +5,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "proto/msg_line.h"
 #include "server/server.h"
 #include "subject/subject.h"
 #include "sys/requester.h"
@@ -22,12 +23,6 @@ proto::ParserLimits limits_from(const Options& o) {
   return l;
 }
 
-// Appends the decimal form of v to p; returns the end.
-inline char* put_uint(char* p, uint64_t v) { return std::to_chars(p, p + 20, v).ptr; }
-inline char* put(char* p, std::string_view s) {
-  std::memcpy(p, s.data(), s.size());
-  return p + s.size();
-}
 
 }  // namespace
 
@@ -393,45 +388,12 @@ bool ClientConnection::deliver(const Subscription& sub, std::string_view subject
   if (max > 0 && n > max) return false;
   if (perms_ && !reply.empty()) perms_->record_reply(reply);
 
+  // A client that did not ask for headers gets the payload alone, as the reference does.
   const bool hdr = !headers.empty() && copts_.headers;
-  char stack[512];
-  std::string heap;
-  size_t need = subject.size() + sub.sid.size() + reply.size() + 64;
-  char* line = stack;
-  if (need > sizeof stack) {
-    heap.resize(need);
-    line = heap.data();
-  }
-  char* p = line;
-  if (hdr) p = put(p, "HMSG ");
-  else p = put(p, "MSG ");
-  p = put(p, subject);
-  *p++ = ' ';
-  p = put(p, sub.sid);
-  *p++ = ' ';
-  if (!reply.empty()) {
-    p = put(p, reply);
-    *p++ = ' ';
-  }
-  if (hdr) {
-    p = put_uint(p, headers.size());
-    *p++ = ' ';
-    p = put_uint(p, headers.size() + payload.size());
-  } else {
-    p = put_uint(p, payload.size());
-  }
-  *p++ = '\r';
-  *p++ = '\n';
-  struct iovec v[4];
-  int nv = 0;
-  v[nv++] = {line, static_cast<size_t>(p - line)};
-  if (hdr) v[nv++] = {const_cast<char*>(headers.data()), headers.size()};
-  v[nv++] = {const_cast<char*>(payload.data()), payload.size()};
-  v[nv++] = {const_cast<char*>("\r\n"), 2};
-  if (!enqueue_iov(v, nv)) return false;
-  out_msgs.fetch_add(1, std::memory_order_relaxed);
-  out_bytes.fetch_add(payload.size() + (hdr ? headers.size() : 0), std::memory_order_relaxed);
-  touch();
+  if (!hdr) headers = {};
+  proto::MsgLine line;
+  proto::MsgLine::client(line, subject, sub.sid, reply, hdr, headers.size(), headers.size() + payload.size());
+  if (!enqueue_message(line.view(), headers, payload)) return false;
 
   if (max > 0 && n >= max) {
     // Reached its auto-unsubscribe limit: remove it (any thread may get here).

@@ -134,6 +134,20 @@ bool Connection::enqueue_iov(const struct iovec* parts, int n) {
   return true;
 }
 
+bool Connection::enqueue_message(std::string_view line, std::string_view headers, std::string_view payload) {
+  struct iovec v[4];
+  int nv = 0;
+  v[nv++] = {const_cast<char*>(line.data()), line.size()};
+  if (!headers.empty()) v[nv++] = {const_cast<char*>(headers.data()), headers.size()};
+  v[nv++] = {const_cast<char*>(payload.data()), payload.size()};
+  v[nv++] = {const_cast<char*>("\r\n"), 2};
+  if (!enqueue_iov(v, nv)) return false;
+  out_msgs.fetch_add(1, std::memory_order_relaxed);
+  out_bytes.fetch_add(headers.size() + payload.size(), std::memory_order_relaxed);
+  touch();
+  return true;
+}
+
 void Connection::touch() {
   if (!flush_scheduled_.exchange(true, std::memory_order_acq_rel)) t_touched.push_back(shared_from_this());
 }

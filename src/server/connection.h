@@ -79,6 +79,9 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   bool enqueue(std::string_view a);
   bool enqueue(std::string_view a, std::string_view b, std::string_view c);
   bool enqueue_iov(const struct iovec* parts, int n);
+  // Enqueues one delivered message (control line, optional headers, payload, CRLF), counts
+  // it and touches the connection. Any thread.
+  bool enqueue_message(std::string_view line, std::string_view headers, std::string_view payload);
   // Schedules a flush at the end of the caller's batch (see flush_touched()).
   void touch();
   // Enqueue + touch + (if on the loop thread) flush right away. For protocol replies.
