@@ -3,9 +3,10 @@
 # reference server. Extra arguments go to nats-bench, e.g.:
 #   scripts/bench.sh --quick                     smoke run (seconds)
 #   scripts/bench.sh --scenario pubsub,reqrep    a subset
+#   scripts/bench.sh --scenario route,gateway    publisher and subscriber on different servers
 #   scripts/bench.sh --ours /usr/sbin/nats-server  reference against itself: the noise level
 #   scripts/bench.sh --json > bench.json
-# Defaults: 3 rounds of every scenario, alternating ours/reference; a few minutes in all.
+# Defaults: 3 rounds of every scenario, alternating ours/reference; about 2 minutes in all.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build-bench}"
