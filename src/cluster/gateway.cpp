@@ -137,7 +137,7 @@ bool GatewayConnection::on_connect(std::string_view json) {
   log::notice("{}:{} - gid:{} - Inbound gateway connection from \"{}\" ({}) registered", peer_ip_, peer_port_, cid_,
               gw, remote_id());
   mgr_.send_all_interest(*this);
-  schedule_ping();
+  start_pings();
   return true;
 }
 
@@ -199,7 +199,7 @@ bool GatewayConnection::on_info(std::string_view json) {
     registered_ = true;
     log::notice("{}:{} - gid:{} - Outbound gateway connection to \"{}\" ({}) registered", peer_ip_, peer_port_, cid_,
                 gw, remote_id());
-    schedule_ping();
+    start_pings();
     return true;
   }
   int cmd = j.value("gateway_cmd", 0);
@@ -214,37 +214,13 @@ bool GatewayConnection::on_info(std::string_view json) {
   return true;
 }
 
-void GatewayConnection::schedule_ping() {
-  auto interval = server_.options().ping_interval;
-  if (interval.count() <= 0) return;
-  std::weak_ptr<GatewayConnection> weak = std::static_pointer_cast<GatewayConnection>(shared_from_this());
-  ping_timer_ = loop_.add_timer(interval, [weak] {
-    if (auto c = weak.lock()) c->ping_timer();
-  });
-}
-
-void GatewayConnection::ping_timer() {
-  ping_timer_ = 0;
-  if (closing()) return;
-  if (pings_out_ + 1 > server_.options().ping_max) {
-    close(CloseReason::StaleConnection);
-    return;
-  }
-  ++pings_out_;
-  ping_sent_ = std::chrono::steady_clock::now();
-  send_now("PING\r\n");
-  schedule_ping();
-}
-
 bool GatewayConnection::on_ping() {
   send_now("PONG\r\n");
   return true;
 }
 
 bool GatewayConnection::on_pong() {
-  if (pings_out_ > 0)
-    rtt_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - ping_sent_).count();
-  pings_out_ = 0;
+  pong_received();
   return true;
 }
 
@@ -347,7 +323,6 @@ bool GatewayConnection::send_msg(std::string_view account, std::string_view subj
 }
 
 void GatewayConnection::on_closed() {
-  if (ping_timer_) loop_.cancel_timer(ping_timer_);
   log::notice("{}:{} - gid:{} - Gateway connection closed: {}", peer_ip_, peer_port_, cid_,
               close_reason_text(close_reason()));
   mgr_.on_closed(this);

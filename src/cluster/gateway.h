@@ -47,7 +47,6 @@ class GatewayConnection final : public Connection, public proto::ParserHandlerBa
   // Outbound: the 6-character hash of the remote gateway name (reply mapping).
   const std::string& remote_hash() const { return remote_hash_; }
   bool registered() const { return registered_.load(); }
-  int64_t rtt_ns() const { return rtt_ns_.load(); }
   size_t num_interest() const;
 
   // Outbound only, any thread: what the remote wants of (account, subject).
@@ -85,8 +84,6 @@ class GatewayConnection final : public Connection, public proto::ParserHandlerBa
  private:
   bool inbound_message(std::string_view account, std::string_view subject, std::string_view reply,
                        proto::QueueNames queues, std::string_view headers, std::string_view payload);
-  void schedule_ping();
-  void ping_timer();
   void fail(std::string_view err, CloseReason reason);
 
   GatewayManager& mgr_;
@@ -108,10 +105,6 @@ class GatewayConnection final : public Connection, public proto::ParserHandlerBa
   std::map<std::string, AccInterest, std::less<>> interest_;
   size_t num_interest_ = 0;
 
-  int pings_out_ = 0;
-  net::TimerId ping_timer_ = 0;
-  std::chrono::steady_clock::time_point ping_sent_{};
-  std::atomic<int64_t> rtt_ns_{0};
 };
 
 }  // namespace nats::cluster

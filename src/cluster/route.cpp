@@ -214,34 +214,9 @@ bool RouteConnection::on_info(std::string_view json) {
   mgr_.send_all_subs(*this);
   log::debug("{}:{} - rid:{} - Sent local subscriptions to route", peer_ip_, peer_port_, cid_);
   // First PING right away, for the RTT (as the reference).
-  ++pings_out_;
-  ping_sent_ = std::chrono::steady_clock::now();
-  send_now("PING\r\n");
-  schedule_ping();
+  ping_now();
+  start_pings();
   return true;
-}
-
-void RouteConnection::schedule_ping() {
-  auto interval = server_.options().ping_interval;
-  if (interval.count() <= 0) return;
-  std::weak_ptr<RouteConnection> weak = std::static_pointer_cast<RouteConnection>(shared_from_this());
-  ping_timer_ = loop_.add_timer(interval, [weak] {
-    if (auto c = weak.lock()) c->ping_timer();
-  });
-}
-
-void RouteConnection::ping_timer() {
-  ping_timer_ = 0;
-  if (closing()) return;
-  if (pings_out_ + 1 > server_.options().ping_max) {
-    log::debug("{}:{} - rid:{} - Stale Client Connection - Closing", peer_ip_, peer_port_, cid_);
-    close(CloseReason::StaleConnection);
-    return;
-  }
-  ++pings_out_;
-  ping_sent_ = std::chrono::steady_clock::now();
-  send_now("PING\r\n");
-  schedule_ping();
 }
 
 bool RouteConnection::on_ping() {
@@ -250,9 +225,7 @@ bool RouteConnection::on_ping() {
 }
 
 bool RouteConnection::on_pong() {
-  if (pings_out_ > 0)
-    rtt_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - ping_sent_).count();
-  pings_out_ = 0;
+  pong_received();
   return true;
 }
 
@@ -358,7 +331,6 @@ bool RouteConnection::deliver(const Subscription& sub, std::string_view subject,
 }
 
 void RouteConnection::on_closed() {
-  if (ping_timer_) loop_.cancel_timer(ping_timer_);
   log::notice("{}:{} - rid:{} - Router connection closed: {}", peer_ip_, peer_port_, cid_,
               close_reason_text(close_reason()));
   std::map<std::string, std::vector<SubscriptionPtr>> by_acc;

@@ -57,7 +57,6 @@ class RouteConnection final : public Connection, public proto::ParserHandlerBase
   std::string server_hash() const;  // 6-char hash of the remote ID (gateway replies)
   bool registered() const { return registered_.load(); }
   size_t num_remote_subs() const { return num_subs_.load(std::memory_order_relaxed); }
-  int64_t rtt_ns() const { return rtt_ns_.load(); }
 
   // Parser callbacks.
   bool on_connect(std::string_view json);
@@ -90,8 +89,6 @@ class RouteConnection final : public Connection, public proto::ParserHandlerBase
  private:
   bool inbound_message(std::string_view account, std::string_view subject, std::string_view reply,
                        proto::QueueNames queues, std::string_view headers, std::string_view payload);
-  void schedule_ping();
-  void ping_timer();
   void send_err_and_close(std::string_view text, CloseReason reason);
 
   RouteManager& mgr_;
@@ -112,10 +109,6 @@ class RouteConnection final : public Connection, public proto::ParserHandlerBase
   std::map<std::string, SubscriptionPtr, std::less<>> subs_;
   std::atomic<size_t> num_subs_{0};
 
-  int pings_out_ = 0;
-  net::TimerId ping_timer_ = 0;
-  std::chrono::steady_clock::time_point ping_sent_{};
-  std::atomic<int64_t> rtt_ns_{0};
 };
 
 }  // namespace nats::cluster

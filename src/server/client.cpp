@@ -46,7 +46,7 @@ void ClientConnection::start() {
       if (auto c = weak.lock()) c->auth_timeout();
     });
   }
-  schedule_ping();
+  start_pings();
   Connection::flush_touched();
 }
 
@@ -57,33 +57,9 @@ void ClientConnection::auth_timeout() {
   close_with_err("Authentication Timeout", CloseReason::AuthenticationTimeout);
 }
 
-void ClientConnection::schedule_ping() {
-  auto interval = server_.options().ping_interval;
-  if (interval.count() <= 0) return;
-  std::weak_ptr<ClientConnection> weak = std::static_pointer_cast<ClientConnection>(shared_from_this());
-  ping_timer_ = loop_.add_timer(interval, [weak] {
-    if (auto c = weak.lock()) c->ping_timer();
-  });
-}
-
-void ClientConnection::ping_timer() {
-  ping_timer_ = 0;
-  if (closing()) return;
-  const auto& o = server_.options();
-  // Recent inbound traffic proves the client alive; no need to ping (as the reference).
-  if (connected_ && std::chrono::system_clock::now() - last_activity() < o.ping_interval && pings_out_ == 0) {
-    schedule_ping();
-    return;
-  }
-  if (pings_out_ + 1 > o.ping_max) {
-    log::debug("{}:{} - cid:{} - Stale Client Connection - Closing", peer_ip_, peer_port_, cid_);
-    close_with_err("Stale Connection", CloseReason::StaleConnection);
-    return;
-  }
-  ++pings_out_;
-  ping_sent_ = std::chrono::steady_clock::now();
-  send_now("PING\r\n");
-  schedule_ping();
+void ClientConnection::on_stale() {
+  log::debug("{}:{} - cid:{} - Stale Client Connection - Closing", peer_ip_, peer_port_, cid_);
+  close_with_err("Stale Connection", CloseReason::StaleConnection);
 }
 
 void ClientConnection::send_err(std::string_view text) {
@@ -220,6 +196,7 @@ bool ClientConnection::on_connect(std::string_view json) {
   }
   if (res->permissions) perms_ = std::make_unique<ClientPermissions>(*res->permissions);
   connected_ = true;
+  set_ping_skip_when_active(true);  // recent traffic proves a client alive, as the reference
   if (auth_timer_) {
     loop_.cancel_timer(auth_timer_);
     auth_timer_ = 0;
@@ -373,9 +350,7 @@ bool ClientConnection::on_ping() {
 }
 
 bool ClientConnection::on_pong() {
-  if (pings_out_ > 0 && ping_sent_.time_since_epoch().count() != 0)
-    rtt_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - ping_sent_).count();
-  pings_out_ = 0;
+  pong_received();
   return true;
 }
 
@@ -431,7 +406,6 @@ std::vector<SubscriptionPtr> ClientConnection::subscriptions() const {
 
 void ClientConnection::on_closed() {
   stop_time_ = std::chrono::system_clock::now();
-  if (ping_timer_) loop_.cancel_timer(ping_timer_);
   if (auth_timer_) loop_.cancel_timer(auth_timer_);
   std::vector<SubscriptionPtr> subs;
   {

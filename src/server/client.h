@@ -45,7 +45,6 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   size_t num_subscriptions() const;
   std::vector<SubscriptionPtr> subscriptions() const;
   std::chrono::system_clock::time_point stop_time() const { return stop_time_; }
-  std::chrono::nanoseconds rtt() const { return std::chrono::nanoseconds(rtt_ns_.load()); }
 
   // Parser callbacks.
   bool on_connect(std::string_view json);
@@ -75,8 +74,7 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   void send_ok();
   void close_with_err(std::string_view text, CloseReason reason);
   void auth_timeout();
-  void schedule_ping();
-  void ping_timer();
+  void on_stale() override;
   void unsubscribe_locked(std::unordered_map<std::string, SubscriptionPtr>::iterator it);
   void send_no_responders(std::string_view reply);
   bool can_publish(std::string_view subject);
@@ -93,11 +91,7 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   mutable std::mutex subs_mu_;  // delivery on other loops may auto-unsubscribe
   std::unordered_map<std::string, SubscriptionPtr> subs_;
 
-  int pings_out_ = 0;
-  net::TimerId ping_timer_ = 0;
   net::TimerId auth_timer_ = 0;
-  std::chrono::steady_clock::time_point ping_sent_{};
-  std::atomic<int64_t> rtt_ns_{0};
   std::chrono::system_clock::time_point stop_time_{};
   mutable std::mutex info_mu_;  // guards copts_ and account_ for monitoring reads
 };

@@ -134,6 +134,50 @@ bool Connection::enqueue_iov(const struct iovec* parts, int n) {
   return true;
 }
 
+void Connection::start_pings() {
+  auto interval = server_.options().ping_interval;
+  if (interval.count() <= 0 || closing()) return;
+  std::weak_ptr<Connection> weak = shared_from_this();
+  ping_timer_ = loop_.add_timer(interval, [weak] {
+    if (auto c = weak.lock()) c->ping_tick();
+  });
+}
+
+void Connection::stop_pings() {
+  if (ping_timer_) loop_.cancel_timer(ping_timer_);
+  ping_timer_ = 0;
+}
+
+void Connection::ping_now() {
+  ++pings_out_;
+  ping_sent_ = std::chrono::steady_clock::now();
+  send_now("PING\r\n");
+}
+
+void Connection::ping_tick() {
+  ping_timer_ = 0;
+  if (closing()) return;
+  const auto& o = server_.options();
+  if (ping_skip_when_active_ && pings_out_ == 0 && std::chrono::system_clock::now() - last_activity() < o.ping_interval) {
+    start_pings();
+    return;
+  }
+  if (pings_out_ + 1 > o.ping_max) {
+    log::debug("{}:{} - cid:{} - Stale Connection - Closing", peer_ip_, peer_port_, cid_);
+    on_stale();
+    return;
+  }
+  ping_now();
+  start_pings();
+}
+
+void Connection::pong_received() {
+  if (pings_out_ > 0 && ping_sent_.time_since_epoch().count() != 0)
+    rtt_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - ping_sent_).count(),
+                  std::memory_order_relaxed);
+  pings_out_ = 0;
+}
+
 bool Connection::enqueue_message(std::string_view line, std::string_view headers, std::string_view payload) {
   struct iovec v[4];
   int nv = 0;
@@ -368,6 +412,7 @@ void Connection::teardown() {
     fd_ = -1;
   }
   auto self = shared_from_this();
+  stop_pings();
   release_stalled_producers();
   on_closed();
   server_.on_connection_closed(self);

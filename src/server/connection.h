@@ -100,6 +100,10 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   void on_io(uint32_t events) override;
   void flush_from_loop() override;
 
+  // Round-trip time measured by the last PING/PONG.
+  std::chrono::nanoseconds rtt() const { return std::chrono::nanoseconds(rtt_ns_.load(std::memory_order_relaxed)); }
+  int64_t rtt_ns() const { return rtt_ns_.load(std::memory_order_relaxed); }
+
   // Stats, readable from any thread (monitoring).
   std::atomic<uint64_t> in_msgs{0}, in_bytes{0}, out_msgs{0}, out_bytes{0};
   size_t pending_bytes() const { return pending_size_.load(std::memory_order_relaxed); }
@@ -116,6 +120,16 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   virtual void on_closed() {}
   void mark_activity();
   void check_write_deadline();
+
+  // Keep-alive (loop thread): a PING every ping_interval; when ping_max go unanswered,
+  // on_stale(). With skip_when_active, no PING is sent while the peer has sent something
+  // within the interval (the reference does this for clients).
+  void start_pings();
+  void set_ping_skip_when_active(bool v) { ping_skip_when_active_ = v; }
+  void ping_now();       // an immediate PING, e.g. to measure the RTT right after a handshake
+  void pong_received();  // clears the outstanding count and records the RTT
+  void stop_pings();
+  virtual void on_stale() { close(CloseReason::StaleConnection); }
 
   Server& server_;
   net::EventLoop& loop_;
@@ -156,6 +170,12 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   CloseReason close_reason_ = CloseReason::ClientClosed;
   std::chrono::system_clock::time_point start_time_;
   std::atomic<int64_t> last_activity_ns_{0};
+  void ping_tick();
+  int pings_out_ = 0;
+  bool ping_skip_when_active_ = false;
+  net::TimerId ping_timer_ = 0;
+  std::chrono::steady_clock::time_point ping_sent_{};
+  std::atomic<int64_t> rtt_ns_{0};
   size_t stall_threshold_;                                // pending bytes at which producers pause
   size_t read_size_;                                      // bytes per read (see constructor)
   std::vector<std::weak_ptr<Connection>> stalled_;        // guarded by out_mu_
