@@ -1,9 +1,96 @@
 #!/usr/bin/env bash
-# The main job: builds the server and runs it on the default ports (clients 4222,
-# monitoring 8222), printing the start-up banner, until Ctrl-C.
-# (The supercluster example of the mission grows here as routes, gateways, $SYS and
-# JetStream land; see README "Status".)
+# The main job: the "Supercluster with JetStream" example (natsbyexample topologies/
+# supercluster-jetstream/cli) on loopback with our nats-server and our nats tool: three
+# single-node clusters (east, central, west) joined by gateways, the system account, then
+# `nats server list`, `nats server report jetstream`, and a request in the west cluster
+# answered by a service in the east cluster.
+# Usage: scripts/run-example.sh [--serve]   (--serve: leave the servers running until Ctrl-C)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build.sh nats-server
-exec ./build/nats-server -m 8222 "$@"
+bash scripts/build.sh nats-server nats
+BIN="$PWD/build"
+WORK=$(mktemp -d /tmp/nats-supercluster-XXXXXX)
+export XDG_CONFIG_HOME="$WORK/config"   # keep the example's contexts out of the user's own
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+cd "$WORK"
+
+cat > sys.conf <<'CONF'
+accounts: {
+  $SYS: {
+    users: [{user: sys, password: pass}]
+  }
+}
+CONF
+
+i=0
+for spec in "n1 east 4222" "n2 central 4223" "n3 west 4224"; do
+  set -- $spec
+  name=$1 cluster=$2 port=$3
+  off=$((port - 4222))
+  cat > "$cluster.conf" <<CONF
+port: $port
+http_port: $((8222 + off))
+server_name: $name
+
+include sys.conf
+
+jetstream: {
+  store_dir: "$WORK/storage/$name"
+}
+
+cluster: {
+  name: $cluster,
+  port: $((6222 + off)),
+  routes: [
+    "nats-route://127.0.0.1:$((6222 + off))"
+  ],
+}
+
+gateway: {
+  name: "$cluster",
+  port: $((7222 + off)),
+  gateways: [
+    {name: "east", urls: ["nats://127.0.0.1:7222"]},
+    {name: "central", urls: ["nats://127.0.0.1:7223"]},
+    {name: "west", urls: ["nats://127.0.0.1:7224"]},
+  ]
+}
+CONF
+  "$BIN/nats-server" -c "$cluster.conf" -a 127.0.0.1 > "$name.log" 2>&1 &
+  PIDS+=($!)
+  i=$((i + 1))
+done
+
+sleep 3
+for port in 8222 8223 8224; do
+  curl --fail --silent --retry 5 --retry-delay 1 --retry-connrefused "http://127.0.0.1:$port/healthz"; echo
+done
+
+NATS="$BIN/nats"
+$NATS context save east --server "nats://127.0.0.1:4222"
+$NATS context save east-sys --server "nats://127.0.0.1:4222" --user sys --password pass
+$NATS context save west --server "nats://127.0.0.1:4224"
+
+echo '$ nats --context east-sys server list'
+$NATS --context east-sys server list
+echo '$ nats --context east-sys server report jetstream'
+$NATS --context east-sys server report jetstream || echo "(JetStream is not implemented yet in this server)"
+
+echo "\$ nats --context east reply greet 'hello from east' &"
+$NATS --context east reply greet 'hello from east' --count 1 &
+REPLY=$!
+sleep 1
+echo "\$ nats --context west request greet ''"
+$NATS --context west request greet ''
+wait $REPLY || true
+
+if [ "${1:-}" = "--serve" ]; then
+  echo "servers running on 4222-4224 (monitoring 8222-8224); Ctrl-C to stop"
+  wait
+fi
