@@ -123,6 +123,27 @@ const std::vector<Flag>& flag_table() {
          c.flags.http_port = clamp_int(i);
          c.set_fields.insert("http_port");
        }},
+      // Not in 2.9.10 (later releases and the issue ask for them): monitoring as host:port,
+      // and the no-auth user. Extra flags harm no script written for the reference.
+      {{"http"}, Kind::String, [](CL& c, auto& s, auto, bool) {
+         size_t colon = s.rfind(':');
+         if (colon == std::string::npos) {
+           c.flags.http_host = s;
+         } else {
+           c.flags.http_host = s.substr(0, colon);
+           try {
+             c.flags.http_port = std::stoi(s.substr(colon + 1));
+           } catch (...) {
+             c.flags.http_port = 0;
+           }
+           c.set_fields.insert("http_port");
+         }
+         c.set_fields.insert("http_host");
+       }},
+      {{"no_auth_user"}, Kind::String, [](CL& c, auto& s, auto, bool) {
+         c.flags.no_auth_user = s;
+         c.set_fields.insert("no_auth_user");
+       }},
       {{"ms", "https_port"}, Kind::Int, [](CL& c, auto&, int64_t i, bool) {
          c.flags.https_port = clamp_int(i);
          c.set_fields.insert("https_port");
@@ -369,6 +390,8 @@ Options build_options(const CommandLine& cl, LoadReport* report) {
   if (given("client_advertise")) o.client_advertise = f.client_advertise;
   if (given("pid_file")) o.pid_file = f.pid_file;
   if (given("http_port")) o.http_port = f.http_port;
+  if (given("http_host")) o.http_host = f.http_host;
+  if (given("no_auth_user")) o.no_auth_user = f.no_auth_user;
   if (given("https_port")) o.https_port = f.https_port;
   if (given("ports_file_dir")) o.ports_file_dir = f.ports_file_dir;
   if (given("log_file")) o.log_file = f.log_file;

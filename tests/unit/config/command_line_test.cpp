@@ -80,7 +80,7 @@ TEST(CommandLine, VersionHelpAndWords) {
 
 TEST(CommandLine, GoFlagErrors) {
   EXPECT_EQ(parse_err({"-x"}), "flag provided but not defined: -x");
-  EXPECT_EQ(parse_err({"--http=1"}), "flag provided but not defined: -http");
+  EXPECT_EQ(parse_err({"--httpx=1"}), "flag provided but not defined: -httpx");
   EXPECT_EQ(parse_err({"-p"}), "flag needs an argument: -p");
   EXPECT_EQ(parse_err({"-p", "abc"}), "invalid value \"abc\" for flag -p: parse error");
   EXPECT_EQ(parse_err({"-p", "99999999999999999999"}),
@@ -88,6 +88,15 @@ TEST(CommandLine, GoFlagErrors) {
   EXPECT_EQ(parse_err({"-D=maybe"}), "invalid boolean value \"maybe\" for -D: parse error");
   EXPECT_EQ(parse_err({"---p"}), "bad flag syntax: ---p");
   EXPECT_EQ(parse_err({"foo"}), "unrecognized command: \"foo\"");
+}
+
+// Beyond 2.9.10: --http host:port and --no_auth_user (newer releases have them).
+TEST(CommandLine, HttpAndNoAuthUser) {
+  CommandLine cl = parse_ok({"--http", "127.0.0.1:8333", "--no_auth_user", "bob"});
+  Options o = build_options(cl);
+  EXPECT_EQ(o.http_host, "127.0.0.1");
+  EXPECT_EQ(o.http_port, 8333);
+  EXPECT_EQ(o.no_auth_user, "bob");
 }
 
 TEST(CommandLine, AuthClusterAndIgnoredFlags) {
