@@ -189,10 +189,22 @@ bool ClientConnection::on_connect(std::string_view json) {
     return false;
   }
   o.user = res->user;
+  AccountPtr before = account_;
   {
     std::lock_guard lk(info_mu_);
     copts_ = o;
     account_ = acc;
+  }
+  if (before && before != acc) {
+    // Subscriptions made before CONNECT (allowed without auth) move to the account the
+    // client authenticated into, so that they are found, and removed, there.
+    std::lock_guard lk(subs_mu_);
+    for (auto& [_, sub] : subs_) {
+      before->sublist().remove(sub);
+      server_.on_local_interest_change(*before, *sub, false);
+      acc->sublist().insert(sub);
+      server_.on_local_interest_change(*acc, *sub, true);
+    }
   }
   if (res->permissions) perms_ = std::make_unique<ClientPermissions>(*res->permissions);
   connected_ = true;
