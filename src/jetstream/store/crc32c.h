@@ -1,0 +1,13 @@
+#pragma once
+// CRC-32C (Castagnoli) for per-record checksums in the file store. Written here rather
+// than taken from a library: the reference uses highwayhash, which is not packaged,
+// OpenSSL has no CRC, and a cryptographic digest is overkill for detecting torn or
+// bit-flipped records. Table-driven, software only.
+#include <cstddef>
+#include <cstdint>
+
+namespace nats::jetstream {
+
+uint32_t crc32c(const void* data, size_t len, uint32_t crc = 0);
+
+}  // namespace nats::jetstream

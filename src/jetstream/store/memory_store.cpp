@@ -1,0 +1,258 @@
+#include "jetstream/store/memory_store.h"
+
+#include <algorithm>
+
+namespace nats::jetstream {
+
+namespace {
+uint64_t msg_size(const StoredMsg& m) {
+  return store_msg_size(m.subject.size(), m.headers.size(), m.payload.size());
+}
+}  // namespace
+
+MemoryStore::MemoryStore(StoreLimits limits, StoreClock clock)
+    : limits_(limits), clock_(std::move(clock)) {}
+
+void MemoryStore::insert_locked(StoredMsg msg) {
+  uint64_t seq = msg.seq;
+  bytes_ += msg_size(msg);
+  if (msgs_.empty()) first_seq_ = seq;
+  last_seq_ = seq;
+  last_ts_ = msg.ts;
+  subjects_[msg.subject].insert(seq);
+  if (msg.ttl_ns > 0) with_ttl_.insert(seq);
+  msgs_.emplace(seq, std::move(msg));
+}
+
+StoreResult MemoryStore::store_msg(std::string_view subject, std::string_view headers,
+                                   std::string_view payload, std::optional<int64_t> ttl_ns) {
+  std::lock_guard lk(mu_);
+  if (limits_.max_msg_size > 0 && headers.size() + payload.size() > limits_.max_msg_size)
+    return {StoreErr::msg_too_large};
+  // Age first, so a full stream whose oldest messages are stale can accept new ones.
+  expire_locked();
+  uint64_t sz = store_msg_size(subject.size(), headers.size(), payload.size());
+  if (limits_.discard == DiscardPolicy::new_msgs) {
+    if (limits_.max_msgs > 0 && msgs_.size() >= limits_.max_msgs) return {StoreErr::max_msgs};
+    if (limits_.max_bytes > 0 && bytes_ + sz > limits_.max_bytes) return {StoreErr::max_bytes};
+    if (limits_.discard_new_per_subject && limits_.max_msgs_per_subject > 0) {
+      auto it = subjects_.find(std::string(subject));
+      if (it != subjects_.end() && it->second.size() >= limits_.max_msgs_per_subject)
+        return {StoreErr::max_msgs_per_subject};
+    }
+  }
+  StoredMsg m;
+  m.subject = subject;
+  m.headers = headers;
+  m.payload = payload;
+  m.seq = last_seq_ + 1;
+  // Timestamps strictly increase so time-ordered lookups stay monotonic even if the
+  // clock stalls or steps back.
+  m.ts = std::max(clock_(), last_ts_ + 1);
+  m.ttl_ns = ttl_ns.value_or(0);
+  StoreResult res{StoreErr::ok, m.seq, m.ts};
+  insert_locked(std::move(m));
+  enforce_limits_locked();
+  return res;
+}
+
+void MemoryStore::replay_store(StoredMsg msg) {
+  std::lock_guard lk(mu_);
+  if (msg.seq <= last_seq_) return;  // duplicate record
+  insert_locked(std::move(msg));
+}
+
+void MemoryStore::enforce_limits_locked() {
+  if (limits_.max_msgs_per_subject > 0) {
+    // Only the subject just stored can be over; but a limit change may leave others over.
+    std::vector<uint64_t> drop;
+    for (auto& [subj, seqs] : subjects_) {
+      if (seqs.size() <= limits_.max_msgs_per_subject) continue;
+      size_t n = seqs.size() - limits_.max_msgs_per_subject;
+      auto it = seqs.begin();
+      for (size_t i = 0; i < n; ++i, ++it) drop.push_back(*it);
+    }
+    for (uint64_t s : drop) remove_locked(s);
+  }
+  if (limits_.max_msgs > 0) {
+    while (msgs_.size() > limits_.max_msgs) remove_locked(msgs_.begin()->first);
+  }
+  if (limits_.max_bytes > 0) {
+    while (bytes_ > limits_.max_bytes && !msgs_.empty()) remove_locked(msgs_.begin()->first);
+  }
+}
+
+void MemoryStore::expire_locked() {
+  int64_t now = clock_();
+  if (limits_.max_age_ns > 0) {
+    int64_t cutoff = now - limits_.max_age_ns;
+    while (!msgs_.empty() && msgs_.begin()->second.ts <= cutoff) remove_locked(msgs_.begin()->first);
+  }
+  if (!with_ttl_.empty()) {
+    std::vector<uint64_t> drop;
+    for (uint64_t s : with_ttl_) {
+      auto it = msgs_.find(s);
+      if (it != msgs_.end() && it->second.ts + it->second.ttl_ns <= now) drop.push_back(s);
+    }
+    for (uint64_t s : drop) remove_locked(s);
+  }
+}
+
+void MemoryStore::expire_msgs() {
+  std::lock_guard lk(mu_);
+  expire_locked();
+}
+
+bool MemoryStore::remove_locked(uint64_t seq) {
+  auto it = msgs_.find(seq);
+  if (it == msgs_.end()) return false;
+  bytes_ -= msg_size(it->second);
+  auto sit = subjects_.find(it->second.subject);
+  if (sit != subjects_.end()) {
+    sit->second.erase(seq);
+    if (sit->second.empty()) subjects_.erase(sit);
+  }
+  with_ttl_.erase(seq);
+  msgs_.erase(it);
+  if (seq == first_seq_) first_seq_ = msgs_.empty() ? last_seq_ + 1 : msgs_.begin()->first;
+  if (observer_) observer_->on_remove(seq);
+  return true;
+}
+
+StoreErr MemoryStore::remove_msg(uint64_t seq) {
+  std::lock_guard lk(mu_);
+  if (remove_locked(seq)) return StoreErr::ok;
+  return seq > last_seq_ ? StoreErr::eof : StoreErr::not_found;
+}
+
+StoreErr MemoryStore::load_msg(uint64_t seq, StoredMsg& out) {
+  std::lock_guard lk(mu_);
+  auto it = msgs_.find(seq);
+  if (it == msgs_.end()) return seq > last_seq_ ? StoreErr::eof : StoreErr::not_found;
+  out = it->second;
+  return StoreErr::ok;
+}
+
+StoreErr MemoryStore::load_next_msg(std::string_view filter, uint64_t start, StoredMsg& out) {
+  std::lock_guard lk(mu_);
+  if (start > last_seq_) return StoreErr::eof;
+  bool all = filter.empty() || filter == ">";
+  for (auto it = msgs_.lower_bound(start); it != msgs_.end(); ++it) {
+    if (all || store_filter_matches(filter, it->second.subject)) {
+      out = it->second;
+      return StoreErr::ok;
+    }
+  }
+  return StoreErr::eof;
+}
+
+StoreErr MemoryStore::load_last_msg(std::string_view filter, StoredMsg& out) {
+  std::lock_guard lk(mu_);
+  for (auto it = msgs_.rbegin(); it != msgs_.rend(); ++it) {
+    if (store_filter_matches(filter, it->second.subject)) {
+      out = it->second;
+      return StoreErr::ok;
+    }
+  }
+  return StoreErr::not_found;
+}
+
+uint64_t MemoryStore::purge_all_locked() {
+  return compact_locked(last_seq_ + 1);
+}
+
+uint64_t MemoryStore::compact_locked(uint64_t seq) {
+  if (seq == 0) seq = last_seq_ + 1;  // reference: compact(0) purges everything
+  uint64_t n = 0;
+  auto* obs = observer_;
+  observer_ = nullptr;  // one compact record, not a removal per message
+  while (!msgs_.empty() && msgs_.begin()->first < seq) {
+    remove_locked(msgs_.begin()->first);
+    ++n;
+  }
+  observer_ = obs;
+  if (seq > last_seq_) {
+    // Past the end: the stream restarts at seq (reference sets last = seq-1).
+    last_seq_ = seq - 1;
+    first_seq_ = seq;
+  } else if (msgs_.empty()) {
+    first_seq_ = last_seq_ + 1;
+  } else {
+    first_seq_ = msgs_.begin()->first;
+  }
+  if (observer_) observer_->on_compact(seq);
+  return n;
+}
+
+uint64_t MemoryStore::compact(uint64_t seq) {
+  std::lock_guard lk(mu_);
+  return compact_locked(seq);
+}
+
+uint64_t MemoryStore::purge(std::string_view subject, uint64_t up_to_seq, uint64_t keep) {
+  std::lock_guard lk(mu_);
+  if (subject.empty() || subject == ">") {
+    if (up_to_seq > 1) return compact_locked(up_to_seq);
+    if (keep > 0) {
+      if (keep >= msgs_.size()) return 0;
+      // Compact to the seq of the keep-th newest message.
+      auto it = msgs_.rbegin();
+      std::advance(it, keep - 1);
+      return compact_locked(it->first);
+    }
+    return purge_all_locked();
+  }
+  std::vector<uint64_t> matching;
+  for (auto& [subj, seqs] : subjects_) {
+    if (store_filter_matches(subject, subj)) matching.insert(matching.end(), seqs.begin(), seqs.end());
+  }
+  std::sort(matching.begin(), matching.end());
+  if (keep >= matching.size() && keep > 0) return 0;
+  size_t limit = matching.size() - keep;  // oldest ones go, newest `keep` stay
+  uint64_t n = 0;
+  for (size_t i = 0; i < limit; ++i) {
+    if (up_to_seq > 1 && matching[i] >= up_to_seq) break;
+    if (remove_locked(matching[i])) ++n;
+  }
+  return n;
+}
+
+StoreState MemoryStore::state() {
+  std::lock_guard lk(mu_);
+  StoreState st;
+  st.msgs = msgs_.size();
+  st.bytes = bytes_;
+  st.first_seq = first_seq_;
+  st.last_seq = last_seq_;
+  st.last_ts = last_ts_;
+  if (!msgs_.empty()) st.first_ts = msgs_.begin()->second.ts;
+  st.num_subjects = subjects_.size();
+  if (!msgs_.empty()) {
+    uint64_t expect = first_seq_;
+    for (auto& [seq, m] : msgs_) {
+      for (; expect < seq; ++expect) st.deleted.push_back(expect);
+      expect = seq + 1;
+    }
+  }
+  st.num_deleted = st.deleted.size();
+  return st;
+}
+
+std::unordered_map<std::string, SubjectState> MemoryStore::subjects_state(std::string_view filter) {
+  std::lock_guard lk(mu_);
+  std::unordered_map<std::string, SubjectState> out;
+  for (auto& [subj, seqs] : subjects_) {
+    if (!store_filter_matches(filter, subj)) continue;
+    out[subj] = SubjectState{seqs.size(), *seqs.begin(), *seqs.rbegin()};
+  }
+  return out;
+}
+
+void MemoryStore::update_limits(const StoreLimits& limits) {
+  std::lock_guard lk(mu_);
+  limits_ = limits;
+  expire_locked();
+  enforce_limits_locked();
+}
+
+}  // namespace nats::jetstream

@@ -1,0 +1,67 @@
+#pragma once
+// In-memory stream store (reference memstore.go semantics). Also the index the file
+// store keeps in memory; removals are reported to an observer so the file store can
+// log them.
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "jetstream/store/message_store.h"
+
+namespace nats::jetstream {
+
+// Told about every removal the store makes, including limit and age evictions.
+class StoreObserver {
+ public:
+  virtual ~StoreObserver() = default;
+  virtual void on_remove(uint64_t seq) = 0;
+  // Everything below seq is gone and first_seq >= seq (purge/compact).
+  virtual void on_compact(uint64_t seq) = 0;
+};
+
+class MemoryStore : public MessageStore {
+ public:
+  explicit MemoryStore(StoreLimits limits = {}, StoreClock clock = system_clock_ns);
+
+  StoreResult store_msg(std::string_view subject, std::string_view headers,
+                        std::string_view payload, std::optional<int64_t> ttl_ns = {}) override;
+  StoreErr load_msg(uint64_t seq, StoredMsg& out) override;
+  StoreErr load_next_msg(std::string_view filter, uint64_t start, StoredMsg& out) override;
+  StoreErr load_last_msg(std::string_view filter, StoredMsg& out) override;
+  StoreErr remove_msg(uint64_t seq) override;
+  StoreErr erase_msg(uint64_t seq) override { return remove_msg(seq); }
+  uint64_t purge(std::string_view subject = {}, uint64_t up_to_seq = 0, uint64_t keep = 0) override;
+  uint64_t compact(uint64_t seq) override;
+  void expire_msgs() override;
+  StoreState state() override;
+  std::unordered_map<std::string, SubjectState> subjects_state(std::string_view filter) override;
+  void update_limits(const StoreLimits& limits) override;
+
+  // For the file store: observer for removals, and replay of a stored record without
+  // limit checks (sequence and time come from the record).
+  void set_observer(StoreObserver* obs) { observer_ = obs; }
+  void replay_store(StoredMsg msg);
+  StoreLimits limits() const { return limits_; }
+
+ private:
+  bool remove_locked(uint64_t seq);
+  uint64_t compact_locked(uint64_t seq);
+  uint64_t purge_all_locked();
+  void enforce_limits_locked();
+  void expire_locked();
+  void insert_locked(StoredMsg msg);
+
+  std::mutex mu_;
+  StoreLimits limits_;
+  StoreClock clock_;
+  StoreObserver* observer_ = nullptr;
+  std::map<uint64_t, StoredMsg> msgs_;
+  std::unordered_map<std::string, std::set<uint64_t>> subjects_;
+  std::set<uint64_t> with_ttl_;  // sequences that carry their own TTL
+  uint64_t bytes_ = 0;
+  uint64_t first_seq_ = 0;  // reference: first is last+1 once emptied
+  uint64_t last_seq_ = 0;
+  int64_t last_ts_ = 0;
+};
+
+}  // namespace nats::jetstream
