@@ -1,6 +1,7 @@
 // `nats bench`: throughput and latency measurements in the shape of natscli's bench —
-// core pub/sub, request/reply (with latency percentiles) and JetStream publish, each client
-// on its own connection and thread.
+// core pub/sub, request/reply (with latency percentiles), JetStream publish and JetStream
+// consume (ordered ephemeral push, or a shared durable pull/push consumer with explicit acks),
+// each client on its own connection and thread.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -89,6 +90,108 @@ std::vector<int64_t> split_msgs(int64_t total, int64_t parts) {
   return out;
 }
 
+// How --js subscribers consume, as natscli's bench: each one an ordered ephemeral push consumer
+// (every subscriber sees every message), or all sharing one durable explicitly-acked consumer
+// (--pull fetching batches, --push through a queue group) that splits the messages.
+enum class JsConsumeMode { Ordered, Pull, Push };
+
+struct JsConsumeSpec {
+  JsConsumeMode mode = JsConsumeMode::Ordered;
+  std::string stream, consumer, subject;
+  int pull_batch = 100;
+};
+
+std::string js_error_text(natsStatus s, jsErrCode jerr) {
+  return jerr ? status_text(s) + " (JetStream error " + std::to_string(static_cast<int>(jerr)) + ")" : status_text(s);
+}
+
+// Receives `expect` messages into smp; returns an error text, empty on success. `ready` is
+// signalled once the subscription exists so publishers start only after it.
+// With --push the queue group does not split the messages evenly, so those subscribers share
+// one count (`shared`, of `expect` in total) and stop together once it is reached.
+std::string js_consume(Connection& c, const JsConsumeSpec& spec, int64_t expect, int64_t idle_timeout_ms,
+                       Sample& smp, ProgressBars::Bar* bar, std::atomic<int>& ready, const std::atomic<bool>& failed,
+                       std::atomic<int64_t>* shared) {
+  const Settings& st = c.settings();
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  std::string prefix = st.js_api_prefix;
+  if (!prefix.empty()) jo.Prefix = prefix.c_str();
+  if (!st.js_domain.empty()) jo.Domain = st.js_domain.c_str();
+  jsCtx* js = nullptr;
+  natsSubscription* sub = nullptr;
+  natsStatus s = natsConnection_JetStream(&js, c.get(), &jo);
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  if (s == NATS_OK) {
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = spec.stream.c_str();
+    switch (spec.mode) {
+      case JsConsumeMode::Ordered:
+        so.Ordered = true;
+        s = js_SubscribeSync(&sub, js, spec.subject.c_str(), &jo, &so, &jerr);
+        break;
+      case JsConsumeMode::Pull:
+        so.Consumer = spec.consumer.c_str();
+        s = js_PullSubscribe(&sub, js, spec.subject.c_str(), spec.consumer.c_str(), &jo, &so, &jerr);
+        break;
+      case JsConsumeMode::Push:
+        so.Consumer = spec.consumer.c_str();
+        so.Queue = spec.consumer.c_str();  // the consumer's deliver group
+        s = js_SubscribeSync(&sub, js, spec.subject.c_str(), &jo, &so, &jerr);
+        break;
+    }
+    if (s == NATS_OK) natsSubscription_SetPendingLimits(sub, -1, -1);
+  }
+  ready++;
+  std::string err;
+  if (s != NATS_OK) {
+    err = "subscribing to stream " + spec.stream + ": " + js_error_text(s, jerr);
+    if (js) jsCtx_Destroy(js);
+    return err;
+  }
+  bool ack = spec.mode != JsConsumeMode::Ordered;
+  int64_t got = 0;
+  auto last = Clock::now();
+  auto take = [&](natsMsg* m) {
+    if (got == 0) smp.start = Clock::now();
+    ++got;
+    smp.bytes += natsMsg_GetDataLength(m);
+    if (ack) natsMsg_Ack(m, &jo);
+    smp.end = last = Clock::now();
+    if (bar) bar->current.store(got, std::memory_order_relaxed);
+  };
+  auto done = [&] { return shared ? shared->load() >= expect : got >= expect; };
+  while (!failed && !done()) {
+    if (Clock::now() - last > std::chrono::milliseconds(idle_timeout_ms)) {
+      err = "timed out waiting for JetStream messages (" + comma(got) + " of " + comma(expect) + " received)";
+      break;
+    }
+    if (spec.mode == JsConsumeMode::Pull) {
+      natsMsgList list{};
+      int want = static_cast<int>(std::min<int64_t>(spec.pull_batch, expect - got));
+      s = natsSubscription_Fetch(&list, sub, want, 1000, &jerr);
+      if (s == NATS_TIMEOUT) continue;
+      if (s != NATS_OK) { err = "fetch: " + js_error_text(s, jerr); break; }
+      for (int k = 0; k < list.Count; ++k) take(list.Msgs[k]);
+      natsMsgList_Destroy(&list);
+    } else {
+      natsMsg* m = nullptr;
+      s = natsSubscription_NextMsg(&m, sub, 100);
+      if (s == NATS_TIMEOUT) continue;
+      if (s != NATS_OK) { err = "next message: " + status_text(s); break; }
+      if (!shared || shared->fetch_add(1) < expect) take(m);
+      natsMsg_Destroy(m);
+    }
+  }
+  smp.msgs = got;
+  natsConnection_Flush(c.get());  // the acks
+  natsSubscription_Unsubscribe(sub);
+  natsSubscription_Destroy(sub);
+  jsCtx_Destroy(js);
+  return err;
+}
+
 int bench(Invocation& inv) {
   Settings settings = resolve_settings(inv);
   std::string subject = inv.arg(0);
@@ -100,10 +203,28 @@ int bench(Invocation& inv) {
   if (msgs <= 0) throw CliError("--msgs must be positive");
   std::string payload(static_cast<size_t>(size), 'x');
 
-  const char* kind = req_mode ? "request-reply" : reply_mode ? "reply" : js ? "JetStream publish" : "Core NATS pub/sub";
+  bool pull = inv.on("pull"), push = inv.on("push");
+  if (pull && push) throw CliError("--pull and --push are mutually exclusive");
+  if ((pull || push) && !js) throw CliError("--pull and --push need --js");
+  if (js && (req_mode || reply_mode)) throw CliError("--js cannot be combined with --request or --reply");
+  JsConsumeSpec jspec;
+  jspec.mode = pull ? JsConsumeMode::Pull : push ? JsConsumeMode::Push : JsConsumeMode::Ordered;
+  jspec.stream = inv.get("stream", "benchstream");
+  jspec.consumer = inv.get("consumer", "natscli-bench");
+  jspec.subject = subject;
+  jspec.pull_batch = static_cast<int>(inv.integer("pullbatch", 100));
+  if (jspec.pull_batch <= 0) throw CliError("--pullbatch must be positive");
+  int64_t replicas = inv.integer("replicas", 1);
+  bool shared_consumer = js && subs > 0 && (pull || push);
+
+  const char* kind = req_mode ? "request-reply" : reply_mode ? "reply" : js ? (pubs ? "JetStream publish" : "JetStream consume") : "Core NATS pub/sub";
   std::cout << log_prefix() << "Starting " << kind << " benchmark [subject=" << subject << ", msgs=" << comma(msgs)
             << ", msgsize=" << ibytes(static_cast<uint64_t>(size)) << ", pubs=" << pubs << ", subs=" << subs
-            << (js ? ", stream=" + inv.get("stream", "benchstream") : "") << "]" << std::endl;
+            << (js ? ", stream=" + jspec.stream + ", storage=" + inv.get("storage", "memory") + ", replicas=" + std::to_string(replicas) +
+                         ", consumer=" + (pull ? "pull" : push ? "push" : "ordered") + (pull ? ", pullbatch=" + std::to_string(jspec.pull_batch) : "") +
+                         ", purge=" + (inv.on("purge") ? "true" : "false")
+                   : "")
+            << "]" << std::endl;
 
   std::vector<std::unique_ptr<Connection>> conns;
   std::atomic<bool> failed{false};
@@ -115,14 +236,32 @@ int bench(Invocation& inv) {
     failed = true;
   };
 
+  // As natscli: the stream is added when missing and otherwise used as it is (so a consume run
+  // reads what an earlier publish run stored); --purge empties it first. Subscribers sharing a
+  // durable consumer get one created here, removed again after the run.
+  std::unique_ptr<Connection> admin;
   if (js) {
-    Connection admin(settings);
-    std::string stream = inv.get("stream", "benchstream");
-    json cfg = {{"name", stream}, {"subjects", json::array({subject})}, {"storage", inv.get("storage", "memory")},
-                {"retention", "limits"}, {"max_msgs", -1}, {"max_bytes", -1}, {"max_age", 0}, {"num_replicas", 1},
-                {"discard", "old"}, {"duplicate_window", 120000000000LL}};
-    try { js_api(admin, "STREAM.DELETE." + stream, json::object()); } catch (const CliError&) {}
-    js_api(admin, "STREAM.CREATE." + stream, cfg);
+    admin = std::make_unique<Connection>(settings);
+    const std::string& stream = jspec.stream;
+    bool exists = true;
+    try { js_api(*admin, "STREAM.INFO." + stream, json::object()); } catch (const CliError&) { exists = false; }
+    if (!exists) {
+      json cfg = {{"name", stream}, {"subjects", json::array({subject})}, {"storage", inv.get("storage", "memory")},
+                  {"retention", "limits"}, {"max_msgs", -1}, {"max_bytes", -1}, {"max_age", 0}, {"num_replicas", replicas},
+                  {"discard", "old"}, {"duplicate_window", 120000000000LL}};
+      js_api(*admin, "STREAM.CREATE." + stream, cfg);
+    }
+    if (inv.on("purge")) js_api(*admin, "STREAM.PURGE." + stream, json::object());
+    if (shared_consumer) {
+      try { js_api(*admin, "CONSUMER.DELETE." + stream + "." + jspec.consumer, json::object()); } catch (const CliError&) {}
+      json cc = {{"durable_name", jspec.consumer}, {"deliver_policy", "all"}, {"ack_policy", "explicit"},
+                 {"replay_policy", "instant"}, {"filter_subject", subject}};
+      if (push) {
+        cc["deliver_subject"] = admin->new_inbox();
+        cc["deliver_group"] = jspec.consumer;
+      }
+      js_api(*admin, "CONSUMER.DURABLE.CREATE." + stream + "." + jspec.consumer, {{"stream_name", stream}, {"config", cc}});
+    }
   }
 
   // Progress bars only on a terminal (natscli draws them unless --no-progress); piped output
@@ -136,11 +275,25 @@ int bench(Invocation& inv) {
   std::vector<Sample> sub_samples(static_cast<size_t>(subs));
   std::atomic<int> ready{0};
   int64_t expect_per_sub = req_mode || reply_mode ? 0 : msgs;
+  // A shared durable consumer hands each message to one subscriber; ordered consumers each see all.
+  auto sub_counts = shared_consumer ? split_msgs(msgs, subs) : std::vector<int64_t>(static_cast<size_t>(subs), msgs);
   if (show_progress && !req_mode)
-    for (auto& b : sub_bars) b = &progress.add(msgs);
+    for (size_t i = 0; i < sub_bars.size(); ++i) sub_bars[i] = &progress.add(sub_counts[i]);
+  std::atomic<int64_t> push_taken{0};
+  // A consumer fails after --timeout without any message (natscli: its JS timeout).
+  int64_t js_idle_ms = std::max<int64_t>(settings.timeout_ns / 1000000, 100);
   for (int64_t i = 0; i < subs; ++i) {
     conns.push_back(std::make_unique<Connection>(settings));
     Connection* c = conns.back().get();
+    if (js) {
+      threads.emplace_back([&, c, i] {
+        auto idx = static_cast<size_t>(i);
+        std::string e = js_consume(*c, jspec, push ? msgs : sub_counts[idx], js_idle_ms, sub_samples[idx], sub_bars[idx],
+                                   ready, failed, push ? &push_taken : nullptr);
+        if (!e.empty()) set_error(e);
+      });
+      continue;
+    }
     threads.emplace_back([&, c, i] {
       natsSubscription* sub = nullptr;
       natsStatus s = (req_mode || reply_mode)
@@ -223,12 +376,18 @@ int bench(Invocation& inv) {
   if (req_mode) failed = true;  // stop in-process responders
   for (auto& t : threads) t.join();
   progress.stop();
+  if (shared_consumer) {
+    try { js_api(*admin, "CONSUMER.DELETE." + jspec.stream + "." + jspec.consumer, json::object()); } catch (const CliError&) {}
+  }
   if (!error.empty()) throw CliError(error);
 
   std::cout << "\n";
   std::vector<Sample> all = pub_samples;
   if (!req_mode) all.insert(all.end(), sub_samples.begin(), sub_samples.end());
-  std::string title = req_mode ? "NATS request-reply" : js ? "JetStream" : pubs && subs ? "NATS Pub/Sub" : pubs ? "Pub" : "Sub";
+  std::string title = req_mode ? "NATS request-reply"
+                      : pubs && subs ? (js ? "JetStream Pub/Sub" : "NATS Pub/Sub")
+                      : pubs ? (js ? "JetStream" : "Pub")
+                             : "Sub";
   std::cout << title << " stats: " << sample_str(group(all)) << "\n";
   if (pubs && (subs || req_mode || js)) report_group(req_mode ? "Req" : "Pub", pub_samples);
   else if (pubs > 1) report_group("Pub", pub_samples, false);
@@ -265,6 +424,12 @@ void register_bench_commands(Registry& r) {
           {"js", 0, true, "Use JetStream (publish with acknowledgements into a stream)", "", ""},
           {"stream", 0, false, "The name of the stream to create or use with --js", "benchstream", ""},
           {"storage", 0, false, "JetStream storage (memory/file) for the --js stream", "memory", ""},
+          {"replicas", 0, false, "Number of stream replicas when the --js stream is created", "1", ""},
+          {"purge", 0, true, "Purge the --js stream before running", "", ""},
+          {"pull", 0, true, "Use a shared durable explicitly acknowledged JS pull consumer rather than individual ephemeral consumers", "", ""},
+          {"push", 0, true, "Use a shared durable explicitly acknowledged JS push consumer with a queue group rather than individual ephemeral consumers", "", ""},
+          {"pullbatch", 0, false, "Sets the batch size for the JS durable pull consumer", "100", ""},
+          {"consumer", 0, false, "Specify the durable consumer name to use with --pull/--push", "natscli-bench", ""},
           {"progress", 0, true, "Enable or disable the progress bar (only drawn on a terminal)", "true", ""}},
          bench, ""});
 }

@@ -183,6 +183,51 @@ TEST_F(JsCli, BenchReportsRatesAndLatencies) {
   EXPECT_NE(js.output.find("JetStream stats:"), std::string::npos) << js.output;
   EXPECT_EQ(nlohmann::json::parse(run("stream info benchstream --json").output)["state"]["messages"], 500);
 }
+// Consuming what an earlier --js publish run stored: the stream is kept between runs, an
+// ordered consumer reads all of it, and a shared --pull consumer splits it and acks each message.
+TEST_F(JsCli, BenchJetStreamConsume) {
+  auto pub = run("bench b.c --js --pub 1 --msgs 3000 --size 100 --no-progress");
+  ASSERT_EQ(pub.status, 0) << pub.output;
+  EXPECT_EQ(nlohmann::json::parse(run("stream info benchstream --json").output)["state"]["messages"], 3000);
+
+  std::regex sub_line(R"(\nSub stats: [0-9,]+ msgs/sec ~ [0-9.]+ [KMG]?B/sec\n)");
+  auto ord = run("bench b.c --js --sub 1 --msgs 3000 --no-progress");
+  ASSERT_EQ(ord.status, 0) << ord.output;
+  EXPECT_NE(ord.output.find("Starting JetStream consume benchmark [subject=b.c, msgs=3,000"), std::string::npos) << ord.output;
+  EXPECT_TRUE(std::regex_search(ord.output, sub_line)) << ord.output;
+  EXPECT_EQ(ord.output.find("Pub stats"), std::string::npos) << ord.output;
+
+  auto pull = run("bench b.c --js --sub 2 --pull --pullbatch 64 --msgs 3000 --no-progress");
+  ASSERT_EQ(pull.status, 0) << pull.output;
+  EXPECT_TRUE(std::regex_search(pull.output, sub_line)) << pull.output;
+  EXPECT_NE(pull.output.find(" [1] "), std::string::npos) << pull.output;
+  EXPECT_NE(pull.output.find("(1,500 msgs)\n [2] "), std::string::npos) << pull.output;
+  EXPECT_EQ(run("consumer ls benchstream --names").output, "") << "the bench's durable is removed after the run";
+
+  // More than the stream holds: the consume run fails instead of reporting a short count.
+  auto too_many = run("bench b.c --js --sub 1 --msgs 3001 --no-progress --timeout 1s");
+  EXPECT_NE(too_many.status, 0) << too_many.output;
+  EXPECT_NE(too_many.output.find("3,000 of 3,001 received"), std::string::npos) << too_many.output;
+
+  // Acks are real: on a work-queue stream every acknowledged message is removed.
+  ASSERT_EQ(run("stream add WQ --subjects 'wq.x' --retention work --storage memory --defaults").status, 0);
+  ASSERT_EQ(run("bench wq.x --js --stream WQ --pub 1 --msgs 400 --no-progress").status, 0);
+  EXPECT_EQ(nlohmann::json::parse(run("stream info WQ --json").output)["state"]["messages"], 400);
+  auto wq = run("bench wq.x --js --stream WQ --sub 1 --pull --msgs 400 --no-progress");
+  ASSERT_EQ(wq.status, 0) << wq.output;
+  EXPECT_TRUE(std::regex_search(wq.output, sub_line)) << wq.output;
+  int64_t left = -1;
+  for (int i = 0; i < 50 && left != 0; ++i) {
+    left = nlohmann::json::parse(run("stream info WQ --json").output)["state"]["messages"].get<int64_t>();
+    if (left) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(left, 0);
+
+  // --purge empties the stream before a publish run.
+  ASSERT_EQ(run("bench b.c --js --pub 1 --msgs 100 --purge --no-progress").status, 0);
+  EXPECT_EQ(nlohmann::json::parse(run("stream info benchstream --json").output)["state"]["messages"], 100);
+}
+
 // The watcher is a flow-controlled push consumer: the server stops delivering after a few MB
 // until its flow-control request is answered, so a watch over more data than that only
 // completes when the CLI replies to those requests.
