@@ -33,12 +33,22 @@ StoreResult MemoryStore::store_msg(std::string_view subject, std::string_view he
   expire_locked();
   uint64_t sz = store_msg_size(subject.size(), headers.size(), payload.size());
   if (limits_.discard == DiscardPolicy::new_msgs) {
-    if (limits_.max_msgs > 0 && msgs_.size() >= limits_.max_msgs) return {StoreErr::max_msgs};
-    if (limits_.max_bytes > 0 && bytes_ + sz > limits_.max_bytes) return {StoreErr::max_bytes};
-    if (limits_.discard_new_per_subject && limits_.max_msgs_per_subject > 0) {
+    // At the per-subject limit the new message replaces that subject's oldest, so the
+    // stream does not grow in count (reference memstore: "asl").
+    const std::set<uint64_t>* subj_seqs = nullptr;
+    if (limits_.max_msgs_per_subject > 0) {
       auto it = subjects_.find(std::string(subject));
       if (it != subjects_.end() && it->second.size() >= limits_.max_msgs_per_subject)
-        return {StoreErr::max_msgs_per_subject};
+        subj_seqs = &it->second;
+    }
+    if (subj_seqs && limits_.discard_new_per_subject) return {StoreErr::max_msgs_per_subject};
+    if (limits_.max_msgs > 0 && msgs_.size() >= limits_.max_msgs && !subj_seqs)
+      return {StoreErr::max_msgs};
+    // The reference rejects on reaching the byte limit exactly, not only on passing it.
+    if (limits_.max_bytes > 0 && bytes_ + sz >= limits_.max_bytes) {
+      if (!subj_seqs) return {StoreErr::max_bytes};
+      const StoredMsg& oldest = msgs_.at(*subj_seqs->begin());
+      if (msg_size(oldest) < sz) return {StoreErr::max_bytes};
     }
   }
   StoredMsg m;

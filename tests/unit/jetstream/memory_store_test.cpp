@@ -237,6 +237,34 @@ TEST(MemoryStore, MaxBytes) {
   EXPECT_EQ(new_ms.store_msg("s", "", "0123456789").seq, 3u);
 }
 
+TEST(MemoryStore, DiscardNewBytesRejectsAtExactLimit) {
+  StoreLimits lim;
+  lim.discard = DiscardPolicy::new_msgs;
+  lim.max_bytes = store_msg_size(1, 0, 4) * 2;  // two 4-byte messages would fill it exactly
+  MemoryStore ms(lim);
+  EXPECT_EQ(ms.store_msg("s", "", "1234").err, StoreErr::ok);
+  EXPECT_EQ(ms.store_msg("s", "", "1234").err, StoreErr::max_bytes);
+  EXPECT_EQ(ms.store_msg("s", "", "123").err, StoreErr::ok);
+}
+
+TEST(MemoryStore, DiscardNewAtSubjectLimitReplaces) {
+  StoreLimits lim;
+  lim.discard = DiscardPolicy::new_msgs;
+  lim.max_msgs = 2;
+  lim.max_msgs_per_subject = 1;
+  MemoryStore ms(lim);
+  ms.store_msg("a", "", "1");
+  ms.store_msg("b", "", "2");
+  EXPECT_EQ(ms.store_msg("c", "", "3").err, StoreErr::max_msgs);
+  // "a" is at its subject limit: the new one replaces the old, so it is accepted.
+  auto r = ms.store_msg("a", "", "4");
+  EXPECT_EQ(r.err, StoreErr::ok);
+  EXPECT_EQ(r.seq, 3u);
+  auto st = ms.state();
+  EXPECT_EQ(st.msgs, 2u);
+  EXPECT_EQ(st.first_seq, 2u);
+}
+
 TEST(MemoryStore, MaxMsgSize) {
   StoreLimits lim;
   lim.max_msg_size = 8;
