@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "subject/subject.h"
+
 namespace nats::jetstream {
 
 namespace {
@@ -147,6 +149,15 @@ StoreErr MemoryStore::load_next_msg(std::string_view filter, uint64_t start, Sto
   std::lock_guard lk(mu_);
   if (start > last_seq_) return StoreErr::eof;
   bool all = filter.empty() || filter == ">";
+  if (!all && !subject_has_wildcard(filter)) {
+    // Literal subject: its own sequence index answers directly.
+    auto sit = subjects_.find(std::string(filter));
+    if (sit == subjects_.end()) return StoreErr::eof;
+    auto s = sit->second.lower_bound(start);
+    if (s == sit->second.end()) return StoreErr::eof;
+    out = msgs_.at(*s);
+    return StoreErr::ok;
+  }
   for (auto it = msgs_.lower_bound(start); it != msgs_.end(); ++it) {
     if (all || store_filter_matches(filter, it->second.subject)) {
       out = it->second;
@@ -158,6 +169,12 @@ StoreErr MemoryStore::load_next_msg(std::string_view filter, uint64_t start, Sto
 
 StoreErr MemoryStore::load_last_msg(std::string_view filter, StoredMsg& out) {
   std::lock_guard lk(mu_);
+  if (!filter.empty() && filter != ">" && !subject_has_wildcard(filter)) {
+    auto sit = subjects_.find(std::string(filter));
+    if (sit == subjects_.end()) return StoreErr::not_found;
+    out = msgs_.at(*sit->second.rbegin());
+    return StoreErr::ok;
+  }
   for (auto it = msgs_.rbegin(); it != msgs_.rend(); ++it) {
     if (store_filter_matches(filter, it->second.subject)) {
       out = it->second;
