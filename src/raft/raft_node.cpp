@@ -142,6 +142,10 @@ void RaftNode::send_append(const NodeId& to) {
   Index end = std::min<Index>(last_index(), a.prev_log_index + cfg_.max_entries_per_append);
   for (Index i = next; i <= end; ++i) a.entries.push_back(log_[i - 1]);
   a.leader_commit = commit_;
+  // Optimistic pipelining: assume delivery and move next past what was sent, so heartbeats
+  // and acks carry new entries instead of resending the same ones. A loss shows up as a
+  // rejection (prev beyond the follower's log) and rewinds next in on_append_response.
+  next_index_[to] = end + 1;
   send(to, std::move(a));
 }
 
@@ -169,7 +173,7 @@ void RaftNode::tick() {
   if (role_ == Role::kLeader) {
     if (++heartbeat_elapsed_ >= cfg_.heartbeat_interval) {
       heartbeat_elapsed_ = 0;
-      broadcast_append();  // heartbeat; also retransmits anything unacknowledged
+      broadcast_append();  // heartbeat; a follower that missed entries rejects it, which rewinds next
     }
     if (cfg_.check_quorum && election_elapsed_ >= cfg_.election_timeout) {
       election_elapsed_ = 0;
@@ -326,14 +330,17 @@ void RaftNode::on_append_response(const NodeId& from, const AppendResponse& r) {
   if (r.success) {
     // Responses may arrive reordered, so progress only moves forward.
     match = std::max(match, r.index);
-    next = std::max(next, match + 1);
+    next = std::max(next, match + 1);  // invariant: match < next
     maybe_advance_commit();
     if (next <= last_index()) send_append(from);
     return;
   }
-  // A rejection is current only if it rejects something below next; older ones are stale.
-  if (r.index + 1 < next) {
-    next = std::max(r.index + 1, match + 1);
+  // A rejection is current only if it moves next back, but never to or below match: the
+  // follower acked match in this term and persisted it, so a rejection at or below match
+  // is a delayed one and is ignored.
+  Index retry = std::max(r.index + 1, match + 1);
+  if (retry < next) {
+    next = retry;
     send_append(from);
   }
 }

@@ -212,3 +212,53 @@ TEST(RaftSim, FiveNodeScenarios) { run_scenarios(5, 300, 5000); }
 
 }  // namespace
 }  // namespace nats::raft
+
+namespace nats::raft {
+namespace {
+
+// Drives a lone node through pre-vote and vote to leadership by hand-feeding responses.
+RaftNode make_leader(PersistedState ps) {
+  Config c;
+  c.id = "A";
+  c.peers = {"A", "B", "C"};
+  RaftNode a(c, ps);
+  for (int i = 0; i < 100 && a.role() == Role::kFollower; ++i) a.tick();
+  EXPECT_EQ(a.role(), Role::kPreCandidate);
+  a.step(Message{"B", "A", VoteResponse{ps.hard_state.term + 1, true, true}});
+  EXPECT_EQ(a.role(), Role::kCandidate);
+  a.step(Message{"B", "A", VoteResponse{a.term(), true, false}});
+  EXPECT_EQ(a.role(), Role::kLeader);
+  a.get_output();
+  return a;
+}
+
+TEST(Raft, OldTermEntryNotCommittedByCountingReplicas) {
+  // Figure 8: a leader of term 3 holding an uncommitted term-2 entry must not commit it just
+  // because a quorum stores it; only its own-term no-op at index 3 can commit it.
+  PersistedState ps;
+  ps.hard_state.term = 2;
+  ps.log = {Entry{1, 1, EntryType::kNormal, "a"}, Entry{2, 2, EntryType::kNormal, "b"}};
+  RaftNode a = make_leader(ps);
+  ASSERT_EQ(a.term(), 3u);
+  ASSERT_EQ(a.last_index(), 3u);  // the no-op
+  a.step(Message{"B", "A", AppendResponse{3, true, 2}});
+  EXPECT_EQ(a.commit_index(), 0u);
+  a.step(Message{"B", "A", AppendResponse{3, true, 3}});
+  EXPECT_EQ(a.commit_index(), 3u);
+  EXPECT_EQ(a.get_output().committed.size(), 3u);
+}
+
+TEST(Raft, StaleRejectionDoesNotRewindProgress) {
+  PersistedState ps;
+  ps.hard_state.term = 1;
+  ps.log = {Entry{1, 1, EntryType::kNormal, "a"}};
+  RaftNode a = make_leader(ps);
+  a.step(Message{"B", "A", AppendResponse{2, true, 2}});
+  EXPECT_EQ(a.commit_index(), 2u);
+  // A delayed rejection from before B caught up must not trigger resending from index 1.
+  a.step(Message{"B", "A", AppendResponse{2, false, 0}});
+  EXPECT_TRUE(a.get_output().messages.empty());
+}
+
+}  // namespace
+}  // namespace nats::raft

@@ -1,12 +1,14 @@
 #include "simulator.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 namespace nats::raft::sim {
 
 Simulator::Simulator(int n, uint64_t seed, NetConfig net)
     : n_(n), seed_(seed), net_(net), rng_(seed) {
+  max_batch_ = std::array<size_t, 3>{1, 2, 8}[seed % 3];
   for (int i = 0; i < n; ++i) {
     char buf[16];
     std::snprintf(buf, sizeof buf, "S%07d", i);  // 8 chars, like the reference's peer hashes
@@ -26,7 +28,9 @@ Config Simulator::config_for(int i) const {
   c.peers = ids_;
   c.election_timeout = 10;
   c.heartbeat_interval = 2;
-  c.max_entries_per_append = 8;
+  // Small batches (some scenarios send one entry per append) make partial acknowledgements
+  // common, which is what exposes a leader counting replicas of an old-term entry (Figure 8).
+  c.max_entries_per_append = max_batch_;
   c.rng_seed = seed_ * 1000003 + restarts_;
   return c;
 }
@@ -180,8 +184,8 @@ void Simulator::chaos_tick() {
   if (p(rng_) < 0.3 && proposals_ < 60) {
     if (propose("v" + std::to_string(proposals_))) ++proposals_;
   }
-  if (p(rng_) < 0.01) crash(pick(rng_));
-  if (p(rng_) < 0.05) {
+  if (p(rng_) < 0.03) crash(pick(rng_));
+  if (p(rng_) < 0.1) {
     int i = pick(rng_);
     if (!alive_[i]) restart(i);
   }

@@ -81,6 +81,7 @@ class Simulator {
   std::vector<Entry> committed_;             // union of everything any node applied
   std::map<Term, NodeId> leader_of_term_;
   int proposals_ = 0;
+  size_t max_batch_ = 8;
 };
 
 }  // namespace nats::raft::sim
