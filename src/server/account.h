@@ -20,6 +20,8 @@ class Account {
   const SubList& sublist() const { return sublist_; }
 
   std::atomic<int> num_local_connections{0};
+  // Traffic of this account's connections that have closed; the open ones keep their own
+  // counters (summed on demand, so the hot path touches no shared account counter).
   std::atomic<uint64_t> in_msgs{0}, in_bytes{0}, out_msgs{0}, out_bytes{0};
 
   // Limits from the account config; -1: none.

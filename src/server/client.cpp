@@ -429,6 +429,10 @@ void ClientConnection::on_closed() {
     subs_.clear();
   }
   if (account_) {
+    account_->in_msgs.fetch_add(in_msgs.load(), std::memory_order_relaxed);
+    account_->in_bytes.fetch_add(in_bytes.load(), std::memory_order_relaxed);
+    account_->out_msgs.fetch_add(out_msgs.load(), std::memory_order_relaxed);
+    account_->out_bytes.fetch_add(out_bytes.load(), std::memory_order_relaxed);
     account_->sublist().remove_batch(subs);
     for (auto& s : subs) server_.on_local_interest_change(*account_, *s, false);
     if (connected_) account_->num_local_connections--;

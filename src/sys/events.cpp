@@ -78,8 +78,19 @@ nlohmann::ordered_json SystemServices::account_conns(Account& acc) {
   m["conns"] = conns;
   m["leafnodes"] = 0;
   m["total_conns"] = conns;
-  m["sent"] = msg_bytes(acc.out_msgs.load(), acc.out_bytes.load());
-  m["received"] = msg_bytes(acc.in_msgs.load(), acc.in_bytes.load());
+  // What the account's clients were sent and what they published: closed connections'
+  // totals plus the open ones.
+  uint64_t sent_msgs = acc.out_msgs.load(), sent_bytes = acc.out_bytes.load();
+  uint64_t recv_msgs = acc.in_msgs.load(), recv_bytes = acc.in_bytes.load();
+  for (auto& c : server_.clients_snapshot()) {
+    if (c->closing() || c->account_name() != acc.name()) continue;
+    sent_msgs += c->out_msgs.load();
+    sent_bytes += c->out_bytes.load();
+    recv_msgs += c->in_msgs.load();
+    recv_bytes += c->in_bytes.load();
+  }
+  m["sent"] = msg_bytes(sent_msgs, sent_bytes);
+  m["received"] = msg_bytes(recv_msgs, recv_bytes);
   m["slow_consumers"] = 0;
   return m;
 }
