@@ -421,10 +421,20 @@ TEST(SysSupercluster, ThreeByThreePingAnsweredByNine) {
   ConnPtr nc;
   ASSERT_EQ(connect_url(nc, sc.node(4).url("sys")), NATS_OK);
   std::vector<json> r;
+  // On a loaded machine the mesh may still be completing: wait for the full picture.
+  auto complete = [](const std::vector<json>& replies) {
+    if (replies.size() < 9) return false;
+    for (auto& x : replies) {
+      auto& st = x["statsz"];
+      if (!st.contains("routes") || st["routes"].size() != 2) return false;
+      if (!st.contains("gateways") || st["gateways"].size() != 2) return false;
+    }
+    return true;
+  };
   wait_for([&] {
     r = collect(nc.p, "$SYS.REQ.SERVER.PING");
-    return r.size() >= 9;
-  }, milliseconds(10000));
+    return complete(r);
+  }, milliseconds(20000));
   ASSERT_EQ(r.size(), 9u);
   EXPECT_EQ(names_of(r).size(), 9u);
   for (auto& x : r) {
@@ -437,7 +447,11 @@ TEST(SysSupercluster, ThreeByThreePingAnsweredByNine) {
     ASSERT_TRUE(st.contains("gateways"));
     EXPECT_EQ(st["gateways"].size(), 2u) << st.dump();
   }
-  auto west = collect(nc.p, "$SYS.REQ.SERVER.PING", R"({"cluster":"west"})");
+  std::vector<json> west;
+  wait_for([&] {
+    west = collect(nc.p, "$SYS.REQ.SERVER.PING", R"({"cluster":"west"})");
+    return west.size() >= 3;
+  }, milliseconds(10000));
   EXPECT_EQ(names_of(west), (std::set<std::string>{"n7", "n8", "n9"}));
 }
 
