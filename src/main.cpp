@@ -4,11 +4,8 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <iostream>
-#include <thread>
 
 #include "config/command_line.h"
-#include "config/parser.h"
 #include "server/server.h"
 #include "util/log.h"
 

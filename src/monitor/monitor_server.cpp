@@ -25,7 +25,7 @@ void reply_json(httplib::Response& res, const Json& j, int status = 200) {
 
 // Serves `make` at path, counting requests and mapping MonitorError to HTTP 400.
 template <typename F>
-void route(httplib::Server& http, const std::string& path, MonitorServer* ms, F make,
+void route(httplib::Server& http, const std::string& path, F make,
            std::function<void(const std::string&)> count) {
   http.Get(path, [make, count, path](const httplib::Request& req, httplib::Response& res) {
     count(path);
@@ -65,18 +65,18 @@ int MonitorServer::start(const std::string& host, int port) {
     while (!b.empty() && b.back() == '/') b.pop_back();
     return b + path;
   };
-  route(http, p("/varz"), this, [&s](const httplib::Request&, int&) { return varz(s); }, cnt);
-  route(http, p("/connz"), this, [&s](const httplib::Request& r, int&) { return connz(s, connz_options_from_query(query_of(r))); }, cnt);
-  route(http, p("/subsz"), this, [&s](const httplib::Request& r, int&) { return subsz(s, subsz_options_from_query(query_of(r))); }, cnt);
-  route(http, p("/subscriptionsz"), this, [&s](const httplib::Request& r, int&) { return subsz(s, subsz_options_from_query(query_of(r))); }, cnt);
-  route(http, p("/routez"), this, [&s](const httplib::Request&, int&) { return routez(s); }, cnt);
-  route(http, p("/gatewayz"), this, [&s](const httplib::Request&, int&) { return gatewayz(s); }, cnt);
-  route(http, p("/leafz"), this, [&s](const httplib::Request&, int&) { return leafz(s); }, cnt);
-  route(http, p("/jsz"), this, [&s](const httplib::Request& r, int&) { return jsz(s, jsz_options_from_query(query_of(r))); }, cnt);
-  route(http, p("/accountz"), this, [&s](const httplib::Request& r, int&) {
+  route(http, p("/varz"), [&s](const httplib::Request&, int&) { return varz(s); }, cnt);
+  route(http, p("/connz"), [&s](const httplib::Request& r, int&) { return connz(s, connz_options_from_query(query_of(r))); }, cnt);
+  route(http, p("/subsz"), [&s](const httplib::Request& r, int&) { return subsz(s, subsz_options_from_query(query_of(r))); }, cnt);
+  route(http, p("/subscriptionsz"), [&s](const httplib::Request& r, int&) { return subsz(s, subsz_options_from_query(query_of(r))); }, cnt);
+  route(http, p("/routez"), [&s](const httplib::Request&, int&) { return routez(s); }, cnt);
+  route(http, p("/gatewayz"), [&s](const httplib::Request&, int&) { return gatewayz(s); }, cnt);
+  route(http, p("/leafz"), [&s](const httplib::Request&, int&) { return leafz(s); }, cnt);
+  route(http, p("/jsz"), [&s](const httplib::Request& r, int&) { return jsz(s, jsz_options_from_query(query_of(r))); }, cnt);
+  route(http, p("/accountz"), [&s](const httplib::Request& r, int&) {
     return accountz(s, r.has_param("acc") ? r.get_param_value("acc") : "");
   }, cnt);
-  route(http, p("/healthz"), this, [&s](const httplib::Request&, int& status) { return healthz(s, &status); }, cnt);
+  route(http, p("/healthz"), [&s](const httplib::Request&, int& status) { return healthz(s, &status); }, cnt);
   http.Get(p("/"), [this](const httplib::Request&, httplib::Response& res) {
     count("/");
     res.set_content(

@@ -34,8 +34,7 @@ ClientConnection::~ClientConnection() = default;
 
 void ClientConnection::start() {
   bool auth = server_.auth_required();
-  if (auth) nonce_.clear();  // nonces are for NKeys, which are not enabled yet
-  enqueue(server_.client_info_line(cid_, peer_ip_, false, nonce_));
+  enqueue(server_.client_info_line(cid_, peer_ip_, false, {}));  // no nonce until NKeys land
   touch();
   Connection::start();
   parser_.set_require_connect(server_.authenticator().connect_required());

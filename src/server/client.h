@@ -86,7 +86,6 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   bool pre_connect_ops_ = false;  // PING/PUB/SUB seen before CONNECT (no no-auth user then)
   AccountPtr account_;
   std::unique_ptr<ClientPermissions> perms_;  // null: no permissions configured
-  std::string nonce_;
 
   mutable std::mutex subs_mu_;  // delivery on other loops may auto-unsubscribe
   std::unordered_map<std::string, SubscriptionPtr> subs_;
