@@ -377,6 +377,17 @@ int bench(Invocation& inv) {
   for (auto& t : threads) t.join();
   progress.stop();
   if (shared_consumer) {
+    // The server applies acks asynchronously (the reference queues them per consumer), so a
+    // delete sent right after the last ack can overtake it and lose it: on a work-queue stream
+    // the acked messages would stay. Wait, bounded, until the consumer has nothing pending.
+    auto settle_deadline = Clock::now() + std::chrono::seconds(5);
+    while (error.empty() && Clock::now() < settle_deadline) {
+      try {
+        json info = js_api(*admin, "CONSUMER.INFO." + jspec.stream + "." + jspec.consumer, json::object());
+        if (info.value("num_ack_pending", 0) == 0) break;
+      } catch (const CliError&) { break; }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     try { js_api(*admin, "CONSUMER.DELETE." + jspec.stream + "." + jspec.consumer, json::object()); } catch (const CliError&) {}
   }
   if (!error.empty()) throw CliError(error);
