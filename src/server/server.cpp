@@ -10,6 +10,8 @@
 
 #include "cluster/gateway_manager.h"
 #include "cluster/route_manager.h"
+#include "jetstream/cluster/meta_group.h"
+#include "jetstream/jetstream.h"
 #include "monitor/monitor_server.h"
 #include "net/socket.h"
 #include "server/client.h"

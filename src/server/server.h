@@ -33,6 +33,10 @@ class GatewayManager;
 namespace proto {
 class QueueNames;
 }
+namespace jetstream {
+class JetStream;
+class MetaGroup;
+}  // namespace jetstream
 
 inline constexpr const char* kServerVersion = "2.9.10";
 inline constexpr int kProtoVersion = 1;
@@ -137,8 +141,11 @@ class Server {
   void publish_internal(Account& acc, std::string_view subject, std::string_view reply, std::string_view headers,
                         std::string_view payload);
   SystemServices* system_services() const { return sys_services_.get(); }
-  // JetStream is not implemented yet: never advertised.
-  bool jetstream_enabled() const { return false; }
+  // JetStream (null when not enabled) and, on clustered JetStream servers, the meta group
+  // that spans the supercluster (null otherwise). Created in start().
+  jetstream::JetStream* jetstream() const { return jetstream_.get(); }
+  jetstream::MetaGroup* meta_group() const { return meta_group_.get(); }
+  bool jetstream_enabled() const { return jetstream_ != nullptr; }
   // For STATSZ: per-route and per-gateway stats, and the number of servers this one knows
   // of (itself included). Defined in src/sys/server_stats.cpp.
   nlohmann::ordered_json route_stats() const;
@@ -199,6 +206,8 @@ class Server {
   std::unique_ptr<SystemServices> sys_services_;
   std::unique_ptr<cluster::RouteManager> routes_;
   std::unique_ptr<cluster::GatewayManager> gateways_;
+  std::unique_ptr<jetstream::JetStream> jetstream_;
+  std::unique_ptr<jetstream::MetaGroup> meta_group_;
   ServerStats stats_;
 
   std::mutex shutdown_mu_;

@@ -1,0 +1,69 @@
+#pragma once
+// JetStream on one server: owns the per-account JetStream state (streams and their
+// consumers), serves the `$JS.API.>` request subjects, and reports usage for /jsz, /varz
+// and STATSZ. Created by Server::start() when the `jetstream` block or `-js` enables it.
+//
+// Clustered servers (a `cluster` block) also run the meta group (jetstream/cluster/), which
+// elects one leader across the supercluster. Until stream assignments are replicated through
+// it, the rule in clustered mode is: every server receives every API request (plain internal
+// subscriptions, interest crosses routes and gateways) and only the meta leader answers and
+// hosts streams; the others stay silent so a client never sees two answers.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nats {
+class Server;
+class Account;
+}  // namespace nats
+
+namespace nats::jetstream {
+
+// Server-wide limits after defaults are applied (reference: 75% of RAM, 1 TB of disk).
+struct JetStreamLimits {
+  int64_t max_memory = 0;
+  int64_t max_store = 0;
+};
+
+// The reference's JetStreamStats + APIStats (jetstream.go), summed over accounts.
+struct JetStreamUsage {
+  uint64_t memory = 0;   // bytes held by memory-storage streams
+  uint64_t store = 0;    // bytes held by file-storage streams
+  uint64_t reserved_memory = 0;
+  uint64_t reserved_store = 0;
+  uint64_t accounts = 0;  // accounts with JetStream enabled
+  uint64_t ha_assets = 0;
+  uint64_t streams = 0;
+  uint64_t consumers = 0;
+  uint64_t messages = 0;
+  uint64_t bytes = 0;
+  uint64_t api_total = 0;
+  uint64_t api_errors = 0;
+  uint64_t api_inflight = 0;
+  int api_level = 0;
+};
+
+class JetStream {
+ public:
+  explicit JetStream(Server& server);
+  ~JetStream();
+  JetStream(const JetStream&) = delete;
+  JetStream& operator=(const JetStream&) = delete;
+
+  // Creates the store directory, restores streams found on disk, enables the accounts
+  // that have JetStream and subscribes the API. Throws std::runtime_error on failure.
+  void start();
+  // Flushes and closes every store; API requests are no longer answered.
+  void shutdown();
+
+  const JetStreamLimits& limits() const;
+  const std::string& store_dir() const;  // the configured store_dir (files live under <dir>/jetstream/)
+  JetStreamUsage usage() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nats::jetstream
