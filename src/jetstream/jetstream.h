@@ -8,10 +8,15 @@
 // it, the rule in clustered mode is: every server receives every API request (plain internal
 // subscriptions, interest crosses routes and gateways) and only the meta leader answers and
 // hosts streams; the others stay silent so a client never sees two answers.
+#include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
+
+#include "subject/subscription.h"
 
 namespace nats {
 class Server;
@@ -44,6 +49,20 @@ struct JetStreamUsage {
   int api_level = 0;
 };
 
+class ApiRouter;
+class Stream;
+using StreamPtr = std::shared_ptr<Stream>;
+
+// One JetStream-enabled account: its streams and API counters.
+struct JsAccount {
+  explicit JsAccount(Account& a) : account(a) {}
+  Account& account;
+  mutable std::mutex mu;                    // guards streams
+  std::map<std::string, StreamPtr> streams;  // by name (sorted, as NAMES/LIST page them)
+  std::atomic<uint64_t> api_total{0}, api_errors{0};
+  SubscriptionPtr api_sub;
+};
+
 class JetStream {
  public:
   explicit JetStream(Server& server);
@@ -60,6 +79,17 @@ class JetStream {
   const JetStreamLimits& limits() const;
   const std::string& store_dir() const;  // the configured store_dir (files live under <dir>/jetstream/)
   JetStreamUsage usage() const;
+
+  Server& server() const;
+  ApiRouter& api();
+  bool clustered() const;  // server.meta_group() != nullptr
+  // Answer API requests and host streams here: standalone, or the meta leader.
+  bool should_answer() const;
+  // Null when the account has no JetStream.
+  JsAccount* account(const std::string& name) const;
+  StreamPtr lookup_stream(const std::string& account, const std::string& stream) const;
+  // Server-wide API counters (the per-account ones are in JsAccount).
+  std::atomic<uint64_t> api_total{0}, api_errors{0};
 
  private:
   struct Impl;

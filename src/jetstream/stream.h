@@ -1,0 +1,149 @@
+#pragma once
+// One JetStream stream on this server: its configuration, its MessageStore, the internal
+// subscriptions that ingest published messages, the PubAck/expected-header/dedupe logic, and
+// the retention bookkeeping the consumers drive.
+//
+// How the consumer layer hooks in (src/jetstream/consumer*):
+//  - Find a stream with JetStream::lookup_stream(account, name) (a shared_ptr; a deleted
+//    stream stays valid while held, but is_deleted() turns true).
+//  - Implement StreamConsumer and register it with Stream::add_consumer(); remove it with
+//    remove_consumer(name). Stream::consumer_count()/consumers() feed STREAM.INFO and the
+//    account info. The max_consumers limit and workqueue filter uniqueness are checked by
+//    the consumer layer (config() and consumers() give what it needs).
+//  - After every stored message, Stream calls on_new_message(seq, subject) on each consumer,
+//    on the publishing thread, with no stream lock held. Keep it short: wake your deliverer.
+//  - Read messages straight from store() (the store is thread-safe): load_next_msg(filter,
+//    seq), load_msg(seq), state(). Sequences only grow; purge/compact/limits can remove any.
+//  - Retention: on ack, call ack_for_retention(seq, *this). Workqueue streams remove the
+//    message; interest streams remove it once no registered consumer needs_ack() it. Limits
+//    streams ignore it. When a consumer is removed from an interest stream,
+//    remove_consumer() re-checks the messages it was holding.
+//  - Deleting the stream calls on_stream_deleted() on every consumer (without stream lock),
+//    purging calls on_stream_purged(first_seq).
+//  - Persist consumer state under dir() + "/obs/<consumer>/" (file streams; dir() is "" for
+//    memory streams). On restart, JetStream restores streams and then calls
+//    restore_consumers() (see api/api_router.h for the consumer API hook).
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "jetstream/api/errors.h"
+#include "jetstream/store/message_store.h"
+#include "jetstream/stream_config.h"
+#include "subject/subscription.h"
+
+namespace nats {
+class Server;
+class Account;
+}  // namespace nats
+
+namespace nats::jetstream {
+
+class JetStream;
+
+class StreamConsumer {
+ public:
+  virtual ~StreamConsumer() = default;
+  virtual std::string consumer_name() const = 0;
+  virtual std::string filter_subject() const = 0;  // "" = every subject of the stream
+  // A message was stored (publishing thread, no stream lock held).
+  virtual void on_new_message(uint64_t seq, std::string_view subject) = 0;
+  // Interest retention: true while this consumer still needs seq (its filter matches and it
+  // has not acked it). Called with the stream lock held: do not call back into Stream.
+  virtual bool needs_ack(uint64_t seq, std::string_view subject) const = 0;
+  // Messages below first_seq may be gone (purge, compact).
+  virtual void on_stream_purged(uint64_t first_seq) {}
+  // The stream is being deleted; drop state and stop delivering.
+  virtual void on_stream_deleted() {}
+};
+
+using StreamConsumerPtr = std::shared_ptr<StreamConsumer>;
+
+// Result of storing one message through the ingest path (also used by tests).
+struct PubResult {
+  ApiError error;  // empty on success
+  uint64_t seq = 0;
+  bool duplicate = false;
+};
+
+class Stream : public std::enable_shared_from_this<Stream> {
+ public:
+  // Opens (or creates) the store; dir is <store_dir>/jetstream/<account>/streams/<name> for
+  // file storage. Returns null and sets err on failure.
+  static std::shared_ptr<Stream> create(JetStream& js, Account& account, StreamConfig cfg, int64_t created_ns,
+                                        ApiError& err);
+  ~Stream();
+
+  const std::string& name() const { return name_; }
+  Account& account() const { return account_; }
+  Server& server() const;
+  JetStream& jetstream() const { return js_; }
+  StreamConfig config() const;
+  RetentionPolicy retention() const;
+  int64_t created_ns() const { return created_ns_; }
+  const std::string& dir() const { return dir_; }
+  MessageStore& store() { return *store_; }
+  bool is_deleted() const { return deleted_.load(); }
+
+  // Consumers.
+  void add_consumer(StreamConsumerPtr c);
+  void remove_consumer(const std::string& name);
+  StreamConsumerPtr lookup_consumer(const std::string& name) const;
+  std::vector<StreamConsumerPtr> consumers() const;
+  size_t consumer_count() const;
+  void ack_for_retention(uint64_t seq, const StreamConsumer& by);
+
+  // Ingest: the whole PUB path (headers checks, dedupe, store, PubAck), as the internal
+  // subscription calls it. Replies on `reply` when set and not no_ack.
+  void process_inbound(std::string_view subject, std::string_view reply, std::string_view headers,
+                       std::string_view payload);
+  // Same without replying; returns what the PubAck would carry.
+  PubResult store_inbound(std::string_view subject, std::string_view headers, std::string_view payload);
+
+  // API operations (the API layer validates the request first).
+  ApiError update(StreamConfig cfg);
+  uint64_t purge(std::string_view filter, uint64_t seq, uint64_t keep);
+  StoreErr delete_msg(uint64_t seq, bool erase);
+  // Stops ingest, closes the store; with remove_files, deletes dir(). Notifies consumers.
+  void stop(bool remove_files);
+  // Subscribe the stream's subjects in its account.
+  void subscribe();
+
+  // STREAM.INFO "state" (with optional per-subject counts and deleted list).
+  nlohmann::ordered_json state_json(bool deleted_details, std::string_view subjects_filter);
+  // Writes meta.inf (config + created) for file streams.
+  void write_meta();
+
+ private:
+  Stream(JetStream& js, Account& account, StreamConfig cfg, int64_t created_ns);
+  void unsubscribe_locked();
+  void check_interest_locked(uint64_t from_seq);
+  void prune_dedupe_locked(int64_t now);
+
+  JetStream& js_;
+  Account& account_;
+  const std::string name_;
+  const int64_t created_ns_;
+  std::string dir_;
+  std::unique_ptr<MessageStore> store_;
+  std::atomic<bool> deleted_{false};
+
+  mutable std::mutex mu_;  // config, consumers, subscriptions, dedupe table; serialises ingest
+  StreamConfig cfg_;
+  std::vector<SubscriptionPtr> subs_;
+  std::vector<StreamConsumerPtr> consumers_;
+  // Nats-Msg-Id dedupe within duplicate_window: id -> (seq, ts), plus insertion order.
+  std::unordered_map<std::string, std::pair<uint64_t, int64_t>> dedupe_;
+  std::deque<std::pair<int64_t, std::string>> dedupe_order_;
+  std::string last_msg_id_;
+};
+
+using StreamPtr = std::shared_ptr<Stream>;
+
+}  // namespace nats::jetstream
