@@ -3,13 +3,40 @@
 // supercluster, carried over `$NRG.*` internal subjects in the system account through routes
 // and gateways. It elects the leader that places streams and consumers, and reports its
 // state for /jsz meta_cluster, /healthz and STATSZ.
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace nats {
 class Server;
 }
 
 namespace nats::jetstream {
+
+// One peer of the meta group as the leader sees it (the reference's PeerInfo).
+struct MetaReplica {
+  std::string name;  // server name, or "Server name unknown at this time (peerID: X)"
+  std::string peer;  // 8-char node id (getHash(name))
+  bool current = false;
+  bool offline = false;
+  int64_t active_ns = 0;  // time since the peer was last heard from
+  uint64_t lag = 0;
+};
+
+// What /jsz meta_cluster, /varz and STATSZ report. `replicas` is filled only on the leader
+// and excludes the leader itself (as the reference).
+struct MetaSnapshot {
+  std::string cluster_name;  // this server's cluster name
+  std::string leader;        // leader's server name, empty when unknown
+  std::string leader_peer;   // leader's node id, empty when unknown
+  std::string self_peer;     // this server's node id
+  int cluster_size = 0;      // expected size (0 before the group is bootstrapped)
+  uint64_t pending = 0;
+  bool is_leader = false;
+  std::vector<MetaReplica> replicas;
+};
 
 class MetaGroup {
  public:
@@ -20,6 +47,24 @@ class MetaGroup {
 
   void start();
   void shutdown();
+
+  // Whether this server is the meta leader right now (the JetStream API's "answer or stay
+  // silent" rule in clustered mode).
+  bool is_leader() const;
+  // The leader's server name; empty while no leader is known.
+  std::string leader_name() const;
+  bool leader_known() const { return !leader_name().empty(); }
+  MetaSnapshot snapshot() const;
+
+  // Hook for the replicated state machine: called in log order (on the meta group's thread,
+  // without the meta lock held) for every committed normal entry. Stream and consumer
+  // assignments will go through here.
+  using ApplyFn = std::function<void(const std::string& data)>;
+  void set_apply_handler(ApplyFn fn);
+  // Leader only: replicate `data` through the meta log. Returns false when not leader.
+  bool propose(std::string data);
+  // Leader only: give up leadership (`$JS.API.META.LEADER.STEPDOWN`). Returns false if not leader.
+  bool step_down();
 
  private:
   struct Impl;
