@@ -138,6 +138,49 @@ struct ResponseRoutes {
 
 constexpr auto kDefaultResponseThreshold = std::chrono::minutes(2);
 
+
+// Installs one service import: requests on `local` in the importer are re-published on
+// `remote` in the exporter with a "_R_" reply that maps responses back. `with_reply_sub`
+// adds the exporter-side response subscription (once per importer and exporter pair).
+void add_service_import(Server* srv, Account* importer, Account* exporter, const std::shared_ptr<ResponseRoutes>& routes,
+                        const std::string& local, const std::string& remote, ResponseType type,
+                        SteadyClock::duration threshold, bool with_reply_sub) {
+  auto req = [srv, importer, exporter, routes, local, remote, type, threshold](
+                 const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
+                 std::string_view payload) {
+    DepthGuard g;
+    if (!g.ok || ImportOriginScope::remote()) return;
+    ImportOriginScope here(false);
+    std::string mapped = local == remote ? std::string(subject) : map_subject(local, remote, subject);
+    if (reply.empty()) {
+      srv->process_message(*exporter, nullptr, mapped, {}, headers, payload, true);
+      return;
+    }
+    std::string token = routes->add({importer, std::string(reply), type, SteadyClock::now() + threshold});
+    std::string new_reply = routes->prefix + token;
+    if (!srv->process_message(*exporter, nullptr, mapped, new_reply, headers, payload, true)) routes->drop(token);
+  };
+  importer->sublist().insert(internal_sub(local, "svcimport", req));
+  if (!with_reply_sub) return;
+  auto resp = [srv, routes](const Subscription&, std::string_view subject, std::string_view, std::string_view headers,
+                            std::string_view payload) {
+    DepthGuard g;
+    if (!g.ok) return;
+    std::string_view token = subject.substr(subject.rfind('.') + 1);
+    auto r = routes->take(token);
+    if (!r) return;
+    ImportOriginScope here(false);
+    srv->process_message(*r->importer, nullptr, r->reply, {}, headers, payload, true);
+  };
+  exporter->sublist().insert(internal_sub(routes->prefix + "*", "svcreply", resp));
+}
+
+std::shared_ptr<ResponseRoutes> new_response_routes() {
+  auto routes = std::make_shared<ResponseRoutes>();
+  routes->prefix = "_R_." + random_base62(6) + ".";
+  return routes;
+}
+
 }  // namespace
 
 namespace {
@@ -241,8 +284,7 @@ void install_imports(Server& server, const std::map<std::string, AccountPtr>& ac
     }
 
     if (cfg.service_imports.empty()) continue;
-    auto routes = std::make_shared<ResponseRoutes>();
-    routes->prefix = "_R_." + random_base62(6) + ".";
+    auto routes = new_response_routes();
     std::set<Account*> exporters_with_reply_sub;
     for (const auto& si : cfg.service_imports) {
       Account* exporter = find(si.account);
@@ -258,38 +300,28 @@ void install_imports(Server& server, const std::map<std::string, AccountPtr>& ac
           break;
         }
       }
-      std::string local = service_local_subject(si), remote = si.subject;
-      auto req = [srv, importer, exporter, routes, local, remote, type, threshold](
-                     const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
-                     std::string_view payload) {
-        DepthGuard g;
-        if (!g.ok || ImportOriginScope::remote()) return;
-        ImportOriginScope here(false);
-        std::string mapped = local == remote ? std::string(subject) : map_subject(local, remote, subject);
-        if (reply.empty()) {
-          srv->process_message(*exporter, nullptr, mapped, {}, headers, payload, true);
-          return;
-        }
-        std::string token =
-            routes->add({importer, std::string(reply), type, SteadyClock::now() + threshold});
-        std::string new_reply = routes->prefix + token;
-        if (!srv->process_message(*exporter, nullptr, mapped, new_reply, headers, payload, true))
-          routes->drop(token);
-      };
-      importer->sublist().insert(internal_sub(local, "svcimport", req));
+      add_service_import(srv, importer, exporter, routes, service_local_subject(si), si.subject, type, threshold,
+                         exporters_with_reply_sub.insert(exporter).second);
+    }
+  }
+}
 
-      if (!exporters_with_reply_sub.insert(exporter).second) continue;
-      auto resp = [srv, routes](const Subscription&, std::string_view subject, std::string_view,
-                                std::string_view headers, std::string_view payload) {
-        DepthGuard g;
-        if (!g.ok) return;
-        std::string_view token = subject.substr(subject.rfind('.') + 1);
-        auto r = routes->take(token);
-        if (!r) return;
-        ImportOriginScope here(false);
-        srv->process_message(*r->importer, nullptr, r->reply, {}, headers, payload, true);
-      };
-      exporter->sublist().insert(internal_sub(routes->prefix + "*", "svcreply", resp));
+void install_system_imports(Server& server, const std::map<std::string, AccountPtr>& accounts, Account& system) {
+  // Every server answers these, so the responses are a stream (one per server) kept for the
+  // reference's default response threshold.
+  auto threshold = std::chrono::duration_cast<SteadyClock::duration>(Duration(kDefaultResponseThreshold));
+  for (const auto& [name, acc] : accounts) {
+    if (acc.get() == &system) continue;
+    auto routes = new_response_routes();
+    std::string connz = "$SYS.REQ.ACCOUNT." + name + ".CONNZ", statz = "$SYS.REQ.ACCOUNT." + name + ".STATZ";
+    // In the reference's order, so /accountz and account INFO list them alike.
+    const std::pair<const char*, std::string> imports[] = {
+        {"$SYS.REQ.ACCOUNT.PING.CONNZ", connz}, {"$SYS.REQ.SERVER.PING.CONNZ", connz}, {"$SYS.REQ.ACCOUNT.PING.STATZ", statz}};
+    bool first = true;
+    for (const auto& [local, remote] : imports) {
+      add_service_import(&server, acc.get(), &system, routes, local, remote, ResponseType::Stream, threshold, first);
+      acc->service_imports.push_back({system.name(), remote, local});
+      first = false;
     }
   }
 }

@@ -29,6 +29,11 @@ std::string validate_account_imports(const std::vector<AccountConfig>& accounts)
 void install_imports(Server& server, const std::map<std::string, AccountPtr>& accounts,
                      const std::vector<AccountConfig>& configs);
 
+// The reference's system imports in every account but the system one, so that any user can
+// ask about its own account: $SYS.REQ.SERVER.PING.CONNZ and $SYS.REQ.ACCOUNT.PING.CONNZ map to
+// $SYS.REQ.ACCOUNT.<acc>.CONNZ, and $SYS.REQ.ACCOUNT.PING.STATZ to $SYS.REQ.ACCOUNT.<acc>.STATZ.
+void install_system_imports(Server& server, const std::map<std::string, AccountPtr>& accounts, Account& system);
+
 // In a cluster every server holding an import sees the original message (its import
 // subscription is announced as interest), so only the server where the message was published
 // may run the stream and service imports; otherwise importers would get one copy per server.

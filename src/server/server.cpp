@@ -66,6 +66,7 @@ void Server::setup_accounts() {
     system_account_ = it->second;
   }
   install_imports(*this, accounts_, opts_.accounts);
+  if (system_account_) install_system_imports(*this, accounts_, *system_account_);
 }
 
 AccountPtr Server::lookup_account(const std::string& name) const {

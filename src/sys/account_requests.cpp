@@ -116,7 +116,21 @@ void SystemServices::handle_account_request(const std::string& kind, std::string
         if (auto it = body.find("offset"); it != body.end() && it->is_number_integer()) o.offset = *it;
         if (auto it = body.find("limit"); it != body.end() && it->is_number_integer() && it->get<int>() > 0) o.limit = *it;
       }
-      m["data"] = connz(server_, o);
+      if (server_.lookup_account(acc_name)) {
+        m["data"] = connz(server_, o);
+      } else {
+        // The reference answers an unknown account (also "PING" from a system user, which has
+        // no import mapping it) with an empty Connz: no server id and null connections.
+        nlohmann::ordered_json d;
+        d["server_id"] = "";
+        d["now"] = util::rfc3339_nano(std::chrono::system_clock::now());
+        d["num_connections"] = 0;
+        d["total"] = 0;
+        d["offset"] = 0;
+        d["limit"] = 1024;
+        d["connections"] = nullptr;
+        m["data"] = std::move(d);
+      }
     } else if (kind == "SUBSZ") {
       SubszOptions o;
       o.account = acc_name;

@@ -352,6 +352,58 @@ TEST_F(SysSeed, AccountRequests) {
   EXPECT_EQ(conns[0]["conns"], 1);
 }
 
+// Every account imports the reference's system services: a user asking
+// $SYS.REQ.SERVER.PING.CONNZ, $SYS.REQ.ACCOUNT.PING.CONNZ or $SYS.REQ.ACCOUNT.PING.STATZ learns
+// about its own account only, from the servers of the supercluster. Same answers from the
+// reference where it is installed.
+TEST(SysImports, UsersAskAboutTheirOwnAccount) {
+  struct Seen {
+    std::map<std::string, int> server_connz, account_connz;  // server name -> APP connections listed
+    std::set<std::string> connz_accounts;                     // accounts named in the connections
+    std::vector<std::string> statz_accounts;
+  };
+  auto observe = [](const std::string& binary, Seen& seen) {
+    Supercluster sc(3, 1, binary);
+    ASSERT_TRUE(sc.wait_connected());
+    ConnPtr sys, app, app2;
+    ASSERT_EQ(connect_url(sys, sc.node(1).url("sys")), NATS_OK);
+    ASSERT_TRUE(wait_for([&] { return collect(sys.p, "$SYS.REQ.SERVER.PING").size() == 3; }, milliseconds(8000)));
+    ASSERT_EQ(connect_url(app, sc.node(0).url("app")), NATS_OK);
+    ASSERT_EQ(connect_url(app2, sc.node(2).url("app")), NATS_OK);
+    auto by_server = [](const std::vector<json>& replies, std::map<std::string, int>& out, std::set<std::string>* accs) {
+      for (auto& r : replies) {
+        out[r["server"].value("name", "")] = r["data"].value("num_connections", -1);
+        if (accs && r["data"]["connections"].is_array())
+          for (auto& c : r["data"]["connections"]) accs->insert(c.value("account", "APP"));
+      }
+    };
+    // Wait until the reply comes from all three (interest across gateways settles).
+    std::vector<json> r;
+    wait_for([&] {
+      r = collect(app.p, "$SYS.REQ.SERVER.PING.CONNZ");
+      return r.size() >= 3;
+    }, milliseconds(6000));
+    by_server(r, seen.server_connz, &seen.connz_accounts);
+    by_server(collect(app.p, "$SYS.REQ.ACCOUNT.PING.CONNZ"), seen.account_connz, nullptr);
+    for (auto& x : collect(app.p, "$SYS.REQ.ACCOUNT.PING.STATZ"))
+      for (auto& a : x["data"]["account_statz"]) seen.statz_accounts.push_back(a.value("acc", ""));
+    std::sort(seen.statz_accounts.begin(), seen.statz_accounts.end());
+  };
+  Seen ours;
+  observe(testing_harness::server_binary(), ours);
+  std::map<std::string, int> want = {{"n1", 1}, {"n2", 0}, {"n3", 1}};
+  EXPECT_EQ(ours.server_connz, want);
+  EXPECT_EQ(ours.account_connz, want);
+  EXPECT_EQ(ours.connz_accounts, std::set<std::string>{"APP"});
+  EXPECT_EQ(ours.statz_accounts, (std::vector<std::string>{"APP", "APP"}));
+  if (!testing_harness::reference_available()) return;
+  Seen ref;
+  observe(testing_harness::reference_binary(), ref);
+  EXPECT_EQ(ours.server_connz, ref.server_connz);
+  EXPECT_EQ(ours.account_connz, ref.account_connz);
+  EXPECT_EQ(ours.statz_accounts, ref.statz_accounts);
+}
+
 // The reference's JSON shapes in the same topology, where it is installed.
 TEST(SysReference, FieldNamesMatchTheReference) {
   if (!testing_harness::reference_available()) GTEST_SKIP() << "reference nats-server not installed";
@@ -395,8 +447,6 @@ TEST(SysReference, FieldNamesMatchTheReference) {
   EXPECT_EQ(our_statsz, ref_statsz);
   EXPECT_EQ(our_connect, ref_connect);
   EXPECT_EQ(our_varz, ref_varz);
-  // The reference lists the system imports it adds to every account; we add none.
-  ref_info.erase("imports");
   EXPECT_EQ(our_info, ref_info);
 }
 
