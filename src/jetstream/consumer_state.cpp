@@ -1,0 +1,348 @@
+#include "jetstream/consumer_state.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace nats::jetstream {
+
+namespace {
+constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+}
+
+ConsumerState::ConsumerState(ConsumerConfig cfg, MessageStore& store) : cfg_(std::move(cfg)), store_(store) {
+  filtered_ = !cfg_.filter_subject.empty() && cfg_.filter_subject != ">";
+}
+
+bool ConsumerState::filter_matches(std::string_view subject) const {
+  return !filtered_ || store_filter_matches(cfg_.filter_subject, subject);
+}
+
+int64_t ConsumerState::ack_wait_for(uint64_t dc) const {
+  if (!cfg_.backoff_ns.empty()) {
+    size_t i = std::min<size_t>(dc == 0 ? 0 : dc - 1, cfg_.backoff_ns.size() - 1);
+    return cfg_.backoff_ns[i];
+  }
+  return cfg_.ack_wait_ns > 0 ? cfg_.ack_wait_ns : kAckWaitDefaultNs;
+}
+
+void ConsumerState::init_start(int64_t now) {
+  (void)now;
+  StoreState st = store_.state();
+  const std::string& filter = cfg_.filter_subject;
+  uint64_t after_last = st.last_seq + 1;
+  StoredMsg m;
+  switch (cfg_.deliver_policy) {
+    case DeliverPolicy::all:
+      if (st.msgs == 0) sseq_ = after_last;
+      else if (filtered_) sseq_ = store_.load_next_msg(filter, st.first_seq, m) == StoreErr::ok ? m.seq : after_last;
+      else sseq_ = std::max<uint64_t>(st.first_seq, 1);
+      break;
+    case DeliverPolicy::last:
+      if (st.msgs == 0) sseq_ = after_last;
+      else if (filtered_) sseq_ = store_.load_last_msg(filter, m) == StoreErr::ok ? m.seq : after_last;
+      else sseq_ = st.last_seq;
+      break;
+    case DeliverPolicy::new_msgs:
+      sseq_ = after_last;
+      break;
+    case DeliverPolicy::by_start_sequence:
+      sseq_ = std::max<uint64_t>(cfg_.opt_start_seq, 1);
+      break;
+    case DeliverPolicy::by_start_time: {
+      sseq_ = after_last;
+      int64_t start = cfg_.opt_start_time_ns.value_or(0);
+      uint64_t seq = std::max<uint64_t>(st.first_seq, 1);
+      while (store_.load_next_msg(filter, seq, m) == StoreErr::ok) {
+        if (m.ts >= start) {
+          sseq_ = m.seq;
+          break;
+        }
+        seq = m.seq + 1;
+      }
+      break;
+    }
+    case DeliverPolicy::last_per_subject: {
+      std::vector<uint64_t> lasts;
+      for (auto& [subj, ss] : store_.subjects_state(filter)) lasts.push_back(ss.last);
+      std::sort(lasts.begin(), lasts.end());
+      lss_.assign(lasts.begin(), lasts.end());
+      sseq_ = lss_.empty() ? after_last : lss_.front();
+      break;
+    }
+  }
+  if (sseq_ == 0) sseq_ = 1;
+  dseq_ = 1;
+  adflr_ = 0;
+  asflr_ = sseq_ - 1;
+  npc_valid_ = false;
+}
+
+void ConsumerState::restore(const ConsumerSnapshot& s) {
+  dseq_ = s.delivered_cseq + 1;
+  sseq_ = s.delivered_sseq + 1;
+  adflr_ = s.ack_floor_cseq;
+  asflr_ = s.ack_floor_sseq;
+  pending_ = s.pending;
+  rdc_ = s.redelivered;
+  rdq_.clear();
+  rdq_set_.clear();
+  lss_.clear();
+  npc_valid_ = false;
+}
+
+ConsumerSnapshot ConsumerState::snapshot() const {
+  ConsumerSnapshot s;
+  s.delivered_cseq = dseq_ - 1;
+  s.delivered_sseq = sseq_ - 1;
+  s.ack_floor_cseq = adflr_;
+  s.ack_floor_sseq = asflr_;
+  s.pending = pending_;
+  s.redelivered = rdc_;
+  return s;
+}
+
+bool ConsumerState::max_ack_pending_reached() const {
+  return cfg_.ack_policy != AckPolicy::none && cfg_.max_ack_pending > 0 &&
+         static_cast<int64_t>(pending_.size()) >= cfg_.max_ack_pending;
+}
+
+uint64_t ConsumerState::delivery_count(uint64_t sseq) const {
+  auto it = rdc_.find(sseq);
+  return it == rdc_.end() ? 1 : it->second + 1;
+}
+
+std::optional<StoredMsg> ConsumerState::next_new_msg() {
+  StoredMsg m;
+  while (!lss_.empty()) {
+    uint64_t seq = lss_.front();
+    lss_.pop_front();
+    if (store_.load_msg(seq, m) == StoreErr::ok) return m;
+  }
+  if (store_.load_next_msg(filtered_ ? std::string_view(cfg_.filter_subject) : std::string_view(), sseq_, m) ==
+      StoreErr::ok)
+    return m;
+  return std::nullopt;
+}
+
+uint64_t ConsumerState::peek_size() {
+  StoredMsg m;
+  for (uint64_t seq : rdq_) {
+    if (pending_.count(seq) && store_.load_msg(seq, m) == StoreErr::ok)
+      return m.subject.size() + m.headers.size() + m.payload.size();
+  }
+  if (max_ack_pending_reached()) return 0;
+  if (!lss_.empty()) {
+    if (store_.load_msg(lss_.front(), m) == StoreErr::ok) return m.subject.size() + m.headers.size() + m.payload.size();
+    return 0;
+  }
+  if (store_.load_next_msg(filtered_ ? std::string_view(cfg_.filter_subject) : std::string_view(), sseq_, m) ==
+      StoreErr::ok)
+    return m.subject.size() + m.headers.size() + m.payload.size();
+  return 0;
+}
+
+std::optional<Delivery> ConsumerState::next(int64_t now) {
+  // Redeliveries go first, and are allowed past max_ack_pending (they are already pending).
+  while (!rdq_.empty()) {
+    uint64_t seq = rdq_.front();
+    rdq_.pop_front();
+    rdq_set_.erase(seq);
+    auto pit = pending_.find(seq);
+    if (pit == pending_.end()) continue;  // acked meanwhile
+    Delivery d;
+    if (store_.load_msg(seq, d.msg) != StoreErr::ok) {
+      // Removed by limits or purge: nothing to redeliver, nothing to ack.
+      remove_pending(seq);
+      advance_floor_after_remove();
+      continue;
+    }
+    uint64_t dc = ++rdc_[seq] + 1;
+    d.dc = dc;
+    d.cseq = dseq_++;
+    pit->second.cseq = d.cseq;
+    pit->second.deliver_ts = now;
+    pit->second.deadline = now + ack_wait_for(dc);
+    d.pending = npc_ > 0 ? static_cast<uint64_t>(npc_) : 0;
+    return d;
+  }
+  if (max_ack_pending_reached()) return std::nullopt;
+  auto m = next_new_msg();
+  if (!m) return std::nullopt;
+  Delivery d;
+  d.msg = std::move(*m);
+  sseq_ = d.msg.seq + 1;
+  d.cseq = dseq_++;
+  d.dc = 1;
+  if (cfg_.ack_policy == AckPolicy::none) {
+    adflr_ = d.cseq;
+    asflr_ = d.msg.seq;
+  } else {
+    pending_[d.msg.seq] = PendingAck{d.cseq, now, now + ack_wait_for(1)};
+  }
+  if (!npc_valid_) num_pending();
+  else if (npc_ > 0) --npc_;
+  d.pending = npc_ > 0 ? static_cast<uint64_t>(npc_) : 0;
+  return d;
+}
+
+bool ConsumerState::remove_pending(uint64_t sseq) {
+  if (pending_.erase(sseq) == 0) return false;
+  rdc_.erase(sseq);
+  if (rdq_set_.erase(sseq)) rdq_.erase(std::find(rdq_.begin(), rdq_.end(), sseq));
+  return true;
+}
+
+void ConsumerState::advance_floor_after_remove() {
+  if (pending_.empty()) {
+    adflr_ = dseq_ - 1;
+    asflr_ = sseq_ - 1;
+    return;
+  }
+  // The floor is just below the oldest message still waiting for its ack.
+  auto& [seq, p] = *pending_.begin();
+  if (seq - 1 > asflr_) {
+    asflr_ = seq - 1;
+    adflr_ = std::max(adflr_, std::min(p.cseq - 1, dseq_ - 1));
+  }
+}
+
+bool ConsumerState::ack(uint64_t sseq, uint64_t cseq) {
+  switch (cfg_.ack_policy) {
+    case AckPolicy::none:
+      return false;
+    case AckPolicy::explicit_ack:
+      if (!remove_pending(sseq)) return false;
+      advance_floor_after_remove();
+      return true;
+    case AckPolicy::all: {
+      if (sseq <= asflr_) return false;
+      bool any = false;
+      while (!pending_.empty() && pending_.begin()->first <= sseq) {
+        remove_pending(pending_.begin()->first);
+        any = true;
+      }
+      asflr_ = sseq;
+      adflr_ = std::max(adflr_, cseq);
+      if (pending_.empty()) {
+        adflr_ = dseq_ - 1;
+        asflr_ = sseq_ - 1;
+      }
+      return any;
+    }
+  }
+  return false;
+}
+
+bool ConsumerState::term(uint64_t sseq, uint64_t cseq) {
+  if (cfg_.ack_policy == AckPolicy::all) return ack(sseq, cseq);
+  if (!remove_pending(sseq)) return false;
+  advance_floor_after_remove();
+  return true;
+}
+
+void ConsumerState::nak(uint64_t sseq, uint64_t cseq, int64_t delay_ns, int64_t now) {
+  auto it = pending_.find(sseq);
+  if (it == pending_.end()) return;
+  if (delay_ns > 0) {
+    it->second.deadline = now + delay_ns;
+    return;
+  }
+  if (rdq_set_.insert(sseq).second) rdq_.push_back(sseq);
+}
+
+void ConsumerState::progress(uint64_t sseq, int64_t now) {
+  auto it = pending_.find(sseq);
+  if (it == pending_.end()) return;
+  it->second.deadline = now + ack_wait_for(delivery_count(sseq));
+}
+
+int64_t ConsumerState::check_ack_deadlines(int64_t now) {
+  int64_t earliest = 0;
+  for (auto& [seq, p] : pending_) {
+    if (rdq_set_.count(seq)) continue;
+    if (p.deadline <= now) {
+      if (cfg_.max_deliver > 0 && static_cast<int64_t>(delivery_count(seq)) >= cfg_.max_deliver) {
+        // Delivered max_deliver times: stays pending (as the 2.9 server keeps it) but is
+        // never sent again.
+        p.deadline = kNever;
+        continue;
+      }
+      rdq_set_.insert(seq);
+      rdq_.push_back(seq);
+    } else if (p.deadline != kNever && (earliest == 0 || p.deadline < earliest)) {
+      earliest = p.deadline;
+    }
+  }
+  return earliest;
+}
+
+void ConsumerState::on_new_message(uint64_t seq, std::string_view subject) {
+  if (seq < sseq_ || !filter_matches(subject)) return;
+  if (npc_valid_) ++npc_;
+}
+
+void ConsumerState::on_purged(uint64_t first_seq) {
+  while (!pending_.empty() && pending_.begin()->first < first_seq) remove_pending(pending_.begin()->first);
+  while (!lss_.empty() && lss_.front() < first_seq) lss_.pop_front();
+  if (sseq_ < first_seq) sseq_ = first_seq;
+  if (asflr_ + 1 < first_seq) {
+    asflr_ = first_seq - 1;
+    adflr_ = dseq_ - 1;
+    if (!pending_.empty()) adflr_ = std::min(adflr_, pending_.begin()->second.cseq - 1);
+  }
+  npc_valid_ = false;
+}
+
+uint64_t ConsumerState::num_pending() {
+  uint64_t count = 0;
+  uint64_t from = sseq_;
+  if (!lss_.empty()) {
+    count = lss_.size();
+    from = lss_.back() + 1;
+  }
+  StoreState st = store_.state();
+  if (st.msgs > 0 && from <= st.last_seq) {
+    from = std::max(from, st.first_seq);
+    if (!filtered_) {
+      auto lo = std::lower_bound(st.deleted.begin(), st.deleted.end(), from);
+      count += (st.last_seq - from + 1) - static_cast<uint64_t>(st.deleted.end() - lo);
+    } else {
+      // Per-subject counts are exact when every matching subject starts at or after `from`;
+      // otherwise walk the matching messages.
+      auto subs = store_.subjects_state(cfg_.filter_subject);
+      bool all_after = true;
+      uint64_t sum = 0;
+      for (auto& [s, ss] : subs) {
+        if (ss.last < from) continue;
+        if (ss.first < from) {
+          all_after = false;
+          break;
+        }
+        sum += ss.msgs;
+      }
+      if (all_after) {
+        count += sum;
+      } else {
+        StoredMsg m;
+        uint64_t seq = from;
+        while (store_.load_next_msg(cfg_.filter_subject, seq, m) == StoreErr::ok) {
+          ++count;
+          seq = m.seq + 1;
+        }
+      }
+    }
+  }
+  npc_ = static_cast<int64_t>(count);
+  npc_valid_ = true;
+  return count;
+}
+
+bool ConsumerState::needs_ack(uint64_t seq, std::string_view subject) const {
+  if (!filter_matches(subject)) return false;
+  if (seq <= asflr_) return false;
+  if (cfg_.ack_policy != AckPolicy::explicit_ack) return true;
+  if (seq >= sseq_) return true;
+  return pending_.count(seq) > 0;
+}
+
+}  // namespace nats::jetstream
