@@ -207,6 +207,7 @@ bool ClientConnection::on_connect(std::string_view json) {
   }
   if (res->permissions) perms_ = std::make_unique<ClientPermissions>(*res->permissions);
   connected_ = true;
+  estimate_rtt_from_start();
   set_ping_skip_when_active(true);  // recent traffic proves a client alive, as the reference
   if (auth_timer_) {
     loop_.cancel_timer(auth_timer_);

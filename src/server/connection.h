@@ -103,6 +103,12 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   // Round-trip time measured by the last PING/PONG.
   std::chrono::nanoseconds rtt() const { return std::chrono::nanoseconds(rtt_ns_.load(std::memory_order_relaxed)); }
   int64_t rtt_ns() const { return rtt_ns_.load(std::memory_order_relaxed); }
+  // Until a PONG measures it, the reference estimates the RTT as the time from accept to
+  // CONNECT (most clients send CONNECT right after reading INFO).
+  void estimate_rtt_from_start() {
+    auto d = std::chrono::system_clock::now() - start_time_;
+    rtt_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(), std::memory_order_relaxed);
+  }
 
   // Stats, readable from any thread (monitoring).
   std::atomic<uint64_t> in_msgs{0}, in_bytes{0}, out_msgs{0}, out_bytes{0};
