@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 namespace nats::bench {
@@ -12,6 +13,7 @@ const char* layout_name(Layout l) {
     case Layout::kSingle: return "single";
     case Layout::kRoute: return "route";
     case Layout::kGateway: return "gateway";
+    case Layout::kJetStream: return "jetstream";
   }
   return "?";
 }
@@ -42,6 +44,33 @@ class SingleServer : public Deployment {
   std::vector<ServerProcess*> servers() override { return {&server_}; }
 
  private:
+  ServerProcess server_;
+};
+
+// One JetStream server whose store directory lives (and is removed) with the deployment.
+class JetStreamServer : public Deployment {
+ public:
+  explicit JetStreamServer(const ServerFlavor& f) : dir_(make_dir()), server_(f.binary, args(f, dir_), std::chrono::seconds(10), f.cpu) {}
+  ~JetStreamServer() override {
+    server_.stop();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  Topology topology() const override { return Topology::single(server_.url()); }
+  std::vector<ServerProcess*> servers() override { return {&server_}; }
+
+ private:
+  static std::string make_dir() {
+    char tmpl[] = "/tmp/nats-bench-js-XXXXXX";
+    if (!::mkdtemp(tmpl)) throw BenchError("mkdtemp failed");
+    return tmpl;
+  }
+  static std::vector<std::string> args(const ServerFlavor& f, const std::string& dir) {
+    std::vector<std::string> a = {"-js", "-sd", dir};
+    a.insert(a.end(), f.args.begin(), f.args.end());
+    return a;
+  }
+  std::string dir_;
   ServerProcess server_;
 };
 
@@ -112,6 +141,7 @@ std::unique_ptr<Deployment> start_single_server(const ServerFlavor& f) { return 
 
 std::unique_ptr<Deployment> start_deployment(Layout layout, const ServerFlavor& f) {
   if (layout == Layout::kSingle) return start_single_server(f);
+  if (layout == Layout::kJetStream) return std::make_unique<JetStreamServer>(f);
   // A route/gateway port picked free may be taken before the server binds it: one more try
   // with fresh ports.
   try {

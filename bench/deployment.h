@@ -14,7 +14,8 @@
 namespace nats::bench {
 
 // How the servers of one run are laid out; both servers of a layout are the same binary.
-enum class Layout { kSingle, kRoute, kGateway };
+// kJetStream: one server with JetStream on (`-js`) and a fresh store directory per run.
+enum class Layout { kSingle, kRoute, kGateway, kJetStream };
 const char* layout_name(Layout l);
 
 class Deployment {

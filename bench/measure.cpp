@@ -28,8 +28,15 @@ const std::vector<FigureDef>& figure_defs(Kind kind) {
       {"cpu_ns_per_msg", "server CPU ns/request", true},
       {"peak_mb", "server peak RSS MB", true},
   };
+  static const std::vector<FigureDef> js_pub = {
+      {"msgs_per_s", "msgs/s stored and acked", false},
+      {"mb_per_s", "MB/s (payload)", false},
+      {"cpu_ns_per_msg", "server CPU ns/msg", true},
+      {"peak_mb", "server peak RSS MB", true},
+  };
   switch (kind) {
     case Kind::kPubOnly: return pub_only;
+    case Kind::kJsPub: return js_pub;
     case Kind::kPubSub: return pub_sub;
     case Kind::kReqRep: return req_rep;
   }
@@ -89,7 +96,7 @@ RunSample measure_once(const Scenario& sc, const ServerFlavor& flavor, std::chro
   if (sc.spec.kind == Kind::kPubSub) {
     f["delivered_per_s"] = double(w.delivered) / w.seconds;
     f["mb_per_s"] = double(w.payload_bytes) / w.seconds / 1e6;
-  } else if (sc.spec.kind == Kind::kPubOnly) {
+  } else if (sc.spec.kind == Kind::kPubOnly || sc.spec.kind == Kind::kJsPub) {
     f["mb_per_s"] = double(w.payload_bytes) / w.seconds / 1e6;
   } else {
     f["p50_us"] = percentile(w.latencies_us, 50);

@@ -95,6 +95,18 @@ std::vector<Scenario> default_scenarios(const Scale& scale) {
     w.warmup = scale.warmup;
     out.push_back({"gateway-reqrep-16", "request/reply across a gateway (sequential)", w, Layout::kGateway});
   }
+  // JetStream: every message stored in a stream and acknowledged (PubAck) before it counts.
+  for (const char* storage : {"memory", "file"}) {
+    for (size_t p : {16, 4096}) {
+      WorkloadSpec w;
+      w.kind = Kind::kJsPub;
+      w.payload = p;
+      w.js_storage = storage;
+      w.messages = count_for(scale, p, 10);
+      out.push_back({std::string("js-pub-") + (storage[0] == 'm' ? "mem" : "file") + "-" + size_name(p),
+                     "JetStream publish, acked (window 512)", w, Layout::kJetStream});
+    }
+  }
   return out;
 }
 

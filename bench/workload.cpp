@@ -13,6 +13,8 @@ WorkloadResult run_workload(const WorkloadSpec& spec, const Topology& topo, cons
       case Kind::kPubSub:
         return spec.client == ClientImpl::kRaw ? run_raw_pub_sub(spec, topo, hooks, dl)
                                                : run_libnats_pub_sub(spec, topo, hooks, dl);
+      case Kind::kJsPub:
+        return run_raw_js_pub(spec, topo, hooks, dl);
       case Kind::kReqRep:
         return spec.client == ClientImpl::kRaw ? run_raw_req_rep(spec, topo, hooks, dl)
                                                : run_libnats_req_rep(spec, topo, hooks, dl);

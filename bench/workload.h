@@ -27,7 +27,7 @@ struct Topology {
   static Topology single(const std::string& url) { return {url, {url}}; }
 };
 
-enum class Kind { kPubOnly, kPubSub, kReqRep };
+enum class Kind { kPubOnly, kPubSub, kReqRep, kJsPub };
 enum class ClientImpl { kRaw, kLibnats };
 
 struct WorkloadSpec {
@@ -40,6 +40,10 @@ struct WorkloadSpec {
   uint64_t warmup = 0;       // kReqRep: requests sent before measuring
   size_t inflight_bytes = 8 << 20;  // kPubSub: publisher stays at most this far ahead of subscribers
   std::string subject = "bench.s";
+  // kJsPub: the stream's storage ("memory" or "file") and how many publishes may await
+  // their PubAck at once (as an async JetStream publisher keeps a window).
+  std::string js_storage = "memory";
+  size_t js_window = 512;
 };
 
 // Called by the workload right before the first measured message and right after the last
@@ -75,5 +79,6 @@ WorkloadResult run_raw_pub_sub(const WorkloadSpec&, const Topology&, const Measu
 WorkloadResult run_raw_req_rep(const WorkloadSpec&, const Topology&, const MeasureHooks&, Deadline);
 WorkloadResult run_libnats_pub_sub(const WorkloadSpec&, const Topology&, const MeasureHooks&, Deadline);
 WorkloadResult run_libnats_req_rep(const WorkloadSpec&, const Topology&, const MeasureHooks&, Deadline);
+WorkloadResult run_raw_js_pub(const WorkloadSpec&, const Topology&, const MeasureHooks&, Deadline);
 
 }  // namespace nats::bench

@@ -1,0 +1,103 @@
+// JetStream publish: a raw-socket publisher creates a stream, then publishes with a reply
+// subject so that every message is acknowledged (PubAck) once stored, keeping at most
+// `js_window` publishes unacknowledged, as an async JetStream publisher does. Only acked
+// messages count, and the stream's last sequence must equal the number published.
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "raw_conn.h"
+#include "seq_track.h"
+#include "workload.h"
+
+namespace nats::bench {
+
+namespace {
+
+constexpr const char* kStream = "BENCH";
+constexpr const char* kAckInbox = "_INBOX.benchjs.ack";
+constexpr const char* kApiInbox = "_INBOX.benchjs.api";
+
+std::string pub_frame(const std::string& subject, const std::string& reply, std::string_view payload) {
+  return "PUB " + subject + " " + reply + " " + std::to_string(payload.size()) + "\r\n" + std::string(payload) + "\r\n";
+}
+
+// One $JS.API request and its JSON answer; throws on an API error.
+nlohmann::json api(RawConn& c, const std::string& subject, const std::string& body, Deadline dl) {
+  c.write_all(pub_frame(subject, kApiInbox, body), dl);
+  nlohmann::json answer;
+  bool got = false;
+  while (!got) {
+    if (dl.expired()) throw BenchError("no answer to " + subject);
+    c.poll([&](const MsgView& m) {
+      if (m.subject != kApiInbox) return;
+      answer = nlohmann::json::parse(m.payload, nullptr, false);
+      got = true;
+    }, dl);
+  }
+  if (answer.is_discarded() || answer.contains("error"))
+    throw BenchError(subject + " failed: " + (answer.is_discarded() ? "bad JSON" : answer["error"].dump()));
+  return answer;
+}
+
+}  // namespace
+
+WorkloadResult run_raw_js_pub(const WorkloadSpec& spec, const Topology& topo, const MeasureHooks& hooks, Deadline dl) {
+  WorkloadResult r;
+  RawConn pub(topo.pub_url, dl);
+  pub.write_all(std::string("SUB ") + kAckInbox + " 1\r\nSUB " + kApiInbox + " 2\r\n", dl);
+  nlohmann::json cfg = {{"name", kStream},       {"subjects", {spec.subject}}, {"storage", spec.js_storage},
+                        {"retention", "limits"}, {"discard", "old"},           {"num_replicas", 1}};
+  api(pub, std::string("$JS.API.STREAM.CREATE.") + kStream, cfg.dump(), dl);
+
+  // A batch of frames whose payloads carry the sequence number (integrity as elsewhere).
+  const size_t per_batch = std::max<size_t>(1, spec.js_window / 4);
+  std::string one = pub_frame(spec.subject, kAckInbox, std::string(spec.payload, 'x'));
+  const size_t seq_off = one.size() - 2 - spec.payload;
+  std::string batch;
+  for (size_t i = 0; i < per_batch; ++i) batch += one;
+
+  uint64_t sent = 0, acked = 0, errors = 0, last_seq = 0;
+  std::string first_error;
+  auto on_ack = [&](const MsgView& m) {
+    if (m.subject != kAckInbox) return;
+    ++acked;
+    // {"stream":"BENCH","seq":N} — an error ack carries "error" instead.
+    auto pos = m.payload.find("\"seq\":");
+    if (pos == std::string_view::npos) {
+      if (errors++ == 0) first_error = std::string(m.payload);
+      return;
+    }
+    last_seq = std::max<uint64_t>(last_seq, std::strtoull(m.payload.data() + pos + 6, nullptr, 10));
+  };
+
+  hooks.on_start();
+  auto t0 = Clock::now();
+  while (acked < spec.messages) {
+    if (dl.expired())
+      throw BenchError("run timed out: " + std::to_string(acked) + " of " + std::to_string(spec.messages) + " acked");
+    if (sent < spec.messages && sent - acked + per_batch <= spec.js_window) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(per_batch, spec.messages - sent));
+      for (size_t i = 0; i < n; ++i) put_seq(batch.data() + i * one.size() + seq_off, sent + i);
+      pub.write_all(batch.data(), n * one.size(), dl);
+      sent += n;
+      continue;
+    }
+    pub.poll(on_ack, dl);
+  }
+  auto t1 = Clock::now();
+  hooks.on_end();
+  if (errors) throw BenchError(std::to_string(errors) + " publishes failed, first: " + first_error);
+  if (last_seq != spec.messages)
+    throw BenchError("stream's last sequence " + std::to_string(last_seq) + " after " + std::to_string(spec.messages) +
+                     " acked publishes");
+  r.seconds = seconds_between(t0, t1);
+  r.published = spec.messages;
+  r.delivered = acked;
+  r.payload_bytes = spec.messages * spec.payload;
+  return r;
+}
+
+}  // namespace nats::bench
