@@ -1,0 +1,704 @@
+#include "jetstream/consumer.h"
+
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "jetstream/json_util.h"
+#include "server/account.h"
+#include "server/connection.h"
+#include "server/server.h"
+#include "subject/subject.h"
+
+namespace nats::jetstream {
+
+namespace fs = std::filesystem;
+using ojson = nlohmann::ordered_json;
+
+namespace {
+constexpr int kTickMs = 100;
+constexpr int kPassBudget = 512;  // messages per delivery pass before yielding the loop
+// Flow control: ask the client once this many bytes went out since the last answer, and
+// stop sending at twice that until it answers.
+constexpr uint64_t kFcBytes = 256 * 1024;
+
+uint64_t parse_u64(std::string_view s) {
+  uint64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+std::string go_duration(int64_t ns) {
+  // Enough of Go's time.Duration.String for limit messages ("5s", "1.5s", "100ms").
+  if (ns % 1'000'000'000 == 0) return std::to_string(ns / 1'000'000'000) + "s";
+  if (ns >= 1'000'000'000) {
+    std::string s = std::to_string(static_cast<double>(ns) / 1e9);
+    while (!s.empty() && s.back() == '0') s.pop_back();
+    return s + "s";
+  }
+  if (ns % 1'000'000 == 0) return std::to_string(ns / 1'000'000) + "ms";
+  return std::to_string(ns) + "ns";
+}
+
+std::string status_hdr(std::string_view status, uint64_t pending_msgs = 0, uint64_t pending_bytes = 0,
+                       bool with_pending = false) {
+  std::string h = "NATS/1.0 ";
+  h += status;
+  h += "\r\n";
+  if (with_pending) {
+    h += "Nats-Pending-Messages: " + std::to_string(pending_msgs) + "\r\n";
+    h += "Nats-Pending-Bytes: " + std::to_string(pending_bytes) + "\r\n";
+  }
+  h += "\r\n";
+  return h;
+}
+
+bool write_file_atomic(const std::string& path, const std::string& data) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) return false;
+    f << data;
+    if (!f.good()) return false;
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  return !ec;
+}
+}  // namespace
+
+int64_t now_unix_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Consumer::Consumer(Server& server, StreamPtr stream, ConsumerConfig cfg, std::string name, int64_t created_ns)
+    : server_(server),
+      account_(stream->account()),
+      stream_(std::move(stream)),
+      name_(std::move(name)),
+      created_ns_(created_ns),
+      loop_(&server.pick_loop()),
+      cfg_(cfg),
+      state_(std::move(cfg), stream_->store()) {}
+
+Consumer::~Consumer() {
+  // Shutdown drops consumers without stop(): keep a durable's progress.
+  std::lock_guard lk(mu_);
+  if (!stopped_ && dirty_) persist_locked();
+}
+
+ConsumerConfig Consumer::config() const {
+  std::lock_guard lk(mu_);
+  return cfg_;
+}
+
+std::string Consumer::filter_subject() const {
+  std::lock_guard lk(mu_);
+  return cfg_.filter_subject;
+}
+
+bool Consumer::persistent() const {
+  return !stream_->dir().empty() && !cfg_.durable_name.empty() && !cfg_.mem_storage;
+}
+
+std::string Consumer::dir() const { return stream_->dir().empty() ? std::string() : stream_->dir() + "/obs/" + name_; }
+
+void Consumer::start(const ConsumerSnapshot* restored) {
+  int64_t now = now_unix_ns();
+  {
+    std::lock_guard lk(mu_);
+    if (restored) state_.restore(*restored);
+    else state_.init_start(now);
+    last_activity_ns_ = now;
+    last_hb_ns_ = now;
+    active_ = cfg_.is_push() && deliver_interest();
+    dirty_ = true;
+  }
+  std::weak_ptr<Consumer> weak = weak_from_this();
+  std::string ack_subj = "$JS.ACK." + stream_->name() + "." + name_ + ".>";
+  subs_.push_back(server_.subscribe_internal(
+      account_, ack_subj,
+      [weak](const Subscription&, std::string_view subject, std::string_view reply, std::string_view,
+             std::string_view payload) {
+        if (auto self = weak.lock()) self->handle_ack(subject, reply, payload);
+      }));
+  if (cfg_.is_pull()) {
+    subs_.push_back(server_.subscribe_internal(
+        account_, "$JS.API.CONSUMER.MSG.NEXT." + stream_->name() + "." + name_,
+        [weak](const Subscription&, std::string_view, std::string_view reply, std::string_view,
+               std::string_view payload) {
+          if (auto self = weak.lock()) self->handle_next_request(reply, payload);
+        }));
+  } else {
+    subs_.push_back(server_.subscribe_internal(
+        account_, "$JS.FC." + stream_->name() + "." + name_ + ".*",
+        [weak](const Subscription&, std::string_view subject, std::string_view, std::string_view, std::string_view) {
+          auto self = weak.lock();
+          if (!self) return;
+          {
+            std::lock_guard lk(self->mu_);
+            if (self->fc_reply_.empty() || subject != self->fc_reply_) return;
+            self->fc_reply_.clear();
+            self->fc_bytes_ = 0;
+          }
+          self->kick();
+        }));
+  }
+  if (persistent()) write_meta();
+  loop_->post([weak] {
+    if (auto self = weak.lock()) self->arm_timer();
+  });
+  kick();
+}
+
+void Consumer::stop(bool remove_files) {
+  std::vector<SubscriptionPtr> subs;
+  std::deque<WaitingRequest> waiting;
+  {
+    std::lock_guard lk(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    subs.swap(subs_);
+    waiting.swap(waiting_);
+    if (!remove_files && persistent()) persist_locked();
+  }
+  for (auto& s : subs) server_.unsubscribe_internal(account_, s);
+  for (auto& wr : waiting) send_status(wr.reply, status_hdr("409 Consumer Deleted"));
+  if (remove_files && !dir().empty()) {
+    std::error_code ec;
+    fs::remove_all(dir(), ec);
+  }
+  // The timer sees stopped_ and does not re-arm; cancel it on its own loop.
+  std::weak_ptr<Consumer> weak = weak_from_this();
+  loop_->post([weak] {
+    if (auto self = weak.lock()) {
+      if (self->timer_) self->loop_->cancel_timer(self->timer_);
+      self->timer_ = 0;
+    }
+  });
+}
+
+void Consumer::update_config(const ConsumerConfig& cfg) {
+  {
+    std::lock_guard lk(mu_);
+    cfg_ = cfg;
+    state_.set_config(cfg);
+    dirty_ = true;
+  }
+  if (persistent()) write_meta();
+  kick();
+}
+
+// ---- StreamConsumer -------------------------------------------------------------------
+
+void Consumer::on_new_message(uint64_t seq, std::string_view subject) {
+  {
+    std::lock_guard lk(mu_);
+    if (stopped_) return;
+    state_.on_new_message(seq, subject);
+  }
+  kick();
+}
+
+bool Consumer::needs_ack(uint64_t seq, std::string_view subject) const {
+  std::lock_guard lk(mu_);
+  return state_.needs_ack(seq, subject);
+}
+
+void Consumer::on_stream_purged(uint64_t first_seq) {
+  {
+    std::lock_guard lk(mu_);
+    state_.on_purged(first_seq);
+    dirty_ = true;
+  }
+  kick();
+}
+
+void Consumer::on_stream_deleted() { stop(true); }
+
+// ---- Acks ------------------------------------------------------------------------------
+
+void Consumer::apply_retention(const std::vector<uint64_t>& seqs) {
+  if (stream_->retention() == RetentionPolicy::limits) return;
+  for (uint64_t s : seqs) stream_->ack_for_retention(s, *this);
+}
+
+void Consumer::handle_ack(std::string_view subject, std::string_view reply, std::string_view payload) {
+  // $JS.ACK.<stream>.<consumer>.<dc>.<sseq>.<cseq>.<ts>.<pending>
+  std::string_view toks[9];
+  size_t n = 0, start = 0;
+  for (size_t i = 0; i <= subject.size() && n < 9; ++i) {
+    if (i == subject.size() || subject[i] == '.') {
+      toks[n++] = subject.substr(start, i - start);
+      start = i + 1;
+    }
+  }
+  if (n != 9) return;
+  uint64_t sseq = parse_u64(toks[5]);
+  uint64_t cseq = parse_u64(toks[6]);
+  // Trim trailing whitespace the clients may send.
+  while (!payload.empty() && (payload.back() == ' ' || payload.back() == '\r' || payload.back() == '\n'))
+    payload.remove_suffix(1);
+  int64_t now = now_unix_ns();
+  std::vector<uint64_t> acked;
+  bool wake = false;
+  bool next_req = false;
+  std::string_view next_body;
+  auto starts = [&](std::string_view p) { return payload.substr(0, p.size()) == p; };
+  {
+    std::lock_guard lk(mu_);
+    if (stopped_) return;
+    last_activity_ns_ = now;
+    bool was_full = state_.max_ack_pending_reached();
+    if (payload.empty() || starts("+ACK") || starts("+OK") || starts("+NXT")) {
+      if (cfg_.ack_policy == AckPolicy::all) {
+        for (auto& [s, p] : state_.pending()) {
+          if (s > sseq) break;
+          acked.push_back(s);
+        }
+        if (!state_.ack(sseq, cseq)) acked.clear();
+      } else if (state_.ack(sseq, cseq)) {
+        acked.push_back(sseq);
+      }
+      if (!acked.empty()) last_ack_ns_ = now;
+      if (starts("+NXT")) {
+        next_req = true;
+        next_body = payload.substr(4);
+        while (!next_body.empty() && next_body.front() == ' ') next_body.remove_prefix(1);
+      }
+    } else if (starts("-NAK")) {
+      int64_t delay = 0;
+      auto body = payload.substr(4);
+      while (!body.empty() && body.front() == ' ') body.remove_prefix(1);
+      if (!body.empty()) {
+        auto j = nlohmann::json::parse(body, nullptr, false);
+        if (j.is_object() && j.contains("delay") && j["delay"].is_number_integer()) delay = j["delay"].get<int64_t>();
+      }
+      state_.nak(sseq, cseq, delay, now);
+      if (delay == 0) wake = true;
+      else if (next_deadline_ == 0 || now + delay < next_deadline_) next_deadline_ = now + delay;
+    } else if (starts("+WPI")) {
+      state_.progress(sseq, now);
+    } else if (starts("+TERM")) {
+      if (state_.term(sseq, cseq)) acked.push_back(sseq);
+    }
+    if (!acked.empty()) {
+      dirty_ = true;
+      if (was_full) wake = true;
+    }
+  }
+  apply_retention(acked);
+  // AckSync: the client waits for an (empty) answer.
+  if (!reply.empty() && !next_req) server_.publish_internal(account_, reply, "", "", "");
+  if (next_req && !reply.empty()) handle_next_request(reply, next_body);
+  if (wake) kick();
+}
+
+// ---- Pull requests ---------------------------------------------------------------------
+
+void Consumer::handle_next_request(std::string_view reply, std::string_view payload) {
+  if (reply.empty()) return;
+  WaitingRequest wr;
+  wr.reply = std::string(reply);
+  std::string_view body = payload;
+  while (!body.empty() && (body.front() == ' ' || body.front() == '\t')) body.remove_prefix(1);
+  while (!body.empty() && (body.back() == ' ' || body.back() == '\r' || body.back() == '\n')) body.remove_suffix(1);
+  int64_t now = now_unix_ns();
+  if (!body.empty() && body.front() == '{') {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (!j.is_object()) {
+      send_status(wr.reply, status_hdr("400 Bad Request"));
+      return;
+    }
+    auto geti = [&](const char* k) -> int64_t {
+      auto it = j.find(k);
+      return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+    };
+    wr.batch = geti("batch");
+    int64_t expires = geti("expires");
+    wr.max_bytes = geti("max_bytes");
+    wr.hb_ns = geti("idle_heartbeat");
+    if (auto it = j.find("no_wait"); it != j.end() && it->is_boolean()) wr.no_wait = it->get<bool>();
+    if (expires > 0) wr.expires_at = now + expires;
+    ConsumerConfig cfg = config();
+    if (cfg.max_batch > 0 && wr.batch > cfg.max_batch) {
+      send_status(wr.reply, status_hdr("409 Exceeded MaxRequestBatch of " + std::to_string(cfg.max_batch)));
+      return;
+    }
+    if (cfg.max_expires_ns > 0 && expires > cfg.max_expires_ns) {
+      send_status(wr.reply, status_hdr("409 Exceeded MaxRequestExpires of " + go_duration(cfg.max_expires_ns)));
+      return;
+    }
+    if (cfg.max_bytes > 0 && wr.max_bytes > cfg.max_bytes) {
+      send_status(wr.reply, status_hdr("409 Exceeded MaxRequestMaxBytes of " + std::to_string(cfg.max_bytes)));
+      return;
+    }
+  } else if (!body.empty()) {
+    wr.batch = static_cast<int64_t>(parse_u64(body));
+  }
+  if (wr.batch <= 0) wr.batch = 1;
+  wr.last_hb = now;
+  bool full = false;
+  {
+    std::lock_guard lk(mu_);
+    if (stopped_) return;
+    last_activity_ns_ = now;
+    if (cfg_.is_push()) return;  // the reference ignores pull requests to push consumers
+    if (cfg_.max_waiting > 0 && static_cast<int64_t>(waiting_.size()) >= cfg_.max_waiting) {
+      // Drop expired requests before refusing.
+      std::erase_if(waiting_, [&](const WaitingRequest& w) { return w.expires_at && w.expires_at <= now; });
+      full = static_cast<int64_t>(waiting_.size()) >= cfg_.max_waiting;
+    }
+    if (!full) waiting_.push_back(wr);
+  }
+  if (full) {
+    send_status(wr.reply, status_hdr("409 Exceeded MaxWaiting"));
+    return;
+  }
+  kick();
+}
+
+// ---- Delivery --------------------------------------------------------------------------
+
+void Consumer::kick() {
+  if (kick_pending_.exchange(true)) return;
+  std::weak_ptr<Consumer> weak = weak_from_this();
+  loop_->post([weak] {
+    if (auto self = weak.lock()) self->deliver_pass();
+  });
+}
+
+std::string Consumer::ack_reply(const Delivery& d) const {
+  std::string r;
+  r.reserve(64 + name_.size() + stream_->name().size());
+  r += "$JS.ACK.";
+  r += stream_->name();
+  r += '.';
+  r += name_;
+  r += '.';
+  r += std::to_string(d.dc);
+  r += '.';
+  r += std::to_string(d.msg.seq);
+  r += '.';
+  r += std::to_string(d.cseq);
+  r += '.';
+  r += std::to_string(d.msg.ts);
+  r += '.';
+  r += std::to_string(d.pending);
+  return r;
+}
+
+bool Consumer::send_to(std::string_view route_subject, std::string_view shown_subject, std::string_view reply,
+                       std::string_view headers, std::string_view payload) {
+  // Routed by the deliver subject (or the pull request's reply) but shown to the client
+  // with the message's own subject, as the reference's internal client does.
+  MatchCache* cache = server_.match_cache_for_current_thread();
+  std::shared_ptr<const MatchResult> r =
+      cache ? account_.sublist().match_shared(route_subject, *cache) : account_.sublist().match(route_subject);
+  if (!r || r->empty()) return false;
+  uint64_t n = 0;
+  auto one = [&](const SubscriptionPtr& sub) {
+    if (sub->closed.load(std::memory_order_relaxed)) return false;
+    if (sub->conn) {
+      if (sub->conn->kind() != ConnKind::Client) return false;  // single-server delivery
+      return sub->conn->deliver(*sub, shown_subject, reply, headers, payload);
+    }
+    if (sub->handler) {
+      sub->handler(*sub, shown_subject, reply, headers, payload);
+      return true;
+    }
+    return false;
+  };
+  for (const auto& sub : r->psubs)
+    if (one(sub)) ++n;
+  for (const auto& group : r->qsubs) {
+    if (group.empty()) continue;
+    size_t start = static_cast<size_t>(now_unix_ns()) % group.size();
+    for (size_t i = 0; i < group.size(); ++i) {
+      if (one(group[(start + i) % group.size()])) {
+        ++n;
+        break;
+      }
+    }
+  }
+  if (n) server_.counters_for_current_thread().add_out(n, n * (headers.size() + payload.size()));
+  return n > 0;
+}
+
+void Consumer::send_status(const std::string& to, std::string_view headers) {
+  send_to(to, to, "", headers, "");
+  Connection::flush_touched();
+}
+
+void Consumer::send_delivery_locked(const std::string& to, const Delivery& d) {
+  std::string reply = ack_reply(d);
+  if (cfg_.headers_only) {
+    std::string h;
+    std::string size = "Nats-Msg-Size: " + std::to_string(d.msg.payload.size()) + "\r\n";
+    if (d.msg.headers.size() >= 4) {
+      h = d.msg.headers.substr(0, d.msg.headers.size() - 2) + size + "\r\n";
+    } else {
+      h = "NATS/1.0\r\n" + size + "\r\n";
+    }
+    send_to(to, d.msg.subject, reply, h, "");
+  } else {
+    send_to(to, d.msg.subject, reply, d.msg.headers, d.msg.payload);
+  }
+  last_cseq_sent_ = d.cseq;
+  last_sseq_sent_ = d.msg.seq;
+}
+
+void Consumer::finish_request_locked(WaitingRequest& wr, int code) {
+  if (code == 404) {
+    send_to(wr.reply, wr.reply, "", status_hdr("404 No Messages"), "");
+  } else if (code == 408) {
+    uint64_t left_bytes = wr.max_bytes > 0 ? static_cast<uint64_t>(wr.max_bytes - wr.bytes_sent) : 0;
+    send_to(wr.reply, wr.reply, "",
+            status_hdr("408 Request Timeout", static_cast<uint64_t>(wr.batch), left_bytes, true), "");
+  } else if (code == 409) {
+    uint64_t left_bytes = wr.max_bytes > 0 ? static_cast<uint64_t>(wr.max_bytes - wr.bytes_sent) : 0;
+    send_to(wr.reply, wr.reply, "",
+            status_hdr("409 Message Size Exceeds MaxBytes", static_cast<uint64_t>(wr.batch), left_bytes, true), "");
+  }
+}
+
+bool Consumer::deliver_pull_locked(int64_t now, int& budget) {
+  bool delivered = false;
+  while (!waiting_.empty() && budget > 0) {
+    WaitingRequest& wr = waiting_.front();
+    if (wr.expires_at && wr.expires_at <= now) {
+      finish_request_locked(wr, 408);
+      waiting_.pop_front();
+      continue;
+    }
+    if (wr.max_bytes > 0) {
+      uint64_t sz = state_.peek_size();
+      if (sz == 0) break;
+      if (static_cast<int64_t>(sz) > wr.max_bytes - wr.bytes_sent) {
+        // Too big for what is left: a request that got nothing is told why; one that got
+        // some messages is simply complete.
+        if (wr.delivered == 0) finish_request_locked(wr, 409);
+        waiting_.pop_front();
+        continue;
+      }
+    }
+    auto d = state_.next(now);
+    if (!d) break;
+    send_delivery_locked(wr.reply, *d);
+    delivered = true;
+    --budget;
+    ++wr.delivered;
+    --wr.batch;
+    wr.bytes_sent += static_cast<int64_t>(d->msg.subject.size() + d->msg.headers.size() + d->msg.payload.size());
+    wr.last_hb = now;
+    if (wr.batch <= 0) waiting_.pop_front();
+  }
+  if (budget > 0) {
+    // Nothing more to deliver now: no_wait requests end here.
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if (it->no_wait) {
+        finish_request_locked(*it, it->delivered == 0 ? 404 : 408);
+        it = waiting_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  return delivered;
+}
+
+bool Consumer::deliver_push_locked(int64_t now, int& budget) {
+  bool delivered = false;
+  while (budget > 0) {
+    if (!fc_reply_.empty() && fc_bytes_ >= 2 * kFcBytes) break;  // stalled until the client answers
+    if (cfg_.rate_limit_bps > 0 && now < rate_next_ns_) break;
+    auto d = state_.next(now);
+    if (!d) break;
+    send_delivery_locked(cfg_.deliver_subject, *d);
+    delivered = true;
+    --budget;
+    uint64_t sz = d->msg.subject.size() + d->msg.headers.size() + d->msg.payload.size();
+    if (cfg_.rate_limit_bps > 0)
+      rate_next_ns_ = now + static_cast<int64_t>(sz * 8 * 1'000'000'000ULL / cfg_.rate_limit_bps);
+    if (cfg_.flow_control) {
+      fc_bytes_ += sz;
+      if (fc_reply_.empty() && fc_bytes_ >= kFcBytes) {
+        fc_reply_ = "$JS.FC." + stream_->name() + "." + name_ + "." + std::to_string(++fc_seq_);
+        fc_bytes_ = 0;
+        send_to(cfg_.deliver_subject, cfg_.deliver_subject, fc_reply_, "NATS/1.0 100 FlowControl Request\r\n\r\n",
+                "");
+      }
+    }
+  }
+  if (delivered) last_hb_ns_ = now;
+  return delivered;
+}
+
+void Consumer::deliver_pass() {
+  kick_pending_.store(false);
+  int64_t now = now_unix_ns();
+  int budget = kPassBudget;
+  bool more = false;
+  {
+    std::lock_guard lk(mu_);
+    if (stopped_) return;
+    bool delivered;
+    if (cfg_.is_pull()) {
+      delivered = deliver_pull_locked(now, budget);
+    } else {
+      if (!active_) active_ = deliver_interest();
+      delivered = active_ && deliver_push_locked(now, budget);
+    }
+    if (delivered) {
+      last_delivered_ns_ = now;
+      dirty_ = true;
+      if (next_deadline_ == 0 && state_.num_ack_pending() > 0) next_deadline_ = now + cfg_.ack_wait_ns;
+    }
+    more = budget == 0;
+  }
+  Connection::flush_touched();
+  if (more) kick();  // yield the loop between large passes
+}
+
+void Consumer::send_heartbeat_locked(const std::string& to) {
+  std::string h = "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: " + std::to_string(state_.delivered_cseq()) +
+                  "\r\nNats-Last-Stream: " + std::to_string(state_.delivered_sseq()) + "\r\n";
+  if (!fc_reply_.empty()) h += "Nats-Consumer-Stalled: " + fc_reply_ + "\r\n";
+  h += "\r\n";
+  send_to(to, to, "", h, "");
+}
+
+bool Consumer::deliver_interest() const { return account_.sublist().has_interest(cfg_.deliver_subject); }
+
+void Consumer::arm_timer() {
+  if (timer_) loop_->cancel_timer(timer_);
+  std::weak_ptr<Consumer> weak = weak_from_this();
+  timer_ = loop_->add_timer(std::chrono::milliseconds(kTickMs), [weak] {
+    if (auto self = weak.lock()) {
+      self->timer_ = 0;
+      self->tick();
+    }
+  });
+}
+
+void Consumer::tick() {
+  int64_t now = now_unix_ns();
+  bool wake = false;
+  bool inactive = false;
+  {
+    std::lock_guard lk(mu_);
+    if (stopped_) return;
+    // Ack deadlines.
+    if (next_deadline_ && next_deadline_ <= now) {
+      next_deadline_ = state_.check_ack_deadlines(now);
+      if (state_.has_redeliveries()) wake = true;
+    } else if (next_deadline_ == 0 && state_.num_ack_pending() > 0) {
+      next_deadline_ = state_.check_ack_deadlines(now);
+      if (state_.has_redeliveries()) wake = true;
+    }
+    if (cfg_.is_pull()) {
+      for (auto it = waiting_.begin(); it != waiting_.end();) {
+        if (it->expires_at && it->expires_at <= now) {
+          finish_request_locked(*it, 408);
+          it = waiting_.erase(it);
+          continue;
+        }
+        if (it->hb_ns > 0 && now - it->last_hb >= it->hb_ns) {
+          send_heartbeat_locked(it->reply);
+          it->last_hb = now;
+        }
+        ++it;
+      }
+      if (!waiting_.empty()) last_activity_ns_ = now;
+    } else {
+      bool was = active_;
+      active_ = deliver_interest();
+      if (active_) last_activity_ns_ = now;
+      if (active_ && !was) {
+        wake = true;
+        last_hb_ns_ = now;  // deliver first; heartbeats only after an idle interval
+      }
+      if (active_ && cfg_.rate_limit_bps > 0) wake = true;
+      if (active_ && cfg_.idle_heartbeat_ns > 0 && now - last_hb_ns_ >= cfg_.idle_heartbeat_ns) {
+        send_heartbeat_locked(cfg_.deliver_subject);
+        last_hb_ns_ = now;
+      }
+    }
+    if (cfg_.durable_name.empty() && cfg_.inactive_threshold_ns > 0 &&
+        now - last_activity_ns_ >= cfg_.inactive_threshold_ns)
+      inactive = true;
+    if (dirty_ && persistent()) persist_locked();
+  }
+  Connection::flush_touched();
+  if (inactive && on_inactive) {
+    on_inactive(shared_from_this());
+    return;
+  }
+  if (wake) kick();
+  arm_timer();
+}
+
+// ---- Info and persistence ----------------------------------------------------------------
+
+ojson Consumer::info_json() {
+  std::lock_guard lk(mu_);
+  ojson j;
+  j["stream_name"] = stream_->name();
+  j["name"] = name_;
+  j["created"] = format_time(created_ns_);
+  j["config"] = consumer_config_json(cfg_);
+  ojson del;
+  del["consumer_seq"] = state_.delivered_cseq();
+  del["stream_seq"] = state_.delivered_sseq();
+  if (last_delivered_ns_) del["last_active"] = format_time(last_delivered_ns_);
+  j["delivered"] = del;
+  ojson af;
+  af["consumer_seq"] = state_.ack_floor_cseq();
+  af["stream_seq"] = state_.ack_floor_sseq();
+  if (last_ack_ns_) af["last_active"] = format_time(last_ack_ns_);
+  j["ack_floor"] = af;
+  j["num_ack_pending"] = state_.num_ack_pending();
+  j["num_redelivered"] = state_.num_redelivered();
+  j["num_waiting"] = waiting_.size();
+  j["num_pending"] = state_.num_pending();
+  if (cfg_.is_push() && active_) j["push_bound"] = true;
+  return j;
+}
+
+void Consumer::write_meta() {
+  std::string d = dir();
+  if (d.empty()) return;
+  std::error_code ec;
+  fs::create_directories(d, ec);
+  ojson j;
+  j["name"] = name_;
+  j["created"] = created_ns_;
+  {
+    std::lock_guard lk(mu_);
+    j["config"] = consumer_config_json(cfg_);
+  }
+  write_file_atomic(d + "/meta.inf", j.dump());
+}
+
+void Consumer::persist_locked() {
+  dirty_ = false;
+  std::string d = dir();
+  if (d.empty()) return;
+  ConsumerSnapshot s = state_.snapshot();
+  ojson j;
+  j["delivered"] = {{"consumer_seq", s.delivered_cseq}, {"stream_seq", s.delivered_sseq}};
+  j["ack_floor"] = {{"consumer_seq", s.ack_floor_cseq}, {"stream_seq", s.ack_floor_sseq}};
+  ojson pend = ojson::array();
+  for (auto& [seq, p] : s.pending) pend.push_back({seq, p.cseq, p.deliver_ts, p.deadline});
+  j["pending"] = pend;
+  ojson rd = ojson::array();
+  for (auto& [seq, n] : s.redelivered) rd.push_back({seq, n});
+  j["redelivered"] = rd;
+  std::error_code ec;
+  fs::create_directories(d, ec);
+  write_file_atomic(d + "/o.dat", j.dump());
+}
+
+}  // namespace nats::jetstream

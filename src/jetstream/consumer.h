@@ -1,0 +1,143 @@
+#pragma once
+// A live JetStream consumer on one server: ConsumerState (the pure bookkeeping) plus its
+// I/O — the ack subscription (`$JS.ACK.<stream>.<consumer>.>`), pull requests
+// (`$JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>`) and their waiting queue, push delivery
+// to the deliver subject while someone listens there, flow control, idle heartbeats,
+// ack-wait redelivery, ephemeral inactivity cleanup, and the state file of durables.
+//
+// Threads: a new message only marks the consumer and posts one wake-up to the event loop the
+// consumer was placed on; delivery, timers and expiry run there, so a publisher never
+// delivers to consumers on its own thread. Acks are applied on the acking client's thread
+// (short, under the consumer lock). Lock order: stream lock, then consumer lock; the
+// consumer never calls into Stream while holding its own lock.
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "jetstream/consumer_config.h"
+#include "jetstream/consumer_state.h"
+#include "jetstream/stream.h"
+#include "net/event_loop.h"
+#include "subject/subscription.h"
+
+namespace nats {
+class Server;
+class Account;
+}  // namespace nats
+
+namespace nats::jetstream {
+
+int64_t now_unix_ns();
+
+class Consumer : public StreamConsumer, public std::enable_shared_from_this<Consumer> {
+ public:
+  Consumer(Server& server, StreamPtr stream, ConsumerConfig cfg, std::string name, int64_t created_ns);
+  ~Consumer() override;
+
+  // Sets the start position (or restores `restored`), subscribes and starts the timer.
+  void start(const ConsumerSnapshot* restored = nullptr);
+  // Unsubscribes, stops timers, tells waiting pull requests; persists a durable's state
+  // unless `remove_files`, which deletes it instead.
+  void stop(bool remove_files);
+  // Applies an allowed config update (check_consumer_update passed).
+  void update_config(const ConsumerConfig& cfg);
+
+  const std::string& name() const { return name_; }
+  ConsumerConfig config() const;
+  int64_t created_ns() const { return created_ns_; }
+  const StreamPtr& stream() const { return stream_; }
+  // ConsumerInfo (without "type").
+  nlohmann::ordered_json info_json();
+  // Persisted files (file-storage streams, durables): <stream dir>/obs/<name>/.
+  std::string dir() const;
+  bool persistent() const;
+
+  // Called (once, on the consumer's loop) when an ephemeral consumer's inactivity
+  // threshold passes; the API layer removes it from the stream.
+  std::function<void(const std::shared_ptr<Consumer>&)> on_inactive;
+
+  // StreamConsumer.
+  std::string consumer_name() const override { return name_; }
+  std::string filter_subject() const override;
+  void on_new_message(uint64_t seq, std::string_view subject) override;
+  bool needs_ack(uint64_t seq, std::string_view subject) const override;
+  void on_stream_purged(uint64_t first_seq) override;
+  void on_stream_deleted() override;
+
+  // Handlers (public for tests that feed raw requests).
+  void handle_ack(std::string_view subject, std::string_view reply, std::string_view payload);
+  void handle_next_request(std::string_view reply, std::string_view payload);
+
+ private:
+  struct WaitingRequest {
+    std::string reply;
+    int64_t batch = 1;
+    int64_t max_bytes = 0;
+    int64_t bytes_sent = 0;
+    int64_t delivered = 0;
+    int64_t expires_at = 0;  // unix ns, 0: never
+    bool no_wait = false;
+    int64_t hb_ns = 0;
+    int64_t last_hb = 0;
+  };
+
+  void kick();                  // schedule a delivery pass on the loop (coalesced)
+  void deliver_pass();          // loop thread
+  void tick();                  // loop thread, every kTickMs
+  void arm_timer();
+  bool deliver_pull_locked(int64_t now, int& budget);
+  bool deliver_push_locked(int64_t now, int& budget);
+  void send_delivery_locked(const std::string& to, const Delivery& d);
+  void send_status(const std::string& to, std::string_view headers);
+  void send_heartbeat_locked(const std::string& to);
+  void finish_request_locked(WaitingRequest& wr, int code);
+  bool send_to(std::string_view route_subject, std::string_view shown_subject, std::string_view reply,
+               std::string_view headers, std::string_view payload);
+  bool deliver_interest() const;
+  void persist_locked();
+  void write_meta();
+  std::string ack_reply(const Delivery& d) const;
+  void apply_retention(const std::vector<uint64_t>& seqs);
+
+  Server& server_;
+  Account& account_;
+  StreamPtr stream_;
+  const std::string name_;
+  const int64_t created_ns_;
+  net::EventLoop* loop_;
+
+  mutable std::mutex mu_;
+  ConsumerConfig cfg_;
+  ConsumerState state_;
+  std::deque<WaitingRequest> waiting_;
+  std::vector<SubscriptionPtr> subs_;
+  bool stopped_ = false;
+  bool dirty_ = false;
+  bool active_ = false;  // push: someone listens on the deliver subject
+  int64_t last_delivered_ns_ = 0;
+  int64_t last_ack_ns_ = 0;
+  int64_t last_activity_ns_ = 0;  // interest seen, pull request or ack
+  int64_t last_hb_ns_ = 0;        // push: last message or heartbeat sent
+  int64_t next_deadline_ = 0;     // earliest ack deadline (0: none)
+  uint64_t last_cseq_sent_ = 0, last_sseq_sent_ = 0;
+  // Flow control: bytes sent since the outstanding request, and its reply id.
+  std::string fc_reply_;
+  uint64_t fc_bytes_ = 0;
+  uint64_t fc_seq_ = 0;
+  // Rate limit (bits per second): the earliest time the next push message may go out.
+  int64_t rate_next_ns_ = 0;
+
+  std::atomic<bool> kick_pending_{false};
+  net::TimerId timer_ = 0;
+};
+
+using ConsumerPtr = std::shared_ptr<Consumer>;
+
+}  // namespace nats::jetstream

@@ -1,0 +1,326 @@
+#include "jetstream/consumer_api.h"
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "jetstream/jetstream.h"
+#include "server/server.h"
+#include "subject/subject.h"
+#include "util/ids.h"
+#include "util/log.h"
+
+namespace nats::jetstream {
+
+namespace fs = std::filesystem;
+using ojson = nlohmann::ordered_json;
+using json = nlohmann::json;
+
+namespace {
+
+// Create/delete are serialised so two requests for one name cannot both create it.
+std::mutex& lifecycle_mu() {
+  static std::mutex mu;
+  return mu;
+}
+
+std::string random_name() {
+  static const char kAlnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  unsigned char b[8];
+  util::random_bytes(b, sizeof b);
+  std::string s;
+  for (unsigned char c : b) s += kAlnum[c % 62];
+  return s;
+}
+
+StreamContext stream_context(const StreamPtr& s) {
+  StreamContext ctx;
+  StreamConfig sc = s->config();
+  ctx.retention = sc.retention;
+  ctx.replicas = sc.num_replicas;
+  ctx.subjects = sc.subjects;
+  return ctx;
+}
+
+void remove_inactive(const ConsumerPtr& c) {
+  std::lock_guard lk(lifecycle_mu());
+  auto cur = c->stream()->lookup_consumer(c->name());
+  if (cur.get() != c.get()) return;
+  c->stream()->remove_consumer(c->name());
+  c->stop(true);
+}
+
+ojson info_response(const ConsumerPtr& c, const char* type) {
+  ojson j;
+  j["type"] = api_type(type);
+  ojson info = c->info_json();
+  for (auto it = info.begin(); it != info.end(); ++it) j[it.key()] = std::move(it.value());
+  return j;
+}
+
+std::string join_tokens(const std::vector<std::string_view>& args, size_t from) {
+  std::string s;
+  for (size_t i = from; i < args.size(); ++i) {
+    if (i > from) s += '.';
+    s += args[i];
+  }
+  return s;
+}
+
+void handle_create(const ApiRequest& req, bool durable_api) {
+  static const char* kType = "consumer_create_response";
+  std::string stream_name, consumer_name, filter;
+  if (durable_api) {
+    if (req.args.size() != 2) return reply_error(req, kType, api_error(err::BadRequest));
+    stream_name = req.args[0];
+    consumer_name = req.args[1];
+  } else {
+    if (req.args.empty()) return reply_error(req, kType, api_error(err::BadRequest));
+    stream_name = req.args[0];
+    if (req.args.size() >= 2) consumer_name = req.args[1];
+    if (req.args.size() >= 3) filter = join_tokens(req.args, 2);
+  }
+  auto body = json::parse(req.payload, nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return reply_error(req, kType, api_error(err::InvalidJSON, "unexpected end of JSON input"));
+  std::string body_stream;
+  if (auto it = body.find("stream_name"); it != body.end() && it->is_string()) body_stream = it->get<std::string>();
+  if (body_stream != stream_name) return reply_error(req, kType, api_error(err::StreamMismatch));
+  auto cit = body.find("config");
+  if (cit == body.end() || cit->is_null()) return reply_error(req, kType, api_error(err::ConsumerConfigRequired));
+  ConsumerConfig cfg;
+  if (auto e = parse_consumer_config(*cit, cfg)) return reply_error(req, kType, *e);
+
+  if (!consumer_name.empty()) {
+    if (consumer_name.find_first_of("\\/") != std::string::npos)
+      return reply_error(req, kType, api_error(err::ConsumerNameContainsPathSeparators));
+    if (consumer_name.size() > kMaxNameLen)
+      return reply_error(req, kType, api_error(err::ConsumerNameTooLong, {{"{max}", std::to_string(kMaxNameLen)}}));
+  }
+  if (!filter.empty() && cfg.filter_subject != filter)
+    return reply_error(req, kType, api_error(err::ConsumerCreateFilterSubjectMismatch));
+  if (durable_api) {
+    if (cfg.durable_name.empty()) return reply_error(req, kType, api_error(err::ConsumerDurableNameNotSet));
+    if (cfg.durable_name != consumer_name)
+      return reply_error(req, kType, api_error(err::ConsumerDurableNameNotMatchSubject));
+  } else if (consumer_name.empty()) {
+    if (!cfg.durable_name.empty()) return reply_error(req, kType, api_error(err::ConsumerEphemeralWithDurableName));
+  } else {
+    // 2.9 named form: the name in the subject is the consumer's name.
+    if (!cfg.durable_name.empty() && cfg.durable_name != consumer_name)
+      return reply_error(req, kType, api_error(err::ConsumerDurableNameNotMatchSubject));
+    if (!cfg.name.empty() && cfg.name != consumer_name)
+      return reply_error(req, kType, api_error(err::ConsumerCreateDurableAndNameMismatch));
+    cfg.name = consumer_name;
+  }
+  if (!cfg.durable_name.empty() && !is_valid_consumer_name(cfg.durable_name))
+    return reply_error(req, kType, api_error(err::ConsumerBadDurableName));
+
+  auto stream = req.js.lookup_stream(req.account.name(), stream_name);
+  if (!stream) return reply_error(req, kType, api_error(err::StreamNotFound));
+  ApiError e;
+  auto c = add_consumer(req.server, stream, std::move(cfg), e);
+  if (!c) return reply_error(req, kType, e);
+  reply_json(req, info_response(c, kType));
+}
+
+void handle_info(const ApiRequest& req) {
+  static const char* kType = "consumer_info_response";
+  if (req.args.size() != 2) return reply_error(req, kType, api_error(err::BadRequest));
+  if (!empty_request(req.payload)) return reply_error(req, kType, api_error(err::NotEmptyRequest));
+  auto stream = req.js.lookup_stream(req.account.name(), std::string(req.args[0]));
+  if (!stream) return reply_error(req, kType, api_error(err::StreamNotFound));
+  auto c = lookup_consumer(stream, std::string(req.args[1]));
+  if (!c) return reply_error(req, kType, api_error(err::ConsumerNotFound));
+  reply_json(req, info_response(c, kType));
+}
+
+void handle_delete(const ApiRequest& req) {
+  static const char* kType = "consumer_delete_response";
+  if (req.args.size() != 2) return reply_error(req, kType, api_error(err::BadRequest));
+  if (!empty_request(req.payload)) return reply_error(req, kType, api_error(err::NotEmptyRequest));
+  auto stream = req.js.lookup_stream(req.account.name(), std::string(req.args[0]));
+  if (!stream) return reply_error(req, kType, api_error(err::StreamNotFound));
+  if (!delete_consumer(stream, std::string(req.args[1])))
+    return reply_error(req, kType, api_error(err::ConsumerNotFound));
+  ojson j;
+  j["type"] = api_type(kType);
+  j["success"] = true;
+  reply_json(req, j);
+}
+
+void handle_names_or_list(const ApiRequest& req, bool list) {
+  const char* type = list ? "consumer_list_response" : "consumer_names_response";
+  if (req.args.size() != 1) return reply_error(req, type, api_error(err::BadRequest));
+  int64_t offset = 0;
+  if (!empty_request(req.payload)) {
+    auto body = json::parse(req.payload, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+      return reply_error(req, type, api_error(err::InvalidJSON, "unexpected end of JSON input"));
+    if (auto it = body.find("offset"); it != body.end() && it->is_number_integer()) offset = it->get<int64_t>();
+    if (offset < 0) offset = 0;
+  }
+  auto stream = req.js.lookup_stream(req.account.name(), std::string(req.args[0]));
+  if (!stream) return reply_error(req, type, api_error(err::StreamNotFound));
+  std::vector<ConsumerPtr> all;
+  for (auto& sc : stream->consumers())
+    if (auto c = std::dynamic_pointer_cast<Consumer>(sc)) all.push_back(c);
+  std::sort(all.begin(), all.end(), [](const ConsumerPtr& a, const ConsumerPtr& b) { return a->name() < b->name(); });
+  const size_t limit = list ? 256 : 1024;
+  ojson j;
+  j["type"] = api_type(type);
+  j["total"] = all.size();
+  j["offset"] = offset;
+  j["limit"] = limit;
+  ojson arr = ojson::array();
+  for (size_t i = static_cast<size_t>(offset); i < all.size() && arr.size() < limit; ++i) {
+    if (list) arr.push_back(all[i]->info_json());
+    else arr.push_back(all[i]->name());
+  }
+  j["consumers"] = arr;
+  reply_json(req, j);
+}
+
+bool overlaps(const std::string& a, const std::string& b) {
+  if (a.empty() || b.empty()) return true;
+  return subjects_collide(a, b);
+}
+
+}  // namespace
+
+ConsumerPtr lookup_consumer(const StreamPtr& stream, const std::string& name) {
+  return std::dynamic_pointer_cast<Consumer>(stream->lookup_consumer(name));
+}
+
+ConsumerPtr add_consumer(Server& server, const StreamPtr& stream, ConsumerConfig cfg, ApiError& err) {
+  apply_consumer_defaults(cfg);
+  if (auto e = validate_consumer_config(cfg, stream_context(stream))) {
+    err = *e;
+    return nullptr;
+  }
+  StreamConfig sc = stream->config();
+  std::lock_guard lk(lifecycle_mu());
+  std::string name = cfg.effective_name();
+  if (!name.empty()) {
+    if (auto existing = lookup_consumer(stream, name)) {
+      ConsumerConfig old = existing->config();
+      if (auto e = check_consumer_update(old, cfg)) {
+        err = *e;
+        return nullptr;
+      }
+      existing->update_config(cfg);
+      return existing;
+    }
+  }
+  if (sc.max_consumers > 0 && static_cast<int64_t>(stream->consumer_count()) >= sc.max_consumers) {
+    err = api_error(err::MaximumConsumersLimit);
+    return nullptr;
+  }
+  if (sc.retention == RetentionPolicy::workqueue) {
+    if (cfg.ack_policy != AckPolicy::explicit_ack) {
+      err = api_error(err::ConsumerWQRequiresExplicitAck);
+      return nullptr;
+    }
+    auto others = stream->consumers();
+    if (!others.empty()) {
+      if (cfg.filter_subject.empty()) {
+        err = api_error(err::ConsumerWQMultipleUnfiltered);
+        return nullptr;
+      }
+      for (auto& o : others) {
+        if (overlaps(o->filter_subject(), cfg.filter_subject)) {
+          err = api_error(err::ConsumerWQConsumerNotUnique);
+          return nullptr;
+        }
+      }
+    }
+    if (cfg.deliver_policy != DeliverPolicy::all) {
+      err = api_error(err::ConsumerWQConsumerNotDeliverAll);
+      return nullptr;
+    }
+  }
+  if (name.empty()) {
+    do {
+      name = random_name();
+    } while (stream->lookup_consumer(name));
+  }
+  auto c = std::make_shared<Consumer>(server, stream, std::move(cfg), name, now_unix_ns());
+  c->on_inactive = remove_inactive;
+  stream->add_consumer(c);
+  c->start();
+  return c;
+}
+
+bool delete_consumer(const StreamPtr& stream, const std::string& name) {
+  std::lock_guard lk(lifecycle_mu());
+  auto c = lookup_consumer(stream, name);
+  if (!c) return false;
+  stream->remove_consumer(name);
+  c->stop(true);
+  return true;
+}
+
+void register_consumer_api(ApiRouter& router) {
+  router.add("CONSUMER.CREATE", [](const ApiRequest& r) { handle_create(r, false); });
+  router.add("CONSUMER.DURABLE.CREATE", [](const ApiRequest& r) { handle_create(r, true); });
+  router.add("CONSUMER.INFO", handle_info);
+  router.add("CONSUMER.DELETE", handle_delete);
+  router.add("CONSUMER.NAMES", [](const ApiRequest& r) { handle_names_or_list(r, false); });
+  router.add("CONSUMER.LIST", [](const ApiRequest& r) { handle_names_or_list(r, true); });
+}
+
+namespace {
+std::optional<std::string> read_file(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  if (!f) return std::nullopt;
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+void restore_consumers(JetStream& js, const StreamPtr& stream) {
+  if (stream->dir().empty()) return;
+  fs::path obs = fs::path(stream->dir()) / "obs";
+  std::error_code ec;
+  if (!fs::is_directory(obs, ec)) return;
+  for (auto& entry : fs::directory_iterator(obs, ec)) {
+    if (!entry.is_directory()) continue;
+    auto meta = read_file(entry.path() / "meta.inf");
+    if (!meta) continue;
+    auto mj = json::parse(*meta, nullptr, false);
+    if (!mj.is_object() || !mj.contains("config") || !mj.contains("name")) continue;
+    ConsumerConfig cfg;
+    if (parse_consumer_config(mj["config"], cfg)) continue;
+    std::string name = mj["name"].get<std::string>();
+    int64_t created = mj.value("created", int64_t{0});
+    ConsumerSnapshot snap;
+    bool have_state = false;
+    if (auto st = read_file(entry.path() / "o.dat")) {
+      auto sj = json::parse(*st, nullptr, false);
+      if (sj.is_object()) {
+        have_state = true;
+        snap.delivered_cseq = sj["delivered"].value("consumer_seq", uint64_t{0});
+        snap.delivered_sseq = sj["delivered"].value("stream_seq", uint64_t{0});
+        snap.ack_floor_cseq = sj["ack_floor"].value("consumer_seq", uint64_t{0});
+        snap.ack_floor_sseq = sj["ack_floor"].value("stream_seq", uint64_t{0});
+        for (auto& p : sj["pending"]) {
+          if (!p.is_array() || p.size() != 4) continue;
+          snap.pending[p[0].get<uint64_t>()] =
+              PendingAck{p[1].get<uint64_t>(), p[2].get<int64_t>(), p[3].get<int64_t>()};
+        }
+        for (auto& r : sj["redelivered"]) {
+          if (r.is_array() && r.size() == 2) snap.redelivered[r[0].get<uint64_t>()] = r[1].get<uint64_t>();
+        }
+      }
+    }
+    auto c = std::make_shared<Consumer>(js.server(), stream, cfg, name, created);
+    c->on_inactive = remove_inactive;
+    stream->add_consumer(c);
+    c->start(have_state ? &snap : nullptr);
+    log::notice("  Restored consumer '{} > {} > {}'", stream->account().name(), stream->name(), name);
+  }
+}
+
+}  // namespace nats::jetstream
