@@ -1,22 +1,379 @@
 #include "jetstream/jetstream.h"
 
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "jetstream/api/api_router.h"
+#include "jetstream/cluster/meta_group.h"
+#include "jetstream/json_util.h"
+#include "jetstream/store/file_store.h"
+#include "jetstream/stream.h"
+#include "jetstream/stream_api.h"
 #include "server/server.h"
+#include "subject/subject.h"
+#include "util/log.h"
+
+#if __has_include("jetstream/consumer_api.h")
+#include "jetstream/consumer_api.h"
+#define NATS_HAVE_CONSUMER_API 1
+#endif
 
 namespace nats::jetstream {
 
+namespace fs = std::filesystem;
+
+namespace {
+
+int64_t physical_memory() {
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return 0;
+  return static_cast<int64_t>(pages) * page;
+}
+
+// The reference: 75% of the space available to the store directory (1 TB if unknown).
+int64_t disk_available(const std::string& dir) {
+  struct statvfs st {};
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (statvfs(dir.c_str(), &st) != 0) return 1LL << 40;
+  return static_cast<int64_t>(st.f_bavail) * static_cast<int64_t>(st.f_bsize) / 4 * 3;
+}
+
+std::string human_bytes(int64_t b) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
+  double v = static_cast<double>(b);
+  int u = 0;
+  while (v >= 1024 && u < 5) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.2f %s", v, units[u]);
+  return buf;
+}
+
+}  // namespace
+
 struct JetStream::Impl {
+  explicit Impl(Server& s) : server(s) {}
+  Server& server;
   JetStreamLimits limits;
   std::string store_dir;
+  ApiRouter router;
+  mutable std::mutex mu;  // accounts
+  std::map<std::string, std::unique_ptr<JsAccount>> accounts;
+  std::atomic<bool> running{false};
+  std::thread ticker;
+  std::mutex tick_mu;
+  std::condition_variable tick_cv;
 };
 
-JetStream::JetStream(Server& server) : impl_(std::make_unique<Impl>()) {
+JetStream::JetStream(Server& server) : impl_(std::make_unique<Impl>(server)) {
   impl_->store_dir = server.options().jetstream.store_dir;
+  if (impl_->store_dir.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    impl_->store_dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/nats";
+  }
+  while (impl_->store_dir.size() > 1 && impl_->store_dir.back() == '/') impl_->store_dir.pop_back();
+  const auto& o = server.options().jetstream;
+  impl_->limits.max_memory = o.max_memory >= 0 ? o.max_memory : physical_memory() / 4 * 3;
+  impl_->limits.max_store = o.max_file >= 0 ? o.max_file : disk_available(store_root());
 }
-JetStream::~JetStream() = default;
-void JetStream::start() {}
-void JetStream::shutdown() {}
+
+JetStream::~JetStream() { shutdown(); }
+
+Server& JetStream::server() const { return impl_->server; }
+ApiRouter& JetStream::api() { return impl_->router; }
 const JetStreamLimits& JetStream::limits() const { return impl_->limits; }
 const std::string& JetStream::store_dir() const { return impl_->store_dir; }
-JetStreamUsage JetStream::usage() const { return {}; }
+std::string JetStream::store_root() const { return impl_->store_dir + "/jetstream"; }
+bool JetStream::clustered() const { return impl_->server.meta_group() != nullptr; }
+bool JetStream::should_answer() const {
+  auto* mg = impl_->server.meta_group();
+  return mg == nullptr || mg->is_leader();
+}
+
+JsAccount* JetStream::account(const std::string& name) const {
+  std::lock_guard lk(impl_->mu);
+  auto it = impl_->accounts.find(name);
+  return it == impl_->accounts.end() ? nullptr : it->second.get();
+}
+
+std::vector<JsAccount*> JetStream::accounts_snapshot() const {
+  std::lock_guard lk(impl_->mu);
+  std::vector<JsAccount*> out;
+  for (auto& [_, a] : impl_->accounts) out.push_back(a.get());
+  return out;
+}
+
+StreamPtr JetStream::lookup_stream(const std::string& account_name, const std::string& stream) const {
+  JsAccount* jsa = account(account_name);
+  if (!jsa) return nullptr;
+  std::lock_guard lk(jsa->mu);
+  auto it = jsa->streams.find(stream);
+  return it == jsa->streams.end() ? nullptr : it->second;
+}
+
+namespace {
+bool overlaps_other(const JsAccount& jsa, const StreamConfig& cfg) {
+  for (const auto& [name, s] : jsa.streams) {
+    if (name == cfg.name) continue;
+    for (const auto& a : s->config().subjects)
+      for (const auto& b : cfg.subjects)
+        if (subjects_collide(a, b)) return true;
+  }
+  return false;
+}
+}  // namespace
+
+StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& err, bool* did_create) {
+  if (did_create) *did_create = false;
+  err = check_stream_config(cfg, clustered());
+  if (!err.empty()) return nullptr;
+  std::lock_guard lk(jsa.mu);
+  if (auto it = jsa.streams.find(cfg.name); it != jsa.streams.end()) {
+    // Same config: idempotent create (the reference answers as if created).
+    if (it->second->config().to_json() == cfg.to_json()) {
+      if (did_create) *did_create = true;
+      return it->second;
+    }
+    err = api_error(err::StreamNameExist);
+    return nullptr;
+  }
+  if (overlaps_other(jsa, cfg)) {
+    err = api_error(err::StreamSubjectOverlap);
+    return nullptr;
+  }
+  auto s = Stream::create(*this, jsa.account, cfg, system_clock_ns(), err);
+  if (!s) return nullptr;
+  s->subscribe();
+  jsa.streams[cfg.name] = s;
+  if (did_create) *did_create = true;
+  return s;
+}
+
+ApiError JetStream::update_stream(JsAccount& jsa, StreamConfig cfg, StreamPtr* out) {
+  StreamPtr s;
+  {
+    std::lock_guard lk(jsa.mu);
+    auto it = jsa.streams.find(cfg.name);
+    if (it == jsa.streams.end()) return api_error(err::StreamNotFound);
+    s = it->second;
+    if (auto e = check_stream_update(s->config(), cfg, clustered()); !e.empty()) return e;
+    if (overlaps_other(jsa, cfg)) return api_error(err::StreamSubjectOverlap);
+  }
+  if (out) *out = s;
+  return s->update(std::move(cfg));
+}
+
+bool JetStream::delete_stream(JsAccount& jsa, const std::string& name) {
+  StreamPtr s;
+  {
+    std::lock_guard lk(jsa.mu);
+    auto it = jsa.streams.find(name);
+    if (it == jsa.streams.end()) return false;
+    s = it->second;
+    jsa.streams.erase(it);
+  }
+  s->stop(true);
+  return true;
+}
+
+nlohmann::ordered_json JetStream::account_info(JsAccount& jsa) const {
+  uint64_t mem = 0, store = 0, streams = 0, consumers = 0;
+  {
+    std::lock_guard lk(jsa.mu);
+    for (auto& [_, s] : jsa.streams) {
+      ++streams;
+      consumers += s->consumer_count();
+      uint64_t b = s->store().state().bytes;
+      if (s->config().storage == StorageType::memory) mem += b;
+      else store += b;
+    }
+  }
+  nlohmann::ordered_json j;
+  j["memory"] = mem;
+  j["storage"] = store;
+  j["streams"] = streams;
+  j["consumers"] = consumers;
+  j["limits"] = {{"max_memory", -1},         {"max_storage", -1},
+                 {"max_streams", -1},        {"max_consumers", -1},
+                 {"max_ack_pending", -1},    {"memory_max_stream_bytes", -1},
+                 {"storage_max_stream_bytes", -1}, {"max_bytes_required", false}};
+  const auto& domain = impl_->server.options().jetstream.domain;
+  if (!domain.empty()) j["domain"] = domain;
+  j["api"] = {{"total", jsa.api_total.load()}, {"errors", jsa.api_errors.load()}};
+  return j;
+}
+
+void JetStream::start() {
+  auto& srv = impl_->server;
+  std::error_code ec;
+  fs::create_directories(store_root(), ec);
+  if (ec) throw std::runtime_error("could not create JetStream store directory " + store_root() + ": " + ec.message());
+
+  log::notice("Starting JetStream");
+  log::notice("---------------- JETSTREAM ----------------");
+  log::notice("  Max Memory:      {}", human_bytes(impl_->limits.max_memory));
+  log::notice("  Max Storage:     {}", human_bytes(impl_->limits.max_store));
+  log::notice("  Store Directory: \"{}\"", store_root());
+  if (!srv.options().jetstream.domain.empty()) log::notice("  Domain:          {}", srv.options().jetstream.domain);
+  log::notice("-------------------------------------------");
+
+  register_stream_api(impl_->router);
+#ifdef NATS_HAVE_CONSUMER_API
+  register_consumer_api(impl_->router);
+#endif
+
+  // Which accounts get JetStream: those whose config enables it; with no such account and
+  // only $G (plus the system account), $G (the reference's "simple" mode).
+  std::vector<AccountPtr> enabled;
+  auto sys = srv.system_account();
+  size_t non_sys = 0;
+  for (auto& a : srv.accounts()) {
+    if (a == sys) continue;
+    ++non_sys;
+    if (a->jetstream_enabled) enabled.push_back(a);
+  }
+  if (enabled.empty() && non_sys == 1 && srv.global_account()) enabled.push_back(srv.global_account());
+
+  for (auto& acc : enabled) {
+    auto jsa = std::make_unique<JsAccount>(*acc);
+    JsAccount* raw = jsa.get();
+    {
+      std::lock_guard lk(impl_->mu);
+      impl_->accounts[acc->name()] = std::move(jsa);
+    }
+    restore_account(*raw);
+    raw->api_sub = srv.subscribe_internal(
+        *acc, "$JS.API.>",
+        [this, raw](const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
+                    std::string_view payload) {
+          if (!impl_->running.load() || !should_answer()) return;
+          ApiRequest req{impl_->server, *this, raw->account, *raw, subject, {}, reply, headers, payload};
+          impl_->router.dispatch(req, subject.substr(8));
+        });
+  }
+  impl_->running = true;
+  impl_->ticker = std::thread([this] { tick_loop(); });
+}
+
+void JetStream::restore_account(JsAccount& jsa) {
+  std::string dir = store_root() + "/" + jsa.account.name() + "/streams";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return;
+  for (auto& ent : fs::directory_iterator(dir, ec)) {
+    std::string meta = ent.path().string() + "/meta.inf";
+    std::ifstream f(meta);
+    if (!f) continue;
+    std::stringstream ss;
+    ss << f.rdbuf();
+    auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+    ApiError e;
+    std::optional<StreamConfig> cfg;
+    if (!j.is_discarded()) cfg = parse_stream_config_json(j, e);
+    if (!cfg) {
+      log::warn("  Error unmarshalling stream metafile \"{}\"", meta);
+      continue;
+    }
+    int64_t created = j.contains("created") && j["created"].is_string()
+                          ? parse_time(j["created"].get<std::string>())
+                          : system_clock_ns();
+    if (auto ce = check_stream_config(*cfg, clustered()); !ce.empty()) {
+      log::warn("  Error recreating stream \"{}\": {}", cfg->name, ce.description);
+      continue;
+    }
+    auto s = Stream::create(*this, jsa.account, *cfg, created, e);
+    if (!s) {
+      log::warn("  Error recreating stream \"{}\": {}", cfg->name, e.description);
+      continue;
+    }
+    s->subscribe();
+    {
+      std::lock_guard lk(jsa.mu);
+      jsa.streams[cfg->name] = s;
+    }
+    auto st = s->store().state();
+    log::notice("  Restored {} messages for stream '{} > {}'", st.msgs, jsa.account.name(), cfg->name);
+#ifdef NATS_HAVE_CONSUMER_API
+    restore_consumers(*this, s);
+#endif
+  }
+}
+
+void JetStream::tick_loop() {
+  using namespace std::chrono;
+  auto sync_every = impl_->server.options().jetstream.sync_interval;
+  auto last_sync = steady_clock::now();
+  std::unique_lock lk(impl_->tick_mu);
+  while (impl_->running) {
+    impl_->tick_cv.wait_for(lk, seconds(1));
+    if (!impl_->running) break;
+    lk.unlock();
+    bool do_sync = steady_clock::now() - last_sync >= sync_every;
+    if (do_sync) last_sync = steady_clock::now();
+    for (auto* jsa : accounts_snapshot()) {
+      std::vector<StreamPtr> streams;
+      {
+        std::lock_guard alk(jsa->mu);
+        for (auto& [_, s] : jsa->streams) streams.push_back(s);
+      }
+      for (auto& s : streams) {
+        if (s->is_deleted()) continue;
+        s->store().expire_msgs();
+        if (do_sync) {
+          if (auto* f = dynamic_cast<FileStore*>(&s->store())) f->sync();
+        }
+      }
+    }
+    lk.lock();
+  }
+}
+
+void JetStream::shutdown() {
+  if (!impl_->running.exchange(false)) return;
+  {
+    std::lock_guard lk(impl_->tick_mu);
+  }
+  impl_->tick_cv.notify_all();
+  if (impl_->ticker.joinable()) impl_->ticker.join();
+  for (auto* jsa : accounts_snapshot()) {
+    if (jsa->api_sub) impl_->server.unsubscribe_internal(jsa->account, jsa->api_sub);
+    std::vector<StreamPtr> streams;
+    {
+      std::lock_guard lk(jsa->mu);
+      for (auto& [_, s] : jsa->streams) streams.push_back(s);
+    }
+    for (auto& s : streams) s->stop(false);
+  }
+}
+
+JetStreamUsage JetStream::usage() const {
+  JetStreamUsage u;
+  for (auto* jsa : accounts_snapshot()) {
+    ++u.accounts;
+    std::lock_guard lk(jsa->mu);
+    for (auto& [_, s] : jsa->streams) {
+      ++u.streams;
+      u.consumers += s->consumer_count();
+      auto st = s->store().state();
+      u.messages += st.msgs;
+      u.bytes += st.bytes;
+      if (s->config().storage == StorageType::memory) u.memory += st.bytes;
+      else u.store += st.bytes;
+    }
+  }
+  u.api_total = api_total.load();
+  u.api_errors = api_errors.load();
+  return u;
+}
 
 }  // namespace nats::jetstream

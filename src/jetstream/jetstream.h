@@ -16,6 +16,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "jetstream/api/errors.h"
+#include "jetstream/stream_config.h"
 #include "subject/subscription.h"
 
 namespace nats {
@@ -88,10 +92,25 @@ class JetStream {
   // Null when the account has no JetStream.
   JsAccount* account(const std::string& name) const;
   StreamPtr lookup_stream(const std::string& account, const std::string& stream) const;
+  // <store_dir>/jetstream: streams live in <store_root>/<account>/streams/<name>/.
+  std::string store_root() const;
+  std::vector<JsAccount*> accounts_snapshot() const;
+
+  // Stream lifecycle for the API (and tests): validated config in, stream registered and
+  // subscribed. Errors are the reference's API errors.
+  StreamPtr create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& err, bool* did_create = nullptr);
+  ApiError update_stream(JsAccount& jsa, StreamConfig cfg, StreamPtr* out = nullptr);
+  bool delete_stream(JsAccount& jsa, const std::string& name);
+  // $JS.API.INFO body (without "type").
+  nlohmann::ordered_json account_info(JsAccount& jsa) const;
+
   // Server-wide API counters (the per-account ones are in JsAccount).
   std::atomic<uint64_t> api_total{0}, api_errors{0};
 
  private:
+  void restore_account(JsAccount& jsa);
+  void tick_loop();
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

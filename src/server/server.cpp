@@ -100,6 +100,11 @@ std::string Server::client_info_line(uint64_t cid, const std::string& client_ip,
 }
 
 void Server::start() {
+  // JetStream first: INFO advertises it, and restored streams subscribe before clients come.
+  if (opts_.jetstream.enabled) {
+    jetstream_ = std::make_unique<jetstream::JetStream>(*this);
+    jetstream_->start();
+  }
   // INFO fields in the reference's order (server.go `type Info`).
   nlohmann::ordered_json info;
   info["server_id"] = id_;
@@ -111,6 +116,12 @@ void Server::start() {
   info["port"] = opts_.port;
   info["headers"] = true;
   if (auth_->advertise_auth_required()) info["auth_required"] = true;
+  if (opts_.tls.enabled) {
+    tls_ctx_ = std::make_unique<net::TlsContext>(opts_.tls.cert_file, opts_.tls.key_file, opts_.tls.ca_file,
+                                                 opts_.tls.verify);
+    info["tls_required"] = true;
+    if (opts_.tls.verify) info["tls_verify"] = true;
+  }
   info["max_payload"] = opts_.max_payload;
   if (jetstream_enabled()) info["jetstream"] = true;
 
@@ -132,12 +143,18 @@ void Server::start() {
 
   start_monitor();
   log::notice("Listening for client connections on {}:{}", opts_.host, client_port_);
+  if (tls_ctx_) log::notice("TLS required for client connections");
   if (system_account_) {
     sys_services_ = std::make_unique<SystemServices>(*this);
     sys_services_->start(*loops_[0]);
   }
   for (auto& l : loops_) l->start_thread();
   start_cluster();
+  // Clustered JetStream (a cluster block, as the reference requires): the meta group.
+  if (jetstream_enabled() && opts_.cluster.configured) {
+    meta_group_ = std::make_unique<jetstream::MetaGroup>(*this);
+    meta_group_->start();
+  }
   loops_[0]->post([this] { loops_[0]->add_fd(listener_->fd(), EPOLLIN, listener_.get()); });
   write_pid_file();
   log::notice("Server is ready");
@@ -307,6 +324,7 @@ void Server::shutdown() {
   if (shutting_down_.exchange(true)) return;
   log::notice("Initiating Shutdown...");
   if (monitor_) monitor_->stop();
+  if (meta_group_) meta_group_->shutdown();
   if (sys_services_) sys_services_->stop();
   stop_cluster();
   std::vector<std::shared_ptr<ClientConnection>> clients;
@@ -321,6 +339,8 @@ void Server::shutdown() {
     lp->post([lp] { lp->stop(); });
   }
   for (auto& l : loops_) l->join();
+  // After the loops: no publisher can be inside a stream while its store closes.
+  if (jetstream_) jetstream_->shutdown();
   listener_.reset();
   if (!opts_.pid_file.empty()) ::unlink(opts_.pid_file.c_str());
   log::notice("Server Exiting..");

@@ -1,0 +1,60 @@
+#include "jetstream/api/api_router.h"
+
+#include "jetstream/jetstream.h"
+#include "server/server.h"
+
+namespace nats::jetstream {
+
+std::string api_type(std::string_view name) { return "io.nats.jetstream.api.v1." + std::string(name); }
+
+void reply_json(const ApiRequest& req, const nlohmann::ordered_json& body) {
+  if (req.reply.empty()) return;
+  req.server.publish_internal(req.account, req.reply, {}, {}, body.dump());
+}
+
+void reply_error(const ApiRequest& req, std::string_view type, const ApiError& e) {
+  req.jsa.api_errors.fetch_add(1, std::memory_order_relaxed);
+  req.js.api_errors.fetch_add(1, std::memory_order_relaxed);
+  nlohmann::ordered_json j;
+  j["type"] = api_type(type);
+  j["error"] = e.to_json();
+  reply_json(req, j);
+}
+
+bool empty_request(std::string_view payload) {
+  for (char c : payload) {
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
+  }
+  return true;
+}
+
+void ApiRouter::add(const std::string& prefix, ApiHandler handler, bool count) {
+  handlers_[prefix] = Entry{std::move(handler), count};
+}
+
+bool ApiRouter::dispatch(ApiRequest& req, std::string_view rest) const {
+  // Split into tokens, then try the longest registered token prefix first.
+  std::vector<std::string_view> tokens;
+  size_t start = 0;
+  while (start <= rest.size()) {
+    size_t dot = rest.find('.', start);
+    if (dot == std::string_view::npos) dot = rest.size();
+    tokens.push_back(rest.substr(start, dot - start));
+    start = dot + 1;
+  }
+  for (size_t n = tokens.size(); n > 0; --n) {
+    size_t len = static_cast<size_t>(tokens[n - 1].data() + tokens[n - 1].size() - rest.data());
+    auto it = handlers_.find(rest.substr(0, len));
+    if (it == handlers_.end()) continue;
+    req.args.assign(tokens.begin() + static_cast<std::ptrdiff_t>(n), tokens.end());
+    if (it->second.count) {
+      req.jsa.api_total.fetch_add(1, std::memory_order_relaxed);
+      req.js.api_total.fetch_add(1, std::memory_order_relaxed);
+    }
+    it->second.handler(req);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace nats::jetstream

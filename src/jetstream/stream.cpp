@@ -1,0 +1,398 @@
+#include "jetstream/stream.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "jetstream/headers.h"
+#include "jetstream/jetstream.h"
+#include "jetstream/json_util.h"
+#include "jetstream/store/file_store.h"
+#include "jetstream/store/memory_store.h"
+#include "server/server.h"
+#include "util/log.h"
+
+namespace nats::jetstream {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr size_t kMaxHeaderSize = 64 * 1024;
+
+StoreLimits store_limits(const StreamConfig& c) {
+  StoreLimits l;
+  l.max_msgs = c.max_msgs > 0 ? static_cast<uint64_t>(c.max_msgs) : 0;
+  l.max_bytes = c.max_bytes > 0 ? static_cast<uint64_t>(c.max_bytes) : 0;
+  l.max_age_ns = c.max_age_ns > 0 ? c.max_age_ns : 0;
+  l.max_msgs_per_subject = c.max_msgs_per_subject > 0 ? static_cast<uint64_t>(c.max_msgs_per_subject) : 0;
+  // The stream checks max_msg_size itself (its own error); the store does not.
+  l.discard = c.discard == Discard::new_msgs ? DiscardPolicy::new_msgs : DiscardPolicy::old_msgs;
+  l.discard_new_per_subject = c.discard_new_per_subject;
+  // A sealed stream takes nothing new; the stream rejects before the store sees it.
+  return l;
+}
+
+// The PubAck the reference writes by hand (note the space after the first comma).
+std::string pub_ack(const std::string& stream, const std::string& domain, uint64_t seq, bool dup) {
+  std::string s = "{\"stream\":" + nlohmann::json(stream).dump();
+  if (!domain.empty()) s += ", \"domain\":" + nlohmann::json(domain).dump();
+  s += ", \"seq\":" + std::to_string(seq);
+  if (dup) s += ",\"duplicate\": true";
+  s += "}";
+  return s;
+}
+
+std::string pub_ack_error(const std::string& stream, const ApiError& e) {
+  nlohmann::ordered_json j;
+  j["error"] = e.to_json();
+  j["stream"] = stream;
+  j["seq"] = 0;
+  return j.dump();
+}
+
+ApiError store_error(StoreErr e) {
+  if (e == StoreErr::msg_too_large) return api_error(err::StreamMessageExceedsMaximum);
+  return api_error(err::StreamStoreFailed, store_err_text(e));
+}
+
+}  // namespace
+
+Stream::Stream(JetStream& js, Account& account, StreamConfig cfg, int64_t created_ns)
+    : js_(js), account_(account), name_(cfg.name), created_ns_(created_ns), cfg_(std::move(cfg)) {}
+
+Stream::~Stream() = default;
+
+std::shared_ptr<Stream> Stream::create(JetStream& js, Account& account, StreamConfig cfg, int64_t created_ns,
+                                       ApiError& err) {
+  std::shared_ptr<Stream> s(new Stream(js, account, cfg, created_ns));
+  StoreLimits limits = store_limits(cfg);
+  if (cfg.storage == StorageType::file) {
+    s->dir_ = js.store_root() + "/" + account.name() + "/streams/" + cfg.name;
+    FileStoreConfig fc;
+    fc.dir = s->dir_ + "/msgs";
+    fc.sync_always = js.server().options().jetstream.sync_always;
+    StoreErr e = StoreErr::ok;
+    auto st = FileStore::open(fc, limits, system_clock_ns, &e);
+    if (!st) {
+      err = api_error(err::StreamCreate, std::string("could not open store: ") + store_err_text(e));
+      return nullptr;
+    }
+    s->store_ = std::move(st);
+    s->write_meta();
+  } else {
+    s->store_ = std::make_unique<MemoryStore>(limits);
+  }
+  err = {};
+  return s;
+}
+
+Server& Stream::server() const { return js_.server(); }
+
+StreamConfig Stream::config() const {
+  std::lock_guard lk(mu_);
+  return cfg_;
+}
+
+RetentionPolicy Stream::retention() const {
+  std::lock_guard lk(mu_);
+  return cfg_.retention;
+}
+
+void Stream::write_meta() {
+  if (dir_.empty()) return;
+  nlohmann::ordered_json j = config().to_json();
+  j["created"] = format_time(created_ns_);
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  std::string tmp = dir_ + "/meta.inf.tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << j.dump();
+  }
+  fs::rename(tmp, dir_ + "/meta.inf", ec);
+  if (ec) log::error("JetStream: could not write stream metadata for '{} > {}': {}", account_.name(), name_, ec.message());
+}
+
+void Stream::subscribe() {
+  std::lock_guard lk(mu_);
+  unsubscribe_locked();
+  std::weak_ptr<Stream> weak = shared_from_this();
+  for (const auto& subj : cfg_.subjects) {
+    subs_.push_back(server().subscribe_internal(
+        account_, subj,
+        [weak](const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
+               std::string_view payload) {
+          if (auto s = weak.lock()) s->process_inbound(subject, reply, headers, payload);
+        }));
+  }
+}
+
+void Stream::unsubscribe_locked() {
+  for (auto& sub : subs_) server().unsubscribe_internal(account_, sub);
+  subs_.clear();
+}
+
+void Stream::prune_dedupe_locked(int64_t now) {
+  int64_t window = cfg_.duplicate_window_ns;
+  while (!dedupe_order_.empty() && (window <= 0 || now - dedupe_order_.front().first > window)) {
+    auto it = dedupe_.find(dedupe_order_.front().second);
+    if (it != dedupe_.end() && it->second.second == dedupe_order_.front().first) dedupe_.erase(it);
+    dedupe_order_.pop_front();
+  }
+}
+
+PubResult Stream::store_inbound(std::string_view subject, std::string_view headers, std::string_view payload) {
+  PubResult r;
+  std::vector<StreamConsumerPtr> to_signal;
+  bool rollup_sub = false, rollup_all = false;
+  {
+    std::lock_guard lk(mu_);
+    if (deleted_) {
+      r.error = api_error(err::StreamNotFound);
+      return r;
+    }
+    if (cfg_.sealed) {
+      r.error = api_error(err::StreamSealed);
+      return r;
+    }
+    std::string msg_id;
+    if (!headers.empty()) {
+      if (auto v = header_value(headers, kExpectedStreamHdr); v && *v != name_) {
+        r.error = api_error(err::StreamNotMatch);
+        return r;
+      }
+      if (auto v = header_value(headers, kMsgIdHdr)) msg_id = std::string(*v);
+      if (!msg_id.empty()) {
+        prune_dedupe_locked(system_clock_ns());
+        if (auto it = dedupe_.find(msg_id); it != dedupe_.end()) {
+          r.seq = it->second.first;
+          r.duplicate = true;
+          return r;
+        }
+      }
+      if (auto v = header_uint(headers, kExpectedLastSeqHdr)) {
+        uint64_t last = store_->state().last_seq;
+        if (*v != last) {
+          r.error = api_error(err::StreamWrongLastSequence, {{"{seq}", std::to_string(last)}});
+          return r;
+        }
+      }
+      if (auto v = header_value(headers, kExpectedLastMsgIdHdr); v && *v != last_msg_id_) {
+        r.error = api_error(err::StreamWrongLastMsgID, {{"{id}", last_msg_id_}});
+        return r;
+      }
+      if (auto v = header_uint(headers, kExpectedLastSubjSeqHdr)) {
+        StoredMsg m;
+        uint64_t last = store_->load_last_msg(subject, m) == StoreErr::ok ? m.seq : 0;
+        if (*v != last) {
+          r.error = api_error(err::StreamWrongLastSequence, {{"{seq}", std::to_string(last)}});
+          return r;
+        }
+      }
+      if (auto v = header_value(headers, kRollupHdr)) {
+        if (!cfg_.allow_rollup_hdrs || cfg_.deny_purge) {
+          r.error = api_error(err::StreamRollupFailed, "rollup not permitted");
+          return r;
+        }
+        if (*v == "sub") rollup_sub = true;
+        else if (*v == "all") rollup_all = true;
+        else {
+          r.error = api_error(err::StreamRollupFailed, "rollup value invalid: \"" + std::string(*v) + "\"");
+          return r;
+        }
+      }
+    }
+    if (cfg_.max_msg_size >= 0 && headers.size() + payload.size() > static_cast<size_t>(cfg_.max_msg_size)) {
+      r.error = api_error(err::StreamMessageExceedsMaximum);
+      return r;
+    }
+    if (headers.size() > kMaxHeaderSize) {
+      r.error = api_error(err::StreamHeaderExceedsMaximum);
+      return r;
+    }
+    StoreResult sr = store_->store_msg(subject, headers, payload);
+    if (sr.err != StoreErr::ok) {
+      r.error = store_error(sr.err);
+      return r;
+    }
+    r.seq = sr.seq;
+    if (!msg_id.empty()) {
+      dedupe_[msg_id] = {sr.seq, sr.ts};
+      dedupe_order_.emplace_back(sr.ts, msg_id);
+    }
+    last_msg_id_ = msg_id;
+    if (rollup_sub) store_->purge(subject, 0, 1);
+    else if (rollup_all) store_->purge({}, 0, 1);
+    if (cfg_.retention == RetentionPolicy::interest) {
+      // Nobody to deliver to: the message is not kept (the sequence still advances).
+      bool interest = false;
+      for (const auto& c : consumers_) {
+        if (store_filter_matches(c->filter_subject(), subject)) {
+          interest = true;
+          break;
+        }
+      }
+      if (!interest) store_->remove_msg(sr.seq);
+    }
+    to_signal = consumers_;
+  }
+  for (const auto& c : to_signal) c->on_new_message(r.seq, subject);
+  if (rollup_sub || rollup_all) {
+    uint64_t first = store_->state().first_seq;
+    for (const auto& c : to_signal) c->on_stream_purged(first);
+  }
+  return r;
+}
+
+void Stream::process_inbound(std::string_view subject, std::string_view reply, std::string_view headers,
+                             std::string_view payload) {
+  PubResult r = store_inbound(subject, headers, payload);
+  bool no_ack;
+  {
+    std::lock_guard lk(mu_);
+    no_ack = cfg_.no_ack;
+  }
+  if (reply.empty() || no_ack) return;
+  std::string body = r.error.empty()
+                         ? pub_ack(name_, server().options().jetstream.domain, r.seq, r.duplicate)
+                         : pub_ack_error(name_, r.error);
+  server().publish_internal(account_, reply, {}, {}, body);
+}
+
+ApiError Stream::update(StreamConfig cfg) {
+  {
+    std::lock_guard lk(mu_);
+    cfg_ = std::move(cfg);
+    store_->update_limits(store_limits(cfg_));
+  }
+  subscribe();
+  write_meta();
+  return {};
+}
+
+uint64_t Stream::purge(std::string_view filter, uint64_t seq, uint64_t keep) {
+  uint64_t n = store_->purge(filter, seq, keep);
+  uint64_t first = store_->state().first_seq;
+  for (const auto& c : consumers()) c->on_stream_purged(first);
+  return n;
+}
+
+StoreErr Stream::delete_msg(uint64_t seq, bool erase) {
+  return erase ? store_->erase_msg(seq) : store_->remove_msg(seq);
+}
+
+void Stream::stop(bool remove_files) {
+  std::vector<StreamConsumerPtr> cs;
+  {
+    std::lock_guard lk(mu_);
+    if (deleted_.exchange(true)) return;
+    unsubscribe_locked();
+    cs.swap(consumers_);
+  }
+  if (remove_files) {
+    for (const auto& c : cs) c->on_stream_deleted();
+  }
+  if (auto* fsst = dynamic_cast<FileStore*>(store_.get())) fsst->close();
+  if (remove_files && !dir_.empty()) {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+}
+
+void Stream::add_consumer(StreamConsumerPtr c) {
+  std::lock_guard lk(mu_);
+  consumers_.push_back(std::move(c));
+}
+
+void Stream::remove_consumer(const std::string& name) {
+  std::lock_guard lk(mu_);
+  for (auto it = consumers_.begin(); it != consumers_.end(); ++it) {
+    if ((*it)->consumer_name() == name) {
+      consumers_.erase(it);
+      break;
+    }
+  }
+  if (cfg_.retention == RetentionPolicy::interest) check_interest_locked(0);
+}
+
+StreamConsumerPtr Stream::lookup_consumer(const std::string& name) const {
+  std::lock_guard lk(mu_);
+  for (const auto& c : consumers_) {
+    if (c->consumer_name() == name) return c;
+  }
+  return nullptr;
+}
+
+std::vector<StreamConsumerPtr> Stream::consumers() const {
+  std::lock_guard lk(mu_);
+  return consumers_;
+}
+
+size_t Stream::consumer_count() const {
+  std::lock_guard lk(mu_);
+  return consumers_.size();
+}
+
+void Stream::check_interest_locked(uint64_t from_seq) {
+  // Interest retention: drop every message no remaining consumer needs.
+  StoredMsg m;
+  uint64_t seq = std::max<uint64_t>(from_seq, 1);
+  while (store_->load_next_msg({}, seq, m) == StoreErr::ok) {
+    bool needed = false;
+    for (const auto& c : consumers_) {
+      if (c->needs_ack(m.seq, m.subject)) {
+        needed = true;
+        break;
+      }
+    }
+    if (!needed) store_->remove_msg(m.seq);
+    seq = m.seq + 1;
+  }
+}
+
+void Stream::ack_for_retention(uint64_t seq, const StreamConsumer& by) {
+  std::lock_guard lk(mu_);
+  switch (cfg_.retention) {
+    case RetentionPolicy::limits: return;
+    case RetentionPolicy::workqueue: store_->remove_msg(seq); return;
+    case RetentionPolicy::interest: {
+      StoredMsg m;
+      if (store_->load_msg(seq, m) != StoreErr::ok) return;
+      for (const auto& c : consumers_) {
+        if (c.get() != &by && c->needs_ack(seq, m.subject)) return;
+      }
+      store_->remove_msg(seq);
+      return;
+    }
+  }
+}
+
+nlohmann::ordered_json Stream::state_json(bool deleted_details, std::string_view subjects_filter) {
+  StoreState st = store_->state();
+  nlohmann::ordered_json j;
+  j["messages"] = st.msgs;
+  j["bytes"] = st.bytes;
+  j["first_seq"] = st.first_seq;
+  j["first_ts"] = format_time(st.first_ts);
+  j["last_seq"] = st.last_seq;
+  j["last_ts"] = format_time(st.last_ts);
+  if (st.num_subjects > 0) j["num_subjects"] = st.num_subjects;
+  if (!subjects_filter.empty()) {
+    auto ss = store_->subjects_state(subjects_filter);
+    if (!ss.empty()) {
+      nlohmann::ordered_json subs = nlohmann::ordered_json::object();
+      std::map<std::string, uint64_t> sorted;
+      for (const auto& [k, v] : ss) sorted[k] = v.msgs;
+      for (const auto& [k, v] : sorted) subs[k] = v;
+      j["subjects"] = subs;
+    }
+  }
+  if (st.num_deleted > 0) {
+    j["num_deleted"] = st.num_deleted;
+    if (deleted_details) j["deleted"] = st.deleted;
+  }
+  j["consumer_count"] = consumer_count();
+  return j;
+}
+
+}  // namespace nats::jetstream
