@@ -8,7 +8,7 @@ PKGS=(
   nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libfmt-dev
   libssl-dev libsodium-dev libcrypt-dev
   libgtest-dev libgmock-dev
-  curl procps iproute2
+  curl procps iproute2 openssl
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -247,11 +247,27 @@ const std::vector<Flag>& flag_table() {
       {{"r", "remote_syslog"}, Kind::String, [](CL& c, auto& s, auto, bool) { c.ignored["remote_syslog"] = s; }},
       {{"max_traced_msg_len"}, Kind::Int, [](CL& c, auto& s, auto, bool) { c.ignored["max_traced_msg_len"] = s; }},
       {{"profile"}, Kind::Int, [](CL& c, auto& s, auto, bool) { c.ignored["profile"] = s; }},
-      {{"tls"}, Kind::Bool, [](CL& c, auto& s, auto, bool) { c.ignored["tls"] = s; }},
-      {{"tlsverify"}, Kind::Bool, [](CL& c, auto& s, auto, bool) { c.ignored["tlsverify"] = s; }},
-      {{"tlscert"}, Kind::String, [](CL& c, auto& s, auto, bool) { c.ignored["tlscert"] = s; }},
-      {{"tlskey"}, Kind::String, [](CL& c, auto& s, auto, bool) { c.ignored["tlskey"] = s; }},
-      {{"tlscacert"}, Kind::String, [](CL& c, auto& s, auto, bool) { c.ignored["tlscacert"] = s; }},
+      {{"tls"}, Kind::Bool, [](CL& c, auto&, auto, bool b) {
+         c.flags.tls.enabled = b;
+         c.set_fields.insert("tls");
+       }},
+      {{"tlsverify"}, Kind::Bool, [](CL& c, auto&, auto, bool b) {
+         c.flags.tls.verify = b;
+         if (b) c.flags.tls.enabled = true;
+         c.set_fields.insert({"tls", "tlsverify"});
+       }},
+      {{"tlscert"}, Kind::String, [](CL& c, auto& s, auto, bool) {
+         c.flags.tls.cert_file = s;
+         c.set_fields.insert("tlscert");
+       }},
+      {{"tlskey"}, Kind::String, [](CL& c, auto& s, auto, bool) {
+         c.flags.tls.key_file = s;
+         c.set_fields.insert("tlskey");
+       }},
+      {{"tlscacert"}, Kind::String, [](CL& c, auto& s, auto, bool) {
+         c.flags.tls.ca_file = s;
+         c.set_fields.insert("tlscacert");
+       }},
   };
   return t;
 }
@@ -430,6 +446,14 @@ Options build_options(const CommandLine& cl, LoadReport* report) {
       o.cluster.password = pass;
     }
   }
+  // TLS flags: the reference needs --tls (or --tlsverify) plus a certificate and key.
+  if (given("tls")) o.tls.enabled = f.tls.enabled;
+  if (given("tlsverify")) o.tls.verify = f.tls.verify;
+  if (given("tlscert")) o.tls.cert_file = f.tls.cert_file;
+  if (given("tlskey")) o.tls.key_file = f.tls.key_file;
+  if (given("tlscacert")) o.tls.ca_file = f.tls.ca_file;
+  if (o.tls.enabled && (o.tls.cert_file.empty() || o.tls.key_file.empty()))
+    throw ConfigError(Position{"<command line>", 0, 0}, "TLS Server certificate and key must be specified with --tlscert and --tlskey");
   if (!cl.config_file.empty()) o.config_file = cl.config_file;
   return o;
 }

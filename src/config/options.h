@@ -106,6 +106,16 @@ struct GatewayOptions {
   bool reject_unknown = false;
 };
 
+// The `tls` block (client connections). The reference's default handshake timeout is 2 s.
+struct TlsOptions {
+  bool enabled = false;
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;
+  bool verify = false;  // require and verify a client certificate
+  Duration timeout{std::chrono::seconds(2)};
+};
+
 struct JetStreamOptions {
   bool enabled = false;
   std::string store_dir;
@@ -175,6 +185,7 @@ struct Options {
   ClusterOptions cluster;
   GatewayOptions gateway;
   JetStreamOptions jetstream;
+  TlsOptions tls;
 
   std::map<std::string, std::string> tags_metadata;
   std::vector<std::string> tags;

@@ -27,7 +27,7 @@ std::string where(const Position& p) {
 // real-world configs using them are not rejected as "unknown field".
 const std::set<std::string>& ignored_top_level_keys() {
   static const std::set<std::string> k = {
-      "tls", "ocsp", "allow_non_tls", "leaf", "leafnodes", "websocket", "ws", "mqtt",
+      "ocsp", "allow_non_tls", "leaf", "leafnodes", "websocket", "ws", "mqtt",
       "operator", "operators", "roots", "root", "root_operators", "root_operator",
       "resolver", "account_resolver", "accounts_resolver", "resolver_tls",
       "resolver_preload", "resolver_pinned_accounts", "trusted", "trusted_keys",
@@ -53,6 +53,43 @@ struct Loader {
   void unknown_permission(const MapEntry& e) {
     if (!e.used_as_variable) error(e.key_pos, "Unknown field \"" + e.key + "\" parsing permissions");
   }
+  // A security setting the server cannot honour yet stops it: running without the TLS the
+  // operator asked for would be worse than not running.
+  void not_supported(const MapEntry& e, const std::string& what) {
+    error(e.key_pos, what + " is not supported by this server yet");
+  }
+
+  // The `tls` block. Settings the reference has but this server does not implement are
+  // refused by name rather than ignored.
+  void tls(const MapEntry& block, TlsOptions& t) {
+    t.enabled = true;
+    each(block.value, [&](const std::string& k, const MapEntry& e) {
+      const Value& v = e.value;
+      if (k == "cert_file") t.cert_file = v.as_string();
+      else if (k == "key_file") t.key_file = v.as_string();
+      else if (k == "ca_file") t.ca_file = v.as_string();
+      else if (k == "verify") t.verify = v.as_bool();
+      else if (k == "timeout") {
+        if (v.is_string()) {
+          std::string err;
+          auto d = parse_go_duration(v.as_string(), &err);
+          if (!d) throw ConfigError(e.key_pos, "error parsing tls timeout: " + err);
+          t.timeout = *d;
+        } else {
+          t.timeout = seconds(v);
+        }
+      } else if (k == "verify_and_map" || k == "verify_cert_and_check_known_urls" || k == "pinned_certs" ||
+                 k == "cert_store" || k == "cert_match_by" || k == "cert_match" || k == "ocsp_peer" ||
+                 k == "handshake_first" || k == "certs" || k == "cipher_suites" || k == "curve_preferences" ||
+                 k == "insecure" || k == "min_version")
+        not_supported(e, "TLS option \"" + e.key + "\"");
+      else error(e.key_pos, "error parsing tls config, unknown field [\"" + e.key + "\"]");
+    });
+    if (t.cert_file.empty() && !t.key_file.empty()) error(block.key_pos, "missing 'cert_file' in TLS configuration");
+    else if (!t.cert_file.empty() && t.key_file.empty()) error(block.key_pos, "missing 'key_file' in TLS configuration");
+    else if (t.cert_file.empty()) error(block.key_pos, "missing 'cert_file' in TLS configuration");
+  }
+
   void unknown(const MapEntry& e) {
     if (!e.used_as_variable) error(e.key_pos, "unknown field \"" + e.key + "\"");
   }
@@ -427,7 +464,8 @@ struct Loader {
       else if (k == "connect_retries") c.connect_retries = to_int(e.value);
       else if (k == "advertise" || k == "cluster_advertise") c.advertise = e.value.as_string();
       else if (k == "pool_size") c.pool_size = to_int(e.value);
-      else if (k == "tls" || k == "permissions" || k == "compression" || k == "accounts" ||
+      else if (k == "tls") not_supported(e, "TLS for routes");
+      else if (k == "permissions" || k == "compression" || k == "accounts" ||
                k == "ping_interval" || k == "ping_max" || k == "write_deadline")
         ignore(e);
       else unknown(e);
@@ -442,7 +480,7 @@ struct Loader {
       else if (k == "urls") {
         auto u = string_list(e.value);
         g.urls.insert(g.urls.end(), u.begin(), u.end());
-      } else if (k == "tls") ignore(e);
+      } else if (k == "tls") not_supported(e, "TLS for gateways");
       else unknown(e);
     });
     return g;
@@ -462,7 +500,8 @@ struct Loader {
       else if (k == "connect_retries") g.connect_retries = to_int(e.value);
       else if (k == "advertise" || k == "gateway_advertise") g.advertise = e.value.as_string();
       else if (k == "reject_unknown" || k == "reject_unknown_cluster") g.reject_unknown = e.value.as_bool();
-      else if (k == "tls" || k == "connect_backoff") ignore(e);
+      else if (k == "tls") not_supported(e, "TLS for gateways");
+      else if (k == "connect_backoff") ignore(e);
       else unknown(e);
     });
   }
@@ -572,6 +611,7 @@ struct Loader {
     else if (k == "http_port" || k == "monitor_port") o.http_port = to_int(v);
     else if (k == "https_port") o.https_port = to_int(v);
     else if (k == "http_base_path") o.http_base_path = v.as_string();
+    else if (k == "tls") tls(e, o.tls);
     else if (k == "cluster") cluster(v);
     else if (k == "gateway") gateway(v);
     else if (k == "jetstream") jetstream(e);

@@ -147,6 +147,10 @@ Json connz(Server& s, const ConnzOptions& o) {
     if (!co.name.empty()) e["name"] = co.name;
     if (!co.lang.empty()) e["lang"] = co.lang;
     if (!co.version.empty()) e["version"] = co.version;
+    if (auto v = c->tls_version(); !v.empty()) {
+      e["tls_version"] = v;
+      e["tls_cipher_suite"] = c->tls_cipher_suite();
+    }
     if (o.auth) {
       if (!co.user.empty()) e["authorized_user"] = co.user;
       e["account"] = c->account_name();

@@ -14,7 +14,12 @@ Json varz(Server& s) {
   const Options& o = s.options();
   auto now = std::chrono::system_clock::now();
   auto ns = [](Duration d) { return static_cast<int64_t>(d.count()); };
-  auto secs = [](Duration d) { return std::chrono::duration<double>(d).count(); };
+  // Go prints a whole float64 without a fraction ("2", not "2.0").
+  auto secs = [](Duration d) -> Json {
+    double v = std::chrono::duration<double>(d).count();
+    if (v == static_cast<double>(static_cast<int64_t>(v))) return static_cast<int64_t>(v);
+    return v;
+  };
   Json j;
   j["server_id"] = s.id();
   j["server_name"] = s.name();
@@ -24,6 +29,8 @@ Json varz(Server& s) {
   j["host"] = o.host;
   j["port"] = s.client_port();
   if (s.auth_required()) j["auth_required"] = true;
+  if (o.tls.enabled) j["tls_required"] = true;
+  if (o.tls.enabled && o.tls.verify) j["tls_verify"] = true;
   j["max_connections"] = o.max_connections;
   j["ping_interval"] = ns(o.ping_interval);
   j["ping_max"] = o.ping_max;
@@ -40,8 +47,8 @@ Json varz(Server& s) {
   j["leaf"] = Json::object();
   j["mqtt"] = Json::object();
   j["websocket"] = Json::object();
-  j["jetstream"] = Json::object();
-  j["tls_timeout"] = 2;
+  j["jetstream"] = varz_jetstream(s);
+  j["tls_timeout"] = secs(o.tls.timeout);
   j["write_deadline"] = ns(o.write_deadline);
   j["start"] = util::rfc3339_nano(s.start_time());
   j["now"] = util::rfc3339_nano(now);

@@ -34,8 +34,26 @@ ClientConnection::~ClientConnection() = default;
 
 void ClientConnection::start() {
   bool auth = server_.auth_required();
-  enqueue(server_.client_info_line(cid_, peer_ip_, false, {}));  // no nonce until NKeys land
-  touch();
+  std::string info = server_.client_info_line(cid_, peer_ip_, false, {});  // no nonce until NKeys land
+  if (const net::TlsContext* tls = server_.tls_context()) {
+    // INFO goes out in clear; then the client starts the TLS handshake.
+    if (!write_plain_now(info)) {
+      close(CloseReason::WriteError);
+      return;
+    }
+    begin_tls(*tls);
+    std::weak_ptr<Connection> weak = shared_from_this();
+    loop_.add_timer(server_.options().tls.timeout, [weak] {
+      auto c = weak.lock();
+      if (!c || c->tls_established() || c->closing()) return;
+      auto* self = static_cast<ClientConnection*>(c.get());
+      log::error("{}:{} - cid:{} - TLS handshake timeout", self->peer_ip_, self->peer_port_, self->cid_);
+      c->close(CloseReason::TLSHandshakeError);
+    });
+  } else {
+    enqueue(info);
+    touch();
+  }
   Connection::start();
   parser_.set_require_connect(server_.authenticator().connect_required());
   if (auth) {

@@ -230,6 +230,9 @@ void Connection::flush_from_loop() {
 }
 
 Connection::WriteResult Connection::write_some_locked() {
+  // Until the TLS handshake completes, output waits in the buffers (continue_tls_handshake
+  // writes it out then).
+  if (tls_ && !tls_established()) return WriteResult::Done;
   {
     std::lock_guard lk(out_mu_);
     pending_.move_to(writing_);
@@ -237,7 +240,7 @@ Connection::WriteResult Connection::write_some_locked() {
   while (!writing_.empty()) {
     struct iovec iov[64];
     int n = writing_.fill_iov(iov, 64);
-    ssize_t w = ::writev(fd_, iov, n);
+    ssize_t w = write_iov(iov, n);
     if (w > 0) {
       writing_.consume(static_cast<size_t>(w));
       pending_size_.fetch_sub(static_cast<size_t>(w), std::memory_order_relaxed);
@@ -252,6 +255,7 @@ Connection::WriteResult Connection::write_some_locked() {
 }
 
 bool Connection::try_flush_inline() {
+  if (tls_) return false;  // the TLS session belongs to the owner loop's thread
   std::unique_lock lk(write_mu_, std::try_to_lock);
   if (!lk.owns_lock() || closed_ || want_write_) return false;
   flush_scheduled_.store(false, std::memory_order_release);
@@ -339,6 +343,15 @@ void Connection::check_write_deadline() {
 
 void Connection::on_io(uint32_t events) {
   if (closed_) return;
+  if (tls_ && !tls_established()) {
+    if (events & (EPOLLHUP | EPOLLERR)) {
+      close(CloseReason::TLSHandshakeError);
+      return;
+    }
+    if (!continue_tls_handshake() || !tls_established()) return;
+    // The client's first bytes (CONNECT) may have come with the last handshake flight.
+    events |= EPOLLIN;
+  }
   if (events & EPOLLOUT) {
     write_out();
     if (want_write_ && std::chrono::steady_clock::now() - stall_since_ >= write_deadline_) check_write_deadline();
@@ -349,7 +362,7 @@ void Connection::on_io(uint32_t events) {
     char* buf = t_read_buffer.get();
     // Bounded reads per wake-up keep one busy publisher from starving the loop's others.
     for (int round = 0; round < 16 && !closed_; ++round) {
-      ssize_t n = ::read(fd_, buf, read_size_);
+      ssize_t n = read_some(buf, read_size_);
       if (n > 0) {
         mark_activity();
         t_reader = this;
@@ -363,7 +376,8 @@ void Connection::on_io(uint32_t events) {
           break;
         }
         if (!keep) break;
-        if (static_cast<size_t>(n) < read_size_) break;
+        // TLS hands out one record per read; more may already be decrypted inside OpenSSL.
+        if (static_cast<size_t>(n) < read_size_ && !(tls_ && tls_->pending() > 0)) break;
         continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
@@ -372,8 +386,84 @@ void Connection::on_io(uint32_t events) {
       close(n == 0 ? CloseReason::ClientClosed : CloseReason::ReadError);
       break;
     }
+    // Decrypted bytes left inside OpenSSL raise no epoll event: come back for them.
+    if (tls_ && !closed_ && !read_paused_ && tls_->pending() > 0) {
+      auto self = shared_from_this();
+      loop_.post([self] { self->on_io(EPOLLIN); });
+    }
   }
 }
+
+bool Connection::write_plain_now(std::string_view s) {
+  while (!s.empty()) {
+    ssize_t w = ::write(fd_, s.data(), s.size());
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    s.remove_prefix(static_cast<size_t>(w));
+  }
+  return true;
+}
+
+void Connection::begin_tls(const net::TlsContext& ctx) { tls_ = std::make_unique<net::TlsSession>(ctx, fd_); }
+
+bool Connection::continue_tls_handshake() {
+  net::TlsStatus st = tls_->handshake();
+  auto want = [this](bool write) {
+    if (write == tls_handshake_wants_write_) return;
+    tls_handshake_wants_write_ = write;
+    loop_.mod_fd(fd_, write ? (EPOLLIN | EPOLLOUT | EPOLLRDHUP) : (EPOLLIN | EPOLLRDHUP), this);
+  };
+  switch (st) {
+    case net::TlsStatus::kDone:
+      want(false);
+      tls_version_ = tls_->version();
+      tls_cipher_ = tls_->cipher_suite();
+      tls_established_.store(true, std::memory_order_release);
+      on_tls_established();
+      write_out();  // what was held back during the handshake
+      return !closed_;
+    case net::TlsStatus::kWantRead:
+      want(false);
+      return true;
+    case net::TlsStatus::kWantWrite:
+      want(true);
+      return true;
+    default:
+      log::error("{}:{} - cid:{} - TLS handshake error: {}", peer_ip_, peer_port_, cid_, tls_->last_error());
+      close(CloseReason::TLSHandshakeError);
+      return false;
+  }
+}
+
+ssize_t Connection::read_some(char* buf, size_t len) {
+  if (!tls_) return ::read(fd_, buf, len);
+  net::TlsStatus st;
+  size_t n = tls_->read(buf, len, st);
+  if (n > 0) return static_cast<ssize_t>(n);
+  if (st == net::TlsStatus::kWantRead || st == net::TlsStatus::kWantWrite) {
+    errno = EAGAIN;
+    return -1;
+  }
+  if (st == net::TlsStatus::kClosed) return 0;
+  errno = EIO;
+  return -1;
+}
+
+ssize_t Connection::write_iov(const struct iovec* iov, int n) {
+  if (!tls_) return ::writev(fd_, iov, n);
+  net::TlsStatus st;
+  size_t w = tls_->writev(iov, n, st);
+  if (w > 0) return static_cast<ssize_t>(w);
+  if (st == net::TlsStatus::kWantRead || st == net::TlsStatus::kWantWrite) {
+    errno = EAGAIN;
+    return -1;
+  }
+  errno = EPIPE;
+  return -1;
+}
+
+std::string Connection::tls_version() const { return tls_established() ? tls_version_ : std::string(); }
+std::string Connection::tls_cipher_suite() const { return tls_established() ? tls_cipher_ : std::string(); }
 
 void Connection::close(CloseReason reason) {
   if (closing_.exchange(true, std::memory_order_acq_rel)) return;
@@ -399,7 +489,7 @@ void Connection::teardown() {
         close_reason_ != CloseReason::SlowConsumerWriteDeadline && close_reason_ != CloseReason::WriteError) {
       struct iovec iov[64];
       int n = writing_.fill_iov(iov, 64);
-      [[maybe_unused]] ssize_t w = ::writev(fd_, iov, n);
+      if (!tls_ || tls_established()) (void)write_iov(iov, n);
     }
     writing_.clear();
     closed_ = true;

@@ -18,6 +18,7 @@
 
 #include "net/event_loop.h"
 #include "net/out_buffer.h"
+#include "net/tls.h"
 #include "subject/subscription.h"
 
 namespace nats {
@@ -118,6 +119,11 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   const std::string& peer_ip() const { return peer_ip_; }
   int peer_port() const { return peer_port_; }
   void set_peer(std::string ip, int port) { peer_ip_ = std::move(ip); peer_port_ = port; }
+  // TLS: version and cipher once the handshake is done (empty for plain connections).
+  // Loop thread, or after the handshake (the values no longer change then).
+  bool tls_established() const { return tls_established_.load(std::memory_order_acquire); }
+  std::string tls_version() const;
+  std::string tls_cipher_suite() const;
 
  protected:
   // Handles bytes read from the socket; returns false to stop reading (closing).
@@ -136,6 +142,16 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   void pong_received();  // clears the outstanding count and records the RTT
   void stop_pings();
   virtual void on_stale() { close(CloseReason::StaleConnection); }
+
+  // From now on the socket speaks TLS (server side); everything already written went out
+  // in clear. Loop thread, before start() registers the socket. Output enqueued before the
+  // handshake completes is held until it does.
+  void begin_tls(const net::TlsContext& ctx);
+  // Writes a short message in clear right away (the INFO before a TLS handshake); false if
+  // the socket did not take all of it.
+  bool write_plain_now(std::string_view s);
+  // Called on the loop thread when the TLS handshake completes.
+  virtual void on_tls_established() {}
 
   Server& server_;
   net::EventLoop& loop_;
@@ -162,6 +178,12 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   void release_stalled_producers();
   void pause_reading();
   void resume_reading();
+  // Socket I/O through TLS when it is on: errno semantics of read(2)/writev(2), with
+  // EAGAIN also for "TLS needs the other direction first".
+  ssize_t read_some(char* buf, size_t len);
+  ssize_t write_iov(const struct iovec* iov, int n);
+  // TLS handshake step on readiness; false when the connection was closed.
+  bool continue_tls_handshake();
 
   std::mutex out_mu_;
   net::OutBuffer pending_;   // guarded by out_mu_
@@ -187,6 +209,10 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   std::vector<std::weak_ptr<Connection>> stalled_;        // guarded by out_mu_
   bool pause_requested_ = false;                          // loop thread only
   bool read_paused_ = false;                              // loop thread only
+  std::unique_ptr<net::TlsSession> tls_;                  // loop thread only (never inline writes)
+  std::atomic<bool> tls_established_{false};
+  bool tls_handshake_wants_write_ = false;
+  std::string tls_version_, tls_cipher_;  // written once before tls_established_ is set
 };
 
 using ConnectionPtr = std::shared_ptr<Connection>;

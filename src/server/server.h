@@ -144,6 +144,8 @@ class Server {
   // JetStream (null when not enabled) and, on clustered JetStream servers, the meta group
   // that spans the supercluster (null otherwise). Created in start().
   jetstream::JetStream* jetstream() const { return jetstream_.get(); }
+  // Client TLS (null when the `tls` block / --tls is not set).
+  const net::TlsContext* tls_context() const { return tls_ctx_.get(); }
   jetstream::MetaGroup* meta_group() const { return meta_group_.get(); }
   bool jetstream_enabled() const { return jetstream_ != nullptr; }
   // For STATSZ: per-route and per-gateway stats, and the number of servers this one knows
@@ -207,6 +209,7 @@ class Server {
   std::unique_ptr<cluster::RouteManager> routes_;
   std::unique_ptr<cluster::GatewayManager> gateways_;
   std::unique_ptr<jetstream::JetStream> jetstream_;
+  std::unique_ptr<net::TlsContext> tls_ctx_;
   std::unique_ptr<jetstream::MetaGroup> meta_group_;
   ServerStats stats_;
 

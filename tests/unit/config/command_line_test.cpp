@@ -103,7 +103,7 @@ TEST(CommandLine, AuthClusterAndIgnoredFlags) {
   CommandLine cl = parse_ok({"--user", "u", "--pass", "p", "--auth", "tok", "--routes",
                              "nats://a:1, nats://b:2", "--cluster", "nats://0.0.0.0:6333",
                              "--cluster_name", "cn", "--no_advertise", "--connect_retries", "3",
-                             "--tls", "--tlscert", "c.pem", "-P", "/tmp/pid", "-l", "/tmp/log",
+                             "--tls", "--tlscert", "c.pem", "--tlskey", "k.pem", "-P", "/tmp/pid", "-l", "/tmp/log",
                              "--client_advertise", "ca:1", "--ports_file_dir", "/tmp/pf"});
   EXPECT_EQ(cl.flags.username, "u");
   EXPECT_EQ(cl.flags.password, "p");
@@ -112,13 +112,19 @@ TEST(CommandLine, AuthClusterAndIgnoredFlags) {
   EXPECT_EQ(cl.flags.cluster.name, "cn");
   EXPECT_TRUE(cl.flags.cluster.no_advertise);
   EXPECT_EQ(cl.flags.cluster.connect_retries, 3);
-  EXPECT_EQ(cl.ignored.at("tlscert"), "c.pem");
+  EXPECT_TRUE(cl.flags.tls.enabled);
+  EXPECT_EQ(cl.flags.tls.cert_file, "c.pem");
+  EXPECT_EQ(cl.flags.tls.key_file, "k.pem");
   EXPECT_EQ(cl.flags.pid_file, "/tmp/pid");
   EXPECT_EQ(cl.flags.log_file, "/tmp/log");
   EXPECT_EQ(cl.flags.client_advertise, "ca:1");
   EXPECT_EQ(cl.flags.ports_file_dir, "/tmp/pf");
 
   Options o = build_options(cl);
+  EXPECT_TRUE(o.tls.enabled);
+  EXPECT_EQ(o.tls.cert_file, "c.pem");
+  // --tls without a certificate and key cannot start.
+  EXPECT_THROW(build_options(parse_ok({"--tls"})), ConfigError);
   EXPECT_TRUE(o.cluster.configured);
   EXPECT_EQ(o.cluster.port, 6333);
   EXPECT_EQ(o.cluster.host, "0.0.0.0");

@@ -107,8 +107,31 @@ TEST(OptionsLoader, UnknownFieldsAreErrors) {
   EXPECT_EQ(o.port, 4333);
   // Known-but-unsupported keys are accepted and listed.
   LoadReport r;
-  load("tls { cert_file: x }\nleafnodes { port: 7422 }\n", &r);
+  load("ocsp { mode: always }\nleafnodes { port: 7422 }\n", &r);
   EXPECT_EQ(r.ignored.size(), 2u);
+}
+
+TEST(OptionsLoader, TlsBlock) {
+  Options o = load("tls {\n  cert_file: \"s.pem\"\n  key_file: s.key\n  ca_file: ca.pem\n  verify: true\n  timeout: 0.5\n}\n");
+  EXPECT_TRUE(o.tls.enabled);
+  EXPECT_EQ(o.tls.cert_file, "s.pem");
+  EXPECT_EQ(o.tls.key_file, "s.key");
+  EXPECT_EQ(o.tls.ca_file, "ca.pem");
+  EXPECT_TRUE(o.tls.verify);
+  EXPECT_EQ(o.tls.timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(load("tls { cert_file: a, key_file: b, timeout: \"3s\" }").tls.timeout, std::chrono::seconds(3));
+  EXPECT_FALSE(load("port: 4222").tls.enabled);
+  EXPECT_EQ(load_error("tls { key_file: b }"), "t.conf:1:1: missing 'cert_file' in TLS configuration");
+  EXPECT_EQ(load_error("tls { cert_file: a }"), "t.conf:1:1: missing 'key_file' in TLS configuration");
+  EXPECT_EQ(load_error("tls { cert_file: a, key_file: b, nope: 1 }"),
+            "t.conf:1:34: error parsing tls config, unknown field [\"nope\"]");
+  // Settings this server cannot honour stop it rather than being silently dropped.
+  EXPECT_EQ(load_error("tls { cert_file: a, key_file: b, pinned_certs: [] }"),
+            "t.conf:1:34: TLS option \"pinned_certs\" is not supported by this server yet");
+  EXPECT_EQ(load_error("cluster { port: 6222, tls { cert_file: a, key_file: b } }"),
+            "t.conf:1:23: TLS for routes is not supported by this server yet");
+  EXPECT_EQ(load_error("gateway { name: x, port: 7222, tls { cert_file: a, key_file: b } }"),
+            "t.conf:1:32: TLS for gateways is not supported by this server yet");
 }
 
 TEST(OptionsLoader, TypeErrorsHavePositions) {

@@ -1,0 +1,158 @@
+#include "net/tls.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace nats::net {
+
+namespace {
+
+constexpr size_t kRecordSize = 16 * 1024;  // one full TLS record per SSL_write
+
+std::string openssl_errors() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out.empty() ? "unknown error" : out;
+}
+
+}  // namespace
+
+TlsContext::TlsContext(const std::string& cert_file, const std::string& key_file, const std::string& ca_file,
+                       bool verify) {
+  ctx_ = SSL_CTX_new(TLS_server_method());
+  if (!ctx_) throw std::runtime_error("TLS: cannot create context: " + openssl_errors());
+  // The reference's floor is TLS 1.2.
+  SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+  SSL_CTX_set_mode(ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_options(ctx_, SSL_OP_NO_RENEGOTIATION);
+  if (SSL_CTX_use_certificate_chain_file(ctx_, cert_file.c_str()) != 1) {
+    std::string err = openssl_errors();
+    SSL_CTX_free(ctx_);
+    throw std::runtime_error("error parsing X509 certificate/key pair: " + cert_file + ": " + err);
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx_, key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx_) != 1) {
+    std::string err = openssl_errors();
+    SSL_CTX_free(ctx_);
+    throw std::runtime_error("error parsing X509 certificate/key pair: " + key_file + ": " + err);
+  }
+  if (!ca_file.empty() && SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr) != 1) {
+    std::string err = openssl_errors();
+    SSL_CTX_free(ctx_);
+    throw std::runtime_error("failed to parse root ca certificate: " + ca_file + ": " + err);
+  }
+  SSL_CTX_set_verify(ctx_, verify ? (SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT) : SSL_VERIFY_NONE, nullptr);
+}
+
+TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
+
+TlsSession::TlsSession(const TlsContext& ctx, int fd) : scratch_(new char[kRecordSize]) {
+  ssl_ = SSL_new(ctx.get());
+  if (!ssl_) throw std::runtime_error("TLS: cannot create session: " + openssl_errors());
+  SSL_set_fd(ssl_, fd);
+  SSL_set_accept_state(ssl_);
+}
+
+TlsSession::~TlsSession() { SSL_free(ssl_); }
+
+TlsStatus TlsSession::status_of(int ret) {
+  int e = SSL_get_error(ssl_, ret);
+  switch (e) {
+    case SSL_ERROR_WANT_READ: return TlsStatus::kWantRead;
+    case SSL_ERROR_WANT_WRITE: return TlsStatus::kWantWrite;
+    case SSL_ERROR_ZERO_RETURN: return TlsStatus::kClosed;
+    case SSL_ERROR_SYSCALL:
+      if (ERR_peek_error() == 0) {
+        last_error_ = errno ? std::strerror(errno) : "EOF";
+        ERR_clear_error();
+        return errno ? TlsStatus::kError : TlsStatus::kClosed;
+      }
+      [[fallthrough]];
+    default:
+      // A peer that hangs up mid-handshake: "EOF", as the reference logs it.
+      if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+        ERR_clear_error();
+        last_error_ = "EOF";
+      } else {
+        last_error_ = openssl_errors();
+      }
+      return TlsStatus::kError;
+  }
+}
+
+TlsStatus TlsSession::handshake() {
+  if (established_) return TlsStatus::kDone;
+  ERR_clear_error();
+  int r = SSL_do_handshake(ssl_);
+  if (r == 1) {
+    established_ = true;
+    return TlsStatus::kDone;
+  }
+  TlsStatus s = status_of(r);
+  return s == TlsStatus::kClosed ? TlsStatus::kError : s;
+}
+
+size_t TlsSession::read(char* buf, size_t len, TlsStatus& status) {
+  ERR_clear_error();
+  size_t got = 0;
+  int r = SSL_read_ex(ssl_, buf, len, &got);
+  if (r == 1) {
+    status = TlsStatus::kDone;
+    return got;
+  }
+  status = status_of(0);
+  return 0;
+}
+
+size_t TlsSession::writev(const struct iovec* iov, int n, TlsStatus& status) {
+  // Coalesce small pieces into one record; a single large piece is written directly.
+  const char* data;
+  size_t len = 0;
+  if (n == 1 || iov[0].iov_len >= kRecordSize) {
+    data = static_cast<const char*>(iov[0].iov_base);
+    len = iov[0].iov_len;
+  } else {
+    for (int i = 0; i < n && len < kRecordSize; ++i) {
+      size_t take = std::min(iov[i].iov_len, kRecordSize - len);
+      std::memcpy(scratch_.get() + len, iov[i].iov_base, take);
+      len += take;
+    }
+    data = scratch_.get();
+  }
+  ERR_clear_error();
+  size_t written = 0;
+  int r = SSL_write_ex(ssl_, data, len, &written);
+  if (r == 1) {
+    status = TlsStatus::kDone;
+    return written;
+  }
+  status = status_of(0);
+  return 0;
+}
+
+size_t TlsSession::pending() const { return static_cast<size_t>(SSL_pending(ssl_)); }
+
+std::string TlsSession::version() const {
+  switch (SSL_version(ssl_)) {
+    case TLS1_3_VERSION: return "1.3";
+    case TLS1_2_VERSION: return "1.2";
+    default: return SSL_get_version(ssl_);
+  }
+}
+
+std::string TlsSession::cipher_suite() const {
+  const SSL_CIPHER* c = SSL_get_current_cipher(ssl_);
+  if (!c) return "";
+  const char* std_name = SSL_CIPHER_standard_name(c);
+  return std_name ? std_name : SSL_CIPHER_get_name(c);
+}
+
+}  // namespace nats::net

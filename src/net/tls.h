@@ -1,0 +1,64 @@
+// TLS for connections, on OpenSSL: a TlsContext built once from the `tls` options, and a
+// TlsSession per connection that encrypts over a non-blocking socket. The session is used
+// only from the connection's own event-loop thread (an SSL object is not thread-safe), so
+// TLS connections never take the inline write path from other threads.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
+
+namespace nats::net {
+
+class TlsContext {
+ public:
+  // Loads the certificate chain and key (and, for verify, the CA that client certificates
+  // must chain to). Throws std::runtime_error naming the file and OpenSSL's reason.
+  TlsContext(const std::string& cert_file, const std::string& key_file, const std::string& ca_file, bool verify);
+  ~TlsContext();
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+  SSL_CTX* get() const { return ctx_; }
+
+ private:
+  SSL_CTX* ctx_ = nullptr;
+};
+
+enum class TlsStatus { kDone, kWantRead, kWantWrite, kClosed, kError };
+
+class TlsSession {
+ public:
+  TlsSession(const TlsContext& ctx, int fd);  // server side
+  ~TlsSession();
+  TlsSession(const TlsSession&) = delete;
+  TlsSession& operator=(const TlsSession&) = delete;
+
+  bool established() const { return established_; }
+  // Drives the handshake; kDone once established.
+  TlsStatus handshake();
+  // Decrypted bytes into buf: > 0 read; 0 with status set otherwise.
+  size_t read(char* buf, size_t len, TlsStatus& status);
+  // Encrypts from iov (coalesced into records of up to 16 KiB); returns bytes consumed,
+  // 0 with status set when nothing could be written now. A retry after kWantWrite must
+  // offer the same leading bytes, which the connection's outbound buffer guarantees.
+  size_t writev(const struct iovec* iov, int n, TlsStatus& status);
+  // Decrypted bytes buffered inside OpenSSL (not visible to epoll).
+  size_t pending() const;
+  std::string version() const;       // "1.3"
+  std::string cipher_suite() const;  // IANA name, e.g. "TLS_AES_128_GCM_SHA256"
+  std::string last_error() const { return last_error_; }
+
+ private:
+  TlsStatus status_of(int ret);
+  SSL* ssl_ = nullptr;
+  bool established_ = false;
+  std::string last_error_;
+  std::unique_ptr<char[]> scratch_;
+};
+
+}  // namespace nats::net
