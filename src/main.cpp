@@ -8,6 +8,7 @@
 #include "config/command_line.h"
 #include "server/server.h"
 #include "util/log.h"
+#include "util/process_signal.h"
 
 namespace {
 
@@ -34,6 +35,14 @@ int main(int argc, char** argv) {
   }
   if (cl.show_help) {
     std::fputs(nats::config::usage_text().c_str(), stdout);
+    return 0;
+  }
+  if (!cl.signal.empty()) {
+    std::string err = nats::util::process_signal(cl.signal);
+    if (!err.empty()) {
+      std::fprintf(stderr, "%s\n", err.c_str());
+      return 1;
+    }
     return 0;
   }
   if (cl.show_version) {
@@ -78,17 +87,21 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  // Signals are handled by this thread synchronously; all others have them blocked.
-  for (;;) {
-    int sig = 0;
-    if (sigwait(&sigs, &sig) != 0) continue;
+  // Signals are handled by this thread synchronously; all others have them blocked. The
+  // wait wakes up now and then to notice a shutdown that lame duck mode finished itself.
+  while (!server.shutting_down()) {
+    timespec tick{0, 250 * 1000 * 1000};
+    int sig = sigtimedwait(&sigs, nullptr, &tick);
+    if (sig < 0) continue;
     if (sig == SIGINT || sig == SIGTERM) {
       nats::log::notice("Trapped \"{}\" signal", sig == SIGINT ? "interrupt" : "terminated");
       break;
     }
     if (sig == SIGUSR1) nats::log::reopen();
-    // SIGHUP (reload) and SIGUSR2 (lame duck) land with their features.
+    if (sig == SIGUSR2) server.enter_lame_duck_mode();
+    // SIGHUP (reload) lands with its feature.
   }
   server.shutdown();
+  server.wait_for_shutdown();
   return 0;
 }

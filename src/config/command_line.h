@@ -21,7 +21,7 @@ struct CommandLine {
   bool show_help = false;            // -h / --help / `help` argument
   bool show_tls_help = false;        // --help_tls
   bool check_config = false;         // -t
-  std::string signal;                // -sl / --signal (not acted on here)
+  std::string signal;                // -sl / --signal: main sends it to a running server
   // Flags the reference accepts that this server ignores (tls*, profile,
   // remote_syslog, max_traced_msg_len): name -> value.
   std::map<std::string, std::string> ignored;

@@ -637,6 +637,10 @@ LoadReport apply_config(const Value& root, Options& opts, bool check_mode) {
   Loader l{opts, check_mode, {}, {}};
   l.each(root, [&](const std::string& k, const MapEntry& e) { l.top(k, e); });
   if (!l.errors.empty()) throw ConfigError(l.errors);
+  if (opts.lame_duck_duration > Duration{0} && opts.lame_duck_grace_period >= opts.lame_duck_duration)
+    throw std::runtime_error("lame duck grace period (" + format_go_duration(opts.lame_duck_grace_period) +
+                             ") should be strictly lower than lame duck duration (" +
+                             format_go_duration(opts.lame_duck_duration) + ")");
   if (!opts.no_auth_user.empty()) {
     bool found = opts.no_auth_user == opts.username;
     for (const auto& u : opts.users) found = found || u.username == opts.no_auth_user;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -45,6 +46,10 @@ Server::Server(Options opts) : opts_(std::move(opts)) {
 Server::~Server() {
   shutdown();
   for (auto& l : loops_) l->join();
+  if (ldm_thread_.joinable()) {
+    if (ldm_thread_.get_id() == std::this_thread::get_id()) ldm_thread_.detach();
+    else ldm_thread_.join();
+  }
 }
 
 void Server::setup_accounts() {
@@ -95,6 +100,7 @@ std::string Server::client_info_line(uint64_t cid, const std::string& client_ip,
   s += ",\"client_ip\":\"" + client_ip + "\"";
   if (include_nonce) s += ",\"nonce\":\"" + nonce + "\"";
   if (routes_ || gateways_) s += cluster_info_fields();
+  if (ldm_) s += ",\"ldm\":true";
   s += "} \r\n";
   return s;
 }
@@ -158,6 +164,23 @@ void Server::start() {
   loops_[0]->post([this] { loops_[0]->add_fd(listener_->fd(), EPOLLIN, listener_.get()); });
   write_pid_file();
   log::notice("Server is ready");
+}
+
+void Server::stop_accepting() {
+  // On the listener's own loop, so that no accept is in flight when it closes.
+  auto closed = std::make_shared<std::promise<void>>();
+  auto done = closed->get_future();
+  loops_[0]->post([this, closed] {
+    {
+      std::lock_guard lk(ldm_mu_);
+      if (listener_) {
+        loops_[0]->del_fd(listener_->fd());
+        listener_.reset();
+      }
+    }
+    closed->set_value();
+  });
+  done.wait_for(std::chrono::seconds(5));
 }
 
 void Server::write_pid_file() {
@@ -322,6 +345,10 @@ size_t Server::num_subscriptions() const {
 
 void Server::shutdown() {
   if (shutting_down_.exchange(true)) return;
+  {
+    std::lock_guard lk(ldm_mu_);
+    ldm_cv_.notify_all();
+  }
   log::notice("Initiating Shutdown...");
   if (monitor_) monitor_->stop();
   if (meta_group_) meta_group_->shutdown();
@@ -341,7 +368,10 @@ void Server::shutdown() {
   for (auto& l : loops_) l->join();
   // After the loops: no publisher can be inside a stream while its store closes.
   if (jetstream_) jetstream_->shutdown();
-  listener_.reset();
+  {
+    std::lock_guard lk(ldm_mu_);
+    listener_.reset();
+  }
   if (!opts_.pid_file.empty()) ::unlink(opts_.pid_file.c_str());
   log::notice("Server Exiting..");
   {

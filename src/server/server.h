@@ -87,6 +87,12 @@ class Server {
   void wait_for_shutdown();
   // Thread-safe, idempotent.
   void shutdown();
+  // Lame duck mode (SIGUSR2): stop accepting clients, tell the connected ones (INFO "ldm"),
+  // then after the grace period close them spread over lame_duck_duration, then shut down.
+  // Returns at once; the drain runs on its own thread. Defined in src/server/lame_duck.cpp.
+  void enter_lame_duck_mode();
+  bool in_lame_duck_mode() const { return ldm_.load(); }
+  bool shutting_down() const { return shutting_down_.load(); }
 
   const Options& options() const { return opts_; }
   const std::string& id() const { return id_; }
@@ -217,6 +223,12 @@ class Server {
   std::condition_variable shutdown_cv_;
   bool shutdown_done_ = false;
   std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> ldm_{false};
+  std::thread ldm_thread_;
+  std::mutex ldm_mu_;
+  std::condition_variable ldm_cv_;  // woken by shutdown() to cut the drain short
+  void lame_duck_drain();
+  void stop_accepting();  // closes the client listener (lame duck mode)
 };
 
 }  // namespace nats

@@ -67,6 +67,10 @@ void SystemServices::send_shutdown() {
   reply("$SYS.SERVER." + server_.id() + ".SHUTDOWN", server_info().dump());
 }
 
+void SystemServices::send_lame_duck() {
+  reply("$SYS.SERVER." + server_.id() + ".LAMEDUCK", server_info().dump());
+}
+
 nlohmann::ordered_json SystemServices::account_conns(Account& acc) {
   nlohmann::ordered_json m;
   m["type"] = kAccountConnsType;

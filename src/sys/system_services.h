@@ -31,6 +31,8 @@ class SystemServices {
   // Subscribes the handlers and starts the STATSZ heartbeat (on `loop`).
   void start(net::EventLoop& loop);
   void stop();
+  // $SYS.SERVER.<id>.LAMEDUCK, the ServerInfo alone, when lame duck mode starts.
+  void send_lame_duck();
 
   // The "server" object every $SYS message carries (ServerInfo), with a fresh sequence.
   nlohmann::ordered_json server_info();
