@@ -276,7 +276,7 @@ void JetStream::restore_account(JsAccount& jsa) {
     if (!f) continue;
     std::stringstream ss;
     ss << f.rdbuf();
-    auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+    auto j = nlohmann::ordered_json::parse(ss.str(), nullptr, false);
     ApiError e;
     std::optional<StreamConfig> cfg;
     if (!j.is_discarded()) cfg = parse_stream_config_json(j, e);

@@ -55,4 +55,17 @@ std::string base64_encode(std::string_view in) {
   return std::string(reinterpret_cast<char*>(out.data()), static_cast<size_t>(n));
 }
 
+std::string go_json_escape(std::string s) {
+  if (s.find_first_of("<>&") == std::string::npos) return s;
+  std::string out;
+  out.reserve(s.size() + 16);
+  for (char c : s) {
+    if (c == '<') out += "\\u003c";
+    else if (c == '>') out += "\\u003e";
+    else if (c == '&') out += "\\u0026";
+    else out += c;
+  }
+  return out;
+}
+
 }  // namespace nats::jetstream

@@ -12,5 +12,8 @@ std::string format_time(int64_t unix_ns);
 // Parses what format_time writes (and any RFC 3339 UTC/offset time); 0 on failure.
 int64_t parse_time(std::string_view s);
 std::string base64_encode(std::string_view in);
+// Go's encoding/json output: '<', '>' and '&' escaped as \u003c, \u003e, \u0026 (they
+// can only occur inside strings, so a plain replace is exact).
+std::string go_json_escape(std::string dumped);
 
 }  // namespace nats::jetstream

@@ -34,8 +34,8 @@ StoreLimits store_limits(const StreamConfig& c) {
 
 // The PubAck the reference writes by hand (note the space after the first comma).
 std::string pub_ack(const std::string& stream, const std::string& domain, uint64_t seq, bool dup) {
-  std::string s = "{\"stream\":" + nlohmann::json(stream).dump();
-  if (!domain.empty()) s += ", \"domain\":" + nlohmann::json(domain).dump();
+  std::string s = "{\"stream\":" + go_json_escape(nlohmann::json(stream).dump());
+  if (!domain.empty()) s += ", \"domain\":" + go_json_escape(nlohmann::json(domain).dump());
   s += ", \"seq\":" + std::to_string(seq);
   if (dup) s += ",\"duplicate\": true";
   s += "}";
@@ -47,7 +47,7 @@ std::string pub_ack_error(const std::string& stream, const ApiError& e) {
   j["error"] = e.to_json();
   j["stream"] = stream;
   j["seq"] = 0;
-  return j.dump();
+  return go_json_escape(j.dump());
 }
 
 ApiError store_error(StoreErr e) {

@@ -206,7 +206,20 @@ void handle_names_or_list(const ApiRequest& req, bool list) {
       arr.push_back(streams[i]->name());
     }
   }
-  j["streams"] = arr.empty() && total > 0 ? ojson(nullptr) : arr;
+  // Go marshals an empty (nil) slice as null.
+  if (arr.empty()) j["streams"] = nullptr;
+  else j["streams"] = arr;
+  reply_json(req, j);
+}
+
+// Purge replies always carry "purged" (not omitempty in the reference), errors included.
+void reply_purge_error(const ApiRequest& req, const ApiError& e) {
+  req.jsa.api_errors.fetch_add(1);
+  req.js.api_errors.fetch_add(1);
+  ojson j;
+  j["type"] = api_type("stream_purge_response");
+  j["error"] = e.to_json();
+  j["purged"] = 0;
   reply_json(req, j);
 }
 
@@ -218,13 +231,13 @@ void handle_purge(const ApiRequest& req) {
   uint64_t seq = 0, keep = 0;
   if (!parse_body(req.payload, body) || !get_str(body, "filter", filter) || !get_uint(body, "seq", seq) ||
       !get_uint(body, "keep", keep))
-    return reply_error(req, type, invalid_json());
+    return reply_purge_error(req, invalid_json());
   auto s = stream_arg(req, type);
-  if (!s) return reply_error(req, type, api_error(err::StreamNotFound));
+  if (!s) return reply_purge_error(req, api_error(err::StreamNotFound));
   auto cfg = s->config();
-  if (cfg.sealed) return reply_error(req, type, api_error(err::StreamSealed));
-  if (cfg.deny_purge) return reply_error(req, type, api_error(err::StreamPurgeFailed, "stream purge not permitted"));
-  if (seq > 0 && keep > 0) return reply_error(req, type, api_error(err::BadRequest));
+  if (cfg.sealed) return reply_purge_error(req, api_error(err::StreamSealed));
+  if (cfg.deny_purge) return reply_purge_error(req, api_error(err::StreamPurgeFailed, "stream purge not permitted"));
+  if (seq > 0 && keep > 0) return reply_purge_error(req, api_error(err::BadRequest));
   uint64_t n = s->purge(filter, seq, keep);
   ojson j;
   j["type"] = api_type(type);
@@ -243,7 +256,11 @@ struct GetRequest {
 GetRequest parse_get(std::string_view payload) {
   GetRequest g;
   json body;
-  if (empty_request(payload) || !parse_body(payload, body) || !get_uint(body, "seq", g.seq) ||
+  if (empty_request(payload)) {
+    g.valid = false;  // the reference: bad request, not invalid JSON
+    return g;
+  }
+  if (!parse_body(payload, body) || !get_uint(body, "seq", g.seq) ||
       !get_str(body, "last_by_subj", g.last_by_subj) || !get_str(body, "next_by_subj", g.next_by_subj)) {
     g.ok = false;
     return g;
@@ -293,8 +310,8 @@ void handle_msg_delete(const ApiRequest& req) {
   json body;
   uint64_t seq = 0;
   bool no_erase = false;
-  if (empty_request(req.payload) || !parse_body(req.payload, body) || !get_uint(body, "seq", seq) ||
-      !get_bool(body, "no_erase", no_erase))
+  if (empty_request(req.payload)) return reply_error(req, type, api_error(err::BadRequest));
+  if (!parse_body(req.payload, body) || !get_uint(body, "seq", seq) || !get_bool(body, "no_erase", no_erase))
     return reply_error(req, type, invalid_json());
   auto s = stream_arg(req, type);
   if (!s) return reply_error(req, type, api_error(err::StreamNotFound));
@@ -303,8 +320,9 @@ void handle_msg_delete(const ApiRequest& req) {
   if (cfg.deny_delete)
     return reply_error(req, type, api_error(err::StreamMsgDeleteFailed, "message delete not permitted"));
   StoreErr e = s->delete_msg(seq, !no_erase);
-  if (e == StoreErr::eof) return reply_error(req, type, api_error(err::SequenceNotFound, {{"{seq}", std::to_string(seq)}}));
-  if (e != StoreErr::ok) return reply_error(req, type, api_error(err::StreamMsgDeleteFailed, store_err_text(e)));
+  // The reference does not count a failed delete as an API error.
+  if (e != StoreErr::ok)
+    return reply_error(req, type, api_error(err::StreamMsgDeleteFailed, store_err_text(e)), false);
   ojson j;
   j["type"] = api_type(type);
   j["success"] = true;

@@ -16,8 +16,8 @@ constexpr int64_t k100ms = 100LL * 1000 * 1000;
 // Go's json.Unmarshal into a typed struct: a wrong JSON type is a decode error; null leaves
 // the field alone. These throw std::invalid_argument on a mismatch.
 struct Decoder {
-  const nlohmann::json& j;
-  const nlohmann::json* get(const char* key) const {
+  const nlohmann::ordered_json& j;
+  const nlohmann::ordered_json* get(const char* key) const {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return nullptr;
     return &*it;
@@ -49,13 +49,13 @@ struct Decoder {
   void object(const char* key, nlohmann::ordered_json& out) const {
     if (auto* v = get(key)) {
       if (!v->is_object()) throw std::invalid_argument(key);
-      out = nlohmann::ordered_json::parse(v->dump());
+      out = *v;
     }
   }
   void array(const char* key, nlohmann::ordered_json& out) const {
     if (auto* v = get(key)) {
       if (!v->is_array()) throw std::invalid_argument(key);
-      out = nlohmann::ordered_json::parse(v->dump());
+      out = *v;
     }
   }
 };
@@ -106,7 +106,7 @@ nlohmann::ordered_json StreamConfig::to_json() const {
   return j;
 }
 
-std::optional<StreamConfig> parse_stream_config_json(const nlohmann::json& j, ApiError& error) {
+std::optional<StreamConfig> parse_stream_config_json(const nlohmann::ordered_json& j, ApiError& error) {
   error = api_error(err::InvalidJSON);
   error.description = "invalid JSON";  // 2.9 renders the description without the detail
   if (!j.is_object()) return std::nullopt;
@@ -171,7 +171,7 @@ std::optional<StreamConfig> parse_stream_config_json(const nlohmann::json& j, Ap
 }
 
 std::optional<StreamConfig> parse_stream_config(std::string_view body, ApiError& error) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
+  auto j = nlohmann::ordered_json::parse(body, nullptr, false);
   if (j.is_discarded()) {
     error = api_error(err::InvalidJSON);
     error.description = "invalid JSON";

@@ -57,7 +57,7 @@ struct StreamConfig {
 
 // Parses a request body. Unknown fields are ignored (as Go's json.Unmarshal). On a decode
 // error returns nullopt and sets `error` to the reference's JSInvalidJSONErr.
-std::optional<StreamConfig> parse_stream_config_json(const nlohmann::json& j, ApiError& error);
+std::optional<StreamConfig> parse_stream_config_json(const nlohmann::ordered_json& j, ApiError& error);
 std::optional<StreamConfig> parse_stream_config(std::string_view body, ApiError& error);
 
 // Fills defaults (setStreamConfigDefaults) and validates (checkStreamCfg); returns the

@@ -1,7 +1,9 @@
 #include "jetstream/api/api_router.h"
 
 #include "jetstream/jetstream.h"
+#include "jetstream/json_util.h"
 #include "server/server.h"
+#include "util/log.h"
 
 namespace nats::jetstream {
 
@@ -9,12 +11,14 @@ std::string api_type(std::string_view name) { return "io.nats.jetstream.api.v1."
 
 void reply_json(const ApiRequest& req, const nlohmann::ordered_json& body) {
   if (req.reply.empty()) return;
-  req.server.publish_internal(req.account, req.reply, {}, {}, body.dump());
+  req.server.publish_internal(req.account, req.reply, {}, {}, go_json_escape(body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)));
 }
 
-void reply_error(const ApiRequest& req, std::string_view type, const ApiError& e) {
-  req.jsa.api_errors.fetch_add(1, std::memory_order_relaxed);
-  req.js.api_errors.fetch_add(1, std::memory_order_relaxed);
+void reply_error(const ApiRequest& req, std::string_view type, const ApiError& e, bool count_error) {
+  if (count_error) {
+    req.jsa.api_errors.fetch_add(1, std::memory_order_relaxed);
+    req.js.api_errors.fetch_add(1, std::memory_order_relaxed);
+  }
   nlohmann::ordered_json j;
   j["type"] = api_type(type);
   j["error"] = e.to_json();
@@ -47,11 +51,16 @@ bool ApiRouter::dispatch(ApiRequest& req, std::string_view rest) const {
     auto it = handlers_.find(rest.substr(0, len));
     if (it == handlers_.end()) continue;
     req.args.assign(tokens.begin() + static_cast<std::ptrdiff_t>(n), tokens.end());
+    try {
+      it->second.handler(req);
+    } catch (const std::exception& e) {
+      // A malformed request must never take the server down.
+      log::warn("JetStream API {} failed: {}", req.subject, e.what());
+    }
     if (it->second.count) {
       req.jsa.api_total.fetch_add(1, std::memory_order_relaxed);
       req.js.api_total.fetch_add(1, std::memory_order_relaxed);
     }
-    it->second.handler(req);
     return true;
   }
   return false;

@@ -10,7 +10,8 @@
 // In clustered mode (server.meta_group() != null) the router answers only on the meta
 // leader, so handlers need not check.
 //
-// Stats: each dispatched request counts in api.total (account and server); every
+// Stats: each dispatched request counts in api.total (account and server) after its
+// handler ran (so $JS.API.INFO does not see itself, as in the reference); every
 // reply_error counts in api.errors. Handlers registered with count = false (DIRECT.GET)
 // are not counted, as in the reference.
 //
@@ -59,8 +60,9 @@ std::string api_type(std::string_view name);
 
 // Replies with body (which must already carry "type"). No-op without a reply subject.
 void reply_json(const ApiRequest& req, const nlohmann::ordered_json& body);
-// Replies {"type":type,"error":{...}} and counts an API error.
-void reply_error(const ApiRequest& req, std::string_view type, const ApiError& e);
+// Replies {"type":type,"error":{...}} and counts an API error (count_error = false for the
+// few replies the reference does not count, e.g. STREAM.MSG.DELETE failures).
+void reply_error(const ApiRequest& req, std::string_view type, const ApiError& e, bool count_error = true);
 // Payload is empty or whitespace only.
 bool empty_request(std::string_view payload);
 

@@ -48,7 +48,9 @@ constexpr size_t kMsgFixed = 1 + 8 + 8 + 8 + 4 + 4 + 4;
 }  // namespace
 
 FileStore::FileStore(const FileStoreConfig& cfg, StoreLimits limits, StoreClock clock)
-    : cfg_(cfg), mem_(limits, std::move(clock)) {}
+    : cfg_(cfg), mem_(limits, std::move(clock)) {
+  mem_.use_file_sizes();
+}
 
 FileStore::~FileStore() { close(); }
 

@@ -6,11 +6,12 @@
 
 namespace nats::jetstream {
 
-namespace {
-uint64_t msg_size(const StoredMsg& m) {
-  return store_msg_size(m.subject.size(), m.headers.size(), m.payload.size());
+uint64_t MemoryStore::size_of(size_t subj, size_t hdr, size_t payload) const {
+  return file_sizes_ ? file_store_msg_size(subj, hdr, payload) : store_msg_size(subj, hdr, payload);
 }
-}  // namespace
+uint64_t MemoryStore::msg_size(const StoredMsg& m) const {
+  return size_of(m.subject.size(), m.headers.size(), m.payload.size());
+}
 
 MemoryStore::MemoryStore(StoreLimits limits, StoreClock clock)
     : limits_(limits), clock_(std::move(clock)) {}
@@ -33,7 +34,7 @@ StoreResult MemoryStore::store_msg(std::string_view subject, std::string_view he
     return {StoreErr::msg_too_large};
   // Age first, so a full stream whose oldest messages are stale can accept new ones.
   expire_locked();
-  uint64_t sz = store_msg_size(subject.size(), headers.size(), payload.size());
+  uint64_t sz = size_of(subject.size(), headers.size(), payload.size());
   if (limits_.discard == DiscardPolicy::new_msgs) {
     // At the per-subject limit the new message replaces that subject's oldest, so the
     // stream does not grow in count (reference memstore: "asl").

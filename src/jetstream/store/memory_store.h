@@ -42,8 +42,13 @@ class MemoryStore : public MessageStore {
   void set_observer(StoreObserver* obs) { observer_ = obs; }
   void replay_store(StoredMsg msg);
   StoreLimits limits() const { return limits_; }
+  // Count bytes as the reference's file store does (file_store_msg_size), so a file
+  // stream's state and max_bytes agree with the reference's.
+  void use_file_sizes() { file_sizes_ = true; }
 
  private:
+  uint64_t size_of(size_t subj, size_t hdr, size_t payload) const;
+  uint64_t msg_size(const StoredMsg& m) const;
   bool remove_locked(uint64_t seq);
   uint64_t compact_locked(uint64_t seq);
   uint64_t purge_all_locked();
@@ -55,6 +60,7 @@ class MemoryStore : public MessageStore {
   StoreLimits limits_;
   StoreClock clock_;
   StoreObserver* observer_ = nullptr;
+  bool file_sizes_ = false;
   std::map<uint64_t, StoredMsg> msgs_;
   std::unordered_map<std::string, std::set<uint64_t>> subjects_;
   std::set<uint64_t> with_ttl_;  // sequences that carry their own TTL

@@ -80,6 +80,12 @@ inline uint64_t store_msg_size(size_t subj, size_t hdr, size_t payload) {
   return static_cast<uint64_t>(subj + hdr + payload + 16);
 }
 
+// The reference's file store accounting: record length, seq, ts, subject length (22),
+// subject, payload and checksum (8), plus a 4-byte length and the headers when present.
+inline uint64_t file_store_msg_size(size_t subj, size_t hdr, size_t payload) {
+  return static_cast<uint64_t>(22 + subj + payload + 8 + (hdr > 0 ? 4 + hdr : 0));
+}
+
 // Filter: "" or ">" matches all; wildcards allowed.
 bool store_filter_matches(std::string_view filter, std::string_view subject);
 
