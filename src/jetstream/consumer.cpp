@@ -17,8 +17,7 @@ namespace fs = std::filesystem;
 using ojson = nlohmann::ordered_json;
 
 namespace {
-constexpr int kTickMs = 100;
-constexpr int kPassBudget = 512;  // messages per delivery pass before yielding the loop
+constexpr int kPassBudget = 512;  // messages per delivery pass before letting other consumers run
 // Flow control: ask the client once this many bytes went out since the last answer, and
 // stop sending at twice that until it answers.
 constexpr uint64_t kFcBytes = 256 * 1024;
@@ -79,7 +78,7 @@ Consumer::Consumer(Server& server, StreamPtr stream, ConsumerConfig cfg, std::st
       stream_(std::move(stream)),
       name_(std::move(name)),
       created_ns_(created_ns),
-      loop_(&server.pick_loop()),
+      worker_(pick_consumer_worker()),
       cfg_(cfg),
       state_(std::move(cfg), stream_->store()) {}
 
@@ -147,8 +146,9 @@ void Consumer::start(const ConsumerSnapshot* restored) {
         }));
   }
   if (persistent()) write_meta();
-  loop_->post([weak] {
-    if (auto self = weak.lock()) self->arm_timer();
+  worker_.add_ticker([weak] {
+    auto self = weak.lock();
+    return self && self->tick();
   });
   kick();
 }
@@ -170,14 +170,7 @@ void Consumer::stop(bool remove_files) {
     std::error_code ec;
     fs::remove_all(dir(), ec);
   }
-  // The timer sees stopped_ and does not re-arm; cancel it on its own loop.
-  std::weak_ptr<Consumer> weak = weak_from_this();
-  loop_->post([weak] {
-    if (auto self = weak.lock()) {
-      if (self->timer_) self->loop_->cancel_timer(self->timer_);
-      self->timer_ = 0;
-    }
-  });
+  // The ticker sees stopped_ and unregisters itself.
 }
 
 void Consumer::update_config(const ConsumerConfig& cfg) {
@@ -365,7 +358,7 @@ void Consumer::handle_next_request(std::string_view reply, std::string_view payl
 void Consumer::kick() {
   if (kick_pending_.exchange(true)) return;
   std::weak_ptr<Consumer> weak = weak_from_this();
-  loop_->post([weak] {
+  worker_.post([weak] {
     if (auto self = weak.lock()) self->deliver_pass();
   });
 }
@@ -559,7 +552,7 @@ void Consumer::deliver_pass() {
     more = budget == 0;
   }
   Connection::flush_touched();
-  if (more) kick();  // yield the loop between large passes
+  if (more) kick();  // let other consumers on this worker run
 }
 
 void Consumer::send_heartbeat_locked(const std::string& to) {
@@ -572,24 +565,13 @@ void Consumer::send_heartbeat_locked(const std::string& to) {
 
 bool Consumer::deliver_interest() const { return account_.sublist().has_interest(cfg_.deliver_subject); }
 
-void Consumer::arm_timer() {
-  if (timer_) loop_->cancel_timer(timer_);
-  std::weak_ptr<Consumer> weak = weak_from_this();
-  timer_ = loop_->add_timer(std::chrono::milliseconds(kTickMs), [weak] {
-    if (auto self = weak.lock()) {
-      self->timer_ = 0;
-      self->tick();
-    }
-  });
-}
-
-void Consumer::tick() {
+bool Consumer::tick() {
   int64_t now = now_unix_ns();
   bool wake = false;
   bool inactive = false;
   {
     std::lock_guard lk(mu_);
-    if (stopped_) return;
+    if (stopped_) return false;
     // Ack deadlines.
     if (next_deadline_ && next_deadline_ <= now) {
       next_deadline_ = state_.check_ack_deadlines(now);
@@ -634,10 +616,10 @@ void Consumer::tick() {
   Connection::flush_touched();
   if (inactive && on_inactive) {
     on_inactive(shared_from_this());
-    return;
+    return false;
   }
   if (wake) kick();
-  arm_timer();
+  return true;
 }
 
 // ---- Info and persistence ----------------------------------------------------------------

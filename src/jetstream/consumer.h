@@ -5,9 +5,9 @@
 // to the deliver subject while someone listens there, flow control, idle heartbeats,
 // ack-wait redelivery, ephemeral inactivity cleanup, and the state file of durables.
 //
-// Threads: a new message only marks the consumer and posts one wake-up to the event loop the
-// consumer was placed on; delivery, timers and expiry run there, so a publisher never
-// delivers to consumers on its own thread. Acks are applied on the acking client's thread
+// Threads: a new message only marks the consumer and posts one wake-up to the worker the
+// consumer is pinned to (consumer_worker.h); delivery, timers and expiry run there, so a
+// publisher never delivers to consumers on its own thread. Acks are applied on the acking client's thread
 // (short, under the consumer lock). Lock order: stream lock, then consumer lock; the
 // consumer never calls into Stream while holding its own lock.
 #include <atomic>
@@ -24,7 +24,7 @@
 #include "jetstream/consumer_config.h"
 #include "jetstream/consumer_state.h"
 #include "jetstream/stream.h"
-#include "net/event_loop.h"
+#include "jetstream/consumer_worker.h"
 #include "subject/subscription.h"
 
 namespace nats {
@@ -59,7 +59,7 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
   std::string dir() const;
   bool persistent() const;
 
-  // Called (once, on the consumer's loop) when an ephemeral consumer's inactivity
+  // Called (once, on the consumer's worker) when an ephemeral consumer's inactivity
   // threshold passes; the API layer removes it from the stream.
   std::function<void(const std::shared_ptr<Consumer>&)> on_inactive;
 
@@ -88,10 +88,9 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
     int64_t last_hb = 0;
   };
 
-  void kick();                  // schedule a delivery pass on the loop (coalesced)
-  void deliver_pass();          // loop thread
-  void tick();                  // loop thread, every kTickMs
-  void arm_timer();
+  void kick();                  // schedule a delivery pass on the worker (coalesced)
+  void deliver_pass();          // worker thread
+  bool tick();                  // worker thread, every kConsumerTickMs; false once stopped
   bool deliver_pull_locked(int64_t now, int& budget);
   bool deliver_push_locked(int64_t now, int& budget);
   void send_delivery_locked(const std::string& to, const Delivery& d);
@@ -111,7 +110,7 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
   StreamPtr stream_;
   const std::string name_;
   const int64_t created_ns_;
-  net::EventLoop* loop_;
+  ConsumerWorker& worker_;
 
   mutable std::mutex mu_;
   ConsumerConfig cfg_;
@@ -135,7 +134,6 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
   int64_t rate_next_ns_ = 0;
 
   std::atomic<bool> kick_pending_{false};
-  net::TimerId timer_ = 0;
 };
 
 using ConsumerPtr = std::shared_ptr<Consumer>;
