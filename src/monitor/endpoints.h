@@ -58,7 +58,13 @@ Json routez(Server& s);
 Json gatewayz(Server& s);
 Json jsz(Server& s, const JszOptions& o);
 Json accountz(Server& s, const std::string& account);
-Json healthz(Server& s, int* http_status);
+// js_enabled_only: the reference's `js-enabled-only` (and deprecated `js-enabled`) option:
+// only check that JetStream is enabled, not the meta leader.
+Json healthz(Server& s, int* http_status, bool js_enabled_only = false);
+// The JetStream blocks other documents embed (jetstream_endpoints.cpp): /varz "jetstream"
+// ({} when disabled) and STATSZ "jetstream" (null when disabled).
+Json varz_jetstream(Server& s);
+Json statsz_jetstream(Server& s);
 Json leafz(Server& s);
 
 // Option parsing from HTTP query parameters; throws MonitorError.

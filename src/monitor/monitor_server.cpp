@@ -76,7 +76,12 @@ int MonitorServer::start(const std::string& host, int port) {
   route(http, p("/accountz"), [&s](const httplib::Request& r, int&) {
     return accountz(s, r.has_param("acc") ? r.get_param_value("acc") : "");
   }, cnt);
-  route(http, p("/healthz"), [&s](const httplib::Request&, int& status) { return healthz(s, &status); }, cnt);
+  route(http, p("/healthz"), [&s](const httplib::Request& r, int& status) {
+    auto on = [&](const char* k) { return r.has_param(k) && (r.get_param_value(k) == "true" || r.get_param_value(k) == "1"); };
+    auto j = healthz(s, &status, on("js-enabled-only") || on("js-enabled"));
+    if (status != 200) log::warn("Healthcheck failed: \"{}\"", j.value("error", ""));
+    return j;
+  }, cnt);
   http.Get(p("/"), [this](const httplib::Request&, httplib::Response& res) {
     count("/");
     res.set_content(

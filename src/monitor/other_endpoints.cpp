@@ -1,5 +1,4 @@
-// /routez, /gatewayz, /leafz, /jsz, /accountz and /healthz. Routes, gateways and
-// JetStream fill these in as they land; until then they report the reference's empty forms.
+// /routez, /gatewayz, /leafz and /accountz (/jsz and /healthz: jetstream_endpoints.cpp).
 #include "cluster/gateway_manager.h"
 #include "cluster/route_manager.h"
 #include "monitor/endpoints.h"
@@ -70,24 +69,6 @@ JszOptions jsz_options_from_query(const std::multimap<std::string, std::string>&
   return o;
 }
 
-Json jsz(Server& s, const JszOptions&) {
-  Json j = header(s);
-  j["disabled"] = true;
-  j["config"] = Json{{"max_memory", 0}, {"max_storage", 0}};
-  j["memory"] = 0;
-  j["storage"] = 0;
-  j["reserved_memory"] = 0;
-  j["reserved_storage"] = 0;
-  j["accounts"] = 0;
-  j["ha_assets"] = 0;
-  j["api"] = Json{{"total", 0}, {"errors", 0}};
-  j["streams"] = 0;
-  j["consumers"] = 0;
-  j["messages"] = 0;
-  j["bytes"] = 0;
-  return j;
-}
-
 Json accountz(Server& s, const std::string& account) {
   Json j = header(s);
   if (s.system_account()) j["system_account"] = s.system_account()->name();
@@ -143,11 +124,6 @@ Json accountz(Server& s, const std::string& account) {
                             {"max_fanout", st.max_fanout},               {"avg_fanout", st.avg_fanout}};
   j["account_detail"] = d;
   return j;
-}
-
-Json healthz(Server& s, int* http_status) {
-  if (http_status) *http_status = 200;
-  return Json{{"status", "ok"}};
 }
 
 }  // namespace nats

@@ -201,6 +201,16 @@ std::optional<Index> RaftNode::propose(std::string data) {
   return last_index();
 }
 
+void RaftNode::campaign_now() {
+  if (role_ == Role::kLeader) return;
+  if (cfg_.pre_vote) become_pre_candidate();
+  else become_candidate();
+}
+
+void RaftNode::step_down() {
+  if (role_ == Role::kLeader) become_follower(term_, {});
+}
+
 void RaftNode::step(const Message& msg) {
   if (msg.to != cfg_.id || msg.from == cfg_.id) return;
   if (std::find(cfg_.peers.begin(), cfg_.peers.end(), msg.from) == cfg_.peers.end()) return;

@@ -54,6 +54,12 @@ class RaftNode {
   void step(const Message& msg);
   // Leader only: append a client entry; returns its index, or nullopt when not leader.
   std::optional<Index> propose(std::string data);
+  // Starts an election now (pre-vote first, when enabled) instead of waiting for the timer:
+  // the reference campaigns at once on a freshly bootstrapped group. No-op on a leader.
+  void campaign_now();
+  // Leader only: become a follower of the same term with no known leader. Followers still
+  // in their lease ignore votes until it expires, so a new election follows the usual timer.
+  void step_down();
 
   bool has_output() const;
   Output get_output();
@@ -68,6 +74,12 @@ class RaftNode {
   Term last_term() const { return log_.empty() ? 0 : log_.back().term; }
   Term term_at(Index i) const { return i == 0 || i > log_.size() ? 0 : log_[i - 1].term; }
   const std::vector<Entry>& log() const { return log_; }
+  const std::vector<NodeId>& peers() const { return cfg_.peers; }
+  // Leader only: the highest index known to be stored on `peer` (0 when unknown).
+  Index match_index(const NodeId& peer) const {
+    auto it = match_index_.find(peer);
+    return it == match_index_.end() ? 0 : it->second;
+  }
 
  private:
   size_t quorum() const { return cfg_.peers.size() / 2 + 1; }

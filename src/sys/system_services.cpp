@@ -165,6 +165,7 @@ nlohmann::ordered_json SystemServices::statsz() {
   auto gateways = server_.gateway_stats();
   if (!gateways.empty()) s["gateways"] = gateways;
   s["active_servers"] = server_.active_servers();
+  if (auto js = statsz_jetstream(server_); !js.is_null()) s["jetstream"] = js;
   return s;
 }
 
@@ -253,7 +254,10 @@ void SystemServices::handle_z_request(const std::string& kind, std::string_view 
       m["data"] = accountz(server_, acc);
     } else if (kind == "HEALTHZ") {
       int status = 200;
-      m["data"] = healthz(server_, &status);
+      auto on = [&](const char* k) {
+        return body.is_object() && body.contains(k) && body[k].is_boolean() && body[k].get<bool>();
+      };
+      m["data"] = healthz(server_, &status, on("js-enabled-only") || on("js-enabled"));
     } else if (kind == "JSZ") {
       m["data"] = jsz(server_, jsz_options_from_json(body));
     }

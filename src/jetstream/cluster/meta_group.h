@@ -53,7 +53,8 @@ class MetaGroup {
   bool is_leader() const;
   // The leader's server name; empty while no leader is known.
   std::string leader_name() const;
-  bool leader_known() const { return !leader_name().empty(); }
+  // Whether a leader is known (its name may not be yet, right after a restart).
+  bool leader_known() const;
   MetaSnapshot snapshot() const;
 
   // Hook for the replicated state machine: called in log order (on the meta group's thread,
@@ -68,7 +69,7 @@ class MetaGroup {
 
  private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_;  // shared with callbacks posted to the event loop
 };
 
 }  // namespace nats::jetstream

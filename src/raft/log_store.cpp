@@ -1,0 +1,191 @@
+#include "raft/log_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "raft/wire.h"
+
+namespace nats::raft {
+
+namespace {
+constexpr const char* kTermVote = "tav.idx";
+constexpr const char* kPeers = "peers.idx";
+constexpr const char* kLog = "log.dat";
+
+[[noreturn]] void fail(const std::string& what) {
+  throw std::runtime_error("raft store: " + what + ": " + std::strerror(errno));
+}
+
+uint32_t fnv1a(std::string_view s) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
+void put_u32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint32_t get_u32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  return v;
+}
+
+void write_all(int fd, const std::string& data, const std::string& what) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(what);
+    }
+    off += static_cast<size_t>(n);
+  }
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void fsync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) fail("open " + dir);
+  ::fsync(fd);
+  ::close(fd);
+}
+}  // namespace
+
+LogStore::LogStore(std::string dir) : dir_(std::move(dir)) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) throw std::runtime_error("raft store: cannot create " + dir_ + ": " + ec.message());
+  std::string path = dir_ + "/" + kLog;
+  log_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (log_fd_ < 0) fail("open " + path);
+}
+
+LogStore::~LogStore() {
+  if (log_fd_ >= 0) ::close(log_fd_);
+}
+
+void LogStore::write_atomic(const std::string& name, const std::string& data) {
+  std::string path = dir_ + "/" + name, tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) fail("open " + tmp);
+  write_all(fd, data, "write " + tmp);
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    fail("fsync " + tmp);
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("rename " + tmp);
+  fsync_dir(dir_);
+}
+
+PersistedState LogStore::load() {
+  PersistedState ps;
+  if (auto tav = read_file(dir_ + "/" + kTermVote)) {
+    size_t pos = 0;
+    uint64_t term = 0;
+    std::string vote;
+    if (wire::get_uvarint(*tav, pos, term) && wire::get_str(*tav, pos, vote)) {
+      ps.hard_state.term = term;
+      ps.hard_state.voted_for = vote;
+    }
+  }
+  offsets_.clear();
+  end_ = 0;
+  auto data = read_file(dir_ + "/" + kLog).value_or(std::string());
+  size_t pos = 0;
+  while (data.size() - pos >= 8) {
+    uint32_t len = get_u32(data.data() + pos), sum = get_u32(data.data() + pos + 4);
+    if (len > data.size() - pos - 8) break;
+    std::string_view payload(data.data() + pos + 8, len);
+    if (fnv1a(payload) != sum) break;
+    Entry e;
+    size_t p = 0;
+    if (!wire::get_entry(payload, p, e) || p != payload.size() || e.index != ps.log.size() + 1) break;
+    offsets_.push_back(pos);
+    ps.log.push_back(std::move(e));
+    pos += 8 + len;
+  }
+  end_ = pos;
+  if (end_ != data.size()) {
+    // A torn append: nothing after it was acknowledged, so dropping it is safe.
+    if (::ftruncate(log_fd_, static_cast<off_t>(end_)) != 0) fail("truncate log");
+    ::fsync(log_fd_);
+  }
+  return ps;
+}
+
+void LogStore::save_hard_state(const HardState& hs) {
+  std::string out;
+  wire::put_uvarint(out, hs.term);
+  wire::put_str(out, hs.voted_for);
+  write_atomic(kTermVote, out);
+}
+
+void LogStore::append(const std::vector<Entry>& entries) {
+  if (entries.empty()) return;
+  Index first = entries.front().index;
+  if (first == 0 || first > offsets_.size() + 1) throw std::runtime_error("raft store: append leaves a gap");
+  if (first <= offsets_.size()) {
+    end_ = offsets_[first - 1];
+    offsets_.resize(first - 1);
+    if (::ftruncate(log_fd_, static_cast<off_t>(end_)) != 0) fail("truncate log");
+  }
+  std::string buf;
+  for (const auto& e : entries) {
+    std::string payload;
+    wire::put_entry(payload, e);
+    offsets_.push_back(end_ + buf.size());
+    put_u32(buf, static_cast<uint32_t>(payload.size()));
+    put_u32(buf, fnv1a(payload));
+    buf += payload;
+  }
+  if (::lseek(log_fd_, static_cast<off_t>(end_), SEEK_SET) < 0) fail("seek log");
+  write_all(log_fd_, buf, "write log");
+  if (::fdatasync(log_fd_) != 0) fail("fsync log");
+  end_ += buf.size();
+}
+
+std::optional<PeerState> LogStore::load_peers() const {
+  auto data = read_file(dir_ + "/" + kPeers);
+  if (!data) return std::nullopt;
+  auto j = nlohmann::json::parse(*data, nullptr, false);
+  if (!j.is_object() || !j.contains("cluster_size") || !j.contains("peers")) return std::nullopt;
+  PeerState ps;
+  if (!j["cluster_size"].is_number_integer() || !j["peers"].is_array()) return std::nullopt;
+  ps.cluster_size = j["cluster_size"].get<int>();
+  for (auto& p : j["peers"])
+    if (p.is_string()) ps.peers.push_back(p.get<std::string>());
+  if (ps.peers.empty()) return std::nullopt;
+  return ps;
+}
+
+void LogStore::save_peers(const PeerState& ps) {
+  nlohmann::json j;
+  j["cluster_size"] = ps.cluster_size;
+  j["peers"] = ps.peers;
+  write_atomic(kPeers, j.dump());
+}
+
+}  // namespace nats::raft

@@ -1,0 +1,55 @@
+// Durable state of one Raft node in a directory: term and vote (`tav.idx`), the log
+// (`log.dat`) and the bootstrap membership (`peers.idx`). File names echo the reference's
+// layout, the formats are ours (see raft/wire.h: we do not interoperate with the Go NRG).
+//
+// Every write returns only after fsync, which is what RaftNode's output contract requires
+// (votes and acks promise the writes before them).
+//   tav.idx, peers.idx: replaced atomically (write tmp, fsync, rename, fsync dir).
+//   log.dat: records `u32 len | u32 fnv1a(payload) | payload`, payload = wire::put_entry.
+//            A torn or corrupt tail (crash mid-append) is cut off at load; a follower that
+//            must overwrite an uncommitted suffix truncates the file at that record.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "raft/types.h"
+
+namespace nats::raft {
+
+struct PeerState {
+  int cluster_size = 0;
+  std::vector<NodeId> peers;  // the whole voting membership, this node included
+};
+
+class LogStore {
+ public:
+  // Creates `dir` (and parents) if needed. Throws std::runtime_error on I/O errors, as do
+  // the methods below.
+  explicit LogStore(std::string dir);
+  ~LogStore();
+  LogStore(const LogStore&) = delete;
+  LogStore& operator=(const LogStore&) = delete;
+
+  const std::string& dir() const { return dir_; }
+
+  PersistedState load();
+  void save_hard_state(const HardState& hs);
+  // Replaces the stored log from entries.front().index on (entries must be contiguous and
+  // front().index <= last stored index + 1).
+  void append(const std::vector<Entry>& entries);
+
+  std::optional<PeerState> load_peers() const;
+  void save_peers(const PeerState& ps);
+
+ private:
+  void write_atomic(const std::string& name, const std::string& data);
+  std::string dir_;
+  int log_fd_ = -1;
+  std::vector<uint64_t> offsets_;  // offsets_[i]: file offset of the record of index i + 1
+  uint64_t end_ = 0;               // file size after the last good record
+};
+
+}  // namespace nats::raft
