@@ -59,6 +59,13 @@ ojson info_response(const ConsumerPtr& c, const char* type) {
   return j;
 }
 
+// The reference's isEmptyRequest: nothing, or a JSON object without fields ("{}").
+bool is_empty_request(std::string_view payload) {
+  if (empty_request(payload)) return true;
+  auto j = json::parse(payload, nullptr, false);
+  return j.is_object() && j.empty();
+}
+
 std::string join_tokens(const std::vector<std::string_view>& args, size_t from) {
   std::string s;
   for (size_t i = from; i < args.size(); ++i) {
@@ -128,7 +135,7 @@ void handle_create(const ApiRequest& req, bool durable_api) {
 void handle_info(const ApiRequest& req) {
   static const char* kType = "consumer_info_response";
   if (req.args.size() != 2) return reply_error(req, kType, api_error(err::BadRequest));
-  if (!empty_request(req.payload)) return reply_error(req, kType, api_error(err::NotEmptyRequest));
+  if (!is_empty_request(req.payload)) return reply_error(req, kType, api_error(err::NotEmptyRequest));
   auto stream = req.js.lookup_stream(req.account.name(), std::string(req.args[0]));
   if (!stream) return reply_error(req, kType, api_error(err::StreamNotFound));
   auto c = lookup_consumer(stream, std::string(req.args[1]));
@@ -139,7 +146,7 @@ void handle_info(const ApiRequest& req) {
 void handle_delete(const ApiRequest& req) {
   static const char* kType = "consumer_delete_response";
   if (req.args.size() != 2) return reply_error(req, kType, api_error(err::BadRequest));
-  if (!empty_request(req.payload)) return reply_error(req, kType, api_error(err::NotEmptyRequest));
+  if (!is_empty_request(req.payload)) return reply_error(req, kType, api_error(err::NotEmptyRequest));
   auto stream = req.js.lookup_stream(req.account.name(), std::string(req.args[0]));
   if (!stream) return reply_error(req, kType, api_error(err::StreamNotFound));
   if (!delete_consumer(stream, std::string(req.args[1])))
