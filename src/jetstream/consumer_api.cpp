@@ -89,15 +89,17 @@ void handle_create(const ApiRequest& req, bool durable_api) {
     if (req.args.size() >= 3) filter = join_tokens(req.args, 2);
   }
   auto body = json::parse(req.payload, nullptr, false);
-  if (body.is_discarded() || !body.is_object())
-    return reply_error(req, kType, api_error(err::InvalidJSON, "unexpected end of JSON input"));
+  if (body.is_discarded() || !body.is_object()) return reply_error(req, kType, cerr::invalid_json(""));
   std::string body_stream;
   if (auto it = body.find("stream_name"); it != body.end() && it->is_string()) body_stream = it->get<std::string>();
   if (body_stream != stream_name) return reply_error(req, kType, api_error(err::StreamMismatch));
-  auto cit = body.find("config");
-  if (cit == body.end() || cit->is_null()) return reply_error(req, kType, api_error(err::ConsumerConfigRequired));
+  // 2.9 decodes "config" into a value, so a missing config is an all-defaults ephemeral.
   ConsumerConfig cfg;
-  if (auto e = parse_consumer_config(*cit, cfg)) return reply_error(req, kType, *e);
+  auto cit = body.find("config");
+  if (cit != body.end() && !cit->is_null()) {
+    if (auto e = parse_consumer_config(*cit, cfg)) return reply_error(req, kType, *e);
+  }
+  if (cfg.num_replicas > 1 && !req.js.clustered()) return reply_error(req, kType, cerr::replicas_not_supported());
 
   if (!consumer_name.empty()) {
     if (consumer_name.find_first_of("\\/") != std::string::npos)
@@ -163,8 +165,7 @@ void handle_names_or_list(const ApiRequest& req, bool list) {
   int64_t offset = 0;
   if (!empty_request(req.payload)) {
     auto body = json::parse(req.payload, nullptr, false);
-    if (body.is_discarded() || !body.is_object())
-      return reply_error(req, type, api_error(err::InvalidJSON, "unexpected end of JSON input"));
+    if (body.is_discarded() || !body.is_object()) return reply_error(req, type, cerr::invalid_json(""));
     if (auto it = body.find("offset"); it != body.end() && it->is_number_integer()) offset = it->get<int64_t>();
     if (offset < 0) offset = 0;
   }

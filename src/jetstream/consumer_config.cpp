@@ -34,7 +34,8 @@ const char* to_string(ReplayPolicy p) { return p == ReplayPolicy::instant ? "ins
 
 namespace cerr {
 static ConsumerApiError e(int code, int err_code, std::string d) { return {code, err_code, std::move(d)}; }
-ConsumerApiError invalid_json(const std::string& detail) { return e(400, 10025, "invalid JSON: " + detail); }
+// 2.9 answers a bare "invalid JSON" (the "{err}" detail came in 2.10).
+ConsumerApiError invalid_json(const std::string&) { return e(400, 10025, "invalid JSON"); }
 ConsumerApiError bad_request() { return e(400, 10003, "bad request"); }
 ConsumerApiError stream_not_found() { return e(404, 10059, "stream not found"); }
 ConsumerApiError consumer_not_found() { return e(404, 10014, "consumer not found"); }
@@ -281,7 +282,7 @@ std::optional<ConsumerApiError> validate_consumer_config(const ConsumerConfig& c
       return ConsumerApiError{400, 10083, "consumer idle heartbeat needs to be >= 100ms"};
   } else {
     if (c.ack_policy == AckPolicy::none && st.retention == RetentionPolicy::workqueue)
-      return ConsumerApiError{400, 10084, "consumer in pull mode requires explicit ack policy on workqueue stream"};
+      return ConsumerApiError{400, 10084, "consumer in pull mode requires ack policy"};
     if (c.rate_limit_bps > 0)
       return ConsumerApiError{400, 10086, "consumer in pull mode can not have rate limit set"};
     if (c.max_waiting < 0) return ConsumerApiError{400, 10087, "consumer max waiting needs to be positive"};

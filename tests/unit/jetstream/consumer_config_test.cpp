@@ -88,7 +88,7 @@ TEST(ConsumerConfig, ValidationErrCodes) {
   EXPECT_EQ(validate_code(R"({"durable_name":"A","name":"B"})", st), 10132);
   EXPECT_EQ(validate_code(R"({"ack_policy":"explicit","max_deliver":1,"backoff":[1,2]})", st), 10116);
   EXPECT_EQ(validate_code(R"({"sample_freq":"x%"})", st), 10095);
-  EXPECT_EQ(validate_code(R"({"num_replicas":3})", st), 10126);
+  EXPECT_EQ(validate_code(R"({"num_replicas":3})", st), 10126);  // the API answers 10074 first when not clustered
   st.retention = RetentionPolicy::workqueue;
   EXPECT_EQ(validate_code(R"({"ack_policy":"none"})", st), 10084);
 }
