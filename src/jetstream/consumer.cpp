@@ -541,7 +541,9 @@ void Consumer::deliver_pass() {
     if (cfg_.is_pull()) {
       delivered = deliver_pull_locked(now, budget);
     } else {
-      if (!active_) active_ = deliver_interest();
+      // Checked on every pass (not per message): a subscriber that left since the last tick
+      // must not make us hand out messages nobody receives.
+      active_ = deliver_interest();
       delivered = active_ && deliver_push_locked(now, budget);
     }
     if (delivered) {
@@ -581,7 +583,14 @@ bool Consumer::tick() {
       if (state_.has_redeliveries()) wake = true;
     }
     if (cfg_.is_pull()) {
+      // About once a second, forget requests whose requester is gone (no interest in the
+      // reply subject any more), so they do not hold max_waiting slots forever.
+      bool check_interest = ++tick_count_ % 20 == 0;
       for (auto it = waiting_.begin(); it != waiting_.end();) {
+        if (check_interest && !account_.sublist().has_interest(it->reply)) {
+          it = waiting_.erase(it);
+          continue;
+        }
         if (it->expires_at && it->expires_at <= now) {
           finish_request_locked(*it, 408);
           it = waiting_.erase(it);

@@ -132,6 +132,7 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
   uint64_t fc_seq_ = 0;
   // Rate limit (bits per second): the earliest time the next push message may go out.
   int64_t rate_next_ns_ = 0;
+  uint64_t tick_count_ = 0;
 
   std::atomic<bool> kick_pending_{false};
 };
