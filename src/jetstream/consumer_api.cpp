@@ -159,8 +159,23 @@ void handle_delete(const ApiRequest& req) {
   reply_json(req, j);
 }
 
+// NAMES/LIST errors carry the (empty) paging fields too, as the reference's paged response.
+void reply_paged_error(const ApiRequest& req, const char* type, const ApiError& e) {
+  req.jsa.api_errors.fetch_add(1, std::memory_order_relaxed);
+  req.js.api_errors.fetch_add(1, std::memory_order_relaxed);
+  ojson j;
+  j["type"] = api_type(type);
+  j["error"] = e.to_json();
+  j["total"] = 0;
+  j["offset"] = 0;
+  j["limit"] = 0;
+  j["consumers"] = ojson::array();
+  reply_json(req, j);
+}
+
 void handle_names_or_list(const ApiRequest& req, bool list) {
   const char* type = list ? "consumer_list_response" : "consumer_names_response";
+  auto reply_error = [](const ApiRequest& r, const char* t, const ApiError& e) { reply_paged_error(r, t, e); };
   if (req.args.size() != 1) return reply_error(req, type, api_error(err::BadRequest));
   int64_t offset = 0;
   if (!empty_request(req.payload)) {
@@ -176,6 +191,7 @@ void handle_names_or_list(const ApiRequest& req, bool list) {
     if (auto c = std::dynamic_pointer_cast<Consumer>(sc)) all.push_back(c);
   std::sort(all.begin(), all.end(), [](const ConsumerPtr& a, const ConsumerPtr& b) { return a->name() < b->name(); });
   const size_t limit = list ? 256 : 1024;
+  offset = std::min<int64_t>(offset, static_cast<int64_t>(all.size()));
   ojson j;
   j["type"] = api_type(type);
   j["total"] = all.size();
