@@ -261,7 +261,8 @@ std::optional<ConsumerApiError> validate_consumer_config(const ConsumerConfig& c
   if (c.num_replicas > 0 && c.num_replicas > st.replicas)
     return ConsumerApiError{400, 10126, "consumer config replica count exceeds parent stream"};
   if (c.num_replicas < 0) return ConsumerApiError{400, 10133, "replicas count cannot be negative"};
-  if (!c.backoff_ns.empty() && c.max_deliver != -1 && static_cast<int64_t>(c.backoff_ns.size()) > c.max_deliver)
+  // 2.9 has no exception for an unlimited max_deliver (-1) here.
+  if (!c.backoff_ns.empty() && c.max_deliver <= static_cast<int64_t>(c.backoff_ns.size()))
     return ConsumerApiError{400, 10116, "max deliver is required to be > length of backoff values"};
   if (c.description.size() > kMaxDescriptionLen)
     return ConsumerApiError{400, 10107, "consumer description is too long, maximum allowed is " +
@@ -376,9 +377,7 @@ std::optional<ConsumerApiError> check_consumer_update(const ConsumerConfig& o, c
     if (o.deliver_subject.empty()) return fail("can not update pull consumer to push based");
     return fail("can not update push consumer to pull based");
   }
-  if (o.filter_subject != n.filter_subject) return fail("filter subject can not be updated");
-  if (o.mem_storage != n.mem_storage) return fail("can not change mem_storage");
-  if (o.deliver_group != n.deliver_group) return fail("deliver group can not be updated");
+  // filter_subject, deliver_group and mem_storage may change in 2.9.
   return std::nullopt;
 }
 

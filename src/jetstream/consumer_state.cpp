@@ -13,6 +13,12 @@ ConsumerState::ConsumerState(ConsumerConfig cfg, MessageStore& store) : cfg_(std
   filtered_ = !cfg_.filter_subject.empty() && cfg_.filter_subject != ">";
 }
 
+void ConsumerState::set_config(ConsumerConfig cfg) {
+  cfg_ = std::move(cfg);
+  filtered_ = !cfg_.filter_subject.empty() && cfg_.filter_subject != ">";
+  npc_valid_ = false;
+}
+
 bool ConsumerState::filter_matches(std::string_view subject) const {
   return !filtered_ || store_filter_matches(cfg_.filter_subject, subject);
 }

@@ -51,7 +51,8 @@ class ConsumerState {
   ConsumerSnapshot snapshot() const;
 
   const ConsumerConfig& config() const { return cfg_; }
-  void set_config(ConsumerConfig cfg) { cfg_ = std::move(cfg); }
+  // An allowed update (which may change the filter).
+  void set_config(ConsumerConfig cfg);
 
   // The next message to hand out, or nullopt when there is nothing to deliver now (caught
   // up, or max_ack_pending reached and no redelivery is due). `max_bytes` > 0 skips nothing
