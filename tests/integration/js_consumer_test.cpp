@@ -11,6 +11,8 @@
 #include <string>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "harness.h"
 
 using namespace testing_harness;
@@ -306,3 +308,74 @@ TEST_F(JsConsumer, EphemeralRemovedAfterInactivity) {
 }
 
 }  // namespace
+
+namespace {
+
+// The same consumer API requests against the reference and against us: the answers must
+// agree once times and generated names are masked.
+std::string masked_reply(natsConnection* nc, const std::string& subject, const std::string& body) {
+  natsMsg* reply = nullptr;
+  if (natsConnection_Request(&reply, nc, subject.c_str(), body.data(), static_cast<int>(body.size()), 5000) !=
+      NATS_OK)
+    return "<no reply>";
+  std::string s(natsMsg_GetData(reply), static_cast<size_t>(natsMsg_GetDataLength(reply)));
+  natsMsg_Destroy(reply);
+  auto j = nlohmann::json::parse(s, nullptr, false);
+  if (j.is_discarded()) return s;
+  if (j.contains("created")) j["created"] = "T";
+  if (j.contains("delivered")) j["delivered"].erase("last_active");
+  if (j.contains("ack_floor")) j["ack_floor"].erase("last_active");
+  if (j.contains("name") && j.contains("config") && !j["config"].contains("name") &&
+      !j["config"].contains("durable_name"))
+    j["name"] = "EPHEMERAL";
+  return j.dump();
+}
+
+}  // namespace
+
+TEST(JsConsumerDiff, ApiAnswersMatchReference) {
+  if (!reference_available()) GTEST_SKIP() << "reference nats-server not installed";
+  TempDir ours_dir, ref_dir;
+  ServerProcess ours({"-js", "-sd", ours_dir.path()});
+  ServerProcess ref({"-js", "-sd", ref_dir.path()}, reference_binary());
+  ours.start();
+  ref.start();
+  const std::vector<std::pair<std::string, std::string>> requests = {
+      {"$JS.API.STREAM.CREATE.DS", R"({"name":"DS","subjects":["ds.>"],"storage":"memory"})"},
+      {"$JS.API.STREAM.CREATE.DW", R"({"name":"DW","subjects":["dw.>"],"storage":"memory","retention":"workqueue"})"},
+      {"$JS.API.CONSUMER.CREATE.DS", R"({"stream_name":"DS","config":{"deliver_subject":"a.*"}})"},
+      {"$JS.API.CONSUMER.CREATE.DS", R"({"stream_name":"DS","config":{"deliver_subject":"ds.x"}})"},
+      {"$JS.API.CONSUMER.CREATE.DS", R"({"stream_name":"DS","config":{"deliver_subject":"d","idle_heartbeat":5}})"},
+      {"$JS.API.CONSUMER.CREATE.DS", R"({"stream_name":"DS","config":{"flow_control":true}})"},
+      {"$JS.API.CONSUMER.CREATE.DS", R"({"stream_name":"DS","config":{"deliver_policy":"last_per_subject"}})"},
+      {"$JS.API.CONSUMER.CREATE.DS", R"({"stream_name":"DS","config":{"filter_subject":"other.x"}})"},
+      {"$JS.API.CONSUMER.CREATE.DS", R"({"stream_name":"DS","config":{"num_replicas":3}})"},
+      {"$JS.API.CONSUMER.CREATE.DS", R"({"stream_name":"XX","config":{}})"},
+      {"$JS.API.CONSUMER.CREATE.DS", "junk"},
+      {"$JS.API.CONSUMER.CREATE.DS", R"({"stream_name":"DS","config":{"ack_policy":"explicit"}})"},
+      {"$JS.API.CONSUMER.DURABLE.CREATE.DS.X", R"({"stream_name":"DS","config":{"durable_name":"Y"}})"},
+      {"$JS.API.CONSUMER.CREATE.DS.N.ds.a", R"({"stream_name":"DS","config":{"filter_subject":"ds.b"}})"},
+      {"$JS.API.CONSUMER.CREATE.DS.N.ds.a", R"({"stream_name":"DS","config":{"filter_subject":"ds.a","ack_policy":"explicit"}})"},
+      {"$JS.API.CONSUMER.CREATE.DS.N", R"({"stream_name":"DS","config":{"filter_subject":"ds.a","ack_policy":"none"}})"},
+      {"$JS.API.CONSUMER.INFO.DS.N", ""},
+      {"$JS.API.CONSUMER.INFO.DS.NONE", ""},
+      {"$JS.API.CONSUMER.DURABLE.CREATE.DW.W1", R"({"stream_name":"DW","config":{"durable_name":"W1","ack_policy":"none"}})"},
+      {"$JS.API.CONSUMER.DURABLE.CREATE.DW.W1", R"({"stream_name":"DW","config":{"durable_name":"W1","ack_policy":"explicit"}})"},
+      {"$JS.API.CONSUMER.DURABLE.CREATE.DW.W2", R"({"stream_name":"DW","config":{"durable_name":"W2","ack_policy":"explicit"}})"},
+      {"$JS.API.CONSUMER.DURABLE.CREATE.DW.W3", R"({"stream_name":"DW","config":{"durable_name":"W3","ack_policy":"explicit","deliver_policy":"new","filter_subject":"dw.b"}})"},
+      {"$JS.API.CONSUMER.NAMES.DW", ""},
+      {"$JS.API.CONSUMER.LIST.DW", R"({"offset":1})"},
+      {"$JS.API.CONSUMER.NAMES.NOPE", ""},
+      {"$JS.API.CONSUMER.DELETE.DS.N", ""},
+      {"$JS.API.CONSUMER.DELETE.DS.N", ""},
+  };
+  natsConnection* a = nullptr;
+  natsConnection* b = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&a, ours.url().c_str()), NATS_OK);
+  ASSERT_EQ(natsConnection_ConnectTo(&b, ref.url().c_str()), NATS_OK);
+  for (auto& [subject, body] : requests) {
+    EXPECT_EQ(masked_reply(a, subject, body), masked_reply(b, subject, body)) << subject << " " << body;
+  }
+  natsConnection_Destroy(a);
+  natsConnection_Destroy(b);
+}
