@@ -282,16 +282,23 @@ StoreErr load_for_get(Stream& s, const GetRequest& g, StoredMsg& m) {
   return s.store().load_last_msg(g.last_by_subj, m);
 }
 
+// The reference counts a STREAM.MSG.GET in the API totals only when it fails.
+void msg_get_error(const ApiRequest& req, const ApiError& e) {
+  req.jsa.api_total.fetch_add(1);
+  req.js.api_total.fetch_add(1);
+  reply_error(req, "stream_msg_get_response", e);
+}
+
 void handle_msg_get(const ApiRequest& req) {
   const char* type = "stream_msg_get_response";
   if (req.args.size() != 1) return;
   GetRequest g = parse_get(req.payload);
-  if (!g.ok) return reply_error(req, type, invalid_json());
+  if (!g.ok) return msg_get_error(req, invalid_json());
   auto s = stream_arg(req, type);
-  if (!s) return reply_error(req, type, api_error(err::StreamNotFound));
-  if (!g.valid) return reply_error(req, type, api_error(err::BadRequest));
+  if (!s) return msg_get_error(req, api_error(err::StreamNotFound));
+  if (!g.valid) return msg_get_error(req, api_error(err::BadRequest));
   StoredMsg m;
-  if (load_for_get(*s, g, m) != StoreErr::ok) return reply_error(req, type, api_error(err::NoMessageFound));
+  if (load_for_get(*s, g, m) != StoreErr::ok) return msg_get_error(req, api_error(err::NoMessageFound));
   ojson msg;
   msg["subject"] = m.subject;
   msg["seq"] = m.seq;
@@ -372,7 +379,7 @@ void register_stream_api(ApiRouter& router) {
   router.add("STREAM.NAMES", [](const ApiRequest& r) { handle_names_or_list(r, false); });
   router.add("STREAM.LIST", [](const ApiRequest& r) { handle_names_or_list(r, true); });
   router.add("STREAM.PURGE", handle_purge);
-  router.add("STREAM.MSG.GET", handle_msg_get);
+  router.add("STREAM.MSG.GET", handle_msg_get, false);
   router.add("STREAM.MSG.DELETE", handle_msg_delete);
   router.add("DIRECT.GET", handle_direct_get, false);
 }
