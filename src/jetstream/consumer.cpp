@@ -187,12 +187,16 @@ void Consumer::update_config(const ConsumerConfig& cfg) {
 // ---- StreamConsumer -------------------------------------------------------------------
 
 void Consumer::on_new_message(uint64_t seq, std::string_view subject) {
+  bool wake;
   {
     std::lock_guard lk(mu_);
     if (stopped_) return;
     state_.on_new_message(seq, subject);
+    // Only a consumer that could hand the message out now needs a pass: a pull consumer
+    // with waiting requests, or a push consumer with a listener (the tick notices new ones).
+    wake = cfg_.is_pull() ? !waiting_.empty() : active_;
   }
-  kick();
+  if (wake) kick();
 }
 
 bool Consumer::needs_ack(uint64_t seq, std::string_view subject) const {
