@@ -26,10 +26,14 @@ void reply_error(const ApiRequest& req, std::string_view type, const ApiError& e
 }
 
 bool empty_request(std::string_view payload) {
+  bool blank = true;
   for (char c : payload) {
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') blank = false;
   }
-  return true;
+  if (blank) return true;
+  // The reference (isEmptyRequest) also takes an empty JSON object as empty.
+  auto j = nlohmann::json::parse(payload, nullptr, false);
+  return !j.is_discarded() && j.is_object() && j.empty();
 }
 
 void ApiRouter::add(const std::string& prefix, ApiHandler handler, bool count) {
