@@ -80,7 +80,9 @@ Consumer::Consumer(Server& server, StreamPtr stream, ConsumerConfig cfg, std::st
       created_ns_(created_ns),
       worker_(pick_consumer_worker()),
       cfg_(cfg),
-      state_(std::move(cfg), stream_->store()) {}
+      state_(std::move(cfg), stream_->store()) {
+  persistent_ = !stream_->dir().empty() && !cfg_.durable_name.empty() && !cfg_.mem_storage;
+}
 
 Consumer::~Consumer() {
   // Shutdown drops consumers without stop(): keep a durable's progress.
@@ -98,9 +100,7 @@ std::string Consumer::filter_subject() const {
   return cfg_.filter_subject;
 }
 
-bool Consumer::persistent() const {
-  return !stream_->dir().empty() && !cfg_.durable_name.empty() && !cfg_.mem_storage;
-}
+bool Consumer::persistent() const { return persistent_.load(std::memory_order_relaxed); }
 
 std::string Consumer::dir() const { return stream_->dir().empty() ? std::string() : stream_->dir() + "/obs/" + name_; }
 
@@ -178,6 +178,7 @@ void Consumer::update_config(const ConsumerConfig& cfg) {
     std::lock_guard lk(mu_);
     cfg_ = cfg;
     state_.set_config(cfg);
+    persistent_ = !stream_->dir().empty() && !cfg_.durable_name.empty() && !cfg_.mem_storage;
     dirty_ = true;
   }
   if (persistent()) write_meta();

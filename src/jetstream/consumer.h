@@ -135,6 +135,7 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
   uint64_t tick_count_ = 0;
 
   std::atomic<bool> kick_pending_{false};
+  std::atomic<bool> persistent_{false};  // durable of a file stream, not mem_storage
 };
 
 using ConsumerPtr = std::shared_ptr<Consumer>;
