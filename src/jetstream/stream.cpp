@@ -144,7 +144,7 @@ void Stream::prune_dedupe_locked(int64_t now) {
 PubResult Stream::store_inbound(std::string_view subject, std::string_view headers, std::string_view payload) {
   PubResult r;
   std::vector<StreamConsumerPtr> to_signal;
-  bool rollup_sub = false, rollup_all = false;
+  bool rollup_sub = false, rollup_all = false, interest_retention = false;
   {
     std::lock_guard lk(mu_);
     if (deleted_) {
@@ -223,18 +223,21 @@ PubResult Stream::store_inbound(std::string_view subject, std::string_view heade
     last_msg_id_ = msg_id;
     if (rollup_sub) store_->purge(subject, 0, 1);
     else if (rollup_all) store_->purge({}, 0, 1);
-    if (cfg_.retention == RetentionPolicy::interest) {
-      // Nobody to deliver to: the message is not kept (the sequence still advances).
-      bool interest = false;
-      for (const auto& c : consumers_) {
-        if (store_filter_matches(c->filter_subject(), subject)) {
-          interest = true;
-          break;
-        }
-      }
-      if (!interest) store_->remove_msg(sr.seq);
-    }
+    interest_retention = cfg_.retention == RetentionPolicy::interest;
     to_signal = consumers_;
+  }
+  // Consumers are asked only after the stream lock is released (lock order: a consumer may
+  // call into the stream while holding its own lock).
+  if (interest_retention) {
+    // Nobody to deliver to: the message is not kept (the sequence still advances).
+    bool interest = false;
+    for (const auto& c : to_signal) {
+      if (store_filter_matches(c->filter_subject(), subject)) {
+        interest = true;
+        break;
+      }
+    }
+    if (!interest) store_->remove_msg(r.seq);
   }
   for (const auto& c : to_signal) c->on_new_message(r.seq, subject);
   if (rollup_sub || rollup_all) {
@@ -305,14 +308,20 @@ void Stream::add_consumer(StreamConsumerPtr c) {
 }
 
 void Stream::remove_consumer(const std::string& name) {
-  std::lock_guard lk(mu_);
-  for (auto it = consumers_.begin(); it != consumers_.end(); ++it) {
-    if ((*it)->consumer_name() == name) {
-      consumers_.erase(it);
-      break;
+  std::vector<StreamConsumerPtr> rest;
+  bool interest;
+  {
+    std::lock_guard lk(mu_);
+    for (auto it = consumers_.begin(); it != consumers_.end(); ++it) {
+      if ((*it)->consumer_name() == name) {
+        consumers_.erase(it);
+        break;
+      }
     }
+    rest = consumers_;
+    interest = cfg_.retention == RetentionPolicy::interest;
   }
-  if (cfg_.retention == RetentionPolicy::interest) check_interest_locked(0);
+  if (interest) check_interest(rest);
 }
 
 StreamConsumerPtr Stream::lookup_consumer(const std::string& name) const {
@@ -333,13 +342,13 @@ size_t Stream::consumer_count() const {
   return consumers_.size();
 }
 
-void Stream::check_interest_locked(uint64_t from_seq) {
+void Stream::check_interest(const std::vector<StreamConsumerPtr>& consumers) {
   // Interest retention: drop every message no remaining consumer needs.
   StoredMsg m;
-  uint64_t seq = std::max<uint64_t>(from_seq, 1);
+  uint64_t seq = 1;
   while (store_->load_next_msg({}, seq, m) == StoreErr::ok) {
     bool needed = false;
-    for (const auto& c : consumers_) {
+    for (const auto& c : consumers) {
       if (c->needs_ack(m.seq, m.subject)) {
         needed = true;
         break;
@@ -351,14 +360,20 @@ void Stream::check_interest_locked(uint64_t from_seq) {
 }
 
 void Stream::ack_for_retention(uint64_t seq, const StreamConsumer& by) {
-  std::lock_guard lk(mu_);
-  switch (cfg_.retention) {
+  RetentionPolicy ret;
+  std::vector<StreamConsumerPtr> cs;
+  {
+    std::lock_guard lk(mu_);
+    ret = cfg_.retention;
+    if (ret == RetentionPolicy::interest) cs = consumers_;
+  }
+  switch (ret) {
     case RetentionPolicy::limits: return;
     case RetentionPolicy::workqueue: store_->remove_msg(seq); return;
     case RetentionPolicy::interest: {
       StoredMsg m;
       if (store_->load_msg(seq, m) != StoreErr::ok) return;
-      for (const auto& c : consumers_) {
+      for (const auto& c : cs) {
         if (c.get() != &by && c->needs_ack(seq, m.subject)) return;
       }
       store_->remove_msg(seq);

@@ -14,6 +14,8 @@
 //    on the publishing thread, with no stream lock held. Keep it short: wake your deliverer.
 //  - Read messages straight from store() (the store is thread-safe): load_next_msg(filter,
 //    seq), load_msg(seq), state(). Sequences only grow; purge/compact/limits can remove any.
+//  - Stream never calls a consumer while holding its own lock; call Stream functions
+//    without holding your consumer lock (ack_for_retention asks the other consumers).
 //  - Retention: on ack, call ack_for_retention(seq, *this). Workqueue streams remove the
 //    message; interest streams remove it once no registered consumer needs_ack() it. Limits
 //    streams ignore it. When a consumer is removed from an interest stream,
@@ -55,7 +57,8 @@ class StreamConsumer {
   // A message was stored (publishing thread, no stream lock held).
   virtual void on_new_message(uint64_t seq, std::string_view subject) = 0;
   // Interest retention: true while this consumer still needs seq (its filter matches and it
-  // has not acked it). Called with the stream lock held: do not call back into Stream.
+  // has not acked it). Called without the stream lock, possibly from another consumer's
+  // ack path: take only your own lock.
   virtual bool needs_ack(uint64_t seq, std::string_view subject) const = 0;
   // Messages below first_seq may be gone (purge, compact).
   virtual void on_stream_purged(uint64_t first_seq) {}
@@ -123,7 +126,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
  private:
   Stream(JetStream& js, Account& account, StreamConfig cfg, int64_t created_ns);
   void unsubscribe_locked();
-  void check_interest_locked(uint64_t from_seq);
+  void check_interest(const std::vector<StreamConsumerPtr>& consumers);
   void prune_dedupe_locked(int64_t now);
 
   JetStream& js_;

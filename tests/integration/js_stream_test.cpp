@@ -282,6 +282,36 @@ TEST_F(JsStream, KeyValueBucket) {
   ASSERT_EQ(js_DeleteKeyValue(js_.p, "cfg"), NATS_OK);
 }
 
+// Retention the consumers drive: a work-queue message goes away once acked; an interest
+// stream keeps nothing while no consumer is interested.
+TEST_F(JsStream, WorkQueueAndInterestRetention) {
+  auto j = req_json(nc_.p, "$JS.API.STREAM.CREATE.WQ",
+                    R"({"name":"WQ","subjects":["wq.>"],"retention":"workqueue","storage":"memory"})");
+  ASSERT_FALSE(j.contains("error")) << j;
+  for (int i = 0; i < 3; ++i) request(nc_.p, "wq.job", "j" + std::to_string(i));
+  natsSubscription* sub = nullptr;
+  jsErrCode ec = static_cast<jsErrCode>(0);
+  ASSERT_EQ(js_PullSubscribe(&sub, js_.p, "wq.>", "workers", nullptr, nullptr, &ec), NATS_OK) << ec;
+  natsMsgList list{};
+  ASSERT_EQ(natsSubscription_Fetch(&list, sub, 3, 3000, &ec), NATS_OK);
+  EXPECT_EQ(list.Count, 3);
+  for (int i = 0; i < list.Count; ++i) EXPECT_EQ(natsMsg_AckSync(list.Msgs[i], nullptr, &ec), NATS_OK);
+  natsMsgList_Destroy(&list);
+  EXPECT_TRUE(wait_for([&] { return req_json(nc_.p, "$JS.API.STREAM.INFO.WQ")["state"]["messages"] == 0; }));
+  j = req_json(nc_.p, "$JS.API.STREAM.INFO.WQ");
+  EXPECT_EQ(j["state"]["last_seq"], 3);
+  EXPECT_EQ(j["state"]["consumer_count"], 1);
+  natsSubscription_Destroy(sub);
+
+  j = req_json(nc_.p, "$JS.API.STREAM.CREATE.IN",
+               R"({"name":"IN","subjects":["in.>"],"retention":"interest","storage":"memory"})");
+  ASSERT_FALSE(j.contains("error")) << j;
+  EXPECT_EQ(request(nc_.p, "in.a", "x"), R"({"stream":"IN", "seq":1})");
+  j = req_json(nc_.p, "$JS.API.STREAM.INFO.IN");
+  EXPECT_EQ(j["state"]["messages"], 0) << j;
+  EXPECT_EQ(j["state"]["last_seq"], 1);
+}
+
 TEST(JsStreamRestart, FileStreamsPersistMemoryStreamsDoNot) {
   JsServer srv;
   srv.start();
