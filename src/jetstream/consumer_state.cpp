@@ -40,12 +40,14 @@ void ConsumerState::init_start(int64_t now) {
   switch (cfg_.deliver_policy) {
     case DeliverPolicy::all:
       if (st.msgs == 0) sseq_ = after_last;
-      else if (filtered_) sseq_ = store_.load_next_msg(filter, st.first_seq, m) == StoreErr::ok ? m.seq : after_last;
+      // Filtered: start at the first match; with none yet, at the stream's first sequence
+      // (what the reference reports as delivered until something matches).
+      else if (filtered_) sseq_ = store_.load_next_msg(filter, st.first_seq, m) == StoreErr::ok ? m.seq : st.first_seq;
       else sseq_ = std::max<uint64_t>(st.first_seq, 1);
       break;
     case DeliverPolicy::last:
       if (st.msgs == 0) sseq_ = after_last;
-      else if (filtered_) sseq_ = store_.load_last_msg(filter, m) == StoreErr::ok ? m.seq : after_last;
+      else if (filtered_) sseq_ = store_.load_last_msg(filter, m) == StoreErr::ok ? m.seq : st.first_seq;
       else sseq_ = st.last_seq;
       break;
     case DeliverPolicy::new_msgs:
@@ -78,8 +80,9 @@ void ConsumerState::init_start(int64_t now) {
   }
   if (sseq_ == 0) sseq_ = 1;
   dseq_ = 1;
+  // 2.9 reports an ack floor of 0/0 until the first ack, whatever the start position.
   adflr_ = 0;
-  asflr_ = sseq_ - 1;
+  asflr_ = 0;
   npc_valid_ = false;
 }
 

@@ -259,3 +259,24 @@ TEST(ConsumerState, SnapshotRestoreAndPurge) {
   EXPECT_EQ(back.num_pending(), 0u);
   EXPECT_EQ(back.ack_floor_sseq(), 4u);
 }
+
+TEST(ConsumerState, StartPositionsWithoutMatchesAsReference) {
+  // 2.9.10: a filter with no match starts at the stream's first sequence, and the ack floor
+  // is 0/0 until the first ack whatever the start.
+  MemoryStore ms;
+  fill(ms, 3, "s.a");
+  for (auto dp : {DeliverPolicy::all, DeliverPolicy::last}) {
+    auto c = cfg_with(AckPolicy::explicit_ack, "s.b");
+    c.deliver_policy = dp;
+    ConsumerState cs(c, ms);
+    cs.init_start(0);
+    EXPECT_EQ(cs.delivered_sseq(), 0u);
+    EXPECT_EQ(cs.num_pending(), 0u);
+  }
+  auto c = cfg_with(AckPolicy::explicit_ack);
+  c.deliver_policy = DeliverPolicy::new_msgs;
+  ConsumerState cs(c, ms);
+  cs.init_start(0);
+  EXPECT_EQ(cs.delivered_sseq(), 3u);
+  EXPECT_EQ(cs.ack_floor_sseq(), 0u);
+}
