@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "jetstream/store/crc32c.h"
 
@@ -17,11 +18,19 @@ namespace fs = std::filesystem;
 namespace {
 enum RecordType : uint8_t { kMsg = 1, kRemove = 2, kCompact = 3 };
 
-void put_u32(std::string& b, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+// Write the buffer once this much is pending, without waiting for the flusher.
+constexpr uint64_t kFlushBytes = 512 * 1024;
+// The active block's tail kept in memory after it is written: trimmed back to kTailKeep
+// once it grows past twice that.
+constexpr uint64_t kTailKeep = 2 * 1024 * 1024;
+// pread this much at once so forward reads of small messages share a syscall.
+constexpr uint32_t kReadChunk = 64 * 1024;
+
+void store_u32(char* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
 }
-void put_u64(std::string& b, uint64_t v) {
-  for (int i = 0; i < 8; ++i) b.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+void store_u64(char* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
 }
 uint32_t get_u32(const char* p) {
   uint32_t v = 0;
@@ -34,22 +43,32 @@ uint64_t get_u64(const char* p) {
   return v;
 }
 
-std::string seq_record(RecordType t, uint64_t seq) {
-  std::string b(1, static_cast<char>(t));
-  put_u64(b, seq);
-  return b;
-}
-
 std::string block_path(const std::string& dir, uint64_t index) {
   return dir + "/" + std::to_string(index) + ".blk";
 }
 
+// Message body: type | seq | ts | ttl | subject len | headers len | payload len | data.
 constexpr size_t kMsgFixed = 1 + 8 + 8 + 8 + 4 + 4 + 4;
+constexpr uint64_t kNoSeq = std::numeric_limits<uint64_t>::max();
+
+bool write_all(int fd, const char* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
 }  // namespace
 
 FileStore::FileStore(const FileStoreConfig& cfg, StoreLimits limits, StoreClock clock)
     : cfg_(cfg), mem_(limits, std::move(clock)) {
   mem_.use_file_sizes();
+  mem_.drop_bodies();
 }
 
 FileStore::~FileStore() { close(); }
@@ -60,16 +79,17 @@ std::unique_ptr<FileStore> FileStore::open(const FileStoreConfig& cfg, StoreLimi
   StoreErr e = st->recover();
   if (err) *err = e;
   if (e != StoreErr::ok) return nullptr;
+  if (!st->cfg_.sync_always) st->flusher_ = std::thread([p = st.get()] { p->flusher(); });
   return st;
 }
 
 StoreErr FileStore::recover() {
+  std::lock_guard lk(mu_);
   std::error_code ec;
   fs::create_directories(cfg_.dir, ec);
   if (ec) return StoreErr::io;
   std::vector<uint64_t> blocks;
   for (auto& ent : fs::directory_iterator(cfg_.dir, ec)) {
-    auto name = ent.path().filename().string();
     if (ent.path().extension() != ".blk") continue;
     auto stem = ent.path().stem().string();
     if (stem.empty() || !std::all_of(stem.begin(), stem.end(), ::isdigit)) continue;
@@ -80,10 +100,14 @@ StoreErr FileStore::recover() {
   // Replay the limits only after all records are in, so evictions are logged once.
   StoreLimits limits = mem_.limits();
   mem_.update_limits(StoreLimits{});
+  first_block_ = blocks.empty() ? 1 : blocks.front();
 
   for (size_t bi = 0; bi < blocks.size(); ++bi) {
     bool last = bi + 1 == blocks.size();
-    std::string path = block_path(cfg_.dir, blocks[bi]);
+    uint64_t block = blocks[bi];
+    while (first_block_ + block_last_seq_.size() <= block)
+      block_last_seq_.push_back(block_last_seq_.empty() ? 0 : block_last_seq_.back());
+    std::string path = block_path(cfg_.dir, block);
     std::ifstream in(path, std::ios::binary);
     if (!in) return StoreErr::io;
     std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -105,11 +129,10 @@ StoreErr FileStore::recover() {
         m.ttl_ns = static_cast<int64_t>(get_u64(body + 17));
         uint32_t sl = get_u32(body + 25), hl = get_u32(body + 29), pl = get_u32(body + 33);
         if (static_cast<uint64_t>(kMsgFixed) + sl + hl + pl != len) { bad = true; break; }
-        const char* p = body + kMsgFixed;
-        m.subject.assign(p, sl);
-        m.headers.assign(p + sl, hl);
-        m.payload.assign(p + sl + hl, pl);
-        mem_.replay_store(std::move(m));
+        m.subject.assign(body + kMsgFixed, sl);
+        uint64_t seq = m.seq;
+        if (mem_.replay_index(std::move(m), hl, pl))
+          remember_loc(seq, Loc{block, static_cast<uint32_t>(off), len + 8});
       } else if ((type == kRemove || type == kCompact) && len == 9) {
         uint64_t seq = get_u64(body + 1);
         if (type == kRemove) mem_.remove_msg(seq);
@@ -130,106 +153,330 @@ StoreErr FileStore::recover() {
       }
     }
   }
+  // Removals replayed above were not seen by the location index: mark them now.
+  {
+    StoreState st = mem_.state();
+    if (st.msgs == 0) {
+      locs_.clear();
+      loc_base_ = st.first_seq;
+    } else {
+      while (!locs_.empty() && loc_base_ < st.first_seq) {
+        locs_.pop_front();
+        ++loc_base_;
+      }
+      for (uint64_t d : st.deleted)
+        if (d >= loc_base_ && d - loc_base_ < locs_.size()) locs_[d - loc_base_].len = 0;
+    }
+  }
   StoreErr e = open_block(blocks.empty() ? 1 : blocks.back());
   if (e != StoreErr::ok) return e;
+  while (first_block_ + block_last_seq_.size() <= block_index_)
+    block_last_seq_.push_back(block_last_seq_.empty() ? 0 : block_last_seq_.back());
   mem_.set_observer(this);
   mem_.update_limits(limits);
-  return flush_pending();
+  e = flush_pending();
+  if (e != StoreErr::ok) return e;
+  return flush_locked();
 }
 
 StoreErr FileStore::open_block(uint64_t index) {
   if (fd_ >= 0) {
-    ::fsync(fd_);
+    StoreErr e = flush_locked();
+    if (e != StoreErr::ok) return e;
+    // No fsync here: the block is synced by the next sync() (sync_interval) or close().
+    if (active_unsynced_) unsynced_blocks_.push_back(block_index_);
     ::close(fd_);
+    fd_ = -1;
   }
   std::string path = block_path(cfg_.dir, index);
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd_ < 0) return StoreErr::io;
   off_t end = ::lseek(fd_, 0, SEEK_END);
   block_index_ = index;
   block_bytes_ = end > 0 ? static_cast<uint64_t>(end) : 0;
+  flushed_ = block_bytes_;
+  tail_start_ = block_bytes_;
+  tail_.clear();
+  active_unsynced_ = false;
   return StoreErr::ok;
 }
 
-StoreErr FileStore::append(const std::string& body) {
-  if (block_bytes_ > 0 && block_bytes_ + body.size() + 8 > cfg_.block_size) {
-    StoreErr e = open_block(block_index_ + 1);
-    if (e != StoreErr::ok) return e;
-  }
-  std::string rec;
-  rec.reserve(body.size() + 8);
-  put_u32(rec, static_cast<uint32_t>(body.size()));
-  rec += body;
-  put_u32(rec, crc32c(body.data(), body.size()));
-  size_t done = 0;
-  while (done < rec.size()) {
-    ssize_t n = ::write(fd_, rec.data() + done, rec.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return StoreErr::io;
-    }
-    done += static_cast<size_t>(n);
-  }
-  block_bytes_ += rec.size();
-  if (cfg_.sync_always && ::fdatasync(fd_) != 0) return StoreErr::io;
+StoreErr FileStore::roll_if_needed(size_t rec_len) {
+  if (block_bytes_ == 0 || block_bytes_ + rec_len <= cfg_.block_size) return StoreErr::ok;
+  StoreErr e = open_block(block_index_ + 1);
+  if (e != StoreErr::ok) return e;
+  while (first_block_ + block_last_seq_.size() <= block_index_)
+    block_last_seq_.push_back(block_last_seq_.empty() ? 0 : block_last_seq_.back());
   return StoreErr::ok;
+}
+
+template <typename Fill>
+StoreErr FileStore::append(size_t body_len, Fill&& fill) {
+  if (write_err_ != StoreErr::ok) return write_err_;
+  size_t rec_len = body_len + 8;
+  StoreErr e = roll_if_needed(rec_len);
+  if (e != StoreErr::ok) return e;
+  bool was_clean = flushed_ == block_bytes_;
+  size_t at = tail_.size();
+  tail_.resize(at + rec_len);
+  char* p = tail_.data() + at;
+  store_u32(p, static_cast<uint32_t>(body_len));
+  fill(p + 4);
+  store_u32(p + 4 + body_len, crc32c(p + 4, body_len));
+  block_bytes_ += rec_len;
+  active_unsynced_ = true;
+  if (cfg_.sync_always) return sync_locked();
+  if (block_bytes_ - flushed_ >= kFlushBytes) return flush_locked();
+  if (was_clean) cv_.notify_one();
+  return StoreErr::ok;
+}
+
+StoreErr FileStore::append_seq_record(uint8_t type, uint64_t seq) {
+  return append(9, [&](char* p) {
+    p[0] = static_cast<char>(type);
+    store_u64(p + 1, seq);
+  });
+}
+
+StoreErr FileStore::flush_locked() {
+  if (flushed_ == block_bytes_) return StoreErr::ok;
+  if (write_err_ != StoreErr::ok) return write_err_;
+  const char* p = tail_.data() + (flushed_ - tail_start_);
+  if (!write_all(fd_, p, block_bytes_ - flushed_)) {
+    // The file may now end in a partial record; refuse further writes rather than append
+    // after it (recovery cuts it off).
+    write_err_ = StoreErr::io;
+    return write_err_;
+  }
+  ++stats_.writes;
+  flushed_ = block_bytes_;
+  trim_tail_locked();
+  return StoreErr::ok;
+}
+
+void FileStore::trim_tail_locked() {
+  if (tail_.size() <= 2 * kTailKeep) return;
+  uint64_t drop = std::min<uint64_t>(tail_.size() - kTailKeep, flushed_ - tail_start_);
+  tail_.erase(0, drop);
+  tail_start_ += drop;
+}
+
+StoreErr FileStore::sync_locked() {
+  StoreErr e = flush_locked();
+  if (e != StoreErr::ok) return e;
+  StoreErr res = StoreErr::ok;
+  for (uint64_t b : unsynced_blocks_) {
+    // A rolled block's fd is closed; fsync through a new one (same inode).
+    int fd = ::open(block_path(cfg_.dir, b).c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) continue;  // removed since
+    if (::fdatasync(fd) != 0) res = StoreErr::io;
+    ++stats_.syncs;
+    ::close(fd);
+  }
+  unsynced_blocks_.clear();
+  if (active_unsynced_ && fd_ >= 0) {
+    if (::fdatasync(fd_) != 0) res = StoreErr::io;
+    ++stats_.syncs;
+    active_unsynced_ = false;
+  }
+  return res;
+}
+
+void FileStore::remember_loc(uint64_t seq, Loc loc) {
+  if (locs_.empty()) {
+    loc_base_ = seq;
+  } else if (seq < loc_base_ + locs_.size()) {
+    return;  // duplicate
+  }
+  while (loc_base_ + locs_.size() < seq) locs_.push_back(Loc{});
+  locs_.push_back(loc);
+  if (loc.block >= first_block_) {
+    size_t i = loc.block - first_block_;
+    if (i < block_last_seq_.size()) block_last_seq_[i] = seq;
+  }
+}
+
+void FileStore::trim_locs_locked() {
+  while (!locs_.empty() && locs_.front().len == 0) {
+    locs_.pop_front();
+    ++loc_base_;
+  }
+}
+
+void FileStore::remove_dead_blocks_locked() {
+  // Only whole blocks at the front whose every message is below the first live one.
+  uint64_t first_live = locs_.empty() ? kNoSeq : loc_base_;
+  bool marked = false;
+  while (first_block_ < block_index_ && !block_last_seq_.empty() &&
+         block_last_seq_.front() < first_live) {
+    if (!marked) {
+      // The deleted blocks may hold the only record of the last sequence (everything
+      // removed): log where the stream starts, durably, before the files go.
+      auto [first, last] = mem_.seq_range();
+      (void)last;
+      if (append_seq_record(kCompact, first) != StoreErr::ok) return;
+      if (flush_locked() != StoreErr::ok) return;
+      if (::fdatasync(fd_) != 0) return;
+      ++stats_.syncs;
+      marked = true;
+    }
+    std::string path = block_path(cfg_.dir, first_block_);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return;
+    unsynced_blocks_.erase(std::remove(unsynced_blocks_.begin(), unsynced_blocks_.end(), first_block_),
+                           unsynced_blocks_.end());
+    if (rfd_ >= 0 && rfd_block_ == first_block_) {
+      ::close(rfd_);
+      rfd_ = -1;
+    }
+    if (rc_block_ == first_block_) rc_.clear();
+    ++stats_.blocks_removed;
+    ++first_block_;
+    block_last_seq_.erase(block_last_seq_.begin());
+  }
 }
 
 StoreErr FileStore::flush_pending() {
   StoreErr res = StoreErr::ok;
-  for (auto& r : pending_) {
-    StoreErr e = append(r);
+  if (pending_.empty()) return res;
+  for (auto [type, seq] : pending_) {
+    StoreErr e = append_seq_record(type, seq);
     if (e != StoreErr::ok) res = e;
+    if (type == kRemove) {
+      if (seq >= loc_base_ && seq - loc_base_ < locs_.size()) locs_[seq - loc_base_].len = 0;
+    } else {
+      while (!locs_.empty() && loc_base_ < seq) {
+        locs_.pop_front();
+        ++loc_base_;
+      }
+      if (locs_.empty() && loc_base_ < seq) loc_base_ = seq;
+    }
   }
   pending_.clear();
+  trim_locs_locked();
+  remove_dead_blocks_locked();
   return res;
 }
 
-void FileStore::on_remove(uint64_t seq) { pending_.push_back(seq_record(kRemove, seq)); }
-void FileStore::on_compact(uint64_t seq) { pending_.push_back(seq_record(kCompact, seq)); }
+void FileStore::on_remove(uint64_t seq) { pending_.emplace_back(kRemove, seq); }
+void FileStore::on_compact(uint64_t seq) { pending_.emplace_back(kCompact, seq); }
 
 StoreResult FileStore::store_msg(std::string_view subject, std::string_view headers,
                                  std::string_view payload, std::optional<int64_t> ttl_ns) {
   std::lock_guard lk(mu_);
   if (closed_) return {StoreErr::closed};
+  if (write_err_ != StoreErr::ok) return {write_err_};
   StoreResult res = mem_.store_msg(subject, headers, payload, ttl_ns);
   if (res.err != StoreErr::ok) {
     flush_pending();  // age expiry may have happened before the rejection
     return res;
   }
   // The message record goes before any eviction records: an eviction can name it.
-  std::string b(1, static_cast<char>(kMsg));
-  put_u64(b, res.seq);
-  put_u64(b, static_cast<uint64_t>(res.ts));
-  put_u64(b, static_cast<uint64_t>(ttl_ns.value_or(0)));
-  put_u32(b, static_cast<uint32_t>(subject.size()));
-  put_u32(b, static_cast<uint32_t>(headers.size()));
-  put_u32(b, static_cast<uint32_t>(payload.size()));
-  b.append(subject);
-  b.append(headers);
-  b.append(payload);
-  StoreErr e = append(b);
+  size_t body_len = kMsgFixed + subject.size() + headers.size() + payload.size();
+  uint64_t rec_off = 0;
+  StoreErr e = roll_if_needed(body_len + 8);
+  if (e == StoreErr::ok) {
+    rec_off = block_bytes_;
+    e = append(body_len, [&](char* p) {
+      p[0] = static_cast<char>(kMsg);
+      store_u64(p + 1, res.seq);
+      store_u64(p + 9, static_cast<uint64_t>(res.ts));
+      store_u64(p + 17, static_cast<uint64_t>(ttl_ns.value_or(0)));
+      store_u32(p + 25, static_cast<uint32_t>(subject.size()));
+      store_u32(p + 29, static_cast<uint32_t>(headers.size()));
+      store_u32(p + 33, static_cast<uint32_t>(payload.size()));
+      char* d = p + kMsgFixed;
+      std::memcpy(d, subject.data(), subject.size());
+      std::memcpy(d + subject.size(), headers.data(), headers.size());
+      std::memcpy(d + subject.size() + headers.size(), payload.data(), payload.size());
+    });
+  }
+  // Even after a failed write the index has the message; its location is kept so the
+  // sequence space stays contiguous (loads of it fail with io).
+  remember_loc(res.seq, Loc{block_index_, static_cast<uint32_t>(rec_off),
+                            static_cast<uint32_t>(body_len + 8)});
   StoreErr e2 = flush_pending();
   if (e != StoreErr::ok || e2 != StoreErr::ok) res.err = StoreErr::io;
   return res;
 }
 
+int FileStore::block_fd(uint64_t block) {
+  if (block == block_index_) return fd_;
+  if (rfd_ >= 0 && rfd_block_ == block) return rfd_;
+  if (rfd_ >= 0) ::close(rfd_);
+  rfd_ = ::open(block_path(cfg_.dir, block).c_str(), O_RDONLY | O_CLOEXEC);
+  rfd_block_ = block;
+  return rfd_;
+}
+
+StoreErr FileStore::read_record(const Loc& l, const char*& rec) {
+  if (l.block == block_index_ && l.off >= tail_start_) {
+    if (l.off + l.len > block_bytes_) return StoreErr::io;
+    rec = tail_.data() + (l.off - tail_start_);
+    return StoreErr::ok;
+  }
+  bool cached = !rc_.empty() && rc_block_ == l.block && l.off >= rc_off_ &&
+                l.off + l.len <= rc_off_ + rc_.size();
+  if (!cached) {
+    int fd = block_fd(l.block);
+    if (fd < 0) return StoreErr::io;
+    size_t want = std::max<size_t>(l.len, kReadChunk);
+    rc_.resize(want);
+    ssize_t n;
+    do {
+      n = ::pread(fd, rc_.data(), want, static_cast<off_t>(l.off));
+    } while (n < 0 && errno == EINTR);
+    ++stats_.disk_reads;
+    if (n < static_cast<ssize_t>(l.len)) {
+      rc_.clear();
+      return StoreErr::io;
+    }
+    rc_.resize(static_cast<size_t>(n));
+    rc_block_ = l.block;
+    rc_off_ = l.off;
+  }
+  rec = rc_.data() + (l.off - rc_off_);
+  // Bytes from the file are checked; the in-memory tail is what we wrote.
+  uint32_t blen = get_u32(rec);
+  if (blen + 8 != l.len || crc32c(rec + 4, blen) != get_u32(rec + 4 + blen)) return StoreErr::io;
+  return StoreErr::ok;
+}
+
+StoreErr FileStore::fill_body(StoredMsg& out) {
+  if (out.seq < loc_base_ || out.seq - loc_base_ >= locs_.size()) return StoreErr::io;
+  Loc l = locs_[out.seq - loc_base_];
+  if (l.len < kMsgFixed + 8) return StoreErr::io;
+  const char* rec = nullptr;
+  StoreErr e = read_record(l, rec);
+  if (e != StoreErr::ok) return e;
+  const char* body = rec + 4;
+  if (static_cast<uint8_t>(body[0]) != kMsg || get_u64(body + 1) != out.seq) return StoreErr::io;
+  uint32_t sl = get_u32(body + 25), hl = get_u32(body + 29), pl = get_u32(body + 33);
+  if (static_cast<uint64_t>(kMsgFixed) + sl + hl + pl + 8 != l.len) return StoreErr::io;
+  const char* d = body + kMsgFixed + sl;
+  out.headers.assign(d, hl);
+  out.payload.assign(d + hl, pl);
+  return StoreErr::ok;
+}
+
 StoreErr FileStore::load_msg(uint64_t seq, StoredMsg& out) {
   std::lock_guard lk(mu_);
   if (closed_) return StoreErr::closed;
-  return mem_.load_msg(seq, out);
+  StoreErr e = mem_.load_msg(seq, out);
+  return e == StoreErr::ok ? fill_body(out) : e;
 }
 
 StoreErr FileStore::load_next_msg(std::string_view filter, uint64_t start, StoredMsg& out) {
   std::lock_guard lk(mu_);
   if (closed_) return StoreErr::closed;
-  return mem_.load_next_msg(filter, start, out);
+  StoreErr e = mem_.load_next_msg(filter, start, out);
+  return e == StoreErr::ok ? fill_body(out) : e;
 }
 
 StoreErr FileStore::load_last_msg(std::string_view filter, StoredMsg& out) {
   std::lock_guard lk(mu_);
   if (closed_) return StoreErr::closed;
-  return mem_.load_last_msg(filter, out);
+  StoreErr e = mem_.load_last_msg(filter, out);
+  return e == StoreErr::ok ? fill_body(out) : e;
 }
 
 StoreErr FileStore::remove_msg(uint64_t seq) {
@@ -283,18 +530,63 @@ void FileStore::update_limits(const StoreLimits& limits) {
 StoreErr FileStore::sync() {
   std::lock_guard lk(mu_);
   if (closed_) return StoreErr::closed;
-  return ::fdatasync(fd_) == 0 ? StoreErr::ok : StoreErr::io;
+  return sync_locked();
+}
+
+StoreErr FileStore::flush() {
+  std::lock_guard lk(mu_);
+  if (closed_) return StoreErr::closed;
+  return flush_locked();
+}
+
+FileStoreStats FileStore::stats() {
+  std::lock_guard lk(mu_);
+  return stats_;
+}
+
+void FileStore::drop_caches() {
+  std::lock_guard lk(mu_);
+  flush_locked();
+  tail_.clear();
+  tail_start_ = block_bytes_;
+  rc_.clear();
+}
+
+void FileStore::flusher() {
+  std::unique_lock lk(mu_);
+  while (!stop_) {
+    cv_.wait(lk, [&] { return stop_ || flushed_ != block_bytes_; });
+    if (stop_) break;
+    // Let more records gather: one write() for everything stored meanwhile.
+    cv_.wait_for(lk, std::chrono::milliseconds(cfg_.flush_delay_ms), [&] { return stop_; });
+    if (stop_) break;
+    flush_locked();
+  }
 }
 
 void FileStore::close() {
+  {
+    std::lock_guard lk(mu_);
+    if (closed_) return;
+    closed_ = true;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
   std::lock_guard lk(mu_);
-  if (closed_) return;
-  closed_ = true;
+  sync_locked();
   if (fd_ >= 0) {
-    ::fsync(fd_);
     ::close(fd_);
     fd_ = -1;
   }
+  if (rfd_ >= 0) {
+    ::close(rfd_);
+    rfd_ = -1;
+  }
+  tail_.clear();
+  tail_.shrink_to_fit();
+  rc_.clear();
+  rc_.shrink_to_fit();
 }
 
 }  // namespace nats::jetstream

@@ -1,20 +1,31 @@
 #pragma once
 // Persistent stream store: an append-only log of records split over block files
-// (<dir>/<index>.blk), with the live index kept in a MemoryStore. Every change is a
-// record: a stored message, a removal (including limit/age evictions), or a compact
-// (purge/compact: "everything below seq is gone"). Reopening replays the blocks; a torn
-// or corrupt record at the tail of the last block is cut off.
+// (<dir>/<index>.blk), with the live index (seq, subject, time, accounted size) kept in a
+// MemoryStore that does not hold message bodies. Every change is a record: a stored
+// message, a removal (including limit/age evictions), or a compact (purge/compact:
+// "everything below seq is gone"). Reopening replays the blocks; a torn or corrupt record at
+// the tail of the last block is cut off.
 //
 // Record: u32 body_len (LE) | body | u32 crc32c(body). Body starts with a type byte.
 //
-// Durability: with sync_always every append is fsync'ed; otherwise the caller runs
-// sync() on its own interval (the reference's sync_interval).
+// Writes (as the reference's file store): a record is appended to an in-process buffer and
+// the call returns; the buffer goes to the block file with one write() when it is large, or
+// from a background flusher a few ms later, and on roll/sync/close. fsync happens on sync()
+// (the caller's sync_interval), on close, or on every append with sync_always. Rolling to a
+// new block does not fsync; the old block is fsync'ed by the next sync().
 //
-// Not yet: blocks are never rewritten or deleted, so removed data stays on disk until a
-// future block compaction; erase does not scrub.
+// Reads: a message body is read from the active block's in-memory tail (the most recent
+// bytes written, flushed or not) or with pread from its block, one chunk at a time so a
+// consumer reading forward makes one syscall per chunk, not per message.
+//
+// Not yet: blocks are never rewritten; a block is deleted only once every message in it is
+// below the first sequence; erase does not scrub.
+#include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "jetstream/store/memory_store.h"
@@ -25,6 +36,8 @@ struct FileStoreConfig {
   std::string dir;
   uint64_t block_size = 8 * 1024 * 1024;  // roll to a new block file past this
   bool sync_always = false;
+  // Buffered records reach the file at the latest this long after being stored.
+  uint32_t flush_delay_ms = 2;
 };
 
 struct FileStoreRecovery {
@@ -32,6 +45,14 @@ struct FileStoreRecovery {
   uint64_t records = 0;
   uint64_t truncated_bytes = 0;  // cut from the tail of the last block
   uint64_t corrupt_blocks = 0;   // earlier blocks whose remainder was unreadable
+};
+
+// Counters for tests and diagnostics.
+struct FileStoreStats {
+  uint64_t writes = 0;        // write() calls to block files
+  uint64_t syncs = 0;         // fdatasync calls
+  uint64_t disk_reads = 0;    // pread calls for message bodies
+  uint64_t blocks_removed = 0;
 };
 
 class FileStore : public MessageStore, private StoreObserver {
@@ -56,28 +77,83 @@ class FileStore : public MessageStore, private StoreObserver {
   std::unordered_map<std::string, SubjectState> subjects_state(std::string_view filter) override;
   void update_limits(const StoreLimits& limits) override;
 
-  StoreErr sync();   // fsync the active block
-  void close();      // sync and close; later calls fail with StoreErr::closed
+  StoreErr sync();   // write the buffer and fsync every block written since the last sync
+  StoreErr flush();  // write the buffer to the file (no fsync)
+  void close();      // flush, sync and close; later calls fail with StoreErr::closed
   const FileStoreRecovery& recovery() const { return recovery_; }
+  FileStoreStats stats();
+  // Tests: forget the cached tail and read chunk so the next loads go to the files.
+  void drop_caches();
 
  private:
+  // Where a message record lives: block index, offset of the record in the block, and
+  // the record's full length (framing included). len 0: removed.
+  struct Loc {
+    uint64_t block = 0;
+    uint32_t off = 0;
+    uint32_t len = 0;
+  };
+
   FileStore(const FileStoreConfig& cfg, StoreLimits limits, StoreClock clock);
   StoreErr recover();
   StoreErr open_block(uint64_t index);
-  StoreErr append(const std::string& body);
+  StoreErr roll_if_needed(size_t rec_len);
+  // Appends one record (body_len prefix, body from the writer, crc) to the buffer.
+  template <typename Fill>
+  StoreErr append(size_t body_len, Fill&& fill);
+  StoreErr append_seq_record(uint8_t type, uint64_t seq);
+  StoreErr flush_locked();
+  StoreErr sync_locked();
+  void trim_tail_locked();
+  void remember_loc(uint64_t seq, Loc loc);
+  void trim_locs_locked();
+  void remove_dead_blocks_locked();
+  StoreErr fill_body(StoredMsg& out);
+  StoreErr read_record(const Loc& l, const char*& rec);
+  int block_fd(uint64_t block);
   StoreErr flush_pending();
+  void flusher();
   void on_remove(uint64_t seq) override;
   void on_compact(uint64_t seq) override;
 
   std::mutex mu_;
   FileStoreConfig cfg_;
   MemoryStore mem_;
+  bool closed_ = false;
+  StoreErr write_err_ = StoreErr::ok;  // a failed background write fails later stores
+
+  // Active block: fd (read/write), logical size (flushed + buffered), and its tail kept in
+  // memory: tail_ holds bytes [tail_start_, block_bytes_), of which [flushed_, block_bytes_)
+  // is not yet written.
   int fd_ = -1;
   uint64_t block_index_ = 0;
+  uint64_t first_block_ = 0;
   uint64_t block_bytes_ = 0;
-  bool closed_ = false;
-  std::vector<std::string> pending_;  // removal/compact records produced inside mem_ calls
+  uint64_t flushed_ = 0;
+  uint64_t tail_start_ = 0;
+  std::string tail_;
+  std::vector<uint64_t> unsynced_blocks_;  // rolled blocks written since the last sync
+  bool active_unsynced_ = false;
+
+  // Index of message records by sequence: locs_[seq - loc_base_].
+  std::deque<Loc> locs_;
+  uint64_t loc_base_ = 0;
+  std::vector<uint64_t> block_last_seq_;  // [block - first_block_]: last msg seq in it
+
+  // Read side: one cached fd for a non-active block, and the last chunk read.
+  int rfd_ = -1;
+  uint64_t rfd_block_ = 0;
+  uint64_t rc_block_ = 0;
+  uint64_t rc_off_ = 0;
+  std::string rc_;
+
+  std::vector<std::pair<uint8_t, uint64_t>> pending_;  // removal/compact records from mem_
   FileStoreRecovery recovery_;
+  FileStoreStats stats_;
+
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread flusher_;
 };
 
 }  // namespace nats::jetstream

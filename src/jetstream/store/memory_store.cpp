@@ -16,15 +16,15 @@ uint64_t MemoryStore::msg_size(const StoredMsg& m) const {
 MemoryStore::MemoryStore(StoreLimits limits, StoreClock clock)
     : limits_(limits), clock_(std::move(clock)) {}
 
-void MemoryStore::insert_locked(StoredMsg msg) {
+void MemoryStore::insert_locked(StoredMsg msg, uint64_t size) {
   uint64_t seq = msg.seq;
-  bytes_ += msg_size(msg);
+  bytes_ += size;
   if (msgs_.empty()) first_seq_ = seq;
   last_seq_ = seq;
   last_ts_ = msg.ts;
   subjects_[msg.subject].insert(seq);
   if (msg.ttl_ns > 0) with_ttl_.insert(seq);
-  msgs_.emplace(seq, std::move(msg));
+  msgs_.emplace(seq, Entry{std::move(msg), size});
 }
 
 StoreResult MemoryStore::store_msg(std::string_view subject, std::string_view headers,
@@ -50,21 +50,22 @@ StoreResult MemoryStore::store_msg(std::string_view subject, std::string_view he
     // The reference rejects on reaching the byte limit exactly, not only on passing it.
     if (limits_.max_bytes > 0 && bytes_ + sz >= limits_.max_bytes) {
       if (!subj_seqs) return {StoreErr::max_bytes};
-      const StoredMsg& oldest = msgs_.at(*subj_seqs->begin());
-      if (msg_size(oldest) < sz) return {StoreErr::max_bytes};
+      if (msgs_.at(*subj_seqs->begin()).size < sz) return {StoreErr::max_bytes};
     }
   }
   StoredMsg m;
   m.subject = subject;
-  m.headers = headers;
-  m.payload = payload;
+  if (keep_bodies_) {
+    m.headers = headers;
+    m.payload = payload;
+  }
   m.seq = last_seq_ + 1;
   // Timestamps strictly increase so time-ordered lookups stay monotonic even if the
   // clock stalls or steps back.
   m.ts = std::max(clock_(), last_ts_ + 1);
   m.ttl_ns = ttl_ns.value_or(0);
   StoreResult res{StoreErr::ok, m.seq, m.ts};
-  insert_locked(std::move(m));
+  insert_locked(std::move(m), sz);
   enforce_limits_locked();
   return res;
 }
@@ -72,7 +73,27 @@ StoreResult MemoryStore::store_msg(std::string_view subject, std::string_view he
 void MemoryStore::replay_store(StoredMsg msg) {
   std::lock_guard lk(mu_);
   if (msg.seq <= last_seq_) return;  // duplicate record
-  insert_locked(std::move(msg));
+  uint64_t sz = msg_size(msg);
+  if (!keep_bodies_) {
+    msg.headers.clear();
+    msg.payload.clear();
+  }
+  insert_locked(std::move(msg), sz);
+}
+
+bool MemoryStore::replay_index(StoredMsg msg, size_t hdr_len, size_t payload_len) {
+  std::lock_guard lk(mu_);
+  if (msg.seq <= last_seq_) return false;
+  uint64_t sz = size_of(msg.subject.size(), hdr_len, payload_len);
+  msg.headers.clear();
+  msg.payload.clear();
+  insert_locked(std::move(msg), sz);
+  return true;
+}
+
+std::pair<uint64_t, uint64_t> MemoryStore::seq_range() {
+  std::lock_guard lk(mu_);
+  return {first_seq_, last_seq_};
 }
 
 void MemoryStore::enforce_limits_locked() {
@@ -99,13 +120,13 @@ void MemoryStore::expire_locked() {
   int64_t now = clock_();
   if (limits_.max_age_ns > 0) {
     int64_t cutoff = now - limits_.max_age_ns;
-    while (!msgs_.empty() && msgs_.begin()->second.ts <= cutoff) remove_locked(msgs_.begin()->first);
+    while (!msgs_.empty() && msgs_.begin()->second.msg.ts <= cutoff) remove_locked(msgs_.begin()->first);
   }
   if (!with_ttl_.empty()) {
     std::vector<uint64_t> drop;
     for (uint64_t s : with_ttl_) {
       auto it = msgs_.find(s);
-      if (it != msgs_.end() && it->second.ts + it->second.ttl_ns <= now) drop.push_back(s);
+      if (it != msgs_.end() && it->second.msg.ts + it->second.msg.ttl_ns <= now) drop.push_back(s);
     }
     for (uint64_t s : drop) remove_locked(s);
   }
@@ -119,8 +140,8 @@ void MemoryStore::expire_msgs() {
 bool MemoryStore::remove_locked(uint64_t seq) {
   auto it = msgs_.find(seq);
   if (it == msgs_.end()) return false;
-  bytes_ -= msg_size(it->second);
-  auto sit = subjects_.find(it->second.subject);
+  bytes_ -= it->second.size;
+  auto sit = subjects_.find(it->second.msg.subject);
   if (sit != subjects_.end()) {
     sit->second.erase(seq);
     if (sit->second.empty()) subjects_.erase(sit);
@@ -142,7 +163,7 @@ StoreErr MemoryStore::load_msg(uint64_t seq, StoredMsg& out) {
   std::lock_guard lk(mu_);
   auto it = msgs_.find(seq);
   if (it == msgs_.end()) return seq > last_seq_ ? StoreErr::eof : StoreErr::not_found;
-  out = it->second;
+  out = it->second.msg;
   return StoreErr::ok;
 }
 
@@ -156,12 +177,12 @@ StoreErr MemoryStore::load_next_msg(std::string_view filter, uint64_t start, Sto
     if (sit == subjects_.end()) return StoreErr::eof;
     auto s = sit->second.lower_bound(start);
     if (s == sit->second.end()) return StoreErr::eof;
-    out = msgs_.at(*s);
+    out = msgs_.at(*s).msg;
     return StoreErr::ok;
   }
   for (auto it = msgs_.lower_bound(start); it != msgs_.end(); ++it) {
-    if (all || store_filter_matches(filter, it->second.subject)) {
-      out = it->second;
+    if (all || store_filter_matches(filter, it->second.msg.subject)) {
+      out = it->second.msg;
       return StoreErr::ok;
     }
   }
@@ -173,12 +194,12 @@ StoreErr MemoryStore::load_last_msg(std::string_view filter, StoredMsg& out) {
   if (!filter.empty() && filter != ">" && !subject_has_wildcard(filter)) {
     auto sit = subjects_.find(std::string(filter));
     if (sit == subjects_.end()) return StoreErr::not_found;
-    out = msgs_.at(*sit->second.rbegin());
+    out = msgs_.at(*sit->second.rbegin()).msg;
     return StoreErr::ok;
   }
   for (auto it = msgs_.rbegin(); it != msgs_.rend(); ++it) {
-    if (store_filter_matches(filter, it->second.subject)) {
-      out = it->second;
+    if (store_filter_matches(filter, it->second.msg.subject)) {
+      out = it->second.msg;
       return StoreErr::ok;
     }
   }
@@ -253,7 +274,7 @@ StoreState MemoryStore::state() {
   st.first_seq = first_seq_;
   st.last_seq = last_seq_;
   st.last_ts = last_ts_;
-  if (!msgs_.empty()) st.first_ts = msgs_.begin()->second.ts;
+  if (!msgs_.empty()) st.first_ts = msgs_.begin()->second.msg.ts;
   st.num_subjects = subjects_.size();
   if (!msgs_.empty()) {
     uint64_t expect = first_seq_;

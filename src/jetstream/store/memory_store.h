@@ -45,6 +45,14 @@ class MemoryStore : public MessageStore {
   // Count bytes as the reference's file store does (file_store_msg_size), so a file
   // stream's state and max_bytes agree with the reference's.
   void use_file_sizes() { file_sizes_ = true; }
+  // Index only: keep subject, sequence, time and accounted size but not headers/payload
+  // (the file store reads bodies from its blocks); loads return empty bodies.
+  void drop_bodies() { keep_bodies_ = false; }
+  // Replay of a record whose body is not kept: sizes come from the record. False when
+  // the sequence is not past the last one (a duplicate record).
+  bool replay_index(StoredMsg msg, size_t hdr_len, size_t payload_len);
+  // First and last sequence without building a full state().
+  std::pair<uint64_t, uint64_t> seq_range();
 
  private:
   uint64_t size_of(size_t subj, size_t hdr, size_t payload) const;
@@ -54,14 +62,22 @@ class MemoryStore : public MessageStore {
   uint64_t purge_all_locked();
   void enforce_limits_locked();
   void expire_locked();
-  void insert_locked(StoredMsg msg);
+  void insert_locked(StoredMsg msg, uint64_t size);
+
+  // The accounted size is kept with the message: it cannot be recomputed once the body
+  // is dropped.
+  struct Entry {
+    StoredMsg msg;
+    uint64_t size = 0;
+  };
 
   std::mutex mu_;
   StoreLimits limits_;
   StoreClock clock_;
   StoreObserver* observer_ = nullptr;
   bool file_sizes_ = false;
-  std::map<uint64_t, StoredMsg> msgs_;
+  bool keep_bodies_ = true;
+  std::map<uint64_t, Entry> msgs_;
   std::unordered_map<std::string, std::set<uint64_t>> subjects_;
   std::set<uint64_t> with_ttl_;  // sequences that carry their own TTL
   uint64_t bytes_ = 0;
