@@ -70,6 +70,7 @@ struct JetStream::Impl {
   ApiRouter router;
   mutable std::mutex mu;  // accounts
   std::map<std::string, std::unique_ptr<JsAccount>> accounts;
+  std::vector<std::unique_ptr<JsAccount>> disabled;  // accounts answered with 10039
   std::atomic<bool> running{false};
   std::thread ticker;
   std::mutex tick_mu;
@@ -262,6 +263,22 @@ void JetStream::start() {
           impl_->router.dispatch(req, subject.substr(8));
         });
   }
+  // The other accounts (not the system account) get an answer saying JetStream is off.
+  for (auto& a : srv.accounts()) {
+    if (a == sys || impl_->accounts.count(a->name())) continue;
+    auto jsa = std::make_unique<JsAccount>(*a);
+    jsa->enabled = false;
+    JsAccount* raw = jsa.get();
+    raw->api_sub = srv.subscribe_internal(
+        *a, "$JS.API.>",
+        [this, raw](const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
+                    std::string_view payload) {
+          if (!impl_->running.load() || !should_answer()) return;
+          ApiRequest req{impl_->server, *this, raw->account, *raw, subject, {}, reply, headers, payload};
+          impl_->router.dispatch(req, subject.substr(8));
+        });
+    impl_->disabled.push_back(std::move(jsa));
+  }
   impl_->running = true;
   impl_->ticker = std::thread([this] { tick_loop(); });
 }
@@ -345,6 +362,9 @@ void JetStream::shutdown() {
   }
   impl_->tick_cv.notify_all();
   if (impl_->ticker.joinable()) impl_->ticker.join();
+  for (auto& jsa : impl_->disabled) {
+    if (jsa->api_sub) impl_->server.unsubscribe_internal(jsa->account, jsa->api_sub);
+  }
   for (auto* jsa : accounts_snapshot()) {
     if (jsa->api_sub) impl_->server.unsubscribe_internal(jsa->account, jsa->api_sub);
     std::vector<StreamPtr> streams;

@@ -65,6 +65,9 @@ struct JsAccount {
   std::map<std::string, StreamPtr> streams;  // by name (sorted, as NAMES/LIST page them)
   std::atomic<uint64_t> api_total{0}, api_errors{0};
   SubscriptionPtr api_sub;
+  // False for accounts without JetStream: the router answers their API requests with
+  // "JetStream not enabled for account" (10039), as the reference does.
+  bool enabled = true;
 };
 
 class JetStream {

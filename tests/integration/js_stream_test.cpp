@@ -312,6 +312,30 @@ TEST_F(JsStream, WorkQueueAndInterestRetention) {
   EXPECT_EQ(j["state"]["last_seq"], 1);
 }
 
+// Only accounts whose config enables JetStream get it; the others are told it is off.
+TEST(JsStreamAccounts, EnabledPerAccount) {
+  TempDir store;
+  auto srv = start_with_config("jetstream { store_dir: \"" + store.path() + "\" }\n"
+                               "accounts {\n"
+                               "  A { jetstream: enabled, users: [{user: a, password: a}] }\n"
+                               "  B { users: [{user: b, password: b}] }\n"
+                               "}\n");
+  ConnPtr a, b;
+  ASSERT_EQ(connect_url(a, "nats://a:a@127.0.0.1:" + std::to_string(srv->port())), NATS_OK);
+  ASSERT_EQ(connect_url(b, "nats://b:b@127.0.0.1:" + std::to_string(srv->port())), NATS_OK);
+  auto j = req_json(a.p, "$JS.API.STREAM.CREATE.S", R"({"name":"S","storage":"memory"})");
+  EXPECT_FALSE(j.contains("error")) << j;
+  EXPECT_EQ(request(b.p, "$JS.API.INFO"),
+            R"({"type":"io.nats.jetstream.api.v1.account_info_response","error":{"code":503,"err_code":10039,)"
+            R"("description":"JetStream not enabled for account"}})");
+  EXPECT_EQ(request(b.p, "$JS.API.STREAM.NAMES"),
+            R"({"type":"io.nats.jetstream.api.v1.stream_names_response","error":{"code":503,"err_code":10039,)"
+            R"("description":"JetStream not enabled for account"},"total":0,"offset":0,"limit":0,"streams":null})");
+  // Streams live in their account only: B's publish on "S" reaches no stream.
+  EXPECT_EQ(request(b.p, "S", "x"), "");
+  EXPECT_EQ(request(a.p, "S", "x"), R"({"stream":"S", "seq":1})");
+}
+
 TEST(JsStreamRestart, FileStreamsPersistMemoryStreamsDoNot) {
   JsServer srv;
   srv.start();

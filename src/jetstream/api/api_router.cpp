@@ -1,5 +1,7 @@
 #include "jetstream/api/api_router.h"
 
+#include <cctype>
+
 #include "jetstream/jetstream.h"
 #include "jetstream/json_util.h"
 #include "server/server.h"
@@ -40,6 +42,33 @@ void ApiRouter::add(const std::string& prefix, ApiHandler handler, bool count) {
   handlers_[prefix] = Entry{std::move(handler), count};
 }
 
+namespace {
+// The response type a handler would use, derived from its prefix ("STREAM.NAMES" ->
+// "stream_names_response"), for the not-enabled answer.
+std::string response_type(std::string_view prefix) {
+  if (prefix == "INFO") return "account_info_response";
+  if (prefix == "CONSUMER.DURABLE.CREATE") return "consumer_create_response";
+  std::string t;
+  for (char c : prefix) t += c == '.' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return t + "_response";
+}
+
+void reply_not_enabled(const ApiRequest& req, std::string_view prefix) {
+  nlohmann::ordered_json j;
+  j["type"] = api_type(response_type(prefix));
+  j["error"] = api_error(err::NotEnabledForAccount).to_json();
+  // Paged responses carry their (zero) paging fields and a null list.
+  bool names = prefix.ends_with(".NAMES"), list = prefix.ends_with(".LIST");
+  if (names || list || prefix == "STREAM.INFO") {
+    j["total"] = 0;
+    j["offset"] = 0;
+    j["limit"] = 0;
+  }
+  if (names || list) j[prefix.starts_with("STREAM") ? "streams" : "consumers"] = nullptr;
+  reply_json(req, j);
+}
+}  // namespace
+
 bool ApiRouter::dispatch(ApiRequest& req, std::string_view rest) const {
   // Split into tokens, then try the longest registered token prefix first.
   std::vector<std::string_view> tokens;
@@ -55,6 +84,10 @@ bool ApiRouter::dispatch(ApiRequest& req, std::string_view rest) const {
     auto it = handlers_.find(rest.substr(0, len));
     if (it == handlers_.end()) continue;
     req.args.assign(tokens.begin() + static_cast<std::ptrdiff_t>(n), tokens.end());
+    if (!req.jsa.enabled) {
+      if (it->second.count) reply_not_enabled(req, it->first);
+      return true;
+    }
     try {
       it->second.handler(req);
     } catch (const std::exception& e) {
