@@ -353,7 +353,8 @@ TEST(JsStreamRestart, FileStreamsPersistMemoryStreamsDoNot) {
     ASSERT_TRUE(j.value("success", false)) << j;
   }
   int st = srv.proc->stop();
-  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+  // Ours flushes the stores and exits 0 on SIGTERM (the reference reports the signal).
+  if (srv.binary != reference_binary()) EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
   srv.start();
   ConnPtr nc;
   ASSERT_EQ(connect_url(nc, srv.proc->url()), NATS_OK);
