@@ -40,6 +40,8 @@ constexpr int kElectionTicks = 10;
 constexpr int kHeartbeatTicks = 2;
 // While waiting for peers, ask every server for its STATSZ this often (see maybe_discover).
 constexpr auto kDiscoverEvery = std::chrono::milliseconds(500);
+// The known peer set must stay unchanged this long before a fresh group starts with it.
+constexpr auto kSettle = std::chrono::milliseconds(1000);
 // A replica silent for this long is reported not current (the reference's lostQuorumInterval).
 constexpr auto kLostQuorum = std::chrono::seconds(10);
 
@@ -60,6 +62,8 @@ struct MetaGroup::Impl : std::enable_shared_from_this<Impl> {
   std::string self_name, self_id, cluster_name;
   Clock::time_point started_at = Clock::now();
   Clock::time_point last_discover{};
+  std::vector<std::string> candidate;  // the known peer set while waiting to bootstrap
+  Clock::time_point candidate_since{};
 
   mutable std::mutex mu;  // guards everything below
   std::unique_ptr<raft::LogStore> store;
@@ -166,7 +170,24 @@ bool MetaGroup::Impl::try_bootstrap() {
   auto servers = ss->known_servers();
   auto peers = known_js_peers(self_name, servers);
   int expected = expected_cluster_size(server.options(), peers.size());
-  if (static_cast<int>(peers.size()) < expected) return false;
+  // Membership is fixed at bootstrap (no membership changes yet), so every server must pick
+  // the same set. The expected size can be below the real one (a 3x3 supercluster whose
+  // gateways list one URL each expects 5), so also wait for every configured gateway to be
+  // connected and for the known set to stay unchanged for a moment: discovery pings then
+  // reach everyone, and all servers settle on the same full set.
+  auto now = Clock::now();
+  if (peers != candidate) {
+    candidate = peers;
+    candidate_since = now;
+  }
+  const Options& o = server.options();
+  size_t other_gateways = 0;
+  if (o.gateway.configured)
+    for (const auto& g : o.gateway.gateways)
+      if (g.name != o.gateway.name) ++other_gateways;
+  if (static_cast<int>(peers.size()) < expected || now - candidate_since < kSettle ||
+      (other_gateways && server.gateway_stats().size() < other_gateways))
+    return false;
   for (const auto& s : servers) names[util::hash_name(s.name)] = s.name;
   raft::PeerState ps{static_cast<int>(peers.size()), peers};
   try {

@@ -1,0 +1,286 @@
+// The JetStream meta group across a supercluster, in the seed's topology: single-node
+// clusters joined by gateways, `jetstream { store_dir }` on every server. One `_meta_` leader
+// is elected and agreed on (/jsz meta_cluster, $SYS JSZ, STATSZ), /healthz is 503 until it is
+// known, a killed leader is replaced, a restarted server rejoins as a current follower, and
+// `nats server report jetstream` prints the RAFT table.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+
+#include "cluster_test_util.h"
+#include "harness.h"
+#include "test_util.h"
+
+namespace {
+
+using namespace itest;
+using ctest::http_get;
+using ctest::http_json;
+using json = nlohmann::json;
+using testing_harness::TempDir;
+
+const char* kSysAccount = "accounts: { $SYS: { users: [{user: sys, password: pass}] } }\n";
+
+// One JetStream server; its store dir outlives restarts.
+struct JsNode {
+  std::string name, cluster;
+  int cluster_port = testing_harness::free_port();
+  int gateway_port = testing_harness::free_port();
+  int http_port = testing_harness::free_port();
+  std::vector<int> route_ports;
+  std::vector<std::pair<std::string, int>> gateways;
+  std::shared_ptr<TempDir> store = std::make_shared<TempDir>();
+  std::unique_ptr<testing_harness::ServerProcess> proc;
+
+  std::string config() const {
+    std::string c = "server_name: " + name + "\nhttp_port: " + std::to_string(http_port) + "\n" + kSysAccount;
+    c += "jetstream { store_dir: \"" + store->path() + "\" }\n";
+    c += "cluster {\n  name: " + cluster + "\n  listen: 127.0.0.1:" + std::to_string(cluster_port) + "\n  routes: [\n";
+    for (int p : route_ports) c += "    \"nats-route://127.0.0.1:" + std::to_string(p) + "\"\n";
+    c += "  ]\n}\n";
+    c += "gateway {\n  name: \"" + cluster + "\"\n  listen: 127.0.0.1:" + std::to_string(gateway_port) + "\n  gateways: [\n";
+    for (auto& [n, p] : gateways) c += "    {name: \"" + n + "\", urls: [\"nats://127.0.0.1:" + std::to_string(p) + "\"]}\n";
+    c += "  ]\n}\n";
+    return c;
+  }
+  void start() { proc = start_with_config(config()); }
+  void kill9() { proc->stop(SIGKILL); }
+  std::string sys_url() const { return "nats://sys:pass@127.0.0.1:" + std::to_string(proc->port()); }
+  json jsz() const { return http_json(http_port, "/jsz"); }
+  std::string leader() const {
+    auto j = jsz();
+    return j.contains("meta_cluster") ? j["meta_cluster"].value("leader", "") : "";
+  }
+  // HTTP status and body of /healthz.
+  std::pair<int, std::string> healthz() const {
+    std::string body = http_get(http_port, "/healthz");
+    auto j = json::parse(body, nullptr, false);
+    if (j.is_discarded()) return {0, body};
+    return {j.value("status", "") == "ok" ? 200 : 503, body};
+  }
+};
+
+// `clusters` x `per` servers; every server lists every gateway (its own too) and every route
+// of its cluster (itself too), as the seed does. Started in order unless told otherwise.
+struct JsSupercluster {
+  std::vector<std::unique_ptr<JsNode>> nodes;
+  JsSupercluster(int clusters, int per) {
+    const char* names[] = {"east", "central", "west"};
+    std::vector<int> gw_ports;
+    for (int c = 0; c < clusters; ++c) gw_ports.push_back(testing_harness::free_port());
+    for (int c = 0; c < clusters; ++c) {
+      std::vector<JsNode*> members;
+      for (int i = 0; i < per; ++i) {
+        auto n = std::make_unique<JsNode>();
+        n->name = "n" + std::to_string(c * per + i + 1);
+        n->cluster = names[c];
+        if (i == 0) n->gateway_port = gw_ports[c];
+        for (int k = 0; k < clusters; ++k) n->gateways.emplace_back(names[k], gw_ports[k]);
+        members.push_back(n.get());
+        nodes.push_back(std::move(n));
+      }
+      for (auto* m : members)
+        for (auto* o : members) m->route_ports.push_back(o->cluster_port);
+    }
+  }
+  JsNode& node(size_t i) { return *nodes[i]; }
+
+  // Waits until every running server names the same non-empty leader (other than `not_`);
+  // returns it.
+  std::string agreed_leader(milliseconds t, const std::set<size_t>& skip = {}, const std::string& not_ = "") {
+    std::string leader;
+    wait_for([&] {
+      std::string first;
+      for (size_t i = 0; i < nodes.size(); ++i) {
+        if (skip.count(i)) continue;
+        std::string l = nodes[i]->leader();
+        if (l.empty() || l == not_ || (!first.empty() && l != first)) return false;
+        first = l;
+      }
+      leader = first;
+      return true;
+    }, t);
+    return leader;
+  }
+  size_t index_of(const std::string& name) const {
+    for (size_t i = 0; i < nodes.size(); ++i)
+      if (nodes[i]->name == name) return i;
+    return nodes.size();
+  }
+};
+
+std::vector<json> collect(natsConnection* nc, const std::string& subject, milliseconds quiet = milliseconds(500)) {
+  std::vector<json> out;
+  std::string inbox = "_INBOX.jsmeta" + std::to_string(::getpid()) + "." + std::to_string(std::rand());
+  SubPtr sub;
+  if (natsConnection_SubscribeSync(&sub.p, nc, inbox.c_str()) != NATS_OK) return out;
+  natsConnection_Flush(nc);
+  natsConnection_PublishRequest(nc, subject.c_str(), inbox.c_str(), "", 0);
+  natsConnection_Flush(nc);
+  int64_t wait = 3000;
+  auto deadline = Clock::now() + milliseconds(5000);
+  while (Clock::now() < deadline) {
+    MsgPtr m;
+    if (natsSubscription_NextMsg(&m.p, sub.p, wait) != NATS_OK) break;
+    wait = quiet.count();
+    auto j = json::parse(m.data(), nullptr, false);
+    if (!j.is_discarded()) out.push_back(std::move(j));
+  }
+  return out;
+}
+
+#ifdef NATS_CLI_BIN
+testing_harness::CommandResult run_cli(const TempDir& home, const std::string& args) {
+  std::string env = "env -u NATS_URL -u NATS_USER -u NATS_PASSWORD -u NATS_CREDS -u NATS_CONTEXT HOME=" + home.path() +
+                    " XDG_CONFIG_HOME=" + home.path() + " ";
+  return testing_harness::run_command(env + NATS_CLI_BIN + " " + args);
+}
+#endif
+
+TEST(JsMeta, SeedElectsOneLeaderReportsItAndFailsOver) {
+  JsSupercluster sc(3, 1);
+  sc.node(0).start();
+  // Alone, n1 cannot know a meta leader: the reference's 503 and wording.
+  auto [code, body] = sc.node(0).healthz();
+  EXPECT_EQ(code, 503) << body;
+  EXPECT_EQ(json::parse(body, nullptr, false),
+            json({{"status", "unavailable"}, {"error", "JetStream has not established contact with a meta leader"}}));
+  auto t0 = Clock::now();
+  sc.node(1).start();
+  sc.node(2).start();
+
+  // One leader, agreed by all, within a few seconds of the peers meeting.
+  std::string leader = sc.agreed_leader(milliseconds(15000));
+  ASSERT_FALSE(leader.empty()) << sc.node(0).proc->log();
+  std::printf("[ meta ] leader %s agreed %lld ms after all three started\n", leader.c_str(),
+              static_cast<long long>(std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count()));
+  for (auto& n : sc.nodes) EXPECT_EQ(n->healthz().first, 200) << n->name << " " << n->healthz().second;
+
+  // /jsz: replicas only on the leader, without itself; everyone has the same peer and size.
+  int leaders = 0;
+  for (auto& n : sc.nodes) {
+    auto j = n->jsz();
+    ASSERT_TRUE(j.contains("meta_cluster")) << j.dump();
+    auto& m = j["meta_cluster"];
+    EXPECT_EQ(m["name"], n->cluster);
+    EXPECT_EQ(m["cluster_size"], 3);
+    EXPECT_EQ(m["peer"].get<std::string>().size(), 8u);
+    EXPECT_TRUE(j["config"]["store_dir"].get<std::string>().find("/jetstream") != std::string::npos);
+    if (n->name == leader) {
+      ++leaders;
+      ASSERT_TRUE(m.contains("replicas")) << m.dump();
+      ASSERT_EQ(m["replicas"].size(), 2u) << m.dump();
+      for (auto& r : m["replicas"]) {
+        EXPECT_NE(r["name"], leader);
+        EXPECT_TRUE(r["active"].is_number_integer());
+        EXPECT_EQ(r["peer"].get<std::string>().size(), 8u);
+      }
+    } else {
+      EXPECT_FALSE(m.contains("replicas")) << m.dump();
+    }
+  }
+  EXPECT_EQ(leaders, 1);
+
+  // $SYS: JSZ from every server, all naming the leader; STATSZ carries jetstream.meta.
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, sc.node(1).sys_url()), NATS_OK);
+  std::vector<json> jsz;
+  wait_for([&] {
+    jsz = collect(nc.p, "$SYS.REQ.SERVER.PING.JSZ");
+    return jsz.size() >= 3;
+  }, milliseconds(8000));
+  ASSERT_EQ(jsz.size(), 3u);
+  for (auto& r : jsz) EXPECT_EQ(r["data"]["meta_cluster"]["leader"], leader) << r.dump();
+  auto statsz = collect(nc.p, "$SYS.REQ.SERVER.PING");
+  ASSERT_FALSE(statsz.empty());
+  for (auto& r : statsz) {
+    EXPECT_EQ(r["server"]["jetstream"], true);
+    EXPECT_EQ(r["statsz"]["jetstream"]["meta"]["leader"], leader) << r.dump();
+  }
+
+#ifdef NATS_CLI_BIN
+  {
+    TempDir home;
+    std::string out;
+    // The report needs every server's answer and the leader's replicas; retry while it settles.
+    wait_for([&] {
+      out = run_cli(home, "--server " + sc.node(1).sys_url() + " server report jetstream").output;
+      return out.find("RAFT Meta Group Information") != std::string::npos;
+    }, milliseconds(10000));
+    ASSERT_NE(out.find("JetStream Summary"), std::string::npos) << out;
+    ASSERT_NE(out.find("RAFT Meta Group Information"), std::string::npos) << out;
+    EXPECT_NE(out.find(leader + "*"), std::string::npos) << out;
+    std::regex row(R"(│ (n\d) +│ (\w{8}) +│ (yes)? +│ (true|false) +│ (true|false) +│)");
+    int rows = 0, yes = 0;
+    for (auto it = std::sregex_iterator(out.begin(), out.end(), row); it != std::sregex_iterator(); ++it) {
+      ++rows;
+      if ((*it)[3].matched) {
+        ++yes;
+        EXPECT_EQ((*it)[1].str(), leader);
+      }
+    }
+    EXPECT_EQ(rows, 3) << out;
+    EXPECT_EQ(yes, 1) << out;
+  }
+#endif
+
+  // Kill the leader: the other two elect a new one.
+  size_t li = sc.index_of(leader);
+  ASSERT_LT(li, sc.nodes.size());
+  auto t1 = Clock::now();
+  sc.node(li).kill9();
+  // Followers keep naming the dead leader until their election timer fires.
+  std::string next = sc.agreed_leader(milliseconds(20000), {li}, leader);
+  ASSERT_FALSE(next.empty());
+  EXPECT_NE(next, leader);
+  std::printf("[ meta ] after killing %s, %s leads (%lld ms)\n", leader.c_str(), next.c_str(),
+              static_cast<long long>(std::chrono::duration_cast<milliseconds>(Clock::now() - t1).count()));
+
+  // Restart it on the same store: it recovers its state and follows the new leader, current.
+  sc.node(li).start();
+  EXPECT_EQ(sc.agreed_leader(milliseconds(15000)), next);
+  EXPECT_NE(sc.node(li).proc->log().find("JetStream cluster recovering state"), std::string::npos);
+  size_t ni = sc.index_of(next);
+  bool current = wait_for([&] {
+    auto m = sc.node(ni).jsz()["meta_cluster"];
+    if (!m.contains("replicas")) return false;
+    for (auto& r : m["replicas"])
+      if (r["name"] == leader) return r["current"] == true && !r.contains("lag") && !r.contains("offline");
+    return false;
+  }, milliseconds(10000));
+  EXPECT_TRUE(current) << sc.node(ni).jsz().dump();
+}
+
+TEST(JsMeta, ThreeByThreeElectsOneLeader) {
+  JsSupercluster sc(3, 3);
+  for (auto& n : sc.nodes) n->start();
+  std::string leader = sc.agreed_leader(milliseconds(30000));
+  ASSERT_FALSE(leader.empty());
+  for (auto& n : sc.nodes) {
+    auto m = n->jsz()["meta_cluster"];
+    EXPECT_EQ(m["cluster_size"], 9) << n->name << " " << m.dump();
+    if (n->name == leader) {
+      EXPECT_EQ(m["replicas"].size(), 8u) << m.dump();
+    }
+  }
+}
+
+// JetStream without a cluster block is standalone: no meta group, healthy at once.
+TEST(JsMeta, StandaloneHasNoMetaGroup) {
+  TempDir store;
+  int http = testing_harness::free_port();
+  auto s = start_with_config("http_port: " + std::to_string(http) + "\njetstream { store_dir: \"" + store.path() + "\" }\n");
+  auto j = http_json(http, "/jsz");
+  EXPECT_FALSE(j.contains("meta_cluster")) << j.dump();
+  EXPECT_FALSE(j.contains("disabled")) << j.dump();
+  auto v = http_json(http, "/varz");
+  EXPECT_TRUE(v["jetstream"].contains("config")) << v["jetstream"].dump();
+  EXPECT_TRUE(v["jetstream"].contains("stats")) << v["jetstream"].dump();
+  EXPECT_EQ(json::parse(http_get(http, "/healthz"), nullptr, false), json({{"status", "ok"}}));
+}
+
+}  // namespace

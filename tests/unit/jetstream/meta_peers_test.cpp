@@ -1,0 +1,61 @@
+// Meta group sizing and membership (jetstream/cluster/meta_peers.h).
+#include <gtest/gtest.h>
+
+#include "config/options.h"
+#include "jetstream/cluster/meta_peers.h"
+#include "util/ids.h"
+
+namespace nats::jetstream {
+namespace {
+
+Options seed_options(const std::string& own) {
+  Options o;
+  o.cluster.configured = true;
+  o.cluster.name = own;
+  o.cluster.routes = {"nats-route://0.0.0.0:6222"};  // to itself, as the seed
+  o.gateway.configured = true;
+  o.gateway.name = own;
+  for (const char* g : {"east", "central", "west"}) o.gateway.gateways.push_back(RemoteGateway{g, {"nats://0.0.0.0:7222"}});
+  return o;
+}
+
+TEST(MetaPeers, SeedExpectsThree) {
+  // 1 route (itself) + the URLs of the two other gateways.
+  EXPECT_EQ(expected_cluster_size(seed_options("east"), 1), 3);
+  EXPECT_EQ(expected_cluster_size(seed_options("west"), 3), 3);
+}
+
+TEST(MetaPeers, KnownPeersRaiseTheSize) { EXPECT_EQ(expected_cluster_size(seed_options("east"), 5), 5); }
+
+TEST(MetaPeers, AtLeastTwo) {
+  Options o;
+  o.cluster.configured = true;
+  EXPECT_EQ(expected_cluster_size(o, 1), 2);
+  EXPECT_EQ(expected_cluster_size(o, 0), 2);
+}
+
+TEST(MetaPeers, ThreeByThree) {
+  // Three routes (itself included) plus three URLs for each of the two other gateways.
+  Options o = seed_options("central");
+  o.cluster.routes = {"a", "b", "c"};
+  for (auto& g : o.gateway.gateways) g.urls = {"x", "y", "z"};
+  EXPECT_EQ(expected_cluster_size(o, 1), 9);
+}
+
+TEST(MetaPeers, OnlyOnlineJetStreamServersAreMembers) {
+  std::vector<KnownServer> servers(4);
+  servers[0].name = "n2";
+  servers[0].jetstream = true;
+  servers[1].name = "n3";
+  servers[1].jetstream = true;
+  servers[2].name = "plain";  // no JetStream
+  servers[3].name = "gone";
+  servers[3].jetstream = true;
+  servers[3].offline = true;
+  auto ids = known_js_peers("n1", servers);
+  // The reference's node ids for the seed's servers (getHash of the names).
+  EXPECT_EQ(ids, (std::vector<std::string>{"44jzkV9D", "BXScrY9i", "fjFyEjc1"}));
+}
+
+}  // namespace
+}  // namespace nats::jetstream
