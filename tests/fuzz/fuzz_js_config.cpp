@@ -1,0 +1,51 @@
+// Fuzz target: arbitrary bytes as a JetStream API request body, parsed as a stream config
+// (then defaults and validation, then an update check against itself) and as a consumer
+// config (then defaults and validation against a stream), and as message headers. Any
+// outcome is fine except a crash, a hang or an exception escaping: bad requests must become
+// JSON errors with the reference's err_code.
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "jetstream/consumer_config.h"
+#include "jetstream/headers.h"
+#include "jetstream/stream_config.h"
+
+using namespace nats::jetstream;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view body(reinterpret_cast<const char*>(data), size);
+
+  ApiError err;
+  if (auto cfg = parse_stream_config(body, err)) {
+    StreamConfig c = *cfg;
+    if (check_stream_config(c, size % 2 == 0).empty()) {
+      StreamConfig again = c;
+      (void)check_stream_update(c, again, false);
+      (void)c.to_json().dump();
+    }
+  }
+
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_discarded()) {
+    const nlohmann::json& config = j.is_object() && j.contains("config") ? j["config"] : j;
+    ConsumerConfig cc;
+    if (!parse_consumer_config(config, cc)) {
+      apply_consumer_defaults(cc);
+      StreamContext sc;
+      sc.subjects = {"fuzz.>"};
+      if (size % 3 == 0) sc.retention = RetentionPolicy::workqueue;
+      if (!validate_consumer_config(cc, sc)) {
+        ConsumerConfig other = cc;
+        (void)check_consumer_update(cc, other);
+        (void)consumer_config_json(cc).dump();
+      }
+    }
+  }
+
+  (void)header_value(body, "Nats-Msg-Id");
+  (void)header_uint(body, "Nats-Expected-Last-Sequence");
+  (void)parse_rfc3339_ns(body);
+  return 0;
+}
