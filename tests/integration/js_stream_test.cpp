@@ -336,6 +336,18 @@ TEST(JsStreamAccounts, EnabledPerAccount) {
   EXPECT_EQ(request(a.p, "S", "x"), R"({"stream":"S", "seq":1})");
 }
 
+// max_age expires messages in the background, not only when the next message arrives.
+TEST_F(JsStream, MaxAgeExpiresWithoutNewMessages) {
+  auto j = req_json(nc_.p, "$JS.API.STREAM.CREATE.AGE",
+                    R"({"name":"AGE","subjects":["age"],"max_age":500000000})");
+  ASSERT_FALSE(j.contains("error")) << j;
+  EXPECT_EQ(j["config"]["duplicate_window"], 500000000);
+  request(nc_.p, "age", "x");
+  EXPECT_EQ(req_json(nc_.p, "$JS.API.STREAM.INFO.AGE")["state"]["messages"], 1);
+  EXPECT_TRUE(wait_for([&] { return req_json(nc_.p, "$JS.API.STREAM.INFO.AGE")["state"]["messages"] == 0; },
+                       milliseconds(8000)));
+}
+
 TEST(JsStreamRestart, FileStreamsPersistMemoryStreamsDoNot) {
   JsServer srv;
   srv.start();
