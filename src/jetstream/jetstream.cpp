@@ -313,6 +313,7 @@ void JetStream::restore_account(JsAccount& jsa) {
       log::warn("  Error recreating stream \"{}\": {}", cfg->name, e.description);
       continue;
     }
+    s->rebuild_dedupe();
     s->subscribe();
     {
       std::lock_guard lk(jsa.mu);

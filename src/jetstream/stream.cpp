@@ -113,6 +113,26 @@ void Stream::write_meta() {
   if (ec) log::error("JetStream: could not write stream metadata for '{} > {}': {}", account_.name(), name_, ec.message());
 }
 
+void Stream::rebuild_dedupe() {
+  std::lock_guard lk(mu_);
+  if (cfg_.duplicate_window_ns <= 0) return;
+  StoreState st = store_->state();
+  if (st.msgs == 0) return;
+  int64_t cutoff = system_clock_ns() - cfg_.duplicate_window_ns;
+  constexpr uint64_t kMaxScan = 100000;
+  uint64_t seq = st.last_seq > kMaxScan ? std::max(st.first_seq, st.last_seq - kMaxScan) : st.first_seq;
+  StoredMsg m;
+  while (store_->load_next_msg({}, seq, m) == StoreErr::ok) {
+    seq = m.seq + 1;
+    if (m.ts < cutoff || m.headers.empty()) continue;
+    auto id = header_value(m.headers, kMsgIdHdr);
+    if (!id || id->empty()) continue;
+    dedupe_[std::string(*id)] = {m.seq, m.ts};
+    dedupe_order_.emplace_back(m.ts, std::string(*id));
+    last_msg_id_ = std::string(*id);
+  }
+}
+
 void Stream::subscribe() {
   std::lock_guard lk(mu_);
   unsubscribe_locked();

@@ -122,6 +122,9 @@ class Stream : public std::enable_shared_from_this<Stream> {
   nlohmann::ordered_json state_json(bool deleted_details, std::string_view subjects_filter);
   // Writes meta.inf (config + created) for file streams.
   void write_meta();
+  // After a restart: refill the Nats-Msg-Id table from stored messages still inside the
+  // duplicate window (the newest 100k messages at most, to bound start-up time).
+  void rebuild_dedupe();
 
  private:
   Stream(JetStream& js, Account& account, StreamConfig cfg, int64_t created_ns);
