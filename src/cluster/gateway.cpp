@@ -63,6 +63,16 @@ size_t GatewayConnection::num_interest() const {
 }
 
 void GatewayConnection::start() {
+  // With TLS the handshake comes first (outbound: TLS client); the protocol follows it.
+  if (const net::TlsContext* tls = mgr_.tls_context()) {
+    auto timeout = server_.options().gateway.tls.timeout;
+    if (outbound_) {
+      std::string host = parse_peer_url(url_).host;
+      begin_tls(*tls, timeout, &host);
+    } else {
+      begin_tls(*tls, timeout);
+    }
+  }
   if (outbound_) {
     log::notice("{}:{} - gid:{} - Creating outbound gateway connection to \"{}\"", peer_ip_, peer_port_, cid_,
                 remote_name());
@@ -181,7 +191,7 @@ bool GatewayConnection::on_info(std::string_view json) {
       c["user"] = u.user;
       c["pass"] = u.pass;
     }
-    c["tls_required"] = false;
+    c["tls_required"] = mgr_.tls_context() != nullptr;
     c["headers"] = true;
     c["name"] = server_.id();
     c["cluster"] = "";

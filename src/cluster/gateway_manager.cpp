@@ -73,7 +73,10 @@ std::string key3(std::string_view a, std::string_view b, std::string_view c) {
 }
 }  // namespace
 
-GatewayManager::GatewayManager(Server& s) : server_(s) {}
+GatewayManager::GatewayManager(Server& s) : server_(s) {
+  const auto& t = s.options().gateway.tls;
+  if (t.enabled) tls_ = std::make_unique<net::TlsContext>(t.cert_file, t.key_file, t.ca_file, t.verify);
+}
 
 GatewayManager::~GatewayManager() { shutdown(); }
 
@@ -108,6 +111,8 @@ std::string GatewayManager::info_line() const {
   j["port"] = port_;
   j["headers"] = true;
   if (auth_required()) j["auth_required"] = true;
+  if (tls_) j["tls_required"] = true;
+  if (tls_ && o.gateway.tls.verify) j["tls_verify"] = true;
   j["max_payload"] = o.max_payload;
   j["gateway"] = name_;
   j["gateway_urls"] = urls;

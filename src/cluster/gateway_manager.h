@@ -33,6 +33,8 @@ class GatewayManager {
   ~GatewayManager();
 
   void start();
+  // TLS for gateways (null without a `tls` block in `gateway`).
+  const net::TlsContext* tls_context() const { return tls_.get(); }
   void shutdown();
 
   Server& server() { return server_; }
@@ -81,6 +83,7 @@ class GatewayManager {
   nlohmann::ordered_json varz() const;
 
  private:
+  std::unique_ptr<net::TlsContext> tls_;
   struct Remote {
     std::string name;
     std::vector<std::string> urls;

@@ -66,6 +66,17 @@ RouteConnection::RouteConnection(Server& server, RouteManager& mgr, net::EventLo
 RouteConnection::~RouteConnection() = default;
 
 void RouteConnection::start() {
+  // With TLS the handshake comes first (we dial: TLS client); CONNECT and INFO follow it.
+  const net::TlsContext* tls = mgr_.tls_context();
+  if (tls) {
+    auto timeout = server_.options().cluster.tls.timeout;
+    if (solicited_) {
+      std::string host = parse_peer_url(url_).host;
+      begin_tls(*tls, timeout, &host);
+    } else {
+      begin_tls(*tls, timeout);
+    }
+  }
   if (solicited_) {
     PeerUrl u = parse_peer_url(url_);
     nlohmann::ordered_json c;
@@ -76,7 +87,7 @@ void RouteConnection::start() {
       c["user"] = u.user;
       c["pass"] = u.pass;
     }
-    c["tls_required"] = false;
+    c["tls_required"] = tls != nullptr;
     c["headers"] = true;
     c["name"] = server_.id();
     c["cluster"] = mgr_.cluster_name();

@@ -33,7 +33,10 @@ std::string interest_key(std::string_view acc, std::string_view subject, std::st
 }
 }  // namespace
 
-RouteManager::RouteManager(Server& s) : server_(s) {}
+RouteManager::RouteManager(Server& s) : server_(s) {
+  const auto& t = s.options().cluster.tls;
+  if (t.enabled) tls_ = std::make_unique<net::TlsContext>(t.cert_file, t.key_file, t.ca_file, t.verify);
+}
 
 RouteManager::~RouteManager() { shutdown(); }
 
@@ -61,6 +64,8 @@ void RouteManager::build_info() {
   j["port"] = port_;
   j["headers"] = true;
   if (auth_required()) j["auth_required"] = true;
+  if (tls_) j["tls_required"] = true;
+  if (tls_ && o.cluster.tls.verify) j["tls_verify"] = true;
   j["max_payload"] = o.max_payload;
   j["cluster"] = name_;
   if (dynamic_) j["dynamic"] = true;

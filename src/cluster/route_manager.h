@@ -35,6 +35,8 @@ class RouteManager {
   void shutdown();
 
   Server& server() { return server_; }
+  // TLS for routes (null without a `tls` block in `cluster`).
+  const net::TlsContext* tls_context() const { return tls_.get(); }
   std::string cluster_name() const;
   bool cluster_dynamic() const { return dynamic_; }
   int cluster_port() const { return port_; }
@@ -71,6 +73,7 @@ class RouteManager {
   nlohmann::ordered_json varz() const;
 
  private:
+  std::unique_ptr<net::TlsContext> tls_;
   struct Pending {
     std::string url;
     bool implicit = false;

@@ -74,6 +74,16 @@ struct AccountConfig {
   std::string nkey;
 };
 
+// A `tls` block (top level: client connections; in cluster and gateway: routes and gateways). The reference's default handshake timeout is 2 s.
+struct TlsOptions {
+  bool enabled = false;
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;
+  bool verify = false;  // require and verify a client certificate
+  Duration timeout{std::chrono::seconds(2)};
+};
+
 struct RemoteGateway {
   std::string name;
   std::vector<std::string> urls;
@@ -81,6 +91,7 @@ struct RemoteGateway {
 
 struct ClusterOptions {
   bool configured = false;
+  TlsOptions tls;
   std::string name;
   std::string host = "0.0.0.0";
   int port = 0;
@@ -95,6 +106,7 @@ struct ClusterOptions {
 
 struct GatewayOptions {
   bool configured = false;
+  TlsOptions tls;
   std::string name;
   std::string host = "0.0.0.0";
   int port = 0;
@@ -104,16 +116,6 @@ struct GatewayOptions {
   int connect_retries = 0;
   std::string advertise;
   bool reject_unknown = false;
-};
-
-// The `tls` block (client connections). The reference's default handshake timeout is 2 s.
-struct TlsOptions {
-  bool enabled = false;
-  std::string cert_file;
-  std::string key_file;
-  std::string ca_file;
-  bool verify = false;  // require and verify a client certificate
-  Duration timeout{std::chrono::seconds(2)};
 };
 
 struct JetStreamOptions {

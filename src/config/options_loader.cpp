@@ -464,7 +464,7 @@ struct Loader {
       else if (k == "connect_retries") c.connect_retries = to_int(e.value);
       else if (k == "advertise" || k == "cluster_advertise") c.advertise = e.value.as_string();
       else if (k == "pool_size") c.pool_size = to_int(e.value);
-      else if (k == "tls") not_supported(e, "TLS for routes");
+      else if (k == "tls") tls(e, c.tls);
       else if (k == "permissions" || k == "compression" || k == "accounts" ||
                k == "ping_interval" || k == "ping_max" || k == "write_deadline")
         ignore(e);
@@ -480,7 +480,7 @@ struct Loader {
       else if (k == "urls") {
         auto u = string_list(e.value);
         g.urls.insert(g.urls.end(), u.begin(), u.end());
-      } else if (k == "tls") not_supported(e, "TLS for gateways");
+      } else if (k == "tls") not_supported(e, "TLS settings for one remote gateway");
       else unknown(e);
     });
     return g;
@@ -500,7 +500,7 @@ struct Loader {
       else if (k == "connect_retries") g.connect_retries = to_int(e.value);
       else if (k == "advertise" || k == "gateway_advertise") g.advertise = e.value.as_string();
       else if (k == "reject_unknown" || k == "reject_unknown_cluster") g.reject_unknown = e.value.as_bool();
-      else if (k == "tls") not_supported(e, "TLS for gateways");
+      else if (k == "tls") tls(e, g.tls);
       else if (k == "connect_backoff") ignore(e);
       else unknown(e);
     });

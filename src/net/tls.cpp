@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <cstring>
 #include <stdexcept>
@@ -27,7 +28,9 @@ std::string openssl_errors() {
 
 TlsContext::TlsContext(const std::string& cert_file, const std::string& key_file, const std::string& ca_file,
                        bool verify) {
-  ctx_ = SSL_CTX_new(TLS_server_method());
+  ctx_ = SSL_CTX_new(TLS_method());
+  verify_ = verify;
+  has_ca_ = !ca_file.empty();
   if (!ctx_) throw std::runtime_error("TLS: cannot create context: " + openssl_errors());
   // The reference's floor is TLS 1.2.
   SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
@@ -36,18 +39,18 @@ TlsContext::TlsContext(const std::string& cert_file, const std::string& key_file
   if (SSL_CTX_use_certificate_chain_file(ctx_, cert_file.c_str()) != 1) {
     std::string err = openssl_errors();
     SSL_CTX_free(ctx_);
-    throw std::runtime_error("error parsing X509 certificate/key pair: " + cert_file + ": " + err);
+    throw TlsConfigError("error parsing X509 certificate/key pair: " + cert_file + ": " + err);
   }
   if (SSL_CTX_use_PrivateKey_file(ctx_, key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
       SSL_CTX_check_private_key(ctx_) != 1) {
     std::string err = openssl_errors();
     SSL_CTX_free(ctx_);
-    throw std::runtime_error("error parsing X509 certificate/key pair: " + key_file + ": " + err);
+    throw TlsConfigError("error parsing X509 certificate/key pair: " + key_file + ": " + err);
   }
   if (!ca_file.empty() && SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr) != 1) {
     std::string err = openssl_errors();
     SSL_CTX_free(ctx_);
-    throw std::runtime_error("failed to parse root ca certificate: " + ca_file + ": " + err);
+    throw TlsConfigError("failed to parse root ca certificate: " + ca_file + ": " + err);
   }
   SSL_CTX_set_verify(ctx_, verify ? (SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT) : SSL_VERIFY_NONE, nullptr);
 }
@@ -59,6 +62,26 @@ TlsSession::TlsSession(const TlsContext& ctx, int fd) : scratch_(new char[kRecor
   if (!ssl_) throw std::runtime_error("TLS: cannot create session: " + openssl_errors());
   SSL_set_fd(ssl_, fd);
   SSL_set_accept_state(ssl_);
+}
+
+TlsSession::TlsSession(const TlsContext& ctx, int fd, const std::string& server_name)
+    : scratch_(new char[kRecordSize]) {
+  ssl_ = SSL_new(ctx.get());
+  if (!ssl_) throw std::runtime_error("TLS: cannot create session: " + openssl_errors());
+  SSL_set_fd(ssl_, fd);
+  SSL_set_connect_state(ssl_);
+  if (ctx.has_ca()) {
+    SSL_set_verify(ssl_, SSL_VERIFY_PEER, nullptr);
+    // The certificate must name the host (DNS) or address (IP SAN) we dialled.
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+    if (X509_VERIFY_PARAM_set1_ip_asc(param, server_name.c_str()) != 1) {
+      ERR_clear_error();
+      SSL_set1_host(ssl_, server_name.c_str());
+      SSL_set_tlsext_host_name(ssl_, server_name.c_str());
+    }
+  } else {
+    SSL_set_verify(ssl_, SSL_VERIFY_NONE, nullptr);
+  }
 }
 
 TlsSession::~TlsSession() { SSL_free(ssl_); }

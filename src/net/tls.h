@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 typedef struct ssl_ctx_st SSL_CTX;
@@ -15,25 +16,41 @@ typedef struct ssl_st SSL;
 
 namespace nats::net {
 
+// A certificate, key or CA that cannot be loaded: the server does not start.
+class TlsConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class TlsContext {
  public:
-  // Loads the certificate chain and key (and, for verify, the CA that client certificates
-  // must chain to). Throws std::runtime_error naming the file and OpenSSL's reason.
+  // Loads the certificate chain and key, and the CA that peers' certificates must chain to
+  // (client certificates under verify; server certificates when this side dials, as routes
+  // and gateways do). One context serves both roles. Throws std::runtime_error naming the
+  // file and OpenSSL's reason.
   TlsContext(const std::string& cert_file, const std::string& key_file, const std::string& ca_file, bool verify);
   ~TlsContext();
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
   SSL_CTX* get() const { return ctx_; }
+  bool verify() const { return verify_; }          // accepted side: require a peer certificate
+  bool has_ca() const { return has_ca_; }          // dialing side: check the server's certificate
 
  private:
   SSL_CTX* ctx_ = nullptr;
+  bool verify_ = false;
+  bool has_ca_ = false;
 };
 
 enum class TlsStatus { kDone, kWantRead, kWantWrite, kClosed, kError };
 
 class TlsSession {
  public:
-  TlsSession(const TlsContext& ctx, int fd);  // server side
+  // Accepting side.
+  TlsSession(const TlsContext& ctx, int fd);
+  // Dialing side: checks the server's certificate against the CA (when the context has
+  // one) and against server_name (a host name or an IP address).
+  TlsSession(const TlsContext& ctx, int fd, const std::string& server_name);
   ~TlsSession();
   TlsSession(const TlsSession&) = delete;
   TlsSession& operator=(const TlsSession&) = delete;

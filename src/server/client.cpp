@@ -41,15 +41,7 @@ void ClientConnection::start() {
       close(CloseReason::WriteError);
       return;
     }
-    begin_tls(*tls);
-    std::weak_ptr<Connection> weak = shared_from_this();
-    loop_.add_timer(server_.options().tls.timeout, [weak] {
-      auto c = weak.lock();
-      if (!c || c->tls_established() || c->closing()) return;
-      auto* self = static_cast<ClientConnection*>(c.get());
-      log::error("{}:{} - cid:{} - TLS handshake timeout", self->peer_ip_, self->peer_port_, self->cid_);
-      c->close(CloseReason::TLSHandshakeError);
-    });
+    begin_tls(*tls, server_.options().tls.timeout);
   } else {
     enqueue(info);
     touch();

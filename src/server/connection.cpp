@@ -85,6 +85,8 @@ Connection::~Connection() {
 
 void Connection::start() {
   if (fd_ >= 0) loop_.add_fd(fd_, EPOLLIN | EPOLLRDHUP, this);
+  // The dialing side speaks first in a TLS handshake.
+  if (tls_ && tls_dialing_) continue_tls_handshake();
 }
 
 std::chrono::system_clock::time_point Connection::last_activity() const {
@@ -404,7 +406,17 @@ bool Connection::write_plain_now(std::string_view s) {
   return true;
 }
 
-void Connection::begin_tls(const net::TlsContext& ctx) { tls_ = std::make_unique<net::TlsSession>(ctx, fd_); }
+void Connection::begin_tls(const net::TlsContext& ctx, std::chrono::nanoseconds timeout, const std::string* dial_name) {
+  tls_ = dial_name ? std::make_unique<net::TlsSession>(ctx, fd_, *dial_name) : std::make_unique<net::TlsSession>(ctx, fd_);
+  tls_dialing_ = dial_name != nullptr;
+  std::weak_ptr<Connection> weak = shared_from_this();
+  loop_.add_timer(timeout, [weak] {
+    auto c = weak.lock();
+    if (!c || c->tls_established() || c->closing()) return;
+    log::error("{}:{} - cid:{} - TLS handshake timeout", c->peer_ip_, c->peer_port_, c->cid_);
+    c->close(CloseReason::TLSHandshakeError);
+  });
+}
 
 bool Connection::continue_tls_handshake() {
   net::TlsStatus st = tls_->handshake();

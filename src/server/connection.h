@@ -143,10 +143,13 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   void stop_pings();
   virtual void on_stale() { close(CloseReason::StaleConnection); }
 
-  // From now on the socket speaks TLS (server side); everything already written went out
-  // in clear. Loop thread, before start() registers the socket. Output enqueued before the
-  // handshake completes is held until it does.
-  void begin_tls(const net::TlsContext& ctx);
+  // From now on the socket speaks TLS; everything already written went out in clear.
+  // Loop thread, before start() registers the socket. Output enqueued before the handshake
+  // completes is held until it does; a handshake not done within `timeout` closes the
+  // connection. With dial_name this side is the TLS client (routes and gateways we dial)
+  // and checks that the peer's certificate names it.
+  void begin_tls(const net::TlsContext& ctx, std::chrono::nanoseconds timeout,
+                 const std::string* dial_name = nullptr);
   // Writes a short message in clear right away (the INFO before a TLS handshake); false if
   // the socket did not take all of it.
   bool write_plain_now(std::string_view s);
@@ -212,6 +215,7 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   std::unique_ptr<net::TlsSession> tls_;                  // loop thread only (never inline writes)
   std::atomic<bool> tls_established_{false};
   bool tls_handshake_wants_write_ = false;
+  bool tls_dialing_ = false;
   std::string tls_version_, tls_cipher_;  // written once before tls_established_ is set
 };
 

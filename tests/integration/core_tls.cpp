@@ -9,40 +9,14 @@
 
 #include "cluster_test_util.h"
 #include "test_util.h"
+#include "tls_test_util.h"
 
 namespace {
 
 using namespace itest;
 using testing_harness::ServerProcess;
 using testing_harness::TempDir;
-
-// A throwaway CA, a server certificate for 127.0.0.1/localhost and a client certificate,
-// made with the openssl tool (EC keys: quick to generate).
-struct TestPki {
-  TempDir dir;
-  std::string ca, server_cert, server_key, client_cert, client_key;
-  bool ok = false;
-
-  TestPki() {
-    const std::string d = dir.path();
-    auto run = [&](const std::string& cmd) { return testing_harness::run_command("cd " + d + " && " + cmd).status == 0; };
-    const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    dir.write("server.ext", "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-    dir.write("client.ext", "extendedKeyUsage=clientAuth\n");
-    ok = run("openssl req -x509 " + key + " -keyout ca.key -out ca.pem -days 2 -subj /CN=natscpp-test-ca") &&
-         run("openssl req " + key + " -keyout server.key -out server.csr -subj /CN=localhost") &&
-         run("openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
-             "-extfile server.ext") &&
-         run("openssl req " + key + " -keyout client.key -out client.csr -subj /CN=client") &&
-         run("openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 "
-             "-extfile client.ext");
-    ca = d + "/ca.pem";
-    server_cert = d + "/server.pem";
-    server_key = d + "/server.key";
-    client_cert = d + "/client.pem";
-    client_key = d + "/client.key";
-  }
-};
+using itest::TestPki;
 
 natsStatus connect_tls(ConnPtr& c, const std::string& url, const TestPki& pki, bool with_client_cert) {
   OptsPtr o;
@@ -218,7 +192,9 @@ TEST_F(CoreTls, BadTlsConfigurationStopsTheServer) {
   check("tls { key_file: \"" + pki_->server_key + "\" }\n", "missing 'cert_file' in TLS configuration");
   check("tls { cert_file: \"" + pki_->server_cert + "\", key_file: \"" + pki_->server_key + "\", bogus: 1 }\n",
         "bogus");
-  check("cluster { port: -1, tls { cert_file: \"a\", key_file: \"b\" } }\n", "TLS for routes is not supported");
+  check("cluster { port: -1, tls { cert_file: \"a\" } }\n", "missing 'key_file' in TLS configuration");
+  check("gateway { name: x, port: -1, gateways: [{name: y, url: \"nats://127.0.0.1:1\", tls { cert_file: a, key_file: b }}] }\n",
+        "TLS settings for one remote gateway is not supported");
   auto r = testing_harness::run_command("timeout 10 " + testing_harness::server_binary() + " -p -1 --tls --tlscert /nonexistent.pem --tlskey " +
                                         pki_->server_key);
   EXPECT_NE(r.status, 0);

@@ -128,10 +128,12 @@ TEST(OptionsLoader, TlsBlock) {
   // Settings this server cannot honour stop it rather than being silently dropped.
   EXPECT_EQ(load_error("tls { cert_file: a, key_file: b, pinned_certs: [] }"),
             "t.conf:1:34: TLS option \"pinned_certs\" is not supported by this server yet");
-  EXPECT_EQ(load_error("cluster { port: 6222, tls { cert_file: a, key_file: b } }"),
-            "t.conf:1:23: TLS for routes is not supported by this server yet");
-  EXPECT_EQ(load_error("gateway { name: x, port: 7222, tls { cert_file: a, key_file: b } }"),
-            "t.conf:1:32: TLS for gateways is not supported by this server yet");
+  Options c = load("cluster { port: 6222, tls { cert_file: a, key_file: b, verify: true } }\n"
+                   "gateway { name: x, port: 7222, tls { cert_file: c, key_file: d } }");
+  EXPECT_TRUE(c.cluster.tls.enabled);
+  EXPECT_TRUE(c.cluster.tls.verify);
+  EXPECT_EQ(c.gateway.tls.cert_file, "c");
+  EXPECT_FALSE(c.tls.enabled);
 }
 
 TEST(OptionsLoader, TypeErrorsHavePositions) {
