@@ -1,5 +1,6 @@
 // Integration tests for the `nats` CLI's JetStream commands (stream, consumer, kv, account)
-// and bench, run against the reference server (skipped when it is not installed).
+// and bench, run against our server and against the reference (skipped when it is not
+// installed): the same commands must give the same output from both.
 #include <gtest/gtest.h>
 
 #include <nats/nats.h>
@@ -15,12 +16,13 @@ using namespace testing_harness;
 
 namespace {
 
-class JsCli : public ::testing::Test {
+class JsCli : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (!reference_available()) GTEST_SKIP() << "reference nats-server not installed";
+    bool reference = GetParam() == "reference";
+    if (reference && !reference_available()) GTEST_SKIP() << "reference nats-server not installed";
     server_ = std::make_unique<ServerProcess>(std::vector<std::string>{"-js", "-sd", home_.path() + "/js"},
-                                              reference_binary());
+                                              reference ? reference_binary() : server_binary());
     server_->start();
   }
   std::string command(const std::string& args) const {
@@ -34,7 +36,7 @@ class JsCli : public ::testing::Test {
 
 }  // namespace
 
-TEST_F(JsCli, StreamLifecycle) {
+TEST_P(JsCli, StreamLifecycle) {
   auto add = run("stream add ORDERS --subjects 'ORDERS.*' --storage memory --max-msgs 100 --max-age 1h --defaults");
   ASSERT_EQ(add.status, 0) << add.output;
   EXPECT_NE(add.output.find("Stream ORDERS was created"), std::string::npos) << add.output;
@@ -79,7 +81,7 @@ TEST_F(JsCli, StreamLifecycle) {
   EXPECT_NE(run("stream ls").output.find("No Streams defined"), std::string::npos);
 }
 
-TEST_F(JsCli, PullConsumerNextAcks) {
+TEST_P(JsCli, PullConsumerNextAcks) {
   ASSERT_EQ(run("stream add Q --subjects 'q.>' --retention work --defaults").status, 0);
   ASSERT_EQ(run("pub q.job 'job {{Count}}' --count 2").status, 0);
   auto add = run("consumer add Q W --pull --filter 'q.>' --defaults");
@@ -115,7 +117,7 @@ TEST_F(JsCli, PullConsumerNextAcks) {
   EXPECT_NE(acct.output.find("Streams: 1 of unlimited"), std::string::npos) << acct.output;
 }
 
-TEST_F(JsCli, KeyValue) {
+TEST_P(JsCli, KeyValue) {
   auto add = run("kv add CFG --history 5");
   ASSERT_EQ(add.status, 0) << add.output;
   EXPECT_NE(add.output.find("Information for Key-Value Store Bucket CFG"), std::string::npos) << add.output;
@@ -159,7 +161,7 @@ TEST_F(JsCli, KeyValue) {
   EXPECT_EQ(missing.output, "nats: error: nats: bucket not found\n");
 }
 
-TEST_F(JsCli, BenchReportsRatesAndLatencies) {
+TEST_P(JsCli, BenchReportsRatesAndLatencies) {
   auto ps = run("bench b.x --pub 1 --sub 1 --msgs 20000 --size 64");
   ASSERT_EQ(ps.status, 0) << ps.output;
   std::regex rate(R"(NATS Pub/Sub stats: [0-9,]+ msgs/sec ~ [0-9.]+ [KMG]?B/sec)");
@@ -185,7 +187,7 @@ TEST_F(JsCli, BenchReportsRatesAndLatencies) {
 }
 // Consuming what an earlier --js publish run stored: the stream is kept between runs, an
 // ordered consumer reads all of it, and a shared --pull consumer splits it and acks each message.
-TEST_F(JsCli, BenchJetStreamConsume) {
+TEST_P(JsCli, BenchJetStreamConsume) {
   auto pub = run("bench b.c --js --pub 1 --msgs 3000 --size 100 --no-progress");
   ASSERT_EQ(pub.status, 0) << pub.output;
   EXPECT_EQ(nlohmann::json::parse(run("stream info benchstream --json").output)["state"]["messages"], 3000);
@@ -231,7 +233,7 @@ TEST_F(JsCli, BenchJetStreamConsume) {
 // The watcher is a flow-controlled push consumer: the server stops delivering after a few MB
 // until its flow-control request is answered, so a watch over more data than that only
 // completes when the CLI replies to those requests.
-TEST_F(JsCli, KvWatchAnswersFlowControl) {
+TEST_P(JsCli, KvWatchAnswersFlowControl) {
   ASSERT_EQ(run("kv add BIG --history 1 --storage memory").status, 0);
   natsConnection* nc = nullptr;
   ASSERT_EQ(natsConnection_ConnectTo(&nc, server_->url().c_str()), NATS_OK);
@@ -256,7 +258,7 @@ TEST_F(JsCli, KvWatchAnswersFlowControl) {
 
 // Progress bars are drawn only on a terminal (run under script(1) for a pty) and --no-progress
 // turns them off; piped output carries no escape codes.
-TEST_F(JsCli, BenchProgressOnlyOnTerminal) {
+TEST_P(JsCli, BenchProgressOnlyOnTerminal) {
   auto piped = run("bench b.p --pub 1 --msgs 2000");
   ASSERT_EQ(piped.status, 0) << piped.output;
   EXPECT_EQ(piped.output.find("\x1b["), std::string::npos) << piped.output;
@@ -272,4 +274,6 @@ TEST_F(JsCli, BenchProgressOnlyOnTerminal) {
   EXPECT_EQ(quiet.output.find("100%"), std::string::npos) << quiet.output;
   EXPECT_NE(quiet.output.find("Pub stats:"), std::string::npos) << quiet.output;
 }
+INSTANTIATE_TEST_SUITE_P(Servers, JsCli, ::testing::Values("ours", "reference"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 #endif  // NATS_CLI_BIN
