@@ -44,9 +44,13 @@ TEST(ClusterRoutes, ThreeNodeFullMeshFromSeedRoute) {
   ASSERT_TRUE(c.wait_mesh()) << c.nodes[1]->proc->log();
   // Messages from a route are never forwarded to other routes, so each pair reaching the
   // other proves a direct route between them.
-  for (int i = 0; i < 3; ++i)
-    for (int j = 0; j < 3; ++j)
-      if (i != j) EXPECT_TRUE(can_reach(*c.nodes[i], *c.nodes[j])) << i << "->" << j;
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      if (i != j) {
+        EXPECT_TRUE(can_reach(*c.nodes[i], *c.nodes[j])) << i << "->" << j;
+      }
+    }
+  }
 }
 
 TEST(ClusterRoutes, MessagesExactlyOnceAndQueueOnePerMessage) {
