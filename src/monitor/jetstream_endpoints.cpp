@@ -137,8 +137,10 @@ Json healthz(Server& s, int* http_status, bool js_enabled_only) {
   if (!s.options().jetstream.enabled) return Json{{"status", "ok"}};
   if (!s.jetstream()) return fail("unavailable", "JetStream not enabled");
   if (js_enabled_only) return Json{{"status", "ok"}};
-  if (auto* mg = s.meta_group(); mg && !mg->leader_known())
-    return fail("unavailable", "JetStream has not established contact with a meta leader");
+  if (auto* mg = s.meta_group()) {
+    if (!mg->leader_known()) return fail("unavailable", "JetStream has not established contact with a meta leader");
+    if (!mg->current()) return fail("unavailable", "JetStream is not current with the meta leader");
+  }
   return Json{{"status", "ok"}};
 }
 

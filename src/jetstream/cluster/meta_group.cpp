@@ -42,6 +42,8 @@ constexpr int kHeartbeatTicks = 2;
 constexpr auto kDiscoverEvery = std::chrono::milliseconds(500);
 // The known peer set must stay unchanged this long before a fresh group starts with it.
 constexpr auto kSettle = std::chrono::milliseconds(1000);
+// A follower that has not heard from its leader for this long (10 heartbeats) is not current.
+constexpr auto kCurrentWithin = std::chrono::seconds(2);
 // A replica silent for this long is reported not current (the reference's lostQuorumInterval).
 constexpr auto kLostQuorum = std::chrono::seconds(10);
 
@@ -320,6 +322,14 @@ std::string MetaGroup::leader_name() const {
 bool MetaGroup::leader_known() const {
   std::lock_guard lk(impl_->mu);
   return impl_->node && !impl_->node->leader().empty();
+}
+
+bool MetaGroup::current() const {
+  std::lock_guard lk(impl_->mu);
+  if (!impl_->node || impl_->node->leader().empty()) return false;
+  if (impl_->node->role() == raft::Role::kLeader) return true;
+  auto it = impl_->last_heard.find(impl_->node->leader());
+  return it != impl_->last_heard.end() && Clock::now() - it->second <= kCurrentWithin;
 }
 
 MetaSnapshot MetaGroup::snapshot() const {

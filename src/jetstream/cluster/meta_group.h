@@ -55,6 +55,9 @@ class MetaGroup {
   std::string leader_name() const;
   // Whether a leader is known (its name may not be yet, right after a restart).
   bool leader_known() const;
+  // The leader, or a follower that heard from the leader recently (the reference's
+  // Healthy()); /healthz reports "not current" otherwise.
+  bool current() const;
   MetaSnapshot snapshot() const;
 
   // Hook for the replicated state machine: called in log order (on the meta group's thread,
