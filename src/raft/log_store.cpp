@@ -18,8 +18,8 @@
 namespace nats::raft {
 
 namespace {
-constexpr const char* kTermVote = "tav.idx";
-constexpr const char* kPeers = "peers.idx";
+constexpr const char* kTermVote = "term_vote.dat";
+constexpr const char* kPeers = "peers.json";
 constexpr const char* kLog = "log.dat";
 
 [[noreturn]] void fail(const std::string& what) {

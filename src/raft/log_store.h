@@ -1,10 +1,11 @@
-// Durable state of one Raft node in a directory: term and vote (`tav.idx`), the log
-// (`log.dat`) and the bootstrap membership (`peers.idx`). File names echo the reference's
-// layout, the formats are ours (see raft/wire.h: we do not interoperate with the Go NRG).
+// Durable state of one Raft node in a directory: term and vote (`term_vote.dat`), the log
+// (`log.dat`) and the bootstrap membership (`peers.json`). The formats are ours (see
+// raft/wire.h: we do not interoperate with the Go NRG), so the names differ from the
+// reference's (tav.idx, peers.idx, msgs/) and a store dir the Go server used is not misread.
 //
 // Every write returns only after fsync, which is what RaftNode's output contract requires
 // (votes and acks promise the writes before them).
-//   tav.idx, peers.idx: replaced atomically (write tmp, fsync, rename, fsync dir).
+//   term_vote.dat, peers.json: replaced atomically (write tmp, fsync, rename, fsync dir).
 //   log.dat: records `u32 len | u32 fnv1a(payload) | payload`, payload = wire::put_entry.
 //            A torn or corrupt tail (crash mid-append) is cut off at load; a follower that
 //            must overwrite an uncommitted suffix truncates the file at that record.
