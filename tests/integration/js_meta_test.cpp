@@ -228,6 +228,18 @@ TEST(JsMeta, SeedElectsOneLeaderReportsItAndFailsOver) {
   }
 #endif
 
+  // $JS.API.META.LEADER.STEPDOWN from the system account: the leader answers and steps down;
+  // an election follows.
+  {
+    MsgPtr reply;
+    ASSERT_EQ(natsConnection_RequestString(&reply.p, nc.p, "$JS.API.META.LEADER.STEPDOWN", "", 5000), NATS_OK);
+    auto r = json::parse(reply.data(), nullptr, false);
+    EXPECT_EQ(r.value("type", ""), "io.nats.jetstream.api.v1.meta_leader_stepdown_response") << reply.data();
+    EXPECT_EQ(r.value("success", false), true) << reply.data();
+    leader = sc.agreed_leader(milliseconds(15000));
+    ASSERT_FALSE(leader.empty());
+  }
+
   // Kill the leader: the other two elect a new one.
   size_t li = sc.index_of(leader);
   ASSERT_LT(li, sc.nodes.size());

@@ -84,6 +84,7 @@ struct MetaGroup::Impl : std::enable_shared_from_this<Impl> {
   bool try_bootstrap();  // false while peers are missing
   void bootstrap(raft::PeerState ps, bool fresh);
   void maybe_discover();
+  void on_stepdown_request(const std::string& reply);
   // Persist, then send, then apply (RaftNode's output contract). Called with `lk` held; it
   // releases the lock for sending and applying.
   void drain(std::unique_lock<std::mutex>& lk);
@@ -134,7 +135,27 @@ void MetaGroup::Impl::start() {
   loop = &server.pick_loop();  // any one loop: the node only needs a single thread
   for (const auto& subj : {vote_subject(), append_subject(), reply_subject(self_id)})
     subs.push_back(server.subscribe_internal(*sys, subj, handler));
+  // `$JS.API.META.LEADER.STEPDOWN` lives in the system account (as the reference's API
+  // handlers do); only the leader answers, then steps down.
+  subs.push_back(server.subscribe_internal(
+      *sys, "$JS.API.META.LEADER.STEPDOWN",
+      [weak](const Subscription&, std::string_view, std::string_view reply, std::string_view, std::string_view) {
+        auto self = weak.lock();
+        if (!self || self->stopped || reply.empty()) return;
+        self->loop->post([self, reply = std::string(reply)] { self->on_stepdown_request(reply); });
+      }));
   loop->post([self = shared_from_this()] { self->arm_timer(); });
+}
+
+void MetaGroup::Impl::on_stepdown_request(const std::string& reply) {
+  if (stopped) return;
+  std::unique_lock lk(mu);
+  if (!node || node->role() != raft::Role::kLeader) return;
+  node->step_down();
+  drain(lk);
+  if (lk.owns_lock()) lk.unlock();
+  server.publish_internal(*sys, reply, {}, {},
+                          R"({"type":"io.nats.jetstream.api.v1.meta_leader_stepdown_response","success":true})");
 }
 
 void MetaGroup::Impl::arm_timer() {
