@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 
 #include "jetstream/store/crc32c.h"
@@ -22,7 +22,7 @@ enum RecordType : uint8_t { kMsg = 1, kRemove = 2, kCompact = 3 };
 constexpr uint64_t kFlushBytes = 512 * 1024;
 // The active block's tail kept in memory after it is written: trimmed back to kTailKeep
 // once it grows past twice that.
-constexpr uint64_t kTailKeep = 2 * 1024 * 1024;
+constexpr uint64_t kTailKeep = 1024 * 1024;
 // pread this much at once so forward reads of small messages share a syscall.
 constexpr uint32_t kReadChunk = 64 * 1024;
 
@@ -50,6 +50,28 @@ std::string block_path(const std::string& dir, uint64_t index) {
 // Message body: type | seq | ts | ttl | subject len | headers len | payload len | data.
 constexpr size_t kMsgFixed = 1 + 8 + 8 + 8 + 4 + 4 + 4;
 constexpr uint64_t kNoSeq = std::numeric_limits<uint64_t>::max();
+
+// One read() per block rather than a character-at-a-time stream: blocks are megabytes.
+bool read_whole_file(const std::string& path, std::string& out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  off_t size = ::lseek(fd, 0, SEEK_END);
+  if (size < 0) {
+    ::close(fd);
+    return false;
+  }
+  out.resize(static_cast<size_t>(size));
+  size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  out.resize(got);
+  return true;
+}
 
 bool write_all(int fd, const char* p, size_t n) {
   while (n > 0) {
@@ -108,9 +130,8 @@ StoreErr FileStore::recover() {
     while (first_block_ + block_last_seq_.size() <= block)
       block_last_seq_.push_back(block_last_seq_.empty() ? 0 : block_last_seq_.back());
     std::string path = block_path(cfg_.dir, block);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return StoreErr::io;
-    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string data;
+    if (!read_whole_file(path, data)) return StoreErr::io;
     ++recovery_.blocks;
     size_t off = 0;
     bool bad = false;
