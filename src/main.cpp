@@ -82,6 +82,9 @@ int main(int argc, char** argv) {
   if (!opts.config_file.empty()) nats::log::notice("Using configuration file: {}", opts.config_file);
   try {
     server.start();
+  } catch (const nats::StartupError& e) {
+    nats::log::fatal("{}", e.what());
+    return 1;
   } catch (const nats::net::TlsConfigError& e) {
     nats::log::fatal("{}", e.what());
     return 1;

@@ -446,6 +446,8 @@ Options build_options(const CommandLine& cl, LoadReport* report) {
       o.cluster.password = pass;
     }
   }
+  if (o.jetstream.enabled && o.cluster.configured && o.server_name.empty())
+    throw std::runtime_error("jetstream cluster requires `server_name` to be set");
   // TLS flags: the reference needs --tls (or --tlsverify) plus a certificate and key.
   if (given("tls")) o.tls.enabled = f.tls.enabled;
   if (given("tlsverify")) o.tls.verify = f.tls.verify;

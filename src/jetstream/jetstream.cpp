@@ -72,6 +72,7 @@ struct JetStream::Impl {
   std::map<std::string, std::unique_ptr<JsAccount>> accounts;
   std::vector<std::unique_ptr<JsAccount>> disabled;  // accounts answered with 10039
   std::atomic<bool> running{false};
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::thread ticker;
   std::mutex tick_mu;
   std::condition_variable tick_cv;
@@ -100,6 +101,41 @@ bool JetStream::clustered() const { return impl_->server.meta_group() != nullptr
 bool JetStream::should_answer() const {
   auto* mg = impl_->server.meta_group();
   return mg == nullptr || mg->is_leader();
+}
+
+bool JetStream::leaderless() const {
+  // As the reference's isLeaderless: no meta leader, and long enough since start that one
+  // should have been elected (lostQuorumInterval, 10 s).
+  auto* mg = impl_->server.meta_group();
+  return mg != nullptr && mg->leader_name().empty() &&
+         std::chrono::steady_clock::now() - impl_->started > std::chrono::seconds(10);
+}
+
+namespace {
+// The response type of an API subject (after "$JS.API."), for answers given before dispatch.
+std::string response_type_for(std::string_view rest) {
+  if (rest == "INFO") return "account_info_response";
+  if (rest.rfind("CONSUMER.DURABLE.CREATE.", 0) == 0) return "consumer_create_response";
+  static const char* const kPrefixes[] = {"STREAM.MSG.GET", "STREAM.MSG.DELETE", "STREAM.CREATE", "STREAM.UPDATE",
+                                          "STREAM.INFO",    "STREAM.DELETE",     "STREAM.PURGE",  "STREAM.NAMES",
+                                          "STREAM.LIST",    "CONSUMER.CREATE",   "CONSUMER.INFO", "CONSUMER.DELETE",
+                                          "CONSUMER.NAMES", "CONSUMER.LIST"};
+  for (const char* p : kPrefixes) {
+    std::string_view pv(p);
+    if (rest.rfind(pv, 0) == 0 && (rest.size() == pv.size() || rest[pv.size()] == '.')) {
+      std::string t;
+      for (char c : pv) t += c == '.' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return t + "_response";
+    }
+  }
+  return "";
+}
+}  // namespace
+
+void JetStream::answer_leaderless(ApiRequest& req, std::string_view rest) {
+  std::string type = response_type_for(rest);
+  if (type.empty()) return;  // pulls, acks, direct gets: no API answer
+  reply_error(req, type, api_error(err::ClusterNotAvail));
 }
 
 JsAccount* JetStream::account(const std::string& name) const {
@@ -258,8 +294,10 @@ void JetStream::start() {
         *acc, "$JS.API.>",
         [this, raw](const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
                     std::string_view payload) {
-          if (!impl_->running.load() || !should_answer()) return;
+          if (!impl_->running.load()) return;
           ApiRequest req{impl_->server, *this, raw->account, *raw, subject, {}, reply, headers, payload};
+          if (leaderless()) return answer_leaderless(req, subject.substr(8));
+          if (!should_answer()) return;
           impl_->router.dispatch(req, subject.substr(8));
         });
   }
@@ -273,8 +311,10 @@ void JetStream::start() {
         *a, "$JS.API.>",
         [this, raw](const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
                     std::string_view payload) {
-          if (!impl_->running.load() || !should_answer()) return;
+          if (!impl_->running.load()) return;
           ApiRequest req{impl_->server, *this, raw->account, *raw, subject, {}, reply, headers, payload};
+          if (leaderless()) return answer_leaderless(req, subject.substr(8));
+          if (!should_answer()) return;
           impl_->router.dispatch(req, subject.substr(8));
         });
     impl_->disabled.push_back(std::move(jsa));

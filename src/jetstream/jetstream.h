@@ -29,6 +29,8 @@ class Account;
 
 namespace nats::jetstream {
 
+struct ApiRequest;
+
 // Server-wide limits after defaults are applied (reference: 75% of RAM, 1 TB of disk).
 struct JetStreamLimits {
   int64_t max_memory = 0;
@@ -92,6 +94,10 @@ class JetStream {
   bool clustered() const;  // server.meta_group() != nullptr
   // Answer API requests and host streams here: standalone, or the meta leader.
   bool should_answer() const;
+  // Clustered, and no meta leader for longer than one should take to elect: every server
+  // then answers API requests with 10008 "JetStream system temporarily unavailable".
+  bool leaderless() const;
+  void answer_leaderless(ApiRequest& req, std::string_view rest);
   // Null when the account has no JetStream.
   JsAccount* account(const std::string& name) const;
   StreamPtr lookup_stream(const std::string& account, const std::string& stream) const;

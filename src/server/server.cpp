@@ -108,6 +108,11 @@ std::string Server::client_info_line(uint64_t cid, const std::string& client_ip,
 void Server::start() {
   // JetStream first: INFO advertises it, and restored streams subscribe before clients come.
   if (opts_.jetstream.enabled) {
+    // A clustered JetStream server needs peers to form the meta group with.
+    if (opts_.cluster.configured && opts_.cluster.routes.empty())
+      throw StartupError(
+          "Can't start JetStream: JetStream cluster requires configured routes or solicited leafnode for the "
+          "system account");
     jetstream_ = std::make_unique<jetstream::JetStream>(*this);
     jetstream_->start();
   }

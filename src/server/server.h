@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -39,6 +40,12 @@ class MetaGroup;
 }  // namespace jetstream
 
 inline constexpr const char* kServerVersion = "2.9.10";
+
+// A reason the server cannot start that is not about listening (logged as fatal as is).
+class StartupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 inline constexpr int kProtoVersion = 1;
 
 struct ServerStats {
