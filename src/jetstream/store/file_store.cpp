@@ -19,7 +19,9 @@ namespace {
 enum RecordType : uint8_t { kMsg = 1, kRemove = 2, kCompact = 3 };
 
 // Write the buffer once this much is pending, without waiting for the flusher.
-constexpr uint64_t kFlushBytes = 512 * 1024;
+constexpr uint64_t kFlushBytes = 256 * 1024;
+// Past this much unwritten data a store writes it itself (the flusher is behind).
+constexpr uint64_t kMaxUnwritten = 1024 * 1024;
 // The active block's tail kept in memory after it is written: trimmed back to kTailKeep
 // once it grows past twice that.
 constexpr uint64_t kTailKeep = 1024 * 1024;
@@ -73,14 +75,15 @@ bool read_whole_file(const std::string& path, std::string& out) {
   return true;
 }
 
-bool write_all(int fd, const char* p, size_t n) {
+bool write_all(int fd, const char* p, size_t n, uint64_t off) {
   while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
+    ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(off));
     if (w < 0) {
       if (errno == EINTR) continue;
       return false;
     }
     p += w;
+    off += static_cast<uint64_t>(w);
     n -= static_cast<size_t>(w);
   }
   return true;
@@ -210,7 +213,7 @@ StoreErr FileStore::open_block(uint64_t index) {
     fd_ = -1;
   }
   std::string path = block_path(cfg_.dir, index);
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
   if (fd_ < 0) return StoreErr::io;
   off_t end = ::lseek(fd_, 0, SEEK_END);
   block_index_ = index;
@@ -233,7 +236,7 @@ StoreErr FileStore::roll_if_needed(size_t rec_len) {
 
 template <typename Fill>
 StoreErr FileStore::append(size_t body_len, Fill&& fill) {
-  if (write_err_ != StoreErr::ok) return write_err_;
+  if (write_failed_) return StoreErr::io;
   size_t rec_len = body_len + 8;
   StoreErr e = roll_if_needed(rec_len);
   if (e != StoreErr::ok) return e;
@@ -247,8 +250,10 @@ StoreErr FileStore::append(size_t body_len, Fill&& fill) {
   block_bytes_ += rec_len;
   active_unsynced_ = true;
   if (cfg_.sync_always) return sync_locked();
-  if (block_bytes_ - flushed_ >= kFlushBytes) return flush_locked();
-  if (was_clean) cv_.notify_one();
+  uint64_t unwritten = block_bytes_ - flushed_;
+  if (unwritten >= kMaxUnwritten) return flush_locked();
+  // Wake the flusher when there is something new, and again when a full batch is ready.
+  if (was_clean || (unwritten >= kFlushBytes && unwritten - rec_len < kFlushBytes)) cv_.notify_one();
   return StoreErr::ok;
 }
 
@@ -260,17 +265,23 @@ StoreErr FileStore::append_seq_record(uint8_t type, uint64_t seq) {
 }
 
 StoreErr FileStore::flush_locked() {
-  if (flushed_ == block_bytes_) return StoreErr::ok;
-  if (write_err_ != StoreErr::ok) return write_err_;
-  const char* p = tail_.data() + (flushed_ - tail_start_);
-  if (!write_all(fd_, p, block_bytes_ - flushed_)) {
-    // The file may now end in a partial record; refuse further writes rather than append
-    // after it (recovery cuts it off).
-    write_err_ = StoreErr::io;
-    return write_err_;
+  std::lock_guard io(io_mu_);  // waits for the flusher's write in flight, if any
+  return write_out_locked();
+}
+
+StoreErr FileStore::write_out_locked() {
+  if (write_failed_) return StoreErr::io;
+  if (flushed_ != block_bytes_) {
+    const char* p = tail_.data() + (flushed_ - tail_start_);
+    if (!write_all(fd_, p, block_bytes_ - flushed_, flushed_)) {
+      // The file may now end in a partial record; refuse further writes rather than add
+      // after it (recovery cuts it off).
+      write_failed_ = true;
+      return StoreErr::io;
+    }
+    ++stats_.writes;
+    flushed_ = block_bytes_;
   }
-  ++stats_.writes;
-  flushed_ = block_bytes_;
   trim_tail_locked();
   return StoreErr::ok;
 }
@@ -283,7 +294,8 @@ void FileStore::trim_tail_locked() {
 }
 
 StoreErr FileStore::sync_locked() {
-  StoreErr e = flush_locked();
+  std::lock_guard io(io_mu_);
+  StoreErr e = write_out_locked();
   if (e != StoreErr::ok) return e;
   StoreErr res = StoreErr::ok;
   for (uint64_t b : unsynced_blocks_) {
@@ -385,7 +397,7 @@ StoreResult FileStore::store_msg(std::string_view subject, std::string_view head
                                  std::string_view payload, std::optional<int64_t> ttl_ns) {
   std::lock_guard lk(mu_);
   if (closed_) return {StoreErr::closed};
-  if (write_err_ != StoreErr::ok) return {write_err_};
+  if (write_failed_) return {StoreErr::io};
   StoreResult res = mem_.store_msg(subject, headers, payload, ttl_ns);
   if (res.err != StoreErr::ok) {
     flush_pending();  // age expiry may have happened before the rejection
@@ -440,7 +452,10 @@ StoreErr FileStore::read_record(const Loc& l, const char*& rec) {
   if (!cached) {
     int fd = block_fd(l.block);
     if (fd < 0) return StoreErr::io;
-    size_t want = std::max<size_t>(l.len, kReadChunk);
+    size_t want = kReadChunk;
+    // In the active block only bytes below the in-memory tail are surely in the file.
+    if (l.block == block_index_) want = std::min<uint64_t>(want, tail_start_ - l.off);
+    want = std::max<size_t>(want, l.len);
     rc_.resize(want);
     ssize_t n;
     do {
@@ -562,6 +577,7 @@ StoreErr FileStore::flush() {
 
 FileStoreStats FileStore::stats() {
   std::lock_guard lk(mu_);
+  std::lock_guard io(io_mu_);
   return stats_;
 }
 
@@ -575,13 +591,33 @@ void FileStore::drop_caches() {
 
 void FileStore::flusher() {
   std::unique_lock lk(mu_);
+  std::string buf;
   while (!stop_) {
     cv_.wait(lk, [&] { return stop_ || flushed_ != block_bytes_; });
     if (stop_) break;
-    // Let more records gather: one write() for everything stored meanwhile.
-    cv_.wait_for(lk, std::chrono::milliseconds(cfg_.flush_delay_ms), [&] { return stop_; });
+    // Let more records gather (one write for everything stored meanwhile), unless a full
+    // batch is already waiting.
+    cv_.wait_for(lk, std::chrono::milliseconds(cfg_.flush_delay_ms),
+                 [&] { return stop_ || block_bytes_ - flushed_ >= kFlushBytes; });
     if (stop_) break;
-    flush_locked();
+    if (flushed_ == block_bytes_ || write_failed_) continue;
+    // Everything below flushed_ is in the file here (our previous write finished, inline
+    // writes finish under mu_), so the tail may be trimmed.
+    trim_tail_locked();
+    // Copy the batch and write it without mu_, so stores and loads are not held up by the
+    // write; io_mu_ (taken before mu_ is released) makes anyone who needs the file
+    // complete (sync, roll, close) wait for it.
+    buf.assign(tail_.data() + (flushed_ - tail_start_), block_bytes_ - flushed_);
+    uint64_t off = flushed_;
+    int fd = fd_;
+    flushed_ = block_bytes_;
+    std::unique_lock io(io_mu_);
+    lk.unlock();
+    if (!write_all(fd, buf.data(), buf.size(), off)) write_failed_ = true;
+    ++stats_.writes;
+    io.unlock();
+    lk.lock();
+    if (buf.capacity() > 2 * kMaxUnwritten) std::string().swap(buf);
   }
 }
 

@@ -9,8 +9,9 @@
 // Record: u32 body_len (LE) | body | u32 crc32c(body). Body starts with a type byte.
 //
 // Writes (as the reference's file store): a record is appended to an in-process buffer and
-// the call returns; the buffer goes to the block file with one write() when it is large, or
-// from a background flusher a few ms later, and on roll/sync/close. fsync happens on sync()
+// the call returns; a background flusher writes the buffer to the block file a few ms later
+// (or as soon as 256 KiB are waiting) with one pwrite made outside the store's lock, and
+// roll/sync/close write what is left. fsync happens on sync()
 // (the caller's sync_interval), on close, or on every append with sync_always. Rolling to a
 // new block does not fsync; the old block is fsync'ed by the next sync().
 //
@@ -20,6 +21,7 @@
 //
 // Not yet: blocks are never rewritten; a block is deleted only once every message in it is
 // below the first sequence; erase does not scrub.
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -49,7 +51,7 @@ struct FileStoreRecovery {
 
 // Counters for tests and diagnostics.
 struct FileStoreStats {
-  uint64_t writes = 0;        // write() calls to block files
+  uint64_t writes = 0;        // pwrite batches to block files
   uint64_t syncs = 0;         // fdatasync calls
   uint64_t disk_reads = 0;    // pread calls for message bodies
   uint64_t blocks_removed = 0;
@@ -102,7 +104,8 @@ class FileStore : public MessageStore, private StoreObserver {
   template <typename Fill>
   StoreErr append(size_t body_len, Fill&& fill);
   StoreErr append_seq_record(uint8_t type, uint64_t seq);
-  StoreErr flush_locked();
+  StoreErr flush_locked();      // mu_ held: waits for an in-flight write, writes the rest
+  StoreErr write_out_locked();  // mu_ and io_mu_ held
   StoreErr sync_locked();
   void trim_tail_locked();
   void remember_loc(uint64_t seq, Loc loc);
@@ -120,11 +123,14 @@ class FileStore : public MessageStore, private StoreObserver {
   FileStoreConfig cfg_;
   MemoryStore mem_;
   bool closed_ = false;
-  StoreErr write_err_ = StoreErr::ok;  // a failed background write fails later stores
+  // Held while writing to the active block's fd; taken after mu_. The flusher holds it
+  // (and not mu_) during its write.
+  std::mutex io_mu_;
+  std::atomic<bool> write_failed_{false};  // a failed write fails later stores
 
   // Active block: fd (read/write), logical size (flushed + buffered), and its tail kept in
   // memory: tail_ holds bytes [tail_start_, block_bytes_), of which [flushed_, block_bytes_)
-  // is not yet written.
+  // is not yet handed to a write. Bytes below tail_start_ are in the file.
   int fd_ = -1;
   uint64_t block_index_ = 0;
   uint64_t first_block_ = 0;
