@@ -208,7 +208,12 @@ void RaftNode::campaign_now() {
 }
 
 void RaftNode::step_down() {
-  if (role_ == Role::kLeader) become_follower(term_, {});
+  if (role_ != Role::kLeader) return;
+  become_follower(term_, {});
+  // Wait longer than any peer's longest timeout (2x) before campaigning, so that one of the
+  // others, whose timers run from our last heartbeat, normally wins: a cheap stand-in for a
+  // leadership transfer.
+  randomized_timeout_ = 3 * cfg_.election_timeout;
 }
 
 void RaftNode::step(const Message& msg) {

@@ -57,8 +57,8 @@ class RaftNode {
   // Starts an election now (pre-vote first, when enabled) instead of waiting for the timer:
   // the reference campaigns at once on a freshly bootstrapped group. No-op on a leader.
   void campaign_now();
-  // Leader only: become a follower of the same term with no known leader. Followers still
-  // in their lease ignore votes until it expires, so a new election follows the usual timer.
+  // Leader only: become a follower of the same term with no known leader, and hold back its
+  // own campaign so that another node normally wins the election that follows.
   void step_down();
 
   bool has_output() const;
