@@ -236,8 +236,10 @@ TEST(JsMeta, SeedElectsOneLeaderReportsItAndFailsOver) {
     auto r = json::parse(reply.data(), nullptr, false);
     EXPECT_EQ(r.value("type", ""), "io.nats.jetstream.api.v1.meta_leader_stepdown_response") << reply.data();
     EXPECT_EQ(r.value("success", false), true) << reply.data();
-    leader = sc.agreed_leader(milliseconds(15000));
-    ASSERT_FALSE(leader.empty());
+    std::string next = sc.agreed_leader(milliseconds(15000), {}, leader);
+    ASSERT_FALSE(next.empty());
+    std::printf("[ meta ] step-down: %s -> %s\n", leader.c_str(), next.c_str());
+    leader = next;
   }
 
   // Kill the leader: the other two elect a new one.
@@ -271,6 +273,14 @@ TEST(JsMeta, ThreeByThreeElectsOneLeader) {
   JsSupercluster sc(3, 3);
   for (auto& n : sc.nodes) n->start();
   std::string leader = sc.agreed_leader(milliseconds(30000));
+  if (leader.empty()) {
+    for (auto& n : sc.nodes) {
+      std::string log = n->proc->log(), meta;
+      for (size_t p = log.find("JetStream cluster"); p != std::string::npos; p = log.find("JetStream cluster", p + 1))
+        meta += log.substr(p, log.find('\n', p) - p) + "; ";
+      ADD_FAILURE() << n->name << ": " << n->jsz()["meta_cluster"].dump() << " " << meta;
+    }
+  }
   ASSERT_FALSE(leader.empty());
   for (auto& n : sc.nodes) {
     auto m = n->jsz()["meta_cluster"];
