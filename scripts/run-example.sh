@@ -80,7 +80,7 @@ $NATS context save west --server "nats://127.0.0.1:4224"
 echo '$ nats --context east-sys server list'
 $NATS --context east-sys server list
 echo '$ nats --context east-sys server report jetstream'
-$NATS --context east-sys server report jetstream || echo "(JetStream is not implemented yet in this server)"
+$NATS --context east-sys server report jetstream
 
 echo "\$ nats --context east reply greet 'hello from east' &"
 $NATS --context east reply greet 'hello from east' --count 1 &

@@ -107,7 +107,7 @@ bool JetStream::leaderless() const {
   // As the reference's isLeaderless: no meta leader, and long enough since start that one
   // should have been elected (lostQuorumInterval, 10 s).
   auto* mg = impl_->server.meta_group();
-  return mg != nullptr && mg->leader_name().empty() &&
+  return mg != nullptr && !mg->leader_known() &&
          std::chrono::steady_clock::now() - impl_->started > std::chrono::seconds(10);
 }
 

@@ -40,8 +40,10 @@ constexpr int kElectionTicks = 10;
 constexpr int kHeartbeatTicks = 2;
 // While waiting for peers, ask every server for its STATSZ this often (see maybe_discover).
 constexpr auto kDiscoverEvery = std::chrono::milliseconds(500);
-// The known peer set must stay unchanged this long before a fresh group starts with it.
-constexpr auto kSettle = std::chrono::milliseconds(1000);
+// The known peer set must stay unchanged this long before a fresh group starts with it
+// (membership is fixed at bootstrap, so every server must see the same set: on a loaded
+// machine servers of a large supercluster can come up more than a second apart).
+constexpr auto kSettle = std::chrono::milliseconds(2000);
 // A follower that has not heard from its leader for this long (10 heartbeats) is not current.
 constexpr auto kCurrentWithin = std::chrono::seconds(2);
 // A replica silent for this long is reported not current (the reference's lostQuorumInterval).
