@@ -77,6 +77,25 @@ struct Supercluster {
   }
   SysNode& node(size_t i) { return *nodes[i]; }
 
+  // Who is missing what, with the tail of those servers' logs (for a failed wait_connected).
+  std::string describe() {
+    std::string out;
+    for (auto& n : nodes) {
+      auto r = http_json(n->http_port, "/routez");
+      auto g = http_json(n->http_port, "/gatewayz");
+      int routes = r.contains("num_routes") ? r["num_routes"].get<int>() : -1;
+      size_t outbound = g.contains("outbound_gateways") ? g["outbound_gateways"].size() : 0;
+      size_t inbound = g.contains("inbound_gateways") ? g["inbound_gateways"].size() : 0;
+      out += n->name + " (" + n->cluster + "): routes " + std::to_string(routes) + ", gateways out " +
+             std::to_string(outbound) + " in " + std::to_string(inbound) + "\n";
+      if (routes != per_cluster - 1 || outbound != nodes.size() / per_cluster - 1) {
+        std::string log = n->proc->log();
+        out += log.substr(log.size() > 3000 ? log.size() - 3000 : 0) + "\n";
+      }
+    }
+    return out;
+  }
+
   // Every server has its routes and all other clusters' gateways (both directions).
   bool wait_connected(milliseconds t = milliseconds(15000)) {
     int clusters = static_cast<int>(nodes.size()) / per_cluster;
@@ -467,7 +486,7 @@ TEST(SysDirectory, ShutdownRemovesTheServer) {
 
 TEST(SysSupercluster, ThreeByThreePingAnsweredByNine) {
   Supercluster sc(3, 3);
-  ASSERT_TRUE(sc.wait_connected(milliseconds(20000)));
+  ASSERT_TRUE(sc.wait_connected(milliseconds(30000))) << sc.describe();
   ConnPtr nc;
   ASSERT_EQ(connect_url(nc, sc.node(4).url("sys")), NATS_OK);
   std::vector<json> r;
