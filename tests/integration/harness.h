@@ -13,6 +13,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
+#include <random>
+#include <set>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -42,18 +45,31 @@ inline bool reference_available() { return access(reference_binary().c_str(), X_
 
 // A port nobody listens on now: bind to port 0, read it back, close. Ports are picked from
 // the kernel's ephemeral range, so parallel runs do not collide in practice.
+// A port for a test server to listen on. Ports come from below the kernel's ephemeral range
+// (32768-60999 by default), so the outgoing connections of running tests and servers cannot
+// take a port between its pick and its bind, and no port is handed out twice in one test
+// process (two servers of one topology must never share a pick).
 inline int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) { ::close(fd); throw std::runtime_error("bind"); }
-  socklen_t l = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &l);
-  int port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
+  static std::mutex mu;
+  static std::set<int> handed_out;
+  static std::mt19937 rng(static_cast<unsigned>(::getpid()) ^
+                          static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  std::lock_guard lk(mu);
+  for (int tries = 0; tries < 2000; ++tries) {
+    int port = 20000 + static_cast<int>(rng() % 12000);
+    if (handed_out.count(port)) continue;
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_ANY);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    if (!ok) continue;
+    handed_out.insert(port);
+    return port;
+  }
+  throw std::runtime_error("no free port");
 }
 
 inline bool port_open(int port) {
