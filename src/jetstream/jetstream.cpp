@@ -290,16 +290,7 @@ void JetStream::start() {
       impl_->accounts[acc->name()] = std::move(jsa);
     }
     restore_account(*raw);
-    raw->api_sub = srv.subscribe_internal(
-        *acc, "$JS.API.>",
-        [this, raw](const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
-                    std::string_view payload) {
-          if (!impl_->running.load()) return;
-          ApiRequest req{impl_->server, *this, raw->account, *raw, subject, {}, reply, headers, payload};
-          if (leaderless()) return answer_leaderless(req, subject.substr(8));
-          if (!should_answer()) return;
-          impl_->router.dispatch(req, subject.substr(8));
-        });
+    subscribe_api(*raw);
   }
   // The other accounts (not the system account) get an answer saying JetStream is off.
   for (auto& a : srv.accounts()) {
@@ -307,20 +298,26 @@ void JetStream::start() {
     auto jsa = std::make_unique<JsAccount>(*a);
     jsa->enabled = false;
     JsAccount* raw = jsa.get();
-    raw->api_sub = srv.subscribe_internal(
-        *a, "$JS.API.>",
-        [this, raw](const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
-                    std::string_view payload) {
-          if (!impl_->running.load()) return;
-          ApiRequest req{impl_->server, *this, raw->account, *raw, subject, {}, reply, headers, payload};
-          if (leaderless()) return answer_leaderless(req, subject.substr(8));
-          if (!should_answer()) return;
-          impl_->router.dispatch(req, subject.substr(8));
-        });
+    subscribe_api(*raw);
     impl_->disabled.push_back(std::move(jsa));
   }
   impl_->running = true;
   impl_->ticker = std::thread([this] { tick_loop(); });
+}
+
+void JetStream::subscribe_api(JsAccount& jsa) {
+  JsAccount* raw = &jsa;
+  raw->api_sub = impl_->server.subscribe_internal(
+      raw->account, "$JS.API.>",
+      [this, raw](const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
+                  std::string_view payload) {
+        if (!impl_->running.load()) return;
+        ApiRequest req{impl_->server, *this, raw->account, *raw, subject, {}, reply, headers, payload};
+        std::string_view rest = subject.substr(8);  // after "$JS.API."
+        if (leaderless()) return answer_leaderless(req, rest);
+        if (!should_answer()) return;
+        impl_->router.dispatch(req, rest);
+      });
 }
 
 void JetStream::restore_account(JsAccount& jsa) {

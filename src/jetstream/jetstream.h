@@ -98,6 +98,8 @@ class JetStream {
   // then answers API requests with 10008 "JetStream system temporarily unavailable".
   bool leaderless() const;
   void answer_leaderless(ApiRequest& req, std::string_view rest);
+  // The `$JS.API.>` subscription of one account (enabled or answering 10039).
+  void subscribe_api(JsAccount& jsa);
   // Null when the account has no JetStream.
   JsAccount* account(const std::string& name) const;
   StreamPtr lookup_stream(const std::string& account, const std::string& stream) const;

@@ -17,16 +17,8 @@ std::string tls_block(const TestPki& pki, bool verify) {
          "\"\n    ca_file: \"" + pki.ca + "\"\n    timeout: 2\n" + (verify ? "    verify: true\n" : "") + "  }";
 }
 
-class ClusterTls : public ::testing::Test {
+class ClusterTls : public TlsSuite {
  protected:
-  static void SetUpTestSuite() { pki_ = new TestPki(); }
-  static void TearDownTestSuite() {
-    delete pki_;
-    pki_ = nullptr;
-  }
-  void SetUp() override {
-    if (!pki_->ok) GTEST_SKIP() << "openssl tool not available to make test certificates";
-  }
   // n nodes of cluster "tls", each listing the first as its seed route.
   static std::vector<std::unique_ptr<Node>> cluster(const std::vector<std::string>& binaries, bool tls = true) {
     std::vector<std::unique_ptr<Node>> nodes;
@@ -44,9 +36,7 @@ class ClusterTls : public ::testing::Test {
     for (auto& n : nodes) n->start();
     return nodes;
   }
-  static TestPki* pki_;
 };
-TestPki* ClusterTls::pki_ = nullptr;
 
 TEST_F(ClusterTls, RoutesVerifyEachOtherAndCarryTraffic) {
   auto bin = testing_harness::server_binary();

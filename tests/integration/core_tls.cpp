@@ -37,19 +37,7 @@ std::string tls_config(const TestPki& pki, bool verify, int http_port) {
   return c;
 }
 
-class CoreTls : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { pki_ = new TestPki(); }
-  static void TearDownTestSuite() {
-    delete pki_;
-    pki_ = nullptr;
-  }
-  void SetUp() override {
-    if (!pki_->ok) GTEST_SKIP() << "openssl tool not available to make test certificates";
-  }
-  static TestPki* pki_;
-};
-TestPki* CoreTls::pki_ = nullptr;
+class CoreTls : public TlsSuite {};
 
 TEST_F(CoreTls, PubSubOverTlsWithLargeMessages) {
   int http = testing_harness::free_port();

@@ -1,6 +1,8 @@
 // Test certificates for the TLS tests (client, route and gateway TLS).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <string>
 
 #include "harness.h"
@@ -33,6 +35,21 @@ struct TestPki {
     client_cert = d + "/client.pem";
     client_key = d + "/client.key";
   }
+};
+
+// A test suite with its certificates made once (each suite makes its own); tests are skipped
+// where the openssl tool is missing.
+class TlsSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { pki_ = new TestPki(); }
+  static void TearDownTestSuite() {
+    delete pki_;
+    pki_ = nullptr;
+  }
+  void SetUp() override {
+    if (!pki_->ok) GTEST_SKIP() << "openssl tool not available to make test certificates";
+  }
+  static inline TestPki* pki_ = nullptr;
 };
 
 }  // namespace itest
