@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   ls.file = opts.log_file;
   nats::log::configure(ls);
   for (auto& w : report.warnings) nats::log::warn("{}", w);
+  for (auto& k : report.ignored) nats::log::warn("{}: setting is accepted but ignored by this server", k);
 
   sigset_t sigs;
   block_signals(sigs);

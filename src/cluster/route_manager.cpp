@@ -97,7 +97,14 @@ void RouteManager::start() {
   }
   int fd = net::listen_tcp(o.cluster.host, o.cluster.port > 0 ? o.cluster.port : 0);
   port_ = net::bound_port(fd);
-  if (!o.cluster.no_advertise) own_client_urls_ = advertised_urls(o.host, server_.client_port());
+  if (!o.cluster.no_advertise) {
+    // client_advertise replaces the listen addresses; without a port it takes the client port.
+    if (!o.client_advertise.empty())
+      own_client_urls_ = {o.client_advertise.find(':') == std::string::npos
+                              ? o.client_advertise + ":" + std::to_string(server_.client_port())
+                              : o.client_advertise};
+    else own_client_urls_ = advertised_urls(o.host, server_.client_port());
+  }
   {
     std::lock_guard lk(mu_);
     build_info();

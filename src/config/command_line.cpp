@@ -7,6 +7,7 @@
 #include <climits>
 #include <functional>
 
+#include "config/key_decisions.h"
 #include "config/value.h"
 
 namespace nats::config {
@@ -148,10 +149,7 @@ const std::vector<Flag>& flag_table() {
          c.flags.https_port = clamp_int(i);
          c.set_fields.insert("https_port");
        }},
-      {{"ports_file_dir"}, Kind::String, [](CL& c, auto& s, auto, bool) {
-         c.flags.ports_file_dir = s;
-         c.set_fields.insert("ports_file_dir");
-       }},
+      {{"ports_file_dir"}, Kind::String, nullptr},
       {{"l", "log"}, Kind::String, [](CL& c, auto& s, auto, bool) {
          c.flags.log_file = s;
          c.set_fields.insert("log_file");
@@ -160,10 +158,7 @@ const std::vector<Flag>& flag_table() {
          c.flags.logtime = b;
          c.set_fields.insert("logtime");
        }},
-      {{"s", "syslog"}, Kind::Bool, [](CL& c, auto&, auto, bool b) {
-         c.flags.syslog = b;
-         c.set_fields.insert("syslog");
-       }},
+      {{"s", "syslog"}, Kind::Bool, nullptr},
       {{"D", "debug"}, Kind::Bool, [](CL& c, auto&, auto, bool b) {
          c.flags.debug = b;
          c.set_fields.insert("debug");
@@ -187,10 +182,7 @@ const std::vector<Flag>& flag_table() {
          c.flags.debug = c.flags.trace = c.flags.trace_verbose = true;
          c.set_fields.insert({"debug", "trace", "trace_verbose"});
        }},
-      {{"log_size_limit"}, Kind::Int, [](CL& c, auto&, int64_t i, bool) {
-         c.flags.log_size_limit = i;
-         c.set_fields.insert("log_size_limit");
-       }},
+      {{"log_size_limit"}, Kind::Int, nullptr},
       {{"js", "jetstream"}, Kind::Bool, [](CL& c, auto&, auto, bool b) {
          c.flags.jetstream.enabled = b;
          c.set_fields.insert("jetstream");
@@ -225,7 +217,7 @@ const std::vector<Flag>& flag_table() {
          c.set_fields.insert("routes");
        }},
       {{"cluster", "cluster_listen"}, Kind::String, [](CL& c, auto& s, auto, bool) {
-         c.ignored["cluster_listen_url"] = s;  // resolved in build_options
+         c.cluster_listen_url = s;  // resolved in build_options
          c.set_fields.insert("cluster_listen");
        }},
       {{"cluster_name"}, Kind::String, [](CL& c, auto& s, auto, bool) {
@@ -244,9 +236,10 @@ const std::vector<Flag>& flag_table() {
          c.flags.cluster.connect_retries = clamp_int(i);
          c.set_fields.insert("cluster_connect_retries");
        }},
-      {{"r", "remote_syslog"}, Kind::String, [](CL& c, auto& s, auto, bool) { c.ignored["remote_syslog"] = s; }},
-      {{"max_traced_msg_len"}, Kind::Int, [](CL& c, auto& s, auto, bool) { c.ignored["max_traced_msg_len"] = s; }},
-      {{"profile"}, Kind::Int, [](CL& c, auto& s, auto, bool) { c.ignored["profile"] = s; }},
+      // Ignored (see key_decisions.cpp): no handler.
+      {{"r", "remote_syslog"}, Kind::String, nullptr},
+      {{"max_traced_msg_len"}, Kind::Int, nullptr},
+      {{"profile"}, Kind::Int, nullptr},
       {{"tls"}, Kind::Bool, [](CL& c, auto&, auto, bool b) {
          c.flags.tls.enabled = b;
          c.set_fields.insert("tls");
@@ -344,8 +337,13 @@ bool parse_command_line(const std::vector<std::string>& args, CommandLine& out, 
       has_value = true;
     }
     const Flag* f = find_flag(name);
-    if (f == nullptr) {
+    auto decision = decide_key("flag", name);
+    if (f == nullptr || !decision) {
       error = "flag provided but not defined: -" + name;
+      return false;
+    }
+    if (*decision == KeyDecision::Refused) {
+      error = "-" + name + " is not supported by this server";
       return false;
     }
     if (f->kind == Kind::Bool) {
@@ -354,7 +352,8 @@ bool parse_command_line(const std::vector<std::string>& args, CommandLine& out, 
         error = "invalid boolean value \"" + value + "\" for -" + name + ": parse error";
         return false;
       }
-      f->apply(out, has_value ? value : "true", 0, b);
+      if (*decision == KeyDecision::Ignored) out.ignored[name] = has_value ? value : "true";
+      else f->apply(out, has_value ? value : "true", 0, b);
       continue;
     }
     if (!has_value) {
@@ -372,7 +371,8 @@ bool parse_command_line(const std::vector<std::string>& args, CommandLine& out, 
         return false;
       }
     }
-    f->apply(out, value, n, false);
+    if (*decision == KeyDecision::Ignored) out.ignored[name] = value;
+    else f->apply(out, value, n, false);
   }
   // Like the reference, the only words allowed after the flags are "version"/"help".
   for (; i < args.size(); ++i) {
@@ -398,6 +398,8 @@ Options build_options(const CommandLine& cl, LoadReport* report) {
     LoadReport r = load_config_file(cl.config_file, o, cl.check_config);
     if (report) *report = std::move(r);
   }
+  if (report)
+    for (const auto& [name, value] : cl.ignored) report->ignored.push_back("<command line>: -" + name);
   const Options& f = cl.flags;
   auto given = [&](const char* field) { return cl.set_fields.count(field) > 0; };
   if (given("host")) o.host = f.host;
@@ -409,11 +411,8 @@ Options build_options(const CommandLine& cl, LoadReport* report) {
   if (given("http_host")) o.http_host = f.http_host;
   if (given("no_auth_user")) o.no_auth_user = f.no_auth_user;
   if (given("https_port")) o.https_port = f.https_port;
-  if (given("ports_file_dir")) o.ports_file_dir = f.ports_file_dir;
   if (given("log_file")) o.log_file = f.log_file;
-  if (given("log_size_limit")) o.log_size_limit = f.log_size_limit;
   if (given("logtime")) o.logtime = f.logtime;
-  if (given("syslog")) o.syslog = f.syslog;
   if (given("debug")) o.debug = f.debug;
   if (given("trace")) o.trace = f.trace;
   if (given("trace_verbose")) o.trace_verbose = f.trace_verbose;
@@ -432,8 +431,7 @@ Options build_options(const CommandLine& cl, LoadReport* report) {
   if (given("cluster_no_advertise")) o.cluster.no_advertise = f.cluster.no_advertise;
   if (given("cluster_connect_retries")) o.cluster.connect_retries = f.cluster.connect_retries;
   if (given("cluster_listen")) {
-    auto it = cl.ignored.find("cluster_listen_url");
-    std::string url = it == cl.ignored.end() ? "" : it->second;
+    const std::string& url = cl.cluster_listen_url;
     std::string user, pass, host;
     int port = 0;
     if (!parse_url_host_port(url, user, pass, host, port))

@@ -22,9 +22,10 @@ struct CommandLine {
   bool show_tls_help = false;        // --help_tls
   bool check_config = false;         // -t
   std::string signal;                // -sl / --signal: main sends it to a running server
-  // Flags the reference accepts that this server ignores (tls*, profile,
-  // remote_syslog, max_traced_msg_len): name -> value.
+  // Flags the decision table (key_decisions.h) marks ignored (profile, remote_syslog,
+  // syslog, ...): name -> value. build_options reports them for the start-up warnings.
   std::map<std::string, std::string> ignored;
+  std::string cluster_listen_url;  // --cluster, resolved in build_options
 };
 
 // What the reference does after a flag error: Go's flag package prints the error to

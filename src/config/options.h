@@ -101,7 +101,6 @@ struct ClusterOptions {
   bool no_advertise = false;
   int connect_retries = 0;
   std::string advertise;
-  int pool_size = 0;
 };
 
 struct GatewayOptions {
@@ -176,10 +175,7 @@ struct Options {
   bool debug = false;
   bool trace = false;
   bool trace_verbose = false;  // -VV: also trace the system account
-  bool syslog = false;
-  int64_t log_size_limit = 0;
   std::string pid_file;
-  std::string ports_file_dir;
 
   Duration lame_duck_duration{std::chrono::minutes(2)};
   Duration lame_duck_grace_period{std::chrono::seconds(10)};

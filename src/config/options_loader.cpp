@@ -5,8 +5,10 @@
 #include <set>
 
 #include "config/duration.h"
+#include "config/key_decisions.h"
 #include "config/parser.h"
 #include "server/imports.h"
+#include "util/nkey.h"
 
 namespace nats::config {
 
@@ -23,22 +25,6 @@ std::string where(const Position& p) {
   return p.file + ":" + std::to_string(p.line) + ":" + std::to_string(p.column);
 }
 
-// Keys the reference accepts that this server does not act on (yet). Listed so that
-// real-world configs using them are not rejected as "unknown field".
-const std::set<std::string>& ignored_top_level_keys() {
-  static const std::set<std::string> k = {
-      "ocsp", "allow_non_tls", "leaf", "leafnodes", "websocket", "ws", "mqtt",
-      "operator", "operators", "roots", "root", "root_operators", "root_operator",
-      "resolver", "account_resolver", "accounts_resolver", "resolver_tls",
-      "resolver_preload", "resolver_pinned_accounts", "trusted", "trusted_keys",
-      "connect_error_reports", "reconnect_error_reports", "no_header_support",
-      "default_js_domain", "prof_port", "max_traced_msg_len", "remote_syslog",
-      "max_sub_tokens", "max_subscription_tokens", "mappings", "maps",
-      "disable_sublist_cache", "no_sublist_cache", "max_closed_clients", "logtime_utc",
-      "syslog_name", "ocsp_cache", "server_metadata", "nkey"};
-  return k;
-}
-
 struct Loader {
   Options& o;
   bool check;
@@ -53,17 +39,37 @@ struct Loader {
   void unknown_permission(const MapEntry& e) {
     if (!e.used_as_variable) error(e.key_pos, "Unknown field \"" + e.key + "\" parsing permissions");
   }
-  // A security setting the server cannot honour yet stops it: running without the TLS the
-  // operator asked for would be worse than not running.
-  void not_supported(const MapEntry& e, const std::string& what) {
-    error(e.key_pos, what + " is not supported by this server yet");
+  enum class Unknown { Field, Permission, Tls };
+  void report_unknown(const MapEntry& e, Unknown style) {
+    if (style == Unknown::Permission) unknown_permission(e);
+    else if (style == Unknown::Tls) error(e.key_pos, "error parsing tls config, unknown field [\"" + e.key + "\"]");
+    else unknown(e);
+  }
+  // Every key passes the decision table (config/key_decisions.h) before any handler sees
+  // it: true only for honoured keys. Refused keys stop the server; ignored ones are logged.
+  bool admit(std::string_view block, const std::string& k, const MapEntry& e, Unknown style = Unknown::Field) {
+    auto d = decide_key(block, k);
+    if (!d) {
+      report_unknown(e, style);
+      return false;
+    }
+    if (*d == KeyDecision::Refused) error(e.key_pos, e.key + " is not supported by this server");
+    else if (*d == KeyDecision::Ignored) ignore(e);
+    return *d == KeyDecision::Honoured;
+  }
+  // `each` restricted to the honoured keys of `block`.
+  void each_in(std::string_view block, const Value& v, const std::function<void(const std::string&, const MapEntry&)>& fn,
+               Unknown style = Unknown::Field) {
+    each(v, [&](const std::string& k, const MapEntry& e) {
+      if (admit(block, k, e, style)) fn(k, e);
+    });
   }
 
   // The `tls` block. Settings the reference has but this server does not implement are
   // refused by name rather than ignored.
   void tls(const MapEntry& block, TlsOptions& t) {
     t.enabled = true;
-    each(block.value, [&](const std::string& k, const MapEntry& e) {
+    each_in("tls", block.value, [&](const std::string& k, const MapEntry& e) {
       const Value& v = e.value;
       if (k == "cert_file") t.cert_file = v.as_string();
       else if (k == "key_file") t.key_file = v.as_string();
@@ -78,13 +84,8 @@ struct Loader {
         } else {
           t.timeout = seconds(v);
         }
-      } else if (k == "verify_and_map" || k == "verify_cert_and_check_known_urls" || k == "pinned_certs" ||
-                 k == "cert_store" || k == "cert_match_by" || k == "cert_match" || k == "ocsp_peer" ||
-                 k == "handshake_first" || k == "certs" || k == "cipher_suites" || k == "curve_preferences" ||
-                 k == "insecure" || k == "min_version")
-        not_supported(e, "TLS option \"" + e.key + "\"");
-      else error(e.key_pos, "error parsing tls config, unknown field [\"" + e.key + "\"]");
-    });
+      } else error(e.key_pos, "error parsing tls config, unknown field [\"" + e.key + "\"]");
+    }, Unknown::Tls);
     if (t.cert_file.empty() && !t.key_file.empty()) error(block.key_pos, "missing 'cert_file' in TLS configuration");
     else if (!t.cert_file.empty() && t.key_file.empty()) error(block.key_pos, "missing 'key_file' in TLS configuration");
     else if (t.cert_file.empty()) error(block.key_pos, "missing 'cert_file' in TLS configuration");
@@ -207,11 +208,11 @@ struct Loader {
   SubjectPermission subject_permission(const Value& v) {
     SubjectPermission sp;
     if (v.is_map()) {
-      each(v, [&](const std::string& k, const MapEntry& e) {
+      each_in("subject_permission", v, [&](const std::string& k, const MapEntry& e) {
         if (k == "allow") sp.allow = string_list(e.value);
         else if (k == "deny") sp.deny = string_list(e.value);
         else unknown_permission(e);
-      });
+      }, Unknown::Permission);
     } else {
       sp.allow = string_list(v);
     }
@@ -220,47 +221,67 @@ struct Loader {
 
   Permissions permissions(const Value& v) {
     Permissions p;
-    each(v, [&](const std::string& k, const MapEntry& e) {
+    each_in("permissions", v, [&](const std::string& k, const MapEntry& e) {
       if (k == "publish" || k == "pub" || k == "import") {
         p.publish = subject_permission(e.value);
       } else if (k == "subscribe" || k == "sub" || k == "export") {
         p.subscribe = subject_permission(e.value);
-      } else if (k == "allow_responses" || k == "allow_resp") {
+      } else if (k == "allow_responses" || k == "publish_allow_responses") {
         if (e.value.is_bool()) {
           // true: the reference's defaults, one reply within two minutes.
           if (e.value.as_bool()) p.response = ResponsePermission{1, std::chrono::minutes(2)};
         } else {
           ResponsePermission rp{1, std::chrono::minutes(2)};
-          each(e.value, [&](const std::string& rk, const MapEntry& re) {
+          each_in("allow_responses", e.value, [&](const std::string& rk, const MapEntry& re) {
             if (rk == "max" || rk == "max_msgs" || rk == "max_messages" || rk == "max_responses")
               rp.max_msgs = to_int(re.value);
             else if (rk == "expires" || rk == "expiration" || rk == "ttl")
               rp.expires = strict_duration(re, "expires");
             else unknown_permission(re);
-          });
+          }, Unknown::Permission);
           p.response = rp;
         }
       } else {
         unknown_permission(e);
       }
-    });
+    }, Unknown::Permission);
     return p;
   }
 
   User user(const Value& v, const std::string& account) {
     User u;
     u.account = account;
-    each(v, [&](const std::string& k, const MapEntry& e) {
+    each_in("user", v, [&](const std::string& k, const MapEntry& e) {
       if (k == "user" || k == "username") u.username = e.value.as_string();
       else if (k == "pass" || k == "password") u.password = e.value.as_string();
       else if (k == "nkey") u.nkey = e.value.as_string();
-      else if (k == "permission" || k == "permissions") u.permissions = permissions(e.value);
+      else if (k == "permission" || k == "permissions" || k == "authorization") u.permissions = permissions(e.value);
       else if (k == "allowed_connection_types" || k == "connection_types" || k == "clients")
-        u.allowed_connection_types = string_list(e.value);
-      else if (k == "account") u.account = e.value.as_string();
+        u.allowed_connection_types = connection_types(e);
       else unknown(e);
     });
+    // The reference's checks and wording.
+    if (u.nkey.empty() && u.username.empty()) error(v.position(), "User entry requires a user");
+    else if (!u.nkey.empty() && !nkey::is_valid_public_user_key(u.nkey))
+      error(v.position(), "Not a valid public nkey for a user");
+    else if (!u.nkey.empty() && (!u.username.empty() || !u.password.empty()))
+      error(v.position(), "Nkey users do not take usernames or passwords");
     return u;
+  }
+
+  // The reference's connection type names, upper-cased as it stores them.
+  std::vector<std::string> connection_types(const MapEntry& e) {
+    std::vector<std::string> out;
+    for (auto t : string_list(e.value)) {
+      std::string up = t;
+      for (auto& c : up)
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+      if (up != "STANDARD" && up != "WEBSOCKET" && up != "LEAFNODE" && up != "LEAFNODE_WS" && up != "MQTT" &&
+          up != "MQTT_WS")
+        error(e.key_pos, "unknown connection type \"" + t + "\"");
+      out.push_back(up);
+    }
+    return out;
   }
 
   std::vector<User> users(const Value& v, const std::string& account) {
@@ -271,7 +292,7 @@ struct Loader {
 
   void top_authorization(const Value& v, const Position& key_pos) {
     o.authorization_configured = true;
-    each(v, [&](const std::string& k, const MapEntry& e) {
+    each_in("authorization", v, [&](const std::string& k, const MapEntry& e) {
       if (k == "user" || k == "username") o.username = e.value.as_string();
       else if (k == "pass" || k == "password") o.password = e.value.as_string();
       else if (k == "token") o.authorization = e.value.as_string();
@@ -282,8 +303,6 @@ struct Loader {
       } else if (k == "permission" || k == "permissions" || k == "default_permission" ||
                  k == "default_permissions") {
         o.default_permissions = permissions(e.value);
-      } else if (k == "auth_callout") {
-        ignore(e);
       } else {
         unknown(e);
       }
@@ -301,8 +320,10 @@ struct Loader {
 
   // User names must be unique across all accounts and the authorization block.
   void check_duplicate_users(const std::vector<User>& us, const Position& at) {
-    for (const auto& u : us)
-      if (!account_user_names_.insert(u.username).second) error(at, "Duplicate user \"" + u.username + "\" detected");
+    for (const auto& u : us) {
+      const std::string& name = u.nkey.empty() ? u.username : u.nkey;
+      if (!account_user_names_.insert(name).second) error(at, "Duplicate " + std::string(u.nkey.empty() ? "user" : "nkey") + " \"" + name + "\" detected");
+    }
   }
 
   // ---- accounts ------------------------------------------------------------------
@@ -311,7 +332,7 @@ struct Loader {
       std::string stream, service, response_type;
       std::vector<std::string> accounts;
       Duration threshold{0};
-      each(x, [&](const std::string& k, const MapEntry& e) {
+      each_in("export", x, [&](const std::string& k, const MapEntry& e) {
         if (k == "stream") stream = e.value.as_string();
         else if (k == "service") service = e.value.as_string();
         else if (k == "accounts") accounts = string_list(e.value);
@@ -324,9 +345,6 @@ struct Loader {
         else if (k == "threshold" || k == "response_threshold" || k == "response_max_time" ||
                  k == "response_time")
           threshold = strict_duration(e, k);
-        else if (k == "latency" || k == "account_token_position" || k == "advertise" ||
-                 k == "allow_trace")
-          ignore(e);
         else unknown(e);
       });
       if (!stream.empty() && !service.empty()) {
@@ -344,7 +362,7 @@ struct Loader {
   }
 
   void import_source(const Value& v, std::string& account, std::string& subject) {
-    each(v, [&](const std::string& k, const MapEntry& e) {
+    each_in("import_source", v, [&](const std::string& k, const MapEntry& e) {
       if (k == "account") account = e.value.as_string();
       else if (k == "subject") subject = e.value.as_string();
       else unknown(e);
@@ -355,7 +373,7 @@ struct Loader {
     for (const auto& x : v.as_array()) {
       bool is_stream = false, is_service = false;
       std::string account, subject, prefix, to;
-      each(x, [&](const std::string& k, const MapEntry& e) {
+      each_in("import", x, [&](const std::string& k, const MapEntry& e) {
         if (k == "stream") {
           is_stream = true;
           import_source(e.value, account, subject);
@@ -366,8 +384,6 @@ struct Loader {
           prefix = e.value.as_string();
         } else if (k == "to") {
           to = e.value.as_string();
-        } else if (k == "share" || k == "allow_trace") {
-          ignore(e);
         } else {
           unknown(e);
         }
@@ -378,43 +394,55 @@ struct Loader {
     }
   }
 
-  void account_limits(const MapEntry& e, AccountConfig& acc) {
-    const std::string& k = lower(e.key);
+  void account_limits(const std::string& k, const MapEntry& e, AccountConfig& acc) {
     if (k == "max_connections" || k == "max_conn") acc.max_connections = to_int(e.value);
     else if (k == "max_subscriptions" || k == "max_subs") acc.max_subscriptions = to_int(e.value);
     else if (k == "max_payload" || k == "max_pay") acc.max_payload = e.value.as_int();
-    else if (k == "max_leafnodes" || k == "max_leafs") ignore(e);
     else unknown(e);
+  }
+
+  // An account's `jetstream`: a bool, "enabled"/"disabled", or a map of limits. Limits are
+  // not enforced, so each is refused unless it is -1 (unlimited, what this server does).
+  void account_jetstream(const MapEntry& e, AccountConfig& acc) {
+    const Value& j = e.value;
+    if (j.is_bool()) {
+      acc.jetstream = j.as_bool();
+    } else if (j.is_string()) {
+      std::string s = lower(j.as_string());
+      if (s == "enabled" || s == "enable") acc.jetstream = true;
+      else if (s == "disabled" || s == "disable") acc.jetstream = false;
+      else throw ConfigError(j.position(), "Expected 'enabled' or 'disabled' for string value, got '" + j.as_string() + "'");
+    } else if (j.is_map()) {
+      acc.jetstream = true;
+      each(j, [&](const std::string& k, const MapEntry& le) {
+        if (decide_key("account_jetstream", k) && le.value.is_int() && le.value.as_int() == -1) return;
+        admit("account_jetstream", k, le);
+      });
+    } else {
+      throw ConfigError(j.position(), std::string("Expected map, bool or string to define JetStream, got ") + j.type_name());
+    }
   }
 
   AccountConfig account(const std::string& name, const Value& v) {
     AccountConfig acc;
     acc.name = name;
     if (!v.is_map()) return acc;  // `accounts: { A: {} }` or a bare name list entry
-    each(v, [&](const std::string& k, const MapEntry& e) {
+    each_in("account", v, [&](const std::string& k, const MapEntry& e) {
       if (k == "users") {
         acc.users = users(e.value, name);
         check_duplicate_users(acc.users, e.key_pos);
       }
       else if (k == "exports") exports(e.value, acc);
       else if (k == "imports") imports(e.value, acc);
-      else if (k == "nkey") acc.nkey = e.value.as_string();
+      else if (k == "nkey") {
+        acc.nkey = e.value.as_string();
+        if (!nkey::is_valid_public_account_key(acc.nkey))
+          error(e.key_pos, "Not a valid public nkey for an account: \"" + acc.nkey + "\"");
+      }
       else if (k == "default_permissions") acc.default_permissions = permissions(e.value);
-      else if (k == "jetstream") {
-        const Value& j = e.value;
-        if (j.is_bool()) acc.jetstream = j.as_bool();
-        else if (j.is_string()) {
-          std::string s = lower(j.as_string());
-          acc.jetstream = s == "enabled" || s == "enable" || s == "true";
-        } else if (j.is_map()) {
-          acc.jetstream = true;  // limits (max_mem, max_file, ...) are not modelled yet
-        } else {
-          throw ConfigError(j.position(), std::string("expected bool, string or map, got ") + j.type_name());
-        }
-      } else if (k == "limits") {
-        each(e.value, [&](const std::string&, const MapEntry& le) { account_limits(le, acc); });
-      } else if (k == "mappings" || k == "maps" || k == "trace_dest" || k == "msg_trace") {
-        ignore(e);
+      else if (k == "jetstream") account_jetstream(e, acc);
+      else if (k == "limits") {
+        each_in("account_limits", e.value, [&](const std::string& lk, const MapEntry& le) { account_limits(lk, le, acc); });
       } else {
         unknown(e);
       }
@@ -437,15 +465,14 @@ struct Loader {
   }
 
   // ---- cluster / gateway ------------------------------------------------------------
-  void route_authorization(const MapEntry& auth, const std::string& what, std::string& user,
+  void route_authorization(std::string_view block, const MapEntry& auth, const std::string& what, std::string& user,
                            std::string& pass, Duration& timeout) {
-    each(auth.value, [&](const std::string& k, const MapEntry& e) {
+    each_in(block, auth.value, [&](const std::string& k, const MapEntry& e) {
       if (k == "user" || k == "username") user = e.value.as_string();
       else if (k == "pass" || k == "password") pass = e.value.as_string();
       else if (k == "timeout") timeout = seconds_or_duration(e);
       else if (k == "users") error(auth.key_pos, what + " authorization does not allow multiple users");
       else if (k == "token") error(auth.key_pos, what + " authorization does not support tokens");
-      else if (k == "permissions") ignore(e);
       else unknown(e);
     });
   }
@@ -453,35 +480,30 @@ struct Loader {
   void cluster(const Value& v) {
     auto& c = o.cluster;
     c.configured = true;
-    each(v, [&](const std::string& k, const MapEntry& e) {
+    each_in("cluster", v, [&](const std::string& k, const MapEntry& e) {
       if (k == "name") c.name = e.value.as_string();
       else if (k == "listen") parse_listen(e.value, c.host, c.port);
       else if (k == "host" || k == "net") c.host = e.value.as_string();
       else if (k == "port") c.port = to_int(e.value);
       else if (k == "routes") c.routes = string_list(e.value);
-      else if (k == "authorization") route_authorization(e, "Cluster", c.username, c.password, c.auth_timeout);
+      else if (k == "authorization") route_authorization("cluster_authorization", e, "Cluster", c.username, c.password, c.auth_timeout);
       else if (k == "no_advertise") c.no_advertise = e.value.as_bool();
       else if (k == "connect_retries") c.connect_retries = to_int(e.value);
       else if (k == "advertise" || k == "cluster_advertise") c.advertise = e.value.as_string();
-      else if (k == "pool_size") c.pool_size = to_int(e.value);
       else if (k == "tls") tls(e, c.tls);
-      else if (k == "permissions" || k == "compression" || k == "accounts" ||
-               k == "ping_interval" || k == "ping_max" || k == "write_deadline")
-        ignore(e);
       else unknown(e);
     });
   }
 
   RemoteGateway remote_gateway(const Value& v) {
     RemoteGateway g;
-    each(v, [&](const std::string& k, const MapEntry& e) {
+    each_in("remote_gateway", v, [&](const std::string& k, const MapEntry& e) {
       if (k == "name") g.name = e.value.as_string();
       else if (k == "url") g.urls.push_back(e.value.as_string());
       else if (k == "urls") {
         auto u = string_list(e.value);
         g.urls.insert(g.urls.end(), u.begin(), u.end());
-      } else if (k == "tls") not_supported(e, "TLS settings for one remote gateway");
-      else unknown(e);
+      } else unknown(e);
     });
     return g;
   }
@@ -489,19 +511,17 @@ struct Loader {
   void gateway(const Value& v) {
     auto& g = o.gateway;
     g.configured = true;
-    each(v, [&](const std::string& k, const MapEntry& e) {
+    each_in("gateway", v, [&](const std::string& k, const MapEntry& e) {
       if (k == "name") g.name = e.value.as_string();
       else if (k == "listen") parse_listen(e.value, g.host, g.port);
       else if (k == "host" || k == "net") g.host = e.value.as_string();
       else if (k == "port") g.port = to_int(e.value);
       else if (k == "gateways") {
         for (const auto& x : e.value.as_array()) g.gateways.push_back(remote_gateway(x));
-      } else if (k == "authorization") route_authorization(e, "Gateway", g.username, g.password, g.auth_timeout);
-      else if (k == "connect_retries") g.connect_retries = to_int(e.value);
-      else if (k == "advertise" || k == "gateway_advertise") g.advertise = e.value.as_string();
+      } else if (k == "authorization") route_authorization("gateway_authorization", e, "Gateway", g.username, g.password, g.auth_timeout);
+      else if (k == "advertise") g.advertise = e.value.as_string();
       else if (k == "reject_unknown" || k == "reject_unknown_cluster") g.reject_unknown = e.value.as_bool();
       else if (k == "tls") tls(e, g.tls);
-      else if (k == "connect_backoff") ignore(e);
       else unknown(e);
     });
   }
@@ -522,7 +542,7 @@ struct Loader {
       return;
     }
     js.enabled = true;
-    each(v, [&](const std::string& k, const MapEntry& e) {
+    each_in("jetstream", v, [&](const std::string& k, const MapEntry& e) {
       if (k == "store" || k == "store_dir" || k == "storedir") {
         if (!js.store_dir.empty() && store_dir_from_top_)
           error(e.key_pos, "Duplicate 'store_dir' configuration");
@@ -531,25 +551,16 @@ struct Loader {
         js.max_memory = e.value.as_int();
       } else if (k == "max_file_store" || k == "max_file") {
         js.max_file = e.value.as_int();
-      } else if (k == "domain") {
-        js.domain = e.value.as_string();
       } else if (k == "enable" || k == "enabled") {
         js.enabled = e.value.as_bool();
+      } else if (k == "unique_tag") {
+        js.unique_tag = e.value.as_string();
       } else if (k == "sync_interval") {
         if (e.value.is_string() && lower(e.value.as_string()) == "always") {
           js.sync_always = true;
         } else {
           js.sync_interval = strict_duration(e, "sync_interval");
         }
-      } else if (k == "unique_tag") {
-        js.unique_tag = e.value.as_string();
-      } else if (k == "key" || k == "ek" || k == "encryption_key" || k == "cipher" ||
-                 k == "max_outstanding_catchup" || k == "max_catchup" || k == "limits" ||
-                 k == "max_buffered_size" || k == "max_buffered_msgs" ||
-                 k == "request_queue_limit" || k == "extension_hint" || k == "strict" ||
-                 k == "tpm" || k == "prev_encryption_key" || k == "max_ack_pending" ||
-                 k == "max_ha_assets" || k == "max_request_batch" || k == "compress_ok") {
-        ignore(e);
       } else {
         unknown(e);
       }
@@ -569,11 +580,8 @@ struct Loader {
     else if (k == "trace") o.trace = v.as_bool();
     else if (k == "trace_verbose") o.trace_verbose = o.trace = v.as_bool();
     else if (k == "logtime") o.logtime = v.as_bool();
-    else if (k == "syslog") o.syslog = v.as_bool();
     else if (k == "log_file" || k == "logfile") o.log_file = v.as_string();
-    else if (k == "log_size_limit" || k == "logfile_size_limit") o.log_size_limit = v.as_int();
     else if (k == "pid_file" || k == "pidfile") o.pid_file = v.as_string();
-    else if (k == "ports_file_dir") o.ports_file_dir = v.as_string();
     else if (k == "max_control_line") {
       if (v.as_int() > INT32_MAX) error(e.key_pos, e.key + " value is too big");
       else o.max_control_line = static_cast<int>(v.as_int());
@@ -623,8 +631,6 @@ struct Loader {
       auto tags = string_list(v);
       for (auto& t : tags)
         if (std::find(o.tags.begin(), o.tags.end(), t) == o.tags.end()) o.tags.push_back(t);
-    } else if (ignored_top_level_keys().count(k)) {
-      ignore(e);
     } else {
       unknown(e);
     }
@@ -635,7 +641,7 @@ struct Loader {
 
 LoadReport apply_config(const Value& root, Options& opts, bool check_mode) {
   Loader l{opts, check_mode, {}, {}};
-  l.each(root, [&](const std::string& k, const MapEntry& e) { l.top(k, e); });
+  l.each_in("top", root, [&](const std::string& k, const MapEntry& e) { l.top(k, e); });
   if (!l.errors.empty()) throw ConfigError(l.errors);
   if (opts.lame_duck_duration > Duration{0} && opts.lame_duck_grace_period >= opts.lame_duck_duration)
     throw std::runtime_error("lame duck grace period (" + format_go_duration(opts.lame_duck_grace_period) +

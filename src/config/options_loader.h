@@ -14,8 +14,8 @@ struct LoadReport {
   // Non-fatal notes, already formatted "<file>:<line>:<col>: <message>", e.g. an
   // integer ping_interval taken as seconds. The server should print them at startup.
   std::vector<std::string> warnings;
-  // Keys the reference knows but this server accepts without acting on (tls, leafnodes,
-  // websocket, mqtt, operator, ...), as "<file>:<line>:<col>: <key>".
+  // Keys the decision table marks ignored (prof_port, syslog, ...), as
+  // "<file>:<line>:<col>: <key>"; the server logs one warning for each.
   std::vector<std::string> ignored;
 };
 

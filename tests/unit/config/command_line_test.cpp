@@ -62,7 +62,7 @@ TEST(CommandLine, Booleans) {
   EXPECT_TRUE(cl.flags.jetstream.enabled);
   EXPECT_EQ(cl.flags.jetstream.store_dir, "/tmp/js");
   EXPECT_TRUE(cl.check_config);
-  EXPECT_TRUE(cl.flags.syslog);
+  EXPECT_EQ(cl.ignored.count("s"), 1u);  // syslog: accepted, reported, not acted on
   // A bool flag never takes the next argument: "false" is then a stray word.
   EXPECT_EQ(parse_err({"-D", "false"}), "unrecognized command: \"false\"");
 }
@@ -118,9 +118,11 @@ TEST(CommandLine, AuthClusterAndIgnoredFlags) {
   EXPECT_EQ(cl.flags.pid_file, "/tmp/pid");
   EXPECT_EQ(cl.flags.log_file, "/tmp/log");
   EXPECT_EQ(cl.flags.client_advertise, "ca:1");
-  EXPECT_EQ(cl.flags.ports_file_dir, "/tmp/pf");
+  EXPECT_EQ(cl.ignored.at("ports_file_dir"), "/tmp/pf");
 
-  Options o = build_options(cl);
+  LoadReport report;
+  Options o = build_options(cl, &report);
+  EXPECT_EQ(report.ignored, std::vector<std::string>{"<command line>: -ports_file_dir"});
   EXPECT_TRUE(o.tls.enabled);
   EXPECT_EQ(o.tls.cert_file, "c.pem");
   // --tls without a certificate and key cannot start.

@@ -105,10 +105,11 @@ TEST(OptionsLoader, UnknownFieldsAreErrors) {
   // A key only used as a variable is not reported.
   Options o = load("P = 4333\nport: $P\n");
   EXPECT_EQ(o.port, 4333);
-  // Known-but-unsupported keys are accepted and listed.
+  // Known keys that cannot change behaviour are accepted and listed; others stop the server.
   LoadReport r;
-  load("ocsp { mode: always }\nleafnodes { port: 7422 }\n", &r);
-  EXPECT_EQ(r.ignored.size(), 2u);
+  load("prof_port: 6060\nmax_traced_msg_len: 10\n", &r);
+  EXPECT_EQ(r.ignored, (std::vector<std::string>{"t.conf:1:1: prof_port", "t.conf:2:1: max_traced_msg_len"}));
+  EXPECT_EQ(load_error("port: 1\nleafnodes { port: 7422 }\n"), "t.conf:2:1: leafnodes is not supported by this server");
 }
 
 TEST(OptionsLoader, TlsBlock) {
@@ -127,7 +128,7 @@ TEST(OptionsLoader, TlsBlock) {
             "t.conf:1:34: error parsing tls config, unknown field [\"nope\"]");
   // Settings this server cannot honour stop it rather than being silently dropped.
   EXPECT_EQ(load_error("tls { cert_file: a, key_file: b, pinned_certs: [] }"),
-            "t.conf:1:34: TLS option \"pinned_certs\" is not supported by this server yet");
+            "t.conf:1:34: pinned_certs is not supported by this server");
   Options c = load("cluster { port: 6222, tls { cert_file: a, key_file: b, verify: true } }\n"
                    "gateway { name: x, port: 7222, tls { cert_file: c, key_file: d } }");
   EXPECT_TRUE(c.cluster.tls.enabled);
@@ -148,19 +149,15 @@ TEST(OptionsLoader, TypeErrorsHavePositions) {
 }
 
 TEST(OptionsLoader, LoggingAndMonitoring) {
-  Options o = load("debug: true\ntrace: on\nlogtime: false\nsyslog: yes\nlog_size_limit: 1MB\n"
-                   "http: \"127.0.0.1:8333\"\nhttps_port: 8443\nhttp_base_path: /mon\n"
-                   "ports_file_dir: /tmp\n");
+  Options o = load("debug: true\ntrace: on\nlogtime: false\n"
+                   "http: \"127.0.0.1:8333\"\nhttps_port: 8443\nhttp_base_path: /mon\n");
   EXPECT_TRUE(o.debug);
   EXPECT_TRUE(o.trace);
   EXPECT_FALSE(o.logtime);
-  EXPECT_TRUE(o.syslog);
-  EXPECT_EQ(o.log_size_limit, 1024 * 1024);
   EXPECT_EQ(o.http_host, "127.0.0.1");
   EXPECT_EQ(o.http_port, 8333);
   EXPECT_EQ(o.https_port, 8443);
   EXPECT_EQ(o.http_base_path, "/mon");
-  EXPECT_EQ(o.ports_file_dir, "/tmp");
 }
 
 TEST(OptionsLoader, Authorization) {
@@ -256,7 +253,6 @@ cluster {
   no_advertise: true
   connect_retries: 4
   advertise: "x:6222"
-  pool_size: 3
 }
 gateway {
   name: g1
@@ -279,7 +275,6 @@ gateway {
   EXPECT_TRUE(o.cluster.no_advertise);
   EXPECT_EQ(o.cluster.connect_retries, 4);
   EXPECT_EQ(o.cluster.advertise, "x:6222");
-  EXPECT_EQ(o.cluster.pool_size, 3);
   EXPECT_TRUE(o.gateway.configured);
   EXPECT_EQ(o.gateway.name, "g1");
   EXPECT_EQ(o.gateway.port, 7222);
@@ -294,13 +289,12 @@ TEST(OptionsLoader, JetStreamForms) {
   EXPECT_TRUE(load("jetstream: enabled").jetstream.enabled);
   EXPECT_TRUE(load("jetstream: true").jetstream.enabled);
   EXPECT_FALSE(load("jetstream: disabled").jetstream.enabled);
-  Options o = load("jetstream { store_dir: /data, max_mem: 1G, max_file_store: 10GB, domain: hub, "
+  Options o = load("jetstream { store_dir: /data, max_mem: 1G, max_file_store: 10GB, "
                    "sync_interval: \"10s\", unique_tag: az }");
   EXPECT_TRUE(o.jetstream.enabled);
   EXPECT_EQ(o.jetstream.store_dir, "/data");
   EXPECT_EQ(o.jetstream.max_memory, 1000000000);
   EXPECT_EQ(o.jetstream.max_file, 10LL * 1024 * 1024 * 1024);
-  EXPECT_EQ(o.jetstream.domain, "hub");
   EXPECT_EQ(o.jetstream.sync_interval, 10s);
   EXPECT_EQ(o.jetstream.unique_tag, "az");
   EXPECT_TRUE(load("jetstream { sync_interval: always }").jetstream.sync_always);

@@ -1,0 +1,145 @@
+#include "config/key_decisions.h"
+
+#include <initializer_list>
+
+namespace nats::config {
+
+namespace {
+
+using D = KeyDecision;
+
+void add(std::vector<KeyRule>& t, std::string_view block, D d, std::initializer_list<std::string_view> keys) {
+  for (auto k : keys) t.push_back(KeyRule{block, k, d});
+}
+
+std::vector<KeyRule> build() {
+  std::vector<KeyRule> t;
+  // Top level (the reference's processConfigFileLine).
+  add(t, "top", D::Honoured,
+      {"listen", "client_advertise", "port", "server_name", "host", "net", "debug", "trace", "trace_verbose",
+       "logtime", "accounts", "authorization", "http", "https", "http_port", "monitor_port", "https_port",
+       "http_base_path", "cluster", "gateway", "store_dir", "storedir", "jetstream", "logfile", "log_file",
+       "pidfile", "pid_file", "max_control_line", "max_payload", "max_pending", "max_connections", "max_conn",
+       "max_subscriptions", "max_subs", "ping_interval", "ping_max", "tls", "write_deadline",
+       "lame_duck_duration", "lame_duck_grace_period", "no_auth_user", "system_account", "system",
+       "no_system_account", "no_system", "no_sys_acc", "server_tags"});
+  add(t, "top", D::Refused, {"mappings", "maps"});
+  // Performance knobs, logging destinations and diagnostics: no client sees a difference.
+  add(t, "top", D::Ignored,
+      {"disable_sublist_cache", "no_sublist_cache", "logfile_size_limit", "log_size_limit", "syslog",
+       "remote_syslog", "ports_file_dir", "prof_port", "max_traced_msg_len", "connect_error_reports",
+       "reconnect_error_reports"});
+  add(t, "top", D::Refused,
+      {"leaf", "leafnodes", "websocket", "ws", "mqtt", "operator", "operators", "roots", "root",
+       "root_operators", "root_operator", "resolver", "account_resolver", "accounts_resolver", "resolver_tls",
+       "resolver_preload", "resolver_pinned_accounts", "trusted", "trusted_keys", "ocsp", "allow_non_tls",
+       "max_sub_tokens", "max_subscription_tokens", "no_header_support", "default_js_domain"});
+
+  // authorization { } (parseAuthorization). auth_callout is 2.10's; named so that it is
+  // refused clearly rather than reported as unknown.
+  add(t, "authorization", D::Honoured,
+      {"user", "username", "pass", "password", "token", "timeout", "users", "default_permission",
+       "default_permissions", "permissions"});
+  add(t, "authorization", D::Refused, {"auth_callout"});
+
+  // One entry of a users list (parseUsers), at the top level or in an account.
+  add(t, "user", D::Honoured,
+      {"user", "username", "pass", "password", "permission", "permissions", "authorization",
+       "allowed_connection_types", "connection_types", "clients"});
+  add(t, "user", D::Refused, {"nkey"});
+
+  add(t, "permissions", D::Honoured,
+      {"pub", "publish", "import", "sub", "subscribe", "export", "publish_allow_responses", "allow_responses"});
+  add(t, "subject_permission", D::Honoured, {"allow", "deny"});
+  add(t, "allow_responses", D::Honoured,
+      {"max", "max_msgs", "max_messages", "max_responses", "expires", "expiration", "ttl"});
+
+  // One account of the accounts block (parseAccounts). An account's nkey has no effect
+  // outside operator mode, in the reference as here; it is validated.
+  add(t, "account", D::Honoured,
+      {"nkey", "imports", "exports", "jetstream", "users", "default_permissions", "limits"});
+  add(t, "account", D::Refused, {"mappings", "maps"});
+  add(t, "account_limits", D::Honoured,
+      {"max_connections", "max_conn", "max_subscriptions", "max_subs", "max_payload", "max_pay"});
+  // There are no leaf node connections to count (leafnodes is refused).
+  add(t, "account_limits", D::Ignored, {"max_leafnodes", "max_leafs"});
+  // Per-account JetStream limits are not enforced: refused unless -1 (unlimited).
+  add(t, "account_jetstream", D::Refused,
+      {"max_memory", "max_mem", "mem", "memory", "max_store", "max_file", "max_disk", "store", "disk",
+       "max_streams", "streams", "max_consumers", "consumers", "max_bytes_required", "max_stream_bytes",
+       "max_bytes", "mem_max_stream_bytes", "memory_max_stream_bytes", "disk_max_stream_bytes",
+       "store_max_stream_bytes", "max_ack_pending"});
+  add(t, "export", D::Honoured,
+      {"stream", "service", "response", "response_type", "threshold", "response_threshold", "response_max_time",
+       "response_time", "accounts"});
+  add(t, "export", D::Refused, {"latency", "account_token_position"});
+  add(t, "import", D::Honoured, {"stream", "service", "prefix", "to"});
+  // share: whether latency reports carry the importer's details; latency is refused.
+  add(t, "import", D::Ignored, {"share"});
+  add(t, "import_source", D::Honoured, {"account", "subject"});
+
+  // One weighted destination of a subject mapping (parseAccountMapDest).
+  add(t, "mapping_destination", D::Honoured, {"dest", "destination", "weight", "cluster"});
+
+  // cluster { } (parseCluster) and its authorization (parseAuthorization, restricted).
+  add(t, "cluster", D::Honoured,
+      {"name", "listen", "port", "host", "net", "authorization", "routes", "tls", "cluster_advertise", "advertise",
+       "no_advertise", "connect_retries"});
+  add(t, "cluster", D::Refused, {"permissions"});
+  add(t, "cluster_authorization", D::Honoured, {"user", "username", "pass", "password", "timeout", "users", "token"});
+  add(t, "cluster_authorization", D::Refused, {"permissions", "default_permission", "default_permissions"});
+
+  // gateway { } (parseGateway). The reference parses and then drops permissions in the
+  // gateway's authorization block.
+  add(t, "gateway", D::Honoured,
+      {"name", "listen", "port", "host", "net", "authorization", "tls", "advertise", "gateways", "reject_unknown",
+       "reject_unknown_cluster"});
+  // How often an implicit gateway is retried before being forgotten.
+  add(t, "gateway", D::Ignored, {"connect_retries"});
+  add(t, "gateway_authorization", D::Honoured, {"user", "username", "pass", "password", "timeout", "users", "token"});
+  add(t, "gateway_authorization", D::Ignored, {"permissions", "default_permission", "default_permissions"});
+  add(t, "remote_gateway", D::Honoured, {"name", "url", "urls"});
+  add(t, "remote_gateway", D::Refused, {"tls"});
+
+  // jetstream { } (parseJetStream). sync_interval is 2.10's and implemented.
+  add(t, "jetstream", D::Honoured,
+      {"enabled", "enable", "store", "store_dir", "storedir", "max_memory_store", "max_mem_store", "max_mem",
+       "max_file_store", "max_file", "sync_interval", "unique_tag"});
+  // extension_hint and max_outstanding_catchup tune the reference's clustered catch-up.
+  add(t, "jetstream", D::Ignored, {"extension_hint", "max_outstanding_catchup"});
+  add(t, "jetstream", D::Refused, {"domain", "key", "ek", "encryption_key", "cipher", "limits"});
+
+  // tls { } (parseTLS), wherever it appears.
+  add(t, "tls", D::Honoured, {"cert_file", "key_file", "ca_file", "verify", "timeout"});
+  add(t, "tls", D::Refused,
+      {"insecure", "verify_and_map", "verify_cert_and_check_known_urls", "cipher_suites", "curve_preferences",
+       "connection_rate_limit", "pinned_certs"});
+
+  // Command-line flags (ConfigureOptions). http, no_auth_user and log_size_limit are later
+  // releases' flags.
+  add(t, "flag", D::Honoured,
+      {"h", "help", "port", "p", "n", "name", "server_name", "addr", "a", "net", "client_advertise", "D", "debug",
+       "V", "VV", "trace", "DV", "DVV", "T", "logtime", "user", "pass", "auth", "m", "http_port", "ms",
+       "https_port", "c", "config", "t", "sl", "signal", "P", "pid", "l", "log", "version", "v", "routes",
+       "cluster", "cluster_listen", "cluster_advertise", "no_advertise", "cluster_name", "help_tls", "tls",
+       "tlsverify", "tlscert", "tlskey", "tlscacert", "js", "jetstream", "sd", "store_dir", "http",
+       "no_auth_user", "connect_retries"});
+  add(t, "flag", D::Ignored,
+      {"ports_file_dir", "s", "syslog", "r", "remote_syslog", "profile", "max_traced_msg_len", "log_size_limit"});
+  return t;
+}
+
+}  // namespace
+
+const std::vector<KeyRule>& key_rules() {
+  static const std::vector<KeyRule> t = build();
+  return t;
+}
+
+std::optional<KeyDecision> decide_key(std::string_view block, std::string_view key) {
+  for (const auto& r : key_rules())
+    if (r.block == block && r.key == key) return r.decision;
+  return std::nullopt;
+}
+
+}  // namespace nats::config
