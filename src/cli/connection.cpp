@@ -5,10 +5,12 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 
 #include "cli/context_store.h"
 #include "cli/format.h"
+#include "util/nkey.h"
 
 namespace nats::cli {
 
@@ -79,6 +81,23 @@ std::string status_text(natsStatus s) {
   return "nats: " + t;
 }
 
+namespace {
+// The public key of the user seed ("SU...") in an NKey seed file, as natscli reads it: the
+// first line that holds a user seed.
+std::string nkey_public_key(const std::string& seed_file) {
+  std::ifstream in(seed_file);
+  if (!in) throw CliError("could not read NKey seed file " + seed_file);
+  for (std::string line; std::getline(in, line);) {
+    auto b = line.find("SU");
+    if (b == std::string::npos) continue;
+    auto e = line.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b);
+    std::string pub = nkey::public_key_of_seed(line.substr(b, e == std::string::npos ? e : e - b));
+    if (!pub.empty()) return pub;
+  }
+  throw CliError("no valid user NKey seed found in " + seed_file);
+}
+}  // namespace
+
 void fail(natsStatus s, const std::string& what) {
   throw CliError(what.empty() ? status_text(s) : what + ": " + status_text(s));
 }
@@ -99,6 +118,17 @@ Connection::Connection(const Settings& s) : settings_(s) {
   if (!s.creds.empty()) {
     natsStatus st = natsOptions_SetUserCredentialsFromFiles(o, s.creds.c_str(), nullptr);
     if (st != NATS_OK) { natsOptions_Destroy(o); fail(st, "could not load credentials"); }
+  }
+  if (!s.nkey.empty()) {
+    std::string pub;
+    try {
+      pub = nkey_public_key(s.nkey);
+    } catch (...) {
+      natsOptions_Destroy(o);
+      throw;
+    }
+    natsStatus ns = natsOptions_SetNKeyFromSeed(o, pub.c_str(), s.nkey.c_str());
+    if (ns != NATS_OK) { natsOptions_Destroy(o); fail(ns, "could not load NKey seed"); }
   }
   if (!s.inbox_prefix.empty()) natsOptions_SetCustomInboxPrefix(o, s.inbox_prefix.c_str());
   natsStatus st = natsConnection_Connect(&nc_, o);

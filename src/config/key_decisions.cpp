@@ -44,9 +44,8 @@ std::vector<KeyRule> build() {
 
   // One entry of a users list (parseUsers), at the top level or in an account.
   add(t, "user", D::Honoured,
-      {"user", "username", "pass", "password", "permission", "permissions", "authorization",
+      {"nkey", "user", "username", "pass", "password", "permission", "permissions", "authorization",
        "allowed_connection_types", "connection_types", "clients"});
-  add(t, "user", D::Refused, {"nkey"});
 
   add(t, "permissions", D::Honoured,
       {"pub", "publish", "import", "sub", "subscribe", "export", "publish_allow_responses", "allow_responses"});

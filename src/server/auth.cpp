@@ -3,10 +3,12 @@
 #include <crypt.h>
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "server/account.h"
 #include "util/ids.h"
+#include "util/nkey.h"
 
 namespace nats {
 
@@ -43,17 +45,13 @@ Authenticator::Authenticator(const Options& opts) {
     users_[u.username] = Entry{u, kGlobalAccount};
     required_ = true;
   }
-  for (const auto& u : opts.users) {
-    users_[u.username] = Entry{u, u.account.empty() ? std::string(kGlobalAccount) : u.account};
-    required_ = true;
-  }
+  for (const auto& u : opts.users) add_user(u, u.account.empty() ? std::string(kGlobalAccount) : u.account, false);
   bool has_global_account_users = false;
   for (const auto& acc : opts.accounts) {
     for (const auto& u : acc.users) {
       User copy = u;
       if (!copy.permissions && acc.default_permissions) copy.permissions = acc.default_permissions;
-      users_[u.username] = Entry{copy, acc.name, true};
-      required_ = true;
+      add_user(copy, acc.name, true);
       if (acc.name == kGlobalAccount) has_global_account_users = true;
     }
   }
@@ -80,17 +78,37 @@ Authenticator::Authenticator(const Options& opts) {
   }
 }
 
+void Authenticator::add_user(const User& u, const std::string& account, bool from_accounts_block) {
+  if (u.nkey.empty()) users_[u.username] = Entry{u, account, from_accounts_block};
+  else nkeys_[u.nkey] = Entry{u, account, from_accounts_block};
+  required_ = true;
+}
+
 std::optional<AuthResult> Authenticator::result_for(const Entry& e) const {
+  // Only plain NATS clients reach this server (no websocket, leaf node or MQTT listeners).
+  const auto& types = e.user.allowed_connection_types;
+  if (!types.empty() && std::find(types.begin(), types.end(), "STANDARD") == types.end()) return std::nullopt;
   AuthResult r;
   r.account = e.account;
-  r.user = e.user.username;
+  r.user = e.user.nkey.empty() ? e.user.username : e.user.nkey;
   if (e.user.permissions) r.permissions = e.user.permissions;
   else if (!e.from_accounts_block) r.permissions = default_permissions_;
   return r;
 }
 
-std::optional<AuthResult> Authenticator::authenticate(const ClientCredentials& c) const {
+// The client proves it holds the key's seed by signing the nonce of the INFO it was sent.
+std::optional<AuthResult> Authenticator::authenticate_nkey(const ClientCredentials& c, const std::string& nonce) const {
+  auto it = nkeys_.find(c.nkey);
+  if (it == nkeys_.end() || c.sig.empty() || nonce.empty()) return std::nullopt;
+  auto sig = nkey::decode_signature(c.sig);
+  auto pub = nkey::decode_public(c.nkey, nkey::kPrefixUser);
+  if (!sig || !pub || !nkey::verify(*pub, nonce, *sig)) return std::nullopt;
+  return result_for(it->second);
+}
+
+std::optional<AuthResult> Authenticator::authenticate(const ClientCredentials& c, const std::string& nonce) const {
   if (!required_) return AuthResult{kGlobalAccount, "", default_permissions_};
+  if (!nkeys_.empty() && !c.nkey.empty()) return authenticate_nkey(c, nonce);
   if (!token_.empty()) {
     if (!c.auth_token.empty() && const_time_equal(token_, c.auth_token)) return AuthResult{kGlobalAccount, "", default_permissions_};
     if (users_.empty()) return std::nullopt;

@@ -1,5 +1,5 @@
 // Client authentication: single user/password, token, users lists (top level and per
-// account), bcrypt passwords, no_auth_user, and the reference's implicit no-auth user when
+// account), NKey users (Ed25519 signature of the INFO nonce), bcrypt passwords, no_auth_user, and the reference's implicit no-auth user when
 // only $SYS and the global account exist.
 #pragma once
 
@@ -41,8 +41,10 @@ class Authenticator {
   // With a no-auth user (configured or implicit) the reference accepts commands before
   // CONNECT; the auth timeout still applies.
   bool connect_required() const { return required_ && no_auth_user_.empty(); }
-  // nullopt: Authorization Violation.
-  std::optional<AuthResult> authenticate(const ClientCredentials& c) const;
+  // Whether INFO carries a nonce for NKey users to sign (as the reference: when any exist).
+  bool nonce_required() const { return !nkeys_.empty(); }
+  // `nonce`: what this client's INFO carried. nullopt: Authorization Violation.
+  std::optional<AuthResult> authenticate(const ClientCredentials& c, const std::string& nonce = {}) const;
   // The no-auth user in effect (configured or implicit), empty if none.
   const std::string& no_auth_user() const { return no_auth_user_; }
 
@@ -55,10 +57,13 @@ class Authenticator {
     bool from_accounts_block = false;
   };
   std::optional<AuthResult> result_for(const Entry& e) const;
+  std::optional<AuthResult> authenticate_nkey(const ClientCredentials& c, const std::string& nonce) const;
+  void add_user(const User& u, const std::string& account, bool from_accounts_block);
 
   bool required_ = false;
   std::string token_;
   std::map<std::string, Entry> users_;  // by user name
+  std::map<std::string, Entry> nkeys_;  // NKey users, by public key
   std::string no_auth_user_;
   bool explicit_no_auth_user_ = false;
   std::optional<Permissions> default_permissions_;

@@ -34,7 +34,8 @@ ClientConnection::~ClientConnection() = default;
 
 void ClientConnection::start() {
   bool auth = server_.auth_required();
-  std::string info = server_.client_info_line(cid_, peer_ip_, false, {});  // no nonce until NKeys land
+  if (server_.authenticator().nonce_required()) nonce_ = util::new_nonce();
+  std::string info = server_.client_info_line(cid_, peer_ip_, !nonce_.empty(), nonce_);
   if (const net::TlsContext* tls = server_.tls_context()) {
     // INFO goes out in clear; then the client starts the TLS handshake.
     if (!write_plain_now(info)) {
@@ -171,7 +172,7 @@ bool ClientConnection::on_connect(std::string_view json) {
     return true;
   }
 
-  auto res = server_.authenticator().authenticate(cred);
+  auto res = server_.authenticator().authenticate(cred, nonce_);
   if (!res) {
     log::error("{}:{} - cid:{} - authentication error", peer_ip_, peer_port_, cid_);
     close_with_err("Authorization Violation", CloseReason::AuthenticationViolation);

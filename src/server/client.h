@@ -82,6 +82,7 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
 
   proto::Parser<ClientConnection> parser_;
   ConnectOptions copts_;
+  std::string nonce_;  // sent in INFO when NKey users exist; the client signs it
   bool connected_ = false;  // CONNECT accepted
   bool pre_connect_ops_ = false;  // PING/PUB/SUB seen before CONNECT (no no-auth user then)
   AccountPtr account_;

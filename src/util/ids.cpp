@@ -3,7 +3,10 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <stdexcept>
+
+#include "util/nkey.h"
 
 namespace nats::util {
 
@@ -53,42 +56,21 @@ std::string next_nuid() {
   return n.next();
 }
 
-uint16_t crc16(const uint8_t* data, size_t n) {
-  uint16_t crc = 0;
-  for (size_t i = 0; i < n; ++i) {
-    crc ^= static_cast<uint16_t>(data[i]) << 8;
-    for (int b = 0; b < 8; ++b) crc = (crc & 0x8000) ? static_cast<uint16_t>((crc << 1) ^ 0x1021) : static_cast<uint16_t>(crc << 1);
-  }
-  return crc;
-}
+uint16_t crc16(const uint8_t* data, size_t n) { return nkey::crc16(data, n); }
 
 std::string encode_nkey_public(char prefix, const uint8_t key[32]) {
   uint8_t pfx;
   switch (prefix) {
-    case 'N': pfx = 13 << 3; break;
-    case 'A': pfx = 0; break;
-    case 'U': pfx = 20 << 3; break;
-    case 'C': pfx = 2 << 3; break;
-    case 'O': pfx = 14 << 3; break;
+    case 'N': pfx = nkey::kPrefixServer; break;
+    case 'A': pfx = nkey::kPrefixAccount; break;
+    case 'U': pfx = nkey::kPrefixUser; break;
+    case 'C': pfx = nkey::kPrefixCluster; break;
+    case 'O': pfx = nkey::kPrefixOperator; break;
     default: throw std::invalid_argument("bad nkey prefix");
   }
-  uint8_t raw[35];
-  raw[0] = pfx;
-  for (int i = 0; i < 32; ++i) raw[1 + i] = key[i];
-  uint16_t c = crc16(raw, 33);
-  raw[33] = static_cast<uint8_t>(c & 0xff);
-  raw[34] = static_cast<uint8_t>(c >> 8);
-  static constexpr char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  std::string out;
-  uint32_t buf = 0;
-  int bits = 0;
-  for (uint8_t byte : raw) {
-    buf = (buf << 8) | byte;
-    bits += 8;
-    while (bits >= 5) { out.push_back(b32[(buf >> (bits - 5)) & 31]); bits -= 5; }
-  }
-  if (bits > 0) out.push_back(b32[(buf << (5 - bits)) & 31]);
-  return out;
+  nkey::Key k;
+  std::copy(key, key + 32, k.begin());
+  return nkey::encode_public(k, pfx);
 }
 
 std::string new_server_id() {
@@ -106,11 +88,22 @@ std::string hash_name(std::string_view s, size_t len) {
 }
 
 std::string new_nonce() {
+  // The reference's: 11 random bytes in unpadded base64url, 15 characters.
   static constexpr char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   uint8_t b[11];
   random_bytes(b, sizeof b);
   std::string out;
-  for (uint8_t x : b) out.push_back(b64[x & 63]);
+  uint32_t buf = 0;
+  int bits = 0;
+  for (uint8_t x : b) {
+    buf = (buf << 8) | x;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(b64[(buf >> bits) & 63]);
+    }
+  }
+  if (bits > 0) out.push_back(b64[(buf << (6 - bits)) & 63]);
   return out;
 }
 

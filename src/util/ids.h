@@ -38,7 +38,7 @@ uint16_t crc16(const uint8_t* data, size_t n);
 // len 8 for Raft node IDs (getHash) and len 6 for gateway reply hashes.
 std::string hash_name(std::string_view s, size_t len = 8);
 
-// A random nonce for INFO (base64url-ish, 11 chars as the reference sends).
+// A random nonce for INFO, as the reference sends it (15 base64url characters).
 std::string new_nonce();
 
 }  // namespace nats::util
