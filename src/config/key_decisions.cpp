@@ -22,8 +22,7 @@ std::vector<KeyRule> build() {
        "pidfile", "pid_file", "max_control_line", "max_payload", "max_pending", "max_connections", "max_conn",
        "max_subscriptions", "max_subs", "ping_interval", "ping_max", "tls", "write_deadline",
        "lame_duck_duration", "lame_duck_grace_period", "no_auth_user", "system_account", "system",
-       "no_system_account", "no_system", "no_sys_acc", "server_tags"});
-  add(t, "top", D::Refused, {"mappings", "maps"});
+       "no_system_account", "no_system", "no_sys_acc", "server_tags", "mappings", "maps"});
   // Performance knobs, logging destinations and diagnostics: no client sees a difference.
   add(t, "top", D::Ignored,
       {"disable_sublist_cache", "no_sublist_cache", "logfile_size_limit", "log_size_limit", "syslog",
@@ -56,8 +55,7 @@ std::vector<KeyRule> build() {
   // One account of the accounts block (parseAccounts). An account's nkey has no effect
   // outside operator mode, in the reference as here; it is validated.
   add(t, "account", D::Honoured,
-      {"nkey", "imports", "exports", "jetstream", "users", "default_permissions", "limits"});
-  add(t, "account", D::Refused, {"mappings", "maps"});
+      {"nkey", "imports", "exports", "jetstream", "users", "default_permissions", "limits", "mappings", "maps"});
   add(t, "account_limits", D::Honoured,
       {"max_connections", "max_conn", "max_subscriptions", "max_subs", "max_payload", "max_pay"});
   // There are no leaf node connections to count (leafnodes is refused).

@@ -56,6 +56,17 @@ struct ServiceExport {
   std::string response_type;  // "Singleton" (default), "Stream", "Chunked"
   Duration response_threshold{0};
 };
+// One destination of a subject mapping (`mappings` at the top level or in an account).
+struct MappingDestConfig {
+  std::string subject;
+  int weight = 100;     // percent
+  std::string cluster;  // empty: any cluster
+};
+struct MappingConfig {
+  std::string src;
+  std::vector<MappingDestConfig> dests;
+};
+
 struct StreamImport { std::string account; std::string subject; std::string prefix; std::string to; };
 struct ServiceImport { std::string account; std::string subject; std::string to; };
 
@@ -70,6 +81,7 @@ struct AccountConfig {
   int max_connections = -1;
   int max_subscriptions = -1;
   int64_t max_payload = -1;
+  std::vector<MappingConfig> mappings;
   bool jetstream = false;       // jetstream: enabled
   std::string nkey;
 };
@@ -160,6 +172,7 @@ struct Options {
 
   // Accounts.
   std::vector<AccountConfig> accounts;
+  std::vector<MappingConfig> mappings;  // top-level `mappings`: the global account's
   std::string system_account;  // empty: "$SYS" when that account exists
   bool no_system_account = false;
 

@@ -8,6 +8,8 @@
 #include "config/key_decisions.h"
 #include "config/parser.h"
 #include "server/imports.h"
+#include "subject/subject.h"
+#include "subject/subject_mapping.h"
 #include "util/nkey.h"
 
 namespace nats::config {
@@ -39,9 +41,10 @@ struct Loader {
   void unknown_permission(const MapEntry& e) {
     if (!e.used_as_variable) error(e.key_pos, "Unknown field \"" + e.key + "\" parsing permissions");
   }
-  enum class Unknown { Field, Permission, Tls };
+  enum class Unknown { Field, Permission, Tls, MappingDest };
   void report_unknown(const MapEntry& e, Unknown style) {
     if (style == Unknown::Permission) unknown_permission(e);
+    else if (style == Unknown::MappingDest) error(e.key_pos, "Unknown field \"" + e.key + "\" for mapping destination");
     else if (style == Unknown::Tls) error(e.key_pos, "error parsing tls config, unknown field [\"" + e.key + "\"]");
     else unknown(e);
   }
@@ -326,6 +329,99 @@ struct Loader {
     }
   }
 
+  // ---- subject mappings (parseAccountMappings) ---------------------------------------
+  // One destination: {destination: "x", weight: 50%, cluster: "c"}. False on error.
+  bool mapping_destination(const Value& v, MappingDestConfig& d) {
+    if (!v.is_map()) {
+      error(v.position(), "Expected an entry for the mapping destination");
+      return false;
+    }
+    bool weight_seen = false, ok = true;
+    each_in("mapping_destination", v, [&](const std::string& k, const MapEntry& e) {
+      if (k == "dest" || k == "destination") {
+        d.subject = e.value.as_string();
+      } else if (k == "weight") {
+        // A number or a string with an optional '%', 0 to 100.
+        int64_t w = 0;
+        if (e.value.is_string()) {
+          std::string str = e.value.as_string();
+          if (!str.empty() && str.back() == '%') str.pop_back();
+          size_t sign = !str.empty() && (str[0] == '-' || str[0] == '+') ? 1 : 0;
+          bool digits = str.size() > sign && str.size() < 12 &&
+                        std::all_of(str.begin() + static_cast<long>(sign), str.end(), [](char c) { return c >= '0' && c <= '9'; });
+          if (!digits) {
+            error(e.value.position(), "Invalid weight \"" + str + "\" for mapping destination");
+            ok = false;
+            return;
+          }
+          w = std::stoll(str);
+        } else if (e.value.is_int()) {
+          w = e.value.as_int();
+        } else {
+          error(e.value.position(), std::string("Unknown entry type for weight of ") + e.value.type_name());
+          ok = false;
+          return;
+        }
+        if (w > 100 || w < 0) {
+          error(e.value.position(), "Invalid weight " + std::to_string(w) + " for mapping destination");
+          ok = false;
+          return;
+        }
+        d.weight = static_cast<int>(w);
+        weight_seen = true;
+      } else if (k == "cluster") {
+        d.cluster = e.value.as_string();
+      } else {
+        report_unknown(e, Unknown::MappingDest);
+      }
+    }, Unknown::MappingDest);
+    if (ok && !weight_seen) {
+      error(v.position(), "Missing weight for mapping destination \"" + d.subject + "\"");
+      ok = false;
+    }
+    return ok;
+  }
+
+  // `mappings { src: dest | {destination...} | [ {destination...}, ... ] }`, checked with the
+  // same rules the server applies when it installs them.
+  std::vector<MappingConfig> mappings(const MapEntry& block) {
+    std::vector<MappingConfig> out;
+    for (const auto& e : block.value.entries()) {
+      if (!is_valid_subject(e.key)) {
+        error(block.key_pos, "Subject \"" + e.key + "\" is not a valid subject");
+        continue;
+      }
+      MappingConfig m;
+      m.src = e.key;
+      const Value& v = e.value;
+      bool ok = true;
+      if (v.is_string()) {
+        m.dests.push_back(MappingDestConfig{v.as_string(), 100, ""});
+      } else if (v.is_array()) {
+        for (const auto& x : v.as_array()) {
+          MappingDestConfig d;
+          if (mapping_destination(x, d)) m.dests.push_back(d);
+          else ok = false;
+        }
+      } else {  // one destination; anything but a map is refused there
+        MappingDestConfig d;
+        if (mapping_destination(v, d)) m.dests.push_back(d);
+        else ok = false;
+      }
+      if (!ok) continue;
+      std::vector<MappingDestination> dests;
+      for (const auto& d : m.dests) dests.push_back(MappingDestination{d.subject, d.weight, d.cluster});
+      auto made = SubjectMapping::create(m.src, dests);
+      if (auto* err = std::get_if<std::string>(&made)) {
+        std::string to = v.is_string() ? " to \"" + v.as_string() + "\"" : "";
+        error(v.position(), "Error adding mapping for \"" + m.src + "\"" + to + " : " + *err);
+        continue;
+      }
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+
   // ---- accounts ------------------------------------------------------------------
   void exports(const Value& v, AccountConfig& acc) {
     for (const auto& x : v.as_array()) {
@@ -441,6 +537,10 @@ struct Loader {
       }
       else if (k == "default_permissions") acc.default_permissions = permissions(e.value);
       else if (k == "jetstream") account_jetstream(e, acc);
+      else if (k == "mappings" || k == "maps") {
+        auto ms = mappings(e);
+        acc.mappings.insert(acc.mappings.end(), ms.begin(), ms.end());
+      }
       else if (k == "limits") {
         each_in("account_limits", e.value, [&](const std::string& lk, const MapEntry& le) { account_limits(lk, le, acc); });
       } else {
@@ -610,6 +710,10 @@ struct Loader {
       // The reference checks imports against exports once all accounts are known, and
       // reports the problem at the accounts block.
       if (auto msg = validate_account_imports(o.accounts); !msg.empty()) error(e.key_pos, msg);
+    }
+    else if (k == "mappings" || k == "maps") {
+      auto ms = mappings(e);
+      o.mappings.insert(o.mappings.end(), ms.begin(), ms.end());
     }
     else if (k == "system_account" || k == "system") o.system_account = v.as_string();
     else if (k == "no_system_account" || k == "no_system" || k == "no_sys_acc") o.no_system_account = v.as_bool();

@@ -3,11 +3,14 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/options.h"
+#include "subject/subject_mapping.h"
 #include "subject/sublist.h"
 
 namespace nats {
@@ -35,6 +38,15 @@ class Account {
   std::vector<ServiceExport> service_exports;
   std::vector<StreamImport> stream_imports;
   std::vector<ServiceImport> service_imports;
+
+  // Subject mappings, set up before the server starts and never changed after: publishers
+  // read them without a lock. The first that matches applies, in config order.
+  std::vector<SubjectMapping> mappings;
+  bool has_mappings() const { return !mappings.empty(); }
+  // The subject a client's publish goes to: nullopt when no mapping applies, "" when the
+  // mapping drops this message (weights under 100 with the source listed).
+  std::optional<std::string> map_subject(std::string_view subject,
+                                         const std::function<std::string()>& cluster_name) const;
 
  private:
   std::string name_;

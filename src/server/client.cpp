@@ -5,6 +5,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "cluster/route_manager.h"
 #include "proto/msg_line.h"
 #include "server/server.h"
 #include "subject/subject.h"
@@ -259,9 +260,23 @@ bool ClientConnection::publish(std::string_view subject, std::string_view reply,
   // Only this connection's loop writes these: a plain store avoids a locked instruction.
   in_msgs.store(in_msgs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   in_bytes.store(in_bytes.load(std::memory_order_relaxed) + headers.size() + payload.size(), std::memory_order_relaxed);
-  sys::RequesterScope requester(this, subject);  // for $SYS.REQ.USER.INFO
   // The reference reports a wildcard publish subject in pedantic mode, yet still delivers.
+  // Checked before mapping, on the subject the client sent.
   if (copts_.pedantic && !is_valid_literal_subject(subject)) send_err("Invalid Publish Subject");
+  std::optional<std::string> mapped;
+  if (account_->has_mappings()) {
+    mapped = account_->map_subject(subject, [this] {
+      auto* routes = server_.routes();
+      return routes ? routes->cluster_name() : server_.options().cluster.name;
+    });
+    // Permissions apply to the mapped subject, as in the reference.
+    if (mapped) subject = *mapped;
+  }
+  if (mapped && mapped->empty()) {  // the share of a weighted mapping that is dropped
+    if (copts_.verbose) send_ok();
+    return true;
+  }
+  sys::RequesterScope requester(this, subject);  // for $SYS.REQ.USER.INFO
   if (!can_publish(subject)) {
     log::error("{}:{} - cid:{} - Publish Violation - User \"{}\", Subject \"{}\"", peer_ip_, peer_port_, cid_, copts_.user, subject);
     send_err(std::string("Permissions Violation for Publish to \"") + std::string(subject) + "\"");

@@ -52,6 +52,19 @@ Server::~Server() {
   }
 }
 
+namespace {
+// The loader has checked every mapping with the same rules, so none fails here.
+void install_mappings(Account& acc, const std::vector<MappingConfig>& configs) {
+  for (const auto& mc : configs) {
+    std::vector<MappingDestination> dests;
+    for (const auto& d : mc.dests) dests.push_back(MappingDestination{d.subject, d.weight, d.cluster});
+    auto m = SubjectMapping::create(mc.src, dests);
+    if (auto* err = std::get_if<std::string>(&m)) throw std::runtime_error("mapping for \"" + mc.src + "\": " + *err);
+    acc.mappings.push_back(std::get<SubjectMapping>(std::move(m)));
+  }
+}
+}  // namespace
+
 void Server::setup_accounts() {
   global_account_ = std::make_shared<Account>(kGlobalAccount);
   accounts_[kGlobalAccount] = global_account_;
@@ -62,8 +75,10 @@ void Server::setup_accounts() {
     a->max_payload = ac.max_payload;
     a->jetstream_enabled = ac.jetstream;
     a->default_permissions = ac.default_permissions;
+    install_mappings(*a, ac.mappings);
     accounts_[ac.name] = a;
   }
+  install_mappings(*global_account_, opts_.mappings);
   std::string sys = opts_.system_account.empty() ? kSystemAccount : opts_.system_account;
   if (!opts_.no_system_account) {
     auto it = accounts_.find(sys);

@@ -426,3 +426,33 @@ TEST(OptionsLoader, HugeSecondCountsAreErrors) {
 
 }  // namespace
 }  // namespace nats::config
+
+namespace nats::config {
+namespace {
+
+TEST(OptionsLoader, Mappings) {
+  Options o = load(
+      "mappings { foo: bar, \"a.*\": [ {destination: \"b.$1\", weight: 40%}, {dest: \"c.$1\", weight: 10, cluster: east} ] }\n"
+      "accounts { A { maps { x: {destination: y, weight: \"100\"} } } }\n");
+  ASSERT_EQ(o.mappings.size(), 2u);
+  EXPECT_EQ(o.mappings[0].src, "foo");
+  ASSERT_EQ(o.mappings[0].dests.size(), 1u);
+  EXPECT_EQ(o.mappings[0].dests[0].subject, "bar");
+  EXPECT_EQ(o.mappings[0].dests[0].weight, 100);
+  ASSERT_EQ(o.mappings[1].dests.size(), 2u);
+  EXPECT_EQ(o.mappings[1].dests[0].weight, 40);
+  EXPECT_EQ(o.mappings[1].dests[1].cluster, "east");
+  ASSERT_EQ(o.accounts.size(), 1u);
+  ASSERT_EQ(o.accounts[0].mappings.size(), 1u);
+  EXPECT_EQ(o.accounts[0].mappings[0].dests[0].subject, "y");
+
+  EXPECT_EQ(load_error("mappings { foo: [ {destination: a, weight: 60}, {destination: b, weight: 50} ] }"),
+            "t.conf:1:17: Error adding mapping for \"foo\" : total weight needs to be <= 100");
+  EXPECT_EQ(load_error("mappings { \"foo.*\": \"bar.*\" }"),
+            "t.conf:1:21: Error adding mapping for \"foo.*\" to \"bar.*\" : invalid subject");
+  EXPECT_EQ(load_error("mappings { foo: [ {destination: a, weight: 101} ] }"),
+            "t.conf:1:44: Invalid weight 101 for mapping destination");
+}
+
+}  // namespace
+}  // namespace nats::config
