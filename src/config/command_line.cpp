@@ -352,7 +352,7 @@ bool parse_command_line(const std::vector<std::string>& args, CommandLine& out, 
         error = "invalid boolean value \"" + value + "\" for -" + name + ": parse error";
         return false;
       }
-      if (*decision == KeyDecision::Ignored) out.ignored[name] = has_value ? value : "true";
+      if (*decision == KeyDecision::Ignored || !f->apply) out.ignored[name] = has_value ? value : "true";
       else f->apply(out, has_value ? value : "true", 0, b);
       continue;
     }
@@ -371,7 +371,7 @@ bool parse_command_line(const std::vector<std::string>& args, CommandLine& out, 
         return false;
       }
     }
-    if (*decision == KeyDecision::Ignored) out.ignored[name] = value;
+    if (*decision == KeyDecision::Ignored || !f->apply) out.ignored[name] = value;
     else f->apply(out, value, n, false);
   }
   // Like the reference, the only words allowed after the flags are "version"/"help".

@@ -6,6 +6,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "cluster/route_manager.h"
 #include "server/server.h"
 #include "subject/subject.h"
 #include "util/ids.h"
@@ -152,6 +153,16 @@ void add_service_import(Server* srv, Account* importer, Account* exporter, const
     if (!g.ok || ImportOriginScope::remote()) return;
     ImportOriginScope here(false);
     std::string mapped = local == remote ? std::string(subject) : map_subject(local, remote, subject);
+    // The exporter's subject mappings apply to requests arriving through its service (the
+    // reference's processServiceImport); stream imports are not mapped.
+    if (exporter->has_mappings()) {
+      auto m = exporter->map_subject(mapped, [srv] {
+        auto* routes = srv->routes();
+        return routes ? routes->cluster_name() : srv->options().cluster.name;
+      });
+      if (m && m->empty()) return;
+      if (m) mapped = *m;
+    }
     if (reply.empty()) {
       srv->process_message(*exporter, nullptr, mapped, {}, headers, payload, true);
       return;

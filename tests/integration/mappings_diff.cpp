@@ -104,6 +104,34 @@ TEST(MappingsDiff, AccountMappingsAndPermissionsMatchReference) {
   }
 }
 
+// A request through a service import is mapped with the exporting account's mappings.
+TEST(MappingsDiff, ServiceImportsUseTheExportersMappings) {
+  const char* config = R"(
+accounts {
+  E { users: [ {user: e, password: e} ], exports: [ {service: "svc.>"} ], mappings { "svc.old": "svc.new" } }
+  I { users: [ {user: i, password: i} ], imports: [ {service: {account: E, subject: "svc.>"}} ] }
+}
+)";
+  for (const auto& bin : {testing_harness::server_binary(), testing_harness::reference_binary()}) {
+    if (!reference_or_skip(bin)) continue;
+    SCOPED_TRACE(bin);
+    auto srv = start_with_config(config, {}, bin);
+    RawClient e(srv->port()), i(srv->port());
+    e.send("CONNECT {\"verbose\":false,\"user\":\"e\",\"pass\":\"e\"}\r\nSUB svc.> 1\r\nPING\r\n");
+    ASSERT_EQ(e.read_line(milliseconds(2000)).value_or(""), "PONG");
+    i.send("CONNECT {\"verbose\":false,\"user\":\"i\",\"pass\":\"i\"}\r\nPUB svc.old 1\r\nx\r\nPUB svc.other 1\r\nx\r\nPING\r\n");
+    ASSERT_EQ(i.read_line(milliseconds(2000)).value_or(""), "PONG");
+    std::vector<std::string> got;
+    for (int n = 0; n < 2; ++n) {
+      auto l = e.read_line(milliseconds(2000));
+      if (!l || l->rfind("MSG ", 0) != 0) break;
+      got.push_back(l->substr(4, l->find(' ', 4) - 4));
+      e.read_line();
+    }
+    EXPECT_EQ(got, (std::vector<std::string>{"svc.new", "svc.other"}));
+  }
+}
+
 // 10,000 publishes on each weighted mapping; every share within 5 standard deviations of
 // its weight, on both servers.
 const char* kWeightedConfig = R"(
