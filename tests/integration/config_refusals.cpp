@@ -1,0 +1,71 @@
+// Fail closed, end to end: a config that asks for something this server does not do stops it
+// at start-up (not only under -t) with file:line:col and a non-zero exit, and a harmless
+// ignored key is reported once in the start-up log.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "test_util.h"
+
+namespace {
+
+using namespace itest;
+
+// The operator-mode config of issue 14: the reference enforces JWT accounts with it; this
+// server has no JWT support, so it must not start.
+TEST(ConfigRefusals, OperatorModeStopsTheServerAtStartup) {
+  testing_harness::TempDir d;
+  std::string conf = d.write("op.conf",
+                             "port: -1\n"
+                             "operator: \"/nonexistent/op.jwt\"\n"
+                             "system_account: AAAXAUVSGK7TCRHFIRAS4SYXVJ76EWDMNXZM3XNLKGZZS3YEHHHWHEF7\n"
+                             "resolver: MEMORY\n"
+                             "resolver_preload: {\n"
+                             "  AAAXAUVSGK7TCRHFIRAS4SYXVJ76EWDMNXZM3XNLKGZZS3YEHHHWHEF7: \"eyJ0eXAiOiJKV1QifQ\"\n"
+                             "}\n");
+  for (const char* mode : {"", " -t"}) {
+    auto r = testing_harness::run_command("timeout 10 " + testing_harness::server_binary() + mode + " -c " + conf);
+    EXPECT_NE(r.status, 0) << mode << r.output;
+    EXPECT_NE(r.output.find(conf + ":2:1: operator is not supported by this server"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(conf + ":4:1: resolver is not supported by this server"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(conf + ":5:1: resolver_preload is not supported by this server"), std::string::npos)
+        << r.output;
+    EXPECT_EQ(r.output.find("Server is ready"), std::string::npos) << r.output;
+  }
+}
+
+TEST(ConfigRefusals, SecuritySettingsInsideBlocksAreRefused) {
+  testing_harness::TempDir d;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"cluster { port: -1, permissions { import: \">\" } }\n", ":1:21: permissions is not supported by this server"},
+      {"accounts { A { jetstream { max_mem: 1G } } }\n", ":1:28: max_mem is not supported by this server"},
+      {"leafnodes { port: -1 }\n", ":1:1: leafnodes is not supported by this server"},
+      {"authorization { auth_callout { issuer: x } }\n", ":1:17: auth_callout is not supported by this server"},
+  };
+  int n = 0;
+  for (const auto& [text, expect] : cases) {
+    std::string conf = d.write("c" + std::to_string(++n) + ".conf", "port: -1\n" + text);
+    auto r = testing_harness::run_command("timeout 10 " + testing_harness::server_binary() + " -c " + conf);
+    EXPECT_NE(r.status, 0) << text;
+    // The refused key is on line 2 of the file.
+    std::string want = expect;
+    want.replace(0, 2, ":2");
+    EXPECT_NE(r.output.find(conf + want), std::string::npos) << r.output;
+  }
+}
+
+TEST(ConfigRefusals, IgnoredSettingIsLoggedOnceAtStartup) {
+  auto srv = start_with_config("prof_port: 6060\n");
+  ConnPtr c;
+  ASSERT_EQ(connect_url(c, srv->url()), NATS_OK);
+  std::ifstream in(srv->log_path());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string log = ss.str();
+  auto first = log.find("prof_port: setting is accepted but ignored by this server");
+  EXPECT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find("prof_port: setting is accepted", first + 1), std::string::npos) << log;
+}
+
+}  // namespace
