@@ -20,7 +20,7 @@ std::vector<KeyRule> build() {
        "logtime", "accounts", "authorization", "http", "https", "http_port", "monitor_port", "https_port",
        "http_base_path", "cluster", "gateway", "store_dir", "storedir", "jetstream", "logfile", "log_file",
        "pidfile", "pid_file", "max_control_line", "max_payload", "max_pending", "max_connections", "max_conn",
-       "max_subscriptions", "max_subs", "ping_interval", "ping_max", "tls", "write_deadline",
+       "max_subscriptions", "max_subs", "max_sub_tokens", "max_subscription_tokens", "no_header_support", "ping_interval", "ping_max", "tls", "write_deadline",
        "lame_duck_duration", "lame_duck_grace_period", "no_auth_user", "system_account", "system",
        "no_system_account", "no_system", "no_sys_acc", "server_tags", "mappings", "maps"});
   // Performance knobs, logging destinations and diagnostics: no client sees a difference.
@@ -32,7 +32,7 @@ std::vector<KeyRule> build() {
       {"leaf", "leafnodes", "websocket", "ws", "mqtt", "operator", "operators", "roots", "root",
        "root_operators", "root_operator", "resolver", "account_resolver", "accounts_resolver", "resolver_tls",
        "resolver_preload", "resolver_pinned_accounts", "trusted", "trusted_keys", "ocsp", "allow_non_tls",
-       "max_sub_tokens", "max_subscription_tokens", "no_header_support", "default_js_domain"});
+       "default_js_domain"});
 
   // authorization { } (parseAuthorization). auth_callout is 2.10's; named so that it is
   // refused clearly rather than reported as unknown.

@@ -156,6 +156,8 @@ struct Options {
   int64_t max_pending = kDefaultMaxPending;
   int max_connections = kDefaultMaxConnections;
   int max_subscriptions = 0;  // 0: unlimited
+  int max_sub_tokens = 0;     // 0: unlimited; else SUBs with more tokens are refused
+  bool no_header_support = false;  // INFO says headers:false; HPUB refused
   Duration ping_interval{std::chrono::minutes(2)};
   int ping_max = kDefaultPingMax;
   Duration write_deadline{std::chrono::seconds(10)};

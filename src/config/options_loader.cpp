@@ -688,7 +688,13 @@ struct Loader {
     } else if (k == "max_payload") {
       if (v.as_int() > INT32_MAX) error(e.key_pos, e.key + " value is too big");
       else o.max_payload = v.as_int();
+    } else if (k == "max_sub_tokens" || k == "max_subscription_tokens") {
+      int64_t n = v.as_int();
+      if (n > 255) error(e.key_pos, e.key + " value is too big");
+      else if (n <= 0) error(e.key_pos, e.key + " value can not be negative");
+      else o.max_sub_tokens = static_cast<int>(n);
     } else if (k == "max_pending") o.max_pending = v.as_int();
+    else if (k == "no_header_support") o.no_header_support = v.as_bool();
     else if (k == "max_connections" || k == "max_conn") o.max_connections = to_int(v);
     else if (k == "max_subscriptions" || k == "max_subs") o.max_subscriptions = to_int(v);
     else if (k == "ping_interval") o.ping_interval = lenient_duration(e, "ping_interval");

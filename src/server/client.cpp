@@ -140,6 +140,8 @@ bool ClientConnection::on_connect(std::string_view json) {
   get_bool("tls_required", o.tls_required);
   get_bool("echo", o.echo);
   get_bool("headers", o.headers);
+  // With no_header_support the client's wish for headers is overruled (HPUB is then an error).
+  if (server_.options().no_header_support) o.headers = false;
   get_bool("no_responders", o.no_responders);
   if (j.contains("name")) o.name = get_str("name");
   if (j.contains("lang")) o.lang = get_str("lang");
@@ -316,6 +318,12 @@ bool ClientConnection::on_sub(std::string_view subject, std::string_view queue, 
     std::string msg = "Permissions Violation for Subscription to \"" + std::string(subject) + "\"";
     if (!queue.empty()) msg = "Permissions Violation for Subscription to \"" + std::string(subject) + "\" using queue \"" + std::string(queue) + "\"";
     send_err(msg);
+    return true;
+  }
+  if (int max_tokens = server_.options().max_sub_tokens; max_tokens > 0 && num_tokens(subject) > static_cast<size_t>(max_tokens)) {
+    log::error("{}:{} - cid:{} - Subscription Violation Too Many Tokens - User \"{}\", Subject \"{}\", SID {}", peer_ip_,
+               peer_port_, cid_, copts_.user, subject, sid);
+    send_err("Permissions Violation for Subscription to \"" + std::string(subject) + "\", too many tokens");
     return true;
   }
   const int max_subs = server_.options().max_subscriptions;

@@ -140,7 +140,7 @@ void Server::start() {
   info["go"] = "go1.19.8";
   info["host"] = opts_.host;
   info["port"] = opts_.port;
-  info["headers"] = true;
+  info["headers"] = !opts_.no_header_support;
   if (auth_->advertise_auth_required()) info["auth_required"] = true;
   if (opts_.tls.enabled) {
     tls_ctx_ = std::make_unique<net::TlsContext>(opts_.tls.cert_file, opts_.tls.key_file, opts_.tls.ca_file,

@@ -1,0 +1,75 @@
+// Settings that were parsed and dropped before issue 14 and are now honoured, checked
+// against the reference 2.9.10 with the same config and the same protocol exchange.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace {
+
+using namespace itest;
+
+// Sends `data` then a PING on a fresh connection and returns the lines up to the PONG (or
+// until the server closes the connection).
+std::string exchange(int port, const std::string& data, std::string* info = nullptr) {
+  RawClient c(port);
+  if (info) *info = c.info_json();
+  c.send(data + "PING\r\n");
+  std::string out;
+  for (;;) {
+    auto l = c.read_line(milliseconds(2000));
+    if (!l) return out + "<closed>\n";
+    if (*l == "PONG") return out;
+    out += *l + "\n";
+  }
+}
+
+std::vector<std::string> binaries() {
+  std::vector<std::string> b{testing_harness::server_binary()};
+  if (testing_harness::reference_available()) b.push_back(testing_harness::reference_binary());
+  return b;
+}
+
+TEST(ConfigHonouredDiff, MaxSubTokens) {
+  std::vector<std::string> answers;
+  for (const auto& bin : binaries()) {
+    auto srv = start_with_config("max_sub_tokens: 3\n", {}, bin);
+    answers.push_back(exchange(srv->port(), "CONNECT {\"verbose\":false}\r\nSUB a.b.c 1\r\nSUB a.b.c.d 2\r\nSUB a.> 3\r\n"));
+  }
+  EXPECT_EQ(answers[0], "-ERR 'Permissions Violation for Subscription to \"a.b.c.d\", too many tokens'\n");
+  if (answers.size() > 1) {
+    EXPECT_EQ(answers[0], answers[1]);
+  }
+}
+
+TEST(ConfigHonouredDiff, MaxSubTokensLimits) {
+  for (const auto& bin : binaries()) {
+    testing_harness::TempDir d;
+    for (const std::string bad : {"max_sub_tokens: 256\n", "max_subscription_tokens: 0\n"}) {
+      auto r = testing_harness::run_command(bin + " -t -c " + d.write("t.conf", bad));
+      EXPECT_NE(r.status, 0) << bin << ": " << bad;
+      EXPECT_NE(r.output.find(bad.find("256") != std::string::npos ? "value is too big" : "value can not be negative"),
+                std::string::npos)
+          << bin << ": " << r.output;
+    }
+  }
+}
+
+TEST(ConfigHonouredDiff, NoHeaderSupport) {
+  std::vector<std::string> answers;
+  for (const auto& bin : binaries()) {
+    auto srv = start_with_config("no_header_support: true\n", {}, bin);
+    std::string info;
+    answers.push_back(exchange(srv->port(),
+                               "CONNECT {\"verbose\":false,\"headers\":true}\r\nSUB h 1\r\nHPUB h 12 14\r\nNATS/1.0\r\n\r\nhi\r\n",
+                               &info));
+    EXPECT_FALSE(nlohmann::json::parse(info).value("headers", true)) << bin << ": " << info;
+  }
+  EXPECT_EQ(answers[0].find("HMSG"), std::string::npos) << answers[0];
+  if (answers.size() > 1) {
+    EXPECT_EQ(answers[0], answers[1]);
+  }
+}
+
+}  // namespace
