@@ -60,8 +60,29 @@ void RouteManager::build_info() {
   j["version"] = kServerVersion;
   j["proto"] = 2;
   j["go"] = "go1.19.8";
-  j["host"] = o.cluster.host;
-  j["port"] = port_;
+  // cluster_advertise: the address peers are told to connect to (gossiped as "ip").
+  std::string adv_host = o.cluster.host, adv_ip;
+  int adv_port = port_;
+  if (!o.cluster.advertise.empty()) {
+    const std::string& a = o.cluster.advertise;  // host, host:port or [v6]:port
+    std::string port;
+    if (a[0] == '[') {
+      auto close = a.find(']');
+      adv_host = a.substr(1, close == std::string::npos ? std::string::npos : close - 1);
+      if (close != std::string::npos && close + 1 < a.size() && a[close + 1] == ':') port = a.substr(close + 2);
+    } else if (auto c = a.find(':'); c != std::string::npos && a.find(':', c + 1) == std::string::npos) {
+      adv_host = a.substr(0, c);
+      port = a.substr(c + 1);
+    } else {
+      adv_host = a;
+    }
+    if (!port.empty()) adv_port = std::atoi(port.c_str());
+    bool v6 = adv_host.find(':') != std::string::npos;
+    adv_ip = "nats-route://" + (v6 ? "[" + adv_host + "]" : adv_host) + ":" + std::to_string(adv_port) + "/";
+  }
+  j["host"] = adv_host;
+  j["port"] = adv_port;
+  if (!adv_ip.empty()) j["ip"] = adv_ip;
   j["headers"] = true;
   if (auth_required()) j["auth_required"] = true;
   if (tls_) j["tls_required"] = true;

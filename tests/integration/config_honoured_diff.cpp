@@ -72,4 +72,19 @@ TEST(ConfigHonouredDiff, NoHeaderSupport) {
   }
 }
 
+// cluster_advertise is what a server tells its route peers to connect to.
+TEST(ConfigHonouredDiff, ClusterAdvertiseInRouteInfo) {
+  for (const auto& bin : binaries()) {
+    int cport = testing_harness::free_port();
+    auto srv = start_with_config("cluster { name: c, listen: \"127.0.0.1:" + std::to_string(cport) +
+                                     "\", cluster_advertise: \"10.1.2.3:7777\" }\n",
+                                 {}, bin);
+    RawClient route(cport);
+    auto j = nlohmann::json::parse(route.info_json());
+    EXPECT_EQ(j.value("host", ""), "10.1.2.3") << bin << ": " << route.info();
+    EXPECT_EQ(j.value("port", 0), 7777) << bin;
+    EXPECT_EQ(j.value("ip", ""), "nats-route://10.1.2.3:7777/") << bin;
+  }
+}
+
 }  // namespace

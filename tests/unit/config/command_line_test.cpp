@@ -31,12 +31,13 @@ TEST(CommandLine, ValueForms) {
   EXPECT_EQ(parse_ok({"-p=4335"}).flags.port, 4335);
   EXPECT_EQ(parse_ok({"--port=4336"}).flags.port, 4336);
   EXPECT_EQ(parse_ok({"-p", "0x10"}).flags.port, 16);  // Go's base-0 integers
-  CommandLine cl = parse_ok({"-a", "127.0.0.1", "--name", "srv", "-m", "8223", "-ms", "8443"});
+  CommandLine cl = parse_ok({"-a", "127.0.0.1", "--name", "srv", "-m", "8223"});
   EXPECT_EQ(cl.flags.host, "127.0.0.1");
   EXPECT_EQ(cl.flags.server_name, "srv");
   EXPECT_EQ(cl.flags.http_port, 8223);
-  EXPECT_EQ(cl.flags.https_port, 8443);
-  EXPECT_EQ(cl.set_fields, (std::set<std::string>{"host", "server_name", "http_port", "https_port"}));
+  EXPECT_EQ(cl.set_fields, (std::set<std::string>{"host", "server_name", "http_port"}));
+  // HTTPS monitoring is not served, so its flag is refused.
+  EXPECT_EQ(parse_err({"-ms", "8443"}), "-ms is not supported by this server");
   EXPECT_EQ(parse_ok({"--net", "h"}).flags.host, "h");
   EXPECT_EQ(parse_ok({"--addr", "h2"}).flags.host, "h2");
   EXPECT_EQ(parse_ok({"-n", "x"}).flags.server_name, "x");

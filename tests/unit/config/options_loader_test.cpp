@@ -150,13 +150,12 @@ TEST(OptionsLoader, TypeErrorsHavePositions) {
 
 TEST(OptionsLoader, LoggingAndMonitoring) {
   Options o = load("debug: true\ntrace: on\nlogtime: false\n"
-                   "http: \"127.0.0.1:8333\"\nhttps_port: 8443\nhttp_base_path: /mon\n");
+                   "http: \"127.0.0.1:8333\"\nhttp_base_path: /mon\n");
   EXPECT_TRUE(o.debug);
   EXPECT_TRUE(o.trace);
   EXPECT_FALSE(o.logtime);
   EXPECT_EQ(o.http_host, "127.0.0.1");
   EXPECT_EQ(o.http_port, 8333);
-  EXPECT_EQ(o.https_port, 8443);
   EXPECT_EQ(o.http_base_path, "/mon");
 }
 
