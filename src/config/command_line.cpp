@@ -149,7 +149,10 @@ const std::vector<Flag>& flag_table() {
          c.flags.https_port = clamp_int(i);
          c.set_fields.insert("https_port");
        }},
-      {{"ports_file_dir"}, Kind::String, nullptr},
+      {{"ports_file_dir"}, Kind::String, [](CL& c, auto& s, auto, bool) {
+         c.flags.ports_file_dir = s;
+         c.set_fields.insert("ports_file_dir");
+       }},
       {{"l", "log"}, Kind::String, [](CL& c, auto& s, auto, bool) {
          c.flags.log_file = s;
          c.set_fields.insert("log_file");
@@ -412,6 +415,7 @@ Options build_options(const CommandLine& cl, LoadReport* report) {
   if (given("no_auth_user")) o.no_auth_user = f.no_auth_user;
   if (given("https_port")) o.https_port = f.https_port;
   if (given("log_file")) o.log_file = f.log_file;
+  if (given("ports_file_dir")) o.ports_file_dir = f.ports_file_dir;
   if (given("logtime")) o.logtime = f.logtime;
   if (given("debug")) o.debug = f.debug;
   if (given("trace")) o.trace = f.trace;

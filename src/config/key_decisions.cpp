@@ -19,13 +19,13 @@ std::vector<KeyRule> build() {
       {"listen", "client_advertise", "port", "server_name", "host", "net", "debug", "trace", "trace_verbose",
        "logtime", "accounts", "authorization", "http", "http_port", "monitor_port", "http_base_path", "cluster", "gateway", "store_dir", "storedir", "jetstream", "logfile", "log_file",
        "pidfile", "pid_file", "max_control_line", "max_payload", "max_pending", "max_connections", "max_conn",
-       "max_subscriptions", "max_subs", "max_sub_tokens", "max_subscription_tokens", "no_header_support", "ping_interval", "ping_max", "tls", "write_deadline",
+       "max_subscriptions", "max_subs", "max_sub_tokens", "max_subscription_tokens", "no_header_support", "ports_file_dir", "ping_interval", "ping_max", "tls", "write_deadline",
        "lame_duck_duration", "lame_duck_grace_period", "no_auth_user", "system_account", "system",
        "no_system_account", "no_system", "no_sys_acc", "server_tags", "mappings", "maps"});
   // Performance knobs, logging destinations and diagnostics: no client sees a difference.
   add(t, "top", D::Ignored,
       {"disable_sublist_cache", "no_sublist_cache", "logfile_size_limit", "log_size_limit", "syslog",
-       "remote_syslog", "ports_file_dir", "prof_port", "max_traced_msg_len", "connect_error_reports",
+       "remote_syslog", "prof_port", "max_traced_msg_len", "connect_error_reports",
        "reconnect_error_reports"});
   add(t, "top", D::Refused,
       {"leaf", "leafnodes", "websocket", "ws", "mqtt", "operator", "operators", "roots", "root",
@@ -117,12 +117,12 @@ std::vector<KeyRule> build() {
       {"h", "help", "port", "p", "n", "name", "server_name", "addr", "a", "net", "client_advertise", "D", "debug",
        "V", "VV", "trace", "DV", "DVV", "T", "logtime", "user", "pass", "auth", "m", "http_port", "c", "config", "t", "sl", "signal", "P", "pid", "l", "log", "version", "v", "routes",
        "cluster", "cluster_listen", "cluster_advertise", "no_advertise", "cluster_name", "help_tls", "tls",
-       "tlsverify", "tlscert", "tlskey", "tlscacert", "js", "jetstream", "sd", "store_dir", "http",
+       "tlsverify", "tlscert", "tlskey", "tlscacert", "js", "jetstream", "sd", "store_dir", "http", "ports_file_dir",
        "no_auth_user", "connect_retries"});
   // HTTPS monitoring is not served: asking for it must not pass unnoticed.
   add(t, "flag", D::Refused, {"ms", "https_port"});
   add(t, "flag", D::Ignored,
-      {"ports_file_dir", "s", "syslog", "r", "remote_syslog", "profile", "max_traced_msg_len", "log_size_limit"});
+      {"s", "syslog", "r", "remote_syslog", "profile", "max_traced_msg_len", "log_size_limit"});
   return t;
 }
 

@@ -191,6 +191,7 @@ struct Options {
   bool trace = false;
   bool trace_verbose = false;  // -VV: also trace the system account
   std::string pid_file;
+  std::string ports_file_dir;
 
   Duration lame_duck_duration{std::chrono::minutes(2)};
   Duration lame_duck_grace_period{std::chrono::seconds(10)};

@@ -682,6 +682,7 @@ struct Loader {
     else if (k == "logtime") o.logtime = v.as_bool();
     else if (k == "log_file" || k == "logfile") o.log_file = v.as_string();
     else if (k == "pid_file" || k == "pidfile") o.pid_file = v.as_string();
+    else if (k == "ports_file_dir") o.ports_file_dir = v.as_string();
     else if (k == "max_control_line") {
       if (v.as_int() > INT32_MAX) error(e.key_pos, e.key + " value is too big");
       else o.max_control_line = static_cast<int>(v.as_int());

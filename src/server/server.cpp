@@ -183,6 +183,7 @@ void Server::start() {
   }
   loops_[0]->post([this] { loops_[0]->add_fd(listener_->fd(), EPOLLIN, listener_.get()); });
   write_pid_file();
+  write_ports_file();
   log::notice("Server is ready");
 }
 
@@ -393,6 +394,7 @@ void Server::shutdown() {
     listener_.reset();
   }
   if (!opts_.pid_file.empty()) ::unlink(opts_.pid_file.c_str());
+  remove_ports_file();
   log::notice("Server Exiting..");
   {
     std::lock_guard lk(shutdown_mu_);

@@ -182,6 +182,9 @@ class Server {
   void setup_accounts();
   void start_monitor();
   void write_pid_file();
+  // ports_file_dir: <dir>/<program>_<pid>.ports, as the reference (server/ports_file.cpp).
+  void write_ports_file();
+  void remove_ports_file();
   void ping_timer_tick();
   // Cluster hooks, defined in src/cluster/server_hooks.cpp.
   void start_cluster();

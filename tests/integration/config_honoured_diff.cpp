@@ -2,6 +2,9 @@
 // against the reference 2.9.10 with the same config and the same protocol exchange.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
@@ -84,6 +87,24 @@ TEST(ConfigHonouredDiff, ClusterAdvertiseInRouteInfo) {
     EXPECT_EQ(j.value("host", ""), "10.1.2.3") << bin << ": " << route.info();
     EXPECT_EQ(j.value("port", 0), 7777) << bin;
     EXPECT_EQ(j.value("ip", ""), "nats-route://10.1.2.3:7777/") << bin;
+  }
+}
+
+// ports_file_dir: the file the reference writes, with the same name and the same URLs.
+TEST(ConfigHonouredDiff, PortsFile) {
+  for (const auto& bin : binaries()) {
+    testing_harness::TempDir d;
+    int http = testing_harness::free_port();
+    testing_harness::ServerProcess srv({"-m", std::to_string(http), "--ports_file_dir", d.path()}, bin);
+    srv.start();
+    std::string path = d.path() + "/nats-server_" + std::to_string(srv.pid()) + ".ports";
+    ASSERT_TRUE(wait_for([&] { return access(path.c_str(), R_OK) == 0; }, milliseconds(5000))) << bin;
+    std::ifstream in(path);
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+    EXPECT_EQ(j["nats"], nlohmann::json::array({"nats://127.0.0.1:" + std::to_string(srv.port())})) << bin << j.dump();
+    EXPECT_EQ(j["monitoring"], nlohmann::json::array({"http://127.0.0.1:" + std::to_string(http)})) << bin << j.dump();
+    srv.stop();
+    EXPECT_NE(access(path.c_str(), F_OK), 0) << bin << ": removed on shutdown";
   }
 }
 

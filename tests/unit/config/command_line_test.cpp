@@ -105,7 +105,7 @@ TEST(CommandLine, AuthClusterAndIgnoredFlags) {
                              "nats://a:1, nats://b:2", "--cluster", "nats://0.0.0.0:6333",
                              "--cluster_name", "cn", "--no_advertise", "--connect_retries", "3",
                              "--tls", "--tlscert", "c.pem", "--tlskey", "k.pem", "-P", "/tmp/pid", "-l", "/tmp/log",
-                             "--client_advertise", "ca:1", "--ports_file_dir", "/tmp/pf"});
+                             "--client_advertise", "ca:1", "--ports_file_dir", "/tmp/pf", "--profile", "6060"});
   EXPECT_EQ(cl.flags.username, "u");
   EXPECT_EQ(cl.flags.password, "p");
   EXPECT_EQ(cl.flags.authorization, "tok");
@@ -119,11 +119,12 @@ TEST(CommandLine, AuthClusterAndIgnoredFlags) {
   EXPECT_EQ(cl.flags.pid_file, "/tmp/pid");
   EXPECT_EQ(cl.flags.log_file, "/tmp/log");
   EXPECT_EQ(cl.flags.client_advertise, "ca:1");
-  EXPECT_EQ(cl.ignored.at("ports_file_dir"), "/tmp/pf");
+  EXPECT_EQ(cl.flags.ports_file_dir, "/tmp/pf");
+  EXPECT_EQ(cl.ignored.at("profile"), "6060");
 
   LoadReport report;
   Options o = build_options(cl, &report);
-  EXPECT_EQ(report.ignored, std::vector<std::string>{"<command line>: -ports_file_dir"});
+  EXPECT_EQ(report.ignored, std::vector<std::string>{"<command line>: -profile"});
   EXPECT_TRUE(o.tls.enabled);
   EXPECT_EQ(o.tls.cert_file, "c.pem");
   // --tls without a certificate and key cannot start.

@@ -132,7 +132,7 @@ TEST(KeyDecisions, IgnoredKeysAreTheSmallHarmlessList) {
     if (r.decision == KeyDecision::Ignored && r.block != "flag") ignored.insert(std::string(r.block) + "." + std::string(r.key));
   std::set<std::string> expected = {
       "top.disable_sublist_cache", "top.no_sublist_cache", "top.logfile_size_limit", "top.log_size_limit",
-      "top.syslog", "top.remote_syslog", "top.ports_file_dir", "top.prof_port", "top.max_traced_msg_len",
+      "top.syslog", "top.remote_syslog", "top.prof_port", "top.max_traced_msg_len",
       "top.connect_error_reports", "top.reconnect_error_reports", "account_limits.max_leafnodes",
       "account_limits.max_leafs", "import.share", "gateway.connect_retries",
       "gateway_authorization.permissions", "gateway_authorization.default_permission",
