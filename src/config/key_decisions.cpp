@@ -82,7 +82,10 @@ std::vector<KeyRule> build() {
       {"name", "listen", "port", "host", "net", "authorization", "routes", "tls", "cluster_advertise", "advertise",
        "no_advertise", "connect_retries"});
   add(t, "cluster", D::Refused, {"permissions"});
-  add(t, "cluster_authorization", D::Honoured, {"user", "username", "pass", "password", "timeout", "users", "token"});
+  // timeout: how long a route may wait before its CONNECT. This server has no such timer for
+  // routes and gateways (they still must authenticate to exchange anything); a known gap.
+  add(t, "cluster_authorization", D::Honoured, {"user", "username", "pass", "password", "users", "token"});
+  add(t, "cluster_authorization", D::Ignored, {"timeout"});
   add(t, "cluster_authorization", D::Refused, {"permissions", "default_permission", "default_permissions"});
 
   // gateway { } (parseGateway). The reference parses and then drops permissions in the
@@ -92,8 +95,8 @@ std::vector<KeyRule> build() {
        "reject_unknown_cluster"});
   // How often an implicit gateway is retried before being forgotten.
   add(t, "gateway", D::Ignored, {"connect_retries"});
-  add(t, "gateway_authorization", D::Honoured, {"user", "username", "pass", "password", "timeout", "users", "token"});
-  add(t, "gateway_authorization", D::Ignored, {"permissions", "default_permission", "default_permissions"});
+  add(t, "gateway_authorization", D::Honoured, {"user", "username", "pass", "password", "users", "token"});
+  add(t, "gateway_authorization", D::Ignored, {"timeout", "permissions", "default_permission", "default_permissions"});
   add(t, "remote_gateway", D::Honoured, {"name", "url", "urls"});
   add(t, "remote_gateway", D::Refused, {"tls"});
 

@@ -248,7 +248,7 @@ cluster {
   name: c1
   listen: 0.0.0.0:6222
   routes: [nats-route://a:6222, "nats-route://b:6222"]
-  authorization { user: ru, password: rp, timeout: 2 }
+  authorization { user: ru, password: rp }
   no_advertise: true
   connect_retries: 4
   advertise: "x:6222"
@@ -270,7 +270,6 @@ gateway {
   EXPECT_EQ(o.cluster.port, 6222);
   EXPECT_EQ(o.cluster.routes.size(), 2u);
   EXPECT_EQ(o.cluster.username, "ru");
-  EXPECT_EQ(o.cluster.auth_timeout, 2s);
   EXPECT_TRUE(o.cluster.no_advertise);
   EXPECT_EQ(o.cluster.connect_retries, 4);
   EXPECT_EQ(o.cluster.advertise, "x:6222");
