@@ -33,6 +33,10 @@ bool is_mustache(const std::string& t) {
   return n > 4 && t[0] == '{' && t[1] == '{' && t[n - 2] == '}' && t[n - 1] == '}';
 }
 
+// std::regex recurses per character: a huge token would overflow the stack. No real
+// function call is this long, so longer ones are reported as unknown functions.
+constexpr size_t kMaxFunctionToken = 1024;
+
 struct FunctionPattern {
   const char* name;
   std::regex re;
@@ -98,6 +102,7 @@ std::string validate_mapping_destination(std::string_view dest) {
   for (const auto& t : split_tokens(dest)) {
     if (t.empty() || after_fwc) return dest_error("invalid subject", t);
     if (is_mustache(t)) {
+      if (t.size() > kMaxFunctionToken) return dest_error("unknown function", t);
       bool known = false;
       for (const auto& p : function_patterns()) known = known || std::regex_search(t, p.re);
       if (!known) return dest_error("unknown function", t);
@@ -130,6 +135,7 @@ std::variant<SubjectTransform::Token, std::string> SubjectTransform::parse_token
     return t;
   }
   if (!is_mustache(token)) return t;
+  if (token.size() > kMaxFunctionToken) return dest_error("unknown function", token);
   const std::string not_enough = "not enough arguments passed to the function";
   const std::string too_many = "too many arguments passed to the function";
   const std::string invalid = "function argument is invalid or in the wrong format";

@@ -85,6 +85,10 @@ TEST(SubjectTransform, ValidationErrors) {
   EXPECT_EQ(validate_mapping_destination("a.>.b"), "invalid mapping destination: invalid subject in b");
   EXPECT_EQ(validate_mapping_destination("a.{{foo()}}"), "invalid mapping destination: unknown function in {{foo()}}");
   EXPECT_EQ(validate_mapping_destination("a.{{partition(2,1)}}"), "");
+  // A huge function token is an error, not a stack overflow in the regex engine.
+  std::string huge = "{{wildcard(" + std::string(200000, '1') + ")}}";
+  EXPECT_EQ(validate_mapping_destination("a." + huge), "invalid mapping destination: unknown function in " + huge);
+  EXPECT_EQ(create_error("a.*", ("a." + huge).c_str()), "invalid mapping destination: unknown function in " + huge);
 }
 
 std::variant<SubjectMapping, std::string> mapping(const char* src, std::vector<MappingDestination> d) {
