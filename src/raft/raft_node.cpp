@@ -90,6 +90,7 @@ void RaftNode::set_role(Role r) {
 }
 
 void RaftNode::become_follower(Term t, const NodeId& leader) {
+  held_.clear();  // appends of another leader or term
   if (t > term_) set_term(t);
   set_role(Role::kFollower);
   leader_ = leader;
@@ -100,6 +101,7 @@ void RaftNode::become_follower(Term t, const NodeId& leader) {
 }
 
 void RaftNode::become_pre_candidate() {
+  held_.clear();  // appends of another leader or term
   // thesis §9.6: ask first whether we could win, without touching our term, so a node that
   // was partitioned away cannot force a working leader to step down when it returns.
   set_role(Role::kPreCandidate);
@@ -109,6 +111,7 @@ void RaftNode::become_pre_candidate() {
 }
 
 void RaftNode::become_candidate(bool transfer) {
+  held_.clear();  // appends of another leader or term
   set_term(term_ + 1);
   voted_for_ = cfg_.id;
   set_role(Role::kCandidate);
@@ -130,6 +133,7 @@ void RaftNode::campaign(bool pre_vote, bool transfer) {
 }
 
 void RaftNode::become_leader() {
+  held_.clear();  // appends of another leader or term
   set_role(Role::kLeader);
   leader_ = cfg_.id;
   votes_.clear();
@@ -219,7 +223,7 @@ void RaftNode::send(const NodeId& to, Payload p) {
   outbox_.push_back(Message{cfg_.id, to, std::move(p)});
 }
 
-void RaftNode::send_append(const NodeId& to) {
+void RaftNode::send_append(const NodeId& to, bool heartbeat) {
   auto it = progress_.find(to);
   if (it == progress_.end()) return;
   Progress& pr = it->second;
@@ -229,20 +233,37 @@ void RaftNode::send_append(const NodeId& to) {
     send_snapshot_chunk(to);
     return;
   }
-  Index next = pr.next;
-  assert(next >= 1 && next <= last_index() + 1);
+  if (pr.probing) {
+    // Where its log matches ours is unknown: one append at a time, resent on heartbeats.
+    if (pr.probe_sent && !heartbeat) return;
+    // A repeated probe carries no entries: its answer says the same, without resending data.
+    send_entries(to, pr, pr.next, false, pr.probe_sent);
+    pr.probe_sent = true;
+    return;
+  }
+  // Replicating: pipeline appends up to the in-flight window, moving next optimistically. A
+  // loss shows up as a rejection of a later append (or as a stall seen on heartbeats).
+  const Index window = cfg_.max_inflight_appends * cfg_.max_entries_per_append;
+  bool sent = false;
+  while (pr.next <= last_index() && pr.next - 1 - pr.match < window) {
+    send_entries(to, pr, pr.next, true);
+    sent = true;
+  }
+  // A heartbeat proves only what is known to match, so it never races entries in flight.
+  if (!sent && heartbeat) send_entries(to, pr, pr.match + 1, false, true);
+}
+
+void RaftNode::send_entries(const NodeId& to, Progress& pr, Index from, bool advance, bool empty) {
+  assert(from >= 1 && from > snap_.index && from <= last_index() + 1);
   AppendEntries a;
   a.term = term_;
-  a.prev_log_index = next - 1;
-  a.prev_log_term = term_at(next - 1);
-  Index end = std::min<Index>(last_index(), a.prev_log_index + cfg_.max_entries_per_append);
-  a.entries.reserve(end + 1 - next);
-  for (Index i = next; i <= end; ++i) a.entries.push_back(entry(i));
+  a.prev_log_index = from - 1;
+  a.prev_log_term = term_at(from - 1);
+  Index end = empty ? from - 1 : std::min<Index>(last_index(), a.prev_log_index + cfg_.max_entries_per_append);
+  a.entries.reserve(end + 1 - from);
+  for (Index i = from; i <= end; ++i) a.entries.push_back(entry(i));
   a.leader_commit = commit_;
-  // Optimistic pipelining: assume delivery and move next past what was sent, so heartbeats
-  // and acks carry new entries instead of resending the same ones. A loss shows up as a
-  // rejection (prev beyond the follower's log) and rewinds next in on_append_response.
-  pr.next = end + 1;
+  if (advance) pr.next = end + 1;
   send(to, std::move(a));
 }
 
@@ -266,8 +287,27 @@ void RaftNode::send_snapshot_chunk(const NodeId& to) {
   send(to, std::move(s));
 }
 
-void RaftNode::broadcast_append() {
-  for (const auto& [p, pr] : progress_) send_append(p);
+void RaftNode::broadcast_append(bool heartbeat) {
+  for (const auto& [p, pr] : progress_) send_append(p, heartbeat);
+  broadcast_pending_ = false;
+}
+
+void RaftNode::detect_stalls() {
+  // Entries in flight but no progress for half an election timeout: the last appends were lost
+  // (later ones would have been rejected and said so). Probe from match again.
+  const int limit = std::max(2, cfg_.election_timeout / std::max(1, cfg_.heartbeat_interval) / 2);
+  for (auto& [p, pr] : progress_) {
+    if (pr.probing || pr.snapshotting || pr.next - 1 <= pr.match) {
+      pr.stalled = 0;
+      continue;
+    }
+    if (++pr.stalled >= limit) {
+      pr.stalled = 0;
+      pr.probing = true;
+      pr.probe_sent = false;
+      pr.next = pr.match + 1;
+    }
+  }
 }
 
 void RaftNode::maybe_advance_commit() {
@@ -345,7 +385,8 @@ void RaftNode::tick() {
     }
     if (++heartbeat_elapsed_ >= cfg_.heartbeat_interval) {
       heartbeat_elapsed_ = 0;
-      broadcast_append();  // heartbeat; a follower that missed entries rejects it, which rewinds next
+      detect_stalls();
+      broadcast_append(true);
     }
     if (cfg_.check_quorum && election_elapsed_ >= cfg_.election_timeout) {
       election_elapsed_ = 0;
@@ -372,7 +413,8 @@ void RaftNode::tick() {
 std::optional<Index> RaftNode::propose(std::string data) {
   if (role_ != Role::kLeader || transferring()) return std::nullopt;
   append_local(Entry{term_, last_index() + 1, EntryType::kNormal, std::move(data)});
-  broadcast_append();
+  // Sent from get_output(): proposals made before the owner drains share appends.
+  broadcast_pending_ = true;
   maybe_advance_commit();  // a single-node group commits at once
   return last_index();
 }
@@ -417,7 +459,7 @@ bool RaftNode::transfer_leadership(const NodeId& to) {
   transfer_target_ = target;
   transfer_elapsed_ = 0;
   if (match_index(target) == last_index()) send(target, TimeoutNow{term_});
-  else send_append(target);  // its acks bring it up to date; the last one triggers TimeoutNow
+  else send_append(target, true);  // its acks bring it up to date; the last one triggers TimeoutNow
   return true;
 }
 
@@ -541,7 +583,14 @@ void RaftNode::on_append(const NodeId& from, const AppendEntries& a) {
   }
   // §5.3 consistency check: our log must contain prev with prev_term.
   if (prev > last_index()) {
-    send(from, AppendResponse{term_, false, last_index()});
+    // Probably overtaken by an earlier append still in flight: hold it (bounded) rather than
+    // make the leader resend everything from here. If the earlier one was lost, the leader
+    // notices the stall and probes.
+    if (!a.entries.empty() && held_.size() < cfg_.max_inflight_appends) {
+      held_.emplace(a.prev_log_index, a);
+      return;
+    }
+    send(from, AppendResponse{term_, false, last_index(), a.prev_log_index});
     return;
   }
   if (term_at(prev) != prev_term) {
@@ -550,7 +599,7 @@ void RaftNode::on_append(const NodeId& from, const AppendEntries& a) {
     Term bad = term_at(prev);
     Index hint = prev - 1;
     while (hint > commit_ && term_at(hint) == bad) --hint;
-    send(from, AppendResponse{term_, false, hint});
+    send(from, AppendResponse{term_, false, hint, a.prev_log_index});
     return;
   }
 
@@ -573,6 +622,12 @@ void RaftNode::on_append(const NodeId& from, const AppendEntries& a) {
   Index proven = std::min(a.leader_commit, last_new);
   if (proven > commit_) set_commit(proven);
   send(from, AppendResponse{term_, true, last_new});
+  // Held appends that now connect to our log (depth bounded by the held_ limit).
+  while (!held_.empty() && held_.begin()->first <= last_index()) {
+    AppendEntries next = std::move(held_.begin()->second);
+    held_.erase(held_.begin());
+    on_append(from, next);
+  }
 }
 
 void RaftNode::on_append_response(const NodeId& from, const AppendResponse& r) {
@@ -583,23 +638,32 @@ void RaftNode::on_append_response(const NodeId& from, const AppendResponse& r) {
   Progress& pr = it->second;
   if (r.success) {
     // Responses may arrive reordered, so progress only moves forward.
-    pr.match = std::max(pr.match, std::min(r.index, last_index()));
-    pr.next = std::max(pr.next, pr.match + 1);  // invariant: match < next
+    Index index = std::min(r.index, last_index());
+    if (index > pr.match) {
+      pr.match = index;
+      pr.stalled = 0;
+    }
     if (pr.snapshotting && pr.match >= pr.snap_index) pr.snapshotting = false;
+    if (pr.probing && index == pr.match) {
+      pr.probing = false;  // found where it matches: pipeline from there
+      pr.next = pr.match + 1;
+    }
+    pr.next = std::max(pr.next, pr.match + 1);  // invariant: match < next
     maybe_advance_commit();
     if (role_ != Role::kLeader) return;
     if (from == transfer_target_ && pr.match == last_index()) send(from, TimeoutNow{term_});
-    if (pr.next <= last_index()) send_append(from);
+    send_append(from);
     return;
   }
-  // A rejection is current only if it moves next back, but never to or below match: the
-  // follower acked match in this term and persisted it, so a rejection at or below match
-  // is a delayed one and is ignored.
-  Index retry = std::max(r.index + 1, pr.match + 1);
-  if (retry < pr.next) {
-    pr.next = retry;
-    send_append(from);
-  }
+  if (pr.snapshotting) return;
+  // Only a rejection of what we last sent counts: while replicating, one of an append beyond
+  // match (earlier ones are delayed, the follower acked match in this term and persisted it);
+  // while probing, one of the probe itself.
+  if (pr.probing ? r.reject != pr.next - 1 : r.reject <= pr.match) return;
+  pr.next = std::max(pr.match + 1, std::min(r.reject, r.index + 1));
+  pr.probing = true;
+  pr.probe_sent = false;
+  send_append(from);
 }
 
 void RaftNode::on_install_snapshot(const NodeId& from, const InstallSnapshot& s) {
@@ -673,10 +737,12 @@ void RaftNode::on_timeout_now(const NodeId& from, const TimeoutNow& t) {
 
 bool RaftNode::has_output() const {
   return hard_state_dirty_ || persist_from_ != 0 || !outbox_.empty() || applied_ < commit_ ||
-         role_dirty_ || snapshot_dirty_ || snapshot_to_apply_;
+         role_dirty_ || snapshot_dirty_ || snapshot_to_apply_ || broadcast_pending_;
 }
 
 Output RaftNode::get_output() {
+  if (broadcast_pending_ && role_ == Role::kLeader) broadcast_append();
+  broadcast_pending_ = false;
   Output out;
   if (hard_state_dirty_) out.hard_state = HardState{term_, voted_for_};
   hard_state_dirty_ = false;

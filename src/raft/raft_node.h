@@ -48,6 +48,8 @@ struct Config {
   int election_timeout = 10;
   int heartbeat_interval = 2;  // ticks; must be well below election_timeout
   size_t max_entries_per_append = 64;
+  // Appends in flight to one follower before waiting for acks (window = this x entries/append).
+  size_t max_inflight_appends = 16;
   size_t max_snapshot_chunk = 256 * 1024;  // bytes of snapshot data per InstallSnapshot
   bool pre_vote = true;
   bool check_quorum = true;  // a leader not hearing from a quorum for an election timeout steps down
@@ -135,6 +137,11 @@ class RaftNode {
   struct Progress {
     Index next = 1;
     Index match = 0;
+    // Probing: where its log matches ours is not known yet; one append at a time. Otherwise
+    // replicating: appends are pipelined up to the in-flight window.
+    bool probing = true;
+    bool probe_sent = false;
+    int stalled = 0;  // heartbeats without progress while entries are in flight
     bool snapshotting = false;  // sending snapshot snap_index chunk by chunk
     Index snap_index = 0;
     uint64_t snap_offset = 0;  // the chunk awaiting acknowledgement
@@ -157,9 +164,11 @@ class RaftNode {
   void append_local(Entry e);
   void truncate_after(Index i);
   void send(const NodeId& to, Payload p);
-  void send_append(const NodeId& to);
+  void send_append(const NodeId& to, bool heartbeat = false);
+  void send_entries(const NodeId& to, Progress& pr, Index from, bool advance, bool empty = false);
+  void detect_stalls();
   void send_snapshot_chunk(const NodeId& to);
-  void broadcast_append();
+  void broadcast_append(bool heartbeat = false);
   void maybe_advance_commit();
   void set_commit(Index c);
   std::optional<Index> change_membership(Membership next);
@@ -203,6 +212,7 @@ class RaftNode {
   int heartbeat_elapsed_ = 0;
   std::set<NodeId> votes_;  // granted votes (pre-votes while kPreCandidate)
   std::optional<Snapshot> incoming_snap_;  // chunks received so far from the leader
+  std::map<Index, AppendEntries> held_;    // this term's leader's appends that arrived early, by prev
 
   // Leader only.
   std::map<NodeId, Progress> progress_;  // every member but this node
@@ -218,6 +228,7 @@ class RaftNode {
   bool snapshot_to_apply_ = false;
   std::vector<Message> outbox_;
   bool role_dirty_ = false;
+  bool broadcast_pending_ = false;  // proposals not yet sent to followers
 };
 
 }  // namespace nats::raft

@@ -88,6 +88,9 @@ struct AppendResponse {
   // success: the last index known to match the leader (prev_log_index + entries.size()).
   // failure: a hint; the leader retries from hint + 1.
   Index index = 0;
+  // failure: the prev_log_index of the rejected append, so the leader can tell a rejection of
+  // what it sent last from a delayed one.
+  Index reject = 0;
   bool operator==(const AppendResponse&) const = default;
 };
 

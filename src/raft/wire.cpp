@@ -165,6 +165,7 @@ std::string encode(const Message& m) {
           put_uvarint(out, p.term);
           out.push_back(p.success ? 1 : 0);
           put_uvarint(out, p.index);
+          put_uvarint(out, p.reject);
         } else if constexpr (std::is_same_v<T, InstallSnapshot>) {
           put_uvarint(out, p.term);
           put_uvarint(out, p.last_index);
@@ -225,7 +226,8 @@ std::optional<Message> decode(std::string_view buf) {
     }
     case kAppendResponse: {
       AppendResponse r;
-      ok = get_uvarint(buf, pos, r.term) && get_bool(buf, pos, r.success) && get_uvarint(buf, pos, r.index);
+      ok = get_uvarint(buf, pos, r.term) && get_bool(buf, pos, r.success) && get_uvarint(buf, pos, r.index) &&
+           get_uvarint(buf, pos, r.reject);
       m.payload = r;
       break;
     }

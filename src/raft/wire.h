@@ -10,7 +10,7 @@
 //   kind 2 VoteResponse   : uvarint term; u8 granted; u8 pre_vote
 //   kind 3 AppendEntries  : uvarint term, prev_log_index, prev_log_term, leader_commit, count;
 //                           count x (uvarint term, index; u8 type; str data)
-//   kind 4 AppendResponse : uvarint term; u8 success; uvarint index
+//   kind 4 AppendResponse : uvarint term; u8 success; uvarint index, reject
 //   kind 5 InstallSnapshot: uvarint term, last_index, last_term; membership; uvarint offset;
 //                           str data; u8 done
 //   kind 6 SnapshotResponse: uvarint term, last_index, next_offset

@@ -122,6 +122,23 @@ bool Simulator::propose(const std::string& data) {
   return ok;
 }
 
+void Simulator::set_append_batch(size_t n) {
+  max_batch_ = n;
+  for (int i = 0; i < size(); ++i) {
+    crash(i);
+    restart(i);
+  }
+}
+
+size_t Simulator::propose_burst(const std::vector<std::string>& data) {
+  int l = leader();
+  if (l < 0) return 0;
+  size_t accepted = 0;
+  for (const auto& d : data) accepted += nodes_[l]->propose(d).has_value();
+  settle(l);
+  return accepted;
+}
+
 bool Simulator::compact(int i, Index index) {
   if (!alive_[i] || index > applied_[i].size() || index <= nodes_[i]->snapshot_index()) return false;
   bool ok = nodes_[i]->compact(index, encode_state(applied_[i], index));
@@ -224,6 +241,13 @@ void Simulator::enqueue(int from, Message m) {
   ++messages_sent_;
   if (cut_[from][to] || chance(net_.loss)) return;
   auto delay = [&] { return static_cast<uint64_t>(std::uniform_int_distribution<int>(net_.min_delay, net_.max_delay)(rng_)); };
+  if (net_.fifo) {
+    // Never due before an earlier message on the same link, and delivered after it.
+    uint64_t& due = link_due_[{from, to}];
+    due = std::max(due, now_ + delay());
+    net_queue_.push_back(InFlight{due, ++sequence_, std::move(m)});
+    return;
+  }
   if (chance(net_.dup)) net_queue_.push_back(InFlight{now_ + delay(), rng_(), m});
   net_queue_.push_back(InFlight{now_ + delay(), rng_(), std::move(m)});
 }

@@ -23,6 +23,7 @@ struct NetConfig {
   int min_delay = 1;  // delivery delay in ticks, uniform in [min_delay, max_delay]
   int max_delay = 3;
   double dup = 0.0;   // probability a message is delivered twice (with its own delay)
+  bool fifo = false;  // keep each link's order (one TCP connection); delays then only stretch
 };
 
 // Per-tick probabilities of chaos_tick()'s actions.
@@ -54,6 +55,9 @@ class Simulator {
   // Propose on the current leader (the live leader of the highest term); false if none.
   bool propose(const std::string& data);
   int leader() const;  // index of that leader, -1 if none
+  // Proposes all of `data` on the leader, then lets its owner drain once (a burst of client
+  // writes handled in one event-loop turn). Returns how many were accepted.
+  size_t propose_burst(const std::vector<std::string>& data);
 
   void crash(int i);    // drops volatile state, unwritten output and messages to it
   void restart(int i);  // rebuilds from persisted state
@@ -64,6 +68,9 @@ class Simulator {
   void heal();
   void set_net(NetConfig net) { net_ = net; }
   void set_chaos(Chaos c) { chaos_ = c; }
+  // Entries per append (default: 1, 2 or 8 by seed). Call right after construction: it
+  // restarts every node with the new limit.
+  void set_append_batch(size_t n);
   // Node i compacts its log at `index` (<= what it applied) with its state machine as blob.
   bool compact(int i, Index index);
 
@@ -126,6 +133,8 @@ class Simulator {
   uint64_t snapshots_installed_ = 0;
   uint64_t config_changes_ = 0;  // accepted add_peer/remove_peer calls
   uint64_t transfers_ = 0;       // accepted transfer_leadership/step_down calls
+  uint64_t sequence_ = 0;        // send order, for fifo links
+  std::map<std::pair<int, int>, uint64_t> link_due_;  // fifo: latest due time per link
 };
 
 // Encodes a state machine (the applied entries) as a snapshot blob, and back.
