@@ -248,6 +248,12 @@ void LogStore::append(const std::vector<Entry>& entries) {
   end_ += buf.size();
 }
 
+void LogStore::persist(const Output& out) {
+  if (out.hard_state) save_hard_state(*out.hard_state);
+  if (out.snapshot) save_snapshot(*out.snapshot, out.snapshot_discards_log);
+  if (!out.entries.empty()) append(out.entries);
+}
+
 std::optional<PeerState> LogStore::load_peers() const {
   auto data = read_file(dir_ + "/" + kPeers);
   if (!data) return std::nullopt;

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "raft/raft_node.h"
 #include "raft/types.h"
 
 namespace nats::raft {
@@ -51,6 +52,8 @@ class LogStore {
   // Output::snapshot: replaces the stored snapshot, then drops the log entries it covers (or
   // the whole log when discard_log).
   void save_snapshot(const Snapshot& s, bool discard_log);
+  // Step 1 of RaftNode's output contract, in its order: hard state, snapshot, entries.
+  void persist(const Output& out);
 
   std::optional<PeerState> load_peers() const;
   void save_peers(const PeerState& ps);

@@ -250,7 +250,7 @@ void RaftNode::send_append(const NodeId& to, bool heartbeat) {
     sent = true;
   }
   // A heartbeat proves only what is known to match, so it never races entries in flight.
-  if (!sent && heartbeat) send_entries(to, pr, pr.match + 1, false, true);
+  if (!sent && heartbeat) send_entries(to, pr, std::max(pr.match, snap_.index) + 1, false, true);
 }
 
 void RaftNode::send_entries(const NodeId& to, Progress& pr, Index from, bool advance, bool empty) {

@@ -16,6 +16,16 @@
 // the committed entries after it, so a volatile state machine is rebuilt the same way.
 // Compaction is the owner's choice: after applying up to index I it may call compact(I, blob)
 // with its state machine serialised as of I; the node then emits Output::snapshot to persist.
+// Followers that need compacted entries get the snapshot (InstallSnapshot, in chunks of
+// Config::max_snapshot_chunk), so compacting too eagerly costs snapshot transfers.
+// Batching: a leader sends proposals from get_output(), so several propose() calls before one
+// drain go out in shared appends (Config::max_entries_per_append each, up to
+// Config::max_inflight_appends in flight per follower).
+// Joining: a server being added is constructed with an empty Config::peers and fed the
+// leader's messages (step() does not filter by membership); it learns the membership from the
+// log or snapshot. The owner should route messages from any node id of the group.
+// Message kinds: every message is addressed to one peer (Message::to); owners that route some
+// kinds over shared subjects must route InstallSnapshot, SnapshotResponse and TimeoutNow too.
 //
 // Covered: leader election with pre-vote, randomized election timeouts and check-quorum,
 // log replication with the AppendEntries consistency check and conflict truncation,
