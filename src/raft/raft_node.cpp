@@ -311,12 +311,14 @@ void RaftNode::detect_stalls() {
 }
 
 void RaftNode::maybe_advance_commit() {
-  std::vector<Index> matched;
+  std::vector<Index>& matched = scratch_;  // reused: this runs on every ack
+  matched.clear();
   for (const auto& v : membership_.voters)
     matched.push_back(v == cfg_.id ? last_index() : match_index(v));  // our own log is persisted first
   if (matched.empty()) return;
-  std::sort(matched.begin(), matched.end(), std::greater<>());
-  Index n = matched[quorum() - 1];  // highest index stored on a quorum
+  auto nth = matched.begin() + static_cast<ptrdiff_t>(quorum() - 1);
+  std::nth_element(matched.begin(), nth, matched.end(), std::greater<>());
+  Index n = *nth;  // highest index stored on a quorum
   // §5.4.2: only current-term entries are committed by counting replicas (Figure 8).
   if (n > commit_ && term_at(n) == term_) set_commit(n);
   forget_removed_peers();
@@ -415,7 +417,7 @@ std::optional<Index> RaftNode::propose(std::string data) {
   append_local(Entry{term_, last_index() + 1, EntryType::kNormal, std::move(data)});
   // Sent from get_output(): proposals made before the owner drains share appends.
   broadcast_pending_ = true;
-  maybe_advance_commit();  // a single-node group commits at once
+  if (membership_.voters.size() == 1) maybe_advance_commit();  // a single-node group commits at once
   return last_index();
 }
 

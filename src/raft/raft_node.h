@@ -239,6 +239,7 @@ class RaftNode {
   std::vector<Message> outbox_;
   bool role_dirty_ = false;
   bool broadcast_pending_ = false;  // proposals not yet sent to followers
+  std::vector<Index> scratch_;      // maybe_advance_commit's working space
 };
 
 }  // namespace nats::raft
