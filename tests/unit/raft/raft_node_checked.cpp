@@ -3,4 +3,6 @@
 // properties it checks from outside. These definitions take precedence over natscore's copy,
 // whose object file the linker then never pulls from the archive.
 #undef NDEBUG
+#include "../../../src/raft/raft_membership.cpp"
 #include "../../../src/raft/raft_node.cpp"
+#include "../../../src/raft/raft_replication.cpp"
