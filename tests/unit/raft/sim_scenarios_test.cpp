@@ -110,7 +110,7 @@ uint64_t env_u64(const char* name, uint64_t dflt) {
 }
 
 TEST(RaftSim, Seeds) {
-  uint64_t from = env_u64("RAFT_SIM_FROM", 1), count = env_u64("RAFT_SIM_SEEDS", 1000);
+  uint64_t from = env_u64("RAFT_SIM_FROM", 1), count = env_u64("RAFT_SIM_SEEDS", 2000);
   if (const char* one = std::getenv("RAFT_SIM_SEED")) {
     from = std::strtoull(one, nullptr, 10);
     count = 1;
