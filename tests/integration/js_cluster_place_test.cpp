@@ -1,0 +1,180 @@
+// Placement through the meta log, on the seed's topology (single-node clusters east, central,
+// west joined by gateways) and on one 3-node cluster with server_tags: where a stream lands,
+// that exactly one server answers each request from any cluster, that the stream survives a
+// meta leader change and its host's restart, and the reference's placement errors.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "js_cluster_util.h"
+
+namespace {
+
+using namespace jsc;
+
+// One request, every answer (exactly one expected).
+json one_answer(natsConnection* nc, const std::string& subject, const std::string& payload = "") {
+  auto all = collect(nc, subject, milliseconds(700), payload);
+  EXPECT_EQ(all.size(), 1u) << subject << " got " << all.size() << " answers";
+  return all.empty() ? json() : all.front();
+}
+
+std::string client_url(const JsNode& n) { return "nats://127.0.0.1:" + std::to_string(n.proc->port()); }
+
+json stream_cfg(const std::string& name, const std::string& subject, json placement = nullptr, int replicas = 1) {
+  json c{{"name", name}, {"subjects", {subject}}, {"storage", "file"}, {"num_replicas", replicas}};
+  if (!placement.is_null()) c["placement"] = placement;
+  return c;
+}
+
+json err_json(int code, int err_code, const std::string& desc) {
+  return {{"code", code}, {"err_code", err_code}, {"description", desc}};
+}
+
+TEST(JsClusterPlace, SeedStreamPlacedInEastFromWestServedEverywhere) {
+  JsSupercluster sc(3, 1);  // n1 east, n2 central, n3 west
+  for (auto& n : sc.nodes) n->start();
+  ASSERT_FALSE(sc.agreed_leader(milliseconds(20000)).empty()) << sc.node(0).proc->log();
+  ConnPtr east, central, west, sys;
+  ASSERT_EQ(connect_url(east, client_url(sc.node(0))), NATS_OK);
+  ASSERT_EQ(connect_url(central, client_url(sc.node(1))), NATS_OK);
+  ASSERT_EQ(connect_url(west, client_url(sc.node(2))), NATS_OK);
+  ASSERT_EQ(connect_url(sys, sc.node(1).sys_url()), NATS_OK);
+
+  // Created from west, placed in east: the answer comes once and names east's server.
+  auto r = one_answer(west.p, "$JS.API.STREAM.CREATE.ORDERS",
+                      stream_cfg("ORDERS", "orders.>", {{"cluster", "east"}}).dump());
+  ASSERT_FALSE(r.contains("error")) << r.dump();
+  EXPECT_EQ(r["type"], "io.nats.jetstream.api.v1.stream_create_response");
+  EXPECT_EQ(r["cluster"], json({{"name", "east"}, {"leader", "n1"}})) << r.dump();
+  EXPECT_EQ(r["did_create"], true);
+  EXPECT_EQ(r["config"]["placement"], json({{"cluster", "east"}}));
+
+  // Without placement: the cluster of the server the request came in on.
+  r = one_answer(west.p, "$JS.API.STREAM.CREATE.LOCAL", stream_cfg("LOCAL", "local.>").dump());
+  EXPECT_EQ(r["cluster"], json({{"name", "west"}, {"leader", "n3"}})) << r.dump();
+
+  // Published from central, stored in east.
+  for (int i = 0; i < 3; ++i) {
+    MsgPtr m;
+    ASSERT_EQ(natsConnection_RequestString(&m.p, central.p, "orders.new", "hello", 3000), NATS_OK);
+    auto ack = json::parse(m.data(), nullptr, false);
+    EXPECT_EQ(ack, json({{"stream", "ORDERS"}, {"seq", i + 1}})) << m.data();
+  }
+  r = one_answer(east.p, "$JS.API.STREAM.INFO.ORDERS");
+  EXPECT_EQ(r["state"]["messages"], 3) << r.dump();
+  EXPECT_EQ(r["cluster"]["leader"], "n1");
+  r = one_answer(west.p, "$JS.API.STREAM.MSG.GET.ORDERS", R"({"seq":2})");
+  EXPECT_EQ(r["message"]["subject"], "orders.new") << r.dump();
+
+  // NAMES and LIST see the whole supercluster, from any server.
+  r = one_answer(central.p, "$JS.API.STREAM.NAMES");
+  EXPECT_EQ(r["streams"], json({"LOCAL", "ORDERS"})) << r.dump();
+  r = one_answer(east.p, "$JS.API.STREAM.LIST");
+  ASSERT_EQ(r["total"], 2) << r.dump();
+  ASSERT_EQ(r["streams"].size(), 2u) << r.dump();
+  EXPECT_EQ(r["streams"][1]["config"]["name"], "ORDERS");
+  EXPECT_EQ(r["streams"][1]["state"]["messages"], 3);
+  EXPECT_FALSE(r.contains("missing"));
+  r = one_answer(central.p, "$JS.API.INFO");
+  EXPECT_EQ(r["streams"], 2) << r.dump();
+
+  // A durable consumer on the placed stream, pulled from central.
+  r = one_answer(west.p, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D",
+                 R"({"stream_name":"ORDERS","config":{"durable_name":"D","ack_policy":"explicit"}})");
+  ASSERT_FALSE(r.contains("error")) << r.dump();
+  EXPECT_EQ(r["num_pending"], 3);
+  {
+    MsgPtr m;
+    ASSERT_EQ(natsConnection_RequestString(&m.p, central.p, "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D", R"({"batch":1})", 3000),
+              NATS_OK);
+    EXPECT_EQ(m.data(), "hello");
+    ASSERT_NE(natsMsg_GetReply(m.p), nullptr);
+    natsConnection_PublishString(central.p, natsMsg_GetReply(m.p), "+ACK");
+    natsConnection_Flush(central.p);
+  }
+
+  // The meta leader moves: the stream is still found and served.
+  std::string old_leader = sc.agreed_leader(milliseconds(1000));
+  r = one_answer(sys.p, "$JS.API.META.LEADER.STEPDOWN");
+  EXPECT_EQ(r["success"], true) << r.dump();
+  std::string new_leader = sc.agreed_leader(milliseconds(15000), {}, old_leader);
+  ASSERT_FALSE(new_leader.empty());
+  r = one_answer(west.p, "$JS.API.STREAM.INFO.ORDERS");
+  EXPECT_EQ(r["state"]["messages"], 3) << r.dump();
+  r = one_answer(central.p, "$JS.API.STREAM.NAMES");
+  EXPECT_EQ(r["streams"], json({"LOCAL", "ORDERS"})) << r.dump();
+  wait_for([&] {
+    r = one_answer(west.p, "$JS.API.CONSUMER.INFO.ORDERS.D");
+    return r.value("num_ack_pending", 1) == 0;
+  }, milliseconds(3000));
+  EXPECT_EQ(r["ack_floor"]["stream_seq"], 1) << r.dump();
+
+  // An unknown stream: one "not found", from the meta leader.
+  r = one_answer(west.p, "$JS.API.STREAM.INFO.NOPE");
+  EXPECT_EQ(r["error"], err_json(404, 10059, "stream not found")) << r.dump();
+
+  // The host restarts: it recovers the stream and the consumer's state from the meta log.
+  sc.node(0).kill9();
+  sc.node(0).start();
+  json info;
+  wait_for([&] {
+    auto all = collect(west.p, "$JS.API.STREAM.INFO.ORDERS", milliseconds(300));
+    if (all.size() != 1 || all[0].contains("error")) return false;
+    info = all[0];
+    return true;
+  }, milliseconds(20000));
+  EXPECT_EQ(info["state"]["messages"], 3) << info.dump() << sc.node(0).proc->log();
+  r = one_answer(west.p, "$JS.API.CONSUMER.INFO.ORDERS.D");
+  EXPECT_EQ(r["ack_floor"]["stream_seq"], 1) << r.dump();
+  EXPECT_EQ(r["num_pending"], 2) << r.dump();
+
+  // Deleted from central: gone everywhere.
+  r = one_answer(central.p, "$JS.API.STREAM.DELETE.ORDERS");
+  EXPECT_EQ(r, json({{"type", "io.nats.jetstream.api.v1.stream_delete_response"}, {"success", true}})) << r.dump();
+  r = one_answer(west.p, "$JS.API.STREAM.NAMES");
+  EXPECT_EQ(r["streams"], json({"LOCAL"})) << r.dump();
+}
+
+TEST(JsClusterPlace, TaggedClusterPlacementAndTheReferenceErrors) {
+  JsSupercluster sc(1, 3);  // n1..n3 in cluster east
+  for (size_t i = 0; i < 3; ++i) sc.node(i).tags = {"az:" + std::to_string(i + 1), "ssd"};
+  for (auto& n : sc.nodes) n->start();
+  ASSERT_FALSE(sc.agreed_leader(milliseconds(20000)).empty()) << sc.node(0).proc->log();
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, client_url(sc.node(0))), NATS_OK);
+
+  auto r = one_answer(nc.p, "$JS.API.STREAM.CREATE.PT2", stream_cfg("PT2", "pt2.>", {{"tags", {"az:2"}}}).dump());
+  EXPECT_EQ(r["cluster"], json({{"name", "east"}, {"leader", "n2"}})) << r.dump();
+  EXPECT_EQ(r["config"]["placement"], json({{"tags", {"az:2"}}}));
+
+  const std::string type = "io.nats.jetstream.api.v1.stream_create_response";
+  r = one_answer(nc.p, "$JS.API.STREAM.CREATE.T9", stream_cfg("T9", "t9.>", {{"tags", {"az:9"}}}).dump());
+  EXPECT_EQ(r, json({{"type", type},
+                     {"error", err_json(400, 10005, "no suitable peers for placement, tags not matched ['az:9']")}}));
+  r = one_answer(nc.p, "$JS.API.STREAM.CREATE.R5", stream_cfg("R5", "r5.>", nullptr, 5).dump());
+  EXPECT_EQ(r, json({{"type", type}, {"error", err_json(400, 10005, "no suitable peers for placement")}}));
+  r = one_answer(nc.p, "$JS.API.STREAM.CREATE.UC", stream_cfg("UC", "uc.>", {{"cluster", "nowhere"}}).dump());
+  EXPECT_EQ(r, json({{"type", type}, {"error", err_json(400, 10005, "no suitable peers for placement")}}));
+  // Replicated streams are not placed yet: refused, never silently made R1.
+  r = one_answer(nc.p, "$JS.API.STREAM.CREATE.R3", stream_cfg("R3", "r3.>", nullptr, 3).dump());
+  EXPECT_EQ(r["error"]["err_code"], 10036) << r.dump();
+  // Subjects of another stream, and a second create with another config.
+  r = one_answer(nc.p, "$JS.API.STREAM.CREATE.OV", stream_cfg("OV", "pt2.x").dump());
+  EXPECT_EQ(r["error"], err_json(400, 10065, "subjects overlap with an existing stream")) << r.dump();
+  r = one_answer(nc.p, "$JS.API.STREAM.CREATE.PT2", stream_cfg("PT2", "other.>").dump());
+  EXPECT_EQ(r["error"]["err_code"], 10058) << r.dump();
+  r = one_answer(nc.p, "$JS.API.STREAM.NAMES");
+  EXPECT_EQ(r["streams"], json({"PT2"})) << r.dump();
+
+  // Spread: R1 streams without tags go to the least loaded servers first.
+  std::set<std::string> hosts;
+  for (int i = 0; i < 2; ++i) {
+    std::string name = "S" + std::to_string(i);
+    r = one_answer(nc.p, "$JS.API.STREAM.CREATE." + name, stream_cfg(name, name + ".>").dump());
+    hosts.insert(r["cluster"].value("leader", ""));
+  }
+  EXPECT_EQ(hosts, (std::set<std::string>{"n1", "n3"}));
+}
+
+}  // namespace
