@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "jetstream/api/api_router.h"
+#include "jetstream/cluster/cluster_info.h"
 #include "jetstream/headers.h"
 #include "jetstream/jetstream.h"
 #include "jetstream/json_util.h"
@@ -61,12 +62,9 @@ ApiError invalid_json() {
   return e;
 }
 
+// R1 in a cluster: this server hosts the stream and leads it.
 ojson cluster_info(const ApiRequest& req) {
-  ojson c;
-  const auto& opts = req.server.options();
-  if (!opts.cluster.name.empty()) c["name"] = opts.cluster.name;
-  c["leader"] = req.server.name();
-  return c;
+  return cluster_info_json(req.server.options().cluster.name, GroupStatus{req.server.name(), {}});
 }
 
 // StreamInfo body fields (config, created, state[, cluster]).

@@ -32,6 +32,7 @@ inline const char* kSysAccount = "accounts: { $SYS: { users: [{user: sys, passwo
 struct JsNode {
   std::string name, cluster;
   std::vector<std::string> tags;  // server_tags
+  std::string binary = testing_harness::server_binary();
   int cluster_port = testing_harness::free_port();
   int gateway_port = testing_harness::free_port();
   int http_port = testing_harness::free_port();
@@ -56,7 +57,7 @@ struct JsNode {
     c += "  ]\n}\n";
     return c;
   }
-  void start() { proc = start_with_config(config()); }
+  void start() { proc = start_with_config(config(), {}, binary); }
   void kill9() { proc->stop(SIGKILL); }
   std::string sys_url() const { return "nats://sys:pass@127.0.0.1:" + std::to_string(proc->port()); }
   json jsz() const { return http_json(http_port, "/jsz"); }
