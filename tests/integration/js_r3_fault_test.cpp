@@ -123,15 +123,22 @@ struct Sys {
   }
 };
 
-void create_r3(Sys& sys) {
+// Starts the replicas through the test hook; retried until all three servers answered, as
+// the routes (and so the hook's interest) may still be forming right after start-up.
+bool start_r3(Sys& sys, milliseconds t = milliseconds(20000)) {
   json req = {{"account", "A"},
               {"group", "S-R3F-t3stgrp1"},
               {"servers", {"s1", "s2", "s3"}},
               {"config", {{"name", "ORDERS"}, {"subjects", {"orders.>"}}, {"storage", "file"}, {"num_replicas", 3}}}};
-  auto answers = gather(sys.nc.p, "$SYS.TEST.JS.STREAM.START", req.dump(), milliseconds(5000));
-  ASSERT_EQ(answers.size(), 3u);
-  for (auto& a : answers) EXPECT_TRUE(a.value("ok", false)) << a.dump();
+  std::set<std::string> ok;
+  return wait_for([&] {
+    for (auto& a : gather(sys.nc.p, "$SYS.TEST.JS.STREAM.START", req.dump(), milliseconds(2000)))
+      if (a.value("ok", false)) ok.insert(a.value("server", ""));
+    return ok.size() == 3;
+  }, t);
 }
+
+void create_r3(Sys& sys) { ASSERT_TRUE(start_r3(sys)); }
 
 // Publishes one message with a Nats-Msg-Id and waits for its PubAck; json null on timeout or
 // no responders.
@@ -284,6 +291,166 @@ TEST(JsR3, LeaderKill9DuringPublishingLosesNoAckedMessage) {
   }
   EXPECT_EQ(st.begin()->second["ids"], st.rbegin()->second["ids"]);
   std::printf("[ r3 ] %zu acknowledged messages, all present once on both survivors\n", acks.size());
+}
+
+// Publishes ids prefix1..prefixN, each until acknowledged; returns id -> seq.
+std::map<std::string, uint64_t> publish_all(natsConnection* nc, const std::string& prefix, int n) {
+  std::map<std::string, uint64_t> acks;
+  for (int i = 1; i <= n; ++i) {
+    std::string id = prefix + std::to_string(i);
+    json a;
+    wait_for([&] { return !(a = publish(nc, id, 1000)).is_null() && !a.contains("error"); }, milliseconds(10000));
+    if (a.is_null() || a.contains("error")) break;
+    acks[id] = a["seq"].get<uint64_t>();
+  }
+  return acks;
+}
+
+// Every acknowledged id is stored exactly once, at the sequence its PubAck named.
+void expect_all_once(const json& replica, const std::map<std::string, uint64_t>& acks) {
+  std::vector<std::string> ids = replica["ids"];
+  std::map<std::string, int> count;
+  for (auto& id : ids) ++count[id];
+  uint64_t first = replica["first_seq"];
+  for (auto& [id, seq] : acks) {
+    EXPECT_EQ(count[id], 1) << replica["server"] << " " << id;
+    if (seq >= first && seq - first < ids.size()) EXPECT_EQ(ids[seq - first], id) << replica["server"];
+  }
+}
+
+void block(Sys& sys, const std::string& server, std::vector<std::string> peers) {
+  json req = {{"server", server}, {"peers", peers}};
+  auto a = gather(sys.nc.p, "$SYS.TEST.NRG.BLOCK", req.dump(), milliseconds(2000), milliseconds(100));
+  ASSERT_EQ(a.size(), 1u) << server;
+}
+
+TEST(JsR3, StoppedFollowerCatchesUpWithoutLeaderChange) {
+  R3Cluster c;
+  Sys sys(c.node(0));
+  create_r3(sys);
+  std::string leader = wait_leader(sys, 3);
+  ASSERT_FALSE(leader.empty());
+  size_t li = c.index_of(leader);
+  size_t fi = (li + 1) % 3;
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.node(li).url("a:a")), NATS_OK);
+  auto acks = publish_all(nc.p, "a", 20);
+  ASSERT_EQ(acks.size(), 20u);
+
+  // Injected: SIGSTOP of a follower while 200 more messages are acknowledged by the others.
+  ::kill(c.node(fi).proc->pid(), SIGSTOP);
+  auto more = publish_all(nc.p, "b", 200);
+  ::kill(c.node(fi).proc->pid(), SIGCONT);
+  ASSERT_EQ(more.size(), 200u);
+  acks.insert(more.begin(), more.end());
+
+  // Verified: it catches up to the same messages, and the leader never changed.
+  ASSERT_TRUE(wait_for([&] {
+    auto st = sys.status();
+    return st.count(c.node(fi).name) && st[c.node(fi).name]["last_seq"] == 220;
+  }, milliseconds(10000)));
+  auto st = sys.status(true);
+  ASSERT_EQ(st.size(), 3u);
+  for (auto& [n, j] : st) {
+    EXPECT_EQ(j["leader"], leader) << n;
+    expect_all_once(j, acks);
+  }
+  EXPECT_EQ(st[c.node(fi).name]["ids"], st[leader]["ids"]);
+}
+
+TEST(JsR3, MinorityCannotAcknowledgeAndHealsWithoutDivergence) {
+  R3Cluster c;
+  Sys sys(c.node(0));
+  create_r3(sys);
+  std::string leader = wait_leader(sys, 3);
+  ASSERT_FALSE(leader.empty());
+  size_t li = c.index_of(leader);
+  std::vector<std::string> names = {"s1", "s2", "s3"};
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.node(li).url("a:a")), NATS_OK);
+  auto acks = publish_all(nc.p, "a", 10);
+  ASSERT_EQ(acks.size(), 10u);
+
+  // Injected: the Raft transport split into three singletons (every server is a minority).
+  // Verified: for 3 s no publish is acknowledged anywhere.
+  for (auto& n : names) {
+    std::vector<std::string> others;
+    for (auto& o : names)
+      if (o != n) others.push_back(o);
+    block(sys, n, others);
+  }
+  int acked_alone = 0;
+  auto until = Clock::now() + milliseconds(3000);
+  for (int i = 0; Clock::now() < until; ++i)
+    if (!publish(nc.p, "x" + std::to_string(i), 300).is_null()) ++acked_alone;
+  EXPECT_EQ(acked_alone, 0);
+
+  // Injected: the two other servers reconnect (a majority); the old leader stays cut off.
+  std::vector<std::string> majority;
+  for (auto& n : names)
+    if (n != leader) majority.push_back(n);
+  for (auto& n : majority) block(sys, n, {leader});
+  uint64_t old_last = sys.status()[leader]["last_seq"];
+  ConnPtr nc2;
+  ASSERT_EQ(connect_url(nc2, c.node(c.index_of(majority[0])).url("a:a")), NATS_OK);
+  auto more = publish_all(nc2.p, "b", 50);
+  ASSERT_EQ(more.size(), 50u) << "the majority did not take writes";
+  acks.insert(more.begin(), more.end());
+  // The minority committed nothing of its own meanwhile.
+  EXPECT_EQ(sys.status()[leader]["last_seq"], old_last);
+
+  // Heal. Verified: one leader, all three hold the same messages, each acked one once.
+  for (auto& n : names) block(sys, n, {});
+  ASSERT_TRUE(wait_for([&] {
+    auto st = sys.status();
+    if (st.size() != 3 || sys.agreed_leader(3).empty()) return false;
+    for (auto& [n, j] : st)
+      if (j["last_seq"] != st.begin()->second["last_seq"]) return false;
+    return true;
+  }, milliseconds(15000)));
+  auto st = sys.status(true);
+  for (auto& [n, j] : st) {
+    expect_all_once(j, acks);
+    EXPECT_EQ(j["ids"], st.begin()->second["ids"]) << n;
+  }
+}
+
+TEST(JsR3, RestartOfEveryServerKeepsAcknowledgedMessages) {
+  R3Cluster c;
+  std::map<std::string, uint64_t> acks;
+  {
+    Sys sys(c.node(0));
+    create_r3(sys);
+    ASSERT_FALSE(wait_leader(sys, 3).empty());
+    ConnPtr nc;
+    ASSERT_EQ(connect_url(nc, c.node(1).url("a:a")), NATS_OK);
+    acks = publish_all(nc.p, "r", 300);
+    ASSERT_EQ(acks.size(), 300u);
+  }
+  // Injected: kill -9 of all three servers right after the last PubAck, then a restart.
+  for (auto& n : c.nodes) n->proc->stop(SIGKILL);
+  for (auto& n : c.nodes) n->start();
+  Sys sys(c.node(2));
+  // The replicas are started again as the asset manager would after a restart.
+  ASSERT_TRUE(start_r3(sys));
+  ASSERT_FALSE(wait_leader(sys, 3).empty());
+  // Verified: every replica has all 300 acknowledged messages once, and numbering goes on.
+  ASSERT_TRUE(wait_for([&] {
+    auto st = sys.status();
+    if (st.size() != 3) return false;
+    for (auto& [n, j] : st)
+      if (j["last_seq"] != 300) return false;
+    return true;
+  }, milliseconds(10000)));
+  for (auto& [n, j] : sys.status(true)) expect_all_once(j, acks);
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.node(0).url("a:a")), NATS_OK);
+  json a;
+  wait_for([&] { return !(a = publish(nc.p, "after-restart", 1000)).is_null(); }, milliseconds(10000));
+  EXPECT_EQ(a["seq"], 301) << a.dump();
+  // A retry of an id acknowledged before the restart is still a duplicate.
+  json d = publish(nc.p, "r300", 2000);
+  EXPECT_EQ(d.value("duplicate", false), true) << d.dump();
 }
 
 }  // namespace

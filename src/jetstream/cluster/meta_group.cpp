@@ -269,7 +269,7 @@ MetaSnapshot MetaGroup::snapshot() const {
   s.cluster_name = d.cluster_name;
   s.self_peer = d.self_id;
   if (!d.group) return s;
-  GroupStatus st = d.group->status();
+  RaftStatus st = d.group->status();
   if (!st.bootstrapped) return s;
   std::lock_guard lk(d.mu);
   d.refresh_names();

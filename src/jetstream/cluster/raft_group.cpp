@@ -14,7 +14,25 @@ namespace nats::jetstream {
 namespace {
 // A replica silent for this long is not current (the reference's lostQuorumInterval).
 constexpr auto kLostQuorum = std::chrono::seconds(10);
+
+std::atomic<bool> g_any_blocked{false};
+std::mutex g_blocked_mu;
+std::map<const Server*, std::vector<std::string>> g_blocked;
 }  // namespace
+
+void RaftGroup::set_blocked_peers(const Server* server, std::vector<std::string> peers) {
+  std::lock_guard lk(g_blocked_mu);
+  if (peers.empty()) g_blocked.erase(server);
+  else g_blocked[server] = std::move(peers);
+  g_any_blocked = !g_blocked.empty();
+}
+
+bool RaftGroup::blocked(const std::string& peer) const {
+  if (!g_any_blocked) return false;
+  std::lock_guard lk(g_blocked_mu);
+  auto it = g_blocked.find(&server_);
+  return it != g_blocked.end() && std::find(it->second.begin(), it->second.end(), peer) != it->second.end();
+}
 
 RaftGroup::RaftGroup(Server& server, Account& sys, std::string name, std::string self_id, std::string store_dir,
                      net::EventLoop& loop, RaftGroupTiming timing, Hooks hooks)
@@ -109,7 +127,7 @@ void RaftGroup::tick() {
 void RaftGroup::on_wire(const std::string& payload) {
   if (stopped_) return;
   auto msg = raft::wire::decode(payload);
-  if (!msg || msg->to != self_id_ || msg->from == self_id_) return;
+  if (!msg || msg->to != self_id_ || msg->from == self_id_ || blocked(msg->from)) return;
   std::unique_lock lk(mu_);
   if (!node_) return;  // not bootstrapped yet: the sender retries
   last_heard_[msg->from] = Clock::now();
@@ -180,6 +198,7 @@ void RaftGroup::drain(std::unique_lock<std::mutex>& lk) {
   lk.unlock();
 
   for (const auto& m : out_msgs) {
+    if (blocked(m.to)) continue;
     std::string subject = std::holds_alternative<raft::VoteRequest>(m.payload)     ? vote_subject()
                           : std::holds_alternative<raft::AppendEntries>(m.payload) ? append_subject()
                                                                                     : reply_subject(m.to);
@@ -209,9 +228,9 @@ bool RaftGroup::current(std::chrono::milliseconds within) const {
   return it != last_heard_.end() && Clock::now() - it->second <= within;
 }
 
-GroupStatus RaftGroup::status() const {
+RaftStatus RaftGroup::status() const {
   std::lock_guard lk(mu_);
-  GroupStatus s;
+  RaftStatus s;
   if (!node_) return s;
   s.bootstrapped = true;
   s.leader = node_->leader();
@@ -223,7 +242,7 @@ GroupStatus RaftGroup::status() const {
   auto now = Clock::now();
   for (const auto& p : node_->peers()) {
     if (p == self_id_) continue;
-    GroupReplica r;
+    RaftReplica r;
     r.peer = p;
     auto heard = last_heard_.find(p);
     auto since = heard == last_heard_.end() ? now - started_at_ : now - heard->second;

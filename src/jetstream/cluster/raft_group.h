@@ -40,19 +40,19 @@ class EventLoop;
 namespace nats::jetstream {
 
 // Replica facts of a group as its leader sees them (the reference's PeerInfo).
-struct GroupReplica {
+struct RaftReplica {
   std::string peer;  // node id
   bool current = false;
   int64_t active_ns = 0;  // since last heard from
   uint64_t lag = 0;
 };
 
-struct GroupStatus {
+struct RaftStatus {
   std::string leader;  // node id; empty while unknown
   bool is_leader = false;
   bool bootstrapped = false;
   uint64_t commit = 0, applied = 0, last_index = 0;
-  std::vector<GroupReplica> replicas;  // leader only; every member but the leader
+  std::vector<RaftReplica> replicas;  // leader only; every member but the leader
 };
 
 struct RaftGroupTiming {
@@ -103,7 +103,7 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   std::string leader() const;
   // The leader, or a follower that heard from the leader within `within`.
   bool current(std::chrono::milliseconds within = std::chrono::milliseconds(2000)) const;
-  GroupStatus status() const;
+  RaftStatus status() const;
   // Entries in the log past the applied index (loop thread; a new leader computes what its
   // predecessor had already proposed).
   std::vector<raft::Entry> unapplied_entries() const;
@@ -115,8 +115,13 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   // Owner's tick (loop thread).
   void tick();
 
+  // Test-only partitions (NATSCPP_TEST_HOOKS): every group of `server` drops Raft messages
+  // from and to these node ids. Client traffic is untouched.
+  static void set_blocked_peers(const Server* server, std::vector<std::string> peers);
+
  private:
   void on_wire(const std::string& payload);
+  bool blocked(const std::string& peer) const;
   void flush_proposals();
   void drain(std::unique_lock<std::mutex>& lk);
   std::string vote_subject() const;

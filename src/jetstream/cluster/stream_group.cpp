@@ -4,6 +4,7 @@
 #include <mutex>
 #include <tuple>
 
+#include "jetstream/cluster/assignment.h"
 #include "jetstream/cluster/meta_group.h"
 #include "jetstream/cluster/raft_groups.h"
 #include "jetstream/headers.h"
@@ -158,12 +159,12 @@ std::string StreamGroup::leader_name() const {
   return id.empty() ? std::string() : server_name_of(js_.server(), id);
 }
 
-StreamClusterInfo StreamGroup::cluster_info() const {
-  StreamClusterInfo ci;
-  GroupStatus st = group_->status();
+GroupStatus StreamGroup::cluster_info() const {
+  GroupStatus ci;
+  RaftStatus st = group_->status();
   if (!st.leader.empty()) ci.leader = server_name_of(js_.server(), st.leader);
   for (const auto& r : st.replicas) {
-    StreamReplicaInfo ri;
+    ReplicaStatus ri;
     ri.peer = r.peer;
     ri.name = server_name_of(js_.server(), r.peer);
     ri.current = r.current;
@@ -173,7 +174,7 @@ StreamClusterInfo StreamGroup::cluster_info() const {
     ci.replicas.push_back(std::move(ri));
   }
   std::sort(ci.replicas.begin(), ci.replicas.end(),
-            [](const StreamReplicaInfo& a, const StreamReplicaInfo& b) { return a.name < b.name; });
+            [](const ReplicaStatus& a, const ReplicaStatus& b) { return a.name < b.name; });
   return ci;
 }
 
@@ -294,6 +295,41 @@ void StreamGroup::on_leader_changed(bool self) {
   }
   stream_->set_leader(true, last, pending);
   log::notice("JetStream cluster new stream leader for '{} > {}'", stream_->account().name(), stream_->name());
+}
+
+namespace {
+StreamGroupPtr group_of(const StreamPtr& s) {
+  return s ? StreamGroup::find(s->jetstream(), s->account().name(), s->name()) : nullptr;
+}
+}  // namespace
+
+StreamPtr start_replicated_stream(JetStream& js, JsAccount& jsa, const StreamAssignment& sa, ApiError& err) {
+  auto sg = StreamGroup::start(js, jsa, sa.config, sa.created_ns, sa.group.name, sa.group.peers, err);
+  return sg ? sg->stream() : nullptr;
+}
+
+ApiError update_replicated_stream(const StreamPtr& s, const StreamAssignment& sa) {
+  // The meta log already ordered this update on every replica: apply it here directly.
+  if (!group_of(s)) return api_error(err::StreamNotFound);
+  StreamConfig cfg = sa.config;
+  if (auto e = check_stream_config(cfg, true); !e.empty()) return e;
+  s->apply_update(std::move(cfg));
+  return {};
+}
+
+void stop_replicated_stream(const StreamPtr& s, bool delete_data) {
+  if (auto sg = group_of(s)) sg->stop(delete_data);
+  else if (s) s->stop(delete_data);
+}
+
+bool is_group_leader(const StreamPtr& s) {
+  auto sg = group_of(s);
+  return sg ? sg->is_leader() : true;
+}
+
+GroupStatus group_status(const StreamPtr& s) {
+  auto sg = group_of(s);
+  return sg ? sg->cluster_info() : GroupStatus{};
 }
 
 }  // namespace nats::jetstream

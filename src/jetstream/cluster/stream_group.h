@@ -32,8 +32,8 @@ namespace nats::jetstream {
 class JetStream;
 struct JsAccount;
 
-// One replica of a group for info answers: followers only, as the reference lists them.
-struct StreamReplicaInfo {
+// One replica of a group for `cluster.replicas`: followers only, as the reference lists them.
+struct ReplicaStatus {
   std::string name;  // server name ("" when unknown)
   std::string peer;  // node id
   bool current = false;
@@ -42,9 +42,11 @@ struct StreamReplicaInfo {
   uint64_t lag = 0;
 };
 
-struct StreamClusterInfo {
+// What `cluster {leader, replicas}` renders. replicas are filled on the leader only (the
+// followers do not track each other); every peer but the leader.
+struct GroupStatus {
   std::string leader;  // server name; empty while no leader is known
-  std::vector<StreamReplicaInfo> replicas;
+  std::vector<ReplicaStatus> replicas;
 };
 
 class StreamGroup : public StreamReplicator, public std::enable_shared_from_this<StreamGroup> {
@@ -67,7 +69,7 @@ class StreamGroup : public StreamReplicator, public std::enable_shared_from_this
   const RaftGroupPtr& group() const { return group_; }
   bool is_leader() const { return group_->is_leader(); }
   std::string leader_name() const;
-  StreamClusterInfo cluster_info() const;
+  GroupStatus cluster_info() const;
   // `$JS.API.STREAM.LEADER.STEPDOWN`: false when not leader.
   bool step_down() { return group_->step_down(); }
 
@@ -92,5 +94,17 @@ class StreamGroup : public StreamReplicator, public std::enable_shared_from_this
 };
 
 using StreamGroupPtr = std::shared_ptr<StreamGroup>;
+
+// The entry points the asset manager (meta state machine) calls for R>1 streams, on every
+// server in sa.group.peers. start_replicated_stream registers the stream in jsa.streams
+// itself; after a restart it takes over the stream restored from disk.
+struct StreamAssignment;
+StreamPtr start_replicated_stream(JetStream& js, JsAccount& jsa, const StreamAssignment& sa, ApiError& err);
+// Config change ordered by the meta log: applied on this replica directly.
+ApiError update_replicated_stream(const StreamPtr& s, const StreamAssignment& sa);
+void stop_replicated_stream(const StreamPtr& s, bool delete_data);
+// True for the group leader; also true for a stream that is not replicated.
+bool is_group_leader(const StreamPtr& s);
+GroupStatus group_status(const StreamPtr& s);
 
 }  // namespace nats::jetstream

@@ -34,7 +34,7 @@ std::string start_stream(Server& server, std::string_view body) {
   if (!cfg) return nlohmann::json{{"error", err.description}}.dump();
   auto sg = StreamGroup::start(*js, *jsa, *cfg, system_clock_ns(), j.value("group", ""), peers, err);
   if (!sg) return nlohmann::json{{"error", err.description}}.dump();
-  return R"({"ok":true})";
+  return nlohmann::json{{"ok", true}, {"server", server.name()}}.dump();
 }
 
 // This server's replica: role, leader, store state and the Nats-Msg-Id of every stored
@@ -83,6 +83,18 @@ std::shared_ptr<void> start_test_hooks(Server& server) {
         std::string answer = stream_status(*srv, payload);
         if (!answer.empty() && !reply.empty()) srv->publish_internal(*sys, reply, {}, {}, answer);
       });
+  auto block = server.subscribe_internal(
+      *sys, "$SYS.TEST.NRG.BLOCK",
+      [srv, sys](const Subscription&, std::string_view, std::string_view reply, std::string_view,
+                 std::string_view payload) {
+        auto j = nlohmann::json::parse(payload, nullptr, false);
+        if (j.is_discarded() || j.value("server", "") != srv->name()) return;
+        std::vector<std::string> ids;
+        for (const auto& n : j.value("peers", nlohmann::json::array()))
+          if (n.is_string()) ids.push_back(util::hash_name(n.get<std::string>()));
+        RaftGroup::set_blocked_peers(srv, std::move(ids));
+        if (!reply.empty()) srv->publish_internal(*sys, reply, {}, {}, R"({"ok":true})");
+      });
   auto sub = server.subscribe_internal(
       *sys, "$SYS.TEST.JS.STREAM.START",
       [srv, sys](const Subscription&, std::string_view, std::string_view reply, std::string_view,
@@ -90,7 +102,8 @@ std::shared_ptr<void> start_test_hooks(Server& server) {
         std::string answer = start_stream(*srv, payload);
         if (!answer.empty() && !reply.empty()) srv->publish_internal(*sys, reply, {}, {}, answer);
       });
-  return std::shared_ptr<void>(nullptr, [srv, sys, sub, status](void*) {
+  return std::shared_ptr<void>(nullptr, [srv, sys, sub, status, block](void*) {
+    srv->unsubscribe_internal(*sys, block);
     srv->unsubscribe_internal(*sys, sub);
     srv->unsubscribe_internal(*sys, status);
   });
