@@ -21,6 +21,7 @@ namespace {
 constexpr const char* kTermVote = "term_vote.dat";
 constexpr const char* kPeers = "peers.json";
 constexpr const char* kLog = "log.dat";
+constexpr const char* kSnapshot = "snapshot.dat";
 
 [[noreturn]] void fail(const std::string& what) {
   throw std::runtime_error("raft store: " + what + ": " + std::strerror(errno));
@@ -111,10 +112,23 @@ PersistedState LogStore::load() {
       ps.hard_state.voted_for = vote;
     }
   }
+  if (auto raw = read_file(dir_ + "/" + kSnapshot)) {
+    // Written atomically, so a bad one is not a torn write but damage: refuse to guess.
+    Snapshot snap;
+    size_t pos = 4;
+    if (raw->size() < 4 || fnv1a(std::string_view(*raw).substr(4)) != get_u32(raw->data()) ||
+        !wire::get_snapshot(*raw, pos, snap) || pos != raw->size())
+      throw std::runtime_error("raft store: corrupt " + dir_ + "/" + kSnapshot);
+    ps.snapshot = std::move(snap);
+  }
+  const Index snap_index = ps.snapshot ? ps.snapshot->index : 0;
   offsets_.clear();
-  end_ = 0;
+  first_ = snap_index + 1;
   auto data = read_file(dir_ + "/" + kLog).value_or(std::string());
   size_t pos = 0;
+  uint64_t keep_from = 0;  // file offset of the first record after the snapshot
+  bool consistent = true;
+  Index next = 0;          // index the next record must have (0: any, for the first one)
   while (data.size() - pos >= 8) {
     uint32_t len = get_u32(data.data() + pos), sum = get_u32(data.data() + pos + 4);
     if (len > data.size() - pos - 8) break;
@@ -122,18 +136,84 @@ PersistedState LogStore::load() {
     if (fnv1a(payload) != sum) break;
     Entry e;
     size_t p = 0;
-    if (!wire::get_entry(payload, p, e) || p != payload.size() || e.index != ps.log.size() + 1) break;
-    offsets_.push_back(pos);
-    ps.log.push_back(std::move(e));
+    if (!wire::get_entry(payload, p, e) || p != payload.size() || e.index == 0 || (next != 0 && e.index != next)) break;
+    next = e.index + 1;
+    if (e.index == snap_index && e.term != ps.snapshot->term) consistent = false;
+    if (e.index <= snap_index) {
+      keep_from = pos + 8 + len;
+    } else {
+      if (ps.log.empty() && e.index != snap_index + 1) consistent = false;  // a gap after the snapshot
+      offsets_.push_back(pos - keep_from);
+      ps.log.push_back(std::move(e));
+    }
     pos += 8 + len;
   }
   end_ = pos;
-  if (end_ != data.size()) {
+  if (!consistent) {
+    // A snapshot installed from the leader replaced a log that disagreed with it, and we
+    // crashed before dropping that log: nothing of it may be used.
+    ps.log.clear();
+    offsets_.clear();
+    truncate_log(0);
+  } else {
     // A torn append: nothing after it was acknowledged, so dropping it is safe.
-    if (::ftruncate(log_fd_, static_cast<off_t>(end_)) != 0) fail("truncate log");
-    ::fsync(log_fd_);
+    if (end_ != data.size()) truncate_log(end_);
+    if (keep_from > 0) rewrite_log_from(keep_from);  // the snapshot covers that prefix
   }
   return ps;
+}
+
+void LogStore::truncate_log(uint64_t size) {
+  if (::ftruncate(log_fd_, static_cast<off_t>(size)) != 0) fail("truncate log");
+  if (::fdatasync(log_fd_) != 0) fail("fsync log");
+  end_ = size;
+}
+
+void LogStore::rewrite_log_from(uint64_t from) {
+  std::string kept(end_ - from, '\0');
+  size_t got = 0;
+  while (got < kept.size()) {
+    ssize_t n = ::pread(log_fd_, kept.data() + got, kept.size() - got, static_cast<off_t>(from + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("read log");
+    got += static_cast<size_t>(n);
+  }
+  std::string path = dir_ + "/" + kLog, tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) fail("open " + tmp);
+  write_all(fd, kept, "write " + tmp);
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    fail("fsync " + tmp);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::close(fd);
+    fail("rename " + tmp);
+  }
+  fsync_dir(dir_);
+  ::close(log_fd_);
+  log_fd_ = fd;
+  end_ = kept.size();
+}
+
+void LogStore::save_snapshot(const Snapshot& s, bool discard_log) {
+  std::string payload;
+  wire::put_snapshot(payload, s);
+  std::string out;
+  put_u32(out, fnv1a(payload));
+  out += payload;
+  write_atomic(kSnapshot, out);
+  Index covered = s.index + 1 > first_ ? s.index + 1 - first_ : 0;  // records the snapshot covers
+  if (discard_log || covered >= offsets_.size()) {
+    offsets_.clear();
+    truncate_log(0);
+  } else if (covered > 0) {
+    uint64_t from = offsets_[covered];
+    offsets_.erase(offsets_.begin(), offsets_.begin() + static_cast<ptrdiff_t>(covered));
+    for (auto& o : offsets_) o -= from;
+    rewrite_log_from(from);
+  }
+  first_ = s.index + 1;
 }
 
 void LogStore::save_hard_state(const HardState& hs) {
@@ -146,10 +226,11 @@ void LogStore::save_hard_state(const HardState& hs) {
 void LogStore::append(const std::vector<Entry>& entries) {
   if (entries.empty()) return;
   Index first = entries.front().index;
-  if (first == 0 || first > offsets_.size() + 1) throw std::runtime_error("raft store: append leaves a gap");
-  if (first <= offsets_.size()) {
-    end_ = offsets_[first - 1];
-    offsets_.resize(first - 1);
+  if (first < first_ || first > first_ + offsets_.size())
+    throw std::runtime_error("raft store: append leaves a gap or reaches into the snapshot");
+  if (first < first_ + offsets_.size()) {
+    end_ = offsets_[first - first_];
+    offsets_.resize(first - first_);
     if (::ftruncate(log_fd_, static_cast<off_t>(end_)) != 0) fail("truncate log");
   }
   std::string buf;

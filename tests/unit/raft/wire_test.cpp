@@ -16,6 +16,7 @@ std::vector<Message> samples() {
   AppendEntries ae{7, 41, 6, {}, 40};
   ae.entries.push_back(Entry{7, 42, EntryType::kNoop, {}});
   ae.entries.push_back(Entry{7, 43, EntryType::kNormal, std::string("a\0b\xff", 4)});
+  ae.entries.push_back(Entry{7, 44, EntryType::kConfig, wire::encode_membership(Membership{{"a", "b"}, {"c"}})});
   return {
       Message{"fjFyEjc1", "44jzkV9D", VoteRequest{3, 10, 2, true}},
       Message{"44jzkV9D", "fjFyEjc1", VoteResponse{3, true, true}},
@@ -25,28 +26,16 @@ std::vector<Message> samples() {
       Message{"fjFyEjc1", "BXScrY9i", AppendEntries{5, 0, 0, {}, 0}},
       Message{"BXScrY9i", "fjFyEjc1", AppendResponse{7, true, 43}},
       Message{"BXScrY9i", "fjFyEjc1", AppendResponse{~0ull, false, 0}},
+      Message{"fjFyEjc1", "BXScrY9i", VoteRequest{4, 10, 3, false, true}},
+      Message{"fjFyEjc1", "BXScrY9i",
+              InstallSnapshot{4, 100, 3, Membership{{"fjFyEjc1", "BXScrY9i"}, {"44jzkV9D"}}, 0, "blob", false}},
+      Message{"fjFyEjc1", "BXScrY9i", InstallSnapshot{4, 100, 3, {}, 1ull << 33, std::string("\0\xff", 2), true}},
+      Message{"BXScrY9i", "fjFyEjc1", SnapshotResponse{4, 100, 4}},
+      Message{"fjFyEjc1", "BXScrY9i", TimeoutNow{4}},
   };
 }
 
-bool same(const Message& a, const Message& b) {
-  if (a.from != b.from || a.to != b.to || a.payload.index() != b.payload.index()) return false;
-  return std::visit(
-      [&](const auto& x) {
-        using T = std::decay_t<decltype(x)>;
-        const auto& y = std::get<T>(b.payload);
-        if constexpr (std::is_same_v<T, VoteRequest>)
-          return x.term == y.term && x.last_log_index == y.last_log_index && x.last_log_term == y.last_log_term &&
-                 x.pre_vote == y.pre_vote;
-        else if constexpr (std::is_same_v<T, VoteResponse>)
-          return x.term == y.term && x.granted == y.granted && x.pre_vote == y.pre_vote;
-        else if constexpr (std::is_same_v<T, AppendEntries>)
-          return x.term == y.term && x.prev_log_index == y.prev_log_index && x.prev_log_term == y.prev_log_term &&
-                 x.leader_commit == y.leader_commit && x.entries == y.entries;
-        else
-          return x.term == y.term && x.success == y.success && x.index == y.index;
-      },
-      a.payload);
-}
+bool same(const Message& a, const Message& b) { return a == b; }
 
 TEST(RaftWire, RoundTripsEveryMessageKind) {
   for (const auto& m : samples()) {
@@ -188,6 +177,127 @@ TEST_F(LogStoreTest, RefusesAGap) {
   LogStore s(dir_);
   s.load();
   EXPECT_THROW(s.append(entries(3, 3, 1)), std::runtime_error);
+}
+
+Snapshot snapshot_at(Index index, Term term) {
+  return Snapshot{index, term, Membership{{"A", "B", "C"}, {"D"}}, "state@" + std::to_string(index)};
+}
+
+void copy_file(const std::string& from, const std::string& to) {
+  std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing);
+}
+
+TEST_F(LogStoreTest, SnapshotDropsTheLogPrefixItCovers) {
+  {
+    LogStore s(dir_);
+    s.load();
+    s.append(entries(1, 10, 1));
+    s.save_snapshot(snapshot_at(6, 1), false);
+    EXPECT_THROW(s.append(entries(6, 6, 1)), std::runtime_error);  // inside the snapshot
+    s.append(entries(11, 12, 2));
+  }
+  LogStore s(dir_);
+  auto ps = s.load();
+  ASSERT_TRUE(ps.snapshot.has_value());
+  EXPECT_EQ(*ps.snapshot, snapshot_at(6, 1));
+  ASSERT_EQ(ps.log.size(), 6u);
+  EXPECT_EQ(ps.log.front().index, 7u);
+  EXPECT_EQ(ps.log.back().term, 2u);
+  // Conflict truncation still works above the snapshot.
+  s.append(entries(9, 9, 3));
+  EXPECT_EQ(s.load().log.size(), 3u);
+}
+
+TEST_F(LogStoreTest, SnapshotThatDiscardsTheLog) {
+  {
+    LogStore s(dir_);
+    s.load();
+    s.append(entries(1, 4, 1));
+    s.save_snapshot(snapshot_at(20, 5), true);
+    s.append(entries(21, 21, 5));
+  }
+  LogStore s(dir_);
+  auto ps = s.load();
+  EXPECT_EQ(ps.snapshot->index, 20u);
+  ASSERT_EQ(ps.log.size(), 1u);
+  EXPECT_EQ(ps.log[0].index, 21u);
+}
+
+TEST_F(LogStoreTest, CrashBeforeTheRenameLeavesTheOldState) {
+  {
+    LogStore s(dir_);
+    s.load();
+    s.append(entries(1, 8, 1));
+    s.save_snapshot(snapshot_at(3, 1), false);
+  }
+  // A crash after writing the temporary files of the next snapshot and log rewrite, before
+  // renaming them: complete or partial, they must not be read.
+  copy_file(dir_ + "/snapshot.dat", dir_ + "/snapshot.dat.tmp");
+  { std::ofstream(dir_ + "/snapshot.dat.tmp", std::ios::binary | std::ios::app) << "torn"; }
+  { std::ofstream(dir_ + "/log.dat.tmp", std::ios::binary) << "half a log"; }
+  {
+    LogStore s(dir_);
+    auto ps = s.load();
+    EXPECT_EQ(*ps.snapshot, snapshot_at(3, 1));
+    ASSERT_EQ(ps.log.size(), 5u);
+    EXPECT_EQ(ps.log.front().index, 4u);
+    s.save_snapshot(snapshot_at(5, 1), false);  // the next save replaces the leftovers
+  }
+  LogStore s(dir_);
+  auto ps = s.load();
+  EXPECT_EQ(ps.snapshot->index, 5u);
+  EXPECT_EQ(ps.log.size(), 3u);
+}
+
+TEST_F(LogStoreTest, CrashBetweenSnapshotAndLogRewriteIsRepairedAtLoad) {
+  // Kept suffix: the old log still holds the covered prefix; load drops just that.
+  {
+    LogStore s(dir_);
+    s.load();
+    s.append(entries(1, 8, 1));
+  }
+  copy_file(dir_ + "/log.dat", dir_ + "/old-log");
+  {
+    LogStore s(dir_);
+    s.load();
+    s.save_snapshot(snapshot_at(5, 1), false);
+  }
+  copy_file(dir_ + "/old-log", dir_ + "/log.dat");
+  {
+    LogStore s(dir_);
+    auto ps = s.load();
+    ASSERT_EQ(ps.log.size(), 3u);
+    EXPECT_EQ(ps.log.front().index, 6u);
+    s.append(entries(9, 9, 1));
+  }
+  {
+    LogStore s(dir_);
+    EXPECT_EQ(s.load().log.size(), 4u);
+  }
+  // Discarded log: the old log disagrees with the snapshot at its index, so none of it is used.
+  {
+    LogStore s(dir_);
+    s.load();
+    s.save_snapshot(snapshot_at(7, 4), true);
+  }
+  copy_file(dir_ + "/old-log", dir_ + "/log.dat");
+  LogStore s(dir_);
+  auto ps = s.load();
+  EXPECT_EQ(ps.snapshot->index, 7u);
+  EXPECT_TRUE(ps.log.empty());
+  s.append(entries(8, 8, 4));
+  EXPECT_EQ(s.load().log.size(), 1u);
+}
+
+TEST_F(LogStoreTest, CorruptSnapshotIsAnError) {
+  {
+    LogStore s(dir_);
+    s.load();
+    s.save_snapshot(snapshot_at(3, 1), false);
+  }
+  { std::ofstream(dir_ + "/snapshot.dat", std::ios::binary | std::ios::app) << "x"; }
+  LogStore s(dir_);
+  EXPECT_THROW(s.load(), std::runtime_error);
 }
 
 }  // namespace

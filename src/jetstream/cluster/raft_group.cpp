@@ -1,0 +1,282 @@
+#include "jetstream/cluster/raft_group.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "net/event_loop.h"
+#include "raft/wire.h"
+#include "server/account.h"
+#include "server/server.h"
+#include "util/log.h"
+
+namespace nats::jetstream {
+
+namespace {
+// A replica silent for this long is not current (the reference's lostQuorumInterval).
+constexpr auto kLostQuorum = std::chrono::seconds(10);
+
+std::atomic<bool> g_any_blocked{false};
+std::mutex g_blocked_mu;
+std::map<const Server*, std::vector<std::string>> g_blocked;
+}  // namespace
+
+void RaftGroup::set_blocked_peers(const Server* server, std::vector<std::string> peers) {
+  std::lock_guard lk(g_blocked_mu);
+  if (peers.empty()) g_blocked.erase(server);
+  else g_blocked[server] = std::move(peers);
+  g_any_blocked = !g_blocked.empty();
+}
+
+bool RaftGroup::blocked(const std::string& peer) const {
+  if (!g_any_blocked) return false;
+  std::lock_guard lk(g_blocked_mu);
+  auto it = g_blocked.find(&server_);
+  return it != g_blocked.end() && std::find(it->second.begin(), it->second.end(), peer) != it->second.end();
+}
+
+RaftGroup::RaftGroup(Server& server, Account& sys, std::string name, std::string self_id, std::string store_dir,
+                     net::EventLoop& loop, RaftGroupTiming timing, Hooks hooks)
+    : server_(server),
+      sys_(sys),
+      name_(std::move(name)),
+      self_id_(std::move(self_id)),
+      dir_(std::move(store_dir)),
+      loop_(loop),
+      timing_(timing),
+      hooks_(std::move(hooks)) {}
+
+RaftGroup::~RaftGroup() = default;
+
+std::string RaftGroup::vote_subject() const { return "$NRG.V." + name_; }
+std::string RaftGroup::append_subject() const { return "$NRG.AE." + name_; }
+std::string RaftGroup::reply_subject(const std::string& id) const { return "$NRG.R." + name_ + "." + id; }
+
+void RaftGroup::open() {
+  {
+    std::lock_guard lk(mu_);
+    store_ = std::make_unique<raft::LogStore>(dir_);
+  }
+  if (auto ps = store_->load_peers()) bootstrap(std::move(*ps), false);
+  std::weak_ptr<RaftGroup> weak = weak_from_this();
+  auto handler = [weak](const Subscription&, std::string_view, std::string_view, std::string_view,
+                        std::string_view payload) {
+    auto self = weak.lock();
+    if (!self || self->stopped_) return;
+    // Copy and hand over: the node runs on its own loop, and fsync must not stall this one.
+    self->loop_.post([self, data = std::string(payload)] { self->on_wire(data); });
+  };
+  for (const auto& subj : {vote_subject(), append_subject(), reply_subject(self_id_)})
+    subs_.push_back(server_.subscribe_internal(sys_, subj, handler));
+}
+
+bool RaftGroup::bootstrap(raft::PeerState ps, bool fresh) {
+  std::lock_guard lk(mu_);
+  if (node_ || !store_) return node_ != nullptr;
+  if (std::find(ps.peers.begin(), ps.peers.end(), self_id_) == ps.peers.end()) {
+    log::error("Raft group '{}': this server ({}) is not in its membership; not starting", name_, self_id_);
+    return false;
+  }
+  raft::Config cfg;
+  cfg.id = self_id_;
+  cfg.peers = ps.peers;
+  cfg.election_timeout = timing_.election_ticks;
+  cfg.heartbeat_interval = timing_.heartbeat_ticks;
+  cfg.rng_seed = static_cast<uint64_t>(Clock::now().time_since_epoch().count()) ^ std::hash<std::string>{}(name_);
+  try {
+    if (fresh) store_->save_peers(ps);
+    raft::PersistedState restored = store_->load();
+    node_ = std::make_unique<raft::RaftNode>(std::move(cfg), std::move(restored));
+  } catch (const std::exception& e) {
+    log::error("Raft group '{}' store error: {}", name_, e.what());
+    return false;
+  }
+  if (fresh) node_->campaign_now();
+  return true;
+}
+
+bool RaftGroup::bootstrapped() const {
+  std::lock_guard lk(mu_);
+  return node_ != nullptr;
+}
+
+void RaftGroup::stop(bool remove_files) {
+  if (stopped_.exchange(true)) return;
+  for (auto& s : subs_) server_.unsubscribe_internal(sys_, s);
+  subs_.clear();
+  std::lock_guard lk(mu_);
+  node_.reset();
+  store_.reset();
+  if (remove_files) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
+
+void RaftGroup::tick() {
+  if (stopped_) return;
+  std::unique_lock lk(mu_);
+  if (!node_) {
+    lk.unlock();
+    if (hooks_.unbootstrapped_tick) hooks_.unbootstrapped_tick();
+    return;
+  }
+  node_->tick();
+  drain(lk);
+}
+
+void RaftGroup::on_wire(const std::string& payload) {
+  if (stopped_) return;
+  auto msg = raft::wire::decode(payload);
+  if (!msg || msg->to != self_id_ || msg->from == self_id_ || blocked(msg->from)) return;
+  std::unique_lock lk(mu_);
+  if (!node_) return;  // not bootstrapped yet: the sender retries
+  last_heard_[msg->from] = Clock::now();
+  node_->step(*msg);
+  drain(lk);
+}
+
+bool RaftGroup::propose(std::string data) {
+  if (stopped_ || !is_leader()) return false;
+  bool first;
+  {
+    std::lock_guard lk(qmu_);
+    first = queued_.empty();
+    queued_.push_back(std::move(data));
+  }
+  // One wake-up per batch: whoever queues into an empty queue schedules the flush.
+  if (first) loop_.post([self = shared_from_this()] { self->flush_proposals(); });
+  return true;
+}
+
+void RaftGroup::flush_proposals() {
+  std::vector<std::string> batch;
+  {
+    std::lock_guard lk(qmu_);
+    batch.swap(queued_);
+  }
+  if (stopped_ || batch.empty()) return;
+  std::unique_lock lk(mu_);
+  if (!node_) return;
+  for (auto& d : batch)
+    if (!node_->propose(std::move(d))) break;  // lost leadership: the rest are dropped too
+  drain(lk);
+}
+
+bool RaftGroup::step_down() {
+  if (stopped_ || !is_leader()) return false;
+  loop_.post([self = shared_from_this()] {
+    if (self->stopped_) return;
+    std::unique_lock lk(self->mu_);
+    if (!self->node_ || self->node_->role() != raft::Role::kLeader) return;
+    self->node_->step_down();
+    self->drain(lk);
+  });
+  return true;
+}
+
+void RaftGroup::drain(std::unique_lock<std::mutex>& lk) {
+  std::vector<raft::Message> out_msgs;
+  std::vector<raft::Entry> committed;
+  while (node_->has_output()) {
+    raft::Output out = node_->get_output();
+    try {
+      if (out.hard_state) store_->save_hard_state(*out.hard_state);
+      if (!out.entries.empty()) store_->append(out.entries);
+    } catch (const std::exception& e) {
+      // Without durable state we must not vote or ack: stop taking part.
+      log::error("Raft group '{}' store error, leaving the group: {}", name_, e.what());
+      node_.reset();
+      return;
+    }
+    for (auto& m : out.messages) out_msgs.push_back(std::move(m));
+    for (auto& e : out.committed) committed.push_back(std::move(e));
+  }
+  std::string leader = node_->leader();
+  bool leader_changed = leader != last_leader_;
+  last_leader_ = leader;
+  if (!committed.empty()) applied_ = committed.back().index;
+  lk.unlock();
+
+  for (const auto& m : out_msgs) {
+    if (blocked(m.to)) continue;
+    std::string subject = std::holds_alternative<raft::VoteRequest>(m.payload)     ? vote_subject()
+                          : std::holds_alternative<raft::AppendEntries>(m.payload) ? append_subject()
+                                                                                    : reply_subject(m.to);
+    server_.publish_internal(sys_, subject, {}, {}, raft::wire::encode(m));
+  }
+  if (hooks_.apply)
+    for (const auto& e : committed)
+      if (e.type == raft::EntryType::kNormal) hooks_.apply(e);
+  if (leader_changed && hooks_.leader_changed) hooks_.leader_changed(leader, leader == self_id_);
+}
+
+bool RaftGroup::is_leader() const {
+  std::lock_guard lk(mu_);
+  return node_ && node_->role() == raft::Role::kLeader;
+}
+
+std::string RaftGroup::leader() const {
+  std::lock_guard lk(mu_);
+  return node_ ? node_->leader() : std::string();
+}
+
+bool RaftGroup::current(std::chrono::milliseconds within) const {
+  std::lock_guard lk(mu_);
+  if (!node_ || node_->leader().empty()) return false;
+  if (node_->role() == raft::Role::kLeader) return true;
+  auto it = last_heard_.find(node_->leader());
+  return it != last_heard_.end() && Clock::now() - it->second <= within;
+}
+
+RaftStatus RaftGroup::status() const {
+  std::lock_guard lk(mu_);
+  RaftStatus s;
+  if (!node_) return s;
+  s.bootstrapped = true;
+  s.leader = node_->leader();
+  s.is_leader = node_->role() == raft::Role::kLeader;
+  s.commit = node_->commit_index();
+  s.applied = applied_;
+  s.last_index = node_->last_index();
+  if (!s.is_leader) return s;
+  auto now = Clock::now();
+  for (const auto& p : node_->peers()) {
+    if (p == self_id_) continue;
+    RaftReplica r;
+    r.peer = p;
+    auto heard = last_heard_.find(p);
+    auto since = heard == last_heard_.end() ? now - started_at_ : now - heard->second;
+    r.active_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(since).count();
+    raft::Index match = node_->match_index(p);
+    r.current = match >= s.commit && since <= kLostQuorum;
+    r.lag = match < s.commit ? s.commit - match : 0;
+    s.replicas.push_back(std::move(r));
+  }
+  return s;
+}
+
+std::vector<raft::Entry> RaftGroup::unapplied_entries() const {
+  std::lock_guard lk(mu_);
+  std::vector<raft::Entry> out;
+  if (!node_) return out;
+  for (const auto& e : node_->log())
+    if (e.index > applied_) out.push_back(e);
+  return out;
+}
+
+std::vector<std::string> RaftGroup::peers() const {
+  std::lock_guard lk(mu_);
+  return node_ ? node_->peers() : std::vector<std::string>{};
+}
+
+raft::Index RaftGroup::match_index(const std::string& peer) const {
+  std::lock_guard lk(mu_);
+  return node_ ? node_->match_index(peer) : 0;
+}
+
+std::map<std::string, RaftGroup::Clock::time_point> RaftGroup::last_heard() const {
+  std::lock_guard lk(mu_);
+  return last_heard_;
+}
+
+}  // namespace nats::jetstream
