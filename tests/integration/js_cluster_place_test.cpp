@@ -161,9 +161,34 @@ TEST(JsClusterPlace, TaggedClusterPlacementAndTheReferenceErrors) {
   EXPECT_EQ(r, json({{"type", type}, {"error", err_json(400, 10005, "no suitable peers for placement")}}));
   r = one_answer(nc.p, "$JS.API.STREAM.CREATE.UC", stream_cfg("UC", "uc.>", {{"cluster", "nowhere"}}).dump());
   EXPECT_EQ(r, json({{"type", type}, {"error", err_json(400, 10005, "no suitable peers for placement")}}));
-  // Replicated streams are not placed yet: refused, never silently made R1.
+  // R3: one replica on each server; the group's leader answers, with its two followers.
   r = one_answer(nc.p, "$JS.API.STREAM.CREATE.R3", stream_cfg("R3", "r3.>", nullptr, 3).dump());
+  ASSERT_FALSE(r.contains("error")) << r.dump();
+  EXPECT_EQ(r["did_create"], true);
+  EXPECT_EQ(r["config"]["num_replicas"], 3);
+  ASSERT_TRUE(r["cluster"].contains("leader")) << r.dump();
+  for (int i = 0; i < 3; ++i) {
+    MsgPtr m;
+    ASSERT_EQ(natsConnection_RequestString(&m.p, nc.p, "r3.x", "v", 3000), NATS_OK);
+    EXPECT_EQ(json::parse(m.data(), nullptr, false), json({{"stream", "R3"}, {"seq", i + 1}})) << m.data();
+  }
+  wait_for([&] {
+    r = one_answer(nc.p, "$JS.API.STREAM.INFO.R3");
+    return r.contains("cluster") && r["cluster"].contains("replicas") && r["cluster"]["replicas"].size() == 2;
+  }, milliseconds(5000));
+  EXPECT_EQ(r["state"]["messages"], 3) << r.dump();
+  ASSERT_EQ(r["cluster"]["replicas"].size(), 2u) << r.dump();
+  for (auto& rep : r["cluster"]["replicas"]) {
+    EXPECT_NE(rep["name"], r["cluster"]["leader"]);
+    EXPECT_EQ(rep["peer"].get<std::string>().size(), 8u);
+  }
+  // Scaling and consumers of replicated streams are not there yet: refused, never R1.
+  r = one_answer(nc.p, "$JS.API.STREAM.UPDATE.R3", stream_cfg("R3", "r3.>", nullptr, 1).dump());
   EXPECT_EQ(r["error"]["err_code"], 10036) << r.dump();
+  r = one_answer(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.R3.D", R"({"stream_name":"R3","config":{"durable_name":"D"}})");
+  EXPECT_EQ(r["error"]["err_code"], 10036) << r.dump();
+  r = one_answer(nc.p, "$JS.API.STREAM.DELETE.R3");
+  EXPECT_EQ(r["success"], true) << r.dump();
   // Subjects of another stream, and a second create with another config.
   r = one_answer(nc.p, "$JS.API.STREAM.CREATE.OV", stream_cfg("OV", "pt2.x").dump());
   EXPECT_EQ(r["error"], err_json(400, 10065, "subjects overlap with an existing stream")) << r.dump();

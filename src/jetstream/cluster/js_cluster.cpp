@@ -5,7 +5,10 @@
 #include "config/options.h"
 #include "jetstream/api/api_router.h"
 #include "jetstream/cluster/meta_group.h"
+#include "jetstream/cluster/stream_group.h"
 #include "jetstream/cluster/stream_list.h"
+#include "jetstream/stream_api.h"
+#include "net/event_loop.h"
 #include "jetstream/jetstream.h"
 #include "jetstream/store/message_store.h"
 #include "server/server.h"
@@ -22,6 +25,7 @@ using ojson = nlohmann::ordered_json;
 namespace {
 
 constexpr int kNamesLimit = 1024;  // JSApiNamesLimit
+constexpr auto kLeaderWaitStep = std::chrono::milliseconds(50);
 
 // Refusal of what needs replicated groups (R>1, moves) until they exist: fail closed.
 ApiError not_supported_yet() { return api_error(err::ClusterUnSupportFeature); }
@@ -199,8 +203,9 @@ void JsCluster::route(ApiRequest& req, std::string_view rest) {
 }
 
 void JsCluster::route_to_stream_host(ApiRequest& req, std::string_view rest, const std::string& stream_name) {
-  if (js_.lookup_stream(req.account.name(), stream_name)) {
-    js_.api().dispatch(req, rest);
+  if (auto s = js_.lookup_stream(req.account.name(), stream_name)) {
+    // Of a replicated stream's peers, its leader answers (none while it has no leader).
+    if (is_group_leader(s)) js_.api().dispatch(req, rest);
     return;
   }
   if (!is_leader()) return;
@@ -251,7 +256,6 @@ void JsCluster::leader_stream_create(ApiRequest& req, std::string_view rest) {
   preq.default_cluster = origin.cluster;
   auto placed = place(preq, candidates());
   if (!placed.ok()) return reply_error(req, type, placed.error);
-  if (cfg->num_replicas > 1) return reply_error(req, type, not_supported_yet());
 
   StreamAssignment sa;
   sa.account = acc;
@@ -260,6 +264,7 @@ void JsCluster::leader_stream_create(ApiRequest& req, std::string_view rest) {
   sa.group.peers = placed.peers;
   sa.group.storage = to_string(cfg->storage);
   sa.group.cluster = placed.cluster;
+  if (placed.peers.size() > 1) sa.group.preferred = placed.peers.front();
   sa.origin = std::move(origin);
   sa.config = std::move(*cfg);
   propose({MetaOp::assign_stream, std::move(sa), std::nullopt}, req, rest);
@@ -316,7 +321,8 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
     if (auto ce = parse_consumer_config(*it, cfg)) return reply_error(req, type, *ce);
   auto sa = stream(req.account.name(), args[0]);
   if (!sa) return reply_error(req, type, api_error(err::StreamNotFound));
-  if (cfg.num_replicas > 1) return reply_error(req, type, not_supported_yet());
+  // Replicated consumers, and consumers of replicated streams, need consumer groups.
+  if (cfg.num_replicas > 1 || sa->group.replicas() > 1) return reply_error(req, type, not_supported_yet());
   apply_consumer_defaults(cfg);
   StreamContext ctx{sa->config.retention, sa->config.num_replicas, sa->config.subjects};
   if (auto ce = validate_consumer_config(cfg, ctx)) return reply_error(req, type, *ce);
@@ -426,16 +432,84 @@ void JsCluster::apply(const std::string& data) {
   const RaftGroupSpec* group = nullptr;
   if (e->consumer) group = ch.consumer_after ? &ch.consumer_after->group : &ch.consumer_before->group;
   else group = ch.stream_after ? &ch.stream_after->group : &ch.stream_before->group;
-  if (group->has_peer(self_id_)) run_locally(live ? origin : RequestOrigin{origin.account, {}, {}, {}, 0, origin.api, origin.body});
+  if (!group->has_peer(self_id_)) return;
+  if (!e->consumer && group->replicas() > 1) return apply_replicated_stream(ch, origin, live);
+  run_locally(live ? origin : RequestOrigin{origin.account, {}, {}, {}, 0, origin.api, origin.body});
+}
+
+std::string JsCluster::local_reply(const std::string& reply) const {
+  // A reply mapped by a gateway of our own cluster goes to a client of this cluster: the
+  // inbox itself reaches it over the routes.
+  if (reply.size() > 19 && starts_with(reply, "_GR_.") && reply.substr(5, 6) == util::hash_name(self_cluster_, 6))
+    return reply.substr(19);
+  return reply;
+}
+
+// R>1: every peer runs its replica through the replication layer; the first peer of the
+// group (the preferred leader) answers the request, once the group has a leader.
+void JsCluster::apply_replicated_stream(const MetaChange& ch, const RequestOrigin& origin, bool live) {
+  auto* jsa = js_.account(origin.account);
+  if (!jsa) return;
+  const StreamAssignment& sa = ch.stream_after ? *ch.stream_after : *ch.stream_before;
+  std::string reply = live ? local_reply(origin.reply) : std::string();
+  const bool answers = !reply.empty() && sa.group.peers.front() == self_id_;
+  std::string type = response_type_for(origin.api);
+  ApiRequest req{js_.server(), js_, jsa->account, *jsa, {}, {}, reply, {}, {}};
+  auto current = js_.lookup_stream(sa.account, sa.name());
+  switch (ch.op) {
+    case MetaOp::assign_stream: {
+      ApiError err;
+      auto s = start_replicated_stream(js_, *jsa, sa, err);
+      if (!s) {
+        log::warn("JetStream cluster: could not start stream '{} > {}': {}", sa.account, sa.name(), err.description);
+        if (answers) reply_error(req, type, err);
+        return;
+      }
+      if (answers) reply_when_led(*jsa, s, reply, type, true);
+      return;
+    }
+    case MetaOp::update_stream: {
+      if (!current) return;
+      if (starts_with(origin.api, "STREAM.CREATE.")) {  // the same create again
+        if (answers) reply_when_led(*jsa, current, reply, type, true);
+        return;
+      }
+      ApiError err = update_replicated_stream(current, sa);
+      if (!answers) return;
+      if (!err.empty()) return reply_error(req, type, err);
+      reply_stream_info(req, type, *current, std::nullopt);
+      return;
+    }
+    case MetaOp::remove_stream: {
+      if (current) {
+        stop_replicated_stream(current, true);
+        std::lock_guard lk(jsa->mu);
+        if (auto it = jsa->streams.find(sa.name()); it != jsa->streams.end() && it->second == current)
+          jsa->streams.erase(it);
+      }
+      if (answers) reply_json(req, ojson{{"type", api_type(type)}, {"success", true}});
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void JsCluster::reply_when_led(JsAccount& jsa, StreamPtr s, std::string reply, std::string type, bool did_create,
+                               int tries) {
+  // The reference's leader answers a create: wait (briefly) for the new group to elect one.
+  if (group_status(s).leader.empty() && tries < kLeaderWaitTries) {
+    js_.server().pick_loop().add_timer(kLeaderWaitStep, [this, &jsa, s, reply, type, did_create, tries] {
+      reply_when_led(jsa, s, reply, type, did_create, tries + 1);
+    });
+    return;
+  }
+  ApiRequest req{js_.server(), js_, jsa.account, jsa, {}, {}, reply, {}, {}};
+  reply_stream_info(req, type, *s, did_create ? std::optional<bool>(true) : std::nullopt);
 }
 
 void JsCluster::run_locally(const RequestOrigin& origin) {
-  // A reply mapped by a gateway of our own cluster goes to a client of this cluster: the
-  // inbox itself reaches it over the routes.
-  std::string reply = origin.reply;
-  if (reply.size() > 19 && starts_with(reply, "_GR_.") &&
-      reply.substr(5, 6) == util::hash_name(self_cluster_, 6))
-    reply = reply.substr(19);
+  std::string reply = local_reply(origin.reply);
   auto* jsa = js_.account(origin.account);
   if (!jsa) {
     log::warn("JetStream cluster: account {} has no JetStream here; asset not hosted", origin.account);

@@ -14,7 +14,9 @@
 //    stream infos from their hosts);
 //  - everything naming a stream (info, get, purge, consumers, pulls...): the server hosting
 //    the stream; the meta leader answers for streams the meta state does not know (10059).
-// R1 only for now: requests for more replicas are refused until replicated groups exist.
+// R>1 streams run through the replication layer (stream_group.h) on every peer; their
+// group leader answers. Scaling, moves and consumers of replicated streams are refused
+// (10036) until replicated consumers exist.
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -30,7 +32,9 @@ namespace nats::jetstream {
 
 class JetStream;
 class MetaGroup;
+class Stream;
 struct ApiRequest;
+struct JsAccount;
 
 class JsCluster {
  public:
@@ -68,6 +72,11 @@ class JsCluster {
   bool propose(const MetaEntry& e, ApiRequest& req, std::string_view rest);
   // Runs the entry's request through the local handlers (answering only a live request).
   void run_locally(const RequestOrigin& origin);
+  void apply_replicated_stream(const MetaChange& ch, const RequestOrigin& origin, bool live);
+  void reply_when_led(JsAccount& jsa, std::shared_ptr<Stream> s, std::string reply, std::string type, bool did_create,
+                      int tries = 0);
+  std::string local_reply(const std::string& reply) const;
+  static constexpr int kLeaderWaitTries = 60;  // x 50 ms
 
   JetStream& js_;
   MetaGroup& meta_;
