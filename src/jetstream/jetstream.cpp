@@ -182,7 +182,12 @@ StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& e
       err = api_error(err::StreamSubjectOverlap);
       return nullptr;
     }
-    s = Stream::create(*this, jsa.account, cfg, system_clock_ns(), err);
+    // In a cluster the stream was created when the meta leader assigned it (the same time on
+    // every replica, and again after a restart).
+    int64_t created = system_clock_ns();
+    if (auto* c = impl_->cluster.get())
+      if (auto sa = c->stream(jsa.account.name(), cfg.name); sa && sa->created_ns) created = sa->created_ns;
+    s = Stream::create(*this, jsa.account, cfg, created, err);
     if (!s) return nullptr;
     // A host re-creating its stream from the meta log after a restart finds its files: take
     // over the dedupe window kept there.

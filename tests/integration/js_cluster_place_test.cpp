@@ -53,6 +53,7 @@ TEST(JsClusterPlace, SeedStreamPlacedInEastFromWestServedEverywhere) {
   EXPECT_EQ(r["cluster"], json({{"name", "east"}, {"leader", "n1"}})) << r.dump();
   EXPECT_EQ(r["did_create"], true);
   EXPECT_EQ(r["config"]["placement"], json({{"cluster", "east"}}));
+  const json created = r["created"];
 
   // Without placement: the cluster of the server the request came in on.
   r = one_answer(west.p, "$JS.API.STREAM.CREATE.LOCAL", stream_cfg("LOCAL", "local.>").dump());
@@ -130,6 +131,7 @@ TEST(JsClusterPlace, SeedStreamPlacedInEastFromWestServedEverywhere) {
     return true;
   }, milliseconds(20000));
   EXPECT_EQ(info["state"]["messages"], 3) << info.dump() << sc.node(0).proc->log();
+  EXPECT_EQ(info["created"], created);  // the assignment's time, not the restart's
   r = one_answer(west.p, "$JS.API.CONSUMER.INFO.ORDERS.D");
   EXPECT_EQ(r["ack_floor"]["stream_seq"], 1) << r.dump();
   EXPECT_EQ(r["num_pending"], 2) << r.dump();
