@@ -52,13 +52,7 @@ void remove_inactive(const ConsumerPtr& c) {
   c->stop(true);
 }
 
-// Consumer info; in a cluster with its `cluster` block (R1: this server leads it).
-ojson consumer_info(const ApiRequest& req, const ConsumerPtr& c) {
-  ojson info = c->info_json();
-  if (req.js.clustered())
-    info["cluster"] = cluster_info_json(req.server.options().cluster.name, GroupStatus{req.server.name(), {}});
-  return info;
-}
+ojson consumer_info(const ApiRequest& req, const ConsumerPtr& c) { return consumer_info_json(req.js, c); }
 
 ojson info_response(const ApiRequest& req, const ConsumerPtr& c, const char* type) {
   ojson j;
@@ -221,6 +215,14 @@ bool overlaps(const std::string& a, const std::string& b) {
 }
 
 }  // namespace
+
+ojson consumer_info_json(JetStream& js, const ConsumerPtr& c) {
+  ojson info = c->info_json();
+  // R1 (the only consumers placed in a cluster today): this server leads it.
+  if (js.clustered())
+    info["cluster"] = cluster_info_json(js.server().options().cluster.name, GroupStatus{js.server().name(), {}});
+  return info;
+}
 
 ConsumerPtr lookup_consumer(const StreamPtr& stream, const std::string& name) {
   return std::dynamic_pointer_cast<Consumer>(stream->lookup_consumer(name));

@@ -63,22 +63,12 @@ ApiError invalid_json() {
   return e;
 }
 
-// In a cluster: R1 is hosted and led by this server; a replicated stream asks its group.
-ojson cluster_info(const ApiRequest& req, Stream& s) {
-  const auto& cluster = req.server.options().cluster.name;
-  if (s.config().num_replicas > 1) {
-    if (auto sp = req.js.lookup_stream(s.account().name(), s.name()); sp.get() == &s)
-      return cluster_info_json(cluster, group_status(sp));
-  }
-  return cluster_info_json(cluster, GroupStatus{req.server.name(), {}});
-}
-
 // StreamInfo body fields (config, created, state[, cluster]).
 void fill_info(const ApiRequest& req, ojson& j, Stream& s, bool deleted_details, std::string_view subjects_filter) {
   j["config"] = s.config().to_json();
   j["created"] = format_time(s.created_ns());
   j["state"] = s.state_json(deleted_details, subjects_filter);
-  if (req.js.clustered()) j["cluster"] = cluster_info(req, s);
+  if (auto c = stream_cluster_json(req.js, s); !c.is_null()) j["cluster"] = std::move(c);
 }
 
 // The stream named by the single subject argument, or an error reply (false).
@@ -373,6 +363,17 @@ void handle_direct_get(const ApiRequest& req) {
 }
 
 }  // namespace
+
+ojson stream_cluster_json(JetStream& js, Stream& s) {
+  if (!js.clustered()) return nullptr;
+  const auto& srv = js.server();
+  const auto& cluster = srv.options().cluster.name;
+  if (s.config().num_replicas > 1) {
+    if (auto sp = js.lookup_stream(s.account().name(), s.name()); sp.get() == &s)
+      return cluster_info_json(cluster, group_status(sp));
+  }
+  return cluster_info_json(cluster, GroupStatus{srv.name(), {}});
+}
 
 void reply_stream_info(const ApiRequest& req, std::string_view type, Stream& s, std::optional<bool> did_create) {
   ojson j;
