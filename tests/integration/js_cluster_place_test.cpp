@@ -189,6 +189,22 @@ TEST(JsClusterPlace, TaggedClusterPlacementAndTheReferenceErrors) {
   EXPECT_EQ(r["error"]["err_code"], 10036) << r.dump();
   r = one_answer(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.R3.D", R"({"stream_name":"R3","config":{"durable_name":"D"}})");
   EXPECT_EQ(r["error"]["err_code"], 10036) << r.dump();
+  // An explicit R1 consumer on the R3 stream (as the reference capture): one host, one answer.
+  r = one_answer(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.R3.E",
+                 R"({"stream_name":"R3","config":{"durable_name":"E","ack_policy":"explicit","num_replicas":1}})");
+  ASSERT_FALSE(r.contains("error")) << r.dump();
+  EXPECT_EQ(r["num_pending"], 3) << r.dump();
+  EXPECT_EQ(r["config"]["num_replicas"], 1);
+  ASSERT_TRUE(r.contains("cluster")) << r.dump();
+  EXPECT_FALSE(r["cluster"].contains("replicas"));
+  {
+    MsgPtr m;
+    ASSERT_EQ(natsConnection_RequestString(&m.p, nc.p, "$JS.API.CONSUMER.MSG.NEXT.R3.E", R"({"batch":1})", 3000),
+              NATS_OK);
+    EXPECT_EQ(m.data(), "v");
+  }
+  r = one_answer(nc.p, "$JS.API.CONSUMER.INFO.R3.E");
+  EXPECT_EQ(r["num_ack_pending"], 1) << r.dump();
   r = one_answer(nc.p, "$JS.API.STREAM.DELETE.R3");
   EXPECT_EQ(r["success"], true) << r.dump();
   // Subjects of another stream, and a second create with another config.

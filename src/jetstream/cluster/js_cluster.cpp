@@ -188,6 +188,19 @@ void JsCluster::route(ApiRequest& req, std::string_view rest) {
       return;
     }
   }
+  if ((prefix == "CONSUMER.INFO" || prefix == "CONSUMER.LEADER.STEPDOWN") && args.size() == 2) {
+    // A consumer the meta log placed: its host answers (on a replicated stream that need
+    // not be the stream's leader).
+    std::optional<RaftGroupSpec> group;
+    {
+      std::lock_guard lk(mu_);
+      if (const auto* c = state_.consumer(req.account.name(), stream_name, args[1])) group = c->group;
+    }
+    if (group) {
+      if (group->has_peer(self_id_)) js_.api().dispatch(req, rest);
+      return;
+    }
+  }
   if (prefix == "CONSUMER.DELETE" && args.size() == 2) {
     std::optional<ConsumerAssignment> ca;
     {
@@ -321,8 +334,12 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
     if (auto ce = parse_consumer_config(*it, cfg)) return reply_error(req, type, *ce);
   auto sa = stream(req.account.name(), args[0]);
   if (!sa) return reply_error(req, type, api_error(err::StreamNotFound));
-  // Replicated consumers, and consumers of replicated streams, need consumer groups.
-  if (cfg.num_replicas > 1 || sa->group.replicas() > 1) return reply_error(req, type, not_supported_yet());
+  // Replicated consumers need consumer groups; a replicated stream takes explicit R1
+  // consumers only, and only when acks do not remove messages (each replica would remove
+  // them from its own copy alone).
+  if (cfg.num_replicas > 1) return reply_error(req, type, not_supported_yet());
+  if (sa->group.replicas() > 1 && (cfg.num_replicas != 1 || sa->config.retention != RetentionPolicy::limits))
+    return reply_error(req, type, not_supported_yet());
   apply_consumer_defaults(cfg);
   StreamContext ctx{sa->config.retention, sa->config.num_replicas, sa->config.subjects};
   if (auto ce = validate_consumer_config(cfg, ctx)) return reply_error(req, type, *ce);
@@ -342,9 +359,12 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
     ca.group = it->second.group;
     ca.created_ns = it->second.created_ns;
   } else {
-    // Consumers live with their stream (the reference picks from the stream's peers).
+    // Consumers live with their stream: an R1 consumer on one of its peers (the first, its
+    // preferred leader), as the reference picks from the stream's peers.
     ca.group = sa->group;
-    ca.group.name = group_name('C', sa->group.replicas(), sa->config.storage, random_group_id());
+    ca.group.peers.resize(1);
+    ca.group.preferred.clear();
+    ca.group.name = group_name('C', 1, sa->config.storage, random_group_id());
   }
   propose({MetaOp::assign_consumer, std::nullopt, std::move(ca)}, req, rest);
 }
