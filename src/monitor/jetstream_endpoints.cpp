@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "config/options.h"
+#include "jetstream/cluster/js_cluster.h"
 #include "jetstream/cluster/meta_group.h"
 #include "jetstream/consumer_api.h"
 #include "jetstream/json_util.h"
@@ -216,6 +217,8 @@ Json healthz(Server& s, int* http_status, bool js_enabled_only) {
     if (!mg->leader_known()) return fail("unavailable", "JetStream has not established contact with a meta leader");
     if (!mg->current()) return fail("unavailable", "JetStream is not current with the meta leader");
   }
+  if (auto* c = s.jetstream()->cluster())
+    if (auto e = c->health_error(); !e.empty()) return fail("unavailable", e);
   return Json{{"status", "ok"}};
 }
 

@@ -135,6 +135,9 @@ TEST(JsClusterPlace, SeedStreamPlacedInEastFromWestServedEverywhere) {
   r = one_answer(west.p, "$JS.API.CONSUMER.INFO.ORDERS.D");
   EXPECT_EQ(r["ack_floor"]["stream_seq"], 1) << r.dump();
   EXPECT_EQ(r["num_pending"], 2) << r.dump();
+  std::pair<int, std::string> h;
+  wait_for([&] { return (h = sc.node(0).healthz()).first == 200; }, milliseconds(5000));
+  EXPECT_EQ(h.first, 200) << h.second;
 
   // Deleted from central: gone everywhere.
   r = one_answer(central.p, "$JS.API.STREAM.DELETE.ORDERS");
@@ -205,6 +208,12 @@ TEST(JsClusterPlace, TaggedClusterPlacementAndTheReferenceErrors) {
   }
   r = one_answer(nc.p, "$JS.API.CONSUMER.INFO.R3.E");
   EXPECT_EQ(r["num_ack_pending"], 1) << r.dump();
+  // Every server runs what is placed on it: healthy (the asset check passes).
+  for (auto& n : sc.nodes) {
+    std::pair<int, std::string> h;
+    wait_for([&] { return (h = n->healthz()).first == 200; }, milliseconds(5000));
+    EXPECT_EQ(h.first, 200) << n->name << " " << h.second;
+  }
   r = one_answer(nc.p, "$JS.API.STREAM.DELETE.R3");
   EXPECT_EQ(r["success"], true) << r.dump();
   // Subjects of another stream, and a second create with another config.

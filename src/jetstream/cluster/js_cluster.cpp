@@ -5,7 +5,9 @@
 #include "config/options.h"
 #include "jetstream/api/api_router.h"
 #include "jetstream/cluster/meta_group.h"
+#include "jetstream/cluster/raft_group.h"
 #include "jetstream/cluster/stream_group.h"
+#include "jetstream/consumer_api.h"
 #include "jetstream/cluster/stream_list.h"
 #include "jetstream/stream_api.h"
 #include "net/event_loop.h"
@@ -139,6 +141,29 @@ bool JsCluster::propose(const MetaEntry& e, ApiRequest& req, std::string_view re
   if (meta_.propose(encode_meta_entry(e))) return true;
   reply_error(req, response_type_for(rest), api_error(err::ClusterNotLeader));
   return false;
+}
+
+std::string JsCluster::health_error() const {
+  std::vector<StreamAssignment> all;
+  {
+    std::lock_guard lk(mu_);
+    for (const auto& acc : state_.accounts())
+      for (auto& sa : state_.streams(acc)) all.push_back(std::move(sa));
+  }
+  for (const auto& sa : all) {
+    if (!sa.group.has_peer(self_id_)) continue;
+    auto s = js_.lookup_stream(sa.account, sa.name());
+    bool ok = s != nullptr;
+    if (ok && sa.group.replicas() > 1) {
+      auto sg = StreamGroup::find(js_, sa.account, sa.name());
+      ok = sg && sg->group() && sg->group()->current();
+    }
+    if (!ok) return "JetStream stream '" + sa.account + " > " + sa.name() + "' is not current";
+    for (const auto& [name, ca] : sa.consumers)
+      if (ca.group.has_peer(self_id_) && !lookup_consumer(s, name))
+        return "JetStream consumer '" + sa.account + " > " + sa.name() + " > " + name + "' is not current";
+  }
+  return {};
 }
 
 // ---- routing ----------------------------------------------------------------------------

@@ -53,6 +53,10 @@ class JsCluster {
   // Placement candidates: this server and every server the $SYS directory knows.
   std::vector<PlacementCandidate> candidates() const;
   const std::string& self_id() const { return self_id_; }
+  // The reference's /healthz asset check: empty when every stream and consumer placed on this
+  // server runs here (a replicated stream: current with its group), else the first
+  // "JetStream stream 'A > S' is not current" / "JetStream consumer 'A > S > C' is not current".
+  std::string health_error() const;
 
  private:
   bool is_leader() const;
