@@ -139,11 +139,29 @@ TEST(JsClusterPlace, SeedStreamPlacedInEastFromWestServedEverywhere) {
   wait_for([&] { return (h = sc.node(0).healthz()).first == 200; }, milliseconds(5000));
   EXPECT_EQ(h.first, 200) << h.second;
 
+#ifdef NATS_CLI_BIN
+  // `nats stream add --cluster` from west, and `nats stream info` printing natscli's block.
+  {
+    TempDir home;
+    auto cli = [&](const std::string& url, const std::string& args) {
+      return testing_harness::run_command("env -u NATS_URL -u NATS_CONTEXT HOME=" + home.path() +
+                                          " XDG_CONFIG_HOME=" + home.path() + " " + NATS_CLI_BIN + " -s " + url +
+                                          " " + args);
+    };
+    auto add = cli(client_url(sc.node(2)), "stream add CLI --cluster east --subjects 'cli.>' --storage file --defaults");
+    EXPECT_EQ(add.status, 0) << add.output;
+    auto info = cli(client_url(sc.node(1)), "stream info CLI");
+    EXPECT_EQ(info.status, 0) << info.output;
+    EXPECT_TRUE(std::regex_search(info.output, std::regex("Cluster Information:\n\n +Name: east\n +Leader: n1\n")))
+        << info.output;
+  }
+#endif
+
   // Deleted from central: gone everywhere.
   r = one_answer(central.p, "$JS.API.STREAM.DELETE.ORDERS");
   EXPECT_EQ(r, json({{"type", "io.nats.jetstream.api.v1.stream_delete_response"}, {"success", true}})) << r.dump();
   r = one_answer(west.p, "$JS.API.STREAM.NAMES");
-  EXPECT_EQ(r["streams"], json({"LOCAL"})) << r.dump();
+  EXPECT_EQ(r["streams"], json({"CLI", "LOCAL"})) << r.dump();
 }
 
 TEST(JsClusterPlace, TaggedClusterPlacementAndTheReferenceErrors) {
