@@ -205,8 +205,8 @@ TEST(JsClusterPlace, TaggedClusterPlacementAndTheReferenceErrors) {
     EXPECT_NE(rep["name"], r["cluster"]["leader"]);
     EXPECT_EQ(rep["peer"].get<std::string>().size(), 8u);
   }
-  // Scaling and consumers of replicated streams are not there yet: refused, never R1.
-  r = one_answer(nc.p, "$JS.API.STREAM.UPDATE.R3", stream_cfg("R3", "r3.>", nullptr, 1).dump());
+  // Scaling up and R3 consumers of replicated streams are not there yet: refused, never R1.
+  r = one_answer(nc.p, "$JS.API.STREAM.UPDATE.PT2", stream_cfg("PT2", "pt2.>", {{"tags", {"az:2"}}}, 3).dump());
   EXPECT_EQ(r["error"]["err_code"], 10036) << r.dump();
   r = one_answer(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.R3.D", R"({"stream_name":"R3","config":{"durable_name":"D"}})");
   EXPECT_EQ(r["error"]["err_code"], 10036) << r.dump();
@@ -232,6 +232,25 @@ TEST(JsClusterPlace, TaggedClusterPlacementAndTheReferenceErrors) {
     wait_for([&] { return (h = n->healthz()).first == 200; }, milliseconds(5000));
     EXPECT_EQ(h.first, 200) << n->name << " " << h.second;
   }
+  // Scaled down to R1: one copy keeps every message and the consumer; the others go.
+  r = one_answer(nc.p, "$JS.API.STREAM.UPDATE.R3", stream_cfg("R3", "r3.>", nullptr, 1).dump());
+  ASSERT_FALSE(r.contains("error")) << r.dump();
+  EXPECT_EQ(r["type"], "io.nats.jetstream.api.v1.stream_update_response");
+  EXPECT_EQ(r["config"]["num_replicas"], 1);
+  EXPECT_EQ(r["state"]["messages"], 3) << r.dump();
+  ASSERT_TRUE(r.contains("cluster"));
+  EXPECT_FALSE(r["cluster"].contains("replicas")) << r.dump();
+  const std::string r1_host = r["cluster"].value("leader", "");
+  {
+    MsgPtr m;
+    ASSERT_EQ(natsConnection_RequestString(&m.p, nc.p, "r3.x", "v", 3000), NATS_OK);
+    EXPECT_EQ(json::parse(m.data(), nullptr, false), json({{"stream", "R3"}, {"seq", 4}})) << m.data();
+  }
+  r = one_answer(nc.p, "$JS.API.STREAM.INFO.R3");
+  EXPECT_EQ(r["state"]["messages"], 4) << r.dump();
+  EXPECT_EQ(r["cluster"], json({{"name", "east"}, {"leader", r1_host}})) << r.dump();
+  r = one_answer(nc.p, "$JS.API.CONSUMER.INFO.R3.E");
+  EXPECT_EQ(r["num_pending"], 3) << r.dump();
   r = one_answer(nc.p, "$JS.API.STREAM.DELETE.R3");
   EXPECT_EQ(r["success"], true) << r.dump();
   // Subjects of another stream, and a second create with another config.

@@ -328,10 +328,17 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest) {
   }
   if (!cur) return reply_error(req, type, api_error(err::StreamNotFound));
   if (e = check_stream_update(cur->config, *cfg, true); !e.empty()) return reply_error(req, type, e);
-  // Scaling and moving need replicated groups: refused until they exist.
-  if (cfg->num_replicas != cur->config.num_replicas || cfg->placement != cur->config.placement)
+  // Scaling down keeps the preferred peer (it answered the create); scaling up needs the
+  // new replicas to catch up on history, and a move needs the same: both refused for now.
+  const bool scale_down = cur->group.replicas() > 1 && cfg->num_replicas == 1;
+  if ((cfg->num_replicas != cur->config.num_replicas && !scale_down) || cfg->placement != cur->config.placement)
     return reply_error(req, type, not_supported_yet());
   StreamAssignment sa = *cur;
+  if (scale_down) {
+    sa.group.peers = {cur->group.preferred.empty() ? cur->group.peers.front() : cur->group.preferred};
+    sa.group.preferred.clear();
+    sa.group.name = group_name('S', 1, cfg->storage, random_group_id());
+  }
   sa.config = std::move(*cfg);
   sa.origin = origin_of(req, rest);
   propose({MetaOp::update_stream, std::move(sa), std::nullopt}, req, rest);
@@ -477,6 +484,8 @@ void JsCluster::apply(const std::string& data) {
   const RaftGroupSpec* group = nullptr;
   if (e->consumer) group = ch.consumer_after ? &ch.consumer_after->group : &ch.consumer_before->group;
   else group = ch.stream_after ? &ch.stream_after->group : &ch.stream_before->group;
+  if (ch.op == MetaOp::update_stream && ch.stream_before->group.name != ch.stream_after->group.name)
+    return apply_scale_down(ch, origin, live);
   if (!group->has_peer(self_id_)) return;
   if (!e->consumer && group->replicas() > 1) return apply_replicated_stream(ch, origin, live);
   run_locally(live ? origin : RequestOrigin{origin.account, {}, {}, {}, 0, origin.api, origin.body});
@@ -538,6 +547,33 @@ void JsCluster::apply_replicated_stream(const MetaChange& ch, const RequestOrigi
     default:
       return;
   }
+}
+
+// R>1 -> R1: the kept peer stops its replica without deleting the files and reopens them
+// as a plain stream; the other peers delete theirs.
+void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& origin, bool live) {
+  const StreamAssignment& before = *ch.stream_before;
+  const StreamAssignment& after = *ch.stream_after;
+  if (!before.group.has_peer(self_id_)) return;
+  auto* jsa = js_.account(after.account);
+  if (!jsa) return;
+  const bool keep = after.group.has_peer(self_id_);
+  if (auto s = js_.lookup_stream(after.account, after.name())) {
+    stop_replicated_stream(s, !keep);
+    std::lock_guard lk(jsa->mu);
+    if (auto it = jsa->streams.find(after.name()); it != jsa->streams.end() && it->second == s) jsa->streams.erase(it);
+  }
+  if (!keep) return;
+  ApiError err;
+  auto s = js_.create_stream(*jsa, after.config, err);
+  if (!s) log::warn("JetStream cluster: could not reopen stream '{} > {}' as R1: {}", after.account, after.name(),
+                    err.description);
+  std::string reply = live ? local_reply(origin.reply) : std::string();
+  if (reply.empty()) return;
+  ApiRequest req{js_.server(), js_, jsa->account, *jsa, {}, {}, reply, {}, {}};
+  std::string type = response_type_for(origin.api);
+  if (!s) return reply_error(req, type, err);
+  reply_stream_info(req, type, *s, std::nullopt);
 }
 
 void JsCluster::reply_when_led(JsAccount& jsa, StreamPtr s, std::string reply, std::string type, bool did_create,

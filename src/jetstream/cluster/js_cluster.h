@@ -15,8 +15,9 @@
 //  - everything naming a stream (info, get, purge, consumers, pulls...): the server hosting
 //    the stream; the meta leader answers for streams the meta state does not know (10059).
 // R>1 streams run through the replication layer (stream_group.h) on every peer; their
-// group leader answers. Scaling, moves and consumers of replicated streams are refused
-// (10036) until replicated consumers exist.
+// group leader answers. Scaling down (R>1 -> R1) keeps the preferred peer's copy. Refused
+// (10036) for now: scaling up, moves, and consumers of replicated streams other than
+// explicit R1 ones on limits streams.
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -77,6 +78,7 @@ class JsCluster {
   // Runs the entry's request through the local handlers (answering only a live request).
   void run_locally(const RequestOrigin& origin);
   void apply_replicated_stream(const MetaChange& ch, const RequestOrigin& origin, bool live);
+  void apply_scale_down(const MetaChange& ch, const RequestOrigin& origin, bool live);
   void reply_when_led(JsAccount& jsa, std::shared_ptr<Stream> s, std::string reply, std::string type, bool did_create,
                       int tries = 0);
   std::string local_reply(const std::string& reply) const;
