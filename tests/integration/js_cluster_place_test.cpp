@@ -334,3 +334,41 @@ TEST(JsClusterPlaceDiff, TaggedClusterAnswersMatchReference) {
 }
 
 }  // namespace
+
+namespace {
+
+// An R3 stream created through the API survives a kill -9 of every server: each one
+// replays the meta log, restarts its replica from its files and the group serves again.
+TEST(JsClusterPlace, ReplicatedStreamRecoversFromTheMetaLogAfterEveryServerRestarts) {
+  JsSupercluster sc(1, 3);
+  for (auto& n : sc.nodes) n->start();
+  ASSERT_FALSE(sc.agreed_leader(milliseconds(20000)).empty()) << sc.node(0).proc->log();
+  {
+    ConnPtr nc;
+    ASSERT_EQ(connect_url(nc, client_url(sc.node(0))), NATS_OK);
+    auto r = one_answer(nc.p, "$JS.API.STREAM.CREATE.ORDERS", stream_cfg("ORDERS", "orders.>", nullptr, 3).dump());
+    ASSERT_FALSE(r.contains("error")) << r.dump();
+    for (int i = 0; i < 5; ++i) {
+      MsgPtr m;
+      ASSERT_EQ(natsConnection_RequestString(&m.p, nc.p, "orders.new", "x", 3000), NATS_OK);
+    }
+  }
+  for (auto& n : sc.nodes) n->kill9();
+  for (auto& n : sc.nodes) n->start();
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, client_url(sc.node(1))), NATS_OK);
+  json info;
+  wait_for([&] {
+    auto all = collect(nc.p, "$JS.API.STREAM.INFO.ORDERS", milliseconds(300));
+    if (all.size() != 1 || all[0].contains("error")) return false;
+    info = all[0];
+    return info["cluster"].contains("replicas") && info["cluster"]["replicas"].size() == 2;
+  }, milliseconds(30000));
+  EXPECT_EQ(info["state"]["messages"], 5) << info.dump() << sc.node(1).proc->log();
+  ASSERT_TRUE(info["cluster"].contains("replicas")) << info.dump();
+  MsgPtr m;
+  ASSERT_EQ(natsConnection_RequestString(&m.p, nc.p, "orders.new", "x", 3000), NATS_OK);
+  EXPECT_EQ(json::parse(m.data(), nullptr, false), json({{"stream", "ORDERS"}, {"seq", 6}})) << m.data();
+}
+
+}  // namespace
