@@ -18,6 +18,43 @@ constexpr auto kLostQuorum = std::chrono::seconds(10);
 std::atomic<bool> g_any_blocked{false};
 std::mutex g_blocked_mu;
 std::map<const Server*, std::vector<std::string>> g_blocked;
+// The batch envelope of an entry (see raft_group.h).
+std::string wrap(std::vector<std::string>& batch) {
+  std::string out;
+  if (batch.size() == 1) {
+    out.reserve(1 + batch[0].size());
+    out.push_back(0);
+    out += batch[0];
+    return out;
+  }
+  size_t n = 16;
+  for (const auto& b : batch) n += b.size() + 5;
+  out.reserve(n);
+  out.push_back(1);
+  raft::wire::put_uvarint(out, batch.size());
+  for (const auto& b : batch) raft::wire::put_str(out, b);
+  return out;
+}
+
+// Calls fn(entry) for each proposal in `e` (index and term of the entry).
+template <class Fn>
+void unwrap(const raft::Entry& e, Fn&& fn) {
+  if (e.data.empty()) return;
+  raft::Entry one{e.term, e.index, e.type, {}};
+  if (e.data[0] == 0) {
+    one.data = e.data.substr(1);
+    fn(one);
+    return;
+  }
+  std::string_view b = e.data;
+  size_t pos = 1;
+  uint64_t count = 0;
+  if (b[0] != 1 || !raft::wire::get_uvarint(b, pos, count)) return;
+  for (uint64_t i = 0; i < count; ++i) {
+    if (!raft::wire::get_str(b, pos, one.data)) return;
+    fn(one);
+  }
+}
 }  // namespace
 
 void RaftGroup::set_blocked_peers(const Server* server, std::vector<std::string> peers) {
@@ -82,6 +119,7 @@ bool RaftGroup::bootstrap(raft::PeerState ps, bool fresh) {
   cfg.election_timeout = timing_.election_ticks;
   cfg.heartbeat_interval = timing_.heartbeat_ticks;
   cfg.rng_seed = static_cast<uint64_t>(Clock::now().time_since_epoch().count()) ^ std::hash<std::string>{}(name_);
+  store_->set_sync_appends(timing_.sync_appends);
   try {
     if (fresh) store_->save_peers(ps);
     raft::PersistedState restored = store_->load();
@@ -157,9 +195,8 @@ void RaftGroup::flush_proposals() {
   if (stopped_ || batch.empty()) return;
   std::unique_lock lk(mu_);
   if (!node_) return;
-  for (auto& d : batch)
-    if (!node_->propose(std::move(d))) break;  // lost leadership: the rest are dropped too
-  drain(lk);
+  // Lost leadership: the batch is dropped (its clients time out and retry).
+  if (node_->propose(wrap(batch))) drain(lk);
 }
 
 bool RaftGroup::step_down() {
@@ -206,7 +243,7 @@ void RaftGroup::drain(std::unique_lock<std::mutex>& lk) {
   }
   if (hooks_.apply)
     for (const auto& e : committed)
-      if (e.type == raft::EntryType::kNormal) hooks_.apply(e);
+      if (e.type == raft::EntryType::kNormal) unwrap(e, hooks_.apply);
   if (leader_changed && hooks_.leader_changed) hooks_.leader_changed(leader, leader == self_id_);
 }
 
@@ -260,7 +297,8 @@ std::vector<raft::Entry> RaftGroup::unapplied_entries() const {
   std::vector<raft::Entry> out;
   if (!node_) return out;
   for (const auto& e : node_->log())
-    if (e.index > applied_) out.push_back(e);
+    if (e.index > applied_ && e.type == raft::EntryType::kNormal)
+      unwrap(e, [&](const raft::Entry& one) { out.push_back(one); });
   return out;
 }
 

@@ -13,6 +13,9 @@
 // the owner (RaftGroups), which ticks every group of the server from one timer.
 //
 // The output contract of RaftNode is kept in drain(): persist, then send, then apply.
+// Proposals queued while the loop is busy become ONE log entry (one append, one message per
+// follower, one fsync each): an entry's data is u8 0 + the proposal, or u8 1 + uvarint count +
+// count x str (raft/wire.h). Hooks see the proposals, never the envelope.
 // Committed normal entries go to Hooks::apply on the loop thread with no lock held, in log
 // order, each once per process lifetime (after a restart the log is applied again from the
 // start: the state machine must skip what it already has).
@@ -58,13 +61,15 @@ struct RaftStatus {
 struct RaftGroupTiming {
   int election_ticks = 10;  // x the owner's tick (100 ms): 1-2 s without a leader
   int heartbeat_ticks = 2;
+  bool sync_appends = true;  // fdatasync every log append (see LogStore::set_sync_appends)
 };
 
 class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
  public:
   using Clock = std::chrono::steady_clock;
   struct Hooks {
-    // A committed normal entry (loop thread, no lock held, log order).
+    // A committed proposal (loop thread, no lock held, log order; the proposals batched into
+    // one entry share its index).
     std::function<void(const raft::Entry&)> apply;
     // The known leader changed (node id, empty when none); after the entries committed in
     // the same step were applied.
@@ -104,7 +109,7 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   // The leader, or a follower that heard from the leader within `within`.
   bool current(std::chrono::milliseconds within = std::chrono::milliseconds(2000)) const;
   RaftStatus status() const;
-  // Entries in the log past the applied index (loop thread; a new leader computes what its
+  // Proposals in the log past the applied index (loop thread; a new leader computes what its
   // predecessor had already proposed).
   std::vector<raft::Entry> unapplied_entries() const;
   // Members (node ids) once bootstrapped.

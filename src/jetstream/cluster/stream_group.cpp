@@ -24,7 +24,7 @@ enum Op : uint8_t { kMsg = 1, kPurge = 2, kDelete = 3, kUpdate = 4 };
 
 // Stream groups time out faster than the meta group (0.5-1 s without a leader, heartbeats
 // every 100 ms), so a stream accepts writes again within about a second of losing its leader.
-constexpr RaftGroupTiming kStreamTiming{5, 1};
+constexpr RaftGroupTiming kStreamTiming{5, 1, false};
 
 using Key = std::tuple<const Server*, std::string, std::string>;
 std::mutex g_registry_mu;
@@ -88,7 +88,10 @@ std::shared_ptr<StreamGroup> StreamGroup::start(JetStream& js, JsAccount& jsa, S
     if (auto self = weak.lock()) self->on_leader_changed(is_self);
   };
   try {
-    sg->group_ = groups->create(group, "$SYS", kStreamTiming, std::move(hooks));
+    RaftGroupTiming timing = kStreamTiming;
+    // As the reference: stream logs are synced per write only with sync_always.
+    timing.sync_appends = server.options().jetstream.sync_always;
+    sg->group_ = groups->create(group, "$SYS", timing, std::move(hooks));
   } catch (const std::exception& e) {
     err = api_error(err::StreamCreate, std::string("could not open raft store: ") + e.what());
     return nullptr;
