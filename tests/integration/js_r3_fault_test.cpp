@@ -131,11 +131,19 @@ bool start_r3(Sys& sys, milliseconds t = milliseconds(20000)) {
               {"servers", {"s1", "s2", "s3"}},
               {"config", {{"name", "ORDERS"}, {"subjects", {"orders.>"}}, {"storage", "file"}, {"num_replicas", 3}}}};
   std::set<std::string> ok;
-  return wait_for([&] {
-    for (auto& a : gather(sys.nc.p, "$SYS.TEST.JS.STREAM.START", req.dump(), milliseconds(2000)))
+  std::vector<json> last;
+  bool done = wait_for([&] {
+    last = gather(sys.nc.p, "$SYS.TEST.JS.STREAM.START", req.dump(), milliseconds(2000));
+    for (auto& a : last)
       if (a.value("ok", false)) ok.insert(a.value("server", ""));
     return ok.size() == 3;
   }, t);
+  if (!done) {
+    std::string seen;
+    for (auto& a : last) seen += a.dump() + " ";
+    ADD_FAILURE() << "stream start answered by " << ok.size() << " servers; last answers: " << seen;
+  }
+  return done;
 }
 
 void create_r3(Sys& sys) { ASSERT_TRUE(start_r3(sys)); }

@@ -99,7 +99,8 @@ void RaftGroup::open() {
                         std::string_view payload) {
     auto self = weak.lock();
     if (!self || self->stopped_) return;
-    // Copy and hand over: the node runs on its own loop, and fsync must not stall this one.
+    if (!self->timing_.sync_appends) return self->on_wire(payload);
+    // Copy and hand over: fsync must not stall this loop.
     self->loop_.post([self, data = std::string(payload)] { self->on_wire(data); });
   };
   for (const auto& subj : {vote_subject(), append_subject(), reply_subject(self_id_)})
@@ -143,6 +144,7 @@ void RaftGroup::stop(bool remove_files) {
   subs_.clear();
   std::lock_guard lk(mu_);
   node_.reset();
+  leader_flag_ = false;
   store_.reset();
   if (remove_files) {
     std::error_code ec;
@@ -162,7 +164,7 @@ void RaftGroup::tick() {
   drain(lk);
 }
 
-void RaftGroup::on_wire(const std::string& payload) {
+void RaftGroup::on_wire(std::string_view payload) {
   if (stopped_) return;
   auto msg = raft::wire::decode(payload);
   if (!msg || msg->to != self_id_ || msg->from == self_id_ || blocked(msg->from)) return;
@@ -223,6 +225,7 @@ void RaftGroup::drain(std::unique_lock<std::mutex>& lk) {
       // Without durable state we must not vote or ack: stop taking part.
       log::error("Raft group '{}' store error, leaving the group: {}", name_, e.what());
       node_.reset();
+      leader_flag_ = false;
       return;
     }
     for (auto& m : out.messages) out_msgs.push_back(std::move(m));
@@ -231,7 +234,15 @@ void RaftGroup::drain(std::unique_lock<std::mutex>& lk) {
   std::string leader = node_->leader();
   bool leader_changed = leader != last_leader_;
   last_leader_ = leader;
+  leader_flag_ = node_->role() == raft::Role::kLeader;
   if (!committed.empty()) applied_ = committed.back().index;
+  std::unique_lock alk(apply_mu_);
+  if (leader_changed && leader == self_id_) {
+    elected_unapplied_.clear();
+    for (const auto& e : node_->log())
+      if (e.index > applied_ && e.type == raft::EntryType::kNormal)
+        unwrap(e, [&](const raft::Entry& one) { elected_unapplied_.push_back(one); });
+  }
   lk.unlock();
 
   for (const auto& m : out_msgs) {
@@ -247,10 +258,7 @@ void RaftGroup::drain(std::unique_lock<std::mutex>& lk) {
   if (leader_changed && hooks_.leader_changed) hooks_.leader_changed(leader, leader == self_id_);
 }
 
-bool RaftGroup::is_leader() const {
-  std::lock_guard lk(mu_);
-  return node_ && node_->role() == raft::Role::kLeader;
-}
+bool RaftGroup::is_leader() const { return leader_flag_ && !stopped_; }
 
 std::string RaftGroup::leader() const {
   std::lock_guard lk(mu_);
@@ -290,16 +298,6 @@ RaftStatus RaftGroup::status() const {
     s.replicas.push_back(std::move(r));
   }
   return s;
-}
-
-std::vector<raft::Entry> RaftGroup::unapplied_entries() const {
-  std::lock_guard lk(mu_);
-  std::vector<raft::Entry> out;
-  if (!node_) return out;
-  for (const auto& e : node_->log())
-    if (e.index > applied_ && e.type == raft::EntryType::kNormal)
-      unwrap(e, [&](const raft::Entry& one) { out.push_back(one); });
-  return out;
 }
 
 std::vector<std::string> RaftGroup::peers() const {

@@ -7,10 +7,14 @@
 //   `$NRG.R.<group>.<node id>` responses addressed to one member.
 // Our wire format (raft/wire.h) does not interoperate with the Go server's.
 //
-// Threading: all node work runs on the group's event loop (assigned by RaftGroups), so the
-// node sees one thread; a subscription handler only copies the payload and posts it there.
-// `mu_` guards the node for readers on other threads (is_leader(), status()). Ticks come from
-// the owner (RaftGroups), which ticks every group of the server from one timer.
+// Threading: ticks and proposals run on the group's event loop (assigned by RaftGroups; the
+// owner ticks every group of the server from one timer). Raft messages from peers are posted
+// there too when appends are fsynced (a route loop must not wait on the disk); without fsync
+// they are stepped right on the receiving thread, saving two thread hops per commit. `mu_`
+// serialises all access to the node; `apply_mu_` is taken before `mu_` is released in drain(),
+// so sends and applies keep log order whichever thread drains. Hooks run holding apply_mu_
+// only: they must not call what takes mu_ (status(), leader(), peers()); is_leader() is
+// lock-free.
 //
 // The output contract of RaftNode is kept in drain(): persist, then send, then apply.
 // Proposals queued while the loop is busy become ONE log entry (one append, one message per
@@ -109,9 +113,10 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   // The leader, or a follower that heard from the leader within `within`.
   bool current(std::chrono::milliseconds within = std::chrono::milliseconds(2000)) const;
   RaftStatus status() const;
-  // Proposals in the log past the applied index (loop thread; a new leader computes what its
-  // predecessor had already proposed).
-  std::vector<raft::Entry> unapplied_entries() const;
+  // Only inside Hooks::leader_changed when self became leader: the proposals that were in the
+  // log past the applied index at that moment (a new leader continues after what its
+  // predecessor had proposed).
+  const std::vector<raft::Entry>& unapplied_entries() const { return elected_unapplied_; }
   // Members (node ids) once bootstrapped.
   std::vector<std::string> peers() const;
   raft::Index match_index(const std::string& peer) const;
@@ -125,7 +130,7 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   static void set_blocked_peers(const Server* server, std::vector<std::string> peers);
 
  private:
-  void on_wire(const std::string& payload);
+  void on_wire(std::string_view payload);
   bool blocked(const std::string& peer) const;
   void flush_proposals();
   void drain(std::unique_lock<std::mutex>& lk);
@@ -144,6 +149,10 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
 
   std::mutex qmu_;  // proposal queue
   std::vector<std::string> queued_;
+
+  std::atomic<bool> leader_flag_{false};
+  std::mutex apply_mu_;
+  std::vector<raft::Entry> elected_unapplied_;  // guarded by apply_mu_
 
   mutable std::mutex mu_;  // everything below
   std::unique_ptr<raft::LogStore> store_;
