@@ -164,7 +164,11 @@ json publish(natsConnection* nc, const std::string& id, int64_t timeout_ms = 200
 
 std::string wait_leader(Sys& sys, size_t replicas, milliseconds t = milliseconds(15000)) {
   std::string leader;
-  wait_for([&] { return !(leader = sys.agreed_leader(replicas)).empty(); }, t);
+  if (!wait_for([&] { return !(leader = sys.agreed_leader(replicas)).empty(); }, t)) {
+    std::string seen;
+    for (auto& [n, j] : sys.status()) seen += j.dump() + "\n";
+    ADD_FAILURE() << "no agreed stream leader; replicas say:\n" << seen;
+  }
   return leader;
 }
 
@@ -366,6 +370,47 @@ TEST(JsR3, StoppedFollowerCatchesUpWithoutLeaderChange) {
     expect_all_once(j, acks);
   }
   EXPECT_EQ(st[c.node(fi).name]["ids"], st[leader]["ids"]);
+}
+
+// Test servers compact stream logs every 200 entries: a follower cut off (Raft transport
+// partition; SIGSTOP would not do, the route buffers every append for it) for 1000 publishes
+// is handed a snapshot and must fetch the messages it lacks from the leader.
+TEST(JsR3, FollowerBehindCompactionCatchesUpFromSnapshot) {
+  R3Cluster c;
+  Sys sys(c.node(0));
+  create_r3(sys);
+  std::string leader = wait_leader(sys, 3);
+  ASSERT_FALSE(leader.empty());
+  size_t li = c.index_of(leader);
+  size_t fi = (li + 1) % 3;
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.node(li).url("a:a")), NATS_OK);
+  auto acks = publish_all(nc.p, "a", 10);
+  ASSERT_EQ(acks.size(), 10u);
+  // Injected: a follower cut off while 1000 messages are acknowledged and compacted away.
+  std::vector<std::string> names = {"s1", "s2", "s3"};
+  const std::string& f = c.node(fi).name;
+  block(sys, f, {names[li], names[(fi + 1) % 3]});
+  for (auto& n : names)
+    if (n != f) block(sys, n, {f});
+  auto more = publish_all(nc.p, "b", 1000);
+  for (auto& n : names) block(sys, n, {});
+  ASSERT_EQ(more.size(), 1000u);
+  acks.insert(more.begin(), more.end());
+  // Verified: it caught up through the snapshot path, to the same messages.
+  ASSERT_TRUE(wait_for([&] {
+    auto st = sys.status();
+    return st.count(c.node(fi).name) && st[c.node(fi).name]["last_seq"] == 1010;
+  }, milliseconds(15000))) << c.node(fi).proc->log();
+  EXPECT_NE(c.node(fi).proc->log().find("catching up to sequence"), std::string::npos);
+  auto st = sys.status(true);
+  ASSERT_EQ(st.size(), 3u);
+  for (auto& [n, j] : st) expect_all_once(j, acks);
+  EXPECT_EQ(st[c.node(fi).name]["ids"], st[leader]["ids"]);
+  // And it keeps up with new messages afterwards.
+  auto last = publish_all(nc.p, "c", 5);
+  ASSERT_EQ(last.size(), 5u);
+  EXPECT_TRUE(wait_for([&] { return sys.status()[c.node(fi).name]["last_seq"] == 1015; }, milliseconds(5000)));
 }
 
 TEST(JsR3, MinorityCannotAcknowledgeAndHealsWithoutDivergence) {

@@ -207,19 +207,30 @@ bool RaftGroup::step_down() {
     if (self->stopped_) return;
     std::unique_lock lk(self->mu_);
     if (!self->node_ || self->node_->role() != raft::Role::kLeader) return;
-    self->node_->step_down();
+    if (!self->node_->transfer_leadership()) self->node_->step_down();
     self->drain(lk);
   });
   return true;
 }
 
+void RaftGroup::compact(raft::Index index, std::string data) {
+  loop_.post([self = shared_from_this(), index, data = std::move(data)]() mutable {
+    if (self->stopped_) return;
+    std::unique_lock lk(self->mu_);
+    if (!self->node_ || !self->node_->compact(index, std::move(data))) return;
+    self->drain(lk);
+  });
+}
+
 void RaftGroup::drain(std::unique_lock<std::mutex>& lk) {
   std::vector<raft::Message> out_msgs;
   std::vector<raft::Entry> committed;
+  std::optional<raft::Snapshot> to_apply;
   while (node_->has_output()) {
     raft::Output out = node_->get_output();
     try {
       if (out.hard_state) store_->save_hard_state(*out.hard_state);
+      if (out.snapshot) store_->save_snapshot(*out.snapshot, out.snapshot_discards_log);
       if (!out.entries.empty()) store_->append(out.entries);
     } catch (const std::exception& e) {
       // Without durable state we must not vote or ack: stop taking part.
@@ -229,12 +240,18 @@ void RaftGroup::drain(std::unique_lock<std::mutex>& lk) {
       return;
     }
     for (auto& m : out.messages) out_msgs.push_back(std::move(m));
+    if (out.snapshot_to_apply) {
+      // It replaces everything applied so far, committed entries not yet handed out included.
+      committed.clear();
+      to_apply = std::move(out.snapshot_to_apply);
+    }
     for (auto& e : out.committed) committed.push_back(std::move(e));
   }
   std::string leader = node_->leader();
   bool leader_changed = leader != last_leader_;
   last_leader_ = leader;
   leader_flag_ = node_->role() == raft::Role::kLeader;
+  if (to_apply) applied_ = to_apply->index;
   if (!committed.empty()) applied_ = committed.back().index;
   std::unique_lock alk(apply_mu_);
   if (leader_changed && leader == self_id_) {
@@ -252,6 +269,7 @@ void RaftGroup::drain(std::unique_lock<std::mutex>& lk) {
                                                                                     : reply_subject(m.to);
     server_.publish_internal(sys_, subject, {}, {}, raft::wire::encode(m));
   }
+  if (to_apply && hooks_.restore) hooks_.restore(*to_apply);
   if (hooks_.apply)
     for (const auto& e : committed)
       if (e.type == raft::EntryType::kNormal) unwrap(e, hooks_.apply);

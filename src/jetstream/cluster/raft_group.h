@@ -78,6 +78,9 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
     // The known leader changed (node id, empty when none); after the entries committed in
     // the same step were applied.
     std::function<void(const std::string& leader, bool self)> leader_changed;
+    // Reset the state machine to a snapshot (installed from the leader, or the stored one
+    // after a restart), before the entries that follow it are applied.
+    std::function<void(const raft::Snapshot&)> restore;
     // Called on every tick while the group has no membership yet (the meta group discovers
     // its peers here); returns nothing, may call bootstrap().
     std::function<void()> unbootstrapped_tick;
@@ -107,7 +110,13 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   // Thread-safe. Queues `data` for the log; queued proposals are handed to the node together
   // on the loop (one durable append for all of them). False when not leader now.
   bool propose(std::string data);
-  bool step_down();  // leader only; false otherwise
+  // Leader only (false otherwise): hands leadership to a current follower (TimeoutNow), or
+  // steps down when none is eligible.
+  bool step_down();
+  // After applying everything up to `index`: `data` is the state machine as of there; the log
+  // prefix up to index is dropped (a follower that needs it gets the snapshot instead).
+  // Thread-safe (runs on the loop).
+  void compact(raft::Index index, std::string data);
   bool is_leader() const;
   std::string leader() const;
   // The leader, or a follower that heard from the leader within `within`.
