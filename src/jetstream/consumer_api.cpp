@@ -5,6 +5,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "jetstream/cluster/cluster_info.h"
 #include "jetstream/jetstream.h"
 #include "server/server.h"
 #include "subject/subject.h"
@@ -51,10 +52,18 @@ void remove_inactive(const ConsumerPtr& c) {
   c->stop(true);
 }
 
-ojson info_response(const ConsumerPtr& c, const char* type) {
+// Consumer info; in a cluster with its `cluster` block (R1: this server leads it).
+ojson consumer_info(const ApiRequest& req, const ConsumerPtr& c) {
+  ojson info = c->info_json();
+  if (req.js.clustered())
+    info["cluster"] = cluster_info_json(req.server.options().cluster.name, GroupStatus{req.server.name(), {}});
+  return info;
+}
+
+ojson info_response(const ApiRequest& req, const ConsumerPtr& c, const char* type) {
   ojson j;
   j["type"] = api_type(type);
-  ojson info = c->info_json();
+  ojson info = consumer_info(req, c);
   for (auto it = info.begin(); it != info.end(); ++it) j[it.key()] = std::move(it.value());
   return j;
 }
@@ -131,7 +140,7 @@ void handle_create(const ApiRequest& req, bool durable_api) {
   ApiError e;
   auto c = add_consumer(req.server, stream, std::move(cfg), e);
   if (!c) return reply_error(req, kType, e);
-  reply_json(req, info_response(c, kType));
+  reply_json(req, info_response(req, c, kType));
 }
 
 void handle_info(const ApiRequest& req) {
@@ -142,7 +151,7 @@ void handle_info(const ApiRequest& req) {
   if (!stream) return reply_error(req, kType, api_error(err::StreamNotFound));
   auto c = lookup_consumer(stream, std::string(req.args[1]));
   if (!c) return reply_error(req, kType, api_error(err::ConsumerNotFound));
-  reply_json(req, info_response(c, kType));
+  reply_json(req, info_response(req, c, kType));
 }
 
 void handle_delete(const ApiRequest& req) {
@@ -199,7 +208,7 @@ void handle_names_or_list(const ApiRequest& req, bool list) {
   j["limit"] = limit;
   ojson arr = ojson::array();
   for (size_t i = static_cast<size_t>(offset); i < all.size() && arr.size() < limit; ++i) {
-    if (list) arr.push_back(all[i]->info_json());
+    if (list) arr.push_back(consumer_info(req, all[i]));
     else arr.push_back(all[i]->name());
   }
   j["consumers"] = arr;

@@ -33,7 +33,7 @@ int64_t int_of(const json& j, const char* key) {
 
 json origin_json(const RequestOrigin& o) {
   return json{{"acc", o.account}, {"server", o.server}, {"cluster", o.cluster}, {"reply", o.reply},
-              {"proposed", o.proposed_ns}};
+              {"proposed", o.proposed_ns}, {"api", o.api}, {"body", o.body}};
 }
 
 RequestOrigin origin_from(const json& j) {
@@ -44,6 +44,8 @@ RequestOrigin origin_from(const json& j) {
   o.cluster = str_of(j, "cluster");
   o.reply = str_of(j, "reply");
   o.proposed_ns = int_of(j, "proposed");
+  o.api = str_of(j, "api");
+  o.body = str_of(j, "body");
   return o;
 }
 

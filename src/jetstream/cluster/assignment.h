@@ -45,6 +45,11 @@ struct RequestOrigin {
   // it answers `reply` only for entries proposed after it started (the reference does not
   // answer while recovering).
   int64_t proposed_ns = 0;
+  // The API request itself (subject after "$JS.API." and body): the servers hosting the asset
+  // run it through their local handlers after the entry applies, which creates, updates or
+  // deletes the local asset and gives the client the same answer a single server gives.
+  std::string api;
+  std::string body;
   bool operator==(const RequestOrigin& o) const = default;
 };
 

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "jetstream/api/errors.h"
+#include "jetstream/cluster/cluster_info.h"
 #include "jetstream/cluster/raft_group.h"
 #include "jetstream/stream.h"
 #include "jetstream/stream_config.h"
@@ -37,22 +38,8 @@ namespace nats::jetstream {
 class JetStream;
 struct JsAccount;
 
-// One replica of a group for `cluster.replicas`: followers only, as the reference lists them.
-struct ReplicaStatus {
-  std::string name;  // server name ("" when unknown)
-  std::string peer;  // node id
-  bool current = false;
-  bool offline = false;
-  int64_t active_ns = 0;
-  uint64_t lag = 0;
-};
-
-// What `cluster {leader, replicas}` renders. replicas are filled on the leader only (the
-// followers do not track each other); every peer but the leader.
-struct GroupStatus {
-  std::string leader;  // server name; empty while no leader is known
-  std::vector<ReplicaStatus> replicas;
-};
+// ReplicaStatus and GroupStatus (what `cluster {leader, replicas}` renders) live in
+// cluster_info.h with their JSON rendering.
 
 class StreamGroup : public StreamReplicator, public std::enable_shared_from_this<StreamGroup> {
  public:
