@@ -1,8 +1,9 @@
 // Replicated (R3) streams on a 3-node cluster, and what happens to them under faults.
-// Until the meta state machine places R>1 streams, the replicas are started through the
-// test-only hook `$SYS.TEST.JS.STREAM.START` (servers run with NATSCPP_TEST_HOOKS=1; see
-// src/jetstream/cluster/test_hooks.h), and each replica reports its store through
-// `$SYS.TEST.JS.STREAM.STATUS`. Publishing, PubAcks and leader changes are the real paths.
+// Streams are created as a user would (STREAM.CREATE with num_replicas 3; the meta leader
+// places them, every server starts its replica); publishing, PubAcks, leader changes and
+// restarts are the real paths. Test-only (servers run with NATSCPP_TEST_HOOKS=1, see
+// src/jetstream/cluster/test_hooks.h): each replica reports its own store through
+// `$SYS.TEST.JS.STREAM.STATUS`, and `$SYS.TEST.NRG.BLOCK` cuts a server's Raft traffic.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -123,30 +124,24 @@ struct Sys {
   }
 };
 
-// Starts the replicas through the test hook; retried until all three servers answered, as
-// the routes (and so the hook's interest) may still be forming right after start-up.
-bool start_r3(Sys& sys, milliseconds t = milliseconds(20000)) {
-  json req = {{"account", "A"},
-              {"group", "S-R3F-t3stgrp1"},
-              {"servers", {"s1", "s2", "s3"}},
-              {"config", {{"name", "ORDERS"}, {"subjects", {"orders.>"}}, {"storage", "file"}, {"num_replicas", 3}}}};
-  std::set<std::string> ok;
-  std::vector<json> last;
-  bool done = wait_for([&] {
-    last = gather(sys.nc.p, "$SYS.TEST.JS.STREAM.START", req.dump(), milliseconds(2000));
-    for (auto& a : last)
-      if (a.value("ok", false)) ok.insert(a.value("server", ""));
-    return ok.size() == 3;
-  }, t);
-  if (!done) {
-    std::string seen;
-    for (auto& a : last) seen += a.dump() + " ";
-    ADD_FAILURE() << "stream start answered by " << ok.size() << " servers; last answers: " << seen;
-  }
-  return done;
+// STREAM.CREATE ORDERS with num_replicas 3, the real path: the meta leader places it on the
+// three servers, each starts its replica, the answer comes once the group has a leader.
+// Retried while the meta group forms (no answer, or 10008).
+json create_r3_on(Node& n) {
+  ConnPtr nc;
+  EXPECT_EQ(connect_url(nc, n.url("a:a")), NATS_OK);
+  json cfg = {{"name", "ORDERS"}, {"subjects", {"orders.>"}}, {"storage", "file"}, {"num_replicas", 3}};
+  json answer;
+  wait_for([&] {
+    MsgPtr m;
+    std::string body = cfg.dump();
+    if (natsConnection_RequestString(&m.p, nc.p, "$JS.API.STREAM.CREATE.ORDERS", body.c_str(), 5000) != NATS_OK)
+      return false;
+    answer = json::parse(m.data(), nullptr, false);
+    return !answer.is_discarded() && !answer.contains("error");
+  }, milliseconds(30000));
+  return answer;
 }
-
-void create_r3(Sys& sys) { ASSERT_TRUE(start_r3(sys)); }
 
 // Publishes one message with a Nats-Msg-Id and waits for its PubAck; json null on timeout or
 // no responders.
@@ -175,8 +170,11 @@ std::string wait_leader(Sys& sys, size_t replicas, milliseconds t = milliseconds
 TEST(JsR3, ReplicatesPublishesAndStepsDown) {
   R3Cluster c;
   Sys sys(c.node(0));
-  // The meta group first (the hook needs clustered JetStream running), then the stream group.
-  create_r3(sys);
+  json created = create_r3_on(c.node(0));
+  ASSERT_TRUE(created.contains("cluster")) << created.dump();
+  // The answer names the leader and its two followers, as the reference does.
+  EXPECT_EQ(created["config"]["num_replicas"], 3) << created.dump();
+  EXPECT_FALSE(created["cluster"].value("leader", "").empty()) << created.dump();
   std::string leader = wait_leader(sys, 3);
   ASSERT_FALSE(leader.empty()) << c.node(0).proc->log();
 
@@ -226,7 +224,10 @@ TEST(JsR3, ReplicatesPublishesAndStepsDown) {
 TEST(JsR3, LeaderKill9DuringPublishingLosesNoAckedMessage) {
   R3Cluster c;
   Sys sys(c.node(0));
-  create_r3(sys);
+  {
+    json a = create_r3_on(c.node(0));
+    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+  }
   std::string leader = wait_leader(sys, 3);
   ASSERT_FALSE(leader.empty());
   size_t li = c.index_of(leader);
@@ -341,7 +342,10 @@ void block(Sys& sys, const std::string& server, std::vector<std::string> peers) 
 TEST(JsR3, StoppedFollowerCatchesUpWithoutLeaderChange) {
   R3Cluster c;
   Sys sys(c.node(0));
-  create_r3(sys);
+  {
+    json a = create_r3_on(c.node(0));
+    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+  }
   std::string leader = wait_leader(sys, 3);
   ASSERT_FALSE(leader.empty());
   size_t li = c.index_of(leader);
@@ -378,7 +382,10 @@ TEST(JsR3, StoppedFollowerCatchesUpWithoutLeaderChange) {
 TEST(JsR3, FollowerBehindCompactionCatchesUpFromSnapshot) {
   R3Cluster c;
   Sys sys(c.node(0));
-  create_r3(sys);
+  {
+    json a = create_r3_on(c.node(0));
+    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+  }
   std::string leader = wait_leader(sys, 3);
   ASSERT_FALSE(leader.empty());
   size_t li = c.index_of(leader);
@@ -416,7 +423,10 @@ TEST(JsR3, FollowerBehindCompactionCatchesUpFromSnapshot) {
 TEST(JsR3, MinorityCannotAcknowledgeAndHealsWithoutDivergence) {
   R3Cluster c;
   Sys sys(c.node(0));
-  create_r3(sys);
+  {
+    json a = create_r3_on(c.node(0));
+    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+  }
   std::string leader = wait_leader(sys, 3);
   ASSERT_FALSE(leader.empty());
   size_t li = c.index_of(leader);
@@ -475,7 +485,10 @@ TEST(JsR3, RestartOfEveryServerKeepsAcknowledgedMessages) {
   std::map<std::string, uint64_t> acks;
   {
     Sys sys(c.node(0));
-    create_r3(sys);
+    {
+    json a = create_r3_on(c.node(0));
+    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+  }
     ASSERT_FALSE(wait_leader(sys, 3).empty());
     ConnPtr nc;
     ASSERT_EQ(connect_url(nc, c.node(1).url("a:a")), NATS_OK);
@@ -486,9 +499,8 @@ TEST(JsR3, RestartOfEveryServerKeepsAcknowledgedMessages) {
   for (auto& n : c.nodes) n->proc->stop(SIGKILL);
   for (auto& n : c.nodes) n->start();
   Sys sys(c.node(2));
-  // The replicas are started again as the asset manager would after a restart.
-  ASSERT_TRUE(start_r3(sys));
-  ASSERT_FALSE(wait_leader(sys, 3).empty());
+  // The meta log replay starts the replicas again (no request needed).
+  ASSERT_FALSE(wait_leader(sys, 3).empty()) << c.node(0).proc->log() << c.node(1).proc->log();
   // Verified: every replica has all 300 acknowledged messages once, and numbering goes on.
   ASSERT_TRUE(wait_for([&] {
     auto st = sys.status();
