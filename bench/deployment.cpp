@@ -136,13 +136,11 @@ class ServerPair : public Deployment {
   std::unique_ptr<ServerProcess> servers_[2];
 };
 
-// Three JetStream servers in one cluster (each lists all routes), with a system account for
-// the test hook and a JetStream account the clients land in without credentials.
+// Three JetStream servers in one cluster (each lists all routes), with a system account and a
+// JetStream account the clients land in without credentials.
 class JsCluster3 : public Deployment {
  public:
   explicit JsCluster3(const ServerFlavor& f) {
-    // Our server's test hook (see workload_js.cpp); the reference ignores the variable.
-    ::setenv("NATSCPP_TEST_HOOKS", "1", 0);
     int link[3];
     for (int i = 0; i < 3; ++i) {
       link[i] = pick_free_port();
@@ -171,11 +169,7 @@ class JsCluster3 : public Deployment {
     std::error_code ec;
     for (auto& d : dirs_) std::filesystem::remove_all(d, ec);
   }
-  Topology topology() const override {
-    std::string sys = servers_[0]->url();
-    sys.insert(sys.find("://") + 3, "sys:pass@");
-    return {servers_[0]->url(), {sys}};
-  }
+  Topology topology() const override { return Topology::single(servers_[0]->url()); }
   std::vector<ServerProcess*> servers() override { return {servers_[0].get(), servers_[1].get(), servers_[2].get()}; }
 
  private:

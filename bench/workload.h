@@ -44,7 +44,7 @@ struct WorkloadSpec {
   // their PubAck at once (as an async JetStream publisher keeps a window).
   std::string js_storage = "memory";
   size_t js_window = 512;  // 1: synchronous publishing, one latency sample per message
-  int js_replicas = 1;     // > 1: the topology's sub_urls[0] is a system-account URL (see workload_js.cpp)
+  int js_replicas = 1;     // > 1: a clustered layout (kJetStreamR3)
 };
 
 // Called by the workload right before the first measured message and right after the last

@@ -44,40 +44,19 @@ nlohmann::json api(RawConn& c, const std::string& subject, const std::string& bo
   return answer;
 }
 
-// Replicated streams: STREAM.CREATE with num_replicas 3 once the meta group has a leader
-// (retried while the cluster forms). A server whose answer names no two replicas in its
-// `cluster` block did not really replicate the stream (our server before its asset manager places R>1 streams): the
-// stream is deleted again and its replicas are started through the test hook
-// (`$SYS.TEST.JS.STREAM.START`, servers run with NATSCPP_TEST_HOOKS=1) on the system URL.
-void create_replicated(RawConn& pub, const Topology& topo, const nlohmann::json& cfg, Deadline dl) {
+// Replicated streams: STREAM.CREATE with num_replicas 3, retried while the cluster forms (no
+// meta leader yet: no answer or 10008). Both servers answer once the stream's group is placed.
+void create_replicated(RawConn& pub, const nlohmann::json& cfg, Deadline dl) {
   std::string last_error;
   for (;;) {
     if (dl.expired()) throw BenchError("could not create the R3 stream: " + last_error);
     try {
-      auto answer = api(pub, std::string("$JS.API.STREAM.CREATE.") + kStream, cfg.dump(),
-                        Deadline::in(std::chrono::milliseconds(2000)));
-      const auto& c = answer.contains("cluster") ? answer["cluster"] : nlohmann::json();
-      if (c.is_object() && c.contains("replicas") && c["replicas"].size() == 2) return;
-      api(pub, std::string("$JS.API.STREAM.DELETE.") + kStream, "", dl);
-      break;
+      api(pub, std::string("$JS.API.STREAM.CREATE.") + kStream, cfg.dump(), Deadline::in(std::chrono::milliseconds(3000)));
+      return;
     } catch (const BenchError& e) {
       last_error = e.what();
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
-  }
-  RawConn sys(topo.sub_url(0), dl);
-  sys.write_all(std::string("SUB ") + kApiInbox + " 1\r\n", dl);
-  nlohmann::json req = {{"account", "B"}, {"group", "S-R3F-benchr3x"}, {"servers", {"r1", "r2", "r3"}}, {"config", cfg}};
-  std::set<std::string> ok;
-  while (ok.size() < 3) {
-    if (dl.expired()) throw BenchError("test hook did not start the R3 stream on every server");
-    sys.write_all(pub_frame("$SYS.TEST.JS.STREAM.START", kApiInbox, req.dump()), dl);
-    Deadline round = Deadline::in(std::chrono::milliseconds(1000));
-    while (!round.expired())
-      sys.poll([&](const MsgView& m) {
-        auto j = nlohmann::json::parse(m.payload, nullptr, false);
-        if (!j.is_discarded() && j.value("ok", false)) ok.insert(j.value("server", ""));
-      }, dl);
   }
 }
 
@@ -114,7 +93,7 @@ WorkloadResult run_raw_js_pub(const WorkloadSpec& spec, const Topology& topo, co
                         {"retention", "limits"}, {"discard", "old"},           {"num_replicas", spec.js_replicas}};
   uint64_t base = 0;  // probes stored before the measured publishes
   if (spec.js_replicas > 1) {
-    create_replicated(pub, topo, cfg, dl);
+    create_replicated(pub, cfg, dl);
     base = wait_writable(pub, spec.subject, spec.payload, dl);
   } else {
     api(pub, std::string("$JS.API.STREAM.CREATE.") + kStream, cfg.dump(), dl);

@@ -18,6 +18,43 @@ constexpr auto kLostQuorum = std::chrono::seconds(10);
 std::atomic<bool> g_any_blocked{false};
 std::mutex g_blocked_mu;
 std::map<const Server*, std::vector<std::string>> g_blocked;
+// The batch envelope of an entry (see raft_group.h).
+std::string wrap(std::vector<std::string>& batch) {
+  std::string out;
+  if (batch.size() == 1) {
+    out.reserve(1 + batch[0].size());
+    out.push_back(0);
+    out += batch[0];
+    return out;
+  }
+  size_t n = 16;
+  for (const auto& b : batch) n += b.size() + 5;
+  out.reserve(n);
+  out.push_back(1);
+  raft::wire::put_uvarint(out, batch.size());
+  for (const auto& b : batch) raft::wire::put_str(out, b);
+  return out;
+}
+
+// Calls fn(entry) for each proposal in `e` (index and term of the entry).
+template <class Fn>
+void unwrap(const raft::Entry& e, Fn&& fn) {
+  if (e.data.empty()) return;
+  raft::Entry one{e.term, e.index, e.type, {}};
+  if (e.data[0] == 0) {
+    one.data = e.data.substr(1);
+    fn(one);
+    return;
+  }
+  std::string_view b = e.data;
+  size_t pos = 1;
+  uint64_t count = 0;
+  if (b[0] != 1 || !raft::wire::get_uvarint(b, pos, count)) return;
+  for (uint64_t i = 0; i < count; ++i) {
+    if (!raft::wire::get_str(b, pos, one.data)) return;
+    fn(one);
+  }
+}
 }  // namespace
 
 void RaftGroup::set_blocked_peers(const Server* server, std::vector<std::string> peers) {
@@ -62,7 +99,8 @@ void RaftGroup::open() {
                         std::string_view payload) {
     auto self = weak.lock();
     if (!self || self->stopped_) return;
-    // Copy and hand over: the node runs on its own loop, and fsync must not stall this one.
+    if (!self->timing_.sync_appends) return self->on_wire(payload);
+    // Copy and hand over: fsync must not stall this loop.
     self->loop_.post([self, data = std::string(payload)] { self->on_wire(data); });
   };
   for (const auto& subj : {vote_subject(), append_subject(), reply_subject(self_id_)})
@@ -82,6 +120,7 @@ bool RaftGroup::bootstrap(raft::PeerState ps, bool fresh) {
   cfg.election_timeout = timing_.election_ticks;
   cfg.heartbeat_interval = timing_.heartbeat_ticks;
   cfg.rng_seed = static_cast<uint64_t>(Clock::now().time_since_epoch().count()) ^ std::hash<std::string>{}(name_);
+  store_->set_sync_appends(timing_.sync_appends);
   try {
     if (fresh) store_->save_peers(ps);
     raft::PersistedState restored = store_->load();
@@ -105,6 +144,7 @@ void RaftGroup::stop(bool remove_files) {
   subs_.clear();
   std::lock_guard lk(mu_);
   node_.reset();
+  leader_flag_ = false;
   store_.reset();
   if (remove_files) {
     std::error_code ec;
@@ -124,7 +164,7 @@ void RaftGroup::tick() {
   drain(lk);
 }
 
-void RaftGroup::on_wire(const std::string& payload) {
+void RaftGroup::on_wire(std::string_view payload) {
   if (stopped_) return;
   auto msg = raft::wire::decode(payload);
   if (!msg || msg->to != self_id_ || msg->from == self_id_ || blocked(msg->from)) return;
@@ -157,9 +197,8 @@ void RaftGroup::flush_proposals() {
   if (stopped_ || batch.empty()) return;
   std::unique_lock lk(mu_);
   if (!node_) return;
-  for (auto& d : batch)
-    if (!node_->propose(std::move(d))) break;  // lost leadership: the rest are dropped too
-  drain(lk);
+  // Lost leadership: the batch is dropped (its clients time out and retry).
+  if (node_->propose(wrap(batch))) drain(lk);
 }
 
 bool RaftGroup::step_down() {
@@ -168,33 +207,59 @@ bool RaftGroup::step_down() {
     if (self->stopped_) return;
     std::unique_lock lk(self->mu_);
     if (!self->node_ || self->node_->role() != raft::Role::kLeader) return;
-    self->node_->step_down();
+    if (!self->node_->transfer_leadership()) self->node_->step_down();
     self->drain(lk);
   });
   return true;
 }
 
+void RaftGroup::compact(raft::Index index, std::string data) {
+  loop_.post([self = shared_from_this(), index, data = std::move(data)]() mutable {
+    if (self->stopped_) return;
+    std::unique_lock lk(self->mu_);
+    if (!self->node_ || !self->node_->compact(index, std::move(data))) return;
+    self->drain(lk);
+  });
+}
+
 void RaftGroup::drain(std::unique_lock<std::mutex>& lk) {
   std::vector<raft::Message> out_msgs;
   std::vector<raft::Entry> committed;
+  std::optional<raft::Snapshot> to_apply;
   while (node_->has_output()) {
     raft::Output out = node_->get_output();
     try {
       if (out.hard_state) store_->save_hard_state(*out.hard_state);
+      if (out.snapshot) store_->save_snapshot(*out.snapshot, out.snapshot_discards_log);
       if (!out.entries.empty()) store_->append(out.entries);
     } catch (const std::exception& e) {
       // Without durable state we must not vote or ack: stop taking part.
       log::error("Raft group '{}' store error, leaving the group: {}", name_, e.what());
       node_.reset();
+      leader_flag_ = false;
       return;
     }
     for (auto& m : out.messages) out_msgs.push_back(std::move(m));
+    if (out.snapshot_to_apply) {
+      // It replaces everything applied so far, committed entries not yet handed out included.
+      committed.clear();
+      to_apply = std::move(out.snapshot_to_apply);
+    }
     for (auto& e : out.committed) committed.push_back(std::move(e));
   }
   std::string leader = node_->leader();
   bool leader_changed = leader != last_leader_;
   last_leader_ = leader;
+  leader_flag_ = node_->role() == raft::Role::kLeader;
+  if (to_apply) applied_ = to_apply->index;
   if (!committed.empty()) applied_ = committed.back().index;
+  std::unique_lock alk(apply_mu_);
+  if (leader_changed && leader == self_id_) {
+    elected_unapplied_.clear();
+    for (const auto& e : node_->log())
+      if (e.index > applied_ && e.type == raft::EntryType::kNormal)
+        unwrap(e, [&](const raft::Entry& one) { elected_unapplied_.push_back(one); });
+  }
   lk.unlock();
 
   for (const auto& m : out_msgs) {
@@ -204,16 +269,14 @@ void RaftGroup::drain(std::unique_lock<std::mutex>& lk) {
                                                                                     : reply_subject(m.to);
     server_.publish_internal(sys_, subject, {}, {}, raft::wire::encode(m));
   }
+  if (to_apply && hooks_.restore) hooks_.restore(*to_apply);
   if (hooks_.apply)
     for (const auto& e : committed)
-      if (e.type == raft::EntryType::kNormal) hooks_.apply(e);
+      if (e.type == raft::EntryType::kNormal) unwrap(e, hooks_.apply);
   if (leader_changed && hooks_.leader_changed) hooks_.leader_changed(leader, leader == self_id_);
 }
 
-bool RaftGroup::is_leader() const {
-  std::lock_guard lk(mu_);
-  return node_ && node_->role() == raft::Role::kLeader;
-}
+bool RaftGroup::is_leader() const { return leader_flag_ && !stopped_; }
 
 std::string RaftGroup::leader() const {
   std::lock_guard lk(mu_);
@@ -253,15 +316,6 @@ RaftStatus RaftGroup::status() const {
     s.replicas.push_back(std::move(r));
   }
   return s;
-}
-
-std::vector<raft::Entry> RaftGroup::unapplied_entries() const {
-  std::lock_guard lk(mu_);
-  std::vector<raft::Entry> out;
-  if (!node_) return out;
-  for (const auto& e : node_->log())
-    if (e.index > applied_) out.push_back(e);
-  return out;
 }
 
 std::vector<std::string> RaftGroup::peers() const {

@@ -7,12 +7,19 @@
 //   `$NRG.R.<group>.<node id>` responses addressed to one member.
 // Our wire format (raft/wire.h) does not interoperate with the Go server's.
 //
-// Threading: all node work runs on the group's event loop (assigned by RaftGroups), so the
-// node sees one thread; a subscription handler only copies the payload and posts it there.
-// `mu_` guards the node for readers on other threads (is_leader(), status()). Ticks come from
-// the owner (RaftGroups), which ticks every group of the server from one timer.
+// Threading: ticks and proposals run on the group's event loop (assigned by RaftGroups; the
+// owner ticks every group of the server from one timer). Raft messages from peers are posted
+// there too when appends are fsynced (a route loop must not wait on the disk); without fsync
+// they are stepped right on the receiving thread, saving two thread hops per commit. `mu_`
+// serialises all access to the node; `apply_mu_` is taken before `mu_` is released in drain(),
+// so sends and applies keep log order whichever thread drains. Hooks run holding apply_mu_
+// only: they must not call what takes mu_ (status(), leader(), peers()); is_leader() is
+// lock-free.
 //
 // The output contract of RaftNode is kept in drain(): persist, then send, then apply.
+// Proposals queued while the loop is busy become ONE log entry (one append, one message per
+// follower, one fsync each): an entry's data is u8 0 + the proposal, or u8 1 + uvarint count +
+// count x str (raft/wire.h). Hooks see the proposals, never the envelope.
 // Committed normal entries go to Hooks::apply on the loop thread with no lock held, in log
 // order, each once per process lifetime (after a restart the log is applied again from the
 // start: the state machine must skip what it already has).
@@ -58,17 +65,22 @@ struct RaftStatus {
 struct RaftGroupTiming {
   int election_ticks = 10;  // x the owner's tick (100 ms): 1-2 s without a leader
   int heartbeat_ticks = 2;
+  bool sync_appends = true;  // fdatasync every log append (see LogStore::set_sync_appends)
 };
 
 class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
  public:
   using Clock = std::chrono::steady_clock;
   struct Hooks {
-    // A committed normal entry (loop thread, no lock held, log order).
+    // A committed proposal (loop thread, no lock held, log order; the proposals batched into
+    // one entry share its index).
     std::function<void(const raft::Entry&)> apply;
     // The known leader changed (node id, empty when none); after the entries committed in
     // the same step were applied.
     std::function<void(const std::string& leader, bool self)> leader_changed;
+    // Reset the state machine to a snapshot (installed from the leader, or the stored one
+    // after a restart), before the entries that follow it are applied.
+    std::function<void(const raft::Snapshot&)> restore;
     // Called on every tick while the group has no membership yet (the meta group discovers
     // its peers here); returns nothing, may call bootstrap().
     std::function<void()> unbootstrapped_tick;
@@ -98,15 +110,22 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   // Thread-safe. Queues `data` for the log; queued proposals are handed to the node together
   // on the loop (one durable append for all of them). False when not leader now.
   bool propose(std::string data);
-  bool step_down();  // leader only; false otherwise
+  // Leader only (false otherwise): hands leadership to a current follower (TimeoutNow), or
+  // steps down when none is eligible.
+  bool step_down();
+  // After applying everything up to `index`: `data` is the state machine as of there; the log
+  // prefix up to index is dropped (a follower that needs it gets the snapshot instead).
+  // Thread-safe (runs on the loop).
+  void compact(raft::Index index, std::string data);
   bool is_leader() const;
   std::string leader() const;
   // The leader, or a follower that heard from the leader within `within`.
   bool current(std::chrono::milliseconds within = std::chrono::milliseconds(2000)) const;
   RaftStatus status() const;
-  // Entries in the log past the applied index (loop thread; a new leader computes what its
-  // predecessor had already proposed).
-  std::vector<raft::Entry> unapplied_entries() const;
+  // Only inside Hooks::leader_changed when self became leader: the proposals that were in the
+  // log past the applied index at that moment (a new leader continues after what its
+  // predecessor had proposed).
+  const std::vector<raft::Entry>& unapplied_entries() const { return elected_unapplied_; }
   // Members (node ids) once bootstrapped.
   std::vector<std::string> peers() const;
   raft::Index match_index(const std::string& peer) const;
@@ -120,7 +139,7 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   static void set_blocked_peers(const Server* server, std::vector<std::string> peers);
 
  private:
-  void on_wire(const std::string& payload);
+  void on_wire(std::string_view payload);
   bool blocked(const std::string& peer) const;
   void flush_proposals();
   void drain(std::unique_lock<std::mutex>& lk);
@@ -139,6 +158,10 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
 
   std::mutex qmu_;  // proposal queue
   std::vector<std::string> queued_;
+
+  std::atomic<bool> leader_flag_{false};
+  std::mutex apply_mu_;
+  std::vector<raft::Entry> elected_unapplied_;  // guarded by apply_mu_
 
   mutable std::mutex mu_;  // everything below
   std::unique_ptr<raft::LogStore> store_;

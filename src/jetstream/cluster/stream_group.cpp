@@ -24,7 +24,7 @@ enum Op : uint8_t { kMsg = 1, kPurge = 2, kDelete = 3, kUpdate = 4 };
 
 // Stream groups time out faster than the meta group (0.5-1 s without a leader, heartbeats
 // every 100 ms), so a stream accepts writes again within about a second of losing its leader.
-constexpr RaftGroupTiming kStreamTiming{5, 1};
+constexpr RaftGroupTiming kStreamTiming{5, 1, false};
 
 using Key = std::tuple<const Server*, std::string, std::string>;
 std::mutex g_registry_mu;
@@ -87,8 +87,17 @@ std::shared_ptr<StreamGroup> StreamGroup::start(JetStream& js, JsAccount& jsa, S
   hooks.leader_changed = [weak](const std::string&, bool is_self) {
     if (auto self = weak.lock()) self->on_leader_changed(is_self);
   };
+  hooks.restore = [weak](const raft::Snapshot& s) {
+    if (auto self = weak.lock()) self->restore(s);
+  };
   try {
-    sg->group_ = groups->create(group, "$SYS", kStreamTiming, std::move(hooks));
+    RaftGroupTiming timing = kStreamTiming;
+    // As the reference: stream logs are synced per write only with sync_always.
+    timing.sync_appends = server.options().jetstream.sync_always;
+    auto g = groups->create(group, "$SYS", timing, std::move(hooks));
+    // The group may already be applying (a restart): hooks read group_ under cu_mu_.
+    std::lock_guard lk(sg->cu_mu_);
+    sg->group_ = std::move(g);
   } catch (const std::exception& e) {
     err = api_error(err::StreamCreate, std::string("could not open raft store: ") + e.what());
     return nullptr;
@@ -108,6 +117,7 @@ std::shared_ptr<StreamGroup> StreamGroup::start(JetStream& js, JsAccount& jsa, S
     jsa.streams[cfg.name] = stream;
   }
   sg->subscribe_stepdown();
+  sg->subscribe_catchup();
   {
     std::lock_guard lk(g_registry_mu);
     g_registry[Key{&server, jsa.account.name(), cfg.name}] = sg;
@@ -132,6 +142,8 @@ void StreamGroup::stop(bool remove_files) {
     g_registry.erase(Key{&js_.server(), stream_->account().name(), stream_->name()});
   }
   if (stepdown_sub_) js_.server().unsubscribe_internal(stream_->account(), stepdown_sub_);
+  if (auto sys = js_.server().system_account())
+    for (auto& s : catchup_subs_) js_.server().unsubscribe_internal(*sys, s);
   if (auto* mg = js_.server().meta_group(); mg && mg->raft_groups())
     mg->raft_groups()->remove(group_->name(), remove_files);
   else
@@ -216,6 +228,16 @@ bool StreamGroup::propose_update(const StreamConfig& cfg) {
 }
 
 void StreamGroup::apply(const raft::Entry& entry) {
+  std::lock_guard lk(cu_mu_);
+  if (catching_up_) {
+    deferred_.push_back(entry);
+    return;
+  }
+  maybe_compact(entry.index);
+  apply_now(entry);
+}
+
+void StreamGroup::apply_now(const raft::Entry& entry) {
   std::string_view b = entry.data;
   if (b.empty()) return;
   size_t pos = 1;
@@ -271,6 +293,10 @@ void StreamGroup::apply(const raft::Entry& entry) {
 }
 
 void StreamGroup::on_leader_changed(bool self) {
+  {
+    std::lock_guard lk(cu_mu_);
+    if (!group_) return;  // still starting: elections take longer than that
+  }
   if (!self) {
     stream_->set_leader(false, 0);
     return;

@@ -12,6 +12,11 @@
 //  - Purge, message delete and config updates are log entries too.
 //  - A new leader continues from its log: what was proposed but not yet applied keeps its
 //    sequences. A restarted replica replays its log and skips what its store already has.
+//  - Compaction: every few thousand entries a replica flushes its store and compacts its log
+//    to a snapshot {first_seq, last_seq}. A replica handed a snapshot beyond its store (it fell
+//    behind the leader's compaction) catches up the missing messages from the leader over
+//    `$NRG.CU.<group>` (request "from to", answers with batches) before it applies the entries
+//    that follow, which wait meanwhile (stream_group_catchup.cpp).
 //
 // Log entry formats (ours; u8 op first, fields as raft/wire.h's uvarint and str):
 //   1 msg:    seq, ts, str subject, str reply, str headers, str payload, str proposer
@@ -70,14 +75,32 @@ class StreamGroup : public StreamReplicator, public std::enable_shared_from_this
  private:
   StreamGroup(JetStream& js, StreamPtr stream);
   void apply(const raft::Entry& e);
+  void apply_now(const raft::Entry& e);
   void on_leader_changed(bool self);
   void subscribe_stepdown();
+
+  // Compaction and catch-up (stream_group_catchup.cpp).
+  void subscribe_catchup();
+  void maybe_compact(raft::Index next_index);  // cu_mu_ held
+  void restore(const raft::Snapshot& s);
+  void serve_catchup(std::string_view reply, std::string_view body);  // leader
+  void request_catchup();
+  void on_catchup_batch(std::string_view payload);
+  void finish_catchup();
 
   JetStream& js_;
   StreamPtr stream_;
   RaftGroupPtr group_;
   std::string self_id_;
   SubscriptionPtr stepdown_sub_;
+
+  std::mutex cu_mu_;  // everything below; apply order while catching up
+  bool catching_up_ = false;
+  uint64_t catchup_target_ = 0;  // the snapshot's last sequence
+  uint64_t catchup_round_ = 0;   // request number, for the retry timer
+  std::vector<raft::Entry> deferred_;
+  raft::Index applying_index_ = 0, compacted_index_ = 0;
+  std::vector<SubscriptionPtr> catchup_subs_;
 };
 
 using StreamGroupPtr = std::shared_ptr<StreamGroup>;
