@@ -37,6 +37,8 @@ class Stream;
 struct ApiRequest;
 struct JsAccount;
 
+// js_cluster.cpp: apply, hosting and routing; cluster_leader_api.cpp: the meta leader's
+// request handlers.
 class JsCluster {
  public:
   JsCluster(JetStream& js, MetaGroup& meta);
