@@ -288,6 +288,8 @@ TEST(JsClusterPlaceDiff, TaggedClusterAnswersMatchReference) {
       {"$JS.API.CONSUMER.INFO.PT2.D", ""},
       {"$JS.API.CONSUMER.NAMES.PT2", ""},
       {"$JS.API.STREAM.NAMES", ""},
+      {"$JS.API.STREAM.LIST", ""},
+      {"$JS.API.CONSUMER.LIST.PT2", ""},
       {"$JS.API.STREAM.INFO.NOPE", ""},
       {"$JS.API.CONSUMER.DELETE.PT2.D", ""},
       {"$JS.API.STREAM.DELETE.PT2", ""},
