@@ -29,20 +29,6 @@ namespace {
 
 constexpr auto kLeaderWaitStep = std::chrono::milliseconds(50);
 
-// Requests naming a stream as their first argument, answered by the stream's host.
-constexpr std::string_view kStreamScoped[] = {
-    "STREAM.INFO",   "STREAM.MSG.GET",  "STREAM.MSG.DELETE",       "STREAM.PURGE",   "STREAM.SNAPSHOT",
-    "STREAM.RESTORE", "CONSUMER.INFO",  "CONSUMER.NAMES",          "CONSUMER.LIST",  "CONSUMER.MSG.NEXT",
-    "DIRECT.GET",    "CONSUMER.CREATE", "CONSUMER.DURABLE.CREATE", "CONSUMER.DELETE", "STREAM.LEADER.STEPDOWN",
-    "CONSUMER.LEADER.STEPDOWN", "STREAM.PEER.REMOVE"};
-
-std::string_view stream_scoped_prefix(std::string_view rest) {
-  std::string_view best;
-  for (auto p : kStreamScoped)
-    if (starts_with(rest, p) && rest.size() > p.size() + 1 && rest[p.size()] == '.' && p.size() > best.size()) best = p;
-  return best;
-}
-
 }  // namespace
 
 JsCluster::JsCluster(JetStream& js, MetaGroup& meta)

@@ -38,4 +38,20 @@ inline bool subjects_overlap(const StreamConfig& a, const StreamConfig& b) {
   return false;
 }
 
+// Requests naming a stream as their first argument, answered by the stream's host.
+// stream_scoped_prefix gives the longest such prefix of `rest` (subject after "$JS.API."),
+// or "" when `rest` is not one of them.
+inline constexpr std::string_view kStreamScoped[] = {
+    "STREAM.INFO",   "STREAM.MSG.GET",  "STREAM.MSG.DELETE",       "STREAM.PURGE",   "STREAM.SNAPSHOT",
+    "STREAM.RESTORE", "CONSUMER.INFO",  "CONSUMER.NAMES",          "CONSUMER.LIST",  "CONSUMER.MSG.NEXT",
+    "DIRECT.GET",    "CONSUMER.CREATE", "CONSUMER.DURABLE.CREATE", "CONSUMER.DELETE", "STREAM.LEADER.STEPDOWN",
+    "CONSUMER.LEADER.STEPDOWN", "STREAM.PEER.REMOVE"};
+
+inline std::string_view stream_scoped_prefix(std::string_view rest) {
+  std::string_view best;
+  for (auto p : kStreamScoped)
+    if (starts_with(rest, p) && rest.size() > p.size() + 1 && rest[p.size()] == '.' && p.size() > best.size()) best = p;
+  return best;
+}
+
 }  // namespace nats::jetstream::cluster_util
