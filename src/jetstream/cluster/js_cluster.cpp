@@ -65,11 +65,19 @@ std::vector<PlacementCandidate> JsCluster::candidates() const {
   std::vector<PlacementCandidate> out;
   PlacementCandidate self{self_name_, self_id_, self_cluster_, srv.options().tags, true, false, load[self_id_]};
   out.push_back(std::move(self));
+  // On the leader, only members of the meta group take assets (as the reference, which picks
+  // from the meta peers): a server the directory knows but the group does not would never
+  // apply the assignment.
+  auto meta = meta_.snapshot();
+  std::map<std::string, bool> members;  // node id -> offline
+  for (const auto& r : meta.replicas) members[r.peer] = r.offline;
   if (auto* ss = srv.system_services())
     for (const auto& k : ss->known_servers()) {
       if (k.name.empty() || k.name == self_name_) continue;
       std::string id = util::hash_name(k.name);
-      out.push_back({k.name, id, k.cluster, k.tags, k.jetstream, k.offline, load[id]});
+      bool member = !meta.is_leader || members.count(id);
+      bool offline = k.offline || (member && meta.is_leader && members[id]);
+      out.push_back({k.name, id, k.cluster, k.tags, k.jetstream && member, offline, load[id]});
     }
   return out;
 }
