@@ -14,6 +14,7 @@ const char* layout_name(Layout l) {
     case Layout::kRoute: return "route";
     case Layout::kGateway: return "gateway";
     case Layout::kJetStream: return "jetstream";
+    case Layout::kJetStreamR3: return "jetstream-r3";
   }
   return "?";
 }
@@ -135,6 +136,48 @@ class ServerPair : public Deployment {
   std::unique_ptr<ServerProcess> servers_[2];
 };
 
+// Three JetStream servers in one cluster (each lists all routes), with a system account and a
+// JetStream account the clients land in without credentials.
+class JsCluster3 : public Deployment {
+ public:
+  explicit JsCluster3(const ServerFlavor& f) {
+    int link[3];
+    for (int i = 0; i < 3; ++i) {
+      link[i] = pick_free_port();
+      for (int k = 0; k < i; ++k)
+        if (link[k] == link[i]) --i;  // retry a duplicate
+    }
+    for (int i = 0; i < 3; ++i) {
+      char tmpl[] = "/tmp/nats-bench-js-XXXXXX";
+      if (!::mkdtemp(tmpl)) throw BenchError("mkdtemp failed");
+      dirs_[i] = tmpl;
+      std::string c = "server_name: r" + std::to_string(i + 1) + "\n";
+      c += "accounts {\n  $SYS { users: [{user: sys, password: pass}] }\n"
+           "  B { jetstream: enabled, users: [{user: b, password: b}] }\n}\nno_auth_user: b\n";
+      c += "jetstream { store_dir: \"" + dirs_[i] + "\" }\n";
+      c += "cluster {\n  name: bench\n  listen: 127.0.0.1:" + std::to_string(link[i]) + "\n  routes: [\n";
+      for (int k = 0; k < 3; ++k) c += "    \"" + local_url("nats-route", link[k]) + "\"\n";
+      c += "  ]\n}\n";
+      configs_[i] = std::make_unique<TempConfig>(c);
+      std::vector<std::string> args = {"-c", configs_[i]->path()};
+      args.insert(args.end(), f.args.begin(), f.args.end());
+      servers_[i] = std::make_unique<ServerProcess>(f.binary, args, std::chrono::seconds(10), f.cpu);
+    }
+  }
+  ~JsCluster3() override {
+    for (auto& s : servers_) s->stop();
+    std::error_code ec;
+    for (auto& d : dirs_) std::filesystem::remove_all(d, ec);
+  }
+  Topology topology() const override { return Topology::single(servers_[0]->url()); }
+  std::vector<ServerProcess*> servers() override { return {servers_[0].get(), servers_[1].get(), servers_[2].get()}; }
+
+ private:
+  std::string dirs_[3];
+  std::unique_ptr<TempConfig> configs_[3];
+  std::unique_ptr<ServerProcess> servers_[3];
+};
+
 }  // namespace
 
 std::unique_ptr<Deployment> start_single_server(const ServerFlavor& f) { return std::make_unique<SingleServer>(f); }
@@ -142,6 +185,7 @@ std::unique_ptr<Deployment> start_single_server(const ServerFlavor& f) { return 
 std::unique_ptr<Deployment> start_deployment(Layout layout, const ServerFlavor& f) {
   if (layout == Layout::kSingle) return start_single_server(f);
   if (layout == Layout::kJetStream) return std::make_unique<JetStreamServer>(f);
+  if (layout == Layout::kJetStreamR3) return std::make_unique<JsCluster3>(f);
   // A route/gateway port picked free may be taken before the server binds it: one more try
   // with fresh ports.
   try {

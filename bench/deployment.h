@@ -15,7 +15,9 @@ namespace nats::bench {
 
 // How the servers of one run are laid out; both servers of a layout are the same binary.
 // kJetStream: one server with JetStream on (`-js`) and a fresh store directory per run.
-enum class Layout { kSingle, kRoute, kGateway, kJetStream };
+// kJetStreamR3: a 3-server cluster with JetStream (for R3 streams); the publisher is on the
+// first server.
+enum class Layout { kSingle, kRoute, kGateway, kJetStream, kJetStreamR3 };
 const char* layout_name(Layout l);
 
 class Deployment {

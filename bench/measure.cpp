@@ -30,6 +30,8 @@ const std::vector<FigureDef>& figure_defs(Kind kind) {
   };
   static const std::vector<FigureDef> js_pub = {
       {"msgs_per_s", "msgs/s stored and acked", false},
+      {"p50_us", "PubAck latency p50 us", true},
+      {"p99_us", "PubAck latency p99 us", true},
       {"mb_per_s", "MB/s (payload)", false},
       {"cpu_ns_per_msg", "server CPU ns/msg", true},
       {"peak_mb", "server peak RSS MB", true},
@@ -98,6 +100,10 @@ RunSample measure_once(const Scenario& sc, const ServerFlavor& flavor, std::chro
     f["mb_per_s"] = double(w.payload_bytes) / w.seconds / 1e6;
   } else if (sc.spec.kind == Kind::kPubOnly || sc.spec.kind == Kind::kJsPub) {
     f["mb_per_s"] = double(w.payload_bytes) / w.seconds / 1e6;
+    if (!w.latencies_us.empty()) {
+      f["p50_us"] = percentile(w.latencies_us, 50);
+      f["p99_us"] = percentile(w.latencies_us, 99);
+    }
   } else {
     f["p50_us"] = percentile(w.latencies_us, 50);
     f["p99_us"] = percentile(w.latencies_us, 99);

@@ -75,8 +75,13 @@ std::vector<Target> evaluate_targets(const std::vector<ScenarioOutcome>& outcome
   auto any = [](const Scenario& s) { return s.spec.kind != Kind::kJsPub; };
   auto throughput = [](const Scenario& s) { return s.spec.kind != Kind::kReqRep && s.spec.kind != Kind::kJsPub; };
   auto reqrep = [](const Scenario& s) { return s.spec.kind == Kind::kReqRep; };
+  // Issue 9: R3 publishing latency (synchronous) and throughput (async window).
+  auto r3_sync = [](const Scenario& s) { return s.spec.js_replicas > 1 && s.spec.js_window == 1; };
+  auto r3_async = [](const Scenario& s) { return s.spec.js_replicas > 1 && s.spec.js_window > 1; };
   std::vector<Def> defs = {
       {"server CPU/msg <= 0.7x", "cpu_ns_per_msg", 0.7, true, any},
+      {"R3 PubAck p50 <= 0.7x", "p50_us", 0.7, true, r3_sync},
+      {"R3 msgs/s >= 1.0x", "msgs_per_s", 1.0, false, r3_async},
       {"msgs/s >= 1.0x", "msgs_per_s", 1.0, false, throughput},
       {"req/rep p50 <= 1.0x", "p50_us", 1.0, true, reqrep},
       {"peak mem <= 1.0x", "peak_mb", 1.0, true, any},

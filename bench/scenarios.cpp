@@ -107,6 +107,20 @@ std::vector<Scenario> default_scenarios(const Scale& scale) {
                      "JetStream publish, acked (window 512)", w, Layout::kJetStream});
     }
   }
+  // R3 file streams in a 3-node cluster: a PubAck only after a quorum stored the message.
+  {
+    WorkloadSpec w;
+    w.kind = Kind::kJsPub;
+    w.payload = 128;
+    w.js_storage = "file";
+    w.js_replicas = 3;
+    w.js_window = 1;
+    w.messages = std::max<uint64_t>(200, scale.requests / 10);
+    out.push_back({"js-r3-file-sync-128", "JetStream R3 file stream, 3-node cluster", w, Layout::kJetStreamR3});
+    w.js_window = 512;
+    w.messages = count_for(scale, 128, 20);
+    out.push_back({"js-r3-file-async-128", "JetStream R3 file stream, 3-node cluster", w, Layout::kJetStreamR3});
+  }
   return out;
 }
 

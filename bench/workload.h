@@ -43,7 +43,8 @@ struct WorkloadSpec {
   // kJsPub: the stream's storage ("memory" or "file") and how many publishes may await
   // their PubAck at once (as an async JetStream publisher keeps a window).
   std::string js_storage = "memory";
-  size_t js_window = 512;
+  size_t js_window = 512;  // 1: synchronous publishing, one latency sample per message
+  int js_replicas = 1;     // > 1: a clustered layout (kJetStreamR3)
 };
 
 // Called by the workload right before the first measured message and right after the last

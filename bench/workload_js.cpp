@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 #include <string>
+#include <thread>
 
 #include "raw_conn.h"
 #include "seq_track.h"
@@ -42,6 +44,45 @@ nlohmann::json api(RawConn& c, const std::string& subject, const std::string& bo
   return answer;
 }
 
+// Replicated streams: STREAM.CREATE with num_replicas 3, retried while the cluster forms (no
+// meta leader yet: no answer or 10008). Both servers answer once the stream's group is placed.
+void create_replicated(RawConn& pub, const nlohmann::json& cfg, Deadline dl) {
+  std::string last_error;
+  for (;;) {
+    if (dl.expired()) throw BenchError("could not create the R3 stream: " + last_error);
+    try {
+      api(pub, std::string("$JS.API.STREAM.CREATE.") + kStream, cfg.dump(), Deadline::in(std::chrono::milliseconds(3000)));
+      return;
+    } catch (const BenchError& e) {
+      last_error = e.what();
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  }
+}
+
+// Publishes probes until one is acknowledged (a stream leader is elected and its
+// subscription reached the publisher's server); returns the highest sequence seen.
+uint64_t wait_writable(RawConn& pub, const std::string& subject, size_t payload, Deadline dl) {
+  uint64_t seq = 0;
+  auto on_ack = [&](const MsgView& m) {
+    if (m.subject != kAckInbox) return;
+    auto pos = m.payload.find("\"seq\":");
+    if (pos != std::string_view::npos)
+      seq = std::max<uint64_t>(seq, std::strtoull(m.payload.data() + pos + 6, nullptr, 10));
+  };
+  std::string probe = pub_frame(subject, kAckInbox, std::string(payload, 'p'));
+  while (seq == 0) {
+    if (dl.expired()) throw BenchError("the replicated stream never acknowledged a publish");
+    pub.write_all(probe, dl);
+    Deadline round = Deadline::in(std::chrono::milliseconds(500));
+    while (!round.expired() && seq == 0) pub.poll(on_ack, dl);
+  }
+  // Late acks of earlier probes.
+  Deadline settle = Deadline::in(std::chrono::milliseconds(500));
+  while (!settle.expired()) pub.poll(on_ack, dl);
+  return seq;
+}
+
 }  // namespace
 
 WorkloadResult run_raw_js_pub(const WorkloadSpec& spec, const Topology& topo, const MeasureHooks& hooks, Deadline dl) {
@@ -49,8 +90,14 @@ WorkloadResult run_raw_js_pub(const WorkloadSpec& spec, const Topology& topo, co
   RawConn pub(topo.pub_url, dl);
   pub.write_all(std::string("SUB ") + kAckInbox + " 1\r\nSUB " + kApiInbox + " 2\r\n", dl);
   nlohmann::json cfg = {{"name", kStream},       {"subjects", {spec.subject}}, {"storage", spec.js_storage},
-                        {"retention", "limits"}, {"discard", "old"},           {"num_replicas", 1}};
-  api(pub, std::string("$JS.API.STREAM.CREATE.") + kStream, cfg.dump(), dl);
+                        {"retention", "limits"}, {"discard", "old"},           {"num_replicas", spec.js_replicas}};
+  uint64_t base = 0;  // probes stored before the measured publishes
+  if (spec.js_replicas > 1) {
+    create_replicated(pub, cfg, dl);
+    base = wait_writable(pub, spec.subject, spec.payload, dl);
+  } else {
+    api(pub, std::string("$JS.API.STREAM.CREATE.") + kStream, cfg.dump(), dl);
+  }
 
   // A batch of frames whose payloads carry the sequence number (integrity as elsewhere).
   const size_t per_batch = std::max<size_t>(1, spec.js_window / 4);
@@ -60,6 +107,9 @@ WorkloadResult run_raw_js_pub(const WorkloadSpec& spec, const Topology& topo, co
   for (size_t i = 0; i < per_batch; ++i) batch += one;
 
   uint64_t sent = 0, acked = 0, errors = 0, last_seq = 0;
+  // Synchronous mode (window 1): the time from each publish to its PubAck.
+  const bool sync = spec.js_window == 1;
+  Clock::time_point sent_at;
   std::string first_error;
   auto on_ack = [&](const MsgView& m) {
     if (m.subject != kAckInbox) return;
@@ -71,6 +121,7 @@ WorkloadResult run_raw_js_pub(const WorkloadSpec& spec, const Topology& topo, co
       return;
     }
     last_seq = std::max<uint64_t>(last_seq, std::strtoull(m.payload.data() + pos + 6, nullptr, 10));
+    if (sync) r.latencies_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent_at).count());
   };
 
   hooks.on_start();
@@ -81,6 +132,7 @@ WorkloadResult run_raw_js_pub(const WorkloadSpec& spec, const Topology& topo, co
     if (sent < spec.messages && sent - acked + per_batch <= spec.js_window) {
       size_t n = static_cast<size_t>(std::min<uint64_t>(per_batch, spec.messages - sent));
       for (size_t i = 0; i < n; ++i) put_seq(batch.data() + i * one.size() + seq_off, sent + i);
+      if (sync) sent_at = Clock::now();
       pub.write_all(batch.data(), n * one.size(), dl);
       sent += n;
       continue;
@@ -90,9 +142,9 @@ WorkloadResult run_raw_js_pub(const WorkloadSpec& spec, const Topology& topo, co
   auto t1 = Clock::now();
   hooks.on_end();
   if (errors) throw BenchError(std::to_string(errors) + " publishes failed, first: " + first_error);
-  if (last_seq != spec.messages)
+  if (last_seq != base + spec.messages)
     throw BenchError("stream's last sequence " + std::to_string(last_seq) + " after " + std::to_string(spec.messages) +
-                     " acked publishes");
+                     " acked publishes (and " + std::to_string(base) + " probes)");
   r.seconds = seconds_between(t0, t1);
   r.published = spec.messages;
   r.delivered = acked;

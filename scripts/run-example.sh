@@ -3,7 +3,9 @@
 # supercluster-jetstream/cli) on loopback with our nats-server and our nats tool: three
 # single-node clusters (east, central, west) joined by gateways, the system account, then
 # `nats server list`, `nats server report jetstream`, and a request in the west cluster
-# answered by a service in the east cluster.
+# answered by a service in the east cluster. Then clustered JetStream: a stream placed in
+# east from a west connection, published to from central, read in east, and its
+# `nats stream info` with the cluster it lives in.
 # Usage: scripts/run-example.sh [--serve]   (--serve: leave the servers running until Ctrl-C)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,6 +78,7 @@ NATS="$BIN/nats"
 $NATS context save east --server "nats://127.0.0.1:4222"
 $NATS context save east-sys --server "nats://127.0.0.1:4222" --user sys --password pass
 $NATS context save west --server "nats://127.0.0.1:4224"
+$NATS context save central --server "nats://127.0.0.1:4223"
 
 echo '$ nats --context east-sys server list'
 $NATS --context east-sys server list
@@ -89,6 +92,17 @@ sleep 1
 echo "\$ nats --context west request greet ''"
 $NATS --context west request greet ''
 wait $REPLY || true
+
+echo '$ nats --context west stream add ORDERS --cluster east --subjects "orders.>" --defaults'
+$NATS --context west stream add ORDERS --cluster east --subjects 'orders.>' --storage file --defaults
+for i in 1 2 3; do
+  echo "\$ nats --context central pub orders.new 'order $i'"
+  $NATS --context central pub orders.new "order $i"
+done
+echo '$ nats --context east stream get ORDERS 3'
+$NATS --context east stream get ORDERS 3
+echo '$ nats --context east stream info ORDERS'
+$NATS --context east stream info ORDERS
 
 if [ "${1:-}" = "--serve" ]; then
   echo "servers running on 4222-4224 (monitoring 8222-8224); Ctrl-C to stop"

@@ -57,6 +57,8 @@ void apply_stream_flags(const Invocation& inv, json& cfg) {
     else throw CliError("invalid storage \"" + s + "\", expected file or memory");
   }
   if (inv.has("replicas")) cfg["num_replicas"] = inv.integer("replicas", 1);
+  if (inv.has("cluster")) cfg["placement"]["cluster"] = inv.get("cluster");
+  if (inv.has("tag")) cfg["placement"]["tags"] = split_list(inv.all("tag"));
   if (inv.has("retention")) {
     std::string r = inv.get("retention");
     if (r == "limits" || r == "limit") cfg["retention"] = "limits";
@@ -79,6 +81,32 @@ void apply_stream_flags(const Invocation& inv, json& cfg) {
   if (inv.has("allow-rollup")) cfg["allow_rollup_hdrs"] = inv.on("allow-rollup");
   if (inv.has("deny-delete")) cfg["deny_delete"] = inv.on("deny-delete");
   if (inv.has("deny-purge")) cfg["deny_purge"] = inv.on("deny-purge");
+}
+
+// natscli's "Cluster Information" block: name, leader, then one "Replica" line per follower
+// ("n2, current, seen 0.07s ago[, 3 operations behind]").
+void add_cluster_section(Columns& cols, const json& c) {
+  cols.section("Cluster Information");
+  cols.add("Name", c.value("name", ""));
+  cols.add("Leader", c.value("leader", ""));
+  if (!c.contains("replicas") || !c["replicas"].is_array()) return;
+  for (const auto& r : c["replicas"]) {
+    std::string line = r.value("name", "");
+    line += r.value("current", false) ? ", current" : ", outdated";
+    if (r.value("offline", false)) line += ", OFFLINE";
+    int64_t active = r.value("active", 0LL);
+    if (active > 0) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, ", seen %.2fs ago", static_cast<double>(active) / 1e9);
+      line += buf;
+    } else {
+      line += ", not seen";
+    }
+    uint64_t lag = r.value("lag", 0ULL);
+    if (lag == 1) line += ", 1 operation behind";
+    else if (lag > 1) line += ", " + comma(static_cast<int64_t>(lag)) + " operations behind";
+    cols.add("Replica", line);
+  }
 }
 
 void render_stream(const json& info) {
@@ -109,11 +137,7 @@ void render_stream(const json& info) {
   cols.add("Maximum Age", dur_limit(cfg.value("max_age", 0LL)));
   cols.add("Maximum Message Size", limit_str(cfg.value("max_msg_size", -1LL), true));
   cols.add("Maximum Consumers", limit_str(cfg.value("max_consumers", -1LL)));
-  if (info.contains("cluster") && info["cluster"].is_object()) {
-    cols.section("Cluster Information");
-    cols.add("Name", info["cluster"].value("name", ""));
-    cols.add("Leader", info["cluster"].value("leader", ""));
-  }
+  if (info.contains("cluster") && info["cluster"].is_object()) add_cluster_section(cols, info["cluster"]);
   cols.section("State");
   cols.add("Messages", comma(st.value("messages", 0LL)));
   cols.add("Bytes", ibytes(st.value("bytes", 0ULL)));
@@ -334,6 +358,7 @@ void render_consumer(const json& info) {
   if (cfg.value("max_deliver", -1) > 0) cols.add("Maximum Deliveries", comma(cfg.value("max_deliver", 0LL)));
   if (cfg.value("max_ack_pending", 0) > 0) cols.add("Max Ack Pending", comma(cfg.value("max_ack_pending", 0LL)));
   if (cfg.value("max_waiting", 0) > 0) cols.add("Max Waiting Pulls", comma(cfg.value("max_waiting", 0LL)));
+  if (info.contains("cluster") && info["cluster"].is_object()) add_cluster_section(cols, info["cluster"]);
   cols.section("State");
   auto seqs = [](const json& j) {
     return "Consumer sequence: " + comma(j.value("consumer_seq", 0LL)) + " Stream sequence: " + comma(j.value("stream_seq", 0LL));
@@ -557,6 +582,8 @@ void register_stream_commands(Registry& r) {
       {"description", 0, false, "Sets a contextual description for the stream", "", ""},
       {"storage", 0, false, "Storage backend to use (file, memory)", "", ""},
       {"replicas", 0, false, "When clustered, how many replicas of the data to create", "", ""},
+      {"cluster", 0, false, "Place the stream on a specific cluster", "", ""},
+      {"tag", 0, false, "Place the stream on servers that has specific tags (pass multiple times)", "", ""},
       {"retention", 0, false, "Defines a retention policy (limits, interest, work)", "", ""},
       {"discard", 0, false, "Defines the discard policy (new, old)", "", ""},
       {"max-msgs", 0, false, "Maximum amount of messages to keep", "", ""},

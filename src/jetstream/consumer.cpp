@@ -395,12 +395,19 @@ bool Consumer::send_to(std::string_view route_subject, std::string_view shown_su
   MatchCache* cache = server_.match_cache_for_current_thread();
   std::shared_ptr<const MatchResult> r =
       cache ? account_.sublist().match_shared(route_subject, *cache) : account_.sublist().match(route_subject);
-  if (!r || r->empty()) return false;
+  // A requester in another cluster (a gateway-mapped reply) or behind a route: no local
+  // client to hand the message to, so it travels as a normal publish (showing the routing
+  // subject, as a message crossing servers does).
+  bool remote = route_subject.substr(0, 5) == "_GR_.";
+  if (!remote && (!r || r->empty())) return false;
   uint64_t n = 0;
   auto one = [&](const SubscriptionPtr& sub) {
     if (sub->closed.load(std::memory_order_relaxed)) return false;
     if (sub->conn) {
-      if (sub->conn->kind() != ConnKind::Client) return false;  // single-server delivery
+      if (sub->conn->kind() != ConnKind::Client) {
+        remote = true;
+        return false;
+      }
       return sub->conn->deliver(*sub, shown_subject, reply, headers, payload);
     }
     if (sub->handler) {
@@ -409,9 +416,11 @@ bool Consumer::send_to(std::string_view route_subject, std::string_view shown_su
     }
     return false;
   };
-  for (const auto& sub : r->psubs)
-    if (one(sub)) ++n;
-  for (const auto& group : r->qsubs) {
+  if (r)
+    for (const auto& sub : r->psubs)
+      if (one(sub)) ++n;
+  static const std::vector<std::vector<SubscriptionPtr>> kNoGroups;
+  for (const auto& group : r ? r->qsubs : kNoGroups) {
     if (group.empty()) continue;
     size_t start = static_cast<size_t>(now_unix_ns()) % group.size();
     for (size_t i = 0; i < group.size(); ++i) {
@@ -420,6 +429,10 @@ bool Consumer::send_to(std::string_view route_subject, std::string_view shown_su
         break;
       }
     }
+  }
+  if (n == 0 && remote) {
+    server_.publish_internal(account_, route_subject, reply, headers, payload);
+    return true;
   }
   if (n) server_.counters_for_current_thread().add_out(n, n * (headers.size() + payload.size()));
   return n > 0;
@@ -592,7 +605,7 @@ bool Consumer::tick() {
       // reply subject any more), so they do not hold max_waiting slots forever.
       bool check_interest = ++tick_count_ % 20 == 0;
       for (auto it = waiting_.begin(); it != waiting_.end();) {
-        if (check_interest && !account_.sublist().has_interest(it->reply)) {
+        if (check_interest && it->reply.rfind("_GR_.", 0) != 0 && !account_.sublist().has_interest(it->reply)) {
           it = waiting_.erase(it);
           continue;
         }

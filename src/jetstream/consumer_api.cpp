@@ -5,6 +5,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "jetstream/cluster/cluster_info.h"
 #include "jetstream/jetstream.h"
 #include "server/server.h"
 #include "subject/subject.h"
@@ -51,10 +52,12 @@ void remove_inactive(const ConsumerPtr& c) {
   c->stop(true);
 }
 
-ojson info_response(const ConsumerPtr& c, const char* type) {
+ojson consumer_info(const ApiRequest& req, const ConsumerPtr& c) { return consumer_info_json(req.js, c); }
+
+ojson info_response(const ApiRequest& req, const ConsumerPtr& c, const char* type) {
   ojson j;
   j["type"] = api_type(type);
-  ojson info = c->info_json();
+  ojson info = consumer_info(req, c);
   for (auto it = info.begin(); it != info.end(); ++it) j[it.key()] = std::move(it.value());
   return j;
 }
@@ -131,7 +134,7 @@ void handle_create(const ApiRequest& req, bool durable_api) {
   ApiError e;
   auto c = add_consumer(req.server, stream, std::move(cfg), e);
   if (!c) return reply_error(req, kType, e);
-  reply_json(req, info_response(c, kType));
+  reply_json(req, info_response(req, c, kType));
 }
 
 void handle_info(const ApiRequest& req) {
@@ -142,7 +145,7 @@ void handle_info(const ApiRequest& req) {
   if (!stream) return reply_error(req, kType, api_error(err::StreamNotFound));
   auto c = lookup_consumer(stream, std::string(req.args[1]));
   if (!c) return reply_error(req, kType, api_error(err::ConsumerNotFound));
-  reply_json(req, info_response(c, kType));
+  reply_json(req, info_response(req, c, kType));
 }
 
 void handle_delete(const ApiRequest& req) {
@@ -199,7 +202,7 @@ void handle_names_or_list(const ApiRequest& req, bool list) {
   j["limit"] = limit;
   ojson arr = ojson::array();
   for (size_t i = static_cast<size_t>(offset); i < all.size() && arr.size() < limit; ++i) {
-    if (list) arr.push_back(all[i]->info_json());
+    if (list) arr.push_back(consumer_info(req, all[i]));
     else arr.push_back(all[i]->name());
   }
   j["consumers"] = arr;
@@ -212,6 +215,14 @@ bool overlaps(const std::string& a, const std::string& b) {
 }
 
 }  // namespace
+
+ojson consumer_info_json(JetStream& js, const ConsumerPtr& c) {
+  ojson info = c->info_json();
+  // R1 (the only consumers placed in a cluster today): this server leads it.
+  if (js.clustered())
+    info["cluster"] = cluster_info_json(js.server().options().cluster.name, GroupStatus{js.server().name(), {}});
+  return info;
+}
 
 ConsumerPtr lookup_consumer(const StreamPtr& stream, const std::string& name) {
   return std::dynamic_pointer_cast<Consumer>(stream->lookup_consumer(name));

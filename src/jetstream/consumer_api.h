@@ -23,5 +23,7 @@ ConsumerPtr add_consumer(Server& server, const StreamPtr& stream, ConsumerConfig
 // Removes it from the stream and stops it (deleting its files).
 bool delete_consumer(const StreamPtr& stream, const std::string& name);
 ConsumerPtr lookup_consumer(const StreamPtr& stream, const std::string& name);
+// ConsumerInfo as the API answers it; in a cluster with its `cluster` block.
+nlohmann::ordered_json consumer_info_json(JetStream& js, const ConsumerPtr& c);
 
 }  // namespace nats::jetstream

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "jetstream/api/api_router.h"
+#include "jetstream/cluster/js_cluster.h"
 #include "jetstream/cluster/meta_group.h"
 #include "jetstream/json_util.h"
 #include "jetstream/store/file_store.h"
@@ -76,6 +77,7 @@ struct JetStream::Impl {
   std::thread ticker;
   std::mutex tick_mu;
   std::condition_variable tick_cv;
+  std::unique_ptr<JsCluster> cluster;
 };
 
 JetStream::JetStream(Server& server) : impl_(std::make_unique<Impl>(server)) {
@@ -98,6 +100,12 @@ const JetStreamLimits& JetStream::limits() const { return impl_->limits; }
 const std::string& JetStream::store_dir() const { return impl_->store_dir; }
 std::string JetStream::store_root() const { return impl_->store_dir + "/jetstream"; }
 bool JetStream::clustered() const { return impl_->server.meta_group() != nullptr; }
+void JetStream::attach_meta(MetaGroup& meta) {
+  impl_->cluster = std::make_unique<JsCluster>(*this, meta);
+  meta.set_apply_handler([c = impl_->cluster.get()](const std::string& data) { c->apply(data); });
+}
+JsCluster* JetStream::cluster() const { return impl_->cluster.get(); }
+
 bool JetStream::should_answer() const {
   auto* mg = impl_->server.meta_group();
   return mg == nullptr || mg->is_leader();
@@ -111,26 +119,6 @@ bool JetStream::leaderless() const {
          std::chrono::steady_clock::now() - impl_->started > std::chrono::seconds(10);
 }
 
-namespace {
-// The response type of an API subject (after "$JS.API."), for answers given before dispatch.
-std::string response_type_for(std::string_view rest) {
-  if (rest == "INFO") return "account_info_response";
-  if (rest.rfind("CONSUMER.DURABLE.CREATE.", 0) == 0) return "consumer_create_response";
-  static const char* const kPrefixes[] = {"STREAM.MSG.GET", "STREAM.MSG.DELETE", "STREAM.CREATE", "STREAM.UPDATE",
-                                          "STREAM.INFO",    "STREAM.DELETE",     "STREAM.PURGE",  "STREAM.NAMES",
-                                          "STREAM.LIST",    "CONSUMER.CREATE",   "CONSUMER.INFO", "CONSUMER.DELETE",
-                                          "CONSUMER.NAMES", "CONSUMER.LIST"};
-  for (const char* p : kPrefixes) {
-    std::string_view pv(p);
-    if (rest.rfind(pv, 0) == 0 && (rest.size() == pv.size() || rest[pv.size()] == '.')) {
-      std::string t;
-      for (char c : pv) t += c == '.' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      return t + "_response";
-    }
-  }
-  return "";
-}
-}  // namespace
 
 void JetStream::answer_leaderless(ApiRequest& req, std::string_view rest) {
   std::string type = response_type_for(rest);
@@ -160,6 +148,9 @@ StreamPtr JetStream::lookup_stream(const std::string& account_name, const std::s
 }
 
 namespace {
+// Whether the meta log, not the store directory, says which streams exist here.
+bool in_cluster_mode(const Server& srv) { return srv.options().cluster.configured; }
+
 bool overlaps_other(const JsAccount& jsa, const StreamConfig& cfg) {
   for (const auto& [name, s] : jsa.streams) {
     if (name == cfg.name) continue;
@@ -175,25 +166,40 @@ StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& e
   if (did_create) *did_create = false;
   err = check_stream_config(cfg, clustered());
   if (!err.empty()) return nullptr;
-  std::lock_guard lk(jsa.mu);
-  if (auto it = jsa.streams.find(cfg.name); it != jsa.streams.end()) {
-    // Same config: idempotent create (the reference answers as if created).
-    if (it->second->config().to_json() == cfg.to_json()) {
-      if (did_create) *did_create = true;
-      return it->second;
+  StreamPtr s;
+  {
+    std::lock_guard lk(jsa.mu);
+    if (auto it = jsa.streams.find(cfg.name); it != jsa.streams.end()) {
+      // Same config: idempotent create (the reference answers as if created).
+      if (it->second->config().to_json() == cfg.to_json()) {
+        if (did_create) *did_create = true;
+        return it->second;
+      }
+      err = api_error(err::StreamNameExist);
+      return nullptr;
     }
-    err = api_error(err::StreamNameExist);
-    return nullptr;
+    if (overlaps_other(jsa, cfg)) {
+      err = api_error(err::StreamSubjectOverlap);
+      return nullptr;
+    }
+    // In a cluster the stream was created when the meta leader assigned it (the same time on
+    // every replica, and again after a restart).
+    int64_t created = system_clock_ns();
+    if (auto* c = impl_->cluster.get())
+      if (auto sa = c->stream(jsa.account.name(), cfg.name); sa && sa->created_ns) created = sa->created_ns;
+    s = Stream::create(*this, jsa.account, cfg, created, err);
+    if (!s) return nullptr;
+    // A host re-creating its stream from the meta log after a restart finds its files: take
+    // over the dedupe window kept there.
+    if (in_cluster_mode(impl_->server)) s->rebuild_dedupe();
+    s->subscribe();
+    jsa.streams[cfg.name] = s;
   }
-  if (overlaps_other(jsa, cfg)) {
-    err = api_error(err::StreamSubjectOverlap);
-    return nullptr;
-  }
-  auto s = Stream::create(*this, jsa.account, cfg, system_clock_ns(), err);
-  if (!s) return nullptr;
-  s->subscribe();
-  jsa.streams[cfg.name] = s;
   if (did_create) *did_create = true;
+#ifdef NATS_HAVE_CONSUMER_API
+  // ... and its durable consumers with their state (the meta log then re-applies them).
+  if (in_cluster_mode(impl_->server)) restore_consumers(*this, s);
+#endif
   return s;
 }
 
@@ -289,7 +295,7 @@ void JetStream::start() {
       std::lock_guard lk(impl_->mu);
       impl_->accounts[acc->name()] = std::move(jsa);
     }
-    restore_account(*raw);
+    if (!in_cluster_mode(srv)) restore_account(*raw);
     subscribe_api(*raw);
   }
   // The other accounts (not the system account) get an answer saying JetStream is off.
@@ -315,7 +321,14 @@ void JetStream::subscribe_api(JsAccount& jsa) {
         ApiRequest req{impl_->server, *this, raw->account, *raw, subject, {}, reply, headers, payload};
         std::string_view rest = subject.substr(8);  // after "$JS.API."
         if (leaderless()) return answer_leaderless(req, rest);
-        if (!should_answer()) return;
+        if (in_cluster_mode(impl_->server)) {
+          if (!raw->enabled) {
+            if (should_answer()) impl_->router.dispatch(req, rest);  // 10039 from the leader
+          } else if (auto* c = impl_->cluster.get()) {
+            c->route(req, rest);
+          }
+          return;
+        }
         impl_->router.dispatch(req, rest);
       });
 }

@@ -4,10 +4,10 @@
 // and STATSZ. Created by Server::start() when the `jetstream` block or `-js` enables it.
 //
 // Clustered servers (a `cluster` block) also run the meta group (jetstream/cluster/), which
-// elects one leader across the supercluster. Until stream assignments are replicated through
-// it, the rule in clustered mode is: every server receives every API request (plain internal
-// subscriptions, interest crosses routes and gateways) and only the meta leader answers and
-// hosts streams; the others stay silent so a client never sees two answers.
+// elects one leader across the supercluster. Stream and consumer assignments are entries of
+// its log; JsCluster (cluster/js_cluster.h) applies them, hosts the assets placed here and
+// decides which server answers each API request. In clustered mode streams are recovered on
+// restart from the replayed meta log, not from scanning the store directory.
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -56,6 +56,8 @@ struct JetStreamUsage {
 };
 
 class ApiRouter;
+class JsCluster;
+class MetaGroup;
 class Stream;
 using StreamPtr = std::shared_ptr<Stream>;
 
@@ -92,6 +94,10 @@ class JetStream {
   Server& server() const;
   ApiRouter& api();
   bool clustered() const;  // server.meta_group() != nullptr
+  // Clustered mode: before the meta group starts, the server hands it over; JetStream then
+  // applies its entries and routes API requests through the cluster controller.
+  void attach_meta(MetaGroup& meta);
+  JsCluster* cluster() const;  // null when not clustered
   // Answer API requests and host streams here: standalone, or the meta leader.
   bool should_answer() const;
   // Clustered, and no meta leader for longer than one should take to elect: every server

@@ -136,6 +136,7 @@ void Stream::rebuild_dedupe() {
 void Stream::subscribe() {
   std::lock_guard lk(mu_);
   unsubscribe_locked();
+  if (repl_ && !leader_) return;  // followers never ingest client publishes
   std::weak_ptr<Stream> weak = shared_from_this();
   for (const auto& subj : cfg_.subjects) {
     subs_.push_back(server().subscribe_internal(
@@ -161,93 +162,106 @@ void Stream::prune_dedupe_locked(int64_t now) {
   }
 }
 
+void Stream::check_inbound_locked(std::string_view subject, std::string_view headers, std::string_view payload,
+                                  uint64_t last_seq, PubResult& r, std::string& msg_id) {
+  if (deleted_) {
+    r.error = api_error(err::StreamNotFound);
+    return;
+  }
+  if (cfg_.sealed) {
+    r.error = api_error(err::StreamSealed);
+    return;
+  }
+  if (!headers.empty()) {
+    if (auto v = header_value(headers, kExpectedStreamHdr); v && *v != name_) {
+      r.error = api_error(err::StreamNotMatch);
+      return;
+    }
+    if (auto v = header_value(headers, kMsgIdHdr)) msg_id = std::string(*v);
+    if (!msg_id.empty()) {
+      prune_dedupe_locked(system_clock_ns());
+      if (auto it = dedupe_.find(msg_id); it != dedupe_.end()) {
+        r.seq = it->second.first;
+        r.duplicate = true;
+        return;
+      }
+    }
+    if (auto v = header_uint(headers, kExpectedLastSeqHdr); v && *v != last_seq) {
+      r.error = api_error(err::StreamWrongLastSequence, {{"{seq}", std::to_string(last_seq)}});
+      return;
+    }
+    if (auto v = header_value(headers, kExpectedLastMsgIdHdr); v && *v != last_msg_id_) {
+      r.error = api_error(err::StreamWrongLastMsgID, {{"{id}", last_msg_id_}});
+      return;
+    }
+    if (auto v = header_uint(headers, kExpectedLastSubjSeqHdr)) {
+      StoredMsg m;
+      uint64_t last = store_->load_last_msg(subject, m) == StoreErr::ok ? m.seq : 0;
+      if (*v != last) {
+        r.error = api_error(err::StreamWrongLastSequence, {{"{seq}", std::to_string(last)}});
+        return;
+      }
+    }
+    if (auto v = header_value(headers, kRollupHdr)) {
+      if (!cfg_.allow_rollup_hdrs || cfg_.deny_purge) {
+        r.error = api_error(err::StreamRollupFailed, "rollup not permitted");
+        return;
+      }
+      if (*v != "sub" && *v != "all") {
+        r.error = api_error(err::StreamRollupFailed, "rollup value invalid: \"" + std::string(*v) + "\"");
+        return;
+      }
+    }
+  }
+  if (cfg_.max_msg_size >= 0 && headers.size() + payload.size() > static_cast<size_t>(cfg_.max_msg_size)) {
+    r.error = api_error(err::StreamMessageExceedsMaximum);
+    return;
+  }
+  if (headers.size() > kMaxHeaderSize) r.error = api_error(err::StreamHeaderExceedsMaximum);
+}
+
+void Stream::record_msg_id_locked(const std::string& msg_id, uint64_t seq, int64_t ts) {
+  if (!msg_id.empty()) {
+    dedupe_[msg_id] = {seq, ts};
+    dedupe_order_.emplace_back(ts, msg_id);
+  }
+  last_msg_id_ = msg_id;
+}
+
 PubResult Stream::store_inbound(std::string_view subject, std::string_view headers, std::string_view payload) {
   PubResult r;
   std::vector<StreamConsumerPtr> to_signal;
-  bool rollup_sub = false, rollup_all = false, interest_retention = false;
+  bool interest_retention = false;
   {
     std::lock_guard lk(mu_);
-    if (deleted_) {
-      r.error = api_error(err::StreamNotFound);
-      return r;
-    }
-    if (cfg_.sealed) {
-      r.error = api_error(err::StreamSealed);
-      return r;
-    }
     std::string msg_id;
-    if (!headers.empty()) {
-      if (auto v = header_value(headers, kExpectedStreamHdr); v && *v != name_) {
-        r.error = api_error(err::StreamNotMatch);
-        return r;
-      }
-      if (auto v = header_value(headers, kMsgIdHdr)) msg_id = std::string(*v);
-      if (!msg_id.empty()) {
-        prune_dedupe_locked(system_clock_ns());
-        if (auto it = dedupe_.find(msg_id); it != dedupe_.end()) {
-          r.seq = it->second.first;
-          r.duplicate = true;
-          return r;
-        }
-      }
-      if (auto v = header_uint(headers, kExpectedLastSeqHdr)) {
-        uint64_t last = store_->state().last_seq;
-        if (*v != last) {
-          r.error = api_error(err::StreamWrongLastSequence, {{"{seq}", std::to_string(last)}});
-          return r;
-        }
-      }
-      if (auto v = header_value(headers, kExpectedLastMsgIdHdr); v && *v != last_msg_id_) {
-        r.error = api_error(err::StreamWrongLastMsgID, {{"{id}", last_msg_id_}});
-        return r;
-      }
-      if (auto v = header_uint(headers, kExpectedLastSubjSeqHdr)) {
-        StoredMsg m;
-        uint64_t last = store_->load_last_msg(subject, m) == StoreErr::ok ? m.seq : 0;
-        if (*v != last) {
-          r.error = api_error(err::StreamWrongLastSequence, {{"{seq}", std::to_string(last)}});
-          return r;
-        }
-      }
-      if (auto v = header_value(headers, kRollupHdr)) {
-        if (!cfg_.allow_rollup_hdrs || cfg_.deny_purge) {
-          r.error = api_error(err::StreamRollupFailed, "rollup not permitted");
-          return r;
-        }
-        if (*v == "sub") rollup_sub = true;
-        else if (*v == "all") rollup_all = true;
-        else {
-          r.error = api_error(err::StreamRollupFailed, "rollup value invalid: \"" + std::string(*v) + "\"");
-          return r;
-        }
-      }
-    }
-    if (cfg_.max_msg_size >= 0 && headers.size() + payload.size() > static_cast<size_t>(cfg_.max_msg_size)) {
-      r.error = api_error(err::StreamMessageExceedsMaximum);
-      return r;
-    }
-    if (headers.size() > kMaxHeaderSize) {
-      r.error = api_error(err::StreamHeaderExceedsMaximum);
-      return r;
-    }
+    check_inbound_locked(subject, headers, payload, store_->state().last_seq, r, msg_id);
+    if (!r.error.empty() || r.duplicate) return r;
     StoreResult sr = store_->store_msg(subject, headers, payload);
     if (sr.err != StoreErr::ok) {
       r.error = store_error(sr.err);
       return r;
     }
     r.seq = sr.seq;
-    if (!msg_id.empty()) {
-      dedupe_[msg_id] = {sr.seq, sr.ts};
-      dedupe_order_.emplace_back(sr.ts, msg_id);
-    }
-    last_msg_id_ = msg_id;
-    if (rollup_sub) store_->purge(subject, 0, 1);
-    else if (rollup_all) store_->purge({}, 0, 1);
+    record_msg_id_locked(msg_id, sr.seq, sr.ts);
     interest_retention = cfg_.retention == RetentionPolicy::interest;
     to_signal = consumers_;
   }
-  // Consumers are asked only after the stream lock is released (lock order: a consumer may
-  // call into the stream while holding its own lock).
+  after_store(r.seq, subject, headers, to_signal, interest_retention);
+  return r;
+}
+
+// Consumers are asked only after the stream lock is released (lock order: a consumer may
+// call into the stream while holding its own lock).
+void Stream::after_store(uint64_t seq, std::string_view subject, std::string_view headers,
+                         const std::vector<StreamConsumerPtr>& to_signal, bool interest_retention) {
+  bool rollup = false;
+  if (!headers.empty()) {
+    if (auto v = header_value(headers, kRollupHdr)) {
+      if (*v == "sub") store_->purge(subject, 0, 1), rollup = true;
+      else if (*v == "all") store_->purge({}, 0, 1), rollup = true;
+    }
+  }
   if (interest_retention) {
     // Nobody to deliver to: the message is not kept (the sequence still advances).
     bool interest = false;
@@ -257,19 +271,16 @@ PubResult Stream::store_inbound(std::string_view subject, std::string_view heade
         break;
       }
     }
-    if (!interest) store_->remove_msg(r.seq);
+    if (!interest) store_->remove_msg(seq);
   }
-  for (const auto& c : to_signal) c->on_new_message(r.seq, subject);
-  if (rollup_sub || rollup_all) {
+  for (const auto& c : to_signal) c->on_new_message(seq, subject);
+  if (rollup) {
     uint64_t first = store_->state().first_seq;
     for (const auto& c : to_signal) c->on_stream_purged(first);
   }
-  return r;
 }
 
-void Stream::process_inbound(std::string_view subject, std::string_view reply, std::string_view headers,
-                             std::string_view payload) {
-  PubResult r = store_inbound(subject, headers, payload);
+void Stream::send_pub_ack(std::string_view reply, const PubResult& r) {
   bool no_ack;
   {
     std::lock_guard lk(mu_);
@@ -282,9 +293,141 @@ void Stream::process_inbound(std::string_view subject, std::string_view reply, s
   server().publish_internal(account_, reply, {}, {}, body);
 }
 
+void Stream::process_inbound(std::string_view subject, std::string_view reply, std::string_view headers,
+                             std::string_view payload) {
+  if (replicated()) return ingest_as_leader(subject, reply, headers, payload);
+  send_pub_ack(reply, store_inbound(subject, headers, payload));
+}
+
+// The leader decides as a local stream would, but against what it has proposed (clseq_), and
+// answers only errors and duplicates here: the PubAck of a stored message leaves when the
+// log commits it (StreamGroup).
+void Stream::ingest_as_leader(std::string_view subject, std::string_view reply, std::string_view headers,
+                              std::string_view payload) {
+  PubResult r;
+  {
+    std::lock_guard lk(mu_);
+    if (!leader_ || !repl_) return;  // a follower never ingests; the client retries
+    std::string msg_id;
+    check_inbound_locked(subject, headers, payload, clseq_, r, msg_id);
+    if (r.error.empty() && !r.duplicate) {
+      uint64_t seq = clseq_ + 1;
+      int64_t ts = std::max(system_clock_ns(), clts_ + 1);
+      if (!repl_->propose_msg(seq, ts, subject, reply, headers, payload)) return;
+      clseq_ = seq;
+      clts_ = ts;
+      record_msg_id_locked(msg_id, seq, ts);
+      return;
+    }
+  }
+  send_pub_ack(reply, r);
+}
+
+void Stream::set_replicator(std::shared_ptr<StreamReplicator> r) {
+  std::lock_guard lk(mu_);
+  repl_ = std::move(r);
+  leader_ = false;
+  unsubscribe_locked();
+}
+
+bool Stream::replicated() const {
+  std::lock_guard lk(mu_);
+  return repl_ != nullptr;
+}
+
+bool Stream::is_leader() const {
+  std::lock_guard lk(mu_);
+  return !repl_ || leader_;
+}
+
+void Stream::set_leader(bool leader, uint64_t last_seq, const std::vector<PendingId>& pending) {
+  {
+    std::lock_guard lk(mu_);
+    if (!repl_ || deleted_) return;
+    for (const auto& p : pending) record_msg_id_locked(p.id, p.seq, p.ts);
+    leader_ = leader;
+    clseq_ = std::max(last_seq, store_->state().last_seq);
+    clts_ = std::max(clts_, store_->state().last_ts);
+    if (!leader) {
+      unsubscribe_locked();
+      return;
+    }
+  }
+  subscribe();
+}
+
+PubResult Stream::apply_msg(uint64_t seq, int64_t ts, std::string_view subject, std::string_view headers,
+                            std::string_view payload) {
+  PubResult r;
+  r.seq = seq;
+  std::vector<StreamConsumerPtr> to_signal;
+  bool interest_retention = false;
+  {
+    std::lock_guard lk(mu_);
+    if (deleted_) {
+      r.error = api_error(err::StreamNotFound);
+      return r;
+    }
+    if (seq <= store_->state().last_seq) return r;  // replayed: already stored
+    StoreResult sr = store_->store_msg_at(seq, ts, subject, headers, payload);
+    if (sr.err != StoreErr::ok) {
+      r.error = store_error(sr.err);
+      return r;
+    }
+    if (!leader_) {
+      // The leader recorded its proposals already; followers learn them here.
+      std::string msg_id;
+      if (auto v = header_value(headers, kMsgIdHdr)) msg_id = std::string(*v);
+      record_msg_id_locked(msg_id, seq, ts);
+      prune_dedupe_locked(system_clock_ns());
+    }
+    interest_retention = cfg_.retention == RetentionPolicy::interest;
+    to_signal = consumers_;
+  }
+  after_store(seq, subject, headers, to_signal, interest_retention);
+  return r;
+}
+
+uint64_t Stream::apply_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq) {
+  // A purge replayed after a restart is older than the stored state: its effect is there.
+  if (store_->state().last_seq > last_seq) return 0;
+  uint64_t n = store_->purge(filter, seq, keep);
+  uint64_t first = store_->state().first_seq;
+  for (const auto& c : consumers()) c->on_stream_purged(first);
+  return n;
+}
+
+void Stream::apply_update(StreamConfig cfg) {
+  {
+    std::lock_guard lk(mu_);
+    cfg_ = std::move(cfg);
+    store_->update_limits(store_limits(cfg_));
+  }
+  if (is_leader()) subscribe();
+  write_meta();
+}
+
+uint64_t Stream::count_purgeable(std::string_view filter, uint64_t seq, uint64_t keep) {
+  uint64_t total = 0;
+  if (filter.empty() && seq == 0) {
+    total = store_->state().msgs;
+  } else {
+    StoredMsg m;
+    for (uint64_t s = 0; store_->load_next_msg(filter, s, m) == StoreErr::ok; s = m.seq + 1) {
+      if (seq > 0 && m.seq >= seq) break;
+      ++total;
+    }
+  }
+  return total > keep ? total - keep : 0;
+}
+
 ApiError Stream::update(StreamConfig cfg) {
   {
     std::lock_guard lk(mu_);
+    if (repl_) {
+      if (!leader_ || !repl_->propose_update(cfg)) return api_error(err::StreamUpdate, "not the stream leader");
+      return {};
+    }
     cfg_ = std::move(cfg);
     store_->update_limits(store_limits(cfg_));
   }
@@ -294,6 +437,16 @@ ApiError Stream::update(StreamConfig cfg) {
 }
 
 uint64_t Stream::purge(std::string_view filter, uint64_t seq, uint64_t keep) {
+  {
+    std::lock_guard lk(mu_);
+    if (repl_) {
+      // Answered before the commit with what the purge will remove from the state now.
+      if (!leader_) return 0;
+      uint64_t n = count_purgeable(filter, seq, keep);
+      if (!repl_->propose_purge(filter, seq, keep, clseq_)) return 0;
+      return n;
+    }
+  }
   uint64_t n = store_->purge(filter, seq, keep);
   uint64_t first = store_->state().first_seq;
   for (const auto& c : consumers()) c->on_stream_purged(first);
@@ -301,6 +454,14 @@ uint64_t Stream::purge(std::string_view filter, uint64_t seq, uint64_t keep) {
 }
 
 StoreErr Stream::delete_msg(uint64_t seq, bool erase) {
+  {
+    std::lock_guard lk(mu_);
+    if (repl_) {
+      StoredMsg m;
+      if (StoreErr e = store_->load_msg(seq, m); e != StoreErr::ok) return e;
+      return leader_ && repl_->propose_delete(seq, erase) ? StoreErr::ok : StoreErr::io;
+    }
+  }
   return erase ? store_->erase_msg(seq) : store_->remove_msg(seq);
 }
 

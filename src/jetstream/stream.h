@@ -68,6 +68,22 @@ class StreamConsumer {
 
 using StreamConsumerPtr = std::shared_ptr<StreamConsumer>;
 
+// The replication hook of an R>1 stream (implemented by jetstream/cluster/stream_group.cpp).
+// The leader checks a publish as a local stream would, numbers it and proposes it; every
+// replica stores it when the log commits it (Stream::apply_*). The propose_* calls are made
+// with the stream lock held (they only queue), so log order is sequence order.
+class StreamReplicator {
+ public:
+  virtual ~StreamReplicator() = default;
+  virtual bool propose_msg(uint64_t seq, int64_t ts, std::string_view subject, std::string_view reply,
+                           std::string_view headers, std::string_view payload) = 0;
+  // last_seq: the leader's last proposed sequence (a replayed purge older than the store's
+  // state is skipped).
+  virtual bool propose_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq) = 0;
+  virtual bool propose_delete(uint64_t seq, bool erase) = 0;
+  virtual bool propose_update(const StreamConfig& cfg) = 0;
+};
+
 // Result of storing one message through the ingest path (also used by tests).
 struct PubResult {
   ApiError error;  // empty on success
@@ -118,6 +134,29 @@ class Stream : public std::enable_shared_from_this<Stream> {
   // Subscribe the stream's subjects in its account.
   void subscribe();
 
+  // Replication (R>1). With a replicator, client publishes are taken only while leader
+  // (set_leader subscribes the subjects; followers are unsubscribed) and purge, delete and
+  // update go through the log; the stream group applies committed entries with apply_*.
+  void set_replicator(std::shared_ptr<StreamReplicator> r);
+  bool replicated() const;
+  bool is_leader() const;
+  // last_seq: the highest sequence already proposed (log entries not yet applied included);
+  // pending: their Nats-Msg-Id headers with sequence and time, so a client's retry of one of
+  // them is answered as a duplicate by the new leader.
+  struct PendingId {
+    std::string id;
+    uint64_t seq;
+    int64_t ts;
+  };
+  void set_leader(bool leader, uint64_t last_seq, const std::vector<PendingId>& pending = {});
+  // A committed message (every replica, log order). One the store already has (the log is
+  // replayed after a restart) is skipped and reported as stored.
+  PubResult apply_msg(uint64_t seq, int64_t ts, std::string_view subject, std::string_view headers,
+                      std::string_view payload);
+  uint64_t apply_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq);
+  void apply_update(StreamConfig cfg);
+  void send_pub_ack(std::string_view reply, const PubResult& r);
+
   // STREAM.INFO "state" (with optional per-subject counts and deleted list).
   nlohmann::ordered_json state_json(bool deleted_details, std::string_view subjects_filter);
   // Writes meta.inf (config + created) for file streams.
@@ -131,6 +170,18 @@ class Stream : public std::enable_shared_from_this<Stream> {
   void unsubscribe_locked();
   void check_interest(const std::vector<StreamConsumerPtr>& consumers);
   void prune_dedupe_locked(int64_t now);
+  // The ingest checks (sealed, headers, dedupe, expected-*, sizes) against `last_seq` (the
+  // store's, or the leader's last proposed). Sets r.error or r.duplicate when the message
+  // must not be stored; fills msg_id.
+  void check_inbound_locked(std::string_view subject, std::string_view headers, std::string_view payload,
+                            uint64_t last_seq, PubResult& r, std::string& msg_id);
+  void record_msg_id_locked(const std::string& msg_id, uint64_t seq, int64_t ts);
+  // After a message is stored: rollups, interest retention, consumer wake-ups (no lock held).
+  void after_store(uint64_t seq, std::string_view subject, std::string_view headers,
+                   const std::vector<StreamConsumerPtr>& consumers, bool interest_retention);
+  void ingest_as_leader(std::string_view subject, std::string_view reply, std::string_view headers,
+                        std::string_view payload);
+  uint64_t count_purgeable(std::string_view filter, uint64_t seq, uint64_t keep);
 
   JetStream& js_;
   Account& account_;
@@ -148,6 +199,11 @@ class Stream : public std::enable_shared_from_this<Stream> {
   std::unordered_map<std::string, std::pair<uint64_t, int64_t>> dedupe_;
   std::deque<std::pair<int64_t, std::string>> dedupe_order_;
   std::string last_msg_id_;
+  // Replication.
+  std::shared_ptr<StreamReplicator> repl_;
+  bool leader_ = false;
+  uint64_t clseq_ = 0;  // leader: last proposed sequence
+  int64_t clts_ = 0;    // leader: last proposed timestamp
 };
 
 using StreamPtr = std::shared_ptr<Stream>;

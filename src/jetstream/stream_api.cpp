@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "jetstream/api/api_router.h"
+#include "jetstream/cluster/cluster_info.h"
+#include "jetstream/cluster/stream_group.h"
 #include "jetstream/headers.h"
 #include "jetstream/jetstream.h"
 #include "jetstream/json_util.h"
@@ -61,20 +63,12 @@ ApiError invalid_json() {
   return e;
 }
 
-ojson cluster_info(const ApiRequest& req) {
-  ojson c;
-  const auto& opts = req.server.options();
-  if (!opts.cluster.name.empty()) c["name"] = opts.cluster.name;
-  c["leader"] = req.server.name();
-  return c;
-}
-
 // StreamInfo body fields (config, created, state[, cluster]).
 void fill_info(const ApiRequest& req, ojson& j, Stream& s, bool deleted_details, std::string_view subjects_filter) {
   j["config"] = s.config().to_json();
   j["created"] = format_time(s.created_ns());
   j["state"] = s.state_json(deleted_details, subjects_filter);
-  if (req.js.clustered()) j["cluster"] = cluster_info(req);
+  if (auto c = stream_cluster_json(req.js, s); !c.is_null()) j["cluster"] = std::move(c);
 }
 
 // The stream named by the single subject argument, or an error reply (false).
@@ -369,6 +363,25 @@ void handle_direct_get(const ApiRequest& req) {
 }
 
 }  // namespace
+
+ojson stream_cluster_json(JetStream& js, Stream& s) {
+  if (!js.clustered()) return nullptr;
+  const auto& srv = js.server();
+  const auto& cluster = srv.options().cluster.name;
+  if (s.config().num_replicas > 1) {
+    if (auto sp = js.lookup_stream(s.account().name(), s.name()); sp.get() == &s)
+      return cluster_info_json(cluster, group_status(sp));
+  }
+  return cluster_info_json(cluster, GroupStatus{srv.name(), {}});
+}
+
+void reply_stream_info(const ApiRequest& req, std::string_view type, Stream& s, std::optional<bool> did_create) {
+  ojson j;
+  j["type"] = api_type(type);
+  fill_info(req, j, s, false, {});
+  if (did_create) j["did_create"] = *did_create;
+  reply_json(req, j);
+}
 
 void register_stream_api(ApiRouter& router) {
   router.add("INFO", handle_info);

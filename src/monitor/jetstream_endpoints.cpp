@@ -2,11 +2,19 @@
 // shapes (monitor.go Jsz/healthz, events.go JetStreamVarz, jetstream.go JetStreamConfig and
 // JetStreamStats). The numbers come from JetStream::usage()/limits(); the meta_cluster part
 // from the meta group.
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 
 #include "config/options.h"
+#include "jetstream/cluster/js_cluster.h"
 #include "jetstream/cluster/meta_group.h"
+#include "jetstream/consumer_api.h"
+#include "jetstream/json_util.h"
 #include "jetstream/jetstream.h"
+#include "jetstream/stream.h"
+#include "jetstream/stream_api.h"
+#include "server/account.h"
 #include "monitor/endpoints.h"
 #include "server/server.h"
 #include "util/ids.h"
@@ -71,6 +79,73 @@ Json meta_cluster(Server& s) {
   m["cluster_size"] = snap.cluster_size;
   return m;
 }
+// AccountDetail (monitor.go accountDetail): usage and API counters of one account, with its
+// streams (and their consumers) when asked. Replicated and R1 streams carry `cluster`.
+Json account_detail(Server& s, jetstream::JsAccount& jsa, bool streams, bool consumers, bool config) {
+  auto* js = s.jetstream();
+  std::vector<jetstream::StreamPtr> list;
+  {
+    std::lock_guard lk(jsa.mu);
+    for (auto& [_, st] : jsa.streams) list.push_back(st);
+  }
+  uint64_t mem = 0, store = 0;
+  for (auto& st : list) {
+    uint64_t b = st->store().state().bytes;
+    (st->config().storage == jetstream::StorageType::memory ? mem : store) += b;
+  }
+  Json d;
+  d["name"] = jsa.account.name();
+  d["id"] = jsa.account.name();
+  d["memory"] = mem;
+  d["storage"] = store;
+  // No account limits: the reference reports its -1 limits as unsigned.
+  d["reserved_memory"] = UINT64_MAX;
+  d["reserved_storage"] = UINT64_MAX;
+  d["accounts"] = 0;
+  d["ha_assets"] = 0;
+  d["api"] = Json{{"total", jsa.api_total.load()}, {"errors", jsa.api_errors.load()}};
+  if (!streams || list.empty()) return d;
+  Json details = Json::array();
+  for (auto& st : list) {
+    Json sd;
+    sd["name"] = st->name();
+    sd["created"] = jetstream::format_time(st->created_ns());
+    if (auto c = jetstream::stream_cluster_json(*js, *st); !c.is_null()) sd["cluster"] = std::move(c);
+    if (config) sd["config"] = st->config().to_json();
+    sd["state"] = st->state_json(false, {});
+    if (consumers) {
+      Json cs = Json::array();
+      for (auto& sc : st->consumers())
+        if (auto c = std::dynamic_pointer_cast<jetstream::Consumer>(sc)) {
+          Json ci = jetstream::consumer_info_json(*js, c);
+          if (!config) ci.erase("config");
+          cs.push_back(std::move(ci));
+        }
+      if (!cs.empty()) sd["consumer_detail"] = std::move(cs);
+    }
+    details.push_back(std::move(sd));
+  }
+  d["stream_detail"] = std::move(details);
+  return d;
+}
+
+// The account_details list of /jsz: one account (acc=), or all with accounts/streams/consumers.
+Json account_details(Server& s, const JszOptions& o) {
+  bool streams = o.streams || o.consumer, accounts = o.accounts || streams;
+  auto all = s.jetstream()->accounts_snapshot();
+  std::sort(all.begin(), all.end(), [](auto* a, auto* b) { return a->account.name() < b->account.name(); });
+  std::vector<jetstream::JsAccount*> picked;
+  for (auto* a : all)
+    if (!o.account.empty() && a->account.name() == o.account) picked = {a};
+  if (picked.empty() && accounts) {
+    for (size_t i = static_cast<size_t>(std::max(o.offset, 0)); i < all.size(); ++i) picked.push_back(all[i]);
+    if (o.limit > 0 && picked.size() > static_cast<size_t>(o.limit)) picked.resize(static_cast<size_t>(o.limit));
+  }
+  if (picked.empty()) return nullptr;
+  Json out = Json::array();
+  for (auto* a : picked) out.push_back(account_detail(s, *a, streams, o.consumer, o.config));
+  return out;
+}
 }  // namespace
 
 Json jsz(Server& s, const JszOptions& o) {
@@ -103,6 +178,7 @@ Json jsz(Server& s, const JszOptions& o) {
   j["messages"] = u.messages;
   j["bytes"] = u.bytes;
   if (auto m = meta_cluster(s); !m.is_null()) j["meta_cluster"] = m;
+  if (auto d = account_details(s, o); !d.is_null()) j["account_details"] = std::move(d);
   return j;
 }
 
@@ -141,6 +217,8 @@ Json healthz(Server& s, int* http_status, bool js_enabled_only) {
     if (!mg->leader_known()) return fail("unavailable", "JetStream has not established contact with a meta leader");
     if (!mg->current()) return fail("unavailable", "JetStream is not current with the meta leader");
   }
+  if (auto* c = s.jetstream()->cluster())
+    if (auto e = c->health_error(); !e.empty()) return fail("unavailable", e);
   return Json{{"status", "ok"}};
 }
 

@@ -43,6 +43,11 @@ class LogStore {
   LogStore& operator=(const LogStore&) = delete;
 
   const std::string& dir() const { return dir_; }
+  // Log appends without fdatasync (the page cache holds them; a process crash keeps them, a
+  // machine crash may not). Replicated streams use it unless sync_always is set, as the
+  // reference's stream logs are not synced per write either. Term, vote and peers are still
+  // synced.
+  void set_sync_appends(bool sync) { sync_appends_ = sync; }
 
   PersistedState load();
   void save_hard_state(const HardState& hs);
@@ -68,6 +73,7 @@ class LogStore {
   Index first_ = 1;                // index of the first record (the one after the snapshot)
   std::vector<uint64_t> offsets_;  // offsets_[i]: file offset of the record of index first_ + i
   uint64_t end_ = 0;               // file size after the last good record
+  bool sync_appends_ = true;
 };
 
 }  // namespace nats::raft

@@ -179,6 +179,7 @@ void Server::start() {
   // Clustered JetStream (a cluster block, as the reference requires): the meta group.
   if (jetstream_enabled() && opts_.cluster.configured) {
     meta_group_ = std::make_unique<jetstream::MetaGroup>(*this);
+    if (jetstream_) jetstream_->attach_meta(*meta_group_);
     meta_group_->start();
   }
   loops_[0]->post([this] { loops_[0]->add_fd(listener_->fd(), EPOLLIN, listener_.get()); });

@@ -9,6 +9,25 @@
 
 namespace nats::jetstream {
 
+// The response type of an API subject (after "$JS.API."), for answers given before dispatch.
+std::string response_type_for(std::string_view rest) {
+  if (rest == "INFO") return "account_info_response";
+  if (rest.rfind("CONSUMER.DURABLE.CREATE.", 0) == 0) return "consumer_create_response";
+  static const char* const kPrefixes[] = {"STREAM.MSG.GET", "STREAM.MSG.DELETE", "STREAM.CREATE", "STREAM.UPDATE",
+                                          "STREAM.INFO",    "STREAM.DELETE",     "STREAM.PURGE",  "STREAM.NAMES",
+                                          "STREAM.LIST",    "CONSUMER.CREATE",   "CONSUMER.INFO", "CONSUMER.DELETE",
+                                          "CONSUMER.NAMES", "CONSUMER.LIST"};
+  for (const char* p : kPrefixes) {
+    std::string_view pv(p);
+    if (rest.rfind(pv, 0) == 0 && (rest.size() == pv.size() || rest[pv.size()] == '.')) {
+      std::string t;
+      for (char c : pv) t += c == '.' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return t + "_response";
+    }
+  }
+  return "";
+}
+
 std::string api_type(std::string_view name) { return "io.nats.jetstream.api.v1." + std::string(name); }
 
 void reply_json(const ApiRequest& req, const nlohmann::ordered_json& body) {

@@ -55,6 +55,10 @@ struct ApiRequest {
 
 using ApiHandler = std::function<void(const ApiRequest&)>;
 
+// The response type of an API subject (after "$JS.API."), e.g. "stream_create_response";
+// empty for subjects without an API answer (pulls, direct gets).
+std::string response_type_for(std::string_view rest);
+
 // Response type names ("io.nats.jetstream.api.v1.<name>").
 std::string api_type(std::string_view name);
 

@@ -15,6 +15,8 @@ class Server;
 
 namespace nats::jetstream {
 
+class RaftGroups;
+
 // One peer of the meta group as the leader sees it (the reference's PeerInfo).
 struct MetaReplica {
   std::string name;  // server name, or "Server name unknown at this time (peerID: X)"
@@ -47,6 +49,10 @@ class MetaGroup {
 
   void start();
   void shutdown();
+
+  // Every Raft group of this server (replicated streams and consumers join it); null before
+  // start() or without a system account.
+  RaftGroups* raft_groups() const;
 
   // Whether this server is the meta leader right now (the JetStream API's "answer or stay
   // silent" rule in clustered mode).

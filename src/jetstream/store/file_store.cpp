@@ -398,7 +398,19 @@ StoreResult FileStore::store_msg(std::string_view subject, std::string_view head
   std::lock_guard lk(mu_);
   if (closed_) return {StoreErr::closed};
   if (write_failed_) return {StoreErr::io};
-  StoreResult res = mem_.store_msg(subject, headers, payload, ttl_ns);
+  return write_msg_locked(mem_.store_msg(subject, headers, payload, ttl_ns), subject, headers, payload, ttl_ns);
+}
+
+StoreResult FileStore::store_msg_at(uint64_t seq, int64_t ts, std::string_view subject, std::string_view headers,
+                                    std::string_view payload) {
+  std::lock_guard lk(mu_);
+  if (closed_) return {StoreErr::closed};
+  if (write_failed_) return {StoreErr::io};
+  return write_msg_locked(mem_.store_msg_at(seq, ts, subject, headers, payload), subject, headers, payload, {});
+}
+
+StoreResult FileStore::write_msg_locked(StoreResult res, std::string_view subject, std::string_view headers,
+                                        std::string_view payload, std::optional<int64_t> ttl_ns) {
   if (res.err != StoreErr::ok) {
     flush_pending();  // age expiry may have happened before the rejection
     return res;

@@ -67,6 +67,8 @@ class FileStore : public MessageStore, private StoreObserver {
 
   StoreResult store_msg(std::string_view subject, std::string_view headers,
                         std::string_view payload, std::optional<int64_t> ttl_ns = {}) override;
+  StoreResult store_msg_at(uint64_t seq, int64_t ts, std::string_view subject, std::string_view headers,
+                           std::string_view payload) override;
   StoreErr load_msg(uint64_t seq, StoredMsg& out) override;
   StoreErr load_next_msg(std::string_view filter, uint64_t start, StoredMsg& out) override;
   StoreErr load_last_msg(std::string_view filter, StoredMsg& out) override;
@@ -115,6 +117,10 @@ class FileStore : public MessageStore, private StoreObserver {
   StoreErr read_record(const Loc& l, const char*& rec);
   int block_fd(uint64_t block);
   StoreErr flush_pending();
+  // Appends the record of a message the index just accepted (res), or returns res when the
+  // index rejected it.
+  StoreResult write_msg_locked(StoreResult res, std::string_view subject, std::string_view headers,
+                               std::string_view payload, std::optional<int64_t> ttl_ns);
   void flusher();
   void on_remove(uint64_t seq) override;
   void on_compact(uint64_t seq) override;

@@ -29,7 +29,18 @@ void MemoryStore::insert_locked(StoredMsg msg, uint64_t size) {
 
 StoreResult MemoryStore::store_msg(std::string_view subject, std::string_view headers,
                                    std::string_view payload, std::optional<int64_t> ttl_ns) {
+  return store_impl(subject, headers, payload, ttl_ns, 0, 0);
+}
+
+StoreResult MemoryStore::store_msg_at(uint64_t seq, int64_t ts, std::string_view subject, std::string_view headers,
+                                      std::string_view payload) {
+  return store_impl(subject, headers, payload, {}, seq, ts);
+}
+
+StoreResult MemoryStore::store_impl(std::string_view subject, std::string_view headers, std::string_view payload,
+                                    std::optional<int64_t> ttl_ns, uint64_t seq, int64_t ts) {
   std::lock_guard lk(mu_);
+  if (seq != 0 && seq <= last_seq_) return {StoreErr::io};
   if (limits_.max_msg_size > 0 && headers.size() + payload.size() > limits_.max_msg_size)
     return {StoreErr::msg_too_large};
   // Age first, so a full stream whose oldest messages are stale can accept new ones.
@@ -59,10 +70,10 @@ StoreResult MemoryStore::store_msg(std::string_view subject, std::string_view he
     m.headers = headers;
     m.payload = payload;
   }
-  m.seq = last_seq_ + 1;
+  m.seq = seq != 0 ? seq : last_seq_ + 1;
   // Timestamps strictly increase so time-ordered lookups stay monotonic even if the
-  // clock stalls or steps back.
-  m.ts = std::max(clock_(), last_ts_ + 1);
+  // clock stalls or steps back (a replica keeps the leader's time as it is).
+  m.ts = ts != 0 ? ts : std::max(clock_(), last_ts_ + 1);
   m.ttl_ns = ttl_ns.value_or(0);
   StoreResult res{StoreErr::ok, m.seq, m.ts};
   insert_locked(std::move(m), sz);

@@ -25,6 +25,8 @@ class MemoryStore : public MessageStore {
 
   StoreResult store_msg(std::string_view subject, std::string_view headers,
                         std::string_view payload, std::optional<int64_t> ttl_ns = {}) override;
+  StoreResult store_msg_at(uint64_t seq, int64_t ts, std::string_view subject, std::string_view headers,
+                           std::string_view payload) override;
   StoreErr load_msg(uint64_t seq, StoredMsg& out) override;
   StoreErr load_next_msg(std::string_view filter, uint64_t start, StoredMsg& out) override;
   StoreErr load_last_msg(std::string_view filter, StoredMsg& out) override;
@@ -56,6 +58,9 @@ class MemoryStore : public MessageStore {
 
  private:
   uint64_t size_of(size_t subj, size_t hdr, size_t payload) const;
+  // seq/ts 0: the next sequence and now.
+  StoreResult store_impl(std::string_view subject, std::string_view headers, std::string_view payload,
+                         std::optional<int64_t> ttl_ns, uint64_t seq, int64_t ts);
   uint64_t msg_size(const StoredMsg& m) const;
   bool remove_locked(uint64_t seq);
   uint64_t compact_locked(uint64_t seq);

@@ -94,6 +94,10 @@ class MessageStore {
   virtual ~MessageStore() = default;
   virtual StoreResult store_msg(std::string_view subject, std::string_view headers,
                                 std::string_view payload, std::optional<int64_t> ttl_ns = {}) = 0;
+  // Replicated streams: store with the sequence and time the stream leader chose. seq must
+  // be past the last one (a gap is left as deleted sequences); limits apply as in store_msg.
+  virtual StoreResult store_msg_at(uint64_t seq, int64_t ts, std::string_view subject, std::string_view headers,
+                                   std::string_view payload) = 0;
   virtual StoreErr load_msg(uint64_t seq, StoredMsg& out) = 0;
   // First message with seq >= start whose subject matches filter.
   virtual StoreErr load_next_msg(std::string_view filter, uint64_t start, StoredMsg& out) = 0;

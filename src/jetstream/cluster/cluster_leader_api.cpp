@@ -1,0 +1,224 @@
+// The meta leader's side of the clustered `$JS.API`: validate a stream or durable-consumer
+// request against the meta state, place it, and propose the assignment (the asset's hosts
+// answer once it applies); answer STREAM.NAMES/LIST and INFO from the meta state. Mirrors
+// the reference's jsClusteredStreamRequest / jsClusteredConsumerRequest checks.
+#include <algorithm>
+
+#include "jetstream/api/api_router.h"
+#include "jetstream/cluster/js_cluster.h"
+#include "jetstream/cluster/request_util.h"
+#include "jetstream/cluster/stream_list.h"
+#include "jetstream/jetstream.h"
+#include "server/account.h"
+#include "subject/subject.h"
+
+namespace nats::jetstream {
+
+using json = nlohmann::json;
+using ojson = nlohmann::ordered_json;
+using namespace cluster_util;
+
+namespace {
+constexpr int kNamesLimit = 1024;  // JSApiNamesLimit
+}  // namespace
+
+
+void JsCluster::leader_stream_create(ApiRequest& req, std::string_view rest) {
+  const char* type = "stream_create_response";
+  auto args = args_after(rest, "STREAM.CREATE");
+  if (args.size() != 1) return;
+  ApiError e;
+  auto cfg = parse_stream_config(req.payload, e);
+  if (!cfg) return reply_error(req, type, e);
+  if (cfg->name != args[0]) return reply_error(req, type, api_error(err::StreamMismatch));
+  if (e = check_stream_config(*cfg, true); !e.empty()) return reply_error(req, type, e);
+  if (cfg->sealed)
+    return reply_error(req, type,
+                       api_error(err::StreamInvalidConfig, "stream configuration for create can not be sealed"));
+  const std::string acc = req.account.name();
+  std::optional<StreamAssignment> existing;
+  {
+    std::lock_guard lk(mu_);
+    if (const auto* sa = state_.stream(acc, cfg->name)) existing = *sa;
+    for (const auto& other : state_.streams(acc))
+      if (other.name() != cfg->name && subjects_overlap(other.config, *cfg))
+        return reply_error(req, type, api_error(err::StreamSubjectOverlap));
+  }
+  RequestOrigin origin = origin_of(req, rest);
+  if (existing) {
+    if (!(existing->config == *cfg)) return reply_error(req, type, api_error(err::StreamNameExist));
+    // The same create again: its host answers it as a single server does (the stream info).
+    StreamAssignment sa = *existing;
+    sa.origin = origin;
+    propose({MetaOp::update_stream, sa, std::nullopt}, req, rest);
+    return;
+  }
+  PlacementRequest preq;
+  preq.replicas = cfg->num_replicas;
+  placement_from_json(cfg->placement, preq.cluster, preq.tags);
+  preq.default_cluster = origin.cluster;
+  auto placed = place(preq, candidates());
+  if (!placed.ok()) return reply_error(req, type, placed.error);
+
+  StreamAssignment sa;
+  sa.account = acc;
+  sa.created_ns = origin.proposed_ns;
+  sa.group.name = group_name('S', static_cast<int>(placed.peers.size()), cfg->storage, random_group_id());
+  sa.group.peers = placed.peers;
+  sa.group.storage = to_string(cfg->storage);
+  sa.group.cluster = placed.cluster;
+  if (placed.peers.size() > 1) sa.group.preferred = placed.peers.front();
+  sa.origin = std::move(origin);
+  sa.config = std::move(*cfg);
+  propose({MetaOp::assign_stream, std::move(sa), std::nullopt}, req, rest);
+}
+
+void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest) {
+  const char* type = "stream_update_response";
+  auto args = args_after(rest, "STREAM.UPDATE");
+  if (args.size() != 1) return;
+  ApiError e;
+  auto cfg = parse_stream_config(req.payload, e);
+  if (!cfg) return reply_error(req, type, e);
+  if (cfg->name != args[0]) return reply_error(req, type, api_error(err::StreamMismatch));
+  const std::string acc = req.account.name();
+  std::optional<StreamAssignment> cur;
+  {
+    std::lock_guard lk(mu_);
+    if (const auto* sa = state_.stream(acc, cfg->name)) cur = *sa;
+    if (cur)
+      for (const auto& other : state_.streams(acc))
+        if (other.name() != cfg->name && subjects_overlap(other.config, *cfg))
+          return reply_error(req, type, api_error(err::StreamSubjectOverlap));
+  }
+  if (!cur) return reply_error(req, type, api_error(err::StreamNotFound));
+  if (e = check_stream_update(cur->config, *cfg, true); !e.empty()) return reply_error(req, type, e);
+  // Scaling down keeps the preferred peer (it answered the create); scaling up needs the
+  // new replicas to catch up on history, and a move needs the same: both refused for now.
+  const bool scale_down = cur->group.replicas() > 1 && cfg->num_replicas == 1;
+  if ((cfg->num_replicas != cur->config.num_replicas && !scale_down) || cfg->placement != cur->config.placement)
+    return reply_error(req, type, not_supported_yet());
+  StreamAssignment sa = *cur;
+  if (scale_down) {
+    sa.group.peers = {cur->group.preferred.empty() ? cur->group.peers.front() : cur->group.preferred};
+    sa.group.preferred.clear();
+    sa.group.name = group_name('S', 1, cfg->storage, random_group_id());
+  }
+  sa.config = std::move(*cfg);
+  sa.origin = origin_of(req, rest);
+  propose({MetaOp::update_stream, std::move(sa), std::nullopt}, req, rest);
+}
+
+void JsCluster::leader_stream_delete(ApiRequest& req, std::string_view rest) {
+  const char* type = "stream_delete_response";
+  auto args = args_after(rest, "STREAM.DELETE");
+  if (args.size() != 1) return;
+  if (!empty_request(req.payload)) return reply_error(req, type, api_error(err::NotEmptyRequest));
+  auto cur = stream(req.account.name(), args[0]);
+  if (!cur) return reply_error(req, type, api_error(err::StreamNotFound));
+  cur->origin = origin_of(req, rest);
+  propose({MetaOp::remove_stream, std::move(*cur), std::nullopt}, req, rest);
+}
+
+void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, bool durable_api) {
+  const char* type = "consumer_create_response";
+  auto args = args_after(rest, durable_api ? "CONSUMER.DURABLE.CREATE" : "CONSUMER.CREATE");
+  if (args.empty()) return reply_error(req, type, api_error(err::BadRequest));
+  auto body = json::parse(req.payload, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return reply_error(req, type, cerr::invalid_json(""));
+  ConsumerConfig cfg;
+  if (auto it = body.find("config"); it != body.end() && !it->is_null())
+    if (auto ce = parse_consumer_config(*it, cfg)) return reply_error(req, type, *ce);
+  auto sa = stream(req.account.name(), args[0]);
+  if (!sa) return reply_error(req, type, api_error(err::StreamNotFound));
+  // Replicated consumers need consumer groups; a replicated stream takes explicit R1
+  // consumers only, and only when acks do not remove messages (each replica would remove
+  // them from its own copy alone).
+  if (cfg.num_replicas > 1) return reply_error(req, type, not_supported_yet());
+  if (sa->group.replicas() > 1 && (cfg.num_replicas != 1 || sa->config.retention != RetentionPolicy::limits))
+    return reply_error(req, type, not_supported_yet());
+  apply_consumer_defaults(cfg);
+  StreamContext ctx{sa->config.retention, sa->config.num_replicas, sa->config.subjects};
+  if (auto ce = validate_consumer_config(cfg, ctx)) return reply_error(req, type, *ce);
+  // The subject's own checks (names, filter) are the host's: it runs the same request.
+  if (!is_valid_consumer_name(cfg.durable_name)) return reply_error(req, type, api_error(err::ConsumerBadDurableName));
+  if (durable_api && (args.size() != 2 || args[1] != cfg.durable_name))
+    return reply_error(req, type, api_error(err::ConsumerDurableNameNotMatchSubject));
+  ConsumerAssignment ca;
+  ca.account = sa->account;
+  ca.stream = sa->name();
+  ca.name = cfg.durable_name;
+  ca.config = std::move(cfg);
+  ca.origin = origin_of(req, rest);
+  ca.created_ns = ca.origin.proposed_ns;
+  ca.api_subject = std::string(rest);
+  if (auto it = sa->consumers.find(ca.name); it != sa->consumers.end()) {
+    ca.group = it->second.group;
+    ca.created_ns = it->second.created_ns;
+  } else {
+    // Consumers live with their stream: an R1 consumer on one of its peers (the first, its
+    // preferred leader), as the reference picks from the stream's peers.
+    ca.group = sa->group;
+    ca.group.peers.resize(1);
+    ca.group.preferred.clear();
+    ca.group.name = group_name('C', 1, sa->config.storage, random_group_id());
+  }
+  propose({MetaOp::assign_consumer, std::nullopt, std::move(ca)}, req, rest);
+}
+
+void JsCluster::leader_consumer_delete(ApiRequest& req, std::string_view rest, const ConsumerAssignment& cur) {
+  if (!empty_request(req.payload))
+    return reply_error(req, "consumer_delete_response", api_error(err::NotEmptyRequest));
+  ConsumerAssignment ca = cur;
+  ca.origin = origin_of(req, rest);
+  propose({MetaOp::remove_consumer, std::nullopt, std::move(ca)}, req, rest);
+}
+
+void JsCluster::leader_stream_names(ApiRequest& req, bool list) {
+  const char* type = list ? "stream_list_response" : "stream_names_response";
+  json body = json::object();
+  if (!empty_request(req.payload)) body = json::parse(req.payload, nullptr, false);
+  uint64_t offset = 0;
+  std::string subject;
+  if (!body.is_object()) return reply_error(req, type, api_error(err::InvalidJSON, "invalid JSON"));
+  if (auto it = body.find("offset"); it != body.end() && it->is_number_unsigned()) offset = it->get<uint64_t>();
+  if (auto it = body.find("subject"); it != body.end() && it->is_string()) subject = it->get<std::string>();
+  std::vector<StreamAssignment> all;
+  for (auto& sa : streams(req.account.name())) {
+    if (!subject.empty() &&
+        std::none_of(sa.config.subjects.begin(), sa.config.subjects.end(),
+                     [&](const std::string& s) { return subjects_collide(s, subject); }))
+      continue;
+    all.push_back(std::move(sa));
+  }
+  if (list) return gather_stream_list(js_, req, std::move(all), offset);
+  uint64_t total = all.size();
+  offset = std::min<uint64_t>(offset, total);
+  ojson j;
+  j["type"] = api_type(type);
+  j["total"] = total;
+  j["offset"] = offset;
+  j["limit"] = kNamesLimit;
+  ojson arr = ojson::array();
+  for (uint64_t i = offset; i < total && arr.size() < static_cast<size_t>(kNamesLimit); ++i) arr.push_back(all[i].name());
+  if (arr.empty()) j["streams"] = nullptr;
+  else j["streams"] = std::move(arr);
+  reply_json(req, j);
+}
+
+void JsCluster::leader_account_info(ApiRequest& req) {
+  ojson j;
+  j["type"] = api_type("account_info_response");
+  ojson info = js_.account_info(req.jsa);  // limits, domain, api; usage of the local streams
+  uint64_t streams_n = 0, consumers_n = 0;
+  for (const auto& sa : streams(req.account.name())) {
+    ++streams_n;
+    consumers_n += sa.consumers.size();
+  }
+  info["streams"] = streams_n;
+  info["consumers"] = std::max<uint64_t>(consumers_n, info["consumers"].get<uint64_t>());
+  j.update(info);
+  reply_json(req, j);
+}
+
+}  // namespace nats::jetstream

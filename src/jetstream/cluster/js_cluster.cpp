@@ -1,0 +1,371 @@
+#include "jetstream/cluster/js_cluster.h"
+
+#include <algorithm>
+
+#include "config/options.h"
+#include "jetstream/api/api_router.h"
+#include "jetstream/cluster/meta_group.h"
+#include "jetstream/cluster/raft_group.h"
+#include "jetstream/cluster/request_util.h"
+#include "jetstream/cluster/stream_group.h"
+#include "jetstream/consumer_api.h"
+#include "jetstream/jetstream.h"
+#include "jetstream/stream_api.h"
+#include "net/event_loop.h"
+#include "jetstream/store/message_store.h"
+#include "server/server.h"
+#include "subject/subject.h"
+#include "sys/system_services.h"
+#include "util/ids.h"
+#include "util/log.h"
+
+namespace nats::jetstream {
+
+using json = nlohmann::json;
+using ojson = nlohmann::ordered_json;
+using namespace cluster_util;
+
+namespace {
+
+constexpr auto kLeaderWaitStep = std::chrono::milliseconds(50);
+
+}  // namespace
+
+JsCluster::JsCluster(JetStream& js, MetaGroup& meta)
+    : js_(js), meta_(meta), started_ns_(system_clock_ns()) {
+  auto& srv = js.server();
+  self_name_ = srv.name();
+  self_id_ = util::hash_name(self_name_);
+  self_cluster_ = srv.options().cluster.name;
+}
+
+JsCluster::~JsCluster() = default;
+
+bool JsCluster::is_leader() const { return meta_.is_leader(); }
+
+std::optional<StreamAssignment> JsCluster::stream(const std::string& account, const std::string& name) const {
+  std::lock_guard lk(mu_);
+  const auto* sa = state_.stream(account, name);
+  if (!sa) return std::nullopt;
+  return *sa;
+}
+
+std::vector<StreamAssignment> JsCluster::streams(const std::string& account) const {
+  std::lock_guard lk(mu_);
+  return state_.streams(account);
+}
+
+std::vector<PlacementCandidate> JsCluster::candidates() const {
+  std::map<std::string, int> load;
+  {
+    std::lock_guard lk(mu_);
+    load = state_.assets_per_peer();
+  }
+  auto& srv = js_.server();
+  std::vector<PlacementCandidate> out;
+  PlacementCandidate self{self_name_, self_id_, self_cluster_, srv.options().tags, true, false, load[self_id_]};
+  out.push_back(std::move(self));
+  // On the leader, only members of the meta group take assets (as the reference, which picks
+  // from the meta peers): a server the directory knows but the group does not would never
+  // apply the assignment.
+  auto meta = meta_.snapshot();
+  std::map<std::string, bool> members;  // node id -> offline
+  for (const auto& r : meta.replicas) members[r.peer] = r.offline;
+  if (auto* ss = srv.system_services())
+    for (const auto& k : ss->known_servers()) {
+      if (k.name.empty() || k.name == self_name_) continue;
+      std::string id = util::hash_name(k.name);
+      bool member = !meta.is_leader || members.count(id);
+      bool offline = k.offline || (member && meta.is_leader && members[id]);
+      out.push_back({k.name, id, k.cluster, k.tags, k.jetstream && member, offline, load[id]});
+    }
+  return out;
+}
+
+std::string JsCluster::origin_cluster(std::string_view reply) const {
+  // `_GR_.<cluster hash>.<server hash>.<inbox>`: the gateway that brought the request in.
+  if (reply.size() > 19 && starts_with(reply, "_GR_.")) {
+    std::string_view hash = reply.substr(5, 6);
+    for (const auto& c : candidates())
+      if (util::hash_name(c.cluster, 6) == hash) return c.cluster;
+  }
+  return self_cluster_;
+}
+
+RequestOrigin JsCluster::origin_of(const ApiRequest& req, std::string_view rest) const {
+  RequestOrigin o;
+  o.account = req.account.name();
+  o.server = self_name_;
+  o.cluster = origin_cluster(req.reply);
+  o.reply = std::string(req.reply);
+  o.proposed_ns = system_clock_ns();
+  o.api = std::string(rest);
+  o.body = std::string(req.payload);
+  return o;
+}
+
+bool JsCluster::propose(const MetaEntry& e, ApiRequest& req, std::string_view rest) {
+  if (meta_.propose(encode_meta_entry(e))) return true;
+  reply_error(req, response_type_for(rest), api_error(err::ClusterNotLeader));
+  return false;
+}
+
+std::string JsCluster::health_error() const {
+  std::vector<StreamAssignment> all;
+  {
+    std::lock_guard lk(mu_);
+    for (const auto& acc : state_.accounts())
+      for (auto& sa : state_.streams(acc)) all.push_back(std::move(sa));
+  }
+  for (const auto& sa : all) {
+    if (!sa.group.has_peer(self_id_)) continue;
+    auto s = js_.lookup_stream(sa.account, sa.name());
+    bool ok = s != nullptr;
+    if (ok && sa.group.replicas() > 1) {
+      auto sg = StreamGroup::find(js_, sa.account, sa.name());
+      ok = sg && sg->group() && sg->group()->current();
+    }
+    if (!ok) return "JetStream stream '" + sa.account + " > " + sa.name() + "' is not current";
+    for (const auto& [name, ca] : sa.consumers)
+      if (ca.group.has_peer(self_id_) && !lookup_consumer(s, name))
+        return "JetStream consumer '" + sa.account + " > " + sa.name() + " > " + name + "' is not current";
+  }
+  return {};
+}
+
+// ---- routing ----------------------------------------------------------------------------
+
+void JsCluster::route(ApiRequest& req, std::string_view rest) {
+  const bool leader = is_leader();
+  auto& router = js_.api();
+  if (rest == "INFO") {
+    if (leader) leader_account_info(req);
+    return;
+  }
+  if (rest == "STREAM.NAMES" || rest == "STREAM.LIST") {
+    if (leader) leader_stream_names(req, rest == "STREAM.LIST");
+    return;
+  }
+  if (starts_with(rest, "STREAM.CREATE.")) {
+    if (leader) leader_stream_create(req, rest);
+    return;
+  }
+  if (starts_with(rest, "STREAM.UPDATE.")) {
+    if (leader) leader_stream_update(req, rest);
+    return;
+  }
+  if (starts_with(rest, "STREAM.DELETE.")) {
+    if (leader) leader_stream_delete(req, rest);
+    return;
+  }
+  std::string_view prefix = stream_scoped_prefix(rest);
+  if (prefix.empty()) {
+    // Server-wide requests (ACCOUNT.*, SERVER.*...): the meta leader, as before.
+    if (leader) router.dispatch(req, rest);
+    return;
+  }
+  auto args = args_after(rest, prefix);
+  const std::string& stream_name = args[0];
+  if (prefix == "CONSUMER.DURABLE.CREATE") {
+    if (leader) leader_consumer_create(req, rest, true);
+    return;
+  }
+  if (prefix == "CONSUMER.CREATE") {
+    // Durables go through the meta log; ephemerals live with their stream's host.
+    auto body = json::parse(req.payload, nullptr, false);
+    bool durable = body.is_object() && body.contains("config") && body["config"].is_object() &&
+                   body["config"].value("durable_name", std::string()).size() > 0;
+    if (durable) {
+      if (leader) leader_consumer_create(req, rest, false);
+      return;
+    }
+  }
+  if ((prefix == "CONSUMER.INFO" || prefix == "CONSUMER.LEADER.STEPDOWN") && args.size() == 2) {
+    // A consumer the meta log placed: its host answers (on a replicated stream that need
+    // not be the stream's leader).
+    std::optional<RaftGroupSpec> group;
+    {
+      std::lock_guard lk(mu_);
+      if (const auto* c = state_.consumer(req.account.name(), stream_name, args[1])) group = c->group;
+    }
+    if (group) {
+      if (group->has_peer(self_id_)) js_.api().dispatch(req, rest);
+      return;
+    }
+  }
+  if (prefix == "CONSUMER.DELETE" && args.size() == 2) {
+    std::optional<ConsumerAssignment> ca;
+    {
+      std::lock_guard lk(mu_);
+      if (const auto* c = state_.consumer(req.account.name(), stream_name, args[1])) ca = *c;
+    }
+    if (ca) {
+      if (leader) leader_consumer_delete(req, rest, *ca);
+      return;
+    }
+  }
+  route_to_stream_host(req, rest, stream_name);
+}
+
+void JsCluster::route_to_stream_host(ApiRequest& req, std::string_view rest, const std::string& stream_name) {
+  if (auto s = js_.lookup_stream(req.account.name(), stream_name)) {
+    // Of a replicated stream's peers, its leader answers (none while it has no leader).
+    if (is_group_leader(s)) js_.api().dispatch(req, rest);
+    return;
+  }
+  if (!is_leader()) return;
+  bool known;
+  {
+    std::lock_guard lk(mu_);
+    known = state_.stream(req.account.name(), stream_name) != nullptr;
+  }
+  // The local handlers answer "stream not found" for a stream this server does not host.
+  if (!known) js_.api().dispatch(req, rest);
+}
+
+// ---- apply ------------------------------------------------------------------------------
+
+void JsCluster::apply(const std::string& data) {
+  auto e = decode_meta_entry(data);
+  if (!e) {
+    log::warn("JetStream cluster: skipping an undecodable meta entry ({} bytes)", data.size());
+    return;
+  }
+  MetaChange ch;
+  {
+    std::lock_guard lk(mu_);
+    ch = state_.apply(*e);
+  }
+  const RequestOrigin& origin = e->stream ? e->stream->origin : e->consumer->origin;
+  bool live = origin.proposed_ns >= started_ns_;
+  if (!ch.rejected.empty()) {
+    // Nobody hosts what was refused: the leader answers.
+    if (live && is_leader() && !origin.reply.empty()) {
+      auto* jsa = js_.account(origin.account);
+      if (!jsa) return;
+      ApiRequest req{js_.server(), js_, jsa->account, *jsa, origin.api, {}, origin.reply, {}, origin.body};
+      reply_error(req, response_type_for(origin.api), ch.rejected);
+    }
+    return;
+  }
+  const RaftGroupSpec* group = nullptr;
+  if (e->consumer) group = ch.consumer_after ? &ch.consumer_after->group : &ch.consumer_before->group;
+  else group = ch.stream_after ? &ch.stream_after->group : &ch.stream_before->group;
+  if (ch.op == MetaOp::update_stream && ch.stream_before->group.name != ch.stream_after->group.name)
+    return apply_scale_down(ch, origin, live);
+  if (!group->has_peer(self_id_)) return;
+  if (!e->consumer && group->replicas() > 1) return apply_replicated_stream(ch, origin, live);
+  run_locally(live ? origin : RequestOrigin{origin.account, {}, {}, {}, 0, origin.api, origin.body});
+}
+
+std::string JsCluster::local_reply(const std::string& reply) const {
+  // A reply mapped by a gateway of our own cluster goes to a client of this cluster: the
+  // inbox itself reaches it over the routes.
+  if (reply.size() > 19 && starts_with(reply, "_GR_.") && reply.substr(5, 6) == util::hash_name(self_cluster_, 6))
+    return reply.substr(19);
+  return reply;
+}
+
+// R>1: every peer runs its replica through the replication layer; the first peer of the
+// group (the preferred leader) answers the request, once the group has a leader.
+void JsCluster::apply_replicated_stream(const MetaChange& ch, const RequestOrigin& origin, bool live) {
+  auto* jsa = js_.account(origin.account);
+  if (!jsa) return;
+  const StreamAssignment& sa = ch.stream_after ? *ch.stream_after : *ch.stream_before;
+  std::string reply = live ? local_reply(origin.reply) : std::string();
+  const bool answers = !reply.empty() && sa.group.peers.front() == self_id_;
+  std::string type = response_type_for(origin.api);
+  ApiRequest req{js_.server(), js_, jsa->account, *jsa, {}, {}, reply, {}, {}};
+  auto current = js_.lookup_stream(sa.account, sa.name());
+  switch (ch.op) {
+    case MetaOp::assign_stream: {
+      ApiError err;
+      auto s = start_replicated_stream(js_, *jsa, sa, err);
+      if (!s) {
+        log::warn("JetStream cluster: could not start stream '{} > {}': {}", sa.account, sa.name(), err.description);
+        if (answers) reply_error(req, type, err);
+        return;
+      }
+      if (answers) reply_when_led(*jsa, s, reply, type, true);
+      return;
+    }
+    case MetaOp::update_stream: {
+      if (!current) return;
+      if (starts_with(origin.api, "STREAM.CREATE.")) {  // the same create again
+        if (answers) reply_when_led(*jsa, current, reply, type, true);
+        return;
+      }
+      ApiError err = update_replicated_stream(current, sa);
+      if (!answers) return;
+      if (!err.empty()) return reply_error(req, type, err);
+      reply_stream_info(req, type, *current, std::nullopt);
+      return;
+    }
+    case MetaOp::remove_stream: {
+      if (current) {
+        stop_replicated_stream(current, true);
+        std::lock_guard lk(jsa->mu);
+        if (auto it = jsa->streams.find(sa.name()); it != jsa->streams.end() && it->second == current)
+          jsa->streams.erase(it);
+      }
+      if (answers) reply_json(req, ojson{{"type", api_type(type)}, {"success", true}});
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+// R>1 -> R1: the kept peer stops its replica without deleting the files and reopens them
+// as a plain stream; the other peers delete theirs.
+void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& origin, bool live) {
+  const StreamAssignment& before = *ch.stream_before;
+  const StreamAssignment& after = *ch.stream_after;
+  if (!before.group.has_peer(self_id_)) return;
+  auto* jsa = js_.account(after.account);
+  if (!jsa) return;
+  const bool keep = after.group.has_peer(self_id_);
+  if (auto s = js_.lookup_stream(after.account, after.name())) {
+    stop_replicated_stream(s, !keep);
+    std::lock_guard lk(jsa->mu);
+    if (auto it = jsa->streams.find(after.name()); it != jsa->streams.end() && it->second == s) jsa->streams.erase(it);
+  }
+  if (!keep) return;
+  ApiError err;
+  auto s = js_.create_stream(*jsa, after.config, err);
+  if (!s) log::warn("JetStream cluster: could not reopen stream '{} > {}' as R1: {}", after.account, after.name(),
+                    err.description);
+  std::string reply = live ? local_reply(origin.reply) : std::string();
+  if (reply.empty()) return;
+  ApiRequest req{js_.server(), js_, jsa->account, *jsa, {}, {}, reply, {}, {}};
+  std::string type = response_type_for(origin.api);
+  if (!s) return reply_error(req, type, err);
+  reply_stream_info(req, type, *s, std::nullopt);
+}
+
+void JsCluster::reply_when_led(JsAccount& jsa, StreamPtr s, std::string reply, std::string type, bool did_create,
+                               int tries) {
+  // The reference's leader answers a create: wait (briefly) for the new group to elect one.
+  if (group_status(s).leader.empty() && tries < kLeaderWaitTries) {
+    js_.server().pick_loop().add_timer(kLeaderWaitStep, [this, &jsa, s, reply, type, did_create, tries] {
+      reply_when_led(jsa, s, reply, type, did_create, tries + 1);
+    });
+    return;
+  }
+  ApiRequest req{js_.server(), js_, jsa.account, jsa, {}, {}, reply, {}, {}};
+  reply_stream_info(req, type, *s, did_create ? std::optional<bool>(true) : std::nullopt);
+}
+
+void JsCluster::run_locally(const RequestOrigin& origin) {
+  std::string reply = local_reply(origin.reply);
+  auto* jsa = js_.account(origin.account);
+  if (!jsa) {
+    log::warn("JetStream cluster: account {} has no JetStream here; asset not hosted", origin.account);
+    return;
+  }
+  std::string subject = "$JS.API." + origin.api;
+  ApiRequest req{js_.server(), js_, jsa->account, *jsa, subject, {}, reply, {}, origin.body};
+  js_.api().dispatch(req, origin.api);
+}
+
+}  // namespace nats::jetstream

@@ -1,0 +1,97 @@
+#pragma once
+// Clustered JetStream on one server: the meta state replicated through the meta group, the
+// placement of new assets by the meta leader, the hosting of the assets assigned to this
+// server, and the rule that decides which server answers each `$JS.API` request.
+//
+// Every server receives every API request of its accounts (interest crosses routes and
+// gateways) and every server holds the same meta state, so each decides alone, and exactly
+// one answers:
+//  - stream/consumer create, update and delete of durables: the meta leader validates,
+//    places and proposes an entry; once it applies, the servers hosting the asset run the
+//    original request through their local handlers, which act on the local asset and answer
+//    the client (as the reference, where the asset's leader answers);
+//  - INFO, STREAM.NAMES, STREAM.LIST: the meta leader, from the meta state (LIST gathers the
+//    stream infos from their hosts);
+//  - everything naming a stream (info, get, purge, consumers, pulls...): the server hosting
+//    the stream; the meta leader answers for streams the meta state does not know (10059).
+// R>1 streams run through the replication layer (stream_group.h) on every peer; their
+// group leader answers. Scaling down (R>1 -> R1) keeps the preferred peer's copy. Refused
+// (10036) for now: scaling up, moves, and consumers of replicated streams other than
+// explicit R1 ones on limits streams.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jetstream/cluster/meta_state.h"
+#include "jetstream/cluster/placement.h"
+
+namespace nats::jetstream {
+
+class JetStream;
+class MetaGroup;
+class Stream;
+struct ApiRequest;
+struct JsAccount;
+
+// js_cluster.cpp: apply, hosting and routing; cluster_leader_api.cpp: the meta leader's
+// request handlers.
+class JsCluster {
+ public:
+  JsCluster(JetStream& js, MetaGroup& meta);
+  ~JsCluster();
+  JsCluster(const JsCluster&) = delete;
+  JsCluster& operator=(const JsCluster&) = delete;
+
+  // The meta group's apply hook: one committed entry.
+  void apply(const std::string& data);
+  // Decides whether this server answers `req` (rest: subject after "$JS.API.") and answers.
+  void route(ApiRequest& req, std::string_view rest);
+
+  std::optional<StreamAssignment> stream(const std::string& account, const std::string& name) const;
+  std::vector<StreamAssignment> streams(const std::string& account) const;
+  // Placement candidates: this server and every server the $SYS directory knows.
+  std::vector<PlacementCandidate> candidates() const;
+  const std::string& self_id() const { return self_id_; }
+  // The reference's /healthz asset check: empty when every stream and consumer placed on this
+  // server runs here (a replicated stream: current with its group), else the first
+  // "JetStream stream 'A > S' is not current" / "JetStream consumer 'A > S > C' is not current".
+  std::string health_error() const;
+
+ private:
+  bool is_leader() const;
+  // Answers an API request sent through the meta log (proposal) and its checks.
+  void leader_stream_create(ApiRequest& req, std::string_view rest);
+  void leader_stream_update(ApiRequest& req, std::string_view rest);
+  void leader_stream_delete(ApiRequest& req, std::string_view rest);
+  void leader_consumer_create(ApiRequest& req, std::string_view rest, bool durable_api);
+  void leader_consumer_delete(ApiRequest& req, std::string_view rest, const ConsumerAssignment& ca);
+  void leader_stream_names(ApiRequest& req, bool list);
+  void leader_account_info(ApiRequest& req);
+  // The request on the server hosting the named stream (or 10059 from the meta leader).
+  void route_to_stream_host(ApiRequest& req, std::string_view rest, const std::string& stream);
+  // The cluster the request came in on: a reply mapped by a gateway names it.
+  std::string origin_cluster(std::string_view reply) const;
+  RequestOrigin origin_of(const ApiRequest& req, std::string_view rest) const;
+  bool propose(const MetaEntry& e, ApiRequest& req, std::string_view rest);
+  // Runs the entry's request through the local handlers (answering only a live request).
+  void run_locally(const RequestOrigin& origin);
+  void apply_replicated_stream(const MetaChange& ch, const RequestOrigin& origin, bool live);
+  void apply_scale_down(const MetaChange& ch, const RequestOrigin& origin, bool live);
+  void reply_when_led(JsAccount& jsa, std::shared_ptr<Stream> s, std::string reply, std::string type, bool did_create,
+                      int tries = 0);
+  std::string local_reply(const std::string& reply) const;
+  static constexpr int kLeaderWaitTries = 60;  // x 50 ms
+
+  JetStream& js_;
+  MetaGroup& meta_;
+  std::string self_id_, self_name_, self_cluster_;
+  int64_t started_ns_;
+  mutable std::mutex mu_;  // guards state_
+  MetaState state_;
+};
+
+}  // namespace nats::jetstream

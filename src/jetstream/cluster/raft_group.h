@@ -1,0 +1,177 @@
+#pragma once
+// One Raft group on this server: the I/O shell around raft::RaftNode shared by the meta
+// group and every replicated stream and consumer. It owns the node, its durable LogStore and
+// its transport over internal subjects of the system account, shaped as the reference's NRG:
+//   `$NRG.V.<group>`           vote requests (every member subscribes),
+//   `$NRG.AE.<group>`          append entries and heartbeats (every member subscribes),
+//   `$NRG.R.<group>.<node id>` responses addressed to one member.
+// Our wire format (raft/wire.h) does not interoperate with the Go server's.
+//
+// Threading: ticks and proposals run on the group's event loop (assigned by RaftGroups; the
+// owner ticks every group of the server from one timer). Raft messages from peers are posted
+// there too when appends are fsynced (a route loop must not wait on the disk); without fsync
+// they are stepped right on the receiving thread, saving two thread hops per commit. `mu_`
+// serialises all access to the node; `apply_mu_` is taken before `mu_` is released in drain(),
+// so sends and applies keep log order whichever thread drains. Hooks run holding apply_mu_
+// only: they must not call what takes mu_ (status(), leader(), peers()); is_leader() is
+// lock-free.
+//
+// The output contract of RaftNode is kept in drain(): persist, then send, then apply.
+// Proposals queued while the loop is busy become ONE log entry (one append, one message per
+// follower, one fsync each): an entry's data is u8 0 + the proposal, or u8 1 + uvarint count +
+// count x str (raft/wire.h). Hooks see the proposals, never the envelope.
+// Committed normal entries go to Hooks::apply on the loop thread with no lock held, in log
+// order, each once per process lifetime (after a restart the log is applied again from the
+// start: the state machine must skip what it already has).
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "raft/log_store.h"
+#include "raft/raft_node.h"
+#include "subject/subscription.h"
+
+namespace nats {
+class Server;
+class Account;
+namespace net {
+class EventLoop;
+}
+}  // namespace nats
+
+namespace nats::jetstream {
+
+// Replica facts of a group as its leader sees them (the reference's PeerInfo).
+struct RaftReplica {
+  std::string peer;  // node id
+  bool current = false;
+  int64_t active_ns = 0;  // since last heard from
+  uint64_t lag = 0;
+};
+
+struct RaftStatus {
+  std::string leader;  // node id; empty while unknown
+  bool is_leader = false;
+  bool bootstrapped = false;
+  uint64_t commit = 0, applied = 0, last_index = 0;
+  std::vector<RaftReplica> replicas;  // leader only; every member but the leader
+};
+
+struct RaftGroupTiming {
+  int election_ticks = 10;  // x the owner's tick (100 ms): 1-2 s without a leader
+  int heartbeat_ticks = 2;
+  bool sync_appends = true;  // fdatasync every log append (see LogStore::set_sync_appends)
+};
+
+class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Hooks {
+    // A committed proposal (loop thread, no lock held, log order; the proposals batched into
+    // one entry share its index).
+    std::function<void(const raft::Entry&)> apply;
+    // The known leader changed (node id, empty when none); after the entries committed in
+    // the same step were applied.
+    std::function<void(const std::string& leader, bool self)> leader_changed;
+    // Reset the state machine to a snapshot (installed from the leader, or the stored one
+    // after a restart), before the entries that follow it are applied.
+    std::function<void(const raft::Snapshot&)> restore;
+    // Called on every tick while the group has no membership yet (the meta group discovers
+    // its peers here); returns nothing, may call bootstrap().
+    std::function<void()> unbootstrapped_tick;
+  };
+
+  RaftGroup(Server& server, Account& sys, std::string name, std::string self_id, std::string store_dir,
+            net::EventLoop& loop, RaftGroupTiming timing, Hooks hooks);
+  ~RaftGroup();
+  RaftGroup(const RaftGroup&) = delete;
+  RaftGroup& operator=(const RaftGroup&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::string& self_id() const { return self_id_; }
+  net::EventLoop& loop() const { return loop_; }
+
+  // Opens the store and subscribes; if the store holds a membership, starts the node from
+  // it. Throws on store errors.
+  void open();
+  // Starts the node with `peers` (fresh: save them and campaign at once, as the reference
+  // does on a new group). Loop thread, or before the group is ticked. False on store errors
+  // or when self is not a member.
+  bool bootstrap(raft::PeerState ps, bool fresh);
+  bool bootstrapped() const;
+  // Unsubscribes and stops all work; with remove_files, deletes the store directory.
+  void stop(bool remove_files);
+
+  // Thread-safe. Queues `data` for the log; queued proposals are handed to the node together
+  // on the loop (one durable append for all of them). False when not leader now.
+  bool propose(std::string data);
+  // Leader only (false otherwise): hands leadership to a current follower (TimeoutNow), or
+  // steps down when none is eligible.
+  bool step_down();
+  // After applying everything up to `index`: `data` is the state machine as of there; the log
+  // prefix up to index is dropped (a follower that needs it gets the snapshot instead).
+  // Thread-safe (runs on the loop).
+  void compact(raft::Index index, std::string data);
+  bool is_leader() const;
+  std::string leader() const;
+  // The leader, or a follower that heard from the leader within `within`.
+  bool current(std::chrono::milliseconds within = std::chrono::milliseconds(2000)) const;
+  RaftStatus status() const;
+  // Only inside Hooks::leader_changed when self became leader: the proposals that were in the
+  // log past the applied index at that moment (a new leader continues after what its
+  // predecessor had proposed).
+  const std::vector<raft::Entry>& unapplied_entries() const { return elected_unapplied_; }
+  // Members (node ids) once bootstrapped.
+  std::vector<std::string> peers() const;
+  raft::Index match_index(const std::string& peer) const;
+  std::map<std::string, Clock::time_point> last_heard() const;
+
+  // Owner's tick (loop thread).
+  void tick();
+
+  // Test-only partitions (NATSCPP_TEST_HOOKS): every group of `server` drops Raft messages
+  // from and to these node ids. Client traffic is untouched.
+  static void set_blocked_peers(const Server* server, std::vector<std::string> peers);
+
+ private:
+  void on_wire(std::string_view payload);
+  bool blocked(const std::string& peer) const;
+  void flush_proposals();
+  void drain(std::unique_lock<std::mutex>& lk);
+  std::string vote_subject() const;
+  std::string append_subject() const;
+  std::string reply_subject(const std::string& id) const;
+
+  Server& server_;
+  Account& sys_;
+  const std::string name_, self_id_, dir_;
+  net::EventLoop& loop_;
+  const RaftGroupTiming timing_;
+  Hooks hooks_;
+  std::atomic<bool> stopped_{false};
+  std::vector<SubscriptionPtr> subs_;
+
+  std::mutex qmu_;  // proposal queue
+  std::vector<std::string> queued_;
+
+  std::atomic<bool> leader_flag_{false};
+  std::mutex apply_mu_;
+  std::vector<raft::Entry> elected_unapplied_;  // guarded by apply_mu_
+
+  mutable std::mutex mu_;  // everything below
+  std::unique_ptr<raft::LogStore> store_;
+  std::unique_ptr<raft::RaftNode> node_;
+  std::map<std::string, Clock::time_point> last_heard_;
+  Clock::time_point started_at_ = Clock::now();
+  std::string last_leader_;
+  raft::Index applied_ = 0;
+};
+
+using RaftGroupPtr = std::shared_ptr<RaftGroup>;
+
+}  // namespace nats::jetstream

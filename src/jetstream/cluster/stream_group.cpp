@@ -1,0 +1,361 @@
+#include "jetstream/cluster/stream_group.h"
+
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include "jetstream/cluster/assignment.h"
+#include "jetstream/cluster/meta_group.h"
+#include "jetstream/cluster/raft_groups.h"
+#include "jetstream/headers.h"
+#include "jetstream/jetstream.h"
+#include "raft/wire.h"
+#include "server/account.h"
+#include "server/server.h"
+#include "sys/system_services.h"
+#include "util/ids.h"
+#include "util/log.h"
+
+namespace nats::jetstream {
+
+namespace {
+
+enum Op : uint8_t { kMsg = 1, kPurge = 2, kDelete = 3, kUpdate = 4 };
+
+// Stream groups time out faster than the meta group (0.5-1 s without a leader, heartbeats
+// every 100 ms), so a stream accepts writes again within about a second of losing its leader.
+constexpr RaftGroupTiming kStreamTiming{5, 1, false};
+
+using Key = std::tuple<const Server*, std::string, std::string>;
+std::mutex g_registry_mu;
+std::map<Key, std::weak_ptr<StreamGroup>> g_registry;
+
+std::string server_name_of(Server& server, const std::string& id) {
+  if (id == util::hash_name(server.name())) return server.name();
+  if (auto* ss = server.system_services())
+    for (const auto& s : ss->known_servers())
+      if (util::hash_name(s.name) == id) return s.name;
+  return {};
+}
+
+bool server_offline(Server& server, const std::string& name) {
+  if (auto* ss = server.system_services())
+    for (const auto& s : ss->known_servers())
+      if (s.name == name) return s.offline;
+  return true;
+}
+
+}  // namespace
+
+StreamGroup::StreamGroup(JetStream& js, StreamPtr stream) : js_(js), stream_(std::move(stream)) {}
+
+StreamGroup::~StreamGroup() = default;
+
+std::shared_ptr<StreamGroup> StreamGroup::start(JetStream& js, JsAccount& jsa, StreamConfig cfg, int64_t created_ns,
+                                                const std::string& group, const std::vector<std::string>& peers,
+                                                ApiError& err) {
+  Server& server = js.server();
+  auto* mg = server.meta_group();
+  RaftGroups* groups = mg ? mg->raft_groups() : nullptr;
+  if (!groups) {
+    err = api_error(err::StreamCreate, "replicated streams need clustered JetStream");
+    return nullptr;
+  }
+  err = check_stream_config(cfg, true);  // defaults; idempotent on a config already checked
+  if (!err.empty()) return nullptr;
+  if (auto existing = find(js, jsa.account.name(), cfg.name)) return existing;
+  // The stream may have been restored from disk at start-up as a plain stream: take it over.
+  StreamPtr stream;
+  {
+    std::lock_guard lk(jsa.mu);
+    if (auto it = jsa.streams.find(cfg.name); it != jsa.streams.end()) stream = it->second;
+  }
+  if (!stream) {
+    stream = Stream::create(js, jsa.account, cfg, created_ns, err);
+    if (!stream) return nullptr;
+    stream->rebuild_dedupe();
+  }
+  auto sg = std::shared_ptr<StreamGroup>(new StreamGroup(js, stream));
+  sg->self_id_ = groups->self_id();
+  stream->set_replicator(sg);
+
+  std::weak_ptr<StreamGroup> weak = sg;
+  RaftGroup::Hooks hooks;
+  hooks.apply = [weak](const raft::Entry& e) {
+    if (auto self = weak.lock()) self->apply(e);
+  };
+  hooks.leader_changed = [weak](const std::string&, bool is_self) {
+    if (auto self = weak.lock()) self->on_leader_changed(is_self);
+  };
+  hooks.restore = [weak](const raft::Snapshot& s) {
+    if (auto self = weak.lock()) self->restore(s);
+  };
+  try {
+    RaftGroupTiming timing = kStreamTiming;
+    // As the reference: stream logs are synced per write only with sync_always.
+    timing.sync_appends = server.options().jetstream.sync_always;
+    auto g = groups->create(group, "$SYS", timing, std::move(hooks));
+    // The group may already be applying (a restart): hooks read group_ under cu_mu_.
+    std::lock_guard lk(sg->cu_mu_);
+    sg->group_ = std::move(g);
+  } catch (const std::exception& e) {
+    err = api_error(err::StreamCreate, std::string("could not open raft store: ") + e.what());
+    return nullptr;
+  }
+  if (!sg->group_) {
+    err = api_error(err::StreamCreate, "server shutting down");
+    return nullptr;
+  }
+  if (!sg->group_->bootstrapped() &&
+      !sg->group_->bootstrap(raft::PeerState{static_cast<int>(peers.size()), peers}, true)) {
+    groups->remove(group, false);
+    err = api_error(err::StreamCreate, "could not start the stream's raft group");
+    return nullptr;
+  }
+  {
+    std::lock_guard lk(jsa.mu);
+    jsa.streams[cfg.name] = stream;
+  }
+  sg->subscribe_stepdown();
+  sg->subscribe_catchup();
+  {
+    std::lock_guard lk(g_registry_mu);
+    g_registry[Key{&server, jsa.account.name(), cfg.name}] = sg;
+  }
+  log::notice("JetStream replicated stream '{} > {}' started in group '{}'", jsa.account.name(), cfg.name, group);
+  err = {};
+  return sg;
+}
+
+std::shared_ptr<StreamGroup> StreamGroup::find(JetStream& js, const std::string& account, const std::string& stream) {
+  std::lock_guard lk(g_registry_mu);
+  auto it = g_registry.find(Key{&js.server(), account, stream});
+  if (it == g_registry.end()) return nullptr;
+  auto sg = it->second.lock();
+  if (!sg) g_registry.erase(it);
+  return sg;
+}
+
+void StreamGroup::stop(bool remove_files) {
+  {
+    std::lock_guard lk(g_registry_mu);
+    g_registry.erase(Key{&js_.server(), stream_->account().name(), stream_->name()});
+  }
+  if (stepdown_sub_) js_.server().unsubscribe_internal(stream_->account(), stepdown_sub_);
+  if (auto sys = js_.server().system_account())
+    for (auto& s : catchup_subs_) js_.server().unsubscribe_internal(*sys, s);
+  if (auto* mg = js_.server().meta_group(); mg && mg->raft_groups())
+    mg->raft_groups()->remove(group_->name(), remove_files);
+  else
+    group_->stop(remove_files);
+  stream_->stop(remove_files);
+}
+
+void StreamGroup::subscribe_stepdown() {
+  // Only the leader answers (as the reference); the others see the request and stay silent.
+  std::weak_ptr<StreamGroup> weak = shared_from_this();
+  stepdown_sub_ = js_.server().subscribe_internal(
+      stream_->account(), "$JS.API.STREAM.LEADER.STEPDOWN." + stream_->name(),
+      [weak](const Subscription&, std::string_view, std::string_view reply, std::string_view, std::string_view) {
+        auto self = weak.lock();
+        if (!self || !self->group_->is_leader() || !self->step_down()) return;
+        if (!reply.empty())
+          self->js_.server().publish_internal(
+              self->stream_->account(), reply, {}, {},
+              R"({"type":"io.nats.jetstream.api.v1.stream_leader_stepdown_response","success":true})");
+      });
+}
+
+std::string StreamGroup::leader_name() const {
+  std::string id = group_->leader();
+  return id.empty() ? std::string() : server_name_of(js_.server(), id);
+}
+
+GroupStatus StreamGroup::cluster_info() const {
+  GroupStatus ci;
+  RaftStatus st = group_->status();
+  if (!st.leader.empty()) ci.leader = server_name_of(js_.server(), st.leader);
+  for (const auto& r : st.replicas) {
+    ReplicaStatus ri;
+    ri.peer = r.peer;
+    ri.name = server_name_of(js_.server(), r.peer);
+    ri.current = r.current;
+    ri.active_ns = r.active_ns;
+    ri.lag = r.lag;
+    ri.offline = ri.name.empty() || server_offline(js_.server(), ri.name);
+    ci.replicas.push_back(std::move(ri));
+  }
+  std::sort(ci.replicas.begin(), ci.replicas.end(),
+            [](const ReplicaStatus& a, const ReplicaStatus& b) { return a.name < b.name; });
+  return ci;
+}
+
+bool StreamGroup::propose_msg(uint64_t seq, int64_t ts, std::string_view subject, std::string_view reply,
+                              std::string_view headers, std::string_view payload) {
+  std::string e;
+  e.reserve(32 + subject.size() + reply.size() + headers.size() + payload.size() + self_id_.size());
+  e.push_back(static_cast<char>(kMsg));
+  raft::wire::put_uvarint(e, seq);
+  raft::wire::put_uvarint(e, static_cast<uint64_t>(ts));
+  raft::wire::put_str(e, subject);
+  raft::wire::put_str(e, reply);
+  raft::wire::put_str(e, headers);
+  raft::wire::put_str(e, payload);
+  raft::wire::put_str(e, self_id_);
+  return group_->propose(std::move(e));
+}
+
+bool StreamGroup::propose_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq) {
+  std::string e(1, static_cast<char>(kPurge));
+  raft::wire::put_str(e, filter);
+  raft::wire::put_uvarint(e, seq);
+  raft::wire::put_uvarint(e, keep);
+  raft::wire::put_uvarint(e, last_seq);
+  return group_->propose(std::move(e));
+}
+
+bool StreamGroup::propose_delete(uint64_t seq, bool erase) {
+  std::string e(1, static_cast<char>(kDelete));
+  raft::wire::put_uvarint(e, seq);
+  e.push_back(erase ? 1 : 0);
+  return group_->propose(std::move(e));
+}
+
+bool StreamGroup::propose_update(const StreamConfig& cfg) {
+  std::string e(1, static_cast<char>(kUpdate));
+  raft::wire::put_str(e, cfg.to_json().dump());
+  return group_->propose(std::move(e));
+}
+
+void StreamGroup::apply(const raft::Entry& entry) {
+  std::lock_guard lk(cu_mu_);
+  if (catching_up_) {
+    deferred_.push_back(entry);
+    return;
+  }
+  maybe_compact(entry.index);
+  apply_now(entry);
+}
+
+void StreamGroup::apply_now(const raft::Entry& entry) {
+  std::string_view b = entry.data;
+  if (b.empty()) return;
+  size_t pos = 1;
+  bool ok = true;
+  switch (static_cast<uint8_t>(b[0])) {
+    case kMsg: {
+      uint64_t seq = 0, ts = 0;
+      std::string subject, reply, headers, payload, proposer;
+      ok = raft::wire::get_uvarint(b, pos, seq) && raft::wire::get_uvarint(b, pos, ts) &&
+           raft::wire::get_str(b, pos, subject) && raft::wire::get_str(b, pos, reply) &&
+           raft::wire::get_str(b, pos, headers) && raft::wire::get_str(b, pos, payload) &&
+           raft::wire::get_str(b, pos, proposer);
+      if (!ok) break;
+      PubResult r = stream_->apply_msg(seq, static_cast<int64_t>(ts), subject, headers, payload);
+      // The PubAck comes from the server that proposed it, now that a quorum has it.
+      if (proposer == self_id_ && !reply.empty()) stream_->send_pub_ack(reply, r);
+      if (!r.error.empty())
+        log::warn("JetStream stream '{} > {}': committed message {} not stored: {}", stream_->account().name(),
+                  stream_->name(), seq, r.error.description);
+      break;
+    }
+    case kPurge: {
+      std::string filter;
+      uint64_t seq = 0, keep = 0, last = 0;
+      ok = raft::wire::get_str(b, pos, filter) && raft::wire::get_uvarint(b, pos, seq) &&
+           raft::wire::get_uvarint(b, pos, keep) && raft::wire::get_uvarint(b, pos, last);
+      if (ok) stream_->apply_purge(filter, seq, keep, last);
+      break;
+    }
+    case kDelete: {
+      uint64_t seq = 0;
+      ok = raft::wire::get_uvarint(b, pos, seq) && pos < b.size();
+      if (ok) b[pos] ? stream_->store().erase_msg(seq) : stream_->store().remove_msg(seq);
+      break;
+    }
+    case kUpdate: {
+      std::string js;
+      ok = raft::wire::get_str(b, pos, js);
+      if (!ok) break;
+      auto j = nlohmann::ordered_json::parse(js, nullptr, false);
+      ApiError e;
+      std::optional<StreamConfig> cfg;
+      if (!j.is_discarded()) cfg = parse_stream_config_json(j, e);
+      if (cfg) stream_->apply_update(std::move(*cfg));
+      else ok = false;
+      break;
+    }
+    default: ok = false;
+  }
+  if (!ok)
+    log::error("JetStream stream '{} > {}': malformed log entry {}", stream_->account().name(), stream_->name(),
+               entry.index);
+}
+
+void StreamGroup::on_leader_changed(bool self) {
+  {
+    std::lock_guard lk(cu_mu_);
+    if (!group_) return;  // still starting: elections take longer than that
+  }
+  if (!self) {
+    stream_->set_leader(false, 0);
+    return;
+  }
+  // Continue numbering after whatever the log already holds beyond what was applied (the
+  // previous leader's proposals commit under this leader with their sequences).
+  uint64_t last = 0;
+  std::vector<Stream::PendingId> pending;
+  for (const auto& e : group_->unapplied_entries()) {
+    if (e.type != raft::EntryType::kNormal || e.data.empty() || static_cast<uint8_t>(e.data[0]) != kMsg) continue;
+    std::string_view b = e.data;
+    size_t pos = 1;
+    uint64_t seq = 0, ts = 0;
+    std::string subject, reply, headers;
+    if (!raft::wire::get_uvarint(b, pos, seq) || !raft::wire::get_uvarint(b, pos, ts) ||
+        !raft::wire::get_str(b, pos, subject) || !raft::wire::get_str(b, pos, reply) ||
+        !raft::wire::get_str(b, pos, headers))
+      continue;
+    last = std::max(last, seq);
+    if (auto id = header_value(headers, kMsgIdHdr); id && !id->empty())
+      pending.push_back({std::string(*id), seq, static_cast<int64_t>(ts)});
+  }
+  stream_->set_leader(true, last, pending);
+  log::notice("JetStream cluster new stream leader for '{} > {}'", stream_->account().name(), stream_->name());
+}
+
+namespace {
+StreamGroupPtr group_of(const StreamPtr& s) {
+  return s ? StreamGroup::find(s->jetstream(), s->account().name(), s->name()) : nullptr;
+}
+}  // namespace
+
+StreamPtr start_replicated_stream(JetStream& js, JsAccount& jsa, const StreamAssignment& sa, ApiError& err) {
+  auto sg = StreamGroup::start(js, jsa, sa.config, sa.created_ns, sa.group.name, sa.group.peers, err);
+  return sg ? sg->stream() : nullptr;
+}
+
+ApiError update_replicated_stream(const StreamPtr& s, const StreamAssignment& sa) {
+  // The meta log already ordered this update on every replica: apply it here directly.
+  if (!group_of(s)) return api_error(err::StreamNotFound);
+  StreamConfig cfg = sa.config;
+  if (auto e = check_stream_config(cfg, true); !e.empty()) return e;
+  s->apply_update(std::move(cfg));
+  return {};
+}
+
+void stop_replicated_stream(const StreamPtr& s, bool delete_data) {
+  if (auto sg = group_of(s)) sg->stop(delete_data);
+  else if (s) s->stop(delete_data);
+}
+
+bool is_group_leader(const StreamPtr& s) {
+  auto sg = group_of(s);
+  return sg ? sg->is_leader() : true;
+}
+
+GroupStatus group_status(const StreamPtr& s) {
+  auto sg = group_of(s);
+  return sg ? sg->cluster_info() : GroupStatus{};
+}
+
+}  // namespace nats::jetstream

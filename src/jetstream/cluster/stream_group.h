@@ -1,0 +1,120 @@
+#pragma once
+// A replicated (R>1) stream on one of its peers: the stream's Raft group and the stream it
+// drives. The asset manager (meta state machine) starts one on every server of the stream's
+// peer set; they elect a leader among themselves.
+//
+//  - The Raft leader is the stream leader: only it subscribes the stream's subjects; it
+//    checks each publish (dedupe, expected-* headers, sizes) against what it has proposed,
+//    numbers it and proposes it. Publishes that queue up while an append is in flight go to
+//    the log together (RaftGroup batches proposals).
+//  - Every replica stores a committed message with the leader's sequence and timestamp; the
+//    leader's PubAck leaves only then (a quorum has the entry durably).
+//  - Purge, message delete and config updates are log entries too.
+//  - A new leader continues from its log: what was proposed but not yet applied keeps its
+//    sequences. A restarted replica replays its log and skips what its store already has.
+//  - Compaction: every few thousand entries a replica flushes its store and compacts its log
+//    to a snapshot {first_seq, last_seq}. A replica handed a snapshot beyond its store (it fell
+//    behind the leader's compaction) catches up the missing messages from the leader over
+//    `$NRG.CU.<group>` (request "from to", answers with batches) before it applies the entries
+//    that follow, which wait meanwhile (stream_group_catchup.cpp).
+//
+// Log entry formats (ours; u8 op first, fields as raft/wire.h's uvarint and str):
+//   1 msg:    seq, ts, str subject, str reply, str headers, str payload, str proposer
+//   2 purge:  str filter, seq, keep, last_seq
+//   3 delete: seq, u8 erase
+//   4 update: str config JSON
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "jetstream/api/errors.h"
+#include "jetstream/cluster/cluster_info.h"
+#include "jetstream/cluster/raft_group.h"
+#include "jetstream/stream.h"
+#include "jetstream/stream_config.h"
+
+namespace nats::jetstream {
+
+class JetStream;
+struct JsAccount;
+
+// ReplicaStatus and GroupStatus (what `cluster {leader, replicas}` renders) live in
+// cluster_info.h with their JSON rendering.
+
+class StreamGroup : public StreamReplicator, public std::enable_shared_from_this<StreamGroup> {
+ public:
+  // Starts (or, after a restart, resumes) this server's replica of a replicated stream.
+  // `group` is the Raft group name (S-R3F-xxxxxxxx), `peers` the node ids of its members.
+  // The stream is registered in the account (STREAM.INFO, lookup_stream) like a local one.
+  static std::shared_ptr<StreamGroup> start(JetStream& js, JsAccount& jsa, StreamConfig cfg, int64_t created_ns,
+                                            const std::string& group, const std::vector<std::string>& peers,
+                                            ApiError& err);
+  // The running replica of a stream on this server, if any.
+  static std::shared_ptr<StreamGroup> find(JetStream& js, const std::string& account, const std::string& stream);
+
+  ~StreamGroup() override;
+
+  // Stops the replica; with remove_files (stream deleted), its stream and log are deleted.
+  void stop(bool remove_files);
+
+  const StreamPtr& stream() const { return stream_; }
+  const RaftGroupPtr& group() const { return group_; }
+  bool is_leader() const { return group_->is_leader(); }
+  std::string leader_name() const;
+  GroupStatus cluster_info() const;
+  // `$JS.API.STREAM.LEADER.STEPDOWN`: false when not leader.
+  bool step_down() { return group_->step_down(); }
+
+  // StreamReplicator.
+  bool propose_msg(uint64_t seq, int64_t ts, std::string_view subject, std::string_view reply,
+                   std::string_view headers, std::string_view payload) override;
+  bool propose_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq) override;
+  bool propose_delete(uint64_t seq, bool erase) override;
+  bool propose_update(const StreamConfig& cfg) override;
+
+ private:
+  StreamGroup(JetStream& js, StreamPtr stream);
+  void apply(const raft::Entry& e);
+  void apply_now(const raft::Entry& e);
+  void on_leader_changed(bool self);
+  void subscribe_stepdown();
+
+  // Compaction and catch-up (stream_group_catchup.cpp).
+  void subscribe_catchup();
+  void maybe_compact(raft::Index next_index);  // cu_mu_ held
+  void restore(const raft::Snapshot& s);
+  void serve_catchup(std::string_view reply, std::string_view body);  // leader
+  void request_catchup();
+  void on_catchup_batch(std::string_view payload);
+  void finish_catchup();
+
+  JetStream& js_;
+  StreamPtr stream_;
+  RaftGroupPtr group_;
+  std::string self_id_;
+  SubscriptionPtr stepdown_sub_;
+
+  std::mutex cu_mu_;  // everything below; apply order while catching up
+  bool catching_up_ = false;
+  uint64_t catchup_target_ = 0;  // the snapshot's last sequence
+  uint64_t catchup_round_ = 0;   // request number, for the retry timer
+  std::vector<raft::Entry> deferred_;
+  raft::Index applying_index_ = 0, compacted_index_ = 0;
+  std::vector<SubscriptionPtr> catchup_subs_;
+};
+
+using StreamGroupPtr = std::shared_ptr<StreamGroup>;
+
+// The entry points the asset manager (meta state machine) calls for R>1 streams, on every
+// server in sa.group.peers. start_replicated_stream registers the stream in jsa.streams
+// itself; after a restart it takes over the stream restored from disk.
+struct StreamAssignment;
+StreamPtr start_replicated_stream(JetStream& js, JsAccount& jsa, const StreamAssignment& sa, ApiError& err);
+// Config change ordered by the meta log: applied on this replica directly.
+ApiError update_replicated_stream(const StreamPtr& s, const StreamAssignment& sa);
+void stop_replicated_stream(const StreamPtr& s, bool delete_data);
+// True for the group leader; also true for a stream that is not replicated.
+bool is_group_leader(const StreamPtr& s);
+GroupStatus group_status(const StreamPtr& s);
+
+}  // namespace nats::jetstream

@@ -1,0 +1,177 @@
+// StreamGroup: log compaction to stream snapshots, and the catch-up of a replica whose store
+// is behind a snapshot it was handed (see stream_group.h).
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "jetstream/cluster/stream_group.h"
+#include "jetstream/jetstream.h"
+#include "jetstream/store/file_store.h"
+#include "net/event_loop.h"
+#include "raft/wire.h"
+#include "server/account.h"
+#include "server/server.h"
+#include "util/log.h"
+
+namespace nats::jetstream {
+
+namespace {
+
+// Entries between compactions. Test servers (NATSCPP_TEST_HOOKS=1) compact often so that the
+// fault tests reach the snapshot and catch-up paths with a few hundred messages.
+raft::Index compact_every() {
+  const char* t = std::getenv("NATSCPP_TEST_HOOKS");
+  return t && std::string(t) == "1" ? 200 : 8192;
+}
+
+constexpr size_t kBatchBytes = 256 * 1024;
+constexpr auto kCatchupRetry = std::chrono::milliseconds(1000);
+
+std::string catchup_subject(const std::string& group) { return "$NRG.CU." + group; }
+std::string catchup_reply(const std::string& group, const std::string& id) { return "$NRG.CUR." + group + "." + id; }
+
+}  // namespace
+
+void StreamGroup::subscribe_catchup() {
+  auto sys = js_.server().system_account();
+  if (!sys) return;
+  std::weak_ptr<StreamGroup> weak = shared_from_this();
+  catchup_subs_.push_back(js_.server().subscribe_internal(
+      *sys, catchup_subject(group_->name()),
+      [weak](const Subscription&, std::string_view, std::string_view reply, std::string_view, std::string_view body) {
+        if (auto self = weak.lock()) self->serve_catchup(reply, body);
+      }));
+  catchup_subs_.push_back(js_.server().subscribe_internal(
+      *sys, catchup_reply(group_->name(), self_id_),
+      [weak](const Subscription&, std::string_view, std::string_view, std::string_view, std::string_view body) {
+        if (auto self = weak.lock()) self->on_catchup_batch(body);
+      }));
+}
+
+void StreamGroup::maybe_compact(raft::Index next_index) {
+  if (next_index <= applying_index_) return;
+  raft::Index done = applying_index_;  // everything of it is applied: the next entry begins
+  applying_index_ = next_index;
+  if (!group_ || done < compacted_index_ + compact_every()) return;
+  // The snapshot promises the store has everything up to here: hand the store's buffer to
+  // the file system first (a process crash then keeps it).
+  if (auto* fs = dynamic_cast<FileStore*>(&stream_->store())) fs->flush();
+  StoreState st = stream_->store().state();
+  nlohmann::json j = {{"first_seq", st.first_seq}, {"last_seq", st.last_seq}};
+  group_->compact(done, j.dump());
+  compacted_index_ = done;
+}
+
+void StreamGroup::restore(const raft::Snapshot& s) {
+  auto j = nlohmann::json::parse(s.data, nullptr, false);
+  uint64_t last = j.is_object() ? j.value("last_seq", uint64_t{0}) : 0;
+  {
+    std::lock_guard lk(cu_mu_);
+    applying_index_ = compacted_index_ = s.index;
+    deferred_.clear();  // the snapshot replaces whatever was waiting
+    if (stream_->store().state().last_seq >= last) {
+      catching_up_ = false;
+      return;
+    }
+    catching_up_ = true;
+    catchup_target_ = last;
+  }
+  log::notice("JetStream stream '{} > {}' catching up to sequence {} from the leader", stream_->account().name(),
+              stream_->name(), last);
+  request_catchup();
+}
+
+void StreamGroup::request_catchup() {
+  uint64_t from, to, round;
+  {
+    std::lock_guard lk(cu_mu_);
+    if (!catching_up_ || !group_) return;
+    from = stream_->store().state().last_seq + 1;
+    to = catchup_target_;
+    round = ++catchup_round_;
+  }
+  auto sys = js_.server().system_account();
+  if (!sys) return;
+  js_.server().publish_internal(*sys, catchup_subject(group_->name()), catchup_reply(group_->name(), self_id_), {},
+                                std::to_string(from) + " " + std::to_string(to));
+  // No answer (no leader yet, or it changed): ask again.
+  std::weak_ptr<StreamGroup> weak = shared_from_this();
+  net::EventLoop& loop = group_->loop();
+  loop.post([weak, round, &loop] {
+    loop.add_timer(kCatchupRetry, [weak, round] {
+      auto self = weak.lock();
+      if (!self) return;
+      bool again;
+      {
+        std::lock_guard lk(self->cu_mu_);
+        again = self->catching_up_ && self->catchup_round_ == round;
+      }
+      if (again) self->request_catchup();
+    });
+  });
+}
+
+// Leader: the stored messages from..to, as many as fit a batch. The answer starts with the
+// sequence to ask for next (past `to`: finished).
+void StreamGroup::serve_catchup(std::string_view reply, std::string_view body) {
+  if (reply.empty() || !group_->is_leader()) return;
+  uint64_t from = 0, to = 0;
+  if (std::sscanf(std::string(body).c_str(), "%" SCNu64 " %" SCNu64, &from, &to) != 2 || from == 0) return;
+  std::string out;
+  StoredMsg m;
+  uint64_t next = from;
+  std::string records;
+  while (next <= to && records.size() < kBatchBytes) {
+    if (stream_->store().load_next_msg({}, next, m) != StoreErr::ok || m.seq > to) {
+      next = to + 1;
+      break;
+    }
+    raft::wire::put_uvarint(records, m.seq);
+    raft::wire::put_uvarint(records, static_cast<uint64_t>(m.ts));
+    raft::wire::put_str(records, m.subject);
+    raft::wire::put_str(records, m.headers);
+    raft::wire::put_str(records, m.payload);
+    next = m.seq + 1;
+  }
+  raft::wire::put_uvarint(out, next);
+  out += records;
+  if (auto sys = js_.server().system_account()) js_.server().publish_internal(*sys, reply, {}, {}, out);
+}
+
+void StreamGroup::on_catchup_batch(std::string_view b) {
+  size_t pos = 0;
+  uint64_t next = 0;
+  if (!raft::wire::get_uvarint(b, pos, next)) return;
+  {
+    std::lock_guard lk(cu_mu_);
+    if (!catching_up_) return;
+    while (pos < b.size()) {
+      uint64_t seq = 0, ts = 0;
+      std::string subject, headers, payload;
+      if (!raft::wire::get_uvarint(b, pos, seq) || !raft::wire::get_uvarint(b, pos, ts) ||
+          !raft::wire::get_str(b, pos, subject) || !raft::wire::get_str(b, pos, headers) ||
+          !raft::wire::get_str(b, pos, payload))
+        return;
+      stream_->apply_msg(seq, static_cast<int64_t>(ts), subject, headers, payload);
+    }
+  }
+  if (next > catchup_target_) finish_catchup();
+  else request_catchup();
+}
+
+// The store now reaches the snapshot: the entries that arrived meanwhile go in, in order.
+void StreamGroup::finish_catchup() {
+  std::lock_guard lk(cu_mu_);
+  if (!catching_up_) return;
+  catching_up_ = false;
+  std::vector<raft::Entry> pending;
+  pending.swap(deferred_);
+  for (const auto& e : pending) {
+    maybe_compact(e.index);
+    apply_now(e);
+  }
+  log::notice("JetStream stream '{} > {}' caught up", stream_->account().name(), stream_->name());
+}
+
+}  // namespace nats::jetstream

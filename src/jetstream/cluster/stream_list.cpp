@@ -1,0 +1,100 @@
+#include "jetstream/cluster/stream_list.h"
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "jetstream/api/api_router.h"
+#include "jetstream/jetstream.h"
+#include "net/event_loop.h"
+#include "server/server.h"
+#include "util/ids.h"
+
+namespace nats::jetstream {
+
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+constexpr uint64_t kListLimit = 256;  // JSApiListLimit
+constexpr auto kGatherTimeout = std::chrono::seconds(2);
+
+struct Gather : std::enable_shared_from_this<Gather> {
+  Gather(JetStream& j, JsAccount& a) : js(j), jsa(a) {}
+  JetStream& js;
+  JsAccount& jsa;
+  std::string reply;
+  uint64_t total = 0, offset = 0;
+  std::vector<std::string> names;  // the page, in order
+  std::mutex mu;
+  std::map<size_t, ojson> infos;  // by position in `names`
+  std::atomic<bool> done{false};
+  SubscriptionPtr sub;
+
+  void on_reply(size_t idx, std::string_view payload) {
+    auto j = ojson::parse(payload, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || j.contains("error")) return;
+    for (const char* k : {"type", "total", "offset", "limit"}) j.erase(k);
+    bool all;
+    {
+      std::lock_guard lk(mu);
+      infos[idx] = std::move(j);
+      all = infos.size() == names.size();
+    }
+    if (all) finish();
+  }
+
+  void finish() {
+    if (done.exchange(true)) return;
+    if (sub) js.server().unsubscribe_internal(jsa.account, sub);
+    ojson out;
+    out["type"] = api_type("stream_list_response");
+    out["total"] = total;
+    out["offset"] = offset;
+    out["limit"] = kListLimit;
+    ojson arr = ojson::array(), missing = ojson::array();
+    {
+      std::lock_guard lk(mu);
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (auto it = infos.find(i); it != infos.end()) arr.push_back(it->second);
+        else missing.push_back(names[i]);
+      }
+    }
+    if (arr.empty()) out["streams"] = nullptr;
+    else out["streams"] = std::move(arr);
+    if (!missing.empty()) out["missing"] = std::move(missing);
+    ApiRequest req{js.server(), js, jsa.account, jsa, {}, {}, reply, {}, {}};
+    reply_json(req, out);
+  }
+};
+
+}  // namespace
+
+void gather_stream_list(JetStream& js, const ApiRequest& req, std::vector<StreamAssignment> streams, uint64_t offset) {
+  auto g = std::make_shared<Gather>(js, req.jsa);
+  g->reply = std::string(req.reply);
+  g->total = streams.size();
+  g->offset = std::min<uint64_t>(offset, g->total);
+  for (uint64_t i = g->offset; i < g->total && g->names.size() < kListLimit; ++i) g->names.push_back(streams[i].name());
+  if (g->names.empty()) return g->finish();
+  std::string inbox = "$JSC.LIST." + util::next_nuid();
+  auto& srv = js.server();
+  std::weak_ptr<Gather> weak = g;
+  g->sub = srv.subscribe_internal(req.account, inbox + ".*",
+                                  [weak](const Subscription&, std::string_view subject, std::string_view,
+                                         std::string_view, std::string_view payload) {
+                                    auto self = weak.lock();
+                                    if (!self || self->done) return;
+                                    auto dot = subject.rfind('.');
+                                    size_t idx = std::strtoul(std::string(subject.substr(dot + 1)).c_str(), nullptr, 10);
+                                    if (idx < self->names.size()) self->on_reply(idx, payload);
+                                  });
+  // The timer owns the gather until it fires, so a silent host cannot leak it.
+  srv.pick_loop().add_timer(kGatherTimeout, [g] { g->finish(); });
+  for (size_t i = 0; i < g->names.size(); ++i)
+    srv.publish_internal(req.account, "$JS.API.STREAM.INFO." + g->names[i], inbox + "." + std::to_string(i), {}, {});
+}
+
+}  // namespace nats::jetstream

@@ -1,0 +1,18 @@
+#pragma once
+// STREAM.LIST in a cluster: the meta leader knows every stream but hosts few, so it asks each
+// stream's host for its info (`$JS.API.STREAM.INFO.<name>` from inside the account, to a
+// private inbox) and answers once all came back or 2 s passed. A stream whose host did not
+// answer is listed under "missing", as the reference's list response does.
+#include <cstdint>
+#include <vector>
+
+#include "jetstream/cluster/assignment.h"
+
+namespace nats::jetstream {
+
+class JetStream;
+struct ApiRequest;
+
+void gather_stream_list(JetStream& js, const ApiRequest& req, std::vector<StreamAssignment> streams, uint64_t offset);
+
+}  // namespace nats::jetstream

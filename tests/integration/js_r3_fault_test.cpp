@@ -1,0 +1,523 @@
+// Replicated (R3) streams on a 3-node cluster, and what happens to them under faults.
+// Streams are created as a user would (STREAM.CREATE with num_replicas 3; the meta leader
+// places them, every server starts its replica); publishing, PubAcks, leader changes and
+// restarts are the real paths. Test-only (servers run with NATSCPP_TEST_HOOKS=1, see
+// src/jetstream/cluster/test_hooks.h): each replica reports its own store through
+// `$SYS.TEST.JS.STREAM.STATUS`, and `$SYS.TEST.NRG.BLOCK` cuts a server's Raft traffic.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "harness.h"
+#include "test_util.h"
+
+namespace {
+
+using namespace itest;
+using json = nlohmann::json;
+using testing_harness::TempDir;
+
+const char* kAccounts =
+    "accounts: {\n"
+    "  $SYS: { users: [{user: sys, password: pass}] }\n"
+    "  A: { jetstream: enabled, users: [{user: a, password: a}] }\n"
+    "}\n";
+
+struct Node {
+  std::string name;
+  int cluster_port = testing_harness::free_port();
+  std::vector<int> routes;
+  std::shared_ptr<TempDir> store = std::make_shared<TempDir>();
+  std::unique_ptr<testing_harness::ServerProcess> proc;
+
+  std::string config() const {
+    std::string c = "server_name: " + name + "\n" + kAccounts;
+    c += "jetstream { store_dir: \"" + store->path() + "\" }\n";
+    c += "cluster {\n  name: c1\n  listen: 127.0.0.1:" + std::to_string(cluster_port) + "\n  routes: [\n";
+    for (int p : routes) c += "    \"nats-route://127.0.0.1:" + std::to_string(p) + "\"\n";
+    c += "  ]\n}\n";
+    return c;
+  }
+  void start() { proc = start_with_config(config()); }
+  bool running() const { return proc && proc->pid() > 0; }
+  std::string url(const std::string& user) const {
+    return "nats://" + user + "@127.0.0.1:" + std::to_string(proc->port());
+  }
+};
+
+struct R3Cluster {
+  std::vector<std::unique_ptr<Node>> nodes;
+  R3Cluster() {
+    ::setenv("NATSCPP_TEST_HOOKS", "1", 1);
+    for (int i = 0; i < 3; ++i) {
+      nodes.push_back(std::make_unique<Node>());
+      nodes.back()->name = "s" + std::to_string(i + 1);
+    }
+    for (auto& n : nodes)
+      for (auto& o : nodes) n->routes.push_back(o->cluster_port);
+    for (auto& n : nodes) n->start();
+  }
+  Node& node(size_t i) { return *nodes[i]; }
+  size_t index_of(const std::string& name) const {
+    for (size_t i = 0; i < nodes.size(); ++i)
+      if (nodes[i]->name == name) return i;
+    return nodes.size();
+  }
+  Node& any_running(size_t not_ = 99) {
+    for (size_t i = 0; i < nodes.size(); ++i)
+      if (i != not_ && nodes[i]->running()) return *nodes[i];
+    return *nodes[0];
+  }
+};
+
+// Sends a request and gathers every answer until `quiet` passes without one.
+std::vector<json> gather(natsConnection* nc, const std::string& subject, const std::string& body,
+                         milliseconds first = milliseconds(3000), milliseconds quiet = milliseconds(300)) {
+  std::vector<json> out;
+  char inbox[64];
+  std::snprintf(inbox, sizeof inbox, "_INBOX.r3.%d.%d", ::getpid(), std::rand());
+  SubPtr sub;
+  if (natsConnection_SubscribeSync(&sub.p, nc, inbox) != NATS_OK) return out;
+  natsConnection_Flush(nc);
+  natsConnection_PublishRequest(nc, subject.c_str(), inbox, body.data(), static_cast<int>(body.size()));
+  natsConnection_Flush(nc);
+  int64_t wait = first.count();
+  for (;;) {
+    MsgPtr m;
+    if (natsSubscription_NextMsg(&m.p, sub.p, wait) != NATS_OK) break;
+    wait = quiet.count();
+    auto j = json::parse(m.data(), nullptr, false);
+    if (!j.is_discarded()) out.push_back(std::move(j));
+  }
+  return out;
+}
+
+struct Sys {
+  ConnPtr nc;
+  explicit Sys(Node& n) { EXPECT_EQ(connect_url(nc, n.url("sys:pass")), NATS_OK); }
+  // Status of every running replica, by server name.
+  std::map<std::string, json> status(bool ids = false) {
+    std::map<std::string, json> out;
+    json req = {{"account", "A"}, {"stream", "ORDERS"}, {"ids", ids}};
+    for (auto& j : gather(nc.p, "$SYS.TEST.JS.STREAM.STATUS", req.dump(), milliseconds(1500)))
+      out[j.value("server", "")] = j;
+    return out;
+  }
+  // The leader all running replicas agree on (empty until they do).
+  std::string agreed_leader(size_t expected_replicas) {
+    auto st = status();
+    if (st.size() != expected_replicas) return {};
+    std::string leader;
+    int leaders = 0;
+    for (auto& [name, j] : st) {
+      if (j["is_leader"].get<bool>()) ++leaders;
+      std::string l = j.value("leader", "");
+      if (l.empty() || (!leader.empty() && l != leader)) return {};
+      leader = l;
+    }
+    return leaders == 1 ? leader : std::string();
+  }
+};
+
+// STREAM.CREATE ORDERS with num_replicas 3, the real path: the meta leader places it on the
+// three servers, each starts its replica, the answer comes once the group has a leader.
+// Retried while the meta group forms (no answer, or 10008).
+json create_r3_on(Node& n) {
+  ConnPtr nc;
+  EXPECT_EQ(connect_url(nc, n.url("a:a")), NATS_OK);
+  json cfg = {{"name", "ORDERS"}, {"subjects", {"orders.>"}}, {"storage", "file"}, {"num_replicas", 3}};
+  json answer;
+  wait_for([&] {
+    MsgPtr m;
+    std::string body = cfg.dump();
+    if (natsConnection_RequestString(&m.p, nc.p, "$JS.API.STREAM.CREATE.ORDERS", body.c_str(), 5000) != NATS_OK)
+      return false;
+    answer = json::parse(m.data(), nullptr, false);
+    return !answer.is_discarded() && !answer.contains("error");
+  }, milliseconds(30000));
+  return answer;
+}
+
+// Publishes one message with a Nats-Msg-Id and waits for its PubAck; json null on timeout or
+// no responders.
+json publish(natsConnection* nc, const std::string& id, int64_t timeout_ms = 2000) {
+  natsMsg* m = nullptr;
+  natsMsg_Create(&m, "orders.new", nullptr, id.data(), static_cast<int>(id.size()));
+  natsMsgHeader_Set(m, "Nats-Msg-Id", id.c_str());
+  MsgPtr reply;
+  natsStatus s = natsConnection_RequestMsg(&reply.p, nc, m, timeout_ms);
+  natsMsg_Destroy(m);
+  if (s != NATS_OK) return nullptr;
+  auto j = json::parse(reply.data(), nullptr, false);
+  return j.is_discarded() ? json(nullptr) : j;
+}
+
+std::string wait_leader(Sys& sys, size_t replicas, milliseconds t = milliseconds(15000)) {
+  std::string leader;
+  if (!wait_for([&] { return !(leader = sys.agreed_leader(replicas)).empty(); }, t)) {
+    std::string seen;
+    for (auto& [n, j] : sys.status()) seen += j.dump() + "\n";
+    ADD_FAILURE() << "no agreed stream leader; replicas say:\n" << seen;
+  }
+  return leader;
+}
+
+TEST(JsR3, ReplicatesPublishesAndStepsDown) {
+  R3Cluster c;
+  Sys sys(c.node(0));
+  json created = create_r3_on(c.node(0));
+  ASSERT_TRUE(created.contains("cluster")) << created.dump();
+  // The answer names the leader and its two followers, as the reference does.
+  EXPECT_EQ(created["config"]["num_replicas"], 3) << created.dump();
+  EXPECT_FALSE(created["cluster"].value("leader", "").empty()) << created.dump();
+  std::string leader = wait_leader(sys, 3);
+  ASSERT_FALSE(leader.empty()) << c.node(0).proc->log();
+
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.node(0).url("a:a")), NATS_OK);
+  for (int i = 1; i <= 50; ++i) {
+    json ack;
+    // Right after the election the leader's subscription may still be propagating.
+    wait_for([&] { return !(ack = publish(nc.p, "m" + std::to_string(i))).is_null(); }, milliseconds(5000));
+    ASSERT_FALSE(ack.is_null()) << i;
+    ASSERT_EQ(ack["seq"], i) << ack.dump();
+    ASSERT_EQ(ack["stream"], "ORDERS");
+  }
+  // A retried id is a duplicate with its first sequence.
+  json dup = publish(nc.p, "m7");
+  EXPECT_EQ(dup["seq"], 7) << dup.dump();
+  EXPECT_EQ(dup.value("duplicate", false), true) << dup.dump();
+
+  // Every replica stores the same 50 messages (followers learn the commit on the next append).
+  ASSERT_TRUE(wait_for([&] {
+    auto st = sys.status(true);
+    if (st.size() != 3) return false;
+    for (auto& [n, j] : st)
+      if (j["last_seq"] != 50 || j["messages"] != 50) return false;
+    return true;
+  }, milliseconds(5000)));
+  auto st = sys.status(true);
+  for (auto& [n, j] : st) EXPECT_EQ(j["ids"], st.begin()->second["ids"]) << n;
+  // The leader reports both followers current.
+  auto& lj = st[leader];
+  ASSERT_EQ(lj["replicas"].size(), 2u) << lj.dump();
+  for (auto& r : lj["replicas"]) EXPECT_NE(r["name"], leader);
+
+  // STREAM.LEADER.STEPDOWN: only the leader answers; another replica takes over and the
+  // sequence continues.
+  auto answers = gather(nc.p, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0]["success"], true) << answers[0].dump();
+  std::string next;
+  ASSERT_TRUE(wait_for([&] { return !(next = sys.agreed_leader(3)).empty() && next != leader; }, milliseconds(10000)));
+  json ack;
+  wait_for([&] { return !(ack = publish(nc.p, "after-stepdown")).is_null(); }, milliseconds(5000));
+  ASSERT_FALSE(ack.is_null());
+  EXPECT_EQ(ack["seq"], 51) << ack.dump();
+}
+
+TEST(JsR3, LeaderKill9DuringPublishingLosesNoAckedMessage) {
+  R3Cluster c;
+  Sys sys(c.node(0));
+  {
+    json a = create_r3_on(c.node(0));
+    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+  }
+  std::string leader = wait_leader(sys, 3);
+  ASSERT_FALSE(leader.empty());
+  size_t li = c.index_of(leader);
+  Node& client_node = c.any_running(li);
+  Sys sys2(client_node);
+
+  // A publisher that retries each id until it is acknowledged (as a client would), from a
+  // server that is not the leader.
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, client_node.url("a:a")), NATS_OK);
+  std::atomic<bool> stop{false};
+  std::atomic<int> acked{0};
+  std::map<std::string, uint64_t> acks;
+  std::mutex mu;
+  std::atomic<int64_t> killed_at_ns{0}, first_ack_after_ns{0};
+  std::thread pub([&] {
+    for (int i = 1; !stop; ++i) {
+      std::string id = "k" + std::to_string(i);
+      for (;;) {
+        // Only a publish sent after the kill shows that writes are accepted again (an ack
+        // in flight at the kill does not).
+        bool after_kill = killed_at_ns != 0;
+        json a = publish(nc.p, id, 500);
+        if (!a.is_null() && !a.contains("error")) {
+          std::lock_guard lk(mu);
+          acks[id] = a["seq"].get<uint64_t>();
+          ++acked;
+          if (after_kill && !first_ack_after_ns) first_ack_after_ns = Clock::now().time_since_epoch().count();
+          break;
+        }
+        if (stop) return;
+        std::this_thread::sleep_for(milliseconds(20));
+      }
+    }
+  });
+  // Joins the publisher however the test ends.
+  std::shared_ptr<void> joiner(nullptr, [&](void*) {
+    stop = true;
+    if (pub.joinable()) pub.join();
+  });
+  ASSERT_TRUE(wait_for([&] { return acked >= 200; }, milliseconds(20000)));
+  killed_at_ns = Clock::now().time_since_epoch().count();
+  c.node(li).proc->stop(SIGKILL);  // injected: kill -9 of the stream leader mid-stream
+  int before = acked;
+  bool resumed = wait_for([&] { return acked >= before + 100; }, milliseconds(15000));
+  joiner.reset();
+  ASSERT_TRUE(resumed) << "publishing did not resume after the leader was killed";
+  double gap_ms = (first_ack_after_ns - killed_at_ns) / 1e6;
+  std::printf("[ r3 ] writes accepted again %.0f ms after kill -9 of the leader\n", gap_ms);
+  EXPECT_LE(gap_ms, 2000.0);
+
+  // Verified: the survivors agree on one leader, every acknowledged id is stored exactly once
+  // at the sequence its PubAck named, and the survivors hold identical logs.
+  std::string next = wait_leader(sys2, 2);
+  ASSERT_FALSE(next.empty());
+  EXPECT_NE(next, leader);
+  uint64_t last_acked = 0;
+  for (auto& [id, seq] : acks) last_acked = std::max(last_acked, seq);
+  ASSERT_TRUE(wait_for([&] {
+    auto st = sys2.status();
+    if (st.size() != 2) return false;
+    for (auto& [n, j] : st)
+      if (j["last_seq"].get<uint64_t>() < last_acked) return false;
+    return true;
+  }, milliseconds(5000)));
+  auto st = sys2.status(true);
+  ASSERT_EQ(st.size(), 2u);
+  for (auto& [name, j] : st) {
+    std::map<std::string, int> count;
+    std::vector<std::string> ids = j["ids"];
+    for (auto& id : ids) ++count[id];
+    for (auto& [id, seq] : acks) {
+      EXPECT_EQ(count[id], 1) << name << " " << id;
+      if (seq >= 1 && seq <= ids.size()) EXPECT_EQ(ids[seq - 1], id) << name << " seq " << seq;
+    }
+  }
+  EXPECT_EQ(st.begin()->second["ids"], st.rbegin()->second["ids"]);
+  std::printf("[ r3 ] %zu acknowledged messages, all present once on both survivors\n", acks.size());
+}
+
+// Publishes ids prefix1..prefixN, each until acknowledged; returns id -> seq.
+std::map<std::string, uint64_t> publish_all(natsConnection* nc, const std::string& prefix, int n) {
+  std::map<std::string, uint64_t> acks;
+  for (int i = 1; i <= n; ++i) {
+    std::string id = prefix + std::to_string(i);
+    json a;
+    wait_for([&] { return !(a = publish(nc, id, 1000)).is_null() && !a.contains("error"); }, milliseconds(10000));
+    if (a.is_null() || a.contains("error")) break;
+    acks[id] = a["seq"].get<uint64_t>();
+  }
+  return acks;
+}
+
+// Every acknowledged id is stored exactly once, at the sequence its PubAck named.
+void expect_all_once(const json& replica, const std::map<std::string, uint64_t>& acks) {
+  std::vector<std::string> ids = replica["ids"];
+  std::map<std::string, int> count;
+  for (auto& id : ids) ++count[id];
+  uint64_t first = replica["first_seq"];
+  for (auto& [id, seq] : acks) {
+    EXPECT_EQ(count[id], 1) << replica["server"] << " " << id;
+    if (seq >= first && seq - first < ids.size()) EXPECT_EQ(ids[seq - first], id) << replica["server"];
+  }
+}
+
+void block(Sys& sys, const std::string& server, std::vector<std::string> peers) {
+  json req = {{"server", server}, {"peers", peers}};
+  auto a = gather(sys.nc.p, "$SYS.TEST.NRG.BLOCK", req.dump(), milliseconds(2000), milliseconds(100));
+  ASSERT_EQ(a.size(), 1u) << server;
+}
+
+TEST(JsR3, StoppedFollowerCatchesUpWithoutLeaderChange) {
+  R3Cluster c;
+  Sys sys(c.node(0));
+  {
+    json a = create_r3_on(c.node(0));
+    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+  }
+  std::string leader = wait_leader(sys, 3);
+  ASSERT_FALSE(leader.empty());
+  size_t li = c.index_of(leader);
+  size_t fi = (li + 1) % 3;
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.node(li).url("a:a")), NATS_OK);
+  auto acks = publish_all(nc.p, "a", 20);
+  ASSERT_EQ(acks.size(), 20u);
+
+  // Injected: SIGSTOP of a follower while 200 more messages are acknowledged by the others.
+  ::kill(c.node(fi).proc->pid(), SIGSTOP);
+  auto more = publish_all(nc.p, "b", 200);
+  ::kill(c.node(fi).proc->pid(), SIGCONT);
+  ASSERT_EQ(more.size(), 200u);
+  acks.insert(more.begin(), more.end());
+
+  // Verified: it catches up to the same messages, and the leader never changed.
+  ASSERT_TRUE(wait_for([&] {
+    auto st = sys.status();
+    return st.count(c.node(fi).name) && st[c.node(fi).name]["last_seq"] == 220;
+  }, milliseconds(10000)));
+  auto st = sys.status(true);
+  ASSERT_EQ(st.size(), 3u);
+  for (auto& [n, j] : st) {
+    EXPECT_EQ(j["leader"], leader) << n;
+    expect_all_once(j, acks);
+  }
+  EXPECT_EQ(st[c.node(fi).name]["ids"], st[leader]["ids"]);
+}
+
+// Test servers compact stream logs every 200 entries: a follower cut off (Raft transport
+// partition; SIGSTOP would not do, the route buffers every append for it) for 1000 publishes
+// is handed a snapshot and must fetch the messages it lacks from the leader.
+TEST(JsR3, FollowerBehindCompactionCatchesUpFromSnapshot) {
+  R3Cluster c;
+  Sys sys(c.node(0));
+  {
+    json a = create_r3_on(c.node(0));
+    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+  }
+  std::string leader = wait_leader(sys, 3);
+  ASSERT_FALSE(leader.empty());
+  size_t li = c.index_of(leader);
+  size_t fi = (li + 1) % 3;
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.node(li).url("a:a")), NATS_OK);
+  auto acks = publish_all(nc.p, "a", 10);
+  ASSERT_EQ(acks.size(), 10u);
+  // Injected: a follower cut off while 1000 messages are acknowledged and compacted away.
+  std::vector<std::string> names = {"s1", "s2", "s3"};
+  const std::string& f = c.node(fi).name;
+  block(sys, f, {names[li], names[(fi + 1) % 3]});
+  for (auto& n : names)
+    if (n != f) block(sys, n, {f});
+  auto more = publish_all(nc.p, "b", 1000);
+  for (auto& n : names) block(sys, n, {});
+  ASSERT_EQ(more.size(), 1000u);
+  acks.insert(more.begin(), more.end());
+  // Verified: it caught up through the snapshot path, to the same messages.
+  ASSERT_TRUE(wait_for([&] {
+    auto st = sys.status();
+    return st.count(c.node(fi).name) && st[c.node(fi).name]["last_seq"] == 1010;
+  }, milliseconds(15000))) << c.node(fi).proc->log();
+  EXPECT_NE(c.node(fi).proc->log().find("catching up to sequence"), std::string::npos);
+  auto st = sys.status(true);
+  ASSERT_EQ(st.size(), 3u);
+  for (auto& [n, j] : st) expect_all_once(j, acks);
+  EXPECT_EQ(st[c.node(fi).name]["ids"], st[leader]["ids"]);
+  // And it keeps up with new messages afterwards.
+  auto last = publish_all(nc.p, "c", 5);
+  ASSERT_EQ(last.size(), 5u);
+  EXPECT_TRUE(wait_for([&] { return sys.status()[c.node(fi).name]["last_seq"] == 1015; }, milliseconds(5000)));
+}
+
+TEST(JsR3, MinorityCannotAcknowledgeAndHealsWithoutDivergence) {
+  R3Cluster c;
+  Sys sys(c.node(0));
+  {
+    json a = create_r3_on(c.node(0));
+    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+  }
+  std::string leader = wait_leader(sys, 3);
+  ASSERT_FALSE(leader.empty());
+  size_t li = c.index_of(leader);
+  std::vector<std::string> names = {"s1", "s2", "s3"};
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.node(li).url("a:a")), NATS_OK);
+  auto acks = publish_all(nc.p, "a", 10);
+  ASSERT_EQ(acks.size(), 10u);
+
+  // Injected: the Raft transport split into three singletons (every server is a minority).
+  // Verified: for 3 s no publish is acknowledged anywhere.
+  for (auto& n : names) {
+    std::vector<std::string> others;
+    for (auto& o : names)
+      if (o != n) others.push_back(o);
+    block(sys, n, others);
+  }
+  int acked_alone = 0;
+  auto until = Clock::now() + milliseconds(3000);
+  for (int i = 0; Clock::now() < until; ++i)
+    if (!publish(nc.p, "x" + std::to_string(i), 300).is_null()) ++acked_alone;
+  EXPECT_EQ(acked_alone, 0);
+
+  // Injected: the two other servers reconnect (a majority); the old leader stays cut off.
+  std::vector<std::string> majority;
+  for (auto& n : names)
+    if (n != leader) majority.push_back(n);
+  for (auto& n : majority) block(sys, n, {leader});
+  uint64_t old_last = sys.status()[leader]["last_seq"];
+  ConnPtr nc2;
+  ASSERT_EQ(connect_url(nc2, c.node(c.index_of(majority[0])).url("a:a")), NATS_OK);
+  auto more = publish_all(nc2.p, "b", 50);
+  ASSERT_EQ(more.size(), 50u) << "the majority did not take writes";
+  acks.insert(more.begin(), more.end());
+  // The minority committed nothing of its own meanwhile.
+  EXPECT_EQ(sys.status()[leader]["last_seq"], old_last);
+
+  // Heal. Verified: one leader, all three hold the same messages, each acked one once.
+  for (auto& n : names) block(sys, n, {});
+  ASSERT_TRUE(wait_for([&] {
+    auto st = sys.status();
+    if (st.size() != 3 || sys.agreed_leader(3).empty()) return false;
+    for (auto& [n, j] : st)
+      if (j["last_seq"] != st.begin()->second["last_seq"]) return false;
+    return true;
+  }, milliseconds(15000)));
+  auto st = sys.status(true);
+  for (auto& [n, j] : st) {
+    expect_all_once(j, acks);
+    EXPECT_EQ(j["ids"], st.begin()->second["ids"]) << n;
+  }
+}
+
+TEST(JsR3, RestartOfEveryServerKeepsAcknowledgedMessages) {
+  R3Cluster c;
+  std::map<std::string, uint64_t> acks;
+  {
+    Sys sys(c.node(0));
+    {
+    json a = create_r3_on(c.node(0));
+    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+  }
+    ASSERT_FALSE(wait_leader(sys, 3).empty());
+    ConnPtr nc;
+    ASSERT_EQ(connect_url(nc, c.node(1).url("a:a")), NATS_OK);
+    acks = publish_all(nc.p, "r", 300);
+    ASSERT_EQ(acks.size(), 300u);
+  }
+  // Injected: kill -9 of all three servers right after the last PubAck, then a restart.
+  for (auto& n : c.nodes) n->proc->stop(SIGKILL);
+  for (auto& n : c.nodes) n->start();
+  Sys sys(c.node(2));
+  // The meta log replay starts the replicas again (no request needed).
+  ASSERT_FALSE(wait_leader(sys, 3).empty()) << c.node(0).proc->log() << c.node(1).proc->log();
+  // Verified: every replica has all 300 acknowledged messages once, and numbering goes on.
+  ASSERT_TRUE(wait_for([&] {
+    auto st = sys.status();
+    if (st.size() != 3) return false;
+    for (auto& [n, j] : st)
+      if (j["last_seq"] != 300) return false;
+    return true;
+  }, milliseconds(10000)));
+  for (auto& [n, j] : sys.status(true)) expect_all_once(j, acks);
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.node(0).url("a:a")), NATS_OK);
+  json a;
+  wait_for([&] { return !(a = publish(nc.p, "after-restart", 1000)).is_null(); }, milliseconds(10000));
+  EXPECT_EQ(a["seq"], 301) << a.dump();
+  // A retry of an id acknowledged before the restart is still a duplicate.
+  json d = publish(nc.p, "r300", 2000);
+  EXPECT_EQ(d.value("duplicate", false), true) << d.dump();
+}
+
+}  // namespace
