@@ -149,6 +149,7 @@ void StreamGroup::stop(bool remove_files) {
   else
     group_->stop(remove_files);
   stream_->stop(remove_files);
+  stream_->set_replicator(nullptr);  // the stream and its group hold each other
 }
 
 void StreamGroup::subscribe_stepdown() {
