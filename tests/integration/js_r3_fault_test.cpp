@@ -226,7 +226,8 @@ TEST(JsR3, LeaderKill9DuringPublishingLosesNoAckedMessage) {
   Sys sys(c.node(0));
   {
     json a = create_r3_on(c.node(0));
-    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+    ASSERT_TRUE(a.is_object() && a.contains("config"))
+        << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
   }
   std::string leader = wait_leader(sys, 3);
   ASSERT_FALSE(leader.empty());
@@ -344,7 +345,8 @@ TEST(JsR3, StoppedFollowerCatchesUpWithoutLeaderChange) {
   Sys sys(c.node(0));
   {
     json a = create_r3_on(c.node(0));
-    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+    ASSERT_TRUE(a.is_object() && a.contains("config"))
+        << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
   }
   std::string leader = wait_leader(sys, 3);
   ASSERT_FALSE(leader.empty());
@@ -384,7 +386,8 @@ TEST(JsR3, FollowerBehindCompactionCatchesUpFromSnapshot) {
   Sys sys(c.node(0));
   {
     json a = create_r3_on(c.node(0));
-    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+    ASSERT_TRUE(a.is_object() && a.contains("config"))
+        << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
   }
   std::string leader = wait_leader(sys, 3);
   ASSERT_FALSE(leader.empty());
@@ -425,7 +428,8 @@ TEST(JsR3, MinorityCannotAcknowledgeAndHealsWithoutDivergence) {
   Sys sys(c.node(0));
   {
     json a = create_r3_on(c.node(0));
-    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+    ASSERT_TRUE(a.is_object() && a.contains("config"))
+        << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
   }
   std::string leader = wait_leader(sys, 3);
   ASSERT_FALSE(leader.empty());
@@ -487,7 +491,8 @@ TEST(JsR3, RestartOfEveryServerKeepsAcknowledgedMessages) {
     Sys sys(c.node(0));
     {
     json a = create_r3_on(c.node(0));
-    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+    ASSERT_TRUE(a.is_object() && a.contains("config"))
+        << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
   }
     ASSERT_FALSE(wait_leader(sys, 3).empty());
     ConnPtr nc;
