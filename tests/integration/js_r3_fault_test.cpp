@@ -63,6 +63,12 @@ struct R3Cluster {
     for (auto& n : nodes) n->start();
   }
   Node& node(size_t i) { return *nodes[i]; }
+  std::string logs() const {
+    std::string out;
+    for (auto& n : nodes)
+      if (n->proc) out += "---- " + n->name + "\n" + n->proc->log();
+    return out;
+  }
   size_t index_of(const std::string& name) const {
     for (size_t i = 0; i < nodes.size(); ++i)
       if (nodes[i]->name == name) return i;
@@ -176,7 +182,7 @@ TEST(JsR3, ReplicatesPublishesAndStepsDown) {
   EXPECT_EQ(created["config"]["num_replicas"], 3) << created.dump();
   EXPECT_FALSE(created["cluster"].value("leader", "").empty()) << created.dump();
   std::string leader = wait_leader(sys, 3);
-  ASSERT_FALSE(leader.empty()) << c.node(0).proc->log();
+  ASSERT_FALSE(leader.empty()) << c.logs();
 
   ConnPtr nc;
   ASSERT_EQ(connect_url(nc, c.node(0).url("a:a")), NATS_OK);
@@ -230,7 +236,7 @@ TEST(JsR3, LeaderKill9DuringPublishingLosesNoAckedMessage) {
         << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
   }
   std::string leader = wait_leader(sys, 3);
-  ASSERT_FALSE(leader.empty());
+  ASSERT_FALSE(leader.empty()) << c.logs();
   size_t li = c.index_of(leader);
   Node& client_node = c.any_running(li);
   Sys sys2(client_node);
@@ -349,7 +355,7 @@ TEST(JsR3, StoppedFollowerCatchesUpWithoutLeaderChange) {
         << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
   }
   std::string leader = wait_leader(sys, 3);
-  ASSERT_FALSE(leader.empty());
+  ASSERT_FALSE(leader.empty()) << c.logs();
   size_t li = c.index_of(leader);
   size_t fi = (li + 1) % 3;
   ConnPtr nc;
@@ -390,7 +396,7 @@ TEST(JsR3, FollowerBehindCompactionCatchesUpFromSnapshot) {
         << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
   }
   std::string leader = wait_leader(sys, 3);
-  ASSERT_FALSE(leader.empty());
+  ASSERT_FALSE(leader.empty()) << c.logs();
   size_t li = c.index_of(leader);
   size_t fi = (li + 1) % 3;
   ConnPtr nc;
@@ -432,7 +438,7 @@ TEST(JsR3, MinorityCannotAcknowledgeAndHealsWithoutDivergence) {
         << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
   }
   std::string leader = wait_leader(sys, 3);
-  ASSERT_FALSE(leader.empty());
+  ASSERT_FALSE(leader.empty()) << c.logs();
   size_t li = c.index_of(leader);
   std::vector<std::string> names = {"s1", "s2", "s3"};
   ConnPtr nc;
