@@ -216,11 +216,21 @@ TEST(JsR3, ReplicatesPublishesAndStepsDown) {
 
   // STREAM.LEADER.STEPDOWN: only the leader answers; another replica takes over and the
   // sequence continues.
+  SubPtr adv;
+  ASSERT_EQ(natsConnection_SubscribeSync(&adv.p, nc.p, "$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.ORDERS"), NATS_OK);
+  natsConnection_Flush(nc.p);
   auto answers = gather(nc.p, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
   ASSERT_EQ(answers.size(), 1u);
   EXPECT_EQ(answers[0]["success"], true) << answers[0].dump();
   std::string next;
   ASSERT_TRUE(wait_for([&] { return !(next = sys.agreed_leader(3)).empty() && next != leader; }, milliseconds(10000)));
+  // The new leader announces itself as the reference does.
+  MsgPtr am;
+  ASSERT_EQ(natsSubscription_NextMsg(&am.p, adv.p, 5000), NATS_OK);
+  json aj = json::parse(am.data(), nullptr, false);
+  EXPECT_EQ(aj.value("type", ""), "io.nats.jetstream.advisory.v1.stream_leader_elected") << am.data();
+  EXPECT_EQ(aj.value("stream", ""), "ORDERS");
+  EXPECT_EQ(aj.value("leader", ""), next) << am.data();
   json ack;
   wait_for([&] { return !(ack = publish(nc.p, "after-stepdown")).is_null(); }, milliseconds(5000));
   ASSERT_FALSE(ack.is_null());
