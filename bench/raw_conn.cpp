@@ -19,17 +19,9 @@ constexpr size_t kInitialBuffer = 4 << 20;
 Endpoint parse_url(const std::string& url) {
   std::string s = url;
   if (auto p = s.find("://"); p != std::string::npos) s = s.substr(p + 3);
-  std::string user, pass;
-  if (auto at = s.rfind('@'); at != std::string::npos) {
-    std::string cred = s.substr(0, at);
-    s = s.substr(at + 1);
-    auto c = cred.find(':');
-    user = cred.substr(0, c);
-    if (c != std::string::npos) pass = cred.substr(c + 1);
-  }
   auto colon = s.rfind(':');
-  if (colon == std::string::npos) return {s, 4222, user, pass};
-  return {s.substr(0, colon), std::stoi(s.substr(colon + 1)), user, pass};
+  if (colon == std::string::npos) return {s, 4222};
+  return {s.substr(0, colon), std::stoi(s.substr(colon + 1))};
 }
 
 RawConn::RawConn(const std::string& url, Deadline dl) : buf_(kInitialBuffer) {
@@ -54,11 +46,9 @@ RawConn::RawConn(const std::string& url, Deadline dl) : buf_(kInitialBuffer) {
   std::string info;
   read_line_blocking(info, dl);
   if (info.rfind("INFO ", 0) != 0) throw BenchError("expected INFO from " + url + ", got: " + info);
-  std::string creds;
-  if (!ep.user.empty()) creds = ",\"user\":\"" + ep.user + "\",\"pass\":\"" + ep.pass + "\"";
   write_all(
       "CONNECT {\"verbose\":false,\"pedantic\":false,\"lang\":\"bench\",\"version\":\"1\","
-      "\"protocol\":1,\"echo\":true" + creds + "}\r\n",
+      "\"protocol\":1,\"echo\":true}\r\n",
       dl);
   round_trip(dl);
 }

@@ -15,7 +15,6 @@ namespace nats::bench {
 struct Endpoint {
   std::string host;
   int port = 0;
-  std::string user, pass;  // from "nats://user:pass@host:port"
 };
 
 // "nats://127.0.0.1:4222" or "127.0.0.1:4222".

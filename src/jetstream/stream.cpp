@@ -235,7 +235,7 @@ PubResult Stream::store_inbound(std::string_view subject, std::string_view heade
   {
     std::lock_guard lk(mu_);
     std::string msg_id;
-    check_inbound_locked(subject, headers, payload, store_->state().last_seq, r, msg_id);
+    check_inbound_locked(subject, headers, payload, store_->last_seq(), r, msg_id);
     if (!r.error.empty() || r.duplicate) return r;
     StoreResult sr = store_->store_msg(subject, headers, payload);
     if (sr.err != StoreErr::ok) {
@@ -346,7 +346,7 @@ void Stream::set_leader(bool leader, uint64_t last_seq, const std::vector<Pendin
     if (!repl_ || deleted_) return;
     for (const auto& p : pending) record_msg_id_locked(p.id, p.seq, p.ts);
     leader_ = leader;
-    clseq_ = std::max(last_seq, store_->state().last_seq);
+    clseq_ = std::max(last_seq, store_->last_seq());
     clts_ = std::max(clts_, store_->state().last_ts);
     if (!leader) {
       unsubscribe_locked();
@@ -368,7 +368,7 @@ PubResult Stream::apply_msg(uint64_t seq, int64_t ts, std::string_view subject, 
       r.error = api_error(err::StreamNotFound);
       return r;
     }
-    if (seq <= store_->state().last_seq) return r;  // replayed: already stored
+    if (seq <= store_->last_seq()) return r;  // replayed: already stored
     StoreResult sr = store_->store_msg_at(seq, ts, subject, headers, payload);
     if (sr.err != StoreErr::ok) {
       r.error = store_error(sr.err);
@@ -390,7 +390,7 @@ PubResult Stream::apply_msg(uint64_t seq, int64_t ts, std::string_view subject, 
 
 uint64_t Stream::apply_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq) {
   // A purge replayed after a restart is older than the stored state: its effect is there.
-  if (store_->state().last_seq > last_seq) return 0;
+  if (store_->last_seq() > last_seq) return 0;
   uint64_t n = store_->purge(filter, seq, keep);
   uint64_t first = store_->state().first_seq;
   for (const auto& c : consumers()) c->on_stream_purged(first);

@@ -63,6 +63,12 @@ struct R3Cluster {
     for (auto& n : nodes) n->start();
   }
   Node& node(size_t i) { return *nodes[i]; }
+  std::string logs() const {
+    std::string out;
+    for (auto& n : nodes)
+      if (n->proc) out += "---- " + n->name + "\n" + n->proc->log();
+    return out;
+  }
   size_t index_of(const std::string& name) const {
     for (size_t i = 0; i < nodes.size(); ++i)
       if (nodes[i]->name == name) return i;
@@ -176,7 +182,7 @@ TEST(JsR3, ReplicatesPublishesAndStepsDown) {
   EXPECT_EQ(created["config"]["num_replicas"], 3) << created.dump();
   EXPECT_FALSE(created["cluster"].value("leader", "").empty()) << created.dump();
   std::string leader = wait_leader(sys, 3);
-  ASSERT_FALSE(leader.empty()) << c.node(0).proc->log();
+  ASSERT_FALSE(leader.empty()) << c.logs();
 
   ConnPtr nc;
   ASSERT_EQ(connect_url(nc, c.node(0).url("a:a")), NATS_OK);
@@ -210,11 +216,21 @@ TEST(JsR3, ReplicatesPublishesAndStepsDown) {
 
   // STREAM.LEADER.STEPDOWN: only the leader answers; another replica takes over and the
   // sequence continues.
+  SubPtr adv;
+  ASSERT_EQ(natsConnection_SubscribeSync(&adv.p, nc.p, "$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.ORDERS"), NATS_OK);
+  natsConnection_Flush(nc.p);
   auto answers = gather(nc.p, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
   ASSERT_EQ(answers.size(), 1u);
   EXPECT_EQ(answers[0]["success"], true) << answers[0].dump();
   std::string next;
   ASSERT_TRUE(wait_for([&] { return !(next = sys.agreed_leader(3)).empty() && next != leader; }, milliseconds(10000)));
+  // The new leader announces itself as the reference does.
+  MsgPtr am;
+  ASSERT_EQ(natsSubscription_NextMsg(&am.p, adv.p, 5000), NATS_OK);
+  json aj = json::parse(am.data(), nullptr, false);
+  EXPECT_EQ(aj.value("type", ""), "io.nats.jetstream.advisory.v1.stream_leader_elected") << am.data();
+  EXPECT_EQ(aj.value("stream", ""), "ORDERS");
+  EXPECT_EQ(aj.value("leader", ""), next) << am.data();
   json ack;
   wait_for([&] { return !(ack = publish(nc.p, "after-stepdown")).is_null(); }, milliseconds(5000));
   ASSERT_FALSE(ack.is_null());
@@ -226,10 +242,11 @@ TEST(JsR3, LeaderKill9DuringPublishingLosesNoAckedMessage) {
   Sys sys(c.node(0));
   {
     json a = create_r3_on(c.node(0));
-    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+    ASSERT_TRUE(a.is_object() && a.contains("config"))
+        << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
   }
   std::string leader = wait_leader(sys, 3);
-  ASSERT_FALSE(leader.empty());
+  ASSERT_FALSE(leader.empty()) << c.logs();
   size_t li = c.index_of(leader);
   Node& client_node = c.any_running(li);
   Sys sys2(client_node);
@@ -344,10 +361,11 @@ TEST(JsR3, StoppedFollowerCatchesUpWithoutLeaderChange) {
   Sys sys(c.node(0));
   {
     json a = create_r3_on(c.node(0));
-    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+    ASSERT_TRUE(a.is_object() && a.contains("config"))
+        << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
   }
   std::string leader = wait_leader(sys, 3);
-  ASSERT_FALSE(leader.empty());
+  ASSERT_FALSE(leader.empty()) << c.logs();
   size_t li = c.index_of(leader);
   size_t fi = (li + 1) % 3;
   ConnPtr nc;
@@ -384,10 +402,11 @@ TEST(JsR3, FollowerBehindCompactionCatchesUpFromSnapshot) {
   Sys sys(c.node(0));
   {
     json a = create_r3_on(c.node(0));
-    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+    ASSERT_TRUE(a.is_object() && a.contains("config"))
+        << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
   }
   std::string leader = wait_leader(sys, 3);
-  ASSERT_FALSE(leader.empty());
+  ASSERT_FALSE(leader.empty()) << c.logs();
   size_t li = c.index_of(leader);
   size_t fi = (li + 1) % 3;
   ConnPtr nc;
@@ -425,10 +444,11 @@ TEST(JsR3, MinorityCannotAcknowledgeAndHealsWithoutDivergence) {
   Sys sys(c.node(0));
   {
     json a = create_r3_on(c.node(0));
-    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+    ASSERT_TRUE(a.is_object() && a.contains("config"))
+        << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
   }
   std::string leader = wait_leader(sys, 3);
-  ASSERT_FALSE(leader.empty());
+  ASSERT_FALSE(leader.empty()) << c.logs();
   size_t li = c.index_of(leader);
   std::vector<std::string> names = {"s1", "s2", "s3"};
   ConnPtr nc;
@@ -487,7 +507,8 @@ TEST(JsR3, RestartOfEveryServerKeepsAcknowledgedMessages) {
     Sys sys(c.node(0));
     {
     json a = create_r3_on(c.node(0));
-    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump();
+    ASSERT_TRUE(a.is_object() && a.contains("config"))
+        << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
   }
     ASSERT_FALSE(wait_leader(sys, 3).empty());
     ConnPtr nc;

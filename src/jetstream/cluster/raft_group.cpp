@@ -1,6 +1,7 @@
 #include "jetstream/cluster/raft_group.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 #include "net/event_loop.h"
@@ -140,6 +141,7 @@ bool RaftGroup::bootstrapped() const {
 
 void RaftGroup::stop(bool remove_files) {
   if (stopped_.exchange(true)) return;
+  log::debug("Raft group '{}' stopped{}", name_, remove_files ? " and removed" : "");
   for (auto& s : subs_) server_.unsubscribe_internal(sys_, s);
   subs_.clear();
   std::lock_guard lk(mu_);

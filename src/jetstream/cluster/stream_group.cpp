@@ -9,6 +9,7 @@
 #include "jetstream/cluster/raft_groups.h"
 #include "jetstream/headers.h"
 #include "jetstream/jetstream.h"
+#include "jetstream/json_util.h"
 #include "raft/wire.h"
 #include "server/account.h"
 #include "server/server.h"
@@ -149,6 +150,7 @@ void StreamGroup::stop(bool remove_files) {
   else
     group_->stop(remove_files);
   stream_->stop(remove_files);
+  stream_->set_replicator(nullptr);  // the stream and its group hold each other
 }
 
 void StreamGroup::subscribe_stepdown() {
@@ -321,6 +323,28 @@ void StreamGroup::on_leader_changed(bool self) {
   }
   stream_->set_leader(true, last, pending);
   log::notice("JetStream cluster new stream leader for '{} > {}'", stream_->account().name(), stream_->name());
+  // Replica facts need the group's lock, which this hook must not take: from the loop.
+  group_->loop().post([self = shared_from_this()] { self->send_leader_elected(); });
+}
+
+// `$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.<stream>` in the stream's account, as the
+// reference's JSStreamLeaderElectedAdvisory.
+void StreamGroup::send_leader_elected() {
+  if (!group_->is_leader()) return;
+  GroupStatus st = cluster_info();
+  auto cluster = cluster_info_json(js_.server().options().cluster.name, st);
+  nlohmann::ordered_json j;
+  j["type"] = "io.nats.jetstream.advisory.v1.stream_leader_elected";
+  j["id"] = util::next_nuid();
+  j["timestamp"] = format_time(system_clock_ns());
+  j["account"] = stream_->account().name();
+  j["stream"] = stream_->name();
+  j["leader"] = js_.server().name();
+  j["replicas"] = cluster.contains("replicas") ? cluster["replicas"] : nlohmann::ordered_json(nullptr);
+  const std::string& domain = js_.server().options().jetstream.domain;
+  if (!domain.empty()) j["domain"] = domain;
+  js_.server().publish_internal(stream_->account(), "$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED." + stream_->name(), {},
+                                {}, j.dump());
 }
 
 namespace {

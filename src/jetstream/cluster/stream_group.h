@@ -77,6 +77,7 @@ class StreamGroup : public StreamReplicator, public std::enable_shared_from_this
   void apply(const raft::Entry& e);
   void apply_now(const raft::Entry& e);
   void on_leader_changed(bool self);
+  void send_leader_elected();
   void subscribe_stepdown();
 
   // Compaction and catch-up (stream_group_catchup.cpp).

@@ -70,7 +70,7 @@ void StreamGroup::restore(const raft::Snapshot& s) {
     std::lock_guard lk(cu_mu_);
     applying_index_ = compacted_index_ = s.index;
     deferred_.clear();  // the snapshot replaces whatever was waiting
-    if (stream_->store().state().last_seq >= last) {
+    if (stream_->store().last_seq() >= last) {
       catching_up_ = false;
       return;
     }
@@ -87,7 +87,7 @@ void StreamGroup::request_catchup() {
   {
     std::lock_guard lk(cu_mu_);
     if (!catching_up_ || !group_) return;
-    from = stream_->store().state().last_seq + 1;
+    from = stream_->store().last_seq() + 1;
     to = catchup_target_;
     round = ++catchup_round_;
   }

@@ -15,28 +15,6 @@ namespace nats::jetstream {
 
 namespace {
 
-std::string start_stream(Server& server, std::string_view body) {
-  auto j = nlohmann::ordered_json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return R"({"error":"invalid json"})";
-  std::vector<std::string> peers;
-  bool member = false;
-  for (const auto& n : j.value("servers", nlohmann::ordered_json::array())) {
-    if (!n.is_string()) continue;
-    peers.push_back(util::hash_name(n.get<std::string>()));
-    member = member || n.get<std::string>() == server.name();
-  }
-  if (!member) return {};
-  auto* js = server.jetstream();
-  JsAccount* jsa = js ? js->account(j.value("account", "$G")) : nullptr;
-  if (!jsa) return R"({"error":"no such JetStream account"})";
-  ApiError err;
-  auto cfg = parse_stream_config_json(j.value("config", nlohmann::ordered_json::object()), err);
-  if (!cfg) return nlohmann::json{{"error", err.description}}.dump();
-  auto sg = StreamGroup::start(*js, *jsa, *cfg, system_clock_ns(), j.value("group", ""), peers, err);
-  if (!sg) return nlohmann::json{{"error", err.description}}.dump();
-  return nlohmann::json{{"ok", true}, {"server", server.name()}}.dump();
-}
-
 // This server's replica: role, leader, store state and the Nats-Msg-Id of every stored
 // message in order (fault tests check no acknowledged message was lost or duplicated).
 std::string stream_status(Server& server, std::string_view body) {
@@ -95,16 +73,8 @@ std::shared_ptr<void> start_test_hooks(Server& server) {
         RaftGroup::set_blocked_peers(srv, std::move(ids));
         if (!reply.empty()) srv->publish_internal(*sys, reply, {}, {}, R"({"ok":true})");
       });
-  auto sub = server.subscribe_internal(
-      *sys, "$SYS.TEST.JS.STREAM.START",
-      [srv, sys](const Subscription&, std::string_view, std::string_view reply, std::string_view,
-                 std::string_view payload) {
-        std::string answer = start_stream(*srv, payload);
-        if (!answer.empty() && !reply.empty()) srv->publish_internal(*sys, reply, {}, {}, answer);
-      });
-  return std::shared_ptr<void>(nullptr, [srv, sys, sub, status, block](void*) {
+  return std::shared_ptr<void>(nullptr, [srv, sys, status, block](void*) {
     srv->unsubscribe_internal(*sys, block);
-    srv->unsubscribe_internal(*sys, sub);
     srv->unsubscribe_internal(*sys, status);
   });
 }

@@ -1,12 +1,13 @@
 #pragma once
-// Test-only entry points into the replication layer, until the meta state machine places
-// replicated assets (then the real path is STREAM.CREATE with num_replicas > 1). Enabled
-// only when the environment has NATSCPP_TEST_HOOKS=1; otherwise nothing is subscribed.
+// Test-only subjects for the replication fault tests. Enabled only when the environment has
+// NATSCPP_TEST_HOOKS=1 (which also makes stream logs compact every 200 entries); otherwise
+// nothing is subscribed.
 //
-//   `$SYS.TEST.JS.STREAM.START` (system account), body
-//     {"account": "$G", "group": "S-R3F-abcdefgh", "servers": ["n1","n2","n3"], "config": {...}}
-//   Every server named in "servers" starts its replica of the stream and answers {"ok":true}
-//   (or {"error": "..."}).
+//   `$SYS.TEST.JS.STREAM.STATUS`, body {"account": "$G", "stream": "ORDERS", "ids": true}
+//   Every replica answers with its role, leader, store state and (ids) stored Nats-Msg-Ids.
+//   `$SYS.TEST.NRG.BLOCK`, body {"server": "s1", "peers": ["s2","s3"]}
+//   Server s1 drops all Raft traffic from and to those servers (a partition of the Raft
+//   transport only); an empty list heals it.
 #include <memory>
 
 namespace nats {

@@ -563,6 +563,11 @@ StoreState FileStore::state() {
   return mem_.state();
 }
 
+uint64_t FileStore::last_seq() {
+  std::lock_guard lk(mu_);
+  return mem_.last_seq();
+}
+
 std::unordered_map<std::string, SubjectState> FileStore::subjects_state(std::string_view filter) {
   std::lock_guard lk(mu_);
   return mem_.subjects_state(filter);

@@ -77,6 +77,7 @@ class FileStore : public MessageStore, private StoreObserver {
   uint64_t purge(std::string_view subject = {}, uint64_t up_to_seq = 0, uint64_t keep = 0) override;
   uint64_t compact(uint64_t seq) override;
   void expire_msgs() override;
+  uint64_t last_seq() override;
   StoreState state() override;
   std::unordered_map<std::string, SubjectState> subjects_state(std::string_view filter) override;
   void update_limits(const StoreLimits& limits) override;

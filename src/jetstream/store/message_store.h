@@ -115,6 +115,8 @@ class MessageStore {
   // Run age/TTL expiry now (the store also does it on every store_msg).
   virtual void expire_msgs() = 0;
   virtual StoreState state() = 0;
+  // The last sequence alone, in O(1) (state() walks the whole index for its deleted list).
+  virtual uint64_t last_seq() = 0;
   virtual std::unordered_map<std::string, SubjectState> subjects_state(std::string_view filter) = 0;
   virtual void update_limits(const StoreLimits& limits) = 0;
 };
