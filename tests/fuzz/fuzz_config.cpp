@@ -1,8 +1,7 @@
 // Fuzz target: arbitrary bytes as a config file, then applied to Options. Parsing may
 // only ever fail with ConfigError (or runtime_error for the checks across keys); any other
-// exception or a crash is a bug. Includes
-// and environment lookups are off so inputs cannot make the parser read files or
-// depend on the machine.
+// exception or a crash is a bug. Includes and environment lookups are off so inputs cannot
+// make the parser read files or depend on the machine.
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
