@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,6 +76,11 @@ nats::Server& server() {
     const char* tmp = std::getenv("TMPDIR");
     std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/fuzz_js_api.XXXXXX";
     if (!::mkdtemp(dir.data())) std::abort();
+    static std::string store_dir = dir;
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(store_dir, ec);
+    });
     nats::config::CommandLine cl;
     std::string err;
     const std::vector<std::string> args = {"-a", "127.0.0.1", "-p", "0", "-js", "-sd", dir};
