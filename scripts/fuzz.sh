@@ -52,7 +52,7 @@ for t in $targets; do
   echo "$t: ${seconds}s, $cpu runs, no crash ($(ls "$seeds" | wc -l) corpus files)"
   [ "$mode" = --quiet ] || grep -E '^#[0-9]+.*(DONE|cov:)' "$work.log" | tail -n 1
   if [ "$mode" = --merge ]; then
-    nice -n 19 ./build-san/tests/"$t" -merge=1 "$seeds" "$work" >"$work.merge.log" 2>&1 || { tail "$work.merge.log"; exit 1; }
+    nice -n 19 ./build-san/tests/"$t" -merge=1 -use_counters=0 "$seeds" "$work" >"$work.merge.log" 2>&1 || { tail "$work.merge.log"; exit 1; }
     echo "$t: corpus now $(ls "$seeds" | wc -l) files"
   fi
   rm -rf "$work" "$work.tmp" "$work.log" "$work.merge.log"
