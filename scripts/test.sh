@@ -1,26 +1,69 @@
 #!/usr/bin/env bash
-# Builds everything and runs every test: unit tests, integration tests (real server
-# processes driven by the official C client, plus differential runs against Debian's
-# nats-server 2.9.10), and each fuzz target for a short time under libFuzzer.
+# Builds everything and runs every test, in four stages (README "Tests" says what runs where):
+#   plain  Release build (gcc): unit tests, integration tests (real server processes driven
+#          by the official C client, plus differential runs against Debian's nats-server
+#          2.9.10), and a replay of every fuzz corpus.
+#   asan   clang build with address + undefined-behaviour sanitizers (build-san): the unit
+#          tests, then a time-boxed set of integration tests against the sanitized server,
+#          then each libFuzzer target (same build dir) for FUZZ_SECONDS.
+#   tsan   clang build with ThreadSanitizer (build-tsan; only the server and the unit tests
+#          that start threads): concurrency stress tests against the TSan server.
+# Any sanitizer report, in a test binary or in a server process it started, fails the run.
+# TEST_STAGES="plain asan tsan" (default: all) picks stages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build.sh
-echo "== unit and integration tests"
-(cd build && ctest --output-on-failure --timeout 600 -j1)
+stages=" ${TEST_STAGES:-plain asan tsan} "
+source scripts/lib/sanitizer_env.sh
 
-echo "== fuzzing (libFuzzer, clang, ${FUZZ_SECONDS:-20}s per target)"
-cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-  -DNATS_FUZZ=ON -DNATS_TESTS=ON >/dev/null
-targets=$(cd tests/fuzz && ls fuzz_*.cpp | sed 's/\.cpp$//')
-for t in $targets; do
-  cmake --build build-fuzz --target "$t" -j"$(nproc)" >/dev/null
-done
-for t in $targets; do
-  corpus_seed="tests/fuzz/corpus/${t#fuzz_}"
-  work=$(mktemp -d)
-  [ -d "$corpus_seed" ] && cp -r "$corpus_seed"/. "$work"/ 2>/dev/null || true
-  echo "-- $t"
-  ./build-fuzz/tests/"$t" -max_total_time="${FUZZ_SECONDS:-20}" -print_final_stats=0 "$work" 2>&1 | tail -n 2
-  rm -rf "$work"
-done
-echo "fuzz: all targets ran without crashes"
+stage_time() { echo "== $1 took $(( SECONDS - $2 ))s"; }
+
+if [[ $stages == *" plain "* ]]; then
+  t0=$SECONDS
+  bash scripts/build.sh
+  echo "== plain: unit and integration tests, fuzz corpus replay"
+  (cd build && ctest --output-on-failure --timeout 600 -j1)
+  stage_time plain $t0
+fi
+
+# The integration tests are the plain build's binary, pointed at another server binary.
+integration_against() {
+  local server=$1 filter=$2
+  [ -x build/tests/integration_tests ] || bash scripts/build.sh integration_tests
+  NATS_TEST_SERVER_BIN="$PWD/$server" ./build/tests/integration_tests --gtest_filter="$filter" --gtest_brief=1
+}
+
+if [[ $stages == *" asan "* ]]; then
+  t0=$SECONDS
+  echo "== asan: address + undefined-behaviour sanitizers (clang, build-san)"
+  configure_clang build-san -DNATS_FUZZ=ON
+  fuzz_targets=$(cd tests/fuzz && ls fuzz_*.cpp | sed 's/\.cpp$//')
+  unit_targets=$(cd tests/unit && ls -d */ | sed 's#/$##; s/^/unit_/')
+  cmake --build build-san -j"$(nproc)" --target nats-server $unit_targets $fuzz_targets
+  sanitizer_reports_begin
+  for u in $unit_targets; do
+    echo "-- $u"
+    ./build-san/tests/"$u" --gtest_brief=1
+  done
+  echo "-- integration tests against the sanitized server"
+  integration_against build-san/nats-server "$(cat tests/sanitizer_integration_filter.txt | grep -v '^#' | paste -sd:)"
+  echo "-- fuzz targets (libFuzzer, ${FUZZ_SECONDS:-15}s each, corpus replayed first)"
+  for t in $fuzz_targets; do
+    bash scripts/fuzz.sh "$t" "${FUZZ_SECONDS:-15}" --quiet
+  done
+  sanitizer_reports_end asan
+  stage_time asan $t0
+fi
+
+if [[ $stages == *" tsan "* ]]; then
+  t0=$SECONDS
+  echo "== tsan: ThreadSanitizer (clang, build-tsan)"
+  configure_clang build-tsan -DNATS_TSAN=ON
+  cmake --build build-tsan -j"$(nproc)" --target nats-server unit_jetstream unit_subject
+  sanitizer_reports_begin
+  ./build-tsan/tests/unit_jetstream --gtest_filter='FileStoreIoTest.*' --gtest_brief=1
+  ./build-tsan/tests/unit_subject --gtest_filter='SubListConcurrency.*' --gtest_brief=1
+  integration_against build-tsan/nats-server "$(cat tests/tsan_integration_filter.txt | grep -v '^#' | paste -sd:)"
+  sanitizer_reports_end tsan
+  stage_time tsan $t0
+fi
+echo "== all stages passed"

@@ -401,12 +401,13 @@ void GatewayManager::rebuild_outbound_cache() {
   auto list = std::make_shared<OutList>();
   for (auto& [_, r] : remotes_)
     if (r.outbound) list->push_back(r.outbound);
-  outbound_cache_.store(std::move(list));
+  std::lock_guard lk(outbound_cache_mu_);
+  outbound_cache_ = std::move(list);
 }
 
 bool GatewayManager::forward(Account& acc, std::string_view subject, std::string_view reply,
                              std::string_view headers, std::string_view payload, const MatchResult* local) {
-  auto cached = outbound_cache_.load();
+  auto cached = outbound_cache();
   if (cached->empty()) return false;
   const OutList& outs = *cached;
   // Start at a different gateway each time: spreads queue traffic that has no member in

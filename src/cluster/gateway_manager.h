@@ -102,8 +102,15 @@ class GatewayManager {
   void rebuild_outbound_cache();  // mu_ held
 
   using OutList = std::vector<std::shared_ptr<GatewayConnection>>;
-  // The outbound connections, republished on every change, read lock-free per message.
-  std::atomic<std::shared_ptr<const OutList>> outbound_cache_{std::make_shared<const OutList>()};
+  // The outbound connections, republished on every change, read per message under a short
+  // lock. Not std::atomic<shared_ptr>: libstdc++ 12's load() releases its internal lock with
+  // relaxed order, so a load and the next store race (ThreadSanitizer reports it).
+  std::shared_ptr<const OutList> outbound_cache() const {
+    std::lock_guard lk(outbound_cache_mu_);
+    return outbound_cache_;
+  }
+  mutable std::mutex outbound_cache_mu_;
+  std::shared_ptr<const OutList> outbound_cache_ = std::make_shared<const OutList>();
 
   Server& server_;
   std::string name_;

@@ -9,14 +9,19 @@
 
 namespace nats {
 
-void Server::start_cluster() {
-  // Gateways first: the route INFO advertises this server's gateway URL.
+// Created before the event loops and the monitor start, and never replaced: those threads
+// read routes_/gateways_ without a lock (STATSZ, varz), so the pointers must be set first.
+void Server::create_cluster() {
   if (opts_.gateway.configured && !opts_.gateway.name.empty()) {
     gateways_ = std::make_unique<cluster::GatewayManager>(*this);
   }
   if (opts_.cluster.configured) {
     routes_ = std::make_unique<cluster::RouteManager>(*this);
   }
+}
+
+void Server::start_cluster() {
+  // Gateways first: the route INFO advertises this server's gateway URL.
   if (gateways_) gateways_->start();
   if (routes_) routes_->start();
 }

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <limits>
 #include <ctime>
 
 #include "subject/subject.h"
@@ -140,7 +141,11 @@ std::optional<int64_t> parse_rfc3339_ns(std::string_view s) {
   tm.tm_min = m;
   tm.tm_sec = sec;
   int64_t secs = static_cast<int64_t>(timegm(&tm)) - offset;
-  return secs * 1'000'000'000 + frac;
+  // Go accepts any year; nanoseconds since 1970 only reach 1677..2262, so clamp (no overflow).
+  int64_t ns;
+  if (__builtin_mul_overflow(secs, int64_t{1'000'000'000}, &ns) || __builtin_add_overflow(ns, frac, &ns))
+    return secs < 0 ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
+  return ns;
 }
 
 namespace {

@@ -145,7 +145,7 @@ size_t TlsSession::writev(const struct iovec* iov, int n, TlsStatus& status) {
   } else {
     for (int i = 0; i < n && len < kRecordSize; ++i) {
       size_t take = std::min(iov[i].iov_len, kRecordSize - len);
-      std::memcpy(scratch_.get() + len, iov[i].iov_base, take);
+      if (take) std::memcpy(scratch_.get() + len, iov[i].iov_base, take);  // iov_base may be null
       len += take;
     }
     data = scratch_.get();

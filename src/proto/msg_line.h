@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/bytes.h"
+
 namespace nats::proto {
 
 class MsgLine {
@@ -59,8 +61,7 @@ class MsgLine {
 
  private:
   static char* put(char* p, std::string_view s) {
-    std::memcpy(p, s.data(), s.size());
-    return p + s.size();
+    return util::copy_bytes(p, s);
   }
   static char* put_uint(char* p, uint64_t v) { return std::to_chars(p, p + 20, v).ptr; }
 

@@ -167,6 +167,11 @@ void Server::start() {
   info_prefix_ = "INFO " + dumped.substr(0, dumped.size() - 1);  // without the closing brace
   listener_ = std::make_unique<Listener>(*this, fd);
 
+  // Every object the loop and monitor threads reach through a member pointer exists
+  // before they start (they read the pointers without a lock).
+  create_cluster();
+  // Clustered JetStream (a cluster block, as the reference requires): the meta group.
+  if (jetstream_enabled() && opts_.cluster.configured) meta_group_ = std::make_unique<jetstream::MetaGroup>(*this);
   start_monitor();
   log::notice("Listening for client connections on {}:{}", opts_.host, client_port_);
   if (tls_ctx_) log::notice("TLS required for client connections");
@@ -174,14 +179,14 @@ void Server::start() {
     sys_services_ = std::make_unique<SystemServices>(*this);
     sys_services_->start(*loops_[0]);
   }
-  for (auto& l : loops_) l->start_thread();
   start_cluster();
-  // Clustered JetStream (a cluster block, as the reference requires): the meta group.
-  if (jetstream_enabled() && opts_.cluster.configured) {
-    meta_group_ = std::make_unique<jetstream::MetaGroup>(*this);
+  if (meta_group_) {
     if (jetstream_) jetstream_->attach_meta(*meta_group_);
     meta_group_->start();
   }
+  // The loops run last: the starts above set fields that loop tasks (STATSZ) read, and
+  // call EventLoop::add_timer, which only the loop's own thread may call once it runs.
+  for (auto& l : loops_) l->start_thread();
   loops_[0]->post([this] { loops_[0]->add_fd(listener_->fd(), EPOLLIN, listener_.get()); });
   write_pid_file();
   write_ports_file();

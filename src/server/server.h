@@ -187,6 +187,7 @@ class Server {
   void remove_ports_file();
   void ping_timer_tick();
   // Cluster hooks, defined in src/cluster/server_hooks.cpp.
+  void create_cluster();  // the managers, before any thread can look at routes_/gateways_
   void start_cluster();
   void stop_cluster();
   std::string cluster_info_fields() const;

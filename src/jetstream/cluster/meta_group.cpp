@@ -78,12 +78,15 @@ struct MetaGroup::Impl : std::enable_shared_from_this<Impl> {
 };
 
 void MetaGroup::Impl::start() {
-  sys = server.system_account();
   const Options& o = server.options();
-  self_name = server.name();
-  self_id = util::hash_name(self_name);
-  cluster_name = o.cluster.name;
-  names[self_id] = self_name;
+  {
+    std::lock_guard lk(mu);  // snapshot() (monitor thread) reads these under mu
+    sys = server.system_account();
+    self_name = server.name();
+    self_id = util::hash_name(self_name);
+    cluster_name = o.cluster.name;
+    names[self_id] = self_name;
+  }
   if (!sys) {
     log::error("JetStream cluster requires a system account; meta group not started");
     return;

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "jetstream/store/crc32c.h"
+#include "util/bytes.h"
 
 namespace nats::jetstream {
 
@@ -429,10 +430,9 @@ StoreResult FileStore::write_msg_locked(StoreResult res, std::string_view subjec
       store_u32(p + 25, static_cast<uint32_t>(subject.size()));
       store_u32(p + 29, static_cast<uint32_t>(headers.size()));
       store_u32(p + 33, static_cast<uint32_t>(payload.size()));
-      char* d = p + kMsgFixed;
-      std::memcpy(d, subject.data(), subject.size());
-      std::memcpy(d + subject.size(), headers.data(), headers.size());
-      std::memcpy(d + subject.size() + headers.size(), payload.data(), payload.size());
+      char* d = util::copy_bytes(p + kMsgFixed, subject);
+      d = util::copy_bytes(d, headers);
+      util::copy_bytes(d, payload);
     });
   }
   // Even after a failed write the index has the message; its location is kept so the

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "jetstream/consumer_config.h"
 
 using namespace nats::jetstream;
@@ -113,4 +115,11 @@ TEST(ConsumerConfig, Rfc3339) {
   EXPECT_EQ(parse_rfc3339_ns("1970-01-01T00:00:01.25Z"), 1'250'000'000);
   EXPECT_EQ(parse_rfc3339_ns("1970-01-01T01:00:00+01:00"), 0);
   EXPECT_FALSE(parse_rfc3339_ns("yesterday").has_value());
+}
+
+// Regression (fuzz_js_config): years outside 1677..2262 overflowed int64 nanoseconds (UB).
+TEST(ConsumerConfig, Rfc3339OutOfNanosecondRangeClamps) {
+  EXPECT_EQ(parse_rfc3339_ns("1013-11-26T00:00:00.123+01:00"), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(parse_rfc3339_ns("9999-12-31T23:59:59Z"), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(parse_rfc3339_ns("2262-04-11T23:47:16.854775807Z"), std::numeric_limits<int64_t>::max());
 }

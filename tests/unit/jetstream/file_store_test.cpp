@@ -215,3 +215,21 @@ TEST_F(FileStoreTest, SyncAndClose) {
   EXPECT_EQ(st->store_msg("a", "", "x").err, StoreErr::closed);
   EXPECT_EQ(st->sync(), StoreErr::closed);
 }
+
+// Regression (issue 16): an empty header or payload given as a default string_view has a
+// null data() pointer; storing it passed null to memcpy (UBSan report in the sanitizer run).
+TEST_F(FileStoreTest, EmptyHeadersAndPayloadWithNullData) {
+  {
+    auto st = open();
+    ASSERT_EQ(st->store_msg("e", std::string_view{}, std::string_view{}).err, StoreErr::ok);
+    ASSERT_EQ(st->store_msg("f", std::string_view{}, "x").err, StoreErr::ok);
+  }
+  auto st = open();
+  StoredMsg m;
+  ASSERT_EQ(st->load_msg(1, m), StoreErr::ok);
+  EXPECT_EQ(m.subject, "e");
+  EXPECT_TRUE(m.headers.empty());
+  EXPECT_TRUE(m.payload.empty());
+  ASSERT_EQ(st->load_msg(2, m), StoreErr::ok);
+  EXPECT_EQ(m.payload, "x");
+}
