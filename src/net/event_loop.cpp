@@ -137,6 +137,7 @@ void EventLoop::run() {
   epoll_event events[kMaxEvents];
   while (!stopping_) {
     int timeout = run_timers();
+    for (auto& hook : after_batch_) hook();  // timers' output must not wait for the next wake-up
     int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
     if (n < 0) {
       if (errno == EINTR) continue;

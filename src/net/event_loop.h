@@ -74,7 +74,8 @@ class EventLoop {
   // The loop in whose thread we are, or nullptr.
   static EventLoop* current();
 
-  // Hooks run after each batch of I/O events: used to flush connections a batch touched.
+  // Hooks run after each batch of timers and of I/O events and posted tasks: used to flush
+  // the connections a batch touched. Add them before start_thread().
   void add_after_batch_hook(std::function<void()> fn) { after_batch_.push_back(std::move(fn)); }
 
  private:

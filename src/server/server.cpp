@@ -154,6 +154,9 @@ void Server::start() {
   int nloops = std::max(1u, std::thread::hardware_concurrency());
   for (int i = 0; i < nloops; ++i) {
     loops_.push_back(std::make_unique<net::EventLoop>(i));
+    // Posted tasks and timers may queue output (touch) without flushing it themselves; a
+    // connection left touched-but-unflushed would ignore every other thread's touch.
+    loops_.back()->add_after_batch_hook([] { Connection::flush_touched(); });
     caches_.push_back(std::make_unique<MatchCache>());
     counters_.push_back(std::make_unique<LoopCounters>());
   }
@@ -350,12 +353,18 @@ SubscriptionPtr Server::subscribe_internal(Account& acc, const std::string& subj
   sub->sid = "i" + std::to_string(++next_sid);
   acc.sublist().insert(sub);
   on_local_interest_change(acc, *sub, true);
+  // The RS+/RS- just queued on routes and gateways must go out now: a touched connection
+  // is flushed only by the thread that touched it, and until then no other thread's output
+  // schedules a flush for it either. Callers may be the main thread (the meta group starts
+  // there) or a loop task that publishes nothing afterwards.
+  Connection::flush_touched();
   return sub;
 }
 
 void Server::unsubscribe_internal(Account& acc, const SubscriptionPtr& sub) {
   sub->closed.store(true, std::memory_order_release);
   if (acc.sublist().remove(sub) == SubListStatus::ok) on_local_interest_change(acc, *sub, false);
+  Connection::flush_touched();
 }
 
 void Server::publish_internal(Account& acc, std::string_view subject, std::string_view reply, std::string_view headers,

@@ -10,6 +10,8 @@
 #include <map>
 #include <mutex>
 
+#include <fmt/ranges.h>
+
 #include "config/options.h"
 #include "jetstream/cluster/meta_peers.h"
 #include "jetstream/cluster/raft_groups.h"
@@ -60,6 +62,7 @@ struct MetaGroup::Impl : std::enable_shared_from_this<Impl> {
   Clock::time_point last_discover{};
   std::vector<std::string> candidate;  // the known peer set while waiting to bootstrap
   Clock::time_point candidate_since{};
+  Clock::time_point last_wait_log = Clock::now();
 
   mutable std::mutex mu;  // guards everything below
   int cluster_size = 0;
@@ -178,6 +181,8 @@ bool MetaGroup::Impl::try_bootstrap() {
   if (peers != candidate) {
     candidate = peers;
     candidate_since = now;
+    log::debug("JetStream cluster peer candidates: [{}] ({} known, {} expected)", fmt::join(peers, ","),
+               peers.size(), expected);
   }
   const Options& o = server.options();
   size_t other_gateways = 0;
@@ -185,14 +190,23 @@ bool MetaGroup::Impl::try_bootstrap() {
     for (const auto& g : o.gateway.gateways)
       if (g.name != o.gateway.name) ++other_gateways;
   if (static_cast<int>(peers.size()) < expected || now - candidate_since < kSettle ||
-      (other_gateways && server.gateway_stats().size() < other_gateways))
+      (other_gateways && server.gateway_stats().size() < other_gateways)) {
+    if (now - last_wait_log >= std::chrono::seconds(5)) {
+      last_wait_log = now;
+      log::debug("JetStream cluster waiting to bootstrap: {} of {} peers known, stable for {} ms, {} of {} gateways",
+                 peers.size(), expected,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(now - candidate_since).count(),
+                 server.gateway_stats().size(), other_gateways);
+    }
     return false;
+  }
   {
     std::lock_guard lk(mu);
     for (const auto& s : servers) names[util::hash_name(s.name)] = s.name;
     cluster_size = static_cast<int>(peers.size());
   }
   log::notice("JetStream cluster bootstrapping");
+  log::debug("JetStream cluster bootstrapping with peers [{}]", fmt::join(peers, ","));
   group->bootstrap(raft::PeerState{static_cast<int>(peers.size()), peers}, true);
   return true;
 }
