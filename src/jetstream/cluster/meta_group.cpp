@@ -130,8 +130,11 @@ void MetaGroup::Impl::start() {
   if (!group) return;
   if (group->bootstrapped()) {
     log::notice("JetStream cluster recovering state");
+    // Read the group before taking mu: the group's apply path takes mu (on_leader_changed)
+    // while holding its own locks, so mu must never be held around a group call.
+    int size = static_cast<int>(group->peers().size());
     std::lock_guard lk(mu);
-    cluster_size = static_cast<int>(group->peers().size());
+    cluster_size = size;
   }
   test_hooks = start_test_hooks(server);
   // `$JS.API.META.LEADER.STEPDOWN` lives in the system account (as the reference's API
