@@ -423,7 +423,10 @@ void JetStream::shutdown() {
       std::lock_guard lk(jsa->mu);
       for (auto& [_, s] : jsa->streams) streams.push_back(s);
     }
-    for (auto& s : streams) s->stop(false);
+    for (auto& s : streams) {
+      s->stop(false);
+      s->release_replicator();
+    }
   }
 }
 

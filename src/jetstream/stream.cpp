@@ -330,6 +330,14 @@ void Stream::set_replicator(std::shared_ptr<StreamReplicator> r) {
   unsubscribe_locked();
 }
 
+void Stream::release_replicator() {
+  std::shared_ptr<StreamReplicator> r;
+  {
+    std::lock_guard lk(mu_);
+    r = std::move(repl_);
+  }
+}
+
 bool Stream::replicated() const {
   std::lock_guard lk(mu_);
   return repl_ != nullptr;

@@ -138,6 +138,9 @@ class Stream : public std::enable_shared_from_this<Stream> {
   // (set_leader subscribes the subjects; followers are unsubscribed) and purge, delete and
   // update go through the log; the stream group applies committed entries with apply_*.
   void set_replicator(std::shared_ptr<StreamReplicator> r);
+  // Drops the replicator at shutdown: it holds this stream, so the pair would otherwise keep
+  // each other alive past the server's end (released outside mu_: its destructor reads us).
+  void release_replicator();
   bool replicated() const;
   bool is_leader() const;
   // last_seq: the highest sequence already proposed (log entries not yet applied included);
