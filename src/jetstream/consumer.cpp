@@ -87,7 +87,7 @@ Consumer::Consumer(Server& server, StreamPtr stream, ConsumerConfig cfg, std::st
 Consumer::~Consumer() {
   // Shutdown drops consumers without stop(): keep a durable's progress.
   std::lock_guard lk(mu_);
-  if (!stopped_ && dirty_) persist_locked();
+  if (!stopped_ && dirty_ && persistent()) persist_locked();
 }
 
 ConsumerConfig Consumer::config() const {
@@ -115,23 +115,35 @@ void Consumer::start(const ConsumerSnapshot* restored) {
     active_ = cfg_.is_push() && deliver_interest();
     dirty_ = true;
   }
+  if (is_leader()) subscribe();
+  if (persistent()) write_meta();
   std::weak_ptr<Consumer> weak = weak_from_this();
+  worker_.add_ticker([weak] {
+    auto self = weak.lock();
+    return self && self->tick();
+  });
+  kick();
+}
+
+void Consumer::subscribe() {
+  std::weak_ptr<Consumer> weak = weak_from_this();
+  std::vector<SubscriptionPtr> subs;
   std::string ack_subj = "$JS.ACK." + stream_->name() + "." + name_ + ".>";
-  subs_.push_back(server_.subscribe_internal(
+  subs.push_back(server_.subscribe_internal(
       account_, ack_subj,
       [weak](const Subscription&, std::string_view subject, std::string_view reply, std::string_view,
              std::string_view payload) {
         if (auto self = weak.lock()) self->handle_ack(subject, reply, payload);
       }));
   if (cfg_.is_pull()) {
-    subs_.push_back(server_.subscribe_internal(
+    subs.push_back(server_.subscribe_internal(
         account_, "$JS.API.CONSUMER.MSG.NEXT." + stream_->name() + "." + name_,
         [weak](const Subscription&, std::string_view, std::string_view reply, std::string_view,
                std::string_view payload) {
           if (auto self = weak.lock()) self->handle_next_request(reply, payload);
         }));
   } else {
-    subs_.push_back(server_.subscribe_internal(
+    subs.push_back(server_.subscribe_internal(
         account_, "$JS.FC." + stream_->name() + "." + name_ + ".*",
         [weak](const Subscription&, std::string_view subject, std::string_view, std::string_view, std::string_view) {
           auto self = weak.lock();
@@ -145,13 +157,68 @@ void Consumer::start(const ConsumerSnapshot* restored) {
           self->kick();
         }));
   }
-  if (persistent()) write_meta();
-  worker_.add_ticker([weak] {
-    auto self = weak.lock();
-    return self && self->tick();
-  });
+  {
+    std::lock_guard lk(mu_);
+    if (!stopped_ && is_leader()) {
+      for (auto& sub : subs) subs_.push_back(std::move(sub));
+      return;
+    }
+  }
+  for (auto& sub : subs) server_.unsubscribe_internal(account_, sub);  // stopped or demoted meanwhile
+}
+
+void Consumer::unsubscribe() {
+  std::vector<SubscriptionPtr> subs;
+  {
+    std::lock_guard lk(mu_);
+    subs.swap(subs_);
+  }
+  for (auto& sub : subs) server_.unsubscribe_internal(account_, sub);
+}
+
+void Consumer::set_replicator(std::weak_ptr<ConsumerReplicator> r) {
+  repl_ = std::move(r);
+  replicated_ = true;
+  persistent_ = false;
+  leader_ = false;
+}
+
+void Consumer::set_leader(bool leader, const ConsumerSnapshot* state) {
+  if (!leader) {
+    if (!leader_.exchange(false)) return;
+    unsubscribe();
+    std::lock_guard lk(mu_);
+    waiting_.clear();
+    fc_reply_.clear();
+    fc_bytes_ = 0;
+    return;
+  }
+  int64_t now = now_unix_ns();
+  {
+    std::lock_guard lk(mu_);
+    if (stopped_) return;
+    if (state) state_.restore(*state);
+    else state_.init_start(now);
+    next_deadline_ = 0;  // the tick looks at the restored pending acks at once
+    last_activity_ns_ = now;
+    last_hb_ns_ = now;
+    active_ = cfg_.is_push() && deliver_interest();
+    leader_ = true;
+  }
+  subscribe();
   kick();
 }
+
+void Consumer::follow(const std::function<void(ConsumerState&)>& fn) {
+  std::lock_guard lk(mu_);
+  if (!leader_) fn(state_);
+}
+
+ConsumerSnapshot Consumer::state_snapshot() const {
+  std::lock_guard lk(mu_);
+  return state_.snapshot();
+}
+
 
 void Consumer::stop(bool remove_files) {
   std::vector<SubscriptionPtr> subs;
@@ -195,7 +262,7 @@ void Consumer::on_new_message(uint64_t seq, std::string_view subject) {
     state_.on_new_message(seq, subject);
     // Only a consumer that could hand the message out now needs a pass: a pull consumer
     // with waiting requests, or a push consumer with a listener (the tick notices new ones).
-    wake = cfg_.is_pull() ? !waiting_.empty() : active_;
+    wake = leader_ && (cfg_.is_pull() ? !waiting_.empty() : active_);
   }
   if (wake) kick();
 }
@@ -244,6 +311,9 @@ void Consumer::handle_ack(std::string_view subject, std::string_view reply, std:
   bool wake = false;
   bool next_req = false;
   std::string_view next_body;
+  // Replicated: what changed goes to the group's log; an AckSync is answered at commit.
+  enum class Repl { none, ack, term, deadline } repl = Repl::none;
+  int64_t new_deadline = 0;
   auto starts = [&](std::string_view p) { return payload.substr(0, p.size()) == p; };
   {
     std::lock_guard lk(mu_);
@@ -261,6 +331,7 @@ void Consumer::handle_ack(std::string_view subject, std::string_view reply, std:
         acked.push_back(sseq);
       }
       if (!acked.empty()) last_ack_ns_ = now;
+      repl = Repl::ack;
       if (starts("+NXT")) {
         next_req = true;
         next_body = payload.substr(4);
@@ -275,12 +346,17 @@ void Consumer::handle_ack(std::string_view subject, std::string_view reply, std:
         if (j.is_object() && j.contains("delay") && j["delay"].is_number_integer()) delay = j["delay"].get<int64_t>();
       }
       state_.nak(sseq, cseq, delay, now);
+      repl = Repl::deadline;
+      new_deadline = now + delay;
       if (delay == 0) wake = true;
       else if (next_deadline_ == 0 || now + delay < next_deadline_) next_deadline_ = now + delay;
     } else if (starts("+WPI")) {
       state_.progress(sseq, now);
+      repl = Repl::deadline;
+      new_deadline = now + state_.ack_wait_ns(state_.delivery_count(sseq));
     } else if (starts("+TERM")) {
       if (state_.term(sseq, cseq)) acked.push_back(sseq);
+      repl = Repl::term;
     }
     if (!acked.empty()) {
       dirty_ = true;
@@ -288,8 +364,14 @@ void Consumer::handle_ack(std::string_view subject, std::string_view reply, std:
     }
   }
   apply_retention(acked);
+  std::string_view sync_reply = next_req ? std::string_view() : reply;
+  if (auto r = repl_.lock(); r && repl != Repl::none) {
+    if (repl == Repl::deadline) r->propose_deadline(sseq, new_deadline);
+    else if (!r->propose_ack(repl == Repl::term, sseq, cseq, sync_reply)) return;  // demoted: no answer
+    else sync_reply = {};  // answered once committed
+  }
   // AckSync: the client waits for an (empty) answer.
-  if (!reply.empty() && !next_req) server_.publish_internal(account_, reply, "", "", "");
+  if (!sync_reply.empty()) server_.publish_internal(account_, sync_reply, "", "", "");
   if (next_req && !reply.empty()) handle_next_request(reply, next_body);
   if (wake) kick();
 }
@@ -457,6 +539,7 @@ void Consumer::send_delivery_locked(const std::string& to, const Delivery& d) {
   } else {
     send_to(to, d.msg.subject, reply, d.msg.headers, d.msg.payload);
   }
+  if (auto r = repl_.lock()) r->propose_delivered(d.cseq, d.msg.seq, d.dc, now_unix_ns());
   last_cseq_sent_ = d.cseq;
   last_sseq_sent_ = d.msg.seq;
 }
@@ -554,7 +637,7 @@ void Consumer::deliver_pass() {
   bool more = false;
   {
     std::lock_guard lk(mu_);
-    if (stopped_) return;
+    if (stopped_ || !leader_) return;
     bool delivered;
     if (cfg_.is_pull()) {
       delivered = deliver_pull_locked(now, budget);
@@ -592,6 +675,7 @@ bool Consumer::tick() {
   {
     std::lock_guard lk(mu_);
     if (stopped_) return false;
+    if (!leader_) return true;  // a replicated consumer's follower only keeps state
     // Ack deadlines.
     if (next_deadline_ && next_deadline_ <= now) {
       next_deadline_ = state_.check_ack_deadlines(now);

@@ -36,6 +36,20 @@ namespace nats::jetstream {
 
 int64_t now_unix_ns();
 
+// The replication hooks of a consumer that runs in its own Raft group (R>1, see
+// cluster/consumer_group.h). Only the group leader delivers and takes acks; it proposes
+// what it did. An ack's AckSync reply leaves once the ack is committed (the replicator
+// sends it), so a confirmed ack survives the leader's death.
+class ConsumerReplicator {
+ public:
+  virtual ~ConsumerReplicator() = default;
+  virtual void propose_delivered(uint64_t cseq, uint64_t sseq, uint64_t dc, int64_t ts) = 0;
+  // +ACK (term false) or +TERM; false when no longer leader (then nobody answers `reply`).
+  virtual bool propose_ack(bool term, uint64_t sseq, uint64_t cseq, std::string_view reply) = 0;
+  // A pending message's new ack deadline (-NAK, -NAK with delay, +WPI).
+  virtual void propose_deadline(uint64_t sseq, int64_t deadline) = 0;
+};
+
 class Consumer : public StreamConsumer, public std::enable_shared_from_this<Consumer> {
  public:
   Consumer(Server& server, StreamPtr stream, ConsumerConfig cfg, std::string name, int64_t created_ns);
@@ -58,6 +72,20 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
   // Persisted files (file-storage streams, durables): <stream dir>/obs/<name>/.
   std::string dir() const;
   bool persistent() const;
+
+  // Replicated consumers (before start()): no state file (the group's log is its state), and
+  // passive (no subscriptions, no delivery) until set_leader(true).
+  void set_replicator(std::weak_ptr<ConsumerReplicator> r);
+  bool replicated() const { return replicated_; }
+  bool is_leader() const { return leader_.load(std::memory_order_acquire); }
+  // Becoming leader: takes over `state` (the committed state; null: nothing delivered yet,
+  // start from the deliver policy), subscribes and delivers. Losing it: unsubscribes and
+  // forgets waiting pull requests (their clients re-issue them to the new leader).
+  void set_leader(bool leader, const ConsumerSnapshot* state);
+  // A follower mirrors the committed state into its own (so its info reads right); no-op
+  // on the leader, whose live state is ahead.
+  void follow(const std::function<void(ConsumerState&)>& fn);
+  ConsumerSnapshot state_snapshot() const;
 
   // Called (once, on the consumer's worker) when an ephemeral consumer's inactivity
   // threshold passes; the API layer removes it from the stream.
@@ -88,6 +116,8 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
     int64_t last_hb = 0;
   };
 
+  void subscribe();
+  void unsubscribe();
   void kick();                  // schedule a delivery pass on the worker (coalesced)
   void deliver_pass();          // worker thread
   bool tick();                  // worker thread, every kConsumerTickMs; false once stopped
@@ -134,6 +164,9 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
   int64_t rate_next_ns_ = 0;
   uint64_t tick_count_ = 0;
 
+  std::weak_ptr<ConsumerReplicator> repl_;
+  bool replicated_ = false;
+  std::atomic<bool> leader_{true};
   std::atomic<bool> kick_pending_{false};
   std::atomic<bool> persistent_{false};  // durable of a file stream, not mem_storage
 };

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "jetstream/cluster/cluster_info.h"
+#include "jetstream/cluster/consumer_group.h"
 #include "jetstream/jetstream.h"
 #include "server/server.h"
 #include "subject/subject.h"
@@ -218,9 +219,13 @@ bool overlaps(const std::string& a, const std::string& b) {
 
 ojson consumer_info_json(JetStream& js, const ConsumerPtr& c) {
   ojson info = c->info_json();
-  // R1 (the only consumers placed in a cluster today): this server leads it.
-  if (js.clustered())
-    info["cluster"] = cluster_info_json(js.server().options().cluster.name, GroupStatus{js.server().name(), {}});
+  if (!js.clustered()) return info;
+  // Replicated: its Raft group's view; R1: this server leads it.
+  GroupStatus st{js.server().name(), {}};
+  if (c->replicated())
+    if (auto cg = ConsumerGroup::find(js, c->stream()->account().name(), c->stream()->name(), c->name()))
+      st = cg->cluster_info();
+  info["cluster"] = cluster_info_json(js.server().options().cluster.name, st);
   return info;
 }
 

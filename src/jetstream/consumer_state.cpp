@@ -285,6 +285,30 @@ int64_t ConsumerState::check_ack_deadlines(int64_t now) {
   return earliest;
 }
 
+void ConsumerState::record_delivery(uint64_t sseq, uint64_t cseq, uint64_t dc, int64_t ts) {
+  if (cseq <= adflr_) return;  // older than the ack floor: a replayed entry
+  dseq_ = std::max(dseq_, cseq + 1);
+  if (dc <= 1) sseq_ = std::max(sseq_, sseq + 1);
+  npc_valid_ = false;
+  if (cfg_.ack_policy == AckPolicy::none) {
+    adflr_ = std::max(adflr_, cseq);
+    asflr_ = std::max(asflr_, sseq);
+    return;
+  }
+  if (dc > 1) rdc_[sseq] = dc - 1;
+  pending_[sseq] = PendingAck{cseq, ts, ts + ack_wait_for(dc)};
+}
+
+void ConsumerState::set_deadline(uint64_t sseq, int64_t deadline) {
+  if (auto it = pending_.find(sseq); it != pending_.end()) it->second.deadline = deadline;
+}
+
+void ConsumerState::set_start(uint64_t sseq) {
+  if (dseq_ != 1 || sseq == 0) return;  // something was delivered: the start is history
+  sseq_ = sseq;
+  npc_valid_ = false;
+}
+
 void ConsumerState::on_new_message(uint64_t seq, std::string_view subject) {
   if (seq < sseq_ || !filter_matches(subject)) return;
   if (npc_valid_) ++npc_;

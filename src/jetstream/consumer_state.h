@@ -70,6 +70,15 @@ class ConsumerState {
   // Work in progress: restart the ack timer.
   void progress(uint64_t sseq, int64_t now);
 
+  // Replication (cluster/consumer_group.h): a replica replays what its leader did. A delivery
+  // (first or redelivery) with its consumer sequence, delivery count and time; a nak with
+  // delay or a work-in-progress as the pending message's new deadline; the start position
+  // the leader chose before delivering anything.
+  void record_delivery(uint64_t sseq, uint64_t cseq, uint64_t dc, int64_t ts);
+  void set_deadline(uint64_t sseq, int64_t deadline);
+  void set_start(uint64_t sseq);
+  int64_t ack_wait_ns(uint64_t dc) const { return ack_wait_for(dc); }
+
   // Moves pending messages whose ack deadline passed into the redelivery queue. Returns the
   // earliest remaining deadline (0: none).
   int64_t check_ack_deadlines(int64_t now);

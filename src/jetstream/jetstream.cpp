@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "jetstream/api/api_router.h"
+#include "jetstream/cluster/consumer_group.h"
 #include "jetstream/cluster/js_cluster.h"
 #include "jetstream/cluster/meta_group.h"
 #include "jetstream/json_util.h"
@@ -416,6 +417,7 @@ void JetStream::shutdown() {
   for (auto& jsa : impl_->disabled) {
     if (jsa->api_sub) impl_->server.unsubscribe_internal(jsa->account, jsa->api_sub);
   }
+  ConsumerGroup::release_all(*this);
   for (auto* jsa : accounts_snapshot()) {
     if (jsa->api_sub) impl_->server.unsubscribe_internal(jsa->account, jsa->api_sub);
     std::vector<StreamPtr> streams;

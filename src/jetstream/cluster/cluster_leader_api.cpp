@@ -98,6 +98,10 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest) {
   const bool scale_down = cur->group.replicas() > 1 && cfg->num_replicas == 1;
   if ((cfg->num_replicas != cur->config.num_replicas && !scale_down) || cfg->placement != cur->config.placement)
     return reply_error(req, type, not_supported_yet());
+  // Replicated consumers would have to shrink with it: not yet.
+  if (scale_down)
+    for (const auto& [_, ca] : cur->consumers)
+      if (ca.group.replicas() > 1) return reply_error(req, type, not_supported_yet());
   StreamAssignment sa = *cur;
   if (scale_down) {
     sa.group.peers = {cur->group.preferred.empty() ? cur->group.peers.front() : cur->group.preferred};
@@ -131,15 +135,15 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
     if (auto ce = parse_consumer_config(*it, cfg)) return reply_error(req, type, *ce);
   auto sa = stream(req.account.name(), args[0]);
   if (!sa) return reply_error(req, type, api_error(err::StreamNotFound));
-  // Replicated consumers need consumer groups; a replicated stream takes explicit R1
-  // consumers only, and only when acks do not remove messages (each replica would remove
-  // them from its own copy alone).
-  if (cfg.num_replicas > 1) return reply_error(req, type, not_supported_yet());
-  if (sa->group.replicas() > 1 && (cfg.num_replicas != 1 || sa->config.retention != RetentionPolicy::limits))
-    return reply_error(req, type, not_supported_yet());
   apply_consumer_defaults(cfg);
   StreamContext ctx{sa->config.retention, sa->config.num_replicas, sa->config.subjects};
   if (auto ce = validate_consumer_config(cfg, ctx)) return reply_error(req, type, *ce);
+  // As the reference: the replicas default to the stream's. On a replicated stream, acks
+  // must not remove messages (interest/workqueue would need them through the stream's log).
+  const int replicas =
+      std::min(cfg.num_replicas > 0 ? static_cast<int>(cfg.num_replicas) : sa->group.replicas(), sa->group.replicas());
+  if (sa->group.replicas() > 1 && sa->config.retention != RetentionPolicy::limits)
+    return reply_error(req, type, not_supported_yet());
   // The subject's own checks (names, filter) are the host's: it runs the same request.
   if (!is_valid_consumer_name(cfg.durable_name)) return reply_error(req, type, api_error(err::ConsumerBadDurableName));
   if (durable_api && (args.size() != 2 || args[1] != cfg.durable_name))
@@ -153,15 +157,19 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
   ca.created_ns = ca.origin.proposed_ns;
   ca.api_subject = std::string(rest);
   if (auto it = sa->consumers.find(ca.name); it != sa->consumers.end()) {
+    // Changing the replicas of a consumer would move it between groups: not yet.
+    if (it->second.group.replicas() != replicas) return reply_error(req, type, not_supported_yet());
     ca.group = it->second.group;
     ca.created_ns = it->second.created_ns;
   } else {
-    // Consumers live with their stream: an R1 consumer on one of its peers (the first, its
-    // preferred leader), as the reference picks from the stream's peers.
+    // Consumers live with their stream, on its peers (as the reference picks them): an R1
+    // one on the first (its preferred leader), an R>1 one on that many of them.
     ca.group = sa->group;
-    ca.group.peers.resize(1);
+    ca.group.peers.resize(static_cast<size_t>(replicas));
     ca.group.preferred.clear();
-    ca.group.name = group_name('C', 1, sa->config.storage, random_group_id());
+    StorageType storage = ca.config.mem_storage ? StorageType::memory : sa->config.storage;
+    ca.group.storage = to_string(storage);
+    ca.group.name = group_name('C', replicas, storage, random_group_id());
   }
   propose({MetaOp::assign_consumer, std::nullopt, std::move(ca)}, req, rest);
 }

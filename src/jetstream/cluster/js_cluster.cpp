@@ -127,7 +127,7 @@ std::string JsCluster::health_error() const {
     }
     if (!ok) return "JetStream stream '" + sa.account + " > " + sa.name() + "' is not current";
     for (const auto& [name, ca] : sa.consumers)
-      if (ca.group.has_peer(self_id_) && !lookup_consumer(s, name))
+      if (ca.group.has_peer(self_id_) && (!lookup_consumer(s, name) || !consumer_current(ca)))
         return "JetStream consumer '" + sa.account + " > " + sa.name() + " > " + name + "' is not current";
   }
   return {};
@@ -182,14 +182,15 @@ void JsCluster::route(ApiRequest& req, std::string_view rest) {
   }
   if ((prefix == "CONSUMER.INFO" || prefix == "CONSUMER.LEADER.STEPDOWN") && args.size() == 2) {
     // A consumer the meta log placed: its host answers (on a replicated stream that need
-    // not be the stream's leader).
-    std::optional<RaftGroupSpec> group;
+    // not be the stream's leader); a replicated one's leader.
+    std::optional<ConsumerAssignment> ca;
     {
       std::lock_guard lk(mu_);
-      if (const auto* c = state_.consumer(req.account.name(), stream_name, args[1])) group = c->group;
+      if (const auto* c = state_.consumer(req.account.name(), stream_name, args[1])) ca = *c;
     }
-    if (group) {
-      if (group->has_peer(self_id_)) js_.api().dispatch(req, rest);
+    if (ca) {
+      if (route_replicated_consumer(req, rest, prefix, *ca)) return;
+      if (ca->group.has_peer(self_id_)) js_.api().dispatch(req, rest);
       return;
     }
   }
@@ -253,7 +254,9 @@ void JsCluster::apply(const std::string& data) {
   else group = ch.stream_after ? &ch.stream_after->group : &ch.stream_before->group;
   if (ch.op == MetaOp::update_stream && ch.stream_before->group.name != ch.stream_after->group.name)
     return apply_scale_down(ch, origin, live);
+  if (ch.op == MetaOp::remove_stream) stop_replicated_consumers(*ch.stream_before);
   if (!group->has_peer(self_id_)) return;
+  if (e->consumer && group->replicas() > 1) return apply_replicated_consumer(ch, origin, live);
   if (!e->consumer && group->replicas() > 1) return apply_replicated_stream(ch, origin, live);
   run_locally(live ? origin : RequestOrigin{origin.account, {}, {}, {}, 0, origin.api, origin.body});
 }

@@ -15,9 +15,10 @@
 //  - everything naming a stream (info, get, purge, consumers, pulls...): the server hosting
 //    the stream; the meta leader answers for streams the meta state does not know (10059).
 // R>1 streams run through the replication layer (stream_group.h) on every peer; their
-// group leader answers. Scaling down (R>1 -> R1) keeps the preferred peer's copy. Refused
-// (10036) for now: scaling up, moves, and consumers of replicated streams other than
-// explicit R1 ones on limits streams.
+// group leader answers. Scaling down (R>1 -> R1) keeps the preferred peer's copy. Consumers
+// of an R>1 stream are replicated too (consumer_group.h; replicas default to the stream's),
+// their group leader answers for them. Refused (10036) for now: scaling up, moves, and
+// consumers of replicated streams whose acks remove messages (interest/workqueue).
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -81,6 +82,14 @@ class JsCluster {
   void run_locally(const RequestOrigin& origin);
   void apply_replicated_stream(const MetaChange& ch, const RequestOrigin& origin, bool live);
   void apply_scale_down(const MetaChange& ch, const RequestOrigin& origin, bool live);
+  // Replicated (R>1) consumers (cluster_consumers.cpp).
+  void apply_replicated_consumer(const MetaChange& ch, const RequestOrigin& origin, bool live);
+  void stop_replicated_consumers(const StreamAssignment& sa);
+  bool consumer_current(const ConsumerAssignment& ca) const;
+  // CONSUMER.INFO / CONSUMER.LEADER.STEPDOWN of a replicated consumer: true when handled
+  // (answered, or left to its leader).
+  bool route_replicated_consumer(ApiRequest& req, std::string_view rest, std::string_view prefix,
+                                 const ConsumerAssignment& ca);
   void reply_when_led(JsAccount& jsa, std::shared_ptr<Stream> s, std::string reply, std::string type, bool did_create,
                       int tries = 0);
   std::string local_reply(const std::string& reply) const;

@@ -173,18 +173,20 @@ std::string StreamGroup::leader_name() const {
   return id.empty() ? std::string() : server_name_of(js_.server(), id);
 }
 
-GroupStatus StreamGroup::cluster_info() const {
+GroupStatus StreamGroup::cluster_info() const { return raft_group_status(js_.server(), *group_); }
+
+GroupStatus raft_group_status(Server& server, const RaftGroup& group) {
   GroupStatus ci;
-  RaftStatus st = group_->status();
-  if (!st.leader.empty()) ci.leader = server_name_of(js_.server(), st.leader);
+  RaftStatus st = group.status();
+  if (!st.leader.empty()) ci.leader = server_name_of(server, st.leader);
   for (const auto& r : st.replicas) {
     ReplicaStatus ri;
     ri.peer = r.peer;
-    ri.name = server_name_of(js_.server(), r.peer);
+    ri.name = server_name_of(server, r.peer);
     ri.current = r.current;
     ri.active_ns = r.active_ns;
     ri.lag = r.lag;
-    ri.offline = ri.name.empty() || server_offline(js_.server(), ri.name);
+    ri.offline = ri.name.empty() || server_offline(server, ri.name);
     ci.replicas.push_back(std::move(ri));
   }
   std::sort(ci.replicas.begin(), ci.replicas.end(),

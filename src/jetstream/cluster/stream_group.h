@@ -117,5 +117,7 @@ void stop_replicated_stream(const StreamPtr& s, bool delete_data);
 // True for the group leader; also true for a stream that is not replicated.
 bool is_group_leader(const StreamPtr& s);
 GroupStatus group_status(const StreamPtr& s);
+// The `cluster` facts of any replicated group (stream or consumer) as this server sees them.
+GroupStatus raft_group_status(Server& server, const RaftGroup& group);
 
 }  // namespace nats::jetstream

@@ -1,0 +1,104 @@
+// JsCluster's side of replicated (R>1) consumers: applying their assignments on the peers
+// (consumer_group.h runs them) and answering the requests only their leader answers
+// (CONSUMER.INFO, CONSUMER.LEADER.STEPDOWN), with the reference's errors.
+#include "jetstream/api/api_router.h"
+#include "jetstream/cluster/consumer_group.h"
+#include "jetstream/cluster/js_cluster.h"
+#include "jetstream/cluster/request_util.h"
+#include "jetstream/consumer_api.h"
+#include "jetstream/jetstream.h"
+#include "server/account.h"
+#include "server/server.h"
+#include "util/log.h"
+
+namespace nats::jetstream {
+
+using ojson = nlohmann::ordered_json;
+using namespace cluster_util;
+
+namespace {
+
+// Who answers a request about a replicated consumer: its leader; while it has none, its
+// first peer (so a delete or update of a leaderless consumer still gets an answer).
+bool answers_for(const ConsumerGroupPtr& cg, const RaftGroupSpec& group, const std::string& self_id) {
+  if (cg && cg->is_leader()) return true;
+  return (!cg || !cg->has_leader()) && !group.peers.empty() && group.peers.front() == self_id;
+}
+
+}  // namespace
+
+void JsCluster::apply_replicated_consumer(const MetaChange& ch, const RequestOrigin& origin, bool live) {
+  const ConsumerAssignment& ca = ch.consumer_after ? *ch.consumer_after : *ch.consumer_before;
+  auto* jsa = js_.account(ca.account);
+  if (!jsa) return;
+  std::string reply = live ? local_reply(origin.reply) : std::string();
+  std::string type = response_type_for(origin.api);
+  ApiRequest req{js_.server(), js_, jsa->account, *jsa, {}, {}, reply, {}, {}};
+  auto cg = ConsumerGroup::find(js_, ca.account, ca.stream, ca.name);
+  if (ch.op == MetaOp::remove_consumer) {
+    bool answer = !reply.empty() && answers_for(cg, ca.group, self_id_);
+    if (cg) cg->stop(true);
+    if (answer) reply_json(req, ojson{{"type", api_type(type)}, {"success", true}});
+    return;
+  }
+  if (cg) {
+    // The same create again, or a config update: every peer applies it; the leader answers.
+    bool answer = !reply.empty() && answers_for(cg, ca.group, self_id_);
+    ConsumerConfig cfg = ca.config;
+    apply_consumer_defaults(cfg);
+    auto e = check_consumer_update(cg->consumer()->config(), cfg);
+    if (!e) cg->consumer()->update_config(cfg);
+    if (!answer) return;
+    if (e) return reply_error(req, type, *e);
+    ojson j;
+    j["type"] = api_type(type);
+    auto info = consumer_info_json(js_, cg->consumer());
+    for (auto& [k, v] : info.items()) j[k] = v;
+    reply_json(req, j);
+    return;
+  }
+  auto stream = js_.lookup_stream(ca.account, ca.stream);
+  ApiError err;
+  if (stream) cg = ConsumerGroup::start(js_, stream, ca, reply, err);
+  else err = api_error(err::StreamNotFound);
+  if (!cg) {
+    log::warn("JetStream cluster: could not start consumer '{} > {} > {}': {}", ca.account, ca.stream, ca.name,
+              err.description);
+    if (!reply.empty() && ca.group.peers.front() == self_id_) reply_error(req, type, err);
+  }
+}
+
+bool JsCluster::consumer_current(const ConsumerAssignment& ca) const {
+  if (ca.group.replicas() <= 1) return true;
+  auto cg = ConsumerGroup::find(js_, ca.account, ca.stream, ca.name);
+  return cg && cg->group() && cg->group()->current();
+}
+
+void JsCluster::stop_replicated_consumers(const StreamAssignment& sa) {
+  for (const auto& [name, ca] : sa.consumers)
+    if (ca.group.replicas() > 1 && ca.group.has_peer(self_id_))
+      if (auto cg = ConsumerGroup::find(js_, sa.account, sa.name(), name)) cg->stop(true);
+}
+
+bool JsCluster::route_replicated_consumer(ApiRequest& req, std::string_view rest, std::string_view prefix,
+                                          const ConsumerAssignment& ca) {
+  if (ca.group.replicas() <= 1 || !ca.group.has_peer(self_id_)) return false;
+  auto cg = ConsumerGroup::find(js_, ca.account, ca.stream, ca.name);
+  if (prefix == "CONSUMER.INFO") {
+    if (cg && cg->is_leader()) js_.api().dispatch(req, rest);
+    return true;
+  }
+  // CONSUMER.LEADER.STEPDOWN, as the reference: 10008 while the group has no leader, the
+  // leader checks the request and hands leadership to a current follower.
+  const char* type = "consumer_leader_stepdown_response";
+  if (!cg || !cg->has_leader()) {
+    if (ca.group.peers.front() == self_id_) reply_error(req, type, api_error(err::ClusterNotAvail));
+    return true;
+  }
+  if (!cg->is_leader()) return true;
+  if (!empty_request(req.payload)) reply_error(req, type, api_error(err::BadRequest));
+  else if (cg->step_down()) reply_json(req, ojson{{"type", api_type(type)}, {"success", true}});
+  return true;
+}
+
+}  // namespace nats::jetstream

@@ -1,0 +1,101 @@
+#pragma once
+// A replicated (R>1) consumer on one of its peers: the consumer's own Raft group
+// ("C-R3F-xxxxxxxx", peers taken from its stream's peers) and the consumer it drives. The
+// meta log places it (ConsumerAssignment); every peer starts one; they elect a leader.
+//
+//  - Only the group leader delivers (push and pull) and takes acks: its Consumer subscribes
+//    the ack, next-request and flow-control subjects; followers' consumers stay passive.
+//  - The leader proposes what it did: each delivery (cseq, sseq, delivery count, time), each
+//    ack or term, each new ack deadline (nak, work in progress). Every replica applies the
+//    committed entries to `committed_` (a ConsumerState over its local stream copy), and a
+//    follower mirrors them into its consumer so its info reads right.
+//  - An AckSync (+ACK with a reply) is answered by the leader once its ack entry commits:
+//    an ack the client saw confirmed is on a quorum.
+//  - A new leader takes over the committed state plus the entries it has past its applied
+//    index (its predecessor's proposals, which it will commit), so a durable resumes from
+//    its ack floor; pending messages are redelivered when their ack deadline passes. Pull
+//    requests waiting at the old leader are gone: clients re-issue them (as the reference).
+//  - Compaction: every so many entries a replica compacts its log to a snapshot of the
+//    committed state; a replica handed that snapshot takes it over. A restarted replica
+//    replays its snapshot and log: the log is the consumer's durable state (no o.dat).
+//
+// Log entry formats (ours; u8 op first, then raft/wire.h uvarints and strs):
+//   1 delivered: cseq, sseq, dc, ts
+//   2 ack:       cseq, sseq, u8 term, str reply, str proposer
+//   3 deadline:  sseq, deadline (unix ns)
+//   4 start:     sseq (the leader's start position before its first delivery)
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "jetstream/api/errors.h"
+#include "jetstream/cluster/cluster_info.h"
+#include "jetstream/cluster/raft_group.h"
+#include "jetstream/consumer.h"
+
+namespace nats::jetstream {
+
+class JetStream;
+struct ConsumerAssignment;
+
+class ConsumerGroup : public ConsumerReplicator, public std::enable_shared_from_this<ConsumerGroup> {
+ public:
+  // Starts (or after a restart resumes) this server's replica of `ca` on its local copy of
+  // the stream, registering the consumer with the stream. `create_reply` (may be empty): the
+  // create request's reply subject, answered with the consumer info by whichever peer
+  // becomes the group's first leader.
+  static std::shared_ptr<ConsumerGroup> start(JetStream& js, const StreamPtr& stream, const ConsumerAssignment& ca,
+                                              std::string create_reply, ApiError& err);
+  static std::shared_ptr<ConsumerGroup> find(JetStream& js, const std::string& account, const std::string& stream,
+                                             const std::string& consumer);
+  ~ConsumerGroup() override;
+  // Shutdown: drops this server's replicas (files and logs stay).
+  static void release_all(JetStream& js);
+
+  // Stops the replica and removes its consumer from the stream; with remove_files (the
+  // consumer was deleted) its Raft log goes too.
+  void stop(bool remove_files);
+
+  const ConsumerPtr& consumer() const { return consumer_; }
+  const RaftGroupPtr& group() const { return group_; }
+  bool is_leader() const { return group_ && group_->is_leader() && consumer_->is_leader(); }
+  // A leader is known to this replica.
+  bool has_leader() const { return group_ && !group_->leader().empty(); }
+  GroupStatus cluster_info() const;
+  // `$JS.API.CONSUMER.LEADER.STEPDOWN`: hands leadership to a current follower. False when
+  // not leader.
+  bool step_down() { return group_ && group_->step_down(); }
+
+  // ConsumerReplicator (the leader's consumer).
+  void propose_delivered(uint64_t cseq, uint64_t sseq, uint64_t dc, int64_t ts) override;
+  bool propose_ack(bool term, uint64_t sseq, uint64_t cseq, std::string_view reply) override;
+  void propose_deadline(uint64_t sseq, int64_t deadline) override;
+
+ private:
+  ConsumerGroup(JetStream& js, StreamPtr stream, ConsumerPtr consumer);
+  void apply(const raft::Entry& e);
+  // Applies one entry to `st` (committed_ or a copy); the ack's reply and proposer come back.
+  static bool apply_to(ConsumerState& st, std::string_view data, bool& started, std::string* reply,
+                       std::string* proposer);
+  void on_leader_changed(const std::string& leader, bool self);
+  void restore(const raft::Snapshot& s);
+  void maybe_compact(raft::Index next_index);  // mu_ held
+  void answer_create();
+
+  JetStream& js_;
+  StreamPtr stream_;
+  ConsumerPtr consumer_;
+  RaftGroupPtr group_;
+  std::string self_id_;
+
+  mutable std::mutex mu_;   // everything below
+  ConsumerState committed_;
+  bool started_ = false;  // a start position or a delivery is in the log
+  raft::Index applying_index_ = 0, compacted_index_ = 0;
+  std::string create_reply_;
+};
+
+using ConsumerGroupPtr = std::shared_ptr<ConsumerGroup>;
+
+}  // namespace nats::jetstream

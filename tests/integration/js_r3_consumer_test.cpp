@@ -1,0 +1,284 @@
+// Replicated (R3) durable consumers on an R3 stream in a 3-node cluster: the consumer is its
+// own Raft group on the stream's peers, only its leader delivers and takes acks, and its
+// delivered/ack state survives a kill -9 of the leader, a leader step-down and a restart of
+// every server. Real servers, real clients (libnats), raw `$JS.API` requests as a client
+// library sends them; AckSync (+ACK with a reply) is answered once a quorum has the ack.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "harness.h"
+#include "test_util.h"
+
+namespace {
+
+using namespace itest;
+using json = nlohmann::json;
+using testing_harness::TempDir;
+
+const char* kAccounts =
+    "accounts: {\n"
+    "  $SYS: { users: [{user: sys, password: pass}] }\n"
+    "  A: { jetstream: enabled, users: [{user: a, password: a}] }\n"
+    "}\n";
+
+struct Node {
+  std::string name;
+  int cluster_port = testing_harness::free_port();
+  std::vector<int> routes;
+  std::shared_ptr<TempDir> store = std::make_shared<TempDir>();
+  std::unique_ptr<testing_harness::ServerProcess> proc;
+
+  void start() {
+    std::string c = "server_name: " + name + "\n" + kAccounts;
+    c += "jetstream { store_dir: \"" + store->path() + "\" }\n";
+    c += "cluster {\n  name: c1\n  listen: 127.0.0.1:" + std::to_string(cluster_port) + "\n  routes: [\n";
+    for (int p : routes) c += "    \"nats-route://127.0.0.1:" + std::to_string(p) + "\"\n";
+    c += "  ]\n}\n";
+    proc = start_with_config(c);
+  }
+  std::string url() const { return "nats://a:a@127.0.0.1:" + std::to_string(proc->port()); }
+};
+
+struct Cluster {
+  std::vector<std::unique_ptr<Node>> nodes;
+  Cluster() {
+    ::setenv("NATSCPP_TEST_HOOKS", "1", 1);  // frequent log compaction: the snapshot paths run
+    for (int i = 0; i < 3; ++i) {
+      nodes.push_back(std::make_unique<Node>());
+      nodes.back()->name = "s" + std::to_string(i + 1);
+    }
+    for (auto& n : nodes)
+      for (auto& o : nodes) n->routes.push_back(o->cluster_port);
+    for (auto& n : nodes) n->start();
+  }
+  size_t index_of(const std::string& name) const {
+    for (size_t i = 0; i < nodes.size(); ++i)
+      if (nodes[i]->name == name) return i;
+    return nodes.size();
+  }
+  std::string logs() const {
+    std::string out;
+    for (auto& n : nodes)
+      if (n->proc) out += "---- " + n->name + "\n" + n->proc->log();
+    return out;
+  }
+};
+
+json request(natsConnection* nc, const std::string& subject, const std::string& body, int64_t timeout_ms = 3000) {
+  MsgPtr m;
+  if (natsConnection_RequestString(&m.p, nc, subject.c_str(), body.c_str(), timeout_ms) != NATS_OK) return nullptr;
+  auto j = json::parse(m.data(), nullptr, false);
+  return j.is_discarded() ? json(nullptr) : j;
+}
+
+// A request retried (no answer while groups form, or 10008) until it succeeds.
+json request_ok(natsConnection* nc, const std::string& subject, const json& body, milliseconds t = milliseconds(30000)) {
+  json answer;
+  wait_for([&] {
+    answer = request(nc, subject, body.is_null() ? "" : body.dump());
+    return answer.is_object() && !answer.contains("error");
+  }, t);
+  return answer;
+}
+
+void setup_stream(natsConnection* nc, int messages) {
+  json cfg = {{"name", "ORDERS"}, {"subjects", {"orders.>"}}, {"storage", "file"}, {"num_replicas", 3}};
+  json created = request_ok(nc, "$JS.API.STREAM.CREATE.ORDERS", cfg);
+  ASSERT_TRUE(created.contains("config")) << created.dump();
+  for (int i = 1; i <= messages; ++i) {
+    json ack = request_ok(nc, "orders.new", "m" + std::to_string(i), milliseconds(10000));
+    ASSERT_EQ(ack.value("seq", 0), i) << ack.dump();
+  }
+}
+
+json create_durable(natsConnection* nc, int64_t ack_wait_ns) {
+  json body = {{"stream_name", "ORDERS"},
+               {"config", {{"durable_name", "D"}, {"ack_policy", "explicit"}, {"ack_wait", ack_wait_ns}}}};
+  return request_ok(nc, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D", body);
+}
+
+json consumer_info(natsConnection* nc) { return request(nc, "$JS.API.CONSUMER.INFO.ORDERS.D", "", 2000); }
+
+// The consumer leader, once one answers (and is not `not_`).
+std::string wait_consumer_leader(natsConnection* nc, const std::string& not_ = "",
+                                 milliseconds t = milliseconds(15000)) {
+  std::string leader;
+  wait_for([&] {
+    json info = consumer_info(nc);
+    if (!info.is_object() || !info.contains("cluster")) return false;
+    leader = info["cluster"].value("leader", "");
+    return !leader.empty() && leader != not_;
+  }, t);
+  return leader;
+}
+
+struct Fetched {
+  uint64_t sseq = 0;
+  uint64_t dc = 0;
+  std::string reply;
+};
+
+// One pull request for `batch` messages (expires after `expires`): what arrived.
+std::vector<Fetched> fetch(natsConnection* nc, int batch, milliseconds expires = milliseconds(1000)) {
+  std::vector<Fetched> out;
+  std::string inbox = "_INBOX.cons." + std::to_string(::getpid()) + "." + std::to_string(std::rand());
+  SubPtr sub;
+  if (natsConnection_SubscribeSync(&sub.p, nc, inbox.c_str()) != NATS_OK) return out;
+  natsConnection_Flush(nc);
+  std::string body = json{{"batch", batch}, {"expires", expires.count() * 1000000}}.dump();
+  natsConnection_PublishRequestString(nc, "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D", inbox.c_str(), body.c_str());
+  natsConnection_Flush(nc);
+  auto deadline = Clock::now() + expires + milliseconds(1000);
+  while (static_cast<int>(out.size()) < batch && Clock::now() < deadline) {
+    MsgPtr m;
+    if (natsSubscription_NextMsg(&m.p, sub.p, 500) != NATS_OK) continue;
+    const char* reply = natsMsg_GetReply(m.p);
+    if (!reply || !*reply) break;  // a status (408/404/409): the request is over
+    // $JS.ACK.<stream>.<consumer>.<dc>.<sseq>.<cseq>.<ts>.<pending>
+    std::vector<std::string> tok;
+    std::string r = reply, cur;
+    for (char ch : r) {
+      if (ch == '.') tok.push_back(std::exchange(cur, ""));
+      else cur += ch;
+    }
+    tok.push_back(cur);
+    if (tok.size() != 9) continue;
+    out.push_back({std::stoull(tok[5]), std::stoull(tok[4]), r});
+  }
+  return out;
+}
+
+// AckSync: true once the server confirmed the ack (after its commit).
+bool ack_sync(natsConnection* nc, const Fetched& f) {
+  MsgPtr m;
+  return natsConnection_RequestString(&m.p, nc, f.reply.c_str(), "+ACK", 5000) == NATS_OK;
+}
+
+// Pulls (no more than is missing) until the `want` stream sequences were all seen (or time
+// runs out), acking each one; returns every sequence delivered (with repeats).
+std::vector<uint64_t> drain(natsConnection* nc, const std::set<uint64_t>& want, milliseconds t) {
+  std::vector<uint64_t> seen;
+  std::set<uint64_t> missing = want;
+  auto deadline = Clock::now() + t;
+  while (!missing.empty() && Clock::now() < deadline) {
+    for (auto& f : fetch(nc, static_cast<int>(std::min<size_t>(missing.size(), 10)))) {
+      seen.push_back(f.sseq);
+      if (ack_sync(nc, f)) missing.erase(f.sseq);
+    }
+  }
+  return seen;
+}
+
+TEST(JsR3Consumer, ConsumerLeaderKill9ResumesFromTheAckFloor) {
+  Cluster c;
+  ConnPtr nc0;
+  ASSERT_EQ(connect_url(nc0, c.nodes[0]->url()), NATS_OK);
+  ASSERT_NO_FATAL_FAILURE(setup_stream(nc0.p, 20));
+  // A durable with the defaults: replicas follow the stream's (3). Short ack wait so the
+  // un-acked deliveries come back quickly after the failover.
+  json created = create_durable(nc0.p, 2'000'000'000);
+  ASSERT_TRUE(created.contains("cluster")) << created.dump() << c.logs();
+  std::string leader = wait_consumer_leader(nc0.p);
+  ASSERT_FALSE(leader.empty()) << c.logs();
+  json info = consumer_info(nc0.p);
+  ASSERT_EQ(info["cluster"]["replicas"].size(), 2u) << info.dump();
+
+  // Fetch 10, confirm the acks of the first 6 (AckSync: committed on a quorum), leave 4.
+  std::vector<Fetched> got;
+  wait_for([&] {
+    auto more = fetch(nc0.p, 10 - static_cast<int>(got.size()));
+    got.insert(got.end(), more.begin(), more.end());
+    return got.size() >= 10;
+  }, milliseconds(10000));
+  ASSERT_EQ(got.size(), 10u);
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(got[i].sseq, static_cast<uint64_t>(i + 1));
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(ack_sync(nc0.p, got[i])) << i;
+
+  // Injected: kill -9 of the consumer leader.
+  size_t li = c.index_of(leader);
+  ASSERT_LT(li, 3u);
+  c.nodes[li]->proc->stop(SIGKILL);
+  size_t other = (li + 1) % 3;
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.nodes[other]->url()), NATS_OK);
+  std::string next = wait_consumer_leader(nc.p, leader, milliseconds(20000));
+  ASSERT_FALSE(next.empty()) << c.logs();
+  ASSERT_NE(next, leader);
+
+  // Verified: the new leader hands out 7..20 (7..10 again once their ack wait passed) and
+  // none of the six acknowledged before the kill; afterwards nothing is pending.
+  std::set<uint64_t> want;
+  for (uint64_t s = 7; s <= 20; ++s) want.insert(s);
+  auto seen = drain(nc.p, want, milliseconds(20000));
+  std::set<uint64_t> seen_set(seen.begin(), seen.end());
+  for (uint64_t s : want) EXPECT_TRUE(seen_set.count(s)) << "never delivered: " << s;
+  for (uint64_t s : seen) EXPECT_GT(s, 6u) << "acknowledged message redelivered";
+  json after;
+  ASSERT_TRUE(wait_for([&] {
+    after = consumer_info(nc.p);
+    return after.is_object() && after.contains("ack_floor") && after["ack_floor"]["stream_seq"] == 20;
+  }, milliseconds(5000))) << after.dump();
+  EXPECT_EQ(after["num_ack_pending"], 0) << after.dump();
+  EXPECT_EQ(after["cluster"]["leader"], next) << after.dump();
+}
+
+TEST(JsR3Consumer, StepDownMovesLeadershipAndRestartKeepsAckState) {
+  Cluster c;
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.nodes[0]->url()), NATS_OK);
+  ASSERT_NO_FATAL_FAILURE(setup_stream(nc.p, 10));
+  json created = create_durable(nc.p, 30'000'000'000);
+  ASSERT_TRUE(created.contains("config")) << created.dump() << c.logs();
+  EXPECT_EQ(created["type"], "io.nats.jetstream.api.v1.consumer_create_response");
+  std::string leader = wait_consumer_leader(nc.p);
+  ASSERT_FALSE(leader.empty()) << c.logs();
+
+  // Consumer info from any server: the cluster block as the reference's (followers only in
+  // replicas, each with name, current, active, peer).
+  json info = consumer_info(nc.p);
+  ASSERT_TRUE(info.contains("cluster")) << info.dump();
+  EXPECT_EQ(info["cluster"]["name"], "c1");
+  ASSERT_EQ(info["cluster"]["replicas"].size(), 2u) << info.dump();
+  for (auto& r : info["cluster"]["replicas"]) {
+    EXPECT_NE(r["name"], leader);
+    EXPECT_TRUE(r.contains("current") && r.contains("active") && r.contains("peer")) << r.dump();
+    EXPECT_EQ(r["peer"].get<std::string>().size(), 8u);
+  }
+  // Exactly one server answers CONSUMER.INFO (the leader), from whichever server asked.
+  ConnPtr nc2;
+  ASSERT_EQ(connect_url(nc2, c.nodes[2]->url()), NATS_OK);
+  EXPECT_EQ(consumer_info(nc2.p)["cluster"].value("leader", ""), leader);
+
+  auto first = drain(nc.p, {1, 2, 3}, milliseconds(10000));
+  EXPECT_EQ(first, (std::vector<uint64_t>{1, 2, 3}));
+
+  // CONSUMER.LEADER.STEPDOWN: one answer, success, and another peer leads.
+  json sd = request(nc.p, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.D", "");
+  EXPECT_EQ(sd.value("type", ""), "io.nats.jetstream.api.v1.consumer_leader_stepdown_response") << sd.dump();
+  EXPECT_EQ(sd.value("success", false), true) << sd.dump();
+  std::string next = wait_consumer_leader(nc.p, leader);
+  ASSERT_FALSE(next.empty()) << c.logs();
+  // Consumption goes on where it was.
+  auto second = drain(nc.p, {4, 5, 6}, milliseconds(10000));
+  EXPECT_EQ(second, (std::vector<uint64_t>{4, 5, 6}));
+
+  // Injected: restart of all three servers (kill -9, then start from their stores).
+  for (auto& n : c.nodes) n->proc->stop(SIGKILL);
+  for (auto& n : c.nodes) n->start();
+  ConnPtr nc3;
+  ASSERT_EQ(connect_url(nc3, c.nodes[1]->url()), NATS_OK);
+  ASSERT_FALSE(wait_consumer_leader(nc3.p, "", milliseconds(30000)).empty()) << c.logs();
+  // Verified: the ack floor survived, and delivery continues with 7.
+  json after = consumer_info(nc3.p);
+  EXPECT_EQ(after["ack_floor"]["stream_seq"], 6) << after.dump();
+  EXPECT_EQ(after["delivered"]["stream_seq"], 6) << after.dump();
+  auto third = drain(nc3.p, {7}, milliseconds(15000));
+  ASSERT_FALSE(third.empty()) << c.logs();
+  EXPECT_EQ(third.front(), 7u);
+}
+
+}  // namespace
