@@ -205,11 +205,18 @@ TEST(JsClusterPlace, TaggedClusterPlacementAndTheReferenceErrors) {
     EXPECT_NE(rep["name"], r["cluster"]["leader"]);
     EXPECT_EQ(rep["peer"].get<std::string>().size(), 8u);
   }
-  // Scaling up and R3 consumers of replicated streams are not there yet: refused, never R1.
+  // Scaling up is not there yet: refused, never R1.
   r = one_answer(nc.p, "$JS.API.STREAM.UPDATE.PT2", stream_cfg("PT2", "pt2.>", {{"tags", {"az:2"}}}, 3).dump());
   EXPECT_EQ(r["error"]["err_code"], 10036) << r.dump();
+  // A durable with default replicas is R3 like its stream (its own group), answered once.
   r = one_answer(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.R3.D", R"({"stream_name":"R3","config":{"durable_name":"D"}})");
+  ASSERT_FALSE(r.contains("error")) << r.dump();
+  EXPECT_EQ(r["cluster"]["replicas"].size(), 2u) << r.dump();
+  // Scaling the stream down with it is refused (10036) until consumers scale too: delete it.
+  r = one_answer(nc.p, "$JS.API.STREAM.UPDATE.R3", stream_cfg("R3", "r3.>", nullptr, 1).dump());
   EXPECT_EQ(r["error"]["err_code"], 10036) << r.dump();
+  r = one_answer(nc.p, "$JS.API.CONSUMER.DELETE.R3.D");
+  EXPECT_EQ(r.value("success", false), true) << r.dump();
   // An explicit R1 consumer on the R3 stream (as the reference capture): one host, one answer.
   r = one_answer(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.R3.E",
                  R"({"stream_name":"R3","config":{"durable_name":"E","ack_policy":"explicit","num_replicas":1}})");
