@@ -163,6 +163,24 @@ void handle_delete(const ApiRequest& req) {
   reply_json(req, j);
 }
 
+// CONSUMER.LEADER.STEPDOWN of a consumer without a Raft group of its own (R1, ephemeral):
+// nothing to move, success as the reference; replicated ones are the cluster's
+// (cluster/cluster_consumers.cpp). Standalone: 10010.
+void handle_leader_stepdown(const ApiRequest& req) {
+  static const char* kType = "consumer_leader_stepdown_response";
+  if (!req.js.clustered()) return reply_error(req, kType, api_error(err::ClusterRequired));
+  if (req.args.size() != 2) return reply_error(req, kType, api_error(err::BadRequest));
+  auto stream = req.js.lookup_stream(req.account.name(), std::string(req.args[0]));
+  if (!stream) return reply_error(req, kType, api_error(err::StreamNotFound));
+  if (!lookup_consumer(stream, std::string(req.args[1])))
+    return reply_error(req, kType, api_error(err::ConsumerNotFound));
+  if (!is_empty_request(req.payload)) return reply_error(req, kType, api_error(err::BadRequest));
+  ojson j;
+  j["type"] = api_type(kType);
+  j["success"] = true;
+  reply_json(req, j);
+}
+
 // NAMES/LIST errors carry the (empty) paging fields too, as the reference's paged response.
 void reply_paged_error(const ApiRequest& req, const char* type, const ApiError& e) {
   req.jsa.api_errors.fetch_add(1, std::memory_order_relaxed);
@@ -308,6 +326,7 @@ void register_consumer_api(ApiRouter& router) {
   router.add("CONSUMER.DELETE", handle_delete);
   router.add("CONSUMER.NAMES", [](const ApiRequest& r) { handle_names_or_list(r, false); });
   router.add("CONSUMER.LIST", [](const ApiRequest& r) { handle_names_or_list(r, true); });
+  router.add("CONSUMER.LEADER.STEPDOWN", handle_leader_stepdown);
 }
 
 namespace {
