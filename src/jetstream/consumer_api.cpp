@@ -2,11 +2,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 
 #include "jetstream/cluster/cluster_info.h"
 #include "jetstream/cluster/consumer_group.h"
+#include "jetstream/cluster/js_cluster.h"
 #include "jetstream/jetstream.h"
 #include "server/server.h"
 #include "subject/subject.h"
@@ -208,10 +210,13 @@ void handle_names_or_list(const ApiRequest& req, bool list) {
   }
   auto stream = req.js.lookup_stream(req.account.name(), std::string(req.args[0]));
   if (!stream) return reply_error(req, type, api_error(err::StreamNotFound));
-  std::vector<ConsumerPtr> all;
+  std::map<std::string, ConsumerPtr> all;  // by name; null: placed on another server
   for (auto& sc : stream->consumers())
-    if (auto c = std::dynamic_pointer_cast<Consumer>(sc)) all.push_back(c);
-  std::sort(all.begin(), all.end(), [](const ConsumerPtr& a, const ConsumerPtr& b) { return a->name() < b->name(); });
+    if (auto c = std::dynamic_pointer_cast<Consumer>(sc)) all[c->name()] = c;
+  // In a cluster, the consumers the meta log placed on the stream's other peers (an R1
+  // durable of a replicated stream lives on one of them) are named too.
+  if (auto* cl = req.js.cluster(); cl && !list)
+    for (auto& name : cl->consumer_names(req.account.name(), stream->name())) all.try_emplace(name);
   const size_t limit = list ? 256 : 1024;
   offset = std::min<int64_t>(offset, static_cast<int64_t>(all.size()));
   ojson j;
@@ -220,9 +225,10 @@ void handle_names_or_list(const ApiRequest& req, bool list) {
   j["offset"] = offset;
   j["limit"] = limit;
   ojson arr = ojson::array();
-  for (size_t i = static_cast<size_t>(offset); i < all.size() && arr.size() < limit; ++i) {
-    if (list) arr.push_back(consumer_info(req, all[i]));
-    else arr.push_back(all[i]->name());
+  auto it = std::next(all.begin(), offset);
+  for (; it != all.end() && arr.size() < limit; ++it) {
+    if (list) arr.push_back(consumer_info(req, it->second));
+    else arr.push_back(it->first);
   }
   j["consumers"] = arr;
   reply_json(req, j);

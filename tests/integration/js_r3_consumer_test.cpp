@@ -225,6 +225,10 @@ TEST(JsR3Consumer, ConsumerLeaderKill9ResumesFromTheAckFloor) {
   }, milliseconds(5000))) << after.dump();
   EXPECT_EQ(after["num_ack_pending"], 0) << after.dump();
   EXPECT_EQ(after["cluster"]["leader"], next) << after.dump();
+  // Deleting the stream takes its replicated consumer along.
+  json del = request_ok(nc.p, "$JS.API.STREAM.DELETE.ORDERS", nullptr);
+  EXPECT_EQ(del.value("success", false), true) << del.dump();
+  EXPECT_EQ(consumer_info(nc.p)["error"]["err_code"], 10059);
 }
 
 TEST(JsR3Consumer, StepDownMovesLeadershipAndRestartKeepsAckState) {
@@ -253,6 +257,16 @@ TEST(JsR3Consumer, StepDownMovesLeadershipAndRestartKeepsAckState) {
   ConnPtr nc2;
   ASSERT_EQ(connect_url(nc2, c.nodes[2]->url()), NATS_OK);
   EXPECT_EQ(consumer_info(nc2.p)["cluster"].value("leader", ""), leader);
+
+  // An explicit R1 durable lives on one peer only; CONSUMER.NAMES from anywhere names both.
+  json e = request_ok(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.E",
+                      {{"stream_name", "ORDERS"}, {"config", {{"durable_name", "E"}, {"num_replicas", 1}}}});
+  EXPECT_EQ(e["config"]["num_replicas"], 1) << e.dump();
+  EXPECT_FALSE(e["cluster"].contains("replicas")) << e.dump();
+  for (auto* conn : {nc.p, nc2.p}) {
+    json names = request(conn, "$JS.API.CONSUMER.NAMES.ORDERS", "");
+    EXPECT_EQ(names["consumers"], json({"D", "E"})) << names.dump();
+  }
 
   auto first = drain(nc.p, {1, 2, 3}, milliseconds(10000));
   EXPECT_EQ(first, (std::vector<uint64_t>{1, 2, 3}));

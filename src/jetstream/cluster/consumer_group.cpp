@@ -123,6 +123,12 @@ std::shared_ptr<ConsumerGroup> ConsumerGroup::start(JetStream& js, const StreamP
   } catch (const std::exception& e) {
     err = api_error(err::ConsumerCreate, {{"{err}", std::string("could not open raft store: ") + e.what()}});
   }
+  if (g) {
+    // The group may already be applying (a restart) or, once bootstrapped, electing: the
+    // hooks read group_ under mu_.
+    std::lock_guard lk(cg->mu_);
+    cg->group_ = g;
+  }
   if (g && !g->bootstrapped() &&
       !g->bootstrap(raft::PeerState{static_cast<int>(ca.group.peers.size()), ca.group.peers}, true)) {
     groups->remove(ca.group.name, false);
@@ -134,11 +140,6 @@ std::shared_ptr<ConsumerGroup> ConsumerGroup::start(JetStream& js, const StreamP
     stream->remove_consumer(ca.name);
     c->stop(true);
     return nullptr;
-  }
-  {
-    // The group may already be applying (a restart): the hooks read group_ under mu_.
-    std::lock_guard lk(cg->mu_);
-    cg->group_ = std::move(g);
   }
   {
     std::lock_guard lk(g_registry_mu);

@@ -55,6 +55,14 @@ std::vector<StreamAssignment> JsCluster::streams(const std::string& account) con
   return state_.streams(account);
 }
 
+std::vector<std::string> JsCluster::consumer_names(const std::string& account, const std::string& name) const {
+  std::lock_guard lk(mu_);
+  std::vector<std::string> out;
+  if (const auto* sa = state_.stream(account, name))
+    for (const auto& [n, _] : sa->consumers) out.push_back(n);
+  return out;
+}
+
 std::vector<PlacementCandidate> JsCluster::candidates() const {
   std::map<std::string, int> load;
   {

@@ -54,6 +54,8 @@ class JsCluster {
 
   std::optional<StreamAssignment> stream(const std::string& account, const std::string& name) const;
   std::vector<StreamAssignment> streams(const std::string& account) const;
+  // Names of the consumers the meta log placed on a stream.
+  std::vector<std::string> consumer_names(const std::string& account, const std::string& stream) const;
   // Placement candidates: this server and every server the $SYS directory knows.
   std::vector<PlacementCandidate> candidates() const;
   const std::string& self_id() const { return self_id_; }
