@@ -102,14 +102,16 @@ json create_durable(natsConnection* nc, int64_t ack_wait_ns) {
   return request_ok(nc, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D", body);
 }
 
-json consumer_info(natsConnection* nc) { return request(nc, "$JS.API.CONSUMER.INFO.ORDERS.D", "", 2000); }
+json consumer_info(natsConnection* nc, const std::string& name = "D") {
+  return request(nc, "$JS.API.CONSUMER.INFO.ORDERS." + name, "", 2000);
+}
 
 // The consumer leader, once one answers (and is not `not_`).
 std::string wait_consumer_leader(natsConnection* nc, const std::string& not_ = "",
-                                 milliseconds t = milliseconds(15000)) {
+                                 milliseconds t = milliseconds(15000), const std::string& name = "D") {
   std::string leader;
   wait_for([&] {
-    json info = consumer_info(nc);
+    json info = consumer_info(nc, name);
     if (!info.is_object() || !info.contains("cluster")) return false;
     leader = info["cluster"].value("leader", "");
     return !leader.empty() && leader != not_;
@@ -294,6 +296,61 @@ TEST(JsR3Consumer, StepDownMovesLeadershipAndRestartKeepsAckState) {
   auto third = drain(nc3.p, {7}, milliseconds(15000));
   ASSERT_FALSE(third.empty()) << c.logs();
   EXPECT_EQ(third.front(), 7u);
+}
+
+TEST(JsR3Consumer, PushDurableDeliversOnceFromItsLeaderAcrossAStepDown) {
+  Cluster c;
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.nodes[0]->url()), NATS_OK);
+  ASSERT_NO_FATAL_FAILURE(setup_stream(nc.p, 10));
+  SubPtr sub;
+  ASSERT_EQ(natsConnection_SubscribeSync(&sub.p, nc.p, "dlv.P"), NATS_OK);
+  natsConnection_Flush(nc.p);
+  // At most 5 unacknowledged: the leader stops after 1..5 until they are acked. A short ack
+  // wait makes a delivery lost in the hand-over come back rather than stall the test.
+  json body = {{"stream_name", "ORDERS"},
+               {"config",
+                {{"durable_name", "P"},
+                 {"deliver_subject", "dlv.P"},
+                 {"ack_policy", "explicit"},
+                 {"max_ack_pending", 5},
+                 {"ack_wait", 2'000'000'000}}}};
+  json created = request_ok(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.P", body);
+  ASSERT_TRUE(created.contains("cluster")) << created.dump() << c.logs();
+  auto next = [&](int64_t wait_ms) -> Fetched {
+    MsgPtr m;
+    if (natsSubscription_NextMsg(&m.p, sub.p, wait_ms) != NATS_OK) return {};
+    const char* reply = natsMsg_GetReply(m.p);
+    if (!reply || !*reply) return {};
+    std::string r = reply;
+    size_t pos = 0;
+    for (int i = 0; i < 5; ++i) pos = r.find('.', pos) + 1;
+    return {std::stoull(r.substr(pos, r.find('.', pos) - pos)), 1, r};
+  };
+  std::vector<Fetched> first;
+  for (int i = 0; i < 5; ++i) first.push_back(next(10000));
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(first[i].sseq, static_cast<uint64_t>(i + 1));
+  std::string leader = wait_consumer_leader(nc.p, "", milliseconds(15000), "P");
+  ASSERT_FALSE(leader.empty());
+  // Nobody listens while the acks go in and leadership moves; then listen again.
+  natsSubscription_Unsubscribe(sub.p);
+  natsSubscription_Destroy(sub.p);
+  sub.p = nullptr;
+  natsConnection_Flush(nc.p);
+  for (auto& f : first) EXPECT_TRUE(ack_sync(nc.p, f));
+  json sd = request(nc.p, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.P", "");
+  EXPECT_EQ(sd.value("success", false), true) << sd.dump();
+  ASSERT_FALSE(wait_consumer_leader(nc.p, leader, milliseconds(15000), "P").empty()) << c.logs();
+  ASSERT_EQ(natsConnection_SubscribeSync(&sub.p, nc.p, "dlv.P"), NATS_OK);
+  natsConnection_Flush(nc.p);
+  // Verified: 6..10 come, each once (only the leader delivers), none of the acked 1..5.
+  std::multiset<uint64_t> got;
+  for (Fetched f; got.size() < 5 && (f = next(10000)).sseq != 0;) {
+    got.insert(f.sseq);
+    EXPECT_TRUE(ack_sync(nc.p, f));
+  }
+  EXPECT_EQ(got, (std::multiset<uint64_t>{6, 7, 8, 9, 10}));
+  EXPECT_EQ(next(1000).sseq, 0u) << "delivered twice";
 }
 
 // The replica facts change from run to run: keep what the reference's shape promises (the
