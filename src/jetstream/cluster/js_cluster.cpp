@@ -166,6 +166,10 @@ void JsCluster::route(ApiRequest& req, std::string_view rest) {
   }
   auto args = args_after(rest, prefix);
   const std::string& stream_name = args[0];
+  if (prefix == "STREAM.PEER.REMOVE") {
+    if (leader) leader_stream_peer_remove(req, rest);
+    return;
+  }
   if (prefix == "CONSUMER.DURABLE.CREATE") {
     if (leader) leader_consumer_create(req, rest, true);
     return;
@@ -231,6 +235,7 @@ void JsCluster::apply(const std::string& data) {
     log::warn("JetStream cluster: skipping an undecodable meta entry ({} bytes)", data.size());
     return;
   }
+  if (e->op == MetaOp::remove_peer) return apply_remove_peer(*e);
   MetaChange ch;
   {
     std::lock_guard lk(mu_);
@@ -253,6 +258,9 @@ void JsCluster::apply(const std::string& data) {
   else group = ch.stream_after ? &ch.stream_after->group : &ch.stream_before->group;
   if (ch.op == MetaOp::update_stream && ch.stream_before->group.name != ch.stream_after->group.name)
     return apply_scale_down(ch, origin, live);
+  if (ch.op == MetaOp::update_stream && ch.stream_before->group.peers != ch.stream_after->group.peers &&
+      ch.stream_after->group.replicas() > 1)
+    return apply_peer_change(ch);
   if (!group->has_peer(self_id_)) return;
   if (!e->consumer && group->replicas() > 1) return apply_replicated_stream(ch, origin, live);
   run_locally(live ? origin : RequestOrigin{origin.account, {}, {}, {}, 0, origin.api, origin.body});
