@@ -9,6 +9,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
+
+#include <signal.h>
+#include <unistd.h>
 
 #include "cluster_test_util.h"
 #include "harness.h"
@@ -49,7 +53,7 @@ struct Member {
   }
   json meta() const {
     auto j = ctest::http_json(http_port, "/jsz");
-    return j.contains("meta_cluster") ? j["meta_cluster"] : json();
+    return j.is_object() && j.contains("meta_cluster") ? j["meta_cluster"] : json::object();
   }
 };
 
@@ -75,13 +79,13 @@ struct Cluster {
     return nullptr;
   }
   // The meta leader's /jsz meta_cluster, once one of the running servers reports being leader.
-  json leader_meta() {
+  json leader_meta() {  // empty object when no running server leads
     for (auto& m : nodes) {
       if (!m->proc) continue;
       auto j = m->meta();
       if (j.is_object() && j.value("leader", "") == m->name) return j;
     }
-    return json();
+    return json::object();
   }
   std::string logs() const {
     std::string out;
@@ -91,12 +95,13 @@ struct Cluster {
   }
 };
 
+// The answer, or an empty object when none came.
 json request(natsConnection* nc, const std::string& subject, const json& body, int64_t timeout_ms = 5000) {
   MsgPtr m;
   std::string b = body.is_null() ? std::string() : body.dump();
-  if (natsConnection_RequestString(&m.p, nc, subject.c_str(), b.c_str(), timeout_ms) != NATS_OK) return nullptr;
+  if (natsConnection_RequestString(&m.p, nc, subject.c_str(), b.c_str(), timeout_ms) != NATS_OK) return json::object();
   auto j = json::parse(m.data(), nullptr, false);
-  return j.is_discarded() ? json(nullptr) : j;
+  return j.is_object() ? j : json::object();
 }
 
 // Retried while the meta group forms (no answer yet, or not leader).
@@ -104,7 +109,7 @@ json create_stream(natsConnection* nc, const json& cfg) {
   json answer;
   wait_for([&] {
     answer = request(nc, "$JS.API.STREAM.CREATE." + cfg["name"].get<std::string>(), cfg);
-    return answer.is_object() && !answer.contains("error");
+    return !answer.empty() && !answer.contains("error");
   }, milliseconds(30000));
   return answer;
 }
@@ -141,9 +146,9 @@ std::set<std::string> replica_names(const json& info) {
 
 json publish(natsConnection* nc, const std::string& subject, const std::string& data) {
   MsgPtr m;
-  if (natsConnection_RequestString(&m.p, nc, subject.c_str(), data.c_str(), 3000) != NATS_OK) return nullptr;
+  if (natsConnection_RequestString(&m.p, nc, subject.c_str(), data.c_str(), 3000) != NATS_OK) return json::object();
   auto j = json::parse(m.data(), nullptr, false);
-  return j.is_discarded() ? json(nullptr) : j;
+  return j.is_object() ? j : json::object();
 }
 
 TEST(JsMembers, LateServerJoinsMetaGroupAndReplacesARemovedStreamPeer) {
@@ -156,7 +161,7 @@ TEST(JsMembers, LateServerJoinsMetaGroupAndReplacesARemovedStreamPeer) {
   ASSERT_TRUE(created.contains("config")) << created.dump() << c.logs();
   for (int i = 1; i <= 30; ++i) {
     json ack;
-    wait_for([&] { return !(ack = publish(nc.p, "orders.x", "m" + std::to_string(i))).is_null(); }, milliseconds(5000));
+    wait_for([&] { return !(ack = publish(nc.p, "orders.x", "m" + std::to_string(i))).empty(); }, milliseconds(5000));
     ASSERT_EQ(ack.value("seq", 0), i) << ack.dump();
   }
 
@@ -222,6 +227,88 @@ TEST(JsMembers, LateServerJoinsMetaGroupAndReplacesARemovedStreamPeer) {
       if (j.value("last_seq", 0) != 31) return false;
     return true;
   }, milliseconds(10000)));
+}
+
+TEST(JsMembers, MetaSnapshotRestartAndServerRemove) {
+  Cluster c(4, 4);
+  ConnPtr nc, sys;
+  ASSERT_EQ(connect_url(nc, c.node(0).url("a:a")), NATS_OK);
+  ASSERT_EQ(connect_url(sys, c.node(0).url("sys:pass")), NATS_OK);
+  // Enough meta entries for compaction (test servers compact every 8): R1 streams on s2,
+  // one of them deleted again, and an R3 stream.
+  for (int i = 1; i <= 10; ++i) {
+    std::string name = "P" + std::to_string(i);
+    json r = create_stream(nc.p, {{"name", name}, {"subjects", {"p" + std::to_string(i) + ".>"}},
+                                  {"placement", {{"tags", {"host:s2"}}}}});
+    ASSERT_EQ(r["cluster"].value("leader", ""), "s2") << r.dump() << c.logs();
+    ASSERT_EQ(publish(nc.p, "p" + std::to_string(i) + ".x", "v").value("seq", 0), 1);
+  }
+  json del = request(nc.p, "$JS.API.STREAM.DELETE.P10", nullptr);
+  ASSERT_EQ(del.value("success", false), true) << del.dump();
+  json r3 = create_stream(nc.p, {{"name", "ORDERS"}, {"subjects", {"orders.>"}}, {"num_replicas", 3}});
+  ASSERT_TRUE(r3.contains("cluster")) << r3.dump();
+
+  // Every server compacted its meta log to a snapshot; after all restart, they recover the
+  // meta state (and their streams) from it.
+  for (auto& m : c.nodes) {
+    std::string snap = m->store->path() + "/jetstream/$SYS/_js_/_meta_/snapshot.dat";
+    ASSERT_TRUE(wait_for([&] { return ::access(snap.c_str(), F_OK) == 0; }, milliseconds(10000))) << snap;
+  }
+  for (auto& m : c.nodes) m->proc->stop(SIGTERM);
+  for (auto& m : c.nodes) m->start();
+  nc.reset();
+  sys.reset();
+  ASSERT_EQ(connect_url(nc, c.node(0).url("a:a")), NATS_OK);
+  ASSERT_EQ(connect_url(sys, c.node(0).url("sys:pass")), NATS_OK);
+  json listed;
+  EXPECT_TRUE(wait_for([&] {
+    listed = request(nc.p, "$JS.API.STREAM.NAMES", nullptr, 2000);
+    return listed.value("total", 0) == 10;
+  }, milliseconds(20000))) << listed.dump();
+  EXPECT_TRUE(wait_for([&] {
+    for (int i = 1; i <= 9; ++i) {
+      json info = request(nc.p, "$JS.API.STREAM.INFO.P" + std::to_string(i), nullptr, 2000);
+      if (!info.contains("state") || info["state"].value("messages", 0) != 1) return false;
+    }
+    return true;
+  }, milliseconds(20000))) << c.logs();
+  json gone = request(nc.p, "$JS.API.STREAM.INFO.P10", nullptr);
+  EXPECT_EQ(gone["error"]["err_code"], 10059) << gone.dump();
+  // SERVER.REMOVE (system account, meta leader): errors first, then a follower of ORDERS.
+  json e = request(sys.p, "$JS.API.SERVER.REMOVE", {{"peer", "nope"}});
+  EXPECT_EQ(e, json({{"type", "io.nats.jetstream.api.v1.meta_server_remove_response"},
+                     {"error", {{"code", 400}, {"err_code", 10044}, {"description", "server is not a member of the cluster"}}}}))
+      << e.dump();
+  e = request(sys.p, "$JS.API.SERVER.REMOVE", nullptr);
+  EXPECT_EQ(e["error"]["err_code"], 10003) << e.dump();
+  json info = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr);
+  auto members = replica_names(info);
+  std::string meta_leader = c.leader_meta().value("leader", "");
+  std::string victim, spare;
+  for (auto& m : c.nodes) {
+    if (!members.count(m->name)) spare = m->name;
+    else if (m->name != meta_leader && m->name != info["cluster"].value("leader", "")) victim = m->name;
+  }
+  ASSERT_FALSE(victim.empty()) << info.dump() << meta_leader;
+  json ok = request(sys.p, "$JS.API.SERVER.REMOVE", {{"peer", victim}});
+  EXPECT_EQ(ok, json({{"type", "io.nats.jetstream.api.v1.meta_server_remove_response"}, {"success", true}})) << ok.dump();
+  json meta;
+  EXPECT_TRUE(wait_for([&] {
+    meta = c.leader_meta();
+    if (meta.value("cluster_size", 0) != 3) return false;
+    for (const auto& r : meta.value("replicas", json::array()))
+      if (r.value("name", "") == victim) return false;
+    return true;
+  }, milliseconds(15000))) << meta.dump();
+  // Its replica of ORDERS went to the spare server.
+  EXPECT_TRUE(wait_for([&] {
+    info = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr);
+    auto names = replica_names(info);
+    return names.size() == 3 && !names.count(victim) && names.count(spare);
+  }, milliseconds(15000))) << info.dump() << " victim " << victim << " spare " << spare;
+  // Removed servers are not added back.
+  std::this_thread::sleep_for(milliseconds(1500));
+  EXPECT_EQ(c.leader_meta().value("cluster_size", 0), 3);
 }
 
 }  // namespace

@@ -289,7 +289,9 @@ void MetaGroup::Impl::on_server_remove_request(const std::string& reply, std::st
     refresh_names();
     for (const auto& p : voters) {
       // The node id, when given, takes precedence over the name (as the reference).
-      if (id.empty() ? (!name.empty() && name_of(p) == name) : p == id) found = p;
+      // A node id is the hash of its server's name, so a member the directory has not
+      // named yet is still found.
+      if (id.empty() ? (!name.empty() && (name_of(p) == name || util::hash_name(name) == p)) : p == id) found = p;
     }
   }
   if (found.empty()) return error(api_error(err::ClusterServerNotMember));
