@@ -103,7 +103,11 @@ std::string JetStream::store_root() const { return impl_->store_dir + "/jetstrea
 bool JetStream::clustered() const { return impl_->server.meta_group() != nullptr; }
 void JetStream::attach_meta(MetaGroup& meta) {
   impl_->cluster = std::make_unique<JsCluster>(*this, meta);
-  meta.set_apply_handler([c = impl_->cluster.get()](const std::string& data) { c->apply(data); });
+  auto* c = impl_->cluster.get();
+  meta.set_apply_handler([c](const std::string& data) { c->apply(data); });
+  meta.set_snapshot_handlers([c] { return c->snapshot(); }, [c](const std::string& blob) { c->restore(blob); });
+  meta.set_server_remove_handler([c](const std::string& id) { return c->propose_remove_peer(id); });
+  meta.set_tick_handler([c] { c->reconcile_stream_peers(); });
 }
 JsCluster* JetStream::cluster() const { return impl_->cluster.get(); }
 

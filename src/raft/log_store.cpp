@@ -264,7 +264,8 @@ std::optional<PeerState> LogStore::load_peers() const {
   ps.cluster_size = j["cluster_size"].get<int>();
   for (auto& p : j["peers"])
     if (p.is_string()) ps.peers.push_back(p.get<std::string>());
-  if (ps.peers.empty()) return std::nullopt;
+  ps.joining = j.value("joining", false);
+  if (ps.peers.empty() && !ps.joining) return std::nullopt;
   return ps;
 }
 
@@ -272,6 +273,7 @@ void LogStore::save_peers(const PeerState& ps) {
   nlohmann::json j;
   j["cluster_size"] = ps.cluster_size;
   j["peers"] = ps.peers;
+  if (ps.joining) j["joining"] = true;
   write_atomic(kPeers, j.dump());
 }
 

@@ -31,6 +31,9 @@ namespace nats::raft {
 struct PeerState {
   int cluster_size = 0;
   std::vector<NodeId> peers;  // the whole voting membership, this node included
+  // A node added to a running group: no bootstrap membership (peers empty); it learns the
+  // membership from the leader's log or snapshot.
+  bool joining = false;
 };
 
 class LogStore {

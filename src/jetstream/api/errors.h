@@ -42,6 +42,9 @@ inline constexpr ErrDef ClusterRequired{503, 10010, "JetStream clustering suppor
 inline constexpr ErrDef ClusterTags{400, 10011, "tags placement not supported for operation"};
 inline constexpr ErrDef ClusterNoPeers{400, 10005, "{err}"};
 inline constexpr ErrDef InsufficientResources{503, 10023, "insufficient resources"};
+inline constexpr ErrDef ClusterServerNotMember{400, 10044, "server is not a member of the cluster"};
+inline constexpr ErrDef ClusterPeerNotMember{400, 10040, "peer not a member"};
+inline constexpr ErrDef PeerRemap{503, 10075, "peer remap failed"};
 inline constexpr ErrDef InvalidJSON{400, 10025, "invalid JSON: {err}"};
 inline constexpr ErrDef MaximumConsumersLimit{400, 10026, "maximum consumers limit reached"};
 inline constexpr ErrDef MaximumStreamsLimit{400, 10027, "maximum number of streams reached"};

@@ -148,6 +148,9 @@ std::string encode_meta_entry(const MetaEntry& e) {
     case MetaOp::remove_consumer:
       if (e.consumer) body = consumer_assignment_json(*e.consumer);
       break;
+    case MetaOp::remove_peer:
+      body = json{{"peer", e.peer}};
+      break;
   }
   out += body.dump();
   return out;
@@ -156,12 +159,16 @@ std::string encode_meta_entry(const MetaEntry& e) {
 std::optional<MetaEntry> decode_meta_entry(std::string_view data) {
   if (data.empty()) return std::nullopt;
   auto op = static_cast<uint8_t>(data[0]);
-  if (op < 1 || op > 5) return std::nullopt;
+  if (op < 1 || op > 6) return std::nullopt;
   auto body = json::parse(data.substr(1), nullptr, false);
   if (body.is_discarded()) return std::nullopt;
   MetaEntry e;
   e.op = static_cast<MetaOp>(op);
-  if (e.op == MetaOp::assign_consumer || e.op == MetaOp::remove_consumer) {
+  if (e.op == MetaOp::remove_peer) {
+    if (!body.is_object() || !body.contains("peer") || !body["peer"].is_string()) return std::nullopt;
+    e.peer = body["peer"].get<std::string>();
+    if (e.peer.empty()) return std::nullopt;
+  } else if (e.op == MetaOp::assign_consumer || e.op == MetaOp::remove_consumer) {
     e.consumer = consumer_assignment_from_json(body);
     if (!e.consumer) return std::nullopt;
   } else {

@@ -85,12 +85,14 @@ enum class MetaOp : uint8_t {
   remove_stream = 3,   // the stream and all its consumers go
   assign_consumer = 4, // a new consumer, or a new config for an existing one
   remove_consumer = 5,
+  remove_peer = 6,      // `$JS.API.SERVER.REMOVE`: the server (node id in MetaEntry::peer) leaves
 };
 
 struct MetaEntry {
   MetaOp op = MetaOp::assign_stream;
   std::optional<StreamAssignment> stream;      // assign/update/remove_stream (remove: account+name)
   std::optional<ConsumerAssignment> consumer;  // assign/remove_consumer (remove: account+stream+name)
+  std::string peer;                            // remove_peer: the node id
 };
 
 // Entry data for MetaGroup::propose(): one op byte, then the JSON of the assignment.

@@ -174,6 +174,10 @@ void JsCluster::route(ApiRequest& req, std::string_view rest) {
   }
   auto args = args_after(rest, prefix);
   const std::string& stream_name = args[0];
+  if (prefix == "STREAM.PEER.REMOVE") {
+    if (leader) leader_stream_peer_remove(req, rest);
+    return;
+  }
   if (prefix == "CONSUMER.DURABLE.CREATE") {
     if (leader) leader_consumer_create(req, rest, true);
     return;
@@ -240,6 +244,7 @@ void JsCluster::apply(const std::string& data) {
     log::warn("JetStream cluster: skipping an undecodable meta entry ({} bytes)", data.size());
     return;
   }
+  if (e->op == MetaOp::remove_peer) return apply_remove_peer(*e);
   MetaChange ch;
   {
     std::lock_guard lk(mu_);
@@ -263,6 +268,9 @@ void JsCluster::apply(const std::string& data) {
   if (ch.op == MetaOp::update_stream && ch.stream_before->group.name != ch.stream_after->group.name)
     return apply_scale_down(ch, origin, live);
   if (ch.op == MetaOp::remove_stream) stop_replicated_consumers(*ch.stream_before);
+  if (ch.op == MetaOp::update_stream && ch.stream_before->group.peers != ch.stream_after->group.peers &&
+      ch.stream_after->group.replicas() > 1)
+    return apply_peer_change(ch);
   if (!group->has_peer(self_id_)) return;
   if (e->consumer && group->replicas() > 1) return apply_replicated_consumer(ch, origin, live);
   if (!e->consumer && group->replicas() > 1) return apply_replicated_stream(ch, origin, live);

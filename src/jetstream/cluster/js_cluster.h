@@ -49,6 +49,17 @@ class JsCluster {
 
   // The meta group's apply hook: one committed entry.
   void apply(const std::string& data);
+  // Meta snapshots (meta_snapshot.cpp): the state as one blob, and the reset to one, which
+  // also brings this server's assets in line with it (starts what is assigned here and not
+  // running, stops what the snapshot no longer assigns here).
+  std::string snapshot() const;
+  void restore(const std::string& blob);
+  // Every few ticks: the leader of each replicated stream hosted here brings the Raft
+  // membership in line with the assignment (one change at a time); a replica no longer
+  // assigned here stops, and deletes its data, once its group has let it go.
+  void reconcile_stream_peers();
+  // `$JS.API.SERVER.REMOVE` on the leader: proposes the removal. False when not leader.
+  bool propose_remove_peer(const std::string& peer_id);
   // Decides whether this server answers `req` (rest: subject after "$JS.API.") and answers.
   void route(ApiRequest& req, std::string_view rest);
 
@@ -74,6 +85,16 @@ class JsCluster {
   void leader_consumer_delete(ApiRequest& req, std::string_view rest, const ConsumerAssignment& ca);
   void leader_stream_names(ApiRequest& req, bool list);
   void leader_account_info(ApiRequest& req);
+  // Peer changes of replicated streams (stream_peers.cpp). `$JS.API.STREAM.PEER.REMOVE`:
+  // the meta leader replaces the peer with another server of the cluster (or drops it).
+  void leader_stream_peer_remove(ApiRequest& req, std::string_view rest);
+  // Proposes `sa` without `peer` (replaced when placement finds a server); true if replaced.
+  bool remap_stream_peer(const StreamAssignment& sa, const std::string& peer);
+  // A server left the meta group: every stream it hosted gets a replacement.
+  void replace_removed_peer(const std::string& peer);
+  // An update that changed a replicated stream's peers (same group): a new peer starts its
+  // replica as a joining member; a leaving one runs until the group has removed it.
+  void apply_peer_change(const MetaChange& ch);
   // The request on the server hosting the named stream (or 10059 from the meta leader).
   void route_to_stream_host(ApiRequest& req, std::string_view rest, const std::string& stream);
   // The cluster the request came in on: a reply mapped by a gateway names it.
@@ -95,6 +116,10 @@ class JsCluster {
   void reply_when_led(JsAccount& jsa, std::shared_ptr<Stream> s, std::string reply, std::string type, bool did_create,
                       int tries = 0);
   std::string local_reply(const std::string& reply) const;
+  void apply_remove_peer(const MetaEntry& e);
+  // Snapshot restore: start/stop local assets to match `now` (what `before` assigned here
+  // and `now` does not is stopped and its data deleted).
+  void reconcile_local_assets(const MetaState& before, const MetaState& now);
   static constexpr int kLeaderWaitTries = 60;  // x 50 ms
 
   JetStream& js_;

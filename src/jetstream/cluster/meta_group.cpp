@@ -6,13 +6,16 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include <fmt/ranges.h>
 
 #include "config/options.h"
+#include "jetstream/api/errors.h"
 #include "jetstream/cluster/meta_peers.h"
 #include "jetstream/cluster/raft_groups.h"
 #include "jetstream/cluster/test_hooks.h"
@@ -43,6 +46,16 @@ constexpr auto kDiscoverEvery = std::chrono::milliseconds(500);
 constexpr auto kSettle = std::chrono::milliseconds(2000);
 // A follower that has not heard from its leader for this long (10 heartbeats) is not current.
 constexpr auto kCurrentWithin = std::chrono::seconds(2);
+// The leader reconciles the membership (adds servers that joined later, takes removed ones
+// out) every this many ticks.
+constexpr int kReconcileTicks = 5;
+
+// Applied meta entries between compactions of the meta log. Test servers
+// (NATSCPP_TEST_HOOKS=1) compact often so that tests reach the snapshot paths.
+raft::Index meta_compact_every() {
+  const char* t = std::getenv("NATSCPP_TEST_HOOKS");
+  return t && std::string(t) == "1" ? 8 : 1024;
+}
 
 }  // namespace
 
@@ -68,6 +81,16 @@ struct MetaGroup::Impl : std::enable_shared_from_this<Impl> {
   int cluster_size = 0;
   mutable std::map<std::string, std::string> names;  // peer id -> server name (never forgotten)
   ApplyFn apply;
+  SnapshotFn snapshot_fn;
+  RestoreFn restore_fn;
+  RemoveFn remove_fn;
+  std::function<void()> tick_fn;
+  std::set<std::string> removed;  // node ids taken out by SERVER.REMOVE
+
+  // Group loop only.
+  raft::Index applying_index = 0, compacted_index = 0;
+  int ticks = 0;
+  std::atomic<bool> change_inflight{false};
 
   void start();
   void stop();
@@ -76,6 +99,11 @@ struct MetaGroup::Impl : std::enable_shared_from_this<Impl> {
   void maybe_discover();
   void on_leader_changed(const std::string& leader, bool self);
   void on_stepdown_request(const std::string& reply);
+  void on_server_remove_request(const std::string& reply, std::string_view body);
+  void on_applied(const raft::Entry& e);
+  void on_restore(const raft::Snapshot& s);
+  void on_tick();
+  void reconcile_membership();
   void refresh_names() const;
   std::string name_of(const std::string& id) const;
 };
@@ -105,14 +133,13 @@ void MetaGroup::Impl::start() {
   std::weak_ptr<Impl> weak = weak_from_this();
   RaftGroup::Hooks hooks;
   hooks.apply = [weak](const raft::Entry& e) {
-    auto self = weak.lock();
-    if (!self) return;
-    ApplyFn fn;
-    {
-      std::lock_guard lk(self->mu);
-      fn = self->apply;
-    }
-    if (fn) fn(e.data);
+    if (auto self = weak.lock()) self->on_applied(e);
+  };
+  hooks.restore = [weak](const raft::Snapshot& s) {
+    if (auto self = weak.lock()) self->on_restore(s);
+  };
+  hooks.tick = [weak] {
+    if (auto self = weak.lock()) self->on_tick();
   };
   hooks.leader_changed = [weak](const std::string& leader, bool is_self) {
     if (auto self = weak.lock()) self->on_leader_changed(leader, is_self);
@@ -146,6 +173,135 @@ void MetaGroup::Impl::start() {
         if (!self || self->stopped || reply.empty()) return;
         self->on_stepdown_request(std::string(reply));
       }));
+  subs.push_back(server.subscribe_internal(
+      *sys, "$JS.API.SERVER.REMOVE",
+      [weak](const Subscription&, std::string_view, std::string_view reply, std::string_view, std::string_view body) {
+        auto self = weak.lock();
+        if (!self || self->stopped || reply.empty()) return;
+        self->on_server_remove_request(std::string(reply), body);
+      }));
+}
+
+void MetaGroup::Impl::on_applied(const raft::Entry& e) {
+  // Proposals batched into one log entry share its index: an entry is wholly applied once
+  // the next one begins, and only then may the log be compacted up to it.
+  if (e.index > applying_index) {
+    raft::Index done = applying_index;
+    applying_index = e.index;
+    SnapshotFn snap;
+    {
+      std::lock_guard lk(mu);
+      snap = snapshot_fn;
+    }
+    if (snap && done >= compacted_index + meta_compact_every()) {
+      group->compact(done, snap());
+      compacted_index = done;
+    }
+  }
+  ApplyFn fn;
+  {
+    std::lock_guard lk(mu);
+    fn = apply;
+  }
+  if (fn) fn(e.data);
+}
+
+void MetaGroup::Impl::on_restore(const raft::Snapshot& s) {
+  applying_index = compacted_index = s.index;
+  RestoreFn fn;
+  {
+    std::lock_guard lk(mu);
+    fn = restore_fn;
+  }
+  log::debug("JetStream cluster applying a meta snapshot (index {}, {} bytes)", s.index, s.data.size());
+  if (fn) fn(s.data);
+}
+
+void MetaGroup::Impl::on_tick() {
+  if (stopped || ++ticks < kReconcileTicks) return;
+  ticks = 0;
+  if (group->is_leader()) reconcile_membership();
+  std::function<void()> fn;
+  {
+    std::lock_guard lk(mu);
+    fn = tick_fn;
+  }
+  if (fn) fn();
+}
+
+// One change at a time (the Raft core refuses a second one until the first commits): first
+// the removed servers still in the membership, then online JetStream servers not in it.
+void MetaGroup::Impl::reconcile_membership() {
+  if (change_inflight) return;
+  raft::Membership m = group->membership();
+  std::set<std::string> gone;
+  {
+    std::lock_guard lk(mu);
+    gone = removed;
+  }
+  std::string target;
+  bool add = false;
+  for (const auto& id : gone)
+    if (m.contains(id)) {
+      target = id;
+      break;
+    }
+  if (target.empty()) {
+    auto* ss = server.system_services();
+    if (!ss) return;
+    for (const auto& id : known_js_peers(self_name, ss->known_servers()))
+      if (!m.contains(id) && !gone.count(id)) {
+        target = id;
+        add = true;
+        break;
+      }
+  }
+  if (target.empty()) return;
+  change_inflight = true;
+  std::weak_ptr<Impl> weak = weak_from_this();
+  auto done = [weak, target, add](bool ok) {
+    auto self = weak.lock();
+    if (!self) return;
+    self->change_inflight = false;
+    if (ok) log::notice("JetStream cluster {} peer {}", add ? "adding" : "removing", target);
+  };
+  if (add) group->add_peer(target, done);
+  else group->remove_peer(target, done);
+}
+
+void MetaGroup::Impl::on_server_remove_request(const std::string& reply, std::string_view body) {
+  if (!group || !group->is_leader()) return;
+  const std::string type = "io.nats.jetstream.api.v1.meta_server_remove_response";
+  auto answer = [&](nlohmann::ordered_json j) { server.publish_internal(*sys, reply, {}, {}, j.dump()); };
+  auto error = [&](const ApiError& e) { answer({{"type", type}, {"error", e.to_json()}}); };
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return error(api_error(err::BadRequest));
+  auto req = nlohmann::json::parse(body, nullptr, false);
+  if (!req.is_object()) return error(api_error(err::InvalidJSON, "not a JSON object"));
+  auto str = [&](const char* key) {
+    auto it = req.find(key);
+    return it != req.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  std::string name = str("peer"), id = str("peer_id");
+  std::string found;
+  auto voters = group->membership().voters;  // never call the group holding mu
+  {
+    std::lock_guard lk(mu);
+    refresh_names();
+    for (const auto& p : voters) {
+      // The node id, when given, takes precedence over the name (as the reference).
+      // A node id is the hash of its server's name, so a member the directory has not
+      // named yet is still found.
+      if (id.empty() ? (!name.empty() && (name_of(p) == name || util::hash_name(name) == p)) : p == id) found = p;
+    }
+  }
+  if (found.empty()) return error(api_error(err::ClusterServerNotMember));
+  RemoveFn fn;
+  {
+    std::lock_guard lk(mu);
+    fn = remove_fn;
+  }
+  if (!fn || !fn(found)) return error(api_error(err::ClusterNotLeader));
+  answer({{"type", type}, {"success", true}});
 }
 
 void MetaGroup::Impl::on_stepdown_request(const std::string& reply) {
@@ -180,6 +336,16 @@ bool MetaGroup::Impl::try_bootstrap() {
   // gateways list one URL each expects 5), so also wait for every configured gateway to be
   // connected and for the known set to stay unchanged for a moment: discovery pings then
   // reach everyone, and all servers settle on the same full set.
+  if (meta_group_runs_without(self_id, servers)) {
+    // Added later to a running group: the leader adds us once it sees us in its directory.
+    {
+      std::lock_guard lk(mu);
+      for (const auto& s : servers) names[util::hash_name(s.name)] = s.name;
+    }
+    log::notice("JetStream cluster joining the running meta group");
+    group->join();
+    return true;
+  }
   auto now = Clock::now();
   if (peers != candidate) {
     candidate = peers;
@@ -291,9 +457,11 @@ MetaSnapshot MetaGroup::snapshot() const {
   if (!d.group) return s;
   RaftStatus st = d.group->status();
   if (!st.bootstrapped) return s;
+  auto voters = d.group->membership().voters;  // before mu: never call the group holding it
   std::lock_guard lk(d.mu);
   d.refresh_names();
   s.cluster_size = d.cluster_size;
+  if (!voters.empty()) s.cluster_size = static_cast<int>(voters.size());
   s.leader_peer = st.leader;
   s.leader = d.name_of(s.leader_peer);
   s.is_leader = st.is_leader;
@@ -325,5 +493,40 @@ void MetaGroup::set_apply_handler(ApplyFn fn) {
 bool MetaGroup::propose(std::string data) { return impl_->group && impl_->group->propose(std::move(data)); }
 
 bool MetaGroup::step_down() { return impl_->group && impl_->group->step_down(); }
+
+void MetaGroup::set_snapshot_handlers(SnapshotFn snapshot_fn, RestoreFn restore_fn) {
+  std::lock_guard lk(impl_->mu);
+  impl_->snapshot_fn = std::move(snapshot_fn);
+  impl_->restore_fn = std::move(restore_fn);
+}
+
+void MetaGroup::set_server_remove_handler(RemoveFn fn) {
+  std::lock_guard lk(impl_->mu);
+  impl_->remove_fn = std::move(fn);
+}
+
+void MetaGroup::set_tick_handler(std::function<void()> fn) {
+  std::lock_guard lk(impl_->mu);
+  impl_->tick_fn = std::move(fn);
+}
+
+void MetaGroup::note_removed(const std::string& peer_id) {
+  std::lock_guard lk(impl_->mu);
+  impl_->removed.insert(peer_id);
+}
+
+std::vector<std::string> MetaGroup::members() const {
+  if (!impl_->group) return {};
+  raft::Membership m = impl_->group->membership();
+  std::vector<std::string> out = m.voters;
+  out.insert(out.end(), m.learners.begin(), m.learners.end());
+  return out;
+}
+
+std::string MetaGroup::name_of(const std::string& peer_id) const {
+  std::lock_guard lk(impl_->mu);
+  impl_->refresh_names();
+  return impl_->name_of(peer_id);
+}
 
 }  // namespace nats::jetstream

@@ -76,6 +76,30 @@ class MetaGroup {
   // Leader only: give up leadership (`$JS.API.META.LEADER.STEPDOWN`). Returns false if not leader.
   bool step_down();
 
+  // Meta snapshots: every so many applied entries the log is compacted to snapshot_fn()
+  // (the state machine as of the last applied entry, called on the meta group's thread in
+  // apply order); restore_fn replaces the state machine with a snapshot (installed from the
+  // leader or, after a restart, the stored one) before the entries after it are applied.
+  using SnapshotFn = std::function<std::string()>;
+  using RestoreFn = std::function<void(const std::string& blob)>;
+  void set_snapshot_handlers(SnapshotFn snapshot_fn, RestoreFn restore_fn);
+
+  // Membership. The leader adds every online JetStream server the $SYS directory knows that
+  // is not a member (a server that joins later); removed servers are never added again.
+  // `$JS.API.SERVER.REMOVE` (system account, leader only): remove_fn proposes the removal
+  // through the meta log (so every server learns it); once applied, note_removed(id) is
+  // called on every server and the leader takes the server out of the Raft membership.
+  using RemoveFn = std::function<bool(const std::string& peer_id)>;
+  void set_server_remove_handler(RemoveFn fn);
+  void note_removed(const std::string& peer_id);
+  // Called every few ticks on the meta group's thread, on every server once the group runs
+  // (replicated streams reconcile their peers from it).
+  void set_tick_handler(std::function<void()> fn);
+  // Voters and learners (node ids); empty before the group runs.
+  std::vector<std::string> members() const;
+  // The server name of a node id, empty when unknown.
+  std::string name_of(const std::string& peer_id) const;
+
  private:
   struct Impl;
   std::shared_ptr<Impl> impl_;  // shared with callbacks posted to the event loop

@@ -25,3 +25,13 @@ int expected_cluster_size(const Options& opts, size_t known_peers);
 std::vector<std::string> known_js_peers(const std::string& self_name, const std::vector<KnownServer>& servers);
 
 }  // namespace nats::jetstream
+
+namespace nats::jetstream {
+
+// Whether a meta group already runs without this server: a known server's STATSZ says it is
+// the meta leader and neither it nor its followers is `self_id`. Such a server was not in
+// the group's bootstrap membership and must join it (wait for the leader to add it) rather
+// than bootstrap a group of its own.
+bool meta_group_runs_without(const std::string& self_id, const std::vector<KnownServer>& servers);
+
+}  // namespace nats::jetstream

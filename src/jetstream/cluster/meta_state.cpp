@@ -13,6 +13,9 @@ MetaChange MetaState::apply(const MetaEntry& e) {
   MetaChange ch;
   ch.op = e.op;
   switch (e.op) {
+    case MetaOp::remove_peer:
+      removed_.insert(e.peer);
+      break;
     case MetaOp::assign_stream: {
       if (!e.stream) break;
       auto& streams = accounts_[e.stream->account];
@@ -144,20 +147,29 @@ std::string MetaState::snapshot() const {
   nlohmann::json all = nlohmann::json::array();
   for (const auto& [_, streams] : accounts_)
     for (const auto& [__, sa] : streams) all.push_back(stream_assignment_json(sa, true));
-  return all.dump();
+  return nlohmann::json{{"streams", std::move(all)}, {"removed", removed_}}.dump();
 }
 
 bool MetaState::restore(std::string_view blob) {
-  auto all = nlohmann::json::parse(blob, nullptr, false);
-  if (all.is_discarded() || !all.is_array()) return false;
+  auto doc = nlohmann::json::parse(blob, nullptr, false);
+  if (!doc.is_object() || !doc.contains("streams") || !doc["streams"].is_array()) return false;
   decltype(accounts_) fresh;
-  for (const auto& j : all) {
+  for (const auto& j : doc["streams"]) {
     auto sa = stream_assignment_from_json(j);
     if (!sa) return false;
     std::string acc = sa->account, name = sa->name();
     fresh[acc][name] = std::move(*sa);
   }
+  std::set<std::string> removed;
+  if (auto r = doc.find("removed"); r != doc.end()) {
+    if (!r->is_array()) return false;
+    for (const auto& p : *r) {
+      if (!p.is_string()) return false;
+      removed.insert(p.get<std::string>());
+    }
+  }
   accounts_ = std::move(fresh);
+  removed_ = std::move(removed);
   return true;
 }
 

@@ -5,6 +5,7 @@
 // network or the local disk. Not thread-safe: the cluster controller guards it.
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,8 +39,11 @@ class MetaState {
   // Streams and consumers per node id (placement spreads over the least loaded servers).
   std::map<std::string, int> assets_per_peer() const;
   size_t stream_count() const;
+  // Servers taken out of the meta group (`$JS.API.SERVER.REMOVE`), by node id.
+  const std::set<std::string>& removed_peers() const { return removed_; }
 
-  // The whole state as one blob (for Raft snapshots of the meta group) and back. restore
+  // The whole state as one blob (for Raft snapshots of the meta group) and back:
+  // {"streams": [stream assignments with their consumers], "removed": [node ids]}. restore
   // replaces the state; false (state unchanged) on a blob that does not decode.
   std::string snapshot() const;
   bool restore(std::string_view blob);
@@ -48,6 +52,7 @@ class MetaState {
   StreamAssignment* find(const std::string& account, const std::string& name);
   // account -> stream name -> assignment (consumers nested).
   std::map<std::string, std::map<std::string, StreamAssignment>> accounts_;
+  std::set<std::string> removed_;
 };
 
 }  // namespace nats::jetstream

@@ -108,10 +108,14 @@ void RaftGroup::open() {
     subs_.push_back(server_.subscribe_internal(sys_, subj, handler));
 }
 
-bool RaftGroup::bootstrap(raft::PeerState ps, bool fresh) {
+bool RaftGroup::bootstrap(raft::PeerState ps, bool fresh) { return start_node(std::move(ps), fresh); }
+
+bool RaftGroup::join() { return start_node(raft::PeerState{0, {}, true}, true); }
+
+bool RaftGroup::start_node(raft::PeerState ps, bool fresh) {
   std::lock_guard lk(mu_);
   if (node_ || !store_) return node_ != nullptr;
-  if (std::find(ps.peers.begin(), ps.peers.end(), self_id_) == ps.peers.end()) {
+  if (!ps.joining && std::find(ps.peers.begin(), ps.peers.end(), self_id_) == ps.peers.end()) {
     log::error("Raft group '{}': this server ({}) is not in its membership; not starting", name_, self_id_);
     return false;
   }
@@ -130,7 +134,7 @@ bool RaftGroup::bootstrap(raft::PeerState ps, bool fresh) {
     log::error("Raft group '{}' store error: {}", name_, e.what());
     return false;
   }
-  if (fresh) node_->campaign_now();
+  if (fresh && !ps.joining) node_->campaign_now();
   return true;
 }
 
@@ -164,6 +168,7 @@ void RaftGroup::tick() {
   }
   node_->tick();
   drain(lk);
+  if (hooks_.tick) hooks_.tick();
 }
 
 void RaftGroup::on_wire(std::string_view payload) {
@@ -213,6 +218,33 @@ bool RaftGroup::step_down() {
     self->drain(lk);
   });
   return true;
+}
+
+void RaftGroup::add_peer(const std::string& id, std::function<void(bool)> done) {
+  change_peer(id, true, std::move(done));
+}
+
+void RaftGroup::remove_peer(const std::string& id, std::function<void(bool)> done) {
+  change_peer(id, false, std::move(done));
+}
+
+void RaftGroup::change_peer(const std::string& id, bool add, std::function<void(bool)> done) {
+  loop_.post([self = shared_from_this(), id, add, done = std::move(done)] {
+    bool ok = false;
+    if (!self->stopped_) {
+      std::unique_lock lk(self->mu_);
+      if (self->node_) {
+        ok = (add ? self->node_->add_peer(id) : self->node_->remove_peer(id)).has_value();
+        if (ok) self->drain(lk);
+      }
+    }
+    if (done) done(ok);
+  });
+}
+
+raft::Membership RaftGroup::membership() const {
+  std::lock_guard lk(mu_);
+  return node_ ? node_->membership() : raft::Membership{};
 }
 
 void RaftGroup::compact(raft::Index index, std::string data) {

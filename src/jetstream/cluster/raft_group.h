@@ -84,6 +84,8 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
     // Called on every tick while the group has no membership yet (the meta group discovers
     // its peers here); returns nothing, may call bootstrap().
     std::function<void()> unbootstrapped_tick;
+    // Called on every tick once the node runs, after it (loop thread, no lock held).
+    std::function<void()> tick;
   };
 
   RaftGroup(Server& server, Account& sys, std::string name, std::string self_id, std::string store_dir,
@@ -104,6 +106,10 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   // or when self is not a member.
   bool bootstrap(raft::PeerState ps, bool fresh);
   bool bootstrapped() const;
+  // Starts the node as a server being added to a running group (no membership of its own:
+  // it waits for the leader to add it and learns the membership from the log). Persisted,
+  // so a restart resumes the same way. Loop thread.
+  bool join();
   // Unsubscribes and stops all work; with remove_files, deletes the store directory.
   void stop(bool remove_files);
 
@@ -113,6 +119,13 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   // Leader only (false otherwise): hands leadership to a current follower (TimeoutNow), or
   // steps down when none is eligible.
   bool step_down();
+  // Leader only: a single-server membership change (the new server joins as a learner and
+  // is promoted once caught up). Runs on the loop; `done(ok)` is called there (ok false when
+  // refused: not leader, another change in flight, already a member / not a member).
+  void add_peer(const std::string& id, std::function<void(bool)> done = {});
+  void remove_peer(const std::string& id, std::function<void(bool)> done = {});
+  // Voters and learners of the latest configuration (empty before the node starts).
+  raft::Membership membership() const;
   // After applying everything up to `index`: `data` is the state machine as of there; the log
   // prefix up to index is dropped (a follower that needs it gets the snapshot instead).
   // Thread-safe (runs on the loop).
@@ -142,6 +155,8 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   void on_wire(std::string_view payload);
   bool blocked(const std::string& peer) const;
   void flush_proposals();
+  void change_peer(const std::string& id, bool add, std::function<void(bool)> done);
+  bool start_node(raft::PeerState ps, bool fresh);
   void drain(std::unique_lock<std::mutex>& lk);
   std::string vote_subject() const;
   std::string append_subject() const;

@@ -108,7 +108,8 @@ std::shared_ptr<StreamGroup> StreamGroup::start(JetStream& js, JsAccount& jsa, S
     return nullptr;
   }
   if (!sg->group_->bootstrapped() &&
-      !sg->group_->bootstrap(raft::PeerState{static_cast<int>(peers.size()), peers}, true)) {
+      !(peers.empty() ? sg->group_->join()
+                      : sg->group_->bootstrap(raft::PeerState{static_cast<int>(peers.size()), peers}, true))) {
     groups->remove(group, false);
     err = api_error(err::StreamCreate, "could not start the stream's raft group");
     return nullptr;
@@ -355,8 +356,10 @@ StreamGroupPtr group_of(const StreamPtr& s) {
 }
 }  // namespace
 
-StreamPtr start_replicated_stream(JetStream& js, JsAccount& jsa, const StreamAssignment& sa, ApiError& err) {
-  auto sg = StreamGroup::start(js, jsa, sa.config, sa.created_ns, sa.group.name, sa.group.peers, err);
+StreamPtr start_replicated_stream(JetStream& js, JsAccount& jsa, const StreamAssignment& sa, ApiError& err,
+                                  bool joining) {
+  auto sg = StreamGroup::start(js, jsa, sa.config, sa.created_ns, sa.group.name,
+                               joining ? std::vector<std::string>{} : sa.group.peers, err);
   return sg ? sg->stream() : nullptr;
 }
 

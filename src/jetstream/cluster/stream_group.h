@@ -44,7 +44,8 @@ struct JsAccount;
 class StreamGroup : public StreamReplicator, public std::enable_shared_from_this<StreamGroup> {
  public:
   // Starts (or, after a restart, resumes) this server's replica of a replicated stream.
-  // `group` is the Raft group name (S-R3F-xxxxxxxx), `peers` the node ids of its members.
+  // `group` is the Raft group name (S-R3F-xxxxxxxx), `peers` the node ids of its members
+  // (empty: join the running group, see start_replicated_stream).
   // The stream is registered in the account (STREAM.INFO, lookup_stream) like a local one.
   static std::shared_ptr<StreamGroup> start(JetStream& js, JsAccount& jsa, StreamConfig cfg, int64_t created_ns,
                                             const std::string& group, const std::vector<std::string>& peers,
@@ -110,7 +111,10 @@ using StreamGroupPtr = std::shared_ptr<StreamGroup>;
 // server in sa.group.peers. start_replicated_stream registers the stream in jsa.streams
 // itself; after a restart it takes over the stream restored from disk.
 struct StreamAssignment;
-StreamPtr start_replicated_stream(JetStream& js, JsAccount& jsa, const StreamAssignment& sa, ApiError& err);
+// With `joining`, this server was added to a running group: it starts with no membership
+// and waits for the group's leader to add it (and send it the stream's history).
+StreamPtr start_replicated_stream(JetStream& js, JsAccount& jsa, const StreamAssignment& sa, ApiError& err,
+                                  bool joining = false);
 // Config change ordered by the meta log: applied on this replica directly.
 ApiError update_replicated_stream(const StreamPtr& s, const StreamAssignment& sa);
 void stop_replicated_stream(const StreamPtr& s, bool delete_data);

@@ -57,5 +57,29 @@ TEST(MetaPeers, OnlyOnlineJetStreamServersAreMembers) {
   EXPECT_EQ(ids, (std::vector<std::string>{"44jzkV9D", "BXScrY9i", "fjFyEjc1"}));
 }
 
+KnownServer reporting(const std::string& name, nlohmann::json meta) {
+  KnownServer k;
+  k.name = name;
+  k.jetstream = true;
+  k.statsz = {{"jetstream", {{"meta", std::move(meta)}}}};
+  return k;
+}
+
+TEST(MetaPeers, JoinsAGroupThatRunsWithoutIt) {
+  const std::string self = util::hash_name("s4");
+  nlohmann::json leader_meta = {{"leader", "s1"},
+                                {"replicas", {{{"peer", util::hash_name("s2")}}, {{"peer", util::hash_name("s3")}}}}};
+  // Only the leader's own report counts (a follower's names the leader but lists no members).
+  EXPECT_FALSE(meta_group_runs_without(self, {reporting("s2", {{"leader", "s1"}})}));
+  EXPECT_TRUE(meta_group_runs_without(self, {reporting("s2", {{"leader", "s1"}}), reporting("s1", leader_meta)}));
+  // A bootstrap member (the leader lists it) starts with the group instead of joining.
+  EXPECT_FALSE(meta_group_runs_without(util::hash_name("s3"), {reporting("s1", leader_meta)}));
+  // No leader yet: everyone bootstraps.
+  EXPECT_FALSE(meta_group_runs_without(self, {reporting("s1", nlohmann::json::object())}));
+  auto offline = reporting("s1", leader_meta);
+  offline.offline = true;
+  EXPECT_FALSE(meta_group_runs_without(self, {offline}));
+}
+
 }  // namespace
 }  // namespace nats::jetstream

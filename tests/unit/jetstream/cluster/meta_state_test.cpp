@@ -101,7 +101,33 @@ TEST(MetaState, SnapshotRestoresTheSameState) {
 
   EXPECT_FALSE(other.restore("not json"));
   EXPECT_FALSE(other.restore("[{}]"));
+  EXPECT_FALSE(other.restore(R"({"streams":[{}]})"));
+  EXPECT_FALSE(other.restore(R"({"streams":[],"removed":[1]})"));
   EXPECT_EQ(other.stream_count(), 2u);  // unchanged after a bad blob
+}
+
+TEST(MetaState, RemovedPeersAreStateAndSnapshotted) {
+  MetaEntry rm;
+  rm.op = MetaOp::remove_peer;
+  rm.peer = "p9";
+  auto decoded = decode_meta_entry(encode_meta_entry(rm));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->op, MetaOp::remove_peer);
+  EXPECT_EQ(decoded->peer, "p9");
+  EXPECT_FALSE(decode_meta_entry(std::string(1, 6) + R"({"peer":""})"));
+  EXPECT_FALSE(decode_meta_entry(std::string(1, 7) + "{}"));
+
+  MetaState st;
+  st.apply(s_entry(MetaOp::assign_stream, stream_sa("A", "p1")));
+  auto ch = st.apply(*decoded);
+  EXPECT_TRUE(ch.rejected.empty());
+  EXPECT_EQ(st.removed_peers(), std::set<std::string>{"p9"});
+
+  MetaState other;
+  ASSERT_TRUE(other.restore(st.snapshot()));
+  EXPECT_EQ(other.removed_peers(), std::set<std::string>{"p9"});
+  EXPECT_EQ(other.stream_count(), 1u);
+  EXPECT_EQ(other.snapshot(), st.snapshot());
 }
 
 TEST(MetaState, SameEntriesSameState) {

@@ -1,0 +1,99 @@
+// JsCluster, meta snapshots and server removal: the state machine side of the meta log's
+// compaction (snapshot / restore) and of `$JS.API.SERVER.REMOVE`.
+#include <set>
+
+#include "jetstream/cluster/js_cluster.h"
+#include "jetstream/cluster/meta_group.h"
+#include "jetstream/cluster/stream_group.h"
+#include "jetstream/consumer_api.h"
+#include "jetstream/jetstream.h"
+#include "util/log.h"
+
+namespace nats::jetstream {
+
+std::string JsCluster::snapshot() const {
+  std::lock_guard lk(mu_);
+  return state_.snapshot();
+}
+
+void JsCluster::restore(const std::string& blob) {
+  MetaState now;
+  if (!now.restore(blob)) {
+    log::error("JetStream cluster: a meta snapshot does not decode ({} bytes); state kept", blob.size());
+    return;
+  }
+  MetaState before;
+  {
+    std::lock_guard lk(mu_);
+    before = state_;
+    state_ = now;
+  }
+  for (const auto& id : now.removed_peers()) meta_.note_removed(id);
+  if (now.removed_peers().count(self_id_))
+    log::error("JetStream cluster: this server was removed from the cluster (meta snapshot)");
+  reconcile_local_assets(before, now);
+}
+
+void JsCluster::reconcile_local_assets(const MetaState& before, const MetaState& now) {
+  std::set<std::string> accounts;
+  for (const auto& a : before.accounts()) accounts.insert(a);
+  for (const auto& a : now.accounts()) accounts.insert(a);
+  for (const auto& acc : accounts) {
+    auto* jsa = js_.account(acc);
+    if (!jsa) continue;
+    // Assigned here before, not any more (deleted, or moved off this server).
+    for (const auto& old : before.streams(acc)) {
+      const auto* sa = now.stream(acc, old.name());
+      if (!old.group.has_peer(self_id_) || (sa && sa->group.has_peer(self_id_))) continue;
+      auto s = js_.lookup_stream(acc, old.name());
+      if (!s) continue;
+      log::debug("JetStream cluster: stream '{} > {}' no longer assigned here (meta snapshot)", acc, old.name());
+      if (old.group.replicas() > 1) {
+        stop_replicated_stream(s, true);
+        std::lock_guard lk(jsa->mu);
+        if (auto it = jsa->streams.find(old.name()); it != jsa->streams.end() && it->second == s) jsa->streams.erase(it);
+      } else {
+        js_.delete_stream(*jsa, old.name());
+      }
+    }
+    // Assigned here and not running (a restart from a snapshot, or a snapshot from the leader).
+    for (const auto& sa : now.streams(acc)) {
+      if (!sa.group.has_peer(self_id_)) continue;
+      ApiError err;
+      StreamPtr s = js_.lookup_stream(acc, sa.name());
+      if (sa.group.replicas() > 1) {
+        if (!StreamGroup::find(js_, acc, sa.name())) s = start_replicated_stream(js_, *jsa, sa, err);
+      } else if (!s) {
+        s = js_.create_stream(*jsa, sa.config, err);
+      }
+      if (!s) {
+        log::warn("JetStream cluster: could not start stream '{} > {}': {}", acc, sa.name(), err.description);
+        continue;
+      }
+      for (const auto& [name, ca] : sa.consumers) {
+        if (!ca.group.has_peer(self_id_) || lookup_consumer(s, name)) continue;
+        // The consumer's latest create request, run here without a reply.
+        run_locally(RequestOrigin{ca.origin.account, {}, {}, {}, 0, ca.origin.api, ca.origin.body});
+      }
+    }
+  }
+}
+
+bool JsCluster::propose_remove_peer(const std::string& peer_id) {
+  MetaEntry e;
+  e.op = MetaOp::remove_peer;
+  e.peer = peer_id;
+  return meta_.propose(encode_meta_entry(e));
+}
+
+void JsCluster::apply_remove_peer(const MetaEntry& e) {
+  {
+    std::lock_guard lk(mu_);
+    state_.apply(e);
+  }
+  meta_.note_removed(e.peer);
+  if (e.peer == self_id_) log::error("JetStream cluster: this server was removed from the cluster");
+  if (is_leader()) replace_removed_peer(e.peer);
+}
+
+}  // namespace nats::jetstream

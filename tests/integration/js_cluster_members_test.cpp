@@ -1,0 +1,314 @@
+// Membership of clustered JetStream: a server that starts after the cluster formed joins the
+// meta group (the leader adds it) and hosts assets; `$JS.API.STREAM.PEER.REMOVE` replaces a
+// replica with a spare server, which catches up on every message; `$JS.API.SERVER.REMOVE`
+// takes a server out of the meta group; the meta log is compacted to snapshots (test
+// servers compact every 8 entries) and a restarted server recovers its assets from one.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include "cluster_test_util.h"
+#include "harness.h"
+#include "test_util.h"
+
+namespace {
+
+using namespace itest;
+using json = nlohmann::json;
+using testing_harness::TempDir;
+
+const char* kAccounts =
+    "accounts: {\n"
+    "  $SYS: { users: [{user: sys, password: pass}] }\n"
+    "  A: { jetstream: enabled, users: [{user: a, password: a}] }\n"
+    "}\n";
+
+struct Member {
+  std::string name;
+  int cluster_port = testing_harness::free_port();
+  int http_port = testing_harness::free_port();
+  std::vector<int> routes;
+  std::shared_ptr<TempDir> store = std::make_shared<TempDir>();
+  std::unique_ptr<testing_harness::ServerProcess> proc;
+
+  std::string config() const {
+    std::string c = "server_name: " + name + "\nhttp_port: " + std::to_string(http_port) + "\n" + kAccounts;
+    c += "server_tags: [\"host:" + name + "\"]\n";
+    c += "jetstream { store_dir: \"" + store->path() + "\" }\n";
+    c += "cluster {\n  name: c1\n  listen: 127.0.0.1:" + std::to_string(cluster_port) + "\n  routes: [\n";
+    for (int p : routes) c += "    \"nats-route://127.0.0.1:" + std::to_string(p) + "\"\n";
+    c += "  ]\n}\n";
+    return c;
+  }
+  void start() { proc = start_with_config(config()); }
+  std::string url(const std::string& user) const {
+    return "nats://" + user + "@127.0.0.1:" + std::to_string(proc->port());
+  }
+  json meta() const {
+    auto j = ctest::http_json(http_port, "/jsz");
+    return j.is_object() && j.contains("meta_cluster") ? j["meta_cluster"] : json::object();
+  }
+};
+
+// `n` servers of cluster c1 routed to each other; the first `initial` start now.
+struct Cluster {
+  std::vector<std::unique_ptr<Member>> nodes;
+  Cluster(int n, int initial) {
+    ::setenv("NATSCPP_TEST_HOOKS", "1", 1);
+    for (int i = 0; i < n; ++i) {
+      nodes.push_back(std::make_unique<Member>());
+      nodes.back()->name = "s" + std::to_string(i + 1);
+    }
+    // The first servers route to each other only (their configured size is `initial`); a
+    // later one routes to all of them, as a server added to a running cluster.
+    for (int i = 0; i < n; ++i)
+      for (int k = 0; k < std::max(initial, i + 1); ++k) nodes[i]->routes.push_back(nodes[k]->cluster_port);
+    for (int i = 0; i < initial; ++i) nodes[i]->start();
+  }
+  Member& node(size_t i) { return *nodes[i]; }
+  Member* by_name(const std::string& name) {
+    for (auto& m : nodes)
+      if (m->name == name) return m.get();
+    return nullptr;
+  }
+  // The meta leader's /jsz meta_cluster, once one of the running servers reports being leader.
+  json leader_meta() {  // empty object when no running server leads
+    for (auto& m : nodes) {
+      if (!m->proc) continue;
+      auto j = m->meta();
+      if (j.is_object() && j.value("leader", "") == m->name) return j;
+    }
+    return json::object();
+  }
+  std::string logs() const {
+    std::string out;
+    for (auto& n : nodes)
+      if (n->proc) out += "---- " + n->name + "\n" + n->proc->log();
+    return out;
+  }
+};
+
+// The answer, or an empty object when none came.
+json request(natsConnection* nc, const std::string& subject, const json& body, int64_t timeout_ms = 5000) {
+  MsgPtr m;
+  std::string b = body.is_null() ? std::string() : body.dump();
+  if (natsConnection_RequestString(&m.p, nc, subject.c_str(), b.c_str(), timeout_ms) != NATS_OK) return json::object();
+  auto j = json::parse(m.data(), nullptr, false);
+  return j.is_object() ? j : json::object();
+}
+
+// Retried while the meta group forms (no answer yet, or not leader).
+json create_stream(natsConnection* nc, const json& cfg) {
+  json answer;
+  wait_for([&] {
+    answer = request(nc, "$JS.API.STREAM.CREATE." + cfg["name"].get<std::string>(), cfg);
+    return !answer.empty() && !answer.contains("error");
+  }, milliseconds(30000));
+  return answer;
+}
+
+// Every replica's own report of a stream (test hook), by server name.
+std::map<std::string, json> replica_status(natsConnection* sys, const std::string& stream) {
+  std::map<std::string, json> out;
+  char inbox[64];
+  std::snprintf(inbox, sizeof inbox, "_INBOX.mem.%d.%d", ::getpid(), std::rand());
+  SubPtr sub;
+  if (natsConnection_SubscribeSync(&sub.p, sys, inbox) != NATS_OK) return out;
+  natsConnection_Flush(sys);
+  std::string body = json{{"account", "A"}, {"stream", stream}}.dump();
+  natsConnection_PublishRequest(sys, "$SYS.TEST.JS.STREAM.STATUS", inbox, body.data(), static_cast<int>(body.size()));
+  natsConnection_Flush(sys);
+  int64_t wait = 1500;
+  for (;;) {
+    MsgPtr m;
+    if (natsSubscription_NextMsg(&m.p, sub.p, wait) != NATS_OK) break;
+    wait = 300;
+    auto j = json::parse(m.data(), nullptr, false);
+    if (j.is_object()) out[j.value("server", "")] = j;
+  }
+  return out;
+}
+
+std::set<std::string> replica_names(const json& info) {
+  std::set<std::string> out;
+  if (!info.contains("cluster")) return out;
+  if (auto l = info["cluster"].value("leader", ""); !l.empty()) out.insert(l);
+  for (const auto& r : info["cluster"].value("replicas", json::array())) out.insert(r.value("name", ""));
+  return out;
+}
+
+json publish(natsConnection* nc, const std::string& subject, const std::string& data) {
+  MsgPtr m;
+  if (natsConnection_RequestString(&m.p, nc, subject.c_str(), data.c_str(), 3000) != NATS_OK) return json::object();
+  auto j = json::parse(m.data(), nullptr, false);
+  return j.is_object() ? j : json::object();
+}
+
+TEST(JsMembers, LateServerJoinsMetaGroupAndReplacesARemovedStreamPeer) {
+  Cluster c(4, 3);
+  ConnPtr nc, sys;
+  ASSERT_EQ(connect_url(nc, c.node(0).url("a:a")), NATS_OK);
+  ASSERT_EQ(connect_url(sys, c.node(0).url("sys:pass")), NATS_OK);
+  // An R3 stream on the first three servers, with history, before the fourth exists.
+  json created = create_stream(nc.p, {{"name", "ORDERS"}, {"subjects", {"orders.>"}}, {"num_replicas", 3}});
+  ASSERT_TRUE(created.contains("config")) << created.dump() << c.logs();
+  for (int i = 1; i <= 30; ++i) {
+    json ack;
+    wait_for([&] { return !(ack = publish(nc.p, "orders.x", "m" + std::to_string(i))).empty(); }, milliseconds(5000));
+    ASSERT_EQ(ack.value("seq", 0), i) << ack.dump();
+  }
+
+  // The fourth server starts later: the meta leader adds it (learner, then voter).
+  c.node(3).start();
+  json meta;
+  bool joined = wait_for([&] {
+    meta = c.leader_meta();
+    if (!meta.is_object() || meta.value("cluster_size", 0) != 4) return false;
+    for (const auto& r : meta.value("replicas", json::array()))
+      if (r.value("name", "") == "s4" && r.value("current", false)) return true;
+    return meta.value("leader", "") == "s4";
+  }, milliseconds(20000));
+  ASSERT_TRUE(joined) << meta.dump() << c.logs();
+  // It knows the leader too, and hosts what is placed on it.
+  EXPECT_TRUE(wait_for([&] { return !c.node(3).meta().value("leader", "").empty(); }, milliseconds(10000)));
+  json r1 = create_stream(nc.p, {{"name", "LATE"}, {"subjects", {"late.>"}}, {"placement", {{"tags", {"host:s4"}}}}});
+  ASSERT_TRUE(r1.contains("cluster")) << r1.dump();
+  EXPECT_EQ(r1["cluster"].value("leader", ""), "s4") << r1.dump();
+  EXPECT_EQ(publish(nc.p, "late.1", "x").value("stream", ""), "LATE");
+
+  // Errors as the reference: a server that is not a peer, an unknown stream, no peer.
+  json e = request(nc.p, "$JS.API.STREAM.PEER.REMOVE.ORDERS", {{"peer", "s4"}});
+  EXPECT_EQ(e["error"]["err_code"], 10040) << e.dump();
+  EXPECT_EQ(e["error"]["description"], "peer not a member") << e.dump();
+  EXPECT_EQ(e["type"], "io.nats.jetstream.api.v1.stream_remove_peer_response") << e.dump();
+  e = request(nc.p, "$JS.API.STREAM.PEER.REMOVE.NOPE", {{"peer", "s1"}});
+  EXPECT_EQ(e["error"]["err_code"], 10059) << e.dump();
+  e = request(nc.p, "$JS.API.STREAM.PEER.REMOVE.ORDERS", nullptr);
+  EXPECT_EQ(e["error"]["err_code"], 10003) << e.dump();
+
+  // Remove a follower of ORDERS: s4, the only spare server, replaces it and gets all 30.
+  json info = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr);
+  std::string leader = info["cluster"].value("leader", "");
+  ASSERT_FALSE(leader.empty()) << info.dump();
+  std::string gone = leader == "s1" ? "s2" : "s1";
+  json ok = request(nc.p, "$JS.API.STREAM.PEER.REMOVE.ORDERS", {{"peer", gone}});
+  EXPECT_EQ(ok, json({{"type", "io.nats.jetstream.api.v1.stream_remove_peer_response"}, {"success", true}}))
+      << ok.dump();
+  bool replaced = wait_for([&] {
+    info = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr);
+    auto names = replica_names(info);
+    if (names.count(gone) || !names.count("s4") || names.size() != 3) return false;
+    for (const auto& r : info["cluster"].value("replicas", json::array()))
+      if (!r.value("current", false)) return false;
+    return true;
+  }, milliseconds(20000));
+  ASSERT_TRUE(replaced) << info.dump() << c.logs();
+  json s4;
+  bool caught_up = wait_for([&] {
+    auto st = replica_status(sys.p, "ORDERS");
+    if (!st.count("s4") || st.count(gone)) return false;
+    s4 = st["s4"];
+    return s4.value("messages", 0) == 30 && s4.value("first_seq", 0) == 1 && s4.value("last_seq", 0) == 30;
+  }, milliseconds(15000));
+  EXPECT_TRUE(caught_up) << s4.dump();
+  // The group goes on with its new member: a new message reaches all three replicas.
+  EXPECT_EQ(publish(nc.p, "orders.x", "m31").value("seq", 0), 31);
+  EXPECT_TRUE(wait_for([&] {
+    auto st = replica_status(sys.p, "ORDERS");
+    if (st.size() != 3) return false;
+    for (auto& [_, j] : st)
+      if (j.value("last_seq", 0) != 31) return false;
+    return true;
+  }, milliseconds(10000)));
+}
+
+TEST(JsMembers, MetaSnapshotRestartAndServerRemove) {
+  Cluster c(4, 4);
+  ConnPtr nc, sys;
+  ASSERT_EQ(connect_url(nc, c.node(0).url("a:a")), NATS_OK);
+  ASSERT_EQ(connect_url(sys, c.node(0).url("sys:pass")), NATS_OK);
+  // Enough meta entries for compaction (test servers compact every 8): R1 streams on s2,
+  // one of them deleted again, and an R3 stream.
+  for (int i = 1; i <= 10; ++i) {
+    std::string name = "P" + std::to_string(i);
+    json r = create_stream(nc.p, {{"name", name}, {"subjects", {"p" + std::to_string(i) + ".>"}},
+                                  {"placement", {{"tags", {"host:s2"}}}}});
+    ASSERT_EQ(r["cluster"].value("leader", ""), "s2") << r.dump() << c.logs();
+    ASSERT_EQ(publish(nc.p, "p" + std::to_string(i) + ".x", "v").value("seq", 0), 1);
+  }
+  json del = request(nc.p, "$JS.API.STREAM.DELETE.P10", nullptr);
+  ASSERT_EQ(del.value("success", false), true) << del.dump();
+  json r3 = create_stream(nc.p, {{"name", "ORDERS"}, {"subjects", {"orders.>"}}, {"num_replicas", 3}});
+  ASSERT_TRUE(r3.contains("cluster")) << r3.dump();
+
+  // Every server compacted its meta log to a snapshot; after all restart, they recover the
+  // meta state (and their streams) from it.
+  for (auto& m : c.nodes) {
+    std::string snap = m->store->path() + "/jetstream/$SYS/_js_/_meta_/snapshot.dat";
+    ASSERT_TRUE(wait_for([&] { return ::access(snap.c_str(), F_OK) == 0; }, milliseconds(10000))) << snap;
+  }
+  for (auto& m : c.nodes) m->proc->stop(SIGTERM);
+  for (auto& m : c.nodes) m->start();
+  nc.reset();
+  sys.reset();
+  ASSERT_EQ(connect_url(nc, c.node(0).url("a:a")), NATS_OK);
+  ASSERT_EQ(connect_url(sys, c.node(0).url("sys:pass")), NATS_OK);
+  json listed;
+  EXPECT_TRUE(wait_for([&] {
+    listed = request(nc.p, "$JS.API.STREAM.NAMES", nullptr, 2000);
+    return listed.value("total", 0) == 10;
+  }, milliseconds(20000))) << listed.dump();
+  EXPECT_TRUE(wait_for([&] {
+    for (int i = 1; i <= 9; ++i) {
+      json info = request(nc.p, "$JS.API.STREAM.INFO.P" + std::to_string(i), nullptr, 2000);
+      if (!info.contains("state") || info["state"].value("messages", 0) != 1) return false;
+    }
+    return true;
+  }, milliseconds(20000))) << c.logs();
+  json gone = request(nc.p, "$JS.API.STREAM.INFO.P10", nullptr);
+  EXPECT_EQ(gone["error"]["err_code"], 10059) << gone.dump();
+  // SERVER.REMOVE (system account, meta leader): errors first, then a follower of ORDERS.
+  json e = request(sys.p, "$JS.API.SERVER.REMOVE", {{"peer", "nope"}});
+  EXPECT_EQ(e, json({{"type", "io.nats.jetstream.api.v1.meta_server_remove_response"},
+                     {"error", {{"code", 400}, {"err_code", 10044}, {"description", "server is not a member of the cluster"}}}}))
+      << e.dump();
+  e = request(sys.p, "$JS.API.SERVER.REMOVE", nullptr);
+  EXPECT_EQ(e["error"]["err_code"], 10003) << e.dump();
+  json info = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr);
+  auto members = replica_names(info);
+  std::string meta_leader = c.leader_meta().value("leader", "");
+  std::string victim, spare;
+  for (auto& m : c.nodes) {
+    if (!members.count(m->name)) spare = m->name;
+    else if (m->name != meta_leader && m->name != info["cluster"].value("leader", "")) victim = m->name;
+  }
+  ASSERT_FALSE(victim.empty()) << info.dump() << meta_leader;
+  json ok = request(sys.p, "$JS.API.SERVER.REMOVE", {{"peer", victim}});
+  EXPECT_EQ(ok, json({{"type", "io.nats.jetstream.api.v1.meta_server_remove_response"}, {"success", true}})) << ok.dump();
+  json meta;
+  EXPECT_TRUE(wait_for([&] {
+    meta = c.leader_meta();
+    if (meta.value("cluster_size", 0) != 3) return false;
+    for (const auto& r : meta.value("replicas", json::array()))
+      if (r.value("name", "") == victim) return false;
+    return true;
+  }, milliseconds(15000))) << meta.dump();
+  // Its replica of ORDERS went to the spare server.
+  EXPECT_TRUE(wait_for([&] {
+    info = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr);
+    auto names = replica_names(info);
+    return names.size() == 3 && !names.count(victim) && names.count(spare);
+  }, milliseconds(15000))) << info.dump() << " victim " << victim << " spare " << spare;
+  // Removed servers are not added back.
+  std::this_thread::sleep_for(milliseconds(1500));
+  EXPECT_EQ(c.leader_meta().value("cluster_size", 0), 3);
+}
+
+}  // namespace
