@@ -31,6 +31,8 @@ std::string stream_status(Server& server, std::string_view body) {
   out["messages"] = ss.msgs;
   out["first_seq"] = ss.first_seq;
   out["last_seq"] = ss.last_seq;
+  RaftStatus rs = sg->group()->status();
+  out["raft"] = {{"snapshot_index", rs.snapshot_index}, {"last_index", rs.last_index}, {"commit", rs.commit}};
   auto ci = sg->cluster_info();
   out["replicas"] = nlohmann::ordered_json::array();
   for (const auto& r : ci.replicas)
