@@ -357,6 +357,56 @@ TEST(JsR3, FollowerBehindCompactionCatchesUpFromSnapshot) {
   EXPECT_TRUE(wait_for([&] { return sys.status()[c.node(fi).name]["last_seq"] == 1015; }, milliseconds(5000)));
 }
 
+// A follower handed a snapshot beyond its store fetches the messages from the leader; until
+// it has them its Raft log looks as complete as the others' (so Raft's up-to-date check
+// cannot tell), yet its store lacks them. Injected: the leader, paused from serving
+// catch-up, is killed with kill -9 while the follower is still catching up. Verified: the
+// other, complete follower becomes leader (the catching-up one holds off campaigning), the
+// follower completes its catch-up from it, and both hold every acknowledged message once.
+TEST(JsR3, CatchingUpFollowerIsNotElectedOverACompleteOne) {
+  R3Cluster c;
+  Sys sys(c.node(0));
+  {
+    json a = create_r3_on(c.node(0));
+    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump() << c.logs();
+  }
+  std::string leader = wait_leader(sys, 3);
+  ASSERT_FALSE(leader.empty()) << c.logs();
+  size_t li = c.index_of(leader), fi = (li + 1) % 3, oi = (li + 2) % 3;
+  const std::string f = c.node(fi).name, other = c.node(oi).name;
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.node(oi).url("a:a")), NATS_OK);
+  auto acks = publish_all(nc.p, "a", 10);
+  ASSERT_EQ(acks.size(), 10u);
+  block(sys, f, {leader, other});
+  block(sys, leader, {f});
+  block(sys, other, {f});
+  auto more = publish_all(nc.p, "b", 500);  // compacted twice past the follower's store
+  ASSERT_EQ(more.size(), 500u);
+  acks.insert(more.begin(), more.end());
+  auto paused = gather(sys.nc.p, "$SYS.TEST.JS.CATCHUP.PAUSE", json{{"server", leader}, {"paused", true}}.dump(),
+                       milliseconds(2000), milliseconds(100));
+  ASSERT_EQ(paused.size(), 1u);
+  for (auto& n : {f, leader, other}) block(sys, n, {});
+  ASSERT_TRUE(wait_for([&] { return sys.status()[f].value("catching_up", false); }, milliseconds(10000)))
+      << c.node(fi).proc->log();
+  c.node(li).proc->stop(SIGKILL);
+  Sys sys2(c.node(oi));
+  std::string next = wait_leader(sys2, 2);
+  ASSERT_EQ(next, other) << "the catching-up follower was elected";
+  ASSERT_TRUE(wait_for([&] {
+    auto st = sys2.status();
+    return st.count(f) && !st[f].value("catching_up", true) && st[f]["last_seq"] == 510;
+  }, milliseconds(10000))) << c.node(fi).proc->log();
+  auto st = sys2.status(true);
+  ASSERT_EQ(st.size(), 2u);
+  for (auto& [n, j] : st) {
+    expect_all_once(j, acks);
+    EXPECT_EQ(j["leader"], other) << n;
+  }
+  EXPECT_EQ(st[f]["ids"], st[other]["ids"]);
+}
+
 // Test servers compact after 200 entries or 1 MiB of proposals: 40 messages of 64 KiB (far
 // fewer than 200 entries) must still compact every replica's log; an entry count alone
 // would let a stream of large messages grow its Raft log without bound.

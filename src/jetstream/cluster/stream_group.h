@@ -65,6 +65,10 @@ class StreamGroup : public StreamReplicator, public std::enable_shared_from_this
   GroupStatus cluster_info() const;
   // `$JS.API.STREAM.LEADER.STEPDOWN`: false when not leader.
   bool step_down() { return group_->step_down(); }
+  // Fetching the messages a snapshot covers from the leader (see above).
+  bool catching_up();
+  // Test-only (NATSCPP_TEST_HOOKS): while paused, this server's replicas serve no catch-up.
+  static void set_catchup_paused(const Server* server, bool paused);
 
   // StreamReplicator.
   bool propose_msg(uint64_t seq, int64_t ts, std::string_view subject, std::string_view reply,

@@ -3,7 +3,9 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "jetstream/cluster/stream_group.h"
 #include "jetstream/jetstream.h"
@@ -33,10 +35,29 @@ uint64_t compact_bytes() { return test_hooks() ? 1024 * 1024 : 8 * 1024 * 1024; 
 constexpr size_t kBatchBytes = 256 * 1024;
 constexpr auto kCatchupRetry = std::chrono::milliseconds(1000);
 
+std::mutex g_paused_mu;
+std::set<const Server*> g_paused;
+
+bool catchup_paused(const Server* server) {
+  std::lock_guard lk(g_paused_mu);
+  return g_paused.count(server) > 0;
+}
+
 std::string catchup_subject(const std::string& group) { return "$NRG.CU." + group; }
 std::string catchup_reply(const std::string& group, const std::string& id) { return "$NRG.CUR." + group + "." + id; }
 
 }  // namespace
+
+void StreamGroup::set_catchup_paused(const Server* server, bool paused) {
+  std::lock_guard lk(g_paused_mu);
+  if (paused) g_paused.insert(server);
+  else g_paused.erase(server);
+}
+
+bool StreamGroup::catching_up() {
+  std::lock_guard lk(cu_mu_);
+  return catching_up_;
+}
 
 void StreamGroup::subscribe_catchup() {
   auto sys = js_.server().system_account();
@@ -127,7 +148,7 @@ void StreamGroup::request_catchup() {
 // Leader: the stored messages from..to, as many as fit a batch. The answer starts with the
 // sequence to ask for next (past `to`: finished).
 void StreamGroup::serve_catchup(std::string_view reply, std::string_view body) {
-  if (reply.empty() || !group_->is_leader()) return;
+  if (reply.empty() || !group_->is_leader() || catchup_paused(&js_.server())) return;
   uint64_t from = 0, to = 0;
   if (std::sscanf(std::string(body).c_str(), "%" SCNu64 " %" SCNu64, &from, &to) != 2 || from == 0) return;
   std::string out;
