@@ -7,8 +7,10 @@
 # east from a west connection, published to from central, read in east, and its
 # `nats stream info` with the cluster it lives in.
 # Usage: scripts/run-example.sh [--serve]   (--serve: leave the servers running until Ctrl-C)
+#        scripts/run-example.sh --r3        (the grown-up example: scripts/run-example-r3.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ "${1:-}" = "--r3" ] && exec bash scripts/run-example-r3.sh
 bash scripts/build.sh nats-server nats
 BIN="$PWD/build"
 WORK=$(mktemp -d /tmp/nats-supercluster-XXXXXX)

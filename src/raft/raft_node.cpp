@@ -177,7 +177,7 @@ void RaftNode::tick() {
     }
     return;
   }
-  if (!is_voter()) {
+  if (!is_voter() || !campaign_allowed_) {
     election_elapsed_ = std::min(election_elapsed_, randomized_timeout_);  // never campaigns
     return;
   }
@@ -188,7 +188,7 @@ void RaftNode::tick() {
 }
 
 void RaftNode::campaign_now() {
-  if (role_ == Role::kLeader || !is_voter()) return;
+  if (role_ == Role::kLeader || !is_voter() || !campaign_allowed_) return;
   if (cfg_.pre_vote) become_pre_candidate();
   else become_candidate();
 }
@@ -320,7 +320,7 @@ void RaftNode::on_vote_response(const NodeId& from, const VoteResponse& r) {
 void RaftNode::on_timeout_now(const NodeId& from, const TimeoutNow& t) {
   (void)from;
   // Only the leader of our term sends it (the term check in step() guarantees the term).
-  if (t.term != term_ || role_ == Role::kLeader || !is_voter()) return;
+  if (t.term != term_ || role_ == Role::kLeader || !is_voter() || !campaign_allowed_) return;
   become_candidate(true);  // no pre-vote: the leader vouches that an election is wanted
 }
 

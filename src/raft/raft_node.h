@@ -103,6 +103,12 @@ class RaftNode {
   // TimeoutNow. Gives up after an election timeout. False when there is no eligible target.
   bool transfer_leadership(const NodeId& to = {});
   bool transferring() const { return !transfer_target_.empty(); }
+  // While false this node never starts an election (timer, campaign_now, TimeoutNow) but
+  // still votes. The owner holds it off while its state machine is behind the log it has
+  // (a stream replica fetching the messages a snapshot covers): the log comparison of
+  // §5.4.1 cannot see that, and such a node must not lead a more complete one.
+  void set_campaign_allowed(bool allowed) { campaign_allowed_ = allowed; }
+  bool campaign_allowed() const { return campaign_allowed_; }
 
   // The state machine has applied everything up to `index` (<= the last committed index
   // handed out) and `data` is its serialised state as of there: drop the log prefix up to
@@ -220,6 +226,7 @@ class RaftNode {
   int election_elapsed_ = 0;
   int randomized_timeout_ = 0;
   int heartbeat_elapsed_ = 0;
+  bool campaign_allowed_ = true;
   std::set<NodeId> votes_;  // granted votes (pre-votes while kPreCandidate)
   std::optional<Snapshot> incoming_snap_;  // chunks received so far from the leader
   std::map<Index, AppendEntries> held_;    // this term's leader's appends that arrived early, by prev

@@ -14,19 +14,15 @@
 #include <thread>
 
 #include "harness.h"
+#include "js_r3_util.h"
 #include "test_util.h"
 
 namespace {
 
 using namespace itest;
+using namespace r3;
 using json = nlohmann::json;
 using testing_harness::TempDir;
-
-const char* kAccounts =
-    "accounts: {\n"
-    "  $SYS: { users: [{user: sys, password: pass}] }\n"
-    "  A: { jetstream: enabled, users: [{user: a, password: a}] }\n"
-    "}\n";
 
 struct Node {
   std::string name;
@@ -36,7 +32,7 @@ struct Node {
   std::unique_ptr<testing_harness::ServerProcess> proc;
 
   std::string config() const {
-    std::string c = "server_name: " + name + "\n" + kAccounts;
+    std::string c = "server_name: " + name + "\n" + kR3Accounts;
     c += "jetstream { store_dir: \"" + store->path() + "\" }\n";
     c += "cluster {\n  name: c1\n  listen: 127.0.0.1:" + std::to_string(cluster_port) + "\n  routes: [\n";
     for (int p : routes) c += "    \"nats-route://127.0.0.1:" + std::to_string(p) + "\"\n";
@@ -81,28 +77,6 @@ struct R3Cluster {
   }
 };
 
-// Sends a request and gathers every answer until `quiet` passes without one.
-std::vector<json> gather(natsConnection* nc, const std::string& subject, const std::string& body,
-                         milliseconds first = milliseconds(3000), milliseconds quiet = milliseconds(300)) {
-  std::vector<json> out;
-  char inbox[64];
-  std::snprintf(inbox, sizeof inbox, "_INBOX.r3.%d.%d", ::getpid(), std::rand());
-  SubPtr sub;
-  if (natsConnection_SubscribeSync(&sub.p, nc, inbox) != NATS_OK) return out;
-  natsConnection_Flush(nc);
-  natsConnection_PublishRequest(nc, subject.c_str(), inbox, body.data(), static_cast<int>(body.size()));
-  natsConnection_Flush(nc);
-  int64_t wait = first.count();
-  for (;;) {
-    MsgPtr m;
-    if (natsSubscription_NextMsg(&m.p, sub.p, wait) != NATS_OK) break;
-    wait = quiet.count();
-    auto j = json::parse(m.data(), nullptr, false);
-    if (!j.is_discarded()) out.push_back(std::move(j));
-  }
-  return out;
-}
-
 struct Sys {
   ConnPtr nc;
   explicit Sys(Node& n) { EXPECT_EQ(connect_url(nc, n.url("sys:pass")), NATS_OK); }
@@ -130,38 +104,7 @@ struct Sys {
   }
 };
 
-// STREAM.CREATE ORDERS with num_replicas 3, the real path: the meta leader places it on the
-// three servers, each starts its replica, the answer comes once the group has a leader.
-// Retried while the meta group forms (no answer, or 10008).
-json create_r3_on(Node& n) {
-  ConnPtr nc;
-  EXPECT_EQ(connect_url(nc, n.url("a:a")), NATS_OK);
-  json cfg = {{"name", "ORDERS"}, {"subjects", {"orders.>"}}, {"storage", "file"}, {"num_replicas", 3}};
-  json answer;
-  wait_for([&] {
-    MsgPtr m;
-    std::string body = cfg.dump();
-    if (natsConnection_RequestString(&m.p, nc.p, "$JS.API.STREAM.CREATE.ORDERS", body.c_str(), 5000) != NATS_OK)
-      return false;
-    answer = json::parse(m.data(), nullptr, false);
-    return !answer.is_discarded() && !answer.contains("error");
-  }, milliseconds(30000));
-  return answer;
-}
-
-// Publishes one message with a Nats-Msg-Id and waits for its PubAck; json null on timeout or
-// no responders.
-json publish(natsConnection* nc, const std::string& id, int64_t timeout_ms = 2000) {
-  natsMsg* m = nullptr;
-  natsMsg_Create(&m, "orders.new", nullptr, id.data(), static_cast<int>(id.size()));
-  natsMsgHeader_Set(m, "Nats-Msg-Id", id.c_str());
-  MsgPtr reply;
-  natsStatus s = natsConnection_RequestMsg(&reply.p, nc, m, timeout_ms);
-  natsMsg_Destroy(m);
-  if (s != NATS_OK) return nullptr;
-  auto j = json::parse(reply.data(), nullptr, false);
-  return j.is_discarded() ? json(nullptr) : j;
-}
+json create_r3_on(Node& n) { return create_r3(n.url("a:a")); }
 
 std::string wait_leader(Sys& sys, size_t replicas, milliseconds t = milliseconds(15000)) {
   std::string leader;
@@ -325,31 +268,6 @@ TEST(JsR3, LeaderKill9DuringPublishingLosesNoAckedMessage) {
   std::printf("[ r3 ] %zu acknowledged messages, all present once on both survivors\n", acks.size());
 }
 
-// Publishes ids prefix1..prefixN, each until acknowledged; returns id -> seq.
-std::map<std::string, uint64_t> publish_all(natsConnection* nc, const std::string& prefix, int n) {
-  std::map<std::string, uint64_t> acks;
-  for (int i = 1; i <= n; ++i) {
-    std::string id = prefix + std::to_string(i);
-    json a;
-    wait_for([&] { return !(a = publish(nc, id, 1000)).is_null() && !a.contains("error"); }, milliseconds(10000));
-    if (a.is_null() || a.contains("error")) break;
-    acks[id] = a["seq"].get<uint64_t>();
-  }
-  return acks;
-}
-
-// Every acknowledged id is stored exactly once, at the sequence its PubAck named.
-void expect_all_once(const json& replica, const std::map<std::string, uint64_t>& acks) {
-  std::vector<std::string> ids = replica["ids"];
-  std::map<std::string, int> count;
-  for (auto& id : ids) ++count[id];
-  uint64_t first = replica["first_seq"];
-  for (auto& [id, seq] : acks) {
-    EXPECT_EQ(count[id], 1) << replica["server"] << " " << id;
-    if (seq >= first && seq - first < ids.size()) EXPECT_EQ(ids[seq - first], id) << replica["server"];
-  }
-}
-
 void block(Sys& sys, const std::string& server, std::vector<std::string> peers) {
   json req = {{"server", server}, {"peers", peers}};
   auto a = gather(sys.nc.p, "$SYS.TEST.NRG.BLOCK", req.dump(), milliseconds(2000), milliseconds(100));
@@ -437,6 +355,97 @@ TEST(JsR3, FollowerBehindCompactionCatchesUpFromSnapshot) {
   auto last = publish_all(nc.p, "c", 5);
   ASSERT_EQ(last.size(), 5u);
   EXPECT_TRUE(wait_for([&] { return sys.status()[c.node(fi).name]["last_seq"] == 1015; }, milliseconds(5000)));
+}
+
+// A follower handed a snapshot beyond its store fetches the messages from the leader; until
+// it has them its Raft log looks as complete as the others' (so Raft's up-to-date check
+// cannot tell), yet its store lacks them. Injected: the leader, paused from serving
+// catch-up, is killed with kill -9 while the follower is still catching up. Verified: the
+// other, complete follower becomes leader (the catching-up one holds off campaigning), the
+// follower completes its catch-up from it, and both hold every acknowledged message once.
+TEST(JsR3, CatchingUpFollowerIsNotElectedOverACompleteOne) {
+  R3Cluster c;
+  Sys sys(c.node(0));
+  {
+    json a = create_r3_on(c.node(0));
+    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump() << c.logs();
+  }
+  std::string leader = wait_leader(sys, 3);
+  ASSERT_FALSE(leader.empty()) << c.logs();
+  size_t li = c.index_of(leader), fi = (li + 1) % 3, oi = (li + 2) % 3;
+  const std::string f = c.node(fi).name, other = c.node(oi).name;
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.node(oi).url("a:a")), NATS_OK);
+  auto acks = publish_all(nc.p, "a", 10);
+  ASSERT_EQ(acks.size(), 10u);
+  block(sys, f, {leader, other});
+  block(sys, leader, {f});
+  block(sys, other, {f});
+  auto more = publish_all(nc.p, "b", 500);  // compacted twice past the follower's store
+  ASSERT_EQ(more.size(), 500u);
+  acks.insert(more.begin(), more.end());
+  auto paused = gather(sys.nc.p, "$SYS.TEST.JS.CATCHUP.PAUSE", json{{"server", leader}, {"paused", true}}.dump(),
+                       milliseconds(2000), milliseconds(100));
+  ASSERT_EQ(paused.size(), 1u);
+  for (auto& n : {f, leader, other}) block(sys, n, {});
+  ASSERT_TRUE(wait_for([&] { return sys.status()[f].value("catching_up", false); }, milliseconds(10000)))
+      << c.node(fi).proc->log();
+  c.node(li).proc->stop(SIGKILL);
+  Sys sys2(c.node(oi));
+  std::string next = wait_leader(sys2, 2);
+  ASSERT_EQ(next, other) << "the catching-up follower was elected";
+  ASSERT_TRUE(wait_for([&] {
+    auto st = sys2.status();
+    return st.count(f) && !st[f].value("catching_up", true) && st[f]["last_seq"] == 510;
+  }, milliseconds(10000))) << c.node(fi).proc->log();
+  auto st = sys2.status(true);
+  ASSERT_EQ(st.size(), 2u);
+  for (auto& [n, j] : st) {
+    expect_all_once(j, acks);
+    EXPECT_EQ(j["leader"], other) << n;
+  }
+  EXPECT_EQ(st[f]["ids"], st[other]["ids"]);
+}
+
+// Test servers compact after 200 entries or 1 MiB of proposals: 40 messages of 64 KiB (far
+// fewer than 200 entries) must still compact every replica's log; an entry count alone
+// would let a stream of large messages grow its Raft log without bound.
+TEST(JsR3, LargeMessagesCompactTheLogByBytes) {
+  R3Cluster c;
+  Sys sys(c.node(0));
+  {
+    json a = create_r3_on(c.node(0));
+    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump() << c.logs();
+  }
+  std::string leader = wait_leader(sys, 3);
+  ASSERT_FALSE(leader.empty()) << c.logs();
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.node(c.index_of(leader)).url("a:a")), NATS_OK);
+  std::string big(64 * 1024, 'x');
+  for (int i = 1; i <= 40; ++i) {
+    std::string id = "big" + std::to_string(i);
+    natsMsg* m = nullptr;
+    natsMsg_Create(&m, "orders.big", nullptr, big.data(), static_cast<int>(big.size()));
+    natsMsgHeader_Set(m, "Nats-Msg-Id", id.c_str());
+    MsgPtr reply;
+    natsStatus s = natsConnection_RequestMsg(&reply.p, nc.p, m, 5000);
+    natsMsg_Destroy(m);
+    ASSERT_EQ(s, NATS_OK) << i;
+    auto ack = json::parse(reply.data(), nullptr, false);
+    ASSERT_EQ(ack.value("seq", 0), i) << reply.data();
+  }
+  // Verified: every replica stored the 40 messages and compacted its log at least once.
+  ASSERT_TRUE(wait_for([&] {
+    auto st = sys.status();
+    if (st.size() != 3) return false;
+    for (auto& [n, j] : st)
+      if (j["last_seq"] != 40 || j["raft"]["snapshot_index"].get<uint64_t>() == 0) return false;
+    return true;
+  }, milliseconds(10000))) << [&] {
+    std::string seen;
+    for (auto& [n, j] : sys.status()) seen += n + " " + j.dump() + "\n";
+    return seen;
+  }();
 }
 
 TEST(JsR3, MinorityCannotAcknowledgeAndHealsWithoutDivergence) {
@@ -539,6 +548,68 @@ TEST(JsR3, RestartOfEveryServerKeepsAcknowledgedMessages) {
   // A retry of an id acknowledged before the restart is still a duplicate.
   json d = publish(nc.p, "r300", 2000);
   EXPECT_EQ(d.value("duplicate", false), true) << d.dump();
+}
+
+// Injected: kill -9 of all three servers at once while publishes are in flight (pipelined
+// from several threads), then a restart. Verified: every acknowledged message is on every
+// replica once at its sequence, and the replicas hold the same messages (an unacknowledged
+// publish may or may not have made it, but the same way everywhere).
+TEST(JsR3, RestartOfEveryServerDuringPublishingKeepsAcknowledgedMessages) {
+  R3Cluster c;
+  std::map<std::string, uint64_t> acks;
+  std::mutex mu;
+  {
+    Sys sys(c.node(0));
+    json a = create_r3_on(c.node(0));
+    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump() << c.logs();
+    ASSERT_FALSE(wait_leader(sys, 3).empty());
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> pubs;
+    for (int t = 0; t < 4; ++t)
+      pubs.emplace_back([&, t] {
+        ConnPtr nc;
+        if (connect_url(nc, c.node(t % 3).url("a:a")) != NATS_OK) return;
+        for (int i = 1; !stop; ++i) {
+          std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
+          json r = publish(nc.p, id, 1000);
+          if (r.is_null() || r.contains("error")) continue;
+          std::lock_guard lk(mu);
+          acks[id] = r["seq"].get<uint64_t>();
+        }
+      });
+    bool enough = wait_for([&] {
+      std::lock_guard lk(mu);
+      return acks.size() >= 400;
+    }, milliseconds(20000));
+    for (auto& n : c.nodes) ::kill(n->proc->pid(), SIGKILL);  // all three at once
+    stop = true;
+    for (auto& p : pubs) p.join();
+    ASSERT_TRUE(enough);
+  }
+  for (auto& n : c.nodes) n->proc->stop(SIGKILL);  // reaps them
+  for (auto& n : c.nodes) n->start();
+  Sys sys(c.node(1));
+  ASSERT_FALSE(wait_leader(sys, 3).empty()) << c.logs();
+  uint64_t last_acked = 0;
+  for (auto& [id, seq] : acks) last_acked = std::max(last_acked, seq);
+  ASSERT_TRUE(wait_for([&] {
+    auto st = sys.status();
+    if (st.size() != 3) return false;
+    for (auto& [n, j] : st)
+      if (j["last_seq"].get<uint64_t>() < last_acked || j["last_seq"] != st.begin()->second["last_seq"]) return false;
+    return true;
+  }, milliseconds(15000))) << [&] {
+    std::string seen = "last acked " + std::to_string(last_acked) + "\n";
+    for (auto& [n, j] : sys.status()) seen += j.dump() + "\n";
+    return seen;
+  }();
+  auto st = sys.status(true);
+  for (auto& [n, j] : st) {
+    expect_all_once(j, acks);
+    EXPECT_EQ(j["ids"], st.begin()->second["ids"]) << n;
+  }
+  std::printf("[ r3 ] %zu acknowledged before kill -9 of all three; all on every replica after restart\n",
+              acks.size());
 }
 
 }  // namespace

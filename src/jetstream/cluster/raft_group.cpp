@@ -166,6 +166,7 @@ void RaftGroup::tick() {
     if (hooks_.unbootstrapped_tick) hooks_.unbootstrapped_tick();
     return;
   }
+  node_->set_campaign_allowed(may_campaign_);
   node_->tick();
   drain(lk);
   if (hooks_.tick) hooks_.tick();
@@ -178,6 +179,7 @@ void RaftGroup::on_wire(std::string_view payload) {
   std::unique_lock lk(mu_);
   if (!node_) return;  // not bootstrapped yet: the sender retries
   last_heard_[msg->from] = Clock::now();
+  node_->set_campaign_allowed(may_campaign_);
   node_->step(*msg);
   drain(lk);
 }
@@ -335,6 +337,7 @@ RaftStatus RaftGroup::status() const {
   s.commit = node_->commit_index();
   s.applied = applied_;
   s.last_index = node_->last_index();
+  s.snapshot_index = node_->snapshot_index();
   if (!s.is_leader) return s;
   auto now = Clock::now();
   for (const auto& p : node_->peers()) {

@@ -58,7 +58,7 @@ struct RaftStatus {
   std::string leader;  // node id; empty while unknown
   bool is_leader = false;
   bool bootstrapped = false;
-  uint64_t commit = 0, applied = 0, last_index = 0;
+  uint64_t commit = 0, applied = 0, last_index = 0, snapshot_index = 0;
   std::vector<RaftReplica> replicas;  // leader only; every member but the leader
 };
 
@@ -131,6 +131,9 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   // Thread-safe (runs on the loop).
   void compact(raft::Index index, std::string data);
   bool is_leader() const;
+  // Lock-free (hooks may call it): while false this member votes but never campaigns (see
+  // raft::RaftNode::set_campaign_allowed); takes effect on the next message or tick.
+  void set_campaign_allowed(bool allowed) { may_campaign_ = allowed; }
   std::string leader() const;
   // The leader, or a follower that heard from the leader within `within`.
   bool current(std::chrono::milliseconds within = std::chrono::milliseconds(2000)) const;
@@ -175,6 +178,7 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   std::vector<std::string> queued_;
 
   std::atomic<bool> leader_flag_{false};
+  std::atomic<bool> may_campaign_{true};
   std::mutex apply_mu_;
   std::vector<raft::Entry> elected_unapplied_;  // guarded by apply_mu_
 

@@ -99,6 +99,7 @@ std::shared_ptr<StreamGroup> StreamGroup::start(JetStream& js, JsAccount& jsa, S
     // The group may already be applying (a restart): hooks read group_ under cu_mu_.
     std::lock_guard lk(sg->cu_mu_);
     sg->group_ = std::move(g);
+    sg->allow_campaign_locked();  // a restored snapshot may have started a catch-up already
   } catch (const std::exception& e) {
     err = api_error(err::StreamCreate, std::string("could not open raft store: ") + e.what());
     return nullptr;
@@ -239,6 +240,7 @@ void StreamGroup::apply(const raft::Entry& entry) {
     return;
   }
   maybe_compact(entry.index);
+  bytes_since_compact_ += entry.data.size();
   apply_now(entry);
 }
 
@@ -305,6 +307,16 @@ void StreamGroup::on_leader_changed(bool self) {
   if (!self) {
     stream_->set_leader(false, 0);
     return;
+  }
+  {
+    // Elected before the campaign hold took effect: a replica missing messages must not lead.
+    std::lock_guard lk(cu_mu_);
+    if (catching_up_) {
+      log::warn("JetStream stream '{} > {}' elected while catching up: stepping down", stream_->account().name(),
+                stream_->name());
+      group_->step_down();
+      return;
+    }
   }
   // Continue numbering after whatever the log already holds beyond what was applied (the
   // previous leader's proposals commit under this leader with their sequences).

@@ -12,11 +12,12 @@
 //  - Purge, message delete and config updates are log entries too.
 //  - A new leader continues from its log: what was proposed but not yet applied keeps its
 //    sequences. A restarted replica replays its log and skips what its store already has.
-//  - Compaction: every few thousand entries a replica flushes its store and compacts its log
-//    to a snapshot {first_seq, last_seq}. A replica handed a snapshot beyond its store (it fell
+//  - Compaction: every few thousand entries or few MiB a replica flushes its store and compacts
+//    its log to a snapshot {first_seq, last_seq}. A replica handed a snapshot beyond its store (it fell
 //    behind the leader's compaction) catches up the missing messages from the leader over
 //    `$NRG.CU.<group>` (request "from to", answers with batches) before it applies the entries
-//    that follow, which wait meanwhile (stream_group_catchup.cpp).
+//    that follow, which wait meanwhile (stream_group_catchup.cpp). Until then it votes but
+//    does not campaign: its log looks as complete as the others' to Raft, its store is not.
 //
 // Log entry formats (ours; u8 op first, fields as raft/wire.h's uvarint and str):
 //   1 msg:    seq, ts, str subject, str reply, str headers, str payload, str proposer
@@ -65,6 +66,10 @@ class StreamGroup : public StreamReplicator, public std::enable_shared_from_this
   GroupStatus cluster_info() const;
   // `$JS.API.STREAM.LEADER.STEPDOWN`: false when not leader.
   bool step_down() { return group_->step_down(); }
+  // Fetching the messages a snapshot covers from the leader (see above).
+  bool catching_up();
+  // Test-only (NATSCPP_TEST_HOOKS): while paused, this server's replicas serve no catch-up.
+  static void set_catchup_paused(const Server* server, bool paused);
 
   // StreamReplicator.
   bool propose_msg(uint64_t seq, int64_t ts, std::string_view subject, std::string_view reply,
@@ -84,6 +89,7 @@ class StreamGroup : public StreamReplicator, public std::enable_shared_from_this
   // Compaction and catch-up (stream_group_catchup.cpp).
   void subscribe_catchup();
   void maybe_compact(raft::Index next_index);  // cu_mu_ held
+  void allow_campaign_locked();                // cu_mu_ held
   void restore(const raft::Snapshot& s);
   void serve_catchup(std::string_view reply, std::string_view body);  // leader
   void request_catchup();
@@ -102,6 +108,7 @@ class StreamGroup : public StreamReplicator, public std::enable_shared_from_this
   uint64_t catchup_round_ = 0;   // request number, for the retry timer
   std::vector<raft::Entry> deferred_;
   raft::Index applying_index_ = 0, compacted_index_ = 0;
+  uint64_t bytes_since_compact_ = 0;  // proposal bytes applied since the last compaction
   std::vector<SubscriptionPtr> catchup_subs_;
 };
 

@@ -3,7 +3,9 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "jetstream/cluster/stream_group.h"
 #include "jetstream/jetstream.h"
@@ -18,20 +20,44 @@ namespace nats::jetstream {
 
 namespace {
 
-// Entries between compactions. Test servers (NATSCPP_TEST_HOOKS=1) compact often so that the
-// fault tests reach the snapshot and catch-up paths with a few hundred messages.
-raft::Index compact_every() {
+bool test_hooks() {
   const char* t = std::getenv("NATSCPP_TEST_HOOKS");
-  return t && std::string(t) == "1" ? 200 : 8192;
+  return t && std::string(t) == "1";
 }
+
+// A log is compacted after this many entries or this many bytes of proposals, whichever
+// comes first: a count alone lets a stream of large messages grow its log (and a restart's
+// replay) without bound. Test servers (NATSCPP_TEST_HOOKS=1) compact often so that the fault
+// tests reach the snapshot and catch-up paths with a few hundred messages.
+raft::Index compact_every() { return test_hooks() ? 200 : 8192; }
+uint64_t compact_bytes() { return test_hooks() ? 1024 * 1024 : 8 * 1024 * 1024; }
 
 constexpr size_t kBatchBytes = 256 * 1024;
 constexpr auto kCatchupRetry = std::chrono::milliseconds(1000);
+
+std::mutex g_paused_mu;
+std::set<const Server*> g_paused;
+
+bool catchup_paused(const Server* server) {
+  std::lock_guard lk(g_paused_mu);
+  return g_paused.count(server) > 0;
+}
 
 std::string catchup_subject(const std::string& group) { return "$NRG.CU." + group; }
 std::string catchup_reply(const std::string& group, const std::string& id) { return "$NRG.CUR." + group + "." + id; }
 
 }  // namespace
+
+void StreamGroup::set_catchup_paused(const Server* server, bool paused) {
+  std::lock_guard lk(g_paused_mu);
+  if (paused) g_paused.insert(server);
+  else g_paused.erase(server);
+}
+
+bool StreamGroup::catching_up() {
+  std::lock_guard lk(cu_mu_);
+  return catching_up_;
+}
 
 void StreamGroup::subscribe_catchup() {
   auto sys = js_.server().system_account();
@@ -53,7 +79,9 @@ void StreamGroup::maybe_compact(raft::Index next_index) {
   if (next_index <= applying_index_) return;
   raft::Index done = applying_index_;  // everything of it is applied: the next entry begins
   applying_index_ = next_index;
-  if (!group_ || done < compacted_index_ + compact_every()) return;
+  if (!group_ || done <= compacted_index_ ||
+      (done < compacted_index_ + compact_every() && bytes_since_compact_ < compact_bytes()))
+    return;
   // The snapshot promises the store has everything up to here: hand the store's buffer to
   // the file system first (a process crash then keeps it).
   if (auto* fs = dynamic_cast<FileStore*>(&stream_->store())) fs->flush();
@@ -61,6 +89,12 @@ void StreamGroup::maybe_compact(raft::Index next_index) {
   nlohmann::json j = {{"first_seq", st.first_seq}, {"last_seq", st.last_seq}};
   group_->compact(done, j.dump());
   compacted_index_ = done;
+  bytes_since_compact_ = 0;
+}
+
+void StreamGroup::allow_campaign_locked() {
+  // Behind its own snapshot, this replica lacks messages the others have: it must not lead.
+  if (group_) group_->set_campaign_allowed(!catching_up_);
 }
 
 void StreamGroup::restore(const raft::Snapshot& s) {
@@ -69,12 +103,11 @@ void StreamGroup::restore(const raft::Snapshot& s) {
   {
     std::lock_guard lk(cu_mu_);
     applying_index_ = compacted_index_ = s.index;
+    bytes_since_compact_ = 0;
     deferred_.clear();  // the snapshot replaces whatever was waiting
-    if (stream_->store().last_seq() >= last) {
-      catching_up_ = false;
-      return;
-    }
-    catching_up_ = true;
+    catching_up_ = stream_->store().last_seq() < last;
+    allow_campaign_locked();
+    if (!catching_up_) return;
     catchup_target_ = last;
   }
   log::notice("JetStream stream '{} > {}' catching up to sequence {} from the leader", stream_->account().name(),
@@ -115,7 +148,7 @@ void StreamGroup::request_catchup() {
 // Leader: the stored messages from..to, as many as fit a batch. The answer starts with the
 // sequence to ask for next (past `to`: finished).
 void StreamGroup::serve_catchup(std::string_view reply, std::string_view body) {
-  if (reply.empty() || !group_->is_leader()) return;
+  if (reply.empty() || !group_->is_leader() || catchup_paused(&js_.server())) return;
   uint64_t from = 0, to = 0;
   if (std::sscanf(std::string(body).c_str(), "%" SCNu64 " %" SCNu64, &from, &to) != 2 || from == 0) return;
   std::string out;
@@ -165,10 +198,12 @@ void StreamGroup::finish_catchup() {
   std::lock_guard lk(cu_mu_);
   if (!catching_up_) return;
   catching_up_ = false;
+  allow_campaign_locked();
   std::vector<raft::Entry> pending;
   pending.swap(deferred_);
   for (const auto& e : pending) {
     maybe_compact(e.index);
+    bytes_since_compact_ += e.data.size();
     apply_now(e);
   }
   log::notice("JetStream stream '{} > {}' caught up", stream_->account().name(), stream_->name());

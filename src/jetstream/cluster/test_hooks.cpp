@@ -31,6 +31,9 @@ std::string stream_status(Server& server, std::string_view body) {
   out["messages"] = ss.msgs;
   out["first_seq"] = ss.first_seq;
   out["last_seq"] = ss.last_seq;
+  RaftStatus rs = sg->group()->status();
+  out["catching_up"] = sg->catching_up();
+  out["raft"] = {{"snapshot_index", rs.snapshot_index}, {"last_index", rs.last_index}, {"commit", rs.commit}};
   auto ci = sg->cluster_info();
   out["replicas"] = nlohmann::ordered_json::array();
   for (const auto& r : ci.replicas)
@@ -73,7 +76,17 @@ std::shared_ptr<void> start_test_hooks(Server& server) {
         RaftGroup::set_blocked_peers(srv, std::move(ids));
         if (!reply.empty()) srv->publish_internal(*sys, reply, {}, {}, R"({"ok":true})");
       });
-  return std::shared_ptr<void>(nullptr, [srv, sys, status, block](void*) {
+  auto pause = server.subscribe_internal(
+      *sys, "$SYS.TEST.JS.CATCHUP.PAUSE",
+      [srv, sys](const Subscription&, std::string_view, std::string_view reply, std::string_view,
+                 std::string_view payload) {
+        auto j = nlohmann::json::parse(payload, nullptr, false);
+        if (j.is_discarded() || j.value("server", "") != srv->name()) return;
+        StreamGroup::set_catchup_paused(srv, j.value("paused", false));
+        if (!reply.empty()) srv->publish_internal(*sys, reply, {}, {}, R"({"ok":true})");
+      });
+  return std::shared_ptr<void>(nullptr, [srv, sys, status, block, pause](void*) {
+    srv->unsubscribe_internal(*sys, pause);
     srv->unsubscribe_internal(*sys, block);
     srv->unsubscribe_internal(*sys, status);
   });

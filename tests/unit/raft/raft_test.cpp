@@ -124,6 +124,37 @@ TEST(Raft, VoteRequestChecksLogDirectly) {
   EXPECT_FALSE(std::get<VoteResponse>(out.messages[0].payload).granted);
 }
 
+// A member whose state machine is behind (a stream replica catching up from the leader after
+// a snapshot) is held off campaigning: its timer, campaign_now and TimeoutNow start nothing,
+// yet it still votes, so the others can elect a leader. Released, it campaigns again.
+TEST(Raft, CampaignHeldNodeVotesButNeverStartsElection) {
+  Config c;
+  c.id = "B";
+  c.peers = {"A", "B", "C"};
+  c.election_timeout = 5;
+  RaftNode b(c);
+  b.set_campaign_allowed(false);
+  auto count_vote_requests = [](const Output& out) {
+    int n = 0;
+    for (const auto& m : out.messages) n += std::holds_alternative<VoteRequest>(m.payload);
+    return n;
+  };
+  for (int i = 0; i < 100; ++i) b.tick();
+  b.campaign_now();
+  b.step(Message{"A", "B", TimeoutNow{0}});
+  auto out = b.get_output();
+  EXPECT_EQ(count_vote_requests(out), 0);
+  EXPECT_EQ(b.role(), Role::kFollower);
+  EXPECT_EQ(b.term(), 0u);
+  b.step(Message{"C", "B", VoteRequest{1, 0, 0, false}});
+  out = b.get_output();
+  ASSERT_EQ(out.messages.size(), 1u);
+  EXPECT_TRUE(std::get<VoteResponse>(out.messages[0].payload).granted);
+  b.set_campaign_allowed(true);
+  for (int i = 0; i < 20; ++i) b.tick();
+  EXPECT_GT(count_vote_requests(b.get_output()), 0);
+}
+
 TEST(Raft, FollowerTruncatesConflictingSuffix) {
   Config c;
   c.id = "B";
