@@ -157,7 +157,7 @@ StoreErr FileStore::recover() {
         m.subject.assign(body + kMsgFixed, sl);
         uint64_t seq = m.seq;
         if (mem_.replay_index(std::move(m), hl, pl))
-          remember_loc(seq, Loc{block, static_cast<uint32_t>(off), len + 8});
+          remember_loc(seq, Loc{static_cast<uint32_t>(block), static_cast<uint32_t>(off)});
       } else if ((type == kRemove || type == kCompact) && len == 9) {
         uint64_t seq = get_u64(body + 1);
         if (type == kRemove) mem_.remove_msg(seq);
@@ -190,7 +190,7 @@ StoreErr FileStore::recover() {
         ++loc_base_;
       }
       for (uint64_t d : st.deleted)
-        if (d >= loc_base_ && d - loc_base_ < locs_.size()) locs_[d - loc_base_].len = 0;
+        if (d >= loc_base_ && d - loc_base_ < locs_.size()) locs_[d - loc_base_] = Loc{};
     }
   }
   StoreErr e = open_block(blocks.empty() ? 1 : blocks.back());
@@ -331,7 +331,7 @@ void FileStore::remember_loc(uint64_t seq, Loc loc) {
 }
 
 void FileStore::trim_locs_locked() {
-  while (!locs_.empty() && locs_.front().len == 0) {
+  while (!locs_.empty() && !locs_.front().live()) {
     locs_.pop_front();
     ++loc_base_;
   }
@@ -376,7 +376,7 @@ StoreErr FileStore::flush_pending() {
     StoreErr e = append_seq_record(type, seq);
     if (e != StoreErr::ok) res = e;
     if (type == kRemove) {
-      if (seq >= loc_base_ && seq - loc_base_ < locs_.size()) locs_[seq - loc_base_].len = 0;
+      if (seq >= loc_base_ && seq - loc_base_ < locs_.size()) locs_[seq - loc_base_] = Loc{};
     } else {
       while (!locs_.empty() && loc_base_ < seq) {
         locs_.pop_front();
@@ -437,8 +437,7 @@ StoreResult FileStore::write_msg_locked(StoreResult res, std::string_view subjec
   }
   // Even after a failed write the index has the message; its location is kept so the
   // sequence space stays contiguous (loads of it fail with io).
-  remember_loc(res.seq, Loc{block_index_, static_cast<uint32_t>(rec_off),
-                            static_cast<uint32_t>(body_len + 8)});
+  remember_loc(res.seq, Loc{static_cast<uint32_t>(block_index_), static_cast<uint32_t>(rec_off)});
   StoreErr e2 = flush_pending();
   if (e != StoreErr::ok || e2 != StoreErr::ok) res.err = StoreErr::io;
   return res;
@@ -453,53 +452,68 @@ int FileStore::block_fd(uint64_t block) {
   return rfd_;
 }
 
-StoreErr FileStore::read_record(const Loc& l, const char*& rec) {
-  if (l.block == block_index_ && l.off >= tail_start_) {
-    if (l.off + l.len > block_bytes_) return StoreErr::io;
-    rec = tail_.data() + (l.off - tail_start_);
-    return StoreErr::ok;
+StoreErr FileStore::read_chunk(const Loc& l, size_t want) {
+  int fd = block_fd(l.block);
+  if (fd < 0) return StoreErr::io;
+  rc_.resize(want);
+  ssize_t n;
+  do {
+    n = ::pread(fd, rc_.data(), want, static_cast<off_t>(l.off));
+  } while (n < 0 && errno == EINTR);
+  ++stats_.disk_reads;
+  if (n < 8) {
+    rc_.clear();
+    return StoreErr::io;
   }
-  bool cached = !rc_.empty() && rc_block_ == l.block && l.off >= rc_off_ &&
-                l.off + l.len <= rc_off_ + rc_.size();
-  if (!cached) {
-    int fd = block_fd(l.block);
-    if (fd < 0) return StoreErr::io;
+  rc_.resize(static_cast<size_t>(n));
+  rc_block_ = l.block;
+  rc_off_ = l.off;
+  return StoreErr::ok;
+}
+
+StoreErr FileStore::read_record(const Loc& l, const char*& rec, uint32_t& len) {
+  if (l.block == block_index_ && l.off >= tail_start_) {
+    if (l.off + 8 > block_bytes_) return StoreErr::io;
+    rec = tail_.data() + (l.off - tail_start_);
+    len = get_u32(rec) + 8;
+    if (l.off + len > block_bytes_) return StoreErr::io;
+    return StoreErr::ok;  // what we wrote ourselves: not checked again
+  }
+  auto cached = [&](uint64_t need) {
+    return !rc_.empty() && rc_block_ == l.block && l.off >= rc_off_ && l.off + need <= rc_off_ + rc_.size();
+  };
+  if (!cached(8)) {
     size_t want = kReadChunk;
-    // In the active block only bytes below the in-memory tail are surely in the file.
+    // In the active block only bytes below the in-memory tail are surely in the file (and
+    // a record that starts there ends there: the tail is cut at written record bounds).
     if (l.block == block_index_) want = std::min<uint64_t>(want, tail_start_ - l.off);
-    want = std::max<size_t>(want, l.len);
-    rc_.resize(want);
-    ssize_t n;
-    do {
-      n = ::pread(fd, rc_.data(), want, static_cast<off_t>(l.off));
-    } while (n < 0 && errno == EINTR);
-    ++stats_.disk_reads;
-    if (n < static_cast<ssize_t>(l.len)) {
-      rc_.clear();
-      return StoreErr::io;
-    }
-    rc_.resize(static_cast<size_t>(n));
-    rc_block_ = l.block;
-    rc_off_ = l.off;
+    StoreErr e = read_chunk(l, std::max<size_t>(want, 8));
+    if (e != StoreErr::ok) return e;
+  }
+  len = get_u32(rc_.data() + (l.off - rc_off_)) + 8;
+  if (!cached(len)) {
+    StoreErr e = read_chunk(l, len);
+    if (e != StoreErr::ok) return e;
+    if (rc_.size() < len) return StoreErr::io;
   }
   rec = rc_.data() + (l.off - rc_off_);
-  // Bytes from the file are checked; the in-memory tail is what we wrote.
-  uint32_t blen = get_u32(rec);
-  if (blen + 8 != l.len || crc32c(rec + 4, blen) != get_u32(rec + 4 + blen)) return StoreErr::io;
+  if (crc32c(rec + 4, len - 8) != get_u32(rec + len - 4)) return StoreErr::io;
   return StoreErr::ok;
 }
 
 StoreErr FileStore::fill_body(StoredMsg& out) {
   if (out.seq < loc_base_ || out.seq - loc_base_ >= locs_.size()) return StoreErr::io;
   Loc l = locs_[out.seq - loc_base_];
-  if (l.len < kMsgFixed + 8) return StoreErr::io;
+  if (!l.live()) return StoreErr::io;
   const char* rec = nullptr;
-  StoreErr e = read_record(l, rec);
+  uint32_t len = 0;
+  StoreErr e = read_record(l, rec, len);
   if (e != StoreErr::ok) return e;
+  if (len < kMsgFixed + 8) return StoreErr::io;
   const char* body = rec + 4;
   if (static_cast<uint8_t>(body[0]) != kMsg || get_u64(body + 1) != out.seq) return StoreErr::io;
   uint32_t sl = get_u32(body + 25), hl = get_u32(body + 29), pl = get_u32(body + 33);
-  if (static_cast<uint64_t>(kMsgFixed) + sl + hl + pl + 8 != l.len) return StoreErr::io;
+  if (static_cast<uint64_t>(kMsgFixed) + sl + hl + pl + 8 != len) return StoreErr::io;
   const char* d = body + kMsgFixed + sl;
   out.headers.assign(d, hl);
   out.payload.assign(d + hl, pl);

@@ -91,12 +91,13 @@ class FileStore : public MessageStore, private StoreObserver {
   void drop_caches();
 
  private:
-  // Where a message record lives: block index, offset of the record in the block, and
-  // the record's full length (framing included). len 0: removed.
+  // Where a message record lives: block index and offset of the record in the block (8
+  // bytes per message; the record's length is read from its framing). kGoneBlock: removed.
+  static constexpr uint32_t kGoneBlock = UINT32_MAX;
   struct Loc {
-    uint64_t block = 0;
+    uint32_t block = kGoneBlock;
     uint32_t off = 0;
-    uint32_t len = 0;
+    bool live() const { return block != kGoneBlock; }
   };
 
   FileStore(const FileStoreConfig& cfg, StoreLimits limits, StoreClock clock);
@@ -115,7 +116,9 @@ class FileStore : public MessageStore, private StoreObserver {
   void trim_locs_locked();
   void remove_dead_blocks_locked();
   StoreErr fill_body(StoredMsg& out);
-  StoreErr read_record(const Loc& l, const char*& rec);
+  // Points rec at the record (framing included) and sets len to its full length.
+  StoreErr read_record(const Loc& l, const char*& rec, uint32_t& len);
+  StoreErr read_chunk(const Loc& l, size_t want);
   int block_fd(uint64_t block);
   StoreErr flush_pending();
   // Appends the record of a message the index just accepted (res), or returns res when the
