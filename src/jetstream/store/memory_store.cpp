@@ -84,6 +84,7 @@ void MemoryStore::insert_locked(uint64_t seq, int64_t ts, int64_t ttl_ns, uint32
   slots_.push_back(Slot{ts, subj, static_cast<uint32_t>(size)});
   if (keep_bodies_) bodies_.push_back(std::move(body));
   ++msgs_;
+  used_ = true;
   bytes_ += size;
   last_seq_ = seq;
   last_ts_ = ts;
@@ -329,6 +330,7 @@ uint64_t MemoryStore::compact_locked(uint64_t seq) {
     ++n;
   }
   observer_ = obs;
+  used_ = true;
   if (seq > last_seq_) {
     // Past the end: the stream restarts at seq (reference sets last = seq-1).
     last_seq_ = seq - 1;

@@ -88,7 +88,8 @@ class MemoryStore : public MessageStore {
   StoreResult store_impl(std::string_view subject, std::string_view headers, std::string_view payload,
                          std::optional<int64_t> ttl_ns, uint64_t seq, int64_t ts);
   const Slot* live(uint64_t seq) const;
-  uint64_t first_seq_locked() const { return msgs_ == 0 ? last_seq_ + 1 : base_; }
+  // A store that never held a message reports first 0 (reference); once emptied, last+1.
+  uint64_t first_seq_locked() const { return msgs_ > 0 ? base_ : used_ ? last_seq_ + 1 : 0; }
   uint32_t intern(std::string_view subject);
   const Subject* find_subject(std::string_view subject) const;
   void fill(uint64_t seq, const Slot& s, StoredMsg& out) const;
@@ -110,6 +111,7 @@ class MemoryStore : public MessageStore {
   std::deque<Body> bodies_;   // parallel to slots_ when bodies are kept
   uint64_t base_ = 1;
   uint64_t msgs_ = 0;
+  bool used_ = false;  // a message was stored or the store compacted
   std::vector<Subject> subjects_;  // by id; ids of subjects without messages are reused
   std::unordered_map<std::string, uint32_t> subject_ids_;
   std::vector<uint32_t> free_ids_;
