@@ -223,6 +223,8 @@ void Connection::flush_touched() {
   if (t_touched.empty()) t_touched.swap(list);  // keep the capacity
 }
 
+bool Connection::in_input_batch() { return t_reader != nullptr; }
+
 void Connection::flush_from_loop() {
   // Clear the flag before taking the buffer: a producer that appends after we took it
   // sees the flag clear and schedules another flush.

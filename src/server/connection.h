@@ -96,6 +96,9 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   // Flushes every connection the calling thread touched in this batch: those owned by the
   // calling loop are written now, the others are handed to their loop (one wake-up each).
   static void flush_touched();
+  // True while the calling thread is inside a connection's input batch, which ends with
+  // flush_touched(): output produced now (e.g. a PubAck) leaves with the batch's flush.
+  static bool in_input_batch();
 
   // net::IoHandler / net::Flushable
   void on_io(uint32_t events) override;

@@ -370,7 +370,9 @@ void Server::unsubscribe_internal(Account& acc, const SubscriptionPtr& sub) {
 void Server::publish_internal(Account& acc, std::string_view subject, std::string_view reply, std::string_view headers,
                               std::string_view payload) {
   process_message(acc, nullptr, subject, reply, headers, payload, true);
-  Connection::flush_touched();
+  // Inside a client's input batch (a PubAck or API reply answering what it just sent) the
+  // batch's own flush writes it together with the rest: one write per batch, not per reply.
+  if (!Connection::in_input_batch()) Connection::flush_touched();
 }
 
 size_t Server::num_subscriptions() const {

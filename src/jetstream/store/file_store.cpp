@@ -28,6 +28,9 @@ constexpr uint64_t kMaxUnwritten = 1024 * 1024;
 constexpr uint64_t kTailKeep = 1024 * 1024;
 // pread this much at once so forward reads of small messages share a syscall.
 constexpr uint32_t kReadChunk = 64 * 1024;
+// Offsets of this many sealed blocks stay in memory (about 0.5 MiB each for 8 MiB blocks
+// of small messages).
+constexpr size_t kCachedIndexes = 4;
 
 void store_u32(char* p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
@@ -52,7 +55,36 @@ std::string block_path(const std::string& dir, uint64_t index) {
 
 // Message body: type | seq | ts | ttl | subject len | headers len | payload len | data.
 constexpr size_t kMsgFixed = 1 + 8 + 8 + 8 + 4 + 4 + 4;
-constexpr uint64_t kNoSeq = std::numeric_limits<uint64_t>::max();
+
+// Calls f(offset, body, body_len) for each intact record (framing and checksum good) from
+// the start of a block while f returns true; returns where the intact records end.
+template <typename F>
+size_t walk_records(std::string_view data, F&& f) {
+  size_t off = 0;
+  while (data.size() - off >= 8) {
+    uint32_t len = get_u32(data.data() + off);
+    if (len == 0 || data.size() - off - 8 < len) break;
+    const char* body = data.data() + off + 4;
+    if (crc32c(body, len) != get_u32(body + len)) break;
+    if (!f(off, body, len)) break;
+    off += 8 + static_cast<size_t>(len);
+  }
+  return off;
+}
+
+// Sequence, times and lengths of a message record (the subject is left sized, not copied).
+bool parse_msg_meta(const char* body, uint32_t len, StoredMsg& m, size_t& hl, size_t& pl) {
+  if (len < kMsgFixed) return false;
+  m.seq = get_u64(body + 1);
+  m.ts = static_cast<int64_t>(get_u64(body + 9));
+  m.ttl_ns = static_cast<int64_t>(get_u64(body + 17));
+  uint32_t sl = get_u32(body + 25);
+  hl = get_u32(body + 29);
+  pl = get_u32(body + 33);
+  if (static_cast<uint64_t>(kMsgFixed) + sl + hl + pl != len) return false;
+  m.subject.resize(sl);
+  return true;
+}
 
 // One read() per block rather than a character-at-a-time stream: blocks are megabytes.
 bool read_whole_file(const std::string& path, std::string& out) {
@@ -137,60 +169,36 @@ StoreErr FileStore::recover() {
     std::string data;
     if (!read_whole_file(path, data)) return StoreErr::io;
     ++recovery_.blocks;
-    size_t off = 0;
-    bool bad = false;
-    while (off < data.size()) {
-      if (data.size() - off < 4) { bad = true; break; }
-      uint32_t len = get_u32(data.data() + off);
-      if (len == 0 || data.size() - off - 4 < static_cast<uint64_t>(len) + 4) { bad = true; break; }
-      const char* body = data.data() + off + 4;
-      if (crc32c(body, len) != get_u32(body + len)) { bad = true; break; }
+    if (last) active_offs_ = BlockIndex{block, 0, {}};
+    size_t end = walk_records(data, [&](size_t off, const char* body, uint32_t len) {
       uint8_t type = static_cast<uint8_t>(body[0]);
       if (type == kMsg) {
-        if (len < kMsgFixed) { bad = true; break; }
         StoredMsg m;
-        m.seq = get_u64(body + 1);
-        m.ts = static_cast<int64_t>(get_u64(body + 9));
-        m.ttl_ns = static_cast<int64_t>(get_u64(body + 17));
-        uint32_t sl = get_u32(body + 25), hl = get_u32(body + 29), pl = get_u32(body + 33);
-        if (static_cast<uint64_t>(kMsgFixed) + sl + hl + pl != len) { bad = true; break; }
-        m.subject.assign(body + kMsgFixed, sl);
+        size_t hl = 0, pl = 0;
+        if (!parse_msg_meta(body, len, m, hl, pl)) return false;
+        m.subject.assign(body + kMsgFixed, m.subject.size());
         uint64_t seq = m.seq;
-        if (mem_.replay_index(std::move(m), hl, pl))
-          remember_loc(seq, Loc{block, static_cast<uint32_t>(off), len + 8});
+        if (mem_.replay_index(std::move(m), hl, pl)) {
+          block_last_seq_.back() = seq;
+          if (last) active_offs_.add(seq, static_cast<uint32_t>(off));
+        }
       } else if ((type == kRemove || type == kCompact) && len == 9) {
         uint64_t seq = get_u64(body + 1);
         if (type == kRemove) mem_.remove_msg(seq);
         else mem_.compact(seq);
       } else {
-        bad = true;
-        break;
+        return false;
       }
       ++recovery_.records;
-      off += 4 + len + 4;
-    }
-    if (bad) {
+      return true;
+    });
+    if (end != data.size()) {
       if (last) {
-        recovery_.truncated_bytes = data.size() - off;
-        if (::truncate(path.c_str(), static_cast<off_t>(off)) != 0) return StoreErr::io;
+        recovery_.truncated_bytes = data.size() - end;
+        if (::truncate(path.c_str(), static_cast<off_t>(end)) != 0) return StoreErr::io;
       } else {
         ++recovery_.corrupt_blocks;
       }
-    }
-  }
-  // Removals replayed above were not seen by the location index: mark them now.
-  {
-    StoreState st = mem_.state();
-    if (st.msgs == 0) {
-      locs_.clear();
-      loc_base_ = st.first_seq;
-    } else {
-      while (!locs_.empty() && loc_base_ < st.first_seq) {
-        locs_.pop_front();
-        ++loc_base_;
-      }
-      for (uint64_t d : st.deleted)
-        if (d >= loc_base_ && d - loc_base_ < locs_.size()) locs_[d - loc_base_].len = 0;
     }
   }
   StoreErr e = open_block(blocks.empty() ? 1 : blocks.back());
@@ -212,7 +220,13 @@ StoreErr FileStore::open_block(uint64_t index) {
     if (active_unsynced_) unsynced_blocks_.push_back(block_index_);
     ::close(fd_);
     fd_ = -1;
+    // Sealed: its offsets go to its index file and leave memory (but for the cache).
+    write_block_index(cfg_.dir, active_offs_, block_bytes_);
+    active_offs_.offs.shrink_to_fit();
+    offs_cache_.push_back(std::move(active_offs_));
+    if (offs_cache_.size() > kCachedIndexes) offs_cache_.pop_front();
   }
+  if (active_offs_.block != index || active_offs_.offs.empty()) active_offs_ = BlockIndex{index, 0, {}};
   std::string path = block_path(cfg_.dir, index);
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
   if (fd_ < 0) return StoreErr::io;
@@ -316,30 +330,65 @@ StoreErr FileStore::sync_locked() {
   return res;
 }
 
-void FileStore::remember_loc(uint64_t seq, Loc loc) {
-  if (locs_.empty()) {
-    loc_base_ = seq;
-  } else if (seq < loc_base_ + locs_.size()) {
-    return;  // duplicate
-  }
-  while (loc_base_ + locs_.size() < seq) locs_.push_back(Loc{});
-  locs_.push_back(loc);
-  if (loc.block >= first_block_) {
-    size_t i = loc.block - first_block_;
-    if (i < block_last_seq_.size()) block_last_seq_[i] = seq;
-  }
+void FileStore::note_msg_locked(uint64_t seq, uint32_t off) {
+  active_offs_.add(seq, off);
+  size_t i = block_index_ - first_block_;
+  if (i < block_last_seq_.size()) block_last_seq_[i] = seq;
 }
 
-void FileStore::trim_locs_locked() {
-  while (!locs_.empty() && locs_.front().len == 0) {
-    locs_.pop_front();
-    ++loc_base_;
+const BlockIndex* FileStore::offsets_for(uint64_t block) {
+  if (block == block_index_) return &active_offs_;
+  for (auto it = offs_cache_.begin(); it != offs_cache_.end(); ++it) {
+    if (it->block != block) continue;
+    if (std::next(it) != offs_cache_.end()) {
+      BlockIndex b = std::move(*it);
+      offs_cache_.erase(it);
+      offs_cache_.push_back(std::move(b));
+    }
+    return &offs_cache_.back();
   }
+  BlockIndex b;
+  std::error_code ec;
+  uint64_t len = fs::file_size(block_path(cfg_.dir, block), ec);
+  if (ec) return nullptr;
+  if (!read_block_index(cfg_.dir, block, len, b)) {
+    if (!scan_block(block, b, len)) return nullptr;
+    write_block_index(cfg_.dir, b, len);
+  }
+  offs_cache_.push_back(std::move(b));
+  if (offs_cache_.size() > kCachedIndexes) offs_cache_.pop_front();
+  return &offs_cache_.back();
+}
+
+bool FileStore::scan_block(uint64_t block, BlockIndex& out, uint64_t& block_len) {
+  std::string data;
+  if (!read_whole_file(block_path(cfg_.dir, block), data)) return false;
+  ++stats_.disk_reads;
+  block_len = data.size();
+  out = BlockIndex{block, 0, {}};
+  walk_records(data, [&](size_t off, const char* body, uint32_t len) {
+    if (static_cast<uint8_t>(body[0]) == kMsg && len >= kMsgFixed)
+      out.add(get_u64(body + 1), static_cast<uint32_t>(off));
+    return true;
+  });
+  return true;
+}
+
+bool FileStore::locate(uint64_t seq, Loc& out) {
+  // block_last_seq_ does not decrease: the first block whose last is >= seq holds it.
+  auto it = std::lower_bound(block_last_seq_.begin(), block_last_seq_.end(), seq);
+  if (it == block_last_seq_.end()) return false;
+  uint64_t block = first_block_ + static_cast<uint64_t>(it - block_last_seq_.begin());
+  const BlockIndex* idx = offsets_for(block);
+  uint32_t off = 0;
+  if (!idx || !idx->find(seq, off)) return false;
+  out = Loc{block, off};
+  return true;
 }
 
 void FileStore::remove_dead_blocks_locked() {
   // Only whole blocks at the front whose every message is below the first live one.
-  uint64_t first_live = locs_.empty() ? kNoSeq : loc_base_;
+  uint64_t first_live = mem_.seq_range().first;
   bool marked = false;
   while (first_block_ < block_index_ && !block_last_seq_.empty() &&
          block_last_seq_.front() < first_live) {
@@ -363,6 +412,10 @@ void FileStore::remove_dead_blocks_locked() {
       rfd_ = -1;
     }
     if (rc_block_ == first_block_) rc_.clear();
+    ::unlink(block_index_path(cfg_.dir, first_block_).c_str());
+    offs_cache_.erase(std::remove_if(offs_cache_.begin(), offs_cache_.end(),
+                                     [&](const BlockIndex& b) { return b.block == first_block_; }),
+                      offs_cache_.end());
     ++stats_.blocks_removed;
     ++first_block_;
     block_last_seq_.erase(block_last_seq_.begin());
@@ -375,18 +428,8 @@ StoreErr FileStore::flush_pending() {
   for (auto [type, seq] : pending_) {
     StoreErr e = append_seq_record(type, seq);
     if (e != StoreErr::ok) res = e;
-    if (type == kRemove) {
-      if (seq >= loc_base_ && seq - loc_base_ < locs_.size()) locs_[seq - loc_base_].len = 0;
-    } else {
-      while (!locs_.empty() && loc_base_ < seq) {
-        locs_.pop_front();
-        ++loc_base_;
-      }
-      if (locs_.empty() && loc_base_ < seq) loc_base_ = seq;
-    }
   }
   pending_.clear();
-  trim_locs_locked();
   remove_dead_blocks_locked();
   return res;
 }
@@ -437,8 +480,7 @@ StoreResult FileStore::write_msg_locked(StoreResult res, std::string_view subjec
   }
   // Even after a failed write the index has the message; its location is kept so the
   // sequence space stays contiguous (loads of it fail with io).
-  remember_loc(res.seq, Loc{block_index_, static_cast<uint32_t>(rec_off),
-                            static_cast<uint32_t>(body_len + 8)});
+  note_msg_locked(res.seq, static_cast<uint32_t>(rec_off));
   StoreErr e2 = flush_pending();
   if (e != StoreErr::ok || e2 != StoreErr::ok) res.err = StoreErr::io;
   return res;
@@ -453,53 +495,67 @@ int FileStore::block_fd(uint64_t block) {
   return rfd_;
 }
 
-StoreErr FileStore::read_record(const Loc& l, const char*& rec) {
-  if (l.block == block_index_ && l.off >= tail_start_) {
-    if (l.off + l.len > block_bytes_) return StoreErr::io;
-    rec = tail_.data() + (l.off - tail_start_);
-    return StoreErr::ok;
+StoreErr FileStore::read_chunk(const Loc& l, size_t want) {
+  int fd = block_fd(l.block);
+  if (fd < 0) return StoreErr::io;
+  rc_.resize(want);
+  ssize_t n;
+  do {
+    n = ::pread(fd, rc_.data(), want, static_cast<off_t>(l.off));
+  } while (n < 0 && errno == EINTR);
+  ++stats_.disk_reads;
+  if (n < 8) {
+    rc_.clear();
+    return StoreErr::io;
   }
-  bool cached = !rc_.empty() && rc_block_ == l.block && l.off >= rc_off_ &&
-                l.off + l.len <= rc_off_ + rc_.size();
-  if (!cached) {
-    int fd = block_fd(l.block);
-    if (fd < 0) return StoreErr::io;
+  rc_.resize(static_cast<size_t>(n));
+  rc_block_ = l.block;
+  rc_off_ = l.off;
+  return StoreErr::ok;
+}
+
+StoreErr FileStore::read_record(const Loc& l, const char*& rec, uint32_t& len) {
+  if (l.block == block_index_ && l.off >= tail_start_) {
+    if (l.off + 8 > block_bytes_) return StoreErr::io;
+    rec = tail_.data() + (l.off - tail_start_);
+    len = get_u32(rec) + 8;
+    if (l.off + len > block_bytes_) return StoreErr::io;
+    return StoreErr::ok;  // what we wrote ourselves: not checked again
+  }
+  auto cached = [&](uint64_t need) {
+    return !rc_.empty() && rc_block_ == l.block && l.off >= rc_off_ && l.off + need <= rc_off_ + rc_.size();
+  };
+  if (!cached(8)) {
     size_t want = kReadChunk;
-    // In the active block only bytes below the in-memory tail are surely in the file.
+    // In the active block only bytes below the in-memory tail are surely in the file (and
+    // a record that starts there ends there: the tail is cut at written record bounds).
     if (l.block == block_index_) want = std::min<uint64_t>(want, tail_start_ - l.off);
-    want = std::max<size_t>(want, l.len);
-    rc_.resize(want);
-    ssize_t n;
-    do {
-      n = ::pread(fd, rc_.data(), want, static_cast<off_t>(l.off));
-    } while (n < 0 && errno == EINTR);
-    ++stats_.disk_reads;
-    if (n < static_cast<ssize_t>(l.len)) {
-      rc_.clear();
-      return StoreErr::io;
-    }
-    rc_.resize(static_cast<size_t>(n));
-    rc_block_ = l.block;
-    rc_off_ = l.off;
+    StoreErr e = read_chunk(l, std::max<size_t>(want, 8));
+    if (e != StoreErr::ok) return e;
+  }
+  len = get_u32(rc_.data() + (l.off - rc_off_)) + 8;
+  if (!cached(len)) {
+    StoreErr e = read_chunk(l, len);
+    if (e != StoreErr::ok) return e;
+    if (rc_.size() < len) return StoreErr::io;
   }
   rec = rc_.data() + (l.off - rc_off_);
-  // Bytes from the file are checked; the in-memory tail is what we wrote.
-  uint32_t blen = get_u32(rec);
-  if (blen + 8 != l.len || crc32c(rec + 4, blen) != get_u32(rec + 4 + blen)) return StoreErr::io;
+  if (crc32c(rec + 4, len - 8) != get_u32(rec + len - 4)) return StoreErr::io;
   return StoreErr::ok;
 }
 
 StoreErr FileStore::fill_body(StoredMsg& out) {
-  if (out.seq < loc_base_ || out.seq - loc_base_ >= locs_.size()) return StoreErr::io;
-  Loc l = locs_[out.seq - loc_base_];
-  if (l.len < kMsgFixed + 8) return StoreErr::io;
+  Loc l;
+  if (!locate(out.seq, l)) return StoreErr::io;
   const char* rec = nullptr;
-  StoreErr e = read_record(l, rec);
+  uint32_t len = 0;
+  StoreErr e = read_record(l, rec, len);
   if (e != StoreErr::ok) return e;
+  if (len < kMsgFixed + 8) return StoreErr::io;
   const char* body = rec + 4;
   if (static_cast<uint8_t>(body[0]) != kMsg || get_u64(body + 1) != out.seq) return StoreErr::io;
   uint32_t sl = get_u32(body + 25), hl = get_u32(body + 29), pl = get_u32(body + 33);
-  if (static_cast<uint64_t>(kMsgFixed) + sl + hl + pl + 8 != l.len) return StoreErr::io;
+  if (static_cast<uint64_t>(kMsgFixed) + sl + hl + pl + 8 != len) return StoreErr::io;
   const char* d = body + kMsgFixed + sl;
   out.headers.assign(d, hl);
   out.payload.assign(d + hl, pl);
@@ -604,6 +660,7 @@ void FileStore::drop_caches() {
   tail_.clear();
   tail_start_ = block_bytes_;
   rc_.clear();
+  offs_cache_.clear();
 }
 
 void FileStore::flusher() {

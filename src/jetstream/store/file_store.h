@@ -1,7 +1,9 @@
 #pragma once
 // Persistent stream store: an append-only log of records split over block files
-// (<dir>/<index>.blk), with the live index (seq, subject, time, accounted size) kept in a
-// MemoryStore that does not hold message bodies. Every change is a record: a stored
+// (<dir>/<index>.blk), with the live index (seq, subject, time, accounted size: 16 bytes a
+// message) kept in a MemoryStore that does not hold message bodies. Where a record lies in
+// its block is kept only for the active block and a few recently read ones (BlockIndex);
+// a sealed block's offsets are saved in <index>.idx when the store rolls past it. Every change is a record: a stored
 // message, a removal (including limit/age evictions), or a compact (purge/compact:
 // "everything below seq is gone"). Reopening replays the blocks; a torn or corrupt record at
 // the tail of the last block is cut off.
@@ -30,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "jetstream/store/block_index.h"
 #include "jetstream/store/memory_store.h"
 
 namespace nats::jetstream {
@@ -91,12 +94,10 @@ class FileStore : public MessageStore, private StoreObserver {
   void drop_caches();
 
  private:
-  // Where a message record lives: block index, offset of the record in the block, and
-  // the record's full length (framing included). len 0: removed.
+  // Where a message record lives (its length is read from its framing).
   struct Loc {
     uint64_t block = 0;
     uint32_t off = 0;
-    uint32_t len = 0;
   };
 
   FileStore(const FileStoreConfig& cfg, StoreLimits limits, StoreClock clock);
@@ -111,11 +112,17 @@ class FileStore : public MessageStore, private StoreObserver {
   StoreErr write_out_locked();  // mu_ and io_mu_ held
   StoreErr sync_locked();
   void trim_tail_locked();
-  void remember_loc(uint64_t seq, Loc loc);
-  void trim_locs_locked();
+  // Record offsets of a block: the active one's, a cached one's, or loaded (index file,
+  // else a scan of the block). Null when the block cannot be read.
+  const BlockIndex* offsets_for(uint64_t block);
+  bool scan_block(uint64_t block, BlockIndex& out, uint64_t& block_len);
+  bool locate(uint64_t seq, Loc& out);
+  void note_msg_locked(uint64_t seq, uint32_t off);
   void remove_dead_blocks_locked();
   StoreErr fill_body(StoredMsg& out);
-  StoreErr read_record(const Loc& l, const char*& rec);
+  // Points rec at the record (framing included) and sets len to its full length.
+  StoreErr read_record(const Loc& l, const char*& rec, uint32_t& len);
+  StoreErr read_chunk(const Loc& l, size_t want);
   int block_fd(uint64_t block);
   StoreErr flush_pending();
   // Appends the record of a message the index just accepted (res), or returns res when the
@@ -148,10 +155,9 @@ class FileStore : public MessageStore, private StoreObserver {
   std::vector<uint64_t> unsynced_blocks_;  // rolled blocks written since the last sync
   bool active_unsynced_ = false;
 
-  // Index of message records by sequence: locs_[seq - loc_base_].
-  std::deque<Loc> locs_;
-  uint64_t loc_base_ = 0;
-  std::vector<uint64_t> block_last_seq_;  // [block - first_block_]: last msg seq in it
+  std::vector<uint64_t> block_last_seq_;  // [block - first_block_]: last msg seq in it (or before it)
+  BlockIndex active_offs_;                // the active block's records
+  std::deque<BlockIndex> offs_cache_;     // sealed blocks read lately, most recent at the back
 
   // Read side: one cached fd for a non-active block, and the last chunk read.
   int rfd_ = -1;

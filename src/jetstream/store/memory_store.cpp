@@ -1,30 +1,97 @@
 #include "jetstream/store/memory_store.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "subject/subject.h"
 
 namespace nats::jetstream {
 
+namespace {
+void put_u32(char* p, uint32_t v) { std::memcpy(p, &v, 4); }
+uint32_t get_u32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+bool is_all(std::string_view filter) { return filter.empty() || filter == ">"; }
+}  // namespace
+
 uint64_t MemoryStore::size_of(size_t subj, size_t hdr, size_t payload) const {
   return file_sizes_ ? file_store_msg_size(subj, hdr, payload) : store_msg_size(subj, hdr, payload);
-}
-uint64_t MemoryStore::msg_size(const StoredMsg& m) const {
-  return size_of(m.subject.size(), m.headers.size(), m.payload.size());
 }
 
 MemoryStore::MemoryStore(StoreLimits limits, StoreClock clock)
     : limits_(limits), clock_(std::move(clock)) {}
 
-void MemoryStore::insert_locked(StoredMsg msg, uint64_t size) {
-  uint64_t seq = msg.seq;
+const MemoryStore::Slot* MemoryStore::live(uint64_t seq) const {
+  if (seq < base_ || seq - base_ >= slots_.size()) return nullptr;
+  const Slot& s = slots_[seq - base_];
+  return s.subj == kGone ? nullptr : &s;
+}
+
+uint32_t MemoryStore::intern(std::string_view subject) {
+  auto it = subject_ids_.find(std::string(subject));
+  if (it != subject_ids_.end()) return it->second;
+  uint32_t id;
+  if (!free_ids_.empty()) {
+    id = free_ids_.back();
+    free_ids_.pop_back();
+    subjects_[id] = Subject{std::string(subject)};
+  } else {
+    id = static_cast<uint32_t>(subjects_.size());
+    subjects_.push_back(Subject{std::string(subject)});
+  }
+  subject_ids_.emplace(std::string(subject), id);
+  return id;
+}
+
+const MemoryStore::Subject* MemoryStore::find_subject(std::string_view subject) const {
+  auto it = subject_ids_.find(std::string(subject));
+  return it == subject_ids_.end() ? nullptr : &subjects_[it->second];
+}
+
+void MemoryStore::fill(uint64_t seq, const Slot& s, StoredMsg& out) const {
+  out.subject = subjects_[s.subj].name;
+  out.seq = seq;
+  out.ts = s.ts;
+  out.ttl_ns = 0;
+  if (!ttls_.empty()) {
+    auto t = ttls_.find(seq);
+    if (t != ttls_.end()) out.ttl_ns = t->second;
+  }
+  out.headers.clear();
+  out.payload.clear();
+  if (!keep_bodies_) return;
+  const char* b = bodies_[seq - base_].get();
+  if (!b) return;
+  uint32_t hl = get_u32(b), pl = get_u32(b + 4);
+  out.headers.assign(b + 8, hl);
+  out.payload.assign(b + 8 + hl, pl);
+}
+
+void MemoryStore::insert_locked(uint64_t seq, int64_t ts, int64_t ttl_ns, uint32_t subj, uint64_t size,
+                                Body body) {
+  if (slots_.empty()) {
+    base_ = seq;
+  } else {
+    // A replica may skip sequences: they are left as removed ones.
+    while (base_ + slots_.size() < seq) {
+      slots_.push_back(Slot{});
+      if (keep_bodies_) bodies_.emplace_back();
+    }
+  }
+  slots_.push_back(Slot{ts, subj, static_cast<uint32_t>(size)});
+  if (keep_bodies_) bodies_.push_back(std::move(body));
+  ++msgs_;
+  used_ = true;
   bytes_ += size;
-  if (msgs_.empty()) first_seq_ = seq;
   last_seq_ = seq;
-  last_ts_ = msg.ts;
-  subjects_[msg.subject].insert(seq);
-  if (msg.ttl_ns > 0) with_ttl_.insert(seq);
-  msgs_.emplace(seq, Entry{std::move(msg), size});
+  last_ts_ = ts;
+  Subject& s = subjects_[subj];
+  if (s.msgs++ == 0) s.first = seq;
+  s.last = seq;
+  if (ttl_ns > 0) ttls_[seq] = ttl_ns;
 }
 
 StoreResult MemoryStore::store_msg(std::string_view subject, std::string_view headers,
@@ -49,81 +116,84 @@ StoreResult MemoryStore::store_impl(std::string_view subject, std::string_view h
   if (limits_.discard == DiscardPolicy::new_msgs) {
     // At the per-subject limit the new message replaces that subject's oldest, so the
     // stream does not grow in count (reference memstore: "asl").
-    const std::set<uint64_t>* subj_seqs = nullptr;
+    const Subject* at_limit = nullptr;
     if (limits_.max_msgs_per_subject > 0) {
-      auto it = subjects_.find(std::string(subject));
-      if (it != subjects_.end() && it->second.size() >= limits_.max_msgs_per_subject)
-        subj_seqs = &it->second;
+      const Subject* s = find_subject(subject);
+      if (s && s->msgs >= limits_.max_msgs_per_subject) at_limit = s;
     }
-    if (subj_seqs && limits_.discard_new_per_subject) return {StoreErr::max_msgs_per_subject};
-    if (limits_.max_msgs > 0 && msgs_.size() >= limits_.max_msgs && !subj_seqs)
-      return {StoreErr::max_msgs};
+    if (at_limit && limits_.discard_new_per_subject) return {StoreErr::max_msgs_per_subject};
+    if (limits_.max_msgs > 0 && msgs_ >= limits_.max_msgs && !at_limit) return {StoreErr::max_msgs};
     // The reference rejects on reaching the byte limit exactly, not only on passing it.
     if (limits_.max_bytes > 0 && bytes_ + sz >= limits_.max_bytes) {
-      if (!subj_seqs) return {StoreErr::max_bytes};
-      if (msgs_.at(*subj_seqs->begin()).size < sz) return {StoreErr::max_bytes};
+      if (!at_limit) return {StoreErr::max_bytes};
+      if (live(at_limit->first)->size < sz) return {StoreErr::max_bytes};
     }
   }
-  StoredMsg m;
-  m.subject = subject;
-  if (keep_bodies_) {
-    m.headers = headers;
-    m.payload = payload;
-  }
-  m.seq = seq != 0 ? seq : last_seq_ + 1;
+  uint64_t new_seq = seq != 0 ? seq : last_seq_ + 1;
   // Timestamps strictly increase so time-ordered lookups stay monotonic even if the
   // clock stalls or steps back (a replica keeps the leader's time as it is).
-  m.ts = ts != 0 ? ts : std::max(clock_(), last_ts_ + 1);
-  m.ttl_ns = ttl_ns.value_or(0);
-  StoreResult res{StoreErr::ok, m.seq, m.ts};
-  insert_locked(std::move(m), sz);
-  enforce_limits_locked();
-  return res;
+  int64_t new_ts = ts != 0 ? ts : std::max(clock_(), last_ts_ + 1);
+  Body body;
+  if (keep_bodies_ && headers.size() + payload.size() > 0) {
+    body = std::make_unique_for_overwrite<char[]>(8 + headers.size() + payload.size());
+    put_u32(body.get(), static_cast<uint32_t>(headers.size()));
+    put_u32(body.get() + 4, static_cast<uint32_t>(payload.size()));
+    if (!headers.empty()) std::memcpy(body.get() + 8, headers.data(), headers.size());
+    if (!payload.empty()) std::memcpy(body.get() + 8 + headers.size(), payload.data(), payload.size());
+  }
+  uint32_t id = intern(subject);
+  insert_locked(new_seq, new_ts, ttl_ns.value_or(0), id, sz, std::move(body));
+  enforce_limits_locked(false, id);
+  return {StoreErr::ok, new_seq, new_ts};
 }
 
 void MemoryStore::replay_store(StoredMsg msg) {
   std::lock_guard lk(mu_);
   if (msg.seq <= last_seq_) return;  // duplicate record
-  uint64_t sz = msg_size(msg);
-  if (!keep_bodies_) {
-    msg.headers.clear();
-    msg.payload.clear();
+  uint64_t sz = size_of(msg.subject.size(), msg.headers.size(), msg.payload.size());
+  Body body;
+  if (keep_bodies_ && msg.headers.size() + msg.payload.size() > 0) {
+    body = std::make_unique_for_overwrite<char[]>(8 + msg.headers.size() + msg.payload.size());
+    put_u32(body.get(), static_cast<uint32_t>(msg.headers.size()));
+    put_u32(body.get() + 4, static_cast<uint32_t>(msg.payload.size()));
+    std::memcpy(body.get() + 8, msg.headers.data(), msg.headers.size());
+    std::memcpy(body.get() + 8 + msg.headers.size(), msg.payload.data(), msg.payload.size());
   }
-  insert_locked(std::move(msg), sz);
+  insert_locked(msg.seq, msg.ts, msg.ttl_ns, intern(msg.subject), sz, std::move(body));
 }
 
 bool MemoryStore::replay_index(StoredMsg msg, size_t hdr_len, size_t payload_len) {
   std::lock_guard lk(mu_);
   if (msg.seq <= last_seq_) return false;
   uint64_t sz = size_of(msg.subject.size(), hdr_len, payload_len);
-  msg.headers.clear();
-  msg.payload.clear();
-  insert_locked(std::move(msg), sz);
+  insert_locked(msg.seq, msg.ts, msg.ttl_ns, intern(msg.subject), sz, nullptr);
   return true;
 }
 
 std::pair<uint64_t, uint64_t> MemoryStore::seq_range() {
   std::lock_guard lk(mu_);
-  return {first_seq_, last_seq_};
+  return {first_seq_locked(), last_seq_};
 }
 
-void MemoryStore::enforce_limits_locked() {
+void MemoryStore::enforce_subject_limit(uint32_t id) {
+  // Removing may release the subject (msgs 0); re-check through the count.
+  while (subjects_[id].msgs > limits_.max_msgs_per_subject) remove_locked(subjects_[id].first);
+}
+
+void MemoryStore::enforce_limits_locked(bool all_subjects, uint32_t stored_subj) {
   if (limits_.max_msgs_per_subject > 0) {
-    // Only the subject just stored can be over; but a limit change may leave others over.
-    std::vector<uint64_t> drop;
-    for (auto& [subj, seqs] : subjects_) {
-      if (seqs.size() <= limits_.max_msgs_per_subject) continue;
-      size_t n = seqs.size() - limits_.max_msgs_per_subject;
-      auto it = seqs.begin();
-      for (size_t i = 0; i < n; ++i, ++it) drop.push_back(*it);
+    if (all_subjects) {
+      // A limit change may leave any subject over.
+      for (uint32_t id = 0; id < subjects_.size(); ++id) enforce_subject_limit(id);
+    } else {
+      enforce_subject_limit(stored_subj);
     }
-    for (uint64_t s : drop) remove_locked(s);
   }
   if (limits_.max_msgs > 0) {
-    while (msgs_.size() > limits_.max_msgs) remove_locked(msgs_.begin()->first);
+    while (msgs_ > limits_.max_msgs) remove_locked(base_);
   }
   if (limits_.max_bytes > 0) {
-    while (bytes_ > limits_.max_bytes && !msgs_.empty()) remove_locked(msgs_.begin()->first);
+    while (bytes_ > limits_.max_bytes && msgs_ > 0) remove_locked(base_);
   }
 }
 
@@ -131,13 +201,13 @@ void MemoryStore::expire_locked() {
   int64_t now = clock_();
   if (limits_.max_age_ns > 0) {
     int64_t cutoff = now - limits_.max_age_ns;
-    while (!msgs_.empty() && msgs_.begin()->second.msg.ts <= cutoff) remove_locked(msgs_.begin()->first);
+    while (msgs_ > 0 && slots_.front().ts <= cutoff) remove_locked(base_);
   }
-  if (!with_ttl_.empty()) {
+  if (!ttls_.empty()) {
     std::vector<uint64_t> drop;
-    for (uint64_t s : with_ttl_) {
-      auto it = msgs_.find(s);
-      if (it != msgs_.end() && it->second.msg.ts + it->second.msg.ttl_ns <= now) drop.push_back(s);
+    for (auto [seq, ttl] : ttls_) {
+      const Slot* s = live(seq);
+      if (s && s->ts + ttl <= now) drop.push_back(seq);
     }
     for (uint64_t s : drop) remove_locked(s);
   }
@@ -148,18 +218,37 @@ void MemoryStore::expire_msgs() {
   expire_locked();
 }
 
-bool MemoryStore::remove_locked(uint64_t seq) {
-  auto it = msgs_.find(seq);
-  if (it == msgs_.end()) return false;
-  bytes_ -= it->second.size;
-  auto sit = subjects_.find(it->second.msg.subject);
-  if (sit != subjects_.end()) {
-    sit->second.erase(seq);
-    if (sit->second.empty()) subjects_.erase(sit);
+void MemoryStore::trim_front() {
+  while (!slots_.empty() && slots_.front().subj == kGone) {
+    slots_.pop_front();
+    if (keep_bodies_) bodies_.pop_front();
+    ++base_;
   }
-  with_ttl_.erase(seq);
-  msgs_.erase(it);
-  if (seq == first_seq_) first_seq_ = msgs_.empty() ? last_seq_ + 1 : msgs_.begin()->first;
+  if (slots_.empty()) base_ = last_seq_ + 1;
+}
+
+bool MemoryStore::remove_locked(uint64_t seq) {
+  if (!live(seq)) return false;
+  Slot& slot = slots_[seq - base_];
+  uint32_t id = slot.subj;
+  bytes_ -= slot.size;
+  --msgs_;
+  slot.subj = kGone;
+  if (keep_bodies_) bodies_[seq - base_].reset();
+  if (!ttls_.empty()) ttls_.erase(seq);
+  Subject& s = subjects_[id];
+  if (--s.msgs == 0) {
+    subject_ids_.erase(s.name);
+    s = Subject{};
+    free_ids_.push_back(id);
+  } else {
+    // Slots of this subject remain between first and last: the scans stop there.
+    if (seq == s.first)
+      while (slots_[s.first - base_].subj != id) ++s.first;
+    if (seq == s.last)
+      while (slots_[s.last - base_].subj != id) --s.last;
+  }
+  trim_front();
   if (observer_) observer_->on_remove(seq);
   return true;
 }
@@ -172,53 +261,63 @@ StoreErr MemoryStore::remove_msg(uint64_t seq) {
 
 StoreErr MemoryStore::load_msg(uint64_t seq, StoredMsg& out) {
   std::lock_guard lk(mu_);
-  auto it = msgs_.find(seq);
-  if (it == msgs_.end()) return seq > last_seq_ ? StoreErr::eof : StoreErr::not_found;
-  out = it->second.msg;
+  const Slot* s = live(seq);
+  if (!s) return seq > last_seq_ ? StoreErr::eof : StoreErr::not_found;
+  fill(seq, *s, out);
   return StoreErr::ok;
 }
 
 StoreErr MemoryStore::load_next_msg(std::string_view filter, uint64_t start, StoredMsg& out) {
   std::lock_guard lk(mu_);
-  if (start > last_seq_) return StoreErr::eof;
-  bool all = filter.empty() || filter == ">";
-  if (!all && !subject_has_wildcard(filter)) {
-    // Literal subject: its own sequence index answers directly.
-    auto sit = subjects_.find(std::string(filter));
-    if (sit == subjects_.end()) return StoreErr::eof;
-    auto s = sit->second.lower_bound(start);
-    if (s == sit->second.end()) return StoreErr::eof;
-    out = msgs_.at(*s).msg;
-    return StoreErr::ok;
-  }
-  for (auto it = msgs_.lower_bound(start); it != msgs_.end(); ++it) {
-    if (all || store_filter_matches(filter, it->second.msg.subject)) {
-      out = it->second.msg;
+  if (start > last_seq_ || msgs_ == 0) return StoreErr::eof;
+  uint64_t from = std::max(start, base_);
+  uint64_t end = base_ + slots_.size();
+  if (is_all(filter)) {
+    for (uint64_t seq = from; seq < end; ++seq) {
+      const Slot& s = slots_[seq - base_];
+      if (s.subj == kGone) continue;
+      fill(seq, s, out);
       return StoreErr::ok;
     }
+    return StoreErr::eof;
+  }
+  if (!subject_has_wildcard(filter)) {
+    // Literal subject: only its own span needs looking at.
+    auto it = subject_ids_.find(std::string(filter));
+    if (it == subject_ids_.end()) return StoreErr::eof;
+    const Subject& subj = subjects_[it->second];
+    for (uint64_t seq = std::max(from, subj.first); seq <= subj.last; ++seq) {
+      const Slot& s = slots_[seq - base_];
+      if (s.subj != it->second) continue;
+      fill(seq, s, out);
+      return StoreErr::ok;
+    }
+    return StoreErr::eof;
+  }
+  for (uint64_t seq = from; seq < end; ++seq) {
+    const Slot& s = slots_[seq - base_];
+    if (s.subj == kGone || !store_filter_matches(filter, subjects_[s.subj].name)) continue;
+    fill(seq, s, out);
+    return StoreErr::ok;
   }
   return StoreErr::eof;
 }
 
 StoreErr MemoryStore::load_last_msg(std::string_view filter, StoredMsg& out) {
   std::lock_guard lk(mu_);
-  if (!filter.empty() && filter != ">" && !subject_has_wildcard(filter)) {
-    auto sit = subjects_.find(std::string(filter));
-    if (sit == subjects_.end()) return StoreErr::not_found;
-    out = msgs_.at(*sit->second.rbegin()).msg;
+  if (!is_all(filter) && !subject_has_wildcard(filter)) {
+    const Subject* subj = find_subject(filter);
+    if (!subj) return StoreErr::not_found;
+    fill(subj->last, *live(subj->last), out);
     return StoreErr::ok;
   }
-  for (auto it = msgs_.rbegin(); it != msgs_.rend(); ++it) {
-    if (store_filter_matches(filter, it->second.msg.subject)) {
-      out = it->second.msg;
-      return StoreErr::ok;
-    }
+  for (uint64_t i = slots_.size(); i-- > 0;) {
+    const Slot& s = slots_[i];
+    if (s.subj == kGone || !store_filter_matches(filter, subjects_[s.subj].name)) continue;
+    fill(base_ + i, s, out);
+    return StoreErr::ok;
   }
   return StoreErr::not_found;
-}
-
-uint64_t MemoryStore::purge_all_locked() {
-  return compact_locked(last_seq_ + 1);
 }
 
 uint64_t MemoryStore::compact_locked(uint64_t seq) {
@@ -226,19 +325,16 @@ uint64_t MemoryStore::compact_locked(uint64_t seq) {
   uint64_t n = 0;
   auto* obs = observer_;
   observer_ = nullptr;  // one compact record, not a removal per message
-  while (!msgs_.empty() && msgs_.begin()->first < seq) {
-    remove_locked(msgs_.begin()->first);
+  while (msgs_ > 0 && base_ < seq) {
+    remove_locked(base_);
     ++n;
   }
   observer_ = obs;
+  used_ = true;
   if (seq > last_seq_) {
     // Past the end: the stream restarts at seq (reference sets last = seq-1).
     last_seq_ = seq - 1;
-    first_seq_ = seq;
-  } else if (msgs_.empty()) {
-    first_seq_ = last_seq_ + 1;
-  } else {
-    first_seq_ = msgs_.begin()->first;
+    base_ = seq;
   }
   if (observer_) observer_->on_compact(seq);
   return n;
@@ -251,22 +347,24 @@ uint64_t MemoryStore::compact(uint64_t seq) {
 
 uint64_t MemoryStore::purge(std::string_view subject, uint64_t up_to_seq, uint64_t keep) {
   std::lock_guard lk(mu_);
-  if (subject.empty() || subject == ">") {
+  if (is_all(subject)) {
     if (up_to_seq > 1) return compact_locked(up_to_seq);
     if (keep > 0) {
-      if (keep >= msgs_.size()) return 0;
+      if (keep >= msgs_) return 0;
       // Compact to the seq of the keep-th newest message.
-      auto it = msgs_.rbegin();
-      std::advance(it, keep - 1);
-      return compact_locked(it->first);
+      uint64_t seen = 0;
+      for (uint64_t i = slots_.size(); i-- > 0;) {
+        if (slots_[i].subj != kGone && ++seen == keep) return compact_locked(base_ + i);
+      }
+      return 0;
     }
-    return purge_all_locked();
+    return compact_locked(last_seq_ + 1);
   }
   std::vector<uint64_t> matching;
-  for (auto& [subj, seqs] : subjects_) {
-    if (store_filter_matches(subject, subj)) matching.insert(matching.end(), seqs.begin(), seqs.end());
+  for (uint64_t i = 0; i < slots_.size(); ++i) {
+    uint32_t id = slots_[i].subj;
+    if (id != kGone && store_filter_matches(subject, subjects_[id].name)) matching.push_back(base_ + i);
   }
-  std::sort(matching.begin(), matching.end());
   if (keep >= matching.size() && keep > 0) return 0;
   size_t limit = matching.size() - keep;  // oldest ones go, newest `keep` stay
   uint64_t n = 0;
@@ -280,20 +378,15 @@ uint64_t MemoryStore::purge(std::string_view subject, uint64_t up_to_seq, uint64
 StoreState MemoryStore::state() {
   std::lock_guard lk(mu_);
   StoreState st;
-  st.msgs = msgs_.size();
+  st.msgs = msgs_;
   st.bytes = bytes_;
-  st.first_seq = first_seq_;
+  st.first_seq = first_seq_locked();
   st.last_seq = last_seq_;
   st.last_ts = last_ts_;
-  if (!msgs_.empty()) st.first_ts = msgs_.begin()->second.msg.ts;
-  st.num_subjects = subjects_.size();
-  if (!msgs_.empty()) {
-    uint64_t expect = first_seq_;
-    for (auto& [seq, m] : msgs_) {
-      for (; expect < seq; ++expect) st.deleted.push_back(expect);
-      expect = seq + 1;
-    }
-  }
+  if (msgs_ > 0) st.first_ts = slots_.front().ts;
+  st.num_subjects = subject_ids_.size();
+  for (uint64_t i = 0; i < slots_.size(); ++i)
+    if (slots_[i].subj == kGone) st.deleted.push_back(base_ + i);
   st.num_deleted = st.deleted.size();
   return st;
 }
@@ -301,9 +394,10 @@ StoreState MemoryStore::state() {
 std::unordered_map<std::string, SubjectState> MemoryStore::subjects_state(std::string_view filter) {
   std::lock_guard lk(mu_);
   std::unordered_map<std::string, SubjectState> out;
-  for (auto& [subj, seqs] : subjects_) {
-    if (!store_filter_matches(filter, subj)) continue;
-    out[subj] = SubjectState{seqs.size(), *seqs.begin(), *seqs.rbegin()};
+  for (auto& [name, id] : subject_ids_) {
+    if (!store_filter_matches(filter, name)) continue;
+    const Subject& s = subjects_[id];
+    out[name] = SubjectState{s.msgs, s.first, s.last};
   }
   return out;
 }
@@ -312,7 +406,7 @@ void MemoryStore::update_limits(const StoreLimits& limits) {
   std::lock_guard lk(mu_);
   limits_ = limits;
   expire_locked();
-  enforce_limits_locked();
+  enforce_limits_locked(true, 0);
 }
 
 }  // namespace nats::jetstream

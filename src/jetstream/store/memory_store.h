@@ -2,9 +2,11 @@
 // In-memory stream store (reference memstore.go semantics). Also the index the file
 // store keeps in memory; removals are reported to an observer so the file store can
 // log them.
+#include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
-#include <set>
+#include <vector>
 
 #include "jetstream/store/message_store.h"
 
@@ -19,6 +21,14 @@ class StoreObserver {
   virtual void on_compact(uint64_t seq) = 0;
 };
 
+// Memory layout (kept small: the file store's index is this class without bodies):
+// - one 16-byte slot per sequence from base_ (time, subject id, accounted size); a removed
+//   message leaves a tombstone slot until the front of the stream passes it;
+// - message bodies (headers + payload) in one allocation per message, only when kept;
+// - per subject only a count and its first/last sequence (no per-message sets): the next
+//   first of a subject is found by scanning slots forward, which is O(1) when messages
+//   leave in order (limits, work queues) and bounded by the subject's span otherwise;
+// - per-message TTLs in a side map, which is empty unless messages carry a TTL.
 class MemoryStore : public MessageStore {
  public:
   explicit MemoryStore(StoreLimits limits = {}, StoreClock clock = system_clock_ns);
@@ -58,24 +68,38 @@ class MemoryStore : public MessageStore {
   std::pair<uint64_t, uint64_t> seq_range();
 
  private:
+  static constexpr uint32_t kGone = UINT32_MAX;  // slot of a removed sequence
+  struct Slot {
+    int64_t ts = 0;
+    uint32_t subj = kGone;
+    uint32_t size = 0;  // accounted size: cannot be recomputed once the body is dropped
+  };
+  struct Subject {
+    std::string name;
+    uint64_t msgs = 0;
+    uint64_t first = 0;
+    uint64_t last = 0;
+  };
+  // Body: u32 headers length | u32 payload length | headers | payload.
+  using Body = std::unique_ptr<char[]>;
+
   uint64_t size_of(size_t subj, size_t hdr, size_t payload) const;
   // seq/ts 0: the next sequence and now.
   StoreResult store_impl(std::string_view subject, std::string_view headers, std::string_view payload,
                          std::optional<int64_t> ttl_ns, uint64_t seq, int64_t ts);
-  uint64_t msg_size(const StoredMsg& m) const;
+  const Slot* live(uint64_t seq) const;
+  // A store that never held a message reports first 0 (reference); once emptied, last+1.
+  uint64_t first_seq_locked() const { return msgs_ > 0 ? base_ : used_ ? last_seq_ + 1 : 0; }
+  uint32_t intern(std::string_view subject);
+  const Subject* find_subject(std::string_view subject) const;
+  void fill(uint64_t seq, const Slot& s, StoredMsg& out) const;
   bool remove_locked(uint64_t seq);
+  void trim_front();
   uint64_t compact_locked(uint64_t seq);
-  uint64_t purge_all_locked();
-  void enforce_limits_locked();
+  void enforce_subject_limit(uint32_t id);
+  void enforce_limits_locked(bool all_subjects, uint32_t stored_subj);
   void expire_locked();
-  void insert_locked(StoredMsg msg, uint64_t size);
-
-  // The accounted size is kept with the message: it cannot be recomputed once the body
-  // is dropped.
-  struct Entry {
-    StoredMsg msg;
-    uint64_t size = 0;
-  };
+  void insert_locked(uint64_t seq, int64_t ts, int64_t ttl_ns, uint32_t subj, uint64_t size, Body body);
 
   std::mutex mu_;
   StoreLimits limits_;
@@ -83,11 +107,16 @@ class MemoryStore : public MessageStore {
   StoreObserver* observer_ = nullptr;
   bool file_sizes_ = false;
   bool keep_bodies_ = true;
-  std::map<uint64_t, Entry> msgs_;
-  std::unordered_map<std::string, std::set<uint64_t>> subjects_;
-  std::set<uint64_t> with_ttl_;  // sequences that carry their own TTL
+  std::deque<Slot> slots_;    // slots_[i] is sequence base_ + i; the front slot is live
+  std::deque<Body> bodies_;   // parallel to slots_ when bodies are kept
+  uint64_t base_ = 1;
+  uint64_t msgs_ = 0;
+  bool used_ = false;  // a message was stored or the store compacted
+  std::vector<Subject> subjects_;  // by id; ids of subjects without messages are reused
+  std::unordered_map<std::string, uint32_t> subject_ids_;
+  std::vector<uint32_t> free_ids_;
+  std::map<uint64_t, int64_t> ttls_;  // seq -> TTL of messages that carry their own
   uint64_t bytes_ = 0;
-  uint64_t first_seq_ = 0;  // reference: first is last+1 once emptied
   uint64_t last_seq_ = 0;
   int64_t last_ts_ = 0;
 };

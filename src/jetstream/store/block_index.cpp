@@ -1,0 +1,102 @@
+#include "jetstream/store/block_index.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "jetstream/store/crc32c.h"
+
+namespace nats::jetstream {
+
+namespace {
+constexpr char kMagic[4] = {'N', 'S', 'I', 'X'};
+constexpr uint32_t kVersion = 1;
+constexpr size_t kHeader = 4 + 4 + 8 + 8 + 8;
+
+// Little-endian like the block records.
+void put_le(std::string& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+uint64_t get_le(const char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+}  // namespace
+
+void BlockIndex::add(uint64_t seq, uint32_t off) {
+  if (offs.empty()) first = seq;
+  if (seq < first || seq - first < offs.size()) return;  // not past the last: a duplicate
+  offs.resize(seq - first, kNone);
+  offs.push_back(off);
+}
+
+bool BlockIndex::find(uint64_t seq, uint32_t& off) const {
+  if (seq < first || seq - first >= offs.size()) return false;
+  off = offs[seq - first];
+  return off != kNone;
+}
+
+std::string block_index_path(const std::string& dir, uint64_t block) {
+  return dir + "/" + std::to_string(block) + ".idx";
+}
+
+bool write_block_index(const std::string& dir, const BlockIndex& idx, uint64_t block_len) {
+  std::string buf;
+  buf.reserve(kHeader + 4 * idx.offs.size() + 4);
+  buf.append(kMagic, 4);
+  put_le(buf, kVersion, 4);
+  put_le(buf, block_len, 8);
+  put_le(buf, idx.first, 8);
+  put_le(buf, idx.offs.size(), 8);
+  for (uint32_t o : idx.offs) put_le(buf, o, 4);
+  put_le(buf, crc32c(buf.data(), buf.size()), 4);
+  std::string path = block_index_path(dir, idx.block);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return false;
+  const char* p = buf.data();
+  size_t n = buf.size();
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  ::close(fd);
+  return n == 0;
+}
+
+bool read_block_index(const std::string& dir, uint64_t block, uint64_t block_len, BlockIndex& out) {
+  int fd = ::open(block_index_path(dir, block).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  off_t size = ::lseek(fd, 0, SEEK_END);
+  std::string buf;
+  if (size >= static_cast<off_t>(kHeader + 4)) {
+    buf.resize(static_cast<size_t>(size));
+    size_t got = 0;
+    while (got < buf.size()) {
+      ssize_t r = ::pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      got += static_cast<size_t>(r);
+    }
+    buf.resize(got);
+  }
+  ::close(fd);
+  if (buf.size() < kHeader + 4 || std::memcmp(buf.data(), kMagic, 4) != 0) return false;
+  const char* p = buf.data();
+  uint64_t count = get_le(p + 24, 8);
+  if (get_le(p + 4, 4) != kVersion || get_le(p + 8, 8) != block_len) return false;
+  if (count > (buf.size() - kHeader - 4) / 4 || kHeader + 4 * count + 4 != buf.size()) return false;
+  if (crc32c(p, buf.size() - 4) != get_le(p + buf.size() - 4, 4)) return false;
+  out.block = block;
+  out.first = get_le(p + 16, 8);
+  out.offs.resize(count);
+  for (uint64_t i = 0; i < count; ++i) out.offs[i] = static_cast<uint32_t>(get_le(p + kHeader + 4 * i, 4));
+  return true;
+}
+
+}  // namespace nats::jetstream
