@@ -21,16 +21,17 @@ std::vector<KeyRule> build() {
        "pidfile", "pid_file", "max_control_line", "max_payload", "max_pending", "max_connections", "max_conn",
        "max_subscriptions", "max_subs", "max_sub_tokens", "max_subscription_tokens", "no_header_support", "ports_file_dir", "ping_interval", "ping_max", "tls", "write_deadline",
        "lame_duck_duration", "lame_duck_grace_period", "no_auth_user", "system_account", "system",
-       "no_system_account", "no_system", "no_sys_acc", "server_tags", "mappings", "maps"});
+       "no_system_account", "no_system", "no_sys_acc", "server_tags", "mappings", "maps", "operator", "operators",
+       "roots", "root", "root_operators", "root_operator", "resolver", "account_resolver", "accounts_resolver",
+       "resolver_preload"});
   // Performance knobs, logging destinations and diagnostics: no client sees a difference.
   add(t, "top", D::Ignored,
       {"disable_sublist_cache", "no_sublist_cache", "logfile_size_limit", "log_size_limit", "syslog",
        "remote_syslog", "prof_port", "max_traced_msg_len", "connect_error_reports",
        "reconnect_error_reports"});
   add(t, "top", D::Refused,
-      {"leaf", "leafnodes", "websocket", "ws", "mqtt", "operator", "operators", "roots", "root",
-       "root_operators", "root_operator", "resolver", "account_resolver", "accounts_resolver", "resolver_tls",
-       "resolver_preload", "resolver_pinned_accounts", "trusted", "trusted_keys", "ocsp", "allow_non_tls",
+      {"leaf", "leafnodes", "websocket", "ws", "mqtt", "resolver_tls", "resolver_pinned_accounts", "trusted",
+       "trusted_keys", "ocsp", "allow_non_tls",
        "default_js_domain", "https", "https_port"});
 
   // authorization { } (parseAuthorization). auth_callout is 2.10's; named so that it is

@@ -140,6 +140,12 @@ struct JetStreamOptions {
   std::string unique_tag;
 };
 
+// The account resolver of operator mode (`resolver`). MEMORY: accounts only from
+// resolver_preload.
+struct ResolverOptions {
+  std::string type;  // empty: none; "MEMORY"
+};
+
 struct Options {
   std::string config_file;
 
@@ -177,6 +183,15 @@ struct Options {
   std::vector<MappingConfig> mappings;  // top-level `mappings`: the global account's
   std::string system_account;  // empty: "$SYS" when that account exists
   bool no_system_account = false;
+
+  // Operator mode (decentralized JWT auth): the operator JWTs as given, the public keys
+  // trusted to sign account JWTs (each operator's identity and signing keys), the resolver,
+  // and the account JWTs preloaded into it (by account public key).
+  std::vector<std::string> operator_jwts;
+  std::vector<std::string> trusted_keys;
+  ResolverOptions resolver;
+  std::map<std::string, std::string> resolver_preload;
+  bool operator_mode() const { return !trusted_keys.empty(); }
 
   // Monitoring.
   std::string http_host;  // empty: same as host

@@ -6,8 +6,10 @@
 
 #include "config/duration.h"
 #include "config/key_decisions.h"
+#include "config/operator_options.h"
 #include "config/parser.h"
 #include "server/imports.h"
+#include "server/jwt_claims.h"
 #include "subject/subject.h"
 #include "subject/subject_mapping.h"
 #include "util/nkey.h"
@@ -66,6 +68,51 @@ struct Loader {
     each(v, [&](const std::string& k, const MapEntry& e) {
       if (admit(block, k, e, style)) fn(k, e);
     });
+  }
+
+  void operators(const MapEntry& e) {
+    if (!e.value.is_string() && !e.value.is_array()) {
+      error(e.key_pos, std::string("error parsing operators: unsupported type ") + e.value.type_name());
+      return;
+    }
+    o.operator_jwts.clear();
+    for (const auto& f : string_list(e.value))
+      if (auto err = add_operator(f, o); !err.empty()) error(e.key_pos, "error parsing operator JWT: " + err);
+  }
+
+  // Only the MEMORY resolver so far: the URL resolver and the directory resolvers (a map)
+  // are refused by name rather than run without their behaviour.
+  void resolver(const MapEntry& e) {
+    if (e.value.is_string()) {
+      std::string t = lower(e.value.as_string());
+      while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
+      if (t == "mem" || t == "memory") {
+        o.resolver.type = "MEMORY";
+        return;
+      }
+      error(e.key_pos, e.key + " \"" + e.value.as_string() + "\" is not supported by this server");
+      return;
+    }
+    error(e.key_pos, e.key + " of type " + e.value.type_name() + " is not supported by this server");
+  }
+
+  void resolver_preload(const MapEntry& e) {
+    if (!e.value.is_map()) {
+      error(e.key_pos, "preload should be a map of account_public_key:account_jwt");
+      return;
+    }
+    o.resolver_preload.clear();
+    for (const auto& p : e.value.entries()) {
+      if (!p.value.is_string()) {
+        error(p.value.position(), "preload map value should be a string JWT");
+        continue;
+      }
+      if (std::holds_alternative<std::string>(decode_account_claims(p.value.as_string()))) {
+        error(p.value.position(), "invalid account JWT");
+        continue;
+      }
+      o.resolver_preload[p.key] = p.value.as_string();
+    }
   }
 
   // The `tls` block. Settings the reference has but this server does not implement are
@@ -722,6 +769,11 @@ struct Loader {
       auto ms = mappings(e);
       o.mappings.insert(o.mappings.end(), ms.begin(), ms.end());
     }
+    else if (k == "operator" || k == "operators" || k == "roots" || k == "root" || k == "root_operators" ||
+             k == "root_operator")
+      operators(e);
+    else if (k == "resolver" || k == "account_resolver" || k == "accounts_resolver") resolver(e);
+    else if (k == "resolver_preload") resolver_preload(e);
     else if (k == "system_account" || k == "system") o.system_account = v.as_string();
     else if (k == "no_system_account" || k == "no_system" || k == "no_sys_acc") o.no_system_account = v.as_bool();
     else if (k == "no_auth_user") o.no_auth_user = v.as_string();
@@ -754,6 +806,7 @@ LoadReport apply_config(const Value& root, Options& opts, bool check_mode) {
   Loader l{opts, check_mode, {}, {}};
   l.each_in("top", root, [&](const std::string& k, const MapEntry& e) { l.top(k, e); });
   if (!l.errors.empty()) throw ConfigError(l.errors);
+  if (auto err = validate_trusted_operators(opts); !err.empty()) throw std::runtime_error(err);
   if (opts.lame_duck_duration > Duration{0} && opts.lame_duck_grace_period >= opts.lame_duck_duration)
     throw std::runtime_error("lame duck grace period (" + format_go_duration(opts.lame_duck_grace_period) +
                              ") should be strictly lower than lame duck duration (" +

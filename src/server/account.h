@@ -5,11 +5,13 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "config/options.h"
+#include "server/jwt_accounts.h"
 #include "subject/subject_mapping.h"
 #include "subject/sublist.h"
 
@@ -48,9 +50,22 @@ class Account {
   std::optional<std::string> map_subject(std::string_view subject,
                                          const std::function<std::string()>& cluster_name) const;
 
+  // Operator mode: the account's JWT claims (signing keys, revocations, expiry); null for
+  // config accounts. Replaced whole, so readers keep a consistent snapshot.
+  AccountClaimsPtr claims() const {
+    std::lock_guard lk(claims_mu_);
+    return claims_;
+  }
+  void set_claims(AccountClaimsPtr c) {
+    std::lock_guard lk(claims_mu_);
+    claims_ = std::move(c);
+  }
+
  private:
   std::string name_;
   SubList sublist_;
+  mutable std::mutex claims_mu_;
+  AccountClaimsPtr claims_;
 };
 
 using AccountPtr = std::shared_ptr<Account>;

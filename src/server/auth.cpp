@@ -32,8 +32,18 @@ bool password_matches(const std::string& stored, const std::string& plain) {
   return const_time_equal(stored, plain);
 }
 
-Authenticator::Authenticator(const Options& opts) {
+Authenticator::Authenticator(const Options& opts, AccountClaimsLookup lookup) : lookup_(std::move(lookup)) {
   default_permissions_ = opts.default_permissions;
+  if (opts.operator_mode()) {
+    // Only user JWTs authenticate; config users are refused at load.
+    operator_mode_ = true;
+    required_ = true;
+    for (const auto& t : opts.operator_jwts) {
+      auto r = decode_operator_claims(t);
+      if (auto* oc = std::get_if<OperatorClaims>(&r); oc && oc->strict_signing_key_usage) strict_signing_keys_ = true;
+    }
+    return;
+  }
   if (!opts.authorization.empty()) {
     token_ = opts.authorization;
     required_ = true;
@@ -106,7 +116,9 @@ std::optional<AuthResult> Authenticator::authenticate_nkey(const ClientCredentia
   return result_for(it->second);
 }
 
-std::optional<AuthResult> Authenticator::authenticate(const ClientCredentials& c, const std::string& nonce) const {
+std::optional<AuthResult> Authenticator::authenticate(const ClientCredentials& c, const std::string& nonce,
+                                                     const std::string& client_ip) const {
+  if (operator_mode_) return authenticate_jwt(c, nonce, client_ip);
   if (!required_) return AuthResult{kGlobalAccount, "", default_permissions_};
   if (!nkeys_.empty() && !c.nkey.empty()) return authenticate_nkey(c, nonce);
   if (!token_.empty()) {

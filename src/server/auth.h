@@ -3,12 +3,14 @@
 // only $SYS and the global account exist.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "config/options.h"
+#include "server/jwt_accounts.h"
 
 namespace nats {
 
@@ -27,11 +29,20 @@ struct AuthResult {
   std::string account;  // account name ("$G" for the global account)
   std::string user;     // user name, for /connz
   std::optional<Permissions> permissions;
+  // Operator mode: when the user's and the account's JWTs expire (unix seconds, 0: never),
+  // and the user JWT's own limits (-1: none).
+  int64_t user_expires = 0;
+  int64_t account_expires = 0;
+  int64_t max_subs = -1;
+  int64_t max_payload = -1;
 };
+
+// The current claims of an account in operator mode (null: unknown account).
+using AccountClaimsLookup = std::function<AccountClaimsPtr(const std::string& account_key)>;
 
 class Authenticator {
  public:
-  explicit Authenticator(const Options& opts);
+  explicit Authenticator(const Options& opts, AccountClaimsLookup lookup = {});
 
   // Whether INFO advertises auth_required.
   bool required() const { return required_; }
@@ -42,9 +53,11 @@ class Authenticator {
   // CONNECT; the auth timeout still applies.
   bool connect_required() const { return required_ && no_auth_user_.empty(); }
   // Whether INFO carries a nonce for NKey users to sign (as the reference: when any exist).
-  bool nonce_required() const { return !nkeys_.empty(); }
-  // `nonce`: what this client's INFO carried. nullopt: Authorization Violation.
-  std::optional<AuthResult> authenticate(const ClientCredentials& c, const std::string& nonce = {}) const;
+  bool nonce_required() const { return !nkeys_.empty() || operator_mode_; }
+  // `nonce`: what this client's INFO carried; `client_ip` for a user JWT's source networks.
+  // nullopt: Authorization Violation.
+  std::optional<AuthResult> authenticate(const ClientCredentials& c, const std::string& nonce = {},
+                                         const std::string& client_ip = {}) const;
   // The no-auth user in effect (configured or implicit), empty if none.
   const std::string& no_auth_user() const { return no_auth_user_; }
 
@@ -59,6 +72,13 @@ class Authenticator {
   std::optional<AuthResult> result_for(const Entry& e) const;
   std::optional<AuthResult> authenticate_nkey(const ClientCredentials& c, const std::string& nonce) const;
   void add_user(const User& u, const std::string& account, bool from_accounts_block);
+  // Operator mode: the user JWT in CONNECT, checked against its account's claims (auth_jwt.cpp).
+  std::optional<AuthResult> authenticate_jwt(const ClientCredentials& c, const std::string& nonce,
+                                             const std::string& client_ip) const;
+
+  bool operator_mode_ = false;
+  bool strict_signing_keys_ = false;  // an operator asks that accounts sign only with signing keys
+  AccountClaimsLookup lookup_;
 
   bool required_ = false;
   std::string token_;

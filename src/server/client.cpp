@@ -61,6 +61,28 @@ void ClientConnection::start() {
   Connection::flush_touched();
 }
 
+void ClientConnection::arm_jwt_expiry(const AuthResult& res) {
+  int64_t at = 0;
+  bool account_first = false;
+  if (res.user_expires > 0) at = res.user_expires;
+  if (res.account_expires > 0 && (at == 0 || res.account_expires < at)) {
+    at = res.account_expires;
+    account_first = true;
+  }
+  if (at == 0) return;
+  auto now = std::chrono::system_clock::now();
+  auto when = std::chrono::system_clock::time_point(std::chrono::seconds(at));
+  auto after = when > now ? when - now : std::chrono::system_clock::duration::zero();
+  std::weak_ptr<ClientConnection> weak = std::static_pointer_cast<ClientConnection>(shared_from_this());
+  expire_timer_ = loop_.add_timer(std::chrono::duration_cast<net::Clock::duration>(after), [weak, account_first] {
+    auto c = weak.lock();
+    if (!c || c->closing()) return;
+    c->expire_timer_ = 0;
+    c->close_with_err(account_first ? "Account Authentication Expired" : "User Authentication Expired",
+                      CloseReason::AuthenticationExpired);
+  });
+}
+
 void ClientConnection::auth_timeout() {
   auth_timer_ = 0;
   if (connected_ || closing()) return;
@@ -175,7 +197,7 @@ bool ClientConnection::on_connect(std::string_view json) {
     return true;
   }
 
-  auto res = server_.authenticator().authenticate(cred, nonce_);
+  auto res = server_.authenticator().authenticate(cred, nonce_, peer_ip_);
   if (!res) {
     log::error("{}:{} - cid:{} - authentication error", peer_ip_, peer_port_, cid_);
     close_with_err("Authorization Violation", CloseReason::AuthenticationViolation);
@@ -229,7 +251,13 @@ bool ClientConnection::on_connect(std::string_view json) {
   }
   parser_.set_require_connect(false);
   parser_.set_headers(o.headers);
-  if (acc->max_payload > 0 && acc->max_payload < server_.options().max_payload) parser_.set_max_payload(acc->max_payload);
+  int64_t max_payload = server_.options().max_payload;
+  for (int64_t lim : {acc->max_payload, res->max_payload})
+    if (lim > 0 && lim < max_payload) max_payload = lim;
+  if (max_payload < server_.options().max_payload) parser_.set_max_payload(max_payload);
+  max_payload_ = max_payload;
+  jwt_max_subs_ = res->max_subs;
+  arm_jwt_expiry(*res);
   if (o.verbose) send_ok();
   if (auto* sys = server_.system_services()) sys->on_client_connect(*this);
   return true;
@@ -335,7 +363,8 @@ bool ClientConnection::on_sub(std::string_view subject, std::string_view queue, 
       return true;
     }
     int limit = max_subs;
-    if (account_->max_subscriptions > 0 && (limit <= 0 || account_->max_subscriptions < limit)) limit = account_->max_subscriptions;
+    for (int64_t lim : {static_cast<int64_t>(account_->max_subscriptions), jwt_max_subs_})
+      if (lim > 0 && (limit <= 0 || lim < limit)) limit = static_cast<int>(lim);
     if (limit > 0 && static_cast<int>(subs_.size()) >= limit) {
       log::error("{}:{} - cid:{} - maximum subscriptions exceeded", peer_ip_, peer_port_, cid_);
       send_err("maximum subscriptions exceeded");
@@ -392,6 +421,19 @@ bool ClientConnection::on_err(std::string_view) {
 bool ClientConnection::on_ping() {
   if (!connected_) pre_connect_ops_ = true;
   send_now("PONG\r\n");
+  // As the reference: after the first PONG, a client that takes async INFO learns the max
+  // payload its account or user JWT lowered.
+  if (connected_ && !first_pong_sent_) {
+    first_pong_sent_ = true;
+    int64_t server_max = server_.options().max_payload;
+    if (copts_.protocol >= 1 && max_payload_ != server_max) {
+      std::string info = server_.client_info_line(cid_, peer_ip_, false, {});
+      std::string from = "\"max_payload\":" + std::to_string(server_max);
+      if (auto at = info.find(from); at != std::string::npos)
+        info.replace(at, from.size(), "\"max_payload\":" + std::to_string(max_payload_));
+      send_now(info);
+    }
+  }
   return true;
 }
 
@@ -453,6 +495,7 @@ std::vector<SubscriptionPtr> ClientConnection::subscriptions() const {
 void ClientConnection::on_closed() {
   stop_time_ = std::chrono::system_clock::now();
   if (auth_timer_) loop_.cancel_timer(auth_timer_);
+  if (expire_timer_) loop_.cancel_timer(expire_timer_);
   std::vector<SubscriptionPtr> subs;
   {
     std::lock_guard lk(subs_mu_);

@@ -9,6 +9,7 @@
 
 #include "proto/parser.h"
 #include "server/account.h"
+#include "server/auth.h"
 #include "server/connection.h"
 #include "server/permissions.h"
 
@@ -92,6 +93,12 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   std::unordered_map<std::string, SubscriptionPtr> subs_;
 
   net::TimerId auth_timer_ = 0;
+  // Operator mode: closes the connection when the user's or the account's JWT expires.
+  net::TimerId expire_timer_ = 0;
+  int64_t jwt_max_subs_ = -1;
+  int64_t max_payload_ = 0;        // in effect after CONNECT (account and user limits applied)
+  bool first_pong_sent_ = false;  // the user JWT's subscription limit (-1: none)
+  void arm_jwt_expiry(const AuthResult& res);
   std::chrono::system_clock::time_point stop_time_{};
   mutable std::mutex info_mu_;  // guards copts_ and account_ for monitoring reads
 };

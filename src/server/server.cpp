@@ -39,8 +39,19 @@ Server::Server(Options opts) : opts_(std::move(opts)) {
   id_ = util::new_server_id();
   name_ = opts_.server_name.empty() ? id_ : opts_.server_name;
   start_time_ = std::chrono::system_clock::now();
+  JwtAccounts jwt_accounts;
+  if (opts_.operator_mode()) {
+    // Operator mode refuses config accounts, so the JWT accounts are the only ones.
+    jwt_accounts = load_preloaded_accounts(opts_);
+    opts_.accounts = jwt_accounts.configs;
+  }
   setup_accounts();
-  auth_ = std::make_unique<Authenticator>(opts_);
+  for (const auto& [key, claims] : jwt_accounts.claims)
+    if (auto a = lookup_account(key)) a->set_claims(claims);
+  auth_ = std::make_unique<Authenticator>(opts_, [this](const std::string& key) -> AccountClaimsPtr {
+    auto a = lookup_account(key);
+    return a ? a->claims() : nullptr;
+  });
 }
 
 Server::~Server() {

@@ -146,6 +146,38 @@ inline bool verify(const Key& pub, std::string_view msg, std::string_view sig) {
   return ok;
 }
 
+// The Ed25519 signature of `msg` by the key of a seed ("SU...", "SA...", ...); empty if the
+// seed does not decode.
+inline std::string sign(std::string_view seed_text, std::string_view msg) {
+  auto s = decode_seed(seed_text);
+  if (!s) return "";
+  EVP_PKEY* pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, s->seed.data(), s->seed.size());
+  if (!pk) return "";
+  std::string sig(64, '\0');
+  size_t len = sig.size();
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = ctx && EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, pk) == 1 &&
+            EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
+                           reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(pk);
+  if (!ok) return "";
+  sig.resize(len);
+  return sig;
+}
+
+// The text form of a seed of the given role (a public prefix such as kPrefixAccount).
+inline std::string encode_seed(const Key& seed, uint8_t role) {
+  std::string raw;
+  raw.push_back(static_cast<char>(kPrefixSeed | (role >> 5)));
+  raw.push_back(static_cast<char>((role & 31) << 3));
+  raw.append(reinterpret_cast<const char*>(seed.data()), seed.size());
+  uint16_t crc = crc16(reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
+  raw.push_back(static_cast<char>(crc & 0xff));
+  raw.push_back(static_cast<char>(crc >> 8));
+  return base32_encode(raw);
+}
+
 // A signature as clients send it: unpadded base64url, or (as the reference also accepts)
 // standard base64. nullopt if neither decodes.
 inline std::optional<std::string> decode_signature(std::string_view text) {

@@ -12,9 +12,9 @@ namespace {
 
 using namespace itest;
 
-// The operator-mode config of issue 14: the reference enforces JWT accounts with it; this
-// server has no JWT support, so it must not start.
-TEST(ConfigRefusals, OperatorModeStopsTheServerAtStartup) {
+// Operator mode (issue 13) reads the operator JWT file at start-up: a missing one stops the
+// server with file:line:col, as an invalid preloaded account JWT does.
+TEST(ConfigRefusals, OperatorModeWithBadJwtsStopsTheServerAtStartup) {
   testing_harness::TempDir d;
   std::string conf = d.write("op.conf",
                              "port: -1\n"
@@ -27,11 +27,25 @@ TEST(ConfigRefusals, OperatorModeStopsTheServerAtStartup) {
   for (const char* mode : {"", " -t"}) {
     auto r = testing_harness::run_command("timeout 10 " + testing_harness::server_binary() + mode + " -c " + conf);
     EXPECT_NE(r.status, 0) << mode << r.output;
-    EXPECT_NE(r.output.find(conf + ":2:1: operator is not supported by this server"), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find(conf + ":4:1: resolver is not supported by this server"), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find(conf + ":5:1: resolver_preload is not supported by this server"), std::string::npos)
+    EXPECT_NE(r.output.find(conf + ":2:1: error parsing operator JWT: open /nonexistent/op.jwt: no such file or directory"),
+              std::string::npos)
         << r.output;
+    EXPECT_NE(r.output.find(": invalid account JWT"), std::string::npos) << r.output;
     EXPECT_EQ(r.output.find("Server is ready"), std::string::npos) << r.output;
+  }
+}
+
+// The directory and URL resolvers are not implemented: refused by name, not run without
+// their behaviour.
+TEST(ConfigRefusals, UnimplementedResolversAreRefused) {
+  testing_harness::TempDir d;
+  for (const auto& [conf, want] : std::vector<std::pair<std::string, std::string>>{
+           {"resolver: URL(http://127.0.0.1:1/jwt/v1/accounts/)\n", ":1:1: resolver \"URL(http://127.0.0.1:1/jwt/v1/accounts/)\" is not supported by this server"},
+       }) {
+    std::string file = d.write("r.conf", conf);
+    auto r = testing_harness::run_command("timeout 10 " + testing_harness::server_binary() + " -t -c " + file);
+    EXPECT_NE(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find(file + want), std::string::npos) << r.output;
   }
 }
 

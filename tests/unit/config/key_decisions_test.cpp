@@ -247,10 +247,10 @@ TEST(KeyDecisions, CommandLineActsAsDecided) {
 TEST(KeyDecisions, RefusalNamesFileLineAndColumn) {
   Options o;
   try {
-    apply_config(parse_config_string("port: 4222\n  operator: /x.jwt\n", "op.conf"), o, false);
-    FAIL() << "operator accepted";
+    apply_config(parse_config_string("port: 4222\n  trusted_keys: /x.jwt\n", "op.conf"), o, false);
+    FAIL() << "trusted_keys accepted";
   } catch (const ConfigError& e) {
-    EXPECT_STREQ(e.what(), "op.conf:2:3: operator is not supported by this server");
+    EXPECT_STREQ(e.what(), "op.conf:2:3: trusted_keys is not supported by this server");
   }
 }
 

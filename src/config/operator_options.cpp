@@ -1,0 +1,88 @@
+#include "config/operator_options.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "server/jwt_claims.h"
+#include "util/nkey.h"
+
+namespace nats::config {
+
+namespace {
+
+// The operator claims of every configured operator JWT (already checked when added).
+std::vector<OperatorClaims> operators_of(const Options& o) {
+  std::vector<OperatorClaims> out;
+  for (const auto& t : o.operator_jwts) {
+    auto r = decode_operator_claims(t);
+    if (auto* oc = std::get_if<OperatorClaims>(&r)) out.push_back(std::move(*oc));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string add_operator(const std::string& file_or_jwt, Options& opts) {
+  std::string contents;
+  std::ifstream in(file_or_jwt, std::ios::binary);
+  if (in) {
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    contents = ss.str();
+  } else if (file_or_jwt.rfind(jwt::kJwtPrefix, 0) == 0) {
+    contents = file_or_jwt;
+  } else {
+    // Go's wording: "open <file>: no such file or directory".
+    std::string why = std::strerror(errno == 0 ? ENOENT : errno);
+    if (!why.empty()) why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
+    return "open " + file_or_jwt + ": " + why;
+  }
+  std::string token = jwt::parse_decorated(contents).jwt;
+  auto oc = decode_operator_claims(token);
+  if (auto* err = std::get_if<std::string>(&oc)) return *err;
+  opts.operator_jwts.push_back(token);
+  return "";
+}
+
+std::string validate_trusted_operators(Options& o) {
+  if (o.operator_jwts.empty()) return "";
+  auto ops = operators_of(o);
+  if (o.resolver.type.empty()) return "operators require an account resolver to be configured";
+  if (!o.accounts.empty()) return "operators do not allow Accounts to be configured directly";
+  bool users = !o.users.empty() || !o.username.empty();
+  if (users) return "operators do not allow users to be configured directly";
+  if (o.system_account.empty() && ops.size() == 1) o.system_account = ops[0].system_account;
+  if (!o.system_account.empty()) {
+    bool found = false, non_empty = false;
+    for (const auto& op : ops) {
+      non_empty = non_empty || !op.system_account.empty();
+      found = found || op.system_account == o.system_account;
+    }
+    if (non_empty && !found) return "system_account in config and operator JWT must be identical";
+  }
+  for (const auto& op : ops) {
+    if (!op.assert_server_version.empty()) {
+      int maj = 0, min = 0, upd = 0;
+      if (std::sscanf(op.assert_server_version.c_str(), "%d.%d.%d", &maj, &min, &upd) != 3)
+        return "operator " + op.base.subject + " expects version " + op.assert_server_version +
+               " got error instead: invalid version";
+      // This server speaks for 2.9.10.
+      if (maj > 2) return "operator " + op.base.subject + " expected major version " + std::to_string(maj) + " > server major version 2";
+      if (maj == 2 && min > 9)
+        return "operator " + op.base.subject + " expected minor version " + std::to_string(min) + " > server minor version 9";
+      if (maj == 2 && min == 9 && upd > 10)
+        return "operator " + op.base.subject + " expected update version " + std::to_string(upd) +
+               " > server update version 10";
+    }
+    if (!op.strict_signing_key_usage) o.trusted_keys.push_back(op.base.subject);
+    for (const auto& k : op.signing_keys) o.trusted_keys.push_back(k);
+  }
+  for (const auto& k : o.trusted_keys)
+    if (!nkey::decode_public(k, nkey::kPrefixOperator))
+      return "trusted Keys \"" + k + "\" are required to be a valid public operator nkey";
+  return "";
+}
+
+}  // namespace nats::config

@@ -1,0 +1,130 @@
+// Operator mode authentication, step by step as the reference's
+// processClientOrLeafAuthentication: decode and validate the user JWT, find its account,
+// check the signer (the account or one of its signing keys, with a scoped key's template),
+// expiry, bearer tokens or the nonce signature, revocation and source networks.
+#include <arpa/inet.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "server/auth.h"
+#include "util/log.h"
+#include "util/nkey.h"
+
+namespace nats {
+
+namespace {
+
+int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Whether `ip` is inside the CIDR `cidr` (v4 or v6).
+bool in_cidr(const std::string& ip, const std::string& cidr) {
+  size_t slash = cidr.find('/');
+  std::string net = cidr.substr(0, slash);
+  int bits = slash == std::string::npos ? -1 : std::atoi(cidr.c_str() + slash + 1);
+  unsigned char a[16], b[16];
+  int len = 0;
+  if (inet_pton(AF_INET, ip.c_str(), a) == 1 && inet_pton(AF_INET, net.c_str(), b) == 1) len = 4;
+  else if (inet_pton(AF_INET6, ip.c_str(), a) == 1 && inet_pton(AF_INET6, net.c_str(), b) == 1) len = 16;
+  else return false;
+  if (bits < 0 || bits > len * 8) bits = len * 8;
+  for (int i = 0; i < bits / 8; ++i)
+    if (a[i] != b[i]) return false;
+  if (bits % 8) {
+    unsigned char mask = static_cast<unsigned char>(0xff << (8 - bits % 8));
+    if ((a[bits / 8] & mask) != (b[bits / 8] & mask)) return false;
+  }
+  return true;
+}
+
+bool has_template(const std::optional<Permissions>& p) {
+  if (!p) return false;
+  for (const auto* sp : {p->publish ? &*p->publish : nullptr, p->subscribe ? &*p->subscribe : nullptr}) {
+    if (!sp) continue;
+    for (const auto* l : {&sp->allow, &sp->deny})
+      for (const auto& s : *l)
+        if (s.find("{{") != std::string::npos) return true;
+  }
+  return false;
+}
+
+// Only plain NATS clients reach this server: a list without STANDARD refuses them.
+bool standard_connection_allowed(const std::vector<std::string>& types) {
+  if (types.empty()) return true;
+  for (const auto& t : types)
+    if (t == "STANDARD") return true;
+  return false;
+}
+
+std::optional<AuthResult> refuse(const char* why) {
+  log::debug("{}", why);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<AuthResult> Authenticator::authenticate_jwt(const ClientCredentials& c, const std::string& nonce,
+                                                          const std::string& client_ip) const {
+  if (c.jwt.empty()) return refuse("Authentication requires a user JWT");
+  auto decoded = decode_user_claims(c.jwt);
+  if (auto* err = std::get_if<std::string>(&decoded)) {
+    log::debug("User JWT not valid: {}", *err);
+    return std::nullopt;
+  }
+  const auto& uc = std::get<UserClaims>(decoded);
+  int64_t now = now_unix();
+  if (auto t = jwt::time_check(uc.base, now); !t.empty()) {
+    log::debug("User JWT no longer valid: {}", t);
+    return std::nullopt;
+  }
+  if (!standard_connection_allowed(uc.limits.allowed_connection_types)) return refuse("Connection type not allowed");
+  const std::string& account_key = uc.issuer_account.empty() ? uc.base.issuer : uc.issuer_account;
+  AccountClaimsPtr acc = lookup_ ? lookup_(account_key) : nullptr;
+  if (!acc) return refuse("Account JWT lookup error");
+  UserPermissionLimits lim = uc.limits;
+  bool signer_ok = uc.base.issuer == acc->base.subject && !strict_signing_keys_;
+  if (!signer_ok) {
+    auto sk = acc->signing_keys.find(uc.base.issuer);
+    if (sk == acc->signing_keys.end()) return refuse("User JWT issuer is not known");
+    if (sk->second) {
+      // A scoped signing key: its template is the user's permissions and limits.
+      if (uc.limits.any_set) return refuse("User JWT is not valid: scoped users require no permissions or limits set");
+      if (has_template(sk->second->permissions)) return refuse("User JWT generated invalid permissions");
+      lim = *sk->second;
+    }
+  }
+  if (acc->base.expires > 0 && acc->base.expires <= now) return refuse("Account JWT has expired");
+  if (lim.bearer_token && acc->disallow_bearer) return refuse("Account does not allow bearer token");
+  if (!lim.bearer_token) {
+    if (c.sig.empty()) return refuse("Signature missing");
+    auto sig = nkey::decode_signature(c.sig);
+    if (!sig) return refuse("Signature not valid base64");
+    auto pub = nkey::decode_public(uc.base.subject, nkey::kPrefixUser);
+    if (!pub) return refuse("User nkey not valid");
+    if (nonce.empty() || !nkey::verify(*pub, nonce, *sig)) return refuse("Signature not verified");
+  }
+  if (acc->user_revoked(uc.base.subject, uc.base.issued_at)) return refuse("User authentication revoked");
+  if (!lim.src.empty()) {
+    bool ok = false;
+    for (const auto& cidr : lim.src) ok = ok || in_cidr(client_ip, cidr);
+    if (!ok) {
+      log::error("Bad src Ip {}", client_ip);
+      return std::nullopt;
+    }
+  }
+  // Connect-time windows need the reference's time zone handling; refused rather than ignored.
+  if (lim.has_times) return refuse("User JWT connect times are not supported by this server");
+  AuthResult r;
+  r.account = acc->base.subject;
+  r.user = uc.base.subject;
+  r.permissions = lim.permissions ? lim.permissions : acc->default_permissions;
+  r.user_expires = uc.base.expires;
+  r.account_expires = acc->base.expires;
+  r.max_subs = lim.subs;
+  r.max_payload = lim.payload;
+  return r;
+}
+
+}  // namespace nats

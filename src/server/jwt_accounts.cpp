@@ -1,0 +1,104 @@
+#include "server/jwt_accounts.h"
+
+#include <algorithm>
+
+#include "subject/subject.h"
+#include "util/log.h"
+
+namespace nats {
+
+std::string check_account_jwt(const std::string& key, const std::string& token, const Options& opts,
+                              AccountClaimsPtr* out) {
+  auto r = decode_account_claims(token);
+  if (auto* err = std::get_if<std::string>(&r)) return *err;
+  auto& ac = std::get<AccountClaims>(r);
+  if (ac.base.subject != key) return "account name mismatch";
+  const auto& trusted = opts.trusted_keys;
+  if (std::find(trusted.begin(), trusted.end(), ac.base.issuer) == trusted.end()) return "account not trusted";
+  if (out) *out = std::make_shared<const AccountClaims>(std::move(ac));
+  return "";
+}
+
+JwtAccounts load_preloaded_accounts(const Options& opts) {
+  JwtAccounts out;
+  for (const auto& [key, token] : opts.resolver_preload) {
+    AccountClaimsPtr ac;
+    if (auto err = check_account_jwt(key, token, opts, &ac); !err.empty()) {
+      log::error("Preloaded account [{}] not valid: {}", key, err);
+      continue;
+    }
+    out.claims[key] = ac;
+  }
+  for (const auto& [key, ac] : out.claims) out.configs.push_back(account_config_from_claims(*ac, out.claims));
+  return out;
+}
+
+namespace {
+
+// The exporter's subject an import names: as the reference, a service import with
+// local_subject names it in `subject`; without, `subject` is local and `to` (if any) remote.
+std::string remote_subject(const JwtImport& im) {
+  if (im.type == "service" && im.local_subject.empty() && !im.to.empty()) return im.to;
+  return im.subject;
+}
+
+const JwtExport* covering_export(const AccountClaims& exporter, const JwtImport& im) {
+  for (const auto& e : exporter.exports)
+    if (e.type == im.type && subject_is_subset_match(remote_subject(im), e.subject)) return &e;
+  return nullptr;
+}
+
+}  // namespace
+
+AccountConfig account_config_from_claims(const AccountClaims& ac, const std::map<std::string, AccountClaimsPtr>& all) {
+  AccountConfig c;
+  c.name = ac.base.subject;
+  // The JWT's unlimited is -1, as the config's; 0 is a real limit of none.
+  c.max_connections = static_cast<int>(std::clamp<int64_t>(ac.conn, -1, INT32_MAX));
+  c.max_subscriptions = static_cast<int>(std::clamp<int64_t>(ac.subs, -1, INT32_MAX));
+  c.max_payload = ac.payload;
+  c.jetstream = ac.jetstream_limits;
+  c.default_permissions = ac.default_permissions;
+  c.mappings = ac.mappings;
+  for (const auto& e : ac.exports) {
+    if (e.type == "stream") {
+      c.stream_exports.push_back(StreamExport{e.subject, {}});
+    } else {
+      ServiceExport se;
+      se.subject = e.subject;
+      se.response_type = e.response_type.empty() ? "Singleton" : e.response_type;
+      se.response_threshold = Duration(e.response_threshold_ns);
+      c.service_exports.push_back(se);
+    }
+  }
+  for (const auto& im : ac.imports) {
+    auto it = all.find(im.account);
+    const JwtExport* ex = it == all.end() ? nullptr : covering_export(*it->second, im);
+    if (!ex) {
+      log::error("Can't locate account [{}] for import of [{}] {}", im.account, im.subject, im.type);
+      continue;
+    }
+    if (ex->token_req) {
+      log::error("Import of [{}] {} from account [{}] needs an activation token, not supported by this server",
+                 im.subject, im.type, im.account);
+      continue;
+    }
+    if (im.type == "stream") {
+      StreamImport si;
+      si.account = im.account;
+      si.subject = im.subject;
+      if (!im.local_subject.empty()) si.to = im.local_subject;
+      else si.prefix = im.to;
+      c.stream_imports.push_back(si);
+    } else {
+      ServiceImport si;
+      si.account = im.account;
+      si.subject = remote_subject(im);
+      si.to = im.local_subject.empty() ? im.subject : im.local_subject;
+      c.service_imports.push_back(si);
+    }
+  }
+  return c;
+}
+
+}  // namespace nats
