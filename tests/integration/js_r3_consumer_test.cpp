@@ -266,7 +266,9 @@ TEST(JsR3Consumer, StepDownMovesLeadershipAndRestartKeepsAckState) {
   EXPECT_EQ(e["config"]["num_replicas"], 1) << e.dump();
   EXPECT_FALSE(e["cluster"].contains("replicas")) << e.dump();
   for (auto* conn : {nc.p, nc2.p}) {
-    json names = request(conn, "$JS.API.CONSUMER.NAMES.ORDERS", "");
+    json names;  // the answering server may apply E's meta entry a moment after E's host
+    wait_for([&] { return (names = request(conn, "$JS.API.CONSUMER.NAMES.ORDERS", ""))["total"] == 2; },
+             milliseconds(5000));
     EXPECT_EQ(names["consumers"], json({"D", "E"})) << names.dump();
   }
 
