@@ -30,7 +30,7 @@ constexpr RaftGroupTiming kConsumerTiming{5, 1, false};
 // compact often so the snapshot paths run in short tests.
 raft::Index compact_every() {
   const char* t = std::getenv("NATSCPP_TEST_HOOKS");
-  return t && std::string(t) == "1" ? 16 : 4096;
+  return t && std::string(t) == "1" ? 8 : 4096;
 }
 
 // The registry owns the running replicas (a consumer only knows its group weakly); stop()
