@@ -286,7 +286,8 @@ void Consumer::on_stream_deleted() { stop(true); }
 // ---- Acks ------------------------------------------------------------------------------
 
 void Consumer::apply_retention(const std::vector<uint64_t>& seqs) {
-  if (stream_->retention() == RetentionPolicy::limits) return;
+  // Replicated: every replica removes once the ack is committed (ConsumerGroup::apply).
+  if (replicated_ || stream_->retention() == RetentionPolicy::limits) return;
   for (uint64_t s : seqs) stream_->ack_for_retention(s, *this);
 }
 

@@ -86,8 +86,12 @@ json request_ok(natsConnection* nc, const std::string& subject, const json& body
   return answer;
 }
 
-void setup_stream(natsConnection* nc, int messages) {
-  json cfg = {{"name", "ORDERS"}, {"subjects", {"orders.>"}}, {"storage", "file"}, {"num_replicas", 3}};
+void setup_stream(natsConnection* nc, int messages, const std::string& retention = "limits") {
+  json cfg = {{"name", "ORDERS"},
+              {"subjects", {"orders.>"}},
+              {"storage", "file"},
+              {"num_replicas", 3},
+              {"retention", retention}};
   json created = request_ok(nc, "$JS.API.STREAM.CREATE.ORDERS", cfg);
   ASSERT_TRUE(created.contains("config")) << created.dump();
   for (int i = 1; i <= messages; ++i) {
@@ -353,6 +357,42 @@ TEST(JsR3Consumer, PushDurableDeliversOnceFromItsLeaderAcrossAStepDown) {
   }
   EXPECT_EQ(got, (std::multiset<uint64_t>{6, 7, 8, 9, 10}));
   EXPECT_EQ(next(1000).sseq, 0u) << "delivered twice";
+}
+
+TEST(JsR3Consumer, WorkQueueRemovesAckedMessagesOnEveryReplica) {
+  Cluster c;
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.nodes[0]->url()), NATS_OK);
+  ASSERT_NO_FATAL_FAILURE(setup_stream(nc.p, 10, "workqueue"));
+  // On a replicated work queue the consumer runs on every peer: an R1 one is refused (10036).
+  json body = {{"stream_name", "ORDERS"},
+               {"config", {{"durable_name", "E"}, {"ack_policy", "explicit"}, {"num_replicas", 1}}}};
+  json r1 = request(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.E", body.dump());
+  EXPECT_EQ(r1["error"]["err_code"], 10036) << r1.dump();
+  json created = create_durable(nc.p, 30'000'000'000);
+  ASSERT_TRUE(created.contains("cluster")) << created.dump() << c.logs();
+  // The work-queue rules hold across the cluster: a second unfiltered consumer is refused.
+  body = {{"stream_name", "ORDERS"}, {"config", {{"durable_name", "F"}, {"ack_policy", "explicit"}}}};
+  json second = request(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.F", body.dump());
+  EXPECT_EQ(second["error"]["err_code"], 10099) << second.dump();
+
+  auto seen = drain(nc.p, {1, 2, 3, 4, 5, 6}, milliseconds(10000));
+  EXPECT_EQ(seen, (std::vector<uint64_t>{1, 2, 3, 4, 5, 6}));
+  // Verified: every replica of the stream dropped the six acknowledged messages.
+  ConnPtr sys;
+  ASSERT_EQ(connect_url(sys, "nats://sys:pass@127.0.0.1:" + std::to_string(c.nodes[1]->proc->port())), NATS_OK);
+  std::vector<json> st;
+  bool all = wait_for([&] {
+    st = jsc::collect(sys.p, "$SYS.TEST.JS.STREAM.STATUS", milliseconds(300),
+                      json{{"account", "A"}, {"stream", "ORDERS"}}.dump());
+    if (st.size() != 3) return false;
+    for (auto& j : st)
+      if (j["messages"] != 4 || j["first_seq"] != 7) return false;
+    return true;
+  }, milliseconds(10000));
+  std::string dump;
+  for (auto& j : st) dump += j.dump() + "\n";
+  EXPECT_TRUE(all) << dump;
 }
 
 // The replica facts change from run to run: keep what the reference's shape promises (the

@@ -222,7 +222,7 @@ void ConsumerGroup::propose_deadline(uint64_t sseq, int64_t deadline) {
 // ---- apply ------------------------------------------------------------------------------
 
 bool ConsumerGroup::apply_to(ConsumerState& st, std::string_view b, bool& started, std::string* reply,
-                             std::string* proposer) {
+                             std::string* proposer, uint64_t* acked) {
   if (b.empty()) return false;
   size_t pos = 1;
   uint64_t a = 0, s = 0, c = 0, d = 0;
@@ -239,7 +239,8 @@ bool ConsumerGroup::apply_to(ConsumerState& st, std::string_view b, bool& starte
       if (!raft::wire::get_uvarint(b, pos, a) || !raft::wire::get_uvarint(b, pos, s) || pos >= b.size()) return false;
       bool term = b[pos++] != 0;
       if (!raft::wire::get_str(b, pos, r) || !raft::wire::get_str(b, pos, p)) return false;
-      term ? st.term(s, a) : st.ack(s, a);
+      bool removed = term ? st.term(s, a) : st.ack(s, a);
+      if (acked && removed) *acked = s;
       if (reply) *reply = std::move(r);
       if (proposer) *proposer = std::move(p);
       return true;
@@ -260,18 +261,21 @@ bool ConsumerGroup::apply_to(ConsumerState& st, std::string_view b, bool& starte
 
 void ConsumerGroup::apply(const raft::Entry& e) {
   std::string reply, proposer;
+  uint64_t acked = 0;
   {
     std::lock_guard lk(mu_);
     maybe_compact(e.index);
-    if (!apply_to(committed_, e.data, started_, &reply, &proposer)) {
+    if (!apply_to(committed_, e.data, started_, &reply, &proposer, &acked)) {
       log::error("JetStream consumer '{} > {}': malformed log entry {}", stream_->name(), consumer_->name(), e.index);
       return;
     }
   }
   consumer_->follow([&](ConsumerState& st) {
     bool ignored = false;
-    apply_to(st, e.data, ignored, nullptr, nullptr);
+    apply_to(st, e.data, ignored, nullptr, nullptr, nullptr);
   });
+  // A work queue forgets what its consumer acknowledged: on every replica, in log order.
+  if (acked) stream_->ack_for_retention(acked, *consumer_);
   // The AckSync answer leaves from the server that took the ack, now that a quorum has it.
   if (!reply.empty() && proposer == self_id_) js_.server().publish_internal(stream_->account(), reply, {}, {}, {});
 }
@@ -320,7 +324,7 @@ void ConsumerGroup::on_leader_changed(const std::string& leader, bool self) {
     // The committed state plus what the previous leader proposed that this replica has.
     ConsumerState next = committed_;
     started = started_;
-    for (const auto& e : group_->unapplied_entries()) apply_to(next, e.data, started, nullptr, nullptr);
+    for (const auto& e : group_->unapplied_entries()) apply_to(next, e.data, started, nullptr, nullptr, nullptr);
     snap = next.snapshot();
   }
   consumer_->set_leader(true, started ? &snap : nullptr);

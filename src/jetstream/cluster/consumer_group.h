@@ -9,6 +9,8 @@
 //    ack or term, each new ack deadline (nak, work in progress). Every replica applies the
 //    committed entries to `committed_` (a ConsumerState over its local stream copy), and a
 //    follower mirrors them into its consumer so its info reads right.
+//  - On a work-queue stream every replica removes a message once its ack is committed (the
+//    consumer runs on all the stream's peers, so their copies stay alike).
 //  - An AckSync (+ACK with a reply) is answered by the leader once its ack entry commits:
 //    an ack the client saw confirmed is on a quorum.
 //  - A new leader takes over the committed state plus the entries it has past its applied
@@ -75,9 +77,10 @@ class ConsumerGroup : public ConsumerReplicator, public std::enable_shared_from_
  private:
   ConsumerGroup(JetStream& js, StreamPtr stream, ConsumerPtr consumer);
   void apply(const raft::Entry& e);
-  // Applies one entry to `st` (committed_ or a copy); the ack's reply and proposer come back.
+  // Applies one entry to `st` (committed_ or a copy); an ack's reply and proposer come back,
+  // and in `acked` the stream sequence it removed from the pending ones.
   static bool apply_to(ConsumerState& st, std::string_view data, bool& started, std::string* reply,
-                       std::string* proposer);
+                       std::string* proposer, uint64_t* acked);
   void on_leader_changed(const std::string& leader, bool self);
   void restore(const raft::Snapshot& s);
   void maybe_compact(raft::Index next_index);  // mu_ held
