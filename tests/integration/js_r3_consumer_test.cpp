@@ -264,6 +264,13 @@ TEST(JsR3Consumer, StepDownMovesLeadershipAndRestartKeepsAckState) {
   ASSERT_EQ(connect_url(nc2, c.nodes[2]->url()), NATS_OK);
   EXPECT_EQ(consumer_info(nc2.p)["cluster"].value("leader", ""), leader);
 
+  // An update (a shorter ack wait) goes to every peer; one answer, from the leader.
+  json upd = {{"stream_name", "ORDERS"},
+              {"config", {{"durable_name", "D"}, {"ack_policy", "explicit"}, {"ack_wait", 20'000'000'000}}}};
+  auto answers = jsc::collect(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D", milliseconds(500), upd.dump());
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0]["config"]["ack_wait"], 20'000'000'000LL) << answers[0].dump();
+  EXPECT_EQ(answers[0]["cluster"]["leader"], leader) << answers[0].dump();
   // An explicit R1 durable lives on one peer only; CONSUMER.NAMES from anywhere names both.
   json e = request_ok(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.E",
                       {{"stream_name", "ORDERS"}, {"config", {{"durable_name", "E"}, {"num_replicas", 1}}}});

@@ -187,6 +187,14 @@ void ConsumerGroup::stop(bool remove_files) {
   consumer_->stop(remove_files);
 }
 
+void ConsumerGroup::update_config(const ConsumerConfig& cfg) {
+  {
+    std::lock_guard lk(mu_);
+    committed_.set_config(cfg);
+  }
+  consumer_->update_config(cfg);
+}
+
 GroupStatus ConsumerGroup::cluster_info() const {
   return group_ ? raft_group_status(js_.server(), *group_) : GroupStatus{};
 }

@@ -60,6 +60,9 @@ class ConsumerGroup : public ConsumerReplicator, public std::enable_shared_from_
   void stop(bool remove_files);
 
   const ConsumerPtr& consumer() const { return consumer_; }
+  // A config update ordered by the meta log (check_consumer_update passed): the live
+  // consumer and the committed state (ack wait, backoff) take it.
+  void update_config(const ConsumerConfig& cfg);
   const RaftGroupPtr& group() const { return group_; }
   bool is_leader() const { return group_ && group_->is_leader() && consumer_->is_leader(); }
   // A leader is known to this replica.
