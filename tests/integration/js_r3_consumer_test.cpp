@@ -231,6 +231,28 @@ TEST(JsR3Consumer, ConsumerLeaderKill9ResumesFromTheAckFloor) {
   }, milliseconds(5000))) << after.dump();
   EXPECT_EQ(after["num_ack_pending"], 0) << after.dump();
   EXPECT_EQ(after["cluster"]["leader"], next) << after.dump();
+  // A pull request waiting at the leader (nothing left to deliver) hears "409 Leadership
+  // Change" from the new leader after a step-down, as the reference's, and asks again.
+  {
+    SubPtr wait_sub;
+    ASSERT_EQ(natsConnection_SubscribeSync(&wait_sub.p, nc.p, "_INBOX.waiting"), NATS_OK);
+    natsConnection_Flush(nc.p);
+    natsConnection_PublishRequestString(nc.p, "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D", "_INBOX.waiting",
+                                        R"({"batch":1,"expires":30000000000})");
+    natsConnection_Flush(nc.p);
+    // The request's entry commits with the next heartbeat; the step-down comes after it.
+    ASSERT_TRUE(wait_for([&] { return consumer_info(nc.p).value("num_waiting", 0) == 1; }, milliseconds(5000)));
+    json sd = request(nc.p, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.D", "");
+    ASSERT_EQ(sd.value("success", false), true) << sd.dump();
+    MsgPtr st;
+    ASSERT_EQ(natsSubscription_NextMsg(&st.p, wait_sub.p, 10000), NATS_OK);
+    const char* status = nullptr;
+    natsMsgHeader_Get(st.p, "Status", &status);
+    const char* desc = nullptr;
+    natsMsgHeader_Get(st.p, "Description", &desc);
+    EXPECT_STREQ(status, "409");
+    EXPECT_STREQ(desc, "Leadership Change");
+  }
   // Deleting the stream takes its replicated consumer along.
   json del = request_ok(nc.p, "$JS.API.STREAM.DELETE.ORDERS", nullptr);
   EXPECT_EQ(del.value("success", false), true) << del.dump();

@@ -26,6 +26,8 @@
 //   2 ack:       cseq, sseq, u8 term, str reply, str proposer
 //   3 deadline:  sseq, deadline (unix ns)
 //   4 start:     sseq (the leader's start position before its first delivery)
+//   5 request:   u8 add, str reply, expires (unix ns, 0: none) — waiting pull requests
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -76,6 +78,7 @@ class ConsumerGroup : public ConsumerReplicator, public std::enable_shared_from_
   void propose_delivered(uint64_t cseq, uint64_t sseq, uint64_t dc, int64_t ts) override;
   bool propose_ack(bool term, uint64_t sseq, uint64_t cseq, std::string_view reply) override;
   void propose_deadline(uint64_t sseq, int64_t deadline) override;
+  void propose_request(std::string_view reply, int64_t expires_at, bool add) override;
 
  private:
   ConsumerGroup(JetStream& js, StreamPtr stream, ConsumerPtr consumer);
@@ -84,6 +87,8 @@ class ConsumerGroup : public ConsumerReplicator, public std::enable_shared_from_
   // and in `acked` the stream sequence it removed from the pending ones.
   static bool apply_to(ConsumerState& st, std::string_view data, bool& started, std::string* reply,
                        std::string* proposer, uint64_t* acked);
+  // A request entry (op 5) applied to `requests`; false for every other entry.
+  static bool apply_request(std::map<std::string, int64_t>& requests, std::string_view data);
   void on_leader_changed(const std::string& leader, bool self);
   void restore(const raft::Snapshot& s);
   void maybe_compact(raft::Index next_index);  // mu_ held
@@ -100,6 +105,7 @@ class ConsumerGroup : public ConsumerReplicator, public std::enable_shared_from_
   bool started_ = false;  // a start position or a delivery is in the log
   raft::Index applying_index_ = 0, compacted_index_ = 0;
   std::string create_reply_;
+  std::map<std::string, int64_t> requests_;  // waiting pull requests at the leader: reply -> expiry
 };
 
 using ConsumerGroupPtr = std::shared_ptr<ConsumerGroup>;
