@@ -286,7 +286,8 @@ void Consumer::on_stream_deleted() { stop(true); }
 // ---- Acks ------------------------------------------------------------------------------
 
 void Consumer::apply_retention(const std::vector<uint64_t>& seqs) {
-  if (stream_->retention() == RetentionPolicy::limits) return;
+  // Replicated: every replica removes once the ack is committed (ConsumerGroup::apply).
+  if (replicated_ || stream_->retention() == RetentionPolicy::limits) return;
   for (uint64_t s : seqs) stream_->ack_for_retention(s, *this);
 }
 
@@ -432,6 +433,7 @@ void Consumer::handle_next_request(std::string_view reply, std::string_view payl
       full = static_cast<int64_t>(waiting_.size()) >= cfg_.max_waiting;
     }
     if (!full) waiting_.push_back(wr);
+    if (auto r = repl_.lock(); r && !full && !wr.no_wait) r->propose_request(wr.reply, wr.expires_at, true);
   }
   if (full) {
     send_status(wr.reply, status_hdr("409 Exceeded MaxWaiting"));
@@ -587,7 +589,10 @@ bool Consumer::deliver_pull_locked(int64_t now, int& budget) {
     --wr.batch;
     wr.bytes_sent += static_cast<int64_t>(d->msg.subject.size() + d->msg.headers.size() + d->msg.payload.size());
     wr.last_hb = now;
-    if (wr.batch <= 0) waiting_.pop_front();
+    if (wr.batch <= 0) {
+      if (auto r = repl_.lock(); r && !wr.no_wait) r->propose_request(wr.reply, 0, false);
+      waiting_.pop_front();
+    }
   }
   if (budget > 0) {
     // Nothing more to deliver now: no_wait requests end here.

@@ -48,6 +48,9 @@ class ConsumerReplicator {
   virtual bool propose_ack(bool term, uint64_t sseq, uint64_t cseq, std::string_view reply) = 0;
   // A pending message's new ack deadline (-NAK, -NAK with delay, +WPI).
   virtual void propose_deadline(uint64_t sseq, int64_t deadline) = 0;
+  // A pull request now waits (add) or was served in full: a new leader tells the ones still
+  // waiting "409 Leadership Change", as the reference, so their clients ask it again.
+  virtual void propose_request(std::string_view reply, int64_t expires_at, bool add) = 0;
 };
 
 class Consumer : public StreamConsumer, public std::enable_shared_from_this<Consumer> {

@@ -86,8 +86,12 @@ json request_ok(natsConnection* nc, const std::string& subject, const json& body
   return answer;
 }
 
-void setup_stream(natsConnection* nc, int messages) {
-  json cfg = {{"name", "ORDERS"}, {"subjects", {"orders.>"}}, {"storage", "file"}, {"num_replicas", 3}};
+void setup_stream(natsConnection* nc, int messages, const std::string& retention = "limits") {
+  json cfg = {{"name", "ORDERS"},
+              {"subjects", {"orders.>"}},
+              {"storage", "file"},
+              {"num_replicas", 3},
+              {"retention", retention}};
   json created = request_ok(nc, "$JS.API.STREAM.CREATE.ORDERS", cfg);
   ASSERT_TRUE(created.contains("config")) << created.dump();
   for (int i = 1; i <= messages; ++i) {
@@ -227,6 +231,28 @@ TEST(JsR3Consumer, ConsumerLeaderKill9ResumesFromTheAckFloor) {
   }, milliseconds(5000))) << after.dump();
   EXPECT_EQ(after["num_ack_pending"], 0) << after.dump();
   EXPECT_EQ(after["cluster"]["leader"], next) << after.dump();
+  // A pull request waiting at the leader (nothing left to deliver) hears "409 Leadership
+  // Change" from the new leader after a step-down, as the reference's, and asks again.
+  {
+    SubPtr wait_sub;
+    ASSERT_EQ(natsConnection_SubscribeSync(&wait_sub.p, nc.p, "_INBOX.waiting"), NATS_OK);
+    natsConnection_Flush(nc.p);
+    natsConnection_PublishRequestString(nc.p, "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D", "_INBOX.waiting",
+                                        R"({"batch":1,"expires":30000000000})");
+    natsConnection_Flush(nc.p);
+    // The request's entry commits with the next heartbeat; the step-down comes after it.
+    ASSERT_TRUE(wait_for([&] { return consumer_info(nc.p).value("num_waiting", 0) == 1; }, milliseconds(5000)));
+    json sd = request(nc.p, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.D", "");
+    ASSERT_EQ(sd.value("success", false), true) << sd.dump();
+    MsgPtr st;
+    ASSERT_EQ(natsSubscription_NextMsg(&st.p, wait_sub.p, 10000), NATS_OK);
+    const char* status = nullptr;
+    natsMsgHeader_Get(st.p, "Status", &status);
+    const char* desc = nullptr;
+    natsMsgHeader_Get(st.p, "Description", &desc);
+    EXPECT_STREQ(status, "409");
+    EXPECT_STREQ(desc, "Leadership Change");
+  }
   // Deleting the stream takes its replicated consumer along.
   json del = request_ok(nc.p, "$JS.API.STREAM.DELETE.ORDERS", nullptr);
   EXPECT_EQ(del.value("success", false), true) << del.dump();
@@ -260,13 +286,22 @@ TEST(JsR3Consumer, StepDownMovesLeadershipAndRestartKeepsAckState) {
   ASSERT_EQ(connect_url(nc2, c.nodes[2]->url()), NATS_OK);
   EXPECT_EQ(consumer_info(nc2.p)["cluster"].value("leader", ""), leader);
 
+  // An update (a shorter ack wait) goes to every peer; one answer, from the leader.
+  json upd = {{"stream_name", "ORDERS"},
+              {"config", {{"durable_name", "D"}, {"ack_policy", "explicit"}, {"ack_wait", 20'000'000'000}}}};
+  auto answers = jsc::collect(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D", milliseconds(500), upd.dump());
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0]["config"]["ack_wait"], 20'000'000'000LL) << answers[0].dump();
+  EXPECT_EQ(answers[0]["cluster"]["leader"], leader) << answers[0].dump();
   // An explicit R1 durable lives on one peer only; CONSUMER.NAMES from anywhere names both.
   json e = request_ok(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.E",
                       {{"stream_name", "ORDERS"}, {"config", {{"durable_name", "E"}, {"num_replicas", 1}}}});
   EXPECT_EQ(e["config"]["num_replicas"], 1) << e.dump();
   EXPECT_FALSE(e["cluster"].contains("replicas")) << e.dump();
   for (auto* conn : {nc.p, nc2.p}) {
-    json names = request(conn, "$JS.API.CONSUMER.NAMES.ORDERS", "");
+    json names;  // the answering server may apply E's meta entry a moment after E's host
+    wait_for([&] { return (names = request(conn, "$JS.API.CONSUMER.NAMES.ORDERS", ""))["total"] == 2; },
+             milliseconds(5000));
     EXPECT_EQ(names["consumers"], json({"D", "E"})) << names.dump();
   }
 
@@ -351,6 +386,42 @@ TEST(JsR3Consumer, PushDurableDeliversOnceFromItsLeaderAcrossAStepDown) {
   }
   EXPECT_EQ(got, (std::multiset<uint64_t>{6, 7, 8, 9, 10}));
   EXPECT_EQ(next(1000).sseq, 0u) << "delivered twice";
+}
+
+TEST(JsR3Consumer, WorkQueueRemovesAckedMessagesOnEveryReplica) {
+  Cluster c;
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.nodes[0]->url()), NATS_OK);
+  ASSERT_NO_FATAL_FAILURE(setup_stream(nc.p, 10, "workqueue"));
+  // On a replicated work queue the consumer runs on every peer: an R1 one is refused (10036).
+  json body = {{"stream_name", "ORDERS"},
+               {"config", {{"durable_name", "E"}, {"ack_policy", "explicit"}, {"num_replicas", 1}}}};
+  json r1 = request(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.E", body.dump());
+  EXPECT_EQ(r1["error"]["err_code"], 10036) << r1.dump();
+  json created = create_durable(nc.p, 30'000'000'000);
+  ASSERT_TRUE(created.contains("cluster")) << created.dump() << c.logs();
+  // The work-queue rules hold across the cluster: a second unfiltered consumer is refused.
+  body = {{"stream_name", "ORDERS"}, {"config", {{"durable_name", "F"}, {"ack_policy", "explicit"}}}};
+  json second = request(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.F", body.dump());
+  EXPECT_EQ(second["error"]["err_code"], 10099) << second.dump();
+
+  auto seen = drain(nc.p, {1, 2, 3, 4, 5, 6}, milliseconds(10000));
+  EXPECT_EQ(seen, (std::vector<uint64_t>{1, 2, 3, 4, 5, 6}));
+  // Verified: every replica of the stream dropped the six acknowledged messages.
+  ConnPtr sys;
+  ASSERT_EQ(connect_url(sys, "nats://sys:pass@127.0.0.1:" + std::to_string(c.nodes[1]->proc->port())), NATS_OK);
+  std::vector<json> st;
+  bool all = wait_for([&] {
+    st = jsc::collect(sys.p, "$SYS.TEST.JS.STREAM.STATUS", milliseconds(300),
+                      json{{"account", "A"}, {"stream", "ORDERS"}}.dump());
+    if (st.size() != 3) return false;
+    for (auto& j : st)
+      if (j["messages"] != 4 || j["first_seq"] != 7) return false;
+    return true;
+  }, milliseconds(10000));
+  std::string dump;
+  for (auto& j : st) dump += j.dump() + "\n";
+  EXPECT_TRUE(all) << dump;
 }
 
 // The replica facts change from run to run: keep what the reference's shape promises (the

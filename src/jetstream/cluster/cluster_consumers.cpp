@@ -47,7 +47,7 @@ void JsCluster::apply_replicated_consumer(const MetaChange& ch, const RequestOri
     ConsumerConfig cfg = ca.config;
     apply_consumer_defaults(cfg);
     auto e = check_consumer_update(cg->consumer()->config(), cfg);
-    if (!e) cg->consumer()->update_config(cfg);
+    if (!e) cg->update_config(cfg);
     if (!answer) return;
     if (e) return reply_error(req, type, *e);
     ojson j;

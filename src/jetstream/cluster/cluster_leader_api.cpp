@@ -20,6 +20,24 @@ using namespace cluster_util;
 
 namespace {
 constexpr int kNamesLimit = 1024;  // JSApiNamesLimit
+
+// A new consumer against the ones the meta log already placed on its stream: the limit on
+// consumers and the work-queue rules (the host checks them again for what it holds alone).
+ApiError check_new_consumer(const StreamAssignment& sa, const ConsumerConfig& cfg) {
+  if (sa.config.max_consumers > 0 && static_cast<int64_t>(sa.consumers.size()) >= sa.config.max_consumers)
+    return api_error(err::MaximumConsumersLimit);
+  if (sa.config.retention != RetentionPolicy::workqueue) return {};
+  if (cfg.ack_policy != AckPolicy::explicit_ack) return api_error(err::ConsumerWQRequiresExplicitAck);
+  if (!sa.consumers.empty()) {
+    if (cfg.filter_subject.empty()) return api_error(err::ConsumerWQMultipleUnfiltered);
+    for (const auto& [_, other] : sa.consumers) {
+      const std::string& f = other.config.filter_subject;
+      if (f.empty() || subjects_collide(f, cfg.filter_subject)) return api_error(err::ConsumerWQConsumerNotUnique);
+    }
+  }
+  if (cfg.deliver_policy != DeliverPolicy::all) return api_error(err::ConsumerWQConsumerNotDeliverAll);
+  return {};
+}
 }  // namespace
 
 
@@ -138,11 +156,14 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
   apply_consumer_defaults(cfg);
   StreamContext ctx{sa->config.retention, sa->config.num_replicas, sa->config.subjects};
   if (auto ce = validate_consumer_config(cfg, ctx)) return reply_error(req, type, *ce);
-  // As the reference: the replicas default to the stream's. On a replicated stream, acks
-  // must not remove messages (interest/workqueue would need them through the stream's log).
+  // As the reference: the replicas default to the stream's. On a replicated work queue the
+  // consumer runs on every peer (each replica removes what the committed acks name, as the
+  // reference's); interest retention and partial work-queue consumers: not yet.
   const int replicas =
       std::min(cfg.num_replicas > 0 ? static_cast<int>(cfg.num_replicas) : sa->group.replicas(), sa->group.replicas());
-  if (sa->group.replicas() > 1 && sa->config.retention != RetentionPolicy::limits)
+  const auto retention = sa->config.retention;
+  if (sa->group.replicas() > 1 && retention != RetentionPolicy::limits &&
+      !(retention == RetentionPolicy::workqueue && replicas == sa->group.replicas()))
     return reply_error(req, type, not_supported_yet());
   // The subject's own checks (names, filter) are the host's: it runs the same request.
   if (!is_valid_consumer_name(cfg.durable_name)) return reply_error(req, type, api_error(err::ConsumerBadDurableName));
@@ -162,6 +183,7 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
     ca.group = it->second.group;
     ca.created_ns = it->second.created_ns;
   } else {
+    if (auto e = check_new_consumer(*sa, ca.config); !e.empty()) return reply_error(req, type, e);
     // Consumers live with their stream, on its peers (as the reference picks them): an R1
     // one on the first (its preferred leader), an R>1 one on that many of them.
     ca.group = sa->group;

@@ -21,7 +21,7 @@ namespace nats::jetstream {
 
 namespace {
 
-enum Op : uint8_t { kDelivered = 1, kAck = 2, kDeadline = 3, kStart = 4 };
+enum Op : uint8_t { kDelivered = 1, kAck = 2, kDeadline = 3, kStart = 4, kRequest = 5 };
 
 // As stream groups: 0.5-1 s without a leader, heartbeats every 100 ms.
 constexpr RaftGroupTiming kConsumerTiming{5, 1, false};
@@ -30,7 +30,7 @@ constexpr RaftGroupTiming kConsumerTiming{5, 1, false};
 // compact often so the snapshot paths run in short tests.
 raft::Index compact_every() {
   const char* t = std::getenv("NATSCPP_TEST_HOOKS");
-  return t && std::string(t) == "1" ? 64 : 4096;
+  return t && std::string(t) == "1" ? 8 : 4096;
 }
 
 // The registry owns the running replicas (a consumer only knows its group weakly); stop()
@@ -39,18 +39,21 @@ using Key = std::tuple<const Server*, std::string, std::string, std::string>;
 std::mutex g_registry_mu;
 std::map<Key, ConsumerGroupPtr> g_registry;
 
-nlohmann::json snapshot_json(const ConsumerSnapshot& s, bool started) {
-  nlohmann::json pend = nlohmann::json::array(), rd = nlohmann::json::array();
+nlohmann::json snapshot_json(const ConsumerSnapshot& s, bool started, const std::map<std::string, int64_t>& requests) {
+  nlohmann::json pend = nlohmann::json::array(), rd = nlohmann::json::array(), rq = nlohmann::json::array();
   for (const auto& [seq, p] : s.pending) pend.push_back({seq, p.cseq, p.deliver_ts, p.deadline});
   for (const auto& [seq, n] : s.redelivered) rd.push_back({seq, n});
+  for (const auto& [reply, exp] : requests) rq.push_back({reply, exp});
   return {{"started", started},
           {"delivered", {s.delivered_cseq, s.delivered_sseq}},
           {"ack_floor", {s.ack_floor_cseq, s.ack_floor_sseq}},
           {"pending", pend},
-          {"redelivered", rd}};
+          {"redelivered", rd},
+          {"requests", rq}};
 }
 
-bool snapshot_from_json(std::string_view blob, ConsumerSnapshot& s, bool& started) {
+bool snapshot_from_json(std::string_view blob, ConsumerSnapshot& s, bool& started,
+                        std::map<std::string, int64_t>& requests) {
   auto j = nlohmann::json::parse(blob, nullptr, false);
   try {
     if (!j.is_object()) return false;
@@ -62,6 +65,8 @@ bool snapshot_from_json(std::string_view blob, ConsumerSnapshot& s, bool& starte
     for (const auto& p : j.at("pending"))
       s.pending[p.at(0).get<uint64_t>()] = {p.at(1).get<uint64_t>(), p.at(2).get<int64_t>(), p.at(3).get<int64_t>()};
     for (const auto& r : j.at("redelivered")) s.redelivered[r.at(0).get<uint64_t>()] = r.at(1).get<uint64_t>();
+    if (auto it = j.find("requests"); it != j.end())
+      for (const auto& r : *it) requests[r.at(0).get<std::string>()] = r.at(1).get<int64_t>();
   } catch (const std::exception&) {
     return false;
   }
@@ -187,6 +192,14 @@ void ConsumerGroup::stop(bool remove_files) {
   consumer_->stop(remove_files);
 }
 
+void ConsumerGroup::update_config(const ConsumerConfig& cfg) {
+  {
+    std::lock_guard lk(mu_);
+    committed_.set_config(cfg);
+  }
+  consumer_->update_config(cfg);
+}
+
 GroupStatus ConsumerGroup::cluster_info() const {
   return group_ ? raft_group_status(js_.server(), *group_) : GroupStatus{};
 }
@@ -212,6 +225,30 @@ bool ConsumerGroup::propose_ack(bool term, uint64_t sseq, uint64_t cseq, std::st
   return group_ && group_->propose(std::move(e));
 }
 
+void ConsumerGroup::propose_request(std::string_view reply, int64_t expires_at, bool add) {
+  std::string e(1, static_cast<char>(kRequest));
+  e.push_back(add ? 1 : 0);
+  raft::wire::put_str(e, reply);
+  raft::wire::put_uvarint(e, static_cast<uint64_t>(expires_at));
+  if (group_) group_->propose(std::move(e));
+}
+
+bool ConsumerGroup::apply_request(std::map<std::string, int64_t>& requests, std::string_view b) {
+  if (b.size() < 2 || static_cast<uint8_t>(b[0]) != kRequest) return false;
+  size_t pos = 2;
+  std::string reply;
+  uint64_t exp = 0;
+  if (!raft::wire::get_str(b, pos, reply) || !raft::wire::get_uvarint(b, pos, exp)) return true;
+  if (b[1] == 0) {
+    requests.erase(reply);
+    return true;
+  }
+  const int64_t now = now_unix_ns();
+  std::erase_if(requests, [&](const auto& r) { return r.second && r.second <= now; });
+  requests[reply] = static_cast<int64_t>(exp);
+  return true;
+}
+
 void ConsumerGroup::propose_deadline(uint64_t sseq, int64_t deadline) {
   std::string e(1, static_cast<char>(kDeadline));
   raft::wire::put_uvarint(e, sseq);
@@ -222,7 +259,7 @@ void ConsumerGroup::propose_deadline(uint64_t sseq, int64_t deadline) {
 // ---- apply ------------------------------------------------------------------------------
 
 bool ConsumerGroup::apply_to(ConsumerState& st, std::string_view b, bool& started, std::string* reply,
-                             std::string* proposer) {
+                             std::string* proposer, uint64_t* acked) {
   if (b.empty()) return false;
   size_t pos = 1;
   uint64_t a = 0, s = 0, c = 0, d = 0;
@@ -239,7 +276,8 @@ bool ConsumerGroup::apply_to(ConsumerState& st, std::string_view b, bool& starte
       if (!raft::wire::get_uvarint(b, pos, a) || !raft::wire::get_uvarint(b, pos, s) || pos >= b.size()) return false;
       bool term = b[pos++] != 0;
       if (!raft::wire::get_str(b, pos, r) || !raft::wire::get_str(b, pos, p)) return false;
-      term ? st.term(s, a) : st.ack(s, a);
+      bool removed = term ? st.term(s, a) : st.ack(s, a);
+      if (acked && removed) *acked = s;
       if (reply) *reply = std::move(r);
       if (proposer) *proposer = std::move(p);
       return true;
@@ -253,6 +291,8 @@ bool ConsumerGroup::apply_to(ConsumerState& st, std::string_view b, bool& starte
       st.set_start(s);
       started = true;
       return true;
+    case kRequest:  // not consumer state: apply_request()
+      return true;
     default:
       return false;
   }
@@ -260,18 +300,22 @@ bool ConsumerGroup::apply_to(ConsumerState& st, std::string_view b, bool& starte
 
 void ConsumerGroup::apply(const raft::Entry& e) {
   std::string reply, proposer;
+  uint64_t acked = 0;
   {
     std::lock_guard lk(mu_);
     maybe_compact(e.index);
-    if (!apply_to(committed_, e.data, started_, &reply, &proposer)) {
+    if (!apply_to(committed_, e.data, started_, &reply, &proposer, &acked)) {
       log::error("JetStream consumer '{} > {}': malformed log entry {}", stream_->name(), consumer_->name(), e.index);
       return;
     }
+    if (apply_request(requests_, e.data)) return;
   }
   consumer_->follow([&](ConsumerState& st) {
     bool ignored = false;
-    apply_to(st, e.data, ignored, nullptr, nullptr);
+    apply_to(st, e.data, ignored, nullptr, nullptr, nullptr);
   });
+  // A work queue forgets what its consumer acknowledged: on every replica, in log order.
+  if (acked) stream_->ack_for_retention(acked, *consumer_);
   // The AckSync answer leaves from the server that took the ack, now that a quorum has it.
   if (!reply.empty() && proposer == self_id_) js_.server().publish_internal(stream_->account(), reply, {}, {}, {});
 }
@@ -283,13 +327,14 @@ void ConsumerGroup::maybe_compact(raft::Index next_index) {
   applying_index_ = next_index;
   if (!group_ || done < compacted_index_ + compact_every()) return;
   compacted_index_ = done;
-  group_->compact(done, snapshot_json(committed_.snapshot(), started_).dump());
+  group_->compact(done, snapshot_json(committed_.snapshot(), started_, requests_).dump());
 }
 
 void ConsumerGroup::restore(const raft::Snapshot& s) {
   ConsumerSnapshot snap;
   bool started = false;
-  if (!snapshot_from_json(s.data, snap, started)) {
+  std::map<std::string, int64_t> requests;
+  if (!snapshot_from_json(s.data, snap, started, requests)) {
     log::error("JetStream consumer '{} > {}': undecodable snapshot at {}", stream_->name(), consumer_->name(),
                s.index);
     return;
@@ -298,6 +343,7 @@ void ConsumerGroup::restore(const raft::Snapshot& s) {
     std::lock_guard lk(mu_);
     committed_.restore(snap);
     started_ = started;
+    requests_ = std::move(requests);
     applying_index_ = compacted_index_ = s.index;
   }
   consumer_->follow([&](ConsumerState& st) { st.restore(snap); });
@@ -314,16 +360,24 @@ void ConsumerGroup::on_leader_changed(const std::string& leader, bool self) {
   }
   ConsumerSnapshot snap;
   bool started;
+  std::map<std::string, int64_t> requests;
   {
     std::lock_guard lk(mu_);
     if (!group_) return;  // still starting: elections take longer than that
     // The committed state plus what the previous leader proposed that this replica has.
     ConsumerState next = committed_;
     started = started_;
-    for (const auto& e : group_->unapplied_entries()) apply_to(next, e.data, started, nullptr, nullptr);
+    requests.swap(requests_);
+    for (const auto& e : group_->unapplied_entries())
+      if (!apply_request(requests, e.data)) apply_to(next, e.data, started, nullptr, nullptr, nullptr);
     snap = next.snapshot();
   }
   consumer_->set_leader(true, started ? &snap : nullptr);
+  // Pull requests that waited at the previous leader: their clients ask again.
+  const int64_t now = now_unix_ns();
+  for (const auto& [reply, exp] : requests)
+    if (exp == 0 || exp > now)
+      js_.server().publish_internal(stream_->account(), reply, {}, "NATS/1.0 409 Leadership Change\r\n\r\n", {});
   if (!started) {
     // The start position the deliver policy gives now is the one every later leader uses.
     std::string e(1, static_cast<char>(kStart));

@@ -9,6 +9,8 @@
 //    ack or term, each new ack deadline (nak, work in progress). Every replica applies the
 //    committed entries to `committed_` (a ConsumerState over its local stream copy), and a
 //    follower mirrors them into its consumer so its info reads right.
+//  - On a work-queue stream every replica removes a message once its ack is committed (the
+//    consumer runs on all the stream's peers, so their copies stay alike).
 //  - An AckSync (+ACK with a reply) is answered by the leader once its ack entry commits:
 //    an ack the client saw confirmed is on a quorum.
 //  - A new leader takes over the committed state plus the entries it has past its applied
@@ -24,6 +26,8 @@
 //   2 ack:       cseq, sseq, u8 term, str reply, str proposer
 //   3 deadline:  sseq, deadline (unix ns)
 //   4 start:     sseq (the leader's start position before its first delivery)
+//   5 request:   u8 add, str reply, expires (unix ns, 0: none) — waiting pull requests
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,6 +62,9 @@ class ConsumerGroup : public ConsumerReplicator, public std::enable_shared_from_
   void stop(bool remove_files);
 
   const ConsumerPtr& consumer() const { return consumer_; }
+  // A config update ordered by the meta log (check_consumer_update passed): the live
+  // consumer and the committed state (ack wait, backoff) take it.
+  void update_config(const ConsumerConfig& cfg);
   const RaftGroupPtr& group() const { return group_; }
   bool is_leader() const { return group_ && group_->is_leader() && consumer_->is_leader(); }
   // A leader is known to this replica.
@@ -71,13 +78,17 @@ class ConsumerGroup : public ConsumerReplicator, public std::enable_shared_from_
   void propose_delivered(uint64_t cseq, uint64_t sseq, uint64_t dc, int64_t ts) override;
   bool propose_ack(bool term, uint64_t sseq, uint64_t cseq, std::string_view reply) override;
   void propose_deadline(uint64_t sseq, int64_t deadline) override;
+  void propose_request(std::string_view reply, int64_t expires_at, bool add) override;
 
  private:
   ConsumerGroup(JetStream& js, StreamPtr stream, ConsumerPtr consumer);
   void apply(const raft::Entry& e);
-  // Applies one entry to `st` (committed_ or a copy); the ack's reply and proposer come back.
+  // Applies one entry to `st` (committed_ or a copy); an ack's reply and proposer come back,
+  // and in `acked` the stream sequence it removed from the pending ones.
   static bool apply_to(ConsumerState& st, std::string_view data, bool& started, std::string* reply,
-                       std::string* proposer);
+                       std::string* proposer, uint64_t* acked);
+  // A request entry (op 5) applied to `requests`; false for every other entry.
+  static bool apply_request(std::map<std::string, int64_t>& requests, std::string_view data);
   void on_leader_changed(const std::string& leader, bool self);
   void restore(const raft::Snapshot& s);
   void maybe_compact(raft::Index next_index);  // mu_ held
@@ -94,6 +105,7 @@ class ConsumerGroup : public ConsumerReplicator, public std::enable_shared_from_
   bool started_ = false;  // a start position or a delivery is in the log
   raft::Index applying_index_ = 0, compacted_index_ = 0;
   std::string create_reply_;
+  std::map<std::string, int64_t> requests_;  // waiting pull requests at the leader: reply -> expiry
 };
 
 using ConsumerGroupPtr = std::shared_ptr<ConsumerGroup>;

@@ -292,7 +292,11 @@ void JsCluster::apply_replicated_stream(const MetaChange& ch, const RequestOrigi
   if (!jsa) return;
   const StreamAssignment& sa = ch.stream_after ? *ch.stream_after : *ch.stream_before;
   std::string reply = live ? local_reply(origin.reply) : std::string();
-  const bool answers = !reply.empty() && sa.group.peers.front() == self_id_;
+  // The group's leader; the first peer while the group has none (a new stream) — a dead
+  // first peer must not leave an update or delete unanswered.
+  auto sg = StreamGroup::find(js_, sa.account, sa.name());
+  const bool answers = !reply.empty() && (sg && !sg->group()->leader().empty() ? sg->is_leader()
+                                                                               : sa.group.peers.front() == self_id_);
   std::string type = response_type_for(origin.api);
   ApiRequest req{js_.server(), js_, jsa->account, *jsa, {}, {}, reply, {}, {}};
   auto current = js_.lookup_stream(sa.account, sa.name());

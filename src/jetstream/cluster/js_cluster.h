@@ -17,8 +17,8 @@
 // R>1 streams run through the replication layer (stream_group.h) on every peer; their
 // group leader answers. Scaling down (R>1 -> R1) keeps the preferred peer's copy. Consumers
 // of an R>1 stream are replicated too (consumer_group.h; replicas default to the stream's),
-// their group leader answers for them. Refused (10036) for now: scaling up, moves, and
-// consumers of replicated streams whose acks remove messages (interest/workqueue).
+// their group leader answers for them. Refused (10036) for now: scaling up, moves, consumers
+// of replicated interest streams and R1 consumers of replicated work queues.
 #include <cstdint>
 #include <memory>
 #include <mutex>
