@@ -245,10 +245,11 @@ int run(const Options& opt) {
               first_leader.c_str());
   std::map<std::string, uint64_t> stored;  // id -> sequence
   int duplicates = 0, unreadable = 0;
+  std::string first_unreadable;
   for (uint64_t seq = 1; seq <= last; ++seq) {
     json g = request(p.nc, "$JS.API.STREAM.MSG.GET." + opt.stream, json{{"seq", seq}}.dump());
     if (g.is_null() || !g.contains("message")) {
-      ++unreadable;
+      if (!unreadable++) first_unreadable = "sequence " + std::to_string(seq) + ": " + (g.is_null() ? "no answer" : g.dump());
       continue;
     }
     std::string id = msg_id_of(b64decode(g["message"].value("hdrs", "")));
@@ -260,6 +261,8 @@ int run(const Options& opt) {
     if (it == stored.end()) ++lost;
     else if (it->second != seq) ++misplaced;
   }
+  if (unreadable)
+    std::printf("! %d stored messages could not be read back (first: %s)\n", unreadable, first_unreadable.c_str());
   std::printf("verified: %s lost (acknowledged but not stored): %d\n", lost ? "!" : "no", lost);
   std::printf("verified: %s duplicates (an id stored twice): %d\n", duplicates ? "!" : "no", duplicates);
   std::printf("verified: %s misplaced (stored at another sequence than acknowledged): %d\n",

@@ -167,6 +167,11 @@ TEST(JsR3Partition, MinorityCannotAcknowledgeMajorityGoesOnHealedNodeConverges) 
   json minority = st.of(li);
   ASSERT_FALSE(minority.is_null());
   EXPECT_EQ(minority["last_seq"], before_cut) << "the isolated leader stored a write it could not commit";
+  // Check-quorum: cut off from both followers, it no longer claims to lead.
+  EXPECT_TRUE(wait_for([&] {
+    json j = st.of(li);
+    return !j.is_null() && !j["is_leader"].get<bool>();
+  }, milliseconds(5000))) << "the isolated leader still claims leadership";
   c.heal_all();
   expect_converged(c, st, acks);
   EXPECT_NE(st.agreed_leader(), leader);
