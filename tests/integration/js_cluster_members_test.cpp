@@ -311,4 +311,64 @@ TEST(JsMembers, MetaSnapshotRestartAndServerRemove) {
   EXPECT_EQ(c.leader_meta().value("cluster_size", 0), 3);
 }
 
+TEST(JsMembers, ScaleReplicasUpAndDownKeepsMessages) {
+  Cluster c(3, 3);
+  ConnPtr nc, sys;
+  ASSERT_EQ(connect_url(nc, c.node(0).url("a:a")), NATS_OK);
+  ASSERT_EQ(connect_url(sys, c.node(0).url("sys:pass")), NATS_OK);
+  json cfg = {{"name", "ORDERS"}, {"subjects", {"orders.>"}}, {"num_replicas", 1}};
+  json created = create_stream(nc.p, cfg);
+  ASSERT_TRUE(created.contains("config")) << created.dump() << c.logs();
+  for (int i = 1; i <= 20; ++i) ASSERT_EQ(publish(nc.p, "orders.x", "m" + std::to_string(i)).value("seq", 0), i);
+
+  // 1 -> 3: the two new replicas copy the 20 messages, then take new ones.
+  cfg["num_replicas"] = 3;
+  json up = request(nc.p, "$JS.API.STREAM.UPDATE.ORDERS", cfg);
+  ASSERT_EQ(up.value("type", ""), "io.nats.jetstream.api.v1.stream_update_response") << up.dump();
+  ASSERT_FALSE(up.contains("error")) << up.dump();
+  EXPECT_EQ(up["config"]["num_replicas"], 3);
+  EXPECT_EQ(up["state"]["messages"], 20) << up.dump();
+  std::map<std::string, json> st;
+  bool copied = wait_for([&] {
+    st = replica_status(sys.p, "ORDERS");
+    if (st.size() != 3) return false;
+    for (auto& [_, j] : st)
+      if (j.value("messages", 0) != 20 || j.value("first_seq", 0) != 1) return false;
+    return true;
+  }, milliseconds(20000));
+  ASSERT_TRUE(copied) << json(st).dump() << c.logs();
+  json info;
+  EXPECT_TRUE(wait_for([&] {
+    info = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr);
+    return replica_names(info).size() == 3;
+  }, milliseconds(10000))) << info.dump() << c.logs();
+  json ack;
+  wait_for([&] { return !(ack = publish(nc.p, "orders.x", "m21")).empty(); }, milliseconds(5000));
+  EXPECT_EQ(ack.value("seq", 0), 21) << ack.dump();
+  EXPECT_TRUE(wait_for([&] {
+    st = replica_status(sys.p, "ORDERS");
+    if (st.size() != 3) return false;
+    for (auto& [_, j] : st)
+      if (j.value("last_seq", 0) != 21) return false;
+    return true;
+  }, milliseconds(10000))) << json(st).dump();
+
+  // 3 -> 5 on three servers: the reference's placement error, nothing changes.
+  cfg["num_replicas"] = 5;
+  json refused = request(nc.p, "$JS.API.STREAM.UPDATE.ORDERS", cfg);
+  EXPECT_EQ(refused["error"]["err_code"], 10005) << refused.dump();
+  EXPECT_EQ(refused["error"]["description"], "no suitable peers for placement") << refused.dump();
+
+  // 3 -> 1: one copy stays, with all 21 messages.
+  cfg["num_replicas"] = 1;
+  json down = request(nc.p, "$JS.API.STREAM.UPDATE.ORDERS", cfg);
+  ASSERT_FALSE(down.contains("error")) << down.dump();
+  EXPECT_EQ(down["config"]["num_replicas"], 1);
+  EXPECT_TRUE(wait_for([&] {
+    info = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr);
+    return info.contains("state") && info["state"].value("messages", 0) == 21 && replica_names(info).size() == 1;
+  }, milliseconds(10000))) << info.dump();
+  EXPECT_EQ(publish(nc.p, "orders.x", "m22").value("seq", 0), 22);
+}
+
 }  // namespace

@@ -93,16 +93,30 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest) {
   }
   if (!cur) return reply_error(req, type, api_error(err::StreamNotFound));
   if (e = check_stream_update(cur->config, *cfg, true); !e.empty()) return reply_error(req, type, e);
-  // Scaling down keeps the preferred peer (it answered the create); scaling up needs the
-  // new replicas to catch up on history, and a move needs the same: both refused for now.
+  // Scaling down to R1 keeps the preferred peer (it answered the create) as a plain stream;
+  // other replica changes keep the group and change its peers (stream_peers.cpp): new
+  // servers join and catch up before old ones leave. A move (placement change) is refused
+  // for now.
+  if (cfg->placement != cur->config.placement) return reply_error(req, type, not_supported_yet());
   const bool scale_down = cur->group.replicas() > 1 && cfg->num_replicas == 1;
-  if ((cfg->num_replicas != cur->config.num_replicas && !scale_down) || cfg->placement != cur->config.placement)
-    return reply_error(req, type, not_supported_yet());
   StreamAssignment sa = *cur;
   if (scale_down) {
     sa.group.peers = {cur->group.preferred.empty() ? cur->group.peers.front() : cur->group.preferred};
     sa.group.preferred.clear();
     sa.group.name = group_name('S', 1, cfg->storage, random_group_id());
+  } else if (cfg->num_replicas > cur->group.replicas()) {
+    PlacementRequest preq;
+    preq.replicas = cfg->num_replicas - cur->group.replicas();
+    placement_from_json(cfg->placement, preq.cluster, preq.tags);
+    preq.cluster = cur->group.cluster;
+    preq.default_cluster = cur->group.cluster;
+    preq.exclude = cur->group.peers;
+    auto placed = place(preq, candidates());
+    if (!placed.ok()) return reply_error(req, type, placed.error);
+    for (auto& p : placed.peers) sa.group.peers.push_back(std::move(p));
+  } else if (cfg->num_replicas < cur->group.replicas()) {
+    sa.group.peers.resize(static_cast<size_t>(cfg->num_replicas));
+    sa.group.preferred.clear();
   }
   sa.config = std::move(*cfg);
   sa.origin = origin_of(req, rest);

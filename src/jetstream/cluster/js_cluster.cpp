@@ -260,7 +260,7 @@ void JsCluster::apply(const std::string& data) {
     return apply_scale_down(ch, origin, live);
   if (ch.op == MetaOp::update_stream && ch.stream_before->group.peers != ch.stream_after->group.peers &&
       ch.stream_after->group.replicas() > 1)
-    return apply_peer_change(ch);
+    return apply_peer_change(ch, origin, live);
   if (!group->has_peer(self_id_)) return;
   if (!e->consumer && group->replicas() > 1) return apply_replicated_stream(ch, origin, live);
   run_locally(live ? origin : RequestOrigin{origin.account, {}, {}, {}, 0, origin.api, origin.body});

@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -91,7 +92,9 @@ class JsCluster {
   void replace_removed_peer(const std::string& peer);
   // An update that changed a replicated stream's peers (same group): a new peer starts its
   // replica as a joining member; a leaving one runs until the group has removed it.
-  void apply_peer_change(const MetaChange& ch);
+  // From R1, the one peer turns its plain stream into a group of itself and seeds it with a
+  // snapshot of the store, so joining servers copy the messages it already had.
+  void apply_peer_change(const MetaChange& ch, const RequestOrigin& origin, bool live);
   // The request on the server hosting the named stream (or 10059 from the meta leader).
   void route_to_stream_host(ApiRequest& req, std::string_view rest, const std::string& stream);
   // The cluster the request came in on: a reply mapped by a gateway names it.
@@ -117,6 +120,7 @@ class JsCluster {
   int64_t started_ns_;
   mutable std::mutex mu_;  // guards state_
   MetaState state_;
+  std::set<std::string> seed_snapshot_;  // groups scaled up from R1 here (meta loop only)
 };
 
 }  // namespace nats::jetstream

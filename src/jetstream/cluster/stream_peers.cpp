@@ -12,6 +12,8 @@
 #include "jetstream/cluster/request_util.h"
 #include "jetstream/cluster/stream_group.h"
 #include "jetstream/jetstream.h"
+#include "jetstream/store/file_store.h"
+#include "jetstream/stream_api.h"
 #include "server/account.h"
 #include "util/ids.h"
 #include "util/log.h"
@@ -81,16 +83,40 @@ void JsCluster::replace_removed_peer(const std::string& peer) {
       log::warn("JetStream cluster could not replace peer for stream '{} > {}'", sa.account, sa.name());
 }
 
-void JsCluster::apply_peer_change(const MetaChange& ch) {
+void JsCluster::apply_peer_change(const MetaChange& ch, const RequestOrigin& origin, bool live) {
+  const StreamAssignment& before = *ch.stream_before;
   const StreamAssignment& after = *ch.stream_after;
-  if (!after.group.has_peer(self_id_) || StreamGroup::find(js_, after.account, after.name())) return;
+  if (!after.group.has_peer(self_id_)) return;
   auto* jsa = js_.account(after.account);
   if (!jsa) return;
-  // New here: join the running group (its leader adds us and sends us what we miss).
+  const bool from_r1 = before.group.replicas() == 1 && before.group.has_peer(self_id_);
+  std::string reply = live ? local_reply(origin.reply) : std::string();
+  ApiRequest req{js_.server(), js_, jsa->account, *jsa, {}, {}, reply, {}, {}};
+  std::string type = response_type_for(origin.api);
+  StreamPtr s;
   ApiError err;
-  if (!start_replicated_stream(js_, *jsa, after, err, true))
-    log::warn("JetStream cluster: could not start stream '{} > {}': {}", after.account, after.name(),
-              err.description);
+  if (from_r1) {
+    // The plain stream becomes a group of one (it leads at once); the others join it.
+    StreamAssignment alone = after;
+    alone.group.peers = {self_id_};
+    if ((s = start_replicated_stream(js_, *jsa, alone, err))) {
+      seed_snapshot_.insert(after.group.name);
+      if (!(s->config() == after.config)) err = update_replicated_stream(s, after);
+    }
+  } else if (!StreamGroup::find(js_, after.account, after.name())) {
+    // New here: join the running group (its leader adds us and sends what we miss).
+    s = start_replicated_stream(js_, *jsa, after, err, true);
+  } else {
+    s = js_.lookup_stream(after.account, after.name());
+    if (s && !(s->config() == after.config)) err = update_replicated_stream(s, after);
+  }
+  if (!s && err.empty()) err = api_error(err::StreamNotFound);
+  if (!err.empty())
+    log::warn("JetStream cluster: stream '{} > {}' peer change: {}", after.account, after.name(), err.description);
+  // A replica update is answered by the peer that stays first in the group (as creates are).
+  if (reply.empty() || !before.group.has_peer(self_id_) || before.group.peers.front() != self_id_) return;
+  if (!err.empty()) return reply_error(req, type, err);
+  reply_stream_info(req, type, *s, std::nullopt);
 }
 
 void JsCluster::reconcile_stream_peers() {
@@ -132,17 +158,34 @@ void JsCluster::reconcile_stream_peers() {
         continue;
       }
       if (!sg->is_leader()) continue;
+      if (seed_snapshot_.count(sa->group.name)) {
+        // Scaled up from R1: the history predates the group's log, so the log starts with a
+        // snapshot of the store; joining servers copy the messages it covers.
+        auto st = sg->group()->status();
+        if (st.applied == 0) continue;  // not yet elected and past its first entry
+        if (auto* fs = dynamic_cast<FileStore*>(&s->store())) fs->flush();
+        StoreState ss = s->store().state();
+        log::debug("JetStream cluster: group '{}' seeded with a snapshot of messages {}..{}", sa->group.name,
+                   ss.first_seq, ss.last_seq);
+        sg->group()->compact(st.applied, json{{"first_seq", ss.first_seq}, {"last_seq", ss.last_seq}}.dump());
+        seed_snapshot_.erase(sa->group.name);
+        continue;
+      }
       const auto& want = sa->group.peers;
       // Add first, remove after: the group never runs below the replicas asked for.
       for (const auto& p : want)
         if (!m.contains(p)) {
-          sg->group()->add_peer(p);
+          sg->group()->add_peer(p, [name = sg->group()->name(), p](bool ok) {
+            if (ok) log::notice("JetStream cluster: adding peer {} to group '{}'", p, name);
+          });
           goto next;
         }
       if (!m.learners.empty()) continue;  // wait for the new member to catch up and vote
       for (const auto& p : m.voters)
         if (std::find(want.begin(), want.end(), p) == want.end()) {
-          sg->group()->remove_peer(p);
+          sg->group()->remove_peer(p, [name = sg->group()->name(), p](bool ok) {
+            if (ok) log::notice("JetStream cluster: removing peer {} from group '{}'", p, name);
+          });
           break;
         }
     next:;
