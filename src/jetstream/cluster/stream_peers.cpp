@@ -30,7 +30,7 @@ void JsCluster::leader_stream_peer_remove(ApiRequest& req, std::string_view rest
   if (args.size() != 1) return;
   if (empty_request(req.payload)) return reply_error(req, type, api_error(err::BadRequest));
   auto body = json::parse(req.payload, nullptr, false);
-  if (!body.is_object()) return reply_error(req, type, api_error(err::InvalidJSON, "not a JSON object"));
+  if (!body.is_object()) return reply_error(req, type, ApiError{400, 10025, "invalid JSON"});
   auto it = body.find("peer");
   std::string peer = it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
   if (peer.empty()) return reply_error(req, type, api_error(err::BadRequest));
