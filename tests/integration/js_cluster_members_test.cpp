@@ -353,6 +353,18 @@ TEST(JsMembers, ScaleReplicasUpAndDownKeepsMessages) {
     return true;
   }, milliseconds(10000))) << json(st).dump();
 
+  // $JS.API.INFO sums the account's usage over the cluster: each replica's bytes (as 2.9.10).
+  json acct;
+  EXPECT_TRUE(wait_for([&] {
+    info = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr);
+    acct = request(nc.p, "$JS.API.INFO", nullptr);
+    uint64_t bytes = info.contains("state") ? info["state"].value("bytes", uint64_t{0}) : 0;
+    return bytes > 0 && acct.value("storage", uint64_t{0}) == 3 * bytes;
+  }, milliseconds(10000))) << acct.dump() << info.dump();
+  EXPECT_EQ(acct.value("type", ""), "io.nats.jetstream.api.v1.account_info_response");
+  EXPECT_EQ(acct.value("streams", 0), 1) << acct.dump();
+  EXPECT_EQ(acct.value("memory", 1), 0) << acct.dump();
+
   // 3 -> 5 on three servers: the reference's placement error, nothing changes.
   cfg["num_replicas"] = 5;
   json refused = request(nc.p, "$JS.API.STREAM.UPDATE.ORDERS", cfg);
@@ -369,6 +381,12 @@ TEST(JsMembers, ScaleReplicasUpAndDownKeepsMessages) {
     return info.contains("state") && info["state"].value("messages", 0) == 21 && replica_names(info).size() == 1;
   }, milliseconds(10000))) << info.dump();
   EXPECT_EQ(publish(nc.p, "orders.x", "m22").value("seq", 0), 22);
+  EXPECT_TRUE(wait_for([&] {
+    info = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr);
+    acct = request(nc.p, "$JS.API.INFO", nullptr);
+    uint64_t bytes = info.contains("state") ? info["state"].value("bytes", uint64_t{0}) : 0;
+    return bytes > 0 && acct.value("storage", uint64_t{0}) == bytes;
+  }, milliseconds(10000))) << acct.dump() << info.dump();
 }
 
 }  // namespace

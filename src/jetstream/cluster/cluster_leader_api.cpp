@@ -220,19 +220,38 @@ void JsCluster::leader_stream_names(ApiRequest& req, bool list) {
   reply_json(req, j);
 }
 
+// As the reference in clustered mode: the account's usage summed over every server, so a
+// replicated stream's bytes count once per replica; streams and consumers of the whole
+// cluster. The stream hosts report their streams (as for STREAM.LIST).
 void JsCluster::leader_account_info(ApiRequest& req) {
-  ojson j;
-  j["type"] = api_type("account_info_response");
-  ojson info = js_.account_info(req.jsa);  // limits, domain, api; usage of the local streams
-  uint64_t streams_n = 0, consumers_n = 0;
-  for (const auto& sa : streams(req.account.name())) {
-    ++streams_n;
-    consumers_n += sa.consumers.size();
-  }
-  info["streams"] = streams_n;
-  info["consumers"] = std::max<uint64_t>(consumers_n, info["consumers"].get<uint64_t>());
-  j.update(info);
-  reply_json(req, j);
+  ojson base = js_.account_info(req.jsa);  // limits, domain, api
+  auto all = streams(req.account.name());
+  uint64_t durables = 0;
+  for (const auto& sa : all) durables += sa.consumers.size();
+  JetStream& js = js_;
+  JsAccount& jsa = req.jsa;
+  std::string reply(req.reply);
+  uint64_t streams_n = all.size();
+  gather_stream_infos(js_, req, all, [&js, &jsa, reply, base, streams_n, durables](std::vector<ojson>& infos) {
+    uint64_t memory = 0, storage = 0, consumers = 0;
+    for (const auto& i : infos) {
+      uint64_t bytes = i.contains("state") ? i["state"].value("bytes", uint64_t{0}) : 0;
+      uint64_t replicas = i.contains("config") ? i["config"].value("num_replicas", uint64_t{1}) : 1;
+      bool mem = i.contains("config") && i["config"].value("storage", std::string()) == "memory";
+      (mem ? memory : storage) += bytes * std::max<uint64_t>(replicas, 1);
+      if (i.contains("state")) consumers += i["state"].value("consumer_count", uint64_t{0});
+    }
+    ojson j;
+    j["type"] = api_type("account_info_response");
+    ojson info = base;
+    info["memory"] = memory;
+    info["storage"] = storage;
+    info["streams"] = streams_n;
+    info["consumers"] = std::max(consumers, durables);
+    j.update(info);
+    ApiRequest out{js.server(), js, jsa.account, jsa, {}, {}, reply, {}, {}};
+    reply_json(out, j);
+  });
 }
 
 }  // namespace nats::jetstream
