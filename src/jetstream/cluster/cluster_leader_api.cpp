@@ -97,10 +97,24 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest) {
   // other replica changes keep the group and change its peers (stream_peers.cpp): new
   // servers join and catch up before old ones leave. A move (placement change) is refused
   // for now.
-  if (cfg->placement != cur->config.placement) return reply_error(req, type, not_supported_yet());
+  const bool move = cfg->placement != cur->config.placement;
+  if (move && cfg->num_replicas != cur->group.replicas())
+    return reply_error(req, type, api_error(err::StreamMoveAndScale));
+  if (move && cur->group.replicas() == 1) return reply_error(req, type, not_supported_yet());
   const bool scale_down = cur->group.replicas() > 1 && cfg->num_replicas == 1;
   StreamAssignment sa = *cur;
-  if (scale_down) {
+  if (move) {
+    // A move: the new placement's servers join the group, then the old ones leave.
+    PlacementRequest preq;
+    preq.replicas = cfg->num_replicas;
+    placement_from_json(cfg->placement, preq.cluster, preq.tags);
+    preq.default_cluster = origin_of(req, rest).cluster;
+    auto placed = place(preq, candidates());
+    if (!placed.ok()) return reply_error(req, type, placed.error);
+    sa.group.peers = placed.peers;
+    sa.group.cluster = placed.cluster;
+    sa.group.preferred.clear();
+  } else if (scale_down) {
     sa.group.peers = {cur->group.preferred.empty() ? cur->group.peers.front() : cur->group.preferred};
     sa.group.preferred.clear();
     sa.group.name = group_name('S', 1, cfg->storage, random_group_id());

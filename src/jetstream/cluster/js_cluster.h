@@ -15,9 +15,11 @@
 //  - everything naming a stream (info, get, purge, consumers, pulls...): the server hosting
 //    the stream; the meta leader answers for streams the meta state does not know (10059).
 // R>1 streams run through the replication layer (stream_group.h) on every peer; their
-// group leader answers. Scaling down (R>1 -> R1) keeps the preferred peer's copy. Refused
-// (10036) for now: scaling up, moves, and consumers of replicated streams other than
-// explicit R1 ones on limits streams.
+// group leader answers. Scaling down (R>1 -> R1) keeps the preferred peer's copy. Other
+// replica changes, moves (placement changes of R>1 streams), STREAM.PEER.REMOVE and
+// SERVER.REMOVE change a group's peers (stream_peers.cpp): new servers join and catch up,
+// then the old ones leave. Refused (10036) for now: moves of R1 streams, and consumers of
+// replicated streams other than explicit R1 ones on limits streams.
 #include <cstdint>
 #include <memory>
 #include <mutex>

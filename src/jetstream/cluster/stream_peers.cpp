@@ -86,13 +86,21 @@ void JsCluster::replace_removed_peer(const std::string& peer) {
 void JsCluster::apply_peer_change(const MetaChange& ch, const RequestOrigin& origin, bool live) {
   const StreamAssignment& before = *ch.stream_before;
   const StreamAssignment& after = *ch.stream_after;
-  if (!after.group.has_peer(self_id_)) return;
   auto* jsa = js_.account(after.account);
   if (!jsa) return;
-  const bool from_r1 = before.group.replicas() == 1 && before.group.has_peer(self_id_);
-  std::string reply = live ? local_reply(origin.reply) : std::string();
+  // The first peer before the change answers (as the first peer answers a create).
+  std::string reply = live && before.group.peers.front() == self_id_ ? local_reply(origin.reply) : std::string();
   ApiRequest req{js_.server(), js_, jsa->account, *jsa, {}, {}, reply, {}, {}};
   std::string type = response_type_for(origin.api);
+  if (!after.group.has_peer(self_id_)) {
+    // Leaving (a move): this replica runs until the group lets it go.
+    auto s = js_.lookup_stream(after.account, after.name());
+    if (!s) return;
+    if (!(s->config() == after.config)) update_replicated_stream(s, after);
+    if (!reply.empty()) reply_stream_info(req, type, *s, std::nullopt);
+    return;
+  }
+  const bool from_r1 = before.group.replicas() == 1 && before.group.has_peer(self_id_);
   StreamPtr s;
   ApiError err;
   if (from_r1) {
@@ -113,11 +121,41 @@ void JsCluster::apply_peer_change(const MetaChange& ch, const RequestOrigin& ori
   if (!s && err.empty()) err = api_error(err::StreamNotFound);
   if (!err.empty())
     log::warn("JetStream cluster: stream '{} > {}' peer change: {}", after.account, after.name(), err.description);
-  // A replica update is answered by the peer that stays first in the group (as creates are).
-  if (reply.empty() || !before.group.has_peer(self_id_) || before.group.peers.front() != self_id_) return;
+  if (reply.empty()) return;
   if (!err.empty()) return reply_error(req, type, err);
   reply_stream_info(req, type, *s, std::nullopt);
 }
+
+namespace {
+
+// A replica this server no longer holds: stop it and delete its data.
+void drop_replica(JsAccount& jsa, const StreamPtr& s) {
+  log::notice("JetStream cluster: stream '{} > {}' left this server", jsa.account.name(), s->config().name);
+  stop_replicated_stream(s, true);
+  std::lock_guard lk(jsa.mu);
+  if (auto it = jsa.streams.find(s->config().name); it != jsa.streams.end() && it->second == s) jsa.streams.erase(it);
+}
+
+// The group leader's next membership change towards `want`: add what is missing (one at a
+// time; a new member is a learner until caught up), then remove the others, itself last (a
+// leader that removed itself steps down once that commits).
+void change_membership(RaftGroup& g, const std::vector<std::string>& want, const std::string& self) {
+  raft::Membership m = g.membership();
+  auto log_done = [name = g.name()](const char* what, const std::string& p) {
+    return [name, what, p](bool ok) {
+      if (ok) log::notice("JetStream cluster: {} peer {} in group '{}'", what, p, name);
+    };
+  };
+  for (const auto& p : want)
+    if (!m.contains(p)) return g.add_peer(p, log_done("adding", p));
+  if (!m.learners.empty()) return;  // wait for the new members to catch up and vote
+  auto unwanted = [&](const std::string& p) { return std::find(want.begin(), want.end(), p) == want.end(); };
+  for (const auto& p : m.voters)
+    if (p != self && unwanted(p)) return g.remove_peer(p, log_done("removing", p));
+  if (unwanted(self)) g.remove_peer(self, log_done("removing", self));
+}
+
+}  // namespace
 
 void JsCluster::reconcile_stream_peers() {
   std::vector<StreamAssignment> all;
@@ -140,24 +178,16 @@ void JsCluster::reconcile_stream_peers() {
       auto sa = std::find_if(all.begin(), all.end(), [&](const StreamAssignment& a) {
         return a.account == jsa_name && a.name() == s->config().name && a.group.name == sg->group()->name();
       });
-      raft::Membership m = sg->group()->membership();
-      if (sa == all.end() || !sa->group.has_peer(self_id_)) {
+      // Deleted, or re-created under another group: those paths stop this replica.
+      if (sa == all.end()) continue;
+      if (!sg->is_leader()) {
+        if (sa->group.has_peer(self_id_)) continue;
         // Leaving: once the group no longer counts us (or we have lost it), stop for good.
-        if (sg->is_leader()) {
-          sg->step_down();  // a member that stays becomes leader and changes the group
-          continue;
-        }
-        bool let_go = !m.voters.empty() && !m.contains(self_id_);
-        if (!sg->group()->current(std::chrono::seconds(10))) let_go = true;
-        if (!let_go) continue;
-        log::notice("JetStream cluster: stream '{} > {}' left this server", jsa_name, s->config().name);
-        stop_replicated_stream(s, true);
-        std::lock_guard lk(jsa->mu);
-        if (auto it = jsa->streams.find(s->config().name); it != jsa->streams.end() && it->second == s)
-          jsa->streams.erase(it);
+        raft::Membership m = sg->group()->membership();
+        if ((!m.voters.empty() && !m.contains(self_id_)) || !sg->group()->current(std::chrono::seconds(10)))
+          drop_replica(*jsa, s);
         continue;
       }
-      if (!sg->is_leader()) continue;
       if (seed_snapshot_.count(sa->group.name)) {
         // Scaled up from R1: the history predates the group's log, so the log starts with a
         // snapshot of the store; joining servers copy the messages it covers.
@@ -171,24 +201,7 @@ void JsCluster::reconcile_stream_peers() {
         seed_snapshot_.erase(sa->group.name);
         continue;
       }
-      const auto& want = sa->group.peers;
-      // Add first, remove after: the group never runs below the replicas asked for.
-      for (const auto& p : want)
-        if (!m.contains(p)) {
-          sg->group()->add_peer(p, [name = sg->group()->name(), p](bool ok) {
-            if (ok) log::notice("JetStream cluster: adding peer {} to group '{}'", p, name);
-          });
-          goto next;
-        }
-      if (!m.learners.empty()) continue;  // wait for the new member to catch up and vote
-      for (const auto& p : m.voters)
-        if (std::find(want.begin(), want.end(), p) == want.end()) {
-          sg->group()->remove_peer(p, [name = sg->group()->name(), p](bool ok) {
-            if (ok) log::notice("JetStream cluster: removing peer {} from group '{}'", p, name);
-          });
-          break;
-        }
-    next:;
+      change_membership(*sg->group(), sa->group.peers, self_id_);
     }
   }
 }
