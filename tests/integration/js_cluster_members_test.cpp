@@ -32,6 +32,7 @@ const char* kAccounts =
 
 struct Member {
   std::string name;
+  std::vector<std::string> tags;  // besides host:<name>
   int cluster_port = testing_harness::free_port();
   int http_port = testing_harness::free_port();
   std::vector<int> routes;
@@ -40,7 +41,9 @@ struct Member {
 
   std::string config() const {
     std::string c = "server_name: " + name + "\nhttp_port: " + std::to_string(http_port) + "\n" + kAccounts;
-    c += "server_tags: [\"host:" + name + "\"]\n";
+    c += "server_tags: [\"host:" + name + "\"";
+    for (const auto& t : tags) c += ", \"" + t + "\"";
+    c += "]\n";
     c += "jetstream { store_dir: \"" + store->path() + "\" }\n";
     c += "cluster {\n  name: c1\n  listen: 127.0.0.1:" + std::to_string(cluster_port) + "\n  routes: [\n";
     for (int p : routes) c += "    \"nats-route://127.0.0.1:" + std::to_string(p) + "\"\n";
@@ -60,11 +63,12 @@ struct Member {
 // `n` servers of cluster c1 routed to each other; the first `initial` start now.
 struct Cluster {
   std::vector<std::unique_ptr<Member>> nodes;
-  Cluster(int n, int initial) {
+  Cluster(int n, int initial, std::vector<std::vector<std::string>> tags = {}) {
     ::setenv("NATSCPP_TEST_HOOKS", "1", 1);
     for (int i = 0; i < n; ++i) {
       nodes.push_back(std::make_unique<Member>());
       nodes.back()->name = "s" + std::to_string(i + 1);
+      if (static_cast<size_t>(i) < tags.size()) nodes.back()->tags = tags[static_cast<size_t>(i)];
     }
     // The first servers route to each other only (their configured size is `initial`); a
     // later one routes to all of them, as a server added to a running cluster.
@@ -309,6 +313,130 @@ TEST(JsMembers, MetaSnapshotRestartAndServerRemove) {
   // Removed servers are not added back.
   std::this_thread::sleep_for(milliseconds(1500));
   EXPECT_EQ(c.leader_meta().value("cluster_size", 0), 3);
+}
+
+TEST(JsMembers, ScaleReplicasUpAndDownKeepsMessages) {
+  Cluster c(3, 3);
+  ConnPtr nc, sys;
+  ASSERT_EQ(connect_url(nc, c.node(0).url("a:a")), NATS_OK);
+  ASSERT_EQ(connect_url(sys, c.node(0).url("sys:pass")), NATS_OK);
+  json cfg = {{"name", "ORDERS"}, {"subjects", {"orders.>"}}, {"num_replicas", 1}};
+  json created = create_stream(nc.p, cfg);
+  ASSERT_TRUE(created.contains("config")) << created.dump() << c.logs();
+  for (int i = 1; i <= 20; ++i) ASSERT_EQ(publish(nc.p, "orders.x", "m" + std::to_string(i)).value("seq", 0), i);
+
+  // 1 -> 3: the two new replicas copy the 20 messages, then take new ones.
+  cfg["num_replicas"] = 3;
+  json up = request(nc.p, "$JS.API.STREAM.UPDATE.ORDERS", cfg);
+  ASSERT_EQ(up.value("type", ""), "io.nats.jetstream.api.v1.stream_update_response") << up.dump();
+  ASSERT_FALSE(up.contains("error")) << up.dump();
+  EXPECT_EQ(up["config"]["num_replicas"], 3);
+  EXPECT_EQ(up["state"]["messages"], 20) << up.dump();
+  std::map<std::string, json> st;
+  bool copied = wait_for([&] {
+    st = replica_status(sys.p, "ORDERS");
+    if (st.size() != 3) return false;
+    for (auto& [_, j] : st)
+      if (j.value("messages", 0) != 20 || j.value("first_seq", 0) != 1) return false;
+    return true;
+  }, milliseconds(20000));
+  ASSERT_TRUE(copied) << json(st).dump() << c.logs();
+  json info;
+  EXPECT_TRUE(wait_for([&] {
+    info = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr);
+    return replica_names(info).size() == 3;
+  }, milliseconds(10000))) << info.dump() << c.logs();
+  json ack;
+  wait_for([&] { return !(ack = publish(nc.p, "orders.x", "m21")).empty(); }, milliseconds(5000));
+  EXPECT_EQ(ack.value("seq", 0), 21) << ack.dump();
+  EXPECT_TRUE(wait_for([&] {
+    st = replica_status(sys.p, "ORDERS");
+    if (st.size() != 3) return false;
+    for (auto& [_, j] : st)
+      if (j.value("last_seq", 0) != 21) return false;
+    return true;
+  }, milliseconds(10000))) << json(st).dump();
+
+  // $JS.API.INFO sums the account's usage over the cluster: each replica's bytes (as 2.9.10).
+  json acct;
+  EXPECT_TRUE(wait_for([&] {
+    info = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr);
+    acct = request(nc.p, "$JS.API.INFO", nullptr);
+    uint64_t bytes = info.contains("state") ? info["state"].value("bytes", uint64_t{0}) : 0;
+    return bytes > 0 && acct.value("storage", uint64_t{0}) == 3 * bytes;
+  }, milliseconds(10000))) << acct.dump() << info.dump();
+  EXPECT_EQ(acct.value("type", ""), "io.nats.jetstream.api.v1.account_info_response");
+  EXPECT_EQ(acct.value("streams", 0), 1) << acct.dump();
+  EXPECT_EQ(acct.value("memory", 1), 0) << acct.dump();
+
+  // 3 -> 5 on three servers: the reference's placement error, nothing changes.
+  cfg["num_replicas"] = 5;
+  json refused = request(nc.p, "$JS.API.STREAM.UPDATE.ORDERS", cfg);
+  EXPECT_EQ(refused["error"]["err_code"], 10005) << refused.dump();
+  EXPECT_EQ(refused["error"]["description"], "no suitable peers for placement") << refused.dump();
+
+  // 3 -> 1: one copy stays, with all 21 messages.
+  cfg["num_replicas"] = 1;
+  json down = request(nc.p, "$JS.API.STREAM.UPDATE.ORDERS", cfg);
+  ASSERT_FALSE(down.contains("error")) << down.dump();
+  EXPECT_EQ(down["config"]["num_replicas"], 1);
+  EXPECT_TRUE(wait_for([&] {
+    info = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr);
+    return info.contains("state") && info["state"].value("messages", 0) == 21 && replica_names(info).size() == 1;
+  }, milliseconds(10000))) << info.dump();
+  EXPECT_EQ(publish(nc.p, "orders.x", "m22").value("seq", 0), 22);
+  EXPECT_TRUE(wait_for([&] {
+    info = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr);
+    acct = request(nc.p, "$JS.API.INFO", nullptr);
+    uint64_t bytes = info.contains("state") ? info["state"].value("bytes", uint64_t{0}) : 0;
+    return bytes > 0 && acct.value("storage", uint64_t{0}) == bytes;
+  }, milliseconds(10000))) << acct.dump() << info.dump();
+}
+
+TEST(JsMembers, MoveByTagsWithinTheCluster) {
+  // "old": s1 s2 s3, "new": s2 s3 s4. A move swaps s1 for s4.
+  Cluster c(4, 4, {{"old"}, {"old", "new"}, {"old", "new"}, {"new"}});
+  ConnPtr nc, sys;
+  ASSERT_EQ(connect_url(nc, c.node(0).url("a:a")), NATS_OK);
+  ASSERT_EQ(connect_url(sys, c.node(0).url("sys:pass")), NATS_OK);
+  json cfg = {{"name", "ORDERS"}, {"subjects", {"orders.>"}}, {"num_replicas", 3}, {"placement", {{"tags", {"old"}}}}};
+  json created = create_stream(nc.p, cfg);
+  ASSERT_TRUE(created.contains("config")) << created.dump() << c.logs();
+  json placed;
+  ASSERT_TRUE(wait_for([&] {
+    placed = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr, 2000);
+    return replica_names(placed) == std::set<std::string>{"s1", "s2", "s3"};
+  }, milliseconds(10000))) << placed.dump();
+  for (int i = 1; i <= 20; ++i) {
+    json ack;
+    wait_for([&] { return !(ack = publish(nc.p, "orders.x", "m" + std::to_string(i))).empty(); }, milliseconds(5000));
+    ASSERT_EQ(ack.value("seq", 0), i) << ack.dump();
+  }
+  cfg["placement"] = {{"tags", {"new"}}};
+  json both = cfg;
+  both["num_replicas"] = 1;
+  json refused = request(nc.p, "$JS.API.STREAM.UPDATE.ORDERS", both);
+  EXPECT_EQ(refused["error"]["err_code"], 10123) << refused.dump();
+  json moved = request(nc.p, "$JS.API.STREAM.UPDATE.ORDERS", cfg);
+  ASSERT_FALSE(moved.empty());
+  ASSERT_FALSE(moved.contains("error")) << moved.dump();
+  EXPECT_EQ(moved["config"]["placement"], json({{"tags", {"new"}}})) << moved.dump();
+  json info;
+  EXPECT_TRUE(wait_for([&] {
+    info = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr, 2000);
+    return replica_names(info) == std::set<std::string>{"s2", "s3", "s4"};
+  }, milliseconds(20000))) << info.dump() << c.logs();
+  std::map<std::string, json> st;
+  EXPECT_TRUE(wait_for([&] {
+    st = replica_status(sys.p, "ORDERS");
+    if (st.size() != 3 || st.count("s1")) return false;
+    for (auto& [_, j] : st)
+      if (j.value("messages", 0) != 20 || j.value("first_seq", 0) != 1) return false;
+    return true;
+  }, milliseconds(15000))) << json(st).dump();
+  json ack;
+  wait_for([&] { return !(ack = publish(nc.p, "orders.x", "m21")).empty(); }, milliseconds(5000));
+  EXPECT_EQ(ack.value("seq", 0), 21) << ack.dump();
 }
 
 }  // namespace

@@ -205,9 +205,10 @@ TEST(JsClusterPlace, TaggedClusterPlacementAndTheReferenceErrors) {
     EXPECT_NE(rep["name"], r["cluster"]["leader"]);
     EXPECT_EQ(rep["peer"].get<std::string>().size(), 8u);
   }
-  // Scaling up is not there yet: refused, never R1.
+  // Scaling up needs servers that carry the placement's tags: only one has az:2.
   r = one_answer(nc.p, "$JS.API.STREAM.UPDATE.PT2", stream_cfg("PT2", "pt2.>", {{"tags", {"az:2"}}}, 3).dump());
-  EXPECT_EQ(r["error"]["err_code"], 10036) << r.dump();
+  EXPECT_EQ(r["error"]["err_code"], 10005) << r.dump();
+  EXPECT_EQ(r["error"]["description"], "no suitable peers for placement, tags not matched ['az:2']") << r.dump();
   // A durable with default replicas is R3 like its stream (its own group), answered once.
   r = one_answer(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.R3.D", R"({"stream_name":"R3","config":{"durable_name":"D"}})");
   ASSERT_FALSE(r.contains("error")) << r.dump();

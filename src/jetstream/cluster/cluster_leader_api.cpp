@@ -111,20 +111,49 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest) {
   }
   if (!cur) return reply_error(req, type, api_error(err::StreamNotFound));
   if (e = check_stream_update(cur->config, *cfg, true); !e.empty()) return reply_error(req, type, e);
-  // Scaling down keeps the preferred peer (it answered the create); scaling up needs the
-  // new replicas to catch up on history, and a move needs the same: both refused for now.
+  // Scaling down to R1 keeps the preferred peer (it answered the create) as a plain stream;
+  // other replica changes keep the group and change its peers (stream_peers.cpp): new
+  // servers join and catch up before old ones leave, and so does a move (placement change)
+  // of an R>1 stream; moving an R1 stream is refused for now.
+  const bool move = cfg->placement != cur->config.placement;
+  if (move && cfg->num_replicas != cur->group.replicas())
+    return reply_error(req, type, api_error(err::StreamMoveAndScale));
+  if (move && cur->group.replicas() == 1) return reply_error(req, type, not_supported_yet());
   const bool scale_down = cur->group.replicas() > 1 && cfg->num_replicas == 1;
-  if ((cfg->num_replicas != cur->config.num_replicas && !scale_down) || cfg->placement != cur->config.placement)
-    return reply_error(req, type, not_supported_yet());
-  // Replicated consumers would have to shrink with it: not yet.
-  if (scale_down)
+  // Replicated consumers keep their own peer sets: they do not follow a stream whose peers
+  // change yet, so any replica change or move of such a stream is refused.
+  if (move || cfg->num_replicas != cur->group.replicas())
     for (const auto& [_, ca] : cur->consumers)
       if (ca.group.replicas() > 1) return reply_error(req, type, not_supported_yet());
   StreamAssignment sa = *cur;
-  if (scale_down) {
+  if (move) {
+    // A move: the new placement's servers join the group, then the old ones leave.
+    PlacementRequest preq;
+    preq.replicas = cfg->num_replicas;
+    placement_from_json(cfg->placement, preq.cluster, preq.tags);
+    preq.default_cluster = origin_of(req, rest).cluster;
+    auto placed = place(preq, candidates());
+    if (!placed.ok()) return reply_error(req, type, placed.error);
+    sa.group.peers = placed.peers;
+    sa.group.cluster = placed.cluster;
+    sa.group.preferred.clear();
+  } else if (scale_down) {
     sa.group.peers = {cur->group.preferred.empty() ? cur->group.peers.front() : cur->group.preferred};
     sa.group.preferred.clear();
     sa.group.name = group_name('S', 1, cfg->storage, random_group_id());
+  } else if (cfg->num_replicas > cur->group.replicas()) {
+    PlacementRequest preq;
+    preq.replicas = cfg->num_replicas - cur->group.replicas();
+    placement_from_json(cfg->placement, preq.cluster, preq.tags);
+    preq.cluster = cur->group.cluster;
+    preq.default_cluster = cur->group.cluster;
+    preq.exclude = cur->group.peers;
+    auto placed = place(preq, candidates());
+    if (!placed.ok()) return reply_error(req, type, placed.error);
+    for (auto& p : placed.peers) sa.group.peers.push_back(std::move(p));
+  } else if (cfg->num_replicas < cur->group.replicas()) {
+    sa.group.peers.resize(static_cast<size_t>(cfg->num_replicas));
+    sa.group.preferred.clear();
   }
   sa.config = std::move(*cfg);
   sa.origin = origin_of(req, rest);
@@ -236,19 +265,38 @@ void JsCluster::leader_stream_names(ApiRequest& req, bool list) {
   reply_json(req, j);
 }
 
+// As the reference in clustered mode: the account's usage summed over every server, so a
+// replicated stream's bytes count once per replica; streams and consumers of the whole
+// cluster. The stream hosts report their streams (as for STREAM.LIST).
 void JsCluster::leader_account_info(ApiRequest& req) {
-  ojson j;
-  j["type"] = api_type("account_info_response");
-  ojson info = js_.account_info(req.jsa);  // limits, domain, api; usage of the local streams
-  uint64_t streams_n = 0, consumers_n = 0;
-  for (const auto& sa : streams(req.account.name())) {
-    ++streams_n;
-    consumers_n += sa.consumers.size();
-  }
-  info["streams"] = streams_n;
-  info["consumers"] = std::max<uint64_t>(consumers_n, info["consumers"].get<uint64_t>());
-  j.update(info);
-  reply_json(req, j);
+  ojson base = js_.account_info(req.jsa);  // limits, domain, api
+  auto all = streams(req.account.name());
+  uint64_t durables = 0;
+  for (const auto& sa : all) durables += sa.consumers.size();
+  JetStream& js = js_;
+  JsAccount& jsa = req.jsa;
+  std::string reply(req.reply);
+  uint64_t streams_n = all.size();
+  gather_stream_infos(js_, req, all, [&js, &jsa, reply, base, streams_n, durables](std::vector<ojson>& infos) {
+    uint64_t memory = 0, storage = 0, consumers = 0;
+    for (const auto& i : infos) {
+      uint64_t bytes = i.contains("state") ? i["state"].value("bytes", uint64_t{0}) : 0;
+      uint64_t replicas = i.contains("config") ? i["config"].value("num_replicas", uint64_t{1}) : 1;
+      bool mem = i.contains("config") && i["config"].value("storage", std::string()) == "memory";
+      (mem ? memory : storage) += bytes * std::max<uint64_t>(replicas, 1);
+      if (i.contains("state")) consumers += i["state"].value("consumer_count", uint64_t{0});
+    }
+    ojson j;
+    j["type"] = api_type("account_info_response");
+    ojson info = base;
+    info["memory"] = memory;
+    info["storage"] = storage;
+    info["streams"] = streams_n;
+    info["consumers"] = std::max(consumers, durables);
+    j.update(info);
+    ApiRequest out{js.server(), js, jsa.account, jsa, {}, {}, reply, {}, {}};
+    reply_json(out, j);
+  });
 }
 
 }  // namespace nats::jetstream

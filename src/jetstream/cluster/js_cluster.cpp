@@ -270,7 +270,7 @@ void JsCluster::apply(const std::string& data) {
   if (ch.op == MetaOp::remove_stream) stop_replicated_consumers(*ch.stream_before);
   if (ch.op == MetaOp::update_stream && ch.stream_before->group.peers != ch.stream_after->group.peers &&
       ch.stream_after->group.replicas() > 1)
-    return apply_peer_change(ch);
+    return apply_peer_change(ch, origin, live);
   if (!group->has_peer(self_id_)) return;
   if (e->consumer && group->replicas() > 1) return apply_replicated_consumer(ch, origin, live);
   if (!e->consumer && group->replicas() > 1) return apply_replicated_stream(ch, origin, live);

@@ -15,14 +15,18 @@
 //  - everything naming a stream (info, get, purge, consumers, pulls...): the server hosting
 //    the stream; the meta leader answers for streams the meta state does not know (10059).
 // R>1 streams run through the replication layer (stream_group.h) on every peer; their
-// group leader answers. Scaling down (R>1 -> R1) keeps the preferred peer's copy. Consumers
-// of an R>1 stream are replicated too (consumer_group.h; replicas default to the stream's),
-// their group leader answers for them. Refused (10036) for now: scaling up, moves, consumers
-// of replicated interest streams and R1 consumers of replicated work queues.
+// group leader answers. Scaling down (R>1 -> R1) keeps the preferred peer's copy. Other
+// replica changes, moves (placement changes of R>1 streams), STREAM.PEER.REMOVE and
+// SERVER.REMOVE change a group's peers (stream_peers.cpp): new servers join and catch up,
+// then the old ones leave. Consumers of an R>1 stream are replicated too (consumer_group.h;
+// replicas default to the stream's), their group leader answers for them. Refused (10036)
+// for now: moves of R1 streams, consumers of replicated interest streams, R1 consumers of
+// replicated work queues, and replica changes or moves of streams with R>1 consumers.
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,7 +98,9 @@ class JsCluster {
   void replace_removed_peer(const std::string& peer);
   // An update that changed a replicated stream's peers (same group): a new peer starts its
   // replica as a joining member; a leaving one runs until the group has removed it.
-  void apply_peer_change(const MetaChange& ch);
+  // From R1, the one peer turns its plain stream into a group of itself and seeds it with a
+  // snapshot of the store, so joining servers copy the messages it already had.
+  void apply_peer_change(const MetaChange& ch, const RequestOrigin& origin, bool live);
   // The request on the server hosting the named stream (or 10059 from the meta leader).
   void route_to_stream_host(ApiRequest& req, std::string_view rest, const std::string& stream);
   // The cluster the request came in on: a reply mapped by a gateway names it.
@@ -128,6 +134,7 @@ class JsCluster {
   int64_t started_ns_;
   mutable std::mutex mu_;  // guards state_
   MetaState state_;
+  std::set<std::string> seed_snapshot_;  // groups scaled up from R1 here (meta loop only)
 };
 
 }  // namespace nats::jetstream

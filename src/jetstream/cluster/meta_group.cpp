@@ -276,7 +276,7 @@ void MetaGroup::Impl::on_server_remove_request(const std::string& reply, std::st
   auto error = [&](const ApiError& e) { answer({{"type", type}, {"error", e.to_json()}}); };
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return error(api_error(err::BadRequest));
   auto req = nlohmann::json::parse(body, nullptr, false);
-  if (!req.is_object()) return error(api_error(err::InvalidJSON, "not a JSON object"));
+  if (!req.is_object()) return error(ApiError{400, 10025, "invalid JSON"});
   auto str = [&](const char* key) {
     auto it = req.find(key);
     return it != req.end() && it->is_string() ? it->get<std::string>() : std::string();

@@ -32,6 +32,7 @@ struct Gather : std::enable_shared_from_this<Gather> {
   std::map<size_t, ojson> infos;  // by position in `names`
   std::atomic<bool> done{false};
   SubscriptionPtr sub;
+  std::function<void(std::vector<ojson>&)> on_done;  // set: hand the infos over instead of listing
 
   void on_reply(size_t idx, std::string_view payload) {
     auto j = ojson::parse(payload, nullptr, false);
@@ -49,6 +50,14 @@ struct Gather : std::enable_shared_from_this<Gather> {
   void finish() {
     if (done.exchange(true)) return;
     if (sub) js.server().unsubscribe_internal(jsa.account, sub);
+    if (on_done) {
+      std::vector<ojson> got;
+      {
+        std::lock_guard lk(mu);
+        for (auto& [_, j] : infos) got.push_back(std::move(j));
+      }
+      return on_done(got);
+    }
     ojson out;
     out["type"] = api_type("stream_list_response");
     out["total"] = total;
@@ -72,12 +81,8 @@ struct Gather : std::enable_shared_from_this<Gather> {
 
 }  // namespace
 
-void gather_stream_list(JetStream& js, const ApiRequest& req, std::vector<StreamAssignment> streams, uint64_t offset) {
-  auto g = std::make_shared<Gather>(js, req.jsa);
-  g->reply = std::string(req.reply);
-  g->total = streams.size();
-  g->offset = std::min<uint64_t>(offset, g->total);
-  for (uint64_t i = g->offset; i < g->total && g->names.size() < kListLimit; ++i) g->names.push_back(streams[i].name());
+namespace {
+void start_gather(JetStream& js, const ApiRequest& req, const std::shared_ptr<Gather>& g) {
   if (g->names.empty()) return g->finish();
   std::string inbox = "$JSC.LIST." + util::next_nuid();
   auto& srv = js.server();
@@ -95,6 +100,25 @@ void gather_stream_list(JetStream& js, const ApiRequest& req, std::vector<Stream
   srv.pick_loop().add_timer(kGatherTimeout, [g] { g->finish(); });
   for (size_t i = 0; i < g->names.size(); ++i)
     srv.publish_internal(req.account, "$JS.API.STREAM.INFO." + g->names[i], inbox + "." + std::to_string(i), {}, {});
+}
+}  // namespace
+
+void gather_stream_list(JetStream& js, const ApiRequest& req, std::vector<StreamAssignment> streams, uint64_t offset) {
+  auto g = std::make_shared<Gather>(js, req.jsa);
+  g->reply = std::string(req.reply);
+  g->total = streams.size();
+  g->offset = std::min<uint64_t>(offset, g->total);
+  for (uint64_t i = g->offset; i < g->total && g->names.size() < kListLimit; ++i) g->names.push_back(streams[i].name());
+  start_gather(js, req, g);
+}
+
+void gather_stream_infos(JetStream& js, const ApiRequest& req, const std::vector<StreamAssignment>& streams,
+                         std::function<void(std::vector<ojson>&)> done) {
+  auto g = std::make_shared<Gather>(js, req.jsa);
+  g->reply = std::string(req.reply);
+  g->on_done = std::move(done);
+  for (const auto& sa : streams) g->names.push_back(sa.name());
+  start_gather(js, req, g);
 }
 
 }  // namespace nats::jetstream

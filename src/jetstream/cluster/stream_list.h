@@ -4,6 +4,7 @@
 // private inbox) and answers once all came back or 2 s passed. A stream whose host did not
 // answer is listed under "missing", as the reference's list response does.
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "jetstream/cluster/assignment.h"
@@ -14,5 +15,10 @@ class JetStream;
 struct ApiRequest;
 
 void gather_stream_list(JetStream& js, const ApiRequest& req, std::vector<StreamAssignment> streams, uint64_t offset);
+
+// The same gathering for every stream of `streams` (no paging): `done` gets the infos that
+// came back (silent hosts left out) on a server thread.
+void gather_stream_infos(JetStream& js, const ApiRequest& req, const std::vector<StreamAssignment>& streams,
+                         std::function<void(std::vector<nlohmann::ordered_json>&)> done);
 
 }  // namespace nats::jetstream

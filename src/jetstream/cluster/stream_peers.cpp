@@ -12,6 +12,8 @@
 #include "jetstream/cluster/request_util.h"
 #include "jetstream/cluster/stream_group.h"
 #include "jetstream/jetstream.h"
+#include "jetstream/store/file_store.h"
+#include "jetstream/stream_api.h"
 #include "server/account.h"
 #include "util/ids.h"
 #include "util/log.h"
@@ -28,7 +30,7 @@ void JsCluster::leader_stream_peer_remove(ApiRequest& req, std::string_view rest
   if (args.size() != 1) return;
   if (empty_request(req.payload)) return reply_error(req, type, api_error(err::BadRequest));
   auto body = json::parse(req.payload, nullptr, false);
-  if (!body.is_object()) return reply_error(req, type, api_error(err::InvalidJSON, "not a JSON object"));
+  if (!body.is_object()) return reply_error(req, type, ApiError{400, 10025, "invalid JSON"});
   auto it = body.find("peer");
   std::string peer = it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
   if (peer.empty()) return reply_error(req, type, api_error(err::BadRequest));
@@ -81,17 +83,79 @@ void JsCluster::replace_removed_peer(const std::string& peer) {
       log::warn("JetStream cluster could not replace peer for stream '{} > {}'", sa.account, sa.name());
 }
 
-void JsCluster::apply_peer_change(const MetaChange& ch) {
+void JsCluster::apply_peer_change(const MetaChange& ch, const RequestOrigin& origin, bool live) {
+  const StreamAssignment& before = *ch.stream_before;
   const StreamAssignment& after = *ch.stream_after;
-  if (!after.group.has_peer(self_id_) || StreamGroup::find(js_, after.account, after.name())) return;
   auto* jsa = js_.account(after.account);
   if (!jsa) return;
-  // New here: join the running group (its leader adds us and sends us what we miss).
+  // The first peer before the change answers (as the first peer answers a create).
+  std::string reply = live && before.group.peers.front() == self_id_ ? local_reply(origin.reply) : std::string();
+  ApiRequest req{js_.server(), js_, jsa->account, *jsa, {}, {}, reply, {}, {}};
+  std::string type = response_type_for(origin.api);
+  if (!after.group.has_peer(self_id_)) {
+    // Leaving (a move): this replica runs until the group lets it go.
+    auto s = js_.lookup_stream(after.account, after.name());
+    if (!s) return;
+    if (!(s->config() == after.config)) update_replicated_stream(s, after);
+    if (!reply.empty()) reply_stream_info(req, type, *s, std::nullopt);
+    return;
+  }
+  const bool from_r1 = before.group.replicas() == 1 && before.group.has_peer(self_id_);
+  StreamPtr s;
   ApiError err;
-  if (!start_replicated_stream(js_, *jsa, after, err, true))
-    log::warn("JetStream cluster: could not start stream '{} > {}': {}", after.account, after.name(),
-              err.description);
+  if (from_r1) {
+    // The plain stream becomes a group of one (it leads at once); the others join it.
+    StreamAssignment alone = after;
+    alone.group.peers = {self_id_};
+    if ((s = start_replicated_stream(js_, *jsa, alone, err))) {
+      seed_snapshot_.insert(after.group.name);
+      if (!(s->config() == after.config)) err = update_replicated_stream(s, after);
+    }
+  } else if (!StreamGroup::find(js_, after.account, after.name())) {
+    // New here: join the running group (its leader adds us and sends what we miss).
+    s = start_replicated_stream(js_, *jsa, after, err, true);
+  } else {
+    s = js_.lookup_stream(after.account, after.name());
+    if (s && !(s->config() == after.config)) err = update_replicated_stream(s, after);
+  }
+  if (!s && err.empty()) err = api_error(err::StreamNotFound);
+  if (!err.empty())
+    log::warn("JetStream cluster: stream '{} > {}' peer change: {}", after.account, after.name(), err.description);
+  if (reply.empty()) return;
+  if (!err.empty()) return reply_error(req, type, err);
+  reply_stream_info(req, type, *s, std::nullopt);
 }
+
+namespace {
+
+// A replica this server no longer holds: stop it and delete its data.
+void drop_replica(JsAccount& jsa, const StreamPtr& s) {
+  log::notice("JetStream cluster: stream '{} > {}' left this server", jsa.account.name(), s->config().name);
+  stop_replicated_stream(s, true);
+  std::lock_guard lk(jsa.mu);
+  if (auto it = jsa.streams.find(s->config().name); it != jsa.streams.end() && it->second == s) jsa.streams.erase(it);
+}
+
+// The group leader's next membership change towards `want`: add what is missing (one at a
+// time; a new member is a learner until caught up), then remove the others, itself last (a
+// leader that removed itself steps down once that commits).
+void change_membership(RaftGroup& g, const std::vector<std::string>& want, const std::string& self) {
+  raft::Membership m = g.membership();
+  auto log_done = [name = g.name()](const char* what, const std::string& p) {
+    return [name, what, p](bool ok) {
+      if (ok) log::notice("JetStream cluster: {} peer {} in group '{}'", what, p, name);
+    };
+  };
+  for (const auto& p : want)
+    if (!m.contains(p)) return g.add_peer(p, log_done("adding", p));
+  if (!m.learners.empty()) return;  // wait for the new members to catch up and vote
+  auto unwanted = [&](const std::string& p) { return std::find(want.begin(), want.end(), p) == want.end(); };
+  for (const auto& p : m.voters)
+    if (p != self && unwanted(p)) return g.remove_peer(p, log_done("removing", p));
+  if (unwanted(self)) g.remove_peer(self, log_done("removing", self));
+}
+
+}  // namespace
 
 void JsCluster::reconcile_stream_peers() {
   std::vector<StreamAssignment> all;
@@ -114,38 +178,30 @@ void JsCluster::reconcile_stream_peers() {
       auto sa = std::find_if(all.begin(), all.end(), [&](const StreamAssignment& a) {
         return a.account == jsa_name && a.name() == s->config().name && a.group.name == sg->group()->name();
       });
-      raft::Membership m = sg->group()->membership();
-      if (sa == all.end() || !sa->group.has_peer(self_id_)) {
+      // Deleted, or re-created under another group: those paths stop this replica.
+      if (sa == all.end()) continue;
+      if (!sg->is_leader()) {
+        if (sa->group.has_peer(self_id_)) continue;
         // Leaving: once the group no longer counts us (or we have lost it), stop for good.
-        if (sg->is_leader()) {
-          sg->step_down();  // a member that stays becomes leader and changes the group
-          continue;
-        }
-        bool let_go = !m.voters.empty() && !m.contains(self_id_);
-        if (!sg->group()->current(std::chrono::seconds(10))) let_go = true;
-        if (!let_go) continue;
-        log::notice("JetStream cluster: stream '{} > {}' left this server", jsa_name, s->config().name);
-        stop_replicated_stream(s, true);
-        std::lock_guard lk(jsa->mu);
-        if (auto it = jsa->streams.find(s->config().name); it != jsa->streams.end() && it->second == s)
-          jsa->streams.erase(it);
+        raft::Membership m = sg->group()->membership();
+        if ((!m.voters.empty() && !m.contains(self_id_)) || !sg->group()->current(std::chrono::seconds(10)))
+          drop_replica(*jsa, s);
         continue;
       }
-      if (!sg->is_leader()) continue;
-      const auto& want = sa->group.peers;
-      // Add first, remove after: the group never runs below the replicas asked for.
-      for (const auto& p : want)
-        if (!m.contains(p)) {
-          sg->group()->add_peer(p);
-          goto next;
-        }
-      if (!m.learners.empty()) continue;  // wait for the new member to catch up and vote
-      for (const auto& p : m.voters)
-        if (std::find(want.begin(), want.end(), p) == want.end()) {
-          sg->group()->remove_peer(p);
-          break;
-        }
-    next:;
+      if (seed_snapshot_.count(sa->group.name)) {
+        // Scaled up from R1: the history predates the group's log, so the log starts with a
+        // snapshot of the store; joining servers copy the messages it covers.
+        auto st = sg->group()->status();
+        if (st.applied == 0) continue;  // not yet elected and past its first entry
+        if (auto* fs = dynamic_cast<FileStore*>(&s->store())) fs->flush();
+        StoreState ss = s->store().state();
+        log::debug("JetStream cluster: group '{}' seeded with a snapshot of messages {}..{}", sa->group.name,
+                   ss.first_seq, ss.last_seq);
+        sg->group()->compact(st.applied, json{{"first_seq", ss.first_seq}, {"last_seq", ss.last_seq}}.dump());
+        seed_snapshot_.erase(sa->group.name);
+        continue;
+      }
+      change_membership(*sg->group(), sa->group.peers, self_id_);
     }
   }
 }
