@@ -5,6 +5,7 @@
 #include "jetstream/cluster/js_cluster.h"
 #include "jetstream/cluster/meta_group.h"
 #include "jetstream/cluster/stream_group.h"
+#include "jetstream/cluster/consumer_group.h"
 #include "jetstream/consumer_api.h"
 #include "jetstream/jetstream.h"
 #include "util/log.h"
@@ -71,7 +72,17 @@ void JsCluster::reconcile_local_assets(const MetaState& before, const MetaState&
         continue;
       }
       for (const auto& [name, ca] : sa.consumers) {
-        if (!ca.group.has_peer(self_id_) || lookup_consumer(s, name)) continue;
+        if (!ca.group.has_peer(self_id_)) continue;
+        if (ca.group.replicas() > 1) {
+          // A replicated consumer runs through its own group, never as a plain local one.
+          if (ConsumerGroup::find(js_, acc, sa.name(), name)) continue;
+          ApiError cerr;
+          if (!ConsumerGroup::start(js_, s, ca, {}, cerr))
+            log::warn("JetStream cluster: could not start consumer '{} > {} > {}': {}", acc, sa.name(), name,
+                      cerr.description);
+          continue;
+        }
+        if (lookup_consumer(s, name)) continue;
         // The consumer's latest create request, run here without a reply.
         run_locally(RequestOrigin{ca.origin.account, {}, {}, {}, 0, ca.origin.api, ca.origin.body});
       }
