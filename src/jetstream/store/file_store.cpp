@@ -264,7 +264,7 @@ StoreErr FileStore::append(size_t body_len, Fill&& fill) {
   store_u32(p + 4 + body_len, crc32c(p + 4, body_len));
   block_bytes_ += rec_len;
   active_unsynced_ = true;
-  if (cfg_.sync_always) return sync_locked();
+  if (cfg_.sync_always && sync_holder_ != std::this_thread::get_id()) return sync_locked();
   uint64_t unwritten = block_bytes_ - flushed_;
   if (unwritten >= kMaxUnwritten) return flush_locked();
   // Wake the flusher when there is something new, and again when a full batch is ready.
@@ -640,6 +640,11 @@ StoreErr FileStore::sync() {
   std::lock_guard lk(mu_);
   if (closed_) return StoreErr::closed;
   return sync_locked();
+}
+
+void FileStore::hold_syncs(bool on) {
+  std::lock_guard lk(mu_);
+  sync_holder_ = on ? std::this_thread::get_id() : std::thread::id();
 }
 
 StoreErr FileStore::flush() {

@@ -86,6 +86,10 @@ class FileStore : public MessageStore, private StoreObserver {
   void update_limits(const StoreLimits& limits) override;
 
   StoreErr sync();   // write the buffer and fsync every block written since the last sync
+  // sync_always group commit: while the calling thread holds syncs, its stores are not
+  // fsync'ed one by one; it calls sync() once for all of them before acknowledging any.
+  // Stores from other threads meanwhile still sync as usual.
+  void hold_syncs(bool on);
   StoreErr flush();  // write the buffer to the file (no fsync)
   void close();      // flush, sync and close; later calls fail with StoreErr::closed
   const FileStoreRecovery& recovery() const { return recovery_; }
@@ -141,6 +145,7 @@ class FileStore : public MessageStore, private StoreObserver {
   // (and not mu_) during its write.
   std::mutex io_mu_;
   std::atomic<bool> write_failed_{false};  // a failed write fails later stores
+  std::thread::id sync_holder_;             // see hold_syncs
 
   // Active block: fd (read/write), logical size (flushed + buffered), and its tail kept in
   // memory: tail_ holds bytes [tail_start_, block_bytes_), of which [flushed_, block_bytes_)
