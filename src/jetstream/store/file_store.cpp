@@ -127,6 +127,8 @@ FileStore::FileStore(const FileStoreConfig& cfg, StoreLimits limits, StoreClock 
     : cfg_(cfg), mem_(limits, std::move(clock)) {
   mem_.use_file_sizes();
   mem_.drop_bodies();
+  // Called by mem_ under our lock (every mem_ call is made holding mu_).
+  mem_.drop_times([this](uint64_t seq) { return time_of_locked(seq); });
 }
 
 FileStore::~FileStore() { close(); }
@@ -544,6 +546,13 @@ StoreErr FileStore::read_record(const Loc& l, const char*& rec, uint32_t& len) {
   return StoreErr::ok;
 }
 
+int64_t FileStore::time_of_locked(uint64_t seq) {
+  StoredMsg m;
+  m.seq = seq;
+  // An unreadable record counts as new: age expiry does not drop what it cannot see.
+  return fill_body(m) == StoreErr::ok ? m.ts : std::numeric_limits<int64_t>::max();
+}
+
 StoreErr FileStore::fill_body(StoredMsg& out) {
   Loc l;
   if (!locate(out.seq, l)) return StoreErr::io;
@@ -557,6 +566,7 @@ StoreErr FileStore::fill_body(StoredMsg& out) {
   uint32_t sl = get_u32(body + 25), hl = get_u32(body + 29), pl = get_u32(body + 33);
   if (static_cast<uint64_t>(kMsgFixed) + sl + hl + pl + 8 != len) return StoreErr::io;
   const char* d = body + kMsgFixed + sl;
+  out.ts = static_cast<int64_t>(get_u64(body + 9));
   out.headers.assign(d, hl);
   out.payload.assign(d + hl, pl);
   return StoreErr::ok;

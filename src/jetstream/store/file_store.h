@@ -123,7 +123,8 @@ class FileStore : public MessageStore, private StoreObserver {
   bool locate(uint64_t seq, Loc& out);
   void note_msg_locked(uint64_t seq, uint32_t off);
   void remove_dead_blocks_locked();
-  StoreErr fill_body(StoredMsg& out);
+  StoreErr fill_body(StoredMsg& out);  // headers, payload and time of out.seq
+  int64_t time_of_locked(uint64_t seq);
   // Points rec at the record (framing included) and sets len to its full length.
   StoreErr read_record(const Loc& l, const char*& rec, uint32_t& len);
   StoreErr read_chunk(const Loc& l, size_t want);
