@@ -107,6 +107,18 @@ std::vector<Scenario> default_scenarios(const Scale& scale) {
                      "JetStream publish, acked (window 512)", w, Layout::kJetStream});
     }
   }
+  // Pull consumers reading back a file stream (the publishes before are not measured):
+  // msgs/s is messages consumed.
+  for (const char* ack : {"none", "explicit"}) {
+    WorkloadSpec w;
+    w.kind = Kind::kJsPub;
+    w.payload = 16;
+    w.js_storage = "file";
+    w.js_pull_ack = ack;
+    w.messages = count_for(scale, 16, 10);
+    out.push_back({std::string("js-pull-file-16-") + (ack[0] == 'n' ? "noack" : "ack"),
+                   "JetStream pull consume (batch 256), msgs/s = consumed", w, Layout::kJetStream});
+  }
   // Synchronous publishing to a single server's file stream: the PubAck round trip.
   {
     WorkloadSpec w;
