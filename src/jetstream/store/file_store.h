@@ -1,28 +1,31 @@
 #pragma once
 // Persistent stream store: an append-only log of records split over block files
-// (<dir>/<index>.blk), with the live index (seq, subject, time, accounted size: 16 bytes a
-// message) kept in a MemoryStore that does not hold message bodies. Where a record lies in
-// its block is kept only for the active block and a few recently read ones (BlockIndex);
-// a sealed block's offsets are saved in <index>.idx when the store rolls past it. Every change is a record: a stored
-// message, a removal (including limit/age evictions), or a compact (purge/compact:
-// "everything below seq is gone"). Reopening replays the blocks; a torn or corrupt record at
-// the tail of the last block is cut off.
+// (<dir>/<index>.blk). In memory: the live index kept in a MemoryStore without bodies or
+// times (8 bytes a message: subject id and accounted size; times are read from the
+// records), per-subject counts, and per block its last sequence. Where a record lies in its
+// block is kept only for the active block and a few recently read ones (BlockIndex); a
+// sealed block's offsets are saved in <index>.idx when the store rolls past it.
+// Every change is a record: a stored message, a removal (including limit/age evictions),
+// or a compact (purge/compact: "everything below seq is gone"). Reopening replays the
+// blocks; a torn or corrupt record at the tail of the last block is cut off.
 //
 // Record: u32 body_len (LE) | body | u32 crc32c(body). Body starts with a type byte.
 //
 // Writes (as the reference's file store): a record is appended to an in-process buffer and
 // the call returns; a background flusher writes the buffer to the block file a few ms later
 // (or as soon as 256 KiB are waiting) with one pwrite made outside the store's lock, and
-// roll/sync/close write what is left. fsync happens on sync()
-// (the caller's sync_interval), on close, or on every append with sync_always. Rolling to a
-// new block does not fsync; the old block is fsync'ed by the next sync().
+// roll/sync/close write what is left. fsync happens on sync() (the caller's
+// sync_interval), on close, or on every append with sync_always (unless the calling
+// thread holds syncs for a group commit, see hold_syncs). Rolling to a new block does not
+// fsync; the old block is fsync'ed by the next sync().
 //
 // Reads: a message body is read from the active block's in-memory tail (the most recent
 // bytes written, flushed or not) or with pread from its block, one chunk at a time so a
 // consumer reading forward makes one syscall per chunk, not per message.
 //
-// Not yet: blocks are never rewritten; a block is deleted only once every message in it is
-// below the first sequence; erase does not scrub.
+// Not yet: restart still reads every record (no per-block summary of subjects and sizes);
+// blocks are never rewritten (no compaction); a block is deleted only once every message
+// in it is below the first sequence; erase does not scrub.
 #include <atomic>
 #include <condition_variable>
 #include <deque>
