@@ -107,6 +107,28 @@ std::vector<Scenario> default_scenarios(const Scale& scale) {
                      "JetStream publish, acked (window 512)", w, Layout::kJetStream});
     }
   }
+  // Pull consumers reading back a file stream (the publishes before are not measured):
+  // msgs/s is messages consumed.
+  for (const char* ack : {"none", "explicit"}) {
+    WorkloadSpec w;
+    w.kind = Kind::kJsPub;
+    w.payload = 16;
+    w.js_storage = "file";
+    w.js_pull_ack = ack;
+    w.messages = count_for(scale, 16, 10);
+    out.push_back({std::string("js-pull-file-16-") + (ack[0] == 'n' ? "noack" : "ack"),
+                   "JetStream pull consume (batch 256), msgs/s = consumed", w, Layout::kJetStream});
+  }
+  // Synchronous publishing to a single server's file stream: the PubAck round trip.
+  {
+    WorkloadSpec w;
+    w.kind = Kind::kJsPub;
+    w.payload = 128;
+    w.js_storage = "file";
+    w.js_window = 1;
+    w.messages = std::max<uint64_t>(200, scale.requests / 2);
+    out.push_back({"js-pub-file-sync-128", "JetStream publish, one at a time", w, Layout::kJetStream});
+  }
   // R3 file streams in a 3-node cluster: a PubAck only after a quorum stored the message.
   {
     WorkloadSpec w;

@@ -45,6 +45,9 @@ struct WorkloadSpec {
   std::string js_storage = "memory";
   size_t js_window = 512;  // 1: synchronous publishing, one latency sample per message
   int js_replicas = 1;     // > 1: a clustered layout (kJetStreamR3)
+  // Non-empty: the publishes are not measured; a durable pull consumer with this ack policy
+  // ("none" or "explicit", acking every message) then reads the stream back, and that is.
+  std::string js_pull_ack;
 };
 
 // Called by the workload right before the first measured message and right after the last

@@ -21,6 +21,7 @@ namespace {
 constexpr const char* kStream = "BENCH";
 constexpr const char* kAckInbox = "_INBOX.benchjs.ack";
 constexpr const char* kApiInbox = "_INBOX.benchjs.api";
+constexpr const char* kPullInbox = "_INBOX.benchjs.pull";
 
 std::string pub_frame(const std::string& subject, const std::string& reply, std::string_view payload) {
   return "PUB " + subject + " " + reply + " " + std::to_string(payload.size()) + "\r\n" + std::string(payload) + "\r\n";
@@ -83,6 +84,50 @@ uint64_t wait_writable(RawConn& pub, const std::string& subject, size_t payload,
   return seq;
 }
 
+// A durable pull consumer reads the whole stream back with batch requests (at most two
+// batches outstanding), acking each message when the policy asks for it.
+WorkloadResult consume_pull(RawConn& c, const WorkloadSpec& spec, const MeasureHooks& hooks, Deadline dl) {
+  nlohmann::json cc = {{"stream_name", kStream},
+                       {"config", {{"durable_name", "PULL"}, {"ack_policy", spec.js_pull_ack}, {"max_ack_pending", 100000}}}};
+  api(c, std::string("$JS.API.CONSUMER.DURABLE.CREATE.") + kStream + ".PULL", cc.dump(), dl);
+  c.write_all(std::string("SUB ") + kPullInbox + " 3\r\n", dl);
+  const uint64_t batch = 256;
+  const std::string next = pub_frame(std::string("$JS.API.CONSUMER.MSG.NEXT.") + kStream + ".PULL", kPullInbox,
+                                     "{\"batch\":" + std::to_string(batch) + "}");
+  const bool ack = spec.js_pull_ack != "none";
+  uint64_t requested = 0, received = 0;
+  std::string acks;
+  WorkloadResult r;
+  hooks.on_start();
+  auto t0 = Clock::now();
+  while (received < spec.messages) {
+    if (dl.expired())
+      throw BenchError("pull timed out: " + std::to_string(received) + " of " + std::to_string(spec.messages));
+    if (requested < spec.messages && requested - received <= batch) {
+      c.write_all(next, dl);
+      requested += batch;
+      continue;
+    }
+    c.poll([&](const MsgView& m) {
+      // Deliveries show the message's own subject; only they carry an ack subject.
+      if (m.reply.substr(0, 8) != "$JS.ACK.") return;
+      ++received;
+      if (ack) acks += "PUB " + std::string(m.reply) + " 0\r\n\r\n";
+    }, dl);
+    if (!acks.empty()) {
+      c.write_all(acks, dl);
+      acks.clear();
+    }
+  }
+  auto t1 = Clock::now();
+  hooks.on_end();
+  r.seconds = seconds_between(t0, t1);
+  r.published = spec.messages;
+  r.delivered = received;
+  r.payload_bytes = spec.messages * spec.payload;
+  return r;
+}
+
 }  // namespace
 
 WorkloadResult run_raw_js_pub(const WorkloadSpec& spec, const Topology& topo, const MeasureHooks& hooks, Deadline dl) {
@@ -124,7 +169,8 @@ WorkloadResult run_raw_js_pub(const WorkloadSpec& spec, const Topology& topo, co
     if (sync) r.latencies_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent_at).count());
   };
 
-  hooks.on_start();
+  const bool pull = !spec.js_pull_ack.empty();
+  if (!pull) hooks.on_start();
   auto t0 = Clock::now();
   while (acked < spec.messages) {
     if (dl.expired())
@@ -140,11 +186,12 @@ WorkloadResult run_raw_js_pub(const WorkloadSpec& spec, const Topology& topo, co
     pub.poll(on_ack, dl);
   }
   auto t1 = Clock::now();
-  hooks.on_end();
+  if (!pull) hooks.on_end();
   if (errors) throw BenchError(std::to_string(errors) + " publishes failed, first: " + first_error);
   if (last_seq != base + spec.messages)
     throw BenchError("stream's last sequence " + std::to_string(last_seq) + " after " + std::to_string(spec.messages) +
                      " acked publishes (and " + std::to_string(base) + " probes)");
+  if (pull) return consume_pull(pub, spec, hooks, dl);
   r.seconds = seconds_between(t0, t1);
   r.published = spec.messages;
   r.delivered = acked;

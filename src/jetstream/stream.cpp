@@ -77,6 +77,7 @@ std::shared_ptr<Stream> Stream::create(JetStream& js, Account& account, StreamCo
       err = api_error(err::StreamCreate, std::string("could not open store: ") + store_err_text(e));
       return nullptr;
     }
+    if (fc.sync_always) s->group_commit_ = st.get();
     s->store_ = std::move(st);
     s->write_meta();
   } else {
@@ -296,7 +297,39 @@ void Stream::send_pub_ack(std::string_view reply, const PubResult& r) {
 void Stream::process_inbound(std::string_view subject, std::string_view reply, std::string_view headers,
                              std::string_view payload) {
   if (replicated()) return ingest_as_leader(subject, reply, headers, payload);
+  if (group_commit_ && !reply.empty() && Connection::in_input_batch())
+    return store_for_group_commit(subject, reply, headers, payload);
   send_pub_ack(reply, store_inbound(subject, headers, payload));
+}
+
+void Stream::store_for_group_commit(std::string_view subject, std::string_view reply, std::string_view headers,
+                                    std::string_view payload) {
+  group_commit_->hold_syncs(true);
+  PubResult r = store_inbound(subject, headers, payload);
+  group_commit_->hold_syncs(false);
+  if (!r.error.empty() || r.duplicate) return send_pub_ack(reply, r);  // nothing new to sync
+  std::lock_guard lk(commit_mu_);
+  commit_acks_.emplace_back(std::string(reply), r);
+  if (commit_scheduled_) return;  // a pending commit (maybe another thread's) covers it
+  commit_scheduled_ = true;
+  Connection::before_flush([weak = weak_from_this()] {
+    if (auto s = weak.lock()) s->commit_acks();
+  });
+}
+
+void Stream::commit_acks() {
+  std::vector<std::pair<std::string, PubResult>> acks;
+  {
+    std::lock_guard lk(commit_mu_);
+    acks.swap(commit_acks_);
+    commit_scheduled_ = false;
+  }
+  // Every message in acks was stored before the swap, so this one fsync covers them all.
+  StoreErr e = group_commit_->sync();
+  for (auto& [reply, r] : acks) {
+    if (e != StoreErr::ok) r = PubResult{store_error(e)};
+    send_pub_ack(reply, r);
+  }
 }
 
 // The leader decides as a local stream would, but against what it has proposed (clseq_), and

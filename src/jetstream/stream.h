@@ -47,6 +47,8 @@ class Account;
 
 namespace nats::jetstream {
 
+class FileStore;
+
 class JetStream;
 
 class StreamConsumer {
@@ -185,6 +187,10 @@ class Stream : public std::enable_shared_from_this<Stream> {
   void ingest_as_leader(std::string_view subject, std::string_view reply, std::string_view headers,
                         std::string_view payload);
   uint64_t count_purgeable(std::string_view filter, uint64_t seq, uint64_t keep);
+  // Group commit (see group_commit_): store now, acknowledge after the batch's fsync.
+  void store_for_group_commit(std::string_view subject, std::string_view reply, std::string_view headers,
+                              std::string_view payload);
+  void commit_acks();
 
   JetStream& js_;
   Account& account_;
@@ -193,6 +199,12 @@ class Stream : public std::enable_shared_from_this<Stream> {
   std::string dir_;
   std::unique_ptr<MessageStore> store_;
   std::atomic<bool> deleted_{false};
+  // sync_always: PubAcks of messages stored during a client's input batch wait here for
+  // one fsync at the end of the batch (group commit) instead of one fsync per message.
+  FileStore* group_commit_ = nullptr;
+  std::mutex commit_mu_;
+  std::vector<std::pair<std::string, PubResult>> commit_acks_;  // reply, result
+  bool commit_scheduled_ = false;
 
   mutable std::mutex mu_;  // config, consumers, subscriptions, dedupe table; serialises ingest
   StreamConfig cfg_;

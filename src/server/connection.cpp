@@ -22,6 +22,9 @@ thread_local std::unique_ptr<char[]> t_read_buffer;
 // The connection whose input the current thread is processing (the producer of whatever
 // gets enqueued now), for backpressure.
 thread_local Connection* t_reader = nullptr;
+// Work to run before this thread's next flush (see before_flush), and whether it runs now.
+thread_local std::vector<std::function<void()>> t_before_flush;
+thread_local bool t_in_before_flush = false;
 constexpr size_t kMaxStallThreshold = 8 * 1024 * 1024;
 // Whether output for connections of other loops may be written from this thread. After a
 // small read (request/reply, interactive traffic) writing inline saves a cross-thread
@@ -210,6 +213,13 @@ void Connection::send_now(std::string_view s) {
 }
 
 void Connection::flush_touched() {
+  if (!t_before_flush.empty() && !t_in_before_flush) {
+    std::vector<std::function<void()>> fns;
+    fns.swap(t_before_flush);
+    t_in_before_flush = true;
+    for (auto& fn : fns) fn();
+    t_in_before_flush = false;
+  }
   if (t_touched.empty()) return;
   auto* cur = net::EventLoop::current();
   // Swap out first: flushing may touch more connections (e.g. closing sends an -ERR).
@@ -223,7 +233,9 @@ void Connection::flush_touched() {
   if (t_touched.empty()) t_touched.swap(list);  // keep the capacity
 }
 
-bool Connection::in_input_batch() { return t_reader != nullptr; }
+bool Connection::in_input_batch() { return t_reader != nullptr || t_in_before_flush; }
+
+void Connection::before_flush(std::function<void()> fn) { t_before_flush.push_back(std::move(fn)); }
 
 void Connection::flush_from_loop() {
   // Clear the flag before taking the buffer: a producer that appends after we took it

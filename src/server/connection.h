@@ -6,6 +6,7 @@
 //    is flushed at the end of the current batch (once per batch, not once per message);
 //  - close() may be called from any thread; teardown runs on the owning loop.
 #pragma once
+#include <functional>
 
 #include <atomic>
 #include <chrono>
@@ -99,6 +100,10 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   // True while the calling thread is inside a connection's input batch, which ends with
   // flush_touched(): output produced now (e.g. a PubAck) leaves with the batch's flush.
   static bool in_input_batch();
+  // Runs fn at the start of the calling thread's next flush_touched(), before anything is
+  // written (group commit: one fsync, then the PubAcks it covers). fn may enqueue output;
+  // it leaves with that flush.
+  static void before_flush(std::function<void()> fn);
 
   // net::IoHandler / net::Flushable
   void on_io(uint32_t events) override;

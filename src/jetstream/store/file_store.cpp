@@ -127,6 +127,8 @@ FileStore::FileStore(const FileStoreConfig& cfg, StoreLimits limits, StoreClock 
     : cfg_(cfg), mem_(limits, std::move(clock)) {
   mem_.use_file_sizes();
   mem_.drop_bodies();
+  // Called by mem_ under our lock (every mem_ call is made holding mu_).
+  mem_.drop_times([this](uint64_t seq) { return time_of_locked(seq); });
 }
 
 FileStore::~FileStore() { close(); }
@@ -264,7 +266,7 @@ StoreErr FileStore::append(size_t body_len, Fill&& fill) {
   store_u32(p + 4 + body_len, crc32c(p + 4, body_len));
   block_bytes_ += rec_len;
   active_unsynced_ = true;
-  if (cfg_.sync_always) return sync_locked();
+  if (cfg_.sync_always && sync_holder_ != std::this_thread::get_id()) return sync_locked();
   uint64_t unwritten = block_bytes_ - flushed_;
   if (unwritten >= kMaxUnwritten) return flush_locked();
   // Wake the flusher when there is something new, and again when a full batch is ready.
@@ -544,6 +546,13 @@ StoreErr FileStore::read_record(const Loc& l, const char*& rec, uint32_t& len) {
   return StoreErr::ok;
 }
 
+int64_t FileStore::time_of_locked(uint64_t seq) {
+  StoredMsg m;
+  m.seq = seq;
+  // An unreadable record counts as new: age expiry does not drop what it cannot see.
+  return fill_body(m) == StoreErr::ok ? m.ts : std::numeric_limits<int64_t>::max();
+}
+
 StoreErr FileStore::fill_body(StoredMsg& out) {
   Loc l;
   if (!locate(out.seq, l)) return StoreErr::io;
@@ -557,6 +566,7 @@ StoreErr FileStore::fill_body(StoredMsg& out) {
   uint32_t sl = get_u32(body + 25), hl = get_u32(body + 29), pl = get_u32(body + 33);
   if (static_cast<uint64_t>(kMsgFixed) + sl + hl + pl + 8 != len) return StoreErr::io;
   const char* d = body + kMsgFixed + sl;
+  out.ts = static_cast<int64_t>(get_u64(body + 9));
   out.headers.assign(d, hl);
   out.payload.assign(d + hl, pl);
   return StoreErr::ok;
@@ -640,6 +650,11 @@ StoreErr FileStore::sync() {
   std::lock_guard lk(mu_);
   if (closed_) return StoreErr::closed;
   return sync_locked();
+}
+
+void FileStore::hold_syncs(bool on) {
+  std::lock_guard lk(mu_);
+  sync_holder_ = on ? std::this_thread::get_id() : std::thread::id();
 }
 
 StoreErr FileStore::flush() {

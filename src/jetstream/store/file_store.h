@@ -1,28 +1,31 @@
 #pragma once
 // Persistent stream store: an append-only log of records split over block files
-// (<dir>/<index>.blk), with the live index (seq, subject, time, accounted size: 16 bytes a
-// message) kept in a MemoryStore that does not hold message bodies. Where a record lies in
-// its block is kept only for the active block and a few recently read ones (BlockIndex);
-// a sealed block's offsets are saved in <index>.idx when the store rolls past it. Every change is a record: a stored
-// message, a removal (including limit/age evictions), or a compact (purge/compact:
-// "everything below seq is gone"). Reopening replays the blocks; a torn or corrupt record at
-// the tail of the last block is cut off.
+// (<dir>/<index>.blk). In memory: the live index kept in a MemoryStore without bodies or
+// times (8 bytes a message: subject id and accounted size; times are read from the
+// records), per-subject counts, and per block its last sequence. Where a record lies in its
+// block is kept only for the active block and a few recently read ones (BlockIndex); a
+// sealed block's offsets are saved in <index>.idx when the store rolls past it.
+// Every change is a record: a stored message, a removal (including limit/age evictions),
+// or a compact (purge/compact: "everything below seq is gone"). Reopening replays the
+// blocks; a torn or corrupt record at the tail of the last block is cut off.
 //
 // Record: u32 body_len (LE) | body | u32 crc32c(body). Body starts with a type byte.
 //
 // Writes (as the reference's file store): a record is appended to an in-process buffer and
 // the call returns; a background flusher writes the buffer to the block file a few ms later
 // (or as soon as 256 KiB are waiting) with one pwrite made outside the store's lock, and
-// roll/sync/close write what is left. fsync happens on sync()
-// (the caller's sync_interval), on close, or on every append with sync_always. Rolling to a
-// new block does not fsync; the old block is fsync'ed by the next sync().
+// roll/sync/close write what is left. fsync happens on sync() (the caller's
+// sync_interval), on close, or on every append with sync_always (unless the calling
+// thread holds syncs for a group commit, see hold_syncs). Rolling to a new block does not
+// fsync; the old block is fsync'ed by the next sync().
 //
 // Reads: a message body is read from the active block's in-memory tail (the most recent
 // bytes written, flushed or not) or with pread from its block, one chunk at a time so a
 // consumer reading forward makes one syscall per chunk, not per message.
 //
-// Not yet: blocks are never rewritten; a block is deleted only once every message in it is
-// below the first sequence; erase does not scrub.
+// Not yet: restart still reads every record (no per-block summary of subjects and sizes);
+// blocks are never rewritten (no compaction); a block is deleted only once every message
+// in it is below the first sequence; erase does not scrub.
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -86,6 +89,10 @@ class FileStore : public MessageStore, private StoreObserver {
   void update_limits(const StoreLimits& limits) override;
 
   StoreErr sync();   // write the buffer and fsync every block written since the last sync
+  // sync_always group commit: while the calling thread holds syncs, its stores are not
+  // fsync'ed one by one; it calls sync() once for all of them before acknowledging any.
+  // Stores from other threads meanwhile still sync as usual.
+  void hold_syncs(bool on);
   StoreErr flush();  // write the buffer to the file (no fsync)
   void close();      // flush, sync and close; later calls fail with StoreErr::closed
   const FileStoreRecovery& recovery() const { return recovery_; }
@@ -119,7 +126,8 @@ class FileStore : public MessageStore, private StoreObserver {
   bool locate(uint64_t seq, Loc& out);
   void note_msg_locked(uint64_t seq, uint32_t off);
   void remove_dead_blocks_locked();
-  StoreErr fill_body(StoredMsg& out);
+  StoreErr fill_body(StoredMsg& out);  // headers, payload and time of out.seq
+  int64_t time_of_locked(uint64_t seq);
   // Points rec at the record (framing included) and sets len to its full length.
   StoreErr read_record(const Loc& l, const char*& rec, uint32_t& len);
   StoreErr read_chunk(const Loc& l, size_t want);
@@ -141,6 +149,7 @@ class FileStore : public MessageStore, private StoreObserver {
   // (and not mu_) during its write.
   std::mutex io_mu_;
   std::atomic<bool> write_failed_{false};  // a failed write fails later stores
+  std::thread::id sync_holder_;             // see hold_syncs
 
   // Active block: fd (read/write), logical size (flushed + buffered), and its tail kept in
   // memory: tail_ holds bytes [tail_start_, block_bytes_), of which [flushed_, block_bytes_)

@@ -54,11 +54,11 @@ const MemoryStore::Subject* MemoryStore::find_subject(std::string_view subject) 
 void MemoryStore::fill(uint64_t seq, const Slot& s, StoredMsg& out) const {
   out.subject = subjects_[s.subj].name;
   out.seq = seq;
-  out.ts = s.ts;
+  out.ts = keep_times_ ? times_[seq - base_] : 0;
   out.ttl_ns = 0;
   if (!ttls_.empty()) {
     auto t = ttls_.find(seq);
-    if (t != ttls_.end()) out.ttl_ns = t->second;
+    if (t != ttls_.end()) out.ttl_ns = t->second.second;
   }
   out.headers.clear();
   out.payload.clear();
@@ -70,6 +70,14 @@ void MemoryStore::fill(uint64_t seq, const Slot& s, StoredMsg& out) const {
   out.payload.assign(b + 8 + hl, pl);
 }
 
+int64_t MemoryStore::time_at(uint64_t seq) {
+  if (keep_times_) return times_[seq - base_];
+  if (seq == base_ && front_time_.first == seq) return front_time_.second;
+  int64_t ts = time_of_(seq);
+  if (seq == base_) front_time_ = {seq, ts};
+  return ts;
+}
+
 void MemoryStore::insert_locked(uint64_t seq, int64_t ts, int64_t ttl_ns, uint32_t subj, uint64_t size,
                                 Body body) {
   if (slots_.empty()) {
@@ -79,9 +87,11 @@ void MemoryStore::insert_locked(uint64_t seq, int64_t ts, int64_t ttl_ns, uint32
     while (base_ + slots_.size() < seq) {
       slots_.push_back(Slot{});
       if (keep_bodies_) bodies_.emplace_back();
+      if (keep_times_) times_.push_back(0);
     }
   }
-  slots_.push_back(Slot{ts, subj, static_cast<uint32_t>(size)});
+  slots_.push_back(Slot{subj, static_cast<uint32_t>(size)});
+  if (keep_times_) times_.push_back(ts);
   if (keep_bodies_) bodies_.push_back(std::move(body));
   ++msgs_;
   used_ = true;
@@ -91,7 +101,7 @@ void MemoryStore::insert_locked(uint64_t seq, int64_t ts, int64_t ttl_ns, uint32
   Subject& s = subjects_[subj];
   if (s.msgs++ == 0) s.first = seq;
   s.last = seq;
-  if (ttl_ns > 0) ttls_[seq] = ttl_ns;
+  if (ttl_ns > 0) ttls_[seq] = {ts, ttl_ns};
 }
 
 StoreResult MemoryStore::store_msg(std::string_view subject, std::string_view headers,
@@ -201,14 +211,12 @@ void MemoryStore::expire_locked() {
   int64_t now = clock_();
   if (limits_.max_age_ns > 0) {
     int64_t cutoff = now - limits_.max_age_ns;
-    while (msgs_ > 0 && slots_.front().ts <= cutoff) remove_locked(base_);
+    while (msgs_ > 0 && time_at(base_) <= cutoff) remove_locked(base_);
   }
   if (!ttls_.empty()) {
     std::vector<uint64_t> drop;
-    for (auto [seq, ttl] : ttls_) {
-      const Slot* s = live(seq);
-      if (s && s->ts + ttl <= now) drop.push_back(seq);
-    }
+    for (auto& [seq, t] : ttls_)
+      if (t.first + t.second <= now) drop.push_back(seq);
     for (uint64_t s : drop) remove_locked(s);
   }
 }
@@ -222,6 +230,7 @@ void MemoryStore::trim_front() {
   while (!slots_.empty() && slots_.front().subj == kGone) {
     slots_.pop_front();
     if (keep_bodies_) bodies_.pop_front();
+    if (keep_times_) times_.pop_front();
     ++base_;
   }
   if (slots_.empty()) base_ = last_seq_ + 1;
@@ -383,7 +392,7 @@ StoreState MemoryStore::state() {
   st.first_seq = first_seq_locked();
   st.last_seq = last_seq_;
   st.last_ts = last_ts_;
-  if (msgs_ > 0) st.first_ts = slots_.front().ts;
+  if (msgs_ > 0) st.first_ts = time_at(base_);
   st.num_subjects = subject_ids_.size();
   for (uint64_t i = 0; i < slots_.size(); ++i)
     if (slots_[i].subj == kGone) st.deleted.push_back(base_ + i);

@@ -3,6 +3,7 @@
 // store keeps in memory; removals are reported to an observer so the file store can
 // log them.
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,8 +23,9 @@ class StoreObserver {
 };
 
 // Memory layout (kept small: the file store's index is this class without bodies):
-// - one 16-byte slot per sequence from base_ (time, subject id, accounted size); a removed
-//   message leaves a tombstone slot until the front of the stream passes it;
+// - one 8-byte slot per sequence from base_ (subject id, accounted size) plus its time
+//   (8 bytes, not kept in index-only mode: the file store reads it from the record); a
+//   removed message leaves a tombstone slot until the front of the stream passes it;
 // - message bodies (headers + payload) in one allocation per message, only when kept;
 // - per subject only a count and its first/last sequence (no per-message sets): the next
 //   first of a subject is found by scanning slots forward, which is O(1) when messages
@@ -61,6 +63,13 @@ class MemoryStore : public MessageStore {
   // Index only: keep subject, sequence, time and accounted size but not headers/payload
   // (the file store reads bodies from its blocks); loads return empty bodies.
   void drop_bodies() { keep_bodies_ = false; }
+  // Index only, further: no per-message time either. Loads return ts 0 (the caller fills
+  // it in); age expiry and first_ts ask time_of, which runs under this store's lock (it
+  // must not call back into it).
+  void drop_times(std::function<int64_t(uint64_t seq)> time_of) {
+    keep_times_ = false;
+    time_of_ = std::move(time_of);
+  }
   // Replay of a record whose body is not kept: sizes come from the record. False when
   // the sequence is not past the last one (a duplicate record).
   bool replay_index(StoredMsg msg, size_t hdr_len, size_t payload_len);
@@ -70,7 +79,6 @@ class MemoryStore : public MessageStore {
  private:
   static constexpr uint32_t kGone = UINT32_MAX;  // slot of a removed sequence
   struct Slot {
-    int64_t ts = 0;
     uint32_t subj = kGone;
     uint32_t size = 0;  // accounted size: cannot be recomputed once the body is dropped
   };
@@ -88,6 +96,7 @@ class MemoryStore : public MessageStore {
   StoreResult store_impl(std::string_view subject, std::string_view headers, std::string_view payload,
                          std::optional<int64_t> ttl_ns, uint64_t seq, int64_t ts);
   const Slot* live(uint64_t seq) const;
+  int64_t time_at(uint64_t seq);  // seq must be live
   // A store that never held a message reports first 0 (reference); once emptied, last+1.
   uint64_t first_seq_locked() const { return msgs_ > 0 ? base_ : used_ ? last_seq_ + 1 : 0; }
   uint32_t intern(std::string_view subject);
@@ -107,15 +116,19 @@ class MemoryStore : public MessageStore {
   StoreObserver* observer_ = nullptr;
   bool file_sizes_ = false;
   bool keep_bodies_ = true;
+  bool keep_times_ = true;
+  std::function<int64_t(uint64_t)> time_of_;
+  std::pair<uint64_t, int64_t> front_time_{0, 0};  // time_of_ answer for the front, cached
   std::deque<Slot> slots_;    // slots_[i] is sequence base_ + i; the front slot is live
   std::deque<Body> bodies_;   // parallel to slots_ when bodies are kept
+  std::deque<int64_t> times_;  // parallel to slots_ when times are kept
   uint64_t base_ = 1;
   uint64_t msgs_ = 0;
   bool used_ = false;  // a message was stored or the store compacted
   std::vector<Subject> subjects_;  // by id; ids of subjects without messages are reused
   std::unordered_map<std::string, uint32_t> subject_ids_;
   std::vector<uint32_t> free_ids_;
-  std::map<uint64_t, int64_t> ttls_;  // seq -> TTL of messages that carry their own
+  std::map<uint64_t, std::pair<int64_t, int64_t>> ttls_;  // seq -> (time, TTL) of messages with their own TTL
   uint64_t bytes_ = 0;
   uint64_t last_seq_ = 0;
   int64_t last_ts_ = 0;

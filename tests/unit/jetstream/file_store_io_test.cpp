@@ -199,6 +199,25 @@ TEST_F(FileStoreIoTest, SyncAlwaysSyncsEveryStore) {
   EXPECT_EQ(copy->state().msgs, 5u);
 }
 
+TEST_F(FileStoreIoTest, SyncAlwaysGroupCommitOneSyncForAHeldBatch) {
+  auto st = open(dir_, {}, 64 * 1024, true);
+  st->hold_syncs(true);
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(st->store_msg("a", "", "x").err, StoreErr::ok);
+  // Another thread's store is not part of the batch: it syncs at once (and covers the
+  // batch's records written before it).
+  std::thread([&] { ASSERT_EQ(st->store_msg("b", "", "y").err, StoreErr::ok); }).join();
+  uint64_t other = st->stats().syncs;
+  EXPECT_GE(other, 1u);
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(st->store_msg("a", "", "x").err, StoreErr::ok);
+  EXPECT_EQ(st->stats().syncs, other);
+  st->hold_syncs(false);
+  ASSERT_EQ(st->sync(), StoreErr::ok);
+  EXPECT_EQ(st->stats().syncs, other + 1);
+  fs::copy(dir_, dir_ + "-copy", fs::copy_options::recursive);
+  auto copy = open(dir_ + "-copy");
+  EXPECT_EQ(copy->state().msgs, 101u);
+}
+
 TEST_F(FileStoreIoTest, RollDoesNotSyncButSyncCoversRolledBlocks) {
   auto st = open(dir_, {}, 4096, false, 10'000);
   store_range(*st, 1, 200);

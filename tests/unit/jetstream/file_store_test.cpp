@@ -234,3 +234,32 @@ TEST_F(FileStoreTest, EmptyHeadersAndPayloadWithNullData) {
   ASSERT_EQ(st->load_msg(2, m), StoreErr::ok);
   EXPECT_EQ(m.payload, "x");
 }
+
+// The file store keeps no per-message time in memory: loads, first_ts and age expiry read
+// it from the records, also from blocks no longer cached.
+TEST_F(FileStoreTest, TimesComeFromTheRecords) {
+  StoreLimits lim;
+  lim.max_age_ns = 1'000'000'000;
+  auto st = open(lim, 512);
+  std::vector<int64_t> ts;
+  for (int i = 0; i < 40; ++i) {
+    now_ += 10'000'000;  // 10 ms apart
+    ts.push_back(st->store_msg("t", "", "x").ts);
+  }
+  st->drop_caches();
+  StoredMsg m;
+  ASSERT_EQ(st->load_msg(7, m), StoreErr::ok);
+  EXPECT_EQ(m.ts, ts[6]);
+  ASSERT_EQ(st->load_next_msg("t", 20, m), StoreErr::ok);
+  EXPECT_EQ(m.ts, ts[19]);
+  EXPECT_EQ(st->state().first_ts, ts[0]);
+  // Past the age of the first ten only.
+  now_ = ts[9] + lim.max_age_ns;
+  st->expire_msgs();
+  auto s = st->state();
+  EXPECT_EQ(s.first_seq, 11u);
+  EXPECT_EQ(s.first_ts, ts[10]);
+  st.reset();
+  auto again = open(lim, 512);
+  EXPECT_EQ(again->state().first_ts, ts[10]);
+}
