@@ -141,9 +141,13 @@ struct JetStreamOptions {
 };
 
 // The account resolver of operator mode (`resolver`). MEMORY: accounts only from
-// resolver_preload.
+// resolver_preload; FULL: a directory of account JWTs that takes updates.
 struct ResolverOptions {
-  std::string type;  // empty: none; "MEMORY"
+  std::string type;  // empty: none; "MEMORY" or "FULL"
+  std::string dir;
+  bool allow_delete = false;
+  int64_t limit = 0;  // most JWTs stored; 0: no limit
+  Duration interval{std::chrono::minutes(2)};
 };
 
 struct Options {

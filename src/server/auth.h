@@ -35,6 +35,8 @@ struct AuthResult {
   int64_t account_expires = 0;
   int64_t max_subs = -1;
   int64_t max_payload = -1;
+  int64_t user_issued_at = 0;
+  bool bearer = false;
 };
 
 // The current claims of an account in operator mode (null: unknown account).

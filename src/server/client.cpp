@@ -61,6 +61,18 @@ void ClientConnection::start() {
   Connection::flush_touched();
 }
 
+ClientConnection::JwtIdentity ClientConnection::jwt_identity() const {
+  std::lock_guard lk(info_mu_);
+  return jwt_identity_;
+}
+
+void ClientConnection::kick(std::string text, CloseReason reason) {
+  auto self = std::static_pointer_cast<ClientConnection>(shared_from_this());
+  loop_.post([self, text = std::move(text), reason] {
+    if (!self->closing()) self->close_with_err(text, reason);
+  });
+}
+
 void ClientConnection::arm_jwt_expiry(const AuthResult& res) {
   int64_t at = 0;
   bool account_first = false;
@@ -252,11 +264,15 @@ bool ClientConnection::on_connect(std::string_view json) {
   parser_.set_require_connect(false);
   parser_.set_headers(o.headers);
   int64_t max_payload = server_.options().max_payload;
-  for (int64_t lim : {acc->max_payload, res->max_payload})
+  for (int64_t lim : {acc->max_payload.load(), res->max_payload})
     if (lim > 0 && lim < max_payload) max_payload = lim;
   if (max_payload < server_.options().max_payload) parser_.set_max_payload(max_payload);
   max_payload_ = max_payload;
   jwt_max_subs_ = res->max_subs;
+  if (server_.options().operator_mode()) {
+    std::lock_guard lk(info_mu_);
+    jwt_identity_ = JwtIdentity{res->user, res->user_issued_at, res->bearer};
+  }
   arm_jwt_expiry(*res);
   if (o.verbose) send_ok();
   if (auto* sys = server_.system_services()) sys->on_client_connect(*this);
@@ -363,7 +379,7 @@ bool ClientConnection::on_sub(std::string_view subject, std::string_view queue, 
       return true;
     }
     int limit = max_subs;
-    for (int64_t lim : {static_cast<int64_t>(account_->max_subscriptions), jwt_max_subs_})
+    for (int64_t lim : {static_cast<int64_t>(account_->max_subscriptions.load()), jwt_max_subs_})
       if (lim > 0 && (limit <= 0 || lim < limit)) limit = static_cast<int>(lim);
     if (limit > 0 && static_cast<int>(subs_.size()) >= limit) {
       log::error("{}:{} - cid:{} - maximum subscriptions exceeded", peer_ip_, peer_port_, cid_);

@@ -40,6 +40,16 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   bool deliver(const Subscription& sub, std::string_view subject, std::string_view reply,
                std::string_view headers, std::string_view payload) override;
 
+  // Operator mode: who the client is by its user JWT (empty user: not a JWT user).
+  struct JwtIdentity {
+    std::string user;  // the user's public key
+    int64_t issued_at = 0;
+    bool bearer = false;
+  };
+  JwtIdentity jwt_identity() const;
+  // Any thread: sends -ERR '<text>' and closes, on the connection's loop.
+  void kick(std::string text, CloseReason reason);
+
   // Monitoring snapshots (any thread).
   ConnectOptions connect_options() const;
   std::string account_name() const;
@@ -96,6 +106,7 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   // Operator mode: closes the connection when the user's or the account's JWT expires.
   net::TimerId expire_timer_ = 0;
   int64_t jwt_max_subs_ = -1;
+  JwtIdentity jwt_identity_;  // guarded by info_mu_
   int64_t max_payload_ = 0;        // in effect after CONNECT (account and user limits applied)
   bool first_pong_sent_ = false;  // the user JWT's subscription limit (-1: none)
   void arm_jwt_expiry(const AuthResult& res);

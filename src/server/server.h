@@ -19,6 +19,7 @@
 #include "config/options.h"
 #include "net/event_loop.h"
 #include "server/account.h"
+#include "server/account_resolver.h"
 #include "server/auth.h"
 #include "server/connection.h"
 
@@ -114,6 +115,16 @@ class Server {
   AccountPtr system_account() const { return system_account_; }
   std::vector<AccountPtr> accounts() const;
   const Authenticator& authenticator() const { return *auth_; }
+
+  // Operator mode (src/server/jwt_account_updates.cpp). The resolver (null outside operator
+  // mode); the claims of account `key`, registering the account from the resolver's JWT on
+  // first use (null if it has none or it does not check out); and, after the resolver
+  // stored a new JWT for `key`, its application to a registered account and its clients
+  // (limits, revocations, expiry). disable_jwt_account: the JWT was deleted.
+  AccountResolverStore* account_resolver() const { return resolver_.get(); }
+  AccountClaimsPtr jwt_account_claims(const std::string& key);
+  void apply_account_jwt(const std::string& key);
+  void disable_jwt_account(const std::string& key);
 
   // The per-loop match cache (one per event loop thread).
   MatchCache* match_cache_for_current_thread();
@@ -214,6 +225,10 @@ class Server {
   AccountPtr global_account_;
   AccountPtr system_account_;
   std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<AccountResolverStore> resolver_;
+  std::recursive_mutex jwt_mu_;  // serializes registering and updating JWT accounts
+  AccountPtr register_jwt_account(const std::string& key, int depth);
+  void install_jwt_account(const AccountPtr& acc, const AccountClaimsPtr& claims, const AccountConfig& cfg);
 
   mutable std::mutex conns_mu_;
   std::unordered_map<uint64_t, std::shared_ptr<ClientConnection>> clients_;
