@@ -2,6 +2,7 @@
 // top of Connection, with authentication, ping/stale handling and subscription ownership.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -47,6 +48,10 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
     bool bearer = false;
   };
   JwtIdentity jwt_identity() const;
+  // Any thread: after a config reload, checks the client's CONNECT credentials against
+  // `auth` on the connection's loop; cuts it if they no longer pass or lead to another
+  // account, else applies the new permissions.
+  void reauthorize(std::shared_ptr<const Authenticator> auth);
   // Any thread: sends -ERR '<text>' and closes, on the connection's loop.
   void kick(std::string text, CloseReason reason);
 
@@ -97,7 +102,12 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   bool connected_ = false;  // CONNECT accepted
   bool pre_connect_ops_ = false;  // PING/PUB/SUB seen before CONNECT (no no-auth user then)
   AccountPtr account_;
-  std::unique_ptr<ClientPermissions> perms_;  // null: no permissions configured
+  // Null: no permissions. Replaced by a config reload on the connection's loop; deliveries on
+  // other loops may still read the previous object, so every one is kept until the end.
+  std::atomic<ClientPermissions*> perms_{nullptr};
+  std::vector<std::unique_ptr<ClientPermissions>> perms_owned_;
+  ClientCredentials credentials_;  // as CONNECT gave them, for re-checks after a reload
+  void set_permissions(const std::optional<Permissions>& p);
 
   mutable std::mutex subs_mu_;  // delivery on other loops may auto-unsubscribe
   std::unordered_map<std::string, SubscriptionPtr> subs_;

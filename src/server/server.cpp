@@ -51,7 +51,9 @@ Server::Server(Options opts) : opts_(std::move(opts)) {
   setup_accounts();
   for (const auto& [key, claims] : jwt_accounts.claims)
     if (auto a = lookup_account(key)) a->set_claims(claims);
-  auth_ = std::make_unique<Authenticator>(opts_, [this](const std::string& key) { return jwt_account_claims(key); });
+  auth_ = std::make_shared<const Authenticator>(opts_, [this](const std::string& key) { return jwt_account_claims(key); });
+  loaded_ = opts_;
+  config_load_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(start_time_.time_since_epoch()).count();
 }
 
 Server::~Server() {
@@ -140,7 +142,7 @@ void Server::start() {
   info["host"] = opts_.host;
   info["port"] = opts_.port;
   info["headers"] = !opts_.no_header_support;
-  if (auth_->advertise_auth_required()) info["auth_required"] = true;
+  if (authenticator()->advertise_auth_required()) info["auth_required"] = true;
   if (opts_.tls.enabled) {
     tls_ctx_ = std::make_unique<net::TlsContext>(opts_.tls.cert_file, opts_.tls.key_file, opts_.tls.ca_file,
                                                  opts_.tls.verify);
