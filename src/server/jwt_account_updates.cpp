@@ -108,16 +108,16 @@ void Server::install_jwt_account(const AccountPtr& acc, const AccountClaimsPtr& 
   if (system_account_ && system_account_ != acc) install_system_imports(*this, {{cfg.name, acc}}, *system_account_);
 }
 
-void Server::apply_account_jwt(const std::string& key) {
+std::string Server::apply_account_jwt(const std::string& key) {
   std::lock_guard lk(jwt_mu_);
   auto acc = lookup_account(key);
-  if (!acc || !resolver_) return;  // registered on first use
+  if (!acc || !resolver_) return "";  // registered on first use
   auto token = resolver_->fetch(key);
-  if (!token) return;
+  if (!token) return "";
   AccountClaimsPtr claims;
   if (auto err = check_account_jwt(key, *token, opts_, &claims); !err.empty()) {
     log::error("update resulted in error {}", err);
-    return;
+    return err;
   }
   if (auto old = acc->claims(); old && !same_wiring(*old, *claims))
     log::warn("Account [{}] update changes imports, exports or mappings: not applied until a restart", key);
@@ -141,6 +141,7 @@ void Server::apply_account_jwt(const std::string& key) {
     else
       ++kept;
   }
+  return "";
 }
 
 void Server::disable_jwt_account(const std::string& key) {

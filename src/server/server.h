@@ -132,7 +132,8 @@ class Server {
   // (limits, revocations, expiry). disable_jwt_account: the JWT was deleted.
   AccountResolverStore* account_resolver() const { return resolver_.get(); }
   AccountClaimsPtr jwt_account_claims(const std::string& key);
-  void apply_account_jwt(const std::string& key);
+  // Returns why the stored JWT could not be applied (empty: applied, or not registered).
+  std::string apply_account_jwt(const std::string& key);
   void disable_jwt_account(const std::string& key);
 
   // The per-loop match cache (one per event loop thread).

@@ -92,6 +92,7 @@ void SystemServices::handle_claims_update(std::string_view subject_key, std::str
     respond_claims(reply_subject, key, "jwt update resulted in error", err);
     return;
   }
+  // As the reference, stored is "updated" even if the account then refuses the JWT (logged).
   server_.apply_account_jwt(key);
   respond_claims(reply_subject, key, "jwt updated", "");
 }
@@ -149,9 +150,55 @@ void SystemServices::handle_claims_delete(std::string_view reply_subject, std::s
                    "no such account");
 }
 
+// The MEMORY resolver (as the reference's accountClaimUpdate): an update applies to an
+// account already registered; others are skipped.
+void SystemServices::handle_memory_update(std::string_view key, std::string_view reply_subject,
+                                          std::string_view payload) {
+  std::string k(key);
+  if (payload.empty()) {
+    respond_claims(reply_subject, k, "jwt update error", "request body is empty");
+    return;
+  }
+  std::string token(payload);
+  auto decoded = decode_account_claims(token);
+  if (auto* err = std::get_if<std::string>(&decoded)) {
+    respond_claims(reply_subject, k, "jwt update resulted in error", *err);
+    return;
+  }
+  const auto& ac = std::get<AccountClaims>(decoded);
+  if (ac.base.subject != k) {
+    respond_claims(reply_subject, k, "jwt update resulted in error", "subject does not match jwt content");
+    return;
+  }
+  if (!server_.lookup_account(k)) {
+    respond_claims(reply_subject, k, "jwt update skipped", "");
+    return;
+  }
+  auto* store = server_.account_resolver();
+  if (auto err = store->save(k, token, ac.base.issued_at); !err.empty()) {
+    respond_claims(reply_subject, k, "jwt update resulted in error", err);
+    return;
+  }
+  if (auto err = server_.apply_account_jwt(k); !err.empty()) {
+    respond_claims(reply_subject, k, "jwt update resulted in error", err);
+    return;
+  }
+  respond_claims(reply_subject, k, "jwt updated", "");
+}
+
 void SystemServices::subscribe_claims_requests() {
   auto* store = server_.account_resolver();
-  if (!store || !store->is_full()) return;
+  if (!store) return;
+  if (!store->is_full()) {
+    auto update = [this](const Subscription&, std::string_view subject, std::string_view reply, std::string_view,
+                         std::string_view payload) {
+      std::string key = account_of(subject);
+      if (!key.empty()) handle_memory_update(key, reply, payload);
+    };
+    subscribe("$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE", update);
+    subscribe("$SYS.ACCOUNT.*.CLAIMS.UPDATE", update);
+    return;
+  }
   auto update = [this](const Subscription&, std::string_view subject, std::string_view reply, std::string_view,
                        std::string_view payload) {
     std::string key = account_of(subject);
