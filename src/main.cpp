@@ -106,7 +106,20 @@ int main(int argc, char** argv) {
     }
     if (sig == SIGUSR1) nats::log::reopen();
     if (sig == SIGUSR2) server.enter_lame_duck_mode();
-    // SIGHUP (reload) lands with its feature.
+    if (sig == SIGHUP) {
+      // As the reference: the config file read again with the command-line flags over it.
+      if (cl.config_file.empty()) {
+        nats::log::error("Failed to reload server configuration: can only reload config when a file is provided using -c or --config");
+        continue;
+      }
+      std::string why;
+      try {
+        why = server.reload(nats::config::build_options(cl, nullptr));
+      } catch (const std::exception& e) {
+        why = e.what();
+      }
+      if (!why.empty()) nats::log::error("Failed to reload server configuration: {}", why);
+    }
   }
   server.shutdown();
   server.wait_for_shutdown();

@@ -54,6 +54,13 @@ std::string validate_trusted_operators(Options& o) {
   bool users = !o.users.empty() || !o.username.empty();
   if (users) return "operators do not allow users to be configured directly";
   if (o.system_account.empty() && ops.size() == 1) o.system_account = ops[0].system_account;
+  if (o.resolver.type == "FULL" && o.system_account.empty())
+    return "using nats based account resolver - the system account needs to be specified in configuration or the "
+           "operator jwt";
+  // The directory resolvers of several servers keep each other in sync over
+  // $SYS.REQ.CLAIMS.PACK, which this server does not do yet: refused rather than diverging.
+  if (o.resolver.type == "FULL" && (o.cluster.configured || o.gateway.configured))
+    return "resolver type full in a cluster or supercluster (account JWT sync) is not supported by this server";
   if (!o.system_account.empty()) {
     bool found = false, non_empty = false;
     for (const auto& op : ops) {

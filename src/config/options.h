@@ -26,17 +26,23 @@ inline constexpr int kDefaultPingMax = 2;
 struct SubjectPermission {
   std::vector<std::string> allow;
   std::vector<std::string> deny;
+
+  bool operator==(const SubjectPermission&) const = default;
 };
 
 struct ResponsePermission {
   int max_msgs = 0;
   Duration expires{0};
+
+  bool operator==(const ResponsePermission&) const = default;
 };
 
 struct Permissions {
   std::optional<SubjectPermission> publish;
   std::optional<SubjectPermission> subscribe;
   std::optional<ResponsePermission> response;  // allow_responses
+
+  bool operator==(const Permissions&) const = default;
 };
 
 struct User {
@@ -46,29 +52,47 @@ struct User {
   std::string account;   // empty: global account
   std::optional<Permissions> permissions;
   std::vector<std::string> allowed_connection_types;
+
+  bool operator==(const User&) const = default;
 };
 
 // One entry of an account's exports or imports.
-struct StreamExport { std::string subject; std::vector<std::string> accounts; };
+struct StreamExport {
+  std::string subject;
+  std::vector<std::string> accounts;
+  bool operator==(const StreamExport&) const = default;
+};
 struct ServiceExport {
   std::string subject;
   std::vector<std::string> accounts;
   std::string response_type;  // "Singleton" (default), "Stream", "Chunked"
   Duration response_threshold{0};
+
+  bool operator==(const ServiceExport&) const = default;
 };
 // One destination of a subject mapping (`mappings` at the top level or in an account).
 struct MappingDestConfig {
   std::string subject;
   int weight = 100;     // percent
   std::string cluster;  // empty: any cluster
+
+  bool operator==(const MappingDestConfig&) const = default;
 };
 struct MappingConfig {
   std::string src;
   std::vector<MappingDestConfig> dests;
+
+  bool operator==(const MappingConfig&) const = default;
 };
 
-struct StreamImport { std::string account; std::string subject; std::string prefix; std::string to; };
-struct ServiceImport { std::string account; std::string subject; std::string to; };
+struct StreamImport {
+  std::string account, subject, prefix, to;
+  bool operator==(const StreamImport&) const = default;
+};
+struct ServiceImport {
+  std::string account, subject, to;
+  bool operator==(const ServiceImport&) const = default;
+};
 
 struct AccountConfig {
   std::string name;
@@ -84,6 +108,8 @@ struct AccountConfig {
   std::vector<MappingConfig> mappings;
   bool jetstream = false;       // jetstream: enabled
   std::string nkey;
+
+  bool operator==(const AccountConfig&) const = default;
 };
 
 // A `tls` block (top level: client connections; in cluster and gateway: routes and gateways). The reference's default handshake timeout is 2 s.
@@ -94,11 +120,15 @@ struct TlsOptions {
   std::string ca_file;
   bool verify = false;  // require and verify a client certificate
   Duration timeout{std::chrono::seconds(2)};
+
+  bool operator==(const TlsOptions&) const = default;
 };
 
 struct RemoteGateway {
   std::string name;
   std::vector<std::string> urls;
+
+  bool operator==(const RemoteGateway&) const = default;
 };
 
 struct ClusterOptions {
@@ -113,6 +143,8 @@ struct ClusterOptions {
   bool no_advertise = false;
   int connect_retries = 0;
   std::string advertise;
+
+  bool operator==(const ClusterOptions&) const = default;
 };
 
 struct GatewayOptions {
@@ -127,6 +159,8 @@ struct GatewayOptions {
   int connect_retries = 0;
   std::string advertise;
   bool reject_unknown = false;
+
+  bool operator==(const GatewayOptions&) const = default;
 };
 
 struct JetStreamOptions {
@@ -138,12 +172,20 @@ struct JetStreamOptions {
   Duration sync_interval{std::chrono::minutes(2)};
   bool sync_always = false;
   std::string unique_tag;
+
+  bool operator==(const JetStreamOptions&) const = default;
 };
 
 // The account resolver of operator mode (`resolver`). MEMORY: accounts only from
-// resolver_preload.
+// resolver_preload; FULL: a directory of account JWTs that takes updates.
 struct ResolverOptions {
-  std::string type;  // empty: none; "MEMORY"
+  std::string type;  // empty: none; "MEMORY" or "FULL"
+  std::string dir;
+  bool allow_delete = false;
+  int64_t limit = 0;  // most JWTs stored; 0: no limit
+  Duration interval{std::chrono::minutes(2)};
+
+  bool operator==(const ResolverOptions&) const = default;
 };
 
 struct Options {
@@ -220,6 +262,8 @@ struct Options {
   std::vector<std::string> tags;
 
   bool check_config = false;  // -t: test the config and exit
+
+  bool operator==(const Options&) const = default;
 };
 
 }  // namespace nats

@@ -80,8 +80,8 @@ struct Loader {
       if (auto err = add_operator(f, o); !err.empty()) error(e.key_pos, "error parsing operator JWT: " + err);
   }
 
-  // Only the MEMORY resolver so far: the URL resolver and the directory resolvers (a map)
-  // are refused by name rather than run without their behaviour.
+  // MEMORY, or a map for the directory resolver (type FULL). The URL resolver and the CACHE
+  // directory resolver are refused by name rather than run without their behaviour.
   void resolver(const MapEntry& e) {
     if (e.value.is_string()) {
       std::string t = lower(e.value.as_string());
@@ -93,7 +93,37 @@ struct Loader {
       error(e.key_pos, e.key + " \"" + e.value.as_string() + "\" is not supported by this server");
       return;
     }
-    error(e.key_pos, e.key + " of type " + e.value.type_name() + " is not supported by this server");
+    if (!e.value.is_map()) {
+      error(e.key_pos, std::string("error parsing operator resolver, wrong type ") + e.value.type_name());
+      return;
+    }
+    ResolverOptions r;
+    std::string type;
+    bool has_interval = false;
+    for (const auto& f : e.value.entries()) {
+      const std::string k = lower(f.key);
+      if (k == "dir") r.dir = f.value.as_string();
+      else if (k == "type") type = f.value.as_string();
+      else if (k == "allow_delete") r.allow_delete = f.value.as_bool();
+      else if (k == "limit") r.limit = f.value.as_int();
+      else if (k == "interval") {
+        r.interval = strict_duration(f, "interval");
+        has_interval = true;
+      } else error(f.key_pos, "resolver " + f.key + " is not supported by this server");
+    }
+    (void)has_interval;
+    if (r.dir.empty()) {
+      error(e.key_pos, "dir has no value and needs to point to a directory");
+      return;
+    }
+    std::string up = type;
+    for (auto& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (up != "FULL") {
+      error(e.key_pos, e.key + " type \"" + type + "\" is not supported by this server");
+      return;
+    }
+    r.type = "FULL";
+    o.resolver = r;
   }
 
   void resolver_preload(const MapEntry& e) {

@@ -72,7 +72,7 @@ Json varz(Server& s) {
   Json req = Json::object();
   if (auto* m = s.monitor()) for (auto& [path, n] : m->request_stats()) req[path] = n;
   j["http_req_stats"] = req;
-  j["config_load_time"] = util::rfc3339_nano(s.start_time());
+  j["config_load_time"] = util::rfc3339_nano(s.config_load_time());
   if (s.system_account()) j["system_account"] = s.system_account()->name();
   return j;
 }

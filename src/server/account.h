@@ -29,10 +29,11 @@ class Account {
   // counters (summed on demand, so the hot path touches no shared account counter).
   std::atomic<uint64_t> in_msgs{0}, in_bytes{0}, out_msgs{0}, out_bytes{0};
 
-  // Limits from the account config; -1: none.
-  int max_connections = -1;
-  int max_subscriptions = -1;
-  int64_t max_payload = -1;
+  // Limits from the account config or JWT; -1: none. Atomic: an account JWT update changes
+  // them while clients run.
+  std::atomic<int> max_connections{-1};
+  std::atomic<int> max_subscriptions{-1};
+  std::atomic<int64_t> max_payload{-1};
   bool jetstream_enabled = false;
   std::optional<Permissions> default_permissions;
   // As configured, for /accountz (the wiring lives in internal subscriptions, see imports.h).
@@ -69,6 +70,10 @@ class Account {
 };
 
 using AccountPtr = std::shared_ptr<Account>;
+
+// Installs the subject mappings of an account (checked by the loader, or from a JWT); throws
+// std::runtime_error on one that does not compile.
+void install_account_mappings(Account& acc, const std::vector<MappingConfig>& configs);
 
 inline constexpr const char* kGlobalAccount = "$G";
 inline constexpr const char* kSystemAccount = "$SYS";

@@ -3,6 +3,8 @@
 // were mapped where they were published).
 #include "server/account.h"
 
+#include <stdexcept>
+
 namespace nats {
 
 namespace {
@@ -22,6 +24,16 @@ std::optional<std::string> Account::map_subject(std::string_view subject,
     return m.select(subject, m.cluster_scoped() ? cluster_name() : std::string(), mapping_rand());
   }
   return std::nullopt;
+}
+
+void install_account_mappings(Account& acc, const std::vector<MappingConfig>& configs) {
+  for (const auto& mc : configs) {
+    std::vector<MappingDestination> dests;
+    for (const auto& d : mc.dests) dests.push_back(MappingDestination{d.subject, d.weight, d.cluster});
+    auto m = SubjectMapping::create(mc.src, dests);
+    if (auto* err = std::get_if<std::string>(&m)) throw std::runtime_error("mapping for \"" + mc.src + "\": " + *err);
+    acc.mappings.push_back(std::get<SubjectMapping>(std::move(m)));
+  }
 }
 
 }  // namespace nats

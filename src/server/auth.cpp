@@ -139,4 +139,14 @@ std::optional<AuthResult> Authenticator::authenticate(const ClientCredentials& c
   return std::nullopt;
 }
 
+bool Authenticator::user_gone_or_moved(const ClientCredentials& c, const std::string& account) const {
+  const std::map<std::string, Entry>* table = nullptr;
+  std::string key;
+  if (!c.nkey.empty()) table = &nkeys_, key = c.nkey;
+  else if (!c.user.empty()) table = &users_, key = c.user;
+  else return false;
+  auto it = table->find(key);
+  return it == table->end() || it->second.account != account;
+}
+
 }  // namespace nats

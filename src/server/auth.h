@@ -35,6 +35,8 @@ struct AuthResult {
   int64_t account_expires = 0;
   int64_t max_subs = -1;
   int64_t max_payload = -1;
+  int64_t user_issued_at = 0;
+  bool bearer = false;
 };
 
 // The current claims of an account in operator mode (null: unknown account).
@@ -58,6 +60,9 @@ class Authenticator {
   // nullopt: Authorization Violation.
   std::optional<AuthResult> authenticate(const ClientCredentials& c, const std::string& nonce = {},
                                          const std::string& client_ip = {}) const;
+  // After a reload: whether the named user (or NKey) of `c` no longer exists or now belongs
+  // to another account than `account` (the reference closes such clients without an error).
+  bool user_gone_or_moved(const ClientCredentials& c, const std::string& account) const;
   // The no-auth user in effect (configured or implicit), empty if none.
   const std::string& no_auth_user() const { return no_auth_user_; }
 

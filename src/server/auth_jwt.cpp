@@ -124,6 +124,8 @@ std::optional<AuthResult> Authenticator::authenticate_jwt(const ClientCredential
   r.account_expires = acc->base.expires;
   r.max_subs = lim.subs;
   r.max_payload = lim.payload;
+  r.user_issued_at = uc.base.issued_at;
+  r.bearer = lim.bearer_token;
   return r;
 }
 

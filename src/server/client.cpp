@@ -35,7 +35,7 @@ ClientConnection::~ClientConnection() = default;
 
 void ClientConnection::start() {
   bool auth = server_.auth_required();
-  if (server_.authenticator().nonce_required()) nonce_ = util::new_nonce();
+  if (server_.authenticator()->nonce_required()) nonce_ = util::new_nonce();
   std::string info = server_.client_info_line(cid_, peer_ip_, !nonce_.empty(), nonce_);
   if (const net::TlsContext* tls = server_.tls_context()) {
     // INFO goes out in clear; then the client starts the TLS handshake.
@@ -49,7 +49,7 @@ void ClientConnection::start() {
     touch();
   }
   Connection::start();
-  parser_.set_require_connect(server_.authenticator().connect_required());
+  parser_.set_require_connect(server_.authenticator()->connect_required());
   if (auth) {
     auto self = std::static_pointer_cast<ClientConnection>(shared_from_this());
     std::weak_ptr<ClientConnection> weak = self;
@@ -59,6 +59,47 @@ void ClientConnection::start() {
   }
   start_pings();
   Connection::flush_touched();
+}
+
+void ClientConnection::set_permissions(const std::optional<Permissions>& p) {
+  if (!p) {
+    perms_.store(nullptr, std::memory_order_release);
+    return;
+  }
+  perms_owned_.push_back(std::make_unique<ClientPermissions>(*p));
+  perms_.store(perms_owned_.back().get(), std::memory_order_release);
+}
+
+void ClientConnection::reauthorize(std::shared_ptr<const Authenticator> auth) {
+  auto self = std::static_pointer_cast<ClientConnection>(shared_from_this());
+  loop_.post([self, auth = std::move(auth)] {
+    if (self->closing() || !self->connected_) return;
+    std::string account = self->account_name();
+    if (auth->user_gone_or_moved(self->credentials_, account)) {
+      self->close(CloseReason::ClientClosed);
+      return;
+    }
+    auto res = auth->authenticate(self->credentials_, self->nonce_, self->peer_ip_);
+    if (!res || res->account != account) {
+      log::error("{}:{} - cid:{} - authentication error after a config reload", self->peer_ip_, self->peer_port_,
+                 self->cid_);
+      self->close_with_err("Authorization Violation", CloseReason::AuthenticationViolation);
+      return;
+    }
+    self->set_permissions(res->permissions);
+  });
+}
+
+ClientConnection::JwtIdentity ClientConnection::jwt_identity() const {
+  std::lock_guard lk(info_mu_);
+  return jwt_identity_;
+}
+
+void ClientConnection::kick(std::string text, CloseReason reason) {
+  auto self = std::static_pointer_cast<ClientConnection>(shared_from_this());
+  loop_.post([self, text = std::move(text), reason] {
+    if (!self->closing()) self->close_with_err(text, reason);
+  });
 }
 
 void ClientConnection::arm_jwt_expiry(const AuthResult& res) {
@@ -197,7 +238,7 @@ bool ClientConnection::on_connect(std::string_view json) {
     return true;
   }
 
-  auto res = server_.authenticator().authenticate(cred, nonce_, peer_ip_);
+  auto res = server_.authenticator()->authenticate(cred, nonce_, peer_ip_);
   if (!res) {
     log::error("{}:{} - cid:{} - authentication error", peer_ip_, peer_port_, cid_);
     close_with_err("Authorization Violation", CloseReason::AuthenticationViolation);
@@ -241,7 +282,8 @@ bool ClientConnection::on_connect(std::string_view json) {
       server_.on_local_interest_change(*acc, *sub, true);
     }
   }
-  if (res->permissions) perms_ = std::make_unique<ClientPermissions>(*res->permissions);
+  set_permissions(res->permissions);
+  credentials_ = cred;
   connected_ = true;
   estimate_rtt_from_start();
   set_ping_skip_when_active(true);  // recent traffic proves a client alive, as the reference
@@ -252,11 +294,15 @@ bool ClientConnection::on_connect(std::string_view json) {
   parser_.set_require_connect(false);
   parser_.set_headers(o.headers);
   int64_t max_payload = server_.options().max_payload;
-  for (int64_t lim : {acc->max_payload, res->max_payload})
+  for (int64_t lim : {acc->max_payload.load(), res->max_payload})
     if (lim > 0 && lim < max_payload) max_payload = lim;
   if (max_payload < server_.options().max_payload) parser_.set_max_payload(max_payload);
   max_payload_ = max_payload;
   jwt_max_subs_ = res->max_subs;
+  if (server_.options().operator_mode()) {
+    std::lock_guard lk(info_mu_);
+    jwt_identity_ = JwtIdentity{res->user, res->user_issued_at, res->bearer};
+  }
   arm_jwt_expiry(*res);
   if (o.verbose) send_ok();
   if (auto* sys = server_.system_services()) sys->on_client_connect(*this);
@@ -264,11 +310,13 @@ bool ClientConnection::on_connect(std::string_view json) {
 }
 
 bool ClientConnection::can_publish(std::string_view subject) {
-  return !perms_ || perms_->can_publish(subject);
+  auto* p = perms_.load(std::memory_order_acquire);
+  return !p || p->can_publish(subject);
 }
 
 bool ClientConnection::can_subscribe(std::string_view subject, std::string_view queue) {
-  return !perms_ || perms_->can_subscribe(subject, queue);
+  auto* p = perms_.load(std::memory_order_acquire);
+  return !p || p->can_subscribe(subject, queue);
 }
 
 bool ClientConnection::on_pub(std::string_view subject, std::string_view reply, std::string_view payload) {
@@ -363,7 +411,7 @@ bool ClientConnection::on_sub(std::string_view subject, std::string_view queue, 
       return true;
     }
     int limit = max_subs;
-    for (int64_t lim : {static_cast<int64_t>(account_->max_subscriptions), jwt_max_subs_})
+    for (int64_t lim : {static_cast<int64_t>(account_->max_subscriptions.load()), jwt_max_subs_})
       if (lim > 0 && (limit <= 0 || lim < limit)) limit = static_cast<int>(lim);
     if (limit > 0 && static_cast<int>(subs_.size()) >= limit) {
       log::error("{}:{} - cid:{} - maximum subscriptions exceeded", peer_ip_, peer_port_, cid_);
@@ -445,11 +493,12 @@ bool ClientConnection::on_pong() {
 bool ClientConnection::deliver(const Subscription& sub, std::string_view subject, std::string_view reply,
                                std::string_view headers, std::string_view payload) {
   // A wildcard subscription may overlap a subscribe deny entry: filter per message.
-  if (perms_ && !perms_->can_deliver(subject)) return false;
+  auto* perms = perms_.load(std::memory_order_acquire);
+  if (perms && !perms->can_deliver(subject)) return false;
   int64_t max = sub.max_msgs.load(std::memory_order_relaxed);
   int64_t n = sub.delivered.fetch_add(1, std::memory_order_relaxed) + 1;
   if (max > 0 && n > max) return false;
-  if (perms_ && !reply.empty()) perms_->record_reply(reply);
+  if (perms && !reply.empty()) perms->record_reply(reply);
 
   // A client that did not ask for headers gets the payload alone, as the reference does.
   const bool hdr = !headers.empty() && copts_.headers;

@@ -2,6 +2,7 @@
 // top of Connection, with authentication, ping/stale handling and subscription ownership.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -39,6 +40,20 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   // Delivers a message matched by `sub` (any thread). Returns false if not delivered.
   bool deliver(const Subscription& sub, std::string_view subject, std::string_view reply,
                std::string_view headers, std::string_view payload) override;
+
+  // Operator mode: who the client is by its user JWT (empty user: not a JWT user).
+  struct JwtIdentity {
+    std::string user;  // the user's public key
+    int64_t issued_at = 0;
+    bool bearer = false;
+  };
+  JwtIdentity jwt_identity() const;
+  // Any thread: after a config reload, checks the client's CONNECT credentials against
+  // `auth` on the connection's loop; cuts it if they no longer pass or lead to another
+  // account, else applies the new permissions.
+  void reauthorize(std::shared_ptr<const Authenticator> auth);
+  // Any thread: sends -ERR '<text>' and closes, on the connection's loop.
+  void kick(std::string text, CloseReason reason);
 
   // Monitoring snapshots (any thread).
   ConnectOptions connect_options() const;
@@ -87,7 +102,12 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   bool connected_ = false;  // CONNECT accepted
   bool pre_connect_ops_ = false;  // PING/PUB/SUB seen before CONNECT (no no-auth user then)
   AccountPtr account_;
-  std::unique_ptr<ClientPermissions> perms_;  // null: no permissions configured
+  // Null: no permissions. Replaced by a config reload on the connection's loop; deliveries on
+  // other loops may still read the previous object, so every one is kept until the end.
+  std::atomic<ClientPermissions*> perms_{nullptr};
+  std::vector<std::unique_ptr<ClientPermissions>> perms_owned_;
+  ClientCredentials credentials_;  // as CONNECT gave them, for re-checks after a reload
+  void set_permissions(const std::optional<Permissions>& p);
 
   mutable std::mutex subs_mu_;  // delivery on other loops may auto-unsubscribe
   std::unordered_map<std::string, SubscriptionPtr> subs_;
@@ -96,6 +116,7 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   // Operator mode: closes the connection when the user's or the account's JWT expires.
   net::TimerId expire_timer_ = 0;
   int64_t jwt_max_subs_ = -1;
+  JwtIdentity jwt_identity_;  // guarded by info_mu_
   int64_t max_payload_ = 0;        // in effect after CONNECT (account and user limits applied)
   bool first_pong_sent_ = false;  // the user JWT's subscription limit (-1: none)
   void arm_jwt_expiry(const AuthResult& res);

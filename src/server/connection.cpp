@@ -65,6 +65,7 @@ const char* close_reason_text(CloseReason r) {
     case CloseReason::WrongGateway: return "Wrong Gateway";
     case CloseReason::MissingAccount: return "Missing Account";
     case CloseReason::Kicked: return "Kicked";
+    case CloseReason::Revocation: return "Credentials Revoked";
   }
   return "Unknown";
 }

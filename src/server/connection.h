@@ -55,6 +55,7 @@ enum class CloseReason {
   WrongGateway,
   MissingAccount,
   Kicked,
+  Revocation,
 };
 const char* close_reason_text(CloseReason r);
 

@@ -19,12 +19,12 @@ std::string check_account_jwt(const std::string& key, const std::string& token, 
   return "";
 }
 
-JwtAccounts load_preloaded_accounts(const Options& opts) {
+JwtAccounts load_jwt_accounts(const Options& opts, const std::map<std::string, std::string>& tokens) {
   JwtAccounts out;
-  for (const auto& [key, token] : opts.resolver_preload) {
+  for (const auto& [key, token] : tokens) {
     AccountClaimsPtr ac;
     if (auto err = check_account_jwt(key, token, opts, &ac); !err.empty()) {
-      log::error("Preloaded account [{}] not valid: {}", key, err);
+      log::error("Account [{}] not valid: {}", key, err);
       continue;
     }
     out.claims[key] = ac;

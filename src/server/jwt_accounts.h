@@ -25,9 +25,9 @@ struct JwtAccounts {
 std::string check_account_jwt(const std::string& key, const std::string& token, const Options& opts,
                               AccountClaimsPtr* out);
 
-// The preloaded accounts that check out; the others are logged and left out (as the
-// reference, which refuses them at lookup).
-JwtAccounts load_preloaded_accounts(const Options& opts);
+// The accounts of `tokens` (account public key -> JWT) that check out; the others are
+// logged and left out (as the reference, which refuses them at lookup).
+JwtAccounts load_jwt_accounts(const Options& opts, const std::map<std::string, std::string>& tokens);
 
 // The account configuration for `ac`. Imports are kept only where the exporter (in
 // `all`) has a public export covering them; token-required exports need activation tokens,

@@ -42,16 +42,18 @@ Server::Server(Options opts) : opts_(std::move(opts)) {
   JwtAccounts jwt_accounts;
   if (opts_.operator_mode()) {
     // Operator mode refuses config accounts, so the JWT accounts are the only ones.
-    jwt_accounts = load_preloaded_accounts(opts_);
+    resolver_ = std::make_unique<AccountResolverStore>(opts_);
+    std::map<std::string, std::string> tokens;
+    for (const auto& key : resolver_->keys()) tokens[key] = *resolver_->fetch(key);
+    jwt_accounts = load_jwt_accounts(opts_, tokens);
     opts_.accounts = jwt_accounts.configs;
   }
   setup_accounts();
   for (const auto& [key, claims] : jwt_accounts.claims)
     if (auto a = lookup_account(key)) a->set_claims(claims);
-  auth_ = std::make_unique<Authenticator>(opts_, [this](const std::string& key) -> AccountClaimsPtr {
-    auto a = lookup_account(key);
-    return a ? a->claims() : nullptr;
-  });
+  auth_ = std::make_shared<const Authenticator>(opts_, [this](const std::string& key) { return jwt_account_claims(key); });
+  loaded_ = opts_;
+  config_load_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(start_time_.time_since_epoch()).count();
 }
 
 Server::~Server() {
@@ -63,18 +65,6 @@ Server::~Server() {
   }
 }
 
-namespace {
-// The loader has checked every mapping with the same rules, so none fails here.
-void install_mappings(Account& acc, const std::vector<MappingConfig>& configs) {
-  for (const auto& mc : configs) {
-    std::vector<MappingDestination> dests;
-    for (const auto& d : mc.dests) dests.push_back(MappingDestination{d.subject, d.weight, d.cluster});
-    auto m = SubjectMapping::create(mc.src, dests);
-    if (auto* err = std::get_if<std::string>(&m)) throw std::runtime_error("mapping for \"" + mc.src + "\": " + *err);
-    acc.mappings.push_back(std::get<SubjectMapping>(std::move(m)));
-  }
-}
-}  // namespace
 
 void Server::setup_accounts() {
   global_account_ = std::make_shared<Account>(kGlobalAccount);
@@ -86,10 +76,10 @@ void Server::setup_accounts() {
     a->max_payload = ac.max_payload;
     a->jetstream_enabled = ac.jetstream;
     a->default_permissions = ac.default_permissions;
-    install_mappings(*a, ac.mappings);
+    install_account_mappings(*a, ac.mappings);
     accounts_[ac.name] = a;
   }
-  install_mappings(*global_account_, opts_.mappings);
+  install_account_mappings(*global_account_, opts_.mappings);
   std::string sys = opts_.system_account.empty() ? kSystemAccount : opts_.system_account;
   if (!opts_.no_system_account) {
     auto it = accounts_.find(sys);
@@ -152,7 +142,7 @@ void Server::start() {
   info["host"] = opts_.host;
   info["port"] = opts_.port;
   info["headers"] = !opts_.no_header_support;
-  if (auth_->advertise_auth_required()) info["auth_required"] = true;
+  if (authenticator()->advertise_auth_required()) info["auth_required"] = true;
   if (opts_.tls.enabled) {
     tls_ctx_ = std::make_unique<net::TlsContext>(opts_.tls.cert_file, opts_.tls.key_file, opts_.tls.ca_file,
                                                  opts_.tls.verify);

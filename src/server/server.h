@@ -19,6 +19,7 @@
 #include "config/options.h"
 #include "net/event_loop.h"
 #include "server/account.h"
+#include "server/account_resolver.h"
 #include "server/auth.h"
 #include "server/connection.h"
 
@@ -113,14 +114,34 @@ class Server {
   AccountPtr global_account() const { return global_account_; }
   AccountPtr system_account() const { return system_account_; }
   std::vector<AccountPtr> accounts() const;
-  const Authenticator& authenticator() const { return *auth_; }
+  // The authenticator in effect; a config reload replaces it (hence a shared snapshot).
+  std::shared_ptr<const Authenticator> authenticator() const { return std::atomic_load(&auth_); }
+
+  // Config reload (SIGHUP, --signal reload; src/server/reload.cpp): applies `next` (the config
+  // file and flags read again) if only reloadable settings changed: logging, and the
+  // authorization and account users and permissions, re-checked against every connected
+  // client (who no longer authenticates is cut). Otherwise returns the reference's
+  // "config reload not supported for <Field>: old=..., new=..." and keeps the running config.
+  std::string reload(Options next);
+  std::chrono::system_clock::time_point config_load_time() const;
+
+  // Operator mode (src/server/jwt_account_updates.cpp). The resolver (null outside operator
+  // mode); the claims of account `key`, registering the account from the resolver's JWT on
+  // first use (null if it has none or it does not check out); and, after the resolver
+  // stored a new JWT for `key`, its application to a registered account and its clients
+  // (limits, revocations, expiry). disable_jwt_account: the JWT was deleted.
+  AccountResolverStore* account_resolver() const { return resolver_.get(); }
+  AccountClaimsPtr jwt_account_claims(const std::string& key);
+  // Returns why the stored JWT could not be applied (empty: applied, or not registered).
+  std::string apply_account_jwt(const std::string& key);
+  void disable_jwt_account(const std::string& key);
 
   // The per-loop match cache (one per event loop thread).
   MatchCache* match_cache_for_current_thread();
 
   // Builds the INFO line ("INFO {...} \r\n") for a new client.
   std::string client_info_line(uint64_t cid, const std::string& client_ip, bool include_nonce, const std::string& nonce) const;
-  bool auth_required() const { return auth_->required(); }
+  bool auth_required() const { return authenticator()->required(); }
 
   // Connection bookkeeping.
   void on_connection_closed(const ConnectionPtr& c);
@@ -213,7 +234,14 @@ class Server {
   std::map<std::string, AccountPtr> accounts_;
   AccountPtr global_account_;
   AccountPtr system_account_;
-  std::unique_ptr<Authenticator> auth_;
+  std::shared_ptr<const Authenticator> auth_;
+  std::mutex reload_mu_;
+  Options loaded_;  // the config as last loaded (opts_ keeps what the server started with)
+  std::atomic<int64_t> config_load_ns_{0};
+  std::unique_ptr<AccountResolverStore> resolver_;
+  std::recursive_mutex jwt_mu_;  // serializes registering and updating JWT accounts
+  AccountPtr register_jwt_account(const std::string& key, int depth);
+  void install_jwt_account(const AccountPtr& acc, const AccountClaimsPtr& claims, const AccountConfig& cfg);
 
   mutable std::mutex conns_mu_;
   std::unordered_map<uint64_t, std::shared_ptr<ClientConnection>> clients_;

@@ -102,6 +102,7 @@ void SystemServices::start(net::EventLoop& loop) {
   }
   subscribe_remote_servers();
   subscribe_account_requests();
+  subscribe_claims_requests();
   loop.post([this] { heartbeat(); });
   conns_timer_ = loop.add_timer(kAccountConnsInterval, [this] { account_conns_heartbeat(); });
 }

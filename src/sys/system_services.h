@@ -70,6 +70,13 @@ class SystemServices {
                               std::string_view payload);
   void handle_user_info(std::string_view reply);
   std::string event_id();
+  // The directory resolver's $SYS.REQ.CLAIMS.* requests (claims_requests.cpp).
+  void subscribe_claims_requests();
+  void handle_claims_update(std::string_view subject_key, std::string_view reply, std::string_view payload);
+  void handle_claims_delete(std::string_view reply, std::string_view payload);
+  void handle_memory_update(std::string_view key, std::string_view reply, std::string_view payload);
+  void respond_claims(std::string_view reply, const std::string& account, const std::string& message,
+                      const std::string& error);
 
   Server& server_;
   std::shared_ptr<Account> sys_;

@@ -262,6 +262,33 @@ TEST_P(JwtAuth, ImportsAndExportsFromTheAccountJwts) {
   }
 }
 
+// With the MEMORY resolver a system user may push an updated JWT of a known account
+// ($SYS.REQ.ACCOUNT.<id>.CLAIMS.UPDATE): it applies at once; unknown accounts are skipped.
+TEST_P(JwtAuth, MemoryResolverTakesUpdatesOfKnownAccounts) {
+  KeyPair sys_user = jwt::user_keys(), u = jwt::user_keys();
+  ConnPtr sys;
+  ASSERT_EQ(connect_creds(sys, user_jwt(sys_user, w_.sys, w_.sys), sys_user), NATS_OK);
+  RawClient victim(srv_->port());
+  ASSERT_EQ(answer(victim, user_jwt(u, w_.b, w_.b, {}, jwt::now_unix() - 60), u.seed), "PONG");
+  auto request = [&](const std::string& subject, const std::string& body) {
+    MsgPtr m;
+    EXPECT_EQ(natsConnection_RequestString(&m.p, sys.p, subject.c_str(), body.c_str(), 3000), NATS_OK) << subject;
+    return m.p ? nlohmann::json::parse(m.data(), nullptr, false) : json();
+  };
+  json bc = jwt::account_claims(w_.b, "B");
+  bc["nats"]["exports"] = json::array({{{"name", "feed"}, {"subject", "feed.>"}, {"type", "stream"}},
+                                       {{"name", "svc"}, {"subject", "svc.>"}, {"type", "service"}}});
+  bc["nats"]["revocations"] = {{u.pub, jwt::now_unix()}};
+  json r = request("$SYS.REQ.ACCOUNT." + w_.b.pub + ".CLAIMS.UPDATE", jwt::sign(bc, w_.op));
+  EXPECT_EQ(r["data"], json({{"account", w_.b.pub}, {"code", 200}, {"message", "jwt updated"}})) << r.dump();
+  EXPECT_EQ(victim.read_line(milliseconds(3000)).value_or("<none>"), "-ERR 'User Authentication Revoked'");
+  KeyPair unknown = jwt::account_keys();
+  json skipped = request("$SYS.REQ.ACCOUNT." + unknown.pub + ".CLAIMS.UPDATE",
+                         jwt::sign(jwt::account_claims(unknown, "X"), w_.op));
+  EXPECT_EQ(skipped["data"], json({{"account", unknown.pub}, {"code", 200}, {"message", "jwt update skipped"}}))
+      << skipped.dump();
+}
+
 INSTANTIATE_TEST_SUITE_P(Servers, JwtAuth,
                          ::testing::Values(testing_harness::server_binary(), testing_harness::reference_binary()),
                          [](const auto& info) { return info.index == 0 ? std::string("Ours") : std::string("Reference"); });

@@ -1,0 +1,158 @@
+// Operator mode accounts at run time: registering an account from the resolver on first
+// use, and applying an updated account JWT to the account and its live clients, as the
+// reference's updateAccountClaimsWithRefresh: new limits and signing keys for new
+// connections; revoked users, disallowed bearer users and connections over the new limit
+// (oldest first) are disconnected; an expired or deleted account cuts all its clients.
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "server/client.h"
+#include "server/imports.h"
+#include "server/server.h"
+#include "util/log.h"
+
+namespace nats {
+
+namespace {
+
+int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+bool same_wiring(const AccountClaims& a, const AccountClaims& b) {
+  auto imports = [](const AccountClaims& c) {
+    std::vector<std::string> v;
+    for (const auto& i : c.imports) v.push_back(i.type + "|" + i.account + "|" + i.subject + "|" + i.to + "|" + i.local_subject);
+    return v;
+  };
+  auto exports = [](const AccountClaims& c) {
+    std::vector<std::string> v;
+    for (const auto& e : c.exports) v.push_back(e.type + "|" + e.subject + "|" + (e.token_req ? "t" : "") + "|" + e.response_type);
+    return v;
+  };
+  auto mappings = [](const AccountClaims& c) {
+    std::vector<std::string> v;
+    for (const auto& m : c.mappings) {
+      std::string s = m.src;
+      for (const auto& d : m.dests) s += "|" + d.subject + "|" + std::to_string(d.weight) + "|" + d.cluster;
+      v.push_back(s);
+    }
+    return v;
+  };
+  return imports(a) == imports(b) && exports(a) == exports(b) && mappings(a) == mappings(b);
+}
+
+std::vector<std::shared_ptr<ClientConnection>> clients_of(const Server& s, const std::string& account) {
+  std::vector<std::shared_ptr<ClientConnection>> out;
+  for (auto& c : s.clients_snapshot())
+    if (c->account_name() == account && !c->closing()) out.push_back(c);
+  // Newest first: over a lowered connection limit the reference keeps the newest.
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->cid() > b->cid(); });
+  return out;
+}
+
+}  // namespace
+
+AccountClaimsPtr Server::jwt_account_claims(const std::string& key) {
+  if (auto a = lookup_account(key)) return a->claims();
+  if (!resolver_) return nullptr;
+  std::lock_guard lk(jwt_mu_);
+  auto a = register_jwt_account(key, 0);
+  return a ? a->claims() : nullptr;
+}
+
+AccountPtr Server::register_jwt_account(const std::string& key, int depth) {
+  if (auto a = lookup_account(key)) return a;
+  // Import chains deeper than this are left incomplete rather than followed forever.
+  if (depth > 8) return nullptr;
+  auto token = resolver_->fetch(key);
+  if (!token) return nullptr;
+  AccountClaimsPtr claims;
+  if (auto err = check_account_jwt(key, *token, opts_, &claims); !err.empty()) {
+    log::error("Account [{}] not valid: {}", key, err);
+    return nullptr;
+  }
+  // Exporters first, so that this account's imports find them.
+  std::map<std::string, AccountClaimsPtr> known{{key, claims}};
+  for (const auto& im : claims->imports) {
+    if (known.count(im.account)) continue;
+    if (auto ex = register_jwt_account(im.account, depth + 1)) known[im.account] = ex->claims();
+  }
+  if (auto a = lookup_account(key)) return a;  // an import cycle registered it meanwhile
+  auto acc = std::make_shared<Account>(key);
+  install_jwt_account(acc, claims, account_config_from_claims(*claims, known));
+  log::debug("Registered account [{}] from the resolver", key);
+  return acc;
+}
+
+void Server::install_jwt_account(const AccountPtr& acc, const AccountClaimsPtr& claims, const AccountConfig& cfg) {
+  acc->max_connections = cfg.max_connections;
+  acc->max_subscriptions = cfg.max_subscriptions;
+  acc->max_payload = cfg.max_payload;
+  acc->jetstream_enabled = cfg.jetstream;
+  acc->default_permissions = cfg.default_permissions;
+  try {
+    install_account_mappings(*acc, cfg.mappings);
+  } catch (const std::exception& e) {
+    log::error("Account [{}]: {}", cfg.name, e.what());
+  }
+  acc->set_claims(claims);
+  std::map<std::string, AccountPtr> all;
+  {
+    std::lock_guard lk(accounts_mu_);
+    accounts_[cfg.name] = acc;
+    all = accounts_;
+  }
+  install_imports(*this, all, {cfg});
+  if (system_account_ && system_account_ != acc) install_system_imports(*this, {{cfg.name, acc}}, *system_account_);
+}
+
+std::string Server::apply_account_jwt(const std::string& key) {
+  std::lock_guard lk(jwt_mu_);
+  auto acc = lookup_account(key);
+  if (!acc || !resolver_) return "";  // registered on first use
+  auto token = resolver_->fetch(key);
+  if (!token) return "";
+  AccountClaimsPtr claims;
+  if (auto err = check_account_jwt(key, *token, opts_, &claims); !err.empty()) {
+    log::error("update resulted in error {}", err);
+    return err;
+  }
+  if (auto old = acc->claims(); old && !same_wiring(*old, *claims))
+    log::warn("Account [{}] update changes imports, exports or mappings: not applied until a restart", key);
+  AccountConfig cfg = account_config_from_claims(*claims, {{key, claims}});
+  acc->max_connections = cfg.max_connections;
+  acc->max_subscriptions = cfg.max_subscriptions;
+  acc->max_payload = cfg.max_payload;
+  acc->set_claims(claims);
+
+  bool expired = claims->base.expires > 0 && claims->base.expires <= now_unix();
+  int64_t kept = 0;
+  for (auto& c : clients_of(*this, key)) {
+    auto id = c->jwt_identity();
+    if (expired) c->kick("Account Authentication Expired", CloseReason::AuthenticationExpired);
+    else if (claims->conn >= 0 && kept >= claims->conn)
+      c->kick("maximum account active connections exceeded", CloseReason::MaxAccountConnectionsExceeded);
+    else if (!id.user.empty() && id.bearer && claims->disallow_bearer)
+      c->kick("Authorization Violation", CloseReason::AuthenticationViolation);
+    else if (!id.user.empty() && claims->user_revoked(id.user, id.issued_at))
+      c->kick("User Authentication Revoked", CloseReason::Revocation);
+    else
+      ++kept;
+  }
+  return "";
+}
+
+void Server::disable_jwt_account(const std::string& key) {
+  std::lock_guard lk(jwt_mu_);
+  auto acc = lookup_account(key);
+  if (!acc) return;
+  // No claims: no new user authenticates; the ones connected are cut, as the reference does
+  // when it expires a deleted account.
+  acc->max_connections = 0;
+  acc->set_claims(nullptr);
+  for (auto& c : clients_of(*this, key)) c->kick("Account Authentication Expired", CloseReason::AuthenticationExpired);
+}
+
+}  // namespace nats

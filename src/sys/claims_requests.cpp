@@ -1,0 +1,233 @@
+// The directory resolver's requests (resolver type FULL), answered as the reference's
+// DirAccResolver: account JWT pushes ($SYS.REQ.CLAIMS.UPDATE, $SYS.REQ.ACCOUNT.<id>.CLAIMS.UPDATE
+// and the older $SYS.ACCOUNT.<id>.CLAIMS.UPDATE), lookups ($SYS.REQ.ACCOUNT.<id>.CLAIMS.LOOKUP:
+// the JWT itself), the list of stored accounts ($SYS.REQ.CLAIMS.LIST) and deletes
+// ($SYS.REQ.CLAIMS.DELETE: a generic JWT self-signed by a trusted operator key listing the
+// accounts in nats.accounts). Replies carry the ServerInfo as "server", then "data" or "error".
+#include <algorithm>
+
+#include "server/jwt_claims.h"
+#include "server/server.h"
+#include "sys/system_services.h"
+#include "util/log.h"
+#include "util/nkey.h"
+
+namespace nats {
+
+namespace {
+
+// The <id> of $SYS.REQ.ACCOUNT.<id>.CLAIMS.<X> or $SYS.ACCOUNT.<id>.CLAIMS.UPDATE; empty if
+// the subject has another shape.
+std::string account_of(std::string_view subject) {
+  std::vector<std::string_view> t;
+  size_t pos = 0;
+  while (true) {
+    size_t dot = subject.find('.', pos);
+    t.push_back(subject.substr(pos, dot == std::string_view::npos ? std::string_view::npos : dot - pos));
+    if (dot == std::string_view::npos) break;
+    pos = dot + 1;
+  }
+  if (t.size() == 6) return std::string(t[3]);
+  if (t.size() == 5) return std::string(t[2]);
+  return "";
+}
+
+}  // namespace
+
+void SystemServices::respond_claims(std::string_view reply_subject, const std::string& account, const std::string& message,
+                                    const std::string& error) {
+  if (error.empty()) {
+    if (account.empty()) log::debug("{}", message);
+    else log::debug("{} - {}", message, account);
+  } else if (account.empty()) {
+    log::error("{} - {}", message, error);
+  } else {
+    log::error("{} - {} - {}", message, account, error);
+  }
+  if (reply_subject.empty()) return;
+  nlohmann::ordered_json m = nlohmann::ordered_json::object();
+  if (!account.empty()) m["account"] = account;
+  nlohmann::ordered_json r = nlohmann::ordered_json::object();
+  if (error.empty()) {
+    m["code"] = 200;
+    m["message"] = message;
+    r["data"] = m;
+  } else {
+    m["code"] = 500;
+    m["description"] = message + " - " + error;
+    r["error"] = m;
+  }
+  r["server"] = server_info();
+  reply(reply_subject, r.dump());
+}
+
+void SystemServices::handle_claims_update(std::string_view subject_key, std::string_view reply_subject,
+                                          std::string_view payload) {
+  auto* store = server_.account_resolver();
+  std::string token(payload);
+  auto decoded = decode_account_claims(token);
+  if (auto* err = std::get_if<std::string>(&decoded)) {
+    respond_claims(reply_subject, "n/a", "jwt update resulted in error", *err);
+    return;
+  }
+  const auto& ac = std::get<AccountClaims>(decoded);
+  std::string key = subject_key.empty() ? ac.base.subject : std::string(subject_key);
+  if (ac.base.subject != key) {
+    respond_claims(reply_subject, key, "jwt update resulted in error", "subject does not match jwt content");
+    return;
+  }
+  const auto& trusted = server_.options().trusted_keys;
+  bool issuer_is_operator_identity = false;
+  for (const auto& t : server_.options().operator_jwts) {
+    auto oc = decode_operator_claims(t);
+    if (auto* o = std::get_if<OperatorClaims>(&oc); o && o->strict_signing_key_usage && o->base.subject == ac.base.issuer)
+      issuer_is_operator_identity = true;
+  }
+  if (issuer_is_operator_identity) {
+    respond_claims(reply_subject, key, "jwt update resulted in error", "operator requires issuer to be a signing key");
+    return;
+  }
+  (void)trusted;
+  if (auto err = store->save(key, token, ac.base.issued_at); !err.empty()) {
+    respond_claims(reply_subject, key, "jwt update resulted in error", err);
+    return;
+  }
+  // As the reference, stored is "updated" even if the account then refuses the JWT (logged).
+  server_.apply_account_jwt(key);
+  respond_claims(reply_subject, key, "jwt updated", "");
+}
+
+void SystemServices::handle_claims_delete(std::string_view reply_subject, std::string_view payload) {
+  auto* store = server_.account_resolver();
+  auto d = jwt::decode(payload);
+  std::string who, err;
+  std::vector<std::string> keys;
+  if (auto* e = std::get_if<std::string>(&d)) {
+    err = *e;
+  } else {
+    const auto& g = std::get<jwt::Decoded>(d);
+    who = g.subject;
+    const auto& trusted = server_.options().trusted_keys;
+    auto n = g.claims.find("nats");
+    const nlohmann::json* list = nullptr;
+    if (n != g.claims.end() && n->is_object() && n->contains("accounts")) list = &(*n)["accounts"];
+    if (!store->allow_delete()) err = "delete must be enabled in server config";
+    else if (g.subject != g.issuer) err = "not self signed";
+    else if (std::find(trusted.begin(), trusted.end(), g.issuer) == trusted.end()) err = "not trusted";
+    else if (!list || !list->is_array()) err = "malformed request";
+    else {
+      std::string sys = server_.system_account() ? server_.system_account()->name() : "";
+      for (const auto& e : *list) {
+        if (!e.is_string() || !nkey::is_valid_public_account_key(e.get<std::string>())) {
+          err = "malformed request";
+          break;
+        }
+        if (e.get<std::string>() == sys) {
+          err = "not allowed to delete system account";
+          break;
+        }
+        keys.push_back(e.get<std::string>());
+      }
+    }
+  }
+  if (!err.empty()) {
+    respond_claims(reply_subject, "", "delete accounts request by " + who + " failed", err);
+    return;
+  }
+  int deleted = 0, failed = 0;
+  for (const auto& k : keys) {
+    if (store->remove(k)) {
+      ++deleted;
+      server_.disable_jwt_account(k);
+    } else {
+      ++failed;
+    }
+  }
+  if (failed == 0) respond_claims(reply_subject, "", "deleted " + std::to_string(deleted) + " accounts", "");
+  else
+    respond_claims(reply_subject, "",
+                   "deleted " + std::to_string(deleted) + " accounts, failed for " + std::to_string(failed),
+                   "no such account");
+}
+
+// The MEMORY resolver (as the reference's accountClaimUpdate): an update applies to an
+// account already registered; others are skipped.
+void SystemServices::handle_memory_update(std::string_view key, std::string_view reply_subject,
+                                          std::string_view payload) {
+  std::string k(key);
+  if (payload.empty()) {
+    respond_claims(reply_subject, k, "jwt update error", "request body is empty");
+    return;
+  }
+  std::string token(payload);
+  auto decoded = decode_account_claims(token);
+  if (auto* err = std::get_if<std::string>(&decoded)) {
+    respond_claims(reply_subject, k, "jwt update resulted in error", *err);
+    return;
+  }
+  const auto& ac = std::get<AccountClaims>(decoded);
+  if (ac.base.subject != k) {
+    respond_claims(reply_subject, k, "jwt update resulted in error", "subject does not match jwt content");
+    return;
+  }
+  if (!server_.lookup_account(k)) {
+    respond_claims(reply_subject, k, "jwt update skipped", "");
+    return;
+  }
+  auto* store = server_.account_resolver();
+  if (auto err = store->save(k, token, ac.base.issued_at); !err.empty()) {
+    respond_claims(reply_subject, k, "jwt update resulted in error", err);
+    return;
+  }
+  if (auto err = server_.apply_account_jwt(k); !err.empty()) {
+    respond_claims(reply_subject, k, "jwt update resulted in error", err);
+    return;
+  }
+  respond_claims(reply_subject, k, "jwt updated", "");
+}
+
+void SystemServices::subscribe_claims_requests() {
+  auto* store = server_.account_resolver();
+  if (!store) return;
+  if (!store->is_full()) {
+    auto update = [this](const Subscription&, std::string_view subject, std::string_view reply, std::string_view,
+                         std::string_view payload) {
+      std::string key = account_of(subject);
+      if (!key.empty()) handle_memory_update(key, reply, payload);
+    };
+    subscribe("$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE", update);
+    subscribe("$SYS.ACCOUNT.*.CLAIMS.UPDATE", update);
+    return;
+  }
+  auto update = [this](const Subscription&, std::string_view subject, std::string_view reply, std::string_view,
+                       std::string_view payload) {
+    std::string key = account_of(subject);
+    if (key.empty()) return;
+    handle_claims_update(key, reply, payload);
+  };
+  subscribe("$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE", update);
+  subscribe("$SYS.ACCOUNT.*.CLAIMS.UPDATE", update);
+  subscribe("$SYS.REQ.CLAIMS.UPDATE", [this](const Subscription&, std::string_view, std::string_view reply,
+                                             std::string_view, std::string_view payload) {
+    handle_claims_update("", reply, payload);
+  });
+  subscribe("$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP", [this, store](const Subscription&, std::string_view subject,
+                                                             std::string_view reply, std::string_view, std::string_view) {
+    if (reply.empty()) return;
+    if (auto token = store->fetch(account_of(subject))) this->reply(reply, *token);
+  });
+  subscribe("$SYS.REQ.CLAIMS.LIST", [this, store](const Subscription&, std::string_view, std::string_view reply,
+                                                 std::string_view, std::string_view) {
+    if (reply.empty()) return;
+    nlohmann::ordered_json r = nlohmann::ordered_json::object();
+    r["data"] = store->keys();
+    r["server"] = server_info();
+    this->reply(reply, r.dump());
+  });
+  subscribe("$SYS.REQ.CLAIMS.DELETE", [this](const Subscription&, std::string_view, std::string_view reply,
+                                             std::string_view, std::string_view payload) {
+    handle_claims_delete(reply, payload);
+  });
+}
+
+}  // namespace nats

@@ -1,0 +1,138 @@
+// The directory account resolver (resolver { type: full, dir, allow_delete }): account JWTs
+// pushed, looked up, listed and deleted over $SYS.REQ.CLAIMS.* by a system account user, and
+// an update applied to live connections. Run against our server and the reference 2.9.10
+// with the same expectations.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "jwt_test_util.h"
+#include "test_util.h"
+
+namespace {
+
+using namespace itest;
+using itest::jwt::KeyPair;
+using json = nlohmann::json;
+
+class JwtDirResolver : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
+      GTEST_SKIP() << "reference server not installed";
+    dir_ = std::make_unique<testing_harness::TempDir>();
+    std::string op_file = dir_->write("op.jwt", jwt::sign(jwt::operator_claims(op_, sys_.pub), op_));
+    std::string sys_jwt = jwt::sign(jwt::account_claims(sys_, "SYS"), op_);
+    std::string conf = "operator: \"" + op_file + "\"\nsystem_account: " + sys_.pub +
+                       "\nresolver { type: full, dir: \"" + dir_->path() + "/jwts\", allow_delete: true }\n" +
+                       "resolver_preload: {\n  " + sys_.pub + ": \"" + sys_jwt + "\"\n}\n";
+    srv_ = start_with_config(conf, {}, GetParam());
+    ASSERT_EQ(connect_user(sys_conn_, sys_, sys_user_), NATS_OK);
+  }
+  natsStatus connect_user(ConnPtr& c, const KeyPair& account, const KeyPair& user, int64_t issued_at = 0) {
+    static int n = 0;
+    std::string ujwt = jwt::sign(jwt::user_claims(user, "u"), account, issued_at);
+    std::string file = dir_->write("u" + std::to_string(++n) + ".creds", jwt::creds(ujwt, user.seed));
+    OptsPtr o;
+    natsOptions_SetTimeout(o.p, 2000);
+    natsOptions_SetAllowReconnect(o.p, false);
+    natsOptions_SetUserCredentialsFromFiles(o.p, file.c_str(), nullptr);
+    return connect_url(c, srv_->url(), o.p);
+  }
+  // A request from the system user; the reply's payload (empty on timeout).
+  std::string request(const std::string& subject, const std::string& payload) {
+    MsgPtr m;
+    if (natsConnection_RequestString(&m.p, sys_conn_.p, subject.c_str(), payload.c_str(), 3000) != NATS_OK) return "";
+    return m.data();
+  }
+  json request_json(const std::string& subject, const std::string& payload) {
+    auto r = request(subject, payload);
+    auto j = json::parse(r, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r;
+    EXPECT_TRUE(j.contains("server")) << r;
+    return j;
+  }
+  std::string account_jwt(const std::function<void(json&)>& edit = {}) {
+    json c = jwt::account_claims(acc_, "A");
+    if (edit) edit(c);
+    return jwt::sign(c, op_);
+  }
+  KeyPair op_ = jwt::operator_keys(), sys_ = jwt::account_keys(), sys_user_ = jwt::user_keys(),
+          acc_ = jwt::account_keys(), user_ = jwt::user_keys();
+  std::unique_ptr<testing_harness::TempDir> dir_;
+  std::unique_ptr<testing_harness::ServerProcess> srv_;
+  ConnPtr sys_conn_;
+};
+
+TEST_P(JwtDirResolver, PushLookupListAndUse) {
+  ConnPtr early;
+  EXPECT_EQ(connect_user(early, acc_, user_), NATS_CONNECTION_AUTH_FAILED);  // not pushed yet
+  std::string token = account_jwt();
+  json r = request_json("$SYS.REQ.CLAIMS.UPDATE", token);
+  EXPECT_EQ(r["data"], json({{"account", acc_.pub}, {"code", 200}, {"message", "jwt updated"}})) << r.dump();
+  EXPECT_EQ(request("$SYS.REQ.ACCOUNT." + acc_.pub + ".CLAIMS.LOOKUP", ""), token);
+  json list = request_json("$SYS.REQ.CLAIMS.LIST", "");
+  ASSERT_TRUE(list["data"].is_array()) << list.dump();
+  std::vector<std::string> ids = list["data"];
+  std::sort(ids.begin(), ids.end());
+  std::vector<std::string> want{acc_.pub, sys_.pub};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(ids, want);
+  ConnPtr c;
+  EXPECT_EQ(connect_user(c, acc_, user_), NATS_OK);
+  // The account's own subject must name the JWT's account.
+  KeyPair other = jwt::account_keys();
+  json bad = request_json("$SYS.REQ.ACCOUNT." + other.pub + ".CLAIMS.UPDATE", token);
+  EXPECT_EQ(bad["error"], json({{"account", other.pub}, {"code", 500},
+                                {"description", "jwt update resulted in error - subject does not match jwt content"}}))
+      << bad.dump();
+  json garbage = request_json("$SYS.REQ.CLAIMS.UPDATE", "not a jwt");
+  EXPECT_EQ(garbage["error"]["code"], 500) << garbage.dump();
+  EXPECT_EQ(garbage["error"]["account"], "n/a") << garbage.dump();
+}
+
+TEST_P(JwtDirResolver, UpdateRevokesALiveUser) {
+  ASSERT_EQ(request_json("$SYS.REQ.ACCOUNT." + acc_.pub + ".CLAIMS.UPDATE", account_jwt())["data"]["code"], 200);
+  KeyPair keep = jwt::user_keys();
+  RawClient probe(srv_->port());  // a raw client sees the -ERR text
+  std::string nonce = json::parse(probe.info_json()).value("nonce", "");
+  std::string ujwt = jwt::sign(jwt::user_claims(user_, "u"), acc_, jwt::now_unix() - 60);
+  probe.send("CONNECT {\"verbose\":false,\"protocol\":1,\"jwt\":\"" + ujwt + "\",\"sig\":\"" +
+             jwt::base64url(nats::nkey::sign(user_.seed, nonce)) + "\"}\r\nPING\r\n");
+  ASSERT_EQ(probe.read_line(milliseconds(3000)).value_or(""), "PONG");
+  ConnPtr kept;
+  ASSERT_EQ(connect_user(kept, acc_, keep), NATS_OK);
+  std::string revoking = account_jwt([&](json& c) { c["nats"]["revocations"] = {{user_.pub, jwt::now_unix()}}; });
+  ASSERT_EQ(request_json("$SYS.REQ.CLAIMS.UPDATE", revoking)["data"]["code"], 200);
+  EXPECT_EQ(probe.read_line(milliseconds(3000)).value_or("<none>"), "-ERR 'User Authentication Revoked'");
+  EXPECT_TRUE(probe.wait_closed(milliseconds(3000)));
+  EXPECT_EQ(natsConnection_Flush(kept.p), NATS_OK);  // another user of the account stays
+}
+
+TEST_P(JwtDirResolver, DeleteNeedsTheOperatorAndCutsTheAccount) {
+  ASSERT_EQ(request_json("$SYS.REQ.CLAIMS.UPDATE", account_jwt())["data"]["code"], 200);
+  RawClient probe(srv_->port());
+  std::string nonce = json::parse(probe.info_json()).value("nonce", "");
+  probe.send("CONNECT {\"verbose\":false,\"protocol\":1,\"jwt\":\"" + jwt::sign(jwt::user_claims(user_, "u"), acc_) +
+             "\",\"sig\":\"" + jwt::base64url(nats::nkey::sign(user_.seed, nonce)) + "\"}\r\nPING\r\n");
+  ASSERT_EQ(probe.read_line(milliseconds(3000)).value_or(""), "PONG");
+  json del = {{"sub", op_.pub}, {"nats", {{"accounts", json::array({acc_.pub})}, {"type", "generic"}, {"version", 2}}}};
+  // Signed by someone else than the operator: refused.
+  KeyPair stranger = jwt::operator_keys();
+  json bad_del = del;
+  bad_del["sub"] = stranger.pub;
+  json refused = request_json("$SYS.REQ.CLAIMS.DELETE", jwt::sign(bad_del, stranger));
+  EXPECT_EQ(refused["error"]["description"], "delete accounts request by " + stranger.pub + " failed - not trusted")
+      << refused.dump();
+  json ok = request_json("$SYS.REQ.CLAIMS.DELETE", jwt::sign(del, op_));
+  EXPECT_EQ(ok["data"], json({{"code", 200}, {"message", "deleted 1 accounts"}})) << ok.dump();
+  EXPECT_EQ(probe.read_line(milliseconds(3000)).value_or("<none>"), "-ERR 'Account Authentication Expired'");
+  ConnPtr after;
+  EXPECT_NE(connect_user(after, acc_, user_), NATS_OK);
+}
+
+INSTANTIATE_TEST_SUITE_P(Servers, JwtDirResolver,
+                         ::testing::Values(testing_harness::server_binary(), testing_harness::reference_binary()),
+                         [](const auto& info) { return info.index == 0 ? std::string("Ours") : std::string("Reference"); });
+
+}  // namespace
