@@ -129,6 +129,19 @@ struct GatewayOptions {
   bool reject_unknown = false;
 };
 
+// websocket { } for NATS clients (browsers, nats.ws). Without TLS, as the reference
+// requires no_tls: true. Compression, tls, authorization overrides and jwt_cookie are refused.
+struct WebsocketOptions {
+  bool configured = false;
+  std::string host = "0.0.0.0";
+  int port = 0;  // 0: no listener (-1: a random port)
+  std::string advertise;
+  bool no_tls = false;
+  bool same_origin = false;
+  std::vector<std::string> allowed_origins;
+  Duration handshake_timeout{0};  // 0: the client authentication timeout bounds it
+};
+
 struct JetStreamOptions {
   bool enabled = false;
   std::string store_dir;
@@ -198,6 +211,7 @@ struct Options {
 
   ClusterOptions cluster;
   GatewayOptions gateway;
+  WebsocketOptions websocket;
   JetStreamOptions jetstream;
   TlsOptions tls;
 
