@@ -106,6 +106,7 @@ class Server {
   const std::string& name() const { return name_; }
   std::chrono::system_clock::time_point start_time() const { return start_time_; }
   int client_port() const { return client_port_; }
+  int websocket_port() const { return websocket_port_; }
   int http_port() const { return http_port_; }
 
   // Accounts.
@@ -178,7 +179,8 @@ class Server {
                        const proto::QueueNames* queues = nullptr);
 
  private:
-  void accept_ready();
+  class Listener;
+  void accept_ready(const Listener& listener);
   void setup_accounts();
   void start_monitor();
   void write_pid_file();
@@ -194,8 +196,6 @@ class Server {
   nlohmann::ordered_json cluster_varz_live() const;
   nlohmann::ordered_json gateway_varz_live() const;
 
-  class Listener;
-
   Options opts_;
   std::string id_;
   std::string name_;
@@ -204,6 +204,9 @@ class Server {
   std::vector<std::unique_ptr<MatchCache>> caches_;
   std::vector<std::unique_ptr<LoopCounters>> counters_;  // one per loop, plus one for other threads
   std::unique_ptr<Listener> listener_;
+  std::unique_ptr<Listener> ws_listener_;  // websocket { port }
+  net::ws::OriginPolicy ws_policy_;
+  int websocket_port_ = 0;
   int client_port_ = 0;
   int http_port_ = 0;
   std::atomic<uint64_t> next_cid_{0};
