@@ -160,6 +160,7 @@ bool ClientConnection::on_connect(std::string_view json) {
   cred.jwt = get_str("jwt");
   // The reference refuses the no-auth user to a client that sent commands before CONNECT.
   cred.allow_no_auth_user = !pre_connect_ops_;
+  if (websocket()) cred.connection_type = "WEBSOCKET";
   if (bad_type) {
     log::error("{}:{} - cid:{} - processConnect: field of the wrong type", peer_ip_, peer_port_, cid_);
     close(CloseReason::ProtocolViolation);

@@ -70,6 +70,11 @@ std::optional<std::pair<int, std::string>> read_frame(RawClient& c) {
   return std::make_pair(op, *p);
 }
 
+// A raw client past the handshake, its INFO frame read.
+bool ws_open(RawClient& c, int port) {
+  return c.send(upgrade_request(port)) && read_head(c).find(" 101 ") != std::string::npos && read_frame(c).has_value();
+}
+
 // The TCP side still works: a round trip through the server.
 void expect_tcp_round_trip(const ServerProcess& s) {
   ConnPtr c;
@@ -184,6 +189,34 @@ TEST(Websocket, RefusesConfigWithoutNoTlsAsTheReference) {
   }
 }
 
+// allowed_connection_types: a WEBSOCKET-only user connects over WebSocket and not over TCP;
+// a STANDARD-only user the other way round.
+TEST(Websocket, AllowedConnectionTypes) {
+  int ws_port = testing_harness::free_port();
+  auto s = start_with_config(ws_config(ws_port) +
+                             "authorization { users: [\n"
+                             "  { user: web, password: p, allowed_connection_types: [\"WEBSOCKET\"] }\n"
+                             "  { user: std, password: p, allowed_connection_types: [\"STANDARD\"] }\n]}\n");
+  auto ws_login = [&](const std::string& user) {
+    RawClient c(ws_port, false);
+    if (!ws_open(c, ws_port)) return std::string("<no handshake>");
+    c.send(client_frame(0x82, "CONNECT {\"verbose\":false,\"user\":\"" + user + "\",\"pass\":\"p\"}\r\nPING\r\n"));
+    std::string text;
+    while (text.find("PONG") == std::string::npos && text.find("-ERR") == std::string::npos) {
+      auto f = read_frame(c);
+      if (!f || f->first == 8) break;
+      text += f->second;
+    }
+    return text;
+  };
+  EXPECT_EQ(ws_login("web"), "PONG\r\n");
+  EXPECT_EQ(ws_login("std"), "-ERR 'Authorization Violation'\r\n");
+  ConnPtr tcp;
+  EXPECT_NE(connect_url(tcp, "nats://web:p@127.0.0.1:" + std::to_string(s->port())), NATS_OK);
+  ConnPtr tcp2;
+  EXPECT_EQ(connect_url(tcp2, "nats://std:p@127.0.0.1:" + std::to_string(s->port())), NATS_OK);
+}
+
 // Installs nats.ws (tests/integration/ws/package.json) once; false if node is missing.
 bool node_client_ready(std::string& dir) {
   dir = std::string(NATS_SOURCE_DIR) + "/tests/integration/ws";
@@ -230,14 +263,20 @@ TEST(Websocket, NatsWsClientTalksToTcpClient) {
   // TCP -> WebSocket request/reply while the WebSocket side asks the TCP side.
   MsgPtr rep;
   EXPECT_EQ(natsConnection_RequestString(&rep.p, tcp.p, "ws.echo", "hi", 5000), NATS_OK);
-  if (rep.p) EXPECT_EQ(std::string(natsMsg_GetData(rep.p)), "echo:hi");
+  if (rep.p) {
+    EXPECT_EQ(std::string(natsMsg_GetData(rep.p)), "echo:hi");
+  }
   EXPECT_EQ(next_line(), "REPLY pong:ping");
   EXPECT_EQ(next_line(), "PUBLISHED");
   MsgPtr big, small;
   EXPECT_EQ(natsSubscription_NextMsg(&big.p, out.p, 5000), NATS_OK);
-  if (big.p) EXPECT_EQ(natsMsg_GetDataLength(big.p), 70000);
+  if (big.p) {
+    EXPECT_EQ(natsMsg_GetDataLength(big.p), 70000);
+  }
   EXPECT_EQ(natsSubscription_NextMsg(&small.p, out.p, 5000), NATS_OK);
-  if (small.p) EXPECT_STREQ(natsMsg_GetData(small.p), "hello from ws");
+  if (small.p) {
+    EXPECT_STREQ(natsMsg_GetData(small.p), "hello from ws");
+  }
   ASSERT_EQ(natsConnection_PublishString(tcp.p, "ws.in", "hello from tcp"), NATS_OK);
   ASSERT_EQ(natsConnection_Flush(tcp.p), NATS_OK);
   EXPECT_EQ(next_line(), "GOT hello from tcp");
