@@ -100,11 +100,12 @@ std::vector<KeyRule> build() {
   add(t, "remote_gateway", D::Honoured, {"name", "url", "urls"});
 
   // websocket { } (parseWebsocket). compression is honoured when false and refused when true
-  // (no permessage-deflate); no TLS on the WebSocket port, no per-listener authorization.
+  // (no permessage-deflate); no TLS on the WebSocket port, no per-listener authorization;
+  // advertise only matters for the ws_connect_urls a cluster gossips, which it does not here.
   add(t, "websocket", D::Honoured,
-      {"listen", "port", "host", "net", "advertise", "no_tls", "same_origin", "allowed_origins", "allowed_origin",
+      {"listen", "port", "host", "net", "no_tls", "same_origin", "allowed_origins", "allowed_origin",
        "allow_origins", "allow_origin", "origins", "origin", "handshake_timeout", "compress", "compression"});
-  add(t, "websocket", D::Refused, {"tls", "authorization", "authentication", "jwt_cookie", "no_auth_user"});
+  add(t, "websocket", D::Refused, {"advertise", "tls", "authorization", "authentication", "jwt_cookie", "no_auth_user"});
   add(t, "remote_gateway", D::Refused, {"tls"});
 
   // jetstream { } (parseJetStream). sync_interval is 2.10's and implemented.

@@ -130,12 +130,12 @@ struct GatewayOptions {
 };
 
 // websocket { } for NATS clients (browsers, nats.ws). Without TLS, as the reference
-// requires no_tls: true. Compression, tls, authorization overrides and jwt_cookie are refused.
+// requires no_tls: true. Compression, tls, advertise, authorization overrides and jwt_cookie
+// are refused.
 struct WebsocketOptions {
   bool configured = false;
   std::string host = "0.0.0.0";
   int port = 0;  // 0: no listener (-1: a random port)
-  std::string advertise;
   bool no_tls = false;
   bool same_origin = false;
   std::vector<std::string> allowed_origins;

@@ -635,7 +635,6 @@ struct Loader {
       if (k == "listen") parse_listen(e.value, w.host, w.port);
       else if (k == "port") w.port = to_int(e.value);
       else if (k == "host" || k == "net") w.host = e.value.as_string();
-      else if (k == "advertise") w.advertise = e.value.as_string();
       else if (k == "no_tls") w.no_tls = e.value.as_bool();
       else if (k == "same_origin") w.same_origin = e.value.as_bool();
       else if (k == "allowed_origins" || k == "allowed_origin" || k == "allow_origins" || k == "allow_origin" ||

@@ -8,6 +8,9 @@
 #include <cstring>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "cluster_test_util.h"
 #include "test_util.h"
 
 namespace {
@@ -89,7 +92,17 @@ void expect_tcp_round_trip(const ServerProcess& s) {
 
 TEST(Websocket, RawClientHandshakeFramesAndPingPong) {
   int ws_port = testing_harness::free_port();
-  auto s = start_with_config(ws_config(ws_port));
+  int http_port = testing_harness::free_port();
+  auto s = start_with_config("http_port: " + std::to_string(http_port) + "\n" +
+                             ws_config(ws_port, "  same_origin: true\n  handshake_timeout: \"2s\"\n"));
+  auto varz = nlohmann::json::parse(ctest::http_get(http_port, "/varz"), nullptr, false);
+  ASSERT_TRUE(varz.is_object());
+  EXPECT_EQ(varz["websocket"], nlohmann::json::parse(R"({"host":"127.0.0.1","port":)" + std::to_string(ws_port) +
+                                                     R"(,"handshake_timeout":2000000000,"no_tls":true,"same_origin":true})"));
+  // A request that never ends is cut at handshake_timeout.
+  RawClient slow(ws_port, false);
+  ASSERT_TRUE(slow.send("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+
   RawClient c(ws_port, false);
   ASSERT_TRUE(c.send(upgrade_request(ws_port)));
   std::string head = read_head(c);
@@ -117,6 +130,7 @@ TEST(Websocket, RawClientHandshakeFramesAndPingPong) {
   EXPECT_EQ(close->first, 8);
   EXPECT_EQ(close->second, body);
   EXPECT_TRUE(c.wait_closed(milliseconds(3000)));
+  EXPECT_TRUE(slow.wait_closed(milliseconds(8000)));
 }
 
 TEST(Websocket, BadHandshakesAndFramesCloseOnlyThatClient) {

@@ -262,7 +262,7 @@ TEST(KeyDecisions, WebsocketNeedsNoTlsAndRefusesCompression) {
   EXPECT_EQ(load("websocket { port: 8080 }"), "websocket requires TLS configuration");
   EXPECT_EQ(load("websocket { no_tls: true }"), "");  // no port: nothing to check, as the reference
   EXPECT_EQ(load("websocket { port: 8080, no_tls: true, compression: false, same_origin: true,\n"
-                 "allowed_origins: [\"https://example.com\"], handshake_timeout: \"3s\", advertise: \"h:1\" }"),
+                 "allowed_origins: [\"https://example.com\"], handshake_timeout: \"3s\" }"),
             "");
   EXPECT_EQ(load("websocket { port: 8080, no_tls: true, allowed_origins: [\"example\"] }"),
             "unable to parse allowed origin: example");
