@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -229,6 +230,22 @@ TEST(Websocket, AllowedConnectionTypes) {
   EXPECT_NE(connect_url(tcp, "nats://web:p@127.0.0.1:" + std::to_string(s->port())), NATS_OK);
   ConnPtr tcp2;
   EXPECT_EQ(connect_url(tcp2, "nats://std:p@127.0.0.1:" + std::to_string(s->port())), NATS_OK);
+}
+
+// The ports file lists the WebSocket URL as the reference's does.
+TEST(Websocket, PortsFileListsTheWebsocketUrl) {
+  std::vector<std::string> bins{testing_harness::server_binary()};
+  if (testing_harness::reference_available()) bins.push_back(testing_harness::reference_binary());
+  for (const auto& bin : bins) {
+    testing_harness::TempDir d;
+    int ws_port = testing_harness::free_port();
+    auto s = start_with_config("ports_file_dir: \"" + d.path() + "\"\n" + ws_config(ws_port), {}, bin);
+    std::string path = d.path() + "/nats-server_" + std::to_string(s->pid()) + ".ports";
+    ASSERT_TRUE(wait_for([&] { return access(path.c_str(), R_OK) == 0; }, milliseconds(5000))) << bin;
+    std::ifstream in(path);
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    EXPECT_EQ(j["websocket"], nlohmann::json::array({"ws://127.0.0.1:" + std::to_string(ws_port)})) << bin << j.dump();
+  }
 }
 
 // Installs nats.ws (tests/integration/ws/package.json) once; false if node is missing.
