@@ -232,6 +232,29 @@ TEST(Websocket, AllowedConnectionTypes) {
   EXPECT_EQ(connect_url(tcp2, "nats://std:p@127.0.0.1:" + std::to_string(s->port())), NATS_OK);
 }
 
+// Bad handshakes get the same status lines from the reference and from this server.
+TEST(Websocket, HandshakeAnswersAsTheReference) {
+  std::vector<std::string> bins{testing_harness::server_binary()};
+  if (testing_harness::reference_available()) bins.push_back(testing_harness::reference_binary());
+  for (const auto& bin : bins) {
+    int ws_port = testing_harness::free_port();
+    auto s = start_with_config(ws_config(ws_port, "  allowed_origins: [\"https://good.example\"]\n"), {}, bin);
+    const std::pair<std::string, std::string> cases[] = {
+        {"POST / HTTP/1.1\r\nHost: h\r\n\r\n", "HTTP/1.1 405 Method Not Allowed"},
+        {"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n",
+         "HTTP/1.1 400 Bad Request"},
+        {upgrade_request(ws_port, "Origin: https://evil.example\r\n"), "HTTP/1.1 403 Forbidden"},
+        {upgrade_request(ws_port, "Origin: https://good.example\r\n"), "HTTP/1.1 101 Switching Protocols"},
+    };
+    for (const auto& [request, status] : cases) {
+      RawClient c(ws_port, false);
+      ASSERT_TRUE(c.send(request));
+      auto line = c.read_line(milliseconds(3000));
+      EXPECT_EQ(line.value_or("<none>"), status) << bin;
+    }
+  }
+}
+
 // The ports file lists the WebSocket URL as the reference's does.
 TEST(Websocket, PortsFileListsTheWebsocketUrl) {
   std::vector<std::string> bins{testing_harness::server_binary()};
