@@ -36,7 +36,7 @@ ClientConnection::~ClientConnection() = default;
 void ClientConnection::start() {
   bool auth = server_.auth_required();
   if (server_.authenticator().nonce_required()) nonce_ = util::new_nonce();
-  std::string info = server_.client_info_line(cid_, peer_ip_, !nonce_.empty(), nonce_);
+  std::string info = server_.client_info_line(cid_, peer_ip_, !nonce_.empty(), nonce_, websocket());
   const net::TlsContext* tls = websocket() ? nullptr : server_.tls_context();  // no TLS on the websocket port
   if (tls) {
     // INFO goes out in clear; then the client starts the TLS handshake.

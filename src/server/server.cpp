@@ -112,12 +112,16 @@ MatchCache* Server::match_cache_for_current_thread() {
 }
 
 std::string Server::client_info_line(uint64_t cid, const std::string& client_ip, bool include_nonce,
-                                     const std::string& nonce) const {
+                                     const std::string& nonce, bool websocket) const {
   std::string s = info_prefix_;
+  if (websocket) {
+    for (std::string_view f : {",\"tls_required\":true", ",\"tls_verify\":true"})
+      if (auto p = s.find(f); p != std::string::npos) s.erase(p, f.size());
+  }
   s += ",\"client_id\":" + std::to_string(cid);
   s += ",\"client_ip\":\"" + client_ip + "\"";
   if (include_nonce) s += ",\"nonce\":\"" + nonce + "\"";
-  if (routes_ || gateways_) s += cluster_info_fields();
+  if (routes_ || gateways_) s += cluster_info_fields(!websocket);
   if (ldm_) s += ",\"ldm\":true";
   s += "} \r\n";
   return s;

@@ -13,6 +13,7 @@
 
 #include "cluster_test_util.h"
 #include "test_util.h"
+#include "tls_test_util.h"
 
 namespace {
 
@@ -269,6 +270,29 @@ TEST(Websocket, PortsFileListsTheWebsocketUrl) {
     auto j = nlohmann::json::parse(in, nullptr, false);
     EXPECT_EQ(j["websocket"], nlohmann::json::array({"ws://127.0.0.1:" + std::to_string(ws_port)})) << bin << j.dump();
   }
+}
+
+// TLS on the client port does not reach the WebSocket port: its INFO asks for no TLS, and a
+// TCP client still must use TLS.
+TEST(Websocket, InfoHasNoTlsFieldsWhenTheClientPortHasTls) {
+  TestPki pki;
+  ASSERT_TRUE(pki.ok);
+  int ws_port = testing_harness::free_port();
+  auto s = start_with_config("tls {\n  cert_file: \"" + pki.server_cert + "\"\n  key_file: \"" + pki.server_key +
+                             "\"\n}\n" + ws_config(ws_port));
+  RawClient c(ws_port, false);
+  ASSERT_TRUE(c.send(upgrade_request(ws_port)));
+  ASSERT_NE(read_head(c).find(" 101 "), std::string::npos);
+  auto info = read_frame(c);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->second.rfind("INFO {", 0), 0u);
+  EXPECT_EQ(info->second.find("tls_required"), std::string::npos) << info->second;
+  ASSERT_TRUE(c.send(client_frame(0x82, "CONNECT {\"verbose\":false}\r\nPING\r\n")));
+  auto pong = read_frame(c);
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(pong->second, "PONG\r\n");
+  RawClient tcp(s->port());
+  EXPECT_NE(tcp.info().find("\"tls_required\":true"), std::string::npos) << tcp.info();
 }
 
 // Installs nats.ws (tests/integration/ws/package.json) once; false if node is missing.
