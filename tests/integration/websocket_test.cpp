@@ -300,7 +300,7 @@ bool node_client_ready(std::string& dir) {
   dir = std::string(NATS_SOURCE_DIR) + "/tests/integration/ws";
   if (testing_harness::run_command("node --version").status != 0) return false;
   if (access((dir + "/node_modules/nats.ws/package.json").c_str(), R_OK) != 0) {
-    auto r = testing_harness::run_command("cd '" + dir + "' && npm install --no-audit --no-fund --loglevel=error");
+    auto r = testing_harness::run_command("cd '" + dir + "' && npm ci --no-audit --no-fund --loglevel=error");
     EXPECT_EQ(r.status, 0) << r.output;
   }
   return true;
