@@ -356,7 +356,7 @@ void RouteManager::on_route_updated() {
 void RouteManager::notify_clients() {
   for (auto& c : server_.clients_snapshot()) {
     if (c->closing() || c->connect_options().protocol < 1) continue;
-    c->send_now(server_.client_info_line(c->cid(), c->peer_ip(), false, ""));
+    c->send_now(server_.client_info_line(c->cid(), c->peer_ip(), false, "", c->websocket()));
   }
 }
 

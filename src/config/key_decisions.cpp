@@ -17,7 +17,7 @@ std::vector<KeyRule> build() {
   // Top level (the reference's processConfigFileLine).
   add(t, "top", D::Honoured,
       {"listen", "client_advertise", "port", "server_name", "host", "net", "debug", "trace", "trace_verbose",
-       "logtime", "accounts", "authorization", "http", "http_port", "monitor_port", "http_base_path", "cluster", "gateway", "store_dir", "storedir", "jetstream", "logfile", "log_file",
+       "logtime", "accounts", "authorization", "http", "http_port", "monitor_port", "http_base_path", "cluster", "gateway", "store_dir", "storedir", "jetstream", "websocket", "ws", "logfile", "log_file",
        "pidfile", "pid_file", "max_control_line", "max_payload", "max_pending", "max_connections", "max_conn",
        "max_subscriptions", "max_subs", "max_sub_tokens", "max_subscription_tokens", "no_header_support", "ports_file_dir", "ping_interval", "ping_max", "tls", "write_deadline",
        "lame_duck_duration", "lame_duck_grace_period", "no_auth_user", "system_account", "system",
@@ -30,7 +30,7 @@ std::vector<KeyRule> build() {
        "remote_syslog", "prof_port", "max_traced_msg_len", "connect_error_reports",
        "reconnect_error_reports"});
   add(t, "top", D::Refused,
-      {"leaf", "leafnodes", "websocket", "ws", "mqtt", "resolver_tls", "resolver_pinned_accounts", "trusted",
+      {"leaf", "leafnodes", "mqtt", "resolver_tls", "resolver_pinned_accounts", "trusted",
        "trusted_keys", "ocsp", "allow_non_tls",
        "default_js_domain", "https", "https_port"});
 
@@ -99,6 +99,14 @@ std::vector<KeyRule> build() {
   add(t, "gateway_authorization", D::Honoured, {"user", "username", "pass", "password", "users", "token"});
   add(t, "gateway_authorization", D::Ignored, {"timeout", "permissions", "default_permission", "default_permissions"});
   add(t, "remote_gateway", D::Honoured, {"name", "url", "urls"});
+
+  // websocket { } (parseWebsocket). compression is honoured when false and refused when true
+  // (no permessage-deflate); no TLS on the WebSocket port, no per-listener authorization;
+  // advertise only matters for the ws_connect_urls a cluster gossips, which it does not here.
+  add(t, "websocket", D::Honoured,
+      {"listen", "port", "host", "net", "no_tls", "same_origin", "allowed_origins", "allowed_origin",
+       "allow_origins", "allow_origin", "origins", "origin", "handshake_timeout", "compress", "compression"});
+  add(t, "websocket", D::Refused, {"advertise", "tls", "authorization", "authentication", "jwt_cookie", "no_auth_user"});
   add(t, "remote_gateway", D::Refused, {"tls"});
 
   // jetstream { } (parseJetStream). sync_interval is 2.10's and implemented.

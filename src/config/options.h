@@ -163,6 +163,21 @@ struct GatewayOptions {
   bool operator==(const GatewayOptions&) const = default;
 };
 
+// websocket { } for NATS clients (browsers, nats.ws). Without TLS, as the reference
+// requires no_tls: true. Compression, tls, advertise, authorization overrides and jwt_cookie
+// are refused.
+struct WebsocketOptions {
+  bool configured = false;
+  std::string host = "0.0.0.0";
+  int port = 0;  // 0: no listener (-1: a random port)
+  bool no_tls = false;
+  bool same_origin = false;
+  std::vector<std::string> allowed_origins;
+  Duration handshake_timeout{0};  // 0: the client authentication timeout bounds it
+
+  bool operator==(const WebsocketOptions&) const = default;
+};
+
 struct JetStreamOptions {
   bool enabled = false;
   std::string store_dir;
@@ -255,6 +270,7 @@ struct Options {
 
   ClusterOptions cluster;
   GatewayOptions gateway;
+  WebsocketOptions websocket;
   JetStreamOptions jetstream;
   TlsOptions tls;
 

@@ -7,6 +7,7 @@
 #include "config/duration.h"
 #include "config/key_decisions.h"
 #include "config/operator_options.h"
+#include "net/ws_handshake.h"
 #include "config/parser.h"
 #include "server/imports.h"
 #include "server/jwt_claims.h"
@@ -703,6 +704,28 @@ struct Loader {
     });
   }
 
+  // ---- websocket ---------------------------------------------------------------------
+  void websocket(const Value& v) {
+    auto& w = o.websocket;
+    w.configured = true;
+    each_in("websocket", v, [&](const std::string& k, const MapEntry& e) {
+      if (k == "listen") parse_listen(e.value, w.host, w.port);
+      else if (k == "port") w.port = to_int(e.value);
+      else if (k == "host" || k == "net") w.host = e.value.as_string();
+      else if (k == "no_tls") w.no_tls = e.value.as_bool();
+      else if (k == "same_origin") w.same_origin = e.value.as_bool();
+      else if (k == "allowed_origins" || k == "allowed_origin" || k == "allow_origins" || k == "allow_origin" ||
+               k == "origins" || k == "origin")
+        w.allowed_origins = string_list(e.value);
+      else if (k == "handshake_timeout") w.handshake_timeout = seconds_or_duration(e);
+      // permessage-deflate is not implemented: off is honoured, on is refused.
+      else if (k == "compress" || k == "compression") {
+        if (e.value.as_bool())
+          error(e.key_pos, e.key + ": true is not supported by this server (permessage-deflate is not implemented)");
+      } else unknown(e);
+    });
+  }
+
   // ---- jetstream ---------------------------------------------------------------------
   void jetstream(const MapEntry& top) {
     auto& js = o.jetstream;
@@ -815,6 +838,7 @@ struct Loader {
     else if (k == "tls") tls(e, o.tls);
     else if (k == "cluster") cluster(v);
     else if (k == "gateway") gateway(v);
+    else if (k == "websocket" || k == "ws") websocket(v);
     else if (k == "jetstream") jetstream(e);
     else if (k == "store_dir" || k == "storedir") {
       if (!o.jetstream.store_dir.empty()) error(e.key_pos, "Duplicate 'store_dir' configuration");
@@ -832,6 +856,16 @@ struct Loader {
 
 }  // namespace
 
+// As the reference's validateWebsocketOptions: nothing to check without a port.
+void validate_websocket(const WebsocketOptions& w) {
+  if (w.port == 0) return;
+  if (!w.no_tls) throw std::runtime_error("websocket requires TLS configuration");
+  for (const auto& ao : w.allowed_origins) {
+    net::ws::AllowedOrigin parsed;
+    if (!net::ws::parse_origin(ao, parsed)) throw std::runtime_error("unable to parse allowed origin: " + ao);
+  }
+}
+
 LoadReport apply_config(const Value& root, Options& opts, bool check_mode) {
   Loader l{opts, check_mode, {}, {}};
   l.each_in("top", root, [&](const std::string& k, const MapEntry& e) { l.top(k, e); });
@@ -841,6 +875,7 @@ LoadReport apply_config(const Value& root, Options& opts, bool check_mode) {
     throw std::runtime_error("lame duck grace period (" + format_go_duration(opts.lame_duck_grace_period) +
                              ") should be strictly lower than lame duck duration (" +
                              format_go_duration(opts.lame_duck_duration) + ")");
+  validate_websocket(opts.websocket);
   if (!opts.no_auth_user.empty()) {
     bool found = opts.no_auth_user == opts.username;
     for (const auto& u : opts.users) found = found || u.username == opts.no_auth_user;

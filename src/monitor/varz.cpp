@@ -10,6 +10,22 @@
 
 namespace nats {
 
+namespace {
+// The reference's WebsocketOptsVarz: every field omitted when empty.
+Json websocket_varz(const Server& s) {
+  Json w = Json::object();
+  const auto& o = s.options().websocket;
+  if (s.websocket_port() == 0) return w;
+  w["host"] = o.host;
+  w["port"] = s.websocket_port();
+  if (o.handshake_timeout.count() > 0) w["handshake_timeout"] = static_cast<int64_t>(o.handshake_timeout.count());
+  if (o.no_tls) w["no_tls"] = true;
+  if (o.same_origin) w["same_origin"] = true;
+  if (!o.allowed_origins.empty()) w["allowed_origins"] = o.allowed_origins;
+  return w;
+}
+}  // namespace
+
 Json varz(Server& s) {
   const Options& o = s.options();
   auto now = std::chrono::system_clock::now();
@@ -46,7 +62,7 @@ Json varz(Server& s) {
   j["gateway"] = s.gateway_varz();
   j["leaf"] = Json::object();
   j["mqtt"] = Json::object();
-  j["websocket"] = Json::object();
+  j["websocket"] = websocket_varz(s);
   j["jetstream"] = varz_jetstream(s);
   j["tls_timeout"] = secs(o.tls.timeout);
   j["write_deadline"] = ns(o.write_deadline);

@@ -94,10 +94,10 @@ void Authenticator::add_user(const User& u, const std::string& account, bool fro
   required_ = true;
 }
 
-std::optional<AuthResult> Authenticator::result_for(const Entry& e) const {
-  // Only plain NATS clients reach this server (no websocket, leaf node or MQTT listeners).
+std::optional<AuthResult> Authenticator::result_for(const Entry& e, std::string_view connection_type) const {
+  // Clients reach this server as STANDARD or WEBSOCKET (no leaf node or MQTT listeners).
   const auto& types = e.user.allowed_connection_types;
-  if (!types.empty() && std::find(types.begin(), types.end(), "STANDARD") == types.end()) return std::nullopt;
+  if (!types.empty() && std::find(types.begin(), types.end(), connection_type) == types.end()) return std::nullopt;
   AuthResult r;
   r.account = e.account;
   r.user = e.user.nkey.empty() ? e.user.username : e.user.nkey;
@@ -113,7 +113,7 @@ std::optional<AuthResult> Authenticator::authenticate_nkey(const ClientCredentia
   auto sig = nkey::decode_signature(c.sig);
   auto pub = nkey::decode_public(c.nkey, nkey::kPrefixUser);
   if (!sig || !pub || !nkey::verify(*pub, nonce, *sig)) return std::nullopt;
-  return result_for(it->second);
+  return result_for(it->second, c.connection_type);
 }
 
 std::optional<AuthResult> Authenticator::authenticate(const ClientCredentials& c, const std::string& nonce,
@@ -129,12 +129,12 @@ std::optional<AuthResult> Authenticator::authenticate(const ClientCredentials& c
     auto it = users_.find(c.user);
     if (it == users_.end()) return std::nullopt;
     if (!password_matches(it->second.user.password, c.pass)) return std::nullopt;
-    return result_for(it->second);
+    return result_for(it->second, c.connection_type);
   }
   // No credentials: the no-auth user, if any.
   if (c.auth_token.empty() && c.nkey.empty() && c.jwt.empty() && !no_auth_user_.empty() && c.allow_no_auth_user) {
     auto it = users_.find(no_auth_user_);
-    if (it != users_.end()) return result_for(it->second);
+    if (it != users_.end()) return result_for(it->second, c.connection_type);
   }
   return std::nullopt;
 }

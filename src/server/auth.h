@@ -23,6 +23,8 @@ struct ClientCredentials {
   std::string sig;
   std::string jwt;
   bool allow_no_auth_user = true;
+  // For users' allowed_connection_types: STANDARD, or WEBSOCKET on the websocket port.
+  std::string connection_type = "STANDARD";
 };
 
 struct AuthResult {
@@ -74,7 +76,7 @@ class Authenticator {
     // authorization block's (as the reference).
     bool from_accounts_block = false;
   };
-  std::optional<AuthResult> result_for(const Entry& e) const;
+  std::optional<AuthResult> result_for(const Entry& e, std::string_view connection_type) const;
   std::optional<AuthResult> authenticate_nkey(const ClientCredentials& c, const std::string& nonce) const;
   void add_user(const User& u, const std::string& account, bool from_accounts_block);
   // Operator mode: the user JWT in CONNECT, checked against its account's claims (auth_jwt.cpp).

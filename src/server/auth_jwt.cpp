@@ -2,6 +2,7 @@
 // processClientOrLeafAuthentication: decode and validate the user JWT, find its account,
 // check the signer (the account or one of its signing keys, with a scoped key's template),
 // expiry, bearer tokens or the nonce signature, revocation and source networks.
+#include <algorithm>
 #include <arpa/inet.h>
 
 #include <chrono>
@@ -50,12 +51,10 @@ bool has_template(const std::optional<Permissions>& p) {
   return false;
 }
 
-// Only plain NATS clients reach this server: a list without STANDARD refuses them.
-bool standard_connection_allowed(const std::vector<std::string>& types) {
-  if (types.empty()) return true;
-  for (const auto& t : types)
-    if (t == "STANDARD") return true;
-  return false;
+// A user JWT's allowed_connection_types: empty allows every kind; otherwise the client's
+// kind (STANDARD, or WEBSOCKET on the websocket port) must be listed.
+bool connection_type_allowed(const std::vector<std::string>& types, const std::string& type) {
+  return types.empty() || std::find(types.begin(), types.end(), type) != types.end();
 }
 
 std::optional<AuthResult> refuse(const char* why) {
@@ -79,7 +78,7 @@ std::optional<AuthResult> Authenticator::authenticate_jwt(const ClientCredential
     log::debug("User JWT no longer valid: {}", t);
     return std::nullopt;
   }
-  if (!standard_connection_allowed(uc.limits.allowed_connection_types)) return refuse("Connection type not allowed");
+  if (!connection_type_allowed(uc.limits.allowed_connection_types, c.connection_type)) return refuse("Connection type not allowed");
   const std::string& account_key = uc.issuer_account.empty() ? uc.base.issuer : uc.issuer_account;
   AccountClaimsPtr acc = lookup_ ? lookup_(account_key) : nullptr;
   if (!acc) return refuse("Account JWT lookup error");

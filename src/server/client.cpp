@@ -36,8 +36,9 @@ ClientConnection::~ClientConnection() = default;
 void ClientConnection::start() {
   bool auth = server_.auth_required();
   if (server_.authenticator()->nonce_required()) nonce_ = util::new_nonce();
-  std::string info = server_.client_info_line(cid_, peer_ip_, !nonce_.empty(), nonce_);
-  if (const net::TlsContext* tls = server_.tls_context()) {
+  std::string info = server_.client_info_line(cid_, peer_ip_, !nonce_.empty(), nonce_, websocket());
+  const net::TlsContext* tls = websocket() ? nullptr : server_.tls_context();  // no TLS on the websocket port
+  if (tls) {
     // INFO goes out in clear; then the client starts the TLS handshake.
     if (!write_plain_now(info)) {
       close(CloseReason::WriteError);
@@ -222,6 +223,7 @@ bool ClientConnection::on_connect(std::string_view json) {
   cred.jwt = get_str("jwt");
   // The reference refuses the no-auth user to a client that sent commands before CONNECT.
   cred.allow_no_auth_user = !pre_connect_ops_;
+  if (websocket()) cred.connection_type = "WEBSOCKET";
   if (bad_type) {
     log::error("{}:{} - cid:{} - processConnect: field of the wrong type", peer_ip_, peer_port_, cid_);
     close(CloseReason::ProtocolViolation);

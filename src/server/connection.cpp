@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/server.h"
+#include "server/ws_state.h"
 #include "util/log.h"
 
 namespace nats {
@@ -89,6 +90,7 @@ Connection::~Connection() {
 
 void Connection::start() {
   if (fd_ >= 0) loop_.add_fd(fd_, EPOLLIN | EPOLLRDHUP, this);
+  if (ws_) start_websocket();
   // The dialing side speaks first in a TLS handshake.
   if (tls_ && tls_dialing_) continue_tls_handshake();
 }
@@ -250,9 +252,12 @@ Connection::WriteResult Connection::write_some_locked() {
   // Until the TLS handshake completes, output waits in the buffers (continue_tls_handshake
   // writes it out then).
   if (tls_ && !tls_established()) return WriteResult::Done;
+  // Likewise until the WebSocket handshake is answered.
+  if (ws_ && !ws_upgraded()) return WriteResult::Done;
   {
     std::lock_guard lk(out_mu_);
-    pending_.move_to(writing_);
+    if (ws_) ws_take_framed_locked(writing_);
+    else pending_.move_to(writing_);
   }
   while (!writing_.empty()) {
     struct iovec iov[64];
@@ -383,7 +388,7 @@ void Connection::on_io(uint32_t events) {
       if (n > 0) {
         mark_activity();
         t_reader = this;
-        bool keep = on_data(buf, static_cast<size_t>(n));
+        bool keep = ws_ ? ws_input(buf, static_cast<size_t>(n)) : on_data(buf, static_cast<size_t>(n));
         t_reader = nullptr;
         t_inline_writes = static_cast<size_t>(n) <= kInlineWriteMaxRead;
         flush_touched();
@@ -510,7 +515,14 @@ void Connection::teardown() {
     std::lock_guard wl(write_mu_);
     {
       std::lock_guard lk(out_mu_);
-      pending_.move_to(writing_);
+      if (!ws_) {
+        pending_.move_to(writing_);
+      } else if (ws_upgraded()) {
+        ws_close_locked();
+        ws_take_framed_locked(writing_);
+      } else {
+        pending_.clear();  // the INFO held for a handshake that never completed
+      }
     }
     if (!writing_.empty() && close_reason_ != CloseReason::SlowConsumerPendingBytes &&
         close_reason_ != CloseReason::SlowConsumerWriteDeadline && close_reason_ != CloseReason::WriteError) {

@@ -20,6 +20,7 @@
 #include "net/event_loop.h"
 #include "net/out_buffer.h"
 #include "net/tls.h"
+#include "net/ws_handshake.h"
 #include "subject/subscription.h"
 
 namespace nats {
@@ -76,6 +77,13 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   // MSG/HMSG to a client, RMSG to a route or gateway. Returns false if not delivered.
   virtual bool deliver(const Subscription& sub, std::string_view subject, std::string_view reply,
                        std::string_view headers, std::string_view payload) = 0;
+
+  // Makes this a WebSocket connection (before start()): the HTTP Upgrade handshake comes
+  // first, then reads are unframed and the coalesced output goes out as binary frames.
+  // Output enqueued before the handshake completes is held until it does. See
+  // ws_connection.cpp.
+  void begin_websocket(const net::ws::OriginPolicy& policy, std::chrono::nanoseconds handshake_timeout);
+  bool websocket() const { return ws_ != nullptr; }
 
   // Thread-safe output. Returns false if the connection is closing or just became a slow
   // consumer (pending output over max_pending).
@@ -226,6 +234,21 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   bool tls_handshake_wants_write_ = false;
   bool tls_dialing_ = false;
   std::string tls_version_, tls_cipher_;  // written once before tls_established_ is set
+
+  // WebSocket (ws_connection.cpp).
+  struct WsState;
+  std::unique_ptr<WsState> ws_;  // set before start(), never reset
+  void start_websocket();
+  bool ws_upgraded() const;
+  // Unframes what was read: the handshake, then frames; false to stop reading.
+  bool ws_input(char* data, size_t len);
+  // out_mu_ held: wraps what is pending into one binary frame in the framed output.
+  void ws_frame_pending_locked();
+  // out_mu_ held: moves the framed output to `out` (what the writer sends).
+  void ws_take_framed_locked(net::OutBuffer& out);
+  void ws_enqueue_control(uint8_t opcode, std::string_view payload);
+  // out_mu_ held, at teardown: a close frame whose status says why, unless one was sent.
+  void ws_close_locked();
 };
 
 using ConnectionPtr = std::shared_ptr<Connection>;

@@ -44,7 +44,7 @@ void Server::lame_duck_drain() {
   }
   // Tell every client (the INFO now carries "ldm":true).
   for (auto& c : clients)
-    if (c->connect_options().protocol >= 1) c->send_now(client_info_line(c->cid(), c->peer_ip(), false, ""));
+    if (c->connect_options().protocol >= 1) c->send_now(client_info_line(c->cid(), c->peer_ip(), false, "", c->websocket()));
 
   auto wait = [this](Duration d) {
     std::unique_lock lk(ldm_mu_);

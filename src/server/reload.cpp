@@ -102,6 +102,7 @@ std::string refusal(const Options& a, const Options& b) {
   if (a.operator_jwts != b.operator_jwts || a.trusted_keys != b.trusted_keys) return structural("TrustedOperators");
   if (!(a.resolver == b.resolver) || a.resolver_preload != b.resolver_preload) return structural("AccountResolver");
   if (!(a.jetstream == b.jetstream)) return structural("JetStream");
+  if (!(a.websocket == b.websocket)) return structural("Websocket");
   return structural("Options");
 }
 

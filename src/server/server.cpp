@@ -23,16 +23,19 @@
 
 namespace nats {
 
-// Accepts client connections on loop 0 and hands each to a loop, round-robin.
+// Accepts client connections on loop 0 and hands each to a loop, round-robin: plain
+// NATS clients, or WebSocket clients on the websocket port.
 class Server::Listener : public net::IoHandler {
  public:
-  Listener(Server& s, int fd) : server_(s), fd_(fd) {}
+  Listener(Server& s, int fd, bool websocket = false) : server_(s), fd_(fd), websocket_(websocket) {}
   ~Listener() override { ::close(fd_); }
-  void on_io(uint32_t) override { server_.accept_ready(); }
+  void on_io(uint32_t) override { server_.accept_ready(*this); }
   int fd() const { return fd_; }
+  bool websocket() const { return websocket_; }
  private:
   Server& server_;
   int fd_;
+  bool websocket_;
 };
 
 Server::Server(Options opts) : opts_(std::move(opts)) {
@@ -110,12 +113,16 @@ MatchCache* Server::match_cache_for_current_thread() {
 }
 
 std::string Server::client_info_line(uint64_t cid, const std::string& client_ip, bool include_nonce,
-                                     const std::string& nonce) const {
+                                     const std::string& nonce, bool websocket) const {
   std::string s = info_prefix_;
+  if (websocket) {
+    for (std::string_view f : {",\"tls_required\":true", ",\"tls_verify\":true"})
+      if (auto p = s.find(f); p != std::string::npos) s.erase(p, f.size());
+  }
   s += ",\"client_id\":" + std::to_string(cid);
   s += ",\"client_ip\":\"" + client_ip + "\"";
   if (include_nonce) s += ",\"nonce\":\"" + nonce + "\"";
-  if (routes_ || gateways_) s += cluster_info_fields();
+  if (routes_ || gateways_) s += cluster_info_fields(!websocket);
   if (ldm_) s += ",\"ldm\":true";
   s += "} \r\n";
   return s;
@@ -170,6 +177,17 @@ void Server::start() {
   std::string dumped = info.dump();
   info_prefix_ = "INFO " + dumped.substr(0, dumped.size() - 1);  // without the closing brace
   listener_ = std::make_unique<Listener>(*this, fd);
+  if (opts_.websocket.port != 0) {
+    // -1 (RANDOM_PORT) lets the system pick, as for the other listeners.
+    int wfd = net::listen_tcp(opts_.websocket.host, opts_.websocket.port < 0 ? 0 : opts_.websocket.port);
+    websocket_port_ = net::bound_port(wfd);
+    ws_listener_ = std::make_unique<Listener>(*this, wfd, true);
+    ws_policy_.same_origin = opts_.websocket.same_origin;
+    for (const auto& o : opts_.websocket.allowed_origins) {
+      net::ws::AllowedOrigin parsed;
+      if (net::ws::parse_origin(o, parsed)) ws_policy_.allowed.push_back(parsed);
+    }
+  }
 
   // Every object the loop and monitor threads reach through a member pointer exists
   // before they start (they read the pointers without a lock).
@@ -178,6 +196,10 @@ void Server::start() {
   if (jetstream_enabled() && opts_.cluster.configured) meta_group_ = std::make_unique<jetstream::MetaGroup>(*this);
   start_monitor();
   log::notice("Listening for client connections on {}:{}", opts_.host, client_port_);
+  if (ws_listener_) {
+    log::warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!");
+    log::notice("Listening for websocket clients on ws://{}:{}", opts_.websocket.host, websocket_port_);
+  }
   if (tls_ctx_) log::notice("TLS required for client connections");
   if (system_account_) {
     sys_services_ = std::make_unique<SystemServices>(*this);
@@ -191,7 +213,10 @@ void Server::start() {
   // The loops run last: the starts above set fields that loop tasks (STATSZ) read, and
   // call EventLoop::add_timer, which only the loop's own thread may call once it runs.
   for (auto& l : loops_) l->start_thread();
-  loops_[0]->post([this] { loops_[0]->add_fd(listener_->fd(), EPOLLIN, listener_.get()); });
+  loops_[0]->post([this] {
+    loops_[0]->add_fd(listener_->fd(), EPOLLIN, listener_.get());
+    if (ws_listener_) loops_[0]->add_fd(ws_listener_->fd(), EPOLLIN, ws_listener_.get());
+  });
   write_pid_file();
   write_ports_file();
   log::notice("Server is ready");
@@ -207,6 +232,10 @@ void Server::stop_accepting() {
       if (listener_) {
         loops_[0]->del_fd(listener_->fd());
         listener_.reset();
+      }
+      if (ws_listener_) {
+        loops_[0]->del_fd(ws_listener_->fd());
+        ws_listener_.reset();
       }
     }
     closed->set_value();
@@ -227,11 +256,11 @@ void Server::start_monitor() {
   log::notice("Starting http monitor on {}:{}", host, http_port_);
 }
 
-void Server::accept_ready() {
+void Server::accept_ready(const Listener& listener) {
   for (;;) {
     std::string ip;
     int port = 0;
-    int fd = net::accept_tcp(listener_->fd(), &ip, &port);
+    int fd = net::accept_tcp(listener.fd(), &ip, &port);
     if (fd < 0) return;
     if (shutting_down_) {
       ::close(fd);
@@ -242,6 +271,7 @@ void Server::accept_ready() {
     auto& loop = *loops_[next_loop_++ % loops_.size()];
     auto client = std::make_shared<ClientConnection>(*this, loop, fd, cid);
     client->set_peer(ip, port);
+    if (listener.websocket()) client->begin_websocket(ws_policy_, opts_.websocket.handshake_timeout);
     size_t count;
     {
       std::lock_guard lk(conns_mu_);
@@ -410,6 +440,7 @@ void Server::shutdown() {
   {
     std::lock_guard lk(ldm_mu_);
     listener_.reset();
+    ws_listener_.reset();
   }
   if (!opts_.pid_file.empty()) ::unlink(opts_.pid_file.c_str());
   remove_ports_file();

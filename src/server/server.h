@@ -107,6 +107,7 @@ class Server {
   const std::string& name() const { return name_; }
   std::chrono::system_clock::time_point start_time() const { return start_time_; }
   int client_port() const { return client_port_; }
+  int websocket_port() const { return websocket_port_; }
   int http_port() const { return http_port_; }
 
   // Accounts.
@@ -140,7 +141,11 @@ class Server {
   MatchCache* match_cache_for_current_thread();
 
   // Builds the INFO line ("INFO {...} \r\n") for a new client.
-  std::string client_info_line(uint64_t cid, const std::string& client_ip, bool include_nonce, const std::string& nonce) const;
+  // For a WebSocket client (websocket): no TLS fields (the port has none) and no
+  // connect_urls (those are TCP URLs; the reference gives such clients ws_connect_urls,
+  // which a cluster here does not gossip).
+  std::string client_info_line(uint64_t cid, const std::string& client_ip, bool include_nonce, const std::string& nonce,
+                               bool websocket = false) const;
   bool auth_required() const { return authenticator()->required(); }
 
   // Connection bookkeeping.
@@ -199,7 +204,8 @@ class Server {
                        const proto::QueueNames* queues = nullptr);
 
  private:
-  void accept_ready();
+  class Listener;
+  void accept_ready(const Listener& listener);
   void setup_accounts();
   void start_monitor();
   void write_pid_file();
@@ -211,11 +217,9 @@ class Server {
   void create_cluster();  // the managers, before any thread can look at routes_/gateways_
   void start_cluster();
   void stop_cluster();
-  std::string cluster_info_fields() const;
+  std::string cluster_info_fields(bool connect_urls = true) const;
   nlohmann::ordered_json cluster_varz_live() const;
   nlohmann::ordered_json gateway_varz_live() const;
-
-  class Listener;
 
   Options opts_;
   std::string id_;
@@ -225,6 +229,9 @@ class Server {
   std::vector<std::unique_ptr<MatchCache>> caches_;
   std::vector<std::unique_ptr<LoopCounters>> counters_;  // one per loop, plus one for other threads
   std::unique_ptr<Listener> listener_;
+  std::unique_ptr<Listener> ws_listener_;  // websocket { port }
+  net::ws::OriginPolicy ws_policy_;
+  int websocket_port_ = 0;
   int client_port_ = 0;
   int http_port_ = 0;
   std::atomic<uint64_t> next_cid_{0};

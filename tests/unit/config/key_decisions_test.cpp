@@ -75,6 +75,10 @@ const Keys& reference_keys() {
        {"user", "username", "pass", "password", "token", "timeout", "users", "default_permission",
         "default_permissions", "permissions"}},
       {"remote_gateway", {"name", "tls", "url", "urls"}},
+      {"websocket",
+       {"listen", "port", "host", "net", "advertise", "no_tls", "tls", "same_origin", "allowed_origins",
+        "allowed_origin", "allow_origins", "allow_origin", "origins", "origin", "handshake_timeout", "compress",
+        "compression", "authorization", "authentication", "jwt_cookie", "no_auth_user"}},
       {"jetstream",
        {"enabled", "enable", "store", "store_dir", "storedir", "max_memory_store", "max_mem_store", "max_mem",
         "max_file_store", "max_file", "domain", "key", "ek", "encryption_key", "cipher", "extension_hint", "limits",
@@ -168,6 +172,7 @@ std::string config_with(std::string_view block, const std::string& key) {
   if (b == "gateway_authorization") return "gateway { name: g, authorization { " + kv + " } }";
   if (b == "remote_gateway") return "gateway { name: g, gateways: [ { name: h, " + kv + " } ] }";
   if (b == "jetstream") return "jetstream { " + kv + " }";
+  if (b == "websocket") return "websocket { " + kv + " }";
   if (b == "tls") return "tls { cert_file: a, key_file: b, " + kv + " }";
   if (b == "mapping_destination") return "mappings { foo: [ { destination: bar, weight: 50%, " + kv + " } ] }";
   ADD_FAILURE() << "no config template for block " << b;
@@ -242,6 +247,37 @@ TEST(KeyDecisions, CommandLineActsAsDecided) {
   std::string error;
   EXPECT_FALSE(parse_command_line(std::vector<std::string>{"--pool_size=3"}, cl, error));
   EXPECT_EQ(error, "flag provided but not defined: -pool_size");
+}
+
+TEST(KeyDecisions, WebsocketNeedsNoTlsAndRefusesCompression) {
+  auto load = [](const std::string& text) {
+    Options o;
+    try {
+      apply_config(parse_config_string(text, "ws.conf"), o, false);
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(load("websocket { port: 8080 }"), "websocket requires TLS configuration");
+  EXPECT_EQ(load("websocket { no_tls: true }"), "");  // no port: nothing to check, as the reference
+  EXPECT_EQ(load("websocket { port: 8080, no_tls: true, compression: false, same_origin: true,\n"
+                 "allowed_origins: [\"https://example.com\"], handshake_timeout: \"3s\" }"),
+            "");
+  EXPECT_EQ(load("websocket { port: 8080, no_tls: true, allowed_origins: [\"example\"] }"),
+            "unable to parse allowed origin: example");
+  EXPECT_NE(load("websocket { port: 8080, no_tls: true, compression: true }")
+                .find("compression: true is not supported by this server"),
+            std::string::npos);
+  EXPECT_NE(load("websocket { port: 8080, no_tls: true, jwt_cookie: c }").find("jwt_cookie is not supported by this server"),
+            std::string::npos);
+
+  Options o;
+  apply_config(parse_config_string("ws { listen: \"127.0.0.1:8081\", no_tls: true, handshake_timeout: 3 }", "w.conf"), o, false);
+  EXPECT_TRUE(o.websocket.configured);
+  EXPECT_EQ(o.websocket.host, "127.0.0.1");
+  EXPECT_EQ(o.websocket.port, 8081);
+  EXPECT_EQ(o.websocket.handshake_timeout, std::chrono::seconds(3));
 }
 
 TEST(KeyDecisions, RefusalNamesFileLineAndColumn) {

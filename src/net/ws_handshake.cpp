@@ -1,0 +1,173 @@
+#include "net/ws_handshake.h"
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace nats::net::ws {
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string r(s);
+  std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return std::tolower(c); });
+  return r;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+struct Request {
+  std::string method;
+  std::multimap<std::string, std::string> headers;  // names in lower case
+  std::string first(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+  // Whether a comma-separated header holds `token` (case-insensitive), as the reference checks.
+  bool contains(const std::string& name, std::string_view token) const {
+    auto [b, e] = headers.equal_range(name);
+    for (auto it = b; it != e; ++it) {
+      std::string_view v = it->second;
+      while (!v.empty()) {
+        size_t c = v.find(',');
+        if (lower(trim(v.substr(0, c))) == lower(token)) return true;
+        if (c == std::string_view::npos) break;
+        v.remove_prefix(c + 1);
+      }
+    }
+    return false;
+  }
+};
+
+bool parse_request(std::string_view head, Request& r) {
+  size_t eol = head.find("\r\n");
+  std::string_view line = head.substr(0, eol);
+  size_t sp = line.find(' ');
+  if (sp == std::string_view::npos || line.find(" HTTP/1.") == std::string_view::npos) return false;
+  r.method = std::string(line.substr(0, sp));
+  head.remove_prefix(eol == std::string_view::npos ? head.size() : eol + 2);
+  while (!head.empty()) {
+    eol = head.find("\r\n");
+    std::string_view h = head.substr(0, eol);
+    head.remove_prefix(eol == std::string_view::npos ? head.size() : eol + 2);
+    if (h.empty()) continue;
+    size_t colon = h.find(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    r.headers.emplace(lower(trim(h.substr(0, colon))), std::string(trim(h.substr(colon + 1))));
+  }
+  return true;
+}
+
+// Splits host[:port], with the scheme's default port; the host in lower case.
+bool host_and_port(std::string_view hostport, bool tls, std::string& host, std::string& port) {
+  if (hostport.empty()) return false;
+  size_t colon = hostport.rfind(':');
+  size_t bracket = hostport.rfind(']');
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+    host = lower(hostport.substr(0, colon));
+    port = std::string(hostport.substr(colon + 1));
+  } else {
+    host = lower(hostport);
+    port = tls ? "443" : "80";
+  }
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return !port.empty() && std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+const char* status_text(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 405: return "Method Not Allowed";
+    default: return "Internal Server Error";
+  }
+}
+
+HandshakeResult reject(int status, std::string reason) {
+  HandshakeResult r;
+  r.status = HandshakeResult::Rejected;
+  std::string body = std::string(status_text(status)) + "\n";
+  r.response = "HTTP/1.1 " + std::to_string(status) + " " + status_text(status) +
+               "\r\nContent-Type: text/plain; charset=utf-8\r\nSec-Websocket-Version: 13\r\n"
+               "X-Content-Type-Options: nosniff\r\nContent-Length: " + std::to_string(body.size()) +
+               "\r\nConnection: close\r\n\r\n" + body;
+  r.error = "websocket handshake error: " + std::move(reason);
+  return r;
+}
+
+// Empty when the origin is acceptable, else why not.
+std::string check_origin(const Request& req, const OriginPolicy& policy) {
+  if (!policy.same_origin && policy.allowed.empty()) return "";
+  std::string origin = req.first("origin");
+  if (origin.empty()) origin = req.first("sec-websocket-origin");
+  if (origin.empty()) return "";  // not from a browser: the origin model does not apply
+  AllowedOrigin o;
+  if (!parse_origin(origin, o)) return "invalid origin " + origin;
+  if (policy.same_origin) {
+    std::string rh, rp;
+    if (!host_and_port(req.first("host"), false, rh, rp)) return "invalid host";
+    if (o.host != rh || o.port != rp) return "not same origin";
+  }
+  if (!policy.allowed.empty()) {
+    bool ok = std::any_of(policy.allowed.begin(), policy.allowed.end(), [&](const AllowedOrigin& a) {
+      return a.host == o.host && a.scheme == o.scheme && a.port == o.port;
+    });
+    if (!ok) return "not in the allowed list";
+  }
+  return "";
+}
+
+}  // namespace
+
+bool parse_origin(std::string_view url, AllowedOrigin& out) {
+  size_t sep = url.find("://");
+  if (sep == std::string_view::npos || sep == 0) return false;
+  out.scheme = lower(url.substr(0, sep));
+  std::string_view rest = url.substr(sep + 3);
+  rest = rest.substr(0, rest.find('/'));
+  return host_and_port(rest, out.scheme == "https", out.host, out.port);
+}
+
+std::string accept_key(std::string_view key) {
+  std::string in(key);
+  in += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(in.data()), in.size(), digest);
+  unsigned char out[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
+  int n = EVP_EncodeBlock(out, digest, SHA_DIGEST_LENGTH);
+  return std::string(reinterpret_cast<char*>(out), static_cast<size_t>(n));
+}
+
+HandshakeResult process_handshake(std::string_view data, const OriginPolicy& policy, size_t max_request) {
+  size_t end = data.find("\r\n\r\n");
+  if (end == std::string_view::npos) {
+    if (data.size() > max_request) return reject(400, "request too large");
+    return {};
+  }
+  Request req;
+  if (!parse_request(data.substr(0, end + 2), req)) return reject(400, "malformed HTTP request");
+  if (req.method != "GET") return reject(405, "request method must be GET");
+  if (req.first("host").empty()) return reject(400, "'Host' missing in request");
+  if (!req.contains("upgrade", "websocket")) return reject(400, "invalid value for header 'Upgrade'");
+  if (!req.contains("connection", "Upgrade")) return reject(400, "invalid value for header 'Connection'");
+  std::string key = req.first("sec-websocket-key");
+  if (key.empty()) return reject(400, "key missing");
+  if (!req.contains("sec-websocket-version", "13")) return reject(400, "invalid version");
+  if (std::string why = check_origin(req, policy); !why.empty()) return reject(403, "origin not allowed: " + why);
+  // The client must wait for the answer before sending frames, as the reference requires.
+  if (data.size() > end + 4) return reject(400, "client sent data before handshake is complete");
+  HandshakeResult r;
+  r.status = HandshakeResult::Accepted;
+  r.consumed = end + 4;
+  r.response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+               accept_key(key) + "\r\n\r\n";
+  return r;
+}
+
+}  // namespace nats::net::ws

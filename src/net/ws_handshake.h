@@ -1,0 +1,41 @@
+// The WebSocket opening handshake (RFC 6455 section 4.2): reads the client's HTTP Upgrade
+// request and answers it as the reference server does (101, or 400/403/405 with its reasons).
+// Pure: no sockets.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nats::net::ws {
+
+// An origin allowed by `allowed_origins`: scheme, host (lower case) and port.
+struct AllowedOrigin {
+  std::string scheme, host, port;
+};
+// Parses "scheme://host[:port]"; false if it is not such a URL.
+bool parse_origin(std::string_view url, AllowedOrigin& out);
+
+struct OriginPolicy {
+  bool same_origin = false;
+  std::vector<AllowedOrigin> allowed;
+};
+
+struct HandshakeResult {
+  enum Status { Incomplete, Accepted, Rejected } status = Incomplete;
+  size_t consumed = 0;      // bytes of the request (Accepted)
+  std::string response;     // what to write back (Accepted or Rejected)
+  std::string error;        // why it was rejected, for the log
+};
+
+// Examines what the client sent so far. Incomplete until the blank line ending the headers
+// arrives (or the request exceeds max_request bytes: rejected).
+HandshakeResult process_handshake(std::string_view request, const OriginPolicy& policy,
+                                  size_t max_request = 64 * 1024);
+
+// Base64 of SHA-1 of key + the RFC's GUID.
+std::string accept_key(std::string_view key);
+
+}  // namespace nats::net::ws

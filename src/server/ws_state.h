@@ -1,0 +1,26 @@
+// A WebSocket connection's state (Connection::ws_): the handshake, the frame decoder and
+// the framed output. Internal to connection.cpp and ws_connection.cpp.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include "net/out_buffer.h"
+#include "net/ws_frame.h"
+#include "net/ws_handshake.h"
+#include "server/connection.h"
+
+namespace nats {
+
+struct Connection::WsState {
+  net::ws::OriginPolicy policy;
+  std::chrono::nanoseconds handshake_timeout{0};
+  std::string request;                // the HTTP request read so far (loop thread)
+  std::atomic<bool> upgraded{false};  // the 101 answer was written
+  net::ws::FrameDecoder decoder;      // loop thread
+  net::OutBuffer framed;              // frames ready to write; guarded by out_mu_
+  bool close_sent = false;            // guarded by out_mu_
+};
+
+}  // namespace nats

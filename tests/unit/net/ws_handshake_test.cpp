@@ -1,0 +1,75 @@
+#include "net/ws_handshake.h"
+
+#include <gtest/gtest.h>
+
+namespace nats::net::ws {
+namespace {
+
+std::string request(const std::string& extra = "", const std::string& method = "GET") {
+  return method + " / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
+                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+         extra + "\r\n";
+}
+
+TEST(WsHandshake, AcceptKeyFromTheRfc) { EXPECT_EQ(accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="); }
+
+TEST(WsHandshake, AcceptsAValidUpgrade) {
+  auto r = process_handshake(request(), {});
+  ASSERT_EQ(r.status, HandshakeResult::Accepted) << r.error;
+  EXPECT_EQ(r.consumed, request().size());
+  EXPECT_NE(r.response.find("HTTP/1.1 101 Switching Protocols\r\n"), std::string::npos);
+  EXPECT_NE(r.response.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), std::string::npos);
+}
+
+TEST(WsHandshake, IncompleteUntilTheBlankLine) {
+  std::string req = request();
+  EXPECT_EQ(process_handshake(req.substr(0, req.size() - 2), {}).status, HandshakeResult::Incomplete);
+  EXPECT_EQ(process_handshake(std::string(70000, 'a'), {}).status, HandshakeResult::Rejected);
+}
+
+TEST(WsHandshake, RejectsAsTheReference) {
+  auto check = [](const std::string& req, const std::string& status_line, const std::string& why) {
+    auto r = process_handshake(req, {});
+    ASSERT_EQ(r.status, HandshakeResult::Rejected) << why;
+    EXPECT_EQ(r.response.rfind(status_line, 0), 0u) << r.response;
+    EXPECT_NE(r.response.find("Sec-Websocket-Version: 13\r\n"), std::string::npos);
+    EXPECT_EQ(r.error, "websocket handshake error: " + why);
+  };
+  check(request("", "POST"), "HTTP/1.1 405 Method Not Allowed", "request method must be GET");
+  check("GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", "HTTP/1.1 400 Bad Request", "'Host' missing in request");
+  check("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\n\r\n", "HTTP/1.1 400 Bad Request", "invalid value for header 'Upgrade'");
+  check("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: close\r\n\r\n", "HTTP/1.1 400 Bad Request",
+        "invalid value for header 'Connection'");
+  check("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", "HTTP/1.1 400 Bad Request",
+        "key missing");
+  check("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: k\r\n"
+        "Sec-WebSocket-Version: 8\r\n\r\n",
+        "HTTP/1.1 400 Bad Request", "invalid version");
+  check(request() + "\x82", "HTTP/1.1 400 Bad Request", "client sent data before handshake is complete");
+  check("garbage\r\n\r\n", "HTTP/1.1 400 Bad Request", "malformed HTTP request");
+}
+
+TEST(WsHandshake, OriginChecks) {
+  OriginPolicy same;
+  same.same_origin = true;
+  EXPECT_EQ(process_handshake(request(), same).status, HandshakeResult::Accepted);  // no Origin: accepted
+  EXPECT_EQ(process_handshake(request("Origin: http://127.0.0.1:8080\r\n"), same).status, HandshakeResult::Accepted);
+  auto r = process_handshake(request("Origin: http://example.com\r\n"), same);
+  EXPECT_EQ(r.status, HandshakeResult::Rejected);
+  EXPECT_EQ(r.response.rfind("HTTP/1.1 403 Forbidden", 0), 0u);
+  EXPECT_EQ(r.error, "websocket handshake error: origin not allowed: not same origin");
+
+  OriginPolicy list;
+  AllowedOrigin a;
+  ASSERT_TRUE(parse_origin("https://Example.com", a));
+  EXPECT_EQ(a.host, "example.com");
+  EXPECT_EQ(a.port, "443");
+  list.allowed.push_back(a);
+  EXPECT_EQ(process_handshake(request("Origin: https://example.com:443\r\n"), list).status, HandshakeResult::Accepted);
+  r = process_handshake(request("Origin: http://example.com\r\n"), list);
+  EXPECT_EQ(r.error, "websocket handshake error: origin not allowed: not in the allowed list");
+  EXPECT_FALSE(parse_origin("example.com", a));
+}
+
+}  // namespace
+}  // namespace nats::net::ws
