@@ -268,6 +268,7 @@ void Consumer::on_new_message(uint64_t seq, std::string_view subject) {
 }
 
 bool Consumer::needs_ack(uint64_t seq, std::string_view subject) const {
+  if (auto r = repl_.lock()) return r->committed_needs_ack(seq, subject);
   std::lock_guard lk(mu_);
   return state_.needs_ack(seq, subject);
 }

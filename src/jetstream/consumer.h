@@ -51,6 +51,9 @@ class ConsumerReplicator {
   // A pull request now waits (add) or was served in full: a new leader tells the ones still
   // waiting "409 Leadership Change", as the reference, so their clients ask it again.
   virtual void propose_request(std::string_view reply, int64_t expires_at, bool add) = 0;
+  // Interest retention asks the committed state (the same on every replica), not the
+  // leader's, which holds acks its group may never commit.
+  virtual bool committed_needs_ack(uint64_t seq, std::string_view subject) const = 0;
 };
 
 class Consumer : public StreamConsumer, public std::enable_shared_from_this<Consumer> {

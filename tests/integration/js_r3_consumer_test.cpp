@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -130,14 +132,16 @@ struct Fetched {
 };
 
 // One pull request for `batch` messages (expires after `expires`): what arrived.
-std::vector<Fetched> fetch(natsConnection* nc, int batch, milliseconds expires = milliseconds(1000)) {
+std::vector<Fetched> fetch(natsConnection* nc, int batch, milliseconds expires = milliseconds(1000),
+                           const std::string& name = "D") {
   std::vector<Fetched> out;
   std::string inbox = "_INBOX.cons." + std::to_string(::getpid()) + "." + std::to_string(std::rand());
   SubPtr sub;
   if (natsConnection_SubscribeSync(&sub.p, nc, inbox.c_str()) != NATS_OK) return out;
   natsConnection_Flush(nc);
   std::string body = json{{"batch", batch}, {"expires", expires.count() * 1000000}}.dump();
-  natsConnection_PublishRequestString(nc, "$JS.API.CONSUMER.MSG.NEXT.ORDERS.D", inbox.c_str(), body.c_str());
+  natsConnection_PublishRequestString(nc, ("$JS.API.CONSUMER.MSG.NEXT.ORDERS." + name).c_str(), inbox.c_str(),
+                                      body.c_str());
   natsConnection_Flush(nc);
   auto deadline = Clock::now() + expires + milliseconds(1000);
   while (static_cast<int>(out.size()) < batch && Clock::now() < deadline) {
@@ -167,12 +171,13 @@ bool ack_sync(natsConnection* nc, const Fetched& f) {
 
 // Pulls (no more than is missing) until the `want` stream sequences were all seen (or time
 // runs out), acking each one; returns every sequence delivered (with repeats).
-std::vector<uint64_t> drain(natsConnection* nc, const std::set<uint64_t>& want, milliseconds t) {
+std::vector<uint64_t> drain(natsConnection* nc, const std::set<uint64_t>& want, milliseconds t,
+                            const std::string& name = "D") {
   std::vector<uint64_t> seen;
   std::set<uint64_t> missing = want;
   auto deadline = Clock::now() + t;
   while (!missing.empty() && Clock::now() < deadline) {
-    for (auto& f : fetch(nc, static_cast<int>(std::min<size_t>(missing.size(), 10)))) {
+    for (auto& f : fetch(nc, static_cast<int>(std::min<size_t>(missing.size(), 10)), milliseconds(1000), name)) {
       seen.push_back(f.sseq);
       if (ack_sync(nc, f)) missing.erase(f.sseq);
     }
@@ -422,6 +427,86 @@ TEST(JsR3Consumer, WorkQueueRemovesAckedMessagesOnEveryReplica) {
   std::string dump;
   for (auto& j : st) dump += j.dump() + "\n";
   EXPECT_TRUE(all) << dump;
+}
+
+// Every replica's store state of ORDERS once `ok` holds for all three (or what they said last).
+std::vector<json> replica_states(Cluster& c, const std::function<bool(const json&)>& ok, milliseconds t) {
+  ConnPtr sys;
+  std::vector<json> st;
+  if (connect_url(sys, "nats://sys:pass@127.0.0.1:" + std::to_string(c.nodes[1]->proc->port())) != NATS_OK) return st;
+  wait_for([&] {
+    st = jsc::collect(sys.p, "$SYS.TEST.JS.STREAM.STATUS", milliseconds(300),
+                      json{{"account", "A"}, {"stream", "ORDERS"}}.dump());
+    return st.size() == 3 && std::all_of(st.begin(), st.end(), ok);
+  }, t);
+  return st;
+}
+
+std::string dump_all(const std::vector<json>& st) {
+  std::string out;
+  for (auto& j : st) out += j.dump() + "\n";
+  return out;
+}
+
+TEST(JsR3Consumer, InterestStreamDropsMessagesOnceEveryConsumerAckedOnEveryReplica) {
+  Cluster c;
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.nodes[0]->url()), NATS_OK);
+  ASSERT_NO_FATAL_FAILURE(setup_stream(nc.p, 0, "interest"));
+  // Interest consumers run on every peer of the stream: an R1 one is refused (10036).
+  json r1 = request(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.E",
+                    json{{"stream_name", "ORDERS"},
+                         {"config", {{"durable_name", "E"}, {"ack_policy", "explicit"}, {"num_replicas", 1}}}}
+                        .dump());
+  EXPECT_EQ(r1["error"]["err_code"], 10036) << r1.dump();
+  for (std::string name : {"A", "B"}) {
+    json body = {{"stream_name", "ORDERS"},
+                 {"config", {{"durable_name", name}, {"ack_policy", "explicit"}, {"ack_wait", 30'000'000'000}}}};
+    json created = request_ok(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS." + name, body);
+    ASSERT_TRUE(created.contains("cluster")) << created.dump() << c.logs();
+    // Every replica runs it (a message stored where it does not yet would find no interest).
+    bool all_current = wait_for([&] {
+      json info = consumer_info(nc.p, name);
+      if (!info.contains("cluster") || info["cluster"].value("replicas", json::array()).size() != 2) return false;
+      for (auto& r : info["cluster"]["replicas"])
+        if (!r.value("current", false)) return false;
+      return true;
+    }, milliseconds(15000));
+    ASSERT_TRUE(all_current) << consumer_info(nc.p, name).dump() << c.logs();
+  }
+  for (int i = 1; i <= 6; ++i) {
+    json ack = request_ok(nc.p, "orders.new", "m" + std::to_string(i), milliseconds(10000));
+    ASSERT_EQ(ack.value("seq", 0), i) << ack.dump();
+  }
+
+  // A acknowledges everything: B still needs all six, on every replica.
+  EXPECT_EQ(drain(nc.p, {1, 2, 3, 4, 5, 6}, milliseconds(10000), "A"), (std::vector<uint64_t>{1, 2, 3, 4, 5, 6}));
+  std::string a_leader = wait_consumer_leader(nc.p, "", milliseconds(15000), "A");
+  json sd = request(nc.p, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.A", "");
+  EXPECT_EQ(sd.value("success", false), true) << sd.dump();
+  ASSERT_FALSE(wait_consumer_leader(nc.p, a_leader, milliseconds(15000), "A").empty()) << c.logs();
+  auto st = replica_states(c, [](const json& j) { return j["messages"] == 6; }, milliseconds(5000));
+  ASSERT_EQ(st.size(), 3u) << dump_all(st);
+  for (auto& j : st) EXPECT_EQ(j["messages"], 6) << dump_all(st);
+
+  // B acknowledges half, its leader steps down, then the rest: each arrives once (the acks
+  // before the step-down hold), and then no replica keeps any of them.
+  EXPECT_EQ(drain(nc.p, {1, 2, 3}, milliseconds(10000), "B"), (std::vector<uint64_t>{1, 2, 3}));
+  st = replica_states(c, [](const json& j) { return j["messages"] == 3 && j["first_seq"] == 4; },
+                      milliseconds(10000));
+  for (auto& j : st) EXPECT_EQ(j["first_seq"], 4) << dump_all(st);
+  std::string b_leader = wait_consumer_leader(nc.p, "", milliseconds(15000), "B");
+  sd = request(nc.p, "$JS.API.CONSUMER.LEADER.STEPDOWN.ORDERS.B", "");
+  EXPECT_EQ(sd.value("success", false), true) << sd.dump();
+  ASSERT_FALSE(wait_consumer_leader(nc.p, b_leader, milliseconds(15000), "B").empty()) << c.logs();
+  EXPECT_EQ(drain(nc.p, {4, 5, 6}, milliseconds(10000), "B"), (std::vector<uint64_t>{4, 5, 6}));
+  st = replica_states(c, [](const json& j) { return j["messages"] == 0 && j["first_seq"] == 7; },
+                      milliseconds(10000));
+  ASSERT_EQ(st.size(), 3u) << dump_all(st);
+  for (auto& j : st) {
+    EXPECT_EQ(j["messages"], 0) << dump_all(st);
+    EXPECT_EQ(j["first_seq"], 7) << dump_all(st);
+  }
 }
 
 // The replica facts change from run to run: keep what the reference's shape promises (the

@@ -185,14 +185,12 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
   apply_consumer_defaults(cfg);
   StreamContext ctx{sa->config.retention, sa->config.num_replicas, sa->config.subjects};
   if (auto ce = validate_consumer_config(cfg, ctx)) return reply_error(req, type, *ce);
-  // As the reference: the replicas default to the stream's. On a replicated work queue the
-  // consumer runs on every peer (each replica removes what the committed acks name, as the
-  // reference's); interest retention and partial work-queue consumers: not yet.
+  // As the reference: the replicas default to the stream's. On a replicated work-queue or
+  // interest stream the consumer runs on every peer (each replica removes what the committed
+  // acks release, as the reference's); consumers on fewer peers than the stream: not yet.
   const int replicas =
       std::min(cfg.num_replicas > 0 ? static_cast<int>(cfg.num_replicas) : sa->group.replicas(), sa->group.replicas());
-  const auto retention = sa->config.retention;
-  if (sa->group.replicas() > 1 && retention != RetentionPolicy::limits &&
-      !(retention == RetentionPolicy::workqueue && replicas == sa->group.replicas()))
+  if (sa->group.replicas() > 1 && sa->config.retention != RetentionPolicy::limits && replicas != sa->group.replicas())
     return reply_error(req, type, not_supported_yet());
   // The subject's own checks (names, filter) are the host's: it runs the same request.
   if (!is_valid_consumer_name(cfg.durable_name)) return reply_error(req, type, api_error(err::ConsumerBadDurableName));

@@ -233,6 +233,11 @@ void ConsumerGroup::propose_request(std::string_view reply, int64_t expires_at, 
   if (group_) group_->propose(std::move(e));
 }
 
+bool ConsumerGroup::committed_needs_ack(uint64_t seq, std::string_view subject) const {
+  std::lock_guard lk(mu_);
+  return committed_.needs_ack(seq, subject);
+}
+
 bool ConsumerGroup::apply_request(std::map<std::string, int64_t>& requests, std::string_view b) {
   if (b.size() < 2 || static_cast<uint8_t>(b[0]) != kRequest) return false;
   size_t pos = 2;
@@ -259,7 +264,7 @@ void ConsumerGroup::propose_deadline(uint64_t sseq, int64_t deadline) {
 // ---- apply ------------------------------------------------------------------------------
 
 bool ConsumerGroup::apply_to(ConsumerState& st, std::string_view b, bool& started, std::string* reply,
-                             std::string* proposer, uint64_t* acked) {
+                             std::string* proposer, std::vector<uint64_t>* acked) {
   if (b.empty()) return false;
   size_t pos = 1;
   uint64_t a = 0, s = 0, c = 0, d = 0;
@@ -276,8 +281,16 @@ bool ConsumerGroup::apply_to(ConsumerState& st, std::string_view b, bool& starte
       if (!raft::wire::get_uvarint(b, pos, a) || !raft::wire::get_uvarint(b, pos, s) || pos >= b.size()) return false;
       bool term = b[pos++] != 0;
       if (!raft::wire::get_str(b, pos, r) || !raft::wire::get_str(b, pos, p)) return false;
+      std::vector<uint64_t> covered{s};
+      if (st.config().ack_policy == AckPolicy::all) {  // every pending one up to s goes
+        covered.clear();
+        for (const auto& [seq, pa] : st.pending()) {
+          if (seq > s) break;
+          covered.push_back(seq);
+        }
+      }
       bool removed = term ? st.term(s, a) : st.ack(s, a);
-      if (acked && removed) *acked = s;
+      if (acked && removed) *acked = std::move(covered);
       if (reply) *reply = std::move(r);
       if (proposer) *proposer = std::move(p);
       return true;
@@ -300,7 +313,7 @@ bool ConsumerGroup::apply_to(ConsumerState& st, std::string_view b, bool& starte
 
 void ConsumerGroup::apply(const raft::Entry& e) {
   std::string reply, proposer;
-  uint64_t acked = 0;
+  std::vector<uint64_t> acked;
   {
     std::lock_guard lk(mu_);
     maybe_compact(e.index);
@@ -314,8 +327,9 @@ void ConsumerGroup::apply(const raft::Entry& e) {
     bool ignored = false;
     apply_to(st, e.data, ignored, nullptr, nullptr, nullptr);
   });
-  // A work queue forgets what its consumer acknowledged: on every replica, in log order.
-  if (acked) stream_->ack_for_retention(acked, *consumer_);
+  // A work queue forgets what its consumer acknowledged, an interest stream what none of its
+  // consumers' committed states still needs: on every replica, in log order.
+  for (uint64_t seq : acked) stream_->ack_for_retention(seq, *consumer_);
   // The AckSync answer leaves from the server that took the ack, now that a quorum has it.
   if (!reply.empty() && proposer == self_id_) js_.server().publish_internal(stream_->account(), reply, {}, {}, {});
 }

@@ -9,8 +9,11 @@
 //    ack or term, each new ack deadline (nak, work in progress). Every replica applies the
 //    committed entries to `committed_` (a ConsumerState over its local stream copy), and a
 //    follower mirrors them into its consumer so its info reads right.
-//  - On a work-queue stream every replica removes a message once its ack is committed (the
-//    consumer runs on all the stream's peers, so their copies stay alike).
+//  - On a work-queue stream every replica removes a message once its ack is committed; on an
+//    interest stream, once no consumer's committed state still needs it (as the reference).
+//    Such consumers run on all the stream's peers, so their copies end up alike: each
+//    replica applies every consumer's committed acks, and whichever ack applies last there
+//    removes the message.
 //  - An AckSync (+ACK with a reply) is answered by the leader once its ack entry commits:
 //    an ack the client saw confirmed is on a quorum.
 //  - A new leader takes over the committed state plus the entries it has past its applied
@@ -79,14 +82,15 @@ class ConsumerGroup : public ConsumerReplicator, public std::enable_shared_from_
   bool propose_ack(bool term, uint64_t sseq, uint64_t cseq, std::string_view reply) override;
   void propose_deadline(uint64_t sseq, int64_t deadline) override;
   void propose_request(std::string_view reply, int64_t expires_at, bool add) override;
+  bool committed_needs_ack(uint64_t seq, std::string_view subject) const override;
 
  private:
   ConsumerGroup(JetStream& js, StreamPtr stream, ConsumerPtr consumer);
   void apply(const raft::Entry& e);
   // Applies one entry to `st` (committed_ or a copy); an ack's reply and proposer come back,
-  // and in `acked` the stream sequence it removed from the pending ones.
+  // and in `acked` the stream sequences it removed from the pending ones (an AckAll: many).
   static bool apply_to(ConsumerState& st, std::string_view data, bool& started, std::string* reply,
-                       std::string* proposer, uint64_t* acked);
+                       std::string* proposer, std::vector<uint64_t>* acked);
   // A request entry (op 5) applied to `requests`; false for every other entry.
   static bool apply_request(std::map<std::string, int64_t>& requests, std::string_view data);
   void on_leader_changed(const std::string& leader, bool self);

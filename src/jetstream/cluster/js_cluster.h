@@ -20,8 +20,8 @@
 // SERVER.REMOVE change a group's peers (stream_peers.cpp): new servers join and catch up,
 // then the old ones leave. Consumers of an R>1 stream are replicated too (consumer_group.h;
 // replicas default to the stream's), their group leader answers for them. Refused (10036)
-// for now: moves of R1 streams, consumers of replicated interest streams, R1 consumers of
-// replicated work queues, and replica changes or moves of streams with R>1 consumers.
+// for now: moves of R1 streams, consumers on fewer peers than their replicated work-queue
+// or interest stream, and replica changes or moves of streams with R>1 consumers.
 #include <cstdint>
 #include <memory>
 #include <mutex>
