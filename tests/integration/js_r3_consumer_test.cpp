@@ -507,6 +507,19 @@ TEST(JsR3Consumer, InterestStreamDropsMessagesOnceEveryConsumerAckedOnEveryRepli
     EXPECT_EQ(j["messages"], 0) << dump_all(st);
     EXPECT_EQ(j["first_seq"], 7) << dump_all(st);
   }
+
+  // Two more that only A acknowledges stay for B; deleting B releases them everywhere.
+  for (int i = 7; i <= 8; ++i)
+    ASSERT_EQ(request_ok(nc.p, "orders.new", "m" + std::to_string(i), milliseconds(10000)).value("seq", 0), i);
+  EXPECT_EQ(drain(nc.p, {7, 8}, milliseconds(10000), "A"), (std::vector<uint64_t>{7, 8}));
+  st = replica_states(c, [](const json& j) { return j["messages"] == 2; }, milliseconds(5000));
+  for (auto& j : st) EXPECT_EQ(j["messages"], 2) << dump_all(st);
+  json del = request_ok(nc.p, "$JS.API.CONSUMER.DELETE.ORDERS.B", nullptr);
+  EXPECT_EQ(del.value("success", false), true) << del.dump();
+  st = replica_states(c, [](const json& j) { return j["messages"] == 0 && j["first_seq"] == 9; },
+                      milliseconds(10000));
+  ASSERT_EQ(st.size(), 3u) << dump_all(st);
+  for (auto& j : st) EXPECT_EQ(j["messages"], 0) << dump_all(st);
 }
 
 // The replica facts change from run to run: keep what the reference's shape promises (the
