@@ -16,24 +16,9 @@ cd "$(dirname "$0")/.."
 BIN="${NATSCPP_BIN_DIR:-$PWD/build}"
 BASE=${PORT_BASE:-4222}
 COUNT=${R3_COUNT:-3000}
-WORK=$(mktemp -d /tmp/nats-r3-example-XXXXXX)
-export XDG_CONFIG_HOME="$WORK/config"
-declare -A PID
-cleanup() {
-  for p in "${PID[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PID[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-cd "$WORK"
-
-cat > sys.conf <<'CONF'
-accounts: {
-  $SYS: {
-    users: [{user: sys, password: pass}]
-  }
-}
-CONF
+source scripts/lib/example_workdir.sh
+example_workdir nats-r3-example
+declare -A PID   # server name -> pid, for the client that kills the leader
 
 CLUSTERS=(east central west)
 gateways() {
@@ -69,6 +54,7 @@ $(gateways)
 CONF
     "$BIN/nats-server" -c "$name.conf" -a 127.0.0.1 > "$name.log" 2>&1 &
     PID[$name]=$!
+    EXAMPLE_PIDS+=($!)
   done
 done
 

@@ -13,24 +13,8 @@ cd "$(dirname "$0")/.."
 [ "${1:-}" = "--r3" ] && exec bash scripts/run-example-r3.sh
 bash scripts/build.sh nats-server nats
 BIN="$PWD/build"
-WORK=$(mktemp -d /tmp/nats-supercluster-XXXXXX)
-export XDG_CONFIG_HOME="$WORK/config"   # keep the example's contexts out of the user's own
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-cd "$WORK"
-
-cat > sys.conf <<'CONF'
-accounts: {
-  $SYS: {
-    users: [{user: sys, password: pass}]
-  }
-}
-CONF
+source scripts/lib/example_workdir.sh
+example_workdir nats-supercluster
 
 i=0
 for spec in "n1 east 4222" "n2 central 4223" "n3 west 4224"; do
@@ -67,7 +51,7 @@ gateway: {
 }
 CONF
   "$BIN/nats-server" -c "$cluster.conf" -a 127.0.0.1 > "$name.log" 2>&1 &
-  PIDS+=($!)
+  EXAMPLE_PIDS+=($!)
   i=$((i + 1))
 done
 

@@ -96,8 +96,7 @@ void Authenticator::add_user(const User& u, const std::string& account, bool fro
 
 std::optional<AuthResult> Authenticator::result_for(const Entry& e, std::string_view connection_type) const {
   // Clients reach this server as STANDARD or WEBSOCKET (no leaf node or MQTT listeners).
-  const auto& types = e.user.allowed_connection_types;
-  if (!types.empty() && std::find(types.begin(), types.end(), connection_type) == types.end()) return std::nullopt;
+  if (!connection_type_allowed(e.user.allowed_connection_types, connection_type)) return std::nullopt;
   AuthResult r;
   r.account = e.account;
   r.user = e.user.nkey.empty() ? e.user.username : e.user.nkey;

@@ -3,10 +3,12 @@
 // only $SYS and the global account exist.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/options.h"
@@ -26,6 +28,12 @@ struct ClientCredentials {
   // For users' allowed_connection_types: STANDARD, or WEBSOCKET on the websocket port.
   std::string connection_type = "STANDARD";
 };
+
+// A user's allowed_connection_types (from the config or a user JWT): empty allows every
+// kind; otherwise the client's kind must be listed.
+inline bool connection_type_allowed(const std::vector<std::string>& allowed, std::string_view type) {
+  return allowed.empty() || std::find(allowed.begin(), allowed.end(), type) != allowed.end();
+}
 
 struct AuthResult {
   std::string account;  // account name ("$G" for the global account)

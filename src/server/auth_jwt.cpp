@@ -2,7 +2,6 @@
 // processClientOrLeafAuthentication: decode and validate the user JWT, find its account,
 // check the signer (the account or one of its signing keys, with a scoped key's template),
 // expiry, bearer tokens or the nonce signature, revocation and source networks.
-#include <algorithm>
 #include <arpa/inet.h>
 
 #include <chrono>
@@ -49,12 +48,6 @@ bool has_template(const std::optional<Permissions>& p) {
         if (s.find("{{") != std::string::npos) return true;
   }
   return false;
-}
-
-// A user JWT's allowed_connection_types: empty allows every kind; otherwise the client's
-// kind (STANDARD, or WEBSOCKET on the websocket port) must be listed.
-bool connection_type_allowed(const std::vector<std::string>& types, const std::string& type) {
-  return types.empty() || std::find(types.begin(), types.end(), type) != types.end();
 }
 
 std::optional<AuthResult> refuse(const char* why) {

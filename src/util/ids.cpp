@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "util/bit_encoding.h"
 #include "util/nkey.h"
 
 namespace nats::util {
@@ -89,22 +90,9 @@ std::string hash_name(std::string_view s, size_t len) {
 
 std::string new_nonce() {
   // The reference's: 11 random bytes in unpadded base64url, 15 characters.
-  static constexpr char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   uint8_t b[11];
   random_bytes(b, sizeof b);
-  std::string out;
-  uint32_t buf = 0;
-  int bits = 0;
-  for (uint8_t x : b) {
-    buf = (buf << 8) | x;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(b64[(buf >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(b64[(buf << (6 - bits)) & 63]);
-  return out;
+  return base64url_encode(std::string_view(reinterpret_cast<const char*>(b), sizeof b));
 }
 
 }  // namespace nats::util

@@ -96,22 +96,7 @@ std::optional<std::string> base64url_decode(std::string_view s) {
   return out;
 }
 
-std::string base64url_encode(std::string_view in) {
-  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t buf = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    buf = (buf << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(a[(buf >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(a[(buf << (6 - bits)) & 63]);
-  return out;
-}
+std::string base64url_encode(std::string_view in) { return util::base64url_encode(in); }
 
 std::variant<Decoded, std::string> decode(std::string_view token) {
   if (token.size() > kMaxTokenSize)

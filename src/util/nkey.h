@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/bit_encoding.h"
+
 namespace nats::nkey {
 
 inline constexpr uint8_t kPrefixSeed = 18 << 3;     // 'S'
@@ -52,22 +54,7 @@ inline std::optional<std::string> base32_decode(std::string_view s) {
   return out;
 }
 
-inline std::string base32_encode(std::string_view in) {
-  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  std::string out;
-  uint32_t buf = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    buf = (buf << 8) | c;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out.push_back(alphabet[(buf >> bits) & 31]);
-    }
-  }
-  if (bits > 0) out.push_back(alphabet[(buf << (5 - bits)) & 31]);
-  return out;
-}
+using util::base32_encode;
 
 // The raw bytes of an encoded key with its CRC checked; nullopt if it does not decode.
 inline std::optional<std::string> decode_checked(std::string_view text) {

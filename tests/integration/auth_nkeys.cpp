@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
+#include "util/bit_encoding.h"
 
 namespace {
 
@@ -28,28 +29,11 @@ std::string config() {
          "}\n";
 }
 
-std::string base64url(const unsigned char* p, int n) {
-  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t buf = 0;
-  int bits = 0;
-  for (int i = 0; i < n; ++i) {
-    buf = (buf << 8) | p[i];
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(a[(buf >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(a[(buf << (6 - bits)) & 63]);
-  return out;
-}
-
 std::string sign(const char* seed, const std::string& nonce) {
   unsigned char* sig = nullptr;
   int len = 0;
   EXPECT_EQ(nats_Sign(seed, nonce.c_str(), &sig, &len), NATS_OK);
-  std::string out = base64url(sig, len);
+  std::string out = nats::util::base64url_encode(std::string_view(reinterpret_cast<const char*>(sig), len));
   free(sig);
   return out;
 }

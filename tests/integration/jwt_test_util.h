@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/bit_encoding.h"
 #include "util/nkey.h"
 
 namespace itest::jwt {
@@ -31,22 +32,8 @@ inline KeyPair operator_keys() { return new_keys(nats::nkey::kPrefixOperator); }
 inline KeyPair account_keys() { return new_keys(nats::nkey::kPrefixAccount); }
 inline KeyPair user_keys() { return new_keys(nats::nkey::kPrefixUser); }
 
-inline std::string base64url(std::string_view in) {
-  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t buf = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    buf = (buf << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(a[(buf >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(a[(buf << (6 - bits)) & 63]);
-  return out;
-}
+using nats::util::base64url_encode;
+inline std::string base64url(std::string_view in) { return base64url_encode(in); }
 
 inline int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -57,15 +57,19 @@ void JsCluster::apply_replicated_consumer(const MetaChange& ch, const RequestOri
     reply_json(req, j);
     return;
   }
-  auto stream = js_.lookup_stream(ca.account, ca.stream);
   ApiError err;
-  if (stream) cg = ConsumerGroup::start(js_, stream, ca, reply, err);
-  else err = api_error(err::StreamNotFound);
-  if (!cg) {
-    log::warn("JetStream cluster: could not start consumer '{} > {} > {}': {}", ca.account, ca.stream, ca.name,
-              err.description);
-    if (!reply.empty() && ca.group.peers.front() == self_id_) reply_error(req, type, err);
-  }
+  if (!start_replicated_consumer(js_.lookup_stream(ca.account, ca.stream), ca, reply, err) && !reply.empty() &&
+      ca.group.peers.front() == self_id_)
+    reply_error(req, type, err);
+}
+
+bool JsCluster::start_replicated_consumer(const StreamPtr& stream, const ConsumerAssignment& ca,
+                                          const std::string& reply, ApiError& err) {
+  if (stream && ConsumerGroup::start(js_, stream, ca, reply, err)) return true;
+  if (!stream) err = api_error(err::StreamNotFound);
+  log::warn("JetStream cluster: could not start consumer '{} > {} > {}': {}", ca.account, ca.stream, ca.name,
+            err.description);
+  return false;
 }
 
 bool JsCluster::consumer_current(const ConsumerAssignment& ca) const {

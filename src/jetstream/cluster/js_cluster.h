@@ -114,6 +114,10 @@ class JsCluster {
   // Replicated (R>1) consumers (cluster_consumers.cpp).
   void apply_replicated_consumer(const MetaChange& ch, const RequestOrigin& origin, bool live);
   void stop_replicated_consumers(const StreamAssignment& sa);
+  // Starts a replicated consumer's group on this peer (reply: the create's, answered by
+  // its leader; empty when recovering); logs and returns false when it cannot.
+  bool start_replicated_consumer(const std::shared_ptr<Stream>& stream, const ConsumerAssignment& ca,
+                                 const std::string& reply, ApiError& err);
   bool consumer_current(const ConsumerAssignment& ca) const;
   // CONSUMER.INFO / CONSUMER.LEADER.STEPDOWN of a replicated consumer: true when handled
   // (answered, or left to its leader).

@@ -75,11 +75,8 @@ void JsCluster::reconcile_local_assets(const MetaState& before, const MetaState&
         if (!ca.group.has_peer(self_id_)) continue;
         if (ca.group.replicas() > 1) {
           // A replicated consumer runs through its own group, never as a plain local one.
-          if (ConsumerGroup::find(js_, acc, sa.name(), name)) continue;
           ApiError cerr;
-          if (!ConsumerGroup::start(js_, s, ca, {}, cerr))
-            log::warn("JetStream cluster: could not start consumer '{} > {} > {}': {}", acc, sa.name(), name,
-                      cerr.description);
+          if (!ConsumerGroup::find(js_, acc, sa.name(), name)) start_replicated_consumer(s, ca, {}, cerr);
           continue;
         }
         if (lookup_consumer(s, name)) continue;
