@@ -132,6 +132,11 @@ Connection::Connection(const Settings& s) : settings_(s) {
   }
   if (!s.inbox_prefix.empty()) natsOptions_SetCustomInboxPrefix(o, s.inbox_prefix.c_str());
   natsStatus st = natsConnection_Connect(&nc_, o);
+  // libnats 3.4.1 leaves "sig" out of CONNECT when the nonce's signature begins with a zero
+  // byte (1 connection in 256) and the server refuses it; a new connection signs a new nonce.
+  bool signs_nonce = !s.creds.empty() || !s.nkey.empty();
+  for (int retry = 0; signs_nonce && st == NATS_CONNECTION_AUTH_FAILED && retry < 2; ++retry)
+    st = natsConnection_Connect(&nc_, o);
   natsOptions_Destroy(o);
   if (st != NATS_OK) {
     std::string last = nats_GetLastError(nullptr) ? nats_GetLastError(nullptr) : "";

@@ -82,7 +82,7 @@ class JwtAuth : public ::testing::TestWithParam<std::string> {
     natsOptions_SetTimeout(o.p, 2000);
     natsOptions_SetAllowReconnect(o.p, false);
     natsOptions_SetUserCredentialsFromFiles(o.p, creds_file(ujwt, user).c_str(), nullptr);
-    return connect_url(c, srv_->url(), o.p);
+    return connect_signed(c, srv_->url(), o.p);
   }
   // CONNECT with the JWT (signing the nonce with `signer_seed` unless empty), then PING:
   // the first answer line.

@@ -37,7 +37,7 @@ class JwtDirResolver : public ::testing::TestWithParam<std::string> {
     natsOptions_SetTimeout(o.p, 2000);
     natsOptions_SetAllowReconnect(o.p, false);
     natsOptions_SetUserCredentialsFromFiles(o.p, file.c_str(), nullptr);
-    return connect_url(c, srv_->url(), o.p);
+    return connect_signed(c, srv_->url(), o.p);
   }
   // A request from the system user; the reply's payload (empty on timeout).
   std::string request(const std::string& subject, const std::string& payload) {

@@ -53,7 +53,7 @@ class NKeyUsers : public ::testing::TestWithParam<std::string> {
   natsStatus connect_nkey(ConnPtr& c, const char* pub, const char* seed) {
     OptsPtr o;
     natsOptions_SetNKeyFromSeed(o.p, pub, seed_file(seed).c_str());
-    return connect_url(c, srv_->url(), o.p);
+    return connect_signed(c, srv_->url(), o.p);
   }
   std::string nonce_of(const RawClient& raw) {
     auto j = nlohmann::json::parse(raw.info_json());
