@@ -181,11 +181,12 @@ TEST(JsMembers, LateServerJoinsMetaGroupAndReplacesARemovedStreamPeer) {
   }, milliseconds(20000));
   ASSERT_TRUE(joined) << meta.dump() << c.logs();
   // It knows the leader too, and hosts what is placed on it.
-  EXPECT_TRUE(wait_for([&] { return !c.node(3).meta().value("leader", "").empty(); }, milliseconds(10000)));
+  EXPECT_TRUE(wait_for([&] { return !c.node(3).meta().value("leader", "").empty(); }, milliseconds(10000)))
+      << c.logs();
   json r1 = create_stream(nc.p, {{"name", "LATE"}, {"subjects", {"late.>"}}, {"placement", {{"tags", {"host:s4"}}}}});
   ASSERT_TRUE(r1.contains("cluster")) << r1.dump();
   EXPECT_EQ(r1["cluster"].value("leader", ""), "s4") << r1.dump();
-  EXPECT_EQ(publish(nc.p, "late.1", "x").value("stream", ""), "LATE");
+  EXPECT_EQ(publish(nc.p, "late.1", "x").value("stream", ""), "LATE") << c.logs();
 
   // Errors as the reference: a server that is not a peer, an unknown stream, no peer.
   json e = request(nc.p, "$JS.API.STREAM.PEER.REMOVE.ORDERS", {{"peer", "s4"}});
@@ -221,16 +222,19 @@ TEST(JsMembers, LateServerJoinsMetaGroupAndReplacesARemovedStreamPeer) {
     s4 = st["s4"];
     return s4.value("messages", 0) == 30 && s4.value("first_seq", 0) == 1 && s4.value("last_seq", 0) == 30;
   }, milliseconds(15000));
-  EXPECT_TRUE(caught_up) << s4.dump();
+  EXPECT_TRUE(caught_up) << s4.dump() << c.logs();
   // The group goes on with its new member: a new message reaches all three replicas.
-  EXPECT_EQ(publish(nc.p, "orders.x", "m31").value("seq", 0), 31);
+  json m31;
+  wait_for([&] { return !(m31 = publish(nc.p, "orders.x", "m31")).empty(); }, milliseconds(5000));
+  EXPECT_EQ(m31.value("seq", 0), 31) << m31.dump() << c.logs();
+  std::map<std::string, json> last;
   EXPECT_TRUE(wait_for([&] {
-    auto st = replica_status(sys.p, "ORDERS");
-    if (st.size() != 3) return false;
-    for (auto& [_, j] : st)
+    last = replica_status(sys.p, "ORDERS");
+    if (last.size() != 3) return false;
+    for (auto& [_, j] : last)
       if (j.value("last_seq", 0) != 31) return false;
     return true;
-  }, milliseconds(10000)));
+  }, milliseconds(10000))) << json(last).dump() << c.logs();
 }
 
 TEST(JsMembers, MetaSnapshotRestartAndServerRemove) {
