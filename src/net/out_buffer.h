@@ -100,6 +100,11 @@ class OutBuffer {
       head_ = 0;
     }
   }
+  // For a connection gone quiet: frees the spare chunk and starts small again.
+  void release_spare() {
+    spare_ = Chunk{};
+    next_cap_ = kFirstChunkSize;
+  }
   void clear() {
     chunks_.clear();
     head_ = 0;

@@ -170,6 +170,11 @@ void Connection::ping_tick() {
     start_pings();
     return;
   }
+  {
+    // A ping interval is long: whatever burst made this connection's chunks large is over.
+    std::lock_guard lk(out_mu_);
+    if (pending_.empty()) pending_.release_spare();
+  }
   if (pings_out_ + 1 > o.ping_max) {
     log::debug("{}:{} - cid:{} - Stale Connection - Closing", peer_ip_, peer_port_, cid_);
     on_stale();

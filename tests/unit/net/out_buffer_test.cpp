@@ -101,3 +101,18 @@ TEST(OutBuffer, LongSlowDrainKeepsBytesInOrder) {
   }
   EXPECT_EQ(got, expect);
 }
+
+TEST(OutBuffer, ReleasingTheSpareStartsSmallAgain) {
+  OutBuffer pending, writing;
+  std::string msg(100, 'm');
+  for (int i = 0; i < 2000; ++i) pending.append(msg);  // overflows: full-size chunks from now on
+  pending.move_to(writing);
+  writing.consume(writing.size());
+  pending.release_spare();
+  // Two small messages after the release fit one small chunk; a third of 1 KB does not.
+  pending.append(std::string(400, 'a'));
+  pending.append(std::string(400, 'b'));
+  EXPECT_EQ(chunks(pending), 1);
+  pending.append(std::string(OutBuffer::kFirstChunkSize, 'c'));
+  EXPECT_EQ(chunks(pending), 2);
+}
