@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "jetstream/api/api_router.h"
+#include "jetstream/cluster/consumer_follow.h"
 #include "jetstream/cluster/js_cluster.h"
 #include "jetstream/cluster/request_util.h"
 #include "jetstream/cluster/stream_list.h"
@@ -67,6 +68,7 @@ void JsCluster::leader_stream_create(ApiRequest& req, std::string_view rest) {
     if (!(existing->config == *cfg)) return reply_error(req, type, api_error(err::StreamNameExist));
     // The same create again: its host answers it as a single server does (the stream info).
     StreamAssignment sa = *existing;
+    sa.consumers.clear();
     sa.origin = origin;
     propose({MetaOp::update_stream, sa, std::nullopt}, req, rest);
     return;
@@ -120,11 +122,7 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest) {
     return reply_error(req, type, api_error(err::StreamMoveAndScale));
   if (move && cur->group.replicas() == 1) return reply_error(req, type, not_supported_yet());
   const bool scale_down = cur->group.replicas() > 1 && cfg->num_replicas == 1;
-  // Replicated consumers keep their own peer sets: they do not follow a stream whose peers
-  // change yet, so any replica change or move of such a stream is refused.
-  if (move || cfg->num_replicas != cur->group.replicas())
-    for (const auto& [_, ca] : cur->consumers)
-      if (ca.group.replicas() > 1) return reply_error(req, type, not_supported_yet());
+  // Consumers follow the stream's new peers in the same entry (consumer_follow.h).
   StreamAssignment sa = *cur;
   if (move) {
     // A move: the new placement's servers join the group, then the old ones leave.
@@ -155,6 +153,7 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest) {
     sa.group.peers.resize(static_cast<size_t>(cfg->num_replicas));
     sa.group.preferred.clear();
   }
+  sa.consumers = consumers_following(*cur, sa.group.peers, cfg->num_replicas != cur->group.replicas());
   sa.config = std::move(*cfg);
   sa.origin = origin_of(req, rest);
   propose({MetaOp::update_stream, std::move(sa), std::nullopt}, req, rest);
