@@ -218,7 +218,17 @@ ConsumerSnapshot ConsumerGroup::committed_snapshot() const {
 bool ConsumerGroup::seed_log() {
   std::lock_guard lk(mu_);
   if (!seeding_) return true;
-  if (!group_ || !is_leader() || applying_index_ == 0) return false;
+  if (!group_ || !is_leader()) return false;
+  if (applying_index_ == 0) {
+    // Nothing in the log yet to compact at (a seeded group proposes no start position):
+    // an entry that changes nothing (forget a pull request nobody made).
+    std::string noop(1, static_cast<char>(kRequest));
+    noop.push_back(0);
+    raft::wire::put_str(noop, "");
+    raft::wire::put_uvarint(noop, 0);
+    group_->propose(std::move(noop));
+    return false;
+  }
   compacted_index_ = applying_index_;
   group_->compact(applying_index_, snapshot_json(committed_.snapshot(), started_, requests_).dump());
   seeding_ = false;
