@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
 
 #include "js_r3_consumer_util.h"
 
@@ -99,6 +100,15 @@ TEST(JsR3ConsumerFollow, ScaleDownToR1AndBackKeepsTheConsumersState) {
   ASSERT_TRUE(create_durable(nc.p, 30'000'000'000).contains("config"));
   auto seen = drain(nc.p, {1, 2, 3, 4}, milliseconds(20000));
   ASSERT_EQ(seen, (std::vector<uint64_t>{1, 2, 3, 4})) << c.logs();
+  // The kept replica takes the state it applied: once every replica has the acks in its log,
+  // and a few heartbeats later has learnt they committed. (An ack the kept one has not
+  // applied yet would be redelivered, as after a failover.)
+  json before;
+  ASSERT_TRUE(wait_for([&] {
+    before = consumer_info(nc.p);
+    return group_members(before).size() == 3 && all_current(before);
+  }, milliseconds(15000))) << before.dump();
+  std::this_thread::sleep_for(milliseconds(500));
 
   json down = scale(nc.p, 1);
   ASSERT_TRUE(down.contains("config")) << down.dump() << "\n" << c.logs();
@@ -153,6 +163,11 @@ TEST(JsR3ConsumerFollow, NamesAndListFromEveryServerSeeConsumersHostedElsewhere)
   ASSERT_TRUE(elsewhere) << c.logs();
 
   const std::vector<std::string> all{"A1", "A2", "D"};
+  // The answering server may apply the last create a moment after its host answered it.
+  wait_for([&] {
+    json names = request(nc.p, "$JS.API.CONSUMER.NAMES.ORDERS", "");
+    return names.is_object() && names.value("consumers", json()) == json(all);
+  }, milliseconds(5000));
   for (auto& n : c.nodes) {
     ConnPtr on;
     ASSERT_EQ(connect_url(on, n->url()), NATS_OK);

@@ -210,7 +210,18 @@ void ConsumerGroup::update_config(const ConsumerConfig& cfg) {
   consumer_->update_config(cfg);
 }
 
+ConsumerState ConsumerGroup::latest_locked(bool& started, std::map<std::string, int64_t>& requests) const {
+  ConsumerState next = committed_;
+  started = started_;
+  requests = requests_;
+  for (const auto& e : group_->unapplied_entries())
+    if (!apply_request(requests, e.data)) apply_to(next, e.data, started, nullptr, nullptr, nullptr);
+  return next;
+}
+
 ConsumerSnapshot ConsumerGroup::committed_snapshot() const {
+  // (Not the leader's live state: the acks it took but its group has not committed may
+  // never commit.)
   std::lock_guard lk(mu_);
   return committed_.snapshot();
 }
@@ -414,12 +425,8 @@ void ConsumerGroup::on_leader_changed(const std::string& leader, bool self) {
     std::lock_guard lk(mu_);
     if (!group_) return;  // still starting: elections take longer than that
     // The committed state plus what the previous leader proposed that this replica has.
-    ConsumerState next = committed_;
-    started = started_;
-    requests.swap(requests_);
-    for (const auto& e : group_->unapplied_entries())
-      if (!apply_request(requests, e.data)) apply_to(next, e.data, started, nullptr, nullptr, nullptr);
-    snap = next.snapshot();
+    snap = latest_locked(started, requests).snapshot();
+    requests_.clear();
   }
   consumer_->set_leader(true, started ? &snap : nullptr);
   // Pull requests that waited at the previous leader: their clients ask again.

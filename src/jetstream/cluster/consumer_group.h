@@ -71,7 +71,8 @@ class ConsumerGroup : public ConsumerReplicator, public std::enable_shared_from_
   void stop(bool remove_files);
 
   const ConsumerPtr& consumer() const { return consumer_; }
-  // The state every replica agreed on (what a plain consumer taking over starts from).
+  // The state this replica applied from its log (a plain consumer taking over after a
+  // scale down starts from it).
   ConsumerSnapshot committed_snapshot() const;
   // A seeded group's leader, once it applied an entry: compacts its log to a snapshot of the
   // committed state. True when done (or nothing to do).
@@ -105,6 +106,9 @@ class ConsumerGroup : public ConsumerReplicator, public std::enable_shared_from_
   // A request entry (op 5) applied to `requests`; false for every other entry.
   static bool apply_request(std::map<std::string, int64_t>& requests, std::string_view data);
   void on_leader_changed(const std::string& leader, bool self);
+  // Inside leader_changed (mu_ held, group_ set): the committed state plus the entries past
+  // it, with its start flag and waiting requests.
+  ConsumerState latest_locked(bool& started, std::map<std::string, int64_t>& requests) const;
   void restore(const raft::Snapshot& s);
   void maybe_compact(raft::Index next_index);  // mu_ held
   void answer_create();
