@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "js_cluster_util.h"
 #include "js_r3_consumer_util.h"
 
 namespace {
@@ -191,6 +192,58 @@ TEST(JsR3ConsumerFollow, NamesAndListFromEveryServerSeeConsumersHostedElsewhere)
     EXPECT_EQ(page["consumers"][0].value("name", ""), "A2");
     EXPECT_EQ(page.value("offset", -1), 1);
   }
+}
+
+}  // namespace
+
+namespace {
+
+// The same requests against a 3-node cluster of the reference and of ours: an R3 stream with
+// an R3 durable and an R1 one; CONSUMER.NAMES from every server, CONSUMER.LIST and a page of
+// it (the reference's meta leader answers them from the assignments and its hosts' infos).
+TEST(JsR3ConsumerFollowDiff, ConsumerNamesAndListMatchReference) {
+  if (!testing_harness::reference_available()) GTEST_SKIP() << "reference nats-server not installed";
+  auto run = [](const std::string& bin) {
+    std::vector<std::string> out;
+    jsc::JsSupercluster sc(1, 3);
+    for (auto& n : sc.nodes) n->binary = bin;
+    for (auto& n : sc.nodes) n->start();
+    if (sc.agreed_leader(milliseconds(30000)).empty()) return out;
+    ConnPtr nc;
+    EXPECT_EQ(connect_url(nc, "nats://127.0.0.1:" + std::to_string(sc.node(0).proc->port())), NATS_OK);
+    json cfg = {{"name", "ORDERS"}, {"subjects", {"orders.>"}}, {"storage", "file"}, {"num_replicas", 3}};
+    if (!request_ok(nc.p, "$JS.API.STREAM.CREATE.ORDERS", cfg).contains("config")) return out;
+    for (int i = 0; i < 2; ++i) request_ok(nc.p, "orders.new", "m", milliseconds(10000));
+    for (auto [name, replicas] : {std::pair{"D", 0}, std::pair{"E", 1}}) {
+      json c = {{"durable_name", name}, {"ack_policy", "explicit"}};
+      if (replicas) c["num_replicas"] = replicas;
+      request_ok(nc.p, std::string("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.") + name,
+                 json{{"stream_name", "ORDERS"}, {"config", c}});
+      wait_consumer_leader(nc.p, "", milliseconds(15000), name);
+    }
+    for (auto& n : sc.nodes) {
+      ConnPtr on;
+      EXPECT_EQ(connect_url(on, "nats://127.0.0.1:" + std::to_string(n->proc->port())), NATS_OK);
+      out.push_back(request(on.p, "$JS.API.CONSUMER.NAMES.ORDERS", "").dump());
+    }
+    for (const char* body : {"", R"({"offset":1})"}) {
+      json list = request(nc.p, "$JS.API.CONSUMER.LIST.ORDERS", body, 5000);
+      if (list.is_object() && list.contains("consumers"))
+        for (auto& ci : list["consumers"]) {
+          ci = masked(ci);
+          ci.erase("cluster");  // where each one runs differs from run to run
+        }
+      out.push_back(list.dump());
+    }
+    return out;
+  };
+  auto ref = run(testing_harness::reference_binary());
+  auto ours = run(testing_harness::server_binary());
+  ASSERT_EQ(ref.size(), 5u) << "reference cluster did not come up";
+  EXPECT_EQ(json::parse(ref[0]).value("consumers", json()), json({"D", "E"})) << ref[0];
+  EXPECT_EQ(json::parse(ref[3]).value("consumers", json()).size(), 2u) << ref[3];
+  ASSERT_EQ(ours.size(), ref.size());
+  for (size_t i = 0; i < ref.size(); ++i) EXPECT_EQ(ours[i], ref[i]) << "step " << i;
 }
 
 }  // namespace
