@@ -452,6 +452,15 @@ TEST(JsMembers, MoveByTagsWithinTheCluster) {
   ASSERT_FALSE(moved.empty());
   ASSERT_FALSE(moved.contains("error")) << moved.dump();
   EXPECT_EQ(moved["config"]["placement"], json({{"tags", {"new"}}})) << moved.dump();
+  // The group still has s1 (its leader removes it only once s4 caught up): another move now
+  // is refused, as the reference.
+  json back = cfg;
+  back["placement"] = {{"tags", {"old"}}};
+  json busy = request(nc.p, "$JS.API.STREAM.UPDATE.ORDERS", back);
+  EXPECT_EQ(busy["error"]["err_code"], 10124) << busy.dump();
+  EXPECT_EQ(busy["error"]["description"].get<std::string>().rfind("stream move already in progress: total peers: ", 0),
+            0u)
+      << busy.dump();
   json info;
   EXPECT_TRUE(wait_for([&] {
     info = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr, 2000);

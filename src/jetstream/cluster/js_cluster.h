@@ -86,7 +86,12 @@ class JsCluster {
   bool is_leader() const;
   // Answers an API request sent through the meta log (proposal) and its checks.
   void leader_stream_create(ApiRequest& req, std::string_view rest);
-  void leader_stream_update(ApiRequest& req, std::string_view rest);
+  // move_checked: a move's second pass, after check_move_in_progress found none.
+  void leader_stream_update(ApiRequest& req, std::string_view rest, bool move_checked = false);
+  // A move while the last peer change of the stream's group has not finished is refused
+  // (10124, as the reference): the stream's leader reports the group's members (asked as
+  // STREAM.LIST asks), which must be the assignment's peers. Then the update goes on.
+  void check_move_in_progress(ApiRequest& req, std::string_view rest, const StreamAssignment& cur);
   void leader_stream_delete(ApiRequest& req, std::string_view rest);
   void leader_consumer_create(ApiRequest& req, std::string_view rest, bool durable_api);
   void leader_consumer_delete(ApiRequest& req, std::string_view rest, const ConsumerAssignment& ca);
