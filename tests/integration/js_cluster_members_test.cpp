@@ -443,6 +443,10 @@ TEST(JsMembers, MoveByTagsWithinTheCluster) {
     wait_for([&] { return !(ack = publish(nc.p, "orders.x", "m" + std::to_string(i))).empty(); }, milliseconds(5000));
     ASSERT_EQ(ack.value("seq", 0), i) << ack.dump();
   }
+  // An R3 durable moves with its stream.
+  json durable = request(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D",
+                         {{"stream_name", "ORDERS"}, {"config", {{"durable_name", "D"}, {"ack_policy", "explicit"}}}});
+  ASSERT_FALSE(durable.contains("error")) << durable.dump();
   cfg["placement"] = {{"tags", {"new"}}};
   json both = cfg;
   both["num_replicas"] = 1;
@@ -453,7 +457,7 @@ TEST(JsMembers, MoveByTagsWithinTheCluster) {
   ASSERT_FALSE(moved.contains("error")) << moved.dump();
   EXPECT_EQ(moved["config"]["placement"], json({{"tags", {"new"}}})) << moved.dump();
   // The group still has s1 (its leader removes it only once s4 caught up): another move now
-  // is refused, as the reference.
+  // is refused, as the reference. (Before, a stream with R>1 consumers could not move: 10036.)
   json back = cfg;
   back["placement"] = {{"tags", {"old"}}};
   json busy = request(nc.p, "$JS.API.STREAM.UPDATE.ORDERS", back);
@@ -464,6 +468,10 @@ TEST(JsMembers, MoveByTagsWithinTheCluster) {
   json info;
   EXPECT_TRUE(wait_for([&] {
     info = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr, 2000);
+    return replica_names(info) == std::set<std::string>{"s2", "s3", "s4"};
+  }, milliseconds(20000))) << info.dump() << c.logs();
+  EXPECT_TRUE(wait_for([&] {
+    info = request(nc.p, "$JS.API.CONSUMER.INFO.ORDERS.D", nullptr, 2000);
     return replica_names(info) == std::set<std::string>{"s2", "s3", "s4"};
   }, milliseconds(20000))) << info.dump() << c.logs();
   std::map<std::string, json> st;
