@@ -86,6 +86,17 @@ TEST(JsR3ConsumerFollow, PeerRemoveMovesTheConsumerWithItsAckState) {
   info = consumer_info(nc.p);
   EXPECT_EQ(info["cluster"].value("leader", ""), spare) << info.dump();
   EXPECT_EQ(info["ack_floor"].value("stream_seq", 0), 10) << info.dump();
+
+  // The new member, killed and restarted, resumes as a member of the consumer's group.
+  Node& sn = *c.nodes[c.index_of(spare)];
+  sn.proc->stop(SIGKILL);
+  sn.start();
+  bool back = wait_for([&] {
+    info = consumer_info(nc.p);
+    return group_members(info) == want && all_current(info) && info["cluster"].value("leader", "") != "";
+  }, milliseconds(30000));
+  EXPECT_TRUE(back) << info.dump() << "\n" << c.logs();
+  EXPECT_EQ(info["ack_floor"].value("stream_seq", 0), 10) << info.dump();
 }
 
 json scale(natsConnection* nc, int replicas) {
