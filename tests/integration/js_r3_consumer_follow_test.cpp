@@ -159,7 +159,8 @@ TEST(JsR3ConsumerFollow, NamesAndListFromEveryServerSeeConsumersHostedElsewhere)
   for (const char* name : {"A1", "A2"}) {
     json body = {{"stream_name", "ORDERS"},
                  {"config", {{"durable_name", name}, {"ack_policy", "explicit"}, {"num_replicas", 1}}}};
-    ASSERT_TRUE(request_ok(nc.p, std::string("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.") + name, body).contains("config"));
+    std::string subject = std::string("$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.") + name;
+    ASSERT_TRUE(request_ok(nc.p, subject, body).contains("config"));
   }
   // The R1 durables live on one peer; the stream's leader (which answers) goes elsewhere.
   std::string host = wait_consumer_leader(nc.p, "", milliseconds(15000), "A1");
@@ -232,6 +233,12 @@ TEST(JsR3ConsumerFollowDiff, ConsumerNamesAndListMatchReference) {
                  json{{"stream_name", "ORDERS"}, {"config", c}});
       wait_consumer_leader(nc.p, "", milliseconds(15000), name);
     }
+    // Ours answers from the stream's leader, which may apply the last create a moment after
+    // its host answered it (the reference's meta leader answers from its own state).
+    wait_for([&] {
+      json names = request(nc.p, "$JS.API.CONSUMER.NAMES.ORDERS", "");
+      return names.is_object() && names.value("consumers", json()).size() == 2;
+    }, milliseconds(5000));
     for (auto& n : sc.nodes) {
       ConnPtr on;
       EXPECT_EQ(connect_url(on, "nats://127.0.0.1:" + std::to_string(n->proc->port())), NATS_OK);

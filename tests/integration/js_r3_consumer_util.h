@@ -68,7 +68,8 @@ struct Cluster {
   }
 };
 
-inline json request(natsConnection* nc, const std::string& subject, const std::string& body, int64_t timeout_ms = 3000) {
+inline json request(natsConnection* nc, const std::string& subject, const std::string& body,
+                    int64_t timeout_ms = 3000) {
   MsgPtr m;
   if (natsConnection_RequestString(&m.p, nc, subject.c_str(), body.c_str(), timeout_ms) != NATS_OK) return nullptr;
   auto j = json::parse(m.data(), nullptr, false);
@@ -76,7 +77,8 @@ inline json request(natsConnection* nc, const std::string& subject, const std::s
 }
 
 // A request retried (no answer while groups form, or 10008) until it succeeds.
-inline json request_ok(natsConnection* nc, const std::string& subject, const json& body, milliseconds t = milliseconds(30000)) {
+inline json request_ok(natsConnection* nc, const std::string& subject, const json& body,
+                       milliseconds t = milliseconds(30000)) {
   json answer;
   wait_for([&] {
     answer = request(nc, subject, body.is_null() ? "" : body.dump());

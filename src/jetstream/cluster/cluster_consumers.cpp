@@ -75,7 +75,8 @@ bool JsCluster::start_replicated_consumer(const StreamPtr& stream, const Consume
 void JsCluster::apply_consumers_following(const StreamAssignment& before, const StreamAssignment& after, bool live) {
   for (const auto& [name, ca] : after.consumers) {
     auto old = before.consumers.find(name);
-    if (ca.group.replicas() <= 1 || old == before.consumers.end() || old->second.group.peers == ca.group.peers) continue;
+    if (ca.group.replicas() <= 1 || old == before.consumers.end()) continue;
+    if (old->second.group.peers == ca.group.peers) continue;
     if (!ca.group.has_peer(self_id_) || ConsumerGroup::find(js_, ca.account, ca.stream, name)) continue;
     auto stream = js_.lookup_stream(ca.account, ca.stream);
     // A plain consumer here scaled up: its state seeds the group; elsewhere: join. Replayed

@@ -175,7 +175,8 @@ void JsCluster::check_move_in_progress(ApiRequest& req, std::string_view rest, c
   std::set<std::string> assigned(cur.group.peers.begin(), cur.group.peers.end());
   gather_api_infos(js_, req, {"$JS.API.STREAM.INFO." + cur.name()},
                    [this, held, &account, &jsa, assigned](std::map<size_t, ojson>& got) {
-                     ApiRequest again{js_.server(), js_, account, jsa, held->subject, {}, held->reply, {}, held->payload};
+                     ApiRequest again{js_.server(), js_, account, jsa, held->subject,
+                                      {}, held->reply, {}, held->payload};
                      auto it = got.find(0);
                      if (it != got.end() && it->second.contains("cluster")) {
                        // The group's members (its leader's view) against the assignment's peers.
