@@ -341,6 +341,15 @@ TEST(JsMembers, MetaSnapshotRestartAndServerRemove) {
     auto names = replica_names(info);
     return names.size() == 3 && !names.count(victim) && names.count(spare);
   }, milliseconds(15000))) << info.dump() << " victim " << victim << " spare " << spare;
+  // The R3 durable of EVENTS keeps its stream's peers (replaced with it if the victim held one).
+  json ev_info, d_info;
+  EXPECT_TRUE(wait_for([&] {
+    ev_info = request(nc.p, "$JS.API.STREAM.INFO.EVENTS", nullptr, 2000);
+    d_info = request(nc.p, "$JS.API.CONSUMER.INFO.EVENTS.D", nullptr, 2000);
+    auto names = replica_names(ev_info);
+    return names.size() == 3 && !names.count(victim) && replica_names(d_info) == names;
+  }, milliseconds(20000))) << ev_info.dump() << "\n" << d_info.dump() << " victim " << victim;
+  EXPECT_EQ(d_info["ack_floor"].value("stream_seq", 0), 1) << d_info.dump();
   // Removed servers are not added back.
   std::this_thread::sleep_for(milliseconds(1500));
   EXPECT_EQ(c.leader_meta().value("cluster_size", 0), 3);
