@@ -8,6 +8,7 @@
 
 #include "jetstream/cluster/cluster_info.h"
 #include "jetstream/cluster/consumer_group.h"
+#include "jetstream/cluster/consumer_list.h"
 #include "jetstream/cluster/js_cluster.h"
 #include "jetstream/jetstream.h"
 #include "server/server.h"
@@ -215,10 +216,16 @@ void handle_names_or_list(const ApiRequest& req, bool list) {
     if (auto c = std::dynamic_pointer_cast<Consumer>(sc)) all[c->name()] = c;
   // In a cluster, the consumers the meta log placed on the stream's other peers (an R1
   // durable of a replicated stream lives on one of them) are named too.
-  if (auto* cl = req.js.cluster(); cl && !list)
+  auto* cl = req.js.cluster();
+  if (cl)
     for (auto& name : cl->consumer_names(req.account.name(), stream->name())) all.try_emplace(name);
   const size_t limit = list ? 256 : 1024;
   offset = std::min<int64_t>(offset, static_cast<int64_t>(all.size()));
+  if (list && cl) {
+    std::vector<std::pair<std::string, ConsumerPtr>> page;
+    for (auto it = std::next(all.begin(), offset); it != all.end() && page.size() < limit; ++it) page.push_back(*it);
+    return gather_consumer_list(req, stream->name(), std::move(page), static_cast<uint64_t>(offset), limit);
+  }
   ojson j;
   j["type"] = api_type(type);
   j["total"] = all.size();

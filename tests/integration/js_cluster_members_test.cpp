@@ -341,6 +341,15 @@ TEST(JsMembers, MetaSnapshotRestartAndServerRemove) {
     auto names = replica_names(info);
     return names.size() == 3 && !names.count(victim) && names.count(spare);
   }, milliseconds(15000))) << info.dump() << " victim " << victim << " spare " << spare;
+  // The R3 durable of EVENTS keeps its stream's peers (replaced with it if the victim held one).
+  json ev_info, d_info;
+  EXPECT_TRUE(wait_for([&] {
+    ev_info = request(nc.p, "$JS.API.STREAM.INFO.EVENTS", nullptr, 2000);
+    d_info = request(nc.p, "$JS.API.CONSUMER.INFO.EVENTS.D", nullptr, 2000);
+    auto names = replica_names(ev_info);
+    return names.size() == 3 && !names.count(victim) && replica_names(d_info) == names;
+  }, milliseconds(20000))) << ev_info.dump() << "\n" << d_info.dump() << " victim " << victim;
+  EXPECT_EQ(d_info["ack_floor"].value("stream_seq", 0), 1) << d_info.dump();
   // Removed servers are not added back.
   std::this_thread::sleep_for(milliseconds(1500));
   EXPECT_EQ(c.leader_meta().value("cluster_size", 0), 3);
@@ -443,6 +452,10 @@ TEST(JsMembers, MoveByTagsWithinTheCluster) {
     wait_for([&] { return !(ack = publish(nc.p, "orders.x", "m" + std::to_string(i))).empty(); }, milliseconds(5000));
     ASSERT_EQ(ack.value("seq", 0), i) << ack.dump();
   }
+  // An R3 durable moves with its stream.
+  json durable = request(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.D",
+                         {{"stream_name", "ORDERS"}, {"config", {{"durable_name", "D"}, {"ack_policy", "explicit"}}}});
+  ASSERT_FALSE(durable.contains("error")) << durable.dump();
   cfg["placement"] = {{"tags", {"new"}}};
   json both = cfg;
   both["num_replicas"] = 1;
@@ -452,9 +465,22 @@ TEST(JsMembers, MoveByTagsWithinTheCluster) {
   ASSERT_FALSE(moved.empty());
   ASSERT_FALSE(moved.contains("error")) << moved.dump();
   EXPECT_EQ(moved["config"]["placement"], json({{"tags", {"new"}}})) << moved.dump();
+  // The group still has s1 (its leader removes it only once s4 caught up): another move now
+  // is refused, as the reference. (Before, a stream with R>1 consumers could not move: 10036.)
+  json back = cfg;
+  back["placement"] = {{"tags", {"old"}}};
+  json busy = request(nc.p, "$JS.API.STREAM.UPDATE.ORDERS", back);
+  EXPECT_EQ(busy["error"]["err_code"], 10124) << busy.dump();
+  EXPECT_EQ(busy["error"]["description"].get<std::string>().rfind("stream move already in progress: total peers: ", 0),
+            0u)
+      << busy.dump();
   json info;
   EXPECT_TRUE(wait_for([&] {
     info = request(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr, 2000);
+    return replica_names(info) == std::set<std::string>{"s2", "s3", "s4"};
+  }, milliseconds(20000))) << info.dump() << c.logs();
+  EXPECT_TRUE(wait_for([&] {
+    info = request(nc.p, "$JS.API.CONSUMER.INFO.ORDERS.D", nullptr, 2000);
     return replica_names(info) == std::set<std::string>{"s2", "s3", "s4"};
   }, milliseconds(20000))) << info.dump() << c.logs();
   std::map<std::string, json> st;

@@ -46,6 +46,7 @@ inline constexpr ErrDef ClusterServerNotMember{400, 10044, "server is not a memb
 inline constexpr ErrDef ClusterPeerNotMember{400, 10040, "peer not a member"};
 inline constexpr ErrDef PeerRemap{503, 10075, "peer remap failed"};
 inline constexpr ErrDef StreamMoveAndScale{400, 10123, "can not move and scale a stream in a single update"};
+inline constexpr ErrDef StreamMoveInProgress{400, 10124, "stream move already in progress: {msg}"};
 inline constexpr ErrDef InvalidJSON{400, 10025, "invalid JSON: {err}"};
 inline constexpr ErrDef MaximumConsumersLimit{400, 10026, "maximum consumers limit reached"};
 inline constexpr ErrDef MaximumStreamsLimit{400, 10027, "maximum number of streams reached"};

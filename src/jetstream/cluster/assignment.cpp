@@ -140,9 +140,11 @@ std::string encode_meta_entry(const MetaEntry& e) {
   json body;
   switch (e.op) {
     case MetaOp::assign_stream:
-    case MetaOp::update_stream:
     case MetaOp::remove_stream:
       if (e.stream) body = stream_assignment_json(*e.stream, false);
+      break;
+    case MetaOp::update_stream:  // its consumers: the ones whose peers follow the stream's
+      if (e.stream) body = stream_assignment_json(*e.stream, true);
       break;
     case MetaOp::assign_consumer:
     case MetaOp::remove_consumer:

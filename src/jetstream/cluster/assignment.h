@@ -72,7 +72,8 @@ struct StreamAssignment {
   RaftGroupSpec group;
   RequestOrigin origin;
   // Consumers by name. In the log they come as their own entries; in a snapshot of the meta
-  // state they are nested here.
+  // state they are nested here. In an update_stream entry: the consumers whose groups change
+  // with the stream's peers (only their `group` is taken).
   std::map<std::string, ConsumerAssignment> consumers;
 
   const std::string& name() const { return config.name; }
@@ -81,7 +82,7 @@ struct StreamAssignment {
 // The operations of the meta log.
 enum class MetaOp : uint8_t {
   assign_stream = 1,   // a new stream (StreamAssignment, no consumers)
-  update_stream = 2,   // new config and/or group for an existing stream
+  update_stream = 2,   // new config and/or group for an existing stream (and its consumers' groups)
   remove_stream = 3,   // the stream and all its consumers go
   assign_consumer = 4, // a new consumer, or a new config for an existing one
   remove_consumer = 5,

@@ -72,6 +72,57 @@ bool JsCluster::start_replicated_consumer(const StreamPtr& stream, const Consume
   return false;
 }
 
+void JsCluster::apply_consumers_following(const StreamAssignment& before, const StreamAssignment& after, bool live) {
+  for (const auto& [name, ca] : after.consumers) {
+    auto old = before.consumers.find(name);
+    if (ca.group.replicas() <= 1 || old == before.consumers.end()) continue;
+    if (old->second.group.peers == ca.group.peers) continue;
+    if (!ca.group.has_peer(self_id_) || ConsumerGroup::find(js_, ca.account, ca.stream, name)) continue;
+    auto stream = js_.lookup_stream(ca.account, ca.stream);
+    // A plain consumer here scaled up: its state seeds the group; elsewhere: join. Replayed
+    // after a restart, the group's own store has it (a seeded group of one was bootstrapped).
+    const bool was_here = old->second.group.replicas() == 1 && old->second.group.has_peer(self_id_);
+    const bool seed = was_here && live;
+    auto mode = seed ? ConsumerGroup::Start::seed : was_here ? ConsumerGroup::Start::fresh : ConsumerGroup::Start::join;
+    ApiError err;
+    if (stream && ConsumerGroup::start(js_, stream, ca, {}, err, mode)) {
+      log::notice("JetStream cluster: consumer '{} > {} > {}' {} its group '{}' here", ca.account, ca.stream, name,
+                  seed ? "seeds" : "joins", ca.group.name);
+      continue;
+    }
+    if (!stream) err = api_error(err::StreamNotFound);
+    log::warn("JetStream cluster: could not join consumer '{} > {} > {}': {}", ca.account, ca.stream, name,
+              err.description);
+  }
+}
+
+void JsCluster::stop_consumers_scaled_down(const StreamAssignment& before, const StreamAssignment& after,
+                                           std::map<std::string, ConsumerSnapshot>& kept) {
+  for (const auto& [name, ca] : after.consumers) {
+    auto old = before.consumers.find(name);
+    if (old == before.consumers.end() || old->second.group.replicas() <= 1 || ca.group.replicas() > 1) continue;
+    auto cg = ConsumerGroup::find(js_, ca.account, ca.stream, name);
+    if (!cg) continue;
+    if (ca.group.has_peer(self_id_)) kept[name] = cg->committed_snapshot();
+    cg->stop(true);
+  }
+}
+
+void JsCluster::start_consumers_scaled_down(const StreamPtr& stream, const StreamAssignment& after,
+                                            const std::map<std::string, ConsumerSnapshot>& kept) {
+  for (const auto& [name, snap] : kept) {
+    const ConsumerAssignment& ca = after.consumers.at(name);
+    if (lookup_consumer(stream, name)) continue;
+    ConsumerConfig cfg = ca.config;
+    apply_consumer_defaults(cfg);
+    auto c = std::make_shared<Consumer>(js_.server(), stream, cfg, name, ca.created_ns);
+    stream->add_consumer(c);
+    c->start(&snap);
+    log::notice("JetStream cluster: consumer '{} > {} > {}' runs here alone (scaled down)", ca.account, ca.stream,
+                name);
+  }
+}
+
 bool JsCluster::consumer_current(const ConsumerAssignment& ca) const {
   if (ca.group.replicas() <= 1) return true;
   auto cg = ConsumerGroup::find(js_, ca.account, ca.stream, ca.name);

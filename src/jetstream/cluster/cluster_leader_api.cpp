@@ -3,14 +3,18 @@
 // answer once it applies); answer STREAM.NAMES/LIST and INFO from the meta state. Mirrors
 // the reference's jsClusteredStreamRequest / jsClusteredConsumerRequest checks.
 #include <algorithm>
+#include <memory>
+#include <set>
 
 #include "jetstream/api/api_router.h"
+#include "jetstream/cluster/consumer_follow.h"
 #include "jetstream/cluster/js_cluster.h"
 #include "jetstream/cluster/request_util.h"
 #include "jetstream/cluster/stream_list.h"
 #include "jetstream/jetstream.h"
 #include "server/account.h"
 #include "subject/subject.h"
+#include "util/ids.h"
 
 namespace nats::jetstream {
 
@@ -67,6 +71,7 @@ void JsCluster::leader_stream_create(ApiRequest& req, std::string_view rest) {
     if (!(existing->config == *cfg)) return reply_error(req, type, api_error(err::StreamNameExist));
     // The same create again: its host answers it as a single server does (the stream info).
     StreamAssignment sa = *existing;
+    sa.consumers.clear();
     sa.origin = origin;
     propose({MetaOp::update_stream, sa, std::nullopt}, req, rest);
     return;
@@ -91,7 +96,7 @@ void JsCluster::leader_stream_create(ApiRequest& req, std::string_view rest) {
   propose({MetaOp::assign_stream, std::move(sa), std::nullopt}, req, rest);
 }
 
-void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest) {
+void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, bool move_checked) {
   const char* type = "stream_update_response";
   auto args = args_after(rest, "STREAM.UPDATE");
   if (args.size() != 1) return;
@@ -119,12 +124,9 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest) {
   if (move && cfg->num_replicas != cur->group.replicas())
     return reply_error(req, type, api_error(err::StreamMoveAndScale));
   if (move && cur->group.replicas() == 1) return reply_error(req, type, not_supported_yet());
+  if (move && !move_checked) return check_move_in_progress(req, rest, *cur);
   const bool scale_down = cur->group.replicas() > 1 && cfg->num_replicas == 1;
-  // Replicated consumers keep their own peer sets: they do not follow a stream whose peers
-  // change yet, so any replica change or move of such a stream is refused.
-  if (move || cfg->num_replicas != cur->group.replicas())
-    for (const auto& [_, ca] : cur->consumers)
-      if (ca.group.replicas() > 1) return reply_error(req, type, not_supported_yet());
+  // Consumers follow the stream's new peers in the same entry (consumer_follow.h).
   StreamAssignment sa = *cur;
   if (move) {
     // A move: the new placement's servers join the group, then the old ones leave.
@@ -155,9 +157,51 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest) {
     sa.group.peers.resize(static_cast<size_t>(cfg->num_replicas));
     sa.group.preferred.clear();
   }
+  sa.consumers = consumers_following(*cur, sa.group.peers, cfg->num_replicas != cur->group.replicas());
   sa.config = std::move(*cfg);
   sa.origin = origin_of(req, rest);
   propose({MetaOp::update_stream, std::move(sa), std::nullopt}, req, rest);
+}
+
+void JsCluster::check_move_in_progress(ApiRequest& req, std::string_view rest, const StreamAssignment& cur) {
+  // The request outlives this call: keep what it points at.
+  struct Held {
+    std::string subject, reply, payload, rest;
+  };
+  auto held = std::make_shared<Held>(
+      Held{std::string(req.subject), std::string(req.reply), std::string(req.payload), std::string(rest)});
+  Account& account = req.account;
+  JsAccount& jsa = req.jsa;
+  std::set<std::string> assigned(cur.group.peers.begin(), cur.group.peers.end());
+  gather_api_infos(js_, req, {"$JS.API.STREAM.INFO." + cur.name()},
+                   [this, held, &account, &jsa, assigned](std::map<size_t, ojson>& got) {
+                     ApiRequest again{js_.server(), js_, account, jsa, held->subject,
+                                      {}, held->reply, {}, held->payload};
+                     auto it = got.find(0);
+                     if (it != got.end() && it->second.contains("cluster")) {
+                       // The group's members (its leader's view) against the assignment's peers.
+                       const ojson& cl = it->second["cluster"];
+                       std::set<std::string> members;
+                       uint64_t current = 0, lag = 0;
+                       if (auto l = cl.value("leader", std::string()); !l.empty()) {
+                         members.insert(util::hash_name(l));
+                         ++current;
+                       }
+                       for (const auto& r : cl.value("replicas", ojson::array())) {
+                         members.insert(util::hash_name(r.value("name", std::string())));
+                         current += r.value("current", false) ? 1 : 0;
+                         lag += r.value("lag", uint64_t{0});
+                       }
+                       if (!members.empty() && members != assigned) {
+                         std::string msg = "total peers: " + std::to_string(members.size()) +
+                                           ", current peers: " + std::to_string(current) +
+                                           ", combined lag: " + std::to_string(lag);
+                         return reply_error(again, "stream_update_response",
+                                            api_error(err::StreamMoveInProgress, {{"{msg}", msg}}));
+                       }
+                     }
+                     leader_stream_update(again, held->rest, true);
+                   });
 }
 
 void JsCluster::leader_stream_delete(ApiRequest& req, std::string_view rest) {

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include "jetstream/api/api_router.h"
@@ -85,7 +86,7 @@ ConsumerGroup::~ConsumerGroup() = default;
 
 std::shared_ptr<ConsumerGroup> ConsumerGroup::start(JetStream& js, const StreamPtr& stream,
                                                     const ConsumerAssignment& ca, std::string create_reply,
-                                                    ApiError& err) {
+                                                    ApiError& err, Start mode) {
   Server& server = js.server();
   auto* mg = server.meta_group();
   RaftGroups* groups = mg ? mg->raft_groups() : nullptr;
@@ -94,10 +95,12 @@ std::shared_ptr<ConsumerGroup> ConsumerGroup::start(JetStream& js, const StreamP
     return nullptr;
   }
   if (auto existing = find(js, ca.account, ca.stream, ca.name)) return existing;
-  // A plain consumer of that name (an R1 one restored from disk) gives way.
+  // A plain consumer of that name (an R1 one restored from disk, or one scaled up) gives way.
+  std::optional<ConsumerSnapshot> seed;
   if (auto old = lookup_consumer(stream, ca.name)) {
+    if (mode == Start::seed) seed = old->state_snapshot();
     stream->remove_consumer(ca.name);
-    old->stop(false);
+    old->stop(mode == Start::seed);  // its state file: the group's log holds the state now
   }
   ConsumerConfig cfg = ca.config;
   apply_consumer_defaults(cfg);
@@ -105,9 +108,15 @@ std::shared_ptr<ConsumerGroup> ConsumerGroup::start(JetStream& js, const StreamP
   auto cg = std::shared_ptr<ConsumerGroup>(new ConsumerGroup(js, stream, c));
   cg->self_id_ = groups->self_id();
   cg->create_reply_ = std::move(create_reply);
+  if (seed) {
+    cg->committed_.restore(*seed);
+    cg->started_ = cg->seeding_ = true;
+  }
+  std::vector<std::string> peers = ca.group.peers;
+  if (mode == Start::seed) peers = {groups->self_id()};
   c->set_replicator(cg);
   stream->add_consumer(c);
-  c->start();
+  c->start(seed ? &*seed : nullptr);
 
   std::weak_ptr<ConsumerGroup> weak = cg;
   RaftGroup::Hooks hooks;
@@ -135,7 +144,8 @@ std::shared_ptr<ConsumerGroup> ConsumerGroup::start(JetStream& js, const StreamP
     cg->group_ = g;
   }
   if (g && !g->bootstrapped() &&
-      !g->bootstrap(raft::PeerState{static_cast<int>(ca.group.peers.size()), ca.group.peers}, true)) {
+      !(mode == Start::join ? g->join()
+                            : g->bootstrap(raft::PeerState{static_cast<int>(peers.size()), peers}, true))) {
     groups->remove(ca.group.name, false);
     g = nullptr;
     err = api_error(err::ConsumerCreate, {{"{err}", "could not start the consumer's raft group"}});
@@ -198,6 +208,42 @@ void ConsumerGroup::update_config(const ConsumerConfig& cfg) {
     committed_.set_config(cfg);
   }
   consumer_->update_config(cfg);
+}
+
+ConsumerState ConsumerGroup::latest_locked(bool& started, std::map<std::string, int64_t>& requests) const {
+  ConsumerState next = committed_;
+  started = started_;
+  requests = requests_;
+  for (const auto& e : group_->unapplied_entries())
+    if (!apply_request(requests, e.data)) apply_to(next, e.data, started, nullptr, nullptr, nullptr);
+  return next;
+}
+
+ConsumerSnapshot ConsumerGroup::committed_snapshot() const {
+  // (Not the leader's live state: the acks it took but its group has not committed may
+  // never commit.)
+  std::lock_guard lk(mu_);
+  return committed_.snapshot();
+}
+
+bool ConsumerGroup::seed_log() {
+  std::lock_guard lk(mu_);
+  if (!seeding_) return true;
+  if (!group_ || !is_leader()) return false;
+  if (applying_index_ == 0) {
+    // Nothing in the log yet to compact at (a seeded group proposes no start position):
+    // an entry that changes nothing (forget a pull request nobody made).
+    std::string noop(1, static_cast<char>(kRequest));
+    noop.push_back(0);
+    raft::wire::put_str(noop, "");
+    raft::wire::put_uvarint(noop, 0);
+    group_->propose(std::move(noop));
+    return false;
+  }
+  compacted_index_ = applying_index_;
+  group_->compact(applying_index_, snapshot_json(committed_.snapshot(), started_, requests_).dump());
+  seeding_ = false;
+  return true;
 }
 
 GroupStatus ConsumerGroup::cluster_info() const {
@@ -379,12 +425,8 @@ void ConsumerGroup::on_leader_changed(const std::string& leader, bool self) {
     std::lock_guard lk(mu_);
     if (!group_) return;  // still starting: elections take longer than that
     // The committed state plus what the previous leader proposed that this replica has.
-    ConsumerState next = committed_;
-    started = started_;
-    requests.swap(requests_);
-    for (const auto& e : group_->unapplied_entries())
-      if (!apply_request(requests, e.data)) apply_to(next, e.data, started, nullptr, nullptr, nullptr);
-    snap = next.snapshot();
+    snap = latest_locked(started, requests).snapshot();
+    requests_.clear();
   }
   consumer_->set_leader(true, started ? &snap : nullptr);
   // Pull requests that waited at the previous leader: their clients ask again.

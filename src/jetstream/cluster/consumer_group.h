@@ -51,9 +51,15 @@ class ConsumerGroup : public ConsumerReplicator, public std::enable_shared_from_
   // Starts (or after a restart resumes) this server's replica of `ca` on its local copy of
   // the stream, registering the consumer with the stream. `create_reply` (may be empty): the
   // create request's reply subject, answered with the consumer info by whichever peer
-  // becomes the group's first leader.
+  // becomes the group's first leader. The consumer followed its stream's peers:
+  //  - join: this server was added to the running group; it waits for the leader to add it
+  //    and catches up from the leader's log or snapshot;
+  //  - seed: the plain (R1) consumer of that name here becomes a group of this server alone
+  //    that starts from its state; seed_log() then puts that state into the log so the
+  //    servers that join next copy it.
+  enum class Start { fresh, join, seed };
   static std::shared_ptr<ConsumerGroup> start(JetStream& js, const StreamPtr& stream, const ConsumerAssignment& ca,
-                                              std::string create_reply, ApiError& err);
+                                              std::string create_reply, ApiError& err, Start mode = Start::fresh);
   static std::shared_ptr<ConsumerGroup> find(JetStream& js, const std::string& account, const std::string& stream,
                                              const std::string& consumer);
   ~ConsumerGroup() override;
@@ -65,6 +71,12 @@ class ConsumerGroup : public ConsumerReplicator, public std::enable_shared_from_
   void stop(bool remove_files);
 
   const ConsumerPtr& consumer() const { return consumer_; }
+  // The state this replica applied from its log (a plain consumer taking over after a
+  // scale down starts from it).
+  ConsumerSnapshot committed_snapshot() const;
+  // A seeded group's leader, once it applied an entry: compacts its log to a snapshot of the
+  // committed state. True when done (or nothing to do).
+  bool seed_log();
   // A config update ordered by the meta log (check_consumer_update passed): the live
   // consumer and the committed state (ack wait, backoff) take it.
   void update_config(const ConsumerConfig& cfg);
@@ -94,6 +106,9 @@ class ConsumerGroup : public ConsumerReplicator, public std::enable_shared_from_
   // A request entry (op 5) applied to `requests`; false for every other entry.
   static bool apply_request(std::map<std::string, int64_t>& requests, std::string_view data);
   void on_leader_changed(const std::string& leader, bool self);
+  // Inside leader_changed (mu_ held, group_ set): the committed state plus the entries past
+  // it, with its start flag and waiting requests.
+  ConsumerState latest_locked(bool& started, std::map<std::string, int64_t>& requests) const;
   void restore(const raft::Snapshot& s);
   void maybe_compact(raft::Index next_index);  // mu_ held
   void answer_create();
@@ -107,6 +122,7 @@ class ConsumerGroup : public ConsumerReplicator, public std::enable_shared_from_
   mutable std::mutex mu_;   // everything below
   ConsumerState committed_;
   bool started_ = false;  // a start position or a delivery is in the log
+  bool seeding_ = false;  // started from a plain consumer's state not yet in the log
   raft::Index applying_index_ = 0, compacted_index_ = 0;
   std::string create_reply_;
   std::map<std::string, int64_t> requests_;  // waiting pull requests at the leader: reply -> expiry

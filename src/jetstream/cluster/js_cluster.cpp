@@ -269,8 +269,10 @@ void JsCluster::apply(const std::string& data) {
     return apply_scale_down(ch, origin, live);
   if (ch.op == MetaOp::remove_stream) stop_replicated_consumers(*ch.stream_before);
   if (ch.op == MetaOp::update_stream && ch.stream_before->group.peers != ch.stream_after->group.peers &&
-      ch.stream_after->group.replicas() > 1)
-    return apply_peer_change(ch, origin, live);
+      ch.stream_after->group.replicas() > 1) {
+    apply_peer_change(ch, origin, live);
+    return apply_consumers_following(*ch.stream_before, *ch.stream_after, live);
+  }
   if (!group->has_peer(self_id_)) return;
   if (e->consumer && group->replicas() > 1) return apply_replicated_consumer(ch, origin, live);
   if (!e->consumer && group->replicas() > 1) return apply_replicated_stream(ch, origin, live);
@@ -348,6 +350,8 @@ void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& orig
   auto* jsa = js_.account(after.account);
   if (!jsa) return;
   const bool keep = after.group.has_peer(self_id_);
+  std::map<std::string, ConsumerSnapshot> kept;
+  stop_consumers_scaled_down(before, after, kept);
   if (auto s = js_.lookup_stream(after.account, after.name())) {
     stop_replicated_stream(s, !keep);
     std::lock_guard lk(jsa->mu);
@@ -358,6 +362,7 @@ void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& orig
   auto s = js_.create_stream(*jsa, after.config, err);
   if (!s) log::warn("JetStream cluster: could not reopen stream '{} > {}' as R1: {}", after.account, after.name(),
                     err.description);
+  else start_consumers_scaled_down(s, after, kept);
   std::string reply = live ? local_reply(origin.reply) : std::string();
   if (reply.empty()) return;
   ApiRequest req{js_.server(), js_, jsa->account, *jsa, {}, {}, reply, {}, {}};

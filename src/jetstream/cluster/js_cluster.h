@@ -19,10 +19,12 @@
 // replica changes, moves (placement changes of R>1 streams), STREAM.PEER.REMOVE and
 // SERVER.REMOVE change a group's peers (stream_peers.cpp): new servers join and catch up,
 // then the old ones leave. Consumers of an R>1 stream are replicated too (consumer_group.h;
-// replicas default to the stream's), their group leader answers for them. Refused (10036)
-// for now: moves of R1 streams, consumers on fewer peers than their replicated work-queue
-// or interest stream, and replica changes or moves of streams with R>1 consumers.
+// replicas default to the stream's), their group leader answers for them; they follow their
+// stream's peer changes in the same meta entry (consumer_follow.h), from and to plain R1
+// consumers when the stream scales from or to R1. Refused (10036) for now: moves of R1
+// streams, and consumers on fewer peers than their replicated work-queue or interest stream.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -32,6 +34,7 @@
 #include <vector>
 
 #include "jetstream/cluster/meta_state.h"
+#include "jetstream/consumer_state.h"
 #include "jetstream/cluster/placement.h"
 
 namespace nats::jetstream {
@@ -83,7 +86,12 @@ class JsCluster {
   bool is_leader() const;
   // Answers an API request sent through the meta log (proposal) and its checks.
   void leader_stream_create(ApiRequest& req, std::string_view rest);
-  void leader_stream_update(ApiRequest& req, std::string_view rest);
+  // move_checked: a move's second pass, after check_move_in_progress found none.
+  void leader_stream_update(ApiRequest& req, std::string_view rest, bool move_checked = false);
+  // A move while the last peer change of the stream's group has not finished is refused
+  // (10124, as the reference): the stream's leader reports the group's members (asked as
+  // STREAM.LIST asks), which must be the assignment's peers. Then the update goes on.
+  void check_move_in_progress(ApiRequest& req, std::string_view rest, const StreamAssignment& cur);
   void leader_stream_delete(ApiRequest& req, std::string_view rest);
   void leader_consumer_create(ApiRequest& req, std::string_view rest, bool durable_api);
   void leader_consumer_delete(ApiRequest& req, std::string_view rest, const ConsumerAssignment& ca);
@@ -114,6 +122,20 @@ class JsCluster {
   // Replicated (R>1) consumers (cluster_consumers.cpp).
   void apply_replicated_consumer(const MetaChange& ch, const RequestOrigin& origin, bool live);
   void stop_replicated_consumers(const StreamAssignment& sa);
+  // The stream's update moved replicated consumers (consumer_follow.h): a server new to a
+  // consumer's peers starts its replica as a joining member (its leader adds it, and it
+  // catches up from the leader's log or snapshot); leaving ones run until their group lets
+  // them go (reconcile_consumer_peers).
+  void apply_consumers_following(const StreamAssignment& before, const StreamAssignment& after, bool live);
+  // reconcile_stream_peers' part for replicated consumers hosted here.
+  void reconcile_consumer_peers();
+  // A stream scaled down to R1: its replicated consumers stop; on the kept peer each one's
+  // committed state goes into `kept`, and start_consumers_scaled_down runs them from it as
+  // plain consumers of the reopened stream.
+  void stop_consumers_scaled_down(const StreamAssignment& before, const StreamAssignment& after,
+                                  std::map<std::string, ConsumerSnapshot>& kept);
+  void start_consumers_scaled_down(const std::shared_ptr<Stream>& stream, const StreamAssignment& after,
+                                   const std::map<std::string, ConsumerSnapshot>& kept);
   // Starts a replicated consumer's group on this peer (reply: the create's, answered by
   // its leader; empty when recovering); logs and returns false when it cannot.
   bool start_replicated_consumer(const std::shared_ptr<Stream>& stream, const ConsumerAssignment& ca,

@@ -41,6 +41,13 @@ MetaChange MetaState::apply(const MetaEntry& e) {
       cur->config = e.stream->config;
       cur->group = e.stream->group;
       cur->origin = e.stream->origin;
+      // Consumers follow the stream's peers in the same entry, so no server ever holds a
+      // consumer placed outside its stream. Matched by group name: a consumer deleted and
+      // created again meanwhile keeps its own group.
+      for (const auto& [name, moved] : e.stream->consumers) {
+        auto it = cur->consumers.find(name);
+        if (it != cur->consumers.end() && it->second.group.name == moved.group.name) it->second.group = moved.group;
+      }
       ch.stream_after = *cur;
       break;
     }

@@ -33,6 +33,8 @@ struct Gather : std::enable_shared_from_this<Gather> {
   std::atomic<bool> done{false};
   SubscriptionPtr sub;
   std::function<void(std::vector<ojson>&)> on_done;  // set: hand the infos over instead of listing
+  std::function<void(std::map<size_t, ojson>&)> on_done_indexed;  // set: hand them over by position
+  std::vector<std::string> subjects;  // set: the requests (else STREAM.INFO of each name)
 
   void on_reply(size_t idx, std::string_view payload) {
     auto j = ojson::parse(payload, nullptr, false);
@@ -50,6 +52,14 @@ struct Gather : std::enable_shared_from_this<Gather> {
   void finish() {
     if (done.exchange(true)) return;
     if (sub) js.server().unsubscribe_internal(jsa.account, sub);
+    if (on_done_indexed) {
+      std::map<size_t, ojson> got;
+      {
+        std::lock_guard lk(mu);
+        got.swap(infos);
+      }
+      return on_done_indexed(got);
+    }
     if (on_done) {
       std::vector<ojson> got;
       {
@@ -99,7 +109,8 @@ void start_gather(JetStream& js, const ApiRequest& req, const std::shared_ptr<Ga
   // The timer owns the gather until it fires, so a silent host cannot leak it.
   srv.pick_loop().add_timer(kGatherTimeout, [g] { g->finish(); });
   for (size_t i = 0; i < g->names.size(); ++i)
-    srv.publish_internal(req.account, "$JS.API.STREAM.INFO." + g->names[i], inbox + "." + std::to_string(i), {}, {});
+    srv.publish_internal(req.account, g->subjects.empty() ? "$JS.API.STREAM.INFO." + g->names[i] : g->subjects[i],
+                         inbox + "." + std::to_string(i), {}, {});
 }
 }  // namespace
 
@@ -118,6 +129,15 @@ void gather_stream_infos(JetStream& js, const ApiRequest& req, const std::vector
   g->reply = std::string(req.reply);
   g->on_done = std::move(done);
   for (const auto& sa : streams) g->names.push_back(sa.name());
+  start_gather(js, req, g);
+}
+
+void gather_api_infos(JetStream& js, const ApiRequest& req, std::vector<std::string> subjects,
+                      std::function<void(std::map<size_t, ojson>&)> done) {
+  auto g = std::make_shared<Gather>(js, req.jsa);
+  g->names = subjects;
+  g->subjects = std::move(subjects);
+  g->on_done_indexed = std::move(done);
   start_gather(js, req, g);
 }
 

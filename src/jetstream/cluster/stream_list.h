@@ -5,6 +5,8 @@
 // answer is listed under "missing", as the reference's list response does.
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "jetstream/cluster/assignment.h"
@@ -20,5 +22,10 @@ void gather_stream_list(JetStream& js, const ApiRequest& req, std::vector<Stream
 // came back (silent hosts left out) on a server thread.
 void gather_stream_infos(JetStream& js, const ApiRequest& req, const std::vector<StreamAssignment>& streams,
                          std::function<void(std::vector<nlohmann::ordered_json>&)> done);
+
+// The answers to `subjects` (full API subjects, asked from inside the request's account),
+// gathered the same way: `done` gets those that came back without an error, by position.
+void gather_api_infos(JetStream& js, const ApiRequest& req, std::vector<std::string> subjects,
+                      std::function<void(std::map<size_t, nlohmann::ordered_json>&)> done);
 
 }  // namespace nats::jetstream

@@ -7,6 +7,8 @@
 #include <algorithm>
 
 #include "jetstream/api/api_router.h"
+#include "jetstream/cluster/consumer_follow.h"
+#include "jetstream/cluster/consumer_group.h"
 #include "jetstream/cluster/js_cluster.h"
 #include "jetstream/cluster/meta_group.h"
 #include "jetstream/cluster/request_util.h"
@@ -61,6 +63,7 @@ bool JsCluster::remap_stream_peer(const StreamAssignment& sa, const std::string&
     return false;  // the only peer of an R1 stream stays rather than leave it nowhere
   }
   next.group.preferred.clear();
+  next.consumers = consumers_following(sa, next.group.peers, false);
   next.origin = RequestOrigin{sa.account, self_name_, self_cluster_, {}, system_clock_ns(),
                               "STREAM.PEER.REMOVE." + sa.name(), json{{"peer", peer}}.dump()};
   if (!meta_.propose(encode_meta_entry({MetaOp::update_stream, std::move(next), std::nullopt}))) return false;
@@ -157,7 +160,34 @@ void change_membership(RaftGroup& g, const std::vector<std::string>& want, const
 
 }  // namespace
 
+void JsCluster::reconcile_consumer_peers() {
+  std::vector<ConsumerAssignment> all;
+  {
+    std::lock_guard lk(mu_);
+    for (const auto& acc : state_.accounts())
+      for (const auto& sa : state_.streams(acc))
+        for (const auto& [_, ca] : sa.consumers)
+          if (ca.group.replicas() > 1) all.push_back(ca);
+  }
+  for (const auto& ca : all) {
+    auto cg = ConsumerGroup::find(js_, ca.account, ca.stream, ca.name);
+    if (!cg || !cg->group() || cg->group()->name() != ca.group.name) continue;
+    if (cg->group()->is_leader()) {
+      if (cg->seed_log()) change_membership(*cg->group(), ca.group.peers, self_id_);
+      continue;
+    }
+    if (ca.group.has_peer(self_id_)) continue;
+    // Leaving: once the group no longer counts us (or we have lost it), stop for good.
+    raft::Membership m = cg->group()->membership();
+    if ((!m.voters.empty() && !m.contains(self_id_)) || !cg->group()->current(std::chrono::seconds(10))) {
+      log::notice("JetStream cluster: consumer '{} > {} > {}' left this server", ca.account, ca.stream, ca.name);
+      cg->stop(true);
+    }
+  }
+}
+
 void JsCluster::reconcile_stream_peers() {
+  reconcile_consumer_peers();
   std::vector<StreamAssignment> all;
   {
     std::lock_guard lk(mu_);

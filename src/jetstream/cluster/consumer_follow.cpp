@@ -1,0 +1,46 @@
+#include "jetstream/cluster/consumer_follow.h"
+
+#include <algorithm>
+
+namespace nats::jetstream {
+
+namespace {
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::vector<std::string> follow_peers(const RaftGroupSpec& group, int stream_replicas,
+                                      const std::vector<std::string>& new_peers, bool replica_change) {
+  if (replica_change || group.replicas() >= stream_replicas) return new_peers;
+  // (R1 consumers reach here only on a replica change.)
+  const size_t want = std::min(static_cast<size_t>(group.replicas()), new_peers.size());
+  std::vector<std::string> out;
+  for (const auto& p : group.peers)
+    if (out.size() < want && contains(new_peers, p)) out.push_back(p);
+  for (const auto& p : new_peers)
+    if (out.size() < want && !contains(out, p)) out.push_back(p);
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, ConsumerAssignment> consumers_following(const StreamAssignment& cur,
+                                                              const std::vector<std::string>& new_peers,
+                                                              bool replica_change) {
+  std::map<std::string, ConsumerAssignment> out;
+  for (const auto& [name, ca] : cur.consumers) {
+    // A plain R1 consumer moves only where its state can come along: onto the new peers of
+    // a replica change that keeps its server (that server seeds the new group).
+    if (ca.group.replicas() <= 1 && !(replica_change && contains(new_peers, ca.group.peers.front()))) continue;
+    auto peers = follow_peers(ca.group, cur.group.replicas(), new_peers, replica_change);
+    if (peers == ca.group.peers) continue;
+    ConsumerAssignment next = ca;
+    next.group.peers = std::move(peers);
+    next.group.preferred.clear();
+    out.emplace(name, std::move(next));
+  }
+  return out;
+}
+
+}  // namespace nats::jetstream

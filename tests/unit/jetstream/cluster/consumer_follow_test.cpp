@@ -1,0 +1,104 @@
+// Consumers follow their stream's peer changes through the stream's update entry: which ones
+// move and where (consumer_follow.h), and that applying, encoding and snapshots keep it.
+#include "jetstream/cluster/consumer_follow.h"
+
+#include <gtest/gtest.h>
+
+#include "jetstream/cluster/meta_state.h"
+
+namespace nats::jetstream {
+namespace {
+
+using Peers = std::vector<std::string>;
+
+StreamAssignment r3_stream() {
+  StreamAssignment sa;
+  sa.account = "$G";
+  sa.config.name = "S";
+  sa.config.subjects = {"s.>"};
+  sa.config.num_replicas = 3;
+  sa.group = {"S-R3F-abc", {"p1", "p2", "p3"}, "file", "east", "p1"};
+  return sa;
+}
+
+ConsumerAssignment consumer(const std::string& name, Peers peers) {
+  ConsumerAssignment ca;
+  ca.account = "$G";
+  ca.stream = "S";
+  ca.name = name;
+  ca.config.durable_name = name;
+  ca.group = {"C-R" + std::to_string(peers.size()) + "F-" + name, std::move(peers), "file", "east", "p1"};
+  return ca;
+}
+
+StreamAssignment with_consumers() {
+  auto sa = r3_stream();
+  for (auto ca : {consumer("full", {"p1", "p2", "p3"}), consumer("two", {"p1", "p3"}), consumer("one", {"p2"})})
+    sa.consumers[ca.name] = ca;
+  return sa;
+}
+
+TEST(ConsumerFollow, PeerReplacedMovesReplicatedConsumersOnly) {
+  auto moved = consumers_following(with_consumers(), {"p1", "p4", "p3"}, false);
+  ASSERT_EQ(moved.size(), 1u);  // "two" keeps p1 and p3; "one" is a plain R1 consumer
+  EXPECT_EQ(moved.at("full").group.peers, (Peers{"p1", "p4", "p3"}));
+  EXPECT_EQ(moved.at("full").group.name, "C-R3F-full");
+  EXPECT_TRUE(moved.at("full").group.preferred.empty());
+}
+
+TEST(ConsumerFollow, FewerReplicasKeepWhatStaysAndFillFromTheNewPeers) {
+  auto moved = consumers_following(with_consumers(), {"p4", "p5", "p3"}, false);
+  ASSERT_EQ(moved.size(), 2u);
+  EXPECT_EQ(moved.at("full").group.peers, (Peers{"p4", "p5", "p3"}));
+  EXPECT_EQ(moved.at("two").group.peers, (Peers{"p3", "p4"}));
+}
+
+TEST(ConsumerFollow, ReplicaChangeGivesEveryConsumerWhoseServerStaysTheStreamsPeers) {
+  const Peers five{"p1", "p2", "p3", "p4", "p5"};
+  auto moved = consumers_following(with_consumers(), five, true);
+  ASSERT_EQ(moved.size(), 3u);
+  EXPECT_EQ(moved.at("two").group.peers, five);
+  EXPECT_EQ(moved.at("one").group.peers, five);  // p2 stays: it seeds the new group
+  // Down to R1 on p1: the replicated ones come along; the R1 one on p2 cannot (its state).
+  moved = consumers_following(with_consumers(), {"p1"}, true);
+  ASSERT_EQ(moved.size(), 2u);
+  EXPECT_EQ(moved.at("full").group.peers, (Peers{"p1"}));
+  EXPECT_EQ(moved.at("full").group.name, "C-R3F-full");
+  EXPECT_TRUE(consumers_following(r3_stream(), {"p1"}, true).empty());
+}
+
+TEST(ConsumerFollow, TheStreamUpdateEntryCarriesTheConsumersThroughEncodingApplyAndSnapshot) {
+  MetaState st;
+  auto sa = r3_stream();
+  ASSERT_TRUE(st.apply({MetaOp::assign_stream, sa, std::nullopt}).rejected.empty());
+  for (auto ca : with_consumers().consumers)
+    ASSERT_TRUE(st.apply({MetaOp::assign_consumer, std::nullopt, ca.second}).rejected.empty());
+
+  StreamAssignment next = *st.stream("$G", "S");
+  next.group.peers = {"p1", "p4", "p3"};
+  next.consumers = consumers_following(*st.stream("$G", "S"), next.group.peers, false);
+  // A consumer deleted and created again meanwhile (new group) is not touched.
+  ConsumerAssignment stale = consumer("gone", {"p1", "p2", "p3"});
+  stale.group.peers = {"p1", "p4", "p3"};
+  next.consumers["gone"] = stale;
+  ConsumerAssignment again = consumer("gone", {"p1", "p2", "p3"});
+  again.group.name = "C-R3F-new";
+  ASSERT_TRUE(st.apply({MetaOp::assign_consumer, std::nullopt, again}).rejected.empty());
+
+  auto e = decode_meta_entry(encode_meta_entry({MetaOp::update_stream, next, std::nullopt}));
+  ASSERT_TRUE(e && e->stream);
+  auto ch = st.apply(*e);
+  ASSERT_TRUE(ch.rejected.empty());
+  EXPECT_EQ(ch.stream_before->consumers.at("full").group.peers, (Peers{"p1", "p2", "p3"}));
+  EXPECT_EQ(ch.stream_after->consumers.at("full").group.peers, (Peers{"p1", "p4", "p3"}));
+  EXPECT_EQ(st.consumer("$G", "S", "two")->group.peers, (Peers{"p1", "p3"}));
+  EXPECT_EQ(st.consumer("$G", "S", "one")->group.peers, (Peers{"p2"}));
+  EXPECT_EQ(st.consumer("$G", "S", "gone")->group.peers, (Peers{"p1", "p2", "p3"}));
+
+  MetaState restored;
+  ASSERT_TRUE(restored.restore(st.snapshot()));
+  EXPECT_EQ(restored.consumer("$G", "S", "full")->group.peers, (Peers{"p1", "p4", "p3"}));
+}
+
+}  // namespace
+}  // namespace nats::jetstream
