@@ -112,10 +112,10 @@ std::vector<KeyRule> build() {
   // jetstream { } (parseJetStream). sync_interval is 2.10's and implemented.
   add(t, "jetstream", D::Honoured,
       {"enabled", "enable", "store", "store_dir", "storedir", "max_memory_store", "max_mem_store", "max_mem",
-       "max_file_store", "max_file", "sync_interval", "unique_tag"});
+       "max_file_store", "max_file", "sync_interval", "unique_tag", "domain"});
   // extension_hint and max_outstanding_catchup tune the reference's clustered catch-up.
   add(t, "jetstream", D::Ignored, {"extension_hint", "max_outstanding_catchup"});
-  add(t, "jetstream", D::Refused, {"domain", "key", "ek", "encryption_key", "cipher", "limits"});
+  add(t, "jetstream", D::Refused, {"key", "ek", "encryption_key", "cipher", "limits"});
 
   // tls { } (parseTLS), wherever it appears.
   add(t, "tls", D::Honoured, {"cert_file", "key_file", "ca_file", "verify", "timeout"});

@@ -755,6 +755,14 @@ struct Loader {
         js.enabled = e.value.as_bool();
       } else if (k == "unique_tag") {
         js.unique_tag = e.value.as_string();
+      } else if (k == "domain") {
+        js.domain = e.value.as_string();
+        // The reference's checks (validateJetStreamOptions): the domain becomes a subject token.
+        if (js.domain.empty()) {
+        } else if (!is_valid_subject("$JS." + js.domain + ".API.>"))
+          error(e.key_pos, "invalid domain name: derived \"$JS." + js.domain + ".API.>\" is not a valid subject");
+        else if (js.domain.find_first_of(" \t\r\n\f.*>") != std::string::npos)
+          error(e.key_pos, "invalid domain name: may not contain ., * or >");
       } else if (k == "sync_interval") {
         if (e.value.is_string() && lower(e.value.as_string()) == "always") {
           js.sync_always = true;

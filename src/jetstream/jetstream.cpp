@@ -1,4 +1,5 @@
 #include "jetstream/jetstream.h"
+#include "jetstream/domain_mappings.h"
 
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -294,6 +295,7 @@ void JetStream::start() {
   if (enabled.empty() && non_sys == 1 && srv.global_account()) enabled.push_back(srv.global_account());
 
   for (auto& acc : enabled) {
+    if (!srv.options().jetstream.domain.empty()) install_domain_mappings(*acc, srv.options().jetstream.domain);
     auto jsa = std::make_unique<JsAccount>(*acc);
     JsAccount* raw = jsa.get();
     {

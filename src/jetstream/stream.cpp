@@ -1,4 +1,5 @@
 #include "jetstream/stream.h"
+#include "jetstream/stream_republish.h"
 
 #include <filesystem>
 #include <fstream>
@@ -58,7 +59,9 @@ ApiError store_error(StoreErr e) {
 }  // namespace
 
 Stream::Stream(JetStream& js, Account& account, StreamConfig cfg, int64_t created_ns)
-    : js_(js), account_(account), name_(cfg.name), created_ns_(created_ns), cfg_(std::move(cfg)) {}
+    : js_(js), account_(account), name_(cfg.name), created_ns_(created_ns), cfg_(std::move(cfg)) {
+  republish_ = Republisher::from_config(cfg_);
+}
 
 Stream::~Stream() = default;
 
@@ -238,6 +241,7 @@ PubResult Stream::store_inbound(std::string_view subject, std::string_view heade
     std::string msg_id;
     check_inbound_locked(subject, headers, payload, store_->last_seq(), r, msg_id);
     if (!r.error.empty() || r.duplicate) return r;
+    auto plan = plan_republish_locked(subject);
     StoreResult sr = store_->store_msg(subject, headers, payload);
     if (sr.err != StoreErr::ok) {
       r.error = store_error(sr.err);
@@ -245,9 +249,11 @@ PubResult Stream::store_inbound(std::string_view subject, std::string_view heade
     }
     r.seq = sr.seq;
     record_msg_id_locked(msg_id, sr.seq, sr.ts);
+    if (plan) queue_republish_locked(*plan, sr.seq, subject, headers, payload);
     interest_retention = cfg_.retention == RetentionPolicy::interest;
     to_signal = consumers_;
   }
+  flush_republish();
   after_store(r.seq, subject, headers, to_signal, interest_retention);
   return r;
 }
@@ -410,11 +416,14 @@ PubResult Stream::apply_msg(uint64_t seq, int64_t ts, std::string_view subject, 
       return r;
     }
     if (seq <= store_->last_seq()) return r;  // replayed: already stored
+    // Only the leader republishes, as it applies the committed message (as the reference).
+    auto plan = leader_ ? plan_republish_locked(subject) : std::nullopt;
     StoreResult sr = store_->store_msg_at(seq, ts, subject, headers, payload);
     if (sr.err != StoreErr::ok) {
       r.error = store_error(sr.err);
       return r;
     }
+    if (plan) queue_republish_locked(*plan, seq, subject, headers, payload);
     if (!leader_) {
       // The leader recorded its proposals already; followers learn them here.
       std::string msg_id;
@@ -425,6 +434,7 @@ PubResult Stream::apply_msg(uint64_t seq, int64_t ts, std::string_view subject, 
     interest_retention = cfg_.retention == RetentionPolicy::interest;
     to_signal = consumers_;
   }
+  flush_republish();
   after_store(seq, subject, headers, to_signal, interest_retention);
   return r;
 }

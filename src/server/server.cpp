@@ -123,9 +123,16 @@ std::string Server::client_info_line(uint64_t cid, const std::string& client_ip,
   s += ",\"client_ip\":\"" + client_ip + "\"";
   if (include_nonce) s += ",\"nonce\":\"" + nonce + "\"";
   if (routes_ || gateways_) s += cluster_info_fields(!websocket);
+  else s += domain_info_field();
   if (ldm_) s += ",\"ldm\":true";
   s += "} \r\n";
   return s;
+}
+
+// INFO "domain" (after "cluster", before "connect_urls"): the JetStream domain, if any.
+std::string Server::domain_info_field() const {
+  if (!jetstream_enabled() || opts_.jetstream.domain.empty()) return {};
+  return ",\"domain\":" + nlohmann::json(opts_.jetstream.domain).dump();
 }
 
 void Server::start() {
