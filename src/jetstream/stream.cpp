@@ -392,9 +392,11 @@ void Stream::set_leader(bool leader, uint64_t last_seq, const std::vector<Pendin
     std::lock_guard lk(mu_);
     if (!repl_ || deleted_) return;
     for (const auto& p : pending) record_msg_id_locked(p.id, p.seq, p.ts);
+    bool leader_was = leader_;
     leader_ = leader;
     clseq_ = std::max(last_seq, store_->last_seq());
     clts_ = std::max(clts_, store_->state().last_ts);
+    if (leader && !leader_was) republish_from_ = clseq_ + 1;
     if (!leader) {
       unsubscribe_locked();
       return;
@@ -417,7 +419,7 @@ PubResult Stream::apply_msg(uint64_t seq, int64_t ts, std::string_view subject, 
     }
     if (seq <= store_->last_seq()) return r;  // replayed: already stored
     // Only the leader republishes, as it applies the committed message (as the reference).
-    auto plan = leader_ ? plan_republish_locked(subject) : std::nullopt;
+    auto plan = leader_ && seq >= republish_from_ ? plan_republish_locked(subject) : std::nullopt;
     StoreResult sr = store_->store_msg_at(seq, ts, subject, headers, payload);
     if (sr.err != StoreErr::ok) {
       r.error = store_error(sr.err);

@@ -237,6 +237,10 @@ class Stream : public std::enable_shared_from_this<Stream> {
   std::mutex republish_mu_;
   std::deque<RepublishMsg> republish_q_;
   bool republish_draining_ = false;
+  // Replicated: the first sequence this leader proposed. Earlier ones were its predecessors'
+  // to republish (they did as they applied them); republishing them again on a new leader
+  // would send some twice across a step-down (at most once, as lightweight subscribers expect).
+  uint64_t republish_from_ = 1;
   // Replication.
   std::shared_ptr<StreamReplicator> repl_;
   bool leader_ = false;

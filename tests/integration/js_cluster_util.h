@@ -32,6 +32,7 @@ inline const char* kSysAccount = "accounts: { $SYS: { users: [{user: sys, passwo
 struct JsNode {
   std::string name, cluster;
   std::vector<std::string> tags;  // server_tags
+  std::string js_extra;           // more of the jetstream block, e.g. "domain: HUB"
   std::string binary = testing_harness::server_binary();
   int cluster_port = testing_harness::free_port();
   int gateway_port = testing_harness::free_port();
@@ -48,7 +49,7 @@ struct JsNode {
       for (size_t i = 0; i < tags.size(); ++i) c += (i ? ", \"" : "\"") + tags[i] + "\"";
       c += "]\n";
     }
-    c += "jetstream { store_dir: \"" + store->path() + "\" }\n";
+    c += "jetstream { store_dir: \"" + store->path() + "\"\n  " + js_extra + "\n}\n";
     c += "cluster {\n  name: " + cluster + "\n  listen: 127.0.0.1:" + std::to_string(cluster_port) + "\n  routes: [\n";
     for (int p : route_ports) c += "    \"nats-route://127.0.0.1:" + std::to_string(p) + "\"\n";
     c += "  ]\n}\n";
