@@ -197,3 +197,44 @@ TEST(JsRepublish, R3LeaderRepublishesEachMessageOnceAcrossStepdown) {
 }
 
 }  // namespace
+
+namespace {
+
+// A KV bucket created by libnats with RePublish: every put is republished with the key's
+// subject and the bucket's stream.
+TEST(JsRepublish, KvBucketRepublishesPuts) {
+  JsProc srv(server_binary());
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, srv.proc->url()), NATS_OK);
+  SubPtr sub;
+  ASSERT_EQ(natsConnection_SubscribeSync(&sub.p, nc.p, "cfg.changes.>"), NATS_OK);
+  jsCtx* js = nullptr;
+  ASSERT_EQ(natsConnection_JetStream(&js, nc.p, nullptr), NATS_OK);
+  jsRePublish rp;
+  jsRePublish_Init(&rp);
+  rp.Source = "$KV.CFG.>";
+  rp.Destination = "cfg.changes.>";
+  kvConfig kc;
+  kvConfig_Init(&kc);
+  kc.Bucket = "CFG";
+  kc.History = 2;
+  kc.RePublish = &rp;
+  kvStore* kv = nullptr;
+  ASSERT_EQ(js_CreateKeyValue(&kv, js, &kc), NATS_OK) << nats_GetLastError(nullptr);
+  uint64_t rev = 0;
+  ASSERT_EQ(kvStore_PutString(&rev, kv, "color", "blue"), NATS_OK);
+  ASSERT_EQ(kvStore_PutString(&rev, kv, "color", "red"), NATS_OK);
+  for (const char* want : {"blue", "red"}) {
+    MsgPtr m;
+    ASSERT_EQ(natsSubscription_NextMsg(&m.p, sub.p, 3000), NATS_OK) << want;
+    EXPECT_STREQ(natsMsg_GetSubject(m.p), "cfg.changes.color");
+    EXPECT_EQ(m.data(), want);
+    const char* v = nullptr;
+    ASSERT_EQ(natsMsgHeader_Get(m.p, "Nats-Stream", &v), NATS_OK);
+    EXPECT_STREQ(v, "KV_CFG");
+  }
+  kvStore_Destroy(kv);
+  jsCtx_Destroy(js);
+}
+
+}  // namespace
