@@ -171,6 +171,7 @@ bool overlaps_other(const JsAccount& jsa, const StreamConfig& cfg) {
 StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& err, bool* did_create) {
   if (did_create) *did_create = false;
   err = check_stream_config(cfg, clustered());
+  if (err.empty() && !clustered()) err = check_server_reservation(cfg);
   if (!err.empty()) return nullptr;
   StreamPtr s;
   {

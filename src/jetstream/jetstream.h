@@ -116,6 +116,10 @@ class JetStream {
   // Stream lifecycle for the API (and tests): validated config in, stream registered and
   // subscribed. Errors are the reference's API errors.
   StreamPtr create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& err, bool* did_create = nullptr);
+  // Server storage limits at a single server's stream create (stream_limits.cpp): the
+  // max_bytes reserved by the streams of one storage type, and the reference's check.
+  int64_t reserved_bytes(StorageType storage) const;
+  ApiError check_server_reservation(const StreamConfig& cfg) const;
   ApiError update_stream(JsAccount& jsa, StreamConfig cfg, StreamPtr* out = nullptr);
   bool delete_stream(JsAccount& jsa, const std::string& name);
   // $JS.API.INFO body (without "type").

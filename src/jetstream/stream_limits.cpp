@@ -1,0 +1,35 @@
+// The server's JetStream limits (`jetstream { max_memory_store, max_file_store }`) at stream
+// create, as the reference's single-server check (jsNonClusteredStreamLimitsCheck ->
+// checkBytesLimits): a stream's max_bytes is reserved from the server's storage of its type;
+// a create whose max_bytes (1 when unlimited) does not fit beside every reservation is
+// refused with 10028 (memory) or 10047 (file).
+#include "jetstream/jetstream.h"
+#include "jetstream/stream.h"
+
+namespace nats::jetstream {
+
+int64_t JetStream::reserved_bytes(StorageType storage) const {
+  int64_t total = 0;
+  for (JsAccount* jsa : accounts_snapshot()) {
+    std::lock_guard lk(jsa->mu);
+    for (const auto& [name, s] : jsa->streams) {
+      StreamConfig c = s->config();
+      if (c.storage == storage && c.max_bytes > 0) total += c.max_bytes;
+    }
+  }
+  return total;
+}
+
+ApiError JetStream::check_server_reservation(const StreamConfig& cfg) const {
+  int64_t add = cfg.max_bytes < 0 ? 1 : cfg.max_bytes;
+  // Every stream counts, this one's earlier self too (an identical re-create is refused when
+  // twice its reservation does not fit, as in the reference).
+  if (cfg.storage == StorageType::memory) {
+    if (reserved_bytes(cfg.storage) + add > limits().max_memory) return api_error(err::MemoryResourcesExceeded);
+  } else if (reserved_bytes(cfg.storage) + add > limits().max_store) {
+    return api_error(err::StorageResourcesExceeded);
+  }
+  return {};
+}
+
+}  // namespace nats::jetstream
