@@ -575,8 +575,9 @@ struct Loader {
     else unknown(e);
   }
 
-  // An account's `jetstream`: a bool, "enabled"/"disabled", or a map of limits. Limits are
-  // not enforced, so each is refused unless it is -1 (unlimited, what this server does).
+  // An account's `jetstream`: a bool, "enabled"/"disabled", or a map of limits. The stream and
+  // consumer counts are enforced; the byte limits are not, so each is refused unless it is -1
+  // (unlimited, what this server does).
   void account_jetstream(const MapEntry& e, AccountConfig& acc) {
     const Value& j = e.value;
     if (j.is_bool()) {
@@ -589,6 +590,12 @@ struct Loader {
     } else if (j.is_map()) {
       acc.jetstream = true;
       each(j, [&](const std::string& k, const MapEntry& le) {
+        if (k == "max_streams" || k == "streams" || k == "max_consumers" || k == "consumers") {
+          if (!le.value.is_int())
+            throw ConfigError(le.value.position(), "Expected a parseable size for \"" + k + "\"");
+          (k.find("streams") != std::string::npos ? acc.js_max_streams : acc.js_max_consumers) = le.value.as_int();
+          return;
+        }
         if (decide_key("account_jetstream", k) && le.value.is_int() && le.value.as_int() == -1) return;
         admit("account_jetstream", k, le);
       });

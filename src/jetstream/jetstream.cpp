@@ -171,6 +171,7 @@ bool overlaps_other(const JsAccount& jsa, const StreamConfig& cfg) {
 StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& err, bool* did_create) {
   if (did_create) *did_create = false;
   err = check_stream_config(cfg, clustered());
+  if (err.empty() && !clustered()) err = check_account_counts(jsa, cfg);
   if (err.empty() && !clustered()) err = check_server_reservation(cfg);
   if (!err.empty()) return nullptr;
   StreamPtr s;
@@ -255,7 +256,7 @@ nlohmann::ordered_json JetStream::account_info(JsAccount& jsa) const {
   j["streams"] = streams;
   j["consumers"] = consumers;
   j["limits"] = {{"max_memory", -1},         {"max_storage", -1},
-                 {"max_streams", -1},        {"max_consumers", -1},
+                 {"max_streams", jsa.account.js_max_streams},        {"max_consumers", jsa.account.js_max_consumers},
                  {"max_ack_pending", -1},    {"memory_max_stream_bytes", -1},
                  {"storage_max_stream_bytes", -1}, {"max_bytes_required", false}};
   const auto& domain = impl_->server.options().jetstream.domain;

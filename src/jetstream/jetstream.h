@@ -74,6 +74,13 @@ struct JsAccount {
   bool enabled = true;
 };
 
+// The consumer limit of a stream: its max_consumers, lowered to the account's (the
+// reference's addConsumerWithAssignment); <= 0: unlimited.
+inline int64_t effective_max_consumers(int64_t stream_max, int64_t account_max) {
+  if (stream_max <= 0 || (account_max > 0 && account_max < stream_max)) return account_max;
+  return stream_max;
+}
+
 class JetStream {
  public:
   explicit JetStream(Server& server);
@@ -120,6 +127,8 @@ class JetStream {
   // max_bytes reserved by the streams of one storage type, and the reference's check.
   int64_t reserved_bytes(StorageType storage) const;
   ApiError check_server_reservation(const StreamConfig& cfg) const;
+  // The account's max_streams (10027) and max_consumers (10026) at a stream create.
+  ApiError check_account_counts(JsAccount& jsa, const StreamConfig& cfg) const;
   ApiError update_stream(JsAccount& jsa, StreamConfig cfg, StreamPtr* out = nullptr);
   bool delete_stream(JsAccount& jsa, const std::string& name);
   // $JS.API.INFO body (without "type").

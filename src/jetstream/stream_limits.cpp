@@ -1,10 +1,12 @@
-// The server's JetStream limits (`jetstream { max_memory_store, max_file_store }`) at stream
-// create, as the reference's single-server check (jsNonClusteredStreamLimitsCheck ->
-// checkBytesLimits): a stream's max_bytes is reserved from the server's storage of its type;
-// a create whose max_bytes (1 when unlimited) does not fit beside every reservation is
-// refused with 10028 (memory) or 10047 (file).
+// JetStream limits at a single server's stream create, as the reference's
+// jsNonClusteredStreamLimitsCheck: the account's stream count and consumer limit, then the
+// server's storage (`jetstream { max_memory_store, max_file_store }`, checkBytesLimits): a
+// stream's max_bytes is reserved from the server's storage of its type; a create whose
+// max_bytes (1 when unlimited) does not fit beside every reservation is refused with 10028
+// (memory) or 10047 (file).
 #include "jetstream/jetstream.h"
 #include "jetstream/stream.h"
+#include "server/account.h"
 
 namespace nats::jetstream {
 
@@ -29,6 +31,19 @@ ApiError JetStream::check_server_reservation(const StreamConfig& cfg) const {
   } else if (reserved_bytes(cfg.storage) + add > limits().max_store) {
     return api_error(err::StorageResourcesExceeded);
   }
+  return {};
+}
+
+// As the reference: the stream being re-created counts too (an identical re-create at the
+// limit is refused).
+ApiError JetStream::check_account_counts(JsAccount& jsa, const StreamConfig& cfg) const {
+  int64_t max_streams = jsa.account.js_max_streams, max_consumers = jsa.account.js_max_consumers;
+  if (max_streams > 0) {
+    std::lock_guard lk(jsa.mu);
+    if (static_cast<int64_t>(jsa.streams.size()) >= max_streams) return api_error(err::MaximumStreamsLimit);
+  }
+  if (cfg.max_consumers > 0 && max_consumers > 0 && cfg.max_consumers > max_consumers)
+    return api_error(err::MaximumConsumersLimit);
   return {};
 }
 

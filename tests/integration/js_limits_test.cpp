@@ -1,5 +1,6 @@
-// Server JetStream limits (`jetstream { max_memory_store, max_file_store }`) at stream
-// create: the max_bytes reservations against the reference 2.9.10, answer by answer.
+// JetStream limits at create against the reference 2.9.10, answer by answer: the server's
+// storage (`jetstream { max_memory_store, max_file_store }`, max_bytes reservations) and an
+// account's `jetstream { max_streams, max_consumers }`.
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 
@@ -50,6 +51,52 @@ TEST(JsLimits, ServerReservationsAtCreate) {
   if (!reference_available()) GTEST_SKIP() << "reference nats-server not installed";
   auto ref = reservation_scenario(reference_binary());
   for (size_t i = 0; i < ours.size(); ++i) EXPECT_EQ(ours[i], ref[i]) << "create " << i;
+}
+
+// Each answer's error (or "ok"), then the account info limits, for account A limited to two
+// streams and one consumer per stream.
+std::vector<json> account_count_scenario(const std::string& binary) {
+  TempDir store;
+  auto srv = start_with_config(
+      "accounts { A: { users: [{user: a, password: a}], jetstream: { max_streams: 2, max_consumers: 1 } } }\n"
+      "jetstream { store_dir: \"" + store.path() + "\" }\n",
+      {}, binary);
+  ConnPtr nc;
+  EXPECT_EQ(connect_url(nc, "nats://a:a@127.0.0.1:" + std::to_string(srv->port())), NATS_OK);
+  auto ask = [&](const std::string& subj, const json& body) {
+    MsgPtr m;
+    std::string b = body.dump();
+    if (natsConnection_RequestString(&m.p, nc.p, subj.c_str(), b.c_str(), 3000) != NATS_OK) return json("no answer");
+    auto j = json::parse(m.data(), nullptr, false);
+    if (!j.is_object()) return json("bad answer");
+    if (j.contains("limits")) return j["limits"];
+    return j.contains("error") ? j["error"] : json("ok");
+  };
+  auto stream = [&](const std::string& name, int64_t max_consumers) {
+    json cfg = {{"name", name}, {"subjects", {name}}, {"storage", "memory"}, {"max_consumers", max_consumers}};
+    return ask("$JS.API.STREAM.CREATE." + name, cfg);
+  };
+  auto durable = [&](const std::string& name) {
+    json req = {{"stream_name", "A"}, {"config", {{"durable_name", name}, {"ack_policy", "explicit"}}}};
+    return ask("$JS.API.CONSUMER.DURABLE.CREATE.A." + name, req);
+  };
+  return {stream("A", -1), stream("B", 3),  // more consumers than the account allows
+          stream("B", 1),  stream("C", -1),  // a third stream
+          stream("A", -1),                   // the same config again counts as a third
+          durable("D1"),   durable("D2"),    ask("$JS.API.INFO", json::object())};
+}
+
+TEST(JsLimits, AccountStreamAndConsumerCounts) {
+  auto ours = account_count_scenario(server_binary());
+  ASSERT_EQ(ours.size(), 8u);
+  EXPECT_EQ(ours[1].value("err_code", 0), 10026) << ours[1].dump();
+  EXPECT_EQ(ours[3].value("err_code", 0), 10027) << ours[3].dump();
+  EXPECT_EQ(ours[5], "ok");
+  EXPECT_EQ(ours[6].value("err_code", 0), 10026) << ours[6].dump();
+  EXPECT_EQ(ours[7].value("max_streams", 0), 2) << ours[7].dump();
+  if (!reference_available()) GTEST_SKIP() << "reference nats-server not installed";
+  auto ref = account_count_scenario(reference_binary());
+  for (size_t i = 0; i < ours.size(); ++i) EXPECT_EQ(ours[i], ref[i]) << "answer " << i;
 }
 
 }  // namespace
