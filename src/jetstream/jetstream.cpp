@@ -171,7 +171,14 @@ bool overlaps_other(const JsAccount& jsa, const StreamConfig& cfg) {
 StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& err, bool* did_create) {
   if (did_create) *did_create = false;
   err = check_stream_config(cfg, clustered());
-  if (err.empty() && !clustered()) err = check_account_counts(jsa, cfg);
+  if (err.empty() && !clustered()) {
+    size_t streams;
+    {
+      std::lock_guard lk(jsa.mu);
+      streams = jsa.streams.size();
+    }
+    err = account_limits_error(jsa.account, streams, cfg);
+  }
   if (err.empty() && !clustered()) err = check_server_reservation(cfg);
   if (!err.empty()) return nullptr;
   StreamPtr s;

@@ -81,6 +81,10 @@ inline int64_t effective_max_consumers(int64_t stream_max, int64_t account_max) 
   return stream_max;
 }
 
+// The account's max_streams (10027, against the streams it has) and max_consumers (10026)
+// at a stream create (stream_limits.cpp).
+ApiError account_limits_error(const Account& acc, size_t streams, const StreamConfig& cfg);
+
 class JetStream {
  public:
   explicit JetStream(Server& server);
@@ -127,8 +131,7 @@ class JetStream {
   // max_bytes reserved by the streams of one storage type, and the reference's check.
   int64_t reserved_bytes(StorageType storage) const;
   ApiError check_server_reservation(const StreamConfig& cfg) const;
-  // The account's max_streams (10027) and max_consumers (10026) at a stream create.
-  ApiError check_account_counts(JsAccount& jsa, const StreamConfig& cfg) const;
+
   ApiError update_stream(JsAccount& jsa, StreamConfig cfg, StreamPtr* out = nullptr);
   bool delete_stream(JsAccount& jsa, const std::string& name);
   // $JS.API.INFO body (without "type").

@@ -36,13 +36,10 @@ ApiError JetStream::check_server_reservation(const StreamConfig& cfg) const {
 
 // As the reference: the stream being re-created counts too (an identical re-create at the
 // limit is refused).
-ApiError JetStream::check_account_counts(JsAccount& jsa, const StreamConfig& cfg) const {
-  int64_t max_streams = jsa.account.js_max_streams, max_consumers = jsa.account.js_max_consumers;
-  if (max_streams > 0) {
-    std::lock_guard lk(jsa.mu);
-    if (static_cast<int64_t>(jsa.streams.size()) >= max_streams) return api_error(err::MaximumStreamsLimit);
-  }
-  if (cfg.max_consumers > 0 && max_consumers > 0 && cfg.max_consumers > max_consumers)
+ApiError account_limits_error(const Account& acc, size_t streams, const StreamConfig& cfg) {
+  if (acc.js_max_streams > 0 && static_cast<int64_t>(streams) >= acc.js_max_streams)
+    return api_error(err::MaximumStreamsLimit);
+  if (cfg.max_consumers > 0 && acc.js_max_consumers > 0 && cfg.max_consumers > acc.js_max_consumers)
     return api_error(err::MaximumConsumersLimit);
   return {};
 }

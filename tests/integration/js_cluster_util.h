@@ -33,6 +33,7 @@ struct JsNode {
   std::string name, cluster;
   std::vector<std::string> tags;  // server_tags
   std::string js_extra;           // more of the jetstream block, e.g. "domain: HUB"
+  std::string accounts = kSysAccount;
   std::string binary = testing_harness::server_binary();
   int cluster_port = testing_harness::free_port();
   int gateway_port = testing_harness::free_port();
@@ -43,7 +44,7 @@ struct JsNode {
   std::unique_ptr<testing_harness::ServerProcess> proc;
 
   std::string config() const {
-    std::string c = "server_name: " + name + "\nhttp_port: " + std::to_string(http_port) + "\n" + kSysAccount;
+    std::string c = "server_name: " + name + "\nhttp_port: " + std::to_string(http_port) + "\n" + accounts;
     if (!tags.empty()) {
       c += "server_tags: [";
       for (size_t i = 0; i < tags.size(); ++i) c += (i ? ", \"" : "\"") + tags[i] + "\"";

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness.h"
+#include "js_cluster_util.h"
 #include "test_util.h"
 
 using namespace testing_harness;
@@ -97,6 +98,38 @@ TEST(JsLimits, AccountStreamAndConsumerCounts) {
   if (!reference_available()) GTEST_SKIP() << "reference nats-server not installed";
   auto ref = account_count_scenario(reference_binary());
   for (size_t i = 0; i < ours.size(); ++i) EXPECT_EQ(ours[i], ref[i]) << "answer " << i;
+}
+
+// Clustered: the meta leader counts the account's streams before placing a new one.
+TEST(JsLimits, ClusteredAccountStreamCount) {
+  jsc::JsSupercluster sc(1, 3);
+  for (auto& n : sc.nodes)
+    n->accounts = "accounts { $SYS: { users: [{user: sys, password: pass}] }\n"
+                  "  A: { users: [{user: a, password: a}], jetstream: { max_streams: 1 } } }\n";
+  for (auto& n : sc.nodes) n->start();
+  ASSERT_FALSE(sc.agreed_leader(milliseconds(20000)).empty());
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, "nats://a:a@127.0.0.1:" + std::to_string(sc.node(1).proc->port())), NATS_OK);
+  auto create = [&](const std::string& name) {
+    json cfg = {{"name", name}, {"subjects", {name}}, {"storage", "memory"}};
+    json answer;
+    wait_for([&] {
+      MsgPtr m;
+      std::string b = cfg.dump();
+      if (natsConnection_RequestString(&m.p, nc.p, ("$JS.API.STREAM.CREATE." + name).c_str(), b.c_str(), 5000) !=
+          NATS_OK)
+        return false;
+      answer = json::parse(m.data(), nullptr, false);
+      // 10008: the meta group is still forming.
+      return answer.is_object() && !(answer.contains("error") && answer["error"].value("err_code", 0) == 10008);
+    }, milliseconds(20000));
+    return answer;
+  };
+  json first = create("S1");
+  ASSERT_TRUE(first.is_object() && !first.contains("error")) << first.dump();
+  json second = create("S2");
+  ASSERT_TRUE(second.contains("error")) << second.dump();
+  EXPECT_EQ(second["error"].value("err_code", 0), 10027) << second.dump();
 }
 
 }  // namespace

@@ -72,6 +72,11 @@ void JsCluster::leader_stream_create(ApiRequest& req, std::string_view rest) {
     propose({MetaOp::update_stream, sa, std::nullopt}, req, rest);
     return;
   }
+  {
+    std::lock_guard lk(mu_);
+    if (e = account_limits_error(req.account, state_.streams(acc).size(), *cfg); !e.empty())
+      return reply_error(req, type, e);
+  }
   PlacementRequest preq;
   preq.replicas = cfg->num_replicas;
   placement_from_json(cfg->placement, preq.cluster, preq.tags);
