@@ -131,6 +131,10 @@ class JetStream {
   // max_bytes reserved by the streams of one storage type, and the reference's check.
   int64_t reserved_bytes(StorageType storage) const;
   ApiError check_server_reservation(const StreamConfig& cfg) const;
+  // At store time (the reference's limitsExceeded): whether the bytes stored in this type of
+  // storage exceed the server's configured max_memory_store/max_file_store. Only a configured
+  // limit is checked (the defaults, most of the memory or disk, are not, sparing the cost).
+  bool storage_exceeded(StorageType storage) const;
 
   ApiError update_stream(JsAccount& jsa, StreamConfig cfg, StreamPtr* out = nullptr);
   bool delete_stream(JsAccount& jsa, const std::string& name);

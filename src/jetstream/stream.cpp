@@ -59,7 +59,7 @@ ApiError store_error(StoreErr e) {
 }  // namespace
 
 Stream::Stream(JetStream& js, Account& account, StreamConfig cfg, int64_t created_ns)
-    : js_(js), account_(account), name_(cfg.name), created_ns_(created_ns), cfg_(std::move(cfg)) {
+    : js_(js), account_(account), name_(cfg.name), created_ns_(created_ns), storage_(cfg.storage), cfg_(std::move(cfg)) {
   republish_ = Republisher::from_config(cfg_);
 }
 
@@ -236,11 +236,17 @@ PubResult Stream::store_inbound(std::string_view subject, std::string_view heade
   PubResult r;
   std::vector<StreamConsumerPtr> to_signal;
   bool interest_retention = false;
+  // Asked before taking mu_: it reads every stream's store under its account's lock.
+  bool server_full = js_.storage_exceeded(storage_);
   {
     std::lock_guard lk(mu_);
     std::string msg_id;
     check_inbound_locked(subject, headers, payload, store_->last_seq(), r, msg_id);
     if (!r.error.empty() || r.duplicate) return r;
+    if (server_full) {
+      r.error = api_error(err::InsufficientResources);
+      return r;
+    }
     auto plan = plan_republish_locked(subject);
     StoreResult sr = store_->store_msg(subject, headers, payload);
     if (sr.err != StoreErr::ok) {

@@ -109,6 +109,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   JetStream& jetstream() const { return js_; }
   StreamConfig config() const;
   RetentionPolicy retention() const;
+  StorageType storage_type() const { return storage_; }
   int64_t created_ns() const { return created_ns_; }
   const std::string& dir() const { return dir_; }
   MessageStore& store() { return *store_; }
@@ -210,6 +211,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   Account& account_;
   const std::string name_;
   const int64_t created_ns_;
+  const StorageType storage_;  // fixed at creation (an update can not change it)
   std::string dir_;
   std::unique_ptr<MessageStore> store_;
   std::atomic<bool> deleted_{false};

@@ -3,8 +3,17 @@
 // server's storage (`jetstream { max_memory_store, max_file_store }`, checkBytesLimits): a
 // stream's max_bytes is reserved from the server's storage of its type; a create whose
 // max_bytes (1 when unlimited) does not fit beside every reservation is refused with 10028
-// (memory) or 10047 (file).
+// (memory) or 10047 (file). At store time, a server whose stored bytes exceed its configured
+// limit refuses messages with 10023.
 #include "jetstream/jetstream.h"
+
+#include <atomic>
+#include <chrono>
+
+#include "util/log.h"
+
+#include "config/options.h"
+#include "server/server.h"
 #include "jetstream/stream.h"
 #include "server/account.h"
 
@@ -20,6 +29,26 @@ int64_t JetStream::reserved_bytes(StorageType storage) const {
     }
   }
   return total;
+}
+
+bool JetStream::storage_exceeded(StorageType storage) const {
+  const auto& o = server().options().jetstream;
+  int64_t configured = storage == StorageType::memory ? o.max_memory : o.max_file;
+  if (configured < 0) return false;
+  uint64_t used = 0;
+  for (JsAccount* jsa : accounts_snapshot()) {
+    std::lock_guard lk(jsa->mu);
+    for (const auto& [name, s] : jsa->streams)
+      if (s->storage_type() == storage) used += s->store().state().bytes;
+  }
+  if (used <= static_cast<uint64_t>(configured)) return false;
+  // As the reference: logged at most every 10 s.
+  static std::atomic<int64_t> last_log{0};
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  int64_t prev = last_log.load();
+  if (now - prev > 10 && last_log.compare_exchange_strong(prev, now))
+    log::error("JetStream resource limits exceeded for server");
+  return true;
 }
 
 ApiError JetStream::check_server_reservation(const StreamConfig& cfg) const {

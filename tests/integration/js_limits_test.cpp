@@ -100,6 +100,33 @@ TEST(JsLimits, AccountStreamAndConsumerCounts) {
   for (size_t i = 0; i < ours.size(); ++i) EXPECT_EQ(ours[i], ref[i]) << "answer " << i;
 }
 
+// At store time: once the memory streams hold more than max_memory_store, publishes are
+// refused with 10023 (the PubAck bodies as the reference's).
+std::vector<std::string> store_time_scenario(const std::string& binary) {
+  TempDir store;
+  auto srv = start_with_config("jetstream { store_dir: \"" + store.path() + "\", max_memory_store: 1000 }\n", {}, binary);
+  ConnPtr nc;
+  EXPECT_EQ(connect_url(nc, srv->url()), NATS_OK);
+  std::vector<std::string> out;
+  auto request = [&](const std::string& subj, const std::string& body) {
+    MsgPtr m;
+    natsStatus s = natsConnection_Request(&m.p, nc.p, subj.c_str(), body.data(), static_cast<int>(body.size()), 3000);
+    return s == NATS_OK ? m.data() : std::string("no answer");
+  };
+  request("$JS.API.STREAM.CREATE.M", R"({"name":"M","subjects":["m"],"storage":"memory"})");
+  for (int i = 0; i < 3; ++i) out.push_back(request("m", std::string(600, 'x')));
+  return out;
+}
+
+TEST(JsLimits, ServerStorageExceededAtStoreTime) {
+  auto ours = store_time_scenario(server_binary());
+  ASSERT_EQ(ours.size(), 3u);
+  EXPECT_EQ(ours[1], R"({"stream":"M", "seq":2})");  // 1200 bytes stored: over the limit now
+  EXPECT_NE(ours[2].find("\"err_code\":10023"), std::string::npos) << ours[2];
+  if (!reference_available()) GTEST_SKIP() << "reference nats-server not installed";
+  EXPECT_EQ(ours, store_time_scenario(reference_binary()));
+}
+
 // Clustered: the meta leader counts the account's streams before placing a new one.
 TEST(JsLimits, ClusteredAccountStreamCount) {
   jsc::JsSupercluster sc(1, 3);
