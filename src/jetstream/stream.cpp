@@ -350,6 +350,12 @@ void Stream::commit_acks() {
 void Stream::ingest_as_leader(std::string_view subject, std::string_view reply, std::string_view headers,
                               std::string_view payload) {
   PubResult r;
+  // The reference checks the server's storage first, before anything else (without the
+  // step-down it then asks for).
+  if (js_.storage_exceeded(storage_)) {
+    if (is_leader()) send_pub_ack(reply, PubResult{api_error(err::InsufficientResources)});
+    return;
+  }
   {
     std::lock_guard lk(mu_);
     if (!leader_ || !repl_) return;  // a follower never ingests; the client retries

@@ -127,18 +127,21 @@ TEST(JsLimits, ServerStorageExceededAtStoreTime) {
   EXPECT_EQ(ours, store_time_scenario(reference_binary()));
 }
 
-// Clustered: the meta leader counts the account's streams before placing a new one.
-TEST(JsLimits, ClusteredAccountStreamCount) {
+// Clustered: the meta leader counts the account's streams before placing a new one, and an
+// R3 stream's leader refuses publishes once its server holds more than max_memory_store.
+TEST(JsLimits, ClusteredAccountStreamCountAndStoreTimeLimit) {
   jsc::JsSupercluster sc(1, 3);
-  for (auto& n : sc.nodes)
+  for (auto& n : sc.nodes) {
     n->accounts = "accounts { $SYS: { users: [{user: sys, password: pass}] }\n"
                   "  A: { users: [{user: a, password: a}], jetstream: { max_streams: 1 } } }\n";
+    n->js_extra = "max_memory_store: 1000";
+  }
   for (auto& n : sc.nodes) n->start();
   ASSERT_FALSE(sc.agreed_leader(milliseconds(20000)).empty());
   ConnPtr nc;
   ASSERT_EQ(connect_url(nc, "nats://a:a@127.0.0.1:" + std::to_string(sc.node(1).proc->port())), NATS_OK);
   auto create = [&](const std::string& name) {
-    json cfg = {{"name", name}, {"subjects", {name}}, {"storage", "memory"}};
+    json cfg = {{"name", name}, {"subjects", {name}}, {"storage", "memory"}, {"num_replicas", 3}};
     json answer;
     wait_for([&] {
       MsgPtr m;
@@ -154,6 +157,18 @@ TEST(JsLimits, ClusteredAccountStreamCount) {
   };
   json first = create("S1");
   ASSERT_TRUE(first.is_object() && !first.contains("error")) << first.dump();
+  std::vector<std::string> acks;
+  for (int i = 0; i < 3; ++i) {
+    std::string payload(600, 'x'), ack;
+    wait_for([&] {  // right after the election the leader's subscription may still be on its way
+      MsgPtr m;
+      if (natsConnection_Request(&m.p, nc.p, "S1", payload.data(), 600, 2000) != NATS_OK) return false;
+      return !(ack = m.data()).empty();
+    }, milliseconds(10000));
+    acks.push_back(ack);
+  }
+  EXPECT_NE(acks[1].find("\"seq\":2"), std::string::npos) << acks[1];
+  EXPECT_NE(acks[2].find("\"err_code\":10023"), std::string::npos) << acks[2];
   json second = create("S2");
   ASSERT_TRUE(second.contains("error")) << second.dump();
   EXPECT_EQ(second["error"].value("err_code", 0), 10027) << second.dump();
