@@ -55,6 +55,7 @@ void render_bucket(const std::string& b, const json& info) {
   cols.add("Maximum Age", ttl <= 0 ? "unlimited" : human_duration(ttl));
   cols.add("JetStream Stream", cfg.value("name", ""));
   cols.add("Storage", cfg.value("storage", "file") == "memory" ? "Memory" : "File");
+  add_republish_line(cols, cfg);
   std::cout << cols.render() << std::endl;
 }
 
@@ -79,6 +80,7 @@ int kv_add(Invocation& inv) {
               {"storage", storage}, {"num_replicas", inv.integer("replicas", 1)}, {"duplicate_window", dupe},
               {"deny_delete", true}, {"deny_purge", false}, {"allow_rollup_hdrs", true}, {"allow_direct", true}};
   if (inv.has("description")) cfg["description"] = inv.get("description");
+  if (auto rp = republish_from_flags(inv); !rp.is_null()) cfg["republish"] = rp;
   json r = js_api(c, "STREAM.CREATE." + stream_of(b), cfg);
   render_bucket(b, r);
   return 0;
@@ -289,14 +291,16 @@ int kv_watch(Invocation& inv) {
 
 void register_kv_commands(Registry& r) {
   r.group({"kv"}, "Interacts with a JetStream based Key-Value store");
-  r.add({{"kv", "add"}, {"new"}, "Adds a new KV Store Bucket", {{"bucket", "The bucket to act on", true}},
-         {{"history", 0, false, "How many historic values to keep per key", "1", ""},
-          {"ttl", 0, false, "How long to keep values for", "", ""},
-          {"replicas", 0, false, "How many replicas of the data to store", "1", ""},
-          {"max-value-size", 0, false, "Maximum size for any single value", "", ""},
-          {"max-bucket-size", 0, false, "Maximum size for the bucket", "", ""},
-          {"storage", 0, false, "Storage backend to use (file, memory)", "file", ""},
-          {"description", 0, false, "A description for the bucket", "", ""}},
+  std::vector<FlagSpec> add_flags = {
+      {"history", 0, false, "How many historic values to keep per key", "1", ""},
+      {"ttl", 0, false, "How long to keep values for", "", ""},
+      {"replicas", 0, false, "How many replicas of the data to store", "1", ""},
+      {"max-value-size", 0, false, "Maximum size for any single value", "", ""},
+      {"max-bucket-size", 0, false, "Maximum size for the bucket", "", ""},
+      {"storage", 0, false, "Storage backend to use (file, memory)", "file", ""},
+      {"description", 0, false, "A description for the bucket", "", ""}};
+  for (auto& f : republish_flags()) add_flags.push_back(f);
+  r.add({{"kv", "add"}, {"new"}, "Adds a new KV Store Bucket", {{"bucket", "The bucket to act on", true}}, add_flags,
          kv_add, ""});
   r.add({{"kv", "put"}, {}, "Puts a value into a key",
          {{"bucket", "The bucket to act on", true}, {"key", "The key to act on", true}, {"value", "The value to store", false}},

@@ -81,6 +81,7 @@ void apply_stream_flags(const Invocation& inv, json& cfg) {
   if (inv.has("allow-rollup")) cfg["allow_rollup_hdrs"] = inv.on("allow-rollup");
   if (inv.has("deny-delete")) cfg["deny_delete"] = inv.on("deny-delete");
   if (inv.has("deny-purge")) cfg["deny_purge"] = inv.on("deny-purge");
+  if (auto rp = republish_from_flags(inv); !rp.is_null()) cfg["republish"] = rp;
 }
 
 // natscli's "Cluster Information" block: name, leader, then one "Replica" line per follower
@@ -120,6 +121,7 @@ void render_stream(const json& info) {
   cols.add_if_not_empty("Subjects", subjects);
   cols.add("Replicas", std::to_string(cfg.value("num_replicas", 1)));
   cols.add("Storage", cfg.value("storage", "file") == "memory" ? "Memory" : "File");
+  add_republish_line(cols, cfg);
   cols.section("Options");
   std::string ret = cfg.value("retention", "limits");
   cols.add("Retention", ret == "workqueue" ? "WorkQueue" : title_case(ret));
@@ -597,6 +599,7 @@ void register_stream_commands(Registry& r) {
       {"deny-delete", 0, true, "Deny messages from being deleted via the API", "", ""},
       {"deny-purge", 0, true, "Deny entire stream or subject purges via the API", "", ""},
       json_flag};
+  for (auto& f : republish_flags()) stream_flags.push_back(f);
   auto add_flags = stream_flags;
   add_flags.push_back({"defaults", 0, true, "Accept default values for all prompts", "", ""});
   add_flags.push_back({"config", 0, false, "JSON file to read configuration from", "", ""});

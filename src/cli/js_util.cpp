@@ -1,5 +1,7 @@
 #include "cli/js_util.h"
 
+#include "cli/columns.h"
+
 #include <openssl/evp.h>
 
 #include <ctime>
@@ -138,6 +140,30 @@ std::vector<std::string> stream_names(Connection& c, const std::string& subject_
   }
   std::sort(names.begin(), names.end());
   return names;
+}
+
+nlohmann::json republish_from_flags(const Invocation& inv) {
+  if (!inv.has("republish-destination")) {
+    if (inv.has("republish-source") || inv.on("republish-headers"))
+      throw CliError("--republish-destination is required with --republish-source or --republish-headers");
+    return nullptr;
+  }
+  nlohmann::json rp = {{"src", inv.get("republish-source")}, {"dest", inv.get("republish-destination")}};
+  if (inv.on("republish-headers")) rp["headers_only"] = true;
+  return rp;
+}
+
+void add_republish_line(Columns& cols, const nlohmann::json& cfg) {
+  auto it = cfg.find("republish");
+  if (it == cfg.end() || !it->is_object()) return;
+  bool headers = it->value("headers_only", false);
+  cols.add(headers ? "Republishing Headers" : "Republishing", it->value("src", "") + " to " + it->value("dest", ""));
+}
+
+std::vector<FlagSpec> republish_flags() {
+  return {{"republish-source", 0, false, "Republish messages to --republish-destination", "", ""},
+          {"republish-destination", 0, false, "Republish destination for messages in --republish-source", "", ""},
+          {"republish-headers", 0, true, "Republish only message headers, no bodies", "", ""}};
 }
 
 }  // namespace nats::cli

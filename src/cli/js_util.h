@@ -12,6 +12,8 @@
 
 namespace nats::cli {
 
+class Columns;
+
 std::string base64_decode(const std::string& in);
 std::string base64_encode(const std::string& in);
 // Parses "NATS/1.0\r\nK: V\r\n\r\n" into pairs.
@@ -36,6 +38,12 @@ nlohmann::json js_publish(Connection& c, const std::string& subj, const std::str
 std::string local_time(const std::string& rfc3339);
 // Splits "a,b c" the way natscli's splitCLISubjects does.
 std::vector<std::string> split_list(const std::vector<std::string>& in);
+// natscli's --republish-source/--republish-destination/--republish-headers (stream add and
+// kv add): the stream config's `republish` object, or null when no destination is given.
+nlohmann::json republish_from_flags(const Invocation& inv);
+std::vector<FlagSpec> republish_flags();
+// The "Republishing[ Headers]: <src> to <dest>" line of stream and bucket info.
+void add_republish_line(Columns& cols, const nlohmann::json& cfg);
 // Lists all stream names (paging STREAM.NAMES).
 std::vector<std::string> stream_names(Connection& c, const std::string& subject_filter = "");
 

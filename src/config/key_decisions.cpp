@@ -60,10 +60,12 @@ std::vector<KeyRule> build() {
       {"max_connections", "max_conn", "max_subscriptions", "max_subs", "max_payload", "max_pay"});
   // There are no leaf node connections to count (leafnodes is refused).
   add(t, "account_limits", D::Ignored, {"max_leafnodes", "max_leafs"});
-  // Per-account JetStream limits are not enforced: refused unless -1 (unlimited).
+  // Per-account JetStream limits: the counts are enforced at create; the byte limits are not,
+  // so they are refused unless -1 (unlimited).
+  add(t, "account_jetstream", D::Honoured, {"max_streams", "streams", "max_consumers", "consumers"});
   add(t, "account_jetstream", D::Refused,
       {"max_memory", "max_mem", "mem", "memory", "max_store", "max_file", "max_disk", "store", "disk",
-       "max_streams", "streams", "max_consumers", "consumers", "max_bytes_required", "max_stream_bytes",
+       "max_bytes_required", "max_stream_bytes",
        "max_bytes", "mem_max_stream_bytes", "memory_max_stream_bytes", "disk_max_stream_bytes",
        "store_max_stream_bytes", "max_ack_pending"});
   add(t, "export", D::Honoured,
@@ -112,10 +114,10 @@ std::vector<KeyRule> build() {
   // jetstream { } (parseJetStream). sync_interval is 2.10's and implemented.
   add(t, "jetstream", D::Honoured,
       {"enabled", "enable", "store", "store_dir", "storedir", "max_memory_store", "max_mem_store", "max_mem",
-       "max_file_store", "max_file", "sync_interval", "unique_tag"});
+       "max_file_store", "max_file", "sync_interval", "unique_tag", "domain"});
   // extension_hint and max_outstanding_catchup tune the reference's clustered catch-up.
   add(t, "jetstream", D::Ignored, {"extension_hint", "max_outstanding_catchup"});
-  add(t, "jetstream", D::Refused, {"domain", "key", "ek", "encryption_key", "cipher", "limits"});
+  add(t, "jetstream", D::Refused, {"key", "ek", "encryption_key", "cipher", "limits"});
 
   // tls { } (parseTLS), wherever it appears.
   add(t, "tls", D::Honoured, {"cert_file", "key_file", "ca_file", "verify", "timeout"});

@@ -107,6 +107,9 @@ struct AccountConfig {
   int64_t max_payload = -1;
   std::vector<MappingConfig> mappings;
   bool jetstream = false;       // jetstream: enabled
+  // jetstream { max_streams, max_consumers } (-1: unlimited); the byte limits are refused.
+  int64_t js_max_streams = -1;
+  int64_t js_max_consumers = -1;
   std::string nkey;
 
   bool operator==(const AccountConfig&) const = default;

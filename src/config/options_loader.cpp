@@ -575,8 +575,9 @@ struct Loader {
     else unknown(e);
   }
 
-  // An account's `jetstream`: a bool, "enabled"/"disabled", or a map of limits. Limits are
-  // not enforced, so each is refused unless it is -1 (unlimited, what this server does).
+  // An account's `jetstream`: a bool, "enabled"/"disabled", or a map of limits. The stream and
+  // consumer counts are enforced; the byte limits are not, so each is refused unless it is -1
+  // (unlimited, what this server does).
   void account_jetstream(const MapEntry& e, AccountConfig& acc) {
     const Value& j = e.value;
     if (j.is_bool()) {
@@ -589,6 +590,12 @@ struct Loader {
     } else if (j.is_map()) {
       acc.jetstream = true;
       each(j, [&](const std::string& k, const MapEntry& le) {
+        if (k == "max_streams" || k == "streams" || k == "max_consumers" || k == "consumers") {
+          if (!le.value.is_int())
+            throw ConfigError(le.value.position(), "Expected a parseable size for \"" + k + "\"");
+          (k.find("streams") != std::string::npos ? acc.js_max_streams : acc.js_max_consumers) = le.value.as_int();
+          return;
+        }
         if (decide_key("account_jetstream", k) && le.value.is_int() && le.value.as_int() == -1) return;
         admit("account_jetstream", k, le);
       });
@@ -755,6 +762,14 @@ struct Loader {
         js.enabled = e.value.as_bool();
       } else if (k == "unique_tag") {
         js.unique_tag = e.value.as_string();
+      } else if (k == "domain") {
+        js.domain = e.value.as_string();
+        // The reference's checks (validateJetStreamOptions): the domain becomes a subject token.
+        if (js.domain.empty()) {
+        } else if (!is_valid_subject("$JS." + js.domain + ".API.>"))
+          error(e.key_pos, "invalid domain name: derived \"$JS." + js.domain + ".API.>\" is not a valid subject");
+        else if (js.domain.find_first_of(" \t\r\n\f.*>") != std::string::npos)
+          error(e.key_pos, "invalid domain name: may not contain ., * or >");
       } else if (k == "sync_interval") {
         if (e.value.is_string() && lower(e.value.as_string()) == "always") {
           js.sync_always = true;

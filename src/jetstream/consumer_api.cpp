@@ -11,6 +11,7 @@
 #include "jetstream/cluster/consumer_list.h"
 #include "jetstream/cluster/js_cluster.h"
 #include "jetstream/jetstream.h"
+#include "server/account.h"
 #include "server/server.h"
 #include "subject/subject.h"
 #include "util/ids.h"
@@ -284,7 +285,8 @@ ConsumerPtr add_consumer(Server& server, const StreamPtr& stream, ConsumerConfig
       return existing;
     }
   }
-  if (sc.max_consumers > 0 && static_cast<int64_t>(stream->consumer_count()) >= sc.max_consumers) {
+  int64_t max_consumers = effective_max_consumers(sc.max_consumers, stream->account().js_max_consumers);
+  if (max_consumers > 0 && static_cast<int64_t>(stream->consumer_count()) >= max_consumers) {
     err = api_error(err::MaximumConsumersLimit);
     return nullptr;
   }

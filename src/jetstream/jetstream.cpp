@@ -1,4 +1,5 @@
 #include "jetstream/jetstream.h"
+#include "jetstream/domain_mappings.h"
 
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -170,6 +171,15 @@ bool overlaps_other(const JsAccount& jsa, const StreamConfig& cfg) {
 StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& err, bool* did_create) {
   if (did_create) *did_create = false;
   err = check_stream_config(cfg, clustered());
+  if (err.empty() && !clustered()) {
+    size_t streams;
+    {
+      std::lock_guard lk(jsa.mu);
+      streams = jsa.streams.size();
+    }
+    err = account_limits_error(jsa.account, streams, cfg);
+  }
+  if (err.empty() && !clustered()) err = check_server_reservation(cfg);
   if (!err.empty()) return nullptr;
   StreamPtr s;
   {
@@ -253,7 +263,7 @@ nlohmann::ordered_json JetStream::account_info(JsAccount& jsa) const {
   j["streams"] = streams;
   j["consumers"] = consumers;
   j["limits"] = {{"max_memory", -1},         {"max_storage", -1},
-                 {"max_streams", -1},        {"max_consumers", -1},
+                 {"max_streams", jsa.account.js_max_streams},        {"max_consumers", jsa.account.js_max_consumers},
                  {"max_ack_pending", -1},    {"memory_max_stream_bytes", -1},
                  {"storage_max_stream_bytes", -1}, {"max_bytes_required", false}};
   const auto& domain = impl_->server.options().jetstream.domain;
@@ -294,6 +304,7 @@ void JetStream::start() {
   if (enabled.empty() && non_sys == 1 && srv.global_account()) enabled.push_back(srv.global_account());
 
   for (auto& acc : enabled) {
+    if (!srv.options().jetstream.domain.empty()) install_domain_mappings(*acc, srv.options().jetstream.domain);
     auto jsa = std::make_unique<JsAccount>(*acc);
     JsAccount* raw = jsa.get();
     {

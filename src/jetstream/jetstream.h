@@ -74,6 +74,17 @@ struct JsAccount {
   bool enabled = true;
 };
 
+// The consumer limit of a stream: its max_consumers, lowered to the account's (the
+// reference's addConsumerWithAssignment); <= 0: unlimited.
+inline int64_t effective_max_consumers(int64_t stream_max, int64_t account_max) {
+  if (stream_max <= 0 || (account_max > 0 && account_max < stream_max)) return account_max;
+  return stream_max;
+}
+
+// The account's max_streams (10027, against the streams it has) and max_consumers (10026)
+// at a stream create (stream_limits.cpp).
+ApiError account_limits_error(const Account& acc, size_t streams, const StreamConfig& cfg);
+
 class JetStream {
  public:
   explicit JetStream(Server& server);
@@ -116,6 +127,15 @@ class JetStream {
   // Stream lifecycle for the API (and tests): validated config in, stream registered and
   // subscribed. Errors are the reference's API errors.
   StreamPtr create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& err, bool* did_create = nullptr);
+  // Server storage limits at a single server's stream create (stream_limits.cpp): the
+  // max_bytes reserved by the streams of one storage type, and the reference's check.
+  int64_t reserved_bytes(StorageType storage) const;
+  ApiError check_server_reservation(const StreamConfig& cfg) const;
+  // At store time (the reference's limitsExceeded): whether the bytes stored in this type of
+  // storage exceed the server's configured max_memory_store/max_file_store. Only a configured
+  // limit is checked (the defaults, most of the memory or disk, are not, sparing the cost).
+  bool storage_exceeded(StorageType storage) const;
+
   ApiError update_stream(JsAccount& jsa, StreamConfig cfg, StreamPtr* out = nullptr);
   bool delete_stream(JsAccount& jsa, const std::string& name);
   // $JS.API.INFO body (without "type").

@@ -1,4 +1,5 @@
 #include "jetstream/stream.h"
+#include "jetstream/stream_republish.h"
 
 #include <filesystem>
 #include <fstream>
@@ -58,7 +59,9 @@ ApiError store_error(StoreErr e) {
 }  // namespace
 
 Stream::Stream(JetStream& js, Account& account, StreamConfig cfg, int64_t created_ns)
-    : js_(js), account_(account), name_(cfg.name), created_ns_(created_ns), cfg_(std::move(cfg)) {}
+    : js_(js), account_(account), name_(cfg.name), created_ns_(created_ns), storage_(cfg.storage), cfg_(std::move(cfg)) {
+  republish_ = Republisher::from_config(cfg_);
+}
 
 Stream::~Stream() = default;
 
@@ -233,11 +236,18 @@ PubResult Stream::store_inbound(std::string_view subject, std::string_view heade
   PubResult r;
   std::vector<StreamConsumerPtr> to_signal;
   bool interest_retention = false;
+  // Asked before taking mu_: it reads every stream's store under its account's lock.
+  bool server_full = js_.storage_exceeded(storage_);
   {
     std::lock_guard lk(mu_);
     std::string msg_id;
     check_inbound_locked(subject, headers, payload, store_->last_seq(), r, msg_id);
     if (!r.error.empty() || r.duplicate) return r;
+    if (server_full) {
+      r.error = api_error(err::InsufficientResources);
+      return r;
+    }
+    auto plan = plan_republish_locked(subject);
     StoreResult sr = store_->store_msg(subject, headers, payload);
     if (sr.err != StoreErr::ok) {
       r.error = store_error(sr.err);
@@ -245,9 +255,11 @@ PubResult Stream::store_inbound(std::string_view subject, std::string_view heade
     }
     r.seq = sr.seq;
     record_msg_id_locked(msg_id, sr.seq, sr.ts);
+    if (plan) queue_republish_locked(*plan, sr.seq, subject, headers, payload);
     interest_retention = cfg_.retention == RetentionPolicy::interest;
     to_signal = consumers_;
   }
+  flush_republish();
   after_store(r.seq, subject, headers, to_signal, interest_retention);
   return r;
 }
@@ -338,6 +350,12 @@ void Stream::commit_acks() {
 void Stream::ingest_as_leader(std::string_view subject, std::string_view reply, std::string_view headers,
                               std::string_view payload) {
   PubResult r;
+  // The reference checks the server's storage first, before anything else (without the
+  // step-down it then asks for).
+  if (js_.storage_exceeded(storage_)) {
+    if (is_leader()) send_pub_ack(reply, PubResult{api_error(err::InsufficientResources)});
+    return;
+  }
   {
     std::lock_guard lk(mu_);
     if (!leader_ || !repl_) return;  // a follower never ingests; the client retries
@@ -386,9 +404,11 @@ void Stream::set_leader(bool leader, uint64_t last_seq, const std::vector<Pendin
     std::lock_guard lk(mu_);
     if (!repl_ || deleted_) return;
     for (const auto& p : pending) record_msg_id_locked(p.id, p.seq, p.ts);
+    bool leader_was = leader_;
     leader_ = leader;
     clseq_ = std::max(last_seq, store_->last_seq());
     clts_ = std::max(clts_, store_->state().last_ts);
+    if (leader && !leader_was) republish_from_ = clseq_ + 1;
     if (!leader) {
       unsubscribe_locked();
       return;
@@ -410,11 +430,14 @@ PubResult Stream::apply_msg(uint64_t seq, int64_t ts, std::string_view subject, 
       return r;
     }
     if (seq <= store_->last_seq()) return r;  // replayed: already stored
+    // Only the leader republishes, as it applies the committed message (as the reference).
+    auto plan = leader_ && seq >= republish_from_ ? plan_republish_locked(subject) : std::nullopt;
     StoreResult sr = store_->store_msg_at(seq, ts, subject, headers, payload);
     if (sr.err != StoreErr::ok) {
       r.error = store_error(sr.err);
       return r;
     }
+    if (plan) queue_republish_locked(*plan, seq, subject, headers, payload);
     if (!leader_) {
       // The leader recorded its proposals already; followers learn them here.
       std::string msg_id;
@@ -425,6 +448,7 @@ PubResult Stream::apply_msg(uint64_t seq, int64_t ts, std::string_view subject, 
     interest_retention = cfg_.retention == RetentionPolicy::interest;
     to_signal = consumers_;
   }
+  flush_republish();
   after_store(seq, subject, headers, to_signal, interest_retention);
   return r;
 }

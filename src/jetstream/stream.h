@@ -30,6 +30,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -48,6 +49,7 @@ class Account;
 namespace nats::jetstream {
 
 class FileStore;
+class Republisher;
 
 class JetStream;
 
@@ -107,6 +109,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   JetStream& jetstream() const { return js_; }
   StreamConfig config() const;
   RetentionPolicy retention() const;
+  StorageType storage_type() const { return storage_; }
   int64_t created_ns() const { return created_ns_; }
   const std::string& dir() const { return dir_; }
   MessageStore& store() { return *store_; }
@@ -191,11 +194,24 @@ class Stream : public std::enable_shared_from_this<Stream> {
   void store_for_group_commit(std::string_view subject, std::string_view reply, std::string_view headers,
                               std::string_view payload);
   void commit_acks();
+  // RePublish (stream_republish.cpp). Under mu_, before a message is stored: where it goes
+  // and its subject's previous sequence, if this server republishes it.
+  struct RepublishPlan {
+    std::string dest;
+    uint64_t last_seq = 0;
+  };
+  std::optional<RepublishPlan> plan_republish_locked(std::string_view subject);
+  // Under mu_, once stored: queue it (in store order) ...
+  void queue_republish_locked(const RepublishPlan& plan, uint64_t seq, std::string_view subject,
+                              std::string_view headers, std::string_view payload);
+  // ... and send the queue without any lock held (the send may deliver into other streams).
+  void flush_republish();
 
   JetStream& js_;
   Account& account_;
   const std::string name_;
   const int64_t created_ns_;
+  const StorageType storage_;  // fixed at creation (an update can not change it)
   std::string dir_;
   std::unique_ptr<MessageStore> store_;
   std::atomic<bool> deleted_{false};
@@ -214,6 +230,19 @@ class Stream : public std::enable_shared_from_this<Stream> {
   std::unordered_map<std::string, std::pair<uint64_t, int64_t>> dedupe_;
   std::deque<std::pair<int64_t, std::string>> dedupe_order_;
   std::string last_msg_id_;
+  // RePublish: fixed at creation (an update can not change it). The queue keeps store order
+  // across publishing threads; one thread at a time drains it.
+  std::unique_ptr<Republisher> republish_;
+  struct RepublishMsg {
+    std::string subject, headers, payload;
+  };
+  std::mutex republish_mu_;
+  std::deque<RepublishMsg> republish_q_;
+  bool republish_draining_ = false;
+  // Replicated: the first sequence this leader proposed. Earlier ones were its predecessors'
+  // to republish (they did as they applied them); republishing them again on a new leader
+  // would send some twice across a step-down (at most once, as lightweight subscribers expect).
+  uint64_t republish_from_ = 1;
   // Replication.
   std::shared_ptr<StreamReplicator> repl_;
   bool leader_ = false;

@@ -63,11 +63,15 @@ ApiError invalid_json() {
   return e;
 }
 
-// StreamInfo body fields (config, created, state[, cluster]).
-void fill_info(const ApiRequest& req, ojson& j, Stream& s, bool deleted_details, std::string_view subjects_filter) {
+// StreamInfo body fields (config, created, state[, domain][, cluster]). The reference names
+// the domain in STREAM.INFO and in the single-server UPDATE and LIST answers only.
+void fill_info(const ApiRequest& req, ojson& j, Stream& s, bool deleted_details, std::string_view subjects_filter,
+               bool with_domain = false) {
   j["config"] = s.config().to_json();
   j["created"] = format_time(s.created_ns());
   j["state"] = s.state_json(deleted_details, subjects_filter);
+  const auto& domain = req.server.options().jetstream.domain;
+  if (with_domain && !domain.empty()) j["domain"] = domain;
   if (auto c = stream_cluster_json(req.js, s); !c.is_null()) j["cluster"] = std::move(c);
 }
 
@@ -118,7 +122,7 @@ void handle_create(const ApiRequest& req, bool update) {
   if (!e.empty() || !s) return reply_error(req, type, e.empty() ? api_error(err::StreamNotFound) : e);
   ojson j;
   j["type"] = api_type(type);
-  fill_info(req, j, *s, false, {});
+  fill_info(req, j, *s, false, {}, update);
   if (!update) j["did_create"] = did_create;
   reply_json(req, j);
 }
@@ -141,7 +145,7 @@ void handle_stream_info(const ApiRequest& req) {
   j["total"] = total;
   j["offset"] = offset;
   j["limit"] = filter.empty() ? 0 : kSubjectsLimit;
-  fill_info(req, j, *s, deleted_details, filter);
+  fill_info(req, j, *s, deleted_details, filter, true);
   reply_json(req, j);
 }
 
@@ -194,7 +198,7 @@ void handle_names_or_list(const ApiRequest& req, bool list) {
   for (uint64_t i = offset; i < total && i < offset + limit; ++i) {
     if (list) {
       ojson info;
-      fill_info(req, info, *streams[i], false, {});
+      fill_info(req, info, *streams[i], false, {}, true);
       arr.push_back(info);
     } else {
       arr.push_back(streams[i]->name());

@@ -1,4 +1,5 @@
 #include "jetstream/stream_config.h"
+#include "jetstream/stream_republish.h"
 
 #include <set>
 
@@ -156,6 +157,7 @@ std::optional<StreamConfig> parse_stream_config_json(const nlohmann::ordered_jso
     d.object("mirror", c.mirror);
     d.array("sources", c.sources);
     d.object("republish", c.republish);
+    if (!normalize_republish_json(c.republish)) return std::nullopt;
     d.boolean("sealed", c.sealed);
     d.boolean("deny_delete", c.deny_delete);
     d.boolean("deny_purge", c.deny_purge);
@@ -247,20 +249,7 @@ ApiError check_stream_config(StreamConfig& cfg, bool clustered) {
     }
   }
   if (!cfg.republish.is_null()) {
-    std::string src = cfg.republish.value("src", "");
-    std::string dest = cfg.republish.value("dest", "");
-    if (src.empty()) {
-      src = ">";
-      cfg.republish["src"] = src;
-    }
-    bool valid = false, cycle = false;
-    for (const auto& s : cfg.subjects) {
-      if (subjects_collide(src, s)) valid = true;
-      if (!dest.empty() && subjects_collide(dest, s)) cycle = true;
-    }
-    if (!valid) return invalid("stream configuration for republish source is not valid subset of subjects");
-    if (cycle) return invalid("stream configuration for republish destination forms a cycle");
-    if (dest.empty() || !is_valid_subject(dest)) return invalid("stream configuration for republish not valid");
+    if (auto why = check_republish(cfg.republish, cfg.subjects); !why.empty()) return invalid(why);
   }
   if (cfg.num_replicas > 1 && !clustered) return api_error(err::StreamReplicasNotSupported);
   return {};

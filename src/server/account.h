@@ -35,6 +35,8 @@ class Account {
   std::atomic<int> max_subscriptions{-1};
   std::atomic<int64_t> max_payload{-1};
   bool jetstream_enabled = false;
+  int64_t js_max_streams = -1;    // account jetstream { max_streams } (-1: unlimited)
+  int64_t js_max_consumers = -1;  // account jetstream { max_consumers }
   std::optional<Permissions> default_permissions;
   // As configured, for /accountz (the wiring lives in internal subscriptions, see imports.h).
   std::vector<StreamExport> stream_exports;

@@ -78,6 +78,8 @@ void Server::setup_accounts() {
     a->max_subscriptions = ac.max_subscriptions;
     a->max_payload = ac.max_payload;
     a->jetstream_enabled = ac.jetstream;
+    a->js_max_streams = ac.js_max_streams;
+    a->js_max_consumers = ac.js_max_consumers;
     a->default_permissions = ac.default_permissions;
     install_account_mappings(*a, ac.mappings);
     accounts_[ac.name] = a;
@@ -123,9 +125,16 @@ std::string Server::client_info_line(uint64_t cid, const std::string& client_ip,
   s += ",\"client_ip\":\"" + client_ip + "\"";
   if (include_nonce) s += ",\"nonce\":\"" + nonce + "\"";
   if (routes_ || gateways_) s += cluster_info_fields(!websocket);
+  else s += domain_info_field();
   if (ldm_) s += ",\"ldm\":true";
   s += "} \r\n";
   return s;
+}
+
+// INFO "domain" (after "cluster", before "connect_urls"): the JetStream domain, if any.
+std::string Server::domain_info_field() const {
+  if (!jetstream_enabled() || opts_.jetstream.domain.empty()) return {};
+  return ",\"domain\":" + nlohmann::json(opts_.jetstream.domain).dump();
 }
 
 void Server::start() {

@@ -218,6 +218,7 @@ class Server {
   void start_cluster();
   void stop_cluster();
   std::string cluster_info_fields(bool connect_urls = true) const;
+  std::string domain_info_field() const;
   nlohmann::ordered_json cluster_varz_live() const;
   nlohmann::ordered_json gateway_varz_live() const;
 

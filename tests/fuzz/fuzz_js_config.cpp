@@ -11,6 +11,8 @@
 #include "jetstream/consumer_config.h"
 #include "jetstream/headers.h"
 #include "jetstream/stream_config.h"
+#include "jetstream/stream_republish.h"
+#include "subject/subject.h"
 
 using namespace nats::jetstream;
 
@@ -24,6 +26,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       StreamConfig again = c;
       (void)check_stream_update(c, again, false);
       (void)c.to_json().dump();
+      // A valid republish must build its transform and rewrite every stream subject it matches.
+      if (auto rp = Republisher::from_config(c))
+        for (const auto& subj : c.subjects)
+          if (!nats::subject_has_wildcard(subj)) (void)rp->destination(subj);
     }
   }
 

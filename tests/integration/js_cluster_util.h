@@ -32,6 +32,8 @@ inline const char* kSysAccount = "accounts: { $SYS: { users: [{user: sys, passwo
 struct JsNode {
   std::string name, cluster;
   std::vector<std::string> tags;  // server_tags
+  std::string js_extra;           // more of the jetstream block, e.g. "domain: HUB"
+  std::string accounts = kSysAccount;
   std::string binary = testing_harness::server_binary();
   int cluster_port = testing_harness::free_port();
   int gateway_port = testing_harness::free_port();
@@ -42,13 +44,13 @@ struct JsNode {
   std::unique_ptr<testing_harness::ServerProcess> proc;
 
   std::string config() const {
-    std::string c = "server_name: " + name + "\nhttp_port: " + std::to_string(http_port) + "\n" + kSysAccount;
+    std::string c = "server_name: " + name + "\nhttp_port: " + std::to_string(http_port) + "\n" + accounts;
     if (!tags.empty()) {
       c += "server_tags: [";
       for (size_t i = 0; i < tags.size(); ++i) c += (i ? ", \"" : "\"") + tags[i] + "\"";
       c += "]\n";
     }
-    c += "jetstream { store_dir: \"" + store->path() + "\" }\n";
+    c += "jetstream { store_dir: \"" + store->path() + "\"\n  " + js_extra + "\n}\n";
     c += "cluster {\n  name: " + cluster + "\n  listen: 127.0.0.1:" + std::to_string(cluster_port) + "\n  routes: [\n";
     for (int p : route_ports) c += "    \"nats-route://127.0.0.1:" + std::to_string(p) + "\"\n";
     c += "  ]\n}\n";

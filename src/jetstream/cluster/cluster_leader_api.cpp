@@ -27,8 +27,9 @@ constexpr int kNamesLimit = 1024;  // JSApiNamesLimit
 
 // A new consumer against the ones the meta log already placed on its stream: the limit on
 // consumers and the work-queue rules (the host checks them again for what it holds alone).
-ApiError check_new_consumer(const StreamAssignment& sa, const ConsumerConfig& cfg) {
-  if (sa.config.max_consumers > 0 && static_cast<int64_t>(sa.consumers.size()) >= sa.config.max_consumers)
+ApiError check_new_consumer(const StreamAssignment& sa, const ConsumerConfig& cfg, int64_t account_max) {
+  int64_t max_consumers = effective_max_consumers(sa.config.max_consumers, account_max);
+  if (max_consumers > 0 && static_cast<int64_t>(sa.consumers.size()) >= max_consumers)
     return api_error(err::MaximumConsumersLimit);
   if (sa.config.retention != RetentionPolicy::workqueue) return {};
   if (cfg.ack_policy != AckPolicy::explicit_ack) return api_error(err::ConsumerWQRequiresExplicitAck);
@@ -75,6 +76,11 @@ void JsCluster::leader_stream_create(ApiRequest& req, std::string_view rest) {
     sa.origin = origin;
     propose({MetaOp::update_stream, sa, std::nullopt}, req, rest);
     return;
+  }
+  {
+    std::lock_guard lk(mu_);
+    if (e = account_limits_error(req.account, state_.streams(acc).size(), *cfg); !e.empty())
+      return reply_error(req, type, e);
   }
   PlacementRequest preq;
   preq.replicas = cfg->num_replicas;
@@ -254,7 +260,7 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
     ca.group = it->second.group;
     ca.created_ns = it->second.created_ns;
   } else {
-    if (auto e = check_new_consumer(*sa, ca.config); !e.empty()) return reply_error(req, type, e);
+    if (auto e = check_new_consumer(*sa, ca.config, req.account.js_max_consumers); !e.empty()) return reply_error(req, type, e);
     // Consumers live with their stream, on its peers (as the reference picks them): an R1
     // one on the first (its preferred leader), an R>1 one on that many of them.
     ca.group = sa->group;

@@ -249,7 +249,7 @@ void MetaGroup::Impl::reconcile_membership() {
   if (target.empty()) {
     auto* ss = server.system_services();
     if (!ss) return;
-    for (const auto& id : known_js_peers(self_name, ss->known_servers()))
+    for (const auto& id : known_js_peers(self_name, ss->known_servers(), server.options().jetstream.domain))
       if (!m.contains(id) && !gone.count(id)) {
         target = id;
         add = true;
@@ -329,7 +329,7 @@ bool MetaGroup::Impl::try_bootstrap() {
   auto* ss = server.system_services();
   if (!ss) return true;
   auto servers = ss->known_servers();
-  auto peers = known_js_peers(self_name, servers);
+  auto peers = known_js_peers(self_name, servers, server.options().jetstream.domain);
   int expected = expected_cluster_size(server.options(), peers.size());
   // Membership is fixed at bootstrap (no membership changes yet), so every server must pick
   // the same set. The expected size can be below the real one (a 3x3 supercluster whose

@@ -16,10 +16,14 @@ int expected_cluster_size(const Options& opts, size_t known_peers) {
   return static_cast<int>(std::max<size_t>({2, known_peers, configured}));
 }
 
-std::vector<std::string> known_js_peers(const std::string& self_name, const std::vector<KnownServer>& servers) {
+std::vector<std::string> known_js_peers(const std::string& self_name, const std::vector<KnownServer>& servers,
+                                        const std::string& domain) {
   std::vector<std::string> ids{util::hash_name(self_name)};
-  for (const auto& s : servers)
-    if (s.jetstream && !s.offline && !s.name.empty()) ids.push_back(util::hash_name(s.name));
+  for (const auto& s : servers) {
+    // The reference's sameDomain: a server in another (named) domain is never a peer.
+    bool same_domain = domain.empty() || s.domain.empty() || s.domain == domain;
+    if (s.jetstream && !s.offline && !s.name.empty() && same_domain) ids.push_back(util::hash_name(s.name));
+  }
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   return ids;

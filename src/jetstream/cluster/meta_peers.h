@@ -21,8 +21,10 @@ namespace nats::jetstream {
 int expected_cluster_size(const Options& opts, size_t known_peers);
 
 // The node ids (getHash(server name), 8 chars) of this server and of every online,
-// JetStream-enabled server in the directory, sorted and unique.
-std::vector<std::string> known_js_peers(const std::string& self_name, const std::vector<KnownServer>& servers);
+// JetStream-enabled server in the directory of the same JetStream domain (or where either
+// has none), sorted and unique.
+std::vector<std::string> known_js_peers(const std::string& self_name, const std::vector<KnownServer>& servers,
+                                        const std::string& domain = {});
 
 }  // namespace nats::jetstream
 

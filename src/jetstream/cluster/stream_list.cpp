@@ -39,7 +39,8 @@ struct Gather : std::enable_shared_from_this<Gather> {
   void on_reply(size_t idx, std::string_view payload) {
     auto j = ojson::parse(payload, nullptr, false);
     if (j.is_discarded() || !j.is_object() || j.contains("error")) return;
-    for (const char* k : {"type", "total", "offset", "limit"}) j.erase(k);
+    // The reference's clustered LIST entries carry no domain (its STREAM.INFO does).
+    for (const char* k : {"type", "total", "offset", "limit", "domain"}) j.erase(k);
     bool all;
     {
       std::lock_guard lk(mu);

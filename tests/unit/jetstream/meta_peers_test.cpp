@@ -1,6 +1,8 @@
 // Meta group sizing and membership (jetstream/cluster/meta_peers.h).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "config/options.h"
 #include "jetstream/cluster/meta_peers.h"
 #include "util/ids.h"
@@ -55,6 +57,19 @@ TEST(MetaPeers, OnlyOnlineJetStreamServersAreMembers) {
   auto ids = known_js_peers("n1", servers);
   // The reference's node ids for the seed's servers (getHash of the names).
   EXPECT_EQ(ids, (std::vector<std::string>{"44jzkV9D", "BXScrY9i", "fjFyEjc1"}));
+}
+
+// The reference's sameDomain: a server of another named domain is never a peer; one without
+// a domain (or our having none) is.
+TEST(MetaPeers, KnownPeersShareTheDomain) {
+  std::vector<KnownServer> servers(3);
+  const char* names[] = {"other", "plain", "same"};
+  const char* domains[] = {"LEAF", "", "HUB"};
+  for (int i = 0; i < 3; ++i) servers[i].name = names[i], servers[i].domain = domains[i], servers[i].jetstream = true;
+  EXPECT_EQ(known_js_peers("me", servers, "HUB").size(), 3u);  // me, plain, same
+  EXPECT_EQ(known_js_peers("me", servers, "").size(), 4u);
+  auto ids = known_js_peers("me", servers, "HUB");
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), nats::util::hash_name("other")), 0);
 }
 
 KnownServer reporting(const std::string& name, nlohmann::json meta) {
