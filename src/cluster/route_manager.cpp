@@ -114,7 +114,8 @@ void RouteManager::start() {
     std::vector<SubscriptionPtr> subs;
     acc->sublist().all_subscriptions(subs);
     for (auto& sub : subs)
-      if (!sub->closed.load() && !sub->conn) interest_[interest_key(acc->name(), sub->subject, sub->queue)]++;
+      if (!sub->closed.load() && !sub->conn)
+        interest_.add_silently(acc->name() + " " + InterestCounts::key(sub->subject, sub->queue));
   }
   int fd = net::listen_tcp(o.cluster.host, o.cluster.port > 0 ? o.cluster.port : 0);
   port_ = net::bound_port(fd);
@@ -370,25 +371,16 @@ std::vector<std::string> RouteManager::client_connect_urls() const {
 }
 
 void RouteManager::on_local_interest(Account& acc, const Subscription& sub, bool added) {
-  std::string line;
   {
     std::lock_guard lk(interest_mu_);
-    std::string key = interest_key(acc.name(), sub.subject, sub.queue);
-    int& n = interest_[key];
-    n += added ? 1 : -1;
-    if (n <= 0) {
-      interest_.erase(key);
-      line = "RS- " + acc.name() + " " + sub.subject + (sub.queue.empty() ? "" : " " + sub.queue) + "\r\n";
-    } else if (!sub.queue.empty()) {
-      line = "RS+ " + acc.name() + " " + sub.subject + " " + sub.queue + " " + std::to_string(n) + "\r\n";
-    } else if (added && n == 1) {
-      line = "RS+ " + acc.name() + " " + sub.subject + "\r\n";
-    }
-    if (!line.empty())
+    const std::string key = InterestCounts::key(sub.subject, sub.queue);
+    if (auto u = interest_.change(acc.name() + " " + key, !sub.queue.empty(), added ? 1 : -1)) {
+      const std::string line = interest_line("RS", acc.name(), key, *u);
       for (auto& r : routes()) {
         r->enqueue(line);
         r->touch();
       }
+    }
   }
   if (auto* gw = server_.gateways()) gw->on_cluster_interest(acc, sub.subject, sub.queue, added);
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cluster/cluster_util.h"
+#include "cluster/interest_counts.h"
 #include "cluster/route.h"
 #include "server/account.h"
 
@@ -107,7 +108,7 @@ class RouteManager {
   bool stopping_ = false;
 
   std::mutex interest_mu_;  // serialises RS+/RS- and counts queue weights
-  std::map<std::string, int> interest_;  // "acc subject queue" -> local count
+  InterestCounts interest_;  // "acc subject [queue]" -> local count
 };
 
 }  // namespace nats::cluster

@@ -163,6 +163,26 @@ struct GatewayOptions {
   bool operator==(const GatewayOptions&) const = default;
 };
 
+// leafnodes { }: the accepting side (a listener other servers solicit as their hub).
+// Users of `authorization` bind a leaf connection to an account; without them the
+// client users apply, as the reference does.
+struct LeafUser {
+  std::string user, password, account;
+  bool operator==(const LeafUser&) const = default;
+};
+struct LeafNodeOptions {
+  bool configured = false;
+  std::string host = "0.0.0.0";
+  int port = 0;  // 0: no listener (-1: a random port)
+  std::string advertise;
+  bool no_advertise = false;
+  std::string username, password, account;  // authorization { user, password, account }
+  std::vector<LeafUser> users;               // authorization { users: [...] }
+  Duration auth_timeout{0};                  // 0: the client auth timeout
+
+  bool operator==(const LeafNodeOptions&) const = default;
+};
+
 // websocket { } for NATS clients (browsers, nats.ws). Without TLS, as the reference
 // requires no_tls: true. Compression, tls, advertise, authorization overrides and jwt_cookie
 // are refused.
@@ -270,6 +290,7 @@ struct Options {
 
   ClusterOptions cluster;
   GatewayOptions gateway;
+  LeafNodeOptions leafnode;
   WebsocketOptions websocket;
   JetStreamOptions jetstream;
   TlsOptions tls;

@@ -1,0 +1,73 @@
+// The accepting side of leaf nodes: the leafnodes listener, the INFO a leaf receives, the
+// authorization that binds each leaf to an account, the registry of leaf connections, and
+// propagation of an account's interest changes to the leafs bound to it.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cluster/cluster_util.h"
+#include "cluster/leaf.h"
+
+namespace nats {
+class Server;
+}
+
+namespace nats::cluster {
+
+class LeafManager {
+ public:
+  explicit LeafManager(Server& s);
+  ~LeafManager();
+
+  // Opens the leafnodes listener; throws on listen failure.
+  void start();
+  void shutdown();
+
+  Server& server() { return server_; }
+  int port() const { return port_; }
+
+  // The INFO for a new connection (with its nonce and CID), CRLF included.
+  std::string info_line(uint64_t cid, const std::string& nonce) const;
+  // The INFO answering an accepted CONNECT: the bound account and connect_info.
+  std::string connect_info_line(uint64_t cid, const std::string& account) const;
+  // The account a leaf with these credentials binds to; nullopt: Authorization Violation.
+  std::optional<std::string> authorize(const std::string& user, const std::string& pass, const std::string& nonce,
+                                       const std::string& jwt, const std::string& sig, const std::string& ip) const;
+  std::chrono::nanoseconds auth_timeout() const;
+  // The subject whose echo from a leaf means a loop ("$LDS.<id>"), one per account.
+  std::string loop_subject(const std::string& account);
+
+  void register_leaf(const std::shared_ptr<LeafConnection>& l);
+  void on_leaf_closed(LeafConnection* l);
+
+  // An account's interest changed (a client, an internal sub, a route or another leaf):
+  // every leaf bound to it but the subscription's own hears of it.
+  void on_interest(const std::string& account, const Subscription& sub, bool added);
+
+  std::vector<std::shared_ptr<LeafConnection>> leafs() const;
+  size_t num_leafs() const;
+  nlohmann::ordered_json leafz(bool subs) const;
+  nlohmann::ordered_json varz() const;
+
+ private:
+  void accept(int fd, const std::string& ip, int port);
+
+  Server& server_;
+  int port_ = 0;
+  std::string host_;  // advertised host
+  std::unique_ptr<TcpListener> listener_;
+  net::EventLoop* listener_loop_ = nullptr;
+
+  mutable std::mutex mu_;
+  bool stopping_ = false;
+  std::vector<std::shared_ptr<LeafConnection>> all_conns_;  // registered or not
+  std::vector<std::shared_ptr<LeafConnection>> leafs_;      // registered
+  std::map<std::string, std::string> loop_subjects_;
+};
+
+}  // namespace nats::cluster

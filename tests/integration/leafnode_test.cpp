@@ -1,0 +1,179 @@
+// Leaf nodes, accepting side: a Debian nats-server 2.9.10 leaf solicits our hub; clients
+// on either side exchange messages, requests and queue traffic; the leafnodes
+// authorization binds the leaf to an account.
+#include <gtest/gtest.h>
+
+#include "cluster_test_util.h"
+
+using namespace itest;
+using namespace ctest;
+
+namespace {
+
+struct HubAndLeaf {
+  Node hub, leaf;
+  int leaf_port = testing_harness::free_port();
+
+  // hub_auth: the body of the hub's leafnodes authorization block (empty: none);
+  // creds: "user:pass@" in the leaf's remote URL.
+  void start(const std::string& hub_extra = "", const std::string& hub_auth = "", const std::string& creds = "",
+             const std::string& leaf_remote_extra = "") {
+    hub.name = "hub";
+    hub.extra = hub_extra + "\nleafnodes { listen: 127.0.0.1:" + std::to_string(leaf_port) +
+                (hub_auth.empty() ? "" : "\n authorization { " + hub_auth + " }") + " }\n";
+    leaf.name = "leaf";
+    leaf.binary = testing_harness::reference_binary();
+    leaf.extra = "leafnodes { remotes [ { url: \"nats-leaf://" + creds + "127.0.0.1:" + std::to_string(leaf_port) +
+                 "\" " + leaf_remote_extra + " } ] }\n";
+    hub.start();
+    leaf.start();
+  }
+  int num_leafs() const {
+    auto j = http_json(hub.http_port, "/leafz");
+    return j.contains("leafnodes") ? j["leafnodes"].get<int>() : -1;
+  }
+  bool connected() {
+    return wait_for([&] { return num_leafs() == 1; }, milliseconds(10000));
+  }
+};
+
+// Publishes on `from` until `to`'s subscriber on `subj` gets one (interest crosses the
+// leaf connection asynchronously).
+bool reaches(natsConnection* from, natsConnection* to, const std::string& subj) {
+  SubPtr s;
+  if (natsConnection_SubscribeSync(&s.p, to, subj.c_str()) != NATS_OK) return false;
+  natsConnection_Flush(to);
+  auto deadline = Clock::now() + milliseconds(8000);
+  while (Clock::now() < deadline) {
+    natsConnection_PublishString(from, subj.c_str(), "x");
+    natsConnection_Flush(from);
+    MsgPtr m;
+    if (natsSubscription_NextMsg(&m.p, s.p, 100) == NATS_OK) return true;
+  }
+  return false;
+}
+
+bool answers(natsConnection* svc, natsConnection* req, const std::string& subj) {
+  SubPtr s;
+  if (natsConnection_Subscribe(&s.p, svc, subj.c_str(), echo_handler, nullptr) != NATS_OK) return false;
+  natsConnection_Flush(svc);
+  bool ok = wait_for([&] {
+    MsgPtr r;
+    return natsConnection_RequestString(&r.p, req, subj.c_str(), "w", 300) == NATS_OK;
+  }, milliseconds(8000));
+  if (!ok) return false;
+  for (int i = 0; i < 5; ++i) {
+    MsgPtr r;
+    if (natsConnection_RequestString(&r.p, req, subj.c_str(), "hi", 2000) != NATS_OK) return false;
+    if (r.data() != "echo:hi") return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST(LeafNode, ReferenceLeafExchangesMessagesAndRequestsWithOurHub) {
+  if (!testing_harness::reference_available()) GTEST_SKIP() << "no reference nats-server";
+  HubAndLeaf t;
+  t.start();
+  ASSERT_TRUE(t.connected()) << t.hub.proc->log();
+  ConnPtr h, l;
+  ASSERT_EQ(connect_url(h, t.hub.url()), NATS_OK);
+  ASSERT_EQ(connect_url(l, t.leaf.url()), NATS_OK);
+  EXPECT_TRUE(reaches(h.p, l.p, "to.leaf"));
+  EXPECT_TRUE(reaches(l.p, h.p, "to.hub"));
+  EXPECT_TRUE(answers(h.p, l.p, "svc.on.hub"));
+  EXPECT_TRUE(answers(l.p, h.p, "svc.on.leaf"));
+  // Headers cross too.
+  SubPtr s;
+  ASSERT_EQ(natsConnection_SubscribeSync(&s.p, l.p, "hdr.test"), NATS_OK);
+  natsConnection_Flush(l.p);
+  ASSERT_TRUE(reaches(h.p, l.p, "hdr.test.ready"));
+  natsMsg* m = nullptr;
+  ASSERT_EQ(natsMsg_Create(&m, "hdr.test", nullptr, "body", 4), NATS_OK);
+  natsMsgHeader_Set(m, "X-Leaf", "yes");
+  ASSERT_EQ(natsConnection_PublishMsg(h.p, m), NATS_OK);
+  natsMsg_Destroy(m);
+  MsgPtr got;
+  ASSERT_EQ(natsSubscription_NextMsg(&got.p, s.p, 3000), NATS_OK);
+  const char* v = nullptr;
+  ASSERT_EQ(natsMsgHeader_Get(got.p, "X-Leaf", &v), NATS_OK);
+  EXPECT_STREQ(v, "yes");
+  EXPECT_EQ(got.data(), "body");
+  // Monitoring counts the leaf and its interest.
+  auto varz = http_json(t.hub.http_port, "/varz");
+  EXPECT_EQ(varz["leafnodes"], 1);
+  EXPECT_EQ(varz["leaf"]["port"], t.leaf_port);
+  auto leafz = http_json(t.hub.http_port, "/leafz?subs=1");
+  ASSERT_EQ(leafz["leafs"].size(), 1u);
+  EXPECT_EQ(leafz["leafs"][0]["account"], "$G");
+  EXPECT_GT(leafz["leafs"][0]["in_msgs"].get<int>(), 0);
+  // Interest withdrawn on the leaf leaves the hub.
+  natsSubscription_Unsubscribe(s.p);
+  natsConnection_Flush(l.p);
+  EXPECT_TRUE(wait_for([&] { return t.hub.interest("hdr.test") == 0; }, milliseconds(5000)));
+}
+
+TEST(LeafNode, QueueGroupsPreferLocalMembersAndFallBackAcrossTheLeaf) {
+  if (!testing_harness::reference_available()) GTEST_SKIP() << "no reference nats-server";
+  HubAndLeaf t;
+  t.start();
+  ASSERT_TRUE(t.connected()) << t.hub.proc->log();
+  ConnPtr h, l;
+  ASSERT_EQ(connect_url(h, t.hub.url()), NATS_OK);
+  ASSERT_EQ(connect_url(l, t.leaf.url()), NATS_OK);
+  MsgCounter on_hub, on_leaf;
+  SubPtr qh, ql;
+  ASSERT_EQ(natsConnection_QueueSubscribe(&qh.p, h.p, "work", "g", MsgCounter::on_msg, &on_hub), NATS_OK);
+  ASSERT_EQ(natsConnection_QueueSubscribe(&ql.p, l.p, "work", "g", MsgCounter::on_msg, &on_leaf), NATS_OK);
+  natsConnection_Flush(h.p);
+  natsConnection_Flush(l.p);
+  // Both members known on the hub: its own and the leaf's.
+  ASSERT_TRUE(wait_for([&] { return t.hub.interest("work") >= 2; }, milliseconds(5000)));
+  for (int i = 0; i < 50; ++i) natsConnection_PublishString(h.p, "work", "x");
+  natsConnection_Flush(h.p);
+  for (int i = 0; i < 50; ++i) natsConnection_PublishString(l.p, "work", "x");
+  natsConnection_Flush(l.p);
+  ASSERT_TRUE(wait_for([&] { return on_hub.get() + on_leaf.get() >= 100; }, milliseconds(5000)));
+  std::this_thread::sleep_for(milliseconds(200));
+  EXPECT_EQ(on_hub.get(), 50);   // the hub's publishes stay with the hub's member
+  EXPECT_EQ(on_leaf.get(), 50);  // and the leaf's with the leaf's
+  // Without a local member, the hub's messages cross to the leaf's.
+  natsSubscription_Unsubscribe(qh.p);
+  natsConnection_Flush(h.p);
+  ASSERT_TRUE(wait_for([&] { return t.hub.interest("work") == 1; }, milliseconds(5000)));
+  for (int i = 0; i < 20; ++i) natsConnection_PublishString(h.p, "work", "x");
+  natsConnection_Flush(h.p);
+  EXPECT_TRUE(wait_for([&] { return on_leaf.get() == 70; }, milliseconds(5000))) << on_leaf.get();
+}
+
+TEST(LeafNode, AuthorizationUsersBindTheLeafToTheirAccount) {
+  if (!testing_harness::reference_available()) GTEST_SKIP() << "no reference nats-server";
+  HubAndLeaf t;
+  t.start("accounts { A { users [ {user: ua, password: pa} ] }, B { users [ {user: ub, password: pb} ] } }",
+          "users [ {user: leafa, password: s3cret, account: A} ]", "leafa:s3cret@");
+  ASSERT_TRUE(t.connected()) << t.hub.proc->log();
+  auto leafz = http_json(t.hub.http_port, "/leafz");
+  EXPECT_EQ(leafz["leafs"][0]["account"], "A");
+  ConnPtr a, b, l;
+  ASSERT_EQ(connect_url(a, "nats://ua:pa@127.0.0.1:" + std::to_string(t.hub.proc->port())), NATS_OK);
+  ASSERT_EQ(connect_url(b, "nats://ub:pb@127.0.0.1:" + std::to_string(t.hub.proc->port())), NATS_OK);
+  ASSERT_EQ(connect_url(l, t.leaf.url()), NATS_OK);
+  SubPtr sb;
+  ASSERT_EQ(natsConnection_SubscribeSync(&sb.p, b.p, "acct.>"), NATS_OK);
+  natsConnection_Flush(b.p);
+  EXPECT_TRUE(reaches(l.p, a.p, "acct.a"));
+  EXPECT_TRUE(reaches(a.p, l.p, "acct.back"));
+  MsgPtr m;
+  EXPECT_NE(natsSubscription_NextMsg(&m.p, sb.p, 200), NATS_OK) << "account B saw the leaf's traffic";
+}
+
+TEST(LeafNode, WrongCredentialsAreRefused) {
+  if (!testing_harness::reference_available()) GTEST_SKIP() << "no reference nats-server";
+  HubAndLeaf t;
+  t.start("", "user: leaf, password: right", "leaf:wrong@");
+  EXPECT_TRUE(wait_for([&] { return t.hub.proc->log().find("authentication error") != std::string::npos; },
+                       milliseconds(8000)));
+  EXPECT_EQ(t.num_leafs(), 0);
+  EXPECT_NE(t.leaf.proc->log().find("Authorization Violation"), std::string::npos);
+}
