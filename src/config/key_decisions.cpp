@@ -101,16 +101,14 @@ std::vector<KeyRule> build() {
   add(t, "remote_gateway", D::Honoured, {"name", "url", "urls"});
 
   // leafnodes { } (parseLeafNodes): the accepting side. Soliciting (remotes), TLS and the
-  // minimum version are not implemented yet and refused by name. The reference has no
-  // token for leaf authorization (it reports an unknown field); refused here by name.
+  // minimum version are not implemented yet and refused by name. Leaf authorization has no
+  // token or permissions in the reference either: those are unknown fields there and here.
   add(t, "leafnodes", D::Honoured,
       {"listen", "port", "host", "net", "authorization", "advertise", "leafnode_advertise", "no_advertise"});
   add(t, "leafnodes", D::Refused,
       {"remotes", "reconnect", "reconnect_delay", "reconnect_interval", "tls", "min_version", "minimum_version"});
   add(t, "leafnode_authorization", D::Honoured, {"user", "username", "pass", "password", "account", "timeout", "users"});
-  add(t, "leafnode_authorization", D::Refused, {"token", "permissions", "default_permission", "default_permissions"});
   add(t, "leafnode_user", D::Honoured, {"user", "username", "pass", "password", "account"});
-  add(t, "leafnode_user", D::Refused, {"permissions", "permission", "nkey"});
 
   // websocket { } (parseWebsocket). compression is honoured when false and refused when true
   // (no permessage-deflate); no TLS on the WebSocket port, no per-listener authorization;
