@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cluster/cluster_util.h"
 #include "cluster/leaf_manager.h"
 #include "cluster/route_manager.h"
 #include "proto/msg_line.h"
@@ -27,8 +28,13 @@ std::string str_field(const nlohmann::json& j, const char* k) {
 int interest_weight(const Subscription& s) { return s.queue.empty() ? 1 : std::max<int32_t>(s.qweight, 1); }
 }  // namespace
 
-LeafConnection::LeafConnection(Server& server, LeafManager& mgr, net::EventLoop& loop, int fd, uint64_t cid)
-    : Connection(server, loop, fd, cid, ConnKind::Leaf), mgr_(mgr), parser_(proto::Kind::Leaf, leaf_limits(server.options())) {
+LeafConnection::LeafConnection(Server& server, LeafManager& mgr, net::EventLoop& loop, int fd, uint64_t cid,
+                               int remote, std::string url)
+    : Connection(server, loop, fd, cid, ConnKind::Leaf),
+      mgr_(mgr),
+      parser_(proto::Kind::Leaf, leaf_limits(server.options())),
+      remote_(remote),
+      url_(std::move(url)) {
   // Like routes, leaf connections get a large allowance before being slow consumers.
   max_pending_ = std::max<int64_t>(max_pending_, 256LL * 1024 * 1024);
 }
@@ -36,22 +42,41 @@ LeafConnection::LeafConnection(Server& server, LeafManager& mgr, net::EventLoop&
 LeafConnection::~LeafConnection() = default;
 
 void LeafConnection::start() {
-  nonce_ = util::new_nonce();
-  parser_.set_require_connect(true);
-  enqueue(mgr_.info_line(cid_, nonce_));
-  // A leaf must send its CONNECT (it binds the account) within the auth timeout.
   std::weak_ptr<Connection> weak = weak_from_this();
+  if (solicited()) {
+    // The account is ours to choose; the hub's INFO comes first, then our CONNECT.
+    const auto& r = server_.options().leafnode.remotes[remote_];
+    spoke_ = !r.hub;
+    account_name_ = r.account.empty() ? server_.global_account()->name() : r.account;
+    account_ = server_.lookup_account(account_name_);
+    parser_.set_pinned_account(account_name_);
+  } else {
+    nonce_ = util::new_nonce();
+    parser_.set_require_connect(true);
+    enqueue(mgr_.info_line(cid_, nonce_));
+  }
+  // A leaf must send its CONNECT (it binds the account), and a hub its INFO, in time.
   auth_timer_ = loop_.add_timer(mgr_.auth_timeout(), [weak] {
     if (auto c = weak.lock()) {
       auto* l = static_cast<LeafConnection*>(c.get());
       l->auth_timer_ = 0;
-      if (!l->registered()) l->send_err_and_close("Authentication Timeout", CloseReason::AuthenticationTimeout);
+      if (l->registered()) return;
+      if (l->solicited()) l->close(CloseReason::AuthenticationTimeout);
+      else l->send_err_and_close("Authentication Timeout", CloseReason::AuthenticationTimeout);
     }
   });
   touch();
   Connection::start();
-  log::notice("{}:{} - lid:{} - Leafnode connection created", peer_ip_, peer_port_, cid_);
+  if (solicited())
+    log::notice("{}:{} - lid:{} - Leafnode connection created for account: {}", peer_ip_, peer_port_, cid_,
+                account_name_);
+  else
+    log::notice("{}:{} - lid:{} - Leafnode connection created", peer_ip_, peer_port_, cid_);
   Connection::flush_touched();
+  if (solicited() && !account_) {
+    log::error("Unable to lookup account {} for solicited leafnode connection", account_name_);
+    close(CloseReason::MissingAccount);
+  }
 }
 
 std::string LeafConnection::remote_name() const {
@@ -82,6 +107,10 @@ void LeafConnection::send_err_and_close(std::string_view text, CloseReason reaso
 }
 
 bool LeafConnection::on_connect(std::string_view json) {
+  if (solicited()) {
+    close(CloseReason::ProtocolViolation);
+    return false;
+  }
   auto j = nlohmann::json::parse(json, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     close(CloseReason::ProtocolViolation);
@@ -131,12 +160,53 @@ bool LeafConnection::on_connect(std::string_view json) {
   parser_.set_require_connect(false);
   // The soliciting side waits for this INFO (connect_info) before it sends its interest.
   enqueue(mgr_.connect_info_line(cid_, account_name_));
+  finish_connect();
+  return true;
+}
+
+void LeafConnection::finish_connect() {
+  if (auth_timer_) {
+    loop_.cancel_timer(auth_timer_);
+    auth_timer_ = 0;
+  }
   send_all_subs(*account_);
   registered_ = true;
   log::notice("{}:{} - lid:{} - Leafnode connection bound to account \"{}\" (remote \"{}\")", peer_ip_, peer_port_,
               cid_, account_name_, remote_name());
   ping_now();
   start_pings();
+  touch();
+}
+
+bool LeafConnection::send_connect(const nlohmann::json& info) {
+  // A hub's INFO has a client ID and leafnode URLs; without them we reached another port.
+  auto cid = info.find("client_id");
+  if (cid == info.end() || !cid->is_number_unsigned() || cid->get<uint64_t>() == 0 || !info.contains("leafnode_urls")) {
+    log::error("{}:{} - lid:{} - attempted to connect to wrong port", peer_ip_, peer_port_, cid_);
+    close(CloseReason::WrongPort);
+    return false;
+  }
+  {
+    std::lock_guard lk(info_mu_);
+    remote_name_ = str_field(info, "server_name");
+    if (remote_name_.empty()) remote_name_ = str_field(info, "server_id");
+    remote_cluster_ = str_field(info, "cluster");
+  }
+  PeerUrl u = parse_peer_url(url_);
+  nlohmann::ordered_json c;
+  c["version"] = kServerVersion;
+  if (!u.user.empty()) {
+    c["user"] = u.user;
+    c["pass"] = u.pass;
+  }
+  c["tls_required"] = false;
+  c["server_id"] = server_.id();
+  c["name"] = server_.name();
+  if (!spoke_) c["is_hub"] = true;
+  std::string cluster = server_.routes() ? server_.routes()->cluster_name() : std::string();
+  if (!cluster.empty()) c["cluster"] = cluster;
+  c["headers"] = !server_.options().no_header_support;
+  enqueue("CONNECT " + c.dump() + "\r\n");
   touch();
   return true;
 }
@@ -150,7 +220,7 @@ void LeafConnection::send_all_subs(Account& acc) {
   std::vector<SubscriptionPtr> subs;
   acc.sublist().all_subscriptions(subs);
   for (auto& s : subs) {
-    if (s->closed.load(std::memory_order_relaxed) || s->conn.get() == this) continue;
+    if (s->closed.load(std::memory_order_relaxed) || s->conn.get() == this || !announces(*s)) continue;
     smap_.add_silently(InterestCounts::key(s->subject, s->queue), interest_weight(*s));
     snapshot_.insert(s.get());
   }
@@ -160,7 +230,18 @@ void LeafConnection::send_all_subs(Account& acc) {
   if (!out.empty()) enqueue(out);
 }
 
+bool LeafConnection::announces(const Subscription& sub) const {
+  if (!spoke_) return true;
+  // A spoke tells its hub about its own clients, internal subscriptions and the leafs it
+  // is the hub for; never about what it learnt from routes or from other hubs.
+  const Connection* c = sub.conn.get();
+  if (!c || c->kind() == ConnKind::Client) return true;
+  if (c->kind() == ConnKind::Leaf) return !static_cast<const LeafConnection*>(c)->spoke();
+  return sub.subject.starts_with("$LDS.");
+}
+
 void LeafConnection::update_interest(const Subscription& sub, bool added) {
+  if (!announces(sub)) return;
   std::lock_guard lk(smap_mu_);
   if (snapshot_.erase(&sub) && added) return;
   const std::string key = InterestCounts::key(sub.subject, sub.queue);
@@ -171,8 +252,27 @@ void LeafConnection::update_interest(const Subscription& sub, bool added) {
   }
 }
 
-bool LeafConnection::on_info(std::string_view) {
-  // Async INFO from the leaf (URL updates) changes nothing on the accepting side.
+bool LeafConnection::on_info(std::string_view json) {
+  // Async INFO from a leaf changes nothing on the accepting side.
+  if (!solicited()) return true;
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    close(CloseReason::ProtocolViolation);
+    return false;
+  }
+  if (auto it = j.find("leafnode_urls"); it != j.end() && it->is_array()) {
+    std::vector<std::string> urls;
+    for (auto& x : *it)
+      if (x.is_string()) urls.push_back(x.get<std::string>());
+    mgr_.learn_urls(remote_, urls);
+  }
+  const bool first = !got_info_;
+  got_info_ = true;
+  if (first && !send_connect(j)) return false;
+  // A 2.9 hub answers our CONNECT with an INFO marked connect_info; older ones do not.
+  const bool finish = registered_ ? false
+                                  : (first && !j.value("info_on_connect", false)) || j.value("connect_info", false);
+  if (finish) finish_connect();
   return true;
 }
 
@@ -188,12 +288,15 @@ bool LeafConnection::on_pong() {
 
 bool LeafConnection::on_err(std::string_view text) {
   log::error("{}:{} - lid:{} - Leafnode Error {}", peer_ip_, peer_port_, cid_, text);
+  // The hub saw our loop-detection subject come back: wait before trying again.
+  if (solicited() && text.find("Loop detected") != std::string_view::npos) mgr_.delay_reconnect(remote_);
   close(CloseReason::ProtocolViolation);
   return false;
 }
 
 void LeafConnection::loop_detected() {
-  // The reference's text; an accepting side keeps the default delay it tells the leaf.
+  // The reference's text and its default delay before the soliciting side retries.
+  if (solicited()) mgr_.delay_reconnect(remote_);
   std::string text = "Loop detected for leafnode account=\"" + account_name_ + "\". Delaying attempt to reconnect for 30s";
   log::error("{}:{} - lid:{} - {}", peer_ip_, peer_port_, cid_, text);
   send_err_and_close(text, CloseReason::ProtocolViolation);
@@ -225,10 +328,15 @@ bool LeafConnection::on_rsub(std::string_view, std::string_view subject, std::st
     subs_.emplace(std::move(key), sub);
   }
   num_subs_.fetch_add(1, std::memory_order_relaxed);
-  // Interest from a leaf we are the hub for counts as local: routes, gateways and the
-  // other leafs hear of it.
-  server_.on_local_interest_change(*account_, *sub, true);
+  propagate(*sub, true);
   return true;
+}
+
+void LeafConnection::propagate(const Subscription& sub, bool added) {
+  // Interest from a leaf we are the hub for counts as local: routes, gateways and the
+  // other leafs hear of it. A hub's interest only concerns our other leafs.
+  if (spoke_) mgr_.on_interest(account_name_, sub, added);
+  else server_.on_local_interest_change(*account_, sub, added);
 }
 
 bool LeafConnection::on_runsub(std::string_view, std::string_view subject, std::string_view queue) {
@@ -241,7 +349,7 @@ bool LeafConnection::on_runsub(std::string_view, std::string_view subject, std::
   }
   num_subs_.fetch_sub(1, std::memory_order_relaxed);
   sub->closed.store(true, std::memory_order_release);
-  if (account_->sublist().remove(sub) == SubListStatus::ok) server_.on_local_interest_change(*account_, *sub, false);
+  if (account_->sublist().remove(sub) == SubListStatus::ok) propagate(*sub, false);
   return true;
 }
 
@@ -295,7 +403,7 @@ void LeafConnection::on_closed() {
   }
   num_subs_ = 0;
   account_->sublist().remove_batch(list);
-  for (auto& s : list) server_.on_local_interest_change(*account_, *s, false);
+  for (auto& s : list) propagate(*s, false);
 }
 
 }  // namespace nats::cluster

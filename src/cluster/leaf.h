@@ -1,8 +1,10 @@
-// A leaf-node connection accepted on the leafnodes port (we are the hub): the leaf protocol
-// of nats-server 2.9 (INFO with nonce, CONNECT with credentials, a second INFO carrying the
-// bound account, LS+/LS- interest with queue weights, LMSG/HMSG messages, PING/PONG). The
-// connection is bound to one account; its remote interest lives in that account's SubList
-// as Subscriptions owned by this connection, like a route's.
+// A leaf-node connection, the leaf protocol of nats-server 2.9 (INFO with nonce, CONNECT
+// with credentials, a second INFO carrying the bound account, LS+/LS- interest with queue
+// weights, LMSG/HMSG messages, PING/PONG). Accepted on the leafnodes port we are the hub;
+// solicited to a remote we are the spoke (unless the remote says `hub: true`): a spoke
+// only announces interest of its own clients and never relays the hub's messages or
+// interest into its own cluster's routes. The connection is bound to one account; its
+// remote interest lives in that account's SubList as Subscriptions owned by it.
 #pragma once
 
 #include <atomic>
@@ -11,6 +13,8 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "cluster/interest_counts.h"
 #include "proto/parser.h"
@@ -23,7 +27,9 @@ class LeafManager;
 
 class LeafConnection final : public Connection, public proto::ParserHandlerBase {
  public:
-  LeafConnection(Server& server, LeafManager& mgr, net::EventLoop& loop, int fd, uint64_t cid);
+  // remote: index of the leafnodes remote we dialled (url: the URL used), or -1 if accepted.
+  LeafConnection(Server& server, LeafManager& mgr, net::EventLoop& loop, int fd, uint64_t cid, int remote = -1,
+                 std::string url = {});
   ~LeafConnection() override;
 
   void start() override;
@@ -39,6 +45,10 @@ class LeafConnection final : public Connection, public proto::ParserHandlerBase 
   void update_interest(const Subscription& sub, bool added);
 
   bool registered() const { return registered_.load(); }
+  bool solicited() const { return remote_ >= 0; }
+  int remote_index() const { return remote_; }
+  // We are the spoke: interest of routes and of other spokes is not ours to announce.
+  bool spoke() const { return spoke_; }
   // Valid once registered.
   const std::string& account_name() const { return account_name_; }
   std::string remote_name() const;
@@ -77,11 +87,22 @@ class LeafConnection final : public Connection, public proto::ParserHandlerBase 
  private:
   // Sends every subscription of the bound account (and the loop-detection subject).
   void send_all_subs(Account& acc);
+  // Whether `sub`'s interest goes to the other side of this connection.
+  bool announces(const Subscription& sub) const;
+  // Solicited side: the CONNECT after the hub's first INFO; registration after its second.
+  bool send_connect(const nlohmann::json& info);
+  void finish_connect();
   void send_err_and_close(std::string_view text, CloseReason reason);
   void loop_detected();
+  // A remote subscription of this leaf appeared or went away: tell whoever should know.
+  void propagate(const Subscription& sub, bool added);
 
   LeafManager& mgr_;
   proto::Parser<LeafConnection> parser_;
+  const int remote_;
+  const std::string url_;
+  bool spoke_ = false;
+  bool got_info_ = false;
   std::string nonce_;
   net::TimerId auth_timer_ = 0;
   std::atomic<bool> registered_{false};

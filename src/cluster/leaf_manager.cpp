@@ -1,5 +1,7 @@
 #include "cluster/leaf_manager.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "cluster/route_manager.h"
@@ -17,8 +19,30 @@ LeafManager::LeafManager(Server& s) : server_(s) {}
 
 LeafManager::~LeafManager() { shutdown(); }
 
+namespace {
+constexpr auto kDialTimeout = std::chrono::seconds(2);
+constexpr auto kLoopDelay = std::chrono::seconds(30);  // leafNodeReconnectDelayAfterLoopDetected
+// host:port of a leaf URL, with the reference's default port.
+std::string with_default_port(const std::string& url) {
+  PeerUrl u = parse_peer_url(url);
+  if (u.ok) return url;
+  return url + ":7422";
+}
+}  // namespace
+
 void LeafManager::start() {
   const auto& o = server_.options().leafnode;
+  for (const auto& r : o.remotes) {
+    Remote st;
+    for (const auto& u : r.urls) st.urls.push_back(with_default_port(u));
+    if (!st.urls.empty()) {
+      PeerUrl u = parse_peer_url(st.urls.front());
+      if (!u.user.empty()) st.userinfo = u.user + (u.pass.empty() ? "" : ":" + u.pass) + "@";
+    }
+    remotes_.push_back(std::move(st));
+  }
+  if (!remotes_.empty()) solicitor_ = std::thread([this] { solicit_loop(); });
+  if (o.port == 0) return;
   int fd = net::listen_tcp(o.host, o.port > 0 ? o.port : 0);
   port_ = net::bound_port(fd);
   if (!o.advertise.empty()) {
@@ -45,6 +69,11 @@ void LeafManager::shutdown() {
     std::lock_guard lk(mu_);
     if (stopping_) return;
     stopping_ = true;
+  }
+  cv_.notify_all();
+  if (solicitor_.joinable()) solicitor_.join();
+  {
+    std::lock_guard lk(mu_);
     conns = all_conns_;
   }
   for (auto& c : conns) c->close(CloseReason::ServerShutdown);
@@ -160,15 +189,82 @@ std::string LeafManager::loop_subject(const std::string& account) {
   return s;
 }
 
+void LeafManager::solicit_loop() {
+  const auto reconnect = std::chrono::duration_cast<std::chrono::milliseconds>(server_.options().leafnode.reconnect);
+  std::unique_lock lk(mu_);
+  while (!stopping_) {
+    auto now = std::chrono::steady_clock::now();
+    auto wake = now + std::chrono::seconds(1);
+    for (size_t i = 0; i < remotes_.size() && !stopping_; ++i) {
+      Remote& r = remotes_[i];
+      if (r.connected || r.urls.empty()) continue;
+      if (r.not_before > now) {
+        wake = std::min(wake, r.not_before);
+        continue;
+      }
+      std::string url = r.urls[r.next++ % r.urls.size()];
+      PeerUrl u = parse_peer_url(url);
+      lk.unlock();
+      log::debug("Trying to connect as leafnode to remote server on \"{}\"", u.host_port());
+      int fd = u.ok ? connect_with_timeout(u.host, u.port, kDialTimeout) : -1;
+      lk.lock();
+      now = std::chrono::steady_clock::now();
+      if (fd < 0) {
+        log::error("Error trying to connect as leafnode to remote server \"{}\"", u.host_port());
+        // Every URL tried once without luck: wait before the next round.
+        if (r.next % r.urls.size() == 0) r.not_before = now + reconnect;
+        wake = std::min(wake, now + reconnect);
+        continue;
+      }
+      if (stopping_) {
+        ::close(fd);
+        break;
+      }
+      auto& loop = server_.pick_loop();
+      auto c = std::make_shared<LeafConnection>(server_, *this, loop, fd, server_.next_connection_id(),
+                                                static_cast<int>(i), url);
+      c->set_peer(u.host, u.port);
+      all_conns_.push_back(c);
+      r.connected = true;
+      loop.post([c] { c->start(); });
+    }
+    if (stopping_) break;
+    cv_.wait_until(lk, wake);
+  }
+}
+
+void LeafManager::learn_urls(int remote, const std::vector<std::string>& host_ports) {
+  std::lock_guard lk(mu_);
+  if (remote < 0 || static_cast<size_t>(remote) >= remotes_.size()) return;
+  Remote& r = remotes_[remote];
+  for (const auto& hp : host_ports) {
+    bool known = false;
+    for (const auto& u : r.urls) known |= parse_peer_url(u).host_port() == parse_peer_url(hp).host_port();
+    if (!known) r.urls.push_back("nats-leaf://" + r.userinfo + hp);
+  }
+}
+
+void LeafManager::delay_reconnect(int remote) {
+  std::lock_guard lk(mu_);
+  if (remote >= 0 && static_cast<size_t>(remote) < remotes_.size())
+    remotes_[remote].not_before = std::chrono::steady_clock::now() + kLoopDelay;
+}
+
 void LeafManager::register_leaf(const std::shared_ptr<LeafConnection>& l) {
   std::lock_guard lk(mu_);
   leafs_.push_back(l);
 }
 
 void LeafManager::on_leaf_closed(LeafConnection* l) {
-  std::lock_guard lk(mu_);
-  std::erase_if(leafs_, [l](auto& x) { return x.get() == l; });
-  std::erase_if(all_conns_, [l](auto& x) { return x.get() == l; });
+  {
+    std::lock_guard lk(mu_);
+    std::erase_if(leafs_, [l](auto& x) { return x.get() == l; });
+    std::erase_if(all_conns_, [l](auto& x) { return x.get() == l; });
+    // A solicited connection is redialled (the next URL first, as the reference).
+    if (l->solicited() && static_cast<size_t>(l->remote_index()) < remotes_.size())
+      remotes_[l->remote_index()].connected = false;
+  }
+  cv_.notify_all();
 }
 
 void LeafManager::on_interest(const std::string& account, const Subscription& sub, bool added) {

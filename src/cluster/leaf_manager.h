@@ -1,10 +1,13 @@
-// The accepting side of leaf nodes: the leafnodes listener, the INFO a leaf receives, the
-// authorization that binds each leaf to an account, the registry of leaf connections, and
-// propagation of an account's interest changes to the leafs bound to it.
+// Leaf nodes: the leafnodes listener and the INFO a leaf receives, the authorization that
+// binds each accepted leaf to an account, the remotes we solicit (one connection each,
+// redialled through their URLs and those the hub advertises), the registry of leaf
+// connections, and propagation of an account's interest changes to the leafs bound to it.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -24,7 +27,8 @@ class LeafManager {
   explicit LeafManager(Server& s);
   ~LeafManager();
 
-  // Opens the leafnodes listener; throws on listen failure.
+  // Opens the leafnodes listener (if a port is set) and starts soliciting the remotes;
+  // throws on listen failure.
   void start();
   void shutdown();
 
@@ -42,6 +46,11 @@ class LeafManager {
   // The subject whose echo from a leaf means a loop ("$LDS.<id>"), one per account.
   std::string loop_subject(const std::string& account);
 
+  // A hub told a solicited connection of `remote` where else it (its cluster) listens.
+  void learn_urls(int remote, const std::vector<std::string>& host_ports);
+  // Loop detected on `remote`: its next attempt waits 30 s, as the reference's.
+  void delay_reconnect(int remote);
+
   void register_leaf(const std::shared_ptr<LeafConnection>& l);
   void on_leaf_closed(LeafConnection* l);
 
@@ -56,6 +65,15 @@ class LeafManager {
 
  private:
   void accept(int fd, const std::string& ip, int port);
+  void solicit_loop();
+
+  struct Remote {
+    std::vector<std::string> urls;  // configured, then learned
+    std::string userinfo;           // "user:pass@" of the configured URL, for learned ones
+    size_t next = 0;
+    bool connected = false;
+    std::chrono::steady_clock::time_point not_before{};
+  };
 
   Server& server_;
   int port_ = 0;
@@ -68,6 +86,9 @@ class LeafManager {
   std::vector<std::shared_ptr<LeafConnection>> all_conns_;  // registered or not
   std::vector<std::shared_ptr<LeafConnection>> leafs_;      // registered
   std::map<std::string, std::string> loop_subjects_;
+  std::vector<Remote> remotes_;
+  std::condition_variable cv_;
+  std::thread solicitor_;
 };
 
 }  // namespace nats::cluster

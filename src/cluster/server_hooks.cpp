@@ -19,7 +19,7 @@ void Server::create_cluster() {
   if (opts_.cluster.configured) {
     routes_ = std::make_unique<cluster::RouteManager>(*this);
   }
-  if (opts_.leafnode.configured && opts_.leafnode.port != 0) {
+  if (opts_.leafnode.configured && (opts_.leafnode.port != 0 || !opts_.leafnode.remotes.empty())) {
     leafs_ = std::make_unique<cluster::LeafManager>(*this);
   }
 }

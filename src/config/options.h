@@ -170,8 +170,17 @@ struct LeafUser {
   std::string user, password, account;
   bool operator==(const LeafUser&) const = default;
 };
+// One entry of leafnodes { remotes: [...] }: a hub this server solicits.
+struct RemoteLeaf {
+  std::vector<std::string> urls;  // nats-leaf://[user:pass@]host:port
+  std::string account;            // the local account bound to it (empty: $G)
+  bool hub = false;               // we are the hub on this connection
+  bool operator==(const RemoteLeaf&) const = default;
+};
 struct LeafNodeOptions {
   bool configured = false;
+  std::vector<RemoteLeaf> remotes;
+  Duration reconnect{std::chrono::seconds(1)};  // delay between connection attempts
   std::string host = "0.0.0.0";
   int port = 0;  // 0: no listener (-1: a random port)
   std::string advertise;

@@ -717,6 +717,18 @@ struct Loader {
     }
   }
 
+  RemoteLeaf remote_leaf(const Value& v) {
+    RemoteLeaf r;
+    each_in("leafnode_remote", v, [&](const std::string& k, const MapEntry& e) {
+      if (k == "url" || k == "urls") {
+        auto u = e.value.is_array() ? string_list(e.value) : std::vector<std::string>{e.value.as_string()};
+        r.urls.insert(r.urls.end(), u.begin(), u.end());
+      } else if (k == "account" || k == "local") r.account = e.value.as_string();
+      else if (k == "hub") r.hub = e.value.as_bool();
+    });
+    return r;
+  }
+
   void leafnodes(const Value& v) {
     auto& l = o.leafnode;
     l.configured = true;
@@ -726,7 +738,11 @@ struct Loader {
       else if (k == "port") l.port = to_int(e.value);
       else if (k == "advertise" || k == "leafnode_advertise") l.advertise = e.value.as_string();
       else if (k == "no_advertise") l.no_advertise = e.value.as_bool();
-      else if (k == "authorization") {
+      else if (k == "remotes") {
+        for (const auto& x : e.value.as_array()) l.remotes.push_back(remote_leaf(x));
+      } else if (k == "reconnect" || k == "reconnect_delay" || k == "reconnect_interval") {
+        l.reconnect = seconds_or_duration(e);
+      } else if (k == "authorization") {
         each_in("leafnode_authorization", e.value, [&](const std::string& ak, const MapEntry& ae) {
           if (ak == "user" || ak == "username") l.username = ae.value.as_string();
           else if (ak == "pass" || ak == "password") l.password = ae.value.as_string();

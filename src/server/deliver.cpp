@@ -67,10 +67,14 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
     std::string queues;
   };
   std::vector<RouteTarget> route_targets;
-  const std::string origin_cluster =
-      from_leaf ? static_cast<cluster::LeafConnection*>(origin)->remote_cluster() : std::string();
+  const auto* origin_leaf = from_leaf ? static_cast<cluster::LeafConnection*>(origin) : nullptr;
+  const std::string origin_cluster = origin_leaf ? origin_leaf->remote_cluster() : std::string();
+  // What a hub sends us, its cluster already has: it does not go to our routes. What a
+  // route sends us only goes on to the leafs we are the hub for.
+  const bool from_spoke = origin_leaf && origin_leaf->spoke();
   auto add_route_target = [&](Connection* c, const std::string& queue) {
-    if (c->kind() == ConnKind::Router && from_route) return false;
+    if (c->kind() == ConnKind::Router && (from_route || from_spoke)) return false;
+    if (c->kind() == ConnKind::Leaf && from_route && static_cast<cluster::LeafConnection*>(c)->spoke()) return false;
     // Leaf to leaf: never back into the cluster the message came from.
     if (c->kind() == ConnKind::Leaf && !origin_cluster.empty() &&
         static_cast<cluster::LeafConnection*>(c)->remote_cluster() == origin_cluster)

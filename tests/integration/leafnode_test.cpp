@@ -1,6 +1,7 @@
-// Leaf nodes, accepting side: a Debian nats-server 2.9.10 leaf solicits our hub; clients
-// on either side exchange messages, requests and queue traffic; the leafnodes
-// authorization binds the leaf to an account.
+// Leaf nodes: a Debian nats-server 2.9.10 leaf solicits our hub, our leaf solicits a
+// 2.9.10 hub and our own hub; clients on either side exchange messages, requests and queue
+// traffic; the leafnodes authorization binds the leaf to an account; a leaf fails over
+// between the servers of a hub cluster.
 #include <gtest/gtest.h>
 
 #include "cluster_test_util.h"
@@ -13,6 +14,11 @@ namespace {
 struct HubAndLeaf {
   Node hub, leaf;
   int leaf_port = testing_harness::free_port();
+  HubAndLeaf(std::string hub_bin = testing_harness::server_binary(),
+             std::string leaf_bin = testing_harness::reference_binary()) {
+    hub.binary = std::move(hub_bin);
+    leaf.binary = std::move(leaf_bin);
+  }
 
   // hub_auth: the body of the hub's leafnodes authorization block (empty: none);
   // creds: "user:pass@" in the leaf's remote URL.
@@ -22,18 +28,18 @@ struct HubAndLeaf {
     hub.extra = hub_extra + "\nleafnodes { listen: 127.0.0.1:" + std::to_string(leaf_port) +
                 (hub_auth.empty() ? "" : "\n authorization { " + hub_auth + " }") + " }\n";
     leaf.name = "leaf";
-    leaf.binary = testing_harness::reference_binary();
     leaf.extra = "leafnodes { remotes [ { url: \"nats-leaf://" + creds + "127.0.0.1:" + std::to_string(leaf_port) +
                  "\" " + leaf_remote_extra + " } ] }\n";
     hub.start();
     leaf.start();
   }
-  int num_leafs() const {
-    auto j = http_json(hub.http_port, "/leafz");
+  int num_leafs(const Node* n = nullptr) const {
+    auto j = http_json((n ? n : &hub)->http_port, "/leafz");
     return j.contains("leafnodes") ? j["leafnodes"].get<int>() : -1;
   }
+  // Checked on whichever side is ours (the reference has /leafz too).
   bool connected() {
-    return wait_for([&] { return num_leafs() == 1; }, milliseconds(10000));
+    return wait_for([&] { return num_leafs() == 1 && num_leafs(&leaf) == 1; }, milliseconds(10000));
   }
 };
 
@@ -176,4 +182,81 @@ TEST(LeafNode, WrongCredentialsAreRefused) {
                        milliseconds(8000)));
   EXPECT_EQ(t.num_leafs(), 0);
   EXPECT_NE(t.leaf.proc->log().find("Authorization Violation"), std::string::npos);
+}
+
+namespace {
+void exchange_both_ways(HubAndLeaf& t) {
+  ConnPtr h, l;
+  ASSERT_EQ(connect_url(h, t.hub.url()), NATS_OK);
+  ASSERT_EQ(connect_url(l, t.leaf.url()), NATS_OK);
+  EXPECT_TRUE(reaches(h.p, l.p, "to.leaf"));
+  EXPECT_TRUE(reaches(l.p, h.p, "to.hub"));
+  EXPECT_TRUE(answers(h.p, l.p, "svc.on.hub"));
+  EXPECT_TRUE(answers(l.p, h.p, "svc.on.leaf"));
+}
+}  // namespace
+
+TEST(LeafNode, OurLeafSolicitsAReferenceHub) {
+  if (!testing_harness::reference_available()) GTEST_SKIP() << "no reference nats-server";
+  HubAndLeaf t(testing_harness::reference_binary(), testing_harness::server_binary());
+  t.start();
+  ASSERT_TRUE(t.connected()) << t.leaf.proc->log();
+  exchange_both_ways(t);
+}
+
+TEST(LeafNode, OurLeafSolicitsOurHubWithAnAccount) {
+  HubAndLeaf t(testing_harness::server_binary(), testing_harness::server_binary());
+  t.start("accounts { A { users [ {user: ua, password: pa} ] } }", "user: lf, password: pw, account: A", "lf:pw@");
+  ASSERT_TRUE(t.connected()) << t.leaf.proc->log() << t.hub.proc->log();
+  EXPECT_EQ(http_json(t.hub.http_port, "/leafz")["leafs"][0]["account"], "A");
+  ConnPtr a, l;
+  ASSERT_EQ(connect_url(a, "nats://ua:pa@127.0.0.1:" + std::to_string(t.hub.proc->port())), NATS_OK);
+  ASSERT_EQ(connect_url(l, t.leaf.url()), NATS_OK);
+  EXPECT_TRUE(reaches(a.p, l.p, "to.leaf"));
+  EXPECT_TRUE(reaches(l.p, a.p, "to.hub"));
+  EXPECT_TRUE(answers(a.p, l.p, "svc.on.hub"));
+  EXPECT_TRUE(answers(l.p, a.p, "svc.on.leaf"));
+}
+
+TEST(LeafNode, LeafFailsOverBetweenHubClusterServers) {
+  // Two of our servers form the hub cluster; our leaf knows both.
+  int seed = testing_harness::free_port();
+  int lp[2] = {testing_harness::free_port(), testing_harness::free_port()};
+  Node hubs[2];
+  for (int i = 0; i < 2; ++i) {
+    hubs[i].name = "h" + std::to_string(i);
+    hubs[i].cluster = "hub";
+    hubs[i].cluster_port = i == 0 ? seed : testing_harness::free_port();
+    hubs[i].routes = {"nats-route://127.0.0.1:" + std::to_string(seed)};
+    hubs[i].extra = "leafnodes { listen: 127.0.0.1:" + std::to_string(lp[i]) + " }";
+    hubs[i].start();
+  }
+  ASSERT_TRUE(wait_for([&] { return hubs[0].num_routes() == 1 && hubs[1].num_routes() == 1; }, milliseconds(10000)));
+  Node leaf;
+  leaf.name = "leaf";
+  leaf.extra = "leafnodes { reconnect: \"100ms\", remotes [ { urls: [\"nats-leaf://127.0.0.1:" + std::to_string(lp[0]) +
+               "\", \"nats-leaf://127.0.0.1:" + std::to_string(lp[1]) + "\"] } ] }";
+  leaf.start();
+  auto leafs_on = [](const Node& n) {
+    auto j = http_json(n.http_port, "/leafz");
+    return j.contains("leafnodes") ? j["leafnodes"].get<int>() : -1;
+  };
+  ASSERT_TRUE(wait_for([&] { return leafs_on(hubs[0]) + leafs_on(hubs[1]) == 1; }, milliseconds(10000)));
+  const int first = leafs_on(hubs[0]) == 1 ? 0 : 1;
+  const int other = 1 - first;
+  {
+    ConnPtr h, l;
+    ASSERT_EQ(connect_url(h, hubs[other].url()), NATS_OK);
+    ASSERT_EQ(connect_url(l, leaf.url()), NATS_OK);
+    EXPECT_TRUE(reaches(l.p, h.p, "before.failover"));  // through the hub it is on, then the route
+    EXPECT_TRUE(reaches(h.p, l.p, "before.failover.back"));
+  }
+  hubs[first].proc->stop(SIGKILL);
+  ASSERT_TRUE(wait_for([&] { return leafs_on(hubs[other]) == 1; }, milliseconds(10000))) << leaf.proc->log();
+  ConnPtr h, l;
+  ASSERT_EQ(connect_url(h, hubs[other].url()), NATS_OK);
+  ASSERT_EQ(connect_url(l, leaf.url()), NATS_OK);
+  EXPECT_TRUE(reaches(l.p, h.p, "after.failover"));
+  EXPECT_TRUE(reaches(h.p, l.p, "after.failover.back"));
+  EXPECT_TRUE(answers(h.p, l.p, "svc.after.failover"));
 }
