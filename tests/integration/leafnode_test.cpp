@@ -260,3 +260,35 @@ TEST(LeafNode, LeafFailsOverBetweenHubClusterServers) {
   EXPECT_TRUE(reaches(h.p, l.p, "after.failover.back"));
   EXPECT_TRUE(answers(h.p, l.p, "svc.after.failover"));
 }
+
+namespace {
+// Two servers that each accept leafs and solicit the other: a loop. The server whose
+// loop-detection subject comes back says so with the reference's error and backs off.
+void expect_loop_detected(const std::string& bin_a, const std::string& bin_b) {
+  int pa = testing_harness::free_port(), pb = testing_harness::free_port();
+  Node a, b;
+  a.name = "a";
+  a.binary = bin_a;
+  a.extra = "leafnodes { listen: 127.0.0.1:" + std::to_string(pa) + ", remotes [ { url: \"nats-leaf://127.0.0.1:" +
+            std::to_string(pb) + "\" } ] }";
+  b.name = "b";
+  b.binary = bin_b;
+  b.extra = "leafnodes { listen: 127.0.0.1:" + std::to_string(pb) + ", remotes [ { url: \"nats-leaf://127.0.0.1:" +
+            std::to_string(pa) + "\" } ] }";
+  a.start();
+  b.start();
+  const std::string text = "Loop detected for leafnode account=\"$G\". Delaying attempt to reconnect for 30s";
+  EXPECT_TRUE(wait_for([&] {
+    return a.proc->log().find(text) != std::string::npos || b.proc->log().find(text) != std::string::npos;
+  }, milliseconds(10000))) << a.proc->log() << b.proc->log();
+}
+}  // namespace
+
+TEST(LeafNode, LoopBetweenOurServersIsDetected) {
+  expect_loop_detected(testing_harness::server_binary(), testing_harness::server_binary());
+}
+
+TEST(LeafNode, LoopWithAReferenceServerIsDetected) {
+  if (!testing_harness::reference_available()) GTEST_SKIP() << "no reference nats-server";
+  expect_loop_detected(testing_harness::server_binary(), testing_harness::reference_binary());
+}
