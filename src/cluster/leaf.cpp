@@ -7,6 +7,7 @@
 #include "cluster/route_manager.h"
 #include "proto/msg_line.h"
 #include "server/server.h"
+#include "subject/subject.h"
 #include "util/ids.h"
 #include "util/log.h"
 
@@ -26,6 +27,19 @@ std::string str_field(const nlohmann::json& j, const char* k) {
 // How much a subscription counts in the interest we announce: a queue member with a
 // weight (a route's or another leaf's group) counts for that many.
 int interest_weight(const Subscription& s) { return s.queue.empty() ? 1 : std::max<int32_t>(s.qweight, 1); }
+// Whether a deny list covers every subject `subject` (literal or wildcard) can match.
+bool denied(const std::vector<std::string>& deny, std::string_view subject) {
+  for (const auto& d : deny)
+    if (subject_is_subset_match(subject, d)) return true;
+  return false;
+}
+std::vector<std::string> string_array(const nlohmann::json& j, const char* k) {
+  std::vector<std::string> out;
+  if (auto it = j.find(k); it != j.end() && it->is_array())
+    for (auto& x : *it)
+      if (x.is_string()) out.push_back(x.get<std::string>());
+  return out;
+}
 }  // namespace
 
 LeafConnection::LeafConnection(Server& server, LeafManager& mgr, net::EventLoop& loop, int fd, uint64_t cid,
@@ -47,6 +61,8 @@ void LeafConnection::start() {
     // The account is ours to choose; the hub's INFO comes first, then our CONNECT.
     const auto& r = server_.options().leafnode.remotes[remote_];
     spoke_ = !r.hub;
+    deny_out_ = r.deny_exports;
+    deny_in_ = r.deny_imports;
     account_name_ = r.account.empty() ? server_.global_account()->name() : r.account;
     account_ = server_.lookup_account(account_name_);
     parser_.set_pinned_account(account_name_);
@@ -151,6 +167,8 @@ bool LeafConnection::on_connect(std::string_view json) {
     return false;
   }
   account_name_ = *acc_name;
+  // The leaf's deny_imports: it will not take these, so they are not sent.
+  deny_out_ = string_array(j, "deny_pub");
   {
     std::lock_guard lk(info_mu_);
     remote_name_ = str_field(j, "name");
@@ -206,6 +224,7 @@ bool LeafConnection::send_connect(const nlohmann::json& info) {
   std::string cluster = server_.routes() ? server_.routes()->cluster_name() : std::string();
   if (!cluster.empty()) c["cluster"] = cluster;
   c["headers"] = !server_.options().no_header_support;
+  if (!deny_in_.empty()) c["deny_pub"] = deny_in_;
   enqueue("CONNECT " + c.dump() + "\r\n");
   touch();
   return true;
@@ -231,6 +250,7 @@ void LeafConnection::send_all_subs(Account& acc) {
 }
 
 bool LeafConnection::announces(const Subscription& sub) const {
+  if (!deny_in_.empty() && !sub.subject.starts_with("$LDS.") && denied(deny_in_, sub.subject)) return false;
   if (!spoke_) return true;
   // A spoke tells its hub about its own clients, internal subscriptions and the leafs it
   // is the hub for; never about what it learnt from routes or from other hubs.
@@ -308,6 +328,8 @@ bool LeafConnection::on_rsub(std::string_view, std::string_view subject, std::st
     loop_detected();
     return false;
   }
+  // Interest in what we may not send is not taken (a spoke just ignores it, as the reference).
+  if (!deny_out_.empty() && !subject_has_wildcard(subject) && denied(deny_out_, subject)) return true;
   std::string key = InterestCounts::key(subject, queue);
   auto it = subs_.find(key);
   if (it != subs_.end()) {
@@ -363,12 +385,14 @@ bool LeafConnection::on_hrmsg(std::string_view, std::string_view subject, std::s
   in_msgs.fetch_add(1, std::memory_order_relaxed);
   in_bytes.fetch_add(headers.size() + payload.size(), std::memory_order_relaxed);
   if (!registered_) return true;
+  if (!deny_in_.empty() && denied(deny_in_, subject)) return true;
   server_.process_message(*account_, this, subject, reply, headers, payload, false, &queues);
   return true;
 }
 
 bool LeafConnection::send_msg(std::string_view subject, std::string_view reply, std::string_view queues,
                               std::string_view headers, std::string_view payload) {
+  if (!deny_out_.empty() && denied(deny_out_, subject)) return false;
   proto::MsgLine line;
   proto::MsgLine::leaf(line, subject, reply, queues, !headers.empty(), headers.size(), headers.size() + payload.size());
   return enqueue_message(line.view(), headers, payload);

@@ -103,6 +103,9 @@ class LeafConnection final : public Connection, public proto::ParserHandlerBase 
   const std::string url_;
   bool spoke_ = false;
   bool got_info_ = false;
+  // Subjects not to send over this connection (our deny_exports, or the leaf's deny_pub)
+  // and, soliciting, not to take from it (our deny_imports). Set before registration.
+  std::vector<std::string> deny_out_, deny_in_;
   std::string nonce_;
   net::TimerId auth_timer_ = 0;
   std::atomic<bool> registered_{false};

@@ -292,3 +292,30 @@ TEST(LeafNode, LoopWithAReferenceServerIsDetected) {
   if (!testing_harness::reference_available()) GTEST_SKIP() << "no reference nats-server";
   expect_loop_detected(testing_harness::server_binary(), testing_harness::reference_binary());
 }
+
+TEST(LeafNode, DenyImportsAndExportsKeepSubjectsOnTheirSide) {
+  if (!testing_harness::reference_available()) GTEST_SKIP() << "no reference nats-server";
+  HubAndLeaf t(testing_harness::reference_binary(), testing_harness::server_binary());
+  t.start("", "", "", ", deny_exports: [\"secret.>\"], deny_imports: [\"private.>\"]");
+  ASSERT_TRUE(t.connected()) << t.leaf.proc->log();
+  ConnPtr h, l;
+  ASSERT_EQ(connect_url(h, t.hub.url()), NATS_OK);
+  ASSERT_EQ(connect_url(l, t.leaf.url()), NATS_OK);
+  // Exports: the leaf's secret.x stays on the leaf, ok.x crosses.
+  SubPtr hs;
+  ASSERT_EQ(natsConnection_SubscribeSync(&hs.p, h.p, "secret.x"), NATS_OK);
+  natsConnection_Flush(h.p);
+  ASSERT_TRUE(reaches(l.p, h.p, "ok.x"));
+  natsConnection_PublishString(l.p, "secret.x", "no");
+  natsConnection_Flush(l.p);
+  // Imports: the hub's private.x does not reach the leaf's subscriber, ok.y does.
+  SubPtr ls;
+  ASSERT_EQ(natsConnection_SubscribeSync(&ls.p, l.p, "private.x"), NATS_OK);
+  natsConnection_Flush(l.p);
+  ASSERT_TRUE(reaches(h.p, l.p, "ok.y"));
+  natsConnection_PublishString(h.p, "private.x", "no");
+  natsConnection_Flush(h.p);
+  MsgPtr m1, m2;
+  EXPECT_NE(natsSubscription_NextMsg(&m1.p, hs.p, 500), NATS_OK) << "secret.x left the leaf";
+  EXPECT_NE(natsSubscription_NextMsg(&m2.p, ls.p, 200), NATS_OK) << "private.x entered the leaf";
+}
