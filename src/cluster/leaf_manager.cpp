@@ -52,13 +52,9 @@ void LeafManager::start() {
     auto urls = advertised_urls(o.host, port_);
     host_ = urls.empty() ? o.host + ":" + std::to_string(port_) : urls.front();
   }
-  listener_ = std::make_unique<TcpListener>(fd, [this](int cfd, const std::string& ip, int port) {
+  listener_.start(server_.pick_loop(), fd, [this](int cfd, const std::string& ip, int port) {
     accept(cfd, ip, port);
   });
-  auto& loop = server_.pick_loop();
-  auto* l = listener_.get();
-  loop.post([&loop, l] { loop.add_fd(l->fd(), EPOLLIN, l); });
-  listener_loop_ = &loop;
   log::notice("Listening for leafnode connections on {}:{}", o.host, port_);
   if (!o.advertise.empty()) log::notice("Advertise address for leafnode is set to {}", host_);
 }
@@ -77,10 +73,7 @@ void LeafManager::shutdown() {
     conns = all_conns_;
   }
   for (auto& c : conns) c->close(CloseReason::ServerShutdown);
-  if (listener_ && listener_loop_) {
-    std::shared_ptr<TcpListener> l(listener_.release());
-    listener_loop_->post([l, lp = listener_loop_] { lp->del_fd(l->fd()); });
-  }
+  listener_.stop();
 }
 
 void LeafManager::accept(int fd, const std::string& ip, int port) {
@@ -282,6 +275,11 @@ std::vector<std::shared_ptr<LeafConnection>> LeafManager::leafs() const {
 size_t LeafManager::num_leafs() const {
   std::lock_guard lk(mu_);
   return leafs_.size();
+}
+
+size_t LeafManager::num_leafs(const std::string& account) const {
+  std::lock_guard lk(mu_);
+  return static_cast<size_t>(std::count_if(leafs_.begin(), leafs_.end(), [&](auto& l) { return l->account_name() == account; }));
 }
 
 nlohmann::ordered_json LeafManager::leafz(bool subs) const {

@@ -60,6 +60,7 @@ class LeafManager {
 
   std::vector<std::shared_ptr<LeafConnection>> leafs() const;
   size_t num_leafs() const;
+  size_t num_leafs(const std::string& account) const;
   nlohmann::ordered_json leafz(bool subs) const;
   nlohmann::ordered_json varz() const;
 
@@ -78,8 +79,7 @@ class LeafManager {
   Server& server_;
   int port_ = 0;
   std::string host_;  // advertised host
-  std::unique_ptr<TcpListener> listener_;
-  net::EventLoop* listener_loop_ = nullptr;
+  LinkListener listener_;
 
   mutable std::mutex mu_;
   bool stopping_ = false;

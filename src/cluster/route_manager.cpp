@@ -131,13 +131,9 @@ void RouteManager::start() {
     std::lock_guard lk(mu_);
     build_info();
   }
-  listener_ = std::make_unique<TcpListener>(fd, [this](int cfd, const std::string& ip, int port) {
+  listener_.start(server_.pick_loop(), fd, [this](int cfd, const std::string& ip, int port) {
     accept_route(cfd, ip, port);
   });
-  auto& loop = server_.pick_loop();
-  auto* l = listener_.get();
-  loop.post([&loop, l] { loop.add_fd(l->fd(), EPOLLIN, l); });
-  listener_loop_ = &loop;
   log::notice("Cluster name is {}", name_);
   log::notice("Listening for route connections on {}:{}", o.cluster.host, port_);
   for (const auto& r : o.cluster.routes) add_pending(r, false, std::chrono::milliseconds(0));
@@ -158,12 +154,7 @@ void RouteManager::shutdown() {
     conns = all_conns_;
   }
   for (auto& c : conns) c->close(CloseReason::ServerShutdown);
-  if (listener_ && listener_loop_) {
-    // The listener is unregistered by its loop; the socket closes with the object, which
-    // the loop releases after it has run the removal.
-    std::shared_ptr<TcpListener> l(listener_.release());
-    listener_loop_->post([l, lp = listener_loop_] { lp->del_fd(l->fd()); });
-  }
+  listener_.stop();
 }
 
 void RouteManager::add_pending(const std::string& url, bool implicit, std::chrono::milliseconds delay) {

@@ -94,8 +94,7 @@ class RouteManager {
   int port_ = 0;
   std::string self_hash_;
   std::vector<std::string> own_client_urls_;
-  std::unique_ptr<TcpListener> listener_;
-  net::EventLoop* listener_loop_ = nullptr;
+  LinkListener listener_;
 
   mutable std::mutex mu_;  // registry, pending, info
   std::string info_line_;
