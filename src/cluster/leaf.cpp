@@ -1,6 +1,8 @@
 #include "cluster/leaf.h"
 
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cluster/cluster_util.h"
 #include "cluster/leaf_manager.h"
@@ -9,6 +11,8 @@
 #include "server/server.h"
 #include "subject/subject.h"
 #include "util/ids.h"
+#include "util/jwt.h"
+#include "util/nkey.h"
 #include "util/log.h"
 
 namespace nats::cluster {
@@ -213,7 +217,21 @@ bool LeafConnection::send_connect(const nlohmann::json& info) {
   PeerUrl u = parse_peer_url(url_);
   nlohmann::ordered_json c;
   c["version"] = kServerVersion;
-  if (!u.user.empty()) {
+  if (const auto& creds = server_.options().leafnode.remotes[remote_].credentials; !creds.empty()) {
+    // The user JWT of the creds file, and the hub's nonce signed with its seed.
+    std::ifstream in(creds);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto d = jwt::parse_decorated(text.str());
+    std::string sig = d.seed.empty() ? std::string() : nkey::sign(d.seed, str_field(info, "nonce"));
+    if (!in || d.jwt.empty() || sig.empty()) {
+      log::error("{}:{} - lid:{} - Error reading leafnode credentials file \"{}\"", peer_ip_, peer_port_, cid_, creds);
+      close(CloseReason::AuthenticationViolation);
+      return false;
+    }
+    c["jwt"] = d.jwt;
+    c["sig"] = jwt::base64url_encode(sig);
+  } else if (!u.user.empty()) {
     c["user"] = u.user;
     c["pass"] = u.pass;
   }

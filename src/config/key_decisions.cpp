@@ -108,13 +108,13 @@ std::vector<KeyRule> build() {
        "reconnect", "reconnect_delay", "reconnect_interval"});
   add(t, "leafnodes", D::Refused, {"tls", "min_version", "minimum_version"});
   // One remote (parseRemoteLeafNodes). URLs are tried in order (no_randomize is what this
-  // server always does). Credentials (JWT signing), TLS, websocket remotes and
+  // server always does). TLS, websocket remotes and
   // JetStream migration are not implemented and refused by name.
   add(t, "leafnode_remote", D::Honoured,
       {"url", "urls", "account", "local", "hub", "no_randomize", "dont_randomize", "deny_imports", "deny_import",
-       "deny_exports", "deny_export"});
+       "deny_exports", "deny_export", "creds", "credentials"});
   add(t, "leafnode_remote", D::Refused,
-      {"creds", "credentials", "tls",
+      {"tls",
        "ws_compress", "ws_compression", "websocket_compress", "websocket_compression", "ws_no_masking",
        "websocket_no_masking", "jetstream_cluster_migrate", "js_cluster_migrate"});
   add(t, "leafnode_authorization", D::Honoured, {"user", "username", "pass", "password", "account", "timeout", "users"});

@@ -175,6 +175,7 @@ struct RemoteLeaf {
   std::vector<std::string> urls;  // nats-leaf://[user:pass@]host:port
   std::string account;            // the local account bound to it (empty: $G)
   bool hub = false;               // we are the hub on this connection
+  std::string credentials;        // creds file: its user JWT and the nonce signed by its seed
   std::vector<std::string> deny_imports;  // subjects we neither subscribe to nor accept from the hub
   std::vector<std::string> deny_exports;  // subjects we do not send to the hub
   bool operator==(const RemoteLeaf&) const = default;

@@ -725,6 +725,7 @@ struct Loader {
         r.urls.insert(r.urls.end(), u.begin(), u.end());
       } else if (k == "account" || k == "local") r.account = e.value.as_string();
       else if (k == "hub") r.hub = e.value.as_bool();
+      else if (k == "creds" || k == "credentials") r.credentials = e.value.as_string();
       else if (k == "deny_imports" || k == "deny_import") r.deny_imports = string_list(e.value);
       else if (k == "deny_exports" || k == "deny_export") r.deny_exports = string_list(e.value);
     });

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "cluster_test_util.h"
+#include "jwt_test_util.h"
 
 using namespace itest;
 using namespace ctest;
@@ -319,3 +320,38 @@ TEST(LeafNode, DenyImportsAndExportsKeepSubjectsOnTheirSide) {
   EXPECT_NE(natsSubscription_NextMsg(&m1.p, hs.p, 500), NATS_OK) << "secret.x left the leaf";
   EXPECT_NE(natsSubscription_NextMsg(&m2.p, ls.p, 200), NATS_OK) << "private.x entered the leaf";
 }
+
+// Operator mode: our leaf signs the hub's nonce with the seed of its creds file and binds
+// to the creds' account, on our hub and on a 2.9.10 hub.
+class LeafCreds : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LeafCreds, OurLeafAuthenticatesWithACredsFile) {
+  if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
+    GTEST_SKIP() << "no reference nats-server";
+  using itest::jwt::KeyPair;
+  KeyPair op = itest::jwt::operator_keys(), sys = itest::jwt::account_keys(), a = itest::jwt::account_keys();
+  KeyPair leaf_user = itest::jwt::user_keys(), client_user = itest::jwt::user_keys();
+  testing_harness::TempDir d;
+  std::string op_file = d.write("op.jwt", itest::jwt::sign(itest::jwt::operator_claims(op, sys.pub), op) + "\n");
+  std::string sys_jwt = itest::jwt::sign(itest::jwt::account_claims(sys, "SYS"), op);
+  std::string a_jwt = itest::jwt::sign(itest::jwt::account_claims(a, "A"), op);
+  auto creds = [&](const KeyPair& u, const std::string& name) {
+    return d.write(name + ".creds", itest::jwt::creds(itest::jwt::sign(itest::jwt::user_claims(u, name), a), u.seed));
+  };
+  std::string leaf_creds = creds(leaf_user, "leaf"), client_creds = creds(client_user, "client");
+  HubAndLeaf t(GetParam(), testing_harness::server_binary());
+  t.start("operator: \"" + op_file + "\"\nsystem_account: " + sys.pub + "\nresolver: MEMORY\nresolver_preload: { " +
+              sys.pub + ": \"" + sys_jwt + "\", " + a.pub + ": \"" + a_jwt + "\" }\n",
+          "", "", ", credentials: \"" + leaf_creds + "\"");
+  ASSERT_TRUE(t.connected()) << t.leaf.proc->log() << t.hub.proc->log();
+  ConnPtr h, l;
+  OptsPtr o;
+  natsOptions_SetUserCredentialsFromFiles(o.p, client_creds.c_str(), nullptr);
+  ASSERT_EQ(connect_signed(h, t.hub.url(), o.p), NATS_OK);
+  ASSERT_EQ(connect_url(l, t.leaf.url()), NATS_OK);
+  EXPECT_TRUE(reaches(h.p, l.p, "creds.to.leaf"));
+  EXPECT_TRUE(reaches(l.p, h.p, "creds.to.hub"));
+}
+
+INSTANTIATE_TEST_SUITE_P(HubBinaries, LeafCreds,
+                         ::testing::Values(testing_harness::server_binary(), testing_harness::reference_binary()));
