@@ -118,8 +118,27 @@ std::string LeafManager::info_line(uint64_t cid, const std::string& nonce) const
   if (!cluster.empty()) j["cluster"] = cluster;
   j["info_on_connect"] = true;
   // A soliciting 2.9 server takes an INFO without leafnode_urls for a wrong port.
-  j["leafnode_urls"] = std::vector<std::string>{host_};
+  j["leafnode_urls"] = leafnode_urls();
   return "INFO " + j.dump() + "\r\n";
+}
+
+std::vector<std::string> LeafManager::leafnode_urls() const {
+  std::vector<std::string> out{host_};
+  if (auto* r = server_.routes())
+    for (auto& rc : r->routes())
+      for (auto& u : rc->remote_info().leafnode_urls)
+        if (std::find(out.begin(), out.end(), u) == out.end()) out.push_back(u);
+  return out;
+}
+
+void LeafManager::send_async_info() {
+  auto j = base_info(server_, host_);
+  std::string cluster = server_.routes() ? server_.routes()->cluster_name() : std::string();
+  if (!cluster.empty()) j["cluster"] = cluster;
+  j["leafnode_urls"] = leafnode_urls();
+  const std::string line = "INFO " + j.dump() + "\r\n";
+  for (auto& l : leafs())
+    if (!l->solicited()) l->send_now(line);
 }
 
 std::string LeafManager::connect_info_line(uint64_t cid, const std::string& account) const {
@@ -129,7 +148,7 @@ std::string LeafManager::connect_info_line(uint64_t cid, const std::string& acco
   if (!cluster.empty()) j["cluster"] = cluster;
   j["info_on_connect"] = true;
   j["connect_info"] = true;
-  j["leafnode_urls"] = std::vector<std::string>{host_};
+  j["leafnode_urls"] = leafnode_urls();
   j["remote_account"] = account;
   return "INFO " + j.dump() + "\r\n";
 }

@@ -34,6 +34,11 @@ class LeafManager {
 
   Server& server() { return server_; }
   int port() const { return port_; }
+  // host:port leafs are told to connect to (ours); with the cluster's, all of them.
+  const std::string& own_url() const { return host_; }
+  std::vector<std::string> leafnode_urls() const;
+  // The cluster's leafnode URLs changed: an INFO to every accepted leaf.
+  void send_async_info();
 
   // The INFO for a new connection (with its nonce and CID), CRLF included.
   std::string info_line(uint64_t cid, const std::string& nonce) const;

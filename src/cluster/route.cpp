@@ -45,6 +45,10 @@ bool parse_route_info(std::string_view json, RouteInfo& out) {
     for (auto& u : *it)
       if (u.is_string()) out.gateway_urls.push_back(u.get<std::string>());
   if (auto it = j.find("gateway_cmd"); it != j.end() && it->is_number_integer()) out.gateway_cmd = it->get<int>();
+  out.leafnode_urls.clear();
+  if (auto it = j.find("leafnode_urls"); it != j.end() && it->is_array())
+    for (auto& u : *it)
+      if (u.is_string()) out.leafnode_urls.push_back(u.get<std::string>());
   out.connect_urls.clear();
   if (auto it = j.find("connect_urls"); it != j.end() && it->is_array())
     for (auto& u : *it)

@@ -1,4 +1,5 @@
 #include "cluster/route_manager.h"
+#include "cluster/leaf_manager.h"
 
 #include <unistd.h>
 
@@ -92,6 +93,8 @@ void RouteManager::build_info() {
   if (dynamic_) j["dynamic"] = true;
   if (!own_client_urls_.empty()) j["connect_urls"] = own_client_urls_;
   if (auto* gw = server_.gateways()) j["gateway_url"] = gw->own_url();
+  if (auto* lf = server_.leafs(); lf && lf->port() && !o.leafnode.no_advertise)
+    j["leafnode_urls"] = std::vector<std::string>{lf->own_url()};
   j["lnoc"] = true;
   info_line_ = "INFO " + j.dump() + "\r\n";
 }
@@ -296,6 +299,7 @@ bool RouteManager::register_route(const std::shared_ptr<RouteConnection>& r) {
   std::string line = "INFO " + j.dump() + "\r\n";
   for (auto& o : others) o->send_now(line);
   if (!server_.options().cluster.no_advertise) notify_clients();
+  if (auto* lf = server_.leafs()) lf->send_async_info();
   return true;
 }
 
@@ -324,6 +328,7 @@ void RouteManager::on_route_closed(RouteConnection* r, bool self_route) {
     retry = !connected;
   }
   if (was_registered && !server_.options().cluster.no_advertise) notify_clients();
+  if (auto* lf = server_.leafs(); lf && was_registered) lf->send_async_info();
   if (retry) {
     log::debug("Attempting reconnect for solicited route \"{}\"", url);
     add_pending(url, implicit, jitter(kReconnectDelay));

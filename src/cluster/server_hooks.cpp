@@ -27,8 +27,9 @@ void Server::create_cluster() {
 void Server::start_cluster() {
   // Gateways first: the route INFO advertises this server's gateway URL.
   if (gateways_) gateways_->start();
-  if (routes_) routes_->start();
+  // Leafs before routes: the route INFO advertises this server's leafnode URL.
   if (leafs_) leafs_->start();
+  if (routes_) routes_->start();
 }
 
 void Server::stop_cluster() {
