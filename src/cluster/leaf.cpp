@@ -28,6 +28,11 @@ std::string str_field(const nlohmann::json& j, const char* k) {
   auto it = j.find(k);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
+// A boolean field; false when absent or of another type (json::value would throw).
+bool bool_field(const nlohmann::json& j, const char* k) {
+  auto it = j.find(k);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
 // How much a subscription counts in the interest we announce: a queue member with a
 // weight (a route's or another leaf's group) counts for that many.
 int interest_weight(const Subscription& s) { return s.queue.empty() ? 1 : std::max<int32_t>(s.qweight, 1); }
@@ -173,6 +178,7 @@ bool LeafConnection::on_connect(std::string_view json) {
   account_name_ = *acc_name;
   // The leaf's deny_imports: it will not take these, so they are not sent.
   deny_out_ = string_array(j, "deny_pub");
+  headers_ok_ = bool_field(j, "headers") && !server_.options().no_header_support;
   {
     std::lock_guard lk(info_mu_);
     remote_name_ = str_field(j, "name");
@@ -208,6 +214,7 @@ bool LeafConnection::send_connect(const nlohmann::json& info) {
     close(CloseReason::WrongPort);
     return false;
   }
+  headers_ok_ = bool_field(info, "headers") && !server_.options().no_header_support;
   {
     std::lock_guard lk(info_mu_);
     remote_name_ = str_field(info, "server_name");
@@ -309,7 +316,7 @@ bool LeafConnection::on_info(std::string_view json) {
   if (first && !send_connect(j)) return false;
   // A 2.9 hub answers our CONNECT with an INFO marked connect_info; older ones do not.
   const bool finish = registered_ ? false
-                                  : (first && !j.value("info_on_connect", false)) || j.value("connect_info", false);
+                                  : (first && !bool_field(j, "info_on_connect")) || bool_field(j, "connect_info");
   if (finish) finish_connect();
   return true;
 }
@@ -411,6 +418,7 @@ bool LeafConnection::on_hrmsg(std::string_view, std::string_view subject, std::s
 bool LeafConnection::send_msg(std::string_view subject, std::string_view reply, std::string_view queues,
                               std::string_view headers, std::string_view payload) {
   if (!deny_out_.empty() && denied(deny_out_, subject)) return false;
+  if (!headers_ok_) headers = {};
   proto::MsgLine line;
   proto::MsgLine::leaf(line, subject, reply, queues, !headers.empty(), headers.size(), headers.size() + payload.size());
   return enqueue_message(line.view(), headers, payload);

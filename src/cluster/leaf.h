@@ -106,6 +106,8 @@ class LeafConnection final : public Connection, public proto::ParserHandlerBase 
   // Subjects not to send over this connection (our deny_exports, or the leaf's deny_pub)
   // and, soliciting, not to take from it (our deny_imports). Set before registration.
   std::vector<std::string> deny_out_, deny_in_;
+  // Whether the other side takes HMSG; without, messages go as LMSG without their headers.
+  bool headers_ok_ = true;
   std::string nonce_;
   net::TimerId auth_timer_ = 0;
   std::atomic<bool> registered_{false};

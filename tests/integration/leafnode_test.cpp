@@ -356,3 +356,63 @@ TEST_P(LeafCreds, OurLeafAuthenticatesWithACredsFile) {
 
 INSTANTIATE_TEST_SUITE_P(HubBinaries, LeafCreds,
                          ::testing::Values(testing_harness::server_binary(), testing_harness::reference_binary()));
+
+TEST(LeafNode, RawLeafProtocolOnTheHub) {
+  HubAndLeaf t(testing_harness::server_binary(), testing_harness::server_binary());
+  t.hub.name = "hub";
+  t.hub.extra = "leafnodes { listen: 127.0.0.1:" + std::to_string(t.leaf_port) + " }\n";
+  t.hub.start();
+  // The INFO a hub sends: a nonce, a client ID and the leafnode URLs (2.9 leafs require them).
+  RawClient raw(t.leaf_port);
+  auto info = nlohmann::json::parse(raw.info_json());
+  EXPECT_TRUE(info.contains("nonce"));
+  EXPECT_GT(info["client_id"].get<int>(), 0);
+  EXPECT_EQ(info["leafnode_urls"][0], "127.0.0.1:" + std::to_string(t.leaf_port));
+  EXPECT_EQ(info["info_on_connect"], true);
+  // Odd field types are no reason to fail; no headers means messages come without theirs.
+  raw.send("CONNECT {\"headers\":\"yes\",\"name\":7}\r\nLS+ raw.x\r\nLS+ raw.q g 2\r\nPING\r\n");
+  bool connect_info = false, ls_lds = false;
+  for (int i = 0; i < 10; ++i) {
+    auto l = raw.read_line(milliseconds(2000));
+    if (!l) break;
+    if (l->find("\"connect_info\":true") != std::string::npos) connect_info = true;
+    if (l->rfind("LS+ $LDS.", 0) == 0) ls_lds = true;
+    if (*l == "PONG") break;
+  }
+  EXPECT_TRUE(connect_info);
+  EXPECT_TRUE(ls_lds);
+  ASSERT_TRUE(wait_for([&] { return t.hub.interest("raw.x") == 1; }, milliseconds(3000)));
+  ConnPtr h;
+  ASSERT_EQ(connect_url(h, t.hub.url()), NATS_OK);
+  natsMsg* m = nullptr;
+  ASSERT_EQ(natsMsg_Create(&m, "raw.x", "rep", "body", 4), NATS_OK);
+  natsMsgHeader_Set(m, "K", "V");
+  ASSERT_EQ(natsConnection_PublishMsg(h.p, m), NATS_OK);
+  natsMsg_Destroy(m);
+  natsConnection_PublishString(h.p, "raw.q", "q");
+  natsConnection_Flush(h.p);
+  std::vector<std::string> lines;
+  for (int i = 0; i < 10 && lines.size() < 4; ++i) {
+    auto l = raw.read_line(milliseconds(2000));
+    if (!l) break;
+    if (l->rfind("LMSG", 0) == 0 || l->rfind("HMSG", 0) == 0 || *l == "body" || *l == "q") lines.push_back(*l);
+  }
+  EXPECT_EQ(lines, (std::vector<std::string>{"LMSG raw.x rep 4", "body", "LMSG raw.q | g 1", "q"}));
+  // Our own loop-detection subject coming back is a loop.
+  std::string lds;
+  {
+    RawClient r2(t.leaf_port);
+    r2.send("CONNECT {\"headers\":true}\r\nPING\r\n");
+    for (int i = 0; i < 10 && lds.empty(); ++i) {
+      auto l = r2.read_line(milliseconds(2000));
+      if (!l) break;
+      if (l->rfind("LS+ $LDS.", 0) == 0) lds = l->substr(4);
+    }
+    ASSERT_FALSE(lds.empty());
+    r2.send("LS+ " + lds + "\r\n");
+    auto e = r2.read_line(milliseconds(2000));
+    while (e && e->rfind("-ERR", 0) != 0) e = r2.read_line(milliseconds(2000));
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(*e, "-ERR 'Loop detected for leafnode account=\"$G\". Delaying attempt to reconnect for 30s'");
+  }
+}
