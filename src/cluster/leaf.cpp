@@ -186,6 +186,7 @@ bool LeafConnection::on_connect(std::string_view json) {
   }
   parser_.set_pinned_account(account_name_);
   parser_.set_require_connect(false);
+  mgr_.replace_duplicate(*this);
   // The soliciting side waits for this INFO (connect_info) before it sends its interest.
   enqueue(mgr_.connect_info_line(cid_, account_name_));
   finish_connect();

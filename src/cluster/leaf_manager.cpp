@@ -262,6 +262,21 @@ void LeafManager::delay_reconnect(int remote) {
     remotes_[remote].not_before = std::chrono::steady_clock::now() + kLoopDelay;
 }
 
+void LeafManager::replace_duplicate(const LeafConnection& fresh) {
+  const std::string name = fresh.remote_name();
+  if (name.empty()) return;
+  for (auto& l : leafs()) {
+    if (l.get() == &fresh || l->solicited() || l->remote_name() != name || l->remote_cluster() != fresh.remote_cluster() ||
+        l->account_name() != fresh.account_name())
+      continue;
+    const std::string text = close_reason_text(CloseReason::DuplicateRemoteLeafnodeConnection);
+    log::error("{}:{} - lid:{} - {}", l->peer_ip(), l->peer_port(), l->cid(), text);
+    l->send_now("-ERR '" + text + "'\r\n");
+    l->close(CloseReason::DuplicateRemoteLeafnodeConnection);
+    log::warn("{}:{} - lid:{} - Replacing connection from same server", fresh.peer_ip(), fresh.peer_port(), fresh.cid());
+  }
+}
+
 void LeafManager::register_leaf(const std::shared_ptr<LeafConnection>& l) {
   std::lock_guard lk(mu_);
   leafs_.push_back(l);

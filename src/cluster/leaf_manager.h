@@ -56,6 +56,9 @@ class LeafManager {
   // Loop detected on `remote`: its next attempt waits 30 s, as the reference's.
   void delay_reconnect(int remote);
 
+  // An accepted leaf from the same server, cluster and account as an earlier one replaces
+  // it (a reconnect the old connection has not noticed yet), as the reference does.
+  void replace_duplicate(const LeafConnection& fresh);
   void register_leaf(const std::shared_ptr<LeafConnection>& l);
   void on_leaf_closed(LeafConnection* l);
 

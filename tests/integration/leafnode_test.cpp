@@ -416,3 +416,28 @@ TEST(LeafNode, RawLeafProtocolOnTheHub) {
     EXPECT_EQ(*e, "-ERR 'Loop detected for leafnode account=\"$G\". Delaying attempt to reconnect for 30s'");
   }
 }
+
+TEST(LeafNode, ASecondConnectionFromTheSameLeafReplacesTheFirst) {
+  HubAndLeaf t(testing_harness::server_binary(), testing_harness::server_binary());
+  t.hub.extra = "leafnodes { listen: 127.0.0.1:" + std::to_string(t.leaf_port) + " }\n";
+  t.hub.start();
+  auto bind = [](RawClient& r) {
+    r.send("CONNECT {\"name\":\"same\",\"headers\":true}\r\nPING\r\n");
+    for (int i = 0; i < 10; ++i) {
+      auto l = r.read_line(milliseconds(2000));
+      if (!l || *l == "PONG") return;
+    }
+  };
+  RawClient first(t.leaf_port), second(t.leaf_port);
+  bind(first);
+  ASSERT_TRUE(wait_for([&] { return t.num_leafs() == 1; }, milliseconds(3000)));
+  bind(second);
+  std::optional<std::string> e;
+  for (int i = 0; i < 20; ++i) {
+    e = first.read_line(milliseconds(2000));
+    if (!e || e->rfind("-ERR", 0) == 0) break;
+  }
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(*e, "-ERR 'Duplicate Remote LeafNode Connection'");
+  EXPECT_TRUE(wait_for([&] { return t.num_leafs() == 1; }, milliseconds(3000)));
+}
