@@ -276,14 +276,21 @@ void LeafConnection::send_all_subs(Account& acc) {
 }
 
 bool LeafConnection::announces(const Subscription& sub) const {
-  if (!deny_in_.empty() && !sub.subject.starts_with("$LDS.") && denied(deny_in_, sub.subject)) return false;
+  const bool lds = sub.subject.starts_with("$LDS.");
+  if (!deny_in_.empty() && !lds && denied(deny_in_, sub.subject)) return false;
+  const Connection* c = sub.conn.get();
+  const auto* from_leaf = c && c->kind() == ConnKind::Leaf ? static_cast<const LeafConnection*>(c) : nullptr;
+  // Interest of a leaf cluster is not sent back into that cluster (its routes carry it),
+  // except the loop-detection subject.
+  if (from_leaf && !lds) {
+    const std::string rc = from_leaf->remote_cluster();
+    if (!rc.empty() && rc == remote_cluster()) return false;
+  }
   if (!spoke_) return true;
   // A spoke tells its hub about its own clients, internal subscriptions and the leafs it
   // is the hub for; never about what it learnt from routes or from other hubs.
-  const Connection* c = sub.conn.get();
   if (!c || c->kind() == ConnKind::Client) return true;
-  if (c->kind() == ConnKind::Leaf) return !static_cast<const LeafConnection*>(c)->spoke();
-  return sub.subject.starts_with("$LDS.");
+  return from_leaf && !from_leaf->spoke();
 }
 
 void LeafConnection::update_interest(const Subscription& sub, bool added) {

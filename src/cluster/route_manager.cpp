@@ -391,6 +391,8 @@ void RouteManager::send_all_subs(RouteConnection& r) {
     for (auto& s : subs) {
       if (s->closed.load(std::memory_order_relaxed)) continue;
       if (s->conn && (s->conn->kind() == ConnKind::Router || s->conn->kind() == ConnKind::Gateway)) continue;
+      // What a hub told us (we are its spoke) is the hub's cluster's business, not our routes'.
+      if (s->conn && s->conn->kind() == ConnKind::Leaf && static_cast<LeafConnection*>(s->conn.get())->spoke()) continue;
       auto& g = grouped[interest_key(acc->name(), s->subject, s->queue)];
       g.first = s.get();
       g.second++;

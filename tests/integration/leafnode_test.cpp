@@ -441,3 +441,46 @@ TEST(LeafNode, ASecondConnectionFromTheSameLeafReplacesTheFirst) {
   EXPECT_EQ(*e, "-ERR 'Duplicate Remote LeafNode Connection'");
   EXPECT_TRUE(wait_for([&] { return t.num_leafs() == 1; }, milliseconds(3000)));
 }
+
+TEST(LeafNode, ALeafClusterGetsEveryMessageOnce) {
+  // Our hub; two of our servers clustered as "edge", each a leaf of the hub.
+  int hp = testing_harness::free_port(), seed = testing_harness::free_port();
+  Node hub, edge[2];
+  hub.name = "hub";
+  hub.extra = "leafnodes { listen: 127.0.0.1:" + std::to_string(hp) + " }";
+  hub.start();
+  for (int i = 0; i < 2; ++i) {
+    edge[i].name = "e" + std::to_string(i);
+    edge[i].cluster = "edge";
+    edge[i].cluster_port = i == 0 ? seed : testing_harness::free_port();
+    edge[i].routes = {"nats-route://127.0.0.1:" + std::to_string(seed)};
+    edge[i].extra = "leafnodes { remotes [ { url: \"nats-leaf://127.0.0.1:" + std::to_string(hp) + "\" } ] }";
+    edge[i].start();
+  }
+  auto leafs_on = [](const Node& n) { return http_json(n.http_port, "/leafz")["leafnodes"].get<int>(); };
+  ASSERT_TRUE(wait_for([&] { return leafs_on(hub) == 2 && edge[0].num_routes() == 1 && edge[1].num_routes() == 1; },
+                       milliseconds(10000)));
+  ConnPtr h, e0, e1;
+  ASSERT_EQ(connect_url(h, hub.url()), NATS_OK);
+  ASSERT_EQ(connect_url(e0, edge[0].url()), NATS_OK);
+  ASSERT_EQ(connect_url(e1, edge[1].url()), NATS_OK);
+  MsgCounter on_hub, on_e0, on_e1;
+  SubPtr sh, s0, s1;
+  ASSERT_EQ(natsConnection_Subscribe(&sh.p, h.p, "once", MsgCounter::on_msg, &on_hub), NATS_OK);
+  ASSERT_EQ(natsConnection_Subscribe(&s0.p, e0.p, "once", MsgCounter::on_msg, &on_e0), NATS_OK);
+  ASSERT_EQ(natsConnection_Subscribe(&s1.p, e1.p, "once", MsgCounter::on_msg, &on_e1), NATS_OK);
+  for (auto* c : {h.p, e0.p, e1.p}) natsConnection_Flush(c);
+  // Interest settles: the hub sees both edge servers' subscribers.
+  ASSERT_TRUE(wait_for([&] { return hub.interest("once") == 3; }, milliseconds(5000)));
+  ASSERT_TRUE(wait_for([&] { return edge[0].interest("once") >= 3 && edge[1].interest("once") >= 3; },
+                       milliseconds(5000)));
+  for (auto* c : {h.p, e0.p, e1.p}) {
+    natsConnection_PublishString(c, "once", "x");
+    natsConnection_Flush(c);
+  }
+  EXPECT_TRUE(wait_for([&] { return on_hub.get() >= 3 && on_e0.get() >= 3 && on_e1.get() >= 3; }, milliseconds(5000)));
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(on_hub.get(), 3);
+  EXPECT_EQ(on_e0.get(), 3);
+  EXPECT_EQ(on_e1.get(), 3);
+}
