@@ -270,6 +270,8 @@ void LeafConnection::send_all_subs(Account& acc) {
     snapshot_.insert(s.get());
   }
   smap_.add_silently(mgr_.loop_subject(acc.name()));
+  // With gateways, requests reach a leaf with a `_GR_.` reply: its answers must come back.
+  if (!spoke_ && server_.gateways()) smap_.add_silently("_GR_.>");
   for (auto& [key, n] : smap_.counts())
     out += interest_line("LS", "", key, InterestUpdate{true, key.find(' ') != std::string::npos ? n : 0});
   if (!out.empty()) enqueue(out);
