@@ -123,4 +123,17 @@ void TcpListener::on_io(uint32_t) {
 
 std::string json_quote(const std::string& s) { return nlohmann::json(s).dump(); }
 
+void LinkListener::start(net::EventLoop& loop, int fd, TcpListener::AcceptFn fn) {
+  listener_ = std::make_unique<TcpListener>(fd, std::move(fn));
+  auto* l = listener_.get();
+  loop.post([&loop, l] { loop.add_fd(l->fd(), EPOLLIN, l); });
+  loop_ = &loop;
+}
+
+void LinkListener::stop() {
+  if (!listener_ || !loop_) return;
+  std::shared_ptr<TcpListener> l(listener_.release());
+  loop_->post([l, lp = loop_] { lp->del_fd(l->fd()); });
+}
+
 }  // namespace nats::cluster

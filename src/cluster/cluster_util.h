@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,19 @@ class TcpListener : public net::IoHandler {
  private:
   int fd_;
   AcceptFn fn_;
+};
+
+// The listener of a server-to-server link (routes, gateways, leaf nodes): a TcpListener
+// registered on one loop, which also unregisters it on stop() (the socket closes once that
+// loop has run the removal).
+class LinkListener {
+ public:
+  void start(net::EventLoop& loop, int fd, TcpListener::AcceptFn fn);
+  void stop();
+
+ private:
+  std::unique_ptr<TcpListener> listener_;
+  net::EventLoop* loop_ = nullptr;
 };
 
 // A JSON string literal (quotes included) for hand-built protocol lines.

@@ -137,13 +137,9 @@ void GatewayManager::start() {
   port_ = net::bound_port(fd);
   if (!o.gateway.advertise.empty()) own_url_ = o.gateway.advertise;
   else own_url_ = advertised_urls(o.gateway.host, port_).front();
-  listener_ = std::make_unique<TcpListener>(fd, [this](int cfd, const std::string& ip, int port) {
+  listener_.start(server_.pick_loop(), fd, [this](int cfd, const std::string& ip, int port) {
     accept_gateway(cfd, ip, port);
   });
-  auto& loop = server_.pick_loop();
-  auto* l = listener_.get();
-  loop.post([&loop, l] { loop.add_fd(l->fd(), EPOLLIN, l); });
-  listener_loop_ = &loop;
   log::notice("Gateway name is {}", name_);
   log::notice("Listening for gateways connections on {}:{}", o.gateway.host, port_);
   log::notice("Address for gateway \"{}\" is {}", name_, own_url_);
@@ -176,10 +172,7 @@ void GatewayManager::shutdown() {
     conns = all_conns_;
   }
   for (auto& c : conns) c->close(CloseReason::ServerShutdown);
-  if (listener_ && listener_loop_) {
-    std::shared_ptr<TcpListener> l(listener_.release());
-    listener_loop_->post([l, lp = listener_loop_] { lp->del_fd(l->fd()); });
-  }
+  listener_.stop();
 }
 
 void GatewayManager::solicit_loop() {

@@ -117,8 +117,7 @@ class GatewayManager {
   std::string cluster_hash_, server_hash_;
   std::string own_url_;
   int port_ = 0;
-  std::unique_ptr<TcpListener> listener_;
-  net::EventLoop* listener_loop_ = nullptr;
+  LinkListener listener_;
 
   mutable std::mutex mu_;
   std::string info_line_;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/gateway_manager.h"
+#include "cluster/leaf_manager.h"
 #include "cluster/route_manager.h"
 #include "server/server.h"
 #include "util/ids.h"
@@ -44,6 +45,10 @@ bool parse_route_info(std::string_view json, RouteInfo& out) {
     for (auto& u : *it)
       if (u.is_string()) out.gateway_urls.push_back(u.get<std::string>());
   if (auto it = j.find("gateway_cmd"); it != j.end() && it->is_number_integer()) out.gateway_cmd = it->get<int>();
+  out.leafnode_urls.clear();
+  if (auto it = j.find("leafnode_urls"); it != j.end() && it->is_array())
+    for (auto& u : *it)
+      if (u.is_string()) out.leafnode_urls.push_back(u.get<std::string>());
   out.connect_urls.clear();
   if (auto it = j.find("connect_urls"); it != j.end() && it->is_array())
     for (auto& u : *it)
@@ -270,6 +275,7 @@ bool RouteConnection::on_rsub(std::string_view account, std::string_view subject
   subs_.emplace(std::move(key), sub);
   num_subs_.fetch_add(1, std::memory_order_relaxed);
   if (auto* gw = server_.gateways()) gw->on_cluster_interest(*acc, sub->subject, sub->queue, true);
+  if (auto* lf = server_.leafs()) lf->on_interest(acc->name(), *sub, true);
   return true;
 }
 
@@ -285,6 +291,7 @@ bool RouteConnection::on_runsub(std::string_view account, std::string_view subje
   if (auto acc = server_.lookup_account(std::string(account))) {
     acc->sublist().remove(sub);
     if (auto* gw = server_.gateways()) gw->on_cluster_interest(*acc, sub->subject, sub->queue, false);
+    if (auto* lf = server_.leafs()) lf->on_interest(acc->name(), *sub, false);
   }
   return true;
 }
@@ -357,6 +364,8 @@ void RouteConnection::on_closed() {
     acc->sublist().remove_batch(list);
     if (auto* gw = server_.gateways())
       for (auto& s : list) gw->on_cluster_interest(*acc, s->subject, s->queue, false);
+    if (auto* lf = server_.leafs())
+      for (auto& s : list) lf->on_interest(name, *s, false);
   }
   mgr_.on_route_closed(this, self_route_);
 }

@@ -25,6 +25,7 @@ struct RouteInfo {
   bool dynamic = false;
   std::vector<std::string> connect_urls;
   std::string gateway_url;
+  std::vector<std::string> leafnode_urls;  // where that server accepts leaf connections
   // Gateway gossip relayed by a cluster peer (server_id "GW<id>", gateway_cmd 1).
   std::string gateway;
   std::vector<std::string> gateway_urls;

@@ -1,4 +1,5 @@
 #include "cluster/route_manager.h"
+#include "cluster/leaf_manager.h"
 
 #include <unistd.h>
 
@@ -92,6 +93,8 @@ void RouteManager::build_info() {
   if (dynamic_) j["dynamic"] = true;
   if (!own_client_urls_.empty()) j["connect_urls"] = own_client_urls_;
   if (auto* gw = server_.gateways()) j["gateway_url"] = gw->own_url();
+  if (auto* lf = server_.leafs(); lf && lf->port() && !o.leafnode.no_advertise)
+    j["leafnode_urls"] = std::vector<std::string>{lf->own_url()};
   j["lnoc"] = true;
   info_line_ = "INFO " + j.dump() + "\r\n";
 }
@@ -114,7 +117,8 @@ void RouteManager::start() {
     std::vector<SubscriptionPtr> subs;
     acc->sublist().all_subscriptions(subs);
     for (auto& sub : subs)
-      if (!sub->closed.load() && !sub->conn) interest_[interest_key(acc->name(), sub->subject, sub->queue)]++;
+      if (!sub->closed.load() && !sub->conn)
+        interest_.add_silently(acc->name() + " " + InterestCounts::key(sub->subject, sub->queue));
   }
   int fd = net::listen_tcp(o.cluster.host, o.cluster.port > 0 ? o.cluster.port : 0);
   port_ = net::bound_port(fd);
@@ -130,13 +134,9 @@ void RouteManager::start() {
     std::lock_guard lk(mu_);
     build_info();
   }
-  listener_ = std::make_unique<TcpListener>(fd, [this](int cfd, const std::string& ip, int port) {
+  listener_.start(server_.pick_loop(), fd, [this](int cfd, const std::string& ip, int port) {
     accept_route(cfd, ip, port);
   });
-  auto& loop = server_.pick_loop();
-  auto* l = listener_.get();
-  loop.post([&loop, l] { loop.add_fd(l->fd(), EPOLLIN, l); });
-  listener_loop_ = &loop;
   log::notice("Cluster name is {}", name_);
   log::notice("Listening for route connections on {}:{}", o.cluster.host, port_);
   for (const auto& r : o.cluster.routes) add_pending(r, false, std::chrono::milliseconds(0));
@@ -157,12 +157,7 @@ void RouteManager::shutdown() {
     conns = all_conns_;
   }
   for (auto& c : conns) c->close(CloseReason::ServerShutdown);
-  if (listener_ && listener_loop_) {
-    // The listener is unregistered by its loop; the socket closes with the object, which
-    // the loop releases after it has run the removal.
-    std::shared_ptr<TcpListener> l(listener_.release());
-    listener_loop_->post([l, lp = listener_loop_] { lp->del_fd(l->fd()); });
-  }
+  listener_.stop();
 }
 
 void RouteManager::add_pending(const std::string& url, bool implicit, std::chrono::milliseconds delay) {
@@ -304,6 +299,7 @@ bool RouteManager::register_route(const std::shared_ptr<RouteConnection>& r) {
   std::string line = "INFO " + j.dump() + "\r\n";
   for (auto& o : others) o->send_now(line);
   if (!server_.options().cluster.no_advertise) notify_clients();
+  if (auto* lf = server_.leafs()) lf->send_async_info();
   return true;
 }
 
@@ -332,6 +328,7 @@ void RouteManager::on_route_closed(RouteConnection* r, bool self_route) {
     retry = !connected;
   }
   if (was_registered && !server_.options().cluster.no_advertise) notify_clients();
+  if (auto* lf = server_.leafs(); lf && was_registered) lf->send_async_info();
   if (retry) {
     log::debug("Attempting reconnect for solicited route \"{}\"", url);
     add_pending(url, implicit, jitter(kReconnectDelay));
@@ -370,25 +367,16 @@ std::vector<std::string> RouteManager::client_connect_urls() const {
 }
 
 void RouteManager::on_local_interest(Account& acc, const Subscription& sub, bool added) {
-  std::string line;
   {
     std::lock_guard lk(interest_mu_);
-    std::string key = interest_key(acc.name(), sub.subject, sub.queue);
-    int& n = interest_[key];
-    n += added ? 1 : -1;
-    if (n <= 0) {
-      interest_.erase(key);
-      line = "RS- " + acc.name() + " " + sub.subject + (sub.queue.empty() ? "" : " " + sub.queue) + "\r\n";
-    } else if (!sub.queue.empty()) {
-      line = "RS+ " + acc.name() + " " + sub.subject + " " + sub.queue + " " + std::to_string(n) + "\r\n";
-    } else if (added && n == 1) {
-      line = "RS+ " + acc.name() + " " + sub.subject + "\r\n";
-    }
-    if (!line.empty())
+    const std::string key = InterestCounts::key(sub.subject, sub.queue);
+    if (auto u = interest_.change(acc.name() + " " + key, !sub.queue.empty(), added ? 1 : -1)) {
+      const std::string line = interest_line("RS", acc.name(), key, *u);
       for (auto& r : routes()) {
         r->enqueue(line);
         r->touch();
       }
+    }
   }
   if (auto* gw = server_.gateways()) gw->on_cluster_interest(acc, sub.subject, sub.queue, added);
 }
@@ -403,6 +391,8 @@ void RouteManager::send_all_subs(RouteConnection& r) {
     for (auto& s : subs) {
       if (s->closed.load(std::memory_order_relaxed)) continue;
       if (s->conn && (s->conn->kind() == ConnKind::Router || s->conn->kind() == ConnKind::Gateway)) continue;
+      // What a hub told us (we are its spoke) is the hub's cluster's business, not our routes'.
+      if (s->conn && s->conn->kind() == ConnKind::Leaf && static_cast<LeafConnection*>(s->conn.get())->spoke()) continue;
       auto& g = grouped[interest_key(acc->name(), s->subject, s->queue)];
       g.first = s.get();
       g.second++;

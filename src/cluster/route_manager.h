@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cluster/cluster_util.h"
+#include "cluster/interest_counts.h"
 #include "cluster/route.h"
 #include "server/account.h"
 
@@ -93,8 +94,7 @@ class RouteManager {
   int port_ = 0;
   std::string self_hash_;
   std::vector<std::string> own_client_urls_;
-  std::unique_ptr<TcpListener> listener_;
-  net::EventLoop* listener_loop_ = nullptr;
+  LinkListener listener_;
 
   mutable std::mutex mu_;  // registry, pending, info
   std::string info_line_;
@@ -107,7 +107,7 @@ class RouteManager {
   bool stopping_ = false;
 
   std::mutex interest_mu_;  // serialises RS+/RS- and counts queue weights
-  std::map<std::string, int> interest_;  // "acc subject queue" -> local count
+  InterestCounts interest_;  // "acc subject [queue]" -> local count
 };
 
 }  // namespace nats::cluster

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/gateway_manager.h"
+#include "cluster/leaf_manager.h"
 #include "cluster/route_manager.h"
 #include "server/server.h"
 
@@ -18,18 +19,26 @@ void Server::create_cluster() {
   if (opts_.cluster.configured) {
     routes_ = std::make_unique<cluster::RouteManager>(*this);
   }
+  if (opts_.leafnode.configured && (opts_.leafnode.port != 0 || !opts_.leafnode.remotes.empty())) {
+    leafs_ = std::make_unique<cluster::LeafManager>(*this);
+  }
 }
 
 void Server::start_cluster() {
   // Gateways first: the route INFO advertises this server's gateway URL.
   if (gateways_) gateways_->start();
+  // Leafs before routes: the route INFO advertises this server's leafnode URL.
+  if (leafs_) leafs_->start();
   if (routes_) routes_->start();
 }
 
 void Server::stop_cluster() {
   if (gateways_) gateways_->shutdown();
   if (routes_) routes_->shutdown();
+  if (leafs_) leafs_->shutdown();
 }
+
+size_t Server::num_leafs() const { return leafs_ ? leafs_->num_leafs() : 0; }
 
 std::string Server::cluster_info_fields(bool connect_urls) const {
   std::string s;
@@ -54,6 +63,7 @@ size_t Server::num_remotes() const { return routes_ ? routes_->num_routes() : 0;
 void Server::on_local_interest_change(Account& acc, const Subscription& sub, bool added) {
   if (routes_) routes_->on_local_interest(acc, sub, added);
   else if (gateways_) gateways_->on_cluster_interest(acc, sub.subject, sub.queue, added);
+  if (leafs_) leafs_->on_interest(acc.name(), sub, added);
 }
 
 }  // namespace nats

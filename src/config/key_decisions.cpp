@@ -17,7 +17,7 @@ std::vector<KeyRule> build() {
   // Top level (the reference's processConfigFileLine).
   add(t, "top", D::Honoured,
       {"listen", "client_advertise", "port", "server_name", "host", "net", "debug", "trace", "trace_verbose",
-       "logtime", "accounts", "authorization", "http", "http_port", "monitor_port", "http_base_path", "cluster", "gateway", "store_dir", "storedir", "jetstream", "websocket", "ws", "logfile", "log_file",
+       "logtime", "accounts", "authorization", "http", "http_port", "monitor_port", "http_base_path", "cluster", "gateway", "leafnodes", "leaf", "store_dir", "storedir", "jetstream", "websocket", "ws", "logfile", "log_file",
        "pidfile", "pid_file", "max_control_line", "max_payload", "max_pending", "max_connections", "max_conn",
        "max_subscriptions", "max_subs", "max_sub_tokens", "max_subscription_tokens", "no_header_support", "ports_file_dir", "ping_interval", "ping_max", "tls", "write_deadline",
        "lame_duck_duration", "lame_duck_grace_period", "no_auth_user", "system_account", "system",
@@ -30,7 +30,7 @@ std::vector<KeyRule> build() {
        "remote_syslog", "prof_port", "max_traced_msg_len", "connect_error_reports",
        "reconnect_error_reports"});
   add(t, "top", D::Refused,
-      {"leaf", "leafnodes", "mqtt", "resolver_tls", "resolver_pinned_accounts", "trusted",
+      {"mqtt", "resolver_tls", "resolver_pinned_accounts", "trusted",
        "trusted_keys", "ocsp", "allow_non_tls",
        "default_js_domain", "https", "https_port"});
 
@@ -58,7 +58,7 @@ std::vector<KeyRule> build() {
       {"nkey", "imports", "exports", "jetstream", "users", "default_permissions", "limits", "mappings", "maps"});
   add(t, "account_limits", D::Honoured,
       {"max_connections", "max_conn", "max_subscriptions", "max_subs", "max_payload", "max_pay"});
-  // There are no leaf node connections to count (leafnodes is refused).
+  // Per-account leaf connection limits are not enforced yet (a known gap of issue 12).
   add(t, "account_limits", D::Ignored, {"max_leafnodes", "max_leafs"});
   // Per-account JetStream limits: the counts are enforced at create; the byte limits are not,
   // so they are refused unless -1 (unlimited).
@@ -101,6 +101,26 @@ std::vector<KeyRule> build() {
   add(t, "gateway_authorization", D::Honoured, {"user", "username", "pass", "password", "users", "token"});
   add(t, "gateway_authorization", D::Ignored, {"timeout", "permissions", "default_permission", "default_permissions"});
   add(t, "remote_gateway", D::Honoured, {"name", "url", "urls"});
+
+  // leafnodes { } (parseLeafNodes): both sides. TLS and the minimum version are not
+  // implemented yet and refused by name. Leaf authorization has no
+  // token or permissions in the reference either: those are unknown fields there and here.
+  add(t, "leafnodes", D::Honoured,
+      {"listen", "port", "host", "net", "authorization", "advertise", "leafnode_advertise", "no_advertise", "remotes",
+       "reconnect", "reconnect_delay", "reconnect_interval"});
+  add(t, "leafnodes", D::Refused, {"tls", "min_version", "minimum_version"});
+  // One remote (parseRemoteLeafNodes). URLs are tried in order (no_randomize is what this
+  // server always does). TLS, websocket remotes and
+  // JetStream migration are not implemented and refused by name.
+  add(t, "leafnode_remote", D::Honoured,
+      {"url", "urls", "account", "local", "hub", "no_randomize", "dont_randomize", "deny_imports", "deny_import",
+       "deny_exports", "deny_export", "creds", "credentials"});
+  add(t, "leafnode_remote", D::Refused,
+      {"tls",
+       "ws_compress", "ws_compression", "websocket_compress", "websocket_compression", "ws_no_masking",
+       "websocket_no_masking", "jetstream_cluster_migrate", "js_cluster_migrate"});
+  add(t, "leafnode_authorization", D::Honoured, {"user", "username", "pass", "password", "account", "timeout", "users"});
+  add(t, "leafnode_user", D::Honoured, {"user", "username", "pass", "password", "account"});
 
   // websocket { } (parseWebsocket). compression is honoured when false and refused when true
   // (no permessage-deflate); no TLS on the WebSocket port, no per-listener authorization;

@@ -166,6 +166,38 @@ struct GatewayOptions {
   bool operator==(const GatewayOptions&) const = default;
 };
 
+// leafnodes { }: the accepting side (a listener other servers solicit as their hub).
+// Users of `authorization` bind a leaf connection to an account; without them the
+// client users apply, as the reference does.
+struct LeafUser {
+  std::string user, password, account;
+  bool operator==(const LeafUser&) const = default;
+};
+// One entry of leafnodes { remotes: [...] }: a hub this server solicits.
+struct RemoteLeaf {
+  std::vector<std::string> urls;  // nats-leaf://[user:pass@]host:port
+  std::string account;            // the local account bound to it (empty: $G)
+  bool hub = false;               // we are the hub on this connection
+  std::string credentials;        // creds file: its user JWT and the nonce signed by its seed
+  std::vector<std::string> deny_imports;  // subjects we neither subscribe to nor accept from the hub
+  std::vector<std::string> deny_exports;  // subjects we do not send to the hub
+  bool operator==(const RemoteLeaf&) const = default;
+};
+struct LeafNodeOptions {
+  bool configured = false;
+  std::vector<RemoteLeaf> remotes;
+  Duration reconnect{std::chrono::seconds(1)};  // delay between connection attempts
+  std::string host = "0.0.0.0";
+  int port = 0;  // 0: no listener (-1: a random port)
+  std::string advertise;
+  bool no_advertise = false;
+  std::string username, password, account;  // authorization { user, password, account }
+  std::vector<LeafUser> users;               // authorization { users: [...] }
+  Duration auth_timeout{0};                  // 0: the client auth timeout
+
+  bool operator==(const LeafNodeOptions&) const = default;
+};
+
 // websocket { } for NATS clients (browsers, nats.ws). Without TLS, as the reference
 // requires no_tls: true. Compression, tls, advertise, authorization overrides and jwt_cookie
 // are refused.
@@ -273,6 +305,7 @@ struct Options {
 
   ClusterOptions cluster;
   GatewayOptions gateway;
+  LeafNodeOptions leafnode;
   WebsocketOptions websocket;
   JetStreamOptions jetstream;
   TlsOptions tls;

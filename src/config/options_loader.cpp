@@ -711,6 +711,59 @@ struct Loader {
     });
   }
 
+  // ---- leafnodes ---------------------------------------------------------------------
+  void leafnode_users(const Value& v, std::vector<LeafUser>& out) {
+    for (const auto& x : v.as_array()) {
+      LeafUser u;
+      each_in("leafnode_user", x, [&](const std::string& k, const MapEntry& e) {
+        if (k == "user" || k == "username") u.user = e.value.as_string();
+        else if (k == "pass" || k == "password") u.password = e.value.as_string();
+        else if (k == "account") u.account = e.value.as_string();
+      });
+      out.push_back(std::move(u));
+    }
+  }
+
+  RemoteLeaf remote_leaf(const Value& v) {
+    RemoteLeaf r;
+    each_in("leafnode_remote", v, [&](const std::string& k, const MapEntry& e) {
+      if (k == "url" || k == "urls") {
+        auto u = e.value.is_array() ? string_list(e.value) : std::vector<std::string>{e.value.as_string()};
+        r.urls.insert(r.urls.end(), u.begin(), u.end());
+      } else if (k == "account" || k == "local") r.account = e.value.as_string();
+      else if (k == "hub") r.hub = e.value.as_bool();
+      else if (k == "creds" || k == "credentials") r.credentials = e.value.as_string();
+      else if (k == "deny_imports" || k == "deny_import") r.deny_imports = string_list(e.value);
+      else if (k == "deny_exports" || k == "deny_export") r.deny_exports = string_list(e.value);
+    });
+    return r;
+  }
+
+  void leafnodes(const Value& v) {
+    auto& l = o.leafnode;
+    l.configured = true;
+    each_in("leafnodes", v, [&](const std::string& k, const MapEntry& e) {
+      if (k == "listen") parse_listen(e.value, l.host, l.port);
+      else if (k == "host" || k == "net") l.host = e.value.as_string();
+      else if (k == "port") l.port = to_int(e.value);
+      else if (k == "advertise" || k == "leafnode_advertise") l.advertise = e.value.as_string();
+      else if (k == "no_advertise") l.no_advertise = e.value.as_bool();
+      else if (k == "remotes") {
+        for (const auto& x : e.value.as_array()) l.remotes.push_back(remote_leaf(x));
+      } else if (k == "reconnect" || k == "reconnect_delay" || k == "reconnect_interval") {
+        l.reconnect = seconds_or_duration(e);
+      } else if (k == "authorization") {
+        each_in("leafnode_authorization", e.value, [&](const std::string& ak, const MapEntry& ae) {
+          if (ak == "user" || ak == "username") l.username = ae.value.as_string();
+          else if (ak == "pass" || ak == "password") l.password = ae.value.as_string();
+          else if (ak == "account") l.account = ae.value.as_string();
+          else if (ak == "timeout") l.auth_timeout = seconds_or_duration(ae);
+          else if (ak == "users") leafnode_users(ae.value, l.users);
+        });
+      }
+    });
+  }
+
   // ---- websocket ---------------------------------------------------------------------
   void websocket(const Value& v) {
     auto& w = o.websocket;
@@ -854,6 +907,7 @@ struct Loader {
     else if (k == "cluster") cluster(v);
     else if (k == "gateway") gateway(v);
     else if (k == "websocket" || k == "ws") websocket(v);
+    else if (k == "leafnodes" || k == "leaf") leafnodes(v);
     else if (k == "jetstream") jetstream(e);
     else if (k == "store_dir" || k == "storedir") {
       if (!o.jetstream.store_dir.empty()) error(e.key_pos, "Duplicate 'store_dir' configuration");

@@ -65,7 +65,7 @@ Json healthz(Server& s, int* http_status, bool js_enabled_only = false);
 // ({} when disabled) and STATSZ "jetstream" (null when disabled).
 Json varz_jetstream(Server& s);
 Json statsz_jetstream(Server& s);
-Json leafz(Server& s);
+Json leafz(Server& s, bool subs = false);
 
 // Option parsing from HTTP query parameters; throws MonitorError.
 ConnzOptions connz_options_from_query(const std::multimap<std::string, std::string>& q);

@@ -71,7 +71,10 @@ int MonitorServer::start(const std::string& host, int port) {
   route(http, p("/subscriptionsz"), [&s](const httplib::Request& r, int&) { return subsz(s, subsz_options_from_query(query_of(r))); }, cnt);
   route(http, p("/routez"), [&s](const httplib::Request&, int&) { return routez(s); }, cnt);
   route(http, p("/gatewayz"), [&s](const httplib::Request&, int&) { return gatewayz(s); }, cnt);
-  route(http, p("/leafz"), [&s](const httplib::Request&, int&) { return leafz(s); }, cnt);
+  route(http, p("/leafz"), [&s](const httplib::Request& r, int&) {
+    const std::string v = r.has_param("subs") ? r.get_param_value("subs") : "";
+    return leafz(s, v == "1" || v == "true");
+  }, cnt);
   route(http, p("/jsz"), [&s](const httplib::Request& r, int&) { return jsz(s, jsz_options_from_query(query_of(r))); }, cnt);
   route(http, p("/accountz"), [&s](const httplib::Request& r, int&) {
     return accountz(s, r.has_param("acc") ? r.get_param_value("acc") : "");

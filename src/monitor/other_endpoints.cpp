@@ -1,6 +1,7 @@
 // /routez, /gatewayz, /leafz and /accountz (/jsz and /healthz: jetstream_endpoints.cpp).
 #include "cluster/gateway_manager.h"
 #include "cluster/route_manager.h"
+#include "cluster/leaf_manager.h"
 #include "monitor/endpoints.h"
 #include "server/server.h"
 #include "util/time_format.h"
@@ -46,7 +47,8 @@ Json gatewayz(Server& s) {
   return j;
 }
 
-Json leafz(Server& s) {
+Json leafz(Server& s, bool subs) {
+  if (auto* lm = s.leafs()) return lm->leafz(subs);
   Json j = header(s);
   j["leafnodes"] = 0;
   j["leafs"] = Json::array();

@@ -2,6 +2,7 @@
 #include <chrono>
 
 #include "config/duration.h"
+#include "cluster/leaf_manager.h"
 #include "monitor/endpoints.h"
 #include "monitor/monitor_server.h"
 #include "server/server.h"
@@ -60,7 +61,7 @@ Json varz(Server& s) {
   j["max_pending"] = o.max_pending;
   j["cluster"] = s.cluster_varz();
   j["gateway"] = s.gateway_varz();
-  j["leaf"] = Json::object();
+  j["leaf"] = s.leafs() ? s.leafs()->varz() : Json::object();
   j["mqtt"] = Json::object();
   j["websocket"] = websocket_varz(s);
   j["jetstream"] = varz_jetstream(s);
@@ -77,7 +78,7 @@ Json varz(Server& s) {
   j["total_connections"] = s.stats().total_connections.load();
   j["routes"] = s.num_routes();
   j["remotes"] = s.num_remotes();
-  j["leafnodes"] = 0;
+  j["leafnodes"] = s.num_leafs();
   auto t = s.message_totals();
   j["in_msgs"] = t.in_msgs;
   j["out_msgs"] = t.out_msgs;

@@ -40,6 +40,28 @@ class MsgLine {
     p = put(p, with_headers ? "HMSG " : "RMSG ");
     p = put(p, account);
     *p++ = ' ';
+    p = put_routed_tail(p, subject, reply, queues);
+    out.finish(p, with_headers, hdr_size, total_size);
+  }
+
+  // The leaf-node form: "LMSG <subject> [+ reply queues | | queues | reply] <size>" or HMSG;
+  // no account (a leaf connection is bound to one).
+  static void leaf(MsgLine& out, std::string_view subject, std::string_view reply, std::string_view queues,
+                   bool with_headers, size_t hdr_size, size_t total_size) {
+    char* p = out.reserve(subject.size() + reply.size() + queues.size() + 64);
+    p = put(p, with_headers ? "HMSG " : "LMSG ");
+    p = put_routed_tail(p, subject, reply, queues);
+    out.finish(p, with_headers, hdr_size, total_size);
+  }
+
+  std::string_view view() const { return {data_, len_}; }
+
+ private:
+  static char* put(char* p, std::string_view s) {
+    return util::copy_bytes(p, s);
+  }
+  static char* put_uint(char* p, uint64_t v) { return std::to_chars(p, p + 20, v).ptr; }
+  static char* put_routed_tail(char* p, std::string_view subject, std::string_view reply, std::string_view queues) {
     p = put(p, subject);
     *p++ = ' ';
     if (!queues.empty()) {
@@ -54,16 +76,8 @@ class MsgLine {
       p = put(p, reply);
       *p++ = ' ';
     }
-    out.finish(p, with_headers, hdr_size, total_size);
+    return p;
   }
-
-  std::string_view view() const { return {data_, len_}; }
-
- private:
-  static char* put(char* p, std::string_view s) {
-    return util::copy_bytes(p, s);
-  }
-  static char* put_uint(char* p, uint64_t v) { return std::to_chars(p, p + 20, v).ptr; }
 
   char* reserve(size_t need) {
     data_ = stack_;

@@ -38,6 +38,10 @@
 //   on_lunsub(account, subject, queue)                               LS- (no origin)
 //   on_lmsg(origin, account, subject, reply, QueueNames, headers, payload)   LMSG
 //                                     (header semantics: headers empty when hdr size is 0)
+//   Leaf (one bound account, reported as the pinned account):
+//   LS+ <subject> [<queue> <weight>]  -> on_rsub     LS- <subject> [<queue>] -> on_runsub
+//   LMSG <subject> [reply|+ reply queues|"|" queues] <size>  -> on_rmsg
+//   HMSG <subject> ... <hdr> <size>                          -> on_hrmsg
 #pragma once
 
 #include <algorithm>
@@ -102,6 +106,10 @@ class Parser {
   // omit the account, and the parser reports this one instead. Empty: the account is in
   // the line. Ignored on gateways.
   void set_pinned_account(std::string acc) { pinned_account_ = std::move(acc); }
+  // Whether lines omit the account: always on a leaf, on a route once pinned.
+  bool account_pinned() const {
+    return kind_ == Kind::Leaf || (kind_ == Kind::Route && !pinned_account_.empty());
+  }
 
   // For tracing, during a callback: the op and its argument bytes (after the op name,
   // without the line ending). Empty for PING/PONG/+OK.
@@ -259,7 +267,7 @@ ParseResult Parser<Handler>::parse(const char* data, size_t len, Handler& h) {
             state_ = State::OpA;
             break;
           case 'L': case 'l':
-            if (kind_ != Kind::Route) return fail(ParseErrorKind::UnknownOp, "L op", i - 1);
+            if (kind_ != Kind::Route && kind_ != Kind::Leaf) return fail(ParseErrorKind::UnknownOp, "L op", i - 1);
             state_ = State::OpL;
             break;
           default:
@@ -315,15 +323,16 @@ ParseResult Parser<Handler>::parse(const char* data, size_t len, Handler& h) {
       case State::OpL: {
         const char b = static_cast<char>(data[i] | 0x20);
         if (b == 's') state_ = State::OpLS;
-        else if (b == 'm') begin_lit("sg", Op::Lmsg, State::NeedSpace);
+        else if (b == 'm') begin_lit("sg", kind_ == Kind::Leaf ? Op::Rmsg : Op::Lmsg, State::NeedSpace);
         else return fail(ParseErrorKind::UnknownOp, "unknown op", i);
         ++i;
         break;
       }
       case State::OpLS: {
         const char b = data[i];
-        if (b == '+') op_ = Op::Lsub;
-        else if (b == '-') op_ = Op::Lunsub;
+        // On a leaf connection LS+/LS- have the shape of a pinned RS+/RS-.
+        if (b == '+') op_ = kind_ == Kind::Leaf ? Op::Sub : Op::Lsub;
+        else if (b == '-') op_ = kind_ == Kind::Leaf ? Op::Unsub : Op::Lunsub;
         else return fail(ParseErrorKind::UnknownOp, "unknown op", i);
         state_ = State::NeedSpace;
         ++i;
@@ -545,7 +554,7 @@ bool Parser<Handler>::process_line(std::string_view line, Handler& h, ParseError
         }
         go = call([&] { return h.on_sub(subj, queue, sid); });
       } else {
-        const bool pinned = kind_ == Kind::Route && !pinned_account_.empty();
+        const bool pinned = account_pinned();
         const size_t off = pinned ? 1 : 0;
         const size_t n = t.n + off;
         auto arg = [&](size_t k) { return t.at(k - off).in(line.data()); };
@@ -608,7 +617,7 @@ bool Parser<Handler>::process_line(std::string_view line, Handler& h, ParseError
         }
         go = call([&] { return h.on_unsub(sid, max); });
       } else {
-        const bool pinned = kind_ == Kind::Route && !pinned_account_.empty();
+        const bool pinned = account_pinned();
         const size_t off = pinned ? 1 : 0;
         const size_t n = t.n + off;
         auto arg = [&](size_t k) { return t.at(k - off).in(line.data()); };
@@ -719,7 +728,7 @@ bool Parser<Handler>::parse_routed(std::string_view line, bool with_hdr, bool wi
                                    std::string_view& detail) {
   Tokens<true> t(line);
   msg_.reset();
-  const bool pinned = kind_ == Kind::Route && !pinned_account_.empty();
+  const bool pinned = account_pinned();
   const size_t b = with_origin ? 1 : 0;  // logical index of <acc>
   const size_t n = t.n + (pinned ? 1 : 0);
   // Logical argument k as a span of the line; never called for a pinned <acc>.

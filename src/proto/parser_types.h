@@ -10,8 +10,10 @@ namespace nats::proto {
 
 // The connection kind decides which operations are legal: RS+/RS-/RMSG/HMSG(routed)/A+/A-
 // are only understood on Route and Gateway connections, LS+/LS-/LMSG only on Route ones;
-// elsewhere they are "Unknown Protocol Operation", exactly as in the reference.
-enum class Kind : uint8_t { Client, Route, Gateway };
+// elsewhere they are "Unknown Protocol Operation", exactly as in the reference. A Leaf
+// connection is bound to one account, so its LS+/LS-/LMSG/HMSG carry no account (the
+// parser reports the bound one, see Parser::set_pinned_account) and no origin.
+enum class Kind : uint8_t { Client, Route, Gateway, Leaf };
 
 struct ParserLimits {
   // Longest control-line argument (the bytes after the op name) a Client may send.

@@ -67,6 +67,8 @@ const char* close_reason_text(CloseReason r) {
     case CloseReason::MissingAccount: return "Missing Account";
     case CloseReason::Kicked: return "Kicked";
     case CloseReason::Revocation: return "Credentials Revoked";
+    case CloseReason::ClusterNamesIdentical: return "Cluster Names Identical";
+    case CloseReason::DuplicateRemoteLeafnodeConnection: return "Duplicate Remote LeafNode Connection";
   }
   return "Unknown";
 }

@@ -57,6 +57,8 @@ enum class CloseReason {
   MissingAccount,
   Kicked,
   Revocation,
+  ClusterNamesIdentical,
+  DuplicateRemoteLeafnodeConnection,
 };
 const char* close_reason_text(CloseReason r);
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "cluster/gateway_manager.h"
+#include "cluster/leaf.h"
 #include "cluster/route.h"
 #include "proto/parser_args.h"
 #include "server/client.h"
@@ -48,6 +49,8 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
   const ConnKind okind = origin ? origin->kind() : ConnKind::System;
   const bool from_route = okind == ConnKind::Router;
   const bool from_remote = from_route || okind == ConnKind::Gateway;
+  // A leaf's message, like a route's, names the queue groups it still needs served here.
+  const bool from_leaf = okind == ConnKind::Leaf;
   if (r->empty()) {
     if (!from_remote && gateways_) return gateways_->forward(acc, subject, reply, headers, payload, nullptr);
     return false;
@@ -58,13 +61,24 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
   std::string_view client_reply = reply;
   bool gw_reply = from_remote && gateways_ && cluster::GatewayManager::is_gateway_reply(reply);
   if (gw_reply) client_reply = cluster::GatewayManager::strip_reply(reply);
+  // Routes and leafs get one message each, naming every queue group it is for.
   struct RouteTarget {
     Connection* conn;
     std::string queues;
   };
   std::vector<RouteTarget> route_targets;
+  const auto* origin_leaf = from_leaf ? static_cast<cluster::LeafConnection*>(origin) : nullptr;
+  const std::string origin_cluster = origin_leaf ? origin_leaf->remote_cluster() : std::string();
+  // What a hub sends us, its cluster already has: it does not go to our routes. What a
+  // route sends us only goes on to the leafs we are the hub for.
+  const bool from_spoke = origin_leaf && origin_leaf->spoke();
   auto add_route_target = [&](Connection* c, const std::string& queue) {
-    if (from_route) return false;
+    if (c->kind() == ConnKind::Router && (from_route || from_spoke)) return false;
+    if (c->kind() == ConnKind::Leaf && from_route && static_cast<cluster::LeafConnection*>(c)->spoke()) return false;
+    // Leaf to leaf: never back into the cluster the message came from.
+    if (c->kind() == ConnKind::Leaf && !origin_cluster.empty() &&
+        static_cast<cluster::LeafConnection*>(c)->remote_cluster() == origin_cluster)
+      return false;
     RouteTarget* t = nullptr;
     for (auto& x : route_targets)
       if (x.conn == c) t = &x;
@@ -96,7 +110,8 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
       return true;
     }
     if (c == origin && !origin_echo) return false;
-    if (c->kind() == ConnKind::Router) return add_route_target(c, in_queue ? sub->queue : std::string());
+    if (c->kind() == ConnKind::Router || c->kind() == ConnKind::Leaf)
+      return add_route_target(c, in_queue ? sub->queue : std::string());
     if (c->deliver(*sub, subject, client_reply, headers, payload)) {
       ++out_count;
       if (gw_reply && c->kind() == ConnKind::Client) {
@@ -113,19 +128,32 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
 
   for (const auto& group : r->qsubs) {
     if (group.empty()) continue;
-    if (from_remote && !queue_allowed(group.front()->queue)) continue;
+    if ((from_remote || from_leaf) && !queue_allowed(group.front()->queue)) continue;
+    // Members behind a leaf connection are the last resort: local ones (and routes) first,
+    // as the reference prefers.
+    const SubscriptionPtr* leaf_member = nullptr;
+    bool done = false;
     size_t start = fast_rand() % group.size();
-    for (size_t i = 0; i < group.size(); ++i) {
-      if (deliver_one(group[(start + i) % group.size()], true)) {
-        delivered = true;
-        break;
+    for (size_t i = 0; i < group.size() && !done; ++i) {
+      const SubscriptionPtr& m = group[(start + i) % group.size()];
+      Connection* mc = m->conn.get();
+      if (mc && mc->kind() == ConnKind::Leaf) {
+        if (!leaf_member && mc != origin) leaf_member = &m;
+        continue;
       }
+      done = deliver_one(m, true);
     }
+    if (!done && leaf_member) done = deliver_one(*leaf_member, true);
+    if (done) delivered = true;
   }
 
   for (auto& t : route_targets) {
-    if (static_cast<cluster::RouteConnection*>(t.conn)->send_msg(acc.name(), subject, reply, t.queues, headers,
-                                                                  payload)) {
+    const bool sent =
+        t.conn->kind() == ConnKind::Leaf
+            ? static_cast<cluster::LeafConnection*>(t.conn)->send_msg(subject, reply, t.queues, headers, payload)
+            : static_cast<cluster::RouteConnection*>(t.conn)->send_msg(acc.name(), subject, reply, t.queues, headers,
+                                                                      payload);
+    if (sent) {
       ++out_count;
       delivered = true;
     }

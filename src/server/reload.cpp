@@ -103,6 +103,7 @@ std::string refusal(const Options& a, const Options& b) {
   if (!(a.resolver == b.resolver) || a.resolver_preload != b.resolver_preload) return structural("AccountResolver");
   if (!(a.jetstream == b.jetstream)) return structural("JetStream");
   if (!(a.websocket == b.websocket)) return structural("Websocket");
+  if (!(a.leafnode == b.leafnode)) return structural("LeafNode");
   return structural("Options");
 }
 

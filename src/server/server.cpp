@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "cluster/gateway_manager.h"
+#include "cluster/leaf_manager.h"
 #include "cluster/route_manager.h"
 #include "jetstream/cluster/meta_group.h"
 #include "jetstream/jetstream.h"

@@ -31,6 +31,7 @@ class SystemServices;
 namespace cluster {
 class RouteManager;
 class GatewayManager;
+class LeafManager;
 }  // namespace cluster
 namespace proto {
 class QueueNames;
@@ -168,6 +169,8 @@ class Server {
   // Routes and gateways (null when not configured); defined in src/cluster/.
   cluster::RouteManager* routes() const { return routes_.get(); }
   cluster::GatewayManager* gateways() const { return gateways_.get(); }
+  cluster::LeafManager* leafs() const { return leafs_.get(); }
+  size_t num_leafs() const;
   // A local client or internal subscription was added or removed: propagate interest.
   void on_local_interest_change(Account& acc, const Subscription& sub, bool added);
   // For connections created outside the client listener (routes, gateways).
@@ -261,6 +264,7 @@ class Server {
   std::unique_ptr<SystemServices> sys_services_;
   std::unique_ptr<cluster::RouteManager> routes_;
   std::unique_ptr<cluster::GatewayManager> gateways_;
+  std::unique_ptr<cluster::LeafManager> leafs_;
   std::unique_ptr<jetstream::JetStream> jetstream_;
   std::unique_ptr<net::TlsContext> tls_ctx_;
   std::unique_ptr<jetstream::MetaGroup> meta_group_;

@@ -4,6 +4,7 @@
 // (ConnectEventMsg, DisconnectEventMsg, AccountNumConns, ClientInfo in events.go).
 #include <string>
 
+#include "cluster/leaf_manager.h"
 #include "server/client.h"
 #include "server/server.h"
 #include "sys/system_services.h"
@@ -80,8 +81,9 @@ nlohmann::ordered_json SystemServices::account_conns(Account& acc) {
   m["acc"] = acc.name();
   int conns = acc.num_local_connections.load();
   m["conns"] = conns;
-  m["leafnodes"] = 0;
-  m["total_conns"] = conns;
+  const int leafs = server_.leafs() ? static_cast<int>(server_.leafs()->num_leafs(acc.name())) : 0;
+  m["leafnodes"] = leafs;
+  m["total_conns"] = conns + leafs;
   // What the account's clients were sent and what they published: closed connections'
   // totals plus the open ones.
   uint64_t sent_msgs = acc.out_msgs.load(), sent_bytes = acc.out_bytes.load();

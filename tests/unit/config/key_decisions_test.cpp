@@ -75,6 +75,17 @@ const Keys& reference_keys() {
        {"user", "username", "pass", "password", "token", "timeout", "users", "default_permission",
         "default_permissions", "permissions"}},
       {"remote_gateway", {"name", "tls", "url", "urls"}},
+      {"leafnodes",
+       {"listen", "port", "host", "net", "authorization", "remotes", "reconnect", "reconnect_delay",
+        "reconnect_interval", "tls", "leafnode_advertise", "advertise", "no_advertise", "min_version",
+        "minimum_version"}},
+      {"leafnode_authorization", {"user", "username", "pass", "password", "timeout", "users", "account"}},
+      {"leafnode_user", {"user", "username", "pass", "password", "account"}},
+      {"leafnode_remote",
+       {"no_randomize", "dont_randomize", "url", "urls", "account", "local", "creds", "credentials", "tls", "hub",
+        "deny_imports", "deny_import", "deny_exports", "deny_export", "ws_compress", "ws_compression",
+        "websocket_compress", "websocket_compression", "ws_no_masking", "websocket_no_masking",
+        "jetstream_cluster_migrate", "js_cluster_migrate"}},
       {"websocket",
        {"listen", "port", "host", "net", "advertise", "no_tls", "tls", "same_origin", "allowed_origins",
         "allowed_origin", "allow_origins", "allow_origin", "origins", "origin", "handshake_timeout", "compress",
@@ -173,6 +184,10 @@ std::string config_with(std::string_view block, const std::string& key) {
   if (b == "remote_gateway") return "gateway { name: g, gateways: [ { name: h, " + kv + " } ] }";
   if (b == "jetstream") return "jetstream { " + kv + " }";
   if (b == "websocket") return "websocket { " + kv + " }";
+  if (b == "leafnodes") return "leafnodes { " + kv + " }";
+  if (b == "leafnode_authorization") return "leafnodes { authorization { " + kv + " } }";
+  if (b == "leafnode_remote") return "leafnodes { remotes: [ { " + kv + " } ] }";
+  if (b == "leafnode_user") return "leafnodes { authorization { users: [ { " + kv + " } ] } }";
   if (b == "tls") return "tls { cert_file: a, key_file: b, " + kv + " }";
   if (b == "mapping_destination") return "mappings { foo: [ { destination: bar, weight: 50%, " + kv + " } ] }";
   ADD_FAILURE() << "no config template for block " << b;

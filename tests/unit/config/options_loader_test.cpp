@@ -109,7 +109,7 @@ TEST(OptionsLoader, UnknownFieldsAreErrors) {
   LoadReport r;
   load("prof_port: 6060\nmax_traced_msg_len: 10\n", &r);
   EXPECT_EQ(r.ignored, (std::vector<std::string>{"t.conf:1:1: prof_port", "t.conf:2:1: max_traced_msg_len"}));
-  EXPECT_EQ(load_error("port: 1\nleafnodes { port: 7422 }\n"), "t.conf:2:1: leafnodes is not supported by this server");
+  EXPECT_EQ(load_error("port: 1\nleafnodes { remotes: [ { tls: {} } ] }\n"), "t.conf:2:26: tls is not supported by this server");
 }
 
 TEST(OptionsLoader, TlsBlock) {

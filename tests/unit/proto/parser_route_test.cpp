@@ -251,6 +251,45 @@ TEST(ParserRoute, PinnedAccount) {
   EXPECT_EQ(feed_whole(gw, "RS+ $G foo\r\n").ev, (Ev{"RS+ $G|foo||0"}));
 }
 
+// A leaf connection is bound to one account (reported as the pinned one) and its LS+/LS-/
+// LMSG/HMSG carry neither account nor origin (the reference's processLeafSub,
+// processLeafUnsub, processLeafMsgArgs, processLeafHeaderMsgArgs).
+TEST(ParserLeaf, LeafOpsOmitAccountAndOrigin) {
+  FeedSetup st;
+  st.kind = Kind::Leaf;
+  st.pinned = "ACC";
+  const std::string in =
+      "LS+ foo\r\nLS+ foo q 2\r\nls- foo\r\nLS- foo q\r\n"
+      "LMSG foo 1\r\nx\r\nLMSG foo r 1\r\nx\r\nLMSG foo + r q1 q2 1\r\nx\r\nLMSG foo | q1 1\r\nx\r\n"
+      "HMSG foo 12 12\r\nNATS/1.0\r\n\r\n\r\nHMSG foo + r q 12 13\r\nNATS/1.0\r\n\r\nx\r\n";
+  const Outcome o = checked(st, in);
+  EXPECT_EQ(o.status, ParseStatus::Ok);
+  const Ev want = {
+      "RS+ ACC|foo||0",
+      "RS+ ACC|foo|q|2",
+      "RS- ACC|foo|",
+      "RS- ACC|foo|q",
+      "RMSG ACC|foo|||x",
+      "RMSG ACC|foo|r||x",
+      "RMSG ACC|foo|r|q1,q2|x",
+      "RMSG ACC|foo||q1|x",
+      "HMSG ACC|foo|||NATS/1.0\r\n\r\n|",
+      "HMSG ACC|foo|r|q|NATS/1.0\r\n\r\n|x",
+  };
+  EXPECT_EQ(o.ev, want);
+  using K = ParseErrorKind;
+  for (auto [bad, kind] : std::vector<std::pair<std::string, K>>{{"LS+ a b\r\n", K::BadArgs},
+                                                                 {"LS+ a b c d\r\n", K::BadArgs},
+                                                                 {"LS- a b c\r\n", K::BadArgs},
+                                                                 {"LMSG a x\r\n", K::BadArgs},
+                                                                 {"HMSG a 3 2\r\n", K::BadArgs},
+                                                                 {"LX\r\n", K::UnknownOp}}) {
+    const Outcome e = checked(st, bad);
+    EXPECT_EQ(e.status, ParseStatus::Error) << bad;
+    EXPECT_EQ(e.kind, kind) << bad;
+  }
+}
+
 TEST(ParserRoute, GatewayRequiresConnectFirst) {
   FeedSetup st = gateway();
   st.require_connect = true;

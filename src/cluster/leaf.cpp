@@ -1,0 +1,469 @@
+#include "cluster/leaf.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cluster/cluster_util.h"
+#include "cluster/leaf_manager.h"
+#include "cluster/route_manager.h"
+#include "proto/msg_line.h"
+#include "server/server.h"
+#include "subject/subject.h"
+#include "util/ids.h"
+#include "util/jwt.h"
+#include "util/nkey.h"
+#include "util/log.h"
+
+namespace nats::cluster {
+
+namespace {
+proto::ParserLimits leaf_limits(const Options& o) {
+  proto::ParserLimits l;
+  l.max_control_line = o.max_control_line;
+  l.max_payload = -1;  // LMSG is not limited, as routed messages are not
+  return l;
+}
+std::string str_field(const nlohmann::json& j, const char* k) {
+  auto it = j.find(k);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+// A boolean field; false when absent or of another type (json::value would throw).
+bool bool_field(const nlohmann::json& j, const char* k) {
+  auto it = j.find(k);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+// How much a subscription counts in the interest we announce: a queue member with a
+// weight (a route's or another leaf's group) counts for that many.
+int interest_weight(const Subscription& s) { return s.queue.empty() ? 1 : std::max<int32_t>(s.qweight, 1); }
+// Whether a deny list covers every subject `subject` (literal or wildcard) can match.
+bool denied(const std::vector<std::string>& deny, std::string_view subject) {
+  for (const auto& d : deny)
+    if (subject_is_subset_match(subject, d)) return true;
+  return false;
+}
+std::vector<std::string> string_array(const nlohmann::json& j, const char* k) {
+  std::vector<std::string> out;
+  if (auto it = j.find(k); it != j.end() && it->is_array())
+    for (auto& x : *it)
+      if (x.is_string()) out.push_back(x.get<std::string>());
+  return out;
+}
+}  // namespace
+
+LeafConnection::LeafConnection(Server& server, LeafManager& mgr, net::EventLoop& loop, int fd, uint64_t cid,
+                               int remote, std::string url)
+    : Connection(server, loop, fd, cid, ConnKind::Leaf),
+      mgr_(mgr),
+      parser_(proto::Kind::Leaf, leaf_limits(server.options())),
+      remote_(remote),
+      url_(std::move(url)) {
+  // Like routes, leaf connections get a large allowance before being slow consumers.
+  max_pending_ = std::max<int64_t>(max_pending_, 256LL * 1024 * 1024);
+}
+
+LeafConnection::~LeafConnection() = default;
+
+void LeafConnection::start() {
+  std::weak_ptr<Connection> weak = weak_from_this();
+  if (solicited()) {
+    // The account is ours to choose; the hub's INFO comes first, then our CONNECT.
+    const auto& r = server_.options().leafnode.remotes[remote_];
+    spoke_ = !r.hub;
+    deny_out_ = r.deny_exports;
+    deny_in_ = r.deny_imports;
+    account_name_ = r.account.empty() ? server_.global_account()->name() : r.account;
+    account_ = server_.lookup_account(account_name_);
+    parser_.set_pinned_account(account_name_);
+  } else {
+    nonce_ = util::new_nonce();
+    parser_.set_require_connect(true);
+    enqueue(mgr_.info_line(cid_, nonce_));
+  }
+  // A leaf must send its CONNECT (it binds the account), and a hub its INFO, in time.
+  auth_timer_ = loop_.add_timer(mgr_.auth_timeout(), [weak] {
+    if (auto c = weak.lock()) {
+      auto* l = static_cast<LeafConnection*>(c.get());
+      l->auth_timer_ = 0;
+      if (l->registered()) return;
+      if (l->solicited()) l->close(CloseReason::AuthenticationTimeout);
+      else l->send_err_and_close("Authentication Timeout", CloseReason::AuthenticationTimeout);
+    }
+  });
+  touch();
+  Connection::start();
+  if (solicited())
+    log::notice("{}:{} - lid:{} - Leafnode connection created for account: {}", peer_ip_, peer_port_, cid_,
+                account_name_);
+  else
+    log::notice("{}:{} - lid:{} - Leafnode connection created", peer_ip_, peer_port_, cid_);
+  Connection::flush_touched();
+  if (solicited() && !account_) {
+    log::error("Unable to lookup account {} for solicited leafnode connection", account_name_);
+    close(CloseReason::MissingAccount);
+  }
+}
+
+std::string LeafConnection::remote_name() const {
+  std::lock_guard lk(info_mu_);
+  return remote_name_;
+}
+
+std::string LeafConnection::remote_cluster() const {
+  std::lock_guard lk(info_mu_);
+  return remote_cluster_;
+}
+
+bool LeafConnection::on_data(const char* data, size_t len) {
+  auto r = parser_.parse(data, len, *this);
+  if (r.error()) {
+    log::error("{}:{} - lid:{} - Leafnode Error '{}'", peer_ip_, peer_port_, cid_, r.detail);
+    if (!r.err_text.empty()) send_now("-ERR '" + std::string(r.err_text) + "'\r\n");
+    close(r.kind == proto::ParseErrorKind::AuthViolation ? CloseReason::AuthenticationViolation
+                                                         : CloseReason::ParseError);
+    return false;
+  }
+  return !r.stopped() && !closing();
+}
+
+void LeafConnection::send_err_and_close(std::string_view text, CloseReason reason) {
+  send_now("-ERR '" + std::string(text) + "'\r\n");
+  close(reason);
+}
+
+bool LeafConnection::on_connect(std::string_view json) {
+  if (solicited()) {
+    close(CloseReason::ProtocolViolation);
+    return false;
+  }
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    close(CloseReason::ProtocolViolation);
+    return false;
+  }
+  if (auth_timer_) {
+    loop_.cancel_timer(auth_timer_);
+    auth_timer_ = 0;
+  }
+  auto acc_name = mgr_.authorize(str_field(j, "user"), str_field(j, "pass"), nonce_, str_field(j, "jwt"),
+                                 str_field(j, "sig"), peer_ip_);
+  if (!acc_name) {
+    log::error("{}:{} - lid:{} - authentication error", peer_ip_, peer_port_, cid_);
+    send_err_and_close("Authorization Violation", CloseReason::AuthenticationViolation);
+    return false;
+  }
+  // Clients send "lang"; servers soliciting a leaf connection do not.
+  if (!str_field(j, "lang").empty()) {
+    send_err_and_close("attempted to connect to leaf node port", CloseReason::WrongPort);
+    return false;
+  }
+  std::string cluster = str_field(j, "cluster");
+  std::string own_cluster = server_.routes() ? server_.routes()->cluster_name() : std::string();
+  if (!cluster.empty() && cluster == own_cluster) {
+    log::error("{}:{} - lid:{} - remote leafnode has same cluster name", peer_ip_, peer_port_, cid_);
+    send_err_and_close("remote leafnode has same cluster name", CloseReason::ClusterNamesIdentical);
+    return false;
+  }
+  if (std::string gw = str_field(j, "gateway"); !gw.empty()) {
+    std::string text = "Rejecting connection from gateway \"" + gw + "\" on the leafnode port";
+    log::error("{}:{} - lid:{} - {}", peer_ip_, peer_port_, cid_, text);
+    send_err_and_close(text, CloseReason::WrongGateway);
+    return false;
+  }
+  account_ = server_.lookup_account(*acc_name);
+  if (!account_) {
+    send_err_and_close("Authorization Violation", CloseReason::AuthenticationViolation);
+    return false;
+  }
+  account_name_ = *acc_name;
+  // The leaf's deny_imports: it will not take these, so they are not sent.
+  deny_out_ = string_array(j, "deny_pub");
+  headers_ok_ = bool_field(j, "headers") && !server_.options().no_header_support;
+  {
+    std::lock_guard lk(info_mu_);
+    remote_name_ = str_field(j, "name");
+    remote_cluster_ = cluster;
+  }
+  parser_.set_pinned_account(account_name_);
+  parser_.set_require_connect(false);
+  mgr_.replace_duplicate(*this);
+  // The soliciting side waits for this INFO (connect_info) before it sends its interest.
+  enqueue(mgr_.connect_info_line(cid_, account_name_));
+  finish_connect();
+  return true;
+}
+
+void LeafConnection::finish_connect() {
+  if (auth_timer_) {
+    loop_.cancel_timer(auth_timer_);
+    auth_timer_ = 0;
+  }
+  send_all_subs(*account_);
+  registered_ = true;
+  log::notice("{}:{} - lid:{} - Leafnode connection bound to account \"{}\" (remote \"{}\")", peer_ip_, peer_port_,
+              cid_, account_name_, remote_name());
+  ping_now();
+  start_pings();
+  touch();
+}
+
+bool LeafConnection::send_connect(const nlohmann::json& info) {
+  // A hub's INFO has a client ID and leafnode URLs; without them we reached another port.
+  auto cid = info.find("client_id");
+  if (cid == info.end() || !cid->is_number_unsigned() || cid->get<uint64_t>() == 0 || !info.contains("leafnode_urls")) {
+    log::error("{}:{} - lid:{} - attempted to connect to wrong port", peer_ip_, peer_port_, cid_);
+    close(CloseReason::WrongPort);
+    return false;
+  }
+  headers_ok_ = bool_field(info, "headers") && !server_.options().no_header_support;
+  {
+    std::lock_guard lk(info_mu_);
+    remote_name_ = str_field(info, "server_name");
+    if (remote_name_.empty()) remote_name_ = str_field(info, "server_id");
+    remote_cluster_ = str_field(info, "cluster");
+  }
+  PeerUrl u = parse_peer_url(url_);
+  nlohmann::ordered_json c;
+  c["version"] = kServerVersion;
+  if (const auto& creds = server_.options().leafnode.remotes[remote_].credentials; !creds.empty()) {
+    // The user JWT of the creds file, and the hub's nonce signed with its seed.
+    std::ifstream in(creds);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto d = jwt::parse_decorated(text.str());
+    std::string sig = d.seed.empty() ? std::string() : nkey::sign(d.seed, str_field(info, "nonce"));
+    if (!in || d.jwt.empty() || sig.empty()) {
+      log::error("{}:{} - lid:{} - Error reading leafnode credentials file \"{}\"", peer_ip_, peer_port_, cid_, creds);
+      close(CloseReason::AuthenticationViolation);
+      return false;
+    }
+    c["jwt"] = d.jwt;
+    c["sig"] = jwt::base64url_encode(sig);
+  } else if (!u.user.empty()) {
+    c["user"] = u.user;
+    c["pass"] = u.pass;
+  }
+  c["tls_required"] = false;
+  c["server_id"] = server_.id();
+  c["name"] = server_.name();
+  if (!spoke_) c["is_hub"] = true;
+  std::string cluster = server_.routes() ? server_.routes()->cluster_name() : std::string();
+  if (!cluster.empty()) c["cluster"] = cluster;
+  c["headers"] = !server_.options().no_header_support;
+  if (!deny_in_.empty()) c["deny_pub"] = deny_in_;
+  enqueue("CONNECT " + c.dump() + "\r\n");
+  touch();
+  return true;
+}
+
+void LeafConnection::send_all_subs(Account& acc) {
+  std::string out;
+  std::lock_guard lk(smap_mu_);
+  // Registered first, under smap_mu_: a change racing with the snapshot below waits for
+  // it, and is then skipped if the snapshot already counted that subscription.
+  mgr_.register_leaf(std::static_pointer_cast<LeafConnection>(shared_from_this()));
+  std::vector<SubscriptionPtr> subs;
+  acc.sublist().all_subscriptions(subs);
+  for (auto& s : subs) {
+    if (s->closed.load(std::memory_order_relaxed) || s->conn.get() == this || !announces(*s)) continue;
+    smap_.add_silently(InterestCounts::key(s->subject, s->queue), interest_weight(*s));
+    snapshot_.insert(s.get());
+  }
+  smap_.add_silently(mgr_.loop_subject(acc.name()));
+  // With gateways, requests reach a leaf with a `_GR_.` reply: its answers must come back.
+  if (!spoke_ && server_.gateways()) smap_.add_silently("_GR_.>");
+  for (auto& [key, n] : smap_.counts())
+    out += interest_line("LS", "", key, InterestUpdate{true, key.find(' ') != std::string::npos ? n : 0});
+  if (!out.empty()) enqueue(out);
+}
+
+bool LeafConnection::announces(const Subscription& sub) const {
+  const bool lds = sub.subject.starts_with("$LDS.");
+  if (!deny_in_.empty() && !lds && denied(deny_in_, sub.subject)) return false;
+  const Connection* c = sub.conn.get();
+  const auto* from_leaf = c && c->kind() == ConnKind::Leaf ? static_cast<const LeafConnection*>(c) : nullptr;
+  // Interest of a leaf cluster is not sent back into that cluster (its routes carry it),
+  // except the loop-detection subject.
+  if (from_leaf && !lds) {
+    const std::string rc = from_leaf->remote_cluster();
+    if (!rc.empty() && rc == remote_cluster()) return false;
+  }
+  if (!spoke_) return true;
+  // A spoke tells its hub about its own clients, internal subscriptions and the leafs it
+  // is the hub for; never about what it learnt from routes or from other hubs.
+  if (!c || c->kind() == ConnKind::Client) return true;
+  return from_leaf && !from_leaf->spoke();
+}
+
+void LeafConnection::update_interest(const Subscription& sub, bool added) {
+  if (!announces(sub)) return;
+  std::lock_guard lk(smap_mu_);
+  if (snapshot_.erase(&sub) && added) return;
+  const std::string key = InterestCounts::key(sub.subject, sub.queue);
+  const int w = interest_weight(sub);
+  if (auto u = smap_.change(key, !sub.queue.empty(), added ? w : -w)) {
+    enqueue(interest_line("LS", "", key, *u));
+    touch();
+  }
+}
+
+bool LeafConnection::on_info(std::string_view json) {
+  // Async INFO from a leaf changes nothing on the accepting side.
+  if (!solicited()) return true;
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    close(CloseReason::ProtocolViolation);
+    return false;
+  }
+  if (auto it = j.find("leafnode_urls"); it != j.end() && it->is_array()) {
+    std::vector<std::string> urls;
+    for (auto& x : *it)
+      if (x.is_string()) urls.push_back(x.get<std::string>());
+    mgr_.learn_urls(remote_, urls);
+  }
+  const bool first = !got_info_;
+  got_info_ = true;
+  if (first && !send_connect(j)) return false;
+  // A 2.9 hub answers our CONNECT with an INFO marked connect_info; older ones do not.
+  const bool finish = registered_ ? false
+                                  : (first && !bool_field(j, "info_on_connect")) || bool_field(j, "connect_info");
+  if (finish) finish_connect();
+  return true;
+}
+
+bool LeafConnection::on_ping() {
+  send_now("PONG\r\n");
+  return true;
+}
+
+bool LeafConnection::on_pong() {
+  pong_received();
+  return true;
+}
+
+bool LeafConnection::on_err(std::string_view text) {
+  log::error("{}:{} - lid:{} - Leafnode Error {}", peer_ip_, peer_port_, cid_, text);
+  // The hub saw our loop-detection subject come back: wait before trying again.
+  if (solicited() && text.find("Loop detected") != std::string_view::npos) mgr_.delay_reconnect(remote_);
+  close(CloseReason::ProtocolViolation);
+  return false;
+}
+
+void LeafConnection::loop_detected() {
+  // The reference's text and its default delay before the soliciting side retries.
+  if (solicited()) mgr_.delay_reconnect(remote_);
+  std::string text = "Loop detected for leafnode account=\"" + account_name_ + "\". Delaying attempt to reconnect for 30s";
+  log::error("{}:{} - lid:{} - {}", peer_ip_, peer_port_, cid_, text);
+  send_err_and_close(text, CloseReason::ProtocolViolation);
+}
+
+bool LeafConnection::on_rsub(std::string_view, std::string_view subject, std::string_view queue, int32_t weight) {
+  if (!registered_) return true;
+  if (subject.starts_with("$LDS.") && subject == mgr_.loop_subject(account_name_)) {
+    loop_detected();
+    return false;
+  }
+  // Interest in what we may not send is not taken (a spoke just ignores it, as the reference).
+  if (!deny_out_.empty() && !subject_has_wildcard(subject) && denied(deny_out_, subject)) return true;
+  std::string key = InterestCounts::key(subject, queue);
+  auto it = subs_.find(key);
+  if (it != subs_.end()) {
+    if (!queue.empty() && weight > 0 && it->second->qweight != weight)
+      account_->sublist().update_queue_weight(it->second, weight);
+    return true;
+  }
+  auto sub = std::make_shared<Subscription>();
+  sub->subject = subject;
+  sub->queue = queue;
+  sub->sid = key;
+  sub->conn = shared_from_this();
+  sub->qweight = queue.empty() ? 1 : std::max<int32_t>(weight, 1);
+  sub->account = account_name_;
+  if (account_->sublist().insert(sub) != SubListStatus::ok) return true;
+  {
+    std::lock_guard lk(subs_mu_);
+    subs_.emplace(std::move(key), sub);
+  }
+  num_subs_.fetch_add(1, std::memory_order_relaxed);
+  propagate(*sub, true);
+  return true;
+}
+
+void LeafConnection::propagate(const Subscription& sub, bool added) {
+  // Interest from a leaf we are the hub for counts as local: routes, gateways and the
+  // other leafs hear of it. A hub's interest only concerns our other leafs.
+  if (spoke_) mgr_.on_interest(account_name_, sub, added);
+  else server_.on_local_interest_change(*account_, sub, added);
+}
+
+bool LeafConnection::on_runsub(std::string_view, std::string_view subject, std::string_view queue) {
+  auto it = subs_.find(InterestCounts::key(subject, queue));
+  if (it == subs_.end()) return true;
+  auto sub = it->second;
+  {
+    std::lock_guard lk(subs_mu_);
+    subs_.erase(it);
+  }
+  num_subs_.fetch_sub(1, std::memory_order_relaxed);
+  sub->closed.store(true, std::memory_order_release);
+  if (account_->sublist().remove(sub) == SubListStatus::ok) propagate(*sub, false);
+  return true;
+}
+
+bool LeafConnection::on_rmsg(std::string_view, std::string_view subject, std::string_view reply,
+                             proto::QueueNames queues, std::string_view payload) {
+  return on_hrmsg({}, subject, reply, queues, {}, payload);
+}
+
+bool LeafConnection::on_hrmsg(std::string_view, std::string_view subject, std::string_view reply,
+                              proto::QueueNames queues, std::string_view headers, std::string_view payload) {
+  in_msgs.fetch_add(1, std::memory_order_relaxed);
+  in_bytes.fetch_add(headers.size() + payload.size(), std::memory_order_relaxed);
+  if (!registered_) return true;
+  if (!deny_in_.empty() && denied(deny_in_, subject)) return true;
+  server_.process_message(*account_, this, subject, reply, headers, payload, false, &queues);
+  return true;
+}
+
+bool LeafConnection::send_msg(std::string_view subject, std::string_view reply, std::string_view queues,
+                              std::string_view headers, std::string_view payload) {
+  if (!deny_out_.empty() && denied(deny_out_, subject)) return false;
+  if (!headers_ok_) headers = {};
+  proto::MsgLine line;
+  proto::MsgLine::leaf(line, subject, reply, queues, !headers.empty(), headers.size(), headers.size() + payload.size());
+  return enqueue_message(line.view(), headers, payload);
+}
+
+bool LeafConnection::deliver(const Subscription& sub, std::string_view subject, std::string_view reply,
+                             std::string_view headers, std::string_view payload) {
+  return send_msg(subject, reply, sub.queue, headers, payload);
+}
+
+std::vector<std::string> LeafConnection::remote_subjects() const {
+  std::lock_guard lk(subs_mu_);
+  std::vector<std::string> out;
+  for (auto& [_, s] : subs_) out.push_back(s->subject);
+  return out;
+}
+
+void LeafConnection::on_closed() {
+  if (auth_timer_) loop_.cancel_timer(auth_timer_);
+  log::notice("{}:{} - lid:{} - Leafnode connection closed: {} - Account: {}", peer_ip_, peer_port_, cid_,
+              close_reason_text(close_reason()), account_name_);
+  mgr_.on_leaf_closed(this);
+  if (!account_) return;
+  std::vector<SubscriptionPtr> list;
+  {
+    std::lock_guard lk(subs_mu_);
+    for (auto& [_, s] : subs_) {
+      s->closed.store(true, std::memory_order_release);
+      list.push_back(s);
+    }
+    subs_.clear();
+  }
+  num_subs_ = 0;
+  account_->sublist().remove_batch(list);
+  for (auto& s : list) propagate(*s, false);
+}
+
+}  // namespace nats::cluster

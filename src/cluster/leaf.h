@@ -1,0 +1,133 @@
+// A leaf-node connection, the leaf protocol of nats-server 2.9 (INFO with nonce, CONNECT
+// with credentials, a second INFO carrying the bound account, LS+/LS- interest with queue
+// weights, LMSG/HMSG messages, PING/PONG). Accepted on the leafnodes port we are the hub;
+// solicited to a remote we are the spoke (unless the remote says `hub: true`): a spoke
+// only announces interest of its own clients and never relays the hub's messages or
+// interest into its own cluster's routes. The connection is bound to one account; its
+// remote interest lives in that account's SubList as Subscriptions owned by it.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "cluster/interest_counts.h"
+#include "proto/parser.h"
+#include "server/account.h"
+#include "server/connection.h"
+
+namespace nats::cluster {
+
+class LeafManager;
+
+class LeafConnection final : public Connection, public proto::ParserHandlerBase {
+ public:
+  // remote: index of the leafnodes remote we dialled (url: the URL used), or -1 if accepted.
+  LeafConnection(Server& server, LeafManager& mgr, net::EventLoop& loop, int fd, uint64_t cid, int remote = -1,
+                 std::string url = {});
+  ~LeafConnection() override;
+
+  void start() override;
+
+  // A psub owned by this leaf matched: deliver.cpp sends one LMSG per leaf, not per sub.
+  bool deliver(const Subscription& sub, std::string_view subject, std::string_view reply,
+               std::string_view headers, std::string_view payload) override;
+  // Sends LMSG/HMSG (any thread). queues: space-separated queue names, or empty.
+  bool send_msg(std::string_view subject, std::string_view reply, std::string_view queues,
+                std::string_view headers, std::string_view payload);
+
+  // Local interest of the bound account changed (any thread): LS+/LS- as the counts say.
+  void update_interest(const Subscription& sub, bool added);
+
+  bool registered() const { return registered_.load(); }
+  bool solicited() const { return remote_ >= 0; }
+  int remote_index() const { return remote_; }
+  // We are the spoke: interest of routes and of other spokes is not ours to announce.
+  bool spoke() const { return spoke_; }
+  // Valid once registered.
+  const std::string& account_name() const { return account_name_; }
+  std::string remote_name() const;
+  std::string remote_cluster() const;
+  size_t num_remote_subs() const { return num_subs_.load(std::memory_order_relaxed); }
+  // The subjects of the leaf's interest (for /leafz?subs=1), any thread.
+  std::vector<std::string> remote_subjects() const;
+
+  // Parser callbacks.
+  bool on_connect(std::string_view json);
+  bool on_info(std::string_view json);
+  bool on_ping();
+  bool on_pong();
+  bool on_err(std::string_view text);
+  bool on_rsub(std::string_view account, std::string_view subject, std::string_view queue, int32_t weight);
+  bool on_runsub(std::string_view account, std::string_view subject, std::string_view queue);
+  bool on_rmsg(std::string_view account, std::string_view subject, std::string_view reply, proto::QueueNames queues,
+               std::string_view payload);
+  bool on_hrmsg(std::string_view account, std::string_view subject, std::string_view reply, proto::QueueNames queues,
+                std::string_view headers, std::string_view payload);
+  using ParserHandlerBase::on_account_sub;
+  using ParserHandlerBase::on_account_unsub;
+  using ParserHandlerBase::on_hpub;
+  using ParserHandlerBase::on_lmsg;
+  using ParserHandlerBase::on_lsub;
+  using ParserHandlerBase::on_lunsub;
+  using ParserHandlerBase::on_ok;
+  using ParserHandlerBase::on_pub;
+  using ParserHandlerBase::on_sub;
+  using ParserHandlerBase::on_unsub;
+
+ protected:
+  bool on_data(const char* data, size_t len) override;
+  void on_closed() override;
+
+ private:
+  // Sends every subscription of the bound account (and the loop-detection subject).
+  void send_all_subs(Account& acc);
+  // Whether `sub`'s interest goes to the other side of this connection.
+  bool announces(const Subscription& sub) const;
+  // Solicited side: the CONNECT after the hub's first INFO; registration after its second.
+  bool send_connect(const nlohmann::json& info);
+  void finish_connect();
+  void send_err_and_close(std::string_view text, CloseReason reason);
+  void loop_detected();
+  // A remote subscription of this leaf appeared or went away: tell whoever should know.
+  void propagate(const Subscription& sub, bool added);
+
+  LeafManager& mgr_;
+  proto::Parser<LeafConnection> parser_;
+  const int remote_;
+  const std::string url_;
+  bool spoke_ = false;
+  bool got_info_ = false;
+  // Subjects not to send over this connection (our deny_exports, or the leaf's deny_pub)
+  // and, soliciting, not to take from it (our deny_imports). Set before registration.
+  std::vector<std::string> deny_out_, deny_in_;
+  // Whether the other side takes HMSG; without, messages go as LMSG without their headers.
+  bool headers_ok_ = true;
+  std::string nonce_;
+  net::TimerId auth_timer_ = 0;
+  std::atomic<bool> registered_{false};
+  std::string account_name_;  // set once, before registered_
+  AccountPtr account_;
+
+  mutable std::mutex info_mu_;
+  std::string remote_name_, remote_cluster_;
+
+  // Remote interest, key "subject [queue]": changed on the loop thread only, under subs_mu_
+  // so that monitoring can list it.
+  mutable std::mutex subs_mu_;
+  std::map<std::string, SubscriptionPtr, std::less<>> subs_;
+  std::atomic<size_t> num_subs_{0};
+
+  // What we told the leaf (the reference's smap), and the subscriptions the initial
+  // snapshot already counted, so that their own add notification is not counted twice.
+  std::mutex smap_mu_;
+  InterestCounts smap_;
+  std::set<const Subscription*> snapshot_;
+};
+
+}  // namespace nats::cluster

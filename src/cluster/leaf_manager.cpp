@@ -1,0 +1,356 @@
+#include "cluster/leaf_manager.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "cluster/route_manager.h"
+#include "config/duration.h"
+#include "net/socket.h"
+#include "server/auth.h"
+#include "server/server.h"
+#include "util/ids.h"
+#include "util/log.h"
+#include "util/time_format.h"
+
+namespace nats::cluster {
+
+LeafManager::LeafManager(Server& s) : server_(s) {}
+
+LeafManager::~LeafManager() { shutdown(); }
+
+namespace {
+constexpr auto kDialTimeout = std::chrono::seconds(2);
+constexpr auto kLoopDelay = std::chrono::seconds(30);  // leafNodeReconnectDelayAfterLoopDetected
+// host:port of a leaf URL, with the reference's default port.
+std::string with_default_port(const std::string& url) {
+  PeerUrl u = parse_peer_url(url);
+  if (u.ok) return url;
+  return url + ":7422";
+}
+}  // namespace
+
+void LeafManager::start() {
+  const auto& o = server_.options().leafnode;
+  for (const auto& r : o.remotes) {
+    Remote st;
+    for (const auto& u : r.urls) st.urls.push_back(with_default_port(u));
+    if (!st.urls.empty()) {
+      PeerUrl u = parse_peer_url(st.urls.front());
+      if (!u.user.empty()) st.userinfo = u.user + (u.pass.empty() ? "" : ":" + u.pass) + "@";
+    }
+    remotes_.push_back(std::move(st));
+  }
+  if (!remotes_.empty()) solicitor_ = std::thread([this] { solicit_loop(); });
+  if (o.port == 0) return;
+  int fd = net::listen_tcp(o.host, o.port > 0 ? o.port : 0);
+  port_ = net::bound_port(fd);
+  if (!o.advertise.empty()) {
+    host_ = o.advertise;
+  } else {
+    // Listening on every interface: advertise the first non-local address, as the reference.
+    auto urls = advertised_urls(o.host, port_);
+    host_ = urls.empty() ? o.host + ":" + std::to_string(port_) : urls.front();
+  }
+  listener_.start(server_.pick_loop(), fd, [this](int cfd, const std::string& ip, int port) {
+    accept(cfd, ip, port);
+  });
+  log::notice("Listening for leafnode connections on {}:{}", o.host, port_);
+  if (!o.advertise.empty()) log::notice("Advertise address for leafnode is set to {}", host_);
+}
+
+void LeafManager::shutdown() {
+  std::vector<std::shared_ptr<LeafConnection>> conns;
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (solicitor_.joinable()) solicitor_.join();
+  {
+    std::lock_guard lk(mu_);
+    conns = all_conns_;
+  }
+  for (auto& c : conns) c->close(CloseReason::ServerShutdown);
+  listener_.stop();
+}
+
+void LeafManager::accept(int fd, const std::string& ip, int port) {
+  auto& loop = server_.pick_loop();
+  auto c = std::make_shared<LeafConnection>(server_, *this, loop, fd, server_.next_connection_id());
+  c->set_peer(ip, port);
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return;  // c owns fd and closes it
+    all_conns_.push_back(c);
+  }
+  loop.post([c] { c->start(); });
+}
+
+namespace {
+// The fields every leaf INFO starts with, in the reference's order (server.go `type Info`).
+nlohmann::ordered_json base_info(Server& s, const std::string& hostport) {
+  const auto& o = s.options();
+  nlohmann::ordered_json j;
+  j["server_id"] = s.id();
+  j["server_name"] = s.name();
+  j["version"] = kServerVersion;
+  j["proto"] = kProtoVersion;
+  j["go"] = "go1.19.8";
+  auto colon = hostport.rfind(':');
+  j["host"] = hostport.substr(0, colon);
+  j["port"] = colon == std::string::npos ? 0 : std::atoi(hostport.c_str() + colon + 1);
+  j["headers"] = !o.no_header_support;
+  j["auth_required"] = true;
+  j["max_payload"] = o.max_payload;
+  if (s.jetstream_enabled()) j["jetstream"] = true;
+  j["ip"] = hostport;
+  return j;
+}
+}  // namespace
+
+std::string LeafManager::info_line(uint64_t cid, const std::string& nonce) const {
+  auto j = base_info(server_, host_);
+  j["client_id"] = cid;
+  j["nonce"] = nonce;
+  std::string cluster = server_.routes() ? server_.routes()->cluster_name() : std::string();
+  if (!cluster.empty()) j["cluster"] = cluster;
+  j["info_on_connect"] = true;
+  // A soliciting 2.9 server takes an INFO without leafnode_urls for a wrong port.
+  j["leafnode_urls"] = leafnode_urls();
+  return "INFO " + j.dump() + "\r\n";
+}
+
+std::vector<std::string> LeafManager::leafnode_urls() const {
+  std::vector<std::string> out{host_};
+  if (auto* r = server_.routes())
+    for (auto& rc : r->routes())
+      for (auto& u : rc->remote_info().leafnode_urls)
+        if (std::find(out.begin(), out.end(), u) == out.end()) out.push_back(u);
+  return out;
+}
+
+void LeafManager::send_async_info() {
+  auto j = base_info(server_, host_);
+  std::string cluster = server_.routes() ? server_.routes()->cluster_name() : std::string();
+  if (!cluster.empty()) j["cluster"] = cluster;
+  j["leafnode_urls"] = leafnode_urls();
+  const std::string line = "INFO " + j.dump() + "\r\n";
+  for (auto& l : leafs())
+    if (!l->solicited()) l->send_now(line);
+}
+
+std::string LeafManager::connect_info_line(uint64_t cid, const std::string& account) const {
+  auto j = base_info(server_, host_);
+  j["client_id"] = cid;
+  std::string cluster = server_.routes() ? server_.routes()->cluster_name() : std::string();
+  if (!cluster.empty()) j["cluster"] = cluster;
+  j["info_on_connect"] = true;
+  j["connect_info"] = true;
+  j["leafnode_urls"] = leafnode_urls();
+  j["remote_account"] = account;
+  return "INFO " + j.dump() + "\r\n";
+}
+
+std::optional<std::string> LeafManager::authorize(const std::string& user, const std::string& pass,
+                                                  const std::string& nonce, const std::string& jwt,
+                                                  const std::string& sig, const std::string& ip) const {
+  const auto& o = server_.options().leafnode;
+  auto bind = [&](const std::string& account) -> std::optional<std::string> {
+    std::string name = account.empty() ? server_.global_account()->name() : account;
+    if (!server_.lookup_account(name)) {
+      log::error("authentication of user \"{}\" failed, unable to lookup account \"{}\"", user, name);
+      return std::nullopt;
+    }
+    return name;
+  };
+  // A leafnodes authorization block takes precedence over the client users.
+  if (!o.username.empty()) {
+    if (user != o.username || !password_matches(o.password, pass)) return std::nullopt;
+    return bind(o.account);
+  }
+  if (!o.users.empty()) {
+    for (const auto& u : o.users)
+      if (u.user == user) {
+        if (!password_matches(u.password, pass)) return std::nullopt;
+        return bind(u.account);
+      }
+    return std::nullopt;
+  }
+  ClientCredentials c;
+  c.user = user;
+  c.pass = pass;
+  c.jwt = jwt;
+  c.sig = sig;
+  c.connection_type = "LEAFNODE";
+  auto res = server_.authenticator()->authenticate(c, nonce, ip);
+  if (!res) return std::nullopt;
+  return bind(res->account);
+}
+
+std::chrono::nanoseconds LeafManager::auth_timeout() const {
+  auto t = server_.options().leafnode.auth_timeout;
+  return t.count() > 0 ? t : server_.options().auth_timeout;
+}
+
+std::string LeafManager::loop_subject(const std::string& account) {
+  std::lock_guard lk(mu_);
+  auto& s = loop_subjects_[account];
+  if (s.empty()) s = "$LDS." + util::next_nuid();
+  return s;
+}
+
+void LeafManager::solicit_loop() {
+  const auto reconnect = std::chrono::duration_cast<std::chrono::milliseconds>(server_.options().leafnode.reconnect);
+  std::unique_lock lk(mu_);
+  while (!stopping_) {
+    auto now = std::chrono::steady_clock::now();
+    auto wake = now + std::chrono::seconds(1);
+    for (size_t i = 0; i < remotes_.size() && !stopping_; ++i) {
+      Remote& r = remotes_[i];
+      if (r.connected || r.urls.empty()) continue;
+      if (r.not_before > now) {
+        wake = std::min(wake, r.not_before);
+        continue;
+      }
+      std::string url = r.urls[r.next++ % r.urls.size()];
+      PeerUrl u = parse_peer_url(url);
+      lk.unlock();
+      log::debug("Trying to connect as leafnode to remote server on \"{}\"", u.host_port());
+      int fd = u.ok ? connect_with_timeout(u.host, u.port, kDialTimeout) : -1;
+      lk.lock();
+      now = std::chrono::steady_clock::now();
+      if (fd < 0) {
+        log::error("Error trying to connect as leafnode to remote server \"{}\"", u.host_port());
+        // Every URL tried once without luck: wait before the next round.
+        if (r.next % r.urls.size() == 0) r.not_before = now + reconnect;
+        wake = std::min(wake, now + reconnect);
+        continue;
+      }
+      if (stopping_) {
+        ::close(fd);
+        break;
+      }
+      auto& loop = server_.pick_loop();
+      auto c = std::make_shared<LeafConnection>(server_, *this, loop, fd, server_.next_connection_id(),
+                                                static_cast<int>(i), url);
+      c->set_peer(u.host, u.port);
+      all_conns_.push_back(c);
+      r.connected = true;
+      loop.post([c] { c->start(); });
+    }
+    if (stopping_) break;
+    cv_.wait_until(lk, wake);
+  }
+}
+
+void LeafManager::learn_urls(int remote, const std::vector<std::string>& host_ports) {
+  std::lock_guard lk(mu_);
+  if (remote < 0 || static_cast<size_t>(remote) >= remotes_.size()) return;
+  Remote& r = remotes_[remote];
+  for (const auto& hp : host_ports) {
+    bool known = false;
+    for (const auto& u : r.urls) known |= parse_peer_url(u).host_port() == parse_peer_url(hp).host_port();
+    if (!known) r.urls.push_back("nats-leaf://" + r.userinfo + hp);
+  }
+}
+
+void LeafManager::delay_reconnect(int remote) {
+  std::lock_guard lk(mu_);
+  if (remote >= 0 && static_cast<size_t>(remote) < remotes_.size())
+    remotes_[remote].not_before = std::chrono::steady_clock::now() + kLoopDelay;
+}
+
+void LeafManager::replace_duplicate(const LeafConnection& fresh) {
+  const std::string name = fresh.remote_name();
+  if (name.empty()) return;
+  for (auto& l : leafs()) {
+    if (l.get() == &fresh || l->solicited() || l->remote_name() != name || l->remote_cluster() != fresh.remote_cluster() ||
+        l->account_name() != fresh.account_name())
+      continue;
+    const std::string text = close_reason_text(CloseReason::DuplicateRemoteLeafnodeConnection);
+    log::error("{}:{} - lid:{} - {}", l->peer_ip(), l->peer_port(), l->cid(), text);
+    l->send_now("-ERR '" + text + "'\r\n");
+    l->close(CloseReason::DuplicateRemoteLeafnodeConnection);
+    log::warn("{}:{} - lid:{} - Replacing connection from same server", fresh.peer_ip(), fresh.peer_port(), fresh.cid());
+  }
+}
+
+void LeafManager::register_leaf(const std::shared_ptr<LeafConnection>& l) {
+  std::lock_guard lk(mu_);
+  leafs_.push_back(l);
+}
+
+void LeafManager::on_leaf_closed(LeafConnection* l) {
+  {
+    std::lock_guard lk(mu_);
+    std::erase_if(leafs_, [l](auto& x) { return x.get() == l; });
+    std::erase_if(all_conns_, [l](auto& x) { return x.get() == l; });
+    // A solicited connection is redialled (the next URL first, as the reference).
+    if (l->solicited() && static_cast<size_t>(l->remote_index()) < remotes_.size())
+      remotes_[l->remote_index()].connected = false;
+  }
+  cv_.notify_all();
+}
+
+void LeafManager::on_interest(const std::string& account, const Subscription& sub, bool added) {
+  for (auto& l : leafs()) {
+    if (l->account_name() != account || sub.conn.get() == l.get()) continue;
+    l->update_interest(sub, added);
+  }
+}
+
+std::vector<std::shared_ptr<LeafConnection>> LeafManager::leafs() const {
+  std::lock_guard lk(mu_);
+  return leafs_;
+}
+
+size_t LeafManager::num_leafs() const {
+  std::lock_guard lk(mu_);
+  return leafs_.size();
+}
+
+size_t LeafManager::num_leafs(const std::string& account) const {
+  std::lock_guard lk(mu_);
+  return static_cast<size_t>(std::count_if(leafs_.begin(), leafs_.end(), [&](auto& l) { return l->account_name() == account; }));
+}
+
+nlohmann::ordered_json LeafManager::leafz(bool subs) const {
+  nlohmann::ordered_json j;
+  j["server_id"] = server_.id();
+  j["now"] = util::rfc3339_nano(std::chrono::system_clock::now());
+  auto ls = leafs();
+  j["leafnodes"] = ls.size();
+  auto arr = nlohmann::ordered_json::array();
+  for (auto& l : ls) {
+    nlohmann::ordered_json e;
+    e["account"] = l->account_name();
+    e["ip"] = l->peer_ip();
+    e["port"] = l->peer_port();
+    e["rtt"] = config::format_go_duration(l->rtt());
+    e["in_msgs"] = l->in_msgs.load();
+    e["out_msgs"] = l->out_msgs.load();
+    e["in_bytes"] = l->in_bytes.load();
+    e["out_bytes"] = l->out_bytes.load();
+    e["subscriptions"] = l->num_remote_subs();
+    if (subs) {
+      auto list = l->remote_subjects();
+      if (!list.empty()) e["subscriptions_list"] = list;
+    }
+    arr.push_back(std::move(e));
+  }
+  j["leafs"] = std::move(arr);
+  return j;
+}
+
+nlohmann::ordered_json LeafManager::varz() const {
+  const auto& o = server_.options().leafnode;
+  nlohmann::ordered_json j;
+  if (!o.host.empty()) j["host"] = o.host;
+  if (port_) j["port"] = port_;
+  j["auth_timeout"] = std::chrono::duration<double>(auth_timeout()).count();
+  return j;
+}
+
+}  // namespace nats::cluster

@@ -1,0 +1,102 @@
+// Leaf nodes: the leafnodes listener and the INFO a leaf receives, the authorization that
+// binds each accepted leaf to an account, the remotes we solicit (one connection each,
+// redialled through their URLs and those the hub advertises), the registry of leaf
+// connections, and propagation of an account's interest changes to the leafs bound to it.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cluster/cluster_util.h"
+#include "cluster/leaf.h"
+
+namespace nats {
+class Server;
+}
+
+namespace nats::cluster {
+
+class LeafManager {
+ public:
+  explicit LeafManager(Server& s);
+  ~LeafManager();
+
+  // Opens the leafnodes listener (if a port is set) and starts soliciting the remotes;
+  // throws on listen failure.
+  void start();
+  void shutdown();
+
+  Server& server() { return server_; }
+  int port() const { return port_; }
+  // host:port leafs are told to connect to (ours); with the cluster's, all of them.
+  const std::string& own_url() const { return host_; }
+  std::vector<std::string> leafnode_urls() const;
+  // The cluster's leafnode URLs changed: an INFO to every accepted leaf.
+  void send_async_info();
+
+  // The INFO for a new connection (with its nonce and CID), CRLF included.
+  std::string info_line(uint64_t cid, const std::string& nonce) const;
+  // The INFO answering an accepted CONNECT: the bound account and connect_info.
+  std::string connect_info_line(uint64_t cid, const std::string& account) const;
+  // The account a leaf with these credentials binds to; nullopt: Authorization Violation.
+  std::optional<std::string> authorize(const std::string& user, const std::string& pass, const std::string& nonce,
+                                       const std::string& jwt, const std::string& sig, const std::string& ip) const;
+  std::chrono::nanoseconds auth_timeout() const;
+  // The subject whose echo from a leaf means a loop ("$LDS.<id>"), one per account.
+  std::string loop_subject(const std::string& account);
+
+  // A hub told a solicited connection of `remote` where else it (its cluster) listens.
+  void learn_urls(int remote, const std::vector<std::string>& host_ports);
+  // Loop detected on `remote`: its next attempt waits 30 s, as the reference's.
+  void delay_reconnect(int remote);
+
+  // An accepted leaf from the same server, cluster and account as an earlier one replaces
+  // it (a reconnect the old connection has not noticed yet), as the reference does.
+  void replace_duplicate(const LeafConnection& fresh);
+  void register_leaf(const std::shared_ptr<LeafConnection>& l);
+  void on_leaf_closed(LeafConnection* l);
+
+  // An account's interest changed (a client, an internal sub, a route or another leaf):
+  // every leaf bound to it but the subscription's own hears of it.
+  void on_interest(const std::string& account, const Subscription& sub, bool added);
+
+  std::vector<std::shared_ptr<LeafConnection>> leafs() const;
+  size_t num_leafs() const;
+  size_t num_leafs(const std::string& account) const;
+  nlohmann::ordered_json leafz(bool subs) const;
+  nlohmann::ordered_json varz() const;
+
+ private:
+  void accept(int fd, const std::string& ip, int port);
+  void solicit_loop();
+
+  struct Remote {
+    std::vector<std::string> urls;  // configured, then learned
+    std::string userinfo;           // "user:pass@" of the configured URL, for learned ones
+    size_t next = 0;
+    bool connected = false;
+    std::chrono::steady_clock::time_point not_before{};
+  };
+
+  Server& server_;
+  int port_ = 0;
+  std::string host_;  // advertised host
+  LinkListener listener_;
+
+  mutable std::mutex mu_;
+  bool stopping_ = false;
+  std::vector<std::shared_ptr<LeafConnection>> all_conns_;  // registered or not
+  std::vector<std::shared_ptr<LeafConnection>> leafs_;      // registered
+  std::map<std::string, std::string> loop_subjects_;
+  std::vector<Remote> remotes_;
+  std::condition_variable cv_;
+  std::thread solicitor_;
+};
+
+}  // namespace nats::cluster
