@@ -60,7 +60,7 @@ ApiError store_error(StoreErr e) {
 Stream::Stream(JetStream& js, Account& account, StreamConfig cfg, int64_t created_ns)
     : js_(js), account_(account), name_(cfg.name), created_ns_(created_ns), cfg_(std::move(cfg)) {}
 
-Stream::~Stream() = default;
+Stream::~Stream() { stop_sourcing(); }
 
 std::shared_ptr<Stream> Stream::create(JetStream& js, Account& account, StreamConfig cfg, int64_t created_ns,
                                        ApiError& err) {
@@ -135,18 +135,21 @@ void Stream::rebuild_dedupe() {
 }
 
 void Stream::subscribe() {
-  std::lock_guard lk(mu_);
-  unsubscribe_locked();
-  if (repl_ && !leader_) return;  // followers never ingest client publishes
-  std::weak_ptr<Stream> weak = shared_from_this();
-  for (const auto& subj : cfg_.subjects) {
-    subs_.push_back(server().subscribe_internal(
-        account_, subj,
-        [weak](const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
-               std::string_view payload) {
-          if (auto s = weak.lock()) s->process_inbound(subject, reply, headers, payload);
-        }));
+  {
+    std::lock_guard lk(mu_);
+    unsubscribe_locked();
+    if (repl_ && !leader_) return;  // followers never ingest client publishes
+    std::weak_ptr<Stream> weak = shared_from_this();
+    for (const auto& subj : cfg_.subjects) {
+      subs_.push_back(server().subscribe_internal(
+          account_, subj,
+          [weak](const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
+                 std::string_view payload) {
+            if (auto s = weak.lock()) s->process_inbound(subject, reply, headers, payload);
+          }));
+    }
   }
+  start_sourcing();
 }
 
 void Stream::unsubscribe_locked() {
@@ -389,11 +392,9 @@ void Stream::set_leader(bool leader, uint64_t last_seq, const std::vector<Pendin
     leader_ = leader;
     clseq_ = std::max(last_seq, store_->last_seq());
     clts_ = std::max(clts_, store_->state().last_ts);
-    if (!leader) {
-      unsubscribe_locked();
-      return;
-    }
+    if (!leader) unsubscribe_locked();
   }
+  if (!leader) return stop_sourcing();
   subscribe();
 }
 
@@ -410,6 +411,8 @@ PubResult Stream::apply_msg(uint64_t seq, int64_t ts, std::string_view subject, 
       return r;
     }
     if (seq <= store_->last_seq()) return r;  // replayed: already stored
+    // A mirror starts at its origin's first sequence (as Stream::store_mirrored).
+    if (cfg_.mirror.is_object() && seq > store_->last_seq() + 1 && store_->state().msgs == 0) store_->compact(seq);
     StoreResult sr = store_->store_msg_at(seq, ts, subject, headers, payload);
     if (sr.err != StoreErr::ok) {
       r.error = store_error(sr.err);
@@ -507,6 +510,7 @@ StoreErr Stream::delete_msg(uint64_t seq, bool erase) {
 }
 
 void Stream::stop(bool remove_files) {
+  stop_sourcing();
   std::vector<StreamConsumerPtr> cs;
   {
     std::lock_guard lk(mu_);

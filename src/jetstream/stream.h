@@ -30,6 +30,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -48,6 +49,7 @@ class Account;
 namespace nats::jetstream {
 
 class FileStore;
+class StreamSourcing;
 
 class JetStream;
 
@@ -162,6 +164,27 @@ class Stream : public std::enable_shared_from_this<Stream> {
   void apply_update(StreamConfig cfg);
   void send_pub_ack(std::string_view reply, const PubResult& r);
 
+  // Mirrors and sources (stream_source.h). The position a new origin consumer starts from:
+  // the last sequence and time stored (a leader's proposals included); empty: nothing ever.
+  struct SourcingPosition {
+    uint64_t last_seq = 0;
+    int64_t last_ts = 0;
+    bool empty = true;
+  };
+  SourcingPosition sourcing_position();
+  // Sources: the origin sequence of the newest stored message from the source `iname`
+  // (its Nats-Stream-Source header), scanning back from the last message.
+  std::optional<uint64_t> last_sourced_seq(const std::string& iname);
+  // Mirror: stores (or, replicated, proposes) a message at the origin's sequence and time.
+  // False when it cannot follow what is stored (the caller recreates its consumer).
+  bool store_mirrored(uint64_t seq, int64_t ts, std::string_view subject, std::string_view headers,
+                      std::string_view payload);
+  // Sources: stores it as a publish without a reply (dedupe and limits apply).
+  bool store_sourced(std::string_view subject, std::string_view headers, std::string_view payload);
+  // STREAM.INFO "mirror" / "sources" (null when the stream does not run any here).
+  nlohmann::ordered_json mirror_info() const;
+  nlohmann::ordered_json sources_info() const;
+
   // STREAM.INFO "state" (with optional per-subject counts and deleted list).
   nlohmann::ordered_json state_json(bool deleted_details, std::string_view subjects_filter);
   // Writes meta.inf (config + created) for file streams.
@@ -191,6 +214,10 @@ class Stream : public std::enable_shared_from_this<Stream> {
   void store_for_group_commit(std::string_view subject, std::string_view reply, std::string_view headers,
                               std::string_view payload);
   void commit_acks();
+  // Runs the configured mirror/sources while this server leads the stream, restarting them
+  // when their configuration changed; stop_sourcing ends them (never with mu_ held).
+  void start_sourcing();
+  void stop_sourcing();
 
   JetStream& js_;
   Account& account_;
@@ -219,6 +246,8 @@ class Stream : public std::enable_shared_from_this<Stream> {
   bool leader_ = false;
   uint64_t clseq_ = 0;  // leader: last proposed sequence
   int64_t clts_ = 0;    // leader: last proposed timestamp
+  std::shared_ptr<StreamSourcing> sourcing_;
+  std::string sourcing_cfg_;  // the mirror/sources JSON sourcing_ runs
 };
 
 using StreamPtr = std::shared_ptr<Stream>;

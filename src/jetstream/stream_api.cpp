@@ -69,6 +69,8 @@ void fill_info(const ApiRequest& req, ojson& j, Stream& s, bool deleted_details,
   j["created"] = format_time(s.created_ns());
   j["state"] = s.state_json(deleted_details, subjects_filter);
   if (auto c = stream_cluster_json(req.js, s); !c.is_null()) j["cluster"] = std::move(c);
+  if (auto m = s.mirror_info(); !m.is_null()) j["mirror"] = std::move(m);
+  if (auto src = s.sources_info(); !src.is_null()) j["sources"] = std::move(src);
 }
 
 // The stream named by the single subject argument, or an error reply (false).

@@ -228,6 +228,7 @@ ApiError check_stream_config(StreamConfig& cfg, bool clustered) {
     if (!cfg.subjects.empty()) return api_error(err::MirrorWithSubjects);
     if (!cfg.sources.is_null() && !cfg.sources.empty()) return api_error(err::MirrorWithSources);
   }
+  if (auto e = normalize_stream_sources(cfg); !e.empty()) return e;
   bool has_sources = !cfg.sources.is_null() && !cfg.sources.empty();
   if (cfg.subjects.empty()) {
     if (cfg.mirror.is_null() && !has_sources) cfg.subjects.push_back(cfg.name);

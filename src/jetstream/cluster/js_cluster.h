@@ -83,6 +83,8 @@ class JsCluster {
   bool is_leader() const;
   // Answers an API request sent through the meta log (proposal) and its checks.
   void leader_stream_create(ApiRequest& req, std::string_view rest);
+  // The account's stream configs as the meta state has them (mirror/sources checks).
+  StreamConfigLookup origin_lookup(const std::string& account);
   void leader_stream_update(ApiRequest& req, std::string_view rest);
   void leader_stream_delete(ApiRequest& req, std::string_view rest);
   void leader_consumer_create(ApiRequest& req, std::string_view rest, bool durable_api);

@@ -1,0 +1,288 @@
+// Mirrors and sources: a stream that mirrors another (same sequences, filter, start
+// sequence), one that sources two others (Nats-Stream-Source headers), positions kept across
+// a restart, an R3 mirror across a leader step-down, and the create errors and stream info
+// blocks compared with the reference 2.9.10.
+#include <gtest/gtest.h>
+#include <nats/nats.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "harness.h"
+#include "test_util.h"
+
+namespace {
+
+using namespace itest;
+using namespace testing_harness;
+using json = nlohmann::json;
+
+json request(natsConnection* nc, const std::string& subject, const std::string& body = "",
+             int64_t timeout_ms = 3000) {
+  MsgPtr m;
+  if (natsConnection_RequestString(&m.p, nc, subject.c_str(), body.c_str(), timeout_ms) != NATS_OK) return nullptr;
+  auto j = json::parse(m.data(), nullptr, false);
+  return j.is_discarded() ? json(nullptr) : j;
+}
+
+json create(natsConnection* nc, const json& cfg) {
+  return request(nc, "$JS.API.STREAM.CREATE." + cfg["name"].get<std::string>(), cfg.dump());
+}
+
+json info(natsConnection* nc, const std::string& stream) { return request(nc, "$JS.API.STREAM.INFO." + stream); }
+
+uint64_t state_of(natsConnection* nc, const std::string& stream, const char* field) {
+  json i = info(nc, stream);
+  if (!i.is_object() || !i.contains("state")) return 0;
+  return i["state"].value(field, 0ULL);
+}
+
+// Waits until `stream` holds n messages.
+bool wait_msgs(natsConnection* nc, const std::string& stream, uint64_t n, milliseconds t = milliseconds(10000)) {
+  return wait_for([&] { return state_of(nc, stream, "messages") == n; }, t);
+}
+
+void publish(natsConnection* nc, const std::string& subject, const std::string& data) {
+  json ack = request(nc, subject, data);
+  ASSERT_TRUE(ack.is_object() && !ack.contains("error")) << subject << ": " << ack.dump();
+}
+
+struct Js {
+  jsCtx* p = nullptr;
+  explicit Js(natsConnection* nc) { natsConnection_JetStream(&p, nc, nullptr); }
+  ~Js() { if (p) jsCtx_Destroy(p); }
+};
+
+// Subject and Nats-Stream-Source of stream message seq ("" when absent).
+std::pair<std::string, std::string> get_msg(jsCtx* js, const std::string& stream, uint64_t seq) {
+  MsgPtr m;
+  if (js_GetMsg(&m.p, js, stream.c_str(), seq, nullptr, nullptr) != NATS_OK) return {};
+  const char* v = nullptr;
+  natsMsgHeader_Get(m.p, "Nats-Stream-Source", &v);
+  return {m.subject(), v ? v : ""};
+}
+
+struct Standalone {
+  TempDir store;
+  int port = free_port();
+  std::unique_ptr<ServerProcess> proc;
+  explicit Standalone(std::string binary = server_binary()) {
+    proc = std::make_unique<ServerProcess>(std::vector<std::string>{"-js", "-sd", store.path()}, binary, port);
+    proc->start();
+  }
+  void restart() {
+    proc->stop();
+    proc = std::make_unique<ServerProcess>(std::vector<std::string>{"-js", "-sd", store.path()}, server_binary(), port);
+    proc->start();
+  }
+};
+
+TEST(JsMirror, MirrorWithFilterAndStartSequence) {
+  Standalone srv;
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, srv.proc->url()), NATS_OK);
+  ASSERT_FALSE(create(nc.p, {{"name", "O"}, {"subjects", {"o.>"}}}).contains("error"));
+  for (int i = 1; i <= 10; ++i) publish(nc.p, i % 2 ? "o.a" : "o.b", "m" + std::to_string(i));
+  json r = create(nc.p, {{"name", "M"}, {"mirror", {{"name", "O"}, {"opt_start_seq", 3}, {"filter_subject", "o.a"}}}});
+  ASSERT_FALSE(r.contains("error")) << r.dump();
+  // o.a is at 1,3,5,7,9; from 3 on the mirror keeps the origin's sequences.
+  ASSERT_TRUE(wait_msgs(nc.p, "M", 4)) << info(nc.p, "M").dump();
+  publish(nc.p, "o.a", "m11");
+  ASSERT_TRUE(wait_msgs(nc.p, "M", 5)) << info(nc.p, "M").dump();
+  json i = info(nc.p, "M");
+  EXPECT_EQ(i["state"]["first_seq"], 3);
+  EXPECT_EQ(i["state"]["last_seq"], 11);
+  ASSERT_TRUE(i.contains("mirror")) << i.dump();
+  EXPECT_EQ(i["mirror"]["name"], "O");
+  EXPECT_EQ(i["mirror"]["lag"], 0);
+  EXPECT_GE(i["mirror"]["active"].get<int64_t>(), 0);
+  Js js(nc.p);
+  EXPECT_EQ(get_msg(js.p, "M", 7).first, "o.a");
+  EXPECT_EQ(get_msg(js.p, "M", 11).first, "o.a");
+  // Nothing listens on a mirror's name: a publish there has no responders (as 2.9.10).
+  MsgPtr m;
+  EXPECT_EQ(natsConnection_RequestString(&m.p, nc.p, "M", "x", 1000), NATS_NO_RESPONDERS);
+  EXPECT_EQ(state_of(nc.p, "M", "messages"), 5u);
+}
+
+TEST(JsMirror, TwoSourcesIntoOneStream) {
+  Standalone srv;
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, srv.proc->url()), NATS_OK);
+  ASSERT_FALSE(create(nc.p, {{"name", "S1"}, {"subjects", {"s1.>"}}}).contains("error"));
+  ASSERT_FALSE(create(nc.p, {{"name", "S2"}, {"subjects", {"s2.>"}}}).contains("error"));
+  for (int i = 0; i < 3; ++i) publish(nc.p, "s1.a", "x");
+  publish(nc.p, "s2.x", "y");
+  publish(nc.p, "s2.z", "skip");
+  publish(nc.p, "s2.x", "y");
+  json r = create(nc.p, {{"name", "AGG"},
+                         {"subjects", {"agg"}},
+                         {"sources", {{{"name", "S1"}}, {{"name", "S2"}, {"filter_subject", "s2.x"}}}}});
+  ASSERT_FALSE(r.contains("error")) << r.dump();
+  ASSERT_TRUE(wait_msgs(nc.p, "AGG", 5)) << info(nc.p, "AGG").dump();
+  publish(nc.p, "agg", "own");
+  ASSERT_TRUE(wait_msgs(nc.p, "AGG", 6));
+  Js js(nc.p);
+  std::set<std::string> headers;
+  for (uint64_t seq = 1; seq <= 6; ++seq) headers.insert(get_msg(js.p, "AGG", seq).second);
+  EXPECT_EQ(headers, (std::set<std::string>{"", "S1 1", "S1 2", "S1 3", "S2 1", "S2 3"}));
+  json i = info(nc.p, "AGG");
+  ASSERT_TRUE(i.contains("sources") && i["sources"].size() == 2) << i.dump();
+  EXPECT_EQ(i["sources"][0]["name"], "S1");
+  EXPECT_EQ(i["sources"][1]["name"], "S2");
+  EXPECT_EQ(i["sources"][1]["lag"], 0);
+}
+
+TEST(JsMirror, RestartKeepsPositions) {
+  Standalone srv;
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, srv.proc->url()), NATS_OK);
+  ASSERT_FALSE(create(nc.p, {{"name", "O"}, {"subjects", {"o.>"}}}).contains("error"));
+  ASSERT_FALSE(create(nc.p, {{"name", "M"}, {"mirror", {{"name", "O"}}}}).contains("error"));
+  ASSERT_FALSE(create(nc.p, {{"name", "AGG"}, {"sources", {{{"name", "O"}}}}}).contains("error"));
+  for (int i = 1; i <= 5; ++i) publish(nc.p, "o.x", std::to_string(i));
+  ASSERT_TRUE(wait_msgs(nc.p, "M", 5));
+  ASSERT_TRUE(wait_msgs(nc.p, "AGG", 5));
+  nc.reset();
+  srv.restart();
+  ASSERT_EQ(connect_url(nc, srv.proc->url()), NATS_OK);
+  for (int i = 6; i <= 10; ++i) publish(nc.p, "o.x", std::to_string(i));
+  ASSERT_TRUE(wait_msgs(nc.p, "M", 10)) << info(nc.p, "M").dump();
+  ASSERT_TRUE(wait_msgs(nc.p, "AGG", 10)) << info(nc.p, "AGG").dump();
+  // Give a duplicate the time to show up, then check every origin message is there once.
+  std::this_thread::sleep_for(milliseconds(1500));
+  EXPECT_EQ(state_of(nc.p, "M", "last_seq"), 10u);
+  EXPECT_EQ(state_of(nc.p, "AGG", "messages"), 10u);
+  Js js(nc.p);
+  std::set<std::string> seen;
+  for (uint64_t seq = 1; seq <= 10; ++seq) seen.insert(get_msg(js.p, "AGG", seq).second);
+  for (int i = 1; i <= 10; ++i) EXPECT_TRUE(seen.count("O " + std::to_string(i))) << i;
+}
+
+// ---- differential ---------------------------------------------------------------------------
+
+// The fields of an info block that do not depend on timing.
+json stable_block(const json& b) {
+  json out;
+  for (auto& [k, v] : b.items()) out[k] = k == "active" ? json(v.get<int64_t>() >= 0 ? "seen" : "never") : v;
+  return out;
+}
+
+TEST(JsMirrorDiff, CreateErrorsAndInfoBlocksMatchReference) {
+  if (!reference_available()) GTEST_SKIP() << "reference nats-server not installed";
+  Standalone ours, ref(reference_binary());
+  ConnPtr a, b;
+  ASSERT_EQ(connect_url(a, ours.proc->url()), NATS_OK);
+  ASSERT_EQ(connect_url(b, ref.proc->url()), NATS_OK);
+  const std::vector<json> setup = {
+      {{"name", "O"}, {"subjects", {"o.>"}}, {"max_msg_size", 100}},
+      {{"name", "P"}, {"subjects", {"p.>"}}},
+  };
+  for (const auto& c : setup) {
+    ASSERT_FALSE(create(a.p, c).contains("error"));
+    ASSERT_FALSE(create(b.p, c).contains("error"));
+  }
+  const std::vector<json> creates = {
+      {{"name", "E1"}, {"subjects", {"e1"}}, {"mirror", {{"name", "O"}}}},
+      {{"name", "E2"}, {"mirror", {{"name", "O"}}}, {"sources", {{{"name", "P"}}}}},
+      {{"name", "E3"}, {"mirror", {{"name", "O"}}}, {"max_msg_size", 50}},
+      {{"name", "E4"}, {"sources", {{{"name", "O"}}}}, {"max_msg_size", 50}},
+      {{"name", "E5"}, {"mirror", {{"name", "O"}, {"filter_subject", "x.y"}}}},
+      {{"name", "E6"}, {"sources", {{{"name", "O"}, {"filter_subject", "x.y"}}}}},
+      {{"name", "E7"}, {"mirror", {{"name", "O"}, {"external", {{"api", "$JS.API"}, {"deliver", "d"}}}}}},
+      {{"name", "E8"}, {"mirror", {{"name", "O"}, {"external", {{"api", "a.*"}, {"deliver", "d"}}}}}},
+      {{"name", "E9"}, {"mirror", {{"name", "O"}, {"external", {{"api", "ext"}, {"deliver", "d.*"}}}}}},
+      {{"name", "E10"}, {"sources", {{{"name", "E10"}}}}},
+      {{"name", "M"}, {"mirror", {{"name", "O"}}}},
+      {{"name", "AGG"}, {"sources", {{{"name", "O"}}, {{"name", "P"}, {"filter_subject", "p.a"}}}}},
+  };
+  for (const auto& c : creates) {
+    json x = create(a.p, c), y = create(b.p, c);
+    EXPECT_EQ(x.value("error", json()), y.value("error", json())) << c.dump();
+    if (!y.contains("error")) {
+      EXPECT_EQ(x["config"], y["config"]) << c.dump();
+    }
+  }
+  // Changing a mirror on update.
+  json upd = {{"name", "M"}, {"mirror", {{"name", "P"}}}};
+  EXPECT_EQ(request(a.p, "$JS.API.STREAM.UPDATE.M", upd.dump()).value("error", json()),
+            request(b.p, "$JS.API.STREAM.UPDATE.M", upd.dump()).value("error", json()));
+  for (auto* nc : {a.p, b.p}) {
+    publish(nc, "o.1", "x");
+    publish(nc, "p.a", "y");
+  }
+  for (auto* nc : {a.p, b.p}) {
+    ASSERT_TRUE(wait_msgs(nc, "M", 1));
+    ASSERT_TRUE(wait_msgs(nc, "AGG", 2));
+  }
+  json ma = info(a.p, "M"), mb = info(b.p, "M");
+  EXPECT_EQ(stable_block(ma["mirror"]), stable_block(mb["mirror"]));
+  json sa = info(a.p, "AGG"), sb = info(b.p, "AGG");
+  ASSERT_EQ(sa["sources"].size(), sb["sources"].size()) << sa.dump() << "\n" << sb.dump();
+  for (size_t i = 0; i < sb["sources"].size(); ++i)
+    EXPECT_EQ(stable_block(sa["sources"][i]), stable_block(sb["sources"][i]));
+  // Publishing to the mirror's name: nobody listens on either server.
+  MsgPtr m1, m2;
+  EXPECT_EQ(natsConnection_RequestString(&m1.p, a.p, "M", "x", 1000),
+            natsConnection_RequestString(&m2.p, b.p, "M", "x", 1000));
+}
+
+// ---- R3 -------------------------------------------------------------------------------------
+
+struct Node {
+  std::string name;
+  int cluster_port = free_port();
+  std::vector<int> routes;
+  std::shared_ptr<TempDir> store = std::make_shared<TempDir>();
+  std::unique_ptr<ServerProcess> proc;
+  void start() {
+    std::string c = "server_name: " + name + "\n";
+    c += "jetstream { store_dir: \"" + store->path() + "\" }\n";
+    c += "cluster {\n  name: c1\n  listen: 127.0.0.1:" + std::to_string(cluster_port) + "\n  routes: [\n";
+    for (int p : routes) c += "    \"nats-route://127.0.0.1:" + std::to_string(p) + "\"\n";
+    c += "  ]\n}\n";
+    proc = start_with_config(c);
+  }
+};
+
+TEST(JsMirrorCluster, R3MirrorSurvivesLeaderStepdown) {
+  std::vector<std::unique_ptr<Node>> nodes;
+  for (int i = 0; i < 3; ++i) {
+    nodes.push_back(std::make_unique<Node>());
+    nodes.back()->name = "s" + std::to_string(i + 1);
+  }
+  for (auto& n : nodes)
+    for (auto& o : nodes) n->routes.push_back(o->cluster_port);
+  for (auto& n : nodes) n->start();
+  auto logs = [&] {
+    std::string out;
+    for (auto& n : nodes) out += "---- " + n->name + "\n" + n->proc->log();
+    return out;
+  };
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, nodes[0]->proc->url()), NATS_OK);
+  json o = {{"name", "O"}, {"subjects", {"o.>"}}, {"num_replicas", 3}};
+  ASSERT_TRUE(wait_for([&] { json r = create(nc.p, o); return r.is_object() && !r.contains("error"); },
+                       milliseconds(30000)))
+      << logs();
+  json m = {{"name", "M"}, {"mirror", {{"name", "O"}}}, {"num_replicas", 3}};
+  json r = create(nc.p, m);
+  ASSERT_TRUE(r.is_object() && !r.contains("error")) << r.dump();
+  for (int i = 1; i <= 20; ++i) publish(nc.p, "o.x", std::to_string(i));
+  ASSERT_TRUE(wait_msgs(nc.p, "M", 20, milliseconds(15000))) << info(nc.p, "M").dump() << logs();
+  std::string leader = info(nc.p, "M")["cluster"].value("leader", "");
+  json sd = request(nc.p, "$JS.API.STREAM.LEADER.STEPDOWN.M");
+  ASSERT_TRUE(sd.value("success", false)) << sd.dump();
+  for (int i = 21; i <= 40; ++i) publish(nc.p, "o.x", std::to_string(i));
+  ASSERT_TRUE(wait_msgs(nc.p, "M", 40, milliseconds(20000))) << info(nc.p, "M").dump() << logs();
+  std::this_thread::sleep_for(milliseconds(1500));
+  json i = info(nc.p, "M");
+  EXPECT_NE(i["cluster"].value("leader", ""), leader);
+  EXPECT_EQ(i["state"]["messages"], 40);
+  EXPECT_EQ(i["state"]["first_seq"], 1);
+  EXPECT_EQ(i["state"]["last_seq"], 40);
+  EXPECT_FALSE(i["state"].contains("num_deleted")) << i.dump();
+}
+
+}  // namespace
