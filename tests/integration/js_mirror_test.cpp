@@ -286,3 +286,59 @@ TEST(JsMirrorCluster, R3MirrorSurvivesLeaderStepdown) {
 }
 
 }  // namespace
+
+namespace {
+
+struct KvOutcome {
+  natsStatus get_on_mirror = NATS_OK;  // libnats' KV Get of a key through the mirror bucket
+  std::string direct_last;             // DIRECT.GET of the origin's key subject from the mirror
+  bool operator==(const KvOutcome& o) const {
+    return get_on_mirror == o.get_on_mirror && direct_last == o.direct_last;
+  }
+};
+
+// Bucket A with three puts, then bucket B's stream mirroring KV_A (as `nats kv add --mirror`
+// creates it); libnats binds to B and the mirror serves the origin's keys.
+KvOutcome kv_mirror_outcome(const std::string& binary) {
+  KvOutcome out;
+  Standalone srv(binary);
+  ConnPtr nc;
+  EXPECT_EQ(connect_url(nc, srv.proc->url()), NATS_OK);
+  Js js(nc.p);
+  kvConfig kc;
+  kvConfig_Init(&kc);
+  kc.Bucket = "A";
+  kvStore* a = nullptr;
+  EXPECT_EQ(js_CreateKeyValue(&a, js.p, &kc), NATS_OK);
+  uint64_t rev = 0;
+  EXPECT_EQ(kvStore_PutString(&rev, a, "k1", "v1"), NATS_OK);
+  EXPECT_EQ(kvStore_PutString(&rev, a, "k1", "v2"), NATS_OK);
+  EXPECT_EQ(kvStore_PutString(&rev, a, "k2", "w"), NATS_OK);
+  kvStore_Destroy(a);
+  json cfg = {{"name", "KV_B"},          {"mirror", {{"name", "KV_A"}}}, {"max_msgs_per_subject", 1},
+              {"allow_rollup_hdrs", true}, {"deny_delete", true},        {"allow_direct", true}};
+  json r = create(nc.p, cfg);
+  EXPECT_FALSE(r.contains("error")) << r.dump();
+  EXPECT_TRUE(wait_msgs(nc.p, "KV_B", 2)) << info(nc.p, "KV_B").dump();
+  kvStore* b = nullptr;
+  EXPECT_EQ(js_KeyValue(&b, js.p, "B"), NATS_OK);
+  kvEntry* e = nullptr;
+  out.get_on_mirror = kvStore_Get(&e, b, "k1");
+  if (e) kvEntry_Destroy(e);
+  kvStore_Destroy(b);
+  MsgPtr m;
+  if (natsConnection_RequestString(&m.p, nc.p, "$JS.API.DIRECT.GET.KV_B.$KV.A.k1", "", 2000) == NATS_OK)
+    out.direct_last = m.data();
+  return out;
+}
+
+TEST(JsMirrorDiff, KvBucketMirroringAnotherBucket) {
+  KvOutcome ours = kv_mirror_outcome(server_binary());
+  EXPECT_EQ(ours.direct_last, "v2");
+  if (!reference_available()) GTEST_SKIP() << "reference nats-server not installed";
+  KvOutcome ref = kv_mirror_outcome(reference_binary());
+  EXPECT_TRUE(ours == ref) << "ours: " << ours.get_on_mirror << " " << ours.direct_last
+                           << "; reference: " << ref.get_on_mirror << " " << ref.direct_last;
+}
+
+}  // namespace
