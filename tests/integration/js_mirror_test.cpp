@@ -246,7 +246,10 @@ struct Node {
   }
 };
 
-TEST(JsMirrorCluster, R3MirrorSurvivesLeaderStepdown) {
+// R3 mirror M and R3 source AGG of an R3 origin, and an R1 mirror M1, in a 3-node cluster:
+// M's and AGG's leaders step down while the origin takes more messages; the new leaders
+// continue from the committed position, without gaps or duplicates.
+TEST(JsMirrorCluster, R3MirrorAndSourceSurviveLeaderStepdown) {
   std::vector<std::unique_ptr<Node>> nodes;
   for (int i = 0; i < 3; ++i) {
     nodes.push_back(std::make_unique<Node>());
@@ -266,23 +269,39 @@ TEST(JsMirrorCluster, R3MirrorSurvivesLeaderStepdown) {
   ASSERT_TRUE(wait_for([&] { json r = create(nc.p, o); return r.is_object() && !r.contains("error"); },
                        milliseconds(30000)))
       << logs();
-  json m = {{"name", "M"}, {"mirror", {{"name", "O"}}}, {"num_replicas", 3}};
-  json r = create(nc.p, m);
-  ASSERT_TRUE(r.is_object() && !r.contains("error")) << r.dump();
+  for (json c : {json{{"name", "M"}, {"mirror", {{"name", "O"}}}, {"num_replicas", 3}},
+                 json{{"name", "AGG"}, {"sources", {{{"name", "O"}}}}, {"num_replicas", 3}},
+                 json{{"name", "M1"}, {"mirror", {{"name", "O"}}}}}) {
+    json r = create(nc.p, c);
+    ASSERT_TRUE(r.is_object() && !r.contains("error")) << r.dump();
+  }
   for (int i = 1; i <= 20; ++i) publish(nc.p, "o.x", std::to_string(i));
-  ASSERT_TRUE(wait_msgs(nc.p, "M", 20, milliseconds(15000))) << info(nc.p, "M").dump() << logs();
-  std::string leader = info(nc.p, "M")["cluster"].value("leader", "");
-  json sd = request(nc.p, "$JS.API.STREAM.LEADER.STEPDOWN.M");
-  ASSERT_TRUE(sd.value("success", false)) << sd.dump();
+  for (const char* s : {"M", "AGG", "M1"})
+    ASSERT_TRUE(wait_msgs(nc.p, s, 20, milliseconds(15000))) << s << info(nc.p, s).dump() << logs();
+  std::string m_leader = info(nc.p, "M")["cluster"].value("leader", "");
+  std::string agg_leader = info(nc.p, "AGG")["cluster"].value("leader", "");
+  for (const char* s : {"M", "AGG"}) {
+    json sd = request(nc.p, std::string("$JS.API.STREAM.LEADER.STEPDOWN.") + s);
+    ASSERT_TRUE(sd.value("success", false)) << s << sd.dump();
+  }
   for (int i = 21; i <= 40; ++i) publish(nc.p, "o.x", std::to_string(i));
-  ASSERT_TRUE(wait_msgs(nc.p, "M", 40, milliseconds(20000))) << info(nc.p, "M").dump() << logs();
-  std::this_thread::sleep_for(milliseconds(1500));
-  json i = info(nc.p, "M");
-  EXPECT_NE(i["cluster"].value("leader", ""), leader);
-  EXPECT_EQ(i["state"]["messages"], 40);
-  EXPECT_EQ(i["state"]["first_seq"], 1);
-  EXPECT_EQ(i["state"]["last_seq"], 40);
-  EXPECT_FALSE(i["state"].contains("num_deleted")) << i.dump();
+  for (const char* s : {"M", "AGG", "M1"})
+    ASSERT_TRUE(wait_msgs(nc.p, s, 40, milliseconds(20000))) << s << info(nc.p, s).dump() << logs();
+  std::this_thread::sleep_for(milliseconds(1500));  // time for a duplicate to show
+  for (const char* s : {"M", "M1"}) {
+    json i = info(nc.p, s);
+    EXPECT_EQ(i["state"]["messages"], 40) << s;
+    EXPECT_EQ(i["state"]["first_seq"], 1) << s;
+    EXPECT_EQ(i["state"]["last_seq"], 40) << s;
+    EXPECT_FALSE(i["state"].contains("num_deleted")) << i.dump();
+  }
+  EXPECT_NE(info(nc.p, "M")["cluster"].value("leader", ""), m_leader);
+  EXPECT_NE(info(nc.p, "AGG")["cluster"].value("leader", ""), agg_leader);
+  EXPECT_EQ(state_of(nc.p, "AGG", "messages"), 40u);
+  Js js(nc.p);
+  std::set<std::string> seen;
+  for (uint64_t seq = 1; seq <= 40; ++seq) seen.insert(get_msg(js.p, "AGG", seq).second);
+  for (int i = 1; i <= 40; ++i) EXPECT_TRUE(seen.count("O " + std::to_string(i))) << i;
 }
 
 }  // namespace
