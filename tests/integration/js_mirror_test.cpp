@@ -222,6 +222,17 @@ TEST(JsMirrorDiff, CreateErrorsAndInfoBlocksMatchReference) {
   ASSERT_EQ(sa["sources"].size(), sb["sources"].size()) << sa.dump() << "\n" << sb.dump();
   for (size_t i = 0; i < sb["sources"].size(); ++i)
     EXPECT_EQ(stable_block(sa["sources"][i]), stable_block(sb["sources"][i]));
+  // A mirror of a stream that does not exist reports the origin's error.
+  json mn = {{"name", "MN"}, {"mirror", {{"name", "NOPE"}}}};
+  json na, nb;
+  for (auto [nc, out] : {std::pair{a.p, &na}, std::pair{b.p, &nb}}) {
+    ASSERT_FALSE(create(nc, mn).contains("error"));
+    EXPECT_TRUE(wait_for([&, nc = nc, out = out] {
+      *out = info(nc, "MN");
+      return out->contains("mirror") && (*out)["mirror"].contains("error");
+    }, milliseconds(8000))) << out->dump();
+  }
+  EXPECT_EQ(stable_block(na["mirror"]), stable_block(nb["mirror"]));
   // Publishing to the mirror's name: nobody listens on either server.
   MsgPtr m1, m2;
   EXPECT_EQ(natsConnection_RequestString(&m1.p, a.p, "M", "x", 1000),
