@@ -94,10 +94,7 @@ std::string remove_header(std::string_view headers, std::string_view key) {
   return out;
 }
 
-std::string random_token() {
-  std::string n = util::next_nuid();
-  return n.substr(n.size() - 10);
-}
+std::string random_token() { return util::next_nuid(); }
 
 }  // namespace
 

@@ -169,6 +169,52 @@ json stable_block(const json& b) {
   return out;
 }
 
+// Account B mirrors and sources account A's stream O through the `external` prefixes: A
+// exports its JetStream API, the deliver subjects and flow control; B imports the API under
+// JS.A.API. Returns B's copies' message counts and the mirror's info block, or an error text.
+json cross_account_outcome(const std::string& binary) {
+  TempDir store;
+  std::string conf = "jetstream { store_dir: \"" + store.path() + "\" }\n"
+      "accounts: {\n"
+      "  A: { jetstream: enabled, users: [{user: a, password: a}],\n"
+      "       exports: [{service: \"$JS.API.>\"}, {service: \"$JS.FC.>\"}, {stream: \"deliver.>\"}] }\n"
+      "  B: { jetstream: enabled, users: [{user: b, password: b}],\n"
+      "       imports: [{service: {account: A, subject: \"$JS.API.>\"}, to: \"JS.A.API.>\"},\n"
+      "                 {service: {account: A, subject: \"$JS.FC.>\"}},\n"
+      "                 {stream: {account: A, subject: \"deliver.>\"}}] }\n"
+      "}\n";
+  auto srv = start_with_config(conf, {}, binary);
+  std::string base = "127.0.0.1:" + std::to_string(srv->port());
+  ConnPtr na, nb;
+  if (connect_url(na, "nats://a:a@" + base) != NATS_OK || connect_url(nb, "nats://b:b@" + base) != NATS_OK)
+    return "connect failed";
+  if (create(na.p, {{"name", "O"}, {"subjects", {"o.>"}}}).contains("error")) return "create O failed";
+  for (int i = 1; i <= 5; ++i) publish(na.p, "o.x", std::to_string(i));
+  json ext = {{"api", "JS.A.API"}, {"deliver", "deliver.b"}};
+  json m = create(nb.p, {{"name", "MB"}, {"mirror", {{"name", "O"}, {"external", ext}}}});
+  json sc = create(nb.p, {{"name", "SB"}, {"sources", {{{"name", "O"}, {"external", ext}}}}});
+  if (m.contains("error") || sc.contains("error")) return m.dump() + sc.dump();
+  wait_msgs(nb.p, "MB", 5);
+  wait_msgs(nb.p, "SB", 5);
+  for (int i = 6; i <= 8; ++i) publish(na.p, "o.x", std::to_string(i));
+  wait_msgs(nb.p, "MB", 8);
+  wait_msgs(nb.p, "SB", 8);
+  json out;
+  out["mirror_msgs"] = state_of(nb.p, "MB", "messages");
+  out["source_msgs"] = state_of(nb.p, "SB", "messages");
+  out["mirror"] = stable_block(info(nb.p, "MB")["mirror"]);
+  out["sources"] = stable_block(info(nb.p, "SB")["sources"][0]);
+  return out;
+}
+
+TEST(JsMirrorDiff, ExternalPrefixesAcrossAccounts) {
+  json ours = cross_account_outcome(server_binary());
+  EXPECT_EQ(ours.value("mirror_msgs", 0), 8) << ours.dump();
+  EXPECT_EQ(ours.value("source_msgs", 0), 8) << ours.dump();
+  if (!reference_available()) GTEST_SKIP() << "reference nats-server not installed";
+  EXPECT_EQ(ours, cross_account_outcome(reference_binary()));
+}
+
 TEST(JsMirrorDiff, CreateErrorsAndInfoBlocksMatchReference) {
   if (!reference_available()) GTEST_SKIP() << "reference nats-server not installed";
   Standalone ours, ref(reference_binary());
@@ -313,6 +359,9 @@ TEST(JsMirrorCluster, R3MirrorAndSourceSurviveLeaderStepdown) {
   std::set<std::string> seen;
   for (uint64_t seq = 1; seq <= 40; ++seq) seen.insert(get_msg(js.p, "AGG", seq).second);
   for (int i = 1; i <= 40; ++i) EXPECT_TRUE(seen.count("O " + std::to_string(i))) << i;
+  // The copies keep the origin's subjects, whichever servers the leaders are on.
+  for (const char* s : {"M", "AGG", "M1"})
+    for (uint64_t seq : {1, 20, 40}) EXPECT_EQ(get_msg(js.p, s, seq).first, "o.x") << s << " " << seq;
 }
 
 }  // namespace
