@@ -359,6 +359,15 @@ TEST(JsMirrorCluster, R3MirrorAndSourceSurviveLeaderStepdown) {
   std::set<std::string> seen;
   for (uint64_t seq = 1; seq <= 40; ++seq) seen.insert(get_msg(js.p, "AGG", seq).second);
   for (int i = 1; i <= 40; ++i) EXPECT_TRUE(seen.count("O " + std::to_string(i))) << i;
+  // The origin's info lists itself and its mirrors as alternates (not the source).
+  std::set<std::string> alts;
+  json oi = info(nc.p, "O");
+  for (auto& a : oi["alternates"]) {
+    alts.insert(a.value("name", ""));
+    EXPECT_EQ(a.value("cluster", ""), "c1");
+  }
+  EXPECT_EQ(alts, (std::set<std::string>{"O", "M", "M1"}));
+  EXPECT_FALSE(info(nc.p, "M").contains("alternates"));
   // The copies keep the origin's subjects, whichever servers the leaders are on.
   for (const char* s : {"M", "AGG", "M1"})
     for (uint64_t seq : {1, 20, 40}) EXPECT_EQ(get_msg(js.p, s, seq).first, "o.x") << s << " " << seq;

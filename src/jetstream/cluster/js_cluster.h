@@ -68,6 +68,10 @@ class JsCluster {
   void route(ApiRequest& req, std::string_view rest);
 
   std::optional<StreamAssignment> stream(const std::string& account, const std::string& name) const;
+  // STREAM.INFO "alternates" (reference streamAlternates): the stream and its mirrors with
+  // their clusters, `cluster`'s first; null when the stream has no mirror.
+  nlohmann::ordered_json stream_alternates(const std::string& account, const std::string& stream,
+                                           const std::string& domain, const std::string& cluster) const;
   std::vector<StreamAssignment> streams(const std::string& account) const;
   // Names of the consumers the meta log placed on a stream.
   std::vector<std::string> consumer_names(const std::string& account, const std::string& stream) const;
