@@ -360,10 +360,13 @@ void Stream::ingest_as_leader(std::string_view subject, std::string_view reply, 
 }
 
 void Stream::set_replicator(std::shared_ptr<StreamReplicator> r) {
-  std::lock_guard lk(mu_);
-  repl_ = std::move(r);
-  leader_ = false;
-  unsubscribe_locked();
+  {
+    std::lock_guard lk(mu_);
+    repl_ = std::move(r);
+    leader_ = false;
+    unsubscribe_locked();
+  }
+  stop_sourcing();  // a stream restored as a plain one may have started it; leaders restart it
 }
 
 void Stream::release_replicator() {
