@@ -8,6 +8,7 @@
 #include "jetstream/json_util.h"
 #include "jetstream/store/file_store.h"
 #include "jetstream/store/memory_store.h"
+#include "jetstream/stream_source.h"
 #include "server/server.h"
 #include "util/log.h"
 
@@ -391,7 +392,14 @@ void Stream::set_leader(bool leader, uint64_t last_seq, const std::vector<Pendin
   {
     std::lock_guard lk(mu_);
     if (!repl_ || deleted_) return;
-    for (const auto& p : pending) record_msg_id_locked(p.id, p.seq, p.ts);
+    source_proposed_.clear();
+    for (const auto& p : pending) {
+      if (!p.id.empty()) record_msg_id_locked(p.id, p.seq, p.ts);
+      std::string iname;
+      uint64_t sseq = 0;
+      if (!p.source.empty() && parse_stream_source_header(p.source, iname, sseq))
+        source_proposed_[iname] = std::max(source_proposed_[iname], sseq);
+    }
     leader_ = leader;
     clseq_ = std::max(last_seq, store_->last_seq());
     clts_ = std::max(clts_, store_->state().last_ts);

@@ -154,6 +154,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
     std::string id;
     uint64_t seq;
     int64_t ts;
+    std::string source;  // its Nats-Stream-Source value ("" when not sourced)
   };
   void set_leader(bool leader, uint64_t last_seq, const std::vector<PendingId>& pending = {});
   // A committed message (every replica, log order). One the store already has (the log is
@@ -179,8 +180,10 @@ class Stream : public std::enable_shared_from_this<Stream> {
   // False when it cannot follow what is stored (the caller recreates its consumer).
   bool store_mirrored(uint64_t seq, int64_t ts, std::string_view subject, std::string_view headers,
                       std::string_view payload);
-  // Sources: stores it as a publish without a reply (dedupe and limits apply).
-  bool store_sourced(std::string_view subject, std::string_view headers, std::string_view payload);
+  // Sources: stores it as a publish without a reply (dedupe and limits apply). A message
+  // from source `iname` at or below what this leader already proposed from it is skipped.
+  bool store_sourced(const std::string& iname, uint64_t origin_seq, std::string_view subject,
+                     std::string_view headers, std::string_view payload);
   // STREAM.INFO "mirror" / "sources" (null when the stream does not run any here).
   nlohmann::ordered_json mirror_info() const;
   nlohmann::ordered_json sources_info() const;
@@ -247,6 +250,9 @@ class Stream : public std::enable_shared_from_this<Stream> {
   uint64_t clseq_ = 0;  // leader: last proposed sequence
   int64_t clts_ = 0;    // leader: last proposed timestamp
   std::shared_ptr<StreamSourcing> sourcing_;
+  // Leader of a replicated stream: per source, the highest origin sequence proposed (log
+  // entries not yet applied included), so a new leader neither repeats nor skips them.
+  std::unordered_map<std::string, uint64_t> source_proposed_;
   std::string sourcing_cfg_;  // the mirror/sources JSON sourcing_ runs
 };
 

@@ -388,6 +388,11 @@ void reply_stream_info(const ApiRequest& req, std::string_view type, Stream& s, 
   ojson j;
   j["type"] = api_type(type);
   fill_info(req, j, s, false, {});
+  if (did_create && !req.js.clustered()) {
+    // A single server's create answer has no mirror/sources blocks (its update answer has).
+    j.erase("mirror");
+    j.erase("sources");
+  }
   if (did_create) j["did_create"] = *did_create;
   reply_json(req, j);
 }

@@ -188,16 +188,20 @@ void StreamSourcing::enqueue(Event ev) {
 }
 
 void StreamSourcing::run() {
+  bool ready = false;  // a stream restored at start-up waits for the server to finish starting
   for (;;) {
     std::deque<Event> batch;
     {
       std::unique_lock lk(mu_);
-      cv_.wait_for(lk, std::chrono::milliseconds(250), [this] { return stopping_ || !queue_.empty(); });
+      auto wait = ready ? std::chrono::milliseconds(250) : std::chrono::milliseconds(ready_wait_ms_);
+      cv_.wait_for(lk, wait, [this] { return stopping_ || !queue_.empty(); });
+      ready_wait_ms_ = 20;
       if (stopping_) return;
       batch.swap(queue_);
     }
     auto s = stream_.lock();
     if (!s || s->is_deleted()) return;
+    if (!ready && !(ready = s->server().can_publish())) continue;
     for (auto& ev : batch) handle(s, ev);
     health_check(s);
   }
@@ -438,7 +442,7 @@ void StreamSourcing::on_source_msg(const std::shared_ptr<Stream>& s, Link& l, co
   }
   std::string hdr = ev.headers.empty() ? std::string() : remove_header(ev.headers, kStreamSourceHdr);
   hdr = append_headers(hdr, {{std::string(kStreamSourceHdr), l.spec.iname + " " + std::to_string(r->sseq)}});
-  if (!s->store_sourced(ev.subject, hdr, ev.payload)) {
+  if (!s->store_sourced(l.spec.iname, r->sseq, ev.subject, hdr, ev.payload)) {
     l.position_known = false;  // rescan what we stored, then retry
     create_consumer(s, l);
     return;

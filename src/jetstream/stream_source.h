@@ -96,6 +96,7 @@ class StreamSourcing : public std::enable_shared_from_this<StreamSourcing> {
   std::condition_variable cv_;
   std::deque<Event> queue_;
   bool stopping_ = false;
+  int ready_wait_ms_ = 0;  // the first pass runs at once, then polls for the server's start
   std::thread worker_;
 };
 

@@ -59,6 +59,10 @@ Stream::SourcingPosition Stream::sourcing_position() {
 }
 
 std::optional<uint64_t> Stream::last_sourced_seq(const std::string& iname) {
+  {
+    std::lock_guard lk(mu_);
+    if (auto it = source_proposed_.find(iname); it != source_proposed_.end()) return it->second;
+  }
   StoreState st = store_->state();
   StoredMsg m;
   for (uint64_t seq = st.last_seq; seq >= st.first_seq && seq > 0; --seq) {
@@ -102,8 +106,16 @@ bool Stream::store_mirrored(uint64_t seq, int64_t ts, std::string_view subject, 
   return true;
 }
 
-bool Stream::store_sourced(std::string_view subject, std::string_view headers, std::string_view payload) {
+bool Stream::store_sourced(const std::string& iname, uint64_t origin_seq, std::string_view subject,
+                           std::string_view headers, std::string_view payload) {
   if (replicated()) {
+    {
+      std::lock_guard lk(mu_);
+      if (!leader_) return false;
+      auto it = source_proposed_.find(iname);
+      if (it != source_proposed_.end() && origin_seq <= it->second) return true;  // proposed already
+      source_proposed_[iname] = origin_seq;
+    }
     ingest_as_leader(subject, {}, headers, payload);
     return is_leader();
   }
