@@ -84,3 +84,13 @@ TEST(StreamSource, OriginChecks) {
   auto later = parse_ok(R"({"name":"L","sources":[{"name":"NOPE","filter_subject":"z"}]})");
   EXPECT_TRUE(check_stream_origins(later, origins).empty());
 }
+
+TEST(StreamSource, WrongTypesAreInvalidJson) {
+  for (const char* body : {R"({"name":"M","mirror":{"name":5}})", R"({"name":"M","mirror":{"name":"O","opt_start_seq":-1}})",
+                           R"({"name":"M","sources":[{"name":"O","external":{"api":1}}]})",
+                           R"({"name":"M","sources":["O"]})", R"({"name":"M","mirror":{"opt_start_time":"yesterday"}})"}) {
+    ApiError e;
+    EXPECT_FALSE(parse_stream_config(body, e).has_value()) << body;
+    EXPECT_EQ(e.err_code, 10025) << body;
+  }
+}
