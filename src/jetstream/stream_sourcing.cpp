@@ -82,6 +82,13 @@ bool Stream::store_mirrored(uint64_t seq, int64_t ts, std::string_view subject, 
   {
     std::lock_guard lk(mu_);
     if (deleted_) return false;
+    // What every stored message must pass, mirrored ones too (reference processJetStreamMsg).
+    bool too_big = cfg_.max_msg_size >= 0 && headers.size() + payload.size() > static_cast<size_t>(cfg_.max_msg_size);
+    if (cfg_.sealed || too_big) {
+      log::warn("Error processing inbound mirror message for '{} > {}': {}", account().name(), name_,
+                cfg_.sealed ? "stream sealed" : "message size exceeds maximum allowed");
+      return false;
+    }
     if (repl_) {
       if (!leader_) return false;
       if (seq <= clseq_) return true;  // proposed already
