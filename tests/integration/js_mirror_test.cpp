@@ -132,6 +132,21 @@ TEST(JsMirror, TwoSourcesIntoOneStream) {
   EXPECT_EQ(i["sources"][0]["name"], "S1");
   EXPECT_EQ(i["sources"][1]["name"], "S2");
   EXPECT_EQ(i["sources"][1]["lag"], 0);
+  // Adding a source on update takes it in; the others continue where they were.
+  ASSERT_FALSE(create(nc.p, {{"name", "S3"}, {"subjects", {"s3.>"}}}).contains("error"));
+  publish(nc.p, "s3.a", "z");
+  json upd = {{"name", "AGG"},
+              {"subjects", {"agg"}},
+              {"sources", {{{"name", "S1"}}, {{"name", "S2"}, {"filter_subject", "s2.x"}}, {{"name", "S3"}}}}};
+  json u = request(nc.p, "$JS.API.STREAM.UPDATE.AGG", upd.dump());
+  ASSERT_FALSE(u.contains("error")) << u.dump();
+  ASSERT_TRUE(wait_msgs(nc.p, "AGG", 7)) << info(nc.p, "AGG").dump();
+  publish(nc.p, "s1.a", "x");
+  ASSERT_TRUE(wait_msgs(nc.p, "AGG", 8)) << info(nc.p, "AGG").dump();
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(state_of(nc.p, "AGG", "messages"), 8u);
+  EXPECT_EQ(get_msg(js.p, "AGG", 7).second, "S3 1");
+  EXPECT_EQ(get_msg(js.p, "AGG", 8).second, "S1 4");
 }
 
 TEST(JsMirror, RestartKeepsPositions) {
