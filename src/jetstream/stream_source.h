@@ -82,8 +82,9 @@ class StreamSourcing : public std::enable_shared_from_this<StreamSourcing> {
   void on_mirror_msg(const std::shared_ptr<Stream>& s, Link& l, const Event& ev);
   void on_source_msg(const std::shared_ptr<Stream>& s, Link& l, const Event& ev);
   void health_check(const std::shared_ptr<Stream>& s);
-  // Cancels the link's consumer and asks for a new one starting at `from_seq` (0: from the
-  // configured start or, for a mirror, after its last stored sequence).
+  // Cancels the link's consumer and asks for a new one (at most every 2 s): a mirror after
+  // its last stored sequence, a source after the last origin sequence it stored, else from
+  // the configured start.
   void create_consumer(const std::shared_ptr<Stream>& s, Link& l);
   void cancel(const std::shared_ptr<Stream>& s, Link& l);
   nlohmann::ordered_json link_info(const Link& l) const;
