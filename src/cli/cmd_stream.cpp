@@ -110,6 +110,32 @@ void add_cluster_section(Columns& cols, const json& c) {
   }
 }
 
+// --mirror STREAM / --source STREAM (repeatable): a copy of other streams, which then
+// takes no subjects of its own unless --subjects is given.
+void apply_origin_flags(const Invocation& inv, json& cfg) {
+  if (!inv.has("mirror") && !inv.has("source")) return;
+  if (!inv.has("subjects")) cfg.erase("subjects");
+  if (inv.has("mirror")) cfg["mirror"] = {{"name", inv.get("mirror")}};
+  if (inv.has("source")) {
+    json sources = json::array();
+    for (const auto& name : split_list(inv.all("source"))) sources.push_back({{"name", name}});
+    cfg["sources"] = sources;
+  }
+}
+
+void add_origin_section(Columns& cols, const char* title, const json& si) {
+  cols.section(title);
+  cols.add("Stream Name", si.value("name", ""));
+  cols.add("Lag", comma(si.value("lag", 0LL)));
+  int64_t active = si.value("active", -1LL);
+  cols.add("Last Seen", active < 0 ? "never" : human_duration(active));
+  if (si.contains("external") && si["external"].is_object()) {
+    cols.add("Ext. API Prefix", si["external"].value("api", ""));
+    cols.add("Ext. Delivery Prefix", si["external"].value("deliver", ""));
+  }
+  if (si.contains("error") && si["error"].is_object()) cols.add("Error", si["error"].value("description", ""));
+}
+
 void render_stream(const json& info) {
   const json& cfg = info["config"];
   const json& st = info["state"];
@@ -140,6 +166,9 @@ void render_stream(const json& info) {
   cols.add("Maximum Message Size", limit_str(cfg.value("max_msg_size", -1LL), true));
   cols.add("Maximum Consumers", limit_str(cfg.value("max_consumers", -1LL)));
   if (info.contains("cluster") && info["cluster"].is_object()) add_cluster_section(cols, info["cluster"]);
+  if (info.contains("mirror") && info["mirror"].is_object()) add_origin_section(cols, "Mirror Information", info["mirror"]);
+  if (info.contains("sources") && info["sources"].is_array())
+    for (const auto& si : info["sources"]) add_origin_section(cols, "Source Information", si);
   cols.section("State");
   cols.add("Messages", comma(st.value("messages", 0LL)));
   cols.add("Bytes", ibytes(st.value("bytes", 0ULL)));
@@ -176,6 +205,7 @@ int stream_add(Invocation& inv) {
   if (name.empty()) throw CliError("a stream name is required");
   cfg["name"] = name;
   apply_stream_flags(inv, cfg);
+  apply_origin_flags(inv, cfg);
   json r = js_api(c, "STREAM.CREATE." + name, cfg);
   if (inv.on("json")) { print_json(r); return 0; }
   std::cout << "Stream " << name << " was created\n\n";
@@ -361,6 +391,9 @@ void render_consumer(const json& info) {
   if (cfg.value("max_ack_pending", 0) > 0) cols.add("Max Ack Pending", comma(cfg.value("max_ack_pending", 0LL)));
   if (cfg.value("max_waiting", 0) > 0) cols.add("Max Waiting Pulls", comma(cfg.value("max_waiting", 0LL)));
   if (info.contains("cluster") && info["cluster"].is_object()) add_cluster_section(cols, info["cluster"]);
+  if (info.contains("mirror") && info["mirror"].is_object()) add_origin_section(cols, "Mirror Information", info["mirror"]);
+  if (info.contains("sources") && info["sources"].is_array())
+    for (const auto& si : info["sources"]) add_origin_section(cols, "Source Information", si);
   cols.section("State");
   auto seqs = [](const json& j) {
     return "Consumer sequence: " + comma(j.value("consumer_seq", 0LL)) + " Stream sequence: " + comma(j.value("stream_seq", 0LL));
@@ -601,6 +634,8 @@ void register_stream_commands(Registry& r) {
       json_flag};
   for (auto& f : republish_flags()) stream_flags.push_back(f);
   auto add_flags = stream_flags;
+  add_flags.push_back({"mirror", 0, false, "Completely mirrors another stream", "", ""});
+  add_flags.push_back({"source", 0, false, "Source data from other Streams, merging into this one", "", ""});
   add_flags.push_back({"defaults", 0, true, "Accept default values for all prompts", "", ""});
   add_flags.push_back({"config", 0, false, "JSON file to read configuration from", "", ""});
 

@@ -8,6 +8,7 @@
 #include "jetstream/json_util.h"
 #include "server/account.h"
 #include "server/connection.h"
+#include "server/js_reply.h"
 #include "server/server.h"
 #include "subject/subject.h"
 
@@ -496,7 +497,11 @@ bool Consumer::send_to(std::string_view route_subject, std::string_view shown_su
       return sub->conn->deliver(*sub, shown_subject, reply, headers, payload);
     }
     if (sub->handler) {
-      sub->handler(*sub, shown_subject, reply, headers, payload);
+      // A stream import forwards by the deliver subject; the shown subject rides on the reply.
+      if (sub->sid == "simport" && route_subject != shown_subject && reply.substr(0, kJsAckPrefix.size()) == kJsAckPrefix)
+        sub->handler(*sub, route_subject, encode_js_reply(reply, shown_subject), headers, payload);
+      else
+        sub->handler(*sub, shown_subject, reply, headers, payload);
       return true;
     }
     return false;
@@ -516,7 +521,10 @@ bool Consumer::send_to(std::string_view route_subject, std::string_view shown_su
     }
   }
   if (n == 0 && remote) {
-    server_.publish_internal(account_, route_subject, reply, headers, payload);
+    if (route_subject != shown_subject && reply.substr(0, kJsAckPrefix.size()) == kJsAckPrefix)
+      server_.publish_internal(account_, route_subject, encode_js_reply(reply, shown_subject), headers, payload);
+    else
+      server_.publish_internal(account_, route_subject, reply, headers, payload);
     return true;
   }
   if (n) server_.counters_for_current_thread().add_out(n, n * (headers.size() + payload.size()));

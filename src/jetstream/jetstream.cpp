@@ -168,6 +168,17 @@ bool overlaps_other(const JsAccount& jsa, const StreamConfig& cfg) {
 }
 }  // namespace
 
+namespace {
+// Origins of a mirror/sources among the account's streams (jsa.mu held by the caller).
+StreamConfigLookup local_origins(JsAccount& jsa) {
+  return [&jsa](const std::string& name) -> std::optional<StreamConfig> {
+    auto it = jsa.streams.find(name);
+    if (it == jsa.streams.end()) return std::nullopt;
+    return it->second->config();
+  };
+}
+}  // namespace
+
 StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& err, bool* did_create) {
   if (did_create) *did_create = false;
   err = check_stream_config(cfg, clustered());
@@ -184,6 +195,10 @@ StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& e
   StreamPtr s;
   {
     std::lock_guard lk(jsa.mu);
+    if (!clustered()) {  // the meta leader checked this against every server's streams
+      err = check_stream_origins(cfg, local_origins(jsa));
+      if (!err.empty()) return nullptr;
+    }
     if (auto it = jsa.streams.find(cfg.name); it != jsa.streams.end()) {
       // Same config: idempotent create (the reference answers as if created).
       if (it->second->config().to_json() == cfg.to_json()) {
@@ -197,6 +212,7 @@ StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& e
       err = api_error(err::StreamSubjectOverlap);
       return nullptr;
     }
+
     // In a cluster the stream was created when the meta leader assigned it (the same time on
     // every replica, and again after a restart).
     int64_t created = system_clock_ns();
@@ -227,6 +243,8 @@ ApiError JetStream::update_stream(JsAccount& jsa, StreamConfig cfg, StreamPtr* o
     s = it->second;
     if (auto e = check_stream_update(s->config(), cfg, clustered()); !e.empty()) return e;
     if (overlaps_other(jsa, cfg)) return api_error(err::StreamSubjectOverlap);
+    if (!clustered())
+      if (auto e = check_stream_origins(cfg, local_origins(jsa)); !e.empty()) return e;
   }
   if (out) *out = s;
   return s->update(std::move(cfg));

@@ -9,6 +9,7 @@
 #include "jetstream/json_util.h"
 #include "jetstream/store/file_store.h"
 #include "jetstream/store/memory_store.h"
+#include "jetstream/stream_source.h"
 #include "server/server.h"
 #include "util/log.h"
 
@@ -63,7 +64,7 @@ Stream::Stream(JetStream& js, Account& account, StreamConfig cfg, int64_t create
   republish_ = Republisher::from_config(cfg_);
 }
 
-Stream::~Stream() = default;
+Stream::~Stream() { stop_sourcing(); }
 
 std::shared_ptr<Stream> Stream::create(JetStream& js, Account& account, StreamConfig cfg, int64_t created_ns,
                                        ApiError& err) {
@@ -138,18 +139,21 @@ void Stream::rebuild_dedupe() {
 }
 
 void Stream::subscribe() {
-  std::lock_guard lk(mu_);
-  unsubscribe_locked();
-  if (repl_ && !leader_) return;  // followers never ingest client publishes
-  std::weak_ptr<Stream> weak = shared_from_this();
-  for (const auto& subj : cfg_.subjects) {
-    subs_.push_back(server().subscribe_internal(
-        account_, subj,
-        [weak](const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
-               std::string_view payload) {
-          if (auto s = weak.lock()) s->process_inbound(subject, reply, headers, payload);
-        }));
+  {
+    std::lock_guard lk(mu_);
+    unsubscribe_locked();
+    if (repl_ && !leader_) return;  // followers never ingest client publishes
+    std::weak_ptr<Stream> weak = shared_from_this();
+    for (const auto& subj : cfg_.subjects) {
+      subs_.push_back(server().subscribe_internal(
+          account_, subj,
+          [weak](const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
+                 std::string_view payload) {
+            if (auto s = weak.lock()) s->process_inbound(subject, reply, headers, payload);
+          }));
+    }
   }
+  start_sourcing();
 }
 
 void Stream::unsubscribe_locked() {
@@ -375,10 +379,13 @@ void Stream::ingest_as_leader(std::string_view subject, std::string_view reply, 
 }
 
 void Stream::set_replicator(std::shared_ptr<StreamReplicator> r) {
-  std::lock_guard lk(mu_);
-  repl_ = std::move(r);
-  leader_ = false;
-  unsubscribe_locked();
+  {
+    std::lock_guard lk(mu_);
+    repl_ = std::move(r);
+    leader_ = false;
+    unsubscribe_locked();
+  }
+  stop_sourcing();  // a stream restored as a plain one may have started it; leaders restart it
 }
 
 void Stream::release_replicator() {
@@ -403,17 +410,22 @@ void Stream::set_leader(bool leader, uint64_t last_seq, const std::vector<Pendin
   {
     std::lock_guard lk(mu_);
     if (!repl_ || deleted_) return;
-    for (const auto& p : pending) record_msg_id_locked(p.id, p.seq, p.ts);
+    source_proposed_.clear();
+    for (const auto& p : pending) {
+      if (!p.id.empty()) record_msg_id_locked(p.id, p.seq, p.ts);
+      std::string iname;
+      uint64_t sseq = 0;
+      if (!p.source.empty() && parse_stream_source_header(p.source, iname, sseq))
+        source_proposed_[iname] = std::max(source_proposed_[iname], sseq);
+    }
     bool leader_was = leader_;
     leader_ = leader;
     clseq_ = std::max(last_seq, store_->last_seq());
     clts_ = std::max(clts_, store_->state().last_ts);
     if (leader && !leader_was) republish_from_ = clseq_ + 1;
-    if (!leader) {
-      unsubscribe_locked();
-      return;
-    }
+    if (!leader) unsubscribe_locked();
   }
+  if (!leader) return stop_sourcing();
   subscribe();
 }
 
@@ -430,6 +442,8 @@ PubResult Stream::apply_msg(uint64_t seq, int64_t ts, std::string_view subject, 
       return r;
     }
     if (seq <= store_->last_seq()) return r;  // replayed: already stored
+    // A mirror starts at its origin's first sequence (as Stream::store_mirrored).
+    if (cfg_.mirror.is_object() && seq > store_->last_seq() + 1 && store_->state().msgs == 0) store_->compact(seq);
     // Only the leader republishes, as it applies the committed message (as the reference).
     auto plan = leader_ && seq >= republish_from_ ? plan_republish_locked(subject) : std::nullopt;
     StoreResult sr = store_->store_msg_at(seq, ts, subject, headers, payload);
@@ -531,6 +545,7 @@ StoreErr Stream::delete_msg(uint64_t seq, bool erase) {
 }
 
 void Stream::stop(bool remove_files) {
+  stop_sourcing();
   std::vector<StreamConsumerPtr> cs;
   {
     std::lock_guard lk(mu_);

@@ -50,6 +50,7 @@ namespace nats::jetstream {
 
 class FileStore;
 class Republisher;
+class StreamSourcing;
 
 class JetStream;
 
@@ -155,6 +156,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
     std::string id;
     uint64_t seq;
     int64_t ts;
+    std::string source;  // its Nats-Stream-Source value ("" when not sourced)
   };
   void set_leader(bool leader, uint64_t last_seq, const std::vector<PendingId>& pending = {});
   // A committed message (every replica, log order). One the store already has (the log is
@@ -164,6 +166,29 @@ class Stream : public std::enable_shared_from_this<Stream> {
   uint64_t apply_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq);
   void apply_update(StreamConfig cfg);
   void send_pub_ack(std::string_view reply, const PubResult& r);
+
+  // Mirrors and sources (stream_source.h). The position a new origin consumer starts from:
+  // the last sequence and time stored (a leader's proposals included); empty: nothing ever.
+  struct SourcingPosition {
+    uint64_t last_seq = 0;
+    int64_t last_ts = 0;
+    bool empty = true;
+  };
+  SourcingPosition sourcing_position();
+  // Sources: the origin sequence of the newest stored message from the source `iname`
+  // (its Nats-Stream-Source header), scanning back from the last message.
+  std::optional<uint64_t> last_sourced_seq(const std::string& iname);
+  // Mirror: stores (or, replicated, proposes) a message at the origin's sequence and time.
+  // False when it cannot follow what is stored (the caller recreates its consumer).
+  bool store_mirrored(uint64_t seq, int64_t ts, std::string_view subject, std::string_view headers,
+                      std::string_view payload);
+  // Sources: stores it as a publish without a reply (dedupe and limits apply). A message
+  // from source `iname` at or below what this leader already proposed from it is skipped.
+  bool store_sourced(const std::string& iname, uint64_t origin_seq, std::string_view subject,
+                     std::string_view headers, std::string_view payload);
+  // STREAM.INFO "mirror" / "sources" (null when the stream does not run any here).
+  nlohmann::ordered_json mirror_info() const;
+  nlohmann::ordered_json sources_info() const;
 
   // STREAM.INFO "state" (with optional per-subject counts and deleted list).
   nlohmann::ordered_json state_json(bool deleted_details, std::string_view subjects_filter);
@@ -206,6 +231,10 @@ class Stream : public std::enable_shared_from_this<Stream> {
                               std::string_view headers, std::string_view payload);
   // ... and send the queue without any lock held (the send may deliver into other streams).
   void flush_republish();
+  // Runs the configured mirror/sources while this server leads the stream, restarting them
+  // when their configuration changed; stop_sourcing ends them (never with mu_ held).
+  void start_sourcing();
+  void stop_sourcing();
 
   JetStream& js_;
   Account& account_;
@@ -248,6 +277,11 @@ class Stream : public std::enable_shared_from_this<Stream> {
   bool leader_ = false;
   uint64_t clseq_ = 0;  // leader: last proposed sequence
   int64_t clts_ = 0;    // leader: last proposed timestamp
+  std::shared_ptr<StreamSourcing> sourcing_;
+  // Leader of a replicated stream: per source, the highest origin sequence proposed (log
+  // entries not yet applied included), so a new leader neither repeats nor skips them.
+  std::unordered_map<std::string, uint64_t> source_proposed_;
+  std::string sourcing_cfg_;  // the mirror/sources JSON sourcing_ runs
 };
 
 using StreamPtr = std::shared_ptr<Stream>;

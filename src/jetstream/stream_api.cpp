@@ -4,6 +4,7 @@
 
 #include "jetstream/api/api_router.h"
 #include "jetstream/cluster/cluster_info.h"
+#include "jetstream/cluster/js_cluster.h"
 #include "jetstream/cluster/stream_group.h"
 #include "jetstream/headers.h"
 #include "jetstream/jetstream.h"
@@ -73,6 +74,14 @@ void fill_info(const ApiRequest& req, ojson& j, Stream& s, bool deleted_details,
   const auto& domain = req.server.options().jetstream.domain;
   if (with_domain && !domain.empty()) j["domain"] = domain;
   if (auto c = stream_cluster_json(req.js, s); !c.is_null()) j["cluster"] = std::move(c);
+  if (auto m = s.mirror_info(); !m.is_null()) j["mirror"] = std::move(m);
+  if (auto src = s.sources_info(); !src.is_null()) j["sources"] = std::move(src);
+  if (auto* c = req.js.cluster()) {
+    const auto& o = req.server.options();
+    if (auto alts = c->stream_alternates(s.account().name(), s.name(), o.jetstream.domain, o.cluster.name);
+        !alts.is_null())
+      j["alternates"] = std::move(alts);
+  }
 }
 
 // The stream named by the single subject argument, or an error reply (false).
@@ -383,6 +392,11 @@ void reply_stream_info(const ApiRequest& req, std::string_view type, Stream& s, 
   ojson j;
   j["type"] = api_type(type);
   fill_info(req, j, s, false, {});
+  if (did_create && !req.js.clustered()) {
+    // A single server's create answer has no mirror/sources blocks (its update answer has).
+    j.erase("mirror");
+    j.erase("sources");
+  }
   if (did_create) j["did_create"] = *did_create;
   reply_json(req, j);
 }

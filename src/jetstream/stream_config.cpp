@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "jetstream/json_util.h"
 #include "subject/subject.h"
 
 namespace nats::jetstream {
@@ -60,6 +61,28 @@ struct Decoder {
     }
   }
 };
+
+// One StreamSource as Go decodes it: typed fields; throws on a mismatch.
+void check_source_entry(const nlohmann::ordered_json& j) {
+  if (!j.is_object()) throw std::invalid_argument("source");
+  Decoder d{j};
+  std::string s;
+  d.str("name", s);
+  d.str("filter_subject", s);
+  int64_t seq = 0;
+  d.integer("opt_start_seq", seq);
+  if (seq < 0) throw std::invalid_argument("opt_start_seq");
+  std::string t;
+  d.str("opt_start_time", t);
+  if (!t.empty() && parse_time(t) == 0) throw std::invalid_argument("opt_start_time");
+  nlohmann::ordered_json ext;
+  d.object("external", ext);
+  if (ext.is_object()) {
+    Decoder e{ext};
+    e.str("api", s);
+    e.str("deliver", s);
+  }
+}
 
 }  // namespace
 
@@ -155,7 +178,10 @@ std::optional<StreamConfig> parse_stream_config_json(const nlohmann::ordered_jso
     d.integer("duplicate_window", c.duplicate_window_ns);
     d.object("placement", c.placement);
     d.object("mirror", c.mirror);
+    if (c.mirror.is_object()) check_source_entry(c.mirror);
     d.array("sources", c.sources);
+    if (c.sources.is_array())
+      for (const auto& src : c.sources) check_source_entry(src);
     d.object("republish", c.republish);
     if (!normalize_republish_json(c.republish)) return std::nullopt;
     d.boolean("sealed", c.sealed);
@@ -230,6 +256,7 @@ ApiError check_stream_config(StreamConfig& cfg, bool clustered) {
     if (!cfg.subjects.empty()) return api_error(err::MirrorWithSubjects);
     if (!cfg.sources.is_null() && !cfg.sources.empty()) return api_error(err::MirrorWithSources);
   }
+  if (auto e = normalize_stream_sources(cfg); !e.empty()) return e;
   bool has_sources = !cfg.sources.is_null() && !cfg.sources.empty();
   if (cfg.subjects.empty()) {
     if (cfg.mirror.is_null() && !has_sources) cfg.subjects.push_back(cfg.name);

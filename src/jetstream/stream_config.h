@@ -3,6 +3,7 @@
 // the same field names, order and omitempty rules, the defaults the reference fills in
 // (setStreamConfigDefaults) and its validation (checkStreamCfg) with the same errors.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +67,15 @@ ApiError check_stream_config(StreamConfig& cfg, bool clustered);
 
 // What STREAM.UPDATE may change (stream.go checkStreamUpdate / validateStreamUpdate).
 ApiError check_stream_update(const StreamConfig& old_cfg, StreamConfig& new_cfg, bool clustered);
+
+// Mirror/sources entries rewritten to the reference's StreamSource fields, and the
+// external prefix checks (checkStreamCfg); part of check_stream_config.
+ApiError normalize_stream_sources(StreamConfig& cfg);
+// The checks against the origin streams this account has (nullopt: no such stream):
+// max_msg_size, filter overlap, cycles; a mirror inherits the origin's allow_direct as
+// mirror_direct. Create and update call it where they can see the other streams.
+using StreamConfigLookup = std::function<std::optional<StreamConfig>(const std::string&)>;
+ApiError check_stream_origins(StreamConfig& cfg, const StreamConfigLookup& lookup);
 
 // Valid stream/consumer name: non-empty, no '.', '*', '>', whitespace or path separators.
 bool is_valid_name(std::string_view name);

@@ -8,6 +8,7 @@
 #include "proto/parser_args.h"
 #include "server/client.h"
 #include "server/imports.h"
+#include "server/js_reply.h"
 #include "server/server.h"
 
 namespace nats {
@@ -61,6 +62,11 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
   std::string_view client_reply = reply;
   bool gw_reply = from_remote && gateways_ && cluster::GatewayManager::is_gateway_reply(reply);
   if (gw_reply) client_reply = cluster::GatewayManager::strip_reply(reply);
+  // A JetStream delivery from another server or an import shows the message's own subject
+  // (js_reply.h); routes, gateways and leafs still get it as it came.
+  std::string_view shown = subject;
+  std::string_view local_reply = reply;
+  if (okind != ConnKind::Client && split_js_reply(client_reply, client_reply, shown)) local_reply = client_reply;
   // Routes and leafs get one message each, naming every queue group it is for.
   struct RouteTarget {
     Connection* conn;
@@ -112,7 +118,7 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
     if (c == origin && !origin_echo) return false;
     if (c->kind() == ConnKind::Router || c->kind() == ConnKind::Leaf)
       return add_route_target(c, in_queue ? sub->queue : std::string());
-    if (c->deliver(*sub, subject, client_reply, headers, payload)) {
+    if (c->deliver(*sub, shown, client_reply, headers, payload)) {
       ++out_count;
       if (gw_reply && c->kind() == ConnKind::Client) {
         gateways_->record_reply(acc.name(), reply);
@@ -169,11 +175,13 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
     ImportOriginScope origin_scope(from_remote);
     // subject/reply/payload stay valid for the duration of this call, and handlers run
     // before it returns.
-    for (size_t i = 0; i < n_internal; ++i) {
-      auto& s = internal_stack[i].sub;
-      s->handler(*s, subject, reply, headers, payload);
-    }
-    for (auto& ic : internal_more) ic.sub->handler(*ic.sub, subject, reply, headers, payload);
+    // A stream import forwards by the routing subject and keeps the shown one on the reply.
+    auto call = [&](const SubscriptionPtr& s) {
+      if (shown.data() != subject.data() && s->sid == "simport") s->handler(*s, subject, reply, headers, payload);
+      else s->handler(*s, shown, local_reply, headers, payload);
+    };
+    for (size_t i = 0; i < n_internal; ++i) call(internal_stack[i].sub);
+    for (auto& ic : internal_more) call(ic.sub);
   }
   return delivered;
 }

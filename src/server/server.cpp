@@ -180,6 +180,7 @@ void Server::start() {
   }
   counters_.push_back(std::make_unique<LoopCounters>());
   counters_.back()->shared = true;
+  can_publish_.store(true);
 
   int fd = net::listen_tcp(opts_.host, opts_.port);
   client_port_ = net::bound_port(fd);

@@ -160,6 +160,9 @@ class Server {
 
   MessageTotals message_totals() const;
   LoopCounters& counters_for_current_thread();
+  // False while start() is still setting up (JetStream restores streams before the event
+  // loops and counters exist): background threads must not publish until it turns true.
+  bool can_publish() const { return can_publish_.load(); }
   MonitorServer* monitor() const { return monitor_.get(); }
   // Filled in by the cluster layer as routes and gateways land.
   nlohmann::ordered_json cluster_varz() const;
@@ -232,6 +235,7 @@ class Server {
   std::vector<std::unique_ptr<net::EventLoop>> loops_;
   std::vector<std::unique_ptr<MatchCache>> caches_;
   std::vector<std::unique_ptr<LoopCounters>> counters_;  // one per loop, plus one for other threads
+  std::atomic<bool> can_publish_{false};
   std::unique_ptr<Listener> listener_;
   std::unique_ptr<Listener> ws_listener_;  // websocket { port }
   net::ws::OriginPolicy ws_policy_;

@@ -1,5 +1,6 @@
 // Fuzz target: arbitrary bytes as a JetStream API request body, parsed as a stream config
-// (then defaults and validation, then an update check against itself) and as a consumer
+// (then defaults and validation, then an update check against itself, its mirror/sources
+// specs and origin checks) and as a consumer
 // config (then defaults and validation against a stream), and as message headers. Any
 // outcome is fine except a crash, a hang or an exception escaping: bad requests must become
 // JSON errors with the reference's err_code.
@@ -13,6 +14,7 @@
 #include "jetstream/stream_config.h"
 #include "jetstream/stream_republish.h"
 #include "subject/subject.h"
+#include "jetstream/stream_source.h"
 
 using namespace nats::jetstream;
 
@@ -30,8 +32,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (auto rp = Republisher::from_config(c))
         for (const auto& subj : c.subjects)
           if (!nats::subject_has_wildcard(subj)) (void)rp->destination(subj);
+      // Mirror/sources: the specs the sourcing runs, and the origin checks with every
+      // origin name resolving to this config itself (cycles included).
+      (void)source_specs(c);
+      StreamConfig probe = c;
+      (void)check_stream_origins(probe, [&c](const std::string&) { return std::optional<StreamConfig>(c); });
     }
   }
+  std::string iname;
+  uint64_t origin_seq = 0;
+  (void)parse_stream_source_header(body, iname, origin_seq);
 
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (!j.is_discarded()) {

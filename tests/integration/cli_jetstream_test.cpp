@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <thread>
 
 #include "harness.h"
 
@@ -79,6 +80,32 @@ TEST_P(JsCli, StreamLifecycle) {
   EXPECT_NE(missing.status, 0);
   EXPECT_EQ(missing.output, "nats: error: stream not found (10059)\n");
   EXPECT_NE(run("stream ls").output.find("No Streams defined"), std::string::npos);
+}
+
+TEST_P(JsCli, MirrorAndSources) {
+  ASSERT_EQ(run("stream add O --subjects 'o.>' --defaults").status, 0);
+  ASSERT_EQ(run("stream add P --subjects 'p.>' --defaults").status, 0);
+  ASSERT_EQ(run("pub o.x hi --count 2").status, 0);
+  ASSERT_EQ(run("pub p.x hi").status, 0);
+  auto m = run("stream add M --mirror O --defaults");
+  ASSERT_EQ(m.status, 0) << m.output;
+  ASSERT_EQ(run("stream add AG --source O --source P --defaults").status, 0);
+  nlohmann::json mi, ai;
+  for (int i = 0; i < 100; ++i) {
+    mi = nlohmann::json::parse(run("stream info M --json").output, nullptr, false);
+    ai = nlohmann::json::parse(run("stream info AG --json").output, nullptr, false);
+    if (mi.is_object() && ai.is_object() && mi["state"]["messages"] == 2 && ai["state"]["messages"] == 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(mi["state"]["messages"], 2) << mi.dump();
+  EXPECT_FALSE(mi["config"].contains("subjects")) << mi.dump();
+  EXPECT_EQ(ai["state"]["messages"], 3) << ai.dump();
+  auto mirror_info = run("stream info M");
+  EXPECT_NE(mirror_info.output.find("Mirror Information:"), std::string::npos) << mirror_info.output;
+  EXPECT_NE(mirror_info.output.find("Stream Name: O\n"), std::string::npos) << mirror_info.output;
+  auto info = run("stream info AG");
+  EXPECT_NE(info.output.find("Source Information:"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("Stream Name: P\n"), std::string::npos) << info.output;
 }
 
 TEST_P(JsCli, PullConsumerNextAcks) {

@@ -70,6 +70,7 @@ inline constexpr ErrDef MirrorWithSources{400, 10031, "stream mirrors can not al
 inline constexpr ErrDef MirrorWithStartSeqAndTime{400, 10032, "stream mirrors can not have both start seq and start time configured"};
 inline constexpr ErrDef MirrorWithSubjectFilters{400, 10033, "stream mirrors can not contain filtered subjects"};
 inline constexpr ErrDef MirrorWithSubjects{400, 10034, "stream mirrors can not contain subjects"};
+inline constexpr ErrDef StreamInvalidExternalDeliverySubj{400, 10024, "stream external delivery prefix {prefix} must not contain wildcards"};
 inline constexpr ErrDef SourceMaxMessageSizeTooBig{400, 10046, "stream source must have max message size >= target"};
 inline constexpr ErrDef StreamAssignment{500, 10048, "{err}"};
 inline constexpr ErrDef StreamCreate{500, 10049, "{err}"};

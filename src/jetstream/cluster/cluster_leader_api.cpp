@@ -46,6 +46,14 @@ ApiError check_new_consumer(const StreamAssignment& sa, const ConsumerConfig& cf
 }  // namespace
 
 
+StreamConfigLookup JsCluster::origin_lookup(const std::string& account) {
+  return [this, account](const std::string& name) -> std::optional<StreamConfig> {
+    std::lock_guard lk(mu_);
+    if (const auto* sa = state_.stream(account, name)) return sa->config;
+    return std::nullopt;
+  };
+}
+
 void JsCluster::leader_stream_create(ApiRequest& req, std::string_view rest) {
   const char* type = "stream_create_response";
   auto args = args_after(rest, "STREAM.CREATE");
@@ -55,6 +63,7 @@ void JsCluster::leader_stream_create(ApiRequest& req, std::string_view rest) {
   if (!cfg) return reply_error(req, type, e);
   if (cfg->name != args[0]) return reply_error(req, type, api_error(err::StreamMismatch));
   if (e = check_stream_config(*cfg, true); !e.empty()) return reply_error(req, type, e);
+  if (e = check_stream_origins(*cfg, origin_lookup(req.account.name())); !e.empty()) return reply_error(req, type, e);
   if (cfg->sealed)
     return reply_error(req, type,
                        api_error(err::StreamInvalidConfig, "stream configuration for create can not be sealed"));
@@ -122,6 +131,7 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, boo
   }
   if (!cur) return reply_error(req, type, api_error(err::StreamNotFound));
   if (e = check_stream_update(cur->config, *cfg, true); !e.empty()) return reply_error(req, type, e);
+  if (e = check_stream_origins(*cfg, origin_lookup(acc)); !e.empty()) return reply_error(req, type, e);
   // Scaling down to R1 keeps the preferred peer (it answered the create) as a plain stream;
   // other replica changes keep the group and change its peers (stream_peers.cpp): new
   // servers join and catch up before old ones leave, and so does a move (placement change)

@@ -43,6 +43,28 @@ JsCluster::~JsCluster() = default;
 
 bool JsCluster::is_leader() const { return meta_.is_leader(); }
 
+nlohmann::ordered_json JsCluster::stream_alternates(const std::string& account, const std::string& stream,
+                                                   const std::string& domain, const std::string& cluster) const {
+  std::vector<nlohmann::ordered_json> alts;
+  {
+    std::lock_guard lk(mu_);
+    for (const auto& sa : state_.streams(account)) {
+      const auto& c = sa.config;
+      if (c.name != stream && !(c.mirror.is_object() && c.mirror.value("name", std::string()) == stream)) continue;
+      nlohmann::ordered_json a;
+      a["name"] = c.name;
+      if (!domain.empty()) a["domain"] = domain;
+      a["cluster"] = sa.group.cluster;
+      alts.push_back(std::move(a));
+    }
+  }
+  if (alts.size() <= 1) return nullptr;
+  std::stable_sort(alts.begin(), alts.end(), [&](const auto& x, const auto& y) {
+    return (x["cluster"] == cluster) > (y["cluster"] == cluster);
+  });
+  return alts;
+}
+
 std::optional<StreamAssignment> JsCluster::stream(const std::string& account, const std::string& name) const {
   std::lock_guard lk(mu_);
   const auto* sa = state_.stream(account, name);

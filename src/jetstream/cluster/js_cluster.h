@@ -71,6 +71,10 @@ class JsCluster {
   void route(ApiRequest& req, std::string_view rest);
 
   std::optional<StreamAssignment> stream(const std::string& account, const std::string& name) const;
+  // STREAM.INFO "alternates" (reference streamAlternates): the stream and its mirrors with
+  // their clusters, `cluster`'s first; null when the stream has no mirror.
+  nlohmann::ordered_json stream_alternates(const std::string& account, const std::string& stream,
+                                           const std::string& domain, const std::string& cluster) const;
   std::vector<StreamAssignment> streams(const std::string& account) const;
   // Names of the consumers the meta log placed on a stream.
   std::vector<std::string> consumer_names(const std::string& account, const std::string& stream) const;
@@ -86,6 +90,8 @@ class JsCluster {
   bool is_leader() const;
   // Answers an API request sent through the meta log (proposal) and its checks.
   void leader_stream_create(ApiRequest& req, std::string_view rest);
+  // The account's stream configs as the meta state has them (mirror/sources checks).
+  StreamConfigLookup origin_lookup(const std::string& account);
   // move_checked: a move's second pass, after check_move_in_progress found none.
   void leader_stream_update(ApiRequest& req, std::string_view rest, bool move_checked = false);
   // A move while the last peer change of the stream's group has not finished is refused

@@ -333,8 +333,11 @@ void StreamGroup::on_leader_changed(bool self) {
         !raft::wire::get_str(b, pos, headers))
       continue;
     last = std::max(last, seq);
-    if (auto id = header_value(headers, kMsgIdHdr); id && !id->empty())
-      pending.push_back({std::string(*id), seq, static_cast<int64_t>(ts)});
+    auto id = header_value(headers, kMsgIdHdr);
+    auto source = header_value(headers, "Nats-Stream-Source");
+    if ((id && !id->empty()) || source)
+      pending.push_back({id ? std::string(*id) : std::string(), seq, static_cast<int64_t>(ts),
+                         source ? std::string(*source) : std::string()});
   }
   stream_->set_leader(true, last, pending);
   log::notice("JetStream cluster new stream leader for '{} > {}'", stream_->account().name(), stream_->name());
