@@ -105,12 +105,14 @@ ApiError check_stream_origins(StreamConfig& cfg, const StreamConfigLookup& looku
         return api_error(err::StreamExternalDelPrefixOverlaps, {{"{prefix}", pfx}, {"{subject}", sub}});
   }
   // Cycles through local sources and mirrors.
-  std::deque<StreamConfig> to_visit{cfg};
+  // A stream counts as visited under the name it was reached by, so the walk ends even when
+  // a lookup answers with a config of another name.
+  std::deque<std::pair<std::string, StreamConfig>> to_visit{{cfg.name, cfg}};
   std::set<std::string> visited;
   while (!to_visit.empty()) {
-    StreamConfig c = std::move(to_visit.front());
+    auto [reached_as, c] = std::move(to_visit.front());
     to_visit.pop_front();
-    visited.insert(c.name);
+    visited.insert(reached_as);
     std::vector<ojson> next;
     if (c.sources.is_array())
       for (const auto& s : c.sources) next.push_back(s);
@@ -119,7 +121,7 @@ ApiError check_stream_origins(StreamConfig& cfg, const StreamConfigLookup& looku
       if (s.contains("external")) continue;
       std::string name = s.value("name", std::string());
       if (visited.count(name)) return invalid("detected cycle");
-      if (auto o = lookup(name)) to_visit.push_back(std::move(*o));
+      if (auto o = lookup(name)) to_visit.emplace_back(name, std::move(*o));
     }
   }
   return {};
