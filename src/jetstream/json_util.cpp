@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <limits>
 #include <vector>
 
 #include "util/time_format.h"
@@ -45,6 +46,10 @@ int64_t parse_time(std::string_view s) {
     int mm = (s[i + 4] - '0') * 10 + (s[i + 5] - '0');
     secs -= sign * (hh * 3600 + mm * 60);
   }
+  // Times outside what int64 nanoseconds hold (years before 1678 or after 2262) saturate.
+  constexpr int64_t kMaxSecs = std::numeric_limits<int64_t>::max() / 1000000000LL - 1;
+  if (secs > kMaxSecs) return kMaxSecs * 1000000000LL;
+  if (secs < -kMaxSecs) return -kMaxSecs * 1000000000LL;
   return secs * 1000000000LL + frac;
 }
 

@@ -130,5 +130,8 @@ TEST(JsonUtil, TimesAndBase64) {
   EXPECT_EQ(format_time(0), "0001-01-01T00:00:00Z");
   int64_t t = 1795652353440289831LL;
   EXPECT_EQ(parse_time(format_time(t)), t);
+  // Years int64 nanoseconds cannot hold saturate instead of overflowing.
+  EXPECT_GT(parse_time("4044-01-01T00:00:00Z"), parse_time("2262-01-01T00:00:00Z"));
+  EXPECT_LT(parse_time("1066-10-14T00:00:00Z"), parse_time("1678-01-01T00:00:00Z"));
   EXPECT_EQ(base64_encode("hello"), "aGVsbG8=");
 }
