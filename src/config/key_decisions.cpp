@@ -110,8 +110,8 @@ std::vector<KeyRule> build() {
        "reconnect", "reconnect_delay", "reconnect_interval"});
   add(t, "leafnodes", D::Refused, {"tls", "min_version", "minimum_version"});
   // One remote (parseRemoteLeafNodes). URLs are tried in order (no_randomize is what this
-  // server always does). TLS, websocket remotes and
-  // JetStream migration are not implemented and refused by name.
+  // server always does). TLS, websocket remotes and JetStream migration are not implemented
+  // and refused by name.
   add(t, "leafnode_remote", D::Honoured,
       {"url", "urls", "account", "local", "hub", "no_randomize", "dont_randomize", "deny_imports", "deny_import",
        "deny_exports", "deny_export", "creds", "credentials"});
