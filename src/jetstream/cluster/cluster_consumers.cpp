@@ -103,7 +103,11 @@ void JsCluster::stop_consumers_scaled_down(const StreamAssignment& before, const
     if (old == before.consumers.end() || old->second.group.replicas() <= 1 || ca.group.replicas() > 1) continue;
     auto cg = ConsumerGroup::find(js_, ca.account, ca.stream, name);
     if (!cg) continue;
-    if (ca.group.has_peer(self_id_)) kept[name] = cg->committed_snapshot();
+    if (ca.group.has_peer(self_id_)) {
+      // As the stream: every ack its group committed is in the state it keeps.
+      if (cg->group()) cg->group()->halt_applying_rest();
+      kept[name] = cg->committed_snapshot();
+    }
     cg->stop(true);
   }
 }

@@ -111,7 +111,7 @@ void JsCluster::leader_stream_create(ApiRequest& req, std::string_view rest) {
   propose({MetaOp::assign_stream, std::move(sa), std::nullopt}, req, rest);
 }
 
-void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, bool move_checked) {
+void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, const StreamLeaderView* seen) {
   const char* type = "stream_update_response";
   auto args = args_after(rest, "STREAM.UPDATE");
   if (args.size() != 1) return;
@@ -132,16 +132,20 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, boo
   if (!cur) return reply_error(req, type, api_error(err::StreamNotFound));
   if (e = check_stream_update(cur->config, *cfg, true); !e.empty()) return reply_error(req, type, e);
   if (e = check_stream_origins(*cfg, origin_lookup(acc)); !e.empty()) return reply_error(req, type, e);
-  // Scaling down to R1 keeps the preferred peer (it answered the create) as a plain stream;
-  // other replica changes keep the group and change its peers (stream_peers.cpp): new
-  // servers join and catch up before old ones leave, and so does a move (placement change)
-  // of an R>1 stream; moving an R1 stream is refused for now.
+  // Scaling down to R1 keeps the stream's current leader (as the reference: the leader has
+  // applied every message it acknowledged; a follower may not even know they committed), the
+  // preferred peer when no leader answers. Other replica changes keep the group and change
+  // its peers (stream_peers.cpp): new servers join and catch up before old ones leave, and so
+  // does a move (placement change) of an R>1 stream; moving an R1 stream is refused for now.
   const bool move = cfg->placement != cur->config.placement;
   if (move && cfg->num_replicas != cur->group.replicas())
     return reply_error(req, type, api_error(err::StreamMoveAndScale));
   if (move && cur->group.replicas() == 1) return reply_error(req, type, not_supported_yet());
-  if (move && !move_checked) return check_move_in_progress(req, rest, *cur);
   const bool scale_down = cur->group.replicas() > 1 && cfg->num_replicas == 1;
+  if ((move || scale_down) && !seen) return ask_stream_leader(req, rest, *cur);
+  if (move) {
+    if (ApiError busy = move_in_progress(*seen, *cur); !busy.empty()) return reply_error(req, type, busy);
+  }
   // Consumers follow the stream's new peers in the same entry (consumer_follow.h).
   StreamAssignment sa = *cur;
   if (move) {
@@ -156,7 +160,9 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, boo
     sa.group.cluster = placed.cluster;
     sa.group.preferred.clear();
   } else if (scale_down) {
-    sa.group.peers = {cur->group.preferred.empty() ? cur->group.peers.front() : cur->group.preferred};
+    std::string keep = cur->group.preferred.empty() ? cur->group.peers.front() : cur->group.preferred;
+    if (!seen->leader.empty() && cur->group.has_peer(util::hash_name(seen->leader))) keep = util::hash_name(seen->leader);
+    sa.group.peers = {keep};
     sa.group.preferred.clear();
     sa.group.name = group_name('S', 1, cfg->storage, random_group_id());
   } else if (cfg->num_replicas > cur->group.replicas()) {
@@ -179,7 +185,7 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, boo
   propose({MetaOp::update_stream, std::move(sa), std::nullopt}, req, rest);
 }
 
-void JsCluster::check_move_in_progress(ApiRequest& req, std::string_view rest, const StreamAssignment& cur) {
+void JsCluster::ask_stream_leader(ApiRequest& req, std::string_view rest, const StreamAssignment& cur) {
   // The request outlives this call: keep what it points at.
   struct Held {
     std::string subject, reply, payload, rest;
@@ -188,36 +194,39 @@ void JsCluster::check_move_in_progress(ApiRequest& req, std::string_view rest, c
       Held{std::string(req.subject), std::string(req.reply), std::string(req.payload), std::string(rest)});
   Account& account = req.account;
   JsAccount& jsa = req.jsa;
-  std::set<std::string> assigned(cur.group.peers.begin(), cur.group.peers.end());
   gather_api_infos(js_, req, {"$JS.API.STREAM.INFO." + cur.name()},
-                   [this, held, &account, &jsa, assigned](std::map<size_t, ojson>& got) {
+                   [this, held, &account, &jsa](std::map<size_t, ojson>& got) {
                      ApiRequest again{js_.server(), js_, account, jsa, held->subject,
                                       {}, held->reply, {}, held->payload};
+                     StreamLeaderView seen;
                      auto it = got.find(0);
-                     if (it != got.end() && it->second.contains("cluster")) {
-                       // The group's members (its leader's view) against the assignment's peers.
-                       const ojson& cl = it->second["cluster"];
-                       std::set<std::string> members;
-                       uint64_t current = 0, lag = 0;
-                       if (auto l = cl.value("leader", std::string()); !l.empty()) {
-                         members.insert(util::hash_name(l));
-                         ++current;
-                       }
-                       for (const auto& r : cl.value("replicas", ojson::array())) {
-                         members.insert(util::hash_name(r.value("name", std::string())));
-                         current += r.value("current", false) ? 1 : 0;
-                         lag += r.value("lag", uint64_t{0});
-                       }
-                       if (!members.empty() && members != assigned) {
-                         std::string msg = "total peers: " + std::to_string(members.size()) +
-                                           ", current peers: " + std::to_string(current) +
-                                           ", combined lag: " + std::to_string(lag);
-                         return reply_error(again, "stream_update_response",
-                                            api_error(err::StreamMoveInProgress, {{"{msg}", msg}}));
-                       }
+                     if (it != got.end() && it->second.contains("cluster") && it->second["cluster"].is_object()) {
+                       seen.cluster = it->second["cluster"];
+                       seen.leader = seen.cluster.value("leader", std::string());
                      }
-                     leader_stream_update(again, held->rest, true);
+                     leader_stream_update(again, held->rest, &seen);
                    });
+}
+
+ApiError JsCluster::move_in_progress(const StreamLeaderView& seen, const StreamAssignment& cur) const {
+  // The group's members (its leader's view) against the assignment's peers.
+  if (seen.cluster.is_null()) return {};
+  std::set<std::string> assigned(cur.group.peers.begin(), cur.group.peers.end());
+  std::set<std::string> members;
+  uint64_t current = 0, lag = 0;
+  if (!seen.leader.empty()) {
+    members.insert(util::hash_name(seen.leader));
+    ++current;
+  }
+  for (const auto& r : seen.cluster.value("replicas", ojson::array())) {
+    members.insert(util::hash_name(r.value("name", std::string())));
+    current += r.value("current", false) ? 1 : 0;
+    lag += r.value("lag", uint64_t{0});
+  }
+  if (members.empty() || members == assigned) return {};
+  std::string msg = "total peers: " + std::to_string(members.size()) + ", current peers: " + std::to_string(current) +
+                    ", combined lag: " + std::to_string(lag);
+  return api_error(err::StreamMoveInProgress, {{"{msg}", msg}});
 }
 
 void JsCluster::leader_stream_delete(ApiRequest& req, std::string_view rest) {

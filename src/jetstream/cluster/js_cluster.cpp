@@ -363,8 +363,9 @@ void JsCluster::apply_replicated_stream(const MetaChange& ch, const RequestOrigi
   }
 }
 
-// R>1 -> R1: the kept peer stops its replica without deleting the files and reopens them
-// as a plain stream; the other peers delete theirs.
+// R>1 -> R1: the kept peer (the stream's leader when the meta leader could ask it) applies
+// the rest of its committed log, stops its replica without deleting the files and reopens
+// them as a plain stream; the other peers delete theirs.
 void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& origin, bool live) {
   const StreamAssignment& before = *ch.stream_before;
   const StreamAssignment& after = *ch.stream_after;
@@ -375,7 +376,7 @@ void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& orig
   std::map<std::string, ConsumerSnapshot> kept;
   stop_consumers_scaled_down(before, after, kept);
   if (auto s = js_.lookup_stream(after.account, after.name())) {
-    stop_replicated_stream(s, !keep);
+    stop_replicated_stream(s, !keep, keep);
     std::lock_guard lk(jsa->mu);
     if (auto it = jsa->streams.find(after.name()); it != jsa->streams.end() && it->second == s) jsa->streams.erase(it);
   }

@@ -15,7 +15,7 @@
 //  - everything naming a stream (info, get, purge, consumers, pulls...): the server hosting
 //    the stream; the meta leader answers for streams the meta state does not know (10059).
 // R>1 streams run through the replication layer (stream_group.h) on every peer; their
-// group leader answers. Scaling down (R>1 -> R1) keeps the preferred peer's copy. Other
+// group leader answers. Scaling down (R>1 -> R1) keeps the stream leader's copy. Other
 // replica changes, moves (placement changes of R>1 streams), STREAM.PEER.REMOVE and
 // SERVER.REMOVE change a group's peers (stream_peers.cpp): new servers join and catch up,
 // then the old ones leave. Consumers of an R>1 stream are replicated too (consumer_group.h;
@@ -92,12 +92,20 @@ class JsCluster {
   void leader_stream_create(ApiRequest& req, std::string_view rest);
   // The account's stream configs as the meta state has them (mirror/sources checks).
   StreamConfigLookup origin_lookup(const std::string& account);
-  // move_checked: a move's second pass, after check_move_in_progress found none.
-  void leader_stream_update(ApiRequest& req, std::string_view rest, bool move_checked = false);
+  // What the stream's leader reported (its STREAM.INFO `cluster`) before an update that needs
+  // it: a move, a scale-down to R1. Empty when nobody answered.
+  struct StreamLeaderView {
+    std::string leader;  // server name
+    nlohmann::ordered_json cluster;
+  };
+  // seen: the second pass of a move or scale-down, after ask_stream_leader.
+  void leader_stream_update(ApiRequest& req, std::string_view rest, const StreamLeaderView* seen = nullptr);
+  // Asks the stream's leader for its info (as STREAM.LIST asks), then runs the update again.
+  void ask_stream_leader(ApiRequest& req, std::string_view rest, const StreamAssignment& cur);
   // A move while the last peer change of the stream's group has not finished is refused
-  // (10124, as the reference): the stream's leader reports the group's members (asked as
-  // STREAM.LIST asks), which must be the assignment's peers. Then the update goes on.
-  void check_move_in_progress(ApiRequest& req, std::string_view rest, const StreamAssignment& cur);
+  // (10124, as the reference): the group's members as its leader reports them must be the
+  // assignment's peers.
+  ApiError move_in_progress(const StreamLeaderView& seen, const StreamAssignment& cur) const;
   void leader_stream_delete(ApiRequest& req, std::string_view rest);
   void leader_consumer_create(ApiRequest& req, std::string_view rest, bool durable_api);
   void leader_consumer_delete(ApiRequest& req, std::string_view rest, const ConsumerAssignment& ca);

@@ -145,6 +145,30 @@ bool RaftGroup::bootstrapped() const {
 
 void RaftGroup::stop(bool remove_files) {
   if (stopped_.exchange(true)) return;
+  stop_now(remove_files);
+}
+
+void RaftGroup::halt_applying_rest() {
+  if (stopped_.exchange(true)) return;  // from here no message or tick reaches the node
+  {
+    std::unique_lock lk(mu_);
+    // A drain on another thread either finished (its entries are handed out) or is waiting
+    // for mu_ and will see stopped_: what the node still has to hand out is drained here.
+    if (node_ && node_->has_output()) drain(lk);
+  }
+  // drain() takes apply_mu_ before it releases mu_: an apply of entries handed out before we
+  // got mu_ is either done or holds apply_mu_ until it is.
+  { std::lock_guard alk(apply_mu_); }
+  raft::Index applied;
+  {
+    std::lock_guard lk(mu_);
+    applied = applied_;
+  }
+  log::debug("Raft group '{}' halted after applying up to {}", name_, applied);
+  stop_now(false);
+}
+
+void RaftGroup::stop_now(bool remove_files) {
   log::debug("Raft group '{}' stopped{}", name_, remove_files ? " and removed" : "");
   for (auto& s : subs_) server_.unsubscribe_internal(sys_, s);
   subs_.clear();

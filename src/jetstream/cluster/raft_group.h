@@ -112,6 +112,11 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   bool join();
   // Unsubscribes and stops all work; with remove_files, deletes the store directory.
   void stop(bool remove_files);
+  // For a group halted for good on a server whose state machine lives on without it (the
+  // kept server of a scale-down to R1): takes no more Raft messages, hands every entry it
+  // knows committed and has not applied yet to Hooks::apply, waits for an apply in progress
+  // on another thread, and only then stops (files kept). Not from inside a hook.
+  void halt_applying_rest();
 
   // Thread-safe. Queues `data` for the log; queued proposals are handed to the node together
   // on the loop (one durable append for all of them). False when not leader now.
@@ -156,6 +161,7 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
 
  private:
   void on_wire(std::string_view payload);
+  void stop_now(bool remove_files);
   bool blocked(const std::string& peer) const;
   void flush_proposals();
   void change_peer(const std::string& id, bool add, std::function<void(bool)> done);

@@ -139,7 +139,8 @@ std::shared_ptr<StreamGroup> StreamGroup::find(JetStream& js, const std::string&
   return sg;
 }
 
-void StreamGroup::stop(bool remove_files) {
+void StreamGroup::stop(bool remove_files, bool apply_rest) {
+  if (apply_rest) group_->halt_applying_rest();
   {
     std::lock_guard lk(g_registry_mu);
     g_registry.erase(Key{&js_.server(), stream_->account().name(), stream_->name()});
@@ -387,8 +388,8 @@ ApiError update_replicated_stream(const StreamPtr& s, const StreamAssignment& sa
   return {};
 }
 
-void stop_replicated_stream(const StreamPtr& s, bool delete_data) {
-  if (auto sg = group_of(s)) sg->stop(delete_data);
+void stop_replicated_stream(const StreamPtr& s, bool delete_data, bool apply_rest) {
+  if (auto sg = group_of(s)) sg->stop(delete_data, apply_rest);
   else if (s) s->stop(delete_data);
 }
 

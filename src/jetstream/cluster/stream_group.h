@@ -57,7 +57,9 @@ class StreamGroup : public StreamReplicator, public std::enable_shared_from_this
   ~StreamGroup() override;
 
   // Stops the replica; with remove_files (stream deleted), its stream and log are deleted.
-  void stop(bool remove_files);
+  // With apply_rest (the kept server of a scale-down to R1), the stream first applies every
+  // entry its group knows committed (RaftGroup::halt_applying_rest): none is lost.
+  void stop(bool remove_files, bool apply_rest = false);
 
   const StreamPtr& stream() const { return stream_; }
   const RaftGroupPtr& group() const { return group_; }
@@ -124,7 +126,8 @@ StreamPtr start_replicated_stream(JetStream& js, JsAccount& jsa, const StreamAss
                                   bool joining = false);
 // Config change ordered by the meta log: applied on this replica directly.
 ApiError update_replicated_stream(const StreamPtr& s, const StreamAssignment& sa);
-void stop_replicated_stream(const StreamPtr& s, bool delete_data);
+// apply_rest: see StreamGroup::stop's apply_rest.
+void stop_replicated_stream(const StreamPtr& s, bool delete_data, bool apply_rest = false);
 // True for the group leader; also true for a stream that is not replicated.
 bool is_group_leader(const StreamPtr& s);
 GroupStatus group_status(const StreamPtr& s);
