@@ -465,6 +465,27 @@ void JetStream::shutdown() {
   }
 }
 
+bool JetStream::enabled() const { return impl_->running; }
+
+void JetStream::disable(int tries) {
+  if (!impl_->running) return;
+  if (auto* mg = impl_->server.meta_group()) {
+    // As the reference: a leader hands on first (it waits 2 s, then goes on regardless).
+    if (mg->is_leader() && tries < 20) {
+      if (tries == 0) {
+        log::warn("JetStream initiating meta leader transfer");
+        mg->step_down();
+      }
+      impl_->server.pick_loop().add_timer(std::chrono::milliseconds(100), [this, tries] { disable(tries + 1); });
+      return;
+    }
+    if (tries >= 20) log::warn("JetStream timeout waiting for meta leader transfer");
+    mg->shutdown();
+  }
+  shutdown();
+  log::notice("JetStream disabled");
+}
+
 JetStreamUsage JetStream::usage() const {
   JetStreamUsage u;
   for (auto* jsa : accounts_snapshot()) {

@@ -97,6 +97,13 @@ class JetStream {
   void start();
   // Flushes and closes every store; API requests are no longer answered.
   void shutdown();
+  // Running: started and neither shut down nor disabled (/jsz, /healthz report it).
+  bool enabled() const;
+  // `$JS.API.SERVER.REMOVE` took this server out of the cluster (2.9.10's DisableJetStream):
+  // a meta leader hands leadership on, the meta group and every Raft group stop, then
+  // shutdown(). The server runs on without JetStream. Not from a Raft hook (stops groups):
+  // from a loop task; a leader waits (up to 2 s, on timers) for the transfer first.
+  void disable(int tries = 0);
 
   const JetStreamLimits& limits() const;
   const std::string& store_dir() const;  // the configured store_dir (files live under <dir>/jetstream/)

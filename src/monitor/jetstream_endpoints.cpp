@@ -152,7 +152,7 @@ Json jsz(Server& s, const JszOptions& o) {
   Json j;
   j["server_id"] = s.id();
   j["now"] = util::rfc3339_nano(std::chrono::system_clock::now());
-  if (!s.jetstream()) {
+  if (!s.jetstream() || !s.jetstream()->enabled()) {  // not configured, or disabled since
     if (o.leader_only) throw MonitorError{400, "not leader"};
     j["disabled"] = true;
     j["config"] = Json{{"max_memory", 0}, {"max_storage", 0}};
@@ -211,7 +211,7 @@ Json healthz(Server& s, int* http_status, bool js_enabled_only) {
   };
   if (http_status) *http_status = 200;
   if (!s.options().jetstream.enabled) return Json{{"status", "ok"}};
-  if (!s.jetstream()) return fail("unavailable", "JetStream not enabled");
+  if (!s.jetstream() || !s.jetstream()->enabled()) return fail("unavailable", "JetStream not enabled");
   if (js_enabled_only) return Json{{"status", "ok"}};
   if (auto* mg = s.meta_group()) {
     if (!mg->leader_known()) return fail("unavailable", "JetStream has not established contact with a meta leader");

@@ -163,6 +163,8 @@ class JsCluster {
                       int tries = 0);
   std::string local_reply(const std::string& reply) const;
   void apply_remove_peer(const MetaEntry& e);
+  // This server was removed: advisory, then JetStream disabled here (as 2.9.10).
+  void disable_removed_self();
   // Snapshot restore: start/stop local assets to match `now` (what `before` assigned here
   // and `now` does not is stopped and its data deleted).
   void reconcile_local_assets(const MetaState& before, const MetaState& now);

@@ -8,6 +8,9 @@
 #include "jetstream/cluster/consumer_group.h"
 #include "jetstream/consumer_api.h"
 #include "jetstream/jetstream.h"
+#include "jetstream/json_util.h"
+#include "server/server.h"
+#include "util/ids.h"
 #include "util/log.h"
 
 namespace nats::jetstream {
@@ -100,8 +103,28 @@ void JsCluster::apply_remove_peer(const MetaEntry& e) {
     state_.apply(e);
   }
   meta_.note_removed(e.peer);
-  if (e.peer == self_id_) log::error("JetStream cluster: this server was removed from the cluster");
   if (is_leader()) replace_removed_peer(e.peer);
+  if (e.peer == self_id_ && js_.enabled()) disable_removed_self();
+}
+
+// As 2.9.10's processRemovePeer on the removed server: the ERR line, the
+// `$JS.EVENT.ADVISORY.SERVER.REMOVED` advisory (system account, the reference's
+// JSServerRemovedAdvisory), then JetStream is disabled here (JetStream::disable, from a loop
+// task: it stops the meta group, whose apply hook this is).
+void JsCluster::disable_removed_self() {
+  log::error("JetStream being DISABLED, our server was removed from the cluster");
+  Server& srv = js_.server();
+  nlohmann::ordered_json adv;
+  adv["type"] = "io.nats.jetstream.advisory.v1.server_removed";
+  adv["id"] = util::next_nuid();
+  adv["timestamp"] = format_time(system_clock_ns());
+  adv["server"] = srv.name();
+  adv["server_id"] = srv.id();
+  adv["cluster"] = srv.options().cluster.name;
+  if (const auto& d = srv.options().jetstream.domain; !d.empty()) adv["domain"] = d;
+  if (auto sys = srv.system_account()) srv.publish_internal(*sys, "$JS.EVENT.ADVISORY.SERVER.REMOVED", {}, {}, adv.dump());
+  JetStream& js = js_;
+  srv.pick_loop().post([&js] { js.disable(); });
 }
 
 }  // namespace nats::jetstream

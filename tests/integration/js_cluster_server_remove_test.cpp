@@ -1,0 +1,83 @@
+// `$JS.API.SERVER.REMOVE` as 2.9.10 (processRemovePeer): the removed server logs
+// "[ERR] JetStream being DISABLED, our server was removed from the cluster", sends the
+// `$JS.EVENT.ADVISORY.SERVER.REMOVED` advisory (system account, JSServerRemovedAdvisory:
+// type, id, timestamp, server, server_id, cluster, domain when set) and disables JetStream on
+// itself: /jsz reports it disabled, /healthz "JetStream not enabled", its API is silent; the
+// others go on without it.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "js_members_util.h"
+
+namespace {
+
+using namespace members;
+
+TEST(JsMembers, ServerRemoveDisablesJetStreamOnTheRemovedServer) {
+  Cluster c(3, 3);
+  ConnPtr nc, sys;
+  ASSERT_EQ(connect_url(nc, c.node(0).url("a:a")), NATS_OK);
+  ASSERT_EQ(connect_url(sys, c.node(0).url("sys:pass")), NATS_OK);
+  // A meta leader first (a stream create succeeds once there is one).
+  json created = create_stream(nc.p, {{"name", "KEEP"}, {"subjects", {"keep.>"}}, {"num_replicas", 1}});
+  ASSERT_TRUE(created.contains("config")) << created.dump() << c.logs();
+  std::string leader;
+  ASSERT_TRUE(wait_for([&] { return !(leader = c.leader_meta().value("leader", "")).empty(); }, milliseconds(10000)));
+  // The victim: not the meta leader, not the server our clients use.
+  Member* victim = nullptr;
+  for (auto& m : c.nodes)
+    if (m->name != leader && m.get() != &c.node(0)) victim = m.get();
+  ASSERT_NE(victim, nullptr);
+  auto victim_varz = ctest::http_json(victim->http_port, "/varz");
+  ASSERT_TRUE(victim_varz.contains("server_id"));
+  ASSERT_EQ(ctest::http_json(victim->http_port, "/healthz").value("status", ""), "ok");
+
+  SubPtr adv;
+  ASSERT_EQ(natsConnection_SubscribeSync(&adv.p, sys.p, "$JS.EVENT.ADVISORY.SERVER.REMOVED"), NATS_OK);
+  ASSERT_EQ(natsConnection_Flush(sys.p), NATS_OK);
+  json ok = request(sys.p, "$JS.API.SERVER.REMOVE", {{"peer", victim->name}});
+  EXPECT_EQ(ok, json({{"type", "io.nats.jetstream.api.v1.meta_server_remove_response"}, {"success", true}}))
+      << ok.dump();
+
+  // The advisory, from the removed server.
+  MsgPtr m;
+  ASSERT_EQ(natsSubscription_NextMsg(&m.p, adv.p, 10000), NATS_OK) << c.logs();
+  json a = json::parse(m.data(), nullptr, false);
+  ASSERT_TRUE(a.is_object()) << m.data();
+  EXPECT_EQ(a.value("type", ""), "io.nats.jetstream.advisory.v1.server_removed") << a.dump();
+  EXPECT_FALSE(a.value("id", "").empty()) << a.dump();
+  EXPECT_FALSE(a.value("timestamp", "").empty()) << a.dump();
+  EXPECT_EQ(a.value("server", ""), victim->name) << a.dump();
+  EXPECT_EQ(a.value("server_id", ""), victim_varz["server_id"]) << a.dump();
+  EXPECT_EQ(a.value("cluster", ""), "c1") << a.dump();
+  EXPECT_FALSE(a.contains("domain")) << a.dump();  // omitempty, no domain configured
+  std::vector<std::string> keys;
+  for (auto& [k, _] : a.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"cluster", "id", "server", "server_id", "timestamp", "type"}))
+      << a.dump();
+
+  // JetStream is off on the victim: its log, /jsz, /healthz.
+  json jsz, health;
+  EXPECT_TRUE(wait_for([&] {
+    jsz = ctest::http_json(victim->http_port, "/jsz");
+    health = ctest::http_json(victim->http_port, "/healthz");
+    return jsz.value("disabled", false) && health.value("error", "") == "JetStream not enabled";
+  }, milliseconds(10000))) << jsz.dump() << health.dump() << victim->proc->log();
+  EXPECT_EQ(health, json({{"status", "unavailable"}, {"error", "JetStream not enabled"}})) << health.dump();
+  EXPECT_NE(victim->proc->log().find("[ERR] JetStream being DISABLED, our server was removed from the cluster"),
+            std::string::npos)
+      << victim->proc->log();
+  // Its clients still reach JetStream through the others (the meta leader answers INFO).
+  ConnPtr vc;
+  ASSERT_EQ(connect_url(vc, victim->url("a:a")), NATS_OK);
+  json info = request(vc.p, "$JS.API.INFO", nullptr);
+  EXPECT_EQ(info.value("type", ""), "io.nats.jetstream.api.v1.account_info_response") << info.dump();
+  // The other two still run JetStream, healthy.
+  for (auto& n : c.nodes) {
+    if (n.get() == victim) continue;
+    EXPECT_FALSE(ctest::http_json(n->http_port, "/jsz").value("disabled", false)) << n->name;
+  }
+}
+
+}  // namespace
