@@ -238,8 +238,42 @@ void JsCluster::route(ApiRequest& req, std::string_view rest) {
       if (leader) leader_consumer_delete(req, rest, *ca);
       return;
     }
+    if (!leader) return route_unknown_consumer_delete(req, rest, stream_name, args[1]);
   }
   route_to_stream_host(req, rest, stream_name);
+}
+
+void JsCluster::route_unknown_consumer_delete(ApiRequest& req, std::string_view rest, const std::string& stream,
+                                              const std::string& consumer) {
+  auto s = js_.lookup_stream(req.account.name(), stream);
+  // Not the host, or an ephemeral it has: as any stream request.
+  if (!s || !is_group_leader(s) || lookup_consumer(s, consumer)) return route_to_stream_host(req, rest, stream);
+  // The request outlives this call: keep what it points at.
+  struct Held {
+    std::string subject, reply, payload, rest, stream, consumer;
+    Account* account;
+    JsAccount* jsa;
+    std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
+    int tries = 0;
+  };
+  auto held = std::make_shared<Held>(Held{std::string(req.subject), std::string(req.reply), std::string(req.payload),
+                                          std::string(rest), stream, consumer, &req.account, &req.jsa});
+  auto check = std::make_shared<std::function<void()>>();
+  *check = [this, held, weak = std::weak_ptr<std::function<void()>>(check)] {
+    bool caught_up = meta_.caught_up_since(held->since);
+    if (!caught_up && ++held->tries < kLeaderWaitTries / 3) {  // 50 ms steps, 1 s
+      if (auto again = weak.lock())
+        js_.server().pick_loop().add_timer(kLeaderWaitStep, [again] { (*again)(); });
+      return;
+    }
+    {
+      std::lock_guard lk(mu_);
+      if (state_.consumer(held->account->name(), held->stream, held->consumer)) return;  // the meta leader's
+    }
+    ApiRequest again{js_.server(), js_, *held->account, *held->jsa, held->subject, {}, held->reply, {}, held->payload};
+    route_to_stream_host(again, held->rest, held->stream);
+  };
+  js_.server().pick_loop().add_timer(std::chrono::milliseconds(0), [check] { (*check)(); });
 }
 
 void JsCluster::route_to_stream_host(ApiRequest& req, std::string_view rest, const std::string& stream_name) {

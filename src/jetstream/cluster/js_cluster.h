@@ -125,6 +125,13 @@ class JsCluster {
   void apply_peer_change(const MetaChange& ch, const RequestOrigin& origin, bool live);
   // The request on the server hosting the named stream (or 10059 from the meta leader).
   void route_to_stream_host(ApiRequest& req, std::string_view rest, const std::string& stream);
+  // CONSUMER.DELETE of a consumer this server's meta state does not have: an ephemeral (its
+  // stream's host answers) or a durable whose create this follower has not applied yet (the
+  // meta leader answers). The stream's host answers "not found" only once its meta state
+  // has caught up with the leader's as of the request (MetaGroup::caught_up_since, up to
+  // 2 s), so a delete sent right after the create gets exactly one answer.
+  void route_unknown_consumer_delete(ApiRequest& req, std::string_view rest, const std::string& stream,
+                                     const std::string& consumer);
   // The cluster the request came in on: a reply mapped by a gateway names it.
   std::string origin_cluster(std::string_view reply) const;
   RequestOrigin origin_of(const ApiRequest& req, std::string_view rest) const;

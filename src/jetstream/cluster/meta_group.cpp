@@ -447,6 +447,19 @@ bool MetaGroup::current() const {
   return impl_->group && impl_->group->current(std::chrono::duration_cast<std::chrono::milliseconds>(kCurrentWithin));
 }
 
+bool MetaGroup::caught_up_since(std::chrono::steady_clock::time_point since) const {
+  const auto& g = impl_->group;
+  if (!g) return false;
+  if (g->is_leader()) return true;
+  std::string leader = g->leader();
+  if (leader.empty()) return false;
+  auto heard = g->last_heard();
+  auto it = heard.find(leader);
+  if (it == heard.end() || it->second <= since) return false;
+  RaftStatus st = g->status();
+  return st.applied >= st.commit;
+}
+
 MetaSnapshot MetaGroup::snapshot() const {
   auto& d = *impl_;
   MetaSnapshot s;

@@ -3,6 +3,7 @@
 // supercluster, carried over `$NRG.*` internal subjects in the system account through routes
 // and gateways. It elects the leader that places streams and consumers, and reports its
 // state for /jsz meta_cluster, /healthz and STATSZ.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -64,6 +65,11 @@ class MetaGroup {
   // The leader, or a follower that heard from the leader recently (the reference's
   // Healthy()); /healthz reports "not current" otherwise.
   bool current() const;
+  // Whether this server's meta state holds every entry the leader had committed at `since`:
+  // true on the leader; on a follower once it heard from the leader after `since` and has
+  // handed out every entry it knows committed (a read barrier for answers the leader's state
+  // decides, e.g. a CONSUMER.DELETE of a consumer not created here yet).
+  bool caught_up_since(std::chrono::steady_clock::time_point since) const;
   MetaSnapshot snapshot() const;
 
   // Hook for the replicated state machine: called in log order (on the meta group's thread,
