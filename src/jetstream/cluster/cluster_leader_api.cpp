@@ -134,7 +134,7 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, con
   if (e = check_stream_origins(*cfg, origin_lookup(acc)); !e.empty()) return reply_error(req, type, e);
   // Scaling down to R1 keeps the stream's current leader (as the reference: the leader has
   // applied every message it acknowledged; a follower may not even know they committed), the
-  // preferred peer when no leader answers. Other replica changes keep the group and change
+  // preferred peer when no leader answers or an R1 consumer lives there. Other replica changes keep the group and change
   // its peers (stream_peers.cpp): new servers join and catch up before old ones leave, and so
   // does a move (placement change) of an R>1 stream; moving an R1 stream is refused for now.
   const bool move = cfg->placement != cur->config.placement;
@@ -161,7 +161,14 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, con
     sa.group.preferred.clear();
   } else if (scale_down) {
     std::string keep = cur->group.preferred.empty() ? cur->group.peers.front() : cur->group.preferred;
-    if (!seen->leader.empty() && cur->group.has_peer(util::hash_name(seen->leader))) keep = util::hash_name(seen->leader);
+    // The leader, unless a plain R1 consumer lives on another peer (its state cannot move
+    // yet: the stream stays with it, and a message acknowledged just before may then be
+    // missing there if that follower had not learnt it committed).
+    const std::string leader_id = seen->leader.empty() ? std::string() : util::hash_name(seen->leader);
+    bool r1_elsewhere = false;
+    for (const auto& [_, ca] : cur->consumers)
+      if (ca.group.replicas() == 1 && ca.group.peers.front() != leader_id) r1_elsewhere = true;
+    if (!leader_id.empty() && cur->group.has_peer(leader_id) && !r1_elsewhere) keep = leader_id;
     sa.group.peers = {keep};
     sa.group.preferred.clear();
     sa.group.name = group_name('S', 1, cfg->storage, random_group_id());
