@@ -476,8 +476,11 @@ void JetStream::disable(int tries) {
         log::warn("JetStream initiating meta leader transfer");
         mg->step_down();
       }
-      impl_->server.pick_loop().add_timer(std::chrono::milliseconds(100), [this, tries] { disable(tries + 1); });
-      return;
+      // Timers are loop-thread only: re-armed on the loop this runs on (disable is posted).
+      if (auto* loop = net::EventLoop::current()) {
+        loop->add_timer(std::chrono::milliseconds(100), [this, tries] { disable(tries + 1); });
+        return;
+      }
     }
     if (tries >= 20) log::warn("JetStream timeout waiting for meta leader transfer");
     mg->shutdown();

@@ -258,12 +258,13 @@ void JsCluster::route_unknown_consumer_delete(ApiRequest& req, std::string_view 
   };
   auto held = std::make_shared<Held>(Held{std::string(req.subject), std::string(req.reply), std::string(req.payload),
                                           std::string(rest), stream, consumer, &req.account, &req.jsa});
+  // Timers are loop-thread only: the checks run on one loop, which also re-arms them.
+  net::EventLoop& loop = js_.server().pick_loop();
   auto check = std::make_shared<std::function<void()>>();
-  *check = [this, held, weak = std::weak_ptr<std::function<void()>>(check)] {
+  *check = [this, held, &loop, weak = std::weak_ptr<std::function<void()>>(check)] {
     bool caught_up = meta_.caught_up_since(held->since);
     if (!caught_up && ++held->tries < kLeaderWaitTries / 3) {  // 50 ms steps, 1 s
-      if (auto again = weak.lock())
-        js_.server().pick_loop().add_timer(kLeaderWaitStep, [again] { (*again)(); });
+      if (auto again = weak.lock()) loop.add_timer(kLeaderWaitStep, [again] { (*again)(); });
       return;
     }
     {
@@ -273,7 +274,7 @@ void JsCluster::route_unknown_consumer_delete(ApiRequest& req, std::string_view 
     ApiRequest again{js_.server(), js_, *held->account, *held->jsa, held->subject, {}, held->reply, {}, held->payload};
     route_to_stream_host(again, held->rest, held->stream);
   };
-  js_.server().pick_loop().add_timer(std::chrono::milliseconds(0), [check] { (*check)(); });
+  loop.post([check] { (*check)(); });
 }
 
 void JsCluster::route_to_stream_host(ApiRequest& req, std::string_view rest, const std::string& stream_name) {
