@@ -136,11 +136,19 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, con
   // applied every message it acknowledged; a follower may not even know they committed), the
   // preferred peer when no leader answers or an R1 consumer lives there. Other replica changes keep the group and change
   // its peers (stream_peers.cpp): new servers join and catch up before old ones leave, and so
-  // does a move (placement change) of an R>1 stream; moving an R1 stream is refused for now.
+  // does a move (placement change), of an R1 stream too (through a group of two).
   const bool move = cfg->placement != cur->config.placement;
   if (move && cfg->num_replicas != cur->group.replicas())
     return reply_error(req, type, api_error(err::StreamMoveAndScale));
-  if (move && cur->group.replicas() == 1) return reply_error(req, type, not_supported_yet());
+  // An R1 stream on its way to another server runs as a group of two until the new one has
+  // caught up (then its leader finishes the move, see reconcile_stream_peers): a client's
+  // update meanwhile is refused; the finishing one (internal, no reply) scales it down.
+  const bool r1_moving = cur->config.num_replicas == 1 && cur->group.replicas() > 1;
+  if (r1_moving && !req.reply.empty())
+    return reply_error(req, type,
+                       api_error(err::StreamMoveInProgress,
+                                 {{"{msg}", "total peers: " + std::to_string(cur->group.replicas()) +
+                                                ", current peers: 1, combined lag: 0"}}));
   const bool scale_down = cur->group.replicas() > 1 && cfg->num_replicas == 1;
   if ((move || scale_down) && !seen) return ask_stream_leader(req, rest, *cur);
   if (move) {
@@ -156,7 +164,13 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, con
     preq.default_cluster = origin_of(req, rest).cluster;
     auto placed = place(preq, candidates());
     if (!placed.ok()) return reply_error(req, type, placed.error);
-    sa.group.peers = placed.peers;
+    if (cur->group.replicas() == 1 && placed.peers != cur->group.peers) {
+      // R1: the new server joins the stream's one as a group of two (it copies the messages,
+      // its R1 consumers follow with their state); the new one first, the move's target.
+      sa.group.peers = {placed.peers.front(), cur->group.peers.front()};
+    } else {
+      sa.group.peers = placed.peers;
+    }
     sa.group.cluster = placed.cluster;
     sa.group.preferred.clear();
   } else if (scale_down) {
@@ -186,7 +200,8 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, con
     sa.group.peers.resize(static_cast<size_t>(cfg->num_replicas));
     sa.group.preferred.clear();
   }
-  sa.consumers = consumers_following(*cur, sa.group.peers, cfg->num_replicas != cur->group.replicas());
+  // An R1 move grows the group like a scale-up: R1 consumers follow it with their state.
+  sa.consumers = consumers_following(*cur, sa.group.peers, sa.group.replicas() != cur->group.replicas());
   sa.config = std::move(*cfg);
   sa.origin = origin_of(req, rest);
   propose({MetaOp::update_stream, std::move(sa), std::nullopt}, req, rest);

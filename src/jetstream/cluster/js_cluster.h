@@ -21,8 +21,10 @@
 // then the old ones leave. Consumers of an R>1 stream are replicated too (consumer_group.h;
 // replicas default to the stream's), their group leader answers for them; they follow their
 // stream's peer changes in the same meta entry (consumer_follow.h), from and to plain R1
-// consumers when the stream scales from or to R1. Refused (10036) for now: moves of R1
-// streams, and consumers on fewer peers than their replicated work-queue or interest stream.
+// consumers when the stream scales from or to R1. An R1 stream moves through a group of two
+// (finish_r1_move). Refused (10036) for now: consumers on fewer peers than their replicated
+// work-queue or interest stream.
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -42,6 +44,7 @@ namespace nats::jetstream {
 class JetStream;
 class MetaGroup;
 class Stream;
+class StreamGroup;
 struct ApiRequest;
 struct JsAccount;
 
@@ -123,6 +126,8 @@ class JsCluster {
   // From R1, the one peer turns its plain stream into a group of itself and seeds it with a
   // snapshot of the store, so joining servers copy the messages it already had.
   void apply_peer_change(const MetaChange& ch, const RequestOrigin& origin, bool live);
+  // reconcile_stream_peers on the leader of a moving R1 stream's group of two.
+  void finish_r1_move(const StreamAssignment& sa, StreamGroup& sg);
   // The request on the server hosting the named stream (or 10059 from the meta leader).
   void route_to_stream_host(ApiRequest& req, std::string_view rest, const std::string& stream);
   // CONSUMER.DELETE of a consumer this server's meta state does not have: an ephemeral (its
@@ -184,6 +189,7 @@ class JsCluster {
   mutable std::mutex mu_;  // guards state_
   MetaState state_;
   std::set<std::string> seed_snapshot_;  // groups scaled up from R1 here (meta loop only)
+  std::map<std::string, std::chrono::steady_clock::time_point> move_finish_sent_;  // by group (meta loop)
 };
 
 }  // namespace nats::jetstream

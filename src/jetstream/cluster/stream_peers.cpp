@@ -15,6 +15,7 @@
 #include "jetstream/cluster/stream_group.h"
 #include "jetstream/jetstream.h"
 #include "jetstream/store/file_store.h"
+#include "server/server.h"
 #include "jetstream/stream_api.h"
 #include "server/account.h"
 #include "util/ids.h"
@@ -232,8 +233,40 @@ void JsCluster::reconcile_stream_peers() {
         continue;
       }
       change_membership(*sg->group(), sa->group.peers, self_id_);
+      if (sa->config.num_replicas == 1) finish_r1_move(*sa, *sg);
     }
   }
+}
+
+// An R1 stream moving (a group of two, the target first; leader_stream_update): once the
+// group is exactly the two and the target has every entry, the leader hands leadership to the
+// target; the target, leading, asks the meta leader to scale the stream down to R1 (a
+// STREAM.UPDATE with the config as it is, no reply), which keeps the leader: the target.
+void JsCluster::finish_r1_move(const StreamAssignment& sa, StreamGroup& sg) {
+  const std::string& target = sa.group.peers.front();
+  raft::Membership m = sg.group()->membership();
+  if (!m.learners.empty() || m.voters.size() != sa.group.peers.size()) return;
+  for (const auto& p : sa.group.peers)
+    if (!m.contains(p)) return;
+  if (self_id_ != target) {
+    RaftStatus st = sg.group()->status();
+    for (const auto& r : st.replicas)
+      if (r.peer == target && r.current && r.lag == 0 && sg.group()->match_index(target) >= st.last_index) {
+        log::notice("JetStream cluster: stream '{} > {}' moving: leadership to its new server", sa.account,
+                    sa.name());
+        sg.step_down();
+      }
+    return;
+  }
+  auto now = std::chrono::steady_clock::now();
+  auto& sent = move_finish_sent_[sa.group.name];
+  if (now - sent < std::chrono::seconds(3)) return;
+  sent = now;
+  auto* jsa = js_.account(sa.account);
+  if (!jsa) return;
+  log::notice("JetStream cluster: stream '{} > {}' moved here: scaling down to R1", sa.account, sa.name());
+  js_.server().publish_internal(jsa->account, "$JS.API.STREAM.UPDATE." + sa.name(), {}, {},
+                                sa.config.to_json().dump());
 }
 
 }  // namespace nats::jetstream
