@@ -268,8 +268,11 @@ void JsCluster::route_unknown_consumer_delete(ApiRequest& req, std::string_view 
       return;
     }
     {
+      // The meta leader's: it has it, or deleted it since the request came (that answered).
       std::lock_guard lk(mu_);
-      if (state_.consumer(held->account->name(), held->stream, held->consumer)) return;  // the meta leader's
+      if (state_.consumer(held->account->name(), held->stream, held->consumer)) return;
+      auto it = consumers_removed_.find(held->account->name() + " " + held->stream + " " + held->consumer);
+      if (it != consumers_removed_.end() && it->second >= held->since) return;
     }
     ApiRequest again{js_.server(), js_, *held->account, *held->jsa, held->subject, {}, held->reply, {}, held->payload};
     route_to_stream_host(again, held->rest, held->stream);
@@ -306,6 +309,13 @@ void JsCluster::apply(const std::string& data) {
   {
     std::lock_guard lk(mu_);
     ch = state_.apply(*e);
+    if (ch.op == MetaOp::remove_consumer && ch.consumer_before) {
+      // For route_unknown_consumer_delete: a delete this server deferred may be this one.
+      auto now = std::chrono::steady_clock::now();
+      std::erase_if(consumers_removed_, [&](const auto& kv) { return now - kv.second > std::chrono::seconds(10); });
+      const auto& c = *ch.consumer_before;
+      consumers_removed_[c.account + " " + c.stream + " " + c.name] = now;
+    }
   }
   const RequestOrigin& origin = e->stream ? e->stream->origin : e->consumer->origin;
   bool live = origin.proposed_ns >= started_ns_;

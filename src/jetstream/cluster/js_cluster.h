@@ -188,6 +188,8 @@ class JsCluster {
   int64_t started_ns_;
   mutable std::mutex mu_;  // guards state_
   MetaState state_;
+  // When each consumer (account, stream, name) was last deleted through the meta log (10 s).
+  std::map<std::string, std::chrono::steady_clock::time_point> consumers_removed_;
   std::set<std::string> seed_snapshot_;  // groups scaled up from R1 here (meta loop only)
   std::map<std::string, std::chrono::steady_clock::time_point> move_finish_sent_;  // by group (meta loop)
 };
