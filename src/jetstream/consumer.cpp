@@ -1,3 +1,4 @@
+#include "jetstream/advisories.h"
 #include "jetstream/consumer.h"
 
 #include <charconv>
@@ -304,8 +305,12 @@ void Consumer::handle_ack(std::string_view subject, std::string_view reply, std:
     }
   }
   if (n != 9) return;
+  uint64_t dc = parse_u64(toks[4]);
   uint64_t sseq = parse_u64(toks[5]);
   uint64_t cseq = parse_u64(toks[6]);
+  // Advisories/metrics to send once the lock is released.
+  std::optional<ConsumerEvent> event;
+  ConsumerEventInfo event_info{cseq, sseq, dc, 0};
   // Trim trailing whitespace the clients may send.
   while (!payload.empty() && (payload.back() == ' ' || payload.back() == '\r' || payload.back() == '\n'))
     payload.remove_suffix(1);
@@ -330,8 +335,17 @@ void Consumer::handle_ack(std::string_view subject, std::string_view reply, std:
           acked.push_back(s);
         }
         if (!state_.ack(sseq, cseq)) acked.clear();
-      } else if (state_.ack(sseq, cseq)) {
-        acked.push_back(sseq);
+      } else {
+        // The ack metric, sampled at sample_freq, for a message still pending.
+        auto pit = state_.pending().find(sseq);
+        int64_t delivered_at = pit != state_.pending().end() ? pit->second.deliver_ts : 0;
+        if (state_.ack(sseq, cseq)) {
+          acked.push_back(sseq);
+          if (cfg_.ack_policy == AckPolicy::explicit_ack && should_sample(sample_percent(cfg_.sample_freq))) {
+            event = ConsumerEvent::ack;
+            event_info.ack_time_ns = now - delivered_at;
+          }
+        }
       }
       if (!acked.empty()) last_ack_ns_ = now;
       repl = Repl::ack;
@@ -348,7 +362,7 @@ void Consumer::handle_ack(std::string_view subject, std::string_view reply, std:
         auto j = nlohmann::json::parse(body, nullptr, false);
         if (j.is_object() && j.contains("delay") && j["delay"].is_number_integer()) delay = j["delay"].get<int64_t>();
       }
-      state_.nak(sseq, cseq, delay, now);
+      if (state_.nak(sseq, cseq, delay, now)) event = ConsumerEvent::nak;
       repl = Repl::deadline;
       new_deadline = now + delay;
       if (delay == 0) wake = true;
@@ -360,12 +374,14 @@ void Consumer::handle_ack(std::string_view subject, std::string_view reply, std:
     } else if (starts("+TERM")) {
       if (state_.term(sseq, cseq)) acked.push_back(sseq);
       repl = Repl::term;
+      event = ConsumerEvent::terminated;  // the reference sends it for every +TERM
     }
     if (!acked.empty()) {
       dirty_ = true;
       if (was_full) wake = true;
     }
   }
+  if (event) send_consumer_event(server_, account_, stream_->name(), name_, *event, event_info);
   apply_retention(acked);
   std::string_view sync_reply = next_req ? std::string_view() : reply;
   if (auto r = repl_.lock(); r && repl != Repl::none) {
@@ -661,6 +677,8 @@ void Consumer::deliver_pass() {
       active_ = deliver_interest();
       delivered = active_ && deliver_push_locked(now, budget);
     }
+    for (auto& [seq, dc] : state_.take_exceeded())
+      send_consumer_event(server_, account_, stream_->name(), name_, ConsumerEvent::max_deliver, {0, seq, dc, 0});
     if (delivered) {
       last_delivered_ns_ = now;
       dirty_ = true;

@@ -7,6 +7,7 @@
 #include "jetstream/cluster/js_cluster.h"
 #include "jetstream/cluster/stream_group.h"
 #include "jetstream/headers.h"
+#include "jetstream/advisories.h"
 #include "jetstream/jetstream.h"
 #include "jetstream/json_util.h"
 #include "jetstream/stream.h"
@@ -123,12 +124,17 @@ void handle_create(const ApiRequest& req, bool update) {
   if (cfg->name != req.args[0]) return reply_error(req, type, api_error(err::StreamMismatch));
   StreamPtr s;
   bool did_create = false;
+  bool existed = false;
   if (update) {
     e = req.js.update_stream(req.jsa, std::move(*cfg), &s);
   } else {
+    existed = req.js.lookup_stream(req.account.name(), cfg->name) != nullptr;
     s = req.js.create_stream(req.jsa, std::move(*cfg), e, &did_create);
   }
   if (!e.empty() || !s) return reply_error(req, type, e.empty() ? api_error(err::StreamNotFound) : e);
+  // The reference's stream advisories, before the answer (an idempotent create sends none).
+  if (update) send_stream_action(req.server, req.account, s->name(), AdvisoryAction::modify);
+  else if (!existed) send_stream_action(req.server, req.account, s->name(), AdvisoryAction::create);
   ojson j;
   j["type"] = api_type(type);
   fill_info(req, j, *s, false, {}, update);
@@ -162,8 +168,14 @@ void handle_delete(const ApiRequest& req) {
   const char* type = "stream_delete_response";
   if (req.args.size() != 1) return;
   if (!empty_request(req.payload)) return reply_error(req, type, api_error(err::NotEmptyRequest));
+  std::vector<std::string> consumers;
+  if (auto st = req.js.lookup_stream(req.account.name(), std::string(req.args[0])))
+    for (auto& c : st->consumers()) consumers.push_back(c->consumer_name());
   if (!req.js.delete_stream(req.jsa, std::string(req.args[0])))
     return reply_error(req, type, api_error(err::StreamNotFound));
+  // As the reference's stream stop: each consumer's delete advisory, then the stream's.
+  for (auto& c : consumers) send_consumer_action(req.server, req.account, std::string(req.args[0]), c, AdvisoryAction::remove);
+  send_stream_action(req.server, req.account, std::string(req.args[0]), AdvisoryAction::remove);
   ojson j;
   j["type"] = api_type(type);
   j["success"] = true;
