@@ -122,6 +122,8 @@ void handle_create(const ApiRequest& req, bool update) {
   auto cfg = parse_stream_config(req.payload, e);
   if (!cfg) return reply_error(req, type, e);
   if (cfg->name != req.args[0]) return reply_error(req, type, api_error(err::StreamMismatch));
+  if (!update)
+    if (auto se = sealed_at_create_error(*cfg); !se.empty()) return reply_error(req, type, se);
   StreamPtr s;
   bool did_create = false;
   bool existed = false;
@@ -346,7 +348,11 @@ void handle_msg_delete(const ApiRequest& req) {
   if (cfg.deny_delete)
     return reply_error(req, type, api_error(err::StreamMsgDeleteFailed, "message delete not permitted"));
   StoreErr e = s->delete_msg(seq, !no_erase);
-  // The reference does not count a failed delete as an API error.
+  // The reference does not count a failed delete as an API error. Its memory store reports
+  // a missing message as not removed (10043 "sequence <n> not found"), its file store
+  // with the store's error (10057).
+  if (e != StoreErr::ok && cfg.storage == StorageType::memory)
+    return reply_error(req, type, api_error(err::SequenceNotFound, {{"{seq}", std::to_string(seq)}}), false);
   if (e != StoreErr::ok)
     return reply_error(req, type, api_error(err::StreamMsgDeleteFailed, store_err_text(e)), false);
   ojson j;
