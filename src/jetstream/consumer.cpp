@@ -1,4 +1,3 @@
-#include "jetstream/advisories.h"
 #include "jetstream/consumer.h"
 
 #include <charconv>
@@ -6,7 +5,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "jetstream/advisories.h"
 #include "jetstream/json_util.h"
+#include "net/event_loop.h"
 #include "server/account.h"
 #include "server/connection.h"
 #include "server/js_reply.h"
@@ -116,6 +117,7 @@ void Consumer::start(const ConsumerSnapshot* restored) {
     last_hb_ns_ = now;
     active_ = cfg_.is_push() && deliver_interest();
     dirty_ = true;
+    if (is_leader()) start_replay_locked();
   }
   if (is_leader()) subscribe();
   if (persistent()) write_meta();
@@ -206,6 +208,7 @@ void Consumer::set_leader(bool leader, const ConsumerSnapshot* state) {
     last_hb_ns_ = now;
     active_ = cfg_.is_push() && deliver_interest();
     leader_ = true;
+    start_replay_locked();
   }
   subscribe();
   kick();
@@ -633,13 +636,47 @@ bool Consumer::deliver_pull_locked(int64_t now, int& budget) {
   return delivered;
 }
 
+void Consumer::start_replay_locked() {
+  replay_ = cfg_.is_push() && cfg_.replay_policy == ReplayPolicy::original;
+  replay_lseq_ = replay_ ? stream_->store().state().last_seq : 0;
+  replay_lts_ = 0;
+  replay_held_.reset();
+}
+
 bool Consumer::deliver_push_locked(int64_t now, int& budget) {
   bool delivered = false;
   while (budget > 0) {
     if (!fc_reply_.empty() && fc_bytes_ >= 2 * kFcBytes) break;  // stalled until the client answers
     if (cfg_.rate_limit_bps > 0 && now < rate_next_ns_) break;
-    auto d = state_.next(now);
-    if (!d) break;
+    std::optional<Delivery> d;
+    if (replay_held_) {
+      if (now < replay_release_ns_) break;  // the tick comes back for it
+      d = std::move(replay_held_);
+      replay_held_.reset();
+      state_.progress(d->msg.seq, now);  // its ack wait starts now that it goes out
+    } else {
+      d = state_.next(now);
+      if (!d) {
+        if (replay_ && state_.delivered_sseq() >= replay_lseq_) replay_ = false;  // caught up
+        break;
+      }
+      if (replay_ && replay_lts_ > 0 && d->msg.ts - replay_lts_ > 1'000'000) {
+        int64_t gap = d->msg.ts - replay_lts_;
+        replay_release_ns_ = now + gap;
+        replay_lts_ = d->msg.ts;
+        replay_held_ = std::move(d);
+        // Wake exactly at the release time (a loop timer; the 50 ms tick is the fallback).
+        std::weak_ptr<Consumer> weak = weak_from_this();
+        net::EventLoop& loop = server_.pick_loop();
+        loop.post([&loop, weak, gap] {
+          loop.add_timer(std::chrono::nanoseconds(gap), [weak] {
+            if (auto self = weak.lock()) self->kick();
+          });
+        });
+        break;
+      }
+      if (replay_) replay_lts_ = d->msg.ts;
+    }
     send_delivery_locked(cfg_.deliver_subject, *d);
     delivered = true;
     --budget;
@@ -745,7 +782,7 @@ bool Consumer::tick() {
         wake = true;
         last_hb_ns_ = now;  // deliver first; heartbeats only after an idle interval
       }
-      if (active_ && cfg_.rate_limit_bps > 0) wake = true;
+      if (active_ && (cfg_.rate_limit_bps > 0 || replay_held_)) wake = true;
       if (active_ && cfg_.idle_heartbeat_ns > 0 && now - last_hb_ns_ >= cfg_.idle_heartbeat_ns) {
         send_heartbeat_locked(cfg_.deliver_subject);
         last_hb_ns_ = now;

@@ -1,4 +1,3 @@
-#include "jetstream/advisories.h"
 #include "jetstream/consumer_api.h"
 
 #include <filesystem>
@@ -7,6 +6,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "jetstream/advisories.h"
 #include "jetstream/cluster/cluster_info.h"
 #include "jetstream/cluster/consumer_group.h"
 #include "jetstream/cluster/consumer_list.h"
