@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "jetstream/advisories.h"
 #include "jetstream/json_util.h"
+#include "net/event_loop.h"
 #include "server/account.h"
 #include "server/connection.h"
 #include "server/js_reply.h"
@@ -115,6 +117,7 @@ void Consumer::start(const ConsumerSnapshot* restored) {
     last_hb_ns_ = now;
     active_ = cfg_.is_push() && deliver_interest();
     dirty_ = true;
+    if (is_leader()) start_replay_locked();
   }
   if (is_leader()) subscribe();
   if (persistent()) write_meta();
@@ -205,6 +208,7 @@ void Consumer::set_leader(bool leader, const ConsumerSnapshot* state) {
     last_hb_ns_ = now;
     active_ = cfg_.is_push() && deliver_interest();
     leader_ = true;
+    start_replay_locked();
   }
   subscribe();
   kick();
@@ -304,8 +308,12 @@ void Consumer::handle_ack(std::string_view subject, std::string_view reply, std:
     }
   }
   if (n != 9) return;
+  uint64_t dc = parse_u64(toks[4]);
   uint64_t sseq = parse_u64(toks[5]);
   uint64_t cseq = parse_u64(toks[6]);
+  // Advisories/metrics to send once the lock is released.
+  std::optional<ConsumerEvent> event;
+  ConsumerEventInfo event_info{cseq, sseq, dc, 0};
   // Trim trailing whitespace the clients may send.
   while (!payload.empty() && (payload.back() == ' ' || payload.back() == '\r' || payload.back() == '\n'))
     payload.remove_suffix(1);
@@ -330,8 +338,17 @@ void Consumer::handle_ack(std::string_view subject, std::string_view reply, std:
           acked.push_back(s);
         }
         if (!state_.ack(sseq, cseq)) acked.clear();
-      } else if (state_.ack(sseq, cseq)) {
-        acked.push_back(sseq);
+      } else {
+        // The ack metric, sampled at sample_freq, for a message still pending.
+        auto pit = state_.pending().find(sseq);
+        int64_t delivered_at = pit != state_.pending().end() ? pit->second.deliver_ts : 0;
+        if (state_.ack(sseq, cseq)) {
+          acked.push_back(sseq);
+          if (cfg_.ack_policy == AckPolicy::explicit_ack && should_sample(sample_percent(cfg_.sample_freq))) {
+            event = ConsumerEvent::ack;
+            event_info.ack_time_ns = now - delivered_at;
+          }
+        }
       }
       if (!acked.empty()) last_ack_ns_ = now;
       repl = Repl::ack;
@@ -348,7 +365,7 @@ void Consumer::handle_ack(std::string_view subject, std::string_view reply, std:
         auto j = nlohmann::json::parse(body, nullptr, false);
         if (j.is_object() && j.contains("delay") && j["delay"].is_number_integer()) delay = j["delay"].get<int64_t>();
       }
-      state_.nak(sseq, cseq, delay, now);
+      if (state_.nak(sseq, cseq, delay, now)) event = ConsumerEvent::nak;
       repl = Repl::deadline;
       new_deadline = now + delay;
       if (delay == 0) wake = true;
@@ -360,12 +377,14 @@ void Consumer::handle_ack(std::string_view subject, std::string_view reply, std:
     } else if (starts("+TERM")) {
       if (state_.term(sseq, cseq)) acked.push_back(sseq);
       repl = Repl::term;
+      event = ConsumerEvent::terminated;  // the reference sends it for every +TERM
     }
     if (!acked.empty()) {
       dirty_ = true;
       if (was_full) wake = true;
     }
   }
+  if (event) send_consumer_event(server_, account_, stream_->name(), name_, *event, event_info);
   apply_retention(acked);
   std::string_view sync_reply = next_req ? std::string_view() : reply;
   if (auto r = repl_.lock(); r && repl != Repl::none) {
@@ -617,13 +636,47 @@ bool Consumer::deliver_pull_locked(int64_t now, int& budget) {
   return delivered;
 }
 
+void Consumer::start_replay_locked() {
+  replay_ = cfg_.is_push() && cfg_.replay_policy == ReplayPolicy::original;
+  replay_lseq_ = replay_ ? stream_->store().state().last_seq : 0;
+  replay_lts_ = 0;
+  replay_held_.reset();
+}
+
 bool Consumer::deliver_push_locked(int64_t now, int& budget) {
   bool delivered = false;
   while (budget > 0) {
     if (!fc_reply_.empty() && fc_bytes_ >= 2 * kFcBytes) break;  // stalled until the client answers
     if (cfg_.rate_limit_bps > 0 && now < rate_next_ns_) break;
-    auto d = state_.next(now);
-    if (!d) break;
+    std::optional<Delivery> d;
+    if (replay_held_) {
+      if (now < replay_release_ns_) break;  // the tick comes back for it
+      d = std::move(replay_held_);
+      replay_held_.reset();
+      state_.progress(d->msg.seq, now);  // its ack wait starts now that it goes out
+    } else {
+      d = state_.next(now);
+      if (!d) {
+        if (replay_ && state_.delivered_sseq() >= replay_lseq_) replay_ = false;  // caught up
+        break;
+      }
+      if (replay_ && replay_lts_ > 0 && d->msg.ts - replay_lts_ > 1'000'000) {
+        int64_t gap = d->msg.ts - replay_lts_;
+        replay_release_ns_ = now + gap;
+        replay_lts_ = d->msg.ts;
+        replay_held_ = std::move(d);
+        // Wake exactly at the release time (a loop timer; the 50 ms tick is the fallback).
+        std::weak_ptr<Consumer> weak = weak_from_this();
+        net::EventLoop& loop = server_.pick_loop();
+        loop.post([&loop, weak, gap] {
+          loop.add_timer(std::chrono::nanoseconds(gap), [weak] {
+            if (auto self = weak.lock()) self->kick();
+          });
+        });
+        break;
+      }
+      if (replay_) replay_lts_ = d->msg.ts;
+    }
     send_delivery_locked(cfg_.deliver_subject, *d);
     delivered = true;
     --budget;
@@ -661,6 +714,8 @@ void Consumer::deliver_pass() {
       active_ = deliver_interest();
       delivered = active_ && deliver_push_locked(now, budget);
     }
+    for (auto& [seq, dc] : state_.take_exceeded())
+      send_consumer_event(server_, account_, stream_->name(), name_, ConsumerEvent::max_deliver, {0, seq, dc, 0});
     if (delivered) {
       last_delivered_ns_ = now;
       dirty_ = true;
@@ -727,7 +782,7 @@ bool Consumer::tick() {
         wake = true;
         last_hb_ns_ = now;  // deliver first; heartbeats only after an idle interval
       }
-      if (active_ && cfg_.rate_limit_bps > 0) wake = true;
+      if (active_ && (cfg_.rate_limit_bps > 0 || replay_held_)) wake = true;
       if (active_ && cfg_.idle_heartbeat_ns > 0 && now - last_hb_ns_ >= cfg_.idle_heartbeat_ns) {
         send_heartbeat_locked(cfg_.deliver_subject);
         last_hb_ns_ = now;

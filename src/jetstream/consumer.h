@@ -130,6 +130,7 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
   bool deliver_pull_locked(int64_t now, int& budget);
   bool deliver_push_locked(int64_t now, int& budget);
   void send_delivery_locked(const std::string& to, const Delivery& d);
+  void start_replay_locked();
   void send_status(const std::string& to, std::string_view headers);
   void send_heartbeat_locked(const std::string& to);
   void finish_request_locked(WaitingRequest& wr, int code);
@@ -168,6 +169,15 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
   uint64_t fc_seq_ = 0;
   // Rate limit (bits per second): the earliest time the next push message may go out.
   int64_t rate_next_ns_ = 0;
+  // replay_policy original (push): until delivery passes the stream's last sequence at
+  // start (replay_lseq_), each message waits the gap between its stored time and the
+  // previous one's (replay_lts_), as the reference's loopAndGatherMsgs. A message whose
+  // time has not come yet is held (already counted as delivered) until replay_release_ns_.
+  bool replay_ = false;
+  uint64_t replay_lseq_ = 0;
+  int64_t replay_lts_ = 0;
+  std::optional<Delivery> replay_held_;
+  int64_t replay_release_ns_ = 0;
   uint64_t tick_count_ = 0;
 
   std::weak_ptr<ConsumerReplicator> repl_;

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "jetstream/advisories.h"
 #include "jetstream/cluster/cluster_info.h"
 #include "jetstream/cluster/consumer_group.h"
 #include "jetstream/cluster/consumer_list.h"
@@ -55,6 +56,8 @@ void remove_inactive(const ConsumerPtr& c) {
   if (cur.get() != c.get()) return;
   c->stream()->remove_consumer(c->name());
   c->stop(true);
+  send_consumer_action(c->stream()->jetstream().server(), c->stream()->account(), c->stream()->name(), c->name(),
+                       AdvisoryAction::remove);
 }
 
 ojson consumer_info(const ApiRequest& req, const ConsumerPtr& c) { return consumer_info_json(req.js, c); }
@@ -322,6 +325,7 @@ ConsumerPtr add_consumer(Server& server, const StreamPtr& stream, ConsumerConfig
   c->on_inactive = remove_inactive;
   stream->add_consumer(c);
   c->start();
+  send_consumer_action(server, stream->account(), stream->name(), name, AdvisoryAction::create);
   return c;
 }
 
@@ -331,6 +335,7 @@ bool delete_consumer(const StreamPtr& stream, const std::string& name) {
   if (!c) return false;
   stream->remove_consumer(name);
   c->stop(true);
+  send_consumer_action(stream->jetstream().server(), stream->account(), stream->name(), name, AdvisoryAction::remove);
   return true;
 }
 

@@ -166,6 +166,13 @@ std::optional<Delivery> ConsumerState::next(int64_t now) {
       continue;
     }
     uint64_t dc = ++rdc_[seq] + 1;
+    if (cfg_.max_deliver > 0 && dc > static_cast<uint64_t>(cfg_.max_deliver)) {
+      // Delivered max_deliver times: dropped from pending (its redelivery count stays and
+      // the ack floor does not move), reported once, as the reference's getNextMsg.
+      if (dc == static_cast<uint64_t>(cfg_.max_deliver) + 1) exceeded_.push_back({seq, dc - 1});
+      pending_.erase(pit);
+      continue;
+    }
     d.dc = dc;
     d.cseq = dseq_++;
     pit->second.cseq = d.cseq;
@@ -242,21 +249,19 @@ bool ConsumerState::ack(uint64_t sseq, uint64_t cseq) {
   return false;
 }
 
-bool ConsumerState::term(uint64_t sseq, uint64_t cseq) {
-  if (cfg_.ack_policy == AckPolicy::all) return ack(sseq, cseq);
-  if (!remove_pending(sseq)) return false;
-  advance_floor_after_remove();
-  return true;
-}
+// The reference treats +TERM as an ack that is not sampled.
+bool ConsumerState::term(uint64_t sseq, uint64_t cseq) { return ack(sseq, cseq); }
 
-void ConsumerState::nak(uint64_t sseq, uint64_t cseq, int64_t delay_ns, int64_t now) {
+bool ConsumerState::nak(uint64_t sseq, uint64_t cseq, int64_t delay_ns, int64_t now) {
+  if (cseq <= adflr_ || cseq >= dseq_) return false;  // the reference's range check
   auto it = pending_.find(sseq);
-  if (it == pending_.end()) return;
+  if (it == pending_.end()) return false;
   if (delay_ns > 0) {
     it->second.deadline = now + delay_ns;
-    return;
+    return true;
   }
   if (rdq_set_.insert(sseq).second) rdq_.push_back(sseq);
+  return true;
 }
 
 void ConsumerState::progress(uint64_t sseq, int64_t now) {
@@ -270,12 +275,7 @@ int64_t ConsumerState::check_ack_deadlines(int64_t now) {
   for (auto& [seq, p] : pending_) {
     if (rdq_set_.count(seq)) continue;
     if (p.deadline <= now) {
-      if (cfg_.max_deliver > 0 && static_cast<int64_t>(delivery_count(seq)) >= cfg_.max_deliver) {
-        // Delivered max_deliver times: stays pending (as the 2.9 server keeps it) but is
-        // never sent again.
-        p.deadline = kNever;
-        continue;
-      }
+      // Past max_deliver it still queues: next() drops it from pending, as the reference.
       rdq_set_.insert(seq);
       rdq_.push_back(seq);
     } else if (p.deadline != kNever && (earliest == 0 || p.deadline < earliest)) {

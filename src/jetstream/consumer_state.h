@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "jetstream/consumer_config.h"
@@ -65,8 +66,9 @@ class ConsumerState {
   // now drop the message (for retention: it was acked/terminated by this consumer).
   bool ack(uint64_t sseq, uint64_t cseq);
   bool term(uint64_t sseq, uint64_t cseq);
-  // Negative ack: redeliver now (delay 0) or after delay_ns.
-  void nak(uint64_t sseq, uint64_t cseq, int64_t delay_ns, int64_t now);
+  // Negative ack: redeliver now (delay 0) or after delay_ns. False (nothing done) when the
+  // delivery is at or below the ack floor, not yet made, or the message is not pending.
+  bool nak(uint64_t sseq, uint64_t cseq, int64_t delay_ns, int64_t now);
   // Work in progress: restart the ack timer.
   void progress(uint64_t sseq, int64_t now);
 
@@ -104,6 +106,9 @@ class ConsumerState {
   bool max_ack_pending_reached() const;
   const std::map<uint64_t, PendingAck>& pending() const { return pending_; }
   uint64_t delivery_count(uint64_t sseq) const;
+  // Messages next() dropped for reaching max_deliver since the last call: (stream seq,
+  // deliveries), for the MAX_DELIVERIES advisory.
+  std::vector<std::pair<uint64_t, uint64_t>> take_exceeded() { return std::exchange(exceeded_, {}); }
 
  private:
   bool filter_matches(std::string_view subject) const;
@@ -126,6 +131,7 @@ class ConsumerState {
   std::deque<uint64_t> lss_;  // deliver last_per_subject: the remaining start sequences
   int64_t npc_ = 0;           // pending count kept incrementally between exact recounts
   bool npc_valid_ = false;
+  std::vector<std::pair<uint64_t, uint64_t>> exceeded_;
 };
 
 }  // namespace nats::jetstream

@@ -7,6 +7,7 @@
 #include "jetstream/cluster/js_cluster.h"
 #include "jetstream/cluster/stream_group.h"
 #include "jetstream/headers.h"
+#include "jetstream/advisories.h"
 #include "jetstream/jetstream.h"
 #include "jetstream/json_util.h"
 #include "jetstream/stream.h"
@@ -121,14 +122,21 @@ void handle_create(const ApiRequest& req, bool update) {
   auto cfg = parse_stream_config(req.payload, e);
   if (!cfg) return reply_error(req, type, e);
   if (cfg->name != req.args[0]) return reply_error(req, type, api_error(err::StreamMismatch));
+  if (!update)
+    if (auto se = sealed_at_create_error(*cfg); !se.empty()) return reply_error(req, type, se);
   StreamPtr s;
   bool did_create = false;
+  bool existed = false;
   if (update) {
     e = req.js.update_stream(req.jsa, std::move(*cfg), &s);
   } else {
+    existed = req.js.lookup_stream(req.account.name(), cfg->name) != nullptr;
     s = req.js.create_stream(req.jsa, std::move(*cfg), e, &did_create);
   }
   if (!e.empty() || !s) return reply_error(req, type, e.empty() ? api_error(err::StreamNotFound) : e);
+  // The reference's stream advisories, before the answer (an idempotent create sends none).
+  if (update) send_stream_action(req.server, req.account, s->name(), AdvisoryAction::modify);
+  else if (!existed) send_stream_action(req.server, req.account, s->name(), AdvisoryAction::create);
   ojson j;
   j["type"] = api_type(type);
   fill_info(req, j, *s, false, {}, update);
@@ -162,8 +170,14 @@ void handle_delete(const ApiRequest& req) {
   const char* type = "stream_delete_response";
   if (req.args.size() != 1) return;
   if (!empty_request(req.payload)) return reply_error(req, type, api_error(err::NotEmptyRequest));
+  std::vector<std::string> consumers;
+  if (auto st = req.js.lookup_stream(req.account.name(), std::string(req.args[0])))
+    for (auto& c : st->consumers()) consumers.push_back(c->consumer_name());
   if (!req.js.delete_stream(req.jsa, std::string(req.args[0])))
     return reply_error(req, type, api_error(err::StreamNotFound));
+  // As the reference's stream stop: each consumer's delete advisory, then the stream's.
+  for (auto& c : consumers) send_consumer_action(req.server, req.account, std::string(req.args[0]), c, AdvisoryAction::remove);
+  send_stream_action(req.server, req.account, std::string(req.args[0]), AdvisoryAction::remove);
   ojson j;
   j["type"] = api_type(type);
   j["success"] = true;
@@ -334,7 +348,11 @@ void handle_msg_delete(const ApiRequest& req) {
   if (cfg.deny_delete)
     return reply_error(req, type, api_error(err::StreamMsgDeleteFailed, "message delete not permitted"));
   StoreErr e = s->delete_msg(seq, !no_erase);
-  // The reference does not count a failed delete as an API error.
+  // The reference does not count a failed delete as an API error. Its memory store reports
+  // a missing message as not removed (10043 "sequence <n> not found"), its file store
+  // with the store's error (10057).
+  if (e != StoreErr::ok && cfg.storage == StorageType::memory)
+    return reply_error(req, type, api_error(err::SequenceNotFound, {{"{seq}", std::to_string(seq)}}), false);
   if (e != StoreErr::ok)
     return reply_error(req, type, api_error(err::StreamMsgDeleteFailed, store_err_text(e)), false);
   ojson j;

@@ -218,6 +218,13 @@ bool is_valid_name(std::string_view name) {
   return true;
 }
 
+ApiError sealed_at_create_error(const StreamConfig& cfg) {
+  // The reference refuses a sealed create right after the name checks (a name with a path
+  // separator is told that first), before any other validation.
+  if (!cfg.sealed || cfg.name.find_first_of("/\\") != std::string::npos) return {};
+  return api_error(err::StreamInvalidConfig, "stream configuration for create can not be sealed");
+}
+
 ApiError check_stream_config(StreamConfig& cfg, bool clustered) {
   auto invalid = [](std::string_view why) { return api_error(err::StreamInvalidConfig, why); };
   if (!is_valid_name(cfg.name)) {

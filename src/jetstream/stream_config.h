@@ -61,6 +61,8 @@ struct StreamConfig {
 std::optional<StreamConfig> parse_stream_config_json(const nlohmann::ordered_json& j, ApiError& error);
 std::optional<StreamConfig> parse_stream_config(std::string_view body, ApiError& error);
 
+// A create of a stream that is already sealed: the reference's 10052 answer (empty if not).
+ApiError sealed_at_create_error(const StreamConfig& cfg);
 // Fills defaults (setStreamConfigDefaults) and validates (checkStreamCfg); returns the
 // error the reference answers with, or an empty ApiError. `clustered`: replicas > 1 allowed.
 ApiError check_stream_config(StreamConfig& cfg, bool clustered);

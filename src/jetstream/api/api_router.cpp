@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "jetstream/advisories.h"
 #include "jetstream/jetstream.h"
 #include "jetstream/json_util.h"
 #include "server/server.h"
@@ -31,8 +32,11 @@ std::string response_type_for(std::string_view rest) {
 std::string api_type(std::string_view name) { return "io.nats.jetstream.api.v1." + std::string(name); }
 
 void reply_json(const ApiRequest& req, const nlohmann::ordered_json& body) {
-  if (req.reply.empty()) return;
-  req.server.publish_internal(req.account, req.reply, {}, {}, go_json_escape(body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)));
+  std::string response = go_json_escape(body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  if (!req.reply.empty()) req.server.publish_internal(req.account, req.reply, {}, {}, response);
+  // Every API answer is audited after it is sent, as the reference's sendAPIResponse (also
+  // without a reply subject). Internal answers (no request subject) are not API answers.
+  if (req.subject.starts_with("$JS.")) send_api_audit(req, response);
 }
 
 void reply_error(const ApiRequest& req, std::string_view type, const ApiError& e, bool count_error) {

@@ -62,11 +62,9 @@ void JsCluster::leader_stream_create(ApiRequest& req, std::string_view rest) {
   auto cfg = parse_stream_config(req.payload, e);
   if (!cfg) return reply_error(req, type, e);
   if (cfg->name != args[0]) return reply_error(req, type, api_error(err::StreamMismatch));
+  if (e = sealed_at_create_error(*cfg); !e.empty()) return reply_error(req, type, e);
   if (e = check_stream_config(*cfg, true); !e.empty()) return reply_error(req, type, e);
   if (e = check_stream_origins(*cfg, origin_lookup(req.account.name())); !e.empty()) return reply_error(req, type, e);
-  if (cfg->sealed)
-    return reply_error(req, type,
-                       api_error(err::StreamInvalidConfig, "stream configuration for create can not be sealed"));
   const std::string acc = req.account.name();
   std::optional<StreamAssignment> existing;
   {

@@ -152,9 +152,16 @@ TEST(ConsumerState, BackoffAndMaxDeliver) {
   d = cs.next(5 * kSec);
   ASSERT_TRUE(d);
   EXPECT_EQ(d->dc, 3u);
-  cs.check_ack_deadlines(100 * kSec);  // max_deliver reached: never again
+  // max_deliver reached: the next delivery attempt drops it from pending (its redelivery
+  // count stays) and reports it once, as the reference's getNextMsg.
+  cs.check_ack_deadlines(100 * kSec);
   EXPECT_FALSE(cs.next(100 * kSec));
-  EXPECT_EQ(cs.num_ack_pending(), 1u);
+  EXPECT_EQ(cs.num_ack_pending(), 0u);
+  EXPECT_EQ(cs.num_redelivered(), 1u);
+  auto exceeded = cs.take_exceeded();
+  ASSERT_EQ(exceeded.size(), 1u);
+  EXPECT_EQ(exceeded[0], std::make_pair(uint64_t{1}, uint64_t{3}));
+  EXPECT_TRUE(cs.take_exceeded().empty());
 }
 
 TEST(ConsumerState, MaxAckPendingPausesNewDeliveries) {

@@ -1,0 +1,48 @@
+#pragma once
+// JetStream advisories and metrics on `$JS.EVENT.>`, published in the account that owns the
+// stream (or made the API request), with the reference 2.9.10's subjects and JSON shapes
+// (jetstream_events.go): every object starts with the TypedEvent fields type, id, timestamp,
+// and `domain` is present only when the server has a JetStream domain.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace nats {
+class Server;
+class Account;
+}  // namespace nats
+
+namespace nats::jetstream {
+
+struct ApiRequest;
+
+// `$JS.EVENT.ADVISORY.API` (JSAPIAudit) after an API answer: the request subject, its body
+// and the answer as strings.
+void send_api_audit(const ApiRequest& req, std::string_view response);
+
+// `$JS.EVENT.ADVISORY.STREAM.{CREATED,DELETED,UPDATED}.<stream>` (stream_action).
+enum class AdvisoryAction { create, remove, modify };
+void send_stream_action(Server& srv, Account& acc, const std::string& stream, AdvisoryAction action);
+// `$JS.EVENT.ADVISORY.CONSUMER.{CREATED,DELETED}.<stream>.<consumer>` (consumer_action).
+void send_consumer_action(Server& srv, Account& acc, const std::string& stream, const std::string& consumer,
+                          AdvisoryAction action);
+
+// Per-message consumer events. `kind` picks the subject and type:
+//   nak        `$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED.<s>.<c>`       (consumer_seq, stream_seq, deliveries)
+//   terminated `$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.<s>.<c>`  (consumer_seq, stream_seq, deliveries)
+//   max_deliver `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.<s>.<c>` (stream_seq, deliveries)
+//   ack        `$JS.EVENT.METRIC.CONSUMER.ACK.<s>.<c>`               (consumer_seq, stream_seq, ack_time, deliveries)
+enum class ConsumerEvent { nak, terminated, max_deliver, ack };
+struct ConsumerEventInfo {
+  uint64_t cseq = 0, sseq = 0, deliveries = 0;
+  int64_t ack_time_ns = 0;  // ack: time from delivery to ack
+};
+void send_consumer_event(Server& srv, Account& acc, const std::string& stream, const std::string& consumer,
+                         ConsumerEvent kind, const ConsumerEventInfo& info);
+
+// The consumer's sample_freq ("50%" or "50") as a percentage; 0: no sampling.
+int sample_percent(std::string_view sample_freq);
+// Whether this ack is sampled, as the reference's shouldSample (>= 100: always).
+bool should_sample(int percent);
+
+}  // namespace nats::jetstream
