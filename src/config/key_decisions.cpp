@@ -122,13 +122,16 @@ std::vector<KeyRule> build() {
   add(t, "leafnode_authorization", D::Honoured, {"user", "username", "pass", "password", "account", "timeout", "users"});
   add(t, "leafnode_user", D::Honoured, {"user", "username", "pass", "password", "account"});
 
-  // websocket { } (parseWebsocket). compression is honoured when false and refused when true
-  // (no permessage-deflate); no TLS on the WebSocket port, no per-listener authorization;
-  // advertise only matters for the ws_connect_urls a cluster gossips, which it does not here.
+  // websocket { } (parseWebsocket): wss with a tls block, permessage-deflate, the
+  // authorization override and jwt_cookie (src/server/ws_auth.cpp); advertise only matters
+  // for the ws_connect_urls a cluster gossips, which it does not here.
   add(t, "websocket", D::Honoured,
-      {"listen", "port", "host", "net", "no_tls", "same_origin", "allowed_origins", "allowed_origin",
-       "allow_origins", "allow_origin", "origins", "origin", "handshake_timeout", "compress", "compression"});
-  add(t, "websocket", D::Refused, {"advertise", "tls", "authorization", "authentication", "jwt_cookie", "no_auth_user"});
+      {"listen", "port", "host", "net", "no_tls", "tls", "same_origin", "allowed_origins", "allowed_origin",
+       "allow_origins", "allow_origin", "origins", "origin", "handshake_timeout", "compress", "compression",
+       "authorization", "authentication", "jwt_cookie", "no_auth_user"});
+  add(t, "websocket", D::Refused, {"advertise"});
+  // parseSimpleAuth: `users` is an unknown field there, as here.
+  add(t, "websocket_authorization", D::Honoured, {"user", "username", "pass", "password", "token", "timeout"});
   add(t, "remote_gateway", D::Refused, {"tls"});
 
   // jetstream { } (parseJetStream). sync_interval is 2.10's and implemented.

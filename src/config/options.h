@@ -198,14 +198,20 @@ struct LeafNodeOptions {
   bool operator==(const LeafNodeOptions&) const = default;
 };
 
-// websocket { } for NATS clients (browsers, nats.ws). Without TLS, as the reference
-// requires no_tls: true. Compression, tls, advertise, authorization overrides and jwt_cookie
-// are refused.
+// websocket { } for NATS clients (browsers, nats.ws). Without a tls block the reference
+// requires no_tls: true. advertise is refused.
 struct WebsocketOptions {
   bool configured = false;
   std::string host = "0.0.0.0";
   int port = 0;  // 0: no listener (-1: a random port)
   bool no_tls = false;
+  TlsOptions tls;  // wss: used whenever present, even with no_tls (as the reference)
+  bool compression = false;  // permessage-deflate when the client offers it
+  // authorization { user, password, token, timeout }: an override for websocket clients.
+  std::string username, password, token;
+  Duration auth_timeout{0};  // 0: the server's auth timeout
+  std::string no_auth_user;
+  std::string jwt_cookie;  // a cookie holding the user JWT (operator mode)
   bool same_origin = false;
   std::vector<std::string> allowed_origins;
   Duration handshake_timeout{0};  // 0: the client authentication timeout bounds it

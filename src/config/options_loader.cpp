@@ -773,15 +773,23 @@ struct Loader {
       else if (k == "port") w.port = to_int(e.value);
       else if (k == "host" || k == "net") w.host = e.value.as_string();
       else if (k == "no_tls") w.no_tls = e.value.as_bool();
+      else if (k == "tls") tls(e, w.tls);
       else if (k == "same_origin") w.same_origin = e.value.as_bool();
       else if (k == "allowed_origins" || k == "allowed_origin" || k == "allow_origins" || k == "allow_origin" ||
                k == "origins" || k == "origin")
         w.allowed_origins = string_list(e.value);
       else if (k == "handshake_timeout") w.handshake_timeout = seconds_or_duration(e);
-      // permessage-deflate is not implemented: off is honoured, on is refused.
-      else if (k == "compress" || k == "compression") {
-        if (e.value.as_bool())
-          error(e.key_pos, e.key + ": true is not supported by this server (permessage-deflate is not implemented)");
+      else if (k == "compress" || k == "compression") w.compression = e.value.as_bool();
+      else if (k == "jwt_cookie") w.jwt_cookie = e.value.as_string();
+      else if (k == "no_auth_user") w.no_auth_user = e.value.as_string();
+      else if (k == "authorization" || k == "authentication") {
+        each_in("websocket_authorization", e.value, [&](const std::string& ak, const MapEntry& ae) {
+          if (ak == "user" || ak == "username") w.username = ae.value.as_string();
+          else if (ak == "pass" || ak == "password") w.password = ae.value.as_string();
+          else if (ak == "token") w.token = ae.value.as_string();
+          // Seconds as a number; anything else is 1 s, as the reference's parseSimpleAuth.
+          else if (ak == "timeout") w.auth_timeout = (ae.value.is_int() || ae.value.is_float()) ? seconds(ae.value) : Duration(std::chrono::seconds(1));
+        });
       } else unknown(e);
     });
   }
@@ -926,13 +934,33 @@ struct Loader {
 }  // namespace
 
 // As the reference's validateWebsocketOptions: nothing to check without a port.
-void validate_websocket(const WebsocketOptions& w) {
+void validate_websocket(const Options& o) {
+  const WebsocketOptions& w = o.websocket;
   if (w.port == 0) return;
-  if (!w.no_tls) throw std::runtime_error("websocket requires TLS configuration");
+  if (!w.tls.enabled && !w.no_tls) throw std::runtime_error("websocket requires TLS configuration");
   for (const auto& ao : w.allowed_origins) {
     net::ws::AllowedOrigin parsed;
     if (!net::ws::parse_origin(ao, parsed)) throw std::runtime_error("unable to parse allowed origin: " + ao);
   }
+  if (!w.no_auth_user.empty()) {
+    // validateNoAuthUser: only the users of the authorization block count here.
+    if (o.operator_mode()) throw std::runtime_error("no_auth_user not compatible with Trusted Operator");
+    if (o.users.empty())
+      throw std::runtime_error("no_auth_user: \"" + w.no_auth_user + "\" present, but users are not defined");
+    bool found = false;
+    for (const auto& u : o.users) found = found || u.username == w.no_auth_user;
+    if (!found)
+      throw std::runtime_error("no_auth_user: \"" + w.no_auth_user +
+                               "\" not present as user in authorization block or account configuration");
+  }
+  bool has_users = !o.users.empty();  // NKey users are in the same list here
+  if (has_users && !w.username.empty())
+    throw std::runtime_error("websocket authentication username not compatible with presence of users/nkeys");
+  if (has_users && !w.token.empty())
+    throw std::runtime_error("websocket authentication token not compatible with presence of users/nkeys");
+  if (!w.jwt_cookie.empty() && !o.operator_mode())
+    throw std::runtime_error("trusted operators or trusted keys configuration is required for JWT authentication via cookie \"" +
+                             w.jwt_cookie + "\"");
 }
 
 LoadReport apply_config(const Value& root, Options& opts, bool check_mode) {
@@ -944,7 +972,7 @@ LoadReport apply_config(const Value& root, Options& opts, bool check_mode) {
     throw std::runtime_error("lame duck grace period (" + format_go_duration(opts.lame_duck_grace_period) +
                              ") should be strictly lower than lame duck duration (" +
                              format_go_duration(opts.lame_duck_duration) + ")");
-  validate_websocket(opts.websocket);
+  validate_websocket(opts);
   if (!opts.no_auth_user.empty()) {
     bool found = opts.no_auth_user == opts.username;
     for (const auto& u : opts.users) found = found || u.username == opts.no_auth_user;

@@ -19,8 +19,12 @@ Json websocket_varz(const Server& s) {
   if (s.websocket_port() == 0) return w;
   w["host"] = o.host;
   w["port"] = s.websocket_port();
+  if (!o.no_auth_user.empty()) w["no_auth_user"] = o.no_auth_user;
+  if (!o.jwt_cookie.empty()) w["jwt_cookie"] = o.jwt_cookie;
   if (o.handshake_timeout.count() > 0) w["handshake_timeout"] = static_cast<int64_t>(o.handshake_timeout.count());
+  if (o.auth_timeout.count() > 0) w["auth_timeout"] = std::chrono::duration<double>(o.auth_timeout).count();
   if (o.no_tls) w["no_tls"] = true;
+  if (o.compression) w["compression"] = true;
   if (o.same_origin) w["same_origin"] = true;
   if (!o.allowed_origins.empty()) w["allowed_origins"] = o.allowed_origins;
   return w;

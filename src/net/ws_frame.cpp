@@ -8,6 +8,7 @@ namespace nats::net::ws {
 namespace {
 constexpr unsigned char kFinBit = 0x80;
 constexpr unsigned char kRsvBits = 0x70;
+constexpr unsigned char kRsv1Bit = 0x40;
 constexpr unsigned char kMaskBit = 0x80;
 
 bool is_control(Opcode op) { return (static_cast<uint8_t>(op) & 0x8) != 0; }
@@ -47,8 +48,13 @@ bool FrameDecoder::header_complete(size_t& need) {
   op_ = static_cast<Opcode>(b0 & 0x0F);
   bool fin = (b0 & kFinBit) != 0;
   masked_ = (b1 & kMaskBit) != 0;
-  // permessage-deflate is never negotiated, so every reserved bit is an error.
-  if (b0 & kRsvBits) return reject("reserved bits set but no extension negotiated");
+  // RSV1 means "compressed" once permessage-deflate is agreed, and only on the first frame
+  // of a data message; every other reserved bit is an error.
+  const bool rsv1 = (b0 & kRsv1Bit) != 0;
+  if ((b0 & kRsvBits & ~kRsv1Bit) || (rsv1 && !inflater_))
+    return reject("reserved bits set but no extension negotiated");
+  if (rsv1 && is_control(op_)) return reject("compressed control frame");
+  final_ = fin;
   if (require_mask_ && !masked_) return reject("mask bit missing");
   uint64_t len = b1 & 0x7F;
   size_t p = 2;
@@ -78,9 +84,11 @@ bool FrameDecoder::header_complete(size_t& need) {
       if (in_message_)
         return reject("new message started before final frame for previous message was received");
       in_message_ = !fin;
+      compressed_ = rsv1;
       break;
     case Opcode::Continuation:
-      if (!in_message_) return reject("invalid continuation frame");
+      // As the reference: the compressed bit belongs on the first frame only.
+      if (!in_message_ || rsv1) return reject("invalid continuation frame");
       in_message_ = !fin;
       break;
     default:
@@ -130,9 +138,13 @@ FrameDecoder::Result FrameDecoder::feed(char* data, size_t len, FrameSink& sink)
       if (hdr_len_ < need) continue;
       hdr_len_ = 0;
       if (remaining_ > 0) continue;
-      // An empty frame: only a control frame has something to do.
+      // An empty frame: a control frame, or the end of a compressed message.
       in_header_ = true;
-      if (is_control(op_) && !control_complete(sink)) return Result::Closed;
+      if (is_control(op_)) {
+        if (!control_complete(sink)) return Result::Closed;
+      } else if (compressed_ && final_) {
+        if (Result r = deliver({}, true, sink); r != Result::Ok) return r;
+      }
       continue;
     }
     size_t n = static_cast<size_t>(std::min<uint64_t>(remaining_, len - pos));
@@ -144,16 +156,30 @@ FrameDecoder::Result FrameDecoder::feed(char* data, size_t len, FrameSink& sink)
     if (is_control(op_)) {
       control_.append(piece);
       if (remaining_ == 0 && !control_complete(sink)) return Result::Closed;
-    } else if (n > 0 && !sink.on_payload(piece)) {
-      return Result::Stopped;
+    } else if (n > 0 || (compressed_ && remaining_ == 0 && final_)) {
+      if (Result r = deliver(piece, remaining_ == 0 && final_, sink); r != Result::Ok) return r;
     }
   }
   return Result::Ok;
 }
 
-std::string frame_header(Opcode op, uint64_t len) {
+FrameDecoder::Result FrameDecoder::deliver(std::string_view piece, bool message_end, FrameSink& sink) {
+  if (!compressed_) return sink.on_payload(piece) ? Result::Ok : Result::Stopped;
+  auto to_sink = [](void* ctx, std::string_view d) { return static_cast<FrameSink*>(ctx)->on_payload(d); };
+  Inflater::Result r = Inflater::Result::Ok;
+  if (!piece.empty()) r = inflater_->feed(piece, to_sink, &sink);
+  if (r == Inflater::Result::Ok && message_end) {
+    compressed_ = false;
+    r = inflater_->finish(to_sink, &sink);
+  }
+  if (r == Inflater::Result::Stopped) return Result::Stopped;
+  if (r == Inflater::Result::Error) return fail(inflater_->error());
+  return Result::Ok;
+}
+
+std::string frame_header(Opcode op, uint64_t len, bool compressed) {
   std::string h;
-  h.push_back(static_cast<char>(kFinBit | static_cast<uint8_t>(op)));
+  h.push_back(static_cast<char>(kFinBit | (compressed ? kRsv1Bit : 0) | static_cast<uint8_t>(op)));
   if (len <= 125) {
     h.push_back(static_cast<char>(len));
   } else if (len <= 0xFFFF) {

@@ -5,8 +5,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+
+#include "net/ws_deflate.h"
 
 namespace nats::net::ws {
 
@@ -47,6 +50,10 @@ class FrameDecoder {
 
   explicit FrameDecoder(bool require_mask = true) : require_mask_(require_mask) {}
 
+  // permessage-deflate was agreed: a message whose first frame has RSV1 set is inflated
+  // before it reaches the sink (without it, every reserved bit is a protocol error).
+  void enable_inflate() { inflater_ = std::make_unique<Inflater>(); }
+
   // Decodes `len` bytes (unmasked in place). After Error, error() says why (for the close
   // frame's reason) and the decoder must not be fed again; after Closed, a close frame was
   // received and nothing more is decoded.
@@ -60,10 +67,15 @@ class FrameDecoder {
   bool header_complete(size_t& need);
   bool control_complete(FrameSink& sink);
   void unmask(char* p, size_t n);
+  // A data piece to the sink, through the inflater for a compressed message.
+  Result deliver(std::string_view piece, bool message_end, FrameSink& sink);
 
   bool require_mask_;
   bool in_header_ = true;
   bool in_message_ = false;  // a fragmented message awaits its final frame
+  bool final_ = false;       // the current frame ends its message
+  bool compressed_ = false;  // the current message is deflated (RSV1 on its first frame)
+  std::unique_ptr<Inflater> inflater_;
   bool closed_ = false;
   unsigned char hdr_[kMaxFrameHeader];
   size_t hdr_len_ = 0;
@@ -76,8 +88,9 @@ class FrameDecoder {
   std::string error_;
 };
 
-// A server frame header (FIN set, no mask) for a payload of `len` bytes.
-std::string frame_header(Opcode op, uint64_t len);
+// A server frame header (FIN set, no mask) for a payload of `len` bytes; RSV1 set for a
+// compressed (permessage-deflate) message.
+std::string frame_header(Opcode op, uint64_t len, bool compressed = false);
 // A whole unmasked control frame; the payload is cut to the 125 bytes allowed.
 std::string control_frame(Opcode op, std::string_view payload);
 // A close frame's payload: the status, then the reason (cut with "..." to fit 125 bytes).

@@ -1,5 +1,7 @@
 #include "net/ws_handshake.h"
 
+#include "net/ws_deflate.h"
+
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
@@ -123,6 +125,44 @@ std::string check_origin(const Request& req, const OriginPolicy& policy) {
   return "";
 }
 
+// Whether any Sec-WebSocket-Extensions entry is permessage-deflate, whatever its
+// parameters (the reference only checks the name: it always answers with both
+// no_context_takeover parameters).
+bool offers_deflate(const Request& req) {
+  auto [b, e] = req.headers.equal_range("sec-websocket-extensions");
+  for (auto it = b; it != e; ++it) {
+    std::string_view v = it->second;
+    while (!v.empty()) {
+      size_t c = v.find_first_of(",;");
+      if (lower(trim(v.substr(0, c))) == "permessage-deflate") return true;
+      if (c == std::string_view::npos) break;
+      v.remove_prefix(c + 1);
+    }
+  }
+  return false;
+}
+
+// A cookie's value from the Cookie headers ("a=1; b=2"), unquoted; empty if absent.
+std::string cookie_value(const Request& req, std::string_view name) {
+  auto [b, e] = req.headers.equal_range("cookie");
+  for (auto it = b; it != e; ++it) {
+    std::string_view v = it->second;
+    while (!v.empty()) {
+      size_t c = v.find(';');
+      std::string_view pair = trim(v.substr(0, c));
+      size_t eq = pair.find('=');
+      if (eq != std::string_view::npos && trim(pair.substr(0, eq)) == name) {
+        std::string_view val = trim(pair.substr(eq + 1));
+        if (val.size() >= 2 && val.front() == '"' && val.back() == '"') val = val.substr(1, val.size() - 2);
+        return std::string(val);
+      }
+      if (c == std::string_view::npos) break;
+      v.remove_prefix(c + 1);
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 bool parse_origin(std::string_view url, AllowedOrigin& out) {
@@ -165,8 +205,12 @@ HandshakeResult process_handshake(std::string_view data, const OriginPolicy& pol
   HandshakeResult r;
   r.status = HandshakeResult::Accepted;
   r.consumed = end + 4;
+  r.compress = policy.compression && offers_deflate(req);
+  if (!policy.jwt_cookie.empty()) r.cookie_jwt = cookie_value(req, policy.jwt_cookie);
   r.response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-               accept_key(key) + "\r\n\r\n";
+               accept_key(key) + "\r\n";
+  if (r.compress) r.response += kDeflateResponseHeader;
+  r.response += "\r\n";
   return r;
 }
 

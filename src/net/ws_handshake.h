@@ -18,9 +18,13 @@ struct AllowedOrigin {
 // Parses "scheme://host[:port]"; false if it is not such a URL.
 bool parse_origin(std::string_view url, AllowedOrigin& out);
 
+// The listener's settings the upgrade applies: Origin checks, and also compression and
+// the JWT cookie.
 struct OriginPolicy {
   bool same_origin = false;
   std::vector<AllowedOrigin> allowed;
+  bool compression = false;  // agree to permessage-deflate when the client offers it
+  std::string jwt_cookie;    // the cookie whose value is the user JWT (empty: none)
 };
 
 struct HandshakeResult {
@@ -28,6 +32,8 @@ struct HandshakeResult {
   size_t consumed = 0;      // bytes of the request (Accepted)
   std::string response;     // what to write back (Accepted or Rejected)
   std::string error;        // why it was rejected, for the log
+  bool compress = false;    // permessage-deflate agreed (Accepted)
+  std::string cookie_jwt;   // the JWT cookie's value, if asked for and sent (Accepted)
 };
 
 // Examines what the client sent so far. Incomplete until the blank line ending the headers

@@ -34,11 +34,16 @@ ClientConnection::ClientConnection(Server& server, net::EventLoop& loop, int fd,
 ClientConnection::~ClientConnection() = default;
 
 void ClientConnection::start() {
-  bool auth = server_.auth_required();
-  if (server_.authenticator()->nonce_required()) nonce_ = util::new_nonce();
+  auto authenticator = server_.authenticator_for(websocket());
+  bool auth = authenticator->required();
+  if (authenticator->nonce_required()) nonce_ = util::new_nonce();
   std::string info = server_.client_info_line(cid_, peer_ip_, !nonce_.empty(), nonce_, websocket());
-  const net::TlsContext* tls = websocket() ? nullptr : server_.tls_context();  // no TLS on the websocket port
-  if (tls) {
+  const net::TlsContext* tls = websocket() ? nullptr : server_.tls_context();  // the client port's TLS only
+  if (websocket() && server_.ws_tls_context()) {
+    // wss: the TLS handshake first (nothing in clear); the INFO waits for the upgrade.
+    begin_tls(*server_.ws_tls_context(), server_.options().websocket.tls.timeout);
+    enqueue(info);
+  } else if (tls) {
     // INFO goes out in clear; then the client starts the TLS handshake.
     if (!write_plain_now(info)) {
       close(CloseReason::WriteError);
@@ -50,11 +55,15 @@ void ClientConnection::start() {
     touch();
   }
   Connection::start();
-  parser_.set_require_connect(server_.authenticator()->connect_required());
+  parser_.set_require_connect(authenticator->connect_required());
   if (auth) {
     auto self = std::static_pointer_cast<ClientConnection>(shared_from_this());
     std::weak_ptr<ClientConnection> weak = self;
-    auth_timer_ = loop_.add_timer(server_.options().auth_timeout, [weak] {
+    // websocket { authorization { timeout } } has its clients' own.
+    auto timeout = server_.options().auth_timeout;
+    if (websocket() && server_.options().websocket.auth_timeout.count() > 0)
+      timeout = server_.options().websocket.auth_timeout;
+    auth_timer_ = loop_.add_timer(timeout, [weak] {
       if (auto c = weak.lock()) c->auth_timeout();
     });
   }
@@ -146,6 +155,15 @@ void ClientConnection::send_err(std::string_view text) {
 
 void ClientConnection::send_ok() { send_now("+OK\r\n"); }
 
+// An upgraded WebSocket client joins the server's clients now, as in the reference; over
+// max_connections it gets its INFO, then the error and a close frame.
+bool ClientConnection::on_ws_upgraded() {
+  if (server_.admit_websocket_client(std::static_pointer_cast<ClientConnection>(shared_from_this()))) return true;
+  log::error("{}:{} - cid:{} - Maximum connections exceeded", peer_ip_, peer_port_, cid_);
+  close_with_err("maximum connections exceeded", CloseReason::MaxConnectionsExceeded);
+  return false;
+}
+
 void ClientConnection::close_with_err(std::string_view text, CloseReason reason) {
   send_err(text);
   close(reason);
@@ -223,7 +241,11 @@ bool ClientConnection::on_connect(std::string_view json) {
   cred.jwt = get_str("jwt");
   // The reference refuses the no-auth user to a client that sent commands before CONNECT.
   cred.allow_no_auth_user = !pre_connect_ops_;
-  if (websocket()) cred.connection_type = "WEBSOCKET";
+  if (websocket()) {
+    cred.connection_type = "WEBSOCKET";
+    // No JWT in CONNECT: the one from the jwt_cookie, if the upgrade request carried it.
+    if (cred.jwt.empty()) cred.jwt = ws_cookie_jwt();
+  }
   if (bad_type) {
     log::error("{}:{} - cid:{} - processConnect: field of the wrong type", peer_ip_, peer_port_, cid_);
     close(CloseReason::ProtocolViolation);
@@ -240,7 +262,7 @@ bool ClientConnection::on_connect(std::string_view json) {
     return true;
   }
 
-  auto res = server_.authenticator()->authenticate(cred, nonce_, peer_ip_);
+  auto res = server_.authenticator_for(websocket())->authenticate(cred, nonce_, peer_ip_);
   if (!res) {
     log::error("{}:{} - cid:{} - authentication error", peer_ip_, peer_port_, cid_);
     close_with_err("Authorization Violation", CloseReason::AuthenticationViolation);

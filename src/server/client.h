@@ -89,6 +89,7 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   void send_err(std::string_view text);
   void send_ok();
   void close_with_err(std::string_view text, CloseReason reason);
+  bool on_ws_upgraded() override;
   void auth_timeout();
   void on_stale() override;
   void unsubscribe_locked(std::unordered_map<std::string, SubscriptionPtr>::iterator it);

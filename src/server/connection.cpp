@@ -517,6 +517,9 @@ void Connection::close(CloseReason reason) {
 
 void Connection::teardown() {
   if (closed_) return;
+  // A WebSocket connection closed before its upgrade: its self-reference goes at the end
+  // of this function (the caller holds another).
+  std::shared_ptr<Connection> ws_hold = ws_ ? std::move(ws_->hold) : nullptr;
   {
     // Best effort: write what is pending (e.g. a final -ERR) without blocking.
     std::lock_guard wl(write_mu_);

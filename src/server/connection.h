@@ -86,6 +86,8 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   // ws_connection.cpp.
   void begin_websocket(const net::ws::OriginPolicy& policy, std::chrono::nanoseconds handshake_timeout);
   bool websocket() const { return ws_ != nullptr; }
+  // The JWT the upgrade request's jwt_cookie carried (empty: none); loop thread.
+  const std::string& ws_cookie_jwt() const;
 
   // Thread-safe output. Returns false if the connection is closing or just became a slow
   // consumer (pending output over max_pending).
@@ -174,6 +176,9 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   bool write_plain_now(std::string_view s);
   // Called on the loop thread when the TLS handshake completes.
   virtual void on_tls_established() {}
+  // Called on the loop thread once the WebSocket upgrade is answered; false when the
+  // connection was closed instead.
+  virtual bool on_ws_upgraded() { return true; }
 
   Server& server_;
   net::EventLoop& loop_;
@@ -244,6 +249,7 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   bool ws_upgraded() const;
   // Unframes what was read: the handshake, then frames; false to stop reading.
   bool ws_input(char* data, size_t len);
+  bool ws_write_answer(std::string_view s);
   // out_mu_ held: wraps what is pending into one binary frame in the framed output.
   void ws_frame_pending_locked();
   // out_mu_ held: moves the framed output to `out` (what the writer sends).

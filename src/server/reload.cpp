@@ -147,7 +147,8 @@ std::string Server::reload(Options next) {
   if (auth_changed(loaded_, next)) {
     auto auth = std::make_shared<const Authenticator>(next, [this](const std::string& key) { return jwt_account_claims(key); });
     std::atomic_store(&auth_, auth);
-    for (auto& c : clients_snapshot()) c->reauthorize(auth);
+    make_ws_authenticator(next);
+    for (auto& c : clients_snapshot()) c->reauthorize(c->websocket() ? authenticator_for(true) : auth);
     log::notice("Reloaded: authorization users");
   }
   loaded_ = std::move(next);

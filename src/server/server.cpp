@@ -56,6 +56,7 @@ Server::Server(Options opts) : opts_(std::move(opts)) {
   for (const auto& [key, claims] : jwt_accounts.claims)
     if (auto a = lookup_account(key)) a->set_claims(claims);
   auth_ = std::make_shared<const Authenticator>(opts_, [this](const std::string& key) { return jwt_account_claims(key); });
+  make_ws_authenticator(opts_);
   loaded_ = opts_;
   config_load_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(start_time_.time_since_epoch()).count();
 }
@@ -121,6 +122,12 @@ std::string Server::client_info_line(uint64_t cid, const std::string& client_ip,
   if (websocket) {
     for (std::string_view f : {",\"tls_required\":true", ",\"tls_verify\":true"})
       if (auto p = s.find(f); p != std::string::npos) s.erase(p, f.size());
+    // The websocket block's authorization override asks these clients for credentials
+    // even when the client port does not.
+    if (std::atomic_load(&ws_auth_) && s.find(",\"auth_required\":true") == std::string::npos) {
+      size_t p = s.find(",\"max_payload\":");
+      s.insert(p == std::string::npos ? s.size() : p, ",\"auth_required\":true");
+    }
   }
   s += ",\"client_id\":" + std::to_string(cid);
   s += ",\"client_ip\":\"" + client_ip + "\"";
@@ -193,7 +200,12 @@ void Server::start() {
     int wfd = net::listen_tcp(opts_.websocket.host, opts_.websocket.port < 0 ? 0 : opts_.websocket.port);
     websocket_port_ = net::bound_port(wfd);
     ws_listener_ = std::make_unique<Listener>(*this, wfd, true);
+    // wss: the TLS handshake comes first, then the HTTP upgrade inside it.
+    const auto& wt = opts_.websocket.tls;
+    if (wt.enabled) ws_tls_ctx_ = std::make_unique<net::TlsContext>(wt.cert_file, wt.key_file, wt.ca_file, wt.verify);
     ws_policy_.same_origin = opts_.websocket.same_origin;
+    ws_policy_.compression = opts_.websocket.compression;
+    ws_policy_.jwt_cookie = opts_.websocket.jwt_cookie;
     for (const auto& o : opts_.websocket.allowed_origins) {
       net::ws::AllowedOrigin parsed;
       if (net::ws::parse_origin(o, parsed)) ws_policy_.allowed.push_back(parsed);
@@ -208,8 +220,9 @@ void Server::start() {
   start_monitor();
   log::notice("Listening for client connections on {}:{}", opts_.host, client_port_);
   if (ws_listener_) {
-    log::warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!");
-    log::notice("Listening for websocket clients on ws://{}:{}", opts_.websocket.host, websocket_port_);
+    log::notice("Listening for websocket clients on {}://{}:{}", ws_tls_ctx_ ? "wss" : "ws", opts_.websocket.host,
+                websocket_port_);
+    if (!ws_tls_ctx_) log::warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!");
   }
   if (tls_ctx_) log::notice("TLS required for client connections");
   if (system_account_) {
@@ -282,7 +295,12 @@ void Server::accept_ready(const Listener& listener) {
     auto& loop = *loops_[next_loop_++ % loops_.size()];
     auto client = std::make_shared<ClientConnection>(*this, loop, fd, cid);
     client->set_peer(ip, port);
-    if (listener.websocket()) client->begin_websocket(ws_policy_, opts_.websocket.handshake_timeout);
+    if (listener.websocket()) {
+      // Counted against max_connections once upgraded (admit_websocket_client).
+      client->begin_websocket(ws_policy_, opts_.websocket.handshake_timeout);
+      loop.post([client] { client->start(); });
+      continue;
+    }
     size_t count;
     {
       std::lock_guard lk(conns_mu_);

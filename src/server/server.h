@@ -118,6 +118,12 @@ class Server {
   std::vector<AccountPtr> accounts() const;
   // The authenticator in effect; a config reload replaces it (hence a shared snapshot).
   std::shared_ptr<const Authenticator> authenticator() const { return std::atomic_load(&auth_); }
+  // A WebSocket client's: the websocket block's authorization override when it has one
+  // (ws_auth.cpp), else the server's.
+  std::shared_ptr<const Authenticator> authenticator_for(bool websocket) const;
+  // A WebSocket client past its upgrade joins the clients here, as the reference counts it
+  // against max_connections only then; false when that limit is reached.
+  bool admit_websocket_client(const std::shared_ptr<ClientConnection>& c);
 
   // Config reload (SIGHUP, --signal reload; src/server/reload.cpp): applies `next` (the config
   // file and flags read again) if only reloadable settings changed: logging, and the
@@ -191,6 +197,7 @@ class Server {
   jetstream::JetStream* jetstream() const { return jetstream_.get(); }
   // Client TLS (null when the `tls` block / --tls is not set).
   const net::TlsContext* tls_context() const { return tls_ctx_.get(); }
+  const net::TlsContext* ws_tls_context() const { return ws_tls_ctx_.get(); }  // wss
   jetstream::MetaGroup* meta_group() const { return meta_group_.get(); }
   bool jetstream_enabled() const { return jetstream_ != nullptr; }
   // For STATSZ: per-route and per-gateway stats, and the number of servers this one knows
@@ -250,6 +257,8 @@ class Server {
   AccountPtr global_account_;
   AccountPtr system_account_;
   std::shared_ptr<const Authenticator> auth_;
+  std::shared_ptr<const Authenticator> ws_auth_;  // websocket { authorization } override, or null
+  void make_ws_authenticator(const Options& o);   // ws_auth.cpp; at start and on reload
   std::mutex reload_mu_;
   Options loaded_;  // the config as last loaded (opts_ keeps what the server started with)
   std::atomic<int64_t> config_load_ns_{0};
@@ -271,6 +280,7 @@ class Server {
   std::unique_ptr<cluster::LeafManager> leafs_;
   std::unique_ptr<jetstream::JetStream> jetstream_;
   std::unique_ptr<net::TlsContext> tls_ctx_;
+  std::unique_ptr<net::TlsContext> ws_tls_ctx_;  // websocket { tls {} }
   std::unique_ptr<jetstream::MetaGroup> meta_group_;
   ServerStats stats_;
 

@@ -1,7 +1,10 @@
 // The WebSocket side of Connection: the opening handshake on the first reads, RFC 6455
 // frames in and out around the NATS protocol (which the protocol handler sees unchanged).
 // Everything the connection enqueues between two writes goes out as one binary frame.
+#include <poll.h>
+#include <cerrno>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "net/ws_frame.h"
 #include "server/connection.h"
@@ -41,8 +44,32 @@ uint16_t close_status(CloseReason r) {
 }
 }  // namespace
 
+// The HTTP answer, written before any frame; through TLS on a wss port. It is small, so a
+// socket that is not writable right away is waited for briefly rather than queued.
+bool Connection::ws_write_answer(std::string_view s) {
+  if (!tls_) return write_plain_now(s);
+  for (int tries = 0; !s.empty() && tries < 100;) {
+    struct iovec iov{const_cast<char*>(s.data()), s.size()};
+    ssize_t w = write_iov(&iov, 1);
+    if (w > 0) {
+      s.remove_prefix(static_cast<size_t>(w));
+      continue;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      struct pollfd p{fd_, static_cast<short>(POLLOUT | POLLIN), 0};
+      ::poll(&p, 1, 20);
+      ++tries;
+      continue;
+    }
+    return false;
+  }
+  return s.empty();
+}
+
 void Connection::begin_websocket(const ws::OriginPolicy& policy, std::chrono::nanoseconds handshake_timeout) {
   ws_ = std::make_unique<WsState>();
+  ws_->hold = shared_from_this();
   ws_->policy = policy;
   ws_->handshake_timeout = handshake_timeout;
 }
@@ -58,6 +85,8 @@ void Connection::start_websocket() {
   });
 }
 
+const std::string& Connection::ws_cookie_jwt() const { return ws_->cookie_jwt; }
+
 bool Connection::ws_upgraded() const { return ws_->upgraded.load(std::memory_order_acquire); }
 
 bool Connection::ws_input(char* data, size_t len) {
@@ -65,17 +94,25 @@ bool Connection::ws_input(char* data, size_t len) {
     ws_->request.append(data, len);
     auto r = ws::process_handshake(ws_->request, ws_->policy);
     if (r.status == ws::HandshakeResult::Incomplete) return true;
-    bool written = write_plain_now(r.response);
+    bool written = ws_write_answer(r.response);
     ws_->request = std::string();
     if (r.status == ws::HandshakeResult::Rejected || !written) {
       if (!r.error.empty()) log::error("{}:{} - cid:{} - {}", peer_ip_, peer_port_, cid_, r.error);
       close(written ? CloseReason::ProtocolViolation : CloseReason::WriteError);
       return false;
     }
+    if (r.compress) {
+      ws_->decoder.enable_inflate();
+      std::lock_guard lk(out_mu_);
+      ws_->deflater = std::make_unique<ws::Deflater>();
+    }
+    ws_->cookie_jwt = std::move(r.cookie_jwt);
     ws_->upgraded.store(true, std::memory_order_release);
+    bool admitted = on_ws_upgraded();
+    if (admitted) ws_->hold.reset();  // now a registered client
     flush_scheduled_.store(true, std::memory_order_relaxed);
     flush_from_loop();  // the INFO held back until now
-    return !closing();
+    return admitted && !closing();
   }
 
   struct Sink : ws::FrameSink {
@@ -108,6 +145,37 @@ bool Connection::ws_input(char* data, size_t len) {
 
 void Connection::ws_frame_pending_locked() {
   if (pending_.empty()) return;
+  if (ws_->deflater && pending_.size() > ws::kCompressThreshold) {
+    // One compressed message for everything pending, as the reference; the pending byte
+    // count follows the compressed size.
+    size_t raw = pending_.size();
+    while (!pending_.empty()) {
+      struct iovec iov[64];
+      int n = pending_.fill_iov(iov, 64);
+      size_t taken = 0;
+      for (int i = 0; i < n; ++i) {
+        ws_->deflater->add(std::string_view(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len));
+        taken += iov[i].iov_len;
+      }
+      pending_.consume(taken);
+    }
+    std::string body;
+    if (ws_->deflater->finish(body)) {
+      std::string header = ws::frame_header(ws::Opcode::Binary, body.size(), true);
+      ws_->framed.append(header);
+      ws_->framed.append(body);
+      size_t now = header.size() + body.size();
+      if (now >= raw) pending_size_.fetch_add(now - raw, std::memory_order_relaxed);
+      else pending_size_.fetch_sub(raw - now, std::memory_order_relaxed);
+      return;
+    }
+    // zlib failed (out of memory): the data is gone, so is the connection.
+    pending_size_.fetch_sub(raw, std::memory_order_relaxed);
+    log::error("{}:{} - cid:{} - Error during compression", peer_ip_, peer_port_, cid_);
+    ws_->close_sent = true;  // nothing more can be framed sensibly
+    loop_.post([self = shared_from_this()] { self->close(CloseReason::WriteError); });
+    return;
+  }
   std::string header = ws::frame_header(ws::Opcode::Binary, pending_.size());
   ws_->framed.append(header);
   pending_size_.fetch_add(header.size(), std::memory_order_relaxed);

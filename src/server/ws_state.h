@@ -7,6 +7,7 @@
 #include <string>
 
 #include "net/out_buffer.h"
+#include "net/ws_deflate.h"
 #include "net/ws_frame.h"
 #include "net/ws_handshake.h"
 #include "server/connection.h"
@@ -17,9 +18,14 @@ struct Connection::WsState {
   net::ws::OriginPolicy policy;
   std::chrono::nanoseconds handshake_timeout{0};
   std::string request;                // the HTTP request read so far (loop thread)
+  std::string cookie_jwt;             // from the upgrade request (loop thread)
+  // Keeps the connection alive until it is upgraded (the server's clients hold it from
+  // then on) or closed: the server counts it as a client only once upgraded.
+  std::shared_ptr<Connection> hold;
   std::atomic<bool> upgraded{false};  // the 101 answer was written
   net::ws::FrameDecoder decoder;      // loop thread
   net::OutBuffer framed;              // frames ready to write; guarded by out_mu_
+  std::unique_ptr<net::ws::Deflater> deflater;  // permessage-deflate agreed; guarded by out_mu_
   bool close_sent = false;            // guarded by out_mu_
 };
 

@@ -10,75 +10,17 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include <zlib.h>
 
 #include "cluster_test_util.h"
 #include "test_util.h"
 #include "tls_test_util.h"
+#include "ws_test_util.h"
 
 namespace {
 
 using namespace itest;
 using testing_harness::ServerProcess;
-
-std::string ws_config(int ws_port, const std::string& extra = "") {
-  return "websocket {\n  listen: \"127.0.0.1:" + std::to_string(ws_port) + "\"\n  no_tls: true\n" + extra + "}\n";
-}
-
-// A masked client frame.
-std::string client_frame(uint8_t first, const std::string& payload, bool mask = true) {
-  std::string f(1, static_cast<char>(first));
-  size_t n = payload.size();
-  uint8_t m = mask ? 0x80 : 0;
-  if (n <= 125) {
-    f.push_back(static_cast<char>(m | n));
-  } else {
-    f.push_back(static_cast<char>(m | 126));
-    f.push_back(static_cast<char>(n >> 8));
-    f.push_back(static_cast<char>(n & 0xFF));
-  }
-  const char key[4] = {0x0a, 0x0b, 0x0c, 0x0d};
-  if (mask) f.append(key, 4);
-  for (size_t i = 0; i < n; ++i) f.push_back(mask ? static_cast<char>(payload[i] ^ key[i & 3]) : payload[i]);
-  return f;
-}
-
-std::string upgrade_request(int port, const std::string& extra = "") {
-  return "GET / HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-         "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-         "Sec-WebSocket-Version: 13\r\n" + extra + "\r\n";
-}
-
-// The HTTP answer's head (through its blank line), leaving what follows in the buffer.
-std::string read_head(RawClient& c) {
-  std::string head;
-  while (auto l = c.read_line(milliseconds(3000))) {
-    head += *l + "\r\n";
-    if (l->empty()) break;
-  }
-  return head;
-}
-
-// Reads one unmasked server frame: opcode and payload.
-std::optional<std::pair<int, std::string>> read_frame(RawClient& c) {
-  auto h = c.read_exact(2);
-  if (!h) return std::nullopt;
-  int op = (*h)[0] & 0x0F;
-  uint64_t len = static_cast<unsigned char>((*h)[1]) & 0x7F;
-  if (len >= 126) {
-    auto ext = c.read_exact(len == 126 ? 2 : 8);
-    if (!ext) return std::nullopt;
-    len = 0;
-    for (char b : *ext) len = (len << 8) | static_cast<unsigned char>(b);
-  }
-  auto p = len ? c.read_exact(len) : std::optional<std::string>("");
-  if (!p) return std::nullopt;
-  return std::make_pair(op, *p);
-}
-
-// A raw client past the handshake, its INFO frame read.
-bool ws_open(RawClient& c, int port) {
-  return c.send(upgrade_request(port)) && read_head(c).find(" 101 ") != std::string::npos && read_frame(c).has_value();
-}
 
 // The TCP side still works: a round trip through the server.
 void expect_tcp_round_trip(const ServerProcess& s) {
@@ -295,6 +237,102 @@ TEST(Websocket, InfoHasNoTlsFieldsWhenTheClientPortHasTls) {
   EXPECT_NE(tcp.info().find("\"tls_required\":true"), std::string::npos) << tcp.info();
 }
 
+// Raw deflate (RFC 7692 framing: sync flush, its 00 00 ff ff tail left out), and back.
+std::string deflate_message(const std::string& in) {
+  z_stream z{};
+  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+  std::string out(in.size() + 64, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_SYNC_FLUSH);
+  out.resize(out.size() - z.avail_out - 4);
+  deflateEnd(&z);
+  return out;
+}
+
+std::string inflate_message(std::string in) {
+  in.append("\x00\x00\xff\xff", 4);
+  z_stream z{};
+  inflateInit2(&z, -15);
+  std::string out(64 * 1024, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(in.data());
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  int rc = inflate(&z, Z_SYNC_FLUSH);
+  out.resize(out.size() - z.avail_out);
+  inflateEnd(&z);
+  return rc == Z_OK || rc == Z_STREAM_END ? out : "<inflate error>";
+}
+
+// permessage-deflate against the reference and this server: the same 101 answer, a
+// compressed INFO, a compressed CONNECT+PING split over two frames (RSV1 on the first only)
+// answered with PONG; small answers go uncompressed; each message stands alone (no context
+// takeover), so a second compressed message made from scratch is understood too.
+TEST(Websocket, PermessageDeflateAsTheReference) {
+  std::vector<std::string> bins{testing_harness::server_binary()};
+  if (testing_harness::reference_available()) bins.push_back(testing_harness::reference_binary());
+  for (const auto& bin : bins) {
+    int ws_port = testing_harness::free_port();
+    auto s = start_with_config(ws_config(ws_port, "  compression: true\n"), {}, bin);
+    RawClient c(ws_port, false);
+    ASSERT_TRUE(c.send(upgrade_request(ws_port, "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n")));
+    std::string head = read_head(c);
+    EXPECT_NE(head.find("\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; "
+                        "client_no_context_takeover\r\n"),
+              std::string::npos)
+        << bin << head;
+    auto info = read_frame(c);
+    ASSERT_TRUE(info) << bin;
+    EXPECT_EQ(info->first, 0x42) << bin;  // binary, compressed
+    EXPECT_EQ(inflate_message(info->second).rfind("INFO {", 0), 0u) << bin;
+    for (int round = 0; round < 2; ++round) {
+      std::string z = deflate_message("CONNECT {\"verbose\":false,\"pedantic\":false}\r\nPING\r\n");
+      ASSERT_GT(z.size(), 4u);
+      ASSERT_TRUE(c.send(client_frame(0x42, z.substr(0, 3)) + client_frame(0x80, z.substr(3))));
+      auto pong = read_frame(c);
+      ASSERT_TRUE(pong) << bin;
+      EXPECT_EQ(pong->first, 2) << bin;  // below the compression threshold
+      EXPECT_EQ(pong->second, "PONG\r\n") << bin;
+    }
+    // A payload big enough to be compressed on the way back.
+    SubPtr sub;
+    std::string big(2000, 'a');
+    std::string sub_pub = "SUB big 1\r\nPUB big " + std::to_string(big.size()) + "\r\n" + big + "\r\n";
+    ASSERT_TRUE(c.send(client_frame(0xC2, deflate_message(sub_pub))));
+    auto msg = read_frame(c);
+    ASSERT_TRUE(msg) << bin;
+    EXPECT_EQ(msg->first, 0x42) << bin;
+    EXPECT_EQ(inflate_message(msg->second), "MSG big 1 2000\r\n" + big + "\r\n") << bin;
+    // RSV1 on a continuation frame is a protocol error that ends the connection (the
+    // reference does not always get its close frame out first; this server does).
+    ASSERT_TRUE(c.send(client_frame(0x42, deflate_message("PI")) + client_frame(0xC0, "x")));
+    auto close = read_frame(c);
+    if (bin == testing_harness::server_binary()) {
+      ASSERT_TRUE(close);
+      EXPECT_EQ(close->first, 8);
+      EXPECT_EQ(close->second, std::string("\x03\xea", 2) + "invalid continuation frame");
+    }
+    EXPECT_TRUE(c.wait_closed(milliseconds(3000))) << bin;
+  }
+}
+
+// Without compression: true, an offer of permessage-deflate is not taken up.
+TEST(Websocket, DeflateOfferIgnoredWithoutCompression) {
+  int ws_port = testing_harness::free_port();
+  auto s = start_with_config(ws_config(ws_port));
+  RawClient c(ws_port, false);
+  ASSERT_TRUE(c.send(upgrade_request(ws_port, "Sec-WebSocket-Extensions: permessage-deflate\r\n")));
+  std::string head = read_head(c);
+  EXPECT_NE(head.find(" 101 "), std::string::npos);
+  EXPECT_EQ(head.find("Sec-WebSocket-Extensions"), std::string::npos) << head;
+  auto info = read_frame(c);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->first, 2);
+}
+
 // Installs nats.ws (tests/integration/ws/package.json) once; false if node is missing.
 bool node_client_ready(std::string& dir) {
   dir = std::string(NATS_SOURCE_DIR) + "/tests/integration/ws";
@@ -312,19 +350,18 @@ void on_service(natsConnection* nc, natsSubscription*, natsMsg* m, void*) {
   natsMsg_Destroy(m);
 }
 
-TEST(Websocket, NatsWsClientTalksToTcpClient) {
-  std::string dir;
-  if (!node_client_ready(dir)) GTEST_SKIP() << "node is not installed";
-  int ws_port = testing_harness::free_port();
-  auto s = start_with_config(ws_config(ws_port));
+// Runs ws_client.mjs against `target` (a port or a URL) with a TCP libnats client on the
+// server's client port; `env` is put before the command. Returns the extensions line.
+void run_nats_ws(const ServerProcess& s, const std::string& dir, const std::string& target, const std::string& env,
+                 const std::string& expected_extensions) {
   ConnPtr tcp;
-  ASSERT_EQ(connect_url(tcp, s->url()), NATS_OK);
+  ASSERT_EQ(connect_url(tcp, s.url()), NATS_OK);
   SubPtr svc, out;
   ASSERT_EQ(natsConnection_Subscribe(&svc.p, tcp.p, "tcp.svc", on_service, nullptr), NATS_OK);
   ASSERT_EQ(natsConnection_SubscribeSync(&out.p, tcp.p, "ws.out"), NATS_OK);
   ASSERT_EQ(natsConnection_Flush(tcp.p), NATS_OK);
 
-  std::string cmd = "node '" + dir + "/ws_client.mjs' " + std::to_string(ws_port) + " 2>&1";
+  std::string cmd = env + " node '" + dir + "/ws_client.mjs' " + target + " 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);
   std::vector<std::string> lines;
@@ -336,6 +373,7 @@ TEST(Websocket, NatsWsClientTalksToTcpClient) {
     lines.push_back(l);
     return l;
   };
+  EXPECT_EQ(next_line(), "EXTENSIONS " + expected_extensions);
   EXPECT_EQ(next_line().rfind("CONNECTED N", 0), 0u);
   EXPECT_EQ(next_line(), "READY");
   // TCP -> WebSocket request/reply while the WebSocket side asks the TCP side.
@@ -363,6 +401,80 @@ TEST(Websocket, NatsWsClientTalksToTcpClient) {
   for (std::string l = next_line(); l != "<eof>"; l = next_line()) rest += l + "\n";
   int st = ::pclose(p);
   EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << rest;
+}
+
+TEST(Websocket, NatsWsClientTalksToTcpClient) {
+  std::string dir;
+  if (!node_client_ready(dir)) GTEST_SKIP() << "node is not installed";
+  int ws_port = testing_harness::free_port();
+  auto s = start_with_config(ws_config(ws_port));
+  // The client offers permessage-deflate; compression is off, so none is agreed.
+  run_nats_ws(*s, dir, std::to_string(ws_port), "", "none");
+}
+
+std::string ws_tls_block(const TestPki& pki) {
+  return "  tls {\n    cert_file: \"" + pki.server_cert + "\"\n    key_file: \"" + pki.server_key + "\"\n  }\n";
+}
+
+// wss: the tls block in websocket {} without no_tls; nats.ws connects over TLS, checking
+// the server certificate against the test CA.
+TEST(Websocket, NatsWsClientOverTls) {
+  std::string dir;
+  if (!node_client_ready(dir)) GTEST_SKIP() << "node is not installed";
+  TestPki pki;
+  ASSERT_TRUE(pki.ok);
+  int ws_port = testing_harness::free_port();
+  auto s = start_with_config("websocket {\n  listen: \"127.0.0.1:" + std::to_string(ws_port) + "\"\n" +
+                             ws_tls_block(pki) + "}\n");
+  run_nats_ws(*s, dir, "wss://127.0.0.1:" + std::to_string(ws_port), "NODE_EXTRA_CA_CERTS='" + pki.ca + "'", "none");
+  // A plain-text upgrade on the wss port gets no HTTP answer (the TLS handshake fails) and
+  // the TCP side is unharmed.
+  RawClient c(ws_port, false);
+  ASSERT_TRUE(c.send(upgrade_request(ws_port)));
+  EXPECT_EQ(c.read_until_close(milliseconds(5000)).find("HTTP/1.1"), std::string::npos);
+  expect_tcp_round_trip(*s);
+}
+
+// compression: true, over TLS: the `ws` package's offer of permessage-deflate is taken up
+// (its 70000-byte publish goes compressed, and so do the server's bigger frames).
+TEST(Websocket, NatsWsClientWithCompressionOverTls) {
+  std::string dir;
+  if (!node_client_ready(dir)) GTEST_SKIP() << "node is not installed";
+  TestPki pki;
+  ASSERT_TRUE(pki.ok);
+  int ws_port = testing_harness::free_port();
+  auto s = start_with_config("websocket {\n  listen: \"127.0.0.1:" + std::to_string(ws_port) +
+                             "\"\n  compression: true\n" + ws_tls_block(pki) + "}\n");
+  run_nats_ws(*s, dir, "wss://127.0.0.1:" + std::to_string(ws_port), "NODE_EXTRA_CA_CERTS='" + pki.ca + "'",
+              "permessage-deflate");
+}
+
+TEST(Websocket, NatsWsClientWithCompression) {
+  std::string dir;
+  if (!node_client_ready(dir)) GTEST_SKIP() << "node is not installed";
+  int ws_port = testing_harness::free_port();
+  auto s = start_with_config(ws_config(ws_port, "  compression: true\n"));
+  run_nats_ws(*s, dir, std::to_string(ws_port), "", "permessage-deflate");
+}
+
+// The ports file says wss for a TLS websocket port, as the reference's does.
+TEST(Websocket, PortsFileSaysWssWithTls) {
+  TestPki pki;
+  ASSERT_TRUE(pki.ok);
+  std::vector<std::string> bins{testing_harness::server_binary()};
+  if (testing_harness::reference_available()) bins.push_back(testing_harness::reference_binary());
+  for (const auto& bin : bins) {
+    testing_harness::TempDir d;
+    int ws_port = testing_harness::free_port();
+    auto s = start_with_config("ports_file_dir: \"" + d.path() + "\"\nwebsocket {\n  listen: \"127.0.0.1:" +
+                                   std::to_string(ws_port) + "\"\n" + ws_tls_block(pki) + "}\n",
+                               {}, bin);
+    std::string path = d.path() + "/nats-server_" + std::to_string(s->pid()) + ".ports";
+    ASSERT_TRUE(wait_for([&] { return access(path.c_str(), R_OK) == 0; }, milliseconds(5000))) << bin;
+    std::ifstream in(path);
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    EXPECT_EQ(j["websocket"], nlohmann::json::array({"wss://127.0.0.1:" + std::to_string(ws_port)})) << bin << j.dump();
+  }
 }
 
 }  // namespace

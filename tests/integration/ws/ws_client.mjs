@@ -1,8 +1,16 @@
-// nats.ws in Node against the server's WebSocket port (argv[2]): serves "ws.echo", asks the
-// TCP side's "tcp.svc", publishes "ws.out" and waits for one "ws.in". Prints one line per
-// step for websocket_test.cpp; exits non-zero on any failure.
+// nats.ws in Node against the server's WebSocket port (argv[2]: a port, or a ws:// or wss://
+// URL; NODE_EXTRA_CA_CERTS names the test CA for wss): serves "ws.echo", asks the TCP side's
+// "tcp.svc", publishes "ws.out" and waits for one "ws.in". Prints one line per step for
+// websocket_test.cpp, first the extensions the server agreed to (the `ws` package offers
+// permessage-deflate); exits non-zero on any failure.
 import WebSocket from "ws";
-globalThis.WebSocket = WebSocket;
+class LoggingWebSocket extends WebSocket {
+  constructor(...args) {
+    super(...args);
+    this.on("open", () => console.log("EXTENSIONS " + (this.extensions || "none")));
+  }
+}
+globalThis.WebSocket = LoggingWebSocket;
 const { connect, StringCodec } = await import("nats.ws");
 
 const fail = (why) => {
@@ -12,7 +20,9 @@ const fail = (why) => {
 setTimeout(() => fail("timeout"), 10000).unref();
 
 const sc = StringCodec();
-const nc = await connect({ servers: `ws://127.0.0.1:${process.argv[2]}`, reconnect: false });
+const target = process.argv[2];
+const server = target.includes("://") ? target : `ws://127.0.0.1:${target}`;
+const nc = await connect({ servers: server, reconnect: false });
 console.log("CONNECTED " + nc.info.server_id);
 
 const echo = nc.subscribe("ws.echo");

@@ -90,6 +90,8 @@ const Keys& reference_keys() {
        {"listen", "port", "host", "net", "advertise", "no_tls", "tls", "same_origin", "allowed_origins",
         "allowed_origin", "allow_origins", "allow_origin", "origins", "origin", "handshake_timeout", "compress",
         "compression", "authorization", "authentication", "jwt_cookie", "no_auth_user"}},
+      // parseSimpleAuth (the websocket block's authorization).
+      {"websocket_authorization", {"user", "username", "pass", "password", "token", "timeout"}},
       {"jetstream",
        {"enabled", "enable", "store", "store_dir", "storedir", "max_memory_store", "max_mem_store", "max_mem",
         "max_file_store", "max_file", "domain", "key", "ek", "encryption_key", "cipher", "extension_hint", "limits",
@@ -184,6 +186,7 @@ std::string config_with(std::string_view block, const std::string& key) {
   if (b == "remote_gateway") return "gateway { name: g, gateways: [ { name: h, " + kv + " } ] }";
   if (b == "jetstream") return "jetstream { " + kv + " }";
   if (b == "websocket") return "websocket { " + kv + " }";
+  if (b == "websocket_authorization") return "websocket { authorization { " + kv + " } }";
   if (b == "leafnodes") return "leafnodes { " + kv + " }";
   if (b == "leafnode_authorization") return "leafnodes { authorization { " + kv + " } }";
   if (b == "leafnode_remote") return "leafnodes { remotes: [ { " + kv + " } ] }";
@@ -264,7 +267,7 @@ TEST(KeyDecisions, CommandLineActsAsDecided) {
   EXPECT_EQ(error, "flag provided but not defined: -pool_size");
 }
 
-TEST(KeyDecisions, WebsocketNeedsNoTlsAndRefusesCompression) {
+TEST(KeyDecisions, WebsocketNeedsTlsOrNoTls) {
   auto load = [](const std::string& text) {
     Options o;
     try {
@@ -281,10 +284,12 @@ TEST(KeyDecisions, WebsocketNeedsNoTlsAndRefusesCompression) {
             "");
   EXPECT_EQ(load("websocket { port: 8080, no_tls: true, allowed_origins: [\"example\"] }"),
             "unable to parse allowed origin: example");
-  EXPECT_NE(load("websocket { port: 8080, no_tls: true, compression: true }")
-                .find("compression: true is not supported by this server"),
-            std::string::npos);
-  EXPECT_NE(load("websocket { port: 8080, no_tls: true, jwt_cookie: c }").find("jwt_cookie is not supported by this server"),
+  EXPECT_EQ(load("websocket { port: 8080, no_tls: true, compression: true }"), "");
+  EXPECT_EQ(load("websocket { port: 8080, tls { cert_file: a, key_file: b } }"), "");  // wss needs no no_tls
+  EXPECT_EQ(load("websocket { port: 8080, no_tls: true, jwt_cookie: c }"),
+            "trusted operators or trusted keys configuration is required for JWT authentication via cookie \"c\"");
+  EXPECT_EQ(load("websocket { port: 8080, no_tls: true, authorization { user: a, pass: b, timeout: 3 } }"), "");
+  EXPECT_NE(load("websocket { port: 8080, no_tls: true, advertise: \"h:1\" }").find("advertise is not supported by this server"),
             std::string::npos);
 
   Options o;
