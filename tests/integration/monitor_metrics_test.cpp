@@ -1,6 +1,7 @@
 // /metrics (ours only: the reference 2.9.10 has no Prometheus endpoint, it answers 404): a
-// running JetStream server with a stream and a consumer is scraped and the answer checked line
-// by line against the text exposition format, then for the values the scenario implies.
+// running JetStream server with a stream and a consumer, and a three-server JetStream cluster
+// with an R3 stream, are scraped and the answers checked line by line against the text
+// exposition format, then for the values the scenario implies (Raft groups in the cluster).
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 
@@ -9,6 +10,7 @@
 #include <set>
 
 #include "harness.h"
+#include "js_cluster_util.h"
 #include "test_util.h"
 
 using namespace testing_harness;
@@ -132,6 +134,47 @@ TEST(MonitorMetrics, ScrapeOfAJetStreamServerIsValidAndCounts) {
   EXPECT_TRUE(m.count("nats_server_cpu_percent"));
   EXPECT_TRUE(m.count("nats_server_slow_consumers_total"));
   EXPECT_TRUE(m.count("nats_server_out_bytes_total"));
+}
+
+// Three clustered JetStream servers and an R3 stream: every server reports the meta group
+// (size 3, one leader, the same leader name) and the stream's Raft group with its term and
+// applied index; the format stays valid with routes and Raft groups in it.
+TEST(MonitorMetrics, ClusterScrapeShowsRaftGroups) {
+  jsc::JsSupercluster sc(1, 3);
+  for (auto& n : sc.nodes) n->start();
+  std::string leader = sc.agreed_leader(milliseconds(15000));
+  ASSERT_FALSE(leader.empty());
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, sc.node(0).proc->url()), NATS_OK);
+  std::string created;
+  ASSERT_TRUE(wait_for([&] {
+    created = request(nc.p, "$JS.API.STREAM.CREATE.R3", R"({"name":"R3","subjects":["r3.>"],"num_replicas":3})");
+    return created.find("\"config\"") != std::string::npos;
+  }, milliseconds(10000))) << created;
+  for (int i = 0; i < 2; ++i) ASSERT_NE(request(nc.p, "r3.x", "m").find("\"seq\""), std::string::npos);
+  int leaders = 0;
+  for (auto& n : sc.nodes) {
+    std::map<std::string, std::string> m;
+    std::string stream_group;
+    // Each replica applies the two messages on its own schedule: wait until this one has.
+    ASSERT_TRUE(wait_for([&] {
+      auto r = http_get(n->http_port, "/metrics");
+      if (r.status != 200) return false;
+      m = parse_exposition(r.body);
+      for (auto& [k, v] : m)
+        if (k.rfind("nats_raft_group_applied{group=\"S-R3", 0) == 0 && std::stoll(v) >= 2) stream_group = k;
+      auto msgs = m.find("nats_jetstream_stream_messages{account=\"$G\",stream=\"R3\"}");
+      return !stream_group.empty() && msgs != m.end() && msgs->second == "2";
+    }, milliseconds(10000))) << n->name;
+    auto value = [&](const std::string& key) { return m.count(key) ? m[key] : "<missing " + key + ">"; };
+    EXPECT_EQ(value("nats_raft_meta_cluster_size"), "3") << n->name;
+    EXPECT_EQ(value("nats_raft_meta_leader_info{leader=\"" + leader + "\"}"), "1") << n->name;
+    leaders += value("nats_raft_meta_is_leader") == "1";
+    EXPECT_GE(std::stoll(value("nats_raft_group_term{group=\"_meta_\"}")), 1) << n->name;
+    EXPECT_GE(std::stoll(value("nats_raft_group_applied{group=\"_meta_\"}")), 1) << n->name;
+    EXPECT_EQ(value("nats_server_routes"), "2") << n->name;
+  }
+  EXPECT_EQ(leaders, 1);
 }
 
 }  // namespace
