@@ -139,6 +139,10 @@ void RouteManager::start() {
   });
   log::notice("Cluster name is {}", name_);
   log::notice("Listening for route connections on {}:{}", o.cluster.host, port_);
+  {
+    std::lock_guard lk(mu_);
+    configured_ = o.cluster.routes;
+  }
   for (const auto& r : o.cluster.routes) add_pending(r, false, std::chrono::milliseconds(0));
   solicitor_ = std::thread([this] { solicit_loop(); });
 }
@@ -199,7 +203,7 @@ void RouteManager::solicit_loop() {
       {
         std::lock_guard g(mu_);
         if (stopping_) break;
-        if (self_urls_.count(p.url)) continue;
+        if (self_urls_.count(p.url) || (!p.implicit && removed_urls_.count(p.url))) continue;
       }
       PeerUrl u = parse_peer_url(p.url);
       if (!u.ok) {
@@ -214,7 +218,7 @@ void RouteManager::solicit_loop() {
         int max = server_.options().cluster.connect_retries;
         if (!p.implicit || p.attempts <= std::max(max, 3)) {
           std::lock_guard g(mu_);
-          if (!stopping_) {
+          if (!stopping_ && !(!p.implicit && removed_urls_.count(p.url))) {
             p.next = std::chrono::steady_clock::now() + jitter(kReconnectDelay);
             pending_.push_back(p);
           }
@@ -319,7 +323,7 @@ void RouteManager::on_route_closed(RouteConnection* r, bool self_route) {
       routes_.erase(it);
       was_registered = true;
     }
-    if (stopping_ || !r->solicited()) return;
+    if (stopping_ || !r->solicited() || removed_urls_.count(url)) return;
     if (self_route) {
       self_urls_.insert(url);
       return;
@@ -439,11 +443,40 @@ size_t RouteManager::num_routes() const {
   return routes_.size();
 }
 
+void RouteManager::reload_routes(const std::vector<std::string>& add, const std::vector<std::string>& remove) {
+  for (const auto& url : remove) {
+    std::vector<std::shared_ptr<RouteConnection>> doomed;
+    {
+      std::lock_guard lk(mu_);
+      removed_urls_.insert(url);
+      std::erase_if(pending_, [&](const Pending& p) { return p.url == url; });
+      std::erase(configured_, url);
+      for (auto& c : all_conns_)
+        if (c->solicited() && c->url() == url) doomed.push_back(c);
+    }
+    for (auto& c : doomed) c->close(CloseReason::RouteRemoved);
+    log::notice("Removed route {}", url);
+  }
+  for (const auto& url : add) {
+    {
+      std::lock_guard lk(mu_);
+      removed_urls_.erase(url);
+      configured_.push_back(url);
+    }
+    add_pending(url, false, std::chrono::milliseconds(0));
+  }
+  log::notice("Reloaded: cluster routes");
+}
+
 nlohmann::ordered_json RouteManager::routez() const {
   nlohmann::ordered_json arr = nlohmann::ordered_json::array();
   auto list = routes();
   std::sort(list.begin(), list.end(), [](auto& a, auto& b) { return a->cid() < b->cid(); });
-  const auto& configured = server_.options().cluster.routes;
+  std::vector<std::string> configured;
+  {
+    std::lock_guard lk(mu_);
+    configured = configured_;
+  }
   auto now = std::chrono::system_clock::now();
   for (auto& r : list) {
     RouteInfo ri = r->remote_info();

@@ -70,6 +70,10 @@ class RouteManager {
   // Client URLs: ours, then every route's.
   std::vector<std::string> client_connect_urls() const;
 
+  // Config reload: solicits the `add` URLs, closes the routes solicited to `remove` ("Route
+  // Removed") and never retries those (as the reference's routesOption). Other routes stay.
+  void reload_routes(const std::vector<std::string>& add, const std::vector<std::string>& remove);
+
   nlohmann::ordered_json routez() const;
   nlohmann::ordered_json varz() const;
 
@@ -102,6 +106,8 @@ class RouteManager {
   std::vector<std::shared_ptr<RouteConnection>> all_conns_;         // registered or not
   std::vector<Pending> pending_;
   std::set<std::string> self_urls_;
+  std::set<std::string> removed_urls_;  // routes a reload removed: not retried
+  std::vector<std::string> configured_;  // the configured routes as last (re)loaded
   std::condition_variable cv_;
   std::thread solicitor_;
   bool stopping_ = false;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "monitor/endpoints.h"
+#include "monitor/metrics.h"
 #include "server/server.h"
 #include "util/log.h"
 
@@ -85,6 +86,11 @@ int MonitorServer::start(const std::string& host, int port) {
     if (status != 200) log::warn("Healthcheck failed: \"{}\"", j.value("error", ""));
     return j;
   }, cnt);
+  // Not in the reference: Prometheus text format (see monitor/metrics.h).
+  http.Get(p("/metrics"), [this, &s](const httplib::Request&, httplib::Response& res) {
+    count("/metrics");
+    res.set_content(metrics_text(s), "text/plain; version=0.0.4; charset=utf-8");
+  });
   http.Get(p("/"), [this](const httplib::Request&, httplib::Response& res) {
     count("/");
     res.set_content(

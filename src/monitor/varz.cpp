@@ -31,10 +31,10 @@ Json websocket_varz(const Server& s) {
 }
 }  // namespace
 
+// The limits come from Server::live(): /varz shows what a reload applied, as the reference.
 Json varz(Server& s) {
   const Options& o = s.options();
   auto now = std::chrono::system_clock::now();
-  auto ns = [](Duration d) { return static_cast<int64_t>(d.count()); };
   // Go prints a whole float64 without a fraction ("2", not "2.0").
   auto secs = [](Duration d) -> Json {
     double v = std::chrono::duration<double>(d).count();
@@ -52,16 +52,16 @@ Json varz(Server& s) {
   if (s.auth_required()) j["auth_required"] = true;
   if (o.tls.enabled) j["tls_required"] = true;
   if (o.tls.enabled && o.tls.verify) j["tls_verify"] = true;
-  j["max_connections"] = o.max_connections;
-  j["ping_interval"] = ns(o.ping_interval);
-  j["ping_max"] = o.ping_max;
+  j["max_connections"] = s.live().max_connections.load();
+  j["ping_interval"] = static_cast<int64_t>(s.live().ping_interval_ns.load());
+  j["ping_max"] = s.live().ping_max.load();
   j["http_host"] = o.http_host.empty() ? o.host : o.http_host;
   j["http_port"] = s.http_port();
   j["http_base_path"] = o.http_base_path;
   j["https_port"] = o.https_port;
   j["auth_timeout"] = secs(o.auth_timeout);
-  j["max_control_line"] = o.max_control_line;
-  j["max_payload"] = o.max_payload;
+  j["max_control_line"] = s.live().max_control_line.load();
+  j["max_payload"] = s.live().max_payload.load();
   j["max_pending"] = o.max_pending;
   j["cluster"] = s.cluster_varz();
   j["gateway"] = s.gateway_varz();
@@ -70,7 +70,7 @@ Json varz(Server& s) {
   j["websocket"] = websocket_varz(s);
   j["jetstream"] = varz_jetstream(s);
   j["tls_timeout"] = secs(o.tls.timeout);
-  j["write_deadline"] = ns(o.write_deadline);
+  j["write_deadline"] = static_cast<int64_t>(s.live().write_deadline_ns.load());
   j["start"] = util::rfc3339_nano(s.start_time());
   j["now"] = util::rfc3339_nano(now);
   j["uptime"] = util::uptime_string(now - s.start_time());

@@ -17,10 +17,10 @@
 namespace nats {
 
 namespace {
-proto::ParserLimits limits_from(const Options& o) {
+proto::ParserLimits limits_from(const LiveLimits& o) {
   proto::ParserLimits l;
-  l.max_control_line = o.max_control_line;
-  l.max_payload = o.max_payload;
+  l.max_control_line = o.max_control_line.load();
+  l.max_payload = o.max_payload.load();
   return l;
 }
 
@@ -29,7 +29,7 @@ proto::ParserLimits limits_from(const Options& o) {
 
 ClientConnection::ClientConnection(Server& server, net::EventLoop& loop, int fd, uint64_t cid)
     : Connection(server, loop, fd, cid, ConnKind::Client),
-      parser_(proto::Kind::Client, limits_from(server.options())) {}
+      parser_(proto::Kind::Client, limits_from(server.live())) {}
 
 ClientConnection::~ClientConnection() = default;
 
@@ -80,10 +80,21 @@ void ClientConnection::set_permissions(const std::optional<Permissions>& p) {
   perms_.store(perms_owned_.back().get(), std::memory_order_release);
 }
 
-void ClientConnection::reauthorize(std::shared_ptr<const Authenticator> auth) {
+void ClientConnection::on_reload(std::shared_ptr<const Authenticator> auth, std::function<void()> done) {
+  // Runs `done` when the task is over, whichever way it ends (or is dropped unrun).
+  struct Done {
+    std::function<void()> fn;
+    ~Done() {
+      if (fn) fn();
+    }
+  };
+  auto guard = std::make_shared<Done>();
+  guard->fn = std::move(done);
   auto self = std::static_pointer_cast<ClientConnection>(shared_from_this());
-  loop_.post([self, auth = std::move(auth)] {
-    if (self->closing() || !self->connected_) return;
+  loop_.post([self, auth = std::move(auth), guard] {
+    if (self->closing()) return;
+    self->apply_live_limits();
+    if (!auth || !self->connected_) return;
     std::string account = self->account_name();
     if (auth->user_gone_or_moved(self->credentials_, account)) {
       self->close(CloseReason::ClientClosed);
@@ -97,7 +108,48 @@ void ClientConnection::reauthorize(std::shared_ptr<const Authenticator> auth) {
       return;
     }
     self->set_permissions(res->permissions);
+    self->remove_denied_subs();
   });
+}
+
+// Loop thread. As the reference's maxPayloadOption/maxControlLineOption: every client gets
+// the new values (a lower account or user JWT limit still wins).
+void ClientConnection::apply_live_limits() {
+  const auto& l = server_.live();
+  parser_.set_max_control_line(l.max_control_line.load());
+  int64_t max_payload = l.max_payload.load();
+  if (connected_) {
+    if (account_)
+      if (int64_t lim = account_->max_payload.load(); lim > 0 && lim < max_payload) max_payload = lim;
+    if (user_max_payload_ > 0 && user_max_payload_ < max_payload) max_payload = user_max_payload_;
+    max_payload_ = max_payload;
+  }
+  parser_.set_max_payload(max_payload);
+}
+
+// Loop thread, after new permissions: as the reference's processSubsOnConfigReload, each
+// subscription they deny is removed and reported to the client and the log.
+void ClientConnection::remove_denied_subs() {
+  std::vector<std::pair<std::string, std::string>> removed;  // subject, sid
+  {
+    std::lock_guard lk(subs_mu_);
+    for (auto it = subs_.begin(); it != subs_.end();) {
+      const auto& sub = it->second;
+      bool allowed = can_subscribe(sub->subject, "") || (!sub->queue.empty() && can_subscribe(sub->subject, sub->queue));
+      if (allowed) {
+        ++it;
+        continue;
+      }
+      removed.emplace_back(sub->subject, sub->sid);
+      auto next = std::next(it);
+      unsubscribe_locked(it);
+      it = next;
+    }
+  }
+  for (const auto& [subject, sid] : removed) {
+    send_err("Permissions Violation for Subscription to \"" + subject + "\" (sid \"" + sid + "\")");
+    log::notice("Removed sub \"{}\" (sid \"{}\") for {} - not authorized", subject, sid, credentials_.user);
+  }
 }
 
 ClientConnection::JwtIdentity ClientConnection::jwt_identity() const {
@@ -317,11 +369,13 @@ bool ClientConnection::on_connect(std::string_view json) {
   }
   parser_.set_require_connect(false);
   parser_.set_headers(o.headers);
-  int64_t max_payload = server_.options().max_payload;
+  const int64_t server_max = server_.live().max_payload.load();
+  int64_t max_payload = server_max;
   for (int64_t lim : {acc->max_payload.load(), res->max_payload})
     if (lim > 0 && lim < max_payload) max_payload = lim;
-  if (max_payload < server_.options().max_payload) parser_.set_max_payload(max_payload);
+  if (max_payload < server_max) parser_.set_max_payload(max_payload);
   max_payload_ = max_payload;
+  user_max_payload_ = res->max_payload;
   jwt_max_subs_ = res->max_subs;
   if (server_.options().operator_mode()) {
     std::lock_guard lk(info_mu_);
@@ -497,7 +551,7 @@ bool ClientConnection::on_ping() {
   // payload its account or user JWT lowered.
   if (connected_ && !first_pong_sent_) {
     first_pong_sent_ = true;
-    int64_t server_max = server_.options().max_payload;
+    int64_t server_max = server_.live().max_payload.load();
     if (copts_.protocol >= 1 && max_payload_ != server_max) {
       std::string info = server_.client_info_line(cid_, peer_ip_, false, {});
       std::string from = "\"max_payload\":" + std::to_string(server_max);

@@ -48,10 +48,13 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
     bool bearer = false;
   };
   JwtIdentity jwt_identity() const;
-  // Any thread: after a config reload, checks the client's CONNECT credentials against
-  // `auth` on the connection's loop; cuts it if they no longer pass or lead to another
-  // account, else applies the new permissions.
-  void reauthorize(std::shared_ptr<const Authenticator> auth);
+  // Any thread: after a config reload, on the connection's loop: applies the server's live
+  // limits (max_payload, max_control_line); with `auth` (the users changed), checks the
+  // client's CONNECT credentials against it, cuts the client if they no longer pass or lead
+  // to another account, else applies the new permissions and removes the subscriptions
+  // they deny (with the reference's -ERR). `done` runs on the loop once all that is done,
+  // or at once if the task cannot run (so a reload can wait for every connection).
+  void on_reload(std::shared_ptr<const Authenticator> auth, std::function<void()> done);
   // Any thread: sends -ERR '<text>' and closes, on the connection's loop.
   void kick(std::string text, CloseReason reason);
 
@@ -119,6 +122,9 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   int64_t jwt_max_subs_ = -1;
   JwtIdentity jwt_identity_;  // guarded by info_mu_
   int64_t max_payload_ = 0;        // in effect after CONNECT (account and user limits applied)
+  int64_t user_max_payload_ = -1;  // the user JWT's payload limit (-1: none), for reloads
+  void apply_live_limits();
+  void remove_denied_subs();
   bool first_pong_sent_ = false;  // the user JWT's subscription limit (-1: none)
   void arm_jwt_expiry(const AuthResult& res);
   std::chrono::system_clock::time_point stop_time_{};

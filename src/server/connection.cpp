@@ -76,7 +76,6 @@ const char* close_reason_text(CloseReason r) {
 Connection::Connection(Server& server, net::EventLoop& loop, int fd, uint64_t cid, ConnKind kind)
     : server_(server), loop_(loop), fd_(fd), cid_(cid), kind_(kind),
       max_pending_(server.options().max_pending),
-      write_deadline_(server.options().write_deadline),
       start_time_(std::chrono::system_clock::now()) {
   last_activity_ns_ = now_ns();
   size_t mp = max_pending_ > 0 ? static_cast<size_t>(max_pending_) : kMaxStallThreshold * 2;
@@ -145,7 +144,7 @@ bool Connection::enqueue_iov(const struct iovec* parts, int n) {
 }
 
 void Connection::start_pings() {
-  auto interval = server_.options().ping_interval;
+  auto interval = server_.live().ping_interval();  // a reload applies from the next ping
   if (interval.count() <= 0 || closing()) return;
   std::weak_ptr<Connection> weak = shared_from_this();
   ping_timer_ = loop_.add_timer(interval, [weak] {
@@ -167,8 +166,8 @@ void Connection::ping_now() {
 void Connection::ping_tick() {
   ping_timer_ = 0;
   if (closing()) return;
-  const auto& o = server_.options();
-  if (ping_skip_when_active_ && pings_out_ == 0 && std::chrono::system_clock::now() - last_activity() < o.ping_interval) {
+  const auto& o = server_.live();
+  if (ping_skip_when_active_ && pings_out_ == 0 && std::chrono::system_clock::now() - last_activity() < o.ping_interval()) {
     start_pings();
     return;
   }
@@ -177,7 +176,7 @@ void Connection::ping_tick() {
     std::lock_guard lk(out_mu_);
     if (pending_.empty()) pending_.release_spare();
   }
-  if (pings_out_ + 1 > o.ping_max) {
+  if (pings_out_ + 1 > o.ping_max.load()) {
     log::debug("{}:{} - cid:{} - Stale Connection - Closing", peer_ip_, peer_port_, cid_);
     on_stale();
     return;
@@ -312,7 +311,7 @@ void Connection::write_out() {
         loop_.mod_fd(fd_, read_paused_ ? (EPOLLOUT | EPOLLRDHUP) : (EPOLLIN | EPOLLOUT | EPOLLRDHUP), this);
         // Check the write deadline even if the peer never drains.
         std::weak_ptr<Connection> weak = shared_from_this();
-        loop_.add_timer(write_deadline_ + std::chrono::milliseconds(1), [weak] {
+        loop_.add_timer(write_deadline() + std::chrono::milliseconds(1), [weak] {
           if (auto c = weak.lock()) c->check_write_deadline();
         });
       }
@@ -355,12 +354,15 @@ void Connection::resume_reading() {
   loop_.mod_fd(fd_, want_write_ ? (EPOLLIN | EPOLLOUT | EPOLLRDHUP) : (EPOLLIN | EPOLLRDHUP), this);
 }
 
+// Read at each use: a config reload changes it for existing connections too (as the reference).
+std::chrono::nanoseconds Connection::write_deadline() const { return server_.live().write_deadline(); }
+
 void Connection::check_write_deadline() {
   if (closed_ || !want_write_) return;
-  if (std::chrono::steady_clock::now() - stall_since_ >= write_deadline_) {
+  if (std::chrono::steady_clock::now() - stall_since_ >= write_deadline()) {
     log::notice("{}:{} - cid:{} - Slow Consumer Detected: WriteDeadline of {}ms exceeded with {} chunks of {} total bytes.",
                 peer_ip_, peer_port_, cid_,
-                std::chrono::duration_cast<std::chrono::milliseconds>(write_deadline_).count(), 1, pending_bytes());
+                std::chrono::duration_cast<std::chrono::milliseconds>(write_deadline()).count(), 1, pending_bytes());
     server_.count_slow_consumer(kind_);
     {
       std::lock_guard lk(write_mu_);
@@ -383,7 +385,7 @@ void Connection::on_io(uint32_t events) {
   }
   if (events & EPOLLOUT) {
     write_out();
-    if (want_write_ && std::chrono::steady_clock::now() - stall_since_ >= write_deadline_) check_write_deadline();
+    if (want_write_ && std::chrono::steady_clock::now() - stall_since_ >= write_deadline()) check_write_deadline();
   }
   if (read_paused_ && !(events & (EPOLLHUP | EPOLLERR))) return;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {

@@ -153,6 +153,7 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   virtual void on_closed() {}
   void mark_activity();
   void check_write_deadline();
+  std::chrono::nanoseconds write_deadline() const;
 
   // Keep-alive (loop thread): a PING every ping_interval; when ping_max go unanswered,
   // on_stale(). With skip_when_active, no PING is sent while the peer has sent something
@@ -186,7 +187,6 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   uint64_t cid_;
   ConnKind kind_;
   int64_t max_pending_;
-  std::chrono::nanoseconds write_deadline_;
   std::string peer_ip_;
   int peer_port_ = 0;
 

@@ -1,12 +1,22 @@
-// Config reload. What may change at run time: logging (debug, trace, logtime, log_file) and
-// who may connect with which permissions (the authorization block, users lists, account
-// users and default permissions). Every other difference is refused with the reference's
-// "config reload not supported for <Go field name>: old=<v>, new=<v>", naming the first
-// differing setting, and the running config stays. (The reference reloads more, e.g. limits
-// and TLS; those are refused here until implemented, never half applied.)
+// Config reload. What may change at run time: logging (debug, trace, logtime, log_file), who
+// may connect with which permissions (the authorization block, users lists, account users and
+// default permissions), the limits the reference reloads (max_connections, max_payload,
+// max_control_line, ping_interval, ping_max, write_deadline), the client TLS certificate
+// (cert, key and CA files; new handshakes use it) and the cluster's routes (added ones are
+// solicited, removed ones closed). Every other difference is refused with the reference's
+// "config reload not supported for <Go field name>: old=<v>, new=<v>" (or its JetStream and
+// cluster texts), naming the first differing setting, and the running config stays. (The
+// reference reloads more, e.g. accounts' imports/exports or enabling JetStream; those are
+// refused here until implemented, never half applied.)
+#include <algorithm>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 
+#include "cluster/route_manager.h"
 #include "config/duration.h"
+#include "net/event_loop.h"
+#include "net/tls.h"
 #include "server/client.h"
 #include "server/server.h"
 #include "util/log.h"
@@ -29,6 +39,19 @@ void take_reloadable(Options& x, const Options& from) {
   x.authorization = from.authorization;
   x.users = from.users;
   x.default_permissions = from.default_permissions;
+  x.max_connections = from.max_connections;
+  x.max_payload = from.max_payload;
+  x.max_control_line = from.max_control_line;
+  x.ping_interval = from.ping_interval;
+  x.ping_max = from.ping_max;
+  x.write_deadline = from.write_deadline;
+  // The certificate may change, not whether TLS is on or how clients are verified.
+  if (x.tls.enabled && from.tls.enabled && x.tls.verify == from.tls.verify) {
+    x.tls.cert_file = from.tls.cert_file;
+    x.tls.key_file = from.tls.key_file;
+    x.tls.ca_file = from.tls.ca_file;
+  }
+  x.cluster.routes = from.cluster.routes;
   if (x.accounts.size() == from.accounts.size()) {
     for (size_t i = 0; i < x.accounts.size(); ++i) {
       if (x.accounts[i].name != from.accounts[i].name) continue;
@@ -62,18 +85,12 @@ const std::vector<Named>& named() {
       {"HTTPPort", [](const Options& o) { return num(o.http_port); }},
       {"HTTPBasePath", [](const Options& o) { return o.http_base_path; }},
       {"HTTPSPort", [](const Options& o) { return num(o.https_port); }},
-      {"MaxConn", [](const Options& o) { return num(o.max_connections); }},
       {"MaxSubs", [](const Options& o) { return num(o.max_subscriptions); }},
       {"MaxSubTokens", [](const Options& o) { return num(o.max_sub_tokens); }},
       {"PidFile", [](const Options& o) { return o.pid_file; }},
       {"PortsFileDir", [](const Options& o) { return o.ports_file_dir; }},
-      {"MaxControlLine", [](const Options& o) { return num(o.max_control_line); }},
-      {"MaxPayload", [](const Options& o) { return num(o.max_payload); }},
       {"MaxPending", [](const Options& o) { return num(o.max_pending); }},
       {"NoHeaderSupport", [](const Options& o) { return yes(o.no_header_support); }},
-      {"PingInterval", [](const Options& o) { return dur(o.ping_interval); }},
-      {"MaxPingsOut", [](const Options& o) { return num(o.ping_max); }},
-      {"WriteDeadline", [](const Options& o) { return dur(o.write_deadline); }},
       {"LameDuckDuration", [](const Options& o) { return dur(o.lame_duck_duration); }},
       {"LameDuckGracePeriod", [](const Options& o) { return dur(o.lame_duck_grace_period); }},
       {"JetStream", [](const Options& o) { return yes(o.jetstream.enabled); }},
@@ -84,12 +101,34 @@ const std::vector<Named>& named() {
   return n;
 }
 
+// The reference's texts for JetStream storage changes on a server running JetStream
+// (reload.go diffOptions: storedir, jetstreammaxmemory/jetstreammaxstore).
+std::string jetstream_refusal(const Options& a, const Options& b, const std::string& go_name) {
+  if (!a.jetstream.enabled || !b.jetstream.enabled) return "";
+  if (go_name == "StoreDir")
+    return b.jetstream.store_dir.empty() ? "config reload not supported for jetstream storage dir"
+                                         : "config reload not supported for jetstream storage directory";
+  int64_t old_v = go_name == "JetStreamMaxMemory" ? a.jetstream.max_memory : a.jetstream.max_file;
+  int64_t new_v = go_name == "JetStreamMaxMemory" ? b.jetstream.max_memory : b.jetstream.max_file;
+  if (go_name != "JetStreamMaxMemory" && go_name != "JetStreamMaxStore") return "";
+  if (old_v != -1 && new_v == -1) return "config reload not supported for jetstream max memory and max store";
+  if (old_v == -1 && new_v != -1) return "config reload not supported for jetstream dynamic max memory and store";
+  return "config reload not supported for jetstream max memory and store";
+}
+
 // The first differing setting, as the reference words its refusal.
 std::string refusal(const Options& a, const Options& b) {
   for (const auto& n : named()) {
     std::string va = n.show(a), vb = n.show(b);
-    if (va != vb) return std::string("config reload not supported for ") + n.go_name + ": old=" + va + ", new=" + vb;
+    if (va == vb) continue;
+    if (auto js = jetstream_refusal(a, b, n.go_name); !js.empty()) return js;
+    return std::string("config reload not supported for ") + n.go_name + ": old=" + va + ", new=" + vb;
   }
+  if (a.cluster.host != b.cluster.host)
+    return "config reload not supported for cluster host: old=" + a.cluster.host + ", new=" + b.cluster.host;
+  if (a.cluster.port != b.cluster.port)
+    return "config reload not supported for cluster port: old=" + std::to_string(a.cluster.port) +
+           ", new=" + std::to_string(b.cluster.port);
   auto structural = [&](const char* name) {
     return std::string("config reload not supported for ") + name + ": old=<unchanged>, new=<changed>";
   };
@@ -126,6 +165,51 @@ std::chrono::system_clock::time_point Server::config_load_time() const {
       std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(config_load_ns_.load())));
 }
 
+namespace {
+
+// Waits until every connection's loop ran its reload task (their `done` calls), so that when
+// reload reports success every check has been made: a removed user is already cut, new
+// limits and permissions already apply. Bounded, in case a loop is stuck.
+class LoopBarrier {
+ public:
+  // The returned callback keeps the state alive: a task that runs after wait() gave up is safe.
+  std::function<void()> arm() {
+    std::lock_guard lk(st_->mu);
+    ++st_->pending;
+    return [st = st_] {
+      std::lock_guard lk(st->mu);
+      if (--st->pending == 0) st->cv.notify_all();
+    };
+  }
+  void wait() {
+    std::unique_lock lk(st_->mu);
+    if (!st_->cv.wait_for(lk, std::chrono::seconds(10), [this] { return st_->pending == 0; }))
+      log::warn("Config reload: {} connections did not apply the change within 10s", st_->pending);
+  }
+
+ private:
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t pending = 0;
+  };
+  std::shared_ptr<State> st_ = std::make_shared<State>();
+};
+  }
+  void wait() {
+    std::unique_lock lk(mu_);
+    if (!cv_.wait_for(lk, std::chrono::seconds(10), [this] { return pending_ == 0; }))
+      log::warn("Config reload: {} connections did not apply the change within 10s", pending_);
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t pending_ = 0;
+};
+
+}  // namespace
+
 std::string Server::reload(Options next) {
   std::lock_guard lk(reload_mu_);
   // Flags and start-up fields that a re-read config cannot know.
@@ -133,6 +217,18 @@ std::string Server::reload(Options next) {
   Options rest = next;
   take_reloadable(rest, loaded_);
   if (!(rest == loaded_)) return refusal(loaded_, rest);
+  if (!(next.cluster.routes == loaded_.cluster.routes) && !routes_)
+    return "config reload not supported for Cluster: old=<unchanged>, new=<changed>";
+
+  // Everything that can fail first, so that a failure leaves the running config whole.
+  std::unique_ptr<net::TlsContext> tls;
+  if (next.tls.enabled) {
+    try {
+      tls = std::make_unique<net::TlsContext>(next.tls.cert_file, next.tls.key_file, next.tls.ca_file, next.tls.verify);
+    } catch (const std::exception& e) {
+      return std::string("error loading the TLS certificate: ") + e.what();
+    }
+  }
 
   if (next.debug != loaded_.debug || next.trace != loaded_.trace || next.logtime != loaded_.logtime ||
       next.log_file != loaded_.log_file || next.trace_verbose != loaded_.trace_verbose) {
@@ -144,12 +240,51 @@ std::string Server::reload(Options next) {
     log::configure(ls);
     log::notice("Reloaded: logging (debug = {}, trace = {}, logtime = {})", next.debug, next.trace, next.logtime);
   }
+  live_.set(next);
+  if (next.max_connections != loaded_.max_connections) {
+    // As the reference: connections over the new limit are closed.
+    auto clients = clients_snapshot();
+    if (next.max_connections > 0 && clients.size() > static_cast<size_t>(next.max_connections)) {
+      size_t n = clients.size() - static_cast<size_t>(next.max_connections);
+      for (size_t i = 0; i < n; ++i)
+        clients[clients.size() - 1 - i]->kick("maximum connections exceeded", CloseReason::MaxConnectionsExceeded);
+      log::notice("Closed {} connections to fall within max_connections", n);
+    }
+    log::notice("Reloaded: max_connections = {}", next.max_connections);
+  }
+  if (next.max_control_line != loaded_.max_control_line)
+    log::notice("Reloaded: max_control_line = {}", next.max_control_line);
+  if (next.max_payload != loaded_.max_payload) log::notice("Reloaded: max_payload = {}", next.max_payload);
+  if (next.ping_interval != loaded_.ping_interval) log::notice("Reloaded: ping_interval = {}", dur(next.ping_interval));
+  if (next.ping_max != loaded_.ping_max) log::notice("Reloaded: ping_max = {}", next.ping_max);
+  if (next.write_deadline != loaded_.write_deadline)
+    log::notice("Reloaded: write_deadline = {}", dur(next.write_deadline));
+  if (tls) {
+    install_tls(std::move(tls));
+    if (!(next.tls == loaded_.tls)) log::notice("Reloaded: tls = enabled");
+  }
+  std::shared_ptr<const Authenticator> auth;
   if (auth_changed(loaded_, next)) {
-    auto auth = std::make_shared<const Authenticator>(next, [this](const std::string& key) { return jwt_account_claims(key); });
+    auth = std::make_shared<const Authenticator>(next, [this](const std::string& key) { return jwt_account_claims(key); });
     std::atomic_store(&auth_, auth);
     make_ws_authenticator(next);
-    for (auto& c : clients_snapshot()) c->reauthorize(c->websocket() ? authenticator_for(true) : auth);
     log::notice("Reloaded: authorization users");
+  }
+  // INFO for new clients: auth_required and max_payload may have changed.
+  build_info_prefix();
+  LoopBarrier barrier;
+  for (auto& c : clients_snapshot()) c->on_reload(auth && c->websocket() ? authenticator_for(true) : auth, barrier.arm());
+  // Never block an event loop on its own tasks (reload runs on the signal thread).
+  if (!net::EventLoop::current()) barrier.wait();
+  if (!(next.cluster.routes == loaded_.cluster.routes)) {
+    std::vector<std::string> add, remove;
+    for (const auto& r : loaded_.cluster.routes)
+      if (std::find(next.cluster.routes.begin(), next.cluster.routes.end(), r) == next.cluster.routes.end())
+        remove.push_back(r);
+    for (const auto& r : next.cluster.routes)
+      if (std::find(loaded_.cluster.routes.begin(), loaded_.cluster.routes.end(), r) == loaded_.cluster.routes.end())
+        add.push_back(r);
+    routes_->reload_routes(add, remove);
   }
   loaded_ = std::move(next);
   config_load_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(

@@ -58,6 +58,7 @@ Server::Server(Options opts) : opts_(std::move(opts)) {
   auth_ = std::make_shared<const Authenticator>(opts_, [this](const std::string& key) { return jwt_account_claims(key); });
   make_ws_authenticator(opts_);
   loaded_ = opts_;
+  live_.set(opts_);
   config_load_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(start_time_.time_since_epoch()).count();
 }
 
@@ -116,9 +117,52 @@ MatchCache* Server::match_cache_for_current_thread() {
   return caches_[loop->index()].get();
 }
 
+void LiveLimits::set(const Options& o) {
+  max_connections = o.max_connections;
+  max_payload = o.max_payload;
+  max_control_line = o.max_control_line;
+  ping_interval_ns = o.ping_interval.count();
+  ping_max = o.ping_max;
+  write_deadline_ns = o.write_deadline.count();
+}
+
+void Server::install_tls(std::unique_ptr<net::TlsContext> ctx) {
+  std::lock_guard lk(tls_mu_);
+  tls_contexts_.push_back(std::move(ctx));
+  tls_current_.store(tls_contexts_.back().get(), std::memory_order_release);
+}
+
+// INFO fields in the reference's order (server.go `type Info`). auth_required and
+// max_payload follow a reload; the rest is fixed at start.
+void Server::build_info_prefix() {
+  nlohmann::ordered_json info;
+  info["server_id"] = id_;
+  info["server_name"] = name_;
+  info["version"] = kServerVersion;
+  info["proto"] = kProtoVersion;
+  info["go"] = "go1.19.8";
+  info["host"] = opts_.host;
+  info["port"] = client_port_;
+  info["headers"] = !opts_.no_header_support;
+  if (authenticator()->advertise_auth_required()) info["auth_required"] = true;
+  if (opts_.tls.enabled) {
+    info["tls_required"] = true;
+    if (opts_.tls.verify) info["tls_verify"] = true;
+  }
+  info["max_payload"] = live_.max_payload.load();
+  if (jetstream_enabled()) info["jetstream"] = true;
+  std::string dumped = info.dump();
+  std::lock_guard lk(info_mu_);
+  info_prefix_ = "INFO " + dumped.substr(0, dumped.size() - 1);  // without the closing brace
+}
+
 std::string Server::client_info_line(uint64_t cid, const std::string& client_ip, bool include_nonce,
                                      const std::string& nonce, bool websocket) const {
-  std::string s = info_prefix_;
+  std::string s;
+  {
+    std::lock_guard lk(info_mu_);
+    s = info_prefix_;
+  }
   if (websocket) {
     for (std::string_view f : {",\"tls_required\":true", ",\"tls_verify\":true"})
       if (auto p = s.find(f); p != std::string::npos) s.erase(p, f.size());
@@ -156,25 +200,9 @@ void Server::start() {
     jetstream_ = std::make_unique<jetstream::JetStream>(*this);
     jetstream_->start();
   }
-  // INFO fields in the reference's order (server.go `type Info`).
-  nlohmann::ordered_json info;
-  info["server_id"] = id_;
-  info["server_name"] = name_;
-  info["version"] = kServerVersion;
-  info["proto"] = kProtoVersion;
-  info["go"] = "go1.19.8";
-  info["host"] = opts_.host;
-  info["port"] = opts_.port;
-  info["headers"] = !opts_.no_header_support;
-  if (authenticator()->advertise_auth_required()) info["auth_required"] = true;
-  if (opts_.tls.enabled) {
-    tls_ctx_ = std::make_unique<net::TlsContext>(opts_.tls.cert_file, opts_.tls.key_file, opts_.tls.ca_file,
-                                                 opts_.tls.verify);
-    info["tls_required"] = true;
-    if (opts_.tls.verify) info["tls_verify"] = true;
-  }
-  info["max_payload"] = opts_.max_payload;
-  if (jetstream_enabled()) info["jetstream"] = true;
+  if (opts_.tls.enabled)
+    install_tls(std::make_unique<net::TlsContext>(opts_.tls.cert_file, opts_.tls.key_file, opts_.tls.ca_file,
+                                                  opts_.tls.verify));
 
   int nloops = std::max(1u, std::thread::hardware_concurrency());
   for (int i = 0; i < nloops; ++i) {
@@ -191,9 +219,7 @@ void Server::start() {
 
   int fd = net::listen_tcp(opts_.host, opts_.port);
   client_port_ = net::bound_port(fd);
-  info["port"] = client_port_;
-  std::string dumped = info.dump();
-  info_prefix_ = "INFO " + dumped.substr(0, dumped.size() - 1);  // without the closing brace
+  build_info_prefix();
   listener_ = std::make_unique<Listener>(*this, fd);
   if (opts_.websocket.port != 0) {
     // -1 (RANDOM_PORT) lets the system pick, as for the other listeners.
@@ -224,7 +250,7 @@ void Server::start() {
                 websocket_port_);
     if (!ws_tls_ctx_) log::warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!");
   }
-  if (tls_ctx_) log::notice("TLS required for client connections");
+  if (tls_context()) log::notice("TLS required for client connections");
   if (system_account_) {
     sys_services_ = std::make_unique<SystemServices>(*this);
     sys_services_->start(*loops_[0]);
@@ -305,9 +331,9 @@ void Server::accept_ready(const Listener& listener) {
     {
       std::lock_guard lk(conns_mu_);
       count = clients_.size();
-      if (static_cast<int>(count) < opts_.max_connections) clients_[cid] = client;
+      if (static_cast<int>(count) < live_.max_connections.load()) clients_[cid] = client;
     }
-    if (static_cast<int>(count) >= opts_.max_connections) {
+    if (static_cast<int>(count) >= live_.max_connections.load()) {
       // The reference sends INFO then this error, and closes.
       std::string msg = client_info_line(cid, ip, false, "") + "-ERR 'maximum connections exceeded'\r\n";
       [[maybe_unused]] auto w = ::write(fd, msg.data(), msg.size());

@@ -85,6 +85,21 @@ struct alignas(64) LoopCounters {
   }
 };
 
+// The limits a config reload may change (the reference reloads max_connections,
+// max_payload, max_control_line, ping_interval, ping_max and write_deadline). Read where they
+// apply, so a reload reaches new and existing connections alike.
+struct LiveLimits {
+  std::atomic<int> max_connections{0};
+  std::atomic<int64_t> max_payload{0};
+  std::atomic<int32_t> max_control_line{0};
+  std::atomic<int64_t> ping_interval_ns{0};
+  std::atomic<int> ping_max{0};
+  std::atomic<int64_t> write_deadline_ns{0};
+  void set(const Options& o);
+  std::chrono::nanoseconds ping_interval() const { return std::chrono::nanoseconds(ping_interval_ns.load()); }
+  std::chrono::nanoseconds write_deadline() const { return std::chrono::nanoseconds(write_deadline_ns.load()); }
+};
+
 class Server {
  public:
   explicit Server(Options opts);
@@ -104,6 +119,8 @@ class Server {
   bool shutting_down() const { return shutting_down_.load(); }
 
   const Options& options() const { return opts_; }
+  // Limits as last (re)loaded; options() keeps the values the server started with.
+  const LiveLimits& live() const { return live_; }
   const std::string& id() const { return id_; }
   const std::string& name() const { return name_; }
   std::chrono::system_clock::time_point start_time() const { return start_time_; }
@@ -126,10 +143,12 @@ class Server {
   bool admit_websocket_client(const std::shared_ptr<ClientConnection>& c);
 
   // Config reload (SIGHUP, --signal reload; src/server/reload.cpp): applies `next` (the config
-  // file and flags read again) if only reloadable settings changed: logging, and the
-  // authorization and account users and permissions, re-checked against every connected
-  // client (who no longer authenticates is cut). Otherwise returns the reference's
-  // "config reload not supported for <Field>: old=..., new=..." and keeps the running config.
+  // file and flags read again) if only reloadable settings changed: logging, the
+  // authorization and account users and permissions (re-checked against every connected
+  // client: who no longer authenticates is cut, denied subscriptions are removed), the limits
+  // of LiveLimits, the client TLS certificate and the cluster's routes. Otherwise returns
+  // the reference's "config reload not supported for <Field>: old=..., new=..." and keeps the
+  // running config. Returns once every connection's loop has applied the change.
   std::string reload(Options next);
   std::chrono::system_clock::time_point config_load_time() const;
 
@@ -195,8 +214,10 @@ class Server {
   // JetStream (null when not enabled) and, on clustered JetStream servers, the meta group
   // that spans the supercluster (null otherwise). Created in start().
   jetstream::JetStream* jetstream() const { return jetstream_.get(); }
-  // Client TLS (null when the `tls` block / --tls is not set).
-  const net::TlsContext* tls_context() const { return tls_ctx_.get(); }
+  // Client TLS (null when the `tls` block / --tls is not set). A reload may load a new
+  // certificate: new handshakes use it; contexts are kept for the server's life, so a pointer
+  // held by a handshake in progress stays valid.
+  const net::TlsContext* tls_context() const { return tls_current_.load(std::memory_order_acquire); }
   const net::TlsContext* ws_tls_context() const { return ws_tls_ctx_.get(); }  // wss
   jetstream::MetaGroup* meta_group() const { return meta_group_.get(); }
   bool jetstream_enabled() const { return jetstream_ != nullptr; }
@@ -271,7 +292,11 @@ class Server {
   std::unordered_map<uint64_t, std::shared_ptr<ClientConnection>> clients_;
   std::vector<std::shared_ptr<ClientConnection>> closed_clients_;  // ring for /connz?state=closed
 
-  std::string info_prefix_;  // INFO JSON up to the per-client fields
+  mutable std::mutex info_mu_;
+  std::string info_prefix_;  // INFO JSON up to the per-client fields; guarded by info_mu_
+  // Builds info_prefix_ from opts_ and what a reload changes (auth_required, max_payload).
+  void build_info_prefix();
+  LiveLimits live_;
 
   std::unique_ptr<MonitorServer> monitor_;
   std::unique_ptr<SystemServices> sys_services_;
@@ -279,7 +304,10 @@ class Server {
   std::unique_ptr<cluster::GatewayManager> gateways_;
   std::unique_ptr<cluster::LeafManager> leafs_;
   std::unique_ptr<jetstream::JetStream> jetstream_;
-  std::unique_ptr<net::TlsContext> tls_ctx_;
+  std::mutex tls_mu_;
+  std::vector<std::unique_ptr<net::TlsContext>> tls_contexts_;  // every one loaded; guarded by tls_mu_
+  std::atomic<const net::TlsContext*> tls_current_{nullptr};
+  void install_tls(std::unique_ptr<net::TlsContext> ctx);
   std::unique_ptr<net::TlsContext> ws_tls_ctx_;  // websocket { tls {} }
   std::unique_ptr<jetstream::MetaGroup> meta_group_;
   ServerStats stats_;

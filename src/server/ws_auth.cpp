@@ -39,7 +39,7 @@ std::shared_ptr<const Authenticator> Server::authenticator_for(bool websocket) c
 
 bool Server::admit_websocket_client(const std::shared_ptr<ClientConnection>& c) {
   std::lock_guard lk(conns_mu_);
-  if (static_cast<int>(clients_.size()) >= opts_.max_connections) return false;
+  if (static_cast<int>(clients_.size()) >= live_.max_connections.load()) return false;
   clients_[c->cid()] = c;
   return true;
 }

@@ -357,6 +357,7 @@ RaftStatus RaftGroup::status() const {
   if (!node_) return s;
   s.bootstrapped = true;
   s.leader = node_->leader();
+  s.term = node_->term();
   s.is_leader = node_->role() == raft::Role::kLeader;
   s.commit = node_->commit_index();
   s.applied = applied_;

@@ -58,6 +58,7 @@ struct RaftStatus {
   std::string leader;  // node id; empty while unknown
   bool is_leader = false;
   bool bootstrapped = false;
+  uint64_t term = 0;  // current term (0 before the node starts)
   uint64_t commit = 0, applied = 0, last_index = 0, snapshot_index = 0;
   std::vector<RaftReplica> replicas;  // leader only; every member but the leader
 };

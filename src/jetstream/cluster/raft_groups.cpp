@@ -100,6 +100,11 @@ RaftGroupPtr RaftGroups::find(const std::string& name) const {
   return nullptr;
 }
 
+std::vector<RaftGroupPtr> RaftGroups::list() const {
+  std::lock_guard lk(mu_);
+  return groups_;
+}
+
 size_t RaftGroups::size() const {
   std::lock_guard lk(mu_);
   return groups_.size();

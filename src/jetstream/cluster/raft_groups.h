@@ -36,6 +36,8 @@ class RaftGroups : public std::enable_shared_from_this<RaftGroups> {
   void remove(const std::string& name, bool remove_files);
   RaftGroupPtr find(const std::string& name) const;
   size_t size() const;
+  // Every registered group (for /metrics).
+  std::vector<RaftGroupPtr> list() const;
 
   Server& server() const { return server_; }
   const std::string& self_id() const { return self_id_; }
