@@ -163,6 +163,7 @@ void Server::start() {
   if (opts_.tls.enabled) {
     tls_ctx_ = std::make_unique<net::TlsContext>(opts_.tls.cert_file, opts_.tls.key_file, opts_.tls.ca_file,
                                                  opts_.tls.verify);
+    tls_ctx_->release_idle_buffers();
     info["tls_required"] = true;
     if (opts_.tls.verify) info["tls_verify"] = true;
   }
@@ -268,7 +269,11 @@ void Server::start_monitor() {
 }
 
 void Server::accept_ready(const Listener& listener) {
-  for (;;) {
+  // At most kAcceptBatch connections per wake-up (the listener is level-triggered, so the
+  // rest wait for the next one): a connect storm takes turns with the loop's other
+  // connections instead of stalling their traffic until the backlog is empty.
+  constexpr int kAcceptBatch = 32;
+  for (int accepted = 0; accepted < kAcceptBatch; ++accepted) {
     std::string ip;
     int port = 0;
     int fd = net::accept_tcp(listener.fd(), &ip, &port);
@@ -330,6 +335,12 @@ std::vector<std::shared_ptr<ClientConnection>> Server::clients_snapshot() const 
   for (auto& [_, c] : clients_) out.push_back(c);
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a->cid() < b->cid(); });
   return out;
+}
+
+void Server::for_each_client(const Account& acc, const std::function<void(const ClientConnection&)>& fn) const {
+  std::lock_guard lk(conns_mu_);
+  for (auto& [_, c] : clients_)
+    if (c->bound_to(acc)) fn(*c);
 }
 
 std::vector<std::shared_ptr<ClientConnection>> Server::closed_clients_snapshot() const {
