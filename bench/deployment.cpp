@@ -15,6 +15,7 @@ const char* layout_name(Layout l) {
     case Layout::kGateway: return "gateway";
     case Layout::kJetStream: return "jetstream";
     case Layout::kJetStreamR3: return "jetstream-r3";
+    case Layout::kTls: return "tls";
   }
   return "?";
 }
@@ -24,6 +25,7 @@ ProcStats Deployment::stats() {
   for (ServerProcess* s : servers()) {
     ProcStats p = s->stats();
     total.cpu_seconds += p.cpu_seconds;
+    total.rss_kb += p.rss_kb;
     total.vm_hwm_kb = std::max(total.vm_hwm_kb, p.vm_hwm_kb);
   }
   return total;
@@ -68,6 +70,39 @@ class JetStreamServer : public Deployment {
   }
   static std::vector<std::string> args(const ServerFlavor& f, const std::string& dir) {
     std::vector<std::string> a = {"-js", "-sd", dir};
+    a.insert(a.end(), f.args.begin(), f.args.end());
+    return a;
+  }
+  std::string dir_;
+  ServerProcess server_;
+};
+
+// One server requiring TLS, with a fresh self-signed ECDSA P-256 certificate (made by the
+// openssl command) in a directory that lives (and is removed) with the deployment.
+class TlsServer : public Deployment {
+ public:
+  explicit TlsServer(const ServerFlavor& f) : dir_(make_cert()), server_(f.binary, args(f, dir_), std::chrono::seconds(10), f.cpu) {}
+  ~TlsServer() override {
+    server_.stop();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  Topology topology() const override { return Topology::single(server_.url()); }
+  std::vector<ServerProcess*> servers() override { return {&server_}; }
+
+ private:
+  static std::string make_cert() {
+    char tmpl[] = "/tmp/nats-bench-tls-XXXXXX";
+    if (!::mkdtemp(tmpl)) throw BenchError("mkdtemp failed");
+    std::string dir = tmpl;
+    std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+                      "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 -keyout " + dir + "/key.pem -out " +
+                      dir + "/cert.pem >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) throw BenchError("openssl could not make a test certificate");
+    return dir;
+  }
+  static std::vector<std::string> args(const ServerFlavor& f, const std::string& dir) {
+    std::vector<std::string> a = {"--tls", "--tlscert", dir + "/cert.pem", "--tlskey", dir + "/key.pem"};
     a.insert(a.end(), f.args.begin(), f.args.end());
     return a;
   }
@@ -186,6 +221,7 @@ std::unique_ptr<Deployment> start_deployment(Layout layout, const ServerFlavor& 
   if (layout == Layout::kSingle) return start_single_server(f);
   if (layout == Layout::kJetStream) return std::make_unique<JetStreamServer>(f);
   if (layout == Layout::kJetStreamR3) return std::make_unique<JsCluster3>(f);
+  if (layout == Layout::kTls) return std::make_unique<TlsServer>(f);
   // A route/gateway port picked free may be taken before the server binds it: one more try
   // with fresh ports.
   try {

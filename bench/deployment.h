@@ -17,7 +17,8 @@ namespace nats::bench {
 // kJetStream: one server with JetStream on (`-js`) and a fresh store directory per run.
 // kJetStreamR3: a 3-server cluster with JetStream (for R3 streams); the publisher is on the
 // first server.
-enum class Layout { kSingle, kRoute, kGateway, kJetStream, kJetStreamR3 };
+// kTls: one server that requires TLS of its clients (a throwaway self-signed certificate).
+enum class Layout { kSingle, kRoute, kGateway, kJetStream, kJetStreamR3, kTls };
 const char* layout_name(Layout l);
 
 class Deployment {
@@ -26,7 +27,8 @@ class Deployment {
   virtual Topology topology() const = 0;
   virtual std::vector<ServerProcess*> servers() = 0;
 
-  // Sums over the servers: CPU seconds; peak memory is the largest single server's VmHWM.
+  // Sums over the servers: CPU seconds and resident memory now; peak memory is the largest
+  // single server's VmHWM.
   ProcStats stats();
   // Empty if all servers still run; else which died and the tail of its log.
   std::string dead_servers();

@@ -1,6 +1,7 @@
 // nats-bench: runs the same client workloads against our server and the reference server,
 // alternating between them over several rounds, and prints medians and ratios (ours/reference).
 #include <nats/nats.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -69,6 +70,8 @@ int main(int argc, char** argv) {
   std::string scenario_filter;
   int run_timeout = 60, max_seconds = 1200;
   std::vector<std::string> server_args;
+  size_t conns = 0;
+  double idle_seconds = -1;
   app.add_option("--ours", ours, "our server binary")->capture_default_str();
   app.add_option("--ref", ref, "reference server binary")->capture_default_str();
   app.add_option("--rounds", rounds, "rounds per scenario (alternating ours/reference)")->capture_default_str()
@@ -81,6 +84,8 @@ int main(int argc, char** argv) {
   app.add_flag("--pin", pin, "pin servers to CPU 0 and the clients to CPU 1 (less noise, single-core server)");
   app.add_option("--run-timeout", run_timeout, "seconds one run may take")->capture_default_str();
   app.add_option("--max-seconds", max_seconds, "seconds the whole benchmark may take")->capture_default_str();
+  app.add_option("--conns", conns, "connections in the many-clients scenarios (default 10000; 200 with --quick)");
+  app.add_option("--idle-seconds", idle_seconds, "how long those connections sit idle (default 10; 1 with --quick)");
   app.add_option("--server-arg", server_args, "extra flag passed to both servers (repeatable)");
   // A later --rounds (etc.) overrides an earlier one, so wrappers can set defaults.
   for (auto* opt : app.get_options())
@@ -94,6 +99,8 @@ int main(int argc, char** argv) {
     scale.messages = msgs;
     scale.requests = std::max<uint64_t>(100, msgs / 100);
   }
+  if (conns > 0) scale.conns = conns;
+  if (idle_seconds >= 0) scale.idle_seconds = idle_seconds;
   std::vector<Scenario> all = default_scenarios(scale), selected;
   if (scenario_filter.empty()) {
     selected = all;
@@ -119,6 +126,23 @@ int main(int argc, char** argv) {
     }
   }
 
+  // The many-clients scenarios hold a socket per connection here and in the server (which
+  // inherits the limit): as far as the hard limit allows.
+  if (rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  if (rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+                   rl.rlim_cur < scale.conns + 1000) {
+    bool wants = std::any_of(selected.begin(), selected.end(), [](auto& s) {
+      return s.spec.kind == Kind::kConns || s.spec.kind == Kind::kStorm;
+    });
+    if (wants) {
+      std::fprintf(stderr, "--conns %zu needs about %zu open files; the limit here is %llu (hard limit)\n",
+                   scale.conns, scale.conns + 1000, static_cast<unsigned long long>(rl.rlim_cur));
+      return 2;
+    }
+  }
   install_cleanup_handlers();
   start_watchdog(max_seconds);
   nats_Open(-1);
@@ -140,9 +164,11 @@ int main(int argc, char** argv) {
       for (int k = 0; k < 2; ++k) {
         bool is_ours = (k == 0) == ours_first;
         RunSample s = measure_once(sc, is_ours ? f_ours : f_ref, std::chrono::seconds(run_timeout));
+        // msgs/s, or the first figure of the scenario's table (the many-clients scenarios).
         auto it = s.figures.find("msgs_per_s");
+        if (it == s.figures.end()) it = s.figures.find(figure_defs(sc.spec.kind).front().key);
         std::fprintf(stderr, "  %-20s round %d %-9s %s %s\n", sc.name.c_str(), r + 1, is_ours ? "ours" : "reference",
-                     it == s.figures.end() ? "-" : (std::to_string(static_cast<long long>(it->second)) + " msgs/s").c_str(),
+                     it == s.figures.end() ? "-" : (std::to_string(static_cast<long long>(it->second)) + " " + it->first).c_str(),
                      s.ok ? "" : ("FAIL: " + s.failure).c_str());
         (is_ours ? o.ours : o.ref).push_back(std::move(s));
       }

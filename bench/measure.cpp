@@ -36,7 +36,26 @@ const std::vector<FigureDef>& figure_defs(Kind kind) {
       {"cpu_ns_per_msg", "server CPU ns/msg", true},
       {"peak_mb", "server peak RSS MB", true},
   };
+  // Many clients (issue 15): per connection, not per message.
+  static const std::vector<FigureDef> conns = {
+      {"mem_kb_per_conn", "server RSS KB/conn (10 subs)", true},
+      {"conns_per_s", "connects/s (to PONG)", false},
+      {"connect_cpu_us_per_conn", "server CPU us/connect", true},
+      {"idle_cpu_ms_per_s", "idle server CPU ms/s", true},
+      {"fanout_cpu_ns_per_delivery", "fan-out server CPU ns/delivery", true},
+      {"deliveries_per_s", "fan-out deliveries/s", false},
+      {"peak_mb", "server peak RSS MB", true},
+  };
+  static const std::vector<FigureDef> storm = {
+      {"pub_msgs_per_s_alone", "publisher msgs/s, alone", false},
+      {"pub_msgs_per_s_storm", "publisher msgs/s, in storm", false},
+      {"pub_rate_kept_pct", "publisher rate kept %", false},
+      {"conns_per_s", "storm connects/s", false},
+      {"peak_mb", "server peak RSS MB", true},
+  };
   switch (kind) {
+    case Kind::kConns: return conns;
+    case Kind::kStorm: return storm;
     case Kind::kPubOnly: return pub_only;
     case Kind::kJsPub: return js_pub;
     case Kind::kPubSub: return pub_sub;
@@ -72,6 +91,10 @@ RunSample measure_once(const Scenario& sc, const ServerFlavor& flavor, std::chro
   MeasureHooks hooks;
   hooks.on_start = [&] { before = dep->stats(); };
   hooks.on_end = [&] { after = dep->stats(); };
+  hooks.sample = [&] {
+    ProcStats p = dep->stats();
+    return ServerSample{p.cpu_seconds, double(p.rss_kb)};
+  };
   WorkloadResult w = run_workload(sc.spec, dep->topology(), hooks, timeout);
   ProcStats end = dep->stats();
   std::string dead = dep->dead_servers();
@@ -89,6 +112,11 @@ RunSample measure_once(const Scenario& sc, const ServerFlavor& flavor, std::chro
   if (!out.ok || w.seconds <= 0 || w.published == 0) return out;
 
   auto& f = out.figures;
+  f["peak_mb"] = double(std::max(end.vm_hwm_kb, after.vm_hwm_kb)) / 1024.0;
+  if (sc.spec.kind == Kind::kConns || sc.spec.kind == Kind::kStorm) {
+    for (auto& [k, v] : w.figures) f[k] = v;
+    return out;
+  }
   double cpu = after.cpu_seconds - before.cpu_seconds;
   f["msgs_per_s"] = double(w.published) / w.seconds;
   f["cpu_ns_per_msg"] = cpu * 1e9 / double(w.published);

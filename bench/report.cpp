@@ -44,6 +44,19 @@ bool cpu_coarse(const ScenarioOutcome& o) {
   return !(a >= kMinCpuSeconds && b >= kMinCpuSeconds);
 }
 
+// Idle CPU is tiny by nature: under 10 ticks on either side its ratio is noise.
+constexpr double kMinIdleCpuSeconds = 0.1;
+
+// Whether a figure is derived from too little CPU time to compare.
+bool coarse(const ScenarioOutcome& o, const std::string& key) {
+  if (key == "cpu_ns_per_msg" || key == "fanout_cpu_ns_per_delivery") return cpu_coarse(o);
+  if (key == "idle_cpu_ms_per_s") {
+    double a = o.median_of(o.ours, "idle_cpu_s"), b = o.median_of(o.ref, "idle_cpu_s");
+    return !(a >= kMinIdleCpuSeconds && b >= kMinIdleCpuSeconds);
+  }
+  return false;
+}
+
 double ratio(const ScenarioOutcome& o, const std::string& key) {
   double a = o.median_of(o.ours, key), b = o.median_of(o.ref, key);
   if (std::isnan(a) || std::isnan(b) || b == 0) return NAN;
@@ -72,8 +85,14 @@ std::vector<Target> evaluate_targets(const std::vector<ScenarioOutcome>& outcome
   };
   // The targets are the core server's (issues 2 and 4); JetStream scenarios are reported
   // with their ratios but judged by no target yet.
-  auto any = [](const Scenario& s) { return s.spec.kind != Kind::kJsPub; };
-  auto throughput = [](const Scenario& s) { return s.spec.kind != Kind::kReqRep && s.spec.kind != Kind::kJsPub; };
+  auto core = [](const Scenario& s) { return s.spec.kind != Kind::kConns && s.spec.kind != Kind::kStorm; };
+  auto any = [core](const Scenario& s) { return core(s) && s.spec.kind != Kind::kJsPub; };
+  auto throughput = [core](const Scenario& s) {
+    return core(s) && s.spec.kind != Kind::kReqRep && s.spec.kind != Kind::kJsPub;
+  };
+  // Issue 15: many clients.
+  auto conns = [](const Scenario& s) { return s.spec.kind == Kind::kConns; };
+  auto storm = [](const Scenario& s) { return s.spec.kind == Kind::kStorm; };
   auto reqrep = [](const Scenario& s) { return s.spec.kind == Kind::kReqRep; };
   // Issue 9: R3 publishing latency (synchronous) and throughput (async window).
   auto r3_sync = [](const Scenario& s) { return s.spec.js_replicas > 1 && s.spec.js_window == 1; };
@@ -85,13 +104,18 @@ std::vector<Target> evaluate_targets(const std::vector<ScenarioOutcome>& outcome
       {"msgs/s >= 1.0x", "msgs_per_s", 1.0, false, throughput},
       {"req/rep p50 <= 1.0x", "p50_us", 1.0, true, reqrep},
       {"peak mem <= 1.0x", "peak_mb", 1.0, true, any},
+      {"mem/conn <= 0.5x", "mem_kb_per_conn", 0.5, true, conns},
+      {"idle CPU <= 0.5x", "idle_cpu_ms_per_s", 0.5, true, conns},
+      {"connects/s >= 1.5x", "conns_per_s", 1.5, false, conns},
+      {"fan-out CPU/delivery <= 0.5x", "fanout_cpu_ns_per_delivery", 0.5, true, conns},
+      {"storm rate kept >= 1.0x", "pub_rate_kept_pct", 1.0, false, storm},
   };
   std::vector<Target> out;
   for (auto& d : defs) {
     Target t{d.name, d.upper ? -INFINITY : INFINITY, true, false};
     for (auto& o : outcomes) {
       if (!d.covers(o.scenario)) continue;
-      if (d.key == "cpu_ns_per_msg" && cpu_coarse(o)) continue;
+      if (coarse(o, d.key)) continue;
       double r = ratio(o, d.key);
       if (std::isnan(r)) {
         t.met = false;  // a scenario that produced no figure cannot meet a target
@@ -120,9 +144,9 @@ std::string render_tables(const std::vector<ScenarioOutcome>& outcomes, const st
     for (auto& f : figure_defs(o.scenario.spec.kind)) {
       double a = o.median_of(o.ours, f.key), b = o.median_of(o.ref, f.key);
       double r = ratio(o, f.key);
-      bool coarse = std::string(f.key) == "cpu_ns_per_msg" && cpu_coarse(o);
+      bool is_coarse = coarse(o, f.key);
       s += fmt::format("{:<22} {:<30} {:>12} {:>12} {:>7} {:>13}\n", o.scenario.name, f.label, num(a), num(b),
-                       std::isnan(r) ? "-" : fmt::format("{}{:.2f}x", coarse ? "~" : "", r),
+                       std::isnan(r) ? "-" : fmt::format("{}{:.2f}x", is_coarse ? "~" : "", r),
                        pct(o.spread_of(o.ours, f.key)) + "/" + pct(o.spread_of(o.ref, f.key)));
     }
     for (auto* side : {&o.ours, &o.ref})
@@ -136,8 +160,9 @@ std::string render_tables(const std::vector<ScenarioOutcome>& outcomes, const st
     s += fmt::format("  {}: {} ({})", t.name, t.measured ? fmt::format("{:.2f}x", t.worst) : "n/a",
                      t.met ? "met" : "NOT met");
   s += "\n";
-  s += fmt::format("('~': server CPU under {} s per run, too coarse for /proc tick accounting; not in targets)\n",
-                   kMinCpuSeconds);
+  s += fmt::format("('~': server CPU under {} s per run (idle CPU: {} s), too coarse for /proc tick accounting; "
+                   "not in targets)\n",
+                   kMinCpuSeconds, kMinIdleCpuSeconds);
   bool any_fail = std::any_of(outcomes.begin(), outcomes.end(), [](auto& o) { return o.failed(); });
   s += any_fail ? "INTEGRITY: FAIL (see FAIL lines)\n" : "INTEGRITY: ok (no message lost, duplicated or reordered)\n";
   return s;
@@ -169,7 +194,7 @@ nlohmann::json render_json(const std::vector<ScenarioOutcome>& outcomes, const s
       fig["spread_pct_ours"] = num_or_null(o.spread_of(o.ours, f.key));
       fig["spread_pct_reference"] = num_or_null(o.spread_of(o.ref, f.key));
       fig["lower_is_better"] = f.lower_is_better;
-      if (std::string(f.key) == "cpu_ns_per_msg") fig["coarse"] = cpu_coarse(o);
+      if (std::string(f.key) == "cpu_ns_per_msg" || coarse(o, f.key)) fig["coarse"] = coarse(o, f.key);
       sc["figures"][f.key] = fig;
     }
     for (auto [side, name] : {std::pair{&o.ours, "ours_rounds"}, std::pair{&o.ref, "reference_rounds"}}) {

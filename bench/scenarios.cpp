@@ -143,6 +143,27 @@ std::vector<Scenario> default_scenarios(const Scale& scale) {
     w.messages = count_for(scale, 128, 20);
     out.push_back({"js-r3-file-async-128", "JetStream R3 file stream, 3-node cluster", w, Layout::kJetStreamR3});
   }
+  // Many clients (issue 15): N connections with 10 subscriptions each, plain and TLS; then a
+  // publisher's rate while N connections arrive. Fan-out messages: about 2M deliveries.
+  {
+    const std::string n = std::to_string(scale.conns);
+    WorkloadSpec w;
+    w.kind = Kind::kConns;
+    w.payload = 16;
+    w.conns = scale.conns;
+    w.subs_per_conn = 10;
+    w.idle_seconds = scale.idle_seconds;
+    w.messages = std::clamp<uint64_t>(2'000'000 / std::max<size_t>(1, scale.conns), 10, 2000);
+    out.push_back({"conns-" + n, "many clients (10 subscriptions each)", w});
+    w.tls = true;
+    out.push_back({"conns-tls-" + n, "many clients (10 subscriptions each)", w, Layout::kTls});
+    WorkloadSpec st;
+    st.kind = Kind::kStorm;
+    st.payload = 16;
+    st.conns = scale.conns;
+    st.subs_per_conn = 0;
+    out.push_back({"storm-" + n, "publisher during a connect storm", st});
+  }
   return out;
 }
 

@@ -21,7 +21,9 @@ struct Scale {
   uint64_t bytes_per_run = 1ull << 30;  // payload budget that bounds large-payload runs
   uint64_t requests = 20'000;
   uint64_t warmup = 500;
-  static Scale quick() { return {20'000, 16ull << 20, 300, 50}; }
+  size_t conns = 10'000;      // many-clients scenarios (--conns)
+  double idle_seconds = 10;   // how long those connections sit idle (--idle-seconds)
+  static Scale quick() { return {20'000, 16ull << 20, 300, 50, 200, 1}; }
 };
 
 std::vector<Scenario> default_scenarios(const Scale& scale);

@@ -108,6 +108,7 @@ bool read_proc_stats(pid_t pid, ProcStats& out) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   while (std::getline(status, line)) {
     if (line.rfind("VmHWM:", 0) == 0) out.vm_hwm_kb = std::strtoull(line.c_str() + 6, nullptr, 10);
+    if (line.rfind("VmRSS:", 0) == 0) out.rss_kb = std::strtoull(line.c_str() + 6, nullptr, 10);
   }
   return true;
 }

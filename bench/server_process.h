@@ -16,6 +16,7 @@ namespace nats::bench {
 struct ProcStats {
   double cpu_seconds = 0;   // utime + stime of all threads, from /proc/<pid>/stat
   uint64_t vm_hwm_kb = 0;   // peak resident set, VmHWM from /proc/<pid>/status
+  uint64_t rss_kb = 0;      // resident set now, VmRSS
 };
 
 bool read_proc_stats(pid_t pid, ProcStats& out);

@@ -13,6 +13,10 @@ WorkloadResult run_workload(const WorkloadSpec& spec, const Topology& topo, cons
       case Kind::kPubSub:
         return spec.client == ClientImpl::kRaw ? run_raw_pub_sub(spec, topo, hooks, dl)
                                                : run_libnats_pub_sub(spec, topo, hooks, dl);
+      case Kind::kConns:
+        return run_conns(spec, topo, hooks, dl);
+      case Kind::kStorm:
+        return run_storm(spec, topo, hooks, dl);
       case Kind::kJsPub:
         return run_raw_js_pub(spec, topo, hooks, dl);
       case Kind::kReqRep:

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,8 @@ struct Topology {
   static Topology single(const std::string& url) { return {url, {url}}; }
 };
 
-enum class Kind { kPubOnly, kPubSub, kReqRep, kJsPub };
+// kConns: many connections (conn_fleet.h); kStorm: a publisher while connections arrive.
+enum class Kind { kPubOnly, kPubSub, kReqRep, kJsPub, kConns, kStorm };
 enum class ClientImpl { kRaw, kLibnats };
 
 struct WorkloadSpec {
@@ -48,6 +50,18 @@ struct WorkloadSpec {
   // Non-empty: the publishes are not measured; a durable pull consumer with this ack policy
   // ("none" or "explicit", acking every message) then reads the stream back, and that is.
   std::string js_pull_ack;
+  // kConns / kStorm: how many connections, subscriptions on each (kConns), whether the
+  // server requires TLS (the Tls layout), and how long the connections sit idle (kConns).
+  size_t conns = 0;
+  size_t subs_per_conn = 10;
+  bool tls = false;
+  double idle_seconds = 10;
+};
+
+// What a workload can read of the servers meanwhile (summed over a layout's servers).
+struct ServerSample {
+  double cpu_seconds = 0;
+  double rss_kb = 0;  // resident now (VmRSS), not the peak
 };
 
 // Called by the workload right before the first measured message and right after the last
@@ -55,6 +69,7 @@ struct WorkloadSpec {
 struct MeasureHooks {
   std::function<void()> on_start = [] {};
   std::function<void()> on_end = [] {};
+  std::function<ServerSample()> sample = [] { return ServerSample{}; };
 };
 
 struct WorkloadResult {
@@ -69,6 +84,7 @@ struct WorkloadResult {
   uint64_t bad_payload = 0;  // wrong size
   std::vector<double> latencies_us;  // kReqRep: one per measured request
   std::string error;                 // non-empty: the run failed (timeout, server gone, ...)
+  std::map<std::string, double> figures;  // kConns / kStorm: their own figures (measure.cpp)
 
   bool ok() const { return error.empty() && lost == 0 && duplicated == 0 && reordered == 0 && bad_payload == 0; }
 };
@@ -84,5 +100,7 @@ WorkloadResult run_raw_req_rep(const WorkloadSpec&, const Topology&, const Measu
 WorkloadResult run_libnats_pub_sub(const WorkloadSpec&, const Topology&, const MeasureHooks&, Deadline);
 WorkloadResult run_libnats_req_rep(const WorkloadSpec&, const Topology&, const MeasureHooks&, Deadline);
 WorkloadResult run_raw_js_pub(const WorkloadSpec&, const Topology&, const MeasureHooks&, Deadline);
+WorkloadResult run_conns(const WorkloadSpec&, const Topology&, const MeasureHooks&, Deadline);
+WorkloadResult run_storm(const WorkloadSpec&, const Topology&, const MeasureHooks&, Deadline);
 
 }  // namespace nats::bench

@@ -134,6 +134,7 @@ void EventLoop::run() {
   thread_id_ = std::this_thread::get_id();
   t_current = this;
   constexpr int kMaxEvents = 256;
+  constexpr int kFlushEvery = 32;
   epoll_event events[kMaxEvents];
   while (!stopping_) {
     int timeout = run_timers();
@@ -153,6 +154,10 @@ void EventLoop::run() {
         continue;
       }
       h->on_io(events[i].events);
+      // Output touched by the handlers so far leaves now rather than after the whole batch
+      // (up to kMaxEvents): a long batch (a connect storm) must not hold back deliveries.
+      if ((i + 1) % kFlushEvery == 0 && i + 1 < n)
+        for (auto& hook : after_batch_) hook();
     }
     if (woke || wake_pending_.load(std::memory_order_acquire)) drain_posted();
     for (auto& hook : after_batch_) hook();

@@ -57,6 +57,8 @@ TlsContext::TlsContext(const std::string& cert_file, const std::string& key_file
 
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
 
+void TlsContext::release_idle_buffers() { SSL_CTX_set_mode(ctx_, SSL_MODE_RELEASE_BUFFERS); }
+
 TlsSession::TlsSession(const TlsContext& ctx, int fd) : scratch_(new char[kRecordSize]) {
   ssl_ = SSL_new(ctx.get());
   if (!ssl_) throw std::runtime_error("TLS: cannot create session: " + openssl_errors());

@@ -35,6 +35,9 @@ class TlsContext {
   SSL_CTX* get() const { return ctx_; }
   bool verify() const { return verify_; }          // accepted side: require a peer certificate
   bool has_ca() const { return has_ca_; }          // dialing side: check the server's certificate
+  // Sessions give their record buffers (about 34 KB each) back while idle. For client
+  // connections, where thousands sit quiet; busy routes and gateways keep theirs.
+  void release_idle_buffers();
 
  private:
   SSL_CTX* ctx_ = nullptr;

@@ -604,6 +604,13 @@ std::string ClientConnection::account_name() const {
   return account_ ? account_->name() : std::string(kGlobalAccount);
 }
 
+bool ClientConnection::bound_to(const Account& acc) const {
+  std::lock_guard lk(info_mu_);
+  if (account_.get() == &acc) return true;
+  // By name as account_name() compares: a reload may have replaced the Account object.
+  return account_ ? account_->name() == acc.name() : acc.name() == kGlobalAccount;
+}
+
 size_t ClientConnection::num_subscriptions() const {
   std::lock_guard lk(subs_mu_);
   return subs_.size();

@@ -61,6 +61,8 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   // Monitoring snapshots (any thread).
   ConnectOptions connect_options() const;
   std::string account_name() const;
+  // Whether this client's account is `acc` (no account yet counts as the global one); no copy.
+  bool bound_to(const Account& acc) const;
   size_t num_subscriptions() const;
   std::vector<SubscriptionPtr> subscriptions() const;
   std::chrono::system_clock::time_point stop_time() const { return stop_time_; }

@@ -127,6 +127,8 @@ void LiveLimits::set(const Options& o) {
 }
 
 void Server::install_tls(std::unique_ptr<net::TlsContext> ctx) {
+  // Idle client connections give their TLS record buffers back (many-clients memory).
+  ctx->release_idle_buffers();
   std::lock_guard lk(tls_mu_);
   tls_contexts_.push_back(std::move(ctx));
   tls_current_.store(tls_contexts_.back().get(), std::memory_order_release);
@@ -228,7 +230,10 @@ void Server::start() {
     ws_listener_ = std::make_unique<Listener>(*this, wfd, true);
     // wss: the TLS handshake comes first, then the HTTP upgrade inside it.
     const auto& wt = opts_.websocket.tls;
-    if (wt.enabled) ws_tls_ctx_ = std::make_unique<net::TlsContext>(wt.cert_file, wt.key_file, wt.ca_file, wt.verify);
+    if (wt.enabled) {
+      ws_tls_ctx_ = std::make_unique<net::TlsContext>(wt.cert_file, wt.key_file, wt.ca_file, wt.verify);
+      ws_tls_ctx_->release_idle_buffers();
+    }
     ws_policy_.same_origin = opts_.websocket.same_origin;
     ws_policy_.compression = opts_.websocket.compression;
     ws_policy_.jwt_cookie = opts_.websocket.jwt_cookie;
@@ -307,7 +312,11 @@ void Server::start_monitor() {
 }
 
 void Server::accept_ready(const Listener& listener) {
-  for (;;) {
+  // At most kAcceptBatch connections per wake-up (the listener is level-triggered, so the
+  // rest wait for the next one): a connect storm takes turns with the loop's other
+  // connections instead of stalling their traffic until the backlog is empty.
+  constexpr int kAcceptBatch = 32;
+  for (int accepted = 0; accepted < kAcceptBatch; ++accepted) {
     std::string ip;
     int port = 0;
     int fd = net::accept_tcp(listener.fd(), &ip, &port);
@@ -374,6 +383,12 @@ std::vector<std::shared_ptr<ClientConnection>> Server::clients_snapshot() const 
   for (auto& [_, c] : clients_) out.push_back(c);
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a->cid() < b->cid(); });
   return out;
+}
+
+void Server::for_each_client(const Account& acc, const std::function<void(const ClientConnection&)>& fn) const {
+  std::lock_guard lk(conns_mu_);
+  for (auto& [_, c] : clients_)
+    if (c->bound_to(acc)) fn(*c);
 }
 
 std::vector<std::shared_ptr<ClientConnection>> Server::closed_clients_snapshot() const {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -179,6 +180,10 @@ class Server {
   void count_slow_consumer(ConnKind kind);
   std::vector<std::shared_ptr<ClientConnection>> clients_snapshot() const;
   std::vector<std::shared_ptr<ClientConnection>> closed_clients_snapshot() const;
+  // Visits the open clients bound to `acc` under the connection lock, without copying or
+  // sorting them (clients_snapshot() is O(N log N) and allocates; this runs on connects).
+  // `fn` must be short and must not call back into the Server's connection bookkeeping.
+  void for_each_client(const Account& acc, const std::function<void(const ClientConnection&)>& fn) const;
   size_t num_clients() const;
   ServerStats& stats() { return stats_; }
   const ServerStats& stats() const { return stats_; }

@@ -86,19 +86,37 @@ nlohmann::ordered_json SystemServices::account_conns(Account& acc) {
   m["total_conns"] = conns + leafs;
   // What the account's clients were sent and what they published: closed connections'
   // totals plus the open ones.
-  uint64_t sent_msgs = acc.out_msgs.load(), sent_bytes = acc.out_bytes.load();
-  uint64_t recv_msgs = acc.in_msgs.load(), recv_bytes = acc.in_bytes.load();
-  for (auto& c : server_.clients_snapshot()) {
-    if (c->closing() || c->account_name() != acc.name()) continue;
-    sent_msgs += c->out_msgs.load();
-    sent_bytes += c->out_bytes.load();
-    recv_msgs += c->in_msgs.load();
-    recv_bytes += c->in_bytes.load();
-  }
-  m["sent"] = msg_bytes(sent_msgs, sent_bytes);
-  m["received"] = msg_bytes(recv_msgs, recv_bytes);
+  TrafficTotals open = open_clients_traffic(acc, conns);
+  m["sent"] = msg_bytes(acc.out_msgs.load() + open.sent_msgs, acc.out_bytes.load() + open.sent_bytes);
+  m["received"] = msg_bytes(acc.in_msgs.load() + open.recv_msgs, acc.in_bytes.load() + open.recv_bytes);
   m["slow_consumers"] = 0;
   return m;
+}
+
+SystemServices::TrafficTotals SystemServices::open_clients_traffic(Account& acc, int conns) {
+  auto sum = [&] {
+    TrafficTotals t;
+    server_.for_each_client(acc, [&t](const ClientConnection& c) {
+      if (c.closing()) return;
+      t.sent_msgs += c.out_msgs.load(std::memory_order_relaxed);
+      t.sent_bytes += c.out_bytes.load(std::memory_order_relaxed);
+      t.recv_msgs += c.in_msgs.load(std::memory_order_relaxed);
+      t.recv_bytes += c.in_bytes.load(std::memory_order_relaxed);
+    });
+    return t;
+  };
+  // Every connect and disconnect publishes these totals: summing over all N clients each
+  // time makes a storm of N connects O(N^2). Large accounts reuse a sum for a short while
+  // (the figures may then lag by that much; a client closing within it may count twice).
+  if (conns <= kTrafficCacheMinConns) return sum();
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lk(traffic_mu_);
+  auto& entry = traffic_cache_[acc.name()];
+  if (entry.at.time_since_epoch().count() == 0 || now - entry.at >= kTrafficCacheTtl) {
+    entry.totals = sum();
+    entry.at = now;
+  }
+  return entry.totals;
 }
 
 void SystemServices::send_account_conns(Account& acc, std::string_view subject) {

@@ -7,8 +7,10 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -59,6 +61,13 @@ class SystemServices {
   void subscribe_remote_servers();
   void send_shutdown();
   nlohmann::ordered_json account_conns(Account& acc);
+  // What the account's open clients sent and received (account_conns adds the closed ones').
+  struct TrafficTotals {
+    uint64_t sent_msgs = 0, sent_bytes = 0, recv_msgs = 0, recv_bytes = 0;
+  };
+  TrafficTotals open_clients_traffic(Account& acc, int conns);
+  static constexpr int kTrafficCacheMinConns = 256;
+  static constexpr std::chrono::milliseconds kTrafficCacheTtl{100};
   void send_account_conns(Account& acc, std::string_view subject);
   void publish_account_conns(Account& acc);
   // Every 30s, SERVER.CONNS for each account with local connections (as the reference).
@@ -90,6 +99,13 @@ class SystemServices {
   ServerDirectory directory_;
   // USER.INFO subscriptions: local-only (no interest propagation), one per account.
   std::vector<std::pair<std::shared_ptr<Account>, SubscriptionPtr>> local_subs_;
+  // open_clients_traffic()'s sums for large accounts, by account name (any loop calls it).
+  struct CachedTraffic {
+    TrafficTotals totals;
+    std::chrono::steady_clock::time_point at{};
+  };
+  std::mutex traffic_mu_;
+  std::unordered_map<std::string, CachedTraffic> traffic_cache_;
 };
 
 }  // namespace nats
