@@ -195,18 +195,6 @@ class LoopBarrier {
   };
   std::shared_ptr<State> st_ = std::make_shared<State>();
 };
-  }
-  void wait() {
-    std::unique_lock lk(mu_);
-    if (!cv_.wait_for(lk, std::chrono::seconds(10), [this] { return pending_ == 0; }))
-      log::warn("Config reload: {} connections did not apply the change within 10s", pending_);
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  size_t pending_ = 0;
-};
 
 }  // namespace
 
