@@ -76,7 +76,7 @@ TEST(JsMembers, R1StreamMovesWithItsMessagesAndConsumer) {
   // yet: a publish can meet no responders, so it is retried until answered.)
   json ack11;
   wait_for([&] { return !(ack11 = publish(nc.p, "mv.x", "m11")).empty(); }, milliseconds(5000));
-  EXPECT_EQ(ack11.value("seq", 0), 11) << ack11.dump();
+  EXPECT_EQ(ack11.value("seq", 0), 11) << ack11.dump() << c.logs();
   // Nothing is left on s2 (its /jsz counts no stream, no message); s3 has the 11.
   json jsz2, jsz3;
   EXPECT_TRUE(wait_for([&] {
