@@ -55,10 +55,12 @@ const char* action_subject(AdvisoryAction a) {
 void send_api_audit(const ApiRequest& req, std::string_view response) {
   ojson j = typed_event("io.nats.jetstream.advisory.v1.api_audit");
   j["server"] = req.server.name();
-  // The reference's ClientInfo of the requester (from the service import's request info);
-  // what we know of it here is the account.
+  // The reference's ClientInfo of the requester as its JetStream API import fills it in:
+  // the account, the requester's rtt (omitted here: the request does not carry its
+  // connection) and this server.
   ojson client;
   client["acc"] = req.account.name();
+  client["server"] = req.server.name();
   j["client"] = client;
   j["subject"] = std::string(req.subject);
   if (!req.payload.empty()) j["request"] = std::string(req.payload);

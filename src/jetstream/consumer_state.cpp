@@ -226,10 +226,32 @@ bool ConsumerState::ack(uint64_t sseq, uint64_t cseq) {
   switch (cfg_.ack_policy) {
     case AckPolicy::none:
       return false;
-    case AckPolicy::explicit_ack:
-      if (!remove_pending(sseq)) return false;
-      advance_floor_after_remove();
-      return true;
+    case AckPolicy::explicit_ack: {
+      // The reference's processAckMsg: the floor moves when the oldest delivery is acked (to
+      // just below the next pending one), or to what was delivered once nothing is pending,
+      // also for an ack of a message no longer pending (dropped at max_deliver).
+      bool removed = false;
+      uint64_t dseq = cseq;
+      if (auto it = pending_.find(sseq); it != pending_.end()) {
+        dseq = it->second.cseq;
+        pending_.erase(it);
+        removed = true;
+      }
+      if (pending_.empty()) {
+        adflr_ = dseq_ - 1;
+        asflr_ = sseq_ - 1;
+      } else if (dseq == adflr_ + 1) {
+        adflr_ = dseq;
+        asflr_ = sseq;
+        if (auto next = pending_.upper_bound(sseq); next != pending_.end() && next->first < sseq_ && next->second.cseq > 0) {
+          adflr_ = next->second.cseq - 1;
+          asflr_ = next->first - 1;
+        }
+      }
+      rdc_.erase(sseq);
+      if (rdq_set_.erase(sseq)) rdq_.erase(std::find(rdq_.begin(), rdq_.end(), sseq));
+      return removed;
+    }
     case AckPolicy::all: {
       if (sseq <= asflr_) return false;
       bool any = false;

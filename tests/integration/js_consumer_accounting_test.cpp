@@ -125,6 +125,24 @@ std::vector<json> accounting_scenario(const std::string& binary) {
   pull_one(nc.p, "F");
   step("F pending", "F");
 
+  // A message dropped at max_deliver below pending ones: what the floor does then.
+  request(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ACC.G",
+          R"({"stream_name":"ACC","config":{"durable_name":"G","ack_policy":"explicit","max_deliver":1,)"
+          R"("ack_wait":30000000000}})");
+  std::string g1 = pull_one(nc.p, "G");
+  request(nc.p, g1, "-NAK");
+  std::string g2 = pull_one(nc.p, "G");  // 1 dropped, 2 delivered
+  std::string g3 = pull_one(nc.p, "G");
+  step("G 1 dropped, 2 and 3 pending", "G");
+  request(nc.p, g2, "+ACK");
+  step("G ack 2", "G");
+  request(nc.p, g1, "+ACK");  // the dropped one
+  step("G ack of the dropped 1", "G");
+  request(nc.p, g3, "+ACK");
+  step("G ack 3", "G");
+  request(nc.p, g3, "+ACK");  // again, nothing pending
+  step("G ack 3 again", "G");
+
   request(nc.p, "$JS.API.STREAM.PURGE.ACC", "");
   step("purged", "E");
   step("purged", "F");
