@@ -667,11 +667,8 @@ bool Consumer::deliver_push_locked(int64_t now, int& budget) {
         replay_held_ = std::move(d);
         // Wake exactly at the release time (a loop timer; the 50 ms tick is the fallback).
         std::weak_ptr<Consumer> weak = weak_from_this();
-        net::EventLoop& loop = server_.pick_loop();
-        loop.post([&loop, weak, gap] {
-          loop.add_timer(std::chrono::nanoseconds(gap), [weak] {
-            if (auto self = weak.lock()) self->kick();
-          });
+        server_.pick_loop().run_after(std::chrono::nanoseconds(gap), [weak] {
+          if (auto self = weak.lock()) self->kick();
         });
         break;
       }

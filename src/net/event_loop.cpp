@@ -94,6 +94,14 @@ TimerId EventLoop::add_timer(Clock::duration after, std::function<void()> fn) {
 
 void EventLoop::cancel_timer(TimerId id) { timer_fns_.erase(id); }
 
+void EventLoop::run_after(Clock::duration after, std::function<void()> fn) {
+  if (in_loop_thread()) {
+    add_timer(after, std::move(fn));
+    return;
+  }
+  post([this, after, fn = std::move(fn)]() mutable { add_timer(after, std::move(fn)); });
+}
+
 int EventLoop::run_timers() {
   auto now = Clock::now();
   while (!timer_heap_.empty()) {

@@ -70,6 +70,10 @@ class EventLoop {
   // Timers (loop thread only). Callbacks run on the loop thread.
   TimerId add_timer(Clock::duration after, std::function<void()> fn);
   void cancel_timer(TimerId id);
+  // Thread-safe, fire and forget: fn runs on the loop thread after `after` (armed directly on
+  // the loop thread, else through post), for callers on other threads (Raft apply, API
+  // requests) that never cancel.
+  void run_after(Clock::duration after, std::function<void()> fn);
 
   // The loop in whose thread we are, or nullptr.
   static EventLoop* current();

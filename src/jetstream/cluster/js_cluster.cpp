@@ -443,7 +443,7 @@ void JsCluster::reply_when_led(JsAccount& jsa, StreamPtr s, std::string reply, s
                                int tries) {
   // The reference's leader answers a create: wait (briefly) for the new group to elect one.
   if (group_status(s).leader.empty() && tries < kLeaderWaitTries) {
-    js_.server().pick_loop().add_timer(kLeaderWaitStep, [this, &jsa, s, reply, type, did_create, tries] {
+    js_.server().pick_loop().run_after(kLeaderWaitStep, [this, &jsa, s, reply, type, did_create, tries] {
       reply_when_led(jsa, s, reply, type, did_create, tries + 1);
     });
     return;

@@ -109,8 +109,7 @@ void start_gather(JetStream& js, const ApiRequest& req, const std::shared_ptr<Ga
                                   });
   // The timer owns the gather until it fires, so a silent host cannot leak it. Timers are
   // loop-thread only (this runs on whatever thread the request came in on): armed from there.
-  auto& loop = srv.pick_loop();
-  loop.post([&loop, g] { loop.add_timer(kGatherTimeout, [g] { g->finish(); }); });
+  srv.pick_loop().run_after(kGatherTimeout, [g] { g->finish(); });
   for (size_t i = 0; i < g->names.size(); ++i)
     srv.publish_internal(req.account, g->subjects.empty() ? "$JS.API.STREAM.INFO." + g->names[i] : g->subjects[i],
                          inbox + "." + std::to_string(i), {}, {});
