@@ -58,6 +58,7 @@ AccountConfig account_config_from_claims(const AccountClaims& ac, const std::map
   c.max_subscriptions = static_cast<int>(std::clamp<int64_t>(ac.subs, -1, INT32_MAX));
   c.max_payload = ac.payload;
   c.jetstream = ac.jetstream_limits;
+  c.js_limits = ac.js_limits;
   c.default_permissions = ac.default_permissions;
   c.mappings = ac.mappings;
   for (const auto& e : ac.exports) {

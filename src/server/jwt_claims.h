@@ -63,7 +63,8 @@ struct AccountClaims {
   int64_t conn = kJwtNoLimit, leaf = kJwtNoLimit, subs = kJwtNoLimit, data = kJwtNoLimit, payload = kJwtNoLimit;
   int64_t max_imports = kJwtNoLimit, max_exports = kJwtNoLimit;
   bool disallow_bearer = false;
-  bool jetstream_limits = false;  // any JetStream limit set (JetStream enabled for the account)
+  bool jetstream_limits = false;  // mem_storage or disk_storage set (JetStream enabled for the account)
+  JsAccountLimits js_limits;      // as the reference maps the JWT's jetstream limits
   // Signing keys; a value is the user scope (template) of a scoped key.
   std::map<std::string, std::optional<UserPermissionLimits>> signing_keys;
   std::map<std::string, int64_t> revocations;  // user key (or "*") -> revoked before
