@@ -234,6 +234,20 @@ TEST_P(JwtAuth, AccountLimitsFromTheAccountJwt) {
   EXPECT_EQ(first.read_line(milliseconds(2000)).value_or(""), "-ERR 'Maximum Payload Violation'");
 }
 
+// A user JWT's subs limit of 0 allows no subscription (-1 is unlimited): the reference's
+// applyAccountLimits finds such a client at its limit already and cuts it at connect.
+TEST_P(JwtAuth, UserSubsLimitOfZeroAllowsNone) {
+  KeyPair u = jwt::user_keys();
+  std::string ujwt = user_jwt(u, w_.a, w_.a, [](json& c) { c["nats"]["subs"] = 0; });
+  RawClient raw(srv_->port());
+  std::string first = answer(raw, ujwt, u.seed);
+  // The reference sends the error from another goroutine: the PONG may come first.
+  std::vector<std::string> lines{first};
+  while (auto l = raw.read_line(milliseconds(500))) lines.push_back(*l);
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "-ERR 'maximum subscriptions exceeded'"), lines.end())
+      << testing::PrintToString(lines);
+}
+
 TEST_P(JwtAuth, ImportsAndExportsFromTheAccountJwts) {
   KeyPair ua = jwt::user_keys(), ub = jwt::user_keys();
   ConnPtr a, b;
