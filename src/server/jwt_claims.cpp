@@ -102,8 +102,16 @@ UserPermissionLimits read_user_permission_limits(const Fields& f) {
   u.src = f.strings("src");
   if (auto* t = f.find("times")) {
     if (!t->is_array()) f.bad = true;
-    else u.has_times = !t->empty();
+    else {
+      u.has_times = !t->empty();
+      for (const auto& e : *t) {
+        if (!e.is_object()) { f.bad = true; break; }
+        Fields tr(e, f.bad);
+        u.times.emplace_back(tr.str("start"), tr.str("end"));
+      }
+    }
   }
+  u.times_location = f.str("times_location");
   u.bearer_token = f.flag("bearer_token");
   u.allowed_connection_types = f.strings("allowed_connection_types");
   // As the jwt library's HasEmptyPermissions: any non-zero field counts.

@@ -30,7 +30,9 @@ struct UserPermissionLimits {
   std::optional<Permissions> permissions;  // nullopt: none in the claim
   int64_t subs = kJwtNoLimit, data = kJwtNoLimit, payload = kJwtNoLimit;
   std::vector<std::string> src;  // CIDRs the client must connect from
-  bool has_times = false;        // connect-time windows (refused: not implemented)
+  bool has_times = false;        // connect-time windows set
+  std::vector<std::pair<std::string, std::string>> times;  // {start, end} as "HH:MM:SS"
+  std::string times_location;    // "" (the server's local time) or a time zone name
   bool bearer_token = false;
   std::vector<std::string> allowed_connection_types;
   // Whether any permission or limit is set (scoped users must have none).
