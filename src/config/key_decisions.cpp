@@ -60,12 +60,10 @@ std::vector<KeyRule> build() {
       {"max_connections", "max_conn", "max_subscriptions", "max_subs", "max_payload", "max_pay"});
   // Per-account leaf connection limits are not enforced yet (a known gap of issue 12).
   add(t, "account_limits", D::Ignored, {"max_leafnodes", "max_leafs"});
-  // Per-account JetStream limits: the counts are enforced at create; the byte limits are not,
-  // so they are refused unless -1 (unlimited).
-  add(t, "account_jetstream", D::Honoured, {"max_streams", "streams", "max_consumers", "consumers"});
-  add(t, "account_jetstream", D::Refused,
+  // Per-account JetStream limits, enforced at stream/consumer create and at store time.
+  add(t, "account_jetstream", D::Honoured,
       {"max_memory", "max_mem", "mem", "memory", "max_store", "max_file", "max_disk", "store", "disk",
-       "max_bytes_required", "max_stream_bytes",
+       "max_streams", "streams", "max_consumers", "consumers", "max_bytes_required", "max_stream_bytes",
        "max_bytes", "mem_max_stream_bytes", "memory_max_stream_bytes", "disk_max_stream_bytes",
        "store_max_stream_bytes", "max_ack_pending"});
   add(t, "export", D::Honoured,

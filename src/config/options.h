@@ -94,6 +94,21 @@ struct ServiceImport {
   bool operator==(const ServiceImport&) const = default;
 };
 
+// An account's JetStream limits (the reference's JetStreamAccountLimits, the same from the
+// config and from an account JWT): -1 unlimited; a byte limit of 0 allows nothing.
+struct JsAccountLimits {
+  int64_t max_memory = -1;
+  int64_t max_store = -1;
+  int64_t max_streams = -1;
+  int64_t max_consumers = -1;
+  int64_t max_ack_pending = -1;
+  int64_t memory_max_stream_bytes = -1;
+  int64_t store_max_stream_bytes = -1;
+  bool max_bytes_required = false;
+
+  bool operator==(const JsAccountLimits&) const = default;
+};
+
 struct AccountConfig {
   std::string name;
   std::vector<User> users;
@@ -107,9 +122,7 @@ struct AccountConfig {
   int64_t max_payload = -1;
   std::vector<MappingConfig> mappings;
   bool jetstream = false;       // jetstream: enabled
-  // jetstream { max_streams, max_consumers } (-1: unlimited); the byte limits are refused.
-  int64_t js_max_streams = -1;
-  int64_t js_max_consumers = -1;
+  JsAccountLimits js_limits;    // jetstream { max_memory, max_streams, ... }
   std::string nkey;
 
   bool operator==(const AccountConfig&) const = default;

@@ -575,9 +575,8 @@ struct Loader {
     else unknown(e);
   }
 
-  // An account's `jetstream`: a bool, "enabled"/"disabled", or a map of limits. The stream and
-  // consumer counts are enforced; the byte limits are not, so each is refused unless it is -1
-  // (unlimited, what this server does).
+  // An account's `jetstream`: a bool, "enabled"/"disabled", or a map of limits (the
+  // reference's parseJetStreamForAccount: every limit -1 unless set).
   void account_jetstream(const MapEntry& e, AccountConfig& acc) {
     const Value& j = e.value;
     if (j.is_bool()) {
@@ -589,15 +588,25 @@ struct Loader {
       else throw ConfigError(j.position(), "Expected 'enabled' or 'disabled' for string value, got '" + j.as_string() + "'");
     } else if (j.is_map()) {
       acc.jetstream = true;
-      each(j, [&](const std::string& k, const MapEntry& le) {
-        if (k == "max_streams" || k == "streams" || k == "max_consumers" || k == "consumers") {
+      JsAccountLimits& l = acc.js_limits;
+      each_in("account_jetstream", j, [&](const std::string& k, const MapEntry& le) {
+        auto size = [&]() {
           if (!le.value.is_int())
             throw ConfigError(le.value.position(), "Expected a parseable size for \"" + k + "\"");
-          (k.find("streams") != std::string::npos ? acc.js_max_streams : acc.js_max_consumers) = le.value.as_int();
-          return;
-        }
-        if (decide_key("account_jetstream", k) && le.value.is_int() && le.value.as_int() == -1) return;
-        admit("account_jetstream", k, le);
+          return le.value.as_int();
+        };
+        if (k == "max_memory" || k == "max_mem" || k == "mem" || k == "memory") l.max_memory = size();
+        else if (k == "max_store" || k == "max_file" || k == "max_disk" || k == "store" || k == "disk") l.max_store = size();
+        else if (k == "max_streams" || k == "streams") l.max_streams = size();
+        else if (k == "max_consumers" || k == "consumers") l.max_consumers = size();
+        else if (k == "max_bytes_required" || k == "max_stream_bytes" || k == "max_bytes") {
+          if (!le.value.is_bool())
+            throw ConfigError(le.value.position(), "Expected a parseable bool for \"" + k + "\"");
+          l.max_bytes_required = le.value.as_bool();
+        } else if (k == "mem_max_stream_bytes" || k == "memory_max_stream_bytes") l.memory_max_stream_bytes = size();
+        else if (k == "disk_max_stream_bytes" || k == "store_max_stream_bytes") l.store_max_stream_bytes = size();
+        else if (k == "max_ack_pending") l.max_ack_pending = size();
+        else unknown(le);
       });
     } else {
       throw ConfigError(j.position(), std::string("Expected map, bool or string to define JetStream, got ") + j.type_name());

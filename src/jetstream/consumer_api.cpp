@@ -269,8 +269,11 @@ ConsumerPtr lookup_consumer(const StreamPtr& stream, const std::string& name) {
 }
 
 ConsumerPtr add_consumer(Server& server, const StreamPtr& stream, ConsumerConfig cfg, ApiError& err) {
-  apply_consumer_defaults(cfg);
-  if (auto e = validate_consumer_config(cfg, stream_context(stream))) {
+  int64_t acc_max_ack_pending = stream->account().js_limits().max_ack_pending;
+  apply_consumer_defaults(cfg, acc_max_ack_pending);
+  StreamContext ctx = stream_context(stream);
+  ctx.account_max_ack_pending = acc_max_ack_pending;
+  if (auto e = validate_consumer_config(cfg, ctx)) {
     err = *e;
     return nullptr;
   }
@@ -288,7 +291,7 @@ ConsumerPtr add_consumer(Server& server, const StreamPtr& stream, ConsumerConfig
       return existing;
     }
   }
-  int64_t max_consumers = effective_max_consumers(sc.max_consumers, stream->account().js_max_consumers);
+  int64_t max_consumers = effective_max_consumers(sc.max_consumers, stream->account().js_limits().max_consumers);
   if (max_consumers > 0 && static_cast<int64_t>(stream->consumer_count()) >= max_consumers) {
     err = api_error(err::MaximumConsumersLimit);
     return nullptr;

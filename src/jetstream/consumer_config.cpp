@@ -247,13 +247,17 @@ std::optional<ConsumerApiError> parse_consumer_config(const json& j, ConsumerCon
   return std::nullopt;
 }
 
-void apply_consumer_defaults(ConsumerConfig& c) {
+void apply_consumer_defaults(ConsumerConfig& c, int64_t account_max_ack_pending) {
   // Reference: durable_name alone stays as is; a missing max_deliver means unlimited.
   if (c.max_deliver == 0) c.max_deliver = -1;
   if (c.deliver_subject.empty() && c.max_waiting == 0) c.max_waiting = kWaitQueueDefaultMax;
   if (c.ack_wait_ns == 0 && c.ack_policy != AckPolicy::none) c.ack_wait_ns = kAckWaitDefaultNs;
   if (!c.backoff_ns.empty()) c.ack_wait_ns = c.backoff_ns.front();
-  if (c.max_ack_pending == 0 && c.ack_policy != AckPolicy::none) c.max_ack_pending = kMaxAckPendingDefault;
+  if (c.max_ack_pending == 0 && c.ack_policy != AckPolicy::none) {
+    c.max_ack_pending = kMaxAckPendingDefault;
+    if (account_max_ack_pending > 0 && account_max_ack_pending < c.max_ack_pending)
+      c.max_ack_pending = account_max_ack_pending;
+  }
   // Ephemerals (no durable name) are cleaned up after 5 s without interest by default.
   if (c.durable_name.empty() && c.inactive_threshold_ns == 0) c.inactive_threshold_ns = kEphemeralInactiveDefaultNs;
 }
@@ -299,6 +303,9 @@ std::optional<ConsumerApiError> validate_consumer_config(const ConsumerConfig& c
     if (c.max_expires_ns != 0 && c.max_expires_ns < 1'000'000)
       return ConsumerApiError{400, 10115, "consumer max request expires needs to be >= 1ms"};
   }
+  if (st.account_max_ack_pending > 0 && c.max_ack_pending > st.account_max_ack_pending)
+    return ConsumerApiError{400, 10121, "consumer max ack pending exceeds system limit of " +
+                                            std::to_string(st.account_max_ack_pending)};
   if (c.direct) {
     if (c.is_pull()) return ConsumerApiError{400, 10090, "consumer direct requires a push based consumer"};
     if (c.is_durable()) return ConsumerApiError{400, 10091, "consumer direct requires an ephemeral consumer"};

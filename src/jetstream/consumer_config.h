@@ -73,6 +73,7 @@ struct StreamContext {
   RetentionPolicy retention = RetentionPolicy::limits;
   int64_t replicas = 1;
   std::vector<std::string> subjects;
+  int64_t account_max_ack_pending = -1;  // the account's JetStream max_ack_pending (-1: none)
 };
 
 const char* to_string(DeliverPolicy p);
@@ -83,7 +84,9 @@ const char* to_string(ReplayPolicy p);
 // invalid-JSON error (10025) the way Go's unmarshal failures surface.
 std::optional<ConsumerApiError> parse_consumer_config(const nlohmann::json& j, ConsumerConfig& out);
 // Reference setConsumerConfigDefaults.
-void apply_consumer_defaults(ConsumerConfig& cfg);
+// account_max_ack_pending: the account's limit, lowering the default of 1000 (reference's
+// setConsumerConfigDefaults).
+void apply_consumer_defaults(ConsumerConfig& cfg, int64_t account_max_ack_pending = -1);
 // Reference checkConsumerCfg (the parts that apply to a single server).
 std::optional<ConsumerApiError> validate_consumer_config(const ConsumerConfig& cfg, const StreamContext& stream);
 // Reference stream.checkConsumerConfigUpdate: which fields may change on an existing consumer.

@@ -184,13 +184,16 @@ StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& e
   err = check_stream_config(cfg, clustered());
   if (err.empty() && !clustered()) {
     size_t streams;
+    std::vector<StreamConfig> others;
     {
       std::lock_guard lk(jsa.mu);
       streams = jsa.streams.size();
+      for (const auto& [name, s] : jsa.streams) others.push_back(s->config());
     }
-    err = account_limits_error(jsa.account, streams, cfg);
+    err = account_limits_error(jsa.account, streams, account_reservation(others, cfg), cfg);
   }
   if (err.empty() && !clustered()) err = check_server_reservation(cfg);
+  if (err.empty()) err = stream_max_bytes_error(jsa.account, cfg);
   if (!err.empty()) return nullptr;
   StreamPtr s;
   {
@@ -280,10 +283,15 @@ nlohmann::ordered_json JetStream::account_info(JsAccount& jsa) const {
   j["storage"] = store;
   j["streams"] = streams;
   j["consumers"] = consumers;
-  j["limits"] = {{"max_memory", -1},         {"max_storage", -1},
-                 {"max_streams", jsa.account.js_max_streams},        {"max_consumers", jsa.account.js_max_consumers},
-                 {"max_ack_pending", -1},    {"memory_max_stream_bytes", -1},
-                 {"storage_max_stream_bytes", -1}, {"max_bytes_required", false}};
+  JsAccountLimits l = jsa.account.js_limits();
+  j["limits"] = {{"max_memory", l.max_memory},
+                 {"max_storage", l.max_store},
+                 {"max_streams", l.max_streams},
+                 {"max_consumers", l.max_consumers},
+                 {"max_ack_pending", l.max_ack_pending},
+                 {"memory_max_stream_bytes", l.memory_max_stream_bytes},
+                 {"storage_max_stream_bytes", l.store_max_stream_bytes},
+                 {"max_bytes_required", l.max_bytes_required}};
   const auto& domain = impl_->server.options().jetstream.domain;
   if (!domain.empty()) j["domain"] = domain;
   j["api"] = {{"total", jsa.api_total.load()}, {"errors", jsa.api_errors.load()}};

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/options.h"
 #include "jetstream/api/errors.h"
 #include "jetstream/stream_config.h"
 #include "subject/subscription.h"
@@ -81,9 +82,21 @@ inline int64_t effective_max_consumers(int64_t stream_max, int64_t account_max) 
   return stream_max;
 }
 
-// The account's max_streams (10027, against the streams it has) and max_consumers (10026)
-// at a stream create (stream_limits.cpp).
-ApiError account_limits_error(const Account& acc, size_t streams, const StreamConfig& cfg);
+// At a stream create (stream_limits.cpp), as the reference's jsNonClusteredStreamLimitsCheck:
+// the account's max_streams (10027, against the streams it has), max_consumers (10026), then
+// its byte limit of the stream's storage type (10028 memory, 10047 file) against `reserved`,
+// the max_bytes the account's other streams of that type hold (account_reservation).
+ApiError account_limits_error(const Account& acc, size_t streams, int64_t reserved, const StreamConfig& cfg);
+int64_t account_reservation(const std::vector<StreamConfig>& others, const StreamConfig& cfg);
+// The account's max_bytes_required (10113) and per-stream byte limit (10122), as the
+// reference's checkStreamCfg.
+ApiError stream_max_bytes_error(const Account& acc, const StreamConfig& cfg);
+// At store time (the reference's jsAccount.limitsExceeded): whether `used` bytes of one
+// storage type are over the account's limits; the check is skipped without a byte limit.
+bool account_has_byte_limit(const JsAccountLimits& l, StorageType storage);
+bool account_bytes_exceeded(const JsAccountLimits& l, StorageType storage, uint64_t used);
+// The reference's rate-limited warning (at most every 10 s).
+void log_account_limits_exceeded(const std::string& account);
 
 class JetStream {
  public:
@@ -142,6 +155,9 @@ class JetStream {
   // storage exceed the server's configured max_memory_store/max_file_store. Only a configured
   // limit is checked (the defaults, most of the memory or disk, are not, sparing the cost).
   bool storage_exceeded(StorageType storage) const;
+  // Bytes stored by the account's streams of one storage type here, but `except`'s;
+  // by_replicas: each stream's bytes times its replicas (a clustered account's usage).
+  uint64_t account_usage(const Account& acc, StorageType storage, const Stream* except, bool by_replicas) const;
 
   ApiError update_stream(JsAccount& jsa, StreamConfig cfg, StreamPtr* out = nullptr);
   bool delete_stream(JsAccount& jsa, const std::string& name);

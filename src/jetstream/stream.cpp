@@ -242,6 +242,11 @@ PubResult Stream::store_inbound(std::string_view subject, std::string_view heade
   bool interest_retention = false;
   // Asked before taking mu_: it reads every stream's store under its account's lock.
   bool server_full = js_.storage_exceeded(storage_);
+  // The account's byte limits: what its other streams hold now; this one's is added after
+  // the store (the reference stores, then takes the message back if the account is over).
+  JsAccountLimits acc_limits = account_.js_limits();
+  bool acc_check = account_has_byte_limit(acc_limits, storage_);
+  uint64_t acc_others = acc_check ? js_.account_usage(account_, storage_, this, false) : 0;
   {
     std::lock_guard lk(mu_);
     std::string msg_id;
@@ -255,6 +260,12 @@ PubResult Stream::store_inbound(std::string_view subject, std::string_view heade
     StoreResult sr = store_->store_msg(subject, headers, payload);
     if (sr.err != StoreErr::ok) {
       r.error = store_error(sr.err);
+      return r;
+    }
+    if (acc_check && account_bytes_exceeded(acc_limits, storage_, acc_others + store_->state().bytes)) {
+      store_->remove_msg(sr.seq);  // the sequence stays used, as in the reference
+      log_account_limits_exceeded(account_.name());
+      r.error = api_error(err::AccountResourcesExceeded);
       return r;
     }
     r.seq = sr.seq;
@@ -359,6 +370,15 @@ void Stream::ingest_as_leader(std::string_view subject, std::string_view reply, 
   if (js_.storage_exceeded(storage_)) {
     if (is_leader()) send_pub_ack(reply, PubResult{api_error(err::InsufficientResources)});
     return;
+  }
+  // Then the account's byte limits against its usage with every replica counted (the
+  // reference's pre-emptive check in processClusteredInboundMsg), from this server's copies.
+  if (JsAccountLimits l = account_.js_limits(); account_has_byte_limit(l, storage_)) {
+    if (account_bytes_exceeded(l, storage_, js_.account_usage(account_, storage_, nullptr, true))) {
+      log_account_limits_exceeded(account_.name());
+      if (is_leader()) send_pub_ack(reply, PubResult{api_error(err::AccountResourcesExceeded)});
+      return;
+    }
   }
   {
     std::lock_guard lk(mu_);

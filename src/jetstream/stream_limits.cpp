@@ -7,6 +7,7 @@
 // limit refuses messages with 10023.
 #include "jetstream/jetstream.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 
@@ -64,13 +65,73 @@ ApiError JetStream::check_server_reservation(const StreamConfig& cfg) const {
 }
 
 // As the reference: the stream being re-created counts too (an identical re-create at the
-// limit is refused).
-ApiError account_limits_error(const Account& acc, size_t streams, const StreamConfig& cfg) {
-  if (acc.js_max_streams > 0 && static_cast<int64_t>(streams) >= acc.js_max_streams)
-    return api_error(err::MaximumStreamsLimit);
-  if (cfg.max_consumers > 0 && acc.js_max_consumers > 0 && cfg.max_consumers > acc.js_max_consumers)
+// limit is refused). Then the account's byte limit of the stream's storage type against the
+// max_bytes (1 when unlimited) of this stream plus the reservations of the others
+// (checkBytesLimits; a limit of 0 refuses every stream of that storage).
+ApiError account_limits_error(const Account& acc, size_t streams, int64_t reserved, const StreamConfig& cfg) {
+  JsAccountLimits l = acc.js_limits();
+  if (l.max_streams > 0 && static_cast<int64_t>(streams) >= l.max_streams) return api_error(err::MaximumStreamsLimit);
+  if (cfg.max_consumers > 0 && l.max_consumers > 0 && cfg.max_consumers > l.max_consumers)
     return api_error(err::MaximumConsumersLimit);
+  int64_t add = (cfg.max_bytes < 0 ? 1 : cfg.max_bytes) * std::max(1, cfg.num_replicas);
+  if (cfg.storage == StorageType::memory) {
+    if (l.max_memory >= 0 && reserved + add > l.max_memory) return api_error(err::MemoryResourcesExceeded);
+  } else if (l.max_store >= 0 && reserved + add > l.max_store) {
+    return api_error(err::StorageResourcesExceeded);
+  }
   return {};
+}
+
+int64_t account_reservation(const std::vector<StreamConfig>& others, const StreamConfig& cfg) {
+  int64_t total = 0;
+  for (const auto& c : others)
+    if (c.max_bytes > 0 && c.storage == cfg.storage && c.name != cfg.name)
+      total += static_cast<int64_t>(std::max(1, c.num_replicas)) * c.max_bytes;
+  return total;
+}
+
+ApiError stream_max_bytes_error(const Account& acc, const StreamConfig& cfg) {
+  JsAccountLimits l = acc.js_limits();
+  int64_t limit = cfg.storage == StorageType::memory ? l.memory_max_stream_bytes : l.store_max_stream_bytes;
+  if (l.max_bytes_required && cfg.max_bytes <= 0) return api_error(err::StreamMaxBytesRequired);
+  if (limit > 0 && cfg.max_bytes > limit) return api_error(err::StreamMaxStreamBytesExceeded);
+  return {};
+}
+
+bool account_has_byte_limit(const JsAccountLimits& l, StorageType storage) {
+  return storage == StorageType::memory ? l.max_memory >= 0 || l.memory_max_stream_bytes > 0
+                                        : l.max_store >= 0 || l.store_max_stream_bytes > 0;
+}
+
+bool account_bytes_exceeded(const JsAccountLimits& l, StorageType storage, uint64_t used) {
+  auto over = [used](int64_t limit) { return limit >= 0 && used > static_cast<uint64_t>(limit); };
+  if (storage == StorageType::memory) return (l.memory_max_stream_bytes > 0 && over(l.memory_max_stream_bytes)) || over(l.max_memory);
+  return (l.store_max_stream_bytes > 0 && over(l.store_max_stream_bytes)) || over(l.max_store);
+}
+
+void log_account_limits_exceeded(const std::string& account) {
+  static std::atomic<int64_t> last_log{0};
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  int64_t prev = last_log.load();
+  if (now - prev > 10 && last_log.compare_exchange_strong(prev, now))
+    log::warn("JetStream resource limits exceeded for account: \"{}\"", account);
+}
+
+uint64_t JetStream::account_usage(const Account& acc, StorageType storage, const Stream* except, bool by_replicas) const {
+  JsAccount* jsa = account(acc.name());
+  if (!jsa) return 0;
+  std::vector<StreamPtr> streams;
+  {
+    std::lock_guard lk(jsa->mu);
+    for (const auto& [name, s] : jsa->streams)
+      if (s.get() != except && s->storage_type() == storage) streams.push_back(s);
+  }
+  uint64_t used = 0;
+  for (const auto& s : streams) {
+    uint64_t b = s->store().state().bytes;
+    used += by_replicas ? b * static_cast<uint64_t>(std::max(1, s->config().num_replicas)) : b;
+  }
+  return used;
 }
 
 }  // namespace nats::jetstream

@@ -35,8 +35,16 @@ class Account {
   std::atomic<int> max_subscriptions{-1};
   std::atomic<int64_t> max_payload{-1};
   bool jetstream_enabled = false;
-  int64_t js_max_streams = -1;    // account jetstream { max_streams } (-1: unlimited)
-  int64_t js_max_consumers = -1;  // account jetstream { max_consumers }
+  // The account's JetStream limits (config `jetstream {}` or the JWT's); a JWT update
+  // replaces them while streams run, so they are read as a copy.
+  JsAccountLimits js_limits() const {
+    std::lock_guard lk(claims_mu_);
+    return js_limits_;
+  }
+  void set_js_limits(const JsAccountLimits& l) {
+    std::lock_guard lk(claims_mu_);
+    js_limits_ = l;
+  }
   std::optional<Permissions> default_permissions;
   // As configured, for /accountz (the wiring lives in internal subscriptions, see imports.h).
   std::vector<StreamExport> stream_exports;
@@ -69,6 +77,7 @@ class Account {
   SubList sublist_;
   mutable std::mutex claims_mu_;
   AccountClaimsPtr claims_;
+  JsAccountLimits js_limits_;
 };
 
 using AccountPtr = std::shared_ptr<Account>;

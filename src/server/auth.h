@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <ctime>
 #include <functional>
 #include <map>
 #include <optional>
@@ -35,13 +36,22 @@ inline bool connection_type_allowed(const std::vector<std::string>& allowed, std
   return allowed.empty() || std::find(allowed.begin(), allowed.end(), type) != allowed.end();
 }
 
+// A user JWT's connect-time windows (`times`, `times_location`) at `now` (auth_jwt.cpp).
+struct ConnectWindow {
+  bool supported = true;  // false: a time zone other than local or UTC
+  bool allowed = false;
+  std::time_t until = 0;  // end of the window that admits now
+};
+ConnectWindow connect_window(const std::vector<std::pair<std::string, std::string>>& times,
+                             const std::string& location, std::time_t now);
+
 struct AuthResult {
   std::string account;  // account name ("$G" for the global account)
   std::string user;     // user name, for /connz
   std::optional<Permissions> permissions;
   // Operator mode: when the user's and the account's JWTs expire (unix seconds, 0: never),
   // and the user JWT's own limits (-1: none).
-  int64_t user_expires = 0;
+  int64_t user_expires = 0;  // also the end of the user's connect-time window
   int64_t account_expires = 0;
   int64_t max_subs = -1;
   int64_t max_payload = -1;

@@ -5,13 +5,57 @@
 #include <arpa/inet.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include "server/auth.h"
+
 #include "util/log.h"
 #include "util/nkey.h"
 
 namespace nats {
+
+namespace {
+
+// Seconds after midnight of "HH:MM:SS" (Go's "15:04:05" layout), or -1.
+int parse_hms(const std::string& s) {
+  int h, m, sec;
+  char extra;
+  if (std::sscanf(s.c_str(), "%d:%d:%d%c", &h, &m, &sec, &extra) != 3) return -1;
+  if (h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 59) return -1;
+  return h * 3600 + m * 60 + sec;
+}
+
+}  // namespace
+
+// As the reference's validateTimes: each range starts today; one whose start is after its
+// end ends tomorrow; now must be strictly inside. (So, as there, an overnight window admits
+// no one after midnight.) Only the server's local time and UTC are known here.
+ConnectWindow connect_window(const std::vector<std::pair<std::string, std::string>>& times,
+                             const std::string& location, std::time_t now) {
+  ConnectWindow w;
+  std::tm tmv{};
+  if (location.empty() || location == "Local") localtime_r(&now, &tmv);
+  else if (location == "UTC" || location == "Etc/UTC") gmtime_r(&now, &tmv);
+  else {
+    w.supported = false;
+    return w;
+  }
+  std::time_t midnight = now - (tmv.tm_hour * 3600 + tmv.tm_min * 60 + tmv.tm_sec);
+  for (const auto& [s, e] : times) {
+    int start = parse_hms(s), end = parse_hms(e);
+    if (start < 0 || end < 0) return w;  // the reference refuses on a parse failure
+    std::time_t st = midnight + start, en = midnight + end + (start > end ? 86400 : 0);
+    if (st <= now && en > now) {
+      w.allowed = true;
+      w.until = en;
+      return w;
+    }
+  }
+  return w;
+}
+
 
 namespace {
 
@@ -106,13 +150,26 @@ std::optional<AuthResult> Authenticator::authenticate_jwt(const ClientCredential
       return std::nullopt;
     }
   }
-  // Connect-time windows need the reference's time zone handling; refused rather than ignored.
-  if (lim.has_times) return refuse("User JWT connect times are not supported by this server");
+  int64_t window_end = 0;
+  if (lim.has_times) {
+    auto w = connect_window(lim.times, lim.times_location, std::time(nullptr));
+    if (!w.supported) {
+      log::error("User JWT times_location {} is not supported by this server (local time and UTC are)", lim.times_location);
+      return std::nullopt;
+    }
+    if (!w.allowed) {
+      log::error("Outside connect times");
+      return std::nullopt;
+    }
+    window_end = w.until;
+  }
   AuthResult r;
   r.account = acc->base.subject;
   r.user = uc.base.subject;
   r.permissions = lim.permissions ? lim.permissions : acc->default_permissions;
   r.user_expires = uc.base.expires;
+  // The window's end cuts the connection as an expiry does (the reference's validFor).
+  if (window_end > 0 && (r.user_expires <= 0 || window_end < r.user_expires)) r.user_expires = window_end;
   r.account_expires = acc->base.expires;
   r.max_subs = lim.subs;
   r.max_payload = lim.payload;

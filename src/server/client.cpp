@@ -377,6 +377,13 @@ bool ClientConnection::on_connect(std::string_view json) {
   max_payload_ = max_payload;
   user_max_payload_ = res->max_payload;
   jwt_max_subs_ = res->max_subs;
+  // As the reference's applyAccountLimits: an account or user limit of 0 (the JWT's -1 is
+  // unlimited) allows no subscription at all, and such a connection is cut at once.
+  if (effective_max_subs() == 0) {
+    log::error("{}:{} - cid:{} - maximum subscriptions exceeded", peer_ip_, peer_port_, cid_);
+    close_with_err("maximum subscriptions exceeded", CloseReason::MaxSubscriptionsExceeded);
+    return false;
+  }
   if (server_.options().operator_mode()) {
     std::lock_guard lk(info_mu_);
     jwt_identity_ = JwtIdentity{res->user, res->user_issued_at, res->bearer};
@@ -385,6 +392,16 @@ bool ClientConnection::on_connect(std::string_view json) {
   if (o.verbose) send_ok();
   if (auto* sys = server_.system_services()) sys->on_client_connect(*this);
   return true;
+}
+
+int64_t ClientConnection::effective_max_subs() const {
+  // Account and user limits: -1 unlimited, 0 none; the server's max_subscriptions: 0 unlimited.
+  int64_t limit = -1;
+  for (int64_t lim : {static_cast<int64_t>(account_->max_subscriptions.load()), jwt_max_subs_})
+    if (lim >= 0 && (limit < 0 || lim < limit)) limit = lim;
+  int64_t srv = server_.options().max_subscriptions;
+  if (srv > 0 && (limit < 0 || srv < limit)) limit = srv;
+  return limit;
 }
 
 bool ClientConnection::can_publish(std::string_view subject) {
@@ -480,7 +497,6 @@ bool ClientConnection::on_sub(std::string_view subject, std::string_view queue, 
     send_err("Permissions Violation for Subscription to \"" + std::string(subject) + "\", too many tokens");
     return true;
   }
-  const int max_subs = server_.options().max_subscriptions;
   {
     std::lock_guard lk(subs_mu_);
     if (subs_.count(std::string(sid))) {
@@ -488,10 +504,8 @@ bool ClientConnection::on_sub(std::string_view subject, std::string_view queue, 
       if (copts_.verbose) send_ok();
       return true;
     }
-    int limit = max_subs;
-    for (int64_t lim : {static_cast<int64_t>(account_->max_subscriptions.load()), jwt_max_subs_})
-      if (lim > 0 && (limit <= 0 || lim < limit)) limit = static_cast<int>(lim);
-    if (limit > 0 && static_cast<int>(subs_.size()) >= limit) {
+    int64_t limit = effective_max_subs();
+    if (limit >= 0 && static_cast<int64_t>(subs_.size()) >= limit) {
       log::error("{}:{} - cid:{} - maximum subscriptions exceeded", peer_ip_, peer_port_, cid_);
       send_err("maximum subscriptions exceeded");
       return true;

@@ -122,6 +122,8 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   // Operator mode: closes the connection when the user's or the account's JWT expires.
   net::TimerId expire_timer_ = 0;
   int64_t jwt_max_subs_ = -1;
+  // The lowest of the account's, the user JWT's and the server's subscription limits; -1: none.
+  int64_t effective_max_subs() const;
   JwtIdentity jwt_identity_;  // guarded by info_mu_
   int64_t max_payload_ = 0;        // in effect after CONNECT (account and user limits applied)
   int64_t user_max_payload_ = -1;  // the user JWT's payload limit (-1: none), for reloads

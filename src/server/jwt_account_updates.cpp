@@ -91,6 +91,7 @@ void Server::install_jwt_account(const AccountPtr& acc, const AccountClaimsPtr& 
   acc->max_subscriptions = cfg.max_subscriptions;
   acc->max_payload = cfg.max_payload;
   acc->jetstream_enabled = cfg.jetstream;
+  acc->set_js_limits(cfg.js_limits);
   acc->default_permissions = cfg.default_permissions;
   try {
     install_account_mappings(*acc, cfg.mappings);

@@ -1,11 +1,38 @@
 #include "server/jwt_accounts.h"
 
 #include <algorithm>
+#include <ctime>
 
 #include "subject/subject.h"
 #include "util/log.h"
 
 namespace nats {
+
+namespace {
+
+// The jwt library's Import.Validate on an import's activation token: errors that make the
+// whole account JWT invalid (the reference then refuses the account). Expiry and whether a
+// signing key is the exporter's are checked later, per import (activation_error).
+std::string activation_claims_error(const std::string& importer, const JwtImport& im) {
+  if (im.token.empty()) return "";
+  auto d = jwt::decode(im.token);
+  if (std::holds_alternative<std::string>(d)) return "import " + im.subject + " contains an invalid activation token";
+  const auto& act = std::get<jwt::Decoded>(d);
+  auto n = act.claims.find("nats");
+  if (act.type != "activation" || n == act.claims.end() || !n->is_object()) return "not an activation token";
+  std::string issuer_account = n->value("issuer_account", "");
+  if (act.issuer != im.account && issuer_account != im.account) return "activation token doesn't match account for import";
+  if (act.subject != importer) return "activation token doesn't match account it is being included in";
+  std::string kind = n->value("kind", "");
+  if (!kind.empty() && kind != im.type) return "activation token kind doesn't match import type";
+  std::string subject = n->value("subject", "");
+  std::string imported = im.type == "service" && im.local_subject.empty() && !im.to.empty() ? im.to : im.subject;
+  if (subject.empty() || !subject_is_subset_match(imported, subject))
+    return "activation token import subject doesn't match import";
+  return "";
+}
+
+}  // namespace
 
 std::string check_account_jwt(const std::string& key, const std::string& token, const Options& opts,
                               AccountClaimsPtr* out) {
@@ -13,6 +40,8 @@ std::string check_account_jwt(const std::string& key, const std::string& token, 
   if (auto* err = std::get_if<std::string>(&r)) return *err;
   auto& ac = std::get<AccountClaims>(r);
   if (ac.base.subject != key) return "account name mismatch";
+  for (const auto& im : ac.imports)
+    if (auto e = activation_claims_error(ac.base.subject, im); !e.empty()) return "invalid account claims: " + e;
   const auto& trusted = opts.trusted_keys;
   if (std::find(trusted.begin(), trusted.end(), ac.base.issuer) == trusted.end()) return "account not trusted";
   if (out) *out = std::make_shared<const AccountClaims>(std::move(ac));
@@ -48,6 +77,28 @@ const JwtExport* covering_export(const AccountClaims& exporter, const JwtImport&
   return nullptr;
 }
 
+// As the reference's checkActivation with the jwt library's Import.Validate: the import's
+// token is an activation JWT signed by the exporter (or one of its signing keys), for the
+// importing account, of the import's kind, covering its subject, not expired. "" when valid.
+std::string activation_error(const AccountClaims& importer, const AccountClaims& exporter, const JwtImport& im) {
+  if (im.token.empty()) return "no activation token";
+  auto d = jwt::decode(im.token);
+  if (auto* err = std::get_if<std::string>(&d)) return "activation token not valid: " + *err;
+  const auto& act = std::get<jwt::Decoded>(d);
+  if (act.type != "activation") return "not an activation token";
+  if (act.subject != importer.base.subject) return "activation token doesn't match account it is being included in";
+  const std::string& iss = act.issuer;
+  if (iss != exporter.base.subject && !exporter.signing_keys.count(iss)) return "activation token not issued by the exporter";
+  auto nats_it = act.claims.find("nats");
+  if (nats_it == act.claims.end() || !nats_it->is_object()) return "activation token has no claims";
+  std::string subject = nats_it->value("subject", ""), kind = nats_it->value("kind", "");
+  if (!kind.empty() && kind != im.type) return "activation token kind does not match the import";
+  if (subject.empty() || !subject_is_subset_match(remote_subject(im), subject))
+    return "activation token import subject doesn't match import subject";
+  if (auto t = jwt::time_check(act, static_cast<int64_t>(std::time(nullptr))); !t.empty()) return "activation token " + t;
+  return "";
+}
+
 }  // namespace
 
 AccountConfig account_config_from_claims(const AccountClaims& ac, const std::map<std::string, AccountClaimsPtr>& all) {
@@ -58,6 +109,7 @@ AccountConfig account_config_from_claims(const AccountClaims& ac, const std::map
   c.max_subscriptions = static_cast<int>(std::clamp<int64_t>(ac.subs, -1, INT32_MAX));
   c.max_payload = ac.payload;
   c.jetstream = ac.jetstream_limits;
+  c.js_limits = ac.js_limits;
   c.default_permissions = ac.default_permissions;
   c.mappings = ac.mappings;
   for (const auto& e : ac.exports) {
@@ -79,9 +131,10 @@ AccountConfig account_config_from_claims(const AccountClaims& ac, const std::map
       continue;
     }
     if (ex->token_req) {
-      log::error("Import of [{}] {} from account [{}] needs an activation token, not supported by this server",
-                 im.subject, im.type, im.account);
-      continue;
+      if (auto err = activation_error(ac, *it->second, im); !err.empty()) {
+        log::error("Import of [{}] {} from account [{}] refused: {}", im.subject, im.type, im.account, err);
+        continue;
+      }
     }
     if (im.type == "stream") {
       StreamImport si;

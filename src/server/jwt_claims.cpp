@@ -102,8 +102,16 @@ UserPermissionLimits read_user_permission_limits(const Fields& f) {
   u.src = f.strings("src");
   if (auto* t = f.find("times")) {
     if (!t->is_array()) f.bad = true;
-    else u.has_times = !t->empty();
+    else {
+      u.has_times = !t->empty();
+      for (const auto& e : *t) {
+        if (!e.is_object()) { f.bad = true; break; }
+        Fields tr(e, f.bad);
+        u.times.emplace_back(tr.str("start"), tr.str("end"));
+      }
+    }
   }
+  u.times_location = f.str("times_location");
   u.bearer_token = f.flag("bearer_token");
   u.allowed_connection_types = f.strings("allowed_connection_types");
   // As the jwt library's HasEmptyPermissions: any non-zero field counts.
@@ -273,8 +281,27 @@ std::variant<AccountClaims, std::string> decode_account_claims(std::string_view 
   ac->max_imports = lim.num("imports", kJwtNoLimit);
   ac->max_exports = lim.num("exports", kJwtNoLimit);
   ac->disallow_bearer = lim.flag("disallow_bearer");
-  for (const char* k : {"mem_storage", "disk_storage"})
-    if (lim.num(k) != 0) ac->jetstream_limits = true;
+  // As the reference's UpdateAccountClaims: JetStream is enabled by a memory or disk limit
+  // (-1 unlimited, 0 none); the counts keep the JWT's value (0: unlimited, as the checks
+  // read it); the per-stream byte limits and max_ack_pending turn 0 into -1.
+  int64_t mem = lim.num("mem_storage"), disk = lim.num("disk_storage");
+  if (mem != 0 || disk != 0) {
+    ac->jetstream_limits = true;
+    auto unlimited = [](int64_t v) { return v > 0 ? v : int64_t{-1}; };
+    JsAccountLimits& j = ac->js_limits;
+    j.max_memory = mem;
+    j.max_store = disk;
+    j.max_streams = lim.num("streams");
+    j.max_consumers = lim.num("consumer");
+    j.max_ack_pending = unlimited(lim.num("max_ack_pending"));
+    j.memory_max_stream_bytes = unlimited(lim.num("mem_max_stream_bytes"));
+    j.store_max_stream_bytes = unlimited(lim.num("disk_max_stream_bytes"));
+    j.max_bytes_required = lim.flag("max_bytes_required");
+  } else if (auto* t = lim.find("tiered_limits"); t && !(t->is_object() && t->empty())) {
+    // Per-replica-count (R1, R3) limits: not implemented; such an account is refused
+    // rather than given JetStream without its limits.
+    return std::string("tiered JetStream limits are not supported by this server");
+  }
   if (auto* rv = n.find("revocations")) {
     if (!rv->is_object()) bad = true;
     else

@@ -30,7 +30,9 @@ struct UserPermissionLimits {
   std::optional<Permissions> permissions;  // nullopt: none in the claim
   int64_t subs = kJwtNoLimit, data = kJwtNoLimit, payload = kJwtNoLimit;
   std::vector<std::string> src;  // CIDRs the client must connect from
-  bool has_times = false;        // connect-time windows (refused: not implemented)
+  bool has_times = false;        // connect-time windows set
+  std::vector<std::pair<std::string, std::string>> times;  // {start, end} as "HH:MM:SS"
+  std::string times_location;    // "" (the server's local time) or a time zone name
   bool bearer_token = false;
   std::vector<std::string> allowed_connection_types;
   // Whether any permission or limit is set (scoped users must have none).
@@ -63,7 +65,8 @@ struct AccountClaims {
   int64_t conn = kJwtNoLimit, leaf = kJwtNoLimit, subs = kJwtNoLimit, data = kJwtNoLimit, payload = kJwtNoLimit;
   int64_t max_imports = kJwtNoLimit, max_exports = kJwtNoLimit;
   bool disallow_bearer = false;
-  bool jetstream_limits = false;  // any JetStream limit set (JetStream enabled for the account)
+  bool jetstream_limits = false;  // mem_storage or disk_storage set (JetStream enabled for the account)
+  JsAccountLimits js_limits;      // as the reference maps the JWT's jetstream limits
   // Signing keys; a value is the user scope (template) of a scoped key.
   std::map<std::string, std::optional<UserPermissionLimits>> signing_keys;
   std::map<std::string, int64_t> revocations;  // user key (or "*") -> revoked before

@@ -81,8 +81,7 @@ void Server::setup_accounts() {
     a->max_subscriptions = ac.max_subscriptions;
     a->max_payload = ac.max_payload;
     a->jetstream_enabled = ac.jetstream;
-    a->js_max_streams = ac.js_max_streams;
-    a->js_max_consumers = ac.js_max_consumers;
+    a->set_js_limits(ac.js_limits);
     a->default_permissions = ac.default_permissions;
     install_account_mappings(*a, ac.mappings);
     accounts_[ac.name] = a;

@@ -4,6 +4,9 @@
 // are the reference's. The tests mint every key and JWT themselves (jwt_test_util.h).
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ctime>
+
 #include <nlohmann/json.hpp>
 
 #include "jwt_test_util.h"
@@ -232,6 +235,46 @@ TEST_P(JwtAuth, AccountLimitsFromTheAccountJwt) {
   EXPECT_EQ(first.read_line(milliseconds(2000)).value_or(""), "PONG");
   first.send("PUB a 9\r\n123456789\r\n");
   EXPECT_EQ(first.read_line(milliseconds(2000)).value_or(""), "-ERR 'Maximum Payload Violation'");
+}
+
+// A user JWT's subs limit of 0 allows no subscription (-1 is unlimited): the reference's
+// applyAccountLimits finds such a client at its limit already and cuts it at connect.
+TEST_P(JwtAuth, UserSubsLimitOfZeroAllowsNone) {
+  KeyPair u = jwt::user_keys();
+  std::string ujwt = user_jwt(u, w_.a, w_.a, [](json& c) { c["nats"]["subs"] = 0; });
+  RawClient raw(srv_->port());
+  std::string first = answer(raw, ujwt, u.seed);
+  // The reference sends the error from another goroutine: the PONG may come first.
+  std::vector<std::string> lines{first};
+  while (auto l = raw.read_line(milliseconds(500))) lines.push_back(*l);
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "-ERR 'maximum subscriptions exceeded'"), lines.end())
+      << testing::PrintToString(lines);
+}
+
+// A user JWT's `times` in UTC: a window around now admits the user, one later today does not
+// (the reference's "Authorization Violation").
+TEST_P(JwtAuth, UserConnectTimes) {
+  std::time_t now = std::time(nullptr);
+  int sec = static_cast<int>(now % 86400);
+  if (sec < 180 || sec > 86400 - 180) GTEST_SKIP() << "too close to midnight UTC";
+  auto hms = [](int s) {
+    s = ((s % 86400) + 86400) % 86400;
+    char b[16];
+    std::snprintf(b, sizeof b, "%02d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
+    return std::string(b);
+  };
+  auto with_times = [&](int from, int to) {
+    return [=](json& c) {
+      c["nats"]["times"] = json::array({{{"start", hms(from)}, {"end", hms(to)}}});
+      c["nats"]["times_location"] = "UTC";
+    };
+  };
+  KeyPair u = jwt::user_keys();
+  EXPECT_EQ(answer_for(user_jwt(u, w_.a, w_.a, with_times(sec - 60, sec + 60)), u.seed), "PONG");
+  EXPECT_EQ(answer_for(user_jwt(u, w_.a, w_.a, with_times(sec + 3600, sec + 7200)), u.seed),
+            "-ERR 'Authorization Violation'");
+  EXPECT_EQ(answer_for(user_jwt(u, w_.a, w_.a, with_times(sec - 7200, sec - 3600)), u.seed),
+            "-ERR 'Authorization Violation'");
 }
 
 TEST_P(JwtAuth, ImportsAndExportsFromTheAccountJwts) {

@@ -86,9 +86,13 @@ void JsCluster::leader_stream_create(ApiRequest& req, std::string_view rest) {
   }
   {
     std::lock_guard lk(mu_);
-    if (e = account_limits_error(req.account, state_.streams(acc).size(), *cfg); !e.empty())
+    auto sas = state_.streams(acc);
+    std::vector<StreamConfig> others;
+    for (const auto& a : sas) others.push_back(a.config);
+    if (e = account_limits_error(req.account, sas.size(), account_reservation(others, *cfg), *cfg); !e.empty())
       return reply_error(req, type, e);
   }
+  if (e = stream_max_bytes_error(req.account, *cfg); !e.empty()) return reply_error(req, type, e);
   PlacementRequest preq;
   preq.replicas = cfg->num_replicas;
   placement_from_json(cfg->placement, preq.cluster, preq.tags);
@@ -271,8 +275,9 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
     if (auto ce = parse_consumer_config(*it, cfg)) return reply_error(req, type, *ce);
   auto sa = stream(req.account.name(), args[0]);
   if (!sa) return reply_error(req, type, api_error(err::StreamNotFound));
-  apply_consumer_defaults(cfg);
-  StreamContext ctx{sa->config.retention, sa->config.num_replicas, sa->config.subjects};
+  int64_t acc_max_ack_pending = req.account.js_limits().max_ack_pending;
+  apply_consumer_defaults(cfg, acc_max_ack_pending);
+  StreamContext ctx{sa->config.retention, sa->config.num_replicas, sa->config.subjects, acc_max_ack_pending};
   if (auto ce = validate_consumer_config(cfg, ctx)) return reply_error(req, type, *ce);
   // As the reference: the replicas default to the stream's. On a replicated work-queue or
   // interest stream the consumer runs on every peer (each replica removes what the committed
@@ -299,7 +304,7 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
     ca.group = it->second.group;
     ca.created_ns = it->second.created_ns;
   } else {
-    if (auto e = check_new_consumer(*sa, ca.config, req.account.js_max_consumers); !e.empty()) return reply_error(req, type, e);
+    if (auto e = check_new_consumer(*sa, ca.config, req.account.js_limits().max_consumers); !e.empty()) return reply_error(req, type, e);
     // Consumers live with their stream, on its peers (as the reference picks them): an R1
     // one on the first (its preferred leader), an R>1 one on that many of them.
     ca.group = sa->group;
