@@ -494,6 +494,7 @@ void JetStream::disable(int tries) {
     mg->shutdown();
   }
   shutdown();
+  impl_->server.on_jetstream_disabled();
   log::notice("JetStream disabled");
 }
 

@@ -133,6 +133,10 @@ void Server::install_tls(std::unique_ptr<net::TlsContext> ctx) {
   tls_current_.store(tls_contexts_.back().get(), std::memory_order_release);
 }
 
+bool Server::jetstream_enabled() const { return jetstream_ && jetstream_->enabled(); }
+
+void Server::on_jetstream_disabled() { build_info_prefix(); }
+
 // INFO fields in the reference's order (server.go `type Info`). auth_required and
 // max_payload follow a reload; the rest is fixed at start.
 void Server::build_info_prefix() {

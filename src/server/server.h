@@ -225,7 +225,11 @@ class Server {
   const net::TlsContext* tls_context() const { return tls_current_.load(std::memory_order_acquire); }
   const net::TlsContext* ws_tls_context() const { return ws_tls_ctx_.get(); }  // wss
   jetstream::MetaGroup* meta_group() const { return meta_group_.get(); }
-  bool jetstream_enabled() const { return jetstream_ != nullptr; }
+  // Configured and running: false again once `$JS.API.SERVER.REMOVE` disabled it here.
+  bool jetstream_enabled() const;
+  // JetStream::disable ran: INFO for new clients (and STATSZ) no longer say JetStream, as
+  // 2.9.10's updateJetStreamInfoStatus(false).
+  void on_jetstream_disabled();
   // For STATSZ: per-route and per-gateway stats, and the number of servers this one knows
   // of (itself included). Defined in src/sys/server_stats.cpp.
   nlohmann::ordered_json route_stats() const;

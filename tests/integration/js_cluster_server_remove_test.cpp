@@ -68,6 +68,15 @@ TEST(JsMembers, ServerRemoveDisablesJetStreamOnTheRemovedServer) {
   EXPECT_NE(victim->proc->log().find("[ERR] JetStream being DISABLED, our server was removed from the cluster"),
             std::string::npos)
       << victim->proc->log();
+  // New clients' INFO no longer offers JetStream (2.9.10's updateJetStreamInfoStatus(false)).
+  itest::RawClient raw(victim->proc->port());
+  ASSERT_TRUE(raw.connected());
+  EXPECT_FALSE(json::parse(raw.info_json()).contains("jetstream")) << raw.info();
+  for (auto& n : c.nodes) {
+    if (n.get() == victim) continue;
+    itest::RawClient other(n->proc->port());
+    EXPECT_EQ(json::parse(other.info_json()).value("jetstream", false), true) << other.info();
+  }
   // Its clients still reach JetStream through the others (the meta leader answers INFO).
   ConnPtr vc;
   ASSERT_EQ(connect_url(vc, victim->url("a:a")), NATS_OK);
