@@ -20,13 +20,6 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string request(natsConnection* nc, const std::string& subject, const std::string& body) {
-  MsgPtr m;
-  if (natsConnection_Request(&m.p, nc, subject.c_str(), body.data(), static_cast<int>(body.size()), 3000) != NATS_OK)
-    return "<no answer>";
-  return m.data();
-}
-
 // Pulls one message from a pull consumer; returns its ack subject ("" if none came).
 std::string pull_one(natsConnection* nc, const std::string& stream, const std::string& consumer) {
   MsgPtr m;
@@ -51,25 +44,25 @@ std::vector<std::string> advisory_scenario(const std::string& binary) {
   natsConnection_Flush(watcher.p);
 
   const std::string cfg = R"({"name":"ADV","subjects":["adv.>"],"storage":"memory"})";
-  request(nc.p, "$JS.API.STREAM.CREATE.ADV", cfg);
-  request(nc.p, "$JS.API.STREAM.CREATE.ADV", cfg);  // idempotent: audited, no created advisory
-  request(nc.p, "$JS.API.STREAM.UPDATE.ADV",
+  request_text(nc.p, "$JS.API.STREAM.CREATE.ADV", cfg);
+  request_text(nc.p, "$JS.API.STREAM.CREATE.ADV", cfg);  // idempotent: audited, no created advisory
+  request_text(nc.p, "$JS.API.STREAM.UPDATE.ADV",
           R"({"name":"ADV","subjects":["adv.>"],"storage":"memory","max_msgs":100})");
-  for (int i = 1; i <= 3; ++i) request(nc.p, "adv." + std::to_string(i), "m");
-  request(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ADV.C",
+  for (int i = 1; i <= 3; ++i) request_text(nc.p, "adv." + std::to_string(i), "m");
+  request_text(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ADV.C",
           R"({"stream_name":"ADV","config":{"durable_name":"C","ack_policy":"explicit","max_deliver":2,)"
           R"("sample_freq":"100%","ack_wait":30000000000}})");
-  request(nc.p, pull_one(nc.p, "ADV", "C"), "+ACK");  // msg 1: ack metric
-  request(nc.p, pull_one(nc.p, "ADV", "C"), "-NAK");  // msg 2: nak (deliveries 1)
-  request(nc.p, pull_one(nc.p, "ADV", "C"), "-NAK");  // msg 2 again: nak (deliveries 2)
+  request_text(nc.p, pull_one(nc.p, "ADV", "C"), "+ACK");  // msg 1: ack metric
+  request_text(nc.p, pull_one(nc.p, "ADV", "C"), "-NAK");  // msg 2: nak (deliveries 1)
+  request_text(nc.p, pull_one(nc.p, "ADV", "C"), "-NAK");  // msg 2 again: nak (deliveries 2)
   // msg 2 is past max_deliver: dropped with the advisory; this pull gets msg 3, terminated.
-  request(nc.p, pull_one(nc.p, "ADV", "C"), "+TERM");
-  request(nc.p, "$JS.API.CONSUMER.INFO.ADV.C", "");
-  request(nc.p, "$JS.API.CONSUMER.DELETE.ADV.C", "");
-  request(nc.p, "$JS.API.CONSUMER.DELETE.ADV.C", "");  // error answer, audited
-  request(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ADV.D", R"({"stream_name":"ADV","config":{"durable_name":"D"}})");
-  request(nc.p, "$JS.API.STREAM.INFO.NOPE", "");
-  request(nc.p, "$JS.API.STREAM.DELETE.ADV", "");  // consumer D's delete advisory, then the stream's
+  request_text(nc.p, pull_one(nc.p, "ADV", "C"), "+TERM");
+  request_text(nc.p, "$JS.API.CONSUMER.INFO.ADV.C", "");
+  request_text(nc.p, "$JS.API.CONSUMER.DELETE.ADV.C", "");
+  request_text(nc.p, "$JS.API.CONSUMER.DELETE.ADV.C", "");  // error answer, audited
+  request_text(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ADV.D", R"({"stream_name":"ADV","config":{"durable_name":"D"}})");
+  request_text(nc.p, "$JS.API.STREAM.INFO.NOPE", "");
+  request_text(nc.p, "$JS.API.STREAM.DELETE.ADV", "");  // consumer D's delete advisory, then the stream's
 
   // Collect until the server has been quiet for a while (the reference sends advisories
   // from its own goroutines, after the answers).

@@ -18,13 +18,6 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string request(natsConnection* nc, const std::string& subject, const std::string& body) {
-  MsgPtr m;
-  if (natsConnection_Request(&m.p, nc, subject.c_str(), body.data(), static_cast<int>(body.size()), 3000) != NATS_OK)
-    return "<no answer>";
-  return m.data();
-}
-
 // Pulls one message (no_wait); returns its ack subject, or the status when none came.
 std::string pull_one(natsConnection* nc, const std::string& consumer) {
   MsgPtr m;
@@ -41,7 +34,7 @@ std::string pull_one(natsConnection* nc, const std::string& consumer) {
 
 // The accounting fields of a consumer info.
 json accounting(natsConnection* nc, const std::string& consumer) {
-  auto j = json::parse(request(nc, "$JS.API.CONSUMER.INFO.ACC." + consumer, ""), nullptr, false);
+  auto j = json::parse(request_text(nc, "$JS.API.CONSUMER.INFO.ACC." + consumer, ""), nullptr, false);
   if (!j.is_object()) return "bad info";
   json out;
   for (const char* k : {"delivered", "ack_floor"}) {
@@ -69,47 +62,47 @@ std::vector<json> accounting_scenario(const std::string& binary) {
   EXPECT_EQ(connect_url(nc, srv.url()), NATS_OK);
   std::vector<json> steps;
   auto publish = [&](int n) {
-    for (int i = 0; i < n; ++i) request(nc.p, "acc." + std::to_string(i % 3), "m");
+    for (int i = 0; i < n; ++i) request_text(nc.p, "acc." + std::to_string(i % 3), "m");
   };
   auto step = [&](const std::string& what, const std::string& consumer) {
     json j = accounting(nc.p, consumer);
     j["step"] = what;
     steps.push_back(j);
   };
-  request(nc.p, "$JS.API.STREAM.CREATE.ACC", R"({"name":"ACC","subjects":["acc.>"],"storage":"memory"})");
+  request_text(nc.p, "$JS.API.STREAM.CREATE.ACC", R"({"name":"ACC","subjects":["acc.>"],"storage":"memory"})");
   publish(10);
-  request(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ACC.E",
+  request_text(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ACC.E",
           R"({"stream_name":"ACC","config":{"durable_name":"E","ack_policy":"explicit","max_deliver":2,)"
           R"("ack_wait":30000000000}})");
-  request(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ACC.F",
+  request_text(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ACC.F",
           R"({"stream_name":"ACC","config":{"durable_name":"F","ack_policy":"explicit","filter_subject":"acc.1",)"
           R"("max_deliver":3,"ack_wait":30000000000}})");
   step("start", "E");
 
   // Max deliver: message 1 naked twice, then dropped when the next pull looks at it.
   std::string a = pull_one(nc.p, "E");
-  request(nc.p, a, "-NAK");
+  request_text(nc.p, a, "-NAK");
   step("nak 1", "E");
   a = pull_one(nc.p, "E");
-  request(nc.p, a, "-NAK");
+  request_text(nc.p, a, "-NAK");
   step("nak 1 again", "E");
   a = pull_one(nc.p, "E");  // message 1 dropped, message 2 delivered
   steps.push_back({{"pulled", ack_seq(a)}});
   step("past max_deliver", "E");
-  request(nc.p, a, "+TERM");
+  request_text(nc.p, a, "+TERM");
   step("term 2", "E");
   // Nak with a delay: still pending, not redelivered before the delay.
   std::string b = pull_one(nc.p, "E");
-  request(nc.p, b, R"(-NAK {"delay":60000000000})");
+  request_text(nc.p, b, R"(-NAK {"delay":60000000000})");
   step("nak 3 with delay", "E");
   std::string c = pull_one(nc.p, "E");
   steps.push_back({{"pulled", ack_seq(c)}});
   std::string d = pull_one(nc.p, "E");
-  request(nc.p, d, "+ACK");  // acked out of order: the floor stays below 3
+  request_text(nc.p, d, "+ACK");  // acked out of order: the floor stays below 3
   step("ack 5 before 4", "E");
-  request(nc.p, c, "+ACK");
+  request_text(nc.p, c, "+ACK");
   step("ack 4", "E");
-  request(nc.p, b, "+ACK");
+  request_text(nc.p, b, "+ACK");
   step("ack 3", "E");
   // A pending message then a purge.
   pull_one(nc.p, "E");
@@ -117,33 +110,33 @@ std::vector<json> accounting_scenario(const std::string& binary) {
 
   // The filtered consumer: deliveries, a redelivery, a term of the redelivered message.
   std::string f1 = pull_one(nc.p, "F");
-  request(nc.p, f1, "-NAK");
+  request_text(nc.p, f1, "-NAK");
   f1 = pull_one(nc.p, "F");
   step("F nak then redelivered", "F");
-  request(nc.p, f1, "+TERM");
+  request_text(nc.p, f1, "+TERM");
   step("F term", "F");
   pull_one(nc.p, "F");
   step("F pending", "F");
 
   // A message dropped at max_deliver below pending ones: what the floor does then.
-  request(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ACC.G",
+  request_text(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ACC.G",
           R"({"stream_name":"ACC","config":{"durable_name":"G","ack_policy":"explicit","max_deliver":1,)"
           R"("ack_wait":30000000000}})");
   std::string g1 = pull_one(nc.p, "G");
-  request(nc.p, g1, "-NAK");
+  request_text(nc.p, g1, "-NAK");
   std::string g2 = pull_one(nc.p, "G");  // 1 dropped, 2 delivered
   std::string g3 = pull_one(nc.p, "G");
   step("G 1 dropped, 2 and 3 pending", "G");
-  request(nc.p, g2, "+ACK");
+  request_text(nc.p, g2, "+ACK");
   step("G ack 2", "G");
-  request(nc.p, g1, "+ACK");  // the dropped one
+  request_text(nc.p, g1, "+ACK");  // the dropped one
   step("G ack of the dropped 1", "G");
-  request(nc.p, g3, "+ACK");
+  request_text(nc.p, g3, "+ACK");
   step("G ack 3", "G");
-  request(nc.p, g3, "+ACK");  // again, nothing pending
+  request_text(nc.p, g3, "+ACK");  // again, nothing pending
   step("G ack 3 again", "G");
 
-  request(nc.p, "$JS.API.STREAM.PURGE.ACC", "");
+  request_text(nc.p, "$JS.API.STREAM.PURGE.ACC", "");
   step("purged", "E");
   step("purged", "F");
   publish(4);
@@ -151,7 +144,7 @@ std::vector<json> accounting_scenario(const std::string& binary) {
   step("published after purge", "F");
   std::string e = pull_one(nc.p, "E");
   steps.push_back({{"pulled", ack_seq(e)}});
-  request(nc.p, e, "+ACK");
+  request_text(nc.p, e, "+ACK");
   step("ack after purge", "E");
   std::string f = pull_one(nc.p, "F");
   steps.push_back({{"pulled", ack_seq(f)}});

@@ -19,13 +19,6 @@ using namespace std::chrono;
 
 namespace {
 
-std::string request(natsConnection* nc, const std::string& subject, const std::string& body) {
-  MsgPtr m;
-  if (natsConnection_Request(&m.p, nc, subject.c_str(), body.data(), static_cast<int>(body.size()), 3000) != NATS_OK)
-    return "<no answer>";
-  return m.data();
-}
-
 // Gaps (ms) between the deliveries of a push consumer created over a backlog of four
 // messages stored 400, 100 and 300 ms apart; then one live message's delay after its
 // publish.
@@ -40,17 +33,17 @@ Timing replay_timing(const std::string& binary, const std::string& policy) {
   srv.start();
   ConnPtr nc;
   EXPECT_EQ(connect_url(nc, srv.url()), NATS_OK);
-  request(nc.p, "$JS.API.STREAM.CREATE.R", R"({"name":"R","subjects":["r.>"],"storage":"memory"})");
+  request_text(nc.p, "$JS.API.STREAM.CREATE.R", R"({"name":"R","subjects":["r.>"],"storage":"memory"})");
   const int pauses_ms[] = {400, 100, 300};
-  request(nc.p, "r.0", "x");
+  request_text(nc.p, "r.0", "x");
   for (int i = 0; i < 3; ++i) {
     std::this_thread::sleep_for(milliseconds(pauses_ms[i]));  // the gaps being replayed
-    request(nc.p, "r." + std::to_string(i + 1), "x");
+    request_text(nc.p, "r." + std::to_string(i + 1), "x");
   }
   SubPtr sub;
   EXPECT_EQ(natsConnection_SubscribeSync(&sub.p, nc.p, "deliver.r"), NATS_OK);
   natsConnection_Flush(nc.p);
-  request(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.R.P",
+  request_text(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.R.P",
           R"({"stream_name":"R","config":{"durable_name":"P","deliver_subject":"deliver.r","ack_policy":"none",)"
           R"("replay_policy":")" + policy + R"("}})");
   Timing t;
@@ -63,7 +56,7 @@ Timing replay_timing(const std::string& binary, const std::string& policy) {
     last = now;
   }
   auto sent = steady_clock::now();
-  request(nc.p, "r.live", "x");
+  request_text(nc.p, "r.live", "x");
   MsgPtr m;
   if (natsSubscription_NextMsg(&m.p, sub.p, 3000) == NATS_OK)
     t.live_ms = duration_cast<milliseconds>(steady_clock::now() - sent).count();

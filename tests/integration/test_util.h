@@ -234,6 +234,14 @@ struct MsgPtr {
   std::string subject() const { return natsMsg_GetSubject(p); }
 };
 
+// A request's answer as text ("<no answer>" after 3 s).
+inline std::string request_text(natsConnection* nc, const std::string& subject, const std::string& body) {
+  MsgPtr m;
+  if (natsConnection_Request(&m.p, nc, subject.c_str(), body.data(), static_cast<int>(body.size()), 3000) != NATS_OK)
+    return "<no answer>";
+  return m.data();
+}
+
 // Connects a libnats client with a short connect timeout and no reconnects (tests that need
 // reconnects set their own options).
 inline natsStatus connect_url(ConnPtr& c, const std::string& url, natsOptions* extra = nullptr) {
