@@ -24,7 +24,8 @@ else
 fi
 
 [ -f build-san/CMakeCache.txt ] && grep -q '^NATS_FUZZ:BOOL=ON' build-san/CMakeCache.txt || configure_clang build-san -DNATS_FUZZ=ON
-cmake --build build-san -j"$(nproc)" --target $targets >/dev/null
+# FUZZ_NO_BUILD=1: the caller (scripts/test.sh) built the targets and runs several fuzz.sh at once.
+[ -n "${FUZZ_NO_BUILD:-}" ] || cmake --build build-san -j"$(nproc)" --target $targets >/dev/null
 
 mkdir -p tests/fuzz/crashes
 for t in $targets; do

@@ -21,15 +21,49 @@ if [[ $stages == *" plain "* ]]; then
   t0=$SECONDS
   bash scripts/build.sh
   echo "== plain: unit and integration tests, fuzz corpus replay"
-  (cd build && ctest --output-on-failure --timeout 600 -j1)
+  # -j3: the integration tests run as three gtest shards side by side (tests/CMakeLists.txt);
+  # they mostly wait on servers, so three fit on two cores.
+  (cd build && ctest --output-on-failure --timeout 1200 -j3)
   stage_time plain $t0
 fi
 
-# The integration tests are the plain build's binary, pointed at another server binary.
+# The integration tests are the plain build's binary, pointed at another server binary, run as
+# <shards> gtest shards side by side (each with its own port slice, see harness.h). A failing
+# shard's output is printed whole.
 integration_against() {
-  local server=$1 filter=$2
+  local server=$1 filter=$2 shards=${3:-1} i rc=0
   [ -x build/tests/integration_tests ] || bash scripts/build.sh integration_tests
-  NATS_TEST_SERVER_BIN="$PWD/$server" ./build/tests/integration_tests --gtest_filter="$filter" --gtest_brief=1
+  local logs pids=()
+  logs=$(mktemp -d /tmp/integration-shards.XXXXXX)
+  for ((i = 0; i < shards; i++)); do
+    GTEST_TOTAL_SHARDS=$shards GTEST_SHARD_INDEX=$i NATS_TEST_SERVER_BIN="$PWD/$server" \
+      ./build/tests/integration_tests --gtest_filter="$filter" --gtest_brief=1 >"$logs/$i.log" 2>&1 &
+    pids+=($!)
+  done
+  for ((i = 0; i < shards; i++)); do
+    if wait "${pids[$i]}"; then
+      tail -n 3 "$logs/$i.log"
+    else
+      rc=1
+      echo "---- shard $i of $shards failed:"
+      cat "$logs/$i.log"
+    fi
+  done
+  rm -rf "$logs"
+  return $rc
+}
+
+# Fuzz targets two at a time (each is one CPU-bound process for FUZZ_SECONDS).
+fuzz_all() {
+  local targets=($1) i
+  for ((i = 0; i < ${#targets[@]}; i += 2)); do
+    FUZZ_NO_BUILD=1 bash scripts/fuzz.sh "${targets[$i]}" "${FUZZ_SECONDS:-15}" --quiet &
+    local first=$!
+    if ((i + 1 < ${#targets[@]})); then
+      FUZZ_NO_BUILD=1 bash scripts/fuzz.sh "${targets[$((i + 1))]}" "${FUZZ_SECONDS:-15}" --quiet || { wait $first; return 1; }
+    fi
+    wait $first || return 1
+  done
 }
 
 if [[ $stages == *" asan "* ]]; then
@@ -45,11 +79,9 @@ if [[ $stages == *" asan "* ]]; then
     ./build-san/tests/"$u" --gtest_brief=1
   done
   echo "-- integration tests against the sanitized server"
-  integration_against build-san/nats-server "$(cat tests/sanitizer_integration_filter.txt | grep -v '^#' | paste -sd:)"
-  echo "-- fuzz targets (libFuzzer, ${FUZZ_SECONDS:-15}s each, corpus replayed first)"
-  for t in $fuzz_targets; do
-    bash scripts/fuzz.sh "$t" "${FUZZ_SECONDS:-15}" --quiet
-  done
+  integration_against build-san/nats-server "$(cat tests/sanitizer_integration_filter.txt | grep -v '^#' | paste -sd:)" 2
+  echo "-- fuzz targets (libFuzzer, ${FUZZ_SECONDS:-15}s each, two at a time, corpus replayed first)"
+  fuzz_all "$fuzz_targets"
   sanitizer_reports_end asan
   stage_time asan $t0
 fi

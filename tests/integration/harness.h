@@ -43,8 +43,24 @@ inline std::string reference_binary() {
 
 inline bool reference_available() { return access(reference_binary().c_str(), X_OK) == 0; }
 
-// A port nobody listens on now: bind to port 0, read it back, close. Ports are picked from
-// the kernel's ephemeral range, so parallel runs do not collide in practice.
+// The slice of the test port range this process may use. ctest runs the integration binary as
+// several gtest shards at once (GTEST_TOTAL_SHARDS / GTEST_SHARD_INDEX); each shard gets its own
+// slice, so two shards can never pick the same port between one's pick and its bind.
+struct PortSlice {
+  int first;
+  int size;
+};
+inline PortSlice test_port_slice() {
+  constexpr int kFirst = 20000, kSize = 12000;
+  const char* total_s = std::getenv("GTEST_TOTAL_SHARDS");
+  const char* index_s = std::getenv("GTEST_SHARD_INDEX");
+  int total = total_s ? std::atoi(total_s) : 1;
+  int index = index_s ? std::atoi(index_s) : 0;
+  if (total < 1 || index < 0 || index >= total) return {kFirst, kSize};
+  int size = kSize / total;
+  return {kFirst + index * size, size};
+}
+
 // A port for a test server to listen on. Ports come from below the kernel's ephemeral range
 // (32768-60999 by default), so the outgoing connections of running tests and servers cannot
 // take a port between its pick and its bind, and no port is handed out twice in one test
@@ -54,9 +70,10 @@ inline int free_port() {
   static std::set<int> handed_out;
   static std::mt19937 rng(static_cast<unsigned>(::getpid()) ^
                           static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  static const PortSlice slice = test_port_slice();
   std::lock_guard lk(mu);
   for (int tries = 0; tries < 2000; ++tries) {
-    int port = 20000 + static_cast<int>(rng() % 12000);
+    int port = slice.first + static_cast<int>(rng() % static_cast<unsigned>(slice.size));
     if (handed_out.count(port)) continue;
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};

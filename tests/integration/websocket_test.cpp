@@ -333,12 +333,15 @@ TEST(Websocket, DeflateOfferIgnoredWithoutCompression) {
   EXPECT_EQ(info->first, 2);
 }
 
-// Installs nats.ws (tests/integration/ws/package.json) once; false if node is missing.
+// Installs nats.ws (tests/integration/ws/package.json) once; false if node is missing. The
+// install runs under a file lock: the integration shards run side by side and may both get here.
 bool node_client_ready(std::string& dir) {
   dir = std::string(NATS_SOURCE_DIR) + "/tests/integration/ws";
   if (testing_harness::run_command("node --version").status != 0) return false;
   if (access((dir + "/node_modules/nats.ws/package.json").c_str(), R_OK) != 0) {
-    auto r = testing_harness::run_command("cd '" + dir + "' && npm ci --no-audit --no-fund --loglevel=error");
+    auto r = testing_harness::run_command(
+        "cd '" + dir + "' && flock .npm-install.lock sh -c "
+        "'test -f node_modules/nats.ws/package.json || npm ci --no-audit --no-fund --loglevel=error'");
     EXPECT_EQ(r.status, 0) << r.output;
   }
   return true;
