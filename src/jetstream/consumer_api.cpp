@@ -51,6 +51,14 @@ StreamContext stream_context(const StreamPtr& s) {
 }
 
 void remove_inactive(const ConsumerPtr& c) {
+  auto& js = c->stream()->jetstream();
+  if (js.clustered() && !c->config().direct) {
+    // The meta leader removes the assignment; every host applies it (as 2.9.10's
+    // deleteNotActive, which proposes the removal). The consumer stops ticking meanwhile.
+    std::string subject = "$JS.API.CONSUMER.DELETE." + c->stream()->name() + "." + c->name();
+    js.server().publish_internal(c->stream()->account(), subject, {}, {}, {});
+    return;
+  }
   std::lock_guard lk(lifecycle_mu());
   auto cur = c->stream()->lookup_consumer(c->name());
   if (cur.get() != c.get()) return;
@@ -140,7 +148,7 @@ void handle_create(const ApiRequest& req, bool durable_api) {
   auto stream = req.js.lookup_stream(req.account.name(), stream_name);
   if (!stream) return reply_error(req, kType, api_error(err::StreamNotFound));
   ApiError e;
-  auto c = add_consumer(req.server, stream, std::move(cfg), e);
+  auto c = add_consumer(req.server, stream, std::move(cfg), e, req.assigned_name);
   if (!c) return reply_error(req, kType, e);
   reply_json(req, info_response(req, c, kType));
 }
@@ -189,7 +197,7 @@ void handle_leader_stepdown(const ApiRequest& req) {
 }
 
 // NAMES/LIST errors carry the (empty) paging fields too, as the reference's paged response.
-void reply_paged_error(const ApiRequest& req, const char* type, const ApiError& e) {
+void paged_error(const ApiRequest& req, const char* type, const ApiError& e) {
   req.jsa.api_errors.fetch_add(1, std::memory_order_relaxed);
   req.js.api_errors.fetch_add(1, std::memory_order_relaxed);
   ojson j;
@@ -204,7 +212,7 @@ void reply_paged_error(const ApiRequest& req, const char* type, const ApiError& 
 
 void handle_names_or_list(const ApiRequest& req, bool list) {
   const char* type = list ? "consumer_list_response" : "consumer_names_response";
-  auto reply_error = [](const ApiRequest& r, const char* t, const ApiError& e) { reply_paged_error(r, t, e); };
+  auto reply_error = [](const ApiRequest& r, const char* t, const ApiError& e) { paged_error(r, t, e); };
   if (req.args.size() != 1) return reply_error(req, type, api_error(err::BadRequest));
   int64_t offset = 0;
   if (!empty_request(req.payload)) {
@@ -268,7 +276,12 @@ ConsumerPtr lookup_consumer(const StreamPtr& stream, const std::string& name) {
   return std::dynamic_pointer_cast<Consumer>(stream->lookup_consumer(name));
 }
 
-ConsumerPtr add_consumer(Server& server, const StreamPtr& stream, ConsumerConfig cfg, ApiError& err) {
+void remove_inactive_consumer(const ConsumerPtr& c) { remove_inactive(c); }
+
+void reply_consumer_paged_error(const ApiRequest& req, const char* type, const ApiError& e) { paged_error(req, type, e); }
+
+ConsumerPtr add_consumer(Server& server, const StreamPtr& stream, ConsumerConfig cfg, ApiError& err,
+                         std::string_view assigned) {
   int64_t acc_max_ack_pending = stream->account().js_limits().max_ack_pending;
   apply_consumer_defaults(cfg, acc_max_ack_pending);
   StreamContext ctx = stream_context(stream);
@@ -318,6 +331,10 @@ ConsumerPtr add_consumer(Server& server, const StreamPtr& stream, ConsumerConfig
       err = api_error(err::ConsumerWQConsumerNotDeliverAll);
       return nullptr;
     }
+  }
+  if (name.empty() && !assigned.empty()) {
+    name = std::string(assigned);
+    if (lookup_consumer(stream, name)) return lookup_consumer(stream, name);  // replayed create
   }
   if (name.empty()) {
     do {

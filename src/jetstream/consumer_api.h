@@ -19,7 +19,14 @@ void restore_consumers(JetStream& js, const StreamPtr& stream);
 
 // Creates (or updates, for an existing name) a consumer on `stream` as CONSUMER.CREATE does,
 // after the subject/body checks. Returns null with `err` set on failure.
-ConsumerPtr add_consumer(Server& server, const StreamPtr& stream, ConsumerConfig cfg, ApiError& err);
+// `assigned`: the name for a consumer without one (clustered ephemerals, see ApiRequest).
+ConsumerPtr add_consumer(Server& server, const StreamPtr& stream, ConsumerConfig cfg, ApiError& err,
+                         std::string_view assigned = {});
+// An ephemeral found inactive: removed here; in a cluster (unless a mirror's or source's
+// direct consumer) its removal goes through the meta log as a CONSUMER.DELETE without reply.
+void remove_inactive_consumer(const ConsumerPtr& c);
+// CONSUMER.NAMES/LIST errors: with the (empty) paging fields, as the reference's answer.
+void reply_consumer_paged_error(const ApiRequest& req, const char* type, const ApiError& e);
 // Removes it from the stream and stops it (deleting its files).
 bool delete_consumer(const StreamPtr& stream, const std::string& name);
 ConsumerPtr lookup_consumer(const StreamPtr& stream, const std::string& name);

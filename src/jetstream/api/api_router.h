@@ -51,6 +51,9 @@ struct ApiRequest {
   std::string_view reply;
   std::string_view headers;
   std::string_view payload;
+  // In a cluster, the name the meta leader gave an ephemeral consumer this create makes
+  // (the host must use it, not draw its own).
+  std::string_view assigned_name = {};
 };
 
 using ApiHandler = std::function<void(const ApiRequest&)>;

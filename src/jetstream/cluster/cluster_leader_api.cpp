@@ -8,6 +8,8 @@
 
 #include "jetstream/api/api_router.h"
 #include "jetstream/cluster/consumer_follow.h"
+#include "jetstream/cluster/consumer_list.h"
+#include "jetstream/consumer_api.h"
 #include "jetstream/cluster/js_cluster.h"
 #include "jetstream/cluster/request_util.h"
 #include "jetstream/cluster/stream_list.h"
@@ -24,6 +26,7 @@ using namespace cluster_util;
 
 namespace {
 constexpr int kNamesLimit = 1024;  // JSApiNamesLimit
+constexpr int kListLimit = 256;    // JSApiListLimit
 
 // A new consumer against the ones the meta log already placed on its stream: the limit on
 // consumers and the work-queue rules (the host checks them again for what it holds alone).
@@ -183,7 +186,8 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, con
     const std::string leader_id = seen->leader.empty() ? std::string() : util::hash_name(seen->leader);
     bool r1_elsewhere = false;
     for (const auto& [_, ca] : cur->consumers)
-      if (ca.group.replicas() == 1 && ca.group.peers.front() != leader_id) r1_elsewhere = true;
+      if (ca.group.replicas() == 1 && ca.group.peers.front() != leader_id && !ca.config.durable_name.empty())
+        r1_elsewhere = true;  // (an R1 ephemeral elsewhere just goes, as 2.9.10's)
     if (!leader_id.empty() && cur->group.has_peer(leader_id) && !r1_elsewhere) keep = leader_id;
     sa.group.peers = {keep};
     sa.group.preferred.clear();
@@ -270,30 +274,66 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
   if (args.empty()) return reply_error(req, type, api_error(err::BadRequest));
   auto body = json::parse(req.payload, nullptr, false);
   if (body.is_discarded() || !body.is_object()) return reply_error(req, type, cerr::invalid_json(""));
+  if (auto it = body.find("stream_name"); !(it != body.end() && it->is_string() && *it == args[0]))
+    return reply_error(req, type, api_error(err::StreamMismatch));
   ConsumerConfig cfg;
   if (auto it = body.find("config"); it != body.end() && !it->is_null())
     if (auto ce = parse_consumer_config(*it, cfg)) return reply_error(req, type, *ce);
+  // The subject's checks that decide what is assigned (as the host's handle_create, which
+  // runs the same request again): nothing is placed for a request it would refuse.
+  if (!durable_api && args.size() == 1 && !cfg.durable_name.empty())
+    return reply_error(req, type, api_error(err::ConsumerEphemeralWithDurableName));
+  if (!durable_api && args.size() >= 2) {
+    const std::string& n = args[1];
+    if (n.find_first_of("\\/") != std::string::npos)
+      return reply_error(req, type, api_error(err::ConsumerNameContainsPathSeparators));
+    if (n.size() > kMaxNameLen)
+      return reply_error(req, type, api_error(err::ConsumerNameTooLong, {{"{max}", std::to_string(kMaxNameLen)}}));
+    std::string filter;
+    for (size_t i = 2; i < args.size(); ++i) filter += (i > 2 ? "." : "") + args[i];
+    if (!filter.empty() && cfg.filter_subject != filter)
+      return reply_error(req, type, api_error(err::ConsumerCreateFilterSubjectMismatch));
+    if (!cfg.durable_name.empty() && cfg.durable_name != n)
+      return reply_error(req, type, api_error(err::ConsumerDurableNameNotMatchSubject));
+    if (!cfg.name.empty() && cfg.name != n)
+      return reply_error(req, type, api_error(err::ConsumerCreateDurableAndNameMismatch));
+  }
   auto sa = stream(req.account.name(), args[0]);
   if (!sa) return reply_error(req, type, api_error(err::StreamNotFound));
   int64_t acc_max_ack_pending = req.account.js_limits().max_ack_pending;
   apply_consumer_defaults(cfg, acc_max_ack_pending);
   StreamContext ctx{sa->config.retention, sa->config.num_replicas, sa->config.subjects, acc_max_ack_pending};
   if (auto ce = validate_consumer_config(cfg, ctx)) return reply_error(req, type, *ce);
-  // As the reference: the replicas default to the stream's. On a replicated work-queue or
-  // interest stream the consumer runs on every peer (each replica removes what the committed
-  // acks release, as the reference's); consumers on fewer peers than the stream: not yet.
-  const int replicas =
+  const bool durable = !cfg.durable_name.empty();
+  // As the reference: the replicas default to the stream's, an ephemeral's on a limits
+  // stream to 1 (2.9.10 ConsumerConfig.replicas; also when it asks for 1 or 0). On a
+  // replicated work-queue or interest stream the consumer runs on every peer (each replica
+  // removes what the committed acks release, as the reference's); consumers on fewer peers
+  // than the stream: not yet.
+  int replicas =
       std::min(cfg.num_replicas > 0 ? static_cast<int>(cfg.num_replicas) : sa->group.replicas(), sa->group.replicas());
+  const bool r1_ephemeral = !durable && sa->config.retention == RetentionPolicy::limits && cfg.num_replicas <= 1;
+  if (r1_ephemeral) replicas = 1;
   if (sa->group.replicas() > 1 && sa->config.retention != RetentionPolicy::limits && replicas != sa->group.replicas())
     return reply_error(req, type, not_supported_yet());
   // The subject's own checks (names, filter) are the host's: it runs the same request.
-  if (!is_valid_consumer_name(cfg.durable_name)) return reply_error(req, type, api_error(err::ConsumerBadDurableName));
+  if (durable && !is_valid_consumer_name(cfg.durable_name))
+    return reply_error(req, type, api_error(err::ConsumerBadDurableName));
   if (durable_api && (args.size() != 2 || args[1] != cfg.durable_name))
     return reply_error(req, type, api_error(err::ConsumerDurableNameNotMatchSubject));
+  // A non-durable: the name of the 2.9 named form (subject, or config), else one drawn here
+  // (every host must use this one: the create carries it, see ApiRequest::assigned_name).
+  std::string name = cfg.durable_name;
+  if (!durable) name = args.size() >= 2 ? args[1] : cfg.name;
+  if (name.empty()) {
+    do {
+      name = util::hash_name(util::next_nuid());
+    } while (sa->consumers.count(name));
+  }
   ConsumerAssignment ca;
   ca.account = sa->account;
   ca.stream = sa->name();
-  ca.name = cfg.durable_name;
+  ca.name = name;
   ca.config = std::move(cfg);
   ca.origin = origin_of(req, rest);
   ca.created_ns = ca.origin.proposed_ns;
@@ -308,6 +348,12 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
     // Consumers live with their stream, on its peers (as the reference picks them): an R1
     // one on the first (its preferred leader), an R>1 one on that many of them.
     ca.group = sa->group;
+    if (r1_ephemeral && !ca.group.peers.empty()) {
+      // As the reference's ephemerals: R1 on a random peer of the stream.
+      uint32_t pick = 0;
+      util::random_bytes(&pick, sizeof pick);
+      ca.group.peers = {ca.group.peers[pick % ca.group.peers.size()]};
+    }
     ca.group.peers.resize(static_cast<size_t>(replicas));
     ca.group.preferred.clear();
     StorageType storage = ca.config.mem_storage ? StorageType::memory : sa->config.storage;
@@ -354,6 +400,42 @@ void JsCluster::leader_stream_names(ApiRequest& req, bool list) {
   for (uint64_t i = offset; i < total && arr.size() < static_cast<size_t>(kNamesLimit); ++i) arr.push_back(all[i].name());
   if (arr.empty()) j["streams"] = nullptr;
   else j["streams"] = std::move(arr);
+  reply_json(req, j);
+}
+
+void JsCluster::leader_consumer_names(ApiRequest& req, std::string_view rest, bool list) {
+  const char* type = list ? "consumer_list_response" : "consumer_names_response";
+  auto args = args_after(rest, list ? "CONSUMER.LIST" : "CONSUMER.NAMES");
+  if (args.size() != 1) return reply_consumer_paged_error(req, type, api_error(err::BadRequest));
+  uint64_t offset = 0;
+  if (!empty_request(req.payload)) {
+    auto body = json::parse(req.payload, nullptr, false);
+    if (!body.is_object()) return reply_consumer_paged_error(req, type, cerr::invalid_json(""));
+    if (auto it = body.find("offset"); it != body.end() && it->is_number_integer())
+      offset = static_cast<uint64_t>(std::max<int64_t>(it->get<int64_t>(), 0));
+  }
+  auto sa = stream(req.account.name(), args[0]);
+  // LIST of an unknown stream: an empty list, no error (as 2.9.10's clustered LIST).
+  if (!sa && list) return gather_consumer_list(req, std::string(args[0]), {}, 0, kListLimit);
+  if (!sa) return reply_consumer_paged_error(req, type, api_error(err::StreamNotFound));
+  std::vector<std::string> all;  // sorted: the assignments are a std::map by name
+  for (const auto& [name, _] : sa->consumers) all.push_back(name);
+  const uint64_t limit = list ? kListLimit : kNamesLimit;
+  offset = std::min<uint64_t>(offset, all.size());
+  if (list) {
+    // Every info from its consumer's host (CONSUMER.INFO), as the reference's gather.
+    std::vector<std::pair<std::string, ConsumerPtr>> page;
+    for (uint64_t i = offset; i < all.size() && page.size() < limit; ++i) page.emplace_back(all[i], nullptr);
+    return gather_consumer_list(req, sa->name(), std::move(page), offset, limit);
+  }
+  ojson j;
+  j["type"] = api_type(type);
+  j["total"] = all.size();
+  j["offset"] = offset;
+  j["limit"] = limit;
+  ojson arr = ojson::array();
+  for (uint64_t i = offset; i < all.size() && arr.size() < limit; ++i) arr.push_back(all[i]);
+  j["consumers"] = std::move(arr);
   reply_json(req, j);
 }
 

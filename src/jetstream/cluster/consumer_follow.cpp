@@ -33,6 +33,8 @@ std::map<std::string, ConsumerAssignment> consumers_following(const StreamAssign
     // A plain R1 consumer moves only where its state can come along: onto the new peers of
     // a replica change that keeps its server (that server seeds the new group).
     if (ca.group.replicas() <= 1 && !(replica_change && contains(new_peers, ca.group.peers.front()))) continue;
+    // An R1 ephemeral stays R1 where it is (as 2.9.10); it goes when its server leaves.
+    if (ca.group.replicas() <= 1 && ca.config.durable_name.empty()) continue;
     auto peers = follow_peers(ca.group, cur.group.replicas(), new_peers, replica_change);
     if (peers == ca.group.peers) continue;
     ConsumerAssignment next = ca;

@@ -115,6 +115,9 @@ std::shared_ptr<ConsumerGroup> ConsumerGroup::start(JetStream& js, const StreamP
   std::vector<std::string> peers = ca.group.peers;
   if (mode == Start::seed) peers = {groups->self_id()};
   c->set_replicator(cg);
+  // A replicated ephemeral (on a work-queue or interest stream): its leader proposes its
+  // removal once inactive.
+  c->on_inactive = remove_inactive_consumer;
   stream->add_consumer(c);
   c->start(seed ? &*seed : nullptr);
 

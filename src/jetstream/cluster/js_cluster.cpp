@@ -204,12 +204,19 @@ void JsCluster::route(ApiRequest& req, std::string_view rest) {
     if (leader) leader_consumer_create(req, rest, true);
     return;
   }
+  if (prefix == "CONSUMER.NAMES" || prefix == "CONSUMER.LIST") {
+    // As 2.9.10: the meta leader, from the meta assignments (so a consumer is listed as soon
+    // as its create was answered, from whichever server).
+    if (leader) leader_consumer_names(req, rest, prefix == "CONSUMER.LIST");
+    return;
+  }
   if (prefix == "CONSUMER.CREATE") {
-    // Durables go through the meta log; ephemerals live with their stream's host.
+    // Durables and ephemerals go through the meta log (as 2.9.10); a mirror's or source's
+    // direct consumer lives with its stream's host.
     auto body = json::parse(req.payload, nullptr, false);
-    bool durable = body.is_object() && body.contains("config") && body["config"].is_object() &&
-                   body["config"].value("durable_name", std::string()).size() > 0;
-    if (durable) {
+    bool direct = body.is_object() && body.contains("config") && body["config"].is_object() &&
+                  body["config"].value("direct", false);
+    if (!direct) {
       if (leader) leader_consumer_create(req, rest, false);
       return;
     }
@@ -343,7 +350,8 @@ void JsCluster::apply(const std::string& data) {
   if (!group->has_peer(self_id_)) return;
   if (e->consumer && group->replicas() > 1) return apply_replicated_consumer(ch, origin, live);
   if (!e->consumer && group->replicas() > 1) return apply_replicated_stream(ch, origin, live);
-  run_locally(live ? origin : RequestOrigin{origin.account, {}, {}, {}, 0, origin.api, origin.body});
+  std::string assigned = e->consumer && ch.op == MetaOp::assign_consumer ? e->consumer->name : std::string();
+  run_locally(live ? origin : RequestOrigin{origin.account, {}, {}, {}, 0, origin.api, origin.body}, assigned);
 }
 
 std::string JsCluster::local_reply(const std::string& reply) const {
@@ -452,7 +460,7 @@ void JsCluster::reply_when_led(JsAccount& jsa, StreamPtr s, std::string reply, s
   reply_stream_info(req, type, *s, did_create ? std::optional<bool>(true) : std::nullopt);
 }
 
-void JsCluster::run_locally(const RequestOrigin& origin) {
+void JsCluster::run_locally(const RequestOrigin& origin, const std::string& assigned_name) {
   std::string reply = local_reply(origin.reply);
   auto* jsa = js_.account(origin.account);
   if (!jsa) {
@@ -460,7 +468,7 @@ void JsCluster::run_locally(const RequestOrigin& origin) {
     return;
   }
   std::string subject = "$JS.API." + origin.api;
-  ApiRequest req{js_.server(), js_, jsa->account, *jsa, subject, {}, reply, {}, origin.body};
+  ApiRequest req{js_.server(), js_, jsa->account, *jsa, subject, {}, reply, {}, origin.body, assigned_name};
   js_.api().dispatch(req, origin.api);
 }
 

@@ -6,12 +6,13 @@
 // Every server receives every API request of its accounts (interest crosses routes and
 // gateways) and every server holds the same meta state, so each decides alone, and exactly
 // one answers:
-//  - stream/consumer create, update and delete of durables: the meta leader validates,
+//  - stream/consumer create, update and delete (ephemerals too, as 2.9.10; not the direct
+//    consumers of mirrors and sources, which live with their stream): the meta leader validates,
 //    places and proposes an entry; once it applies, the servers hosting the asset run the
 //    original request through their local handlers, which act on the local asset and answer
 //    the client (as the reference, where the asset's leader answers);
-//  - INFO, STREAM.NAMES, STREAM.LIST: the meta leader, from the meta state (LIST gathers the
-//    stream infos from their hosts);
+//  - INFO, STREAM.NAMES/LIST, CONSUMER.NAMES/LIST: the meta leader, from the meta state (LIST
+//    gathers the infos from their hosts);
 //  - everything naming a stream (info, get, purge, consumers, pulls...): the server hosting
 //    the stream; the meta leader answers for streams the meta state does not know (10059).
 // R>1 streams run through the replication layer (stream_group.h) on every peer; their
@@ -113,6 +114,8 @@ class JsCluster {
   void leader_consumer_create(ApiRequest& req, std::string_view rest, bool durable_api);
   void leader_consumer_delete(ApiRequest& req, std::string_view rest, const ConsumerAssignment& ca);
   void leader_stream_names(ApiRequest& req, bool list);
+  // CONSUMER.NAMES/LIST from the meta assignments (LIST gathers the infos from the hosts).
+  void leader_consumer_names(ApiRequest& req, std::string_view rest, bool list);
   void leader_account_info(ApiRequest& req);
   // Peer changes of replicated streams (stream_peers.cpp). `$JS.API.STREAM.PEER.REMOVE`:
   // the meta leader replaces the peer with another server of the cluster (or drops it).
@@ -141,8 +144,9 @@ class JsCluster {
   std::string origin_cluster(std::string_view reply) const;
   RequestOrigin origin_of(const ApiRequest& req, std::string_view rest) const;
   bool propose(const MetaEntry& e, ApiRequest& req, std::string_view rest);
-  // Runs the entry's request through the local handlers (answering only a live request).
-  void run_locally(const RequestOrigin& origin);
+  // Runs the entry's request through the local handlers (answering only a live request);
+  // `assigned_name`: a consumer create's name from the meta leader (ephemerals).
+  void run_locally(const RequestOrigin& origin, const std::string& assigned_name = {});
   void apply_replicated_stream(const MetaChange& ch, const RequestOrigin& origin, bool live);
   void apply_scale_down(const MetaChange& ch, const RequestOrigin& origin, bool live);
   // Replicated (R>1) consumers (cluster_consumers.cpp).

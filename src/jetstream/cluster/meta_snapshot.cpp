@@ -84,7 +84,7 @@ void JsCluster::reconcile_local_assets(const MetaState& before, const MetaState&
         }
         if (lookup_consumer(s, name)) continue;
         // The consumer's latest create request, run here without a reply.
-        run_locally(RequestOrigin{ca.origin.account, {}, {}, {}, 0, ca.origin.api, ca.origin.body});
+        run_locally(RequestOrigin{ca.origin.account, {}, {}, {}, 0, ca.origin.api, ca.origin.body}, name);
       }
     }
   }

@@ -48,6 +48,13 @@ MetaChange MetaState::apply(const MetaEntry& e) {
         auto it = cur->consumers.find(name);
         if (it != cur->consumers.end() && it->second.group.name == moved.group.name) it->second.group = moved.group;
       }
+      // An R1 ephemeral whose server the stream leaves goes with it (as 2.9.10, which deletes
+      // ephemerals on a move away and never remaps them): the stream stops there, and so
+      // does the consumer.
+      std::erase_if(cur->consumers, [&](const auto& kv) {
+        const ConsumerAssignment& ca = kv.second;
+        return ca.config.durable_name.empty() && ca.group.replicas() == 1 && !cur->group.has_peer(ca.group.peers.front());
+      });
       ch.stream_after = *cur;
       break;
     }

@@ -27,6 +27,15 @@ using json = nlohmann::json;
 using ojson = nlohmann::ordered_json;
 using namespace cluster_util;
 
+namespace {
+// When a removed peer's replacement was last proposed, by "account stream" (under the
+// cluster's mu_; one JsCluster per process).
+std::map<std::string, std::chrono::steady_clock::time_point>& remap_sent() {
+  static std::map<std::string, std::chrono::steady_clock::time_point> m;
+  return m;
+}
+}  // namespace
+
 void JsCluster::leader_stream_peer_remove(ApiRequest& req, std::string_view rest) {
   const char* type = "stream_remove_peer_response";
   auto args = args_after(rest, "STREAM.PEER.REMOVE");
@@ -78,9 +87,13 @@ void JsCluster::replace_removed_peer(const std::string& peer) {
   std::vector<StreamAssignment> hosted;
   {
     std::lock_guard lk(mu_);
+    auto now = std::chrono::steady_clock::now();
     for (const auto& acc : state_.accounts())
       for (auto& sa : state_.streams(acc))
-        if (sa.group.has_peer(peer)) hosted.push_back(std::move(sa));
+        if (sa.group.has_peer(peer)) {
+          remap_sent()[sa.account + " " + sa.name()] = now;
+          hosted.push_back(std::move(sa));
+        }
   }
   for (const auto& sa : hosted)
     if (!remap_stream_peer(sa, peer))
@@ -188,6 +201,33 @@ void JsCluster::reconcile_consumer_peers() {
 }
 
 void JsCluster::reconcile_stream_peers() {
+  // On the meta leader: a stream whose peers still name a removed server (the leader that
+  // proposed its replacement went before it committed, as when the meta leader removed
+  // itself) gets it proposed again, at most every 5 s per stream.
+  if (is_leader()) {
+    constexpr auto kRetry = std::chrono::seconds(5);
+    std::vector<std::pair<StreamAssignment, std::string>> todo;  // stream, removed peer
+    {
+      std::lock_guard lk(mu_);
+      const auto& removed = state_.removed_peers();
+      auto now = std::chrono::steady_clock::now();
+      for (const auto& acc : state_.accounts())
+        for (auto& sa : state_.streams(acc))
+          for (const auto& p : sa.group.peers) {
+            if (!removed.count(p)) continue;
+            auto& last = remap_sent()[sa.account + " " + sa.name()];
+            if (now - last < kRetry) break;
+            last = now;
+            todo.emplace_back(sa, p);
+            break;
+          }
+    }
+    for (const auto& [sa, peer] : todo) {
+      log::notice("JetStream cluster: stream '{} > {}' still has removed peer {}: replacing it", sa.account, sa.name(),
+                  peer);
+      remap_stream_peer(sa, peer);
+    }
+  }
   reconcile_consumer_peers();
   std::vector<StreamAssignment> all;
   {
