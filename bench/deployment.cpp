@@ -53,14 +53,24 @@ class SingleServer : public Deployment {
 // One JetStream server whose store directory lives (and is removed) with the deployment.
 class JetStreamServer : public Deployment {
  public:
-  explicit JetStreamServer(const ServerFlavor& f) : dir_(make_dir()), server_(f.binary, args(f, dir_), std::chrono::seconds(10), f.cpu) {}
+  explicit JetStreamServer(const ServerFlavor& f)
+      : flavor_(f), dir_(make_dir()),
+        server_(std::make_unique<ServerProcess>(f.binary, args(f, dir_), std::chrono::seconds(10), f.cpu)) {}
   ~JetStreamServer() override {
-    server_.stop();
+    server_->stop();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
-  Topology topology() const override { return Topology::single(server_.url()); }
-  std::vector<ServerProcess*> servers() override { return {&server_}; }
+  Topology topology() const override { return Topology::single(server_->url()); }
+  std::vector<ServerProcess*> servers() override { return {server_.get()}; }
+  std::string restart(Clock::time_point& spawned) override {
+    server_->stop();
+    server_.reset();
+    spawned = Clock::now();
+    // Recovering a large store may take a while before the port opens.
+    server_ = std::make_unique<ServerProcess>(flavor_.binary, args(flavor_, dir_), std::chrono::seconds(120), flavor_.cpu);
+    return server_->url();
+  }
 
  private:
   static std::string make_dir() {
@@ -73,8 +83,9 @@ class JetStreamServer : public Deployment {
     a.insert(a.end(), f.args.begin(), f.args.end());
     return a;
   }
+  ServerFlavor flavor_;
   std::string dir_;
-  ServerProcess server_;
+  std::unique_ptr<ServerProcess> server_;
 };
 
 // One server requiring TLS, with a fresh self-signed ECDSA P-256 certificate (made by the
@@ -216,6 +227,10 @@ class JsCluster3 : public Deployment {
 }  // namespace
 
 std::unique_ptr<Deployment> start_single_server(const ServerFlavor& f) { return std::make_unique<SingleServer>(f); }
+
+std::string Deployment::restart(Clock::time_point&) {
+  throw BenchError("this layout cannot restart its server");
+}
 
 std::unique_ptr<Deployment> start_deployment(Layout layout, const ServerFlavor& f) {
   if (layout == Layout::kSingle) return start_single_server(f);

@@ -32,6 +32,10 @@ class Deployment {
   ProcStats stats();
   // Empty if all servers still run; else which died and the tail of its log.
   std::string dead_servers();
+  // Stops the (single) server gracefully and starts it again on the same store; `spawned` is
+  // set right before the new process starts. Returns the new client URL. Only the JetStream
+  // layout supports it (js-restart).
+  virtual std::string restart(Clock::time_point& spawned);
 };
 
 struct ServerFlavor {

@@ -35,6 +35,9 @@ const std::vector<FigureDef>& figure_defs(Kind kind) {
       {"mb_per_s", "MB/s (payload)", false},
       {"cpu_ns_per_msg", "server CPU ns/msg", true},
       {"peak_mb", "server peak RSS MB", true},
+      // js-restart only (rows without figures are not printed).
+      {"restart_s", "restart to healthy s", true},
+      {"rss_after_mb", "server RSS after restart MB", true},
   };
   // Many clients (issue 15): per connection, not per message.
   static const std::vector<FigureDef> conns = {
@@ -95,6 +98,7 @@ RunSample measure_once(const Scenario& sc, const ServerFlavor& flavor, std::chro
     ProcStats p = dep->stats();
     return ServerSample{p.cpu_seconds, double(p.rss_kb)};
   };
+  hooks.restart = [&](Clock::time_point& spawned) { return dep->restart(spawned); };
   WorkloadResult w = run_workload(sc.spec, dep->topology(), hooks, timeout);
   ProcStats end = dep->stats();
   std::string dead = dep->dead_servers();
@@ -123,6 +127,7 @@ RunSample measure_once(const Scenario& sc, const ServerFlavor& flavor, std::chro
   f["peak_mb"] = double(std::max(end.vm_hwm_kb, after.vm_hwm_kb)) / 1024.0;
   f["seconds"] = w.seconds;
   f["server_cpu_s"] = cpu;
+  for (auto& [k, v] : w.figures) f[k] = v;
   if (sc.spec.kind == Kind::kPubSub) {
     f["delivered_per_s"] = double(w.delivered) / w.seconds;
     f["mb_per_s"] = double(w.payload_bytes) / w.seconds / 1e6;

@@ -145,6 +145,7 @@ std::string render_tables(const std::vector<ScenarioOutcome>& outcomes, const st
     }
     for (auto& f : figure_defs(o.scenario.spec.kind)) {
       double a = o.median_of(o.ours, f.key), b = o.median_of(o.ref, f.key);
+      if (std::isnan(a) && std::isnan(b)) continue;  // a figure this scenario does not have
       double r = ratio(o, f.key);
       bool is_coarse = coarse(o, f.key);
       s += fmt::format("{:<22} {:<30} {:>12} {:>12} {:>7} {:>13}\n", o.scenario.name, f.label, num(a), num(b),

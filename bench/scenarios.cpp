@@ -119,6 +119,23 @@ std::vector<Scenario> default_scenarios(const Scale& scale) {
     out.push_back({std::string("js-pull-file-16-") + (ack[0] == 'n' ? "noack" : "ack"),
                    "JetStream pull consume (batch 256), msgs/s = consumed", w, Layout::kJetStream});
   }
+  // Issue 11: a large file stream (1M 128-byte messages at the default scale): peak server
+  // memory with the whole stream stored, async publish rate, then a pull consumer reading it back.
+  {
+    WorkloadSpec w;
+    w.kind = Kind::kJsPub;
+    w.payload = 128;
+    w.js_storage = "file";
+    w.messages = count_for(scale, 128, 2);
+    out.push_back({"js-pub-file-128", "JetStream publish, acked (window 512), large stream", w, Layout::kJetStream});
+    w.js_pull_ack = "none";
+    out.push_back({"js-pull-file-128-noack", "JetStream pull consume (batch 256), large stream", w,
+                   Layout::kJetStream});
+    w.js_pull_ack.clear();
+    w.js_restart = true;
+    out.push_back({"js-restart-file-128", "JetStream restart with a large file stream (msgs/s = recovered)", w,
+                   Layout::kJetStream});
+  }
   // Synchronous publishing to a single server's file stream: the PubAck round trip.
   {
     WorkloadSpec w;

@@ -50,6 +50,9 @@ struct WorkloadSpec {
   // Non-empty: the publishes are not measured; a durable pull consumer with this ack policy
   // ("none" or "explicit", acking every message) then reads the stream back, and that is.
   std::string js_pull_ack;
+  // kJsPub: after the (unmeasured) publishes the server is restarted on its store; measured is
+  // the time from spawning it until STREAM.INFO shows every message (and its memory then).
+  bool js_restart = false;
   // kConns / kStorm: how many connections, subscriptions on each (kConns), whether the
   // server requires TLS (the Tls layout), and how long the connections sit idle (kConns).
   size_t conns = 0;
@@ -70,6 +73,8 @@ struct MeasureHooks {
   std::function<void()> on_start = [] {};
   std::function<void()> on_end = [] {};
   std::function<ServerSample()> sample = [] { return ServerSample{}; };
+  // Restarts the server on the same store (Deployment::restart); empty when not supported.
+  std::function<std::string(Clock::time_point&)> restart;
 };
 
 struct WorkloadResult {
@@ -84,7 +89,7 @@ struct WorkloadResult {
   uint64_t bad_payload = 0;  // wrong size
   std::vector<double> latencies_us;  // kReqRep: one per measured request
   std::string error;                 // non-empty: the run failed (timeout, server gone, ...)
-  std::map<std::string, double> figures;  // kConns / kStorm: their own figures (measure.cpp)
+  std::map<std::string, double> figures;  // kConns / kStorm / js-restart: their own figures (measure.cpp)
 
   bool ok() const { return error.empty() && lost == 0 && duplicated == 0 && reordered == 0 && bad_payload == 0; }
 };

@@ -128,6 +128,37 @@ WorkloadResult consume_pull(RawConn& c, const WorkloadSpec& spec, const MeasureH
   return r;
 }
 
+// js-restart: restart the server on its store, then poll STREAM.INFO on fresh connections
+// until it reports every message. Figures: seconds from spawn to that answer, and the
+// server's resident memory then (peak_mb is the new process's peak).
+WorkloadResult measure_restart(const WorkloadSpec& spec, const MeasureHooks& hooks, uint64_t expect, Deadline dl) {
+  if (!hooks.restart) throw BenchError("the runner cannot restart this layout");
+  WorkloadResult r;
+  Clock::time_point spawned;
+  // No on_start: the CPU figure is the new process's whole CPU time, recovery included.
+  std::string url = hooks.restart(spawned);
+  for (;;) {
+    if (dl.expired()) throw BenchError("the stream did not come back with every message after the restart");
+    try {
+      RawConn c(url, Deadline::in(std::chrono::milliseconds(2000)));
+      c.write_all(std::string("SUB ") + kApiInbox + " 2\r\n", dl);
+      auto info = api(c, std::string("$JS.API.STREAM.INFO.") + kStream, "", Deadline::in(std::chrono::milliseconds(5000)));
+      if (info["state"]["messages"].get<uint64_t>() >= expect) break;
+    } catch (const BenchError&) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  auto healthy = Clock::now();
+  hooks.on_end();
+  r.seconds = seconds_between(spawned, healthy);
+  r.published = expect;
+  r.delivered = expect;
+  r.figures["restart_s"] = r.seconds;
+  r.figures["rss_after_mb"] = hooks.sample().rss_kb / 1024.0;
+  (void)spec;
+  return r;
+}
+
 }  // namespace
 
 WorkloadResult run_raw_js_pub(const WorkloadSpec& spec, const Topology& topo, const MeasureHooks& hooks, Deadline dl) {
@@ -169,7 +200,7 @@ WorkloadResult run_raw_js_pub(const WorkloadSpec& spec, const Topology& topo, co
     if (sync) r.latencies_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent_at).count());
   };
 
-  const bool pull = !spec.js_pull_ack.empty();
+  const bool pull = !spec.js_pull_ack.empty() || spec.js_restart;
   if (!pull) hooks.on_start();
   auto t0 = Clock::now();
   while (acked < spec.messages) {
@@ -191,6 +222,7 @@ WorkloadResult run_raw_js_pub(const WorkloadSpec& spec, const Topology& topo, co
   if (last_seq != base + spec.messages)
     throw BenchError("stream's last sequence " + std::to_string(last_seq) + " after " + std::to_string(spec.messages) +
                      " acked publishes (and " + std::to_string(base) + " probes)");
+  if (spec.js_restart) return measure_restart(spec, hooks, base + spec.messages, dl);
   if (pull) return consume_pull(pub, spec, hooks, dl);
   r.seconds = seconds_between(t0, t1);
   r.published = spec.messages;

@@ -28,9 +28,14 @@ constexpr uint64_t kMaxUnwritten = 1024 * 1024;
 constexpr uint64_t kTailKeep = 1024 * 1024;
 // pread this much at once so forward reads of small messages share a syscall.
 constexpr uint32_t kReadChunk = 64 * 1024;
-// Offsets of this many sealed blocks stay in memory (about 0.5 MiB each for 8 MiB blocks
-// of small messages).
-constexpr size_t kCachedIndexes = 4;
+// Offsets of sealed blocks read lately stay in memory up to this many bytes (an 8 MiB block
+// has about 0.2 MiB of them for 128-byte messages, 0.5 MiB for tiny ones); the most recent one
+// always stays. Small: a reader moves through one block at a time, and each block's offsets
+// are in its .idx file.
+constexpr size_t kIndexCacheBytes = 768 * 1024;
+
+// Heap bytes a string holds (an empty one's inline capacity is not an allocation).
+size_t heap_bytes(const std::string& s) { return s.capacity() > std::string().capacity() ? s.capacity() : 0; }
 
 void store_u32(char* p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
@@ -168,10 +173,40 @@ StoreErr FileStore::recover() {
     while (first_block_ + block_last_seq_.size() <= block)
       block_last_seq_.push_back(block_last_seq_.empty() ? 0 : block_last_seq_.back());
     std::string path = block_path(cfg_.dir, block);
+    ++recovery_.blocks;
+    auto replay_marker = [&](uint8_t type, uint64_t seq) {
+      if (type == kRemove) mem_.remove_msg(seq);
+      else mem_.compact(seq);
+    };
+    if (!last) {
+      // A sealed block with a good summary is not read at all.
+      std::error_code sec;
+      uint64_t len = fs::file_size(path, sec);
+      StoredMsg m;
+      bool ok = !sec && replay_block_summary(
+                            cfg_.dir, block, len,
+                            [&](const SummaryMsg& sm) {
+                              m.seq = sm.seq;
+                              m.ts = sm.ts;
+                              m.ttl_ns = sm.ttl_ns;
+                              m.subject.assign(sm.subject);
+                              if (mem_.replay_index(m, sm.hdr_len, sm.payload_len)) block_last_seq_.back() = sm.seq;
+                              ++recovery_.records;
+                            },
+                            [&](uint8_t type, uint64_t seq) {
+                              replay_marker(type, seq);
+                              ++recovery_.records;
+                            });
+      if (ok) {
+        ++recovery_.summaries;
+        continue;
+      }
+    }
     std::string data;
     if (!read_whole_file(path, data)) return StoreErr::io;
-    ++recovery_.blocks;
     if (last) active_offs_ = BlockIndex{block, 0, {}};
+    // The scanned block's summary: kept for the active block, saved for a sealed one.
+    summary_.clear();
     size_t end = walk_records(data, [&](size_t off, const char* body, uint32_t len) {
       uint8_t type = static_cast<uint8_t>(body[0]);
       if (type == kMsg) {
@@ -180,20 +215,22 @@ StoreErr FileStore::recover() {
         if (!parse_msg_meta(body, len, m, hl, pl)) return false;
         m.subject.assign(body + kMsgFixed, m.subject.size());
         uint64_t seq = m.seq;
+        summary_.add_msg(seq, m.ts, m.ttl_ns, m.subject, static_cast<uint32_t>(hl), static_cast<uint32_t>(pl));
         if (mem_.replay_index(std::move(m), hl, pl)) {
           block_last_seq_.back() = seq;
           if (last) active_offs_.add(seq, static_cast<uint32_t>(off));
         }
       } else if ((type == kRemove || type == kCompact) && len == 9) {
         uint64_t seq = get_u64(body + 1);
-        if (type == kRemove) mem_.remove_msg(seq);
-        else mem_.compact(seq);
+        summary_.add_marker(type, seq);
+        replay_marker(type, seq);
       } else {
         return false;
       }
       ++recovery_.records;
       return true;
     });
+    if (!last && end == data.size()) summary_.write(cfg_.dir, block, data.size());
     if (end != data.size()) {
       if (last) {
         recovery_.truncated_bytes = data.size() - end;
@@ -224,9 +261,10 @@ StoreErr FileStore::open_block(uint64_t index) {
     fd_ = -1;
     // Sealed: its offsets go to its index file and leave memory (but for the cache).
     write_block_index(cfg_.dir, active_offs_, block_bytes_);
+    summary_.write(cfg_.dir, block_index_, block_bytes_);
+    summary_.clear();
     active_offs_.offs.shrink_to_fit();
-    offs_cache_.push_back(std::move(active_offs_));
-    if (offs_cache_.size() > kCachedIndexes) offs_cache_.pop_front();
+    cache_index_locked(std::move(active_offs_));
   }
   if (active_offs_.block != index || active_offs_.offs.empty()) active_offs_ = BlockIndex{index, 0, {}};
   std::string path = block_path(cfg_.dir, index);
@@ -266,6 +304,7 @@ StoreErr FileStore::append(size_t body_len, Fill&& fill) {
   store_u32(p + 4 + body_len, crc32c(p + 4, body_len));
   block_bytes_ += rec_len;
   active_unsynced_ = true;
+  last_write_ = std::chrono::steady_clock::now();
   if (cfg_.sync_always && sync_holder_ != std::this_thread::get_id()) return sync_locked();
   uint64_t unwritten = block_bytes_ - flushed_;
   if (unwritten >= kMaxUnwritten) return flush_locked();
@@ -275,10 +314,12 @@ StoreErr FileStore::append(size_t body_len, Fill&& fill) {
 }
 
 StoreErr FileStore::append_seq_record(uint8_t type, uint64_t seq) {
-  return append(9, [&](char* p) {
+  StoreErr e = append(9, [&](char* p) {
     p[0] = static_cast<char>(type);
     store_u64(p + 1, seq);
   });
+  if (e == StoreErr::ok) summary_.add_marker(type, seq);
+  return e;
 }
 
 StoreErr FileStore::flush_locked() {
@@ -340,6 +381,7 @@ void FileStore::note_msg_locked(uint64_t seq, uint32_t off) {
 
 const BlockIndex* FileStore::offsets_for(uint64_t block) {
   if (block == block_index_) return &active_offs_;
+  last_read_ = std::chrono::steady_clock::now();
   for (auto it = offs_cache_.begin(); it != offs_cache_.end(); ++it) {
     if (it->block != block) continue;
     if (std::next(it) != offs_cache_.end()) {
@@ -357,9 +399,34 @@ const BlockIndex* FileStore::offsets_for(uint64_t block) {
     if (!scan_block(block, b, len)) return nullptr;
     write_block_index(cfg_.dir, b, len);
   }
-  offs_cache_.push_back(std::move(b));
-  if (offs_cache_.size() > kCachedIndexes) offs_cache_.pop_front();
+  cache_index_locked(std::move(b));
   return &offs_cache_.back();
+}
+
+void FileStore::cache_index_locked(BlockIndex&& b) {
+  offs_cache_bytes_ += b.memory();
+  offs_cache_.push_back(std::move(b));
+  while (offs_cache_.size() > 1 && offs_cache_bytes_ > kIndexCacheBytes) {
+    offs_cache_bytes_ -= offs_cache_.front().memory();
+    offs_cache_.pop_front();
+  }
+}
+
+void FileStore::drop_idle_caches_locked() {
+  offs_cache_.clear();
+  offs_cache_bytes_ = 0;
+  std::string().swap(rc_);
+  if (rfd_ >= 0) {
+    ::close(rfd_);
+    rfd_ = -1;
+  }
+  // The active tail only speeds up reads of recent messages; once it is all in the file a
+  // load can pread it like any other record.
+  if (flushed_ == block_bytes_) {
+    std::string().swap(tail_);
+    tail_start_ = block_bytes_;
+  }
+  active_offs_.offs.shrink_to_fit();
 }
 
 bool FileStore::scan_block(uint64_t block, BlockIndex& out, uint64_t& block_len) {
@@ -415,9 +482,15 @@ void FileStore::remove_dead_blocks_locked() {
     }
     if (rc_block_ == first_block_) rc_.clear();
     ::unlink(block_index_path(cfg_.dir, first_block_).c_str());
-    offs_cache_.erase(std::remove_if(offs_cache_.begin(), offs_cache_.end(),
-                                     [&](const BlockIndex& b) { return b.block == first_block_; }),
-                      offs_cache_.end());
+    ::unlink(block_summary_path(cfg_.dir, first_block_).c_str());
+    for (auto it = offs_cache_.begin(); it != offs_cache_.end();) {
+      if (it->block != first_block_) {
+        ++it;
+        continue;
+      }
+      offs_cache_bytes_ -= it->memory();
+      it = offs_cache_.erase(it);
+    }
     ++stats_.blocks_removed;
     ++first_block_;
     block_last_seq_.erase(block_last_seq_.begin());
@@ -479,6 +552,9 @@ StoreResult FileStore::write_msg_locked(StoreResult res, std::string_view subjec
       d = util::copy_bytes(d, headers);
       util::copy_bytes(d, payload);
     });
+    if (e == StoreErr::ok)
+      summary_.add_msg(res.seq, res.ts, ttl_ns.value_or(0), subject, static_cast<uint32_t>(headers.size()),
+                       static_cast<uint32_t>(payload.size()));
   }
   // Even after a failed write the index has the message; its location is kept so the
   // sequence space stays contiguous (loads of it fail with io).
@@ -498,6 +574,7 @@ int FileStore::block_fd(uint64_t block) {
 }
 
 StoreErr FileStore::read_chunk(const Loc& l, size_t want) {
+  last_read_ = std::chrono::steady_clock::now();
   int fd = block_fd(l.block);
   if (fd < 0) return StoreErr::io;
   rc_.resize(want);
@@ -676,13 +753,34 @@ void FileStore::drop_caches() {
   tail_start_ = block_bytes_;
   rc_.clear();
   offs_cache_.clear();
+  offs_cache_bytes_ = 0;
+}
+
+size_t FileStore::cache_bytes() {
+  std::lock_guard lk(mu_);
+  return offs_cache_bytes_ + heap_bytes(rc_) + heap_bytes(tail_);
 }
 
 void FileStore::flusher() {
   std::unique_lock lk(mu_);
   std::string buf;
   while (!stop_) {
-    cv_.wait(lk, [&] { return stop_ || flushed_ != block_bytes_; });
+    // Idle (nothing to write): wake up once in a while to drop read caches nobody used
+    // lately, so a cold stream costs its index and little else.
+    while (!stop_ && flushed_ == block_bytes_) {
+      bool cached = !offs_cache_.empty() || heap_bytes(rc_) > 0 || heap_bytes(tail_) > 0 || heap_bytes(buf) > 0;
+      if (!cached) {
+        cv_.wait(lk, [&] { return stop_ || flushed_ != block_bytes_; });
+        break;
+      }
+      auto idle_for = std::chrono::steady_clock::now() - std::max(last_read_, last_write_);
+      if (idle_for >= cfg_.cache_idle) {
+        drop_idle_caches_locked();
+        std::string().swap(buf);
+        continue;
+      }
+      cv_.wait_for(lk, cfg_.cache_idle - idle_for, [&] { return stop_ || flushed_ != block_bytes_; });
+    }
     if (stop_) break;
     // Let more records gather (one write for everything stored meanwhile), unless a full
     // batch is already waiting.

@@ -23,10 +23,16 @@
 // bytes written, flushed or not) or with pread from its block, one chunk at a time so a
 // consumer reading forward makes one syscall per chunk, not per message.
 //
-// Not yet: restart still reads every record (no per-block summary of subjects and sizes);
-// blocks are never rewritten (no compaction); a block is deleted only once every message
-// in it is below the first sequence; erase does not scrub.
+// Restart: a sealed block is replayed from its summary (<index>.sum, see block_summary.h:
+// sequence, time, subject and sizes per record, written when the store rolls past the block)
+// without reading the block; the last block, and any block without a good summary, is read
+// and its record checksums checked. Read caches (sealed blocks' offsets within a byte budget,
+// the last chunk read, the active tail) are dropped after cfg.cache_idle without traffic.
+//
+// Not yet: blocks are never rewritten (no compaction); a block is deleted only once every
+// message in it is below the first sequence; erase does not scrub.
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -36,6 +42,7 @@
 #include <vector>
 
 #include "jetstream/store/block_index.h"
+#include "jetstream/store/block_summary.h"
 #include "jetstream/store/memory_store.h"
 
 namespace nats::jetstream {
@@ -46,6 +53,10 @@ struct FileStoreConfig {
   bool sync_always = false;
   // Buffered records reach the file at the latest this long after being stored.
   uint32_t flush_delay_ms = 2;
+  // Read caches (sealed blocks' offsets, the last chunk read, the active block's tail) are
+  // dropped once the store saw no read or write for this long (needs the flusher, so not
+  // with sync_always).
+  std::chrono::milliseconds cache_idle{2000};
 };
 
 struct FileStoreRecovery {
@@ -53,6 +64,7 @@ struct FileStoreRecovery {
   uint64_t records = 0;
   uint64_t truncated_bytes = 0;  // cut from the tail of the last block
   uint64_t corrupt_blocks = 0;   // earlier blocks whose remainder was unreadable
+  uint64_t summaries = 0;        // sealed blocks replayed from their summary (not read)
 };
 
 // Counters for tests and diagnostics.
@@ -99,6 +111,8 @@ class FileStore : public MessageStore, private StoreObserver {
   FileStoreStats stats();
   // Tests: forget the cached tail and read chunk so the next loads go to the files.
   void drop_caches();
+  // Bytes held by read caches and the active tail (tests).
+  size_t cache_bytes();
 
  private:
   // Where a message record lives (its length is read from its framing).
@@ -123,6 +137,8 @@ class FileStore : public MessageStore, private StoreObserver {
   // else a scan of the block). Null when the block cannot be read.
   const BlockIndex* offsets_for(uint64_t block);
   bool scan_block(uint64_t block, BlockIndex& out, uint64_t& block_len);
+  void cache_index_locked(BlockIndex&& b);  // bounded by kIndexCacheBytes, oldest dropped first
+  void drop_idle_caches_locked();
   bool locate(uint64_t seq, Loc& out);
   void note_msg_locked(uint64_t seq, uint32_t off);
   void remove_dead_blocks_locked();
@@ -166,7 +182,11 @@ class FileStore : public MessageStore, private StoreObserver {
 
   std::vector<uint64_t> block_last_seq_;  // [block - first_block_]: last msg seq in it (or before it)
   BlockIndex active_offs_;                // the active block's records
+  BlockSummary summary_;                  // the active block's records, for its .sum file
   std::deque<BlockIndex> offs_cache_;     // sealed blocks read lately, most recent at the back
+  size_t offs_cache_bytes_ = 0;
+  std::chrono::steady_clock::time_point last_read_{};   // of a sealed block or from a file
+  std::chrono::steady_clock::time_point last_write_{};  // last append
 
   // Read side: one cached fd for a non-active block, and the last chunk read.
   int rfd_ = -1;

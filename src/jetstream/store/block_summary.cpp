@@ -1,0 +1,229 @@
+#include "jetstream/store/block_summary.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "jetstream/store/crc32c.h"
+
+namespace nats::jetstream {
+
+namespace {
+constexpr char kMagic[4] = {'N', 'S', 'S', 'M'};
+constexpr uint32_t kVersion = 1;
+
+void put_le(std::string& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+uint64_t get_le(const char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+void put_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+
+// Bounds-checked reader over the file's bytes.
+struct Reader {
+  const char* p;
+  const char* end;
+  bool ok = true;
+  uint64_t fixed(int bytes) {
+    if (end - p < bytes) {
+      ok = false;
+      return 0;
+    }
+    uint64_t v = get_le(p, bytes);
+    p += bytes;
+    return v;
+  }
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p == end) break;
+      uint8_t b = static_cast<uint8_t>(*p++);
+      v |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    ok = false;
+    return 0;
+  }
+};
+
+bool read_file(const std::string& path, std::string& out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  off_t size = ::lseek(fd, 0, SEEK_END);
+  if (size < 0) {
+    ::close(fd);
+    return false;
+  }
+  out.resize(static_cast<size_t>(size));
+  size_t got = 0;
+  while (got < out.size()) {
+    ssize_t r = ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += static_cast<size_t>(r);
+  }
+  ::close(fd);
+  out.resize(got);
+  return true;
+}
+
+// Decodes the entries after the header; with apply false it only checks that they decode.
+bool decode(const std::string& buf, uint64_t block, uint64_t block_len, bool apply,
+            const std::function<void(const SummaryMsg&)>& on_msg,
+            const std::function<void(uint8_t, uint64_t)>& on_marker) {
+  if (buf.size() < 4 + 4 + 8 + 8 + 4 + 8 + 4 || std::memcmp(buf.data(), kMagic, 4) != 0) return false;
+  Reader r{buf.data() + 4, buf.data() + buf.size() - 4};
+  if (r.fixed(4) != kVersion || r.fixed(8) != block || r.fixed(8) != block_len) return false;
+  uint64_t nsubj = r.fixed(4);
+  if (!r.ok || nsubj > buf.size()) return false;
+  std::vector<std::string_view> subjects;
+  subjects.reserve(nsubj);
+  for (uint64_t i = 0; i < nsubj; ++i) {
+    uint64_t len = r.fixed(4);
+    if (!r.ok || static_cast<uint64_t>(r.end - r.p) < len) return false;
+    subjects.emplace_back(r.p, len);
+    r.p += len;
+  }
+  uint64_t count = r.fixed(8);
+  if (!r.ok) return false;
+  uint64_t seq = 0;
+  int64_t ts = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    uint8_t type = static_cast<uint8_t>(r.fixed(1));
+    seq = static_cast<uint64_t>(static_cast<int64_t>(seq) + unzigzag(r.varint()));
+    if (type == BlockSummary::kMsg) {
+      SummaryMsg m;
+      m.seq = seq;
+      ts += unzigzag(r.varint());
+      m.ts = ts;
+      m.ttl_ns = static_cast<int64_t>(r.varint());
+      uint64_t subj = r.varint();
+      uint64_t hl = r.varint(), pl = r.varint();
+      if (!r.ok || subj >= subjects.size() || hl > UINT32_MAX || pl > UINT32_MAX) return false;
+      m.subject = subjects[subj];
+      m.hdr_len = static_cast<uint32_t>(hl);
+      m.payload_len = static_cast<uint32_t>(pl);
+      if (apply) on_msg(m);
+    } else if (type == BlockSummary::kRemove || type == BlockSummary::kCompact) {
+      if (!r.ok) return false;
+      if (apply) on_marker(type, seq);
+    } else {
+      return false;
+    }
+  }
+  return r.ok && r.p == r.end;
+}
+}  // namespace
+
+void BlockSummary::add_msg(uint64_t seq, int64_t ts, int64_t ttl_ns, std::string_view subject, uint32_t hdr_len,
+                           uint32_t payload_len) {
+  auto it = subject_ids_.find(subject);
+  uint32_t id;
+  if (it != subject_ids_.end()) {
+    id = it->second;
+  } else {
+    id = static_cast<uint32_t>(subjects_.size());
+    subjects_.emplace_back(subject);
+    subject_ids_.emplace(subjects_.back(), id);
+  }
+  data_.push_back(static_cast<char>(kMsg));
+  put_varint(data_, zigzag(static_cast<int64_t>(seq - prev_seq_)));
+  put_varint(data_, zigzag(ts - prev_ts_));
+  put_varint(data_, static_cast<uint64_t>(ttl_ns));
+  put_varint(data_, id);
+  put_varint(data_, hdr_len);
+  put_varint(data_, payload_len);
+  prev_seq_ = seq;
+  prev_ts_ = ts;
+  ++entries_;
+}
+
+void BlockSummary::add_marker(uint8_t type, uint64_t seq) {
+  data_.push_back(static_cast<char>(type));
+  put_varint(data_, zigzag(static_cast<int64_t>(seq - prev_seq_)));
+  prev_seq_ = seq;
+  ++entries_;
+}
+
+void BlockSummary::clear() {
+  std::string().swap(data_);
+  entries_ = 0;
+  prev_seq_ = 0;
+  prev_ts_ = 0;
+  subjects_.clear();
+  subjects_.shrink_to_fit();
+  decltype(subject_ids_)().swap(subject_ids_);
+}
+
+size_t BlockSummary::memory() const {
+  size_t n = data_.capacity();
+  for (auto& s : subjects_) n += 2 * s.size() + 64;
+  return n;
+}
+
+std::string block_summary_path(const std::string& dir, uint64_t block) {
+  return dir + "/" + std::to_string(block) + ".sum";
+}
+
+bool BlockSummary::write(const std::string& dir, uint64_t block, uint64_t block_len) const {
+  std::string buf;
+  buf.reserve(32 + data_.size() + memory());
+  buf.append(kMagic, 4);
+  put_le(buf, kVersion, 4);
+  put_le(buf, block, 8);
+  put_le(buf, block_len, 8);
+  put_le(buf, subjects_.size(), 4);
+  for (auto& s : subjects_) {
+    put_le(buf, s.size(), 4);
+    buf += s;
+  }
+  put_le(buf, entries_, 8);
+  buf += data_;
+  put_le(buf, crc32c(buf.data(), buf.size()), 4);
+  // Written under a temporary name and renamed: a crash leaves either no summary or a whole one.
+  std::string path = block_summary_path(dir, block);
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return false;
+  const char* p = buf.data();
+  size_t n = buf.size();
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  ::close(fd);
+  if (n != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+bool replay_block_summary(const std::string& dir, uint64_t block, uint64_t block_len,
+                          const std::function<void(const SummaryMsg&)>& on_msg,
+                          const std::function<void(uint8_t, uint64_t)>& on_marker) {
+  std::string buf;
+  if (!read_file(block_summary_path(dir, block), buf) || buf.size() < 4) return false;
+  if (crc32c(buf.data(), buf.size() - 4) != get_le(buf.data() + buf.size() - 4, 4)) return false;
+  // Check the whole file decodes before replaying any of it.
+  if (!decode(buf, block, block_len, false, on_msg, on_marker)) return false;
+  return decode(buf, block, block_len, true, on_msg, on_marker);
+}
+
+}  // namespace nats::jetstream

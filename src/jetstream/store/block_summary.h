@@ -1,0 +1,68 @@
+#pragma once
+// What recovery needs from a sealed block's records, without reading the records: for each
+// record in block order, a message's sequence, time, TTL, subject and lengths, or a removal /
+// compact marker. The file store builds it while it appends to the active block (a few bytes
+// a record) and saves it beside the block (<dir>/<block>.sum) when it rolls past it, so a
+// restart reads the summaries of sealed blocks and scans (and checks the checksums of) the
+// last block only.
+//
+// Summary file: "NSSM" | u32 version | u64 block | u64 block file length | u32 subject count |
+// (u32 length | bytes) per subject | u64 entry count | entries | u32 crc32c of everything
+// before. Entry: u8 type, then varints: sequence delta from the previous entry (zigzag); for
+// a message also time delta (zigzag), TTL, subject index, headers length, payload length.
+// It is only trusted when its checksum holds and it names this block and the block file's
+// current length; otherwise the block is scanned as before.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace nats::jetstream {
+
+class BlockSummary {
+ public:
+  enum Type : uint8_t { kMsg = 1, kRemove = 2, kCompact = 3 };  // as the block's record types
+
+  void add_msg(uint64_t seq, int64_t ts, int64_t ttl_ns, std::string_view subject, uint32_t hdr_len,
+               uint32_t payload_len);
+  void add_marker(uint8_t type, uint64_t seq);  // kRemove or kCompact
+  void clear();
+  uint64_t entries() const { return entries_; }
+  size_t memory() const;
+  // Best effort: a missing summary only costs a scan of the block at the next restart.
+  bool write(const std::string& dir, uint64_t block, uint64_t block_len) const;
+
+ private:
+  std::string data_;  // encoded entries
+  uint64_t entries_ = 0;
+  uint64_t prev_seq_ = 0;
+  int64_t prev_ts_ = 0;
+  std::vector<std::string> subjects_;
+  // Looked up by string_view without building a string per message.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> subject_ids_;
+};
+
+struct SummaryMsg {
+  uint64_t seq = 0;
+  int64_t ts = 0;
+  int64_t ttl_ns = 0;
+  std::string_view subject;
+  uint32_t hdr_len = 0;
+  uint32_t payload_len = 0;
+};
+
+std::string block_summary_path(const std::string& dir, uint64_t block);
+// Replays a block's summary: on_msg for each message, on_marker(type, seq) for removals and
+// compacts, in record order. False (and nothing called) when the file is missing, corrupt,
+// or was written for another block or block length.
+bool replay_block_summary(const std::string& dir, uint64_t block, uint64_t block_len,
+                          const std::function<void(const SummaryMsg&)>& on_msg,
+                          const std::function<void(uint8_t, uint64_t)>& on_marker);
+
+}  // namespace nats::jetstream

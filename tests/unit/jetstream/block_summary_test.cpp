@@ -1,0 +1,174 @@
+// Per-block summaries (<n>.sum): a restart replays sealed blocks from them without reading
+// the blocks, and falls back to scanning (and checking) a block whose summary is missing,
+// corrupt or stale.
+#include "jetstream/store/block_summary.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "jetstream/store/file_store.h"
+
+using namespace nats::jetstream;
+namespace fs = std::filesystem;
+
+namespace {
+class BlockSummaryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (fs::temp_directory_path() / ("blksum-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+               .string();
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::unique_ptr<FileStore> open(StoreLimits lim = {}) {
+    FileStoreConfig cfg;
+    cfg.dir = dir_;
+    cfg.block_size = 4096;
+    StoreErr err;
+    auto st = FileStore::open(cfg, lim, system_clock_ns, &err);
+    EXPECT_EQ(err, StoreErr::ok);
+    return st;
+  }
+  static std::string subject_for(uint64_t s) { return "s." + std::to_string(s % 5); }
+  static std::string payload_for(uint64_t s) { return "p-" + std::to_string(s) + std::string(s % 40, 'y'); }
+  static std::string headers_for(uint64_t s) { return s % 4 == 0 ? "NATS/1.0\r\nK: v\r\n\r\n" : ""; }
+  void fill(FileStore& st, uint64_t from, uint64_t to) {
+    for (uint64_t s = from; s <= to; ++s) ASSERT_EQ(st.store_msg(subject_for(s), headers_for(s), payload_for(s)).seq, s);
+  }
+  std::vector<uint64_t> files_with(const std::string& ext) {
+    std::vector<uint64_t> out;
+    for (auto& e : fs::directory_iterator(dir_))
+      if (e.path().extension() == ext) out.push_back(std::stoull(e.path().stem().string()));
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  void expect_same(FileStore& st, const StoreState& want, const std::set<uint64_t>& removed) {
+    auto got = st.state();
+    EXPECT_EQ(got.msgs, want.msgs);
+    EXPECT_EQ(got.bytes, want.bytes);
+    EXPECT_EQ(got.first_seq, want.first_seq);
+    EXPECT_EQ(got.last_seq, want.last_seq);
+    EXPECT_EQ(got.first_ts, want.first_ts);
+    EXPECT_EQ(got.last_ts, want.last_ts);
+    EXPECT_EQ(got.num_subjects, want.num_subjects);
+    EXPECT_EQ(got.deleted, want.deleted);
+    for (uint64_t s = want.first_seq; s <= want.last_seq; ++s) {
+      StoredMsg m;
+      StoreErr e = st.load_msg(s, m);
+      if (removed.count(s)) {
+        EXPECT_EQ(e, StoreErr::not_found) << s;
+        continue;
+      }
+      ASSERT_EQ(e, StoreErr::ok) << s;
+      EXPECT_EQ(m.subject, subject_for(s));
+      EXPECT_EQ(m.headers, headers_for(s));
+      EXPECT_EQ(m.payload, payload_for(s));
+    }
+  }
+  std::string dir_;
+};
+}  // namespace
+
+TEST_F(BlockSummaryTest, RestartReplaysSealedBlocksFromSummaries) {
+  std::set<uint64_t> removed = {7, 8, 150, 400, 401, 477};
+  StoreState want;
+  {
+    auto st = open();
+    fill(*st, 1, 500);
+    st->compact(5);  // a compact marker in an early block
+    for (uint64_t s : removed) st->remove_msg(s);  // removals logged in later blocks
+    fill(*st, 501, 800);
+    want = st->state();
+  }
+  for (uint64_t s = 1; s < 5; ++s) removed.insert(s);
+  auto blocks = files_with(".blk");
+  ASSERT_GT(blocks.size(), 10u);
+  // Every sealed block has a summary, the active one not yet.
+  EXPECT_EQ(files_with(".sum"), std::vector<uint64_t>(blocks.begin(), blocks.end() - 1));
+  auto st = open();
+  EXPECT_EQ(st->recovery().summaries, blocks.size() - 1);
+  expect_same(*st, want, removed);
+  // And the next restart still agrees (the summaries of blocks sealed since are good too).
+  fill(*st, 801, 900);
+  want = st->state();
+  st.reset();
+  st = open();
+  EXPECT_EQ(st->recovery().summaries, files_with(".blk").size() - 1);
+  expect_same(*st, want, removed);
+}
+
+TEST_F(BlockSummaryTest, BadSummariesFallBackToScanningAndAreRewritten) {
+  StoreState want;
+  {
+    auto st = open();
+    fill(*st, 1, 600);
+    st->remove_msg(20);
+    want = st->state();
+  }
+  auto sums = files_with(".sum");
+  ASSERT_GE(sums.size(), 4u);
+  // Corrupt, missing, truncated and another block's.
+  {
+    std::fstream f(block_summary_path(dir_, sums[0]), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(20);
+    f.put('\x7f');
+  }
+  fs::remove(block_summary_path(dir_, sums[1]));
+  fs::resize_file(block_summary_path(dir_, sums[2]), 12);
+  fs::copy_file(block_summary_path(dir_, sums[4]), block_summary_path(dir_, sums[3]),
+                fs::copy_options::overwrite_existing);
+  auto st = open();
+  EXPECT_EQ(st->recovery().summaries, files_with(".blk").size() - 1 - 4);
+  expect_same(*st, want, {20});
+  st.reset();
+  // The scans wrote them again.
+  st = open();
+  EXPECT_EQ(st->recovery().summaries, files_with(".blk").size() - 1);
+  expect_same(*st, want, {20});
+}
+
+TEST_F(BlockSummaryTest, TtlAndLimitsSurviveASummaryRestart) {
+  StoreLimits lim;
+  lim.max_msgs_per_subject = 30;
+  StoreState want;
+  {
+    auto st = open(lim);
+    fill(*st, 1, 400);
+    ASSERT_EQ(st->store_msg("ttl.x", "", "short", int64_t(3'600'000'000'000)).err, StoreErr::ok);
+    want = st->state();
+  }
+  auto st = open(lim);
+  EXPECT_GT(st->recovery().summaries, 0u);
+  auto got = st->state();
+  EXPECT_EQ(got.msgs, want.msgs);
+  EXPECT_EQ(got.bytes, want.bytes);
+  EXPECT_EQ(got.first_seq, want.first_seq);
+  EXPECT_EQ(got.deleted, want.deleted);
+  auto subj = st->subjects_state("s.1");
+  ASSERT_EQ(subj.count("s.1"), 1u);
+  EXPECT_EQ(subj["s.1"].msgs, 30u);
+  StoredMsg m;
+  ASSERT_EQ(st->load_last_msg("ttl.x", m), StoreErr::ok);
+  EXPECT_EQ(m.payload, "short");
+}
+
+TEST_F(BlockSummaryTest, TornTailOfTheLastBlockIsStillCut) {
+  {
+    auto st = open();
+    fill(*st, 1, 300);
+  }
+  auto blocks = files_with(".blk");
+  std::string last = dir_ + "/" + std::to_string(blocks.back()) + ".blk";
+  fs::resize_file(last, fs::file_size(last) - 5);
+  auto st = open();
+  EXPECT_GT(st->recovery().summaries, 0u);
+  EXPECT_GT(st->recovery().truncated_bytes, 0u);
+  EXPECT_EQ(st->state().last_seq, 299u);
+  EXPECT_EQ(st->store_msg("s.0", "", "next").seq, 300u);
+}
