@@ -51,6 +51,7 @@ struct ApiRequest {
   std::string_view reply;
   std::string_view headers;
   std::string_view payload;
+  int64_t rtt_ns = 0;  // the requesting client's rtt when known (the API audit shows it)
 };
 
 using ApiHandler = std::function<void(const ApiRequest&)>;
