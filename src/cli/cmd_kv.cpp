@@ -56,7 +56,53 @@ void render_bucket(const std::string& b, const json& info) {
   cols.add("JetStream Stream", cfg.value("name", ""));
   cols.add("Storage", cfg.value("storage", "file") == "memory" ? "Memory" : "File");
   add_republish_line(cols, cfg);
+  // Where a mirror or sourcing bucket copies from, as natscli shows it.
+  auto origin = [&](const json& si, const char* label) {
+    std::string name = si.value("name", "");
+    cols.add(label, name.rfind("KV_", 0) == 0 ? name.substr(3) : name);
+    if (si.contains("external") && si["external"].is_object())
+      cols.add("External API", si["external"].value("api", ""));
+    int64_t active = si.value("active", -1LL);
+    cols.add("Last Seen", active > 0 ? human_duration(active) : "never");
+    cols.add("Lag", comma(si.value("lag", 0LL)));
+  };
+  if (info.contains("mirror") && info["mirror"].is_object()) {
+    cols.section("Mirror Information");
+    origin(info["mirror"], "Origin Bucket");
+  }
+  if (info.contains("sources") && info["sources"].is_array() && !info["sources"].empty()) {
+    cols.section("Sources Information");
+    for (const auto& si : info["sources"]) origin(si, "Source Bucket");
+  }
   std::cout << cols.render() << std::endl;
+}
+
+// --mirror BUCKET [--mirror-domain D] / --source BUCKET (repeatable), as natscli with the
+// 2.9-era nats.go builds them: the stream copies KV_<bucket> (a mirror also serves direct
+// gets for it) and takes no subjects of its own.
+void apply_kv_origin_flags(const Invocation& inv, json& cfg) {
+  if (!inv.has("mirror") && !inv.has("source")) {
+    if (inv.has("mirror-domain")) throw CliError("--mirror-domain needs --mirror");
+    return;
+  }
+  if (inv.has("mirror") && inv.has("source")) throw CliError("a bucket cannot both mirror and source other buckets");
+  auto origin = [](const std::string& bucket) {
+    if (!valid_bucket(bucket.rfind("KV_", 0) == 0 ? bucket.substr(3) : bucket))
+      throw CliError("invalid bucket name \"" + bucket + "\"");
+    return bucket.rfind("KV_", 0) == 0 ? bucket : stream_of(bucket);
+  };
+  cfg.erase("subjects");
+  if (inv.has("mirror")) {
+    json m = {{"name", origin(inv.get("mirror"))}};
+    if (inv.has("mirror-domain")) m["external"] = {{"api", "$JS." + inv.get("mirror-domain") + ".API"}};
+    cfg["mirror"] = m;
+    cfg["mirror_direct"] = true;
+    return;
+  }
+  if (inv.has("mirror-domain")) throw CliError("--mirror-domain needs --mirror");
+  json sources = json::array();
+  for (const auto& name : split_list(inv.all("source"))) sources.push_back({{"name", origin(name)}});
+  cfg["sources"] = sources;
 }
 
 int kv_add(Invocation& inv) {
@@ -81,8 +127,16 @@ int kv_add(Invocation& inv) {
               {"deny_delete", true}, {"deny_purge", false}, {"allow_rollup_hdrs", true}, {"allow_direct", true}};
   if (inv.has("description")) cfg["description"] = inv.get("description");
   if (auto rp = republish_from_flags(inv); !rp.is_null()) cfg["republish"] = rp;
+  apply_kv_origin_flags(inv, cfg);
   json r = js_api(c, "STREAM.CREATE." + stream_of(b), cfg);
   render_bucket(b, r);
+  return 0;
+}
+
+int kv_info(Invocation& inv) {
+  Connection c(resolve_settings(inv));
+  std::string b = inv.arg(0);
+  render_bucket(b, bucket_info(c, b));
   return 0;
 }
 
@@ -298,10 +352,15 @@ void register_kv_commands(Registry& r) {
       {"max-value-size", 0, false, "Maximum size for any single value", "", ""},
       {"max-bucket-size", 0, false, "Maximum size for the bucket", "", ""},
       {"storage", 0, false, "Storage backend to use (file, memory)", "file", ""},
-      {"description", 0, false, "A description for the bucket", "", ""}};
+      {"description", 0, false, "A description for the bucket", "", ""},
+      {"mirror", 0, false, "Creates a mirror of a different bucket", "", ""},
+      {"mirror-domain", 0, false, "When mirroring find the bucket in a different domain", "", ""},
+      {"source", 0, false, "Source from a different bucket (repeatable)", "", ""}};
   for (auto& f : republish_flags()) add_flags.push_back(f);
   r.add({{"kv", "add"}, {"new"}, "Adds a new KV Store Bucket", {{"bucket", "The bucket to act on", true}}, add_flags,
          kv_add, ""});
+  r.add({{"kv", "info"}, {}, "View the status of a KV store", {{"bucket", "The bucket to act on", true}}, {}, kv_info,
+         ""});
   r.add({{"kv", "put"}, {}, "Puts a value into a key",
          {{"bucket", "The bucket to act on", true}, {"key", "The key to act on", true}, {"value", "The value to store", false}},
          {}, kv_put, ""});

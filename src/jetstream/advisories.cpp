@@ -56,10 +56,11 @@ void send_api_audit(const ApiRequest& req, std::string_view response) {
   ojson j = typed_event("io.nats.jetstream.advisory.v1.api_audit");
   j["server"] = req.server.name();
   // The reference's ClientInfo of the requester as its JetStream API import fills it in:
-  // the account, the requester's rtt (omitted here: the request does not carry its
+  // the account, the requester's rtt (when the request came straight from a client
   // connection) and this server.
   ojson client;
   client["acc"] = req.account.name();
+  if (req.rtt_ns > 0) client["rtt"] = req.rtt_ns;
   client["server"] = req.server.name();
   j["client"] = client;
   j["subject"] = std::string(req.subject);

@@ -7,6 +7,7 @@
 
 #include "jetstream/advisories.h"
 #include "jetstream/json_util.h"
+#include "jetstream/pull_request.h"
 #include "net/event_loop.h"
 #include "server/account.h"
 #include "server/connection.h"
@@ -139,14 +140,14 @@ void Consumer::subscribe() {
              std::string_view payload) {
         if (auto self = weak.lock()) self->handle_ack(subject, reply, payload);
       }));
-  if (cfg_.is_pull()) {
-    subs.push_back(server_.subscribe_internal(
-        account_, "$JS.API.CONSUMER.MSG.NEXT." + stream_->name() + "." + name_,
-        [weak](const Subscription&, std::string_view, std::string_view reply, std::string_view,
-               std::string_view payload) {
-          if (auto self = weak.lock()) self->handle_next_request(reply, payload);
-        }));
-  } else {
+  // Also for a push consumer, which answers "409 Consumer is push based" as 2.9.10.
+  subs.push_back(server_.subscribe_internal(
+      account_, "$JS.API.CONSUMER.MSG.NEXT." + stream_->name() + "." + name_,
+      [weak](const Subscription&, std::string_view, std::string_view reply, std::string_view,
+             std::string_view payload) {
+        if (auto self = weak.lock()) self->handle_next_request(reply, payload);
+      }));
+  if (!cfg_.is_pull()) {
     subs.push_back(server_.subscribe_internal(
         account_, "$JS.FC." + stream_->name() + "." + name_ + ".*",
         [weak](const Subscription&, std::string_view subject, std::string_view, std::string_view, std::string_view) {
@@ -314,9 +315,8 @@ void Consumer::handle_ack(std::string_view subject, std::string_view reply, std:
   // Advisories/metrics to send once the lock is released.
   std::optional<ConsumerEvent> event;
   ConsumerEventInfo event_info{cseq, sseq, dc, 0};
-  // Trim trailing whitespace the clients may send.
-  while (!payload.empty() && (payload.back() == ' ' || payload.back() == '\r' || payload.back() == '\n'))
-    payload.remove_suffix(1);
+  // As 2.9.10: +ACK, +OK, +WPI and +TERM must match exactly (anything else is no ack at all,
+  // though an AckSync still gets its answer); +NXT and -NAK are prefixes with an argument.
   int64_t now = now_unix_ns();
   std::vector<uint64_t> acked;
   bool wake = false;
@@ -331,7 +331,7 @@ void Consumer::handle_ack(std::string_view subject, std::string_view reply, std:
     if (stopped_) return;
     last_activity_ns_ = now;
     bool was_full = state_.max_ack_pending_reached();
-    if (payload.empty() || starts("+ACK") || starts("+OK") || starts("+NXT")) {
+    if (payload.empty() || payload == "+ACK" || payload == "+OK" || starts("+NXT")) {
       if (cfg_.ack_policy == AckPolicy::all) {
         for (auto& [s, p] : state_.pending()) {
           if (s > sseq) break;
@@ -355,26 +355,20 @@ void Consumer::handle_ack(std::string_view subject, std::string_view reply, std:
       if (starts("+NXT")) {
         next_req = true;
         next_body = payload.substr(4);
-        while (!next_body.empty() && next_body.front() == ' ') next_body.remove_prefix(1);
       }
     } else if (starts("-NAK")) {
-      int64_t delay = 0;
-      auto body = payload.substr(4);
-      while (!body.empty() && body.front() == ' ') body.remove_prefix(1);
-      if (!body.empty()) {
-        auto j = nlohmann::json::parse(body, nullptr, false);
-        if (j.is_object() && j.contains("delay") && j["delay"].is_number_integer()) delay = j["delay"].get<int64_t>();
-      }
+      // A JSON {"delay": ns} or a Go duration ("-NAK 5s"); one that does not parse is a plain nak.
+      int64_t delay = parse_nak_delay(payload.substr(4)).value_or(0);
       if (state_.nak(sseq, cseq, delay, now)) event = ConsumerEvent::nak;
       repl = Repl::deadline;
       new_deadline = now + delay;
       if (delay == 0) wake = true;
       else if (next_deadline_ == 0 || now + delay < next_deadline_) next_deadline_ = now + delay;
-    } else if (starts("+WPI")) {
+    } else if (payload == "+WPI") {
       state_.progress(sseq, now);
       repl = Repl::deadline;
       new_deadline = now + state_.ack_wait_ns(state_.delivery_count(sseq));
-    } else if (starts("+TERM")) {
+    } else if (payload == "+TERM") {
       if (state_.term(sseq, cseq)) acked.push_back(sseq);
       repl = Repl::term;
       event = ConsumerEvent::terminated;  // the reference sends it for every +TERM
@@ -404,60 +398,71 @@ void Consumer::handle_next_request(std::string_view reply, std::string_view payl
   if (reply.empty()) return;
   WaitingRequest wr;
   wr.reply = std::string(reply);
-  std::string_view body = payload;
-  while (!body.empty() && (body.front() == ' ' || body.front() == '\t')) body.remove_prefix(1);
-  while (!body.empty() && (body.back() == ' ' || body.back() == '\r' || body.back() == '\n')) body.remove_suffix(1);
   int64_t now = now_unix_ns();
-  if (!body.empty() && body.front() == '{') {
-    auto j = nlohmann::json::parse(body, nullptr, false);
-    if (!j.is_object()) {
-      send_status(wr.reply, status_hdr("400 Bad Request"));
-      return;
-    }
-    auto geti = [&](const char* k) -> int64_t {
-      auto it = j.find(k);
-      return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
-    };
-    wr.batch = geti("batch");
-    int64_t expires = geti("expires");
-    wr.max_bytes = geti("max_bytes");
-    wr.hb_ns = geti("idle_heartbeat");
-    if (auto it = j.find("no_wait"); it != j.end() && it->is_boolean()) wr.no_wait = it->get<bool>();
-    if (expires > 0) wr.expires_at = now + expires;
-    ConsumerConfig cfg = config();
-    if (cfg.max_batch > 0 && wr.batch > cfg.max_batch) {
-      send_status(wr.reply, status_hdr("409 Exceeded MaxRequestBatch of " + std::to_string(cfg.max_batch)));
-      return;
-    }
-    if (cfg.max_expires_ns > 0 && expires > cfg.max_expires_ns) {
-      send_status(wr.reply, status_hdr("409 Exceeded MaxRequestExpires of " + go_duration(cfg.max_expires_ns)));
-      return;
-    }
-    if (cfg.max_bytes > 0 && wr.max_bytes > cfg.max_bytes) {
-      send_status(wr.reply, status_hdr("409 Exceeded MaxRequestMaxBytes of " + std::to_string(cfg.max_bytes)));
-      return;
-    }
-  } else if (!body.empty()) {
-    wr.batch = static_cast<int64_t>(parse_u64(body));
+  ConsumerConfig cfg = config();
+  if (cfg.is_push()) {
+    // The reference answers so the user learns the consumer's mode.
+    send_status(wr.reply, status_hdr("409 Consumer is push based"));
+    return;
   }
-  if (wr.batch <= 0) wr.batch = 1;
-  wr.last_hb = now;
-  bool full = false;
+  PullRequestBody req;
+  if (auto err = parse_pull_request(payload, req)) {
+    send_status(wr.reply, status_hdr("400 Bad Request - " + *err));
+    return;
+  }
+  wr.batch = req.batch;
+  wr.max_bytes = req.max_bytes;
+  wr.hb_ns = req.hb_ns;
+  wr.no_wait = req.no_wait;
+  // A negative expires is already over (the reference adds it to now).
+  if (req.expires_ns != 0) wr.expires_at = now + req.expires_ns;
+  if (cfg.max_batch > 0 && wr.batch > cfg.max_batch) {
+    send_status(wr.reply, status_hdr("409 Exceeded MaxRequestBatch of " + std::to_string(cfg.max_batch)));
+    return;
+  }
+  if (cfg.max_expires_ns > 0 && req.expires_ns > cfg.max_expires_ns) {
+    send_status(wr.reply, status_hdr("409 Exceeded MaxRequestExpires of " + go_duration(cfg.max_expires_ns)));
+    return;
+  }
+  if (cfg.max_bytes > 0 && wr.max_bytes > cfg.max_bytes) {
+    send_status(wr.reply, status_hdr("409 Exceeded MaxRequestMaxBytes of " + std::to_string(cfg.max_bytes)));
+    return;
+  }
+  std::string refusal;
   {
     std::lock_guard lk(mu_);
     if (stopped_) return;
     last_activity_ns_ = now;
-    if (cfg_.is_push()) return;  // the reference ignores pull requests to push consumers
-    if (cfg_.max_waiting > 0 && static_cast<int64_t>(waiting_.size()) >= cfg_.max_waiting) {
-      // Drop expired requests before refusing.
-      std::erase_if(waiting_, [&](const WaitingRequest& w) { return w.expires_at && w.expires_at <= now; });
-      full = static_cast<int64_t>(waiting_.size()) >= cfg_.max_waiting;
+    // Drop expired requests before counting.
+    std::erase_if(waiting_, [&](WaitingRequest& w) {
+      if (!w.expires_at || w.expires_at > now) return false;
+      finish_request_locked(w, 408);
+      return true;
+    });
+    if (wr.no_wait) {
+      // As 2.9.10: nothing to deliver and no expires: 404 at once; fewer messages than the
+      // requests already waiting ask for: 408 Requests Pending. Otherwise it waits like any
+      // request (up to its expires) and ends once it got something and nothing more is there.
+      uint64_t avail = state_.num_pending() + state_.redelivery_queue_size();
+      if (avail == 0 && wr.expires_at == 0) {
+        refusal = "404 No Messages";
+      } else if (avail > 0) {
+        int64_t asked = 0;
+        for (auto& w : waiting_) asked += w.batch;
+        if (avail < static_cast<uint64_t>(std::max<int64_t>(asked, 0))) refusal = "408 Requests Pending";
+      }
     }
-    if (!full) waiting_.push_back(wr);
-    if (auto r = repl_.lock(); r && !full && !wr.no_wait) r->propose_request(wr.reply, wr.expires_at, true);
+    if (refusal.empty() && cfg_.max_waiting > 0 && static_cast<int64_t>(waiting_.size()) >= cfg_.max_waiting)
+      refusal = "409 Exceeded MaxWaiting";
+    if (refusal.empty()) {
+      wr.last_hb = now;
+      waiting_.push_back(wr);
+      if (auto r = repl_.lock(); r && !wr.no_wait) r->propose_request(wr.reply, wr.expires_at, true);
+    }
   }
-  if (full) {
-    send_status(wr.reply, status_hdr("409 Exceeded MaxWaiting"));
+  Connection::flush_touched();
+  if (!refusal.empty()) {
+    send_status(wr.reply, status_hdr(refusal));
     return;
   }
   kick();
@@ -588,8 +593,49 @@ void Consumer::finish_request_locked(WaitingRequest& wr, int code) {
   }
 }
 
+size_t Consumer::delivery_size(const Delivery& d) const {
+  // What a pull request's max_bytes counts, as 2.9.10: subject, ack reply, headers, payload
+  // (for headers_only, the headers as sent and no payload).
+  size_t reply = ack_reply(d).size();
+  if (cfg_.headers_only) {
+    size_t size_hdr = std::string_view("Nats-Msg-Size: \r\n").size() + std::to_string(d.msg.payload.size()).size();
+    size_t hdr = (d.msg.headers.size() >= 4 ? d.msg.headers.size() : std::string_view("NATS/1.0\r\n\r\n").size()) +
+                 size_hdr;
+    return d.msg.subject.size() + reply + hdr;
+  }
+  return d.msg.subject.size() + reply + d.msg.headers.size() + d.msg.payload.size();
+}
+
+bool Consumer::hold_for_replay_locked(Delivery& d, int64_t now) {
+  if (!replay_) return false;
+  if (replay_lts_ > 0 && d.msg.ts - replay_lts_ > 1'000'000) {
+    int64_t gap = d.msg.ts - replay_lts_;
+    replay_release_ns_ = now + gap;
+    replay_lts_ = d.msg.ts;
+    replay_held_ = std::move(d);
+    // Wake exactly at the release time (a loop timer; the 50 ms tick is the fallback).
+    std::weak_ptr<Consumer> weak = weak_from_this();
+    server_.pick_loop().run_after(std::chrono::nanoseconds(gap), [weak] {
+      if (auto self = weak.lock()) self->kick();
+    });
+    return true;
+  }
+  replay_lts_ = d.msg.ts;
+  return false;
+}
+
 bool Consumer::deliver_pull_locked(int64_t now, int& budget) {
   bool delivered = false;
+  if (replay_held_) {
+    // Replay original: the message already taken for a request goes out at its time, to
+    // that request's reply even if it expired meanwhile (as the reference's sleep).
+    if (now < replay_release_ns_) return false;
+    state_.progress(replay_held_->msg.seq, now);  // its ack wait starts now that it goes out
+    send_delivery_locked(replay_held_to_, *replay_held_);
+    replay_held_.reset();
+    delivered = true;
+    --budget;
+  }
   while (!waiting_.empty() && budget > 0) {
     WaitingRequest& wr = waiting_.front();
     if (wr.expires_at && wr.expires_at <= now) {
@@ -597,36 +643,47 @@ bool Consumer::deliver_pull_locked(int64_t now, int& budget) {
       waiting_.pop_front();
       continue;
     }
+    int64_t sz = 0;
     if (wr.max_bytes > 0) {
-      uint64_t sz = state_.peek_size();
-      if (sz == 0) break;
-      if (static_cast<int64_t>(sz) > wr.max_bytes - wr.bytes_sent) {
-        // Too big for what is left: a request that got nothing is told why; one that got
-        // some messages is simply complete.
-        if (wr.delivered == 0) finish_request_locked(wr, 409);
+      auto p = state_.peek();
+      if (!p) break;
+      sz = static_cast<int64_t>(delivery_size(*p));
+      if (sz > wr.max_bytes - wr.bytes_sent) {
+        // Too big for what is left: the request ends with 409 (also after some messages), and
+        // the message waits for the next request.
+        finish_request_locked(wr, 409);
         waiting_.pop_front();
         continue;
       }
     }
     auto d = state_.next(now);
-    if (!d) break;
-    send_delivery_locked(wr.reply, *d);
-    delivered = true;
+    if (!d) {
+      if (replay_ && state_.delivered_sseq() >= replay_lseq_) replay_ = false;  // caught up
+      break;
+    }
+    bool held = hold_for_replay_locked(*d, now);
+    if (held) replay_held_to_ = wr.reply;
+    else send_delivery_locked(wr.reply, *d);
+    if (!held) delivered = true;
     --budget;
     ++wr.delivered;
     --wr.batch;
-    wr.bytes_sent += static_cast<int64_t>(d->msg.subject.size() + d->msg.headers.size() + d->msg.payload.size());
+    wr.bytes_sent += sz;
+    // max_bytes used up exactly: this was the last one.
+    if (wr.max_bytes > 0 && wr.bytes_sent >= wr.max_bytes) wr.batch = 0;
     wr.last_hb = now;
     if (wr.batch <= 0) {
       if (auto r = repl_.lock(); r && !wr.no_wait) r->propose_request(wr.reply, 0, false);
       waiting_.pop_front();
     }
+    if (held) break;
   }
-  if (budget > 0) {
-    // Nothing more to deliver now: no_wait requests end here.
+  // Nothing more to deliver now: a no_wait request that got something ends here (408), unless
+  // only max_ack_pending holds the rest back (as 2.9.10).
+  if (budget > 0 && !replay_held_ && !state_.max_ack_pending_reached()) {
     for (auto it = waiting_.begin(); it != waiting_.end();) {
-      if (it->no_wait) {
-        finish_request_locked(*it, it->delivered == 0 ? 404 : 408);
+      if (it->no_wait && it->delivered > 0) {
+        finish_request_locked(*it, 408);
         it = waiting_.erase(it);
       } else {
         ++it;
@@ -637,7 +694,7 @@ bool Consumer::deliver_pull_locked(int64_t now, int& budget) {
 }
 
 void Consumer::start_replay_locked() {
-  replay_ = cfg_.is_push() && cfg_.replay_policy == ReplayPolicy::original;
+  replay_ = cfg_.replay_policy == ReplayPolicy::original;
   replay_lseq_ = replay_ ? stream_->store().state().last_seq : 0;
   replay_lts_ = 0;
   replay_held_.reset();
@@ -660,19 +717,7 @@ bool Consumer::deliver_push_locked(int64_t now, int& budget) {
         if (replay_ && state_.delivered_sseq() >= replay_lseq_) replay_ = false;  // caught up
         break;
       }
-      if (replay_ && replay_lts_ > 0 && d->msg.ts - replay_lts_ > 1'000'000) {
-        int64_t gap = d->msg.ts - replay_lts_;
-        replay_release_ns_ = now + gap;
-        replay_lts_ = d->msg.ts;
-        replay_held_ = std::move(d);
-        // Wake exactly at the release time (a loop timer; the 50 ms tick is the fallback).
-        std::weak_ptr<Consumer> weak = weak_from_this();
-        server_.pick_loop().run_after(std::chrono::nanoseconds(gap), [weak] {
-          if (auto self = weak.lock()) self->kick();
-        });
-        break;
-      }
-      if (replay_) replay_lts_ = d->msg.ts;
+      if (hold_for_replay_locked(*d, now)) break;
     }
     send_delivery_locked(cfg_.deliver_subject, *d);
     delivered = true;
@@ -771,6 +816,7 @@ bool Consumer::tick() {
         ++it;
       }
       if (!waiting_.empty()) last_activity_ns_ = now;
+      if (replay_held_) wake = true;
     } else {
       bool was = active_;
       active_ = deliver_interest();
@@ -820,7 +866,14 @@ ojson Consumer::info_json() {
   j["ack_floor"] = af;
   j["num_ack_pending"] = state_.num_ack_pending();
   j["num_redelivered"] = state_.num_redelivered();
-  j["num_waiting"] = waiting_.size();
+  // As 2.9.10 (which prunes first): requests neither expired nor abandoned by their requester.
+  int64_t now = now_unix_ns();
+  size_t waiting = 0;
+  for (const auto& w : waiting_)
+    if ((!w.expires_at || w.expires_at > now) &&
+        (w.reply.rfind("_GR_.", 0) == 0 || account_.sublist().has_interest(w.reply)))
+      ++waiting;
+  j["num_waiting"] = waiting;
   j["num_pending"] = state_.num_pending();
   if (cfg_.is_push() && active_) j["push_bound"] = true;
   return j;

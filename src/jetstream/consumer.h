@@ -128,6 +128,9 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
   void deliver_pass();          // worker thread
   bool tick();                  // worker thread, every kConsumerTickMs; false once stopped
   bool deliver_pull_locked(int64_t now, int& budget);
+  // Replay original: holds `d` (moved into replay_held_) when its time has not come; false
+  // when it goes out now.
+  bool hold_for_replay_locked(Delivery& d, int64_t now);
   bool deliver_push_locked(int64_t now, int& budget);
   void send_delivery_locked(const std::string& to, const Delivery& d);
   void start_replay_locked();
@@ -140,6 +143,7 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
   void persist_locked();
   void write_meta();
   std::string ack_reply(const Delivery& d) const;
+  size_t delivery_size(const Delivery& d) const;  // as a pull request's max_bytes counts it
   void apply_retention(const std::vector<uint64_t>& seqs);
 
   Server& server_;
@@ -169,7 +173,7 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
   uint64_t fc_seq_ = 0;
   // Rate limit (bits per second): the earliest time the next push message may go out.
   int64_t rate_next_ns_ = 0;
-  // replay_policy original (push): until delivery passes the stream's last sequence at
+  // replay_policy original (push and pull): until delivery passes the stream's last sequence at
   // start (replay_lseq_), each message waits the gap between its stored time and the
   // previous one's (replay_lts_), as the reference's loopAndGatherMsgs. A message whose
   // time has not come yet is held (already counted as delivered) until replay_release_ns_.
@@ -177,6 +181,7 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
   uint64_t replay_lseq_ = 0;
   int64_t replay_lts_ = 0;
   std::optional<Delivery> replay_held_;
+  std::string replay_held_to_;  // pull: the request's reply the held message goes to
   int64_t replay_release_ns_ = 0;
   uint64_t tick_count_ = 0;
 

@@ -133,21 +133,35 @@ std::optional<StoredMsg> ConsumerState::next_new_msg() {
   return std::nullopt;
 }
 
-uint64_t ConsumerState::peek_size() {
-  StoredMsg m;
+std::optional<Delivery> ConsumerState::peek() {
+  // What next() would hand out, with the same delivery count, consumer sequence and pending
+  // count, without changing anything (the pull request's max_bytes needs the ack reply's length).
+  Delivery d;
+  d.cseq = dseq_;
   for (uint64_t seq : rdq_) {
-    if (pending_.count(seq) && store_.load_msg(seq, m) == StoreErr::ok)
-      return m.subject.size() + m.headers.size() + m.payload.size();
+    if (!pending_.count(seq)) continue;
+    auto rit = rdc_.find(seq);
+    uint64_t dc = (rit == rdc_.end() ? 0 : rit->second) + 2;
+    if (cfg_.max_deliver > 0 && dc > static_cast<uint64_t>(cfg_.max_deliver)) continue;  // next() drops it
+    if (store_.load_msg(seq, d.msg) != StoreErr::ok) continue;
+    d.dc = dc;
+    d.pending = npc_ > 0 ? static_cast<uint64_t>(npc_) : 0;
+    return d;
   }
-  if (max_ack_pending_reached()) return 0;
-  if (!lss_.empty()) {
-    if (store_.load_msg(lss_.front(), m) == StoreErr::ok) return m.subject.size() + m.headers.size() + m.payload.size();
-    return 0;
-  }
-  if (store_.load_next_msg(filtered_ ? std::string_view(cfg_.filter_subject) : std::string_view(), sseq_, m) ==
-      StoreErr::ok)
-    return m.subject.size() + m.headers.size() + m.payload.size();
-  return 0;
+  if (max_ack_pending_reached()) return std::nullopt;
+  bool found = false;
+  for (uint64_t seq : lss_)
+    if (store_.load_msg(seq, d.msg) == StoreErr::ok) {
+      found = true;
+      break;
+    }
+  if (!found && store_.load_next_msg(filtered_ ? std::string_view(cfg_.filter_subject) : std::string_view(), sseq_,
+                                     d.msg) != StoreErr::ok)
+    return std::nullopt;
+  d.dc = 1;
+  int64_t after = npc_valid_ ? npc_ - 1 : static_cast<int64_t>(num_pending()) - 1;
+  d.pending = after > 0 ? static_cast<uint64_t>(after) : 0;
+  return d;
 }
 
 std::optional<Delivery> ConsumerState::next(int64_t now) {
@@ -175,7 +189,8 @@ std::optional<Delivery> ConsumerState::next(int64_t now) {
     }
     d.dc = dc;
     d.cseq = dseq_++;
-    pit->second.cseq = d.cseq;
+    // The pending record keeps its first delivery's consumer sequence (the reference's
+    // trackPending only refreshes the time): the ack floor moves by it.
     pit->second.deliver_ts = now;
     pit->second.deadline = now + ack_wait_for(dc);
     d.pending = npc_ > 0 ? static_cast<uint64_t>(npc_) : 0;
@@ -279,7 +294,9 @@ bool ConsumerState::nak(uint64_t sseq, uint64_t cseq, int64_t delay_ns, int64_t 
   auto it = pending_.find(sseq);
   if (it == pending_.end()) return false;
   if (delay_ns > 0) {
+    // Held back for the delay, also when an earlier nak had queued it.
     it->second.deadline = now + delay_ns;
+    if (rdq_set_.erase(sseq)) rdq_.erase(std::find(rdq_.begin(), rdq_.end(), sseq));
     return true;
   }
   if (rdq_set_.insert(sseq).second) rdq_.push_back(sseq);
@@ -318,6 +335,12 @@ void ConsumerState::record_delivery(uint64_t sseq, uint64_t cseq, uint64_t dc, i
     return;
   }
   if (dc > 1) rdc_[sseq] = dc - 1;
+  if (auto it = pending_.find(sseq); it != pending_.end() && dc > 1) {
+    // A redelivery: the first delivery's sequence stays (as next() on the leader).
+    it->second.deliver_ts = ts;
+    it->second.deadline = ts + ack_wait_for(dc);
+    return;
+  }
   pending_[sseq] = PendingAck{cseq, ts, ts + ack_wait_for(dc)};
 }
 

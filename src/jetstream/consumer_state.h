@@ -20,7 +20,7 @@
 namespace nats::jetstream {
 
 struct PendingAck {
-  uint64_t cseq = 0;     // consumer sequence of the latest delivery
+  uint64_t cseq = 0;     // consumer sequence of the first delivery (kept on redelivery)
   int64_t deliver_ts = 0;  // when it was (re)delivered; the ack deadline counts from here
   int64_t deadline = 0;    // ack deadline (unix ns)
 };
@@ -56,11 +56,13 @@ class ConsumerState {
   void set_config(ConsumerConfig cfg);
 
   // The next message to hand out, or nullopt when there is nothing to deliver now (caught
-  // up, or max_ack_pending reached and no redelivery is due). `max_bytes` > 0 skips nothing
-  // but lets the caller check size first: see peek_size().
+  // up, or max_ack_pending reached and no redelivery is due).
   std::optional<Delivery> next(int64_t now);
-  // Size (as the pull request's max_bytes counts it) of what next() would return, or 0.
-  uint64_t peek_size();
+  // What next(now) would return, without taking it (a pull request's max_bytes checks the
+  // full size first).
+  std::optional<Delivery> peek();
+  // Messages waiting in the redelivery queue.
+  size_t redelivery_queue_size() const { return rdq_.size(); }
 
   // Acks. `sseq`/`cseq` come from the ack subject. Each returns true when the stream may
   // now drop the message (for retention: it was acked/terminated by this consumer).

@@ -19,6 +19,8 @@
 #include "jetstream/store/file_store.h"
 #include "jetstream/stream.h"
 #include "jetstream/stream_api.h"
+#include "server/connection.h"
+#include "server/current_reader.h"
 #include "server/server.h"
 #include "subject/subject.h"
 #include "util/log.h"
@@ -329,6 +331,16 @@ void JetStream::start() {
   }
   if (enabled.empty() && non_sys == 1 && srv.global_account()) enabled.push_back(srv.global_account());
 
+  // An account that imports another's API uses that one only (one answer per request), as
+  // 2.9.10: an enabled account's own API is left out when it imports exactly "$JS.API.>", a
+  // disabled account's "not enabled" answer when any import covers $JS.API.INFO.
+  auto imports_api = [](const Account& a, bool exact) {
+    for (auto& si : a.service_imports) {
+      const std::string& from = si.to.empty() ? si.subject : si.to;  // the importer's subject
+      if (from == "$JS.API.>" || (!exact && subject_is_subset_match("$JS.API.INFO", from))) return true;
+    }
+    return false;
+  };
   for (auto& acc : enabled) {
     if (!srv.options().jetstream.domain.empty()) install_domain_mappings(*acc, srv.options().jetstream.domain);
     auto jsa = std::make_unique<JsAccount>(*acc);
@@ -338,11 +350,12 @@ void JetStream::start() {
       impl_->accounts[acc->name()] = std::move(jsa);
     }
     if (!in_cluster_mode(srv)) restore_account(*raw);
-    subscribe_api(*raw);
+    if (!imports_api(*acc, true)) subscribe_api(*raw);
   }
   // The other accounts (not the system account) get an answer saying JetStream is off.
   for (auto& a : srv.accounts()) {
     if (a == sys || impl_->accounts.count(a->name())) continue;
+    if (imports_api(*a, false)) continue;
     auto jsa = std::make_unique<JsAccount>(*a);
     jsa->enabled = false;
     JsAccount* raw = jsa.get();
@@ -361,6 +374,8 @@ void JetStream::subscribe_api(JsAccount& jsa) {
                   std::string_view payload) {
         if (!impl_->running.load()) return;
         ApiRequest req{impl_->server, *this, raw->account, *raw, subject, {}, reply, headers, payload};
+        // Handled inline in the requester's read: its rtt for the audit advisory.
+        if (auto* c = current_reader_connection(); c && c->kind() == ConnKind::Client) req.rtt_ns = c->rtt_ns();
         std::string_view rest = subject.substr(8);  // after "$JS.API."
         if (leaderless()) return answer_leaderless(req, rest);
         if (in_cluster_mode(impl_->server)) {

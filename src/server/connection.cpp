@@ -1,4 +1,5 @@
 #include "server/connection.h"
+#include "server/current_reader.h"
 
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -243,6 +244,7 @@ void Connection::flush_touched() {
 }
 
 bool Connection::in_input_batch() { return t_reader != nullptr || t_in_before_flush; }
+Connection* current_reader_connection() { return t_reader; }
 
 void Connection::before_flush(std::function<void()> fn) { t_before_flush.push_back(std::move(fn)); }
 

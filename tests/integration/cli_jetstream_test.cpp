@@ -188,6 +188,43 @@ TEST_P(JsCli, KeyValue) {
   EXPECT_EQ(missing.output, "nats: error: nats: bucket not found\n");
 }
 
+TEST_P(JsCli, KvMirrorAndSources) {
+  ASSERT_EQ(run("kv add O").status, 0);
+  ASSERT_EQ(run("kv add P").status, 0);
+  ASSERT_EQ(run("kv put O a 1").status, 0);
+  ASSERT_EQ(run("kv put P b 2").status, 0);
+  auto m = run("kv add M --mirror O");
+  ASSERT_EQ(m.status, 0) << m.output;
+  auto ag = run("kv add AG --source O --source P");
+  ASSERT_EQ(ag.status, 0) << ag.output;
+  nlohmann::json mi, ai;
+  for (int i = 0; i < 100; ++i) {
+    mi = nlohmann::json::parse(run("stream info KV_M --json").output, nullptr, false);
+    ai = nlohmann::json::parse(run("stream info KV_AG --json").output, nullptr, false);
+    if (mi.is_object() && ai.is_object() && mi["state"]["messages"] == 1 && ai["state"]["messages"] == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // As nats.go builds them for 2.9: no subjects of their own, the mirror serves direct gets.
+  EXPECT_EQ(mi["state"]["messages"], 1) << mi.dump();
+  EXPECT_EQ(mi["config"]["mirror"]["name"], "KV_O") << mi.dump();
+  EXPECT_EQ(mi["config"]["mirror_direct"], true) << mi.dump();
+  EXPECT_FALSE(mi["config"].contains("subjects")) << mi.dump();
+  EXPECT_EQ(ai["state"]["messages"], 2) << ai.dump();
+  EXPECT_EQ(ai["config"]["sources"].size(), 2u) << ai.dump();
+  auto info = run("kv info M");
+  EXPECT_NE(info.output.find("Mirror Information"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("Origin Bucket: O\n"), std::string::npos) << info.output;
+  info = run("kv info AG");
+  EXPECT_NE(info.output.find("Sources Information"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("Source Bucket: P\n"), std::string::npos) << info.output;
+  // The mirror's domain becomes its external API prefix.
+  auto dm = run("kv add DM --mirror O --mirror-domain hub");
+  ASSERT_EQ(dm.status, 0) << dm.output;
+  auto di = nlohmann::json::parse(run("stream info KV_DM --json").output, nullptr, false);
+  EXPECT_EQ(di["config"]["mirror"]["external"]["api"], "$JS.hub.API") << di.dump();
+  EXPECT_NE(run("kv add X --mirror O --source P").status, 0);
+}
+
 TEST_P(JsCli, BenchReportsRatesAndLatencies) {
   auto ps = run("bench b.x --pub 1 --sub 1 --msgs 20000 --size 64");
   ASSERT_EQ(ps.status, 0) << ps.output;

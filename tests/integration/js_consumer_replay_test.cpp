@@ -1,4 +1,4 @@
-// replay_policy original for push consumers: stored messages are delivered with the gaps
+// replay_policy original for push and pull consumers: stored messages are delivered with the gaps
 // they arrived with (the reference's loopAndGatherMsgs), then new ones at once; instant
 // replay sends the backlog without waiting. The same check runs against 2.9.10.
 #include <gtest/gtest.h>
@@ -27,7 +27,7 @@ struct Timing {
   int64_t live_ms = -1;
 };
 
-Timing replay_timing(const std::string& binary, const std::string& policy) {
+Timing replay_timing(const std::string& binary, const std::string& policy, bool pull = false) {
   TempDir store;
   ServerProcess srv({"-js", "-sd", store.path()}, binary);
   srv.start();
@@ -43,9 +43,15 @@ Timing replay_timing(const std::string& binary, const std::string& policy) {
   SubPtr sub;
   EXPECT_EQ(natsConnection_SubscribeSync(&sub.p, nc.p, "deliver.r"), NATS_OK);
   natsConnection_Flush(nc.p);
+  std::string deliver = pull ? "" : R"("deliver_subject":"deliver.r",)";
   request_text(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.R.P",
-          R"({"stream_name":"R","config":{"durable_name":"P","deliver_subject":"deliver.r","ack_policy":"none",)"
+          R"({"stream_name":"R","config":{"durable_name":"P",)" + deliver + R"("ack_policy":"none",)"
           R"("replay_policy":")" + policy + R"("}})");
+  // Pull: one request for the backlog and the live message, answered on deliver.r.
+  std::string body = R"({"batch":5,"expires":5000000000})";
+  if (pull)
+    natsConnection_PublishRequest(nc.p, "$JS.API.CONSUMER.MSG.NEXT.R.P", "deliver.r", body.data(),
+                                  static_cast<int>(body.size()));
   Timing t;
   steady_clock::time_point last;
   for (int i = 0; i < 4; ++i) {
@@ -81,6 +87,12 @@ TEST(JsConsumerReplay, OriginalKeepsGaps) {
   expect_original(replay_timing(server_binary(), "original"), "ours");
   if (!reference_available()) GTEST_SKIP() << "reference nats-server not installed";
   expect_original(replay_timing(reference_binary(), "original"), "reference");
+}
+
+TEST(JsConsumerReplay, OriginalKeepsGapsForPull) {
+  expect_original(replay_timing(server_binary(), "original", true), "ours");
+  if (!reference_available()) GTEST_SKIP() << "reference nats-server not installed";
+  expect_original(replay_timing(reference_binary(), "original", true), "reference");
 }
 
 TEST(JsConsumerReplay, InstantSendsBacklogAtOnce) {

@@ -54,6 +54,7 @@ struct ApiRequest {
   // In a cluster, the name the meta leader gave an ephemeral consumer this create makes
   // (the host must use it, not draw its own).
   std::string_view assigned_name = {};
+  int64_t rtt_ns = 0;  // the requesting client's rtt when known (the API audit shows it)
 };
 
 using ApiHandler = std::function<void(const ApiRequest&)>;

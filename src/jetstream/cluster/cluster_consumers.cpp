@@ -1,6 +1,7 @@
 // JsCluster's side of replicated (R>1) consumers: applying their assignments on the peers
 // (consumer_group.h runs them) and answering the requests only their leader answers
 // (CONSUMER.INFO, CONSUMER.LEADER.STEPDOWN), with the reference's errors.
+#include "jetstream/advisories.h"
 #include "jetstream/api/api_router.h"
 #include "jetstream/cluster/consumer_group.h"
 #include "jetstream/cluster/js_cluster.h"
@@ -36,9 +37,11 @@ void JsCluster::apply_replicated_consumer(const MetaChange& ch, const RequestOri
   ApiRequest req{js_.server(), js_, jsa->account, *jsa, {}, {}, reply, {}, {}};
   auto cg = ConsumerGroup::find(js_, ca.account, ca.stream, ca.name);
   if (ch.op == MetaOp::remove_consumer) {
-    bool answer = !reply.empty() && answers_for(cg, ca.group, self_id_);
+    bool leads = answers_for(cg, ca.group, self_id_);
     if (cg) cg->stop(true);
-    if (answer) reply_json(req, ojson{{"type", api_type(type)}, {"success", true}});
+    // The DELETED advisory from the consumer's (former) leader, as 2.9.10.
+    if (live && leads) send_consumer_action(js_.server(), jsa->account, ca.stream, ca.name, AdvisoryAction::remove);
+    if (!reply.empty() && leads) reply_json(req, ojson{{"type", api_type(type)}, {"success", true}});
     return;
   }
   if (cg) {

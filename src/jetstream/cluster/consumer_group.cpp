@@ -5,6 +5,7 @@
 #include <optional>
 #include <tuple>
 
+#include "jetstream/advisories.h"
 #include "jetstream/api/api_router.h"
 #include "jetstream/cluster/assignment.h"
 #include "jetstream/cluster/meta_group.h"
@@ -461,6 +462,8 @@ void ConsumerGroup::answer_create() {
   auto info = consumer_info_json(js_, consumer_);  // (a temporary would die before the loop)
   for (auto& [k, v] : info.items()) j[k] = v;
   js_.server().publish_internal(stream_->account(), reply, {}, {}, j.dump());
+  // 2.9.10's new leader sends the CREATED advisory after answering the create.
+  send_consumer_action(js_.server(), stream_->account(), stream_->name(), consumer_->name(), AdvisoryAction::create);
 }
 
 }  // namespace nats::jetstream

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config/options.h"
+#include "jetstream/advisories.h"
 #include "jetstream/api/api_router.h"
 #include "jetstream/cluster/meta_group.h"
 #include "jetstream/cluster/raft_group.h"
@@ -372,8 +373,10 @@ void JsCluster::apply_replicated_stream(const MetaChange& ch, const RequestOrigi
   // The group's leader; the first peer while the group has none (a new stream) — a dead
   // first peer must not leave an update or delete unanswered.
   auto sg = StreamGroup::find(js_, sa.account, sa.name());
-  const bool answers = !reply.empty() && (sg && !sg->group()->leader().empty() ? sg->is_leader()
-                                                                               : sa.group.peers.front() == self_id_);
+  const bool leads = sg && !sg->group()->leader().empty() ? sg->is_leader() : sa.group.peers.front() == self_id_;
+  const bool answers = !reply.empty() && leads;
+  // The action advisories, from the stream's leader as 2.9.10 (not for a replayed log).
+  const bool announces = live && leads;
   std::string type = response_type_for(origin.api);
   ApiRequest req{js_.server(), js_, jsa->account, *jsa, {}, {}, reply, {}, {}};
   auto current = js_.lookup_stream(sa.account, sa.name());
@@ -386,7 +389,7 @@ void JsCluster::apply_replicated_stream(const MetaChange& ch, const RequestOrigi
         if (answers) reply_error(req, type, err);
         return;
       }
-      if (answers) reply_when_led(*jsa, s, reply, type, true);
+      if (answers || announces) reply_when_led(*jsa, s, reply, type, true, 0, announces);
       return;
     }
     case MetaOp::update_stream: {
@@ -396,6 +399,7 @@ void JsCluster::apply_replicated_stream(const MetaChange& ch, const RequestOrigi
         return;
       }
       ApiError err = update_replicated_stream(current, sa);
+      if (announces && err.empty()) send_stream_action(js_.server(), jsa->account, sa.name(), AdvisoryAction::modify);
       if (!answers) return;
       if (!err.empty()) return reply_error(req, type, err);
       reply_stream_info(req, type, *current, std::nullopt);
@@ -408,6 +412,9 @@ void JsCluster::apply_replicated_stream(const MetaChange& ch, const RequestOrigi
         if (auto it = jsa->streams.find(sa.name()); it != jsa->streams.end() && it->second == current)
           jsa->streams.erase(it);
       }
+      // The stream's delete advisory only: 2.9.10 clustered sends none for the consumers that
+      // go with it (R1 or replicated), unlike a single server.
+      if (announces) send_stream_action(js_.server(), jsa->account, sa.name(), AdvisoryAction::remove);
       if (answers) reply_json(req, ojson{{"type", api_type(type)}, {"success", true}});
       return;
     }
@@ -448,16 +455,18 @@ void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& orig
 }
 
 void JsCluster::reply_when_led(JsAccount& jsa, StreamPtr s, std::string reply, std::string type, bool did_create,
-                               int tries) {
+                               int tries, bool announce) {
   // The reference's leader answers a create: wait (briefly) for the new group to elect one.
   if (group_status(s).leader.empty() && tries < kLeaderWaitTries) {
-    js_.server().pick_loop().run_after(kLeaderWaitStep, [this, &jsa, s, reply, type, did_create, tries] {
-      reply_when_led(jsa, s, reply, type, did_create, tries + 1);
+    js_.server().pick_loop().run_after(kLeaderWaitStep, [this, &jsa, s, reply, type, did_create, tries, announce] {
+      reply_when_led(jsa, s, reply, type, did_create, tries + 1, announce);
     });
     return;
   }
   ApiRequest req{js_.server(), js_, jsa.account, jsa, {}, {}, reply, {}, {}};
-  reply_stream_info(req, type, *s, did_create ? std::optional<bool>(true) : std::nullopt);
+  if (!reply.empty()) reply_stream_info(req, type, *s, did_create ? std::optional<bool>(true) : std::nullopt);
+  // 2.9.10's new leader sends the CREATED advisory after its answer.
+  if (announce) send_stream_action(js_.server(), jsa.account, s->name(), AdvisoryAction::create);
 }
 
 void JsCluster::run_locally(const RequestOrigin& origin, const std::string& assigned_name) {
