@@ -36,13 +36,14 @@ TlsContext::TlsContext(const std::string& cert_file, const std::string& key_file
   SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
   SSL_CTX_set_mode(ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_options(ctx_, SSL_OP_NO_RENEGOTIATION);
-  if (SSL_CTX_use_certificate_chain_file(ctx_, cert_file.c_str()) != 1) {
+  // A dialing side (a leafnode remote) may have no certificate of its own.
+  if (!cert_file.empty() && SSL_CTX_use_certificate_chain_file(ctx_, cert_file.c_str()) != 1) {
     std::string err = openssl_errors();
     SSL_CTX_free(ctx_);
     throw TlsConfigError("error parsing X509 certificate/key pair: " + cert_file + ": " + err);
   }
-  if (SSL_CTX_use_PrivateKey_file(ctx_, key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-      SSL_CTX_check_private_key(ctx_) != 1) {
+  if (!cert_file.empty() && (SSL_CTX_use_PrivateKey_file(ctx_, key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+                             SSL_CTX_check_private_key(ctx_) != 1)) {
     std::string err = openssl_errors();
     SSL_CTX_free(ctx_);
     throw TlsConfigError("error parsing X509 certificate/key pair: " + key_file + ": " + err);
@@ -56,6 +57,12 @@ TlsContext::TlsContext(const std::string& cert_file, const std::string& key_file
 }
 
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
+
+void TlsContext::verify_with_system_roots() {
+  if (has_ca_) return;
+  if (SSL_CTX_set_default_verify_paths(ctx_) != 1) throw TlsConfigError("TLS: cannot load the system's CA certificates: " + openssl_errors());
+  has_ca_ = true;
+}
 
 void TlsContext::release_idle_buffers() { SSL_CTX_set_mode(ctx_, SSL_MODE_RELEASE_BUFFERS); }
 
