@@ -138,8 +138,7 @@ TEST(OptionsLoader, TlsBlock) {
   EXPECT_FALSE(c.tls.enabled);
   // Leafnodes: the accepting side's block as any server's; a remote's, as a dialing side's,
   // needs no certificate (only a CA, or nothing).
-  Options l = load("leafnodes { port: 7422, tls { cert_file: a, key_file: b, verify: true },
-"
+  Options l = load("leafnodes { port: 7422, tls { cert_file: a, key_file: b, verify: true },\n"
                    "  remotes [ { url: \"tls://h:7422\", tls { ca_file: ca.pem } } ] }");
   EXPECT_TRUE(l.leafnode.tls.verify);
   ASSERT_EQ(l.leafnode.remotes.size(), 1u);
