@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/gateway_manager.h"
+#include "cluster/leaf_manager.h"
 #include "server/server.h"
 #include "util/ids.h"
 #include "util/log.h"
@@ -245,7 +246,7 @@ bool GatewayConnection::on_rsub(std::string_view account, std::string_view subje
   if (!outbound_ || !registered_) return true;
   std::string key;
   key.append(subject).append(" ").append(queue);
-  std::lock_guard lk(mu_);
+  std::unique_lock lk(mu_);
   auto ait = interest_.find(account);
   if (ait == interest_.end()) ait = interest_.emplace(std::string(account), AccInterest{}).first;
   auto& ai = ait->second;
@@ -255,23 +256,36 @@ bool GatewayConnection::on_rsub(std::string_view account, std::string_view subje
   sub->queue = queue;
   sub->account = account;
   if (ai.list->insert(sub) != SubListStatus::ok) return true;
-  ai.subs.emplace(std::move(key), std::move(sub));
+  ai.subs.emplace(std::move(key), sub);
   ++num_interest_;
+  lk.unlock();
+  // Leafs bound to the account learn of it: their clients reach the other cluster's.
+  if (auto* leafs = server_.leafs()) leafs->on_interest(std::string(account), *sub, true);
   return true;
+}
+
+void GatewayConnection::interest_subscriptions(std::string_view account, std::vector<SubscriptionPtr>& out) const {
+  std::lock_guard lk(mu_);
+  auto ait = interest_.find(account);
+  if (ait == interest_.end()) return;
+  for (auto& [_, sub] : ait->second.subs) out.push_back(sub);
 }
 
 bool GatewayConnection::on_runsub(std::string_view account, std::string_view subject, std::string_view queue) {
   if (!outbound_) return true;
   std::string key;
   key.append(subject).append(" ").append(queue);
-  std::lock_guard lk(mu_);
+  std::unique_lock lk(mu_);
   auto ait = interest_.find(account);
   if (ait == interest_.end()) return true;
   auto it = ait->second.subs.find(key);
   if (it == ait->second.subs.end()) return true;
-  ait->second.list->remove(it->second);
+  SubscriptionPtr sub = it->second;
+  ait->second.list->remove(sub);
   ait->second.subs.erase(it);
   --num_interest_;
+  lk.unlock();
+  if (auto* leafs = server_.leafs()) leafs->on_interest(std::string(account), *sub, false);
   return true;
 }
 
@@ -336,6 +350,16 @@ void GatewayConnection::on_closed() {
   log::notice("{}:{} - gid:{} - Gateway connection closed: {}", peer_ip_, peer_port_, cid_,
               close_reason_text(close_reason()));
   mgr_.on_closed(this);
+  // The remote cluster's interest is gone: leafs that were told of it hear so.
+  if (!outbound_) return;
+  std::vector<std::pair<std::string, SubscriptionPtr>> gone;
+  {
+    std::lock_guard lk(mu_);
+    for (auto& [acc, ai] : interest_)
+      for (auto& [_, sub] : ai.subs) gone.emplace_back(acc, sub);
+  }
+  if (auto* leafs = server_.leafs())
+    for (auto& [acc, sub] : gone) leafs->on_interest(acc, *sub, false);
 }
 
 }  // namespace nats::cluster

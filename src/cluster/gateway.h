@@ -51,6 +51,8 @@ class GatewayConnection final : public Connection, public proto::ParserHandlerBa
 
   // Outbound only, any thread: what the remote wants of (account, subject).
   bool interest(std::string_view account, std::string_view subject, GatewayInterest& out) const;
+  // Outbound only, any thread: the remote's interest in `account`, appended to out.
+  void interest_subscriptions(std::string_view account, std::vector<SubscriptionPtr>& out) const;
   // Outbound only, any thread.
   bool send_msg(std::string_view account, std::string_view subject, std::string_view reply,
                 std::string_view queues, std::string_view headers, std::string_view payload);

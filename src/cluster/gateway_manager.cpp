@@ -499,6 +499,10 @@ void GatewayManager::record_reply(const std::string& account, std::string_view g
 
 size_t GatewayManager::num_outbound() const { return outbound_snapshot().size(); }
 
+void GatewayManager::remote_interest(const std::string& account, std::vector<SubscriptionPtr>& out) const {
+  for (auto& c : outbound_snapshot()) c->interest_subscriptions(account, out);
+}
+
 size_t GatewayManager::num_inbound() const {
   std::lock_guard lk(mu_);
   return inbound_.size();

@@ -78,6 +78,9 @@ class GatewayManager {
   static std::string_view strip_reply(std::string_view gw_reply) { return gw_reply.substr(19); }
 
   size_t num_outbound() const;
+  // The interest the remote clusters announced for `account` (outbound connections), for a
+  // leaf's initial interest: a leaf reaches subscribers in other clusters through us.
+  void remote_interest(const std::string& account, std::vector<SubscriptionPtr>& out) const;
   size_t num_inbound() const;
   nlohmann::ordered_json gatewayz() const;
   nlohmann::ordered_json varz() const;

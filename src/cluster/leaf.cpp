@@ -5,11 +5,13 @@
 #include <sstream>
 
 #include "cluster/cluster_util.h"
+#include "cluster/gateway_manager.h"
 #include "cluster/leaf_manager.h"
 #include "cluster/route_manager.h"
 #include "proto/msg_line.h"
 #include "server/server.h"
 #include "subject/subject.h"
+#include "sys/system_services.h"
 #include "util/ids.h"
 #include "util/jwt.h"
 #include "util/nkey.h"
@@ -78,7 +80,16 @@ void LeafConnection::start() {
   } else {
     nonce_ = util::new_nonce();
     parser_.set_require_connect(true);
-    enqueue(mgr_.info_line(cid_, nonce_));
+    if (const net::TlsContext* tls = mgr_.tls_context()) {
+      // The INFO goes out in clear (it tells the leaf to start TLS), then the handshake.
+      if (!write_plain_now(mgr_.info_line(cid_, nonce_))) {
+        close(CloseReason::WriteError);
+        return;
+      }
+      begin_tls(*tls, server_.options().leafnode.tls.timeout);
+    } else {
+      enqueue(mgr_.info_line(cid_, nonce_));
+    }
   }
   // A leaf must send its CONNECT (it binds the account), and a hub its INFO, in time.
   auth_timer_ = loop_.add_timer(mgr_.auth_timeout(), [weak] {
@@ -123,7 +134,8 @@ bool LeafConnection::on_data(const char* data, size_t len) {
                                                          : CloseReason::ParseError);
     return false;
   }
-  return !r.stopped() && !closing();
+  // After the hub's INFO comes TLS: nothing more is read in clear.
+  return !r.stopped() && !closing() && !(tls_started_ && !tls_established());
 }
 
 void LeafConnection::send_err_and_close(std::string_view text, CloseReason reason) {
@@ -184,6 +196,7 @@ bool LeafConnection::on_connect(std::string_view json) {
     remote_name_ = str_field(j, "name");
     remote_cluster_ = cluster;
   }
+  remote_domain_ = str_field(j, "domain");
   parser_.set_pinned_account(account_name_);
   parser_.set_require_connect(false);
   mgr_.replace_duplicate(*this);
@@ -198,13 +211,39 @@ void LeafConnection::finish_connect() {
     loop_.cancel_timer(auth_timer_);
     auth_timer_ = 0;
   }
+  add_jetstream_denies();
   send_all_subs(*account_);
   registered_ = true;
+  if (auto* sys = server_.system_services()) sys->on_leaf_connect(account_name_, !spoke_);
   log::notice("{}:{} - lid:{} - Leafnode connection bound to account \"{}\" (remote \"{}\")", peer_ip_, peer_port_,
               cid_, account_name_, remote_name());
   ping_now();
   start_pings();
   touch();
+}
+
+void LeafConnection::add_jetstream_denies() {
+  // denyAllClientJs, or denyAllJs for the system account: this server does not extend a
+  // JetStream domain over a leaf (the reference does when both sides share the system
+  // account and the domain), so its system account is never extended either.
+  static const std::vector<std::string> kClientJs{"$JS.API.>", "$KV.>", "$OBJ.>"};
+  static const std::vector<std::string> kAllJs{"$JSC.>", "$NRG.>", "$JS.API.>", "$KV.>", "$OBJ.>"};
+  auto sys = server_.system_account();
+  const bool is_sys = sys && sys.get() == account_.get();
+  const auto& deny = is_sys ? kAllJs : kClientJs;
+  const std::string& domain = server_.options().jetstream.domain;
+  std::string list;
+  for (const auto& d : deny) {
+    deny_in_.push_back(d);
+    deny_out_.push_back(d);
+    list += (list.empty() ? "" : " ") + d;
+  }
+  log::notice("{}:{} - lid:{} - Adding deny [{}] for account \"{}\"", peer_ip_, peer_port_, cid_, list, account_name_);
+  // Requests for our own domain are answered here; with another domain on the other side
+  // they must not leave through this link (a guard against the same domain on both sides).
+  const bool same_domain = domain == remote_domain_ && server_.jetstream_enabled() && sys;
+  if (!domain.empty() && !is_sys && server_.jetstream_enabled() && !same_domain)
+    deny_out_.push_back("$JS." + domain + ".API.>");
 }
 
 bool LeafConnection::send_connect(const nlohmann::json& info) {
@@ -222,7 +261,21 @@ bool LeafConnection::send_connect(const nlohmann::json& info) {
     if (remote_name_.empty()) remote_name_ = str_field(info, "server_id");
     remote_cluster_ = str_field(info, "cluster");
   }
+  remote_domain_ = str_field(info, "domain");
   PeerUrl u = parse_peer_url(url_);
+  // TLS when our remote has a tls block or the hub requires it; the CONNECT waits for the
+  // handshake (output is held until it completes).
+  const bool tls = mgr_.remote_wants_tls(remote_) || bool_field(info, "tls_required");
+  if (tls) {
+    const net::TlsContext* ctx = mgr_.remote_tls_context(remote_);
+    if (!ctx) {
+      close(CloseReason::TLSHandshakeError);
+      return false;
+    }
+    auto timeout = server_.options().leafnode.remotes[remote_].tls.timeout;
+    tls_started_ = true;
+    if (!begin_tls_started(*ctx, timeout, u.host)) return false;
+  }
   nlohmann::ordered_json c;
   c["version"] = kServerVersion;
   if (const auto& creds = server_.options().leafnode.remotes[remote_].credentials; !creds.empty()) {
@@ -243,13 +296,16 @@ bool LeafConnection::send_connect(const nlohmann::json& info) {
     c["user"] = u.user;
     c["pass"] = u.pass;
   }
-  c["tls_required"] = false;
+  c["tls_required"] = tls;
   c["server_id"] = server_.id();
+  if (server_.jetstream_enabled() && !server_.options().jetstream.domain.empty())
+    c["domain"] = server_.options().jetstream.domain;
   c["name"] = server_.name();
   if (!spoke_) c["is_hub"] = true;
   std::string cluster = server_.routes() ? server_.routes()->cluster_name() : std::string();
   if (!cluster.empty()) c["cluster"] = cluster;
   c["headers"] = !server_.options().no_header_support;
+  if (server_.jetstream_enabled()) c["jetstream"] = true;
   if (!deny_in_.empty()) c["deny_pub"] = deny_in_;
   enqueue("CONNECT " + c.dump() + "\r\n");
   touch();
@@ -264,10 +320,20 @@ void LeafConnection::send_all_subs(Account& acc) {
   mgr_.register_leaf(std::static_pointer_cast<LeafConnection>(shared_from_this()));
   std::vector<SubscriptionPtr> subs;
   acc.sublist().all_subscriptions(subs);
+  // What the other clusters of a supercluster want (the reference's outbound gateways'
+  // interest): published on this side of the link, it travels on through our gateways.
+  if (auto* gws = server_.gateways()) gws->remote_interest(acc.name(), subs);
   for (auto& s : subs) {
     if (s->closed.load(std::memory_order_relaxed) || s->conn.get() == this || !announces(*s)) continue;
     smap_.add_silently(InterestCounts::key(s->subject, s->queue), interest_weight(*s));
     snapshot_.insert(s.get());
+  }
+  // The sources of the account's subject mappings (the JetStream domain's among them):
+  // publishes to them may be answered on this side, as the reference announces them.
+  for (const auto& m : acc.mappings) {
+    const std::string& src = m.src();
+    if (!deny_in_.empty() && denied(deny_in_, src)) continue;
+    smap_.add_silently(InterestCounts::key(src, ""), 1);
   }
   smap_.add_silently(mgr_.loop_subject(acc.name()));
   // With gateways, requests reach a leaf with a `_GR_.` reply: its answers must come back.
@@ -421,6 +487,18 @@ bool LeafConnection::on_hrmsg(std::string_view, std::string_view subject, std::s
   in_bytes.fetch_add(headers.size() + payload.size(), std::memory_order_relaxed);
   if (!registered_) return true;
   if (!deny_in_.empty() && denied(deny_in_, subject)) return true;
+  // The account's mappings apply to what a leaf sends, as to a client's publish.
+  std::optional<std::string> mapped;
+  if (account_->has_mappings()) {
+    mapped = account_->map_subject(subject, [this] {
+      auto* routes = server_.routes();
+      return routes ? routes->cluster_name() : server_.options().cluster.name;
+    });
+    if (mapped) {
+      if (mapped->empty()) return true;  // the dropped share of a weighted mapping
+      subject = *mapped;
+    }
+  }
   server_.process_message(*account_, this, subject, reply, headers, payload, false, &queues);
   return true;
 }
@@ -451,6 +529,8 @@ void LeafConnection::on_closed() {
   log::notice("{}:{} - lid:{} - Leafnode connection closed: {} - Account: {}", peer_ip_, peer_port_, cid_,
               close_reason_text(close_reason()), account_name_);
   mgr_.on_leaf_closed(this);
+  if (registered_)
+    if (auto* sys = server_.system_services()) sys->on_leaf_disconnect(account_name_);
   if (!account_) return;
   std::vector<SubscriptionPtr> list;
   {

@@ -93,6 +93,9 @@ class LeafConnection final : public Connection, public proto::ParserHandlerBase 
   bool send_connect(const nlohmann::json& info);
   void finish_connect();
   void send_err_and_close(std::string_view text, CloseReason reason);
+  // The JetStream API stays on its side of the link (the reference's denies on a leaf
+  // connection); only domain-prefixed requests cross, through the accounts' mappings.
+  void add_jetstream_denies();
   void loop_detected();
   // A remote subscription of this leaf appeared or went away: tell whoever should know.
   void propagate(const Subscription& sub, bool added);
@@ -103,6 +106,8 @@ class LeafConnection final : public Connection, public proto::ParserHandlerBase 
   const std::string url_;
   bool spoke_ = false;
   bool got_info_ = false;
+  // Soliciting: the hub's INFO came in clear and the TLS handshake has begun.
+  bool tls_started_ = false;
   // Subjects not to send over this connection (our deny_exports, or the leaf's deny_pub)
   // and, soliciting, not to take from it (our deny_imports). Set before registration.
   std::vector<std::string> deny_out_, deny_in_;
@@ -116,6 +121,7 @@ class LeafConnection final : public Connection, public proto::ParserHandlerBase 
 
   mutable std::mutex info_mu_;
   std::string remote_name_, remote_cluster_;
+  std::string remote_domain_;  // the other side's JetStream domain (INFO or CONNECT); loop thread
 
   // Remote interest, key "subject [queue]": changed on the loop thread only, under subs_mu_
   // so that monitoring can list it.

@@ -32,6 +32,14 @@ std::string with_default_port(const std::string& url) {
 
 void LeafManager::start() {
   const auto& o = server_.options().leafnode;
+  if (o.tls.enabled) tls_ = std::make_unique<net::TlsContext>(o.tls.cert_file, o.tls.key_file, o.tls.ca_file, o.tls.verify);
+  for (const auto& r : o.remotes) {
+    // The server's certificate is always checked, against the system's roots without a
+    // ca_file, as Go's default (`insecure` is refused).
+    auto ctx = std::make_unique<net::TlsContext>(r.tls.cert_file, r.tls.key_file, r.tls.ca_file, false);
+    ctx->verify_with_system_roots();
+    remote_tls_.push_back(std::move(ctx));
+  }
   for (const auto& r : o.remotes) {
     Remote st;
     for (const auto& u : r.urls) st.urls.push_back(with_default_port(u));
@@ -57,6 +65,15 @@ void LeafManager::start() {
   });
   log::notice("Listening for leafnode connections on {}:{}", o.host, port_);
   if (!o.advertise.empty()) log::notice("Advertise address for leafnode is set to {}", host_);
+}
+
+const net::TlsContext* LeafManager::remote_tls_context(int remote) const {
+  return remote >= 0 && static_cast<size_t>(remote) < remote_tls_.size() ? remote_tls_[remote].get() : nullptr;
+}
+
+bool LeafManager::remote_wants_tls(int remote) const {
+  const auto& rs = server_.options().leafnode.remotes;
+  return remote >= 0 && static_cast<size_t>(remote) < rs.size() && rs[remote].tls.enabled;
 }
 
 void LeafManager::shutdown() {
@@ -103,6 +120,10 @@ nlohmann::ordered_json base_info(Server& s, const std::string& hostport) {
   j["port"] = colon == std::string::npos ? 0 : std::atoi(hostport.c_str() + colon + 1);
   j["headers"] = !o.no_header_support;
   j["auth_required"] = true;
+  if (o.leafnode.tls.enabled) {
+    j["tls_required"] = true;
+    if (o.leafnode.tls.verify) j["tls_verify"] = true;
+  }
   j["max_payload"] = o.max_payload;
   if (s.jetstream_enabled()) j["jetstream"] = true;
   j["ip"] = hostport;
@@ -116,6 +137,8 @@ std::string LeafManager::info_line(uint64_t cid, const std::string& nonce) const
   j["nonce"] = nonce;
   std::string cluster = server_.routes() ? server_.routes()->cluster_name() : std::string();
   if (!cluster.empty()) j["cluster"] = cluster;
+  if (server_.jetstream_enabled() && !server_.options().jetstream.domain.empty())
+    j["domain"] = server_.options().jetstream.domain;
   j["info_on_connect"] = true;
   // A soliciting 2.9 server takes an INFO without leafnode_urls for a wrong port.
   j["leafnode_urls"] = leafnode_urls();
@@ -190,8 +213,11 @@ std::optional<std::string> LeafManager::authorize(const std::string& user, const
 }
 
 std::chrono::nanoseconds LeafManager::auth_timeout() const {
-  auto t = server_.options().leafnode.auth_timeout;
-  return t.count() > 0 ? t : server_.options().auth_timeout;
+  const auto& o = server_.options().leafnode;
+  if (o.auth_timeout.count() > 0) return o.auth_timeout;
+  // With TLS the handshake must fit in too: a second more than its timeout (getDefaultAuthTimeout).
+  if (o.tls.enabled) return o.tls.timeout + std::chrono::seconds(1);
+  return server_.options().auth_timeout;
 }
 
 std::string LeafManager::loop_subject(const std::string& account) {
@@ -350,6 +376,29 @@ nlohmann::ordered_json LeafManager::varz() const {
   if (!o.host.empty()) j["host"] = o.host;
   if (port_) j["port"] = port_;
   j["auth_timeout"] = std::chrono::duration<double>(auth_timeout()).count();
+  // The reference's fields, omitted when empty (LeafNodeOptsVarz).
+  if (o.port != 0 || o.tls.enabled) j["tls_timeout"] = std::chrono::duration<double>(o.tls.timeout).count();
+  if (o.tls.enabled) j["tls_required"] = true;
+  if (o.tls.enabled && o.tls.verify) j["tls_verify"] = true;
+  if (!o.remotes.empty()) {
+    auto arr = nlohmann::ordered_json::array();
+    for (const auto& r : o.remotes) {
+      nlohmann::ordered_json e;
+      if (!r.account.empty()) e["local_account"] = r.account;
+      if (r.tls.enabled) e["tls_timeout"] = std::chrono::duration<double>(r.tls.timeout).count();
+      auto urls = nlohmann::ordered_json::array();
+      for (const auto& u : r.urls) urls.push_back(parse_peer_url(with_default_port(u)).host_port());
+      if (!urls.empty()) e["urls"] = urls;
+      if (!r.deny_imports.empty() || !r.deny_exports.empty()) {
+        nlohmann::ordered_json d;
+        if (!r.deny_exports.empty()) d["exports"] = r.deny_exports;
+        if (!r.deny_imports.empty()) d["imports"] = r.deny_imports;
+        e["deny"] = d;
+      }
+      arr.push_back(std::move(e));
+    }
+    j["remotes"] = std::move(arr);
+  }
   return j;
 }
 

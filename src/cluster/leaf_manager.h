@@ -15,6 +15,7 @@
 
 #include "cluster/cluster_util.h"
 #include "cluster/leaf.h"
+#include "net/tls.h"
 
 namespace nats {
 class Server;
@@ -39,6 +40,13 @@ class LeafManager {
   std::vector<std::string> leafnode_urls() const;
   // The cluster's leafnode URLs changed: an INFO to every accepted leaf.
   void send_async_info();
+
+  // leafnodes { tls }: accepted leafs get the INFO in clear, then a TLS handshake.
+  const net::TlsContext* tls_context() const { return tls_.get(); }
+  // The TLS client context of a remote: its tls block, or (when only the hub's INFO asks
+  // for TLS) no certificate and the system's roots. wants_tls: the remote has a tls block.
+  const net::TlsContext* remote_tls_context(int remote) const;
+  bool remote_wants_tls(int remote) const;
 
   // The INFO for a new connection (with its nonce and CID), CRLF included.
   std::string info_line(uint64_t cid, const std::string& nonce) const;
@@ -85,6 +93,8 @@ class LeafManager {
   };
 
   Server& server_;
+  std::unique_ptr<net::TlsContext> tls_;
+  std::vector<std::unique_ptr<net::TlsContext>> remote_tls_;  // one per remote, set in start()
   int port_ = 0;
   std::string host_;  // advertised host
   LinkListener listener_;

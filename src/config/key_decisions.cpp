@@ -100,22 +100,21 @@ std::vector<KeyRule> build() {
   add(t, "gateway_authorization", D::Ignored, {"timeout", "permissions", "default_permission", "default_permissions"});
   add(t, "remote_gateway", D::Honoured, {"name", "url", "urls"});
 
-  // leafnodes { } (parseLeafNodes): both sides. TLS and the minimum version are not
-  // implemented yet and refused by name. Leaf authorization has no
+  // leafnodes { } (parseLeafNodes): both sides. The minimum version is not implemented
+  // and refused by name. Leaf authorization has no
   // token or permissions in the reference either: those are unknown fields there and here.
   add(t, "leafnodes", D::Honoured,
       {"listen", "port", "host", "net", "authorization", "advertise", "leafnode_advertise", "no_advertise", "remotes",
-       "reconnect", "reconnect_delay", "reconnect_interval"});
-  add(t, "leafnodes", D::Refused, {"tls", "min_version", "minimum_version"});
+       "reconnect", "reconnect_delay", "reconnect_interval", "tls"});
+  add(t, "leafnodes", D::Refused, {"min_version", "minimum_version"});
   // One remote (parseRemoteLeafNodes). URLs are tried in order (no_randomize is what this
-  // server always does). TLS, websocket remotes and JetStream migration are not implemented
+  // server always does). Websocket remotes and JetStream migration are not implemented
   // and refused by name.
   add(t, "leafnode_remote", D::Honoured,
       {"url", "urls", "account", "local", "hub", "no_randomize", "dont_randomize", "deny_imports", "deny_import",
-       "deny_exports", "deny_export", "creds", "credentials"});
+       "deny_exports", "deny_export", "creds", "credentials", "tls"});
   add(t, "leafnode_remote", D::Refused,
-      {"tls",
-       "ws_compress", "ws_compression", "websocket_compress", "websocket_compression", "ws_no_masking",
+      {"ws_compress", "ws_compression", "websocket_compress", "websocket_compression", "ws_no_masking",
        "websocket_no_masking", "jetstream_cluster_migrate", "js_cluster_migrate"});
   add(t, "leafnode_authorization", D::Honoured, {"user", "username", "pass", "password", "account", "timeout", "users"});
   add(t, "leafnode_user", D::Honoured, {"user", "username", "pass", "password", "account"});

@@ -194,6 +194,9 @@ struct RemoteLeaf {
   std::string credentials;        // creds file: its user JWT and the nonce signed by its seed
   std::vector<std::string> deny_imports;  // subjects we neither subscribe to nor accept from the hub
   std::vector<std::string> deny_exports;  // subjects we do not send to the hub
+  // tls { }: this side is the TLS client; cert_file/key_file only for a client certificate.
+  // TLS is also used when the hub's INFO requires it (then against the system's roots).
+  TlsOptions tls;
   bool operator==(const RemoteLeaf&) const = default;
 };
 struct LeafNodeOptions {
@@ -207,6 +210,7 @@ struct LeafNodeOptions {
   std::string username, password, account;  // authorization { user, password, account }
   std::vector<LeafUser> users;               // authorization { users: [...] }
   Duration auth_timeout{0};                  // 0: the client auth timeout
+  TlsOptions tls;                            // accepted leafs: INFO in clear, then TLS
 
   bool operator==(const LeafNodeOptions&) const = default;
 };

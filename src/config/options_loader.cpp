@@ -148,7 +148,8 @@ struct Loader {
 
   // The `tls` block. Settings the reference has but this server does not implement are
   // refused by name rather than ignored.
-  void tls(const MapEntry& block, TlsOptions& t) {
+  // client_ctx: a dialing side's block (a leafnode remote), where a certificate is optional.
+  void tls(const MapEntry& block, TlsOptions& t, bool client_ctx = false) {
     t.enabled = true;
     each_in("tls", block.value, [&](const std::string& k, const MapEntry& e) {
       const Value& v = e.value;
@@ -169,7 +170,7 @@ struct Loader {
     }, Unknown::Tls);
     if (t.cert_file.empty() && !t.key_file.empty()) error(block.key_pos, "missing 'cert_file' in TLS configuration");
     else if (!t.cert_file.empty() && t.key_file.empty()) error(block.key_pos, "missing 'key_file' in TLS configuration");
-    else if (t.cert_file.empty()) error(block.key_pos, "missing 'cert_file' in TLS configuration");
+    else if (t.cert_file.empty() && !client_ctx) error(block.key_pos, "missing 'cert_file' in TLS configuration");
   }
 
   void unknown(const MapEntry& e) {
@@ -738,12 +739,17 @@ struct Loader {
     each_in("leafnode_remote", v, [&](const std::string& k, const MapEntry& e) {
       if (k == "url" || k == "urls") {
         auto u = e.value.is_array() ? string_list(e.value) : std::vector<std::string>{e.value.as_string()};
+        // Leafnode connections over WebSocket are not implemented: refused, not dialled as TCP.
+        for (const auto& x : u)
+          if (x.rfind("ws://", 0) == 0 || x.rfind("wss://", 0) == 0)
+            error(e.value.position(), "websocket leafnode remote \"" + x + "\" is not supported by this server");
         r.urls.insert(r.urls.end(), u.begin(), u.end());
       } else if (k == "account" || k == "local") r.account = e.value.as_string();
       else if (k == "hub") r.hub = e.value.as_bool();
       else if (k == "creds" || k == "credentials") r.credentials = e.value.as_string();
       else if (k == "deny_imports" || k == "deny_import") r.deny_imports = string_list(e.value);
       else if (k == "deny_exports" || k == "deny_export") r.deny_exports = string_list(e.value);
+      else if (k == "tls") tls(e, r.tls, true);
     });
     return r;
   }
@@ -757,6 +763,7 @@ struct Loader {
       else if (k == "port") l.port = to_int(e.value);
       else if (k == "advertise" || k == "leafnode_advertise") l.advertise = e.value.as_string();
       else if (k == "no_advertise") l.no_advertise = e.value.as_bool();
+      else if (k == "tls") tls(e, l.tls);
       else if (k == "remotes") {
         for (const auto& x : e.value.as_array()) l.remotes.push_back(remote_leaf(x));
       } else if (k == "reconnect" || k == "reconnect_delay" || k == "reconnect_interval") {

@@ -48,13 +48,14 @@ TlsContext::TlsContext(const std::string& cert_file, const std::string& key_file
   // One TLS 1.3 session ticket per handshake, as the reference (Go) sends, not OpenSSL's two:
   // each costs an encryption here and a parse in the client.
   SSL_CTX_set_num_tickets(ctx_, 1);
-  if (SSL_CTX_use_certificate_chain_file(ctx_, cert_file.c_str()) != 1) {
+  // A dialing side (a leafnode remote) may have no certificate of its own.
+  if (!cert_file.empty() && SSL_CTX_use_certificate_chain_file(ctx_, cert_file.c_str()) != 1) {
     std::string err = openssl_errors();
     SSL_CTX_free(ctx_);
     throw TlsConfigError("error parsing X509 certificate/key pair: " + cert_file + ": " + err);
   }
-  if (SSL_CTX_use_PrivateKey_file(ctx_, key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-      SSL_CTX_check_private_key(ctx_) != 1) {
+  if (!cert_file.empty() && (SSL_CTX_use_PrivateKey_file(ctx_, key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+                             SSL_CTX_check_private_key(ctx_) != 1)) {
     std::string err = openssl_errors();
     SSL_CTX_free(ctx_);
     throw TlsConfigError("error parsing X509 certificate/key pair: " + key_file + ": " + err);
@@ -68,6 +69,12 @@ TlsContext::TlsContext(const std::string& cert_file, const std::string& key_file
 }
 
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
+
+void TlsContext::verify_with_system_roots() {
+  if (has_ca_) return;
+  if (SSL_CTX_set_default_verify_paths(ctx_) != 1) throw TlsConfigError("TLS: cannot load the system's CA certificates: " + openssl_errors());
+  has_ca_ = true;
+}
 
 void TlsContext::release_idle_buffers() { SSL_CTX_set_mode(ctx_, SSL_MODE_RELEASE_BUFFERS); }
 

@@ -26,7 +26,8 @@ class TlsContext {
  public:
   // Loads the certificate chain and key, and the CA that peers' certificates must chain to
   // (client certificates under verify; server certificates when this side dials, as routes
-  // and gateways do). One context serves both roles. Throws std::runtime_error naming the
+  // and gateways do). One context serves both roles; cert_file may be empty for a context
+  // that only dials. Throws std::runtime_error naming the
   // file and OpenSSL's reason.
   TlsContext(const std::string& cert_file, const std::string& key_file, const std::string& ca_file, bool verify);
   ~TlsContext();
@@ -35,6 +36,9 @@ class TlsContext {
   SSL_CTX* get() const { return ctx_; }
   bool verify() const { return verify_; }          // accepted side: require a peer certificate
   bool has_ca() const { return has_ca_; }          // dialing side: check the server's certificate
+  // Dialing side without a ca_file: check the server's certificate against the system's
+  // roots anyway (Go's default, which the reference's leafnode remotes keep).
+  void verify_with_system_roots();
   // Sessions give their record buffers (about 34 KB each) back while idle. For client
   // connections, where thousands sit quiet; busy routes and gateways keep theirs.
   void release_idle_buffers();
@@ -78,7 +82,6 @@ class TlsSession {
   SSL* ssl_ = nullptr;
   bool established_ = false;
   std::string last_error_;
-  std::unique_ptr<char[]> scratch_;
 };
 
 }  // namespace nats::net

@@ -449,6 +449,12 @@ void Connection::begin_tls(const net::TlsContext& ctx, std::chrono::nanoseconds 
   });
 }
 
+bool Connection::begin_tls_started(const net::TlsContext& ctx, std::chrono::nanoseconds timeout,
+                                   const std::string& dial_name) {
+  begin_tls(ctx, timeout, &dial_name);
+  return continue_tls_handshake();
+}
+
 bool Connection::continue_tls_handshake() {
   net::TlsStatus st = tls_->handshake();
   auto want = [this](bool write) {

@@ -172,6 +172,10 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   // and checks that the peer's certificate names it.
   void begin_tls(const net::TlsContext& ctx, std::chrono::nanoseconds timeout,
                  const std::string* dial_name = nullptr);
+  // begin_tls as the dialing side on a connection already started (a leaf learns from the
+  // hub's INFO, read in clear, that TLS follows): the first handshake flight goes out now.
+  // False when the connection was closed.
+  bool begin_tls_started(const net::TlsContext& ctx, std::chrono::nanoseconds timeout, const std::string& dial_name);
   // Writes a short message in clear right away (the INFO before a TLS handshake); false if
   // the socket did not take all of it.
   bool write_plain_now(std::string_view s);

@@ -132,8 +132,10 @@ void SystemServices::publish_account_conns(Account& acc) {
 
 void SystemServices::account_conns_heartbeat() {
   if (stopped_) return;
+  auto* leafs = server_.leafs();
   for (auto& acc : server_.accounts())
-    if (acc->num_local_connections.load() > 0) publish_account_conns(*acc);
+    if (acc->num_local_connections.load() > 0 || (leafs && leafs->num_leafs(acc->name()) > 0))
+      publish_account_conns(*acc);
   conns_timer_ = loop_->add_timer(kAccountConnsInterval, [this] { account_conns_heartbeat(); });
 }
 
@@ -165,6 +167,23 @@ void SystemServices::on_client_disconnect(const ClientConnection& c) {
   m["received"] = msg_bytes(c.out_msgs.load(), c.out_bytes.load());
   m["reason"] = close_reason_text(c.close_reason());
   reply("$SYS.ACCOUNT." + acc_name + ".DISCONNECT", m.dump());
+}
+
+void SystemServices::on_leaf_connect(const std::string& account, bool hub) {
+  if (stopped_ || !sys_) return;
+  if (auto acc = server_.lookup_account(account)) publish_account_conns(*acc);
+  // accNumConnsReq: for the other clusters' gateways (sendLeafNodeConnectMsg).
+  if (!hub || !server_.gateways()) return;
+  nlohmann::ordered_json m;
+  m["server"] = server_info();
+  m["acc"] = account;
+  reply("$SYS.ACCOUNT." + account + ".LEAFNODE.CONNECT", m.dump());
+}
+
+void SystemServices::on_leaf_disconnect(const std::string& account) {
+  if (stopped_ || !sys_) return;
+  if (account == server_.global_account()->name()) return;
+  if (auto acc = server_.lookup_account(account)) publish_account_conns(*acc);
 }
 
 }  // namespace nats

@@ -48,6 +48,12 @@ class SystemServices {
   // the account's $SYS.ACCOUNT.<acc>.SERVER.CONNS. Called on the client's loop.
   void on_client_connect(const ClientConnection& c);
   void on_client_disconnect(const ClientConnection& c);
+  // A leaf connection bound to `account` registered or closed: the account's SERVER.CONNS
+  // (not on close for the global account, as the reference) and, with gateways and when
+  // we are the hub on that link, $SYS.ACCOUNT.<acc>.LEAFNODE.CONNECT. The reference sends
+  // no leaf disconnect event.
+  void on_leaf_connect(const std::string& account, bool hub);
+  void on_leaf_disconnect(const std::string& account);
 
  private:
   void subscribe(const std::string& subject, InternalHandler handler);

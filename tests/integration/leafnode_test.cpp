@@ -511,14 +511,43 @@ TEST(LeafNode, RequestsFromAnotherClusterReachALeafAndGetAnswers) {
   b.start();
   ASSERT_TRUE(wait_for([&] { return a.num_outbound_gateways() == 1 && b.num_outbound_gateways() == 1; },
                        milliseconds(10000)));
+  // A service in cluster "b" from before the leaf connects: the leaf learns of it with the
+  // hub's initial interest (the gateway's), one that comes later as it appears.
+  ConnPtr svc;
+  ASSERT_EQ(connect_url(svc, b.url()), NATS_OK);
+  SubPtr early;
+  ASSERT_EQ(natsConnection_Subscribe(&early.p, svc.p, "svc.in.b.early", echo_handler, nullptr), NATS_OK);
+  natsConnection_Flush(svc.p);
+  {
+    ConnPtr on_a;
+    ASSERT_EQ(connect_url(on_a, a.url()), NATS_OK);
+    ASSERT_TRUE(wait_for([&] {
+      MsgPtr r;
+      return natsConnection_RequestString(&r.p, on_a.p, "svc.in.b.early", "q", 300) == NATS_OK;
+    }, milliseconds(8000)));
+  }
   leaf.name = "leaf";
   leaf.extra = "leafnodes { remotes [ { url: \"nats-leaf://127.0.0.1:" + std::to_string(lp) + "\" } ] }";
   leaf.start();
   ASSERT_TRUE(wait_for([&] { return http_json(a.http_port, "/leafz")["leafnodes"] == 1; }, milliseconds(10000)));
-  ConnPtr svc, req;
-  ASSERT_EQ(connect_url(svc, b.url()), NATS_OK);
+  ConnPtr req;
   ASSERT_EQ(connect_url(req, leaf.url()), NATS_OK);
   // The reply goes back through the hub's gateway (`_GR_.` interest on the leaf connection).
-  // Not yet: a leaf reaching services in other clusters (needs the hub's gateway interest).
   EXPECT_TRUE(answers(req.p, svc.p, "svc.on.the.leaf"));
+  // The leaf's clients reach services and subscribers in cluster "b".
+  auto ask = [&](const char* subj) {
+    return wait_for([&] {
+      MsgPtr r;
+      return natsConnection_RequestString(&r.p, req.p, subj, "q", 300) == NATS_OK && r.data() == "echo:q";
+    }, milliseconds(8000));
+  };
+  EXPECT_TRUE(ask("svc.in.b.early"));
+  EXPECT_TRUE(answers(svc.p, req.p, "svc.in.b.late"));
+  EXPECT_TRUE(reaches(req.p, svc.p, "from.leaf.to.b"));
+  EXPECT_TRUE(reaches(svc.p, req.p, "from.b.to.leaf"));
+  // Interest gone in "b" leaves the leaf too.
+  EXPECT_EQ(leaf.interest("svc.in.b.early"), 1);
+  natsSubscription_Unsubscribe(early.p);
+  natsConnection_Flush(svc.p);
+  EXPECT_TRUE(wait_for([&] { return leaf.interest("svc.in.b.early") == 0; }, milliseconds(8000)));
 }

@@ -109,7 +109,8 @@ TEST(OptionsLoader, UnknownFieldsAreErrors) {
   LoadReport r;
   load("prof_port: 6060\nmax_traced_msg_len: 10\n", &r);
   EXPECT_EQ(r.ignored, (std::vector<std::string>{"t.conf:1:1: prof_port", "t.conf:2:1: max_traced_msg_len"}));
-  EXPECT_EQ(load_error("port: 1\nleafnodes { remotes: [ { tls: {} } ] }\n"), "t.conf:2:26: tls is not supported by this server");
+  EXPECT_EQ(load_error("port: 1\nleafnodes { remotes: [ { ws_compression: true } ] }\n"),
+            "t.conf:2:26: ws_compression is not supported by this server");
 }
 
 TEST(OptionsLoader, TlsBlock) {
@@ -135,6 +136,20 @@ TEST(OptionsLoader, TlsBlock) {
   EXPECT_TRUE(c.cluster.tls.verify);
   EXPECT_EQ(c.gateway.tls.cert_file, "c");
   EXPECT_FALSE(c.tls.enabled);
+  // Leafnodes: the accepting side's block as any server's; a remote's, as a dialing side's,
+  // needs no certificate (only a CA, or nothing).
+  Options l = load("leafnodes { port: 7422, tls { cert_file: a, key_file: b, verify: true },\n"
+                   "  remotes [ { url: \"tls://h:7422\", tls { ca_file: ca.pem } } ] }");
+  EXPECT_TRUE(l.leafnode.tls.verify);
+  ASSERT_EQ(l.leafnode.remotes.size(), 1u);
+  EXPECT_TRUE(l.leafnode.remotes[0].tls.enabled);
+  EXPECT_EQ(l.leafnode.remotes[0].tls.ca_file, "ca.pem");
+  EXPECT_EQ(load_error("leafnodes { port: 7422, tls { ca_file: x } }"),
+            "t.conf:1:25: missing 'cert_file' in TLS configuration");
+  EXPECT_EQ(load_error("leafnodes { remotes [ { url: \"h\", tls { ca_file: x, insecure: true } } ] }"),
+            "t.conf:1:53: insecure is not supported by this server");
+  EXPECT_NE(load_error("leafnodes { remotes [ { url: \"ws://h:80\" } ] }").find("websocket leafnode remote"),
+            std::string::npos);
 }
 
 TEST(OptionsLoader, TypeErrorsHavePositions) {
