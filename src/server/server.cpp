@@ -449,9 +449,11 @@ nlohmann::ordered_json Server::gateway_varz() const {
   return j;
 }
 
-SubscriptionPtr Server::subscribe_internal(Account& acc, const std::string& subject, InternalHandler handler) {
+SubscriptionPtr Server::subscribe_internal(Account& acc, const std::string& subject, InternalHandler handler,
+                                           const std::string& queue) {
   auto sub = std::make_shared<Subscription>();
   sub->subject = subject;
+  sub->queue = queue;
   sub->handler = std::move(handler);
   static std::atomic<uint64_t> next_sid{0};
   sub->sid = "i" + std::to_string(++next_sid);

@@ -211,7 +211,8 @@ class Server {
   uint64_t next_connection_id() { return ++next_cid_; }
 
   // Internal (server-owned) subscriptions and publishing, for $SYS and JetStream.
-  SubscriptionPtr subscribe_internal(Account& acc, const std::string& subject, InternalHandler handler);
+  SubscriptionPtr subscribe_internal(Account& acc, const std::string& subject, InternalHandler handler,
+                                     const std::string& queue = {});
   void unsubscribe_internal(Account& acc, const SubscriptionPtr& sub);
   void publish_internal(Account& acc, std::string_view subject, std::string_view reply, std::string_view headers,
                         std::string_view payload);
