@@ -317,7 +317,10 @@ class Server {
   std::mutex tls_mu_;
   std::vector<std::unique_ptr<net::TlsContext>> tls_contexts_;  // every one loaded; guarded by tls_mu_
   std::atomic<const net::TlsContext*> tls_current_{nullptr};
-  void install_tls(std::unique_ptr<net::TlsContext> ctx);
+  // The client TLS in effect: `ctx` (null: TLS off, as after a reload turning it off) and
+  // whether it verifies client certificates (INFO's tls_required / tls_verify follow).
+  void install_tls(std::unique_ptr<net::TlsContext> ctx, bool verify);
+  std::atomic<bool> tls_verify_{false};
   std::unique_ptr<net::TlsContext> ws_tls_ctx_;  // websocket { tls {} }
   std::unique_ptr<jetstream::MetaGroup> meta_group_;
   ServerStats stats_;
