@@ -57,10 +57,11 @@ std::string validate_trusted_operators(Options& o) {
   if (o.resolver.type == "FULL" && o.system_account.empty())
     return "using nats based account resolver - the system account needs to be specified in configuration or the "
            "operator jwt";
-  // The directory resolvers of several servers keep each other in sync over
-  // $SYS.REQ.CLAIMS.PACK, which this server does not do yet: refused rather than diverging.
-  if (o.resolver.type == "FULL" && (o.cluster.configured || o.gateway.configured))
-    return "resolver type full in a cluster or supercluster (account JWT sync) is not supported by this server";
+  // The directory resolvers of a cluster keep each other in sync over routes ($SYS.REQ.CLAIMS.*);
+  // across gateways that sync is untested here, so a supercluster is refused rather than
+  // left to diverge.
+  if (o.resolver.type == "FULL" && o.gateway.configured)
+    return "resolver type full in a supercluster (account JWT sync over gateways) is not supported by this server";
   if (!o.system_account.empty()) {
     bool found = false, non_empty = false;
     for (const auto& op : ops) {

@@ -246,11 +246,23 @@ ApiError JetStream::update_stream(JsAccount& jsa, StreamConfig cfg, StreamPtr* o
     auto it = jsa.streams.find(cfg.name);
     if (it == jsa.streams.end()) return api_error(err::StreamNotFound);
     s = it->second;
-    if (auto e = check_stream_update(s->config(), cfg, clustered()); !e.empty()) return e;
+    StreamConfig old = s->config();
+    if (auto e = check_stream_update(old, cfg, clustered()); !e.empty()) return e;
+    if (!clustered()) {
+      // The byte limits, as the reference's configUpdateCheck (the meta leader checks a
+      // clustered update).
+      std::vector<StreamConfig> others;
+      for (const auto& [name, o] : jsa.streams) others.push_back(o->config());
+      if (auto e = account_update_limits_error(jsa.account, account_reservation(others, cfg), old, cfg); !e.empty())
+        return e;
+    }
     if (overlaps_other(jsa, cfg)) return api_error(err::StreamSubjectOverlap);
     if (!clustered())
       if (auto e = check_stream_origins(cfg, local_origins(jsa)); !e.empty()) return e;
   }
+  // Outside jsa.mu: the server's reservations lock every account.
+  if (!clustered())
+    if (auto e = check_server_update_reservation(s->config(), cfg); !e.empty()) return e;
   if (out) *out = s;
   return s->update(std::move(cfg));
 }

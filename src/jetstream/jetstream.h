@@ -88,6 +88,12 @@ inline int64_t effective_max_consumers(int64_t stream_max, int64_t account_max) 
 // the max_bytes the account's other streams of that type hold (account_reservation).
 ApiError account_limits_error(const Account& acc, size_t streams, int64_t reserved, const StreamConfig& cfg);
 int64_t account_reservation(const std::vector<StreamConfig>& others, const StreamConfig& cfg);
+// At a stream update, as the reference's configUpdateCheck: only the growth of max_bytes
+// (and of replicas times the old max_bytes) is added to the reservations (`reserved`: the
+// other streams'), the old max_bytes counting as already reserved; so an update raising
+// max_bytes beyond the account's limit is refused with 10028/10047, one lowering it is not.
+ApiError account_update_limits_error(const Account& acc, int64_t reserved, const StreamConfig& old,
+                                     const StreamConfig& cfg);
 // The account's max_bytes_required (10113) and per-stream byte limit (10122), as the
 // reference's checkStreamCfg.
 ApiError stream_max_bytes_error(const Account& acc, const StreamConfig& cfg);
@@ -151,6 +157,8 @@ class JetStream {
   // max_bytes reserved by the streams of one storage type, and the reference's check.
   int64_t reserved_bytes(StorageType storage) const;
   ApiError check_server_reservation(const StreamConfig& cfg) const;
+  // The same at a single server's stream update: the growth of max_bytes must fit.
+  ApiError check_server_update_reservation(const StreamConfig& old, const StreamConfig& cfg) const;
   // At store time (the reference's limitsExceeded): whether the bytes stored in this type of
   // storage exceed the server's configured max_memory_store/max_file_store. Only a configured
   // limit is checked (the defaults, most of the memory or disk, are not, sparing the cost).

@@ -64,6 +64,39 @@ ApiError JetStream::check_server_reservation(const StreamConfig& cfg) const {
   return {};
 }
 
+ApiError JetStream::check_server_update_reservation(const StreamConfig& old, const StreamConfig& cfg) const {
+  // As the reference: the reservations (this stream's old max_bytes included) plus the
+  // growth, not multiplied by replicas here.
+  int64_t add = std::max<int64_t>(0, cfg.max_bytes - old.max_bytes);
+  if (cfg.storage == StorageType::memory) {
+    if (reserved_bytes(cfg.storage) + add > limits().max_memory) return api_error(err::MemoryResourcesExceeded);
+  } else if (reserved_bytes(cfg.storage) + add > limits().max_store) {
+    return api_error(err::StorageResourcesExceeded);
+  }
+  return {};
+}
+
+ApiError account_update_limits_error(const Account& acc, int64_t reserved, const StreamConfig& old,
+                                     const StreamConfig& cfg) {
+  JsAccountLimits l = acc.js_limits();
+  if (cfg.max_consumers > 0 && l.max_consumers > 0 && cfg.max_consumers > l.max_consumers)
+    return api_error(err::MaximumConsumersLimit);
+  int64_t grow = std::max<int64_t>(0, cfg.max_bytes - old.max_bytes);
+  int64_t offset = 0;
+  if (old.max_bytes > 0 && cfg.num_replicas > old.num_replicas)
+    offset = old.max_bytes * (cfg.num_replicas - old.num_replicas);
+  // The old max_bytes counts as reserved (as in the reference, an unlimited -1 takes one
+  // byte per replica off, which the growth from -1 adds back).
+  int64_t total_reserved = reserved + static_cast<int64_t>(std::max(1, old.num_replicas)) * old.max_bytes;
+  int64_t add = grow * std::max(1, cfg.num_replicas) + offset;
+  if (cfg.storage == StorageType::memory) {
+    if (l.max_memory >= 0 && total_reserved + add > l.max_memory) return api_error(err::MemoryResourcesExceeded);
+  } else if (l.max_store >= 0 && total_reserved + add > l.max_store) {
+    return api_error(err::StorageResourcesExceeded);
+  }
+  return {};
+}
+
 // As the reference: the stream being re-created counts too (an identical re-create at the
 // limit is refused). Then the account's byte limit of the stream's storage type against the
 // max_bytes (1 when unlimited) of this stream plus the reservations of the others

@@ -5,6 +5,7 @@
 #include "cluster/leaf_manager.h"
 #include "monitor/endpoints.h"
 #include "monitor/monitor_server.h"
+#include "net/tls.h"
 #include "server/server.h"
 #include "util/process_stats.h"
 #include "util/time_format.h"
@@ -50,8 +51,11 @@ Json varz(Server& s) {
   j["host"] = o.host;
   j["port"] = s.client_port();
   if (s.auth_required()) j["auth_required"] = true;
-  if (o.tls.enabled) j["tls_required"] = true;
-  if (o.tls.enabled && o.tls.verify) j["tls_verify"] = true;
+  // The client TLS in effect (a reload may have turned it on or off).
+  if (const auto* t = s.tls_context()) {
+    j["tls_required"] = true;
+    if (t->verify()) j["tls_verify"] = true;
+  }
   j["max_connections"] = s.live().max_connections.load();
   j["ping_interval"] = static_cast<int64_t>(s.live().ping_interval_ns.load());
   j["ping_max"] = s.live().ping_max.load();

@@ -1,5 +1,8 @@
 #include "server/account_resolver.h"
 
+#include <openssl/sha.h>
+
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -7,6 +10,7 @@
 
 #include "server/jwt_claims.h"
 #include "util/log.h"
+#include "util/nkey.h"
 
 namespace nats {
 
@@ -34,6 +38,7 @@ AccountResolverStore::AccountResolverStore(const Options& opts)
       std::string key = e.path().stem().string();
       jwts_[key] = ss.str();
       issued_[key] = issued_at_of(jwts_[key]);
+      toggle_hash(jwts_[key]);
     }
   }
   for (const auto& [key, token] : opts.resolver_preload) {
@@ -52,10 +57,27 @@ std::optional<std::string> AccountResolverStore::fetch(const std::string& key) c
   return it->second;
 }
 
-std::string AccountResolverStore::save(const std::string& key, const std::string& token, int64_t issued_at) {
+void AccountResolverStore::toggle_hash(const std::string& token) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), d);
+  for (size_t i = 0; i < hash_.size(); ++i) hash_[i] ^= d[i];
+}
+
+std::string AccountResolverStore::save(const std::string& key, const std::string& token, int64_t issued_at,
+                                       bool* changed) {
+  if (changed) *changed = false;
   std::lock_guard lk(mu_);
   auto it = issued_.find(key);
   if (it != issued_.end() && it->second > issued_at) return "";
+  auto old = jwts_.find(key);
+  if (old != jwts_.end()) {
+    if (old->second == token) return "";
+    // The same JWT id is the same JWT (the reference compares ids).
+    auto a = jwt::decode(old->second), b = jwt::decode(token);
+    auto* da = std::get_if<jwt::Decoded>(&a);
+    auto* db = std::get_if<jwt::Decoded>(&b);
+    if (da && db && !da->id.empty() && da->id == db->id) return "";
+  }
   if (it == issued_.end() && limit_ > 0 && static_cast<int64_t>(jwts_.size()) >= limit_) return "jwt store is full";
   if (is_full()) {
     // Written to a temporary file and renamed, so a crash never leaves half a JWT.
@@ -69,14 +91,20 @@ std::string AccountResolverStore::save(const std::string& key, const std::string
     fs::rename(tmp, path_of(key), ec);
     if (ec) return ec.message();
   }
+  if (old != jwts_.end()) toggle_hash(old->second);
+  toggle_hash(token);
   jwts_[key] = token;
   issued_[key] = issued_at;
+  if (changed) *changed = true;
   return "";
 }
 
 bool AccountResolverStore::remove(const std::string& key) {
   std::lock_guard lk(mu_);
-  if (!jwts_.erase(key)) return false;
+  auto it = jwts_.find(key);
+  if (it == jwts_.end()) return false;
+  toggle_hash(it->second);
+  jwts_.erase(it);
   issued_.erase(key);
   if (is_full()) {
     // As the reference (RenameDeleted): the file stays, renamed, for an operator to inspect.
@@ -91,6 +119,47 @@ std::vector<std::string> AccountResolverStore::keys() const {
   std::vector<std::string> out;
   for (const auto& [k, _] : jwts_) out.push_back(k);
   return out;
+}
+
+std::string AccountResolverStore::hash() const {
+  std::lock_guard lk(mu_);
+  return std::string(reinterpret_cast<const char*>(hash_.data()), hash_.size());
+}
+
+std::vector<std::string> AccountResolverStore::pack_lines() const {
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::lock_guard lk(mu_);
+  std::vector<std::string> out;
+  for (const auto& [key, token] : jwts_) {
+    // As the reference's PackWalk: expired JWTs are not handed out.
+    auto d = jwt::decode(token);
+    if (auto* ok = std::get_if<jwt::Decoded>(&d); ok && ok->expires > 0 && ok->expires < now) continue;
+    out.push_back(key + "|" + token);
+  }
+  return out;
+}
+
+std::string AccountResolverStore::merge(const std::string& pack, std::vector<std::string>& changed) {
+  size_t pos = 0;
+  while (pos <= pack.size()) {
+    size_t nl = pack.find('\n', pos);
+    std::string line = pack.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? pack.size() + 1 : nl + 1;
+    if (line.empty()) continue;
+    size_t bar = line.find('|');
+    if (bar == std::string::npos || line.find('|', bar + 1) != std::string::npos)
+      return "line in package didn't contain 2 entries: \"" + line + "\"";
+    std::string key = line.substr(0, bar), token = line.substr(bar + 1);
+    if (!nkey::is_valid_public_account_key(key)) return "key to merge is not a valid public account key";
+    auto d = jwt::decode(token);
+    auto* ok = std::get_if<jwt::Decoded>(&d);
+    if (!ok) return std::get<std::string>(d);
+    if (ok->subject != key) return "jwt subject nkey and provided nkey do not match";
+    bool c = false;
+    if (auto err = save(key, token, ok->issued_at, &c); !err.empty()) return err;
+    if (c) changed.push_back(key);
+  }
+  return "";
 }
 
 }  // namespace nats

@@ -57,6 +57,7 @@ struct AuthResult {
   int64_t max_payload = -1;
   int64_t user_issued_at = 0;
   bool bearer = false;
+  std::string signing_key;  // the account signing key that issued the user JWT ("" if the account)
 };
 
 // The current claims of an account in operator mode (null: unknown account).

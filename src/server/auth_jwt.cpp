@@ -174,6 +174,7 @@ std::optional<AuthResult> Authenticator::authenticate_jwt(const ClientCredential
   r.max_subs = lim.subs;
   r.max_payload = lim.payload;
   r.user_issued_at = uc.base.issued_at;
+  if (uc.base.issuer != acc->base.subject) r.signing_key = uc.base.issuer;
   r.bearer = lim.bearer_token;
   return r;
 }

@@ -386,7 +386,7 @@ bool ClientConnection::on_connect(std::string_view json) {
   }
   if (server_.options().operator_mode()) {
     std::lock_guard lk(info_mu_);
-    jwt_identity_ = JwtIdentity{res->user, res->user_issued_at, res->bearer};
+    jwt_identity_ = JwtIdentity{res->user, res->user_issued_at, res->bearer, res->signing_key};
   }
   arm_jwt_expiry(*res);
   if (o.verbose) send_ok();

@@ -46,6 +46,7 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
     std::string user;  // the user's public key
     int64_t issued_at = 0;
     bool bearer = false;
+    std::string signing_key;  // the account signing key that issued it, if one did
   };
   JwtIdentity jwt_identity() const;
   // Any thread: after a config reload, on the connection's loop: applies the server's live

@@ -43,6 +43,15 @@ bool same_wiring(const AccountClaims& a, const AccountClaims& b) {
   return imports(a) == imports(b) && exports(a) == exports(b) && mappings(a) == mappings(b);
 }
 
+// Whether two signing keys' scopes (templates; nullopt: unscoped) are the same.
+bool same_scope(const std::optional<UserPermissionLimits>& a, const std::optional<UserPermissionLimits>& b) {
+  if (!a || !b) return !a && !b;
+  return a->permissions == b->permissions && a->subs == b->subs && a->data == b->data && a->payload == b->payload &&
+         a->src == b->src && a->has_times == b->has_times && a->times == b->times &&
+         a->times_location == b->times_location && a->bearer_token == b->bearer_token &&
+         a->allowed_connection_types == b->allowed_connection_types;
+}
+
 std::vector<std::shared_ptr<ClientConnection>> clients_of(const Server& s, const std::string& account) {
   std::vector<std::shared_ptr<ClientConnection>> out;
   for (auto& c : s.clients_snapshot())
@@ -120,8 +129,17 @@ std::string Server::apply_account_jwt(const std::string& key) {
     log::error("update resulted in error {}", err);
     return err;
   }
-  if (auto old = acc->claims(); old && !same_wiring(*old, *claims))
+  auto old = acc->claims();
+  if (old && !same_wiring(*old, *claims))
     log::warn("Account [{}] update changes imports, exports or mappings: not applied until a restart", key);
+  // Signing keys removed, or whose scope changed (as the reference's signersChanged and
+  // alteredScope): their users are cut.
+  std::set<std::string> gone_signers;
+  if (old)
+    for (const auto& [sk, scope] : old->signing_keys) {
+      auto now = claims->signing_keys.find(sk);
+      if (now == claims->signing_keys.end() || !same_scope(scope, now->second)) gone_signers.insert(sk);
+    }
   AccountConfig cfg = account_config_from_claims(*claims, {{key, claims}});
   acc->max_connections = cfg.max_connections;
   acc->max_subscriptions = cfg.max_subscriptions;
@@ -142,6 +160,11 @@ std::string Server::apply_account_jwt(const std::string& key) {
     else
       ++kept;
   }
+  // After the limits and revocations, as the reference (closed without an -ERR there).
+  if (!gone_signers.empty())
+    for (auto& c : clients_of(*this, key))
+      if (auto id = c->jwt_identity(); !id.signing_key.empty() && gone_signers.count(id.signing_key))
+        c->close(CloseReason::AuthenticationViolation);
   return "";
 }
 

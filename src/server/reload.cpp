@@ -1,8 +1,8 @@
 // Config reload. What may change at run time: logging (debug, trace, logtime, log_file), who
 // may connect with which permissions (the authorization block, users lists, account users and
 // default permissions), the limits the reference reloads (max_connections, max_payload,
-// max_control_line, ping_interval, ping_max, write_deadline), the client TLS certificate
-// (cert, key and CA files; new handshakes use it) and the cluster's routes (added ones are
+// max_control_line, ping_interval, ping_max, write_deadline), the client TLS (turned on or
+// off, certificate, CA, verify; new handshakes use it) and the cluster's routes (added ones are
 // solicited, removed ones closed). Every other difference is refused with the reference's
 // "config reload not supported for <Go field name>: old=<v>, new=<v>" (or its JetStream and
 // cluster texts), naming the first differing setting, and the running config stays. (The
@@ -45,12 +45,9 @@ void take_reloadable(Options& x, const Options& from) {
   x.ping_interval = from.ping_interval;
   x.ping_max = from.ping_max;
   x.write_deadline = from.write_deadline;
-  // The certificate may change, not whether TLS is on or how clients are verified.
-  if (x.tls.enabled && from.tls.enabled && x.tls.verify == from.tls.verify) {
-    x.tls.cert_file = from.tls.cert_file;
-    x.tls.key_file = from.tls.key_file;
-    x.tls.ca_file = from.tls.ca_file;
-  }
+  // The client TLS: on, off, certificate, CA and verify, as the reference's tlsOption (new
+  // connections follow, connected ones stay). The handshake timeout is not reloaded here.
+  if (x.tls.timeout == from.tls.timeout) x.tls = from.tls;
   x.cluster.routes = from.cluster.routes;
   if (x.accounts.size() == from.accounts.size()) {
     for (size_t i = 0; i < x.accounts.size(); ++i) {
@@ -248,8 +245,11 @@ std::string Server::reload(Options next) {
   if (next.write_deadline != loaded_.write_deadline)
     log::notice("Reloaded: write_deadline = {}", dur(next.write_deadline));
   if (tls) {
-    install_tls(std::move(tls));
+    install_tls(std::move(tls), next.tls.verify);
     if (!(next.tls == loaded_.tls)) log::notice("Reloaded: tls = enabled");
+  } else if (loaded_.tls.enabled) {
+    install_tls(nullptr, false);
+    log::notice("Reloaded: tls = disabled");
   }
   std::shared_ptr<const Authenticator> auth;
   if (auth_changed(loaded_, next)) {

@@ -125,7 +125,12 @@ void LiveLimits::set(const Options& o) {
   write_deadline_ns = o.write_deadline.count();
 }
 
-void Server::install_tls(std::unique_ptr<net::TlsContext> ctx) {
+void Server::install_tls(std::unique_ptr<net::TlsContext> ctx, bool verify) {
+  tls_verify_.store(ctx && verify);
+  if (!ctx) {
+    tls_current_.store(nullptr, std::memory_order_release);
+    return;
+  }
   // Idle client connections give their TLS record buffers back (many-clients memory).
   ctx->release_idle_buffers();
   std::lock_guard lk(tls_mu_);
@@ -150,9 +155,10 @@ void Server::build_info_prefix() {
   info["port"] = client_port_;
   info["headers"] = !opts_.no_header_support;
   if (authenticator()->advertise_auth_required()) info["auth_required"] = true;
-  if (opts_.tls.enabled) {
+  // The TLS in effect (a reload may turn it on or off).
+  if (tls_context()) {
     info["tls_required"] = true;
-    if (opts_.tls.verify) info["tls_verify"] = true;
+    if (tls_verify_.load()) info["tls_verify"] = true;
   }
   info["max_payload"] = live_.max_payload.load();
   if (jetstream_enabled()) info["jetstream"] = true;
@@ -207,7 +213,8 @@ void Server::start() {
   }
   if (opts_.tls.enabled)
     install_tls(std::make_unique<net::TlsContext>(opts_.tls.cert_file, opts_.tls.key_file, opts_.tls.ca_file,
-                                                  opts_.tls.verify));
+                                                  opts_.tls.verify),
+                opts_.tls.verify);
 
   int nloops = std::max(1u, std::thread::hardware_concurrency());
   for (int i = 0; i < nloops; ++i) {
@@ -449,9 +456,11 @@ nlohmann::ordered_json Server::gateway_varz() const {
   return j;
 }
 
-SubscriptionPtr Server::subscribe_internal(Account& acc, const std::string& subject, InternalHandler handler) {
+SubscriptionPtr Server::subscribe_internal(Account& acc, const std::string& subject, InternalHandler handler,
+                                           const std::string& queue) {
   auto sub = std::make_shared<Subscription>();
   sub->subject = subject;
+  sub->queue = queue;
   sub->handler = std::move(handler);
   static std::atomic<uint64_t> next_sid{0};
   sub->sid = "i" + std::to_string(++next_sid);

@@ -211,7 +211,8 @@ class Server {
   uint64_t next_connection_id() { return ++next_cid_; }
 
   // Internal (server-owned) subscriptions and publishing, for $SYS and JetStream.
-  SubscriptionPtr subscribe_internal(Account& acc, const std::string& subject, InternalHandler handler);
+  SubscriptionPtr subscribe_internal(Account& acc, const std::string& subject, InternalHandler handler,
+                                     const std::string& queue = {});
   void unsubscribe_internal(Account& acc, const SubscriptionPtr& sub);
   void publish_internal(Account& acc, std::string_view subject, std::string_view reply, std::string_view headers,
                         std::string_view payload);
@@ -316,7 +317,10 @@ class Server {
   std::mutex tls_mu_;
   std::vector<std::unique_ptr<net::TlsContext>> tls_contexts_;  // every one loaded; guarded by tls_mu_
   std::atomic<const net::TlsContext*> tls_current_{nullptr};
-  void install_tls(std::unique_ptr<net::TlsContext> ctx);
+  // The client TLS in effect: `ctx` (null: TLS off, as after a reload turning it off) and
+  // whether it verifies client certificates (INFO's tls_required / tls_verify follow).
+  void install_tls(std::unique_ptr<net::TlsContext> ctx, bool verify);
+  std::atomic<bool> tls_verify_{false};
   std::unique_ptr<net::TlsContext> ws_tls_ctx_;  // websocket { tls {} }
   std::unique_ptr<jetstream::MetaGroup> meta_group_;
   ServerStats stats_;

@@ -9,6 +9,7 @@
 #include "server/jwt_claims.h"
 #include "server/server.h"
 #include "sys/system_services.h"
+#include "util/ids.h"
 #include "util/log.h"
 #include "util/nkey.h"
 
@@ -30,6 +31,16 @@ std::string account_of(std::string_view subject) {
   if (t.size() == 6) return std::string(t[3]);
   if (t.size() == 5) return std::string(t[2]);
   return "";
+}
+
+std::string hex(const std::string& bytes) {
+  static const char* d = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += d[c >> 4];
+    out += d[c & 15];
+  }
+  return out;
 }
 
 }  // namespace
@@ -228,6 +239,52 @@ void SystemServices::subscribe_claims_requests() {
                                              std::string_view, std::string_view payload) {
     handle_claims_delete(reply, payload);
   });
+  subscribe_claims_sync();
+}
+
+void SystemServices::subscribe_claims_sync() {
+  subscribe("$SYS.REQ.CLAIMS.PACK",
+            [this](const Subscription&, std::string_view, std::string_view reply, std::string_view,
+                   std::string_view payload) { handle_pack_request(reply, payload); },
+            "responder");
+  pack_inbox_ = "$SYS._INBOX." + util::next_nuid();
+  subscribe(pack_inbox_, [this](const Subscription&, std::string_view, std::string_view, std::string_view,
+                                std::string_view payload) { handle_pack_response(payload); });
+  auto every = server_.options().resolver.interval;
+  // As the reference: a zero or negative interval means one minute.
+  if (every.count() <= 0) every = std::chrono::minutes(1);
+  loop_->run_after(every, [this] { claims_sync_tick(); });
+}
+
+void SystemServices::claims_sync_tick() {
+  if (stopped_) return;
+  auto* store = server_.account_resolver();
+  log::debug("Checking store state: {}", hex(store->hash()));
+  server_.publish_internal(*sys_, "$SYS.REQ.CLAIMS.PACK", pack_inbox_, {}, store->hash());
+  auto every = server_.options().resolver.interval;
+  if (every.count() <= 0) every = std::chrono::minutes(1);
+  loop_->run_after(every, [this] { claims_sync_tick(); });
+}
+
+void SystemServices::handle_pack_request(std::string_view reply_subject, std::string_view their_hash) {
+  if (reply_subject.empty()) return;
+  auto* store = server_.account_resolver();
+  if (their_hash == store->hash()) {
+    reply(reply_subject, "");
+    return;
+  }
+  // One JWT per message, as the reference's PackWalk(1, ...); the empty one ends the answer.
+  for (const auto& line : store->pack_lines()) reply(reply_subject, line);
+  reply(reply_subject, "");
+}
+
+void SystemServices::handle_pack_response(std::string_view payload) {
+  if (payload.empty()) return;  // end of an answer
+  std::vector<std::string> changed;
+  if (auto err = server_.account_resolver()->merge(std::string(payload), changed); !err.empty())
+    log::error("Merging resulted in error: {}", err);
+  // The accounts in use take their new JWT at once, as after a push.
+  for (const auto& key : changed) server_.apply_account_jwt(key);
 }
 
 }  // namespace nats

@@ -73,8 +73,8 @@ SystemServices::SystemServices(Server& server)
 
 SystemServices::~SystemServices() { stop(); }
 
-void SystemServices::subscribe(const std::string& subject, InternalHandler handler) {
-  subs_.push_back(server_.subscribe_internal(*sys_, subject, std::move(handler)));
+void SystemServices::subscribe(const std::string& subject, InternalHandler handler, const std::string& queue) {
+  subs_.push_back(server_.subscribe_internal(*sys_, subject, std::move(handler), queue));
 }
 
 void SystemServices::start(net::EventLoop& loop) {

@@ -56,7 +56,7 @@ class SystemServices {
   void on_leaf_disconnect(const std::string& account);
 
  private:
-  void subscribe(const std::string& subject, InternalHandler handler);
+  void subscribe(const std::string& subject, InternalHandler handler, const std::string& queue = {});
   void reply(std::string_view reply_subject, const std::string& body);
   void handle_statsz_request(std::string_view reply, std::string_view payload);
   void handle_z_request(const std::string& kind, std::string_view reply, std::string_view payload, bool filtered);
@@ -92,6 +92,15 @@ class SystemServices {
   void handle_memory_update(std::string_view key, std::string_view reply, std::string_view payload);
   void respond_claims(std::string_view reply, const std::string& account, const std::string& message,
                       const std::string& error);
+  // The directory resolvers' sync in a cluster (as the reference's DirAccResolver): every
+  // `interval` a $SYS.REQ.CLAIMS.PACK request carrying our store's hash goes to one server of
+  // the "responder" queue group; one whose hash differs answers with its JWTs, one per
+  // message, then an empty message; the answers are merged (newer JWTs win).
+  void subscribe_claims_sync();
+  void claims_sync_tick();
+  void handle_pack_request(std::string_view reply, std::string_view their_hash);
+  void handle_pack_response(std::string_view payload);
+  std::string pack_inbox_;
 
   Server& server_;
   std::shared_ptr<Account> sys_;

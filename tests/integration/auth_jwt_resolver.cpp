@@ -109,6 +109,45 @@ TEST_P(JwtDirResolver, UpdateRevokesALiveUser) {
   EXPECT_EQ(natsConnection_Flush(kept.p), NATS_OK);  // another user of the account stays
 }
 
+// "*" revokes every user issued up to its time; a user issued later connects.
+TEST_P(JwtDirResolver, WildcardRevocationCutsEveryEarlierUser) {
+  ASSERT_EQ(request_json("$SYS.REQ.CLAIMS.UPDATE", account_jwt())["data"]["code"], 200);
+  ConnPtr one, two;
+  KeyPair other = jwt::user_keys();
+  ASSERT_EQ(connect_user(one, acc_, user_, jwt::now_unix() - 60), NATS_OK);
+  ASSERT_EQ(connect_user(two, acc_, other, jwt::now_unix() - 60), NATS_OK);
+  std::string revoking = account_jwt([&](json& c) { c["nats"]["revocations"] = {{"*", jwt::now_unix() - 10}}; });
+  ASSERT_EQ(request_json("$SYS.REQ.CLAIMS.UPDATE", revoking)["data"]["code"], 200);
+  EXPECT_TRUE(wait_for([&] { return natsConnection_IsClosed(one.p) && natsConnection_IsClosed(two.p); },
+                       milliseconds(5000)));
+  ConnPtr old_again, fresh;
+  EXPECT_NE(connect_user(old_again, acc_, user_, jwt::now_unix() - 60), NATS_OK);
+  EXPECT_EQ(connect_user(fresh, acc_, user_), NATS_OK);
+}
+
+// An update that drops a signing key cuts the users it signed; the account's own users stay.
+TEST_P(JwtDirResolver, RemovedSigningKeyCutsItsUsers) {
+  KeyPair sk = jwt::account_keys();
+  ASSERT_EQ(request_json("$SYS.REQ.CLAIMS.UPDATE", account_jwt([&](json& c) {
+              c["nats"]["signing_keys"] = json::array({sk.pub});
+            }))["data"]["code"],
+            200);
+  KeyPair by_key = jwt::user_keys();
+  json uc = jwt::user_claims(by_key, "k");
+  uc["nats"]["issuer_account"] = acc_.pub;
+  std::string file = dir_->write("sk.creds", jwt::creds(jwt::sign(uc, sk), by_key.seed));
+  OptsPtr o;
+  natsOptions_SetTimeout(o.p, 2000);
+  natsOptions_SetAllowReconnect(o.p, false);
+  natsOptions_SetUserCredentialsFromFiles(o.p, file.c_str(), nullptr);
+  ConnPtr signed_by_key, own;
+  ASSERT_EQ(connect_signed(signed_by_key, srv_->url(), o.p), NATS_OK);
+  ASSERT_EQ(connect_user(own, acc_, user_), NATS_OK);
+  ASSERT_EQ(request_json("$SYS.REQ.CLAIMS.UPDATE", account_jwt())["data"]["code"], 200);
+  EXPECT_TRUE(wait_for([&] { return natsConnection_IsClosed(signed_by_key.p); }, milliseconds(5000)));
+  EXPECT_EQ(natsConnection_Flush(own.p), NATS_OK);
+}
+
 TEST_P(JwtDirResolver, DeleteNeedsTheOperatorAndCutsTheAccount) {
   ASSERT_EQ(request_json("$SYS.REQ.CLAIMS.UPDATE", account_jwt())["data"]["code"], 200);
   RawClient probe(srv_->port());

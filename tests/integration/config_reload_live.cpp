@@ -1,7 +1,7 @@
 // Config reload of what the reference 2.9.10 changes at run time beyond users (reload.go):
 // the limits (/varz and INFO show the new values, existing clients get the new max_payload,
-// a lower max_connections closes the excess), the client TLS certificate (new handshakes use
-// the new one, connected clients stay), permissions that now deny a subscription (removed
+// a lower max_connections closes the excess), the client TLS certificate and TLS on/off (new
+// handshakes use the new setting, connected clients stay), permissions that now deny a subscription (removed
 // with the reference's -ERR), auth_required in INFO, and the refusals (max_pending, JetStream
 // limits) with the reference's texts and the running config kept. Each test runs against our
 // server and the reference with the same expectations.
@@ -253,6 +253,41 @@ TEST_P(ReloadTls, NewHandshakesUseTheNewCertificate) {
   EXPECT_EQ(connect_tls(with_second, srv_->url(), second.ca), NATS_OK);
   EXPECT_NE(connect_tls(with_first, srv_->url(), first.ca), NATS_OK);
   EXPECT_EQ(natsConnection_Flush(before.p), NATS_OK);
+}
+
+// TLS turned on, then off again: new clients follow (INFO's tls_required, a plain client
+// refused while it is on), the clients connected before stay.
+TEST_P(ReloadTls, TlsIsTurnedOnAndOff) {
+  TestPki pki;
+  if (!pki.ok) GTEST_SKIP() << "openssl tool not available to make test certificates";
+  const std::string with_tls = "tls {\n  cert_file: \"" + pki.server_cert + "\"\n  key_file: \"" + pki.server_key +
+                               "\"\n  timeout: 2\n}\n";
+  auto tls_required = [&] {
+    RawClient probe(srv_->port());
+    auto j = nlohmann::json::parse(probe.info_json(), nullptr, false);
+    return j.is_object() && j.value("tls_required", false);
+  };
+  start("");
+  RawClient before(srv_->port());
+  ASSERT_EQ(login(before), "PONG");
+  EXPECT_FALSE(tls_required());
+  ASSERT_EQ(reload(with_tls), "") << srv_->log();
+  EXPECT_TRUE(tls_required());
+  EXPECT_EQ(varz().value("tls_required", false), true);
+  ConnPtr secure, refused;
+  EXPECT_EQ(connect_tls(secure, srv_->url(), pki.ca), NATS_OK) << srv_->log();
+  OptsPtr o;
+  natsOptions_SetTimeout(o.p, 2000);
+  natsOptions_SetAllowReconnect(o.p, false);
+  EXPECT_NE(connect_url(refused, srv_->url(), o.p), NATS_OK);
+  before.send("PING\r\n");
+  EXPECT_EQ(before.read_line(milliseconds(3000)).value_or("<none>"), "PONG");
+  ASSERT_EQ(reload(""), "") << srv_->log();
+  EXPECT_FALSE(tls_required());
+  EXPECT_EQ(varz().value("tls_required", false), false);
+  ConnPtr plain_again;
+  EXPECT_EQ(connect_url(plain_again, srv_->url(), o.p), NATS_OK);
+  EXPECT_EQ(natsConnection_Flush(secure.p), NATS_OK);
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, ReloadTls,

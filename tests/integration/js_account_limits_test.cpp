@@ -2,7 +2,8 @@
 // from an account JWT (`limits { mem_storage, disk_storage, streams, consumer, ... }`), against
 // the reference 2.9.10 answer by answer: at stream create (10113, 10122, 10028, 10047, 10026,
 // 10027), at consumer create (max_ack_pending: the default lowered, 10121), at store time
-// (10002, the message taken back) and in the account info.
+// (10002, the message taken back), at stream update (10028/10047 when max_bytes grows
+// beyond the reservation) and in the account info.
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 
@@ -233,6 +234,39 @@ TEST(JsAccountLimits, JwtMemoryOnly) {
   EXPECT_EQ(ours[1], true) << ours[1].dump();
   if (!reference_available()) GTEST_SKIP() << "reference nats-server not installed";
   compare(ours, run_jwt(lim, scenario, reference_binary()));
+}
+
+// Limits: 2000 bytes of memory, 3000 of file. Updates raising max_bytes: only the growth is
+// reserved, lowering is always allowed, an unlimited (-1) stream may grow to the whole limit.
+TEST(JsAccountLimits, MaxBytesAtStreamUpdate) {
+  auto update = [](natsConnection* nc, const std::string& name, const char* storage, int64_t max_bytes) {
+    json cfg = {{"name", name}, {"subjects", {name}}, {"storage", storage}, {"max_bytes", max_bytes}};
+    return ask(nc, "$JS.API.STREAM.UPDATE." + name, cfg.dump(), "config.max_bytes");
+  };
+  auto scenario = [&](natsConnection* nc) {
+    return std::vector<json>{stream(nc, "M1", "memory", 1000), stream(nc, "M2", "memory", 500),
+                             update(nc, "M1", "memory", 1600),  // 10028: 500 + 1600 > 2000
+                             update(nc, "M1", "memory", 1500),  // ok: exactly 2000
+                             update(nc, "M1", "memory", 400),   // ok: lower
+                             update(nc, "M2", "memory", 1601),  // 10028
+                             update(nc, "M2", "memory", 1600),  // ok
+                             stream(nc, "F1", "file", -1),
+                             update(nc, "F1", "file", 3001),    // 10047
+                             update(nc, "F1", "file", 3000),    // ok
+                             info(nc)};
+  };
+  const char* limits = "max_memory: 2000, max_file: 3000";
+  auto ours = run_config(limits, scenario, server_binary());
+  ASSERT_EQ(ours.size(), 11u);
+  EXPECT_EQ(err_code(ours[2]), 10028) << ours[2].dump();
+  EXPECT_EQ(ours[3], 1500) << ours[3].dump();
+  EXPECT_EQ(ours[4], 400) << ours[4].dump();
+  EXPECT_EQ(err_code(ours[5]), 10028) << ours[5].dump();
+  EXPECT_EQ(ours[6], 1600) << ours[6].dump();
+  EXPECT_EQ(err_code(ours[8]), 10047) << ours[8].dump();
+  EXPECT_EQ(ours[9], 3000) << ours[9].dump();
+  if (!reference_available()) GTEST_SKIP() << "reference nats-server not installed";
+  compare(ours, run_config(limits, scenario, reference_binary()));
 }
 
 }  // namespace

@@ -136,6 +136,15 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, con
   }
   if (!cur) return reply_error(req, type, api_error(err::StreamNotFound));
   if (e = check_stream_update(cur->config, *cfg, true); !e.empty()) return reply_error(req, type, e);
+  {
+    // The account's byte limit against the growth of max_bytes (configUpdateCheck), the
+    // other streams' reservations taken from the cluster's assignments.
+    std::lock_guard lk(mu_);
+    std::vector<StreamConfig> others;
+    for (const auto& a : state_.streams(acc)) others.push_back(a.config);
+    if (e = account_update_limits_error(req.account, account_reservation(others, *cfg), cur->config, *cfg); !e.empty())
+      return reply_error(req, type, e);
+  }
   if (e = check_stream_origins(*cfg, origin_lookup(acc)); !e.empty()) return reply_error(req, type, e);
   // Scaling down to R1 keeps the stream's current leader (as the reference: the leader has
   // applied every message it acknowledged; a follower may not even know they committed), the
