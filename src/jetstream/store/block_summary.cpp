@@ -1,4 +1,5 @@
 #include "jetstream/store/block_summary.h"
+#include "jetstream/store/file_io.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -58,27 +59,6 @@ struct Reader {
     return 0;
   }
 };
-
-bool read_file(const std::string& path, std::string& out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  off_t size = ::lseek(fd, 0, SEEK_END);
-  if (size < 0) {
-    ::close(fd);
-    return false;
-  }
-  out.resize(static_cast<size_t>(size));
-  size_t got = 0;
-  while (got < out.size()) {
-    ssize_t r = ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(got));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += static_cast<size_t>(r);
-  }
-  ::close(fd);
-  out.resize(got);
-  return true;
-}
 
 // Decodes the entries after the header; with apply false it only checks that they decode.
 bool decode(const std::string& buf, uint64_t block, uint64_t block_len, bool apply,
@@ -219,7 +199,7 @@ bool replay_block_summary(const std::string& dir, uint64_t block, uint64_t block
                           const std::function<void(const SummaryMsg&)>& on_msg,
                           const std::function<void(uint8_t, uint64_t)>& on_marker) {
   std::string buf;
-  if (!read_file(block_summary_path(dir, block), buf) || buf.size() < 4) return false;
+  if (!read_whole_file(block_summary_path(dir, block), buf) || buf.size() < 4) return false;
   if (crc32c(buf.data(), buf.size() - 4) != get_le(buf.data() + buf.size() - 4, 4)) return false;
   // Check the whole file decodes before replaying any of it.
   if (!decode(buf, block, block_len, false, on_msg, on_marker)) return false;
