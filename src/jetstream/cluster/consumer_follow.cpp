@@ -36,9 +36,16 @@ std::map<std::string, ConsumerAssignment> consumers_following(const StreamAssign
       if (ca.group.peers.empty() || new_peers.empty()) continue;
       if (!contains(new_peers, ca.group.peers.front())) {
         // Its server leaves the stream: it moves, R1, to the first of the stream's new
-        // peers (the one a scale-down to R1 keeps), its state handed over (r1_handoff.h).
+        // peers that stays (it has the messages; a scale-down to R1 keeps one), else to the
+        // first new one, its state handed over (r1_handoff.h).
+        std::string to = new_peers.front();
+        for (const auto& p : new_peers)
+          if (cur.group.has_peer(p)) {
+            to = p;
+            break;
+          }
         ConsumerAssignment next = ca;
-        next.group.peers = {new_peers.front()};
+        next.group.peers = {to};
         next.group.preferred.clear();
         out.emplace(name, std::move(next));
         continue;
