@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <set>
+
 #include "js_r3_consumer_util.h"
 
 namespace {
@@ -95,6 +97,43 @@ TEST(JsClusterR1Durable, ScaleDownKeepsTheLeaderAndMovesTheDurableWithItsAcks) {
     return ci.is_object() && ci.contains("ack_floor") && ci["ack_floor"].value("stream_seq", uint64_t{0}) == acked;
   }, milliseconds(20000));
   EXPECT_TRUE(back) << ci.dump() << "\n" << c.logs();
+}
+
+// STREAM.PEER.REMOVE of the R1 durable's own server (a 4-server cluster, so the stream gets
+// a replacement): the durable moves to a server that stays in the stream, with its acks.
+TEST(JsClusterR1Durable, PeerRemoveOfItsServerMovesTheDurableWithItsAcks) {
+  Cluster c(4);
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.nodes[0]->url()), NATS_OK);
+  ASSERT_NO_FATAL_FAILURE(setup_stream(nc.p, 10));
+  json body = {{"stream_name", "ORDERS"},
+               {"config", {{"durable_name", "R"}, {"ack_policy", "explicit"}, {"num_replicas", 1}}}};
+  ASSERT_TRUE(request_ok(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.R", body).contains("config"));
+  std::string host = wait_consumer_leader(nc.p, "", milliseconds(15000), "R");
+  ASSERT_FALSE(host.empty()) << c.logs();
+  auto seen = drain(nc.p, {1, 2, 3}, milliseconds(20000), "R");
+  ASSERT_EQ(seen, (std::vector<uint64_t>{1, 2, 3})) << c.logs();
+  json sinfo = request_ok(nc.p, "$JS.API.STREAM.INFO.ORDERS", nullptr);
+  std::set<std::string> staying;
+  staying.insert(sinfo["cluster"].value("leader", ""));
+  for (const auto& r : sinfo["cluster"].value("replicas", json::array())) staying.insert(r.value("name", ""));
+  ASSERT_EQ(staying.count(host), 1u) << sinfo.dump();
+  staying.erase(host);
+
+  json removed = request_ok(nc.p, "$JS.API.STREAM.PEER.REMOVE.ORDERS", {{"peer", host}});
+  ASSERT_TRUE(removed.value("success", false)) << removed.dump();
+  json ci;
+  bool moved = wait_for([&] {
+    ci = consumer_info(nc.p, "R");
+    return ci.is_object() && ci.contains("cluster") && staying.count(ci["cluster"].value("leader", ""));
+  }, milliseconds(20000));
+  ASSERT_TRUE(moved) << ci.dump() << "\n" << c.logs();
+  EXPECT_EQ(ci["ack_floor"].value("stream_seq", 0), 3) << ci.dump();
+  EXPECT_EQ(ci.value("num_pending", 0), 7) << ci.dump();
+  std::set<uint64_t> rest{4, 5, 6, 7, 8, 9, 10};
+  seen = drain(nc.p, rest, milliseconds(20000), "R");
+  EXPECT_EQ(std::vector<uint64_t>(seen.begin(), seen.end()), std::vector<uint64_t>(rest.begin(), rest.end()))
+      << c.logs();
 }
 
 }  // namespace
