@@ -5,6 +5,7 @@
 #include "jetstream/api/api_router.h"
 #include "jetstream/cluster/consumer_group.h"
 #include "jetstream/cluster/js_cluster.h"
+#include "jetstream/cluster/r1_handoff.h"
 #include "jetstream/cluster/request_util.h"
 #include "jetstream/consumer_api.h"
 #include "jetstream/jetstream.h"
@@ -127,6 +128,36 @@ void JsCluster::start_consumers_scaled_down(const StreamPtr& stream, const Strea
     c->start(&snap);
     log::notice("JetStream cluster: consumer '{} > {} > {}' runs here alone (scaled down)", ca.account, ca.stream,
                 name);
+  }
+}
+
+namespace {
+
+// The R1 durables of `after` that were R1 on another server in `before`: (name, old host).
+std::vector<std::pair<std::string, std::string>> r1_moves(const StreamAssignment& before,
+                                                          const StreamAssignment& after) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, ca] : after.consumers) {
+    auto old = before.consumers.find(name);
+    if (old == before.consumers.end() || ca.group.replicas() != 1 || old->second.group.replicas() != 1) continue;
+    if (ca.group.peers != old->second.group.peers) out.emplace_back(name, old->second.group.peers.front());
+  }
+  return out;
+}
+
+}  // namespace
+
+void JsCluster::release_r1_durables(const StreamAssignment& before, const StreamAssignment& after) {
+  for (const auto& [name, from] : r1_moves(before, after))
+    if (from == self_id_) r1_handoff::release(js_, js_.lookup_stream(after.account, after.name()), name);
+}
+
+void JsCluster::adopt_r1_durables(const StreamAssignment& before, const StreamAssignment& after) {
+  // Replayed after a restart too: the durable then runs from its own files already, or is
+  // asked for again (and starts afresh if its old host no longer has it).
+  for (const auto& [name, from] : r1_moves(before, after)) {
+    const ConsumerAssignment& ca = after.consumers.at(name);
+    if (ca.group.has_peer(self_id_)) r1_handoff::adopt(js_, ca, from);
   }
 }
 

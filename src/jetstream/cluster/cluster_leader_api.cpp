@@ -11,6 +11,8 @@
 #include "jetstream/cluster/consumer_list.h"
 #include "jetstream/consumer_api.h"
 #include "jetstream/cluster/js_cluster.h"
+#include "jetstream/cluster/meta_group.h"
+#include "jetstream/cluster/offline_info.h"
 #include "jetstream/cluster/request_util.h"
 #include "jetstream/cluster/stream_list.h"
 #include "jetstream/jetstream.h"
@@ -148,7 +150,7 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, con
   if (e = check_stream_origins(*cfg, origin_lookup(acc)); !e.empty()) return reply_error(req, type, e);
   // Scaling down to R1 keeps the stream's current leader (as the reference: the leader has
   // applied every message it acknowledged; a follower may not even know they committed), the
-  // preferred peer when no leader answers or an R1 consumer lives there. Other replica changes keep the group and change
+  // preferred peer when no leader answers. Other replica changes keep the group and change
   // its peers (stream_peers.cpp): new servers join and catch up before old ones leave, and so
   // does a move (placement change), of an R1 stream too (through a group of two).
   const bool move = cfg->placement != cur->config.placement;
@@ -189,15 +191,10 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, con
     sa.group.preferred.clear();
   } else if (scale_down) {
     std::string keep = cur->group.preferred.empty() ? cur->group.peers.front() : cur->group.preferred;
-    // The leader, unless a plain R1 consumer lives on another peer (its state cannot move
-    // yet: the stream stays with it, and a message acknowledged just before may then be
-    // missing there if that follower had not learnt it committed).
+    // The leader (a follower may not have every message it acknowledged). An R1 durable on
+    // another peer moves there with its state (consumer_follow.h, r1_handoff.h).
     const std::string leader_id = seen->leader.empty() ? std::string() : util::hash_name(seen->leader);
-    bool r1_elsewhere = false;
-    for (const auto& [_, ca] : cur->consumers)
-      if (ca.group.replicas() == 1 && ca.group.peers.front() != leader_id && !ca.config.durable_name.empty())
-        r1_elsewhere = true;  // (an R1 ephemeral elsewhere just goes, as 2.9.10's)
-    if (!leader_id.empty() && cur->group.has_peer(leader_id) && !r1_elsewhere) keep = leader_id;
+    if (!leader_id.empty() && cur->group.has_peer(leader_id)) keep = leader_id;
     sa.group.peers = {keep};
     sa.group.preferred.clear();
     sa.group.name = group_name('S', 1, cfg->storage, random_group_id());
@@ -397,7 +394,13 @@ void JsCluster::leader_stream_names(ApiRequest& req, bool list) {
       continue;
     all.push_back(std::move(sa));
   }
-  if (list) return gather_stream_list(js_, req, std::move(all), offset);
+  if (list) {
+    OfflinePeers offline = offline_peers();
+    std::string cluster = self_cluster_;
+    return gather_stream_list(js_, req, std::move(all), offset, [offline, cluster](const StreamAssignment& sa) {
+      return all_peers_offline(sa.group, offline) ? offline_stream_info(sa, cluster, offline) : ojson();
+    });
+  }
   uint64_t total = all.size();
   offset = std::min<uint64_t>(offset, total);
   ojson j;
@@ -434,8 +437,14 @@ void JsCluster::leader_consumer_names(ApiRequest& req, std::string_view rest, bo
   if (list) {
     // Every info from its consumer's host (CONSUMER.INFO), as the reference's gather.
     std::vector<std::pair<std::string, ConsumerPtr>> page;
-    for (uint64_t i = offset; i < all.size() && page.size() < limit; ++i) page.emplace_back(all[i], nullptr);
-    return gather_consumer_list(req, sa->name(), std::move(page), offset, limit);
+    std::map<std::string, ojson> off;
+    OfflinePeers offline = offline_peers();
+    for (uint64_t i = offset; i < all.size() && page.size() < limit; ++i) {
+      page.emplace_back(all[i], nullptr);
+      const ConsumerAssignment& ca = sa->consumers.at(all[i]);
+      if (all_peers_offline(ca.group, offline)) off[all[i]] = offline_consumer_info(ca, self_cluster_, offline);
+    }
+    return gather_consumer_list(req, sa->name(), std::move(page), offset, limit, std::move(off));
   }
   ojson j;
   j["type"] = api_type(type);
@@ -480,6 +489,17 @@ void JsCluster::leader_account_info(ApiRequest& req) {
     ApiRequest out{js.server(), js, jsa.account, jsa, {}, {}, reply, {}, {}};
     reply_json(out, j);
   });
+}
+
+}  // namespace nats::jetstream
+
+namespace nats::jetstream {
+
+OfflinePeers JsCluster::offline_peers() const {
+  OfflinePeers out;
+  for (const auto& r : meta_.snapshot().replicas)
+    if (r.offline && r.peer != self_id_) out[r.peer] = r.name.starts_with("Server name unknown") ? "" : r.name;
+  return out;
 }
 
 }  // namespace nats::jetstream

@@ -30,11 +30,30 @@ std::map<std::string, ConsumerAssignment> consumers_following(const StreamAssign
                                                               bool replica_change) {
   std::map<std::string, ConsumerAssignment> out;
   for (const auto& [name, ca] : cur.consumers) {
-    // A plain R1 consumer moves only where its state can come along: onto the new peers of
-    // a replica change that keeps its server (that server seeds the new group).
-    if (ca.group.replicas() <= 1 && !(replica_change && contains(new_peers, ca.group.peers.front()))) continue;
-    // An R1 ephemeral stays R1 where it is (as 2.9.10); it goes when its server leaves.
-    if (ca.group.replicas() <= 1 && ca.config.durable_name.empty()) continue;
+    if (ca.group.replicas() <= 1) {
+      // An R1 ephemeral stays R1 where it is (as 2.9.10); it goes when its server leaves.
+      if (ca.config.durable_name.empty()) continue;
+      if (ca.group.peers.empty() || new_peers.empty()) continue;
+      if (!contains(new_peers, ca.group.peers.front())) {
+        // Its server leaves the stream: it moves, R1, to the first of the stream's new
+        // peers that stays (it has the messages; a scale-down to R1 keeps one), else to the
+        // first new one, its state handed over (r1_handoff.h).
+        std::string to = new_peers.front();
+        for (const auto& p : new_peers)
+          if (cur.group.has_peer(p)) {
+            to = p;
+            break;
+          }
+        ConsumerAssignment next = ca;
+        next.group.peers = {to};
+        next.group.preferred.clear();
+        out.emplace(name, std::move(next));
+        continue;
+      }
+      // Otherwise it takes the new peers of a replica change (its server seeds the new
+      // group) and stays where it is on other peer changes.
+      if (!replica_change) continue;
+    }
     auto peers = follow_peers(ca.group, cur.group.replicas(), new_peers, replica_change);
     if (peers == ca.group.peers) continue;
     ConsumerAssignment next = ca;

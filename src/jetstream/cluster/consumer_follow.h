@@ -5,8 +5,11 @@
 // reference: on a replica change every replicated consumer takes the stream's new peers; on
 // other peer changes one with the stream's replica count takes them too, and one with fewer
 // keeps those of its peers the stream keeps and fills up from the stream's new ones. An R1
-// consumer (a plain local consumer here) takes the stream's new peers on a replica change
-// that keeps its server (as the reference's durables); otherwise it stays where it is. An R1
+// durable (a plain local consumer here) takes the stream's new peers on a replica change
+// that keeps its server (as the reference's durables); one whose server leaves the stream
+// moves, R1 with its state, to the first of the stream's new peers that was a peer before
+// (the one a scale-down to R1 keeps; 2.9.10 moves it there without its state), else to the
+// first new one; otherwise it stays where it is. An R1
 // ephemeral never moves (the meta state drops it when its server leaves the stream).
 #include <map>
 #include <string>

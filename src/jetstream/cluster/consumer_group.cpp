@@ -41,7 +41,9 @@ using Key = std::tuple<const Server*, std::string, std::string, std::string>;
 std::mutex g_registry_mu;
 std::map<Key, ConsumerGroupPtr> g_registry;
 
-nlohmann::json snapshot_json(const ConsumerSnapshot& s, bool started, const std::map<std::string, int64_t>& requests) {
+}  // namespace
+
+nlohmann::json consumer_snapshot_json(const ConsumerSnapshot& s, bool started, const std::map<std::string, int64_t>& requests) {
   nlohmann::json pend = nlohmann::json::array(), rd = nlohmann::json::array(), rq = nlohmann::json::array();
   for (const auto& [seq, p] : s.pending) pend.push_back({seq, p.cseq, p.deliver_ts, p.deadline});
   for (const auto& [seq, n] : s.redelivered) rd.push_back({seq, n});
@@ -54,7 +56,7 @@ nlohmann::json snapshot_json(const ConsumerSnapshot& s, bool started, const std:
           {"requests", rq}};
 }
 
-bool snapshot_from_json(std::string_view blob, ConsumerSnapshot& s, bool& started,
+bool consumer_snapshot_from_json(std::string_view blob, ConsumerSnapshot& s, bool& started,
                         std::map<std::string, int64_t>& requests) {
   auto j = nlohmann::json::parse(blob, nullptr, false);
   try {
@@ -74,8 +76,6 @@ bool snapshot_from_json(std::string_view blob, ConsumerSnapshot& s, bool& starte
   }
   return true;
 }
-
-}  // namespace
 
 ConsumerGroup::ConsumerGroup(JetStream& js, StreamPtr stream, ConsumerPtr consumer)
     : js_(js),
@@ -245,7 +245,7 @@ bool ConsumerGroup::seed_log() {
     return false;
   }
   compacted_index_ = applying_index_;
-  group_->compact(applying_index_, snapshot_json(committed_.snapshot(), started_, requests_).dump());
+  group_->compact(applying_index_, consumer_snapshot_json(committed_.snapshot(), started_, requests_).dump());
   seeding_ = false;
   return true;
 }
@@ -391,14 +391,14 @@ void ConsumerGroup::maybe_compact(raft::Index next_index) {
   applying_index_ = next_index;
   if (!group_ || done < compacted_index_ + compact_every()) return;
   compacted_index_ = done;
-  group_->compact(done, snapshot_json(committed_.snapshot(), started_, requests_).dump());
+  group_->compact(done, consumer_snapshot_json(committed_.snapshot(), started_, requests_).dump());
 }
 
 void ConsumerGroup::restore(const raft::Snapshot& s) {
   ConsumerSnapshot snap;
   bool started = false;
   std::map<std::string, int64_t> requests;
-  if (!snapshot_from_json(s.data, snap, started, requests)) {
+  if (!consumer_snapshot_from_json(s.data, snap, started, requests)) {
     log::error("JetStream consumer '{} > {}': undecodable snapshot at {}", stream_->name(), consumer_->name(),
                s.index);
     return;

@@ -46,6 +46,13 @@ namespace nats::jetstream {
 class JetStream;
 struct ConsumerAssignment;
 
+// A consumer state as JSON (compaction snapshots; the state an R1 durable takes along when it
+// moves to another server, r1_handoff.h): `started` and waiting pull `requests` besides.
+nlohmann::json consumer_snapshot_json(const ConsumerSnapshot& s, bool started,
+                                      const std::map<std::string, int64_t>& requests);
+bool consumer_snapshot_from_json(std::string_view blob, ConsumerSnapshot& s, bool& started,
+                                 std::map<std::string, int64_t>& requests);
+
 class ConsumerGroup : public ConsumerReplicator, public std::enable_shared_from_this<ConsumerGroup> {
  public:
   // Starts (or after a restart resumes) this server's replica of `ca` on its local copy of

@@ -6,6 +6,7 @@
 #include "jetstream/advisories.h"
 #include "jetstream/api/api_router.h"
 #include "jetstream/cluster/meta_group.h"
+#include "jetstream/cluster/r1_handoff.h"
 #include "jetstream/cluster/raft_group.h"
 #include "jetstream/cluster/request_util.h"
 #include "jetstream/cluster/stream_group.h"
@@ -232,6 +233,8 @@ void JsCluster::route(ApiRequest& req, std::string_view rest) {
     }
     if (ca) {
       if (route_replicated_consumer(req, rest, prefix, *ca)) return;
+      // An R1 durable arriving with its state: silent until it runs (clients retry).
+      if (r1_handoff::adopting(js_, req.account.name(), stream_name, args[1])) return;
       if (ca->group.has_peer(self_id_)) js_.api().dispatch(req, rest);
       return;
     }
@@ -340,14 +343,21 @@ void JsCluster::apply(const std::string& data) {
   const RaftGroupSpec* group = nullptr;
   if (e->consumer) group = ch.consumer_after ? &ch.consumer_after->group : &ch.consumer_before->group;
   else group = ch.stream_after ? &ch.stream_after->group : &ch.stream_before->group;
-  if (ch.op == MetaOp::update_stream && ch.stream_before->group.name != ch.stream_after->group.name)
-    return apply_scale_down(ch, origin, live);
-  if (ch.op == MetaOp::remove_stream) stop_replicated_consumers(*ch.stream_before);
-  if (ch.op == MetaOp::update_stream && ch.stream_before->group.peers != ch.stream_after->group.peers &&
-      ch.stream_after->group.replicas() > 1) {
-    apply_peer_change(ch, origin, live);
-    return apply_consumers_following(*ch.stream_before, *ch.stream_after, live);
+  if (ch.op == MetaOp::update_stream) {
+    // R1 durables moving off a server the stream leaves: the old host lets go of them
+    // before its replica stops, the new one takes them over once its stream runs.
+    release_r1_durables(*ch.stream_before, *ch.stream_after);
+    if (ch.stream_before->group.name != ch.stream_after->group.name) {
+      apply_scale_down(ch, origin, live);
+      return adopt_r1_durables(*ch.stream_before, *ch.stream_after);
+    }
+    if (ch.stream_before->group.peers != ch.stream_after->group.peers && ch.stream_after->group.replicas() > 1) {
+      apply_peer_change(ch, origin, live);
+      apply_consumers_following(*ch.stream_before, *ch.stream_after, live);
+      return adopt_r1_durables(*ch.stream_before, *ch.stream_after);
+    }
   }
+  if (ch.op == MetaOp::remove_stream) stop_replicated_consumers(*ch.stream_before);
   if (!group->has_peer(self_id_)) return;
   if (e->consumer && group->replicas() > 1) return apply_replicated_consumer(ch, origin, live);
   if (!e->consumer && group->replicas() > 1) return apply_replicated_stream(ch, origin, live);
@@ -436,6 +446,10 @@ void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& orig
   std::map<std::string, ConsumerSnapshot> kept;
   stop_consumers_scaled_down(before, after, kept);
   if (auto s = js_.lookup_stream(after.account, after.name())) {
+    // The plain consumers here (R1 durables) stop and keep their state on disk: the reopened
+    // stream restores them from it.
+    for (const auto& sc : s->consumers())
+      if (auto c = std::dynamic_pointer_cast<Consumer>(sc); c && !c->replicated()) c->stop(!keep);
     stop_replicated_stream(s, !keep, keep);
     std::lock_guard lk(jsa->mu);
     if (auto it = jsa->streams.find(after.name()); it != jsa->streams.end() && it->second == s) jsa->streams.erase(it);

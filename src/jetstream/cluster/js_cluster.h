@@ -117,6 +117,8 @@ class JsCluster {
   // CONSUMER.NAMES/LIST from the meta assignments (LIST gathers the infos from the hosts).
   void leader_consumer_names(ApiRequest& req, std::string_view rest, bool list);
   void leader_account_info(ApiRequest& req);
+  // The meta peers this leader considers offline (id -> name): LIST does not ask their assets.
+  std::map<std::string, std::string> offline_peers() const;
   // Peer changes of replicated streams (stream_peers.cpp). `$JS.API.STREAM.PEER.REMOVE`:
   // the meta leader replaces the peer with another server of the cluster (or drops it).
   void leader_stream_peer_remove(ApiRequest& req, std::string_view rest);
@@ -157,6 +159,10 @@ class JsCluster {
   // catches up from the leader's log or snapshot); leaving ones run until their group lets
   // them go (reconcile_consumer_peers).
   void apply_consumers_following(const StreamAssignment& before, const StreamAssignment& after, bool live);
+  // R1 durables moving with a stream update (consumer_follow.h, r1_handoff.h): the old host
+  // releases them (before its replica stops), the new host adopts them (after its stream runs).
+  void release_r1_durables(const StreamAssignment& before, const StreamAssignment& after);
+  void adopt_r1_durables(const StreamAssignment& before, const StreamAssignment& after);
   // reconcile_stream_peers' part for replicated consumers hosted here.
   void reconcile_consumer_peers();
   // A stream scaled down to R1: its replicated consumers stop; on the kept peer each one's

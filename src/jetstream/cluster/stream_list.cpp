@@ -19,7 +19,6 @@ using ojson = nlohmann::ordered_json;
 namespace {
 
 constexpr uint64_t kListLimit = 256;  // JSApiListLimit
-constexpr auto kGatherTimeout = std::chrono::seconds(2);
 
 struct Gather : std::enable_shared_from_this<Gather> {
   Gather(JetStream& j, JsAccount& a) : js(j), jsa(a) {}
@@ -35,6 +34,8 @@ struct Gather : std::enable_shared_from_this<Gather> {
   std::function<void(std::vector<ojson>&)> on_done;  // set: hand the infos over instead of listing
   std::function<void(std::map<size_t, ojson>&)> on_done_indexed;  // set: hand them over by position
   std::vector<std::string> subjects;  // set: the requests (else STREAM.INFO of each name)
+  std::map<size_t, ojson> offline;    // by position: placed by hand, not asked (and "missing")
+  std::chrono::milliseconds timeout = kInfoGatherTimeout;
 
   void on_reply(size_t idx, std::string_view payload) {
     auto j = ojson::parse(payload, nullptr, false);
@@ -45,7 +46,7 @@ struct Gather : std::enable_shared_from_this<Gather> {
     {
       std::lock_guard lk(mu);
       infos[idx] = std::move(j);
-      all = infos.size() == names.size();
+      all = infos.size() + offline.size() == names.size();
     }
     if (all) finish();
   }
@@ -79,7 +80,8 @@ struct Gather : std::enable_shared_from_this<Gather> {
       std::lock_guard lk(mu);
       for (size_t i = 0; i < names.size(); ++i) {
         if (auto it = infos.find(i); it != infos.end()) arr.push_back(it->second);
-        else missing.push_back(names[i]);
+        else if (auto off = offline.find(i); off != offline.end()) arr.push_back(off->second);
+        if (!infos.count(i)) missing.push_back(names[i]);
       }
     }
     if (arr.empty()) out["streams"] = nullptr;
@@ -94,7 +96,7 @@ struct Gather : std::enable_shared_from_this<Gather> {
 
 namespace {
 void start_gather(JetStream& js, const ApiRequest& req, const std::shared_ptr<Gather>& g) {
-  if (g->names.empty()) return g->finish();
+  if (g->names.size() == g->offline.size()) return g->finish();
   std::string inbox = "$JSC.LIST." + util::next_nuid();
   auto& srv = js.server();
   std::weak_ptr<Gather> weak = g;
@@ -109,19 +111,26 @@ void start_gather(JetStream& js, const ApiRequest& req, const std::shared_ptr<Ga
                                   });
   // The timer owns the gather until it fires, so a silent host cannot leak it. Timers are
   // loop-thread only (this runs on whatever thread the request came in on): armed from there.
-  srv.pick_loop().run_after(kGatherTimeout, [g] { g->finish(); });
+  srv.pick_loop().run_after(g->timeout, [g] { g->finish(); });
   for (size_t i = 0; i < g->names.size(); ++i)
-    srv.publish_internal(req.account, g->subjects.empty() ? "$JS.API.STREAM.INFO." + g->names[i] : g->subjects[i],
+    if (!g->offline.count(i))
+      srv.publish_internal(req.account, g->subjects.empty() ? "$JS.API.STREAM.INFO." + g->names[i] : g->subjects[i],
                          inbox + "." + std::to_string(i), {}, {});
 }
 }  // namespace
 
-void gather_stream_list(JetStream& js, const ApiRequest& req, std::vector<StreamAssignment> streams, uint64_t offset) {
+void gather_stream_list(JetStream& js, const ApiRequest& req, std::vector<StreamAssignment> streams, uint64_t offset,
+                        const OfflineInfo& offline_info) {
   auto g = std::make_shared<Gather>(js, req.jsa);
   g->reply = std::string(req.reply);
   g->total = streams.size();
   g->offset = std::min<uint64_t>(offset, g->total);
-  for (uint64_t i = g->offset; i < g->total && g->names.size() < kListLimit; ++i) g->names.push_back(streams[i].name());
+  g->timeout = kListGatherTimeout;
+  for (uint64_t i = g->offset; i < g->total && g->names.size() < kListLimit; ++i) {
+    if (offline_info)
+      if (auto off = offline_info(streams[i]); !off.is_null()) g->offline[g->names.size()] = std::move(off);
+    g->names.push_back(streams[i].name());
+  }
   start_gather(js, req, g);
 }
 
@@ -135,8 +144,9 @@ void gather_stream_infos(JetStream& js, const ApiRequest& req, const std::vector
 }
 
 void gather_api_infos(JetStream& js, const ApiRequest& req, std::vector<std::string> subjects,
-                      std::function<void(std::map<size_t, ojson>&)> done) {
+                      std::function<void(std::map<size_t, ojson>&)> done, std::chrono::milliseconds timeout) {
   auto g = std::make_shared<Gather>(js, req.jsa);
+  g->timeout = timeout;
   g->names = subjects;
   g->subjects = std::move(subjects);
   g->on_done_indexed = std::move(done);

@@ -38,19 +38,23 @@ StreamAssignment with_consumers() {
   return sa;
 }
 
-TEST(ConsumerFollow, PeerReplacedMovesReplicatedConsumersOnly) {
+TEST(ConsumerFollow, PeerReplacedMovesTheConsumersOnIt) {
   auto moved = consumers_following(with_consumers(), {"p1", "p4", "p3"}, false);
-  ASSERT_EQ(moved.size(), 1u);  // "two" keeps p1 and p3; "one" is a plain R1 consumer
+  ASSERT_EQ(moved.size(), 2u);  // "two" keeps p1 and p3
   EXPECT_EQ(moved.at("full").group.peers, (Peers{"p1", "p4", "p3"}));
+  // The R1 durable on p2 goes to the first peer that stays (it has the messages).
+  EXPECT_EQ(moved.at("one").group.peers, (Peers{"p1"}));
+  EXPECT_EQ(moved.at("one").group.name, "C-R1F-one");
   EXPECT_EQ(moved.at("full").group.name, "C-R3F-full");
   EXPECT_TRUE(moved.at("full").group.preferred.empty());
 }
 
 TEST(ConsumerFollow, FewerReplicasKeepWhatStaysAndFillFromTheNewPeers) {
   auto moved = consumers_following(with_consumers(), {"p4", "p5", "p3"}, false);
-  ASSERT_EQ(moved.size(), 2u);
+  ASSERT_EQ(moved.size(), 3u);
   EXPECT_EQ(moved.at("full").group.peers, (Peers{"p4", "p5", "p3"}));
   EXPECT_EQ(moved.at("two").group.peers, (Peers{"p3", "p4"}));
+  EXPECT_EQ(moved.at("one").group.peers, (Peers{"p3"}));
 }
 
 TEST(ConsumerFollow, ReplicaChangeGivesEveryConsumerWhoseServerStaysTheStreamsPeers) {
@@ -59,10 +63,16 @@ TEST(ConsumerFollow, ReplicaChangeGivesEveryConsumerWhoseServerStaysTheStreamsPe
   ASSERT_EQ(moved.size(), 3u);
   EXPECT_EQ(moved.at("two").group.peers, five);
   EXPECT_EQ(moved.at("one").group.peers, five);  // p2 stays: it seeds the new group
-  // Down to R1 on p1: the replicated ones come along; the R1 one on p2 cannot (its state).
+  // Down to R1 on p1: the replicated ones come along, and the R1 durable on p2 moves there
+  // (its state handed over, r1_handoff.h).
   moved = consumers_following(with_consumers(), {"p1"}, true);
-  ASSERT_EQ(moved.size(), 2u);
+  ASSERT_EQ(moved.size(), 3u);
   EXPECT_EQ(moved.at("full").group.peers, (Peers{"p1"}));
+  EXPECT_EQ(moved.at("one").group.peers, (Peers{"p1"}));
+  // An R1 ephemeral there does not move.
+  auto eph = with_consumers();
+  eph.consumers.at("one").config.durable_name.clear();
+  EXPECT_EQ(consumers_following(eph, {"p1"}, true).count("one"), 0u);
   EXPECT_EQ(moved.at("full").group.name, "C-R3F-full");
   EXPECT_TRUE(consumers_following(r3_stream(), {"p1"}, true).empty());
 }
@@ -92,7 +102,7 @@ TEST(ConsumerFollow, TheStreamUpdateEntryCarriesTheConsumersThroughEncodingApply
   EXPECT_EQ(ch.stream_before->consumers.at("full").group.peers, (Peers{"p1", "p2", "p3"}));
   EXPECT_EQ(ch.stream_after->consumers.at("full").group.peers, (Peers{"p1", "p4", "p3"}));
   EXPECT_EQ(st.consumer("$G", "S", "two")->group.peers, (Peers{"p1", "p3"}));
-  EXPECT_EQ(st.consumer("$G", "S", "one")->group.peers, (Peers{"p2"}));
+  EXPECT_EQ(st.consumer("$G", "S", "one")->group.peers, (Peers{"p1"}));
   EXPECT_EQ(st.consumer("$G", "S", "gone")->group.peers, (Peers{"p1", "p2", "p3"}));
 
   MetaState restored;
