@@ -7,6 +7,7 @@
 #include <chrono>
 #include <set>
 
+#include "jetstream/jetstream.h"
 #include "server/client.h"
 #include "server/imports.h"
 #include "server/server.h"
@@ -116,6 +117,9 @@ void Server::install_jwt_account(const AccountPtr& acc, const AccountClaimsPtr& 
   }
   install_imports(*this, all, {cfg});
   if (system_account_ && system_account_ != acc) install_system_imports(*this, {{cfg.name, acc}}, *system_account_);
+  // After its imports: whether it imports another account's JetStream API decides whether
+  // it answers its own (2.9.10 enables JetStream for an account resolved at run time too).
+  if (jetstream_) jetstream_->add_account(*acc);
 }
 
 std::string Server::apply_account_jwt(const std::string& key) {
