@@ -1,5 +1,7 @@
 #include "jetstream/advisories.h"
 
+#include "jetstream/advisory_mute.h"
+
 #include <charconv>
 #include <random>
 
@@ -53,6 +55,7 @@ const char* action_subject(AdvisoryAction a) {
 }  // namespace
 
 void send_api_audit(const ApiRequest& req, std::string_view response) {
+  if (AdvisoryMute::active()) return;
   ojson j = typed_event("io.nats.jetstream.advisory.v1.api_audit");
   j["server"] = req.server.name();
   // The reference's ClientInfo of the requester as its JetStream API import fills it in:
@@ -71,6 +74,7 @@ void send_api_audit(const ApiRequest& req, std::string_view response) {
 }
 
 void send_stream_action(Server& srv, Account& acc, const std::string& stream, AdvisoryAction action) {
+  if (AdvisoryMute::active()) return;
   ojson j = typed_event("io.nats.jetstream.advisory.v1.stream_action");
   j["stream"] = stream;
   j["action"] = action_name(action);
@@ -80,6 +84,7 @@ void send_stream_action(Server& srv, Account& acc, const std::string& stream, Ad
 
 void send_consumer_action(Server& srv, Account& acc, const std::string& stream, const std::string& consumer,
                           AdvisoryAction action) {
+  if (AdvisoryMute::active()) return;
   ojson j = typed_event("io.nats.jetstream.advisory.v1.consumer_action");
   j["stream"] = stream;
   j["consumer"] = consumer;
