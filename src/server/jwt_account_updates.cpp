@@ -125,7 +125,19 @@ void Server::install_jwt_account(const AccountPtr& acc, const AccountClaimsPtr& 
 std::string Server::apply_account_jwt(const std::string& key) {
   std::lock_guard lk(jwt_mu_);
   auto acc = lookup_account(key);
-  if (!acc || !resolver_) return "";  // registered on first use
+  if (!resolver_) return "";
+  if (!acc) {
+    // Registered on first use; but an account with JetStream now, while JetStream runs: in
+    // a cluster every server needs its API subscription (the meta leader or a stream's host
+    // answers requests from clients connected elsewhere), as 2.9.10 has it in every server.
+    if (jetstream_ && jetstream_->enabled()) {
+      AccountClaimsPtr claims;
+      if (auto token = resolver_->fetch(key); token && check_account_jwt(key, *token, opts_, &claims).empty() &&
+                                             claims && claims->jetstream_limits)
+        register_jwt_account(key, 0);
+    }
+    return "";
+  }
   auto token = resolver_->fetch(key);
   if (!token) return "";
   AccountClaimsPtr claims;
