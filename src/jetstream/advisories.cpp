@@ -65,6 +65,10 @@ void send_api_audit(const ApiRequest& req, std::string_view response) {
   client["acc"] = req.account.name();
   if (req.rtt_ns > 0) client["rtt"] = req.rtt_ns;
   client["server"] = req.server.name();
+  // 2.9.10 names the requester's cluster when clustered (same for requests within one
+  // cluster: they come from a server of it).
+  if (const auto& o = req.server.options(); o.cluster.configured && !o.cluster.name.empty())
+    client["cluster"] = o.cluster.name;
   j["client"] = client;
   j["subject"] = std::string(req.subject);
   if (!req.payload.empty()) j["request"] = std::string(req.payload);
