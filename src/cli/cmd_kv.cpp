@@ -149,9 +149,19 @@ int kv_put(Invocation& inv) {
   return 0;
 }
 
-// Latest entry for a key; false when absent or deleted.
-bool latest(Connection& c, const std::string& b, const std::string& k, StoredMsg& m) {
-  if (!get_stored(c, stream_of(b), json{{"last_by_subj", subject_of(b, k)}}, m)) return false;
+// The bucket whose subjects hold a bucket's keys: a mirror bucket stores its origin's
+// subjects ($KV.<origin>.<key>), so its keys are read under that name, as nats.go does for
+// a bucket whose stream mirrors another (also with an external API prefix).
+std::string keys_bucket(const json& info, const std::string& b) {
+  const json& cfg = info.contains("config") ? info["config"] : json::object();
+  if (!cfg.contains("mirror") || !cfg["mirror"].is_object()) return b;
+  std::string origin = cfg["mirror"].value("name", "");
+  return origin.rfind("KV_", 0) == 0 ? origin.substr(3) : b;
+}
+
+// Latest entry for a key of bucket b (its keys under kb's subjects); false when absent or deleted.
+bool latest(Connection& c, const std::string& b, const std::string& kb, const std::string& k, StoredMsg& m) {
+  if (!get_stored(c, stream_of(b), json{{"last_by_subj", subject_of(kb, k)}}, m)) return false;
   std::string op = m.header("KV-Operation");
   return op != "DEL" && op != "PURGE";
 }
@@ -159,9 +169,9 @@ bool latest(Connection& c, const std::string& b, const std::string& k, StoredMsg
 int kv_get(Invocation& inv) {
   Connection c(resolve_settings(inv));
   std::string b = inv.arg(0), k = inv.arg(1);
-  bucket_info(c, b);
+  std::string kb = keys_bucket(bucket_info(c, b), b);
   StoredMsg m;
-  if (!latest(c, b, k, m)) throw CliError("nats: key not found");
+  if (!latest(c, b, kb, k, m)) throw CliError("nats: key not found");
   if (inv.on("raw")) {
     std::cout << m.data;
     return 0;
@@ -185,15 +195,16 @@ int kv_del(Invocation& inv) {
 }
 
 std::vector<std::string> keys_of(Connection& c, const std::string& b) {
-  json info = js_api(c, "STREAM.INFO." + stream_of(b), json{{"subjects_filter", "$KV." + b + ".>"}});
+  std::string kb = keys_bucket(bucket_info(c, b), b);
+  json info = js_api(c, "STREAM.INFO." + stream_of(b), json{{"subjects_filter", "$KV." + kb + ".>"}});
   std::vector<std::string> keys;
   const json& st = info["state"];
   if (!st.contains("subjects") || !st["subjects"].is_object()) return keys;
-  std::string prefix = "$KV." + b + ".";
+  std::string prefix = "$KV." + kb + ".";
   for (auto& [subj, _] : st["subjects"].items()) {
     std::string k = subj.substr(prefix.size());
     StoredMsg m;
-    if (latest(c, b, k, m)) keys.push_back(k);
+    if (latest(c, b, kb, k, m)) keys.push_back(k);
   }
   std::sort(keys.begin(), keys.end());
   return keys;
@@ -238,13 +249,13 @@ int kv_ls(Invocation& inv) {
 int kv_history(Invocation& inv) {
   Connection c(resolve_settings(inv));
   std::string b = inv.arg(0), k = inv.arg(1);
-  bucket_info(c, b);
+  std::string kb = keys_bucket(bucket_info(c, b), b);
   Table t("History for " + b + " > " + k);
   t.add_headers({"Key", "Revision", "Op", "Created", "Length", "Value"});
   uint64_t seq = 1;
   int n = 0;
   StoredMsg m;
-  while (get_stored(c, stream_of(b), json{{"seq", seq}, {"next_by_subj", subject_of(b, k)}}, m)) {
+  while (get_stored(c, stream_of(b), json{{"seq", seq}, {"next_by_subj", subject_of(kb, k)}}, m)) {
     std::string op = m.header("KV-Operation");
     if (op.empty()) op = "PUT";
     std::string v = m.data.size() > 40 ? m.data.substr(0, 37) + "..." : m.data;

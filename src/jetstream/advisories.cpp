@@ -1,5 +1,7 @@
 #include "jetstream/advisories.h"
 
+#include "jetstream/advisory_mute.h"
+
 #include <charconv>
 #include <random>
 
@@ -53,6 +55,7 @@ const char* action_subject(AdvisoryAction a) {
 }  // namespace
 
 void send_api_audit(const ApiRequest& req, std::string_view response) {
+  if (AdvisoryMute::active()) return;
   ojson j = typed_event("io.nats.jetstream.advisory.v1.api_audit");
   j["server"] = req.server.name();
   // The reference's ClientInfo of the requester as its JetStream API import fills it in:
@@ -62,6 +65,10 @@ void send_api_audit(const ApiRequest& req, std::string_view response) {
   client["acc"] = req.account.name();
   if (req.rtt_ns > 0) client["rtt"] = req.rtt_ns;
   client["server"] = req.server.name();
+  // 2.9.10 names the requester's cluster when clustered (same for requests within one
+  // cluster: they come from a server of it).
+  if (const auto& o = req.server.options(); o.cluster.configured && !o.cluster.name.empty())
+    client["cluster"] = o.cluster.name;
   j["client"] = client;
   j["subject"] = std::string(req.subject);
   if (!req.payload.empty()) j["request"] = std::string(req.payload);
@@ -71,6 +78,7 @@ void send_api_audit(const ApiRequest& req, std::string_view response) {
 }
 
 void send_stream_action(Server& srv, Account& acc, const std::string& stream, AdvisoryAction action) {
+  if (AdvisoryMute::active()) return;
   ojson j = typed_event("io.nats.jetstream.advisory.v1.stream_action");
   j["stream"] = stream;
   j["action"] = action_name(action);
@@ -80,6 +88,7 @@ void send_stream_action(Server& srv, Account& acc, const std::string& stream, Ad
 
 void send_consumer_action(Server& srv, Account& acc, const std::string& stream, const std::string& consumer,
                           AdvisoryAction action) {
+  if (AdvisoryMute::active()) return;
   ojson j = typed_event("io.nats.jetstream.advisory.v1.consumer_action");
   j["stream"] = stream;
   j["consumer"] = consumer;

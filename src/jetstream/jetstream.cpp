@@ -135,6 +135,17 @@ void JetStream::answer_leaderless(ApiRequest& req, std::string_view rest) {
 }
 
 JsAccount* JetStream::account(const std::string& name) const {
+  {
+    std::lock_guard lk(impl_->mu);
+    auto it = impl_->accounts.find(name);
+    if (it != impl_->accounts.end()) return it->second.get();
+  }
+  // Operator mode: an account the resolver knows but no client of it used here yet (the
+  // meta log names it first on the servers that host its assets) is registered now, which
+  // enables its JetStream (add_account), as 2.9.10 looks accounts up from the resolver.
+  auto& srv = impl_->server;
+  if (!srv.options().operator_mode() || srv.lookup_account(name)) return nullptr;
+  srv.jwt_account_claims(name);
   std::lock_guard lk(impl_->mu);
   auto it = impl_->accounts.find(name);
   return it == impl_->accounts.end() ? nullptr : it->second.get();
@@ -343,39 +354,71 @@ void JetStream::start() {
   }
   if (enabled.empty() && non_sys == 1 && srv.global_account()) enabled.push_back(srv.global_account());
 
-  // An account that imports another's API uses that one only (one answer per request), as
-  // 2.9.10: an enabled account's own API is left out when it imports exactly "$JS.API.>", a
-  // disabled account's "not enabled" answer when any import covers $JS.API.INFO.
-  auto imports_api = [](const Account& a, bool exact) {
-    for (auto& si : a.service_imports) {
-      const std::string& from = si.to.empty() ? si.subject : si.to;  // the importer's subject
-      if (from == "$JS.API.>" || (!exact && subject_is_subset_match("$JS.API.INFO", from))) return true;
-    }
-    return false;
-  };
-  for (auto& acc : enabled) {
-    if (!srv.options().jetstream.domain.empty()) install_domain_mappings(*acc, srv.options().jetstream.domain);
-    auto jsa = std::make_unique<JsAccount>(*acc);
-    JsAccount* raw = jsa.get();
-    {
-      std::lock_guard lk(impl_->mu);
-      impl_->accounts[acc->name()] = std::move(jsa);
-    }
-    if (!in_cluster_mode(srv)) restore_account(*raw);
-    if (!imports_api(*acc, true)) subscribe_api(*raw);
-  }
+  for (auto& acc : enabled) enable_account(*acc, !in_cluster_mode(srv));
   // The other accounts (not the system account) get an answer saying JetStream is off.
   for (auto& a : srv.accounts()) {
-    if (a == sys || impl_->accounts.count(a->name())) continue;
-    if (imports_api(*a, false)) continue;
-    auto jsa = std::make_unique<JsAccount>(*a);
-    jsa->enabled = false;
-    JsAccount* raw = jsa.get();
-    subscribe_api(*raw);
-    impl_->disabled.push_back(std::move(jsa));
+    if (a == sys) continue;
+    bool known;
+    {
+      std::lock_guard lk(impl_->mu);
+      known = impl_->accounts.count(a->name()) > 0;
+    }
+    if (!known) add_disabled_account(*a);
   }
   impl_->running = true;
   impl_->ticker = std::thread([this] { tick_loop(); });
+}
+
+namespace {
+
+// An account that imports another's API uses that one only (one answer per request), as
+// 2.9.10: an enabled account's own API is left out when it imports exactly "$JS.API.>", a
+// disabled account's "not enabled" answer when any import covers $JS.API.INFO.
+bool imports_api(const Account& a, bool exact) {
+  for (auto& si : a.service_imports) {
+    const std::string& from = si.to.empty() ? si.subject : si.to;  // the importer's subject
+    if (from == "$JS.API.>" || (!exact && subject_is_subset_match("$JS.API.INFO", from))) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void JetStream::enable_account(Account& acc, bool restore) {
+  if (!impl_->server.options().jetstream.domain.empty())
+    install_domain_mappings(acc, impl_->server.options().jetstream.domain);
+  auto jsa = std::make_unique<JsAccount>(acc);
+  JsAccount* raw = jsa.get();
+  {
+    std::lock_guard lk(impl_->mu);
+    if (impl_->accounts.count(acc.name())) return;
+    impl_->accounts[acc.name()] = std::move(jsa);
+  }
+  if (restore) restore_account(*raw);
+  if (!imports_api(acc, true)) subscribe_api(*raw);
+}
+
+void JetStream::add_disabled_account(Account& acc) {
+  if (imports_api(acc, false)) return;
+  auto jsa = std::make_unique<JsAccount>(acc);
+  jsa->enabled = false;
+  subscribe_api(*jsa);
+  std::lock_guard lk(impl_->mu);
+  impl_->disabled.push_back(std::move(jsa));
+}
+
+void JetStream::add_account(Account& acc) {
+  if (!impl_->running.load()) return;
+  auto sys = impl_->server.system_account();
+  if (sys.get() == &acc) return;
+  {
+    std::lock_guard lk(impl_->mu);
+    if (impl_->accounts.count(acc.name())) return;
+    for (auto& d : impl_->disabled)
+      if (&d->account == &acc) return;
+  }
+  if (acc.jetstream_enabled) enable_account(acc, !in_cluster_mode(impl_->server));
+  else add_disabled_account(acc);
 }
 
 void JetStream::subscribe_api(JsAccount& jsa) {

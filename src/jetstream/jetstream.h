@@ -116,6 +116,10 @@ class JetStream {
   void start();
   // Flushes and closes every store; API requests are no longer answered.
   void shutdown();
+  // An account registered after start (operator mode: resolved from its JWT on first use)
+  // gets what start() gives the accounts it finds: JetStream when its JWT enables it, else
+  // the 10039 answerer, each left out when the account imports another's API. Once per account.
+  void add_account(Account& acc);
   // Running: started and neither shut down nor disabled (/jsz, /healthz report it).
   bool enabled() const;
   // `$JS.API.SERVER.REMOVE` took this server out of the cluster (2.9.10's DisableJetStream):
@@ -177,6 +181,9 @@ class JetStream {
 
  private:
   void restore_account(JsAccount& jsa);
+  // start() and add_account(): one account's JetStream (enabled) or its 10039 answerer.
+  void enable_account(Account& acc, bool restore);
+  void add_disabled_account(Account& acc);
   void tick_loop();
 
   struct Impl;

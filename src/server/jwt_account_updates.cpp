@@ -7,6 +7,7 @@
 #include <chrono>
 #include <set>
 
+#include "jetstream/jetstream.h"
 #include "server/client.h"
 #include "server/imports.h"
 #include "server/server.h"
@@ -116,12 +117,27 @@ void Server::install_jwt_account(const AccountPtr& acc, const AccountClaimsPtr& 
   }
   install_imports(*this, all, {cfg});
   if (system_account_ && system_account_ != acc) install_system_imports(*this, {{cfg.name, acc}}, *system_account_);
+  // After its imports: whether it imports another account's JetStream API decides whether
+  // it answers its own (2.9.10 enables JetStream for an account resolved at run time too).
+  if (jetstream_) jetstream_->add_account(*acc);
 }
 
 std::string Server::apply_account_jwt(const std::string& key) {
   std::lock_guard lk(jwt_mu_);
   auto acc = lookup_account(key);
-  if (!acc || !resolver_) return "";  // registered on first use
+  if (!resolver_) return "";
+  if (!acc) {
+    // Registered on first use; but an account with JetStream now, while JetStream runs: in
+    // a cluster every server needs its API subscription (the meta leader or a stream's host
+    // answers requests from clients connected elsewhere), as 2.9.10 has it in every server.
+    if (jetstream_ && jetstream_->enabled()) {
+      AccountClaimsPtr claims;
+      if (auto token = resolver_->fetch(key); token && check_account_jwt(key, *token, opts_, &claims).empty() &&
+                                             claims && claims->jetstream_limits)
+        register_jwt_account(key, 0);
+    }
+    return "";
+  }
   auto token = resolver_->fetch(key);
   if (!token) return "";
   AccountClaimsPtr claims;

@@ -211,6 +211,13 @@ TEST_P(JsCli, KvMirrorAndSources) {
   EXPECT_FALSE(mi["config"].contains("subjects")) << mi.dump();
   EXPECT_EQ(ai["state"]["messages"], 2) << ai.dump();
   EXPECT_EQ(ai["config"]["sources"].size(), 2u) << ai.dump();
+  // Keys read through the mirror, stored under the origin's subjects (as natscli reads them).
+  auto got = run("kv get M a --raw");
+  EXPECT_EQ(got.status, 0) << got.output;
+  EXPECT_EQ(got.output, "1") << got.output;
+  auto ls = run("kv ls M");
+  EXPECT_EQ(ls.output, "a\n") << ls.output;
+  EXPECT_NE(run("kv get M b").status, 0);
   auto info = run("kv info M");
   EXPECT_NE(info.output.find("Mirror Information"), std::string::npos) << info.output;
   EXPECT_NE(info.output.find("Origin Bucket: O\n"), std::string::npos) << info.output;

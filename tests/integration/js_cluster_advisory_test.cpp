@@ -56,6 +56,9 @@ std::vector<std::string> cluster_advisories(const std::string& bin) {
     if (natsSubscription_NextMsg(&m.p, sub.p, 1500) != NATS_OK) break;
     std::string s = m.subject();
     if (s.rfind("$JS.EVENT.ADVISORY.API", 0) == 0 || s.find("LEADER_ELECTED") != std::string::npos) continue;
+    // 2.9.10 sends C4's DELETED (the consumer going with its stream) in some runs and not
+    // in others (2 of 3 runs here): a race in the reference, left out of the comparison.
+    if (s == "$JS.EVENT.ADVISORY.CONSUMER.DELETED.R3.C4") continue;
     ++seen[s];
   }
   for (auto& [s, n] : seen) out.push_back(s + " x" + std::to_string(n));

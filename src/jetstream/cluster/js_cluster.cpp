@@ -1,9 +1,11 @@
 #include "jetstream/cluster/js_cluster.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "config/options.h"
 #include "jetstream/advisories.h"
+#include "jetstream/advisory_mute.h"
 #include "jetstream/api/api_router.h"
 #include "jetstream/cluster/meta_group.h"
 #include "jetstream/cluster/r1_handoff.h"
@@ -492,6 +494,10 @@ void JsCluster::run_locally(const RequestOrigin& origin, const std::string& assi
   }
   std::string subject = "$JS.API." + origin.api;
   ApiRequest req{js_.server(), js_, jsa->account, *jsa, subject, {}, reply, {}, origin.body, assigned_name};
+  // A replayed entry (no proposal time: see apply and meta_snapshot) recreates what exists
+  // already as far as clients know: as 2.9.10, no action advisory and no API audit again.
+  std::optional<AdvisoryMute> mute;
+  if (origin.proposed_ns == 0) mute.emplace();
   js_.api().dispatch(req, origin.api);
 }
 

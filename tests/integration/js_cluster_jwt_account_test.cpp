@@ -1,0 +1,108 @@
+// Operator mode in a JetStream cluster, against a 3-server 2.9.10 cluster: an account JWT
+// pushed after start (full resolver, the push crosses the routes) gets JetStream on every
+// server, also on those none of its users connected to (they meet it in the meta log), so
+// an R3 stream created through one server is hosted by all three.
+#include <gtest/gtest.h>
+#include <nats/nats.h>
+
+#include <string>
+#include <vector>
+
+#include "js_cluster_util.h"
+#include "jwt_test_util.h"
+
+using namespace jsc;
+using testing_harness::reference_binary;
+using testing_harness::server_binary;
+
+namespace {
+
+std::vector<std::string> pushed_account_r3(const std::string& bin) {
+  TempDir dir;
+  jwt::KeyPair op = jwt::operator_keys(), sys = jwt::account_keys(), acc = jwt::account_keys(),
+               user = jwt::user_keys(), sys_user = jwt::user_keys();
+  std::string op_file = dir.write("op.jwt", jwt::sign(jwt::operator_claims(op, sys.pub), op));
+  std::string sys_jwt = jwt::sign(jwt::account_claims(sys, "SYS"), op);
+  JsSupercluster sc(1, 3);
+  for (size_t i = 0; i < sc.nodes.size(); ++i) {
+    auto& n = sc.node(i);
+    n.binary = bin;
+    n.accounts = "operator: \"" + op_file + "\"\nsystem_account: " + sys.pub + "\nresolver { type: full, dir: \"" +
+                 dir.path() + "/jwts" + std::to_string(i) + "\" }\nresolver_preload: {\n  " + sys.pub + ": \"" +
+                 sys_jwt + "\"\n}\n";
+  }
+  // Without the gateway block (a full resolver does not sync over gateways).
+  for (auto& n : sc.nodes) {
+    std::string conf = n->config();
+    n->proc = start_with_config(conf.substr(0, conf.find("gateway {")), {}, bin);
+  }
+  if (sc.agreed_leader(milliseconds(30000)).empty()) return {"<no meta leader>"};
+  auto connect_as = [&](ConnPtr& nc, const jwt::KeyPair& u, const jwt::KeyPair& a, size_t node) {
+    static int seq = 0;
+    std::string creds = dir.write("u" + std::to_string(++seq) + ".creds",
+                                  jwt::creds(jwt::sign(jwt::user_claims(u, "u"), a), u.seed));
+    OptsPtr o;
+    natsOptions_SetTimeout(o.p, 2000);
+    natsOptions_SetAllowReconnect(o.p, false);
+    natsOptions_SetUserCredentialsFromFiles(o.p, creds.c_str(), nullptr);
+    return connect_signed(nc, "nats://127.0.0.1:" + std::to_string(sc.node(node).proc->port()), o.p);
+  };
+  ConnPtr sys_nc;
+  if (connect_as(sys_nc, sys_user, sys, 0) != NATS_OK) return {"<no system connection>"};
+  json ac = jwt::account_claims(acc, "A");
+  ac["nats"]["limits"]["mem_storage"] = -1;
+  ac["nats"]["limits"]["disk_storage"] = -1;
+  std::string token = jwt::sign(ac, op);
+  // Pushed through server 0; every server stores it and answers (the push crosses the
+  // routes). No user of the account connects to servers 1 and 2: they first meet the
+  // account in the meta log's assignment.
+  std::string inbox = "_INBOX.push";
+  SubPtr answers;
+  EXPECT_EQ(natsConnection_SubscribeSync(&answers.p, sys_nc.p, inbox.c_str()), NATS_OK);
+  natsConnection_PublishRequestString(sys_nc.p, "$SYS.REQ.CLAIMS.UPDATE", inbox.c_str(), token.c_str());
+  int stored = 0;
+  for (; stored < 3; ++stored) {
+    MsgPtr m;
+    if (natsSubscription_NextMsg(&m.p, answers.p, 3000) != NATS_OK) break;
+  }
+  std::vector<std::string> out{"push answers: " + std::to_string(stored)};
+  ConnPtr nc;
+  if (connect_as(nc, user, acc, 0) != NATS_OK) return {"<no user connection>"};
+  json created;
+  wait_for([&] {
+    MsgPtr m;
+    if (natsConnection_RequestString(&m.p, nc.p, "$JS.API.STREAM.CREATE.S",
+                                     R"({"name":"S","subjects":["s.>"],"num_replicas":3})", 5000) != NATS_OK)
+      return false;
+    created = json::parse(m.data(), nullptr, false);
+    return created.is_object() && !created.contains("error");
+  }, milliseconds(20000));
+  out.push_back("create: " + std::string(created.is_object() && created.contains("config") ? "ok" : created.dump()));
+  // The three replicas, current: info until the followers report in.
+  size_t current = 0;
+  wait_for([&] {
+    MsgPtr m;
+    if (natsConnection_RequestString(&m.p, nc.p, "$JS.API.STREAM.INFO.S", "", 3000) != NATS_OK) return false;
+    auto info = json::parse(m.data(), nullptr, false);
+    if (!info.is_object() || !info.contains("cluster")) return false;
+    current = info["cluster"].value("leader", "").empty() ? 0 : 1;
+    for (auto& r : info["cluster"].value("replicas", json::array()))
+      if (r.value("current", false)) ++current;
+    return current == 3;
+  }, milliseconds(20000));
+  out.push_back("current replicas: " + std::to_string(current));
+  return out;
+}
+
+}  // namespace
+
+TEST(JsClusterJwtAccount, PushedAccountHostsR3OnEveryServer) {
+  auto ours = pushed_account_r3(server_binary());
+  std::string o;
+  for (auto& s : ours) o += s + "\n";
+  EXPECT_EQ(o, "push answers: 3\ncreate: ok\ncurrent replicas: 3\n");
+  if (!testing_harness::reference_available()) GTEST_SKIP() << "reference nats-server not installed";
+  std::string r;
+  for (auto& s : pushed_account_r3(reference_binary())) r += s + "\n";
+  EXPECT_EQ(o, r);
+}
