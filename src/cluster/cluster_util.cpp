@@ -58,6 +58,58 @@ PeerUrl parse_peer_url(const std::string& url) {
   return u;
 }
 
+namespace {
+std::string_view trim_spaces(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+}  // namespace
+
+std::string advertise_host_port(std::string_view adv, int default_port) {
+  if (adv.empty()) return "";
+  std::string_view host, port;
+  bool has_port = false;
+  if (adv.front() == '[') {  // net.SplitHostPort's bracketed form
+    size_t close = adv.find(']');
+    if (close == std::string_view::npos) return "";
+    host = adv.substr(1, close - 1);
+    std::string_view rest = adv.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return "";
+      port = rest.substr(1);
+      has_port = true;
+    }
+  } else {
+    size_t colon = adv.find(':');
+    if (colon == std::string_view::npos) {
+      host = adv;
+    } else {
+      if (adv.find(':', colon + 1) != std::string_view::npos) return "";  // too many colons
+      host = adv.substr(0, colon);
+      port = adv.substr(colon + 1);
+      has_port = true;
+    }
+  }
+  int p = default_port;
+  if (has_port) {
+    port = trim_spaces(port);
+    bool neg = !port.empty() && port.front() == '-';
+    if (neg) port.remove_prefix(1);
+    if (port.empty() || port.size() > 9) return "";
+    long v = 0;
+    for (char c : port) {
+      if (c < '0' || c > '9') return "";
+      v = v * 10 + (c - '0');
+    }
+    if (neg) v = -v;
+    p = (v == 0 || v == -1) ? default_port : static_cast<int>(v);
+  }
+  std::string h(trim_spaces(host));
+  if (h.find(':') != std::string::npos) h = "[" + h + "]";
+  return h + ":" + std::to_string(p);
+}
+
 std::vector<std::string> advertised_urls(const std::string& host, int port) {
   std::vector<std::string> out;
   auto fmt = [&](const std::string& h) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "net/event_loop.h"
@@ -28,6 +29,10 @@ PeerUrl parse_peer_url(const std::string& url);
 // "ip:port" strings for clients: the host itself, or every non-loopback interface address
 // when the server listens on all interfaces (as the reference advertises).
 std::vector<std::string> advertised_urls(const std::string& host, int port);
+
+// An `advertise` value (host, host:port, [v6]:port) as the reference's parseHostPort then
+// net.JoinHostPort read it: a missing, 0 or -1 port is default_port. Empty if malformed.
+std::string advertise_host_port(std::string_view adv, int default_port);
 
 // Connects with a deadline; returns a non-blocking fd or -1.
 int connect_with_timeout(const std::string& host, int port, std::chrono::milliseconds timeout);

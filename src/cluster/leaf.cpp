@@ -15,11 +15,20 @@
 #include "util/ids.h"
 #include "util/jwt.h"
 #include "util/nkey.h"
+#include "util/semver.h"
 #include "util/log.h"
 
 namespace nats::cluster {
 
 namespace {
+// leafNodeWaitBeforeClose: how long a rejected leaf waits for its close, so that it does
+// not redial at once.
+constexpr auto kWaitBeforeClose = std::chrono::seconds(5);
+// 2.9.10 extends a JetStream domain over a leaf when both sides run JetStream in the same
+// domain and share the system account (one meta group across the link). That is not
+// implemented here, so such a link is refused rather than left half working.
+constexpr std::string_view kNoExtension =
+    "JetStream domain extension over a shared system account is not supported";
 proto::ParserLimits leaf_limits(const Options& o) {
   proto::ParserLimits l;
   l.max_control_line = o.max_control_line;
@@ -126,6 +135,7 @@ std::string LeafConnection::remote_cluster() const {
 }
 
 bool LeafConnection::on_data(const char* data, size_t len) {
+  if (discard_input_) return true;
   auto r = parser_.parse(data, len, *this);
   if (r.error()) {
     log::error("{}:{} - lid:{} - Leafnode Error '{}'", peer_ip_, peer_port_, cid_, r.detail);
@@ -188,6 +198,20 @@ bool LeafConnection::on_connect(std::string_view json) {
     return false;
   }
   account_name_ = *acc_name;
+  if (!take_account_slot()) {
+    // Bound through the client users (or a JWT) the reference reports the account limit;
+    // through the leafnodes authorization (or none) its registration fails as a violation.
+    const auto& lo = server_.options().leafnode;
+    if (lo.username.empty() && lo.users.empty() && server_.auth_required()) {
+      log::error("{}:{} - lid:{} - maximum account active connections exceeded", peer_ip_, peer_port_, cid_);
+      send_err_and_close("maximum account active connections exceeded", CloseReason::MaxAccountConnectionsExceeded);
+    } else {
+      log::error("{}:{} - lid:{} - authentication error", peer_ip_, peer_port_, cid_);
+      send_err_and_close("Authorization Violation", CloseReason::AuthenticationViolation);
+    }
+    return false;
+  }
+  if (!reject_old_version(str_field(j, "version"))) return false;
   // The leaf's deny_imports: it will not take these, so they are not sent.
   deny_out_ = string_array(j, "deny_pub");
   headers_ok_ = bool_field(j, "headers") && !server_.options().no_header_support;
@@ -197,6 +221,10 @@ bool LeafConnection::on_connect(std::string_view json) {
     remote_cluster_ = cluster;
   }
   remote_domain_ = str_field(j, "domain");
+  if (would_extend_jetstream(bool_field(j, "jetstream"))) {
+    send_err_and_close(kNoExtension, CloseReason::ProtocolViolation);
+    return false;
+  }
   parser_.set_pinned_account(account_name_);
   parser_.set_require_connect(false);
   mgr_.replace_duplicate(*this);
@@ -393,8 +421,60 @@ bool LeafConnection::on_info(std::string_view json) {
   // A 2.9 hub answers our CONNECT with an INFO marked connect_info; older ones do not.
   const bool finish = registered_ ? false
                                   : (first && !bool_field(j, "info_on_connect")) || bool_field(j, "connect_info");
-  if (finish) finish_connect();
+  if (finish) {
+    if (would_extend_jetstream(bool_field(j, "jetstream"))) {
+      close(CloseReason::ProtocolViolation);
+      return false;
+    }
+    if (!take_account_slot()) {
+      log::error("{}:{} - lid:{} - maximum account active connections exceeded", peer_ip_, peer_port_, cid_);
+      send_err_and_close("maximum account active connections exceeded", CloseReason::MaxAccountConnectionsExceeded);
+      return false;
+    }
+    finish_connect();
+  }
   return true;
+}
+
+bool LeafConnection::would_extend_jetstream(bool remote_jetstream) {
+  auto sys = server_.system_account();
+  if (!sys || sys.get() != account_.get() || !server_.jetstream_enabled() || !remote_jetstream) return false;
+  if (remote_domain_ != server_.options().jetstream.domain) return false;
+  log::error("{}:{} - lid:{} - {} (domain \"{}\", remote \"{}\"): give the two sides different JetStream domains "
+             "or bind the remote to another account",
+             peer_ip_, peer_port_, cid_, kNoExtension, remote_domain_, remote_name());
+  return true;
+}
+
+bool LeafConnection::take_account_slot() {
+  if (counted_ || !account_) return true;
+  int prior = account_->num_leafnodes.fetch_add(1);
+  int max = account_->max_leafnodes.load();
+  if (max >= 0 && prior >= max) {
+    account_->num_leafnodes--;
+    return false;
+  }
+  counted_ = true;
+  return true;
+}
+
+bool LeafConnection::reject_old_version(const std::string& version) {
+  const std::string& mv = server_.options().leafnode.min_version;
+  util::SemVer min;
+  if (mv.empty() || !util::parse_semver(mv, min).empty() || util::version_at_least(version, min)) return true;
+  // The INFO first, as the reference: a 2.9 leaf would drop a link that has not answered its
+  // CONNECT within 2 s and dial again, rather than wait for the close.
+  enqueue(mgr_.connect_info_line(cid_, account_name_));
+  std::string text = "connection rejected since minimum version required is \"" + mv + "\"";
+  log::error("{}:{} - lid:{} - {}", peer_ip_, peer_port_, cid_, text);
+  enqueue("-ERR '" + text + "'\r\n");  // after the INFO, through the same queue
+  touch();
+  discard_input_ = true;
+  std::weak_ptr<Connection> weak = weak_from_this();
+  loop_.add_timer(kWaitBeforeClose, [weak] {
+    if (auto c = weak.lock()) c->close(CloseReason::MinimumVersionRequired);
+  });
+  return false;
 }
 
 bool LeafConnection::on_ping() {
@@ -411,8 +491,9 @@ bool LeafConnection::on_err(std::string_view text) {
   log::error("{}:{} - lid:{} - Leafnode Error {}", peer_ip_, peer_port_, cid_, text);
   // The hub saw our loop-detection subject come back: wait before trying again.
   if (solicited() && text.find("Loop detected") != std::string_view::npos) mgr_.delay_reconnect(remote_);
-  close(CloseReason::ProtocolViolation);
-  return false;
+  // As the reference (processErr for a leaf), the link stays until the side that sent the
+  // error closes it: a hub holds a leaf it rejected for min_version a while on purpose.
+  return true;
 }
 
 void LeafConnection::loop_detected() {
@@ -529,6 +610,8 @@ void LeafConnection::on_closed() {
   log::notice("{}:{} - lid:{} - Leafnode connection closed: {} - Account: {}", peer_ip_, peer_port_, cid_,
               close_reason_text(close_reason()), account_name_);
   mgr_.on_leaf_closed(this);
+  if (counted_ && account_) account_->num_leafnodes--;
+  counted_ = false;
   if (registered_)
     if (auto* sys = server_.system_services()) sys->on_leaf_disconnect(account_name_);
   if (!account_) return;

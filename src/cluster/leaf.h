@@ -93,6 +93,15 @@ class LeafConnection final : public Connection, public proto::ParserHandlerBase 
   bool send_connect(const nlohmann::json& info);
   void finish_connect();
   void send_err_and_close(std::string_view text, CloseReason reason);
+  // Counts this leaf in its account (max_leafnodes, as the reference's registerWithAccount);
+  // false when the account has its limit already.
+  bool take_account_slot();
+  // The link binds the system account and both sides run JetStream in the same domain: the
+  // reference would extend its JetStream over it, which this server does not (logs why).
+  bool would_extend_jetstream(bool remote_jetstream);
+  // Accepting side: a leaf older than leafnodes { min_version } gets the reference's error,
+  // then is closed after a pause (so that it does not redial at once).
+  bool reject_old_version(const std::string& version);
   // The JetStream API stays on its side of the link (the reference's denies on a leaf
   // connection); only domain-prefixed requests cross, through the accounts' mappings.
   void add_jetstream_denies();
@@ -116,6 +125,8 @@ class LeafConnection final : public Connection, public proto::ParserHandlerBase 
   std::string nonce_;
   net::TimerId auth_timer_ = 0;
   std::atomic<bool> registered_{false};
+  bool counted_ = false;       // take_account_slot() succeeded; loop thread
+  bool discard_input_ = false;  // rejected, waiting to close: what it sends is ignored
   std::string account_name_;  // set once, before registered_
   AccountPtr account_;
 

@@ -53,6 +53,10 @@ bool parse_route_info(std::string_view json, RouteInfo& out) {
   if (auto it = j.find("connect_urls"); it != j.end() && it->is_array())
     for (auto& u : *it)
       if (u.is_string()) out.connect_urls.push_back(u.get<std::string>());
+  out.ws_connect_urls.clear();
+  if (auto it = j.find("ws_connect_urls"); it != j.end() && it->is_array())
+    for (auto& u : *it)
+      if (u.is_string()) out.ws_connect_urls.push_back(u.get<std::string>());
   return !out.id.empty();
 }
 
@@ -187,6 +191,7 @@ bool RouteConnection::on_info(std::string_view json) {
       {
         std::lock_guard lk(info_mu_);
         info_.connect_urls = ri.connect_urls;
+        info_.ws_connect_urls = ri.ws_connect_urls;
       }
       mgr_.on_route_updated();
     }

@@ -24,6 +24,7 @@ struct RouteInfo {
   int port = 0;
   bool dynamic = false;
   std::vector<std::string> connect_urls;
+  std::vector<std::string> ws_connect_urls;  // its websocket URLs (websocket { advertise } or listen)
   std::string gateway_url;
   std::vector<std::string> leafnode_urls;  // where that server accepts leaf connections
   // Gateway gossip relayed by a cluster peer (server_id "GW<id>", gateway_cmd 1).

@@ -92,6 +92,7 @@ void RouteManager::build_info() {
   j["cluster"] = name_;
   if (dynamic_) j["dynamic"] = true;
   if (!own_client_urls_.empty()) j["connect_urls"] = own_client_urls_;
+  if (!own_ws_urls_.empty()) j["ws_connect_urls"] = own_ws_urls_;
   if (auto* gw = server_.gateways()) j["gateway_url"] = gw->own_url();
   if (auto* lf = server_.leafs(); lf && lf->port() && !o.leafnode.no_advertise)
     j["leafnode_urls"] = std::vector<std::string>{lf->own_url()};
@@ -129,6 +130,10 @@ void RouteManager::start() {
                               ? o.client_advertise + ":" + std::to_string(server_.client_port())
                               : o.client_advertise};
     else own_client_urls_ = advertised_urls(o.host, server_.client_port());
+    if (int wport = server_.websocket_port(); wport > 0) {
+      if (!o.websocket.advertise.empty()) own_ws_urls_ = {advertise_host_port(o.websocket.advertise, wport)};
+      else own_ws_urls_ = advertised_urls(o.websocket.host, wport);
+    }
   }
   {
     std::lock_guard lk(mu_);
@@ -298,6 +303,7 @@ bool RouteManager::register_route(const std::shared_ptr<RouteConnection>& r) {
   j["headers"] = true;
   j["cluster"] = cluster_name();
   if (!ri.connect_urls.empty()) j["connect_urls"] = ri.connect_urls;
+  if (!ri.ws_connect_urls.empty()) j["ws_connect_urls"] = ri.ws_connect_urls;
   j["ip"] = ri.ip;
   j["lnoc"] = true;
   std::string line = "INFO " + j.dump() + "\r\n";
@@ -348,6 +354,19 @@ void RouteManager::on_gossip(const RouteInfo& info) {
       if (c->solicited() && c->url() == info.ip) return;
   }
   add_pending(info.ip, true, std::chrono::milliseconds(0));
+}
+
+std::vector<std::string> RouteManager::ws_connect_urls() const {
+  std::vector<std::string> out;
+  std::lock_guard lk(mu_);
+  for (auto& [_, r] : routes_)
+    for (auto& u : r->remote_info().ws_connect_urls)
+      if (std::find(out.begin(), out.end(), u) == out.end()) out.push_back(u);
+  if (out.empty()) return out;
+  std::vector<std::string> all = own_ws_urls_;
+  for (auto& u : out)
+    if (std::find(all.begin(), all.end(), u) == all.end()) all.push_back(u);
+  return all;
 }
 
 void RouteManager::on_route_updated() {

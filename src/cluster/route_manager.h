@@ -69,6 +69,9 @@ class RouteManager {
   size_t num_routes() const;
   // Client URLs: ours, then every route's.
   std::vector<std::string> client_connect_urls() const;
+  // Websocket client URLs: ours, then every route's; none until a peer has some (as the
+  // reference, which fills them in only from the routes' INFO).
+  std::vector<std::string> ws_connect_urls() const;
 
   // Config reload: solicits the `add` URLs, closes the routes solicited to `remove` ("Route
   // Removed") and never retries those (as the reference's routesOption). Other routes stay.
@@ -98,6 +101,7 @@ class RouteManager {
   int port_ = 0;
   std::string self_hash_;
   std::vector<std::string> own_client_urls_;
+  std::vector<std::string> own_ws_urls_;  // websocket { advertise }, or the listen addresses
   LinkListener listener_;
 
   mutable std::mutex mu_;  // registry, pending, info

@@ -40,13 +40,13 @@ void Server::stop_cluster() {
 
 size_t Server::num_leafs() const { return leafs_ ? leafs_->num_leafs() : 0; }
 
-std::string Server::cluster_info_fields(bool connect_urls) const {
+std::string Server::cluster_info_fields(bool websocket) const {
   std::string s;
   std::string name = routes_ ? routes_->cluster_name() : gateways_ ? gateways_->name() : std::string();
   if (!name.empty()) s += ",\"cluster\":" + nlohmann::json(name).dump();
   s += domain_info_field();
-  if (routes_ && !opts_.cluster.no_advertise && connect_urls) {
-    auto urls = routes_->client_connect_urls();
+  if (routes_ && !opts_.cluster.no_advertise) {
+    auto urls = websocket ? routes_->ws_connect_urls() : routes_->client_connect_urls();
     if (!urls.empty()) s += ",\"connect_urls\":" + nlohmann::json(urls).dump();
   }
   return s;

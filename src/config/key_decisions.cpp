@@ -57,9 +57,8 @@ std::vector<KeyRule> build() {
   add(t, "account", D::Honoured,
       {"nkey", "imports", "exports", "jetstream", "users", "default_permissions", "limits", "mappings", "maps"});
   add(t, "account_limits", D::Honoured,
-      {"max_connections", "max_conn", "max_subscriptions", "max_subs", "max_payload", "max_pay"});
-  // Per-account leaf connection limits are not enforced yet (a known gap of issue 12).
-  add(t, "account_limits", D::Ignored, {"max_leafnodes", "max_leafs"});
+      {"max_connections", "max_conn", "max_subscriptions", "max_subs", "max_payload", "max_pay", "max_leafnodes",
+       "max_leafs"});
   // Per-account JetStream limits, enforced at stream/consumer create and at store time.
   add(t, "account_jetstream", D::Honoured,
       {"max_memory", "max_mem", "mem", "memory", "max_store", "max_file", "max_disk", "store", "disk",
@@ -100,13 +99,12 @@ std::vector<KeyRule> build() {
   add(t, "gateway_authorization", D::Ignored, {"timeout", "permissions", "default_permission", "default_permissions"});
   add(t, "remote_gateway", D::Honoured, {"name", "url", "urls"});
 
-  // leafnodes { } (parseLeafNodes): both sides. The minimum version is not implemented
-  // and refused by name. Leaf authorization has no
+  // leafnodes { } (parseLeafNodes): both sides; min_version rejects older accepted leafs.
+  // Leaf authorization has no
   // token or permissions in the reference either: those are unknown fields there and here.
   add(t, "leafnodes", D::Honoured,
       {"listen", "port", "host", "net", "authorization", "advertise", "leafnode_advertise", "no_advertise", "remotes",
-       "reconnect", "reconnect_delay", "reconnect_interval", "tls"});
-  add(t, "leafnodes", D::Refused, {"min_version", "minimum_version"});
+       "reconnect", "reconnect_delay", "reconnect_interval", "tls", "min_version", "minimum_version"});
   // One remote (parseRemoteLeafNodes). URLs are tried in order (no_randomize is what this
   // server always does). Websocket remotes and JetStream migration are not implemented
   // and refused by name.
@@ -120,13 +118,12 @@ std::vector<KeyRule> build() {
   add(t, "leafnode_user", D::Honoured, {"user", "username", "pass", "password", "account"});
 
   // websocket { } (parseWebsocket): wss with a tls block, permessage-deflate, the
-  // authorization override and jwt_cookie (src/server/ws_auth.cpp); advertise only matters
-  // for the ws_connect_urls a cluster gossips, which it does not here.
+  // authorization override and jwt_cookie (src/server/ws_auth.cpp); advertise is the URL
+  // gossiped to the cluster's websocket clients (ws_connect_urls).
   add(t, "websocket", D::Honoured,
-      {"listen", "port", "host", "net", "no_tls", "tls", "same_origin", "allowed_origins", "allowed_origin",
+      {"listen", "port", "host", "net", "advertise", "no_tls", "tls", "same_origin", "allowed_origins", "allowed_origin",
        "allow_origins", "allow_origin", "origins", "origin", "handshake_timeout", "compress", "compression",
        "authorization", "authentication", "jwt_cookie", "no_auth_user"});
-  add(t, "websocket", D::Refused, {"advertise"});
   // parseSimpleAuth: `users` is an unknown field there, as here.
   add(t, "websocket_authorization", D::Honoured, {"user", "username", "pass", "password", "token", "timeout"});
   add(t, "remote_gateway", D::Refused, {"tls"});

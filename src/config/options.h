@@ -120,6 +120,7 @@ struct AccountConfig {
   int max_connections = -1;
   int max_subscriptions = -1;
   int64_t max_payload = -1;
+  int max_leafnodes = -1;  // leaf connections bound to the account (limits { max_leafnodes })
   std::vector<MappingConfig> mappings;
   bool jetstream = false;       // jetstream: enabled
   JsAccountLimits js_limits;    // jetstream { max_memory, max_streams, ... }
@@ -211,16 +212,18 @@ struct LeafNodeOptions {
   std::vector<LeafUser> users;               // authorization { users: [...] }
   Duration auth_timeout{0};                  // 0: the client auth timeout
   TlsOptions tls;                            // accepted leafs: INFO in clear, then TLS
+  std::string min_version;                   // accepted leafs older than this are rejected (>= 2.8.0)
 
   bool operator==(const LeafNodeOptions&) const = default;
 };
 
 // websocket { } for NATS clients (browsers, nats.ws). Without a tls block the reference
-// requires no_tls: true. advertise is refused.
+// requires no_tls: true.
 struct WebsocketOptions {
   bool configured = false;
   std::string host = "0.0.0.0";
   int port = 0;  // 0: no listener (-1: a random port)
+  std::string advertise;  // host[:port] announced as ws_connect_urls (port defaults to the listener's)
   bool no_tls = false;
   TlsOptions tls;  // wss: used whenever present, even with no_tls (as the reference)
   bool compression = false;  // permessage-deflate when the client offers it

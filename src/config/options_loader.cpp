@@ -9,6 +9,8 @@
 #include "config/operator_options.h"
 #include "net/ws_handshake.h"
 #include "config/parser.h"
+#include "cluster/cluster_util.h"
+#include "util/semver.h"
 #include "server/imports.h"
 #include "server/jwt_claims.h"
 #include "subject/subject.h"
@@ -573,6 +575,7 @@ struct Loader {
     if (k == "max_connections" || k == "max_conn") acc.max_connections = to_int(e.value);
     else if (k == "max_subscriptions" || k == "max_subs") acc.max_subscriptions = to_int(e.value);
     else if (k == "max_payload" || k == "max_pay") acc.max_payload = e.value.as_int();
+    else if (k == "max_leafnodes" || k == "max_leafs") acc.max_leafnodes = to_int(e.value);
     else unknown(e);
   }
 
@@ -763,7 +766,16 @@ struct Loader {
       else if (k == "port") l.port = to_int(e.value);
       else if (k == "advertise" || k == "leafnode_advertise") l.advertise = e.value.as_string();
       else if (k == "no_advertise") l.no_advertise = e.value.as_bool();
-      else if (k == "tls") tls(e, l.tls);
+      else if (k == "min_version" || k == "minimum_version") {
+        // checkLeafMinVersionConfig: a version the reference can read, at least 2.8.0.
+        std::string mv = e.value.as_string();
+        util::SemVer parsed;
+        if (std::string err = util::parse_semver(mv, parsed); !err.empty())
+          error(e.value.position(), "invalid leafnode's minimum version: " + err);
+        else if (!util::version_at_least(mv, util::SemVer{2, 8, 0}))
+          error(e.value.position(), "the minimum version should be at least 2.8.0");
+        else l.min_version = mv;
+      } else if (k == "tls") tls(e, l.tls);
       else if (k == "remotes") {
         for (const auto& x : e.value.as_array()) l.remotes.push_back(remote_leaf(x));
       } else if (k == "reconnect" || k == "reconnect_delay" || k == "reconnect_interval") {
@@ -788,6 +800,7 @@ struct Loader {
       if (k == "listen") parse_listen(e.value, w.host, w.port);
       else if (k == "port") w.port = to_int(e.value);
       else if (k == "host" || k == "net") w.host = e.value.as_string();
+      else if (k == "advertise") w.advertise = e.value.as_string();
       else if (k == "no_tls") w.no_tls = e.value.as_bool();
       else if (k == "tls") tls(e, w.tls);
       else if (k == "same_origin") w.same_origin = e.value.as_bool();
@@ -954,6 +967,9 @@ void validate_websocket(const Options& o) {
   const WebsocketOptions& w = o.websocket;
   if (w.port == 0) return;
   if (!w.tls.enabled && !w.no_tls) throw std::runtime_error("websocket requires TLS configuration");
+  // The reference only finds a bad advertise when it starts listening (a fatal error).
+  if (!w.advertise.empty() && cluster::advertise_host_port(w.advertise, 1).empty())
+    throw std::runtime_error("Unable to get websocket connect URLs: invalid advertise address " + w.advertise);
   for (const auto& ao : w.allowed_origins) {
     net::ws::AllowedOrigin parsed;
     if (!net::ws::parse_origin(ao, parsed)) throw std::runtime_error("unable to parse allowed origin: " + ao);

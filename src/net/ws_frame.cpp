@@ -178,8 +178,15 @@ FrameDecoder::Result FrameDecoder::deliver(std::string_view piece, bool message_
 }
 
 std::string frame_header(Opcode op, uint64_t len, bool compressed) {
+  return fragment_header(op, len, true, true, compressed);
+}
+
+std::string fragment_header(Opcode op, uint64_t len, bool first, bool final, bool compressed) {
   std::string h;
-  h.push_back(static_cast<char>(kFinBit | (compressed ? kRsv1Bit : 0) | static_cast<uint8_t>(op)));
+  uint8_t b0 = first ? static_cast<uint8_t>(op) : static_cast<uint8_t>(Opcode::Continuation);
+  if (first && compressed) b0 |= kRsv1Bit;
+  if (final) b0 |= kFinBit;
+  h.push_back(static_cast<char>(b0));
   if (len <= 125) {
     h.push_back(static_cast<char>(len));
   } else if (len <= 0xFFFF) {

@@ -49,6 +49,8 @@ class FrameDecoder {
   enum class Result { Ok, Stopped, Closed, Error };
 
   explicit FrameDecoder(bool require_mask = true) : require_mask_(require_mask) {}
+  // The client asked for Nats-No-Masking: unmasked frames are accepted.
+  void set_require_mask(bool m) { require_mask_ = m; }
 
   // permessage-deflate was agreed: a message whose first frame has RSV1 set is inflated
   // before it reaches the sink (without it, every reserved bit is a protocol error).
@@ -91,6 +93,9 @@ class FrameDecoder {
 // A server frame header (FIN set, no mask) for a payload of `len` bytes; RSV1 set for a
 // compressed (permessage-deflate) message.
 std::string frame_header(Opcode op, uint64_t len, bool compressed = false);
+// One fragment's header of a message cut into frames: the first carries the opcode (and
+// RSV1 when compressed), the others are continuations; FIN on the last.
+std::string fragment_header(Opcode op, uint64_t len, bool first, bool final, bool compressed);
 // A whole unmasked control frame; the payload is cut to the 125 bytes allowed.
 std::string control_frame(Opcode op, std::string_view payload);
 // A close frame's payload: the status, then the reason (cut with "..." to fit 125 bytes).

@@ -2,6 +2,8 @@
 
 #include "net/ws_deflate.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
@@ -210,7 +212,19 @@ HandshakeResult process_handshake(std::string_view data, const OriginPolicy& pol
   r.response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
                accept_key(key) + "\r\n";
   if (r.compress) r.response += kDeflateResponseHeader;
+  // Nats-No-Masking: true (exactly; Go's Header.Get): the client will not mask its frames.
+  r.no_masking = req.first("nats-no-masking") == "true";
+  if (r.no_masking) r.response += "Nats-No-Masking: true\r\n";
   r.response += "\r\n";
+  // The first X-Forwarded-For value, kept only when it is a single IP (net.ParseIP).
+  std::string xff = req.first("x-forwarded-for");
+  unsigned char addr[sizeof(struct in6_addr)];
+  if (!xff.empty() && (inet_pton(AF_INET, xff.c_str(), addr) == 1 || inet_pton(AF_INET6, xff.c_str(), addr) == 1))
+    r.forwarded_ip = xff;
+  std::string ua = req.first("user-agent");
+  r.browser = ua.rfind("Mozilla/", 0) == 0;
+  r.no_compressed_fragments = r.browser && r.compress && ua.find("Version/") != std::string::npos &&
+                              ua.find("Safari/") != std::string::npos;
   return r;
 }
 

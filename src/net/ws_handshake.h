@@ -34,7 +34,21 @@ struct HandshakeResult {
   std::string error;        // why it was rejected, for the log
   bool compress = false;    // permessage-deflate agreed (Accepted)
   std::string cookie_jwt;   // the JWT cookie's value, if asked for and sent (Accepted)
+  // Nats-No-Masking: true was asked (and granted in the answer): the client's frames come
+  // unmasked (Accepted).
+  bool no_masking = false;
+  // The first X-Forwarded-For header, when it is one valid IP address (the reference shows
+  // it in the connection's log prefix); empty otherwise.
+  std::string forwarded_ip;
+  // A User-Agent starting with "Mozilla/": a browser, whose frames the server keeps to
+  // kBrowserFrameSize bytes; Safari (also "Version/" and "Safari/") gets compressed messages
+  // unfragmented, as the reference.
+  bool browser = false;
+  bool no_compressed_fragments = false;
 };
+
+// The largest payload of a frame sent to a browser (the reference's wsFrameSizeForBrowsers).
+constexpr size_t kBrowserFrameSize = 4096;
 
 // Examines what the client sent so far. Incomplete until the blank line ending the headers
 // arrives (or the request exceeds max_request bytes: rejected).

@@ -32,6 +32,11 @@ class Account {
   // Limits from the account config or JWT; -1: none. Atomic: an account JWT update changes
   // them while clients run.
   std::atomic<int> max_connections{-1};
+  // Leaf connections bound to the account on this server, and their limit (config
+  // limits { max_leafnodes }, JWT limits.leaf). As in the reference, the leafs also count
+  // toward max_connections when a client connects, but only max_leafnodes refuses a leaf.
+  std::atomic<int> num_leafnodes{0};
+  std::atomic<int> max_leafnodes{-1};
   std::atomic<int> max_subscriptions{-1};
   std::atomic<int64_t> max_payload{-1};
   bool jetstream_enabled = false;

@@ -334,7 +334,11 @@ bool ClientConnection::on_connect(std::string_view json) {
     return false;
   }
   // Reserve the slot first so that connections racing on other loops cannot both get in.
-  if (acc->num_local_connections.fetch_add(1) >= acc->max_connections && acc->max_connections >= 0) {
+  // Leaf connections bound to the account take client slots too (the reference counts them
+  // among the account's clients), though only max_leafnodes limits the leafs themselves.
+  const int prior = acc->num_local_connections.fetch_add(1);
+  const int max_conns = acc->max_connections.load();
+  if (max_conns >= 0 && prior + acc->num_leafnodes.load() >= max_conns) {
     acc->num_local_connections--;
     log::error("{}:{} - cid:{} - maximum account active connections exceeded", peer_ip_, peer_port_, cid_);
     close_with_err("maximum account active connections exceeded", CloseReason::MaxAccountConnectionsExceeded);

@@ -70,6 +70,7 @@ const char* close_reason_text(CloseReason r) {
     case CloseReason::Revocation: return "Credentials Revoked";
     case CloseReason::ClusterNamesIdentical: return "Cluster Names Identical";
     case CloseReason::DuplicateRemoteLeafnodeConnection: return "Duplicate Remote LeafNode Connection";
+    case CloseReason::MinimumVersionRequired: return "Minimum Version Required";
   }
   return "Unknown";
 }

@@ -59,6 +59,7 @@ enum class CloseReason {
   Revocation,
   ClusterNamesIdentical,
   DuplicateRemoteLeafnodeConnection,
+  MinimumVersionRequired,
 };
 const char* close_reason_text(CloseReason r);
 

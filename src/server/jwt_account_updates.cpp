@@ -98,6 +98,7 @@ AccountPtr Server::register_jwt_account(const std::string& key, int depth) {
 
 void Server::install_jwt_account(const AccountPtr& acc, const AccountClaimsPtr& claims, const AccountConfig& cfg) {
   acc->max_connections = cfg.max_connections;
+  acc->max_leafnodes = cfg.max_leafnodes;
   acc->max_subscriptions = cfg.max_subscriptions;
   acc->max_payload = cfg.max_payload;
   acc->jetstream_enabled = cfg.jetstream;
@@ -158,6 +159,7 @@ std::string Server::apply_account_jwt(const std::string& key) {
     }
   AccountConfig cfg = account_config_from_claims(*claims, {{key, claims}});
   acc->max_connections = cfg.max_connections;
+  acc->max_leafnodes = cfg.max_leafnodes;
   acc->max_subscriptions = cfg.max_subscriptions;
   acc->max_payload = cfg.max_payload;
   acc->set_claims(claims);
@@ -191,6 +193,7 @@ void Server::disable_jwt_account(const std::string& key) {
   // No claims: no new user authenticates; the ones connected are cut, as the reference does
   // when it expires a deleted account.
   acc->max_connections = 0;
+  acc->max_leafnodes = 0;
   acc->set_claims(nullptr);
   for (auto& c : clients_of(*this, key)) c->kick("Account Authentication Expired", CloseReason::AuthenticationExpired);
 }

@@ -107,6 +107,7 @@ AccountConfig account_config_from_claims(const AccountClaims& ac, const std::map
   // The JWT's unlimited is -1, as the config's; 0 is a real limit of none.
   c.max_connections = static_cast<int>(std::clamp<int64_t>(ac.conn, -1, INT32_MAX));
   c.max_subscriptions = static_cast<int>(std::clamp<int64_t>(ac.subs, -1, INT32_MAX));
+  c.max_leafnodes = static_cast<int>(std::clamp<int64_t>(ac.leaf, -1, INT32_MAX));
   c.max_payload = ac.payload;
   c.jetstream = ac.jetstream_limits;
   c.js_limits = ac.js_limits;

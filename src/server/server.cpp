@@ -78,6 +78,7 @@ void Server::setup_accounts() {
   for (const auto& ac : opts_.accounts) {
     auto a = ac.name == kGlobalAccount ? global_account_ : std::make_shared<Account>(ac.name);
     a->max_connections = ac.max_connections;
+    a->max_leafnodes = ac.max_leafnodes;
     a->max_subscriptions = ac.max_subscriptions;
     a->max_payload = ac.max_payload;
     a->jetstream_enabled = ac.jetstream;
@@ -187,7 +188,7 @@ std::string Server::client_info_line(uint64_t cid, const std::string& client_ip,
   s += ",\"client_id\":" + std::to_string(cid);
   s += ",\"client_ip\":\"" + client_ip + "\"";
   if (include_nonce) s += ",\"nonce\":\"" + nonce + "\"";
-  if (routes_ || gateways_) s += cluster_info_fields(!websocket);
+  if (routes_ || gateways_) s += cluster_info_fields(websocket);
   else s += domain_info_field();
   if (ldm_) s += ",\"ldm\":true";
   s += "} \r\n";
@@ -336,16 +337,16 @@ void Server::accept_ready(const Listener& listener) {
       continue;
     }
     uint64_t cid = ++next_cid_;
-    stats_.total_connections++;
     auto& loop = *loops_[next_loop_++ % loops_.size()];
     auto client = std::make_shared<ClientConnection>(*this, loop, fd, cid);
     client->set_peer(ip, port);
     if (listener.websocket()) {
-      // Counted against max_connections once upgraded (admit_websocket_client).
+      // Counted (max_connections, total_connections) once upgraded: admit_websocket_client.
       client->begin_websocket(ws_policy_, opts_.websocket.handshake_timeout);
       loop.post([client] { client->start(); });
       continue;
     }
+    stats_.total_connections++;
     size_t count;
     {
       std::lock_guard lk(conns_mu_);

@@ -168,9 +168,8 @@ class Server {
   MatchCache* match_cache_for_current_thread();
 
   // Builds the INFO line ("INFO {...} \r\n") for a new client.
-  // For a WebSocket client (websocket): no TLS fields (the port has none) and no
-  // connect_urls (those are TCP URLs; the reference gives such clients ws_connect_urls,
-  // which a cluster here does not gossip).
+  // For a WebSocket client (websocket): no TLS fields (the port has none), and the
+  // cluster's websocket URLs as connect_urls.
   std::string client_info_line(uint64_t cid, const std::string& client_ip, bool include_nonce, const std::string& nonce,
                                bool websocket = false) const;
   bool auth_required() const { return authenticator()->required(); }
@@ -261,7 +260,9 @@ class Server {
   void create_cluster();  // the managers, before any thread can look at routes_/gateways_
   void start_cluster();
   void stop_cluster();
-  std::string cluster_info_fields(bool connect_urls = true) const;
+  // websocket: the connect_urls are the cluster's websocket URLs (the reference's
+  // ws_connect_urls, given to websocket clients as their connect_urls).
+  std::string cluster_info_fields(bool websocket = false) const;
   std::string domain_info_field() const;
   nlohmann::ordered_json cluster_varz_live() const;
   nlohmann::ordered_json gateway_varz_live() const;

@@ -41,6 +41,8 @@ bool Server::admit_websocket_client(const std::shared_ptr<ClientConnection>& c) 
   std::lock_guard lk(conns_mu_);
   if (static_cast<int>(clients_.size()) >= live_.max_connections.load()) return false;
   clients_[c->cid()] = c;
+  // As the reference, which only makes a client of the connection after its upgrade.
+  stats_.total_connections++;
   return true;
 }
 

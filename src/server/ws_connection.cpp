@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
+
 #include "net/ws_frame.h"
 #include "server/connection.h"
 #include "server/ws_state.h"
@@ -101,10 +103,21 @@ bool Connection::ws_input(char* data, size_t len) {
       close(written ? CloseReason::ProtocolViolation : CloseReason::WriteError);
       return false;
     }
-    if (r.compress) {
-      ws_->decoder.enable_inflate();
+    if (r.compress) ws_->decoder.enable_inflate();
+    if (r.no_masking) ws_->decoder.set_require_mask(false);
+    {
       std::lock_guard lk(out_mu_);
-      ws_->deflater = std::make_unique<ws::Deflater>();
+      if (r.compress) ws_->deflater = std::make_unique<ws::Deflater>();
+      ws_->browser = r.browser;
+      ws_->no_compressed_fragments = r.no_compressed_fragments;
+    }
+    ws_->forwarded_ip = std::move(r.forwarded_ip);
+    {
+      // The reference's debug line for a new websocket client; X-Forwarded-For shows only in
+      // this prefix (the monitoring endpoints keep the socket's address).
+      const std::string& f = ws_->forwarded_ip;
+      std::string fwd = f.empty() ? "" : (f.find(':') == std::string::npos ? f : "[" + f + "]") + "/";
+      log::debug("{}{}:{} - wid:{} - Client connection created", fwd, peer_ip_, peer_port_, cid_);
     }
     ws_->cookie_jwt = std::move(r.cookie_jwt);
     ws_->upgraded.store(true, std::memory_order_release);
@@ -161,10 +174,19 @@ void Connection::ws_frame_pending_locked() {
     }
     std::string body;
     if (ws_->deflater->finish(body)) {
-      std::string header = ws::frame_header(ws::Opcode::Binary, body.size(), true);
-      ws_->framed.append(header);
-      ws_->framed.append(body);
-      size_t now = header.size() + body.size();
+      // A browser gets the compressed message in fragments of kBrowserFrameSize (only the
+      // first marked compressed), except Safari, which cannot take them.
+      const size_t limit = ws_->browser && !ws_->no_compressed_fragments ? ws::kBrowserFrameSize : body.size();
+      size_t now = 0;
+      std::string_view rest = body;
+      for (bool first = true; first || !rest.empty(); first = false) {
+        std::string_view part = rest.substr(0, std::max<size_t>(limit, 1));
+        rest.remove_prefix(part.size());
+        std::string header = ws::fragment_header(ws::Opcode::Binary, part.size(), first, rest.empty(), true);
+        ws_->framed.append(header);
+        ws_->framed.append(part);
+        now += header.size() + part.size();
+      }
       if (now >= raw) pending_size_.fetch_add(now - raw, std::memory_order_relaxed);
       else pending_size_.fetch_sub(raw - now, std::memory_order_relaxed);
       return;
@@ -174,6 +196,28 @@ void Connection::ws_frame_pending_locked() {
     log::error("{}:{} - cid:{} - Error during compression", peer_ip_, peer_port_, cid_);
     ws_->close_sent = true;  // nothing more can be framed sensibly
     loop_.post([self = shared_from_this()] { self->close(CloseReason::WriteError); });
+    return;
+  }
+  if (ws_->browser && pending_.size() > ws::kBrowserFrameSize) {
+    // Browsers cope better with small frames (the reference's wsFrameSizeForBrowsers):
+    // whole binary frames of at most 4 KB each.
+    size_t headers = 0;
+    std::string chunk;
+    while (!pending_.empty()) {
+      chunk.clear();
+      struct iovec iov[16];
+      int n = pending_.fill_iov(iov, 16);
+      for (int i = 0; i < n && chunk.size() < ws::kBrowserFrameSize; ++i) {
+        size_t take = std::min(iov[i].iov_len, ws::kBrowserFrameSize - chunk.size());
+        chunk.append(static_cast<const char*>(iov[i].iov_base), take);
+      }
+      pending_.consume(chunk.size());
+      std::string header = ws::frame_header(ws::Opcode::Binary, chunk.size());
+      headers += header.size();
+      ws_->framed.append(header);
+      ws_->framed.append(chunk);
+    }
+    pending_size_.fetch_add(headers, std::memory_order_relaxed);
     return;
   }
   std::string header = ws::frame_header(ws::Opcode::Binary, pending_.size());

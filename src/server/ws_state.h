@@ -27,6 +27,11 @@ struct Connection::WsState {
   net::OutBuffer framed;              // frames ready to write; guarded by out_mu_
   std::unique_ptr<net::ws::Deflater> deflater;  // permessage-deflate agreed; guarded by out_mu_
   bool close_sent = false;            // guarded by out_mu_
+  // A browser (User-Agent "Mozilla/..."): frames of at most kBrowserFrameSize bytes, and a
+  // compressed message fragmented too unless Safari (no_compressed_fragments). Set at upgrade.
+  bool browser = false;
+  bool no_compressed_fragments = false;
+  std::string forwarded_ip;  // X-Forwarded-For, when a single IP (for the log prefix)
 };
 
 }  // namespace nats

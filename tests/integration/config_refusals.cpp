@@ -56,7 +56,6 @@ TEST(ConfigRefusals, SecuritySettingsInsideBlocksAreRefused) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"cluster { port: -1, permissions { import: \">\" } }\n", ":1:21: permissions is not supported by this server"},
       {"accounts { A { exports: [ { stream: s, latency: l } ] } }\n", ":1:40: latency is not supported by this server"},
-      {"leafnodes { port: -1, min_version: \"2.9.0\" }\n", ":1:23: min_version is not supported by this server"},
       {"authorization { auth_callout { issuer: x } }\n", ":1:17: auth_callout is not supported by this server"},
   };
   int n = 0;

@@ -67,3 +67,16 @@ TEST(ClusterUtil, ParsesRouteInfo) {
   EXPECT_FALSE(parse_route_info("{}", ri));
   EXPECT_FALSE(parse_route_info("not json", ri));
 }
+
+// websocket { advertise } as the reference's parseHostPort + net.JoinHostPort read it.
+TEST(ClusterUtil, AdvertiseHostPort) {
+  EXPECT_EQ(advertise_host_port("ws.example.com:8443", 80), "ws.example.com:8443");
+  EXPECT_EQ(advertise_host_port("ws.example.com", 8080), "ws.example.com:8080");
+  EXPECT_EQ(advertise_host_port("h:0", 8080), "h:8080");
+  EXPECT_EQ(advertise_host_port("h:-1", 8080), "h:8080");
+  EXPECT_EQ(advertise_host_port("[::1]:9", 8080), "[::1]:9");
+  EXPECT_EQ(advertise_host_port("[::1]", 8080), "[::1]:8080");
+  EXPECT_EQ(advertise_host_port("a:b:c", 8080), "");
+  EXPECT_EQ(advertise_host_port("h:x", 8080), "");
+  EXPECT_EQ(advertise_host_port("", 8080), "");
+}

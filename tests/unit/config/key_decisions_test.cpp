@@ -150,8 +150,7 @@ TEST(KeyDecisions, IgnoredKeysAreTheSmallHarmlessList) {
   std::set<std::string> expected = {
       "top.disable_sublist_cache", "top.no_sublist_cache", "top.logfile_size_limit", "top.log_size_limit",
       "top.syslog", "top.remote_syslog", "top.prof_port", "top.max_traced_msg_len",
-      "top.connect_error_reports", "top.reconnect_error_reports", "account_limits.max_leafnodes",
-      "account_limits.max_leafs", "import.share", "gateway.connect_retries", "cluster_authorization.timeout",
+      "top.connect_error_reports", "top.reconnect_error_reports", "import.share", "gateway.connect_retries", "cluster_authorization.timeout",
       "gateway_authorization.timeout",
       "gateway_authorization.permissions", "gateway_authorization.default_permission",
       "gateway_authorization.default_permissions", "jetstream.extension_hint", "jetstream.max_outstanding_catchup"};
@@ -289,8 +288,10 @@ TEST(KeyDecisions, WebsocketNeedsTlsOrNoTls) {
   EXPECT_EQ(load("websocket { port: 8080, no_tls: true, jwt_cookie: c }"),
             "trusted operators or trusted keys configuration is required for JWT authentication via cookie \"c\"");
   EXPECT_EQ(load("websocket { port: 8080, no_tls: true, authorization { user: a, pass: b, timeout: 3 } }"), "");
-  EXPECT_NE(load("websocket { port: 8080, no_tls: true, advertise: \"h:1\" }").find("advertise is not supported by this server"),
-            std::string::npos);
+  EXPECT_EQ(load("websocket { port: 8080, no_tls: true, advertise: \"h:1\" }"), "");
+  EXPECT_EQ(load("websocket { port: 8080, no_tls: true, advertise: \"[::1]\" }"), "");
+  EXPECT_EQ(load("websocket { port: 8080, no_tls: true, advertise: \"a:b:c\" }"),
+            "Unable to get websocket connect URLs: invalid advertise address a:b:c");
 
   Options o;
   apply_config(parse_config_string("ws { listen: \"127.0.0.1:8081\", no_tls: true, handshake_timeout: 3 }", "w.conf"), o, false);

@@ -71,5 +71,30 @@ TEST(WsHandshake, OriginChecks) {
   EXPECT_FALSE(parse_origin("example.com", a));
 }
 
+// Nats-No-Masking (exactly "true"), X-Forwarded-For (one IP only) and the browser hints.
+TEST(WsHandshake, NoMaskingForwardedForAndBrowser) {
+  auto r = process_handshake(request("Nats-No-Masking: true\r\nX-Forwarded-For: 203.0.113.7\r\n"), {});
+  ASSERT_EQ(r.status, HandshakeResult::Accepted) << r.error;
+  EXPECT_TRUE(r.no_masking);
+  EXPECT_NE(r.response.find("\r\nNats-No-Masking: true\r\n\r\n"), std::string::npos) << r.response;
+  EXPECT_EQ(r.forwarded_ip, "203.0.113.7");
+  EXPECT_FALSE(r.browser);
+  r = process_handshake(request("Nats-No-Masking: TRUE\r\nX-Forwarded-For: 1.2.3.4, 5.6.7.8\r\n"), {});
+  EXPECT_FALSE(r.no_masking);
+  EXPECT_EQ(r.response.find("Nats-No-Masking"), std::string::npos);
+  EXPECT_EQ(r.forwarded_ip, "");
+  r = process_handshake(request("X-Forwarded-For: 2001:db8::1\r\nX-Forwarded-For: 9.9.9.9\r\nUser-Agent: Mozilla/5.0 Chrome\r\n"), {});
+  EXPECT_EQ(r.forwarded_ip, "2001:db8::1");
+  EXPECT_TRUE(r.browser);
+  EXPECT_FALSE(r.no_compressed_fragments);
+  OriginPolicy p;
+  p.compression = true;
+  r = process_handshake(request("User-Agent: Mozilla/5.0 (Macintosh) Version/17.0 Safari/605.1.15\r\n"
+                                "Sec-WebSocket-Extensions: permessage-deflate\r\n"),
+                        p);
+  EXPECT_TRUE(r.browser);
+  EXPECT_TRUE(r.no_compressed_fragments);
+}
+
 }  // namespace
 }  // namespace nats::net::ws

@@ -1,0 +1,293 @@
+// WebSocket details checked against the 2.9.10 reference with a raw client: the
+// Nats-No-Masking request, frames kept to 4 KB for browsers (plain and compressed, Safari
+// excepted), X-Forwarded-For (not in /connz), a connection in the middle of its upgrade
+// (not a client yet), and websocket { advertise } gossiped in a cluster as the websocket
+// clients' connect_urls.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include <nlohmann/json.hpp>
+#include <zlib.h>
+
+#include "cluster_test_util.h"
+#include "test_util.h"
+#include "ws_test_util.h"
+
+namespace {
+
+using namespace itest;
+
+std::vector<std::string> binaries() {
+  std::vector<std::string> bins{testing_harness::server_binary()};
+  if (testing_harness::reference_available()) bins.push_back(testing_harness::reference_binary());
+  return bins;
+}
+
+struct Frame {
+  bool fin = false;
+  bool rsv1 = false;
+  int opcode = 0;
+  std::string payload;
+};
+
+std::optional<Frame> read_raw_frame(RawClient& c) {
+  auto h = c.read_exact(2, milliseconds(5000));
+  if (!h) return std::nullopt;
+  Frame f;
+  auto b0 = static_cast<unsigned char>((*h)[0]);
+  f.fin = b0 & 0x80;
+  f.rsv1 = b0 & 0x40;
+  f.opcode = b0 & 0x0F;
+  uint64_t len = static_cast<unsigned char>((*h)[1]) & 0x7F;
+  if (len >= 126) {
+    auto ext = c.read_exact(len == 126 ? 2 : 8);
+    if (!ext) return std::nullopt;
+    len = 0;
+    for (char b : *ext) len = (len << 8) | static_cast<unsigned char>(b);
+  }
+  auto p = len ? c.read_exact(len, milliseconds(5000)) : std::optional<std::string>("");
+  if (!p) return std::nullopt;
+  f.payload = *p;
+  return f;
+}
+
+std::string inflate_all(std::string in) {
+  in.append("\x00\x00\xff\xff", 4);
+  z_stream z{};
+  inflateInit2(&z, -15);
+  std::string out(256 * 1024, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(in.data());
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  int rc = inflate(&z, Z_SYNC_FLUSH);
+  out.resize(out.size() - z.avail_out);
+  inflateEnd(&z);
+  return rc == Z_OK || rc == Z_STREAM_END ? out : "<inflate error>";
+}
+
+// Letters from a fixed seed: barely compressible, so a compressed message stays large.
+std::string noise(size_t n) {
+  std::mt19937 rng(7);
+  std::string s(n, 'a');
+  for (auto& ch : s) ch = static_cast<char>('!' + rng() % 90);
+  return s;
+}
+
+// Upgrades with `headers`, reads the INFO and says CONNECT/PING, answered with PONG.
+// Returns the 101 answer's head (empty on failure).
+std::string ws_connect(RawClient& c, int port, const std::string& headers, bool compressed = false) {
+  if (!c.send(upgrade_request(port, headers))) return "";
+  std::string head = read_head(c);
+  if (head.find(" 101 ") == std::string::npos) return "";
+  auto info = read_raw_frame(c);
+  if (!info) return "";
+  if (!c.send(client_frame(0x82, "CONNECT {\"verbose\":false,\"pedantic\":false}\r\nPING\r\n"))) return "";
+  std::string got;
+  while (got.find("PONG\r\n") == std::string::npos) {
+    auto f = read_raw_frame(c);
+    if (!f) return "";
+    got += (compressed && f->rsv1) ? inflate_all(f->payload) : f->payload;
+  }
+  return head;
+}
+
+// The frames of one delivered message, until `want` bytes of NATS protocol arrived.
+std::vector<Frame> frames_for(RawClient& c, size_t want, bool compressed) {
+  std::vector<Frame> out;
+  size_t got = 0;
+  std::string z;
+  while (got < want) {
+    auto f = read_raw_frame(c);
+    if (!f) break;
+    out.push_back(*f);
+    if (!compressed) {
+      got += f->payload.size();
+      continue;
+    }
+    z += f->payload;
+    if (f->fin) {
+      got += inflate_all(z).size();
+      z.clear();
+    }
+  }
+  return out;
+}
+
+TEST(WebsocketEdge, NoMaskingHeaderAsTheReference) {
+  for (const auto& bin : binaries()) {
+    int ws_port = testing_harness::free_port();
+    auto s = start_with_config(ws_config(ws_port), {}, bin);
+    RawClient c(ws_port, false);
+    ASSERT_TRUE(c.send(upgrade_request(ws_port, "Nats-No-Masking: true\r\n")));
+    std::string head = read_head(c);
+    EXPECT_NE(head.find("\r\nNats-No-Masking: true\r\n"), std::string::npos) << bin << head;
+    ASSERT_TRUE(read_raw_frame(c)) << bin;
+    // Unmasked frames are taken from this client.
+    ASSERT_TRUE(c.send(client_frame(0x82, "CONNECT {\"verbose\":false}\r\nPING\r\n", false)));
+    auto pong = read_raw_frame(c);
+    ASSERT_TRUE(pong) << bin;
+    EXPECT_EQ(pong->payload, "PONG\r\n") << bin;
+    // Any other value is not the request: no header back, and unmasked frames end it.
+    RawClient d(ws_port, false);
+    ASSERT_TRUE(d.send(upgrade_request(ws_port, "Nats-No-Masking: yes\r\n")));
+    head = read_head(d);
+    EXPECT_EQ(head.find("Nats-No-Masking"), std::string::npos) << bin << head;
+    ASSERT_TRUE(read_raw_frame(d)) << bin;
+    ASSERT_TRUE(d.send(client_frame(0x82, "PING\r\n", false)));
+    EXPECT_TRUE(d.wait_closed(milliseconds(5000))) << bin;
+  }
+}
+
+// A browser's messages come in frames of at most 4096 bytes; other clients get one frame.
+TEST(WebsocketEdge, BrowserFramesAreLimitedTo4K) {
+  const std::string big = noise(10000);
+  const std::string msg = "MSG big 1 10000\r\n" + big + "\r\n";
+  for (const auto& bin : binaries()) {
+    int ws_port = testing_harness::free_port();
+    auto s = start_with_config(ws_config(ws_port), {}, bin);
+    for (bool browser : {true, false}) {
+      RawClient c(ws_port, false);
+      std::string ua = browser ? "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0\r\n" : "";
+      ASSERT_FALSE(ws_connect(c, ws_port, ua).empty()) << bin;
+      ASSERT_TRUE(c.send(client_frame(0x82, "SUB big 1\r\nPUB big 10000\r\n" + big + "\r\n")));
+      auto frames = frames_for(c, msg.size(), false);
+      std::string all;
+      for (auto& f : frames) {
+        all += f.payload;
+        EXPECT_TRUE(f.fin) << bin;
+        EXPECT_EQ(f.opcode, 2) << bin;
+        if (browser) EXPECT_LE(f.payload.size(), 4096u) << bin;
+      }
+      EXPECT_EQ(all, msg) << bin << " browser " << browser;
+      if (browser) EXPECT_GE(frames.size(), 3u) << bin;
+      else EXPECT_EQ(frames.size(), 1u) << bin;
+    }
+  }
+}
+
+// Compressed for a browser: one message in 4096-byte fragments (RSV1 and the opcode on the
+// first, continuations after, FIN on the last); Safari gets it whole.
+TEST(WebsocketEdge, BrowserCompressedMessagesAreFragmentedExceptForSafari) {
+  const std::string big = noise(20000);
+  const std::string msg = "MSG big 1 20000\r\n" + big + "\r\n";
+  const std::string deflate = "Sec-WebSocket-Extensions: permessage-deflate\r\n";
+  for (const auto& bin : binaries()) {
+    int ws_port = testing_harness::free_port();
+    auto s = start_with_config(ws_config(ws_port, "  compression: true\n"), {}, bin);
+    for (bool safari : {false, true}) {
+      RawClient c(ws_port, false);
+      std::string ua = safari ? "User-Agent: Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15 Version/17.0 Safari/605.1.15\r\n"
+                              : "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0\r\n";
+      ASSERT_FALSE(ws_connect(c, ws_port, ua + deflate, true).empty()) << bin;
+      ASSERT_TRUE(c.send(client_frame(0x82, "SUB big 1\r\nPUB big 20000\r\n" + big + "\r\n")));
+      auto frames = frames_for(c, msg.size(), true);
+      ASSERT_FALSE(frames.empty()) << bin;
+      std::string z;
+      for (size_t i = 0; i < frames.size(); ++i) {
+        z += frames[i].payload;
+        EXPECT_EQ(frames[i].rsv1, i == 0) << bin << " frame " << i;
+        EXPECT_EQ(frames[i].opcode, i == 0 ? 2 : 0) << bin << " frame " << i;
+        EXPECT_EQ(frames[i].fin, i + 1 == frames.size()) << bin << " frame " << i;
+        if (!safari) EXPECT_LE(frames[i].payload.size(), 4096u) << bin;
+      }
+      EXPECT_EQ(inflate_all(z), msg) << bin << " safari " << safari;
+      if (safari) EXPECT_EQ(frames.size(), 1u) << bin;
+      else EXPECT_GE(frames.size(), 4u) << bin;
+    }
+  }
+}
+
+// X-Forwarded-For does not change what /connz shows (the reference only puts it in the
+// connection's log prefix), and a connection still in its upgrade is not a client yet.
+TEST(WebsocketEdge, ForwardedForAndMidUpgradeInMonitoring) {
+  for (const auto& bin : binaries()) {
+    int ws_port = testing_harness::free_port();
+    int http_port = testing_harness::free_port();
+    auto s = start_with_config("http_port: " + std::to_string(http_port) + "\n" + ws_config(ws_port), {}, bin);
+    // The harness's start probe is a connection too: count from here.
+    const int total0 = ctest::http_json(http_port, "/varz")["total_connections"].get<int>();
+    RawClient half(ws_port, false);
+    ASSERT_TRUE(half.send("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"));
+    std::this_thread::sleep_for(milliseconds(200));
+    auto connz = ctest::http_json(http_port, "/connz");
+    EXPECT_EQ(connz["num_connections"], 0) << bin << connz.dump();
+    auto varz = ctest::http_json(http_port, "/varz");
+    EXPECT_EQ(varz["connections"], 0) << bin;
+    EXPECT_EQ(varz["total_connections"], total0) << bin;
+
+    RawClient c(ws_port, false);
+    ASSERT_FALSE(ws_connect(c, ws_port, "X-Forwarded-For: 203.0.113.7\r\n").empty()) << bin;
+    connz = ctest::http_json(http_port, "/connz");
+    ASSERT_EQ(connz["num_connections"], 1) << bin << connz.dump();
+    EXPECT_EQ(connz["connections"][0]["ip"], "127.0.0.1") << bin;
+    varz = ctest::http_json(http_port, "/varz");
+    EXPECT_EQ(varz["connections"], 1) << bin;
+    EXPECT_EQ(varz["total_connections"], total0 + 1) << bin;
+  }
+}
+
+// X-Forwarded-For shows in our debug log prefix, as the reference's "Client connection created".
+TEST(WebsocketEdge, ForwardedForInTheLogPrefix) {
+  int ws_port = testing_harness::free_port();
+  auto s = start_with_config("debug: true\n" + ws_config(ws_port));
+  RawClient c(ws_port, false);
+  ASSERT_FALSE(ws_connect(c, ws_port, "X-Forwarded-For: 2001:db8::1\r\n").empty());
+  EXPECT_TRUE(wait_for([&] { return s->log().find("[2001:db8::1]/127.0.0.1:") != std::string::npos; },
+                       milliseconds(5000)))
+      << s->log();
+  RawClient d(ws_port, false);
+  ASSERT_FALSE(ws_connect(d, ws_port, "X-Forwarded-For: 10.0.0.1, 10.0.0.2\r\n").empty());
+  EXPECT_TRUE(wait_for([&] { return s->log().find("- wid:") != std::string::npos; }, milliseconds(5000)));
+  EXPECT_EQ(s->log().find("10.0.0.1"), std::string::npos);  // a list is not one IP: ignored
+}
+
+// websocket { advertise } travels in the route INFO; a websocket client of the other server
+// gets both servers' websocket URLs as its connect_urls.
+TEST(WebsocketEdge, AdvertiseReachesTheClusterWebsocketClients) {
+  for (const auto& bin : binaries()) {
+    ctest::Node a, b;
+    int ws_a = testing_harness::free_port(), ws_b = testing_harness::free_port();
+    a.binary = b.binary = bin;
+    a.name = "A";
+    b.name = "B";
+    a.cluster = b.cluster = "C";
+    a.cluster_port = testing_harness::free_port();
+    b.cluster_port = testing_harness::free_port();
+    b.routes = {"nats-route://127.0.0.1:" + std::to_string(a.cluster_port)};
+    a.extra = ws_config(ws_a, "  advertise: \"ws.example.com:8443\"\n");
+    b.extra = ws_config(ws_b);
+    a.start();
+    b.start();
+    ASSERT_TRUE(wait_for([&] { return a.num_routes() == 1 && b.num_routes() == 1; }, milliseconds(10000))) << bin;
+    RawClient c(ws_b, false);
+    ASSERT_TRUE(c.send(upgrade_request(ws_b)));
+    ASSERT_NE(read_head(c).find(" 101 "), std::string::npos) << bin;
+    auto info = read_raw_frame(c);
+    ASSERT_TRUE(info) << bin;
+    auto j = nlohmann::json::parse(info->payload.substr(5), nullptr, false);
+    ASSERT_TRUE(j.is_object()) << bin << info->payload;
+    std::vector<std::string> urls;
+    if (j.contains("connect_urls"))
+      for (auto& u : j["connect_urls"]) urls.push_back(u.get<std::string>());
+    std::sort(urls.begin(), urls.end());
+    std::vector<std::string> want{"127.0.0.1:" + std::to_string(ws_b), "ws.example.com:8443"};
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(urls, want) << bin << " " << info->payload;
+    EXPECT_FALSE(j.contains("ws_connect_urls")) << bin;
+    // A TCP client of B still gets the TCP URLs only.
+    RawClient t(b.proc->port());
+    EXPECT_EQ(t.info().find("ws.example.com"), std::string::npos) << bin << t.info();
+  }
+}
+
+// advertise is read as the reference's parseHostPort; a malformed one is refused at start.
+TEST(WebsocketEdge, MalformedAdvertiseIsRefused) {
+  for (const auto& bin : binaries()) {
+    int ws_port = testing_harness::free_port();
+    EXPECT_THROW(start_with_config(ws_config(ws_port, "  advertise: \"a:b:c\"\n"), {}, bin), std::runtime_error) << bin;
+  }
+}
+
+}  // namespace
