@@ -54,14 +54,9 @@ std::string validate_trusted_operators(Options& o) {
   bool users = !o.users.empty() || !o.username.empty();
   if (users) return "operators do not allow users to be configured directly";
   if (o.system_account.empty() && ops.size() == 1) o.system_account = ops[0].system_account;
-  if (o.resolver.type == "FULL" && o.system_account.empty())
+  if ((o.resolver.type == "FULL" || o.resolver.type == "CACHE") && o.system_account.empty())
     return "using nats based account resolver - the system account needs to be specified in configuration or the "
            "operator jwt";
-  // The directory resolvers of a cluster keep each other in sync over routes ($SYS.REQ.CLAIMS.*);
-  // across gateways that sync is untested here, so a supercluster is refused rather than
-  // left to diverge.
-  if (o.resolver.type == "FULL" && o.gateway.configured)
-    return "resolver type full in a supercluster (account JWT sync over gateways) is not supported by this server";
   if (!o.system_account.empty()) {
     bool found = false, non_empty = false;
     for (const auto& op : ops) {

@@ -253,13 +253,18 @@ struct JetStreamOptions {
 };
 
 // The account resolver of operator mode (`resolver`). MEMORY: accounts only from
-// resolver_preload; FULL: a directory of account JWTs that takes updates.
+// resolver_preload; FULL: a directory of account JWTs that takes updates; CACHE: a directory
+// of the JWTs looked up from other servers (at most `limit`, LRU, each kept `ttl` after its
+// last use, or until it expires if ttl is 0).
 struct ResolverOptions {
-  std::string type;  // empty: none; "MEMORY" or "FULL"
+  std::string type;  // empty: none; "MEMORY", "FULL" or "CACHE"
   std::string dir;
   bool allow_delete = false;
-  int64_t limit = 0;  // most JWTs stored; 0: no limit
-  Duration interval{std::chrono::minutes(2)};
+  int64_t limit = 0;  // most JWTs stored; 0: no limit (CACHE: 1,000)
+  Duration interval{std::chrono::minutes(1)};
+  Duration ttl{0};
+  // How long a lookup of a missing account JWT from the other servers waits for an answer.
+  Duration fetch_timeout{std::chrono::milliseconds(1900)};
 
   bool operator==(const ResolverOptions&) const = default;
 };

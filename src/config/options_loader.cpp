@@ -1,6 +1,7 @@
 #include "config/options_loader.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <set>
 
@@ -83,8 +84,9 @@ struct Loader {
       if (auto err = add_operator(f, o); !err.empty()) error(e.key_pos, "error parsing operator JWT: " + err);
   }
 
-  // MEMORY, or a map for the directory resolver (type FULL). The URL resolver and the CACHE
-  // directory resolver are refused by name rather than run without their behaviour.
+  // MEMORY, or a map for the directory resolvers (type FULL or CACHE), with the reference's
+  // checks and messages. The URL resolver is refused by name rather than run without its
+  // behaviour.
   void resolver(const MapEntry& e) {
     if (e.value.is_string()) {
       std::string t = lower(e.value.as_string());
@@ -111,21 +113,43 @@ struct Loader {
       else if (k == "limit") r.limit = f.value.as_int();
       else if (k == "interval") {
         r.interval = strict_duration(f, "interval");
-        has_interval = true;
+        has_interval = r.interval.count() != 0;
+      } else if (k == "ttl") {
+        r.ttl = strict_duration(f, "ttl");
+      } else if (k == "timeout") {
+        r.fetch_timeout = strict_duration(f, "timeout");
+        if (r.fetch_timeout.count() <= 0) {
+          error(e.key_pos, "Fetch timeout " + f.value.as_string() + " is too smal");
+          return;
+        }
       } else error(f.key_pos, "resolver " + f.key + " is not supported by this server");
     }
-    (void)has_interval;
     if (r.dir.empty()) {
       error(e.key_pos, "dir has no value and needs to point to a directory");
       return;
     }
-    std::string up = type;
-    for (auto& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (up != "FULL") {
-      error(e.key_pos, e.key + " type \"" + type + "\" is not supported by this server");
+    std::error_code ec;
+    if (std::filesystem::exists(r.dir, ec) && !std::filesystem::is_directory(r.dir, ec)) {
+      error(e.key_pos, "dir needs to point to an accessible directory");
       return;
     }
-    r.type = "FULL";
+    std::string up = type;
+    for (auto& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (up == "CACHE") {
+      if (has_interval) error(e.key_pos, "CACHE does not accept sync");
+      if (r.allow_delete) error(e.key_pos, "CACHE does not accept allow_delete");
+      if (r.limit <= 0) r.limit = 1000;
+    } else if (up == "FULL") {
+      if (r.ttl.count() != 0) error(e.key_pos, "FULL does not accept ttl");
+    } else {
+      error(e.key_pos,
+            "error parsing account resolver, should be MEM or  URL(\"url\") or a map containing dir and type "
+            "state=[FULL|CACHE])");
+      return;
+    }
+    // As the reference: a zero or negative interval means one minute.
+    if (r.interval.count() <= 0) r.interval = std::chrono::minutes(1);
+    r.type = up;
     o.resolver = r;
   }
 

@@ -73,7 +73,7 @@ Json varz(Server& s) {
   j["mqtt"] = Json::object();
   j["websocket"] = websocket_varz(s);
   j["jetstream"] = varz_jetstream(s);
-  j["tls_timeout"] = secs(o.tls.timeout);
+  j["tls_timeout"] = secs(s.live().tls_timeout());
   j["write_deadline"] = static_cast<int64_t>(s.live().write_deadline_ns.load());
   j["start"] = util::rfc3339_nano(s.start_time());
   j["now"] = util::rfc3339_nano(now);

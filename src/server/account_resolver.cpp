@@ -22,12 +22,21 @@ int64_t issued_at_of(const std::string& token) {
   auto* ok = std::get_if<jwt::Decoded>(&d);
   return ok ? ok->issued_at : 0;
 }
+int64_t expires_of(const std::string& token) {
+  auto d = jwt::decode(token);
+  auto* ok = std::get_if<jwt::Decoded>(&d);
+  return ok ? ok->expires : 0;
+}
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 }  // namespace
 
 AccountResolverStore::AccountResolverStore(const Options& opts)
     : type_(opts.resolver.type), dir_(opts.resolver.dir), allow_delete_(opts.resolver.allow_delete),
-      limit_(opts.resolver.limit) {
-  if (is_full()) {
+      limit_(opts.resolver.limit), ttl_(opts.resolver.ttl) {
+  if (is_dir()) {
     std::error_code ec;
     fs::create_directories(dir_, ec);
     for (const auto& e : fs::directory_iterator(dir_, ec)) {
@@ -39,6 +48,7 @@ AccountResolverStore::AccountResolverStore(const Options& opts)
       jwts_[key] = ss.str();
       issued_[key] = issued_at_of(jwts_[key]);
       toggle_hash(jwts_[key]);
+      if (is_cache()) touch_locked(key, true);
     }
   }
   for (const auto& [key, token] : opts.resolver_preload) {
@@ -54,10 +64,63 @@ std::optional<std::string> AccountResolverStore::fetch(const std::string& key) c
   std::lock_guard lk(mu_);
   auto it = jwts_.find(key);
   if (it == jwts_.end()) return std::nullopt;
+  if (is_cache()) {
+    if (expired_locked(key, now_ns())) {
+      drop_locked(key);
+      return std::nullopt;
+    }
+    touch_locked(key, false);
+  }
   return it->second;
 }
 
-void AccountResolverStore::toggle_hash(const std::string& token) {
+void AccountResolverStore::touch_locked(const std::string& key, bool stored) const {
+  if (!is_cache()) return;
+  auto p = lru_pos_.find(key);
+  if (p != lru_pos_.end()) lru_.erase(p->second);
+  lru_pos_[key] = lru_.insert(lru_.end(), key);
+  // As the reference's expiration tracker: with a ttl, each store or use restarts it; without,
+  // the JWT's own expiry (set when stored) is the entry's end.
+  if (ttl_.count() != 0) expires_ns_[key] = now_ns() + ttl_.count();
+  else if (stored) {
+    int64_t exp = expires_of(jwts_[key]);
+    if (exp > 0) expires_ns_[key] = exp * 1'000'000'000LL;
+    else expires_ns_.erase(key);
+  }
+}
+
+bool AccountResolverStore::expired_locked(const std::string& key, int64_t now) const {
+  auto e = expires_ns_.find(key);
+  return e != expires_ns_.end() && e->second <= now;
+}
+
+void AccountResolverStore::drop_locked(const std::string& key) const {
+  auto it = jwts_.find(key);
+  if (it == jwts_.end()) return;
+  toggle_hash(it->second);
+  jwts_.erase(it);
+  issued_.erase(key);
+  expires_ns_.erase(key);
+  if (auto p = lru_pos_.find(key); p != lru_pos_.end()) {
+    lru_.erase(p->second);
+    lru_pos_.erase(p);
+  }
+  std::error_code ec;
+  fs::remove(path_of(key), ec);
+}
+
+size_t AccountResolverStore::expire() const {
+  if (!is_cache()) return 0;
+  std::lock_guard lk(mu_);
+  int64_t now = now_ns();
+  std::vector<std::string> gone;
+  for (const auto& [key, _] : expires_ns_)
+    if (expired_locked(key, now)) gone.push_back(key);
+  for (const auto& key : gone) drop_locked(key);
+  return gone.size();
+}
+
+void AccountResolverStore::toggle_hash(const std::string& token) const {
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), d);
   for (size_t i = 0; i < hash_.size(); ++i) hash_[i] ^= d[i];
@@ -78,8 +141,14 @@ std::string AccountResolverStore::save(const std::string& key, const std::string
     auto* db = std::get_if<jwt::Decoded>(&b);
     if (da && db && !da->id.empty() && da->id == db->id) return "";
   }
-  if (it == issued_.end() && limit_ > 0 && static_cast<int64_t>(jwts_.size()) >= limit_) return "jwt store is full";
-  if (is_full()) {
+  if (it == issued_.end() && limit_ > 0 && static_cast<int64_t>(jwts_.size()) >= limit_) {
+    if (!is_cache() || lru_.empty()) return "jwt store is full";
+    // The cache makes room: the least recently used JWT goes.
+    std::string victim = lru_.front();
+    drop_locked(victim);
+    old = jwts_.find(key);
+  }
+  if (is_dir()) {
     // Written to a temporary file and renamed, so a crash never leaves half a JWT.
     std::string tmp = path_of(key) + ".tmp";
     {
@@ -95,6 +164,7 @@ std::string AccountResolverStore::save(const std::string& key, const std::string
   toggle_hash(token);
   jwts_[key] = token;
   issued_[key] = issued_at;
+  touch_locked(key, true);
   if (changed) *changed = true;
   return "";
 }
@@ -103,6 +173,10 @@ bool AccountResolverStore::remove(const std::string& key) {
   std::lock_guard lk(mu_);
   auto it = jwts_.find(key);
   if (it == jwts_.end()) return false;
+  if (is_cache()) {
+    drop_locked(key);  // the reference's HardDelete
+    return true;
+  }
   toggle_hash(it->second);
   jwts_.erase(it);
   issued_.erase(key);

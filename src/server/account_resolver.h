@@ -4,11 +4,16 @@
 // pushed over $SYS.REQ.CLAIMS.UPDATE (handled in src/sys/claims_requests.cpp). Servers of a
 // cluster compare stores by hash and exchange "packs" of JWTs ($SYS.REQ.CLAIMS.PACK); the
 // hash is the reference's: the XOR of the SHA-256 of every stored JWT, so that ours and
-// 2.9.10 servers agree on it in a mixed cluster.
+// 2.9.10 servers agree on it in a mixed cluster. CACHE (the reference's CacheDirAccResolver)
+// keeps in the same kind of directory only the JWTs looked up from other servers: at most
+// `limit` (the least recently used is dropped for a new one), each removed `ttl` after its
+// last use (or when it expires, if ttl is 0); a delete removes the file.
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
+#include <list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -24,8 +29,15 @@ class AccountResolverStore {
   explicit AccountResolverStore(const Options& opts);
 
   bool is_full() const { return type_ == "FULL"; }
-  bool allow_delete() const { return allow_delete_; }
+  bool is_cache() const { return type_ == "CACHE"; }
+  // FULL and CACHE: JWTs in a directory, missing ones looked up from the other servers.
+  bool is_dir() const { return is_full() || is_cache(); }
+  // A CACHE store deletes too (the reference's HardDelete); FULL only with allow_delete.
+  bool allow_delete() const { return allow_delete_ || is_cache(); }
+  // The stored JWT; a CACHE entry counts as used (LRU, ttl) and is dropped once expired.
   std::optional<std::string> fetch(const std::string& key) const;
+  // CACHE: removes the expired entries (their files too); returns how many.
+  size_t expire() const;
   // Stores `token` for `key` unless the stored one was issued later or is the same JWT (as
   // the reference's saveIfNewer). Returns the error text, empty on success; `changed` (if
   // given) says whether the stored JWT changed.
@@ -46,16 +58,25 @@ class AccountResolverStore {
  private:
   std::string path_of(const std::string& key) const;
   // XORs the SHA-256 of `token` into hash_ (adds or removes it).
-  void toggle_hash(const std::string& token);
+  void toggle_hash(const std::string& token) const;
+  // CACHE bookkeeping, under mu_: an entry was stored or used; an entry goes (file too).
+  void touch_locked(const std::string& key, bool stored) const;
+  void drop_locked(const std::string& key) const;
+  bool expired_locked(const std::string& key, int64_t now_ns) const;
 
   std::string type_;
   std::string dir_;
   bool allow_delete_ = false;
   int64_t limit_ = 0;
+  std::chrono::nanoseconds ttl_{0};
   mutable std::mutex mu_;
-  std::map<std::string, std::string> jwts_;
-  std::map<std::string, int64_t> issued_;
-  std::array<uint8_t, 32> hash_{};
+  // Mutable: a CACHE fetch refreshes an entry's place and lifetime, or drops it.
+  mutable std::map<std::string, std::string> jwts_;
+  mutable std::map<std::string, int64_t> issued_;
+  mutable std::array<uint8_t, 32> hash_{};
+  mutable std::list<std::string> lru_;  // CACHE: least recently used first
+  mutable std::map<std::string, std::list<std::string>::iterator> lru_pos_;
+  mutable std::map<std::string, int64_t> expires_ns_;  // CACHE: unix ns; absent: never
 };
 
 }  // namespace nats

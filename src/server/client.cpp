@@ -49,7 +49,7 @@ void ClientConnection::start() {
       close(CloseReason::WriteError);
       return;
     }
-    begin_tls(*tls, server_.options().tls.timeout);
+    begin_tls(*tls, server_.live().tls_timeout());
   } else {
     enqueue(info);
     touch();
@@ -222,6 +222,16 @@ void ClientConnection::close_with_err(std::string_view text, CloseReason reason)
 }
 
 bool ClientConnection::on_data(const char* data, size_t len) {
+  if (lookup_pending_) {
+    // Arrived after a CONNECT that waits for its account: kept for when it is decided.
+    held_input_.append(data, len);
+    // A client normally sends CONNECT and PING, then waits: no unbounded buffering.
+    if (held_input_.size() > (4u << 20)) {
+      close(CloseReason::ProtocolViolation);
+      return false;
+    }
+    return true;
+  }
   auto r = parser_.parse(data, len, *this);
   if (r.error()) {
     if (!r.err_text.empty()) send_err(r.err_text);
@@ -237,6 +247,10 @@ bool ClientConnection::on_data(const char* data, size_t len) {
       log::error("{}:{} - cid:{} - Authorization Violation", peer_ip_, peer_port_, cid_);
     close(reason);
     return false;
+  }
+  if (lookup_pending_) {
+    held_input_.append(data + r.consumed, len - r.consumed);
+    return true;
   }
   return !r.stopped() && !closing();
 }
@@ -314,6 +328,9 @@ bool ClientConnection::on_connect(std::string_view json) {
     return true;
   }
 
+  // An account JWT this server lacks is first asked of the others (as the reference's
+  // fetch on a resolver miss); the CONNECT is handled again once that is over.
+  if (!lookup_done_ && !cred.jwt.empty() && start_account_lookup(json, cred.jwt)) return false;
   auto res = server_.authenticator_for(websocket())->authenticate(cred, nonce_, peer_ip_);
   if (!res) {
     log::error("{}:{} - cid:{} - authentication error", peer_ip_, peer_port_, cid_);

@@ -108,6 +108,15 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   std::string nonce_;  // sent in INFO when NKey users exist; the client signs it
   bool connected_ = false;  // CONNECT accepted
   bool pre_connect_ops_ = false;  // PING/PUB/SUB seen before CONNECT (no no-auth user then)
+  // A CONNECT whose account JWT is being looked up from the other servers (operator mode,
+  // FULL/CACHE resolver): the CONNECT and the input after it wait, reading paused, until the
+  // answer or the timeout (src/server/client_lookup.cpp). Loop thread only.
+  bool lookup_pending_ = false;
+  bool lookup_done_ = false;
+  std::string pending_connect_;
+  std::string held_input_;
+  bool start_account_lookup(std::string_view connect_json, const std::string& user_jwt);
+  void resume_after_lookup();
   AccountPtr account_;
   // Null: no permissions. Replaced by a config reload on the connection's loop; deliveries on
   // other loops may still read the previous object, so every one is kept until the end.

@@ -80,7 +80,33 @@ const JwtExport* covering_export(const AccountClaims& exporter, const JwtImport&
 // As the reference's checkActivation with the jwt library's Import.Validate: the import's
 // token is an activation JWT signed by the exporter (or one of its signing keys), for the
 // importing account, of the import's kind, covering its subject, not expired. "" when valid.
-std::string activation_error(const AccountClaims& importer, const AccountClaims& exporter, const JwtImport& im) {
+// Whether `ex`'s revocations (read from the exporter's claims: {"<account>" or "*": unix time})
+// revoke an activation token for `account` issued at `issued_at`, as the reference's isRevoked
+// (revoked if issued at or before the given time). A malformed list revokes (fail closed; the
+// reference refuses such an account JWT).
+bool activation_revoked(const AccountClaims& exporter, const JwtExport& ex, const std::string& account,
+                        int64_t issued_at) {
+  auto n = exporter.base.claims.find("nats");
+  if (n == exporter.base.claims.end() || !n->is_object()) return false;
+  auto exports = n->find("exports");
+  if (exports == n->end() || !exports->is_array()) return false;
+  for (const auto& e : *exports) {
+    if (!e.is_object() || e.value("subject", "") != ex.subject || e.value("type", "") != ex.type) continue;
+    auto rv = e.find("revocations");
+    if (rv == e.end() || rv->is_null()) return false;
+    if (!rv->is_object()) return true;
+    for (const char* who : {account.c_str(), "*"}) {
+      auto r = rv->find(who);
+      if (r == rv->end()) continue;
+      if (!r->is_number_integer() || r->get<int64_t>() >= issued_at) return true;
+    }
+    return false;
+  }
+  return false;
+}
+
+std::string activation_error(const AccountClaims& importer, const AccountClaims& exporter, const JwtExport& ex,
+                             const JwtImport& im) {
   if (im.token.empty()) return "no activation token";
   auto d = jwt::decode(im.token);
   if (auto* err = std::get_if<std::string>(&d)) return "activation token not valid: " + *err;
@@ -96,6 +122,7 @@ std::string activation_error(const AccountClaims& importer, const AccountClaims&
   if (subject.empty() || !subject_is_subset_match(remote_subject(im), subject))
     return "activation token import subject doesn't match import subject";
   if (auto t = jwt::time_check(act, static_cast<int64_t>(std::time(nullptr))); !t.empty()) return "activation token " + t;
+  if (activation_revoked(exporter, ex, act.subject, act.issued_at)) return "activation token revoked";
   return "";
 }
 
@@ -132,7 +159,7 @@ AccountConfig account_config_from_claims(const AccountClaims& ac, const std::map
       continue;
     }
     if (ex->token_req) {
-      if (auto err = activation_error(ac, *it->second, im); !err.empty()) {
+      if (auto err = activation_error(ac, *it->second, *ex, im); !err.empty()) {
         log::error("Import of [{}] {} from account [{}] refused: {}", im.subject, im.type, im.account, err);
         continue;
       }

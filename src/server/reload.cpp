@@ -45,9 +45,9 @@ void take_reloadable(Options& x, const Options& from) {
   x.ping_interval = from.ping_interval;
   x.ping_max = from.ping_max;
   x.write_deadline = from.write_deadline;
-  // The client TLS: on, off, certificate, CA and verify, as the reference's tlsOption (new
-  // connections follow, connected ones stay). The handshake timeout is not reloaded here.
-  if (x.tls.timeout == from.tls.timeout) x.tls = from.tls;
+  // The client TLS: on, off, certificate, CA, verify and the handshake timeout, as the
+  // reference's tlsOption and tlsTimeoutOption (new connections follow, connected ones stay).
+  x.tls = from.tls;
   x.cluster.routes = from.cluster.routes;
   if (x.accounts.size() == from.accounts.size()) {
     for (size_t i = 0; i < x.accounts.size(); ++i) {
@@ -244,6 +244,8 @@ std::string Server::reload(Options next) {
   if (next.ping_max != loaded_.ping_max) log::notice("Reloaded: ping_max = {}", next.ping_max);
   if (next.write_deadline != loaded_.write_deadline)
     log::notice("Reloaded: write_deadline = {}", dur(next.write_deadline));
+  if (next.tls.timeout != loaded_.tls.timeout)
+    log::notice("Reloaded: tls timeout = {}", dur(std::chrono::duration_cast<Duration>(next.tls.timeout)));
   if (tls) {
     install_tls(std::move(tls), next.tls.verify);
     if (!(next.tls == loaded_.tls)) log::notice("Reloaded: tls = enabled");

@@ -124,6 +124,7 @@ void LiveLimits::set(const Options& o) {
   ping_interval_ns = o.ping_interval.count();
   ping_max = o.ping_max;
   write_deadline_ns = o.write_deadline.count();
+  tls_timeout_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(o.tls.timeout).count();
 }
 
 void Server::install_tls(std::unique_ptr<net::TlsContext> ctx, bool verify) {

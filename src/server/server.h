@@ -96,9 +96,11 @@ struct LiveLimits {
   std::atomic<int64_t> ping_interval_ns{0};
   std::atomic<int> ping_max{0};
   std::atomic<int64_t> write_deadline_ns{0};
+  std::atomic<int64_t> tls_timeout_ns{0};  // client TLS handshakes (tls { timeout })
   void set(const Options& o);
   std::chrono::nanoseconds ping_interval() const { return std::chrono::nanoseconds(ping_interval_ns.load()); }
   std::chrono::nanoseconds write_deadline() const { return std::chrono::nanoseconds(write_deadline_ns.load()); }
+  std::chrono::nanoseconds tls_timeout() const { return std::chrono::nanoseconds(tls_timeout_ns.load()); }
 };
 
 class Server {

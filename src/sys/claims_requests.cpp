@@ -197,9 +197,62 @@ void SystemServices::handle_memory_update(std::string_view key, std::string_view
   respond_claims(reply_subject, k, "jwt updated", "");
 }
 
+// The CACHE resolver (as the reference's CacheDirAccResolver): an update is stored only for
+// an account this server already uses; the others are "skipped" (looked up when needed).
+void SystemServices::handle_cache_update(std::string_view subject_key, std::string_view reply_subject,
+                                         std::string_view payload) {
+  std::string token(payload);
+  std::string k(subject_key);
+  auto decoded = decode_account_claims(token);
+  if (auto* err = std::get_if<std::string>(&decoded)) {
+    respond_claims(reply_subject, k.empty() ? "n/a" : k, "jwt update cache resulted in error", *err);
+    return;
+  }
+  const auto& ac = std::get<AccountClaims>(decoded);
+  if (k.empty()) k = ac.base.subject;
+  if (ac.base.subject != k) {
+    respond_claims(reply_subject, k, "jwt update cache resulted in error", "subject does not match jwt content");
+    return;
+  }
+  for (const auto& t : server_.options().operator_jwts) {
+    auto oc = decode_operator_claims(t);
+    if (auto* o = std::get_if<OperatorClaims>(&oc); o && o->strict_signing_key_usage && o->base.subject == ac.base.issuer) {
+      respond_claims(reply_subject, k, "jwt update cache resulted in error", "operator requires issuer to be a signing key");
+      return;
+    }
+  }
+  if (!server_.lookup_account(k)) {
+    respond_claims(reply_subject, k, "jwt update cache skipped", "");
+    return;
+  }
+  if (auto err = server_.account_resolver()->save(k, token, ac.base.issued_at); !err.empty()) {
+    respond_claims(reply_subject, k, "jwt update cache resulted in error", err);
+    return;
+  }
+  server_.apply_account_jwt(k);
+  respond_claims(reply_subject, k, "jwt updated cache", "");
+}
+
 void SystemServices::subscribe_claims_requests() {
   auto* store = server_.account_resolver();
   if (!store) return;
+  subscribe_account_lookups();
+  if (store->is_cache()) {
+    auto update = [this](const Subscription&, std::string_view subject, std::string_view reply, std::string_view,
+                         std::string_view payload) {
+      std::string key = account_of(subject);
+      if (!key.empty()) handle_cache_update(key, reply, payload);
+    };
+    subscribe("$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE", update);
+    subscribe("$SYS.ACCOUNT.*.CLAIMS.UPDATE", update);
+    subscribe("$SYS.REQ.CLAIMS.UPDATE", [this](const Subscription&, std::string_view, std::string_view reply,
+                                               std::string_view, std::string_view payload) {
+      handle_cache_update("", reply, payload);
+    });
+    subscribe_claims_list_and_delete();
+    cache_expire_tick();
+    return;
+  }
   if (!store->is_full()) {
     auto update = [this](const Subscription&, std::string_view subject, std::string_view reply, std::string_view,
                          std::string_view payload) {
@@ -227,6 +280,12 @@ void SystemServices::subscribe_claims_requests() {
     if (reply.empty()) return;
     if (auto token = store->fetch(account_of(subject))) this->reply(reply, *token);
   });
+  subscribe_claims_list_and_delete();
+  subscribe_claims_sync();
+}
+
+void SystemServices::subscribe_claims_list_and_delete() {
+  auto* store = server_.account_resolver();
   subscribe("$SYS.REQ.CLAIMS.LIST", [this, store](const Subscription&, std::string_view, std::string_view reply,
                                                  std::string_view, std::string_view) {
     if (reply.empty()) return;
@@ -239,7 +298,17 @@ void SystemServices::subscribe_claims_requests() {
                                              std::string_view, std::string_view payload) {
     handle_claims_delete(reply, payload);
   });
-  subscribe_claims_sync();
+}
+
+// CACHE: expired entries go every half ttl (at most a minute apart), as the reference's
+// expiration tracker.
+void SystemServices::cache_expire_tick() {
+  if (stopped_) return;
+  server_.account_resolver()->expire();
+  std::chrono::nanoseconds every = server_.options().resolver.ttl / 2;
+  if (every.count() <= 0 || every > std::chrono::minutes(1)) every = std::chrono::minutes(1);
+  loop_->run_after(std::chrono::duration_cast<std::chrono::milliseconds>(every) + std::chrono::milliseconds(1),
+                   [this] { cache_expire_tick(); });
 }
 
 void SystemServices::subscribe_claims_sync() {

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -55,6 +57,12 @@ class SystemServices {
   void on_leaf_connect(const std::string& account, bool hub);
   void on_leaf_disconnect(const std::string& account);
 
+  // Asks the other servers for account `key`'s JWT ($SYS.REQ.ACCOUNT.<key>.CLAIMS.LOOKUP);
+  // the first answer is stored in the resolver (if newer), the accounts it imports from that
+  // are missing too are looked up as well, then `done` runs (also after `timeout` without
+  // an answer). Concurrent lookups of one account share one request. Any thread.
+  void lookup_account_jwt(const std::string& key, std::function<void()> done);
+
  private:
   void subscribe(const std::string& subject, InternalHandler handler, const std::string& queue = {});
   void reply(std::string_view reply_subject, const std::string& body);
@@ -90,6 +98,20 @@ class SystemServices {
   void handle_claims_update(std::string_view subject_key, std::string_view reply, std::string_view payload);
   void handle_claims_delete(std::string_view reply, std::string_view payload);
   void handle_memory_update(std::string_view key, std::string_view reply, std::string_view payload);
+  void handle_cache_update(std::string_view key, std::string_view reply, std::string_view payload);
+  void subscribe_claims_list_and_delete();
+  void cache_expire_tick();
+  // Account JWT lookups (account_lookup.cpp): the answers come to <lookup_inbox_>.<account>.
+  void subscribe_account_lookups();
+  void finish_lookup(const std::string& key, uint64_t gen, const std::string& token);
+  struct PendingLookup {
+    std::vector<std::function<void()>> waiters;
+    uint64_t gen = 0;
+  };
+  std::mutex lookup_mu_;
+  std::map<std::string, PendingLookup> lookups_;
+  uint64_t lookup_gen_ = 0;
+  std::string lookup_inbox_;
   void respond_claims(std::string_view reply, const std::string& account, const std::string& message,
                       const std::string& error);
   // The directory resolvers' sync in a cluster (as the reference's DirAccResolver): every

@@ -1,6 +1,6 @@
 // Private (token_req) exports in operator mode: an import works only with an activation token
 // signed by the exporter for the importing account, covering the import's subject and not
-// expired; differential against the reference 2.9.10.
+// expired nor revoked by the export; differential against the reference 2.9.10.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -44,6 +44,15 @@ std::vector<std::string> delivered(const std::string& binary, const std::string&
   if (bad == "priv.wrong") ac["nats"]["imports"].push_back(imp(bad, activation(b, a.pub, "priv.something")));
   if (bad == "priv.other_acc") ac["nats"]["imports"].push_back(imp(bad, activation(b, other.pub, bad)));
   if (bad == "priv.none") ac["nats"]["imports"].push_back(imp(bad, ""));
+  if (bad == "priv.revoked") {
+    // The export revokes A's tokens issued up to 30 s ago: this one (60 s old) is revoked,
+    // priv.ok's (issued now) is not.
+    json c = {{"sub", a.pub},
+              {"name", "act"},
+              {"nats", {{"subject", bad}, {"kind", "stream"}, {"type", "activation"}, {"version", 2}}}};
+    ac["nats"]["imports"].push_back(imp(bad, jwt::sign(c, b, jwt::now_unix() - 60)));
+    bc["nats"]["exports"][0]["revocations"] = {{a.pub, jwt::now_unix() - 30}};
+  }
   testing_harness::TempDir dir;
   std::string op_file = dir.write("op.jwt", jwt::sign(jwt::operator_claims(op, sys.pub), op) + "\n");
   auto srv = start_with_config("operator: \"" + op_file + "\"\nsystem_account: " + sys.pub +
@@ -67,7 +76,7 @@ std::vector<std::string> delivered(const std::string& binary, const std::string&
   SubPtr sub;
   natsConnection_SubscribeSync(&sub.p, ca.p, "priv.>");
   natsConnection_Flush(ca.p);
-  for (const char* s : {"priv.ok", "priv.expired", "priv.wrong", "priv.other_acc", "priv.none"})
+  for (const char* s : {"priv.ok", "priv.expired", "priv.wrong", "priv.other_acc", "priv.none", "priv.revoked"})
     natsConnection_PublishString(cb.p, s, "x");
   natsConnection_PublishString(cb.p, "priv.ok", "end");
   natsConnection_Flush(cb.p);
@@ -82,11 +91,11 @@ std::vector<std::string> delivered(const std::string& binary, const std::string&
 }
 
 TEST(JwtActivation, PrivateExportsNeedAValidToken) {
-  for (std::string bad : {"", "priv.expired", "priv.wrong", "priv.other_acc", "priv.none"}) {
+  for (std::string bad : {"", "priv.expired", "priv.wrong", "priv.other_acc", "priv.none", "priv.revoked"}) {
     SCOPED_TRACE("with import " + bad);
     auto ours = delivered(testing_harness::server_binary(), bad);
     // A token for another subject or account makes the whole account JWT invalid (its users
-    // cannot connect); an expired or missing one only drops that import.
+    // cannot connect); an expired, missing or revoked one only drops that import.
     if (bad == "priv.wrong" || bad == "priv.other_acc") EXPECT_EQ(ours, std::vector<std::string>{"no connection"});
     else EXPECT_EQ(ours, std::vector<std::string>{"priv.ok"});
     if (!testing_harness::reference_available()) continue;

@@ -35,14 +35,14 @@ TEST(ConfigRefusals, OperatorModeWithBadJwtsStopsTheServerAtStartup) {
   }
 }
 
-// The directory and URL resolvers are not implemented: refused by name, not run without
-// their behaviour.
+// The URL resolver is not implemented: refused by name, not run without its behaviour; the
+// directory resolvers' wrong options are refused at the resolver's position.
 TEST(ConfigRefusals, UnimplementedResolversAreRefused) {
   testing_harness::TempDir d;
   for (const auto& [conf, want] : std::vector<std::pair<std::string, std::string>>{
            {"resolver: URL(http://127.0.0.1:1/jwt/v1/accounts/)\n", ":1:1: resolver \"URL(http://127.0.0.1:1/jwt/v1/accounts/)\" is not supported by this server"},
-           {"resolver { type: cache, dir: \"/tmp\" }\n", ":1:1: resolver type \"cache\" is not supported by this server"},
-           {"resolver { type: full, dir: \"/tmp\", ttl: \"1h\" }\n", ":1:37: resolver ttl is not supported by this server"},
+           {"resolver { type: full, dir: \"/tmp\", ttl: \"1h\" }\n", ":1:1: FULL does not accept ttl"},
+           {"resolver { type: full, dir: \"/tmp\", sync: \"1h\" }\n", ":1:37: resolver sync is not supported by this server"},
        }) {
     std::string file = d.write("r.conf", conf);
     auto r = testing_harness::run_command("timeout 10 " + testing_harness::server_binary() + " -t -c " + file);

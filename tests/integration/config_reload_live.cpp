@@ -290,6 +290,27 @@ TEST_P(ReloadTls, TlsIsTurnedOnAndOff) {
   EXPECT_EQ(natsConnection_Flush(secure.p), NATS_OK);
 }
 
+// tls { timeout } reloaded (30 s, then 1 s): /varz shows the new value and a client that
+// never starts its handshake is cut by the new timeout, not the old one.
+TEST_P(ReloadTls, HandshakeTimeoutIsReloaded) {
+  TestPki pki;
+  if (!pki.ok) GTEST_SKIP() << "openssl tool not available to make test certificates";
+  auto conf = [&](const std::string& timeout) {
+    return "tls {\n  cert_file: \"" + pki.server_cert + "\"\n  key_file: \"" + pki.server_key +
+           "\"\n  timeout: " + timeout + "\n}\n";
+  };
+  start(conf("30"));
+  EXPECT_EQ(varz().value("tls_timeout", 0.0), 30.0);
+  ASSERT_EQ(reload(conf("1")), "") << srv_->log();
+  EXPECT_EQ(varz().value("tls_timeout", 0.0), 1.0);
+  RawClient silent(srv_->port());
+  ASSERT_TRUE(silent.connected());
+  silent.read_until_close(milliseconds(10000));
+  EXPECT_TRUE(silent.closed()) << srv_->log();
+  ConnPtr c;
+  EXPECT_EQ(connect_tls(c, srv_->url(), pki.ca), NATS_OK) << srv_->log();
+}
+
 INSTANTIATE_TEST_SUITE_P(Servers, ReloadTls,
                          ::testing::Values(testing_harness::server_binary(), testing_harness::reference_binary()),
                          [](const auto& info) { return info.index == 0 ? std::string("Ours") : std::string("Reference"); });
