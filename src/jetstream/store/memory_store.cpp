@@ -183,6 +183,34 @@ bool MemoryStore::replay_index(const StoredMsg& msg, size_t hdr_len, size_t payl
   return true;
 }
 
+bool MemoryStore::replay_run(uint64_t first, uint64_t count, std::string_view subject, size_t hdr_len,
+                             size_t payload_len, int64_t last_ts) {
+  std::lock_guard lk(mu_);
+  if (keep_bodies_ || keep_times_ || count == 0) return false;  // index-only stores replay runs
+  uint64_t end = first + count - 1;
+  if (end <= last_seq_) return false;
+  first = std::max(first, last_seq_ + 1);  // skip what an earlier record already had
+  count = end - first + 1;
+  uint64_t sz = size_of(subject.size(), hdr_len, payload_len);
+  uint32_t id = intern(subject);
+  if (slots_.empty()) {
+    base_ = first;
+  } else {
+    while (base_ + slots_.size() < first) slots_.push_back(Slot{});
+  }
+  slots_.push_run(Slot{id, static_cast<uint32_t>(sz)}, count);
+  msgs_ += count;
+  used_ = true;
+  bytes_ += sz * count;
+  last_seq_ = end;
+  last_ts_ = last_ts;
+  Subject& s = subjects_[id];
+  if (s.msgs == 0) s.first = first;
+  s.msgs += count;
+  s.last = end;
+  return true;
+}
+
 std::pair<uint64_t, uint64_t> MemoryStore::seq_range() {
   std::lock_guard lk(mu_);
   return {first_seq_locked(), last_seq_};
@@ -396,11 +424,7 @@ StoreState MemoryStore::state() {
   st.last_ts = last_ts_;
   if (msgs_ > 0) st.first_ts = time_at(base_);
   st.num_subjects = subject_ids_.size();
-  for (size_t i = slots_.next_live(0); i < slots_.size();) {
-    size_t next = slots_.next_live(i + 1);
-    for (size_t g = i + 1; g < next && g < slots_.size(); ++g) st.deleted.push_back(base_ + g);
-    i = next;
-  }
+  slots_.for_each_gone([&](size_t i) { st.deleted.push_back(base_ + i); });
   st.num_deleted = st.deleted.size();
   return st;
 }

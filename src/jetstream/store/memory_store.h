@@ -76,6 +76,10 @@ class MemoryStore : public MessageStore {
   // Replay of a record whose body is not kept: sizes come from the record. False when
   // the sequence is not past the last one (a duplicate record).
   bool replay_index(const StoredMsg& msg, size_t hdr_len, size_t payload_len);
+  // Replay of a run of count messages (sequences first..first+count-1, one subject and size,
+  // no TTL; only the last one's time). Index-only stores; false when nothing was new.
+  bool replay_run(uint64_t first, uint64_t count, std::string_view subject, size_t hdr_len, size_t payload_len,
+                  int64_t last_ts);
   // First and last sequence without building a full state().
   std::pair<uint64_t, uint64_t> seq_range();
 

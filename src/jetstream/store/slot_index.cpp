@@ -73,6 +73,24 @@ void SlotIndex::push_back(Slot s) {
   put(c.size, c.sizes, s.size);
 }
 
+void SlotIndex::push_run(Slot s, uint64_t count) {
+  // Chunk by chunk: a uniform chunk only needs its values set once.
+  while (count > 0) {
+    size_t abs = head_ + size_;
+    uint32_t off = static_cast<uint32_t>(abs & (kChunk - 1));
+    uint64_t n = std::min<uint64_t>(count, kChunk - off);
+    if (off == 0) {
+      chunks_.emplace_back();
+      chunks_.back().subj = s.subj;
+      chunks_.back().size = s.size;
+      size_ += n;
+    } else {
+      for (uint64_t k = 0; k < n; ++k) push_back(s);
+    }
+    count -= n;
+  }
+}
+
 void SlotIndex::set_gone(size_t i) {
   uint32_t off;
   Chunk& c = chunk_of(i, off);

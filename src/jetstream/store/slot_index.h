@@ -36,6 +36,23 @@ class SlotIndex {
   size_t next_live(size_t i) const;
   // Last position <= i that is live, or SIZE_MAX when none (i < size()).
   size_t prev_live(size_t i) const;
+  // Calls f(position) for every removed slot, in order; chunks without removals cost O(1).
+  template <typename F>
+  void for_each_gone(F&& f) const {
+    for (size_t ci = 0; ci < chunks_.size(); ++ci) {
+      const Chunk& c = chunks_[ci];
+      if (!c.all_gone && !c.gone) continue;
+      size_t start = ci * kChunk;  // absolute position of the chunk's slot 0
+      for (uint32_t off = 0; off < kChunk; ++off) {
+        size_t abs = start + off;
+        if (abs < head_) continue;
+        if (abs - head_ >= size_) return;
+        if (c.all_gone || ((c.gone[off >> 6] >> (off & 63)) & 1)) f(abs - head_);
+      }
+    }
+  }
+  // Appends count live slots with the same subject and size.
+  void push_run(Slot s, uint64_t count);
   // Heap bytes held (tests, diagnostics).
   size_t memory() const;
 
