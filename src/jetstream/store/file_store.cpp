@@ -26,7 +26,7 @@ constexpr uint64_t kFlushBytes = 256 * 1024;
 constexpr uint64_t kMaxUnwritten = 1024 * 1024;
 // The active block's tail kept in memory after it is written: trimmed back to kTailKeep
 // once it grows past twice that.
-constexpr uint64_t kTailKeep = 1024 * 1024;
+constexpr uint64_t kTailKeep = 256 * 1024;
 // pread this much at once so forward reads of small messages share a syscall.
 constexpr uint32_t kReadChunk = 64 * 1024;
 // Offsets of sealed blocks read lately stay in memory up to this many bytes (an 8 MiB block
@@ -299,8 +299,8 @@ StoreErr FileStore::open_block(uint64_t index) {
     write_block_index(cfg_.dir, active_offs_, block_bytes_);
     summary_.write(cfg_.dir, block_index_, block_bytes_);
     summary_.clear();
-    active_offs_.offs.shrink_to_fit();
-    cache_index_locked(std::move(active_offs_));
+    // Not cached: a writer never reads it back, and a reader loads the .idx just written.
+    active_offs_ = BlockIndex{};
   }
   if (active_offs_.block != index || active_offs_.offs.empty()) active_offs_ = BlockIndex{index, 0, {}};
   std::string path = block_path(cfg_.dir, index);
@@ -840,7 +840,7 @@ void FileStore::flusher() {
     ++stats_.writes;
     io.unlock();
     lk.lock();
-    if (buf.capacity() > 2 * kMaxUnwritten) std::string().swap(buf);
+    if (buf.capacity() > 2 * kFlushBytes) std::string().swap(buf);  // an unusually large batch
   }
 }
 
