@@ -282,6 +282,9 @@ bool MemoryStore::remove_locked(uint64_t seq) {
     s = Subject{};
     free_ids_.push_back(id);
   } else {
+    // One message left (KV with history 1): it is the other end, no scan needed.
+    if (s.msgs == 1 && seq == s.first) s.first = s.last;
+    if (s.msgs == 1 && seq == s.last) s.last = s.first;
     // Slots of this subject remain between first and last: the scans stop there.
     if (seq == s.first)
       while (slots_.get(s.first - base_).subj != id) ++s.first;

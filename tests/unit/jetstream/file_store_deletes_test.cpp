@@ -208,13 +208,29 @@ TEST_F(FileStoreDeletesTest, WorkQueueAckedOutOfOrderEmptiesAndReopensEmpty) {
   EXPECT_EQ(st->store_msg("jobs", "", "n").seq, 20001u);
 }
 
+TEST_F(FileStoreDeletesTest, KvHistoryOneKeepsOneMessagePerKey) {
+  StoreLimits lim;
+  lim.max_msgs_per_subject = 1;
+  auto st = open(lim);
+  auto want = model(lim);
+  for (int i = 0; i < 30000; ++i) put(*st, *want, "kv.k" + std::to_string(i % 3000), 30);
+  EXPECT_EQ(st->state().msgs, 3000u);
+  expect_same(*st, *want);
+  st->close();
+  st = open(lim);
+  expect_same(*st, *want);
+}
+
 TEST_F(FileStoreDeletesTest, InterestStyleRemovalsAndCompactPastTheEnd) {
   auto st = open();
   auto want = model();
   for (int i = 0; i < 6000; ++i) put(*st, *want, i % 2 ? "ev.a" : "ev.b", 50);
   // Interest retention: messages leave as every consumer acks, roughly in order with stragglers.
-  for (uint64_t seq = 1; seq <= 5000; ++seq)
-    if (seq % 97 != 0) EXPECT_EQ(st->remove_msg(seq), want->remove_msg(seq));
+  for (uint64_t seq = 1; seq <= 5000; ++seq) {
+    if (seq % 97 != 0) {
+      EXPECT_EQ(st->remove_msg(seq), want->remove_msg(seq));
+    }
+  }
   expect_same(*st, *want);
   EXPECT_EQ(st->compact(7000), want->compact(7000));
   expect_same(*st, *want);
