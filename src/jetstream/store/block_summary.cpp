@@ -13,7 +13,7 @@ namespace nats::jetstream {
 
 namespace {
 constexpr char kMagic[4] = {'N', 'S', 'S', 'M'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 1: no run entries (still read)
 
 void put_le(std::string& out, uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
@@ -62,11 +62,12 @@ struct Reader {
 
 // Decodes the entries after the header; with apply false it only checks that they decode.
 bool decode(const std::string& buf, uint64_t block, uint64_t block_len, bool apply,
-            const std::function<void(const SummaryMsg&)>& on_msg,
+            const std::function<void(const SummaryMsg&)>& on_msg, const std::function<void(const SummaryRun&)>& on_run,
             const std::function<void(uint8_t, uint64_t)>& on_marker) {
   if (buf.size() < 4 + 4 + 8 + 8 + 4 + 8 + 4 || std::memcmp(buf.data(), kMagic, 4) != 0) return false;
   Reader r{buf.data() + 4, buf.data() + buf.size() - 4};
-  if (r.fixed(4) != kVersion || r.fixed(8) != block || r.fixed(8) != block_len) return false;
+  uint64_t version = r.fixed(4);
+  if ((version != 1 && version != kVersion) || r.fixed(8) != block || r.fixed(8) != block_len) return false;
   uint64_t nsubj = r.fixed(4);
   if (!r.ok || nsubj > buf.size()) return false;
   std::vector<std::string_view> subjects;
@@ -97,6 +98,24 @@ bool decode(const std::string& buf, uint64_t block, uint64_t block_len, bool app
       m.hdr_len = static_cast<uint32_t>(hl);
       m.payload_len = static_cast<uint32_t>(pl);
       if (apply) on_msg(m);
+    } else if (type == BlockSummary::kRun && version >= 2) {
+      SummaryRun run;
+      run.first = seq;
+      ts += unzigzag(r.varint());
+      run.first_ts = ts;
+      run.count = r.varint();
+      uint64_t subj = r.varint();
+      uint64_t hl = r.varint(), pl = r.varint();
+      ts += unzigzag(r.varint());
+      run.last_ts = ts;
+      if (!r.ok || run.count < 2 || run.count > (1ull << 40) || subj >= subjects.size() || hl > UINT32_MAX ||
+          pl > UINT32_MAX)
+        return false;
+      run.subject = subjects[subj];
+      run.hdr_len = static_cast<uint32_t>(hl);
+      run.payload_len = static_cast<uint32_t>(pl);
+      seq += run.count - 1;
+      if (apply) on_run(run);
     } else if (type == BlockSummary::kRemove || type == BlockSummary::kCompact) {
       if (!r.ok) return false;
       if (apply) on_marker(type, seq);
@@ -158,6 +177,73 @@ std::string block_summary_path(const std::string& dir, uint64_t block) {
   return dir + "/" + std::to_string(block) + ".sum";
 }
 
+std::string BlockSummary::with_runs(uint64_t& entries) const {
+  // Re-encodes data_ (our own, well-formed) merging consecutive messages into runs.
+  struct Msg {
+    uint64_t seq;
+    int64_t ts;
+    uint64_t ttl, subj, hl, pl;
+  };
+  std::string out;
+  uint64_t out_seq = 0;
+  int64_t out_ts = 0;
+  Msg first{}, last{};
+  uint64_t count = 0;  // messages pending in [first, last]
+  auto emit = [&] {
+    if (count == 0) return;
+    out.push_back(static_cast<char>(count == 1 ? static_cast<uint8_t>(kMsg) : kRun));
+    put_varint(out, zigzag(static_cast<int64_t>(first.seq - out_seq)));
+    put_varint(out, zigzag(first.ts - out_ts));
+    if (count == 1) {
+      put_varint(out, first.ttl);
+      put_varint(out, first.subj);
+      put_varint(out, first.hl);
+      put_varint(out, first.pl);
+    } else {
+      put_varint(out, count);
+      put_varint(out, first.subj);
+      put_varint(out, first.hl);
+      put_varint(out, first.pl);
+      put_varint(out, zigzag(last.ts - first.ts));
+    }
+    out_seq = last.seq;
+    out_ts = last.ts;
+    ++entries;
+    count = 0;
+  };
+  Reader r{data_.data(), data_.data() + data_.size()};
+  uint64_t seq = 0;
+  int64_t ts = 0;
+  for (uint64_t i = 0; i < entries_; ++i) {
+    uint8_t type = static_cast<uint8_t>(r.fixed(1));
+    seq = static_cast<uint64_t>(static_cast<int64_t>(seq) + unzigzag(r.varint()));
+    if (type != kMsg) {
+      emit();
+      out.push_back(static_cast<char>(type));
+      put_varint(out, zigzag(static_cast<int64_t>(seq - out_seq)));
+      out_seq = seq;
+      ++entries;
+      continue;
+    }
+    ts += unzigzag(r.varint());
+    Msg m{seq, ts, 0, 0, 0, 0};
+    m.ttl = r.varint();
+    m.subj = r.varint();
+    m.hl = r.varint();
+    m.pl = r.varint();
+    bool joins = count > 0 && m.ttl == 0 && last.ttl == 0 && m.seq == last.seq + 1 && m.subj == last.subj &&
+                 m.hl == last.hl && m.pl == last.pl;
+    if (!joins) {
+      emit();
+      first = m;
+    }
+    last = m;
+    ++count;
+  }
+  emit();
+  return out;
+}
+
 bool BlockSummary::write(const std::string& dir, uint64_t block, uint64_t block_len) const {
   std::string buf;
   buf.reserve(32 + data_.size() + memory());
@@ -170,8 +256,10 @@ bool BlockSummary::write(const std::string& dir, uint64_t block, uint64_t block_
     put_le(buf, s.size(), 4);
     buf += s;
   }
-  put_le(buf, entries_, 8);
-  buf += data_;
+  uint64_t entries = 0;
+  std::string body = with_runs(entries);
+  put_le(buf, entries, 8);
+  buf += body;
   put_le(buf, crc32c(buf.data(), buf.size()), 4);
   // Written under a temporary name and renamed: a crash leaves either no summary or a whole one.
   std::string path = block_summary_path(dir, block);
@@ -197,13 +285,14 @@ bool BlockSummary::write(const std::string& dir, uint64_t block, uint64_t block_
 
 bool replay_block_summary(const std::string& dir, uint64_t block, uint64_t block_len,
                           const std::function<void(const SummaryMsg&)>& on_msg,
+                          const std::function<void(const SummaryRun&)>& on_run,
                           const std::function<void(uint8_t, uint64_t)>& on_marker) {
   std::string buf;
   if (!read_whole_file(block_summary_path(dir, block), buf) || buf.size() < 4) return false;
   if (crc32c(buf.data(), buf.size() - 4) != get_le(buf.data() + buf.size() - 4, 4)) return false;
   // Check the whole file decodes before replaying any of it.
-  if (!decode(buf, block, block_len, false, on_msg, on_marker)) return false;
-  return decode(buf, block, block_len, true, on_msg, on_marker);
+  if (!decode(buf, block, block_len, false, on_msg, on_run, on_marker)) return false;
+  return decode(buf, block, block_len, true, on_msg, on_run, on_marker);
 }
 
 }  // namespace nats::jetstream

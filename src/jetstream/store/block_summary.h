@@ -9,7 +9,11 @@
 // Summary file: "NSSM" | u32 version | u64 block | u64 block file length | u32 subject count |
 // (u32 length | bytes) per subject | u64 entry count | entries | u32 crc32c of everything
 // before. Entry: u8 type, then varints: sequence delta from the previous entry (zigzag); for
-// a message also time delta (zigzag), TTL, subject index, headers length, payload length.
+// a message also time delta (zigzag), TTL, subject index, headers length, payload length; for
+// a run (version 2: consecutive sequences of one subject and one size without TTL, the
+// common case, written as one entry so a restart replays a full block in a few steps)
+// first-time delta (zigzag), count, subject index, headers length, payload length and the
+// last time minus the first.
 // It is only trusted when its checksum holds and it names this block and the block file's
 // current length; otherwise the block is scanned as before.
 #include <cstdint>
@@ -24,6 +28,7 @@ namespace nats::jetstream {
 class BlockSummary {
  public:
   enum Type : uint8_t { kMsg = 1, kRemove = 2, kCompact = 3 };  // as the block's record types
+  static constexpr uint8_t kRun = 4;                             // summary files only
 
   void add_msg(uint64_t seq, int64_t ts, int64_t ttl_ns, std::string_view subject, uint32_t hdr_len,
                uint32_t payload_len);
@@ -35,7 +40,10 @@ class BlockSummary {
   bool write(const std::string& dir, uint64_t block, uint64_t block_len) const;
 
  private:
-  std::string data_;  // encoded entries
+  // data_ re-encoded for the file with runs of messages merged; entries: how many.
+  std::string with_runs(uint64_t& entries) const;
+
+  std::string data_;  // encoded entries (no runs)
   uint64_t entries_ = 0;
   uint64_t prev_seq_ = 0;
   int64_t prev_ts_ = 0;
@@ -48,6 +56,18 @@ class BlockSummary {
   std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> subject_ids_;
 };
 
+// count messages with sequences first..first+count-1, one subject and size, no TTL; times
+// between first_ts and last_ts (only those two are kept).
+struct SummaryRun {
+  uint64_t first = 0;
+  uint64_t count = 0;
+  int64_t first_ts = 0;
+  int64_t last_ts = 0;
+  std::string_view subject;
+  uint32_t hdr_len = 0;
+  uint32_t payload_len = 0;
+};
+
 struct SummaryMsg {
   uint64_t seq = 0;
   int64_t ts = 0;
@@ -58,11 +78,12 @@ struct SummaryMsg {
 };
 
 std::string block_summary_path(const std::string& dir, uint64_t block);
-// Replays a block's summary: on_msg for each message, on_marker(type, seq) for removals and
-// compacts, in record order. False (and nothing called) when the file is missing, corrupt,
+// Replays a block's summary: on_msg for each message, on_run for each run of messages,
+// on_marker(type, seq) for removals and compacts, in record order. False (and nothing called) when the file is missing, corrupt,
 // or was written for another block or block length.
 bool replay_block_summary(const std::string& dir, uint64_t block, uint64_t block_len,
                           const std::function<void(const SummaryMsg&)>& on_msg,
+                          const std::function<void(const SummaryRun&)>& on_run,
                           const std::function<void(uint8_t, uint64_t)>& on_marker);
 
 }  // namespace nats::jetstream

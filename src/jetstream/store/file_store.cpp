@@ -26,7 +26,7 @@ constexpr uint64_t kFlushBytes = 256 * 1024;
 constexpr uint64_t kMaxUnwritten = 1024 * 1024;
 // The active block's tail kept in memory after it is written: trimmed back to kTailKeep
 // once it grows past twice that.
-constexpr uint64_t kTailKeep = 1024 * 1024;
+constexpr uint64_t kTailKeep = 256 * 1024;
 // pread this much at once so forward reads of small messages share a syscall.
 constexpr uint32_t kReadChunk = 64 * 1024;
 // Offsets of sealed blocks read lately stay in memory up to this many bytes (an 8 MiB block
@@ -76,6 +76,56 @@ size_t walk_records(std::string_view data, F&& f) {
     off += 8 + static_cast<size_t>(len);
   }
   return off;
+}
+
+// walk_records over a whole file read kScanChunk bytes at a time (one buffer reused, so a
+// restart scanning an 8 MiB block neither allocates nor faults in 8 MiB). Sets size to the
+// file's length and end to where its intact records end. False when it cannot be opened.
+constexpr size_t kScanChunk = 256 * 1024;
+template <typename F>
+bool scan_file(const std::string& path, F&& f, uint64_t& end, uint64_t& size) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  off_t sz = ::lseek(fd, 0, SEEK_END);
+  size = sz > 0 ? static_cast<uint64_t>(sz) : 0;
+  end = 0;
+  std::string buf(kScanChunk, '\0');
+  uint64_t base = 0;  // file offset of buf[0]
+  size_t have = 0;    // bytes of buf holding file data
+  for (;;) {
+    while (have < buf.size() && base + have < size) {
+      ssize_t n = ::pread(fd, buf.data() + have, buf.size() - have, static_cast<off_t>(base + have));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        size = base + have;  // shorter than it was: stop at what could be read
+        break;
+      }
+      have += static_cast<size_t>(n);
+    }
+    bool stopped = false;
+    size_t used = walk_records(std::string_view(buf.data(), have), [&](size_t off, const char* body, uint32_t len) {
+      if (!f(base + off, body, len)) {
+        stopped = true;
+        return false;
+      }
+      return true;
+    });
+    end = base + used;
+    if (stopped || base + have >= size) break;  // a bad record, or the whole file seen
+    size_t rest = have - used;
+    if (rest >= 8 && used + 8 + get_u32(buf.data() + used) <= have) break;  // walk stopped at a bad record
+    std::memmove(buf.data(), buf.data() + used, rest);
+    base += used;
+    have = rest;
+    if (rest >= 4) {
+      // A record longer than the buffer: grow it (bounded by what the file still holds).
+      uint64_t need = 8 + static_cast<uint64_t>(get_u32(buf.data()));
+      if (base + need > size) break;  // runs past the end: a torn tail
+      if (need > buf.size()) buf.resize(need);
+    }
+  }
+  ::close(fd);
+  return true;
 }
 
 // Sequence, times and lengths of a message record (the subject is left sized, not copied).
@@ -173,6 +223,12 @@ StoreErr FileStore::recover() {
                               if (mem_.replay_index(m, sm.hdr_len, sm.payload_len)) block_last_seq_.back() = sm.seq;
                               ++recovery_.records;
                             },
+                            [&](const SummaryRun& run) {
+                              if (mem_.replay_run(run.first, run.count, run.subject, run.hdr_len, run.payload_len,
+                                                  run.last_ts))
+                                block_last_seq_.back() = run.first + run.count - 1;
+                              recovery_.records += run.count;
+                            },
                             [&](uint8_t type, uint64_t seq) {
                               replay_marker(type, seq);
                               ++recovery_.records;
@@ -182,12 +238,11 @@ StoreErr FileStore::recover() {
         continue;
       }
     }
-    std::string data;
-    if (!read_whole_file(path, data)) return StoreErr::io;
     if (last) active_offs_ = BlockIndex{block, 0, {}};
     // The scanned block's summary: kept for the active block, saved for a sealed one.
     summary_.clear();
-    size_t end = walk_records(data, [&](size_t off, const char* body, uint32_t len) {
+    uint64_t end = 0, size = 0;
+    bool opened = scan_file(path, [&](uint64_t off, const char* body, uint32_t len) {
       uint8_t type = static_cast<uint8_t>(body[0]);
       if (type == kMsg) {
         StoredMsg m;
@@ -209,11 +264,12 @@ StoreErr FileStore::recover() {
       }
       ++recovery_.records;
       return true;
-    });
-    if (!last && end == data.size()) summary_.write(cfg_.dir, block, data.size());
-    if (end != data.size()) {
+    }, end, size);
+    if (!opened) return StoreErr::io;
+    if (!last && end == size) summary_.write(cfg_.dir, block, size);
+    if (end != size) {
       if (last) {
-        recovery_.truncated_bytes = data.size() - end;
+        recovery_.truncated_bytes = size - end;
         if (::truncate(path.c_str(), static_cast<off_t>(end)) != 0) return StoreErr::io;
       } else {
         ++recovery_.corrupt_blocks;
@@ -243,8 +299,8 @@ StoreErr FileStore::open_block(uint64_t index) {
     write_block_index(cfg_.dir, active_offs_, block_bytes_);
     summary_.write(cfg_.dir, block_index_, block_bytes_);
     summary_.clear();
-    active_offs_.offs.shrink_to_fit();
-    cache_index_locked(std::move(active_offs_));
+    // Not cached: a writer never reads it back, and a reader loads the .idx just written.
+    active_offs_ = BlockIndex{};
   }
   if (active_offs_.block != index || active_offs_.offs.empty()) active_offs_ = BlockIndex{index, 0, {}};
   std::string path = block_path(cfg_.dir, index);
@@ -784,7 +840,7 @@ void FileStore::flusher() {
     ++stats_.writes;
     io.unlock();
     lk.lock();
-    if (buf.capacity() > 2 * kMaxUnwritten) std::string().swap(buf);
+    if (buf.capacity() > 2 * kFlushBytes) std::string().swap(buf);  // an unusually large batch
   }
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 // Persistent stream store: an append-only log of records split over block files
 // (<dir>/<index>.blk). In memory: the live index kept in a MemoryStore without bodies or
-// times (8 bytes a message: subject id and accounted size; times are read from the
-// records), per-subject counts, and per block its last sequence. Where a record lies in its
+// times (its SlotIndex: per 4096 sequences one subject id and accounted size when they are
+// uniform, arrays only where they vary, a removal bitmap only where something was removed;
+// times are read from the records), per-subject counts, and per block its last sequence. Where a record lies in its
 // block is kept only for the active block and a few recently read ones (BlockIndex); a
 // sealed block's offsets are saved in <index>.idx when the store rolls past it.
 // Every change is a record: a stored message, a removal (including limit/age evictions),
@@ -24,9 +25,9 @@
 // consumer reading forward makes one syscall per chunk, not per message.
 //
 // Restart: a sealed block is replayed from its summary (<index>.sum, see block_summary.h:
-// sequence, time, subject and sizes per record, written when the store rolls past the block)
-// without reading the block; the last block, and any block without a good summary, is read
-// and its record checksums checked. Read caches (sealed blocks' offsets within a byte budget,
+// sequence, time, subject and sizes per record or per run of like messages, written when the
+// store rolls past the block) without reading the block; the last block, and any block
+// without a good summary, is read through a small buffer and its record checksums checked. Read caches (sealed blocks' offsets within a byte budget,
 // the last chunk read, the active tail) are dropped after cfg.cache_idle without traffic.
 //
 // Not yet: blocks are never rewritten (no compaction); a block is deleted only once every

@@ -24,15 +24,17 @@ uint64_t MemoryStore::size_of(size_t subj, size_t hdr, size_t payload) const {
 MemoryStore::MemoryStore(StoreLimits limits, StoreClock clock)
     : limits_(limits), clock_(std::move(clock)) {}
 
-const MemoryStore::Slot* MemoryStore::live(uint64_t seq) const {
-  if (seq < base_ || seq - base_ >= slots_.size()) return nullptr;
-  const Slot& s = slots_[seq - base_];
-  return s.subj == kGone ? nullptr : &s;
+bool MemoryStore::live(uint64_t seq, Slot& out) const {
+  if (seq < base_ || seq - base_ >= slots_.size()) return false;
+  out = slots_.get(seq - base_);
+  return out.subj != kGone;
 }
 
 uint32_t MemoryStore::intern(std::string_view subject) {
+  // A released id has an empty name, and subjects are never empty.
+  if (!subject.empty() && last_id_ < subjects_.size() && subjects_[last_id_].name == subject) return last_id_;
   auto it = subject_ids_.find(std::string(subject));
-  if (it != subject_ids_.end()) return it->second;
+  if (it != subject_ids_.end()) return last_id_ = it->second;
   uint32_t id;
   if (!free_ids_.empty()) {
     id = free_ids_.back();
@@ -43,7 +45,7 @@ uint32_t MemoryStore::intern(std::string_view subject) {
     subjects_.push_back(Subject{std::string(subject)});
   }
   subject_ids_.emplace(std::string(subject), id);
-  return id;
+  return last_id_ = id;
 }
 
 const MemoryStore::Subject* MemoryStore::find_subject(std::string_view subject) const {
@@ -136,7 +138,8 @@ StoreResult MemoryStore::store_impl(std::string_view subject, std::string_view h
     // The reference rejects on reaching the byte limit exactly, not only on passing it.
     if (limits_.max_bytes > 0 && bytes_ + sz >= limits_.max_bytes) {
       if (!at_limit) return {StoreErr::max_bytes};
-      if (live(at_limit->first)->size < sz) return {StoreErr::max_bytes};
+      Slot first;
+      if (!live(at_limit->first, first) || first.size < sz) return {StoreErr::max_bytes};
     }
   }
   uint64_t new_seq = seq != 0 ? seq : last_seq_ + 1;
@@ -172,11 +175,39 @@ void MemoryStore::replay_store(StoredMsg msg) {
   insert_locked(msg.seq, msg.ts, msg.ttl_ns, intern(msg.subject), sz, std::move(body));
 }
 
-bool MemoryStore::replay_index(StoredMsg msg, size_t hdr_len, size_t payload_len) {
+bool MemoryStore::replay_index(const StoredMsg& msg, size_t hdr_len, size_t payload_len) {
   std::lock_guard lk(mu_);
   if (msg.seq <= last_seq_) return false;
   uint64_t sz = size_of(msg.subject.size(), hdr_len, payload_len);
   insert_locked(msg.seq, msg.ts, msg.ttl_ns, intern(msg.subject), sz, nullptr);
+  return true;
+}
+
+bool MemoryStore::replay_run(uint64_t first, uint64_t count, std::string_view subject, size_t hdr_len,
+                             size_t payload_len, int64_t last_ts) {
+  std::lock_guard lk(mu_);
+  if (keep_bodies_ || keep_times_ || count == 0) return false;  // index-only stores replay runs
+  uint64_t end = first + count - 1;
+  if (end <= last_seq_) return false;
+  first = std::max(first, last_seq_ + 1);  // skip what an earlier record already had
+  count = end - first + 1;
+  uint64_t sz = size_of(subject.size(), hdr_len, payload_len);
+  uint32_t id = intern(subject);
+  if (slots_.empty()) {
+    base_ = first;
+  } else {
+    while (base_ + slots_.size() < first) slots_.push_back(Slot{});
+  }
+  slots_.push_run(Slot{id, static_cast<uint32_t>(sz)}, count);
+  msgs_ += count;
+  used_ = true;
+  bytes_ += sz * count;
+  last_seq_ = end;
+  last_ts_ = last_ts;
+  Subject& s = subjects_[id];
+  if (s.msgs == 0) s.first = first;
+  s.msgs += count;
+  s.last = end;
   return true;
 }
 
@@ -227,7 +258,7 @@ void MemoryStore::expire_msgs() {
 }
 
 void MemoryStore::trim_front() {
-  while (!slots_.empty() && slots_.front().subj == kGone) {
+  while (!slots_.empty() && slots_.gone(0)) {
     slots_.pop_front();
     if (keep_bodies_) bodies_.pop_front();
     if (keep_times_) times_.pop_front();
@@ -237,12 +268,12 @@ void MemoryStore::trim_front() {
 }
 
 bool MemoryStore::remove_locked(uint64_t seq) {
-  if (!live(seq)) return false;
-  Slot& slot = slots_[seq - base_];
+  Slot slot;
+  if (!live(seq, slot)) return false;
   uint32_t id = slot.subj;
   bytes_ -= slot.size;
   --msgs_;
-  slot.subj = kGone;
+  slots_.set_gone(seq - base_);
   if (keep_bodies_) bodies_[seq - base_].reset();
   if (!ttls_.empty()) ttls_.erase(seq);
   Subject& s = subjects_[id];
@@ -251,11 +282,14 @@ bool MemoryStore::remove_locked(uint64_t seq) {
     s = Subject{};
     free_ids_.push_back(id);
   } else {
+    // One message left (KV with history 1): it is the other end, no scan needed.
+    if (s.msgs == 1 && seq == s.first) s.first = s.last;
+    if (s.msgs == 1 && seq == s.last) s.last = s.first;
     // Slots of this subject remain between first and last: the scans stop there.
     if (seq == s.first)
-      while (slots_[s.first - base_].subj != id) ++s.first;
+      while (slots_.get(s.first - base_).subj != id) ++s.first;
     if (seq == s.last)
-      while (slots_[s.last - base_].subj != id) --s.last;
+      while (slots_.get(s.last - base_).subj != id) --s.last;
   }
   trim_front();
   if (observer_) observer_->on_remove(seq);
@@ -270,9 +304,9 @@ StoreErr MemoryStore::remove_msg(uint64_t seq) {
 
 StoreErr MemoryStore::load_msg(uint64_t seq, StoredMsg& out) {
   std::lock_guard lk(mu_);
-  const Slot* s = live(seq);
-  if (!s) return seq > last_seq_ ? StoreErr::eof : StoreErr::not_found;
-  fill(seq, *s, out);
+  Slot s;
+  if (!live(seq, s)) return seq > last_seq_ ? StoreErr::eof : StoreErr::not_found;
+  fill(seq, s, out);
   return StoreErr::ok;
 }
 
@@ -282,13 +316,10 @@ StoreErr MemoryStore::load_next_msg(std::string_view filter, uint64_t start, Sto
   uint64_t from = std::max(start, base_);
   uint64_t end = base_ + slots_.size();
   if (is_all(filter)) {
-    for (uint64_t seq = from; seq < end; ++seq) {
-      const Slot& s = slots_[seq - base_];
-      if (s.subj == kGone) continue;
-      fill(seq, s, out);
-      return StoreErr::ok;
-    }
-    return StoreErr::eof;
+    size_t i = slots_.next_live(from - base_);
+    if (i >= slots_.size()) return StoreErr::eof;
+    fill(base_ + i, slots_.get(i), out);
+    return StoreErr::ok;
   }
   if (!subject_has_wildcard(filter)) {
     // Literal subject: only its own span needs looking at.
@@ -296,16 +327,17 @@ StoreErr MemoryStore::load_next_msg(std::string_view filter, uint64_t start, Sto
     if (it == subject_ids_.end()) return StoreErr::eof;
     const Subject& subj = subjects_[it->second];
     for (uint64_t seq = std::max(from, subj.first); seq <= subj.last; ++seq) {
-      const Slot& s = slots_[seq - base_];
+      Slot s = slots_.get(seq - base_);
       if (s.subj != it->second) continue;
       fill(seq, s, out);
       return StoreErr::ok;
     }
     return StoreErr::eof;
   }
-  for (uint64_t seq = from; seq < end; ++seq) {
-    const Slot& s = slots_[seq - base_];
-    if (s.subj == kGone || !store_filter_matches(filter, subjects_[s.subj].name)) continue;
+  for (uint64_t seq = base_ + slots_.next_live(from - base_); seq < end;
+       seq = base_ + slots_.next_live(seq - base_ + 1)) {
+    Slot s = slots_.get(seq - base_);
+    if (!store_filter_matches(filter, subjects_[s.subj].name)) continue;
     fill(seq, s, out);
     return StoreErr::ok;
   }
@@ -317,12 +349,14 @@ StoreErr MemoryStore::load_last_msg(std::string_view filter, StoredMsg& out) {
   if (!is_all(filter) && !subject_has_wildcard(filter)) {
     const Subject* subj = find_subject(filter);
     if (!subj) return StoreErr::not_found;
-    fill(subj->last, *live(subj->last), out);
+    Slot s;
+    if (!live(subj->last, s)) return StoreErr::not_found;
+    fill(subj->last, s, out);
     return StoreErr::ok;
   }
-  for (uint64_t i = slots_.size(); i-- > 0;) {
-    const Slot& s = slots_[i];
-    if (s.subj == kGone || !store_filter_matches(filter, subjects_[s.subj].name)) continue;
+  for (size_t i = slots_.prev_live(SIZE_MAX); i != SIZE_MAX; i = i == 0 ? SIZE_MAX : slots_.prev_live(i - 1)) {
+    Slot s = slots_.get(i);
+    if (!store_filter_matches(filter, subjects_[s.subj].name)) continue;
     fill(base_ + i, s, out);
     return StoreErr::ok;
   }
@@ -362,17 +396,16 @@ uint64_t MemoryStore::purge(std::string_view subject, uint64_t up_to_seq, uint64
       if (keep >= msgs_) return 0;
       // Compact to the seq of the keep-th newest message.
       uint64_t seen = 0;
-      for (uint64_t i = slots_.size(); i-- > 0;) {
-        if (slots_[i].subj != kGone && ++seen == keep) return compact_locked(base_ + i);
-      }
+      for (size_t i = slots_.prev_live(SIZE_MAX); i != SIZE_MAX; i = i == 0 ? SIZE_MAX : slots_.prev_live(i - 1))
+        if (++seen == keep) return compact_locked(base_ + i);
       return 0;
     }
     return compact_locked(last_seq_ + 1);
   }
   std::vector<uint64_t> matching;
-  for (uint64_t i = 0; i < slots_.size(); ++i) {
-    uint32_t id = slots_[i].subj;
-    if (id != kGone && store_filter_matches(subject, subjects_[id].name)) matching.push_back(base_ + i);
+  for (size_t i = slots_.next_live(0); i < slots_.size(); i = slots_.next_live(i + 1)) {
+    uint32_t id = slots_.get(i).subj;
+    if (store_filter_matches(subject, subjects_[id].name)) matching.push_back(base_ + i);
   }
   if (keep >= matching.size() && keep > 0) return 0;
   size_t limit = matching.size() - keep;  // oldest ones go, newest `keep` stay
@@ -394,8 +427,7 @@ StoreState MemoryStore::state() {
   st.last_ts = last_ts_;
   if (msgs_ > 0) st.first_ts = time_at(base_);
   st.num_subjects = subject_ids_.size();
-  for (uint64_t i = 0; i < slots_.size(); ++i)
-    if (slots_[i].subj == kGone) st.deleted.push_back(base_ + i);
+  slots_.for_each_gone([&](size_t i) { st.deleted.push_back(base_ + i); });
   st.num_deleted = st.deleted.size();
   return st;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "jetstream/store/message_store.h"
+#include "jetstream/store/slot_index.h"
 
 namespace nats::jetstream {
 
@@ -23,9 +24,11 @@ class StoreObserver {
 };
 
 // Memory layout (kept small: the file store's index is this class without bodies):
-// - one 8-byte slot per sequence from base_ (subject id, accounted size) plus its time
-//   (8 bytes, not kept in index-only mode: the file store reads it from the record); a
-//   removed message leaves a tombstone slot until the front of the stream passes it;
+// - per sequence from base_ its subject id and accounted size in a SlotIndex (a few bytes
+//   per 4096 messages when they share subject and size, up to 8 bytes a message otherwise,
+//   plus a bit per sequence in chunks with removals) and its time (8 bytes, not kept in
+//   index-only mode: the file store reads it from the record); a removed message stays a
+//   removed slot until the front of the stream passes it;
 // - message bodies (headers + payload) in one allocation per message, only when kept;
 // - per subject only a count and its first/last sequence (no per-message sets): the next
 //   first of a subject is found by scanning slots forward, which is O(1) when messages
@@ -72,16 +75,18 @@ class MemoryStore : public MessageStore {
   }
   // Replay of a record whose body is not kept: sizes come from the record. False when
   // the sequence is not past the last one (a duplicate record).
-  bool replay_index(StoredMsg msg, size_t hdr_len, size_t payload_len);
+  bool replay_index(const StoredMsg& msg, size_t hdr_len, size_t payload_len);
+  // Replay of a run of count messages (sequences first..first+count-1, one subject and size,
+  // no TTL; only the last one's time). Index-only stores; false when nothing was new.
+  bool replay_run(uint64_t first, uint64_t count, std::string_view subject, size_t hdr_len, size_t payload_len,
+                  int64_t last_ts);
   // First and last sequence without building a full state().
   std::pair<uint64_t, uint64_t> seq_range();
 
  private:
-  static constexpr uint32_t kGone = UINT32_MAX;  // slot of a removed sequence
-  struct Slot {
-    uint32_t subj = kGone;
-    uint32_t size = 0;  // accounted size: cannot be recomputed once the body is dropped
-  };
+  static constexpr uint32_t kGone = SlotIndex::kGone;  // slot of a removed sequence
+  // Subject id and accounted size (which cannot be recomputed once the body is dropped).
+  using Slot = SlotIndex::Slot;
   struct Subject {
     std::string name;
     uint64_t msgs = 0;
@@ -95,7 +100,8 @@ class MemoryStore : public MessageStore {
   // seq/ts 0: the next sequence and now.
   StoreResult store_impl(std::string_view subject, std::string_view headers, std::string_view payload,
                          std::optional<int64_t> ttl_ns, uint64_t seq, int64_t ts);
-  const Slot* live(uint64_t seq) const;
+  // The slot of a live sequence; false when removed or out of range.
+  bool live(uint64_t seq, Slot& out) const;
   int64_t time_at(uint64_t seq);  // seq must be live
   // A store that never held a message reports first 0 (reference); once emptied, last+1.
   uint64_t first_seq_locked() const { return msgs_ > 0 ? base_ : used_ ? last_seq_ + 1 : 0; }
@@ -119,7 +125,7 @@ class MemoryStore : public MessageStore {
   bool keep_times_ = true;
   std::function<int64_t(uint64_t)> time_of_;
   std::pair<uint64_t, int64_t> front_time_{0, 0};  // time_of_ answer for the front, cached
-  std::deque<Slot> slots_;    // slots_[i] is sequence base_ + i; the front slot is live
+  SlotIndex slots_;           // slots_[i] is sequence base_ + i; the front slot is live
   std::deque<Body> bodies_;   // parallel to slots_ when bodies are kept
   std::deque<int64_t> times_;  // parallel to slots_ when times are kept
   uint64_t base_ = 1;
@@ -128,6 +134,7 @@ class MemoryStore : public MessageStore {
   std::vector<Subject> subjects_;  // by id; ids of subjects without messages are reused
   std::unordered_map<std::string, uint32_t> subject_ids_;
   std::vector<uint32_t> free_ids_;
+  uint32_t last_id_ = kGone;  // the last subject interned: consecutive messages often share it
   std::map<uint64_t, std::pair<int64_t, int64_t>> ttls_;  // seq -> (time, TTL) of messages with their own TTL
   uint64_t bytes_ = 0;
   uint64_t last_seq_ = 0;
