@@ -73,9 +73,12 @@ TEST(JsMembers, R1StreamMovesWithItsMessagesAndConsumer) {
   auto [ack, data] = pull_one(nc.p, "MV", "C");
   EXPECT_EQ(data, "m4");
   // (Right after the move the client's server may not have learnt the new host's interest
-  // yet: a publish can meet no responders, so it is retried until answered.)
+  // yet: a publish can meet no responders, so it is retried until answered. Seen about 1 run
+  // in 20 under load: the first try was stored but its PubAck did not come within 3 s, so a
+  // plain retry was stored again as 12; the Nats-Msg-Id makes the retry a duplicate, as a
+  // client would. Why that PubAck is late or lost is not known yet: the retry logs it.)
   json ack11;
-  wait_for([&] { return !(ack11 = publish(nc.p, "mv.x", "m11")).empty(); }, milliseconds(5000));
+  wait_for([&] { return !(ack11 = publish_with_id(nc.p, "mv.x", "m11", "m11")).empty(); }, milliseconds(8000));
   EXPECT_EQ(ack11.value("seq", 0), 11) << ack11.dump() << c.logs();
   // Nothing is left on s2 (its /jsz counts no stream, no message); s3 has the 11.
   json jsz2, jsz3;

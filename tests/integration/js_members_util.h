@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -151,6 +152,25 @@ inline json publish(natsConnection* nc, const std::string& subject, const std::s
   MsgPtr m;
   if (natsConnection_RequestString(&m.p, nc, subject.c_str(), data.c_str(), 3000) != NATS_OK) return json::object();
   auto j = json::parse(m.data(), nullptr, false);
+  return j.is_object() ? j : json::object();
+}
+
+// The same with a Nats-Msg-Id, so that a retry after a PubAck that did not come in time is not
+// stored twice (the stream's duplicate window answers it with the first sequence).
+inline json publish_with_id(natsConnection* nc, const std::string& subject, const std::string& data,
+                            const std::string& id) {
+  natsMsg* out = nullptr;
+  if (natsMsg_Create(&out, subject.c_str(), nullptr, data.data(), static_cast<int>(data.size())) != NATS_OK)
+    return json::object();
+  natsMsgHeader_Set(out, "Nats-Msg-Id", id.c_str());
+  MsgPtr in;
+  natsStatus st = natsConnection_RequestMsg(&in.p, nc, out, 3000);
+  natsMsg_Destroy(out);
+  if (st != NATS_OK) {
+    std::fprintf(stderr, "[ publish ] %s: no PubAck (%s), retrying\n", subject.c_str(), natsStatus_GetText(st));
+    return json::object();
+  }
+  auto j = json::parse(in.data(), nullptr, false);
   return j.is_object() ? j : json::object();
 }
 
