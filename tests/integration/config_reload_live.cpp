@@ -105,7 +105,7 @@ TEST_P(ReloadLive, LimitsApplyToVarzInfoAndConnectedClients) {
   EXPECT_NE(fresh.info().find("\"max_payload\":1024"), std::string::npos) << fresh.info();
   // A connected client gets the new max_payload too.
   big.send("PUB x 2000\r\n" + std::string(2000, 'x') + "\r\n");
-  EXPECT_EQ(big.read_line(milliseconds(3000)).value_or(""), "-ERR 'Maximum Payload Violation'");
+  EXPECT_EQ(big.read_line(milliseconds(3000)).value_or(""), "-ERR 'Maximum Payload Violation'") << "big: " << big.info() << "\nkept: " << kept.info() << "\nfresh: " << fresh.info();
   kept.send("PUB x 1000\r\n" + std::string(1000, 'x') + "\r\nPING\r\n");
   EXPECT_EQ(kept.read_line(milliseconds(3000)).value_or(""), "PONG");
 }
