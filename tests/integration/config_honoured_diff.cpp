@@ -28,15 +28,9 @@ std::string exchange(int port, const std::string& data, std::string* info = null
   }
 }
 
-std::vector<std::string> binaries() {
-  std::vector<std::string> b{testing_harness::server_binary()};
-  if (testing_harness::reference_available()) b.push_back(testing_harness::reference_binary());
-  return b;
-}
-
 TEST(ConfigHonouredDiff, MaxSubTokens) {
   std::vector<std::string> answers;
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     auto srv = start_with_config("max_sub_tokens: 3\n", {}, bin);
     answers.push_back(exchange(srv->port(), "CONNECT {\"verbose\":false}\r\nSUB a.b.c 1\r\nSUB a.b.c.d 2\r\nSUB a.> 3\r\n"));
   }
@@ -47,7 +41,7 @@ TEST(ConfigHonouredDiff, MaxSubTokens) {
 }
 
 TEST(ConfigHonouredDiff, MaxSubTokensLimits) {
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     testing_harness::TempDir d;
     for (const std::string bad : {"max_sub_tokens: 256\n", "max_subscription_tokens: 0\n"}) {
       auto r = testing_harness::run_command(bin + " -t -c " + d.write("t.conf", bad));
@@ -61,7 +55,7 @@ TEST(ConfigHonouredDiff, MaxSubTokensLimits) {
 
 TEST(ConfigHonouredDiff, NoHeaderSupport) {
   std::vector<std::string> answers;
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     auto srv = start_with_config("no_header_support: true\n", {}, bin);
     std::string info;
     answers.push_back(exchange(srv->port(),
@@ -77,7 +71,7 @@ TEST(ConfigHonouredDiff, NoHeaderSupport) {
 
 // cluster_advertise is what a server tells its route peers to connect to.
 TEST(ConfigHonouredDiff, ClusterAdvertiseInRouteInfo) {
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     int cport = testing_harness::free_port();
     auto srv = start_with_config("cluster { name: c, listen: \"127.0.0.1:" + std::to_string(cport) +
                                      "\", cluster_advertise: \"10.1.2.3:7777\" }\n",
@@ -92,7 +86,7 @@ TEST(ConfigHonouredDiff, ClusterAdvertiseInRouteInfo) {
 
 // ports_file_dir: the file the reference writes, with the same name and the same URLs.
 TEST(ConfigHonouredDiff, PortsFile) {
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     testing_harness::TempDir d;
     int http = testing_harness::free_port();
     testing_harness::ServerProcess srv({"-m", std::to_string(http), "--ports_file_dir", d.path()}, bin);

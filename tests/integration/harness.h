@@ -43,6 +43,13 @@ inline std::string reference_binary() {
 
 inline bool reference_available() { return access(reference_binary().c_str(), X_OK) == 0; }
 
+// The binaries a differential test runs against: ours, and the reference when it is installed.
+inline std::vector<std::string> binaries_to_compare() {
+  std::vector<std::string> bins{server_binary()};
+  if (reference_available()) bins.push_back(reference_binary());
+  return bins;
+}
+
 // The slice of the test port range this process may use. ctest runs the integration binary as
 // several gtest shards at once (GTEST_TOTAL_SHARDS / GTEST_SHARD_INDEX); each shard gets its own
 // slice, so two shards can never pick the same port between one's pick and its bind.

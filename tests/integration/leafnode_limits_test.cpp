@@ -11,12 +11,6 @@ using namespace ctest;
 
 namespace {
 
-std::vector<std::string> binaries() {
-  std::vector<std::string> bins{testing_harness::server_binary()};
-  if (testing_harness::reference_available()) bins.push_back(testing_harness::reference_binary());
-  return bins;
-}
-
 int num_leafs(const Node& n) {
   auto j = http_json(n.http_port, "/leafz");
   return j.contains("leafnodes") ? j["leafnodes"].get<int>() : -1;
@@ -48,7 +42,7 @@ struct LimitedHub {
 };
 
 TEST(LeafLimits, MaxLeafnodesRefusesTheLeafOverTheLimit) {
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     LimitedHub h(bin, "max_leafnodes: 1");
     auto& l1 = h.add_leaf(bin);
     ASSERT_TRUE(wait_for([&] { return num_leafs(h.hub) == 1 && num_leafs(l1) == 1; }, milliseconds(10000))) << bin;
@@ -67,7 +61,7 @@ TEST(LeafLimits, MaxLeafnodesRefusesTheLeafOverTheLimit) {
 // A leaf takes a client slot of the account's max_connections (the reference counts it among
 // the account's clients), but max_connections never refuses the leaf itself.
 TEST(LeafLimits, LeafsCountTowardMaxConnections) {
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     LimitedHub h(bin, "max_connections: 1");
     auto& l1 = h.add_leaf(bin);
     ASSERT_TRUE(wait_for([&] { return num_leafs(h.hub) == 1 && num_leafs(l1) == 1; }, milliseconds(10000))) << bin;
@@ -82,7 +76,7 @@ TEST(LeafLimits, LeafsCountTowardMaxConnections) {
 }
 
 TEST(LeafLimits, MinVersionRejectsOlderLeafsAsTheReference) {
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     LimitedHub h(bin, "max_connections: 10", "min_version: \"2.10.0\"");
     auto& l1 = h.add_leaf(bin);
     const std::string text = "connection rejected since minimum version required is \"2.10.0\"";
@@ -97,7 +91,7 @@ TEST(LeafLimits, MinVersionRejectsOlderLeafsAsTheReference) {
         << bin;
   }
   // Our leaf says 2.9.10: a hub asking for 2.9.0 takes it.
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     LimitedHub h(bin, "max_connections: 10", "min_version: \"v2.9.0\"");
     auto& l1 = h.add_leaf(testing_harness::server_binary());
     EXPECT_TRUE(wait_for([&] { return num_leafs(h.hub) == 1 && num_leafs(l1) == 1; }, milliseconds(10000))) << bin;
@@ -111,7 +105,7 @@ TEST(LeafLimits, MinVersionConfigErrorsAsTheReference) {
       {"abc", "invalid leafnode's minimum version: invalid semver"},
       {"2.8", "invalid leafnode's minimum version: strconv.Atoi: parsing \"\": invalid syntax"},
   };
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     for (const auto& [mv, want] : cases) {
       std::string conf = dir.write("mv.conf", "leafnodes { listen: 127.0.0.1:" + std::to_string(testing_harness::free_port()) +
                                                   "\n min_version: \"" + mv + "\" }\n");

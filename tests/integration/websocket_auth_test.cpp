@@ -15,12 +15,6 @@ namespace {
 using namespace itest;
 using testing_harness::ServerProcess;
 
-std::vector<std::string> binaries() {
-  std::vector<std::string> bins{testing_harness::server_binary()};
-  if (testing_harness::reference_available()) bins.push_back(testing_harness::reference_binary());
-  return bins;
-}
-
 struct WsSession {
   std::string info;  // the INFO line
   std::string text;  // what followed, up to PONG, an -ERR or the close frame
@@ -71,7 +65,7 @@ std::string connect_json(const std::string& fields) { return "CONNECT {\"verbose
 // with these (INFO says so) while the TCP port stays open; a client that never logs in is
 // cut at the websocket timeout with its close frame.
 TEST(WebsocketAuth, UserPasswordOverride) {
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     int ws_port = testing_harness::free_port();
     auto s = start_with_config(
         ws_config(ws_port, "  authorization { user: wsu, password: wsp, timeout: 1 }\n"), {}, bin);
@@ -95,7 +89,7 @@ TEST(WebsocketAuth, UserPasswordOverride) {
 }
 
 TEST(WebsocketAuth, TokenOverride) {
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     int ws_port = testing_harness::free_port();
     auto s = start_with_config(ws_config(ws_port, "  authorization { token: s3cr3t }\n"), {}, bin);
     EXPECT_EQ(ws_session(ws_port, connect_json(",\"auth_token\":\"s3cr3t\"")).text, "PONG\r\n") << bin;
@@ -108,7 +102,7 @@ TEST(WebsocketAuth, TokenOverride) {
 // websocket { no_auth_user }: WebSocket clients without credentials are that user (with its
 // permissions); TCP clients without credentials are refused.
 TEST(WebsocketAuth, NoAuthUserForWebsocketOnly) {
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     int ws_port = testing_harness::free_port();
     auto s = start_with_config(ws_config(ws_port, "  no_auth_user: web\n") +
                                    "authorization { users: [\n"
@@ -134,7 +128,7 @@ TEST(WebsocketAuth, ConfigChecksAsTheReference) {
       {"  no_auth_user: ghost\n", "no_auth_user: \"ghost\" not present as user in authorization block or account configuration"},
       {"  jwt_cookie: my_jwt\n", "trusted operators or trusted keys configuration is required for JWT authentication via cookie \"my_jwt\""},
   };
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     for (const auto& [ws_extra, message] : cases) {
       testing_harness::TempDir dir;
       bool needs_users = message.find("users/nkeys") != std::string::npos || message.find("ghost") != std::string::npos;
@@ -151,7 +145,7 @@ TEST(WebsocketAuth, ConfigChecksAsTheReference) {
 // max_connections counts a WebSocket client once it is upgraded: it gets the 101 answer and
 // its INFO, then the error and a 1008 close frame.
 TEST(WebsocketAuth, MaxConnectionsAfterUpgrade) {
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     int ws_port = testing_harness::free_port();
     auto s = start_with_config("max_connections: 1\n" + ws_config(ws_port), {}, bin);
     ConnPtr tcp;
@@ -181,7 +175,7 @@ TEST(WebsocketAuth, JwtCookie) {
   auto uc = jwt::user_claims(user, "web");
   uc["nats"]["bearer_token"] = true;
   std::string user_jwt = jwt::sign(uc, acc);
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     testing_harness::TempDir dir;
     std::string op_file = dir.write("op.jwt", op_jwt + "\n");
     int ws_port = testing_harness::free_port();

@@ -18,54 +18,8 @@ namespace {
 
 using namespace itest;
 
-std::vector<std::string> binaries() {
-  std::vector<std::string> bins{testing_harness::server_binary()};
-  if (testing_harness::reference_available()) bins.push_back(testing_harness::reference_binary());
-  return bins;
-}
-
-struct Frame {
-  bool fin = false;
-  bool rsv1 = false;
-  int opcode = 0;
-  std::string payload;
-};
-
-std::optional<Frame> read_raw_frame(RawClient& c) {
-  auto h = c.read_exact(2, milliseconds(5000));
-  if (!h) return std::nullopt;
-  Frame f;
-  auto b0 = static_cast<unsigned char>((*h)[0]);
-  f.fin = b0 & 0x80;
-  f.rsv1 = b0 & 0x40;
-  f.opcode = b0 & 0x0F;
-  uint64_t len = static_cast<unsigned char>((*h)[1]) & 0x7F;
-  if (len >= 126) {
-    auto ext = c.read_exact(len == 126 ? 2 : 8);
-    if (!ext) return std::nullopt;
-    len = 0;
-    for (char b : *ext) len = (len << 8) | static_cast<unsigned char>(b);
-  }
-  auto p = len ? c.read_exact(len, milliseconds(5000)) : std::optional<std::string>("");
-  if (!p) return std::nullopt;
-  f.payload = *p;
-  return f;
-}
-
-std::string inflate_all(std::string in) {
-  in.append("\x00\x00\xff\xff", 4);
-  z_stream z{};
-  inflateInit2(&z, -15);
-  std::string out(256 * 1024, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(in.data());
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  int rc = inflate(&z, Z_SYNC_FLUSH);
-  out.resize(out.size() - z.avail_out);
-  inflateEnd(&z);
-  return rc == Z_OK || rc == Z_STREAM_END ? out : "<inflate error>";
-}
+// Large enough for the biggest message these tests send.
+constexpr size_t kInflateCap = 256 * 1024;
 
 // Letters from a fixed seed: barely compressible, so a compressed message stays large.
 std::string noise(size_t n) {
@@ -81,25 +35,25 @@ std::string ws_connect(RawClient& c, int port, const std::string& headers, bool 
   if (!c.send(upgrade_request(port, headers))) return "";
   std::string head = read_head(c);
   if (head.find(" 101 ") == std::string::npos) return "";
-  auto info = read_raw_frame(c);
+  auto info = read_ws_frame(c, milliseconds(5000));
   if (!info) return "";
   if (!c.send(client_frame(0x82, "CONNECT {\"verbose\":false,\"pedantic\":false}\r\nPING\r\n"))) return "";
   std::string got;
   while (got.find("PONG\r\n") == std::string::npos) {
-    auto f = read_raw_frame(c);
+    auto f = read_ws_frame(c, milliseconds(5000));
     if (!f) return "";
-    got += (compressed && f->rsv1) ? inflate_all(f->payload) : f->payload;
+    got += (compressed && f->rsv1) ? inflate_message(f->payload, kInflateCap) : f->payload;
   }
   return head;
 }
 
 // The frames of one delivered message, until `want` bytes of NATS protocol arrived.
-std::vector<Frame> frames_for(RawClient& c, size_t want, bool compressed) {
-  std::vector<Frame> out;
+std::vector<WsFrame> frames_for(RawClient& c, size_t want, bool compressed) {
+  std::vector<WsFrame> out;
   size_t got = 0;
   std::string z;
   while (got < want) {
-    auto f = read_raw_frame(c);
+    auto f = read_ws_frame(c, milliseconds(5000));
     if (!f) break;
     out.push_back(*f);
     if (!compressed) {
@@ -108,7 +62,7 @@ std::vector<Frame> frames_for(RawClient& c, size_t want, bool compressed) {
     }
     z += f->payload;
     if (f->fin) {
-      got += inflate_all(z).size();
+      got += inflate_message(z, kInflateCap).size();
       z.clear();
     }
   }
@@ -116,17 +70,17 @@ std::vector<Frame> frames_for(RawClient& c, size_t want, bool compressed) {
 }
 
 TEST(WebsocketEdge, NoMaskingHeaderAsTheReference) {
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     int ws_port = testing_harness::free_port();
     auto s = start_with_config(ws_config(ws_port), {}, bin);
     RawClient c(ws_port, false);
     ASSERT_TRUE(c.send(upgrade_request(ws_port, "Nats-No-Masking: true\r\n")));
     std::string head = read_head(c);
     EXPECT_NE(head.find("\r\nNats-No-Masking: true\r\n"), std::string::npos) << bin << head;
-    ASSERT_TRUE(read_raw_frame(c)) << bin;
+    ASSERT_TRUE(read_ws_frame(c, milliseconds(5000))) << bin;
     // Unmasked frames are taken from this client.
     ASSERT_TRUE(c.send(client_frame(0x82, "CONNECT {\"verbose\":false}\r\nPING\r\n", false)));
-    auto pong = read_raw_frame(c);
+    auto pong = read_ws_frame(c, milliseconds(5000));
     ASSERT_TRUE(pong) << bin;
     EXPECT_EQ(pong->payload, "PONG\r\n") << bin;
     // Any other value is not the request: no header back, and unmasked frames end it.
@@ -134,7 +88,7 @@ TEST(WebsocketEdge, NoMaskingHeaderAsTheReference) {
     ASSERT_TRUE(d.send(upgrade_request(ws_port, "Nats-No-Masking: yes\r\n")));
     head = read_head(d);
     EXPECT_EQ(head.find("Nats-No-Masking"), std::string::npos) << bin << head;
-    ASSERT_TRUE(read_raw_frame(d)) << bin;
+    ASSERT_TRUE(read_ws_frame(d, milliseconds(5000))) << bin;
     ASSERT_TRUE(d.send(client_frame(0x82, "PING\r\n", false)));
     EXPECT_TRUE(d.wait_closed(milliseconds(5000))) << bin;
   }
@@ -144,7 +98,7 @@ TEST(WebsocketEdge, NoMaskingHeaderAsTheReference) {
 TEST(WebsocketEdge, BrowserFramesAreLimitedTo4K) {
   const std::string big = noise(10000);
   const std::string msg = "MSG big 1 10000\r\n" + big + "\r\n";
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     int ws_port = testing_harness::free_port();
     auto s = start_with_config(ws_config(ws_port), {}, bin);
     for (bool browser : {true, false}) {
@@ -173,7 +127,7 @@ TEST(WebsocketEdge, BrowserCompressedMessagesAreFragmentedExceptForSafari) {
   const std::string big = noise(20000);
   const std::string msg = "MSG big 1 20000\r\n" + big + "\r\n";
   const std::string deflate = "Sec-WebSocket-Extensions: permessage-deflate\r\n";
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     int ws_port = testing_harness::free_port();
     auto s = start_with_config(ws_config(ws_port, "  compression: true\n"), {}, bin);
     for (bool safari : {false, true}) {
@@ -192,7 +146,7 @@ TEST(WebsocketEdge, BrowserCompressedMessagesAreFragmentedExceptForSafari) {
         EXPECT_EQ(frames[i].fin, i + 1 == frames.size()) << bin << " frame " << i;
         if (!safari) EXPECT_LE(frames[i].payload.size(), 4096u) << bin;
       }
-      EXPECT_EQ(inflate_all(z), msg) << bin << " safari " << safari;
+      EXPECT_EQ(inflate_message(z, kInflateCap), msg) << bin << " safari " << safari;
       if (safari) EXPECT_EQ(frames.size(), 1u) << bin;
       else EXPECT_GE(frames.size(), 4u) << bin;
     }
@@ -202,7 +156,7 @@ TEST(WebsocketEdge, BrowserCompressedMessagesAreFragmentedExceptForSafari) {
 // X-Forwarded-For does not change what /connz shows (the reference only puts it in the
 // connection's log prefix), and a connection still in its upgrade is not a client yet.
 TEST(WebsocketEdge, ForwardedForAndMidUpgradeInMonitoring) {
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     int ws_port = testing_harness::free_port();
     int http_port = testing_harness::free_port();
     auto s = start_with_config("http_port: " + std::to_string(http_port) + "\n" + ws_config(ws_port), {}, bin);
@@ -246,7 +200,7 @@ TEST(WebsocketEdge, ForwardedForInTheLogPrefix) {
 // websocket { advertise } travels in the route INFO; a websocket client of the other server
 // gets both servers' websocket URLs as its connect_urls.
 TEST(WebsocketEdge, AdvertiseReachesTheClusterWebsocketClients) {
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     ctest::Node a, b;
     int ws_a = testing_harness::free_port(), ws_b = testing_harness::free_port();
     a.binary = b.binary = bin;
@@ -264,7 +218,7 @@ TEST(WebsocketEdge, AdvertiseReachesTheClusterWebsocketClients) {
     RawClient c(ws_b, false);
     ASSERT_TRUE(c.send(upgrade_request(ws_b)));
     ASSERT_NE(read_head(c).find(" 101 "), std::string::npos) << bin;
-    auto info = read_raw_frame(c);
+    auto info = read_ws_frame(c, milliseconds(5000));
     ASSERT_TRUE(info) << bin;
     auto j = nlohmann::json::parse(info->payload.substr(5), nullptr, false);
     ASSERT_TRUE(j.is_object()) << bin << info->payload;
@@ -284,7 +238,7 @@ TEST(WebsocketEdge, AdvertiseReachesTheClusterWebsocketClients) {
 
 // advertise is read as the reference's parseHostPort; a malformed one is refused at start.
 TEST(WebsocketEdge, MalformedAdvertiseIsRefused) {
-  for (const auto& bin : binaries()) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
     int ws_port = testing_harness::free_port();
     EXPECT_THROW(start_with_config(ws_config(ws_port, "  advertise: \"a:b:c\"\n"), {}, bin), std::runtime_error) << bin;
   }

@@ -252,21 +252,6 @@ std::string deflate_message(const std::string& in) {
   return out;
 }
 
-std::string inflate_message(std::string in) {
-  in.append("\x00\x00\xff\xff", 4);
-  z_stream z{};
-  inflateInit2(&z, -15);
-  std::string out(64 * 1024, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(in.data());
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  int rc = inflate(&z, Z_SYNC_FLUSH);
-  out.resize(out.size() - z.avail_out);
-  inflateEnd(&z);
-  return rc == Z_OK || rc == Z_STREAM_END ? out : "<inflate error>";
-}
-
 // permessage-deflate against the reference and this server: the same 101 answer, a
 // compressed INFO, a compressed CONNECT+PING split over two frames (RSV1 on the first only)
 // answered with PONG; small answers go uncompressed; each message stands alone (no context

@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include <zlib.h>
+
 #include "test_util.h"
 
 namespace itest {
@@ -48,12 +50,22 @@ inline std::string read_head(RawClient& c) {
   return head;
 }
 
-// Reads one unmasked server frame: opcode (with 0x40 added when RSV1, "compressed", is set)
-// and payload.
-inline std::optional<std::pair<int, std::string>> read_frame(RawClient& c) {
-  auto h = c.read_exact(2);
+// One unmasked server frame, with its FIN and RSV1 ("compressed") bits.
+struct WsFrame {
+  bool fin = false;
+  bool rsv1 = false;
+  int opcode = 0;
+  std::string payload;
+};
+
+inline std::optional<WsFrame> read_ws_frame(RawClient& c, milliseconds timeout = milliseconds(2000)) {
+  auto h = c.read_exact(2, timeout);
   if (!h) return std::nullopt;
-  int op = (*h)[0] & 0x4F;
+  WsFrame f;
+  auto b0 = static_cast<unsigned char>((*h)[0]);
+  f.fin = b0 & 0x80;
+  f.rsv1 = b0 & 0x40;
+  f.opcode = b0 & 0x0F;
   uint64_t len = static_cast<unsigned char>((*h)[1]) & 0x7F;
   if (len >= 126) {
     auto ext = c.read_exact(len == 126 ? 2 : 8);
@@ -61,9 +73,34 @@ inline std::optional<std::pair<int, std::string>> read_frame(RawClient& c) {
     len = 0;
     for (char b : *ext) len = (len << 8) | static_cast<unsigned char>(b);
   }
-  auto p = len ? c.read_exact(len) : std::optional<std::string>("");
+  auto p = len ? c.read_exact(len, timeout) : std::optional<std::string>("");
   if (!p) return std::nullopt;
-  return std::make_pair(op, *p);
+  f.payload = std::move(*p);
+  return f;
+}
+
+// Reads one unmasked server frame: opcode (with 0x40 added when RSV1, "compressed", is set)
+// and payload.
+inline std::optional<std::pair<int, std::string>> read_frame(RawClient& c) {
+  auto f = read_ws_frame(c);
+  if (!f) return std::nullopt;
+  return std::make_pair(f->opcode | (f->rsv1 ? 0x40 : 0), std::move(f->payload));
+}
+
+// A permessage-deflate message (no context takeover) inflated; at most `cap` bytes out.
+inline std::string inflate_message(std::string in, size_t cap = 64 * 1024) {
+  in.append("\x00\x00\xff\xff", 4);
+  z_stream z{};
+  inflateInit2(&z, -15);
+  std::string out(cap, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(in.data());
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  int rc = inflate(&z, Z_SYNC_FLUSH);
+  out.resize(out.size() - z.avail_out);
+  inflateEnd(&z);
+  return rc == Z_OK || rc == Z_STREAM_END ? out : "<inflate error>";
 }
 
 // A raw client past the handshake, its INFO frame read.
