@@ -364,8 +364,10 @@ bool ConsumerGroup::apply_to(ConsumerState& st, std::string_view b, bool& starte
 void ConsumerGroup::apply(const raft::Entry& e) {
   std::string reply, proposer;
   std::vector<uint64_t> acked;
+  bool answer = false;
   {
     std::lock_guard lk(mu_);
+    answer = group_ && group_->applying_as_leader();
     maybe_compact(e.index);
     if (!apply_to(committed_, e.data, started_, &reply, &proposer, &acked)) {
       log::error("JetStream consumer '{} > {}': malformed log entry {}", stream_->name(), consumer_->name(), e.index);
@@ -380,8 +382,9 @@ void ConsumerGroup::apply(const raft::Entry& e) {
   // A work queue forgets what its consumer acknowledged, an interest stream what none of its
   // consumers' committed states still needs: on every replica, in log order.
   for (uint64_t seq : acked) stream_->ack_for_retention(seq, *consumer_);
-  // The AckSync answer leaves from the server that took the ack, now that a quorum has it.
-  if (!reply.empty() && proposer == self_id_) js_.server().publish_internal(stream_->account(), reply, {}, {}, {});
+  // The AckSync answer leaves from the leader that committed the ack, now that a quorum has
+  // it (the proposer may have lost leadership before the commit: RaftGroup::applying_as_leader).
+  if (answer && !reply.empty()) js_.server().publish_internal(stream_->account(), reply, {}, {}, {});
 }
 
 void ConsumerGroup::maybe_compact(raft::Index next_index) {

@@ -314,6 +314,7 @@ void RaftGroup::drain(std::unique_lock<std::mutex>& lk) {
   if (to_apply) applied_ = to_apply->index;
   if (!committed.empty()) applied_ = committed.back().index;
   std::unique_lock alk(apply_mu_);
+  applying_as_leader_ = node_->role() == raft::Role::kLeader;
   if (leader_changed && leader == self_id_) {
     elected_unapplied_.clear();
     for (const auto& e : node_->log())

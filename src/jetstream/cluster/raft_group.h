@@ -148,6 +148,14 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   // log past the applied index at that moment (a new leader continues after what its
   // predecessor had proposed).
   const std::vector<raft::Entry>& unapplied_entries() const { return elected_unapplied_; }
+  // Only inside Hooks::apply: whether this server led the group when it learnt the entry
+  // committed, i.e. it is the one that committed it (a leader's commits are handed out in the
+  // drain of the step that made them). The client's answer for a committed proposal comes
+  // from there, as the reference's leader answers on apply: a proposal its proposer did not
+  // live to see committed (leader change, leader transfer of a move) is answered by the
+  // leader that committed it. Two leaders may both answer the entries the new leader saw
+  // committed only in its own term; a duplicate reply is harmless, a missing one is not.
+  bool applying_as_leader() const { return applying_as_leader_; }
   // Members (node ids) once bootstrapped.
   std::vector<std::string> peers() const;
   raft::Index match_index(const std::string& peer) const;
@@ -188,6 +196,7 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   std::atomic<bool> may_campaign_{true};
   std::mutex apply_mu_;
   std::vector<raft::Entry> elected_unapplied_;  // guarded by apply_mu_
+  bool applying_as_leader_ = false;              // guarded by apply_mu_
 
   mutable std::mutex mu_;  // everything below
   std::unique_ptr<raft::LogStore> store_;

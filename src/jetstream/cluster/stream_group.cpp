@@ -242,10 +242,10 @@ void StreamGroup::apply(const raft::Entry& entry) {
   }
   maybe_compact(entry.index);
   bytes_since_compact_ += entry.data.size();
-  apply_now(entry);
+  apply_now(entry, group_ && group_->applying_as_leader());
 }
 
-void StreamGroup::apply_now(const raft::Entry& entry) {
+void StreamGroup::apply_now(const raft::Entry& entry, bool answer) {
   std::string_view b = entry.data;
   if (b.empty()) return;
   size_t pos = 1;
@@ -260,8 +260,10 @@ void StreamGroup::apply_now(const raft::Entry& entry) {
            raft::wire::get_str(b, pos, proposer);
       if (!ok) break;
       PubResult r = stream_->apply_msg(seq, static_cast<int64_t>(ts), subject, headers, payload);
-      // The PubAck comes from the server that proposed it, now that a quorum has it.
-      if (proposer == self_id_ && !reply.empty()) stream_->send_pub_ack(reply, r);
+      // The PubAck comes from the leader that committed it (not the proposer: a proposal
+      // committed by the next leader, as across a move's leader transfer, would go
+      // unanswered though stored). `proposer` is kept in the format, unused.
+      if (answer && !reply.empty()) stream_->send_pub_ack(reply, r);
       if (!r.error.empty())
         log::warn("JetStream stream '{} > {}': committed message {} not stored: {}", stream_->account().name(),
                   stream_->name(), seq, r.error.description);

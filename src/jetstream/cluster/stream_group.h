@@ -8,7 +8,8 @@
 //    numbers it and proposes it. Publishes that queue up while an append is in flight go to
 //    the log together (RaftGroup batches proposals).
 //  - Every replica stores a committed message with the leader's sequence and timestamp; the
-//    leader's PubAck leaves only then (a quorum has the entry durably).
+//    PubAck leaves only then (a quorum has the entry durably), from the leader that committed
+//    it (RaftGroup::applying_as_leader), not necessarily the one that proposed it.
 //  - Purge, message delete and config updates are log entries too.
 //  - A new leader continues from its log: what was proposed but not yet applied keeps its
 //    sequences. A restarted replica replays its log and skips what its store already has.
@@ -83,7 +84,8 @@ class StreamGroup : public StreamReplicator, public std::enable_shared_from_this
  private:
   StreamGroup(JetStream& js, StreamPtr stream);
   void apply(const raft::Entry& e);
-  void apply_now(const raft::Entry& e);
+  // answer: this server committed the entry as leader (it sends the PubAck).
+  void apply_now(const raft::Entry& e, bool answer);
   void on_leader_changed(bool self);
   void send_leader_elected();
   void subscribe_stepdown();

@@ -204,7 +204,7 @@ void StreamGroup::finish_catchup() {
   for (const auto& e : pending) {
     maybe_compact(e.index);
     bytes_since_compact_ += e.data.size();
-    apply_now(e);
+    apply_now(e, false);  // a replica catching up does not lead
   }
   log::notice("JetStream stream '{} > {}' caught up", stream_->account().name(), stream_->name());
 }
