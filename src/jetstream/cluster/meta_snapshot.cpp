@@ -6,6 +6,7 @@
 #include "jetstream/cluster/meta_group.h"
 #include "jetstream/cluster/stream_group.h"
 #include "jetstream/cluster/consumer_group.h"
+#include "jetstream/cluster/r1_handoff.h"
 #include "jetstream/consumer_api.h"
 #include "jetstream/jetstream.h"
 #include "jetstream/json_util.h"
@@ -45,6 +46,22 @@ void JsCluster::reconcile_local_assets(const MetaState& before, const MetaState&
   for (const auto& acc : accounts) {
     auto* jsa = js_.account(acc);
     if (!jsa) continue;
+    // Kept streams whose assignment changed in the entries the snapshot covers, as applying
+    // those entries would have done: R1 durables leaving this server are let go first (their
+    // new host asks for their state; the stream may stop below), and a scale-down to R1 makes
+    // the kept replica the plain stream (the others stop theirs).
+    for (const auto& old : before.streams(acc)) {
+      const auto* sa = now.stream(acc, old.name());
+      if (!sa) continue;
+      release_r1_durables(old, *sa);
+      if (old.group.name != sa->group.name && old.group.replicas() > 1 && sa->group.replicas() == 1) {
+        MetaChange ch;
+        ch.op = MetaOp::update_stream;
+        ch.stream_before = old;
+        ch.stream_after = *sa;
+        apply_scale_down(ch, RequestOrigin{}, false);
+      }
+    }
     // Assigned here before, not any more (deleted, or moved off this server).
     for (const auto& old : before.streams(acc)) {
       const auto* sa = now.stream(acc, old.name());
@@ -74,6 +91,8 @@ void JsCluster::reconcile_local_assets(const MetaState& before, const MetaState&
         log::warn("JetStream cluster: could not start stream '{} > {}': {}", acc, sa.name(), err.description);
         continue;
       }
+      // R1 durables that moved here: their state comes from their old host.
+      if (const auto* was = before.stream(acc, sa.name())) adopt_r1_durables(*was, sa);
       for (const auto& [name, ca] : sa.consumers) {
         if (!ca.group.has_peer(self_id_)) continue;
         if (ca.group.replicas() > 1) {
@@ -82,7 +101,7 @@ void JsCluster::reconcile_local_assets(const MetaState& before, const MetaState&
           if (!ConsumerGroup::find(js_, acc, sa.name(), name)) start_replicated_consumer(s, ca, {}, cerr);
           continue;
         }
-        if (lookup_consumer(s, name)) continue;
+        if (lookup_consumer(s, name) || r1_handoff::adopting(js_, acc, sa.name(), name)) continue;
         // The consumer's latest create request, run here without a reply.
         run_locally(RequestOrigin{ca.origin.account, {}, {}, {}, 0, ca.origin.api, ca.origin.body}, name);
       }
