@@ -244,11 +244,12 @@ TEST(JsR3Consumer, WorkQueueRemovesAckedMessagesOnEveryReplica) {
   ConnPtr nc;
   ASSERT_EQ(connect_url(nc, c.nodes[0]->url()), NATS_OK);
   ASSERT_NO_FATAL_FAILURE(setup_stream(nc.p, 10, "workqueue"));
-  // On a replicated work queue the consumer runs on every peer: an R1 one is refused (10036).
+  // On a replicated work queue the consumer runs on every peer: an R1 one is refused (10134,
+  // as 2.9.12+; 2.9.10 accepts it and its replicas diverge).
   json body = {{"stream_name", "ORDERS"},
                {"config", {{"durable_name", "E"}, {"ack_policy", "explicit"}, {"num_replicas", 1}}}};
   json r1 = request(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.E", body.dump());
-  EXPECT_EQ(r1["error"]["err_code"], 10036) << r1.dump();
+  EXPECT_EQ(r1["error"]["err_code"], 10134) << r1.dump();
   json created = create_durable(nc.p, 30'000'000'000);
   ASSERT_TRUE(created.contains("cluster")) << created.dump() << c.logs();
   // The work-queue rules hold across the cluster: a second unfiltered consumer is refused.
@@ -299,12 +300,13 @@ TEST(JsR3Consumer, InterestStreamDropsMessagesOnceEveryConsumerAckedOnEveryRepli
   ConnPtr nc;
   ASSERT_EQ(connect_url(nc, c.nodes[0]->url()), NATS_OK);
   ASSERT_NO_FATAL_FAILURE(setup_stream(nc.p, 0, "interest"));
-  // Interest consumers run on every peer of the stream: an R1 one is refused (10036).
+  // Interest consumers run on every peer of the stream: an R1 one is refused (10134, as
+  // 2.9.12+; 2.9.10 accepts it and the replicas without it keep no message).
   json r1 = request(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.ORDERS.E",
                     json{{"stream_name", "ORDERS"},
                          {"config", {{"durable_name", "E"}, {"ack_policy", "explicit"}, {"num_replicas", 1}}}}
                         .dump());
-  EXPECT_EQ(r1["error"]["err_code"], 10036) << r1.dump();
+  EXPECT_EQ(r1["error"]["err_code"], 10134) << r1.dump();
   for (std::string name : {"A", "B"}) {
     json body = {{"stream_name", "ORDERS"},
                  {"config", {{"durable_name", name}, {"ack_policy", "explicit"}, {"ack_wait", 30'000'000'000}}}};

@@ -314,14 +314,15 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
   // As the reference: the replicas default to the stream's, an ephemeral's on a limits
   // stream to 1 (2.9.10 ConsumerConfig.replicas; also when it asks for 1 or 0). On a
   // replicated work-queue or interest stream the consumer runs on every peer (each replica
-  // removes what the committed acks release, as the reference's); consumers on fewer peers
-  // than the stream: not yet.
+  // removes what the committed acks release). Other replicas there are refused with 10134, as
+  // from 2.9.12: 2.9.10 accepts them and its replicas diverge (an R1 consumer's acks remove
+  // messages on its host only, and an interest stream's other replicas keep nothing).
   int replicas =
       std::min(cfg.num_replicas > 0 ? static_cast<int>(cfg.num_replicas) : sa->group.replicas(), sa->group.replicas());
   const bool r1_ephemeral = !durable && sa->config.retention == RetentionPolicy::limits && cfg.num_replicas <= 1;
   if (r1_ephemeral) replicas = 1;
   if (sa->group.replicas() > 1 && sa->config.retention != RetentionPolicy::limits && replicas != sa->group.replicas())
-    return reply_error(req, type, not_supported_yet());
+    return reply_error(req, type, api_error(err::ConsumerReplicasShouldMatchStream));
   // The subject's own checks (names, filter) are the host's: it runs the same request.
   if (durable && !is_valid_consumer_name(cfg.durable_name))
     return reply_error(req, type, api_error(err::ConsumerBadDurableName));
