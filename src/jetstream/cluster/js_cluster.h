@@ -23,8 +23,8 @@
 // replicas default to the stream's), their group leader answers for them; they follow their
 // stream's peer changes in the same meta entry (consumer_follow.h), from and to plain R1
 // consumers when the stream scales from or to R1. An R1 stream moves through a group of two
-// (finish_r1_move). Refused (10036) for now: consumers on fewer peers than their replicated
-// work-queue or interest stream.
+// (finish_r1_move). Refused (10134, as 2.9.12+): consumers on other peers than their
+// replicated work-queue or interest stream.
 #include <chrono>
 #include <cstdint>
 #include <map>
