@@ -743,6 +743,11 @@ StoreState FileStore::state() {
   return mem_.state();
 }
 
+StoreState FileStore::fast_state() {
+  std::lock_guard lk(mu_);
+  return mem_.fast_state();
+}
+
 uint64_t FileStore::last_seq() {
   std::lock_guard lk(mu_);
   return mem_.last_seq();
@@ -812,6 +817,9 @@ StoreErr FileStore::sync() {
   syncing_ = false;
   sync_result_ = res;
   if (res == StoreErr::ok) synced_gen_ = covers;
+  // After a failed fsync the kernel may have dropped the dirty pages, and a later fsync
+  // would succeed without them: fail every later write and sync instead.
+  else write_failed_ = true;
   sync_cv_.notify_all();
   return res;
 }

@@ -98,6 +98,7 @@ class FileStore : public MessageStore, private StoreObserver {
   void expire_msgs() override;
   uint64_t last_seq() override;
   StoreState state() override;
+  StoreState fast_state() override;
   std::unordered_map<std::string, SubjectState> subjects_state(std::string_view filter) override;
   void update_limits(const StoreLimits& limits) override;
 
