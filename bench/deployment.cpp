@@ -14,6 +14,7 @@ const char* layout_name(Layout l) {
     case Layout::kRoute: return "route";
     case Layout::kGateway: return "gateway";
     case Layout::kJetStream: return "jetstream";
+    case Layout::kJetStreamSyncAlways: return "jetstream-sync-always";
     case Layout::kJetStreamR3: return "jetstream-r3";
     case Layout::kTls: return "tls";
   }
@@ -50,12 +51,34 @@ class SingleServer : public Deployment {
   ServerProcess server_;
 };
 
+// A config file that lives as long as the deployment using it.
+class TempConfig {
+ public:
+  explicit TempConfig(const std::string& text) {
+    char tmpl[] = "/tmp/nats-bench-conf-XXXXXX";
+    int fd = ::mkstemp(tmpl);
+    if (fd < 0) throw BenchError("mkstemp failed");
+    ::close(fd);
+    path_ = tmpl;
+    std::ofstream(path_) << text;
+  }
+  ~TempConfig() {
+    if (!std::getenv("NATS_BENCH_KEEP_LOGS")) ::unlink(path_.c_str());
+  }
+  TempConfig(const TempConfig&) = delete;
+  TempConfig& operator=(const TempConfig&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // One JetStream server whose store directory lives (and is removed) with the deployment.
 class JetStreamServer : public Deployment {
  public:
-  explicit JetStreamServer(const ServerFlavor& f)
-      : flavor_(f), dir_(make_dir()),
-        server_(std::make_unique<ServerProcess>(f.binary, args(f, dir_), std::chrono::seconds(10), f.cpu)) {}
+  explicit JetStreamServer(const ServerFlavor& f, bool sync_always = false)
+      : flavor_(f), dir_(make_dir()), sync_conf_(sync_always && f.label == "ours" ? sync_conf(dir_) : nullptr),
+        server_(std::make_unique<ServerProcess>(f.binary, args(), std::chrono::seconds(10), f.cpu)) {}
   ~JetStreamServer() override {
     server_->stop();
     std::error_code ec;
@@ -68,7 +91,7 @@ class JetStreamServer : public Deployment {
     server_.reset();
     spawned = Clock::now();
     // Recovering a large store may take a while before the port opens.
-    server_ = std::make_unique<ServerProcess>(flavor_.binary, args(flavor_, dir_), std::chrono::seconds(120), flavor_.cpu);
+    server_ = std::make_unique<ServerProcess>(flavor_.binary, args(), std::chrono::seconds(120), flavor_.cpu);
     return server_->url();
   }
 
@@ -78,13 +101,18 @@ class JetStreamServer : public Deployment {
     if (!::mkdtemp(tmpl)) throw BenchError("mkdtemp failed");
     return tmpl;
   }
-  static std::vector<std::string> args(const ServerFlavor& f, const std::string& dir) {
-    std::vector<std::string> a = {"-js", "-sd", dir};
-    a.insert(a.end(), f.args.begin(), f.args.end());
+  static std::unique_ptr<TempConfig> sync_conf(const std::string& dir) {
+    return std::make_unique<TempConfig>("jetstream { store_dir: \"" + dir + "\", sync_interval: always }\n");
+  }
+  std::vector<std::string> args() const {
+    std::vector<std::string> a = {"-js", "-sd", dir_};
+    if (sync_conf_) a = {"-c", sync_conf_->path()};
+    a.insert(a.end(), flavor_.args.begin(), flavor_.args.end());
     return a;
   }
   ServerFlavor flavor_;
   std::string dir_;
+  std::unique_ptr<TempConfig> sync_conf_;
   std::unique_ptr<ServerProcess> server_;
 };
 
@@ -119,28 +147,6 @@ class TlsServer : public Deployment {
   }
   std::string dir_;
   ServerProcess server_;
-};
-
-// A config file that lives as long as the deployment using it.
-class TempConfig {
- public:
-  explicit TempConfig(const std::string& text) {
-    char tmpl[] = "/tmp/nats-bench-conf-XXXXXX";
-    int fd = ::mkstemp(tmpl);
-    if (fd < 0) throw BenchError("mkstemp failed");
-    ::close(fd);
-    path_ = tmpl;
-    std::ofstream(path_) << text;
-  }
-  ~TempConfig() {
-    if (!std::getenv("NATS_BENCH_KEEP_LOGS")) ::unlink(path_.c_str());
-  }
-  TempConfig(const TempConfig&) = delete;
-  TempConfig& operator=(const TempConfig&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
 };
 
 std::string local_url(const char* scheme, int port) {
@@ -235,6 +241,7 @@ std::string Deployment::restart(Clock::time_point&) {
 std::unique_ptr<Deployment> start_deployment(Layout layout, const ServerFlavor& f) {
   if (layout == Layout::kSingle) return start_single_server(f);
   if (layout == Layout::kJetStream) return std::make_unique<JetStreamServer>(f);
+  if (layout == Layout::kJetStreamSyncAlways) return std::make_unique<JetStreamServer>(f, true);
   if (layout == Layout::kJetStreamR3) return std::make_unique<JsCluster3>(f);
   if (layout == Layout::kTls) return std::make_unique<TlsServer>(f);
   // A route/gateway port picked free may be taken before the server binds it: one more try

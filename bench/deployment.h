@@ -18,7 +18,9 @@ namespace nats::bench {
 // kJetStreamR3: a 3-server cluster with JetStream (for R3 streams); the publisher is on the
 // first server.
 // kTls: one server that requires TLS of its clients (a throwaway self-signed certificate).
-enum class Layout { kSingle, kRoute, kGateway, kJetStream, kJetStreamR3, kTls };
+// kJetStreamSyncAlways: kJetStream with `jetstream { sync_interval: always }` for our server;
+// 2.9.10 has no such option (it refuses the field) and runs with its default.
+enum class Layout { kSingle, kRoute, kGateway, kJetStream, kJetStreamR3, kTls, kJetStreamSyncAlways };
 const char* layout_name(Layout l);
 
 class Deployment {

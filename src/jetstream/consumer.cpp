@@ -695,7 +695,7 @@ bool Consumer::deliver_pull_locked(int64_t now, int& budget) {
 
 void Consumer::start_replay_locked() {
   replay_ = cfg_.replay_policy == ReplayPolicy::original;
-  replay_lseq_ = replay_ ? stream_->store().state().last_seq : 0;
+  replay_lseq_ = replay_ ? stream_->store().fast_state().last_seq : 0;
   replay_lts_ = 0;
   replay_held_.reset();
 }

@@ -33,7 +33,7 @@ int64_t ConsumerState::ack_wait_for(uint64_t dc) const {
 
 void ConsumerState::init_start(int64_t now) {
   (void)now;
-  StoreState st = store_.state();
+  StoreState st = store_.fast_state();
   const std::string& filter = cfg_.filter_subject;
   uint64_t after_last = st.last_seq + 1;
   StoredMsg m;
@@ -59,7 +59,9 @@ void ConsumerState::init_start(int64_t now) {
     case DeliverPolicy::by_start_time: {
       sseq_ = after_last;
       int64_t start = cfg_.opt_start_time_ns.value_or(0);
-      uint64_t seq = std::max<uint64_t>(st.first_seq, 1);
+      // Jump to the first message of that time (binary search), then to the filter's next.
+      uint64_t seq = first_seq_at_or_after(store_, start);
+      if (seq == 0) break;
       while (store_.load_next_msg(filter, seq, m) == StoreErr::ok) {
         if (m.ts >= start) {
           sseq_ = m.seq;
@@ -378,12 +380,20 @@ uint64_t ConsumerState::num_pending() {
     count = lss_.size();
     from = lss_.back() + 1;
   }
-  StoreState st = store_.state();
+  StoreState st = store_.fast_state();
   if (st.msgs > 0 && from <= st.last_seq) {
     from = std::max(from, st.first_seq);
     if (!filtered_) {
-      auto lo = std::lower_bound(st.deleted.begin(), st.deleted.end(), from);
-      count += (st.last_seq - from + 1) - static_cast<uint64_t>(st.deleted.end() - lo);
+      // The deleted list (a walk over the index) only when gaps lie past the front.
+      if (from == st.first_seq) {
+        count += st.msgs;
+      } else if (st.num_deleted == 0) {
+        count += st.last_seq - from + 1;
+      } else {
+        st = store_.state();
+        auto lo = std::lower_bound(st.deleted.begin(), st.deleted.end(), from);
+        count += (st.last_seq - from + 1) - static_cast<uint64_t>(st.deleted.end() - lo);
+      }
     } else {
       // Per-subject counts are exact when every matching subject starts at or after `from`;
       // otherwise walk the matching messages.

@@ -298,7 +298,7 @@ nlohmann::ordered_json JetStream::account_info(JsAccount& jsa) const {
     for (auto& [_, s] : jsa.streams) {
       ++streams;
       consumers += s->consumer_count();
-      uint64_t b = s->store().state().bytes;
+      uint64_t b = s->store().fast_state().bytes;
       if (s->config().storage == StorageType::memory) mem += b;
       else store += b;
     }
@@ -481,7 +481,7 @@ void JetStream::restore_account(JsAccount& jsa) {
       std::lock_guard lk(jsa.mu);
       jsa.streams[cfg->name] = s;
     }
-    auto st = s->store().state();
+    auto st = s->store().fast_state();
     log::notice("  Restored {} messages for stream '{} > {}'", st.msgs, jsa.account.name(), cfg->name);
 #ifdef NATS_HAVE_CONSUMER_API
     restore_consumers(*this, s);
@@ -576,7 +576,7 @@ JetStreamUsage JetStream::usage() const {
     for (auto& [_, s] : jsa->streams) {
       ++u.streams;
       u.consumers += s->consumer_count();
-      auto st = s->store().state();
+      auto st = s->store().fast_state();
       u.messages += st.msgs;
       u.bytes += st.bytes;
       if (s->config().storage == StorageType::memory) u.memory += st.bytes;

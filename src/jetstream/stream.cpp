@@ -121,11 +121,14 @@ void Stream::write_meta() {
 void Stream::rebuild_dedupe() {
   std::lock_guard lk(mu_);
   if (cfg_.duplicate_window_ns <= 0) return;
-  StoreState st = store_->state();
-  if (st.msgs == 0) return;
+  // Only messages inside the window are read (found by a binary search on time, as the
+  // reference's GetSeqFromTime), and at most the last kMaxScan of them.
   int64_t cutoff = system_clock_ns() - cfg_.duplicate_window_ns;
+  uint64_t seq = first_seq_at_or_after(*store_, cutoff);
+  if (seq == 0) return;
   constexpr uint64_t kMaxScan = 100000;
-  uint64_t seq = st.last_seq > kMaxScan ? std::max(st.first_seq, st.last_seq - kMaxScan) : st.first_seq;
+  uint64_t last = store_->last_seq();
+  if (last > kMaxScan) seq = std::max(seq, last - kMaxScan);
   StoredMsg m;
   while (store_->load_next_msg({}, seq, m) == StoreErr::ok) {
     seq = m.seq + 1;
@@ -262,7 +265,7 @@ PubResult Stream::store_inbound(std::string_view subject, std::string_view heade
       r.error = store_error(sr.err);
       return r;
     }
-    if (acc_check && account_bytes_exceeded(acc_limits, storage_, acc_others + store_->state().bytes)) {
+    if (acc_check && account_bytes_exceeded(acc_limits, storage_, acc_others + store_->fast_state().bytes)) {
       store_->remove_msg(sr.seq);  // the sequence stays used, as in the reference
       log_account_limits_exceeded(account_.name());
       r.error = api_error(err::AccountResourcesExceeded);
@@ -303,7 +306,7 @@ void Stream::after_store(uint64_t seq, std::string_view subject, std::string_vie
   }
   for (const auto& c : to_signal) c->on_new_message(seq, subject);
   if (rollup) {
-    uint64_t first = store_->state().first_seq;
+    uint64_t first = store_->fast_state().first_seq;
     for (const auto& c : to_signal) c->on_stream_purged(first);
   }
 }
@@ -441,7 +444,7 @@ void Stream::set_leader(bool leader, uint64_t last_seq, const std::vector<Pendin
     bool leader_was = leader_;
     leader_ = leader;
     clseq_ = std::max(last_seq, store_->last_seq());
-    clts_ = std::max(clts_, store_->state().last_ts);
+    clts_ = std::max(clts_, store_->fast_state().last_ts);
     if (leader && !leader_was) republish_from_ = clseq_ + 1;
     if (!leader) unsubscribe_locked();
   }
@@ -463,7 +466,7 @@ PubResult Stream::apply_msg(uint64_t seq, int64_t ts, std::string_view subject, 
     }
     if (seq <= store_->last_seq()) return r;  // replayed: already stored
     // A mirror starts at its origin's first sequence (as Stream::store_mirrored).
-    if (cfg_.mirror.is_object() && seq > store_->last_seq() + 1 && store_->state().msgs == 0) store_->compact(seq);
+    if (cfg_.mirror.is_object() && seq > store_->last_seq() + 1 && store_->fast_state().msgs == 0) store_->compact(seq);
     // Only the leader republishes, as it applies the committed message (as the reference).
     auto plan = leader_ && seq >= republish_from_ ? plan_republish_locked(subject) : std::nullopt;
     StoreResult sr = store_->store_msg_at(seq, ts, subject, headers, payload);
@@ -491,7 +494,7 @@ uint64_t Stream::apply_purge(std::string_view filter, uint64_t seq, uint64_t kee
   // A purge replayed after a restart is older than the stored state: its effect is there.
   if (store_->last_seq() > last_seq) return 0;
   uint64_t n = store_->purge(filter, seq, keep);
-  uint64_t first = store_->state().first_seq;
+  uint64_t first = store_->fast_state().first_seq;
   for (const auto& c : consumers()) c->on_stream_purged(first);
   return n;
 }
@@ -509,7 +512,7 @@ void Stream::apply_update(StreamConfig cfg) {
 uint64_t Stream::count_purgeable(std::string_view filter, uint64_t seq, uint64_t keep) {
   uint64_t total = 0;
   if (filter.empty() && seq == 0) {
-    total = store_->state().msgs;
+    total = store_->fast_state().msgs;
   } else {
     StoredMsg m;
     for (uint64_t s = 0; store_->load_next_msg(filter, s, m) == StoreErr::ok; s = m.seq + 1) {
@@ -547,7 +550,7 @@ uint64_t Stream::purge(std::string_view filter, uint64_t seq, uint64_t keep) {
     }
   }
   uint64_t n = store_->purge(filter, seq, keep);
-  uint64_t first = store_->state().first_seq;
+  uint64_t first = store_->fast_state().first_seq;
   for (const auto& c : consumers()) c->on_stream_purged(first);
   return n;
 }
@@ -664,7 +667,7 @@ void Stream::ack_for_retention(uint64_t seq, const StreamConsumer& by) {
 }
 
 nlohmann::ordered_json Stream::state_json(bool deleted_details, std::string_view subjects_filter) {
-  StoreState st = store_->state();
+  StoreState st = deleted_details ? store_->state() : store_->fast_state();
   nlohmann::ordered_json j;
   j["messages"] = st.msgs;
   j["bytes"] = st.bytes;

@@ -40,7 +40,7 @@ bool JetStream::storage_exceeded(StorageType storage) const {
   for (JsAccount* jsa : accounts_snapshot()) {
     std::lock_guard lk(jsa->mu);
     for (const auto& [name, s] : jsa->streams)
-      if (s->storage_type() == storage) used += s->store().state().bytes;
+      if (s->storage_type() == storage) used += s->store().fast_state().bytes;
   }
   if (used <= static_cast<uint64_t>(configured)) return false;
   // As the reference: logged at most every 10 s.
@@ -161,7 +161,7 @@ uint64_t JetStream::account_usage(const Account& acc, StorageType storage, const
   }
   uint64_t used = 0;
   for (const auto& s : streams) {
-    uint64_t b = s->store().state().bytes;
+    uint64_t b = s->store().fast_state().bytes;
     used += by_replicas ? b * static_cast<uint64_t>(std::max(1, s->config().num_replicas)) : b;
   }
   return used;

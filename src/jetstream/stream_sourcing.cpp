@@ -50,7 +50,7 @@ void Stream::stop_sourcing() {
 
 Stream::SourcingPosition Stream::sourcing_position() {
   std::lock_guard lk(mu_);
-  StoreState st = store_->state();
+  StoreState st = store_->fast_state();
   SourcingPosition p;
   p.last_seq = std::max(st.last_seq, repl_ ? clseq_ : 0);
   p.last_ts = std::max(st.last_ts, repl_ ? clts_ : 0);
@@ -63,7 +63,7 @@ std::optional<uint64_t> Stream::last_sourced_seq(const std::string& iname) {
     std::lock_guard lk(mu_);
     if (auto it = source_proposed_.find(iname); it != source_proposed_.end()) return it->second;
   }
-  StoreState st = store_->state();
+  StoreState st = store_->fast_state();
   StoredMsg m;
   for (uint64_t seq = st.last_seq; seq >= st.first_seq && seq > 0; --seq) {
     if (store_->load_msg(seq, m) != StoreErr::ok || m.headers.empty()) continue;
@@ -99,7 +99,7 @@ bool Stream::store_mirrored(uint64_t seq, int64_t ts, std::string_view subject, 
     }
     if (seq <= store_->last_seq()) return true;
     // An empty mirror starts at the origin's first sequence, not with deleted ones before it.
-    if (seq > store_->last_seq() + 1 && store_->state().msgs == 0) store_->compact(seq);
+    if (seq > store_->last_seq() + 1 && store_->fast_state().msgs == 0) store_->compact(seq);
     StoreResult sr = store_->store_msg_at(seq, ts, subject, headers, payload);
     if (sr.err != StoreErr::ok) {
       log::warn("Error processing inbound mirror message for '{} > {}': {}", account().name(), name_,

@@ -85,7 +85,7 @@ void StreamGroup::maybe_compact(raft::Index next_index) {
   // The snapshot promises the store has everything up to here: hand the store's buffer to
   // the file system first (a process crash then keeps it).
   if (auto* fs = dynamic_cast<FileStore*>(&stream_->store())) fs->flush();
-  StoreState st = stream_->store().state();
+  StoreState st = stream_->store().fast_state();
   nlohmann::json j = {{"first_seq", st.first_seq}, {"last_seq", st.last_seq}};
   group_->compact(done, j.dump());
   compacted_index_ = done;

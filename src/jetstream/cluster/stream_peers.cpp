@@ -265,7 +265,7 @@ void JsCluster::reconcile_stream_peers() {
         auto st = sg->group()->status();
         if (st.applied == 0) continue;  // not yet elected and past its first entry
         if (auto* fs = dynamic_cast<FileStore*>(&s->store())) fs->flush();
-        StoreState ss = s->store().state();
+        StoreState ss = s->store().fast_state();
         log::debug("JetStream cluster: group '{}' seeded with a snapshot of messages {}..{}", sa->group.name,
                    ss.first_seq, ss.last_seq);
         sg->group()->compact(st.applied, json{{"first_seq", ss.first_seq}, {"last_seq", ss.last_seq}}.dump());

@@ -341,7 +341,8 @@ StoreErr FileStore::append(size_t body_len, Fill&& fill) {
   block_bytes_ += rec_len;
   active_unsynced_ = true;
   last_write_ = std::chrono::steady_clock::now();
-  if (cfg_.sync_always && sync_holder_ != std::this_thread::get_id()) return sync_locked();
+  ++appended_gen_;
+  if (cfg_.sync_always && !holds_syncs()) return sync_locked();
   uint64_t unwritten = block_bytes_ - flushed_;
   if (unwritten >= kMaxUnwritten) return flush_locked();
   // Wake the flusher when there is something new, and again when a full batch is ready.
@@ -742,6 +743,11 @@ StoreState FileStore::state() {
   return mem_.state();
 }
 
+StoreState FileStore::fast_state() {
+  std::lock_guard lk(mu_);
+  return mem_.fast_state();
+}
+
 uint64_t FileStore::last_seq() {
   std::lock_guard lk(mu_);
   return mem_.last_seq();
@@ -759,16 +765,72 @@ void FileStore::update_limits(const StoreLimits& limits) {
   flush_pending();
 }
 
+// Group commit: the fdatasync runs without mu_, so other threads keep storing meanwhile. A
+// caller that finds a sync running waits for it; if that sync did not cover its records (it
+// started before they were appended) the first waiter runs the next one, which covers every
+// record appended while the previous one ran, and the others return with its result.
 StoreErr FileStore::sync() {
-  std::lock_guard lk(mu_);
+  std::unique_lock lk(mu_);
   if (closed_) return StoreErr::closed;
-  return sync_locked();
+  const uint64_t want = appended_gen_;
+  while (syncing_) {
+    if (synced_gen_ >= want) return sync_result_;
+    sync_cv_.wait(lk);
+  }
+  if (synced_gen_ >= want) return sync_result_;
+  if (closed_) return StoreErr::closed;
+  syncing_ = true;
+  const uint64_t covers = appended_gen_;
+  StoreErr res;
+  std::vector<uint64_t> blocks;
+  int active = -1;
+  {
+    std::lock_guard io(io_mu_);
+    res = write_out_locked();
+    if (res == StoreErr::ok) {
+      blocks.swap(unsynced_blocks_);
+      // A dup keeps the inode even if the store rolls (and closes fd_) meanwhile.
+      if (active_unsynced_ && fd_ >= 0) active = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+      active_unsynced_ = false;
+    }
+  }
+  if (res == StoreErr::ok) {
+    lk.unlock();
+    uint64_t n = 0;
+    for (uint64_t b : blocks) {
+      // A rolled block's fd is closed; fsync through a new one (same inode).
+      int fd = ::open(block_path(cfg_.dir, b).c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0) continue;  // removed since
+      if (::fdatasync(fd) != 0) res = StoreErr::io;
+      ++n;
+      ::close(fd);
+    }
+    if (active >= 0) {
+      if (::fdatasync(active) != 0) res = StoreErr::io;
+      ++n;
+      ::close(active);
+    }
+    lk.lock();
+    std::lock_guard io(io_mu_);
+    stats_.syncs += n;
+  }
+  syncing_ = false;
+  sync_result_ = res;
+  if (res == StoreErr::ok) synced_gen_ = covers;
+  // After a failed fsync the kernel may have dropped the dirty pages, and a later fsync
+  // would succeed without them: fail every later write and sync instead.
+  else write_failed_ = true;
+  sync_cv_.notify_all();
+  return res;
 }
 
-void FileStore::hold_syncs(bool on) {
-  std::lock_guard lk(mu_);
-  sync_holder_ = on ? std::this_thread::get_id() : std::thread::id();
+namespace {
+thread_local const FileStore* tl_sync_holder = nullptr;  // see hold_syncs
 }
+
+void FileStore::hold_syncs(bool on) { tl_sync_holder = on ? this : nullptr; }
+
+bool FileStore::holds_syncs() const { return tl_sync_holder == this; }
 
 StoreErr FileStore::flush() {
   std::lock_guard lk(mu_);
@@ -853,7 +915,8 @@ void FileStore::close() {
   }
   cv_.notify_all();
   if (flusher_.joinable()) flusher_.join();
-  std::lock_guard lk(mu_);
+  std::unique_lock lk(mu_);
+  sync_cv_.wait(lk, [this] { return !syncing_; });  // a group commit's fsync runs without mu_
   sync_locked();
   if (fd_ >= 0) {
     ::close(fd_);

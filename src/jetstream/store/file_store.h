@@ -98,13 +98,17 @@ class FileStore : public MessageStore, private StoreObserver {
   void expire_msgs() override;
   uint64_t last_seq() override;
   StoreState state() override;
+  StoreState fast_state() override;
   std::unordered_map<std::string, SubjectState> subjects_state(std::string_view filter) override;
   void update_limits(const StoreLimits& limits) override;
 
-  StoreErr sync();   // write the buffer and fsync every block written since the last sync
-  // sync_always group commit: while the calling thread holds syncs, its stores are not
-  // fsync'ed one by one; it calls sync() once for all of them before acknowledging any.
-  // Stores from other threads meanwhile still sync as usual.
+  // Writes the buffer and fsyncs every block written since the last sync, without holding the
+  // store's lock during the fsync. Concurrent callers share fsyncs (group commit): one that
+  // arrives while an fsync runs waits, and one fsync then covers all who arrived meanwhile.
+  StoreErr sync();
+  // sync_always group commit: while the calling thread holds syncs (a thread-local mark), its
+  // stores are not fsync'ed one by one; it calls sync() once for all of them before
+  // acknowledging any. Stores from other threads meanwhile still sync as usual.
   void hold_syncs(bool on);
   StoreErr flush();  // write the buffer to the file (no fsync)
   void close();      // flush, sync and close; later calls fail with StoreErr::closed
@@ -155,6 +159,7 @@ class FileStore : public MessageStore, private StoreObserver {
   StoreResult write_msg_locked(StoreResult res, std::string_view subject, std::string_view headers,
                                std::string_view payload, std::optional<int64_t> ttl_ns);
   void flusher();
+  bool holds_syncs() const;
   void on_remove(uint64_t seq) override;
   void on_compact(uint64_t seq) override;
 
@@ -166,7 +171,13 @@ class FileStore : public MessageStore, private StoreObserver {
   // (and not mu_) during its write.
   std::mutex io_mu_;
   std::atomic<bool> write_failed_{false};  // a failed write fails later stores
-  std::thread::id sync_holder_;             // see hold_syncs
+  // Group commit (sync()): records appended so far, the count the last good fsync covered,
+  // whether an fsync runs outside mu_, and its result; sync_cv_ wakes the callers waiting for it.
+  uint64_t appended_gen_ = 0;
+  uint64_t synced_gen_ = 0;
+  bool syncing_ = false;
+  StoreErr sync_result_ = StoreErr::ok;
+  std::condition_variable sync_cv_;
 
   // Active block: fd (read/write), logical size (flushed + buffered), and its tail kept in
   // memory: tail_ holds bytes [tail_start_, block_bytes_), of which [flushed_, block_bytes_)

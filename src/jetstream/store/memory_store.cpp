@@ -432,6 +432,22 @@ StoreState MemoryStore::state() {
   return st;
 }
 
+StoreState MemoryStore::fast_state() {
+  std::lock_guard lk(mu_);
+  StoreState st;
+  st.msgs = msgs_;
+  st.bytes = bytes_;
+  st.first_seq = first_seq_locked();
+  st.last_seq = last_seq_;
+  st.last_ts = last_ts_;
+  if (msgs_ > 0) {
+    st.first_ts = time_at(base_);
+    st.num_deleted = last_seq_ - base_ + 1 - msgs_;  // base_ is the first live sequence
+  }
+  st.num_subjects = subject_ids_.size();
+  return st;
+}
+
 std::unordered_map<std::string, SubjectState> MemoryStore::subjects_state(std::string_view filter) {
   std::lock_guard lk(mu_);
   std::unordered_map<std::string, SubjectState> out;

@@ -51,6 +51,7 @@ class MemoryStore : public MessageStore {
   uint64_t compact(uint64_t seq) override;
   void expire_msgs() override;
   StoreState state() override;
+  StoreState fast_state() override;
   uint64_t last_seq() override { return seq_range().second; }
   std::unordered_map<std::string, SubjectState> subjects_state(std::string_view filter) override;
   void update_limits(const StoreLimits& limits) override;

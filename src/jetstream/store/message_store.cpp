@@ -34,4 +34,22 @@ bool store_filter_matches(std::string_view filter, std::string_view subject) {
   return subject_matches(filter, subject);
 }
 
+uint64_t first_seq_at_or_after(MessageStore& store, int64_t ts_ns) {
+  StoredMsg m;
+  uint64_t last = store.last_seq();
+  if (last == 0 || store.load_next_msg({}, 0, m) != StoreErr::ok) return 0;
+  if (m.ts >= ts_ns) return m.seq;
+  // reached(x): the first message at or after x is at least ts_ns old, or there is none.
+  // It is false at lo and true at hi, and (times growing with sequences) monotone between.
+  auto reached = [&](uint64_t x) { return store.load_next_msg({}, x, m) != StoreErr::ok || m.ts >= ts_ns; };
+  uint64_t lo = m.seq, hi = last + 1;
+  while (hi - lo > 1) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (reached(mid)) hi = mid;
+    else lo = mid;
+  }
+  if (store.load_next_msg({}, hi, m) != StoreErr::ok || m.ts < ts_ns) return 0;
+  return m.seq;
+}
+
 }  // namespace nats::jetstream

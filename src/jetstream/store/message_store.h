@@ -115,10 +115,18 @@ class MessageStore {
   // Run age/TTL expiry now (the store also does it on every store_msg).
   virtual void expire_msgs() = 0;
   virtual StoreState state() = 0;
+  // state() without the deleted list (num_deleted is still set): O(1) instead of a walk over
+  // the whole index, for callers that only need the counts and bounds.
+  virtual StoreState fast_state() = 0;
   // The last sequence alone, in O(1) (state() walks the whole index for its deleted list).
   virtual uint64_t last_seq() = 0;
   virtual std::unordered_map<std::string, SubjectState> subjects_state(std::string_view filter) = 0;
   virtual void update_limits(const StoreLimits& limits) = 0;
 };
+
+// The first stored sequence whose time is at or after ts_ns (0: none), found by binary search
+// over sequences with about 2*log2(n) loads; like the reference's GetSeqFromTime it assumes
+// that message times grow with sequences.
+uint64_t first_seq_at_or_after(MessageStore& store, int64_t ts_ns);
 
 }  // namespace nats::jetstream
