@@ -53,7 +53,7 @@ ConnFleet::~ConnFleet() {
 
 void ConnFleet::open_one() {
   auto c = std::make_unique<Conn>();
-  c->index = conns_.size();
+  c->index = opts_.first_index + conns_.size();
   c->fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (c->fd < 0) throw BenchError(std::string("socket: ") + std::strerror(errno) + " (open-file limit?)");
   int one = 1;

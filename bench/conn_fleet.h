@@ -1,4 +1,5 @@
-// A fleet of raw NATS client connections driven by one epoll loop in the calling thread: how
+// A fleet of raw NATS client connections driven by one epoll loop in the calling thread (not
+// thread-safe: a multi-threaded runner drives one fleet per thread): how
 // the many-clients scenarios put thousands of clients on a server from one process without a
 // thread or a client library object per connection. Connections bind their source address
 // to one of several 127.0.0.x addresses, so a fleet can be larger than the ephemeral port
@@ -27,6 +28,9 @@ struct FleetOptions {
   std::string fan_subject = "fleet.all";
   size_t max_inflight = 256;  // connections between connect() and their PONG at once
   int source_addrs = 16;      // 127.0.0.1 .. 127.0.0.<source_addrs>
+  // Number of this fleet's first connection: several fleets (one per runner thread) use
+  // distinct subjects and spread over the source addresses alike.
+  size_t first_index = 0;
 };
 
 class ConnFleet {

@@ -45,6 +45,7 @@ const std::vector<FigureDef>& figure_defs(Kind kind) {
       {"conns_per_s", "connects/s (to PONG)", false},
       {"connect_cpu_us_per_conn", "server CPU us/connect", true},
       {"runner_cpu_us_per_conn", "runner (clients) CPU us/connect", true},
+      {"runner_threads", "runner (clients) threads", false},
       {"idle_cpu_ms_per_s", "idle server CPU ms/s", true},
       {"fanout_cpu_ns_per_delivery", "fan-out server CPU ns/delivery", true},
       {"deliveries_per_s", "fan-out deliveries/s", false},

@@ -1,8 +1,10 @@
 #include "net/event_loop.h"
+#include "net/timer_wheel.h"
 
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -103,6 +105,9 @@ void EventLoop::run_after(Clock::duration after, std::function<void()> fn) {
 }
 
 int EventLoop::run_timers() {
+  // Connections' ping timers are on this loop's timer wheel, everything else on the heap.
+  auto& wheel = TimerWheel::current();
+  wheel.advance(Clock::now());
   auto now = Clock::now();
   while (!timer_heap_.empty()) {
     const Timer& t = timer_heap_.top();
@@ -111,17 +116,23 @@ int EventLoop::run_timers() {
       timer_heap_.pop();
       continue;
     }
-    if (t.when > now) {
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.when - now).count();
-      return static_cast<int>(ms) + 1;
-    }
+    if (t.when > now) break;
     auto fn = std::move(it->second);
     timer_fns_.erase(it);
     timer_heap_.pop();
     fn();
     now = Clock::now();
   }
-  return -1;
+  // Again: the heap's callbacks may have armed wheel timers. Whatever this arms on the heap
+  // is accounted for below (a cancelled top only wakes the loop early).
+  int ms = wheel.advance(Clock::now());
+  if (!timer_heap_.empty()) {
+    now = Clock::now();
+    auto when = timer_heap_.top().when;
+    int heap_ms = when <= now ? 0 : static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(when - now).count()) + 1;
+    ms = ms < 0 ? heap_ms : std::min(ms, heap_ms);
+  }
+  return ms;
 }
 
 void EventLoop::drain_posted() {

@@ -10,6 +10,7 @@
 #include <climits>
 #include <vector>
 
+#include "net/timer_wheel.h"
 #include "server/server.h"
 #include "server/ws_state.h"
 #include "util/log.h"
@@ -145,19 +146,26 @@ bool Connection::enqueue_iov(const struct iovec* parts, int n) {
   return true;
 }
 
+// The ping timer is on the loop's timer wheel; ping_timer_ holds its generation: stopping or
+// re-arming bumps it, and a firing whose tag is not the current generation is dropped.
 void Connection::start_pings() {
   auto interval = server_.live().ping_interval();  // a reload applies from the next ping
   if (interval.count() <= 0 || closing()) return;
-  std::weak_ptr<Connection> weak = shared_from_this();
-  ping_timer_ = loop_.add_timer(interval, [weak] {
-    if (auto c = weak.lock()) c->ping_tick();
-  });
+  if (!loop_.in_loop_thread()) {  // the wheel is the loop thread's
+    loop_.post([self = shared_from_this()] { self->start_pings(); });
+    return;
+  }
+  const uint64_t gen = ++ping_timer_;
+  // Captureless, so it converts to the wheel's function pointer; inside a member, so it may
+  // call ping_tick.
+  auto fire = +[](void* owner, uint64_t tag) {
+    auto* c = static_cast<Connection*>(owner);
+    if (tag == c->ping_timer_) c->ping_tick();
+  };
+  net::TimerWheel::current().schedule(std::weak_ptr<void>(shared_from_this()), interval, fire, gen);
 }
 
-void Connection::stop_pings() {
-  if (ping_timer_) loop_.cancel_timer(ping_timer_);
-  ping_timer_ = 0;
-}
+void Connection::stop_pings() { ++ping_timer_; }
 
 void Connection::ping_now() {
   ++pings_out_;
@@ -166,7 +174,7 @@ void Connection::ping_now() {
 }
 
 void Connection::ping_tick() {
-  ping_timer_ = 0;
+  ++ping_timer_;  // fired: not armed until start_pings()
   if (closing()) return;
   const auto& o = server_.live();
   if (ping_skip_when_active_ && pings_out_ == 0 && std::chrono::system_clock::now() - last_activity() < o.ping_interval()) {

@@ -136,7 +136,7 @@ Measured measure(const std::string& binary, size_t n) {
 }  // namespace
 
 TEST(ManyClients, MemoryPerConnectionBelowTheReferenceAndEveryoneGetsTheMessage) {
-  constexpr size_t kWanted = 3000;
+  constexpr size_t kWanted = 5000;  // the suite-sized scale (about 10 s for both servers)
   // Each connection costs this process one descriptor and the server one.
   rlim_t limit = raise_fd_limit(kWanted + 512);
   size_t n = limit > 600 ? std::min<size_t>(kWanted, limit - 512) : 0;
@@ -151,7 +151,7 @@ TEST(ManyClients, MemoryPerConnectionBelowTheReferenceAndEveryoneGetsTheMessage)
   ASSERT_EQ(ref.ponged, n);
   std::printf("[ many clients ] reference %.2f KB per connection: ratio %.2fx\n", ref.kb_per_conn,
               ours.kb_per_conn / ref.kb_per_conn);
-  // Measured 0.38x at 4,000 connections (the target is 0.5x); the bound leaves room
+  // Measured 0.38x at 3,000 and 4,000 connections (the target is 0.5x); the bound leaves room
   // for allocator noise but fails if a connection goes back to holding a full chunk.
   EXPECT_LT(ours.kb_per_conn, 0.6 * ref.kb_per_conn);
 }
