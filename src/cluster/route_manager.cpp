@@ -290,6 +290,7 @@ bool RouteManager::register_route(const std::shared_ptr<RouteConnection>& r) {
     if (routes_.count(id)) return false;
     for (auto& [_, o] : routes_) others.push_back(o);
     routes_[id] = r;
+    note_peer_urls_locked(r->remote_info());
   }
   // Tell the other routes about the new server so they connect to it (implicit routes).
   RouteInfo ri = r->remote_info();
@@ -357,20 +358,27 @@ void RouteManager::on_gossip(const RouteInfo& info) {
 }
 
 std::vector<std::string> RouteManager::ws_connect_urls() const {
-  std::vector<std::string> out;
   std::lock_guard lk(mu_);
+  if (!peer_ws_urls_seen_) return {};
+  std::vector<std::string> out = own_ws_urls_;
   for (auto& [_, r] : routes_)
     for (auto& u : r->remote_info().ws_connect_urls)
       if (std::find(out.begin(), out.end(), u) == out.end()) out.push_back(u);
-  if (out.empty()) return out;
-  std::vector<std::string> all = own_ws_urls_;
-  for (auto& u : out)
-    if (std::find(all.begin(), all.end(), u) == all.end()) all.push_back(u);
-  return all;
+  return out;
 }
 
 void RouteManager::on_route_updated() {
+  {
+    std::lock_guard lk(mu_);
+    for (auto& [_, r] : routes_) note_peer_urls_locked(r->remote_info());
+  }
   if (!server_.options().cluster.no_advertise) notify_clients();
+}
+
+void RouteManager::note_peer_urls_locked(const RouteInfo& ri) {
+  if (server_.options().cluster.no_advertise) return;
+  if (!ri.connect_urls.empty()) peer_client_urls_seen_ = true;
+  if (!ri.ws_connect_urls.empty()) peer_ws_urls_seen_ = true;
 }
 
 void RouteManager::notify_clients() {
@@ -381,8 +389,9 @@ void RouteManager::notify_clients() {
 }
 
 std::vector<std::string> RouteManager::client_connect_urls() const {
-  std::vector<std::string> out = own_client_urls_;
   std::lock_guard lk(mu_);
+  if (!peer_client_urls_seen_) return {};
+  std::vector<std::string> out = own_client_urls_;
   for (auto& [_, r] : routes_)
     for (auto& u : r->remote_info().connect_urls)
       if (std::find(out.begin(), out.end(), u) == out.end()) out.push_back(u);

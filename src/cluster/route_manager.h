@@ -67,10 +67,11 @@ class RouteManager {
   std::vector<std::shared_ptr<RouteConnection>> routes() const;
   std::shared_ptr<RouteConnection> route_by_hash(std::string_view hash) const;
   size_t num_routes() const;
-  // Client URLs: ours, then every route's.
+  // Client URLs: ours, then every route's; none until a route brought some, and ours alone
+  // once the routes that did are gone (as the reference, which fills its INFO's and /varz's
+  // connect_urls only from the routes' INFO, its own URLs first).
   std::vector<std::string> client_connect_urls() const;
-  // Websocket client URLs: ours, then every route's; none until a peer has some (as the
-  // reference, which fills them in only from the routes' INFO).
+  // Websocket client URLs (ws_connect_urls), the same way.
   std::vector<std::string> ws_connect_urls() const;
 
   // Config reload: solicits the `add` URLs, closes the routes solicited to `remove` ("Route
@@ -102,6 +103,11 @@ class RouteManager {
   std::string self_hash_;
   std::vector<std::string> own_client_urls_;
   std::vector<std::string> own_ws_urls_;  // websocket { advertise }, or the listen addresses
+  // A registered route brought client / websocket URLs (unless cluster no_advertise): from
+  // then on the URL lists are given, ours first (guarded by mu_).
+  bool peer_client_urls_seen_ = false;
+  bool peer_ws_urls_seen_ = false;
+  void note_peer_urls_locked(const RouteInfo& ri);
   LinkListener listener_;
 
   mutable std::mutex mu_;  // registry, pending, info

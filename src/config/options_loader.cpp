@@ -282,6 +282,17 @@ struct Loader {
     return seconds(v);
   }
 
+  // 2.9.10 converts some values (leafnodes { reconnect }) to an integer unchecked, so any
+  // other type stops it with Go's conversion panic, reported at the key: the same text.
+  static std::string go_int64_conversion_error(const Value& v) {
+    const char* go_type = v.is_string() ? "string"
+                          : v.is_float() ? "float64"
+                          : v.is_bool()  ? "bool"
+                          : v.is_array() ? "[]interface {}"
+                                         : "map[string]interface {}";
+    return std::string("interface conversion: interface {} is ") + go_type + ", not int64";
+  }
+
   // "host:port", ":port", "[v6]:port" or a bare port number.
   static void parse_listen(const Value& v, std::string& host, int& port) {
     if (v.is_int()) {
@@ -803,7 +814,9 @@ struct Loader {
       else if (k == "remotes") {
         for (const auto& x : e.value.as_array()) l.remotes.push_back(remote_leaf(x));
       } else if (k == "reconnect" || k == "reconnect_delay" || k == "reconnect_interval") {
-        l.reconnect = seconds_or_duration(e);
+        // Whole seconds only, as 2.9.10.
+        if (e.value.is_int()) l.reconnect = seconds(e.value);
+        else error(e.key_pos, go_int64_conversion_error(e.value));
       } else if (k == "authorization") {
         each_in("leafnode_authorization", e.value, [&](const std::string& ak, const MapEntry& ae) {
           if (ak == "user" || ak == "username") l.username = ae.value.as_string();

@@ -64,11 +64,14 @@ void send_api_audit(const ApiRequest& req, std::string_view response) {
   ojson client;
   client["acc"] = req.account.name();
   if (req.rtt_ns > 0) client["rtt"] = req.rtt_ns;
-  client["server"] = req.server.name();
-  // 2.9.10 names the requester's cluster when clustered (same for requests within one
-  // cluster: they come from a server of it).
-  if (const auto& o = req.server.options(); o.cluster.configured && !o.cluster.name.empty())
+  // The server the requester is connected to: this one, or the one that forwarded the request.
+  client["server"] = req.client_server.empty() ? req.server.name() : req.client_server;
+  // 2.9.10 names the requester's cluster when clustered.
+  if (!req.client_server.empty()) {
+    if (!req.client_cluster.empty()) client["cluster"] = req.client_cluster;
+  } else if (const auto& o = req.server.options(); o.cluster.configured && !o.cluster.name.empty()) {
     client["cluster"] = o.cluster.name;
+  }
   j["client"] = client;
   j["subject"] = std::string(req.subject);
   if (!req.payload.empty()) j["request"] = std::string(req.payload);

@@ -19,6 +19,7 @@
 #include "jetstream/store/file_store.h"
 #include "jetstream/stream.h"
 #include "jetstream/stream_api.h"
+#include "server/request_info.h"
 #include "server/connection.h"
 #include "server/current_reader.h"
 #include "server/server.h"
@@ -429,8 +430,22 @@ void JetStream::subscribe_api(JsAccount& jsa) {
                   std::string_view payload) {
         if (!impl_->running.load()) return;
         ApiRequest req{impl_->server, *this, raw->account, *raw, subject, {}, reply, headers, payload};
-        // Handled inline in the requester's read: its rtt for the audit advisory.
-        if (auto* c = current_reader_connection(); c && c->kind() == ConnKind::Client) req.rtt_ns = c->rtt_ns();
+        // Handled inline in the requester's read: its rtt for the audit advisory; from another
+        // server, the client's info that server added (server/request_info.h).
+        // A server's own request (e.g. the meta leader's stream info gathering, which may run
+        // inside a client's read) is not audited; a client could only mute its own audit.
+        auto* c = current_reader_connection();
+        if ((!c || c->kind() != ConnKind::Leaf) && is_internal_request(headers)) {
+          req.no_audit = true;
+        } else if (c && c->kind() == ConnKind::Client) {
+          req.rtt_ns = c->rtt_ns();
+        } else if (c && (c->kind() == ConnKind::Router || c->kind() == ConnKind::Gateway)) {
+          if (auto ri = read_request_info(headers)) {
+            req.rtt_ns = ri->rtt_ns;
+            req.client_server = std::move(ri->server);
+            req.client_cluster = std::move(ri->cluster);
+          }
+        }
         std::string_view rest = subject.substr(8);  // after "$JS.API."
         if (leaderless()) return answer_leaderless(req, rest);
         if (in_cluster_mode(impl_->server)) {

@@ -3,6 +3,7 @@
 
 #include "config/duration.h"
 #include "cluster/leaf_manager.h"
+#include "cluster/route_manager.h"
 #include "monitor/endpoints.h"
 #include "monitor/monitor_server.h"
 #include "net/tls.h"
@@ -55,6 +56,12 @@ Json varz(Server& s) {
   if (const auto* t = s.tls_context()) {
     j["tls_required"] = true;
     if (t->verify()) j["tls_verify"] = true;
+  }
+  // The URLs the server's INFO gives clients, as the reference: only once a route brought
+  // some (route_manager.h).
+  if (const auto* r = s.routes(); r && !o.cluster.no_advertise) {
+    if (auto urls = r->client_connect_urls(); !urls.empty()) j["connect_urls"] = urls;
+    if (auto urls = r->ws_connect_urls(); !urls.empty()) j["ws_connect_urls"] = urls;
   }
   j["max_connections"] = s.live().max_connections.load();
   j["ping_interval"] = static_cast<int64_t>(s.live().ping_interval_ns.load());

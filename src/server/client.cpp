@@ -1,3 +1,4 @@
+#include "server/conn_tag.h"
 #include "server/client.h"
 
 #include <algorithm>
@@ -102,8 +103,7 @@ void ClientConnection::on_reload(std::shared_ptr<const Authenticator> auth, std:
     }
     auto res = auth->authenticate(self->credentials_, self->nonce_, self->peer_ip_);
     if (!res || res->account != account) {
-      log::error("{}:{} - cid:{} - authentication error after a config reload", self->peer_ip_, self->peer_port_,
-                 self->cid_);
+      log::error("{} - authentication error after a config reload", conn_tag(*self));
       self->close_with_err("Authorization Violation", CloseReason::AuthenticationViolation);
       return;
     }
@@ -189,12 +189,12 @@ void ClientConnection::arm_jwt_expiry(const AuthResult& res) {
 void ClientConnection::auth_timeout() {
   auth_timer_ = 0;
   if (connected_ || closing()) return;
-  log::error("{}:{} - cid:{} - Authentication Timeout", peer_ip_, peer_port_, cid_);
+  log::error("{} - Authentication Timeout", conn_tag(*this));
   close_with_err("Authentication Timeout", CloseReason::AuthenticationTimeout);
 }
 
 void ClientConnection::on_stale() {
-  log::debug("{}:{} - cid:{} - Stale Client Connection - Closing", peer_ip_, peer_port_, cid_);
+  log::debug("{} - Stale Client Connection - Closing", conn_tag(*this));
   close_with_err("Stale Connection", CloseReason::StaleConnection);
 }
 
@@ -211,7 +211,7 @@ void ClientConnection::send_ok() { send_now("+OK\r\n"); }
 // max_connections it gets its INFO, then the error and a close frame.
 bool ClientConnection::on_ws_upgraded() {
   if (server_.admit_websocket_client(std::static_pointer_cast<ClientConnection>(shared_from_this()))) return true;
-  log::error("{}:{} - cid:{} - Maximum connections exceeded", peer_ip_, peer_port_, cid_);
+  log::error("{} - Maximum connections exceeded", conn_tag(*this));
   close_with_err("maximum connections exceeded", CloseReason::MaxConnectionsExceeded);
   return false;
 }
@@ -244,7 +244,7 @@ bool ClientConnection::on_data(const char* data, size_t len) {
       default: break;
     }
     if (r.kind == proto::ParseErrorKind::AuthViolation)
-      log::error("{}:{} - cid:{} - Authorization Violation", peer_ip_, peer_port_, cid_);
+      log::error("{} - Authorization Violation", conn_tag(*this));
     close(reason);
     return false;
   }
@@ -259,7 +259,7 @@ bool ClientConnection::on_connect(std::string_view json) {
   nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     // The reference closes the connection on a CONNECT it cannot decode.
-    log::error("{}:{} - cid:{} - processConnect parse error", peer_ip_, peer_port_, cid_);
+    log::error("{} - processConnect parse error", conn_tag(*this));
     close(CloseReason::ProtocolViolation);
     return false;
   }
@@ -313,7 +313,7 @@ bool ClientConnection::on_connect(std::string_view json) {
     if (cred.jwt.empty()) cred.jwt = ws_cookie_jwt();
   }
   if (bad_type) {
-    log::error("{}:{} - cid:{} - processConnect: field of the wrong type", peer_ip_, peer_port_, cid_);
+    log::error("{} - processConnect: field of the wrong type", conn_tag(*this));
     close(CloseReason::ProtocolViolation);
     return false;
   }
@@ -333,7 +333,7 @@ bool ClientConnection::on_connect(std::string_view json) {
   if (!lookup_done_ && !cred.jwt.empty() && start_account_lookup(json, cred.jwt)) return false;
   auto res = server_.authenticator_for(websocket())->authenticate(cred, nonce_, peer_ip_);
   if (!res) {
-    log::error("{}:{} - cid:{} - authentication error", peer_ip_, peer_port_, cid_);
+    log::error("{} - authentication error", conn_tag(*this));
     close_with_err("Authorization Violation", CloseReason::AuthenticationViolation);
     return false;
   }
@@ -357,7 +357,7 @@ bool ClientConnection::on_connect(std::string_view json) {
   const int max_conns = acc->max_connections.load();
   if (max_conns >= 0 && prior + acc->num_leafnodes.load() >= max_conns) {
     acc->num_local_connections--;
-    log::error("{}:{} - cid:{} - maximum account active connections exceeded", peer_ip_, peer_port_, cid_);
+    log::error("{} - maximum account active connections exceeded", conn_tag(*this));
     close_with_err("maximum account active connections exceeded", CloseReason::MaxAccountConnectionsExceeded);
     return false;
   }
@@ -401,7 +401,7 @@ bool ClientConnection::on_connect(std::string_view json) {
   // As the reference's applyAccountLimits: an account or user limit of 0 (the JWT's -1 is
   // unlimited) allows no subscription at all, and such a connection is cut at once.
   if (effective_max_subs() == 0) {
-    log::error("{}:{} - cid:{} - maximum subscriptions exceeded", peer_ip_, peer_port_, cid_);
+    log::error("{} - maximum subscriptions exceeded", conn_tag(*this));
     close_with_err("maximum subscriptions exceeded", CloseReason::MaxSubscriptionsExceeded);
     return false;
   }
@@ -472,7 +472,7 @@ bool ClientConnection::publish(std::string_view subject, std::string_view reply,
   }
   sys::RequesterScope requester(this, subject);  // for $SYS.REQ.USER.INFO
   if (!can_publish(subject)) {
-    log::error("{}:{} - cid:{} - Publish Violation - User \"{}\", Subject \"{}\"", peer_ip_, peer_port_, cid_, copts_.user, subject);
+    log::error("{} - Publish Violation - User \"{}\", Subject \"{}\"", conn_tag(*this), copts_.user, subject);
     send_err(std::string("Permissions Violation for Publish to \"") + std::string(subject) + "\"");
     return true;
   }
@@ -505,7 +505,7 @@ bool ClientConnection::on_sub(std::string_view subject, std::string_view queue, 
     return true;
   }
   if (!can_subscribe(subject, queue)) {
-    log::error("{}:{} - cid:{} - Subscription Violation - User \"{}\", Subject \"{}\"{}, SID {}", peer_ip_, peer_port_, cid_,
+    log::error("{} - Subscription Violation - User \"{}\", Subject \"{}\"{}, SID {}", conn_tag(*this),
                copts_.user, subject, queue.empty() ? std::string() : ", Queue: \"" + std::string(queue) + "\"", sid);
     std::string msg = "Permissions Violation for Subscription to \"" + std::string(subject) + "\"";
     if (!queue.empty()) msg = "Permissions Violation for Subscription to \"" + std::string(subject) + "\" using queue \"" + std::string(queue) + "\"";
@@ -513,8 +513,7 @@ bool ClientConnection::on_sub(std::string_view subject, std::string_view queue, 
     return true;
   }
   if (int max_tokens = server_.options().max_sub_tokens; max_tokens > 0 && num_tokens(subject) > static_cast<size_t>(max_tokens)) {
-    log::error("{}:{} - cid:{} - Subscription Violation Too Many Tokens - User \"{}\", Subject \"{}\", SID {}", peer_ip_,
-               peer_port_, cid_, copts_.user, subject, sid);
+    log::error("{} - Subscription Violation Too Many Tokens - User \"{}\", Subject \"{}\", SID {}", conn_tag(*this), copts_.user, subject, sid);
     send_err("Permissions Violation for Subscription to \"" + std::string(subject) + "\", too many tokens");
     return true;
   }
@@ -527,7 +526,7 @@ bool ClientConnection::on_sub(std::string_view subject, std::string_view queue, 
     }
     int64_t limit = effective_max_subs();
     if (limit >= 0 && static_cast<int64_t>(subs_.size()) >= limit) {
-      log::error("{}:{} - cid:{} - maximum subscriptions exceeded", peer_ip_, peer_port_, cid_);
+      log::error("{} - maximum subscriptions exceeded", conn_tag(*this));
       send_err("maximum subscriptions exceeded");
       return true;
     }

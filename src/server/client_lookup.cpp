@@ -4,6 +4,7 @@
 // default). The reference blocks the client's goroutine meanwhile; here the CONNECT and
 // every byte after it are held and handled, in order, on the client's loop once the lookup
 // is over (answered or not: authentication then decides as usual).
+#include "server/conn_tag.h"
 #include "server/client.h"
 #include "server/jwt_claims.h"
 #include "server/server.h"
@@ -24,7 +25,7 @@ bool ClientConnection::start_account_lookup(std::string_view connect_json, const
   if (server_.lookup_account(key) || store->fetch(key)) return false;
   lookup_pending_ = true;
   pending_connect_ = std::string(connect_json);
-  log::debug("{}:{} - cid:{} - looking up account {} from the other servers", peer_ip_, peer_port_, cid_, key);
+  log::debug("{} - looking up account {} from the other servers", conn_tag(*this), key);
   std::weak_ptr<ClientConnection> weak = std::static_pointer_cast<ClientConnection>(shared_from_this());
   net::EventLoop* loop = &loop_;
   sys->lookup_account_jwt(key, [weak, loop] {

@@ -1,3 +1,4 @@
+#include "server/conn_tag.h"
 #include "server/connection.h"
 #include "server/current_reader.h"
 
@@ -138,7 +139,7 @@ bool Connection::enqueue_iov(const struct iovec* parts, int n) {
     }
   }
   if (now == SIZE_MAX) {
-    log::notice("{} - {}:{} - cid:{} - Slow Consumer Detected: MaxPending of {} Exceeded", peer_ip_, peer_ip_, peer_port_, cid_, max_pending_);
+    log::notice("{} - {} - Slow Consumer Detected: MaxPending of {} Exceeded", peer_ip_, conn_tag(*this), max_pending_);
     server_.count_slow_consumer(kind_);
     close(CloseReason::SlowConsumerPendingBytes);
     return false;
@@ -187,7 +188,7 @@ void Connection::ping_tick() {
     if (pending_.empty()) pending_.release_spare();
   }
   if (pings_out_ + 1 > o.ping_max.load()) {
-    log::debug("{}:{} - cid:{} - Stale Connection - Closing", peer_ip_, peer_port_, cid_);
+    log::debug("{} - Stale Connection - Closing", conn_tag(*this));
     on_stale();
     return;
   }
@@ -371,8 +372,7 @@ std::chrono::nanoseconds Connection::write_deadline() const { return server_.liv
 void Connection::check_write_deadline() {
   if (closed_ || !want_write_) return;
   if (std::chrono::steady_clock::now() - stall_since_ >= write_deadline()) {
-    log::notice("{}:{} - cid:{} - Slow Consumer Detected: WriteDeadline of {}ms exceeded with {} chunks of {} total bytes.",
-                peer_ip_, peer_port_, cid_,
+    log::notice("{} - Slow Consumer Detected: WriteDeadline of {}ms exceeded with {} chunks of {} total bytes.", conn_tag(*this),
                 std::chrono::duration_cast<std::chrono::milliseconds>(write_deadline()).count(), 1, pending_bytes());
     server_.count_slow_consumer(kind_);
     {
@@ -453,7 +453,7 @@ void Connection::begin_tls(const net::TlsContext& ctx, std::chrono::nanoseconds 
   loop_.add_timer(timeout, [weak] {
     auto c = weak.lock();
     if (!c || c->tls_established() || c->closing()) return;
-    log::error("{}:{} - cid:{} - TLS handshake timeout", c->peer_ip_, c->peer_port_, c->cid_);
+    log::error("{} - TLS handshake timeout", conn_tag(*c));
     c->close(CloseReason::TLSHandshakeError);
   });
 }
@@ -487,7 +487,7 @@ bool Connection::continue_tls_handshake() {
       want(true);
       return true;
     default:
-      log::error("{}:{} - cid:{} - TLS handshake error: {}", peer_ip_, peer_port_, cid_, tls_->last_error());
+      log::error("{} - TLS handshake error: {}", conn_tag(*this), tls_->last_error());
       close(CloseReason::TLSHandshakeError);
       return false;
   }

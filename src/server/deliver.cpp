@@ -9,6 +9,7 @@
 #include "server/client.h"
 #include "server/imports.h"
 #include "server/js_reply.h"
+#include "server/request_info.h"
 #include "server/server.h"
 
 namespace nats {
@@ -153,18 +154,33 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
     if (done) delivered = true;
   }
 
+  // A client's JetStream API request goes to the other servers with the client's info
+  // (request_info.h), so the server that answers can name the requester in its API audit.
+  // Leafs get the request as it came (the reference's info travels in its system account).
+  std::string info_headers;
+  std::string_view server_headers = headers;
+  if (okind == ConnKind::Client && subject.starts_with("$JS.API.") &&
+      (!route_targets.empty() || (gateways_ && !from_remote))) {
+    RequestInfo ri;
+    ri.account = acc.name();
+    ri.rtt_ns = origin->rtt_ns();
+    ri.server = name_;
+    if (opts_.cluster.configured && !opts_.cluster.name.empty()) ri.cluster = opts_.cluster.name;
+    info_headers = with_request_info(headers, ri);
+    server_headers = info_headers;
+  }
   for (auto& t : route_targets) {
     const bool sent =
         t.conn->kind() == ConnKind::Leaf
             ? static_cast<cluster::LeafConnection*>(t.conn)->send_msg(subject, reply, t.queues, headers, payload)
-            : static_cast<cluster::RouteConnection*>(t.conn)->send_msg(acc.name(), subject, reply, t.queues, headers,
-                                                                      payload);
+            : static_cast<cluster::RouteConnection*>(t.conn)->send_msg(acc.name(), subject, reply, t.queues,
+                                                                      server_headers, payload);
     if (sent) {
       ++out_count;
       delivered = true;
     }
   }
-  if (!from_remote && gateways_ && gateways_->forward(acc, subject, reply, headers, payload, r)) delivered = true;
+  if (!from_remote && gateways_ && gateways_->forward(acc, subject, reply, server_headers, payload, r)) delivered = true;
 
   if (out_count) {
     counters.add_out(out_count, out_count * (headers.size() + payload.size()));

@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "net/ws_frame.h"
+#include "server/conn_tag.h"
 #include "server/connection.h"
 #include "server/ws_state.h"
 #include "util/log.h"
@@ -82,7 +83,7 @@ void Connection::start_websocket() {
   loop_.add_timer(ws_->handshake_timeout, [weak] {
     auto c = weak.lock();
     if (!c || c->closing() || c->ws_upgraded()) return;
-    log::error("{}:{} - cid:{} - websocket handshake error: timeout", c->peer_ip_, c->peer_port_, c->cid_);
+    log::error("{}:{} - websocket handshake error: timeout", c->peer_ip_, c->peer_port_);
     c->close(CloseReason::ReadError);
   });
 }
@@ -99,7 +100,8 @@ bool Connection::ws_input(char* data, size_t len) {
     bool written = ws_write_answer(r.response);
     ws_->request = std::string();
     if (r.status == ws::HandshakeResult::Rejected || !written) {
-      if (!r.error.empty()) log::error("{}:{} - cid:{} - {}", peer_ip_, peer_port_, cid_, r.error);
+      // Not a client yet: the reference names only the remote address ("<ip>:<port> - ").
+      if (!r.error.empty()) log::error("{}:{} - {}", peer_ip_, peer_port_, r.error);
       close(written ? CloseReason::ProtocolViolation : CloseReason::WriteError);
       return false;
     }
@@ -147,7 +149,7 @@ bool Connection::ws_input(char* data, size_t len) {
       close(CloseReason::ClientClosed);
       return false;
     case ws::FrameDecoder::Result::Error:
-      log::debug("{}:{} - cid:{} - websocket protocol error: {}", peer_ip_, peer_port_, cid_, ws_->decoder.error());
+      log::debug("{} - websocket protocol error: {}", conn_tag(*this), ws_->decoder.error());
       ws_enqueue_control(static_cast<uint8_t>(ws::Opcode::Close),
                          ws::close_payload(ws::kProtocolError, ws_->decoder.error()));
       close(CloseReason::ReadError);
@@ -193,7 +195,7 @@ void Connection::ws_frame_pending_locked() {
     }
     // zlib failed (out of memory): the data is gone, so is the connection.
     pending_size_.fetch_sub(raw, std::memory_order_relaxed);
-    log::error("{}:{} - cid:{} - Error during compression", peer_ip_, peer_port_, cid_);
+    log::error("{} - Error during compression", conn_tag(*this));
     ws_->close_sent = true;  // nothing more can be framed sensibly
     loop_.post([self = shared_from_this()] { self->close(CloseReason::WriteError); });
     return;

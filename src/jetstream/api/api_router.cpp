@@ -36,7 +36,7 @@ void reply_json(const ApiRequest& req, const nlohmann::ordered_json& body) {
   if (!req.reply.empty()) req.server.publish_internal(req.account, req.reply, {}, {}, response);
   // Every API answer is audited after it is sent, as the reference's sendAPIResponse (also
   // without a reply subject). Internal answers (no request subject) are not API answers.
-  if (req.subject.starts_with("$JS.")) send_api_audit(req, response);
+  if (req.subject.starts_with("$JS.") && !req.no_audit) send_api_audit(req, response);
 }
 
 void reply_error(const ApiRequest& req, std::string_view type, const ApiError& e, bool count_error) {

@@ -54,7 +54,13 @@ struct ApiRequest {
   // In a cluster, the name the meta leader gave an ephemeral consumer this create makes
   // (the host must use it, not draw its own).
   std::string_view assigned_name = {};
-  int64_t rtt_ns = 0;  // the requesting client's rtt when known (the API audit shows it)
+  // The requester as the API audit names it (the reference's ClientInfo): its rtt when known,
+  // and, for a request another server forwarded (server/request_info.h) or the meta leader
+  // assigned, the server (and cluster) the client is connected to. Empty: this server.
+  int64_t rtt_ns = 0;
+  std::string client_server = {};
+  std::string client_cluster = {};
+  bool no_audit = false;  // a server's own request (server/request_info.h): answered, not audited
 };
 
 using ApiHandler = std::function<void(const ApiRequest&)>;

@@ -32,8 +32,10 @@ int64_t int_of(const json& j, const char* key) {
 }
 
 json origin_json(const RequestOrigin& o) {
-  return json{{"acc", o.account}, {"server", o.server}, {"cluster", o.cluster}, {"reply", o.reply},
-              {"proposed", o.proposed_ns}, {"api", o.api}, {"body", o.body}};
+  json j{{"acc", o.account}, {"server", o.server}, {"cluster", o.cluster}, {"reply", o.reply},
+         {"proposed", o.proposed_ns}, {"api", o.api}, {"body", o.body}};
+  if (o.rtt_ns > 0) j["rtt"] = o.rtt_ns;
+  return j;
 }
 
 RequestOrigin origin_from(const json& j) {
@@ -46,6 +48,7 @@ RequestOrigin origin_from(const json& j) {
   o.proposed_ns = int_of(j, "proposed");
   o.api = str_of(j, "api");
   o.body = str_of(j, "body");
+  o.rtt_ns = int_of(j, "rtt");
   return o;
 }
 

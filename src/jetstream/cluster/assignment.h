@@ -38,7 +38,7 @@ struct RaftGroupSpec {
 // Who asked (the reference's ClientInfo, the parts placement and replies need).
 struct RequestOrigin {
   std::string account;
-  std::string server;   // server name the request came in on
+  std::string server;   // server name the request came in on (the requester's server)
   std::string cluster;  // that server's cluster: the default placement cluster
   std::string reply;    // reply subject of the API request ("" when nobody waits)
   // Wall-clock time the leader proposed the entry. A server replays old entries on restart;
@@ -50,6 +50,8 @@ struct RequestOrigin {
   // deletes the local asset and gives the client the same answer a single server gives.
   std::string api;
   std::string body;
+  // The requester's rtt (with `server` and `cluster`, what the hosts' API audit names).
+  int64_t rtt_ns = 0;
   bool operator==(const RequestOrigin& o) const = default;
 };
 

@@ -223,15 +223,20 @@ void JsCluster::ask_stream_leader(ApiRequest& req, std::string_view rest, const 
   // The request outlives this call: keep what it points at.
   struct Held {
     std::string subject, reply, payload, rest;
+    int64_t rtt_ns;
+    std::string client_server, client_cluster;
   };
-  auto held = std::make_shared<Held>(
-      Held{std::string(req.subject), std::string(req.reply), std::string(req.payload), std::string(rest)});
+  auto held = std::make_shared<Held>(Held{std::string(req.subject), std::string(req.reply), std::string(req.payload),
+                                          std::string(rest), req.rtt_ns, req.client_server, req.client_cluster});
   Account& account = req.account;
   JsAccount& jsa = req.jsa;
   gather_api_infos(js_, req, {"$JS.API.STREAM.INFO." + cur.name()},
                    [this, held, &account, &jsa](std::map<size_t, ojson>& got) {
                      ApiRequest again{js_.server(), js_, account, jsa, held->subject,
                                       {}, held->reply, {}, held->payload};
+                     again.rtt_ns = held->rtt_ns;
+                     again.client_server = held->client_server;
+                     again.client_cluster = held->client_cluster;
                      StreamLeaderView seen;
                      auto it = got.find(0);
                      if (it != got.end() && it->second.contains("cluster") && it->second["cluster"].is_object()) {
@@ -470,7 +475,14 @@ void JsCluster::leader_account_info(ApiRequest& req) {
   JsAccount& jsa = req.jsa;
   std::string reply(req.reply);
   uint64_t streams_n = all.size();
-  gather_stream_infos(js_, req, all, [&js, &jsa, reply, base, streams_n, durables](std::vector<ojson>& infos) {
+  // The answer is audited as the request's (2.9.10 audits $JS.API.INFO), naming the requester.
+  struct Asker {
+    int64_t rtt_ns;
+    std::string server, cluster;
+    bool no_audit;
+  };
+  Asker asker{req.rtt_ns, req.client_server, req.client_cluster, req.no_audit};
+  gather_stream_infos(js_, req, all, [&js, &jsa, reply, base, streams_n, durables, asker](std::vector<ojson>& infos) {
     uint64_t memory = 0, storage = 0, consumers = 0;
     for (const auto& i : infos) {
       uint64_t bytes = i.contains("state") ? i["state"].value("bytes", uint64_t{0}) : 0;
@@ -487,7 +499,11 @@ void JsCluster::leader_account_info(ApiRequest& req) {
     info["streams"] = streams_n;
     info["consumers"] = std::max(consumers, durables);
     j.update(info);
-    ApiRequest out{js.server(), js, jsa.account, jsa, {}, {}, reply, {}, {}};
+    ApiRequest out{js.server(), js, jsa.account, jsa, "$JS.API.INFO", {}, reply, {}, {}};
+    out.rtt_ns = asker.rtt_ns;
+    out.client_server = asker.server;
+    out.client_cluster = asker.cluster;
+    out.no_audit = asker.no_audit;
     reply_json(out, j);
   });
 }

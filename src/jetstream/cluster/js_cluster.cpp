@@ -129,8 +129,9 @@ std::string JsCluster::origin_cluster(std::string_view reply) const {
 RequestOrigin JsCluster::origin_of(const ApiRequest& req, std::string_view rest) const {
   RequestOrigin o;
   o.account = req.account.name();
-  o.server = self_name_;
+  o.server = req.client_server.empty() ? self_name_ : req.client_server;
   o.cluster = origin_cluster(req.reply);
+  o.rtt_ns = req.rtt_ns;
   o.reply = std::string(req.reply);
   o.proposed_ns = system_clock_ns();
   o.api = std::string(rest);
@@ -494,6 +495,11 @@ void JsCluster::run_locally(const RequestOrigin& origin, const std::string& assi
   }
   std::string subject = "$JS.API." + origin.api;
   ApiRequest req{js_.server(), js_, jsa->account, *jsa, subject, {}, reply, {}, origin.body, assigned_name};
+  req.rtt_ns = origin.rtt_ns;
+  if (origin.server != self_name_) {
+    req.client_server = origin.server;
+    req.client_cluster = origin.cluster;
+  }
   // A replayed entry (no proposal time: see apply and meta_snapshot) recreates what exists
   // already as far as clients know: as 2.9.10, no action advisory and no API audit again.
   std::optional<AdvisoryMute> mute;

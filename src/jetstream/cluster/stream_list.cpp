@@ -1,3 +1,4 @@
+#include "server/request_info.h"
 #include "jetstream/cluster/stream_list.h"
 
 #include <atomic>
@@ -115,7 +116,7 @@ void start_gather(JetStream& js, const ApiRequest& req, const std::shared_ptr<Ga
   for (size_t i = 0; i < g->names.size(); ++i)
     if (!g->offline.count(i))
       srv.publish_internal(req.account, g->subjects.empty() ? "$JS.API.STREAM.INFO." + g->names[i] : g->subjects[i],
-                         inbox + "." + std::to_string(i), {}, {});
+                         inbox + "." + std::to_string(i), kInternalRequestHeaders, {});
 }
 }  // namespace
 
