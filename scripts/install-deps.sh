@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build, the tests and the benchmark need.
 # Idempotent: only packages that are missing are installed.
+# `--tests` adds what only the test command needs: Debian's Chromium for the headless-browser
+# WebSocket test (tests/integration/websocket_browser_test.cpp).
 set -euo pipefail
 PKGS=(
   build-essential cmake g++ clang libclang-rt-14-dev
@@ -10,6 +12,9 @@ PKGS=(
   libgtest-dev libgmock-dev
   curl procps iproute2 openssl
 )
+if [ "${1:-}" = "--tests" ]; then
+  PKGS+=(chromium)
+fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -14,12 +14,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 stages=" ${TEST_STAGES:-plain asan tsan} "
 source scripts/lib/sanitizer_env.sh
+bash scripts/install-deps.sh --tests
 
 stage_time() { echo "== $1 took $(( SECONDS - $2 ))s"; }
+# step_time <what> <start>: the time of one step inside a stage, so CI logs show where time goes.
+step_time() { echo "-- $1 took $(( SECONDS - $2 ))s"; }
 
 if [[ $stages == *" plain "* ]]; then
   t0=$SECONDS
   bash scripts/build.sh
+  step_time "plain build" $t0
   echo "== plain: unit and integration tests, fuzz corpus replay"
   # -j3: the integration tests run as three gtest shards side by side (tests/CMakeLists.txt);
   # they mostly wait on servers, so three fit on two cores.
@@ -73,15 +77,22 @@ if [[ $stages == *" asan "* ]]; then
   fuzz_targets=$(cd tests/fuzz && ls fuzz_*.cpp | sed 's/\.cpp$//')
   unit_targets=$(cd tests/unit && ls -d */ | sed 's#/$##; s/^/unit_/')
   cmake --build build-san -j"$(nproc)" --target nats-server $unit_targets $fuzz_targets
+  step_time "asan build" $t0
   sanitizer_reports_begin
+  t1=$SECONDS
   for u in $unit_targets; do
     echo "-- $u"
     ./build-san/tests/"$u" --gtest_brief=1
   done
+  step_time "asan unit tests" $t1
   echo "-- integration tests against the sanitized server"
+  t1=$SECONDS
   integration_against build-san/nats-server "$(cat tests/sanitizer_integration_filter.txt | grep -v '^#' | paste -sd:)" 2
+  step_time "asan integration tests" $t1
   echo "-- fuzz targets (libFuzzer, ${FUZZ_SECONDS:-15}s each, two at a time, corpus replayed first)"
+  t1=$SECONDS
   fuzz_all "$fuzz_targets"
+  step_time "fuzzing" $t1
   sanitizer_reports_end asan
   stage_time asan $t0
 fi
@@ -91,6 +102,7 @@ if [[ $stages == *" tsan "* ]]; then
   echo "== tsan: ThreadSanitizer (clang, build-tsan)"
   configure_clang build-tsan -DNATS_TSAN=ON
   cmake --build build-tsan -j"$(nproc)" --target nats-server unit_jetstream unit_subject
+  step_time "tsan build" $t0
   sanitizer_reports_begin
   ./build-tsan/tests/unit_jetstream --gtest_filter='FileStoreIoTest.*' --gtest_brief=1
   ./build-tsan/tests/unit_subject --gtest_filter='SubListConcurrency.*' --gtest_brief=1

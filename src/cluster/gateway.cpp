@@ -1,4 +1,5 @@
 #include "proto/msg_line.h"
+#include "util/json_fields.h"
 #include "cluster/gateway.h"
 
 #include <charconv>
@@ -19,10 +20,6 @@ proto::ParserLimits gw_limits(const Options& o) {
   l.max_control_line = o.max_control_line;
   l.max_payload = -1;
   return l;
-}
-std::string str_field(const nlohmann::json& j, const char* k) {
-  auto it = j.find(k);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 std::vector<std::string> str_list(const nlohmann::json& j, const char* k) {
   std::vector<std::string> out;
@@ -111,13 +108,13 @@ bool GatewayConnection::on_connect(std::string_view json) {
     close(CloseReason::ProtocolViolation);
     return false;
   }
-  std::string gw = str_field(j, "gateway");
+  std::string gw = util::string_field(j, "gateway");
   if (gw.empty()) {
     log::error("{}:{} - gid:{} - Gateway connect protocol missing gateway name", peer_ip_, peer_port_, cid_);
     close(CloseReason::ProtocolViolation);
     return false;
   }
-  if (mgr_.auth_required() && !mgr_.check_auth(str_field(j, "user"), str_field(j, "pass"))) {
+  if (mgr_.auth_required() && !mgr_.check_auth(util::string_field(j, "user"), util::string_field(j, "pass"))) {
     log::error("{}:{} - gid:{} - authentication error", peer_ip_, peer_port_, cid_);
     fail("Authorization Violation", CloseReason::AuthenticationViolation);
     return false;
@@ -136,7 +133,7 @@ bool GatewayConnection::on_connect(std::string_view json) {
   {
     std::lock_guard lk(mu_);
     remote_name_ = gw;
-    remote_id_ = str_field(j, "name");
+    remote_id_ = util::string_field(j, "name");
   }
   parser_.set_require_connect(false);
   auto self = std::static_pointer_cast<GatewayConnection>(shared_from_this());
@@ -158,13 +155,13 @@ bool GatewayConnection::on_info(std::string_view json) {
     close(CloseReason::ProtocolViolation);
     return false;
   }
-  std::string gw = str_field(j, "gateway");
+  std::string gw = util::string_field(j, "gateway");
   if (!outbound_) {
     // The INFO an outbound side sends after its CONNECT: learn its gateway URLs.
     if (!got_info_ && registered_) {
       got_info_ = true;
       auto urls = str_list(j, "gateway_urls");
-      std::string u = str_field(j, "gateway_url");
+      std::string u = util::string_field(j, "gateway_url");
       if (!u.empty() && std::find(urls.begin(), urls.end(), u) == urls.end()) urls.push_back(u);
       if (!gw.empty() && !urls.empty()) mgr_.on_discovered(gw, urls);
     }
@@ -181,7 +178,7 @@ bool GatewayConnection::on_info(std::string_view json) {
     }
     {
       std::lock_guard lk(mu_);
-      remote_id_ = str_field(j, "server_id");
+      remote_id_ = util::string_field(j, "server_id");
     }
     PeerUrl u = parse_peer_url(url_);
     nlohmann::ordered_json c;

@@ -16,7 +16,6 @@ namespace nats::cluster {
 
 namespace {
 constexpr auto kReconnectDelay = std::chrono::milliseconds(1000);
-constexpr auto kDialTimeout = std::chrono::milliseconds(2000);
 constexpr auto kReplyMappingTtl = std::chrono::seconds(10);
 
 std::string base64(std::string_view in) {
@@ -202,7 +201,7 @@ void GatewayManager::solicit_loop() {
     int fd = -1;
     if (u.ok) {
       log::debug("Connecting to gateway \"{}\" ({}) (attempt {})", name, u.host_port(), attempt);
-      fd = connect_with_timeout(u.host, u.port, kDialTimeout);
+      fd = connect_with_timeout(u.host, u.port, kLinkDialTimeout);
       if (fd < 0) log::debug("Error connecting to gateway \"{}\" ({}) (attempt {})", name, u.host_port(), attempt);
     } else {
       log::error("Invalid gateway URL \"{}\" for \"{}\"", url, name);

@@ -1,4 +1,5 @@
 #include "cluster/leaf.h"
+#include "util/json_fields.h"
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -34,10 +35,6 @@ proto::ParserLimits leaf_limits(const Options& o) {
   l.max_control_line = o.max_control_line;
   l.max_payload = -1;  // LMSG is not limited, as routed messages are not
   return l;
-}
-std::string str_field(const nlohmann::json& j, const char* k) {
-  auto it = j.find(k);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 // A boolean field; false when absent or of another type (json::value would throw).
 bool bool_field(const nlohmann::json& j, const char* k) {
@@ -167,26 +164,26 @@ bool LeafConnection::on_connect(std::string_view json) {
     loop_.cancel_timer(auth_timer_);
     auth_timer_ = 0;
   }
-  auto acc_name = mgr_.authorize(str_field(j, "user"), str_field(j, "pass"), nonce_, str_field(j, "jwt"),
-                                 str_field(j, "sig"), peer_ip_);
+  auto acc_name = mgr_.authorize(util::string_field(j, "user"), util::string_field(j, "pass"), nonce_, util::string_field(j, "jwt"),
+                                 util::string_field(j, "sig"), peer_ip_);
   if (!acc_name) {
     log::error("{}:{} - lid:{} - authentication error", peer_ip_, peer_port_, cid_);
     send_err_and_close("Authorization Violation", CloseReason::AuthenticationViolation);
     return false;
   }
   // Clients send "lang"; servers soliciting a leaf connection do not.
-  if (!str_field(j, "lang").empty()) {
+  if (!util::string_field(j, "lang").empty()) {
     send_err_and_close("attempted to connect to leaf node port", CloseReason::WrongPort);
     return false;
   }
-  std::string cluster = str_field(j, "cluster");
+  std::string cluster = util::string_field(j, "cluster");
   std::string own_cluster = server_.routes() ? server_.routes()->cluster_name() : std::string();
   if (!cluster.empty() && cluster == own_cluster) {
     log::error("{}:{} - lid:{} - remote leafnode has same cluster name", peer_ip_, peer_port_, cid_);
     send_err_and_close("remote leafnode has same cluster name", CloseReason::ClusterNamesIdentical);
     return false;
   }
-  if (std::string gw = str_field(j, "gateway"); !gw.empty()) {
+  if (std::string gw = util::string_field(j, "gateway"); !gw.empty()) {
     std::string text = "Rejecting connection from gateway \"" + gw + "\" on the leafnode port";
     log::error("{}:{} - lid:{} - {}", peer_ip_, peer_port_, cid_, text);
     send_err_and_close(text, CloseReason::WrongGateway);
@@ -211,16 +208,16 @@ bool LeafConnection::on_connect(std::string_view json) {
     }
     return false;
   }
-  if (!reject_old_version(str_field(j, "version"))) return false;
+  if (!reject_old_version(util::string_field(j, "version"))) return false;
   // The leaf's deny_imports: it will not take these, so they are not sent.
   deny_out_ = string_array(j, "deny_pub");
   headers_ok_ = bool_field(j, "headers") && !server_.options().no_header_support;
   {
     std::lock_guard lk(info_mu_);
-    remote_name_ = str_field(j, "name");
+    remote_name_ = util::string_field(j, "name");
     remote_cluster_ = cluster;
   }
-  remote_domain_ = str_field(j, "domain");
+  remote_domain_ = util::string_field(j, "domain");
   if (would_extend_jetstream(bool_field(j, "jetstream"))) {
     send_err_and_close(kNoExtension, CloseReason::ProtocolViolation);
     return false;
@@ -285,11 +282,11 @@ bool LeafConnection::send_connect(const nlohmann::json& info) {
   headers_ok_ = bool_field(info, "headers") && !server_.options().no_header_support;
   {
     std::lock_guard lk(info_mu_);
-    remote_name_ = str_field(info, "server_name");
-    if (remote_name_.empty()) remote_name_ = str_field(info, "server_id");
-    remote_cluster_ = str_field(info, "cluster");
+    remote_name_ = util::string_field(info, "server_name");
+    if (remote_name_.empty()) remote_name_ = util::string_field(info, "server_id");
+    remote_cluster_ = util::string_field(info, "cluster");
   }
-  remote_domain_ = str_field(info, "domain");
+  remote_domain_ = util::string_field(info, "domain");
   PeerUrl u = parse_peer_url(url_);
   // TLS when our remote has a tls block or the hub requires it; the CONNECT waits for the
   // handshake (output is held until it completes).
@@ -312,7 +309,7 @@ bool LeafConnection::send_connect(const nlohmann::json& info) {
     std::stringstream text;
     text << in.rdbuf();
     auto d = jwt::parse_decorated(text.str());
-    std::string sig = d.seed.empty() ? std::string() : nkey::sign(d.seed, str_field(info, "nonce"));
+    std::string sig = d.seed.empty() ? std::string() : nkey::sign(d.seed, util::string_field(info, "nonce"));
     if (!in || d.jwt.empty() || sig.empty()) {
       log::error("{}:{} - lid:{} - Error reading leafnode credentials file \"{}\"", peer_ip_, peer_port_, cid_, creds);
       close(CloseReason::AuthenticationViolation);

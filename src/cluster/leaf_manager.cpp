@@ -20,7 +20,6 @@ LeafManager::LeafManager(Server& s) : server_(s) {}
 LeafManager::~LeafManager() { shutdown(); }
 
 namespace {
-constexpr auto kDialTimeout = std::chrono::seconds(2);
 constexpr auto kLoopDelay = std::chrono::seconds(30);  // leafNodeReconnectDelayAfterLoopDetected
 // host:port of a leaf URL, with the reference's default port.
 std::string with_default_port(const std::string& url) {
@@ -244,7 +243,7 @@ void LeafManager::solicit_loop() {
       PeerUrl u = parse_peer_url(url);
       lk.unlock();
       log::debug("Trying to connect as leafnode to remote server on \"{}\"", u.host_port());
-      int fd = u.ok ? connect_with_timeout(u.host, u.port, kDialTimeout) : -1;
+      int fd = u.ok ? connect_with_timeout(u.host, u.port, kLinkDialTimeout) : -1;
       lk.lock();
       now = std::chrono::steady_clock::now();
       if (fd < 0) {

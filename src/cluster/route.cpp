@@ -1,4 +1,5 @@
 #include "proto/msg_line.h"
+#include "util/json_fields.h"
 #include "cluster/route.h"
 
 #include <charconv>
@@ -21,25 +22,21 @@ proto::ParserLimits route_limits(const Options& o) {
   l.max_payload = -1;  // routed messages are not limited, as the reference
   return l;
 }
-std::string str_field(const nlohmann::json& j, const char* k) {
-  auto it = j.find(k);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 }  // namespace
 
 bool parse_route_info(std::string_view json, RouteInfo& out) {
   auto j = nlohmann::json::parse(json, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return false;
-  out.id = str_field(j, "server_id");
-  out.name = str_field(j, "server_name");
-  out.cluster = str_field(j, "cluster");
-  out.ip = str_field(j, "ip");
-  out.host = str_field(j, "host");
-  out.version = str_field(j, "version");
-  out.gateway_url = str_field(j, "gateway_url");
+  out.id = util::string_field(j, "server_id");
+  out.name = util::string_field(j, "server_name");
+  out.cluster = util::string_field(j, "cluster");
+  out.ip = util::string_field(j, "ip");
+  out.host = util::string_field(j, "host");
+  out.version = util::string_field(j, "version");
+  out.gateway_url = util::string_field(j, "gateway_url");
   if (auto it = j.find("port"); it != j.end() && it->is_number_integer()) out.port = it->get<int>();
   if (auto it = j.find("dynamic"); it != j.end() && it->is_boolean()) out.dynamic = it->get<bool>();
-  out.gateway = str_field(j, "gateway");
+  out.gateway = util::string_field(j, "gateway");
   out.gateway_urls.clear();
   if (auto it = j.find("gateway_urls"); it != j.end() && it->is_array())
     for (auto& u : *it)
@@ -152,12 +149,12 @@ bool RouteConnection::on_connect(std::string_view json) {
     close(CloseReason::ProtocolViolation);
     return false;
   }
-  if (mgr_.auth_required() && !mgr_.check_auth(str_field(j, "user"), str_field(j, "pass"))) {
+  if (mgr_.auth_required() && !mgr_.check_auth(util::string_field(j, "user"), util::string_field(j, "pass"))) {
     log::error("{}:{} - rid:{} - authentication error", peer_ip_, peer_port_, cid_);
     send_err_and_close("Authorization Violation", CloseReason::AuthenticationViolation);
     return false;
   }
-  std::string cluster = str_field(j, "cluster");
+  std::string cluster = util::string_field(j, "cluster");
   bool dynamic = j.value("dynamic", false);
   if (!cluster.empty() && !mgr_.agree_cluster_name(cluster, dynamic)) {
     log::error("{}:{} - rid:{} - cluster name from remote server conflicts", peer_ip_, peer_port_, cid_);

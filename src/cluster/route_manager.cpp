@@ -19,7 +19,6 @@ namespace nats::cluster {
 
 namespace {
 constexpr auto kReconnectDelay = std::chrono::milliseconds(1000);  // DEFAULT_ROUTE_RECONNECT
-constexpr auto kDialTimeout = std::chrono::milliseconds(2000);
 
 std::chrono::milliseconds jitter(std::chrono::milliseconds base) {
   thread_local std::mt19937 rng{std::random_device{}()};
@@ -216,7 +215,7 @@ void RouteManager::solicit_loop() {
         continue;
       }
       log::debug("Trying to connect to route on {}", u.host_port());
-      int fd = connect_with_timeout(u.host, u.port, kDialTimeout);
+      int fd = connect_with_timeout(u.host, u.port, kLinkDialTimeout);
       if (fd < 0) {
         ++p.attempts;
         log::debug("Error trying to connect to route (attempt {}): {}", p.attempts, u.host_port());

@@ -1,4 +1,5 @@
 #include "config/options_loader.h"
+#include "util/strings.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -21,13 +22,6 @@
 namespace nats::config {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (auto& c : r)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return r;
-}
 
 std::string where(const Position& p) {
   return p.file + ":" + std::to_string(p.line) + ":" + std::to_string(p.column);
@@ -89,7 +83,7 @@ struct Loader {
   // behaviour.
   void resolver(const MapEntry& e) {
     if (e.value.is_string()) {
-      std::string t = lower(e.value.as_string());
+      std::string t = util::ascii_lower(e.value.as_string());
       while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
       if (t == "mem" || t == "memory") {
         o.resolver.type = "MEMORY";
@@ -106,7 +100,7 @@ struct Loader {
     std::string type;
     bool has_interval = false;
     for (const auto& f : e.value.entries()) {
-      const std::string k = lower(f.key);
+      const std::string k = util::ascii_lower(f.key);
       if (k == "dir") r.dir = f.value.as_string();
       else if (k == "type") type = f.value.as_string();
       else if (k == "allow_delete") r.allow_delete = f.value.as_bool();
@@ -209,7 +203,7 @@ struct Loader {
   void each(const Value& v, const std::function<void(const std::string&, const MapEntry&)>& fn) {
     for (const auto& e : v.entries()) {
       try {
-        fn(lower(e.key), e);
+        fn(util::ascii_lower(e.key), e);
       } catch (const ConfigError& err) {
         error(err.position(), "field \"" + e.key + "\": " + err.message());
       }
@@ -550,7 +544,7 @@ struct Loader {
         else if (k == "accounts") accounts = string_list(e.value);
         else if (k == "response" || k == "response_type") {
           response_type = e.value.as_string();
-          std::string rt = lower(response_type);
+          std::string rt = util::ascii_lower(response_type);
           if (rt != "singleton" && rt != "stream" && rt != "chunked")
             error(e.key_pos, "Unknown response type: \"" + response_type + "\"");
         }
@@ -621,7 +615,7 @@ struct Loader {
     if (j.is_bool()) {
       acc.jetstream = j.as_bool();
     } else if (j.is_string()) {
-      std::string s = lower(j.as_string());
+      std::string s = util::ascii_lower(j.as_string());
       if (s == "enabled" || s == "enable") acc.jetstream = true;
       else if (s == "disabled" || s == "disable") acc.jetstream = false;
       else throw ConfigError(j.position(), "Expected 'enabled' or 'disabled' for string value, got '" + j.as_string() + "'");
@@ -869,7 +863,7 @@ struct Loader {
       return;
     }
     if (v.is_string()) {
-      std::string s = lower(v.as_string());
+      std::string s = util::ascii_lower(v.as_string());
       if (s == "enabled" || s == "enable") js.enabled = true;
       else if (s == "disabled" || s == "disable") js.enabled = false;
       else throw ConfigError(v.position(), "Expected 'enabled' or 'disabled' for string value, got '" + v.as_string() + "'");
@@ -898,7 +892,7 @@ struct Loader {
         else if (js.domain.find_first_of(" \t\r\n\f.*>") != std::string::npos)
           error(e.key_pos, "invalid domain name: may not contain ., * or >");
       } else if (k == "sync_interval") {
-        if (e.value.is_string() && lower(e.value.as_string()) == "always") {
+        if (e.value.is_string() && util::ascii_lower(e.value.as_string()) == "always") {
           js.sync_always = true;
         } else {
           js.sync_interval = strict_duration(e, "sync_interval");

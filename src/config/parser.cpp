@@ -5,6 +5,7 @@
 // so keeping the context on the C++ call stack is the simplest faithful model.
 // Error messages follow the reference server's wording where one exists.
 #include "config/parser.h"
+#include "util/strings.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -37,13 +38,6 @@ bool is_nl(char c) { return c == '\n' || c == '\r'; }
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_key_sep(char c) { return c == ':' || c == '='; }
-
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (auto& c : r)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return r;
-}
 
 std::string dir_of(const std::string& file) {
   auto slash = file.rfind('/');
@@ -295,7 +289,7 @@ class Parser {
         key.push_back(advance());
       }
       if (eof() && ctx == Ctx::Map) fail("Unexpected EOF processing map key.");
-      if (!eof() && is_space(peek()) && lower(key) == "include") {
+      if (!eof() && is_space(peek()) && util::ascii_lower(key) == "include") {
         parse_include(target, key_pos);
         return true;
       }
@@ -492,7 +486,7 @@ class Parser {
       }
     }
     if (escaped) return Value::make_string(std::move(s), p);
-    std::string l = lower(s);
+    std::string l = util::ascii_lower(s);
     if (l == "true" || l == "yes" || l == "on") return Value::make_bool(true, p);
     if (l == "false" || l == "no" || l == "off") return Value::make_bool(false, p);
     if (!s.empty() && s[0] == '$') return lookup_variable(s.substr(1), p);
@@ -589,7 +583,7 @@ class Parser {
     size_t ndig = 0;
     while (ndig < text.size() && (is_digit(text[ndig]) || text[ndig] == '-')) ++ndig;
     std::string digits = text.substr(0, ndig);
-    std::string suffix = lower(text.substr(ndig));
+    std::string suffix = util::ascii_lower(text.substr(ndig));
     errno = 0;
     char* endp = nullptr;
     long long n = std::strtoll(digits.c_str(), &endp, 10);

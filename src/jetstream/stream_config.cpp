@@ -10,8 +10,6 @@ namespace nats::jetstream {
 
 namespace {
 
-constexpr size_t kMaxNameLen = 255;         // JSMaxNameLen
-constexpr size_t kMaxDescriptionLen = 4096;  // JSMaxDescriptionLen
 constexpr int kMaxReplicas = 5;              // StreamMaxReplicas
 constexpr int64_t k100ms = 100LL * 1000 * 1000;
 

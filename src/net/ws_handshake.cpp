@@ -1,4 +1,5 @@
 #include "net/ws_handshake.h"
+#include "util/strings.h"
 
 #include "net/ws_deflate.h"
 
@@ -13,12 +14,6 @@
 namespace nats::net::ws {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string r(s);
-  std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return std::tolower(c); });
-  return r;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -40,7 +35,7 @@ struct Request {
       std::string_view v = it->second;
       while (!v.empty()) {
         size_t c = v.find(',');
-        if (lower(trim(v.substr(0, c))) == lower(token)) return true;
+        if (util::ascii_lower(trim(v.substr(0, c))) == util::ascii_lower(token)) return true;
         if (c == std::string_view::npos) break;
         v.remove_prefix(c + 1);
       }
@@ -63,7 +58,7 @@ bool parse_request(std::string_view head, Request& r) {
     if (h.empty()) continue;
     size_t colon = h.find(':');
     if (colon == std::string_view::npos || colon == 0) return false;
-    r.headers.emplace(lower(trim(h.substr(0, colon))), std::string(trim(h.substr(colon + 1))));
+    r.headers.emplace(util::ascii_lower(trim(h.substr(0, colon))), std::string(trim(h.substr(colon + 1))));
   }
   return true;
 }
@@ -74,10 +69,10 @@ bool host_and_port(std::string_view hostport, bool tls, std::string& host, std::
   size_t colon = hostport.rfind(':');
   size_t bracket = hostport.rfind(']');
   if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
-    host = lower(hostport.substr(0, colon));
+    host = util::ascii_lower(hostport.substr(0, colon));
     port = std::string(hostport.substr(colon + 1));
   } else {
-    host = lower(hostport);
+    host = util::ascii_lower(hostport);
     port = tls ? "443" : "80";
   }
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
@@ -136,7 +131,7 @@ bool offers_deflate(const Request& req) {
     std::string_view v = it->second;
     while (!v.empty()) {
       size_t c = v.find_first_of(",;");
-      if (lower(trim(v.substr(0, c))) == "permessage-deflate") return true;
+      if (util::ascii_lower(trim(v.substr(0, c))) == "permessage-deflate") return true;
       if (c == std::string_view::npos) break;
       v.remove_prefix(c + 1);
     }
@@ -170,7 +165,7 @@ std::string cookie_value(const Request& req, std::string_view name) {
 bool parse_origin(std::string_view url, AllowedOrigin& out) {
   size_t sep = url.find("://");
   if (sep == std::string_view::npos || sep == 0) return false;
-  out.scheme = lower(url.substr(0, sep));
+  out.scheme = util::ascii_lower(url.substr(0, sep));
   std::string_view rest = url.substr(sep + 3);
   rest = rest.substr(0, rest.find('/'));
   return host_and_port(rest, out.scheme == "https", out.host, out.port);

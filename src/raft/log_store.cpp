@@ -1,4 +1,5 @@
 #include "raft/log_store.h"
+#include "util/little_endian.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -36,15 +37,6 @@ uint32_t fnv1a(std::string_view s) {
   return h;
 }
 
-void put_u32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-uint32_t get_u32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
-  return v;
-}
 
 void write_all(int fd, const std::string& data, const std::string& what) {
   size_t off = 0;
@@ -116,7 +108,7 @@ PersistedState LogStore::load() {
     // Written atomically, so a bad one is not a torn write but damage: refuse to guess.
     Snapshot snap;
     size_t pos = 4;
-    if (raw->size() < 4 || fnv1a(std::string_view(*raw).substr(4)) != get_u32(raw->data()) ||
+    if (raw->size() < 4 || fnv1a(std::string_view(*raw).substr(4)) != util::load_le32(raw->data()) ||
         !wire::get_snapshot(*raw, pos, snap) || pos != raw->size())
       throw std::runtime_error("raft store: corrupt " + dir_ + "/" + kSnapshot);
     ps.snapshot = std::move(snap);
@@ -130,7 +122,7 @@ PersistedState LogStore::load() {
   bool consistent = true;
   Index next = 0;          // index the next record must have (0: any, for the first one)
   while (data.size() - pos >= 8) {
-    uint32_t len = get_u32(data.data() + pos), sum = get_u32(data.data() + pos + 4);
+    uint32_t len = util::load_le32(data.data() + pos), sum = util::load_le32(data.data() + pos + 4);
     if (len > data.size() - pos - 8) break;
     std::string_view payload(data.data() + pos + 8, len);
     if (fnv1a(payload) != sum) break;
@@ -200,7 +192,7 @@ void LogStore::save_snapshot(const Snapshot& s, bool discard_log) {
   std::string payload;
   wire::put_snapshot(payload, s);
   std::string out;
-  put_u32(out, fnv1a(payload));
+  util::append_le(out, fnv1a(payload), 4);
   out += payload;
   write_atomic(kSnapshot, out);
   Index covered = s.index + 1 > first_ ? s.index + 1 - first_ : 0;  // records the snapshot covers
@@ -238,8 +230,8 @@ void LogStore::append(const std::vector<Entry>& entries) {
     std::string payload;
     wire::put_entry(payload, e);
     offsets_.push_back(end_ + buf.size());
-    put_u32(buf, static_cast<uint32_t>(payload.size()));
-    put_u32(buf, fnv1a(payload));
+    util::append_le(buf, payload.size(), 4);
+    util::append_le(buf, fnv1a(payload), 4);
     buf += payload;
   }
   if (::lseek(log_fd_, static_cast<off_t>(end_), SEEK_SET) < 0) fail("seek log");

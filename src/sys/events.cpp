@@ -7,6 +7,7 @@
 #include "cluster/leaf_manager.h"
 #include "server/client.h"
 #include "server/server.h"
+#include "sys/stats_json.h"
 #include "sys/system_services.h"
 #include "util/ids.h"
 #include "util/time_format.h"
@@ -18,7 +19,6 @@ constexpr const char* kConnectType = "io.nats.server.advisory.v1.client_connect"
 constexpr const char* kDisconnectType = "io.nats.server.advisory.v1.client_disconnect";
 constexpr const char* kAccountConnsType = "io.nats.server.advisory.v1.account_connections";
 
-nlohmann::ordered_json msg_bytes(uint64_t msgs, uint64_t bytes) { return {{"msgs", msgs}, {"bytes", bytes}}; }
 
 std::string now_string() { return util::rfc3339_nano(std::chrono::system_clock::now()); }
 

@@ -1,14 +1,11 @@
 #include "sys/server_directory.h"
+#include "util/json_fields.h"
 
 #include <algorithm>
 
 namespace nats {
 
 namespace {
-std::string str_field(const nlohmann::json& j, const char* k) {
-  auto it = j.find(k);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 }  // namespace
 
 bool ServerDirectory::update(const nlohmann::json& msg, std::chrono::steady_clock::time_point now) {
@@ -16,7 +13,7 @@ bool ServerDirectory::update(const nlohmann::json& msg, std::chrono::steady_cloc
   auto sit = msg.find("server");
   if (sit == msg.end() || !sit->is_object()) return false;
   const auto& si = *sit;
-  std::string id = str_field(si, "id");
+  std::string id = util::string_field(si, "id");
   if (id.empty() || id == self_id_) return false;
   uint64_t seq = 0;
   if (auto it = si.find("seq"); it != si.end() && it->is_number_unsigned()) seq = it->get<uint64_t>();
@@ -25,11 +22,11 @@ bool ServerDirectory::update(const nlohmann::json& msg, std::chrono::steady_cloc
   // Peers may see our updates out of order across routes and gateways: keep the newest.
   if (e.seq != 0 && seq != 0 && seq <= e.seq && !e.offline) return false;
   e.id = id;
-  e.name = str_field(si, "name");
-  e.host = str_field(si, "host");
-  e.cluster = str_field(si, "cluster");
-  e.domain = str_field(si, "domain");
-  e.version = str_field(si, "ver");
+  e.name = util::string_field(si, "name");
+  e.host = util::string_field(si, "host");
+  e.cluster = util::string_field(si, "cluster");
+  e.domain = util::string_field(si, "domain");
+  e.version = util::string_field(si, "ver");
   e.tags.clear();
   if (auto it = si.find("tags"); it != si.end() && it->is_array())
     for (auto& t : *it)

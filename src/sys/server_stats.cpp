@@ -3,12 +3,12 @@
 #include "cluster/gateway_manager.h"
 #include "cluster/route_manager.h"
 #include "server/server.h"
+#include "sys/stats_json.h"
 #include "sys/system_services.h"
 
 namespace nats {
 
 namespace {
-nlohmann::ordered_json msg_bytes(uint64_t msgs, uint64_t bytes) { return {{"msgs", msgs}, {"bytes", bytes}}; }
 
 uint64_t u64(const nlohmann::ordered_json& j, const char* k) {
   auto it = j.find(k);

@@ -1,4 +1,5 @@
 #include "util/jwt.h"
+#include "util/strings.h"
 
 #include <algorithm>
 #include <vector>
@@ -23,11 +24,6 @@ std::string upper(std::string s) {
   return s;
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // Header: {"typ":"JWT","alg":"ed25519-nkey"} (the v1 "ed25519" is still read).
 std::string check_header(std::string_view part) {
   auto raw = base64url_decode(part);
@@ -43,7 +39,7 @@ std::string check_header(std::string_view part) {
   auto typ = field("typ"), alg = field("alg");
   if (!typ || !alg) return "invalid header JSON";
   if (upper(*typ) != "JWT") return "not supported type \"" + *typ + "\"";
-  std::string a = lower(*alg);
+  std::string a = util::ascii_lower(*alg);
   if (a != "ed25519" && a != "ed25519-nkey") return "unexpected \"" + *alg + "\" algorithm";
   return "";
 }

@@ -8,6 +8,9 @@
 
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -159,3 +162,5 @@ INSTANTIATE_TEST_SUITE_P(Scripts, AccountsDiff, ::testing::ValuesIn(scripts()),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

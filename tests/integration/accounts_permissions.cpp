@@ -5,6 +5,9 @@
 
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -184,3 +187,5 @@ TEST(AccountsLimits, AccountMaxConnections) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

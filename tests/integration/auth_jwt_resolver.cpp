@@ -9,6 +9,9 @@
 #include "jwt_test_util.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -175,3 +178,5 @@ INSTANTIATE_TEST_SUITE_P(Servers, JwtDirResolver,
                          [](const auto& info) { return info.index == 0 ? std::string("Ours") : std::string("Reference"); });
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

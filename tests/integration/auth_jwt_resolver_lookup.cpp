@@ -14,6 +14,9 @@
 #include "jwt_test_util.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -223,3 +226,5 @@ TEST(JwtResolverConfig, CacheAndFullOptionErrors) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -8,6 +8,9 @@
 #include "test_util.h"
 #include "util/bit_encoding.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -190,3 +193,5 @@ TEST(NKeyConfig, InvalidKeysAreRefusedAtStartup) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

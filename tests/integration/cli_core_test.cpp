@@ -11,6 +11,9 @@
 
 #include "harness.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 #ifdef NATS_CLI_BIN
 using namespace testing_harness;
 
@@ -390,3 +393,5 @@ TEST(CliServer, SuperclusterListAndJetStreamReport) {
   EXPECT_NE(rep_east.output().find("Received on subject \"greet\":"), std::string::npos) << rep_east.output();
 }
 #endif  // NATS_CLI_BIN
+
+}  // namespace NATS_TEST_FILE_ID

@@ -12,6 +12,9 @@
 
 #include "harness.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 #ifdef NATS_CLI_BIN
 using namespace testing_harness;
 
@@ -348,3 +351,5 @@ TEST_P(JsCli, BenchProgressOnlyOnTerminal) {
 INSTANTIATE_TEST_SUITE_P(Servers, JsCli, ::testing::Values("ours", "reference"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 #endif  // NATS_CLI_BIN
+
+}  // namespace NATS_TEST_FILE_ID

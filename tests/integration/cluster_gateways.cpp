@@ -8,6 +8,9 @@
 
 #include "cluster_test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace itest;
 using namespace ctest;
 
@@ -411,3 +414,5 @@ TEST(ClusterGateways, SystemPingAnsweredByEveryCluster) {
     return names.size() == 3;
   }, std::chrono::seconds(8)));
 }
+
+}  // namespace NATS_TEST_FILE_ID

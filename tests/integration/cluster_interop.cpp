@@ -4,6 +4,9 @@
 
 #include "cluster_test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace itest;
 using namespace ctest;
 
@@ -162,3 +165,5 @@ TEST(ClusterInterop, GatewaysWithReference) {
   EXPECT_EQ(mw.get(), 40);
   EXPECT_EQ(me.get(), 30);
 }
+
+}  // namespace NATS_TEST_FILE_ID

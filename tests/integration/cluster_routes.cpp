@@ -8,6 +8,9 @@
 
 #include "cluster_test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace itest;
 using namespace ctest;
 
@@ -309,3 +312,5 @@ TEST(ClusterRoutes, AccountsStaySeparateAcrossRoutesAndHeadersPass) {
   // Account B's subscriber on the same subject sees nothing.
   EXPECT_FALSE(b_sub.read_line(milliseconds(300)).has_value());
 }
+
+}  // namespace NATS_TEST_FILE_ID

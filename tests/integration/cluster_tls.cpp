@@ -7,6 +7,9 @@
 #include "test_util.h"
 #include "tls_test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -130,3 +133,5 @@ TEST_F(ClusterTls, GatewaysOverTls) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -9,6 +9,9 @@
 
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -103,3 +106,5 @@ TEST(ConfigHonouredDiff, PortsFile) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -8,6 +8,9 @@
 
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -84,3 +87,5 @@ TEST(ConfigRefusals, IgnoredSettingIsLoggedOnceAtStartup) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -16,6 +16,9 @@
 #include "test_util.h"
 #include "tls_test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -328,3 +331,5 @@ INSTANTIATE_TEST_SUITE_P(Servers, ReloadTls,
                          [](const auto& info) { return info.index == 0 ? std::string("Ours") : std::string("Reference"); });
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

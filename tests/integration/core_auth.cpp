@@ -3,6 +3,9 @@
 
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -80,3 +83,5 @@ TEST(CoreAuth, NoAuthRequiredByDefault) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

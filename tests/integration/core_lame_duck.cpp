@@ -7,6 +7,9 @@
 
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -94,3 +97,5 @@ TEST(CoreLameDuck, SignalCommandErrors) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

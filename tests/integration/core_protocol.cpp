@@ -4,6 +4,9 @@
 
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -132,3 +135,5 @@ TEST_F(CoreProtocol, UnknownOperationIsFatal) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

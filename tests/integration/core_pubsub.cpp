@@ -7,6 +7,9 @@
 
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -308,3 +311,5 @@ TEST_F(CorePubSub, UnsubscribeStopsDelivery) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

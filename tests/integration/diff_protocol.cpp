@@ -13,6 +13,9 @@
 
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -303,3 +306,5 @@ TEST(DiffNormaliser, CompareReportsProtocolAndCloseDifferences) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -12,6 +12,9 @@
 
 #include "harness.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 // A base whose 36 ports (clients, routes +2000, gateways +3000, monitoring +4000) are free.
@@ -52,3 +55,5 @@ TEST(ExampleR3, SuperclusterLeaderKillWhilePublishingLosesNothing) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -13,6 +13,9 @@
 #include "jwt_test_util.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace testing_harness;
 using namespace itest;
 using json = nlohmann::json;
@@ -270,3 +273,5 @@ TEST(JsAccountLimits, MaxBytesAtStreamUpdate) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -15,6 +15,9 @@
 #include "harness.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace testing_harness;
 using namespace itest;
 using json = nlohmann::json;
@@ -160,3 +163,5 @@ TEST(JsApiErrors, AnswersMatchReference) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -11,6 +11,9 @@
 
 #include "js_cluster_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace jsc;
 using testing_harness::reference_binary;
 using testing_harness::server_binary;
@@ -75,3 +78,5 @@ TEST(JsClusterAdvisory, ActionAdvisoriesMatchReference) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

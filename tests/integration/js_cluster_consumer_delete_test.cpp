@@ -10,6 +10,9 @@
 #include "js_members_util.h"
 #include "js_r3_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace members;
@@ -40,3 +43,5 @@ TEST(JsMembers, ConsumerDeleteRightAfterCreateAnswersOnce) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -11,6 +11,9 @@
 #include "js_cluster_util.h"
 #include "jwt_test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace jsc;
 using testing_harness::reference_binary;
 using testing_harness::server_binary;
@@ -106,3 +109,5 @@ TEST(JsClusterJwtAccount, PushedAccountHostsR3OnEveryServer) {
   for (auto& s : pushed_account_r3(reference_binary())) r += s + "\n";
   EXPECT_EQ(o, r);
 }
+
+}  // namespace NATS_TEST_FILE_ID

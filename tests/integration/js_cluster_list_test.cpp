@@ -8,6 +8,9 @@
 
 #include "js_cluster_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace jsc;
@@ -136,3 +139,5 @@ TEST(JsClusterList, NamesAndListRightAfterCreateFromEveryServer) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

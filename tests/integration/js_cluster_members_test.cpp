@@ -19,6 +19,9 @@
 #include "js_members_util.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace members;
@@ -365,3 +368,5 @@ TEST(JsMembers, MoveByTagsWithinTheCluster) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

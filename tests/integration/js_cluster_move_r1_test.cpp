@@ -11,6 +11,9 @@
 
 #include "js_cluster_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace jsc;
@@ -119,3 +122,5 @@ TEST(JsClusterMove, R1StreamMovesToAnotherClusterWithItsDurable) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -10,6 +10,9 @@
 
 #include "js_cluster_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace jsc;
@@ -70,3 +73,5 @@ TEST(JsClusterMove, ReplicatedStreamMovesToAnotherCluster) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

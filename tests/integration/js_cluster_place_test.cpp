@@ -9,6 +9,9 @@
 
 #include "js_cluster_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace jsc;
@@ -380,3 +383,5 @@ TEST(JsClusterPlace, ReplicatedStreamRecoversFromTheMetaLogAfterEveryServerResta
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

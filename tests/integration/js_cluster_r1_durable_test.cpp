@@ -12,6 +12,9 @@
 
 #include "js_r3_consumer_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace r3c;
@@ -137,3 +140,5 @@ TEST(JsClusterR1Durable, PeerRemoveOfItsServerMovesTheDurableWithItsAcks) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

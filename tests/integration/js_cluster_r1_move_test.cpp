@@ -8,6 +8,9 @@
 
 #include "js_members_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace members;
@@ -91,3 +94,5 @@ TEST(JsMembers, R1StreamMovesWithItsMessagesAndConsumer) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -10,6 +10,9 @@
 
 #include "js_cluster_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace jsc;
 using testing_harness::reference_binary;
 using testing_harness::server_binary;
@@ -97,3 +100,5 @@ TEST(JsClusterAdvisory, R1AssetsSendNothingAgainOnMetaReplay) {
   for (auto& s : restart_advisories(reference_binary())) r += s + "\n";
   EXPECT_EQ(o, r);
 }
+
+}  // namespace NATS_TEST_FILE_ID

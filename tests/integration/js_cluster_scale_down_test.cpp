@@ -9,6 +9,9 @@
 
 #include "js_members_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace members;
@@ -57,3 +60,5 @@ TEST(JsMembers, ScaleDownToR1KeepsEveryAckedMessage) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

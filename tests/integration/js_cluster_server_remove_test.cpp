@@ -11,6 +11,9 @@
 
 #include "js_members_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace members;
@@ -176,3 +179,5 @@ TEST(JsMembers, MetaLeaderRemovesItself) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -13,6 +13,9 @@
 #include "harness.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace testing_harness;
 using namespace itest;
 using namespace std::chrono;
@@ -103,3 +106,5 @@ TEST(JsConsumerReplay, InstantSendsBacklogAtOnce) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -15,6 +15,9 @@
 
 #include "harness.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace testing_harness;
 
 namespace {
@@ -379,3 +382,5 @@ TEST(JsConsumerDiff, ApiAnswersMatchReference) {
   natsConnection_Destroy(a);
   natsConnection_Destroy(b);
 }
+
+}  // namespace NATS_TEST_FILE_ID

@@ -14,6 +14,9 @@
 #include "jwt_test_util.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace testing_harness;
 using namespace itest;
 using json = nlohmann::json;
@@ -211,3 +214,5 @@ TEST(JsCrossAccount, PushedJwtAccountsAnswerOnce) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

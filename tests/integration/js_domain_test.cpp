@@ -12,6 +12,9 @@
 #include "js_cluster_util.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace testing_harness;
 using namespace itest;
 using json = nlohmann::json;
@@ -155,3 +158,5 @@ TEST(JsDomain, ClusteredServersOfOneDomainElectAMetaLeaderAndAnswerUnderIt) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

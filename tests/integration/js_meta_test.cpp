@@ -16,6 +16,9 @@
 #include "js_cluster_util.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -196,3 +199,5 @@ TEST(JsMeta, StandaloneHasNoMetaGroup) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -12,6 +12,9 @@
 #include "harness.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -450,3 +453,5 @@ TEST(JsMirrorDiff, KvBucketMirroringAnotherBucket) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -17,6 +17,9 @@
 #include "harness.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace testing_harness;
 using namespace itest;
 using json = nlohmann::json;
@@ -277,3 +280,5 @@ TEST(JsAckProtocol, PayloadVariantsMatchReference) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -11,6 +11,9 @@
 #include "js_cluster_util.h"
 #include "js_r3_consumer_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace r3c;
@@ -265,3 +268,5 @@ TEST(JsR3ConsumerFollowDiff, ConsumerNamesAndListMatchReference) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

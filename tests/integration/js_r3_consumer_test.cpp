@@ -19,6 +19,9 @@
 
 #include "js_r3_consumer_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace r3c;
@@ -414,3 +417,5 @@ TEST(JsR3ConsumerDiff, ConsumerClusterInfoAndStepDownMatchReference) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

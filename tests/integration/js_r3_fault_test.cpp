@@ -17,6 +17,9 @@
 #include "js_r3_util.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -613,3 +616,5 @@ TEST(JsR3, RestartOfEveryServerDuringPublishingKeepsAcknowledgedMessages) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

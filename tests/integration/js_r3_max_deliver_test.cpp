@@ -14,6 +14,9 @@
 #include "js_cluster_util.h"
 #include "js_r3_consumer_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using testing_harness::reference_binary;
 using testing_harness::server_binary;
 
@@ -114,3 +117,5 @@ TEST(JsR3MaxDeliver, NewLeaderAgreesWithReference) {
   for (auto& s : ours) o += s + "\n";
   EXPECT_EQ(o, r);
 }
+
+}  // namespace NATS_TEST_FILE_ID

@@ -14,6 +14,9 @@
 #include "netns_lab.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -180,3 +183,5 @@ TEST(JsR3Partition, MinorityCannotAcknowledgeMajorityGoesOnHealedNodeConverges) 
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

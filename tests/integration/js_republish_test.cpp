@@ -13,6 +13,9 @@
 #include "js_cluster_util.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace testing_harness;
 using namespace itest;
 using json = nlohmann::json;
@@ -238,3 +241,5 @@ TEST(JsRepublish, KvBucketRepublishesPuts) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -10,6 +10,9 @@
 #include "harness.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace testing_harness;
 using namespace itest;
 
@@ -466,3 +469,5 @@ TEST(JsStreamDiff, RawApiMatchesReference) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -13,6 +13,9 @@
 #include "harness.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace testing_harness;
 using namespace itest;
 
@@ -108,3 +111,5 @@ TEST(JsSyncAlways, Kill9WhilePublishingKeepsEveryAcknowledgedMessage) {
   EXPECT_EQ(j["message"]["seq"], max_acked);
   proc->stop();
 }
+
+}  // namespace NATS_TEST_FILE_ID

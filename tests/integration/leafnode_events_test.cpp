@@ -9,6 +9,9 @@
 #include "cluster_test_util.h"
 #include "tls_test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace itest;
 using namespace ctest;
 
@@ -124,3 +127,5 @@ TEST_F(LeafVarz, LeafBlockAsTheReference) {
       if (r.contains("urls") && r["urls"].size() == 1) r["urls"][0] = "P";
   EXPECT_EQ(ours, ref) << ours.dump() << "\n" << ref.dump();
 }
+
+}  // namespace NATS_TEST_FILE_ID

@@ -8,6 +8,9 @@
 
 #include "cluster_test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace itest;
 using namespace ctest;
 
@@ -106,3 +109,5 @@ TEST(LeafNodeJetStream, DomainsAcrossOurHubAndAReferenceLeaf) {
   if (!testing_harness::reference_available()) GTEST_SKIP() << "no reference nats-server";
   jetstream_across_a_leaf(testing_harness::server_binary(), testing_harness::reference_binary());
 }
+
+}  // namespace NATS_TEST_FILE_ID

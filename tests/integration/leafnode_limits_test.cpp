@@ -6,6 +6,9 @@
 
 #include "cluster_test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace itest;
 using namespace ctest;
 
@@ -159,3 +162,5 @@ TEST(LeafJetStream, SharedSystemAccountInTheSameDomainIsRefused) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -7,6 +7,9 @@
 #include "cluster_test_util.h"
 #include "jwt_test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace itest;
 using namespace ctest;
 
@@ -551,3 +554,5 @@ TEST(LeafNode, RequestsFromAnotherClusterReachALeafAndGetAnswers) {
   natsConnection_Flush(svc.p);
   EXPECT_TRUE(wait_for([&] { return leaf.interest("svc.in.b.early") == 0; }, milliseconds(8000)));
 }
+
+}  // namespace NATS_TEST_FILE_ID

@@ -9,6 +9,9 @@
 #include "cluster_test_util.h"
 #include "tls_test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace itest;
 using namespace ctest;
 
@@ -135,3 +138,5 @@ TEST_F(LeafTls, LeafsThatCannotCompleteTheHandshakeStayOut) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -19,6 +19,9 @@
 
 #include "harness.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -155,3 +158,5 @@ TEST(ManyClients, MemoryPerConnectionBelowTheReferenceAndEveryoneGetsTheMessage)
   // for allocator noise but fails if a connection goes back to holding a full chunk.
   EXPECT_LT(ours.kb_per_conn, 0.6 * ref.kb_per_conn);
 }
+
+}  // namespace NATS_TEST_FILE_ID

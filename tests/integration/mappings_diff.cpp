@@ -10,6 +10,9 @@
 #include "cluster_test_util.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -272,3 +275,5 @@ TEST(MappingsDiff, ValidationErrorsMatchReference) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

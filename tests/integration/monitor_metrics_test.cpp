@@ -13,6 +13,9 @@
 #include "js_cluster_util.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace testing_harness;
 using namespace itest;
 
@@ -178,3 +181,5 @@ TEST(MonitorMetrics, ClusterScrapeShowsRaftGroups) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -7,6 +7,9 @@
 
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace itest;
 using testing_harness::free_port;
 using testing_harness::ServerProcess;
@@ -170,3 +173,5 @@ TEST(Monitor, VarzCountsMessages) {
   ASSERT_GE(only_foo["subscriptions_list"].size(), 1u);
   for (auto& e : only_foo["subscriptions_list"]) EXPECT_NE(e["subject"], "bar.*");
 }
+
+}  // namespace NATS_TEST_FILE_ID

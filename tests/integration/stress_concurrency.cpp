@@ -17,6 +17,9 @@
 #include "harness.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -157,3 +160,5 @@ TEST(StressConcurrency, JetStreamPublishersAndPullConsumers) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

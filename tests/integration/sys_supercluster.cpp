@@ -10,6 +10,9 @@
 
 #include "cluster_test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace itest;
 using namespace ctest;
 using nlohmann::json;
@@ -525,3 +528,5 @@ TEST(SysSupercluster, ThreeByThreePingAnsweredByNine) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -10,6 +10,9 @@
 #include "test_util.h"
 #include "ws_test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -192,3 +195,5 @@ TEST(WebsocketAuth, JwtCookie) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

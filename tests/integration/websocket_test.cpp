@@ -17,6 +17,9 @@
 #include "tls_test_util.h"
 #include "ws_test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -466,3 +469,5 @@ TEST(Websocket, PortsFileSaysWssWithTls) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -1,4 +1,5 @@
 #include "jetstream/cluster/meta_peers.h"
+#include "util/json_fields.h"
 
 #include <algorithm>
 
@@ -34,10 +35,6 @@ std::vector<std::string> known_js_peers(const std::string& self_name, const std:
 namespace nats::jetstream {
 
 namespace {
-std::string str_field(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 }  // namespace
 
 bool meta_group_runs_without(const std::string& self_id, const std::vector<KnownServer>& servers) {
@@ -46,13 +43,13 @@ bool meta_group_runs_without(const std::string& self_id, const std::vector<Known
     auto js = s.statsz.find("jetstream");
     if (js == s.statsz.end() || !js->is_object()) continue;
     auto meta = js->find("meta");
-    if (meta == js->end() || !meta->is_object() || str_field(*meta, "leader") != s.name) continue;
+    if (meta == js->end() || !meta->is_object() || util::string_field(*meta, "leader") != s.name) continue;
     if (util::hash_name(s.name) == self_id) return false;
     auto reps = meta->find("replicas");
     if (reps == meta->end() || !reps->is_array()) continue;
     bool member = false;
     for (const auto& r : *reps)
-      if (r.is_object() && str_field(r, "peer") == self_id) member = true;
+      if (r.is_object() && util::string_field(r, "peer") == self_id) member = true;
     return !member;
   }
   return false;

@@ -1,4 +1,5 @@
 #include "jetstream/store/block_index.h"
+#include "util/little_endian.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -11,19 +12,10 @@
 namespace nats::jetstream {
 
 namespace {
-constexpr char kMagic[4] = {'N', 'S', 'I', 'X'};
-constexpr uint32_t kVersion = 1;
+constexpr char kIndexMagic[4] = {'N', 'S', 'I', 'X'};
+constexpr uint32_t kIndexVersion = 1;
 constexpr size_t kHeader = 4 + 4 + 8 + 8 + 8;
 
-// Little-endian like the block records.
-void put_le(std::string& out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-uint64_t get_le(const char* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
 }  // namespace
 
 void BlockIndex::add(uint64_t seq, uint32_t off) {
@@ -46,13 +38,13 @@ std::string block_index_path(const std::string& dir, uint64_t block) {
 bool write_block_index(const std::string& dir, const BlockIndex& idx, uint64_t block_len) {
   std::string buf;
   buf.reserve(kHeader + 4 * idx.offs.size() + 4);
-  buf.append(kMagic, 4);
-  put_le(buf, kVersion, 4);
-  put_le(buf, block_len, 8);
-  put_le(buf, idx.first, 8);
-  put_le(buf, idx.offs.size(), 8);
-  for (uint32_t o : idx.offs) put_le(buf, o, 4);
-  put_le(buf, crc32c(buf.data(), buf.size()), 4);
+  buf.append(kIndexMagic, 4);
+  util::append_le(buf, kIndexVersion, 4);
+  util::append_le(buf, block_len, 8);
+  util::append_le(buf, idx.first, 8);
+  util::append_le(buf, idx.offs.size(), 8);
+  for (uint32_t o : idx.offs) util::append_le(buf, o, 4);
+  util::append_le(buf, crc32c(buf.data(), buf.size()), 4);
   std::string path = block_index_path(dir, idx.block);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return false;
@@ -86,16 +78,16 @@ bool read_block_index(const std::string& dir, uint64_t block, uint64_t block_len
     buf.resize(got);
   }
   ::close(fd);
-  if (buf.size() < kHeader + 4 || std::memcmp(buf.data(), kMagic, 4) != 0) return false;
+  if (buf.size() < kHeader + 4 || std::memcmp(buf.data(), kIndexMagic, 4) != 0) return false;
   const char* p = buf.data();
-  uint64_t count = get_le(p + 24, 8);
-  if (get_le(p + 4, 4) != kVersion || get_le(p + 8, 8) != block_len) return false;
+  uint64_t count = util::load_le(p + 24, 8);
+  if (util::load_le(p + 4, 4) != kIndexVersion || util::load_le(p + 8, 8) != block_len) return false;
   if (count > (buf.size() - kHeader - 4) / 4 || kHeader + 4 * count + 4 != buf.size()) return false;
-  if (crc32c(p, buf.size() - 4) != get_le(p + buf.size() - 4, 4)) return false;
+  if (crc32c(p, buf.size() - 4) != util::load_le(p + buf.size() - 4, 4)) return false;
   out.block = block;
-  out.first = get_le(p + 16, 8);
+  out.first = util::load_le(p + 16, 8);
   out.offs.resize(count);
-  for (uint64_t i = 0; i < count; ++i) out.offs[i] = static_cast<uint32_t>(get_le(p + kHeader + 4 * i, 4));
+  for (uint64_t i = 0; i < count; ++i) out.offs[i] = static_cast<uint32_t>(util::load_le(p + kHeader + 4 * i, 4));
   return true;
 }
 

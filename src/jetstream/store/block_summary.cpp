@@ -1,4 +1,5 @@
 #include "jetstream/store/block_summary.h"
+#include "util/little_endian.h"
 #include "jetstream/store/file_io.h"
 
 #include <fcntl.h>
@@ -12,17 +13,9 @@
 namespace nats::jetstream {
 
 namespace {
-constexpr char kMagic[4] = {'N', 'S', 'S', 'M'};
-constexpr uint32_t kVersion = 2;  // 1: no run entries (still read)
+constexpr char kSummaryMagic[4] = {'N', 'S', 'S', 'M'};
+constexpr uint32_t kSummaryVersion = 2;  // 1: no run entries (still read)
 
-void put_le(std::string& out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-uint64_t get_le(const char* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
 void put_varint(std::string& out, uint64_t v) {
   while (v >= 0x80) {
     out.push_back(static_cast<char>((v & 0x7F) | 0x80));
@@ -43,7 +36,7 @@ struct Reader {
       ok = false;
       return 0;
     }
-    uint64_t v = get_le(p, bytes);
+    uint64_t v = util::load_le(p, bytes);
     p += bytes;
     return v;
   }
@@ -64,10 +57,10 @@ struct Reader {
 bool decode(const std::string& buf, uint64_t block, uint64_t block_len, bool apply,
             const std::function<void(const SummaryMsg&)>& on_msg, const std::function<void(const SummaryRun&)>& on_run,
             const std::function<void(uint8_t, uint64_t)>& on_marker) {
-  if (buf.size() < 4 + 4 + 8 + 8 + 4 + 8 + 4 || std::memcmp(buf.data(), kMagic, 4) != 0) return false;
+  if (buf.size() < 4 + 4 + 8 + 8 + 4 + 8 + 4 || std::memcmp(buf.data(), kSummaryMagic, 4) != 0) return false;
   Reader r{buf.data() + 4, buf.data() + buf.size() - 4};
   uint64_t version = r.fixed(4);
-  if ((version != 1 && version != kVersion) || r.fixed(8) != block || r.fixed(8) != block_len) return false;
+  if ((version != 1 && version != kSummaryVersion) || r.fixed(8) != block || r.fixed(8) != block_len) return false;
   uint64_t nsubj = r.fixed(4);
   if (!r.ok || nsubj > buf.size()) return false;
   std::vector<std::string_view> subjects;
@@ -247,20 +240,20 @@ std::string BlockSummary::with_runs(uint64_t& entries) const {
 bool BlockSummary::write(const std::string& dir, uint64_t block, uint64_t block_len) const {
   std::string buf;
   buf.reserve(32 + data_.size() + memory());
-  buf.append(kMagic, 4);
-  put_le(buf, kVersion, 4);
-  put_le(buf, block, 8);
-  put_le(buf, block_len, 8);
-  put_le(buf, subjects_.size(), 4);
+  buf.append(kSummaryMagic, 4);
+  util::append_le(buf, kSummaryVersion, 4);
+  util::append_le(buf, block, 8);
+  util::append_le(buf, block_len, 8);
+  util::append_le(buf, subjects_.size(), 4);
   for (auto& s : subjects_) {
-    put_le(buf, s.size(), 4);
+    util::append_le(buf, s.size(), 4);
     buf += s;
   }
   uint64_t entries = 0;
   std::string body = with_runs(entries);
-  put_le(buf, entries, 8);
+  util::append_le(buf, entries, 8);
   buf += body;
-  put_le(buf, crc32c(buf.data(), buf.size()), 4);
+  util::append_le(buf, crc32c(buf.data(), buf.size()), 4);
   // Written under a temporary name and renamed: a crash leaves either no summary or a whole one.
   std::string path = block_summary_path(dir, block);
   std::string tmp = path + ".tmp";
@@ -289,7 +282,7 @@ bool replay_block_summary(const std::string& dir, uint64_t block, uint64_t block
                           const std::function<void(uint8_t, uint64_t)>& on_marker) {
   std::string buf;
   if (!read_whole_file(block_summary_path(dir, block), buf) || buf.size() < 4) return false;
-  if (crc32c(buf.data(), buf.size() - 4) != get_le(buf.data() + buf.size() - 4, 4)) return false;
+  if (crc32c(buf.data(), buf.size() - 4) != util::load_le(buf.data() + buf.size() - 4, 4)) return false;
   // Check the whole file decodes before replaying any of it.
   if (!decode(buf, block, block_len, false, on_msg, on_run, on_marker)) return false;
   return decode(buf, block, block_len, true, on_msg, on_run, on_marker);

@@ -1,4 +1,5 @@
 #include "jetstream/store/file_store.h"
+#include "util/little_endian.h"
 #include "jetstream/store/file_io.h"
 
 #include <fcntl.h>
@@ -38,22 +39,6 @@ constexpr size_t kIndexCacheBytes = 768 * 1024;
 // Heap bytes a string holds (an empty one's inline capacity is not an allocation).
 size_t heap_bytes(const std::string& s) { return s.capacity() > std::string().capacity() ? s.capacity() : 0; }
 
-void store_u32(char* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
-}
-void store_u64(char* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
-}
-uint32_t get_u32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
-uint64_t get_u64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
 
 std::string block_path(const std::string& dir, uint64_t index) {
   return dir + "/" + std::to_string(index) + ".blk";
@@ -68,10 +53,10 @@ template <typename F>
 size_t walk_records(std::string_view data, F&& f) {
   size_t off = 0;
   while (data.size() - off >= 8) {
-    uint32_t len = get_u32(data.data() + off);
+    uint32_t len = util::load_le32(data.data() + off);
     if (len == 0 || data.size() - off - 8 < len) break;
     const char* body = data.data() + off + 4;
-    if (crc32c(body, len) != get_u32(body + len)) break;
+    if (crc32c(body, len) != util::load_le32(body + len)) break;
     if (!f(off, body, len)) break;
     off += 8 + static_cast<size_t>(len);
   }
@@ -113,13 +98,13 @@ bool scan_file(const std::string& path, F&& f, uint64_t& end, uint64_t& size) {
     end = base + used;
     if (stopped || base + have >= size) break;  // a bad record, or the whole file seen
     size_t rest = have - used;
-    if (rest >= 8 && used + 8 + get_u32(buf.data() + used) <= have) break;  // walk stopped at a bad record
+    if (rest >= 8 && used + 8 + util::load_le32(buf.data() + used) <= have) break;  // walk stopped at a bad record
     std::memmove(buf.data(), buf.data() + used, rest);
     base += used;
     have = rest;
     if (rest >= 4) {
       // A record longer than the buffer: grow it (bounded by what the file still holds).
-      uint64_t need = 8 + static_cast<uint64_t>(get_u32(buf.data()));
+      uint64_t need = 8 + static_cast<uint64_t>(util::load_le32(buf.data()));
       if (base + need > size) break;  // runs past the end: a torn tail
       if (need > buf.size()) buf.resize(need);
     }
@@ -131,12 +116,12 @@ bool scan_file(const std::string& path, F&& f, uint64_t& end, uint64_t& size) {
 // Sequence, times and lengths of a message record (the subject is left sized, not copied).
 bool parse_msg_meta(const char* body, uint32_t len, StoredMsg& m, size_t& hl, size_t& pl) {
   if (len < kMsgFixed) return false;
-  m.seq = get_u64(body + 1);
-  m.ts = static_cast<int64_t>(get_u64(body + 9));
-  m.ttl_ns = static_cast<int64_t>(get_u64(body + 17));
-  uint32_t sl = get_u32(body + 25);
-  hl = get_u32(body + 29);
-  pl = get_u32(body + 33);
+  m.seq = util::load_le64(body + 1);
+  m.ts = static_cast<int64_t>(util::load_le64(body + 9));
+  m.ttl_ns = static_cast<int64_t>(util::load_le64(body + 17));
+  uint32_t sl = util::load_le32(body + 25);
+  hl = util::load_le32(body + 29);
+  pl = util::load_le32(body + 33);
   if (static_cast<uint64_t>(kMsgFixed) + sl + hl + pl != len) return false;
   m.subject.resize(sl);
   return true;
@@ -256,7 +241,7 @@ StoreErr FileStore::recover() {
           if (last) active_offs_.add(seq, static_cast<uint32_t>(off));
         }
       } else if ((type == kRemove || type == kCompact) && len == 9) {
-        uint64_t seq = get_u64(body + 1);
+        uint64_t seq = util::load_le64(body + 1);
         summary_.add_marker(type, seq);
         replay_marker(type, seq);
       } else {
@@ -335,9 +320,9 @@ StoreErr FileStore::append(size_t body_len, Fill&& fill) {
   size_t at = tail_.size();
   tail_.resize(at + rec_len);
   char* p = tail_.data() + at;
-  store_u32(p, static_cast<uint32_t>(body_len));
+  util::store_le32(p, static_cast<uint32_t>(body_len));
   fill(p + 4);
-  store_u32(p + 4 + body_len, crc32c(p + 4, body_len));
+  util::store_le32(p + 4 + body_len, crc32c(p + 4, body_len));
   block_bytes_ += rec_len;
   active_unsynced_ = true;
   last_write_ = std::chrono::steady_clock::now();
@@ -353,7 +338,7 @@ StoreErr FileStore::append(size_t body_len, Fill&& fill) {
 StoreErr FileStore::append_seq_record(uint8_t type, uint64_t seq) {
   StoreErr e = append(9, [&](char* p) {
     p[0] = static_cast<char>(type);
-    store_u64(p + 1, seq);
+    util::store_le64(p + 1, seq);
   });
   if (e == StoreErr::ok) summary_.add_marker(type, seq);
   return e;
@@ -474,7 +459,7 @@ bool FileStore::scan_block(uint64_t block, BlockIndex& out, uint64_t& block_len)
   out = BlockIndex{block, 0, {}};
   walk_records(data, [&](size_t off, const char* body, uint32_t len) {
     if (static_cast<uint8_t>(body[0]) == kMsg && len >= kMsgFixed)
-      out.add(get_u64(body + 1), static_cast<uint32_t>(off));
+      out.add(util::load_le64(body + 1), static_cast<uint32_t>(off));
     return true;
   });
   return true;
@@ -579,12 +564,12 @@ StoreResult FileStore::write_msg_locked(StoreResult res, std::string_view subjec
     rec_off = block_bytes_;
     e = append(body_len, [&](char* p) {
       p[0] = static_cast<char>(kMsg);
-      store_u64(p + 1, res.seq);
-      store_u64(p + 9, static_cast<uint64_t>(res.ts));
-      store_u64(p + 17, static_cast<uint64_t>(ttl_ns.value_or(0)));
-      store_u32(p + 25, static_cast<uint32_t>(subject.size()));
-      store_u32(p + 29, static_cast<uint32_t>(headers.size()));
-      store_u32(p + 33, static_cast<uint32_t>(payload.size()));
+      util::store_le64(p + 1, res.seq);
+      util::store_le64(p + 9, static_cast<uint64_t>(res.ts));
+      util::store_le64(p + 17, static_cast<uint64_t>(ttl_ns.value_or(0)));
+      util::store_le32(p + 25, static_cast<uint32_t>(subject.size()));
+      util::store_le32(p + 29, static_cast<uint32_t>(headers.size()));
+      util::store_le32(p + 33, static_cast<uint32_t>(payload.size()));
       char* d = util::copy_bytes(p + kMsgFixed, subject);
       d = util::copy_bytes(d, headers);
       util::copy_bytes(d, payload);
@@ -634,7 +619,7 @@ StoreErr FileStore::read_record(const Loc& l, const char*& rec, uint32_t& len) {
   if (l.block == block_index_ && l.off >= tail_start_) {
     if (l.off + 8 > block_bytes_) return StoreErr::io;
     rec = tail_.data() + (l.off - tail_start_);
-    len = get_u32(rec) + 8;
+    len = util::load_le32(rec) + 8;
     if (l.off + len > block_bytes_) return StoreErr::io;
     return StoreErr::ok;  // what we wrote ourselves: not checked again
   }
@@ -649,14 +634,14 @@ StoreErr FileStore::read_record(const Loc& l, const char*& rec, uint32_t& len) {
     StoreErr e = read_chunk(l, std::max<size_t>(want, 8));
     if (e != StoreErr::ok) return e;
   }
-  len = get_u32(rc_.data() + (l.off - rc_off_)) + 8;
+  len = util::load_le32(rc_.data() + (l.off - rc_off_)) + 8;
   if (!cached(len)) {
     StoreErr e = read_chunk(l, len);
     if (e != StoreErr::ok) return e;
     if (rc_.size() < len) return StoreErr::io;
   }
   rec = rc_.data() + (l.off - rc_off_);
-  if (crc32c(rec + 4, len - 8) != get_u32(rec + len - 4)) return StoreErr::io;
+  if (crc32c(rec + 4, len - 8) != util::load_le32(rec + len - 4)) return StoreErr::io;
   return StoreErr::ok;
 }
 
@@ -676,11 +661,11 @@ StoreErr FileStore::fill_body(StoredMsg& out) {
   if (e != StoreErr::ok) return e;
   if (len < kMsgFixed + 8) return StoreErr::io;
   const char* body = rec + 4;
-  if (static_cast<uint8_t>(body[0]) != kMsg || get_u64(body + 1) != out.seq) return StoreErr::io;
-  uint32_t sl = get_u32(body + 25), hl = get_u32(body + 29), pl = get_u32(body + 33);
+  if (static_cast<uint8_t>(body[0]) != kMsg || util::load_le64(body + 1) != out.seq) return StoreErr::io;
+  uint32_t sl = util::load_le32(body + 25), hl = util::load_le32(body + 29), pl = util::load_le32(body + 33);
   if (static_cast<uint64_t>(kMsgFixed) + sl + hl + pl + 8 != len) return StoreErr::io;
   const char* d = body + kMsgFixed + sl;
-  out.ts = static_cast<int64_t>(get_u64(body + 9));
+  out.ts = static_cast<int64_t>(util::load_le64(body + 9));
   out.headers.assign(d, hl);
   out.payload.assign(d + hl, pl);
   return StoreErr::ok;

@@ -1,4 +1,5 @@
 #include "jetstream/store/memory_store.h"
+#include "util/little_endian.h"
 
 #include <algorithm>
 #include <cstring>
@@ -8,12 +9,6 @@
 namespace nats::jetstream {
 
 namespace {
-void put_u32(char* p, uint32_t v) { std::memcpy(p, &v, 4); }
-uint32_t get_u32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
 bool is_all(std::string_view filter) { return filter.empty() || filter == ">"; }
 }  // namespace
 
@@ -67,7 +62,7 @@ void MemoryStore::fill(uint64_t seq, const Slot& s, StoredMsg& out) const {
   if (!keep_bodies_) return;
   const char* b = bodies_[seq - base_].get();
   if (!b) return;
-  uint32_t hl = get_u32(b), pl = get_u32(b + 4);
+  uint32_t hl = util::load_le32(b), pl = util::load_le32(b + 4);
   out.headers.assign(b + 8, hl);
   out.payload.assign(b + 8 + hl, pl);
 }
@@ -149,8 +144,8 @@ StoreResult MemoryStore::store_impl(std::string_view subject, std::string_view h
   Body body;
   if (keep_bodies_ && headers.size() + payload.size() > 0) {
     body = std::make_unique_for_overwrite<char[]>(8 + headers.size() + payload.size());
-    put_u32(body.get(), static_cast<uint32_t>(headers.size()));
-    put_u32(body.get() + 4, static_cast<uint32_t>(payload.size()));
+    util::store_le32(body.get(), static_cast<uint32_t>(headers.size()));
+    util::store_le32(body.get() + 4, static_cast<uint32_t>(payload.size()));
     if (!headers.empty()) std::memcpy(body.get() + 8, headers.data(), headers.size());
     if (!payload.empty()) std::memcpy(body.get() + 8 + headers.size(), payload.data(), payload.size());
   }
@@ -167,8 +162,8 @@ void MemoryStore::replay_store(StoredMsg msg) {
   Body body;
   if (keep_bodies_ && msg.headers.size() + msg.payload.size() > 0) {
     body = std::make_unique_for_overwrite<char[]>(8 + msg.headers.size() + msg.payload.size());
-    put_u32(body.get(), static_cast<uint32_t>(msg.headers.size()));
-    put_u32(body.get() + 4, static_cast<uint32_t>(msg.payload.size()));
+    util::store_le32(body.get(), static_cast<uint32_t>(msg.headers.size()));
+    util::store_le32(body.get() + 4, static_cast<uint32_t>(msg.payload.size()));
     std::memcpy(body.get() + 8, msg.headers.data(), msg.headers.size());
     std::memcpy(body.get() + 8 + msg.headers.size(), msg.payload.data(), msg.payload.size());
   }

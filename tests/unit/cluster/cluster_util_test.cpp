@@ -6,6 +6,9 @@
 #include "cluster/route.h"
 #include "util/ids.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace nats::cluster;
 
 TEST(ClusterUtil, ParsesRouteUrls) {
@@ -80,3 +83,5 @@ TEST(ClusterUtil, AdvertiseHostPort) {
   EXPECT_EQ(advertise_host_port("h:x", 8080), "");
   EXPECT_EQ(advertise_host_port("", 8080), "");
 }
+
+}  // namespace NATS_TEST_FILE_ID

@@ -3,7 +3,8 @@
 
 #include <gtest/gtest.h>
 
-namespace nats::cluster {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::cluster::NATS_TEST_FILE_ID {
 namespace {
 
 std::string step(InterestCounts& c, std::string_view op, std::string_view acc, std::string_view subj,
@@ -38,4 +39,4 @@ TEST(InterestCounts, SilentAddsCountTowardsLaterChanges) {
 }
 
 }  // namespace
-}  // namespace nats::cluster
+}  // namespace nats::cluster::NATS_TEST_FILE_ID

@@ -5,7 +5,8 @@
 #include "config/duration.h"
 #include "test_util.h"
 
-namespace nats::config {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::config::NATS_TEST_FILE_ID {
 namespace {
 
 using namespace std::chrono_literals;
@@ -210,4 +211,4 @@ TEST(GoDuration, ParseAndFormat) {
 }
 
 }  // namespace
-}  // namespace nats::config
+}  // namespace nats::config::NATS_TEST_FILE_ID

@@ -15,7 +15,8 @@
 #include "config/options_loader.h"
 #include "config/parser.h"
 
-namespace nats::config {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::config::NATS_TEST_FILE_ID {
 namespace {
 
 using Keys = std::map<std::string, std::set<std::string>>;
@@ -312,4 +313,4 @@ TEST(KeyDecisions, RefusalNamesFileLineAndColumn) {
 }
 
 }  // namespace
-}  // namespace nats::config
+}  // namespace nats::config::NATS_TEST_FILE_ID

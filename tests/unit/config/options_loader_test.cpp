@@ -5,7 +5,8 @@
 #include "config/parser.h"
 #include "test_util.h"
 
-namespace nats::config {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::config::NATS_TEST_FILE_ID {
 namespace {
 
 using namespace std::chrono_literals;
@@ -382,9 +383,9 @@ gateway: {
 }
 
 }  // namespace
-}  // namespace nats::config
+}  // namespace nats::config::NATS_TEST_FILE_ID
 
-namespace nats::config {
+namespace nats::config::NATS_TEST_FILE_ID {
 namespace {
 
 TEST(OptionsLoader, ReferenceWordingForNestedErrors) {
@@ -418,9 +419,9 @@ TEST(OptionsLoader, AccountsAsNameList) {
 }
 
 }  // namespace
-}  // namespace nats::config
+}  // namespace nats::config::NATS_TEST_FILE_ID
 
-namespace nats::config {
+namespace nats::config::NATS_TEST_FILE_ID {
 namespace {
 
 // Found by fuzzing: huge second counts overflowed the nanosecond conversion.
@@ -438,9 +439,9 @@ TEST(OptionsLoader, HugeSecondCountsAreErrors) {
 }
 
 }  // namespace
-}  // namespace nats::config
+}  // namespace nats::config::NATS_TEST_FILE_ID
 
-namespace nats::config {
+namespace nats::config::NATS_TEST_FILE_ID {
 namespace {
 
 TEST(OptionsLoader, Mappings) {
@@ -468,4 +469,4 @@ TEST(OptionsLoader, Mappings) {
 }
 
 }  // namespace
-}  // namespace nats::config
+}  // namespace nats::config::NATS_TEST_FILE_ID

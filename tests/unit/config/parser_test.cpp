@@ -6,7 +6,8 @@
 
 #include "test_util.h"
 
-namespace nats::config {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::config::NATS_TEST_FILE_ID {
 namespace {
 
 using testing::error_of;
@@ -323,9 +324,9 @@ TEST(ConfigParser, CrLfLineEndings) {
 }
 
 }  // namespace
-}  // namespace nats::config
+}  // namespace nats::config::NATS_TEST_FILE_ID
 
-namespace nats::config {
+namespace nats::config::NATS_TEST_FILE_ID {
 namespace {
 
 TEST(ConfigParser, ExponentialVariableExpansionIsCapped) {
@@ -339,4 +340,4 @@ TEST(ConfigParser, ExponentialVariableExpansionIsCapped) {
 }
 
 }  // namespace
-}  // namespace nats::config
+}  // namespace nats::config::NATS_TEST_FILE_ID

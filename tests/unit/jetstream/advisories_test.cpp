@@ -4,6 +4,9 @@
 
 #include "jetstream/advisories.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace nats::jetstream;
 
 TEST(Advisories, SamplePercentParsesSampleFreq) {
@@ -27,3 +30,5 @@ TEST(Advisories, ShouldSampleEdges) {
   EXPECT_GT(at_half, 350);
   EXPECT_LT(at_half, 650);
 }
+
+}  // namespace NATS_TEST_FILE_ID

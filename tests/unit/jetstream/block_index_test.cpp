@@ -9,6 +9,9 @@
 
 #include "jetstream/store/file_store.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace nats::jetstream;
 namespace fs = std::filesystem;
 
@@ -188,3 +191,5 @@ TEST_F(BlockIndexStoreTest, RemovedBlocksTakeTheirIndexWithThem) {
   ASSERT_EQ(st->load_msg(595, m), StoreErr::ok);
   EXPECT_EQ(m.payload, payload_for(595));
 }
+
+}  // namespace NATS_TEST_FILE_ID

@@ -13,6 +13,9 @@
 
 #include "jetstream/store/file_store.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace nats::jetstream;
 namespace fs = std::filesystem;
 
@@ -172,3 +175,5 @@ TEST_F(BlockSummaryTest, TornTailOfTheLastBlockIsStillCut) {
   EXPECT_EQ(st->state().last_seq, 299u);
   EXPECT_EQ(st->store_msg("s.0", "", "next").seq, 300u);
 }
+
+}  // namespace NATS_TEST_FILE_ID

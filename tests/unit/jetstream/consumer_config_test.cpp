@@ -4,6 +4,9 @@
 
 #include "jetstream/consumer_config.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace nats::jetstream;
 using nlohmann::json;
 
@@ -123,3 +126,5 @@ TEST(ConsumerConfig, Rfc3339OutOfNanosecondRangeClamps) {
   EXPECT_EQ(parse_rfc3339_ns("9999-12-31T23:59:59Z"), std::numeric_limits<int64_t>::max());
   EXPECT_EQ(parse_rfc3339_ns("2262-04-11T23:47:16.854775807Z"), std::numeric_limits<int64_t>::max());
 }
+
+}  // namespace NATS_TEST_FILE_ID

@@ -6,6 +6,9 @@
 #include "jetstream/consumer_state.h"
 #include "jetstream/store/memory_store.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace nats::jetstream;
 
 namespace {
@@ -87,3 +90,5 @@ TEST(ConsumerReplay, StartIsKeptOnlyBeforeTheFirstDeliveryAndOldEntriesAreSkippe
   st.record_delivery(3, 1, 1, 0);  // replayed below the ack floor: ignored
   EXPECT_EQ(st.num_ack_pending(), 0u);
 }
+
+}  // namespace NATS_TEST_FILE_ID

@@ -3,6 +3,9 @@
 #include "jetstream/consumer_state.h"
 #include "jetstream/store/memory_store.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace nats::jetstream;
 
 namespace {
@@ -287,3 +290,5 @@ TEST(ConsumerState, StartPositionsWithoutMatchesAsReference) {
   EXPECT_EQ(cs.delivered_sseq(), 3u);
   EXPECT_EQ(cs.ack_floor_sseq(), 0u);
 }
+
+}  // namespace NATS_TEST_FILE_ID

@@ -11,6 +11,9 @@
 #include "jetstream/store/file_store.h"
 #include "jetstream/store/memory_store.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace nats::jetstream;
 namespace fs = std::filesystem;
 
@@ -239,3 +242,5 @@ TEST_F(FileStoreDeletesTest, InterestStyleRemovalsAndCompactPastTheEnd) {
   expect_same(*st, *want);
   EXPECT_EQ(st->store_msg("ev.a", "", "x").seq, 7000u);
 }
+
+}  // namespace NATS_TEST_FILE_ID

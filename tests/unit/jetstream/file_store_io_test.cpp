@@ -14,6 +14,9 @@
 #include "jetstream/store/crc32c.h"
 #include "jetstream/store/file_store.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace nats::jetstream;
 namespace fs = std::filesystem;
 
@@ -374,3 +377,5 @@ TEST_F(FileStoreIoTest, DeletesInSealedBlocksSurviveATornTailRestart) {
   auto r = st->store_msg("s.1", "", "after");
   EXPECT_EQ(r.seq, 1001u);
 }
+
+}  // namespace NATS_TEST_FILE_ID

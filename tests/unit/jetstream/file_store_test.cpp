@@ -7,6 +7,9 @@
 #include "jetstream/store/crc32c.h"
 #include "jetstream/store/file_store.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace nats::jetstream;
 namespace fs = std::filesystem;
 
@@ -263,3 +266,5 @@ TEST_F(FileStoreTest, TimesComeFromTheRecords) {
   auto again = open(lim, 512);
   EXPECT_EQ(again->state().first_ts, ts[10]);
 }
+
+}  // namespace NATS_TEST_FILE_ID

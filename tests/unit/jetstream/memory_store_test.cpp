@@ -2,6 +2,9 @@
 
 #include "jetstream/store/memory_store.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace nats::jetstream;
 
 namespace {
@@ -350,3 +353,5 @@ TEST(MemoryStore, UpdateLimitsEnforcesImmediately) {
   EXPECT_EQ(st.msgs, 4u);
   EXPECT_EQ(st.first_seq, 7u);
 }
+
+}  // namespace NATS_TEST_FILE_ID

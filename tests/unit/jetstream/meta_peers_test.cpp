@@ -7,7 +7,8 @@
 #include "jetstream/cluster/meta_peers.h"
 #include "util/ids.h"
 
-namespace nats::jetstream {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::jetstream::NATS_TEST_FILE_ID {
 namespace {
 
 Options seed_options(const std::string& own) {
@@ -97,4 +98,4 @@ TEST(MetaPeers, JoinsAGroupThatRunsWithoutIt) {
 }
 
 }  // namespace
-}  // namespace nats::jetstream
+}  // namespace nats::jetstream::NATS_TEST_FILE_ID

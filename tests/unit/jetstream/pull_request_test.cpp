@@ -3,6 +3,9 @@
 
 #include "jetstream/pull_request.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace nats::jetstream;
 
 namespace {
@@ -70,3 +73,5 @@ TEST(NakDelayParse, JsonAndGoDurations) {
   EXPECT_FALSE(parse_nak_delay(R"({"delay":1.5})"));
   EXPECT_FALSE(parse_nak_delay(R"({bad)"));
 }
+
+}  // namespace NATS_TEST_FILE_ID

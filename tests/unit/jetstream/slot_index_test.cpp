@@ -7,7 +7,8 @@
 #include <random>
 #include <vector>
 
-namespace nats::jetstream {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::jetstream::NATS_TEST_FILE_ID {
 namespace {
 
 using Slot = SlotIndex::Slot;
@@ -108,4 +109,4 @@ TEST(SlotIndexTest, PopToEmptyThenReuse) {
 }
 
 }  // namespace
-}  // namespace nats::jetstream
+}  // namespace nats::jetstream::NATS_TEST_FILE_ID

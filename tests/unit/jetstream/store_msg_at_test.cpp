@@ -8,6 +8,9 @@
 #include "jetstream/store/file_store.h"
 #include "jetstream/store/memory_store.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace nats::jetstream;
 namespace fs = std::filesystem;
 
@@ -67,3 +70,5 @@ TEST(StoreMsgAt, FileStoreKeepsThemAcrossReopen) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

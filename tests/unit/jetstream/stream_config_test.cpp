@@ -6,6 +6,9 @@
 #include "jetstream/json_util.h"
 #include "jetstream/stream_config.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace nats::jetstream;
 
 namespace {
@@ -135,3 +138,5 @@ TEST(JsonUtil, TimesAndBase64) {
   EXPECT_LT(parse_time("1066-10-14T00:00:00Z"), parse_time("1678-01-01T00:00:00Z"));
   EXPECT_EQ(base64_encode("hello"), "aGVsbG8=");
 }
+
+}  // namespace NATS_TEST_FILE_ID

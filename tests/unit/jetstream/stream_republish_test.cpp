@@ -6,7 +6,8 @@
 
 #include "jetstream/stream_config.h"
 
-namespace nats::jetstream {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::jetstream::NATS_TEST_FILE_ID {
 namespace {
 
 using ojson = nlohmann::ordered_json;
@@ -55,4 +56,4 @@ TEST(StreamRepublish, HeadersAreAppendedToTheStoredBlock) {
 }
 
 }  // namespace
-}  // namespace nats::jetstream
+}  // namespace nats::jetstream::NATS_TEST_FILE_ID

@@ -7,6 +7,9 @@
 #include "jetstream/stream_config.h"
 #include "jetstream/stream_source.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace nats::jetstream;
 
 namespace {
@@ -94,3 +97,5 @@ TEST(StreamSource, WrongTypesAreInvalidJson) {
     EXPECT_EQ(e.err_code, 10025) << body;
   }
 }
+
+}  // namespace NATS_TEST_FILE_ID

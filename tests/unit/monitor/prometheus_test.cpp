@@ -8,6 +8,9 @@
 #include <limits>
 #include <stdexcept>
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace nats::prometheus;
 
 TEST(Prometheus, MetricAndLabelNames) {
@@ -72,3 +75,5 @@ TEST(Prometheus, MistakesAreRefused) {
   EXPECT_THROW(w.family("m", "x", Type::counter), std::logic_error);
   EXPECT_THROW(w.add("m", {{"bad.label", "v"}}, 1), std::logic_error);
 }
+
+}  // namespace NATS_TEST_FILE_ID

@@ -6,6 +6,9 @@
 
 #include <string>
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using nats::net::OutBuffer;
 
 namespace {
@@ -116,3 +119,5 @@ TEST(OutBuffer, ReleasingTheSpareStartsSmallAgain) {
   pending.append(std::string(OutBuffer::kFirstChunkSize, 'c'));
   EXPECT_EQ(chunks(pending), 2);
 }
+
+}  // namespace NATS_TEST_FILE_ID

@@ -10,7 +10,8 @@
 
 #include "net/ws_frame.h"
 
-namespace nats::net::ws {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::net::ws::NATS_TEST_FILE_ID {
 namespace {
 
 struct Collect : FrameSink {
@@ -102,4 +103,4 @@ TEST(WsDeflate, ServerFrameHeaderMarksCompression) {
 }
 
 }  // namespace
-}  // namespace nats::net::ws
+}  // namespace nats::net::ws::NATS_TEST_FILE_ID

@@ -5,7 +5,8 @@
 #include <string>
 #include <vector>
 
-namespace nats::net::ws {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::net::ws::NATS_TEST_FILE_ID {
 namespace {
 
 struct Recorder : FrameSink {
@@ -157,4 +158,4 @@ TEST(WsUtf8, ValidAndInvalid) {
 }
 
 }  // namespace
-}  // namespace nats::net::ws
+}  // namespace nats::net::ws::NATS_TEST_FILE_ID

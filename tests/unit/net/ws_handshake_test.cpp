@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-namespace nats::net::ws {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::net::ws::NATS_TEST_FILE_ID {
 namespace {
 
 std::string request(const std::string& extra = "", const std::string& method = "GET") {
@@ -97,4 +98,4 @@ TEST(WsHandshake, NoMaskingForwardedForAndBrowser) {
 }
 
 }  // namespace
-}  // namespace nats::net::ws
+}  // namespace nats::net::ws::NATS_TEST_FILE_ID

@@ -29,7 +29,8 @@ void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
 void operator delete[](void* p, size_t) noexcept { std::free(p); }
 
-namespace nats::proto {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::proto::NATS_TEST_FILE_ID {
 namespace {
 
 struct Sink : ParserHandlerBase {
@@ -113,4 +114,4 @@ TEST(ParserPerf, PrintCostOf16BytePubs) {
 }
 
 }  // namespace
-}  // namespace nats::proto
+}  // namespace nats::proto::NATS_TEST_FILE_ID

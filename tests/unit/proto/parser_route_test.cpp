@@ -33,7 +33,8 @@
 
 #include "recorder.h"
 
-namespace nats::proto::test {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::proto::test::NATS_TEST_FILE_ID {
 namespace {
 
 using Ev = std::vector<std::string>;
@@ -298,4 +299,4 @@ TEST(ParserRoute, GatewayRequiresConnectFirst) {
 }
 
 }  // namespace
-}  // namespace nats::proto::test
+}  // namespace nats::proto::test::NATS_TEST_FILE_ID

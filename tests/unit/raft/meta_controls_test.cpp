@@ -5,7 +5,8 @@
 #include "raft/raft_node.h"
 #include "simulator.h"
 
-namespace nats::raft {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::raft::NATS_TEST_FILE_ID {
 namespace {
 
 using sim::Simulator;
@@ -59,4 +60,4 @@ TEST(RaftControls, MatchIndexTracksFollowers) {
 }
 
 }  // namespace
-}  // namespace nats::raft
+}  // namespace nats::raft::NATS_TEST_FILE_ID

@@ -3,7 +3,8 @@
 #include "raft/raft_node.h"
 #include "simulator.h"
 
-namespace nats::raft {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::raft::NATS_TEST_FILE_ID {
 namespace {
 
 using sim::NetConfig;
@@ -203,9 +204,9 @@ TEST(Raft, PreVoteDoesNotDisturbLeader) {
 
 
 }  // namespace
-}  // namespace nats::raft
+}  // namespace nats::raft::NATS_TEST_FILE_ID
 
-namespace nats::raft {
+namespace nats::raft::NATS_TEST_FILE_ID {
 namespace {
 
 // Drives a lone node through pre-vote and vote to leadership by hand-feeding responses.
@@ -253,4 +254,4 @@ TEST(Raft, StaleRejectionDoesNotRewindProgress) {
 }
 
 }  // namespace
-}  // namespace nats::raft
+}  // namespace nats::raft::NATS_TEST_FILE_ID

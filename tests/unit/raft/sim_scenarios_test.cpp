@@ -15,7 +15,8 @@
 
 #include "simulator.h"
 
-namespace nats::raft {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::raft::NATS_TEST_FILE_ID {
 namespace {
 
 using sim::Chaos;
@@ -147,4 +148,4 @@ TEST(RaftSim, Seeds) {
 }
 
 }  // namespace
-}  // namespace nats::raft
+}  // namespace nats::raft::NATS_TEST_FILE_ID

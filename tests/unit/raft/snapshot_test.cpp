@@ -6,7 +6,8 @@
 #include "raft/wire.h"
 #include "simulator.h"
 
-namespace nats::raft {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::raft::NATS_TEST_FILE_ID {
 namespace {
 
 using sim::NetConfig;
@@ -153,4 +154,4 @@ TEST(RaftSnapshot, RestartHandsTheSnapshotBackFirst) {
 }
 
 }  // namespace
-}  // namespace nats::raft
+}  // namespace nats::raft::NATS_TEST_FILE_ID

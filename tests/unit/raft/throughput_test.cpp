@@ -9,7 +9,8 @@
 #include "raft/raft_node.h"
 #include "simulator.h"
 
-namespace nats::raft {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::raft::NATS_TEST_FILE_ID {
 namespace {
 
 using sim::NetConfig;
@@ -96,4 +97,4 @@ TEST(RaftThroughput, LeaderWorkPerProposal) {
 }
 
 }  // namespace
-}  // namespace nats::raft
+}  // namespace nats::raft::NATS_TEST_FILE_ID

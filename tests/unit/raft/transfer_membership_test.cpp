@@ -6,7 +6,8 @@
 #include "raft/raft_node.h"
 #include "simulator.h"
 
-namespace nats::raft {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::raft::NATS_TEST_FILE_ID {
 namespace {
 
 using sim::NetConfig;
@@ -208,4 +209,4 @@ TEST(RaftMembership, JoinerLearnsTheConfigurationFromASnapshot) {
 }
 
 }  // namespace
-}  // namespace nats::raft
+}  // namespace nats::raft::NATS_TEST_FILE_ID

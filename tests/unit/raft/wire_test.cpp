@@ -10,7 +10,8 @@
 #include "raft/raft_node.h"
 #include "raft/wire.h"
 
-namespace nats::raft {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::raft::NATS_TEST_FILE_ID {
 namespace {
 
 std::vector<Message> samples() {
@@ -358,4 +359,4 @@ TEST_F(LogStoreTest, NodeRestartsFromWhatPersistWrote) {
 }
 
 }  // namespace
-}  // namespace nats::raft
+}  // namespace nats::raft::NATS_TEST_FILE_ID

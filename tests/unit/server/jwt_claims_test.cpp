@@ -6,7 +6,8 @@
 
 #include "../../integration/jwt_test_util.h"
 
-namespace nats {
+// nats::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::NATS_TEST_FILE_ID {
 namespace {
 
 using itest::jwt::KeyPair;
@@ -85,4 +86,4 @@ TEST(Jwt, Base64UrlIsStrict) {
 }
 
 }  // namespace
-}  // namespace nats
+}  // namespace nats::NATS_TEST_FILE_ID

@@ -7,7 +7,8 @@
 #include "server/imports.h"
 #include "server/permissions.h"
 
-namespace nats {
+// nats::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::NATS_TEST_FILE_ID {
 namespace {
 
 Permissions perms(std::vector<std::string> pub_allow, std::vector<std::string> pub_deny,
@@ -146,4 +147,4 @@ TEST(Auth, ImplicitNoAuthUserOnlyWithSysAccount) {
 }
 
 }  // namespace
-}  // namespace nats
+}  // namespace nats::NATS_TEST_FILE_ID

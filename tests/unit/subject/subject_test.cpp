@@ -4,7 +4,8 @@
 
 #include <string>
 
-namespace nats {
+// nats::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::NATS_TEST_FILE_ID {
 namespace {
 
 struct ValidCase {
@@ -218,4 +219,4 @@ TEST(SubjectTokens, Helpers) {
 }
 
 }  // namespace
-}  // namespace nats
+}  // namespace nats::NATS_TEST_FILE_ID

@@ -8,7 +8,8 @@
 
 #include "subject/subject_mapping.h"
 
-namespace nats {
+// nats::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::NATS_TEST_FILE_ID {
 namespace {
 
 std::string mapped(const char* src, const char* dest, const char* subject) {
@@ -140,4 +141,4 @@ TEST(SubjectMapping, Errors) {
 }
 
 }  // namespace
-}  // namespace nats
+}  // namespace nats::NATS_TEST_FILE_ID

@@ -10,7 +10,8 @@
 #include <string_view>
 #include <vector>
 
-namespace nats {
+// nats::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::NATS_TEST_FILE_ID {
 namespace {
 
 TEST(SubListBench, CachedVsUncached) {
@@ -55,4 +56,4 @@ TEST(SubListBench, CachedVsUncached) {
 }
 
 }  // namespace
-}  // namespace nats
+}  // namespace nats::NATS_TEST_FILE_ID

@@ -11,7 +11,8 @@
 #include "subject/subject.h"
 #include "subject/sublist.h"
 
-namespace nats {
+// nats::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::NATS_TEST_FILE_ID {
 namespace {
 
 std::string random_token(std::mt19937& rng, bool allow_wild) {
@@ -95,4 +96,4 @@ TEST(SubListRandom, CachedEqualsBruteForce) {
 }
 
 }  // namespace
-}  // namespace nats
+}  // namespace nats::NATS_TEST_FILE_ID

@@ -9,7 +9,8 @@
 #include <thread>
 #include <vector>
 
-namespace nats {
+// nats::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::NATS_TEST_FILE_ID {
 namespace {
 
 SubscriptionPtr make_sub(std::string subject, std::string queue = "", std::string sid = "") {
@@ -430,4 +431,4 @@ TEST(SubListConcurrency, MatchWhileChanging) {
 }
 
 }  // namespace
-}  // namespace nats
+}  // namespace nats::NATS_TEST_FILE_ID

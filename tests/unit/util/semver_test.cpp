@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-namespace nats::util {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::util::NATS_TEST_FILE_ID {
 namespace {
 
 TEST(SemVer, ParsesAsTheReference) {
@@ -30,4 +31,4 @@ TEST(SemVer, AtLeast) {
 }
 
 }  // namespace
-}  // namespace nats::util
+}  // namespace nats::util::NATS_TEST_FILE_ID

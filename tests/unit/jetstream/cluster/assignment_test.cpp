@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-namespace nats::jetstream {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::jetstream::NATS_TEST_FILE_ID {
 namespace {
 
 StreamAssignment sample_stream() {
@@ -65,4 +66,4 @@ TEST(Assignment, GroupNamesAsTheReference) {
 }
 
 }  // namespace
-}  // namespace nats::jetstream
+}  // namespace nats::jetstream::NATS_TEST_FILE_ID

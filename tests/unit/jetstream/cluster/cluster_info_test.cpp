@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-namespace nats::jetstream {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::jetstream::NATS_TEST_FILE_ID {
 namespace {
 
 TEST(ClusterInfo, R1HasNameAndLeaderOnly) {
@@ -26,4 +27,4 @@ TEST(ClusterInfo, ReplicaFieldsInTheReferenceOrder) {
 }
 
 }  // namespace
-}  // namespace nats::jetstream
+}  // namespace nats::jetstream::NATS_TEST_FILE_ID

@@ -6,7 +6,8 @@
 
 #include "jetstream/cluster/meta_state.h"
 
-namespace nats::jetstream {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::jetstream::NATS_TEST_FILE_ID {
 namespace {
 
 using Peers = std::vector<std::string>;
@@ -111,4 +112,4 @@ TEST(ConsumerFollow, TheStreamUpdateEntryCarriesTheConsumersThroughEncodingApply
 }
 
 }  // namespace
-}  // namespace nats::jetstream
+}  // namespace nats::jetstream::NATS_TEST_FILE_ID

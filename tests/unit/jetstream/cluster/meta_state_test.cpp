@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-namespace nats::jetstream {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::jetstream::NATS_TEST_FILE_ID {
 namespace {
 
 StreamAssignment stream_sa(const std::string& name, const std::string& peer) {
@@ -146,4 +147,4 @@ TEST(MetaState, SameEntriesSameState) {
 }
 
 }  // namespace
-}  // namespace nats::jetstream
+}  // namespace nats::jetstream::NATS_TEST_FILE_ID

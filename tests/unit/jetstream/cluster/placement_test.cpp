@@ -4,7 +4,8 @@
 
 #include <set>
 
-namespace nats::jetstream {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::jetstream::NATS_TEST_FILE_ID {
 namespace {
 
 // The reference capture's 3-node cluster c1 (server_tags az:N, ssd) plus a single-node east.
@@ -105,4 +106,4 @@ TEST(Placement, PlacementJson) {
 }
 
 }  // namespace
-}  // namespace nats::jetstream
+}  // namespace nats::jetstream::NATS_TEST_FILE_ID

@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-namespace nats::jetstream::cluster_util {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::jetstream::cluster_util::NATS_TEST_FILE_ID {
 namespace {
 
 TEST(ClusterRequestUtil, ArgsAfterPrefix) {
@@ -34,4 +35,4 @@ TEST(ClusterRequestUtil, SubjectsOverlap) {
 }
 
 }  // namespace
-}  // namespace nats::jetstream::cluster_util
+}  // namespace nats::jetstream::cluster_util::NATS_TEST_FILE_ID
