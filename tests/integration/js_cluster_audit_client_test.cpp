@@ -11,6 +11,9 @@
 
 #include "js_cluster_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace jsc;
 
 namespace {
@@ -70,3 +73,5 @@ TEST(JsClusterAuditClient, RoutedRequestsNameTheRequesterAsTheReference) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -12,6 +12,9 @@
 
 #include "js_cluster_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace jsc;
@@ -129,3 +132,5 @@ TEST(JsClusterHealthz, ReferenceStreamReplicaNotCurrentIsUnhealthyUntilPeersRetu
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -15,6 +15,9 @@
 
 #include "js_members_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace members;
@@ -135,3 +138,5 @@ TEST(JsClusterMovePubAck, EveryMessageStoredDuringAnR1MoveIsAcknowledged) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

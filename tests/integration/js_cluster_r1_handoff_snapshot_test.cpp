@@ -13,6 +13,9 @@
 
 #include "js_members_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace members;
@@ -89,3 +92,5 @@ TEST(JsClusterR1Handoff, NewHostCatchingUpThroughAMetaSnapshotGetsTheDurablesSta
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -12,6 +12,9 @@
 #include "jwt_test_util.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -123,3 +126,5 @@ TEST(LeafJwtLimit, ReconnectMustBeWholeSecondsAsTheReference) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -15,6 +15,9 @@
 #include "test_util.h"
 #include "ws_test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -106,3 +109,5 @@ INSTANTIATE_TEST_SUITE_P(Compression, WebsocketBrowser, ::testing::Values(false,
                          [](const auto& info) { return info.param ? "Deflate" : "Plain"; });
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

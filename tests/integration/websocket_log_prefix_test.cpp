@@ -6,6 +6,9 @@
 #include "test_util.h"
 #include "ws_test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -62,3 +65,5 @@ TEST(WebsocketLogPrefix, FailedUpgradeNamesTheAddressOnly) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

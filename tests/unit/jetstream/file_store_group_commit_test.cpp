@@ -12,6 +12,9 @@
 
 #include "jetstream/store/file_store.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace nats::jetstream;
 namespace fs = std::filesystem;
 
@@ -126,3 +129,5 @@ TEST_F(FileStoreGroupCommitTest, CloseWhileOtherThreadsCommitIsSafe) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

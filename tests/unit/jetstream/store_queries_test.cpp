@@ -7,6 +7,9 @@
 
 #include "jetstream/store/memory_store.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 using namespace nats::jetstream;
 
 namespace {
@@ -66,3 +69,5 @@ TEST(StoreFastState, MatchesStateWithoutTheDeletedList) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

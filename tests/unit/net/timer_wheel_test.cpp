@@ -7,6 +7,9 @@
 #include <memory>
 #include <vector>
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using nats::net::TimerWheel;
@@ -90,3 +93,5 @@ TEST(TimerWheel, CallbackMayRearmAndManyEntriesAllFire) {
 }
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

@@ -4,7 +4,8 @@
 
 #include <gtest/gtest.h>
 
-namespace nats {
+// ::NATS_TEST_FILE_ID: local to this file, also in a unity batch (tests/CMakeLists.txt).
+namespace nats::NATS_TEST_FILE_ID {
 namespace {
 
 RequestInfo sample_info() {
@@ -50,4 +51,4 @@ TEST(RequestInfo, MissingOrMalformedReadsAsNone) {
 }
 
 }  // namespace
-}  // namespace nats
+}  // namespace nats::NATS_TEST_FILE_ID
