@@ -15,7 +15,7 @@
 namespace nats::cluster {
 
 namespace {
-constexpr auto kReconnectDelay = std::chrono::milliseconds(1000);
+constexpr auto kGatewayReconnectDelay = std::chrono::milliseconds(1000);
 constexpr auto kReplyMappingTtl = std::chrono::seconds(10);
 
 std::string base64(std::string_view in) {
@@ -212,7 +212,7 @@ void GatewayManager::solicit_loop() {
       auto it = remotes_.find(name);
       if (it != remotes_.end()) {
         it->second.connecting = false;
-        it->second.next = std::chrono::steady_clock::now() + kReconnectDelay;
+        it->second.next = std::chrono::steady_clock::now() + kGatewayReconnectDelay;
       }
     }
   }
@@ -285,7 +285,7 @@ void GatewayManager::on_closed(GatewayConnection* c) {
       }
       if (!r.outbound && !stopping_) {
         r.connecting = false;
-        r.next = std::chrono::steady_clock::now() + (c->registered() ? std::chrono::milliseconds(0) : kReconnectDelay);
+        r.next = std::chrono::steady_clock::now() + (c->registered() ? std::chrono::milliseconds(0) : kGatewayReconnectDelay);
         if (c->registered()) log::debug("Attempting reconnect for gateway \"{}\"", r.name);
       }
     }

@@ -18,7 +18,7 @@
 namespace nats::cluster {
 
 namespace {
-constexpr auto kReconnectDelay = std::chrono::milliseconds(1000);  // DEFAULT_ROUTE_RECONNECT
+constexpr auto kRouteReconnectDelay = std::chrono::milliseconds(1000);  // DEFAULT_ROUTE_RECONNECT
 
 std::chrono::milliseconds jitter(std::chrono::milliseconds base) {
   thread_local std::mt19937 rng{std::random_device{}()};
@@ -223,7 +223,7 @@ void RouteManager::solicit_loop() {
         if (!p.implicit || p.attempts <= std::max(max, 3)) {
           std::lock_guard g(mu_);
           if (!stopping_ && !(!p.implicit && removed_urls_.count(p.url))) {
-            p.next = std::chrono::steady_clock::now() + jitter(kReconnectDelay);
+            p.next = std::chrono::steady_clock::now() + jitter(kRouteReconnectDelay);
             pending_.push_back(p);
           }
         }
@@ -341,7 +341,7 @@ void RouteManager::on_route_closed(RouteConnection* r, bool self_route) {
   if (auto* lf = server_.leafs(); lf && was_registered) lf->send_async_info();
   if (retry) {
     log::debug("Attempting reconnect for solicited route \"{}\"", url);
-    add_pending(url, implicit, jitter(kReconnectDelay));
+    add_pending(url, implicit, jitter(kRouteReconnectDelay));
   }
 }
 
