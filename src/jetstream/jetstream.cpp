@@ -22,6 +22,7 @@
 #include "server/request_info.h"
 #include "server/connection.h"
 #include "server/current_reader.h"
+#include "server/imports.h"
 #include "server/server.h"
 #include "subject/subject.h"
 #include "util/log.h"
@@ -376,6 +377,7 @@ namespace {
 // 2.9.10: an enabled account's own API is left out when it imports exactly "$JS.API.>", a
 // disabled account's "not enabled" answer when any import covers $JS.API.INFO.
 bool imports_api(const Account& a, bool exact) {
+  auto lk = lock_account_wiring();  // a reload may replace the list
   for (auto& si : a.service_imports) {
     const std::string& from = si.to.empty() ? si.subject : si.to;  // the importer's subject
     if (from == "$JS.API.>" || (!exact && subject_is_subset_match("$JS.API.INFO", from))) return true;

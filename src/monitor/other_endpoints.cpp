@@ -3,6 +3,7 @@
 #include "cluster/route_manager.h"
 #include "cluster/leaf_manager.h"
 #include "monitor/endpoints.h"
+#include "server/imports.h"
 #include "server/server.h"
 #include "util/time_format.h"
 
@@ -93,6 +94,7 @@ Json accountz(Server& s, const std::string& account) {
   d["client_connections"] = acc->num_local_connections.load();
   d["subscriptions"] = acc->sublist().count();
   Json exports = Json::array();
+  auto wiring = lock_account_wiring();  // a reload may replace the lists
   for (const auto& e : acc->stream_exports) {
     Json x{{"subject", e.subject}, {"type", "stream"}};
     if (!e.accounts.empty()) x["account_ids"] = e.accounts;
@@ -118,6 +120,7 @@ Json accountz(Server& s, const std::string& account) {
     imports.push_back(Json{{"subject", i.to.empty() ? i.subject : i.to}, {"account", i.account}, {"to", i.subject},
                            {"type", "service"}, {"invalid", false}, {"share", false}, {"tracking", false}});
   }
+  wiring.unlock();
   if (!imports.empty()) d["imports"] = imports;
   auto st = acc->sublist().stats();
   d["sublist_stats"] = Json{{"num_subscriptions", st.num_subscriptions}, {"num_cache", st.num_cache},

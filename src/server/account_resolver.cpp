@@ -48,7 +48,7 @@ AccountResolverStore::AccountResolverStore(const Options& opts)
       jwts_[key] = ss.str();
       issued_[key] = issued_at_of(jwts_[key]);
       toggle_hash(jwts_[key]);
-      if (is_cache()) touch_locked(key, true);
+      touch_locked(key, true);
     }
   }
   for (const auto& [key, token] : opts.resolver_preload) {
@@ -75,6 +75,15 @@ std::optional<std::string> AccountResolverStore::fetch(const std::string& key) c
 }
 
 void AccountResolverStore::touch_locked(const std::string& key, bool stored) const {
+  if (is_full()) {
+    // FULL keeps no LRU and no ttl, but a JWT whose own expiry passed is removed (file too)
+    // by the expiry tick, as the reference's expiration tracker with ttl 0.
+    if (!stored) return;
+    int64_t exp = expires_of(jwts_[key]);
+    if (exp > 0) expires_ns_[key] = exp * 1'000'000'000LL;
+    else expires_ns_.erase(key);
+    return;
+  }
   if (!is_cache()) return;
   auto p = lru_pos_.find(key);
   if (p != lru_pos_.end()) lru_.erase(p->second);
@@ -110,7 +119,7 @@ void AccountResolverStore::drop_locked(const std::string& key) const {
 }
 
 size_t AccountResolverStore::expire() const {
-  if (!is_cache()) return 0;
+  if (!is_dir()) return 0;
   std::lock_guard lk(mu_);
   int64_t now = now_ns();
   std::vector<std::string> gone;
@@ -180,6 +189,7 @@ bool AccountResolverStore::remove(const std::string& key) {
   toggle_hash(it->second);
   jwts_.erase(it);
   issued_.erase(key);
+  expires_ns_.erase(key);
   if (is_full()) {
     // As the reference (RenameDeleted): the file stays, renamed, for an operator to inspect.
     std::error_code ec;

@@ -2,20 +2,103 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <unordered_map>
 
 #include "cluster/route_manager.h"
+#include "server/connection.h"
 #include "server/server.h"
 #include "subject/subject.h"
 #include "util/ids.h"
 
 namespace nats {
 
+using SteadyClock = std::chrono::steady_clock;
+
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
+std::string random_base62(size_t n);
+
+enum class ImportResponseType { Singleton, Stream, Chunked };
+
+// Responses pending for requests one importing account sent through its service imports.
+struct ImportResponseRoutes {
+  struct Route {
+    Account* importer;
+    std::string reply;  // the requester's reply subject in the importer
+    ImportResponseType type;
+    SteadyClock::time_point deadline;
+  };
+  std::string prefix;  // "_R_.<pfx>."
+  std::mutex mu;
+  std::unordered_map<std::string, Route> routes;  // by token
+  std::atomic<uint64_t> seq{0};
+  size_t adds_since_sweep = 0;
+
+  std::string add(Route r) {
+    std::string token = random_base62(4) + std::to_string(seq.fetch_add(1));
+    std::lock_guard lk(mu);
+    if (++adds_since_sweep >= 1024) {
+      adds_since_sweep = 0;
+      auto now = SteadyClock::now();
+      for (auto it = routes.begin(); it != routes.end();)
+        it = it->second.deadline < now ? routes.erase(it) : std::next(it);
+    }
+    routes.emplace(token, std::move(r));
+    return token;
+  }
+  void drop(const std::string& token) {
+    std::lock_guard lk(mu);
+    routes.erase(token);
+  }
+  // The route for a response, consuming it when only one response is expected.
+  std::optional<Route> take(std::string_view token) {
+    std::lock_guard lk(mu);
+    auto it = routes.find(std::string(token));
+    if (it == routes.end()) return std::nullopt;
+    if (it->second.deadline < SteadyClock::now()) {
+      routes.erase(it);
+      return std::nullopt;
+    }
+    Route r = it->second;
+    if (r.type == ImportResponseType::Singleton) routes.erase(it);
+    return r;
+  }
+};
+
+// What an account's imports installed, so that a config reload can change them: each internal
+// subscription under a key that describes it (the same import configured again gets the same
+// key), in whichever account it lives; the routes of responses to its service imports (kept,
+// so answers in flight during a reload still find the requester); and the $SYS service
+// imports every account gets, listed after the configured ones. Kept here rather than in
+// Account so that the wiring stays this file's business. `owner` tells a live account from
+// a freed one whose address was reused (servers made and destroyed in one process).
+struct ImportSub {
+  std::string key;
+  Account* in;
+  SubscriptionPtr sub;
+};
+struct AccountWiring {
+  std::weak_ptr<Account> owner;
+  std::vector<ImportSub> subs;
+  std::shared_ptr<ImportResponseRoutes> routes;
+  std::vector<ServiceImport> system_imports;
+};
+
+std::mutex& wiring_mu() {
+  static std::mutex mu;
+  return mu;
+}
+
+// wiring_mu() held.
+AccountWiring& wiring_of(const AccountPtr& acc) {
+  static std::map<const Account*, AccountWiring> table;
+  auto& w = table[acc.get()];
+  if (w.owner.lock() != acc) w = AccountWiring{acc, {}, {}, {}};
+  return w;
+}
 
 const AccountConfig* find_account(const std::vector<AccountConfig>& accs, const std::string& name) {
   for (const auto& a : accs)
@@ -82,70 +165,27 @@ SubscriptionPtr internal_sub(const std::string& subject, std::string sid, Intern
   return s;
 }
 
-enum class ResponseType { Singleton, Stream, Chunked };
-
-ResponseType response_type_of(const std::string& s) {
+ImportResponseType response_type_of(const std::string& s) {
   std::string l;
   for (char c : s) l += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (l == "stream") return ResponseType::Stream;
-  if (l == "chunked") return ResponseType::Chunked;
-  return ResponseType::Singleton;
+  if (l == "stream") return ImportResponseType::Stream;
+  if (l == "chunked") return ImportResponseType::Chunked;
+  return ImportResponseType::Singleton;
 }
-
-// Responses pending for requests one importing account sent through its service imports.
-struct ResponseRoutes {
-  struct Route {
-    Account* importer;
-    std::string reply;  // the requester's reply subject in the importer
-    ResponseType type;
-    SteadyClock::time_point deadline;
-  };
-  std::string prefix;  // "_R_.<pfx>."
-  std::mutex mu;
-  std::unordered_map<std::string, Route> routes;  // by token
-  std::atomic<uint64_t> seq{0};
-  size_t adds_since_sweep = 0;
-
-  std::string add(Route r) {
-    std::string token = random_base62(4) + std::to_string(seq.fetch_add(1));
-    std::lock_guard lk(mu);
-    if (++adds_since_sweep >= 1024) {
-      adds_since_sweep = 0;
-      auto now = SteadyClock::now();
-      for (auto it = routes.begin(); it != routes.end();)
-        it = it->second.deadline < now ? routes.erase(it) : std::next(it);
-    }
-    routes.emplace(token, std::move(r));
-    return token;
-  }
-  void drop(const std::string& token) {
-    std::lock_guard lk(mu);
-    routes.erase(token);
-  }
-  // The route for a response, consuming it when only one response is expected.
-  std::optional<Route> take(std::string_view token) {
-    std::lock_guard lk(mu);
-    auto it = routes.find(std::string(token));
-    if (it == routes.end()) return std::nullopt;
-    if (it->second.deadline < SteadyClock::now()) {
-      routes.erase(it);
-      return std::nullopt;
-    }
-    Route r = it->second;
-    if (r.type == ResponseType::Singleton) routes.erase(it);
-    return r;
-  }
-};
 
 constexpr auto kDefaultResponseThreshold = std::chrono::minutes(2);
 
 
+// Puts one internal subscription of an import into account `in`, under a key that describes
+// what it does (the same import configured again gets the same key).
+using InsertFn = std::function<void(Account& in, std::string key, SubscriptionPtr sub)>;
+
 // Installs one service import: requests on `local` in the importer are re-published on
 // `remote` in the exporter with a "_R_" reply that maps responses back. `with_reply_sub`
 // adds the exporter-side response subscription (once per importer and exporter pair).
-void add_service_import(Server* srv, Account* importer, Account* exporter, const std::shared_ptr<ResponseRoutes>& routes,
-                        const std::string& local, const std::string& remote, ResponseType type,
-                        SteadyClock::duration threshold, bool with_reply_sub) {
+void add_service_import(Server* srv, Account* importer, Account* exporter, const std::shared_ptr<ImportResponseRoutes>& routes,
+                        const std::string& local, const std::string& remote, ImportResponseType type,
+                        SteadyClock::duration threshold, bool with_reply_sub, const InsertFn& insert) {
   auto req = [srv, importer, exporter, routes, local, remote, type, threshold](
                  const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
                  std::string_view payload) {
@@ -171,7 +211,10 @@ void add_service_import(Server* srv, Account* importer, Account* exporter, const
     std::string new_reply = routes->prefix + token;
     if (!srv->process_message(*exporter, nullptr, mapped, new_reply, headers, payload, true)) routes->drop(token);
   };
-  importer->sublist().insert(internal_sub(local, "svcimport", req));
+  insert(*importer,
+         "svc|" + exporter->name() + "|" + local + "|" + remote + "|" + std::to_string(static_cast<int>(type)) + "|" +
+             std::to_string(threshold.count()),
+         internal_sub(local, "svcimport", req));
   if (!with_reply_sub) return;
   auto resp = [srv, routes](const Subscription&, std::string_view subject, std::string_view, std::string_view headers,
                             std::string_view payload) {
@@ -183,11 +226,11 @@ void add_service_import(Server* srv, Account* importer, Account* exporter, const
     ImportOriginScope here(false);
     srv->process_message(*r->importer, nullptr, r->reply, {}, headers, payload, true);
   };
-  exporter->sublist().insert(internal_sub(routes->prefix + "*", "svcreply", resp));
+  insert(*exporter, "reply|" + exporter->name(), internal_sub(routes->prefix + "*", "svcreply", resp));
 }
 
-std::shared_ptr<ResponseRoutes> new_response_routes() {
-  auto routes = std::make_shared<ResponseRoutes>();
+std::shared_ptr<ImportResponseRoutes> new_response_routes() {
+  auto routes = std::make_shared<ImportResponseRoutes>();
   routes->prefix = "_R_." + random_base62(6) + ".";
   return routes;
 }
@@ -260,20 +303,50 @@ std::string validate_account_imports(const std::vector<AccountConfig>& accs) {
   return "";
 }
 
-void install_imports(Server& server, const std::map<std::string, AccountPtr>& accounts,
-                     const std::vector<AccountConfig>& configs) {
+namespace {
+
+// Wires the imports of `configs`. On a reload (`rewire`) each importer keeps the internal
+// subscriptions whose key is still wanted, gets the new ones (announced to routes, gateways
+// and leafs, which learnt the old ones) and loses the rest.
+void wire_imports(Server& server, const std::map<std::string, AccountPtr>& accounts,
+                  const std::vector<AccountConfig>& configs, bool rewire) {
   auto find = [&](const std::string& n) -> Account* {
     auto it = accounts.find(n);
     return it == accounts.end() ? nullptr : it->second.get();
   };
   Server* srv = &server;
   for (const auto& cfg : configs) {
-    Account* importer = find(cfg.name);
-    if (!importer) continue;
-    importer->stream_exports = cfg.stream_exports;
-    importer->service_exports = cfg.service_exports;
-    importer->stream_imports = cfg.stream_imports;
-    importer->service_imports = cfg.service_imports;
+    auto found = accounts.find(cfg.name);
+    if (found == accounts.end()) continue;
+    Account* importer = found->second.get();
+    std::vector<ImportSub> old;
+    std::shared_ptr<ImportResponseRoutes> routes;
+    {
+      std::lock_guard lk(wiring_mu());
+      AccountWiring& w = wiring_of(found->second);
+      importer->stream_exports = cfg.stream_exports;
+      importer->service_exports = cfg.service_exports;
+      importer->stream_imports = cfg.stream_imports;
+      importer->service_imports = cfg.service_imports;
+      importer->service_imports.insert(importer->service_imports.end(), w.system_imports.begin(),
+                                       w.system_imports.end());
+      old = std::move(w.subs);
+      w.subs.clear();
+      if (!w.routes) w.routes = new_response_routes();
+      routes = w.routes;
+    }
+    std::multiset<std::string> have;
+    for (const auto& o : old) have.insert(o.key);
+    std::vector<ImportSub> added;
+    InsertFn insert = [&](Account& in, std::string key, SubscriptionPtr sub) {
+      if (auto it = have.find(key); it != have.end()) {
+        have.erase(it);  // installed before and still the same: left in place
+        return;
+      }
+      in.sublist().insert(sub);
+      if (rewire) srv->on_local_interest_change(in, *sub, true);
+      added.push_back({std::move(key), &in, std::move(sub)});
+    };
 
     for (const auto& si : cfg.stream_imports) {
       Account* exporter = find(si.account);
@@ -291,16 +364,15 @@ void install_imports(Server& server, const std::map<std::string, AccountPtr>& ac
                                              : std::string(subject);
         srv->process_message(*importer, nullptr, mapped, reply, headers, payload, true);
       };
-      exporter->sublist().insert(internal_sub(si.subject, "simport", h));
+      insert(*exporter, "stream|" + exporter->name() + "|" + from + "|" + prefix + "|" + to,
+             internal_sub(si.subject, "simport", h));
     }
 
-    if (cfg.service_imports.empty()) continue;
-    auto routes = new_response_routes();
     std::set<Account*> exporters_with_reply_sub;
     for (const auto& si : cfg.service_imports) {
       Account* exporter = find(si.account);
       if (!exporter) continue;
-      ResponseType type = ResponseType::Singleton;
+      ImportResponseType type = ImportResponseType::Singleton;
       auto threshold = std::chrono::duration_cast<SteadyClock::duration>(Duration(kDefaultResponseThreshold));
       if (const AccountConfig* ec = find_account(configs, si.account)) {
         for (const auto& e : ec->service_exports) {
@@ -312,9 +384,39 @@ void install_imports(Server& server, const std::map<std::string, AccountPtr>& ac
         }
       }
       add_service_import(srv, importer, exporter, routes, service_local_subject(si), si.subject, type, threshold,
-                         exporters_with_reply_sub.insert(exporter).second);
+                         exporters_with_reply_sub.insert(exporter).second, insert);
     }
+
+    // `have` now holds the old keys no import asked for again: those subscriptions go.
+    std::vector<ImportSub> kept;
+    for (auto& o : old) {
+      if (auto it = have.find(o.key); it != have.end()) {
+        have.erase(it);
+        srv->unsubscribe_internal(*o.in, o.sub);
+      } else {
+        kept.push_back(std::move(o));
+      }
+    }
+    std::lock_guard lk(wiring_mu());
+    AccountWiring& w = wiring_of(found->second);
+    w.subs = std::move(kept);
+    for (auto& a : added) w.subs.push_back(std::move(a));
   }
+  if (rewire) Connection::flush_touched();
+}
+
+}  // namespace
+
+std::unique_lock<std::mutex> lock_account_wiring() { return std::unique_lock(wiring_mu()); }
+
+void install_imports(Server& server, const std::map<std::string, AccountPtr>& accounts,
+                     const std::vector<AccountConfig>& configs) {
+  wire_imports(server, accounts, configs, false);
+}
+
+void rewire_imports(Server& server, const std::map<std::string, AccountPtr>& accounts,
+                    const std::vector<AccountConfig>& configs) {
+  wire_imports(server, accounts, configs, true);
 }
 
 void install_system_imports(Server& server, const std::map<std::string, AccountPtr>& accounts, Account& system) {
@@ -330,8 +432,11 @@ void install_system_imports(Server& server, const std::map<std::string, AccountP
         {"$SYS.REQ.ACCOUNT.PING.CONNZ", connz}, {"$SYS.REQ.SERVER.PING.CONNZ", connz}, {"$SYS.REQ.ACCOUNT.PING.STATZ", statz}};
     bool first = true;
     for (const auto& [local, remote] : imports) {
-      add_service_import(&server, acc.get(), &system, routes, local, remote, ResponseType::Stream, threshold, first);
+      add_service_import(&server, acc.get(), &system, routes, local, remote, ImportResponseType::Stream, threshold, first,
+                         [](Account& in, std::string, SubscriptionPtr sub) { in.sublist().insert(std::move(sub)); });
+      std::lock_guard lk(wiring_mu());
       acc->service_imports.push_back({system.name(), remote, local});
+      wiring_of(acc).system_imports.push_back({system.name(), remote, local});
       first = false;
     }
   }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,18 @@ std::string validate_account_imports(const std::vector<AccountConfig>& accounts)
 // account are skipped (validation refuses them before the server starts).
 void install_imports(Server& server, const std::map<std::string, AccountPtr>& accounts,
                      const std::vector<AccountConfig>& configs);
+
+// A config reload: wires the imports of running accounts as `configs` now say, and sets
+// their export and import lists. Each internal subscription an unchanged import installed
+// stays (no message of it is lost or doubled); new ones are inserted and announced to
+// routes, gateways and leafs; those of removed or changed imports are taken out. Responses
+// to requests sent before still reach their requesters.
+void rewire_imports(Server& server, const std::map<std::string, AccountPtr>& accounts,
+                    const std::vector<AccountConfig>& configs);
+
+// Held while reading an account's export and import lists (stream_exports, ...,
+// service_imports), which a reload replaces.
+std::unique_lock<std::mutex> lock_account_wiring();
 
 // The reference's system imports in every account but the system one, so that any user can
 // ask about its own account: $SYS.REQ.SERVER.PING.CONNZ and $SYS.REQ.ACCOUNT.PING.CONNZ map to

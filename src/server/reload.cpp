@@ -5,9 +5,10 @@
 // off, certificate, CA, verify; new handshakes use it) and the cluster's routes (added ones are
 // solicited, removed ones closed). Every other difference is refused with the reference's
 // "config reload not supported for <Go field name>: old=<v>, new=<v>" (or its JetStream and
-// cluster texts), naming the first differing setting, and the running config stays. (The
-// reference reloads more, e.g. accounts' imports/exports or enabling JetStream; those are
-// refused here until implemented, never half applied.)
+// cluster texts), naming the first differing setting, and the running config stays. Config
+// accounts' imports and exports are wired again (accounts added or removed are refused). (The
+// reference reloads more, e.g. enabling JetStream; those are refused here until implemented,
+// never half applied.)
 #include <algorithm>
 #include <condition_variable>
 #include <functional>
@@ -18,6 +19,7 @@
 #include "net/event_loop.h"
 #include "net/tls.h"
 #include "server/client.h"
+#include "server/imports.h"
 #include "server/server.h"
 #include "util/log.h"
 
@@ -54,6 +56,10 @@ void take_reloadable(Options& x, const Options& from) {
       if (x.accounts[i].name != from.accounts[i].name) continue;
       x.accounts[i].users = from.accounts[i].users;
       x.accounts[i].default_permissions = from.accounts[i].default_permissions;
+      x.accounts[i].stream_exports = from.accounts[i].stream_exports;
+      x.accounts[i].service_exports = from.accounts[i].service_exports;
+      x.accounts[i].stream_imports = from.accounts[i].stream_imports;
+      x.accounts[i].service_imports = from.accounts[i].service_imports;
     }
   }
 }
@@ -141,6 +147,16 @@ std::string refusal(const Options& a, const Options& b) {
   if (!(a.websocket == b.websocket)) return structural("Websocket");
   if (!(a.leafnode == b.leafnode)) return structural("LeafNode");
   return structural("Options");
+}
+
+bool wiring_changed(const Options& a, const Options& b) {
+  for (size_t i = 0; i < a.accounts.size(); ++i) {
+    const auto &x = a.accounts[i], &y = b.accounts[i];
+    if (!(x.stream_exports == y.stream_exports) || !(x.service_exports == y.service_exports) ||
+        !(x.stream_imports == y.stream_imports) || !(x.service_imports == y.service_imports))
+      return true;
+  }
+  return false;
 }
 
 bool auth_changed(const Options& a, const Options& b) {
@@ -259,6 +275,14 @@ std::string Server::reload(Options next) {
     std::atomic_store(&auth_, auth);
     make_ws_authenticator(next);
     log::notice("Reloaded: authorization users");
+  }
+  if (wiring_changed(loaded_, next)) {
+    // As the reference's reloadAuthorization: the accounts' imports and exports are set up
+    // again; connections stay, unchanged imports keep flowing.
+    std::map<std::string, AccountPtr> all;
+    for (auto& a : accounts()) all[a->name()] = a;
+    rewire_imports(*this, all, next.accounts);
+    log::notice("Reloaded: accounts");
   }
   // INFO for new clients: auth_required and max_payload may have changed.
   build_info_prefix();

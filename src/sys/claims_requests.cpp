@@ -282,6 +282,7 @@ void SystemServices::subscribe_claims_requests() {
   });
   subscribe_claims_list_and_delete();
   subscribe_claims_sync();
+  cache_expire_tick();  // JWTs past their expiry leave the directory (every minute)
 }
 
 void SystemServices::subscribe_claims_list_and_delete() {
@@ -300,8 +301,8 @@ void SystemServices::subscribe_claims_list_and_delete() {
   });
 }
 
-// CACHE: expired entries go every half ttl (at most a minute apart), as the reference's
-// expiration tracker.
+// CACHE and FULL: expired entries go every half ttl (at most a minute apart; FULL has no ttl:
+// every minute), as the reference's expiration tracker; the first check is at start.
 void SystemServices::cache_expire_tick() {
   if (stopped_) return;
   server_.account_resolver()->expire();
