@@ -11,6 +11,9 @@
 #include "jwt_test_util.h"
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -106,3 +109,5 @@ TEST_P(JwtResolverExpiry, FullRemovesAnExpiredJwtFile) {
 INSTANTIATE_TEST_SUITE_P(Servers, JwtResolverExpiry, ::testing::ValuesIn(testing_harness::binaries_to_compare()));
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID

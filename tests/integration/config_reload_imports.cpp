@@ -10,6 +10,9 @@
 
 #include "test_util.h"
 
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
 namespace {
 
 using namespace itest;
@@ -188,3 +191,5 @@ TEST_P(ReloadImports, AnImportTheExportNoLongerAllowsIsRefused) {
 INSTANTIATE_TEST_SUITE_P(Servers, ReloadImports, ::testing::ValuesIn(testing_harness::binaries_to_compare()));
 
 }  // namespace
+
+}  // namespace NATS_TEST_FILE_ID
