@@ -77,7 +77,7 @@ class TempConfig {
 class JetStreamServer : public Deployment {
  public:
   explicit JetStreamServer(const ServerFlavor& f, bool sync_always = false)
-      : flavor_(f), dir_(make_dir()), sync_conf_(sync_always && f.label == "ours" ? sync_conf(dir_) : nullptr),
+      : flavor_(f), dir_(make_dir()), sync_conf_(sync_always && f.sync_always ? sync_conf(dir_) : nullptr),
         server_(std::make_unique<ServerProcess>(f.binary, args(), std::chrono::seconds(10), f.cpu)) {}
   ~JetStreamServer() override {
     server_->stop();

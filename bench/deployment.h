@@ -45,6 +45,9 @@ struct ServerFlavor {
   std::string binary;
   std::vector<std::string> args;  // extra flags, identical for both flavors
   int cpu = -1;                   // >= 0: pin servers to this CPU
+  // Takes `jetstream { sync_interval: always }` (ours; 2.9.10 refuses the field). False for
+  // "ours" too when the reference binary stands in for it (the bench smoke test).
+  bool sync_always = false;
 };
 
 std::unique_ptr<Deployment> start_single_server(const ServerFlavor& f);

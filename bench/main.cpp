@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
   start_watchdog(max_seconds);
   nats_Open(-1);
 
-  ServerFlavor f_ours{"ours", ours, server_args, pin ? 0 : -1};
+  ServerFlavor f_ours{"ours", ours, server_args, pin ? 0 : -1, ours != ref};
   ServerFlavor f_ref{"reference", ref, server_args, pin ? 0 : -1};
   if (pin && !pin_self_to_cpu(1)) {
     std::fprintf(stderr, "--pin: cannot pin to CPU 1\n");

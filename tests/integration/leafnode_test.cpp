@@ -239,7 +239,7 @@ TEST(LeafNode, LeafFailsOverBetweenHubClusterServers) {
   Node leaf;
   leaf.name = "leaf";
   // Only the first hub is configured: the second is learnt from the hub's INFO.
-  leaf.extra = "leafnodes { reconnect: \"100ms\", remotes [ { urls: [\"nats-leaf://127.0.0.1:" + std::to_string(lp[0]) +
+  leaf.extra = "leafnodes { reconnect: 1, remotes [ { urls: [\"nats-leaf://127.0.0.1:" + std::to_string(lp[0]) +
                "\"] } ] }";
   leaf.start();
   auto leafs_on = [](const Node& n) {
