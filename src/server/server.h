@@ -257,7 +257,6 @@ class Server {
   // ports_file_dir: <dir>/<program>_<pid>.ports, as the reference (server/ports_file.cpp).
   void write_ports_file();
   void remove_ports_file();
-  void ping_timer_tick();
   // Cluster hooks, defined in src/cluster/server_hooks.cpp.
   void create_cluster();  // the managers, before any thread can look at routes_/gateways_
   void start_cluster();

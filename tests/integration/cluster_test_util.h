@@ -22,8 +22,13 @@ namespace ctest {
 
 using itest::milliseconds;
 
-// GET http://127.0.0.1:port/path; the body, or "" on failure.
-inline std::string http_get(int port, const std::string& path) {
+struct HttpResponse {
+  int status = 0;    // from the status line; 0 when there was no answer
+  std::string body;  // de-chunked
+};
+
+// GET http://127.0.0.1:port/path: the status code and the body ({0, ""} on failure).
+inline HttpResponse http_response(int port, const std::string& path) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -33,7 +38,7 @@ inline std::string http_get(int port, const std::string& path) {
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     ::close(fd);
-    return "";
+    return {};
   }
   std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   [[maybe_unused]] auto w = ::write(fd, req.data(), req.size());
@@ -42,25 +47,30 @@ inline std::string http_get(int port, const std::string& path) {
   ssize_t n;
   while ((n = ::read(fd, buf, sizeof buf)) > 0) resp.append(buf, n);
   ::close(fd);
+  HttpResponse out;
+  if (resp.size() > 12 && resp.compare(0, 5, "HTTP/") == 0) out.status = std::atoi(resp.c_str() + resp.find(' ') + 1);
   auto p = resp.find("\r\n\r\n");
-  if (p == std::string::npos) return "";
+  if (p == std::string::npos) return out;
   std::string body = resp.substr(p + 4);
   if (resp.find("Transfer-Encoding: chunked") != std::string::npos ||
       resp.find("transfer-encoding: chunked") != std::string::npos) {
-    std::string out;
     size_t i = 0;
     while (i < body.size()) {
       size_t e = body.find("\r\n", i);
       if (e == std::string::npos) break;
       size_t len = std::stoul(body.substr(i, e - i), nullptr, 16);
       if (len == 0) break;
-      out += body.substr(e + 2, len);
+      out.body += body.substr(e + 2, len);
       i = e + 2 + len + 2;
     }
     return out;
   }
-  return body;
+  out.body = std::move(body);
+  return out;
 }
+
+// GET http://127.0.0.1:port/path; the body, or "" on failure.
+inline std::string http_get(int port, const std::string& path) { return http_response(port, path).body; }
 
 inline nlohmann::json http_json(int port, const std::string& path) {
   auto j = nlohmann::json::parse(http_get(port, path), nullptr, false);

@@ -19,35 +19,10 @@ namespace {
 
 using namespace jsc;
 
-// GET /healthz: the HTTP status code and the JSON body (the real status line, not inferred).
+// GET /healthz: the HTTP status code (the real status line, not inferred) and the JSON body.
 std::pair<int, json> healthz_status_and_body(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  timeval tv{2, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return {0, json()};
-  }
-  std::string req = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  [[maybe_unused]] auto w = ::write(fd, req.data(), req.size());
-  std::string resp;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) resp.append(buf, n);
-  ::close(fd);
-  int code = 0;
-  if (resp.size() > 12 && resp.compare(0, 5, "HTTP/") == 0) code = std::atoi(resp.c_str() + resp.find(' ') + 1);
-  // The body is one small JSON object (plain or in one chunk): from its first brace to its last.
-  auto b = resp.find("\r\n\r\n");
-  auto l = resp.find('{', b == std::string::npos ? 0 : b), r = resp.rfind('}');
-  json body = (l == std::string::npos || r == std::string::npos || r < l)
-                  ? json()
-                  : json::parse(resp.substr(l, r - l + 1), nullptr, false);
-  return {code, body};
+  auto r = ctest::http_response(port, "/healthz");
+  return {r.status, r.body.empty() ? json() : json::parse(r.body, nullptr, false)};
 }
 
 // Resumes stopped servers however the test ends (a stopped process would not see SIGTERM).

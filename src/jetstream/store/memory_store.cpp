@@ -414,14 +414,7 @@ uint64_t MemoryStore::purge(std::string_view subject, uint64_t up_to_seq, uint64
 
 StoreState MemoryStore::state() {
   std::lock_guard lk(mu_);
-  StoreState st;
-  st.msgs = msgs_;
-  st.bytes = bytes_;
-  st.first_seq = first_seq_locked();
-  st.last_seq = last_seq_;
-  st.last_ts = last_ts_;
-  if (msgs_ > 0) st.first_ts = time_at(base_);
-  st.num_subjects = subject_ids_.size();
+  StoreState st = fast_state_locked();
   slots_.for_each_gone([&](size_t i) { st.deleted.push_back(base_ + i); });
   st.num_deleted = st.deleted.size();
   return st;
@@ -429,6 +422,10 @@ StoreState MemoryStore::state() {
 
 StoreState MemoryStore::fast_state() {
   std::lock_guard lk(mu_);
+  return fast_state_locked();
+}
+
+StoreState MemoryStore::fast_state_locked() {
   StoreState st;
   st.msgs = msgs_;
   st.bytes = bytes_;

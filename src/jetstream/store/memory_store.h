@@ -105,6 +105,7 @@ class MemoryStore : public MessageStore {
   bool live(uint64_t seq, Slot& out) const;
   int64_t time_at(uint64_t seq);  // seq must be live
   // A store that never held a message reports first 0 (reference); once emptied, last+1.
+  StoreState fast_state_locked();  // counts and bounds, no deleted list
   uint64_t first_seq_locked() const { return msgs_ > 0 ? base_ : used_ ? last_seq_ + 1 : 0; }
   uint32_t intern(std::string_view subject);
   const Subject* find_subject(std::string_view subject) const;
