@@ -143,6 +143,17 @@ struct Node {
 // Waits until `n` has at least `count` matching subscriptions (exactly 0 when count is 0).
 // The reference's /subsz lists neither route interest nor (mostly) honours `test`; against
 // it this only gives interest time to settle.
+// Configures (does not start) servers A and B of `binary` as cluster "C", B routing to A.
+inline void configure_route_pair(Node& a, Node& b, const std::string& binary) {
+  a.binary = b.binary = binary;
+  a.name = "A";
+  b.name = "B";
+  a.cluster = b.cluster = "C";
+  a.cluster_port = testing_harness::free_port();
+  b.cluster_port = testing_harness::free_port();
+  b.routes = {"nats-route://127.0.0.1:" + std::to_string(a.cluster_port)};
+}
+
 inline bool wait_interest(const Node& n, const std::string& subject, int count,
                           milliseconds t = milliseconds(5000)) {
   if (n.binary == testing_harness::reference_binary()) {

@@ -33,13 +33,7 @@ TEST(VarzConnectUrls, FollowTheRoutesAsTheReference) {
   for (const auto& bin : testing_harness::binaries_to_compare()) {
     ctest::Node a, b;
     int ws_a = testing_harness::free_port(), ws_b = testing_harness::free_port();
-    a.binary = b.binary = bin;
-    a.name = "A";
-    b.name = "B";
-    a.cluster = b.cluster = "C";
-    a.cluster_port = testing_harness::free_port();
-    b.cluster_port = testing_harness::free_port();
-    b.routes = {"nats-route://127.0.0.1:" + std::to_string(a.cluster_port)};
+    ctest::configure_route_pair(a, b, bin);
     a.extra = "host: 127.0.0.1\n" + ws_config(ws_a);
     b.extra = "host: 127.0.0.1\n" + ws_config(ws_b);
     a.start();
@@ -76,13 +70,7 @@ TEST(VarzConnectUrls, FollowTheRoutesAsTheReference) {
 TEST(VarzConnectUrls, NoAdvertiseListsNone) {
   for (const auto& bin : testing_harness::binaries_to_compare()) {
     ctest::Node a, b;
-    a.binary = b.binary = bin;
-    a.name = "A";
-    b.name = "B";
-    a.cluster = b.cluster = "C";
-    a.cluster_port = testing_harness::free_port();
-    b.cluster_port = testing_harness::free_port();
-    b.routes = {"nats-route://127.0.0.1:" + std::to_string(a.cluster_port)};
+    ctest::configure_route_pair(a, b, bin);
     a.cluster_extra = b.cluster_extra = "no_advertise: true";
     a.start();
     b.start();

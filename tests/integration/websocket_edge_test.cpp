@@ -206,13 +206,7 @@ TEST(WebsocketEdge, AdvertiseReachesTheClusterWebsocketClients) {
   for (const auto& bin : testing_harness::binaries_to_compare()) {
     ctest::Node a, b;
     int ws_a = testing_harness::free_port(), ws_b = testing_harness::free_port();
-    a.binary = b.binary = bin;
-    a.name = "A";
-    b.name = "B";
-    a.cluster = b.cluster = "C";
-    a.cluster_port = testing_harness::free_port();
-    b.cluster_port = testing_harness::free_port();
-    b.routes = {"nats-route://127.0.0.1:" + std::to_string(a.cluster_port)};
+    ctest::configure_route_pair(a, b, bin);
     a.extra = ws_config(ws_a, "  advertise: \"ws.example.com:8443\"\n");
     b.extra = ws_config(ws_b);
     a.start();
