@@ -11,6 +11,7 @@
 #include "jetstream/store/memory_store.h"
 #include "jetstream/stream_source.h"
 #include "server/server.h"
+#include "util/ids.h"
 #include "util/log.h"
 
 namespace nats::jetstream {
@@ -446,7 +447,10 @@ void Stream::set_leader(bool leader, uint64_t last_seq, const std::vector<Pendin
     clseq_ = std::max(last_seq, store_->last_seq());
     clts_ = std::max(clts_, store_->fast_state().last_ts);
     if (leader && !leader_was) republish_from_ = clseq_ + 1;
-    if (!leader) unsubscribe_locked();
+    if (!leader) {
+      unsubscribe_locked();
+      pending_answers_.clear();  // their entries may never commit: no answer, as the reference
+    }
   }
   if (!leader) return stop_sourcing();
   subscribe();
@@ -490,13 +494,62 @@ PubResult Stream::apply_msg(uint64_t seq, int64_t ts, std::string_view subject, 
   return r;
 }
 
-uint64_t Stream::apply_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq) {
+uint64_t Stream::apply_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq,
+                             uint64_t answer_token) {
+  uint64_t n = 0;
   // A purge replayed after a restart is older than the stored state: its effect is there.
-  if (store_->last_seq() > last_seq) return 0;
-  uint64_t n = store_->purge(filter, seq, keep);
-  uint64_t first = store_->fast_state().first_seq;
-  for (const auto& c : consumers()) c->on_stream_purged(first);
+  if (store_->last_seq() <= last_seq) {
+    n = store_->purge(filter, seq, keep);
+    uint64_t first = store_->fast_state().first_seq;
+    for (const auto& c : consumers()) c->on_stream_purged(first);
+  }
+  if (auto done = take_pending_answer(answer_token)) done(n, StoreErr::ok);
   return n;
+}
+
+void Stream::apply_delete(uint64_t seq, bool erase, uint64_t answer_token) {
+  StoreErr e = erase ? store_->erase_msg(seq) : store_->remove_msg(seq);
+  if (auto done = take_pending_answer(answer_token)) done(0, e);
+}
+
+std::function<void(uint64_t, StoreErr)> Stream::take_pending_answer(uint64_t token) {
+  if (token == 0) return {};
+  std::lock_guard lk(mu_);
+  auto it = pending_answers_.find(token);
+  if (it == pending_answers_.end()) return {};
+  auto done = std::move(it->second);
+  pending_answers_.erase(it);
+  return done;
+}
+
+uint64_t Stream::new_answer_token_locked() {
+  // Random start: another server's proposal carries its own tokens, which must not match ours.
+  if (next_answer_token_ == 0) {
+    util::random_bytes(&next_answer_token_, sizeof next_answer_token_);
+    next_answer_token_ = (next_answer_token_ | 1) & ~(uint64_t{1} << 63);
+  }
+  return ++next_answer_token_;
+}
+
+bool Stream::propose_purge_then(std::string_view filter, uint64_t seq, uint64_t keep,
+                                std::function<void(uint64_t)> done) {
+  std::lock_guard lk(mu_);
+  if (!repl_ || !leader_) return false;
+  uint64_t token = new_answer_token_locked();
+  pending_answers_[token] = [done = std::move(done)](uint64_t n, StoreErr) { done(n); };
+  if (repl_->propose_purge(filter, seq, keep, clseq_, token)) return true;
+  pending_answers_.erase(token);
+  return false;
+}
+
+bool Stream::propose_delete_then(uint64_t seq, bool erase, std::function<void(StoreErr)> done) {
+  std::lock_guard lk(mu_);
+  if (!repl_ || !leader_) return false;
+  uint64_t token = new_answer_token_locked();
+  pending_answers_[token] = [done = std::move(done)](uint64_t, StoreErr e) { done(e); };
+  if (repl_->propose_delete(seq, erase, token)) return true;
+  pending_answers_.erase(token);
+  return false;
 }
 
 void Stream::apply_update(StreamConfig cfg) {
@@ -545,7 +598,7 @@ uint64_t Stream::purge(std::string_view filter, uint64_t seq, uint64_t keep) {
       // Answered before the commit with what the purge will remove from the state now.
       if (!leader_) return 0;
       uint64_t n = count_purgeable(filter, seq, keep);
-      if (!repl_->propose_purge(filter, seq, keep, clseq_)) return 0;
+      if (!repl_->propose_purge(filter, seq, keep, clseq_, 0)) return 0;
       return n;
     }
   }
@@ -561,7 +614,7 @@ StoreErr Stream::delete_msg(uint64_t seq, bool erase) {
     if (repl_) {
       StoredMsg m;
       if (StoreErr e = store_->load_msg(seq, m); e != StoreErr::ok) return e;
-      return leader_ && repl_->propose_delete(seq, erase) ? StoreErr::ok : StoreErr::io;
+      return leader_ && repl_->propose_delete(seq, erase, 0) ? StoreErr::ok : StoreErr::io;
     }
   }
   return erase ? store_->erase_msg(seq) : store_->remove_msg(seq);

@@ -28,6 +28,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -84,8 +85,11 @@ class StreamReplicator {
                            std::string_view headers, std::string_view payload) = 0;
   // last_seq: the leader's last proposed sequence (a replayed purge older than the store's
   // state is skipped).
-  virtual bool propose_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq) = 0;
-  virtual bool propose_delete(uint64_t seq, bool erase) = 0;
+  // answer_token: non-zero when the proposer waits for the entry's apply to answer its client
+  // (Stream::apply_purge / apply_delete hand it back).
+  virtual bool propose_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq,
+                             uint64_t answer_token) = 0;
+  virtual bool propose_delete(uint64_t seq, bool erase, uint64_t answer_token) = 0;
   virtual bool propose_update(const StreamConfig& cfg) = 0;
 };
 
@@ -163,7 +167,15 @@ class Stream : public std::enable_shared_from_this<Stream> {
   // replayed after a restart) is skipped and reported as stored.
   PubResult apply_msg(uint64_t seq, int64_t ts, std::string_view subject, std::string_view headers,
                       std::string_view payload);
-  uint64_t apply_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq);
+  uint64_t apply_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq,
+                       uint64_t answer_token = 0);
+  void apply_delete(uint64_t seq, bool erase, uint64_t answer_token = 0);
+  // Leader: proposes a purge / message delete; `done` runs (on the applying thread, without
+  // the stream lock) once this server applies the entry, with its result, so the API answers
+  // after the change is in place as the reference's leader does. False: not the leader.
+  // A proposal whose entry never reaches this server's apply (leadership lost) is not answered.
+  bool propose_purge_then(std::string_view filter, uint64_t seq, uint64_t keep, std::function<void(uint64_t)> done);
+  bool propose_delete_then(uint64_t seq, bool erase, std::function<void(StoreErr)> done);
   void apply_update(StreamConfig cfg);
   void send_pub_ack(std::string_view reply, const PubResult& r);
 
@@ -276,6 +288,11 @@ class Stream : public std::enable_shared_from_this<Stream> {
   std::shared_ptr<StreamReplicator> repl_;
   bool leader_ = false;
   uint64_t clseq_ = 0;  // leader: last proposed sequence
+  // Leader: purges and deletes proposed here, waiting for their apply (see propose_*_then).
+  std::unordered_map<uint64_t, std::function<void(uint64_t, StoreErr)>> pending_answers_;
+  std::function<void(uint64_t, StoreErr)> take_pending_answer(uint64_t token);
+  uint64_t new_answer_token_locked();
+  uint64_t next_answer_token_ = 0;
   int64_t clts_ = 0;    // leader: last proposed timestamp
   std::shared_ptr<StreamSourcing> sourcing_;
   // Leader of a replicated stream: per source, the highest origin sequence proposed (log

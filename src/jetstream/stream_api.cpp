@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "jetstream/api/api_router.h"
+#include "jetstream/api/deferred_request.h"
 #include "jetstream/cluster/cluster_info.h"
 #include "jetstream/cluster/js_cluster.h"
 #include "jetstream/cluster/stream_group.h"
@@ -72,6 +73,11 @@ void fill_info(const ApiRequest& req, ojson& j, Stream& s, bool deleted_details,
   j["config"] = s.config().to_json();
   j["created"] = format_time(s.created_ns());
   j["state"] = s.state_json(deleted_details, subjects_filter);
+  if (auto* c = req.js.cluster()) {
+    // As the reference: the count of the consumers the meta log placed on the stream, so
+    // that R1 ephemerals on other peers of the stream count too.
+    if (auto n = c->consumer_names(s.account().name(), s.name()).size(); n > 0) j["state"]["consumer_count"] = n;
+  }
   const auto& domain = req.server.options().jetstream.domain;
   if (with_domain && !domain.empty()) j["domain"] = domain;
   if (auto c = stream_cluster_json(req.js, s); !c.is_null()) j["cluster"] = std::move(c);
@@ -259,12 +265,21 @@ void handle_purge(const ApiRequest& req) {
   if (cfg.sealed) return reply_purge_error(req, api_error(err::StreamSealed));
   if (cfg.deny_purge) return reply_purge_error(req, api_error(err::StreamPurgeFailed, "stream purge not permitted"));
   if (seq > 0 && keep > 0) return reply_purge_error(req, api_error(err::BadRequest));
-  uint64_t n = s->purge(filter, seq, keep);
-  ojson j;
-  j["type"] = api_type(type);
-  j["success"] = true;
-  j["purged"] = n;
-  reply_json(req, j);
+  auto answer = [type](const ApiRequest& r, uint64_t n) {
+    ojson j;
+    j["type"] = api_type(type);
+    j["success"] = true;
+    j["purged"] = n;
+    reply_json(r, j);
+  };
+  if (s->replicated()) {
+    // Answered once the purge is applied here, with what it removed.
+    auto kept = std::make_shared<DeferredRequest>(req);
+    if (!s->propose_purge_then(filter, seq, keep, [kept, answer](uint64_t n) { answer(kept->request(), n); }))
+      reply_purge_error(req, api_error(err::StreamPurgeFailed, "not the stream leader"));
+    return;
+  }
+  answer(req, s->purge(filter, seq, keep));
 }
 
 struct GetRequest {
@@ -332,6 +347,27 @@ void handle_msg_get(const ApiRequest& req) {
   reply_json(req, j);
 }
 
+// The reference does not count a failed delete as an API error. A message that is not there
+// (never stored, already deleted, or below the first sequence) is "not removed": 10043
+// "sequence <n> not found". Its file store alone fails sequence 0 ("no message found") and
+// sequences past the last ("stream store EOF") with the store error 10057.
+void answer_msg_delete(const ApiRequest& req, uint64_t seq, StoreErr e, bool file_store, uint64_t last_seq) {
+  const char* type = "stream_msg_delete_response";
+  if (e != StoreErr::ok) {
+    bool missing = e == StoreErr::not_found || e == StoreErr::eof;
+    if (missing && file_store && (seq == 0 || seq > last_seq))
+      return reply_error(req, type,
+                         api_error(err::StreamMsgDeleteFailed, store_err_text(seq == 0 ? StoreErr::not_found : StoreErr::eof)),
+                         false);
+    if (missing) return reply_error(req, type, api_error(err::SequenceNotFound, {{"{seq}", std::to_string(seq)}}), false);
+    return reply_error(req, type, api_error(err::StreamMsgDeleteFailed, store_err_text(e)), false);
+  }
+  ojson j;
+  j["type"] = api_type(type);
+  j["success"] = true;
+  reply_json(req, j);
+}
+
 void handle_msg_delete(const ApiRequest& req) {
   const char* type = "stream_msg_delete_response";
   if (req.args.size() != 1) return;
@@ -347,18 +383,21 @@ void handle_msg_delete(const ApiRequest& req) {
   if (cfg.sealed) return reply_error(req, type, api_error(err::StreamSealed));
   if (cfg.deny_delete)
     return reply_error(req, type, api_error(err::StreamMsgDeleteFailed, "message delete not permitted"));
+  const bool file = cfg.storage == StorageType::file;
+  if (s->replicated()) {
+    // Answered once the delete is applied here (a delete of a message another delete in
+    // flight removes is then "not found", as on the reference).
+    auto kept = std::make_shared<DeferredRequest>(req);
+    std::weak_ptr<Stream> weak = s;
+    bool proposed = s->propose_delete_then(seq, !no_erase, [kept, weak, seq, file](StoreErr e) {
+      auto st = weak.lock();
+      answer_msg_delete(kept->request(), seq, e, file, st ? st->store().fast_state().last_seq : 0);
+    });
+    if (!proposed) reply_error(req, type, api_error(err::StreamMsgDeleteFailed, "not the stream leader"), false);
+    return;
+  }
   StoreErr e = s->delete_msg(seq, !no_erase);
-  // The reference does not count a failed delete as an API error. Its memory store reports
-  // a missing message as not removed (10043 "sequence <n> not found"), its file store
-  // with the store's error (10057).
-  if (e != StoreErr::ok && cfg.storage == StorageType::memory)
-    return reply_error(req, type, api_error(err::SequenceNotFound, {{"{seq}", std::to_string(seq)}}), false);
-  if (e != StoreErr::ok)
-    return reply_error(req, type, api_error(err::StreamMsgDeleteFailed, store_err_text(e)), false);
-  ojson j;
-  j["type"] = api_type(type);
-  j["success"] = true;
-  reply_json(req, j);
+  answer_msg_delete(req, seq, e, file, s->store().fast_state().last_seq);
 }
 
 // DIRECT.GET answers with the message itself (headers carry the metadata) or a status.

@@ -402,7 +402,8 @@ void JsCluster::apply_replicated_stream(const MetaChange& ch, const RequestOrigi
         if (answers) reply_error(req, type, err);
         return;
       }
-      if (answers || announces) reply_when_led(*jsa, s, reply, type, true, 0, announces);
+      // Every peer waits for the group's first leader; that leader answers and announces.
+      if (live) reply_when_led(*jsa, s, reply, type, true, 0, true, leads);
       return;
     }
     case MetaOp::update_stream: {
@@ -472,14 +473,17 @@ void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& orig
 }
 
 void JsCluster::reply_when_led(JsAccount& jsa, StreamPtr s, std::string reply, std::string type, bool did_create,
-                               int tries, bool announce) {
+                               int tries, bool announce, bool fallback) {
   // The reference's leader answers a create: wait (briefly) for the new group to elect one.
-  if (group_status(s).leader.empty() && tries < kLeaderWaitTries) {
-    js_.server().pick_loop().run_after(kLeaderWaitStep, [this, &jsa, s, reply, type, did_create, tries, announce] {
-      reply_when_led(jsa, s, reply, type, did_create, tries + 1, announce);
+  const std::string leader = group_status(s).leader;
+  if (leader.empty() && tries < kLeaderWaitTries) {
+    js_.server().pick_loop().run_after(kLeaderWaitStep, [this, &jsa, s, reply, type, did_create, tries, announce,
+                                                         fallback] {
+      reply_when_led(jsa, s, reply, type, did_create, tries + 1, announce, fallback);
     });
     return;
   }
+  if (leader.empty() ? !fallback : leader != self_name_) return;
   ApiRequest req{js_.server(), js_, jsa.account, jsa, {}, {}, reply, {}, {}};
   if (!reply.empty()) reply_stream_info(req, type, *s, did_create ? std::optional<bool>(true) : std::nullopt);
   // 2.9.10's new leader sends the CREATED advisory after its answer.

@@ -181,9 +181,11 @@ class JsCluster {
   // (answered, or left to its leader).
   bool route_replicated_consumer(ApiRequest& req, std::string_view rest, std::string_view prefix,
                                  const ConsumerAssignment& ca);
-  // Answers a create once the group has a leader; `announce`: then sends the CREATED advisory.
+  // Answers a create once the group has a leader, if this server is that leader (as the
+  // reference's new leader answers, with its replicas); `fallback`: answers anyway when no
+  // leader shows up in time. `announce`: then sends the CREATED advisory.
   void reply_when_led(JsAccount& jsa, std::shared_ptr<Stream> s, std::string reply, std::string type, bool did_create,
-                      int tries = 0, bool announce = false);
+                      int tries = 0, bool announce = false, bool fallback = true);
   std::string local_reply(const std::string& reply) const;
   void apply_remove_peer(const MetaEntry& e);
   // This server was removed: advisory, then JetStream disabled here (as 2.9.10).

@@ -212,19 +212,22 @@ bool StreamGroup::propose_msg(uint64_t seq, int64_t ts, std::string_view subject
   return group_->propose(std::move(e));
 }
 
-bool StreamGroup::propose_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq) {
+bool StreamGroup::propose_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq,
+                                uint64_t answer_token) {
   std::string e(1, static_cast<char>(kPurge));
   raft::wire::put_str(e, filter);
   raft::wire::put_uvarint(e, seq);
   raft::wire::put_uvarint(e, keep);
   raft::wire::put_uvarint(e, last_seq);
+  raft::wire::put_uvarint(e, answer_token);
   return group_->propose(std::move(e));
 }
 
-bool StreamGroup::propose_delete(uint64_t seq, bool erase) {
+bool StreamGroup::propose_delete(uint64_t seq, bool erase, uint64_t answer_token) {
   std::string e(1, static_cast<char>(kDelete));
   raft::wire::put_uvarint(e, seq);
   e.push_back(erase ? 1 : 0);
+  raft::wire::put_uvarint(e, answer_token);
   return group_->propose(std::move(e));
 }
 
@@ -274,13 +277,20 @@ void StreamGroup::apply_now(const raft::Entry& entry, bool answer) {
       uint64_t seq = 0, keep = 0, last = 0;
       ok = raft::wire::get_str(b, pos, filter) && raft::wire::get_uvarint(b, pos, seq) &&
            raft::wire::get_uvarint(b, pos, keep) && raft::wire::get_uvarint(b, pos, last);
-      if (ok) stream_->apply_purge(filter, seq, keep, last);
+      // The answer token is absent in entries written before it existed.
+      uint64_t token = 0;
+      if (ok && pos < b.size()) ok = raft::wire::get_uvarint(b, pos, token);
+      if (ok) stream_->apply_purge(filter, seq, keep, last, token);
       break;
     }
     case kDelete: {
       uint64_t seq = 0;
       ok = raft::wire::get_uvarint(b, pos, seq) && pos < b.size();
-      if (ok) b[pos] ? stream_->store().erase_msg(seq) : stream_->store().remove_msg(seq);
+      if (!ok) break;
+      const bool erase = b[pos++] != 0;
+      uint64_t token = 0;  // absent in entries written before it existed
+      if (pos < b.size()) ok = raft::wire::get_uvarint(b, pos, token);
+      if (ok) stream_->apply_delete(seq, erase, token);
       break;
     }
     case kUpdate: {

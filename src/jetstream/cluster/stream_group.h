@@ -22,8 +22,10 @@
 //
 // Log entry formats (ours; u8 op first, fields as raft/wire.h's uvarint and str):
 //   1 msg:    seq, ts, str subject, str reply, str headers, str payload, str proposer
-//   2 purge:  str filter, seq, keep, last_seq
-//   3 delete: seq, u8 erase
+//   2 purge:  str filter, seq, keep, last_seq, answer_token
+//   3 delete: seq, u8 erase, answer_token
+//   (answer_token: the proposer's handle for answering its client on apply, see
+//   Stream::propose_purge_then; 0 for none, absent in entries of older builds)
 //   4 update: str config JSON
 #include <memory>
 #include <string>
@@ -77,8 +79,9 @@ class StreamGroup : public StreamReplicator, public std::enable_shared_from_this
   // StreamReplicator.
   bool propose_msg(uint64_t seq, int64_t ts, std::string_view subject, std::string_view reply,
                    std::string_view headers, std::string_view payload) override;
-  bool propose_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq) override;
-  bool propose_delete(uint64_t seq, bool erase) override;
+  bool propose_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq,
+                     uint64_t answer_token) override;
+  bool propose_delete(uint64_t seq, bool erase, uint64_t answer_token) override;
   bool propose_update(const StreamConfig& cfg) override;
 
  private:
