@@ -348,16 +348,18 @@ void handle_msg_get(const ApiRequest& req) {
 }
 
 // The reference does not count a failed delete as an API error. A message that is not there
-// (never stored, already deleted, or below the first sequence) is "not removed": 10043
-// "sequence <n> not found". Its file store alone fails sequence 0 ("no message found") and
-// sequences past the last ("stream store EOF") with the store error 10057.
-void answer_msg_delete(const ApiRequest& req, uint64_t seq, StoreErr e, bool file_store, uint64_t last_seq) {
+// is "not removed": 10043 "sequence <n> not found". Its file store alone fails sequences
+// below the first ("no message found") and past the last ("stream store EOF") with the store
+// error 10057; only a deleted message inside the range is "not removed" there.
+void answer_msg_delete(const ApiRequest& req, uint64_t seq, StoreErr e, bool file_store, uint64_t first_seq,
+                       uint64_t last_seq) {
   const char* type = "stream_msg_delete_response";
   if (e != StoreErr::ok) {
     bool missing = e == StoreErr::not_found || e == StoreErr::eof;
-    if (missing && file_store && (seq == 0 || seq > last_seq))
+    if (missing && file_store && (seq < first_seq || seq > last_seq))
       return reply_error(req, type,
-                         api_error(err::StreamMsgDeleteFailed, store_err_text(seq == 0 ? StoreErr::not_found : StoreErr::eof)),
+                         api_error(err::StreamMsgDeleteFailed,
+                                   store_err_text(seq > last_seq ? StoreErr::eof : StoreErr::not_found)),
                          false);
     if (missing) return reply_error(req, type, api_error(err::SequenceNotFound, {{"{seq}", std::to_string(seq)}}), false);
     return reply_error(req, type, api_error(err::StreamMsgDeleteFailed, store_err_text(e)), false);
@@ -390,14 +392,16 @@ void handle_msg_delete(const ApiRequest& req) {
     auto kept = std::make_shared<DeferredRequest>(req);
     std::weak_ptr<Stream> weak = s;
     bool proposed = s->propose_delete_then(seq, !no_erase, [kept, weak, seq, file](StoreErr e) {
-      auto st = weak.lock();
-      answer_msg_delete(kept->request(), seq, e, file, st ? st->store().fast_state().last_seq : 0);
+      StoreState state;
+      if (auto st = weak.lock()) state = st->store().fast_state();
+      answer_msg_delete(kept->request(), seq, e, file, state.first_seq, state.last_seq);
     });
     if (!proposed) reply_error(req, type, api_error(err::StreamMsgDeleteFailed, "not the stream leader"), false);
     return;
   }
   StoreErr e = s->delete_msg(seq, !no_erase);
-  answer_msg_delete(req, seq, e, file, s->store().fast_state().last_seq);
+  StoreState state = s->store().fast_state();
+  answer_msg_delete(req, seq, e, file, state.first_seq, state.last_seq);
 }
 
 // DIRECT.GET answers with the message itself (headers carry the metadata) or a status.

@@ -46,7 +46,8 @@ std::vector<std::string> run(const std::string& binary) {
     r = ask(nc.p, "$JS.API.STREAM.CREATE.S", json{{"name", "S"}, {"subjects", {"s.>"}}, {"num_replicas", 3}}.dump());
     return r.is_object() && !r.contains("error") && r.contains("config");
   }, milliseconds(15000));
-  ASSERT_TRUE(r.is_object() && r.contains("config")) << r.dump();
+  EXPECT_TRUE(r.is_object() && r.contains("config")) << r.dump();
+  if (!r.is_object() || !r.contains("config")) return seen;
   size_t replicas = r.contains("cluster") ? r["cluster"].value("replicas", json::array()).size() : 0;
   EXPECT_EQ(replicas, 2u) << r.dump();
   seen.push_back("create replicas " + std::to_string(replicas));
@@ -68,7 +69,7 @@ std::vector<std::string> run(const std::string& binary) {
   r = ask(nc.p, "$JS.API.STREAM.MSG.DELETE.S", json{{"seq", 2}}.dump());
   seen.push_back("delete 2 again: " + err_of(r));
   r = ask(nc.p, "$JS.API.STREAM.MSG.DELETE.S", json{{"seq", 1}, {"no_erase", true}}.dump());
-  seen.push_back("delete 1 no_erase: " + err_of(r));
+  seen.push_back("delete 1 no_erase: " + err_of(r) + " success " + std::to_string(r.value("success", false)));
   r = ask(nc.p, "$JS.API.STREAM.MSG.DELETE.S", json{{"seq", 1}}.dump());
   seen.push_back("delete 1 again (below first): " + err_of(r));
 
@@ -92,18 +93,19 @@ std::vector<std::string> run(const std::string& binary) {
 
 TEST(JsClusterApiAnswers, CreateDeletePurgeAndConsumerCountAsTheReference) {
   auto ours = run(testing_harness::server_binary());
+  // As 2.9.10 answered them (a file store: below the first sequence is the store's error).
   const std::vector<std::string> expected = {
       "create replicas 2",
-      "delete 2:  none success 1",
+      "delete 2: none success 1",
       "get 2 after delete: 10037 no message found",
       "delete 2 again: 10043 sequence 2 not found",
-      "delete 1 no_erase:  none success 1",
-      "delete 1 again (below first): 10043 sequence 1 not found",
+      "delete 1 no_erase: none success 1",
+      "delete 1 again (below first): 10057 no message found",
       "purge keep 1: purged 1",
       "messages right after the purge 1",
       "consumer_count 4",
   };
-  (void)expected;
+  EXPECT_EQ(ours, expected);
   if (!reference_available()) GTEST_SKIP() << "reference nats-server not installed";
   auto ref = run(reference_binary());
   EXPECT_EQ(ours, ref);
