@@ -86,8 +86,14 @@ std::vector<std::string> run(const std::string& binary) {
     r = ask(nc.p, "$JS.API.CONSUMER.CREATE.S", json{{"stream_name", "S"}, {"config", {{"ack_policy", "explicit"}}}}.dump());
     EXPECT_EQ(err_of(r), "none") << r.dump();
   }
-  r = ask(nc.p, "$JS.API.STREAM.INFO.S");
-  seen.push_back("consumer_count " + std::to_string(r["state"].value("consumer_count", -1)));
+  // (The stream leader may apply the last create's meta entry a moment after its host answered.)
+  int count = -1;
+  wait_for([&] {
+    r = ask(nc.p, "$JS.API.STREAM.INFO.S");
+    count = r.is_object() && r.contains("state") ? r["state"].value("consumer_count", -1) : -1;
+    return count == 4;
+  }, milliseconds(3000));
+  seen.push_back("consumer_count " + std::to_string(count));
   return seen;
 }
 
