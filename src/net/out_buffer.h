@@ -3,7 +3,10 @@
 //
 // Memory follows traffic: a connection's chunks are small (an idle client holds about 1 KB,
 // not a full chunk) until one overflows within a flush; from then on they are kChunkSize.
-// One drained chunk is kept as a spare so a busy connection does not allocate per flush.
+// One drained full-size chunk is kept as a spare so a busy connection does not allocate per
+// flush. Small chunks are not kept: an idle client then holds no chunk at all once its output
+// is written (1 KB per connection with tens of thousands of them), and a small chunk comes
+// back from the allocator's per-thread cache cheaply.
 #pragma once
 
 #include <sys/uio.h>
@@ -24,6 +27,9 @@ class OutBuffer {
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
+  // Whether anything is allocated (a chunk, the spare, the chunk list): an idle connection's
+  // drained buffers hold nothing unless a burst made them full-size.
+  bool holds_memory() const { return chunks_.capacity() > 0 || spare_.data != nullptr; }
 
   void append(const void* p, size_t n) {
     if (n == 0) return;
@@ -46,8 +52,7 @@ class OutBuffer {
   void move_to(OutBuffer& out) {
     for (size_t i = head_; i < chunks_.size(); ++i) out.chunks_.push_back(std::move(chunks_[i]));
     out.size_ += size_;
-    chunks_.clear();
-    head_ = 0;
+    drop_written();
     size_ = 0;
     if (out.spare_.data && (!spare_.data || out.spare_.cap > spare_.cap)) spare_ = std::move(out.spare_);
     out.spare_ = Chunk{};
@@ -92,8 +97,7 @@ class OutBuffer {
       }
     }
     if (head_ == chunks_.size()) {
-      chunks_.clear();
-      head_ = 0;
+      drop_written();
     } else if (head_ >= 64 && head_ * 2 >= chunks_.size()) {
       // A slow reader drains a long list: drop the written slots in one move.
       chunks_.erase(chunks_.begin(), chunks_.begin() + static_cast<std::ptrdiff_t>(head_));
@@ -118,6 +122,12 @@ class OutBuffer {
   };
   size_t live() const { return chunks_.size() - head_; }
   Chunk& tail() { return chunks_.back(); }
+  // Empties the chunk list; a list of one slot (the usual quiet connection) is freed too.
+  void drop_written() {
+    if (chunks_.capacity() <= 1) std::vector<Chunk>().swap(chunks_);
+    else chunks_.clear();
+    head_ = 0;
+  }
 
   void new_chunk(size_t need) {
     // Overflowing a chunk within one flush means this connection is busy: full-size chunks
@@ -138,7 +148,7 @@ class OutBuffer {
     size_ += n;
   }
   void recycle(Chunk&& c) {
-    if (c.cap <= kChunkSize && (!spare_.data || c.cap > spare_.cap)) {
+    if (c.cap > kFirstChunkSize && c.cap <= kChunkSize && (!spare_.data || c.cap > spare_.cap)) {
       c.len = c.off = 0;
       spare_ = std::move(c);
     }

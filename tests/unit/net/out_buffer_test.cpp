@@ -120,4 +120,24 @@ TEST(OutBuffer, ReleasingTheSpareStartsSmallAgain) {
   EXPECT_EQ(chunks(pending), 2);
 }
 
+TEST(OutBuffer, QuietConnectionHoldsNothingOnceWritten) {
+  OutBuffer pending, writing;
+  pending.append("PONG\r\n");
+  pending.move_to(writing);
+  EXPECT_FALSE(pending.holds_memory());
+  writing.consume(writing.size());
+  EXPECT_FALSE(writing.holds_memory());  // no small spare, no chunk list
+  // A busy connection keeps one full-size spare for its next flush.
+  std::string msg(100, 'm');
+  for (int i = 0; i < 2000; ++i) pending.append(msg);
+  pending.move_to(writing);
+  writing.consume(writing.size());
+  pending.append("x");
+  pending.move_to(writing);
+  writing.consume(writing.size());
+  EXPECT_TRUE(writing.holds_memory() || pending.holds_memory());
+  pending.release_spare();
+  writing.release_spare();
+}
+
 }  // namespace NATS_TEST_FILE_ID
