@@ -7,6 +7,7 @@
 
 #include "config/command_line.h"
 #include "server/server.h"
+#include "server/url_account_fetcher.h"
 #include "util/log.h"
 #include "util/process_signal.h"
 
@@ -74,6 +75,16 @@ int main(int argc, char** argv) {
   sigset_t sigs;
   block_signals(sigs);
 
+  if (opts.resolver.type == "URL") {
+    // As the reference's NewServer: a basic check that the URL resolver's server is there
+    // (a GET of the base URL must answer 200), else no start.
+    nats::UrlAccountFetcher probe(opts.resolver.url,
+                                  std::chrono::duration_cast<std::chrono::milliseconds>(opts.resolver.fetch_timeout));
+    if (auto r = probe.get(""); !r.error.empty()) {
+      std::fprintf(stderr, "nats-server: %s\n", r.error.c_str());
+      return 1;
+    }
+  }
   nats::Server server(opts);
   nats::log::notice("Starting nats-server");
   nats::log::notice("  Version:  {}", nats::kServerVersion);

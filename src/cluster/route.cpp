@@ -257,6 +257,11 @@ bool RouteConnection::on_rsub(std::string_view account, std::string_view subject
                               int32_t weight) {
   if (!registered_) return true;
   auto acc = server_.lookup_account(std::string(account));
+  // Interest in an operator mode account this server has the JWT of but does not use yet:
+  // registered now (as the reference's LookupAccount on a remote sub), so that its imports
+  // run here for messages published here.
+  if (!acc && server_.account_resolver() && server_.jwt_account_claims(std::string(account)))
+    acc = server_.lookup_account(std::string(account));
   if (!acc) return true;
   std::string key;
   key.reserve(account.size() + subject.size() + queue.size() + 2);

@@ -50,6 +50,8 @@ std::string validate_trusted_operators(Options& o) {
   if (o.operator_jwts.empty()) return "";
   auto ops = operators_of(o);
   if (o.resolver.type.empty()) return "operators require an account resolver to be configured";
+  if (o.resolver.type == "URL" && !o.resolver_preload.empty())
+    return "resolver preloads only available for writeable resolver types MEM/DIR/CACHE_DIR";
   if (!o.accounts.empty()) return "operators do not allow Accounts to be configured directly";
   bool users = !o.users.empty() || !o.username.empty();
   if (users) return "operators do not allow users to be configured directly";

@@ -255,10 +255,12 @@ struct JetStreamOptions {
 // The account resolver of operator mode (`resolver`). MEMORY: accounts only from
 // resolver_preload; FULL: a directory of account JWTs that takes updates; CACHE: a directory
 // of the JWTs looked up from other servers (at most `limit`, LRU, each kept `ttl` after its
-// last use, or until it expires if ttl is 0).
+// last use, or until it expires if ttl is 0); URL: each account JWT fetched over HTTP from
+// `url` followed by the account's public key.
 struct ResolverOptions {
-  std::string type;  // empty: none; "MEMORY", "FULL" or "CACHE"
+  std::string type;  // empty: none; "MEMORY", "FULL", "CACHE" or "URL"
   std::string dir;
+  std::string url;  // URL: the base URL, ending in '/'
   bool allow_delete = false;
   int64_t limit = 0;  // most JWTs stored; 0: no limit (CACHE: 1,000)
   Duration interval{std::chrono::minutes(1)};

@@ -15,6 +15,7 @@
 #include "util/semver.h"
 #include "server/imports.h"
 #include "server/jwt_claims.h"
+#include "server/url_account_fetcher.h"
 #include "subject/subject.h"
 #include "subject/subject_mapping.h"
 #include "util/nkey.h"
@@ -22,6 +23,36 @@
 namespace nats::config {
 
 namespace {
+
+// The URL of `resolver: URL("<url>")` as the reference's pattern reads it (case-insensitive
+// "URL", then optionally a parenthesised, optionally quoted URL); nullopt if the value has no
+// "URL" at all.
+std::optional<std::string> resolver_url(const std::string& v) {
+  std::string lower = util::ascii_lower(v);
+  size_t at = lower.find("url");
+  if (at == std::string::npos) return std::nullopt;
+  size_t i = at + 3;
+  auto skip_spaces = [&] {
+    while (i < v.size() && std::isspace(static_cast<unsigned char>(v[i]))) ++i;
+  };
+  if (i >= v.size() || v[i] != '(') return std::string();
+  ++i;
+  skip_spaces();
+  if (i < v.size() && v[i] == '"') ++i;
+  size_t start = i;
+  while (i < v.size() && v[i] != '"' && !std::isspace(static_cast<unsigned char>(v[i]))) ++i;
+  std::string url = v.substr(start, i - start);
+  if (i < v.size() && v[i] == '"') ++i;
+  skip_spaces();
+  if (i < v.size() && v[i] == ')') return url;
+  // Unquoted, the closing parenthesis was read into the URL: give it back (as the pattern's
+  // backtracking does).
+  if (!url.empty() && url.back() == ')') {
+    url.pop_back();
+    return url;
+  }
+  return std::string();
+}
 
 std::string where(const Position& p) {
   return p.file + ":" + std::to_string(p.line) + ":" + std::to_string(p.column);
@@ -78,15 +109,28 @@ struct Loader {
       if (auto err = add_operator(f, o); !err.empty()) error(e.key_pos, "error parsing operator JWT: " + err);
   }
 
-  // MEMORY, or a map for the directory resolvers (type FULL or CACHE), with the reference's
-  // checks and messages. The URL resolver is refused by name rather than run without its
-  // behaviour.
+  // MEMORY, URL("<base url>"), or a map for the directory resolvers (type FULL or CACHE),
+  // with the reference's checks and messages. Only plain http:// URLs are fetched (no TLS
+  // here): others are refused rather than tried.
   void resolver(const MapEntry& e) {
     if (e.value.is_string()) {
       std::string t = util::ascii_lower(e.value.as_string());
       while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
       if (t == "mem" || t == "memory") {
+        o.resolver = ResolverOptions{};
         o.resolver.type = "MEMORY";
+        return;
+      }
+      if (auto url = resolver_url(e.value.as_string())) {
+        HttpUrl parsed;
+        if (!parse_http_url(*url, parsed)) {
+          error(e.key_pos, e.key + " URL \"" + *url + "\" is not supported by this server (only http:// URLs)");
+          return;
+        }
+        o.resolver = ResolverOptions{};
+        o.resolver.type = "URL";
+        o.resolver.url = *url;
+        if (o.resolver.url.back() != '/') o.resolver.url += '/';
         return;
       }
       error(e.key_pos, e.key + " \"" + e.value.as_string() + "\" is not supported by this server");

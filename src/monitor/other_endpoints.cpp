@@ -16,7 +16,7 @@ Json header(Server& s) {
   j["now"] = util::rfc3339_nano(std::chrono::system_clock::now());
   return j;
 }
-bool truthy(const std::string& v) { return v == "1" || v == "true"; }
+bool jsz_flag_set(const std::string& v) { return v == "1" || v == "true"; }
 }  // namespace
 
 Json routez(Server& s) {
@@ -60,14 +60,14 @@ JszOptions jsz_options_from_query(const std::multimap<std::string, std::string>&
   JszOptions o;
   for (auto& [k, v] : q) {
     if (k == "acc") o.account = v;
-    else if (k == "accounts") o.accounts = truthy(v);
-    else if (k == "streams") o.streams = truthy(v);
-    else if (k == "consumers") o.consumer = truthy(v);
-    else if (k == "config") o.config = truthy(v);
-    else if (k == "leader-only") o.leader_only = truthy(v);
+    else if (k == "accounts") o.accounts = jsz_flag_set(v);
+    else if (k == "streams") o.streams = jsz_flag_set(v);
+    else if (k == "consumers") o.consumer = jsz_flag_set(v);
+    else if (k == "config") o.config = jsz_flag_set(v);
+    else if (k == "leader-only") o.leader_only = jsz_flag_set(v);
     else if (k == "offset") o.offset = std::atoi(v.c_str());
     else if (k == "limit") o.limit = std::atoi(v.c_str());
-    else if (k == "raft") o.raft = truthy(v);
+    else if (k == "raft") o.raft = jsz_flag_set(v);
   }
   return o;
 }

@@ -36,6 +36,9 @@ int64_t now_ns() {
 AccountResolverStore::AccountResolverStore(const Options& opts)
     : type_(opts.resolver.type), dir_(opts.resolver.dir), allow_delete_(opts.resolver.allow_delete),
       limit_(opts.resolver.limit), ttl_(opts.resolver.ttl) {
+  if (is_url())
+    url_ = std::make_unique<UrlAccountFetcher>(
+        opts.resolver.url, std::chrono::duration_cast<std::chrono::milliseconds>(opts.resolver.fetch_timeout));
   if (is_dir()) {
     std::error_code ec;
     fs::create_directories(dir_, ec);

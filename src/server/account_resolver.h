@@ -7,7 +7,9 @@
 // 2.9.10 servers agree on it in a mixed cluster. CACHE (the reference's CacheDirAccResolver)
 // keeps in the same kind of directory only the JWTs looked up from other servers: at most
 // `limit` (the least recently used is dropped for a new one), each removed `ttl` after its
-// last use (or when it expires, if ttl is 0); a delete removes the file.
+// last use (or when it expires, if ttl is 0); a delete removes the file. URL (the reference's
+// URLAccResolver) fetches each account JWT over HTTP when an account is first needed and keeps
+// it in memory (see url_account_fetcher.h).
 #pragma once
 
 #include <array>
@@ -15,12 +17,14 @@
 #include <cstdint>
 #include <list>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "config/options.h"
+#include "server/url_account_fetcher.h"
 
 namespace nats {
 
@@ -32,6 +36,9 @@ class AccountResolverStore {
   bool is_cache() const { return type_ == "CACHE"; }
   // FULL and CACHE: JWTs in a directory, missing ones looked up from the other servers.
   bool is_dir() const { return is_full() || is_cache(); }
+  bool is_url() const { return type_ == "URL"; }
+  // URL: the HTTP client that fetches missing account JWTs (nullptr for the other types).
+  UrlAccountFetcher* url_fetcher() const { return url_.get(); }
   // A CACHE store deletes too (the reference's HardDelete); FULL only with allow_delete.
   bool allow_delete() const { return allow_delete_ || is_cache(); }
   // The stored JWT; a CACHE entry counts as used (LRU, ttl) and is dropped once expired.
@@ -77,6 +84,7 @@ class AccountResolverStore {
   mutable std::list<std::string> lru_;  // CACHE: least recently used first
   mutable std::map<std::string, std::list<std::string>::iterator> lru_pos_;
   mutable std::map<std::string, int64_t> expires_ns_;  // CACHE: unix ns; absent: never
+  std::unique_ptr<UrlAccountFetcher> url_;
 };
 
 }  // namespace nats

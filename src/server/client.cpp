@@ -223,9 +223,10 @@ void ClientConnection::close_with_err(std::string_view text, CloseReason reason)
 
 bool ClientConnection::on_data(const char* data, size_t len) {
   if (lookup_pending_) {
-    // Arrived after a CONNECT that waits for its account: kept for when it is decided.
+    // Read with a CONNECT that waits for its account (reading then stops: hold_reading):
+    // kept for when it is decided.
     held_input_.append(data, len);
-    // A client normally sends CONNECT and PING, then waits: no unbounded buffering.
+    // At most what one read brought (a WebSocket read may unframe in parts): a guard only.
     if (held_input_.size() > (4u << 20)) {
       close(CloseReason::ProtocolViolation);
       return false;

@@ -361,9 +361,25 @@ void Connection::pause_reading() {
 
 void Connection::resume_reading() {
   pause_requested_ = false;
-  if (!read_paused_ || closed_) return;
+  if (!read_paused_ || closed_ || read_held_) return;
   read_paused_ = false;
   loop_.mod_fd(fd_, want_write_ ? (EPOLLIN | EPOLLOUT | EPOLLRDHUP) : (EPOLLIN | EPOLLRDHUP), this);
+}
+
+void Connection::hold_reading() {
+  read_held_ = true;
+  pause_reading();
+}
+
+void Connection::release_reading() {
+  if (!read_held_) return;
+  read_held_ = false;
+  resume_reading();
+  // Bytes already decrypted inside OpenSSL raise no epoll event: look for them now.
+  if (tls_ && !closed_ && !read_paused_ && tls_->pending() > 0) {
+    auto self = shared_from_this();
+    loop_.post([self] { self->on_io(EPOLLIN); });
+  }
 }
 
 // Read at each use: a config reload changes it for existing connections too (as the reference).
@@ -417,7 +433,7 @@ void Connection::on_io(uint32_t events) {
           pause_reading();
           break;
         }
-        if (!keep) break;
+        if (!keep || read_paused_) break;  // read_paused_: held by the handler
         // TLS hands out one record per read; more may already be decrypted inside OpenSSL.
         if (static_cast<size_t>(n) < read_size_ && !(tls_ && tls_->pending() > 0)) break;
         continue;

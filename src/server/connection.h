@@ -185,6 +185,11 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   // Called on the loop thread once the WebSocket upgrade is answered; false when the
   // connection was closed instead.
   virtual bool on_ws_upgraded() { return true; }
+  // Stops reading the socket until release_reading() (a CONNECT waiting for its account JWT:
+  // nothing after it is read before the account is bound, as the reference's blocked read
+  // loop). Backpressure releases do not resume a held connection. Loop thread.
+  void hold_reading();
+  void release_reading();
 
   Server& server_;
   net::EventLoop& loop_;
@@ -241,6 +246,7 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   std::vector<std::weak_ptr<Connection>> stalled_;        // guarded by out_mu_
   bool pause_requested_ = false;                          // loop thread only
   bool read_paused_ = false;                              // loop thread only
+  bool read_held_ = false;                                // hold_reading(); loop thread only
   std::unique_ptr<net::TlsSession> tls_;                  // loop thread only (never inline writes)
   std::atomic<bool> tls_established_{false};
   bool tls_handshake_wants_write_ = false;

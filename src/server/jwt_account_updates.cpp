@@ -4,12 +4,14 @@
 // connections; revoked users, disallowed bearer users and connections over the new limit
 // (oldest first) are disconnected; an expired or deleted account cuts all its clients.
 #include <algorithm>
+#include <functional>
 #include <chrono>
 #include <set>
 
 #include "jetstream/jetstream.h"
 #include "server/client.h"
 #include "server/imports.h"
+#include "server/jwt_accounts.h"
 #include "server/server.h"
 #include "util/log.h"
 
@@ -21,7 +23,20 @@ int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-bool same_wiring(const AccountClaims& a, const AccountClaims& b) {
+bool same_mappings(const AccountClaims& a, const AccountClaims& b) {
+  auto mappings = [](const AccountClaims& c) {
+    std::vector<std::string> v;
+    for (const auto& m : c.mappings) {
+      std::string s = m.src;
+      for (const auto& d : m.dests) s += "|" + d.subject + "|" + std::to_string(d.weight) + "|" + d.cluster;
+      v.push_back(s);
+    }
+    return v;
+  };
+  return mappings(a) == mappings(b);
+}
+
+bool same_imports_exports(const AccountClaims& a, const AccountClaims& b) {
   auto imports = [](const AccountClaims& c) {
     std::vector<std::string> v;
     for (const auto& i : c.imports) v.push_back(i.type + "|" + i.account + "|" + i.subject + "|" + i.to + "|" + i.local_subject);
@@ -32,16 +47,7 @@ bool same_wiring(const AccountClaims& a, const AccountClaims& b) {
     for (const auto& e : c.exports) v.push_back(e.type + "|" + e.subject + "|" + (e.token_req ? "t" : "") + "|" + e.response_type);
     return v;
   };
-  auto mappings = [](const AccountClaims& c) {
-    std::vector<std::string> v;
-    for (const auto& m : c.mappings) {
-      std::string s = m.src;
-      for (const auto& d : m.dests) s += "|" + d.subject + "|" + std::to_string(d.weight) + "|" + d.cluster;
-      v.push_back(s);
-    }
-    return v;
-  };
-  return imports(a) == imports(b) && exports(a) == exports(b) && mappings(a) == mappings(b);
+  return imports(a) == imports(b) && exports(a) == exports(b);
 }
 
 // Whether two signing keys' scopes (templates; nullopt: unscoped) are the same.
@@ -60,6 +66,40 @@ std::vector<std::shared_ptr<ClientConnection>> clients_of(const Server& s, const
   // Newest first: over a lowered connection limit the reference keeps the newest.
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->cid() > b->cid(); });
   return out;
+}
+
+// An account JWT update that changes imports or exports (as the reference's
+// updateAccountClaimsWithRefresh): the account's imports are wired again, and so are those of
+// the registered accounts importing from it (an export added or removed allows or drops
+// them), through the config reload's rewire: unchanged imports keep flowing, new internal
+// subscriptions are announced, removed ones withdrawn. `reg` registers a newly imported
+// account (the server's register_jwt_account; jwt_mu_ held).
+void rewire_jwt_account(Server& server, const std::string& key,
+                        const std::function<AccountPtr(const std::string&)>& reg) {
+  std::map<std::string, AccountPtr> all;
+  for (auto& a : server.accounts()) all[a->name()] = a;
+  auto config_of = [&](const AccountPtr& a) {
+    auto c = a->claims();
+    std::map<std::string, AccountClaimsPtr> known{{a->name(), c}};
+    for (const auto& im : c->imports) {
+      if (known.count(im.account)) continue;
+      auto ex = server.lookup_account(im.account);
+      if (!ex) ex = reg(im.account);  // newly imported: registered now
+      if (ex && ex->claims()) known[im.account] = ex->claims();
+    }
+    return account_config_from_claims(*c, known);
+  };
+  std::vector<AccountConfig> configs;
+  for (const auto& [name, a] : all) {
+    auto c = a->claims();
+    if (!c) continue;
+    bool affected = name == key;
+    for (const auto& im : c->imports) affected = affected || im.account == key;
+    if (affected) configs.push_back(config_of(a));
+  }
+  for (auto& a : server.accounts()) all[a->name()] = a;  // with the ones registered just now
+  rewire_imports(server, all, configs);
+  log::debug("Account [{}]: imports and exports rewired after the update", key);
 }
 
 }  // namespace
@@ -116,7 +156,9 @@ void Server::install_jwt_account(const AccountPtr& acc, const AccountClaimsPtr& 
     accounts_[cfg.name] = acc;
     all = accounts_;
   }
-  install_imports(*this, all, {cfg});
+  // At run time routes, gateways and leafs already know this server's interest: the import
+  // subscriptions are announced to them (rewire announces what it inserts).
+  rewire_imports(*this, all, {cfg});
   if (system_account_ && system_account_ != acc) install_system_imports(*this, {{cfg.name, acc}}, *system_account_);
   // After its imports: whether it imports another account's JetStream API decides whether
   // it answers its own (2.9.10 enables JetStream for an account resolved at run time too).
@@ -147,8 +189,9 @@ std::string Server::apply_account_jwt(const std::string& key) {
     return err;
   }
   auto old = acc->claims();
-  if (old && !same_wiring(*old, *claims))
-    log::warn("Account [{}] update changes imports, exports or mappings: not applied until a restart", key);
+  if (old && !same_mappings(*old, *claims))
+    log::warn("Account [{}] update changes mappings: not applied until a restart", key);
+  bool rewire = old && !same_imports_exports(*old, *claims);
   // Signing keys removed, or whose scope changed (as the reference's signersChanged and
   // alteredScope): their users are cut.
   std::set<std::string> gone_signers;
@@ -163,6 +206,7 @@ std::string Server::apply_account_jwt(const std::string& key) {
   acc->max_subscriptions = cfg.max_subscriptions;
   acc->max_payload = cfg.max_payload;
   acc->set_claims(claims);
+  if (rewire) rewire_jwt_account(*this, key, [this](const std::string& k) { return register_jwt_account(k, 1); });
 
   bool expired = claims->base.expires > 0 && claims->base.expires <= now_unix();
   int64_t kept = 0;

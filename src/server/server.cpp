@@ -1,4 +1,5 @@
 #include "server/server.h"
+#include "server/url_account_fetcher.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -47,6 +48,8 @@ Server::Server(Options opts) : opts_(std::move(opts)) {
   if (opts_.operator_mode()) {
     // Operator mode refuses config accounts, so the JWT accounts are the only ones.
     resolver_ = std::make_unique<AccountResolverStore>(opts_);
+    // The URL resolver's system account is fetched now, as the reference's SetSystemAccount.
+    if (resolver_->is_url() && !opts_.system_account.empty()) url_fetch_account_now(opts_.system_account, *resolver_);
     std::map<std::string, std::string> tokens;
     for (const auto& key : resolver_->keys()) tokens[key] = *resolver_->fetch(key);
     jwt_accounts = load_jwt_accounts(opts_, tokens);
@@ -506,6 +509,8 @@ void Server::shutdown() {
   if (monitor_) monitor_->stop();
   if (meta_group_) meta_group_->shutdown();
   if (sys_services_) sys_services_->stop();
+  // No URL resolver answer is handed to a connection after this (waits out a fetch under way).
+  if (resolver_ && resolver_->url_fetcher()) resolver_->url_fetcher()->stop();
   stop_cluster();
   std::vector<std::shared_ptr<ClientConnection>> clients;
   {

@@ -1,0 +1,79 @@
+// The URL account resolver's HTTP client (the reference's URLAccResolver): an account JWT is
+// fetched with a GET of <base url><account public key>; only a 200 answer's body counts, any
+// other status, a connection error or the timeout (1.9 s, as the reference's fixed client
+// timeout) is an error. Fetches run on a few worker threads of their own, never on an event
+// loop; concurrent fetches of one account share one request.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace nats {
+
+struct UrlFetchResult {
+  std::string jwt;    // the body of a 200 answer
+  std::string error;  // empty on success
+};
+
+// A parsed http:// URL (https is refused by the config loader).
+struct HttpUrl {
+  std::string host;
+  int port = 80;
+  std::string path = "/";
+};
+// Empty optional-like: false when `url` is not an http:// URL with a host.
+bool parse_http_url(std::string_view url, HttpUrl& out);
+
+// Splits a complete HTTP/1.x response (read until the peer closed) into status line parts
+// and body (Content-Length or chunked, else everything after the headers). False when it is
+// not an HTTP response or the body is cut short.
+bool parse_http_response(std::string_view raw, int& status, std::string& status_text, std::string& body);
+
+class UrlAccountFetcher {
+ public:
+  UrlAccountFetcher(std::string base_url, std::chrono::milliseconds timeout);
+  ~UrlAccountFetcher();  // waits for the fetches under way (each ends within the timeout)
+  UrlAccountFetcher(const UrlAccountFetcher&) = delete;
+  UrlAccountFetcher& operator=(const UrlAccountFetcher&) = delete;
+
+  const std::string& base_url() const { return base_; }
+  // Blocking fetch on the calling thread (start-up: the system account).
+  UrlFetchResult get(const std::string& key) const;
+  // Fetch on a worker; `done` runs on that worker (never once stop() began).
+  void get_async(const std::string& key, std::function<void(const UrlFetchResult&)> done);
+  // Ends the workers (at server shutdown); fetches under way end within the timeout.
+  void stop();
+
+ private:
+  void worker();
+
+  std::string base_;
+  std::chrono::milliseconds timeout_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;  // keys to fetch, each once
+  std::map<std::string, std::vector<std::function<void(const UrlFetchResult&)>>> waiters_;
+  std::vector<std::thread> workers_;
+  size_t idle_ = 0;
+  bool stopping_ = false;
+};
+
+class Server;
+class AccountResolverStore;
+// Start-up: fetches (blocking) and stores the account JWT of `key`; false (logged) on failure.
+bool url_fetch_account_now(const std::string& key, AccountResolverStore& store);
+// Fetches the account JWT of `key` with the server's URL resolver and stores it there, then
+// the JWTs of the accounts it imports from that the server lacks (they are registered with
+// it); `done` runs once all is over, answered or not (on a fetcher worker, or right away if
+// the server has no URL resolver). See url_account_lookup.cpp.
+void url_lookup_account(Server& server, const std::string& key, std::function<void()> done, int depth = 0);
+
+}  // namespace nats

@@ -1,0 +1,255 @@
+// The URL account resolver (`resolver: URL("<base>")`): account JWTs fetched over HTTP with a
+// GET of <base><account public key> when an account is first needed (the system account at
+// start-up, a user's account at its CONNECT, the accounts it imports from). A small HTTP
+// server in the test serves the JWTs; it can answer late or not at all. While a CONNECT waits
+// for its account the server reads nothing more from that client, then handles what followed
+// in order; a fetch that fails or times out (1.9 s) refuses the user with "Authorization
+// Violation". Run against our server and the reference 2.9.10 with the same expectations.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "jwt_test_util.h"
+#include "test_util.h"
+
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
+namespace {
+
+using namespace itest;
+using itest::jwt::KeyPair;
+using json = nlohmann::json;
+using testing_harness::ServerProcess;
+
+// A minimal HTTP/1.1 server on 127.0.0.1: GET <path> answers 200 with the body set for that
+// path (after its delay, if any), 404 otherwise; one thread per request, all joined on stop.
+class JwtHttpServer {
+ public:
+  JwtHttpServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    ::listen(fd_, 64);
+    acceptor_ = std::thread([this] { accept_loop(); });
+  }
+  ~JwtHttpServer() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    acceptor_.join();
+    ::close(fd_);
+    std::lock_guard lk(mu_);
+    for (auto& t : handlers_) t.join();
+  }
+  std::string base() const { return "http://127.0.0.1:" + std::to_string(port_) + "/jwt/v1/accounts/"; }
+  void serve(const std::string& key, const std::string& body, milliseconds delay = milliseconds(0)) {
+    std::lock_guard lk(mu_);
+    bodies_["/jwt/v1/accounts/" + key] = {body, delay};
+  }
+  int requests_for(const std::string& key) {
+    std::lock_guard lk(mu_);
+    return hits_["/jwt/v1/accounts/" + key];
+  }
+
+ private:
+  void accept_loop() {
+    while (!stop_) {
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) {
+        if (stop_) return;
+        continue;
+      }
+      std::lock_guard lk(mu_);
+      handlers_.emplace_back([this, c] { handle(c); });
+    }
+  }
+  void handle(int c) {
+    std::string req;
+    char buf[4096];
+    while (req.find("\r\n\r\n") == std::string::npos) {
+      ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      req.append(buf, static_cast<size_t>(n));
+    }
+    std::string path;
+    if (req.rfind("GET ", 0) == 0) path = req.substr(4, req.find(' ', 4) - 4);
+    std::pair<std::string, milliseconds> answer;
+    bool found = false;
+    {
+      std::lock_guard lk(mu_);
+      ++hits_[path];
+      if (auto it = bodies_.find(path); it != bodies_.end()) {
+        answer = it->second;
+        found = true;
+      }
+    }
+    // Waits in small steps so that the server's destructor is not held up for long.
+    for (auto until = Clock::now() + answer.second; Clock::now() < until && !stop_;)
+      std::this_thread::sleep_for(milliseconds(20));
+    std::string resp = found ? "HTTP/1.1 200 OK\r\nContent-Type: application/jwt\r\nContent-Length: " +
+                                   std::to_string(answer.first.size()) + "\r\nConnection: close\r\n\r\n" + answer.first
+                             : std::string("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    ::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
+    ::close(c);
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread acceptor_;
+  std::mutex mu_;
+  std::vector<std::thread> handlers_;
+  std::map<std::string, std::pair<std::string, milliseconds>> bodies_;
+  std::map<std::string, int> hits_;
+};
+
+class JwtUrlResolver : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
+      GTEST_SKIP() << "reference server not installed";
+    dir_ = std::make_unique<testing_harness::TempDir>();
+    op_file_ = dir_->write("op.jwt", jwt::sign(jwt::operator_claims(op_, sys_.pub), op_));
+    http_.serve(sys_.pub, jwt::sign(jwt::account_claims(sys_, "SYS"), op_));
+    http_.serve("", "");  // both servers check at start-up that the base URL answers
+  }
+  std::string config() const {
+    return "operator: \"" + op_file_ + "\"\nsystem_account: " + sys_.pub + "\nresolver: URL(\"" + http_.base() + "\")\n";
+  }
+  std::unique_ptr<ServerProcess> start() { return start_with_config(config(), {}, GetParam()); }
+  natsStatus connect_user(ConnPtr& c, const std::string& url, const KeyPair& account, const KeyPair& user) {
+    static int n = 0;
+    std::string ujwt = jwt::sign(jwt::user_claims(user, "u"), account);
+    std::string file = dir_->write("u" + std::to_string(++n) + ".creds", jwt::creds(ujwt, user.seed));
+    OptsPtr o;
+    natsOptions_SetTimeout(o.p, 5000);
+    natsOptions_SetAllowReconnect(o.p, false);
+    natsOptions_SetUserCredentialsFromFiles(o.p, file.c_str(), nullptr);
+    return connect_signed(c, url, o.p);
+  }
+  // A raw client's CONNECT for `user` of `account` (signing the INFO's nonce).
+  static std::string raw_connect(RawClient& rc, const KeyPair& account, const KeyPair& user) {
+    std::string nonce = json::parse(rc.info_json()).value("nonce", "");
+    std::string ujwt = jwt::sign(jwt::user_claims(user, "u"), account, jwt::now_unix() - 60);
+    return "CONNECT {\"verbose\":false,\"protocol\":1,\"jwt\":\"" + ujwt + "\",\"sig\":\"" +
+           jwt::base64url(nats::nkey::sign(user.seed, nonce)) + "\"}\r\n";
+  }
+
+  KeyPair op_ = jwt::operator_keys(), sys_ = jwt::account_keys(), acc_ = jwt::account_keys(),
+          exp_ = jwt::account_keys(), user_ = jwt::user_keys(), exp_user_ = jwt::user_keys();
+  std::unique_ptr<testing_harness::TempDir> dir_;
+  std::string op_file_;
+  JwtHttpServer http_;
+};
+
+// The user's account and the account it imports a stream from are fetched at the CONNECT;
+// the import works; the account is fetched once (registered from then on).
+TEST_P(JwtUrlResolver, FetchesAccountAndItsExporterAtConnect) {
+  json exporter = jwt::account_claims(exp_, "EXP");
+  exporter["nats"]["exports"] = json::array({{{"name", "feed"}, {"subject", "feed.>"}, {"type", "stream"}}});
+  json importer = jwt::account_claims(acc_, "ACC");
+  importer["nats"]["imports"] =
+      json::array({{{"name", "feed"}, {"subject", "feed.>"}, {"account", exp_.pub}, {"type", "stream"}}});
+  http_.serve(exp_.pub, jwt::sign(exporter, op_));
+  http_.serve(acc_.pub, jwt::sign(importer, op_));
+  auto srv = start();
+  EXPECT_GE(http_.requests_for(sys_.pub), 1);
+  ConnPtr imp, exp, again;
+  ASSERT_EQ(connect_user(imp, srv->url(), acc_, user_), NATS_OK) << srv->log();
+  ASSERT_EQ(connect_user(exp, srv->url(), exp_, exp_user_), NATS_OK) << srv->log();
+  ASSERT_EQ(connect_user(again, srv->url(), acc_, jwt::user_keys()), NATS_OK) << srv->log();
+  MsgCounter got;
+  SubPtr s;
+  ASSERT_EQ(natsConnection_Subscribe(&s.p, imp.p, "feed.x", MsgCounter::on_msg, &got), NATS_OK);
+  ASSERT_EQ(natsConnection_Flush(imp.p), NATS_OK);
+  ASSERT_EQ(natsConnection_PublishString(exp.p, "feed.x", "hi"), NATS_OK);
+  ASSERT_EQ(natsConnection_Flush(exp.p), NATS_OK);
+  EXPECT_TRUE(got.wait_count(1, milliseconds(3000)));
+  EXPECT_EQ(http_.requests_for(acc_.pub), 1);
+  EXPECT_EQ(http_.requests_for(exp_.pub), 1);
+}
+
+// An account the URL does not have (404) refuses its user; so does one whose answer comes
+// after the fetch timeout, and meanwhile other clients are served as usual.
+TEST_P(JwtUrlResolver, MissingOrLateAccountRefusesTheUser) {
+  http_.serve(exp_.pub, jwt::sign(jwt::account_claims(exp_, "EXP"), op_));
+  auto srv = start();
+  ConnPtr other;
+  ASSERT_EQ(connect_user(other, srv->url(), exp_, exp_user_), NATS_OK) << srv->log();
+
+  RawClient missing(srv->port());
+  missing.send(raw_connect(missing, acc_, user_) + "PING\r\n");
+  EXPECT_EQ(missing.read_line(milliseconds(5000)).value_or("<none>"), "-ERR 'Authorization Violation'");
+  EXPECT_GE(http_.requests_for(acc_.pub), 1);
+
+  KeyPair late = jwt::account_keys();
+  http_.serve(late.pub, jwt::sign(jwt::account_claims(late, "LATE"), op_), milliseconds(4000));
+  RawClient waiting(srv->port());
+  auto t0 = Clock::now();
+  waiting.send(raw_connect(waiting, late, jwt::user_keys()) + "PING\r\n");
+  // The other client is not held up by the fetch under way.
+  std::this_thread::sleep_for(milliseconds(300));
+  auto p0 = Clock::now();
+  EXPECT_EQ(natsConnection_FlushTimeout(other.p, 1000), NATS_OK);
+  EXPECT_LT(Clock::now() - p0, milliseconds(1000));
+  EXPECT_EQ(waiting.read_line(milliseconds(6000)).value_or("<none>"), "-ERR 'Authorization Violation'");
+  auto waited = Clock::now() - t0;
+  EXPECT_GE(waited, milliseconds(1500));
+  EXPECT_LT(waited, milliseconds(3900));  // the timeout (1.9 s), not the answer (4 s)
+}
+
+// What a client sends while its CONNECT waits for the account is handled after it, in order:
+// a SUB and a PUB sent during the fetch give the message, then the PONG.
+TEST_P(JwtUrlResolver, InputAfterConnectWaitsForTheAccountInOrder) {
+  http_.serve(acc_.pub, jwt::sign(jwt::account_claims(acc_, "ACC"), op_), milliseconds(700));
+  auto srv = start();
+  RawClient rc(srv->port());
+  rc.send(raw_connect(rc, acc_, user_));
+  std::this_thread::sleep_for(milliseconds(200));
+  rc.send("SUB feed 1\r\nPUB feed 2\r\nhi\r\n");
+  std::this_thread::sleep_for(milliseconds(100));
+  rc.send("PING\r\n");
+  EXPECT_EQ(rc.read_line(milliseconds(5000)).value_or("<none>"), "MSG feed 1 2");
+  EXPECT_EQ(rc.read_line(milliseconds(2000)).value_or("<none>"), "hi");
+  EXPECT_EQ(rc.read_line(milliseconds(2000)).value_or("<none>"), "PONG");
+}
+
+// A base URL that does not answer 200 stops the server at start-up with the fetch's error.
+TEST_P(JwtUrlResolver, BaseUrlMustAnswerAtStartUp) {
+  std::string conf = config();
+  auto at = conf.find("/jwt/v1/accounts/");
+  conf.replace(at, std::string("/jwt/v1/accounts/").size(), "/nothing/here/");
+  std::string file = dir_->write("bad.conf", conf);
+  auto r = testing_harness::run_command("timeout 10 " + GetParam() + " -p -1 -c " + file + " 2>&1");
+  EXPECT_NE(r.status, 0) << r.output;
+  std::string base = http_.base();
+  base.replace(base.find("/jwt/v1/accounts/"), std::string("/jwt/v1/accounts/").size(), "/nothing/here/");
+  EXPECT_NE(r.output.find("nats-server: could not fetch <\"" + base + "\">: 404 Not Found"), std::string::npos)
+      << r.output;
+}
+
+INSTANTIATE_TEST_SUITE_P(Servers, JwtUrlResolver,
+                         ::testing::Values(testing_harness::server_binary(), testing_harness::reference_binary()),
+                         [](const auto& info) { return info.index == 0 ? std::string("Ours") : std::string("Reference"); });
+
+}  // namespace
+
+}  // namespace NATS_TEST_FILE_ID
