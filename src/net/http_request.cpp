@@ -307,8 +307,12 @@ std::string render_response(int code, std::string_view content_type, std::string
   out.append(extra_headers);
   out.append("Date: ").append(date, dn).append("\r\n");
   out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
-  if (!req.keep_alive) out.append("Connection: close\r\n");
-  else if (req.minor == 0) out.append("Connection: keep-alive\r\n");
+  // HTTP/1.0 closes unless told otherwise, so only keep-alive is said there (as Go).
+  if (req.minor == 0) {
+    if (req.keep_alive) out.append("Connection: keep-alive\r\n");
+  } else if (!req.keep_alive) {
+    out.append("Connection: close\r\n");
+  }
   out.append("\r\n");
   if (!req.head) out.append(body);
   return out;
