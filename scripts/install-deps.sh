@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake g++ clang libclang-rt-14-dev
   libnats-dev nats-server
-  nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libfmt-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev
   libssl-dev libsodium-dev libcrypt-dev zlib1g-dev
   libgtest-dev libgmock-dev
   curl procps iproute2 openssl

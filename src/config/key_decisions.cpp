@@ -18,6 +18,7 @@ std::vector<KeyRule> build() {
   add(t, "top", D::Honoured,
       {"listen", "client_advertise", "port", "server_name", "host", "net", "debug", "trace", "trace_verbose",
        "logtime", "accounts", "authorization", "http", "http_port", "monitor_port", "http_base_path", "cluster", "gateway", "leafnodes", "leaf", "store_dir", "storedir", "jetstream", "websocket", "ws", "logfile", "log_file",
+       "https", "https_port",
        "pidfile", "pid_file", "max_control_line", "max_payload", "max_pending", "max_connections", "max_conn",
        "max_subscriptions", "max_subs", "max_sub_tokens", "max_subscription_tokens", "no_header_support", "ports_file_dir", "ping_interval", "ping_max", "tls", "write_deadline",
        "lame_duck_duration", "lame_duck_grace_period", "no_auth_user", "system_account", "system",
@@ -32,7 +33,7 @@ std::vector<KeyRule> build() {
   add(t, "top", D::Refused,
       {"mqtt", "resolver_tls", "resolver_pinned_accounts", "trusted",
        "trusted_keys", "ocsp", "allow_non_tls",
-       "default_js_domain", "https", "https_port"});
+       "default_js_domain"});
 
   // authorization { } (parseAuthorization). auth_callout is 2.10's; named so that it is
   // refused clearly rather than reported as unknown.
@@ -149,9 +150,7 @@ std::vector<KeyRule> build() {
        "V", "VV", "trace", "DV", "DVV", "T", "logtime", "user", "pass", "auth", "m", "http_port", "c", "config", "t", "sl", "signal", "P", "pid", "l", "log", "version", "v", "routes",
        "cluster", "cluster_listen", "cluster_advertise", "no_advertise", "cluster_name", "help_tls", "tls",
        "tlsverify", "tlscert", "tlskey", "tlscacert", "js", "jetstream", "sd", "store_dir", "http", "ports_file_dir",
-       "no_auth_user", "connect_retries"});
-  // HTTPS monitoring is not served: asking for it must not pass unnoticed.
-  add(t, "flag", D::Refused, {"ms", "https_port"});
+       "no_auth_user", "connect_retries", "ms", "https_port"});
   add(t, "flag", D::Ignored,
       {"s", "syslog", "r", "remote_syslog", "profile", "max_traced_msg_len", "log_size_limit"});
   return t;

@@ -1,50 +1,121 @@
 #include "monitor/monitor_server.h"
 
-#include <httplib.h>
-
+#include <cctype>
+#include <functional>
 #include <stdexcept>
 
 #include "monitor/endpoints.h"
 #include "monitor/metrics.h"
+#include "net/tls.h"
 #include "server/server.h"
 #include "util/log.h"
 
 namespace nats {
 
 namespace {
-std::multimap<std::string, std::string> query_of(const httplib::Request& req) {
-  std::multimap<std::string, std::string> q;
-  for (auto& [k, v] : req.params) q.emplace(k, v);
-  return q;
+
+using MonRequest = net::http::Request;
+using MonResponse = net::http::Response;
+using MonQuery = std::multimap<std::string, std::string>;
+
+constexpr const char* kMonPlainText = "text/plain; charset=utf-8";
+
+// The reference's ResponseHandler: JSON, or JSONP when ?callback= is given. A non-200 answer
+// (healthz's 503) has its status written before the Content-Type, so Go sniffs it instead:
+// text/plain.
+MonResponse mon_json(const Json& j, int status, const MonQuery& q, bool indent = true) {
+  MonResponse r;
+  r.code = status;
+  std::string body = indent ? j.dump(2) : j.dump();
+  std::string callback = net::http::query_get(q, "callback");
+  if (!callback.empty()) {
+    r.body = callback + "(" + body + ")";
+    r.content_type = "application/javascript";
+  } else {
+    r.body = std::move(body);
+    r.content_type = "application/json";
+  }
+  if (status != 200) r.content_type = kMonPlainText;
+  return r;
 }
 
-void reply_json(httplib::Response& res, const Json& j, int status = 200) {
-  res.status = status;
-  res.set_header("Access-Control-Allow-Origin", "*");
-  res.set_content(j.dump(2), "application/json");
+// Go's strconv.ParseBool, as the reference's decodeBool applies it to healthz's options.
+bool mon_decode_bool(const MonQuery& q, const char* key) {
+  std::string v = net::http::query_get(q, key);
+  if (v.empty()) return false;
+  if (v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True") return true;
+  if (v == "0" || v == "f" || v == "F" || v == "FALSE" || v == "false" || v == "False") return false;
+  throw MonitorError{400, std::string("Error decoding boolean for '") + key + "': strconv.ParseBool: parsing \"" + v +
+                              "\": invalid syntax"};
 }
 
-// Serves `make` at path, counting requests and mapping MonitorError to HTTP 400.
-template <typename F>
-void route(httplib::Server& http, const std::string& path, F make,
-           std::function<void(const std::string&)> count) {
-  http.Get(path, [make, count, path](const httplib::Request& req, httplib::Response& res) {
-    count(path);
-    try {
-      int status = 200;
-      Json j = make(req, status);
-      reply_json(res, j, status);
-    } catch (const MonitorError& e) {
-      res.status = e.code;
-      res.set_content(e.description, "text/plain");
+MonResponse mon_not_found() {
+  return MonResponse{404, kMonPlainText, "404 page not found\n", "X-Content-Type-Options: nosniff\r\n"};
+}
+
+// The path as a Location header carries it: bytes outside the unreserved and path
+// characters %-escaped (what Go's url.URL.String does for a path).
+std::string mon_escape_path(const std::string& p) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : p) {
+    if (std::isalnum(c) || std::string_view("-._~/!$&'()*+,;=:@").find(static_cast<char>(c)) != std::string_view::npos) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
     }
-  });
+  }
+  return out;
 }
+
+// ServeMux's redirect to the cleaned path (Go's http.Redirect: a small HTML body for GET).
+MonResponse mon_redirect(const MonRequest& req, const std::string& to) {
+  std::string url = mon_escape_path(to);
+  if (!req.raw_query.empty()) url += "?" + req.raw_query;
+  MonResponse r;
+  r.code = 301;
+  r.extra_headers = "Location: " + url + "\r\n";
+  if (req.method == "GET" || req.method == "HEAD") {
+    r.content_type = "text/html; charset=utf-8";
+    std::string esc;
+    for (char c : url) {
+      switch (c) {
+        case '&': esc += "&amp;"; break;
+        case '<': esc += "&lt;"; break;
+        case '>': esc += "&gt;"; break;
+        case '"': esc += "&#34;"; break;
+        case '\'': esc += "&#39;"; break;
+        default: esc.push_back(c);
+      }
+    }
+    if (req.method == "GET") r.body = "<a href=\"" + esc + "\">Moved Permanently</a>.\n\n";
+  }
+  return r;
+}
+
+constexpr const char* kMonRootPage =
+    "<html><head><title>NATS Server</title></head><body><h1>NATS Server</h1>"
+    "<a href=./varz>General</a><br/><a href=./jsz>JetStream</a><br/><a href=./connz>Connections</a><br/>"
+    "<a href=./accountz>Accounts</a><br/><a href=./subsz>Subscriptions</a><br/><a href=./routez>Routes</a><br/>"
+    "<a href=./leafz>LeafNodes</a><br/><a href=./gatewayz>Gateways</a><br/><a href=./healthz>Health Probe</a><br/>"
+    "</body></html>";
+
 }  // namespace
 
-MonitorServer::MonitorServer(Server& server) : server_(server), http_(std::make_unique<httplib::Server>()) {}
+MonitorServer::MonitorServer(Server& server)
+    : server_(server), base_(normalize_base_path(server.options().http_base_path)) {}
 
 MonitorServer::~MonitorServer() { stop(); }
+
+std::string MonitorServer::normalize_base_path(const std::string& p) {
+  if (p.empty()) return "/";
+  std::string clean = net::http::clean_path(p.front() == '/' ? p : "/" + p);
+  // path.Clean drops a trailing slash (clean_path keeps it, as ServeMux does).
+  if (clean.size() > 1 && clean.back() == '/') clean.pop_back();
+  return clean;
+}
 
 void MonitorServer::count(const std::string& path) {
   std::lock_guard lk(mu_);
@@ -56,67 +127,101 @@ std::map<std::string, uint64_t> MonitorServer::request_stats() const {
   return stats_;
 }
 
-int MonitorServer::start(const std::string& host, int port) {
-  auto& http = *http_;
-  Server& s = server_;
-  auto cnt = [this](const std::string& p) { count(p); };
-  const std::string base = server_.options().http_base_path;
-  auto p = [&](const char* path) {
-    std::string b = base;
-    while (!b.empty() && b.back() == '/') b.pop_back();
-    return b + path;
-  };
-  route(http, p("/varz"), [&s](const httplib::Request&, int&) { return varz(s); }, cnt);
-  route(http, p("/connz"), [&s](const httplib::Request& r, int&) { return connz(s, connz_options_from_query(query_of(r))); }, cnt);
-  route(http, p("/subsz"), [&s](const httplib::Request& r, int&) { return subsz(s, subsz_options_from_query(query_of(r))); }, cnt);
-  route(http, p("/subscriptionsz"), [&s](const httplib::Request& r, int&) { return subsz(s, subsz_options_from_query(query_of(r))); }, cnt);
-  route(http, p("/routez"), [&s](const httplib::Request&, int&) { return routez(s); }, cnt);
-  route(http, p("/gatewayz"), [&s](const httplib::Request&, int&) { return gatewayz(s); }, cnt);
-  route(http, p("/leafz"), [&s](const httplib::Request& r, int&) {
-    const std::string v = r.has_param("subs") ? r.get_param_value("subs") : "";
-    return leafz(s, v == "1" || v == "true");
-  }, cnt);
-  route(http, p("/jsz"), [&s](const httplib::Request& r, int&) { return jsz(s, jsz_options_from_query(query_of(r))); }, cnt);
-  route(http, p("/accountz"), [&s](const httplib::Request& r, int&) {
-    return accountz(s, r.has_param("acc") ? r.get_param_value("acc") : "");
-  }, cnt);
-  route(http, p("/healthz"), [&s](const httplib::Request& r, int& status) {
-    auto on = [&](const char* k) { return r.has_param(k) && (r.get_param_value(k) == "true" || r.get_param_value(k) == "1"); };
-    auto j = healthz(s, &status, on("js-enabled-only") || on("js-enabled"));
-    if (status != 200) log::warn("Healthcheck failed: \"{}\"", j.value("error", ""));
-    return j;
-  }, cnt);
-  // Not in the reference: Prometheus text format (see monitor/metrics.h).
-  http.Get(p("/metrics"), [this, &s](const httplib::Request&, httplib::Response& res) {
-    count("/metrics");
-    res.set_content(metrics_text(s), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  http.Get(p("/"), [this](const httplib::Request&, httplib::Response& res) {
-    count("/");
-    res.set_content(
-        "<html><head><title>NATS Server</title></head><body><h1>NATS Server</h1>"
-        "<a href=./varz>General</a><br/><a href=./jsz>JetStream</a><br/><a href=./connz>Connections</a><br/>"
-        "<a href=./accountz>Accounts</a><br/><a href=./subsz>Subscriptions</a><br/><a href=./routez>Routes</a><br/>"
-        "<a href=./leafz>LeafNodes</a><br/><a href=./gatewayz>Gateways</a><br/><a href=./healthz>Health Probe</a><br/>"
-        "</body></html>",
-        "text/html");
-  });
+net::http::Response MonitorServer::handle(const net::http::Request& req) {
+  // OPTIONS * is answered by Go's server itself.
+  if (req.path == "*") return MonResponse{req.method == "OPTIONS" ? 200 : 400, "", "", ""};
+  // ServeMux serves only clean paths; others are redirected to their clean form.
+  std::string clean = net::http::clean_path(req.path);
+  if (clean != req.path && req.method != "CONNECT") return mon_redirect(req, clean);
 
-  int bound = port;
-  std::string bind_host = host.empty() ? "0.0.0.0" : host;
-  if (port <= 0) {
-    bound = http.bind_to_any_port(bind_host);
-  } else if (!http.bind_to_port(bind_host, port)) {
-    bound = -1;
+  // What follows the base path ("/varz"), or the root page when it is the base itself.
+  std::string rel;
+  if (req.path == base_) {
+    rel = "/";
+  } else {
+    std::string prefix = base_ == "/" ? "" : base_;
+    if (req.path.compare(0, prefix.size(), prefix) != 0) return mon_not_found();
+    rel = req.path.substr(prefix.size());
   }
-  if (bound <= 0) throw std::runtime_error("can not listen for monitoring on " + bind_host + ":" + std::to_string(port));
-  thread_ = std::thread([this] { http_->listen_after_bind(); });
-  return bound;
+  Server& s = server_;
+  MonQuery q = net::http::parse_query(req.raw_query);
+  try {
+    if (rel == "/varz") {
+      count("/varz");
+      return mon_json(varz(s), 200, q);
+    }
+    if (rel == "/connz") {
+      count("/connz");
+      return mon_json(connz(s, connz_options_from_query(q)), 200, q);
+    }
+    if (rel == "/subsz" || rel == "/subscriptionsz") {
+      count("/subsz");
+      return mon_json(subsz(s, subsz_options_from_query(q)), 200, q);
+    }
+    if (rel == "/routez") {
+      count("/routez");
+      return mon_json(routez(s), 200, q);
+    }
+    if (rel == "/gatewayz") {
+      count("/gatewayz");
+      return mon_json(gatewayz(s), 200, q);
+    }
+    if (rel == "/leafz") {
+      count("/leafz");
+      std::string v = net::http::query_get(q, "subs");
+      return mon_json(leafz(s, v == "1" || v == "true"), 200, q);
+    }
+    if (rel == "/jsz") {
+      count("/jsz");
+      return mon_json(jsz(s, jsz_options_from_query(q)), 200, q);
+    }
+    if (rel == "/accountz") {
+      count("/accountz");
+      return mon_json(accountz(s, net::http::query_get(q, "acc")), 200, q);
+    }
+    if (rel == "/healthz") {
+      count("/healthz");
+      bool js_enabled = mon_decode_bool(q, "js-enabled");
+      if (js_enabled) log::warn("Healthcheck: js-enabled deprecated, use js-enabled-only instead");
+      bool js_enabled_only = mon_decode_bool(q, "js-enabled-only");
+      mon_decode_bool(q, "js-server-only");  // validated; the full check covers it
+      int status = 200;
+      Json j = healthz(s, &status, js_enabled_only || js_enabled);
+      if (status != 200) log::warn("Healthcheck failed: \"{}\"", j.value("error", ""));
+      return mon_json(j, status, q, false);
+    }
+    // Not in the reference: Prometheus text format (see monitor/metrics.h).
+    if (rel == "/metrics") {
+      count("/metrics");
+      return MonResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_text(s), ""};
+    }
+    if (rel == "/") {
+      count("/");
+      return MonResponse{200, "text/html; charset=utf-8", kMonRootPage, ""};
+    }
+  } catch (const MonitorError& e) {
+    return MonResponse{e.code, kMonPlainText, e.description, ""};
+  }
+  return mon_not_found();
+}
+
+int MonitorServer::start(const std::string& host, int port, bool secure) {
+  if (secure) {
+    const auto& t = server_.options().tls;
+    tls_ = std::make_unique<net::TlsContext>(t.cert_file, t.key_file, t.ca_file, false);
+    tls_->release_idle_buffers();
+  }
+  http_ = std::make_unique<net::http::Server>([this](const MonRequest& r) { return handle(r); }, tls_.get());
+  std::string bind_host = host.empty() ? "0.0.0.0" : host;
+  try {
+    return http_->start(bind_host, port < 0 ? 0 : port);
+  } catch (const std::exception&) {
+    throw std::runtime_error("can not listen for monitoring on " + bind_host + ":" + std::to_string(port));
+  }
 }
 
 void MonitorServer::stop() {
   if (http_) http_->stop();
-  if (thread_.joinable()) thread_.join();
 }
 
 }  // namespace nats

@@ -1,17 +1,21 @@
-// The HTTP monitoring listener (cpp-httplib, its own threads): routes paths to the
-// documents in endpoints.h and counts requests per path for /varz "http_req_stats".
+// The HTTP monitoring listener (net/http_server.h, its own thread): routes paths to the
+// documents in endpoints.h the way the reference's Go ServeMux does, and counts requests
+// per path for /varz "http_req_stats".
 #pragma once
 
-#include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
-namespace httplib { class Server; }
+#include "net/http_server.h"
 
 namespace nats {
+
+namespace net {
+class TlsContext;
+}
 
 class Server;
 
@@ -19,16 +23,23 @@ class MonitorServer {
  public:
   explicit MonitorServer(Server& server);
   ~MonitorServer();
-  // Binds and starts serving; returns the bound port. Throws on bind failure.
-  int start(const std::string& host, int port);
+  // Binds and starts serving (secure: over TLS with the server's `tls` certificate, never
+  // asking for a client certificate, as the reference's https_port); returns the bound port.
+  // Throws on bind failure or a certificate that does not load.
+  int start(const std::string& host, int port, bool secure = false);
   void stop();
   std::map<std::string, uint64_t> request_stats() const;
 
+  // Go's normalizeBasePath: "" -> "/", a leading slash added, then path.Clean.
+  static std::string normalize_base_path(const std::string& p);
+
  private:
+  net::http::Response handle(const net::http::Request& req);
   void count(const std::string& path);
   Server& server_;
-  std::unique_ptr<httplib::Server> http_;
-  std::thread thread_;
+  std::string base_;  // normalized http_base_path
+  std::unique_ptr<net::TlsContext> tls_;
+  std::unique_ptr<net::http::Server> http_;
   mutable std::mutex mu_;
   std::map<std::string, uint64_t> stats_;
 };

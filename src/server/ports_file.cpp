@@ -55,7 +55,7 @@ void Server::write_ports_file() {
   if (opts_.ports_file_dir.empty()) return;
   nlohmann::ordered_json j;
   j["nats"] = listen_urls(tls_context() ? "tls" : "nats", opts_.host, client_port_);
-  if (http_port_ > 0) j["monitoring"] = listen_urls("http", opts_.http_host.empty() ? opts_.host : opts_.http_host, http_port_);
+  if (http_port_ > 0) j["monitoring"] = listen_urls(opts_.https_port != 0 ? "https" : "http", opts_.http_host.empty() ? opts_.host : opts_.http_host, http_port_);
   if (routes_) j["cluster"] = listen_urls(opts_.cluster.tls.enabled ? "tls" : "nats", opts_.cluster.host, routes_->cluster_port());
   if (websocket_port_ > 0) j["websocket"] = listen_urls(ws_tls_ctx_ ? "wss" : "ws", opts_.websocket.host, websocket_port_);
   std::string path = ports_file_path(opts_.ports_file_dir);

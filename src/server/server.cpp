@@ -116,7 +116,8 @@ std::vector<AccountPtr> Server::accounts() const {
 
 MatchCache* Server::match_cache_for_current_thread() {
   auto* loop = net::EventLoop::current();
-  if (!loop) return nullptr;
+  // The monitor's loop (index -1) is not a client loop: it has no cache.
+  if (!loop || loop->index() < 0) return nullptr;
   return caches_[loop->index()].get();
 }
 
@@ -319,11 +320,17 @@ void Server::write_pid_file() {
 }
 
 void Server::start_monitor() {
-  if (opts_.http_port == 0) return;
+  if (opts_.http_port == 0 && opts_.https_port == 0) return;
+  // The reference's StartMonitoring checks.
+  if (opts_.http_port != 0 && opts_.https_port != 0)
+    throw StartupError(fmt::format("Can't start monitoring: can't specify both HTTP ({}) and HTTPs ({}) ports",
+                                   opts_.http_port, opts_.https_port));
+  const bool secure = opts_.https_port != 0;
+  if (secure && !opts_.tls.enabled) throw StartupError("Can't start monitoring: TLS cert and key required for HTTPS");
   monitor_ = std::make_unique<MonitorServer>(*this);
   std::string host = opts_.http_host.empty() ? opts_.host : opts_.http_host;
-  http_port_ = monitor_->start(host, opts_.http_port);
-  log::notice("Starting http monitor on {}:{}", host, http_port_);
+  http_port_ = monitor_->start(host, secure ? opts_.https_port : opts_.http_port, secure);
+  log::notice("Starting {} monitor on {}:{}", secure ? "https" : "http", host, http_port_);
 }
 
 void Server::accept_ready(const Listener& listener) {
@@ -418,7 +425,7 @@ size_t Server::num_clients() const {
 
 LoopCounters& Server::counters_for_current_thread() {
   auto* loop = net::EventLoop::current();
-  return loop ? *counters_[loop->index()] : *counters_.back();
+  return loop && loop->index() >= 0 ? *counters_[loop->index()] : *counters_.back();
 }
 
 MessageTotals Server::message_totals() const {

@@ -37,8 +37,9 @@ TEST(CommandLine, ValueForms) {
   EXPECT_EQ(cl.flags.server_name, "srv");
   EXPECT_EQ(cl.flags.http_port, 8223);
   EXPECT_EQ(cl.set_fields, (std::set<std::string>{"host", "server_name", "http_port"}));
-  // HTTPS monitoring is not served, so its flag is refused.
-  EXPECT_EQ(parse_err({"-ms", "8443"}), "-ms is not supported by this server");
+  // HTTPS monitoring (the monitor over the client TLS certificate).
+  EXPECT_EQ(parse_ok({"-ms", "8443"}).flags.https_port, 8443);
+  EXPECT_EQ(parse_ok({"--https_port", "8444"}).flags.https_port, 8444);
   EXPECT_EQ(parse_ok({"--net", "h"}).flags.host, "h");
   EXPECT_EQ(parse_ok({"--addr", "h2"}).flags.host, "h2");
   EXPECT_EQ(parse_ok({"-n", "x"}).flags.server_name, "x");
