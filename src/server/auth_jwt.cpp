@@ -11,6 +11,7 @@
 
 #include "server/auth.h"
 
+#include "util/time_format.h"
 #include "util/log.h"
 #include "util/nkey.h"
 
@@ -59,10 +60,6 @@ ConnectWindow connect_window(const std::vector<std::pair<std::string, std::strin
 
 namespace {
 
-int64_t now_unix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // Whether `ip` is inside the CIDR `cidr` (v4 or v6).
 bool in_cidr(const std::string& ip, const std::string& cidr) {
   size_t slash = cidr.find('/');
@@ -110,7 +107,7 @@ std::optional<AuthResult> Authenticator::authenticate_jwt(const ClientCredential
     return std::nullopt;
   }
   const auto& uc = std::get<UserClaims>(decoded);
-  int64_t now = now_unix();
+  int64_t now = util::unix_now_seconds();
   if (auto t = jwt::time_check(uc.base, now); !t.empty()) {
     log::debug("User JWT no longer valid: {}", t);
     return std::nullopt;

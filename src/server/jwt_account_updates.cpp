@@ -13,15 +13,12 @@
 #include "server/imports.h"
 #include "server/jwt_accounts.h"
 #include "server/server.h"
+#include "util/time_format.h"
 #include "util/log.h"
 
 namespace nats {
 
 namespace {
-
-int64_t now_unix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 bool same_mappings(const AccountClaims& a, const AccountClaims& b) {
   auto mappings = [](const AccountClaims& c) {
@@ -208,7 +205,7 @@ std::string Server::apply_account_jwt(const std::string& key) {
   acc->set_claims(claims);
   if (rewire) rewire_jwt_account(*this, key, [this](const std::string& k) { return register_jwt_account(k, 1); });
 
-  bool expired = claims->base.expires > 0 && claims->base.expires <= now_unix();
+  bool expired = claims->base.expires > 0 && claims->base.expires <= util::unix_now_seconds();
   int64_t kept = 0;
   for (auto& c : clients_of(*this, key)) {
     auto id = c->jwt_identity();

@@ -12,5 +12,9 @@ namespace nats::util {
 std::string rfc3339_nano(std::chrono::system_clock::time_point t);
 // The monitor's uptime form: "1d2h3m4s", "5m6s", "0s".
 std::string uptime_string(std::chrono::nanoseconds d);
+// Now as Unix seconds (JWT times: iat, exp, nbf).
+inline int64_t unix_now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 }  // namespace nats::util
