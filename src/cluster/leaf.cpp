@@ -263,12 +263,28 @@ void LeafConnection::add_jetstream_denies() {
     deny_out_.push_back(d);
     list += (list.empty() ? "" : " ") + d;
   }
-  log::notice("{}:{} - lid:{} - Adding deny [{}] for account \"{}\"", peer_ip_, peer_port_, cid_, list, account_name_);
+  const bool same_domain = domain == remote_domain_ && server_.jetstream_enabled() && sys;
+  // The reference's notices: "Not Extended" when the domains differ (or JetStream, the
+  // system account or the account is missing), a plain deny for an account otherwise.
+  if (same_domain) {
+    log::notice("{}:{} - lid:{} - Adding deny [{}] for account \"{}\"", peer_ip_, peer_port_, cid_, list,
+                account_name_);
+  } else if (is_sys) {
+    std::string from = remote_name(), cluster = remote_cluster();
+    if (!cluster.empty()) from += "/" + cluster;
+    log::notice("{}:{} - lid:{} - System Account Connected from {}", peer_ip_, peer_port_, cid_, from);
+    log::notice("{}:{} - lid:{} - JetStream Not Extended, adding denies [{}]", peer_ip_, peer_port_, cid_, list);
+  } else {
+    log::notice("{}:{} - lid:{} - JetStream Not Extended, adding deny [{}] for account \"{}\"", peer_ip_, peer_port_,
+                cid_, list, account_name_);
+  }
   // Requests for our own domain are answered here; with another domain on the other side
   // they must not leave through this link (a guard against the same domain on both sides).
-  const bool same_domain = domain == remote_domain_ && server_.jetstream_enabled() && sys;
-  if (!domain.empty() && !is_sys && server_.jetstream_enabled() && !same_domain)
+  if (!domain.empty() && !is_sys && server_.jetstream_enabled() && !same_domain) {
     deny_out_.push_back("$JS." + domain + ".API.>");
+    log::notice("{}:{} - lid:{} - Adding deny \"$JS.{}.API.>\" for outgoing messages to account \"{}\"", peer_ip_,
+                peer_port_, cid_, domain, account_name_);
+  }
 }
 
 bool LeafConnection::send_connect(const nlohmann::json& info) {
