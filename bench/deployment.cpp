@@ -17,6 +17,7 @@ const char* layout_name(Layout l) {
     case Layout::kJetStreamSyncAlways: return "jetstream-sync-always";
     case Layout::kJetStreamR3: return "jetstream-r3";
     case Layout::kTls: return "tls";
+    case Layout::kLeaf: return "leaf";
   }
   return "?";
 }
@@ -166,6 +167,10 @@ class ServerPair : public Deployment {
         c += "cluster {\n  name: bench\n  listen: 127.0.0.1:" + std::to_string(link[i]) + "\n";
         if (i == 1) c += "  routes: [\"" + local_url("nats-route", link[0]) + "\"]\n";
         c += "}\n";
+      } else if (layout == Layout::kLeaf) {
+        // Server 0 is the hub (accepts leaf connections), server 1 the leaf that solicits.
+        if (i == 0) c += "leafnodes {\n  listen: 127.0.0.1:" + std::to_string(link[0]) + "\n}\n";
+        else c += "leafnodes {\n  remotes: [ { url: \"" + local_url("nats-leaf", link[0]) + "\" } ]\n}\n";
       } else {
         // Two single-server clusters, each naming the other's gateway.
         const char* self = i == 0 ? "east" : "west";

@@ -1,5 +1,6 @@
 // A set of running servers plus the Topology clients use to reach them: one server, two
-// servers joined by a route (one cluster), or two single-server clusters joined by gateways.
+// servers joined by a route (one cluster), two single-server clusters joined by gateways, or a
+// hub and a leaf server joined by a leaf connection.
 // In the multi-server layouts the publisher (requester) is on the first server and the
 // subscribers (replier) on the second, so every measured message crosses the link.
 #pragma once
@@ -20,7 +21,9 @@ namespace nats::bench {
 // kTls: one server that requires TLS of its clients (a throwaway self-signed certificate).
 // kJetStreamSyncAlways: kJetStream with `jetstream { sync_interval: always }` for our server;
 // 2.9.10 has no such option (it refuses the field) and runs with its default.
-enum class Layout { kSingle, kRoute, kGateway, kJetStream, kJetStreamR3, kTls, kJetStreamSyncAlways };
+// kLeaf: a hub and a leaf server (the leaf solicits `leafnodes { remotes }`); the publisher is
+// on the hub, the subscribers on the leaf.
+enum class Layout { kSingle, kRoute, kGateway, kJetStream, kJetStreamR3, kTls, kJetStreamSyncAlways, kLeaf };
 const char* layout_name(Layout l);
 
 class Deployment {

@@ -71,12 +71,13 @@ std::vector<Scenario> default_scenarios(const Scale& scale) {
     out.push_back({"reqrep-libnats-16", "request/reply (sequential)", w});
   }
   // Across servers: the publisher on one server, the subscriber on the other, so every
-  // message crosses the route or gateway (and is handled by both servers). Half the
-  // single-server counts keep the default run within a few minutes.
-  for (Layout l : {Layout::kRoute, Layout::kGateway}) {
+  // message crosses the route, gateway or leaf connection (and is handled by both servers).
+  // Half the single-server counts keep the default run within a few minutes.
+  for (Layout l : {Layout::kRoute, Layout::kGateway, Layout::kLeaf}) {
     const std::string name = layout_name(l);
-    const std::string group = l == Layout::kRoute ? "pub/sub 1:1 across a route (2-server cluster)"
-                                                  : "pub/sub 1:1 across a gateway (2 clusters)";
+    const std::string group = l == Layout::kRoute     ? "pub/sub 1:1 across a route (2-server cluster)"
+                              : l == Layout::kGateway ? "pub/sub 1:1 across a gateway (2 clusters)"
+                                                      : "pub/sub 1:1 across a leaf hop (hub to leaf)";
     for (size_t p : {16, 4096}) {
       WorkloadSpec w;
       w.kind = Kind::kPubSub;

@@ -46,8 +46,15 @@ bool bool_field(const nlohmann::json& j, const char* k) {
 int interest_weight(const Subscription& s) { return s.queue.empty() ? 1 : std::max<int32_t>(s.qweight, 1); }
 // Whether a deny list covers every subject `subject` (literal or wildcard) can match.
 bool denied(const std::vector<std::string>& deny, std::string_view subject) {
-  for (const auto& d : deny)
+  if (subject.empty()) return false;
+  const bool wild_first = subject[0] == '*' || subject[0] == '>';
+  for (const auto& d : deny) {
+    // Called for every message on the link: a literal first token that already differs in
+    // its first character cannot match, which spares the tokenizing match (e.g. every
+    // subject but `$...` against the JetStream denies).
+    if (!wild_first && !d.empty() && d[0] != '*' && d[0] != '>' && d[0] != subject[0]) continue;
     if (subject_is_subset_match(subject, d)) return true;
+  }
   return false;
 }
 std::vector<std::string> string_array(const nlohmann::json& j, const char* k) {
@@ -263,12 +270,28 @@ void LeafConnection::add_jetstream_denies() {
     deny_out_.push_back(d);
     list += (list.empty() ? "" : " ") + d;
   }
-  log::notice("{}:{} - lid:{} - Adding deny [{}] for account \"{}\"", peer_ip_, peer_port_, cid_, list, account_name_);
+  const bool same_domain = domain == remote_domain_ && server_.jetstream_enabled() && sys;
+  // The reference's notices: "Not Extended" when the domains differ (or JetStream, the
+  // system account or the account is missing), a plain deny for an account otherwise.
+  if (same_domain) {
+    log::notice("{}:{} - lid:{} - Adding deny [{}] for account \"{}\"", peer_ip_, peer_port_, cid_, list,
+                account_name_);
+  } else if (is_sys) {
+    std::string from = remote_name(), cluster = remote_cluster();
+    if (!cluster.empty()) from += "/" + cluster;
+    log::notice("{}:{} - lid:{} - System Account Connected from {}", peer_ip_, peer_port_, cid_, from);
+    log::notice("{}:{} - lid:{} - JetStream Not Extended, adding denies [{}]", peer_ip_, peer_port_, cid_, list);
+  } else {
+    log::notice("{}:{} - lid:{} - JetStream Not Extended, adding deny [{}] for account \"{}\"", peer_ip_, peer_port_,
+                cid_, list, account_name_);
+  }
   // Requests for our own domain are answered here; with another domain on the other side
   // they must not leave through this link (a guard against the same domain on both sides).
-  const bool same_domain = domain == remote_domain_ && server_.jetstream_enabled() && sys;
-  if (!domain.empty() && !is_sys && server_.jetstream_enabled() && !same_domain)
+  if (!domain.empty() && !is_sys && server_.jetstream_enabled() && !same_domain) {
     deny_out_.push_back("$JS." + domain + ".API.>");
+    log::notice("{}:{} - lid:{} - Adding deny \"$JS.{}.API.>\" for outgoing messages to account \"{}\"", peer_ip_,
+                peer_port_, cid_, domain, account_name_);
+  }
 }
 
 bool LeafConnection::send_connect(const nlohmann::json& info) {

@@ -118,6 +118,8 @@ class Parser {
 
   // True between operations (nothing partial buffered).
   bool idle() const { return state_ == State::Start; }
+  // The size announced by the last PUB/HPUB line (for the max payload error's log line).
+  int64_t last_msg_size() const { return msg_.size; }
 
   ParseResult parse(const char* data, size_t len, Handler& h);
 

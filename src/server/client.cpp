@@ -246,6 +246,9 @@ bool ClientConnection::on_data(const char* data, size_t len) {
     }
     if (r.kind == proto::ParseErrorKind::AuthViolation)
       log::error("{} - Authorization Violation", conn_tag(*this));
+    if (r.kind == proto::ParseErrorKind::MaxPayload)  // the reference's maxPayloadViolation line
+      log::error("{} - maximum payload exceeded: {} vs {}", conn_tag(*this), parser_.last_msg_size(),
+                 parser_.limits().max_payload);
     close(reason);
     return false;
   }

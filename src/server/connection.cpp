@@ -11,6 +11,7 @@
 #include <climits>
 #include <vector>
 
+#include "config/duration.h"
 #include "net/timer_wheel.h"
 #include "server/server.h"
 #include "server/ws_state.h"
@@ -139,7 +140,8 @@ bool Connection::enqueue_iov(const struct iovec* parts, int n) {
     }
   }
   if (now == SIZE_MAX) {
-    log::notice("{} - {} - Slow Consumer Detected: MaxPending of {} Exceeded", peer_ip_, conn_tag(*this), max_pending_);
+    log::notice("{} - Slow Consumer Detected: MaxPending of {} Exceeded",
+                conn_tag(*this, ws_ && ws_upgraded() ? ws_->forwarded_ip : std::string()), max_pending_);
     server_.count_slow_consumer(kind_);
     close(CloseReason::SlowConsumerPendingBytes);
     return false;
@@ -388,8 +390,9 @@ std::chrono::nanoseconds Connection::write_deadline() const { return server_.liv
 void Connection::check_write_deadline() {
   if (closed_ || !want_write_) return;
   if (std::chrono::steady_clock::now() - stall_since_ >= write_deadline()) {
-    log::notice("{} - Slow Consumer Detected: WriteDeadline of {}ms exceeded with {} chunks of {} total bytes.", conn_tag(*this),
-                std::chrono::duration_cast<std::chrono::milliseconds>(write_deadline()).count(), 1, pending_bytes());
+    log::notice("{} - Slow Consumer Detected: WriteDeadline of {} exceeded with {} chunks of {} total bytes.",
+                conn_tag(*this, ws_ && ws_upgraded() ? ws_->forwarded_ip : std::string()),
+                config::format_go_duration(write_deadline()), 1, pending_bytes());
     server_.count_slow_consumer(kind_);
     {
       std::lock_guard lk(write_mu_);
@@ -552,6 +555,10 @@ void Connection::close(CloseReason reason) {
 
 void Connection::teardown() {
   if (closed_) return;
+  // The reference's debug line for a closing websocket client (its "created" line is in
+  // ws_connection.cpp; a TCP client logs neither here).
+  if (ws_ && ws_upgraded() && kind_ == ConnKind::Client)
+    log::debug("{} - Client connection closed: {}", conn_tag(*this, ws_->forwarded_ip), close_reason_text(close_reason_));
   // A WebSocket connection closed before its upgrade: its self-reference goes at the end
   // of this function (the caller holds another).
   std::shared_ptr<Connection> ws_hold = ws_ ? std::move(ws_->hold) : nullptr;

@@ -210,9 +210,13 @@ TEST(Websocket, PortsFileListsTheWebsocketUrl) {
     int ws_port = testing_harness::free_port();
     auto s = start_with_config("ports_file_dir: \"" + d.path() + "\"\n" + ws_config(ws_port), {}, bin);
     std::string path = d.path() + "/nats-server_" + std::to_string(s->pid()) + ".ports";
-    ASSERT_TRUE(wait_for([&] { return access(path.c_str(), R_OK) == 0; }, milliseconds(5000))) << bin;
-    std::ifstream in(path);
-    auto j = nlohmann::json::parse(in, nullptr, false);
+    // Polled until whole: the file may be seen between its creation and its write.
+    nlohmann::json j;
+    ASSERT_TRUE(wait_for([&] {
+      std::ifstream in(path);
+      j = nlohmann::json::parse(in, nullptr, false);
+      return j.is_object();
+    }, milliseconds(5000))) << bin;
     EXPECT_EQ(j["websocket"], nlohmann::json::array({"ws://127.0.0.1:" + std::to_string(ws_port)})) << bin << j.dump();
   }
 }
@@ -461,9 +465,13 @@ TEST(Websocket, PortsFileSaysWssWithTls) {
                                    std::to_string(ws_port) + "\"\n" + ws_tls_block(pki) + "}\n",
                                {}, bin);
     std::string path = d.path() + "/nats-server_" + std::to_string(s->pid()) + ".ports";
-    ASSERT_TRUE(wait_for([&] { return access(path.c_str(), R_OK) == 0; }, milliseconds(5000))) << bin;
-    std::ifstream in(path);
-    auto j = nlohmann::json::parse(in, nullptr, false);
+    // Polled until whole: the file may be seen between its creation and its write.
+    nlohmann::json j;
+    ASSERT_TRUE(wait_for([&] {
+      std::ifstream in(path);
+      j = nlohmann::json::parse(in, nullptr, false);
+      return j.is_object();
+    }, milliseconds(5000))) << bin;
     EXPECT_EQ(j["websocket"], nlohmann::json::array({"wss://127.0.0.1:" + std::to_string(ws_port)})) << bin << j.dump();
   }
 }
