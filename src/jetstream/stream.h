@@ -87,6 +87,8 @@ class StreamReplicator {
   virtual bool propose_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq) = 0;
   virtual bool propose_delete(uint64_t seq, bool erase) = 0;
   virtual bool propose_update(const StreamConfig& cfg) = 0;
+  // Leader only: hand leadership to another replica (false when not leader).
+  virtual bool step_down() = 0;
 };
 
 // Result of storing one message through the ingest path (also used by tests).
