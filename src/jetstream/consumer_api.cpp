@@ -12,6 +12,7 @@
 #include "jetstream/cluster/consumer_list.h"
 #include "jetstream/cluster/js_cluster.h"
 #include "jetstream/jetstream.h"
+#include "jetstream/js_tiers.h"
 #include "server/account.h"
 #include "server/server.h"
 #include "subject/subject.h"
@@ -282,7 +283,14 @@ void reply_consumer_paged_error(const ApiRequest& req, const char* type, const A
 
 ConsumerPtr add_consumer(Server& server, const StreamPtr& stream, ConsumerConfig cfg, ApiError& err,
                          std::string_view assigned) {
-  int64_t acc_max_ack_pending = stream->account().js_limits().max_ack_pending;
+  StreamConfig sc = stream->config();
+  // The limits of the stream's tier (tiered JWT limits), as the reference's addConsumer.
+  SelectedLimits sel = select_limits(stream->account(), sc.num_replicas);
+  if (!sel.found) {
+    err = api_error(err::NoLimits);
+    return nullptr;
+  }
+  int64_t acc_max_ack_pending = sel.limits.max_ack_pending;
   apply_consumer_defaults(cfg, acc_max_ack_pending);
   StreamContext ctx = stream_context(stream);
   ctx.account_max_ack_pending = acc_max_ack_pending;
@@ -290,7 +298,6 @@ ConsumerPtr add_consumer(Server& server, const StreamPtr& stream, ConsumerConfig
     err = *e;
     return nullptr;
   }
-  StreamConfig sc = stream->config();
   std::lock_guard lk(lifecycle_mu());
   std::string name = cfg.effective_name();
   if (!name.empty()) {
@@ -304,7 +311,7 @@ ConsumerPtr add_consumer(Server& server, const StreamPtr& stream, ConsumerConfig
       return existing;
     }
   }
-  int64_t max_consumers = effective_max_consumers(sc.max_consumers, stream->account().js_limits().max_consumers);
+  int64_t max_consumers = effective_max_consumers(sc.max_consumers, sel.limits.max_consumers);
   if (max_consumers > 0 && static_cast<int64_t>(stream->consumer_count()) >= max_consumers) {
     err = api_error(err::MaximumConsumersLimit);
     return nullptr;

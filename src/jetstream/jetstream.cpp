@@ -15,6 +15,7 @@
 #include "jetstream/cluster/consumer_group.h"
 #include "jetstream/cluster/js_cluster.h"
 #include "jetstream/cluster/meta_group.h"
+#include "jetstream/js_tiers.h"
 #include "jetstream/json_util.h"
 #include "jetstream/store/file_store.h"
 #include "jetstream/stream.h"
@@ -196,18 +197,20 @@ StreamConfigLookup local_origins(JsAccount& jsa) {
 
 StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& err, bool* did_create) {
   if (did_create) *did_create = false;
-  err = check_stream_config(cfg, clustered());
+  // On a single server the replica count is refused only after the account's limits (2.9.10
+  // checks them before addStream: a replica count without a tier gets 10120 first).
+  err = check_stream_config(cfg, /*clustered=*/true);
   if (err.empty() && !clustered()) {
-    size_t streams;
     std::vector<StreamConfig> others;
     {
       std::lock_guard lk(jsa.mu);
-      streams = jsa.streams.size();
       for (const auto& [name, s] : jsa.streams) others.push_back(s->config());
     }
-    err = account_limits_error(jsa.account, streams, account_reservation(others, cfg), cfg);
+    keep_same_tier(jsa.account, others, cfg);  // tiered limits: the stream's tier only
+    err = account_limits_error(jsa.account, others.size(), account_reservation(others, cfg), cfg);
   }
   if (err.empty() && !clustered()) err = check_server_reservation(cfg);
+  if (err.empty() && !clustered() && cfg.num_replicas > 1) err = api_error(err::StreamReplicasNotSupported);
   if (err.empty()) err = stream_max_bytes_error(jsa.account, cfg);
   if (!err.empty()) return nullptr;
   StreamPtr s;
@@ -266,6 +269,7 @@ ApiError JetStream::update_stream(JsAccount& jsa, StreamConfig cfg, StreamPtr* o
       // clustered update).
       std::vector<StreamConfig> others;
       for (const auto& [name, o] : jsa.streams) others.push_back(o->config());
+      keep_same_tier(jsa.account, others, cfg);
       if (auto e = account_update_limits_error(jsa.account, account_reservation(others, cfg), old, cfg); !e.empty())
         return e;
     }
@@ -295,14 +299,18 @@ bool JetStream::delete_stream(JsAccount& jsa, const std::string& name) {
 
 nlohmann::ordered_json JetStream::account_info(JsAccount& jsa) const {
   uint64_t mem = 0, store = 0, streams = 0, consumers = 0;
+  std::vector<TierStreamUsage> usage;  // per stream, for the tiers of tiered limits
   {
     std::lock_guard lk(jsa.mu);
     for (auto& [_, s] : jsa.streams) {
       ++streams;
-      consumers += s->consumer_count();
+      uint64_t n = s->consumer_count();
+      consumers += n;
       uint64_t b = s->store().fast_state().bytes;
-      if (s->config().storage == StorageType::memory) mem += b;
+      StreamConfig c = s->config();
+      if (c.storage == StorageType::memory) mem += b;
       else store += b;
+      usage.push_back({c.num_replicas, c.storage == StorageType::memory, b, n});
     }
   }
   nlohmann::ordered_json j;
@@ -310,18 +318,11 @@ nlohmann::ordered_json JetStream::account_info(JsAccount& jsa) const {
   j["storage"] = store;
   j["streams"] = streams;
   j["consumers"] = consumers;
-  JsAccountLimits l = jsa.account.js_limits();
-  j["limits"] = {{"max_memory", l.max_memory},
-                 {"max_storage", l.max_store},
-                 {"max_streams", l.max_streams},
-                 {"max_consumers", l.max_consumers},
-                 {"max_ack_pending", l.max_ack_pending},
-                 {"memory_max_stream_bytes", l.memory_max_stream_bytes},
-                 {"storage_max_stream_bytes", l.store_max_stream_bytes},
-                 {"max_bytes_required", l.max_bytes_required}};
+  j["limits"] = account_limits_json(jsa.account.js_limits());
   const auto& domain = impl_->server.options().jetstream.domain;
   if (!domain.empty()) j["domain"] = domain;
   j["api"] = {{"total", jsa.api_total.load()}, {"errors", jsa.api_errors.load()}};
+  add_tiers_json(jsa.account, usage, j);
   return j;
 }
 

@@ -168,8 +168,10 @@ class JetStream {
   // limit is checked (the defaults, most of the memory or disk, are not, sparing the cost).
   bool storage_exceeded(StorageType storage) const;
   // Bytes stored by the account's streams of one storage type here, but `except`'s;
-  // by_replicas: each stream's bytes times its replicas (a clustered account's usage).
-  uint64_t account_usage(const Account& acc, StorageType storage, const Stream* except, bool by_replicas) const;
+  // by_replicas: each stream's bytes times its replicas (a clustered account's usage);
+  // only_replicas > 0: only the streams of that replica count (one tier of tiered limits).
+  uint64_t account_usage(const Account& acc, StorageType storage, const Stream* except, bool by_replicas,
+                         int only_replicas = 0) const;
 
   ApiError update_stream(JsAccount& jsa, StreamConfig cfg, StreamPtr* out = nullptr);
   bool delete_stream(JsAccount& jsa, const std::string& name);

@@ -6,6 +6,7 @@
 
 #include "jetstream/headers.h"
 #include "jetstream/jetstream.h"
+#include "jetstream/js_tiers.h"
 #include "jetstream/json_util.h"
 #include "jetstream/store/file_store.h"
 #include "jetstream/store/memory_store.h"
@@ -248,9 +249,14 @@ PubResult Stream::store_inbound(std::string_view subject, std::string_view heade
   bool server_full = js_.storage_exceeded(storage_);
   // The account's byte limits: what its other streams hold now; this one's is added after
   // the store (the reference stores, then takes the message back if the account is over).
-  JsAccountLimits acc_limits = account_.js_limits();
-  bool acc_check = account_has_byte_limit(acc_limits, storage_);
-  uint64_t acc_others = acc_check ? js_.account_usage(account_, storage_, this, false) : 0;
+  // With tiered limits, those of this stream's tier against the usage of that tier; a tier
+  // without limits (gone with a JWT update) refuses the message with 10120 after the store,
+  // as the reference's limitsExceeded.
+  const int tier_replicas = account_tiered(account_) ? std::max(1, config().num_replicas) : 0;
+  SelectedLimits sel = select_limits(account_, tier_replicas);
+  const JsAccountLimits& acc_limits = sel.limits;
+  bool acc_check = !sel.found || account_has_byte_limit(acc_limits, storage_);
+  uint64_t acc_others = acc_check && sel.found ? js_.account_usage(account_, storage_, this, false, tier_replicas) : 0;
   {
     std::lock_guard lk(mu_);
     std::string msg_id;
@@ -266,10 +272,10 @@ PubResult Stream::store_inbound(std::string_view subject, std::string_view heade
       r.error = store_error(sr.err);
       return r;
     }
-    if (acc_check && account_bytes_exceeded(acc_limits, storage_, acc_others + store_->fast_state().bytes)) {
+    if (acc_check && (!sel.found || account_bytes_exceeded(acc_limits, storage_, acc_others + store_->fast_state().bytes))) {
       store_->remove_msg(sr.seq);  // the sequence stays used, as in the reference
       log_account_limits_exceeded(account_.name());
-      r.error = api_error(err::AccountResourcesExceeded);
+      r.error = api_error(sel.found ? err::AccountResourcesExceeded : err::NoLimits);
       return r;
     }
     r.seq = sr.seq;
@@ -369,16 +375,31 @@ void Stream::commit_acks() {
 void Stream::ingest_as_leader(std::string_view subject, std::string_view reply, std::string_view headers,
                               std::string_view payload) {
   PubResult r;
-  // The reference checks the server's storage first, before anything else (without the
-  // step-down it then asks for).
+  // The reference checks the server's storage first, before anything else, and then has
+  // the leader step down regardless (processClusteredInboundMsg): a replica on a server
+  // with room may take over.
   if (js_.storage_exceeded(storage_)) {
-    if (is_leader()) send_pub_ack(reply, PubResult{api_error(err::InsufficientResources)});
+    if (!is_leader()) return;
+    send_pub_ack(reply, PubResult{api_error(err::InsufficientResources)});
+    std::shared_ptr<StreamReplicator> repl;
+    {
+      std::lock_guard lk(mu_);
+      repl = repl_;
+    }
+    if (repl) repl->step_down();
     return;
   }
   // Then the account's byte limits against its usage with every replica counted (the
   // reference's pre-emptive check in processClusteredInboundMsg), from this server's copies.
-  if (JsAccountLimits l = account_.js_limits(); account_has_byte_limit(l, storage_)) {
-    if (account_bytes_exceeded(l, storage_, js_.account_usage(account_, storage_, nullptr, true))) {
+  // Tiered limits: this stream's tier, none for it answered with 10120 (no step-down).
+  const int tier_replicas = account_tiered(account_) ? std::max(1, config().num_replicas) : 0;
+  SelectedLimits sel = select_limits(account_, tier_replicas);
+  if (!sel.found) {
+    send_pub_ack(reply, PubResult{api_error(err::NoLimits)});
+    return;
+  }
+  if (const JsAccountLimits& l = sel.limits; account_has_byte_limit(l, storage_)) {
+    if (account_bytes_exceeded(l, storage_, js_.account_usage(account_, storage_, nullptr, true, tier_replicas))) {
       log_account_limits_exceeded(account_.name());
       if (is_leader()) send_pub_ack(reply, PubResult{api_error(err::AccountResourcesExceeded)});
       return;

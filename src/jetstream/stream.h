@@ -91,6 +91,8 @@ class StreamReplicator {
                              uint64_t answer_token) = 0;
   virtual bool propose_delete(uint64_t seq, bool erase, uint64_t answer_token) = 0;
   virtual bool propose_update(const StreamConfig& cfg) = 0;
+  // Leader only: hand leadership to another replica (false when not leader).
+  virtual bool step_down() = 0;
 };
 
 // Result of storing one message through the ingest path (also used by tests).

@@ -17,6 +17,8 @@
 #include "server/server.h"
 #include "jetstream/stream.h"
 #include "server/account.h"
+#include "jetstream/js_tiers.h"
+#include "jetstream/cluster/meta_group.h"
 
 namespace nats::jetstream {
 
@@ -47,8 +49,12 @@ bool JetStream::storage_exceeded(StorageType storage) const {
   static std::atomic<int64_t> last_log{0};
   int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
   int64_t prev = last_log.load();
-  if (now - prev > 10 && last_log.compare_exchange_strong(prev, now))
+  if (now - prev > 10 && last_log.compare_exchange_strong(prev, now)) {
     log::error("JetStream resource limits exceeded for server");
+    // As the reference's resourcesExeededError: with each such alert, a meta leader gives
+    // up its leadership (a server out of storage should not place new assets).
+    if (auto* meta = server().meta_group()) meta->step_down();
+  }
   return true;
 }
 
@@ -78,7 +84,11 @@ ApiError JetStream::check_server_update_reservation(const StreamConfig& old, con
 
 ApiError account_update_limits_error(const Account& acc, int64_t reserved, const StreamConfig& old,
                                      const StreamConfig& cfg) {
-  JsAccountLimits l = acc.js_limits();
+  // The new replica count's tier, else (a tier changing) the old one's, as the reference.
+  SelectedLimits sel = select_limits(acc, cfg.num_replicas);
+  if (!sel.found && old.num_replicas != cfg.num_replicas) sel = select_limits(acc, old.num_replicas);
+  if (!sel.found) return api_error(err::NoLimits);
+  const JsAccountLimits& l = sel.limits;
   if (cfg.max_consumers > 0 && l.max_consumers > 0 && cfg.max_consumers > l.max_consumers)
     return api_error(err::MaximumConsumersLimit);
   int64_t grow = std::max<int64_t>(0, cfg.max_bytes - old.max_bytes);
@@ -102,7 +112,9 @@ ApiError account_update_limits_error(const Account& acc, int64_t reserved, const
 // max_bytes (1 when unlimited) of this stream plus the reservations of the others
 // (checkBytesLimits; a limit of 0 refuses every stream of that storage).
 ApiError account_limits_error(const Account& acc, size_t streams, int64_t reserved, const StreamConfig& cfg) {
-  JsAccountLimits l = acc.js_limits();
+  SelectedLimits sel = select_limits(acc, cfg.num_replicas);
+  if (!sel.found) return api_error(err::NoLimits);
+  const JsAccountLimits& l = sel.limits;
   if (l.max_streams > 0 && static_cast<int64_t>(streams) >= l.max_streams) return api_error(err::MaximumStreamsLimit);
   if (cfg.max_consumers > 0 && l.max_consumers > 0 && cfg.max_consumers > l.max_consumers)
     return api_error(err::MaximumConsumersLimit);
@@ -124,7 +136,10 @@ int64_t account_reservation(const std::vector<StreamConfig>& others, const Strea
 }
 
 ApiError stream_max_bytes_error(const Account& acc, const StreamConfig& cfg) {
-  JsAccountLimits l = acc.js_limits();
+  // No limits for the stream's tier: nothing to check here (the reference's maxBytesLimits).
+  SelectedLimits sel = select_limits(acc, cfg.num_replicas);
+  if (!sel.found) return {};
+  const JsAccountLimits& l = sel.limits;
   int64_t limit = cfg.storage == StorageType::memory ? l.memory_max_stream_bytes : l.store_max_stream_bytes;
   if (l.max_bytes_required && cfg.max_bytes <= 0) return api_error(err::StreamMaxBytesRequired);
   if (limit > 0 && cfg.max_bytes > limit) return api_error(err::StreamMaxStreamBytesExceeded);
@@ -150,7 +165,8 @@ void log_account_limits_exceeded(const std::string& account) {
     log::warn("JetStream resource limits exceeded for account: \"{}\"", account);
 }
 
-uint64_t JetStream::account_usage(const Account& acc, StorageType storage, const Stream* except, bool by_replicas) const {
+uint64_t JetStream::account_usage(const Account& acc, StorageType storage, const Stream* except, bool by_replicas,
+                                  int only_replicas) const {
   JsAccount* jsa = account(acc.name());
   if (!jsa) return 0;
   std::vector<StreamPtr> streams;
@@ -158,6 +174,11 @@ uint64_t JetStream::account_usage(const Account& acc, StorageType storage, const
     std::lock_guard lk(jsa->mu);
     for (const auto& [name, s] : jsa->streams)
       if (s.get() != except && s->storage_type() == storage) streams.push_back(s);
+  }
+  if (only_replicas > 0) {  // one tier's streams
+    std::erase_if(streams, [only_replicas](const StreamPtr& s) {
+      return std::max(1, s->config().num_replicas) != only_replicas;
+    });
   }
   uint64_t used = 0;
   for (const auto& s : streams) {

@@ -202,6 +202,10 @@ std::string Server::apply_account_jwt(const std::string& key) {
   acc->max_leafnodes = cfg.max_leafnodes;
   acc->max_subscriptions = cfg.max_subscriptions;
   acc->max_payload = cfg.max_payload;
+  // JetStream limits apply to the streams at once, as the reference's UpdateJetStreamLimits
+  // (tiered limits come with the claims). Enabling or disabling JetStream for a running
+  // account is not done here.
+  acc->set_js_limits(cfg.js_limits);
   acc->set_claims(claims);
   if (rewire) rewire_jwt_account(*this, key, [this](const std::string& k) { return register_jwt_account(k, 1); });
 

@@ -283,24 +283,35 @@ std::variant<AccountClaims, std::string> decode_account_claims(std::string_view 
   ac->disallow_bearer = lim.flag("disallow_bearer");
   // As the reference's UpdateAccountClaims: JetStream is enabled by a memory or disk limit
   // (-1 unlimited, 0 none); the counts keep the JWT's value (0: unlimited, as the checks
-  // read it); the per-stream byte limits and max_ack_pending turn 0 into -1.
-  int64_t mem = lim.num("mem_storage"), disk = lim.num("disk_storage");
-  if (mem != 0 || disk != 0) {
-    ac->jetstream_limits = true;
+  // read it); the per-stream byte limits and max_ack_pending turn 0 into -1. Untiered limits
+  // win; otherwise `tiered_limits` (tier name -> the same fields) apply, JetStream being on
+  // when any tier has a memory or disk limit (jwt's IsJSEnabled).
+  auto read_js = [](const Fields& f) {
     auto unlimited = [](int64_t v) { return v > 0 ? v : int64_t{-1}; };
-    JsAccountLimits& j = ac->js_limits;
-    j.max_memory = mem;
-    j.max_store = disk;
-    j.max_streams = lim.num("streams");
-    j.max_consumers = lim.num("consumer");
-    j.max_ack_pending = unlimited(lim.num("max_ack_pending"));
-    j.memory_max_stream_bytes = unlimited(lim.num("mem_max_stream_bytes"));
-    j.store_max_stream_bytes = unlimited(lim.num("disk_max_stream_bytes"));
-    j.max_bytes_required = lim.flag("max_bytes_required");
-  } else if (auto* t = lim.find("tiered_limits"); t && !(t->is_object() && t->empty())) {
-    // Per-replica-count (R1, R3) limits: not implemented; such an account is refused
-    // rather than given JetStream without its limits.
-    return std::string("tiered JetStream limits are not supported by this server");
+    JsAccountLimits j;
+    j.max_memory = f.num("mem_storage");
+    j.max_store = f.num("disk_storage");
+    j.max_streams = f.num("streams");
+    j.max_consumers = f.num("consumer");
+    j.max_ack_pending = unlimited(f.num("max_ack_pending"));
+    j.memory_max_stream_bytes = unlimited(f.num("mem_max_stream_bytes"));
+    j.store_max_stream_bytes = unlimited(f.num("disk_max_stream_bytes"));
+    j.max_bytes_required = f.flag("max_bytes_required");
+    return j;
+  };
+  if (lim.num("mem_storage") != 0 || lim.num("disk_storage") != 0) {
+    ac->jetstream_limits = true;
+    ac->js_limits = read_js(lim);
+  } else if (auto* t = lim.find("tiered_limits")) {
+    if (!t->is_object()) bad = true;
+    else
+      for (const auto& [tier, v] : t->items()) {
+        if (!v.is_object()) { bad = true; break; }
+        JsAccountLimits j = read_js(Fields(v, bad));
+        if (j.max_memory != 0 || j.max_store != 0) ac->jetstream_limits = true;
+        ac->js_tiers[tier] = j;
+      }
+    if (!ac->jetstream_limits) ac->js_tiers.clear();
   }
   if (auto* rv = n.find("revocations")) {
     if (!rv->is_object()) bad = true;

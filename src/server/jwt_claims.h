@@ -67,6 +67,9 @@ struct AccountClaims {
   bool disallow_bearer = false;
   bool jetstream_limits = false;  // mem_storage or disk_storage set (JetStream enabled for the account)
   JsAccountLimits js_limits;      // as the reference maps the JWT's jetstream limits
+  // `tiered_limits` (when no untiered limit is set): tier name ("R1", "R3": a stream's
+  // replica count picks one) -> its limits; empty for untiered accounts.
+  std::map<std::string, JsAccountLimits> js_tiers;
   // Signing keys; a value is the user scope (template) of a scoped key.
   std::map<std::string, std::optional<UserPermissionLimits>> signing_keys;
   std::map<std::string, int64_t> revocations;  // user key (or "*") -> revoked before

@@ -16,6 +16,7 @@
 #include "jetstream/cluster/request_util.h"
 #include "jetstream/cluster/stream_list.h"
 #include "jetstream/jetstream.h"
+#include "jetstream/js_tiers.h"
 #include "server/account.h"
 #include "subject/subject.h"
 #include "util/ids.h"
@@ -94,7 +95,8 @@ void JsCluster::leader_stream_create(ApiRequest& req, std::string_view rest) {
     auto sas = state_.streams(acc);
     std::vector<StreamConfig> others;
     for (const auto& a : sas) others.push_back(a.config);
-    if (e = account_limits_error(req.account, sas.size(), account_reservation(others, *cfg), *cfg); !e.empty())
+    keep_same_tier(req.account, others, *cfg);  // tiered limits: the stream's tier only
+    if (e = account_limits_error(req.account, others.size(), account_reservation(others, *cfg), *cfg); !e.empty())
       return reply_error(req, type, e);
   }
   if (e = stream_max_bytes_error(req.account, *cfg); !e.empty()) return reply_error(req, type, e);
@@ -144,6 +146,7 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, con
     std::lock_guard lk(mu_);
     std::vector<StreamConfig> others;
     for (const auto& a : state_.streams(acc)) others.push_back(a.config);
+    keep_same_tier(req.account, others, *cfg);
     if (e = account_update_limits_error(req.account, account_reservation(others, *cfg), cur->config, *cfg); !e.empty())
       return reply_error(req, type, e);
   }
@@ -311,7 +314,10 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
   }
   auto sa = stream(req.account.name(), args[0]);
   if (!sa) return reply_error(req, type, api_error(err::StreamNotFound));
-  int64_t acc_max_ack_pending = req.account.js_limits().max_ack_pending;
+  // The limits of the stream's tier (tiered JWT limits), as the reference's selectLimits.
+  SelectedLimits sel = select_limits(req.account, sa->config.num_replicas);
+  if (!sel.found) return reply_error(req, type, api_error(err::NoLimits));
+  int64_t acc_max_ack_pending = sel.limits.max_ack_pending;
   apply_consumer_defaults(cfg, acc_max_ack_pending);
   StreamContext ctx{sa->config.retention, sa->config.num_replicas, sa->config.subjects, acc_max_ack_pending};
   if (auto ce = validate_consumer_config(cfg, ctx)) return reply_error(req, type, *ce);
@@ -356,7 +362,7 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
     ca.group = it->second.group;
     ca.created_ns = it->second.created_ns;
   } else {
-    if (auto e = check_new_consumer(*sa, ca.config, req.account.js_limits().max_consumers); !e.empty()) return reply_error(req, type, e);
+    if (auto e = check_new_consumer(*sa, ca.config, sel.limits.max_consumers); !e.empty()) return reply_error(req, type, e);
     // Consumers live with their stream, on its peers (as the reference picks them): an R1
     // one on the first (its preferred leader), an R>1 one on that many of them.
     ca.group = sa->group;
@@ -484,12 +490,15 @@ void JsCluster::leader_account_info(ApiRequest& req) {
   Asker asker{req.rtt_ns, req.client_server, req.client_cluster, req.no_audit};
   gather_stream_infos(js_, req, all, [&js, &jsa, reply, base, streams_n, durables, asker](std::vector<ojson>& infos) {
     uint64_t memory = 0, storage = 0, consumers = 0;
+    std::vector<TierStreamUsage> usage;  // for the tiers of tiered limits
     for (const auto& i : infos) {
       uint64_t bytes = i.contains("state") ? i["state"].value("bytes", uint64_t{0}) : 0;
       uint64_t replicas = i.contains("config") ? i["config"].value("num_replicas", uint64_t{1}) : 1;
       bool mem = i.contains("config") && i["config"].value("storage", std::string()) == "memory";
       (mem ? memory : storage) += bytes * std::max<uint64_t>(replicas, 1);
-      if (i.contains("state")) consumers += i["state"].value("consumer_count", uint64_t{0});
+      uint64_t n = i.contains("state") ? i["state"].value("consumer_count", uint64_t{0}) : 0;
+      consumers += n;
+      usage.push_back({static_cast<int>(std::max<uint64_t>(replicas, 1)), mem, bytes * std::max<uint64_t>(replicas, 1), n});
     }
     ojson j;
     j["type"] = api_type("account_info_response");
@@ -498,6 +507,8 @@ void JsCluster::leader_account_info(ApiRequest& req) {
     info["storage"] = storage;
     info["streams"] = streams_n;
     info["consumers"] = std::max(consumers, durables);
+    info.erase("tiers");  // the local view's; the cluster's instead
+    add_tiers_json(jsa.account, usage, info);
     j.update(info);
     ApiRequest out{js.server(), js, jsa.account, jsa, "$JS.API.INFO", {}, reply, {}, {}};
     out.rtt_ns = asker.rtt_ns;

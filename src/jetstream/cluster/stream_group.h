@@ -70,7 +70,7 @@ class StreamGroup : public StreamReplicator, public std::enable_shared_from_this
   std::string leader_name() const;
   GroupStatus cluster_info() const;
   // `$JS.API.STREAM.LEADER.STEPDOWN`: false when not leader.
-  bool step_down() { return group_->step_down(); }
+  bool step_down() override { return group_->step_down(); }
   // Fetching the messages a snapshot covers from the leader (see above).
   bool catching_up();
   // Test-only (NATSCPP_TEST_HOOKS): while paused, this server's replicas serve no catch-up.
