@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "jetstream/consumer_config.h"  // kMaxNameLen, kMaxDescriptionLen (shared with consumers)
 #include "jetstream/json_util.h"
 #include "subject/subject.h"
 
