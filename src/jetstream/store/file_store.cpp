@@ -466,8 +466,10 @@ void FileStore::on_remove(uint64_t seq, uint64_t size) {
   auto it = std::lower_bound(block_last_seq_.begin(), block_last_seq_.end(), seq);
   if (it == block_last_seq_.end()) return;
   size_t i = static_cast<size_t>(it - block_last_seq_.begin());
+  // Queued when this removal crosses the threshold (once, not at every removal after).
+  bool was = compact_candidate_locked(i);
   block_dead_[i] += size;
-  if (!replaying_ && first_block_ + i != block_index_ && compact_candidate_locked(i))
+  if (!replaying_ && !was && first_block_ + i != block_index_ && compact_candidate_locked(i))
     queue_compaction_locked(first_block_ + i);
 }
 

@@ -62,8 +62,8 @@ struct FileStoreConfig {
   // with sync_always).
   std::chrono::milliseconds cache_idle{2000};
   // Compact a sealed block once its live messages take less than this fraction of its file
-  // (0: never). The block the stream starts in is rewritten only below a fifth of that: in
-  // a limits stream or an in-order work queue it empties from the front and is deleted whole.
+  // (0: never). The block the stream starts in, when it lost messages only from its start (a
+  // limits stream, an in-order work queue: it is deleted whole once empty), only below a fifth.
   double compact_below = 0.5;
   // Compact in a background thread as blocks qualify (tests turn it off and call
   // compact_blocks()).

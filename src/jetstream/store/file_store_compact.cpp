@@ -52,7 +52,7 @@ bool FileStore::compact_candidate_locked(size_t i) const {
   if (cfg_.compact_below <= 0 || i >= block_file_bytes_.size()) return false;
   uint64_t bytes = block_file_bytes_[i];
   if (bytes == 0) return false;
-  double below = i == 0 ? cfg_.compact_below / 5 : cfg_.compact_below;
+  double below = cfg_.compact_below;
   uint64_t live = bytes - std::min(bytes, block_dead_[i]);
   return static_cast<double>(live) < below * static_cast<double>(bytes);
 }
@@ -179,6 +179,17 @@ bool FileStore::compact_block_locked(std::unique_lock<std::mutex>& lk, uint64_t 
   uint64_t bytes = block_file_bytes_[i];
   block_dead_[i] = bytes - std::min(bytes, live);
   if (!compact_candidate_locked(i)) return false;
+  if (i == 0) {
+    // The front block of a limits stream or an in-order work queue loses messages from its
+    // start only and is deleted whole once they are all gone: rewrite it only when little
+    // is left, or when it has gaps after its first live message.
+    uint64_t n = 0;
+    for (bool l : plan.live) n += l ? 1 : 0;
+    uint64_t from = std::max(plan.range_first, first);
+    bool prefix_only = range_last < from || n == range_last - from + 1;
+    if (prefix_only && static_cast<double>(live) >= cfg_.compact_below / 5 * static_cast<double>(bytes))
+      return false;
+  }
   plan.stream_first = first;
   if (ensure_compact_marker_locked(first) != StoreErr::ok) return false;
   compacting_ = true;
