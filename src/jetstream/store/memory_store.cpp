@@ -435,8 +435,8 @@ uint64_t MemoryStore::purge(std::string_view subject, uint64_t up_to_seq, uint64
 StoreState MemoryStore::state() {
   std::lock_guard lk(mu_);
   StoreState st = fast_state_locked();
-  slots_.for_each_gone([&](size_t i) { st.deleted.push_back(base_ + i); });
-  st.num_deleted = st.deleted.size();
+  slots_.for_each_gone_run([&](size_t a, size_t b) { st.deleted.add_run(base_ + a, base_ + b); });
+  st.num_deleted = st.deleted.count();
   return st;
 }
 
