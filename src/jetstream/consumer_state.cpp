@@ -391,8 +391,7 @@ uint64_t ConsumerState::num_pending() {
         count += st.last_seq - from + 1;
       } else {
         st = store_.state();
-        auto lo = std::lower_bound(st.deleted.begin(), st.deleted.end(), from);
-        count += (st.last_seq - from + 1) - static_cast<uint64_t>(st.deleted.end() - lo);
+        count += (st.last_seq - from + 1) - st.deleted.count_from(from);
       }
     } else {
       // Per-subject counts are exact when every matching subject starts at or after `from`;

@@ -762,7 +762,7 @@ nlohmann::ordered_json Stream::state_json(bool deleted_details, std::string_view
   }
   if (st.num_deleted > 0) {
     j["num_deleted"] = st.num_deleted;
-    if (deleted_details) j["deleted"] = st.deleted;
+    if (deleted_details) j["deleted"] = st.deleted.expand();
   }
   j["consumer_count"] = consumer_count();
   return j;

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "jetstream/store/block_records.h"
 #include "jetstream/store/crc32c.h"
 #include "util/bytes.h"
 
@@ -18,9 +19,9 @@ namespace nats::jetstream {
 
 namespace fs = std::filesystem;
 
-namespace {
-enum RecordType : uint8_t { kMsg = 1, kRemove = 2, kCompact = 3 };
+using namespace block_records;
 
+namespace {
 // Write the buffer once this much is pending, without waiting for the flusher.
 constexpr uint64_t kFlushBytes = 256 * 1024;
 // Past this much unwritten data a store writes it itself (the flusher is behind).
@@ -40,107 +41,6 @@ constexpr size_t kIndexCacheBytes = 768 * 1024;
 size_t heap_bytes(const std::string& s) { return s.capacity() > std::string().capacity() ? s.capacity() : 0; }
 
 
-std::string block_path(const std::string& dir, uint64_t index) {
-  return dir + "/" + std::to_string(index) + ".blk";
-}
-
-// Message body: type | seq | ts | ttl | subject len | headers len | payload len | data.
-constexpr size_t kMsgFixed = 1 + 8 + 8 + 8 + 4 + 4 + 4;
-
-// Calls f(offset, body, body_len) for each intact record (framing and checksum good) from
-// the start of a block while f returns true; returns where the intact records end.
-template <typename F>
-size_t walk_records(std::string_view data, F&& f) {
-  size_t off = 0;
-  while (data.size() - off >= 8) {
-    uint32_t len = util::load_le32(data.data() + off);
-    if (len == 0 || data.size() - off - 8 < len) break;
-    const char* body = data.data() + off + 4;
-    if (crc32c(body, len) != util::load_le32(body + len)) break;
-    if (!f(off, body, len)) break;
-    off += 8 + static_cast<size_t>(len);
-  }
-  return off;
-}
-
-// walk_records over a whole file read kScanChunk bytes at a time (one buffer reused, so a
-// restart scanning an 8 MiB block neither allocates nor faults in 8 MiB). Sets size to the
-// file's length and end to where its intact records end. False when it cannot be opened.
-constexpr size_t kScanChunk = 256 * 1024;
-template <typename F>
-bool scan_file(const std::string& path, F&& f, uint64_t& end, uint64_t& size) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  off_t sz = ::lseek(fd, 0, SEEK_END);
-  size = sz > 0 ? static_cast<uint64_t>(sz) : 0;
-  end = 0;
-  std::string buf(kScanChunk, '\0');
-  uint64_t base = 0;  // file offset of buf[0]
-  size_t have = 0;    // bytes of buf holding file data
-  for (;;) {
-    while (have < buf.size() && base + have < size) {
-      ssize_t n = ::pread(fd, buf.data() + have, buf.size() - have, static_cast<off_t>(base + have));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        size = base + have;  // shorter than it was: stop at what could be read
-        break;
-      }
-      have += static_cast<size_t>(n);
-    }
-    bool stopped = false;
-    size_t used = walk_records(std::string_view(buf.data(), have), [&](size_t off, const char* body, uint32_t len) {
-      if (!f(base + off, body, len)) {
-        stopped = true;
-        return false;
-      }
-      return true;
-    });
-    end = base + used;
-    if (stopped || base + have >= size) break;  // a bad record, or the whole file seen
-    size_t rest = have - used;
-    if (rest >= 8 && used + 8 + util::load_le32(buf.data() + used) <= have) break;  // walk stopped at a bad record
-    std::memmove(buf.data(), buf.data() + used, rest);
-    base += used;
-    have = rest;
-    if (rest >= 4) {
-      // A record longer than the buffer: grow it (bounded by what the file still holds).
-      uint64_t need = 8 + static_cast<uint64_t>(util::load_le32(buf.data()));
-      if (base + need > size) break;  // runs past the end: a torn tail
-      if (need > buf.size()) buf.resize(need);
-    }
-  }
-  ::close(fd);
-  return true;
-}
-
-// Sequence, times and lengths of a message record (the subject is left sized, not copied).
-bool parse_msg_meta(const char* body, uint32_t len, StoredMsg& m, size_t& hl, size_t& pl) {
-  if (len < kMsgFixed) return false;
-  m.seq = util::load_le64(body + 1);
-  m.ts = static_cast<int64_t>(util::load_le64(body + 9));
-  m.ttl_ns = static_cast<int64_t>(util::load_le64(body + 17));
-  uint32_t sl = util::load_le32(body + 25);
-  hl = util::load_le32(body + 29);
-  pl = util::load_le32(body + 33);
-  if (static_cast<uint64_t>(kMsgFixed) + sl + hl + pl != len) return false;
-  m.subject.resize(sl);
-  return true;
-}
-
-
-bool write_all(int fd, const char* p, size_t n, uint64_t off) {
-  while (n > 0) {
-    ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(off));
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += w;
-    off += static_cast<uint64_t>(w);
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
 }  // namespace
 
 FileStore::FileStore(const FileStoreConfig& cfg, StoreLimits limits, StoreClock clock)
@@ -160,6 +60,10 @@ std::unique_ptr<FileStore> FileStore::open(const FileStoreConfig& cfg, StoreLimi
   if (err) *err = e;
   if (e != StoreErr::ok) return nullptr;
   if (!st->cfg_.sync_always) st->flusher_ = std::thread([p = st.get()] { p->flusher(); });
+  {
+    std::lock_guard lk(st->mu_);
+    st->start_compactor_locked();
+  }
   return st;
 }
 
@@ -170,6 +74,12 @@ StoreErr FileStore::recover() {
   if (ec) return StoreErr::io;
   std::vector<uint64_t> blocks;
   for (auto& ent : fs::directory_iterator(cfg_.dir, ec)) {
+    if (ent.path().extension() == ".tmp") {
+      // A compaction's rewrite that never replaced its block: the block is intact.
+      std::error_code rec;
+      fs::remove(ent.path(), rec);
+      continue;
+    }
     if (ent.path().extension() != ".blk") continue;
     auto stem = ent.path().stem().string();
     if (stem.empty() || !std::all_of(stem.begin(), stem.end(), ::isdigit)) continue;
@@ -181,12 +91,14 @@ StoreErr FileStore::recover() {
   StoreLimits limits = mem_.limits();
   mem_.update_limits(StoreLimits{});
   first_block_ = blocks.empty() ? 1 : blocks.front();
+  // Removals replayed are counted against their blocks (compaction triggers), not logged.
+  replaying_ = true;
+  mem_.set_observer(this);
 
   for (size_t bi = 0; bi < blocks.size(); ++bi) {
     bool last = bi + 1 == blocks.size();
     uint64_t block = blocks[bi];
-    while (first_block_ + block_last_seq_.size() <= block)
-      block_last_seq_.push_back(block_last_seq_.empty() ? 0 : block_last_seq_.back());
+    grow_blocks_locked(block);
     std::string path = block_path(cfg_.dir, block);
     ++recovery_.blocks;
     auto replay_marker = [&](uint8_t type, uint64_t seq) {
@@ -220,6 +132,7 @@ StoreErr FileStore::recover() {
                             });
       if (ok) {
         ++recovery_.summaries;
+        block_file_bytes_.back() = len;
         continue;
       }
     }
@@ -251,6 +164,7 @@ StoreErr FileStore::recover() {
       return true;
     }, end, size);
     if (!opened) return StoreErr::io;
+    block_file_bytes_.back() = size;
     if (!last && end == size) summary_.write(cfg_.dir, block, size);
     if (end != size) {
       if (last) {
@@ -263,10 +177,14 @@ StoreErr FileStore::recover() {
   }
   StoreErr e = open_block(blocks.empty() ? 1 : blocks.back());
   if (e != StoreErr::ok) return e;
-  while (first_block_ + block_last_seq_.size() <= block_index_)
-    block_last_seq_.push_back(block_last_seq_.empty() ? 0 : block_last_seq_.back());
-  mem_.set_observer(this);
+  grow_blocks_locked(block_index_);
+  replaying_ = false;
+  pending_.clear();
+  for (size_t i = 0; first_block_ + i < block_index_; ++i)
+    if (compact_candidate_locked(i)) queue_compaction_locked(first_block_ + i);
   mem_.update_limits(limits);
+  remove_dead_blocks_locked();
+  if (check_front_) check_front_block_locked();
   e = flush_pending();
   if (e != StoreErr::ok) return e;
   return flush_locked();
@@ -281,6 +199,11 @@ StoreErr FileStore::open_block(uint64_t index) {
     ::close(fd_);
     fd_ = -1;
     // Sealed: its offsets go to its index file and leave memory (but for the cache).
+    if (block_index_ >= first_block_ && block_index_ - first_block_ < block_file_bytes_.size()) {
+      size_t i = block_index_ - first_block_;
+      block_file_bytes_[i] = block_bytes_;
+      if (compact_candidate_locked(i)) queue_compaction_locked(block_index_);
+    }
     write_block_index(cfg_.dir, active_offs_, block_bytes_);
     summary_.write(cfg_.dir, block_index_, block_bytes_);
     summary_.clear();
@@ -305,8 +228,7 @@ StoreErr FileStore::roll_if_needed(size_t rec_len) {
   if (block_bytes_ == 0 || block_bytes_ + rec_len <= cfg_.block_size) return StoreErr::ok;
   StoreErr e = open_block(block_index_ + 1);
   if (e != StoreErr::ok) return e;
-  while (first_block_ + block_last_seq_.size() <= block_index_)
-    block_last_seq_.push_back(block_last_seq_.empty() ? 0 : block_last_seq_.back());
+  grow_blocks_locked(block_index_);
   return StoreErr::ok;
 }
 
@@ -492,6 +414,8 @@ void FileStore::remove_dead_blocks_locked() {
       if (flush_locked() != StoreErr::ok) return;
       if (::fdatasync(fd_) != 0) return;
       ++stats_.syncs;
+      marker_seq_ = first;
+      marker_block_ = block_index_;
       marked = true;
     }
     std::string path = block_path(cfg_.dir, first_block_);
@@ -516,6 +440,8 @@ void FileStore::remove_dead_blocks_locked() {
     ++stats_.blocks_removed;
     ++first_block_;
     block_last_seq_.erase(block_last_seq_.begin());
+    block_file_bytes_.erase(block_file_bytes_.begin());
+    block_dead_.erase(block_dead_.begin());
   }
 }
 
@@ -528,11 +454,29 @@ StoreErr FileStore::flush_pending() {
   }
   pending_.clear();
   remove_dead_blocks_locked();
+  roll_off_empty_active_locked();
+  if (check_front_) check_front_block_locked();
+  start_compactor_locked();
   return res;
 }
 
-void FileStore::on_remove(uint64_t seq) { pending_.emplace_back(kRemove, seq); }
-void FileStore::on_compact(uint64_t seq) { pending_.emplace_back(kCompact, seq); }
+void FileStore::on_remove(uint64_t seq, uint64_t size) {
+  if (!replaying_) pending_.emplace_back(kRemove, seq);
+  // The block holding seq: the first whose last sequence is at or past it.
+  auto it = std::lower_bound(block_last_seq_.begin(), block_last_seq_.end(), seq);
+  if (it == block_last_seq_.end()) return;
+  size_t i = static_cast<size_t>(it - block_last_seq_.begin());
+  // Queued when this removal crosses the threshold (once, not at every removal after).
+  bool was = compact_candidate_locked(i);
+  block_dead_[i] += size;
+  if (!replaying_ && !was && first_block_ + i != block_index_ && compact_candidate_locked(i))
+    queue_compaction_locked(first_block_ + i);
+}
+
+void FileStore::on_compact(uint64_t seq) {
+  if (!replaying_) pending_.emplace_back(kCompact, seq);
+  check_front_ = true;
+}
 
 StoreResult FileStore::store_msg(std::string_view subject, std::string_view headers,
                                  std::string_view payload, std::optional<int64_t> ttl_ns) {
@@ -899,7 +843,9 @@ void FileStore::close() {
     stop_ = true;
   }
   cv_.notify_all();
+  compact_cv_.notify_all();
   if (flusher_.joinable()) flusher_.join();
+  if (compactor_.joinable()) compactor_.join();  // a rewrite in progress sees closed_ and is dropped
   std::unique_lock lk(mu_);
   sync_cv_.wait(lk, [this] { return !syncing_; });  // a group commit's fsync runs without mu_
   sync_locked();

@@ -30,8 +30,11 @@
 // without a good summary, is read through a small buffer and its record checksums checked. Read caches (sealed blocks' offsets within a byte budget,
 // the last chunk read, the active tail) are dropped after cfg.cache_idle without traffic.
 //
-// Not yet: blocks are never rewritten (no compaction); a block is deleted only once every
-// message in it is below the first sequence; erase does not scrub.
+// Compaction (file_store_compact.cpp): a sealed block whose live messages fall under
+// cfg.compact_below of its bytes (KV updates, work-queue acks out of order, purges by subject
+// or with keep) is rewritten by a background thread with only its live records; one with
+// nothing left is deleted. Whole blocks below the first sequence are deleted as before, and an
+// emptied stream rolls off a large active block so that it goes too. erase does not scrub.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -58,7 +61,18 @@ struct FileStoreConfig {
   // dropped once the store saw no read or write for this long (needs the flusher, so not
   // with sync_always).
   std::chrono::milliseconds cache_idle{2000};
+  // Compact a sealed block once its live messages take less than this fraction of its file
+  // (0: never). The block the stream starts in, when it lost messages only from its start (a
+  // limits stream, an in-order work queue: it is deleted whole once empty), only below a fifth.
+  double compact_below = 0.5;
+  // Compact in a background thread as blocks qualify (tests turn it off and call
+  // compact_blocks()).
+  bool auto_compact = true;
 };
+
+// Tests: stop a compaction after one of its steps, leaving the files as a crash there would
+// (the store must then be closed and reopened, its memory no longer matches the files).
+enum class CompactStop { none, after_tmp_written, after_meta_removed, after_rename };
 
 struct FileStoreRecovery {
   uint64_t blocks = 0;
@@ -74,6 +88,8 @@ struct FileStoreStats {
   uint64_t syncs = 0;         // fdatasync calls
   uint64_t disk_reads = 0;    // pread calls for message bodies
   uint64_t blocks_removed = 0;
+  uint64_t blocks_compacted = 0;      // rewritten (or deleted) by compaction
+  uint64_t compact_bytes_freed = 0;   // block file bytes compaction gave back
 };
 
 class FileStore : public MessageStore, private StoreObserver {
@@ -118,6 +134,10 @@ class FileStore : public MessageStore, private StoreObserver {
   void drop_caches();
   // Bytes held by read caches and the active tail (tests).
   size_t cache_bytes();
+  // Compacts now every sealed block that qualifies (waits for a background compaction in
+  // progress first). Returns how many blocks were rewritten or deleted.
+  uint64_t compact_blocks();
+  void set_compact_stop(CompactStop s);
 
  private:
   // Where a message record lives (its length is read from its framing).
@@ -160,7 +180,20 @@ class FileStore : public MessageStore, private StoreObserver {
                                std::string_view payload, std::optional<int64_t> ttl_ns);
   void flusher();
   bool holds_syncs() const;
-  void on_remove(uint64_t seq) override;
+  void on_remove(uint64_t seq, uint64_t size) override;
+  // Compaction (file_store_compact.cpp).
+  void grow_blocks_locked(uint64_t upto);  // block vectors cover blocks up to upto
+  bool compact_candidate_locked(size_t i) const;
+  void queue_compaction_locked(uint64_t block);
+  void check_front_block_locked();
+  void roll_off_empty_active_locked();
+  void start_compactor_locked();
+  void compactor();
+  // One block: plan under mu_, rewrite without it, swap under it again. True when the block
+  // was rewritten or deleted.
+  bool compact_block_locked(std::unique_lock<std::mutex>& lk, uint64_t block);
+  StoreErr ensure_compact_marker_locked(uint64_t first);
+  void forget_block_caches_locked(uint64_t block);
   void on_compact(uint64_t seq) override;
 
   std::mutex mu_;
@@ -193,6 +226,25 @@ class FileStore : public MessageStore, private StoreObserver {
   bool active_unsynced_ = false;
 
   std::vector<uint64_t> block_last_seq_;  // [block - first_block_]: last msg seq in it (or before it)
+  // Parallel to block_last_seq_: a sealed block's file length, and the accounted bytes of its
+  // messages removed since it was written or compacted (a trigger only: compaction counts
+  // the live bytes again).
+  std::vector<uint64_t> block_file_bytes_;
+  std::vector<uint64_t> block_dead_;
+  bool replaying_ = false;          // recovery: removals are counted, not logged again
+  std::vector<uint64_t> compact_queue_;  // sealed blocks that may qualify, oldest first
+  bool check_front_ = false;        // a purge/compact removed messages of the front block
+  bool compacting_ = false;         // a compaction runs (one at a time)
+  bool compactor_running_ = false;
+  bool in_compactor_ = false;       // mu_ is held by the compactor thread (between its steps)
+  bool roll_off_wanted_ = false;    // the stream emptied with a large active block
+  std::condition_variable compact_cv_;
+  std::thread compactor_;
+  CompactStop compact_stop_ = CompactStop::none;
+  // The last compact record made durable by us: compaction drops older ones from blocks it
+  // rewrites, so a later block must hold one first.
+  uint64_t marker_seq_ = 0;
+  uint64_t marker_block_ = 0;
   BlockIndex active_offs_;                // the active block's records
   BlockSummary summary_;                  // the active block's records, for its .sum file
   std::deque<BlockIndex> offs_cache_;     // sealed blocks read lately, most recent at the back

@@ -211,6 +211,26 @@ std::pair<uint64_t, uint64_t> MemoryStore::seq_range() {
   return {first_seq_locked(), last_seq_};
 }
 
+uint64_t MemoryStore::live_in(uint64_t first, uint64_t last, std::vector<bool>* live) {
+  std::lock_guard lk(mu_);
+  if (live) live->assign(last >= first ? last - first + 1 : 0, false);
+  uint64_t bytes = 0;
+  if (last < first || msgs_ == 0 || last < base_) return 0;
+  uint64_t end = std::min<uint64_t>(last, base_ + slots_.size() - 1);
+  for (size_t i = slots_.next_live(std::max(first, base_) - base_); i < slots_.size() && base_ + i <= end;
+       i = slots_.next_live(i + 1)) {
+    bytes += slots_.get(i).size;
+    if (live) (*live)[base_ + i - first] = true;
+  }
+  return bytes;
+}
+
+bool MemoryStore::is_live(uint64_t seq) {
+  std::lock_guard lk(mu_);
+  Slot s;
+  return live(seq, s);
+}
+
 void MemoryStore::enforce_subject_limit(uint32_t id) {
   // Removing may release the subject (msgs 0); re-check through the count.
   while (subjects_[id].msgs > limits_.max_msgs_per_subject) remove_locked(subjects_[id].first);
@@ -287,7 +307,7 @@ bool MemoryStore::remove_locked(uint64_t seq) {
       while (slots_.get(s.last - base_).subj != id) --s.last;
   }
   trim_front();
-  if (observer_) observer_->on_remove(seq);
+  if (observer_) observer_->on_remove(seq, slot.size);
   return true;
 }
 
@@ -415,8 +435,8 @@ uint64_t MemoryStore::purge(std::string_view subject, uint64_t up_to_seq, uint64
 StoreState MemoryStore::state() {
   std::lock_guard lk(mu_);
   StoreState st = fast_state_locked();
-  slots_.for_each_gone([&](size_t i) { st.deleted.push_back(base_ + i); });
-  st.num_deleted = st.deleted.size();
+  slots_.for_each_gone_run([&](size_t a, size_t b) { st.deleted.add_run(base_ + a, base_ + b); });
+  st.num_deleted = st.deleted.count();
   return st;
 }
 

@@ -18,7 +18,8 @@ namespace nats::jetstream {
 class StoreObserver {
  public:
   virtual ~StoreObserver() = default;
-  virtual void on_remove(uint64_t seq) = 0;
+  // size: the removed message's accounted size.
+  virtual void on_remove(uint64_t seq, uint64_t size) = 0;
   // Everything below seq is gone and first_seq >= seq (purge/compact).
   virtual void on_compact(uint64_t seq) = 0;
 };
@@ -83,6 +84,10 @@ class MemoryStore : public MessageStore {
                   int64_t last_ts);
   // First and last sequence without building a full state().
   std::pair<uint64_t, uint64_t> seq_range();
+  // Which sequences of first..last are live (live[seq - first]) and their accounted bytes;
+  // walks only the live slots of the range (block compaction).
+  uint64_t live_in(uint64_t first, uint64_t last, std::vector<bool>* live);
+  bool is_live(uint64_t seq);
 
  private:
   static constexpr uint32_t kGone = SlotIndex::kGone;  // slot of a removed sequence

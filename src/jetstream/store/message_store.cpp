@@ -1,5 +1,6 @@
 #include "jetstream/store/message_store.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "subject/subject.h"
@@ -32,6 +33,36 @@ bool store_filter_matches(std::string_view filter, std::string_view subject) {
   if (filter.empty() || filter == ">") return true;
   if (!subject_has_wildcard(filter)) return filter == subject;
   return subject_matches(filter, subject);
+}
+
+void DeletedSeqs::add_run(uint64_t first, uint64_t last) {
+  if (!runs_.empty() && first <= runs_.back().second + 1) {
+    runs_.back().second = std::max(runs_.back().second, last);
+    return;
+  }
+  runs_.emplace_back(first, last);
+}
+
+uint64_t DeletedSeqs::count() const {
+  uint64_t n = 0;
+  for (auto& [f, l] : runs_) n += l - f + 1;
+  return n;
+}
+
+uint64_t DeletedSeqs::count_from(uint64_t from) const {
+  auto it = std::lower_bound(runs_.begin(), runs_.end(), from,
+                             [](const std::pair<uint64_t, uint64_t>& r, uint64_t s) { return r.second < s; });
+  uint64_t n = 0;
+  for (; it != runs_.end(); ++it) n += it->second - std::max(it->first, from) + 1;
+  return n;
+}
+
+std::vector<uint64_t> DeletedSeqs::expand() const {
+  std::vector<uint64_t> out;
+  out.reserve(count());
+  for (auto& [f, l] : runs_)
+    for (uint64_t s = f; s <= l; ++s) out.push_back(s);
+  return out;
 }
 
 uint64_t first_seq_at_or_after(MessageStore& store, int64_t ts_ns) {

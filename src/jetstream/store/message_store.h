@@ -4,6 +4,7 @@
 // compact, state). Semantics follow the reference's StreamStore (server/store.go).
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +48,30 @@ struct StoredMsg {
   int64_t ttl_ns = 0;  // 0: no per-message TTL
 };
 
+// Removed sequences as sorted, disjoint, non-touching runs [first, last], so a large interior
+// delete (a purge by subject, a long unacked gap) costs a pair per run, not a word per
+// sequence.
+class DeletedSeqs {
+ public:
+  DeletedSeqs() = default;
+  DeletedSeqs(std::initializer_list<uint64_t> seqs) {
+    for (uint64_t s : seqs) add(s);
+  }
+  // Appends seq (at or past the last one added), merged into the last run when it touches.
+  void add(uint64_t seq) { add_run(seq, seq); }
+  void add_run(uint64_t first, uint64_t last);
+  bool empty() const { return runs_.empty(); }
+  uint64_t count() const;
+  uint64_t count_from(uint64_t from) const;  // removed sequences >= from
+  std::vector<uint64_t> expand() const;      // one entry per sequence (API's deleted details)
+  const std::vector<std::pair<uint64_t, uint64_t>>& runs() const { return runs_; }
+  bool operator==(const DeletedSeqs& o) const { return runs_ == o.runs_; }
+  bool operator==(const std::vector<uint64_t>& seqs) const { return expand() == seqs; }
+
+ private:
+  std::vector<std::pair<uint64_t, uint64_t>> runs_;
+};
+
 struct StoreState {
   uint64_t msgs = 0;
   uint64_t bytes = 0;
@@ -56,7 +81,7 @@ struct StoreState {
   int64_t last_ts = 0;
   uint64_t num_subjects = 0;
   uint64_t num_deleted = 0;
-  std::vector<uint64_t> deleted;  // sorted, interior gaps between first_seq and last_seq
+  DeletedSeqs deleted;  // interior gaps between first_seq and last_seq
 };
 
 struct SubjectState {

@@ -9,6 +9,7 @@
 // - Removed sequences are a bitmap (512 bytes a chunk), allocated on the chunk's first removal;
 //   once every sequence of a chunk is removed its arrays and bitmap are released.
 // Sequences are addressed by position from the front (position 0 is the store's first slot).
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -50,6 +51,40 @@ class SlotIndex {
         if (c.all_gone || ((c.gone[off >> 6] >> (off & 63)) & 1)) f(abs - head_);
       }
     }
+  }
+  // Calls f(first, last) for every run of removed slots (positions, inclusive), in order;
+  // a chunk with every slot removed is one step, a chunk without removals costs O(1).
+  template <typename F>
+  void for_each_gone_run(F&& f) const {
+    size_t run_first = 0, run_last = 0;
+    bool open = false;
+    auto add = [&](size_t a, size_t b) {
+      if (open && a == run_last + 1) {
+        run_last = b;
+        return;
+      }
+      if (open) f(run_first, run_last);
+      run_first = a;
+      run_last = b;
+      open = true;
+    };
+    for (size_t ci = 0; ci < chunks_.size(); ++ci) {
+      const Chunk& c = chunks_[ci];
+      if (!c.all_gone && !c.gone) continue;
+      size_t start = ci * kChunk;  // absolute position of the chunk's slot 0
+      size_t lo = start < head_ ? head_ : start;
+      size_t hi = std::min(start + kChunk, head_ + size_);  // one past
+      if (lo >= hi) continue;
+      if (c.all_gone) {
+        add(lo - head_, hi - 1 - head_);
+        continue;
+      }
+      for (size_t abs = lo; abs < hi; ++abs) {
+        uint32_t off = static_cast<uint32_t>(abs - start);
+        if ((c.gone[off >> 6] >> (off & 63)) & 1) add(abs - head_, abs - head_);
+      }
+    }
+    if (open) f(run_first, run_last);
   }
   // Appends count live slots with the same subject and size.
   void push_run(Slot s, uint64_t count);
