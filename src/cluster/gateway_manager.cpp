@@ -6,6 +6,7 @@
 
 #include "cluster/route_manager.h"
 #include "config/duration.h"
+#include "jetstream/cluster/meta_group.h"
 #include "net/socket.h"
 #include "server/server.h"
 #include "util/ids.h"
@@ -269,6 +270,11 @@ bool GatewayManager::register_inbound(const std::shared_ptr<GatewayConnection>& 
 }
 
 void GatewayManager::on_closed(GatewayConnection* c) {
+  // The server at the other end may be gone (a killed process closes its sockets at once):
+  // Raft groups it leads campaign now rather than after an election timeout. Only the
+  // servers with a gateway connection to it see this; the others keep their timeouts. (At
+  // shutdown the meta group stops first and ignores this.)
+  if (auto* meta = server_.meta_group(); meta && c->registered()) meta->server_connection_lost(c->remote_id());
   std::lock_guard lk(mu_);
   auto drop = [c](std::vector<std::shared_ptr<GatewayConnection>>& v) {
     v.erase(std::remove_if(v.begin(), v.end(), [c](auto& x) { return x.get() == c; }), v.end());

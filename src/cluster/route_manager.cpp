@@ -8,6 +8,7 @@
 
 #include "cluster/gateway_manager.h"
 #include "config/duration.h"
+#include "jetstream/cluster/meta_group.h"
 #include "net/socket.h"
 #include "server/client.h"
 #include "server/server.h"
@@ -316,6 +317,8 @@ bool RouteManager::register_route(const std::shared_ptr<RouteConnection>& r) {
 void RouteManager::on_route_closed(RouteConnection* r, bool self_route) {
   bool was_registered = false;
   bool retry = false;
+  bool stopping = false;
+  bool proceed = false;  // a solicited route of ours, not removed, to another server
   std::string url = r->url();
   bool implicit = r->implicit();
   {
@@ -329,14 +332,18 @@ void RouteManager::on_route_closed(RouteConnection* r, bool self_route) {
       routes_.erase(it);
       was_registered = true;
     }
-    if (stopping_ || !r->solicited() || removed_urls_.count(url)) return;
-    if (self_route) {
-      self_urls_.insert(url);
-      return;
+    stopping = stopping_;
+    if (!stopping_ && r->solicited() && !removed_urls_.count(url)) {
+      if (self_route) self_urls_.insert(url);
+      else retry = !(!id.empty() && routes_.count(id));
+      proceed = !self_route;
     }
-    bool connected = !id.empty() && routes_.count(id);
-    retry = !connected;
   }
+  // The server behind this route is gone (a killed process closes its sockets at once):
+  // Raft groups it leads campaign now rather than after an election timeout.
+  if (was_registered && !stopping && !self_route)
+    if (auto* meta = server_.meta_group()) meta->peer_connection_lost(r->remote_info().name);
+  if (!proceed) return;
   if (was_registered && !server_.options().cluster.no_advertise) notify_clients();
   if (auto* lf = server_.leafs(); lf && was_registered) lf->send_async_info();
   if (retry) {

@@ -409,7 +409,9 @@ void Stream::ingest_as_leader(std::string_view subject, std::string_view reply, 
     std::lock_guard lk(mu_);
     if (!leader_ || !repl_) return;  // a follower never ingests; the client retries
     std::string msg_id;
-    check_inbound_locked(subject, headers, payload, clseq_, r, msg_id);
+    // Expected-last-sequence is checked against the stored sequence the proposals give if
+    // they all store (as the reference's clseq - clfs); one failing in flight makes it stale.
+    check_inbound_locked(subject, headers, payload, clseq_ > clfs_ ? clseq_ - clfs_ : 0, r, msg_id);
     if (r.error.empty() && !r.duplicate) {
       uint64_t seq = clseq_ + 1;
       int64_t ts = std::max(system_clock_ns(), clts_ + 1);
@@ -465,7 +467,8 @@ void Stream::set_leader(bool leader, uint64_t last_seq, const std::vector<Pendin
     }
     bool leader_was = leader_;
     leader_ = leader;
-    clseq_ = std::max(last_seq, store_->last_seq());
+    // Proposal numbers, as the log's entries carry them: what is applied plus what failed.
+    clseq_ = std::max(last_seq, store_->last_seq() + clfs_);
     clts_ = std::max(clts_, store_->fast_state().last_ts);
     if (leader && !leader_was) republish_from_ = clseq_ + 1;
     if (!leader) {
@@ -477,10 +480,30 @@ void Stream::set_leader(bool leader, uint64_t last_seq, const std::vector<Pendin
   subscribe();
 }
 
-PubResult Stream::apply_msg(uint64_t seq, int64_t ts, std::string_view subject, std::string_view headers,
+PubResult Stream::apply_msg(uint64_t pseq, int64_t ts, std::string_view subject, std::string_view headers,
                             std::string_view payload) {
+  return apply_committed(pseq, true, ts, subject, headers, payload);
+}
+
+PubResult Stream::apply_caught_up(uint64_t seq, int64_t ts, std::string_view subject, std::string_view headers,
+                                  std::string_view payload) {
+  return apply_committed(seq, false, ts, subject, headers, payload);
+}
+
+uint64_t Stream::failed_count() const {
+  std::lock_guard lk(mu_);
+  return clfs_;
+}
+
+void Stream::set_failed_count(uint64_t n) {
+  std::lock_guard lk(mu_);
+  clfs_ = n;
+}
+
+// proposed: `seq` is a proposal number (a log entry), else a stored sequence (a catch-up).
+PubResult Stream::apply_committed(uint64_t seq, bool proposed, int64_t ts, std::string_view subject,
+                                  std::string_view headers, std::string_view payload) {
   PubResult r;
-  r.seq = seq;
   std::vector<StreamConsumerPtr> to_signal;
   bool interest_retention = false;
   {
@@ -489,21 +512,34 @@ PubResult Stream::apply_msg(uint64_t seq, int64_t ts, std::string_view subject, 
       r.error = api_error(err::StreamNotFound);
       return r;
     }
+    uint64_t pseq = proposed ? seq : 0;
+    if (proposed) seq = seq > clfs_ ? seq - clfs_ : 0;
+    r.seq = seq;
     if (seq <= store_->last_seq()) return r;  // replayed: already stored
     // A mirror starts at its origin's first sequence (as Stream::store_mirrored).
     if (cfg_.mirror.is_object() && seq > store_->last_seq() + 1 && store_->fast_state().msgs == 0) store_->compact(seq);
     // Only the leader republishes, as it applies the committed message (as the reference).
     auto plan = leader_ && seq >= republish_from_ ? plan_republish_locked(subject) : std::nullopt;
     StoreResult sr = store_->store_msg_at(seq, ts, subject, headers, payload);
+    std::string msg_id;
+    if (auto v = header_value(headers, kMsgIdHdr)) msg_id = std::string(*v);
+    // The leader recorded its proposals' ids with their proposal numbers already.
+    auto staged = leader_ && !msg_id.empty() ? dedupe_.find(msg_id) : dedupe_.end();
+    if (staged != dedupe_.end() && staged->second.first != pseq) staged = dedupe_.end();
     if (sr.err != StoreErr::ok) {
       r.error = store_error(sr.err);
+      r.seq = 0;
+      // Every replica fails it alike (same log order, same store): later messages move down.
+      if (proposed && !cfg_.mirror.is_object()) ++clfs_;
+      // Not stored: a retry with its Nats-Msg-Id is a new message, not a duplicate.
+      if (staged != dedupe_.end()) dedupe_.erase(staged);
       return r;
     }
     if (plan) queue_republish_locked(*plan, seq, subject, headers, payload);
-    if (!leader_) {
-      // The leader recorded its proposals already; followers learn them here.
-      std::string msg_id;
-      if (auto v = header_value(headers, kMsgIdHdr)) msg_id = std::string(*v);
+    if (staged != dedupe_.end()) {
+      staged->second.first = seq;  // a duplicate is answered with the stored sequence
+    } else if (!leader_) {
+      // Followers learn the ids here.
       record_msg_id_locked(msg_id, seq, ts);
       prune_dedupe_locked(system_clock_ns());
     }
@@ -519,7 +555,8 @@ uint64_t Stream::apply_purge(std::string_view filter, uint64_t seq, uint64_t kee
                              uint64_t answer_token) {
   uint64_t n = 0;
   // A purge replayed after a restart is older than the stored state: its effect is there.
-  if (store_->last_seq() <= last_seq) {
+  // last_seq is the leader's proposal number then (stored sequences plus failed ones).
+  if (store_->last_seq() + failed_count() <= last_seq) {
     n = store_->purge(filter, seq, keep);
     uint64_t first = store_->fast_state().first_seq;
     for (const auto& c : consumers()) c->on_stream_purged(first);

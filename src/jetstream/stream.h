@@ -165,10 +165,20 @@ class Stream : public std::enable_shared_from_this<Stream> {
     std::string source;  // its Nats-Stream-Source value ("" when not sourced)
   };
   void set_leader(bool leader, uint64_t last_seq, const std::vector<PendingId>& pending = {});
-  // A committed message (every replica, log order). One the store already has (the log is
-  // replayed after a restart) is skipped and reported as stored.
-  PubResult apply_msg(uint64_t seq, int64_t ts, std::string_view subject, std::string_view headers,
+  // A committed message (every replica, log order). `pseq` is the leader's proposal number;
+  // the message is stored at pseq minus the committed messages that failed to store before
+  // it (failed_count(), the reference's clfs), so a publish the store rejects at apply (per
+  // subject limit, discard new, ...) leaves no gap. One the store already has (the log is
+  // replayed after a restart) is skipped and reported as stored. A failure counts only for
+  // a stream that is not a mirror (a mirror stores at its origin's sequences).
+  PubResult apply_msg(uint64_t pseq, int64_t ts, std::string_view subject, std::string_view headers,
                       std::string_view payload);
+  // A message fetched by a catch-up: stored at its (stored) sequence, no failure counted.
+  PubResult apply_caught_up(uint64_t seq, int64_t ts, std::string_view subject, std::string_view headers,
+                            std::string_view payload);
+  // The committed messages that failed to store (carried by stream snapshots as "clfs").
+  uint64_t failed_count() const;
+  void set_failed_count(uint64_t n);
   uint64_t apply_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq,
                        uint64_t answer_token = 0);
   void apply_delete(uint64_t seq, bool erase, uint64_t answer_token = 0);
@@ -228,6 +238,8 @@ class Stream : public std::enable_shared_from_this<Stream> {
                    const std::vector<StreamConsumerPtr>& consumers, bool interest_retention);
   void ingest_as_leader(std::string_view subject, std::string_view reply, std::string_view headers,
                         std::string_view payload);
+  PubResult apply_committed(uint64_t seq, bool proposed, int64_t ts, std::string_view subject,
+                            std::string_view headers, std::string_view payload);
   uint64_t count_purgeable(std::string_view filter, uint64_t seq, uint64_t keep);
   // Group commit (see group_commit_): store now, acknowledge after the batch's fsync.
   void store_for_group_commit(std::string_view subject, std::string_view reply, std::string_view headers,
@@ -289,7 +301,10 @@ class Stream : public std::enable_shared_from_this<Stream> {
   // Replication.
   std::shared_ptr<StreamReplicator> repl_;
   bool leader_ = false;
-  uint64_t clseq_ = 0;  // leader: last proposed sequence
+  // Leader: the last proposal number. Proposal numbers count every proposed message, the
+  // ones that fail to store at apply too: stored sequence = proposal number - clfs_.
+  uint64_t clseq_ = 0;
+  uint64_t clfs_ = 0;   // committed messages that failed to store (every replica, log order)
   // Leader: purges and deletes proposed here, waiting for their apply (see propose_*_then).
   std::unordered_map<uint64_t, std::function<void(uint64_t, StoreErr)>> pending_answers_;
   std::function<void(uint64_t, StoreErr)> take_pending_answer(uint64_t token);

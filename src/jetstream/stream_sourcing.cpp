@@ -52,7 +52,7 @@ Stream::SourcingPosition Stream::sourcing_position() {
   std::lock_guard lk(mu_);
   StoreState st = store_->fast_state();
   SourcingPosition p;
-  p.last_seq = std::max(st.last_seq, repl_ ? clseq_ : 0);
+  p.last_seq = std::max(st.last_seq, repl_ && clseq_ > clfs_ ? clseq_ - clfs_ : 0);
   p.last_ts = std::max(st.last_ts, repl_ ? clts_ : 0);
   p.empty = st.msgs == 0 && st.first_seq == 0 && p.last_seq == 0;
   return p;

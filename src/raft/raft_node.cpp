@@ -193,6 +193,14 @@ void RaftNode::campaign_now() {
   else become_candidate();
 }
 
+void RaftNode::leader_lost(const NodeId& peer) {
+  if (role_ != Role::kFollower || leader_.empty() || leader_ != peer) return;
+  leader_.clear();
+  election_elapsed_ = 0;
+  std::uniform_int_distribution<int> d(1, std::max(1, std::min(cfg_.leader_lost_ticks, cfg_.election_timeout)));
+  randomized_timeout_ = d(rng_);
+}
+
 NodeId RaftNode::best_transfer_target() const {
   NodeId best;
   Index best_match = 0;

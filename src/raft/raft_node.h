@@ -63,6 +63,9 @@ struct Config {
   size_t max_snapshot_chunk = 256 * 1024;  // bytes of snapshot data per InstallSnapshot
   bool pre_vote = true;
   bool check_quorum = true;  // a leader not hearing from a quorum for an election timeout steps down
+  // After leader_lost(): campaign within [1, this] ticks (drawn at random so that the
+  // survivors rarely split the vote), instead of a full election timeout.
+  int leader_lost_ticks = 3;
   uint64_t rng_seed = 1;     // the only source of randomness, so runs are reproducible
 };
 
@@ -108,6 +111,13 @@ class RaftNode {
   // (a stream replica fetching the messages a snapshot covers): the log comparison of
   // §5.4.1 cannot see that, and such a node must not lead a more complete one.
   void set_campaign_allowed(bool allowed) { campaign_allowed_ = allowed; }
+  // Fast failure detection: the owner learnt that `peer` is gone (its connection closed, as
+  // when the process died). If it is the leader this follower follows, the leader is
+  // forgotten (so pre-votes and votes are no longer refused on its lease) and the election
+  // timer is cut to [1, Config::leader_lost_ticks] ticks. Any other peer: no effect. A
+  // leader that merely stops talking (partition, stopped process) is still detected by the
+  // normal election timeout; a message from the leader later restores it as usual.
+  void leader_lost(const NodeId& peer);
   bool campaign_allowed() const { return campaign_allowed_; }
 
   // The state machine has applied everything up to `index` (<= the last committed index

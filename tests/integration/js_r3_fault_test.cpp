@@ -615,6 +615,65 @@ TEST(JsR3, RestartOfEveryServerDuringPublishingKeepsAcknowledgedMessages) {
               acks.size());
 }
 
+// Publishes to `subject` without a Nats-Msg-Id; the PubAck's seq, or 0 for an error or none.
+uint64_t publish_plain(natsConnection* nc, const std::string& subject) {
+  MsgPtr m;
+  if (natsConnection_RequestString(&m.p, nc, subject.c_str(), "x", 2000) != NATS_OK) return 0;
+  auto j = json::parse(m.data(), nullptr, false);
+  return j.is_object() && !j.contains("error") ? j.value("seq", uint64_t{0}) : 0;
+}
+
+// A follower behind the leader's compaction while publishes were rejected at apply (one
+// message per subject, discard new): the snapshot it is handed carries the failed count, so
+// after its catch-up it stores the next messages at the leader's sequences.
+TEST(JsR3, FollowerCatchesUpWithTheFailedCountOfRejectedPublishes) {
+  R3Cluster c;
+  Sys sys(c.node(0));
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.node(0).url("a:a")), NATS_OK);
+  json cfg = {{"name", "ORDERS"}, {"subjects", {"orders.>"}}, {"storage", "file"}, {"num_replicas", 3},
+              {"max_msgs_per_subject", 1}, {"discard", "new"}, {"discard_new_per_subject", true}};
+  ASSERT_TRUE(wait_for([&] {
+    auto a = json::parse(request_text(nc.p, "$JS.API.STREAM.CREATE.ORDERS", cfg.dump()), nullptr, false);
+    return a.is_object() && a.contains("config");
+  }, milliseconds(30000))) << c.logs();
+  std::string leader = wait_leader(sys, 3);
+  ASSERT_FALSE(leader.empty()) << c.logs();
+  size_t li = c.index_of(leader), fi = (li + 1) % 3;
+  ConnPtr lc;
+  ASSERT_EQ(connect_url(lc, c.node(li).url("a:a")), NATS_OK);
+  std::vector<std::string> names = {"s1", "s2", "s3"};
+  const std::string& f = c.node(fi).name;
+  block(sys, f, {names[li], names[(fi + 1) % 3]});
+  for (auto& n : names)
+    if (n != f) block(sys, n, {f});
+  // 300 stored, 100 rejected: well past the test servers' 200-entry compaction.
+  uint64_t expect = 0;
+  for (int i = 1; i <= 300; ++i) {
+    std::string subject = "orders.u." + std::to_string(i);
+    ASSERT_EQ(publish_plain(lc.p, subject), ++expect) << i;
+    if (i % 3 == 0) ASSERT_EQ(publish_plain(lc.p, subject), 0u) << i;
+  }
+  for (auto& n : names) block(sys, n, {});
+  ASSERT_TRUE(wait_for([&] {
+    auto st = sys.status();
+    return st.count(f) && st[f]["last_seq"] == 300;
+  }, milliseconds(15000))) << c.node(fi).proc->log();
+  EXPECT_NE(c.node(fi).proc->log().find("catching up to sequence"), std::string::npos);
+  // After the catch-up: one more rejected, then stored ones at the same sequences everywhere.
+  EXPECT_EQ(publish_plain(lc.p, "orders.u.1"), 0u);
+  EXPECT_EQ(publish_plain(lc.p, "orders.v.1"), 301u);
+  EXPECT_EQ(publish_plain(lc.p, "orders.v.2"), 302u);
+  EXPECT_TRUE(wait_for([&] {
+    auto st = sys.status();
+    if (st.size() != 3) return false;
+    for (auto& [n, j] : st)
+      if (j["last_seq"] != 302 || j["messages"] != 302) return false;
+    return true;
+  }, milliseconds(10000)));
+  for (auto& [n, j] : sys.status()) EXPECT_EQ(j["last_seq"], 302) << n << " " << j.dump();
+}
+
 }  // namespace
 
 }  // namespace NATS_TEST_FILE_ID

@@ -67,6 +67,7 @@ struct MetaGroup::Impl : std::enable_shared_from_this<Impl> {
   std::atomic<bool> stopped{false};
   std::vector<SubscriptionPtr> subs;
   std::shared_ptr<RaftGroups> groups;  // every Raft group of this server, the meta group's too
+  std::atomic<bool> groups_ready{false};  // `groups` is set (read by other threads after this)
   RaftGroupPtr group;
   std::shared_ptr<void> test_hooks;
 
@@ -130,6 +131,7 @@ void MetaGroup::Impl::start() {
   log::notice("Creating JetStream metadata controller");
   groups = std::make_shared<RaftGroups>(server, sys, self_id, root + "/jetstream");
   groups->start();
+  groups_ready.store(true, std::memory_order_release);
   std::weak_ptr<Impl> weak = weak_from_this();
   RaftGroup::Hooks hooks;
   hooks.apply = [weak](const raft::Entry& e) {
@@ -429,6 +431,19 @@ void MetaGroup::start() { impl_->start(); }
 void MetaGroup::shutdown() { impl_->stop(); }
 
 RaftGroups* MetaGroup::raft_groups() const { return impl_->groups.get(); }
+
+void MetaGroup::peer_connection_lost(const std::string& server_name) {
+  if (server_name.empty() || impl_->stopped || !impl_->groups_ready.load(std::memory_order_acquire)) return;
+  impl_->groups->peer_connection_lost(util::hash_name(server_name));
+}
+
+void MetaGroup::server_connection_lost(const std::string& server_id) {
+  if (server_id.empty() || impl_->stopped || !impl_->groups_ready.load(std::memory_order_acquire)) return;
+  auto* ss = impl_->server.system_services();
+  if (!ss) return;
+  for (const auto& s : ss->known_servers())
+    if (s.id == server_id) return peer_connection_lost(s.name);
+}
 
 bool MetaGroup::is_leader() const { return impl_->group && impl_->group->is_leader(); }
 

@@ -105,6 +105,14 @@ class MetaGroup {
   std::vector<std::string> members() const;
   // The server name of a node id, empty when unknown.
   std::string name_of(const std::string& peer_id) const;
+  // A route or gateway connection to the server named `server_name` closed (any thread):
+  // the Raft groups it leads here campaign early instead of waiting for their election
+  // timeouts (fast failover after a crash; a partition without a closed socket still takes
+  // the timeout).
+  void peer_connection_lost(const std::string& server_name);
+  // The same for a connection that knows the remote server's ID only (gateways): the name
+  // comes from the $SYS server directory; unknown IDs are ignored.
+  void server_connection_lost(const std::string& server_id);
 
  private:
   struct Impl;

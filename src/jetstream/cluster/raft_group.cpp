@@ -196,6 +196,18 @@ void RaftGroup::tick() {
   if (hooks_.tick) hooks_.tick();
 }
 
+void RaftGroup::peer_connection_lost(const std::string& peer) {
+  if (stopped_ || leader() != peer) return;
+  loop_.post([self = shared_from_this(), peer] {
+    if (self->stopped_) return;
+    std::unique_lock lk(self->mu_);
+    if (!self->node_ || self->node_->leader() != peer) return;
+    log::debug("Raft group '{}': connection to leader {} closed, campaigning early", self->name_, peer);
+    self->node_->leader_lost(peer);
+    self->drain(lk);
+  });
+}
+
 void RaftGroup::on_wire(std::string_view payload) {
   if (stopped_) return;
   auto msg = raft::wire::decode(payload);

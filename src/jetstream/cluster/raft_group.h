@@ -163,6 +163,11 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
 
   // Owner's tick (loop thread).
   void tick();
+  // Thread-safe: this server's connection to the server of node id `peer` closed (its
+  // process died, or the link dropped). If that is the leader we follow, campaign within a
+  // few ticks instead of an election timeout (raft::RaftNode::leader_lost). Runs on the loop,
+  // after the messages that arrived before the close.
+  void peer_connection_lost(const std::string& peer);
 
   // Test-only partitions (NATSCPP_TEST_HOOKS): every group of `server` drops Raft messages
   // from and to these node ids. Client traffic is untouched.

@@ -105,6 +105,10 @@ std::vector<RaftGroupPtr> RaftGroups::list() const {
   return groups_;
 }
 
+void RaftGroups::peer_connection_lost(const std::string& peer) {
+  for (const auto& g : list()) g->peer_connection_lost(peer);
+}
+
 size_t RaftGroups::size() const {
   std::lock_guard lk(mu_);
   return groups_.size();

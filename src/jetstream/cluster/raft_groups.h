@@ -38,6 +38,9 @@ class RaftGroups : public std::enable_shared_from_this<RaftGroups> {
   size_t size() const;
   // Every registered group (for /metrics).
   std::vector<RaftGroupPtr> list() const;
+  // The connection to the server of node id `peer` closed: every group it leads here
+  // campaigns early (RaftGroup::peer_connection_lost). Any thread.
+  void peer_connection_lost(const std::string& peer);
 
   Server& server() const { return server_; }
   const std::string& self_id() const { return self_id_; }

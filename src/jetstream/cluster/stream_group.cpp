@@ -267,6 +267,8 @@ void StreamGroup::apply_now(const raft::Entry& entry, bool answer) {
       // committed by the next leader, as across a move's leader transfer, would go
       // unanswered though stored). `proposer` is kept in the format, unused.
       if (answer && !reply.empty()) stream_->send_pub_ack(reply, r);
+      if (!r.error.empty()) failed_since_compact_ = true;
+      else if (failed_since_compact_) compact_to(entry.index);
       if (!r.error.empty())
         log::warn("JetStream stream '{} > {}': committed message {} not stored: {}", stream_->account().name(),
                   stream_->name(), seq, r.error.description);

@@ -14,7 +14,7 @@
 //  - A new leader continues from its log: what was proposed but not yet applied keeps its
 //    sequences. A restarted replica replays its log and skips what its store already has.
 //  - Compaction: every few thousand entries or few MiB a replica flushes its store and compacts
-//    its log to a snapshot {first_seq, last_seq}. A replica handed a snapshot beyond its store (it fell
+//    its log to a snapshot {first_seq, last_seq, clfs}. A replica handed a snapshot beyond its store (it fell
 //    behind the leader's compaction) catches up the missing messages from the leader over
 //    `$NRG.CU.<group>` (request "from to", answers with batches) before it applies the entries
 //    that follow, which wait meanwhile (stream_group_catchup.cpp). Until then it votes but
@@ -22,6 +22,7 @@
 //
 // Log entry formats (ours; u8 op first, fields as raft/wire.h's uvarint and str):
 //   1 msg:    seq, ts, str subject, str reply, str headers, str payload, str proposer
+//             (seq: the leader's proposal number; stored at seq - clfs, see Stream::apply_msg)
 //   2 purge:  str filter, seq, keep, last_seq, answer_token
 //   3 delete: seq, u8 erase, answer_token
 //   (answer_token: the proposer's handle for answering its client on apply, see
@@ -96,6 +97,7 @@ class StreamGroup : public StreamReplicator, public std::enable_shared_from_this
   // Compaction and catch-up (stream_group_catchup.cpp).
   void subscribe_catchup();
   void maybe_compact(raft::Index next_index);  // cu_mu_ held
+  void compact_to(raft::Index done);           // cu_mu_ held; `done` and all before it applied
   void allow_campaign_locked();                // cu_mu_ held
   void restore(const raft::Snapshot& s);
   void serve_catchup(std::string_view reply, std::string_view body);  // leader
@@ -116,6 +118,11 @@ class StreamGroup : public StreamReplicator, public std::enable_shared_from_this
   std::vector<raft::Entry> deferred_;
   raft::Index applying_index_ = 0, compacted_index_ = 0;
   uint64_t bytes_since_compact_ = 0;  // proposal bytes applied since the last compaction
+  // A committed message failed to store since the last compaction. The "already stored"
+  // skip of a log replay can tell a failed entry from a stored one only while no stored
+  // message follows it beyond the snapshot (a failed one replayed then fails again): so the
+  // first message stored after a failure compacts the log up to itself, snapshot with clfs.
+  bool failed_since_compact_ = false;
   std::vector<SubscriptionPtr> catchup_subs_;
 };
 

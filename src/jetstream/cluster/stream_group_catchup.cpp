@@ -82,14 +82,22 @@ void StreamGroup::maybe_compact(raft::Index next_index) {
   if (!group_ || done <= compacted_index_ ||
       (done < compacted_index_ + compact_every() && bytes_since_compact_ < compact_bytes()))
     return;
+  compact_to(done);
+}
+
+void StreamGroup::compact_to(raft::Index done) {
+  if (!group_ || done <= compacted_index_) return;
   // The snapshot promises the store has everything up to here: hand the store's buffer to
   // the file system first (a process crash then keeps it).
   if (auto* fs = dynamic_cast<FileStore*>(&stream_->store())) fs->flush();
   StoreState st = stream_->store().fast_state();
-  nlohmann::json j = {{"first_seq", st.first_seq}, {"last_seq", st.last_seq}};
+  // clfs: the failed count the entries after this one continue from (the reference's
+  // stream snapshot carries it under the same name).
+  nlohmann::json j = {{"first_seq", st.first_seq}, {"last_seq", st.last_seq}, {"clfs", stream_->failed_count()}};
   group_->compact(done, j.dump());
   compacted_index_ = done;
   bytes_since_compact_ = 0;
+  failed_since_compact_ = false;
 }
 
 void StreamGroup::allow_campaign_locked() {
@@ -100,8 +108,13 @@ void StreamGroup::allow_campaign_locked() {
 void StreamGroup::restore(const raft::Snapshot& s) {
   auto j = nlohmann::json::parse(s.data, nullptr, false);
   uint64_t last = j.is_object() ? j.value("last_seq", uint64_t{0}) : 0;
+  // Snapshots of earlier versions have no "clfs": nothing had failed then as far as they know.
+  uint64_t clfs = 0;
+  if (j.is_object() && j.contains("clfs") && j["clfs"].is_number_unsigned()) clfs = j["clfs"].get<uint64_t>();
+  stream_->set_failed_count(clfs);
   {
     std::lock_guard lk(cu_mu_);
+    failed_since_compact_ = false;
     applying_index_ = compacted_index_ = s.index;
     bytes_since_compact_ = 0;
     deferred_.clear();  // the snapshot replaces whatever was waiting
@@ -186,7 +199,7 @@ void StreamGroup::on_catchup_batch(std::string_view b) {
           !raft::wire::get_str(b, pos, subject) || !raft::wire::get_str(b, pos, headers) ||
           !raft::wire::get_str(b, pos, payload))
         return;
-      stream_->apply_msg(seq, static_cast<int64_t>(ts), subject, headers, payload);
+      stream_->apply_caught_up(seq, static_cast<int64_t>(ts), subject, headers, payload);
     }
   }
   if (next > catchup_target_) finish_catchup();
