@@ -589,27 +589,6 @@ uint64_t Stream::new_answer_token_locked() {
   return ++next_answer_token_;
 }
 
-bool Stream::propose_purge_then(std::string_view filter, uint64_t seq, uint64_t keep,
-                                std::function<void(uint64_t)> done) {
-  std::lock_guard lk(mu_);
-  if (!repl_ || !leader_) return false;
-  uint64_t token = new_answer_token_locked();
-  pending_answers_[token] = [done = std::move(done)](uint64_t n, StoreErr) { done(n); };
-  if (repl_->propose_purge(filter, seq, keep, clseq_, token)) return true;
-  pending_answers_.erase(token);
-  return false;
-}
-
-bool Stream::propose_delete_then(uint64_t seq, bool erase, std::function<void(StoreErr)> done) {
-  std::lock_guard lk(mu_);
-  if (!repl_ || !leader_) return false;
-  uint64_t token = new_answer_token_locked();
-  pending_answers_[token] = [done = std::move(done)](uint64_t, StoreErr e) { done(e); };
-  if (repl_->propose_delete(seq, erase, token)) return true;
-  pending_answers_.erase(token);
-  return false;
-}
-
 void Stream::apply_update(StreamConfig cfg) {
   {
     std::lock_guard lk(mu_);
@@ -618,20 +597,6 @@ void Stream::apply_update(StreamConfig cfg) {
   }
   if (is_leader()) subscribe();
   write_meta();
-}
-
-uint64_t Stream::count_purgeable(std::string_view filter, uint64_t seq, uint64_t keep) {
-  uint64_t total = 0;
-  if (filter.empty() && seq == 0) {
-    total = store_->fast_state().msgs;
-  } else {
-    StoredMsg m;
-    for (uint64_t s = 0; store_->load_next_msg(filter, s, m) == StoreErr::ok; s = m.seq + 1) {
-      if (seq > 0 && m.seq >= seq) break;
-      ++total;
-    }
-  }
-  return total > keep ? total - keep : 0;
 }
 
 ApiError Stream::update(StreamConfig cfg) {
@@ -649,33 +614,39 @@ ApiError Stream::update(StreamConfig cfg) {
   return {};
 }
 
-uint64_t Stream::purge(std::string_view filter, uint64_t seq, uint64_t keep) {
+bool Stream::purge(std::string_view filter, uint64_t seq, uint64_t keep, std::function<void(uint64_t)> done) {
   {
     std::lock_guard lk(mu_);
     if (repl_) {
-      // Answered before the commit with what the purge will remove from the state now.
-      if (!leader_) return 0;
-      uint64_t n = count_purgeable(filter, seq, keep);
-      if (!repl_->propose_purge(filter, seq, keep, clseq_, 0)) return 0;
-      return n;
+      if (!leader_) return false;
+      uint64_t token = new_answer_token_locked();
+      pending_answers_[token] = [done = std::move(done)](uint64_t n, StoreErr) { done(n); };
+      if (repl_->propose_purge(filter, seq, keep, clseq_, token)) return true;
+      pending_answers_.erase(token);
+      return false;
     }
   }
   uint64_t n = store_->purge(filter, seq, keep);
   uint64_t first = store_->fast_state().first_seq;
   for (const auto& c : consumers()) c->on_stream_purged(first);
-  return n;
+  done(n);
+  return true;
 }
 
-StoreErr Stream::delete_msg(uint64_t seq, bool erase) {
+bool Stream::delete_msg(uint64_t seq, bool erase, std::function<void(StoreErr)> done) {
   {
     std::lock_guard lk(mu_);
     if (repl_) {
-      StoredMsg m;
-      if (StoreErr e = store_->load_msg(seq, m); e != StoreErr::ok) return e;
-      return leader_ && repl_->propose_delete(seq, erase, 0) ? StoreErr::ok : StoreErr::io;
+      if (!leader_) return false;
+      uint64_t token = new_answer_token_locked();
+      pending_answers_[token] = [done = std::move(done)](uint64_t, StoreErr e) { done(e); };
+      if (repl_->propose_delete(seq, erase, token)) return true;
+      pending_answers_.erase(token);
+      return false;
     }
   }
-  return erase ? store_->erase_msg(seq) : store_->remove_msg(seq);
+  done(erase ? store_->erase_msg(seq) : store_->remove_msg(seq));
+  return true;
 }
 
 void Stream::stop(bool remove_files) {

@@ -139,8 +139,14 @@ class Stream : public std::enable_shared_from_this<Stream> {
 
   // API operations (the API layer validates the request first).
   ApiError update(StreamConfig cfg);
-  uint64_t purge(std::string_view filter, uint64_t seq, uint64_t keep);
-  StoreErr delete_msg(uint64_t seq, bool erase);
+  // Purge and message delete: `done` gets the result once the change is in place (at once for
+  // a plain stream; a replicated one's leader proposes it and calls `done` on the applying
+  // thread, without the stream lock, once this server applies the entry, so the API answers
+  // after the change as the reference's leader does). False: a replica that is not the
+  // leader, or the proposal failed. A proposal whose entry never reaches this server's apply
+  // (leadership lost) is not answered, as on the reference.
+  bool purge(std::string_view filter, uint64_t seq, uint64_t keep, std::function<void(uint64_t)> done);
+  bool delete_msg(uint64_t seq, bool erase, std::function<void(StoreErr)> done);
   // Stops ingest, closes the store; with remove_files, deletes dir(). Notifies consumers.
   void stop(bool remove_files);
   // Subscribe the stream's subjects in its account.
@@ -182,12 +188,6 @@ class Stream : public std::enable_shared_from_this<Stream> {
   uint64_t apply_purge(std::string_view filter, uint64_t seq, uint64_t keep, uint64_t last_seq,
                        uint64_t answer_token = 0);
   void apply_delete(uint64_t seq, bool erase, uint64_t answer_token = 0);
-  // Leader: proposes a purge / message delete; `done` runs (on the applying thread, without
-  // the stream lock) once this server applies the entry, with its result, so the API answers
-  // after the change is in place as the reference's leader does. False: not the leader.
-  // A proposal whose entry never reaches this server's apply (leadership lost) is not answered.
-  bool propose_purge_then(std::string_view filter, uint64_t seq, uint64_t keep, std::function<void(uint64_t)> done);
-  bool propose_delete_then(uint64_t seq, bool erase, std::function<void(StoreErr)> done);
   void apply_update(StreamConfig cfg);
   void send_pub_ack(std::string_view reply, const PubResult& r);
 
@@ -240,7 +240,6 @@ class Stream : public std::enable_shared_from_this<Stream> {
                         std::string_view payload);
   PubResult apply_committed(uint64_t seq, bool proposed, int64_t ts, std::string_view subject,
                             std::string_view headers, std::string_view payload);
-  uint64_t count_purgeable(std::string_view filter, uint64_t seq, uint64_t keep);
   // Group commit (see group_commit_): store now, acknowledge after the batch's fsync.
   void store_for_group_commit(std::string_view subject, std::string_view reply, std::string_view headers,
                               std::string_view payload);
@@ -305,7 +304,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   // ones that fail to store at apply too: stored sequence = proposal number - clfs_.
   uint64_t clseq_ = 0;
   uint64_t clfs_ = 0;   // committed messages that failed to store (every replica, log order)
-  // Leader: purges and deletes proposed here, waiting for their apply (see propose_*_then).
+  // Leader: purges and deletes proposed here, waiting for their apply (see purge, delete_msg).
   std::unordered_map<uint64_t, std::function<void(uint64_t, StoreErr)>> pending_answers_;
   std::function<void(uint64_t, StoreErr)> take_pending_answer(uint64_t token);
   uint64_t new_answer_token_locked();

@@ -272,14 +272,10 @@ void handle_purge(const ApiRequest& req) {
     j["purged"] = n;
     reply_json(r, j);
   };
-  if (s->replicated()) {
-    // Answered once the purge is applied here, with what it removed.
-    auto kept = std::make_shared<DeferredRequest>(req);
-    if (!s->propose_purge_then(filter, seq, keep, [kept, answer](uint64_t n) { answer(kept->request(), n); }))
-      reply_purge_error(req, api_error(err::StreamPurgeFailed, "not the stream leader"));
-    return;
-  }
-  answer(req, s->purge(filter, seq, keep));
+  // Answered once the purge is in place (a replicated stream: applied here), with what it removed.
+  auto kept = std::make_shared<DeferredRequest>(req);
+  if (!s->purge(filter, seq, keep, [kept, answer](uint64_t n) { answer(kept->request(), n); }))
+    reply_purge_error(req, api_error(err::StreamPurgeFailed, "not the stream leader"));
 }
 
 struct GetRequest {
@@ -386,22 +382,16 @@ void handle_msg_delete(const ApiRequest& req) {
   if (cfg.deny_delete)
     return reply_error(req, type, api_error(err::StreamMsgDeleteFailed, "message delete not permitted"));
   const bool file = cfg.storage == StorageType::file;
-  if (s->replicated()) {
-    // Answered once the delete is applied here (a delete of a message another delete in
-    // flight removes is then "not found", as on the reference).
-    auto kept = std::make_shared<DeferredRequest>(req);
-    std::weak_ptr<Stream> weak = s;
-    bool proposed = s->propose_delete_then(seq, !no_erase, [kept, weak, seq, file](StoreErr e) {
-      StoreState state;
-      if (auto st = weak.lock()) state = st->store().fast_state();
-      answer_msg_delete(kept->request(), seq, e, file, state.first_seq, state.last_seq);
-    });
-    if (!proposed) reply_error(req, type, api_error(err::StreamMsgDeleteFailed, "not the stream leader"), false);
-    return;
-  }
-  StoreErr e = s->delete_msg(seq, !no_erase);
-  StoreState state = s->store().fast_state();
-  answer_msg_delete(req, seq, e, file, state.first_seq, state.last_seq);
+  // Answered once the delete is in place (a replicated stream: applied here; a delete of a
+  // message another delete in flight removes is then "not found", as on the reference).
+  auto kept = std::make_shared<DeferredRequest>(req);
+  std::weak_ptr<Stream> weak = s;
+  bool done = s->delete_msg(seq, !no_erase, [kept, weak, seq, file](StoreErr e) {
+    StoreState state;
+    if (auto st = weak.lock()) state = st->store().fast_state();
+    answer_msg_delete(kept->request(), seq, e, file, state.first_seq, state.last_seq);
+  });
+  if (!done) reply_error(req, type, api_error(err::StreamMsgDeleteFailed, "not the stream leader"), false);
 }
 
 // DIRECT.GET answers with the message itself (headers carry the metadata) or a status.

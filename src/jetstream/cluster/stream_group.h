@@ -26,7 +26,7 @@
 //   2 purge:  str filter, seq, keep, last_seq, answer_token
 //   3 delete: seq, u8 erase, answer_token
 //   (answer_token: the proposer's handle for answering its client on apply, see
-//   Stream::propose_purge_then; 0 for none, absent in entries of older builds)
+//   Stream::purge; 0 for none, absent in entries of older builds)
 //   4 update: str config JSON
 #include <memory>
 #include <string>
