@@ -207,6 +207,7 @@ std::string Server::domain_info_field() const {
 }
 
 void Server::start() {
+  check_monitor_options();
   // JetStream first: INFO advertises it, and restored streams subscribe before clients come.
   if (opts_.jetstream.enabled) {
     // A clustered JetStream server needs peers to form the meta group with.
@@ -319,14 +320,19 @@ void Server::write_pid_file() {
   std::ofstream(opts_.pid_file) << getpid();
 }
 
-void Server::start_monitor() {
-  if (opts_.http_port == 0 && opts_.https_port == 0) return;
-  // The reference's StartMonitoring checks.
+void Server::check_monitor_options() const {
+  // The reference's StartMonitoring checks, made before any port is bound: a server that
+  // will refuse to start must never accept a connection first.
   if (opts_.http_port != 0 && opts_.https_port != 0)
     throw StartupError(fmt::format("Can't start monitoring: can't specify both HTTP ({}) and HTTPs ({}) ports",
                                    opts_.http_port, opts_.https_port));
+  if (opts_.https_port != 0 && !opts_.tls.enabled)
+    throw StartupError("Can't start monitoring: TLS cert and key required for HTTPS");
+}
+
+void Server::start_monitor() {
+  if (opts_.http_port == 0 && opts_.https_port == 0) return;
   const bool secure = opts_.https_port != 0;
-  if (secure && !opts_.tls.enabled) throw StartupError("Can't start monitoring: TLS cert and key required for HTTPS");
   monitor_ = std::make_unique<MonitorServer>(*this);
   std::string host = opts_.http_host.empty() ? opts_.host : opts_.http_host;
   http_port_ = monitor_->start(host, secure ? opts_.https_port : opts_.http_port, secure);

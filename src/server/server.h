@@ -253,6 +253,7 @@ class Server {
   void accept_ready(const Listener& listener);
   void setup_accounts();
   void start_monitor();
+  void check_monitor_options() const;
   void write_pid_file();
   // ports_file_dir: <dir>/<program>_<pid>.ports, as the reference (server/ports_file.cpp).
   void write_ports_file();
