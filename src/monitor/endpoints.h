@@ -58,6 +58,9 @@ Json routez(Server& s);
 Json gatewayz(Server& s);
 Json jsz(Server& s, const JszOptions& o);
 Json accountz(Server& s, const std::string& account);
+// The reference's /accstatz: traffic and connection counts of the accounts with local
+// connections (all accounts when include_unused).
+Json accstatz(Server& s, bool include_unused);
 // js_enabled_only: the reference's `js-enabled-only` (and deprecated `js-enabled`) option:
 // only check that JetStream is enabled, not the meta leader.
 Json healthz(Server& s, int* http_status, bool js_enabled_only = false);

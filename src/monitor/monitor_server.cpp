@@ -98,7 +98,8 @@ MonResponse mon_redirect(const MonRequest& req, const std::string& to) {
 constexpr const char* kMonRootPage =
     "<html><head><title>NATS Server</title></head><body><h1>NATS Server</h1>"
     "<a href=./varz>General</a><br/><a href=./jsz>JetStream</a><br/><a href=./connz>Connections</a><br/>"
-    "<a href=./accountz>Accounts</a><br/><a href=./subsz>Subscriptions</a><br/><a href=./routez>Routes</a><br/>"
+    "<a href=./accountz>Accounts</a><br/><a href=./accstatz>Account Stats</a><br/>"
+    "<a href=./subsz>Subscriptions</a><br/><a href=./routez>Routes</a><br/>"
     "<a href=./leafz>LeafNodes</a><br/><a href=./gatewayz>Gateways</a><br/><a href=./healthz>Health Probe</a><br/>"
     "</body></html>";
 
@@ -178,6 +179,11 @@ net::http::Response MonitorServer::handle(const net::http::Request& req) {
     if (rel == "/accountz") {
       count("/accountz");
       return mon_json(accountz(s, net::http::query_get(q, "acc")), 200, q);
+    }
+    if (rel == "/accstatz") {
+      count("/accstatz");
+      bool unused = mon_decode_bool(q, "unused");
+      return mon_json(accstatz(s, unused), 200, q);
     }
     if (rel == "/healthz") {
       count("/healthz");

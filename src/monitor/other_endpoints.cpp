@@ -1,10 +1,11 @@
-// /routez, /gatewayz, /leafz and /accountz (/jsz and /healthz: jetstream_endpoints.cpp).
+// /routez, /gatewayz, /leafz, /accountz and /accstatz (/jsz and /healthz: jetstream_endpoints.cpp).
 #include "cluster/gateway_manager.h"
 #include "cluster/route_manager.h"
 #include "cluster/leaf_manager.h"
 #include "monitor/endpoints.h"
 #include "server/imports.h"
 #include "server/server.h"
+#include "sys/system_services.h"
 #include "util/time_format.h"
 
 namespace nats {
@@ -129,6 +130,16 @@ Json accountz(Server& s, const std::string& account) {
                             {"max_fanout", st.max_fanout},               {"avg_fanout", st.avg_fanout}};
   j["account_detail"] = d;
   return j;
+}
+
+Json accstatz(Server& s, bool include_unused) {
+  if (auto* sys = s.system_services()) return sys->account_statz({}, include_unused);
+  // Without system services there are no per-account event counters to report.
+  Json d;
+  d["server_id"] = s.id();
+  d["now"] = util::rfc3339_nano(std::chrono::system_clock::now());
+  d["account_statz"] = Json::array();
+  return d;
 }
 
 }  // namespace nats

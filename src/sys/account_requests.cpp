@@ -147,17 +147,8 @@ void SystemServices::handle_account_request(const std::string& kind, std::string
       else if (body.is_object() && body.contains("accounts") && body["accounts"].is_array())
         for (auto& a : body["accounts"])
           if (a.is_string()) wanted.push_back(a.get<std::string>());
-      auto list = nlohmann::ordered_json::array();
-      for (auto& acc : server_.accounts()) {
-        if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), acc->name()) == wanted.end()) continue;
-        if (!include_unused && acc->num_local_connections.load() == 0) continue;
-        list.push_back(statz_entry(account_conns(*acc)));
-      }
-      if (list.empty() && !include_unused) return;
-      nlohmann::ordered_json d;
-      d["server_id"] = server_.id();
-      d["now"] = util::rfc3339_nano(std::chrono::system_clock::now());
-      d["account_statz"] = std::move(list);
+      auto d = account_statz(wanted, include_unused);
+      if (d["account_statz"].empty() && !include_unused) return;
       m["data"] = std::move(d);
     }
   } catch (const MonitorError& e) {
@@ -194,6 +185,20 @@ void SystemServices::handle_user_info(std::string_view reply_subject) {
   }
   // The reply goes back into the requester's account (where its inbox is).
   if (auto acc = server_.lookup_account(c->account_name())) server_.publish_internal(*acc, reply_subject, {}, {}, m.dump());
+}
+
+nlohmann::ordered_json SystemServices::account_statz(const std::vector<std::string>& wanted, bool include_unused) {
+  auto list = nlohmann::ordered_json::array();
+  for (auto& acc : server_.accounts()) {
+    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), acc->name()) == wanted.end()) continue;
+    if (!include_unused && acc->num_local_connections.load() == 0) continue;
+    list.push_back(statz_entry(account_conns(*acc)));
+  }
+  nlohmann::ordered_json d;
+  d["server_id"] = server_.id();
+  d["now"] = util::rfc3339_nano(std::chrono::system_clock::now());
+  d["account_statz"] = std::move(list);
+  return d;
 }
 
 }  // namespace nats

@@ -63,6 +63,11 @@ class SystemServices {
   // an answer). Concurrent lookups of one account share one request. Any thread.
   void lookup_account_jwt(const std::string& key, std::function<void()> done);
 
+  // The reference's AccountStatz: {server_id, now, account_statz: [AccountStat...]} for the
+  // accounts named in `wanted` (all when empty), skipping those without local connections
+  // unless include_unused. Answers $SYS.REQ.ACCOUNT.*.STATZ and the monitor's /accstatz.
+  nlohmann::ordered_json account_statz(const std::vector<std::string>& wanted, bool include_unused);
+
  private:
   void subscribe(const std::string& subject, InternalHandler handler, const std::string& queue = {});
   void reply(std::string_view reply_subject, const std::string& body);
