@@ -35,6 +35,8 @@ ClientConnection::ClientConnection(Server& server, net::EventLoop& loop, int fd,
 ClientConnection::~ClientConnection() = default;
 
 void ClientConnection::start() {
+  // A websocket client logs its own once upgraded (ws_connection.cpp).
+  if (!websocket() && log::debug_enabled()) log::debug("{} - Client connection created", conn_tag(*this));
   auto authenticator = server_.authenticator_for(websocket());
   bool auth = authenticator->required();
   if (authenticator->nonce_required()) nonce_ = util::new_nonce();

@@ -555,10 +555,11 @@ void Connection::close(CloseReason reason) {
 
 void Connection::teardown() {
   if (closed_) return;
-  // The reference's debug line for a closing websocket client (its "created" line is in
-  // ws_connection.cpp; a TCP client logs neither here).
-  if (ws_ && ws_upgraded() && kind_ == ConnKind::Client)
-    log::debug("{} - Client connection closed: {}", conn_tag(*this, ws_->forwarded_ip), close_reason_text(close_reason_));
+  // The reference's debug line for a closing client (the "created" lines: ClientConnection::start
+  // for TCP, ws_connection.cpp once a websocket is upgraded; one never upgraded logs neither).
+  if (kind_ == ConnKind::Client && (!ws_ || ws_upgraded()) && log::debug_enabled())
+    log::debug("{} - Client connection closed: {}", conn_tag(*this, ws_ ? ws_->forwarded_ip : std::string()),
+               close_reason_text(close_reason_));
   // A WebSocket connection closed before its upgrade: its self-reference goes at the end
   // of this function (the caller holds another).
   std::shared_ptr<Connection> ws_hold = ws_ ? std::move(ws_->hold) : nullptr;
