@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "harness.h"
 
@@ -17,33 +18,45 @@ namespace NATS_TEST_FILE_ID {
 
 namespace {
 
-// A base whose 36 ports (clients, routes +2000, gateways +3000, monitoring +4000) are free.
-int free_port_base() {
+bool port_bindable(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_ANY);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// The first of 9 consecutive free ports, all in this shard's slice of the test port range (so
+// no other shard can pick one of them), none of them in `taken` runs; 0 if none found.
+int free_run_of_nine(const std::vector<int>& taken) {
+  const auto slice = testing_harness::test_port_slice();
   for (int tries = 0; tries < 200; ++tries) {
-    int base = 20000 + (testing_harness::free_port() - 20000) % 4000;
-    bool all = true;
-    for (int off : {0, 2000, 3000, 4000})
-      for (int n = 0; all && n < 9; ++n) {
-        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_ANY);
-        a.sin_port = htons(static_cast<uint16_t>(base + off + n));
-        all = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-        ::close(fd);
-      }
-    if (all) return base;
+    int base = testing_harness::free_port();
+    if (base + 9 > slice.first + slice.size) continue;
+    bool ok = true;
+    for (int t : taken) ok = ok && (base + 9 <= t || base >= t + 9);
+    for (int n = 1; ok && n < 9; ++n) ok = port_bindable(base + n);
+    if (ok) return base;
   }
   return 0;
 }
 
 TEST(ExampleR3, SuperclusterLeaderKillWhilePublishingLosesNothing) {
-  int base = free_port_base();
-  ASSERT_NE(base, 0);
+  // Clients, routes, gateways and monitoring: four runs of nine ports.
+  std::vector<int> bases;
+  for (int i = 0; i < 4; ++i) {
+    bases.push_back(free_run_of_nine(bases));
+    ASSERT_NE(bases.back(), 0);
+  }
   std::string bin_dir = testing_harness::server_binary();
   bin_dir = bin_dir.substr(0, bin_dir.rfind('/'));
-  std::string cmd = "NATSCPP_SKIP_BUILD=1 NATSCPP_BIN_DIR=" + bin_dir + " PORT_BASE=" + std::to_string(base) +
-                    " R3_COUNT=1500 timeout 90 bash " + std::string(NATS_SOURCE_DIR) + "/scripts/run-example-r3.sh";
+  std::string cmd = "NATSCPP_SKIP_BUILD=1 NATSCPP_BIN_DIR=" + bin_dir + " PORT_BASE=" + std::to_string(bases[0]) +
+                    " ROUTE_BASE=" + std::to_string(bases[1]) + " GATEWAY_BASE=" + std::to_string(bases[2]) +
+                    " HTTP_BASE=" + std::to_string(bases[3]) + " R3_COUNT=1500 timeout 90 bash " +
+                    std::string(NATS_SOURCE_DIR) + "/scripts/run-example-r3.sh";
   auto r = testing_harness::run_command(cmd);
   std::printf("%s\n", r.output.c_str());
   EXPECT_EQ(r.status, 0) << r.output;
