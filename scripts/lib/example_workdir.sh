@@ -8,7 +8,8 @@ EXAMPLE_PIDS=()
 example_cleanup() {
   for p in "${EXAMPLE_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${EXAMPLE_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
+  # NATSCPP_KEEP_WORKDIR=1 keeps the servers' logs and stores for a look afterwards.
+  if [ "${NATSCPP_KEEP_WORKDIR:-}" = 1 ]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
 }
 
 example_workdir() {
