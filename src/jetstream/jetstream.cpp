@@ -644,6 +644,7 @@ void JetStream::shutdown() {
   ConsumerGroup::release_all(*this);
   for (auto* jsa : accounts_snapshot()) {
     if (jsa->api_sub) impl_->server.unsubscribe_internal(jsa->account, jsa->api_sub);
+    drop_stream_templates(*this, *jsa);  // no stream is auto-created past this point
     std::vector<StreamPtr> streams;
     {
       std::lock_guard lk(jsa->mu);

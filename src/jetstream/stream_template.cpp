@@ -189,6 +189,7 @@ struct TemplateOps {
   static void on_message(JetStream& js, JsAccount& jsa, const std::shared_ptr<StreamTemplate>& t,
                          std::string_view subject, std::string_view reply, std::string_view headers,
                          std::string_view payload) {
+    if (!js.enabled()) return;
     std::string name = canonical_stream_name(subject);
     if (js.lookup_stream(jsa.account.name(), name)) return;  // that stream took it
     StreamConfig cfg;
