@@ -20,6 +20,7 @@
 #include "jetstream/store/file_store.h"
 #include "jetstream/stream.h"
 #include "jetstream/stream_api.h"
+#include "jetstream/stream_template.h"
 #include "server/request_info.h"
 #include "server/connection.h"
 #include "server/current_reader.h"
@@ -79,6 +80,9 @@ struct JetStream::Impl {
   mutable std::mutex mu;  // accounts
   std::map<std::string, std::unique_ptr<JsAccount>> accounts;
   std::vector<std::unique_ptr<JsAccount>> disabled;  // accounts answered with 10039
+  // JsAccounts whose JetStream a JWT update switched off or on: kept until shutdown, since
+  // subscriptions and requests in flight may still point at them.
+  std::vector<std::unique_ptr<JsAccount>> retired;
   std::atomic<bool> running{false};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::thread ticker;
@@ -216,6 +220,11 @@ StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& e
   StreamPtr s;
   {
     std::lock_guard lk(jsa.mu);
+    // A stream naming a template owner must be one that template created (addStream).
+    if (!clustered() && !cfg.template_owner.empty() && !jsa.templates.owns(cfg.template_owner, cfg.name)) {
+      err = api_error(err::StreamCreate, "stream not owned by template");
+      return nullptr;
+    }
     if (!clustered()) {  // the meta leader checked this against every server's streams
       err = check_stream_origins(cfg, local_origins(jsa));
       if (!err.empty()) return nullptr;
@@ -341,6 +350,7 @@ void JetStream::start() {
   log::notice("-------------------------------------------");
 
   register_stream_api(impl_->router);
+  register_stream_template_api(impl_->router);
 #ifdef NATS_HAVE_CONSUMER_API
   register_consumer_api(impl_->router);
 #endif
@@ -425,6 +435,84 @@ void JetStream::add_account(Account& acc) {
   else add_disabled_account(acc);
 }
 
+void JetStream::update_account(Account& acc) {
+  if (!impl_->running.load()) return;
+  auto sys = impl_->server.system_account();
+  if (sys.get() == &acc) return;
+  bool is_enabled, is_disabled = false;
+  {
+    std::lock_guard lk(impl_->mu);
+    is_enabled = impl_->accounts.count(acc.name()) > 0;
+    for (auto& d : impl_->disabled)
+      if (&d->account == &acc) is_disabled = true;
+  }
+  if (acc.jetstream_enabled == is_enabled) return;
+  if (!is_enabled && !is_disabled) return add_account(acc);  // not seen yet
+  if (in_cluster_mode(impl_->server)) {
+    log::warn("Account [{}] update {} JetStream: not applied until a restart in clustered mode", acc.name(),
+              acc.jetstream_enabled ? "enables" : "disables");
+    return;
+  }
+  auto& srv = impl_->server;
+  if (acc.jetstream_enabled) {
+    // The 10039 answerer goes; JetStream comes with what the store directory holds.
+    std::unique_ptr<JsAccount> old;
+    {
+      std::lock_guard lk(impl_->mu);
+      for (auto it = impl_->disabled.begin(); it != impl_->disabled.end(); ++it)
+        if (&(*it)->account == &acc) {
+          old = std::move(*it);
+          impl_->disabled.erase(it);
+          break;
+        }
+    }
+    if (old && old->api_sub) srv.unsubscribe_internal(acc, old->api_sub);
+    if (old) {
+      std::lock_guard lk(impl_->mu);
+      impl_->retired.push_back(std::move(old));
+    }
+    enable_account(acc, true);
+    log::notice("JetStream enabled for account [{}] by its JWT update", acc.name());
+    return;
+  }
+  // Disabled: as the reference's jsAccount.delete, streams (and their consumers) stop with
+  // their files kept, templates are forgotten; the account then answers 10039.
+  std::unique_ptr<JsAccount> jsa;
+  {
+    std::lock_guard lk(impl_->mu);
+    auto it = impl_->accounts.find(acc.name());
+    if (it == impl_->accounts.end()) return;
+    jsa = std::move(it->second);
+    impl_->accounts.erase(it);
+  }
+  if (jsa->api_sub) srv.unsubscribe_internal(acc, jsa->api_sub);
+  drop_stream_templates(*this, *jsa);
+  std::vector<StreamPtr> streams;
+  {
+    std::lock_guard lk(jsa->mu);
+    for (auto& [_, st] : jsa->streams) streams.push_back(st);
+    jsa->streams.clear();
+  }
+  for (auto& st : streams) {
+    st->stop(false);
+    st->release_replicator();
+  }
+  {
+    std::lock_guard lk(impl_->mu);
+    impl_->retired.push_back(std::move(jsa));
+  }
+  // Unlike an account that never had JetStream, the reference keeps the account's import of
+  // the whole API: every request is answered 10039.
+  auto off = std::make_unique<JsAccount>(acc);
+  off->enabled = false;
+  subscribe_api(*off);
+  {
+    std::lock_guard lk(impl_->mu);
+    impl_->disabled.push_back(std::move(off));
+  }
+  log::notice("JetStream disabled for account [{}] by its JWT update", acc.name());
+}
+
 void JetStream::subscribe_api(JsAccount& jsa) {
   JsAccount* raw = &jsa;
   raw->api_sub = impl_->server.subscribe_internal(
@@ -464,6 +552,8 @@ void JetStream::subscribe_api(JsAccount& jsa) {
 }
 
 void JetStream::restore_account(JsAccount& jsa) {
+  // Templates first: the streams they own are restored only with them (as the reference).
+  restore_stream_templates(*this, jsa);
   std::string dir = store_root() + "/" + jsa.account.name() + "/streams";
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return;
@@ -484,6 +574,11 @@ void JetStream::restore_account(JsAccount& jsa) {
     int64_t created = j.contains("created") && j["created"].is_string()
                           ? parse_time(j["created"].get<std::string>())
                           : system_clock_ns();
+    if (!cfg->template_owner.empty() && !jsa.templates.adopt(cfg->template_owner, cfg->name)) {
+      log::warn("  Error adding stream \"{}\" to template \"{}\": template not found", cfg->name, cfg->template_owner);
+      log::warn("  Error recreating stream \"{}\": stream not owned by template", cfg->name);
+      continue;
+    }
     if (auto ce = check_stream_config(*cfg, clustered()); !ce.empty()) {
       log::warn("  Error recreating stream \"{}\": {}", cfg->name, ce.description);
       continue;
@@ -549,6 +644,7 @@ void JetStream::shutdown() {
   ConsumerGroup::release_all(*this);
   for (auto* jsa : accounts_snapshot()) {
     if (jsa->api_sub) impl_->server.unsubscribe_internal(jsa->account, jsa->api_sub);
+    drop_stream_templates(*this, *jsa);  // no stream is auto-created past this point
     std::vector<StreamPtr> streams;
     {
       std::lock_guard lk(jsa->mu);

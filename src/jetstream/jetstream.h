@@ -21,6 +21,7 @@
 #include "config/options.h"
 #include "jetstream/api/errors.h"
 #include "jetstream/stream_config.h"
+#include "jetstream/stream_template.h"
 #include "subject/subscription.h"
 
 namespace nats {
@@ -70,6 +71,7 @@ struct JsAccount {
   std::map<std::string, StreamPtr> streams;  // by name (sorted, as NAMES/LIST page them)
   std::atomic<uint64_t> api_total{0}, api_errors{0};
   SubscriptionPtr api_sub;
+  StreamTemplates templates;  // STREAM.TEMPLATE.* (stream_template.h)
   // False for accounts without JetStream: the router answers their API requests with
   // "JetStream not enabled for account" (10039), as the reference does.
   bool enabled = true;
@@ -120,6 +122,11 @@ class JetStream {
   // gets what start() gives the accounts it finds: JetStream when its JWT enables it, else
   // the 10039 answerer, each left out when the account imports another's API. Once per account.
   void add_account(Account& acc);
+  // An account JWT update (operator mode) that added or removed the JetStream limits, as
+  // 2.9.10's configJetStream: enabled now (its streams restored from disk), or disabled (its
+  // streams stopped, files kept; API requests answered with 10039). Standalone servers only:
+  // a clustered server logs that the change waits for a restart. No-op when unchanged.
+  void update_account(Account& acc);
   // Running: started and neither shut down nor disabled (/jsz, /healthz report it).
   bool enabled() const;
   // `$JS.API.SERVER.REMOVE` took this server out of the cluster (2.9.10's DisableJetStream):

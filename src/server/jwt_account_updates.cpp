@@ -203,10 +203,12 @@ std::string Server::apply_account_jwt(const std::string& key) {
   acc->max_subscriptions = cfg.max_subscriptions;
   acc->max_payload = cfg.max_payload;
   // JetStream limits apply to the streams at once, as the reference's UpdateJetStreamLimits
-  // (tiered limits come with the claims). Enabling or disabling JetStream for a running
-  // account is not done here.
+  // (tiered limits come with the claims); limits added or removed switch the account's
+  // JetStream on or off (the reference's configJetStream).
   acc->set_js_limits(cfg.js_limits);
+  acc->jetstream_enabled = cfg.jetstream;
   acc->set_claims(claims);
+  if (jetstream_) jetstream_->update_account(*acc);
   if (rewire) rewire_jwt_account(*this, key, [this](const std::string& k) { return register_jwt_account(k, 1); });
 
   bool expired = claims->base.expires > 0 && claims->base.expires <= util::unix_now_seconds();
