@@ -43,8 +43,16 @@ TlsContext::TlsContext(const std::string& cert_file, const std::string& key_file
   if (!ctx_) throw std::runtime_error("TLS: cannot create context: " + openssl_errors());
   // The reference's floor is TLS 1.2.
   SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
-  SSL_CTX_set_mode(ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // NO_AUTO_CHAIN: the peer gets exactly the certificates of cert_file, as from the reference
+  // (Go sends its tls.Certificate as loaded). OpenSSL would otherwise try to complete the chain
+  // from the CA store on every handshake (an X509_verify_cert per connect, and a chain the
+  // reference would not send).
+  SSL_CTX_set_mode(ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_NO_AUTO_CHAIN);
   SSL_CTX_set_options(ctx_, SSL_OP_NO_RENEGOTIATION);
+  // Read ahead: one read() takes whatever the socket holds, not a 5-byte record header and
+  // then its body (two syscalls per record, several per handshake). What is read ahead but not
+  // yet decrypted is reported by pending() below.
+  SSL_CTX_set_read_ahead(ctx_, 1);
   // One TLS 1.3 session ticket per handshake, as the reference (Go) sends, not OpenSSL's two:
   // each costs an encryption here and a parse in the client.
   SSL_CTX_set_num_tickets(ctx_, 1);
@@ -81,6 +89,9 @@ void TlsContext::release_idle_buffers() { SSL_CTX_set_mode(ctx_, SSL_MODE_RELEAS
 TlsSession::TlsSession(const TlsContext& ctx, int fd) {
   ssl_ = SSL_new(ctx.get());
   if (!ssl_) throw std::runtime_error("TLS: cannot create session: " + openssl_errors());
+  // Idle buffers are given back only once established (handshake()): during the handshake
+  // they would be freed and allocated again for every flight (~17 KB each, several times).
+  SSL_clear_mode(ssl_, SSL_MODE_RELEASE_BUFFERS);
   SSL_set_fd(ssl_, fd);
   SSL_set_accept_state(ssl_);
 }
@@ -137,6 +148,7 @@ TlsStatus TlsSession::handshake() {
   int r = SSL_do_handshake(ssl_);
   if (r == 1) {
     established_ = true;
+    if (SSL_CTX_get_mode(SSL_get_SSL_CTX(ssl_)) & SSL_MODE_RELEASE_BUFFERS) SSL_set_mode(ssl_, SSL_MODE_RELEASE_BUFFERS);
     return TlsStatus::kDone;
   }
   TlsStatus s = status_of(r);
@@ -182,7 +194,14 @@ size_t TlsSession::writev(const struct iovec* iov, int n, TlsStatus& status) {
   return 0;
 }
 
-size_t TlsSession::pending() const { return static_cast<size_t>(SSL_pending(ssl_)); }
+// Decrypted bytes, or (with read ahead) records read from the socket but not yet decrypted:
+// either way no epoll event will announce them. A read that last stopped for want of socket
+// data (SSL_READING) has only a partial record left, which the next epoll event completes.
+size_t TlsSession::pending() const {
+  int n = SSL_pending(ssl_);
+  if (n > 0) return static_cast<size_t>(n);
+  return SSL_has_pending(ssl_) == 1 && SSL_want(ssl_) != SSL_READING ? 1 : 0;
+}
 
 std::string TlsSession::version() const {
   switch (SSL_version(ssl_)) {
