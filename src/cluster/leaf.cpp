@@ -378,7 +378,7 @@ void LeafConnection::send_all_subs(Account& acc) {
   }
   // The sources of the account's subject mappings (the JetStream domain's among them):
   // publishes to them may be answered on this side, as the reference announces them.
-  for (const auto& m : acc.mappings) {
+  for (const auto& m : *acc.mappings()) {
     const std::string& src = m.src();
     if (!deny_in_.empty() && denied(deny_in_, src)) continue;
     smap_.add_silently(InterestCounts::key(src, ""), 1);
