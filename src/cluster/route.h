@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <map>
+#include <set>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -92,6 +93,11 @@ class RouteConnection final : public Connection, public proto::ParserHandlerBase
   bool inbound_message(std::string_view account, std::string_view subject, std::string_view reply,
                        proto::QueueNames queues, std::string_view headers, std::string_view payload);
   void send_err_and_close(std::string_view text, CloseReason reason);
+  // Interest in an account this server lacks (route_lookup.cpp): kept while the account is
+  // looked up (true: kept), then applied; RS- drops what is kept.
+  bool defer_rsub(std::string_view account, std::string_view subject, std::string_view queue, int32_t weight);
+  void drop_deferred_rsub(std::string_view account, std::string_view subject, std::string_view queue);
+  void resume_deferred_rsubs(const std::string& account);
 
   RouteManager& mgr_;
   proto::Parser<RouteConnection> parser_;
@@ -110,7 +116,13 @@ class RouteConnection final : public Connection, public proto::ParserHandlerBase
   // Remote interest, loop thread only: key "acc subject queue".
   std::map<std::string, SubscriptionPtr, std::less<>> subs_;
   std::atomic<size_t> num_subs_{0};
-
+  // Deferred interest by account, "subject queue" -> (subject, queue, weight); loop thread.
+  struct DeferredRsub {
+    std::string subject, queue;
+    int32_t weight = 0;
+  };
+  std::map<std::string, std::map<std::string, DeferredRsub>, std::less<>> deferred_subs_;
+  std::set<std::string, std::less<>> accounts_looked_up_;  // lookups under way
 };
 
 }  // namespace nats::cluster
