@@ -10,6 +10,8 @@
 #include <set>
 
 #include "cluster/leaf_manager.h"
+#include "cluster/route.h"
+#include "cluster/route_manager.h"
 #include "jetstream/jetstream.h"
 #include "server/client.h"
 #include "server/imports.h"
@@ -205,6 +207,9 @@ void Server::install_jwt_account(const AccountPtr& acc, const AccountClaimsPtr& 
   // After its imports: whether it imports another account's JetStream API decides whether
   // it answers its own (2.9.10 enables JetStream for an account resolved at run time too).
   if (jetstream_) jetstream_->add_account(*acc);
+  // Interest the routes heard in it before it was here counts from now on (route_lookup.cpp).
+  if (auto* rm = routes())
+    for (auto& r : rm->routes()) r->account_registered(cfg.name);
 }
 
 std::string Server::apply_account_jwt(const std::string& key) {

@@ -3,8 +3,8 @@
 // credentials bind an account the hub has not fetched yet (the hub fetches it, then binds the
 // leaf); a leaf remote bound to an account its server has not fetched yet; and a route's
 // interest in an account the other server lacks, which must still count once a client of
-// that account connects there and publishes (2.9.10 keeps it in a placeholder account, we
-// look the account up at once).
+// that account connects there and publishes (kept aside until the account is registered, as
+// 2.9.10 keeps it in a placeholder account).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
