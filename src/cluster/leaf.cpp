@@ -122,7 +122,7 @@ void LeafConnection::start() {
   else
     log::notice("{}:{} - lid:{} - Leafnode connection created", peer_ip_, peer_port_, cid_);
   Connection::flush_touched();
-  if (solicited() && !account_) {
+  if (solicited() && !bind_remote_account()) {
     log::error("Unable to lookup account {} for solicited leafnode connection", account_name_);
     close(CloseReason::MissingAccount);
   }
@@ -140,6 +140,7 @@ std::string LeafConnection::remote_cluster() const {
 
 bool LeafConnection::on_data(const char* data, size_t len) {
   if (discard_input_) return true;
+  if (hold_input_for_lookup(data, len)) return !closing();
   auto r = parser_.parse(data, len, *this);
   if (r.error()) {
     log::error("{}:{} - lid:{} - Leafnode Error '{}'", peer_ip_, peer_port_, cid_, r.detail);
@@ -148,6 +149,7 @@ bool LeafConnection::on_data(const char* data, size_t len) {
                                                          : CloseReason::ParseError);
     return false;
   }
+  if (hold_input_for_lookup(data + r.consumed, len - r.consumed)) return !closing();
   // After the hub's INFO comes TLS: nothing more is read in clear.
   return !r.stopped() && !closing() && !(tls_started_ && !tls_established());
 }
@@ -171,6 +173,7 @@ bool LeafConnection::on_connect(std::string_view json) {
     loop_.cancel_timer(auth_timer_);
     auth_timer_ = 0;
   }
+  if (start_account_lookup(json)) return false;
   auto acc_name = mgr_.authorize(util::string_field(j, "user"), util::string_field(j, "pass"), nonce_, util::string_field(j, "jwt"),
                                  util::string_field(j, "sig"), peer_ip_);
   if (!acc_name) {
@@ -378,7 +381,7 @@ void LeafConnection::send_all_subs(Account& acc) {
   }
   // The sources of the account's subject mappings (the JetStream domain's among them):
   // publishes to them may be answered on this side, as the reference announces them.
-  for (const auto& m : acc.mappings) {
+  for (const auto& m : *acc.mappings()) {
     const std::string& src = m.src();
     if (!deny_in_.empty() && denied(deny_in_, src)) continue;
     smap_.add_silently(InterestCounts::key(src, ""), 1);

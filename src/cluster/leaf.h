@@ -108,6 +108,15 @@ class LeafConnection final : public Connection, public proto::ParserHandlerBase 
   void loop_detected();
   // A remote subscription of this leaf appeared or went away: tell whoever should know.
   void propagate(const Subscription& sub, bool added);
+  // The bound account is looked up first when this server lacks it (leaf_lookup.cpp).
+  // Accepting: true when the CONNECT waits for its user's account (handled again later).
+  bool start_account_lookup(std::string_view connect_json);
+  void resume_after_lookup();
+  // While a lookup is under way, what is read is kept for later (true: kept).
+  bool hold_input_for_lookup(const char* data, size_t len);
+  // Soliciting: true when the remote's account is bound, or is being looked up.
+  bool bind_remote_account();
+  void resume_remote_after_lookup();
 
   LeafManager& mgr_;
   proto::Parser<LeafConnection> parser_;
@@ -127,6 +136,10 @@ class LeafConnection final : public Connection, public proto::ParserHandlerBase 
   std::atomic<bool> registered_{false};
   bool counted_ = false;       // take_account_slot() succeeded; loop thread
   bool discard_input_ = false;  // rejected, waiting to close: what it sends is ignored
+  // Account lookup (leaf_lookup.cpp), loop thread: under way, over, and what waits for it.
+  bool lookup_pending_ = false;
+  bool lookup_done_ = false;
+  std::string pending_connect_, held_input_;
   std::string account_name_;  // set once, before registered_
   AccountPtr account_;
 

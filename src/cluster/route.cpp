@@ -262,7 +262,10 @@ bool RouteConnection::on_rsub(std::string_view account, std::string_view subject
   // run here for messages published here.
   if (!acc && server_.account_resolver() && server_.jwt_account_claims(std::string(account)))
     acc = server_.lookup_account(std::string(account));
-  if (!acc) return true;
+  if (!acc) {
+    defer_rsub(account, subject, queue, weight);
+    return true;
+  }
   std::string key;
   key.reserve(account.size() + subject.size() + queue.size() + 2);
   key.append(account).append(" ").append(subject).append(" ").append(queue);
@@ -290,7 +293,10 @@ bool RouteConnection::on_runsub(std::string_view account, std::string_view subje
   std::string key;
   key.append(account).append(" ").append(subject).append(" ").append(queue);
   auto it = subs_.find(key);
-  if (it == subs_.end()) return true;
+  if (it == subs_.end()) {
+    drop_deferred_rsub(account, subject, queue);
+    return true;
+  }
   auto sub = it->second;
   subs_.erase(it);
   num_subs_.fetch_sub(1, std::memory_order_relaxed);

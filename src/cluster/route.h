@@ -59,6 +59,9 @@ class RouteConnection final : public Connection, public proto::ParserHandlerBase
   std::string server_hash() const;  // 6-char hash of the remote ID (gateway replies)
   bool registered() const { return registered_.load(); }
   size_t num_remote_subs() const { return num_subs_.load(std::memory_order_relaxed); }
+  // An operator mode account was registered (any thread): the interest in it kept aside
+  // meanwhile is applied now, on this route's loop (route_lookup.cpp).
+  void account_registered(const std::string& account);
 
   // Parser callbacks.
   bool on_connect(std::string_view json);
@@ -92,6 +95,11 @@ class RouteConnection final : public Connection, public proto::ParserHandlerBase
   bool inbound_message(std::string_view account, std::string_view subject, std::string_view reply,
                        proto::QueueNames queues, std::string_view headers, std::string_view payload);
   void send_err_and_close(std::string_view text, CloseReason reason);
+  // Interest in an account this server lacks (route_lookup.cpp): kept aside until the account
+  // is registered (true: kept); RS- drops what is kept.
+  bool defer_rsub(std::string_view account, std::string_view subject, std::string_view queue, int32_t weight);
+  void drop_deferred_rsub(std::string_view account, std::string_view subject, std::string_view queue);
+  void resume_deferred_rsubs(const std::string& account);
 
   RouteManager& mgr_;
   proto::Parser<RouteConnection> parser_;
@@ -110,7 +118,12 @@ class RouteConnection final : public Connection, public proto::ParserHandlerBase
   // Remote interest, loop thread only: key "acc subject queue".
   std::map<std::string, SubscriptionPtr, std::less<>> subs_;
   std::atomic<size_t> num_subs_{0};
-
+  // Deferred interest by account, "subject queue" -> (subject, queue, weight); loop thread.
+  struct DeferredRsub {
+    std::string subject, queue;
+    int32_t weight = 0;
+  };
+  std::map<std::string, std::map<std::string, DeferredRsub>, std::less<>> deferred_subs_;
 };
 
 }  // namespace nats::cluster

@@ -1,11 +1,13 @@
 #include "config/operator_options.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "server/jwt_claims.h"
+#include "server/url_account_fetcher.h"
 #include "util/nkey.h"
 
 namespace nats::config {
@@ -20,6 +22,32 @@ std::vector<OperatorClaims> operators_of(const Options& o) {
     if (auto* oc = std::get_if<OperatorClaims>(&r)) out.push_back(std::move(*oc));
   }
   return out;
+}
+
+// With one operator and no `resolver`, the reference resolves accounts over HTTP at the
+// operator JWT's account_server_url followed by "/accounts" (where nsc pushes them). An
+// absent URL leaves no resolver here (the reference tries the empty URL and fails at
+// start-up); an https one is refused, as `resolver: URL(https://...)`.
+std::string resolver_from_account_server_url(const OperatorClaims& op, Options& o) {
+  const auto& claims = op.base.claims;
+  auto nats = claims.find("nats");
+  if (nats == claims.end() || !nats->is_object()) return "";
+  auto it = nats->find("account_server_url");
+  if (it == nats->end() || !it->is_string()) return "";
+  std::string url = it->get<std::string>();
+  auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  while (!url.empty() && space(url.back())) url.pop_back();
+  while (!url.empty() && space(url.front())) url.erase(url.begin());
+  if (url.empty()) return "";
+  url += "/accounts";
+  HttpUrl parsed;
+  if (!parse_http_url(url, parsed))
+    return "operator account_server_url \"" + it->get<std::string>() +
+           "\" is not supported by this server as the account resolver (only http:// URLs)";
+  o.resolver = ResolverOptions{};
+  o.resolver.type = "URL";
+  o.resolver.url = url + "/";
+  return "";
 }
 
 }  // namespace
@@ -49,6 +77,9 @@ std::string add_operator(const std::string& file_or_jwt, Options& opts) {
 std::string validate_trusted_operators(Options& o) {
   if (o.operator_jwts.empty()) return "";
   auto ops = operators_of(o);
+  if (o.resolver.type.empty() && ops.size() == 1) {
+    if (auto err = resolver_from_account_server_url(ops[0], o); !err.empty()) return err;
+  }
   if (o.resolver.type.empty()) return "operators require an account resolver to be configured";
   if (o.resolver.type == "URL" && !o.resolver_preload.empty())
     return "resolver preloads only available for writeable resolver types MEM/DIR/CACHE_DIR";

@@ -12,14 +12,18 @@ void install_domain_mappings(Account& acc, const std::string& domain) {
       {"DIRECT.>", "$JS.API.DIRECT.>"},   {"META.>", "$JS.API.META.>"},     {"SERVER.>", "$JS.API.SERVER.>"},
       {"ACCOUNT.>", "$JS.API.ACCOUNT.>"}, {"$KV.>", "$KV.>"},               {"$OBJ.>", "$OBJ.>"},
   };
-  std::vector<MappingConfig> add;
-  for (const auto& [suffix, to] : kTable) {
-    std::string src = "$JS." + domain + ".API." + suffix;
-    bool taken = false;
-    for (const auto& m : acc.mappings) taken = taken || m.src() == src;
-    if (!taken) add.push_back(MappingConfig{src, {MappingDestConfig{to}}});
-  }
-  install_account_mappings(acc, add);
+  std::vector<MappingConfig> configs;
+  for (const auto& [suffix, to] : kTable)
+    configs.push_back(MappingConfig{"$JS." + domain + ".API." + suffix, {MappingDestConfig{to}}});
+  auto compiled = compile_account_mappings(configs);
+  // Checked and added in one edit: a JWT update may replace the list meanwhile.
+  acc.edit_mappings([&](Account::MappingList& list) {
+    for (auto& m : compiled) {
+      bool taken = false;
+      for (const auto& have : list) taken = taken || have.src() == m.src();
+      if (!taken) list.push_back(std::move(m));
+    }
+  });
 }
 
 }  // namespace nats::jetstream

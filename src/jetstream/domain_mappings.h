@@ -13,7 +13,7 @@ class Account;
 namespace nats::jetstream {
 
 // Appends the domain's mappings to the account, leaving any source the account already
-// maps to its own mapping. Must run before clients connect (mappings are read unlocked).
+// maps to its own mapping.
 void install_domain_mappings(Account& acc, const std::string& domain);
 
 }  // namespace nats::jetstream

@@ -57,10 +57,19 @@ class Account {
   std::vector<StreamImport> stream_imports;
   std::vector<ServiceImport> service_imports;
 
-  // Subject mappings, set up before the server starts and never changed after: publishers
-  // read them without a lock. The first that matches applies, in config order.
-  std::vector<SubjectMapping> mappings;
-  bool has_mappings() const { return !mappings.empty(); }
+  // Subject mappings: the first that matches applies, in config order. A JWT update (or
+  // JetStream enabled at run time) replaces the list whole, so publishers read a snapshot.
+  using MappingList = std::vector<SubjectMapping>;
+  std::shared_ptr<const MappingList> mappings() const { return mappings_.load(std::memory_order_acquire); }
+  bool has_mappings() const { return has_mappings_.load(std::memory_order_acquire); }
+  // Changes a copy of the list and installs it (writers are serialised).
+  void edit_mappings(const std::function<void(MappingList&)>& edit) {
+    std::lock_guard lk(claims_mu_);
+    auto next = std::make_shared<MappingList>(*mappings_.load(std::memory_order_acquire));
+    edit(*next);
+    has_mappings_.store(!next->empty(), std::memory_order_release);
+    mappings_.store(std::move(next), std::memory_order_release);
+  }
   // The subject a client's publish goes to: nullopt when no mapping applies, "" when the
   // mapping drops this message (weights under 100 with the source listed).
   std::optional<std::string> map_subject(std::string_view subject,
@@ -83,6 +92,8 @@ class Account {
   mutable std::mutex claims_mu_;
   AccountClaimsPtr claims_;
   JsAccountLimits js_limits_;
+  std::atomic<std::shared_ptr<const MappingList>> mappings_{std::make_shared<const MappingList>()};
+  std::atomic<bool> has_mappings_{false};
 };
 
 using AccountPtr = std::shared_ptr<Account>;
@@ -90,6 +101,8 @@ using AccountPtr = std::shared_ptr<Account>;
 // Installs the subject mappings of an account (checked by the loader, or from a JWT); throws
 // std::runtime_error on one that does not compile.
 void install_account_mappings(Account& acc, const std::vector<MappingConfig>& configs);
+// Compiles mappings without installing them (same errors).
+std::vector<SubjectMapping> compile_account_mappings(const std::vector<MappingConfig>& configs);
 
 inline constexpr const char* kGlobalAccount = "$G";
 inline constexpr const char* kSystemAccount = "$SYS";

@@ -19,21 +19,32 @@ uint32_t mapping_rand() {
 
 std::optional<std::string> Account::map_subject(std::string_view subject,
                                                 const std::function<std::string()>& cluster_name) const {
-  for (const auto& m : mappings) {
+  auto list = mappings();
+  for (const auto& m : *list) {
     if (!m.matches(subject)) continue;
     return m.select(subject, m.cluster_scoped() ? cluster_name() : std::string(), mapping_rand());
   }
   return std::nullopt;
 }
 
-void install_account_mappings(Account& acc, const std::vector<MappingConfig>& configs) {
+std::vector<SubjectMapping> compile_account_mappings(const std::vector<MappingConfig>& configs) {
+  std::vector<SubjectMapping> out;
   for (const auto& mc : configs) {
     std::vector<MappingDestination> dests;
     for (const auto& d : mc.dests) dests.push_back(MappingDestination{d.subject, d.weight, d.cluster});
     auto m = SubjectMapping::create(mc.src, dests);
     if (auto* err = std::get_if<std::string>(&m)) throw std::runtime_error("mapping for \"" + mc.src + "\": " + *err);
-    acc.mappings.push_back(std::get<SubjectMapping>(std::move(m)));
+    out.push_back(std::get<SubjectMapping>(std::move(m)));
   }
+  return out;
+}
+
+void install_account_mappings(Account& acc, const std::vector<MappingConfig>& configs) {
+  auto add = compile_account_mappings(configs);
+  if (add.empty()) return;
+  acc.edit_mappings([&](Account::MappingList& list) {
+    for (auto& m : add) list.push_back(std::move(m));
+  });
 }
 
 }  // namespace nats

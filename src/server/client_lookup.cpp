@@ -6,6 +6,7 @@
 // socket (hold_reading), the CONNECT and what came in the same read are kept and handled, in
 // order, on the client's loop once the lookup is over (answered or not: authentication then
 // decides as usual), and reading resumes.
+#include "server/account_lookup.h"
 #include "server/conn_tag.h"
 #include "server/client.h"
 #include "server/jwt_claims.h"
@@ -17,18 +18,6 @@
 namespace nats {
 
 bool ClientConnection::start_account_lookup(std::string_view connect_json, const std::string& user_jwt) {
-  auto* store = server_.account_resolver();
-  auto* sys = server_.system_services();
-  if (!store || !(store->is_url() || (store->is_dir() && sys))) return false;
-  // Only to learn which account to ask for: the signature is checked by authentication.
-  auto decoded = decode_user_claims(user_jwt);
-  auto* uc = std::get_if<UserClaims>(&decoded);
-  if (!uc) return false;
-  const std::string& key = uc->issuer_account.empty() ? uc->base.issuer : uc->issuer_account;
-  if (server_.lookup_account(key) || store->fetch(key)) return false;
-  lookup_pending_ = true;
-  pending_connect_ = std::string(connect_json);
-  hold_reading();
   std::weak_ptr<ClientConnection> weak = std::static_pointer_cast<ClientConnection>(shared_from_this());
   net::EventLoop* loop = &loop_;
   auto resume = [weak, loop] {
@@ -36,13 +25,13 @@ bool ClientConnection::start_account_lookup(std::string_view connect_json, const
       if (auto c = weak.lock()) c->resume_after_lookup();
     });
   };
-  if (store->is_url()) {
-    log::debug("{} - fetching account {} from the resolver URL", conn_tag(*this), key);
-    url_lookup_account(server_, key, std::move(resume));
-  } else {
-    log::debug("{} - looking up account {} from the other servers", conn_tag(*this), key);
-    sys->lookup_account_jwt(key, std::move(resume));
-  }
+  std::string key = user_jwt_account(user_jwt);
+  // The answer is posted to this loop: it is handled after this returns.
+  if (!start_missing_account_lookup(server_, key, std::move(resume))) return false;
+  log::debug("{} - waiting for account {}", conn_tag(*this), key);
+  lookup_pending_ = true;
+  pending_connect_ = std::string(connect_json);
+  hold_reading();
   return true;
 }
 

@@ -1,13 +1,17 @@
 // Operator mode accounts at run time: registering an account from the resolver on first
 // use, and applying an updated account JWT to the account and its live clients, as the
 // reference's updateAccountClaimsWithRefresh: new limits and signing keys for new
-// connections; revoked users, disallowed bearer users and connections over the new limit
-// (oldest first) are disconnected; an expired or deleted account cuts all its clients.
+// connections, new subject mappings at once; revoked users, disallowed bearer users and
+// connections over the new limit (oldest first) are disconnected; an expired or deleted
+// account cuts all its clients.
 #include <algorithm>
 #include <functional>
 #include <chrono>
 #include <set>
 
+#include "cluster/leaf_manager.h"
+#include "cluster/route.h"
+#include "cluster/route_manager.h"
 #include "jetstream/jetstream.h"
 #include "server/client.h"
 #include "server/imports.h"
@@ -99,6 +103,49 @@ void rewire_jwt_account(Server& server, const std::string& key,
   log::debug("Account [{}]: imports and exports rewired after the update", key);
 }
 
+// The updated JWT's mappings apply at once, as the reference's update: each source of the
+// new claims replaces its mapping in place or is added at the end, and the sources of the
+// old claims the new ones lack are removed; mappings the server added itself (the JetStream
+// domain's) stay. Leafs bound to the account are told the new sources (the reference's
+// forceAddToSmap); removed ones are not withdrawn there either.
+void apply_jwt_mappings(Server& server, Account& acc, const AccountClaims& old, const AccountClaims& now) {
+  std::vector<SubjectMapping> compiled;
+  try {
+    compiled = compile_account_mappings(now.mappings);
+  } catch (const std::exception& e) {
+    log::error("Account [{}] update: {}", acc.name(), e.what());
+    return;
+  }
+  std::set<std::string> from_old_jwt;
+  for (const auto& m : old.mappings) from_old_jwt.insert(m.src);
+  std::vector<std::string> added;
+  acc.edit_mappings([&](Account::MappingList& list) {
+    Account::MappingList next;
+    std::set<std::string> placed;
+    for (const auto& have : list) {
+      auto it = std::find_if(compiled.begin(), compiled.end(), [&](const auto& m) { return m.src() == have.src(); });
+      if (it != compiled.end()) {
+        if (placed.insert(it->src()).second) next.push_back(*it);
+      } else if (!from_old_jwt.count(have.src())) {
+        next.push_back(have);
+      }
+    }
+    for (const auto& m : compiled)
+      if (placed.insert(m.src()).second) {
+        next.push_back(m);
+        added.push_back(m.src());
+      }
+    list = std::move(next);
+  });
+  log::debug("Account [{}]: mappings updated", acc.name());
+  if (auto* leafs = server.leafs())
+    for (const auto& src : added) {
+      Subscription s;
+      s.subject = src;
+      leafs->on_interest(acc.name(), s, true);
+    }
+}
+
 }  // namespace
 
 AccountClaimsPtr Server::jwt_account_claims(const std::string& key) {
@@ -160,6 +207,9 @@ void Server::install_jwt_account(const AccountPtr& acc, const AccountClaimsPtr& 
   // After its imports: whether it imports another account's JetStream API decides whether
   // it answers its own (2.9.10 enables JetStream for an account resolved at run time too).
   if (jetstream_) jetstream_->add_account(*acc);
+  // Interest the routes heard in it before it was here counts from now on (route_lookup.cpp).
+  if (auto* rm = routes())
+    for (auto& r : rm->routes()) r->account_registered(cfg.name);
 }
 
 std::string Server::apply_account_jwt(const std::string& key) {
@@ -186,8 +236,7 @@ std::string Server::apply_account_jwt(const std::string& key) {
     return err;
   }
   auto old = acc->claims();
-  if (old && !same_mappings(*old, *claims))
-    log::warn("Account [{}] update changes mappings: not applied until a restart", key);
+  if (old && !same_mappings(*old, *claims)) apply_jwt_mappings(*this, *acc, *old, *claims);
   bool rewire = old && !same_imports_exports(*old, *claims);
   // Signing keys removed, or whose scope changed (as the reference's signersChanged and
   // alteredScope): their users are cut.

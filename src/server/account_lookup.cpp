@@ -1,0 +1,36 @@
+#include "server/account_lookup.h"
+
+#include <variant>
+
+#include "server/account_resolver.h"
+#include "server/jwt_claims.h"
+#include "server/server.h"
+#include "server/url_account_fetcher.h"
+#include "sys/system_services.h"
+#include "util/log.h"
+
+namespace nats {
+
+std::string user_jwt_account(const std::string& user_jwt) {
+  auto decoded = decode_user_claims(user_jwt);
+  auto* uc = std::get_if<UserClaims>(&decoded);
+  if (!uc) return {};
+  return uc->issuer_account.empty() ? uc->base.issuer : uc->issuer_account;
+}
+
+bool start_missing_account_lookup(Server& server, const std::string& key, std::function<void()> done) {
+  auto* store = server.account_resolver();
+  auto* sys = server.system_services();
+  if (key.empty() || !store || !(store->is_url() || (store->is_dir() && sys))) return false;
+  if (server.lookup_account(key) || store->fetch(key)) return false;
+  if (store->is_url()) {
+    log::debug("fetching account {} from the resolver URL", key);
+    url_lookup_account(server, key, std::move(done));
+  } else {
+    log::debug("looking up account {} from the other servers", key);
+    sys->lookup_account_jwt(key, std::move(done));
+  }
+  return true;
+}
+
+}  // namespace nats
