@@ -383,7 +383,8 @@ void LeafConnection::send_all_subs(Account& acc) {
     if (!deny_in_.empty() && denied(deny_in_, src)) continue;
     smap_.add_silently(InterestCounts::key(src, ""), 1);
   }
-  smap_.add_silently(mgr_.loop_subject(acc.name()));
+  if (loop_subject_.empty()) loop_subject_ = mgr_.new_loop_subject(acc.name());
+  smap_.add_silently(loop_subject_);
   // With gateways, requests reach a leaf with a `_GR_.` reply: its answers must come back.
   if (!spoke_ && server_.gateways()) smap_.add_silently("_GR_.>");
   for (auto& [key, n] : smap_.counts())
@@ -526,7 +527,7 @@ void LeafConnection::loop_detected() {
 
 bool LeafConnection::on_rsub(std::string_view, std::string_view subject, std::string_view queue, int32_t weight) {
   if (!registered_) return true;
-  if (subject.starts_with("$LDS.") && subject == mgr_.loop_subject(account_name_)) {
+  if (subject.starts_with("$LDS.") && mgr_.is_loop_subject(account_name_, subject)) {
     loop_detected();
     return false;
   }
@@ -630,6 +631,7 @@ void LeafConnection::on_closed() {
   log::notice("{}:{} - lid:{} - Leafnode connection closed: {} - Account: {}", peer_ip_, peer_port_, cid_,
               close_reason_text(close_reason()), account_name_);
   mgr_.on_leaf_closed(this);
+  if (!loop_subject_.empty()) mgr_.drop_loop_subject(account_name_, loop_subject_);
   if (counted_ && account_) account_->num_leafnodes--;
   counted_ = false;
   if (registered_)

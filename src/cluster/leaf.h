@@ -128,6 +128,7 @@ class LeafConnection final : public Connection, public proto::ParserHandlerBase 
   bool counted_ = false;       // take_account_slot() succeeded; loop thread
   bool discard_input_ = false;  // rejected, waiting to close: what it sends is ignored
   std::string account_name_;  // set once, before registered_
+  std::string loop_subject_;  // our "$LDS." subject on this link (send_all_subs); loop thread
   AccountPtr account_;
 
   mutable std::mutex info_mu_;
