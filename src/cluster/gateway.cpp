@@ -14,33 +14,15 @@
 
 namespace nats::cluster {
 
-namespace {
-proto::ParserLimits gw_limits(const Options& o) {
-  proto::ParserLimits l;
-  l.max_control_line = o.max_control_line;
-  l.max_payload = -1;
-  return l;
-}
-std::vector<std::string> str_list(const nlohmann::json& j, const char* k) {
-  std::vector<std::string> out;
-  auto it = j.find(k);
-  if (it != j.end() && it->is_array())
-    for (auto& v : *it)
-      if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
-}
-}  // namespace
-
 GatewayConnection::GatewayConnection(Server& server, GatewayManager& mgr, net::EventLoop& loop, int fd, uint64_t gid,
                                      bool outbound, std::string remote, std::string url)
-    : Connection(server, loop, fd, gid, ConnKind::Gateway),
+    : LinkConnection(server, loop, fd, gid, ConnKind::Gateway, "gid", "Gateway"),
       mgr_(mgr),
-      parser_(proto::Kind::Gateway, gw_limits(server.options())),
+      parser_(proto::Kind::Gateway, parser_limits(server.options())),
       outbound_(outbound),
       url_(std::move(url)),
       remote_name_(std::move(remote)) {
   if (outbound_) remote_hash_ = util::hash_name(remote_name_, 6);
-  max_pending_ = std::max<int64_t>(max_pending_, 256LL * 1024 * 1024);
 }
 
 GatewayConnection::~GatewayConnection() = default;
@@ -84,22 +66,7 @@ void GatewayConnection::start() {
   Connection::flush_touched();
 }
 
-bool GatewayConnection::on_data(const char* data, size_t len) {
-  auto r = parser_.parse(data, len, *this);
-  if (r.error()) {
-    log::error("{}:{} - gid:{} - Gateway Error '{}'", peer_ip_, peer_port_, cid_, r.detail);
-    if (!r.err_text.empty()) send_now("-ERR '" + std::string(r.err_text) + "'\r\n");
-    close(r.kind == proto::ParseErrorKind::AuthViolation ? CloseReason::AuthenticationViolation
-                                                         : CloseReason::ParseError);
-    return false;
-  }
-  return !r.stopped() && !closing();
-}
-
-void GatewayConnection::fail(std::string_view err, CloseReason reason) {
-  send_now("-ERR '" + std::string(err) + "'\r\n");
-  close(reason);
-}
+bool GatewayConnection::on_data(const char* data, size_t len) { return parsed(parser_.parse(data, len, *this)); }
 
 bool GatewayConnection::on_connect(std::string_view json) {
   if (outbound_) return true;
@@ -116,7 +83,7 @@ bool GatewayConnection::on_connect(std::string_view json) {
   }
   if (mgr_.auth_required() && !mgr_.check_auth(util::string_field(j, "user"), util::string_field(j, "pass"))) {
     log::error("{}:{} - gid:{} - authentication error", peer_ip_, peer_port_, cid_);
-    fail("Authorization Violation", CloseReason::AuthenticationViolation);
+    send_err_and_close("Authorization Violation", CloseReason::AuthenticationViolation);
     return false;
   }
   if (gw == mgr_.name()) {
@@ -160,7 +127,7 @@ bool GatewayConnection::on_info(std::string_view json) {
     // The INFO an outbound side sends after its CONNECT: learn its gateway URLs.
     if (!got_info_ && registered_) {
       got_info_ = true;
-      auto urls = str_list(j, "gateway_urls");
+      auto urls = util::string_array(j, "gateway_urls");
       std::string u = util::string_field(j, "gateway_url");
       if (!u.empty() && std::find(urls.begin(), urls.end(), u) == urls.end()) urls.push_back(u);
       if (!gw.empty() && !urls.empty()) mgr_.on_discovered(gw, urls);
@@ -198,7 +165,7 @@ bool GatewayConnection::on_info(std::string_view json) {
     enqueue(mgr_.info_line());
     touch();
     log::debug("{}:{} - gid:{} - Gateway connect protocol sent to \"{}\"", peer_ip_, peer_port_, cid_, gw);
-    auto urls = str_list(j, "gateway_urls");
+    auto urls = util::string_array(j, "gateway_urls");
     auto self = std::static_pointer_cast<GatewayConnection>(shared_from_this());
     if (!mgr_.register_outbound(self, urls)) {
       close(CloseReason::DuplicateRoute);
@@ -213,22 +180,12 @@ bool GatewayConnection::on_info(std::string_view json) {
   int cmd = j.value("gateway_cmd", 0);
   if (cmd == 1) {
     // Gossip: another gateway the remote cluster knows.
-    auto urls = str_list(j, "gateway_urls");
+    auto urls = util::string_array(j, "gateway_urls");
     if (!gw.empty() && gw != mgr_.name() && !urls.empty()) mgr_.on_discovered(gw, urls);
   } else if (cmd == 2 || cmd == 3) {
     log::debug("{}:{} - gid:{} - Gateway \"{}\": switching account to Interest-Only mode{}", peer_ip_, peer_port_,
                cid_, remote_name(), cmd == 3 ? " complete" : "");
   }
-  return true;
-}
-
-bool GatewayConnection::on_ping() {
-  send_now("PONG\r\n");
-  return true;
-}
-
-bool GatewayConnection::on_pong() {
-  pong_received();
   return true;
 }
 

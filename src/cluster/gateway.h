@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/link_connection.h"
 #include "proto/parser.h"
 #include "server/connection.h"
 #include "subject/sublist.h"
@@ -27,7 +28,7 @@ struct GatewayInterest {
   std::vector<std::string> queues;
 };
 
-class GatewayConnection final : public Connection, public proto::ParserHandlerBase {
+class GatewayConnection final : public LinkConnection {
  public:
   // remote: the gateway name we expect (outbound) or empty (inbound).
   GatewayConnection(Server& server, GatewayManager& mgr, net::EventLoop& loop, int fd, uint64_t gid,
@@ -59,8 +60,6 @@ class GatewayConnection final : public Connection, public proto::ParserHandlerBa
 
   bool on_connect(std::string_view json);
   bool on_info(std::string_view json);
-  bool on_ping();
-  bool on_pong();
   bool on_err(std::string_view text);
   bool on_rsub(std::string_view account, std::string_view subject, std::string_view queue, int32_t weight);
   bool on_runsub(std::string_view account, std::string_view subject, std::string_view queue);
@@ -86,7 +85,6 @@ class GatewayConnection final : public Connection, public proto::ParserHandlerBa
  private:
   bool inbound_message(std::string_view account, std::string_view subject, std::string_view reply,
                        proto::QueueNames queues, std::string_view headers, std::string_view payload);
-  void fail(std::string_view err, CloseReason reason);
 
   GatewayManager& mgr_;
   proto::Parser<GatewayConnection> parser_;

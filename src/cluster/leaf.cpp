@@ -30,17 +30,6 @@ constexpr auto kWaitBeforeClose = std::chrono::seconds(5);
 // implemented here, so such a link is refused rather than left half working.
 constexpr std::string_view kNoExtension =
     "JetStream domain extension over a shared system account is not supported";
-proto::ParserLimits leaf_limits(const Options& o) {
-  proto::ParserLimits l;
-  l.max_control_line = o.max_control_line;
-  l.max_payload = -1;  // LMSG is not limited, as routed messages are not
-  return l;
-}
-// A boolean field; false when absent or of another type (json::value would throw).
-bool bool_field(const nlohmann::json& j, const char* k) {
-  auto it = j.find(k);
-  return it != j.end() && it->is_boolean() && it->get<bool>();
-}
 // How much a subscription counts in the interest we announce: a queue member with a
 // weight (a route's or another leaf's group) counts for that many.
 int interest_weight(const Subscription& s) { return s.queue.empty() ? 1 : std::max<int32_t>(s.qweight, 1); }
@@ -57,25 +46,15 @@ bool denied(const std::vector<std::string>& deny, std::string_view subject) {
   }
   return false;
 }
-std::vector<std::string> string_array(const nlohmann::json& j, const char* k) {
-  std::vector<std::string> out;
-  if (auto it = j.find(k); it != j.end() && it->is_array())
-    for (auto& x : *it)
-      if (x.is_string()) out.push_back(x.get<std::string>());
-  return out;
-}
 }  // namespace
 
 LeafConnection::LeafConnection(Server& server, LeafManager& mgr, net::EventLoop& loop, int fd, uint64_t cid,
                                int remote, std::string url)
-    : Connection(server, loop, fd, cid, ConnKind::Leaf),
+    : LinkConnection(server, loop, fd, cid, ConnKind::Leaf, "lid", "Leafnode"),
       mgr_(mgr),
-      parser_(proto::Kind::Leaf, leaf_limits(server.options())),
+      parser_(proto::Kind::Leaf, parser_limits(server.options())),
       remote_(remote),
-      url_(std::move(url)) {
-  // Like routes, leaf connections get a large allowance before being slow consumers.
-  max_pending_ = std::max<int64_t>(max_pending_, 256LL * 1024 * 1024);
-}
+      url_(std::move(url)) {}
 
 LeafConnection::~LeafConnection() = default;
 
@@ -142,21 +121,11 @@ bool LeafConnection::on_data(const char* data, size_t len) {
   if (discard_input_) return true;
   if (hold_input_for_lookup(data, len)) return !closing();
   auto r = parser_.parse(data, len, *this);
-  if (r.error()) {
-    log::error("{}:{} - lid:{} - Leafnode Error '{}'", peer_ip_, peer_port_, cid_, r.detail);
-    if (!r.err_text.empty()) send_now("-ERR '" + std::string(r.err_text) + "'\r\n");
-    close(r.kind == proto::ParseErrorKind::AuthViolation ? CloseReason::AuthenticationViolation
-                                                         : CloseReason::ParseError);
-    return false;
-  }
+  if (r.error()) return parsed(r);
   if (hold_input_for_lookup(data + r.consumed, len - r.consumed)) return !closing();
+  if (!parsed(r)) return false;
   // After the hub's INFO comes TLS: nothing more is read in clear.
-  return !r.stopped() && !closing() && !(tls_started_ && !tls_established());
-}
-
-void LeafConnection::send_err_and_close(std::string_view text, CloseReason reason) {
-  send_now("-ERR '" + std::string(text) + "'\r\n");
-  close(reason);
+  return !(tls_started_ && !tls_established());
 }
 
 bool LeafConnection::on_connect(std::string_view json) {
@@ -220,15 +189,15 @@ bool LeafConnection::on_connect(std::string_view json) {
   }
   if (!reject_old_version(util::string_field(j, "version"))) return false;
   // The leaf's deny_imports: it will not take these, so they are not sent.
-  deny_out_ = string_array(j, "deny_pub");
-  headers_ok_ = bool_field(j, "headers") && !server_.options().no_header_support;
+  deny_out_ = util::string_array(j, "deny_pub");
+  headers_ok_ = util::bool_field(j, "headers") && !server_.options().no_header_support;
   {
     std::lock_guard lk(info_mu_);
     remote_name_ = util::string_field(j, "name");
     remote_cluster_ = cluster;
   }
   remote_domain_ = util::string_field(j, "domain");
-  if (would_extend_jetstream(bool_field(j, "jetstream"))) {
+  if (would_extend_jetstream(util::bool_field(j, "jetstream"))) {
     send_err_and_close(kNoExtension, CloseReason::ProtocolViolation);
     return false;
   }
@@ -305,7 +274,7 @@ bool LeafConnection::send_connect(const nlohmann::json& info) {
     close(CloseReason::WrongPort);
     return false;
   }
-  headers_ok_ = bool_field(info, "headers") && !server_.options().no_header_support;
+  headers_ok_ = util::bool_field(info, "headers") && !server_.options().no_header_support;
   {
     std::lock_guard lk(info_mu_);
     remote_name_ = util::string_field(info, "server_name");
@@ -316,7 +285,7 @@ bool LeafConnection::send_connect(const nlohmann::json& info) {
   PeerUrl u = parse_peer_url(url_);
   // TLS when our remote has a tls block or the hub requires it; the CONNECT waits for the
   // handshake (output is held until it completes).
-  const bool tls = mgr_.remote_wants_tls(remote_) || bool_field(info, "tls_required");
+  const bool tls = mgr_.remote_wants_tls(remote_) || util::bool_field(info, "tls_required");
   if (tls) {
     const net::TlsContext* ctx = mgr_.remote_tls_context(remote_);
     if (!ctx) {
@@ -386,7 +355,8 @@ void LeafConnection::send_all_subs(Account& acc) {
     if (!deny_in_.empty() && denied(deny_in_, src)) continue;
     smap_.add_silently(InterestCounts::key(src, ""), 1);
   }
-  smap_.add_silently(mgr_.loop_subject(acc.name()));
+  if (loop_subject_.empty()) loop_subject_ = mgr_.new_loop_subject(acc.name());
+  smap_.add_silently(loop_subject_);
   // With gateways, requests reach a leaf with a `_GR_.` reply: its answers must come back.
   if (!spoke_ && server_.gateways()) smap_.add_silently("_GR_.>");
   for (auto& [key, n] : smap_.counts())
@@ -443,9 +413,9 @@ bool LeafConnection::on_info(std::string_view json) {
   if (first && !send_connect(j)) return false;
   // A 2.9 hub answers our CONNECT with an INFO marked connect_info; older ones do not.
   const bool finish = registered_ ? false
-                                  : (first && !bool_field(j, "info_on_connect")) || bool_field(j, "connect_info");
+                                  : (first && !util::bool_field(j, "info_on_connect")) || util::bool_field(j, "connect_info");
   if (finish) {
-    if (would_extend_jetstream(bool_field(j, "jetstream"))) {
+    if (would_extend_jetstream(util::bool_field(j, "jetstream"))) {
       close(CloseReason::ProtocolViolation);
       return false;
     }
@@ -500,16 +470,6 @@ bool LeafConnection::reject_old_version(const std::string& version) {
   return false;
 }
 
-bool LeafConnection::on_ping() {
-  send_now("PONG\r\n");
-  return true;
-}
-
-bool LeafConnection::on_pong() {
-  pong_received();
-  return true;
-}
-
 bool LeafConnection::on_err(std::string_view text) {
   log::error("{}:{} - lid:{} - Leafnode Error {}", peer_ip_, peer_port_, cid_, text);
   // The hub saw our loop-detection subject come back: wait before trying again.
@@ -529,7 +489,7 @@ void LeafConnection::loop_detected() {
 
 bool LeafConnection::on_rsub(std::string_view, std::string_view subject, std::string_view queue, int32_t weight) {
   if (!registered_) return true;
-  if (subject.starts_with("$LDS.") && subject == mgr_.loop_subject(account_name_)) {
+  if (subject.starts_with("$LDS.") && mgr_.is_loop_subject(account_name_, subject)) {
     loop_detected();
     return false;
   }
@@ -633,6 +593,7 @@ void LeafConnection::on_closed() {
   log::notice("{}:{} - lid:{} - Leafnode connection closed: {} - Account: {}", peer_ip_, peer_port_, cid_,
               close_reason_text(close_reason()), account_name_);
   mgr_.on_leaf_closed(this);
+  if (!loop_subject_.empty()) mgr_.drop_loop_subject(account_name_, loop_subject_);
   if (counted_ && account_) account_->num_leafnodes--;
   counted_ = false;
   if (registered_)

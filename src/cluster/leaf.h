@@ -17,6 +17,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "cluster/interest_counts.h"
+#include "cluster/link_connection.h"
 #include "proto/parser.h"
 #include "server/account.h"
 #include "server/connection.h"
@@ -25,7 +26,7 @@ namespace nats::cluster {
 
 class LeafManager;
 
-class LeafConnection final : public Connection, public proto::ParserHandlerBase {
+class LeafConnection final : public LinkConnection {
  public:
   // remote: index of the leafnodes remote we dialled (url: the URL used), or -1 if accepted.
   LeafConnection(Server& server, LeafManager& mgr, net::EventLoop& loop, int fd, uint64_t cid, int remote = -1,
@@ -60,8 +61,6 @@ class LeafConnection final : public Connection, public proto::ParserHandlerBase 
   // Parser callbacks.
   bool on_connect(std::string_view json);
   bool on_info(std::string_view json);
-  bool on_ping();
-  bool on_pong();
   bool on_err(std::string_view text);
   bool on_rsub(std::string_view account, std::string_view subject, std::string_view queue, int32_t weight);
   bool on_runsub(std::string_view account, std::string_view subject, std::string_view queue);
@@ -92,7 +91,6 @@ class LeafConnection final : public Connection, public proto::ParserHandlerBase 
   // Solicited side: the CONNECT after the hub's first INFO; registration after its second.
   bool send_connect(const nlohmann::json& info);
   void finish_connect();
-  void send_err_and_close(std::string_view text, CloseReason reason);
   // Counts this leaf in its account (max_leafnodes, as the reference's registerWithAccount);
   // false when the account has its limit already.
   bool take_account_slot();
@@ -141,6 +139,7 @@ class LeafConnection final : public Connection, public proto::ParserHandlerBase 
   bool lookup_done_ = false;
   std::string pending_connect_, held_input_;
   std::string account_name_;  // set once, before registered_
+  std::string loop_subject_;  // our "$LDS." subject on this link (send_all_subs); loop thread
   AccountPtr account_;
 
   mutable std::mutex info_mu_;

@@ -219,11 +219,21 @@ std::chrono::nanoseconds LeafManager::auth_timeout() const {
   return server_.options().auth_timeout;
 }
 
-std::string LeafManager::loop_subject(const std::string& account) {
+std::string LeafManager::new_loop_subject(const std::string& account) {
+  std::string subject = "$LDS." + util::next_nuid();
   std::lock_guard lk(mu_);
-  auto& s = loop_subjects_[account];
-  if (s.empty()) s = "$LDS." + util::next_nuid();
-  return s;
+  loop_subjects_.emplace(account, subject);
+  return subject;
+}
+
+void LeafManager::drop_loop_subject(const std::string& account, const std::string& subject) {
+  std::lock_guard lk(mu_);
+  loop_subjects_.erase(std::pair{account, subject});
+}
+
+bool LeafManager::is_loop_subject(const std::string& account, std::string_view subject) const {
+  std::lock_guard lk(mu_);
+  return loop_subjects_.contains(std::pair{account, std::string(subject)});
 }
 
 void LeafManager::solicit_loop() {

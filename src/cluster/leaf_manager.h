@@ -10,6 +10,7 @@
 #include <thread>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,8 +57,14 @@ class LeafManager {
   std::optional<std::string> authorize(const std::string& user, const std::string& pass, const std::string& nonce,
                                        const std::string& jwt, const std::string& sig, const std::string& ip) const;
   std::chrono::nanoseconds auth_timeout() const;
-  // The subject whose echo from a leaf means a loop ("$LDS.<id>"), one per account.
-  std::string loop_subject(const std::string& account);
+  // Loop detection. Each registered leaf connection announces a subject of its own
+  // ("$LDS.<id>"); one of them coming back over any leaf connection of the same account
+  // means a loop. The subject lives as long as its connection: the stale echo of a closed
+  // one (a hub cluster that has not yet dropped the route that carried it when the leaf
+  // fails over to another of its servers) is ordinary interest, not a loop.
+  std::string new_loop_subject(const std::string& account);
+  void drop_loop_subject(const std::string& account, const std::string& subject);
+  bool is_loop_subject(const std::string& account, std::string_view subject) const;
 
   // A hub told a solicited connection of `remote` where else it (its cluster) listens.
   void learn_urls(int remote, const std::vector<std::string>& host_ports);
@@ -103,7 +110,7 @@ class LeafManager {
   bool stopping_ = false;
   std::vector<std::shared_ptr<LeafConnection>> all_conns_;  // registered or not
   std::vector<std::shared_ptr<LeafConnection>> leafs_;      // registered
-  std::map<std::string, std::string> loop_subjects_;
+  std::set<std::pair<std::string, std::string>, std::less<>> loop_subjects_;  // (account, subject) of live links
   std::vector<Remote> remotes_;
   std::condition_variable cv_;
   std::thread solicitor_;

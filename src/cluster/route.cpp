@@ -15,15 +15,6 @@
 
 namespace nats::cluster {
 
-namespace {
-proto::ParserLimits route_limits(const Options& o) {
-  proto::ParserLimits l;
-  l.max_control_line = o.max_control_line;
-  l.max_payload = -1;  // routed messages are not limited, as the reference
-  return l;
-}
-}  // namespace
-
 bool parse_route_info(std::string_view json, RouteInfo& out) {
   auto j = nlohmann::json::parse(json, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return false;
@@ -37,37 +28,22 @@ bool parse_route_info(std::string_view json, RouteInfo& out) {
   if (auto it = j.find("port"); it != j.end() && it->is_number_integer()) out.port = it->get<int>();
   if (auto it = j.find("dynamic"); it != j.end() && it->is_boolean()) out.dynamic = it->get<bool>();
   out.gateway = util::string_field(j, "gateway");
-  out.gateway_urls.clear();
-  if (auto it = j.find("gateway_urls"); it != j.end() && it->is_array())
-    for (auto& u : *it)
-      if (u.is_string()) out.gateway_urls.push_back(u.get<std::string>());
+  out.gateway_urls = util::string_array(j, "gateway_urls");
   if (auto it = j.find("gateway_cmd"); it != j.end() && it->is_number_integer()) out.gateway_cmd = it->get<int>();
-  out.leafnode_urls.clear();
-  if (auto it = j.find("leafnode_urls"); it != j.end() && it->is_array())
-    for (auto& u : *it)
-      if (u.is_string()) out.leafnode_urls.push_back(u.get<std::string>());
-  out.connect_urls.clear();
-  if (auto it = j.find("connect_urls"); it != j.end() && it->is_array())
-    for (auto& u : *it)
-      if (u.is_string()) out.connect_urls.push_back(u.get<std::string>());
-  out.ws_connect_urls.clear();
-  if (auto it = j.find("ws_connect_urls"); it != j.end() && it->is_array())
-    for (auto& u : *it)
-      if (u.is_string()) out.ws_connect_urls.push_back(u.get<std::string>());
+  out.leafnode_urls = util::string_array(j, "leafnode_urls");
+  out.connect_urls = util::string_array(j, "connect_urls");
+  out.ws_connect_urls = util::string_array(j, "ws_connect_urls");
   return !out.id.empty();
 }
 
 RouteConnection::RouteConnection(Server& server, RouteManager& mgr, net::EventLoop& loop, int fd, uint64_t rid,
                                  std::string url, bool solicited, bool implicit)
-    : Connection(server, loop, fd, rid, ConnKind::Router),
+    : LinkConnection(server, loop, fd, rid, ConnKind::Router, "rid", "Route"),
       mgr_(mgr),
-      parser_(proto::Kind::Route, route_limits(server.options())),
+      parser_(proto::Kind::Route, parser_limits(server.options())),
       url_(std::move(url)),
       solicited_(solicited),
-      implicit_(implicit) {
-  // Routes get a large allowance before being treated as slow consumers.
-  max_pending_ = std::max<int64_t>(max_pending_, 256LL * 1024 * 1024);
-}
+      implicit_(implicit) {}
 
 RouteConnection::~RouteConnection() = default;
 
@@ -126,22 +102,7 @@ std::string RouteConnection::server_hash() const {
   return hash_;
 }
 
-bool RouteConnection::on_data(const char* data, size_t len) {
-  auto r = parser_.parse(data, len, *this);
-  if (r.error()) {
-    log::error("{}:{} - rid:{} - Route Error '{}'", peer_ip_, peer_port_, cid_, r.detail);
-    if (!r.err_text.empty()) send_now("-ERR '" + std::string(r.err_text) + "'\r\n");
-    close(r.kind == proto::ParseErrorKind::AuthViolation ? CloseReason::AuthenticationViolation
-                                                         : CloseReason::ParseError);
-    return false;
-  }
-  return !r.stopped() && !closing();
-}
-
-void RouteConnection::send_err_and_close(std::string_view text, CloseReason reason) {
-  send_now("-ERR '" + std::string(text) + "'\r\n");
-  close(reason);
-}
+bool RouteConnection::on_data(const char* data, size_t len) { return parsed(parser_.parse(data, len, *this)); }
 
 bool RouteConnection::on_connect(std::string_view json) {
   auto j = nlohmann::json::parse(json, nullptr, false);
@@ -234,16 +195,6 @@ bool RouteConnection::on_info(std::string_view json) {
   // First PING right away, for the RTT (as the reference).
   ping_now();
   start_pings();
-  return true;
-}
-
-bool RouteConnection::on_ping() {
-  send_now("PONG\r\n");
-  return true;
-}
-
-bool RouteConnection::on_pong() {
-  pong_received();
   return true;
 }
 
@@ -344,9 +295,6 @@ bool RouteConnection::inbound_message(std::string_view account, std::string_view
   server_.process_message(*acc, this, subject, reply, headers, payload, false, &queues);
   return true;
 }
-
-namespace {
-}  // namespace
 
 bool RouteConnection::send_msg(std::string_view account, std::string_view subject, std::string_view reply,
                          std::string_view queues, std::string_view headers, std::string_view payload) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/link_connection.h"
 #include "proto/parser.h"
 #include "server/account.h"
 #include "server/connection.h"
@@ -34,7 +35,7 @@ struct RouteInfo {
 };
 bool parse_route_info(std::string_view json, RouteInfo& out);
 
-class RouteConnection final : public Connection, public proto::ParserHandlerBase {
+class RouteConnection final : public LinkConnection {
  public:
   // url: the URL we dialled (solicited) or empty (accepted).
   RouteConnection(Server& server, RouteManager& mgr, net::EventLoop& loop, int fd, uint64_t rid,
@@ -66,8 +67,6 @@ class RouteConnection final : public Connection, public proto::ParserHandlerBase
   // Parser callbacks.
   bool on_connect(std::string_view json);
   bool on_info(std::string_view json);
-  bool on_ping();
-  bool on_pong();
   bool on_err(std::string_view text);
   bool on_rsub(std::string_view account, std::string_view subject, std::string_view queue, int32_t weight);
   bool on_runsub(std::string_view account, std::string_view subject, std::string_view queue);
@@ -94,7 +93,6 @@ class RouteConnection final : public Connection, public proto::ParserHandlerBase
  private:
   bool inbound_message(std::string_view account, std::string_view subject, std::string_view reply,
                        proto::QueueNames queues, std::string_view headers, std::string_view payload);
-  void send_err_and_close(std::string_view text, CloseReason reason);
   // Interest in an account this server lacks (route_lookup.cpp): kept aside until the account
   // is registered (true: kept); RS- drops what is kept.
   bool defer_rsub(std::string_view account, std::string_view subject, std::string_view queue, int32_t weight);

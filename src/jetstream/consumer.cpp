@@ -119,6 +119,7 @@ void Consumer::start(const ConsumerSnapshot* restored) {
     active_ = cfg_.is_push() && deliver_interest();
     dirty_ = true;
     if (is_leader()) start_replay_locked();
+    if (!restored) initial_info_ = info_json_locked();
   }
   if (is_leader()) subscribe();
   if (persistent()) write_meta();
@@ -849,6 +850,18 @@ bool Consumer::tick() {
 
 ojson Consumer::info_json() {
   std::lock_guard lk(mu_);
+  return info_json_locked();
+}
+
+ojson Consumer::take_initial_info() {
+  std::lock_guard lk(mu_);
+  if (!initial_info_) return info_json_locked();
+  ojson j = std::move(*initial_info_);
+  initial_info_.reset();
+  return j;
+}
+
+ojson Consumer::info_json_locked() {
   ojson j;
   j["stream_name"] = stream_->name();
   j["name"] = name_;

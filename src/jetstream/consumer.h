@@ -75,6 +75,10 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
   const StreamPtr& stream() const { return stream_; }
   // ConsumerInfo (without "type").
   nlohmann::ordered_json info_json();
+  // The info as start() left it, before anything was delivered (the reference's initialInfo,
+  // which its create response carries), once; afterwards (or when restored) info_json().
+  // A mirror trusts its delivered.stream_seq: a later one would make it skip what it never got.
+  nlohmann::ordered_json take_initial_info();
   // Persisted files (file-storage streams, durables): <stream dir>/obs/<name>/.
   std::string dir() const;
   bool persistent() const;
@@ -110,6 +114,8 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
   void handle_next_request(std::string_view reply, std::string_view payload);
 
  private:
+  nlohmann::ordered_json info_json_locked();
+  std::optional<nlohmann::ordered_json> initial_info_;  // start()'s snapshot, under mu_
   struct WaitingRequest {
     std::string reply;
     int64_t batch = 1;

@@ -71,10 +71,10 @@ void remove_inactive(const ConsumerPtr& c) {
 
 ojson consumer_info(const ApiRequest& req, const ConsumerPtr& c) { return consumer_info_json(req.js, c); }
 
-ojson info_response(const ApiRequest& req, const ConsumerPtr& c, const char* type) {
+ojson info_response(const ApiRequest& req, const ConsumerPtr& c, const char* type, bool initial = false) {
   ojson j;
   j["type"] = api_type(type);
-  ojson info = consumer_info(req, c);
+  ojson info = consumer_info_json(req.js, c, initial);
   for (auto it = info.begin(); it != info.end(); ++it) j[it.key()] = std::move(it.value());
   return j;
 }
@@ -151,7 +151,8 @@ void handle_create(const ApiRequest& req, bool durable_api) {
   ApiError e;
   auto c = add_consumer(req.server, stream, std::move(cfg), e, req.assigned_name);
   if (!c) return reply_error(req, kType, e);
-  reply_json(req, info_response(req, c, kType));
+  // As created, not as delivery (already running) has moved it since: see take_initial_info.
+  reply_json(req, info_response(req, c, kType, true));
 }
 
 void handle_info(const ApiRequest& req) {
@@ -261,8 +262,8 @@ bool overlaps(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-ojson consumer_info_json(JetStream& js, const ConsumerPtr& c) {
-  ojson info = c->info_json();
+ojson consumer_info_json(JetStream& js, const ConsumerPtr& c, bool initial) {
+  ojson info = initial ? c->take_initial_info() : c->info_json();
   if (!js.clustered()) return info;
   // Replicated: its Raft group's view; R1: this server leads it.
   GroupStatus st{js.server().name(), {}};

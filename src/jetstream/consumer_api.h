@@ -31,6 +31,7 @@ void reply_consumer_paged_error(const ApiRequest& req, const char* type, const A
 bool delete_consumer(const StreamPtr& stream, const std::string& name);
 ConsumerPtr lookup_consumer(const StreamPtr& stream, const std::string& name);
 // ConsumerInfo as the API answers it; in a cluster with its `cluster` block.
-nlohmann::ordered_json consumer_info_json(JetStream& js, const ConsumerPtr& c);
+// initial: the info as created (Consumer::take_initial_info), for a create response.
+nlohmann::ordered_json consumer_info_json(JetStream& js, const ConsumerPtr& c, bool initial = false);
 
 }  // namespace nats::jetstream

@@ -1,8 +1,13 @@
 // Leaf nodes: a Debian nats-server 2.9.10 leaf solicits our hub, our leaf solicits a
 // 2.9.10 hub and our own hub; clients on either side exchange messages, requests and queue
 // traffic; the leafnodes authorization binds the leaf to an account; a leaf fails over
-// between the servers of a hub cluster.
+// between the servers of a hub cluster; a former link's loop-detection subject is no loop.
 #include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "cluster_test_util.h"
 #include "jwt_test_util.h"
@@ -553,6 +558,128 @@ TEST(LeafNode, RequestsFromAnotherClusterReachALeafAndGetAnswers) {
   natsSubscription_Unsubscribe(early.p);
   natsConnection_Flush(svc.p);
   EXPECT_TRUE(wait_for([&] { return leaf.interest("svc.in.b.early") == 0; }, milliseconds(8000)));
+}
+
+// Loop detection across a reconnect: each leaf link announces a loop-detection subject
+// ("$LDS.<id>") of its own. A hub that still holds the subject of a former link (a hub
+// cluster whose route from the server the leaf left has not closed yet) and sends it to the
+// new link is not a loop; the new link's own subject coming back is. A raw socket plays the
+// hub, so that the stale subject arrives every time, not by chance.
+namespace {
+
+// The hub's end of one leaf link: lines in, protocol out.
+class FakeHubLink {
+ public:
+  explicit FakeHubLink(int fd) : fd_(fd) {}
+  ~FakeHubLink() { if (fd_ >= 0) ::close(fd_); }
+  FakeHubLink(const FakeHubLink&) = delete;
+  FakeHubLink& operator=(const FakeHubLink&) = delete;
+
+  bool send(const std::string& s) { return ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size()); }
+  std::optional<std::string> read_line(milliseconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    for (;;) {
+      if (auto nl = buf_.find('\n'); nl != std::string::npos) {
+        std::string l = buf_.substr(0, nl > 0 && buf_[nl - 1] == '\r' ? nl - 1 : nl);
+        buf_.erase(0, nl + 1);
+        return l;
+      }
+      auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return std::nullopt;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+      char b[4096];
+      ssize_t n = ::recv(fd_, b, sizeof b, 0);
+      if (n <= 0) return std::nullopt;
+      buf_.append(b, static_cast<size_t>(n));
+    }
+  }
+  // Reads until a line starting with `prefix` (answering the leaf's PINGs); empty if none came.
+  std::string wait_for_line(const std::string& prefix, milliseconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      auto l = read_line(std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+      if (!l) return {};
+      if (*l == "PING") send("PONG\r\n");
+      if (l->rfind(prefix, 0) == 0) return *l;
+    }
+    return {};
+  }
+
+ private:
+  int fd_;
+  std::string buf_;
+};
+
+// Accepts the next connection on `lfd` within `timeout`; -1 if none.
+int accept_leaf_link(int lfd, milliseconds timeout) {
+  pollfd p{lfd, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return -1;
+  return ::accept(lfd, nullptr, nullptr);
+}
+
+// The hub's INFO: without info_on_connect the leaf registers on it, right after its CONNECT;
+// without a client_id and leafnode_urls a 2.9 leaf takes it for a wrong port.
+std::string fake_hub_info(int port) {
+  return "INFO {\"server_id\":\"NFAKEHUB\",\"server_name\":\"fakehub\",\"version\":\"2.9.10\",\"proto\":1,\"client_id\":5,"
+         "\"headers\":true,\"max_payload\":1048576,\"leafnode_urls\":[\"127.0.0.1:" +
+         std::to_string(port) + "\"]}\r\n";
+}
+
+}  // namespace
+
+TEST(LeafNode, AFormerLinksLoopSubjectIsNotALoopTheCurrentOneIs) {
+  const int port = testing_harness::free_port();
+  int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(lfd, 8), 0);
+  struct CloseFd {
+    int fd;
+    ~CloseFd() { ::close(fd); }
+  } guard{lfd};
+
+  Node leaf;
+  leaf.name = "leaf";
+  leaf.extra = "leafnodes { reconnect: 1, remotes [ { url: \"nats-leaf://127.0.0.1:" + std::to_string(port) + "\" } ] }";
+  leaf.start();
+
+  std::string first;
+  {
+    int fd = accept_leaf_link(lfd, milliseconds(10000));
+    ASSERT_GE(fd, 0) << leaf.proc->log();
+    FakeHubLink link(fd);
+    ASSERT_TRUE(link.send(fake_hub_info(port)));
+    first = link.wait_for_line("LS+ $LDS.", milliseconds(5000));
+    ASSERT_FALSE(first.empty()) << leaf.proc->log();
+    first = first.substr(4);
+  }  // the hub drops the link; the leaf dials again
+
+  int fd = accept_leaf_link(lfd, milliseconds(10000));
+  ASSERT_GE(fd, 0) << leaf.proc->log();
+  FakeHubLink link(fd);
+  ASSERT_TRUE(link.send(fake_hub_info(port)));
+  std::string current = link.wait_for_line("LS+ $LDS.", milliseconds(5000));
+  ASSERT_FALSE(current.empty()) << leaf.proc->log();
+  current = current.substr(4);
+  EXPECT_NE(current, first);
+
+  // The former link's subject is interest like any other: the link stays.
+  ASSERT_TRUE(link.send("LS+ " + first + "\r\nPING\r\n"));
+  EXPECT_EQ(link.wait_for_line("PONG", milliseconds(5000)), "PONG") << leaf.proc->log();
+  EXPECT_EQ(leaf.proc->log().find("Loop detected"), std::string::npos) << leaf.proc->log();
+  EXPECT_EQ(http_json(leaf.http_port, "/leafz").value("leafnodes", 0), 1);
+
+  // This link's own subject coming back is a loop, with the reference's error.
+  ASSERT_TRUE(link.send("LS+ " + current + "\r\n"));
+  EXPECT_EQ(link.wait_for_line("-ERR", milliseconds(5000)),
+            "-ERR 'Loop detected for leafnode account=\"$G\". Delaying attempt to reconnect for 30s'")
+      << leaf.proc->log();
 }
 
 }  // namespace NATS_TEST_FILE_ID

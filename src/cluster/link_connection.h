@@ -1,0 +1,72 @@
+// What every server-to-server link has in common (routes, gateways and leaf nodes): the
+// parser limits of a link (its messages are not bounded by max_payload, as the reference),
+// the large outbound allowance before a link counts as a slow consumer, what a protocol
+// error does (a log line, `-ERR` when the error has a text, close), PING/PONG and closing
+// with an error. Each kind derives from it and adds its handshake and interest bookkeeping.
+// Header only: the members are small, and a new library file would reshuffle the unity batches.
+#pragma once
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+
+#include "proto/parser.h"
+#include "server/connection.h"
+#include "config/options.h"
+#include "util/log.h"
+
+namespace nats::cluster {
+
+class LinkConnection : public Connection, public proto::ParserHandlerBase {
+ public:
+  // The same on every link: a PING is answered at once; a PONG feeds the RTT and clears
+  // the outstanding pings.
+  bool on_ping() {
+    send_now("PONG\r\n");
+    return true;
+  }
+  bool on_pong() {
+    pong_received();
+    return true;
+  }
+
+ protected:
+  // id_tag: the id's name in log lines ("rid", "gid", "lid"); kind_name: the word before
+  // "Error" in the reference's log line for a parse error ("Route", "Gateway", "Leafnode").
+  LinkConnection(Server& server, net::EventLoop& loop, int fd, uint64_t id, ConnKind kind, const char* id_tag,
+                 const char* kind_name)
+      : Connection(server, loop, fd, id, kind), id_tag_(id_tag), kind_name_(kind_name) {
+    // A link carries many clients' traffic: a large allowance before it is a slow consumer.
+    max_pending_ = std::max<int64_t>(max_pending_, 256LL * 1024 * 1024);
+  }
+
+  static proto::ParserLimits parser_limits(const Options& o) {
+    proto::ParserLimits l;
+    l.max_control_line = o.max_control_line;
+    l.max_payload = -1;
+    return l;
+  }
+
+  // After parsing a read: a protocol error is logged, answered with `-ERR` when it has a
+  // text, and closes the link. Whether to go on reading (no error, not stopped, not closing).
+  bool parsed(const proto::ParseResult& r) {
+    if (r.error()) {
+      log::error("{}:{} - {}:{} - {} Error '{}'", peer_ip_, peer_port_, id_tag_, cid_, kind_name_, r.detail);
+      if (!r.err_text.empty()) send_now("-ERR '" + std::string(r.err_text) + "'\r\n");
+      close(r.kind == proto::ParseErrorKind::AuthViolation ? CloseReason::AuthenticationViolation
+                                                           : CloseReason::ParseError);
+      return false;
+    }
+    return !r.stopped() && !closing();
+  }
+
+  void send_err_and_close(std::string_view text, CloseReason reason) {
+    send_now("-ERR '" + std::string(text) + "'\r\n");
+    close(reason);
+  }
+
+  const char* const id_tag_;
+  const char* const kind_name_;
+};
+
+}  // namespace nats::cluster
