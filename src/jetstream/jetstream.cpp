@@ -252,7 +252,7 @@ StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& e
     if (!s) return nullptr;
     // A host re-creating its stream from the meta log after a restart finds its files: take
     // over the dedupe window kept there.
-    if (in_cluster_mode(impl_->server)) s->rebuild_dedupe();
+    if (in_cluster_mode(impl_->server)) s->restore_dedupe_later();
     s->subscribe();
     jsa.streams[cfg.name] = s;
   }
@@ -588,7 +588,7 @@ void JetStream::restore_account(JsAccount& jsa) {
       log::warn("  Error recreating stream \"{}\": {}", cfg->name, e.description);
       continue;
     }
-    s->rebuild_dedupe();
+    s->restore_dedupe_later();
     s->subscribe();
     {
       std::lock_guard lk(jsa.mu);

@@ -120,27 +120,34 @@ void Stream::write_meta() {
   if (ec) log::error("JetStream: could not write stream metadata for '{} > {}': {}", account_.name(), name_, ec.message());
 }
 
-void Stream::rebuild_dedupe() {
+void Stream::restore_dedupe_later() {
   std::lock_guard lk(mu_);
-  if (cfg_.duplicate_window_ns <= 0) return;
-  // Only messages inside the window are read (found by a binary search on time, as the
-  // reference's GetSeqFromTime), and at most the last kMaxScan of them.
-  int64_t cutoff = system_clock_ns() - cfg_.duplicate_window_ns;
-  uint64_t seq = first_seq_at_or_after(*store_, cutoff);
-  if (seq == 0) return;
-  constexpr uint64_t kMaxScan = 100000;
+  dedupe_pending_ = true;
+}
+
+void Stream::ensure_dedupe_locked() {
+  if (!dedupe_pending_) return;
+  dedupe_pending_ = false;
+  // Messages inside the window (a binary search on time, as the reference's GetSeqFromTime)
+  // up to the last one; the last message's id is the expected-last-msg-id unless a message
+  // stored since the start has set it already.
   uint64_t last = store_->last_seq();
-  if (last > kMaxScan) seq = std::max(seq, last - kMaxScan);
-  StoredMsg m;
-  while (store_->load_next_msg({}, seq, m) == StoreErr::ok) {
-    seq = m.seq + 1;
-    if (m.ts < cutoff || m.headers.empty()) continue;
-    auto id = header_value(m.headers, kMsgIdHdr);
-    if (!id || id->empty()) continue;
-    dedupe_[std::string(*id)] = {m.seq, m.ts};
-    dedupe_order_.emplace_back(m.ts, std::string(*id));
-    last_msg_id_ = std::string(*id);
+  std::string last_id;
+  if (cfg_.duplicate_window_ns > 0) {
+    int64_t cutoff = system_clock_ns() - cfg_.duplicate_window_ns;
+    uint64_t seq = first_seq_at_or_after(*store_, cutoff);
+    StoredMsg m;
+    while (seq != 0 && store_->load_next_msg({}, seq, m) == StoreErr::ok) {
+      seq = m.seq + 1;
+      std::optional<std::string_view> id;
+      if (!m.headers.empty()) id = header_value(m.headers, kMsgIdHdr);
+      if (m.seq == last) last_id = id ? std::string(*id) : std::string();
+      if (m.ts < cutoff || !id || id->empty()) continue;
+      dedupe_[std::string(*id)] = {m.seq, m.ts};
+      dedupe_order_.emplace_back(m.ts, std::string(*id));
+    }
   }
+  if (!last_id_recorded_) last_msg_id_ = std::move(last_id);
 }
 
 void Stream::subscribe() {
@@ -192,6 +199,7 @@ void Stream::check_inbound_locked(std::string_view subject, std::string_view hea
     }
     if (auto v = header_value(headers, kMsgIdHdr)) msg_id = std::string(*v);
     if (!msg_id.empty()) {
+      ensure_dedupe_locked();
       prune_dedupe_locked(system_clock_ns());
       if (auto it = dedupe_.find(msg_id); it != dedupe_.end()) {
         r.seq = it->second.first;
@@ -203,9 +211,12 @@ void Stream::check_inbound_locked(std::string_view subject, std::string_view hea
       r.error = api_error(err::StreamWrongLastSequence, {{"{seq}", std::to_string(last_seq)}});
       return;
     }
-    if (auto v = header_value(headers, kExpectedLastMsgIdHdr); v && *v != last_msg_id_) {
-      r.error = api_error(err::StreamWrongLastMsgID, {{"{id}", last_msg_id_}});
-      return;
+    if (auto v = header_value(headers, kExpectedLastMsgIdHdr)) {
+      ensure_dedupe_locked();
+      if (*v != last_msg_id_) {
+        r.error = api_error(err::StreamWrongLastMsgID, {{"{id}", last_msg_id_}});
+        return;
+      }
     }
     if (auto v = header_uint(headers, kExpectedLastSubjSeqHdr)) {
       StoredMsg m;
@@ -235,10 +246,12 @@ void Stream::check_inbound_locked(std::string_view subject, std::string_view hea
 
 void Stream::record_msg_id_locked(const std::string& msg_id, uint64_t seq, int64_t ts) {
   if (!msg_id.empty()) {
+    ensure_dedupe_locked();
     dedupe_[msg_id] = {seq, ts};
     dedupe_order_.emplace_back(ts, msg_id);
   }
   last_msg_id_ = msg_id;
+  last_id_recorded_ = true;
 }
 
 PubResult Stream::store_inbound(std::string_view subject, std::string_view headers, std::string_view payload) {
@@ -520,9 +533,10 @@ PubResult Stream::apply_committed(uint64_t seq, bool proposed, int64_t ts, std::
     if (cfg_.mirror.is_object() && seq > store_->last_seq() + 1 && store_->fast_state().msgs == 0) store_->compact(seq);
     // Only the leader republishes, as it applies the committed message (as the reference).
     auto plan = leader_ && seq >= republish_from_ ? plan_republish_locked(subject) : std::nullopt;
-    StoreResult sr = store_->store_msg_at(seq, ts, subject, headers, payload);
     std::string msg_id;
     if (auto v = header_value(headers, kMsgIdHdr)) msg_id = std::string(*v);
+    if (!msg_id.empty()) ensure_dedupe_locked();  // before this message is in the store
+    StoreResult sr = store_->store_msg_at(seq, ts, subject, headers, payload);
     // The leader recorded its proposals' ids with their proposal numbers already.
     auto staged = leader_ && !msg_id.empty() ? dedupe_.find(msg_id) : dedupe_.end();
     if (staged != dedupe_.end() && staged->second.first != pseq) staged = dedupe_.end();

@@ -218,9 +218,10 @@ class Stream : public std::enable_shared_from_this<Stream> {
   nlohmann::ordered_json state_json(bool deleted_details, std::string_view subjects_filter);
   // Writes meta.inf (config + created) for file streams.
   void write_meta();
-  // After a restart: refill the Nats-Msg-Id table from stored messages still inside the
-  // duplicate window (the newest 100k messages at most, to bound start-up time).
-  void rebuild_dedupe();
+  // After a restart: the Nats-Msg-Id table (and the last message's id) is refilled from
+  // the stored messages still inside the duplicate window, lazily, as the reference: the
+  // first publish that needs it pays for the read, not the start-up.
+  void restore_dedupe_later();
 
  private:
   Stream(JetStream& js, Account& account, StreamConfig cfg, int64_t created_ns);
@@ -233,6 +234,9 @@ class Stream : public std::enable_shared_from_this<Stream> {
   void check_inbound_locked(std::string_view subject, std::string_view headers, std::string_view payload,
                             uint64_t last_seq, PubResult& r, std::string& msg_id);
   void record_msg_id_locked(const std::string& msg_id, uint64_t seq, int64_t ts);
+  // Reads the stored messages inside the duplicate window into the table, once, if
+  // restore_dedupe_later asked for it.
+  void ensure_dedupe_locked();
   // After a message is stored: rollups, interest retention, consumer wake-ups (no lock held).
   void after_store(uint64_t seq, std::string_view subject, std::string_view headers,
                    const std::vector<StreamConsumerPtr>& consumers, bool interest_retention);
@@ -284,6 +288,8 @@ class Stream : public std::enable_shared_from_this<Stream> {
   std::unordered_map<std::string, std::pair<uint64_t, int64_t>> dedupe_;
   std::deque<std::pair<int64_t, std::string>> dedupe_order_;
   std::string last_msg_id_;
+  bool dedupe_pending_ = false;   // restore_dedupe_later: the table is not read yet
+  bool last_id_recorded_ = false;  // a message stored since the start set last_msg_id_
   // RePublish: fixed at creation (an update can not change it). The queue keeps store order
   // across publishing threads; one thread at a time drains it.
   std::unique_ptr<Republisher> republish_;

@@ -74,7 +74,7 @@ std::shared_ptr<StreamGroup> StreamGroup::start(JetStream& js, JsAccount& jsa, S
   if (!stream) {
     stream = Stream::create(js, jsa.account, cfg, created_ns, err);
     if (!stream) return nullptr;
-    stream->rebuild_dedupe();
+    stream->restore_dedupe_later();
   }
   auto sg = std::shared_ptr<StreamGroup>(new StreamGroup(js, stream));
   sg->self_id_ = groups->self_id();

@@ -122,4 +122,17 @@ inline bool write_all(int fd, const char* p, size_t n, uint64_t off) {
   return true;
 }
 
+// Reads exactly n bytes at off; false on an error or a file that ends first.
+inline bool read_all(int fd, char* p, size_t n, uint64_t off) {
+  while (n > 0) {
+    ssize_t r = ::pread(fd, p, n, static_cast<off_t>(off));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    off += static_cast<uint64_t>(r);
+    n -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
 }  // namespace nats::jetstream::block_records

@@ -120,17 +120,18 @@ bool decode(const std::string& buf, uint64_t block, uint64_t block_len, bool app
 }
 }  // namespace
 
+uint32_t BlockSummary::subject_id(std::string_view subject) {
+  auto it = subject_ids_.find(subject);
+  if (it != subject_ids_.end()) return it->second;
+  auto id = static_cast<uint32_t>(subjects_.size());
+  subjects_.emplace_back(subject);
+  subject_ids_.emplace(subjects_.back(), id);
+  return id;
+}
+
 void BlockSummary::add_msg(uint64_t seq, int64_t ts, int64_t ttl_ns, std::string_view subject, uint32_t hdr_len,
                            uint32_t payload_len) {
-  auto it = subject_ids_.find(subject);
-  uint32_t id;
-  if (it != subject_ids_.end()) {
-    id = it->second;
-  } else {
-    id = static_cast<uint32_t>(subjects_.size());
-    subjects_.emplace_back(subject);
-    subject_ids_.emplace(subjects_.back(), id);
-  }
+  uint32_t id = subject_id(subject);
   data_.push_back(static_cast<char>(kMsg));
   put_varint(data_, zigzag(static_cast<int64_t>(seq - prev_seq_)));
   put_varint(data_, zigzag(ts - prev_ts_));
@@ -140,6 +141,25 @@ void BlockSummary::add_msg(uint64_t seq, int64_t ts, int64_t ttl_ns, std::string
   put_varint(data_, payload_len);
   prev_seq_ = seq;
   prev_ts_ = ts;
+  ++entries_;
+}
+
+void BlockSummary::add_run(uint64_t first, uint64_t count, int64_t first_ts, int64_t last_ts,
+                           std::string_view subject, uint32_t hdr_len, uint32_t payload_len) {
+  if (count == 0) return;
+  if (count == 1) return add_msg(first, first_ts, 0, subject, hdr_len, payload_len);
+  uint32_t id = subject_id(subject);
+  // The file's encoding of a run (with_runs passes it through).
+  data_.push_back(static_cast<char>(kRun));
+  put_varint(data_, zigzag(static_cast<int64_t>(first - prev_seq_)));
+  put_varint(data_, zigzag(first_ts - prev_ts_));
+  put_varint(data_, count);
+  put_varint(data_, id);
+  put_varint(data_, hdr_len);
+  put_varint(data_, payload_len);
+  put_varint(data_, zigzag(last_ts - first_ts));
+  prev_seq_ = first + count - 1;
+  prev_ts_ = last_ts;
   ++entries_;
 }
 
@@ -210,6 +230,27 @@ std::string BlockSummary::with_runs(uint64_t& entries) const {
   for (uint64_t i = 0; i < entries_; ++i) {
     uint8_t type = static_cast<uint8_t>(r.fixed(1));
     seq = static_cast<uint64_t>(static_cast<int64_t>(seq) + unzigzag(r.varint()));
+    if (type == kRun) {
+      // A run from add_run: kept as it is (its inner times are not known).
+      emit();
+      int64_t first_ts = ts + unzigzag(r.varint());
+      uint64_t n = r.varint(), subj = r.varint(), hl = r.varint(), pl = r.varint();
+      int64_t last_ts = first_ts + unzigzag(r.varint());
+      out.push_back(static_cast<char>(kRun));
+      put_varint(out, zigzag(static_cast<int64_t>(seq - out_seq)));
+      put_varint(out, zigzag(first_ts - out_ts));
+      put_varint(out, n);
+      put_varint(out, subj);
+      put_varint(out, hl);
+      put_varint(out, pl);
+      put_varint(out, zigzag(last_ts - first_ts));
+      seq += n - 1;
+      ts = last_ts;
+      out_seq = seq;
+      out_ts = ts;
+      ++entries;
+      continue;
+    }
     if (type != kMsg) {
       emit();
       out.push_back(static_cast<char>(type));

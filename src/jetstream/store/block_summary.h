@@ -33,6 +33,10 @@ class BlockSummary {
   void add_msg(uint64_t seq, int64_t ts, int64_t ttl_ns, std::string_view subject, uint32_t hdr_len,
                uint32_t payload_len);
   void add_marker(uint8_t type, uint64_t seq);  // kRemove or kCompact
+  // count messages first..first+count-1 (one subject and size, no TTL) known only as a run:
+  // the active block reopened from the summary a clean close saved keeps growing it.
+  void add_run(uint64_t first, uint64_t count, int64_t first_ts, int64_t last_ts, std::string_view subject,
+               uint32_t hdr_len, uint32_t payload_len);
   void clear();
   uint64_t entries() const { return entries_; }
   size_t memory() const;
@@ -43,7 +47,9 @@ class BlockSummary {
   // data_ re-encoded for the file with runs of messages merged; entries: how many.
   std::string with_runs(uint64_t& entries) const;
 
-  std::string data_;  // encoded entries (no runs)
+  uint32_t subject_id(std::string_view subject);
+
+  std::string data_;  // encoded entries (runs only from add_run)
   uint64_t entries_ = 0;
   uint64_t prev_seq_ = 0;
   int64_t prev_ts_ = 0;

@@ -37,6 +37,20 @@ constexpr uint32_t kReadChunk = 64 * 1024;
 // are in its .idx file.
 constexpr size_t kIndexCacheBytes = 768 * 1024;
 
+// The records from a block's last message on (offs: the block's message offsets) pass their
+// checksums and end exactly at the block's length len.
+bool tail_intact(const std::string& path, const BlockIndex& offs, uint64_t len) {
+  uint32_t from = BlockIndex::kNone;
+  for (auto it = offs.offs.rbegin(); it != offs.offs.rend() && from == BlockIndex::kNone; ++it) from = *it;
+  if (from == BlockIndex::kNone || from >= len) return false;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::string buf(len - from, '\0');
+  bool ok = read_all(fd, buf.data(), buf.size(), from);
+  ::close(fd);
+  return ok && walk_records(buf, [](size_t, const char*, uint32_t) { return true; }) == buf.size();
+}
+
 // Heap bytes a string holds (an empty one's inline capacity is not an allocation).
 size_t heap_bytes(const std::string& s) { return s.capacity() > std::string().capacity() ? s.capacity() : 0; }
 
@@ -105,34 +119,48 @@ StoreErr FileStore::recover() {
       if (type == kRemove) mem_.remove_msg(seq);
       else mem_.compact(seq);
     };
-    if (!last) {
-      // A sealed block with a good summary is not read at all.
-      std::error_code sec;
-      uint64_t len = fs::file_size(path, sec);
+    // A sealed block with a good summary is not read at all. Nor is the last block when a
+    // clean close saved its summary and offsets (close_locked): both name the block's length,
+    // so anything appended since (torn or not) sends it to the scan below, and the records
+    // from its last message on must still pass their checksums.
+    std::error_code sec;
+    uint64_t len = fs::file_size(path, sec);
+    BlockIndex tail_offs;
+    if (!sec && (!last || (read_block_index(cfg_.dir, block, len, tail_offs) && tail_intact(path, tail_offs, len)))) {
+      if (last) summary_.clear();
       StoredMsg m;
-      bool ok = !sec && replay_block_summary(
-                            cfg_.dir, block, len,
-                            [&](const SummaryMsg& sm) {
-                              m.seq = sm.seq;
-                              m.ts = sm.ts;
-                              m.ttl_ns = sm.ttl_ns;
-                              m.subject.assign(sm.subject);
-                              if (mem_.replay_index(m, sm.hdr_len, sm.payload_len)) block_last_seq_.back() = sm.seq;
-                              ++recovery_.records;
-                            },
-                            [&](const SummaryRun& run) {
-                              if (mem_.replay_run(run.first, run.count, run.subject, run.hdr_len, run.payload_len,
-                                                  run.last_ts))
-                                block_last_seq_.back() = run.first + run.count - 1;
-                              recovery_.records += run.count;
-                            },
-                            [&](uint8_t type, uint64_t seq) {
-                              replay_marker(type, seq);
-                              ++recovery_.records;
-                            });
+      bool ok = replay_block_summary(
+          cfg_.dir, block, len,
+          [&](const SummaryMsg& sm) {
+            m.seq = sm.seq;
+            m.ts = sm.ts;
+            m.ttl_ns = sm.ttl_ns;
+            m.subject.assign(sm.subject);
+            if (last) summary_.add_msg(sm.seq, sm.ts, sm.ttl_ns, sm.subject, sm.hdr_len, sm.payload_len);
+            if (mem_.replay_index(m, sm.hdr_len, sm.payload_len)) block_last_seq_.back() = sm.seq;
+            ++recovery_.records;
+          },
+          [&](const SummaryRun& run) {
+            if (last)
+              summary_.add_run(run.first, run.count, run.first_ts, run.last_ts, run.subject, run.hdr_len,
+                               run.payload_len);
+            if (mem_.replay_run(run.first, run.count, run.subject, run.hdr_len, run.payload_len, run.last_ts))
+              block_last_seq_.back() = run.first + run.count - 1;
+            recovery_.records += run.count;
+          },
+          [&](uint8_t type, uint64_t seq) {
+            if (last) summary_.add_marker(type, seq);
+            replay_marker(type, seq);
+            ++recovery_.records;
+          });
       if (ok) {
-        ++recovery_.summaries;
         block_file_bytes_.back() = len;
+        if (last) {
+          recovery_.last_from_summary = true;
+          active_offs_ = std::move(tail_offs);
+        } else {
+          ++recovery_.summaries;
+        }
         continue;
       }
     }
@@ -848,7 +876,12 @@ void FileStore::close() {
   if (compactor_.joinable()) compactor_.join();  // a rewrite in progress sees closed_ and is dropped
   std::unique_lock lk(mu_);
   sync_cv_.wait(lk, [this] { return !syncing_; });  // a group commit's fsync runs without mu_
-  sync_locked();
+  // Once the active block is durable, its offsets and summary are saved as a sealed block's,
+  // so the next start replays it without reading it (recover checks they still match).
+  if (sync_locked() == StoreErr::ok && fd_ >= 0 && block_bytes_ > 0 && !write_failed_) {
+    write_block_index(cfg_.dir, active_offs_, block_bytes_);
+    summary_.write(cfg_.dir, block_index_, block_bytes_);
+  }
   if (fd_ >= 0) {
     ::close(fd_);
     fd_ = -1;

@@ -26,8 +26,11 @@
 //
 // Restart: a sealed block is replayed from its summary (<index>.sum, see block_summary.h:
 // sequence, time, subject and sizes per record or per run of like messages, written when the
-// store rolls past the block) without reading the block; the last block, and any block
-// without a good summary, is read through a small buffer and its record checksums checked. Read caches (sealed blocks' offsets within a byte budget,
+// store rolls past the block) without reading the block. A clean close saves the active
+// block's summary and offsets too, so the next start replays it the same way when both still
+// name its length and its records from the last message on pass their checksums; otherwise
+// (an append since, a crash, a torn write) the last block, like any block without a good
+// summary, is read through a small buffer and its record checksums checked. Read caches (sealed blocks' offsets within a byte budget,
 // the last chunk read, the active tail) are dropped after cfg.cache_idle without traffic.
 //
 // Compaction (file_store_compact.cpp): a sealed block whose live messages fall under
@@ -80,6 +83,7 @@ struct FileStoreRecovery {
   uint64_t truncated_bytes = 0;  // cut from the tail of the last block
   uint64_t corrupt_blocks = 0;   // earlier blocks whose remainder was unreadable
   uint64_t summaries = 0;        // sealed blocks replayed from their summary (not read)
+  bool last_from_summary = false;  // the last block too (saved by a clean close; its tail checked)
 };
 
 // Counters for tests and diagnostics.
