@@ -67,12 +67,15 @@ std::vector<std::string> advisory_scenario(const std::string& binary) {
   request_text(nc.p, "$JS.API.STREAM.INFO.NOPE", "");
   request_text(nc.p, "$JS.API.STREAM.DELETE.ADV", "");  // consumer D's delete advisory, then the stream's
 
-  // Collect until the server has been quiet for a while (the reference sends advisories
-  // from its own goroutines, after the answers).
+  // Collect until the stream's delete advisory (the last one) has come and the server has
+  // then been quiet for a while (the reference sends advisories from its own goroutines,
+  // after the answers, and a loaded machine delays them).
   std::vector<std::string> out;
+  bool saw_stream_deleted = false;
   for (;;) {
     MsgPtr m;
-    if (natsSubscription_NextMsg(&m.p, sub.p, 700) != NATS_OK) break;
+    if (natsSubscription_NextMsg(&m.p, sub.p, saw_stream_deleted ? 700 : 5000) != NATS_OK) break;
+    if (m.subject() == "$JS.EVENT.ADVISORY.STREAM.DELETED.ADV") saw_stream_deleted = true;
     auto j = json::parse(m.data(), nullptr, false);
     if (!j.is_object()) {
       out.push_back(m.subject() + " " + m.data());
