@@ -631,8 +631,9 @@ void JetStream::tick_loop() {
   }
 }
 
-void JetStream::shutdown() {
+void JetStream::shutdown(bool announce) {
   if (!impl_->running.exchange(false)) return;
+  if (announce) impl_->server.on_jetstream_disabled();
   {
     std::lock_guard lk(impl_->tick_mu);
   }
@@ -677,8 +678,8 @@ void JetStream::disable(int tries) {
     if (tries >= 20) log::warn("JetStream timeout waiting for meta leader transfer");
     mg->shutdown();
   }
-  shutdown();
-  impl_->server.on_jetstream_disabled();
+  // /jsz and /healthz say "disabled" as soon as shutdown begins; new clients' INFO too.
+  shutdown(true);
   log::notice("JetStream disabled");
 }
 

@@ -117,7 +117,9 @@ class JetStream {
   // that have JetStream and subscribes the API. Throws std::runtime_error on failure.
   void start();
   // Flushes and closes every store; API requests are no longer answered.
-  void shutdown();
+  // announce: tell the server at once (its INFO stops offering JetStream to new clients)
+  // instead of after the streams have stopped, which may take a while.
+  void shutdown(bool announce = false);
   // An account registered after start (operator mode: resolved from its JWT on first use)
   // gets what start() gives the accounts it finds: JetStream when its JWT enables it, else
   // the 10039 answerer, each left out when the account imports another's API. Once per account.
