@@ -274,8 +274,10 @@ std::string Server::apply_account_jwt(const std::string& key) {
       c->kick("Authorization Violation", CloseReason::AuthenticationViolation);
     else if (!id.user.empty() && claims->user_revoked(id.user, id.issued_at))
       c->kick("User Authentication Revoked", CloseReason::Revocation);
-    else
+    else {
       ++kept;
+      c->on_account_limits_changed();
+    }
   }
   // After the limits and revocations, as the reference (closed without an -ERR there).
   if (!gone_signers.empty())
