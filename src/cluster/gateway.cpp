@@ -66,7 +66,14 @@ void GatewayConnection::start() {
   Connection::flush_touched();
 }
 
-bool GatewayConnection::on_data(const char* data, size_t len) { return parsed(parser_.parse(data, len, *this)); }
+bool GatewayConnection::on_data(const char* data, size_t len) {
+  if (hold_input_for_lookup(data, len)) return !closing();
+  auto r = parser_.parse(data, len, *this);
+  if (r.error()) return parsed(r);
+  // A message for an account being looked up stopped the parse: the rest waits for it.
+  if (hold_input_for_lookup(data + r.consumed, len - r.consumed)) return !closing();
+  return parsed(r);
+}
 
 bool GatewayConnection::on_connect(std::string_view json) {
   if (outbound_) return true;
@@ -277,8 +284,8 @@ bool GatewayConnection::inbound_message(std::string_view account, std::string_vi
   in_msgs.fetch_add(1, std::memory_order_relaxed);
   in_bytes.fetch_add(headers.size() + payload.size(), std::memory_order_relaxed);
   if (outbound_ || !registered_) return true;
-  auto acc = server_.lookup_account(std::string(account));
-  if (!acc) return true;
+  auto acc = account_for_message(account);
+  if (!acc) return unknown_account_message(account, subject, reply, queues, headers, payload);
   if (GatewayManager::is_gateway_reply(subject)) {
     std::string_view local;
     if (mgr_.local_reply_target(subject, local)) {

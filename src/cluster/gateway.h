@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,6 +18,10 @@
 #include "proto/parser.h"
 #include "server/connection.h"
 #include "subject/sublist.h"
+
+namespace nats {
+class Account;
+}
 
 namespace nats::cluster {
 
@@ -67,6 +72,9 @@ class GatewayConnection final : public LinkConnection {
                std::string_view payload);
   bool on_hrmsg(std::string_view account, std::string_view subject, std::string_view reply, proto::QueueNames queues,
                 std::string_view headers, std::string_view payload);
+  // Inbound, any thread: `account` is registered here now (gateway_lookup.cpp): an A- sent
+  // for it no longer holds; the caller sends the account's interest-only switch.
+  void clear_account_no_interest(const std::string& account);
   using ParserHandlerBase::on_account_sub;
   using ParserHandlerBase::on_account_unsub;
   using ParserHandlerBase::on_hpub;
@@ -85,6 +93,13 @@ class GatewayConnection final : public LinkConnection {
  private:
   bool inbound_message(std::string_view account, std::string_view subject, std::string_view reply,
                        proto::QueueNames queues, std::string_view headers, std::string_view payload);
+  // gateway_lookup.cpp: a message for an account this server does not have.
+  std::shared_ptr<Account> account_for_message(std::string_view account);
+  bool unknown_account_message(std::string_view account, std::string_view subject, std::string_view reply,
+                               proto::QueueNames queues, std::string_view headers, std::string_view payload);
+  void resume_after_lookup();
+  bool hold_input_for_lookup(const char* data, size_t len);
+  void send_account_no_interest(const std::string& account);
 
   GatewayManager& mgr_;
   proto::Parser<GatewayConnection> parser_;
@@ -104,7 +119,16 @@ class GatewayConnection final : public LinkConnection {
   };
   std::map<std::string, AccInterest, std::less<>> interest_;
   size_t num_interest_ = 0;
+  // Inbound: accounts we answered A- for (no such account here), until they are registered.
+  std::set<std::string, std::less<>> no_interest_accounts_;
 
+  // Inbound, loop thread: a message for an account being looked up, and what followed it.
+  struct HeldMessage {
+    std::string account, subject, reply, queues, headers, payload;
+  };
+  bool lookup_pending_ = false;
+  HeldMessage held_msg_;
+  std::string held_input_;
 };
 
 }  // namespace nats::cluster

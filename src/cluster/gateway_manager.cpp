@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 
 #include "cluster/route_manager.h"
 #include "config/duration.h"
@@ -393,6 +394,30 @@ void GatewayManager::send_all_interest(GatewayConnection& c) {
   }
   c.enqueue(out);
   c.touch();
+}
+
+void GatewayManager::account_registered(const std::string& account) {
+  auto inbound = inbound_snapshot();
+  if (inbound.empty()) return;
+  auto acc = server_.lookup_account(account);
+  if (!acc) return;
+  std::lock_guard lk(interest_mu_);
+  std::vector<SubscriptionPtr> subs;
+  acc->sublist().all_subscriptions(subs);
+  std::set<std::string> seen;
+  std::string out = cmd_info(name_, 2, account);
+  for (auto& s : subs) {
+    if (s->closed.load(std::memory_order_relaxed)) continue;
+    if (s->conn && s->conn->kind() == ConnKind::Gateway) continue;
+    if (seen.insert(key3(account, s->subject, s->queue)).second)
+      out += "RS+ " + account + " " + s->subject + (s->queue.empty() ? "" : " " + s->queue + " 1") + "\r\n";
+  }
+  out += cmd_info(name_, 3, account);
+  for (auto& c : inbound) {
+    c->clear_account_no_interest(account);
+    c->enqueue(out);
+    c->touch();
+  }
 }
 
 void GatewayManager::rebuild_outbound_cache() {

@@ -60,6 +60,10 @@ class GatewayManager {
   void on_cluster_interest(Account& acc, const std::string& subject, const std::string& queue, bool added);
   // Sends the interest-only switch and all current interest to a new inbound connection.
   void send_all_interest(GatewayConnection& c);
+  // An account registered after the inbound gateways connected (operator mode: fetched,
+  // or first used): switched to interest-only mode on each of them, as 2.9.10's
+  // registerAccount (INFO gateway_cmd 2, its RS+, gateway_cmd 3); an A- sent for it lapses.
+  void account_registered(const std::string& account);
 
   // Sends a message published by a local client to every remote cluster that wants it.
   // local: the local match (queue groups served in this cluster are not sent).

@@ -3,10 +3,15 @@
 // as the reference, which keeps such interest in a placeholder account until a client
 // brings the account in, the interest is kept aside and applied once the account is
 // registered (a client's CONNECT looks it up), so that what that client publishes reaches
-// the remote subscribers. No lookup is started for it: a lookup sent while the route is
-// still forming could get no answer, and a client's lookup of the same account would share
-// it. With MEMORY, or outside operator mode, such interest is dropped as the reference does.
+// the remote subscribers. With the URL resolver the account is fetched at once, as the
+// reference's LookupAccount in processRemoteSub: registered, the interest counts here and
+// reaches the other clusters through this server's gateways (their messages for it come
+// through here when their gateway connection lands on this server). With FULL or CACHE no
+// lookup is started: one sent over $SYS while the route is still forming could get no
+// answer, and a client's lookup of the same account would share it. With MEMORY, or outside
+// operator mode, such interest is dropped as the reference does.
 #include "cluster/route.h"
+#include "server/account_lookup.h"
 #include "server/account_resolver.h"
 #include "server/server.h"
 #include "util/log.h"
@@ -23,8 +28,20 @@ bool RouteConnection::defer_rsub(std::string_view account, std::string_view subj
   }
   std::string key;
   key.append(subject).append(" ").append(queue);
+  bool first = deferred_subs_.find(account) == deferred_subs_.end();
   auto& kept = deferred_subs_[std::string(account)];
   kept[key] = DeferredRsub{std::string(subject), std::string(queue), weight};
+  if (first && store->is_url()) {
+    std::weak_ptr<RouteConnection> weak = std::static_pointer_cast<RouteConnection>(shared_from_this());
+    net::EventLoop* loop = &loop_;
+    std::string name(account);
+    // Once fetched it is registered (which resumes the interest kept aside, account_registered).
+    start_missing_account_lookup(server_, name, [weak, loop, name] {
+      loop->post([weak, name] {
+        if (auto c = weak.lock(); c && !c->closing()) c->server_.jwt_account_claims(name);
+      });
+    });
+  }
   return true;
 }
 

@@ -166,6 +166,20 @@ void ClientConnection::kick(std::string text, CloseReason reason) {
   });
 }
 
+void ClientConnection::on_account_limits_changed() {
+  auto self = std::static_pointer_cast<ClientConnection>(shared_from_this());
+  loop_.post([self] {
+    if (self->closing() || !self->connected_) return;
+    self->apply_live_limits();
+    // ">=" as the reference's subsAtLimit: one at the new limit is cut too.
+    int64_t limit = self->effective_max_subs();
+    if (limit >= 0 && static_cast<int64_t>(self->num_subscriptions()) >= limit) {
+      log::error("{} - maximum subscriptions exceeded", conn_tag(*self));
+      self->close_with_err("maximum subscriptions exceeded", CloseReason::MaxSubscriptionsExceeded);
+    }
+  });
+}
+
 void ClientConnection::arm_jwt_expiry(const AuthResult& res) {
   int64_t at = 0;
   bool account_first = false;

@@ -58,6 +58,10 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   void on_reload(std::shared_ptr<const Authenticator> auth, std::function<void()> done);
   // Any thread: sends -ERR '<text>' and closes, on the connection's loop.
   void kick(std::string text, CloseReason reason);
+  // Any thread: the account's JWT limits changed (a live update); on the loop, as the
+  // reference's applyAccountLimits: the new payload limit applies, and a client with as
+  // many subscriptions as its new limit, or more, is cut ("maximum subscriptions exceeded").
+  void on_account_limits_changed();
 
   // Monitoring snapshots (any thread).
   ConnectOptions connect_options() const;

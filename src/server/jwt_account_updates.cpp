@@ -9,6 +9,7 @@
 #include <chrono>
 #include <set>
 
+#include "cluster/gateway_manager.h"
 #include "cluster/leaf_manager.h"
 #include "cluster/route.h"
 #include "cluster/route_manager.h"
@@ -210,6 +211,8 @@ void Server::install_jwt_account(const AccountPtr& acc, const AccountClaimsPtr& 
   // Interest the routes heard in it before it was here counts from now on (route_lookup.cpp).
   if (auto* rm = routes())
     for (auto& r : rm->routes()) r->account_registered(cfg.name);
+  // The remote clusters stop sending its messages optimistically (gateway_lookup.cpp).
+  if (auto* gm = gateways()) gm->account_registered(cfg.name);
 }
 
 std::string Server::apply_account_jwt(const std::string& key) {
@@ -271,8 +274,10 @@ std::string Server::apply_account_jwt(const std::string& key) {
       c->kick("Authorization Violation", CloseReason::AuthenticationViolation);
     else if (!id.user.empty() && claims->user_revoked(id.user, id.issued_at))
       c->kick("User Authentication Revoked", CloseReason::Revocation);
-    else
+    else {
       ++kept;
+      c->on_account_limits_changed();
+    }
   }
   // After the limits and revocations, as the reference (closed without an -ERR there).
   if (!gone_signers.empty())

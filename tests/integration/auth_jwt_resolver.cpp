@@ -173,6 +173,38 @@ TEST_P(JwtDirResolver, DeleteNeedsTheOperatorAndCutsTheAccount) {
   EXPECT_NE(connect_user(after, acc_, user_), NATS_OK);
 }
 
+// Lower limits in an update apply to connected clients (the reference's applyAccountLimits
+// on every update): a client with as many subscriptions as the new limit, or more, is cut;
+// one under it stays, and the new payload limit applies to what it publishes next.
+TEST_P(JwtDirResolver, LowerSubsAndPayloadLimitsApplyToConnectedClients) {
+  json claims = jwt::account_claims(acc_, "A");
+  ASSERT_EQ(request_json("$SYS.REQ.CLAIMS.UPDATE", jwt::sign(claims, op_))["data"]["code"], 200);
+  auto raw_connect = [&](RawClient& c) {
+    if (!c.connect(srv_->port())) return false;
+    std::string nonce = json::parse(c.info_json()).value("nonce", "");
+    KeyPair u = jwt::user_keys();
+    c.send("CONNECT {\"verbose\":false,\"protocol\":1,\"jwt\":\"" + jwt::sign(jwt::user_claims(u, "u"), acc_) +
+           "\",\"sig\":\"" + jwt::base64url(nats::nkey::sign(u.seed, nonce)) + "\"}\r\nPING\r\n");
+    return c.read_line(milliseconds(3000)).value_or("") == "PONG";
+  };
+  RawClient two, one;
+  ASSERT_TRUE(raw_connect(two));
+  ASSERT_TRUE(raw_connect(one));
+  two.send("SUB a 1\r\nSUB b 2\r\nPING\r\n");
+  ASSERT_EQ(two.read_line(milliseconds(3000)).value_or(""), "PONG");
+  one.send("SUB a 1\r\nPING\r\n");
+  ASSERT_EQ(one.read_line(milliseconds(3000)).value_or(""), "PONG");
+  claims["nats"]["limits"]["subs"] = 2;
+  claims["nats"]["limits"]["payload"] = 16;
+  ASSERT_EQ(request_json("$SYS.REQ.CLAIMS.UPDATE", jwt::sign(claims, op_))["data"]["code"], 200);
+  EXPECT_EQ(two.read_line(milliseconds(3000)).value_or("<none>"), "-ERR 'maximum subscriptions exceeded'");
+  EXPECT_TRUE(two.wait_closed(milliseconds(3000)));
+  one.send("PING\r\n");
+  EXPECT_EQ(one.read_line(milliseconds(3000)).value_or("<none>"), "PONG");
+  one.send("PUB a 32\r\n" + std::string(32, 'x') + "\r\n");
+  EXPECT_EQ(one.read_line(milliseconds(3000)).value_or("<none>"), "-ERR 'Maximum Payload Violation'");
+}
+
 INSTANTIATE_TEST_SUITE_P(Servers, JwtDirResolver,
                          ::testing::Values(testing_harness::server_binary(), testing_harness::reference_binary()),
                          [](const auto& info) { return info.index == 0 ? std::string("Ours") : std::string("Reference"); });
