@@ -137,6 +137,17 @@ std::vector<Scenario> default_scenarios(const Scale& scale) {
     out.push_back({"js-restart-file-128", "JetStream restart with a large file stream (msgs/s = recovered)", w,
                    Layout::kJetStream});
   }
+  // Per-subject state: the large stream's messages spread over 100k subjects (10 a subject).
+  {
+    WorkloadSpec w;
+    w.kind = Kind::kJsPub;
+    w.payload = 128;
+    w.js_storage = "file";
+    w.messages = count_for(scale, 128, 2);
+    w.js_subjects = std::clamp<uint64_t>(w.messages / 10, 1, 999999);
+    out.push_back({"js-pub-file-subjects-128", "JetStream publish over many subjects (1 per 10 msgs)", w,
+                   Layout::kJetStream});
+  }
   // Synchronous publishing to a single server's file stream: the PubAck round trip.
   {
     WorkloadSpec w;

@@ -53,6 +53,9 @@ struct WorkloadSpec {
   // kJsPub: after the (unmeasured) publishes the server is restarted on its store; measured is
   // the time from spawning it until STREAM.INFO shows every message (and its memory then).
   bool js_restart = false;
+  // kJsPub: > 0 spreads the publishes over this many subjects (<subject>.NNNNNN, round robin;
+  // the stream takes <subject>.*), so per-subject state is what the store holds most of.
+  size_t js_subjects = 0;
   // kConns / kStorm: how many connections, subscriptions on each (kConns), whether the
   // server requires TLS (the Tls layout), and how long the connections sit idle (kConns).
   size_t conns = 0;

@@ -165,19 +165,24 @@ WorkloadResult run_raw_js_pub(const WorkloadSpec& spec, const Topology& topo, co
   WorkloadResult r;
   RawConn pub(topo.pub_url, dl);
   pub.write_all(std::string("SUB ") + kAckInbox + " 1\r\nSUB " + kApiInbox + " 2\r\n", dl);
-  nlohmann::json cfg = {{"name", kStream},       {"subjects", {spec.subject}}, {"storage", spec.js_storage},
+  // Many subjects: fixed-width names so that each frame's subject digits can be patched in place.
+  const bool many = spec.js_subjects > 0;
+  const std::string pub_subject = many ? spec.subject + ".000000" : spec.subject;
+  const std::string stream_subject = many ? spec.subject + ".*" : spec.subject;
+  nlohmann::json cfg = {{"name", kStream},       {"subjects", {stream_subject}}, {"storage", spec.js_storage},
                         {"retention", "limits"}, {"discard", "old"},           {"num_replicas", spec.js_replicas}};
   uint64_t base = 0;  // probes stored before the measured publishes
   if (spec.js_replicas > 1) {
     create_replicated(pub, cfg, dl);
-    base = wait_writable(pub, spec.subject, spec.payload, dl);
+    base = wait_writable(pub, pub_subject, spec.payload, dl);
   } else {
     api(pub, std::string("$JS.API.STREAM.CREATE.") + kStream, cfg.dump(), dl);
   }
 
   // A batch of frames whose payloads carry the sequence number (integrity as elsewhere).
   const size_t per_batch = std::max<size_t>(1, spec.js_window / 4);
-  std::string one = pub_frame(spec.subject, kAckInbox, std::string(spec.payload, 'x'));
+  std::string one = pub_frame(pub_subject, kAckInbox, std::string(spec.payload, 'x'));
+  const size_t subj_digits = 4 + pub_subject.size() - 6;  // "PUB " + name up to the digits
   const size_t seq_off = one.size() - 2 - spec.payload;
   std::string batch;
   for (size_t i = 0; i < per_batch; ++i) batch += one;
@@ -208,7 +213,14 @@ WorkloadResult run_raw_js_pub(const WorkloadSpec& spec, const Topology& topo, co
       throw BenchError("run timed out: " + std::to_string(acked) + " of " + std::to_string(spec.messages) + " acked");
     if (sent < spec.messages && sent - acked + per_batch <= spec.js_window) {
       size_t n = static_cast<size_t>(std::min<uint64_t>(per_batch, spec.messages - sent));
-      for (size_t i = 0; i < n; ++i) put_seq(batch.data() + i * one.size() + seq_off, sent + i);
+      for (size_t i = 0; i < n; ++i) {
+        char* f = batch.data() + i * one.size();
+        put_seq(f + seq_off, sent + i);
+        if (many) {
+          uint64_t v = (sent + i) % spec.js_subjects;
+          for (int k = 5; k >= 0; --k, v /= 10) f[subj_digits + k] = static_cast<char>('0' + v % 10);
+        }
+      }
       if (sync) sent_at = Clock::now();
       pub.write_all(batch.data(), n * one.size(), dl);
       sent += n;

@@ -30,7 +30,11 @@ thread_local Connection* t_reader = nullptr;
 // Work to run before this thread's next flush (see before_flush), and whether it runs now.
 thread_local std::vector<std::function<void()>> t_before_flush;
 thread_local bool t_in_before_flush = false;
-constexpr size_t kMaxStallThreshold = 8 * 1024 * 1024;
+// Pending output at which the producing client is paused (resumed below half). What a
+// slower subscriber has pending is most of the server's memory in pub/sub traffic, and the
+// loopback socket buffers (several MB) keep the subscriber busy through a pause, so a
+// small threshold costs no throughput (was 8 MB: pub/sub peak RSS followed it).
+constexpr size_t kMaxStallThreshold = 2 * 1024 * 1024;
 // Whether output for connections of other loops may be written from this thread. After a
 // small read (request/reply, interactive traffic) writing inline saves a cross-thread
 // wake-up per message; after a large read (streaming) handing the write to the owning loop

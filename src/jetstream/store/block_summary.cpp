@@ -121,12 +121,7 @@ bool decode(const std::string& buf, uint64_t block, uint64_t block_len, bool app
 }  // namespace
 
 uint32_t BlockSummary::subject_id(std::string_view subject) {
-  auto it = subject_ids_.find(subject);
-  if (it != subject_ids_.end()) return it->second;
-  auto id = static_cast<uint32_t>(subjects_.size());
-  subjects_.emplace_back(subject);
-  subject_ids_.emplace(subjects_.back(), id);
-  return id;
+  return subjects_.intern(subject);  // ids are 0, 1, 2... (nothing is released)
 }
 
 void BlockSummary::add_msg(uint64_t seq, int64_t ts, int64_t ttl_ns, std::string_view subject, uint32_t hdr_len,
@@ -176,13 +171,11 @@ void BlockSummary::clear() {
   prev_seq_ = 0;
   prev_ts_ = 0;
   subjects_.clear();
-  subjects_.shrink_to_fit();
-  decltype(subject_ids_)().swap(subject_ids_);
 }
 
 size_t BlockSummary::memory() const {
   size_t n = data_.capacity();
-  for (auto& s : subjects_) n += 2 * s.size() + 64;
+  n += subjects_.memory();
   return n;
 }
 
@@ -285,8 +278,9 @@ bool BlockSummary::write(const std::string& dir, uint64_t block, uint64_t block_
   util::append_le(buf, kSummaryVersion, 4);
   util::append_le(buf, block, 8);
   util::append_le(buf, block_len, 8);
-  util::append_le(buf, subjects_.size(), 4);
-  for (auto& s : subjects_) {
+  util::append_le(buf, subjects_.ids(), 4);
+  for (uint32_t id = 0; id < subjects_.ids(); ++id) {
+    std::string_view s = subjects_.name(id);
     util::append_le(buf, s.size(), 4);
     buf += s;
   }

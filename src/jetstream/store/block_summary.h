@@ -23,6 +23,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "jetstream/store/subject_table.h"
+
 namespace nats::jetstream {
 
 class BlockSummary {
@@ -53,13 +55,9 @@ class BlockSummary {
   uint64_t entries_ = 0;
   uint64_t prev_seq_ = 0;
   int64_t prev_ts_ = 0;
-  std::vector<std::string> subjects_;
-  // Looked up by string_view without building a string per message.
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> subject_ids_;
+  // The block's subjects by index (never released): a block of a stream with many subjects
+  // names tens of thousands, so they are interned compactly.
+  SubjectTable subjects_;
 };
 
 // count messages with sequences first..first+count-1, one subject and size, no TTL; times

@@ -26,30 +26,24 @@ bool MemoryStore::live(uint64_t seq, Slot& out) const {
 }
 
 uint32_t MemoryStore::intern(std::string_view subject) {
-  // A released id has an empty name, and subjects are never empty.
-  if (!subject.empty() && last_id_ < subjects_.size() && subjects_[last_id_].name == subject) return last_id_;
-  auto it = subject_ids_.find(std::string(subject));
-  if (it != subject_ids_.end()) return last_id_ = it->second;
-  uint32_t id;
-  if (!free_ids_.empty()) {
-    id = free_ids_.back();
-    free_ids_.pop_back();
-    subjects_[id] = Subject{std::string(subject)};
-  } else {
-    id = static_cast<uint32_t>(subjects_.size());
-    subjects_.push_back(Subject{std::string(subject)});
+  // Consecutive messages often share a subject (a released id has an empty name).
+  if (names_.live(last_id_) && names_.name(last_id_) == subject) return last_id_;
+  bool added = false;
+  uint32_t id = names_.intern(subject, &added);
+  if (added) {
+    if (id >= subjects_.size()) subjects_.resize(id + 1);
+    subjects_[id] = Subject{};
   }
-  subject_ids_.emplace(std::string(subject), id);
   return last_id_ = id;
 }
 
 const MemoryStore::Subject* MemoryStore::find_subject(std::string_view subject) const {
-  auto it = subject_ids_.find(std::string(subject));
-  return it == subject_ids_.end() ? nullptr : &subjects_[it->second];
+  uint32_t id = names_.find(subject);
+  return id == SubjectTable::kNone ? nullptr : &subjects_[id];
 }
 
 void MemoryStore::fill(uint64_t seq, const Slot& s, StoredMsg& out) const {
-  out.subject = subjects_[s.subj].name;
+  out.subject = names_.name(s.subj);
   out.seq = seq;
   out.ts = keep_times_ ? times_[seq - base_] : 0;
   out.ttl_ns = 0;
@@ -240,7 +234,8 @@ void MemoryStore::enforce_limits_locked(bool all_subjects, uint32_t stored_subj)
   if (limits_.max_msgs_per_subject > 0) {
     if (all_subjects) {
       // A limit change may leave any subject over.
-      for (uint32_t id = 0; id < subjects_.size(); ++id) enforce_subject_limit(id);
+      for (uint32_t id = 0; id < names_.ids(); ++id)
+        if (names_.live(id)) enforce_subject_limit(id);
     } else {
       enforce_subject_limit(stored_subj);
     }
@@ -293,9 +288,10 @@ bool MemoryStore::remove_locked(uint64_t seq) {
   if (!ttls_.empty()) ttls_.erase(seq);
   Subject& s = subjects_[id];
   if (--s.msgs == 0) {
-    subject_ids_.erase(s.name);
     s = Subject{};
-    free_ids_.push_back(id);
+    names_.release(id);
+    // The last subject gone: give back the records too (the table released its memory).
+    if (names_.ids() == 0) std::vector<Subject>().swap(subjects_);
   } else {
     // One message left (KV with history 1): it is the other end, no scan needed.
     if (s.msgs == 1 && seq == s.first) s.first = s.last;
@@ -338,12 +334,12 @@ StoreErr MemoryStore::load_next_msg(std::string_view filter, uint64_t start, Sto
   }
   if (!subject_has_wildcard(filter)) {
     // Literal subject: only its own span needs looking at.
-    auto it = subject_ids_.find(std::string(filter));
-    if (it == subject_ids_.end()) return StoreErr::eof;
-    const Subject& subj = subjects_[it->second];
+    uint32_t id = names_.find(filter);
+    if (id == SubjectTable::kNone) return StoreErr::eof;
+    const Subject& subj = subjects_[id];
     for (uint64_t seq = std::max(from, subj.first); seq <= subj.last; ++seq) {
       Slot s = slots_.get(seq - base_);
-      if (s.subj != it->second) continue;
+      if (s.subj != id) continue;
       fill(seq, s, out);
       return StoreErr::ok;
     }
@@ -352,7 +348,7 @@ StoreErr MemoryStore::load_next_msg(std::string_view filter, uint64_t start, Sto
   for (uint64_t seq = base_ + slots_.next_live(from - base_); seq < end;
        seq = base_ + slots_.next_live(seq - base_ + 1)) {
     Slot s = slots_.get(seq - base_);
-    if (!store_filter_matches(filter, subjects_[s.subj].name)) continue;
+    if (!store_filter_matches(filter, names_.name(s.subj))) continue;
     fill(seq, s, out);
     return StoreErr::ok;
   }
@@ -371,7 +367,7 @@ StoreErr MemoryStore::load_last_msg(std::string_view filter, StoredMsg& out) {
   }
   for (size_t i = slots_.prev_live(SIZE_MAX); i != SIZE_MAX; i = i == 0 ? SIZE_MAX : slots_.prev_live(i - 1)) {
     Slot s = slots_.get(i);
-    if (!store_filter_matches(filter, subjects_[s.subj].name)) continue;
+    if (!store_filter_matches(filter, names_.name(s.subj))) continue;
     fill(base_ + i, s, out);
     return StoreErr::ok;
   }
@@ -420,7 +416,7 @@ uint64_t MemoryStore::purge(std::string_view subject, uint64_t up_to_seq, uint64
   std::vector<uint64_t> matching;
   for (size_t i = slots_.next_live(0); i < slots_.size(); i = slots_.next_live(i + 1)) {
     uint32_t id = slots_.get(i).subj;
-    if (store_filter_matches(subject, subjects_[id].name)) matching.push_back(base_ + i);
+    if (store_filter_matches(subject, names_.name(id))) matching.push_back(base_ + i);
   }
   if (keep >= matching.size() && keep > 0) return 0;
   size_t limit = matching.size() - keep;  // oldest ones go, newest `keep` stay
@@ -456,17 +452,19 @@ StoreState MemoryStore::fast_state_locked() {
     st.first_ts = time_at(base_);
     st.num_deleted = last_seq_ - base_ + 1 - msgs_;  // base_ is the first live sequence
   }
-  st.num_subjects = subject_ids_.size();
+  st.num_subjects = names_.size();
   return st;
 }
 
 std::unordered_map<std::string, SubjectState> MemoryStore::subjects_state(std::string_view filter) {
   std::lock_guard lk(mu_);
   std::unordered_map<std::string, SubjectState> out;
-  for (auto& [name, id] : subject_ids_) {
+  for (uint32_t id = 0; id < names_.ids(); ++id) {
+    if (!names_.live(id)) continue;
+    std::string_view name = names_.name(id);
     if (!store_filter_matches(filter, name)) continue;
     const Subject& s = subjects_[id];
-    out[name] = SubjectState{s.msgs, s.first, s.last};
+    out.emplace(std::string(name), SubjectState{s.msgs, s.first, s.last});
   }
   return out;
 }

@@ -11,6 +11,7 @@
 
 #include "jetstream/store/message_store.h"
 #include "jetstream/store/slot_index.h"
+#include "jetstream/store/subject_table.h"
 
 namespace nats::jetstream {
 
@@ -31,7 +32,8 @@ class StoreObserver {
 //   index-only mode: the file store reads it from the record); a removed message stays a
 //   removed slot until the front of the stream passes it;
 // - message bodies (headers + payload) in one allocation per message, only when kept;
-// - per subject only a count and its first/last sequence (no per-message sets): the next
+// - per subject its name once (SubjectTable: an arena and a table of ids, ~16 bytes beyond
+//   the name) and a count and its first/last sequence (24 bytes; no per-message sets): the next
 //   first of a subject is found by scanning slots forward, which is O(1) when messages
 //   leave in order (limits, work queues) and bounded by the subject's span otherwise;
 // - per-message TTLs in a side map, which is empty unless messages carry a TTL.
@@ -93,8 +95,8 @@ class MemoryStore : public MessageStore {
   static constexpr uint32_t kGone = SlotIndex::kGone;  // slot of a removed sequence
   // Subject id and accounted size (which cannot be recomputed once the body is dropped).
   using Slot = SlotIndex::Slot;
+  // Per subject id (names_): its count and first/last sequence.
   struct Subject {
-    std::string name;
     uint64_t msgs = 0;
     uint64_t first = 0;
     uint64_t last = 0;
@@ -138,9 +140,10 @@ class MemoryStore : public MessageStore {
   uint64_t base_ = 1;
   uint64_t msgs_ = 0;
   bool used_ = false;  // a message was stored or the store compacted
-  std::vector<Subject> subjects_;  // by id; ids of subjects without messages are reused
-  std::unordered_map<std::string, uint32_t> subject_ids_;
-  std::vector<uint32_t> free_ids_;
+  // Subjects with messages: names interned compactly (ids of emptied subjects are reused),
+  // and their records by id (subjects_.size() >= names_.ids()).
+  SubjectTable names_;
+  std::vector<Subject> subjects_;
   uint32_t last_id_ = kGone;  // the last subject interned: consecutive messages often share it
   std::map<uint64_t, std::pair<int64_t, int64_t>> ttls_;  // seq -> (time, TTL) of messages with their own TTL
   uint64_t bytes_ = 0;
