@@ -237,7 +237,7 @@ bool LeafManager::is_loop_subject(const std::string& account, std::string_view s
 }
 
 void LeafManager::solicit_loop() {
-  const auto reconnect = std::chrono::duration_cast<std::chrono::milliseconds>(server_.options().leafnode.reconnect);
+  const auto reconnect = reconnect_interval();
   std::unique_lock lk(mu_);
   while (!stopping_) {
     auto now = std::chrono::steady_clock::now();
@@ -258,9 +258,10 @@ void LeafManager::solicit_loop() {
       now = std::chrono::steady_clock::now();
       if (fd < 0) {
         log::error("Error trying to connect as leafnode to remote server \"{}\"", u.host_port());
-        // Every URL tried once without luck: wait before the next round.
-        if (r.next % r.urls.size() == 0) r.not_before = now + reconnect;
-        wake = std::min(wake, now + reconnect);
+        // The next URL waits the reconnect interval, as the reference waits after every
+        // failed dial (connectToRemoteLeafNode).
+        r.not_before = now + reconnect;
+        wake = std::min(wake, r.not_before);
         continue;
       }
       if (stopping_) {
@@ -278,6 +279,13 @@ void LeafManager::solicit_loop() {
     if (stopping_) break;
     cv_.wait_until(lk, wake);
   }
+}
+
+std::chrono::nanoseconds LeafManager::reconnect_interval() const {
+  // Zero is the default (1 s); a negative interval redials at once, as Go's timer fires.
+  auto d = server_.options().leafnode.reconnect;
+  if (d.count() == 0) return std::chrono::seconds(1);
+  return std::max(d, std::chrono::nanoseconds(0));
 }
 
 void LeafManager::learn_urls(int remote, const std::vector<std::string>& host_ports) {
@@ -322,9 +330,13 @@ void LeafManager::on_leaf_closed(LeafConnection* l) {
     std::lock_guard lk(mu_);
     std::erase_if(leafs_, [l](auto& x) { return x.get() == l; });
     std::erase_if(all_conns_, [l](auto& x) { return x.get() == l; });
-    // A solicited connection is redialled (the next URL first, as the reference).
-    if (l->solicited() && static_cast<size_t>(l->remote_index()) < remotes_.size())
-      remotes_[l->remote_index()].connected = false;
+    // A solicited connection is redialled (the next URL first, as the reference) after the
+    // reconnect interval (reConnectToRemoteLeafNode), or later if a loop delayed it.
+    if (l->solicited() && static_cast<size_t>(l->remote_index()) < remotes_.size()) {
+      Remote& r = remotes_[l->remote_index()];
+      r.connected = false;
+      r.not_before = std::max(r.not_before, std::chrono::steady_clock::now()) + reconnect_interval();
+    }
   }
   cv_.notify_all();
 }

@@ -68,7 +68,11 @@ class LeafManager {
 
   // A hub told a solicited connection of `remote` where else it (its cluster) listens.
   void learn_urls(int remote, const std::vector<std::string>& host_ports);
-  // Loop detected on `remote`: its next attempt waits 30 s, as the reference's.
+  // The wait before redialling a remote after a failed dial or a disconnect: leafnodes
+  // { reconnect }, 1 s by default.
+  std::chrono::nanoseconds reconnect_interval() const;
+  // Loop detected on `remote`: its next attempt waits 30 s, as the reference's (plus the
+  // reconnect interval once the link has closed).
   void delay_reconnect(int remote);
 
   // An accepted leaf from the same server, cluster and account as an earlier one replaces
