@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/socket.h"
+#include "server/server.h"
 
 namespace nats::cluster {
 
@@ -171,6 +172,39 @@ void TcpListener::on_io(uint32_t) {
     if (fd < 0) return;
     fn_(fd, ip, port);
   }
+}
+
+void link_info_head(nlohmann::ordered_json& j, const Server& s, int proto, const std::string& host, int port) {
+  j["server_id"] = s.id();
+  j["server_name"] = s.name();
+  j["version"] = kServerVersion;
+  j["proto"] = proto;
+  j["go"] = "go1.19.8";
+  j["host"] = host;
+  j["port"] = port;
+}
+
+void link_info_limits(nlohmann::ordered_json& j, bool headers, bool auth_required, bool tls, bool tls_verify,
+                      int64_t max_payload) {
+  j["headers"] = headers;
+  if (auth_required) j["auth_required"] = true;
+  if (tls) j["tls_required"] = true;
+  if (tls && tls_verify) j["tls_verify"] = true;
+  j["max_payload"] = max_payload;
+}
+
+void link_connect_head(nlohmann::ordered_json& c, const Server& s, bool echo, const std::string& url, bool tls) {
+  PeerUrl u = parse_peer_url(url);
+  c["echo"] = echo;
+  c["verbose"] = false;
+  c["pedantic"] = false;
+  if (!u.user.empty()) {
+    c["user"] = u.user;
+    c["pass"] = u.pass;
+  }
+  c["tls_required"] = tls;
+  c["headers"] = true;
+  c["name"] = s.id();
 }
 
 std::string json_quote(const std::string& s) { return nlohmann::json(s).dump(); }

@@ -1,6 +1,6 @@
-// Small helpers shared by routes and gateways: peer URLs, the client URLs a server
-// advertises, a blocking connect with a deadline (used by the solicitor threads), and a
-// listener that hands accepted sockets to a callback.
+// Small helpers shared by routes, gateways and leaf nodes: peer URLs, the client URLs a
+// server advertises, a blocking connect with a deadline (used by the solicitor threads), a
+// listener that hands accepted sockets to a callback, and the common fields of a link INFO.
 #pragma once
 
 #include <chrono>
@@ -10,7 +10,13 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "net/event_loop.h"
+
+namespace nats {
+class Server;
+}
 
 namespace nats::cluster {
 
@@ -66,6 +72,18 @@ class LinkListener {
   std::unique_ptr<TcpListener> listener_;
   net::EventLoop* loop_ = nullptr;
 };
+
+// The fields every link's INFO starts with, in the reference's order (server.go `type
+// Info`): server_id, server_name, version, proto, go, host, port.
+void link_info_head(nlohmann::ordered_json& j, const Server& s, int proto, const std::string& host, int port);
+// The fields that follow (a route puts its "ip" in between): headers, auth_required,
+// tls_required and tls_verify (each only when true; verify only with TLS), max_payload.
+void link_info_limits(nlohmann::ordered_json& j, bool headers, bool auth_required, bool tls, bool tls_verify,
+                      int64_t max_payload);
+
+// The CONNECT fields a soliciting route or gateway starts with: echo, verbose, pedantic,
+// the user and password of the dialled URL, tls_required, headers, name (our server ID).
+void link_connect_head(nlohmann::ordered_json& c, const Server& s, bool echo, const std::string& url, bool tls);
 
 // A JSON string literal (quotes included) for hand-built protocol lines.
 std::string json_quote(const std::string& s);

@@ -154,18 +154,8 @@ bool GatewayConnection::on_info(std::string_view json) {
       std::lock_guard lk(mu_);
       remote_id_ = util::string_field(j, "server_id");
     }
-    PeerUrl u = parse_peer_url(url_);
     nlohmann::ordered_json c;
-    c["echo"] = false;
-    c["verbose"] = false;
-    c["pedantic"] = false;
-    if (!u.user.empty()) {
-      c["user"] = u.user;
-      c["pass"] = u.pass;
-    }
-    c["tls_required"] = mgr_.tls_context() != nullptr;
-    c["headers"] = true;
-    c["name"] = server_.id();
+    link_connect_head(c, server_, false, url_, mgr_.tls_context() != nullptr);
     c["cluster"] = "";
     c["gateway"] = mgr_.name();
     enqueue("CONNECT " + c.dump() + "\r\n");
@@ -301,10 +291,7 @@ bool GatewayConnection::inbound_message(std::string_view account, std::string_vi
 
 bool GatewayConnection::send_msg(std::string_view account, std::string_view subject, std::string_view reply,
                          std::string_view queues, std::string_view headers, std::string_view payload) {
-  proto::MsgLine line;
-  proto::MsgLine::routed(line, account, subject, reply, queues, !headers.empty(), headers.size(),
-                         headers.size() + payload.size());
-  return enqueue_message(line.view(), headers, payload);
+  return send_routed(account, subject, reply, queues, headers, payload);
 }
 
 void GatewayConnection::on_closed() {

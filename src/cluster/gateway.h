@@ -75,16 +75,6 @@ class GatewayConnection final : public LinkConnection {
   // Inbound, any thread: `account` is registered here now (gateway_lookup.cpp): an A- sent
   // for it no longer holds; the caller sends the account's interest-only switch.
   void clear_account_no_interest(const std::string& account);
-  using ParserHandlerBase::on_account_sub;
-  using ParserHandlerBase::on_account_unsub;
-  using ParserHandlerBase::on_hpub;
-  using ParserHandlerBase::on_lmsg;
-  using ParserHandlerBase::on_lsub;
-  using ParserHandlerBase::on_lunsub;
-  using ParserHandlerBase::on_ok;
-  using ParserHandlerBase::on_pub;
-  using ParserHandlerBase::on_sub;
-  using ParserHandlerBase::on_unsub;
 
  protected:
   bool on_data(const char* data, size_t len) override;

@@ -74,10 +74,7 @@ std::string key3(std::string_view a, std::string_view b, std::string_view c) {
 }
 }  // namespace
 
-GatewayManager::GatewayManager(Server& s) : server_(s) {
-  const auto& t = s.options().gateway.tls;
-  if (t.enabled) tls_ = std::make_unique<net::TlsContext>(t.cert_file, t.key_file, t.ca_file, t.verify);
-}
+GatewayManager::GatewayManager(Server& s) : LinkManagerBase(s, s.options().gateway.tls) {}
 
 GatewayManager::~GatewayManager() { shutdown(); }
 
@@ -103,18 +100,8 @@ std::string GatewayManager::info_line() const {
       if (!u.empty() && std::find(urls.begin(), urls.end(), u) == urls.end()) urls.push_back(u);
     }
   nlohmann::ordered_json j;
-  j["server_id"] = server_.id();
-  j["server_name"] = server_.name();
-  j["version"] = kServerVersion;
-  j["proto"] = 1;
-  j["go"] = "go1.19.8";
-  j["host"] = o.gateway.host;
-  j["port"] = port_;
-  j["headers"] = true;
-  if (auth_required()) j["auth_required"] = true;
-  if (tls_) j["tls_required"] = true;
-  if (tls_ && o.gateway.tls.verify) j["tls_verify"] = true;
-  j["max_payload"] = o.max_payload;
+  link_info_head(j, server_, 1, o.gateway.host, port_);
+  link_info_limits(j, true, auth_required(), tls_ != nullptr, o.gateway.tls.verify, o.max_payload);
   j["gateway"] = name_;
   j["gateway_urls"] = urls;
   j["gateway_url"] = own_url_;
@@ -159,22 +146,7 @@ void GatewayManager::start() {
   solicitor_ = std::thread([this] { solicit_loop(); });
 }
 
-void GatewayManager::shutdown() {
-  {
-    std::lock_guard lk(mu_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (solicitor_.joinable()) solicitor_.join();
-  std::vector<std::shared_ptr<GatewayConnection>> conns;
-  {
-    std::lock_guard lk(mu_);
-    conns = all_conns_;
-  }
-  for (auto& c : conns) c->close(CloseReason::ServerShutdown);
-  listener_.stop();
-}
+void GatewayManager::shutdown() { stop_links(); }
 
 void GatewayManager::solicit_loop() {
   std::unique_lock lk(mu_);
@@ -203,7 +175,7 @@ void GatewayManager::solicit_loop() {
     int fd = -1;
     if (u.ok) {
       log::debug("Connecting to gateway \"{}\" ({}) (attempt {})", name, u.host_port(), attempt);
-      fd = connect_with_timeout(u.host, u.port, kLinkDialTimeout);
+      fd = dial(u);
       if (fd < 0) log::debug("Error connecting to gateway \"{}\" ({}) (attempt {})", name, u.host_port(), attempt);
     } else {
       log::error("Invalid gateway URL \"{}\" for \"{}\"", url, name);
@@ -226,12 +198,7 @@ void GatewayManager::connect_gateway(const std::string& name, const std::string&
   auto c = std::make_shared<GatewayConnection>(server_, *this, loop, fd, server_.next_connection_id(), true, name,
                                                url);
   c->set_peer(u.host, u.port);
-  {
-    std::lock_guard lk(mu_);
-    if (stopping_) return;
-    all_conns_.push_back(c);
-  }
-  loop.post([c] { c->start(); });
+  adopt(loop, std::move(c));
 }
 
 void GatewayManager::accept_gateway(int fd, const std::string& ip, int port) {
@@ -239,12 +206,7 @@ void GatewayManager::accept_gateway(int fd, const std::string& ip, int port) {
   auto c = std::make_shared<GatewayConnection>(server_, *this, loop, fd, server_.next_connection_id(), false, "",
                                                "");
   c->set_peer(ip, port);
-  {
-    std::lock_guard lk(mu_);
-    if (stopping_) return;
-    all_conns_.push_back(c);
-  }
-  loop.post([c] { c->start(); });
+  adopt(loop, std::move(c));
 }
 
 bool GatewayManager::register_outbound(const std::shared_ptr<GatewayConnection>& c,
@@ -277,11 +239,8 @@ void GatewayManager::on_closed(GatewayConnection* c) {
   // shutdown the meta group stops first and ignores this.)
   if (auto* meta = server_.meta_group(); meta && c->registered()) meta->server_connection_lost(c->remote_id());
   std::lock_guard lk(mu_);
-  auto drop = [c](std::vector<std::shared_ptr<GatewayConnection>>& v) {
-    v.erase(std::remove_if(v.begin(), v.end(), [c](auto& x) { return x.get() == c; }), v.end());
-  };
-  drop(all_conns_);
-  drop(inbound_);
+  forget_locked(c);
+  std::erase_if(inbound_, [c](auto& x) { return x.get() == c; });
   if (c->outbound()) {
     auto it = remotes_.find(c->remote_name());
     if (it != remotes_.end()) {

@@ -18,6 +18,7 @@
 
 #include "cluster/cluster_util.h"
 #include "cluster/gateway.h"
+#include "cluster/link_manager.h"
 #include "server/account.h"
 
 namespace nats {
@@ -27,14 +28,12 @@ struct MatchResult;
 
 namespace nats::cluster {
 
-class GatewayManager {
+class GatewayManager : public LinkManagerBase<GatewayConnection> {
  public:
   explicit GatewayManager(Server& s);
   ~GatewayManager();
 
   void start();
-  // TLS for gateways (null without a `tls` block in `gateway`).
-  const net::TlsContext* tls_context() const { return tls_.get(); }
   void shutdown();
 
   Server& server() { return server_; }
@@ -90,7 +89,6 @@ class GatewayManager {
   nlohmann::ordered_json varz() const;
 
  private:
-  std::unique_ptr<net::TlsContext> tls_;
   struct Remote {
     std::string name;
     std::vector<std::string> urls;
@@ -119,21 +117,15 @@ class GatewayManager {
   mutable std::mutex outbound_cache_mu_;
   std::shared_ptr<const OutList> outbound_cache_ = std::make_shared<const OutList>();
 
-  Server& server_;
   std::string name_;
   std::string cluster_hash_, server_hash_;
   std::string own_url_;
   int port_ = 0;
-  LinkListener listener_;
 
-  mutable std::mutex mu_;
+  // mu_ (LinkManagerBase) also guards the remotes and the inbound list.
   std::string info_line_;
   std::map<std::string, Remote> remotes_;
   std::vector<std::shared_ptr<GatewayConnection>> inbound_;
-  std::vector<std::shared_ptr<GatewayConnection>> all_conns_;
-  std::condition_variable cv_;
-  std::thread solicitor_;
-  bool stopping_ = false;
 
   std::mutex interest_mu_;
   std::map<std::string, int> interest_;

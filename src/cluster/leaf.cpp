@@ -502,13 +502,7 @@ bool LeafConnection::on_rsub(std::string_view, std::string_view subject, std::st
       account_->sublist().update_queue_weight(it->second, weight);
     return true;
   }
-  auto sub = std::make_shared<Subscription>();
-  sub->subject = subject;
-  sub->queue = queue;
-  sub->sid = key;
-  sub->conn = shared_from_this();
-  sub->qweight = queue.empty() ? 1 : std::max<int32_t>(weight, 1);
-  sub->account = account_name_;
+  auto sub = remote_subscription(account_name_, subject, queue, key, weight);
   if (account_->sublist().insert(sub) != SubListStatus::ok) return true;
   {
     std::lock_guard lk(subs_mu_);

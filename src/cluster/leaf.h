@@ -68,16 +68,6 @@ class LeafConnection final : public LinkConnection {
                std::string_view payload);
   bool on_hrmsg(std::string_view account, std::string_view subject, std::string_view reply, proto::QueueNames queues,
                 std::string_view headers, std::string_view payload);
-  using ParserHandlerBase::on_account_sub;
-  using ParserHandlerBase::on_account_unsub;
-  using ParserHandlerBase::on_hpub;
-  using ParserHandlerBase::on_lmsg;
-  using ParserHandlerBase::on_lsub;
-  using ParserHandlerBase::on_lunsub;
-  using ParserHandlerBase::on_ok;
-  using ParserHandlerBase::on_pub;
-  using ParserHandlerBase::on_sub;
-  using ParserHandlerBase::on_unsub;
 
  protected:
   bool on_data(const char* data, size_t len) override;

@@ -15,7 +15,7 @@
 
 namespace nats::cluster {
 
-LeafManager::LeafManager(Server& s) : server_(s) {}
+LeafManager::LeafManager(Server& s) : LinkManagerBase(s, s.options().leafnode.tls) {}
 
 LeafManager::~LeafManager() { shutdown(); }
 
@@ -31,7 +31,6 @@ std::string with_default_port(const std::string& url) {
 
 void LeafManager::start() {
   const auto& o = server_.options().leafnode;
-  if (o.tls.enabled) tls_ = std::make_unique<net::TlsContext>(o.tls.cert_file, o.tls.key_file, o.tls.ca_file, o.tls.verify);
   for (const auto& r : o.remotes) {
     // The server's certificate is always checked, against the system's roots without a
     // ca_file, as Go's default (`insecure` is refused).
@@ -75,33 +74,13 @@ bool LeafManager::remote_wants_tls(int remote) const {
   return remote >= 0 && static_cast<size_t>(remote) < rs.size() && rs[remote].tls.enabled;
 }
 
-void LeafManager::shutdown() {
-  std::vector<std::shared_ptr<LeafConnection>> conns;
-  {
-    std::lock_guard lk(mu_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (solicitor_.joinable()) solicitor_.join();
-  {
-    std::lock_guard lk(mu_);
-    conns = all_conns_;
-  }
-  for (auto& c : conns) c->close(CloseReason::ServerShutdown);
-  listener_.stop();
-}
+void LeafManager::shutdown() { stop_links(); }
 
 void LeafManager::accept(int fd, const std::string& ip, int port) {
   auto& loop = server_.pick_loop();
   auto c = std::make_shared<LeafConnection>(server_, *this, loop, fd, server_.next_connection_id());
   c->set_peer(ip, port);
-  {
-    std::lock_guard lk(mu_);
-    if (stopping_) return;  // c owns fd and closes it
-    all_conns_.push_back(c);
-  }
-  loop.post([c] { c->start(); });
+  adopt(loop, std::move(c));
 }
 
 namespace {
@@ -109,21 +88,10 @@ namespace {
 nlohmann::ordered_json base_info(Server& s, const std::string& hostport) {
   const auto& o = s.options();
   nlohmann::ordered_json j;
-  j["server_id"] = s.id();
-  j["server_name"] = s.name();
-  j["version"] = kServerVersion;
-  j["proto"] = kProtoVersion;
-  j["go"] = "go1.19.8";
   auto colon = hostport.rfind(':');
-  j["host"] = hostport.substr(0, colon);
-  j["port"] = colon == std::string::npos ? 0 : std::atoi(hostport.c_str() + colon + 1);
-  j["headers"] = !o.no_header_support;
-  j["auth_required"] = true;
-  if (o.leafnode.tls.enabled) {
-    j["tls_required"] = true;
-    if (o.leafnode.tls.verify) j["tls_verify"] = true;
-  }
-  j["max_payload"] = o.max_payload;
+  link_info_head(j, s, kProtoVersion, hostport.substr(0, colon),
+                 colon == std::string::npos ? 0 : std::atoi(hostport.c_str() + colon + 1));
+  link_info_limits(j, !o.no_header_support, true, o.leafnode.tls.enabled, o.leafnode.tls.verify, o.max_payload);
   if (s.jetstream_enabled()) j["jetstream"] = true;
   j["ip"] = hostport;
   return j;
@@ -237,7 +205,7 @@ bool LeafManager::is_loop_subject(const std::string& account, std::string_view s
 }
 
 void LeafManager::solicit_loop() {
-  const auto reconnect = std::chrono::duration_cast<std::chrono::milliseconds>(server_.options().leafnode.reconnect);
+  const auto reconnect = reconnect_interval();
   std::unique_lock lk(mu_);
   while (!stopping_) {
     auto now = std::chrono::steady_clock::now();
@@ -253,14 +221,15 @@ void LeafManager::solicit_loop() {
       PeerUrl u = parse_peer_url(url);
       lk.unlock();
       log::debug("Trying to connect as leafnode to remote server on \"{}\"", u.host_port());
-      int fd = u.ok ? connect_with_timeout(u.host, u.port, kLinkDialTimeout) : -1;
+      int fd = dial(u);
       lk.lock();
       now = std::chrono::steady_clock::now();
       if (fd < 0) {
         log::error("Error trying to connect as leafnode to remote server \"{}\"", u.host_port());
-        // Every URL tried once without luck: wait before the next round.
-        if (r.next % r.urls.size() == 0) r.not_before = now + reconnect;
-        wake = std::min(wake, now + reconnect);
+        // The next URL waits the reconnect interval, as the reference waits after every
+        // failed dial (connectToRemoteLeafNode).
+        r.not_before = now + reconnect;
+        wake = std::min(wake, r.not_before);
         continue;
       }
       if (stopping_) {
@@ -271,13 +240,19 @@ void LeafManager::solicit_loop() {
       auto c = std::make_shared<LeafConnection>(server_, *this, loop, fd, server_.next_connection_id(),
                                                 static_cast<int>(i), url);
       c->set_peer(u.host, u.port);
-      all_conns_.push_back(c);
       r.connected = true;
-      loop.post([c] { c->start(); });
+      adopt_locked(loop, std::move(c));
     }
     if (stopping_) break;
     cv_.wait_until(lk, wake);
   }
+}
+
+std::chrono::nanoseconds LeafManager::reconnect_interval() const {
+  // Zero is the default (1 s); a negative interval redials at once, as Go's timer fires.
+  auto d = server_.options().leafnode.reconnect;
+  if (d.count() == 0) return std::chrono::seconds(1);
+  return std::max(d, std::chrono::nanoseconds(0));
 }
 
 void LeafManager::learn_urls(int remote, const std::vector<std::string>& host_ports) {
@@ -321,10 +296,14 @@ void LeafManager::on_leaf_closed(LeafConnection* l) {
   {
     std::lock_guard lk(mu_);
     std::erase_if(leafs_, [l](auto& x) { return x.get() == l; });
-    std::erase_if(all_conns_, [l](auto& x) { return x.get() == l; });
-    // A solicited connection is redialled (the next URL first, as the reference).
-    if (l->solicited() && static_cast<size_t>(l->remote_index()) < remotes_.size())
-      remotes_[l->remote_index()].connected = false;
+    forget_locked(l);
+    // A solicited connection is redialled (the next URL first, as the reference) after the
+    // reconnect interval (reConnectToRemoteLeafNode), or later if a loop delayed it.
+    if (l->solicited() && static_cast<size_t>(l->remote_index()) < remotes_.size()) {
+      Remote& r = remotes_[l->remote_index()];
+      r.connected = false;
+      r.not_before = std::max(r.not_before, std::chrono::steady_clock::now()) + reconnect_interval();
+    }
   }
   cv_.notify_all();
 }

@@ -16,6 +16,7 @@
 
 #include "cluster/cluster_util.h"
 #include "cluster/leaf.h"
+#include "cluster/link_manager.h"
 #include "net/tls.h"
 
 namespace nats {
@@ -24,7 +25,7 @@ class Server;
 
 namespace nats::cluster {
 
-class LeafManager {
+class LeafManager : public LinkManagerBase<LeafConnection> {
  public:
   explicit LeafManager(Server& s);
   ~LeafManager();
@@ -42,8 +43,7 @@ class LeafManager {
   // The cluster's leafnode URLs changed: an INFO to every accepted leaf.
   void send_async_info();
 
-  // leafnodes { tls }: accepted leafs get the INFO in clear, then a TLS handshake.
-  const net::TlsContext* tls_context() const { return tls_.get(); }
+  // leafnodes { tls } (tls_context()): accepted leafs get the INFO in clear, then a TLS handshake.
   // The TLS client context of a remote: its tls block, or (when only the hub's INFO asks
   // for TLS) no certificate and the system's roots. wants_tls: the remote has a tls block.
   const net::TlsContext* remote_tls_context(int remote) const;
@@ -68,7 +68,11 @@ class LeafManager {
 
   // A hub told a solicited connection of `remote` where else it (its cluster) listens.
   void learn_urls(int remote, const std::vector<std::string>& host_ports);
-  // Loop detected on `remote`: its next attempt waits 30 s, as the reference's.
+  // The wait before redialling a remote after a failed dial or a disconnect: leafnodes
+  // { reconnect }, 1 s by default.
+  std::chrono::nanoseconds reconnect_interval() const;
+  // Loop detected on `remote`: its next attempt waits 30 s, as the reference's (plus the
+  // reconnect interval once the link has closed).
   void delay_reconnect(int remote);
 
   // An accepted leaf from the same server, cluster and account as an earlier one replaces
@@ -99,21 +103,14 @@ class LeafManager {
     std::chrono::steady_clock::time_point not_before{};
   };
 
-  Server& server_;
-  std::unique_ptr<net::TlsContext> tls_;
   std::vector<std::unique_ptr<net::TlsContext>> remote_tls_;  // one per remote, set in start()
   int port_ = 0;
   std::string host_;  // advertised host
-  LinkListener listener_;
 
-  mutable std::mutex mu_;
-  bool stopping_ = false;
-  std::vector<std::shared_ptr<LeafConnection>> all_conns_;  // registered or not
+  // mu_ (LinkManagerBase) also guards these.
   std::vector<std::shared_ptr<LeafConnection>> leafs_;      // registered
   std::set<std::pair<std::string, std::string>, std::less<>> loop_subjects_;  // (account, subject) of live links
   std::vector<Remote> remotes_;
-  std::condition_variable cv_;
-  std::thread solicitor_;
 };
 
 }  // namespace nats::cluster

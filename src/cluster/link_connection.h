@@ -2,17 +2,21 @@
 // parser limits of a link (its messages are not bounded by max_payload, as the reference),
 // the large outbound allowance before a link counts as a slow consumer, what a protocol
 // error does (a log line, `-ERR` when the error has a text, close), PING/PONG and closing
-// with an error. Each kind derives from it and adds its handshake and interest bookkeeping.
+// with an error, RMSG/HMSG lines, and the Subscription that stands for a remote's interest.
+// Each kind derives from it and adds its handshake and interest bookkeeping.
 // Header only: the members are small, and a new library file would reshuffle the unity batches.
 #pragma once
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "proto/msg_line.h"
 #include "proto/parser.h"
 #include "server/connection.h"
 #include "config/options.h"
+#include "subject/subscription.h"
 #include "util/log.h"
 
 namespace nats::cluster {
@@ -58,6 +62,31 @@ class LinkConnection : public Connection, public proto::ParserHandlerBase {
       return false;
     }
     return !r.stopped() && !closing();
+  }
+
+  // RMSG/HMSG with the account, as routes and gateways carry messages (any thread).
+  // queues: space-separated queue names, or empty.
+  bool send_routed(std::string_view account, std::string_view subject, std::string_view reply,
+                   std::string_view queues, std::string_view headers, std::string_view payload) {
+    proto::MsgLine line;
+    proto::MsgLine::routed(line, account, subject, reply, queues, !headers.empty(), headers.size(),
+                           headers.size() + payload.size());
+    return enqueue_message(line.view(), headers, payload);
+  }
+
+  // The Subscription that stands for a remote's interest (RS+ or LS+) in an account's
+  // SubList: owned by this link (the match delivers through it), sid `key`; a queue member
+  // weighs at least 1, as the reference counts a weight of 0.
+  SubscriptionPtr remote_subscription(std::string_view account, std::string_view subject, std::string_view queue,
+                                      const std::string& key, int32_t weight) {
+    auto sub = std::make_shared<Subscription>();
+    sub->subject = subject;
+    sub->queue = queue;
+    sub->sid = key;
+    sub->conn = shared_from_this();
+    sub->qweight = queue.empty() ? 1 : std::max<int32_t>(weight, 1);
+    sub->account = account;
+    return sub;
   }
 
   void send_err_and_close(std::string_view text, CloseReason reason) {

@@ -60,18 +60,8 @@ void RouteConnection::start() {
     }
   }
   if (solicited_) {
-    PeerUrl u = parse_peer_url(url_);
     nlohmann::ordered_json c;
-    c["echo"] = true;
-    c["verbose"] = false;
-    c["pedantic"] = false;
-    if (!u.user.empty()) {
-      c["user"] = u.user;
-      c["pass"] = u.pass;
-    }
-    c["tls_required"] = tls != nullptr;
-    c["headers"] = true;
-    c["name"] = server_.id();
+    link_connect_head(c, server_, true, url_, tls != nullptr);
     c["cluster"] = mgr_.cluster_name();
     if (mgr_.cluster_dynamic()) c["dynamic"] = true;
     c["lnoc"] = true;
@@ -225,13 +215,7 @@ bool RouteConnection::on_rsub(std::string_view account, std::string_view subject
     if (!queue.empty() && weight > 0 && it->second->qweight != weight) acc->sublist().update_queue_weight(it->second, weight);
     return true;
   }
-  auto sub = std::make_shared<Subscription>();
-  sub->subject = subject;
-  sub->queue = queue;
-  sub->sid = key;
-  sub->conn = shared_from_this();
-  sub->qweight = queue.empty() ? 1 : std::max<int32_t>(weight, 1);
-  sub->account = account;
+  auto sub = remote_subscription(account, subject, queue, key, weight);
   if (acc->sublist().insert(sub) != SubListStatus::ok) return true;
   subs_.emplace(std::move(key), sub);
   num_subs_.fetch_add(1, std::memory_order_relaxed);
@@ -298,10 +282,7 @@ bool RouteConnection::inbound_message(std::string_view account, std::string_view
 
 bool RouteConnection::send_msg(std::string_view account, std::string_view subject, std::string_view reply,
                          std::string_view queues, std::string_view headers, std::string_view payload) {
-  proto::MsgLine line;
-  proto::MsgLine::routed(line, account, subject, reply, queues, !headers.empty(), headers.size(),
-                         headers.size() + payload.size());
-  return enqueue_message(line.view(), headers, payload);
+  return send_routed(account, subject, reply, queues, headers, payload);
 }
 
 bool RouteConnection::deliver(const Subscription& sub, std::string_view subject, std::string_view reply,

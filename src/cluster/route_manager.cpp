@@ -34,10 +34,7 @@ std::string interest_key(std::string_view acc, std::string_view subject, std::st
 }
 }  // namespace
 
-RouteManager::RouteManager(Server& s) : server_(s) {
-  const auto& t = s.options().cluster.tls;
-  if (t.enabled) tls_ = std::make_unique<net::TlsContext>(t.cert_file, t.key_file, t.ca_file, t.verify);
-}
+RouteManager::RouteManager(Server& s) : LinkManagerBase(s, s.options().cluster.tls) {}
 
 RouteManager::~RouteManager() { shutdown(); }
 
@@ -56,11 +53,6 @@ bool RouteManager::check_auth(const std::string& user, const std::string& pass) 
 void RouteManager::build_info() {
   const auto& o = server_.options();
   nlohmann::ordered_json j;
-  j["server_id"] = server_.id();
-  j["server_name"] = server_.name();
-  j["version"] = kServerVersion;
-  j["proto"] = 2;
-  j["go"] = "go1.19.8";
   // cluster_advertise: the address peers are told to connect to (gossiped as "ip").
   std::string adv_host = o.cluster.host, adv_ip;
   int adv_port = port_;
@@ -81,14 +73,9 @@ void RouteManager::build_info() {
     bool v6 = adv_host.find(':') != std::string::npos;
     adv_ip = "nats-route://" + (v6 ? "[" + adv_host + "]" : adv_host) + ":" + std::to_string(adv_port) + "/";
   }
-  j["host"] = adv_host;
-  j["port"] = adv_port;
+  link_info_head(j, server_, 2, adv_host, adv_port);
   if (!adv_ip.empty()) j["ip"] = adv_ip;
-  j["headers"] = true;
-  if (auth_required()) j["auth_required"] = true;
-  if (tls_) j["tls_required"] = true;
-  if (tls_ && o.cluster.tls.verify) j["tls_verify"] = true;
-  j["max_payload"] = o.max_payload;
+  link_info_limits(j, true, auth_required(), tls_ != nullptr, o.cluster.tls.verify, o.max_payload);
   j["cluster"] = name_;
   if (dynamic_) j["dynamic"] = true;
   if (!own_client_urls_.empty()) j["connect_urls"] = own_client_urls_;
@@ -152,22 +139,7 @@ void RouteManager::start() {
   solicitor_ = std::thread([this] { solicit_loop(); });
 }
 
-void RouteManager::shutdown() {
-  {
-    std::lock_guard lk(mu_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (solicitor_.joinable()) solicitor_.join();
-  std::vector<std::shared_ptr<RouteConnection>> conns;
-  {
-    std::lock_guard lk(mu_);
-    conns = all_conns_;
-  }
-  for (auto& c : conns) c->close(CloseReason::ServerShutdown);
-  listener_.stop();
-}
+void RouteManager::shutdown() { stop_links(); }
 
 void RouteManager::add_pending(const std::string& url, bool implicit, std::chrono::milliseconds delay) {
   {
@@ -216,7 +188,7 @@ void RouteManager::solicit_loop() {
         continue;
       }
       log::debug("Trying to connect to route on {}", u.host_port());
-      int fd = connect_with_timeout(u.host, u.port, kLinkDialTimeout);
+      int fd = dial(u);
       if (fd < 0) {
         ++p.attempts;
         log::debug("Error trying to connect to route (attempt {}): {}", p.attempts, u.host_port());
@@ -242,15 +214,7 @@ void RouteManager::connect_route(const std::string& url, bool implicit, int fd) 
   auto r = std::make_shared<RouteConnection>(server_, *this, loop, fd, server_.next_connection_id(), url, true,
                                              implicit);
   r->set_peer(u.host, u.port);
-  {
-    std::lock_guard lk(mu_);
-    if (stopping_) {
-      ::close(fd);
-      return;
-    }
-    all_conns_.push_back(r);
-  }
-  loop.post([r] { r->start(); });
+  adopt(loop, std::move(r));
 }
 
 void RouteManager::accept_route(int fd, const std::string& ip, int port) {
@@ -258,12 +222,7 @@ void RouteManager::accept_route(int fd, const std::string& ip, int port) {
   auto r = std::make_shared<RouteConnection>(server_, *this, loop, fd, server_.next_connection_id(), "", false,
                                              false);
   r->set_peer(ip, port);
-  {
-    std::lock_guard lk(mu_);
-    if (stopping_) return;  // r owns fd and closes it
-    all_conns_.push_back(r);
-  }
-  loop.post([r] { r->start(); });
+  adopt(loop, std::move(r));
 }
 
 bool RouteManager::agree_cluster_name(const std::string& remote, bool remote_dynamic) {
@@ -323,9 +282,7 @@ void RouteManager::on_route_closed(RouteConnection* r, bool self_route) {
   bool implicit = r->implicit();
   {
     std::lock_guard lk(mu_);
-    all_conns_.erase(std::remove_if(all_conns_.begin(), all_conns_.end(),
-                                    [r](const std::shared_ptr<RouteConnection>& c) { return c.get() == r; }),
-                     all_conns_.end());
+    forget_locked(r);
     std::string id = r->remote_id();
     auto it = routes_.find(id);
     if (it != routes_.end() && it->second.get() == r) {

@@ -17,6 +17,7 @@
 
 #include "cluster/cluster_util.h"
 #include "cluster/interest_counts.h"
+#include "cluster/link_manager.h"
 #include "cluster/route.h"
 #include "server/account.h"
 
@@ -26,7 +27,7 @@ class Server;
 
 namespace nats::cluster {
 
-class RouteManager {
+class RouteManager : public LinkManagerBase<RouteConnection> {
  public:
   explicit RouteManager(Server& s);
   ~RouteManager();
@@ -36,8 +37,6 @@ class RouteManager {
   void shutdown();
 
   Server& server() { return server_; }
-  // TLS for routes (null without a `tls` block in `cluster`).
-  const net::TlsContext* tls_context() const { return tls_.get(); }
   std::string cluster_name() const;
   bool cluster_dynamic() const { return dynamic_; }
   int cluster_port() const { return port_; }
@@ -82,7 +81,6 @@ class RouteManager {
   nlohmann::ordered_json varz() const;
 
  private:
-  std::unique_ptr<net::TlsContext> tls_;
   struct Pending {
     std::string url;
     bool implicit = false;
@@ -96,7 +94,6 @@ class RouteManager {
   void notify_clients();
   void build_info();
 
-  Server& server_;
   std::string name_;
   bool dynamic_ = false;
   int port_ = 0;
@@ -108,19 +105,14 @@ class RouteManager {
   bool peer_client_urls_seen_ = false;
   bool peer_ws_urls_seen_ = false;
   void note_peer_urls_locked(const RouteInfo& ri);
-  LinkListener listener_;
 
-  mutable std::mutex mu_;  // registry, pending, info
+  // mu_ (LinkManagerBase) also guards the registry, pending and info.
   std::string info_line_;
   std::map<std::string, std::shared_ptr<RouteConnection>> routes_;  // by remote ID
-  std::vector<std::shared_ptr<RouteConnection>> all_conns_;         // registered or not
   std::vector<Pending> pending_;
   std::set<std::string> self_urls_;
   std::set<std::string> removed_urls_;  // routes a reload removed: not retried
   std::vector<std::string> configured_;  // the configured routes as last (re)loaded
-  std::condition_variable cv_;
-  std::thread solicitor_;
-  bool stopping_ = false;
 
   std::mutex interest_mu_;  // serialises RS+/RS- and counts queue weights
   InterestCounts interest_;  // "acc subject [queue]" -> local count
