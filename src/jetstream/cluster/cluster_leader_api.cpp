@@ -458,15 +458,7 @@ void JsCluster::leader_consumer_names(ApiRequest& req, std::string_view rest, bo
     }
     return gather_consumer_list(req, sa->name(), std::move(page), offset, limit, std::move(off));
   }
-  ojson j;
-  j["type"] = api_type(type);
-  j["total"] = all.size();
-  j["offset"] = offset;
-  j["limit"] = limit;
-  ojson arr = ojson::array();
-  for (uint64_t i = offset; i < all.size() && arr.size() < limit; ++i) arr.push_back(all[i]);
-  j["consumers"] = std::move(arr);
-  reply_json(req, j);
+  reply_consumer_names(req, all, offset, limit);
 }
 
 // As the reference in clustered mode: the account's usage summed over every server, so a
