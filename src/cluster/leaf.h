@@ -19,6 +19,7 @@
 #include "cluster/interest_counts.h"
 #include "cluster/link_connection.h"
 #include "proto/parser.h"
+#include "server/account_lookup.h"
 #include "server/account.h"
 #include "server/connection.h"
 
@@ -125,9 +126,7 @@ class LeafConnection final : public LinkConnection {
   bool counted_ = false;       // take_account_slot() succeeded; loop thread
   bool discard_input_ = false;  // rejected, waiting to close: what it sends is ignored
   // Account lookup (leaf_lookup.cpp), loop thread: under way, over, and what waits for it.
-  bool lookup_pending_ = false;
-  bool lookup_done_ = false;
-  std::string pending_connect_, held_input_;
+  AccountLookupHold lookup_;
   std::string account_name_;  // set once, before registered_
   std::string loop_subject_;  // our "$LDS." subject on this link (send_all_subs); loop thread
   AccountPtr account_;

@@ -16,22 +16,8 @@
 
 namespace nats::cluster {
 
-namespace {
-// Posts `fn` for the connection to its loop, if it still exists then.
-std::function<void()> leaf_lookup_resumer(const std::shared_ptr<LeafConnection>& conn, net::EventLoop& loop,
-                                          void (LeafConnection::*fn)()) {
-  std::weak_ptr<LeafConnection> weak = conn;
-  net::EventLoop* l = &loop;
-  return [weak, l, fn] {
-    l->post([weak, fn] {
-      if (auto c = weak.lock()) ((*c).*fn)();
-    });
-  };
-}
-}  // namespace
-
 bool LeafConnection::start_account_lookup(std::string_view connect_json) {
-  if (lookup_done_ || solicited()) return false;
+  if (lookup_.done() || solicited()) return false;
   // A leafnodes authorization block binds its own accounts: nothing named by a JWT.
   const auto& lo = server_.options().leafnode;
   if (!lo.username.empty() || !lo.users.empty()) return false;
@@ -41,33 +27,26 @@ bool LeafConnection::start_account_lookup(std::string_view connect_json) {
   if (user_jwt.empty()) return false;
   std::string key = user_jwt_account(user_jwt);
   auto self = std::static_pointer_cast<LeafConnection>(shared_from_this());
-  // The answer is posted to this loop: handled after this returns.
-  if (!start_missing_account_lookup(server_, key, leaf_lookup_resumer(self, loop_, &LeafConnection::resume_after_lookup)))
+  if (!lookup_.start(server_, key, loop_, call_if_alive(self, &LeafConnection::resume_after_lookup),
+                     std::string(connect_json)))
     return false;
   log::debug("{}:{} - lid:{} - waiting for account {}", peer_ip_, peer_port_, cid_, key);
-  lookup_pending_ = true;
-  pending_connect_ = std::string(connect_json);
   hold_reading();
   return true;
 }
 
 void LeafConnection::resume_after_lookup() {
-  if (!lookup_pending_ || closing()) return;
-  lookup_pending_ = false;
-  lookup_done_ = true;
-  std::string json = std::move(pending_connect_), held = std::move(held_input_);
-  pending_connect_.clear();
-  held_input_.clear();
+  if (!lookup_.pending() || closing()) return;
+  auto [json, held] = lookup_.finish();
   if (on_connect(json) && !closing() && !held.empty()) on_data(held.data(), held.size());
   Connection::flush_touched();
   release_reading();
 }
 
 bool LeafConnection::hold_input_for_lookup(const char* data, size_t len) {
-  if (!lookup_pending_) return false;
-  held_input_.append(data, len);
-  // At most what one read brought: a guard only.
-  if (held_input_.size() > (4u << 20)) close(CloseReason::ProtocolViolation);
+  if (!lookup_.pending()) return false;
+  // At most what one read brought: the limit is a guard only.
+  if (!lookup_.keep(data, len)) close(CloseReason::ProtocolViolation);
   return true;
 }
 
@@ -76,20 +55,17 @@ bool LeafConnection::bind_remote_account() {
   // An account whose JWT the resolver holds (FULL, MEMORY, or just looked up) is registered now.
   if (server_.account_resolver() && server_.jwt_account_claims(account_name_))
     account_ = server_.lookup_account(account_name_);
-  if (account_ || lookup_done_) return account_ != nullptr;
+  if (account_ || lookup_.done()) return account_ != nullptr;
   auto self = std::static_pointer_cast<LeafConnection>(shared_from_this());
-  if (!start_missing_account_lookup(server_, account_name_,
-                                    leaf_lookup_resumer(self, loop_, &LeafConnection::resume_remote_after_lookup)))
+  if (!lookup_.start(server_, account_name_, loop_, call_if_alive(self, &LeafConnection::resume_remote_after_lookup)))
     return false;
-  lookup_pending_ = true;
   hold_reading();
   return true;
 }
 
 void LeafConnection::resume_remote_after_lookup() {
-  if (!lookup_pending_ || closing()) return;
-  lookup_pending_ = false;
-  lookup_done_ = true;
+  if (!lookup_.pending() || closing()) return;
+  lookup_.finish();
   if (!bind_remote_account()) {
     log::error("Unable to lookup account {} for solicited leafnode connection", account_name_);
     close(CloseReason::MissingAccount);

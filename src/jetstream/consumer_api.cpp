@@ -240,17 +240,20 @@ void handle_names_or_list(const ApiRequest& req, bool list) {
     for (auto it = std::next(all.begin(), offset); it != all.end() && page.size() < limit; ++it) page.push_back(*it);
     return gather_consumer_list(req, stream->name(), std::move(page), static_cast<uint64_t>(offset), limit);
   }
+  if (!list) {
+    std::vector<std::string> names;
+    names.reserve(all.size());
+    for (const auto& [name, _] : all) names.push_back(name);
+    return reply_consumer_names(req, names, static_cast<uint64_t>(offset), limit);
+  }
   ojson j;
   j["type"] = api_type(type);
   j["total"] = all.size();
   j["offset"] = offset;
   j["limit"] = limit;
   ojson arr = ojson::array();
-  auto it = std::next(all.begin(), offset);
-  for (; it != all.end() && arr.size() < limit; ++it) {
-    if (list) arr.push_back(consumer_info(req, it->second));
-    else arr.push_back(it->first);
-  }
+  for (auto it = std::next(all.begin(), offset); it != all.end() && arr.size() < limit; ++it)
+    arr.push_back(consumer_info(req, it->second));
   j["consumers"] = arr;
   reply_json(req, j);
 }
@@ -281,6 +284,19 @@ ConsumerPtr lookup_consumer(const StreamPtr& stream, const std::string& name) {
 void remove_inactive_consumer(const ConsumerPtr& c) { remove_inactive(c); }
 
 void reply_consumer_paged_error(const ApiRequest& req, const char* type, const ApiError& e) { paged_error(req, type, e); }
+
+void reply_consumer_names(const ApiRequest& req, const std::vector<std::string>& names, uint64_t offset,
+                          uint64_t limit) {
+  ojson j;
+  j["type"] = api_type("consumer_names_response");
+  j["total"] = names.size();
+  j["offset"] = offset;
+  j["limit"] = limit;
+  ojson arr = ojson::array();
+  for (uint64_t i = offset; i < names.size() && arr.size() < limit; ++i) arr.push_back(names[i]);
+  j["consumers"] = std::move(arr);
+  reply_json(req, j);
+}
 
 ConsumerPtr add_consumer(Server& server, const StreamPtr& stream, ConsumerConfig cfg, ApiError& err,
                          std::string_view assigned) {

@@ -4,7 +4,9 @@
 // CONSUMER.DELETE, CONSUMER.NAMES and CONSUMER.LIST, with the reference's checks and
 // errors; and the start-up restore of durable consumers from a stream's directory.
 // JetStream picks this header up with __has_include (see api/api_router.h).
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "jetstream/api/api_router.h"
 #include "jetstream/consumer.h"
@@ -27,6 +29,10 @@ ConsumerPtr add_consumer(Server& server, const StreamPtr& stream, ConsumerConfig
 void remove_inactive_consumer(const ConsumerPtr& c);
 // CONSUMER.NAMES/LIST errors: with the (empty) paging fields, as the reference's answer.
 void reply_consumer_paged_error(const ApiRequest& req, const char* type, const ApiError& e);
+// CONSUMER.NAMES' answer: `names` (sorted) from `offset`, at most `limit`, with the paging
+// fields; the same whether the consumers are known locally or from the meta log.
+void reply_consumer_names(const ApiRequest& req, const std::vector<std::string>& names, uint64_t offset,
+                          uint64_t limit);
 // Removes it from the stream and stops it (deleting its files).
 bool delete_consumer(const StreamPtr& stream, const std::string& name);
 ConsumerPtr lookup_consumer(const StreamPtr& stream, const std::string& name);

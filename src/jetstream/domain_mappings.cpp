@@ -14,7 +14,8 @@ void install_domain_mappings(Account& acc, const std::string& domain) {
   };
   std::vector<MappingConfig> configs;
   for (const auto& [suffix, to] : kTable)
-    configs.push_back(MappingConfig{"$JS." + domain + ".API." + suffix, {MappingDestConfig{to}}});
+    configs.push_back(
+        MappingConfig{"$JS." + domain + ".API." + suffix, {MappingDestConfig{.subject = to, .cluster = ""}}});
   auto compiled = compile_account_mappings(configs);
   // Checked and added in one edit: a JWT update may replace the list meanwhile.
   acc.edit_mappings([&](Account::MappingList& list) {

@@ -2,6 +2,7 @@
 
 #include <variant>
 
+#include "net/event_loop.h"
 #include "server/account_resolver.h"
 #include "server/jwt_claims.h"
 #include "server/server.h"
@@ -31,6 +32,31 @@ bool start_missing_account_lookup(Server& server, const std::string& key, std::f
     sys->lookup_account_jwt(key, std::move(done));
   }
   return true;
+}
+
+bool AccountLookupHold::start(Server& server, const std::string& key, net::EventLoop& loop,
+                              std::function<void()> resume, std::string op) {
+  net::EventLoop* l = &loop;
+  // The answer comes on another thread: posted to the owner's loop, handled after this returns.
+  auto done = [l, resume = std::move(resume)] { l->post(resume); };
+  if (!start_missing_account_lookup(server, key, std::move(done))) return false;
+  pending_ = true;
+  op_ = std::move(op);
+  return true;
+}
+
+bool AccountLookupHold::keep(const char* data, size_t len) {
+  input_.append(data, len);
+  return input_.size() <= (4u << 20);
+}
+
+AccountLookupHold::Held AccountLookupHold::finish() {
+  pending_ = false;
+  done_ = true;
+  Held h{std::move(op_), std::move(input_)};
+  op_.clear();
+  input_.clear();
+  return h;
 }
 
 }  // namespace nats

@@ -118,10 +118,17 @@ std::optional<AuthResult> Authenticator::authenticate_nkey(const ClientCredentia
 std::optional<AuthResult> Authenticator::authenticate(const ClientCredentials& c, const std::string& nonce,
                                                      const std::string& client_ip) const {
   if (operator_mode_) return authenticate_jwt(c, nonce, client_ip);
-  if (!required_) return AuthResult{kGlobalAccount, "", default_permissions_};
+  // The global account with the default permissions: no authentication, or the right token.
+  auto global = [this] {
+    AuthResult r;
+    r.account = kGlobalAccount;
+    r.permissions = default_permissions_;
+    return r;
+  };
+  if (!required_) return global();
   if (!nkeys_.empty() && !c.nkey.empty()) return authenticate_nkey(c, nonce);
   if (!token_.empty()) {
-    if (!c.auth_token.empty() && const_time_equal(token_, c.auth_token)) return AuthResult{kGlobalAccount, "", default_permissions_};
+    if (!c.auth_token.empty() && const_time_equal(token_, c.auth_token)) return global();
     if (users_.empty()) return std::nullopt;
   }
   if (!c.user.empty()) {

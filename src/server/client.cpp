@@ -238,12 +238,11 @@ void ClientConnection::close_with_err(std::string_view text, CloseReason reason)
 }
 
 bool ClientConnection::on_data(const char* data, size_t len) {
-  if (lookup_pending_) {
+  if (lookup_.pending()) {
     // Read with a CONNECT that waits for its account (reading then stops: hold_reading):
-    // kept for when it is decided.
-    held_input_.append(data, len);
-    // At most what one read brought (a WebSocket read may unframe in parts): a guard only.
-    if (held_input_.size() > (4u << 20)) {
+    // kept for when it is decided. At most what one read brought (a WebSocket read may
+    // unframe in parts): the limit is a guard only.
+    if (!lookup_.keep(data, len)) {
       close(CloseReason::ProtocolViolation);
       return false;
     }
@@ -268,8 +267,8 @@ bool ClientConnection::on_data(const char* data, size_t len) {
     close(reason);
     return false;
   }
-  if (lookup_pending_) {
-    held_input_.append(data + r.consumed, len - r.consumed);
+  if (lookup_.pending()) {
+    lookup_.keep(data + r.consumed, len - r.consumed);
     return true;
   }
   return !r.stopped() && !closing();
@@ -350,7 +349,7 @@ bool ClientConnection::on_connect(std::string_view json) {
 
   // An account JWT this server lacks is first asked of the others (as the reference's
   // fetch on a resolver miss); the CONNECT is handled again once that is over.
-  if (!lookup_done_ && !cred.jwt.empty() && start_account_lookup(json, cred.jwt)) return false;
+  if (!lookup_.done() && !cred.jwt.empty() && start_account_lookup(json, cred.jwt)) return false;
   auto res = server_.authenticator_for(websocket())->authenticate(cred, nonce_, peer_ip_);
   if (!res) {
     log::error("{} - authentication error", conn_tag(*this));

@@ -10,6 +10,7 @@
 
 #include "proto/parser.h"
 #include "server/account.h"
+#include "server/account_lookup.h"
 #include "server/auth.h"
 #include "server/connection.h"
 #include "server/permissions.h"
@@ -115,10 +116,7 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   // A CONNECT whose account JWT is being looked up from the other servers (operator mode,
   // FULL/CACHE resolver): the CONNECT and the input after it wait, reading paused, until the
   // answer or the timeout (src/server/client_lookup.cpp). Loop thread only.
-  bool lookup_pending_ = false;
-  bool lookup_done_ = false;
-  std::string pending_connect_;
-  std::string held_input_;
+  AccountLookupHold lookup_;
   bool start_account_lookup(std::string_view connect_json, const std::string& user_jwt);
   void resume_after_lookup();
   AccountPtr account_;

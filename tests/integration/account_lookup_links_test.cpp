@@ -56,6 +56,34 @@ struct LookupSetup {
   }
 };
 
+// Publishes on `pc` until `got` counts one message (interest crosses links asynchronously).
+bool publish_until_heard(ConnPtr& pc, MsgCounter& got) {
+  return wait_for([&] {
+    natsConnection_PublishString(pc.p, "lookup.x", "hi");
+    natsConnection_Flush(pc.p);
+    return got.wait_count(1, milliseconds(200));
+  }, milliseconds(10000));
+}
+
+// A hub with a leafnode listener on `leaf_port`, and a leaf with one remote to it (`remote`:
+// the remote's other fields); `*_mode`: what goes first in each config (operator mode or
+// nothing). Both are started by the test, in its order.
+void lookup_hub(ctest::Node& hub, const std::string& bin, const std::string& hub_mode, int leaf_port) {
+  hub.binary = bin;
+  hub.name = "hub";
+  hub.extra = hub_mode + "leafnodes { listen: 127.0.0.1:" + std::to_string(leaf_port) + " }\n";
+}
+void lookup_leaf(ctest::Node& leaf, const std::string& bin, const std::string& leaf_mode, int leaf_port,
+                 const std::string& remote) {
+  leaf.binary = bin;
+  leaf.name = "leaf";
+  leaf.extra = leaf_mode + "leafnodes { reconnect: 1\n remotes [ { url: \"nats-leaf://127.0.0.1:" +
+               std::to_string(leaf_port) + "\", " + remote + " } ] }\n";
+}
+bool leaf_linked(const ctest::Node& hub, const ctest::Node& leaf) {
+  return wait_for([&] { return all_num_leafs(hub) == 1 && all_num_leafs(leaf) == 1; }, milliseconds(10000));
+}
+
 // Subscribes on `sub_url`, then publishes on `pub_url` until one message arrives (interest
 // crosses the link asynchronously).
 bool lookup_flow(const std::string& sub_url, const std::string& sub_creds, const std::string& pub_url,
@@ -68,11 +96,7 @@ bool lookup_flow(const std::string& sub_url, const std::string& sub_creds, const
   SubPtr s;
   if (natsConnection_Subscribe(&s.p, sc.p, "lookup.x", MsgCounter::on_msg, &got) != NATS_OK) return false;
   natsConnection_Flush(sc.p);
-  return wait_for([&] {
-    natsConnection_PublishString(pc.p, "lookup.x", "hi");
-    natsConnection_Flush(pc.p);
-    return got.wait_count(1, milliseconds(200));
-  }, milliseconds(10000));
+  return publish_until_heard(pc, got);
 }
 
 // The leaf's credentials bind account A, which the hub fetches at the leaf's CONNECT.
@@ -80,20 +104,13 @@ TEST(AccountLookupLinks, HubFetchesTheAccountOfALeafsCredentials) {
   for (const auto& bin : testing_harness::binaries_to_compare()) {
     LookupSetup st;
     int leaf_port = testing_harness::free_port();
-    ctest::Node hub;
-    hub.binary = bin;
-    hub.name = "hub";
-    hub.extra = st.operator_mode() + "leafnodes { listen: 127.0.0.1:" + std::to_string(leaf_port) + " }\n";
+    ctest::Node hub, leaf;
+    lookup_hub(hub, bin, st.operator_mode(), leaf_port);
     hub.start();
     EXPECT_EQ(st.http.requests_for(st.acc.pub), 0) << bin;
-    ctest::Node leaf;
-    leaf.binary = bin;
-    leaf.name = "leaf";
-    leaf.extra = "leafnodes { reconnect: 1\n remotes [ { url: \"nats-leaf://127.0.0.1:" + std::to_string(leaf_port) +
-                 "\", credentials: \"" + st.user_creds("leaf") + "\" } ] }\n";
+    lookup_leaf(leaf, bin, "", leaf_port, "credentials: \"" + st.user_creds("leaf") + "\"");
     leaf.start();
-    ASSERT_TRUE(wait_for([&] { return all_num_leafs(hub) == 1 && all_num_leafs(leaf) == 1; }, milliseconds(10000)))
-        << bin << hub.proc->log() << leaf.proc->log();
+    ASSERT_TRUE(leaf_linked(hub, leaf)) << bin << hub.proc->log() << leaf.proc->log();
     EXPECT_EQ(st.http.requests_for(st.acc.pub), 1) << bin;
     // Bound to A: a user of A on the hub hears what is published on the leaf.
     EXPECT_TRUE(lookup_flow(hub.url(), st.user_creds("sub"), leaf.url(), "")) << bin;
@@ -105,19 +122,12 @@ TEST(AccountLookupLinks, LeafRemoteAccountIsFetchedAtTheDial) {
   for (const auto& bin : testing_harness::binaries_to_compare()) {
     LookupSetup st;
     int leaf_port = testing_harness::free_port();
-    ctest::Node hub;
-    hub.binary = bin;
-    hub.name = "hub";
-    hub.extra = "leafnodes { listen: 127.0.0.1:" + std::to_string(leaf_port) + " }\n";
+    ctest::Node hub, leaf;
+    lookup_hub(hub, bin, "", leaf_port);
     hub.start();
-    ctest::Node leaf;
-    leaf.binary = bin;
-    leaf.name = "leaf";
-    leaf.extra = st.operator_mode() + "leafnodes { reconnect: 1\n remotes [ { url: \"nats-leaf://127.0.0.1:" +
-                 std::to_string(leaf_port) + "\", account: " + st.acc.pub + " } ] }\n";
+    lookup_leaf(leaf, bin, st.operator_mode(), leaf_port, "account: " + st.acc.pub);
     leaf.start();
-    ASSERT_TRUE(wait_for([&] { return all_num_leafs(hub) == 1 && all_num_leafs(leaf) == 1; }, milliseconds(10000)))
-        << bin << hub.proc->log() << leaf.proc->log();
+    ASSERT_TRUE(leaf_linked(hub, leaf)) << bin << hub.proc->log() << leaf.proc->log();
     EXPECT_GE(st.http.requests_for(st.acc.pub), 1) << bin;
     // A user of A on the leaf hears what is published on the hub's global account.
     EXPECT_TRUE(lookup_flow(leaf.url(), st.user_creds("sub"), hub.url(), "")) << bin;
@@ -154,12 +164,7 @@ TEST(AccountLookupLinks, RouteInterestInAnAccountNotYetFetched) {
     std::this_thread::sleep_for(milliseconds(300));
     ConnPtr pc;
     ASSERT_EQ(LookupSetup::connect_creds(pc, s2.url(), st.user_creds("pub")), NATS_OK) << bin;
-    EXPECT_TRUE(wait_for([&] {
-      natsConnection_PublishString(pc.p, "lookup.x", "hi");
-      natsConnection_Flush(pc.p);
-      return got.wait_count(1, milliseconds(200));
-    }, milliseconds(10000)))
-        << bin << s2.proc->log();
+    EXPECT_TRUE(publish_until_heard(pc, got)) << bin << s2.proc->log();
   }
 }
 

@@ -4,8 +4,6 @@
 // publishes asynchronously. Verified by the example's client: every acknowledged message
 // stored exactly once at its acknowledged sequence, nothing else stored, a new leader.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
@@ -18,17 +16,6 @@ namespace NATS_TEST_FILE_ID {
 
 namespace {
 
-bool port_bindable(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_ANY);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
 // The first of 9 consecutive free ports, all in this shard's slice of the test port range (so
 // no other shard can pick one of them), none of them in `taken` runs; 0 if none found.
 int free_run_of_nine(const std::vector<int>& taken) {
@@ -38,7 +25,7 @@ int free_run_of_nine(const std::vector<int>& taken) {
     if (base + 9 > slice.first + slice.size) continue;
     bool ok = true;
     for (int t : taken) ok = ok && (base + 9 <= t || base >= t + 9);
-    for (int n = 1; ok && n < 9; ++n) ok = port_bindable(base + n);
+    for (int n = 1; ok && n < 9; ++n) ok = testing_harness::port_bindable(base + n);
     if (ok) return base;
   }
   return 0;

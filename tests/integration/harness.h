@@ -68,6 +68,18 @@ inline PortSlice test_port_slice() {
   return {kFirst + index * size, size};
 }
 
+// Whether a TCP socket can bind `port` (on every address) right now.
+inline bool port_bindable(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_ANY);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
 // A port for a test server to listen on. Ports come from below the kernel's ephemeral range
 // (32768-60999 by default), so the outgoing connections of running tests and servers cannot
 // take a port between its pick and its bind, and no port is handed out twice in one test
@@ -82,14 +94,7 @@ inline int free_port() {
   for (int tries = 0; tries < 2000; ++tries) {
     int port = slice.first + static_cast<int>(rng() % static_cast<unsigned>(slice.size));
     if (handed_out.count(port)) continue;
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_ANY);
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    if (!ok) continue;
+    if (!port_bindable(port)) continue;
     handed_out.insert(port);
     return port;
   }

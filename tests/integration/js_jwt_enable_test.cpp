@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness.h"
-#include "jwt_test_util.h"
+#include "jwt_js_world.h"
 #include "test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
@@ -36,65 +36,25 @@ json jwe_ask(natsConnection* nc, const std::string& subj, const std::string& bod
   return j;
 }
 
-struct JweWorld {
-  jwt::KeyPair op = jwt::operator_keys(), sys = jwt::account_keys(), acc = jwt::account_keys(),
-               user = jwt::user_keys(), sys_user = jwt::user_keys();
-  TempDir dir;
-  std::unique_ptr<ServerProcess> srv;
-  ConnPtr nc, sys_nc;
-
-  // js: whether the JWT carries JetStream limits (unlimited storage).
-  std::string account_jwt(bool js) {
-    json ac = jwt::account_claims(acc, "A");
-    if (js) {
-      ac["nats"]["limits"]["mem_storage"] = -1;
-      ac["nats"]["limits"]["disk_storage"] = -1;
-    }
-    return jwt::sign(ac, op);
-  }
-  bool start(bool js, const std::string& binary) {
-    std::string op_file = dir.write("op.jwt", jwt::sign(jwt::operator_claims(op, sys.pub), op) + "\n");
-    std::string sys_jwt = jwt::sign(jwt::account_claims(sys, "SYS"), op);
-    srv = start_with_config("operator: \"" + op_file + "\"\nsystem_account: " + sys.pub +
-                                "\nresolver: MEMORY\nresolver_preload: {\n  " + sys.pub + ": \"" + sys_jwt +
-                                "\"\n  " + acc.pub + ": \"" + account_jwt(js) + "\"\n}\njetstream { store_dir: \"" +
-                                dir.path() + "/js\" }\n",
-                            {}, binary);
-    auto connect_as = [&](ConnPtr& c, const jwt::KeyPair& u, const jwt::KeyPair& a, const char* file) {
-      std::string creds = dir.write(file, jwt::creds(jwt::sign(jwt::user_claims(u, "u"), a), u.seed));
-      OptsPtr o;
-      natsOptions_SetTimeout(o.p, 2000);
-      natsOptions_SetAllowReconnect(o.p, false);
-      natsOptions_SetUserCredentialsFromFiles(o.p, creds.c_str(), nullptr);
-      return connect_signed(c, srv->url(), o.p);
-    };
-    return connect_as(nc, user, acc, "u.creds") == NATS_OK && connect_as(sys_nc, sys_user, sys, "s.creds") == NATS_OK;
-  }
-  json push(bool js) {
-    std::string subj = "$SYS.REQ.ACCOUNT." + acc.pub + ".CLAIMS.UPDATE", token = account_jwt(js);
-    MsgPtr m;
-    if (natsConnection_RequestString(&m.p, sys_nc.p, subj.c_str(), token.c_str(), 3000) != NATS_OK) return "no answer";
-    json j = json::parse(m.data(), nullptr, false);
-    return j.is_object() && j.contains("data") ? json(j["data"].value("code", 0)) : json(m.data());
-  }
-};
+// js: whether A's JWT carries JetStream limits (unlimited storage).
+json jwe_limits(bool js) { return js ? json{{"mem_storage", -1}, {"disk_storage", -1}} : json::object(); }
 
 std::vector<json> run_jwt_switch(const std::string& binary) {
-  JweWorld w;
-  EXPECT_TRUE(w.start(false, binary));
+  JwtJsWorld w;
+  EXPECT_TRUE(w.start(jwe_limits(false), binary));
   if (!w.nc.p || !w.sys_nc.p) return {};
   natsConnection* nc = w.nc.p;
   std::vector<json> out;
   out.push_back(jwe_ask(nc, "$JS.API.INFO"));  // 10039
-  out.push_back(w.push(true));
+  out.push_back(w.push(jwe_limits(true)));
   out.push_back(jwe_ask(nc, "$JS.API.INFO"));
   out.push_back(jwe_ask(nc, "$JS.API.STREAM.CREATE.S", R"({"name":"S","subjects":["s"]})"));
   out.push_back(jwe_ask(nc, "s", "one"));
-  out.push_back(w.push(false));
+  out.push_back(w.push(jwe_limits(false)));
   out.push_back(jwe_ask(nc, "$JS.API.INFO"));         // 10039
   out.push_back(jwe_ask(nc, "$JS.API.STREAM.NAMES"));  // 10039 too
   out.push_back(jwe_ask(nc, "s", "two"));              // the stream stopped: no answer
-  out.push_back(w.push(true));
+  out.push_back(w.push(jwe_limits(true)));
   out.push_back(jwe_ask(nc, "$JS.API.STREAM.INFO.S"));  // restored, with its message
   out.push_back(jwe_ask(nc, "s", "three"));
   out.push_back(jwe_ask(nc, "$JS.API.INFO"));

@@ -119,6 +119,15 @@ std::string wait_leader(Sys& sys, size_t replicas, milliseconds t = milliseconds
   return leader;
 }
 
+// The R3 stream created through the first server, and its leader once every replica agrees on
+// it: how most tests here begin. A fatal failure when either does not happen.
+void start_r3_stream(R3Cluster& c, Sys& sys, std::string& leader) {
+  json a = create_r3_on(c.node(0));
+  ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump() << c.logs();
+  leader = wait_leader(sys, 3);
+  ASSERT_FALSE(leader.empty()) << c.logs();
+}
+
 TEST(JsR3, ReplicatesPublishesAndStepsDown) {
   R3Cluster c;
   Sys sys(c.node(0));
@@ -186,13 +195,8 @@ TEST(JsR3, ReplicatesPublishesAndStepsDown) {
 TEST(JsR3, LeaderKill9DuringPublishingLosesNoAckedMessage) {
   R3Cluster c;
   Sys sys(c.node(0));
-  {
-    json a = create_r3_on(c.node(0));
-    ASSERT_TRUE(a.is_object() && a.contains("config"))
-        << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
-  }
-  std::string leader = wait_leader(sys, 3);
-  ASSERT_FALSE(leader.empty()) << c.logs();
+  std::string leader;
+  ASSERT_NO_FATAL_FAILURE(start_r3_stream(c, sys, leader));
   size_t li = c.index_of(leader);
   Node& client_node = c.any_running(li);
   Sys sys2(client_node);
@@ -280,13 +284,8 @@ void block(Sys& sys, const std::string& server, std::vector<std::string> peers) 
 TEST(JsR3, StoppedFollowerCatchesUpWithoutLeaderChange) {
   R3Cluster c;
   Sys sys(c.node(0));
-  {
-    json a = create_r3_on(c.node(0));
-    ASSERT_TRUE(a.is_object() && a.contains("config"))
-        << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
-  }
-  std::string leader = wait_leader(sys, 3);
-  ASSERT_FALSE(leader.empty()) << c.logs();
+  std::string leader;
+  ASSERT_NO_FATAL_FAILURE(start_r3_stream(c, sys, leader));
   size_t li = c.index_of(leader);
   size_t fi = (li + 1) % 3;
   ConnPtr nc;
@@ -321,13 +320,8 @@ TEST(JsR3, StoppedFollowerCatchesUpWithoutLeaderChange) {
 TEST(JsR3, FollowerBehindCompactionCatchesUpFromSnapshot) {
   R3Cluster c;
   Sys sys(c.node(0));
-  {
-    json a = create_r3_on(c.node(0));
-    ASSERT_TRUE(a.is_object() && a.contains("config"))
-        << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
-  }
-  std::string leader = wait_leader(sys, 3);
-  ASSERT_FALSE(leader.empty()) << c.logs();
+  std::string leader;
+  ASSERT_NO_FATAL_FAILURE(start_r3_stream(c, sys, leader));
   size_t li = c.index_of(leader);
   size_t fi = (li + 1) % 3;
   ConnPtr nc;
@@ -369,12 +363,8 @@ TEST(JsR3, FollowerBehindCompactionCatchesUpFromSnapshot) {
 TEST(JsR3, CatchingUpFollowerIsNotElectedOverACompleteOne) {
   R3Cluster c;
   Sys sys(c.node(0));
-  {
-    json a = create_r3_on(c.node(0));
-    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump() << c.logs();
-  }
-  std::string leader = wait_leader(sys, 3);
-  ASSERT_FALSE(leader.empty()) << c.logs();
+  std::string leader;
+  ASSERT_NO_FATAL_FAILURE(start_r3_stream(c, sys, leader));
   size_t li = c.index_of(leader), fi = (li + 1) % 3, oi = (li + 2) % 3;
   const std::string f = c.node(fi).name, other = c.node(oi).name;
   ConnPtr nc;
@@ -416,12 +406,8 @@ TEST(JsR3, CatchingUpFollowerIsNotElectedOverACompleteOne) {
 TEST(JsR3, LargeMessagesCompactTheLogByBytes) {
   R3Cluster c;
   Sys sys(c.node(0));
-  {
-    json a = create_r3_on(c.node(0));
-    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump() << c.logs();
-  }
-  std::string leader = wait_leader(sys, 3);
-  ASSERT_FALSE(leader.empty()) << c.logs();
+  std::string leader;
+  ASSERT_NO_FATAL_FAILURE(start_r3_stream(c, sys, leader));
   ConnPtr nc;
   ASSERT_EQ(connect_url(nc, c.node(c.index_of(leader)).url("a:a")), NATS_OK);
   std::string big(64 * 1024, 'x');
@@ -454,13 +440,8 @@ TEST(JsR3, LargeMessagesCompactTheLogByBytes) {
 TEST(JsR3, MinorityCannotAcknowledgeAndHealsWithoutDivergence) {
   R3Cluster c;
   Sys sys(c.node(0));
-  {
-    json a = create_r3_on(c.node(0));
-    ASSERT_TRUE(a.is_object() && a.contains("config"))
-        << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
-  }
-  std::string leader = wait_leader(sys, 3);
-  ASSERT_FALSE(leader.empty()) << c.logs();
+  std::string leader;
+  ASSERT_NO_FATAL_FAILURE(start_r3_stream(c, sys, leader));
   size_t li = c.index_of(leader);
   std::vector<std::string> names = {"s1", "s2", "s3"};
   ConnPtr nc;
@@ -517,12 +498,8 @@ TEST(JsR3, RestartOfEveryServerKeepsAcknowledgedMessages) {
   std::map<std::string, uint64_t> acks;
   {
     Sys sys(c.node(0));
-    {
-    json a = create_r3_on(c.node(0));
-    ASSERT_TRUE(a.is_object() && a.contains("config"))
-        << a.dump() << c.node(0).proc->log() << c.node(1).proc->log() << c.node(2).proc->log();
-  }
-    ASSERT_FALSE(wait_leader(sys, 3).empty());
+    std::string leader;
+    ASSERT_NO_FATAL_FAILURE(start_r3_stream(c, sys, leader));
     ConnPtr nc;
     ASSERT_EQ(connect_url(nc, c.node(1).url("a:a")), NATS_OK);
     acks = publish_all(nc.p, "r", 300);
@@ -563,9 +540,8 @@ TEST(JsR3, RestartOfEveryServerDuringPublishingKeepsAcknowledgedMessages) {
   std::mutex mu;
   {
     Sys sys(c.node(0));
-    json a = create_r3_on(c.node(0));
-    ASSERT_TRUE(a.is_object() && a.contains("config")) << a.dump() << c.logs();
-    ASSERT_FALSE(wait_leader(sys, 3).empty());
+    std::string leader;
+    ASSERT_NO_FATAL_FAILURE(start_r3_stream(c, sys, leader));
     std::atomic<bool> stop{false};
     std::vector<std::thread> pubs;
     for (int t = 0; t < 4; ++t)

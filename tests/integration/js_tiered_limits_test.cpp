@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness.h"
-#include "jwt_test_util.h"
+#include "jwt_js_world.h"
 #include "test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
@@ -57,47 +57,8 @@ json tier_info(natsConnection* nc) {
 
 int tier_err(const json& j) { return j.is_object() ? j.value("err_code", 0) : 0; }
 
-// A server in operator mode with account A's JWT carrying `limits` (merged into its
-// limits), a user of A and a system user; `push(limits)` sends A's JWT again with new ones.
-struct TierWorld {
-  jwt::KeyPair op = jwt::operator_keys(), sys = jwt::account_keys(), acc = jwt::account_keys(),
-               user = jwt::user_keys(), sys_user = jwt::user_keys();
-  TempDir dir;
-  std::unique_ptr<ServerProcess> srv;
-  ConnPtr nc, sys_nc;
-
-  std::string account_jwt(const json& limits) {
-    json ac = jwt::account_claims(acc, "A");
-    for (const auto& [k, v] : limits.items()) ac["nats"]["limits"][k] = v;
-    return jwt::sign(ac, op);
-  }
-  bool start(const json& limits, const std::string& binary) {
-    std::string op_file = dir.write("op.jwt", jwt::sign(jwt::operator_claims(op, sys.pub), op) + "\n");
-    std::string sys_jwt = jwt::sign(jwt::account_claims(sys, "SYS"), op);
-    srv = start_with_config("operator: \"" + op_file + "\"\nsystem_account: " + sys.pub +
-                                "\nresolver: MEMORY\nresolver_preload: {\n  " + sys.pub + ": \"" + sys_jwt +
-                                "\"\n  " + acc.pub + ": \"" + account_jwt(limits) + "\"\n}\njetstream { store_dir: \"" +
-                                dir.path() + "/js\" }\n",
-                            {}, binary);
-    auto connect_as = [&](ConnPtr& c, const jwt::KeyPair& u, const jwt::KeyPair& a, const char* file) {
-      std::string creds = dir.write(file, jwt::creds(jwt::sign(jwt::user_claims(u, "u"), a), u.seed));
-      OptsPtr o;
-      natsOptions_SetTimeout(o.p, 2000);
-      natsOptions_SetAllowReconnect(o.p, false);
-      natsOptions_SetUserCredentialsFromFiles(o.p, creds.c_str(), nullptr);
-      return connect_signed(c, srv->url(), o.p);
-    };
-    return connect_as(nc, user, acc, "u.creds") == NATS_OK && connect_as(sys_nc, sys_user, sys, "s.creds") == NATS_OK;
-  }
-  // The update's answer code (200: applied).
-  json push(const json& limits) {
-    std::string subj = "$SYS.REQ.ACCOUNT." + acc.pub + ".CLAIMS.UPDATE", token = account_jwt(limits);
-    MsgPtr m;
-    if (natsConnection_RequestString(&m.p, sys_nc.p, subj.c_str(), token.c_str(), 3000) != NATS_OK) return "no answer";
-    json j = json::parse(m.data(), nullptr, false);
-    return j.is_object() && j.contains("data") ? json(j["data"].value("code", 0)) : json(m.data());
-  }
-};
+// A's JWT carries `limits` (merged into its limits); `push(limits)` sends it again with new ones.
+using TierWorld = JwtJsWorld;
 
 template <class Scenario>
 std::vector<json> run_tiered(const json& limits, Scenario scenario, const std::string& binary) {

@@ -87,7 +87,7 @@ void JsCluster::leader_stream_create(ApiRequest& req, std::string_view rest) {
     StreamAssignment sa = *existing;
     sa.consumers.clear();
     sa.origin = origin;
-    propose({MetaOp::update_stream, sa, std::nullopt}, req, rest);
+    propose({MetaOp::update_stream, sa, std::nullopt, {}}, req, rest);
     return;
   }
   {
@@ -117,7 +117,7 @@ void JsCluster::leader_stream_create(ApiRequest& req, std::string_view rest) {
   if (placed.peers.size() > 1) sa.group.preferred = placed.peers.front();
   sa.origin = std::move(origin);
   sa.config = std::move(*cfg);
-  propose({MetaOp::assign_stream, std::move(sa), std::nullopt}, req, rest);
+  propose({MetaOp::assign_stream, std::move(sa), std::nullopt, {}}, req, rest);
 }
 
 void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, const StreamLeaderView* seen) {
@@ -219,7 +219,7 @@ void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, con
   sa.consumers = consumers_following(*cur, sa.group.peers, sa.group.replicas() != cur->group.replicas());
   sa.config = std::move(*cfg);
   sa.origin = origin_of(req, rest);
-  propose({MetaOp::update_stream, std::move(sa), std::nullopt}, req, rest);
+  propose({MetaOp::update_stream, std::move(sa), std::nullopt, {}}, req, rest);
 }
 
 void JsCluster::ask_stream_leader(ApiRequest& req, std::string_view rest, const StreamAssignment& cur) {
@@ -279,7 +279,7 @@ void JsCluster::leader_stream_delete(ApiRequest& req, std::string_view rest) {
   auto cur = stream(req.account.name(), args[0]);
   if (!cur) return reply_error(req, type, api_error(err::StreamNotFound));
   cur->origin = origin_of(req, rest);
-  propose({MetaOp::remove_stream, std::move(*cur), std::nullopt}, req, rest);
+  propose({MetaOp::remove_stream, std::move(*cur), std::nullopt, {}}, req, rest);
 }
 
 void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, bool durable_api) {
@@ -378,7 +378,7 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
     ca.group.storage = to_string(storage);
     ca.group.name = group_name('C', replicas, storage, random_group_id());
   }
-  propose({MetaOp::assign_consumer, std::nullopt, std::move(ca)}, req, rest);
+  propose({MetaOp::assign_consumer, std::nullopt, std::move(ca), {}}, req, rest);
 }
 
 void JsCluster::leader_consumer_delete(ApiRequest& req, std::string_view rest, const ConsumerAssignment& cur) {
@@ -386,7 +386,7 @@ void JsCluster::leader_consumer_delete(ApiRequest& req, std::string_view rest, c
     return reply_error(req, "consumer_delete_response", api_error(err::NotEmptyRequest));
   ConsumerAssignment ca = cur;
   ca.origin = origin_of(req, rest);
-  propose({MetaOp::remove_consumer, std::nullopt, std::move(ca)}, req, rest);
+  propose({MetaOp::remove_consumer, std::nullopt, std::move(ca), {}}, req, rest);
 }
 
 void JsCluster::leader_stream_names(ApiRequest& req, bool list) {
@@ -458,15 +458,7 @@ void JsCluster::leader_consumer_names(ApiRequest& req, std::string_view rest, bo
     }
     return gather_consumer_list(req, sa->name(), std::move(page), offset, limit, std::move(off));
   }
-  ojson j;
-  j["type"] = api_type(type);
-  j["total"] = all.size();
-  j["offset"] = offset;
-  j["limit"] = limit;
-  ojson arr = ojson::array();
-  for (uint64_t i = offset; i < all.size() && arr.size() < limit; ++i) arr.push_back(all[i]);
-  j["consumers"] = std::move(arr);
-  reply_json(req, j);
+  reply_consumer_names(req, all, offset, limit);
 }
 
 // As the reference in clustered mode: the account's usage summed over every server, so a

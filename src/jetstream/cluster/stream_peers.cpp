@@ -76,7 +76,7 @@ bool JsCluster::remap_stream_peer(const StreamAssignment& sa, const std::string&
   next.consumers = consumers_following(sa, next.group.peers, false);
   next.origin = RequestOrigin{sa.account, self_name_, self_cluster_, {}, system_clock_ns(),
                               "STREAM.PEER.REMOVE." + sa.name(), json{{"peer", peer}}.dump()};
-  if (!meta_.propose(encode_meta_entry({MetaOp::update_stream, std::move(next), std::nullopt}))) return false;
+  if (!meta_.propose(encode_meta_entry({MetaOp::update_stream, std::move(next), std::nullopt, {}}))) return false;
   if (placed.ok())
     log::notice("JetStream cluster: stream '{} > {}' peer {} replaced by {}", sa.account, sa.name(), peer,
                 placed.peers.front());

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "jetstream/store/file_store.h"
+#include "store_test_dir.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
 namespace NATS_TEST_FILE_ID {
@@ -20,15 +21,11 @@ using namespace nats::jetstream;
 namespace fs = std::filesystem;
 
 namespace {
-class BlockSummaryTest : public ::testing::Test {
+using namespace store_test;
+
+class BlockSummaryTest : public StoreDirTest {
  protected:
-  void SetUp() override {
-    dir_ = (fs::temp_directory_path() / ("blksum-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    fs::remove_all(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  BlockSummaryTest() : StoreDirTest("blksum") {}
   std::unique_ptr<FileStore> open(StoreLimits lim = {}) {
     FileStoreConfig cfg;
     cfg.dir = dir_;
@@ -38,43 +35,6 @@ class BlockSummaryTest : public ::testing::Test {
     EXPECT_EQ(err, StoreErr::ok);
     return st;
   }
-  static std::string subject_for(uint64_t s) { return "s." + std::to_string(s % 5); }
-  static std::string payload_for(uint64_t s) { return "p-" + std::to_string(s) + std::string(s % 40, 'y'); }
-  static std::string headers_for(uint64_t s) { return s % 4 == 0 ? "NATS/1.0\r\nK: v\r\n\r\n" : ""; }
-  void fill(FileStore& st, uint64_t from, uint64_t to) {
-    for (uint64_t s = from; s <= to; ++s) ASSERT_EQ(st.store_msg(subject_for(s), headers_for(s), payload_for(s)).seq, s);
-  }
-  std::vector<uint64_t> files_with(const std::string& ext) {
-    std::vector<uint64_t> out;
-    for (auto& e : fs::directory_iterator(dir_))
-      if (e.path().extension() == ext) out.push_back(std::stoull(e.path().stem().string()));
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-  void expect_same(FileStore& st, const StoreState& want, const std::set<uint64_t>& removed) {
-    auto got = st.state();
-    EXPECT_EQ(got.msgs, want.msgs);
-    EXPECT_EQ(got.bytes, want.bytes);
-    EXPECT_EQ(got.first_seq, want.first_seq);
-    EXPECT_EQ(got.last_seq, want.last_seq);
-    EXPECT_EQ(got.first_ts, want.first_ts);
-    EXPECT_EQ(got.last_ts, want.last_ts);
-    EXPECT_EQ(got.num_subjects, want.num_subjects);
-    EXPECT_EQ(got.deleted, want.deleted);
-    for (uint64_t s = want.first_seq; s <= want.last_seq; ++s) {
-      StoredMsg m;
-      StoreErr e = st.load_msg(s, m);
-      if (removed.count(s)) {
-        EXPECT_EQ(e, StoreErr::not_found) << s;
-        continue;
-      }
-      ASSERT_EQ(e, StoreErr::ok) << s;
-      EXPECT_EQ(m.subject, subject_for(s));
-      EXPECT_EQ(m.headers, headers_for(s));
-      EXPECT_EQ(m.payload, payload_for(s));
-    }
-  }
-  std::string dir_;
 };
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include "jetstream/store/block_index.h"
 #include "jetstream/store/block_summary.h"
 #include "jetstream/store/file_store.h"
+#include "store_test_dir.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
 namespace NATS_TEST_FILE_ID {
@@ -22,19 +23,11 @@ using namespace nats::jetstream;
 namespace fs = std::filesystem;
 
 namespace {
-class FileStoreCleanCloseTest : public ::testing::Test {
+using namespace store_test;
+
+class FileStoreCleanCloseTest : public StoreDirTest {
  protected:
-  void SetUp() override {
-    dir_ = (fs::temp_directory_path() / ("fstore-clean-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    fs::remove_all(dir_);
-    fs::remove_all(dir_ + "-copy");
-  }
-  void TearDown() override {
-    fs::remove_all(dir_);
-    fs::remove_all(dir_ + "-copy");
-  }
+  FileStoreCleanCloseTest() : StoreDirTest("fstore-clean") {}
   std::unique_ptr<FileStore> open(const std::string& dir = {}) {
     FileStoreConfig cfg;
     cfg.dir = dir.empty() ? dir_ : dir;
@@ -44,50 +37,9 @@ class FileStoreCleanCloseTest : public ::testing::Test {
     EXPECT_EQ(err, StoreErr::ok);
     return st;
   }
-  // Below 1000: varied subjects, sizes and headers; from 1000 on: one subject and one size
-  // (run entries in the summaries).
-  static std::string subject_for(uint64_t s) { return s >= 1000 ? "u" : "s." + std::to_string(s % 5); }
-  static std::string payload_for(uint64_t s) {
-    return s >= 1000 ? std::string(60, 'u') : "p-" + std::to_string(s) + std::string(s % 40, 'y');
-  }
-  static std::string headers_for(uint64_t s) { return s < 1000 && s % 4 == 0 ? "NATS/1.0\r\nK: v\r\n\r\n" : ""; }
-  void fill(FileStore& st, uint64_t from, uint64_t to) {
-    for (uint64_t s = from; s <= to; ++s) ASSERT_EQ(st.store_msg(subject_for(s), headers_for(s), payload_for(s)).seq, s);
-  }
-  std::vector<uint64_t> files_with(const std::string& dir, const std::string& ext) {
-    std::vector<uint64_t> out;
-    for (auto& e : fs::directory_iterator(dir))
-      if (e.path().extension() == ext) out.push_back(std::stoull(e.path().stem().string()));
-    std::sort(out.begin(), out.end());
-    return out;
-  }
   std::string last_block(const std::string& dir) {
     return dir + "/" + std::to_string(files_with(dir, ".blk").back()) + ".blk";
   }
-  void expect_same(FileStore& st, const StoreState& want, const std::set<uint64_t>& removed) {
-    auto got = st.state();
-    EXPECT_EQ(got.msgs, want.msgs);
-    EXPECT_EQ(got.bytes, want.bytes);
-    EXPECT_EQ(got.first_seq, want.first_seq);
-    EXPECT_EQ(got.last_seq, want.last_seq);
-    EXPECT_EQ(got.first_ts, want.first_ts);
-    EXPECT_EQ(got.last_ts, want.last_ts);
-    EXPECT_EQ(got.num_subjects, want.num_subjects);
-    EXPECT_EQ(got.deleted, want.deleted);
-    for (uint64_t s = want.first_seq; s <= want.last_seq; ++s) {
-      StoredMsg m;
-      StoreErr e = st.load_msg(s, m);
-      if (removed.count(s)) {
-        EXPECT_EQ(e, StoreErr::not_found) << s;
-        continue;
-      }
-      ASSERT_EQ(e, StoreErr::ok) << s;
-      EXPECT_EQ(m.subject, subject_for(s));
-      EXPECT_EQ(m.headers, headers_for(s));
-      EXPECT_EQ(m.payload, payload_for(s));
-    }
-  }
-  std::string dir_;
 };
 }  // namespace
 

@@ -13,6 +13,7 @@
 
 #include "jetstream/store/crc32c.h"
 #include "jetstream/store/file_store.h"
+#include "store_test_dir.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
 namespace NATS_TEST_FILE_ID {
@@ -21,20 +22,9 @@ using namespace nats::jetstream;
 namespace fs = std::filesystem;
 
 namespace {
-class FileStoreIoTest : public ::testing::Test {
+class FileStoreIoTest : public store_test::StoreDirTest {
  protected:
-  void SetUp() override {
-    dir_ = (fs::temp_directory_path() /
-            ("fstore-io-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    fs::remove_all(dir_);
-    fs::remove_all(dir_ + "-copy");
-  }
-  void TearDown() override {
-    fs::remove_all(dir_);
-    fs::remove_all(dir_ + "-copy");
-  }
+  FileStoreIoTest() : StoreDirTest("fstore-io") {}
   std::unique_ptr<FileStore> open(const std::string& dir, StoreLimits lim = {}, uint64_t block = 64 * 1024,
                                   bool sync_always = false, uint32_t flush_ms = 2) {
     FileStoreConfig cfg;
@@ -80,7 +70,6 @@ class FileStoreIoTest : public ::testing::Test {
     EXPECT_EQ(m.headers, headers_for(seq));
     EXPECT_EQ(m.payload, payload_for(seq));
   }
-  std::string dir_;
 };
 }  // namespace
 

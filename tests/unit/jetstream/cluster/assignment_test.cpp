@@ -14,12 +14,12 @@ StreamAssignment sample_stream() {
   sa.config.num_replicas = 1;
   sa.created_ns = 1700000000123456789;
   sa.group = {"S-R1F-abcdefgh", {"k2My6qdB"}, "file", "east", ""};
-  sa.origin = {"$G", "n3", "west", "_INBOX.x", 42};
+  sa.origin = {"$G", "n3", "west", "_INBOX.x", 42, {}, {}};
   return sa;
 }
 
 TEST(Assignment, StreamEntryRoundTrips) {
-  MetaEntry e{MetaOp::assign_stream, sample_stream(), std::nullopt};
+  MetaEntry e{MetaOp::assign_stream, sample_stream(), std::nullopt, {}};
   auto data = encode_meta_entry(e);
   EXPECT_EQ(data[0], 1);
   auto d = decode_meta_entry(data);
@@ -42,7 +42,7 @@ TEST(Assignment, ConsumerEntryRoundTrips) {
   ca.config.ack_policy = AckPolicy::explicit_ack;
   ca.config.filter_subject = "orders.new";
   ca.group = {"C-R1F-12345678", {"k2My6qdB"}, "file", "east", ""};
-  auto d = decode_meta_entry(encode_meta_entry({MetaOp::assign_consumer, std::nullopt, ca}));
+  auto d = decode_meta_entry(encode_meta_entry({MetaOp::assign_consumer, std::nullopt, ca, {}}));
   ASSERT_TRUE(d && d->consumer);
   EXPECT_EQ(d->consumer->name, "D");
   EXPECT_EQ(d->consumer->config.ack_policy, AckPolicy::explicit_ack);

@@ -81,9 +81,9 @@ TEST(ConsumerFollow, ReplicaChangeGivesEveryConsumerWhoseServerStaysTheStreamsPe
 TEST(ConsumerFollow, TheStreamUpdateEntryCarriesTheConsumersThroughEncodingApplyAndSnapshot) {
   MetaState st;
   auto sa = r3_stream();
-  ASSERT_TRUE(st.apply({MetaOp::assign_stream, sa, std::nullopt}).rejected.empty());
+  ASSERT_TRUE(st.apply({MetaOp::assign_stream, sa, std::nullopt, {}}).rejected.empty());
   for (auto ca : with_consumers().consumers)
-    ASSERT_TRUE(st.apply({MetaOp::assign_consumer, std::nullopt, ca.second}).rejected.empty());
+    ASSERT_TRUE(st.apply({MetaOp::assign_consumer, std::nullopt, ca.second, {}}).rejected.empty());
 
   StreamAssignment next = *st.stream("$G", "S");
   next.group.peers = {"p1", "p4", "p3"};
@@ -94,9 +94,9 @@ TEST(ConsumerFollow, TheStreamUpdateEntryCarriesTheConsumersThroughEncodingApply
   next.consumers["gone"] = stale;
   ConsumerAssignment again = consumer("gone", {"p1", "p2", "p3"});
   again.group.name = "C-R3F-new";
-  ASSERT_TRUE(st.apply({MetaOp::assign_consumer, std::nullopt, again}).rejected.empty());
+  ASSERT_TRUE(st.apply({MetaOp::assign_consumer, std::nullopt, again, {}}).rejected.empty());
 
-  auto e = decode_meta_entry(encode_meta_entry({MetaOp::update_stream, next, std::nullopt}));
+  auto e = decode_meta_entry(encode_meta_entry({MetaOp::update_stream, next, std::nullopt, {}}));
   ASSERT_TRUE(e && e->stream);
   auto ch = st.apply(*e);
   ASSERT_TRUE(ch.rejected.empty());

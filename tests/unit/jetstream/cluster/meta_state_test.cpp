@@ -26,8 +26,8 @@ ConsumerAssignment consumer_ca(const std::string& stream, const std::string& nam
   return ca;
 }
 
-MetaEntry s_entry(MetaOp op, StreamAssignment sa) { return {op, std::move(sa), std::nullopt}; }
-MetaEntry c_entry(MetaOp op, ConsumerAssignment ca) { return {op, std::nullopt, std::move(ca)}; }
+MetaEntry s_entry(MetaOp op, StreamAssignment sa) { return {op, std::move(sa), std::nullopt, {}}; }
+MetaEntry c_entry(MetaOp op, ConsumerAssignment ca) { return {op, std::nullopt, std::move(ca), {}}; }
 
 TEST(MetaState, AssignUpdateRemoveStream) {
   MetaState st;
