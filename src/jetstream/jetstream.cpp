@@ -378,6 +378,14 @@ void JetStream::start() {
     }
     if (!known) add_disabled_account(*a);
   }
+  if (sys) {
+    auto sjsa = std::make_unique<JsAccount>(*sys);
+    sjsa->enabled = false;
+    sjsa->system_info_only = true;
+    subscribe_api(*sjsa);
+    std::lock_guard lk(impl_->mu);
+    impl_->disabled.push_back(std::move(sjsa));
+  }
   impl_->running = true;
   impl_->ticker = std::thread([this] { tick_loop(); });
 }
@@ -520,6 +528,7 @@ void JetStream::subscribe_api(JsAccount& jsa) {
       [this, raw](const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
                   std::string_view payload) {
         if (!impl_->running.load()) return;
+        if (raw->system_info_only && subject != "$JS.API.INFO") return;
         ApiRequest req{impl_->server, *this, raw->account, *raw, subject, {}, reply, headers, payload};
         // Handled inline in the requester's read: its rtt for the audit advisory; from another
         // server, the client's info that server added (server/request_info.h).

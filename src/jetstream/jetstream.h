@@ -75,6 +75,9 @@ struct JsAccount {
   // False for accounts without JetStream: the router answers their API requests with
   // "JetStream not enabled for account" (10039), as the reference does.
   bool enabled = true;
+  // The system account's: 2.9.10 (apiDispatch) answers its `$JS.API.INFO` with 10039 and
+  // drops every other API request (the requester times out: there are responders).
+  bool system_info_only = false;
 };
 
 // The consumer limit of a stream: its max_consumers, lowered to the account's (the
