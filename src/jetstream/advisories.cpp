@@ -80,11 +80,13 @@ void send_api_audit(const ApiRequest& req, std::string_view response) {
   publish(req.server, req.account, "$JS.EVENT.ADVISORY.API", j);
 }
 
-void send_stream_action(Server& srv, Account& acc, const std::string& stream, AdvisoryAction action) {
+void send_stream_action(Server& srv, Account& acc, const std::string& stream, AdvisoryAction action,
+                        const std::string& template_owner) {
   if (AdvisoryMute::active()) return;
   ojson j = typed_event("io.nats.jetstream.advisory.v1.stream_action");
   j["stream"] = stream;
   j["action"] = action_name(action);
+  if (!template_owner.empty()) j["template"] = template_owner;
   add_domain(srv, j);
   publish(srv, acc, std::string("$JS.EVENT.ADVISORY.STREAM.") + action_subject(action) + "." + stream, j);
 }

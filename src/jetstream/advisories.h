@@ -22,7 +22,10 @@ void send_api_audit(const ApiRequest& req, std::string_view response);
 
 // `$JS.EVENT.ADVISORY.STREAM.{CREATED,DELETED,UPDATED}.<stream>` (stream_action).
 enum class AdvisoryAction { create, remove, modify };
-void send_stream_action(Server& srv, Account& acc, const std::string& stream, AdvisoryAction action);
+// template_owner: the template that made the stream (2.9.10 names it in the created and
+// deleted advisories, "template", omitted when empty).
+void send_stream_action(Server& srv, Account& acc, const std::string& stream, AdvisoryAction action,
+                        const std::string& template_owner = {});
 // `$JS.EVENT.ADVISORY.CONSUMER.{CREATED,DELETED}.<stream>.<consumer>` (consumer_action).
 void send_consumer_action(Server& srv, Account& acc, const std::string& stream, const std::string& consumer,
                           AdvisoryAction action);

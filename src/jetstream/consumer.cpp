@@ -211,6 +211,9 @@ void Consumer::set_leader(bool leader, const ConsumerSnapshot* state) {
     active_ = cfg_.is_push() && deliver_interest();
     leader_ = true;
     start_replay_locked();
+    // As 2.9.10's setLeader: the create answer (ConsumerGroup::answer_create) shows the
+    // consumer as it was before this leader delivered anything.
+    initial_info_ = info_json_locked();
   }
   subscribe();
   kick();

@@ -15,6 +15,7 @@
 #include "jetstream/cluster/consumer_group.h"
 #include "jetstream/cluster/js_cluster.h"
 #include "jetstream/cluster/meta_group.h"
+#include "jetstream/cluster/raft_groups.h"
 #include "jetstream/js_tiers.h"
 #include "jetstream/json_util.h"
 #include "jetstream/store/file_store.h"
@@ -378,6 +379,14 @@ void JetStream::start() {
     }
     if (!known) add_disabled_account(*a);
   }
+  if (sys) {
+    auto sjsa = std::make_unique<JsAccount>(*sys);
+    sjsa->enabled = false;
+    sjsa->system_info_only = true;
+    subscribe_api(*sjsa);
+    std::lock_guard lk(impl_->mu);
+    impl_->disabled.push_back(std::move(sjsa));
+  }
   impl_->running = true;
   impl_->ticker = std::thread([this] { tick_loop(); });
 }
@@ -448,12 +457,25 @@ void JetStream::update_account(Account& acc) {
   }
   if (acc.jetstream_enabled == is_enabled) return;
   if (!is_enabled && !is_disabled) return add_account(acc);  // not seen yet
-  if (in_cluster_mode(impl_->server)) {
-    log::warn("Account [{}] update {} JetStream: not applied until a restart in clustered mode", acc.name(),
-              acc.jetstream_enabled ? "enables" : "disables");
-    return;
-  }
   auto& srv = impl_->server;
+  JsCluster* cl = nullptr;
+  if (in_cluster_mode(srv)) {
+    // Every server gets the JWT update and switches, in the meta group's apply order: the
+    // assets the meta state assigns here start or stop on the thread that applies entries.
+    cl = impl_->cluster.get();
+    auto* groups = srv.meta_group() ? srv.meta_group()->raft_groups() : nullptr;
+    auto meta = groups ? groups->find("_meta_") : nullptr;
+    if (!cl || !meta) {
+      log::warn("Account [{}] update {} JetStream: not applied until a restart (no meta group yet)", acc.name(),
+                acc.jetstream_enabled ? "enables" : "disables");
+      return;
+    }
+    if (!meta->loop().in_loop_thread()) {
+      Account* a = &acc;
+      meta->loop().post([this, a] { update_account(*a); });
+      return;
+    }
+  }
   if (acc.jetstream_enabled) {
     // The 10039 answerer goes; JetStream comes with what the store directory holds.
     std::unique_ptr<JsAccount> old;
@@ -471,7 +493,9 @@ void JetStream::update_account(Account& acc) {
       std::lock_guard lk(impl_->mu);
       impl_->retired.push_back(std::move(old));
     }
-    enable_account(acc, true);
+    // Standalone: what the store directory holds; clustered: what the meta state assigns here.
+    enable_account(acc, !cl);
+    if (cl) cl->host_account(acc.name());
     log::notice("JetStream enabled for account [{}] by its JWT update", acc.name());
     return;
   }
@@ -487,6 +511,7 @@ void JetStream::update_account(Account& acc) {
   }
   if (jsa->api_sub) srv.unsubscribe_internal(acc, jsa->api_sub);
   drop_stream_templates(*this, *jsa);
+  if (cl) cl->unhost_account(*jsa);  // its replicated consumers' and streams' groups too
   std::vector<StreamPtr> streams;
   {
     std::lock_guard lk(jsa->mu);
@@ -520,6 +545,7 @@ void JetStream::subscribe_api(JsAccount& jsa) {
       [this, raw](const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
                   std::string_view payload) {
         if (!impl_->running.load()) return;
+        if (raw->system_info_only && subject != "$JS.API.INFO") return;
         ApiRequest req{impl_->server, *this, raw->account, *raw, subject, {}, reply, headers, payload};
         // Handled inline in the requester's read: its rtt for the audit advisory; from another
         // server, the client's info that server added (server/request_info.h).

@@ -75,6 +75,9 @@ struct JsAccount {
   // False for accounts without JetStream: the router answers their API requests with
   // "JetStream not enabled for account" (10039), as the reference does.
   bool enabled = true;
+  // The system account's: 2.9.10 (apiDispatch) answers its `$JS.API.INFO` with 10039 and
+  // drops every other API request (the requester times out: there are responders).
+  bool system_info_only = false;
 };
 
 // The consumer limit of a stream: its max_consumers, lowered to the account's (the
@@ -126,8 +129,9 @@ class JetStream {
   void add_account(Account& acc);
   // An account JWT update (operator mode) that added or removed the JetStream limits, as
   // 2.9.10's configJetStream: enabled now (its streams restored from disk), or disabled (its
-  // streams stopped, files kept; API requests answered with 10039). Standalone servers only:
-  // a clustered server logs that the change waits for a restart. No-op when unchanged.
+  // streams stopped, files kept; API requests answered with 10039). Clustered, on the meta
+  // group's thread: the assets the meta state assigns here start (JsCluster::host_account)
+  // or stop with their Raft groups, files kept (unhost_account). No-op when unchanged.
   void update_account(Account& acc);
   // Running: started and neither shut down nor disabled (/jsz, /healthz report it).
   bool enabled() const;

@@ -177,13 +177,16 @@ void handle_delete(const ApiRequest& req) {
   if (req.args.size() != 1) return;
   if (!empty_request(req.payload)) return reply_error(req, type, api_error(err::NotEmptyRequest));
   std::vector<std::string> consumers;
-  if (auto st = req.js.lookup_stream(req.account.name(), std::string(req.args[0])))
+  std::string owner;  // a template's stream: the delete advisory names it
+  if (auto st = req.js.lookup_stream(req.account.name(), std::string(req.args[0]))) {
     for (auto& c : st->consumers()) consumers.push_back(c->consumer_name());
+    owner = st->config().template_owner;
+  }
   if (!req.js.delete_stream(req.jsa, std::string(req.args[0])))
     return reply_error(req, type, api_error(err::StreamNotFound));
   // As the reference's stream stop: each consumer's delete advisory, then the stream's.
   for (auto& c : consumers) send_consumer_action(req.server, req.account, std::string(req.args[0]), c, AdvisoryAction::remove);
-  send_stream_action(req.server, req.account, std::string(req.args[0]), AdvisoryAction::remove);
+  send_stream_action(req.server, req.account, std::string(req.args[0]), AdvisoryAction::remove, owner);
   ojson j;
   j["type"] = api_type(type);
   j["success"] = true;

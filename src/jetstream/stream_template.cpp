@@ -218,7 +218,7 @@ struct TemplateOps {
                 subject, err.description);
       return;
     }
-    send_stream_action(js.server(), jsa.account, name, AdvisoryAction::create);
+    send_stream_action(js.server(), jsa.account, name, AdvisoryAction::create, t->name);
     s->process_inbound(subject, reply, headers, payload);
   }
 
@@ -251,7 +251,7 @@ struct TemplateOps {
       for (auto& c : s->consumers()) consumers.push_back(c->consumer_name());
       if (!js.delete_stream(jsa, sn)) continue;
       for (auto& c : consumers) send_consumer_action(js.server(), jsa.account, sn, c, AdvisoryAction::remove);
-      send_stream_action(js.server(), jsa.account, sn, AdvisoryAction::remove);
+      send_stream_action(js.server(), jsa.account, sn, AdvisoryAction::remove, name);
     }
     return true;
   }

@@ -3,7 +3,8 @@
 //  - a message delete and a purge are answered once applied: a read right after the answer
 //    sees the change, and deleting the same message again is 10043 "sequence <n> not found";
 //  - stream info's consumer_count counts every consumer the meta log placed on the stream,
-//    also R1 ephemerals that live on another peer than the stream leader.
+//    also R1 ephemerals that live on another peer than the stream leader;
+//  - a replicated push durable's create answer shows it as before its first delivery.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -82,6 +83,20 @@ std::vector<std::string> run(const std::string& binary) {
   r = ask(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.S.D",
           json{{"stream_name", "S"}, {"config", {{"durable_name", "D"}, {"ack_policy", "explicit"}}}}.dump());
   EXPECT_EQ(err_of(r), "none") << r.dump();
+  // A replicated push durable whose deliver subject has interest: its create answer is the
+  // info as of before its first delivery (2.9.10's setLeader snapshot), not after it.
+  SubPtr dlv;
+  EXPECT_EQ(natsConnection_SubscribeSync(&dlv.p, nc.p, "dlv.p"), NATS_OK);
+  natsConnection_Flush(nc.p);
+  r = ask(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.S.P",
+          json{{"stream_name", "S"},
+               {"config", {{"durable_name", "P"}, {"deliver_subject", "dlv.p"}, {"ack_policy", "explicit"}}}}
+              .dump());
+  EXPECT_EQ(err_of(r), "none") << r.dump();
+  if (r.is_object() && r.contains("delivered"))
+    seen.push_back("push create: delivered " + std::to_string(r["delivered"].value("stream_seq", -1)) + " pending " +
+                   std::to_string(r.value("num_pending", -1)) + " ack_pending " +
+                   std::to_string(r.value("num_ack_pending", -1)));
   for (int i = 0; i < 3; ++i) {
     r = ask(nc.p, "$JS.API.CONSUMER.CREATE.S", json{{"stream_name", "S"}, {"config", {{"ack_policy", "explicit"}}}}.dump());
     EXPECT_EQ(err_of(r), "none") << r.dump();
@@ -91,7 +106,7 @@ std::vector<std::string> run(const std::string& binary) {
   wait_for([&] {
     r = ask(nc.p, "$JS.API.STREAM.INFO.S");
     count = r.is_object() && r.contains("state") ? r["state"].value("consumer_count", -1) : -1;
-    return count == 4;
+    return count == 5;
   }, milliseconds(3000));
   seen.push_back("consumer_count " + std::to_string(count));
   return seen;
@@ -109,7 +124,8 @@ TEST(JsClusterApiAnswers, CreateDeletePurgeAndConsumerCountAsTheReference) {
       "delete 1 again (below first): 10057 no message found",
       "purge keep 1: purged 1",
       "messages right after the purge 1",
-      "consumer_count 4",
+      "push create: delivered 3 pending 1 ack_pending 0",
+      "consumer_count 5",
   };
   EXPECT_EQ(ours, expected);
   if (!reference_available()) GTEST_SKIP() << "reference nats-server not installed";

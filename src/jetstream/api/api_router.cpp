@@ -1,5 +1,6 @@
 #include "jetstream/api/api_router.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "jetstream/advisories.h"
@@ -71,23 +72,47 @@ namespace {
 std::string response_type(std::string_view prefix) {
   if (prefix == "INFO") return "account_info_response";
   if (prefix == "CONSUMER.DURABLE.CREATE") return "consumer_create_response";
+  if (prefix == "STREAM.PEER.REMOVE") return "stream_remove_peer_response";
   std::string t;
   for (char c : prefix) t += c == '.' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return t + "_response";
 }
 
+// API subjects a single server has no handler for (they concern snapshots and Raft groups),
+// which 2.9.10 still answers for an account without JetStream.
+constexpr std::string_view kDisabledOnly[] = {"STREAM.SNAPSHOT", "STREAM.RESTORE", "STREAM.LEADER.STEPDOWN",
+                                              "STREAM.PEER.REMOVE"};
+
+// The answer of an account without JetStream, as 2.9.10's handlers give it: 10039 in the
+// shape of the handler's response, except where a handler checks something first (the
+// clustering that leader step-downs and peer removal need; in a cluster, the stream a
+// step-down names, which such an account cannot have). DIRECT.GET is never answered.
 void reply_not_enabled(const ApiRequest& req, std::string_view prefix) {
+  if (prefix == "DIRECT.GET") return;
   nlohmann::ordered_json j;
   j["type"] = api_type(response_type(prefix));
-  j["error"] = api_error(err::NotEnabledForAccount).to_json();
-  // Paged responses carry their (zero) paging fields and a null list.
+  bool stepdown = prefix.ends_with("LEADER.STEPDOWN");
+  if ((stepdown || prefix == "STREAM.PEER.REMOVE") && !req.js.clustered())
+    j["error"] = api_error(err::ClusterRequired).to_json();
+  else if (stepdown)
+    j["error"] = api_error(err::StreamNotFound).to_json();
+  else
+    j["error"] = api_error(err::NotEnabledForAccount).to_json();
+  // Paged responses carry their (zero) paging fields; the lists are null for names of
+  // streams and templates, empty for stream lists and consumers (Go's nil vs make).
   bool names = prefix.ends_with(".NAMES"), list = prefix.ends_with(".LIST");
   if (names || list || prefix == "STREAM.INFO") {
     j["total"] = 0;
     j["offset"] = 0;
     j["limit"] = 0;
   }
-  if (names || list) j[prefix.starts_with("STREAM") ? "streams" : "consumers"] = nullptr;
+  if (names || list) {
+    bool stream = prefix.starts_with("STREAM");
+    j[stream ? "streams" : "consumers"] = (stream && names) ? nlohmann::ordered_json(nullptr)
+                                                            : nlohmann::ordered_json::array();
+  }
+  if (prefix == "STREAM.PURGE") j["purged"] = 0;
+  if (prefix == "STREAM.RESTORE") j["deliver_subject"] = "";
   reply_json(req, j);
 }
 }  // namespace
@@ -104,13 +129,14 @@ bool ApiRouter::dispatch(ApiRequest& req, std::string_view rest) const {
   }
   for (size_t n = tokens.size(); n > 0; --n) {
     size_t len = static_cast<size_t>(tokens[n - 1].data() + tokens[n - 1].size() - rest.data());
-    auto it = handlers_.find(rest.substr(0, len));
-    if (it == handlers_.end()) continue;
-    req.args.assign(tokens.begin() + static_cast<std::ptrdiff_t>(n), tokens.end());
-    if (!req.jsa.enabled) {
-      if (it->second.count) reply_not_enabled(req, it->first);
+    std::string_view prefix = rest.substr(0, len);
+    auto it = handlers_.find(prefix);
+    if (!req.jsa.enabled && (it != handlers_.end() || std::ranges::find(kDisabledOnly, prefix) != std::end(kDisabledOnly))) {
+      reply_not_enabled(req, prefix);
       return true;
     }
+    if (it == handlers_.end()) continue;
+    req.args.assign(tokens.begin() + static_cast<std::ptrdiff_t>(n), tokens.end());
     try {
       it->second.handler(req);
     } catch (const std::exception& e) {

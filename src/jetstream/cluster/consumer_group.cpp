@@ -459,10 +459,13 @@ void ConsumerGroup::answer_create() {
     std::lock_guard lk(mu_);
     reply.swap(create_reply_);
   }
-  if (reply.empty() || !is_leader()) return;
+  if (!is_leader()) return;
+  // The snapshot set_leader took before delivering (taken also without a create to answer:
+  // it is not kept).
+  auto info = consumer_info_json(js_, consumer_, true);  // (a temporary would die before the loop)
+  if (reply.empty()) return;
   nlohmann::ordered_json j;
   j["type"] = api_type("consumer_create_response");
-  auto info = consumer_info_json(js_, consumer_);  // (a temporary would die before the loop)
   for (auto& [k, v] : info.items()) j[k] = v;
   js_.server().publish_internal(stream_->account(), reply, {}, {}, j.dump());
   // 2.9.10's new leader sends the CREATED advisory after answering the create.

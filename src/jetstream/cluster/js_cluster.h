@@ -71,6 +71,12 @@ class JsCluster {
   void reconcile_stream_peers();
   // `$JS.API.SERVER.REMOVE` on the leader: proposes the removal. False when not leader.
   bool propose_remove_peer(const std::string& peer_id);
+  // A JWT update switched the account's JetStream on (it has its JsAccount again): start the
+  // streams and consumers the meta state assigns here. Off (its JsAccount already out of
+  // JetStream's map): stop its replicated consumers' and streams' groups here, files kept.
+  // Both on the meta group's thread (account_switch.cpp).
+  void host_account(const std::string& account);
+  void unhost_account(JsAccount& jsa);
   // Decides whether this server answers `req` (rest: subject after "$JS.API.") and answers.
   void route(ApiRequest& req, std::string_view rest);
 
@@ -192,7 +198,8 @@ class JsCluster {
   void disable_removed_self();
   // Snapshot restore: start/stop local assets to match `now` (what `before` assigned here
   // and `now` does not is stopped and its data deleted).
-  void reconcile_local_assets(const MetaState& before, const MetaState& now);
+  // only: just that account's assets (host_account).
+  void reconcile_local_assets(const MetaState& before, const MetaState& now, const std::string* only = nullptr);
   static constexpr int kLeaderWaitTries = 60;  // x 50 ms
 
   JetStream& js_;

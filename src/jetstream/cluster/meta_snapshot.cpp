@@ -39,10 +39,11 @@ void JsCluster::restore(const std::string& blob) {
   reconcile_local_assets(before, now);
 }
 
-void JsCluster::reconcile_local_assets(const MetaState& before, const MetaState& now) {
+void JsCluster::reconcile_local_assets(const MetaState& before, const MetaState& now, const std::string* only) {
   std::set<std::string> accounts;
   for (const auto& a : before.accounts()) accounts.insert(a);
   for (const auto& a : now.accounts()) accounts.insert(a);
+  if (only) std::erase_if(accounts, [&](const std::string& a) { return a != *only; });
   for (const auto& acc : accounts) {
     auto* jsa = js_.account(acc);
     if (!jsa) continue;
