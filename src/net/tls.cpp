@@ -49,6 +49,13 @@ TlsContext::TlsContext(const std::string& cert_file, const std::string& key_file
   // reference would not send).
   SSL_CTX_set_mode(ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_NO_AUTO_CHAIN);
   SSL_CTX_set_options(ctx_, SSL_OP_NO_RENEGOTIATION);
+  // TLS 1.3 suites chosen as the reference (Go) chooses them: its own order, AES-128-GCM first,
+  // unless the client puts ChaCha20 first (Go's aesgcmPreferred). OpenSSL would follow the
+  // client's order, and OpenSSL clients (libnats) put AES-256-GCM-SHA384 first: a slower
+  // cipher for every record and SHA-384 for every handshake, and another tls_cipher_suite
+  // in /connz than the reference shows.
+  SSL_CTX_set_ciphersuites(ctx_, "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384");
+  SSL_CTX_set_options(ctx_, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_PRIORITIZE_CHACHA);
   // Read ahead: one read() takes whatever the socket holds, not a 5-byte record header and
   // then its body (two syscalls per record, several per handshake). What is read ahead but not
   // yet decrypted is reported by pending() below.

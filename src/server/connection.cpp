@@ -520,7 +520,21 @@ ssize_t Connection::read_some(char* buf, size_t len) {
   if (!tls_) return ::read(fd_, buf, len);
   net::TlsStatus st;
   size_t n = tls_->read(buf, len, st);
-  if (n > 0) return static_cast<ssize_t>(n);
+  if (n > 0) {
+    // OpenSSL hands out one record per read. Take the records already read ahead as well, so
+    // a batch of small messages (one record each, as clients write them) is parsed and its
+    // output flushed once, as from a plain socket: flushing after every record wrote one
+    // record and one syscall per message to every subscriber (a TLS fan-out cost ~1 write
+    // per delivery against ~0.5 over plain TCP). What stops this loop (no whole record
+    // left, an error, close_notify) is met again by the next read.
+    while (n < len && tls_->pending() > 0) {
+      net::TlsStatus more;
+      size_t m = tls_->read(buf + n, len - n, more);
+      if (m == 0) break;
+      n += m;
+    }
+    return static_cast<ssize_t>(n);
+  }
   if (st == net::TlsStatus::kWantRead || st == net::TlsStatus::kWantWrite) {
     errno = EAGAIN;
     return -1;
