@@ -16,6 +16,7 @@
 
 #include "cluster/link_connection.h"
 #include "proto/parser.h"
+#include "server/account_lookup.h"
 #include "server/connection.h"
 #include "subject/sublist.h"
 
@@ -116,9 +117,8 @@ class GatewayConnection final : public LinkConnection {
   struct HeldMessage {
     std::string account, subject, reply, queues, headers, payload;
   };
-  bool lookup_pending_ = false;
+  AccountLookupHold lookup_;
   HeldMessage held_msg_;
-  std::string held_input_;
 };
 
 }  // namespace nats::cluster

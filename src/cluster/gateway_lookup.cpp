@@ -35,22 +35,15 @@ bool GatewayConnection::unknown_account_message(std::string_view account, std::s
     std::lock_guard lk(mu_);
     if (no_interest_accounts_.count(name)) return true;
   }
-  std::weak_ptr<GatewayConnection> weak = std::static_pointer_cast<GatewayConnection>(shared_from_this());
-  net::EventLoop* loop = &loop_;
-  auto resume = [weak, loop] {
-    loop->post([weak] {
-      if (auto c = weak.lock()) c->resume_after_lookup();
-    });
-  };
   // The lookup's answer is posted to this loop: handled after this returns.
-  if (!start_missing_account_lookup(server_, name, resume)) {
+  auto self = std::static_pointer_cast<GatewayConnection>(shared_from_this());
+  if (!lookup_.start(server_, name, loop_, call_if_alive(self, &GatewayConnection::resume_after_lookup))) {
     log::debug("{}:{} - gid:{} - Unknown account \"{}\" for gateway message on subject: \"{}\"", peer_ip_,
                peer_port_, cid_, name, subject);
     send_account_no_interest(name);
     return true;
   }
   log::debug("{}:{} - gid:{} - waiting for account {}", peer_ip_, peer_port_, cid_, name);
-  lookup_pending_ = true;
   held_msg_ = HeldMessage{name,
                           std::string(subject),
                           std::string(reply),
@@ -58,16 +51,14 @@ bool GatewayConnection::unknown_account_message(std::string_view account, std::s
                           std::string(headers),
                           std::string(payload)};
   hold_reading();
-  return false;  // stop the parse: the rest of this read waits in held_input_
+  return false;  // stop the parse: the rest of this read waits in lookup_
 }
 
 void GatewayConnection::resume_after_lookup() {
-  if (!lookup_pending_ || closing()) return;
-  lookup_pending_ = false;
+  if (!lookup_.pending() || closing()) return;
+  std::string held = lookup_.finish().input;
   HeldMessage m = std::move(held_msg_);
   held_msg_ = HeldMessage{};
-  std::string held = std::move(held_input_);
-  held_input_.clear();
   if (account_for_message(m.account)) {
     proto::QueueNames queues(m.queues);
     inbound_message(m.account, m.subject, m.reply, queues, m.headers, m.payload);
@@ -78,14 +69,12 @@ void GatewayConnection::resume_after_lookup() {
   }
   if (!closing() && !held.empty()) on_data(held.data(), held.size());
   Connection::flush_touched();
-  if (!lookup_pending_) release_reading();
+  if (!lookup_.pending()) release_reading();
 }
 
 bool GatewayConnection::hold_input_for_lookup(const char* data, size_t len) {
-  if (!lookup_pending_) return false;
-  held_input_.append(data, len);
-  // At most what one read brought: a guard only.
-  if (held_input_.size() > (4u << 20)) close(CloseReason::ProtocolViolation);
+  if (!lookup_.pending()) return false;
+  if (!lookup_.keep(data, len)) close(CloseReason::ProtocolViolation);
   return true;
 }
 
