@@ -115,6 +115,37 @@ void reply_not_enabled(const ApiRequest& req, std::string_view prefix) {
   if (prefix == "STREAM.RESTORE") j["deliver_subject"] = "";
   reply_json(req, j);
 }
+
+// An enabled account's request that no handler takes but 2.9.10 answers: refused with an
+// error instead of left to time out. True when answered.
+// Snapshots and restores go through the reference's first checks (empty request, the
+// stream's existence) so that those answers match, then fail.
+bool reply_unhandled(const ApiRequest& req, std::string_view prefix, const std::string& stream) {
+  if (prefix == "STREAM.SNAPSHOT" || prefix == "STREAM.RESTORE") {
+    bool snapshot = prefix == "STREAM.SNAPSHOT";
+    std::string type = snapshot ? "stream_snapshot_response" : "stream_restore_response";
+    bool exists = req.js.lookup_stream(req.account.name(), stream) != nullptr;
+    if (empty_request(req.payload))
+      reply_error(req, type, api_error(err::BadRequest));
+    else if (snapshot && !exists)
+      reply_error(req, type, api_error(err::StreamNotFound));
+    else if (!snapshot && !nlohmann::json::accept(req.payload))
+      reply_error(req, type, api_error(err::InvalidJSON, "invalid request"));
+    else if (!snapshot && exists)
+      reply_error(req, type, api_error(err::StreamNameExistRestoreFailed));
+    else
+      reply_error(req, type,
+                  api_error(snapshot ? err::StreamSnapshotFailed : err::StreamRestoreFailed, "not supported by this server"));
+    return true;
+  }
+  // Leader step-down and peer removal need a cluster: 10010 on a single server, as 2.9.10
+  // (in a cluster the stream's group and the meta leader answer them).
+  if ((prefix == "STREAM.LEADER.STEPDOWN" || prefix == "STREAM.PEER.REMOVE") && !req.js.clustered()) {
+    reply_error(req, response_type(prefix), api_error(err::ClusterRequired));
+    return true;
+  }
+  return false;
+}
 }  // namespace
 
 bool ApiRouter::dispatch(ApiRequest& req, std::string_view rest) const {
@@ -135,7 +166,10 @@ bool ApiRouter::dispatch(ApiRequest& req, std::string_view rest) const {
       reply_not_enabled(req, prefix);
       return true;
     }
-    if (it == handlers_.end()) continue;
+    if (it == handlers_.end()) {
+      if (req.jsa.enabled && n >= 2 && n < tokens.size() && reply_unhandled(req, prefix, std::string(tokens[n]))) return true;
+      continue;
+    }
     req.args.assign(tokens.begin() + static_cast<std::ptrdiff_t>(n), tokens.end());
     try {
       it->second.handler(req);
