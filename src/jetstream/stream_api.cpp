@@ -327,6 +327,9 @@ void msg_get_error(const ApiRequest& req, const ApiError& e) {
 void handle_msg_get(const ApiRequest& req) {
   const char* type = "stream_msg_get_response";
   if (req.args.size() != 1) return;
+  // A single server checks for an empty request before the stream, as 2.9.10; in a cluster the
+  // meta leader answers "stream not found" first.
+  if (!req.js.clustered() && empty_request(req.payload)) return msg_get_error(req, api_error(err::BadRequest));
   GetRequest g = parse_get(req.payload);
   if (!g.ok) return msg_get_error(req, invalid_json());
   auto s = stream_arg(req, type);

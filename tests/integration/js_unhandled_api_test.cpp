@@ -4,7 +4,8 @@
 //  - STREAM.SNAPSHOT and STREAM.RESTORE answer the reference's first checks as it does (empty
 //    request 10003, snapshot of a missing stream 10059, restore onto an existing stream 10130);
 //    past them we refuse with the reference's failure codes (10064, 10062: snapshots and
-//    restores are not implemented here), where 2.9.10 would go on to stream the snapshot.
+//    restores are not implemented here), where 2.9.10 would go on to stream the snapshot;
+//  - the same order of checks for a message get: empty request before the stream's existence.
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 
@@ -53,6 +54,9 @@ std::vector<json> unhandled_run(const std::string& binary) {
   out.push_back(unhandled_ask(nc.p, "$JS.API.STREAM.SNAPSHOT.NONE", R"({"deliver_subject":"snap.in"})"));
   out.push_back(unhandled_ask(nc.p, "$JS.API.STREAM.RESTORE.S", ""));
   out.push_back(unhandled_ask(nc.p, "$JS.API.STREAM.RESTORE.S", kRestoreBody));
+  // Not unhandled, but the same class of check order: an empty message get of a missing stream.
+  out.push_back(unhandled_ask(nc.p, "$JS.API.STREAM.MSG.GET.NONE", "{}"));
+  out.push_back(unhandled_ask(nc.p, "$JS.API.STREAM.MSG.GET.NONE", R"({"seq":1})"));
   return out;
 }
 
@@ -60,13 +64,15 @@ TEST(JsUnhandledApi, StepDownPeerRemoveSnapshotAndRestoreChecksAsTheReference) {
   if (!reference_available()) GTEST_SKIP() << "no reference server";
   auto ours = unhandled_run(server_binary());
   auto ref = unhandled_run(reference_binary());
-  ASSERT_EQ(ours.size(), 6u);
+  ASSERT_EQ(ours.size(), 8u);
   ASSERT_EQ(ref.size(), ours.size());
   for (size_t i = 0; i < ours.size(); ++i) EXPECT_EQ(ours[i], ref[i]) << "answer " << i;
   EXPECT_EQ(ours[0]["error"]["err_code"], 10010);
   EXPECT_EQ(ours[2]["error"]["err_code"], 10003);
   EXPECT_EQ(ours[3]["error"]["err_code"], 10059);
   EXPECT_EQ(ours[5]["error"]["err_code"], 10130);
+  EXPECT_EQ(ours[6]["error"]["err_code"], 10003);
+  EXPECT_EQ(ours[7]["error"]["err_code"], 10059);
 }
 
 TEST(JsUnhandledApi, SnapshotAndRestoreAreRefusedNotLeftUnanswered) {
