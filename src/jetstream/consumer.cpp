@@ -464,12 +464,18 @@ void Consumer::handle_next_request(std::string_view reply, std::string_view payl
       if (auto r = repl_.lock(); r && !wr.no_wait) r->propose_request(wr.reply, wr.expires_at, true);
     }
   }
-  Connection::flush_touched();
+  // In a client's input batch the batch's own flush writes this (no write per request).
+  if (!Connection::in_input_batch()) Connection::flush_touched();
   if (!refusal.empty()) {
     send_status(wr.reply, status_hdr(refusal));
     return;
   }
-  kick();
+  // A request that arrives on a client's loop is served right there: its deliveries leave
+  // with that loop's batch flush, without a hop to the worker thread and back to the loop
+  // (two thread wake-ups per request). A replicated consumer keeps its Raft work on the
+  // worker; what is left past one pass's budget goes to the worker too (deliver_pass kicks).
+  if (Connection::in_input_batch() && !replicated_) deliver_pass(true);
+  else kick();
 }
 
 // ---- Delivery --------------------------------------------------------------------------
@@ -743,8 +749,8 @@ bool Consumer::deliver_push_locked(int64_t now, int& budget) {
   return delivered;
 }
 
-void Consumer::deliver_pass() {
-  kick_pending_.store(false);
+void Consumer::deliver_pass(bool in_batch) {
+  if (!in_batch) kick_pending_.store(false);
   int64_t now = now_unix_ns();
   int budget = kPassBudget;
   bool more = false;
@@ -769,7 +775,7 @@ void Consumer::deliver_pass() {
     }
     more = budget == 0;
   }
-  Connection::flush_touched();
+  if (!in_batch) Connection::flush_touched();  // else the input batch's flush writes them
   if (more) kick();  // let other consumers on this worker run
 }
 

@@ -131,7 +131,9 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
   void subscribe();
   void unsubscribe();
   void kick();                  // schedule a delivery pass on the worker (coalesced)
-  void deliver_pass();          // worker thread
+  // Worker thread; or (in_batch) a client loop inside its input batch, whose flush writes
+  // the deliveries (pull requests served where they arrive).
+  void deliver_pass(bool in_batch = false);
   bool tick();                  // worker thread, every kConsumerTickMs; false once stopped
   bool deliver_pull_locked(int64_t now, int& budget);
   // Replay original: holds `d` (moved into replay_held_) when its time has not come; false

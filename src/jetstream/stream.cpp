@@ -66,7 +66,10 @@ Stream::Stream(JetStream& js, Account& account, StreamConfig cfg, int64_t create
   republish_ = Republisher::from_config(cfg_);
 }
 
-Stream::~Stream() { stop_sourcing(); }
+Stream::~Stream() {
+  stop_sourcing();
+  committer_.reset();  // before the store it syncs
+}
 
 std::shared_ptr<Stream> Stream::create(JetStream& js, Account& account, StreamConfig cfg, int64_t created_ns,
                                        ApiError& err) {
@@ -347,8 +350,7 @@ void Stream::send_pub_ack(std::string_view reply, const PubResult& r) {
 void Stream::process_inbound(std::string_view subject, std::string_view reply, std::string_view headers,
                              std::string_view payload) {
   if (replicated()) return ingest_as_leader(subject, reply, headers, payload);
-  if (group_commit_ && !reply.empty() && Connection::in_input_batch())
-    return store_for_group_commit(subject, reply, headers, payload);
+  if (group_commit_ && !reply.empty()) return store_for_group_commit(subject, reply, headers, payload);
   send_pub_ack(reply, store_inbound(subject, headers, payload));
 }
 
@@ -357,29 +359,34 @@ void Stream::store_for_group_commit(std::string_view subject, std::string_view r
   group_commit_->hold_syncs(true);
   PubResult r = store_inbound(subject, headers, payload);
   group_commit_->hold_syncs(false);
-  if (!r.error.empty() || r.duplicate) return send_pub_ack(reply, r);  // nothing new to sync
-  std::lock_guard lk(commit_mu_);
-  commit_acks_.emplace_back(std::string(reply), r);
-  if (commit_scheduled_) return;  // a pending commit (maybe another thread's) covers it
-  commit_scheduled_ = true;
-  Connection::before_flush([weak = weak_from_this()] {
-    if (auto s = weak.lock()) s->commit_acks();
-  });
+  // Errors and duplicates queue too: PubAcks keep their order, and a duplicate's original may
+  // still wait for its fsync.
+  PendingAck ack{std::string(reply), std::move(r)};
+  GroupCommitQueue<PendingAck>* q;
+  {
+    std::lock_guard lk(mu_);
+    if (!committer_ && !deleted_.load()) {
+      committer_ = std::make_unique<GroupCommitQueue<PendingAck>>([weak = weak_from_this()](auto& acks) {
+        if (auto s = weak.lock()) s->commit_acks(acks);
+      });
+    }
+    q = committer_.get();  // once made, kept until ~Stream
+  }
+  if (q && q->add(std::move(ack))) return;
+  // Stopping: commit this one here.
+  std::vector<PendingAck> one{std::move(ack)};
+  commit_acks(one);
 }
 
-void Stream::commit_acks() {
-  std::vector<std::pair<std::string, PubResult>> acks;
-  {
-    std::lock_guard lk(commit_mu_);
-    acks.swap(commit_acks_);
-    commit_scheduled_ = false;
-  }
-  // Every message in acks was stored before the swap, so this one fsync covers them all.
+void Stream::commit_acks(std::vector<PendingAck>& acks) {
+  // Every message in acks was stored before it was queued, so this one fsync covers them all.
   StoreErr e = group_commit_->sync();
   for (auto& [reply, r] : acks) {
-    if (e != StoreErr::ok) r = PubResult{store_error(e)};
+    if (e != StoreErr::ok && r.error.empty()) r = PubResult{store_error(e)};
     send_pub_ack(reply, r);
   }
+  // Not on a client loop: hand the connections these PubAcks went to to their loops now.
+  Connection::flush_touched();
 }
 
 // The leader decides as a local stream would, but against what it has proposed (clseq_), and
@@ -675,6 +682,8 @@ void Stream::stop(bool remove_files) {
   if (remove_files) {
     for (const auto& c : cs) c->on_stream_deleted();
   }
+  // PubAcks still waiting for an fsync get it (or the store's error) before the store closes.
+  if (committer_) committer_->stop();
   if (auto* fsst = dynamic_cast<FileStore*>(store_.get())) fsst->close();
   if (remove_files && !dir_.empty()) {
     std::error_code ec;

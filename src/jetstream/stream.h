@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "jetstream/api/errors.h"
+#include "jetstream/group_commit.h"
 #include "jetstream/store/message_store.h"
 #include "jetstream/stream_config.h"
 #include "subject/subscription.h"
@@ -244,10 +245,11 @@ class Stream : public std::enable_shared_from_this<Stream> {
                         std::string_view payload);
   PubResult apply_committed(uint64_t seq, bool proposed, int64_t ts, std::string_view subject,
                             std::string_view headers, std::string_view payload);
-  // Group commit (see group_commit_): store now, acknowledge after the batch's fsync.
+  // Group commit (see group_commit_): store now, acknowledge after the fsync that covers it.
+  using PendingAck = std::pair<std::string, PubResult>;  // reply, result
   void store_for_group_commit(std::string_view subject, std::string_view reply, std::string_view headers,
                               std::string_view payload);
-  void commit_acks();
+  void commit_acks(std::vector<PendingAck>& acks);  // committer thread: one fsync, then the PubAcks
   // RePublish (stream_republish.cpp). Under mu_, before a message is stored: where it goes
   // and its subject's previous sequence, if this server republishes it.
   struct RepublishPlan {
@@ -273,12 +275,10 @@ class Stream : public std::enable_shared_from_this<Stream> {
   std::string dir_;
   std::unique_ptr<MessageStore> store_;
   std::atomic<bool> deleted_{false};
-  // sync_always: PubAcks of messages stored during a client's input batch wait here for
-  // one fsync at the end of the batch (group commit) instead of one fsync per message.
+  // sync_always: PubAcks of stored messages wait in committer_ for the fsync that covers
+  // them (group commit, group_commit.h) instead of one fsync per message.
   FileStore* group_commit_ = nullptr;
-  std::mutex commit_mu_;
-  std::vector<std::pair<std::string, PubResult>> commit_acks_;  // reply, result
-  bool commit_scheduled_ = false;
+  std::unique_ptr<GroupCommitQueue<PendingAck>> committer_;
 
   mutable std::mutex mu_;  // config, consumers, subscriptions, dedupe table; serialises ingest
   StreamConfig cfg_;
