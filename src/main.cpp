@@ -112,7 +112,8 @@ int main(int argc, char** argv) {
   }
 
   // Start-up is over (config read, listeners up, JetStream recovered): its code pages need
-  // not stay resident.
+  // not stay resident, nor the heap pages it freed.
+  nats::release_startup_heap();
   nats::drop_startup_code_pages();
 
   // Signals are handled by this thread synchronously; all others have them blocked. The
