@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
       bool ours_first = r % 2 == 0;
       for (int k = 0; k < 2; ++k) {
         bool is_ours = (k == 0) == ours_first;
-        RunSample s = measure_once(sc, is_ours ? f_ours : f_ref, std::chrono::seconds(run_timeout));
+        RunSample s = measure_once(sc, is_ours ? f_ours : f_ref, std::chrono::seconds(run_timeout * sc.spec.timeout_factor));
         // msgs/s, or the first figure of the scenario's table (the many-clients scenarios).
         auto it = s.figures.find("msgs_per_s");
         if (it == s.figures.end()) it = s.figures.find(figure_defs(sc.spec.kind).front().key);

@@ -53,6 +53,8 @@ struct WorkloadSpec {
   // kJsPub: after the (unmeasured) publishes the server is restarted on its store; measured is
   // the time from spawning it until STREAM.INFO shows every message (and its memory then).
   bool js_restart = false;
+  // Runs this many times --run-timeout (the 10M-message restart publishes for minutes).
+  int timeout_factor = 1;
   // kJsPub: > 0 spreads the publishes over this many subjects (<subject>.NNNNNN, round robin;
   // the stream takes <subject>.*), so per-subject state is what the store holds most of.
   size_t js_subjects = 0;

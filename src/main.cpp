@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "config/command_line.h"
+#include "startup_pages.h"
 #include "server/server.h"
 #include "server/url_account_fetcher.h"
 #include "util/log.h"
@@ -27,6 +28,9 @@ void block_signals(sigset_t& set) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // What the dynamic linker and static initialisers touched (see startup_pages.cpp); dropped
+  // again after the config is read and once the server is up, so that the peak stays low too.
+  nats::drop_startup_code_pages();
   nats::config::CommandLine cl;
   std::string err;
   if (!nats::config::parse_command_line(argc, argv, cl, err)) {
@@ -62,6 +66,8 @@ int main(int argc, char** argv) {
     std::printf("nats-server: configuration file %s is valid\n", cl.config_file.c_str());
     return 0;
   }
+
+  nats::drop_startup_code_pages();
 
   nats::log::Settings ls;
   ls.time = opts.logtime;
@@ -104,6 +110,11 @@ int main(int argc, char** argv) {
     nats::log::fatal("Error listening on port: {}", e.what());
     return 1;
   }
+
+  // Start-up is over (config read, listeners up, JetStream recovered): its code pages need
+  // not stay resident, nor the heap pages it freed.
+  nats::release_startup_heap();
+  nats::drop_startup_code_pages();
 
   // Signals are handled by this thread synchronously; all others have them blocked. The
   // wait wakes up now and then to notice a shutdown that lame duck mode finished itself.

@@ -127,6 +127,22 @@ uint32_t BlockSummary::subject_id(std::string_view subject) {
 void BlockSummary::add_msg(uint64_t seq, int64_t ts, int64_t ttl_ns, std::string_view subject, uint32_t hdr_len,
                            uint32_t payload_len) {
   uint32_t id = subject_id(subject);
+  if (ttl_ns == 0 && run_count_ > 0 && seq == run_first_seq_ + run_count_ && id == run_subj_ && hdr_len == run_hl_ &&
+      payload_len == run_pl_) {
+    ++run_count_;
+    run_last_ts_ = ts;
+    return;
+  }
+  flush_pending();
+  if (ttl_ns == 0) {
+    run_first_seq_ = seq;
+    run_first_ts_ = run_last_ts_ = ts;
+    run_count_ = 1;
+    run_subj_ = id;
+    run_hl_ = hdr_len;
+    run_pl_ = payload_len;
+    return;
+  }
   data_.push_back(static_cast<char>(kMsg));
   put_varint(data_, zigzag(static_cast<int64_t>(seq - prev_seq_)));
   put_varint(data_, zigzag(ts - prev_ts_));
@@ -139,10 +155,35 @@ void BlockSummary::add_msg(uint64_t seq, int64_t ts, int64_t ttl_ns, std::string
   ++entries_;
 }
 
+bool BlockSummary::encode_pending(std::string& out, uint64_t& prev_seq, int64_t& prev_ts) const {
+  if (run_count_ == 0) return false;
+  out.push_back(static_cast<char>(run_count_ == 1 ? static_cast<uint8_t>(kMsg) : kRun));
+  put_varint(out, zigzag(static_cast<int64_t>(run_first_seq_ - prev_seq)));
+  put_varint(out, zigzag(run_first_ts_ - prev_ts));
+  if (run_count_ == 1) {
+    put_varint(out, 0);  // TTL
+  } else {
+    put_varint(out, run_count_);
+  }
+  put_varint(out, run_subj_);
+  put_varint(out, run_hl_);
+  put_varint(out, run_pl_);
+  if (run_count_ > 1) put_varint(out, zigzag(run_last_ts_ - run_first_ts_));
+  prev_seq = run_first_seq_ + run_count_ - 1;
+  prev_ts = run_last_ts_;
+  return true;
+}
+
+void BlockSummary::flush_pending() {
+  if (encode_pending(data_, prev_seq_, prev_ts_)) ++entries_;
+  run_count_ = 0;
+}
+
 void BlockSummary::add_run(uint64_t first, uint64_t count, int64_t first_ts, int64_t last_ts,
                            std::string_view subject, uint32_t hdr_len, uint32_t payload_len) {
   if (count == 0) return;
   if (count == 1) return add_msg(first, first_ts, 0, subject, hdr_len, payload_len);
+  flush_pending();
   uint32_t id = subject_id(subject);
   // The file's encoding of a run (with_runs passes it through).
   data_.push_back(static_cast<char>(kRun));
@@ -159,6 +200,7 @@ void BlockSummary::add_run(uint64_t first, uint64_t count, int64_t first_ts, int
 }
 
 void BlockSummary::add_marker(uint8_t type, uint64_t seq) {
+  flush_pending();
   data_.push_back(static_cast<char>(type));
   put_varint(data_, zigzag(static_cast<int64_t>(seq - prev_seq_)));
   prev_seq_ = seq;
@@ -167,6 +209,7 @@ void BlockSummary::add_marker(uint8_t type, uint64_t seq) {
 
 void BlockSummary::clear() {
   std::string().swap(data_);
+  run_count_ = 0;
   entries_ = 0;
   prev_seq_ = 0;
   prev_ts_ = 0;
@@ -217,10 +260,24 @@ std::string BlockSummary::with_runs(uint64_t& entries) const {
     ++entries;
     count = 0;
   };
-  Reader r{data_.data(), data_.data() + data_.size()};
+  // data_ and the pending run, as one encoding (a copy only when a run is pending: data_ is
+  // small then, its messages merged).
+  std::string with_pending;
+  const std::string* src = &data_;
+  uint64_t n_entries = entries_;
+  if (run_count_ > 0) {
+    with_pending.reserve(data_.size() + 32);
+    with_pending = data_;
+    uint64_t ps = prev_seq_;
+    int64_t pt = prev_ts_;
+    encode_pending(with_pending, ps, pt);
+    src = &with_pending;
+    ++n_entries;
+  }
+  Reader r{src->data(), src->data() + src->size()};
   uint64_t seq = 0;
   int64_t ts = 0;
-  for (uint64_t i = 0; i < entries_; ++i) {
+  for (uint64_t i = 0; i < n_entries; ++i) {
     uint8_t type = static_cast<uint8_t>(r.fixed(1));
     seq = static_cast<uint64_t>(static_cast<int64_t>(seq) + unzigzag(r.varint()));
     if (type == kRun) {
@@ -273,7 +330,7 @@ std::string BlockSummary::with_runs(uint64_t& entries) const {
 
 bool BlockSummary::write(const std::string& dir, uint64_t block, uint64_t block_len) const {
   std::string buf;
-  buf.reserve(32 + data_.size() + memory());
+  buf.reserve(64 + data_.size() + subjects_.memory());
   buf.append(kSummaryMagic, 4);
   util::append_le(buf, kSummaryVersion, 4);
   util::append_le(buf, block, 8);

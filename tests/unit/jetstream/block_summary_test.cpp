@@ -137,4 +137,67 @@ TEST_F(BlockSummaryTest, TornTailOfTheLastBlockIsStillCut) {
   EXPECT_EQ(st->store_msg("s.0", "", "next").seq, 300u);
 }
 
+// The active block's summary merges like messages as they come (a pending run, not one entry
+// each): what is written and replayed is every message, marker and run in order, with runs
+// split exactly where sequence, subject, sizes or a TTL break them, and the memory held stays
+// small for a block of like messages.
+TEST_F(BlockSummaryTest, PendingRunsWriteEveryRecordInOrder) {
+  struct Ev {
+    char kind;  // 'm' message, 'x' removal, 'c' compact
+    uint64_t seq;
+    std::string subj;
+    uint32_t hl, pl;
+    int64_t ttl;
+    bool operator==(const Ev&) const = default;
+  };
+  BlockSummary sum;
+  std::vector<Ev> want;
+  auto msg = [&](uint64_t seq, const std::string& subj, uint32_t hl, uint32_t pl, int64_t ttl = 0) {
+    sum.add_msg(seq, static_cast<int64_t>(seq) * 1000, ttl, subj, hl, pl);
+    want.push_back({'m', seq, subj, hl, pl, ttl});
+  };
+  uint64_t seq = 1;
+  for (int i = 0; i < 10000; ++i) msg(seq++, "a", 0, 128);
+  EXPECT_LT(sum.memory(), 1024u);  // one pending run, not 10000 entries
+  msg(seq++, "b", 0, 128);       // another subject
+  msg(seq++, "b", 0, 128);
+  msg(seq++, "b", 8, 128);       // another header size
+  msg(seq++, "b", 8, 129);       // another payload size
+  msg(seq++, "b", 8, 129, 5000);  // a TTL breaks the run
+  msg(seq++, "b", 8, 129);
+  seq += 3;                       // a gap in sequences
+  msg(seq++, "b", 8, 129);
+  msg(seq++, "b", 8, 129);
+  sum.add_marker(BlockSummary::kRemove, 2);
+  want.push_back({'x', 2, "", 0, 0, 0});
+  msg(seq++, "b", 8, 129);  // continues after the marker as a new entry
+  msg(seq++, "b", 8, 129);
+  sum.add_run(seq, 5, static_cast<int64_t>(seq) * 1000, static_cast<int64_t>(seq + 4) * 1000, "c", 0, 16);
+  for (int i = 0; i < 5; ++i) want.push_back({'m', seq + i, "c", 0, 16, 0});
+  seq += 5;
+  msg(seq++, "c", 0, 16);
+  sum.add_marker(BlockSummary::kCompact, 3);
+  want.push_back({'c', 3, "", 0, 0, 0});
+  msg(seq++, "a", 0, 128);  // pending at write time
+
+  fs::create_directories(dir_);
+  ASSERT_TRUE(sum.write(dir_, 7, 12345));
+  std::vector<Ev> got;
+  ASSERT_TRUE(replay_block_summary(
+      dir_, 7, 12345,
+      [&](const SummaryMsg& m) {
+        EXPECT_EQ(m.ts, static_cast<int64_t>(m.seq) * 1000);
+        got.push_back({'m', m.seq, std::string(m.subject), m.hdr_len, m.payload_len, m.ttl_ns});
+      },
+      [&](const SummaryRun& r) {
+        EXPECT_EQ(r.first_ts, static_cast<int64_t>(r.first) * 1000);
+        EXPECT_EQ(r.last_ts, static_cast<int64_t>(r.first + r.count - 1) * 1000);
+        for (uint64_t i = 0; i < r.count; ++i)
+          got.push_back({'m', r.first + i, std::string(r.subject), r.hdr_len, r.payload_len, 0});
+      },
+      [&](uint8_t type, uint64_t s) { got.push_back({type == BlockSummary::kRemove ? 'x' : 'c', s, "", 0, 0, 0}); }));
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_TRUE(got[i] == want[i]) << "entry " << i << " seq " << want[i].seq;
+}
+
 }  // namespace NATS_TEST_FILE_ID
