@@ -17,6 +17,11 @@ void handle_account_purge(const ApiRequest& req) {
   if (!req.subject.starts_with(kPrefix)) return;
   std::string name(req.subject.substr(kPrefix.size()));
   if (name.empty() || name.find('.') != std::string::npos) return;
+  // 2.9.10 serves this subject in the system account, which every JetStream account's API
+  // import reaches: an account may purge itself there, and (a hole we do not copy) any other
+  // account. Only the system account may name another account here; such requests go
+  // unanswered.
+  if (&req.account != req.server.system_account().get() && name != req.account.name()) return;
   nlohmann::ordered_json j;
   j["type"] = api_type("account_purge_response");
   if (auto* c = req.js.cluster()) {

@@ -355,6 +355,7 @@ void JetStream::start() {
   register_stream_api(impl_->router);
   register_stream_template_api(impl_->router);
   register_snapshot_api(impl_->router);
+  impl_->router.add("ACCOUNT.PURGE", handle_account_purge, false);
 #ifdef NATS_HAVE_CONSUMER_API
   register_consumer_api(impl_->router);
 #endif

@@ -81,6 +81,13 @@ bool stopping(const std::shared_ptr<Transfers>& t) {
   return t->stopping;
 }
 
+// The reference's NewJSInvalidJSONError() without detail.
+ApiError snapshot_invalid_json() {
+  ApiError e = api_error(err::InvalidJSON);
+  e.description = "invalid JSON";
+  return e;
+}
+
 // ---- snapshot -----------------------------------------------------------------------------
 
 struct SnapshotFlow {
@@ -185,7 +192,7 @@ void handle_snapshot(const ApiRequest& req) {
       chunk = it->get<int64_t>();
     }
   } catch (const std::exception&) {
-    return reply_error(req, type, api_error(err::InvalidJSON, "invalid JSON"));
+    return reply_error(req, type, snapshot_invalid_json());
   }
   if (!is_valid_subject(deliver)) return reply_error(req, type, api_error(err::SnapshotDeliverSubjectInvalid));
   // The reference takes any chunk size (0: its default; a negative one panics it): ours
@@ -354,11 +361,11 @@ void handle_restore(const ApiRequest& req) {
   if (req.args.size() != 1) return;
   if (empty_request(req.payload)) return reply_restore_error(req, api_error(err::BadRequest));
   auto body = json::parse(req.payload, nullptr, false);
-  if (!body.is_object()) return reply_restore_error(req, api_error(err::InvalidJSON, "invalid JSON"));
+  if (!body.is_object()) return reply_restore_error(req, snapshot_invalid_json());
   std::string name(req.args[0]);
   ojson cj = ojson::object();
   if (auto it = body.find("config"); it != body.end() && !it->is_null()) {
-    if (!it->is_object()) return reply_restore_error(req, api_error(err::InvalidJSON, "invalid JSON"));
+    if (!it->is_object()) return reply_restore_error(req, snapshot_invalid_json());
     cj = ojson::parse(it->dump());
   }
   if (!cj.contains("name") || cj["name"].is_null() || cj["name"] == "") cj["name"] = name;

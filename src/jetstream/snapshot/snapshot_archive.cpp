@@ -280,7 +280,8 @@ std::string build_snapshot(Stream& stream, bool include_consumers) {
   tar::Writer w(now / 1'000'000'000);
   ojson meta;
   meta["created"] = format_time(stream.created_ns());
-  for (auto& [k, v] : stream.config().to_json().items()) meta[k] = v;
+  ojson cfg = stream.config().to_json();  // a named value: items() must not outlive it
+  for (auto& [k, v] : cfg.items()) meta[k] = v;
   std::string meta_s = meta.dump();
   w.add("meta.inf", meta_s);
   w.add("meta.sum", digest(meta_s));
@@ -323,7 +324,8 @@ std::string build_snapshot(Stream& stream, bool include_consumers) {
       ojson cm;
       cm["created"] = format_time(c->created_ns());
       cm["name"] = c->name();
-      for (auto& [k, v] : consumer_config_json(c->config()).items()) cm[k] = v;
+      ojson ccfg = consumer_config_json(c->config());
+      for (auto& [k, v] : ccfg.items()) cm[k] = v;
       std::string cm_s = cm.dump();
       std::string pre = "obs/" + c->name() + "/";
       w.add(pre + "meta.inf", cm_s);
