@@ -403,6 +403,15 @@ std::optional<std::string> read_file(const fs::path& p) {
 }
 }  // namespace
 
+ConsumerPtr restore_consumer(JetStream& js, const StreamPtr& stream, ConsumerConfig cfg, const std::string& name,
+                             int64_t created_ns, const ConsumerSnapshot* state) {
+  auto c = std::make_shared<Consumer>(js.server(), stream, std::move(cfg), name, created_ns);
+  c->on_inactive = remove_inactive;
+  stream->add_consumer(c);
+  c->start(state);
+  return c;
+}
+
 void restore_consumers(JetStream& js, const StreamPtr& stream) {
   if (stream->dir().empty()) return;
   fs::path obs = fs::path(stream->dir()) / "obs";
@@ -438,10 +447,7 @@ void restore_consumers(JetStream& js, const StreamPtr& stream) {
         }
       }
     }
-    auto c = std::make_shared<Consumer>(js.server(), stream, cfg, name, created);
-    c->on_inactive = remove_inactive;
-    stream->add_consumer(c);
-    c->start(have_state ? &snap : nullptr);
+    restore_consumer(js, stream, std::move(cfg), name, created, have_state ? &snap : nullptr);
     log::notice("  Restored consumer '{} > {} > {}'", stream->account().name(), stream->name(), name);
   }
 }

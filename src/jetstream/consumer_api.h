@@ -18,6 +18,10 @@ class JetStream;
 
 void register_consumer_api(ApiRouter& router);
 void restore_consumers(JetStream& js, const StreamPtr& stream);
+// Starts a consumer found on disk or in a restored snapshot: its config and name as saved,
+// its state when known (else from its deliver policy).
+ConsumerPtr restore_consumer(JetStream& js, const StreamPtr& stream, ConsumerConfig cfg, const std::string& name,
+                             int64_t created_ns, const ConsumerSnapshot* state);
 
 // Creates (or updates, for an existing name) a consumer on `stream` as CONSUMER.CREATE does,
 // after the subject/body checks. Returns null with `err` set on failure.

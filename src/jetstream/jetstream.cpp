@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "jetstream/account_purge.h"
 #include "jetstream/api/api_router.h"
 #include "jetstream/cluster/consumer_group.h"
 #include "jetstream/cluster/js_cluster.h"
@@ -20,6 +21,7 @@
 #include "jetstream/json_util.h"
 #include "jetstream/store/file_store.h"
 #include "jetstream/stream.h"
+#include "jetstream/snapshot/snapshot_api.h"
 #include "jetstream/stream_api.h"
 #include "jetstream/stream_template.h"
 #include "server/request_info.h"
@@ -200,7 +202,7 @@ StreamConfigLookup local_origins(JsAccount& jsa) {
 }
 }  // namespace
 
-StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& err, bool* did_create) {
+StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& err, bool* did_create, int64_t created_ns) {
   if (did_create) *did_create = false;
   // On a single server the replica count is refused only after the account's limits (2.9.10
   // checks them before addStream: a replica count without a tier gets 10120 first).
@@ -246,7 +248,7 @@ StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& e
 
     // In a cluster the stream was created when the meta leader assigned it (the same time on
     // every replica, and again after a restart).
-    int64_t created = system_clock_ns();
+    int64_t created = created_ns > 0 ? created_ns : system_clock_ns();
     if (auto* c = impl_->cluster.get())
       if (auto sa = c->stream(jsa.account.name(), cfg.name); sa && sa->created_ns) created = sa->created_ns;
     s = Stream::create(*this, jsa.account, cfg, created, err);
@@ -352,6 +354,8 @@ void JetStream::start() {
 
   register_stream_api(impl_->router);
   register_stream_template_api(impl_->router);
+  register_snapshot_api(impl_->router);
+  impl_->router.add("ACCOUNT.PURGE", handle_account_purge, false);
 #ifdef NATS_HAVE_CONSUMER_API
   register_consumer_api(impl_->router);
 #endif
@@ -545,7 +549,8 @@ void JetStream::subscribe_api(JsAccount& jsa) {
       [this, raw](const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
                   std::string_view payload) {
         if (!impl_->running.load()) return;
-        if (raw->system_info_only && subject != "$JS.API.INFO") return;
+        bool purge = raw->system_info_only && subject.starts_with("$JS.API.ACCOUNT.PURGE.");
+        if (raw->system_info_only && subject != "$JS.API.INFO" && !purge) return;
         ApiRequest req{impl_->server, *this, raw->account, *raw, subject, {}, reply, headers, payload};
         // Handled inline in the requester's read: its rtt for the audit advisory; from another
         // server, the client's info that server added (server/request_info.h).
@@ -563,6 +568,7 @@ void JetStream::subscribe_api(JsAccount& jsa) {
             req.client_cluster = std::move(ri->cluster);
           }
         }
+        if (purge) return handle_account_purge(req);  // the system account's (account_purge.h)
         std::string_view rest = subject.substr(8);  // after "$JS.API."
         if (leaderless()) return answer_leaderless(req, rest);
         if (in_cluster_mode(impl_->server)) {
@@ -665,6 +671,7 @@ void JetStream::shutdown(bool announce) {
   }
   impl_->tick_cv.notify_all();
   if (impl_->ticker.joinable()) impl_->ticker.join();
+  stop_snapshot_transfers(*this);
   for (auto& jsa : impl_->disabled) {
     if (jsa->api_sub) impl_->server.unsubscribe_internal(jsa->account, jsa->api_sub);
   }

@@ -169,7 +169,9 @@ class JetStream {
 
   // Stream lifecycle for the API (and tests): validated config in, stream registered and
   // subscribed. Errors are the reference's API errors.
-  StreamPtr create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& err, bool* did_create = nullptr);
+  // created_ns: the creation time to keep (a restored stream's); 0: now.
+  StreamPtr create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& err, bool* did_create = nullptr,
+                          int64_t created_ns = 0);
   // Server storage limits at a single server's stream create (stream_limits.cpp): the
   // max_bytes reserved by the streams of one storage type, and the reference's check.
   int64_t reserved_bytes(StorageType storage) const;

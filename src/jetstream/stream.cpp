@@ -799,4 +799,10 @@ nlohmann::ordered_json Stream::state_json(bool deleted_details, std::string_view
   return j;
 }
 
+void Stream::restore_messages(const std::function<void(MessageStore&)>& fill) {
+  store_->update_limits(StoreLimits{});
+  fill(*store_);
+  store_->update_limits(store_limits(config()));
+}
+
 }  // namespace nats::jetstream

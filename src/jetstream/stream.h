@@ -121,6 +121,9 @@ class Stream : public std::enable_shared_from_this<Stream> {
   int64_t created_ns() const { return created_ns_; }
   const std::string& dir() const { return dir_; }
   MessageStore& store() { return *store_; }
+  // A restore (snapshot/snapshot_api.h): fill stores messages with their own sequences and
+  // times, the stream's limits lifted meanwhile (they apply again after).
+  void restore_messages(const std::function<void(MessageStore&)>& fill);
   bool is_deleted() const { return deleted_.load(); }
 
   // Consumers.

@@ -3,8 +3,7 @@
 //  - STREAM.LEADER.STEPDOWN and STREAM.PEER.REMOVE need a cluster: 10010 on one server;
 //  - STREAM.SNAPSHOT and STREAM.RESTORE answer the reference's first checks as it does (empty
 //    request 10003, snapshot of a missing stream 10059, restore onto an existing stream 10130);
-//    past them we refuse with the reference's failure codes (10064, 10062: snapshots and
-//    restores are not implemented here), where 2.9.10 would go on to stream the snapshot;
+//    what follows them is tested in js_snapshot_test.cpp;
 //  - the same order of checks for a message get: empty request before the stream's existence.
 #include <gtest/gtest.h>
 #include <nats/nats.h>
@@ -73,25 +72,6 @@ TEST(JsUnhandledApi, StepDownPeerRemoveSnapshotAndRestoreChecksAsTheReference) {
   EXPECT_EQ(ours[5]["error"]["err_code"], 10130);
   EXPECT_EQ(ours[6]["error"]["err_code"], 10003);
   EXPECT_EQ(ours[7]["error"]["err_code"], 10059);
-}
-
-TEST(JsUnhandledApi, SnapshotAndRestoreAreRefusedNotLeftUnanswered) {
-  TempDir dir;
-  auto srv = start_with_config("jetstream { store_dir: \"" + dir.path() + "/js\" }\n");
-  ConnPtr nc;
-  ASSERT_EQ(connect_url(nc, srv->url()), NATS_OK);
-  unhandled_ask(nc.p, "$JS.API.STREAM.CREATE.S", R"({"name":"S","subjects":["s.>"]})");
-  auto snap = unhandled_ask(nc.p, "$JS.API.STREAM.SNAPSHOT.S", R"({"deliver_subject":"snap.in","chunk_size":1024})");
-  ASSERT_TRUE(snap.is_object()) << snap.dump();
-  EXPECT_EQ(snap["type"], "io.nats.jetstream.api.v1.stream_snapshot_response");
-  EXPECT_EQ(snap["error"]["err_code"], 10064);
-  EXPECT_EQ(snap["error"]["description"], "snapshot failed: not supported by this server");
-  std::string other = std::string(kRestoreBody);
-  other.replace(other.find("\"S\""), 3, "\"T\"");
-  auto restore = unhandled_ask(nc.p, "$JS.API.STREAM.RESTORE.T", other);
-  ASSERT_TRUE(restore.is_object()) << restore.dump();
-  EXPECT_EQ(restore["type"], "io.nats.jetstream.api.v1.stream_restore_response");
-  EXPECT_EQ(restore["error"]["err_code"], 10062);
 }
 
 }  // namespace

@@ -78,10 +78,9 @@ std::string response_type(std::string_view prefix) {
   return t + "_response";
 }
 
-// API subjects a single server has no handler for (they concern snapshots and Raft groups),
-// which 2.9.10 still answers for an account without JetStream.
-constexpr std::string_view kDisabledOnly[] = {"STREAM.SNAPSHOT", "STREAM.RESTORE", "STREAM.LEADER.STEPDOWN",
-                                              "STREAM.PEER.REMOVE"};
+// API subjects a single server has no handler for (they concern Raft groups), which 2.9.10
+// still answers for an account without JetStream.
+constexpr std::string_view kDisabledOnly[] = {"STREAM.LEADER.STEPDOWN", "STREAM.PEER.REMOVE"};
 
 // The answer of an account without JetStream, as 2.9.10's handlers give it: 10039 in the
 // shape of the handler's response, except where a handler checks something first (the
@@ -118,26 +117,7 @@ void reply_not_enabled(const ApiRequest& req, std::string_view prefix) {
 
 // An enabled account's request that no handler takes but 2.9.10 answers: refused with an
 // error instead of left to time out. True when answered.
-// Snapshots and restores go through the reference's first checks (empty request, the
-// stream's existence) so that those answers match, then fail.
-bool reply_unhandled(const ApiRequest& req, std::string_view prefix, const std::string& stream) {
-  if (prefix == "STREAM.SNAPSHOT" || prefix == "STREAM.RESTORE") {
-    bool snapshot = prefix == "STREAM.SNAPSHOT";
-    std::string type = snapshot ? "stream_snapshot_response" : "stream_restore_response";
-    bool exists = req.js.lookup_stream(req.account.name(), stream) != nullptr;
-    if (empty_request(req.payload))
-      reply_error(req, type, api_error(err::BadRequest));
-    else if (snapshot && !exists)
-      reply_error(req, type, api_error(err::StreamNotFound));
-    else if (!snapshot && !nlohmann::json::accept(req.payload))
-      reply_error(req, type, api_error(err::InvalidJSON, "invalid request"));
-    else if (!snapshot && exists)
-      reply_error(req, type, api_error(err::StreamNameExistRestoreFailed));
-    else
-      reply_error(req, type,
-                  api_error(snapshot ? err::StreamSnapshotFailed : err::StreamRestoreFailed, "not supported by this server"));
-    return true;
-  }
+bool reply_unhandled(const ApiRequest& req, std::string_view prefix, const std::string&) {
   // Leader step-down and peer removal need a cluster: 10010 on a single server, as 2.9.10
   // (in a cluster the stream's group and the meta leader answer them).
   if ((prefix == "STREAM.LEADER.STEPDOWN" || prefix == "STREAM.PEER.REMOVE") && !req.js.clustered()) {

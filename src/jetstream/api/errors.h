@@ -107,8 +107,7 @@ inline constexpr ErrDef StreamNameContainsPathSeparators{400, 10128, "Stream nam
 inline constexpr ErrDef ConsumerCreate{500, 10012, "{err}"};
 inline constexpr ErrDef ConsumerNameExist{400, 10013, "consumer name already in use"};
 inline constexpr ErrDef ConsumerNotFound{404, 10014, "consumer not found"};
-// Snapshots and restores are not implemented: refused with the reference's failure codes
-// (JSStreamSnapshotErrF, JSStreamRestoreErrF) rather than left unanswered.
+// Snapshots and restores (snapshot/snapshot_api.h).
 inline constexpr ErrDef StreamSnapshotFailed{500, 10064, "snapshot failed: {err}"};
 inline constexpr ErrDef StreamRestoreFailed{500, 10062, "restore failed: {err}"};
 inline constexpr ErrDef StreamNameExistRestoreFailed{400, 10130, "stream name already in use, cannot restore"};

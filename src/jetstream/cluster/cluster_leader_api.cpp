@@ -20,6 +20,7 @@
 #include "server/account.h"
 #include "subject/subject.h"
 #include "util/ids.h"
+#include "util/log.h"
 
 namespace nats::jetstream {
 
@@ -280,6 +281,22 @@ void JsCluster::leader_stream_delete(ApiRequest& req, std::string_view rest) {
   if (!cur) return reply_error(req, type, api_error(err::StreamNotFound));
   cur->origin = origin_of(req, rest);
   propose({MetaOp::remove_stream, std::move(*cur), std::nullopt, {}}, req, rest);
+}
+
+bool JsCluster::purge_account(const std::string& account) {
+  if (!is_leader()) return false;
+  auto all = streams(account);
+  for (auto& sa : all) {
+    RequestOrigin o;
+    o.account = account;
+    o.server = self_name_;
+    o.proposed_ns = system_clock_ns();
+    o.api = "STREAM.DELETE." + sa.name();
+    sa.origin = std::move(o);
+    meta_.propose(encode_meta_entry({MetaOp::remove_stream, std::move(sa), std::nullopt, {}}));
+  }
+  log::notice("Purge request for account {} (streams: {})", account, all.size());
+  return true;
 }
 
 void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, bool durable_api) {

@@ -95,6 +95,10 @@ class JsCluster {
   // server runs here (a replicated stream: current with its group), else the first
   // "JetStream stream 'A > S' is not current" / "JetStream consumer 'A > S > C' is not current".
   std::string health_error() const;
+  // `$JS.API.ACCOUNT.PURGE.<account>` (account_purge.h): on the meta leader, proposes the
+  // removal of each of the account's streams (their hosts delete them with their consumers,
+  // as a STREAM.DELETE without reply). False when not the leader.
+  bool purge_account(const std::string& account);
 
  private:
   bool is_leader() const;

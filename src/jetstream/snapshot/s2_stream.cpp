@@ -1,0 +1,173 @@
+#include "jetstream/snapshot/s2_stream.h"
+
+#include <cstdint>
+
+#include "jetstream/store/crc32c.h"
+
+namespace nats::jetstream::s2 {
+
+namespace {
+
+constexpr size_t kMaxChunkData = 64 * 1024;        // Snappy's limit, so Snappy readers also accept it
+constexpr size_t kMaxDecodedBlock = 4 * 1024 * 1024;  // S2's largest block
+constexpr std::string_view kS2Magic = "S2sTwO";
+constexpr std::string_view kSnappyMagic = "sNaPpY";
+
+uint32_t masked_crc(std::string_view data) {
+  uint32_t c = crc32c(data.data(), data.size());
+  return ((c >> 15) | (c << 17)) + 0xa282ead8u;
+}
+
+void put_le24(std::string& out, size_t v) {
+  out.push_back(static_cast<char>(v & 0xff));
+  out.push_back(static_cast<char>((v >> 8) & 0xff));
+  out.push_back(static_cast<char>((v >> 16) & 0xff));
+}
+
+void put_le32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint32_t le(const unsigned char* p, int n) {
+  uint32_t v = 0;
+  for (int i = 0; i < n; ++i) v |= static_cast<uint32_t>(p[i]) << (8 * i);
+  return v;
+}
+
+}  // namespace
+
+std::string frame(std::string_view data) {
+  std::string out;
+  out.reserve(data.size() + data.size() / kMaxChunkData * 8 + 32);
+  out.push_back(static_cast<char>(0xff));
+  put_le24(out, kS2Magic.size());
+  out.append(kS2Magic);
+  for (size_t off = 0; off < data.size(); off += kMaxChunkData) {
+    std::string_view piece = data.substr(off, kMaxChunkData);
+    out.push_back(0x01);
+    put_le24(out, piece.size() + 4);
+    put_le32(out, masked_crc(piece));
+    out.append(piece);
+  }
+  return out;
+}
+
+bool decode_block(std::string_view in, std::string& out) {
+  const auto* src = reinterpret_cast<const unsigned char*>(in.data());
+  size_t n = in.size(), s = 0;
+  // Uncompressed length (uvarint).
+  uint64_t len = 0;
+  for (int shift = 0;; shift += 7) {
+    if (s >= n || shift > 28) return false;
+    unsigned char b = src[s++];
+    len |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) break;
+  }
+  if (len > kMaxDecodedBlock) return false;
+  size_t base = out.size();
+  out.resize(base + len);
+  auto* dst = reinterpret_cast<unsigned char*>(out.data()) + base;
+  size_t d = 0, offset = 0;
+  while (s < n) {
+    unsigned char tag = src[s];
+    size_t length = 0;
+    switch (tag & 3) {
+      case 0: {  // literal
+        uint32_t x = tag >> 2;
+        if (x < 60) {
+          s += 1;
+        } else {
+          int extra = static_cast<int>(x) - 59;  // 1..4 length bytes
+          if (s + 1 + extra > n) return false;
+          x = le(src + s + 1, extra);
+          s += 1 + extra;
+        }
+        length = static_cast<size_t>(x) + 1;
+        if (length > len - d || length > n - s) return false;
+        std::copy(src + s, src + s + length, dst + d);
+        d += length;
+        s += length;
+        continue;
+      }
+      case 1: {  // copy, 1-byte offset; offset 0 is S2's repeat of the last offset
+        if (s + 2 > n) return false;
+        length = (tag >> 2) & 7;
+        size_t toff = (static_cast<size_t>(tag & 0xe0) << 3) | src[s + 1];
+        s += 2;
+        if (toff == 0) {
+          if (length == 5) {
+            if (s + 1 > n) return false;
+            length = src[s] + 4;
+            s += 1;
+          } else if (length == 6) {
+            if (s + 2 > n) return false;
+            length = le(src + s, 2) + (1u << 8);
+            s += 2;
+          } else if (length == 7) {
+            if (s + 3 > n) return false;
+            length = le(src + s, 3) + (1u << 16);
+            s += 3;
+          }
+        } else {
+          offset = toff;
+        }
+        length += 4;
+        break;
+      }
+      case 2:  // copy, 2-byte offset
+        if (s + 3 > n) return false;
+        length = 1 + (tag >> 2);
+        offset = le(src + s + 1, 2);
+        s += 3;
+        break;
+      default:  // copy, 4-byte offset
+        if (s + 5 > n) return false;
+        length = 1 + (tag >> 2);
+        offset = le(src + s + 1, 4);
+        s += 5;
+        break;
+    }
+    if (offset == 0 || d < offset || length > len - d) return false;
+    for (size_t i = 0; i < length; ++i, ++d) dst[d] = dst[d - offset];  // may overlap: forwards
+  }
+  return d == len;
+}
+
+bool unframe(std::string_view in, std::string& out, std::string& err) {
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  size_t n = in.size(), off = 0;
+  bool seen_magic = false;
+  while (off < n) {
+    if (n - off < 4) return err = "truncated chunk header", false;
+    unsigned char type = p[off];
+    size_t len = le(p + off + 1, 3);
+    off += 4;
+    if (n - off < len) return err = "truncated chunk", false;
+    std::string_view body = in.substr(off, len);
+    off += len;
+    if (type == 0xff) {
+      if (body != kS2Magic && body != kSnappyMagic) return err = "bad stream identifier", false;
+      seen_magic = true;
+      continue;
+    }
+    if (!seen_magic) return err = "missing stream identifier", false;
+    if (type == 0x00 || type == 0x01) {
+      if (body.size() < 4) return err = "short data chunk", false;
+      uint32_t want = le(reinterpret_cast<const unsigned char*>(body.data()), 4);
+      size_t start = out.size();
+      if (type == 0x01) {
+        out.append(body.substr(4));
+      } else if (!decode_block(body.substr(4), out)) {
+        return err = "corrupt compressed block", false;
+      }
+      if (masked_crc(std::string_view(out).substr(start)) != want) return err = "checksum mismatch", false;
+      continue;
+    }
+    if (type >= 0x02 && type <= 0x7f) return err = "unskippable chunk type", false;
+    // 0x80..0xfe: padding, index and other skippable chunks.
+  }
+  if (!seen_magic) return err = "empty stream", false;
+  return true;
+}
+
+}  // namespace nats::jetstream::s2

@@ -1,0 +1,26 @@
+#pragma once
+// The S2 (Snappy-compatible) framed stream format that 2.9.10 wraps its stream snapshots in
+// (server/filestore.go streamSnapshot: tar inside s2.NewWriter), written and read here so
+// that snapshots move between us, natscli and the reference.
+//
+// Writing emits only "uncompressed" data chunks (type 0x01, each with its masked CRC-32C):
+// every S2 and Snappy reader accepts them, and a compressor is not needed for correctness.
+// Reading accepts both chunk kinds: compressed chunks (type 0x00) are decoded with the S2
+// block format (Snappy's literals and copies plus S2's repeat-offset copies), so a snapshot
+// taken by the reference can be restored here.
+#include <string>
+#include <string_view>
+
+namespace nats::jetstream::s2 {
+
+// The framed stream of `data` (stream identifier, then data chunks of at most 64 KiB).
+std::string frame(std::string_view data);
+
+// Decodes a framed stream into `out`; false with `err` on a bad identifier, chunk type,
+// length, CRC or block.
+bool unframe(std::string_view in, std::string& out, std::string& err);
+
+// Decodes one S2/Snappy block (varint length, then tags); false on corrupt input.
+bool decode_block(std::string_view in, std::string& out);
+
+}  // namespace nats::jetstream::s2

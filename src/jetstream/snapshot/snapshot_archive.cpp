@@ -1,0 +1,421 @@
+#include "jetstream/snapshot/snapshot_archive.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "jetstream/consumer.h"
+#include "jetstream/consumer_config.h"
+#include "jetstream/json_util.h"
+#include "jetstream/snapshot/s2_stream.h"
+#include "jetstream/snapshot/tar_archive.h"
+#include "jetstream/store/crc32c.h"
+#include "jetstream/stream.h"
+
+namespace nats::jetstream {
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+// The reference's file store constants (filestore.go).
+constexpr uint8_t kMagic = 22;
+constexpr uint8_t kIndexVersion = 1;
+constexpr uint8_t kStateVersion = 2;
+constexpr uint32_t kHeadersBit = 1u << 31;
+constexpr uint64_t kErasedBit = 1ull << 63;
+constexpr size_t kRecordFixed = 22;  // length, sequence, time, subject length
+constexpr size_t kHashLen = 8;
+
+void put_uvarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+void put_varint(std::string& out, int64_t v) {
+  uint64_t u = static_cast<uint64_t>(v) << 1;
+  if (v < 0) u = ~u;
+  put_uvarint(out, u);
+}
+void put_le(std::string& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+uint64_t get_le(const char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  return v;
+}
+
+// Reads varints from a buffer; any overrun marks the reader bad.
+struct GoVarReader {
+  std::string_view b;
+  size_t i = 0;
+  bool ok = true;
+  uint64_t u() {
+    uint64_t v = 0;
+    for (int shift = 0; ok; shift += 7) {
+      if (i >= b.size() || shift > 63) {
+        ok = false;
+        break;
+      }
+      auto c = static_cast<unsigned char>(b[i++]);
+      v |= static_cast<uint64_t>(c & 0x7f) << shift;
+      if (!(c & 0x80)) return v;
+    }
+    return 0;
+  }
+  int64_t s() {
+    uint64_t u0 = u();
+    int64_t v = static_cast<int64_t>(u0 >> 1);
+    return (u0 & 1) ? ~v : v;
+  }
+};
+
+// A 64-bit hex digest for meta.sum (the reference's is HighwayHash; nothing reads ours).
+std::string digest(std::string_view data) {
+  uint32_t a = crc32c(data.data(), data.size());
+  uint32_t b = crc32c(data.data(), data.size(), 0x9e3779b9u);
+  return fmt::format("{:08x}{:08x}", a, b);
+}
+
+std::string message_record(const StoredMsg& m) {
+  size_t hl = m.headers.size();
+  uint64_t rl = kRecordFixed + m.subject.size() + m.payload.size() + kHashLen + (hl > 0 ? 4 + hl : 0);
+  std::string r;
+  r.reserve(rl);
+  put_le(r, rl | (hl > 0 ? kHeadersBit : 0), 4);
+  put_le(r, m.seq, 8);
+  put_le(r, static_cast<uint64_t>(m.ts), 8);
+  put_le(r, m.subject.size(), 2);
+  r.append(m.subject);
+  if (hl > 0) {
+    put_le(r, hl, 4);
+    r.append(m.headers);
+  }
+  r.append(m.payload);
+  put_le(r, 0, kHashLen);  // not the reference's HighwayHash (see the header)
+  return r;
+}
+
+struct GoBlockIndex {
+  uint64_t msgs = 0, bytes = 0, first = 0, last = 0;
+  int64_t first_ts = 0, last_ts = 0;
+  std::set<uint64_t> deleted;
+};
+
+std::string index_file(const GoBlockIndex& ix) {
+  std::string b;
+  b.push_back(static_cast<char>(kMagic));
+  b.push_back(static_cast<char>(kIndexVersion));
+  put_uvarint(b, ix.msgs);
+  put_uvarint(b, ix.bytes);
+  put_uvarint(b, ix.first);
+  put_varint(b, ix.first_ts);
+  put_uvarint(b, ix.last);
+  put_varint(b, ix.last_ts);
+  put_uvarint(b, ix.deleted.size());
+  put_le(b, 0, kHashLen);  // last record checksum
+  for (uint64_t d : ix.deleted) put_uvarint(b, d - ix.first);
+  return b;
+}
+
+bool parse_index(std::string_view buf, GoBlockIndex& ix) {
+  if (buf.size() < 2 || static_cast<uint8_t>(buf[0]) != kMagic || static_cast<uint8_t>(buf[1]) != kIndexVersion)
+    return false;
+  GoVarReader r{buf, 2};
+  ix.msgs = r.u();
+  ix.bytes = r.u();
+  ix.first = r.u() & ~kErasedBit;
+  ix.first_ts = r.s();
+  ix.last = r.u() & ~kErasedBit;
+  ix.last_ts = r.s();
+  uint64_t ndel = r.u();
+  if (!r.ok || r.i + kHashLen > buf.size()) return false;
+  r.i += kHashLen;
+  for (uint64_t k = 0; k < ndel && r.ok; ++k) {
+    uint64_t d = r.u() & ~kErasedBit;
+    if (!r.ok || d == 0) break;
+    ix.deleted.insert(d + ix.first);
+  }
+  return true;
+}
+
+// Appends the live records of one block to `out` (records past a torn tail are dropped, as the
+// reference's rebuild does).
+void parse_block(std::string_view buf, const GoBlockIndex* ix, std::vector<StoredMsg>& out, uint64_t& max_seq,
+                 int64_t& max_ts) {
+  size_t off = 0;
+  while (buf.size() - off >= kRecordFixed + kHashLen) {
+    const char* p = buf.data() + off;
+    uint32_t raw = static_cast<uint32_t>(get_le(p, 4));
+    bool has_hdr = raw & kHeadersBit;
+    size_t rl = raw & ~kHeadersBit;
+    if (rl < kRecordFixed + kHashLen || rl > buf.size() - off) break;
+    uint64_t seq = get_le(p + 4, 8);
+    auto ts = static_cast<int64_t>(get_le(p + 12, 8));
+    size_t slen = get_le(p + 20, 2);
+    size_t body = rl - kRecordFixed - kHashLen;
+    off += rl;
+    if (slen > body) continue;
+    const char* q = p + kRecordFixed;
+    StoredMsg m;
+    m.subject.assign(q, slen);
+    q += slen;
+    body -= slen;
+    if (has_hdr) {
+      if (body < 4) continue;
+      size_t hl = get_le(q, 4);
+      if (hl > body - 4) continue;
+      m.headers.assign(q + 4, hl);
+      q += 4 + hl;
+      body -= 4 + hl;
+    }
+    m.payload.assign(q, body);
+    if (seq & kErasedBit) seq &= ~kErasedBit;
+    else if (seq != 0 && (!ix || (seq >= ix->first && !ix->deleted.count(seq)))) {
+      m.seq = seq;
+      m.ts = ts;
+      if (seq > max_seq) max_seq = seq, max_ts = ts;
+      out.push_back(std::move(m));
+      continue;
+    }
+    if (seq > max_seq) max_seq = seq, max_ts = ts;
+  }
+}
+
+// "msgs/12.blk" -> 12 (0: not a block file of that suffix).
+uint64_t block_number(std::string_view name, std::string_view suffix) {
+  if (!name.starts_with("msgs/") || !name.ends_with(suffix)) return 0;
+  std::string_view n = name.substr(5, name.size() - 5 - suffix.size());
+  if (n.empty() || n.size() > 18) return 0;
+  uint64_t v = 0;
+  for (char c : n) {
+    if (c < '0' || c > '9') return 0;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
+int64_t json_time(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return 0;
+  return parse_time(it->get<std::string>());
+}
+
+}  // namespace
+
+std::string encode_consumer_state(const ConsumerSnapshot& s, int64_t now_ns) {
+  std::string b;
+  b.push_back(static_cast<char>(kMagic));
+  b.push_back(static_cast<char>(kStateVersion));
+  put_uvarint(b, s.ack_floor_cseq);
+  put_uvarint(b, s.ack_floor_sseq);
+  put_uvarint(b, s.delivered_cseq);
+  put_uvarint(b, s.delivered_sseq);
+  std::vector<std::pair<uint64_t, PendingAck>> pending;
+  for (const auto& [seq, p] : s.pending)
+    if (seq > s.ack_floor_sseq && p.cseq >= s.ack_floor_cseq) pending.emplace_back(seq, p);
+  put_uvarint(b, pending.size());
+  if (!pending.empty()) {
+    int64_t mints = (now_ns + 500'000'000) / 1'000'000'000;  // now rounded to seconds
+    put_varint(b, mints);
+    for (const auto& [seq, p] : pending) {
+      put_uvarint(b, seq - s.ack_floor_sseq);
+      put_uvarint(b, p.cseq - s.ack_floor_cseq);
+      put_varint(b, mints - p.deliver_ts / 1'000'000'000);
+    }
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> rd;
+  for (const auto& [seq, n] : s.redelivered)
+    if (seq > s.ack_floor_sseq && n > 0) rd.emplace_back(seq, n);
+  put_uvarint(b, rd.size());
+  for (const auto& [seq, n] : rd) {
+    put_uvarint(b, seq - s.ack_floor_sseq);
+    put_uvarint(b, n);
+  }
+  return b;
+}
+
+bool decode_consumer_state(std::string_view buf, ConsumerSnapshot& s, int64_t ack_wait_ns) {
+  if (buf.size() < 2 || static_cast<uint8_t>(buf[0]) != kMagic) return false;
+  uint8_t version = static_cast<uint8_t>(buf[1]);
+  if (version != 1 && version != 2) return false;
+  GoVarReader r{buf, 2};
+  s.ack_floor_cseq = r.u();
+  s.ack_floor_sseq = r.u();
+  s.delivered_cseq = r.u();
+  s.delivered_sseq = r.u();
+  if (!r.ok) return false;
+  if (version == 1) {  // version 1 stored the next sequences to deliver
+    if (s.ack_floor_cseq > 1) s.delivered_cseq += s.ack_floor_cseq - 1;
+    if (s.ack_floor_sseq > 1) s.delivered_sseq += s.ack_floor_sseq - 1;
+  }
+  if (uint64_t np = r.u(); r.ok && np > 0) {
+    int64_t mints = r.s();
+    for (uint64_t k = 0; k < np; ++k) {
+      uint64_t sseq = r.u() + s.ack_floor_sseq;
+      uint64_t dseq = version == 2 ? r.u() + s.ack_floor_cseq : 0;
+      int64_t ts = r.s();
+      if (!r.ok || sseq == 0) return false;
+      int64_t t = (version == 1 ? ts + mints : mints - ts) * 1'000'000'000;
+      s.pending[sseq] = PendingAck{dseq, t, t + ack_wait_ns};
+    }
+  }
+  if (uint64_t nr = r.u(); r.ok && nr > 0) {
+    for (uint64_t k = 0; k < nr; ++k) {
+      uint64_t seq = r.u(), n = r.u();
+      if (!r.ok) return false;
+      if (seq > 0 && n > 0) s.redelivered[seq + s.ack_floor_sseq] = n;
+    }
+  }
+  return r.ok;
+}
+
+std::string build_snapshot(Stream& stream, bool include_consumers) {
+  int64_t now = system_clock_ns();
+  tar::Writer w(now / 1'000'000'000);
+  ojson meta;
+  meta["created"] = format_time(stream.created_ns());
+  ojson cfg = stream.config().to_json();  // a named value: items() must not outlive it
+  for (auto& [k, v] : cfg.items()) meta[k] = v;
+  std::string meta_s = meta.dump();
+  w.add("meta.inf", meta_s);
+  w.add("meta.sum", digest(meta_s));
+
+  // One block holding every live message; its index names the deleted sequences inside.
+  MessageStore& store = stream.store();
+  StoreState st = store.fast_state();
+  GoBlockIndex ix;
+  std::string blk;
+  StoredMsg m;
+  uint64_t next = st.first_seq, prev = 0;
+  while (next > 0 && next <= st.last_seq && store.load_next_msg("", next, m) == StoreErr::ok) {
+    if (prev == 0) ix.first = m.seq, ix.first_ts = m.ts;
+    for (uint64_t d = prev == 0 ? m.seq : prev + 1; d < m.seq; ++d) ix.deleted.insert(d);
+    ix.msgs++;
+    ix.bytes += file_store_msg_size(m.subject.size(), m.headers.size(), m.payload.size());
+    ix.last = m.seq;
+    ix.last_ts = m.ts;
+    blk += message_record(m);
+    prev = m.seq;
+    next = m.seq + 1;
+  }
+  if (prev == 0) {  // no message: an empty block past the last sequence, as the reference's
+    ix.first = st.last_seq + 1;
+    ix.last = st.last_seq;
+    ix.first_ts = ix.last_ts = st.last_ts;
+  } else if (st.last_seq > ix.last) {
+    // Removed messages at the end: the block still ends at the stream's last sequence.
+    for (uint64_t d = ix.last + 1; d <= st.last_seq; ++d) ix.deleted.insert(d);
+    ix.last = st.last_seq;
+    ix.last_ts = st.last_ts;
+  }
+  w.add("msgs/1.idx", index_file(ix));
+  w.add("msgs/1.blk", blk);
+
+  if (include_consumers) {
+    for (const auto& sc : stream.consumers()) {
+      auto c = std::dynamic_pointer_cast<Consumer>(sc);
+      if (!c) continue;
+      ojson cm;
+      cm["created"] = format_time(c->created_ns());
+      cm["name"] = c->name();
+      ojson ccfg = consumer_config_json(c->config());
+      for (auto& [k, v] : ccfg.items()) cm[k] = v;
+      std::string cm_s = cm.dump();
+      std::string pre = "obs/" + c->name() + "/";
+      w.add(pre + "meta.inf", cm_s);
+      w.add(pre + "meta.sum", digest(cm_s));
+      w.add(pre + "o.dat", encode_consumer_state(c->state_snapshot(), now));
+    }
+  }
+  return s2::frame(w.finish());
+}
+
+bool read_snapshot(std::string_view data, ArchivedStream& out, std::string& err) {
+  std::string tar_bytes;
+  if (!s2::unframe(data, tar_bytes, err)) return false;
+  std::vector<tar::Entry> entries;
+  if (!tar::read(tar_bytes, entries, err)) return false;
+  std::map<uint64_t, std::string_view> blocks;
+  std::map<uint64_t, GoBlockIndex> indexes;
+  std::map<std::string, ArchivedConsumer> consumers;
+  std::map<std::string, std::string_view> states;
+  bool have_meta = false;
+  for (const auto& e : entries) {
+    std::string_view name = e.name;
+    if (name.starts_with("./")) name.remove_prefix(2);
+    if (name.find("..") != std::string_view::npos) return err = "unexpected content", false;
+    if (name == "meta.inf") {
+      auto j = nlohmann::ordered_json::parse(e.data, nullptr, false);
+      if (!j.is_object()) return err = "invalid stream meta file", false;
+      out.created_ns = json_time(nlohmann::json(j), "created");
+      j.erase("created");
+      out.config = std::move(j);
+      have_meta = true;
+    } else if (uint64_t n = block_number(name, ".blk")) {
+      blocks[n] = e.data;
+    } else if (uint64_t n2 = block_number(name, ".idx")) {
+      GoBlockIndex ix;
+      if (parse_index(e.data, ix)) indexes[n2] = std::move(ix);
+    } else if (name.starts_with("obs/")) {
+      std::string_view rest = name.substr(4);
+      size_t slash = rest.find('/');
+      if (slash == std::string_view::npos || slash == 0) continue;
+      std::string cname(rest.substr(0, slash));
+      std::string_view file = rest.substr(slash + 1);
+      ArchivedConsumer& c = consumers[cname];
+      c.name = cname;
+      if (file == "meta.inf") {
+        auto j = nlohmann::json::parse(e.data, nullptr, false);
+        if (!j.is_object()) return err = fmt::format("error restoring consumer [\"{}\"]: invalid meta file", cname), false;
+        c.created_ns = json_time(j, "created");
+        j.erase("created");
+        j.erase("name");
+        c.config = std::move(j);
+      } else if (file == "o.dat") {
+        // Decoded once the config (its ack wait) is known: the tar may hold it first.
+        c.has_state = true;
+        states[cname] = e.data;
+      }
+    }
+  }
+  if (!have_meta) return err = "open meta.inf: no such file or directory", false;
+
+  uint64_t max_seq = 0;
+  int64_t max_ts = 0;
+  for (const auto& [n, buf] : blocks) {
+    auto it = indexes.find(n);
+    const GoBlockIndex* ix = it == indexes.end() ? nullptr : &it->second;
+    if (ix && out.first_seq == 0 && ix->first > 0) out.first_seq = ix->first;
+    if (ix && ix->last > max_seq) max_seq = ix->last, max_ts = ix->last_ts;
+    parse_block(buf, ix, out.msgs, max_seq, max_ts);
+  }
+  std::sort(out.msgs.begin(), out.msgs.end(), [](const StoredMsg& a, const StoredMsg& b) { return a.seq < b.seq; });
+  out.msgs.erase(std::unique(out.msgs.begin(), out.msgs.end(),
+                             [](const StoredMsg& a, const StoredMsg& b) { return a.seq == b.seq; }),
+                 out.msgs.end());
+  if (!out.msgs.empty() && (out.first_seq == 0 || out.msgs.front().seq < out.first_seq))
+    out.first_seq = out.msgs.front().seq;
+  out.last_seq = max_seq;
+  out.last_ts = max_ts;
+
+  for (auto& [name, c] : consumers) {
+    if (c.config.is_null() || !c.config.is_object())
+      return err = fmt::format("error restoring consumer [\"{}\"]: missing meta file", name), false;
+    if (c.has_state) {
+      int64_t ack_wait = c.config.value("ack_wait", int64_t{0});
+      if (ack_wait <= 0) ack_wait = kAckWaitDefaultNs;
+      if (!decode_consumer_state(states[name], c.state, ack_wait))
+        return err = fmt::format("error restoring consumer [\"{}\"]: corrupt state", name), false;
+    }
+    out.consumers.push_back(std::move(c));
+  }
+  return true;
+}
+
+}  // namespace nats::jetstream

@@ -1,0 +1,57 @@
+#pragma once
+// The content of a stream snapshot in 2.9.10's layout (server/filestore.go streamSnapshot),
+// built from a running stream and read back for a restore:
+//   meta.inf, meta.sum          the stream's FileStreamInfo ({"created", config fields...})
+//   msgs/<n>.idx, msgs/<n>.blk  per block: the index (counts, first/last, deleted sequences)
+//                               and the message records
+//   obs/<name>/meta.inf, meta.sum, o.dat   per consumer: FileConsumerInfo and its state in
+//                               the reference's binary encoding (encodeConsumerState)
+// all in a tar inside an S2 stream. Records and indexes use the reference's layout, so
+// snapshots taken by 2.9.10 restore here. Our own checksums are not the reference's
+// HighwayHash (meta.sum and the record hashes): reading ignores them, and a snapshot taken
+// here does not pass 2.9.10's hash checks (its restore keeps no messages of such a block).
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "jetstream/consumer_state.h"
+#include "jetstream/store/message_store.h"
+
+namespace nats::jetstream {
+
+class Stream;
+
+struct ArchivedConsumer {
+  std::string name;
+  int64_t created_ns = 0;
+  nlohmann::json config;  // the consumer config fields (FileConsumerInfo without created/name)
+  ConsumerSnapshot state;
+  bool has_state = false;
+};
+
+struct ArchivedStream {
+  nlohmann::ordered_json config;  // the stream config fields of meta.inf
+  int64_t created_ns = 0;
+  std::vector<StoredMsg> msgs;  // live messages, ascending
+  uint64_t first_seq = 0;       // the stream's first and last sequence (gaps are deleted ones)
+  uint64_t last_seq = 0;
+  int64_t last_ts = 0;
+  std::vector<ArchivedConsumer> consumers;
+};
+
+// The S2-framed tar of `stream` (its messages now; consumers unless !include_consumers).
+std::string build_snapshot(Stream& stream, bool include_consumers);
+
+// Reads a snapshot (S2-framed tar) into `out`; false with `err` on bad data.
+bool read_snapshot(std::string_view data, ArchivedStream& out, std::string& err);
+
+// The reference's consumer state encoding (store.go encodeConsumerState, version 2) and its
+// decoding; pending delivery times keep whole seconds, as there. ack_wait_ns sets restored
+// pending deadlines (delivery time + ack wait).
+std::string encode_consumer_state(const ConsumerSnapshot& s, int64_t now_ns);
+bool decode_consumer_state(std::string_view buf, ConsumerSnapshot& s, int64_t ack_wait_ns);
+
+}  // namespace nats::jetstream

@@ -1,0 +1,345 @@
+// Stream snapshots and restores (`$JS.API.STREAM.SNAPSHOT/RESTORE`) and ACCOUNT.PURGE, against
+// the reference 2.9.10: the answers, the chunk stream (ack reply subjects, the empty end
+// message), the restore upload and its final stream info; a round trip through our server
+// (messages, deleted sequences, consumer state) and a snapshot taken by 2.9.10 restored here.
+#include <gtest/gtest.h>
+#include <nats/nats.h>
+
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+#include "harness.h"
+#include "test_util.h"
+
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
+using namespace testing_harness;
+using namespace itest;
+using json = nlohmann::json;
+
+namespace {
+
+json ask(natsConnection* nc, const std::string& subj, const std::string& body, int timeout_ms = 3000) {
+  MsgPtr m;
+  natsStatus st = natsConnection_Request(&m.p, nc, subj.c_str(), body.data(), static_cast<int>(body.size()), timeout_ms);
+  if (st == NATS_TIMEOUT) return "timeout";
+  if (st == NATS_NO_RESPONDERS) return "no responders";
+  if (st != NATS_OK) return "error " + std::to_string(st);
+  auto j = json::parse(m.data(), nullptr, false);
+  return j.is_discarded() ? json(m.data()) : j;
+}
+
+struct Snapshot {
+  json answer;
+  std::vector<std::string> replies;  // each chunk's reply subject
+  std::string data;
+  bool ended = false;           // the empty end message came
+  bool end_plain = false;       // ... without reply subject and headers
+};
+
+Snapshot take_snapshot(natsConnection* nc, const std::string& stream, const std::string& body) {
+  Snapshot s;
+  SubPtr sub;
+  natsConnection_SubscribeSync(&sub.p, nc, "snap.in");
+  natsConnection_Flush(nc);
+  s.answer = ask(nc, "$JS.API.STREAM.SNAPSHOT." + stream, body);
+  if (!s.answer.is_object() || s.answer.contains("error")) return s;
+  for (;;) {
+    MsgPtr m;
+    if (natsSubscription_NextMsg(&m.p, sub.p, 3000) != NATS_OK) break;
+    const char* reply = natsMsg_GetReply(m.p);
+    if (natsMsg_GetDataLength(m.p) == 0) {
+      const char** keys = nullptr;
+      int n = 0;
+      bool no_headers = natsMsgHeader_Keys(m.p, &keys, &n) != NATS_OK || n == 0;
+      free(keys);
+      s.ended = true;
+      s.end_plain = (reply == nullptr || *reply == '\0') && no_headers;
+      break;
+    }
+    s.data += m.data();
+    s.replies.push_back(reply ? reply : "");
+    if (reply) natsConnection_Publish(nc, reply, nullptr, 0);
+  }
+  return s;
+}
+
+// Uploads `data` for a restore of `stream`: the first answer, then the final answer.
+std::pair<json, json> restore(natsConnection* nc, const std::string& stream, const std::string& request,
+                              const std::string& data, size_t chunk = 64 * 1024) {
+  json first = ask(nc, "$JS.API.STREAM.RESTORE." + stream, request);
+  if (!first.is_object() || !first.contains("deliver_subject") || first["deliver_subject"] == "") return {first, {}};
+  std::string subj = first["deliver_subject"];
+  for (size_t off = 0; off < data.size(); off += chunk) {
+    MsgPtr ack;
+    std::string piece = data.substr(off, chunk);
+    if (natsConnection_Request(&ack.p, nc, subj.c_str(), piece.data(), static_cast<int>(piece.size()), 3000) != NATS_OK)
+      return {first, "chunk not acked"};
+  }
+  return {first, ask(nc, subj, "", 5000)};
+}
+
+// A file stream with 5 messages (one with a header, the 3rd deleted) and a durable that took
+// two and acked the first.
+void fill_stream(natsConnection* nc, const std::string& storage = "file") {
+  auto c = ask(nc, "$JS.API.STREAM.CREATE.S",
+               R"({"name":"S","subjects":["s.>"],"storage":")" + storage + R"("})");
+  ASSERT_TRUE(c.is_object() && !c.contains("error")) << c.dump();
+  for (int i = 1; i <= 5; ++i) {
+    natsMsg* m = nullptr;
+    std::string subj = "s." + std::to_string(i), body = "msg-" + std::to_string(i);
+    natsMsg_Create(&m, subj.c_str(), nullptr, body.data(), static_cast<int>(body.size()));
+    if (i == 2) natsMsgHeader_Set(m, "X-Test", "two");
+    MsgPtr ack;
+    ASSERT_EQ(natsConnection_RequestMsg(&ack.p, nc, m, 3000), NATS_OK);
+    natsMsg_Destroy(m);
+  }
+  auto d = ask(nc, "$JS.API.STREAM.MSG.DELETE.S", R"({"seq":3})");
+  ASSERT_EQ(d.value("success", false), true) << d.dump();
+  auto cc = ask(nc, "$JS.API.CONSUMER.DURABLE.CREATE.S.D",
+                R"({"stream_name":"S","config":{"durable_name":"D","ack_policy":"explicit","ack_wait":60000000000}})");
+  ASSERT_TRUE(cc.is_object() && !cc.contains("error")) << cc.dump();
+  for (int i = 0; i < 2; ++i) {
+    MsgPtr m;
+    ASSERT_EQ(natsConnection_RequestString(&m.p, nc, "$JS.API.CONSUMER.MSG.NEXT.S.D", "1", 3000), NATS_OK);
+    if (i == 0) natsConnection_PublishString(nc, natsMsg_GetReply(m.p), "+ACK");
+  }
+  natsConnection_Flush(nc);
+}
+
+std::string base64(const std::string& in) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
+    for (int k = 3; k >= 0; --k) out += t[(v >> (6 * k)) & 63];
+  }
+  if (size_t r = in.size() - i) {
+    unsigned v = (unsigned char)in[i] << 16 | (r == 2 ? (unsigned char)in[i + 1] << 8 : 0);
+    out += t[(v >> 18) & 63];
+    out += t[(v >> 12) & 63];
+    out += r == 2 ? t[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+json masked_state(json st) {
+  st.erase("first_ts");
+  st.erase("last_ts");
+  return st;
+}
+
+// What a restored S must hold: the messages, the deleted 3rd, and D's state.
+void expect_restored(natsConnection* nc) {
+  auto info = ask(nc, "$JS.API.STREAM.INFO.S", "");
+  ASSERT_TRUE(info.is_object() && !info.contains("error")) << info.dump();
+  EXPECT_EQ(info["state"]["messages"], 4);
+  EXPECT_EQ(info["state"]["first_seq"], 1);
+  EXPECT_EQ(info["state"]["last_seq"], 5);
+  EXPECT_EQ(info["state"]["num_deleted"], 1);
+  EXPECT_EQ(info["state"]["consumer_count"], 1);
+  for (int i : {1, 2, 4, 5}) {
+    auto g = ask(nc, "$JS.API.STREAM.MSG.GET.S", R"({"seq":)" + std::to_string(i) + "}");
+    ASSERT_TRUE(g.contains("message")) << g.dump();
+    EXPECT_EQ(g["message"]["subject"], "s." + std::to_string(i));
+    EXPECT_EQ(g["message"]["data"], base64("msg-" + std::to_string(i)));
+    EXPECT_EQ(g["message"].contains("hdrs"), i == 2);
+  }
+  auto g3 = ask(nc, "$JS.API.STREAM.MSG.GET.S", R"({"seq":3})");
+  EXPECT_EQ(g3["error"]["err_code"], 10037) << g3.dump();
+  auto ci = ask(nc, "$JS.API.CONSUMER.INFO.S.D", "");
+  ASSERT_TRUE(ci.is_object() && !ci.contains("error")) << ci.dump();
+  EXPECT_EQ(ci["delivered"]["stream_seq"], 2);
+  EXPECT_EQ(ci["delivered"]["consumer_seq"], 2);
+  EXPECT_EQ(ci["ack_floor"]["stream_seq"], 1);
+  EXPECT_EQ(ci["num_ack_pending"], 1);
+  EXPECT_EQ(ci["num_pending"], 2);
+  // The consumer goes on where it was: the next message is the 4th.
+  MsgPtr m;
+  ASSERT_EQ(natsConnection_RequestString(&m.p, nc, "$JS.API.CONSUMER.MSG.NEXT.S.D", "1", 3000), NATS_OK);
+  EXPECT_EQ(m.data(), "msg-4");
+}
+
+std::unique_ptr<ServerProcess> start_js(const TempDir& dir, const std::string& binary) {
+  return start_with_config("jetstream { store_dir: \"" + dir.path() + "/js\" }\n", {}, binary);
+}
+
+// The answers of one server to the same snapshot requests, for comparison.
+struct Observed {
+  json answer, memory, no_deliver, bad_json, missing;
+  std::vector<std::string> replies;
+  bool ended = false, end_plain = false;
+  json restore_first, restore_garbage, restore_exists;
+};
+
+Observed observe(const std::string& binary) {
+  Observed o;
+  TempDir dir;
+  auto srv = start_js(dir, binary);
+  ConnPtr nc;
+  EXPECT_EQ(connect_url(nc, srv->url()), NATS_OK);
+  if (!nc.p) return o;
+  fill_stream(nc.p);
+  auto s = take_snapshot(nc.p, "S", R"({"deliver_subject":"snap.in","chunk_size":512})");
+  o.answer = s.answer;
+  if (o.answer.is_object() && o.answer.contains("state")) o.answer["state"] = masked_state(o.answer["state"]);
+  o.replies = s.replies;
+  o.ended = s.ended;
+  o.end_plain = s.end_plain;
+  ask(nc.p, "$JS.API.STREAM.CREATE.M", R"({"name":"M","subjects":["m.>"],"storage":"memory"})");
+  o.memory = ask(nc.p, "$JS.API.STREAM.SNAPSHOT.M", R"({"deliver_subject":"snap.in"})");
+  o.no_deliver = ask(nc.p, "$JS.API.STREAM.SNAPSHOT.S", R"({"no_consumers":true})");
+  o.bad_json = ask(nc.p, "$JS.API.STREAM.SNAPSHOT.S", R"({"deliver_subject":1})");
+  o.missing = ask(nc.p, "$JS.API.STREAM.SNAPSHOT.X", R"({"deliver_subject":"snap.in"})");
+  auto [first, garbage] = restore(nc.p, "T", R"({"config":{"name":"T","subjects":["t.>"]}})", "not a snapshot at all");
+  o.restore_first = first;
+  o.restore_garbage = garbage;
+  o.restore_exists = ask(nc.p, "$JS.API.STREAM.RESTORE.S", R"({"config":{"name":"S","subjects":["s.>"]}})");
+  return o;
+}
+
+TEST(JsSnapshot, AnswersAsTheReference) {
+  if (!reference_available()) GTEST_SKIP() << "no reference server";
+  Observed ours = observe(server_binary()), ref = observe(reference_binary());
+  EXPECT_EQ(ours.answer, ref.answer);
+  EXPECT_EQ(ours.answer["type"], "io.nats.jetstream.api.v1.stream_snapshot_response");
+  EXPECT_EQ(ours.answer["state"]["messages"], 4);
+  // Chunks carry the reference's ack subject: $JS.SNAPSHOT.ACK.<stream>.<id>.<size>.<index>.
+  std::regex ack(R"(\$JS\.SNAPSHOT\.ACK\.S\.[A-Za-z0-9]+\.(\d+)\.(\d+))");
+  for (const auto* o : {&ours, &ref}) {
+    ASSERT_FALSE(o->replies.empty());
+    for (size_t i = 0; i < o->replies.size(); ++i) {
+      std::smatch m;
+      ASSERT_TRUE(std::regex_match(o->replies[i], m, ack)) << o->replies[i];
+      EXPECT_EQ(m[2], std::to_string(i + 1));
+      EXPECT_LE(std::stoi(m[1]), 512);
+    }
+    EXPECT_TRUE(o->ended);
+    EXPECT_TRUE(o->end_plain);
+  }
+  EXPECT_EQ(ours.memory, ref.memory);
+  EXPECT_EQ(ours.memory["error"]["description"], "snapshot failed: no impl");
+  EXPECT_EQ(ours.no_deliver, ref.no_deliver);
+  EXPECT_EQ(ours.no_deliver["error"]["err_code"], 10015);
+  EXPECT_EQ(ours.bad_json, ref.bad_json);
+  EXPECT_EQ(ours.missing, ref.missing);
+  // The restore's first answer names the upload subject.
+  for (const auto* o : {&ours, &ref}) {
+    EXPECT_EQ(o->restore_first["type"], "io.nats.jetstream.api.v1.stream_restore_response");
+    EXPECT_TRUE(std::regex_match(o->restore_first.value("deliver_subject", std::string()),
+                                 std::regex(R"(\$JS\.SNAPSHOT\.RESTORE\.T\.[A-Za-z0-9]+)")))
+        << o->restore_first.dump();
+    // Garbage: the final answer is a stream create answer with 10062 "restore failed: ...".
+    EXPECT_EQ(o->restore_garbage["type"], "io.nats.jetstream.api.v1.stream_create_response");
+    EXPECT_EQ(o->restore_garbage["error"]["err_code"], 10062) << o->restore_garbage.dump();
+    EXPECT_EQ(o->restore_garbage["error"]["description"].get<std::string>().rfind("restore failed: ", 0), 0u);
+  }
+  EXPECT_EQ(ours.restore_exists, ref.restore_exists);
+  EXPECT_EQ(ours.restore_exists["error"]["err_code"], 10130);
+}
+
+// Snapshot, delete, restore: the stream, its messages and the durable's state come back.
+TEST(JsSnapshot, RoundTripKeepsMessagesAndConsumerState) {
+  TempDir dir;
+  auto srv = start_js(dir, server_binary());
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, srv->url()), NATS_OK);
+  fill_stream(nc.p);
+  auto before = ask(nc.p, "$JS.API.STREAM.INFO.S", "");
+  auto s = take_snapshot(nc.p, "S", R"({"deliver_subject":"snap.in"})");
+  ASSERT_TRUE(s.ended);
+  ASSERT_FALSE(s.data.empty());
+  auto del = ask(nc.p, "$JS.API.STREAM.DELETE.S", "");
+  ASSERT_EQ(del.value("success", false), true);
+  json req = {{"config", s.answer["config"]}, {"state", s.answer["state"]}};
+  auto [first, done] = restore(nc.p, "S", req.dump(), s.data, 1000);
+  ASSERT_TRUE(done.is_object()) << done.dump();
+  EXPECT_EQ(done["type"], "io.nats.jetstream.api.v1.stream_create_response");
+  ASSERT_FALSE(done.contains("error")) << done.dump();
+  EXPECT_EQ(done["config"], before["config"]);
+  EXPECT_EQ(done["created"], before["created"]);
+  EXPECT_EQ(masked_state(done["state"]), masked_state(before["state"]));
+  expect_restored(nc.p);
+  // Restoring a stream that now exists: 10130.
+  auto again = ask(nc.p, "$JS.API.STREAM.RESTORE.S", req.dump());
+  EXPECT_EQ(again["error"]["err_code"], 10130);
+  // The restored stream survives a restart.
+  srv.reset();
+  srv = start_js(dir, server_binary());
+  nc.reset();
+  ASSERT_EQ(connect_url(nc, srv->url()), NATS_OK);
+  auto info = ask(nc.p, "$JS.API.STREAM.INFO.S", "");
+  EXPECT_EQ(info["state"]["messages"], 4) << info.dump();
+}
+
+// What a user migrating from 2.9.10 does: a snapshot taken by the reference restores here.
+TEST(JsSnapshot, SnapshotOfTheReferenceRestoresHere) {
+  if (!reference_available()) GTEST_SKIP() << "no reference server";
+  Snapshot s;
+  {
+    TempDir dir;
+    auto ref = start_js(dir, reference_binary());
+    ConnPtr nc;
+    ASSERT_EQ(connect_url(nc, ref->url()), NATS_OK);
+    fill_stream(nc.p);
+    s = take_snapshot(nc.p, "S", R"({"deliver_subject":"snap.in"})");
+    ASSERT_TRUE(s.ended);
+  }
+  TempDir dir;
+  auto srv = start_js(dir, server_binary());
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, srv->url()), NATS_OK);
+  json req = {{"config", s.answer["config"]}, {"state", s.answer["state"]}};
+  auto [first, done] = restore(nc.p, "S", req.dump(), s.data);
+  ASSERT_TRUE(done.is_object() && !done.contains("error")) << done.dump();
+  expect_restored(nc.p);
+}
+
+// ACCOUNT.PURGE from the system account: the account's streams are gone, the answer as 2.9.10.
+struct PurgeSeen {
+  json purge, streams_after, user_purge;
+  bool dir_gone = false;
+};
+
+PurgeSeen purge_run(const std::string& binary) {
+  PurgeSeen p;
+  TempDir dir;
+  auto srv = start_with_config("jetstream { store_dir: \"" + dir.path() + "/js\" }\n"
+                               "accounts { A: { jetstream: enabled, users: [{user: a, password: a}] }\n"
+                               "  SYS: { users: [{user: s, password: s}] } }\n"
+                               "system_account: SYS\n",
+                               {}, binary);
+  ConnPtr a, sys;
+  EXPECT_EQ(connect_url(a, "nats://a:a@127.0.0.1:" + std::to_string(srv->port())), NATS_OK);
+  EXPECT_EQ(connect_url(sys, "nats://s:s@127.0.0.1:" + std::to_string(srv->port())), NATS_OK);
+  if (!a.p || !sys.p) return p;
+  // 2.9.10 answers an account's purge of itself (through its API import of the system
+  // account's service); this one comes before the stream exists.
+  p.user_purge = ask(a.p, "$JS.API.ACCOUNT.PURGE.A", "", 1000);
+  ask(a.p, "$JS.API.STREAM.CREATE.P", R"({"name":"P","subjects":["p.>"]})");
+  natsConnection_PublishString(a.p, "p.1", "x");
+  natsConnection_Flush(a.p);
+  p.purge = ask(sys.p, "$JS.API.ACCOUNT.PURGE.A", "");
+  p.streams_after = ask(a.p, "$JS.API.STREAM.NAMES", "");
+  p.dir_gone = !std::filesystem::exists(dir.path() + "/js/jetstream/A");
+  return p;
+}
+
+TEST(JsAccountPurge, SystemAccountPurgesAnAccountAsTheReference) {
+  if (!reference_available()) GTEST_SKIP() << "no reference server";
+  auto ours = purge_run(server_binary()), ref = purge_run(reference_binary());
+  EXPECT_EQ(ours.purge, ref.purge);
+  EXPECT_EQ(ours.purge, json({{"type", "io.nats.jetstream.api.v1.account_purge_response"}, {"initiated", true}}));
+  EXPECT_EQ(ours.streams_after, ref.streams_after);
+  EXPECT_EQ(ours.streams_after["total"], 0);
+  EXPECT_EQ(ours.user_purge, ref.user_purge);
+  EXPECT_EQ(ours.dir_gone, ref.dir_gone);
+  EXPECT_TRUE(ours.dir_gone);
+}
+
+}  // namespace
+}  // namespace NATS_TEST_FILE_ID
