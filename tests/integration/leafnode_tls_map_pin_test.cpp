@@ -61,7 +61,11 @@ class LeafTlsMapPin : public TlsSuite {
     p.hub.binary = hub_bin;
     p.leaf.binary = leaf_bin;
     p.hub.name = "hub";
-    p.hub.extra = "accounts { A { users [ {user: a, password: a} ] }, B { users [ {user: b, password: b} ] } }\n"
+    // The accounts the mapped users bind to (only then: their users would make the hub
+    // require credentials of every leaf).
+    p.hub.extra = (hub_auth.empty() ? std::string()
+                                    : "accounts { A { users [ {user: a, password: a} ] }, B { users [ {user: b, "
+                                      "password: b} ] } }\n") +
                   "leafnodes {\n listen: 127.0.0.1:" + std::to_string(p.leaf_port) + "\n " + hub_auth +
                   "\n tls {\n  cert_file: \"" + pki_->server_cert + "\"\n  key_file: \"" + pki_->server_key +
                   "\"\n  ca_file: \"" + pki_->ca + "\"\n  " + hub_tls + "\n }\n}\n";

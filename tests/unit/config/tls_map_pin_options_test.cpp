@@ -35,7 +35,7 @@ TEST(TlsMapPinOptions, VerifyAndMapOnTheLeafAcceptingSide) {
 
 TEST(TlsMapPinOptions, VerifyAndMapElsewhereIsRefused) {
   EXPECT_EQ(tls_error("cluster { port: 6222, tls { cert_file: a, key_file: b, verify_and_map: true } }"),
-            "t.conf:1:58: verify_and_map is not supported by this server outside leafnodes { tls }");
+            "t.conf:1:56: verify_and_map is not supported by this server outside leafnodes { tls }");
   EXPECT_EQ(tls_error("tls { cert_file: a, key_file: b, verify_and_map: true }"),
             "t.conf:1:34: verify_and_map is not supported by this server outside leafnodes { tls }");
 }
