@@ -43,8 +43,9 @@ std::string advertise_host_port(std::string_view adv, int default_port);
 // Connects with a deadline; returns a non-blocking fd or -1.
 int connect_with_timeout(const std::string& host, int port, std::chrono::milliseconds timeout);
 
-// How long routes, gateways and leaf nodes wait for a TCP connect before trying the next URL.
-inline constexpr std::chrono::milliseconds kLinkDialTimeout{2000};
+// How long routes, gateways and leaf nodes wait for a TCP connect before trying the next URL
+// (DEFAULT_ROUTE_DIAL, which 2.9.10 uses for all three).
+inline constexpr std::chrono::milliseconds kLinkDialTimeout{1000};
 
 // A listening socket registered on one loop; accept_cb gets each accepted fd.
 class TcpListener : public net::IoHandler {

@@ -17,7 +17,6 @@
 namespace nats::cluster {
 
 namespace {
-constexpr auto kGatewayReconnectDelay = std::chrono::milliseconds(1000);
 constexpr auto kReplyMappingTtl = std::chrono::seconds(10);
 
 std::string base64(std::string_view in) {
@@ -133,72 +132,63 @@ void GatewayManager::start() {
   log::notice("Address for gateway \"{}\" is {}", name_, own_url_);
   {
     std::lock_guard lk(mu_);
-    auto now = std::chrono::steady_clock::now();
     for (const auto& g : o.gateway.gateways) {
       if (g.name == name_) continue;  // our own entry in a shared list
       Remote& r = remotes_[g.name];
       r.name = g.name;
       r.configured = true;
       for (auto& u : g.urls) r.urls.push_back(u);
-      r.next = now + std::chrono::milliseconds(50);
+      schedule_locked(g.name, policy(true), std::chrono::milliseconds(50), true);
     }
   }
-  solicitor_ = std::thread([this] { solicit_loop(); });
+  start_dialing();
 }
 
 void GatewayManager::shutdown() { stop_links(); }
 
-void GatewayManager::solicit_loop() {
-  std::unique_lock lk(mu_);
-  while (!stopping_) {
-    auto now = std::chrono::steady_clock::now();
-    auto next = now + std::chrono::seconds(1);
-    std::string name, url;
-    int attempt = 0;
-    for (auto& [n, r] : remotes_) {
-      if (r.outbound || r.connecting || r.urls.empty()) continue;
-      if (r.next <= now) {
-        name = n;
-        url = r.urls[r.attempts % r.urls.size()];
-        attempt = ++r.attempts;
-        r.connecting = true;
-        break;
-      }
-      next = std::min(next, r.next);
-    }
-    if (name.empty()) {
-      cv_.wait_until(lk, next);
-      continue;
-    }
-    lk.unlock();
-    PeerUrl u = parse_peer_url(url);
-    int fd = -1;
-    if (u.ok) {
-      log::debug("Connecting to gateway \"{}\" ({}) (attempt {})", name, u.host_port(), attempt);
-      fd = dial(u);
-      if (fd < 0) log::debug("Error connecting to gateway \"{}\" ({}) (attempt {})", name, u.host_port(), attempt);
-    } else {
-      log::error("Invalid gateway URL \"{}\" for \"{}\"", url, name);
-    }
-    if (fd >= 0) connect_gateway(name, url, fd);
-    lk.lock();
-    if (fd < 0) {
-      auto it = remotes_.find(name);
-      if (it != remotes_.end()) {
-        it->second.connecting = false;
-        it->second.next = std::chrono::steady_clock::now() + kGatewayReconnectDelay;
-      }
-    }
-  }
+RedialPolicy GatewayManager::policy(bool configured) const {
+  // Explicit gateways are dialled forever; implicit ones (discovered) once, or
+  // connect_retries more times (solicitGateway). An attempt is a round over every URL.
+  RedialPolicy p;
+  p.retry_delay = kLinkRetryDelay;
+  p.every_url_per_attempt = true;
+  if (!configured) p.retries = std::max(server_.options().gateway.connect_retries, 0);
+  return p;
 }
 
-void GatewayManager::connect_gateway(const std::string& name, const std::string& url, int fd) {
+size_t GatewayManager::dial_url_count_locked(const std::string& name) const {
+  auto it = remotes_.find(name);
+  return it == remotes_.end() || it->second.outbound ? 0 : it->second.urls.size();
+}
+
+std::string GatewayManager::dial_url_locked(const std::string& name, size_t i) const {
+  return remotes_.at(name).urls.at(i);
+}
+
+void GatewayManager::log_dial(const Dial& d, const PeerUrl& u, bool failed) const {
+  if (!u.ok) {
+    if (failed && d.report) log::error("Invalid gateway URL for \"{}\"", d.key);
+    return;
+  }
+  if (!failed) log::debug("Connecting to gateway \"{}\" ({}) (attempt {})", d.key, u.host_port(), d.attempt);
+  else if (d.report) log::error("Error connecting to gateway \"{}\" ({}) (attempt {})", d.key, u.host_port(), d.attempt);
+  else log::debug("Error connecting to gateway \"{}\" ({}) (attempt {})", d.key, u.host_port(), d.attempt);
+}
+
+void GatewayManager::given_up_locked(const std::string& name) {
+  // A remote that has just connected to us is tried again; otherwise it is forgotten.
+  bool inbound = std::any_of(inbound_.begin(), inbound_.end(), [&](auto& c) { return c->remote_name() == name; });
+  if (inbound) schedule_locked(name, policy(false), kLinkRetryDelay, false);
+  else remotes_.erase(name);
+}
+
+void GatewayManager::dialled_locked(const std::string& name, const std::string& url, int fd) {
   PeerUrl u = parse_peer_url(url);
   auto& loop = server_.pick_loop();
   auto c = std::make_shared<GatewayConnection>(server_, *this, loop, fd, server_.next_connection_id(), true, name,
                                                url);
   c->set_peer(u.host, u.port);
-  adopt(loop, std::move(c));
+  adopt_locked(loop, std::move(c));
 }
 
 void GatewayManager::accept_gateway(int fd, const std::string& ip, int port) {
@@ -218,8 +208,6 @@ bool GatewayManager::register_outbound(const std::shared_ptr<GatewayConnection>&
   r.name = c->remote_name();
   r.outbound = c;
   rebuild_outbound_cache();
-  r.connecting = false;
-  r.attempts = 0;
   for (auto& u : urls)
     if (std::find(r.urls.begin(), r.urls.end(), u) == r.urls.end()) r.urls.push_back(u);
   return true;
@@ -249,10 +237,11 @@ void GatewayManager::on_closed(GatewayConnection* c) {
         r.outbound.reset();
         rebuild_outbound_cache();
       }
+      // Redialled after a jitter, plus 1 s when configured (reconnectGateway).
       if (!r.outbound && !stopping_) {
-        r.connecting = false;
-        r.next = std::chrono::steady_clock::now() + (c->registered() ? std::chrono::milliseconds(0) : kGatewayReconnectDelay);
-        if (c->registered()) log::debug("Attempting reconnect for gateway \"{}\"", r.name);
+        log::debug("Attempting reconnect for gateway \"{}\"", r.name);
+        schedule_locked(r.name, policy(r.configured),
+                        reconnect_jitter() + (r.configured ? kLinkRetryDelay : std::chrono::seconds(0)), false);
       }
     }
   }
@@ -271,8 +260,8 @@ void GatewayManager::on_discovered(const std::string& name, const std::vector<st
       Remote r;
       r.name = name;
       r.urls = urls;
-      r.next = std::chrono::steady_clock::now();
       remotes_.emplace(name, std::move(r));
+      schedule_locked(name, policy(false), std::chrono::milliseconds(0), true);
       added = true;
       log::notice("Discovered gateway \"{}\" ({})", name, urls.front());
     } else {

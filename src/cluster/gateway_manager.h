@@ -28,7 +28,8 @@ struct MatchResult;
 
 namespace nats::cluster {
 
-class GatewayManager : public LinkManagerBase<GatewayConnection> {
+// Dials are keyed by remote gateway name.
+class GatewayManager : public LinkManagerBase<GatewayConnection, std::string> {
  public:
   explicit GatewayManager(Server& s);
   ~GatewayManager();
@@ -93,14 +94,16 @@ class GatewayManager : public LinkManagerBase<GatewayConnection> {
     std::string name;
     std::vector<std::string> urls;
     bool configured = false;
-    bool connecting = false;
-    int attempts = 0;
-    std::chrono::steady_clock::time_point next;
     std::shared_ptr<GatewayConnection> outbound;
   };
-  void solicit_loop();
+  // Dialling (LinkManagerBase): a remote's URLs while it has no outbound connection.
+  RedialPolicy policy(bool configured) const;
+  size_t dial_url_count_locked(const std::string& name) const override;
+  std::string dial_url_locked(const std::string& name, size_t i) const override;
+  void dialled_locked(const std::string& name, const std::string& url, int fd) override;
+  void given_up_locked(const std::string& name) override;
+  void log_dial(const Dial& d, const PeerUrl& u, bool failed) const override;
   void accept_gateway(int fd, const std::string& ip, int port);
-  void connect_gateway(const std::string& name, const std::string& url, int fd);
   void gossip(const std::string& name, const std::vector<std::string>& urls);
   std::vector<std::shared_ptr<GatewayConnection>> inbound_snapshot() const;
   std::vector<std::shared_ptr<GatewayConnection>> outbound_snapshot() const;

@@ -143,8 +143,9 @@ bool LeafConnection::on_connect(std::string_view json) {
     auth_timer_ = 0;
   }
   if (start_account_lookup(json)) return false;
+  const auto cert = peer_cert_names();
   auto acc_name = mgr_.authorize(util::string_field(j, "user"), util::string_field(j, "pass"), nonce_, util::string_field(j, "jwt"),
-                                 util::string_field(j, "sig"), peer_ip_);
+                                 util::string_field(j, "sig"), peer_ip_, cert ? &*cert : nullptr);
   if (!acc_name) {
     log::error("{}:{} - lid:{} - authentication error", peer_ip_, peer_port_, cid_);
     send_err_and_close("Authorization Violation", CloseReason::AuthenticationViolation);

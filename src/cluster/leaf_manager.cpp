@@ -36,6 +36,9 @@ void LeafManager::start() {
     // ca_file, as Go's default (`insecure` is refused).
     auto ctx = std::make_unique<net::TlsContext>(r.tls.cert_file, r.tls.key_file, r.tls.ca_file, false);
     ctx->verify_with_system_roots();
+    // The hub's certificate must match leafnodes { tls { pinned_certs } }, as 2.9.10 checks
+    // a remote against the accepting side's pins.
+    ctx->set_pinned_certs(o.tls.pinned_certs);
     remote_tls_.push_back(std::move(ctx));
   }
   for (const auto& r : o.remotes) {
@@ -47,7 +50,13 @@ void LeafManager::start() {
     }
     remotes_.push_back(std::move(st));
   }
-  if (!remotes_.empty()) solicitor_ = std::thread([this] { solicit_loop(); });
+  if (!remotes_.empty()) {
+    {
+      std::lock_guard lk(mu_);
+      for (size_t i = 0; i < remotes_.size(); ++i) schedule_locked(static_cast<int>(i), policy(), std::chrono::seconds(0), true);
+    }
+    start_dialing();
+  }
   if (o.port == 0) return;
   int fd = net::listen_tcp(o.host, o.port > 0 ? o.port : 0);
   port_ = net::bound_port(fd);
@@ -145,7 +154,8 @@ std::string LeafManager::connect_info_line(uint64_t cid, const std::string& acco
 
 std::optional<std::string> LeafManager::authorize(const std::string& user, const std::string& pass,
                                                   const std::string& nonce, const std::string& jwt,
-                                                  const std::string& sig, const std::string& ip) const {
+                                                  const std::string& sig, const std::string& ip,
+                                                  const net::PeerCertNames* cert) const {
   const auto& o = server_.options().leafnode;
   auto bind = [&](const std::string& account) -> std::optional<std::string> {
     std::string name = account.empty() ? server_.global_account()->name() : account;
@@ -159,6 +169,24 @@ std::optional<std::string> LeafManager::authorize(const std::string& user, const
   if (!o.username.empty()) {
     if (user != o.username || !password_matches(o.password, pass)) return std::nullopt;
     return bind(o.account);
+  }
+  if (!o.users.empty() && o.tls.map) {
+    // verify_and_map: the certificate names the user (isLeafNodeAuthorized); the CONNECT's
+    // password must still be the user's.
+    const LeafUser* found = nullptr;
+    if (cert)
+      net::map_cert_to_user(*cert, [&](const std::string& name) {
+        for (const auto& u : o.users)
+          if (u.user == name) found = &u;
+        return found != nullptr;
+      });
+    if (!found) {
+      log::debug("{} - leafnode user not found in the TLS certificate", ip);
+      return std::nullopt;
+    }
+    if (!user.empty()) log::warn("User \"{}\" found in connect proto, but user required from cert", user);
+    if (!password_matches(found->password, pass)) return std::nullopt;
+    return bind(found->account);
   }
   if (!o.users.empty()) {
     for (const auto& u : o.users)
@@ -204,48 +232,32 @@ bool LeafManager::is_loop_subject(const std::string& account, std::string_view s
   return loop_subjects_.contains(std::pair{account, std::string(subject)});
 }
 
-void LeafManager::solicit_loop() {
-  const auto reconnect = reconnect_interval();
-  std::unique_lock lk(mu_);
-  while (!stopping_) {
-    auto now = std::chrono::steady_clock::now();
-    auto wake = now + std::chrono::seconds(1);
-    for (size_t i = 0; i < remotes_.size() && !stopping_; ++i) {
-      Remote& r = remotes_[i];
-      if (r.connected || r.urls.empty()) continue;
-      if (r.not_before > now) {
-        wake = std::min(wake, r.not_before);
-        continue;
-      }
-      std::string url = r.urls[r.next++ % r.urls.size()];
-      PeerUrl u = parse_peer_url(url);
-      lk.unlock();
-      log::debug("Trying to connect as leafnode to remote server on \"{}\"", u.host_port());
-      int fd = dial(u);
-      lk.lock();
-      now = std::chrono::steady_clock::now();
-      if (fd < 0) {
-        log::error("Error trying to connect as leafnode to remote server \"{}\"", u.host_port());
-        // The next URL waits the reconnect interval, as the reference waits after every
-        // failed dial (connectToRemoteLeafNode).
-        r.not_before = now + reconnect;
-        wake = std::min(wake, r.not_before);
-        continue;
-      }
-      if (stopping_) {
-        ::close(fd);
-        break;
-      }
-      auto& loop = server_.pick_loop();
-      auto c = std::make_shared<LeafConnection>(server_, *this, loop, fd, server_.next_connection_id(),
-                                                static_cast<int>(i), url);
-      c->set_peer(u.host, u.port);
-      r.connected = true;
-      adopt_locked(loop, std::move(c));
-    }
-    if (stopping_) break;
-    cv_.wait_until(lk, wake);
-  }
+RedialPolicy LeafManager::policy() const {
+  // Every remote is dialled forever, the next URL each time, `reconnect` apart
+  // (connectToRemoteLeafNode).
+  RedialPolicy p;
+  p.retry_delay = reconnect_interval();
+  return p;
+}
+
+size_t LeafManager::dial_url_count_locked(const int& remote) const {
+  return static_cast<size_t>(remote) < remotes_.size() ? remotes_[remote].urls.size() : 0;
+}
+
+std::string LeafManager::dial_url_locked(const int& remote, size_t i) const { return remotes_[remote].urls[i]; }
+
+void LeafManager::log_dial(const Dial& d, const PeerUrl& u, bool failed) const {
+  if (!failed) log::debug("Trying to connect as leafnode to remote server on \"{}\"", u.host_port());
+  else if (d.report) log::error("Error trying to connect as leafnode to remote server \"{}\" (attempt {})", u.host_port(), d.attempt);
+  else log::debug("Error trying to connect as leafnode to remote server \"{}\" (attempt {})", u.host_port(), d.attempt);
+}
+
+void LeafManager::dialled_locked(const int& remote, const std::string& url, int fd) {
+  PeerUrl u = parse_peer_url(url);
+  auto& loop = server_.pick_loop();
+  auto c = std::make_shared<LeafConnection>(server_, *this, loop, fd, server_.next_connection_id(), remote, url);
+  c->set_peer(u.host, u.port);
+  adopt_locked(loop, std::move(c));
 }
 
 std::chrono::nanoseconds LeafManager::reconnect_interval() const {
@@ -268,8 +280,7 @@ void LeafManager::learn_urls(int remote, const std::vector<std::string>& host_po
 
 void LeafManager::delay_reconnect(int remote) {
   std::lock_guard lk(mu_);
-  if (remote >= 0 && static_cast<size_t>(remote) < remotes_.size())
-    remotes_[remote].not_before = std::chrono::steady_clock::now() + kLoopDelay;
+  redial_.hold(remote, kLoopDelay);
 }
 
 void LeafManager::replace_duplicate(const LeafConnection& fresh) {
@@ -299,13 +310,9 @@ void LeafManager::on_leaf_closed(LeafConnection* l) {
     forget_locked(l);
     // A solicited connection is redialled (the next URL first, as the reference) after the
     // reconnect interval (reConnectToRemoteLeafNode), or later if a loop delayed it.
-    if (l->solicited() && static_cast<size_t>(l->remote_index()) < remotes_.size()) {
-      Remote& r = remotes_[l->remote_index()];
-      r.connected = false;
-      r.not_before = std::max(r.not_before, std::chrono::steady_clock::now()) + reconnect_interval();
-    }
+    if (l->solicited() && static_cast<size_t>(l->remote_index()) < remotes_.size())
+      schedule_locked(l->remote_index(), policy(), redial_.after_hold(l->remote_index(), reconnect_interval()), false);
   }
-  cv_.notify_all();
 }
 
 void LeafManager::on_interest(const std::string& account, const Subscription& sub, bool added) {

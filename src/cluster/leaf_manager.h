@@ -25,7 +25,8 @@ class Server;
 
 namespace nats::cluster {
 
-class LeafManager : public LinkManagerBase<LeafConnection> {
+// Dials are keyed by the index of the remote in leafnodes { remotes }.
+class LeafManager : public LinkManagerBase<LeafConnection, int> {
  public:
   explicit LeafManager(Server& s);
   ~LeafManager();
@@ -54,8 +55,10 @@ class LeafManager : public LinkManagerBase<LeafConnection> {
   // The INFO answering an accepted CONNECT: the bound account and connect_info.
   std::string connect_info_line(uint64_t cid, const std::string& account) const;
   // The account a leaf with these credentials binds to; nullopt: Authorization Violation.
+  // cert: the names of the leaf's TLS certificate, for `verify_and_map` (null without).
   std::optional<std::string> authorize(const std::string& user, const std::string& pass, const std::string& nonce,
-                                       const std::string& jwt, const std::string& sig, const std::string& ip) const;
+                                       const std::string& jwt, const std::string& sig, const std::string& ip,
+                                       const net::PeerCertNames* cert) const;
   std::chrono::nanoseconds auth_timeout() const;
   // Loop detection. Each registered leaf connection announces a subject of its own
   // ("$LDS.<id>"); one of them coming back over any leaf connection of the same account
@@ -93,14 +96,16 @@ class LeafManager : public LinkManagerBase<LeafConnection> {
 
  private:
   void accept(int fd, const std::string& ip, int port);
-  void solicit_loop();
+  // Dialling (LinkManagerBase).
+  RedialPolicy policy() const;
+  size_t dial_url_count_locked(const int& remote) const override;
+  std::string dial_url_locked(const int& remote, size_t i) const override;
+  void dialled_locked(const int& remote, const std::string& url, int fd) override;
+  void log_dial(const Dial& d, const PeerUrl& u, bool failed) const override;
 
   struct Remote {
     std::vector<std::string> urls;  // configured, then learned
     std::string userinfo;           // "user:pass@" of the configured URL, for learned ones
-    size_t next = 0;
-    bool connected = false;
-    std::chrono::steady_clock::time_point not_before{};
   };
 
   std::vector<std::unique_ptr<net::TlsContext>> remote_tls_;  // one per remote, set in start()

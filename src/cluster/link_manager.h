@@ -1,10 +1,13 @@
 // What the managers of every server-to-server link kind (routes, gateways, leaf nodes)
 // share: the list of their connections, registered or not (so that a shutdown reaches the
-// ones still in their handshake), the listener, the thread that dials remotes, and an
-// orderly stop. Each manager derives from it and adds its remotes, its registry of
-// registered links and its interest bookkeeping.
+// ones still in their handshake), the listener, the thread that dials remotes on the one
+// redial schedule (redialer.h), and an orderly stop. Each manager derives from it and adds
+// its remotes (what a dial key names, its URLs, the connection a dial makes, the log
+// wording), its registry of registered links and its interest bookkeeping.
 // Header only: a new library file would reshuffle the unity batches.
 #pragma once
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -14,6 +17,7 @@
 #include <vector>
 
 #include "cluster/cluster_util.h"
+#include "cluster/redialer.h"
 #include "config/options.h"
 #include "net/tls.h"
 #include "net/event_loop.h"
@@ -25,7 +29,8 @@ class Server;
 
 namespace nats::cluster {
 
-template <class Conn>
+// Key: what names a remote the kind dials (a route URL, a gateway name, a leaf remote's index).
+template <class Conn, class Key>
 class LinkManagerBase {
  public:
   // The accepting side's TLS (null without a `tls` block).
@@ -34,9 +39,34 @@ class LinkManagerBase {
  protected:
   // tls: the kind's block (cluster, gateway or leafnodes { tls }).
   LinkManagerBase(Server& s, const TlsOptions& tls) : server_(s) {
-    if (tls.enabled) tls_ = std::make_unique<net::TlsContext>(tls.cert_file, tls.key_file, tls.ca_file, tls.verify);
+    if (!tls.enabled) return;
+    tls_ = std::make_unique<net::TlsContext>(tls.cert_file, tls.key_file, tls.ca_file, tls.verify);
+    tls_->set_pinned_certs(tls.pinned_certs);  // checked on accepted and dialled links alike
   }
-  ~LinkManagerBase() = default;
+  virtual ~LinkManagerBase() = default;
+  using Dial = typename Redialer<Key>::Dial;
+
+  // The kind's part of dialling, called on the dialing thread with mu_ held.
+  // How many URLs `key` has now (0: nothing to dial yet), and the i-th.
+  virtual size_t dial_url_count_locked(const Key& key) const = 0;
+  virtual std::string dial_url_locked(const Key& key, size_t i) const = 0;
+  // False: `key` is no longer to be dialled (a removed route, a route to ourselves); forgotten.
+  virtual bool dial_wanted_locked(const Key&) const { return true; }
+  // The socket of a successful dial: the kind makes its connection and adopt_locked()s it.
+  virtual void dialled_locked(const Key& key, const std::string& url, int fd) = 0;
+  // An implicit remote that ran out of retries.
+  virtual void given_up_locked(const Key&) {}
+  // The kind's log lines (mu_ not held): before a dial, and after a failed one.
+  virtual void log_dial(const Dial& d, const PeerUrl& u, bool failed) const = 0;
+
+  // Starts the dialing thread (after the first schedule_locked() calls, or before: it waits).
+  void start_dialing() { solicitor_ = std::thread([this] { solicit_loop(); }); }
+  // (Re)starts dialling `key` after `delay` (redialer.h); mu_ held.
+  void schedule_locked(const Key& key, const RedialPolicy& p, std::chrono::nanoseconds delay, bool first_connect) {
+    if (stopping_) return;
+    redial_.schedule(key, p, delay, first_connect);
+    cv_.notify_all();
+  }
 
   // A new connection (dialled or accepted) joins the list and starts on `loop`; false when
   // the manager is stopping (then `c`, once released, closes its socket).
@@ -81,6 +111,43 @@ class LinkManagerBase {
   // A TCP connection to a remote's URL with the links' dial timeout; -1 on failure.
   static int dial(const PeerUrl& u) { return u.ok ? connect_with_timeout(u.host, u.port, kLinkDialTimeout) : -1; }
 
+  // The dialing thread: one due dial at a time, the socket connected without the lock.
+  void solicit_loop() {
+    std::unique_lock lk(mu_);
+    while (!stopping_) {
+      auto wake = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      auto d = redial_.take_due(std::chrono::steady_clock::now(), wake,
+                                [this](const Key& k) { return dial_url_count_locked(k); });
+      if (!d) {
+        cv_.wait_until(lk, wake);
+        continue;
+      }
+      if (!dial_wanted_locked(d->key)) {
+        redial_.forget(d->key);
+        continue;
+      }
+      const std::string url = dial_url_locked(d->key, d->url_index);
+      lk.unlock();
+      PeerUrl u = parse_peer_url(url);
+      log_dial(*d, u, false);
+      int fd = dial(u);
+      if (fd < 0) log_dial(*d, u, true);
+      lk.lock();
+      if (stopping_) {
+        if (fd >= 0) ::close(fd);
+        break;
+      }
+      if (fd < 0) {
+        if (!redial_.failed(d->key, dial_url_count_locked(d->key))) given_up_locked(d->key);
+      } else if (!dial_wanted_locked(d->key)) {
+        ::close(fd);
+        redial_.forget(d->key);
+      } else {
+        dialled_locked(d->key, url, fd);
+      }
+    }
+  }
+
   Server& server_;
   std::unique_ptr<net::TlsContext> tls_;
   LinkListener listener_;
@@ -89,7 +156,8 @@ class LinkManagerBase {
   mutable std::mutex mu_;
   bool stopping_ = false;
   std::vector<std::shared_ptr<Conn>> all_conns_;  // registered or not
-  std::condition_variable cv_;                    // wakes the solicitor (stop, a link closed)
+  std::condition_variable cv_;                    // wakes the solicitor (stop, a new schedule)
+  Redialer<Key> redial_;                          // what to dial when
   std::thread solicitor_;
 };
 

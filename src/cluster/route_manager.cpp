@@ -19,13 +19,6 @@
 namespace nats::cluster {
 
 namespace {
-constexpr auto kRouteReconnectDelay = std::chrono::milliseconds(1000);  // DEFAULT_ROUTE_RECONNECT
-
-std::chrono::milliseconds jitter(std::chrono::milliseconds base) {
-  thread_local std::mt19937 rng{std::random_device{}()};
-  return base + std::chrono::milliseconds(rng() % 300);
-}
-
 std::string interest_key(std::string_view acc, std::string_view subject, std::string_view queue) {
   std::string k;
   k.reserve(acc.size() + subject.size() + queue.size() + 2);
@@ -134,87 +127,50 @@ void RouteManager::start() {
   {
     std::lock_guard lk(mu_);
     configured_ = o.cluster.routes;
+    for (const auto& r : o.cluster.routes) solicit_locked(r, false, std::chrono::milliseconds(0), true);
   }
-  for (const auto& r : o.cluster.routes) add_pending(r, false, std::chrono::milliseconds(0));
-  solicitor_ = std::thread([this] { solicit_loop(); });
+  start_dialing();
 }
 
 void RouteManager::shutdown() { stop_links(); }
 
-void RouteManager::add_pending(const std::string& url, bool implicit, std::chrono::milliseconds delay) {
-  {
-    std::lock_guard lk(mu_);
-    if (stopping_) return;
-    for (auto& p : pending_)
-      if (p.url == url) return;
-    Pending p;
-    p.url = url;
-    p.implicit = implicit;
-    p.next = std::chrono::steady_clock::now() + delay;
-    pending_.push_back(std::move(p));
-  }
-  cv_.notify_all();
+RedialPolicy RouteManager::policy(bool implicit) const {
+  // Explicit routes are dialled forever; implicit ones (gossip) once, or connect_retries
+  // more times (connectToRoute's tryForEver).
+  RedialPolicy p;
+  p.retry_delay = kLinkRetryDelay;
+  if (implicit) p.retries = std::max(server_.options().cluster.connect_retries, 0);
+  return p;
 }
 
-void RouteManager::solicit_loop() {
-  std::unique_lock lk(mu_);
-  while (!stopping_) {
-    auto now = std::chrono::steady_clock::now();
-    auto next = now + std::chrono::seconds(1);
-    std::vector<Pending> due;
-    for (auto it = pending_.begin(); it != pending_.end();) {
-      if (it->next <= now) {
-        due.push_back(*it);
-        it = pending_.erase(it);
-      } else {
-        next = std::min(next, it->next);
-        ++it;
-      }
-    }
-    if (due.empty()) {
-      cv_.wait_until(lk, next);
-      continue;
-    }
-    lk.unlock();
-    for (auto& p : due) {
-      {
-        std::lock_guard g(mu_);
-        if (stopping_) break;
-        if (self_urls_.count(p.url) || (!p.implicit && removed_urls_.count(p.url))) continue;
-      }
-      PeerUrl u = parse_peer_url(p.url);
-      if (!u.ok) {
-        log::error("Error trying to connect to route: invalid URL \"{}\"", p.url);
-        continue;
-      }
-      log::debug("Trying to connect to route on {}", u.host_port());
-      int fd = dial(u);
-      if (fd < 0) {
-        ++p.attempts;
-        log::debug("Error trying to connect to route (attempt {}): {}", p.attempts, u.host_port());
-        int max = server_.options().cluster.connect_retries;
-        if (!p.implicit || p.attempts <= std::max(max, 3)) {
-          std::lock_guard g(mu_);
-          if (!stopping_ && !(!p.implicit && removed_urls_.count(p.url))) {
-            p.next = std::chrono::steady_clock::now() + jitter(kRouteReconnectDelay);
-            pending_.push_back(p);
-          }
-        }
-        continue;
-      }
-      connect_route(p.url, p.implicit, fd);
-    }
-    lk.lock();
-  }
+void RouteManager::solicit_locked(const std::string& url, bool implicit, std::chrono::nanoseconds delay,
+                                  bool first_connect) {
+  if (implicit) implicit_urls_.insert(url);
+  else implicit_urls_.erase(url);
+  schedule_locked(url, policy(implicit), delay, first_connect);
 }
 
-void RouteManager::connect_route(const std::string& url, bool implicit, int fd) {
+bool RouteManager::dial_wanted_locked(const std::string& url) const {
+  return !self_urls_.count(url) && (implicit_urls_.count(url) || !removed_urls_.count(url));
+}
+
+void RouteManager::log_dial(const Dial& d, const PeerUrl& u, bool failed) const {
+  if (!u.ok) {
+    if (failed && d.report) log::error("Error trying to connect to route: invalid URL \"{}\"", d.key);
+    return;
+  }
+  if (!failed) log::debug("Trying to connect to route on {}", u.host_port());
+  else if (d.report) log::error("Error trying to connect to route (attempt {}): {}", d.attempt, u.host_port());
+  else log::debug("Error trying to connect to route (attempt {}): {}", d.attempt, u.host_port());
+}
+
+void RouteManager::dialled_locked(const std::string& url, const std::string&, int fd) {
   PeerUrl u = parse_peer_url(url);
   auto& loop = server_.pick_loop();
   auto r = std::make_shared<RouteConnection>(server_, *this, loop, fd, server_.next_connection_id(), url, true,
-                                             implicit);
+                                             implicit_urls_.count(url) != 0);
   r->set_peer(u.host, u.port);
-  adopt(loop, std::move(r));
+  adopt_locked(loop, std::move(r));
 }
 
 void RouteManager::accept_route(int fd, const std::string& ip, int port) {
@@ -295,6 +251,14 @@ void RouteManager::on_route_closed(RouteConnection* r, bool self_route) {
       else retry = !(!id.empty() && routes_.count(id));
       proceed = !self_route;
     }
+    // A solicited route that drops is redialled (reConnectToRoute: a jitter, plus 1 s when
+    // explicit), unless the other end is reachable through another route, or is ourselves.
+    if (retry) {
+      log::debug("Attempting reconnect for solicited route \"{}\"", url);
+      solicit_locked(url, implicit, reconnect_jitter() + (implicit ? std::chrono::seconds(0) : kLinkRetryDelay), false);
+    } else if (r->solicited()) {
+      redial_.forget(url);
+    }
   }
   // The server behind this route is gone (a killed process closes its sockets at once):
   // Raft groups it leads campaign now rather than after an election timeout.
@@ -303,10 +267,6 @@ void RouteManager::on_route_closed(RouteConnection* r, bool self_route) {
   if (!proceed) return;
   if (was_registered && !server_.options().cluster.no_advertise) notify_clients();
   if (auto* lf = server_.leafs(); lf && was_registered) lf->send_async_info();
-  if (retry) {
-    log::debug("Attempting reconnect for solicited route \"{}\"", url);
-    add_pending(url, implicit, jitter(kRouteReconnectDelay));
-  }
 }
 
 void RouteManager::on_gossip(const RouteInfo& info) {
@@ -316,19 +276,12 @@ void RouteManager::on_gossip(const RouteInfo& info) {
     if (stopping_ || routes_.count(info.id)) return;
     for (auto& c : all_conns_)
       if (c->solicited() && c->url() == info.ip) return;
+    if (redial_.scheduled(info.ip)) return;
+    solicit_locked(info.ip, true, std::chrono::milliseconds(0), true);
   }
-  add_pending(info.ip, true, std::chrono::milliseconds(0));
 }
 
-std::vector<std::string> RouteManager::ws_connect_urls() const {
-  std::lock_guard lk(mu_);
-  if (!peer_ws_urls_seen_) return {};
-  std::vector<std::string> out = own_ws_urls_;
-  for (auto& [_, r] : routes_)
-    for (auto& u : r->remote_info().ws_connect_urls)
-      if (std::find(out.begin(), out.end(), u) == out.end()) out.push_back(u);
-  return out;
-}
+std::vector<std::string> RouteManager::ws_connect_urls() const { return merged_urls(true); }
 
 void RouteManager::on_route_updated() {
   {
@@ -351,13 +304,17 @@ void RouteManager::notify_clients() {
   }
 }
 
-std::vector<std::string> RouteManager::client_connect_urls() const {
+std::vector<std::string> RouteManager::client_connect_urls() const { return merged_urls(false); }
+
+std::vector<std::string> RouteManager::merged_urls(bool ws) const {
   std::lock_guard lk(mu_);
-  if (!peer_client_urls_seen_) return {};
-  std::vector<std::string> out = own_client_urls_;
-  for (auto& [_, r] : routes_)
-    for (auto& u : r->remote_info().connect_urls)
+  if (!(ws ? peer_ws_urls_seen_ : peer_client_urls_seen_)) return {};
+  std::vector<std::string> out = ws ? own_ws_urls_ : own_client_urls_;
+  for (auto& [_, r] : routes_) {
+    const RouteInfo& ri = r->remote_info();
+    for (auto& u : ws ? ri.ws_connect_urls : ri.connect_urls)
       if (std::find(out.begin(), out.end(), u) == out.end()) out.push_back(u);
+  }
   return out;
 }
 
@@ -440,7 +397,7 @@ void RouteManager::reload_routes(const std::vector<std::string>& add, const std:
     {
       std::lock_guard lk(mu_);
       removed_urls_.insert(url);
-      std::erase_if(pending_, [&](const Pending& p) { return p.url == url; });
+      redial_.forget(url);
       std::erase(configured_, url);
       for (auto& c : all_conns_)
         if (c->solicited() && c->url() == url) doomed.push_back(c);
@@ -449,12 +406,10 @@ void RouteManager::reload_routes(const std::vector<std::string>& add, const std:
     log::notice("Removed route {}", url);
   }
   for (const auto& url : add) {
-    {
-      std::lock_guard lk(mu_);
-      removed_urls_.erase(url);
-      configured_.push_back(url);
-    }
-    add_pending(url, false, std::chrono::milliseconds(0));
+    std::lock_guard lk(mu_);
+    removed_urls_.erase(url);
+    configured_.push_back(url);
+    solicit_locked(url, false, std::chrono::milliseconds(0), true);
   }
   log::notice("Reloaded: cluster routes");
 }

@@ -27,7 +27,8 @@ class Server;
 
 namespace nats::cluster {
 
-class RouteManager : public LinkManagerBase<RouteConnection> {
+// Dials are keyed by route URL.
+class RouteManager : public LinkManagerBase<RouteConnection, std::string> {
  public:
   explicit RouteManager(Server& s);
   ~RouteManager();
@@ -81,18 +82,19 @@ class RouteManager : public LinkManagerBase<RouteConnection> {
   nlohmann::ordered_json varz() const;
 
  private:
-  struct Pending {
-    std::string url;
-    bool implicit = false;
-    int attempts = 0;
-    std::chrono::steady_clock::time_point next;
-  };
-  void solicit_loop();
-  void add_pending(const std::string& url, bool implicit, std::chrono::milliseconds delay);
-  void connect_route(const std::string& url, bool implicit, int fd);
+  // Dialling (LinkManagerBase): a route's one URL is its key.
+  RedialPolicy policy(bool implicit) const;
+  void solicit_locked(const std::string& url, bool implicit, std::chrono::nanoseconds delay, bool first_connect);
+  size_t dial_url_count_locked(const std::string&) const override { return 1; }
+  std::string dial_url_locked(const std::string& url, size_t) const override { return url; }
+  bool dial_wanted_locked(const std::string& url) const override;
+  void dialled_locked(const std::string& url, const std::string&, int fd) override;
+  void log_dial(const Dial& d, const PeerUrl& u, bool failed) const override;
   void accept_route(int fd, const std::string& ip, int port);
   void notify_clients();
   void build_info();
+  // Ours, then every route's (websocket or client URLs), once a route brought some.
+  std::vector<std::string> merged_urls(bool ws) const;
 
   std::string name_;
   bool dynamic_ = false;
@@ -106,10 +108,10 @@ class RouteManager : public LinkManagerBase<RouteConnection> {
   bool peer_ws_urls_seen_ = false;
   void note_peer_urls_locked(const RouteInfo& ri);
 
-  // mu_ (LinkManagerBase) also guards the registry, pending and info.
+  // mu_ (LinkManagerBase) also guards the registry, the solicited URLs and info.
   std::string info_line_;
   std::map<std::string, std::shared_ptr<RouteConnection>> routes_;  // by remote ID
-  std::vector<Pending> pending_;
+  std::set<std::string> implicit_urls_;  // solicited URLs learnt by gossip
   std::set<std::string> self_urls_;
   std::set<std::string> removed_urls_;  // routes a reload removed: not retried
   std::vector<std::string> configured_;  // the configured routes as last (re)loaded

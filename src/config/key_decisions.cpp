@@ -93,9 +93,7 @@ std::vector<KeyRule> build() {
   // gateway's authorization block.
   add(t, "gateway", D::Honoured,
       {"name", "listen", "port", "host", "net", "authorization", "tls", "advertise", "gateways", "reject_unknown",
-       "reject_unknown_cluster"});
-  // How often an implicit gateway is retried before being forgotten.
-  add(t, "gateway", D::Ignored, {"connect_retries"});
+       "reject_unknown_cluster", "connect_retries"});
   add(t, "gateway_authorization", D::Honoured, {"user", "username", "pass", "password", "users", "token"});
   add(t, "gateway_authorization", D::Ignored, {"timeout", "permissions", "default_permission", "default_permissions"});
   add(t, "remote_gateway", D::Honoured, {"name", "url", "urls"});
@@ -138,10 +136,12 @@ std::vector<KeyRule> build() {
   add(t, "jetstream", D::Refused, {"key", "ek", "encryption_key", "cipher", "limits"});
 
   // tls { } (parseTLS), wherever it appears.
-  add(t, "tls", D::Honoured, {"cert_file", "key_file", "ca_file", "verify", "timeout"});
+  // verify_and_map only in leafnodes { tls }, pinned_certs but in a leaf remote's block:
+  // the loader refuses them elsewhere.
+  add(t, "tls", D::Honoured, {"cert_file", "key_file", "ca_file", "verify", "timeout", "verify_and_map", "pinned_certs"});
   add(t, "tls", D::Refused,
-      {"insecure", "verify_and_map", "verify_cert_and_check_known_urls", "cipher_suites", "curve_preferences",
-       "connection_rate_limit", "pinned_certs"});
+      {"insecure", "verify_cert_and_check_known_urls", "cipher_suites", "curve_preferences",
+       "connection_rate_limit"});
 
   // Command-line flags (ConfigureOptions). http, no_auth_user and log_size_limit are later
   // releases' flags.

@@ -213,7 +213,8 @@ struct Loader {
   // The `tls` block. Settings the reference has but this server does not implement are
   // refused by name rather than ignored.
   // client_ctx: a dialing side's block (a leafnode remote), where a certificate is optional.
-  void tls(const MapEntry& block, TlsOptions& t, bool client_ctx = false) {
+  // map_ok: verify_and_map is implemented for this block (leafnodes { tls }).
+  void tls(const MapEntry& block, TlsOptions& t, bool client_ctx = false, bool map_ok = false) {
     t.enabled = true;
     each_in("tls", block.value, [&](const std::string& k, const MapEntry& e) {
       const Value& v = e.value;
@@ -221,7 +222,29 @@ struct Loader {
       else if (k == "key_file") t.key_file = v.as_string();
       else if (k == "ca_file") t.ca_file = v.as_string();
       else if (k == "verify") t.verify = v.as_bool();
-      else if (k == "timeout") {
+      else if ((k == "verify_and_map" || k == "pinned_certs") && client_ctx) {
+        // 2.9.10 parses both in a remote's block and then ignores them (its remotes check the
+        // hub against leafnodes { tls { pinned_certs } }); refused rather than ignored.
+        error(e.key_pos, e.key + " in a leafnode remote's tls block is not supported by this server");
+      } else if (k == "verify_and_map") {
+        if (!map_ok) error(e.key_pos, e.key + " is not supported by this server outside leafnodes { tls }");
+        t.verify = t.map = v.as_bool();
+      } else if (k == "pinned_certs") {
+        if (!v.is_array()) {
+          error(e.key_pos, "error parsing tls config, expected 'pinned_certs' to be a list of hex-encoded sha256 of "
+                           "DER encoded SubjectPublicKeyInfo");
+          return;
+        }
+        t.pinned_certs.clear();
+        for (const auto& x : v.as_array()) {
+          std::string id = util::ascii_lower(x.as_string());
+          bool hex = id.size() == 64 && id.find_first_not_of("0123456789abcdef") == std::string::npos;
+          if (!hex)
+            error(e.key_pos, "error parsing tls config, 'pinned_certs' key " + id +
+                                 " does not look like hex-encoded sha256 of DER encoded SubjectPublicKeyInfo");
+          else t.pinned_certs.push_back(id);
+        }
+      } else if (k == "timeout") {
         if (v.is_string()) {
           std::string err;
           auto d = parse_go_duration(v.as_string(), &err);
@@ -792,6 +815,7 @@ struct Loader {
       } else if (k == "authorization") route_authorization("gateway_authorization", e, "Gateway", g.username, g.password, g.auth_timeout);
       else if (k == "advertise") g.advertise = e.value.as_string();
       else if (k == "reject_unknown" || k == "reject_unknown_cluster") g.reject_unknown = e.value.as_bool();
+      else if (k == "connect_retries") g.connect_retries = to_int(e.value);
       else if (k == "tls") tls(e, g.tls);
       else unknown(e);
     });
@@ -848,7 +872,7 @@ struct Loader {
         else if (!util::version_at_least(mv, util::SemVer{2, 8, 0}))
           error(e.value.position(), "the minimum version should be at least 2.8.0");
         else l.min_version = mv;
-      } else if (k == "tls") tls(e, l.tls);
+      } else if (k == "tls") tls(e, l.tls, false, true);
       else if (k == "remotes") {
         for (const auto& x : e.value.as_array()) l.remotes.push_back(remote_leaf(x));
       } else if (k == "reconnect" || k == "reconnect_delay" || k == "reconnect_interval") {

@@ -4,6 +4,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <openssl/evp.h>
+
 #include <cstring>
 #include <stdexcept>
 
@@ -93,7 +95,12 @@ void TlsContext::verify_with_system_roots() {
 
 void TlsContext::release_idle_buffers() { SSL_CTX_set_mode(ctx_, SSL_MODE_RELEASE_BUFFERS); }
 
-TlsSession::TlsSession(const TlsContext& ctx, int fd) {
+void TlsContext::set_pinned_certs(const std::vector<std::string>& pins) {
+  if (pins.empty()) pins_.reset();
+  else pins_ = std::make_shared<const std::set<std::string>>(pins.begin(), pins.end());
+}
+
+TlsSession::TlsSession(const TlsContext& ctx, int fd) : pins_(ctx.pins_) {
   ssl_ = SSL_new(ctx.get());
   if (!ssl_) throw std::runtime_error("TLS: cannot create session: " + openssl_errors());
   // Idle buffers are given back only once established (handshake()): during the handshake
@@ -103,7 +110,7 @@ TlsSession::TlsSession(const TlsContext& ctx, int fd) {
   SSL_set_accept_state(ssl_);
 }
 
-TlsSession::TlsSession(const TlsContext& ctx, int fd, const std::string& server_name) {
+TlsSession::TlsSession(const TlsContext& ctx, int fd, const std::string& server_name) : pins_(ctx.pins_) {
   ssl_ = SSL_new(ctx.get());
   if (!ssl_) throw std::runtime_error("TLS: cannot create session: " + openssl_errors());
   SSL_set_fd(ssl_, fd);
@@ -154,6 +161,10 @@ TlsStatus TlsSession::handshake() {
   ERR_clear_error();
   int r = SSL_do_handshake(ssl_);
   if (r == 1) {
+    if (pins_ && !peer_pinned()) {
+      last_error_ = "certificate not pinned";  // the reference's ErrCertNotPinned
+      return TlsStatus::kError;
+    }
     established_ = true;
     if (SSL_CTX_get_mode(SSL_get_SSL_CTX(ssl_)) & SSL_MODE_RELEASE_BUFFERS) SSL_set_mode(ssl_, SSL_MODE_RELEASE_BUFFERS);
     return TlsStatus::kDone;
@@ -223,6 +234,115 @@ std::string TlsSession::cipher_suite() const {
   if (!c) return "";
   const char* std_name = SSL_CIPHER_standard_name(c);
   return std_name ? std_name : SSL_CIPHER_get_name(c);
+}
+
+}  // namespace nats::net
+
+namespace nats::net {
+
+bool TlsSession::peer_pinned() const {
+  X509* cert = SSL_get0_peer_certificate(ssl_);
+  if (!cert) return false;  // "client did not provide a certificate"
+  unsigned char* der = nullptr;
+  int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+  if (len <= 0) return false;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int mdlen = 0;
+  bool ok = EVP_Digest(der, static_cast<size_t>(len), md, &mdlen, EVP_sha256(), nullptr) == 1;
+  OPENSSL_free(der);
+  if (!ok) return false;
+  static const char* hex = "0123456789abcdef";
+  std::string id;
+  for (unsigned i = 0; i < mdlen; ++i) {
+    id += hex[md[i] >> 4];
+    id += hex[md[i] & 15];
+  }
+  return pins_->count(id) != 0;
+}
+
+namespace {
+
+std::string utf8(const ASN1_STRING* s) {
+  unsigned char* out = nullptr;
+  int n = ASN1_STRING_to_UTF8(&out, s);
+  if (n < 0) return {};
+  std::string r(reinterpret_cast<char*>(out), static_cast<size_t>(n));
+  OPENSSL_free(out);
+  return r;
+}
+
+// A value escaped as Go's RDNSequence.String() escapes it.
+std::string go_rdn_escape(const std::string& v) {
+  std::string out;
+  for (size_t k = 0; k < v.size(); ++k) {
+    char c = v[k];
+    bool esc = std::strchr(",+\"\\<>;", c) != nullptr || (c == ' ' && (k == 0 || k + 1 == v.size())) ||
+               (c == '#' && k == 0);
+    if (esc) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<PeerCertNames> TlsSession::peer_cert_names() const {
+  X509* cert = SSL_get0_peer_certificate(ssl_);
+  if (!cert) return std::nullopt;
+  PeerCertNames n;
+  if (auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr))) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
+      const GENERAL_NAME* g = sk_GENERAL_NAME_value(sans, i);
+      if (g->type == GEN_EMAIL) n.emails.push_back(utf8(g->d.rfc822Name));
+      else if (g->type == GEN_DNS) n.dns_names.push_back(utf8(g->d.dNSName));
+      else if (g->type == GEN_URI) n.uris.push_back(utf8(g->d.uniformResourceIdentifier));
+    }
+    GENERAL_NAMES_free(sans);
+  }
+  // Go parses the subject into pkix.Name (one list per known attribute, the last CN and
+  // serial number) and prints it back from there, last kind first.
+  static const std::pair<int, const char*> kinds[] = {
+      {NID_countryName, "C"},           {NID_stateOrProvinceName, "ST"},      {NID_localityName, "L"},
+      {NID_streetAddress, "STREET"},    {NID_postalCode, "POSTALCODE"},       {NID_organizationName, "O"},
+      {NID_organizationalUnitName, "OU"}, {NID_commonName, "CN"},           {NID_serialNumber, "SERIALNUMBER"}};
+  const X509_NAME* subj = X509_get_subject_name(cert);
+  std::vector<std::string> groups;
+  for (const auto& [nid, name] : kinds) {
+    std::vector<std::string> values;
+    for (int i = 0; i < X509_NAME_entry_count(subj); ++i) {
+      const X509_NAME_ENTRY* e = X509_NAME_get_entry(subj, i);
+      if (OBJ_obj2nid(X509_NAME_ENTRY_get_object(e)) != nid) continue;
+      std::string v = utf8(X509_NAME_ENTRY_get_data(e));
+      if (nid == NID_commonName || nid == NID_serialNumber) values.assign(1, v);  // the last one
+      else values.push_back(v);
+    }
+    if (values.empty() || ((nid == NID_commonName || nid == NID_serialNumber) && values.front().empty())) continue;
+    std::string g;
+    for (const auto& v : values) g += (g.empty() ? "" : "+") + std::string(name) + "=" + go_rdn_escape(v);
+    groups.push_back(std::move(g));
+  }
+  for (auto it = groups.rbegin(); it != groups.rend(); ++it) n.subject += (n.subject.empty() ? "" : ",") + *it;
+  for (int i = 0; i < X509_NAME_entry_count(subj); ++i) {
+    const X509_NAME_ENTRY* e = X509_NAME_get_entry(subj, i);
+    if (OBJ_obj2nid(X509_NAME_ENTRY_get_object(e)) != NID_domainComponent) continue;
+    n.domain_components += (n.domain_components.empty() ? "DC=" : ",DC=") + utf8(X509_NAME_ENTRY_get_data(e));
+  }
+  return n;
+}
+
+std::optional<std::string> map_cert_to_user(const PeerCertNames& n,
+                                            const std::function<bool(const std::string&)>& is_user) {
+  // Without an e-mail, a subject or a URI the reference gives up ("none found").
+  if (n.emails.empty() && n.subject.empty() && n.domain_components.empty() && n.uris.empty()) return std::nullopt;
+  for (const auto* list : {&n.emails, &n.dns_names, &n.uris})
+    for (const auto& u : *list)
+      if (is_user(u)) return u;
+  if (!n.domain_components.empty()) {
+    std::string u = n.subject + "," + n.domain_components;
+    if (is_user(u)) return u;
+  }
+  if (is_user(n.subject)) return n.subject;
+  return std::nullopt;
 }
 
 }  // namespace nats::net

@@ -7,9 +7,13 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;
@@ -42,14 +46,35 @@ class TlsContext {
   // Sessions give their record buffers (about 34 KB each) back while idle. For client
   // connections, where thousands sit quiet; busy routes and gateways keep theirs.
   void release_idle_buffers();
+  // tls { pinned_certs }: lower-case hex SHA-256 digests of the DER SubjectPublicKeyInfo a
+  // peer's certificate must have (the reference's matchesPinnedCert), checked by every
+  // session of this context once its handshake is done; empty: no check.
+  void set_pinned_certs(const std::vector<std::string>& pins);
 
  private:
+  friend class TlsSession;
   SSL_CTX* ctx_ = nullptr;
+  std::shared_ptr<const std::set<std::string>> pins_;
   bool verify_ = false;
   bool has_ca_ = false;
 };
 
 enum class TlsStatus { kDone, kWantRead, kWantWrite, kClosed, kError };
+
+// What a peer's certificate names, for mapping it to a user (`verify_and_map`), in the forms
+// the reference tries in turn (checkClientTLSCertSubject): e-mail SANs, DNS SANs, URI SANs,
+// then the subject with its domain components appended, then the subject alone.
+struct PeerCertNames {
+  std::vector<std::string> emails, dns_names, uris;
+  // Go's pkix.Name.ToRDNSequence().String(): the subject regrouped by attribute (SERIALNUMBER,
+  // CN, OU, O, POSTALCODE, STREET, L, ST, C; several values of one kind joined by '+'),
+  // e.g. "CN=leaf,OU=a+OU=b,O=Acme,C=US". Other attributes (emailAddress, DC) are not in it.
+  std::string subject;
+  std::string domain_components;  // "DC=example,DC=com" in certificate order; empty if none
+};
+// The first of the certificate's names, in the reference's order, that `is_user` accepts:
+// e-mails, DNS names, URIs, "<subject>,<domain components>", the subject; nullopt if none.
+std::optional<std::string> map_cert_to_user(const PeerCertNames& n, const std::function<bool(const std::string&)>& is_user);
 
 class TlsSession {
  public:
@@ -76,10 +101,14 @@ class TlsSession {
   std::string version() const;       // "1.3"
   std::string cipher_suite() const;  // IANA name, e.g. "TLS_AES_128_GCM_SHA256"
   std::string last_error() const { return last_error_; }
+  // The names of the peer's certificate; nullopt without one.
+  std::optional<PeerCertNames> peer_cert_names() const;
 
  private:
   TlsStatus status_of(int ret);
+  bool peer_pinned() const;
   SSL* ssl_ = nullptr;
+  std::shared_ptr<const std::set<std::string>> pins_;
   bool established_ = false;
   std::string last_error_;
 };

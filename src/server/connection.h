@@ -146,6 +146,10 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   bool tls_established() const { return tls_established_.load(std::memory_order_acquire); }
   std::string tls_version() const;
   std::string tls_cipher_suite() const;
+  // The names in the peer's TLS certificate (loop thread): nullopt without TLS or a certificate.
+  std::optional<net::PeerCertNames> peer_cert_names() const {
+    return tls_ && tls_established() ? tls_->peer_cert_names() : std::nullopt;
+  }
 
  protected:
   // Handles bytes read from the socket; returns false to stop reading (closing).

@@ -226,6 +226,7 @@ std::string Server::reload(Options next) {
   if (next.tls.enabled) {
     try {
       tls = std::make_unique<net::TlsContext>(next.tls.cert_file, next.tls.key_file, next.tls.ca_file, next.tls.verify);
+      tls->set_pinned_certs(next.tls.pinned_certs);
     } catch (const std::exception& e) {
       return std::string("error loading the TLS certificate: ") + e.what();
     }

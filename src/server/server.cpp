@@ -218,10 +218,12 @@ void Server::start() {
     jetstream_ = std::make_unique<jetstream::JetStream>(*this);
     jetstream_->start();
   }
-  if (opts_.tls.enabled)
-    install_tls(std::make_unique<net::TlsContext>(opts_.tls.cert_file, opts_.tls.key_file, opts_.tls.ca_file,
-                                                  opts_.tls.verify),
-                opts_.tls.verify);
+  if (opts_.tls.enabled) {
+    auto ctx = std::make_unique<net::TlsContext>(opts_.tls.cert_file, opts_.tls.key_file, opts_.tls.ca_file,
+                                                 opts_.tls.verify);
+    ctx->set_pinned_certs(opts_.tls.pinned_certs);
+    install_tls(std::move(ctx), opts_.tls.verify);
+  }
 
   int nloops = std::max(1u, std::thread::hardware_concurrency());
   for (int i = 0; i < nloops; ++i) {
@@ -249,6 +251,7 @@ void Server::start() {
     const auto& wt = opts_.websocket.tls;
     if (wt.enabled) {
       ws_tls_ctx_ = std::make_unique<net::TlsContext>(wt.cert_file, wt.key_file, wt.ca_file, wt.verify);
+      ws_tls_ctx_->set_pinned_certs(wt.pinned_certs);
       ws_tls_ctx_->release_idle_buffers();
     }
     ws_policy_.same_origin = opts_.websocket.same_origin;

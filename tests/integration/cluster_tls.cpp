@@ -66,6 +66,46 @@ TEST_F(ClusterTls, RoutesVerifyEachOtherAndCarryTraffic) {
   EXPECT_EQ(reply.data(), "echo:" + body);
 }
 
+// cluster { tls { pinned_certs } }: routes whose certificate's key is pinned join, others are
+// cut after the handshake ("certificate not pinned"), on ours and on 2.9.10 alike.
+TEST_F(ClusterTls, PinnedCertsGateTheRoutes) {
+  auto r = testing_harness::run_command("openssl x509 -in " + pki_->server_cert +
+                                        " -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -r");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string pin = r.output.substr(0, 64);
+  std::vector<std::string> bins{testing_harness::server_binary()};
+  if (testing_harness::reference_available()) bins.push_back(testing_harness::reference_binary());
+  for (const auto& bin : bins) {
+    SCOPED_TRACE(bin);
+    for (const std::string& p : {pin, std::string(64, '0')}) {
+      std::vector<std::unique_ptr<Node>> nodes;
+      int seed_port = testing_harness::free_port();
+      for (int i = 0; i < 2; ++i) {
+        auto n = std::make_unique<Node>();
+        n->name = "p" + std::to_string(i + 1);
+        n->binary = bin;
+        n->cluster = "pins";
+        n->cluster_port = i == 0 ? seed_port : testing_harness::free_port();
+        if (i > 0) n->routes = {"nats-route://127.0.0.1:" + std::to_string(seed_port)};
+        std::string block = tls_block(*pki_, true);
+        n->cluster_extra = block.substr(0, block.size() - 1) + "    pinned_certs: [\"" + p + "\"]\n  }";
+        n->start();
+        nodes.push_back(std::move(n));
+      }
+      if (p == pin) {
+        EXPECT_TRUE(wait_for([&] { return nodes[0]->num_routes() == 1 && nodes[1]->num_routes() == 1; },
+                             milliseconds(10000)))
+            << nodes[1]->proc->log();
+      } else {
+        EXPECT_TRUE(wait_for([&] { return nodes[0]->proc->log().find("certificate not pinned") != std::string::npos; },
+                             milliseconds(10000)))
+            << nodes[0]->proc->log();
+        EXPECT_EQ(nodes[0]->num_routes(), 0);
+      }
+    }
+  }
+}
+
 TEST_F(ClusterTls, PlaintextPeerCannotJoin) {
   auto bin = testing_harness::server_binary();
   auto nodes = cluster({bin, bin});

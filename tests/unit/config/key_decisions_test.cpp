@@ -151,7 +151,7 @@ TEST(KeyDecisions, IgnoredKeysAreTheSmallHarmlessList) {
   std::set<std::string> expected = {
       "top.disable_sublist_cache", "top.no_sublist_cache", "top.logfile_size_limit", "top.log_size_limit",
       "top.syslog", "top.remote_syslog", "top.prof_port", "top.max_traced_msg_len",
-      "top.connect_error_reports", "top.reconnect_error_reports", "import.share", "gateway.connect_retries", "cluster_authorization.timeout",
+      "top.connect_error_reports", "top.reconnect_error_reports", "import.share", "cluster_authorization.timeout",
       "gateway_authorization.timeout",
       "gateway_authorization.permissions", "gateway_authorization.default_permission",
       "gateway_authorization.default_permissions", "jetstream.extension_hint", "jetstream.max_outstanding_catchup"};
@@ -191,7 +191,8 @@ std::string config_with(std::string_view block, const std::string& key) {
   if (b == "leafnode_authorization") return "leafnodes { authorization { " + kv + " } }";
   if (b == "leafnode_remote") return "leafnodes { remotes: [ { " + kv + " } ] }";
   if (b == "leafnode_user") return "leafnodes { authorization { users: [ { " + kv + " } ] } }";
-  if (b == "tls") return "tls { cert_file: a, key_file: b, " + kv + " }";
+  // leafnodes { tls }: the one block where every honoured tls key is (verify_and_map).
+  if (b == "tls") return "leafnodes { tls { cert_file: a, key_file: b, " + kv + " } }";
   if (b == "mapping_destination") return "mappings { foo: [ { destination: bar, weight: 50%, " + kv + " } ] }";
   ADD_FAILURE() << "no config template for block " << b;
   return "";

@@ -129,8 +129,8 @@ TEST(OptionsLoader, TlsBlock) {
   EXPECT_EQ(load_error("tls { cert_file: a, key_file: b, nope: 1 }"),
             "t.conf:1:34: error parsing tls config, unknown field [\"nope\"]");
   // Settings this server cannot honour stop it rather than being silently dropped.
-  EXPECT_EQ(load_error("tls { cert_file: a, key_file: b, pinned_certs: [] }"),
-            "t.conf:1:34: pinned_certs is not supported by this server");
+  EXPECT_EQ(load_error("tls { cert_file: a, key_file: b, cipher_suites: [] }"),
+            "t.conf:1:34: cipher_suites is not supported by this server");
   Options c = load("cluster { port: 6222, tls { cert_file: a, key_file: b, verify: true } }\n"
                    "gateway { name: x, port: 7222, tls { cert_file: c, key_file: d } }");
   EXPECT_TRUE(c.cluster.tls.enabled);
