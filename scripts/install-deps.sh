@@ -5,7 +5,7 @@
 # WebSocket test (tests/integration/websocket_browser_test.cpp).
 set -euo pipefail
 PKGS=(
-  build-essential cmake g++ clang libclang-rt-14-dev
+  build-essential cmake g++ clang libclang-rt-14-dev lld
   libnats-dev nats-server
   nlohmann-json3-dev libcli11-dev libfmt-dev
   libssl-dev libsodium-dev libcrypt-dev zlib1g-dev

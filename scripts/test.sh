@@ -20,15 +20,37 @@ stage_time() { echo "== $1 took $(( SECONDS - $2 ))s"; }
 # step_time <what> <start>: the time of one step inside a stage, so CI logs show where time goes.
 step_time() { echo "-- $1 took $(( SECONDS - $2 ))s"; }
 
+source scripts/lib/background_builds.sh
+sanitizer_exit_hook() { background_builds_stop; }
+trap sanitizer_exit_hook EXIT
+fuzz_targets=$(cd tests/fuzz && ls fuzz_*.cpp | sed 's/\.cpp$//')
+unit_targets=$(cd tests/unit && ls -d */ | sed 's#/$##; s/^/unit_/')
+build_asan() {
+  configure_clang build-san -DNATS_FUZZ=ON
+  cmake --build build-san -j"$(nproc)" --target nats-server $unit_targets $fuzz_targets
+}
+build_tsan() {
+  configure_clang build-tsan -DNATS_TSAN=ON
+  cmake --build build-tsan -j"$(nproc)" --target nats-server unit_jetstream unit_subject
+}
+sanitizer_builds=()
+[[ $stages == *" asan "* ]] && sanitizer_builds+=(asan)
+[[ $stages == *" tsan "* ]] && sanitizer_builds+=(tsan)
+
 if [[ $stages == *" plain "* ]]; then
   t0=$SECONDS
   bash scripts/build.sh
   step_time "plain build" $t0
+  # The sanitizer builds start now, in the background at the lowest priority: the plain
+  # stage's integration tests mostly wait on servers and leave most of both cores idle.
+  background_builds_start "${sanitizer_builds[@]}"
   echo "== plain: unit and integration tests, fuzz corpus replay"
   # -j3: the integration tests run as three gtest shards side by side (tests/CMakeLists.txt);
   # they mostly wait on servers, so three fit on two cores.
   (cd build && ctest --output-on-failure --timeout 1200 -j3)
   stage_time plain $t0
+else
+  background_builds_start "${sanitizer_builds[@]}"
 fi
 
 # The integration tests are the plain build's binary, pointed at another server binary, run as
@@ -73,11 +95,8 @@ fuzz_all() {
 if [[ $stages == *" asan "* ]]; then
   t0=$SECONDS
   echo "== asan: address + undefined-behaviour sanitizers (clang, build-san)"
-  configure_clang build-san -DNATS_FUZZ=ON
-  fuzz_targets=$(cd tests/fuzz && ls fuzz_*.cpp | sed 's/\.cpp$//')
-  unit_targets=$(cd tests/unit && ls -d */ | sed 's#/$##; s/^/unit_/')
-  cmake --build build-san -j"$(nproc)" --target nats-server $unit_targets $fuzz_targets
-  step_time "asan build" $t0
+  background_build_wait asan
+  step_time "asan build (waiting for the rest of it)" $t0
   sanitizer_reports_begin
   t1=$SECONDS
   for u in $unit_targets; do
@@ -91,7 +110,11 @@ if [[ $stages == *" asan "* ]]; then
   step_time "asan integration tests" $t1
   echo "-- fuzz targets (libFuzzer, ${FUZZ_SECONDS:-15}s each, two at a time, corpus replayed first)"
   t1=$SECONDS
+  # Fuzzing is time-boxed: the background build is paused so the fuzzers get the cores they
+  # had before the builds overlapped (the same number of runs per target).
+  background_builds_pause
   fuzz_all "$fuzz_targets"
+  background_builds_resume
   step_time "fuzzing" $t1
   sanitizer_reports_end asan
   stage_time asan $t0
@@ -100,9 +123,8 @@ fi
 if [[ $stages == *" tsan "* ]]; then
   t0=$SECONDS
   echo "== tsan: ThreadSanitizer (clang, build-tsan)"
-  configure_clang build-tsan -DNATS_TSAN=ON
-  cmake --build build-tsan -j"$(nproc)" --target nats-server unit_jetstream unit_subject
-  step_time "tsan build" $t0
+  background_build_wait tsan
+  step_time "tsan build (waiting for the rest of it)" $t0
   sanitizer_reports_begin
   ./build-tsan/tests/unit_jetstream --gtest_filter='FileStoreIoTest.*' --gtest_brief=1
   ./build-tsan/tests/unit_subject --gtest_filter='SubListConcurrency.*' --gtest_brief=1

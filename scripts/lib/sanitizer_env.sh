@@ -22,8 +22,11 @@ sanitizer_reports_begin() {
   export LSAN_OPTIONS="$common"
   # TSan goes on after a report (still failing the run) so one run shows every race.
   export TSAN_OPTIONS="${common/halt_on_error=1/halt_on_error=0}:second_deadlock_stack=1"
-  trap sanitizer_reports_dump EXIT
+  trap 'sanitizer_reports_dump; sanitizer_exit_hook' EXIT
 }
+
+# Run at exit as well (after the reports): scripts/test.sh stops its background builds there.
+declare -F sanitizer_exit_hook >/dev/null || sanitizer_exit_hook() { :; }
 
 sanitizer_reports_dump() {
   [ -n "${SANITIZER_REPORTS:-}" ] || return 0
@@ -41,7 +44,7 @@ sanitizer_reports_dump() {
 
 # sanitizer_reports_end <stage>: fails if any process wrote a report since _begin.
 sanitizer_reports_end() {
-  trap - EXIT
+  trap sanitizer_exit_hook EXIT
   if ! sanitizer_reports_dump; then
     echo "$1: sanitizer reports found (above)"
     exit 1
