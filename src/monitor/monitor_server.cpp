@@ -128,7 +128,14 @@ std::map<std::string, uint64_t> MonitorServer::request_stats() const {
   return stats_;
 }
 
+void MonitorServer::open() {
+  state_.store(1, std::memory_order_release);
+  state_.notify_all();
+}
+
 net::http::Response MonitorServer::handle(const net::http::Request& req) {
+  state_.wait(0, std::memory_order_acquire);
+  if (state_.load(std::memory_order_acquire) != 1) return {503, "text/plain", "server stopping\n"};
   // OPTIONS * is answered by Go's server itself.
   if (req.path == "*") return MonResponse{req.method == "OPTIONS" ? 200 : 400, "", "", ""};
   // ServeMux serves only clean paths; others are redirected to their clean form.
@@ -227,6 +234,10 @@ int MonitorServer::start(const std::string& host, int port, bool secure) {
 }
 
 void MonitorServer::stop() {
+  // A start-up that failed never opened: release waiting requests (they answer 503) so
+  // that stopping the HTTP thread cannot wait on them.
+  int starting = 0;
+  if (state_.compare_exchange_strong(starting, 2)) state_.notify_all();
   if (http_) http_->stop();
 }
 

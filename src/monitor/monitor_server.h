@@ -3,6 +3,7 @@
 // per path for /varz "http_req_stats".
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -28,6 +29,10 @@ class MonitorServer {
   // Throws on bind failure or a certificate that does not load.
   int start(const std::string& host, int port, bool secure = false);
   void stop();
+  // The server calls this once start-up has built everything the documents read (meta group,
+  // system services, links): the listener binds early, where the reference logs it, but a
+  // request that arrives before this waits here instead of reading half-built state.
+  void open();
   std::map<std::string, uint64_t> request_stats() const;
 
   // Go's normalizeBasePath: "" -> "/", a leading slash added, then path.Clean.
@@ -42,6 +47,7 @@ class MonitorServer {
   std::unique_ptr<net::http::Server> http_;
   mutable std::mutex mu_;
   std::map<std::string, uint64_t> stats_;
+  std::atomic<int> state_{0};  // 0 starting, 1 open, 2 stopped before it opened
 };
 
 }  // namespace nats

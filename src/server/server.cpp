@@ -292,6 +292,7 @@ void Server::start() {
     loops_[0]->add_fd(listener_->fd(), EPOLLIN, listener_.get());
     if (ws_listener_) loops_[0]->add_fd(ws_listener_->fd(), EPOLLIN, ws_listener_.get());
   });
+  if (monitor_) monitor_->open();
   write_pid_file();
   write_ports_file();
   log::notice("Server is ready");

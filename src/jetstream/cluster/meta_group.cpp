@@ -68,8 +68,13 @@ struct MetaGroup::Impl : std::enable_shared_from_this<Impl> {
   std::vector<SubscriptionPtr> subs;
   std::shared_ptr<RaftGroups> groups;  // every Raft group of this server, the meta group's too
   std::atomic<bool> groups_ready{false};  // `groups` is set (read by other threads after this)
-  RaftGroupPtr group;
+  RaftGroupPtr group;  // set once by start(); other threads read it through ready_group()
+  std::atomic<bool> group_ready{false};
   std::shared_ptr<void> test_hooks;
+
+  // The monitor thread runs before start() (server.cpp starts it first): it may read the
+  // group only once start() has published it.
+  RaftGroup* ready_group() const { return group_ready.load(std::memory_order_acquire) ? group.get() : nullptr; }
 
   std::string self_name, self_id, cluster_name;
   Clock::time_point started_at = Clock::now();
@@ -157,6 +162,7 @@ void MetaGroup::Impl::start() {
     return;
   }
   if (!group) return;
+  group_ready.store(true, std::memory_order_release);
   if (group->bootstrapped()) {
     log::notice("JetStream cluster recovering state");
     // Read the group before taking mu: the group's apply path takes mu (on_leader_changed)
@@ -445,25 +451,29 @@ void MetaGroup::server_connection_lost(const std::string& server_id) {
     if (s.id == server_id) return peer_connection_lost(s.name);
 }
 
-bool MetaGroup::is_leader() const { return impl_->group && impl_->group->is_leader(); }
+bool MetaGroup::is_leader() const { auto* g = impl_->ready_group();
+  return g && g->is_leader(); }
 
 std::string MetaGroup::leader_name() const {
-  if (!impl_->group) return {};
-  std::string leader = impl_->group->leader();
+  auto* g = impl_->ready_group();
+  if (!g) return {};
+  std::string leader = g->leader();
   if (leader.empty()) return {};
   std::lock_guard lk(impl_->mu);
   impl_->refresh_names();
   return impl_->name_of(leader);
 }
 
-bool MetaGroup::leader_known() const { return impl_->group && !impl_->group->leader().empty(); }
+bool MetaGroup::leader_known() const { auto* g = impl_->ready_group();
+  return g && !g->leader().empty(); }
 
 bool MetaGroup::current() const {
-  return impl_->group && impl_->group->current(std::chrono::duration_cast<std::chrono::milliseconds>(kCurrentWithin));
+  auto* g = impl_->ready_group();
+  return g && g->current(std::chrono::duration_cast<std::chrono::milliseconds>(kCurrentWithin));
 }
 
 bool MetaGroup::caught_up_since(std::chrono::steady_clock::time_point since) const {
-  const auto& g = impl_->group;
+  auto* g = impl_->ready_group();
   if (!g) return false;
   if (g->is_leader()) return true;
   std::string leader = g->leader();
@@ -480,12 +490,16 @@ MetaSnapshot MetaGroup::snapshot() const {
   MetaSnapshot s;
   std::vector<KnownServer> servers;
   if (auto* ss = d.server.system_services()) servers = ss->known_servers();
-  s.cluster_name = d.cluster_name;
-  s.self_peer = d.self_id;
-  if (!d.group) return s;
-  RaftStatus st = d.group->status();
+  {
+    std::lock_guard lk(d.mu);  // start() sets these under mu
+    s.cluster_name = d.cluster_name;
+    s.self_peer = d.self_id;
+  }
+  auto* g = d.ready_group();
+  if (!g) return s;
+  RaftStatus st = g->status();
   if (!st.bootstrapped) return s;
-  auto voters = d.group->membership().voters;  // before mu: never call the group holding it
+  auto voters = g->membership().voters;  // before mu: never call the group holding it
   std::lock_guard lk(d.mu);
   d.refresh_names();
   s.cluster_size = d.cluster_size;
@@ -518,9 +532,11 @@ void MetaGroup::set_apply_handler(ApplyFn fn) {
   impl_->apply = std::move(fn);
 }
 
-bool MetaGroup::propose(std::string data) { return impl_->group && impl_->group->propose(std::move(data)); }
+bool MetaGroup::propose(std::string data) { auto* g = impl_->ready_group();
+  return g && g->propose(std::move(data)); }
 
-bool MetaGroup::step_down() { return impl_->group && impl_->group->step_down(); }
+bool MetaGroup::step_down() { auto* g = impl_->ready_group();
+  return g && g->step_down(); }
 
 void MetaGroup::set_snapshot_handlers(SnapshotFn snapshot_fn, RestoreFn restore_fn) {
   std::lock_guard lk(impl_->mu);
@@ -544,8 +560,9 @@ void MetaGroup::note_removed(const std::string& peer_id) {
 }
 
 std::vector<std::string> MetaGroup::members() const {
-  if (!impl_->group) return {};
-  raft::Membership m = impl_->group->membership();
+  auto* g = impl_->ready_group();
+  if (!g) return {};
+  raft::Membership m = g->membership();
   std::vector<std::string> out = m.voters;
   out.insert(out.end(), m.learners.begin(), m.learners.end());
   return out;
