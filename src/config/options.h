@@ -316,10 +316,9 @@ struct Options {
   std::vector<std::string> trusted_keys;
   ResolverOptions resolver;
   // resolver_tls { cert_file, key_file, ca_file, verify, insecure } for an https URL
-  // resolver. As 2.9.10 (a Go tls.Config used by its HTTP client): cert/key are the client
-  // certificate, the server's certificate is checked against the system's roots unless
-  // `insecure`; ca_file (Go's ClientCAs) and verify (ClientAuth) are parsed but do not
-  // apply to a client.
+  // resolver, as 2.9.10 behaves: cert/key are the client certificate, the server's
+  // certificate is checked against ca_file, else the system's roots, unless `insecure`;
+  // verify (a server-side setting) has no effect on a client.
   TlsOptions resolver_tls;
   bool resolver_tls_insecure = false;
   std::map<std::string, std::string> resolver_preload;

@@ -33,21 +33,6 @@ int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-// The https client's TLS, as 2.9.10's http.Transport with resolver_tls as its TLSClientConfig
-// (no resolver_tls: Go's defaults): the client certificate from cert/key; the server's
-// certificate checked against the system's roots (SSL_CERT_FILE / SSL_CERT_DIR honoured, as
-// Go does) and the URL's host, unless `insecure`. ca_file must load (the reference parses it)
-// but, being Go's ClientCAs, does not vouch for the server. Throws on unloadable files.
-std::shared_ptr<const net::TlsContext> url_resolver_tls(const Options& opts) {
-  HttpUrl u;
-  if (!parse_http_url(opts.resolver.url, u) || !u.tls) return nullptr;
-  const TlsOptions& t = opts.resolver_tls;
-  if (t.enabled && !t.ca_file.empty()) net::TlsContext check("", "", t.ca_file, false);
-  auto ctx = std::make_shared<net::TlsContext>(t.enabled ? t.cert_file : "", t.enabled ? t.key_file : "", "", false);
-  if (!(t.enabled && opts.resolver_tls_insecure)) ctx->verify_with_system_roots();
-  return ctx;
-}
-
 }  // namespace
 
 AccountResolverStore::AccountResolverStore(const Options& opts)

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "config/options.h"
 #include "net/tls.h"
 #include "util/strings.h"
 
@@ -269,6 +270,18 @@ bool parse_http_response(std::string_view raw, int& status, std::string& status_
   }
   body.assign(rest);
   return true;
+}
+
+std::shared_ptr<const net::TlsContext> url_resolver_tls(const Options& opts) {
+  HttpUrl u;
+  if (!parse_http_url(opts.resolver.url, u) || !u.tls) return nullptr;
+  const TlsOptions& t = opts.resolver_tls;
+  bool insecure = t.enabled && opts.resolver_tls_insecure;
+  std::string ca = t.enabled && !insecure ? t.ca_file : "";
+  if (t.enabled && insecure && !t.ca_file.empty()) net::TlsContext check("", "", t.ca_file, false);  // must load
+  auto ctx = std::make_shared<net::TlsContext>(t.enabled ? t.cert_file : "", t.enabled ? t.key_file : "", ca, false);
+  if (!insecure) ctx->verify_with_system_roots();  // no ca_file: the system's roots
+  return ctx;
 }
 
 UrlAccountFetcher::UrlAccountFetcher(std::string base_url, std::chrono::milliseconds timeout,

@@ -75,6 +75,14 @@ class UrlAccountFetcher {
   bool stopping_ = false;
 };
 
+// The https client's TLS, as 2.9.10's http.Transport with resolver_tls as its TLSClientConfig
+// (none: Go's defaults): the client certificate from cert/key; the server's certificate
+// checked against ca_file (as 2.9.10 does, tested), else the system's roots (SSL_CERT_FILE /
+// SSL_CERT_DIR honoured, as Go), and the URL's host; `insecure` skips the check. Null for an
+// http URL. Throws net::TlsConfigError on files that do not load.
+struct Options;
+std::shared_ptr<const net::TlsContext> url_resolver_tls(const Options& opts);
+
 class Server;
 class AccountResolverStore;
 // Start-up: fetches (blocking) and stores the account JWT of `key`; false (logged) on failure.
