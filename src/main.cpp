@@ -84,8 +84,15 @@ int main(int argc, char** argv) {
   if (opts.resolver.type == "URL") {
     // As the reference's NewServer: a basic check that the URL resolver's server is there
     // (a GET of the base URL must answer 200), else no start.
+    std::shared_ptr<const nats::net::TlsContext> tls;
+    try {
+      tls = nats::url_resolver_tls(opts);  // configured before the check, as the reference
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "nats-server: resolver_tls: %s\n", e.what());
+      return 1;
+    }
     nats::UrlAccountFetcher probe(opts.resolver.url,
-                                  std::chrono::duration_cast<std::chrono::milliseconds>(opts.resolver.fetch_timeout));
+                                  std::chrono::duration_cast<std::chrono::milliseconds>(opts.resolver.fetch_timeout), tls);
     if (auto r = probe.get(""); !r.error.empty()) {
       std::fprintf(stderr, "nats-server: %s\n", r.error.c_str());
       return 1;

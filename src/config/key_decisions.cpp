@@ -24,14 +24,14 @@ std::vector<KeyRule> build() {
        "lame_duck_duration", "lame_duck_grace_period", "no_auth_user", "system_account", "system",
        "no_system_account", "no_system", "no_sys_acc", "server_tags", "mappings", "maps", "operator", "operators",
        "roots", "root", "root_operators", "root_operator", "resolver", "account_resolver", "accounts_resolver",
-       "resolver_preload"});
+       "resolver_preload", "resolver_tls"});
   // Performance knobs, logging destinations and diagnostics: no client sees a difference.
   add(t, "top", D::Ignored,
       {"disable_sublist_cache", "no_sublist_cache", "logfile_size_limit", "log_size_limit", "syslog",
        "remote_syslog", "prof_port", "max_traced_msg_len", "connect_error_reports",
        "reconnect_error_reports"});
   add(t, "top", D::Refused,
-      {"mqtt", "resolver_tls", "resolver_pinned_accounts", "trusted",
+      {"mqtt", "resolver_pinned_accounts", "trusted",
        "trusted_keys", "ocsp", "allow_non_tls",
        "default_js_domain"});
 
@@ -142,6 +142,11 @@ std::vector<KeyRule> build() {
   add(t, "tls", D::Refused,
       {"insecure", "verify_cert_and_check_known_urls", "cipher_suites", "curve_preferences",
        "connection_rate_limit"});
+  // resolver_tls { } (parseTLS for a client: the URL resolver's HTTPS client).
+  add(t, "resolver_tls", D::Honoured, {"cert_file", "key_file", "ca_file", "verify", "timeout", "insecure"});
+  add(t, "resolver_tls", D::Refused,
+      {"verify_and_map", "verify_cert_and_check_known_urls", "cipher_suites", "curve_preferences",
+       "connection_rate_limit", "pinned_certs"});
 
   // Command-line flags (ConfigureOptions). http, no_auth_user and log_size_limit are later
   // releases' flags.

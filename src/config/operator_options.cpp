@@ -27,7 +27,7 @@ std::vector<OperatorClaims> operators_of(const Options& o) {
 // With one operator and no `resolver`, the reference resolves accounts over HTTP at the
 // operator JWT's account_server_url followed by "/accounts" (where nsc pushes them). An
 // absent URL leaves no resolver here (the reference tries the empty URL and fails at
-// start-up); an https one is refused, as `resolver: URL(https://...)`.
+// start-up); https is fetched as `resolver: URL(https://...)` is (resolver_tls applies).
 std::string resolver_from_account_server_url(const OperatorClaims& op, Options& o) {
   const auto& claims = op.base.claims;
   auto nats = claims.find("nats");
@@ -43,7 +43,7 @@ std::string resolver_from_account_server_url(const OperatorClaims& op, Options& 
   HttpUrl parsed;
   if (!parse_http_url(url, parsed))
     return "operator account_server_url \"" + it->get<std::string>() +
-           "\" is not supported by this server as the account resolver (only http:// URLs)";
+           "\" is not supported by this server as the account resolver (only http:// and https:// URLs)";
   o.resolver = ResolverOptions{};
   o.resolver.type = "URL";
   o.resolver.url = url + "/";

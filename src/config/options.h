@@ -317,6 +317,12 @@ struct Options {
   std::vector<std::string> operator_jwts;
   std::vector<std::string> trusted_keys;
   ResolverOptions resolver;
+  // resolver_tls { cert_file, key_file, ca_file, verify, insecure } for an https URL
+  // resolver, as 2.9.10 behaves: cert/key are the client certificate, the server's
+  // certificate is checked against ca_file, else the system's roots, unless `insecure`;
+  // verify (a server-side setting) has no effect on a client.
+  TlsOptions resolver_tls;
+  bool resolver_tls_insecure = false;
   std::map<std::string, std::string> resolver_preload;
   bool operator_mode() const { return !trusted_keys.empty(); }
 

@@ -110,8 +110,8 @@ struct Loader {
   }
 
   // MEMORY, URL("<base url>"), or a map for the directory resolvers (type FULL or CACHE),
-  // with the reference's checks and messages. Only plain http:// URLs are fetched (no TLS
-  // here): others are refused rather than tried.
+  // with the reference's checks and messages. http:// and https:// URLs (resolver_tls) are
+  // fetched; others are refused rather than tried.
   void resolver(const MapEntry& e) {
     if (e.value.is_string()) {
       std::string t = util::ascii_lower(e.value.as_string());
@@ -124,7 +124,7 @@ struct Loader {
       if (auto url = resolver_url(e.value.as_string())) {
         HttpUrl parsed;
         if (!parse_http_url(*url, parsed)) {
-          error(e.key_pos, e.key + " URL \"" + *url + "\" is not supported by this server (only http:// URLs)");
+          error(e.key_pos, e.key + " URL \"" + *url + "\" is not supported by this server (only http:// and https:// URLs)");
           return;
         }
         o.resolver = ResolverOptions{};
@@ -214,11 +214,14 @@ struct Loader {
   // refused by name rather than ignored.
   // client_ctx: a dialing side's block (a leafnode remote), where a certificate is optional.
   // map_ok: verify_and_map is implemented for this block (leafnodes { tls }).
-  void tls(const MapEntry& block, TlsOptions& t, bool client_ctx = false, bool map_ok = false) {
+  // insecure: resolver_tls's (its own key set), else refused.
+  void tls(const MapEntry& block, TlsOptions& t, bool client_ctx = false, bool map_ok = false,
+           bool* insecure = nullptr) {
     t.enabled = true;
-    each_in("tls", block.value, [&](const std::string& k, const MapEntry& e) {
+    each_in(insecure ? "resolver_tls" : "tls", block.value, [&](const std::string& k, const MapEntry& e) {
       const Value& v = e.value;
-      if (k == "cert_file") t.cert_file = v.as_string();
+      if (k == "insecure" && insecure) *insecure = v.as_bool();
+      else if (k == "cert_file") t.cert_file = v.as_string();
       else if (k == "key_file") t.key_file = v.as_string();
       else if (k == "ca_file") t.ca_file = v.as_string();
       else if (k == "verify") t.verify = v.as_bool();
@@ -1040,6 +1043,7 @@ struct Loader {
     else if (k == "https_port") o.https_port = to_int(v);
     else if (k == "http_base_path") o.http_base_path = v.as_string();
     else if (k == "tls") tls(e, o.tls);
+    else if (k == "resolver_tls") tls(e, o.resolver_tls, true, false, &o.resolver_tls_insecure);
     else if (k == "cluster") cluster(v);
     else if (k == "gateway") gateway(v);
     else if (k == "websocket" || k == "ws") websocket(v);

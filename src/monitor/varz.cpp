@@ -49,8 +49,10 @@ Json varz(Server& s) {
   j["version"] = kServerVersion;
   j["proto"] = kProtoVersion;
   j["go"] = "go1.19.8";
-  j["host"] = o.host;
-  j["port"] = s.client_port();
+  // The INFO's host and port (client_advertise when set), as the reference.
+  auto [info_host, info_port] = s.info_host_port();
+  j["host"] = info_host;
+  j["port"] = info_port;
   if (s.auth_required()) j["auth_required"] = true;
   // The client TLS in effect (a reload may have turned it on or off).
   if (const auto* t = s.tls_context()) {
@@ -70,7 +72,7 @@ Json varz(Server& s) {
   j["http_port"] = s.http_port();
   j["http_base_path"] = o.http_base_path;
   j["https_port"] = o.https_port;
-  j["auth_timeout"] = secs(o.auth_timeout);
+  j["auth_timeout"] = secs(s.live().auth_timeout());
   j["max_control_line"] = s.live().max_control_line.load();
   j["max_payload"] = s.live().max_payload.load();
   j["max_pending"] = o.max_pending;
@@ -105,6 +107,8 @@ Json varz(Server& s) {
   if (auto* m = s.monitor()) for (auto& [path, n] : m->request_stats()) req[path] = n;
   j["http_req_stats"] = req;
   j["config_load_time"] = util::rfc3339_nano(s.config_load_time());
+  // The tags as last (re)loaded (2.9.10 shows those of its first /varz, a cached object).
+  if (auto tags = s.tags(); !tags.empty()) j["tags"] = tags;
   if (s.system_account()) j["system_account"] = s.system_account()->name();
   return j;
 }

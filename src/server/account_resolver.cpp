@@ -1,5 +1,7 @@
 #include "server/account_resolver.h"
 
+#include "net/tls.h"
+
 #include <openssl/sha.h>
 
 #include <chrono>
@@ -38,7 +40,8 @@ AccountResolverStore::AccountResolverStore(const Options& opts)
       limit_(opts.resolver.limit), ttl_(opts.resolver.ttl) {
   if (is_url())
     url_ = std::make_unique<UrlAccountFetcher>(
-        opts.resolver.url, std::chrono::duration_cast<std::chrono::milliseconds>(opts.resolver.fetch_timeout));
+        opts.resolver.url, std::chrono::duration_cast<std::chrono::milliseconds>(opts.resolver.fetch_timeout),
+        url_resolver_tls(opts));
   if (is_dir()) {
     std::error_code ec;
     fs::create_directories(dir_, ec);

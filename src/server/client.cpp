@@ -63,7 +63,7 @@ void ClientConnection::start() {
     auto self = std::static_pointer_cast<ClientConnection>(shared_from_this());
     std::weak_ptr<ClientConnection> weak = self;
     // websocket { authorization { timeout } } has its clients' own.
-    auto timeout = server_.options().auth_timeout;
+    auto timeout = std::chrono::duration_cast<Duration>(server_.live().auth_timeout());  // reloadable
     if (websocket() && server_.options().websocket.auth_timeout.count() > 0)
       timeout = server_.options().websocket.auth_timeout;
     auth_timer_ = loop_.add_timer(timeout, [weak] {

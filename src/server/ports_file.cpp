@@ -52,21 +52,26 @@ std::string ports_file_path(const std::string& dir) {
 }  // namespace
 
 void Server::write_ports_file() {
-  if (opts_.ports_file_dir.empty()) return;
+  std::string dir;
+  {
+    std::lock_guard lk(live_mu_);
+    dir = live_ports_dir_;
+  }
+  if (dir.empty()) return;
   nlohmann::ordered_json j;
   j["nats"] = listen_urls(tls_context() ? "tls" : "nats", opts_.host, client_port_);
   if (http_port_ > 0) j["monitoring"] = listen_urls(opts_.https_port != 0 ? "https" : "http", opts_.http_host.empty() ? opts_.host : opts_.http_host, http_port_);
   if (routes_) j["cluster"] = listen_urls(opts_.cluster.tls.enabled ? "tls" : "nats", opts_.cluster.host, routes_->cluster_port());
   if (websocket_port_ > 0) j["websocket"] = listen_urls(ws_tls_ctx_ ? "wss" : "ws", opts_.websocket.host, websocket_port_);
-  std::string path = ports_file_path(opts_.ports_file_dir);
+  std::string path = ports_file_path(dir);
   std::ofstream out(path);
   out << j.dump();
   if (!out) log::error("Error writing ports file ({})", path);
 }
 
-void Server::remove_ports_file() {
-  if (opts_.ports_file_dir.empty()) return;
-  std::string path = ports_file_path(opts_.ports_file_dir);
+void Server::remove_ports_file(const std::string& dir) {
+  if (dir.empty()) return;
+  std::string path = ports_file_path(dir);
   if (::unlink(path.c_str()) != 0) log::error("Error cleaning up ports file {}", path);
 }
 

@@ -3,14 +3,20 @@
 // default permissions), the limits the reference reloads (max_connections, max_payload,
 // max_control_line, ping_interval, ping_max, write_deadline), the client TLS (turned on or
 // off, certificate, CA, verify; new handshakes use it) and the cluster's routes (added ones are
-// solicited, removed ones closed). Every other difference is refused with the reference's
+// solicited, removed ones closed), authorization `timeout`, `pid_file` (the pid written to the
+// new file), `ports_file_dir` (the old ports file removed, a new one written), `client_advertise`
+// (new clients' INFO host and port) and `tags` (/varz, STATSZ sent at once, JetStream
+// placement). Every other difference is refused with the reference's
 // "config reload not supported for <Go field name>: old=<v>, new=<v>" (or its JetStream and
 // cluster texts), naming the first differing setting, and the running config stays. Config
-// accounts' imports and exports are wired again (accounts added or removed are refused). (The
+// accounts' imports and exports are wired again; accounts added are registered (removed ones
+// are refused). (The
 // reference reloads more, e.g. enabling JetStream; those are refused here until implemented,
 // never half applied.)
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <functional>
 #include <mutex>
 
@@ -21,6 +27,7 @@
 #include "server/client.h"
 #include "server/imports.h"
 #include "server/server.h"
+#include "sys/system_services.h"
 #include "util/log.h"
 
 namespace nats {
@@ -51,17 +58,45 @@ void take_reloadable(Options& x, const Options& from) {
   // reference's tlsOption and tlsTimeoutOption (new connections follow, connected ones stay).
   x.tls = from.tls;
   x.cluster.routes = from.cluster.routes;
-  if (x.accounts.size() == from.accounts.size()) {
-    for (size_t i = 0; i < x.accounts.size(); ++i) {
-      if (x.accounts[i].name != from.accounts[i].name) continue;
-      x.accounts[i].users = from.accounts[i].users;
-      x.accounts[i].default_permissions = from.accounts[i].default_permissions;
-      x.accounts[i].stream_exports = from.accounts[i].stream_exports;
-      x.accounts[i].service_exports = from.accounts[i].service_exports;
-      x.accounts[i].stream_imports = from.accounts[i].stream_imports;
-      x.accounts[i].service_imports = from.accounts[i].service_imports;
-    }
+  // As the reference's authTimeoutOption, pidFileOption, portsFileDirOption,
+  // clientAdvertiseOption and tagsOption.
+  x.auth_timeout = from.auth_timeout;
+  x.pid_file = from.pid_file;
+  x.ports_file_dir = from.ports_file_dir;
+  x.client_advertise = from.client_advertise;
+  x.tags = from.tags;
+  // Accounts are matched by name. Those only in `x` (added) are set aside: when every one of
+  // `from` is still there, x ends up with from's accounts, in from's order, with their
+  // reloadable parts; an account removed leaves a difference (refused: not done yet).
+  std::vector<AccountConfig> kept;
+  for (const auto& fa : from.accounts) {
+    auto it = std::find_if(x.accounts.begin(), x.accounts.end(), [&](const AccountConfig& a) { return a.name == fa.name; });
+    if (it == x.accounts.end()) return;
+    AccountConfig a = *it;
+    a.users = fa.users;
+    a.default_permissions = fa.default_permissions;
+    a.stream_exports = fa.stream_exports;
+    a.service_exports = fa.service_exports;
+    a.stream_imports = fa.stream_imports;
+    a.service_imports = fa.service_imports;
+    kept.push_back(std::move(a));
   }
+  x.accounts = std::move(kept);
+}
+
+// The config accounts in `next` that `loaded` lacks (take_reloadable let them through).
+std::vector<AccountConfig> added_accounts(const Options& loaded, const Options& next) {
+  std::vector<AccountConfig> out;
+  for (const auto& a : next.accounts)
+    if (std::none_of(loaded.accounts.begin(), loaded.accounts.end(), [&](const AccountConfig& b) { return b.name == a.name; }))
+      out.push_back(a);
+  return out;
+}
+
+const AccountConfig* find_account(const Options& o, const std::string& name) {
+  for (const auto& a : o.accounts)
+    if (a.name == name) return &a;
+  return nullptr;
 }
 
 struct Named {
@@ -143,17 +178,21 @@ std::string refusal(const Options& a, const Options& b) {
   if (a.tags != b.tags) return structural("Tags");
   if (a.operator_jwts != b.operator_jwts || a.trusted_keys != b.trusted_keys) return structural("TrustedOperators");
   if (!(a.resolver == b.resolver) || a.resolver_preload != b.resolver_preload) return structural("AccountResolver");
+  if (!(a.resolver_tls == b.resolver_tls) || a.resolver_tls_insecure != b.resolver_tls_insecure)
+    return structural("AccountResolverTLSConfig");
   if (!(a.jetstream == b.jetstream)) return structural("JetStream");
   if (!(a.websocket == b.websocket)) return structural("Websocket");
   if (!(a.leafnode == b.leafnode)) return structural("LeafNode");
   return structural("Options");
 }
 
+// Whether an account of `b` (also in `a`) has other imports or exports, or was added.
 bool wiring_changed(const Options& a, const Options& b) {
-  for (size_t i = 0; i < a.accounts.size(); ++i) {
-    const auto &x = a.accounts[i], &y = b.accounts[i];
-    if (!(x.stream_exports == y.stream_exports) || !(x.service_exports == y.service_exports) ||
-        !(x.stream_imports == y.stream_imports) || !(x.service_imports == y.service_imports))
+  for (const auto& y : b.accounts) {
+    const AccountConfig* x = find_account(a, y.name);
+    if (!x) return true;
+    if (!(x->stream_exports == y.stream_exports) || !(x->service_exports == y.service_exports) ||
+        !(x->stream_imports == y.stream_imports) || !(x->service_imports == y.service_imports))
       return true;
   }
   return false;
@@ -164,11 +203,18 @@ bool auth_changed(const Options& a, const Options& b) {
       !(a.users == b.users) || !(a.default_permissions == b.default_permissions) ||
       a.authorization_configured != b.authorization_configured)
     return true;
-  for (size_t i = 0; i < a.accounts.size(); ++i)
-    if (!(a.accounts[i].users == b.accounts[i].users) ||
-        !(a.accounts[i].default_permissions == b.accounts[i].default_permissions))
-      return true;
+  for (const auto& y : b.accounts) {
+    const AccountConfig* x = find_account(a, y.name);
+    if (!x || !(x->users == y.users) || !(x->default_permissions == y.default_permissions)) return true;
+  }
   return false;
+}
+
+// Go's %v of a float64 number of seconds ("2", "0.5").
+std::string go_seconds(Duration d) {
+  double v = std::chrono::duration<double>(d).count();
+  std::string out = fmt::format("{}", v);
+  return out;
 }
 
 }  // namespace
@@ -232,6 +278,13 @@ std::string Server::reload(Options next) {
     }
   }
 
+  if (next.client_advertise != loaded_.client_advertise && !next.client_advertise.empty()) {
+    std::string host;
+    int port = 0;
+    if (auto err = parse_host_port(next.client_advertise, client_port_, host, port); !err.empty())
+      return "invalid ClientAdvertise value of " + next.client_advertise + ", err=" + err;
+  }
+
   if (next.debug != loaded_.debug || next.trace != loaded_.trace || next.logtime != loaded_.logtime ||
       next.log_file != loaded_.log_file || next.trace_verbose != loaded_.trace_verbose) {
     log::Settings ls;
@@ -243,6 +296,31 @@ std::string Server::reload(Options next) {
     log::notice("Reloaded: logging (debug = {}, trace = {}, logtime = {})", next.debug, next.trace, next.logtime);
   }
   live_.set(next);
+  set_live_settings(next);
+  if (next.auth_timeout != loaded_.auth_timeout)
+    log::notice("Reloaded: authorization timeout = {}", go_seconds(next.auth_timeout));
+  if (next.tags != loaded_.tags) log::notice("Reloaded: tags");
+  if (next.pid_file != loaded_.pid_file && !next.pid_file.empty()) {
+    // As the reference: the pid written to the new file (the old one is left alone).
+    if (!write_pid_file()) log::error("Failed to write pidfile: open {}: {}", next.pid_file, std::strerror(errno));
+    log::notice("Reloaded: pid_file = {}", next.pid_file);
+  }
+  if (next.ports_file_dir != loaded_.ports_file_dir) {
+    remove_ports_file(loaded_.ports_file_dir);
+    write_ports_file();
+    log::notice("Reloaded: ports_file_dir = {}", next.ports_file_dir);
+  }
+  if (next.client_advertise != loaded_.client_advertise)
+    log::notice("Reload: client_advertise = {}", next.client_advertise);
+  // Accounts added to the config are registered before the users that name them can log in
+  // (the reference's accountsOption: reloadAuthorization configures the accounts anew).
+  if (auto added = added_accounts(loaded_, next); !added.empty()) {
+    std::lock_guard jlk(jwt_mu_);
+    for (const auto& ac : added) {
+      install_jwt_account(std::make_shared<Account>(ac.name), nullptr, ac);
+      log::notice("Reloaded: account {} added", ac.name);
+    }
+  }
   if (next.max_connections != loaded_.max_connections) {
     // As the reference: connections over the new limit are closed.
     auto clients = clients_snapshot();
@@ -301,7 +379,11 @@ std::string Server::reload(Options next) {
         add.push_back(r);
     routes_->reload_routes(add, remove);
   }
+  // As the reference's tagsOption (IsStatszChange): the other servers (and JetStream
+  // placement there) learn the new tags now.
+  bool tags_changed = next.tags != loaded_.tags;
   loaded_ = std::move(next);
+  if (tags_changed && sys_services_) sys_services_->send_statsz_update();
   config_load_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();

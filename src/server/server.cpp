@@ -62,6 +62,7 @@ Server::Server(Options opts) : opts_(std::move(opts)) {
   make_ws_authenticator(opts_);
   loaded_ = opts_;
   live_.set(opts_);
+  set_live_settings(opts_);
   config_load_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(start_time_.time_since_epoch()).count();
 }
 
@@ -129,6 +130,7 @@ void LiveLimits::set(const Options& o) {
   ping_max = o.ping_max;
   write_deadline_ns = o.write_deadline.count();
   tls_timeout_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(o.tls.timeout).count();
+  auth_timeout_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(o.auth_timeout).count();
 }
 
 void Server::install_tls(std::unique_ptr<net::TlsContext> ctx, bool verify) {
@@ -157,8 +159,9 @@ void Server::build_info_prefix() {
   info["version"] = kServerVersion;
   info["proto"] = kProtoVersion;
   info["go"] = "go1.19.8";
-  info["host"] = opts_.host;
-  info["port"] = client_port_;
+  auto [info_host, info_port] = info_host_port();  // client_advertise, as the reference
+  info["host"] = info_host;
+  info["port"] = info_port;
   info["headers"] = !opts_.no_header_support;
   if (authenticator()->advertise_auth_required()) info["auth_required"] = true;
   // The TLS in effect (a reload may turn it on or off).
@@ -317,11 +320,6 @@ void Server::stop_accepting() {
     closed->set_value();
   });
   done.wait_for(std::chrono::seconds(5));
-}
-
-void Server::write_pid_file() {
-  if (opts_.pid_file.empty()) return;
-  std::ofstream(opts_.pid_file) << getpid();
 }
 
 void Server::check_monitor_options() const {
@@ -548,8 +546,13 @@ void Server::shutdown() {
     listener_.reset();
     ws_listener_.reset();
   }
-  if (!opts_.pid_file.empty()) ::unlink(opts_.pid_file.c_str());
-  remove_ports_file();
+  std::string ports_dir;
+  {
+    std::lock_guard lk(live_mu_);
+    if (!live_pid_file_.empty()) ::unlink(live_pid_file_.c_str());
+    ports_dir = live_ports_dir_;
+  }
+  remove_ports_file(ports_dir);
   log::notice("Server Exiting..");
   {
     std::lock_guard lk(shutdown_mu_);
@@ -561,6 +564,93 @@ void Server::shutdown() {
 void Server::wait_for_shutdown() {
   std::unique_lock lk(shutdown_mu_);
   shutdown_cv_.wait(lk, [this] { return shutdown_done_; });
+}
+
+// Settings a config reload changes that are read outside reload, besides the limits
+// (LiveLimits): tags, client_advertise (the INFO's host and port), pid_file and
+// ports_file_dir. options() keeps what the server started with; these follow the config as
+// last (re)loaded, as the reference's getOpts().
+
+void Server::set_live_settings(const Options& o) {
+  std::lock_guard lk(live_mu_);
+  live_tags_ = o.tags;
+  live_advertise_ = o.client_advertise;
+  live_pid_file_ = o.pid_file;
+  live_ports_dir_ = o.ports_file_dir;
+}
+
+std::vector<std::string> Server::tags() const {
+  std::lock_guard lk(live_mu_);
+  return live_tags_;
+}
+
+std::pair<std::string, int> Server::info_host_port() const {
+  std::string adv;
+  {
+    std::lock_guard lk(live_mu_);
+    adv = live_advertise_;
+  }
+  std::string host;
+  int port = 0;
+  // As the reference's setInfoHostPort: client_advertise ("host", "host:port"), else the
+  // listen address. A bad value was refused when the config was loaded.
+  if (!adv.empty() && parse_host_port(adv, client_port_, host, port).empty()) return {host, port};
+  return {opts_.host, client_port_};
+}
+
+bool Server::write_pid_file() {
+  std::string path;
+  {
+    std::lock_guard lk(live_mu_);
+    path = live_pid_file_;
+  }
+  if (path.empty()) return true;
+  std::ofstream out(path);
+  out << getpid();
+  return static_cast<bool>(out);
+}
+
+// The reference's parseHostPort (net.SplitHostPort, the default port appended when missing,
+// port 0 or -1 meaning the default): "" on success, else Go's error text.
+std::string parse_host_port(const std::string& s, int default_port, std::string& host, int& port) {
+  auto trim = [](std::string v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.erase(v.begin());
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
+    return v;
+  };
+  if (s.empty()) return "no hostport specified";
+  auto split = [&](const std::string& hp, std::string& h, std::string& p) -> std::string {
+    if (!hp.empty() && hp.front() == '[') {
+      auto close = hp.find(']');
+      if (close == std::string::npos) return "address " + hp + ": missing ']' in address";
+      if (close + 1 == hp.size()) return "address " + hp + ": missing port in address";
+      if (hp[close + 1] != ':') return "address " + hp + ": missing port in address";
+      h = hp.substr(1, close - 1);
+      p = hp.substr(close + 2);
+      if (p.find(':') != std::string::npos) return "address " + hp + ": too many colons in address";
+      return "";
+    }
+    auto colon = hp.rfind(':');
+    if (colon == std::string::npos) return "address " + hp + ": missing port in address";
+    h = hp.substr(0, colon);
+    p = hp.substr(colon + 1);
+    if (h.find(':') != std::string::npos) return "address " + hp + ": too many colons in address";
+    return "";
+  };
+  std::string h, p;
+  std::string err = split(s, h, p);
+  if (err.find("missing port") != std::string::npos) err = split(s + ":" + std::to_string(default_port), h, p);
+  if (!err.empty()) return err;
+  p = trim(p);
+  bool neg = !p.empty() && p.front() == '-';
+  std::string digits = neg ? p.substr(1) : p;
+  if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos)
+    return "strconv.Atoi: parsing \"" + p + "\": invalid syntax";
+  int v = std::stoi(digits) * (neg ? -1 : 1);
+  if (v == 0 || v == -1) v = default_port;
+  host = trim(h);
+  port = v;
+  return "";
 }
 
 }  // namespace nats

@@ -97,11 +97,16 @@ struct LiveLimits {
   std::atomic<int> ping_max{0};
   std::atomic<int64_t> write_deadline_ns{0};
   std::atomic<int64_t> tls_timeout_ns{0};  // client TLS handshakes (tls { timeout })
+  std::atomic<int64_t> auth_timeout_ns{0};  // authorization { timeout }
   void set(const Options& o);
   std::chrono::nanoseconds ping_interval() const { return std::chrono::nanoseconds(ping_interval_ns.load()); }
   std::chrono::nanoseconds write_deadline() const { return std::chrono::nanoseconds(write_deadline_ns.load()); }
   std::chrono::nanoseconds tls_timeout() const { return std::chrono::nanoseconds(tls_timeout_ns.load()); }
+  std::chrono::nanoseconds auth_timeout() const { return std::chrono::nanoseconds(auth_timeout_ns.load()); }
 };
+
+// The reference's parseHostPort: "" on success, else Go's error text.
+std::string parse_host_port(const std::string& s, int default_port, std::string& host, int& port);
 
 class Server {
  public:
@@ -124,6 +129,10 @@ class Server {
   const Options& options() const { return opts_; }
   // Limits as last (re)loaded; options() keeps the values the server started with.
   const LiveLimits& live() const { return live_; }
+  // Other settings a reload changes (any thread): `tags` (/varz, STATSZ, JetStream placement)
+  // and the client INFO's host and port (client_advertise, else the listen address).
+  std::vector<std::string> tags() const;
+  std::pair<std::string, int> info_host_port() const;
   const std::string& id() const { return id_; }
   const std::string& name() const { return name_; }
   std::chrono::system_clock::time_point start_time() const { return start_time_; }
@@ -254,10 +263,11 @@ class Server {
   void setup_accounts();
   void start_monitor();
   void check_monitor_options() const;
-  void write_pid_file();
+  bool write_pid_file();  // false: could not be written
   // ports_file_dir: <dir>/<program>_<pid>.ports, as the reference (server/ports_file.cpp).
+  // The directory is the one last (re)loaded (live_paths_).
   void write_ports_file();
-  void remove_ports_file();
+  void remove_ports_file(const std::string& dir);
   // Cluster hooks, defined in src/cluster/server_hooks.cpp.
   void create_cluster();  // the managers, before any thread can look at routes_/gateways_
   void start_cluster();
@@ -310,6 +320,11 @@ class Server {
   // Builds info_prefix_ from opts_ and what a reload changes (auth_required, max_payload).
   void build_info_prefix();
   LiveLimits live_;
+  // Reloadable settings read outside reload (guarded by live_mu_), from loaded_.
+  mutable std::mutex live_mu_;
+  std::vector<std::string> live_tags_;
+  std::string live_advertise_, live_pid_file_, live_ports_dir_;
+  void set_live_settings(const Options& o);
 
   std::unique_ptr<MonitorServer> monitor_;
   std::unique_ptr<SystemServices> sys_services_;

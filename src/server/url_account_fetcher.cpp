@@ -4,12 +4,15 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sys/uio.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "config/options.h"
+#include "net/tls.h"
 #include "util/strings.h"
 
 namespace nats {
@@ -93,17 +96,102 @@ std::string_view urlfetch_header(std::string_view headers, std::string_view name
   return {};
 }
 
+// The request and answer bytes over the plain socket or its TLS session, within the deadline.
+struct UrlIo {
+  enum Result { kOk, kTimeout, kFailed, kTlsError };
+  int fd;
+  net::TlsSession* tls;
+  UrlFetchClock::time_point deadline;
+  std::string error;
+
+  // Waits for what TLS asked for; false on timeout.
+  bool wait_for(net::TlsStatus st) { return urlfetch_wait(fd, st == net::TlsStatus::kWantWrite ? POLLOUT : POLLIN, deadline); }
+
+  Result handshake() {
+    if (!tls) return kOk;
+    for (;;) {
+      auto st = tls->handshake();
+      if (st == net::TlsStatus::kDone) return kOk;
+      if (st == net::TlsStatus::kWantRead || st == net::TlsStatus::kWantWrite) {
+        if (!wait_for(st)) return kTimeout;
+        continue;
+      }
+      error = tls->last_error();
+      return kTlsError;
+    }
+  }
+
+  Result send_all(std::string_view out) {
+    while (!out.empty()) {
+      if (tls) {
+        iovec v{const_cast<char*>(out.data()), out.size()};
+        net::TlsStatus st;
+        size_t n = tls->writev(&v, 1, st);
+        if (n > 0) {
+          out.remove_prefix(n);
+        } else if (st == net::TlsStatus::kWantRead || st == net::TlsStatus::kWantWrite) {
+          if (!wait_for(st)) return kTimeout;
+        } else {
+          return kFailed;
+        }
+        continue;
+      }
+      ssize_t n = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+      if (n > 0) out.remove_prefix(static_cast<size_t>(n));
+      else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        if (!urlfetch_wait(fd, POLLOUT, deadline)) return kTimeout;
+      } else {
+        return kFailed;
+      }
+    }
+    return kOk;
+  }
+
+  // Until the peer closes. JWTs are small: anything past 1 MiB is not one.
+  Result read_all(std::string& raw) {
+    constexpr size_t kMaxAnswer = 1u << 20;
+    char buf[8192];
+    for (;;) {
+      if (raw.size() > kMaxAnswer) return kFailed;
+      if (tls) {
+        net::TlsStatus st;
+        size_t n = tls->read(buf, sizeof(buf), st);
+        if (n > 0) {
+          raw.append(buf, n);
+        } else if (st == net::TlsStatus::kWantRead || st == net::TlsStatus::kWantWrite) {
+          if (!wait_for(st)) return kTimeout;
+        } else {
+          // Closed, with or without close_notify: the answer is judged by its framing.
+          return kOk;
+        }
+        continue;
+      }
+      ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n > 0) raw.append(buf, static_cast<size_t>(n));
+      else if (n == 0) return kOk;
+      else if (errno == EAGAIN || errno == EINTR) {
+        if (!urlfetch_wait(fd, POLLIN, deadline)) return kTimeout;
+      } else {
+        return kFailed;
+      }
+    }
+  }
+};
+
 }  // namespace
 
 bool parse_http_url(std::string_view url, HttpUrl& out) {
-  constexpr std::string_view scheme = "http://";
-  if (url.size() < scheme.size() || util::ascii_lower(std::string(url.substr(0, scheme.size()))) != scheme) return false;
-  url.remove_prefix(scheme.size());
+  auto has_scheme = [&](std::string_view scheme) {
+    return url.size() >= scheme.size() && util::ascii_lower(std::string(url.substr(0, scheme.size()))) == scheme;
+  };
+  out.tls = has_scheme("https://");
+  if (!out.tls && !has_scheme("http://")) return false;
+  url.remove_prefix(out.tls ? 8 : 7);
   size_t slash = url.find('/');
   std::string_view hostport = url.substr(0, slash);
   out.path = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
   if (hostport.find('@') != std::string_view::npos) return false;  // no credentials in the URL
-  out.port = 80;
+  out.port = out.tls ? 443 : 80;
   if (!hostport.empty() && hostport.front() == '[') {
     auto close = hostport.find(']');
     if (close == std::string_view::npos) return false;
@@ -184,8 +272,21 @@ bool parse_http_response(std::string_view raw, int& status, std::string& status_
   return true;
 }
 
-UrlAccountFetcher::UrlAccountFetcher(std::string base_url, std::chrono::milliseconds timeout)
-    : base_(std::move(base_url)), timeout_(timeout) {
+std::shared_ptr<const net::TlsContext> url_resolver_tls(const Options& opts) {
+  HttpUrl u;
+  if (!parse_http_url(opts.resolver.url, u) || !u.tls) return nullptr;
+  const TlsOptions& t = opts.resolver_tls;
+  bool insecure = t.enabled && opts.resolver_tls_insecure;
+  std::string ca = t.enabled && !insecure ? t.ca_file : "";
+  if (t.enabled && insecure && !t.ca_file.empty()) net::TlsContext check("", "", t.ca_file, false);  // must load
+  auto ctx = std::make_shared<net::TlsContext>(t.enabled ? t.cert_file : "", t.enabled ? t.key_file : "", ca, false);
+  if (!insecure) ctx->verify_with_system_roots();  // no ca_file: the system's roots
+  return ctx;
+}
+
+UrlAccountFetcher::UrlAccountFetcher(std::string base_url, std::chrono::milliseconds timeout,
+                                     std::shared_ptr<const net::TlsContext> tls)
+    : base_(std::move(base_url)), timeout_(timeout), tls_(std::move(tls)) {
   if (base_.empty() || base_.back() != '/') base_ += '/';
 }
 
@@ -212,44 +313,29 @@ UrlFetchResult UrlAccountFetcher::get(const std::string& key) const {
   int fd = urlfetch_connect(u, deadline, err);
   if (fd < 0) return {"", prefix + err};
   std::string host = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
-  if (u.port != 80) host += ":" + std::to_string(u.port);
+  if (u.port != (u.tls ? 443 : 80)) host += ":" + std::to_string(u.port);
   std::string req = "GET " + u.path + " HTTP/1.1\r\nHost: " + host +
                     "\r\nUser-Agent: nats-server\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n";
-  std::string_view out = req;
+  std::unique_ptr<net::TlsSession> tls;
+  if (u.tls) {
+    if (!tls_) {
+      ::close(fd);
+      return {"", prefix + "no TLS configuration"};
+    }
+    tls = std::make_unique<net::TlsSession>(*tls_, fd, u.host);
+  }
+  UrlIo io{fd, tls.get(), deadline, {}};
   std::string raw;
-  bool timed_out = false, failed = false;
-  while (!out.empty()) {
-    ssize_t n = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      out.remove_prefix(static_cast<size_t>(n));
-    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      if (!urlfetch_wait(fd, POLLOUT, deadline)) { timed_out = true; break; }
-    } else {
-      failed = true;
-      break;
-    }
-  }
-  // JWTs are small: anything past 1 MiB is not one.
-  constexpr size_t kMaxAnswer = 1u << 20;
-  char buf[8192];
-  while (!timed_out && !failed) {
-    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n > 0) {
-      raw.append(buf, static_cast<size_t>(n));
-      if (raw.size() > kMaxAnswer) { failed = true; break; }
-    } else if (n == 0) {
-      break;
-    } else if (errno == EAGAIN || errno == EINTR) {
-      if (!urlfetch_wait(fd, POLLIN, deadline)) timed_out = true;
-    } else {
-      failed = true;
-    }
-  }
+  UrlIo::Result r = io.handshake();
+  if (r == UrlIo::kOk) r = io.send_all(req);
+  if (r == UrlIo::kOk) r = io.read_all(raw);
+  tls.reset();
   ::close(fd);
-  if (timed_out) return {"", prefix + "Client.Timeout exceeded while awaiting headers"};
+  if (r == UrlIo::kTimeout) return {"", prefix + "Client.Timeout exceeded while awaiting headers"};
+  if (r == UrlIo::kTlsError) return {"", prefix + "tls: " + io.error};
   int status = 0;
   std::string text, body;
-  if (failed || !parse_http_response(raw, status, text, body)) return {"", prefix + "malformed HTTP response"};
+  if (r != UrlIo::kOk || !parse_http_response(raw, status, text, body)) return {"", prefix + "malformed HTTP response"};
   if (status != 200) return {"", prefix + std::to_string(status) + (text.empty() ? "" : " " + text)};
   return {body, ""};
 }

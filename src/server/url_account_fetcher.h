@@ -1,4 +1,4 @@
-// The URL account resolver's HTTP client (the reference's URLAccResolver): an account JWT is
+// The URL account resolver's HTTP(S) client (the reference's URLAccResolver): an account JWT is
 // fetched with a GET of <base url><account public key>; only a 200 answer's body counts, any
 // other status, a connection error or the timeout (1.9 s, as the reference's fixed client
 // timeout) is an error. Fetches run on a few worker threads of their own, never on an event
@@ -10,6 +10,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -18,18 +19,23 @@
 
 namespace nats {
 
+namespace net {
+class TlsContext;
+}
+
 struct UrlFetchResult {
   std::string jwt;    // the body of a 200 answer
   std::string error;  // empty on success
 };
 
-// A parsed http:// URL (https is refused by the config loader).
+// A parsed http:// or https:// URL.
 struct HttpUrl {
   std::string host;
   int port = 80;
   std::string path = "/";
+  bool tls = false;  // https
 };
-// Empty optional-like: false when `url` is not an http:// URL with a host.
+// False when `url` is not an http:// or https:// URL with a host.
 bool parse_http_url(std::string_view url, HttpUrl& out);
 
 // Splits a complete HTTP/1.x response (read until the peer closed) into status line parts
@@ -39,7 +45,9 @@ bool parse_http_response(std::string_view raw, int& status, std::string& status_
 
 class UrlAccountFetcher {
  public:
-  UrlAccountFetcher(std::string base_url, std::chrono::milliseconds timeout);
+  // tls: the client TLS for an https base URL (resolver_tls, else the system's roots).
+  UrlAccountFetcher(std::string base_url, std::chrono::milliseconds timeout,
+                    std::shared_ptr<const net::TlsContext> tls = nullptr);
   ~UrlAccountFetcher();  // waits for the fetches under way (each ends within the timeout)
   UrlAccountFetcher(const UrlAccountFetcher&) = delete;
   UrlAccountFetcher& operator=(const UrlAccountFetcher&) = delete;
@@ -57,6 +65,7 @@ class UrlAccountFetcher {
 
   std::string base_;
   std::chrono::milliseconds timeout_;
+  std::shared_ptr<const net::TlsContext> tls_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> queue_;  // keys to fetch, each once
@@ -65,6 +74,14 @@ class UrlAccountFetcher {
   size_t idle_ = 0;
   bool stopping_ = false;
 };
+
+// The https client's TLS, as 2.9.10's http.Transport with resolver_tls as its TLSClientConfig
+// (none: Go's defaults): the client certificate from cert/key; the server's certificate
+// checked against ca_file (as 2.9.10 does, tested), else the system's roots (SSL_CERT_FILE /
+// SSL_CERT_DIR honoured, as Go), and the URL's host; `insecure` skips the check. Null for an
+// http URL. Throws net::TlsConfigError on files that do not load.
+struct Options;
+std::shared_ptr<const net::TlsContext> url_resolver_tls(const Options& opts);
 
 class Server;
 class AccountResolverStore;

@@ -137,7 +137,7 @@ nlohmann::ordered_json SystemServices::server_info() {
   if (o.cluster.configured && !o.cluster.name.empty()) j["cluster"] = o.cluster.name;
   if (!o.jetstream.domain.empty()) j["domain"] = o.jetstream.domain;
   j["ver"] = kServerVersion;
-  if (!o.tags.empty()) j["tags"] = o.tags;
+  if (auto tags = server_.tags(); !tags.empty()) j["tags"] = tags;  // reloadable
   j["seq"] = ++seq_;
   j["jetstream"] = server_.jetstream_enabled();
   j["time"] = util::rfc3339_nano(std::chrono::system_clock::now());
@@ -168,6 +168,13 @@ nlohmann::ordered_json SystemServices::statsz() {
   s["active_servers"] = server_.active_servers();
   if (auto js = statsz_jetstream(server_); !js.is_null()) s["jetstream"] = js;
   return s;
+}
+
+void SystemServices::send_statsz_update() {
+  if (!loop_ || stopped_) return;
+  loop_->post([this] {
+    if (!stopped_) send_statsz("$SYS.SERVER." + server_.id() + ".STATSZ");
+  });
 }
 
 void SystemServices::send_statsz(std::string_view subject) {
@@ -201,9 +208,10 @@ bool SystemServices::filter_matches(const nlohmann::json& body) const {
   if (!match(o.host, str("host"))) return false;
   if (!match(o.jetstream.domain, str("domain"))) return false;
   if (auto it = body.find("tags"); it != body.end() && it->is_array()) {
+    auto tags = server_.tags();
     for (auto& t : *it) {
       if (!t.is_string()) continue;
-      if (std::find(o.tags.begin(), o.tags.end(), t.get<std::string>()) == o.tags.end()) return false;
+      if (std::find(tags.begin(), tags.end(), t.get<std::string>()) == tags.end()) return false;
     }
   }
   return true;

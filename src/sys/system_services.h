@@ -37,6 +37,8 @@ class SystemServices {
   void stop();
   // $SYS.SERVER.<id>.LAMEDUCK, the ServerInfo alone, when lame duck mode starts.
   void send_lame_duck();
+  // $SYS.SERVER.<id>.STATSZ now (a reload changed what it shows: tags), as sendStatszUpdate.
+  void send_statsz_update();
 
   // The "server" object every $SYS message carries (ServerInfo), with a fresh sequence.
   nlohmann::ordered_json server_info();

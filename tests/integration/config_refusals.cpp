@@ -38,13 +38,13 @@ TEST(ConfigRefusals, OperatorModeWithBadJwtsStopsTheServerAtStartup) {
   }
 }
 
-// The URL resolver fetches over plain HTTP only: an https:// URL is refused rather than tried
-// without TLS; the directory resolvers' wrong options are refused at the resolver's position.
+// The URL resolver fetches over http and https only: another scheme is refused; the directory
+// resolvers' wrong options are refused at the resolver's position.
 TEST(ConfigRefusals, UnimplementedResolversAreRefused) {
   testing_harness::TempDir d;
   for (const auto& [conf, want] : std::vector<std::pair<std::string, std::string>>{
-           {"resolver: URL(https://127.0.0.1:1/jwt/v1/accounts/)\n",
-            ":1:1: resolver URL \"https://127.0.0.1:1/jwt/v1/accounts/\" is not supported by this server (only http:// URLs)"},
+           {"resolver: URL(ftp://127.0.0.1:1/jwt/v1/accounts/)\n",
+            ":1:1: resolver URL \"ftp://127.0.0.1:1/jwt/v1/accounts/\" is not supported by this server (only http:// and https:// URLs)"},
            {"resolver { type: full, dir: \"/tmp\", ttl: \"1h\" }\n", ":1:1: FULL does not accept ttl"},
            {"resolver { type: full, dir: \"/tmp\", sync: \"1h\" }\n", ":1:37: resolver sync is not supported by this server"},
        }) {

@@ -103,6 +103,83 @@ TEST(GatewayAccountLookup, RouteInterestInAnUnknownAccountReachesTheOtherCluster
   }
 }
 
+// The same with directory resolvers: r2 is a CACHE server without A; it hears r1's interest in
+// A over the route, looks A up over $SYS, registers it and announces the interest to S
+// (before, a FULL or CACHE server only kept such interest aside, so S's publisher was never
+// heard). s1 is FULL and holds A; r1 is `r1_type` (a FULL r1 holds A too).
+void cache_resolver_case(const std::string& bin, const std::string& r1_type) {
+  {
+    KeyPair op = jwt::operator_keys(), sys = jwt::account_keys(), acc = jwt::account_keys();
+    testing_harness::TempDir dir;
+    std::string op_file = dir.write("op.jwt", jwt::sign(jwt::operator_claims(op, sys.pub), op));
+    std::string sys_line = "  " + sys.pub + ": \"" + jwt::sign(jwt::account_claims(sys, "SYS"), op) + "\"\n";
+    std::string acc_line = "  " + acc.pub + ": \"" + jwt::sign(jwt::account_claims(acc, "A"), op) + "\"\n";
+    auto creds = [&](const std::string& name) {
+      KeyPair u = jwt::user_keys();
+      return dir.write(name + ".creds", jwt::creds(jwt::sign(jwt::user_claims(u, name), acc), u.seed));
+    };
+    ctest::Node r1, r2, s1;
+    for (auto* n : {&r1, &r2, &s1}) {
+      n->binary = bin;
+      n->gateway_port = testing_harness::free_port();
+    }
+    r1.name = "r1";
+    r2.name = "r2";
+    s1.name = "s1";
+    auto conf = [&](const std::string& name, const std::string& type, const std::string& preload) {
+      return "operator: \"" + op_file + "\"\nsystem_account: " + sys.pub + "\nresolver { type: " + type +
+             ", dir: \"" + dir.path() + "/jwt_" + name + "\" }\nresolver_preload {\n" + preload + "}\n";
+    };
+    r1.extra = conf("r1", r1_type, r1_type == "full" ? sys_line + acc_line : sys_line);
+    r2.extra = conf("r2", "cache", sys_line);
+    s1.extra = conf("s1", "full", sys_line + acc_line);
+    r1.cluster = r2.cluster = "R";
+    r1.cluster_port = testing_harness::free_port();
+    r2.cluster_port = testing_harness::free_port();
+    r2.routes = {"nats://127.0.0.1:" + std::to_string(r1.cluster_port)};
+    r1.gateway = r2.gateway = "R";
+    s1.gateway = "S";
+    r1.gateways = r2.gateways = {{"S", "nats://127.0.0.1:" + std::to_string(s1.gateway_port)}};
+    s1.gateways = {{"R", "nats://127.0.0.1:" + std::to_string(r2.gateway_port)}};
+    r1.start();
+    r2.start();
+    s1.start();
+    ASSERT_TRUE(wait_for([&] {
+      return r1.num_routes() == 1 && r2.num_routes() == 1 && s1.num_outbound_gateways() == 1 &&
+             gwl_inbound_from(s1, "R") == 2 && r1.num_outbound_gateways() == 1 && r2.num_outbound_gateways() == 1;
+    }, milliseconds(15000)))
+        << bin << s1.proc->log();
+
+    ConnPtr sc;
+    ASSERT_EQ(gwl_connect(sc, r1.url(), creds("sub")), NATS_OK) << bin << r1.proc->log();
+    MsgCounter got;
+    SubPtr s;
+    ASSERT_EQ(natsConnection_Subscribe(&s.p, sc.p, "gwl.x", MsgCounter::on_msg, &got), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(sc.p), NATS_OK);
+    ConnPtr pc;
+    ASSERT_EQ(gwl_connect(pc, s1.url(), creds("pub")), NATS_OK) << bin;
+    EXPECT_TRUE(wait_for([&] {
+      natsConnection_PublishString(pc.p, "gwl.x", "hi");
+      natsConnection_Flush(pc.p);
+      return got.wait_count(1, milliseconds(200));
+    }, milliseconds(10000)))
+        << bin << r2.proc->log();
+  }
+}
+
+// r1 FULL, r2 CACHE: the same with 2.9.10 (its r2 keeps the interest in a placeholder account
+// and looks A up when S's first message comes; r1 answers over the route).
+TEST(GatewayAccountLookup, RouteInterestReachesTheOtherClusterWithACacheResolver) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) cache_resolver_case(bin, "full");
+}
+
+// Only CACHE servers in cluster R, ours only: 2.9.10's r2 looks A up from inside its inbound
+// gateway's read loop, while the answer (from s1) would come over that same connection, so
+// the lookup times out ("Readloop processing time: 5.7s") and S's messages are not delivered.
+TEST(GatewayAccountLookup, RouteInterestReachesTheOtherClusterWithCacheResolversOnly) {
+  cache_resolver_case(testing_harness::server_binary(), "cache");
+}
+
 // A remote gateway (a raw connection) sends a message for an account the server does not
 // have (no operator mode: nothing to look up): the answer is `A- <account>`, once.
 TEST(GatewayAccountLookup, MessageForAnUnknownAccountIsAnsweredWithAMinus) {

@@ -97,7 +97,7 @@ std::vector<PlacementCandidate> JsCluster::candidates() const {
   }
   auto& srv = js_.server();
   std::vector<PlacementCandidate> out;
-  PlacementCandidate self{self_name_, self_id_, self_cluster_, srv.options().tags, true, false, load[self_id_]};
+  PlacementCandidate self{self_name_, self_id_, self_cluster_, srv.tags(), true, false, load[self_id_]};
   out.push_back(std::move(self));
   // On the leader, only members of the meta group take assets (as the reference, which picks
   // from the meta peers): a server the directory knows but the group does not would never

@@ -101,6 +101,10 @@ const Keys& reference_keys() {
        {"cert_file", "key_file", "ca_file", "insecure", "verify", "verify_and_map",
         "verify_cert_and_check_known_urls", "cipher_suites", "curve_preferences", "timeout",
         "connection_rate_limit", "pinned_certs"}},
+      {"resolver_tls",
+       {"cert_file", "key_file", "ca_file", "insecure", "verify", "verify_and_map",
+        "verify_cert_and_check_known_urls", "cipher_suites", "curve_preferences", "timeout",
+        "connection_rate_limit", "pinned_certs"}},
       {"mapping_destination", {"dest", "destination", "weight", "cluster"}},
       {"flag",
        {"h", "help", "port", "p", "n", "name", "server_name", "addr", "a", "net", "client_advertise", "D",
@@ -193,6 +197,7 @@ std::string config_with(std::string_view block, const std::string& key) {
   if (b == "leafnode_user") return "leafnodes { authorization { users: [ { " + kv + " } ] } }";
   // leafnodes { tls }: the one block where every honoured tls key is (verify_and_map).
   if (b == "tls") return "leafnodes { tls { cert_file: a, key_file: b, " + kv + " } }";
+  if (b == "resolver_tls") return "resolver_tls { " + kv + " }";
   if (b == "mapping_destination") return "mappings { foo: [ { destination: bar, weight: 50%, " + kv + " } ] }";
   ADD_FAILURE() << "no config template for block " << b;
   return "";

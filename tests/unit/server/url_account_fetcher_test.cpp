@@ -22,7 +22,14 @@ TEST(UrlAccountFetcher, ParsesHttpUrls) {
   ASSERT_TRUE(parse_http_url("http://[::1]:9/x", u));
   EXPECT_EQ(u.host, "::1");
   EXPECT_EQ(u.port, 9);
-  for (const char* bad : {"https://h/", "h:80/x", "http://", "http://:80/", "http://h:0/", "http://h:99999/",
+  ASSERT_TRUE(parse_http_url("https://h/x", u));
+  EXPECT_TRUE(u.tls);
+  EXPECT_EQ(u.port, 443);
+  ASSERT_TRUE(parse_http_url("HTTPS://h:8443", u));
+  EXPECT_EQ(u.port, 8443);
+  ASSERT_TRUE(parse_http_url("http://h", u));
+  EXPECT_FALSE(u.tls);
+  for (const char* bad : {"ftp://h/", "h:80/x", "http://", "http://:80/", "http://h:0/", "http://h:99999/",
                           "http://h:8a/", "http://u:p@h/", "http://[::1/"})
     EXPECT_FALSE(parse_http_url(bad, u)) << bad;
 }
