@@ -89,10 +89,6 @@ class RouteConnection final : public LinkConnection {
   bool defer_rsub(std::string_view account, std::string_view subject, std::string_view queue, int32_t weight);
   void drop_deferred_rsub(std::string_view account, std::string_view subject, std::string_view queue);
   void resume_deferred_rsubs(const std::string& account);
-  // Fetches (URL) or looks up ($SYS, FULL/CACHE) an account interest was kept aside for; a
-  // lookup left unanswered is retried a few times while interest is still kept.
-  void fetch_deferred_account(const std::string& account, int attempt);
-  void deferred_account_fetched(const std::string& account, int attempt);
 
   RouteManager& mgr_;
   proto::Parser<RouteConnection> parser_;
