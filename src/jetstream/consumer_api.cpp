@@ -200,11 +200,7 @@ void handle_leader_stepdown(const ApiRequest& req) {
 
 // NAMES/LIST errors carry the (empty) paging fields too, as the reference's paged response.
 void paged_error(const ApiRequest& req, const char* type, const ApiError& e) {
-  req.jsa.api_errors.fetch_add(1, std::memory_order_relaxed);
-  req.js.api_errors.fetch_add(1, std::memory_order_relaxed);
-  ojson j;
-  j["type"] = api_type(type);
-  j["error"] = e.to_json();
+  ojson j = counted_error(req, type, e);
   j["total"] = 0;
   j["offset"] = 0;
   j["limit"] = 0;

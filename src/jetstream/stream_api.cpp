@@ -102,11 +102,7 @@ StreamPtr stream_arg(const ApiRequest& req, std::string_view type, ojson* extra 
 
 void reply_stream_info_error(const ApiRequest& req, const ApiError& e) {
   // StreamInfo embeds ApiPaged: the error reply carries zeroed paging fields.
-  req.jsa.api_errors.fetch_add(1);
-  req.js.api_errors.fetch_add(1);
-  ojson j;
-  j["type"] = api_type("stream_info_response");
-  j["error"] = e.to_json();
+  ojson j = counted_error(req, "stream_info_response", e);
   j["total"] = 0;
   j["offset"] = 0;
   j["limit"] = 0;
@@ -244,11 +240,7 @@ void handle_names_or_list(const ApiRequest& req, bool list) {
 
 // Purge replies always carry "purged" (not omitempty in the reference), errors included.
 void reply_purge_error(const ApiRequest& req, const ApiError& e) {
-  req.jsa.api_errors.fetch_add(1);
-  req.js.api_errors.fetch_add(1);
-  ojson j;
-  j["type"] = api_type("stream_purge_response");
-  j["error"] = e.to_json();
+  ojson j = counted_error(req, "stream_purge_response", e);
   j["purged"] = 0;
   reply_json(req, j);
 }

@@ -325,11 +325,7 @@ void handle_template_create(const ApiRequest& req) {
 
 // A NAMES error carries the zero paging fields and a null list, as the reference's.
 void reply_template_names_error(const ApiRequest& req, const ApiError& e) {
-  req.jsa.api_errors.fetch_add(1, std::memory_order_relaxed);
-  req.js.api_errors.fetch_add(1, std::memory_order_relaxed);
-  ojson j;
-  j["type"] = api_type("stream_template_names_response");
-  j["error"] = e.to_json();
+  ojson j = counted_error(req, "stream_template_names_response", e);
   j["total"] = 0;
   j["offset"] = 0;
   j["limit"] = 0;

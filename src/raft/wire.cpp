@@ -2,6 +2,8 @@
 
 #include <type_traits>
 
+#include "util/varint.h"
+
 namespace nats::raft::wire {
 
 namespace {
@@ -53,13 +55,7 @@ bool get_bool(std::string_view buf, size_t& pos, bool& v) {
 }
 }  // namespace
 
-void put_uvarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
+void put_uvarint(std::string& out, uint64_t v) { util::append_uvarint(out, v); }
 
 bool get_uvarint(std::string_view buf, size_t& pos, uint64_t& v) {
   v = 0;

@@ -8,6 +8,7 @@
 
 #include <fstream>
 
+#include "reload_test_util.h"
 #include "test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
@@ -18,12 +19,6 @@ namespace {
 using namespace itest;
 using testing_harness::ServerProcess;
 using testing_harness::TempDir;
-
-size_t reload_imports_count(const std::string& log, const std::string& what) {
-  size_t n = 0;
-  for (size_t p = log.find(what); p != std::string::npos; p = log.find(what, p + 1)) ++n;
-  return n;
-}
 
 // Accounts A (exporter) and B (importer); `exports` and `imports` are the blocks' contents.
 std::string reload_imports_conf(const std::string& exports, const std::string& imports) {
@@ -69,27 +64,7 @@ class ReloadImports : public ::testing::TestWithParam<std::string> {
   }
   // "" when the reload was applied, else the error the server logged.
   std::string reload(const std::string& text) {
-    std::ofstream(conf_, std::ios::trunc) << text;
-    const std::string ok = "Reloaded server configuration", failed = "Failed to reload server configuration: ";
-    size_t ok_before = reload_imports_count(srv_->log(), ok), failed_before = reload_imports_count(srv_->log(), failed);
-    EXPECT_EQ(::kill(srv_->pid(), SIGHUP), 0);
-    std::string out = "<no outcome>";
-    wait_for(
-        [&] {
-          std::string log = srv_->log();
-          if (reload_imports_count(log, ok) != ok_before) {
-            out = "";
-            return true;
-          }
-          if (reload_imports_count(log, failed) != failed_before) {
-            size_t p = log.rfind(failed) + failed.size();
-            out = log.substr(p, log.find('\n', p) - p);
-            return true;
-          }
-          return false;
-        },
-        milliseconds(5000));
-    return out;
+    return reload_config(*srv_, conf_, text);
   }
   // Logs in as `user` and waits for the PONG that proves it.
   void login(RawClient& c, const std::string& user) {

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "reload_test_util.h"
 #include "test_util.h"
 #include "tls_test_util.h"
 
@@ -24,12 +25,6 @@ namespace {
 using namespace itest;
 using testing_harness::ServerProcess;
 using testing_harness::TempDir;
-
-std::string occurrences(const std::string& log, const std::string& what) {
-  size_t n = 0;
-  for (size_t p = log.find(what); p != std::string::npos; p = log.find(what, p + 1)) ++n;
-  return std::to_string(n);
-}
 
 class ReloadLive : public ::testing::TestWithParam<std::string> {
  protected:
@@ -47,28 +42,7 @@ class ReloadLive : public ::testing::TestWithParam<std::string> {
   // Rewrites the config, sends SIGHUP and waits for the outcome; "" when it was applied,
   // else the error the server logged.
   std::string reload(const std::string& text) {
-    std::ofstream(conf_, std::ios::trunc) << text;
-    std::string ok_before = occurrences(srv_->log(), "Reloaded server configuration");
-    std::string failed_before = occurrences(srv_->log(), "Failed to reload server configuration: ");
-    EXPECT_EQ(::kill(srv_->pid(), SIGHUP), 0);
-    std::string out = "<no outcome>";
-    wait_for(
-        [&] {
-          std::string log = srv_->log();
-          if (occurrences(log, "Reloaded server configuration") != ok_before) {
-            out = "";
-            return true;
-          }
-          if (occurrences(log, "Failed to reload server configuration: ") != failed_before) {
-            const std::string prefix = "Failed to reload server configuration: ";
-            size_t p = log.rfind(prefix) + prefix.size();
-            out = log.substr(p, log.find('\n', p) - p);
-            return true;
-          }
-          return false;
-        },
-        milliseconds(5000));
-    return out;
+    return reload_config(*srv_, conf_, text);
   }
   nlohmann::json varz() {
     auto r = testing_harness::run_command("curl -s http://127.0.0.1:" + std::to_string(http_port_) + "/varz");

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "reload_test_util.h"
 #include "test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
@@ -22,12 +23,6 @@ namespace {
 using namespace itest;
 using testing_harness::ServerProcess;
 using testing_harness::TempDir;
-
-size_t count_of(const std::string& log, const std::string& what) {
-  size_t n = 0;
-  for (size_t p = log.find(what); p != std::string::npos; p = log.find(what, p + 1)) ++n;
-  return n;
-}
 
 class ReloadSettings : public ::testing::TestWithParam<std::string> {
  protected:
@@ -44,20 +39,7 @@ class ReloadSettings : public ::testing::TestWithParam<std::string> {
   }
   // Rewrites the config and sends SIGHUP; "" once applied, else the error logged.
   std::string reload(const std::string& text) {
-    std::ofstream(conf_, std::ios::trunc) << text;
-    const std::string ok = "Reloaded server configuration", bad = "Failed to reload server configuration: ";
-    size_t ok_before = count_of(srv_->log(), ok), bad_before = count_of(srv_->log(), bad);
-    EXPECT_EQ(::kill(srv_->pid(), SIGHUP), 0);
-    std::string out = "<no outcome>";
-    wait_for([&] {
-      std::string log = srv_->log();
-      if (count_of(log, ok) != ok_before) return out = "", true;
-      if (count_of(log, bad) == bad_before) return false;
-      size_t p = log.rfind(bad) + bad.size();
-      out = log.substr(p, log.find('\n', p) - p);
-      return true;
-    }, milliseconds(5000));
-    return out;
+    return reload_config(*srv_, conf_, text);
   }
   nlohmann::json varz() {
     auto r = testing_harness::run_command("curl -s http://127.0.0.1:" + std::to_string(http_port_) + "/varz");

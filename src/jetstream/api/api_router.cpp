@@ -40,11 +40,17 @@ void reply_json(const ApiRequest& req, const nlohmann::ordered_json& body) {
   if (req.subject.starts_with("$JS.") && !req.no_audit) send_api_audit(req, response);
 }
 
+nlohmann::ordered_json counted_error(const ApiRequest& req, std::string_view type, const ApiError& e) {
+  req.jsa.api_errors.fetch_add(1, std::memory_order_relaxed);
+  req.js.api_errors.fetch_add(1, std::memory_order_relaxed);
+  nlohmann::ordered_json j;
+  j["type"] = api_type(type);
+  j["error"] = e.to_json();
+  return j;
+}
+
 void reply_error(const ApiRequest& req, std::string_view type, const ApiError& e, bool count_error) {
-  if (count_error) {
-    req.jsa.api_errors.fetch_add(1, std::memory_order_relaxed);
-    req.js.api_errors.fetch_add(1, std::memory_order_relaxed);
-  }
+  if (count_error) return reply_json(req, counted_error(req, type, e));
   nlohmann::ordered_json j;
   j["type"] = api_type(type);
   j["error"] = e.to_json();

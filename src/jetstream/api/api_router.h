@@ -77,6 +77,9 @@ void reply_json(const ApiRequest& req, const nlohmann::ordered_json& body);
 // Replies {"type":type,"error":{...}} and counts an API error (count_error = false for the
 // few replies the reference does not count, e.g. STREAM.MSG.DELETE failures).
 void reply_error(const ApiRequest& req, std::string_view type, const ApiError& e, bool count_error = true);
+// Counts an API error and returns {"type":type,"error":{...}}, for the error replies that
+// carry more fields (paging, `purged`, `deliver_subject`); the caller adds them and replies.
+nlohmann::ordered_json counted_error(const ApiRequest& req, std::string_view type, const ApiError& e);
 // Payload is empty, whitespace only or an empty JSON object (the reference's isEmptyRequest).
 bool empty_request(std::string_view payload);
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "jetstream/store/crc32c.h"
+#include "util/little_endian.h"
 
 namespace nats::jetstream::s2 {
 
@@ -18,16 +19,6 @@ uint32_t masked_crc(std::string_view data) {
   return ((c >> 15) | (c << 17)) + 0xa282ead8u;
 }
 
-void put_le24(std::string& out, size_t v) {
-  out.push_back(static_cast<char>(v & 0xff));
-  out.push_back(static_cast<char>((v >> 8) & 0xff));
-  out.push_back(static_cast<char>((v >> 16) & 0xff));
-}
-
-void put_le32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
 uint32_t le(const unsigned char* p, int n) {
   uint32_t v = 0;
   for (int i = 0; i < n; ++i) v |= static_cast<uint32_t>(p[i]) << (8 * i);
@@ -40,13 +31,13 @@ std::string frame(std::string_view data) {
   std::string out;
   out.reserve(data.size() + data.size() / kMaxChunkData * 8 + 32);
   out.push_back(static_cast<char>(0xff));
-  put_le24(out, kS2Magic.size());
+  util::append_le(out, kS2Magic.size(), 3);
   out.append(kS2Magic);
   for (size_t off = 0; off < data.size(); off += kMaxChunkData) {
     std::string_view piece = data.substr(off, kMaxChunkData);
     out.push_back(0x01);
-    put_le24(out, piece.size() + 4);
-    put_le32(out, masked_crc(piece));
+    util::append_le(out, piece.size() + 4, 3);
+    util::append_le(out, masked_crc(piece), 4);
     out.append(piece);
   }
   return out;

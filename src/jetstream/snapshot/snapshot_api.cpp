@@ -348,11 +348,7 @@ void run_restore(Server& server, JetStream& js, JsAccount& jsa, StreamConfig cfg
 }
 
 void reply_restore_error(const ApiRequest& req, const ApiError& e) {
-  req.jsa.api_errors.fetch_add(1, std::memory_order_relaxed);
-  req.js.api_errors.fetch_add(1, std::memory_order_relaxed);
-  ojson j;
-  j["type"] = api_type("stream_restore_response");
-  j["error"] = e.to_json();
+  ojson j = counted_error(req, "stream_restore_response", e);
   j["deliver_subject"] = "";
   reply_json(req, j);
 }

@@ -13,6 +13,8 @@
 #include "jetstream/snapshot/tar_archive.h"
 #include "jetstream/store/crc32c.h"
 #include "jetstream/stream.h"
+#include "util/little_endian.h"
+#include "util/varint.h"
 
 namespace nats::jetstream {
 
@@ -28,27 +30,6 @@ constexpr uint32_t kHeadersBit = 1u << 31;
 constexpr uint64_t kErasedBit = 1ull << 63;
 constexpr size_t kRecordFixed = 22;  // length, sequence, time, subject length
 constexpr size_t kHashLen = 8;
-
-void put_uvarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-void put_varint(std::string& out, int64_t v) {
-  uint64_t u = static_cast<uint64_t>(v) << 1;
-  if (v < 0) u = ~u;
-  put_uvarint(out, u);
-}
-void put_le(std::string& out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-uint64_t get_le(const char* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
-  return v;
-}
 
 // Reads varints from a buffer; any overrun marks the reader bad.
 struct GoVarReader {
@@ -68,11 +49,7 @@ struct GoVarReader {
     }
     return 0;
   }
-  int64_t s() {
-    uint64_t u0 = u();
-    int64_t v = static_cast<int64_t>(u0 >> 1);
-    return (u0 & 1) ? ~v : v;
-  }
+  int64_t s() { return util::unzigzag(u()); }
 };
 
 // A 64-bit hex digest for meta.sum (the reference's is HighwayHash; nothing reads ours).
@@ -87,17 +64,17 @@ std::string message_record(const StoredMsg& m) {
   uint64_t rl = kRecordFixed + m.subject.size() + m.payload.size() + kHashLen + (hl > 0 ? 4 + hl : 0);
   std::string r;
   r.reserve(rl);
-  put_le(r, rl | (hl > 0 ? kHeadersBit : 0), 4);
-  put_le(r, m.seq, 8);
-  put_le(r, static_cast<uint64_t>(m.ts), 8);
-  put_le(r, m.subject.size(), 2);
+  util::append_le(r, rl | (hl > 0 ? kHeadersBit : 0), 4);
+  util::append_le(r, m.seq, 8);
+  util::append_le(r, static_cast<uint64_t>(m.ts), 8);
+  util::append_le(r, m.subject.size(), 2);
   r.append(m.subject);
   if (hl > 0) {
-    put_le(r, hl, 4);
+    util::append_le(r, hl, 4);
     r.append(m.headers);
   }
   r.append(m.payload);
-  put_le(r, 0, kHashLen);  // not the reference's HighwayHash (see the header)
+  util::append_le(r, 0, kHashLen);  // not the reference's HighwayHash (see the header)
   return r;
 }
 
@@ -111,15 +88,15 @@ std::string index_file(const GoBlockIndex& ix) {
   std::string b;
   b.push_back(static_cast<char>(kMagic));
   b.push_back(static_cast<char>(kIndexVersion));
-  put_uvarint(b, ix.msgs);
-  put_uvarint(b, ix.bytes);
-  put_uvarint(b, ix.first);
-  put_varint(b, ix.first_ts);
-  put_uvarint(b, ix.last);
-  put_varint(b, ix.last_ts);
-  put_uvarint(b, ix.deleted.size());
-  put_le(b, 0, kHashLen);  // last record checksum
-  for (uint64_t d : ix.deleted) put_uvarint(b, d - ix.first);
+  util::append_uvarint(b, ix.msgs);
+  util::append_uvarint(b, ix.bytes);
+  util::append_uvarint(b, ix.first);
+  util::append_varint(b, ix.first_ts);
+  util::append_uvarint(b, ix.last);
+  util::append_varint(b, ix.last_ts);
+  util::append_uvarint(b, ix.deleted.size());
+  util::append_le(b, 0, kHashLen);  // last record checksum
+  for (uint64_t d : ix.deleted) util::append_uvarint(b, d - ix.first);
   return b;
 }
 
@@ -151,13 +128,13 @@ void parse_block(std::string_view buf, const GoBlockIndex* ix, std::vector<Store
   size_t off = 0;
   while (buf.size() - off >= kRecordFixed + kHashLen) {
     const char* p = buf.data() + off;
-    uint32_t raw = static_cast<uint32_t>(get_le(p, 4));
+    uint32_t raw = static_cast<uint32_t>(util::load_le(p, 4));
     bool has_hdr = raw & kHeadersBit;
     size_t rl = raw & ~kHeadersBit;
     if (rl < kRecordFixed + kHashLen || rl > buf.size() - off) break;
-    uint64_t seq = get_le(p + 4, 8);
-    auto ts = static_cast<int64_t>(get_le(p + 12, 8));
-    size_t slen = get_le(p + 20, 2);
+    uint64_t seq = util::load_le(p + 4, 8);
+    auto ts = static_cast<int64_t>(util::load_le(p + 12, 8));
+    size_t slen = util::load_le(p + 20, 2);
     size_t body = rl - kRecordFixed - kHashLen;
     off += rl;
     if (slen > body) continue;
@@ -168,7 +145,7 @@ void parse_block(std::string_view buf, const GoBlockIndex* ix, std::vector<Store
     body -= slen;
     if (has_hdr) {
       if (body < 4) continue;
-      size_t hl = get_le(q, 4);
+      size_t hl = util::load_le(q, 4);
       if (hl > body - 4) continue;
       m.headers.assign(q + 4, hl);
       q += 4 + hl;
@@ -212,30 +189,30 @@ std::string encode_consumer_state(const ConsumerSnapshot& s, int64_t now_ns) {
   std::string b;
   b.push_back(static_cast<char>(kMagic));
   b.push_back(static_cast<char>(kStateVersion));
-  put_uvarint(b, s.ack_floor_cseq);
-  put_uvarint(b, s.ack_floor_sseq);
-  put_uvarint(b, s.delivered_cseq);
-  put_uvarint(b, s.delivered_sseq);
+  util::append_uvarint(b, s.ack_floor_cseq);
+  util::append_uvarint(b, s.ack_floor_sseq);
+  util::append_uvarint(b, s.delivered_cseq);
+  util::append_uvarint(b, s.delivered_sseq);
   std::vector<std::pair<uint64_t, PendingAck>> pending;
   for (const auto& [seq, p] : s.pending)
     if (seq > s.ack_floor_sseq && p.cseq >= s.ack_floor_cseq) pending.emplace_back(seq, p);
-  put_uvarint(b, pending.size());
+  util::append_uvarint(b, pending.size());
   if (!pending.empty()) {
     int64_t mints = (now_ns + 500'000'000) / 1'000'000'000;  // now rounded to seconds
-    put_varint(b, mints);
+    util::append_varint(b, mints);
     for (const auto& [seq, p] : pending) {
-      put_uvarint(b, seq - s.ack_floor_sseq);
-      put_uvarint(b, p.cseq - s.ack_floor_cseq);
-      put_varint(b, mints - p.deliver_ts / 1'000'000'000);
+      util::append_uvarint(b, seq - s.ack_floor_sseq);
+      util::append_uvarint(b, p.cseq - s.ack_floor_cseq);
+      util::append_varint(b, mints - p.deliver_ts / 1'000'000'000);
     }
   }
   std::vector<std::pair<uint64_t, uint64_t>> rd;
   for (const auto& [seq, n] : s.redelivered)
     if (seq > s.ack_floor_sseq && n > 0) rd.emplace_back(seq, n);
-  put_uvarint(b, rd.size());
+  util::append_uvarint(b, rd.size());
   for (const auto& [seq, n] : rd) {
-    put_uvarint(b, seq - s.ack_floor_sseq);
-    put_uvarint(b, n);
+    util::append_uvarint(b, seq - s.ack_floor_sseq);
+    util::append_uvarint(b, n);
   }
   return b;
 }

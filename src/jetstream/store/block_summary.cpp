@@ -1,5 +1,6 @@
 #include "jetstream/store/block_summary.h"
 #include "util/little_endian.h"
+#include "util/varint.h"
 #include "jetstream/store/file_io.h"
 
 #include <fcntl.h>
@@ -15,16 +16,6 @@ namespace nats::jetstream {
 namespace {
 constexpr char kSummaryMagic[4] = {'N', 'S', 'S', 'M'};
 constexpr uint32_t kSummaryVersion = 2;  // 1: no run entries (still read)
-
-void put_varint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
-int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
 // Bounds-checked reader over the file's bytes.
 struct Reader {
@@ -77,11 +68,11 @@ bool decode(const std::string& buf, uint64_t block, uint64_t block_len, bool app
   int64_t ts = 0;
   for (uint64_t i = 0; i < count; ++i) {
     uint8_t type = static_cast<uint8_t>(r.fixed(1));
-    seq = static_cast<uint64_t>(static_cast<int64_t>(seq) + unzigzag(r.varint()));
+    seq = static_cast<uint64_t>(static_cast<int64_t>(seq) + util::unzigzag(r.varint()));
     if (type == BlockSummary::kMsg) {
       SummaryMsg m;
       m.seq = seq;
-      ts += unzigzag(r.varint());
+      ts += util::unzigzag(r.varint());
       m.ts = ts;
       m.ttl_ns = static_cast<int64_t>(r.varint());
       uint64_t subj = r.varint();
@@ -94,12 +85,12 @@ bool decode(const std::string& buf, uint64_t block, uint64_t block_len, bool app
     } else if (type == BlockSummary::kRun && version >= 2) {
       SummaryRun run;
       run.first = seq;
-      ts += unzigzag(r.varint());
+      ts += util::unzigzag(r.varint());
       run.first_ts = ts;
       run.count = r.varint();
       uint64_t subj = r.varint();
       uint64_t hl = r.varint(), pl = r.varint();
-      ts += unzigzag(r.varint());
+      ts += util::unzigzag(r.varint());
       run.last_ts = ts;
       if (!r.ok || run.count < 2 || run.count > (1ull << 40) || subj >= subjects.size() || hl > UINT32_MAX ||
           pl > UINT32_MAX)
@@ -144,12 +135,12 @@ void BlockSummary::add_msg(uint64_t seq, int64_t ts, int64_t ttl_ns, std::string
     return;
   }
   data_.push_back(static_cast<char>(kMsg));
-  put_varint(data_, zigzag(static_cast<int64_t>(seq - prev_seq_)));
-  put_varint(data_, zigzag(ts - prev_ts_));
-  put_varint(data_, static_cast<uint64_t>(ttl_ns));
-  put_varint(data_, id);
-  put_varint(data_, hdr_len);
-  put_varint(data_, payload_len);
+  util::append_uvarint(data_, util::zigzag(static_cast<int64_t>(seq - prev_seq_)));
+  util::append_uvarint(data_, util::zigzag(ts - prev_ts_));
+  util::append_uvarint(data_, static_cast<uint64_t>(ttl_ns));
+  util::append_uvarint(data_, id);
+  util::append_uvarint(data_, hdr_len);
+  util::append_uvarint(data_, payload_len);
   prev_seq_ = seq;
   prev_ts_ = ts;
   ++entries_;
@@ -158,17 +149,17 @@ void BlockSummary::add_msg(uint64_t seq, int64_t ts, int64_t ttl_ns, std::string
 bool BlockSummary::encode_pending(std::string& out, uint64_t& prev_seq, int64_t& prev_ts) const {
   if (run_count_ == 0) return false;
   out.push_back(static_cast<char>(run_count_ == 1 ? static_cast<uint8_t>(kMsg) : kRun));
-  put_varint(out, zigzag(static_cast<int64_t>(run_first_seq_ - prev_seq)));
-  put_varint(out, zigzag(run_first_ts_ - prev_ts));
+  util::append_uvarint(out, util::zigzag(static_cast<int64_t>(run_first_seq_ - prev_seq)));
+  util::append_uvarint(out, util::zigzag(run_first_ts_ - prev_ts));
   if (run_count_ == 1) {
-    put_varint(out, 0);  // TTL
+    util::append_uvarint(out, 0);  // TTL
   } else {
-    put_varint(out, run_count_);
+    util::append_uvarint(out, run_count_);
   }
-  put_varint(out, run_subj_);
-  put_varint(out, run_hl_);
-  put_varint(out, run_pl_);
-  if (run_count_ > 1) put_varint(out, zigzag(run_last_ts_ - run_first_ts_));
+  util::append_uvarint(out, run_subj_);
+  util::append_uvarint(out, run_hl_);
+  util::append_uvarint(out, run_pl_);
+  if (run_count_ > 1) util::append_uvarint(out, util::zigzag(run_last_ts_ - run_first_ts_));
   prev_seq = run_first_seq_ + run_count_ - 1;
   prev_ts = run_last_ts_;
   return true;
@@ -187,13 +178,13 @@ void BlockSummary::add_run(uint64_t first, uint64_t count, int64_t first_ts, int
   uint32_t id = subject_id(subject);
   // The file's encoding of a run (with_runs passes it through).
   data_.push_back(static_cast<char>(kRun));
-  put_varint(data_, zigzag(static_cast<int64_t>(first - prev_seq_)));
-  put_varint(data_, zigzag(first_ts - prev_ts_));
-  put_varint(data_, count);
-  put_varint(data_, id);
-  put_varint(data_, hdr_len);
-  put_varint(data_, payload_len);
-  put_varint(data_, zigzag(last_ts - first_ts));
+  util::append_uvarint(data_, util::zigzag(static_cast<int64_t>(first - prev_seq_)));
+  util::append_uvarint(data_, util::zigzag(first_ts - prev_ts_));
+  util::append_uvarint(data_, count);
+  util::append_uvarint(data_, id);
+  util::append_uvarint(data_, hdr_len);
+  util::append_uvarint(data_, payload_len);
+  util::append_uvarint(data_, util::zigzag(last_ts - first_ts));
   prev_seq_ = first + count - 1;
   prev_ts_ = last_ts;
   ++entries_;
@@ -202,7 +193,7 @@ void BlockSummary::add_run(uint64_t first, uint64_t count, int64_t first_ts, int
 void BlockSummary::add_marker(uint8_t type, uint64_t seq) {
   flush_pending();
   data_.push_back(static_cast<char>(type));
-  put_varint(data_, zigzag(static_cast<int64_t>(seq - prev_seq_)));
+  util::append_uvarint(data_, util::zigzag(static_cast<int64_t>(seq - prev_seq_)));
   prev_seq_ = seq;
   ++entries_;
 }
@@ -241,19 +232,19 @@ std::string BlockSummary::with_runs(uint64_t& entries) const {
   auto emit = [&] {
     if (count == 0) return;
     out.push_back(static_cast<char>(count == 1 ? static_cast<uint8_t>(kMsg) : kRun));
-    put_varint(out, zigzag(static_cast<int64_t>(first.seq - out_seq)));
-    put_varint(out, zigzag(first.ts - out_ts));
+    util::append_uvarint(out, util::zigzag(static_cast<int64_t>(first.seq - out_seq)));
+    util::append_uvarint(out, util::zigzag(first.ts - out_ts));
     if (count == 1) {
-      put_varint(out, first.ttl);
-      put_varint(out, first.subj);
-      put_varint(out, first.hl);
-      put_varint(out, first.pl);
+      util::append_uvarint(out, first.ttl);
+      util::append_uvarint(out, first.subj);
+      util::append_uvarint(out, first.hl);
+      util::append_uvarint(out, first.pl);
     } else {
-      put_varint(out, count);
-      put_varint(out, first.subj);
-      put_varint(out, first.hl);
-      put_varint(out, first.pl);
-      put_varint(out, zigzag(last.ts - first.ts));
+      util::append_uvarint(out, count);
+      util::append_uvarint(out, first.subj);
+      util::append_uvarint(out, first.hl);
+      util::append_uvarint(out, first.pl);
+      util::append_uvarint(out, util::zigzag(last.ts - first.ts));
     }
     out_seq = last.seq;
     out_ts = last.ts;
@@ -279,21 +270,21 @@ std::string BlockSummary::with_runs(uint64_t& entries) const {
   int64_t ts = 0;
   for (uint64_t i = 0; i < n_entries; ++i) {
     uint8_t type = static_cast<uint8_t>(r.fixed(1));
-    seq = static_cast<uint64_t>(static_cast<int64_t>(seq) + unzigzag(r.varint()));
+    seq = static_cast<uint64_t>(static_cast<int64_t>(seq) + util::unzigzag(r.varint()));
     if (type == kRun) {
       // A run from add_run: kept as it is (its inner times are not known).
       emit();
-      int64_t first_ts = ts + unzigzag(r.varint());
+      int64_t first_ts = ts + util::unzigzag(r.varint());
       uint64_t n = r.varint(), subj = r.varint(), hl = r.varint(), pl = r.varint();
-      int64_t last_ts = first_ts + unzigzag(r.varint());
+      int64_t last_ts = first_ts + util::unzigzag(r.varint());
       out.push_back(static_cast<char>(kRun));
-      put_varint(out, zigzag(static_cast<int64_t>(seq - out_seq)));
-      put_varint(out, zigzag(first_ts - out_ts));
-      put_varint(out, n);
-      put_varint(out, subj);
-      put_varint(out, hl);
-      put_varint(out, pl);
-      put_varint(out, zigzag(last_ts - first_ts));
+      util::append_uvarint(out, util::zigzag(static_cast<int64_t>(seq - out_seq)));
+      util::append_uvarint(out, util::zigzag(first_ts - out_ts));
+      util::append_uvarint(out, n);
+      util::append_uvarint(out, subj);
+      util::append_uvarint(out, hl);
+      util::append_uvarint(out, pl);
+      util::append_uvarint(out, util::zigzag(last_ts - first_ts));
       seq += n - 1;
       ts = last_ts;
       out_seq = seq;
@@ -304,12 +295,12 @@ std::string BlockSummary::with_runs(uint64_t& entries) const {
     if (type != kMsg) {
       emit();
       out.push_back(static_cast<char>(type));
-      put_varint(out, zigzag(static_cast<int64_t>(seq - out_seq)));
+      util::append_uvarint(out, util::zigzag(static_cast<int64_t>(seq - out_seq)));
       out_seq = seq;
       ++entries;
       continue;
     }
-    ts += unzigzag(r.varint());
+    ts += util::unzigzag(r.varint());
     Msg m{seq, ts, 0, 0, 0, 0};
     m.ttl = r.varint();
     m.subj = r.varint();
