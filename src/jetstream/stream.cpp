@@ -362,13 +362,21 @@ void Stream::store_for_group_commit(std::string_view subject, std::string_view r
   // Errors and duplicates queue too: PubAcks keep their order, and a duplicate's original may
   // still wait for its fsync.
   PendingAck ack{std::string(reply), std::move(r)};
-  GroupCommitQueue<PendingAck>* q;
+  AckCommitQueue* q;
   {
     std::lock_guard lk(mu_);
     if (!committer_ && !deleted_.load()) {
-      committer_ = std::make_unique<GroupCommitQueue<PendingAck>>([weak = weak_from_this()](auto& acks) {
-        if (auto s = weak.lock()) s->commit_acks(acks);
-      });
+      // Pipelined: while one fsync runs, the next batches may start theirs; PubAcks leave in
+      // order, each after its own and every earlier fsync.
+      committer_ = std::make_unique<AckCommitQueue>(
+          [weak = weak_from_this()](std::vector<PendingAck>&) {
+            auto s = weak.lock();
+            return s ? s->group_commit_->sync() : StoreErr::closed;
+          },
+          [weak = weak_from_this()](std::vector<PendingAck>& acks, StoreErr e) {
+            if (auto s = weak.lock()) s->send_committed_acks(acks, e);
+          },
+          FileStore::kMaxSyncsInFlight);
     }
     q = committer_.get();  // once made, kept until ~Stream
   }
@@ -380,7 +388,10 @@ void Stream::store_for_group_commit(std::string_view subject, std::string_view r
 
 void Stream::commit_acks(std::vector<PendingAck>& acks) {
   // Every message in acks was stored before it was queued, so this one fsync covers them all.
-  StoreErr e = group_commit_->sync();
+  send_committed_acks(acks, group_commit_->sync());
+}
+
+void Stream::send_committed_acks(std::vector<PendingAck>& acks, StoreErr e) {
   for (auto& [reply, r] : acks) {
     if (e != StoreErr::ok && r.error.empty()) r = PubResult{store_error(e)};
     send_pub_ack(reply, r);

@@ -252,7 +252,10 @@ class Stream : public std::enable_shared_from_this<Stream> {
   using PendingAck = std::pair<std::string, PubResult>;  // reply, result
   void store_for_group_commit(std::string_view subject, std::string_view reply, std::string_view headers,
                               std::string_view payload);
-  void commit_acks(std::vector<PendingAck>& acks);  // committer thread: one fsync, then the PubAcks
+  using AckCommitQueue = GroupCommitQueue<PendingAck, StoreErr>;
+  void commit_acks(std::vector<PendingAck>& acks);  // one fsync, then the PubAcks
+  // Committer thread, once the fsync covering acks returned e: the PubAcks (errors if e failed).
+  void send_committed_acks(std::vector<PendingAck>& acks, StoreErr e);
   // RePublish (stream_republish.cpp). Under mu_, before a message is stored: where it goes
   // and its subject's previous sequence, if this server republishes it.
   struct RepublishPlan {
@@ -281,7 +284,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   // sync_always: PubAcks of stored messages wait in committer_ for the fsync that covers
   // them (group commit, group_commit.h) instead of one fsync per message.
   FileStore* group_commit_ = nullptr;
-  std::unique_ptr<GroupCommitQueue<PendingAck>> committer_;
+  std::unique_ptr<AckCommitQueue> committer_;
 
   mutable std::mutex mu_;  // config, consumers, subscriptions, dedupe table; serialises ingest
   StreamConfig cfg_;

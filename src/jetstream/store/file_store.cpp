@@ -725,21 +725,28 @@ void FileStore::update_limits(const StoreLimits& limits) {
 }
 
 // Group commit: the fdatasync runs without mu_, so other threads keep storing meanwhile. A
-// caller that finds a sync running waits for it; if that sync did not cover its records (it
-// started before they were appended) the first waiter runs the next one, which covers every
-// record appended while the previous one ran, and the others return with its result.
+// caller whose records an fsync in flight already covers waits for it. Otherwise it starts its
+// own (up to kMaxSyncsInFlight at once, see group_commit.h for why more than one): that one
+// covers every record appended so far. An fdatasync makes durable what was written before it
+// began, whatever other fsyncs run, but a later one may not cover a rolled block an earlier
+// one took; so results are published in start order, and a caller returns only once every
+// sync started before its own has finished.
 StoreErr FileStore::sync() {
   std::unique_lock lk(mu_);
   if (closed_) return StoreErr::closed;
   const uint64_t want = appended_gen_;
-  while (syncing_) {
-    if (synced_gen_ >= want) return sync_result_;
+  for (;;) {
+    if (synced_gen_ >= want) return StoreErr::ok;
+    if (write_failed_) return StoreErr::io;
+    const bool covered = !syncs_.empty() && syncs_.back().covers >= want;
+    if (!covered) {
+      if (closed_) return StoreErr::closed;  // close() ran while this one waited
+      if (syncs_.size() < kMaxSyncsInFlight) break;
+    }
     sync_cv_.wait(lk);
   }
-  if (synced_gen_ >= want) return sync_result_;
-  if (closed_) return StoreErr::closed;
-  syncing_ = true;
-  const uint64_t covers = appended_gen_;
+  const uint64_t ticket = syncs_done_ + syncs_.size();
+  syncs_.push_back(SyncInFlight{appended_gen_, false, StoreErr::ok});
   StoreErr res;
   std::vector<uint64_t> blocks;
   int active = -1;
@@ -773,14 +780,20 @@ StoreErr FileStore::sync() {
     std::lock_guard io(io_mu_);
     stats_.syncs += n;
   }
-  syncing_ = false;
-  sync_result_ = res;
-  if (res == StoreErr::ok) synced_gen_ = covers;
-  // After a failed fsync the kernel may have dropped the dirty pages, and a later fsync
-  // would succeed without them: fail every later write and sync instead.
-  else write_failed_ = true;
+  SyncInFlight& mine = syncs_[ticket - syncs_done_];
+  mine.done = true;
+  mine.res = res;
+  while (!syncs_.empty() && syncs_.front().done) {
+    if (syncs_.front().res == StoreErr::ok) synced_gen_ = std::max(synced_gen_, syncs_.front().covers);
+    // After a failed fsync the kernel may have dropped the dirty pages, and a later fsync
+    // would succeed without them: fail every later write and sync instead.
+    else write_failed_ = true;
+    syncs_.pop_front();
+    ++syncs_done_;
+  }
   sync_cv_.notify_all();
-  return res;
+  sync_cv_.wait(lk, [&] { return syncs_done_ > ticket; });
+  return write_failed_ ? StoreErr::io : StoreErr::ok;
 }
 
 namespace {
@@ -877,7 +890,7 @@ void FileStore::close() {
   if (flusher_.joinable()) flusher_.join();
   if (compactor_.joinable()) compactor_.join();  // a rewrite in progress sees closed_ and is dropped
   std::unique_lock lk(mu_);
-  sync_cv_.wait(lk, [this] { return !syncing_; });  // a group commit's fsync runs without mu_
+  sync_cv_.wait(lk, [this] { return syncs_.empty(); });  // a group commit's fsyncs run without mu_
   // Once the active block is durable, its offsets and summary are saved as a sealed block's,
   // so the next start replays it without reading it (recover checks they still match).
   if (sync_locked() == StoreErr::ok && fd_ >= 0 && block_bytes_ > 0 && !write_failed_) {

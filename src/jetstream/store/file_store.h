@@ -126,6 +126,8 @@ class FileStore : public MessageStore, private StoreObserver {
   // store's lock during the fsync. Concurrent callers share fsyncs (group commit): one that
   // arrives while an fsync runs waits, and one fsync then covers all who arrived meanwhile.
   StoreErr sync();
+  // How many sync() fsyncs may run at once (group_commit.h says why more than one).
+  static constexpr size_t kMaxSyncsInFlight = 3;
   // sync_always group commit: while the calling thread holds syncs (a thread-local mark), its
   // stores are not fsync'ed one by one; it calls sync() once for all of them before
   // acknowledging any. Stores from other threads meanwhile still sync as usual.
@@ -208,12 +210,18 @@ class FileStore : public MessageStore, private StoreObserver {
   // (and not mu_) during its write.
   std::mutex io_mu_;
   std::atomic<bool> write_failed_{false};  // a failed write fails later stores
-  // Group commit (sync()): records appended so far, the count the last good fsync covered,
-  // whether an fsync runs outside mu_, and its result; sync_cv_ wakes the callers waiting for it.
+  // Group commit (sync()): records appended so far, the count the fsyncs finished so far
+  // cover, and the fsyncs running outside mu_ (in start order; syncs_done_ is the number
+  // started and finished before syncs_.front()); sync_cv_ wakes the callers waiting for them.
+  struct SyncInFlight {
+    uint64_t covers;  // appended_gen_ when it started
+    bool done;
+    StoreErr res;
+  };
   uint64_t appended_gen_ = 0;
   uint64_t synced_gen_ = 0;
-  bool syncing_ = false;
-  StoreErr sync_result_ = StoreErr::ok;
+  std::deque<SyncInFlight> syncs_;
+  uint64_t syncs_done_ = 0;
   std::condition_variable sync_cv_;
 
   // Active block: fd (read/write), logical size (flushed + buffered), and its tail kept in
