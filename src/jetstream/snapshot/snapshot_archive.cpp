@@ -97,6 +97,20 @@ std::string message_record(const StoredMsg& m, util::HighwayHash64& hh) {
   return r;
 }
 
+// The placeholder 2.9.10 keeps in a block for a deleted sequence between its first and last
+// (msgBlock.compact): an empty record with the erased bit and time 0. Its cache finds a record
+// by its position (sequence - first), so a block without them serves the wrong record (or
+// none) for every sequence after a gap.
+std::string erased_record(uint64_t seq, util::HighwayHash64& hh) {
+  std::string r;
+  util::append_le(r, kRecordFixed + kHashLen, 4);
+  util::append_le(r, seq | kErasedBit, 8);
+  util::append_le(r, 0, 8);
+  util::append_le(r, 0, 2);
+  r += record_hash(hh, r.data() + 4, {}, {}, {});
+  return r;
+}
+
 struct GoBlockIndex {
   uint64_t msgs = 0, bytes = 0, first = 0, last = 0;
   int64_t first_ts = 0, last_ts = 0;
@@ -153,7 +167,8 @@ bool index_trusted(std::string_view blk, const GoBlockIndex& ix) {
 
 // Appends the live records of one block to `out`, each checked against its HighwayHash as
 // 2.9.10 checks them. A record that fails: with a trusted index 2.9.10 keeps the block but
-// never serves that message (loading it fails: "no message found"), so it is left out; when
+// never serves that message (loading it fails: "no message found"), so it is left out (2.9.10
+// still counts it in the stream's state; we cannot hold a message that is never served); when
 // rebuilding, 2.9.10 truncates the block there, so it and every later record are dropped
 // (as are records past a torn tail).
 void parse_block(std::string_view buf, const GoBlockIndex* ix, util::HighwayHash64& hh, std::vector<StoredMsg>& out,
@@ -313,7 +328,10 @@ std::string build_snapshot(Stream& stream, bool include_consumers) {
   uint64_t next = st.first_seq, prev = 0;
   while (next > 0 && next <= st.last_seq && store.load_next_msg("", next, m) == StoreErr::ok) {
     if (prev == 0) ix.first = m.seq, ix.first_ts = m.ts;
-    for (uint64_t d = prev == 0 ? m.seq : prev + 1; d < m.seq; ++d) ix.deleted.insert(d);
+    for (uint64_t d = prev == 0 ? m.seq : prev + 1; d < m.seq; ++d) {
+      ix.deleted.insert(d);
+      blk += erased_record(d, hh);
+    }
     ix.msgs++;
     ix.bytes += file_store_msg_size(m.subject.size(), m.headers.size(), m.payload.size());
     ix.last = m.seq;
@@ -328,7 +346,10 @@ std::string build_snapshot(Stream& stream, bool include_consumers) {
     ix.first_ts = ix.last_ts = st.last_ts;
   } else if (st.last_seq > ix.last) {
     // Removed messages at the end: the block still ends at the stream's last sequence.
-    for (uint64_t d = ix.last + 1; d <= st.last_seq; ++d) ix.deleted.insert(d);
+    for (uint64_t d = ix.last + 1; d <= st.last_seq; ++d) {
+      ix.deleted.insert(d);
+      blk += erased_record(d, hh);
+    }
     ix.last = st.last_seq;
     ix.last_ts = st.last_ts;
   }
