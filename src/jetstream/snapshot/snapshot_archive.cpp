@@ -231,8 +231,11 @@ uint64_t block_number(std::string_view name, std::string_view suffix) {
   return v;
 }
 
+// 2.9.10 writes "Created" (Go's default name); Go reads keys case-insensitively, and so
+// does this for the one field, as our earlier snapshots wrote "created".
 int64_t json_time(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
+  if (it == j.end()) it = j.find("created");
   if (it == j.end() || !it->is_string()) return 0;
   return parse_time(it->get<std::string>());
 }
@@ -310,7 +313,7 @@ std::string build_snapshot(Stream& stream, bool include_consumers) {
   int64_t now = system_clock_ns();
   tar::Writer w(now / 1'000'000'000);
   ojson meta;
-  meta["created"] = format_time(stream.created_ns());
+  meta["Created"] = format_time(stream.created_ns());  // FileStreamInfo's untagged field
   ojson cfg = stream.config().to_json();  // a named value: items() must not outlive it
   for (auto& [k, v] : cfg.items()) meta[k] = v;
   std::string meta_s = meta.dump();
@@ -362,8 +365,8 @@ std::string build_snapshot(Stream& stream, bool include_consumers) {
       auto c = std::dynamic_pointer_cast<Consumer>(sc);
       if (!c) continue;
       ojson cm;
-      cm["created"] = format_time(c->created_ns());
-      cm["name"] = c->name();
+      cm["Created"] = format_time(c->created_ns());  // FileConsumerInfo's untagged fields
+      cm["Name"] = c->name();
       ojson ccfg = consumer_config_json(c->config());
       for (auto& [k, v] : ccfg.items()) cm[k] = v;
       std::string cm_s = cm.dump();
@@ -393,7 +396,8 @@ bool read_snapshot(std::string_view data, ArchivedStream& out, std::string& err)
     if (name == "meta.inf") {
       auto j = nlohmann::ordered_json::parse(e.data, nullptr, false);
       if (!j.is_object()) return err = "invalid stream meta file", false;
-      out.created_ns = json_time(nlohmann::json(j), "created");
+      out.created_ns = json_time(nlohmann::json(j), "Created");
+      j.erase("Created");
       j.erase("created");
       out.config = std::move(j);
       have_meta = true;
@@ -413,9 +417,8 @@ bool read_snapshot(std::string_view data, ArchivedStream& out, std::string& err)
       if (file == "meta.inf") {
         auto j = nlohmann::json::parse(e.data, nullptr, false);
         if (!j.is_object()) return err = fmt::format("error restoring consumer [\"{}\"]: invalid meta file", cname), false;
-        c.created_ns = json_time(j, "created");
-        j.erase("created");
-        j.erase("name");
+        c.created_ns = json_time(j, "Created");
+        for (const char* k : {"Created", "created", "Name", "name"}) j.erase(k);
         c.config = std::move(j);
       } else if (file == "o.dat") {
         // Decoded once the config (its ack wait) is known: the tar may hold it first.

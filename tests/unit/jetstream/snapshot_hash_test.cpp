@@ -109,5 +109,27 @@ TEST(SnapshotHash, RecordsHashedForAnotherStreamFail) {
   EXPECT_TRUE(a.msgs.empty());
 }
 
+// Known answers from files 2.9.10 wrote (stream KAT, one message "hello" on k.a): its
+// meta.sum of meta.inf, and the record of msgs/1.blk with its hash.
+TEST(SnapshotHash, MatchesFilesWrittenBy2910) {
+  const std::string meta =
+      R"({"Created":"2026-12-05T14:07:23.320139746Z","name":"KAT","subjects":["k.\u003e"],"retention":"limits",)"
+      R"("max_consumers":-1,"max_msgs":-1,"max_bytes":-1,"max_age":0,"max_msgs_per_subject":-1,"max_msg_size":-1,)"
+      R"("discard":"old","storage":"file","num_replicas":1,"duplicate_window":120000000000,"allow_direct":true,)"
+      R"("mirror_direct":false,"sealed":false,"deny_delete":false,"deny_purge":false,"allow_rollup_hdrs":false})";
+  util::HighwayHash64 m(util::highway_key_sha256("KAT"));
+  m.write(meta);
+  EXPECT_EQ(util::highway_hex(m), "0e5f60ccd1057c11");
+  // 26000000 | 0100000000000000 | 8a457bb0b760ee18 | 0300 | "k.a" "hello" | hash
+  std::string blk = record(1, "k.a", "hello", "KAT-1");
+  std::string ts("\x8a\x45\x7b\xb0\xb7\x60\xee\x18", 8);
+  blk.replace(12, 8, ts);
+  util::HighwayHash64 h(util::highway_key_sha256("KAT-1"));
+  h.write(blk.data() + 4, 16);
+  h.write("k.a");
+  h.write("hello");
+  EXPECT_EQ(h.sum_bytes(), std::string("\xa4\xd4\x1a\xac\x94\x90\x6e\xf8", 8));
+}
+
 }  // namespace
 }  // namespace nats::NATS_TEST_FILE_ID
