@@ -1,6 +1,7 @@
 #include "util/highwayhash.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include <openssl/sha.h>
@@ -16,9 +17,15 @@ constexpr uint64_t kInit1[4] = {0x3bd39e10cb0ef593ull, 0xc0acf169b5f18a8cull, 0x
                                 0x452821e638d01377ull};
 
 uint64_t load64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
+  if constexpr (std::endian::native == std::endian::little) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  } else {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+  }
 }
 
 uint64_t swap_halves(uint64_t v) { return (v >> 32) | (v << 32); }
