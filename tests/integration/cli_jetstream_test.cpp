@@ -429,8 +429,9 @@ TEST(CliStreamBackup, BackupRestoresHereAndIntoTheReference) {
   ASSERT_EQ(connect_url(nc, srv->url()), NATS_OK);
   fill(nc.p);
   std::string bdir = home.path() + "/bk";
-  auto b = cli(srv->url(), home, "stream backup B " + bdir);
+  auto b = cli(srv->url(), home, "stream backup B " + bdir + " --chunk-size 1K");
   ASSERT_EQ(b.status, 0) << b.output;
+  EXPECT_EQ(b.output.find(" in 1 chunks"), std::string::npos) << b.output;  // 1 KiB chunks: several
   EXPECT_NE(b.output.find("Starting backup of Stream \"B\" with "), std::string::npos) << b.output;
   EXPECT_NE(b.output.find("chunks for stream \"B\" in "), std::string::npos) << b.output;
   // natscli's layout: exactly these two files; backup.json is the snapshot answer's config and state.
@@ -463,7 +464,9 @@ TEST(CliStreamBackup, BackupRestoresHereAndIntoTheReference) {
   expect_restored(rc.p);
   // And back: the reference's backup, taken by our tool, restores here.
   std::string bdir2 = home.path() + "/bk2";
-  ASSERT_EQ(cli(ref->url(), home, "stream backup B " + bdir2 + " --no-consumers").status, 0);
+  auto b2 = cli(ref->url(), home, "stream backup B " + bdir2 + " --no-consumers --check");
+  ASSERT_EQ(b2.status, 0) << b2.output;
+  EXPECT_NE(b2.output.find("Health Check was requested"), std::string::npos) << b2.output;
   ASSERT_EQ(ask(nc.p, "$JS.API.STREAM.DELETE.B", "").value("success", false), true);
   auto back = cli(srv->url(), home, "stream restore " + bdir2);
   ASSERT_EQ(back.status, 0) << back.output;
