@@ -609,6 +609,8 @@ int account_info(Invocation& inv) {
 
 }  // namespace
 
+void show_stream_info(const json& info) { render_stream(info); }
+
 void register_stream_commands(Registry& r) {
   FlagSpec json_flag{"json", 'j', true, "Produce JSON output", "", ""};
   FlagSpec force{"force", 'f', true, "Force the action without prompting", "", ""};
@@ -666,6 +668,8 @@ void register_stream_commands(Registry& r) {
           {"subject", 0, false, "Filter the stream using a subject", "", ""},
           {"raw", 0, true, "Show only the message data", "", ""}},
          stream_view, ""});
+
+  register_stream_backup_commands(r);
 
   r.group({"consumer"}, "JetStream Consumer management", {"con", "obs"});
   r.add({{"consumer", "add"}, {"create", "new"}, "Creates a new Consumer",

@@ -44,6 +44,10 @@ nlohmann::json republish_from_flags(const Invocation& inv);
 std::vector<FlagSpec> republish_flags();
 // The "Republishing[ Headers]: <src> to <dest>" line of stream and bucket info.
 void add_republish_line(Columns& cols, const nlohmann::json& cfg);
+// The stream info screen of `nats stream info` (cmd_stream.cpp), for commands that end on it.
+void show_stream_info(const nlohmann::json& info);
+// `nats stream backup` and `nats stream restore` (cmd_stream_backup.cpp).
+void register_stream_backup_commands(Registry& r);
 // Lists all stream names (paging STREAM.NAMES).
 std::vector<std::string> stream_names(Connection& c, const std::string& subject_filter = "");
 

@@ -1,16 +1,19 @@
-// Integration tests for the `nats` CLI's JetStream commands (stream, consumer, kv, account)
-// and bench, run against our server and against the reference (skipped when it is not
-// installed): the same commands must give the same output from both.
+// Integration tests for the `nats` CLI's JetStream commands (stream, consumer, kv, account,
+// stream backup/restore) and bench, run against our server and against the reference (skipped
+// when it is not installed): the same commands must give the same output from both.
 #include <gtest/gtest.h>
 
 #include <nats/nats.h>
 
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
 
 #include "harness.h"
+#include "test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
 namespace NATS_TEST_FILE_ID {
@@ -350,6 +353,154 @@ TEST_P(JsCli, BenchProgressOnlyOnTerminal) {
 }
 INSTANTIATE_TEST_SUITE_P(Servers, JsCli, ::testing::Values("ours", "reference"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
+// `nats stream backup` and `nats stream restore` (natscli's commands and file layout): a backup
+// taken by our tool from our server restores into our server and into 2.9.10 with the
+// messages, the deleted sequence and the durable's state; the backup directory holds what
+// natscli writes (backup.json and stream.tar.s2) and the refusals match natscli's.
+namespace backup {
+using namespace itest;
+using json = nlohmann::json;
+
+namespace {
+
+json ask(natsConnection* nc, const std::string& subj, const std::string& body) {
+  MsgPtr m;
+  if (natsConnection_Request(&m.p, nc, subj.c_str(), body.data(), static_cast<int>(body.size()), 3000) != NATS_OK)
+    return "no answer";
+  auto j = json::parse(m.data(), nullptr, false);
+  return j.is_discarded() ? json(m.data()) : j;
+}
+
+std::unique_ptr<ServerProcess> start_js(const TempDir& dir, const std::string& binary) {
+  return start_with_config("jetstream { store_dir: \"" + dir.path() + "/js\" }\n", {}, binary);
+}
+
+CommandResult cli(const std::string& url, const TempDir& home, const std::string& args) {
+  return run_command("env -u NATS_URL -u NATS_CONTEXT HOME=" + home.path() + " XDG_CONFIG_HOME=" + home.path() +
+                     "/cfg " + NATS_CLI_BIN + " -s " + url + " " + args);
+}
+
+// Stream B: 4 messages, the 2nd deleted; durable D delivered 2 and acked the first.
+void fill(natsConnection* nc) {
+  auto c = ask(nc, "$JS.API.STREAM.CREATE.B", R"({"name":"B","subjects":["b.>"]})");
+  ASSERT_FALSE(c.contains("error")) << c.dump();
+  for (int i = 1; i <= 4; ++i) {
+    MsgPtr ack;
+    std::string body = "v" + std::to_string(i);
+    ASSERT_EQ(natsConnection_RequestString(&ack.p, nc, ("b." + std::to_string(i)).c_str(), body.c_str(), 3000), NATS_OK);
+  }
+  ASSERT_EQ(ask(nc, "$JS.API.STREAM.MSG.DELETE.B", R"({"seq":2})").value("success", false), true);
+  auto d = ask(nc, "$JS.API.CONSUMER.DURABLE.CREATE.B.D",
+               R"({"stream_name":"B","config":{"durable_name":"D","ack_policy":"explicit","ack_wait":60000000000}})");
+  ASSERT_FALSE(d.contains("error")) << d.dump();
+  for (int i = 0; i < 2; ++i) {
+    MsgPtr m;
+    ASSERT_EQ(natsConnection_RequestString(&m.p, nc, "$JS.API.CONSUMER.MSG.NEXT.B.D", "1", 3000), NATS_OK);
+    if (i == 0) natsConnection_PublishString(nc, natsMsg_GetReply(m.p), "+ACK");
+  }
+  natsConnection_Flush(nc);
+}
+
+void expect_restored(natsConnection* nc) {
+  auto info = ask(nc, "$JS.API.STREAM.INFO.B", "");
+  EXPECT_EQ(info["state"]["messages"], 3) << info.dump();
+  EXPECT_EQ(info["state"]["num_deleted"], 1);
+  EXPECT_EQ(info["state"]["last_seq"], 4);
+  auto g = ask(nc, "$JS.API.STREAM.MSG.GET.B", R"({"seq":3})");
+  EXPECT_EQ(g["message"]["subject"], "b.3") << g.dump();
+  auto ci = ask(nc, "$JS.API.CONSUMER.INFO.B.D", "");
+  EXPECT_EQ(ci["delivered"]["stream_seq"], 3) << ci.dump();
+  EXPECT_EQ(ci["ack_floor"]["stream_seq"], 1);
+  EXPECT_EQ(ci["num_ack_pending"], 1);
+}
+
+std::set<std::string> files_in(const std::string& dir) {
+  std::set<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) out.insert(e.path().filename().string());
+  return out;
+}
+
+}  // namespace
+
+TEST(CliStreamBackup, BackupRestoresHereAndIntoTheReference) {
+  TempDir home, dir;
+  auto srv = start_js(dir, server_binary());
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, srv->url()), NATS_OK);
+  fill(nc.p);
+  std::string bdir = home.path() + "/bk";
+  auto b = cli(srv->url(), home, "stream backup B " + bdir + " --chunk-size 1K");
+  ASSERT_EQ(b.status, 0) << b.output;
+  EXPECT_EQ(b.output.find(" in 1 chunks"), std::string::npos) << b.output;  // 1 KiB chunks: several
+  EXPECT_NE(b.output.find("Starting backup of Stream \"B\" with "), std::string::npos) << b.output;
+  EXPECT_NE(b.output.find("chunks for stream \"B\" in "), std::string::npos) << b.output;
+  // natscli's layout: exactly these two files; backup.json is the snapshot answer's config and state.
+  EXPECT_EQ(files_in(bdir), (std::set<std::string>{"backup.json", "stream.tar.s2"}));
+  std::ifstream in(bdir + "/backup.json");
+  json bj = json::parse(in, nullptr, false);
+  ASSERT_TRUE(bj.is_object());
+  EXPECT_EQ(bj.size(), 2u);
+  EXPECT_EQ(bj["config"]["name"], "B");
+  EXPECT_EQ(bj["state"]["messages"], 3);
+  // Restoring over the existing stream is refused before anything is sent.
+  auto exists = cli(srv->url(), home, "stream restore " + bdir);
+  EXPECT_NE(exists.status, 0);
+  EXPECT_NE(exists.output.find("nats: error: Stream \"B\" already exist"), std::string::npos) << exists.output;
+
+  ASSERT_EQ(ask(nc.p, "$JS.API.STREAM.DELETE.B", "").value("success", false), true);
+  auto r = cli(srv->url(), home, "stream restore " + bdir);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("Starting restore of Stream \"B\" from file \"" + bdir + "\""), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Restored stream \"B\" in "), std::string::npos) << r.output;
+  expect_restored(nc.p);
+
+  if (!reference_available()) return;
+  TempDir rdir;
+  auto ref = start_js(rdir, reference_binary());
+  auto rr = cli(ref->url(), home, "stream restore " + bdir);
+  ASSERT_EQ(rr.status, 0) << rr.output;
+  ConnPtr rc;
+  ASSERT_EQ(connect_url(rc, ref->url()), NATS_OK);
+  expect_restored(rc.p);
+  // And back: the reference's backup, taken by our tool, restores here.
+  std::string bdir2 = home.path() + "/bk2";
+  auto b2 = cli(ref->url(), home, "stream backup B " + bdir2 + " --no-consumers --check");
+  ASSERT_EQ(b2.status, 0) << b2.output;
+  EXPECT_NE(b2.output.find("Health Check was requested"), std::string::npos) << b2.output;
+  ASSERT_EQ(ask(nc.p, "$JS.API.STREAM.DELETE.B", "").value("success", false), true);
+  auto back = cli(srv->url(), home, "stream restore " + bdir2);
+  ASSERT_EQ(back.status, 0) << back.output;
+  auto info = ask(nc.p, "$JS.API.STREAM.INFO.B", "");
+  EXPECT_EQ(info["state"]["messages"], 3) << info.dump();
+  EXPECT_EQ(info["state"]["consumer_count"], 0) << info.dump();
+}
+
+TEST(CliStreamBackup, RefusesAsNatscli) {
+  TempDir home, dir;
+  auto srv = start_js(dir, server_binary());
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, srv->url()), NATS_OK);
+  ask(nc.p, "$JS.API.STREAM.CREATE.M", R"({"name":"M","subjects":["m.>"],"storage":"memory"})");
+  auto mem = cli(srv->url(), home, "stream backup M " + home.path() + "/m");
+  EXPECT_NE(mem.status, 0);
+  EXPECT_NE(mem.output.find("memory streams do not support snapshots"), std::string::npos) << mem.output;
+  auto missing = cli(srv->url(), home, "stream backup X " + home.path() + "/x");
+  EXPECT_NE(missing.status, 0);
+  EXPECT_NE(missing.output.find("stream not found"), std::string::npos) << missing.output;
+  auto nodir = cli(srv->url(), home, "stream restore " + home.path() + "/none");
+  EXPECT_NE(nodir.status, 0);
+  // A --config naming another stream: natscli refuses (the server cannot rename on restore).
+  std::filesystem::create_directories(home.path() + "/r");
+  std::ofstream(home.path() + "/r/backup.json") << R"({"config":{"name":"R","subjects":["r.>"]},"state":{}})";
+  std::ofstream(home.path() + "/r/stream.tar.s2") << "";
+  std::ofstream(home.path() + "/other.json") << R"({"name":"Q","subjects":["q.>"]})";
+  auto renamed = cli(srv->url(), home, "stream restore " + home.path() + "/r --config " + home.path() + "/other.json");
+  EXPECT_NE(renamed.status, 0);
+  EXPECT_NE(renamed.output.find("stream names may not be changed during restore"), std::string::npos) << renamed.output;
+}
+
+}  // namespace backup
+
 #endif  // NATS_CLI_BIN
 
 }  // namespace NATS_TEST_FILE_ID

@@ -11,8 +11,8 @@
 #include "jetstream/json_util.h"
 #include "jetstream/snapshot/s2_stream.h"
 #include "jetstream/snapshot/tar_archive.h"
-#include "jetstream/store/crc32c.h"
 #include "jetstream/stream.h"
+#include "util/highwayhash.h"
 #include "util/little_endian.h"
 #include "util/varint.h"
 
@@ -52,14 +52,33 @@ struct GoVarReader {
   int64_t s() { return util::unzigzag(u()); }
 };
 
-// A 64-bit hex digest for meta.sum (the reference's is HighwayHash; nothing reads ours).
-std::string digest(std::string_view data) {
-  uint32_t a = crc32c(data.data(), data.size());
-  uint32_t b = crc32c(data.data(), data.size(), 0x9e3779b9u);
-  return fmt::format("{:08x}{:08x}", a, b);
+// meta.sum as the reference writes it: the hex HighwayHash-64 of meta.inf, keyed with the
+// sha256 of the stream name (a stream's) or of "<stream>/<consumer>" (a consumer's).
+std::string meta_sum(std::string_view key_name, std::string_view meta) {
+  util::HighwayHash64 h(util::highway_key_sha256(key_name));
+  h.write(meta);
+  return util::highway_hex(h);
 }
 
-std::string message_record(const StoredMsg& m) {
+// A message block's record hash key: sha256 of "<stream>-<block index>" (filestore.go
+// hashKeyForBlock).
+util::HighwayHash64 block_hasher(std::string_view stream, uint64_t block) {
+  return util::HighwayHash64(util::highway_key_sha256(fmt::format("{}-{}", stream, block)));
+}
+
+// A record's checksum: HighwayHash-64 of sequence and time (as stored, little-endian), subject,
+// header bytes (without their length) and payload.
+std::string record_hash(util::HighwayHash64& hh, const char* seq_ts16, std::string_view subject,
+                        std::string_view headers, std::string_view payload) {
+  hh.reset();
+  hh.write(seq_ts16, 16);
+  hh.write(subject);
+  hh.write(headers);
+  hh.write(payload);
+  return hh.sum_bytes();
+}
+
+std::string message_record(const StoredMsg& m, util::HighwayHash64& hh) {
   size_t hl = m.headers.size();
   uint64_t rl = kRecordFixed + m.subject.size() + m.payload.size() + kHashLen + (hl > 0 ? 4 + hl : 0);
   std::string r;
@@ -74,7 +93,21 @@ std::string message_record(const StoredMsg& m) {
     r.append(m.headers);
   }
   r.append(m.payload);
-  util::append_le(r, 0, kHashLen);  // not the reference's HighwayHash (see the header)
+  r += record_hash(hh, r.data() + 4, m.subject, m.headers, m.payload);
+  return r;
+}
+
+// The placeholder 2.9.10 keeps in a block for a deleted sequence between its first and last
+// (msgBlock.compact): an empty record with the erased bit and time 0. Its cache finds a record
+// by its position (sequence - first), so a block without them serves the wrong record (or
+// none) for every sequence after a gap.
+std::string erased_record(uint64_t seq, util::HighwayHash64& hh) {
+  std::string r;
+  util::append_le(r, kRecordFixed + kHashLen, 4);
+  util::append_le(r, seq | kErasedBit, 8);
+  util::append_le(r, 0, 8);
+  util::append_le(r, 0, 2);
+  r += record_hash(hh, r.data() + 4, {}, {}, {});
   return r;
 }
 
@@ -82,6 +115,7 @@ struct GoBlockIndex {
   uint64_t msgs = 0, bytes = 0, first = 0, last = 0;
   int64_t first_ts = 0, last_ts = 0;
   std::set<uint64_t> deleted;
+  std::string lchk = std::string(kHashLen, '\0');  // the block's last record checksum
 };
 
 std::string index_file(const GoBlockIndex& ix) {
@@ -95,7 +129,7 @@ std::string index_file(const GoBlockIndex& ix) {
   util::append_uvarint(b, ix.last);
   util::append_varint(b, ix.last_ts);
   util::append_uvarint(b, ix.deleted.size());
-  util::append_le(b, 0, kHashLen);  // last record checksum
+  b += ix.lchk;  // the reference trusts the index only when this equals the block's last 8 bytes
   for (uint64_t d : ix.deleted) util::append_uvarint(b, d - ix.first);
   return b;
 }
@@ -112,6 +146,7 @@ bool parse_index(std::string_view buf, GoBlockIndex& ix) {
   ix.last_ts = r.s();
   uint64_t ndel = r.u();
   if (!r.ok || r.i + kHashLen > buf.size()) return false;
+  ix.lchk.assign(buf.data() + r.i, kHashLen);
   r.i += kHashLen;
   for (uint64_t k = 0; k < ndel && r.ok; ++k) {
     uint64_t d = r.u() & ~kErasedBit;
@@ -121,10 +156,24 @@ bool parse_index(std::string_view buf, GoBlockIndex& ix) {
   return true;
 }
 
-// Appends the live records of one block to `out` (records past a torn tail are dropped, as the
-// reference's rebuild does).
-void parse_block(std::string_view buf, const GoBlockIndex* ix, std::vector<StoredMsg>& out, uint64_t& max_seq,
-                 int64_t& max_ts) {
+// Whether 2.9.10 takes a block's index as the truth (recoverMsgBlock): its accounting adds up
+// and its last checksum is the block's last 8 bytes (or both are empty). Otherwise it rebuilds
+// the block from the records.
+bool index_trusted(std::string_view blk, const GoBlockIndex& ix) {
+  if (ix.last + 1 < ix.first || ix.msgs != ix.last + 1 - ix.first - ix.deleted.size()) return false;
+  if (blk.empty()) return ix.msgs == 0;
+  return blk.size() >= kHashLen && blk.substr(blk.size() - kHashLen) == ix.lchk;
+}
+
+// Appends the live records of one block to `out`, each checked against its HighwayHash as
+// 2.9.10 checks them. A record that fails: with a trusted index 2.9.10 keeps the block but
+// never serves that message (loading it fails: "no message found"), so it is left out (2.9.10
+// still counts it in the stream's state; we cannot hold a message that is never served); when
+// rebuilding, 2.9.10 truncates the block there, so it and every later record are dropped
+// (as are records past a torn tail).
+void parse_block(std::string_view buf, const GoBlockIndex* ix, util::HighwayHash64& hh, std::vector<StoredMsg>& out,
+                 uint64_t& max_seq, int64_t& max_ts) {
+  const bool trusted = ix && index_trusted(buf, *ix);
   size_t off = 0;
   while (buf.size() - off >= kRecordFixed + kHashLen) {
     const char* p = buf.data() + off;
@@ -154,6 +203,11 @@ void parse_block(std::string_view buf, const GoBlockIndex* ix, std::vector<Store
     m.payload.assign(q, body);
     if (seq & kErasedBit) seq &= ~kErasedBit;
     else if (seq != 0 && (!ix || (seq >= ix->first && !ix->deleted.count(seq)))) {
+      if (record_hash(hh, p + 4, m.subject, m.headers, m.payload) != std::string_view(p + rl - kHashLen, kHashLen)) {
+        if (!trusted) break;
+        if (seq > max_seq) max_seq = seq, max_ts = ts;
+        continue;
+      }
       m.seq = seq;
       m.ts = ts;
       if (seq > max_seq) max_seq = seq, max_ts = ts;
@@ -177,8 +231,11 @@ uint64_t block_number(std::string_view name, std::string_view suffix) {
   return v;
 }
 
+// 2.9.10 writes "Created" (Go's default name); Go reads keys case-insensitively, and so
+// does this for the one field, as our earlier snapshots wrote "created".
 int64_t json_time(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
+  if (it == j.end()) it = j.find("created");
   if (it == j.end() || !it->is_string()) return 0;
   return parse_time(it->get<std::string>());
 }
@@ -256,28 +313,33 @@ std::string build_snapshot(Stream& stream, bool include_consumers) {
   int64_t now = system_clock_ns();
   tar::Writer w(now / 1'000'000'000);
   ojson meta;
-  meta["created"] = format_time(stream.created_ns());
+  meta["Created"] = format_time(stream.created_ns());  // FileStreamInfo's untagged field
   ojson cfg = stream.config().to_json();  // a named value: items() must not outlive it
   for (auto& [k, v] : cfg.items()) meta[k] = v;
   std::string meta_s = meta.dump();
   w.add("meta.inf", meta_s);
-  w.add("meta.sum", digest(meta_s));
+  const std::string& name = stream.config().name;
+  w.add("meta.sum", meta_sum(name, meta_s));
 
   // One block holding every live message; its index names the deleted sequences inside.
   MessageStore& store = stream.store();
   StoreState st = store.fast_state();
   GoBlockIndex ix;
   std::string blk;
+  util::HighwayHash64 hh = block_hasher(name, 1);
   StoredMsg m;
   uint64_t next = st.first_seq, prev = 0;
   while (next > 0 && next <= st.last_seq && store.load_next_msg("", next, m) == StoreErr::ok) {
     if (prev == 0) ix.first = m.seq, ix.first_ts = m.ts;
-    for (uint64_t d = prev == 0 ? m.seq : prev + 1; d < m.seq; ++d) ix.deleted.insert(d);
+    for (uint64_t d = prev == 0 ? m.seq : prev + 1; d < m.seq; ++d) {
+      ix.deleted.insert(d);
+      blk += erased_record(d, hh);
+    }
     ix.msgs++;
     ix.bytes += file_store_msg_size(m.subject.size(), m.headers.size(), m.payload.size());
     ix.last = m.seq;
     ix.last_ts = m.ts;
-    blk += message_record(m);
+    blk += message_record(m, hh);
     prev = m.seq;
     next = m.seq + 1;
   }
@@ -287,10 +349,14 @@ std::string build_snapshot(Stream& stream, bool include_consumers) {
     ix.first_ts = ix.last_ts = st.last_ts;
   } else if (st.last_seq > ix.last) {
     // Removed messages at the end: the block still ends at the stream's last sequence.
-    for (uint64_t d = ix.last + 1; d <= st.last_seq; ++d) ix.deleted.insert(d);
+    for (uint64_t d = ix.last + 1; d <= st.last_seq; ++d) {
+      ix.deleted.insert(d);
+      blk += erased_record(d, hh);
+    }
     ix.last = st.last_seq;
     ix.last_ts = st.last_ts;
   }
+  if (blk.size() >= kHashLen) ix.lchk = blk.substr(blk.size() - kHashLen);
   w.add("msgs/1.idx", index_file(ix));
   w.add("msgs/1.blk", blk);
 
@@ -299,14 +365,14 @@ std::string build_snapshot(Stream& stream, bool include_consumers) {
       auto c = std::dynamic_pointer_cast<Consumer>(sc);
       if (!c) continue;
       ojson cm;
-      cm["created"] = format_time(c->created_ns());
-      cm["name"] = c->name();
+      cm["Created"] = format_time(c->created_ns());  // FileConsumerInfo's untagged fields
+      cm["Name"] = c->name();
       ojson ccfg = consumer_config_json(c->config());
       for (auto& [k, v] : ccfg.items()) cm[k] = v;
       std::string cm_s = cm.dump();
       std::string pre = "obs/" + c->name() + "/";
       w.add(pre + "meta.inf", cm_s);
-      w.add(pre + "meta.sum", digest(cm_s));
+      w.add(pre + "meta.sum", meta_sum(name + "/" + c->name(), cm_s));
       w.add(pre + "o.dat", encode_consumer_state(c->state_snapshot(), now));
     }
   }
@@ -330,7 +396,8 @@ bool read_snapshot(std::string_view data, ArchivedStream& out, std::string& err)
     if (name == "meta.inf") {
       auto j = nlohmann::ordered_json::parse(e.data, nullptr, false);
       if (!j.is_object()) return err = "invalid stream meta file", false;
-      out.created_ns = json_time(nlohmann::json(j), "created");
+      out.created_ns = json_time(nlohmann::json(j), "Created");
+      j.erase("Created");
       j.erase("created");
       out.config = std::move(j);
       have_meta = true;
@@ -350,9 +417,8 @@ bool read_snapshot(std::string_view data, ArchivedStream& out, std::string& err)
       if (file == "meta.inf") {
         auto j = nlohmann::json::parse(e.data, nullptr, false);
         if (!j.is_object()) return err = fmt::format("error restoring consumer [\"{}\"]: invalid meta file", cname), false;
-        c.created_ns = json_time(j, "created");
-        j.erase("created");
-        j.erase("name");
+        c.created_ns = json_time(j, "Created");
+        for (const char* k : {"Created", "created", "Name", "name"}) j.erase(k);
         c.config = std::move(j);
       } else if (file == "o.dat") {
         // Decoded once the config (its ack wait) is known: the tar may hold it first.
@@ -365,12 +431,14 @@ bool read_snapshot(std::string_view data, ArchivedStream& out, std::string& err)
 
   uint64_t max_seq = 0;
   int64_t max_ts = 0;
+  const std::string stream_name = out.config.value("name", "");
   for (const auto& [n, buf] : blocks) {
+    util::HighwayHash64 hh = block_hasher(stream_name, n);
     auto it = indexes.find(n);
     const GoBlockIndex* ix = it == indexes.end() ? nullptr : &it->second;
     if (ix && out.first_seq == 0 && ix->first > 0) out.first_seq = ix->first;
     if (ix && ix->last > max_seq) max_seq = ix->last, max_ts = ix->last_ts;
-    parse_block(buf, ix, out.msgs, max_seq, max_ts);
+    parse_block(buf, ix, hh, out.msgs, max_seq, max_ts);
   }
   std::sort(out.msgs.begin(), out.msgs.end(), [](const StoredMsg& a, const StoredMsg& b) { return a.seq < b.seq; });
   out.msgs.erase(std::unique(out.msgs.begin(), out.msgs.end(),

@@ -6,10 +6,10 @@
 //                               and the message records
 //   obs/<name>/meta.inf, meta.sum, o.dat   per consumer: FileConsumerInfo and its state in
 //                               the reference's binary encoding (encodeConsumerState)
-// all in a tar inside an S2 stream. Records and indexes use the reference's layout, so
-// snapshots taken by 2.9.10 restore here. Our own checksums are not the reference's
-// HighwayHash (meta.sum and the record hashes): reading ignores them, and a snapshot taken
-// here does not pass 2.9.10's hash checks (its restore keeps no messages of such a block).
+// all in a tar inside an S2 stream. Records, indexes and checksums are the reference's
+// (HighwayHash-64, util/highwayhash.h: record hashes keyed by sha256("<stream>-<block>"), the
+// index's last-record checksum, meta.sum files), so snapshots move both ways between 2.9.10
+// and us. Reading checks every record's hash as 2.9.10 does (see parse_block).
 #include <cstdint>
 #include <string>
 #include <string_view>
