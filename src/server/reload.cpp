@@ -11,8 +11,8 @@
 // "config reload not supported for <Go field name>: old=<v>, new=<v>" (or its JetStream and
 // cluster texts), naming the first differing setting, and the running config stays. Config
 // accounts' imports and exports are wired again; accounts added are registered (removed ones
-// are refused). (The
-// reference reloads more, e.g. enabling JetStream; those are refused here until implemented,
+// are refused). JetStream is turned on or off without a cluster (reload_jetstream.cpp). (The
+// reference reloads more, e.g. accounts removed; those are refused here until implemented,
 // never half applied.)
 #include <algorithm>
 #include <cerrno>
