@@ -100,7 +100,7 @@ std::string GatewayManager::info_line() const {
     }
   nlohmann::ordered_json j;
   link_info_head(j, server_, 1, o.gateway.host, port_);
-  link_info_limits(j, true, auth_required(), tls_ != nullptr, o.gateway.tls.verify, o.max_payload);
+  link_info_limits(j, true, auth_required(), tls_context() != nullptr, o.gateway.tls.verify, o.max_payload);
   j["gateway"] = name_;
   j["gateway_urls"] = urls;
   j["gateway_url"] = own_url_;

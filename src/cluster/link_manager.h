@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -33,16 +34,27 @@ namespace nats::cluster {
 template <class Conn, class Key>
 class LinkManagerBase {
  public:
-  // The accepting side's TLS (null without a `tls` block).
-  const net::TlsContext* tls_context() const { return tls_.get(); }
+  // The accepting side's TLS (null without a `tls` block): the one last (re)loaded; a
+  // connection's handshake starts from it, connections already made keep theirs.
+  const net::TlsContext* tls_context() const { return tls_cur_.load(std::memory_order_acquire); }
+  // A context for the kind's `tls` block (null when off); throws when a file does not load.
+  static std::unique_ptr<net::TlsContext> make_tls(const TlsOptions& tls) {
+    if (!tls.enabled) return nullptr;
+    auto ctx = std::make_unique<net::TlsContext>(tls.cert_file, tls.key_file, tls.ca_file, tls.verify);
+    ctx->set_pinned_certs(tls.pinned_certs);  // checked on accepted and dialled links alike
+    return ctx;
+  }
+  // Config reload: new connections use `ctx` (null: TLS off). Earlier contexts are kept
+  // until the manager goes, since connections made with them may still refer to them.
+  void install_tls(std::unique_ptr<net::TlsContext> ctx) {
+    std::lock_guard lk(tls_mu_);
+    tls_cur_.store(ctx.get(), std::memory_order_release);
+    if (ctx) tls_all_.push_back(std::move(ctx));
+  }
 
  protected:
   // tls: the kind's block (cluster, gateway or leafnodes { tls }).
-  LinkManagerBase(Server& s, const TlsOptions& tls) : server_(s) {
-    if (!tls.enabled) return;
-    tls_ = std::make_unique<net::TlsContext>(tls.cert_file, tls.key_file, tls.ca_file, tls.verify);
-    tls_->set_pinned_certs(tls.pinned_certs);  // checked on accepted and dialled links alike
-  }
+  LinkManagerBase(Server& s, const TlsOptions& tls) : server_(s) { install_tls(make_tls(tls)); }
   virtual ~LinkManagerBase() = default;
   using Dial = typename Redialer<Key>::Dial;
 
@@ -149,7 +161,9 @@ class LinkManagerBase {
   }
 
   Server& server_;
-  std::unique_ptr<net::TlsContext> tls_;
+  std::mutex tls_mu_;
+  std::vector<std::unique_ptr<net::TlsContext>> tls_all_;  // every one loaded (guarded by tls_mu_)
+  std::atomic<const net::TlsContext*> tls_cur_{nullptr};
   LinkListener listener_;
   // Guards stopping_ and all_conns_, and whatever the kind keeps with them (its remotes,
   // its registry): one lock, so that a dial and a shutdown cannot cross.

@@ -51,7 +51,7 @@ void RouteConnection::start() {
   // With TLS the handshake comes first (we dial: TLS client); CONNECT and INFO follow it.
   const net::TlsContext* tls = mgr_.tls_context();
   if (tls) {
-    auto timeout = server_.options().cluster.tls.timeout;
+    auto timeout = mgr_.tls_timeout();
     if (solicited_) {
       std::string host = parse_peer_url(url_).host;
       begin_tls(*tls, timeout, &host);
@@ -100,7 +100,7 @@ bool RouteConnection::on_connect(std::string_view json) {
     close(CloseReason::ProtocolViolation);
     return false;
   }
-  if (mgr_.auth_required() && !mgr_.check_auth(util::string_field(j, "user"), util::string_field(j, "pass"))) {
+  if (!mgr_.check_auth(util::string_field(j, "user"), util::string_field(j, "pass"))) {
     log::error("{}:{} - rid:{} - authentication error", peer_ip_, peer_port_, cid_);
     send_err_and_close("Authorization Violation", CloseReason::AuthenticationViolation);
     return false;
@@ -115,8 +115,18 @@ bool RouteConnection::on_connect(std::string_view json) {
     return false;
   }
   got_connect_ = true;
+  {
+    std::lock_guard lk(info_mu_);
+    connect_user_ = util::string_field(j, "user");
+    connect_pass_ = util::string_field(j, "pass");
+  }
   parser_.set_require_connect(false);
   return true;
+}
+
+std::pair<std::string, std::string> RouteConnection::connect_credentials() const {
+  std::lock_guard lk(info_mu_);
+  return {connect_user_, connect_pass_};
 }
 
 bool RouteConnection::on_info(std::string_view json) {

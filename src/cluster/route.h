@@ -60,6 +60,11 @@ class RouteConnection final : public LinkConnection {
   std::string server_hash() const;  // 6-char hash of the remote ID (gateway replies)
   bool registered() const { return registered_.load(); }
   size_t num_remote_subs() const { return num_subs_.load(std::memory_order_relaxed); }
+  // The user and password of an accepted route's CONNECT (empty before it, and for routes we
+  // dialled): a reload of the cluster authorization checks them again.
+  std::pair<std::string, std::string> connect_credentials() const;
+  // Any thread: "-ERR 'Authorization Violation'" and the route closed, on its loop.
+  void cut_unauthorized();
   // An operator mode account was registered (any thread): the interest in it kept aside
   // meanwhile is applied now, on this route's loop (route_lookup.cpp).
   void account_registered(const std::string& account);
@@ -101,6 +106,7 @@ class RouteConnection final : public LinkConnection {
   bool self_route_ = false;
 
   mutable std::mutex info_mu_;
+  std::string connect_user_, connect_pass_;  // guarded by info_mu_
   RouteInfo info_;
   std::string hash_;
 

@@ -36,11 +36,23 @@ std::string RouteManager::cluster_name() const {
   return name_;
 }
 
-bool RouteManager::auth_required() const { return !server_.options().cluster.username.empty(); }
+bool RouteManager::auth_required() const {
+  std::lock_guard lk(mu_);
+  return !cluster_.username.empty();
+}
 
 bool RouteManager::check_auth(const std::string& user, const std::string& pass) const {
-  const auto& c = server_.options().cluster;
-  return user == c.username && pass == c.password;
+  std::lock_guard lk(mu_);
+  return check_auth_locked(user, pass);
+}
+
+bool RouteManager::check_auth_locked(const std::string& user, const std::string& pass) const {
+  return cluster_.username.empty() || (user == cluster_.username && pass == cluster_.password);
+}
+
+Duration RouteManager::tls_timeout() const {
+  std::lock_guard lk(mu_);
+  return cluster_.tls.timeout;
 }
 
 void RouteManager::build_info() {
@@ -49,8 +61,8 @@ void RouteManager::build_info() {
   // cluster_advertise: the address peers are told to connect to (gossiped as "ip").
   std::string adv_host = o.cluster.host, adv_ip;
   int adv_port = port_;
-  if (!o.cluster.advertise.empty()) {
-    const std::string& a = o.cluster.advertise;  // host, host:port or [v6]:port
+  if (!cluster_.advertise.empty()) {
+    const std::string& a = cluster_.advertise;  // host, host:port or [v6]:port
     std::string port;
     if (a[0] == '[') {
       auto close = a.find(']');
@@ -68,7 +80,7 @@ void RouteManager::build_info() {
   }
   link_info_head(j, server_, 2, adv_host, adv_port);
   if (!adv_ip.empty()) j["ip"] = adv_ip;
-  link_info_limits(j, true, auth_required(), tls_ != nullptr, o.cluster.tls.verify, o.max_payload);
+  link_info_limits(j, true, !cluster_.username.empty(), tls_context() != nullptr, cluster_.tls.verify, o.max_payload);
   j["cluster"] = name_;
   if (dynamic_) j["dynamic"] = true;
   if (!own_client_urls_.empty()) j["connect_urls"] = own_client_urls_;
@@ -87,6 +99,8 @@ std::string RouteManager::info_line() const {
 
 void RouteManager::start() {
   const auto& o = server_.options();
+  cluster_ = o.cluster;
+  no_advertise_ = o.cluster.no_advertise;
   name_ = o.cluster.name;
   if (name_.empty()) {
     name_ = util::next_nuid();
@@ -103,20 +117,9 @@ void RouteManager::start() {
   }
   int fd = net::listen_tcp(o.cluster.host, o.cluster.port > 0 ? o.cluster.port : 0);
   port_ = net::bound_port(fd);
-  if (!o.cluster.no_advertise) {
-    // client_advertise replaces the listen addresses; without a port it takes the client port.
-    if (!o.client_advertise.empty())
-      own_client_urls_ = {o.client_advertise.find(':') == std::string::npos
-                              ? o.client_advertise + ":" + std::to_string(server_.client_port())
-                              : o.client_advertise};
-    else own_client_urls_ = advertised_urls(o.host, server_.client_port());
-    if (int wport = server_.websocket_port(); wport > 0) {
-      if (!o.websocket.advertise.empty()) own_ws_urls_ = {advertise_host_port(o.websocket.advertise, wport)};
-      else own_ws_urls_ = advertised_urls(o.websocket.host, wport);
-    }
-  }
   {
     std::lock_guard lk(mu_);
+    set_own_urls_locked();
     build_info();
   }
   listener_.start(server_.pick_loop(), fd, [this](int cfd, const std::string& ip, int port) {
@@ -132,6 +135,23 @@ void RouteManager::start() {
   start_dialing();
 }
 
+void RouteManager::set_own_urls_locked() {
+  own_client_urls_.clear();
+  own_ws_urls_.clear();
+  if (cluster_.no_advertise) return;
+  const auto& o = server_.options();
+  // client_advertise replaces the listen addresses; without a port it takes the client port.
+  if (!o.client_advertise.empty())
+    own_client_urls_ = {o.client_advertise.find(':') == std::string::npos
+                            ? o.client_advertise + ":" + std::to_string(server_.client_port())
+                            : o.client_advertise};
+  else own_client_urls_ = advertised_urls(o.host, server_.client_port());
+  if (int wport = server_.websocket_port(); wport > 0) {
+    if (!o.websocket.advertise.empty()) own_ws_urls_ = {advertise_host_port(o.websocket.advertise, wport)};
+    else own_ws_urls_ = advertised_urls(o.websocket.host, wport);
+  }
+}
+
 void RouteManager::shutdown() { stop_links(); }
 
 RedialPolicy RouteManager::policy(bool implicit) const {
@@ -139,7 +159,7 @@ RedialPolicy RouteManager::policy(bool implicit) const {
   // more times (connectToRoute's tryForEver).
   RedialPolicy p;
   p.retry_delay = kLinkRetryDelay;
-  if (implicit) p.retries = std::max(server_.options().cluster.connect_retries, 0);
+  if (implicit) p.retries = std::max(cluster_.connect_retries, 0);
   return p;
 }
 
@@ -224,7 +244,7 @@ bool RouteManager::register_route(const std::shared_ptr<RouteConnection>& r) {
   j["lnoc"] = true;
   std::string line = "INFO " + j.dump() + "\r\n";
   for (auto& o : others) o->send_now(line);
-  if (!server_.options().cluster.no_advertise) notify_clients();
+  if (!no_advertise()) notify_clients();
   if (auto* lf = server_.leafs()) lf->send_async_info();
   return true;
 }
@@ -265,7 +285,7 @@ void RouteManager::on_route_closed(RouteConnection* r, bool self_route) {
   if (was_registered && !stopping && !self_route)
     if (auto* meta = server_.meta_group()) meta->peer_connection_lost(r->remote_info().name);
   if (!proceed) return;
-  if (was_registered && !server_.options().cluster.no_advertise) notify_clients();
+  if (was_registered && !no_advertise()) notify_clients();
   if (auto* lf = server_.leafs(); lf && was_registered) lf->send_async_info();
 }
 
@@ -288,11 +308,11 @@ void RouteManager::on_route_updated() {
     std::lock_guard lk(mu_);
     for (auto& [_, r] : routes_) note_peer_urls_locked(r->remote_info());
   }
-  if (!server_.options().cluster.no_advertise) notify_clients();
+  if (!no_advertise()) notify_clients();
 }
 
 void RouteManager::note_peer_urls_locked(const RouteInfo& ri) {
-  if (server_.options().cluster.no_advertise) return;
+  if (no_advertise()) return;
   if (!ri.connect_urls.empty()) peer_client_urls_seen_ = true;
   if (!ri.ws_connect_urls.empty()) peer_ws_urls_seen_ = true;
 }

@@ -44,8 +44,17 @@ class RouteManager : public LinkManagerBase<RouteConnection, std::string> {
   // The INFO line we send on routes (with the trailing CRLF).
   std::string info_line() const;
   const std::string& self_hash() const { return self_hash_; }
+  // The cluster settings a reload changes (authorization, TLS, advertise, no_advertise,
+  // connect_retries) are read from cluster_, not from the options the server started with.
   bool auth_required() const;
   bool check_auth(const std::string& user, const std::string& pass) const;
+  bool no_advertise() const { return no_advertise_.load(std::memory_order_relaxed); }
+  Duration tls_timeout() const;
+  // Config reload of the cluster block (route_reload.cpp): with tls_changed, `tls` is the
+  // context made for next.tls (null when off). New routes follow the new settings; accepted routes whose
+  // CONNECT no longer passes the new authorization are cut ("Authorization Violation"), the
+  // ones we dialled stay (as the reference's reloadAuthorization).
+  void reload_cluster(const ClusterOptions& next, bool tls_changed, std::unique_ptr<net::TlsContext> tls);
   // Adopts a remote's cluster name when ours was not configured; false on a conflict.
   bool agree_cluster_name(const std::string& remote, bool remote_dynamic);
 
@@ -93,9 +102,13 @@ class RouteManager : public LinkManagerBase<RouteConnection, std::string> {
   void accept_route(int fd, const std::string& ip, int port);
   void notify_clients();
   void build_info();
+  void set_own_urls_locked();  // own_client_urls_ / own_ws_urls_ (none with no_advertise)
+  bool check_auth_locked(const std::string& user, const std::string& pass) const;
   // Ours, then every route's (websocket or client URLs), once a route brought some.
   std::vector<std::string> merged_urls(bool ws) const;
 
+  ClusterOptions cluster_;  // as last (re)loaded; guarded by mu_
+  std::atomic<bool> no_advertise_{false};
   std::string name_;
   bool dynamic_ = false;
   int port_ = 0;

@@ -45,7 +45,7 @@ std::string Server::cluster_info_fields(bool websocket) const {
   std::string name = routes_ ? routes_->cluster_name() : gateways_ ? gateways_->name() : std::string();
   if (!name.empty()) s += ",\"cluster\":" + nlohmann::json(name).dump();
   s += domain_info_field();
-  if (routes_ && !opts_.cluster.no_advertise) {
+  if (routes_ && !routes_->no_advertise()) {
     auto urls = websocket ? routes_->ws_connect_urls() : routes_->client_connect_urls();
     if (!urls.empty()) s += ",\"connect_urls\":" + nlohmann::json(urls).dump();
   }

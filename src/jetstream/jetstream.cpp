@@ -94,14 +94,15 @@ struct JetStream::Impl {
   std::unique_ptr<JsCluster> cluster;
 };
 
-JetStream::JetStream(Server& server) : impl_(std::make_unique<Impl>(server)) {
-  impl_->store_dir = server.options().jetstream.store_dir;
+JetStream::JetStream(Server& server) : JetStream(server, server.options().jetstream) {}
+
+JetStream::JetStream(Server& server, const JetStreamOptions& o) : impl_(std::make_unique<Impl>(server)) {
+  impl_->store_dir = o.store_dir;
   if (impl_->store_dir.empty()) {
     const char* tmp = std::getenv("TMPDIR");
     impl_->store_dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/nats";
   }
   while (impl_->store_dir.size() > 1 && impl_->store_dir.back() == '/') impl_->store_dir.pop_back();
-  const auto& o = server.options().jetstream;
   impl_->limits.max_memory = o.max_memory >= 0 ? o.max_memory : physical_memory() / 4 * 3;
   impl_->limits.max_store = o.max_file >= 0 ? o.max_file : disk_available(store_root());
 }

@@ -112,6 +112,9 @@ void log_account_limits_exceeded(const std::string& account);
 class JetStream {
  public:
   explicit JetStream(Server& server);
+  // With `o` for the store directory and limits instead of the server's start-up options
+  // (a config reload turning JetStream on).
+  JetStream(Server& server, const JetStreamOptions& o);
   ~JetStream();
   JetStream(const JetStream&) = delete;
   JetStream& operator=(const JetStream&) = delete;

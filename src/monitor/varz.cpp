@@ -61,7 +61,7 @@ Json varz(Server& s) {
   }
   // The URLs the server's INFO gives clients, as the reference: only once a route brought
   // some (route_manager.h).
-  if (const auto* r = s.routes(); r && !o.cluster.no_advertise) {
+  if (const auto* r = s.routes(); r && !r->no_advertise()) {
     if (auto urls = r->client_connect_urls(); !urls.empty()) j["connect_urls"] = urls;
     if (auto urls = r->ws_connect_urls(); !urls.empty()) j["ws_connect_urls"] = urls;
   }

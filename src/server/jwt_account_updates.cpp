@@ -207,7 +207,7 @@ void Server::install_jwt_account(const AccountPtr& acc, const AccountClaimsPtr& 
   if (system_account_ && system_account_ != acc) install_system_imports(*this, {{cfg.name, acc}}, *system_account_);
   // After its imports: whether it imports another account's JetStream API decides whether
   // it answers its own (2.9.10 enables JetStream for an account resolved at run time too).
-  if (jetstream_) jetstream_->add_account(*acc);
+  if (auto* js = jetstream()) js->add_account(*acc);
   // Interest the routes heard in it before it was here counts from now on (route_lookup.cpp).
   if (auto* rm = routes())
     for (auto& r : rm->routes()) r->account_registered(cfg.name);
@@ -223,7 +223,7 @@ std::string Server::apply_account_jwt(const std::string& key) {
     // Registered on first use; but an account with JetStream now, while JetStream runs: in
     // a cluster every server needs its API subscription (the meta leader or a stream's host
     // answers requests from clients connected elsewhere), as 2.9.10 has it in every server.
-    if (jetstream_ && jetstream_->enabled()) {
+    if (jetstream_enabled()) {
       AccountClaimsPtr claims;
       if (auto token = resolver_->fetch(key); token && check_account_jwt(key, *token, opts_, &claims).empty() &&
                                              claims && claims->jetstream_limits)
@@ -260,7 +260,7 @@ std::string Server::apply_account_jwt(const std::string& key) {
   acc->set_js_limits(cfg.js_limits);
   acc->jetstream_enabled = cfg.jetstream;
   acc->set_claims(claims);
-  if (jetstream_) jetstream_->update_account(*acc);
+  if (auto* js = jetstream()) js->update_account(*acc);
   if (rewire) rewire_jwt_account(*this, key, [this](const std::string& k) { return register_jwt_account(k, 1); });
 
   bool expired = claims->base.expires > 0 && claims->base.expires <= util::unix_now_seconds();

@@ -62,7 +62,7 @@ void Server::write_ports_file() {
   j["nats"] = listen_urls(tls_context() ? "tls" : "nats", opts_.host, client_port_);
   if (http_port_ > 0) j["monitoring"] = listen_urls(opts_.https_port != 0 ? "https" : "http", opts_.http_host.empty() ? opts_.host : opts_.http_host, http_port_);
   if (routes_) j["cluster"] = listen_urls(opts_.cluster.tls.enabled ? "tls" : "nats", opts_.cluster.host, routes_->cluster_port());
-  if (websocket_port_ > 0) j["websocket"] = listen_urls(ws_tls_ctx_ ? "wss" : "ws", opts_.websocket.host, websocket_port_);
+  if (websocket_port_ > 0) j["websocket"] = listen_urls(ws_tls_context() ? "wss" : "ws", opts_.websocket.host, websocket_port_);
   std::string path = ports_file_path(dir);
   std::ofstream out(path);
   out << j.dump();

@@ -5,13 +5,14 @@
 // off, certificate, CA, verify; new handshakes use it) and the cluster's routes (added ones are
 // solicited, removed ones closed), authorization `timeout`, `pid_file` (the pid written to the
 // new file), `ports_file_dir` (the old ports file removed, a new one written), `client_advertise`
-// (new clients' INFO host and port) and `tags` (/varz, STATSZ sent at once, JetStream
-// placement). Every other difference is refused with the reference's
+// (new clients' INFO host and port), `tags` (/varz, STATSZ sent at once, JetStream
+// placement), the cluster block but its host, port and name, and the TLS files of the gateway,
+// leafnodes and websocket blocks (reload_links.cpp). Every other difference is refused with the reference's
 // "config reload not supported for <Go field name>: old=<v>, new=<v>" (or its JetStream and
 // cluster texts), naming the first differing setting, and the running config stays. Config
 // accounts' imports and exports are wired again; accounts added are registered (removed ones
-// are refused). (The
-// reference reloads more, e.g. enabling JetStream; those are refused here until implemented,
+// are refused). JetStream is turned on or off without a cluster (reload_jetstream.cpp). (The
+// reference reloads more, e.g. accounts removed; those are refused here until implemented,
 // never half applied.)
 #include <algorithm>
 #include <cerrno>
@@ -26,6 +27,7 @@
 #include "net/tls.h"
 #include "server/client.h"
 #include "server/imports.h"
+#include "server/reload_links.h"
 #include "server/server.h"
 #include "sys/system_services.h"
 #include "util/log.h"
@@ -58,6 +60,8 @@ void take_reloadable(Options& x, const Options& from) {
   // reference's tlsOption and tlsTimeoutOption (new connections follow, connected ones stay).
   x.tls = from.tls;
   x.cluster.routes = from.cluster.routes;
+  take_reloadable_links(x, from);  // the cluster block, TLS of gateway/leafnodes/websocket
+  take_reloadable_jetstream(x, from);  // on/off without a cluster
   // As the reference's authTimeoutOption, pidFileOption, portsFileDirOption,
   // clientAdvertiseOption and tagsOption.
   x.auth_timeout = from.auth_timeout;
@@ -170,6 +174,7 @@ std::string refusal(const Options& a, const Options& b) {
   auto structural = [&](const char* name) {
     return std::string("config reload not supported for ") + name + ": old=<unchanged>, new=<changed>";
   };
+  if (auto m = link_refusal(a, b); !m.empty()) return m;
   if (!(a.cluster == b.cluster)) return structural("Cluster");
   if (!(a.gateway == b.gateway)) return structural("Gateway");
   if (!(a.tls == b.tls)) return structural("TLSConfig");
@@ -261,6 +266,7 @@ std::string Server::reload(Options next) {
   std::lock_guard lk(reload_mu_);
   // Flags and start-up fields that a re-read config cannot know.
   next.check_config = loaded_.check_config;
+  if (auto m = jetstream_reload_refusal(loaded_, next, jetstream_enabled()); !m.empty()) return m;
   Options rest = next;
   take_reloadable(rest, loaded_);
   if (!(rest == loaded_)) return refusal(loaded_, rest);
@@ -277,6 +283,9 @@ std::string Server::reload(Options next) {
       return std::string("error loading the TLS certificate: ") + e.what();
     }
   }
+
+  LinkTlsReload links;
+  if (auto err = prepare_link_reload(loaded_, next, links); !err.empty()) return err;
 
   if (next.client_advertise != loaded_.client_advertise && !next.client_advertise.empty()) {
     std::string host;
@@ -363,7 +372,8 @@ std::string Server::reload(Options next) {
     rewire_imports(*this, all, next.accounts);
     log::notice("Reloaded: accounts");
   }
-  // INFO for new clients: auth_required and max_payload may have changed.
+  reload_jetstream(next);
+  // INFO for new clients: auth_required, max_payload and jetstream may have changed.
   build_info_prefix();
   LoopBarrier barrier;
   for (auto& c : clients_snapshot()) c->on_reload(auth && c->websocket() ? authenticator_for(true) : auth, barrier.arm());
@@ -379,6 +389,7 @@ std::string Server::reload(Options next) {
         add.push_back(r);
     routes_->reload_routes(add, remove);
   }
+  reload_links(loaded_, next, links);
   // As the reference's tagsOption (IsStatszChange): the other servers (and JetStream
   // placement there) learn the new tags now.
   bool tags_changed = next.tags != loaded_.tags;

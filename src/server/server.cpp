@@ -146,7 +146,21 @@ void Server::install_tls(std::unique_ptr<net::TlsContext> ctx, bool verify) {
   tls_current_.store(tls_contexts_.back().get(), std::memory_order_release);
 }
 
-bool Server::jetstream_enabled() const { return jetstream_ && jetstream_->enabled(); }
+void Server::install_ws_tls(std::unique_ptr<net::TlsContext> ctx) {
+  std::lock_guard lk(tls_mu_);
+  ws_tls_cur_.store(ctx.get(), std::memory_order_release);
+  if (ctx) ws_tls_all_.push_back(std::move(ctx));
+}
+
+bool Server::jetstream_enabled() const {
+  auto* js = jetstream();
+  return js && js->enabled();
+}
+
+void Server::install_jetstream(std::unique_ptr<jetstream::JetStream> js) {
+  js_cur_.store(js.get(), std::memory_order_release);
+  js_all_.push_back(std::move(js));
+}
 
 void Server::on_jetstream_disabled() { build_info_prefix(); }
 
@@ -218,8 +232,9 @@ void Server::start() {
       throw StartupError(
           "Can't start JetStream: JetStream cluster requires configured routes or solicited leafnode for the "
           "system account");
-    jetstream_ = std::make_unique<jetstream::JetStream>(*this);
-    jetstream_->start();
+    auto js = std::make_unique<jetstream::JetStream>(*this);
+    js->start();
+    install_jetstream(std::move(js));
   }
   if (opts_.tls.enabled) {
     auto ctx = std::make_unique<net::TlsContext>(opts_.tls.cert_file, opts_.tls.key_file, opts_.tls.ca_file,
@@ -253,9 +268,10 @@ void Server::start() {
     // wss: the TLS handshake comes first, then the HTTP upgrade inside it.
     const auto& wt = opts_.websocket.tls;
     if (wt.enabled) {
-      ws_tls_ctx_ = std::make_unique<net::TlsContext>(wt.cert_file, wt.key_file, wt.ca_file, wt.verify);
-      ws_tls_ctx_->set_pinned_certs(wt.pinned_certs);
-      ws_tls_ctx_->release_idle_buffers();
+      auto ws_tls = std::make_unique<net::TlsContext>(wt.cert_file, wt.key_file, wt.ca_file, wt.verify);
+      ws_tls->set_pinned_certs(wt.pinned_certs);
+      ws_tls->release_idle_buffers();
+      install_ws_tls(std::move(ws_tls));
     }
     ws_policy_.same_origin = opts_.websocket.same_origin;
     ws_policy_.compression = opts_.websocket.compression;
@@ -274,9 +290,9 @@ void Server::start() {
   start_monitor();
   log::notice("Listening for client connections on {}:{}", opts_.host, client_port_);
   if (ws_listener_) {
-    log::notice("Listening for websocket clients on {}://{}:{}", ws_tls_ctx_ ? "wss" : "ws", opts_.websocket.host,
+    log::notice("Listening for websocket clients on {}://{}:{}", ws_tls_context() ? "wss" : "ws", opts_.websocket.host,
                 websocket_port_);
-    if (!ws_tls_ctx_) log::warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!");
+    if (!ws_tls_context()) log::warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!");
   }
   if (tls_context()) log::notice("TLS required for client connections");
   if (system_account_) {
@@ -285,7 +301,7 @@ void Server::start() {
   }
   start_cluster();
   if (meta_group_) {
-    if (jetstream_) jetstream_->attach_meta(*meta_group_);
+    if (auto* js = jetstream()) js->attach_meta(*meta_group_);
     meta_group_->start();
   }
   // The loops run last: the starts above set fields that loop tasks (STATSZ) read, and
@@ -540,7 +556,7 @@ void Server::shutdown() {
   }
   for (auto& l : loops_) l->join();
   // After the loops: no publisher can be inside a stream while its store closes.
-  if (jetstream_) jetstream_->shutdown();
+  if (auto* js = jetstream()) js->shutdown();
   {
     std::lock_guard lk(ldm_mu_);
     listener_.reset();

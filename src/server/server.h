@@ -29,6 +29,7 @@ namespace nats {
 class ClientConnection;
 class MonitorServer;
 class SystemServices;
+struct LinkTlsReload;  // server/reload_links.h
 namespace cluster {
 class RouteManager;
 class GatewayManager;
@@ -229,12 +230,13 @@ class Server {
   SystemServices* system_services() const { return sys_services_.get(); }
   // JetStream (null when not enabled) and, on clustered JetStream servers, the meta group
   // that spans the supercluster (null otherwise). Created in start().
-  jetstream::JetStream* jetstream() const { return jetstream_.get(); }
+  // The JetStream in effect (a reload may turn it off, or on with a new one).
+  jetstream::JetStream* jetstream() const { return js_cur_.load(std::memory_order_acquire); }
   // Client TLS (null when the `tls` block / --tls is not set). A reload may load a new
   // certificate: new handshakes use it; contexts are kept for the server's life, so a pointer
   // held by a handshake in progress stays valid.
   const net::TlsContext* tls_context() const { return tls_current_.load(std::memory_order_acquire); }
-  const net::TlsContext* ws_tls_context() const { return ws_tls_ctx_.get(); }  // wss
+  const net::TlsContext* ws_tls_context() const { return ws_tls_cur_.load(std::memory_order_acquire); }  // wss
   jetstream::MetaGroup* meta_group() const { return meta_group_.get(); }
   // Configured and running: false again once `$JS.API.SERVER.REMOVE` disabled it here.
   bool jetstream_enabled() const;
@@ -331,7 +333,15 @@ class Server {
   std::unique_ptr<cluster::RouteManager> routes_;
   std::unique_ptr<cluster::GatewayManager> gateways_;
   std::unique_ptr<cluster::LeafManager> leafs_;
-  std::unique_ptr<jetstream::JetStream> jetstream_;
+  // Every JetStream made (at start, and by reloads turning it on: reload_jetstream.cpp); the
+  // earlier ones stay, shut down, for whoever still holds their pointer. Guarded by reload_mu_
+  // (start-up and shutdown run alone).
+  std::vector<std::unique_ptr<jetstream::JetStream>> js_all_;
+  std::atomic<jetstream::JetStream*> js_cur_{nullptr};
+  void install_jetstream(std::unique_ptr<jetstream::JetStream> js);
+  // Config reload (reload_jetstream.cpp): JetStream turned off (streams stopped, files kept)
+  // or on (a new JetStream over `next`'s store directory, its streams restored).
+  void reload_jetstream(const Options& next);
   std::mutex tls_mu_;
   std::vector<std::unique_ptr<net::TlsContext>> tls_contexts_;  // every one loaded; guarded by tls_mu_
   std::atomic<const net::TlsContext*> tls_current_{nullptr};
@@ -339,7 +349,14 @@ class Server {
   // whether it verifies client certificates (INFO's tls_required / tls_verify follow).
   void install_tls(std::unique_ptr<net::TlsContext> ctx, bool verify);
   std::atomic<bool> tls_verify_{false};
-  std::unique_ptr<net::TlsContext> ws_tls_ctx_;  // websocket { tls {} }
+  // websocket { tls {} }: the one last (re)loaded; earlier ones kept for the connections made
+  // with them (guarded by tls_mu_).
+  std::vector<std::unique_ptr<net::TlsContext>> ws_tls_all_;
+  std::atomic<const net::TlsContext*> ws_tls_cur_{nullptr};
+  void install_ws_tls(std::unique_ptr<net::TlsContext> ctx);
+  // Config reload of the cluster block and of the TLS of the gateway, leafnodes and
+  // websocket blocks (reload_links.cpp); `prepared` holds the TLS contexts made beforehand.
+  void reload_links(const Options& old, const Options& next, LinkTlsReload& prepared);
   std::unique_ptr<jetstream::MetaGroup> meta_group_;
   ServerStats stats_;
 

@@ -1,0 +1,298 @@
+// Config reload of the server-to-server blocks (server/reload_links.cpp): the TLS certificate
+// of the gateway, leafnodes and websocket listeners (new connections get the new one, a leaf
+// connected before stays), and the cluster block beyond its routes (authorization cuts the
+// accepted routes that no longer pass, the route INFO follows no_advertise and
+// cluster_advertise). Each against our server and 2.9.10 with the same expectations.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cluster_test_util.h"
+#include "reload_test_util.h"
+#include "test_util.h"
+#include "tls_test_util.h"
+
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
+namespace {
+
+using namespace itest;
+using testing_harness::ServerProcess;
+using testing_harness::TempDir;
+using testing_harness::free_port;
+
+// A TLS handshake with 127.0.0.1:port that verifies the server's certificate against `ca`
+// (a clear-text INFO line first, as leafnode listeners send, is read and skipped).
+bool handshake_verifies(int port, const std::string& ca) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{3, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  bool ok = false;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    pollfd p{fd, POLLIN, 0};
+    char first = 0;
+    if (::poll(&p, 1, 300) == 1 && ::recv(fd, &first, 1, MSG_PEEK) == 1 && first == 'I') {
+      char ch;
+      std::string line;
+      while (line.size() < 65536 && ::recv(fd, &ch, 1, 0) == 1) {
+        line += ch;
+        if (line.size() >= 2 && line.compare(line.size() - 2, 2, "\r\n") == 0) break;
+      }
+    }
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_load_verify_locations(ctx, ca.c_str(), nullptr);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    ok = SSL_connect(ssl) == 1 && SSL_get_verify_result(ssl) == X509_V_OK;
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+  }
+  ::close(fd);
+  return ok;
+}
+
+class ReloadLinks : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
+      GTEST_SKIP() << "reference server not installed";
+  }
+  bool ours() const { return GetParam() == testing_harness::server_binary(); }
+  // A server from `text` (config file `name`) with monitoring on `http`.
+  std::unique_ptr<ServerProcess> start(const std::string& name, const std::string& text, int http) {
+    auto s = std::make_unique<ServerProcess>(
+        std::vector<std::string>{"-c", dir_.write(name, text), "-m", std::to_string(http)}, GetParam());
+    s->start();
+    return s;
+  }
+  std::string conf(const std::string& name) { return dir_.path() + "/" + name; }
+  static int varz_count(int http, const char* field) {
+    return ctest::http_json(http, "/varz").value(field, -1);
+  }
+  static std::string ping(RawClient& c) {
+    c.send("PING\r\n");
+    return c.read_line(milliseconds(3000)).value_or("<none>");
+  }
+  TempDir dir_;
+};
+
+// Two certificate authorities, each with a server certificate for 127.0.0.1.
+class ReloadLinksTls : public ReloadLinks {
+ protected:
+  static void SetUpTestSuite() {
+    one_ = new TestPki();
+    two_ = new TestPki();
+  }
+  static void TearDownTestSuite() {
+    delete one_;
+    delete two_;
+    one_ = two_ = nullptr;
+  }
+  void SetUp() override {
+    ReloadLinks::SetUp();
+    if (!IsSkipped() && !(one_->ok && two_->ok)) GTEST_SKIP() << "openssl tool not available";
+  }
+  static inline TestPki* one_ = nullptr;
+  static inline TestPki* two_ = nullptr;
+};
+
+// The certificate of the gateway, leafnodes and websocket blocks changes by reload: new
+// handshakes present the new one, the leaf connected before stays and carries messages.
+TEST_P(ReloadLinksTls, GatewayLeafnodeWebsocketCertificates) {
+  const int gw = free_port(), lp = free_port(), wp = free_port(), http = free_port(), leaf_http = free_port();
+  auto hub_conf = [&](const TestPki& p) {
+    std::string tls = "tls { cert_file: \"" + p.server_cert + "\", key_file: \"" + p.server_key + "\" }";
+    // 2.9.10 wants a system account with both gateway and leafnodes.
+    return "accounts { SYS {} }\nsystem_account: SYS\n"
+           "gateway { name: A, listen: \"127.0.0.1:" + std::to_string(gw) + "\", " + tls + " }\n" +
+           "leafnodes { listen: \"127.0.0.1:" + std::to_string(lp) + "\", " + tls + " }\n" +
+           "websocket { listen: \"127.0.0.1:" + std::to_string(wp) + "\", " + tls + " }\n";
+  };
+  auto hub = start("hub.conf", hub_conf(*one_), http);
+  auto leaf = start("leaf.conf",
+                    "leafnodes { remotes: [{ url: \"nats-leaf://127.0.0.1:" + std::to_string(lp) +
+                        "\", tls { ca_file: \"" + one_->ca + "\" } }] }\n",
+                    leaf_http);
+  ASSERT_TRUE(wait_for([&] { return varz_count(http, "leafnodes") == 1; }, milliseconds(4000))) << hub->log();
+  for (int port : {gw, lp, wp}) {
+    EXPECT_TRUE(handshake_verifies(port, one_->ca)) << port;
+    EXPECT_FALSE(handshake_verifies(port, two_->ca)) << port;
+  }
+
+  ASSERT_EQ(reload_config(*hub, conf("hub.conf"), hub_conf(*two_)), "") << hub->log();
+  for (int port : {gw, lp, wp}) {
+    EXPECT_TRUE(handshake_verifies(port, two_->ca)) << port;
+    EXPECT_FALSE(handshake_verifies(port, one_->ca)) << port;
+  }
+  // The leaf connected with the old certificate stays, and messages cross it.
+  EXPECT_EQ(varz_count(http, "leafnodes"), 1);
+  RawClient sub(leaf->port()), pub(hub->port());
+  sub.send("CONNECT {\"verbose\":false}\r\nSUB crossing 1\r\n");
+  ASSERT_EQ(ping(sub), "PONG");
+  pub.send("CONNECT {\"verbose\":false}\r\n");
+  ASSERT_EQ(ping(pub), "PONG");
+  bool got = wait_for(
+      [&] {
+        pub.send("PUB crossing 2\r\nhi\r\n");
+        auto l = sub.read_line(milliseconds(200));
+        return l && *l == "MSG crossing 1 2";
+      },
+      milliseconds(4000));
+  EXPECT_TRUE(got) << hub->log();
+}
+
+// Accepted routes whose credentials no longer pass are cut ("Authorization Violation"); a
+// client stays; the route comes back once the other side dials with the new password.
+TEST_P(ReloadLinks, ClusterAuthorizationCutsAcceptedRoutes) {
+  const int ap = free_port(), bp = free_port(), ahttp = free_port(), bhttp = free_port();
+  auto a_conf = [&](const std::string& pw) {
+    return "cluster { name: C, listen: \"127.0.0.1:" + std::to_string(ap) +
+           "\", authorization { user: r, password: " + pw + " } }\n";
+  };
+  auto b_conf = [&](const std::string& pw) {
+    return "cluster { name: C, listen: \"127.0.0.1:" + std::to_string(bp) + "\", routes: [\"nats-route://r:" + pw +
+           "@127.0.0.1:" + std::to_string(ap) + "\"] }\n";
+  };
+  auto a = start("a.conf", a_conf("one"), ahttp);
+  auto b = start("b.conf", b_conf("one"), bhttp);
+  ASSERT_TRUE(wait_for([&] { return varz_count(ahttp, "routes") == 1; }, milliseconds(4000))) << a->log();
+  RawClient client(a->port());
+  client.send("CONNECT {\"verbose\":false}\r\n");
+  ASSERT_EQ(ping(client), "PONG");
+
+  ASSERT_EQ(reload_config(*a, conf("a.conf"), a_conf("two")), "") << a->log();
+  EXPECT_TRUE(wait_for([&] { return varz_count(ahttp, "routes") == 0; }, milliseconds(3000))) << a->log();
+  EXPECT_TRUE(wait_for([&] { return b->log().find("Authorization Violation") != std::string::npos; },
+                       milliseconds(3000)))
+      << b->log();
+  EXPECT_EQ(ping(client), "PONG");
+
+  ASSERT_EQ(reload_config(*b, conf("b.conf"), b_conf("two")), "") << b->log();
+  EXPECT_TRUE(wait_for([&] { return varz_count(ahttp, "routes") == 1; }, milliseconds(4000))) << a->log();
+}
+
+// The route INFO of new connections follows authorization, no_advertise and
+// cluster_advertise; connect_retries is taken. The listen port is refused with 2.9.10's text.
+TEST_P(ReloadLinks, ClusterInfoFollowsReload) {
+  const int cp = free_port(), http = free_port();
+  auto s = start("c.conf", "cluster { name: C, listen: \"127.0.0.1:" + std::to_string(cp) + "\" }\n", http);
+  RawClient before(cp);
+  auto info = nlohmann::json::parse(before.info().substr(5), nullptr, false);
+  EXPECT_FALSE(info.value("auth_required", false)) << before.info();
+  EXPECT_TRUE(info.contains("connect_urls")) << before.info();
+
+  ASSERT_EQ(reload_config(*s, conf("c.conf"),
+                          "cluster { name: C, listen: \"127.0.0.1:" + std::to_string(cp) +
+                              "\", authorization { user: r, password: pw }, no_advertise: true,"
+                              " cluster_advertise: \"adv.example:7777\", connect_retries: 2 }\n"),
+            "")
+      << s->log();
+  RawClient after(cp);
+  info = nlohmann::json::parse(after.info().substr(5), nullptr, false);
+  EXPECT_TRUE(info.value("auth_required", false)) << after.info();
+  EXPECT_FALSE(info.contains("connect_urls")) << after.info();
+  EXPECT_EQ(info.value("ip", ""), "nats-route://adv.example:7777/") << after.info();
+  EXPECT_EQ(info.value("port", 0), 7777) << after.info();
+
+  const int other = free_port();
+  EXPECT_EQ(reload_config(*s, conf("c.conf"), "cluster { name: C, listen: \"127.0.0.1:" + std::to_string(other) + "\" }\n"),
+            "config reload not supported for cluster port: old=" + std::to_string(cp) + ", new=" + std::to_string(other));
+  // 2.9.10 takes a new cluster name (its routes keep the old one); ours refuses it, since
+  // JetStream and the system events read the name as started.
+  std::string renamed = reload_config(*s, conf("c.conf"), "cluster { name: D, listen: \"127.0.0.1:" + std::to_string(cp) + "\" }\n");
+  if (ours()) EXPECT_EQ(renamed, "config reload not supported for cluster name: old=C, new=D");
+  else EXPECT_EQ(renamed, "");
+}
+
+// A JetStream API request from `c` (subscribed to _r as sid 1): the answer's payload, or
+// "<none>" when nothing came within `wait`.
+std::string js_api(RawClient& c, const std::string& subject, const std::string& body,
+                   milliseconds wait = milliseconds(3000)) {
+  c.send("PUB " + subject + " _r " + std::to_string(body.size()) + "\r\n" + body + "\r\n");
+  auto l = c.read_line(wait);
+  if (!l) return "<none>";
+  if (l->rfind("MSG _r 1 ", 0) != 0) return *l;
+  return c.read_line(milliseconds(3000)).value_or("<no payload>");
+}
+
+bool has_jetstream(const std::string& info) { return info.find("\"jetstream\":true") != std::string::npos; }
+
+// JetStream turned off and on again by reload: off, the API is not answered and new
+// clients' INFO drops "jetstream"; on, the API answers again (and ours has the stream back
+// from disk with its message).
+// A client connected throughout stays. Limits and store_dir of a running JetStream are
+// refused with 2.9.10's texts.
+TEST_P(ReloadLinks, JetStreamTurnedOffAndOn) {
+  const std::string store = dir_.path() + "/js";
+  const std::string on = "jetstream { store_dir: \"" + store + "\" }\n";
+  auto s = start("js.conf", on, free_port());
+  RawClient c(s->port());
+  EXPECT_TRUE(has_jetstream(c.info())) << c.info();
+  c.send("CONNECT {\"verbose\":false}\r\nSUB _r 1\r\n");
+  ASSERT_EQ(ping(c), "PONG");
+  ASSERT_NE(js_api(c, "$JS.API.STREAM.CREATE.S", R"({"name":"S","subjects":["s"],"storage":"file"})").find("stream_create_response"),
+            std::string::npos);
+  c.send("PUB s 2\r\nhi\r\n");
+  ASSERT_EQ(ping(c), "PONG");
+
+  ASSERT_EQ(reload_config(*s, conf("js.conf"), "jetstream: disabled\n"), "") << s->log();
+  EXPECT_EQ(js_api(c, "$JS.API.INFO", "", milliseconds(500)), "<none>");
+  EXPECT_EQ(ping(c), "PONG");
+  RawClient off(s->port());
+  EXPECT_FALSE(has_jetstream(off.info())) << off.info();
+
+  ASSERT_EQ(reload_config(*s, conf("js.conf"), on), "") << s->log();
+  std::string info = js_api(c, "$JS.API.STREAM.INFO.S", "");
+  // Ours restores the stream from its files; 2.9.10's restarted JetStream does not load the
+  // streams on disk (they come back only with a server restart).
+  if (ours()) EXPECT_NE(info.find("\"messages\":1,"), std::string::npos) << info;
+  else EXPECT_NE(info.find("\"err_code\":10059"), std::string::npos) << info;
+  RawClient again(s->port());
+  EXPECT_TRUE(has_jetstream(again.info())) << again.info();
+
+  EXPECT_EQ(reload_config(*s, conf("js.conf"), "jetstream { store_dir: \"" + store + "2\" }\n"),
+            "config reload not supported for jetstream storage directory");
+  EXPECT_EQ(reload_config(*s, conf("js.conf"), "jetstream { store_dir: \"" + store + "\", max_mem: 1G }\n"),
+            "config reload not supported for jetstream dynamic max memory and store");
+  EXPECT_EQ(ping(c), "PONG");
+}
+
+// A server started without JetStream gets it by reload.
+TEST_P(ReloadLinks, JetStreamTurnedOnWithoutRestart) {
+  auto s = start("js.conf", "", free_port());
+  RawClient c(s->port());
+  EXPECT_FALSE(has_jetstream(c.info())) << c.info();
+  c.send("CONNECT {\"verbose\":false}\r\nSUB _r 1\r\n");
+  ASSERT_EQ(ping(c), "PONG");
+  ASSERT_EQ(reload_config(*s, conf("js.conf"), "jetstream { store_dir: \"" + dir_.path() + "/js\" }\n"), "")
+      << s->log();
+  EXPECT_NE(js_api(c, "$JS.API.INFO", "").find("account_info_response"), std::string::npos);
+  RawClient fresh(s->port());
+  EXPECT_TRUE(has_jetstream(fresh.info())) << fresh.info();
+}
+
+INSTANTIATE_TEST_SUITE_P(Servers, ReloadLinks,
+                         ::testing::Values(testing_harness::server_binary(), testing_harness::reference_binary()),
+                         [](const auto& info) { return info.index == 0 ? std::string("Ours") : std::string("Reference"); });
+INSTANTIATE_TEST_SUITE_P(Servers, ReloadLinksTls,
+                         ::testing::Values(testing_harness::server_binary(), testing_harness::reference_binary()),
+                         [](const auto& info) { return info.index == 0 ? std::string("Ours") : std::string("Reference"); });
+
+}  // namespace
+
+}  // namespace NATS_TEST_FILE_ID
