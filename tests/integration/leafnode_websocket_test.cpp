@@ -120,21 +120,38 @@ TEST_F(LeafWebsocket, OursWithOursOverWssWithCompression) {
   exchange(p);
 }
 
-// A hub whose leafnodes block has no port accepts no leaf on its websocket port either.
+// wss with 2.9.10 on either side, without compression.
+TEST_F(LeafWebsocket, WssWithTheReferenceBothWays) {
+  if (!testing_harness::reference_available()) GTEST_SKIP() << "no reference nats-server";
+  for (bool ours_hub : {true, false}) {
+    Pair p;
+    const std::string ours = testing_harness::server_binary(), ref = testing_harness::reference_binary();
+    start(p, ours_hub ? ours : ref, ours_hub ? ref : ours, "wss", tls_block(true), tls_block(false));
+    ASSERT_TRUE(connected(p)) << ours_hub << p.hub.proc->log() << p.leaf.proc->log();
+    exchange(p);
+  }
+}
+
+// A hub whose leafnodes block has no port accepts no leaf on its websocket port either;
+// ours logs what 2.9.10 logs.
 TEST_F(LeafWebsocket, HubWithoutLeafPortRefusesWebsocketLeaf) {
-  Pair p;
-  p.hub.binary = testing_harness::server_binary();
-  p.hub.name = "hub";
-  p.hub.extra = "websocket {\n listen: 127.0.0.1:" + std::to_string(p.ws_port) + "\n no_tls: true\n}\n";
-  p.leaf.name = "leaf";
-  p.leaf.extra = "leafnodes { reconnect: 1, remotes [ { url: \"ws://127.0.0.1:" + std::to_string(p.ws_port) + "\" } ] }\n";
-  p.hub.start();
-  p.leaf.start();
-  EXPECT_TRUE(wait_for([&] { return p.hub.proc->log().find("Not configured to accept leaf node connections") !=
-                                    std::string::npos; },
-                       milliseconds(5000)))
-      << p.hub.proc->log();
-  EXPECT_EQ(num_leafs(p.leaf), 0);
+  for (const std::string& bin : {testing_harness::server_binary(), testing_harness::reference_binary()}) {
+    if (bin == testing_harness::reference_binary() && !testing_harness::reference_available()) continue;
+    Pair p;
+    p.hub.binary = bin;
+    p.hub.name = "hub";
+    p.hub.extra = "websocket {\n listen: 127.0.0.1:" + std::to_string(p.ws_port) + "\n no_tls: true\n}\n";
+    p.leaf.name = "leaf";
+    p.leaf.extra =
+        "leafnodes { reconnect: 1, remotes [ { url: \"ws://127.0.0.1:" + std::to_string(p.ws_port) + "\" } ] }\n";
+    p.hub.start();
+    p.leaf.start();
+    EXPECT_TRUE(wait_for([&] { return p.hub.proc->log().find("Not configured to accept leaf node connections") !=
+                                      std::string::npos; },
+                         milliseconds(5000)))
+        << bin << p.hub.proc->log();
+    EXPECT_EQ(num_leafs(p.leaf), 0) << bin;
+  }
 }
 
 }  // namespace
