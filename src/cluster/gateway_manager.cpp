@@ -129,6 +129,8 @@ void GatewayManager::start() {
   });
   log::notice("Gateway name is {}", name_);
   log::notice("Listening for gateways connections on {}:{}", o.gateway.host, port_);
+  if (o.gateway.tls.enabled && o.gateway.tls.insecure)
+    log::warn("TLS certificate chain and hostname of solicited gateways will not be verified. DO NOT USE IN PRODUCTION!");
   log::notice("Address for gateway \"{}\" is {}", name_, own_url_);
   {
     std::lock_guard lk(mu_);

@@ -69,10 +69,28 @@ void LeafConnection::start() {
     account_name_ = r.account.empty() ? server_.global_account()->name() : r.account;
     account_ = server_.lookup_account(account_name_);
     parser_.set_pinned_account(account_name_);
+    if (mgr_.remote_is_websocket(remote_)) {
+      // The hub's websocket port (leafNodeSolicitWSConnection): TLS first if wss or a tls
+      // block asks for it, then the upgrade request; the hub's INFO comes in frames.
+      PeerUrl u = parse_peer_url(url_);
+      if (mgr_.remote_ws_tls(remote_)) {
+        const net::TlsContext* ctx = mgr_.remote_tls_context(remote_);
+        if (!ctx) {
+          close(CloseReason::TLSHandshakeError);
+          return;
+        }
+        begin_tls(*ctx, r.tls.timeout, &u.host);
+      }
+      begin_websocket_client(u.host_port(), mgr_.remote_ws_path(remote_), r.ws_compression, r.ws_no_masking);
+    }
   } else {
     nonce_ = util::new_nonce();
     parser_.set_require_connect(true);
-    if (const net::TlsContext* tls = mgr_.tls_context()) {
+    if (websocket()) {
+      // Accepted on the websocket port (TLS, if any, was that port's): the INFO in a frame.
+      log::debug("{} - Leafnode compression={}", conn_tag(*this), ws_compressed());
+      enqueue(mgr_.info_line(cid_, nonce_));
+    } else if (const net::TlsContext* tls = mgr_.tls_context()) {
       // The INFO goes out in clear (it tells the leaf to start TLS), then the handshake.
       if (!write_plain_now(mgr_.info_line(cid_, nonce_))) {
         close(CloseReason::WriteError);
@@ -96,10 +114,10 @@ void LeafConnection::start() {
   touch();
   Connection::start();
   if (solicited())
-    log::notice("{}:{} - lid:{} - Leafnode connection created for account: {}", peer_ip_, peer_port_, cid_,
+    log::notice("{} - Leafnode connection created for account: {}", conn_tag(*this),
                 account_name_);
   else
-    log::notice("{}:{} - lid:{} - Leafnode connection created", peer_ip_, peer_port_, cid_);
+    log::notice("{} - Leafnode connection created", conn_tag(*this));
   Connection::flush_touched();
   if (solicited() && !bind_remote_account()) {
     log::error("Unable to lookup account {} for solicited leafnode connection", account_name_);
@@ -147,7 +165,7 @@ bool LeafConnection::on_connect(std::string_view json) {
   auto acc_name = mgr_.authorize(util::string_field(j, "user"), util::string_field(j, "pass"), nonce_, util::string_field(j, "jwt"),
                                  util::string_field(j, "sig"), peer_ip_, cert ? &*cert : nullptr);
   if (!acc_name) {
-    log::error("{}:{} - lid:{} - authentication error", peer_ip_, peer_port_, cid_);
+    log::error("{} - authentication error", conn_tag(*this));
     send_err_and_close("Authorization Violation", CloseReason::AuthenticationViolation);
     return false;
   }
@@ -159,13 +177,13 @@ bool LeafConnection::on_connect(std::string_view json) {
   std::string cluster = util::string_field(j, "cluster");
   std::string own_cluster = server_.routes() ? server_.routes()->cluster_name() : std::string();
   if (!cluster.empty() && cluster == own_cluster) {
-    log::error("{}:{} - lid:{} - remote leafnode has same cluster name", peer_ip_, peer_port_, cid_);
+    log::error("{} - remote leafnode has same cluster name", conn_tag(*this));
     send_err_and_close("remote leafnode has same cluster name", CloseReason::ClusterNamesIdentical);
     return false;
   }
   if (std::string gw = util::string_field(j, "gateway"); !gw.empty()) {
     std::string text = "Rejecting connection from gateway \"" + gw + "\" on the leafnode port";
-    log::error("{}:{} - lid:{} - {}", peer_ip_, peer_port_, cid_, text);
+    log::error("{} - {}", conn_tag(*this), text);
     send_err_and_close(text, CloseReason::WrongGateway);
     return false;
   }
@@ -180,10 +198,10 @@ bool LeafConnection::on_connect(std::string_view json) {
     // through the leafnodes authorization (or none) its registration fails as a violation.
     const auto& lo = server_.options().leafnode;
     if (lo.username.empty() && lo.users.empty() && server_.auth_required()) {
-      log::error("{}:{} - lid:{} - maximum account active connections exceeded", peer_ip_, peer_port_, cid_);
+      log::error("{} - maximum account active connections exceeded", conn_tag(*this));
       send_err_and_close("maximum account active connections exceeded", CloseReason::MaxAccountConnectionsExceeded);
     } else {
-      log::error("{}:{} - lid:{} - authentication error", peer_ip_, peer_port_, cid_);
+      log::error("{} - authentication error", conn_tag(*this));
       send_err_and_close("Authorization Violation", CloseReason::AuthenticationViolation);
     }
     return false;
@@ -220,8 +238,7 @@ void LeafConnection::finish_connect() {
   send_all_subs(*account_);
   registered_ = true;
   if (auto* sys = server_.system_services()) sys->on_leaf_connect(account_name_, !spoke_);
-  log::notice("{}:{} - lid:{} - Leafnode connection bound to account \"{}\" (remote \"{}\")", peer_ip_, peer_port_,
-              cid_, account_name_, remote_name());
+  log::notice("{} - Leafnode connection bound to account \"{}\" (remote \"{}\")", conn_tag(*this), account_name_, remote_name());
   ping_now();
   start_pings();
   touch();
@@ -247,23 +264,21 @@ void LeafConnection::add_jetstream_denies() {
   // The reference's notices: "Not Extended" when the domains differ (or JetStream, the
   // system account or the account is missing), a plain deny for an account otherwise.
   if (same_domain) {
-    log::notice("{}:{} - lid:{} - Adding deny [{}] for account \"{}\"", peer_ip_, peer_port_, cid_, list,
+    log::notice("{} - Adding deny [{}] for account \"{}\"", conn_tag(*this), list,
                 account_name_);
   } else if (is_sys) {
     std::string from = remote_name(), cluster = remote_cluster();
     if (!cluster.empty()) from += "/" + cluster;
-    log::notice("{}:{} - lid:{} - System Account Connected from {}", peer_ip_, peer_port_, cid_, from);
-    log::notice("{}:{} - lid:{} - JetStream Not Extended, adding denies [{}]", peer_ip_, peer_port_, cid_, list);
+    log::notice("{} - System Account Connected from {}", conn_tag(*this), from);
+    log::notice("{} - JetStream Not Extended, adding denies [{}]", conn_tag(*this), list);
   } else {
-    log::notice("{}:{} - lid:{} - JetStream Not Extended, adding deny [{}] for account \"{}\"", peer_ip_, peer_port_,
-                cid_, list, account_name_);
+    log::notice("{} - JetStream Not Extended, adding deny [{}] for account \"{}\"", conn_tag(*this), list, account_name_);
   }
   // Requests for our own domain are answered here; with another domain on the other side
   // they must not leave through this link (a guard against the same domain on both sides).
   if (!domain.empty() && !is_sys && server_.jetstream_enabled() && !same_domain) {
     deny_out_.push_back("$JS." + domain + ".API.>");
-    log::notice("{}:{} - lid:{} - Adding deny \"$JS.{}.API.>\" for outgoing messages to account \"{}\"", peer_ip_,
-                peer_port_, cid_, domain, account_name_);
+    log::notice("{} - Adding deny \"$JS.{}.API.>\" for outgoing messages to account \"{}\"", conn_tag(*this), domain, account_name_);
   }
 }
 
@@ -271,7 +286,7 @@ bool LeafConnection::send_connect(const nlohmann::json& info) {
   // A hub's INFO has a client ID and leafnode URLs; without them we reached another port.
   auto cid = info.find("client_id");
   if (cid == info.end() || !cid->is_number_unsigned() || cid->get<uint64_t>() == 0 || !info.contains("leafnode_urls")) {
-    log::error("{}:{} - lid:{} - attempted to connect to wrong port", peer_ip_, peer_port_, cid_);
+    log::error("{} - attempted to connect to wrong port", conn_tag(*this));
     close(CloseReason::WrongPort);
     return false;
   }
@@ -286,7 +301,9 @@ bool LeafConnection::send_connect(const nlohmann::json& info) {
   PeerUrl u = parse_peer_url(url_);
   // TLS when our remote has a tls block or the hub requires it; the CONNECT waits for the
   // handshake (output is held until it completes).
-  const bool tls = mgr_.remote_wants_tls(remote_) || util::bool_field(info, "tls_required");
+  // Over websocket the TLS handshake, if any, came before the upgrade; the reference then
+  // says tls_required false in its CONNECT.
+  const bool tls = !websocket() && (mgr_.remote_wants_tls(remote_) || util::bool_field(info, "tls_required"));
   if (tls) {
     const net::TlsContext* ctx = mgr_.remote_tls_context(remote_);
     if (!ctx) {
@@ -307,7 +324,7 @@ bool LeafConnection::send_connect(const nlohmann::json& info) {
     auto d = jwt::parse_decorated(text.str());
     std::string sig = d.seed.empty() ? std::string() : nkey::sign(d.seed, util::string_field(info, "nonce"));
     if (!in || d.jwt.empty() || sig.empty()) {
-      log::error("{}:{} - lid:{} - Error reading leafnode credentials file \"{}\"", peer_ip_, peer_port_, cid_, creds);
+      log::error("{} - Error reading leafnode credentials file \"{}\"", conn_tag(*this), creds);
       close(CloseReason::AuthenticationViolation);
       return false;
     }
@@ -403,7 +420,8 @@ bool LeafConnection::on_info(std::string_view json) {
     close(CloseReason::ProtocolViolation);
     return false;
   }
-  if (auto it = j.find("leafnode_urls"); it != j.end() && it->is_array()) {
+  // A websocket remote learns the hub cluster's websocket URLs instead (updateLeafNodeURLs).
+  if (auto it = j.find(websocket() ? "ws_connect_urls" : "leafnode_urls"); it != j.end() && it->is_array()) {
     std::vector<std::string> urls;
     for (auto& x : *it)
       if (x.is_string()) urls.push_back(x.get<std::string>());
@@ -421,7 +439,7 @@ bool LeafConnection::on_info(std::string_view json) {
       return false;
     }
     if (!take_account_slot()) {
-      log::error("{}:{} - lid:{} - maximum account active connections exceeded", peer_ip_, peer_port_, cid_);
+      log::error("{} - maximum account active connections exceeded", conn_tag(*this));
       send_err_and_close("maximum account active connections exceeded", CloseReason::MaxAccountConnectionsExceeded);
       return false;
     }
@@ -434,9 +452,9 @@ bool LeafConnection::would_extend_jetstream(bool remote_jetstream) {
   auto sys = server_.system_account();
   if (!sys || sys.get() != account_.get() || !server_.jetstream_enabled() || !remote_jetstream) return false;
   if (remote_domain_ != server_.options().jetstream.domain) return false;
-  log::error("{}:{} - lid:{} - {} (domain \"{}\", remote \"{}\"): give the two sides different JetStream domains "
+  log::error("{} - {} (domain \"{}\", remote \"{}\"): give the two sides different JetStream domains "
              "or bind the remote to another account",
-             peer_ip_, peer_port_, cid_, kNoExtension, remote_domain_, remote_name());
+             conn_tag(*this), kNoExtension, remote_domain_, remote_name());
   return true;
 }
 
@@ -460,7 +478,7 @@ bool LeafConnection::reject_old_version(const std::string& version) {
   // CONNECT within 2 s and dial again, rather than wait for the close.
   enqueue(mgr_.connect_info_line(cid_, account_name_));
   std::string text = "connection rejected since minimum version required is \"" + mv + "\"";
-  log::error("{}:{} - lid:{} - {}", peer_ip_, peer_port_, cid_, text);
+  log::error("{} - {}", conn_tag(*this), text);
   enqueue("-ERR '" + text + "'\r\n");  // after the INFO, through the same queue
   touch();
   discard_input_ = true;
@@ -472,7 +490,7 @@ bool LeafConnection::reject_old_version(const std::string& version) {
 }
 
 bool LeafConnection::on_err(std::string_view text) {
-  log::error("{}:{} - lid:{} - Leafnode Error {}", peer_ip_, peer_port_, cid_, text);
+  log::error("{} - Leafnode Error {}", conn_tag(*this), text);
   // The hub saw our loop-detection subject come back: wait before trying again.
   if (solicited() && text.find("Loop detected") != std::string_view::npos) mgr_.delay_reconnect(remote_);
   // As the reference (processErr for a leaf), the link stays until the side that sent the
@@ -484,7 +502,7 @@ void LeafConnection::loop_detected() {
   // The reference's text and its default delay before the soliciting side retries.
   if (solicited()) mgr_.delay_reconnect(remote_);
   std::string text = "Loop detected for leafnode account=\"" + account_name_ + "\". Delaying attempt to reconnect for 30s";
-  log::error("{}:{} - lid:{} - {}", peer_ip_, peer_port_, cid_, text);
+  log::error("{} - {}", conn_tag(*this), text);
   send_err_and_close(text, CloseReason::ProtocolViolation);
 }
 
@@ -585,7 +603,7 @@ std::vector<std::string> LeafConnection::remote_subjects() const {
 
 void LeafConnection::on_closed() {
   if (auth_timer_) loop_.cancel_timer(auth_timer_);
-  log::notice("{}:{} - lid:{} - Leafnode connection closed: {} - Account: {}", peer_ip_, peer_port_, cid_,
+  log::notice("{} - Leafnode connection closed: {} - Account: {}", conn_tag(*this),
               close_reason_text(close_reason()), account_name_);
   mgr_.on_leaf_closed(this);
   if (!loop_subject_.empty()) mgr_.drop_loop_subject(account_name_, loop_subject_);

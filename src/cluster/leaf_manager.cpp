@@ -6,11 +6,18 @@
 
 #include "cluster/route_manager.h"
 #include "config/duration.h"
+#include "jetstream/cluster/assignment.h"
+#include "jetstream/cluster/js_cluster.h"
+#include "jetstream/cluster/meta_group.h"
+#include "jetstream/cluster/raft_group.h"
+#include "jetstream/cluster/raft_groups.h"
+#include "jetstream/jetstream.h"
 #include "net/socket.h"
 #include "server/auth.h"
 #include "server/server.h"
 #include "util/ids.h"
 #include "util/log.h"
+#include "util/strings.h"
 #include "util/time_format.h"
 
 namespace nats::cluster {
@@ -21,21 +28,34 @@ LeafManager::~LeafManager() { shutdown(); }
 
 namespace {
 constexpr auto kLoopDelay = std::chrono::seconds(30);  // leafNodeReconnectDelayAfterLoopDetected
-// host:port of a leaf URL, with the reference's default port.
+bool is_ws_url(const std::string& url) { return util::ascii_lower(url.substr(0, 2)) == "ws"; }
+bool is_wss_url(const std::string& url) { return util::ascii_lower(url.substr(0, 4)) == "wss:"; }
+// host:port of a leaf URL, with the reference's default port (80 or 443 for websocket).
 std::string with_default_port(const std::string& url) {
   PeerUrl u = parse_peer_url(url);
   if (u.ok) return url;
+  if (is_ws_url(url)) return url + (is_wss_url(url) ? ":443" : ":80");
   return url + ":7422";
+}
+// A websocket URL's path (what follows host:port), cut from `url`.
+std::string cut_path(std::string& url) {
+  size_t sep = url.find("://");
+  size_t slash = url.find('/', sep == std::string::npos ? 0 : sep + 3);
+  if (slash == std::string::npos) return "";
+  std::string path = url.substr(slash);
+  url.resize(slash);
+  return path;
 }
 }  // namespace
 
 void LeafManager::start() {
   const auto& o = server_.options().leafnode;
   for (const auto& r : o.remotes) {
-    // The server's certificate is always checked, against the system's roots without a
-    // ca_file, as Go's default (`insecure` is refused).
+    // The server's certificate is checked, against the system's roots without a ca_file, as
+    // Go's default, unless the remote's tls block says `insecure`.
     auto ctx = std::make_unique<net::TlsContext>(r.tls.cert_file, r.tls.key_file, r.tls.ca_file, false);
     ctx->verify_with_system_roots();
+    ctx->set_insecure_dial(r.tls.insecure);
     // The hub's certificate must match leafnodes { tls { pinned_certs } }, as 2.9.10 checks
     // a remote against the accepting side's pins.
     ctx->set_pinned_certs(o.tls.pinned_certs);
@@ -43,7 +63,17 @@ void LeafManager::start() {
   }
   for (const auto& r : o.remotes) {
     Remote st;
-    for (const auto& u : r.urls) st.urls.push_back(with_default_port(u));
+    st.ws = !r.urls.empty() && is_ws_url(r.urls.front());
+    for (std::string u : r.urls) {
+      if (st.ws) {
+        // The reference appends the URL's path to /leafnode (the first URL's counts here).
+        std::string path = cut_path(u);
+        if (st.urls.empty() && path.size() > 1) st.ws_path += path.substr(1);
+        st.ws_tls |= is_wss_url(u);
+      }
+      st.urls.push_back(with_default_port(u));
+    }
+    st.ws_tls |= r.tls.enabled;
     if (!st.urls.empty()) {
       PeerUrl u = parse_peer_url(st.urls.front());
       if (!u.user.empty()) st.userinfo = u.user + (u.pass.empty() ? "" : ":" + u.pass) + "@";
@@ -71,6 +101,11 @@ void LeafManager::start() {
     accept(cfd, ip, port);
   });
   log::notice("Listening for leafnode connections on {}:{}", o.host, port_);
+  // As the reference, only a server with a leafnodes port says it (startLeafNodeAcceptLoop).
+  bool insecure = o.tls.enabled && o.tls.insecure;
+  for (const auto& r : o.remotes) insecure |= r.tls.enabled && r.tls.insecure;
+  if (insecure)
+    log::warn("TLS certificate chain and hostname of solicited leafnodes will not be verified. DO NOT USE IN PRODUCTION!");
   if (!o.advertise.empty()) log::notice("Advertise address for leafnode is set to {}", host_);
 }
 
@@ -83,7 +118,21 @@ bool LeafManager::remote_wants_tls(int remote) const {
   return remote >= 0 && static_cast<size_t>(remote) < rs.size() && rs[remote].tls.enabled;
 }
 
+bool LeafManager::remote_is_websocket(int remote) const {
+  return remote >= 0 && static_cast<size_t>(remote) < remotes_.size() && remotes_[remote].ws;
+}
+
+std::string LeafManager::remote_ws_path(int remote) const { return remotes_[remote].ws_path; }
+
+bool LeafManager::remote_ws_tls(int remote) const { return remotes_[remote].ws_tls; }
+
 void LeafManager::shutdown() { stop_links(); }
+
+void LeafManager::accept_websocket(Connection& old) {
+  auto c = std::make_shared<LeafConnection>(server_, *this, old.loop(), -1, server_.next_connection_id());
+  old.hand_over(*c);
+  adopt(old.loop(), std::move(c));  // when stopping, the socket closes with `c`
+}
 
 void LeafManager::accept(int fd, const std::string& ip, int port) {
   auto& loop = server_.pick_loop();
@@ -260,6 +309,34 @@ void LeafManager::dialled_locked(const int& remote, const std::string& url, int 
   adopt_locked(loop, std::move(c));
 }
 
+void LeafManager::dial_failed(const int& remote) {
+  const auto& rs = server_.options().leafnode.remotes;
+  if (static_cast<size_t>(remote) < rs.size() && rs[remote].js_cluster_migrate) migrate_jetstream(remote);
+}
+
+void LeafManager::migrate_jetstream(int remote) {
+  auto* js = server_.jetstream();
+  auto* cl = js ? js->cluster() : nullptr;
+  auto* mg = server_.meta_group();
+  auto* groups = mg ? mg->raft_groups() : nullptr;
+  if (!cl || !groups) return;  // not clustered: nothing is replicated
+  const auto& r = server_.options().leafnode.remotes[remote];
+  const std::string account = r.account.empty() ? server_.global_account()->name() : r.account;
+  if (!server_.lookup_account(account)) {
+    log::debug("Error looking up account [{}] checking for JetStream migration on a leafnode", account);
+    return;
+  }
+  auto step_down = [&](const jetstream::RaftGroupSpec& g) {
+    if (g.replicas() <= 1) return;
+    if (auto grp = groups->find(g.name); grp && grp->is_leader()) grp->step_down();
+  };
+  for (const auto& sa : cl->streams(account)) {
+    if (sa.group.replicas() <= 1) continue;
+    for (const auto& [_, ca] : sa.consumers) step_down(ca.group);
+    step_down(sa.group);
+  }
+}
+
 std::chrono::nanoseconds LeafManager::reconnect_interval() const {
   // Zero is the default (1 s); a negative interval redials at once, as Go's timer fires.
   auto d = server_.options().leafnode.reconnect;
@@ -274,7 +351,7 @@ void LeafManager::learn_urls(int remote, const std::vector<std::string>& host_po
   for (const auto& hp : host_ports) {
     bool known = false;
     for (const auto& u : r.urls) known |= parse_peer_url(u).host_port() == parse_peer_url(hp).host_port();
-    if (!known) r.urls.push_back("nats-leaf://" + r.userinfo + hp);
+    if (!known) r.urls.push_back((r.ws ? (r.ws_tls ? "wss://" : "ws://") : "nats-leaf://") + r.userinfo + hp);
   }
 }
 

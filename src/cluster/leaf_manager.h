@@ -49,6 +49,15 @@ class LeafManager : public LinkManagerBase<LeafConnection, int> {
   // for TLS) no certificate and the system's roots. wants_tls: the remote has a tls block.
   const net::TlsContext* remote_tls_context(int remote) const;
   bool remote_wants_tls(int remote) const;
+  // A remote with ws:// or wss:// URLs: dialled to the hub's websocket port. The path of the
+  // upgrade request ("/leafnode" plus the URL's own path), and whether TLS comes first (wss
+  // or a tls block; then before the upgrade, not after the hub's INFO).
+  bool remote_is_websocket(int remote) const;
+  std::string remote_ws_path(int remote) const;
+  bool remote_ws_tls(int remote) const;
+  // A websocket upgrade to /leafnode on the websocket listener: a leaf connection takes the
+  // socket over (Connection::hand_over) and starts as an accepted leaf. Loop thread of `c`.
+  void accept_websocket(Connection& c);
 
   // The INFO for a new connection (with its nonce and CID), CRLF included.
   std::string info_line(uint64_t cid, const std::string& nonce) const;
@@ -102,10 +111,19 @@ class LeafManager : public LinkManagerBase<LeafConnection, int> {
   std::string dial_url_locked(const int& remote, size_t i) const override;
   void dialled_locked(const int& remote, const std::string& url, int fd) override;
   void log_dial(const Dial& d, const PeerUrl& u, bool failed) const override;
+  void dial_failed(const int& remote) override;
+  // jetstream_cluster_migrate (the reference's checkJetStreamMigrate): while the remote's hub
+  // cannot be reached, this server steps down from leading the replicated (R>1) consumers,
+  // then streams, of the remote's local account, so that a server that still reaches the hub
+  // takes them over.
+  void migrate_jetstream(int remote);
 
   struct Remote {
     std::vector<std::string> urls;  // configured, then learned
     std::string userinfo;           // "user:pass@" of the configured URL, for learned ones
+    bool ws = false;                // ws:// or wss:// URLs (set in start(), then read-only)
+    bool ws_tls = false;            // TLS before the upgrade
+    std::string ws_path = "/leafnode";
   };
 
   std::vector<std::unique_ptr<net::TlsContext>> remote_tls_;  // one per remote, set in start()

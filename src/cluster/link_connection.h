@@ -14,6 +14,7 @@
 
 #include "proto/msg_line.h"
 #include "proto/parser.h"
+#include "server/conn_tag.h"
 #include "server/connection.h"
 #include "config/options.h"
 #include "subject/subscription.h"
@@ -55,7 +56,7 @@ class LinkConnection : public Connection, public proto::ParserHandlerBase {
   // text, and closes the link. Whether to go on reading (no error, not stopped, not closing).
   bool parsed(const proto::ParseResult& r) {
     if (r.error()) {
-      log::error("{}:{} - {}:{} - {} Error '{}'", peer_ip_, peer_port_, id_tag_, cid_, kind_name_, r.detail);
+      log::error("{} - {} Error '{}'", conn_tag(*this), kind_name_, r.detail);
       if (!r.err_text.empty()) send_now("-ERR '" + std::string(r.err_text) + "'\r\n");
       close(r.kind == proto::ParseErrorKind::AuthViolation ? CloseReason::AuthenticationViolation
                                                            : CloseReason::ParseError);

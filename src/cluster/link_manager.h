@@ -42,6 +42,7 @@ class LinkManagerBase {
     if (!tls.enabled) return nullptr;
     auto ctx = std::make_unique<net::TlsContext>(tls.cert_file, tls.key_file, tls.ca_file, tls.verify);
     ctx->set_pinned_certs(tls.pinned_certs);  // checked on accepted and dialled links alike
+    ctx->set_insecure_dial(tls.insecure);     // routes and gateways we dial
     return ctx;
   }
   // Config reload: new connections use `ctx` (null: TLS off). Earlier contexts are kept
@@ -68,6 +69,8 @@ class LinkManagerBase {
   virtual void dialled_locked(const Key& key, const std::string& url, int fd) = 0;
   // An implicit remote that ran out of retries.
   virtual void given_up_locked(const Key&) {}
+  // A dial of `key` failed (mu_ not held, on the dialing thread).
+  virtual void dial_failed(const Key&) {}
   // The kind's log lines (mu_ not held): before a dial, and after a failed one.
   virtual void log_dial(const Dial& d, const PeerUrl& u, bool failed) const = 0;
 
@@ -143,7 +146,10 @@ class LinkManagerBase {
       PeerUrl u = parse_peer_url(url);
       log_dial(*d, u, false);
       int fd = dial(u);
-      if (fd < 0) log_dial(*d, u, true);
+      if (fd < 0) {
+        log_dial(*d, u, true);
+        dial_failed(d->key);
+      }
       lk.lock();
       if (stopping_) {
         if (fd >= 0) ::close(fd);

@@ -127,6 +127,8 @@ void RouteManager::start() {
   });
   log::notice("Cluster name is {}", name_);
   log::notice("Listening for route connections on {}:{}", o.cluster.host, port_);
+  if (o.cluster.tls.enabled && o.cluster.tls.insecure)
+    log::warn("TLS certificate chain and hostname of solicited routes will not be verified. DO NOT USE IN PRODUCTION!");
   {
     std::lock_guard lk(mu_);
     configured_ = o.cluster.routes;

@@ -40,6 +40,15 @@ void Server::stop_cluster() {
 
 size_t Server::num_leafs() const { return leafs_ ? leafs_->num_leafs() : 0; }
 
+void Server::accept_websocket_leaf(Connection& c) {
+  if (!leafs_ || opts_.leafnode.port == 0) {
+    log::error("Not configured to accept leaf node connections");
+    c.close(CloseReason::ProtocolViolation);
+    return;
+  }
+  leafs_->accept_websocket(c);
+}
+
 std::string Server::cluster_info_fields(bool websocket) const {
   std::string s;
   std::string name = routes_ ? routes_->cluster_name() : gateways_ ? gateways_->name() : std::string();

@@ -105,14 +105,12 @@ std::vector<KeyRule> build() {
       {"listen", "port", "host", "net", "authorization", "advertise", "leafnode_advertise", "no_advertise", "remotes",
        "reconnect", "reconnect_delay", "reconnect_interval", "tls", "min_version", "minimum_version"});
   // One remote (parseRemoteLeafNodes). URLs are tried in order (no_randomize is what this
-  // server always does). Websocket remotes and JetStream migration are not implemented
-  // and refused by name.
+  // server always does); ws:// and wss:// URLs go to a hub's websocket port.
   add(t, "leafnode_remote", D::Honoured,
       {"url", "urls", "account", "local", "hub", "no_randomize", "dont_randomize", "deny_imports", "deny_import",
-       "deny_exports", "deny_export", "creds", "credentials", "tls"});
-  add(t, "leafnode_remote", D::Refused,
-      {"ws_compress", "ws_compression", "websocket_compress", "websocket_compression", "ws_no_masking",
-       "websocket_no_masking", "jetstream_cluster_migrate", "js_cluster_migrate"});
+       "deny_exports", "deny_export", "creds", "credentials", "tls", "ws_compress", "ws_compression",
+       "websocket_compress", "websocket_compression", "ws_no_masking", "websocket_no_masking",
+       "jetstream_cluster_migrate", "js_cluster_migrate"});
   add(t, "leafnode_authorization", D::Honoured, {"user", "username", "pass", "password", "account", "timeout", "users"});
   add(t, "leafnode_user", D::Honoured, {"user", "username", "pass", "password", "account"});
 
@@ -138,9 +136,12 @@ std::vector<KeyRule> build() {
   // tls { } (parseTLS), wherever it appears.
   // verify_and_map only in leafnodes { tls }, pinned_certs but in a leaf remote's block:
   // the loader refuses them elsewhere.
-  add(t, "tls", D::Honoured, {"cert_file", "key_file", "ca_file", "verify", "timeout", "verify_and_map", "pinned_certs"});
+  // insecure skips the server certificate's checks where this side dials (leaf remotes,
+  // routes, gateways); elsewhere it does nothing, in the reference too.
+  add(t, "tls", D::Honoured,
+      {"cert_file", "key_file", "ca_file", "verify", "timeout", "verify_and_map", "pinned_certs", "insecure"});
   add(t, "tls", D::Refused,
-      {"insecure", "verify_cert_and_check_known_urls", "cipher_suites", "curve_preferences",
+      {"verify_cert_and_check_known_urls", "cipher_suites", "curve_preferences",
        "connection_rate_limit"});
   // resolver_tls { } (parseTLS for a client: the URL resolver's HTTPS client).
   add(t, "resolver_tls", D::Honoured, {"cert_file", "key_file", "ca_file", "verify", "timeout", "insecure"});

@@ -139,6 +139,9 @@ struct TlsOptions {
   bool map = false;     // verify_and_map: the certificate names the user (leafnodes { tls } only)
   std::vector<std::string> pinned_certs;  // lower-case hex SHA-256 of the DER SubjectPublicKeyInfo
   Duration timeout{std::chrono::seconds(2)};
+  // insecure: a dialing side (leaf remotes, routes, gateways) does not check the server's
+  // certificate chain nor its name (Go's InsecureSkipVerify); no effect on accepted sides.
+  bool insecure = false;
 
   bool operator==(const TlsOptions&) const = default;
 };
@@ -191,7 +194,7 @@ struct LeafUser {
 };
 // One entry of leafnodes { remotes: [...] }: a hub this server solicits.
 struct RemoteLeaf {
-  std::vector<std::string> urls;  // nats-leaf://[user:pass@]host:port
+  std::vector<std::string> urls;  // nats-leaf://[user:pass@]host:port, or ws[s]://host:port[/path]
   std::string account;            // the local account bound to it (empty: $G)
   bool hub = false;               // we are the hub on this connection
   std::string credentials;        // creds file: its user JWT and the nonce signed by its seed
@@ -200,6 +203,13 @@ struct RemoteLeaf {
   // tls { }: this side is the TLS client; cert_file/key_file only for a client certificate.
   // TLS is also used when the hub's INFO requires it (then against the system's roots).
   TlsOptions tls;
+  // ws:// or wss:// URLs (all or none): the hub's websocket port, ws_compression asks for
+  // permessage-deflate, ws_no_masking for unmasked frames (Nats-No-Masking).
+  bool ws_compression = false;
+  bool ws_no_masking = false;
+  // jetstream_cluster_migrate: while the hub cannot be reached, this server gives up leading
+  // the account's replicated streams and consumers (LeafManager::migrate_jetstream).
+  bool js_cluster_migrate = false;
   bool operator==(const RemoteLeaf&) const = default;
 };
 struct LeafNodeOptions {

@@ -214,13 +214,13 @@ struct Loader {
   // refused by name rather than ignored.
   // client_ctx: a dialing side's block (a leafnode remote), where a certificate is optional.
   // map_ok: verify_and_map is implemented for this block (leafnodes { tls }).
-  // insecure: resolver_tls's (its own key set), else refused.
+  // insecure: resolver_tls's flag (its own key set), else the block's t.insecure.
   void tls(const MapEntry& block, TlsOptions& t, bool client_ctx = false, bool map_ok = false,
            bool* insecure = nullptr) {
     t.enabled = true;
     each_in(insecure ? "resolver_tls" : "tls", block.value, [&](const std::string& k, const MapEntry& e) {
       const Value& v = e.value;
-      if (k == "insecure" && insecure) *insecure = v.as_bool();
+      if (k == "insecure") (insecure ? *insecure : t.insecure) = v.as_bool();
       else if (k == "cert_file") t.cert_file = v.as_string();
       else if (k == "key_file") t.key_file = v.as_string();
       else if (k == "ca_file") t.ca_file = v.as_string();
@@ -842,10 +842,6 @@ struct Loader {
     each_in("leafnode_remote", v, [&](const std::string& k, const MapEntry& e) {
       if (k == "url" || k == "urls") {
         auto u = e.value.is_array() ? string_list(e.value) : std::vector<std::string>{e.value.as_string()};
-        // Leafnode connections over WebSocket are not implemented: refused, not dialled as TCP.
-        for (const auto& x : u)
-          if (x.rfind("ws://", 0) == 0 || x.rfind("wss://", 0) == 0)
-            error(e.value.position(), "websocket leafnode remote \"" + x + "\" is not supported by this server");
         r.urls.insert(r.urls.end(), u.begin(), u.end());
       } else if (k == "account" || k == "local") r.account = e.value.as_string();
       else if (k == "hub") r.hub = e.value.as_bool();
@@ -853,7 +849,28 @@ struct Loader {
       else if (k == "deny_imports" || k == "deny_import") r.deny_imports = string_list(e.value);
       else if (k == "deny_exports" || k == "deny_export") r.deny_exports = string_list(e.value);
       else if (k == "tls") tls(e, r.tls, true);
+      else if (k == "ws_compress" || k == "ws_compression" || k == "websocket_compress" || k == "websocket_compression")
+        r.ws_compression = e.value.as_bool();
+      else if (k == "ws_no_masking" || k == "websocket_no_masking") r.ws_no_masking = e.value.as_bool();
+      // 2.9.10 turns it on whatever the value says (parseRemoteLeafNodes), so does this.
+      else if (k == "jetstream_cluster_migrate" || k == "js_cluster_migrate") r.js_cluster_migrate = true;
     });
+    // As the reference (validateLeafNode): a remote's URLs are all websocket or none.
+    auto is_ws = [](const std::string& x) { return util::ascii_lower(x.substr(0, 2)) == "ws"; };
+    for (size_t i = 1; i < r.urls.size(); ++i)
+      if (is_ws(r.urls[i]) != is_ws(r.urls[0])) {
+        // Go's %q of the list, passwords shown as "xxxxx" (redactURLList).
+        std::string list;
+        for (std::string x : r.urls) {
+          size_t at = x.find('@'), sep = x.find("://");
+          size_t colon = sep == std::string::npos ? std::string::npos : x.find(':', sep + 3);
+          if (at != std::string::npos && colon != std::string::npos && colon < at) x.replace(colon + 1, at - colon - 1, "xxxxx");
+          list += (list.empty() ? "\"" : " \"") + x + "\"";
+        }
+        error(v.position(), "remote leaf node configuration cannot have a mix of websocket and non-websocket urls: [" +
+                                list + "]");
+        break;
+      }
     return r;
   }
 

@@ -50,6 +50,9 @@ class TlsContext {
   // peer's certificate must have (the reference's matchesPinnedCert), checked by every
   // session of this context once its handshake is done; empty: no check.
   void set_pinned_certs(const std::vector<std::string>& pins);
+  // tls { insecure }: sessions that dial do not check the server's certificate (chain and
+  // name), as Go's InsecureSkipVerify; pinned_certs still apply.
+  void set_insecure_dial(bool v) { insecure_dial_ = v; }
 
  private:
   friend class TlsSession;
@@ -57,6 +60,7 @@ class TlsContext {
   std::shared_ptr<const std::set<std::string>> pins_;
   bool verify_ = false;
   bool has_ca_ = false;
+  bool insecure_dial_ = false;
 };
 
 enum class TlsStatus { kDone, kWantRead, kWantWrite, kClosed, kError };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <random>
 
 namespace nats::net::ws {
 
@@ -200,11 +201,33 @@ std::string fragment_header(Opcode op, uint64_t len, bool first, bool final, boo
   return h;
 }
 
-std::string control_frame(Opcode op, std::string_view payload) {
+std::string control_frame(Opcode op, std::string_view payload, bool masked) {
   payload = payload.substr(0, kMaxControlPayload);
-  std::string f = frame_header(op, payload.size());
+  std::string f;
+  if (masked) {
+    append_masked_frame(f, op, payload, false);
+    return f;
+  }
+  f = frame_header(op, payload.size());
   f.append(payload);
   return f;
+}
+
+void append_masked_frame(std::string& out, Opcode op, std::string_view payload, bool compressed) {
+  // The key only has to be unpredictable to whatever sits between the peers (RFC 6455
+  // section 10.3); a per-thread generator seeded from the system's entropy is enough.
+  thread_local std::mt19937 gen{std::random_device{}()};
+  const uint32_t r = gen();
+  const unsigned char key[4] = {static_cast<unsigned char>(r), static_cast<unsigned char>(r >> 8),
+                                static_cast<unsigned char>(r >> 16), static_cast<unsigned char>(r >> 24)};
+  std::string h = frame_header(op, payload.size(), compressed);
+  h[1] = static_cast<char>(static_cast<unsigned char>(h[1]) | kMaskBit);
+  out.append(h);
+  out.append(reinterpret_cast<const char*>(key), 4);
+  const size_t at = out.size();
+  out.append(payload);
+  char* p = out.data() + at;
+  for (size_t i = 0; i < payload.size(); ++i) p[i] = static_cast<char>(p[i] ^ key[i & 3]);
 }
 
 std::string close_payload(uint16_t status, std::string_view reason) {

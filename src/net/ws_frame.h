@@ -1,6 +1,6 @@
 // RFC 6455 framing for the WebSocket listener: an incremental decoder for the frames a
 // client sends (masked, possibly fragmented, split anywhere across reads) and the encoder
-// for what the server sends (unmasked). Pure: no sockets, fuzzed (tests/fuzz/fuzz_ws_frame).
+// for what the server sends (unmasked), and for what a soliciting leaf node sends (masked). Pure: no sockets, fuzzed (tests/fuzz/fuzz_ws_frame).
 #pragma once
 
 #include <cstddef>
@@ -96,8 +96,12 @@ std::string frame_header(Opcode op, uint64_t len, bool compressed = false);
 // One fragment's header of a message cut into frames: the first carries the opcode (and
 // RSV1 when compressed), the others are continuations; FIN on the last.
 std::string fragment_header(Opcode op, uint64_t len, bool first, bool final, bool compressed);
-// A whole unmasked control frame; the payload is cut to the 125 bytes allowed.
-std::string control_frame(Opcode op, std::string_view payload);
+// A whole control frame; the payload is cut to the 125 bytes allowed. masked: as a client
+// sends it (a leaf node soliciting over WebSocket).
+std::string control_frame(Opcode op, std::string_view payload, bool masked = false);
+// A client's frame (RFC 6455 section 5.3) appended to out: the header with the mask bit and
+// a fresh random key, then the payload masked with it. One whole message (FIN set).
+void append_masked_frame(std::string& out, Opcode op, std::string_view payload, bool compressed);
 // A close frame's payload: the status, then the reason (cut with "..." to fit 125 bytes).
 std::string close_payload(uint16_t status, std::string_view reason);
 bool valid_utf8(std::string_view s);

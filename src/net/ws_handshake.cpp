@@ -6,10 +6,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
 #include <cctype>
+#include <random>
 
 namespace nats::net::ws {
 
@@ -23,6 +25,7 @@ std::string_view trim(std::string_view s) {
 
 struct Request {
   std::string method;
+  std::string target;  // the request line's target ("/leafnode", "/")
   std::multimap<std::string, std::string> headers;  // names in lower case
   std::string first(const std::string& name) const {
     auto it = headers.find(name);
@@ -44,15 +47,10 @@ struct Request {
   }
 };
 
-bool parse_request(std::string_view head, Request& r) {
-  size_t eol = head.find("\r\n");
-  std::string_view line = head.substr(0, eol);
-  size_t sp = line.find(' ');
-  if (sp == std::string_view::npos || line.find(" HTTP/1.") == std::string_view::npos) return false;
-  r.method = std::string(line.substr(0, sp));
-  head.remove_prefix(eol == std::string_view::npos ? head.size() : eol + 2);
+// The header lines after the first line, names in lower case; false if one is malformed.
+bool parse_headers(std::string_view head, Request& r) {
   while (!head.empty()) {
-    eol = head.find("\r\n");
+    size_t eol = head.find("\r\n");
     std::string_view h = head.substr(0, eol);
     head.remove_prefix(eol == std::string_view::npos ? head.size() : eol + 2);
     if (h.empty()) continue;
@@ -61,6 +59,18 @@ bool parse_request(std::string_view head, Request& r) {
     r.headers.emplace(util::ascii_lower(trim(h.substr(0, colon))), std::string(trim(h.substr(colon + 1))));
   }
   return true;
+}
+
+bool parse_request(std::string_view head, Request& r) {
+  size_t eol = head.find("\r\n");
+  std::string_view line = head.substr(0, eol);
+  size_t sp = line.find(' ');
+  size_t proto = line.find(" HTTP/1.");
+  if (sp == std::string_view::npos || proto == std::string_view::npos) return false;
+  r.method = std::string(line.substr(0, sp));
+  if (proto > sp) r.target = std::string(line.substr(sp + 1, proto - sp - 1));
+  head.remove_prefix(eol == std::string_view::npos ? head.size() : eol + 2);
+  return parse_headers(head, r);
 }
 
 // Splits host[:port], with the scheme's default port; the host in lower case.
@@ -220,7 +230,100 @@ HandshakeResult process_handshake(std::string_view data, const OriginPolicy& pol
   r.browser = ua.rfind("Mozilla/", 0) == 0;
   r.no_compressed_fragments = r.browser && r.compress && ua.find("Version/") != std::string::npos &&
                               ua.find("Safari/") != std::string::npos;
+  // The reference looks at the URL's escaped path; an absolute-form target keeps its path.
+  std::string_view path = req.target;
+  if (size_t sep = path.find("://"); sep != std::string_view::npos) {
+    size_t slash = path.find('/', sep + 3);
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+  }
+  r.leaf = path.substr(0, kLeafNodePath.size()) == kLeafNodePath;
   return r;
+}
+
+std::string new_client_key() {
+  unsigned char raw[16];
+  if (RAND_bytes(raw, sizeof raw) != 1) {
+    thread_local std::mt19937 gen{std::random_device{}()};
+    for (auto& b : raw) b = static_cast<unsigned char>(gen());
+  }
+  unsigned char out[4 * ((sizeof raw + 2) / 3) + 1];
+  int n = EVP_EncodeBlock(out, raw, sizeof raw);
+  return std::string(reinterpret_cast<char*>(out), static_cast<size_t>(n));
+}
+
+std::string client_request(std::string_view host, std::string_view path, std::string_view key, bool compress,
+                           bool no_masking) {
+  std::string r = "GET " + std::string(path) + " HTTP/1.1\r\nHost: " + std::string(host) +
+                   "\r\nUser-Agent: Go-http-client/1.1\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " +
+                   std::string(key) + "\r\nSec-WebSocket-Version: 13\r\nUpgrade: websocket\r\n";
+  if (compress) r += "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n";
+  if (no_masking) r += "Nats-No-Masking: true\r\n";
+  r += "\r\n";
+  return r;
+}
+
+UpgradeAnswer check_upgrade_answer(std::string_view data, std::string_view key, bool asked_compress,
+                                   bool asked_no_masking, size_t max_answer) {
+  UpgradeAnswer a;
+  size_t end = data.find("\r\n\r\n");
+  if (end == std::string_view::npos) {
+    if (data.size() > max_answer) {
+      a.status = UpgradeAnswer::Rejected;
+      a.error = "invalid websocket connection";
+    }
+    return a;
+  }
+  a.consumed = end + 4;
+  a.status = UpgradeAnswer::Rejected;
+  a.error = "invalid websocket connection";  // the reference's words for any wrong answer
+  std::string_view head = data.substr(0, end + 2);
+  size_t eol = head.find("\r\n");
+  std::string_view status = head.substr(0, eol);
+  // "HTTP/1.x 101 Switching Protocols"
+  size_t sp = status.find(' ');
+  if (status.substr(0, 7) != "HTTP/1." || sp == std::string_view::npos || status.substr(sp + 1, 3) != "101" ||
+      (status.size() > sp + 4 && status[sp + 4] != ' '))
+    return a;
+  Request resp;
+  if (!parse_headers(head.substr(eol + 2), resp)) return a;
+  if (util::ascii_lower(resp.first("upgrade")) != "websocket" || util::ascii_lower(resp.first("connection")) != "upgrade" ||
+      resp.first("sec-websocket-accept") != accept_key(key))
+    return a;
+  if (asked_compress) {
+    // wsPMCExtensionSupport for an answer: permessage-deflate present, and then both
+    // no_context_takeover parameters too.
+    bool found = false, srv_nct = false, cli_nct = false;
+    auto [b, e] = resp.headers.equal_range("sec-websocket-extensions");
+    for (auto it = b; it != e; ++it) {
+      std::string_view v = it->second;
+      while (!v.empty()) {
+        size_t comma = v.find(',');
+        std::string_view ext = v.substr(0, comma);
+        size_t semi = ext.find(';');
+        if (util::ascii_lower(trim(ext.substr(0, semi))) == "permessage-deflate") {
+          found = true;
+          while (semi != std::string_view::npos) {
+            ext.remove_prefix(semi + 1);
+            semi = ext.find(';');
+            std::string p = util::ascii_lower(trim(ext.substr(0, semi)));
+            if (p == "server_no_context_takeover") srv_nct = true;
+            else if (p == "client_no_context_takeover") cli_nct = true;
+          }
+        }
+        if (comma == std::string_view::npos) break;
+        v.remove_prefix(comma + 1);
+      }
+    }
+    if (found && !(srv_nct && cli_nct)) {
+      a.error = "compression negotiation error";
+      return a;
+    }
+    a.compress = found;
+  }
+  a.no_masking = asked_no_masking && resp.first("nats-no-masking") == "true";
+  a.status = UpgradeAnswer::Accepted;
+  a.error.clear();
+  return a;
 }
 
 }  // namespace nats::net::ws

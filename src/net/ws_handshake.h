@@ -45,7 +45,13 @@ struct HandshakeResult {
   // unfragmented, as the reference.
   bool browser = false;
   bool no_compressed_fragments = false;
+  // The request's path starts with "/leafnode": a leaf node solicits over WebSocket (the
+  // reference's leafNodeWSPath), not a client (Accepted).
+  bool leaf = false;
 };
+
+// The path a soliciting leaf node asks for, so that the listener makes it a leaf connection.
+constexpr std::string_view kLeafNodePath = "/leafnode";
 
 // The largest payload of a frame sent to a browser (the reference's wsFrameSizeForBrowsers).
 constexpr size_t kBrowserFrameSize = 4096;
@@ -57,5 +63,26 @@ HandshakeResult process_handshake(std::string_view request, const OriginPolicy& 
 
 // Base64 of SHA-1 of key + the RFC's GUID.
 std::string accept_key(std::string_view key);
+
+// The dialing side (a leaf node soliciting a hub's websocket port, as the reference's
+// leafNodeSolicitWSConnection).
+// A fresh Sec-WebSocket-Key: base64 of 16 random bytes.
+std::string new_client_key();
+// The GET Upgrade request for host (host:port) and path; compress offers permessage-deflate
+// with both no_context_takeover parameters, no_masking asks for Nats-No-Masking.
+std::string client_request(std::string_view host, std::string_view path, std::string_view key, bool compress,
+                           bool no_masking);
+struct UpgradeAnswer {
+  enum Status { Incomplete, Accepted, Rejected } status = Incomplete;
+  size_t consumed = 0;      // bytes of the answer (Accepted): frames may follow in the same read
+  bool compress = false;    // the server agreed to permessage-deflate (as asked)
+  bool no_masking = false;  // the server agreed to unmasked frames from us
+  std::string error;        // Rejected: why
+};
+// Examines the server's answer so far: a 101 with Upgrade, Connection and the key's accept
+// value; compression that comes back without both no_context_takeover parameters is an error,
+// compression not agreed is simply off, as the reference.
+UpgradeAnswer check_upgrade_answer(std::string_view data, std::string_view key, bool asked_compress,
+                                   bool asked_no_masking, size_t max_answer = 64 * 1024);
 
 }  // namespace nats::net::ws

@@ -1,6 +1,6 @@
 // The reference's log prefix of a connection ("<ip>:<port> - cid:<n>"): its letters name
-// the kind, and a websocket client is "wid" (2.9.10 client.go initClient). Only the public
-// face of Connection is used, so this needs no change to connection.h.
+// the kind, a websocket client is "wid" and a leaf over websocket "lid_ws" (2.9.10 client.go
+// initClient). Only the public face of Connection is used.
 #pragma once
 
 #include <string>
@@ -16,15 +16,16 @@ inline const char* conn_tag_kind(const Connection& c) {
     case ConnKind::Client: return c.websocket() ? "wid" : "cid";
     case ConnKind::Router: return "rid";
     case ConnKind::Gateway: return "gid";
-    case ConnKind::Leaf: return "lid";
+    case ConnKind::Leaf: return c.websocket() ? "lid_ws" : "lid";
     case ConnKind::System: break;
   }
   return "cid";
 }
 
-// "<ip>:<port> - <kind>:<cid>"; `forwarded` (a websocket client's X-Forwarded-For) goes in
-// front as "<ip>/", as the reference shows it.
-inline std::string conn_tag(const Connection& c, const std::string& forwarded = {}) {
+// "<ip>:<port> - <kind>:<cid>"; the X-Forwarded-For address of a websocket's upgrade goes in
+// front as "<ip>/", as the reference shows it on every line of that connection.
+inline std::string conn_tag(const Connection& c) {
+  const std::string& forwarded = c.ws_forwarded_ip();
   std::string fwd;
   if (!forwarded.empty()) fwd = (forwarded.find(':') == std::string::npos ? forwarded : "[" + forwarded + "]") + "/";
   return fmt::format("{}{}:{} - {}:{}", fwd, c.peer_ip(), c.peer_port(), conn_tag_kind(c), c.cid());

@@ -99,10 +99,13 @@ Connection::~Connection() {
 }
 
 void Connection::start() {
-  if (fd_ >= 0) loop_.add_fd(fd_, EPOLLIN | EPOLLRDHUP, this);
-  if (ws_) start_websocket();
-  // The dialing side speaks first in a TLS handshake.
+  if (fd_ >= 0 && fd_handed_over_) loop_.mod_fd(fd_, EPOLLIN | EPOLLRDHUP, this);
+  else if (fd_ >= 0) loop_.add_fd(fd_, EPOLLIN | EPOLLRDHUP, this);
+  if (ws_ && !ws_upgraded()) start_websocket();
+  // The dialing side speaks first in a TLS handshake (a websocket's request follows it), or
+  // with its websocket upgrade request.
   if (tls_ && tls_dialing_) continue_tls_handshake();
+  else if (ws_ && ws_->client) write_out();
 }
 
 std::chrono::system_clock::time_point Connection::last_activity() const {
@@ -145,7 +148,7 @@ bool Connection::enqueue_iov(const struct iovec* parts, int n) {
   }
   if (now == SIZE_MAX) {
     log::notice("{} - Slow Consumer Detected: MaxPending of {} Exceeded",
-                conn_tag(*this, ws_ && ws_upgraded() ? ws_->forwarded_ip : std::string()), max_pending_);
+                conn_tag(*this), max_pending_);
     server_.count_slow_consumer(kind_);
     close(CloseReason::SlowConsumerPendingBytes);
     return false;
@@ -277,7 +280,7 @@ Connection::WriteResult Connection::write_some_locked() {
   // writes it out then).
   if (tls_ && !tls_established()) return WriteResult::Done;
   // Likewise until the WebSocket handshake is answered.
-  if (ws_ && !ws_upgraded()) return WriteResult::Done;
+  if (ws_ && !ws_upgraded()) return ws_->client ? ws_write_request_locked() : WriteResult::Done;
   {
     std::lock_guard lk(out_mu_);
     if (ws_) ws_take_framed_locked(writing_);
@@ -395,7 +398,7 @@ void Connection::check_write_deadline() {
   if (closed_ || !want_write_) return;
   if (std::chrono::steady_clock::now() - stall_since_ >= write_deadline()) {
     log::notice("{} - Slow Consumer Detected: WriteDeadline of {} exceeded with {} chunks of {} total bytes.",
-                conn_tag(*this, ws_ && ws_upgraded() ? ws_->forwarded_ip : std::string()),
+                conn_tag(*this),
                 config::format_go_duration(write_deadline()), 1, pending_bytes());
     server_.count_slow_consumer(kind_);
     {
@@ -576,7 +579,7 @@ void Connection::teardown() {
   // The reference's debug line for a closing client (the "created" lines: ClientConnection::start
   // for TCP, ws_connection.cpp once a websocket is upgraded; one never upgraded logs neither).
   if (kind_ == ConnKind::Client && (!ws_ || ws_upgraded()) && log::debug_enabled())
-    log::debug("{} - Client connection closed: {}", conn_tag(*this, ws_ ? ws_->forwarded_ip : std::string()),
+    log::debug("{} - Client connection closed: {}", conn_tag(*this),
                close_reason_text(close_reason_));
   // A WebSocket connection closed before its upgrade: its self-reference goes at the end
   // of this function (the caller holds another).

@@ -87,6 +87,20 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   // ws_connection.cpp.
   void begin_websocket(const net::ws::OriginPolicy& policy, std::chrono::nanoseconds handshake_timeout);
   bool websocket() const { return ws_ != nullptr; }
+  // The dialing side of a WebSocket (a leaf node soliciting a hub's websocket port), before
+  // start(): the GET Upgrade request for host/path goes out first (after the TLS handshake,
+  // if any), the 101 answer is checked, then output goes out as masked binary frames
+  // (unmasked if the server agreed to Nats-No-Masking), compressed if agreed.
+  void begin_websocket_client(const std::string& host, const std::string& path, bool compress, bool no_masking);
+  // Hands the socket, with its TLS session and its upgraded WebSocket state, over to `to`: a
+  // connection of another kind made on the same loop with fd -1 and not started yet. This
+  // one is dead afterwards, without closing anything (the websocket listener's upgrade to
+  // /leafnode makes a leaf of what was accepted as a client). Loop thread.
+  void hand_over(Connection& to);
+  // The WebSocket upgrade's X-Forwarded-For address (empty: none, or not a websocket).
+  const std::string& ws_forwarded_ip() const;
+  // permessage-deflate was agreed (loop thread, once upgraded).
+  bool ws_compressed() const;
   // The JWT the upgrade request's jwt_cookie carried (empty: none); loop thread.
   const std::string& ws_cookie_jwt() const;
 
@@ -255,6 +269,7 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   std::atomic<bool> tls_established_{false};
   bool tls_handshake_wants_write_ = false;
   bool tls_dialing_ = false;
+  bool fd_handed_over_ = false;  // hand_over(): the socket is already in the loop's epoll set
   std::string tls_version_, tls_cipher_;  // written once before tls_established_ is set
 
   // WebSocket (ws_connection.cpp).
@@ -270,6 +285,12 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   // out_mu_ held: moves the framed output to `out` (what the writer sends).
   void ws_take_framed_locked(net::OutBuffer& out);
   void ws_enqueue_control(uint8_t opcode, std::string_view payload);
+  // The dialing side: writes what is left of the upgrade request (write_mu_ held).
+  WriteResult ws_write_request_locked();
+  // The dialing side: the server's answer to the upgrade request; false to stop reading.
+  bool ws_client_input(char* data, size_t len);
+  // Applies an agreed upgrade (either side): masking, compression, the state flag.
+  void ws_set_upgraded(bool compress, bool peer_masks, bool mask_writes);
   // out_mu_ held, at teardown: a close frame whose status says why, unless one was sent.
   void ws_close_locked();
 };

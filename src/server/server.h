@@ -154,6 +154,10 @@ class Server {
   // A WebSocket client past its upgrade joins the clients here, as the reference counts it
   // against max_connections only then; false when that limit is reached.
   bool admit_websocket_client(const std::shared_ptr<ClientConnection>& c);
+  // A websocket upgrade to /leafnode: the leaf manager takes the socket over when this
+  // server accepts leafs (leafnodes { port }), else it is closed, as the reference
+  // (src/cluster/server_hooks.cpp). Loop thread of `c`.
+  void accept_websocket_leaf(Connection& c);
 
   // Config reload (SIGHUP, --signal reload; src/server/reload.cpp): applies `next` (the config
   // file and flags read again) if only reloadable settings changed: logging, the

@@ -11,6 +11,7 @@
 #include "net/ws_frame.h"
 #include "server/conn_tag.h"
 #include "server/connection.h"
+#include "server/server.h"
 #include "server/ws_state.h"
 #include "util/log.h"
 
@@ -90,9 +91,96 @@ void Connection::start_websocket() {
 
 const std::string& Connection::ws_cookie_jwt() const { return ws_->cookie_jwt; }
 
+const std::string& Connection::ws_forwarded_ip() const {
+  // Written once on the loop thread before the upgraded flag is released: safe to read from
+  // any thread once that flag is seen.
+  static const std::string none;
+  return ws_ && ws_upgraded() ? ws_->forwarded_ip : none;
+}
+
+void Connection::begin_websocket_client(const std::string& host, const std::string& path, bool compress,
+                                        bool no_masking) {
+  ws_ = std::make_unique<WsState>();
+  ws_->client = true;
+  ws_->key = ws::new_client_key();
+  ws_->asked_compress = compress;
+  ws_->asked_no_masking = no_masking;
+  ws_->upgrade_request = ws::client_request(host, path, ws_->key, compress, no_masking);
+}
+
+Connection::WriteResult Connection::ws_write_request_locked() {
+  while (ws_->request_sent < ws_->upgrade_request.size()) {
+    struct iovec iov{ws_->upgrade_request.data() + ws_->request_sent, ws_->upgrade_request.size() - ws_->request_sent};
+    ssize_t w = write_iov(&iov, 1);
+    if (w > 0) {
+      ws_->request_sent += static_cast<size_t>(w);
+      continue;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return WriteResult::Blocked;
+    return WriteResult::Error;
+  }
+  return WriteResult::Done;  // the frames wait for the answer
+}
+
+bool Connection::ws_compressed() const { return ws_ && ws_->compressed; }
+
+void Connection::ws_set_upgraded(bool compress, bool peer_masks, bool mask_writes) {
+  ws_->compressed = compress;
+  if (compress) ws_->decoder.enable_inflate();
+  ws_->decoder.set_require_mask(peer_masks);
+  {
+    std::lock_guard lk(out_mu_);
+    if (compress) ws_->deflater = std::make_unique<ws::Deflater>();
+    ws_->mask_writes = mask_writes;
+  }
+  ws_->upgraded.store(true, std::memory_order_release);
+}
+
+bool Connection::ws_client_input(char* data, size_t len) {
+  ws_->request.append(data, len);
+  auto a = ws::check_upgrade_answer(ws_->request, ws_->key, ws_->asked_compress, ws_->asked_no_masking);
+  if (a.status == ws::UpgradeAnswer::Incomplete) return true;
+  if (a.status == ws::UpgradeAnswer::Rejected) {
+    log::error("{} - Error soliciting websocket connection: {}", conn_tag(*this), a.error);
+    close(CloseReason::ReadError);
+    return false;
+  }
+  // Frames from the server are not masked; ours are unless it agreed to Nats-No-Masking.
+  ws_set_upgraded(a.compress, false, !a.no_masking);
+  log::debug("{} - Leafnode compression={} masking={}", conn_tag(*this), a.compress, !a.no_masking);
+  std::string rest = ws_->request.substr(a.consumed);
+  ws_->request = std::string();
+  if (!on_ws_upgraded()) return false;
+  flush_scheduled_.store(true, std::memory_order_relaxed);
+  flush_from_loop();  // what was enqueued while the answer was awaited
+  // The server's first frames (its INFO) may have come with the answer.
+  return rest.empty() ? !closing() : ws_input(rest.data(), rest.size());
+}
+
+void Connection::hand_over(Connection& to) {
+  to.fd_ = fd_;
+  to.fd_handed_over_ = true;
+  fd_ = -1;
+  to.peer_ip_ = peer_ip_;
+  to.peer_port_ = peer_port_;
+  to.tls_ = std::move(tls_);
+  to.tls_version_ = tls_version_;
+  to.tls_cipher_ = tls_cipher_;
+  to.tls_established_.store(tls_established(), std::memory_order_release);
+  to.ws_ = std::move(ws_);
+  // The self-reference this one kept until its upgrade: released on the loop after `to`
+  // has started (epoll may still hand this object an event until then; it ignores it).
+  std::shared_ptr<Connection> hold = std::move(to.ws_->hold);
+  closing_.store(true, std::memory_order_release);
+  closed_ = true;
+  loop_.post([hold] {});
+}
+
 bool Connection::ws_upgraded() const { return ws_->upgraded.load(std::memory_order_acquire); }
 
 bool Connection::ws_input(char* data, size_t len) {
+  if (!ws_upgraded() && ws_->client) return ws_client_input(data, len);
   if (!ws_upgraded()) {
     ws_->request.append(data, len);
     auto r = ws::process_handshake(ws_->request, ws_->policy);
@@ -105,15 +193,19 @@ bool Connection::ws_input(char* data, size_t len) {
       close(written ? CloseReason::ProtocolViolation : CloseReason::WriteError);
       return false;
     }
-    if (r.compress) ws_->decoder.enable_inflate();
-    if (r.no_masking) ws_->decoder.set_require_mask(false);
     {
       std::lock_guard lk(out_mu_);
-      if (r.compress) ws_->deflater = std::make_unique<ws::Deflater>();
       ws_->browser = r.browser;
       ws_->no_compressed_fragments = r.no_compressed_fragments;
     }
     ws_->forwarded_ip = std::move(r.forwarded_ip);
+    if (r.leaf) {
+      // A leaf node soliciting over WebSocket: the leaf manager takes the socket over (or
+      // closes it when this server accepts no leafs), as the reference's createLeafNode.
+      ws_set_upgraded(r.compress, !r.no_masking, false);
+      server_.accept_websocket_leaf(*this);
+      return false;
+    }
     {
       // The reference's debug line for a new websocket client; X-Forwarded-For shows only in
       // this prefix (the monitoring endpoints keep the socket's address).
@@ -122,7 +214,7 @@ bool Connection::ws_input(char* data, size_t len) {
       log::debug("{}{}:{} - wid:{} - Client connection created", fwd, peer_ip_, peer_port_, cid_);
     }
     ws_->cookie_jwt = std::move(r.cookie_jwt);
-    ws_->upgraded.store(true, std::memory_order_release);
+    ws_set_upgraded(r.compress, !r.no_masking, false);
     bool admitted = on_ws_upgraded();
     if (admitted) ws_->hold.reset();  // now a registered client
     flush_scheduled_.store(true, std::memory_order_relaxed);
@@ -160,6 +252,38 @@ bool Connection::ws_input(char* data, size_t len) {
 
 void Connection::ws_frame_pending_locked() {
   if (pending_.empty()) return;
+  if (ws_->mask_writes) {
+    // The dialing side masks every frame, so the payload is copied: one message for what
+    // is pending, compressed when agreed and worth it.
+    const size_t raw = pending_.size();
+    std::string body;
+    body.reserve(raw);
+    while (!pending_.empty()) {
+      struct iovec iov[64];
+      int n = pending_.fill_iov(iov, 64);
+      size_t taken = 0;
+      for (int i = 0; i < n; ++i) {
+        body.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
+        taken += iov[i].iov_len;
+      }
+      pending_.consume(taken);
+    }
+    bool compressed = false;
+    if (ws_->deflater && raw > ws::kCompressThreshold) {
+      ws_->deflater->add(body);
+      std::string z;
+      if (ws_->deflater->finish(z)) {
+        body.swap(z);
+        compressed = true;
+      }
+    }
+    std::string frame;
+    ws::append_masked_frame(frame, ws::Opcode::Binary, body, compressed);
+    ws_->framed.append(frame);
+    if (frame.size() >= raw) pending_size_.fetch_add(frame.size() - raw, std::memory_order_relaxed);
+    else pending_size_.fetch_sub(raw - frame.size(), std::memory_order_relaxed);
+    return;
+  }
   if (ws_->deflater && pending_.size() > ws::kCompressThreshold) {
     // One compressed message for everything pending, as the reference; the pending byte
     // count follows the compressed size.
@@ -235,9 +359,9 @@ void Connection::ws_take_framed_locked(net::OutBuffer& out) {
 
 void Connection::ws_enqueue_control(uint8_t opcode, std::string_view payload) {
   if (closing()) return;
-  std::string frame = ws::control_frame(static_cast<ws::Opcode>(opcode), payload);
   {
     std::lock_guard lk(out_mu_);
+    std::string frame = ws::control_frame(static_cast<ws::Opcode>(opcode), payload, ws_->mask_writes);
     if (ws_->close_sent) return;
     ws_frame_pending_locked();
     ws_->framed.append(frame);
@@ -251,8 +375,9 @@ void Connection::ws_close_locked() {
   if (ws_->close_sent) return;
   ws_->close_sent = true;
   ws_frame_pending_locked();
-  std::string frame = ws::control_frame(ws::Opcode::Close,
-                                        ws::close_payload(close_status(close_reason_), close_reason_text(close_reason_)));
+  std::string frame = ws::control_frame(
+      ws::Opcode::Close, ws::close_payload(close_status(close_reason_), close_reason_text(close_reason_)),
+      ws_->mask_writes);
   ws_->framed.append(frame);
 }
 

@@ -32,6 +32,15 @@ struct Connection::WsState {
   bool browser = false;
   bool no_compressed_fragments = false;
   std::string forwarded_ip;  // X-Forwarded-For, when a single IP (for the log prefix)
+  // The dialing side (begin_websocket_client): the upgrade request and how much of it was
+  // written (write_mu_), what was asked, and whether our frames are masked (out_mu_).
+  bool client = false;
+  std::string upgrade_request;
+  size_t request_sent = 0;
+  std::string key;
+  bool asked_compress = false, asked_no_masking = false;
+  bool mask_writes = false;
+  bool compressed = false;  // permessage-deflate agreed (set once at the upgrade)
 };
 
 }  // namespace nats

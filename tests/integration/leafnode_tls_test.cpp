@@ -137,6 +137,29 @@ TEST_F(LeafTls, LeafsThatCannotCompleteTheHandshakeStayOut) {
   }
 }
 
+// tls { insecure }: a remote with neither a CA nor the system's trust in the hub's certificate
+// gets in anyway, ours as 2.9.10's; a server with a leafnodes port and such a remote logs
+// 2.9.10's warning.
+TEST_F(LeafTls, InsecureRemoteSkipsTheHubCertificateCheck) {
+  const std::string warning =
+      "TLS certificate chain and hostname of solicited leafnodes will not be verified. DO NOT USE IN PRODUCTION!";
+  for (const std::string& bin : {testing_harness::server_binary(), testing_harness::reference_binary()}) {
+    if (bin == testing_harness::reference_binary() && !testing_harness::reference_available()) continue;
+    Pair p;
+    start(p, testing_harness::server_binary(), bin, false, "insecure: true");
+    EXPECT_TRUE(connected(p)) << bin << p.leaf.proc->log();
+    EXPECT_EQ(p.leaf.proc->log().find(warning), std::string::npos) << bin;  // no leafnodes port: no warning
+    Node other;
+    other.binary = bin;
+    other.extra = "leafnodes { listen: 127.0.0.1:" + std::to_string(testing_harness::free_port()) +
+                  "\n remotes [ { url: \"tls://127.0.0.1:" + std::to_string(p.leaf_port) +
+                  "\", tls { insecure: true } } ] }\n";
+    other.start();
+    EXPECT_TRUE(wait_for([&] { return other.proc->log().find(warning) != std::string::npos; }, milliseconds(3000)))
+        << bin << other.proc->log();
+  }
+}
+
 }  // namespace
 
 }  // namespace NATS_TEST_FILE_ID

@@ -110,8 +110,7 @@ TEST(OptionsLoader, UnknownFieldsAreErrors) {
   LoadReport r;
   load("prof_port: 6060\nmax_traced_msg_len: 10\n", &r);
   EXPECT_EQ(r.ignored, (std::vector<std::string>{"t.conf:1:1: prof_port", "t.conf:2:1: max_traced_msg_len"}));
-  EXPECT_EQ(load_error("port: 1\nleafnodes { remotes: [ { ws_compression: true } ] }\n"),
-            "t.conf:2:26: ws_compression is not supported by this server");
+  EXPECT_EQ(load_error("port: 1\njetstream { key: abc }\n"), "t.conf:2:13: key is not supported by this server");
 }
 
 TEST(OptionsLoader, TlsBlock) {
@@ -147,10 +146,21 @@ TEST(OptionsLoader, TlsBlock) {
   EXPECT_EQ(l.leafnode.remotes[0].tls.ca_file, "ca.pem");
   EXPECT_EQ(load_error("leafnodes { port: 7422, tls { ca_file: x } }"),
             "t.conf:1:25: missing 'cert_file' in TLS configuration");
-  EXPECT_EQ(load_error("leafnodes { remotes [ { url: \"h\", tls { ca_file: x, insecure: true } } ] }"),
-            "t.conf:1:53: insecure is not supported by this server");
-  EXPECT_NE(load_error("leafnodes { remotes [ { url: \"ws://h:80\" } ] }").find("websocket leafnode remote"),
-            std::string::npos);
+  // insecure: where this side dials (a remote, routes, gateways) the server's certificate is
+  // not checked, as 2.9.10.
+  EXPECT_TRUE(load("leafnodes { remotes [ { url: \"h\", tls { ca_file: x, insecure: true } } ] }")
+                  .leafnode.remotes[0].tls.insecure);
+  EXPECT_TRUE(load("cluster { port: 6222, tls { cert_file: a, key_file: b, insecure: true } }").cluster.tls.insecure);
+  // Websocket remotes: all URLs websocket or none (2.9.10's validateLeafNode), passwords hidden.
+  Options w = load("leafnodes { remotes [ { urls: [\"ws://h:80\", \"wss://h:443/p\"], ws_compression: true, "
+                   "ws_no_masking: true, jetstream_cluster_migrate: false } ] }");
+  ASSERT_EQ(w.leafnode.remotes.size(), 1u);
+  EXPECT_TRUE(w.leafnode.remotes[0].ws_compression);
+  EXPECT_TRUE(w.leafnode.remotes[0].ws_no_masking);
+  EXPECT_TRUE(w.leafnode.remotes[0].js_cluster_migrate);  // any value turns it on, as 2.9.10
+  EXPECT_EQ(load_error("leafnodes { remotes [ { urls: [\"ws://u:pw@h:80\", \"nats-leaf://h:7422\"] } ] }"),
+            "t.conf:1:23: remote leaf node configuration cannot have a mix of websocket and non-websocket urls: "
+            "[\"ws://u:xxxxx@h:80\" \"nats-leaf://h:7422\"]");
 }
 
 TEST(OptionsLoader, TypeErrorsHavePositions) {

@@ -157,5 +157,23 @@ TEST(WsUtf8, ValidAndInvalid) {
   EXPECT_FALSE(valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
 }
 
+
+// What a soliciting leaf sends: masked frames (a fresh key each) that the listener's
+// decoder, which requires masking, unmasks back.
+TEST(WsFrameDecoder, DecodesMaskedFramesOfTheDialingSide) {
+  std::string wire;
+  std::string big(70000, 'z');
+  append_masked_frame(wire, Opcode::Binary, "hello", false);
+  append_masked_frame(wire, Opcode::Binary, big, false);
+  wire += control_frame(Opcode::Ping, "p", true);
+  EXPECT_EQ(wire.find("hello"), std::string::npos);  // masked on the wire
+  FrameDecoder d(true);
+  Recorder r;
+  ASSERT_EQ(d.feed(wire.data(), wire.size(), r), FrameDecoder::Result::Ok) << d.error();
+  EXPECT_EQ(r.data, "hello" + big);
+  ASSERT_EQ(r.pings.size(), 1u);
+  EXPECT_EQ(r.pings[0], "p");
+}
+
 }  // namespace
 }  // namespace nats::net::ws::NATS_TEST_FILE_ID

@@ -97,5 +97,59 @@ TEST(WsHandshake, NoMaskingForwardedForAndBrowser) {
   EXPECT_TRUE(r.no_compressed_fragments);
 }
 
+
+// The dialing side (a leaf soliciting over websocket): its request is what the listener
+// accepts as a leaf, and the listener's answer is what the dialer accepts.
+TEST(WsHandshake, LeafDialerRoundTrip) {
+  const std::string key = new_client_key();
+  EXPECT_EQ(key.size(), 24u);
+  std::string req = client_request("127.0.0.1:8080", kLeafNodePath, key, true, true);
+  OriginPolicy p;
+  p.compression = true;
+  auto r = process_handshake(req, p);
+  ASSERT_EQ(r.status, HandshakeResult::Accepted) << r.error;
+  EXPECT_TRUE(r.leaf);
+  EXPECT_TRUE(r.compress);
+  EXPECT_TRUE(r.no_masking);
+  // The 101 with a frame right behind it: consumed stops at the blank line.
+  auto a = check_upgrade_answer(r.response + "\x82\x01x", key, true, true);
+  ASSERT_EQ(a.status, UpgradeAnswer::Accepted) << a.error;
+  EXPECT_EQ(a.consumed, r.response.size());
+  EXPECT_TRUE(a.compress);
+  EXPECT_TRUE(a.no_masking);
+  // A listener without compression and one that ignores Nats-No-Masking: both off.
+  r = process_handshake(client_request("h:1", "/leafnode", key, true, true), {});
+  std::string plain = r.response;
+  plain.erase(plain.find("Nats-No-Masking: true\r\n"), 23);
+  a = check_upgrade_answer(plain, key, true, true);
+  ASSERT_EQ(a.status, UpgradeAnswer::Accepted);
+  EXPECT_FALSE(a.compress);
+  EXPECT_FALSE(a.no_masking);
+  EXPECT_EQ(check_upgrade_answer(plain.substr(0, plain.size() - 2), key, false, false).status, UpgradeAnswer::Incomplete);
+  // Client requests stay clients; an absolute-form target is looked at by its path.
+  EXPECT_FALSE(process_handshake(request(), {}).leaf);
+  std::string abs = request();
+  abs.replace(4, 1, "http://h:1/leafnode/x");
+  EXPECT_TRUE(process_handshake(abs, {}).leaf);
+}
+
+TEST(WsHandshake, DialerRejectsWrongAnswers) {
+  const std::string key = "dGhlIHNhbXBsZSBub25jZQ==";
+  const std::string ok = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n";
+  EXPECT_EQ(check_upgrade_answer(ok + "\r\n", key, false, false).status, UpgradeAnswer::Accepted);
+  auto bad = [&](const std::string& answer, bool compress = false) {
+    auto a = check_upgrade_answer(answer, key, compress, false);
+    return a.status == UpgradeAnswer::Rejected ? a.error : std::string("accepted");
+  };
+  EXPECT_EQ(bad("HTTP/1.1 400 Bad Request\r\n\r\n"), "invalid websocket connection");
+  EXPECT_EQ(bad("HTTP/1.1 1010 X\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"), "invalid websocket connection");
+  EXPECT_EQ(bad("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n"),
+            "invalid websocket connection");
+  EXPECT_EQ(bad(ok + "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n", true), "compression negotiation error");
+  EXPECT_EQ(bad(std::string(70000, 'a')), "invalid websocket connection");
+}
+
 }  // namespace
 }  // namespace nats::net::ws::NATS_TEST_FILE_ID
