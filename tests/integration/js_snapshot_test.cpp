@@ -174,7 +174,22 @@ struct Observed {
   std::vector<std::string> replies;
   bool ended = false, end_plain = false;
   json restore_first, restore_garbage, restore_exists;
+  std::vector<json> advisories;  // SNAPSHOT_*/RESTORE_* advisories, masked (subject added)
 };
+
+// An advisory without what differs from run to run: ids, times, the server's name, rtt.
+json masked_advisory(const std::string& subject, json j) {
+  for (const char* k : {"id", "timestamp", "start", "end"}) {
+    if (j.contains(k)) j[k] = "set";
+  }
+  if (j.contains("client") && j["client"].is_object()) {
+    for (const char* k : {"server", "rtt"})
+      if (j["client"].contains(k)) j["client"][k] = "set";
+  }
+  if (j.contains("state")) j["state"] = masked_state(j["state"]);
+  j["_subject"] = subject;
+  return j;
+}
 
 Observed observe(const std::string& binary) {
   Observed o;
@@ -184,6 +199,8 @@ Observed observe(const std::string& binary) {
   EXPECT_EQ(connect_url(nc, srv->url()), NATS_OK);
   if (!nc.p) return o;
   fill_stream(nc.p);
+  SubPtr adv;
+  natsConnection_SubscribeSync(&adv.p, nc.p, "$JS.EVENT.ADVISORY.STREAM.*.*");
   auto s = take_snapshot(nc.p, "S", R"({"deliver_subject":"snap.in","chunk_size":512})");
   o.answer = s.answer;
   if (o.answer.is_object() && o.answer.contains("state")) o.answer["state"] = masked_state(o.answer["state"]);
@@ -199,6 +216,13 @@ Observed observe(const std::string& binary) {
   o.restore_first = first;
   o.restore_garbage = garbage;
   o.restore_exists = ask(nc.p, "$JS.API.STREAM.RESTORE.S", R"({"config":{"name":"S","subjects":["s.>"]}})");
+  for (;;) {
+    MsgPtr m;
+    if (natsSubscription_NextMsg(&m.p, adv.p, 500) != NATS_OK) break;
+    std::string subj = natsMsg_GetSubject(m.p);
+    if (subj.find(".SNAPSHOT_") == std::string::npos && subj.find(".RESTORE_") == std::string::npos) continue;
+    o.advisories.push_back(masked_advisory(subj, json::parse(m.data(), nullptr, false)));
+  }
   return o;
 }
 
@@ -240,6 +264,12 @@ TEST(JsSnapshot, AnswersAsTheReference) {
   }
   EXPECT_EQ(ours.restore_exists, ref.restore_exists);
   EXPECT_EQ(ours.restore_exists["error"]["err_code"], 10130);
+  // SNAPSHOT_CREATE, SNAPSHOT_COMPLETE, RESTORE_CREATE, RESTORE_COMPLETE with the reference's
+  // fields (the snapshot of S, the failed restore of T).
+  EXPECT_EQ(ours.advisories, ref.advisories);
+  ASSERT_EQ(ours.advisories.size(), 4u);
+  EXPECT_EQ(ours.advisories[0]["type"], "io.nats.jetstream.advisory.v1.snapshot_create");
+  EXPECT_EQ(ours.advisories[3]["type"], "io.nats.jetstream.advisory.v1.restore_complete");
 }
 
 // Snapshot, delete, restore: the stream, its messages and the durable's state come back.
