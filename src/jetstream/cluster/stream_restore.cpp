@@ -131,7 +131,7 @@ void JsCluster::apply_restore(const StreamAssignment& sa, const RequestOrigin& o
   }
   Server& server = js_.server();
   Account& account = jsa->account;
-  const std::string account_name = sa.account, name = sa.name();
+  const std::string name = sa.name();
   RestoreHooks hooks;
   JetStream& js = js_;
   hooks.install = [this, &js, jsa, cfg = sa.config](std::string_view archive, ApiError& err) {
