@@ -54,25 +54,77 @@ const char* action_subject(AdvisoryAction a) {
 }
 }  // namespace
 
+ojson client_info(const std::string& account, int64_t rtt_ns, const std::string& server, const std::string& cluster) {
+  ojson client;
+  client["acc"] = account;
+  if (rtt_ns > 0) client["rtt"] = rtt_ns;
+  client["server"] = server;
+  if (!cluster.empty()) client["cluster"] = cluster;
+  return client;
+}
+
+ojson client_info(const ApiRequest& req) {
+  // The account, the requester's rtt (when the request came straight from a client
+  // connection) and the server the requester is connected to: this one, or the one that
+  // forwarded the request; 2.9.10 names the requester's cluster when clustered.
+  if (!req.client_server.empty()) return client_info(req.account.name(), req.rtt_ns, req.client_server, req.client_cluster);
+  const auto& o = req.server.options();
+  return client_info(req.account.name(), req.rtt_ns, req.server.name(),
+                     o.cluster.configured ? o.cluster.name : std::string());
+}
+
+void send_snapshot_create(Server& srv, Account& acc, const std::string& stream, const ojson& state,
+                          const ojson& client) {
+  if (AdvisoryMute::active()) return;
+  ojson j = typed_event("io.nats.jetstream.advisory.v1.snapshot_create");
+  j["stream"] = stream;
+  j["state"] = state;
+  j["client"] = client;
+  add_domain(srv, j);
+  publish(srv, acc, "$JS.EVENT.ADVISORY.STREAM.SNAPSHOT_CREATE." + stream, j);
+}
+
+void send_snapshot_complete(Server& srv, Account& acc, const std::string& stream, int64_t start_ns, int64_t end_ns,
+                            const ojson& client) {
+  if (AdvisoryMute::active()) return;
+  ojson j = typed_event("io.nats.jetstream.advisory.v1.snapshot_complete");
+  j["timestamp"] = format_time(end_ns);
+  j["stream"] = stream;
+  j["start"] = format_time(start_ns);
+  j["end"] = format_time(end_ns);
+  j["client"] = client;
+  add_domain(srv, j);
+  publish(srv, acc, "$JS.EVENT.ADVISORY.STREAM.SNAPSHOT_COMPLETE." + stream, j);
+}
+
+void send_restore_create(Server& srv, Account& acc, const std::string& stream, const ojson& client) {
+  if (AdvisoryMute::active()) return;
+  ojson j = typed_event("io.nats.jetstream.advisory.v1.restore_create");
+  j["stream"] = stream;
+  j["client"] = client;
+  add_domain(srv, j);
+  publish(srv, acc, "$JS.EVENT.ADVISORY.STREAM.RESTORE_CREATE." + stream, j);
+}
+
+void send_restore_complete(Server& srv, Account& acc, const std::string& stream, int64_t start_ns, int64_t end_ns,
+                           int64_t bytes, const ojson& client) {
+  if (AdvisoryMute::active()) return;
+  ojson j = typed_event("io.nats.jetstream.advisory.v1.restore_complete");
+  j["timestamp"] = format_time(end_ns);
+  j["stream"] = stream;
+  j["start"] = format_time(start_ns);
+  j["end"] = format_time(end_ns);
+  j["bytes"] = bytes;
+  j["client"] = client;
+  add_domain(srv, j);
+  publish(srv, acc, "$JS.EVENT.ADVISORY.STREAM.RESTORE_COMPLETE." + stream, j);
+}
+
 void send_api_audit(const ApiRequest& req, std::string_view response) {
   if (AdvisoryMute::active()) return;
   ojson j = typed_event("io.nats.jetstream.advisory.v1.api_audit");
   j["server"] = req.server.name();
-  // The reference's ClientInfo of the requester as its JetStream API import fills it in:
-  // the account, the requester's rtt (when the request came straight from a client
-  // connection) and this server.
-  ojson client;
-  client["acc"] = req.account.name();
-  if (req.rtt_ns > 0) client["rtt"] = req.rtt_ns;
-  // The server the requester is connected to: this one, or the one that forwarded the request.
-  client["server"] = req.client_server.empty() ? req.server.name() : req.client_server;
-  // 2.9.10 names the requester's cluster when clustered.
-  if (!req.client_server.empty()) {
-    if (!req.client_cluster.empty()) client["cluster"] = req.client_cluster;
-  } else if (const auto& o = req.server.options(); o.cluster.configured && !o.cluster.name.empty()) {
-    client["cluster"] = o.cluster.name;
-  }
-  j["client"] = client;
+  j["client"] = client_info(req);
   j["subject"] = std::string(req.subject);
   if (!req.payload.empty()) j["request"] = std::string(req.payload);
   j["response"] = std::string(response);

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 namespace nats {
 class Server;
 class Account;
@@ -29,6 +31,26 @@ void send_stream_action(Server& srv, Account& acc, const std::string& stream, Ad
 // `$JS.EVENT.ADVISORY.CONSUMER.{CREATED,DELETED}.<stream>.<consumer>` (consumer_action).
 void send_consumer_action(Server& srv, Account& acc, const std::string& stream, const std::string& consumer,
                           AdvisoryAction action);
+
+// The requester as 2.9.10's advisories name it (its ClientInfo as the JetStream API import
+// fills it in): account, rtt when known, the server it is connected to and, clustered, that
+// server's cluster. From a request (send_api_audit's), or from the parts a cluster keeps.
+nlohmann::ordered_json client_info(const ApiRequest& req);
+nlohmann::ordered_json client_info(const std::string& account, int64_t rtt_ns, const std::string& server,
+                                   const std::string& cluster);
+
+// Snapshot and restore (jetstream_events.go JSSnapshotCreateAdvisory...):
+//   `$JS.EVENT.ADVISORY.STREAM.SNAPSHOT_CREATE.<stream>`  {stream, state, client}
+//   `$JS.EVENT.ADVISORY.STREAM.SNAPSHOT_COMPLETE.<stream>` {stream, start, end, client}
+//   `$JS.EVENT.ADVISORY.STREAM.RESTORE_CREATE.<stream>`   {stream, client}
+//   `$JS.EVENT.ADVISORY.STREAM.RESTORE_COMPLETE.<stream>` {stream, start, end, bytes, client}
+void send_snapshot_create(Server& srv, Account& acc, const std::string& stream, const nlohmann::ordered_json& state,
+                          const nlohmann::ordered_json& client);
+void send_snapshot_complete(Server& srv, Account& acc, const std::string& stream, int64_t start_ns, int64_t end_ns,
+                            const nlohmann::ordered_json& client);
+void send_restore_create(Server& srv, Account& acc, const std::string& stream, const nlohmann::ordered_json& client);
+void send_restore_complete(Server& srv, Account& acc, const std::string& stream, int64_t start_ns, int64_t end_ns,
+                           int64_t bytes, const nlohmann::ordered_json& client);
 
 // Per-message consumer events. `kind` picks the subject and type:
 //   nak        `$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED.<s>.<c>`       (consumer_seq, stream_seq, deliveries)

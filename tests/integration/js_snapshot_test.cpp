@@ -128,6 +128,35 @@ std::string base64(const std::string& in) {
   return out;
 }
 
+// The message block files of a snapshot (S2 "uncompressed" chunks, as our server writes
+// them, then the tar's ustar names).
+struct ArchiveCheck {
+  int count = 0;
+  std::string names;
+};
+ArchiveCheck archive_blocks(const std::string& framed) {
+  std::string tar;
+  for (size_t off = 10; off + 4 <= framed.size();) {
+    auto type = static_cast<unsigned char>(framed[off]);
+    size_t len = static_cast<unsigned char>(framed[off + 1]) | static_cast<unsigned char>(framed[off + 2]) << 8 |
+                 static_cast<size_t>(static_cast<unsigned char>(framed[off + 3])) << 16;
+    if (type == 0x01 && len >= 4 && off + 4 + len <= framed.size()) tar.append(framed, off + 8, len - 4);
+    off += 4 + len;
+  }
+  ArchiveCheck c;
+  for (size_t off = 0; off + 512 <= tar.size();) {
+    std::string name(tar.c_str() + off);
+    if (name.empty()) break;
+    size_t size = std::stoull(std::string(tar.data() + off + 124, 11), nullptr, 8);
+    if (tar[off + 156] == '0' || tar[off + 156] == '\0') {
+      c.names += name + " ";
+      if (name.size() > 4 && name.compare(name.size() - 4, 4, ".blk") == 0) ++c.count;
+    }
+    off += 512 + (size + 511) / 512 * 512;
+  }
+  return c;
+}
+
 json masked_state(json st) {
   st.erase("first_ts");
   st.erase("last_ts");
@@ -175,7 +204,22 @@ struct Observed {
   std::vector<std::string> replies;
   bool ended = false, end_plain = false;
   json restore_first, restore_garbage, restore_exists;
+  std::vector<json> advisories;  // SNAPSHOT_*/RESTORE_* advisories, masked (subject added)
 };
+
+// An advisory without what differs from run to run: ids, times, the server's name, rtt.
+json masked_advisory(const std::string& subject, json j) {
+  for (const char* k : {"id", "timestamp", "start", "end"}) {
+    if (j.contains(k)) j[k] = "set";
+  }
+  if (j.contains("client") && j["client"].is_object()) {
+    for (const char* k : {"server", "rtt"})
+      if (j["client"].contains(k)) j["client"][k] = "set";
+  }
+  if (j.contains("state")) j["state"] = masked_state(j["state"]);
+  j["_subject"] = subject;
+  return j;
+}
 
 Observed observe(const std::string& binary) {
   Observed o;
@@ -185,6 +229,8 @@ Observed observe(const std::string& binary) {
   EXPECT_EQ(connect_url(nc, srv->url()), NATS_OK);
   if (!nc.p) return o;
   fill_stream(nc.p);
+  SubPtr adv;
+  natsConnection_SubscribeSync(&adv.p, nc.p, "$JS.EVENT.ADVISORY.STREAM.*.*");
   auto s = take_snapshot(nc.p, "S", R"({"deliver_subject":"snap.in","chunk_size":512})");
   o.answer = s.answer;
   if (o.answer.is_object() && o.answer.contains("state")) o.answer["state"] = masked_state(o.answer["state"]);
@@ -200,6 +246,13 @@ Observed observe(const std::string& binary) {
   o.restore_first = first;
   o.restore_garbage = garbage;
   o.restore_exists = ask(nc.p, "$JS.API.STREAM.RESTORE.S", R"({"config":{"name":"S","subjects":["s.>"]}})");
+  for (;;) {
+    MsgPtr m;
+    if (natsSubscription_NextMsg(&m.p, adv.p, 500) != NATS_OK) break;
+    std::string subj = natsMsg_GetSubject(m.p);
+    if (subj.find(".SNAPSHOT_") == std::string::npos && subj.find(".RESTORE_") == std::string::npos) continue;
+    o.advisories.push_back(masked_advisory(subj, json::parse(m.data(), nullptr, false)));
+  }
   return o;
 }
 
@@ -241,6 +294,12 @@ TEST(JsSnapshot, AnswersAsTheReference) {
   }
   EXPECT_EQ(ours.restore_exists, ref.restore_exists);
   EXPECT_EQ(ours.restore_exists["error"]["err_code"], 10130);
+  // SNAPSHOT_CREATE, SNAPSHOT_COMPLETE, RESTORE_CREATE, RESTORE_COMPLETE with the reference's
+  // fields (the snapshot of S, the failed restore of T).
+  EXPECT_EQ(ours.advisories, ref.advisories);
+  ASSERT_EQ(ours.advisories.size(), 4u);
+  EXPECT_EQ(ours.advisories[0]["type"], "io.nats.jetstream.advisory.v1.snapshot_create");
+  EXPECT_EQ(ours.advisories[3]["type"], "io.nats.jetstream.advisory.v1.restore_complete");
 }
 
 // Snapshot, delete, restore: the stream, its messages and the durable's state come back.
@@ -275,6 +334,41 @@ TEST(JsSnapshot, RoundTripKeepsMessagesAndConsumerState) {
   ASSERT_EQ(connect_url(nc, srv->url()), NATS_OK);
   auto info = ask(nc.p, "$JS.API.STREAM.INFO.S", "");
   EXPECT_EQ(info["state"]["messages"], 4) << info.dump();
+}
+
+// A stream larger than one snapshot block (4 MiB) goes out as several blocks, built while it
+// is sent; the restore has every message and the deleted one in the second block.
+TEST(JsSnapshot, LargeStreamGoesOutInBlocks) {
+  TempDir dir;
+  auto srv = start_js(dir, server_binary());
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, srv->url()), NATS_OK);
+  auto c = ask(nc.p, "$JS.API.STREAM.CREATE.L", R"({"name":"L","subjects":["l.>"]})");
+  ASSERT_TRUE(c.is_object() && !c.contains("error")) << c.dump();
+  std::string body(120 * 1024, 'x');
+  for (int i = 1; i <= 50; ++i) {
+    body[0] = static_cast<char>('A' + i % 26);
+    MsgPtr ack;
+    ASSERT_EQ(natsConnection_Request(&ack.p, nc.p, "l.x", body.data(), static_cast<int>(body.size()), 3000), NATS_OK);
+  }
+  auto d = ask(nc.p, "$JS.API.STREAM.MSG.DELETE.L", R"({"seq":40})");
+  ASSERT_EQ(d.value("success", false), true) << d.dump();
+  auto s = take_snapshot(nc.p, "L", R"({"deliver_subject":"snap.in","chunk_size":262144})");
+  ASSERT_TRUE(s.ended);
+  EXPECT_GT(s.data.size(), 49u * 120 * 1024);
+  ArchiveCheck blocks = archive_blocks(s.data);
+  EXPECT_GE(blocks.count, 2) << blocks.names;
+  ASSERT_EQ(ask(nc.p, "$JS.API.STREAM.DELETE.L", "").value("success", false), true);
+  json req = {{"config", s.answer["config"]}};
+  auto [first, done] = restore(nc.p, "L", req.dump(), s.data, 256 * 1024);
+  ASSERT_TRUE(done.is_object() && !done.contains("error")) << done.dump();
+  EXPECT_EQ(done["state"]["messages"], 49);
+  EXPECT_EQ(done["state"]["first_seq"], 1);
+  EXPECT_EQ(done["state"]["last_seq"], 50);
+  EXPECT_EQ(done["state"]["num_deleted"], 1);
+  auto g = ask(nc.p, "$JS.API.STREAM.MSG.GET.L", R"({"seq":50})");
+  ASSERT_TRUE(g.contains("message")) << g.dump();
+  EXPECT_EQ(g["message"]["data"].get<std::string>().substr(0, 4), base64(std::string(1, 'A' + 50 % 26) + "xx").substr(0, 4));
 }
 
 // What a user migrating from 2.9.10 does: a snapshot taken by the reference restores here.

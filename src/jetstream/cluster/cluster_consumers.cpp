@@ -7,6 +7,7 @@
 #include "jetstream/cluster/js_cluster.h"
 #include "jetstream/cluster/r1_handoff.h"
 #include "jetstream/cluster/request_util.h"
+#include "jetstream/consumer.h"
 #include "jetstream/consumer_api.h"
 #include "jetstream/jetstream.h"
 #include "server/account.h"
@@ -62,6 +63,18 @@ void JsCluster::apply_replicated_consumer(const MetaChange& ch, const RequestOri
     return;
   }
   ApiError err;
+  if (live && is_restored_consumer_body(origin.body)) {
+    // A restored stream's consumer (stream_restore.cpp): the server that restored it seeds
+    // the group with the plain consumer's state, the others join.
+    auto stream = js_.lookup_stream(ca.account, ca.stream);
+    auto plain = stream ? lookup_consumer(stream, ca.name) : nullptr;
+    auto c = std::dynamic_pointer_cast<Consumer>(plain);
+    auto mode = c && !c->replicated() ? ConsumerGroup::Start::seed : ConsumerGroup::Start::join;
+    if (!stream || !ConsumerGroup::start(js_, stream, ca, {}, err, mode))
+      log::warn("JetStream cluster: could not start restored consumer '{} > {} > {}': {}", ca.account, ca.stream,
+                ca.name, stream ? err.description : "no stream");
+    return;
+  }
   if (!start_replicated_consumer(js_.lookup_stream(ca.account, ca.stream), ca, reply, err) && !reply.empty() &&
       ca.group.peers.front() == self_id_)
     reply_error(req, type, err);

@@ -373,6 +373,12 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
   ca.origin = origin_of(req, rest);
   ca.created_ns = ca.origin.proposed_ns;
   ca.api_subject = std::string(rest);
+  if (is_restored_consumer_body(ca.origin.body) && !restored_consumer(req, sa->name(), name)) {
+    // Only the restore's own consumers join a group that their receiving server seeds.
+    auto b = json::parse(ca.origin.body);
+    b.erase("restored");
+    ca.origin.body = b.dump();
+  }
   if (auto it = sa->consumers.find(ca.name); it != sa->consumers.end()) {
     // Changing the replicas of a consumer would move it between groups: not yet.
     if (it->second.group.replicas() != replicas) return reply_error(req, type, not_supported_yet());

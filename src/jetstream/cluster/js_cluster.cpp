@@ -193,6 +193,10 @@ void JsCluster::route(ApiRequest& req, std::string_view rest) {
     if (leader) leader_stream_delete(req, rest);
     return;
   }
+  if (starts_with(rest, "STREAM.RESTORE.")) {
+    if (leader) leader_stream_restore(req, rest);
+    return;
+  }
   std::string_view prefix = stream_scoped_prefix(rest);
   if (prefix.empty()) {
     // Server-wide requests (ACCOUNT.*, SERVER.*...): the meta leader, as before.
@@ -362,6 +366,7 @@ void JsCluster::apply(const std::string& data) {
   }
   if (ch.op == MetaOp::remove_stream) stop_replicated_consumers(*ch.stream_before);
   if (!group->has_peer(self_id_)) return;
+  if (ch.op == MetaOp::assign_stream && is_restore_origin(origin)) return apply_restore(*ch.stream_after, origin, live);
   if (e->consumer && group->replicas() > 1) return apply_replicated_consumer(ch, origin, live);
   if (!e->consumer && group->replicas() > 1) return apply_replicated_stream(ch, origin, live);
   std::string assigned = e->consumer && ch.op == MetaOp::assign_consumer ? e->consumer->name : std::string();

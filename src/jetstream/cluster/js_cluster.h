@@ -49,6 +49,11 @@ class StreamGroup;
 struct ApiRequest;
 struct JsAccount;
 
+// The assignment of a clustered STREAM.RESTORE (its origin is the restore request).
+bool is_restore_origin(const RequestOrigin& origin);
+// Whether a consumer create's body carries the "restored" mark (stream_restore.cpp).
+bool is_restored_consumer_body(const std::string& body);
+
 // js_cluster.cpp: apply, hosting and routing; cluster_leader_api.cpp: the meta leader's
 // request handlers.
 class JsCluster {
@@ -121,6 +126,16 @@ class JsCluster {
   // assignment's peers.
   ApiError move_in_progress(const StreamLeaderView& seen, const StreamAssignment& cur) const;
   void leader_stream_delete(ApiRequest& req, std::string_view rest);
+  // Clustered STREAM.RESTORE (stream_restore.cpp): the meta leader places and proposes; on
+  // the peers the assignment applies through apply_restore (the first peer receives the
+  // upload); finish_restores (meta thread, each tick) turns a stream restored here into its
+  // group's seed and asks the meta leader to assign its consumers.
+  void leader_stream_restore(ApiRequest& req, std::string_view rest);
+  void apply_restore(const StreamAssignment& sa, const RequestOrigin& origin, bool live);
+  void finish_restores();
+  // A durable create marked "restored" is this server's own, for a stream a restore made and
+  // a consumer not placed yet (else the mark is dropped).
+  bool restored_consumer(const ApiRequest& req, const std::string& stream, const std::string& consumer);
   void leader_consumer_create(ApiRequest& req, std::string_view rest, bool durable_api);
   void leader_consumer_delete(ApiRequest& req, std::string_view rest, const ConsumerAssignment& ca);
   void leader_stream_names(ApiRequest& req, bool list);
@@ -215,6 +230,8 @@ class JsCluster {
   // When each consumer (account, stream, name) was last deleted through the meta log (10 s).
   std::map<std::string, std::chrono::steady_clock::time_point> consumers_removed_;
   std::set<std::string> seed_snapshot_;  // groups scaled up from R1 here (meta loop only)
+  std::mutex restored_mu_;
+  std::vector<std::pair<std::string, std::string>> restored_;  // (account, stream) restored here, for finish_restores
   std::map<std::string, std::chrono::steady_clock::time_point> move_finish_sent_;  // by group (meta loop)
 };
 

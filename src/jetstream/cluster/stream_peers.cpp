@@ -228,6 +228,7 @@ void JsCluster::reconcile_stream_peers() {
       remap_stream_peer(sa, peer);
     }
   }
+  finish_restores();
   reconcile_consumer_peers();
   std::vector<StreamAssignment> all;
   {

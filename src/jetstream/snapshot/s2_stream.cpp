@@ -27,12 +27,15 @@ uint32_t le(const unsigned char* p, int n) {
 
 }  // namespace
 
-std::string frame(std::string_view data) {
+std::string frame_start() {
   std::string out;
-  out.reserve(data.size() + data.size() / kMaxChunkData * 8 + 32);
   out.push_back(static_cast<char>(0xff));
   util::append_le(out, kS2Magic.size(), 3);
   out.append(kS2Magic);
+  return out;
+}
+
+void append_chunks(std::string& out, std::string_view data) {
   for (size_t off = 0; off < data.size(); off += kMaxChunkData) {
     std::string_view piece = data.substr(off, kMaxChunkData);
     out.push_back(0x01);
@@ -40,6 +43,12 @@ std::string frame(std::string_view data) {
     util::append_le(out, masked_crc(piece), 4);
     out.append(piece);
   }
+}
+
+std::string frame(std::string_view data) {
+  std::string out = frame_start();
+  out.reserve(data.size() + data.size() / kMaxChunkData * 8 + 32);
+  append_chunks(out, data);
   return out;
 }
 

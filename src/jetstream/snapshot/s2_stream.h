@@ -15,6 +15,9 @@ namespace nats::jetstream::s2 {
 
 // The framed stream of `data` (stream identifier, then data chunks of at most 64 KiB).
 std::string frame(std::string_view data);
+// The same in pieces: the stream identifier once, then the chunks of each piece of data.
+std::string frame_start();
+void append_chunks(std::string& out, std::string_view data);
 
 // Decodes a framed stream into `out`; false with `err` on a bad identifier, chunk type,
 // length, CRC or block.

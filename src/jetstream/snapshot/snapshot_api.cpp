@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "jetstream/advisories.h"
 #include "jetstream/api/api_router.h"
 #include "jetstream/consumer_api.h"
 #include "jetstream/consumer_config.h"
@@ -99,7 +100,20 @@ struct SnapshotFlow {
 void stream_snapshot(Server& server, Account& account, const StreamPtr& stream, std::string deliver,
                      size_t chunk_size, bool include_consumers, const std::shared_ptr<Transfers>& t) {
   auto start = std::chrono::steady_clock::now();
-  std::string data = build_snapshot(*stream, include_consumers);
+  // The archive is built as it is sent (one message block at a time), so a large stream is
+  // never held whole: what is in memory is one block and the chunks not yet sent.
+  SnapshotBuilder builder(*stream, include_consumers);
+  std::string data;  // built and not yet sent
+  size_t off = 0, total = 0;
+  auto refill = [&] {
+    while (data.size() - off < chunk_size && !builder.done()) {
+      data.erase(0, off);
+      off = 0;
+      std::string part = builder.next();
+      total += part.size();
+      data += part;
+    }
+  };
 
   // Give the deliver subject's interest up to 2 s to show up (the requester subscribes after
   // reading the answer).
@@ -125,7 +139,7 @@ void stream_snapshot(Server& server, Account& account, const StreamPtr& stream, 
         flow->cv.notify_all();
       });
 
-  size_t off = 0;
+  refill();
   for (uint64_t index = 1; off < data.size(); ++index) {
     if (stopping(t)) break;
     {
@@ -143,12 +157,13 @@ void stream_snapshot(Server& server, Account& account, const StreamPtr& stream, 
       flow->out += static_cast<int64_t>(n);
     }
     off += n;
+    refill();
   }
   // The end of the snapshot: an empty message without reply.
   server.publish_internal(account, deliver, {}, {}, {});
   server.unsubscribe_internal(account, sub);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-  log::notice("Completed snapshot of {} bytes for stream '{} > {}' in {}ms", data.size(), account.name(),
+  log::notice("Completed snapshot of {} bytes for stream '{} > {}' in {}ms", total, account.name(),
               stream->name(), ms);
 }
 
@@ -230,8 +245,12 @@ void handle_snapshot(const ApiRequest& req) {
 
   Server& server = req.server;
   Account& account = req.account;
-  bool started = spawn(t, [&server, &account, stream, deliver, chunk_size, no_consumers, t, release] {
+  int64_t start_ns = system_clock_ns();
+  ojson client = client_info(req);
+  send_snapshot_create(server, account, stream->name(), j["state"], client);
+  bool started = spawn(t, [&server, &account, stream, deliver, chunk_size, no_consumers, t, release, client, start_ns] {
     stream_snapshot(server, account, stream, deliver, chunk_size, !no_consumers, t);
+    send_snapshot_complete(server, account, stream->name(), start_ns, system_clock_ns(), client);
     release();
   });
   if (!started) release();
@@ -253,6 +272,132 @@ void reply_restore_result(Server& server, Account& account, const std::string& r
   if (reply.empty()) return;
   std::string s = go_json_escape(body.dump(-1, ' ', false, ojson::error_handler_t::replace));
   server.publish_internal(account, reply, {}, {}, s);
+}
+
+struct RestoreJob {
+  Server& server;
+  JetStream& js;
+  JsAccount& jsa;
+  StreamConfig cfg;
+  std::shared_ptr<RestoreUpload> up;
+  SubscriptionPtr sub;
+  ojson client;
+  RestoreHooks hooks;
+  int64_t start_ns;
+};
+
+void run_restore(RestoreJob job, const std::shared_ptr<Transfers>& t) {
+  Account& account = job.jsa.account;
+  auto& up = job.up;
+  const StreamConfig& cfg = job.cfg;
+  auto start = std::chrono::steady_clock::now();
+  // Waits in short slices so that a shutdown need not wait out the idle time.
+  std::unique_lock lk(up->mu);
+  uint64_t seen = up->chunks;
+  auto last_activity = std::chrono::steady_clock::now();
+  while (!up->done) {
+    up->cv.wait_for(lk, 50ms, [&] { return up->done || up->chunks != seen; });
+    if (up->done) break;
+    auto now = std::chrono::steady_clock::now();
+    if (up->chunks != seen) {
+      seen = up->chunks;
+      last_activity = now;
+    } else if (now - last_activity >= kRestoreIdle || stopping(t)) {
+      up->done = true;  // later chunks are dropped
+      lk.unlock();
+      job.server.unsubscribe_internal(account, job.sub);
+      log::warn("Restore for stream '{} > {}' is stalled", account.name(), cfg.name);
+      if (job.hooks.failed) job.hooks.failed();
+      return;
+    }
+  }
+  lk.unlock();
+  job.server.unsubscribe_internal(account, job.sub);
+  ApiError err = up->error;
+  StreamPtr s;
+  if (err.empty()) s = job.hooks.install(up->data, err);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  // As the reference, the complete advisory comes whether the restore worked or not.
+  send_restore_complete(job.server, account, cfg.name, job.start_ns, system_clock_ns(),
+                        static_cast<int64_t>(up->data.size()), job.client);
+  ojson j;
+  j["type"] = api_type("stream_create_response");
+  if (!s) {
+    if (err.empty()) err = api_error(err::StreamRestoreFailed, "unknown error");
+    j["error"] = err.to_json();
+    log::warn("Restore failed for {} bytes for stream '{} > {}' in {}ms", up->data.size(), cfg.name, account.name(),
+              ms);
+  } else {
+    j["config"] = s->config().to_json();
+    j["created"] = format_time(s->created_ns());
+    j["state"] = s->state_json(false, {});
+    log::notice("Completed restore of {} bytes for stream '{} > {}' in {}ms", up->data.size(), cfg.name,
+                account.name(), ms);
+  }
+  reply_restore_result(job.server, account, up->done_reply, j);
+  if (!s && job.hooks.failed) job.hooks.failed();
+}
+
+void reply_restore_error(const ApiRequest& req, const ApiError& e) {
+  ojson j = counted_error(req, "stream_restore_response", e);
+  j["deliver_subject"] = "";
+  reply_json(req, j);
+}
+
+void handle_restore(const ApiRequest& req) {
+  if (req.args.size() != 1) return;
+  ApiError e;
+  auto cfg = parse_restore_request(req.payload, std::string(req.args[0]), req.js.clustered(), e);
+  if (!cfg) return reply_restore_error(req, e);
+  if (req.js.clustered())  // the cluster routes restores to its meta leader (restore_cluster.cpp)
+    return reply_restore_error(req, api_error(err::StreamRestoreFailed, "not supported in clustered mode by this server"));
+  {
+    std::vector<StreamConfig> others;
+    {
+      std::lock_guard lk(req.jsa.mu);
+      for (const auto& [n, s] : req.jsa.streams) others.push_back(s->config());
+    }
+    e = account_limits_error(req.account, others.size(), account_reservation(others, *cfg), *cfg);
+    if (e.empty()) e = req.js.check_server_reservation(*cfg);
+    if (!e.empty()) return reply_restore_error(req, e);
+  }
+  if (req.js.lookup_stream(req.account.name(), cfg->name))
+    return reply_restore_error(req, api_error(err::StreamNameExistRestoreFailed));
+  JetStream& js = req.js;
+  JsAccount& jsa = req.jsa;
+  RestoreHooks hooks;
+  hooks.install = [&js, &jsa, c = *cfg](std::string_view archive, ApiError& err) {
+    return restore_stream(js, jsa, c, archive, err);
+  };
+  start_stream_restore(js, jsa, *cfg, client_info(req), std::move(hooks), [&req](const ojson& j) { reply_json(req, j); });
+}
+
+}  // namespace
+
+std::optional<StreamConfig> parse_restore_request(std::string_view payload, const std::string& name, bool clustered,
+                                                  ApiError& e) {
+  if (empty_request(payload)) {
+    e = api_error(err::BadRequest);
+    return std::nullopt;
+  }
+  auto body = json::parse(payload, nullptr, false);
+  if (!body.is_object()) {
+    e = snapshot_invalid_json();
+    return std::nullopt;
+  }
+  ojson cj = ojson::object();
+  if (auto it = body.find("config"); it != body.end() && !it->is_null()) {
+    if (!it->is_object()) {
+      e = snapshot_invalid_json();
+      return std::nullopt;
+    }
+    cj = ojson::parse(it->dump());
+  }
+  if (!cj.contains("name") || cj["name"].is_null() || cj["name"] == "") cj["name"] = name;
+  auto cfg = parse_stream_config_json(cj, e);
+  if (!cfg) return std::nullopt;
+  if (e = check_stream_config(*cfg, clustered); !e.empty()) return std::nullopt;
+  return cfg;
 }
 
 // The reference's RestoreStream: the archive's stream must be the one named, and not exist;
@@ -301,96 +446,17 @@ StreamPtr restore_stream(JetStream& js, JsAccount& jsa, const StreamConfig& cfg,
   return s;
 }
 
-void run_restore(Server& server, JetStream& js, JsAccount& jsa, StreamConfig cfg, std::shared_ptr<RestoreUpload> up,
-                 SubscriptionPtr sub, const std::shared_ptr<Transfers>& t) {
+void start_stream_restore(JetStream& js, JsAccount& jsa, const StreamConfig& cfg, const ojson& client,
+                          RestoreHooks hooks, const std::function<void(const ojson&)>& answer) {
+  Server& server = js.server();
   Account& account = jsa.account;
-  auto start = std::chrono::steady_clock::now();
-  // Waits in short slices so that a shutdown need not wait out the idle time.
-  std::unique_lock lk(up->mu);
-  uint64_t seen = up->chunks;
-  auto last_activity = std::chrono::steady_clock::now();
-  while (!up->done) {
-    up->cv.wait_for(lk, 50ms, [&] { return up->done || up->chunks != seen; });
-    if (up->done) break;
-    auto now = std::chrono::steady_clock::now();
-    if (up->chunks != seen) {
-      seen = up->chunks;
-      last_activity = now;
-    } else if (now - last_activity >= kRestoreIdle || stopping(t)) {
-      up->done = true;  // later chunks are dropped
-      lk.unlock();
-      server.unsubscribe_internal(account, sub);
-      log::warn("Restore for stream '{} > {}' is stalled", account.name(), cfg.name);
-      return;
-    }
-  }
-  lk.unlock();
-  server.unsubscribe_internal(account, sub);
-  ApiError err = up->error;
-  StreamPtr s;
-  if (err.empty()) s = restore_stream(js, jsa, cfg, up->data, err);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-  ojson j;
-  j["type"] = api_type("stream_create_response");
-  if (!s) {
-    if (err.empty()) err = api_error(err::StreamRestoreFailed, "unknown error");
-    j["error"] = err.to_json();
-    log::warn("Restore failed for {} bytes for stream '{} > {}' in {}ms", up->data.size(), cfg.name, account.name(),
-              ms);
-  } else {
-    j["config"] = s->config().to_json();
-    j["created"] = format_time(s->created_ns());
-    j["state"] = s->state_json(false, {});
-    log::notice("Completed restore of {} bytes for stream '{} > {}' in {}ms", up->data.size(), cfg.name,
-                account.name(), ms);
-  }
-  reply_restore_result(server, account, up->done_reply, j);
-}
-
-void reply_restore_error(const ApiRequest& req, const ApiError& e) {
-  ojson j = counted_error(req, "stream_restore_response", e);
-  j["deliver_subject"] = "";
-  reply_json(req, j);
-}
-
-void handle_restore(const ApiRequest& req) {
-  if (req.args.size() != 1) return;
-  if (empty_request(req.payload)) return reply_restore_error(req, api_error(err::BadRequest));
-  auto body = json::parse(req.payload, nullptr, false);
-  if (!body.is_object()) return reply_restore_error(req, snapshot_invalid_json());
-  std::string name(req.args[0]);
-  ojson cj = ojson::object();
-  if (auto it = body.find("config"); it != body.end() && !it->is_null()) {
-    if (!it->is_object()) return reply_restore_error(req, snapshot_invalid_json());
-    cj = ojson::parse(it->dump());
-  }
-  if (!cj.contains("name") || cj["name"].is_null() || cj["name"] == "") cj["name"] = name;
-  ApiError e;
-  auto cfg = parse_stream_config_json(cj, e);
-  if (!cfg) return reply_restore_error(req, e);
-  if (e = check_stream_config(*cfg, req.js.clustered()); !e.empty()) return reply_restore_error(req, e);
-  if (req.js.clustered())
-    return reply_restore_error(req, api_error(err::StreamRestoreFailed, "not supported in clustered mode by this server"));
-  {
-    std::vector<StreamConfig> others;
-    {
-      std::lock_guard lk(req.jsa.mu);
-      for (const auto& [n, s] : req.jsa.streams) others.push_back(s->config());
-    }
-    e = account_limits_error(req.account, others.size(), account_reservation(others, *cfg), *cfg);
-    if (e.empty()) e = req.js.check_server_reservation(*cfg);
-    if (!e.empty()) return reply_restore_error(req, e);
-  }
-  if (req.js.lookup_stream(req.account.name(), cfg->name))
-    return reply_restore_error(req, api_error(err::StreamNameExistRestoreFailed));
-
-  auto t = transfers(req.js);
+  auto t = transfers(js);
   auto up = std::make_shared<RestoreUpload>();
-  std::string deliver = fmt::format("$JS.SNAPSHOT.RESTORE.{}.{}", cfg->name, util::next_nuid());
-  Server& server = req.server;
-  Account& account = req.account;
-  JetStream& js = req.js;
+  std::string deliver = fmt::format("$JS.SNAPSHOT.RESTORE.{}.{}", cfg.name, util::next_nuid());
   int64_t max_store = js.limits().max_store;
+  int64_t start_ns = system_clock_ns();
+  log::notice("Starting restore for stream '{} > {}'", account.name(), cfg.name);
+  send_restore_create(server, account, cfg.name, client);
   auto sub = server.subscribe_internal(
       account, deliver,
       [up, &server, &account, &js, max_store](const Subscription&, std::string_view, std::string_view reply,
@@ -423,17 +489,17 @@ void handle_restore(const ApiRequest& req) {
         up->cv.notify_all();
         server.publish_internal(account, reply, {}, {}, {});
       });
-  log::notice("Starting restore for stream '{} > {}'", account.name(), cfg->name);
   ojson j;
   j["type"] = api_type("stream_restore_response");
   j["deliver_subject"] = deliver;
-  reply_json(req, j);
-  JsAccount& jsa = req.jsa;
-  if (!spawn(t, [&server, &js, &jsa, c = *cfg, up, sub, t] { run_restore(server, js, jsa, c, up, sub, t); }))
+  answer(j);
+  auto failed = hooks.failed;
+  RestoreJob job{server, js, jsa, cfg, up, sub, client, std::move(hooks), start_ns};
+  if (!spawn(t, [job = std::move(job), t]() mutable { run_restore(std::move(job), t); })) {
     server.unsubscribe_internal(account, sub);
+    if (failed) failed();
+  }
 }
-
-}  // namespace
 
 void register_snapshot_api(ApiRouter& router) {
   router.add("STREAM.SNAPSHOT", handle_snapshot);

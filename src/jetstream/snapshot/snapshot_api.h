@@ -13,16 +13,56 @@
 // Restore: the answer names `$JS.SNAPSHOT.RESTORE.<stream>.<nuid>`; each chunk sent there
 // with a reply subject is stored and acked with an empty message; the empty message ends
 // the upload, and its reply subject gets the stream create answer (stream info) or the
-// error. An upload idle for 5 s is abandoned (the reference's "stalled" restore). Clustered
-// restores are refused (10062); clustered snapshots are taken by the stream leader (the
-// cluster router sends stream requests there).
+// error. An upload idle for 5 s is abandoned (the reference's "stalled" restore). In a
+// cluster the meta leader places the stream and the server chosen to receive the upload runs
+// it (cluster/stream_restore.cpp); clustered snapshots are taken by the stream leader (the
+// cluster router sends stream requests there). Advisories: SNAPSHOT_CREATE/COMPLETE and
+// RESTORE_CREATE/COMPLETE as the reference (advisories.h).
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "jetstream/api/errors.h"
+#include "jetstream/stream_config.h"
+
 namespace nats::jetstream {
 
 class ApiRouter;
 class JetStream;
+class Stream;
+struct JsAccount;
+using StreamPtr = std::shared_ptr<Stream>;
 
 void register_snapshot_api(ApiRouter& router);
 // At shutdown: ends the transfers of `js` and waits for their threads.
 void stop_snapshot_transfers(JetStream& js);
+
+// A STREAM.RESTORE request's stream config (`config`, named after the subject when it has no
+// name), checked as a create; null with `e` (the answer's error) otherwise.
+std::optional<StreamConfig> parse_restore_request(std::string_view payload, const std::string& name, bool clustered,
+                                                  ApiError& e);
+
+// The reference's RestoreStream: creates the archive's stream here (it must be the one
+// named, and not exist) with the archive's messages and consumers (plain local ones).
+StreamPtr restore_stream(JetStream& js, JsAccount& jsa, const StreamConfig& cfg, std::string_view archive,
+                         ApiError& err);
+
+// What a restore does with the upload (on the transfer's thread): install creates the stream
+// from the archive (null with err when it cannot); failed runs when the upload failed or
+// stalled, or install failed (the clustered restore gives the assignment up then).
+struct RestoreHooks {
+  std::function<StreamPtr(std::string_view archive, ApiError& err)> install;
+  std::function<void()> failed;
+};
+// Opens `$JS.SNAPSHOT.RESTORE.<stream>.<nuid>` for the upload, sends the RESTORE_CREATE
+// advisory, gives `answer` the stream_restore_response naming it, and receives the chunks
+// on a transfer thread; the final chunk's reply gets the stream create answer, after the
+// RESTORE_COMPLETE advisory. `client`: the requester (advisories.h client_info).
+void start_stream_restore(JetStream& js, JsAccount& jsa, const StreamConfig& cfg, const nlohmann::ordered_json& client,
+                          RestoreHooks hooks, const std::function<void(const nlohmann::ordered_json&)>& answer);
 
 }  // namespace nats::jetstream

@@ -309,27 +309,51 @@ bool decode_consumer_state(std::string_view buf, ConsumerSnapshot& s, int64_t ac
   return r.ok;
 }
 
-std::string build_snapshot(Stream& stream, bool include_consumers) {
-  int64_t now = system_clock_ns();
-  tar::Writer w(now / 1'000'000'000);
-  ojson meta;
-  meta["Created"] = format_time(stream.created_ns());  // FileStreamInfo's untagged field
-  ojson cfg = stream.config().to_json();  // a named value: items() must not outlive it
-  for (auto& [k, v] : cfg.items()) meta[k] = v;
-  std::string meta_s = meta.dump();
-  w.add("meta.inf", meta_s);
-  const std::string& name = stream.config().name;
-  w.add("meta.sum", meta_sum(name, meta_s));
+struct SnapshotBuilder::TarWriterHolder {
+  explicit TarWriterHolder(int64_t mtime) : w(mtime) {}
+  tar::Writer w;
+};
 
-  // One block holding every live message; its index names the deleted sequences inside.
-  MessageStore& store = stream.store();
-  StoreState st = store.fast_state();
+SnapshotBuilder::SnapshotBuilder(Stream& stream, bool include_consumers)
+    : stream_(stream), include_consumers_(include_consumers), now_(system_clock_ns()),
+      st_(stream.store().fast_state()), next_seq_(st_.first_seq),
+      tar_(std::make_shared<TarWriterHolder>(now_ / 1'000'000'000)) {}
+
+std::string SnapshotBuilder::framed(std::string tar_part) {
+  std::string out = stage_ == Stage::meta ? s2::frame_start() : std::string();
+  s2::append_chunks(out, tar_part);
+  return out;
+}
+
+// One block of live messages (up to kSnapshotBlockBytes of records); its index names the
+// deleted sequences inside. The last block ends at the stream's last sequence.
+void SnapshotBuilder::add_block() {
+  MessageStore& store = stream_.store();
+  auto load = [&](StoredMsg& m) {
+    if (ahead_) {
+      m = std::move(*ahead_);
+      ahead_.reset();
+      return true;
+    }
+    if (next_seq_ == 0 || next_seq_ > st_.last_seq || store.load_next_msg("", next_seq_, m) != StoreErr::ok ||
+        m.seq > st_.last_seq)
+      return false;
+    next_seq_ = m.seq + 1;
+    return true;
+  };
+  ++block_;  // the record hashes are keyed by the block's number
   GoBlockIndex ix;
   std::string blk;
-  util::HighwayHash64 hh = block_hasher(name, 1);
+  util::HighwayHash64 hh = block_hasher(stream_.config().name, block_);
   StoredMsg m;
-  uint64_t next = st.first_seq, prev = 0;
-  while (next > 0 && next <= st.last_seq && store.load_next_msg("", next, m) == StoreErr::ok) {
+  uint64_t prev = 0;
+  bool more = false;
+  while (load(m)) {
+    if (prev != 0 && blk.size() >= kSnapshotBlockBytes) {
+      ahead_ = std::move(m);
+      more = true;
+      break;
+    }
     if (prev == 0) ix.first = m.seq, ix.first_ts = m.ts;
     for (uint64_t d = prev == 0 ? m.seq : prev + 1; d < m.seq; ++d) {
       ix.deleted.insert(d);
@@ -341,42 +365,74 @@ std::string build_snapshot(Stream& stream, bool include_consumers) {
     ix.last_ts = m.ts;
     blk += message_record(m, hh);
     prev = m.seq;
-    next = m.seq + 1;
   }
   if (prev == 0) {  // no message: an empty block past the last sequence, as the reference's
-    ix.first = st.last_seq + 1;
-    ix.last = st.last_seq;
-    ix.first_ts = ix.last_ts = st.last_ts;
-  } else if (st.last_seq > ix.last) {
+    ix.first = st_.last_seq + 1;
+    ix.last = st_.last_seq;
+    ix.first_ts = ix.last_ts = st_.last_ts;
+  } else if (!more && st_.last_seq > ix.last) {
     // Removed messages at the end: the block still ends at the stream's last sequence.
-    for (uint64_t d = ix.last + 1; d <= st.last_seq; ++d) {
+    for (uint64_t d = ix.last + 1; d <= st_.last_seq; ++d) {
       ix.deleted.insert(d);
       blk += erased_record(d, hh);
     }
-    ix.last = st.last_seq;
-    ix.last_ts = st.last_ts;
+    ix.last = st_.last_seq;
+    ix.last_ts = st_.last_ts;
   }
   if (blk.size() >= kHashLen) ix.lchk = blk.substr(blk.size() - kHashLen);
-  w.add("msgs/1.idx", index_file(ix));
-  w.add("msgs/1.blk", blk);
+  tar_->w.add(fmt::format("msgs/{}.idx", block_), index_file(ix));
+  tar_->w.add(fmt::format("msgs/{}.blk", block_), blk);
+  if (!more) stage_ = Stage::consumers;
+}
 
-  if (include_consumers) {
-    for (const auto& sc : stream.consumers()) {
-      auto c = std::dynamic_pointer_cast<Consumer>(sc);
-      if (!c) continue;
-      ojson cm;
-      cm["Created"] = format_time(c->created_ns());  // FileConsumerInfo's untagged fields
-      cm["Name"] = c->name();
-      ojson ccfg = consumer_config_json(c->config());
-      for (auto& [k, v] : ccfg.items()) cm[k] = v;
-      std::string cm_s = cm.dump();
-      std::string pre = "obs/" + c->name() + "/";
-      w.add(pre + "meta.inf", cm_s);
-      w.add(pre + "meta.sum", meta_sum(name + "/" + c->name(), cm_s));
-      w.add(pre + "o.dat", encode_consumer_state(c->state_snapshot(), now));
+std::string SnapshotBuilder::next() {
+  tar::Writer& w = tar_->w;
+  switch (stage_) {
+    case Stage::meta: {
+      ojson meta;
+      meta["Created"] = format_time(stream_.created_ns());  // FileStreamInfo's untagged field
+      ojson cfg = stream_.config().to_json();  // a named value: items() must not outlive it
+      for (auto& [k, v] : cfg.items()) meta[k] = v;
+      std::string meta_s = meta.dump();
+      w.add("meta.inf", meta_s);
+      w.add("meta.sum", meta_sum(stream_.config().name, meta_s));
+      std::string out = framed(w.take());
+      stage_ = Stage::blocks;
+      return out;
     }
+    case Stage::blocks:
+      add_block();
+      return framed(w.take());
+    case Stage::consumers:
+      if (include_consumers_) {
+        for (const auto& sc : stream_.consumers()) {
+          auto c = std::dynamic_pointer_cast<Consumer>(sc);
+          if (!c) continue;
+          ojson cm;
+          cm["Created"] = format_time(c->created_ns());  // FileConsumerInfo's untagged fields
+          cm["Name"] = c->name();
+          ojson ccfg = consumer_config_json(c->config());
+          for (auto& [k, v] : ccfg.items()) cm[k] = v;
+          std::string cm_s = cm.dump();
+          std::string pre = "obs/" + c->name() + "/";
+          w.add(pre + "meta.inf", cm_s);
+          w.add(pre + "meta.sum", meta_sum(stream_.config().name + "/" + c->name(), cm_s));
+          w.add(pre + "o.dat", encode_consumer_state(c->state_snapshot(), now_));
+        }
+      }
+      stage_ = Stage::done;
+      return framed(w.finish());
+    case Stage::done:
+      return {};
   }
-  return s2::frame(w.finish());
+  return {};
+}
+
+std::string build_snapshot(Stream& stream, bool include_consumers) {
+  SnapshotBuilder b(stream, include_consumers);
+  std::string out;
+  while (!b.done()) out += b.next();
+  return out;
 }
 
 bool read_snapshot(std::string_view data, ArchivedStream& out, std::string& err) {

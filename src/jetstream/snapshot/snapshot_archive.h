@@ -11,6 +11,8 @@
 // index's last-record checksum, meta.sum files), so snapshots move both ways between 2.9.10
 // and us. Reading checks every record's hash as 2.9.10 does (see parse_block).
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,7 +44,37 @@ struct ArchivedStream {
   std::vector<ArchivedConsumer> consumers;
 };
 
-// The S2-framed tar of `stream` (its messages now; consumers unless !include_consumers).
+// The S2-framed tar of `stream` (its messages now; consumers unless !include_consumers),
+// built piece by piece so that a large stream is never held whole: each next() gives the
+// following part of the archive (the meta files, then one message block of up to
+// kSnapshotBlockBytes, ..., then the consumers and the end), empty once the archive is
+// complete. Messages stored after the builder was made are not in it.
+class SnapshotBuilder {
+ public:
+  static constexpr size_t kSnapshotBlockBytes = 4 * 1024 * 1024;
+  SnapshotBuilder(Stream& stream, bool include_consumers);
+  std::string next();
+  bool done() const { return stage_ == Stage::done; }
+
+ private:
+  enum class Stage { meta, blocks, consumers, done };
+  std::string framed(std::string tar_part);
+  void add_block();
+
+  Stream& stream_;
+  bool include_consumers_;
+  int64_t now_;
+  Stage stage_ = Stage::meta;
+  StoreState st_;
+  uint64_t next_seq_ = 0;      // where the next block's messages start
+  uint64_t block_ = 0;         // blocks written
+  bool any_msg_ = false;       // a block with messages was written
+  std::optional<StoredMsg> ahead_;  // loaded, not yet in a block
+  struct TarWriterHolder;
+  std::shared_ptr<TarWriterHolder> tar_;
+};
+
+// The whole archive at once (SnapshotBuilder's parts together).
 std::string build_snapshot(Stream& stream, bool include_consumers);
 
 // Reads a snapshot (S2-framed tar) into `out`; false with `err` on bad data.

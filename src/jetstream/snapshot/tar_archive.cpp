@@ -102,6 +102,12 @@ void Writer::add(std::string_view name, std::string_view data) {
   pad(out_);
 }
 
+std::string Writer::take() {
+  std::string out;
+  out.swap(out_);
+  return out;
+}
+
 std::string Writer::finish() {
   out_.append(2 * kBlock, '\0');
   return std::move(out_);

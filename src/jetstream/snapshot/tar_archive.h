@@ -19,7 +19,10 @@ class Writer {
  public:
   explicit Writer(int64_t mtime_sec) : mtime_(mtime_sec) {}
   void add(std::string_view name, std::string_view data);
-  // Ends the archive (two zero blocks) and returns it.
+  // The archive written since the last take() (whole entries): a snapshot is sent piece by
+  // piece instead of held whole.
+  std::string take();
+  // Ends the archive (two zero blocks) and returns it (what take() did not return yet).
   std::string finish();
 
  private:

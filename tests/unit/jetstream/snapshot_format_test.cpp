@@ -33,6 +33,16 @@ TEST(SnapshotS2, FrameRoundTripsAcrossChunks) {
   EXPECT_FALSE(s2::unframe("not a snapshot", out, err));
 }
 
+// The snapshot is framed piece by piece as it is built: the pieces read back as one stream.
+TEST(SnapshotS2, FramedInPiecesReadsAsOne) {
+  std::string a(70000, 'a'), b = "bb", c(5, 'c');
+  std::string framed = s2::frame_start();
+  for (const auto* p : {&a, &b, &c}) s2::append_chunks(framed, *p);
+  std::string out, err;
+  ASSERT_TRUE(s2::unframe(framed, out, err)) << err;
+  EXPECT_EQ(out, a + b + c);
+}
+
 TEST(SnapshotS2, DecodesSnappyAndS2Copies) {
   // "abcabcabcabc" as literal "abc" + copy(offset 3, length 9): tag copy-1 = ((9-4)<<2)|1.
   std::string block = std::string("\x0c", 1) + std::string("\x08" "abc", 4) + std::string("\x15\x03", 2);
