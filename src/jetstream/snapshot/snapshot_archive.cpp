@@ -24,7 +24,7 @@ using ojson = nlohmann::ordered_json;
 
 // The reference's file store constants (filestore.go).
 constexpr uint8_t kMagic = 22;
-constexpr uint8_t kIndexVersion = 1;
+constexpr uint8_t kGoIndexVersion = 1;
 constexpr uint8_t kStateVersion = 2;
 constexpr uint32_t kHeadersBit = 1u << 31;
 constexpr uint64_t kErasedBit = 1ull << 63;
@@ -121,7 +121,7 @@ struct GoBlockIndex {
 std::string index_file(const GoBlockIndex& ix) {
   std::string b;
   b.push_back(static_cast<char>(kMagic));
-  b.push_back(static_cast<char>(kIndexVersion));
+  b.push_back(static_cast<char>(kGoIndexVersion));
   util::append_uvarint(b, ix.msgs);
   util::append_uvarint(b, ix.bytes);
   util::append_uvarint(b, ix.first);
@@ -135,7 +135,7 @@ std::string index_file(const GoBlockIndex& ix) {
 }
 
 bool parse_index(std::string_view buf, GoBlockIndex& ix) {
-  if (buf.size() < 2 || static_cast<uint8_t>(buf[0]) != kMagic || static_cast<uint8_t>(buf[1]) != kIndexVersion)
+  if (buf.size() < 2 || static_cast<uint8_t>(buf[0]) != kMagic || static_cast<uint8_t>(buf[1]) != kGoIndexVersion)
     return false;
   GoVarReader r{buf, 2};
   ix.msgs = r.u();

@@ -13,7 +13,7 @@ namespace nats::jetstream {
 
 namespace {
 constexpr char kIndexMagic[4] = {'N', 'S', 'I', 'X'};
-constexpr uint32_t kIndexVersion = 1;
+constexpr uint32_t kBlockIndexVersion = 1;
 constexpr size_t kHeader = 4 + 4 + 8 + 8 + 8;
 
 }  // namespace
@@ -39,7 +39,7 @@ bool write_block_index(const std::string& dir, const BlockIndex& idx, uint64_t b
   std::string buf;
   buf.reserve(kHeader + 4 * idx.offs.size() + 4);
   buf.append(kIndexMagic, 4);
-  util::append_le(buf, kIndexVersion, 4);
+  util::append_le(buf, kBlockIndexVersion, 4);
   util::append_le(buf, block_len, 8);
   util::append_le(buf, idx.first, 8);
   util::append_le(buf, idx.offs.size(), 8);
@@ -81,7 +81,7 @@ bool read_block_index(const std::string& dir, uint64_t block, uint64_t block_len
   if (buf.size() < kHeader + 4 || std::memcmp(buf.data(), kIndexMagic, 4) != 0) return false;
   const char* p = buf.data();
   uint64_t count = util::load_le(p + 24, 8);
-  if (util::load_le(p + 4, 4) != kIndexVersion || util::load_le(p + 8, 8) != block_len) return false;
+  if (util::load_le(p + 4, 4) != kBlockIndexVersion || util::load_le(p + 8, 8) != block_len) return false;
   if (count > (buf.size() - kHeader - 4) / 4 || kHeader + 4 * count + 4 != buf.size()) return false;
   if (crc32c(p, buf.size() - 4) != util::load_le(p + buf.size() - 4, 4)) return false;
   out.block = block;
