@@ -56,6 +56,10 @@ bool has_user(const Options& o, const std::string& name) {
 // The settings reload applies, copied from `from` so that what is left to compare is what
 // reload does not apply.
 void take_reloadable(Options& x, const Options& from) {
+  // As the reference's noauthuser case: no_auth_user may be dropped when its user is dropped
+  // too (its clients are closed as removed users); any other change is refused.
+  const bool drop_no_auth_user =
+      !from.no_auth_user.empty() && x.no_auth_user.empty() && !has_user(x, from.no_auth_user);
   x.debug = from.debug;
   x.trace = from.trace;
   x.trace_verbose = from.trace_verbose;
@@ -93,10 +97,7 @@ void take_reloadable(Options& x, const Options& from) {
   x.accounts = std::move(accounts);
   // Top-level mappings are the global account's (reload_accounts).
   x.mappings = from.mappings;
-  // As the reference's noauthuser case: no_auth_user may be dropped when its user is dropped
-  // too (its clients fail the new authorization); any other change is refused.
-  if (!x.no_auth_user.empty() && from.no_auth_user.empty() && !has_user(from, x.no_auth_user))
-    x.no_auth_user = from.no_auth_user;
+  if (drop_no_auth_user) x.no_auth_user = from.no_auth_user;
   // As the reference's resolver case (accountsOption): with `resolver: MEMORY` the preloads
   // are the accounts, reloaded in reload_accounts; resolver_tls reaches a URL resolver's next
   // fetches. Other resolver changes are refused: 2.9.10 swaps in a new resolver object that
@@ -282,6 +283,9 @@ std::string Server::reload(Options next) {
   std::lock_guard lk(reload_mu_);
   // Flags and start-up fields that a re-read config cannot know.
   next.check_config = loaded_.check_config;
+  // In operator mode the accounts are the JWT accounts the server made at start-up (config
+  // accounts are refused there), not something a re-read config has: kept as they are.
+  if (loaded_.operator_mode() && next.operator_mode()) next.accounts = loaded_.accounts;
   Options rest = next;
   take_reloadable(rest, loaded_);
   if (!(rest == loaded_)) return refusal(loaded_, rest);

@@ -361,7 +361,7 @@ TEST_P(ReloadSettings, MemoryResolverPreloadsChanged) {
   EXPECT_TRUE(cb.wait_closed(milliseconds(3000)));
   EXPECT_EQ(ping(ca), "PONG");
   RawClient ca2, cc, cb2;
-  EXPECT_EQ(login_jwt(ca2, ua, a), "-ERR 'maximum account active connections exceeded'");
+  EXPECT_EQ(login_jwt(ca2, ua, a), "-ERR 'maximum account active connections exceeded'") << srv_->log();
   EXPECT_EQ(login_jwt(cc, uc, c), "PONG");
   EXPECT_EQ(login_jwt(cb2, ub, b), "-ERR 'Authorization Violation'");
 }
