@@ -103,6 +103,12 @@ using AccountPtr = std::shared_ptr<Account>;
 void install_account_mappings(Account& acc, const std::vector<MappingConfig>& configs);
 // Compiles mappings without installing them (same errors).
 std::vector<SubjectMapping> compile_account_mappings(const std::vector<MappingConfig>& configs);
+// Replaces the mappings that came from `old_configs` with `new_configs` (a JWT update or a
+// config reload): each new source replaces its mapping in place or is added at the end, the
+// old sources the new list lacks are removed, mappings the server added itself stay. Returns
+// the sources added; throws (nothing changed) when a new mapping does not compile.
+std::vector<std::string> replace_account_mappings(Account& acc, const std::vector<MappingConfig>& old_configs,
+                                                  const std::vector<MappingConfig>& new_configs);
 
 inline constexpr const char* kGlobalAccount = "$G";
 inline constexpr const char* kSystemAccount = "$SYS";

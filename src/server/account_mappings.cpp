@@ -3,6 +3,8 @@
 // were mapped where they were published).
 #include "server/account.h"
 
+#include <algorithm>
+#include <set>
 #include <stdexcept>
 
 namespace nats {
@@ -45,6 +47,33 @@ void install_account_mappings(Account& acc, const std::vector<MappingConfig>& co
   acc.edit_mappings([&](Account::MappingList& list) {
     for (auto& m : add) list.push_back(std::move(m));
   });
+}
+
+std::vector<std::string> replace_account_mappings(Account& acc, const std::vector<MappingConfig>& old_configs,
+                                                  const std::vector<MappingConfig>& new_configs) {
+  auto compiled = compile_account_mappings(new_configs);
+  std::set<std::string> from_old;
+  for (const auto& m : old_configs) from_old.insert(m.src);
+  std::vector<std::string> added;
+  acc.edit_mappings([&](Account::MappingList& list) {
+    Account::MappingList next;
+    std::set<std::string> placed;
+    for (const auto& have : list) {
+      auto it = std::find_if(compiled.begin(), compiled.end(), [&](const auto& m) { return m.src() == have.src(); });
+      if (it != compiled.end()) {
+        if (placed.insert(it->src()).second) next.push_back(*it);
+      } else if (!from_old.count(have.src())) {
+        next.push_back(have);  // added by the server itself (the JetStream domain's)
+      }
+    }
+    for (const auto& m : compiled)
+      if (placed.insert(m.src()).second) {
+        next.push_back(m);
+        added.push_back(m.src());
+      }
+    list = std::move(next);
+  });
+  return added;
 }
 
 }  // namespace nats

@@ -140,7 +140,11 @@ std::optional<AuthResult> Authenticator::authenticate(const ClientCredentials& c
   // No credentials: the no-auth user, if any.
   if (c.auth_token.empty() && c.nkey.empty() && c.jwt.empty() && !no_auth_user_.empty() && c.allow_no_auth_user) {
     auto it = users_.find(no_auth_user_);
-    if (it != users_.end()) return result_for(it->second, c.connection_type);
+    if (it != users_.end()) {
+      auto res = result_for(it->second, c.connection_type);
+      if (res) res->via_no_auth_user = explicit_no_auth_user_;
+      return res;
+    }
   }
   return std::nullopt;
 }
@@ -150,6 +154,7 @@ bool Authenticator::user_gone_or_moved(const ClientCredentials& c, const std::st
   std::string key;
   if (!c.nkey.empty()) table = &nkeys_, key = c.nkey;
   else if (!c.user.empty()) table = &users_, key = c.user;
+  else if (!c.no_auth_user.empty()) table = &users_, key = c.no_auth_user;
   else return false;
   auto it = table->find(key);
   return it == table->end() || it->second.account != account;

@@ -26,6 +26,10 @@ struct ClientCredentials {
   std::string sig;
   std::string jwt;
   bool allow_no_auth_user = true;
+  // Set once the client got in as the no_auth_user (no credentials): that user's name. The
+  // reference copies the name into the client's options then, so a reload that removes the
+  // user closes the client as a removed user (user_gone_or_moved).
+  std::string no_auth_user;
   // For users' allowed_connection_types: STANDARD, or WEBSOCKET on the websocket port.
   std::string connection_type = "STANDARD";
 };
@@ -58,6 +62,7 @@ struct AuthResult {
   int64_t user_issued_at = 0;
   bool bearer = false;
   std::string signing_key;  // the account signing key that issued the user JWT ("" if the account)
+  bool via_no_auth_user = false;  // no credentials, admitted as the configured no_auth_user
 };
 
 // The current claims of an account in operator mode (null: unknown account).

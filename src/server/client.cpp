@@ -400,6 +400,7 @@ bool ClientConnection::on_connect(std::string_view json) {
   }
   set_permissions(res->permissions);
   credentials_ = cred;
+  if (res->via_no_auth_user) credentials_.no_auth_user = res->user;
   connected_ = true;
   estimate_rtt_from_start();
   set_ping_skip_when_active(true);  // recent traffic proves a client alive, as the reference

@@ -110,34 +110,13 @@ void rewire_jwt_account(Server& server, const std::string& key,
 // domain's) stay. Leafs bound to the account are told the new sources (the reference's
 // forceAddToSmap); removed ones are not withdrawn there either.
 void apply_jwt_mappings(Server& server, Account& acc, const AccountClaims& old, const AccountClaims& now) {
-  std::vector<SubjectMapping> compiled;
+  std::vector<std::string> added;
   try {
-    compiled = compile_account_mappings(now.mappings);
+    added = replace_account_mappings(acc, old.mappings, now.mappings);
   } catch (const std::exception& e) {
     log::error("Account [{}] update: {}", acc.name(), e.what());
     return;
   }
-  std::set<std::string> from_old_jwt;
-  for (const auto& m : old.mappings) from_old_jwt.insert(m.src);
-  std::vector<std::string> added;
-  acc.edit_mappings([&](Account::MappingList& list) {
-    Account::MappingList next;
-    std::set<std::string> placed;
-    for (const auto& have : list) {
-      auto it = std::find_if(compiled.begin(), compiled.end(), [&](const auto& m) { return m.src() == have.src(); });
-      if (it != compiled.end()) {
-        if (placed.insert(it->src()).second) next.push_back(*it);
-      } else if (!from_old_jwt.count(have.src())) {
-        next.push_back(have);
-      }
-    }
-    for (const auto& m : compiled)
-      if (placed.insert(m.src()).second) {
-        next.push_back(m);
-        added.push_back(m.src());
-      }
-    list = std::move(next);
-  });
   log::debug("Account [{}]: mappings updated", acc.name());
   if (auto* leafs = server.leafs())
     for (const auto& src : added) {

@@ -10,9 +10,11 @@
 // leafnodes and websocket blocks (reload_links.cpp). Every other difference is refused with the reference's
 // "config reload not supported for <Go field name>: old=<v>, new=<v>" (or its JetStream and
 // cluster texts), naming the first differing setting, and the running config stays. Config
-// accounts' imports and exports are wired again; accounts added are registered (removed ones
-// are refused). JetStream is turned on or off without a cluster (reload_jetstream.cpp). (The
-// reference reloads more, e.g. accounts removed; those are refused here until implemented,
+// accounts' imports and exports are wired again; accounts added are registered, removed ones
+// dropped (their clients cut), the others take new limits, mappings and JetStream settings
+// (reload_accounts.cpp); `no_auth_user` may go together with its user. JetStream is turned on
+// or off without a cluster (reload_jetstream.cpp). (The reference reloads more; those are
+// refused here until implemented,
 // never half applied.)
 #include <algorithm>
 #include <cerrno>
@@ -25,7 +27,9 @@
 #include "config/duration.h"
 #include "net/event_loop.h"
 #include "net/tls.h"
+#include "server/account_resolver.h"
 #include "server/client.h"
+#include "server/url_account_fetcher.h"
 #include "server/imports.h"
 #include "server/reload_links.h"
 #include "server/server.h"
@@ -36,9 +40,29 @@ namespace nats {
 
 namespace {
 
+const AccountConfig* find_account(const Options& o, const std::string& name) {
+  for (const auto& a : o.accounts)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+// Whether `name` is a user of `o`, at the top level or in an account (the reference's
+// Options.Users has both).
+bool has_user(const Options& o, const std::string& name) {
+  auto in = [&](const std::vector<User>& users) {
+    return std::any_of(users.begin(), users.end(), [&](const User& u) { return u.username == name; });
+  };
+  if (in(o.users)) return true;
+  return std::any_of(o.accounts.begin(), o.accounts.end(), [&](const AccountConfig& a) { return in(a.users); });
+}
+
 // The settings reload applies, copied from `from` so that what is left to compare is what
 // reload does not apply.
 void take_reloadable(Options& x, const Options& from) {
+  // As the reference's noauthuser case: no_auth_user may be dropped when its user is dropped
+  // too (its clients are closed as removed users); any other change is refused.
+  const bool drop_no_auth_user =
+      !from.no_auth_user.empty() && x.no_auth_user.empty() && !has_user(x, from.no_auth_user);
   x.debug = from.debug;
   x.trace = from.trace;
   x.trace_verbose = from.trace_verbose;
@@ -69,23 +93,23 @@ void take_reloadable(Options& x, const Options& from) {
   x.ports_file_dir = from.ports_file_dir;
   x.client_advertise = from.client_advertise;
   x.tags = from.tags;
-  // Accounts are matched by name. Those only in `x` (added) are set aside: when every one of
-  // `from` is still there, x ends up with from's accounts, in from's order, with their
-  // reloadable parts; an account removed leaves a difference (refused: not done yet).
-  std::vector<AccountConfig> kept;
-  for (const auto& fa : from.accounts) {
-    auto it = std::find_if(x.accounts.begin(), x.accounts.end(), [&](const AccountConfig& a) { return a.name == fa.name; });
-    if (it == x.accounts.end()) return;
-    AccountConfig a = *it;
-    a.users = fa.users;
-    a.default_permissions = fa.default_permissions;
-    a.stream_exports = fa.stream_exports;
-    a.service_exports = fa.service_exports;
-    a.stream_imports = fa.stream_imports;
-    a.service_imports = fa.service_imports;
-    kept.push_back(std::move(a));
-  }
-  x.accounts = std::move(kept);
+  // Accounts, as the reference's accountsOption: added, removed and changed ones (users,
+  // permissions, imports, exports, limits, mappings, JetStream) are all reloaded, except an
+  // account's own nkey (not applied at run time: refused).
+  std::vector<AccountConfig> accounts = from.accounts;
+  for (auto& a : accounts)
+    if (const AccountConfig* was = find_account(x, a.name)) a.nkey = was->nkey;
+  x.accounts = std::move(accounts);
+  // Top-level mappings are the global account's (reload_accounts).
+  x.mappings = from.mappings;
+  if (drop_no_auth_user) x.no_auth_user = from.no_auth_user;
+  // As the reference's resolver case (accountsOption): with `resolver: MEMORY` the preloads
+  // are the accounts, reloaded in reload_accounts; resolver_tls reaches a URL resolver's next
+  // fetches. Other resolver changes are refused: 2.9.10 swaps in a new resolver object that
+  // it never starts, which is not something to copy.
+  if (x.resolver.type == "MEMORY" && x.resolver == from.resolver) x.resolver_preload = from.resolver_preload;
+  x.resolver_tls = from.resolver_tls;
+  x.resolver_tls_insecure = from.resolver_tls_insecure;
 }
 
 // The config accounts in `next` that `loaded` lacks (take_reloadable let them through).
@@ -95,12 +119,6 @@ std::vector<AccountConfig> added_accounts(const Options& loaded, const Options& 
     if (std::none_of(loaded.accounts.begin(), loaded.accounts.end(), [&](const AccountConfig& b) { return b.name == a.name; }))
       out.push_back(a);
   return out;
-}
-
-const AccountConfig* find_account(const Options& o, const std::string& name) {
-  for (const auto& a : o.accounts)
-    if (a.name == name) return &a;
-  return nullptr;
 }
 
 struct Named {
@@ -182,6 +200,8 @@ std::string refusal(const Options& a, const Options& b) {
   if (!(a.mappings == b.mappings)) return structural("Mappings");
   if (a.tags != b.tags) return structural("Tags");
   if (a.operator_jwts != b.operator_jwts || a.trusted_keys != b.trusted_keys) return structural("TrustedOperators");
+  if (a.resolver.type.empty() != b.resolver.type.empty())
+    return "config reload does not support moving to or from an account resolver";
   if (!(a.resolver == b.resolver) || a.resolver_preload != b.resolver_preload) return structural("AccountResolver");
   if (!(a.resolver_tls == b.resolver_tls) || a.resolver_tls_insecure != b.resolver_tls_insecure)
     return structural("AccountResolverTLSConfig");
@@ -206,8 +226,11 @@ bool wiring_changed(const Options& a, const Options& b) {
 bool auth_changed(const Options& a, const Options& b) {
   if (a.username != b.username || a.password != b.password || a.authorization != b.authorization ||
       !(a.users == b.users) || !(a.default_permissions == b.default_permissions) ||
-      a.authorization_configured != b.authorization_configured)
+      a.authorization_configured != b.authorization_configured || a.no_auth_user != b.no_auth_user)
     return true;
+  // An account removed: its users are gone (their clients are cut).
+  for (const auto& x : a.accounts)
+    if (!find_account(b, x.name)) return true;
   for (const auto& y : b.accounts) {
     const AccountConfig* x = find_account(a, y.name);
     if (!x || !(x->users == y.users) || !(x->default_permissions == y.default_permissions)) return true;
@@ -266,6 +289,9 @@ std::string Server::reload(Options next) {
   std::lock_guard lk(reload_mu_);
   // Flags and start-up fields that a re-read config cannot know.
   next.check_config = loaded_.check_config;
+  // In operator mode the accounts are the JWT accounts the server made at start-up (config
+  // accounts are refused there), not something a re-read config has: kept as they are.
+  if (loaded_.operator_mode() && next.operator_mode()) next.accounts = loaded_.accounts;
   if (auto m = jetstream_reload_refusal(loaded_, next, jetstream_enabled()); !m.empty()) return m;
   Options rest = next;
   take_reloadable(rest, loaded_);
@@ -286,6 +312,18 @@ std::string Server::reload(Options next) {
 
   LinkTlsReload links;
   if (auto err = prepare_link_reload(loaded_, next, links); !err.empty()) return err;
+
+  // A URL resolver's new TLS (files that do not load refuse the reload).
+  std::shared_ptr<const net::TlsContext> resolver_tls;
+  bool resolver_tls_changed = !(next.resolver_tls == loaded_.resolver_tls) ||
+                              next.resolver_tls_insecure != loaded_.resolver_tls_insecure;
+  if (resolver_tls_changed && resolver_ && resolver_->url_fetcher()) {
+    try {
+      resolver_tls = url_resolver_tls(next);
+    } catch (const std::exception& e) {
+      return std::string("error loading the resolver TLS configuration: ") + e.what();
+    }
+  }
 
   if (next.client_advertise != loaded_.client_advertise && !next.client_advertise.empty()) {
     std::string host;
@@ -329,6 +367,13 @@ std::string Server::reload(Options next) {
       install_jwt_account(std::make_shared<Account>(ac.name), nullptr, ac);
       log::notice("Reloaded: account {} added", ac.name);
     }
+  }
+  // Removed accounts, and the limits, mappings and JetStream settings of the others
+  // (reload_accounts.cpp).
+  reload_accounts(loaded_, next);
+  if (resolver_tls_changed && resolver_ && resolver_->url_fetcher()) {
+    resolver_->url_fetcher()->set_tls(resolver_tls);
+    log::notice("Reloaded: resolver_tls");
   }
   if (next.max_connections != loaded_.max_connections) {
     // As the reference: connections over the new limit are closed.

@@ -316,6 +316,11 @@ class Server {
   std::recursive_mutex jwt_mu_;  // serializes registering and updating JWT accounts
   AccountPtr register_jwt_account(const std::string& key, int depth);
   void install_jwt_account(const AccountPtr& acc, const AccountClaimsPtr& claims, const AccountConfig& cfg);
+  // Reload of the config accounts (reload_accounts.cpp): removed ones leave accounts_ (kept
+  // alive in retired_accounts_: streams and clients may still refer to them), kept ones take
+  // their new limits, mappings and JetStream settings; top-level mappings too.
+  void reload_accounts(const Options& old, const Options& next);
+  std::vector<AccountPtr> retired_accounts_;
 
   mutable std::mutex conns_mu_;
   std::unordered_map<uint64_t, std::shared_ptr<ClientConnection>> clients_;

@@ -292,6 +292,11 @@ UrlAccountFetcher::UrlAccountFetcher(std::string base_url, std::chrono::millisec
 
 UrlAccountFetcher::~UrlAccountFetcher() { stop(); }
 
+void UrlAccountFetcher::set_tls(std::shared_ptr<const net::TlsContext> tls) {
+  std::lock_guard lk(tls_mu_);
+  tls_ = std::move(tls);
+}
+
 void UrlAccountFetcher::stop() {
   std::vector<std::thread> workers;
   {
@@ -316,13 +321,18 @@ UrlFetchResult UrlAccountFetcher::get(const std::string& key) const {
   if (u.port != (u.tls ? 443 : 80)) host += ":" + std::to_string(u.port);
   std::string req = "GET " + u.path + " HTTP/1.1\r\nHost: " + host +
                     "\r\nUser-Agent: nats-server\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n";
+  std::shared_ptr<const net::TlsContext> ctx;  // outlives the session
+  {
+    std::lock_guard lk(tls_mu_);
+    ctx = tls_;
+  }
   std::unique_ptr<net::TlsSession> tls;
   if (u.tls) {
-    if (!tls_) {
+    if (!ctx) {
       ::close(fd);
       return {"", prefix + "no TLS configuration"};
     }
-    tls = std::make_unique<net::TlsSession>(*tls_, fd, u.host);
+    tls = std::make_unique<net::TlsSession>(*ctx, fd, u.host);
   }
   UrlIo io{fd, tls.get(), deadline, {}};
   std::string raw;

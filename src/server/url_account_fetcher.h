@@ -59,12 +59,16 @@ class UrlAccountFetcher {
   void get_async(const std::string& key, std::function<void(const UrlFetchResult&)> done);
   // Ends the workers (at server shutdown); fetches under way end within the timeout.
   void stop();
+  // A config reload's resolver_tls (the reference's configureResolver sets the transport's
+  // TLSClientConfig anew): fetches started from now on use it.
+  void set_tls(std::shared_ptr<const net::TlsContext> tls);
 
  private:
   void worker();
 
   std::string base_;
   std::chrono::milliseconds timeout_;
+  mutable std::mutex tls_mu_;  // guards tls_ (a reload replaces it while fetches run)
   std::shared_ptr<const net::TlsContext> tls_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -15,6 +15,7 @@
 #include <filesystem>
 
 #include "jwt_test_util.h"
+#include "reload_test_util.h"
 #include "test_util.h"
 #include "tls_test_util.h"
 
@@ -106,9 +107,11 @@ class JwtHttpsResolver : public ::testing::TestWithParam<std::string> {
     return srv;
   }
   // A user of ACC connects and gets its own message back.
-  bool user_works(const ServerProcess& srv) {
+  bool user_works(const ServerProcess& srv) { return user_of_works(srv, acc_); }
+  // A user of `account` (its JWT served by the HTTPS server) connects and gets its own message.
+  bool user_of_works(const ServerProcess& srv, const KeyPair& account) {
     KeyPair u = jwt::user_keys();
-    std::string creds = dir_.write("u.creds", jwt::creds(jwt::sign(jwt::user_claims(u, "u"), acc_), u.seed));
+    std::string creds = dir_.write("u.creds", jwt::creds(jwt::sign(jwt::user_claims(u, "u"), account), u.seed));
     OptsPtr o;
     natsOptions_SetTimeout(o.p, 5000);
     natsOptions_SetAllowReconnect(o.p, false);
@@ -160,6 +163,36 @@ TEST_P(JwtHttpsResolver, SystemRootsInsecureAndFailures) {
   auto insecure = start(config(https.base(), cert_only + "  insecure: true\n}\n"), false, log);
   ASSERT_TRUE(insecure) << log;
   EXPECT_TRUE(user_works(*insecure)) << insecure->log();
+}
+
+// A config reload with another resolver_tls: the next fetches use it (2.9.10's
+// configureResolver gives the HTTP transport the new TLS config). Without the client
+// certificate a new account's fetch fails and its user is refused; back with it, the next new
+// account is fetched. A connected user stays throughout.
+TEST_P(JwtHttpsResolver, ReloadedResolverTlsAppliesToTheNextFetch) {
+  HttpsJwtServer https(dir_.path() + "/www", pki_, true);
+  ASSERT_TRUE(https.ok());
+  KeyPair acc2 = jwt::account_keys(), acc3 = jwt::account_keys();
+  dir_.write("www/jwt/v1/accounts/" + acc2.pub, jwt::sign(jwt::account_claims(acc2, "ACC2"), op_));
+  dir_.write("www/jwt/v1/accounts/" + acc3.pub, jwt::sign(jwt::account_claims(acc3, "ACC3"), op_));
+  std::string conf = dir_.write("reload.conf", config(https.base(), client_tls()));
+  ServerProcess srv(std::vector<std::string>{"-c", conf}, GetParam());
+  srv.start(true, milliseconds(6000));
+  KeyPair u = jwt::user_keys();
+  std::string creds = dir_.write("kept.creds", jwt::creds(jwt::sign(jwt::user_claims(u, "u"), acc_), u.seed));
+  OptsPtr o;
+  natsOptions_SetTimeout(o.p, 5000);
+  natsOptions_SetAllowReconnect(o.p, false);
+  natsOptions_SetUserCredentialsFromFiles(o.p, creds.c_str(), nullptr);
+  ConnPtr kept;
+  ASSERT_EQ(connect_signed(kept, srv.url(), o.p), NATS_OK);
+
+  std::string ca_only = "resolver_tls {\n  ca_file: \"" + pki_.ca + "\"\n}\n";
+  ASSERT_EQ(reload_config(srv, conf, config(https.base(), ca_only)), "") << srv.log();
+  EXPECT_FALSE(user_of_works(srv, acc2)) << "fetched without the client certificate";
+  ASSERT_EQ(reload_config(srv, conf, config(https.base(), client_tls())), "") << srv.log();
+  EXPECT_TRUE(user_of_works(srv, acc3)) << srv.log();
+  EXPECT_EQ(natsConnection_Flush(kept.p), NATS_OK);
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, JwtHttpsResolver,
