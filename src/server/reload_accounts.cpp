@@ -111,7 +111,7 @@ void Server::reload_accounts(const Options& old, const Options& next) {
       // streams now (UpdateJetStreamLimits); JetStream turned on or off for the account.
       acc->set_js_limits(na.js_limits);
       acc->jetstream_enabled = na.jetstream;
-      if (jetstream_) jetstream_->update_account(*acc);
+      if (auto* js = jetstream()) js->update_account(*acc);
       log::notice("Reloaded: account {} JetStream", na.name);
     }
   }
