@@ -38,9 +38,11 @@ std::string RouteManager::cluster_name() const {
 
 bool RouteManager::auth_required() const { return !server_.options().cluster.username.empty(); }
 
-bool RouteManager::check_auth(const std::string& user, const std::string& pass) const {
+bool RouteManager::authorized(const std::string& user, const std::string& pass,
+                              const std::optional<net::PeerCertNames>& cert) const {
   const auto& c = server_.options().cluster;
-  return user == c.username && pass == c.password;
+  if (c.tls.map) return cert && net::cert_names_user(*cert, c.username);
+  return !auth_required() || (user == c.username && pass == c.password);
 }
 
 void RouteManager::build_info() {

@@ -45,7 +45,11 @@ class RouteManager : public LinkManagerBase<RouteConnection, std::string> {
   std::string info_line() const;
   const std::string& self_hash() const { return self_hash_; }
   bool auth_required() const;
-  bool check_auth(const std::string& user, const std::string& pass) const;
+  // The CONNECT's credentials, or with tls { verify_and_map } the peer's certificate (`cert`,
+  // nullopt without one), which must name the authorization user (isRouterAuthorized,
+  // isGatewayAuthorized: no user configured, no peer gets in).
+  bool authorized(const std::string& user, const std::string& pass,
+                  const std::optional<net::PeerCertNames>& cert) const;
   // Adopts a remote's cluster name when ours was not configured; false on a conflict.
   bool agree_cluster_name(const std::string& remote, bool remote_dynamic);
 

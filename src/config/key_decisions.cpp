@@ -136,8 +136,7 @@ std::vector<KeyRule> build() {
   add(t, "jetstream", D::Refused, {"key", "ek", "encryption_key", "cipher", "limits"});
 
   // tls { } (parseTLS), wherever it appears.
-  // verify_and_map only in leafnodes { tls }, pinned_certs but in a leaf remote's block:
-  // the loader refuses them elsewhere.
+  // verify_and_map and pinned_certs: not in a leaf remote's block, where the loader refuses them.
   add(t, "tls", D::Honoured, {"cert_file", "key_file", "ca_file", "verify", "timeout", "verify_and_map", "pinned_certs"});
   add(t, "tls", D::Refused,
       {"insecure", "verify_cert_and_check_known_urls", "cipher_suites", "curve_preferences",

@@ -342,10 +342,10 @@ std::string Server::reload(Options next) {
   if (next.tls.timeout != loaded_.tls.timeout)
     log::notice("Reloaded: tls timeout = {}", dur(std::chrono::duration_cast<Duration>(next.tls.timeout)));
   if (tls) {
-    install_tls(std::move(tls), next.tls.verify);
+    install_tls(std::move(tls), next.tls.verify, next.tls.map);
     if (!(next.tls == loaded_.tls)) log::notice("Reloaded: tls = enabled");
   } else if (loaded_.tls.enabled) {
-    install_tls(nullptr, false);
+    install_tls(nullptr, false, false);
     log::notice("Reloaded: tls = disabled");
   }
   std::shared_ptr<const Authenticator> auth;
