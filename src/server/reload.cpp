@@ -37,6 +37,7 @@ namespace {
 // The settings reload applies, copied from `from` so that what is left to compare is what
 // reload does not apply.
 void take_reloadable(Options& x, const Options& from) {
+  const bool map = x.tls.map;
   x.debug = from.debug;
   x.trace = from.trace;
   x.trace_verbose = from.trace_verbose;
@@ -57,6 +58,7 @@ void take_reloadable(Options& x, const Options& from) {
   // The client TLS: on, off, certificate, CA, verify and the handshake timeout, as the
   // reference's tlsOption and tlsTimeoutOption (new connections follow, connected ones stay).
   x.tls = from.tls;
+  x.tls.map = map;  // verify_and_map is not (2.9.10's tlsOption leaves TLSMap out)
   x.cluster.routes = from.cluster.routes;
   // As the reference's authTimeoutOption, pidFileOption, portsFileDirOption,
   // clientAdvertiseOption and tagsOption.
@@ -127,6 +129,8 @@ const std::vector<Named>& named() {
       {"MaxSubTokens", [](const Options& o) { return num(o.max_sub_tokens); }},
       {"PidFile", [](const Options& o) { return o.pid_file; }},
       {"PortsFileDir", [](const Options& o) { return o.ports_file_dir; }},
+      // tls { verify_and_map }: 2.9.10 refuses to change it (not in its tlsOption).
+      {"TLSMap", [](const Options& o) { return yes(o.tls.map); }},
       {"MaxPending", [](const Options& o) { return num(o.max_pending); }},
       {"NoHeaderSupport", [](const Options& o) { return yes(o.no_header_support); }},
       {"LameDuckDuration", [](const Options& o) { return dur(o.lame_duck_duration); }},
@@ -342,10 +346,10 @@ std::string Server::reload(Options next) {
   if (next.tls.timeout != loaded_.tls.timeout)
     log::notice("Reloaded: tls timeout = {}", dur(std::chrono::duration_cast<Duration>(next.tls.timeout)));
   if (tls) {
-    install_tls(std::move(tls), next.tls.verify, next.tls.map);
+    install_tls(std::move(tls), next.tls.verify);
     if (!(next.tls == loaded_.tls)) log::notice("Reloaded: tls = enabled");
   } else if (loaded_.tls.enabled) {
-    install_tls(nullptr, false, false);
+    install_tls(nullptr, false);
     log::notice("Reloaded: tls = disabled");
   }
   std::shared_ptr<const Authenticator> auth;

@@ -133,9 +133,8 @@ void LiveLimits::set(const Options& o) {
   auth_timeout_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(o.auth_timeout).count();
 }
 
-void Server::install_tls(std::unique_ptr<net::TlsContext> ctx, bool verify, bool map) {
+void Server::install_tls(std::unique_ptr<net::TlsContext> ctx, bool verify) {
   tls_verify_.store(ctx && verify);
-  tls_map_.store(ctx && map);
   if (!ctx) {
     tls_current_.store(nullptr, std::memory_order_release);
     return;
@@ -226,7 +225,7 @@ void Server::start() {
     auto ctx = std::make_unique<net::TlsContext>(opts_.tls.cert_file, opts_.tls.key_file, opts_.tls.ca_file,
                                                  opts_.tls.verify);
     ctx->set_pinned_certs(opts_.tls.pinned_certs);
-    install_tls(std::move(ctx), opts_.tls.verify, opts_.tls.map);
+    install_tls(std::move(ctx), opts_.tls.verify);
   }
 
   int nloops = std::max(1u, std::thread::hardware_concurrency());

@@ -235,8 +235,6 @@ class Server {
   // held by a handshake in progress stays valid.
   const net::TlsContext* tls_context() const { return tls_current_.load(std::memory_order_acquire); }
   const net::TlsContext* ws_tls_context() const { return ws_tls_ctx_.get(); }  // wss
-  // The client port's tls { verify_and_map } in effect (reloadable with the tls block).
-  bool tls_map() const { return tls_map_.load(); }
   jetstream::MetaGroup* meta_group() const { return meta_group_.get(); }
   // Configured and running: false again once `$JS.API.SERVER.REMOVE` disabled it here.
   bool jetstream_enabled() const;
@@ -339,9 +337,8 @@ class Server {
   std::atomic<const net::TlsContext*> tls_current_{nullptr};
   // The client TLS in effect: `ctx` (null: TLS off, as after a reload turning it off) and
   // whether it verifies client certificates (INFO's tls_required / tls_verify follow).
-  void install_tls(std::unique_ptr<net::TlsContext> ctx, bool verify, bool map);
+  void install_tls(std::unique_ptr<net::TlsContext> ctx, bool verify);
   std::atomic<bool> tls_verify_{false};
-  std::atomic<bool> tls_map_{false};
   std::unique_ptr<net::TlsContext> ws_tls_ctx_;  // websocket { tls {} }
   std::unique_ptr<jetstream::MetaGroup> meta_group_;
   ServerStats stats_;

@@ -21,6 +21,7 @@
 #include <set>
 
 #include "cluster_test_util.h"
+#include "reload_test_util.h"
 #include "tls_test_util.h"
 #include "ws_test_util.h"
 
@@ -230,6 +231,25 @@ TEST_F(TlsVerifyAndMap, WebsocketCertificateNamesTheUser) {
     EXPECT_EQ(session(ws, true, "carol"), kViolation) << srv->log();
     EXPECT_EQ(session(ws, true, "client"), "-ERR 'Authorization Violation'\r\n") << srv->log();
     EXPECT_EQ(http_json(http, "/varz")["websocket"].value("tls_map", false), true);
+  }
+}
+
+// verify_and_map cannot be turned on or off by a reload: 2.9.10 refuses it (its tlsOption
+// leaves TLSMap out), and so do we, with its words; the mapping in effect stays.
+TEST_F(TlsVerifyAndMap, ReloadRefusesToChangeMapping) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
+    SCOPED_TRACE(bin);
+    testing_harness::TempDir dir;
+    auto conf = [&](const std::string& tls_extra) {
+      return "authorization { users [ {user: \"CN=client\"} ] }\n" + tls_block("timeout: 2\n  " + tls_extra);
+    };
+    const std::string path = dir.write("map.conf", conf("verify_and_map: true"));
+    testing_harness::ServerProcess srv({"-c", path}, bin);
+    srv.start();
+    EXPECT_EQ(session(srv.port(), false, "client"), "PONG\r\n") << srv.log();
+    EXPECT_EQ(reload_config(srv, path, conf("verify: true")),
+              "config reload not supported for TLSMap: old=true, new=false");
+    EXPECT_EQ(session(srv.port(), false, "client"), "PONG\r\n") << srv.log();
   }
 }
 
