@@ -88,7 +88,7 @@ bool GatewayConnection::on_connect(std::string_view json) {
     close(CloseReason::ProtocolViolation);
     return false;
   }
-  if (mgr_.auth_required() && !mgr_.check_auth(util::string_field(j, "user"), util::string_field(j, "pass"))) {
+  if (!mgr_.authorized(util::string_field(j, "user"), util::string_field(j, "pass"), peer_cert_names())) {
     log::error("{}:{} - gid:{} - authentication error", peer_ip_, peer_port_, cid_);
     send_err_and_close("Authorization Violation", CloseReason::AuthenticationViolation);
     return false;

@@ -79,9 +79,11 @@ GatewayManager::~GatewayManager() { shutdown(); }
 
 bool GatewayManager::auth_required() const { return !server_.options().gateway.username.empty(); }
 
-bool GatewayManager::check_auth(const std::string& user, const std::string& pass) const {
+bool GatewayManager::authorized(const std::string& user, const std::string& pass,
+                                const std::optional<net::PeerCertNames>& cert) const {
   const auto& g = server_.options().gateway;
-  return user == g.username && pass == g.password;
+  if (g.tls.map) return cert && net::cert_names_user(*cert, g.username);
+  return !auth_required() || (user == g.username && pass == g.password);
 }
 
 bool GatewayManager::known_gateway(const std::string& name) const {

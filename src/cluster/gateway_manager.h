@@ -44,7 +44,11 @@ class GatewayManager : public LinkManagerBase<GatewayConnection, std::string> {
   std::string own_url() const { return own_url_; }
   std::string info_line() const;
   bool auth_required() const;
-  bool check_auth(const std::string& user, const std::string& pass) const;
+  // The CONNECT's credentials, or with tls { verify_and_map } the peer's certificate (`cert`,
+  // nullopt without one), which must name the authorization user (isRouterAuthorized,
+  // isGatewayAuthorized: no user configured, no peer gets in).
+  bool authorized(const std::string& user, const std::string& pass,
+                  const std::optional<net::PeerCertNames>& cert) const;
   bool known_gateway(const std::string& name) const;
 
   // Registration; false: refused (duplicate outbound, or unknown name when rejecting).

@@ -100,7 +100,7 @@ bool RouteConnection::on_connect(std::string_view json) {
     close(CloseReason::ProtocolViolation);
     return false;
   }
-  if (!mgr_.check_auth(util::string_field(j, "user"), util::string_field(j, "pass"))) {
+  if (!mgr_.authorized(util::string_field(j, "user"), util::string_field(j, "pass"), peer_cert_names())) {
     log::error("{}:{} - rid:{} - authentication error", peer_ip_, peer_port_, cid_);
     send_err_and_close("Authorization Violation", CloseReason::AuthenticationViolation);
     return false;

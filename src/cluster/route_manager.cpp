@@ -41,12 +41,15 @@ bool RouteManager::auth_required() const {
   return !cluster_.username.empty();
 }
 
-bool RouteManager::check_auth(const std::string& user, const std::string& pass) const {
+bool RouteManager::authorized(const std::string& user, const std::string& pass,
+                              const std::optional<net::PeerCertNames>& cert) const {
   std::lock_guard lk(mu_);
-  return check_auth_locked(user, pass);
+  return authorized_locked(user, pass, cert);
 }
 
-bool RouteManager::check_auth_locked(const std::string& user, const std::string& pass) const {
+bool RouteManager::authorized_locked(const std::string& user, const std::string& pass,
+                                     const std::optional<net::PeerCertNames>& cert) const {
+  if (cluster_.tls.map) return cert && net::cert_names_user(*cert, cluster_.username);
   return cluster_.username.empty() || (user == cluster_.username && pass == cluster_.password);
 }
 

@@ -47,7 +47,11 @@ class RouteManager : public LinkManagerBase<RouteConnection, std::string> {
   // The cluster settings a reload changes (authorization, TLS, advertise, no_advertise,
   // connect_retries) are read from cluster_, not from the options the server started with.
   bool auth_required() const;
-  bool check_auth(const std::string& user, const std::string& pass) const;
+  // The CONNECT's credentials, or with tls { verify_and_map } the peer's certificate (`cert`,
+  // nullopt without one), which must name the authorization user (isRouterAuthorized,
+  // isGatewayAuthorized: no user configured, no peer gets in).
+  bool authorized(const std::string& user, const std::string& pass,
+                  const std::optional<net::PeerCertNames>& cert) const;
   bool no_advertise() const { return no_advertise_.load(std::memory_order_relaxed); }
   Duration tls_timeout() const;
   // Config reload of the cluster block (route_reload.cpp): with tls_changed, `tls` is the
@@ -103,7 +107,8 @@ class RouteManager : public LinkManagerBase<RouteConnection, std::string> {
   void notify_clients();
   void build_info();
   void set_own_urls_locked();  // own_client_urls_ / own_ws_urls_ (none with no_advertise)
-  bool check_auth_locked(const std::string& user, const std::string& pass) const;
+  bool authorized_locked(const std::string& user, const std::string& pass,
+                         const std::optional<net::PeerCertNames>& cert) const;
   // Ours, then every route's (websocket or client URLs), once a route brought some.
   std::vector<std::string> merged_urls(bool ws) const;
 

@@ -31,7 +31,7 @@ void RouteManager::reload_cluster(const ClusterOptions& next, bool tls_changed, 
       if (c->solicited() || c->closing()) continue;
       auto [user, pass] = c->connect_credentials();
       if (!c->registered() && user.empty() && pass.empty()) continue;  // CONNECT not read yet
-      if (!check_auth_locked(user, pass)) cut.push_back(c);
+      if (!authorized_locked(user, pass, c->peer_cert_names())) cut.push_back(c);
     }
   }
   for (auto& c : cut) {

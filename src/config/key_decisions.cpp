@@ -134,8 +134,8 @@ std::vector<KeyRule> build() {
   add(t, "jetstream", D::Refused, {"key", "ek", "encryption_key", "cipher", "limits"});
 
   // tls { } (parseTLS), wherever it appears.
-  // verify_and_map only in leafnodes { tls }, pinned_certs but in a leaf remote's block:
-  // the loader refuses them elsewhere.
+  // verify_and_map in every accepting block; pinned_certs but in a leaf remote's block:
+  // the loader refuses them there.
   // insecure skips the server certificate's checks where this side dials (leaf remotes,
   // routes, gateways); elsewhere it does nothing, in the reference too.
   add(t, "tls", D::Honoured,

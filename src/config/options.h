@@ -136,7 +136,7 @@ struct TlsOptions {
   std::string key_file;
   std::string ca_file;
   bool verify = false;  // require and verify a client certificate
-  bool map = false;     // verify_and_map: the certificate names the user (leafnodes { tls } only)
+  bool map = false;     // verify_and_map: the certificate names the user
   std::vector<std::string> pinned_certs;  // lower-case hex SHA-256 of the DER SubjectPublicKeyInfo
   Duration timeout{std::chrono::seconds(2)};
   // insecure: a dialing side (leaf remotes, routes, gateways) does not check the server's

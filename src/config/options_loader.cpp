@@ -213,7 +213,8 @@ struct Loader {
   // The `tls` block. Settings the reference has but this server does not implement are
   // refused by name rather than ignored.
   // client_ctx: a dialing side's block (a leafnode remote), where a certificate is optional.
-  // map_ok: verify_and_map is implemented for this block (leafnodes { tls }).
+  // map_ok: verify_and_map is implemented for this block (every accepting one: client,
+  // websocket, cluster, gateway and leafnodes listeners).
   // insecure: resolver_tls's flag (its own key set), else the block's t.insecure.
   void tls(const MapEntry& block, TlsOptions& t, bool client_ctx = false, bool map_ok = false,
            bool* insecure = nullptr) {
@@ -230,8 +231,9 @@ struct Loader {
         // hub against leafnodes { tls { pinned_certs } }); refused rather than ignored.
         error(e.key_pos, e.key + " in a leafnode remote's tls block is not supported by this server");
       } else if (k == "verify_and_map") {
-        if (!map_ok) error(e.key_pos, e.key + " is not supported by this server outside leafnodes { tls }");
-        t.verify = t.map = v.as_bool();
+        if (!map_ok) error(e.key_pos, e.key + " is not supported by this server in this tls block");
+        t.map = v.as_bool();
+        if (t.map) t.verify = true;  // `false` leaves verify as it is (parseTLS)
       } else if (k == "pinned_certs") {
         if (!v.is_array()) {
           error(e.key_pos, "error parsing tls config, expected 'pinned_certs' to be a list of hex-encoded sha256 of "
@@ -787,7 +789,7 @@ struct Loader {
       else if (k == "no_advertise") c.no_advertise = e.value.as_bool();
       else if (k == "connect_retries") c.connect_retries = to_int(e.value);
       else if (k == "advertise" || k == "cluster_advertise") c.advertise = e.value.as_string();
-      else if (k == "tls") tls(e, c.tls);
+      else if (k == "tls") tls(e, c.tls, false, true);
       else unknown(e);
     });
   }
@@ -819,7 +821,7 @@ struct Loader {
       else if (k == "advertise") g.advertise = e.value.as_string();
       else if (k == "reject_unknown" || k == "reject_unknown_cluster") g.reject_unknown = e.value.as_bool();
       else if (k == "connect_retries") g.connect_retries = to_int(e.value);
-      else if (k == "tls") tls(e, g.tls);
+      else if (k == "tls") tls(e, g.tls, false, true);
       else unknown(e);
     });
   }
@@ -921,7 +923,7 @@ struct Loader {
       else if (k == "host" || k == "net") w.host = e.value.as_string();
       else if (k == "advertise") w.advertise = e.value.as_string();
       else if (k == "no_tls") w.no_tls = e.value.as_bool();
-      else if (k == "tls") tls(e, w.tls);
+      else if (k == "tls") tls(e, w.tls, false, true);
       else if (k == "same_origin") w.same_origin = e.value.as_bool();
       else if (k == "allowed_origins" || k == "allowed_origin" || k == "allow_origins" || k == "allow_origin" ||
                k == "origins" || k == "origin")
@@ -1059,7 +1061,7 @@ struct Loader {
     else if (k == "http_port" || k == "monitor_port") o.http_port = to_int(v);
     else if (k == "https_port") o.https_port = to_int(v);
     else if (k == "http_base_path") o.http_base_path = v.as_string();
-    else if (k == "tls") tls(e, o.tls);
+    else if (k == "tls") tls(e, o.tls, false, true);
     else if (k == "resolver_tls") tls(e, o.resolver_tls, true, false, &o.resolver_tls_insecure);
     else if (k == "cluster") cluster(v);
     else if (k == "gateway") gateway(v);

@@ -152,6 +152,18 @@ Json connz(Server& s, const ConnzOptions& o) {
       e["tls_cipher_suite"] = c->tls_cipher_suite();
     }
     if (o.auth) {
+      // The reference's TLSPeerCerts, shown with auth only.
+      if (auto certs = c->tls_peer_certs(); !certs.empty()) {
+        Json arr = Json::array();
+        for (const auto& pc : certs) {
+          Json one = Json::object();
+          if (!pc.subject.empty()) one["subject"] = pc.subject;
+          one["spki_sha256"] = pc.subject_pk_sha256;
+          one["cert_sha256"] = pc.cert_sha256;
+          arr.push_back(std::move(one));
+        }
+        e["tls_peer_certs"] = arr;
+      }
       if (!co.user.empty()) e["authorized_user"] = co.user;
       e["account"] = c->account_name();
     }

@@ -26,6 +26,7 @@ Json websocket_varz(const Server& s) {
   if (o.handshake_timeout.count() > 0) w["handshake_timeout"] = static_cast<int64_t>(o.handshake_timeout.count());
   if (o.auth_timeout.count() > 0) w["auth_timeout"] = std::chrono::duration<double>(o.auth_timeout).count();
   if (o.no_tls) w["no_tls"] = true;
+  if (o.tls.map) w["tls_map"] = true;
   if (o.compression) w["compression"] = true;
   if (o.same_origin) w["same_origin"] = true;
   if (!o.allowed_origins.empty()) w["allowed_origins"] = o.allowed_origins;

@@ -6,6 +6,8 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <stdexcept>
 
@@ -284,28 +286,14 @@ std::string go_rdn_escape(const std::string& v) {
   return out;
 }
 
-}  // namespace
-
-std::optional<PeerCertNames> TlsSession::peer_cert_names() const {
-  X509* cert = SSL_get0_peer_certificate(ssl_);
-  if (!cert) return std::nullopt;
-  PeerCertNames n;
-  if (auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr))) {
-    for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
-      const GENERAL_NAME* g = sk_GENERAL_NAME_value(sans, i);
-      if (g->type == GEN_EMAIL) n.emails.push_back(utf8(g->d.rfc822Name));
-      else if (g->type == GEN_DNS) n.dns_names.push_back(utf8(g->d.dNSName));
-      else if (g->type == GEN_URI) n.uris.push_back(utf8(g->d.uniformResourceIdentifier));
-    }
-    GENERAL_NAMES_free(sans);
-  }
+// pkix.Name.ToRDNSequence().String() of a parsed subject.
+std::string go_rdn_string(const X509_NAME* subj) {
   // Go parses the subject into pkix.Name (one list per known attribute, the last CN and
   // serial number) and prints it back from there, last kind first.
   static const std::pair<int, const char*> kinds[] = {
       {NID_countryName, "C"},           {NID_stateOrProvinceName, "ST"},      {NID_localityName, "L"},
       {NID_streetAddress, "STREET"},    {NID_postalCode, "POSTALCODE"},       {NID_organizationName, "O"},
       {NID_organizationalUnitName, "OU"}, {NID_commonName, "CN"},           {NID_serialNumber, "SERIALNUMBER"}};
-  const X509_NAME* subj = X509_get_subject_name(cert);
   std::vector<std::string> groups;
   for (const auto& [nid, name] : kinds) {
     std::vector<std::string> values;
@@ -321,28 +309,170 @@ std::optional<PeerCertNames> TlsSession::peer_cert_names() const {
     for (const auto& v : values) g += (g.empty() ? "" : "+") + std::string(name) + "=" + go_rdn_escape(v);
     groups.push_back(std::move(g));
   }
-  for (auto it = groups.rbegin(); it != groups.rend(); ++it) n.subject += (n.subject.empty() ? "" : ",") + *it;
+  std::string out;
+  for (auto it = groups.rbegin(); it != groups.rend(); ++it) out += (out.empty() ? "" : ",") + *it;
+  return out;
+}
+
+// The DER encoding Go's asn1.Marshal gives a string value: a PrintableString when every
+// character allows it, else a UTF8String.
+std::string go_der_string(const std::string& v) {
+  bool printable = true;
+  for (unsigned char c : v)
+    if (!(std::isalnum(c) || std::strchr(" '()+,-./:=?", c)) || c >= 0x80) printable = false;
+  std::string der(1, static_cast<char>(printable ? 0x13 : 0x0c));
+  if (v.size() < 0x80) {
+    der += static_cast<char>(v.size());
+  } else {
+    std::string len;
+    for (size_t n = v.size(); n; n >>= 8) len.insert(len.begin(), static_cast<char>(n & 0xff));
+    der += static_cast<char>(0x80 | len.size());
+    der += len;
+  }
+  return der + v;
+}
+
+std::string hex_of(const unsigned char* p, size_t n) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out += hex[p[i] >> 4];
+    out += hex[p[i] & 15];
+  }
+  return out;
+}
+
+std::string sha256_hex(const unsigned char* p, size_t n) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int mdlen = 0;
+  if (EVP_Digest(p, n, md, &mdlen, EVP_sha256(), nullptr) != 1) return {};
+  return hex_of(md, mdlen);
+}
+
+// pkix.Name.String() of a parsed subject: the ToRDNSequence() form, then the attributes it
+// does not name (e-mail address, domain components...), last first, as "<oid>=#<DER hex>".
+std::string go_name_string(const X509_NAME* subj) {
+  static const int standard[] = {NID_commonName,   NID_serialNumber,         NID_countryName,
+                                 NID_localityName, NID_stateOrProvinceName,  NID_streetAddress,
+                                 NID_organizationName, NID_organizationalUnitName, NID_postalCode};
+  std::string out = go_rdn_string(subj);
+  for (int i = X509_NAME_entry_count(subj) - 1; i >= 0; --i) {
+    const X509_NAME_ENTRY* e = X509_NAME_get_entry(subj, i);
+    const ASN1_OBJECT* obj = X509_NAME_ENTRY_get_object(e);
+    if (std::find(std::begin(standard), std::end(standard), OBJ_obj2nid(obj)) != std::end(standard)) continue;
+    char oid[128];
+    OBJ_obj2txt(oid, sizeof oid, obj, 1);
+    std::string der = go_der_string(utf8(X509_NAME_ENTRY_get_data(e)));
+    out += (out.empty() ? "" : ",") + std::string(oid) + "=#" +
+           hex_of(reinterpret_cast<const unsigned char*>(der.data()), der.size());
+  }
+  return out;
+}
+
+// ldap.FromRawCertSubject: the subject's RDNs last first, each one's attributes reversed.
+std::optional<Dn> subject_dn(const X509_NAME* subj) {
+  static const std::pair<int, const char*> known[] = {
+      {NID_commonName, "CN"},   {NID_serialNumber, "SERIALNUMBER"}, {NID_countryName, "C"},
+      {NID_localityName, "L"},  {NID_stateOrProvinceName, "ST"},    {NID_streetAddress, "STREET"},
+      {NID_organizationName, "O"}, {NID_organizationalUnitName, "OU"}, {NID_postalCode, "POSTALCODE"},
+      {NID_domainComponent, "DC"}};
+  Dn dn;
+  int last_set = -1;
+  for (int i = X509_NAME_entry_count(subj) - 1; i >= 0; --i) {
+    const X509_NAME_ENTRY* e = X509_NAME_get_entry(subj, i);
+    const char* type = nullptr;
+    for (const auto& [nid, name] : known)
+      if (OBJ_obj2nid(X509_NAME_ENTRY_get_object(e)) == nid) type = name;
+    if (!type) return std::nullopt;
+    // Go's asn1 gives a string for these types only.
+    const ASN1_STRING* v = X509_NAME_ENTRY_get_data(e);
+    switch (ASN1_STRING_type(v)) {
+      case V_ASN1_PRINTABLESTRING: case V_ASN1_IA5STRING: case V_ASN1_UTF8STRING:
+      case V_ASN1_T61STRING: case V_ASN1_NUMERICSTRING: case V_ASN1_BMPSTRING:
+        break;
+      default:
+        return std::nullopt;
+    }
+    int set = X509_NAME_ENTRY_set(e);
+    if (dn.empty() || set != last_set) dn.emplace_back();
+    last_set = set;
+    dn.back().push_back(DnAttribute{type, utf8(v)});
+  }
+  return dn;
+}
+
+}  // namespace
+
+std::optional<PeerCertNames> TlsSession::peer_cert_names() const {
+  X509* cert = SSL_get0_peer_certificate(ssl_);
+  if (!cert) return std::nullopt;
+  PeerCertNames n;
+  if (auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr))) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
+      const GENERAL_NAME* g = sk_GENERAL_NAME_value(sans, i);
+      if (g->type == GEN_EMAIL) n.emails.push_back(utf8(g->d.rfc822Name));
+      else if (g->type == GEN_DNS) n.dns_names.push_back(utf8(g->d.dNSName));
+      else if (g->type == GEN_URI) n.uris.push_back(utf8(g->d.uniformResourceIdentifier));
+    }
+    GENERAL_NAMES_free(sans);
+  }
+  const X509_NAME* subj = X509_get_subject_name(cert);
+  n.subject = go_rdn_string(subj);
   for (int i = 0; i < X509_NAME_entry_count(subj); ++i) {
     const X509_NAME_ENTRY* e = X509_NAME_get_entry(subj, i);
     if (OBJ_obj2nid(X509_NAME_ENTRY_get_object(e)) != NID_domainComponent) continue;
     n.domain_components += (n.domain_components.empty() ? "DC=" : ",DC=") + utf8(X509_NAME_ENTRY_get_data(e));
   }
+  n.dn = subject_dn(subj);
   return n;
 }
 
+std::vector<PeerCertInfo> TlsSession::peer_certs() const {
+  std::vector<PeerCertInfo> out;
+  std::vector<X509*> chain;
+  // The certificates the peer sent, its own first. An accepting side's chain leaves its own
+  // out; a dialing side's has it.
+  X509* own = SSL_get0_peer_certificate(ssl_);
+  if (!own) return out;
+  chain.push_back(own);
+  if (STACK_OF(X509)* sent = SSL_get_peer_cert_chain(ssl_))
+    for (int i = 0; i < sk_X509_num(sent); ++i)
+      if (X509* c = sk_X509_value(sent, i); X509_cmp(c, own) != 0) chain.push_back(c);
+  for (X509* c : chain) {
+    PeerCertInfo info;
+    info.subject = go_name_string(X509_get_subject_name(c));
+    unsigned char* der = nullptr;
+    if (int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c), &der); len > 0)
+      info.subject_pk_sha256 = sha256_hex(der, static_cast<size_t>(len));
+    OPENSSL_free(der);
+    der = nullptr;
+    if (int len = i2d_X509(c, &der); len > 0) info.cert_sha256 = sha256_hex(der, static_cast<size_t>(len));
+    OPENSSL_free(der);
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
 std::optional<std::string> map_cert_to_user(const PeerCertNames& n,
-                                            const std::function<bool(const std::string&)>& is_user) {
+                                            const std::function<bool(const std::string&)>& is_user,
+                                            const std::function<std::optional<std::string>(const Dn&)>& dn_user) {
   // Without an e-mail, a subject or a URI the reference gives up ("none found").
   if (n.emails.empty() && n.subject.empty() && n.domain_components.empty() && n.uris.empty()) return std::nullopt;
   for (const auto* list : {&n.emails, &n.dns_names, &n.uris})
     for (const auto& u : *list)
       if (is_user(u)) return u;
+  if (dn_user && n.dn)
+    if (auto u = dn_user(*n.dn)) return u;
   if (!n.domain_components.empty()) {
     std::string u = n.subject + "," + n.domain_components;
     if (is_user(u)) return u;
   }
   if (is_user(n.subject)) return n.subject;
   return std::nullopt;
+}
+
+bool cert_names_user(const PeerCertNames& n, const std::string& user) {
+  return !user.empty() && map_cert_to_user(n, [&](const std::string& u) { return u == user; }).has_value();
 }
 
 }  // namespace nats::net

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "net/dn.h"
+
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;
 
@@ -75,10 +77,28 @@ struct PeerCertNames {
   // e.g. "CN=leaf,OU=a+OU=b,O=Acme,C=US". Other attributes (emailAddress, DC) are not in it.
   std::string subject;
   std::string domain_components;  // "DC=example,DC=com" in certificate order; empty if none
+  // The subject in RFC 2253 order as ldap.FromRawCertSubject reads it (last RDN first, and
+  // each RDN's attributes reversed); nullopt where that function errs: an attribute other
+  // than CN, SERIALNUMBER, C, L, ST, STREET, O, OU, POSTALCODE, DC, or a value not a string.
+  std::optional<Dn> dn;
 };
 // The first of the certificate's names, in the reference's order, that `is_user` accepts:
-// e-mails, DNS names, URIs, "<subject>,<domain components>", the subject; nullopt if none.
-std::optional<std::string> map_cert_to_user(const PeerCertNames& n, const std::function<bool(const std::string&)>& is_user);
+// e-mails, DNS names, URIs, then (client users only) the user `dn_user` finds for the
+// subject's DN, then "<subject>,<domain components>", the subject; nullopt if none.
+std::optional<std::string> map_cert_to_user(
+    const PeerCertNames& n, const std::function<bool(const std::string&)>& is_user,
+    const std::function<std::optional<std::string>(const Dn&)>& dn_user = {});
+// Whether one of those names (not the DN form) is `user`: routes' and gateways' verify_and_map
+// against their authorization user. Never with an empty user.
+bool cert_names_user(const PeerCertNames& n, const std::string& user);
+
+// A certificate the peer sent, as /connz shows it (the reference's TLSPeerCert): the subject
+// as Go's pkix.Name.String() prints it, and lower-case hex SHA-256 of the DER
+// SubjectPublicKeyInfo and of the whole certificate.
+struct PeerCertInfo {
+  std::string subject, subject_pk_sha256, cert_sha256;
+  bool operator==(const PeerCertInfo&) const = default;
+};
 
 class TlsSession {
  public:
@@ -107,6 +127,8 @@ class TlsSession {
   std::string last_error() const { return last_error_; }
   // The names of the peer's certificate; nullopt without one.
   std::optional<PeerCertNames> peer_cert_names() const;
+  // The certificates the peer sent, its own first; empty without.
+  std::vector<PeerCertInfo> peer_certs() const;
 
  private:
   TlsStatus status_of(int ret);

@@ -52,7 +52,7 @@ Authenticator::Authenticator(const Options& opts, AccountClaimsLookup lookup) : 
     User u;
     u.username = opts.username;
     u.password = opts.password;
-    users_[u.username] = Entry{u, kGlobalAccount};
+    users_[u.username] = Entry{u, kGlobalAccount, false, true};
     required_ = true;
   }
   for (const auto& u : opts.users) add_user(u, u.account.empty() ? std::string(kGlobalAccount) : u.account, false);
@@ -83,14 +83,17 @@ Authenticator::Authenticator(const Options& opts, AccountClaimsLookup lookup) : 
       User u;
       u.username = name;
       users_[name] = Entry{u, kGlobalAccount};
+      has_users_list_ = true;  // the reference adds it to its users
       no_auth_user_ = name;
     }
   }
 }
 
 void Authenticator::add_user(const User& u, const std::string& account, bool from_accounts_block) {
-  if (u.nkey.empty()) users_[u.username] = Entry{u, account, from_accounts_block};
-  else nkeys_[u.nkey] = Entry{u, account, from_accounts_block};
+  if (u.nkey.empty()) {
+    users_[u.username] = Entry{u, account, from_accounts_block};
+    has_users_list_ = true;
+  } else nkeys_[u.nkey] = Entry{u, account, from_accounts_block};
   required_ = true;
 }
 
@@ -127,6 +130,7 @@ std::optional<AuthResult> Authenticator::authenticate(const ClientCredentials& c
   };
   if (!required_) return global();
   if (!nkeys_.empty() && !c.nkey.empty()) return authenticate_nkey(c, nonce);
+  if (c.tls_map && has_users_list_) return authenticate_cert(c);
   if (!token_.empty()) {
     if (!c.auth_token.empty() && const_time_equal(token_, c.auth_token)) return global();
     if (users_.empty()) return std::nullopt;
@@ -150,6 +154,8 @@ std::optional<AuthResult> Authenticator::authenticate(const ClientCredentials& c
 }
 
 bool Authenticator::user_gone_or_moved(const ClientCredentials& c, const std::string& account) const {
+  // A certificate's user: the re-authentication that follows finds it again, or not.
+  if (c.tls_map && has_users_list_ && c.nkey.empty()) return false;
   const std::map<std::string, Entry>* table = nullptr;
   std::string key;
   if (!c.nkey.empty()) table = &nkeys_, key = c.nkey;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config/options.h"
+#include "net/tls.h"
 #include "server/jwt_accounts.h"
 
 namespace nats {
@@ -32,6 +33,10 @@ struct ClientCredentials {
   std::string no_auth_user;
   // For users' allowed_connection_types: STANDARD, or WEBSOCKET on the websocket port.
   std::string connection_type = "STANDARD";
+  // tls { verify_and_map } on the listener the client came in by: with a users list, the
+  // user is the one its certificate names (`cert`; nullopt without one), as the reference.
+  bool tls_map = false;
+  std::optional<net::PeerCertNames> cert;
 };
 
 // A user's allowed_connection_types (from the config or a user JWT): empty allows every
@@ -99,9 +104,15 @@ class Authenticator {
     // Users of the accounts block get their account's default_permissions, never the
     // authorization block's (as the reference).
     bool from_accounts_block = false;
+    // authorization { user, password }: not one of the reference's users list, so never a
+    // certificate's user.
+    bool single = false;
   };
   std::optional<AuthResult> result_for(const Entry& e, std::string_view connection_type) const;
   std::optional<AuthResult> authenticate_nkey(const ClientCredentials& c, const std::string& nonce) const;
+  // verify_and_map: the user the certificate names (auth_cert.cpp).
+  std::optional<AuthResult> authenticate_cert(const ClientCredentials& c) const;
+  const Entry* user_for_dn(const net::Dn& cert_dn, std::string_view connection_type) const;
   void add_user(const User& u, const std::string& account, bool from_accounts_block);
   // Operator mode: the user JWT in CONNECT, checked against its account's claims (auth_jwt.cpp).
   std::optional<AuthResult> authenticate_jwt(const ClientCredentials& c, const std::string& nonce,
@@ -115,6 +126,7 @@ class Authenticator {
   std::string token_;
   std::map<std::string, Entry> users_;  // by user name
   std::map<std::string, Entry> nkeys_;  // NKey users, by public key
+  bool has_users_list_ = false;         // users_ holds more than the single user
   std::string no_auth_user_;
   bool explicit_no_auth_user_ = false;
   std::optional<Permissions> default_permissions_;

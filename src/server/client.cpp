@@ -326,6 +326,10 @@ bool ClientConnection::on_connect(std::string_view json) {
   cred.jwt = get_str("jwt");
   // The reference refuses the no-auth user to a client that sent commands before CONNECT.
   cred.allow_no_auth_user = !pre_connect_ops_;
+  // verify_and_map of the listener the client came in by (a websocket's own tls block).
+  // A reload cannot change either (refused, as 2.9.10), so the start-up options hold.
+  cred.tls_map = websocket() ? server_.options().websocket.tls.map : server_.options().tls.map;
+  if (cred.tls_map) cred.cert = peer_cert_names();
   if (websocket()) {
     cred.connection_type = "WEBSOCKET";
     // No JWT in CONNECT: the one from the jwt_cookie, if the upgrade request carried it.

@@ -502,6 +502,7 @@ bool Connection::continue_tls_handshake() {
       want(false);
       tls_version_ = tls_->version();
       tls_cipher_ = tls_->cipher_suite();
+      tls_peer_certs_ = tls_->peer_certs();
       tls_established_.store(true, std::memory_order_release);
       on_tls_established();
       write_out();  // what was held back during the handshake

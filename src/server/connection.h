@@ -160,6 +160,10 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   bool tls_established() const { return tls_established_.load(std::memory_order_acquire); }
   std::string tls_version() const;
   std::string tls_cipher_suite() const;
+  // The certificates the peer sent (for /connz's tls_peer_certs); empty before the handshake.
+  std::vector<net::PeerCertInfo> tls_peer_certs() const {
+    return tls_established() ? tls_peer_certs_ : std::vector<net::PeerCertInfo>();
+  }
   // The names in the peer's TLS certificate (loop thread): nullopt without TLS or a certificate.
   std::optional<net::PeerCertNames> peer_cert_names() const {
     return tls_ && tls_established() ? tls_->peer_cert_names() : std::nullopt;
@@ -271,6 +275,7 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   bool tls_dialing_ = false;
   bool fd_handed_over_ = false;  // hand_over(): the socket is already in the loop's epoll set
   std::string tls_version_, tls_cipher_;  // written once before tls_established_ is set
+  std::vector<net::PeerCertInfo> tls_peer_certs_;  // likewise
 
   // WebSocket (ws_connection.cpp).
   struct WsState;

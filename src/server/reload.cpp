@@ -63,6 +63,7 @@ void take_reloadable(Options& x, const Options& from) {
   // too (its clients are closed as removed users); any other change is refused.
   const bool drop_no_auth_user =
       !from.no_auth_user.empty() && x.no_auth_user.empty() && !has_user(x, from.no_auth_user);
+  const bool map = x.tls.map;
   x.debug = from.debug;
   x.trace = from.trace;
   x.trace_verbose = from.trace_verbose;
@@ -83,6 +84,7 @@ void take_reloadable(Options& x, const Options& from) {
   // The client TLS: on, off, certificate, CA, verify and the handshake timeout, as the
   // reference's tlsOption and tlsTimeoutOption (new connections follow, connected ones stay).
   x.tls = from.tls;
+  x.tls.map = map;  // verify_and_map is not (2.9.10's tlsOption leaves TLSMap out)
   x.cluster.routes = from.cluster.routes;
   take_reloadable_links(x, from);  // the cluster block, TLS of gateway/leafnodes/websocket
   take_reloadable_jetstream(x, from);  // on/off without a cluster
@@ -149,6 +151,8 @@ const std::vector<Named>& named() {
       {"MaxSubTokens", [](const Options& o) { return num(o.max_sub_tokens); }},
       {"PidFile", [](const Options& o) { return o.pid_file; }},
       {"PortsFileDir", [](const Options& o) { return o.ports_file_dir; }},
+      // tls { verify_and_map }: 2.9.10 refuses to change it (not in its tlsOption).
+      {"TLSMap", [](const Options& o) { return yes(o.tls.map); }},
       {"MaxPending", [](const Options& o) { return num(o.max_pending); }},
       {"NoHeaderSupport", [](const Options& o) { return yes(o.no_header_support); }},
       {"LameDuckDuration", [](const Options& o) { return dur(o.lame_duck_duration); }},

@@ -1,6 +1,5 @@
-// tls { verify_and_map, pinned_certs } at config load. verify_and_map (the client
-// certificate names a leafnodes authorization user) is implemented for leafnodes { tls } only
-// and refused in other blocks; pinned_certs is taken in every accepting block, checked the
+// tls { verify_and_map, pinned_certs } at config load. verify_and_map (the peer's certificate
+// names its user) and pinned_certs are taken in every accepting block, pinned_certs checked the
 // way 2.9.10 parses it. A leaf remote's tls block gets neither (2.9.10 parses and then ignores
 // them there): refused, fail closed.
 #include <gtest/gtest.h>
@@ -33,11 +32,24 @@ TEST(TlsMapPinOptions, VerifyAndMapOnTheLeafAcceptingSide) {
   EXPECT_TRUE(o.leafnode.tls.verify);
 }
 
-TEST(TlsMapPinOptions, VerifyAndMapElsewhereIsRefused) {
-  EXPECT_EQ(tls_error("cluster { port: 6222, tls { cert_file: a, key_file: b, verify_and_map: true } }"),
-            "t.conf:1:56: verify_and_map is not supported by this server outside leafnodes { tls }");
-  EXPECT_EQ(tls_error("tls { cert_file: a, key_file: b, verify_and_map: true }"),
-            "t.conf:1:34: verify_and_map is not supported by this server outside leafnodes { tls }");
+TEST(TlsMapPinOptions, VerifyAndMapInEveryAcceptingBlock) {
+  Options o;
+  EXPECT_EQ(tls_error("tls { cert_file: a, key_file: b, verify_and_map: true }\n"
+                      "cluster { port: 6222, tls { cert_file: a, key_file: b, verify_and_map: true } }\n"
+                      "gateway { name: A, port: 7222, tls { cert_file: a, key_file: b, verify_and_map: true } }\n"
+                      "websocket { port: 8080, tls { cert_file: a, key_file: b, verify_and_map: true } }",
+                      &o),
+            "");
+  for (const TlsOptions* t : {&o.tls, &o.cluster.tls, &o.gateway.tls, &o.websocket.tls}) {
+    EXPECT_TRUE(t->map);
+    EXPECT_TRUE(t->verify);  // verify_and_map implies verify
+  }
+  // As parseTLS: `verify_and_map: false` leaves an earlier `verify: true` alone.
+  EXPECT_EQ(tls_error("tls { cert_file: a, key_file: b, verify: true, verify_and_map: false }", &o), "");
+  EXPECT_FALSE(o.tls.map);
+  EXPECT_TRUE(o.tls.verify);
+  // The resolver's HTTPS client has no users to map to.
+  EXPECT_NE(tls_error("resolver_tls { verify_and_map: true }"), "");
 }
 
 TEST(TlsMapPinOptions, PinnedCertsAreLowerCasedAndChecked) {
