@@ -1122,6 +1122,10 @@ LoadReport apply_config(const Value& root, Options& opts, bool check_mode) {
   l.each_in("top", root, [&](const std::string& k, const MapEntry& e) { l.top(k, e); });
   if (!l.errors.empty()) throw ConfigError(l.errors);
   if (auto err = validate_trusted_operators(opts); !err.empty()) throw std::runtime_error(err);
+  // validateLeafNode: a leafnodes listener next to gateways needs a named system account (the
+  // "$SYS" default comes later in the reference, so it does not count).
+  if (opts.leafnode.port != 0 && (!opts.gateway.name.empty() || opts.gateway.port != 0) && opts.system_account.empty())
+    throw std::runtime_error("leaf nodes and gateways (both being defined) require a system account to also be configured");
   if (opts.lame_duck_duration > Duration{0} && opts.lame_duck_grace_period >= opts.lame_duck_duration)
     throw std::runtime_error("lame duck grace period (" + format_go_duration(opts.lame_duck_grace_period) +
                              ") should be strictly lower than lame duck duration (" +
