@@ -461,18 +461,24 @@ uint32_t crc32c(std::string_view d) {
 // Replaces `from` by `to` (same length) inside an uncompressed single-chunk S2 stream (as our
 // server writes small snapshots) and fixes the chunk's CRC, so only the record hash is wrong.
 bool edit_snapshot(std::string& data, const std::string& from, const std::string& to) {
-  const size_t chunk = 10;  // after the stream identifier
-  if (data.size() < chunk + 8 || static_cast<unsigned char>(data[chunk]) != 0x01) return false;
-  size_t len = static_cast<unsigned char>(data[chunk + 1]) | static_cast<unsigned char>(data[chunk + 2]) << 8 |
-               static_cast<unsigned char>(data[chunk + 3]) << 16;
-  if (chunk + 4 + len != data.size()) return false;
-  size_t at = data.find(from, chunk + 8);
-  if (at == std::string::npos) return false;
-  data.replace(at, from.size(), to);
-  uint32_t c = crc32c(std::string_view(data).substr(chunk + 8));
-  uint32_t masked = ((c >> 15) | (c << 17)) + 0xa282ead8u;
-  for (int i = 0; i < 4; ++i) data[chunk + 4 + i] = static_cast<char>(masked >> (8 * i));
-  return true;
+  // Walk the S2 chunks after the stream identifier; the edit goes into an uncompressed
+  // (0x01) chunk, whose masked CRC-32C is then recomputed.
+  for (size_t chunk = 10; chunk + 4 <= data.size();) {
+    size_t len = static_cast<unsigned char>(data[chunk + 1]) | static_cast<unsigned char>(data[chunk + 2]) << 8 |
+                 static_cast<unsigned char>(data[chunk + 3]) << 16;
+    if (chunk + 4 + len > data.size()) return false;
+    size_t body = chunk + 8, end = chunk + 4 + len;
+    size_t at = static_cast<unsigned char>(data[chunk]) == 0x01 && len >= 4 ? data.find(from, body) : std::string::npos;
+    if (at != std::string::npos && at + from.size() <= end) {
+      data.replace(at, from.size(), to);  // same length: the chunk's size stays
+      uint32_t c = crc32c(std::string_view(data).substr(body, end - body));
+      uint32_t masked = ((c >> 15) | (c << 17)) + 0xa282ead8u;
+      for (int i = 0; i < 4; ++i) data[chunk + 4 + i] = static_cast<char>(masked >> (8 * i));
+      return true;
+    }
+    chunk = end;
+  }
+  return false;
 }
 
 struct CorruptSeen {

@@ -510,7 +510,10 @@ TEST(LeafNode, RequestsFromAnotherClusterReachALeafAndGetAnswers) {
   a.gateway = "a";
   a.gateway_port = ga;
   a.gateways = {{"b", "nats://127.0.0.1:" + std::to_string(gb)}};
-  a.extra = "leafnodes { listen: 127.0.0.1:" + std::to_string(lp) + " }";
+  // Leaf nodes next to gateways need a named system account (2.9.10 refuses to start otherwise).
+  const std::string sys = "accounts { SYS {} }\nsystem_account: SYS\n";
+  a.extra = sys + "leafnodes { listen: 127.0.0.1:" + std::to_string(lp) + " }";
+  b.extra = sys;
   b.name = "b1";
   b.gateway = "b";
   b.gateway_port = gb;

@@ -448,6 +448,23 @@ TEST(OptionsLoader, HugeSecondCountsAreErrors) {
   EXPECT_NE(err("ping_interval: \"9999999999h\"").find("invalid duration"), std::string::npos);
 }
 
+// validateLeafNode: a leafnodes listener next to gateways needs a named system account.
+TEST(OptionsLoader, LeafNodesWithGatewaysNeedASystemAccount) {
+  auto err = [](const std::string& text) -> std::string {
+    try {
+      Options o;
+      apply_config(parse_config_string(text, "t.conf"), o);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const std::string both = "gateway { name: A, port: 7222 }\nleafnodes { port: 7422 }\n";
+  EXPECT_EQ(err(both), "leaf nodes and gateways (both being defined) require a system account to also be configured");
+  EXPECT_EQ(err(both + "accounts { SYS {} }\nsystem_account: SYS\n"), "");
+  EXPECT_EQ(err("gateway { name: A, port: 7222 }\nleafnodes { remotes [ { url: \"nats://127.0.0.1:7422\" } ] }\n"), "");
+}
+
 }  // namespace
 }  // namespace nats::config::NATS_TEST_FILE_ID
 
