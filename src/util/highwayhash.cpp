@@ -92,7 +92,10 @@ void HighwayHash64::update_remainder(State& s, const uint8_t* p, size_t n) {
   }
   std::memcpy(packet, p, static_cast<size_t>(rem - p));
   if (n & 16) {
-    for (size_t i = 0; i < 4; ++i) packet[28 + i] = rem[i + mod4 - 4];
+    // The 4 bytes ending at the remainder's end (they may start before `rem`): the offset is
+    // taken as pointer arithmetic, since i + mod4 - 4 wraps around as a size_t.
+    const uint8_t* last4 = rem + mod4 - 4;
+    for (size_t i = 0; i < 4; ++i) packet[28 + i] = last4[i];
   } else if (mod4 != 0) {
     packet[16] = rem[0];
     packet[17] = rem[mod4 >> 1];
