@@ -34,8 +34,14 @@ std::vector<std::string> restart_advisories(const std::string& bin) {
   EXPECT_EQ(connect_url(nc, "nats://127.0.0.1:" + std::to_string(sc.node(0).proc->port())), NATS_OK);
   json created = req(nc.p, "$JS.API.STREAM.CREATE.R1", R"({"name":"R1","subjects":["r1.>"],"num_replicas":1})");
   if (!created.contains("cluster")) return {"<stream create: " + created.dump() + ">"};
-  json cons = req(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.R1.D",
-                  R"({"stream_name":"R1","config":{"durable_name":"D","ack_policy":"explicit"}})");
+  // 2.9.10 may answer the stream create before its meta leader has applied it, and then refuses a
+  // consumer on it for a moment with 10059 (seen in CI): asked again until the stream is known.
+  json cons;
+  wait_for([&] {
+    cons = req(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.R1.D",
+               R"({"stream_name":"R1","config":{"durable_name":"D","ack_policy":"explicit"}})");
+    return !(cons.contains("error") && cons["error"].value("err_code", 0) == 10059);
+  }, milliseconds(5000));
   if (!cons.contains("config")) return {"<consumer create: " + cons.dump() + ">"};
   size_t host = sc.index_of(created["cluster"].value("leader", ""));
   if (host >= sc.nodes.size()) return {"<no host in " + created.dump() + ">"};

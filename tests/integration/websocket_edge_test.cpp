@@ -115,7 +115,9 @@ TEST(WebsocketEdge, BrowserFramesAreLimitedTo4K) {
         all += f.payload;
         EXPECT_TRUE(f.fin) << bin;
         EXPECT_EQ(f.opcode, 2) << bin;
-        if (browser) EXPECT_LE(f.payload.size(), 4096u) << bin;
+        if (browser) {
+          EXPECT_LE(f.payload.size(), 4096u) << bin;
+        }
       }
       EXPECT_EQ(all, msg) << bin << " browser " << browser;
       if (browser) EXPECT_GE(frames.size(), 3u) << bin;
@@ -147,7 +149,9 @@ TEST(WebsocketEdge, BrowserCompressedMessagesAreFragmentedExceptForSafari) {
         EXPECT_EQ(frames[i].rsv1, i == 0) << bin << " frame " << i;
         EXPECT_EQ(frames[i].opcode, i == 0 ? 2 : 0) << bin << " frame " << i;
         EXPECT_EQ(frames[i].fin, i + 1 == frames.size()) << bin << " frame " << i;
-        if (!safari) EXPECT_LE(frames[i].payload.size(), 4096u) << bin;
+        if (!safari) {
+          EXPECT_LE(frames[i].payload.size(), 4096u) << bin;
+        }
       }
       EXPECT_EQ(inflate_message(z, kInflateCap), msg) << bin << " safari " << safari;
       if (safari) EXPECT_EQ(frames.size(), 1u) << bin;
