@@ -5,7 +5,9 @@
 #include "jetstream/api/api_router.h"
 #include "jetstream/cluster/consumer_group.h"
 #include "jetstream/cluster/js_cluster.h"
+#include "jetstream/cluster/meta_group.h"
 #include "jetstream/cluster/r1_handoff.h"
+#include "jetstream/cluster/raft_groups.h"
 #include "jetstream/cluster/request_util.h"
 #include "jetstream/consumer.h"
 #include "jetstream/consumer_api.h"
@@ -101,6 +103,12 @@ void JsCluster::apply_consumers_following(const StreamAssignment& before, const 
     const bool was_here = old->second.group.replicas() == 1 && old->second.group.has_peer(self_id_);
     const bool seed = was_here && live;
     auto mode = seed ? ConsumerGroup::Start::seed : was_here ? ConsumerGroup::Start::fresh : ConsumerGroup::Start::join;
+    // Entering the group now (not a replay): a log of that name here is an older group's.
+    if (live && (seed || !old->second.group.has_peer(self_id_)))
+      if (auto* mg = js_.server().meta_group(); mg && mg->raft_groups() &&
+                                                mg->raft_groups()->discard_stale(ca.group.name, "$SYS"))
+        log::warn("JetStream cluster: consumer '{} > {} > {}': discarded a stale log of group '{}'", ca.account,
+                  ca.stream, name, ca.group.name);
     ApiError err;
     if (stream && ConsumerGroup::start(js_, stream, ca, {}, err, mode)) {
       log::notice("JetStream cluster: consumer '{} > {} > {}' {} its group '{}' here", ca.account, ca.stream, name,

@@ -144,7 +144,18 @@ bool RaftGroup::bootstrapped() const {
 }
 
 void RaftGroup::stop(bool remove_files) {
-  if (stopped_.exchange(true)) return;
+  if (stopped_.exchange(true)) {
+    // Halted before (halt_applying_rest keeps the files): its store may still have to go.
+    if (remove_files) {
+      std::lock_guard lk(mu_);
+      if (!node_ && !store_) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+        log::debug("Raft group '{}' removed", name_);
+      }
+    }
+    return;
+  }
   stop_now(remove_files);
 }
 

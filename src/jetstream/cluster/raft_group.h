@@ -111,7 +111,8 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   // it waits for the leader to add it and learns the membership from the log). Persisted,
   // so a restart resumes the same way. Loop thread.
   bool join();
-  // Unsubscribes and stops all work; with remove_files, deletes the store directory.
+  // Unsubscribes and stops all work; with remove_files, deletes the store directory (also
+  // of a group halt_applying_rest() stopped before).
   void stop(bool remove_files);
   // For a group halted for good on a server whose state machine lives on without it (the
   // kept server of a scale-down to R1): takes no more Raft messages, hands every entry it
