@@ -129,9 +129,14 @@ void JsCluster::stop_consumers_scaled_down(const StreamAssignment& before, const
     auto cg = ConsumerGroup::find(js_, ca.account, ca.stream, name);
     if (!cg) continue;
     if (ca.group.has_peer(self_id_)) {
-      // As the stream: every ack its group committed is in the state it keeps.
-      if (cg->group()) cg->group()->halt_applying_rest();
-      kept[name] = cg->committed_snapshot();
+      // Every ack its group committed that this server has in its log is in the state it
+      // keeps: those it knows committed, and those it has not learnt committed yet (the
+      // leader may have answered the AckSync already). As the group's only member it would
+      // commit them all. (One a quorum without this server committed is not here: that
+      // message is redelivered, as after a failover; the reference keeps the same replica.)
+      std::vector<raft::Entry> rest;
+      if (cg->group()) rest = cg->group()->halt_applying_rest();
+      kept[name] = cg->final_snapshot(rest);
     }
     cg->stop(true);
   }

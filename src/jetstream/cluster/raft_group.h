@@ -117,8 +117,10 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   // For a group halted for good on a server whose state machine lives on without it (the
   // kept server of a scale-down to R1): takes no more Raft messages, hands every entry it
   // knows committed and has not applied yet to Hooks::apply, waits for an apply in progress
-  // on another thread, and only then stops (files kept). Not from inside a hook.
-  void halt_applying_rest();
+  // on another thread, and only then stops (files kept). Not from inside a hook. Returns
+  // the proposals in its log past that (not known committed here): what this server would
+  // commit as the group's only member.
+  std::vector<raft::Entry> halt_applying_rest();
 
   // Thread-safe. Queues `data` for the log; queued proposals are handed to the node together
   // on the loop (one durable append for all of them). False when not leader now.
