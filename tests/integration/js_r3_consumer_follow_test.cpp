@@ -153,6 +153,44 @@ TEST(JsR3ConsumerFollow, ScaleDownToR1AndBackKeepsTheConsumersState) {
   EXPECT_EQ(seen, (std::vector<uint64_t>{7, 8, 9, 10})) << c.logs();
 }
 
+// As above, once the R3 group's log was compacted (every 8 entries on test servers) before
+// the scale-down: the server that kept the consumer must seed the new group from the R1
+// consumer's state, not from the snapshot that log left behind (acks of the R1 time lost).
+TEST(JsR3ConsumerFollow, ScaleUpAfterACompactedR3LogKeepsTheR1Acks) {
+  Cluster c;
+  ConnPtr nc;
+  ASSERT_EQ(connect_url(nc, c.nodes[0]->url()), NATS_OK);
+  ASSERT_NO_FATAL_FAILURE(setup_stream(nc.p, 10));
+  ASSERT_TRUE(create_durable(nc.p, 30'000'000'000).contains("config"));
+  std::set<uint64_t> first{1, 2, 3, 4, 5, 6, 7};  // 7 deliveries and 7 acks: past a compaction
+  auto seen = drain(nc.p, first, milliseconds(20000));
+  ASSERT_EQ(std::set<uint64_t>(seen.begin(), seen.end()), first) << c.logs();
+  json info;
+  ASSERT_TRUE(wait_for([&] {
+    info = consumer_info(nc.p);
+    return group_members(info).size() == 3 && all_current(info);
+  }, milliseconds(15000))) << info.dump();
+  std::this_thread::sleep_for(milliseconds(500));  // the kept replica learns the last commit
+
+  ASSERT_TRUE(scale(nc.p, 1).contains("config")) << c.logs();
+  ASSERT_TRUE(wait_for([&] {
+    info = consumer_info(nc.p);
+    return info.is_object() && info.contains("cluster") && group_members(info).size() == 1;
+  }, milliseconds(15000))) << info.dump();
+  EXPECT_EQ(info["ack_floor"].value("stream_seq", 0), 7) << info.dump();
+  seen = drain(nc.p, {8}, milliseconds(20000));
+  EXPECT_EQ(seen, (std::vector<uint64_t>{8})) << c.logs();
+
+  ASSERT_TRUE(scale(nc.p, 3).contains("config")) << c.logs();
+  ASSERT_TRUE(wait_for([&] {
+    info = consumer_info(nc.p);
+    return group_members(info).size() == 3 && all_current(info);
+  }, milliseconds(30000))) << info.dump() << "\n" << c.logs();
+  EXPECT_EQ(info["ack_floor"].value("stream_seq", 0), 8) << info.dump();
+  seen = drain(nc.p, {9, 10}, milliseconds(20000));
+  EXPECT_EQ(seen, (std::vector<uint64_t>{9, 10})) << c.logs();
+}
+
 TEST(JsR3ConsumerFollow, NamesAndListFromEveryServerSeeConsumersHostedElsewhere) {
   Cluster c;
   ConnPtr nc;

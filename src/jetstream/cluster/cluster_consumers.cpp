@@ -5,7 +5,9 @@
 #include "jetstream/api/api_router.h"
 #include "jetstream/cluster/consumer_group.h"
 #include "jetstream/cluster/js_cluster.h"
+#include "jetstream/cluster/meta_group.h"
 #include "jetstream/cluster/r1_handoff.h"
+#include "jetstream/cluster/raft_groups.h"
 #include "jetstream/cluster/request_util.h"
 #include "jetstream/consumer.h"
 #include "jetstream/consumer_api.h"
@@ -101,6 +103,12 @@ void JsCluster::apply_consumers_following(const StreamAssignment& before, const 
     const bool was_here = old->second.group.replicas() == 1 && old->second.group.has_peer(self_id_);
     const bool seed = was_here && live;
     auto mode = seed ? ConsumerGroup::Start::seed : was_here ? ConsumerGroup::Start::fresh : ConsumerGroup::Start::join;
+    // Entering the group now (not a replay): a log of that name here is an older group's.
+    if (live && (seed || !old->second.group.has_peer(self_id_)))
+      if (auto* mg = js_.server().meta_group(); mg && mg->raft_groups() &&
+                                                mg->raft_groups()->discard_stale(ca.group.name, "$SYS"))
+        log::warn("JetStream cluster: consumer '{} > {} > {}': discarded a stale log of group '{}'", ca.account,
+                  ca.stream, name, ca.group.name);
     ApiError err;
     if (stream && ConsumerGroup::start(js_, stream, ca, {}, err, mode)) {
       log::notice("JetStream cluster: consumer '{} > {} > {}' {} its group '{}' here", ca.account, ca.stream, name,
@@ -121,9 +129,14 @@ void JsCluster::stop_consumers_scaled_down(const StreamAssignment& before, const
     auto cg = ConsumerGroup::find(js_, ca.account, ca.stream, name);
     if (!cg) continue;
     if (ca.group.has_peer(self_id_)) {
-      // As the stream: every ack its group committed is in the state it keeps.
-      if (cg->group()) cg->group()->halt_applying_rest();
-      kept[name] = cg->committed_snapshot();
+      // Every ack its group committed that this server has in its log is in the state it
+      // keeps: those it knows committed, and those it has not learnt committed yet (the
+      // leader may have answered the AckSync already). As the group's only member it would
+      // commit them all. (One a quorum without this server committed is not here: that
+      // message is redelivered, as after a failover; the reference keeps the same replica.)
+      std::vector<raft::Entry> rest;
+      if (cg->group()) rest = cg->group()->halt_applying_rest();
+      kept[name] = cg->final_snapshot(rest);
     }
     cg->stop(true);
   }

@@ -59,6 +59,14 @@ std::map<std::string, ConsumerAssignment> consumers_following(const StreamAssign
     ConsumerAssignment next = ca;
     next.group.peers = std::move(peers);
     next.group.preferred.clear();
+    if (ca.group.replicas() <= 1 && next.group.replicas() > 1) {
+      // A plain consumer becoming replicated starts a new Raft group (seeded from its
+      // state): under a new name, so that no server opens the log a group of the old name
+      // left behind (an R3 scaled down to R1 and back: that log's stale acks and
+      // membership), and a replay of the older entries never touches the new group's files.
+      const StorageType storage = ca.group.storage == "memory" ? StorageType::memory : StorageType::file;
+      next.group.name = group_name('C', next.group.replicas(), storage, random_group_id());
+    }
     out.emplace(name, std::move(next));
   }
   return out;

@@ -11,6 +11,9 @@
 // (the one a scale-down to R1 keeps; 2.9.10 moves it there without its state), else to the
 // first new one; otherwise it stays where it is. An R1
 // ephemeral never moves (the meta state drops it when its server leaves the stream).
+// A durable that goes from R1 to replicated gets a new group name (the reference keeps the
+// name; ours must not meet the log its earlier replicated group left on the server that
+// kept it at a scale-down to R1).
 #include <map>
 #include <string>
 #include <vector>

@@ -230,6 +230,16 @@ ConsumerSnapshot ConsumerGroup::committed_snapshot() const {
   return committed_.snapshot();
 }
 
+ConsumerSnapshot ConsumerGroup::final_snapshot(const std::vector<raft::Entry>& rest) const {
+  std::lock_guard lk(mu_);
+  ConsumerState next = committed_;
+  bool started = started_;
+  std::map<std::string, int64_t> requests;
+  for (const auto& e : rest)
+    if (!apply_request(requests, e.data)) apply_to(next, e.data, started, nullptr, nullptr, nullptr);
+  return next.snapshot();
+}
+
 bool ConsumerGroup::seed_log() {
   std::lock_guard lk(mu_);
   if (!seeding_) return true;

@@ -81,6 +81,10 @@ class ConsumerGroup : public ConsumerReplicator, public std::enable_shared_from_
   // The state this replica applied from its log (a plain consumer taking over after a
   // scale down starts from it).
   ConsumerSnapshot committed_snapshot() const;
+  // The committed state plus `rest`, the proposals its halted group had past it
+  // (RaftGroup::halt_applying_rest): the state the one server kept at a scale-down to R1
+  // continues from, as a new leader takes over its predecessor's proposals.
+  ConsumerSnapshot final_snapshot(const std::vector<raft::Entry>& rest) const;
   // A seeded group's leader, once it applied an entry: compacts its log to a snapshot of the
   // committed state. True when done (or nothing to do).
   bool seed_log();

@@ -43,10 +43,15 @@ MetaChange MetaState::apply(const MetaEntry& e) {
       cur->origin = e.stream->origin;
       // Consumers follow the stream's peers in the same entry, so no server ever holds a
       // consumer placed outside its stream. Matched by group name: a consumer deleted and
-      // created again meanwhile keeps its own group.
+      // created again meanwhile keeps its own group. An R1 durable becoming replicated gets
+      // a group of a new name (consumer_follow.h): matched by its creation time then.
       for (const auto& [name, moved] : e.stream->consumers) {
         auto it = cur->consumers.find(name);
-        if (it != cur->consumers.end() && it->second.group.name == moved.group.name) it->second.group = moved.group;
+        if (it == cur->consumers.end()) continue;
+        const ConsumerAssignment& was = it->second;
+        const bool renamed = was.group.replicas() <= 1 && moved.group.replicas() > 1 && was.created_ns != 0 &&
+                             was.created_ns == moved.created_ns;
+        if (was.group.name == moved.group.name || renamed) it->second.group = moved.group;
       }
       // An R1 ephemeral whose server the stream leaves goes with it (as 2.9.10, which deletes
       // ephemerals on a move away and never remaps them): the stream stops there, and so

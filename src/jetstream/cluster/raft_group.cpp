@@ -144,12 +144,23 @@ bool RaftGroup::bootstrapped() const {
 }
 
 void RaftGroup::stop(bool remove_files) {
-  if (stopped_.exchange(true)) return;
+  if (stopped_.exchange(true)) {
+    // Halted before (halt_applying_rest keeps the files): its store may still have to go.
+    if (remove_files) {
+      std::lock_guard lk(mu_);
+      if (!node_ && !store_) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+        log::debug("Raft group '{}' removed", name_);
+      }
+    }
+    return;
+  }
   stop_now(remove_files);
 }
 
-void RaftGroup::halt_applying_rest() {
-  if (stopped_.exchange(true)) return;  // from here no message or tick reaches the node
+std::vector<raft::Entry> RaftGroup::halt_applying_rest() {
+  if (stopped_.exchange(true)) return {};  // from here no message or tick reaches the node
   {
     std::unique_lock lk(mu_);
     // A drain on another thread either finished (its entries are handed out) or is waiting
@@ -160,12 +171,18 @@ void RaftGroup::halt_applying_rest() {
   // got mu_ is either done or holds apply_mu_ until it is.
   { std::lock_guard alk(apply_mu_); }
   raft::Index applied;
+  std::vector<raft::Entry> rest;
   {
     std::lock_guard lk(mu_);
     applied = applied_;
+    if (node_)
+      for (const auto& e : node_->log())
+        if (e.index > applied_ && e.type == raft::EntryType::kNormal)
+          unwrap(e, [&](const raft::Entry& one) { rest.push_back(one); });
   }
-  log::debug("Raft group '{}' halted after applying up to {}", name_, applied);
+  log::debug("Raft group '{}' halted after applying up to {} ({} proposals past it)", name_, applied, rest.size());
   stop_now(false);
+  return rest;
 }
 
 void RaftGroup::stop_now(bool remove_files) {

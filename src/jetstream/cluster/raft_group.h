@@ -111,13 +111,16 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   // it waits for the leader to add it and learns the membership from the log). Persisted,
   // so a restart resumes the same way. Loop thread.
   bool join();
-  // Unsubscribes and stops all work; with remove_files, deletes the store directory.
+  // Unsubscribes and stops all work; with remove_files, deletes the store directory (also
+  // of a group halt_applying_rest() stopped before).
   void stop(bool remove_files);
   // For a group halted for good on a server whose state machine lives on without it (the
   // kept server of a scale-down to R1): takes no more Raft messages, hands every entry it
   // knows committed and has not applied yet to Hooks::apply, waits for an apply in progress
-  // on another thread, and only then stops (files kept). Not from inside a hook.
-  void halt_applying_rest();
+  // on another thread, and only then stops (files kept). Not from inside a hook. Returns
+  // the proposals in its log past that (not known committed here): what this server would
+  // commit as the group's only member.
+  std::vector<raft::Entry> halt_applying_rest();
 
   // Thread-safe. Queues `data` for the log; queued proposals are handed to the node together
   // on the loop (one durable append for all of them). False when not leader now.

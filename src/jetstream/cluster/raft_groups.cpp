@@ -1,6 +1,7 @@
 #include "jetstream/cluster/raft_groups.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "net/event_loop.h"
 #include "server/server.h"
@@ -91,6 +92,14 @@ void RaftGroups::remove(const std::string& name, bool remove_files) {
     groups_.erase(it);
   }
   g->stop(remove_files);
+}
+
+bool RaftGroups::discard_stale(const std::string& name, const std::string& account) {
+  std::lock_guard lk(mu_);
+  for (const auto& g : groups_)
+    if (g->name() == name) return false;
+  std::error_code ec;
+  return std::filesystem::remove_all(root_ + "/" + account + "/_js_/" + name, ec) > 0 && !ec;
 }
 
 RaftGroupPtr RaftGroups::find(const std::string& name) const {

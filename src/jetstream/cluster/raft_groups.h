@@ -34,6 +34,10 @@ class RaftGroups : public std::enable_shared_from_this<RaftGroups> {
                       RaftGroup::Hooks hooks);
   // Stops and forgets a group; with remove_files, deletes its store.
   void remove(const std::string& name, bool remove_files);
+  // Deletes the store a group of that name left here, unless such a group runs. For a server
+  // that enters a group it was not a member of (its old files would bring back a stale log
+  // and membership). True when there was one.
+  bool discard_stale(const std::string& name, const std::string& account);
   RaftGroupPtr find(const std::string& name) const;
   size_t size() const;
   // Every registered group (for /metrics).

@@ -148,10 +148,13 @@ void StreamGroup::stop(bool remove_files, bool apply_rest) {
   if (stepdown_sub_) js_.server().unsubscribe_internal(stream_->account(), stepdown_sub_);
   if (auto sys = js_.server().system_account())
     for (auto& s : catchup_subs_) js_.server().unsubscribe_internal(*sys, s);
+  // A log applied to its end (apply_rest) is of no more use: the stream lives on as a plain
+  // one (a later scale-up starts a group of another name).
+  const bool remove_log = remove_files || apply_rest;
   if (auto* mg = js_.server().meta_group(); mg && mg->raft_groups())
-    mg->raft_groups()->remove(group_->name(), remove_files);
+    mg->raft_groups()->remove(group_->name(), remove_log);
   else
-    group_->stop(remove_files);
+    group_->stop(remove_log);
   stream_->stop(remove_files);
   stream_->set_replicator(nullptr);  // the stream and its group hold each other
 }

@@ -78,6 +78,28 @@ TEST(ConsumerFollow, ReplicaChangeGivesEveryConsumerWhoseServerStaysTheStreamsPe
   EXPECT_TRUE(consumers_following(r3_stream(), {"p1"}, true).empty());
 }
 
+TEST(ConsumerFollow, AnR1DurableScaledUpStartsAGroupOfANewName) {
+  // The R3 durable scaled down to R1 keeps its group's name; scaled up again it must not
+  // meet the log its R3 group left on the server that kept it: a new name (and each time).
+  auto sa = with_consumers();
+  sa.consumers.at("full").group.peers = {"p1"};
+  auto up = consumers_following(sa, {"p1", "p2", "p3"}, true);
+  ASSERT_EQ(up.count("full"), 1u);
+  const std::string name = up.at("full").group.name;
+  EXPECT_NE(name, "C-R3F-full");
+  EXPECT_EQ(name.substr(0, 6), "C-R3F-") << name;
+  EXPECT_EQ(name.size(), 6u + 8u) << name;  // an 8-char id
+  EXPECT_EQ(up.at("full").group.peers, (Peers{"p1", "p2", "p3"}));
+  EXPECT_NE(consumers_following(sa, {"p1", "p2", "p3"}, true).at("full").group.name, name);
+  // A memory one keeps its storage letter; replicated ones that change peers keep their name.
+  sa.consumers.at("full").group.storage = "memory";
+  EXPECT_EQ(consumers_following(sa, {"p1", "p2", "p3"}, true).at("full").group.name.substr(0, 6), "C-R3M-");
+  EXPECT_EQ(up.at("two").group.name, "C-R2F-two");
+  // An R1 durable moving R1 to another server keeps its name (no group to meet).
+  auto moved = consumers_following(with_consumers(), {"p1", "p4", "p3"}, false);
+  EXPECT_EQ(moved.at("one").group.name, "C-R1F-one");
+}
+
 TEST(ConsumerFollow, TheStreamUpdateEntryCarriesTheConsumersThroughEncodingApplyAndSnapshot) {
   MetaState st;
   auto sa = r3_stream();
@@ -109,6 +131,35 @@ TEST(ConsumerFollow, TheStreamUpdateEntryCarriesTheConsumersThroughEncodingApply
   MetaState restored;
   ASSERT_TRUE(restored.restore(st.snapshot()));
   EXPECT_EQ(restored.consumer("$G", "S", "full")->group.peers, (Peers{"p1", "p4", "p3"}));
+}
+
+TEST(ConsumerFollow, AScaleUpEntryRenamesTheR1DurablesGroupUnlessItWasCreatedAgain) {
+  MetaState st;
+  auto sa = r3_stream();
+  sa.group.peers = {"p2"};
+  ASSERT_TRUE(st.apply({MetaOp::assign_stream, sa, std::nullopt, {}}).rejected.empty());
+  ConsumerAssignment one = consumer("one", {"p2"}), two = consumer("two", {"p2"});
+  one.created_ns = 100;
+  two.created_ns = 200;
+  for (const auto& ca : {one, two})
+    ASSERT_TRUE(st.apply({MetaOp::assign_consumer, std::nullopt, ca, {}}).rejected.empty());
+  StreamAssignment next = *st.stream("$G", "S");
+  next.group.peers = {"p2", "p1", "p3"};
+  next.consumers = consumers_following(*st.stream("$G", "S"), next.group.peers, true);
+  ASSERT_EQ(next.consumers.size(), 2u);
+  // "two" deleted and created again (R1, new group) before the entry applies: untouched.
+  ConsumerAssignment again = consumer("two", {"p2"});
+  again.group.name = "C-R1F-again";
+  again.created_ns = 300;
+  ASSERT_TRUE(st.apply({MetaOp::assign_consumer, std::nullopt, again, {}}).rejected.empty());
+
+  auto ch = st.apply({MetaOp::update_stream, next, std::nullopt, {}});
+  ASSERT_TRUE(ch.rejected.empty());
+  EXPECT_EQ(st.consumer("$G", "S", "one")->group.name, next.consumers.at("one").group.name);
+  EXPECT_NE(st.consumer("$G", "S", "one")->group.name, "C-R1F-one");
+  EXPECT_EQ(st.consumer("$G", "S", "one")->group.peers, (Peers{"p2", "p1", "p3"}));
+  EXPECT_EQ(st.consumer("$G", "S", "two")->group.name, "C-R1F-again");
+  EXPECT_EQ(st.consumer("$G", "S", "two")->group.peers, (Peers{"p2"}));
 }
 
 }  // namespace
