@@ -45,5 +45,5 @@ chmod +x "$work/server.sh"
 "$BUILD_DIR/bench/nats-bench" --ours "$work/server.sh" --scenario "$SCENARIOS" --rounds 1 --msgs 20000 \
   --run-timeout 600 || echo "some runs failed (start timeout under valgrind?): their dumps are left out" >&2
 for f in "$work"/dumps/failed.*; do [ -e "$f" ] && rm -f "$work/dumps/cg.${f##*.}"*; done
-python3 "$ROOT/scripts/lib/text_order.py" "$work/nats-server" "$work/dumps" $(gcc -print-file-name=libcrypto.a) $(gcc -print-file-name=libssl.a) >"$ROOT/src/text_order.ld"
+python3 "$ROOT/scripts/lib/text_order.py" "$work/nats-server" "$work/dumps" $(gcc -print-file-name=libcrypto.a) $(gcc -print-file-name=libssl.a) $(gcc -print-libgcc-file-name) >"$ROOT/src/text_order.ld"
 head -4 "$ROOT/src/text_order.ld"

@@ -26,16 +26,19 @@ def dump_functions(path, binary_name):
     cur_ob = None
     with open(path, errors="replace") as f:
         for line in f:
-            if line.startswith("ob="):
-                m = re.match(r"ob=\((\d+)\)(?: (.*))?", line.rstrip("\n"))
+            if line.startswith("ob=") or line.startswith("cob="):
+                m = re.match(r"c?ob=\((\d+)\)(?: (.*))?", line.rstrip("\n"))
                 if m.group(2):
                     obs[m.group(1)] = m.group(2)
-                cur_ob = obs.get(m.group(1))
+                if line.startswith("ob="):
+                    cur_ob = obs.get(m.group(1))
             elif line.startswith("fn=") or line.startswith("cfn="):
                 m = re.match(r"c?fn=\((\d+)\)(?: (.*))?", line.rstrip("\n"))
                 if m.group(2):
                     names[m.group(1)] = m.group(2)
-                if line.startswith("fn=") and cur_ob and os.path.basename(cur_ob) == binary_name:
+                # Valgrind 3.19 names the object "???" for code outside the binary's .text
+                # section, i.e. for everything a previous list moved into .text.nats_run.
+                if line.startswith("fn=") and cur_ob and os.path.basename(cur_ob) in (binary_name, "???"):
                     # "'2": callgrind's recursion level suffix, not part of the symbol.
                     out.add(names.get(m.group(1), "").split("'")[0])
     return out
