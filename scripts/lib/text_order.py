@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Writes src/text_order.ld from callgrind dumps of server runs (scripts/order-text.sh).
+
+Why: a code page is resident once anything in its 64 KB fault-around window ran, so code the
+server runs scattered over its 6.5 MB of text kept about 3.6 MB of it resident (issue 11).
+The linker script this writes puts every function that ran in the profiled bench scenarios
+in one output section ahead of .text: first those run after start-up (most widely used
+first), then those run only during start-up. Code nobody ran stays behind in .text.
+
+Input: directories of callgrind dumps, one per server process: <pid>.1 is the start-up part
+(dumped once the server listened), <pid>.2 the run after it, <pid> the shutdown (ignored).
+Functions are matched by their input section name (-ffunction-sections: .text.<symbol>),
+under every symbol name at the function's address (a complete-object constructor C1 lives in
+the section of its base-object alias C2).
+"""
+import collections
+import os
+import re
+import subprocess
+import sys
+
+
+def dump_functions(path, binary_name):
+    """Names of the binary's functions that have cost in one callgrind dump."""
+    names, obs, out = {}, {}, set()
+    cur_ob = None
+    with open(path, errors="replace") as f:
+        for line in f:
+            if line.startswith("ob=") or line.startswith("cob="):
+                m = re.match(r"c?ob=\((\d+)\)(?: (.*))?", line.rstrip("\n"))
+                if m.group(2):
+                    obs[m.group(1)] = m.group(2)
+                if line.startswith("ob="):
+                    cur_ob = obs.get(m.group(1))
+            elif line.startswith("fn=") or line.startswith("cfn="):
+                m = re.match(r"c?fn=\((\d+)\)(?: (.*))?", line.rstrip("\n"))
+                if m.group(2):
+                    names[m.group(1)] = m.group(2)
+                # Valgrind 3.19 names the object "???" for code outside the binary's .text
+                # section, i.e. for everything a previous list moved into .text.nats_run.
+                if line.startswith("fn=") and cur_ob and os.path.basename(cur_ob) in (binary_name, "???"):
+                    # "'2": callgrind's recursion level suffix, not part of the symbol.
+                    out.add(names.get(m.group(1), "").split("'")[0])
+    return out
+
+
+def main():
+    binary, dirs = sys.argv[1], [d for d in sys.argv[2:] if not d.endswith(".a")]
+    archives = [d for d in sys.argv[2:] if d.endswith(".a")]
+    # Symbol names per address, and each name's size (functions only).
+    by_addr = collections.defaultdict(set)
+    addr_of, size_of = {}, {}
+    nm = subprocess.run(["nm", "-S", "--defined-only", binary], check=True, capture_output=True, text=True)
+    for line in nm.stdout.splitlines():
+        f = line.split()
+        if len(f) == 4 and f[2] in "tTwW":
+            a = int(f[0], 16)
+            by_addr[a].add(f[3])
+            addr_of[f[3]] = a
+            size_of[a] = int(f[1], 16)
+    steady, start = collections.Counter(), collections.Counter()
+    runs = 0
+    for d in dirs:
+        for fn in sorted(os.listdir(d)):
+            m = re.match(r"cg\.(\d+)\.1$", fn)
+            if not m:
+                continue
+            runs += 1
+            base = os.path.join(d, "cg." + m.group(1))
+            start.update({addr_of[n] for n in dump_functions(base + ".1", os.path.basename(binary)) if n in addr_of})
+            if os.path.exists(base + ".2"):
+                steady.update({addr_of[n] for n in dump_functions(base + ".2", os.path.basename(binary)) if n in addr_of})
+    # Executed functions of archives without function sections (OpenSSL): their members, when
+    # small (a large one would bring mostly code nobody ran) and run by at least half the runs.
+    members, seen = [], set()
+    for arc in archives:
+        sizes = {}
+        for line in subprocess.run(["size", "-A", arc], capture_output=True, text=True).stdout.splitlines():
+            m = re.match(r"(\S+)\s+\(ex (\S+)\):", line)
+            if m: cur = m.group(1)
+            f = line.split()
+            if len(f) >= 2 and f[0] == ".text" and m is None: sizes[cur] = int(f[1])
+        nm = subprocess.run(["nm", "-A", "--defined-only", arc], capture_output=True, text=True)
+        for line in nm.stdout.splitlines():
+            f = line.split()
+            if len(f) == 3 and f[1] in "tT":
+                member = f[0].split(":")[1]
+                a = addr_of.get(f[2])
+                if a is not None and 2 * max(steady[a], start[a]) >= runs and (arc, member) not in seen \
+                        and sizes.get(member, 1 << 30) <= 16384:
+                    seen.add((arc, member))
+                    members.append((arc, member))
+    first = sorted(steady, key=lambda a: (-steady[a], min(by_addr[a])))
+    then = sorted((a for a in start if a not in steady), key=lambda a: (-start[a], min(by_addr[a])))
+    kb = lambda xs: sum(size_of[a] for a in xs) // 1024
+    out = sys.stdout
+    out.write("/* Generated by scripts/order-text.sh (scripts/lib/text_order.py): do not edit.\n"
+              f"   {runs} server runs of the bench scenarios under callgrind; {len(first)} functions\n"
+              f"   ({kb(first)} KB) ran after start-up, {len(then)} more ({kb(then)} KB) only during it.\n"
+              "   Functions missing from the build (renamed, new) are simply left in .text. */\n"
+              "SECTIONS\n{\n  .text.nats_run : {\n")
+    for title, group in (("run after start-up, most widely used first", first), ("start-up only", then)):
+        out.write(f"    /* {title} */\n")
+        for a in group:
+            pats = []
+            for n in sorted(by_addr[a]):
+                if re.fullmatch(r"[A-Za-z0-9_.$]+", n):
+                    pats.append(f".text.{n}")
+                    # GCC places main and static initialisers in .text.startup.<name>.
+                    if n == "main" or n.startswith("_GLOBAL__sub_I"):
+                        pats.append(f".text.startup.{n}")
+            if pats:
+                out.write("    *(" + " ".join(pats) + ")\n")
+    # Archives built without function sections (OpenSSL): a member's whole .text, if small.
+    for a in members:
+        out.write(f"    *{os.path.basename(a[0])}:{a[1]}(.text .text.*)\n")
+    out.write("  }\n}\nINSERT BEFORE .text;\n")
+    # Read-only data: ours and the C++ runtime's (tables, switch tables, string literals) apart
+    # from OpenSSL's (about 300 KB, read only with TLS, NKeys or hashing). Not profiled: all of
+    # it, which the message paths read from all over (resident .rodata 0.6 -> 0.4 MB). AFTER .rodata,
+    # not before: before it, the section would land in the executable segment.
+    out.write("SECTIONS\n{\n  .rodata.nats_run : {\n"
+              "    *libnatscore.a:*(.rodata .rodata.* .rodata.str*)\n"
+              "    *nats-server.dir/*(.rodata .rodata.* .rodata.str*)\n"
+              "    *libstdc++.a:*(.rodata .rodata.* .rodata.str*)\n"
+              "  }\n}\nINSERT AFTER .rodata;\n")
+
+
+if __name__ == "__main__":
+    main()
