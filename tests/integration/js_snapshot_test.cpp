@@ -553,8 +553,8 @@ TEST(JsSnapshot, SnapshotTakenHereRestoresIntoTheReference) {
   json greq = {{"config", g.answer["config"]}, {"state", g.answer["state"]}};
   auto gdone = restore(nc.p, "G", greq.dump(), g.data).second;
   ASSERT_TRUE(gdone.is_object() && !gdone.contains("error")) << gdone.dump();
-  // num_subjects included: 2.9.10 reads it from the archive's per-subject files (msgs/<n>.fss,
-  // which it left out without them).
+  // num_subjects included (2.9.10 reads the subjects from the archive's msgs/<n>.fss files, as
+  // from its own snapshots).
   json ref_g = masked_state(ask(nc.p, "$JS.API.STREAM.INFO.G", "")["state"]);
   EXPECT_EQ(ref_g, g_state);
   EXPECT_EQ(ref_g["num_subjects"], 1) << ref_g.dump();
