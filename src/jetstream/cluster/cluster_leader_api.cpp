@@ -391,10 +391,12 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
     // Consumers live with their stream, on its peers (as the reference picks them): an R1
     // one on the first (its preferred leader), an R>1 one on that many of them.
     ca.group = sa->group;
-    if (r1_ephemeral && restored && !ca.group.peers.empty()) {
-      // A restored ephemeral runs where the restore made it (the stream's first peer, which
-      // received the upload) and seeds its group there.
-      ca.group.peers.resize(1);
+    std::string restored_peer;
+    if (auto it = body.find("restored_peer"); restored && it != body.end() && it->is_string()) restored_peer = *it;
+    if (r1_ephemeral && ca.group.has_peer(restored_peer)) {
+      // A restored ephemeral runs where the restore made it (the server that received the
+      // upload, a peer of the stream) and seeds its group there.
+      ca.group.peers = {restored_peer};
     } else if (r1_ephemeral && !ca.group.peers.empty()) {
       // As the reference's ephemerals: R1 on a random peer of the stream.
       uint32_t pick = 0;

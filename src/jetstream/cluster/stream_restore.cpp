@@ -201,6 +201,7 @@ void JsCluster::finish_restores() {
       body["stream_name"] = name;
       body["config"] = consumer_config_json(cfg);
       body["restored"] = true;
+      body["restored_peer"] = self_id_;  // where the consumer runs now (an R1 ephemeral stays here)
       restore_ask_meta_leader(js_.server(), jsa->account,
                               fmt::format("$JS.API.CONSUMER.{}CREATE.{}.{}", durable ? "DURABLE." : "", name, c->name()),
                               body.dump());
