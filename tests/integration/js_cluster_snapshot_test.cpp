@@ -38,7 +38,7 @@ json ask_status(natsConnection* nc, const std::string& subject, const std::strin
 struct Seen {
   json snapshot_answer, restore_first, publish_during_upload, restore_final, info_after, consumer_after,
       after_stepdown_msg, after_stepdown_consumer, restore_exists, garbage_final, garbage_info,
-      r1_final, r1_consumer, r1_names, eph_final, eph_info, eph_names;
+      r1_final, r1_consumer, r1_names, eph_final, eph_info, eph_names, restore_audits = json::array();
   bool snapshot_ended = false;
   std::vector<json> replicas;  // per server: {messages, consumer delivered/ack floor}
 };
@@ -134,7 +134,21 @@ Seen scenario(const std::string& binary, bool restore) {
   if (!restore) return seen;
   auto del = ask(nc.p, "$JS.API.STREAM.DELETE.S");
   EXPECT_EQ(del.value("success", false), true) << del.dump();
+  SubPtr audits;
+  natsConnection_SubscribeSync(&audits.p, nc.p, "$JS.EVENT.ADVISORY.API");
+  natsConnection_Flush(nc.p);
   seen.restore_first = ask(nc.p, "$JS.API.STREAM.RESTORE.S", json{{"config", json::parse(create)}}.dump());
+  // The first answer is audited once, as a standalone server audits it (subject, request, the
+  // answer), by the server that sent it.
+  for (;;) {
+    MsgPtr a;
+    if (natsSubscription_NextMsg(&a.p, audits.p, 500) != NATS_OK) break;
+    auto j = json::parse(a.data(), nullptr, false);
+    if (j.is_object() && j.value("subject", "") == "$JS.API.STREAM.RESTORE.S")
+      seen.restore_audits.push_back({{"request", j.contains("request")},
+                                     {"restore_response", j.value("response", "").find("\"deliver_subject\":\"$JS.SNAPSHOT.RESTORE.S.") != std::string::npos},
+                                     {"account", j["client"].value("acc", "")}});
+  }
   std::string deliver = seen.restore_first.is_object() ? seen.restore_first.value("deliver_subject", "") : "";
   seen.restore_first["deliver_subject"] = deliver.rfind("$JS.SNAPSHOT.RESTORE.S.", 0) == 0 ? "ok" : deliver;
   if (deliver.empty()) return seen;
@@ -268,6 +282,8 @@ TEST(JsClusterSnapshot, R3SnapshotRestoredOnEveryReplicaAsTheReference) {
   EXPECT_TRUE(ours.snapshot_ended);
   EXPECT_EQ(ours.snapshot_answer["state"]["messages"], 3) << ours.snapshot_answer.dump();
   EXPECT_EQ(ours.restore_first["deliver_subject"], "ok") << ours.restore_first.dump();
+  EXPECT_EQ(ours.restore_audits, json::array({{{"request", true}, {"restore_response", true}, {"account", "$G"}}}))
+      << ours.restore_audits.dump();
   EXPECT_EQ(ours.publish_during_upload, "no responders");
   EXPECT_EQ(ours.restore_final["state"]["messages"], 3) << ours.restore_final.dump();
   EXPECT_EQ(ours.restore_final["config"]["num_replicas"], 3) << ours.restore_final.dump();
