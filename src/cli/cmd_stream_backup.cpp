@@ -2,7 +2,8 @@
 // SnapshotToDirectory / RestoreSnapshotFromDirectory) does them, so backups move between the
 // two tools and between our server and 2.9.10:
 //   <dir>/stream.tar.s2  the snapshot chunks exactly as the server sent them (an S2 stream)
-//   <dir>/backup.json    {"config": ..., "state": ...} of the snapshot answer, indented 2
+//   <dir>/backup.json    {"config": ..., "state": ...} of the snapshot answer, as jsm.go
+//                        encodes it (backup_meta.h)
 // The backup acks each chunk (the server's flow control) and ends at the empty message; the
 // restore sends 64 KiB chunks as requests to the restore subject and then an empty one, whose
 // answer is the restored stream's create answer.
@@ -14,6 +15,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/backup_meta.h"
 #include "cli/command.h"
 #include "cli/connection.h"
 #include "cli/format.h"
@@ -150,8 +152,7 @@ int stream_backup(Invocation& inv) {
   if (b) b->current = b->total;
   bars.stop();
   data_out.close();
-  json meta = {{"config", resp["config"]}, {"state", resp["state"]}};
-  meta_out << meta.dump(2);
+  meta_out << backup_meta_json(resp["config"], resp["state"]);
   meta_out.close();
   if (!meta_out || !data_out) throw CliError("snapshot failed: could not write the backup files in " + dir);
 

@@ -344,6 +344,8 @@ void JetStream::start() {
   std::error_code ec;
   fs::create_directories(store_root(), ec);
   if (ec) throw std::runtime_error("could not create JetStream store directory " + store_root() + ": " + ec.message());
+  // Restore uploads a previous run left staged (it stopped during one): as the reference.
+  fs::remove_all(store_root() + "/" + kRestoreStagingDir, ec);
 
   log::notice("Starting JetStream");
   log::notice("---------------- JETSTREAM ----------------");

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -437,11 +438,29 @@ TEST(CliStreamBackup, BackupRestoresHereAndIntoTheReference) {
   // natscli's layout: exactly these two files; backup.json is the snapshot answer's config and state.
   EXPECT_EQ(files_in(bdir), (std::set<std::string>{"backup.json", "stream.tar.s2"}));
   std::ifstream in(bdir + "/backup.json");
-  json bj = json::parse(in, nullptr, false);
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  json bj = json::parse(raw, nullptr, false);
   ASSERT_TRUE(bj.is_object());
   EXPECT_EQ(bj.size(), 2u);
   EXPECT_EQ(bj["config"]["name"], "B");
   EXPECT_EQ(bj["state"]["messages"], 3);
+  // As jsm.go (v0.0.35) encodes it: its structs' field order, Go's HTML escaping, 2 spaces.
+  auto keys = [](const nlohmann::ordered_json& o) {
+    std::vector<std::string> k;
+    for (const auto& [name, v] : o.items()) k.push_back(name);
+    return k;
+  };
+  auto oj = nlohmann::ordered_json::parse(raw);
+  EXPECT_EQ(keys(oj), (std::vector<std::string>{"config", "state"}));
+  EXPECT_EQ(keys(oj["config"]),
+            (std::vector<std::string>{"name", "subjects", "retention", "max_consumers", "max_msgs_per_subject",
+                                      "max_msgs", "max_bytes", "max_age", "max_msg_size", "storage", "discard",
+                                      "num_replicas", "duplicate_window", "sealed", "deny_delete", "deny_purge",
+                                      "allow_rollup_hdrs", "allow_direct", "mirror_direct"}));
+  EXPECT_EQ(keys(oj["state"]), (std::vector<std::string>{"messages", "bytes", "first_seq", "first_ts", "last_seq",
+                                                         "last_ts", "num_deleted", "num_subjects", "consumer_count"}));
+  EXPECT_EQ(raw.rfind("{\n  \"config\": {\n    \"name\": \"B\",\n    \"subjects\": [\n      \"b.\\u003e\"\n    ],", 0), 0u)
+      << raw.substr(0, 120);
   // Restoring over the existing stream is refused before anything is sent.
   auto exists = cli(srv->url(), home, "stream restore " + bdir);
   EXPECT_NE(exists.status, 0);

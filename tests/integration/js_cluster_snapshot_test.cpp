@@ -6,6 +6,8 @@
 // STREAM.RESTORE at all (R1 or R3, new or deleted name; no "Starting restore" in its log).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "js_cluster_util.h"
@@ -36,7 +38,7 @@ json ask_status(natsConnection* nc, const std::string& subject, const std::strin
 struct Seen {
   json snapshot_answer, restore_first, publish_during_upload, restore_final, info_after, consumer_after,
       after_stepdown_msg, after_stepdown_consumer, restore_exists, garbage_final, garbage_info,
-      r1_final, r1_consumer, r1_names;
+      r1_final, r1_consumer, r1_names, eph_final, eph_info, eph_names, restore_audits = json::array();
   bool snapshot_ended = false;
   std::vector<json> replicas;  // per server: {messages, consumer delivered/ack floor}
 };
@@ -132,7 +134,21 @@ Seen scenario(const std::string& binary, bool restore) {
   if (!restore) return seen;
   auto del = ask(nc.p, "$JS.API.STREAM.DELETE.S");
   EXPECT_EQ(del.value("success", false), true) << del.dump();
+  SubPtr audits;
+  natsConnection_SubscribeSync(&audits.p, nc.p, "$JS.EVENT.ADVISORY.API");
+  natsConnection_Flush(nc.p);
   seen.restore_first = ask(nc.p, "$JS.API.STREAM.RESTORE.S", json{{"config", json::parse(create)}}.dump());
+  // The first answer is audited once, as a standalone server audits it (subject, request, the
+  // answer), by the server that sent it.
+  for (;;) {
+    MsgPtr a;
+    if (natsSubscription_NextMsg(&a.p, audits.p, 500) != NATS_OK) break;
+    auto j = json::parse(a.data(), nullptr, false);
+    if (j.is_object() && j.value("subject", "") == "$JS.API.STREAM.RESTORE.S")
+      seen.restore_audits.push_back({{"request", j.contains("request")},
+                                     {"restore_response", j.value("response", "").find("\"deliver_subject\":\"$JS.SNAPSHOT.RESTORE.S.") != std::string::npos},
+                                     {"account", j["client"].value("acc", "")}});
+  }
   std::string deliver = seen.restore_first.is_object() ? seen.restore_first.value("deliver_subject", "") : "";
   seen.restore_first["deliver_subject"] = deliver.rfind("$JS.SNAPSHOT.RESTORE.S.", 0) == 0 ? "ok" : deliver;
   if (deliver.empty()) return seen;
@@ -217,6 +233,47 @@ Seen scenario(const std::string& binary, bool restore) {
     }, milliseconds(5000));
     seen.r1_consumer = masked(ask(nc.p, "$JS.API.CONSUMER.INFO.S.D"));
   }
+  // An ephemeral in a restored archive gets its assignment too, as 2.9.10 assigns every public
+  // consumer of a restored stream: E (R1, named) on the R1 stream, which holds it for sure, in
+  // a snapshot restored as R3; E runs where the upload went, keeps its name and state, and the
+  // cluster answers for it.
+  auto ec = ask(nc.p, "$JS.API.CONSUMER.CREATE.S.E",
+                R"({"stream_name":"S","config":{"name":"E","ack_policy":"explicit","inactive_threshold":60000000000}})");
+  EXPECT_TRUE(ec.is_object() && !ec.contains("error")) << ec.dump();
+  {
+    MsgPtr m;
+    EXPECT_EQ(natsConnection_RequestString(&m.p, nc.p, "$JS.API.CONSUMER.MSG.NEXT.S.E", "1", 3000), NATS_OK);
+  }
+  SubPtr sub2;
+  natsConnection_SubscribeSync(&sub2.p, nc.p, "snap.in2");
+  natsConnection_Flush(nc.p);
+  ask(nc.p, "$JS.API.STREAM.SNAPSHOT.S", R"({"deliver_subject":"snap.in2"})");
+  std::string data2;
+  for (;;) {
+    MsgPtr m;
+    if (natsSubscription_NextMsg(&m.p, sub2.p, 3000) != NATS_OK || natsMsg_GetDataLength(m.p) == 0) break;
+    data2.append(natsMsg_GetData(m.p), natsMsg_GetDataLength(m.p));
+    natsConnection_Publish(nc.p, natsMsg_GetReply(m.p), nullptr, 0);
+  }
+  EXPECT_EQ(ask(nc.p, "$JS.API.STREAM.DELETE.S").value("success", false), true);
+  auto r3 = ask(nc.p, "$JS.API.STREAM.RESTORE.S", json{{"config", json::parse(create)}}.dump());
+  if (r3.is_object() && r3.contains("deliver_subject")) {
+    std::string ds = r3["deliver_subject"];
+    for (size_t off = 0; off < data2.size(); off += 64 * 1024) {
+      MsgPtr ack;
+      std::string piece = data2.substr(off, 64 * 1024);
+      natsConnection_Request(&ack.p, nc.p, ds.c_str(), piece.data(), static_cast<int>(piece.size()), 3000);
+    }
+    seen.eph_final = masked(ask(nc.p, ds, ""));
+    wait_for([&] {
+      seen.eph_names = ask(nc.p, "$JS.API.CONSUMER.NAMES.S");
+      return seen.eph_names.is_object() && seen.eph_names.value("consumers", json::array()).size() == 2;
+    }, milliseconds(5000));
+    wait_for([&] {
+      seen.eph_info = ask(nc.p, "$JS.API.CONSUMER.INFO.S.E");
+      return seen.eph_info.is_object() && !seen.eph_info.contains("error");
+    }, milliseconds(5000));
+  }
   return seen;
 }
 
@@ -225,6 +282,8 @@ TEST(JsClusterSnapshot, R3SnapshotRestoredOnEveryReplicaAsTheReference) {
   EXPECT_TRUE(ours.snapshot_ended);
   EXPECT_EQ(ours.snapshot_answer["state"]["messages"], 3) << ours.snapshot_answer.dump();
   EXPECT_EQ(ours.restore_first["deliver_subject"], "ok") << ours.restore_first.dump();
+  EXPECT_EQ(ours.restore_audits, json::array({{{"request", true}, {"restore_response", true}, {"account", "$G"}}}))
+      << ours.restore_audits.dump();
   EXPECT_EQ(ours.publish_during_upload, "no responders");
   EXPECT_EQ(ours.restore_final["state"]["messages"], 3) << ours.restore_final.dump();
   EXPECT_EQ(ours.restore_final["config"]["num_replicas"], 3) << ours.restore_final.dump();
@@ -243,6 +302,15 @@ TEST(JsClusterSnapshot, R3SnapshotRestoredOnEveryReplicaAsTheReference) {
   EXPECT_EQ(ours.r1_names["consumers"], json::array({"D"})) << ours.r1_names.dump();
   EXPECT_EQ(ours.r1_consumer["delivered"]["stream_seq"], 2) << ours.r1_consumer.dump();
   EXPECT_EQ(ours.r1_consumer["ack_floor"]["stream_seq"], 1) << ours.r1_consumer.dump();
+  EXPECT_EQ(ours.eph_final["state"]["consumer_count"], 2) << ours.eph_final.dump();
+  auto names = ours.eph_names.value("consumers", json::array());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, json::array({"D", "E"})) << ours.eph_names.dump();
+  EXPECT_EQ(ours.eph_info["name"], "E") << ours.eph_info.dump();
+  EXPECT_FALSE(ours.eph_info["config"].contains("durable_name")) << ours.eph_info.dump();  // still ephemeral
+  EXPECT_EQ(ours.eph_info["delivered"]["stream_seq"], 1) << ours.eph_info.dump();
+  EXPECT_EQ(ours.eph_info["num_ack_pending"], 1) << ours.eph_info.dump();
+  EXPECT_FALSE(ours.eph_info.value("cluster", json::object()).contains("replicas")) << ours.eph_info.dump();  // R1
 
   if (!testing_harness::reference_available()) return;
   Seen ref = scenario(testing_harness::reference_binary(), false);

@@ -110,6 +110,7 @@ inline constexpr ErrDef ConsumerNotFound{404, 10014, "consumer not found"};
 // Snapshots and restores (snapshot/snapshot_api.h).
 inline constexpr ErrDef StreamSnapshotFailed{500, 10064, "snapshot failed: {err}"};
 inline constexpr ErrDef StreamRestoreFailed{500, 10062, "restore failed: {err}"};
+inline constexpr ErrDef TempStorageFailed{500, 10072, "JetStream unable to open temp storage for restore"};
 inline constexpr ErrDef StreamNameExistRestoreFailed{400, 10130, "stream name already in use, cannot restore"};
 inline constexpr ErrDef SnapshotDeliverSubjectInvalid{400, 10015, "deliver subject not valid"};
 inline constexpr ErrDef ConsumerDurableNameNotInSubject{400, 10016, "consumer expected to be durable but no durable name set in subject"};

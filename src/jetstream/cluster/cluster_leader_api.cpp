@@ -373,11 +373,13 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
   ca.origin = origin_of(req, rest);
   ca.created_ns = ca.origin.proposed_ns;
   ca.api_subject = std::string(rest);
-  if (is_restored_consumer_body(ca.origin.body) && !restored_consumer(req, sa->name(), name)) {
+  bool restored = is_restored_consumer_body(ca.origin.body);
+  if (restored && !restored_consumer(req, sa->name(), name)) {
     // Only the restore's own consumers join a group that their receiving server seeds.
     auto b = json::parse(ca.origin.body);
     b.erase("restored");
     ca.origin.body = b.dump();
+    restored = false;
   }
   if (auto it = sa->consumers.find(ca.name); it != sa->consumers.end()) {
     // Changing the replicas of a consumer would move it between groups: not yet.
@@ -389,7 +391,13 @@ void JsCluster::leader_consumer_create(ApiRequest& req, std::string_view rest, b
     // Consumers live with their stream, on its peers (as the reference picks them): an R1
     // one on the first (its preferred leader), an R>1 one on that many of them.
     ca.group = sa->group;
-    if (r1_ephemeral && !ca.group.peers.empty()) {
+    std::string restored_peer;
+    if (auto it = body.find("restored_peer"); restored && it != body.end() && it->is_string()) restored_peer = *it;
+    if (r1_ephemeral && ca.group.has_peer(restored_peer)) {
+      // A restored ephemeral runs where the restore made it (the server that received the
+      // upload, a peer of the stream) and seeds its group there.
+      ca.group.peers = {restored_peer};
+    } else if (r1_ephemeral && !ca.group.peers.empty()) {
       // As the reference's ephemerals: R1 on a random peer of the stream.
       uint32_t pick = 0;
       util::random_bytes(&pick, sizeof pick);

@@ -14,8 +14,8 @@
 //    the store (the scale-up from R1 path, stream_peers.cpp), so the others copy the
 //    messages as they join;
 //  - the restored consumers get their assignments (the reference forwards a proposal per
-//    consumer): the receiving peer sends a durable create per consumer to the meta leader,
-//    marked "restored". On an R>1 stream the receiving peer's plain consumer seeds its
+//    public consumer, ephemerals included): the receiving peer sends a create per consumer
+//    to the meta leader (durable, or the named ephemeral create), marked "restored". On an R>1 stream the receiving peer's plain consumer seeds its
 //    group with its state and the other peers join it (cluster_consumers.cpp);
 //  - a failed or stalled upload gives the assignment up (a STREAM.DELETE to the meta leader).
 #include <fmt/format.h>
@@ -134,8 +134,8 @@ void JsCluster::apply_restore(const StreamAssignment& sa, const RequestOrigin& o
   const std::string name = sa.name();
   RestoreHooks hooks;
   JetStream& js = js_;
-  hooks.install = [this, &js, jsa, cfg = sa.config](std::string_view archive, ApiError& err) {
-    StreamPtr s = restore_stream(js, *jsa, cfg, archive, err);
+  hooks.install = [this, &js, jsa, cfg = sa.config](const std::string& upload, ApiError& err) {
+    StreamPtr s = restore_stream(js, *jsa, cfg, upload, err);
     if (s) {
       std::lock_guard lk(restored_mu_);
       restored_.push_back({jsa->account.name(), cfg.name});
@@ -148,10 +148,17 @@ void JsCluster::apply_restore(const StreamAssignment& sa, const RequestOrigin& o
   };
   ojson client = client_info(origin.account, origin.rtt_ns, origin.server, origin.cluster);
   std::string reply = local_reply(origin.reply);
-  start_stream_restore(js_, *jsa, sa.config, client, std::move(hooks), [&](const ojson& j) {
-    if (reply.empty()) return;
-    server.publish_internal(account, reply, {}, {}, go_json_escape(j.dump()));
-  });
+  // The first answer is an API answer of this server, audited as the standalone one (2.9.10's
+  // processStreamRestore sends it with sendAPIResponse here too), naming the client's request
+  // as this server's other answers to forwarded requests do (run_locally).
+  std::string subject = "$JS.API." + origin.api;
+  ApiRequest req{server, js_, account, *jsa, subject, {}, reply, {}, origin.body};
+  req.rtt_ns = origin.rtt_ns;
+  if (origin.server != self_name_) {
+    req.client_server = origin.server;
+    req.client_cluster = origin.cluster;
+  }
+  start_stream_restore(js_, *jsa, sa.config, client, std::move(hooks), [&](const ojson& j) { reply_json(req, j); });
 }
 
 void JsCluster::finish_restores() {
@@ -184,19 +191,20 @@ void JsCluster::finish_restores() {
       auto c = std::dynamic_pointer_cast<Consumer>(sc);
       if (!c || c->replicated()) continue;
       ConsumerConfig cfg = c->config();
-      if (!cfg.is_durable()) {
-        // 2.9.10's CONSUMER.CREATE has no name in its subject: an ephemeral keeps running
-        // here alone, without an assignment.
-        log::warn("JetStream cluster: restored ephemeral consumer '{} > {} > {}' is not replicated", account, name,
-                  c->name());
-        continue;
-      }
+      // An ephemeral too, as 2.9.10 assigns every public consumer of a restored stream: by
+      // the named create (CONSUMER.CREATE.<stream>.<name>), so that it keeps its name; the
+      // meta leader places it here (its R1 group is seeded from this consumer), and it stays
+      // ephemeral (removed once inactive, as the reference's switchToEphemeral).
+      const bool durable = cfg.is_durable();
+      if (!durable) cfg.name = c->name();
       ojson body;
       body["stream_name"] = name;
       body["config"] = consumer_config_json(cfg);
       body["restored"] = true;
-      restore_ask_meta_leader(js_.server(), jsa->account, fmt::format("$JS.API.CONSUMER.DURABLE.CREATE.{}.{}", name, c->name()),
-                      body.dump());
+      body["restored_peer"] = self_id_;  // where the consumer runs now (an R1 ephemeral stays here)
+      restore_ask_meta_leader(js_.server(), jsa->account,
+                              fmt::format("$JS.API.CONSUMER.{}CREATE.{}.{}", durable ? "DURABLE." : "", name, c->name()),
+                              body.dump());
     }
   }
 }

@@ -1,5 +1,6 @@
 #include "jetstream/snapshot/s2_stream.h"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "jetstream/store/crc32c.h"
@@ -133,40 +134,80 @@ bool decode_block(std::string_view in, std::string& out) {
   return d == len;
 }
 
-bool unframe(std::string_view in, std::string& out, std::string& err) {
-  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
-  size_t n = in.size(), off = 0;
-  bool seen_magic = false;
-  while (off < n) {
-    if (n - off < 4) return err = "truncated chunk header", false;
-    unsigned char type = p[off];
-    size_t len = le(p + off + 1, 3);
-    off += 4;
-    if (n - off < len) return err = "truncated chunk", false;
-    std::string_view body = in.substr(off, len);
-    off += len;
+size_t Unframer::read_src(char* dst, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    size_t k = src_(dst + got, n - got);
+    if (k == 0) break;
+    got += k;
+  }
+  return got;
+}
+
+bool Unframer::fill() {
+  buf_.clear();
+  pos_ = 0;
+  while (!ended_ && err_.empty()) {
+    unsigned char h[4];
+    size_t got = read_src(reinterpret_cast<char*>(h), 4);
+    if (got == 0) {
+      ended_ = true;
+      if (!seen_magic_) err_ = "empty stream";
+      return false;
+    }
+    if (got < 4) return err_ = "truncated chunk header", false;
+    unsigned char type = h[0];
+    size_t len = le(h + 1, 3);
+    body_.resize(len);
+    if (read_src(body_.data(), len) != len) return err_ = "truncated chunk", false;
+    std::string_view body = body_;
     if (type == 0xff) {
-      if (body != kS2Magic && body != kSnappyMagic) return err = "bad stream identifier", false;
-      seen_magic = true;
+      if (body != kS2Magic && body != kSnappyMagic) return err_ = "bad stream identifier", false;
+      seen_magic_ = true;
       continue;
     }
-    if (!seen_magic) return err = "missing stream identifier", false;
+    if (!seen_magic_) return err_ = "missing stream identifier", false;
     if (type == 0x00 || type == 0x01) {
-      if (body.size() < 4) return err = "short data chunk", false;
+      if (body.size() < 4) return err_ = "short data chunk", false;
       uint32_t want = le(reinterpret_cast<const unsigned char*>(body.data()), 4);
-      size_t start = out.size();
       if (type == 0x01) {
-        out.append(body.substr(4));
-      } else if (!decode_block(body.substr(4), out)) {
-        return err = "corrupt compressed block", false;
+        buf_.assign(body.substr(4));
+      } else if (!decode_block(body.substr(4), buf_)) {
+        return err_ = "corrupt compressed block", false;
       }
-      if (masked_crc(std::string_view(out).substr(start)) != want) return err = "checksum mismatch", false;
+      if (masked_crc(buf_) != want) return err_ = "checksum mismatch", false;
+      if (!buf_.empty()) return true;
       continue;
     }
-    if (type >= 0x02 && type <= 0x7f) return err = "unskippable chunk type", false;
+    if (type >= 0x02 && type <= 0x7f) return err_ = "unskippable chunk type", false;
     // 0x80..0xfe: padding, index and other skippable chunks.
   }
-  if (!seen_magic) return err = "empty stream", false;
+  return false;
+}
+
+size_t Unframer::read(char* dst, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    if (pos_ == buf_.size() && !fill()) break;
+    size_t k = std::min(n - got, buf_.size() - pos_);
+    std::copy_n(buf_.data() + pos_, k, dst + got);
+    pos_ += k;
+    got += k;
+  }
+  return got;
+}
+
+bool unframe(std::string_view in, std::string& out, std::string& err) {
+  size_t off = 0;
+  Unframer u([&](char* dst, size_t n) {
+    size_t k = std::min(n, in.size() - off);
+    std::copy_n(in.data() + off, k, dst);
+    off += k;
+    return k;
+  });
+  char piece[64 * 1024];
+  while (size_t k = u.read(piece, sizeof piece)) out.append(piece, k);
+  if (!u.error().empty()) return err = u.error(), false;
   return true;
 }
 

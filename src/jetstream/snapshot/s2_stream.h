@@ -8,6 +8,8 @@
 // Reading accepts both chunk kinds: compressed chunks (type 0x00) are decoded with the S2
 // block format (Snappy's literals and copies plus S2's repeat-offset copies), so a snapshot
 // taken by the reference can be restored here.
+#include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +24,32 @@ void append_chunks(std::string& out, std::string_view data);
 // Decodes a framed stream into `out`; false with `err` on a bad identifier, chunk type,
 // length, CRC or block.
 bool unframe(std::string_view in, std::string& out, std::string& err);
+
+// The same, piece by piece: decodes the framed stream that `src` gives (it fills up to n
+// bytes and returns how many, fewer only at its end) one chunk at a time, so that a restore
+// reads its staged upload without holding it whole (at most one chunk: 16 MiB framed, 4 MiB
+// decoded).
+class Unframer {
+ public:
+  using Source = std::function<size_t(char*, size_t)>;
+  explicit Unframer(Source src) : src_(std::move(src)) {}
+  // Up to n decoded bytes into dst; fewer only at the end of the stream or on bad input
+  // (then error() says why).
+  size_t read(char* dst, size_t n);
+  const std::string& error() const { return err_; }
+
+ private:
+  bool fill();  // the next data chunk into buf_; false at the end or on bad input
+  size_t read_src(char* dst, size_t n);
+
+  Source src_;
+  std::string buf_;   // decoded, from pos_ on not yet read
+  std::string body_;  // the chunk being decoded
+  size_t pos_ = 0;
+  bool seen_magic_ = false;
+  bool ended_ = false;
+  std::string err_;
+};
 
 // Decodes one S2/Snappy block (varint length, then tags); false on corrupt input.
 bool decode_block(std::string_view in, std::string& out);

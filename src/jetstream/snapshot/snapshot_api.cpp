@@ -1,8 +1,12 @@
 #include "jetstream/snapshot/snapshot_api.h"
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
@@ -258,14 +262,29 @@ void handle_snapshot(const ApiRequest& req) {
 
 // ---- restore ------------------------------------------------------------------------------
 
+// The upload is staged in a file of <store_root>/.snap-staging (2.9.10's snapStagingDir, its
+// "js-restore-*" temp files), not in memory: a multi-GB restore needs disk, not RAM. The
+// server removes the directory at start (JetStream::start), as the reference does.
 struct RestoreUpload {
   std::mutex mu;
   std::condition_variable cv;
-  std::string data;
+  std::string path;         // the staged upload
+  std::FILE* file = nullptr;
+  uint64_t bytes = 0;       // received
   uint64_t chunks = 0;     // chunks received (activity)
   bool done = false;       // the final empty message came
   std::string done_reply;  // where the answer goes
-  ApiError error;          // an upload failure (missing reply subject, limits)
+  ApiError error;          // an upload failure (missing reply subject, limits, storage)
+  ~RestoreUpload() { discard(); }
+  void close_file() {
+    if (file) std::fclose(file);
+    file = nullptr;
+  }
+  void discard() {
+    close_file();
+    if (!path.empty()) std::remove(path.c_str());
+    path.clear();
+  }
 };
 
 void reply_restore_result(Server& server, Account& account, const std::string& reply, const ojson& body) {
@@ -304,6 +323,7 @@ void run_restore(RestoreJob job, const std::shared_ptr<Transfers>& t) {
       last_activity = now;
     } else if (now - last_activity >= kRestoreIdle || stopping(t)) {
       up->done = true;  // later chunks are dropped
+      up->discard();
       lk.unlock();
       job.server.unsubscribe_internal(account, job.sub);
       log::warn("Restore for stream '{} > {}' is stalled", account.name(), cfg.name);
@@ -311,28 +331,32 @@ void run_restore(RestoreJob job, const std::shared_ptr<Transfers>& t) {
       return;
     }
   }
+  // The callback writes no more (done is set): the file is complete.
+  if (up->file && std::fflush(up->file) != 0 && up->error.empty())
+    up->error = api_error(err::StreamRestoreFailed, "storage failure during restore");
+  up->close_file();
   lk.unlock();
   job.server.unsubscribe_internal(account, job.sub);
   ApiError err = up->error;
   StreamPtr s;
-  if (err.empty()) s = job.hooks.install(up->data, err);
+  if (err.empty()) s = job.hooks.install(up->path, err);
+  up->discard();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
   // As the reference, the complete advisory comes whether the restore worked or not.
   send_restore_complete(job.server, account, cfg.name, job.start_ns, system_clock_ns(),
-                        static_cast<int64_t>(up->data.size()), job.client);
+                        static_cast<int64_t>(up->bytes), job.client);
   ojson j;
   j["type"] = api_type("stream_create_response");
   if (!s) {
     if (err.empty()) err = api_error(err::StreamRestoreFailed, "unknown error");
     j["error"] = err.to_json();
-    log::warn("Restore failed for {} bytes for stream '{} > {}' in {}ms", up->data.size(), cfg.name, account.name(),
-              ms);
+    log::warn("Restore failed for {} bytes for stream '{} > {}' in {}ms", up->bytes, cfg.name, account.name(), ms);
   } else {
     j["config"] = s->config().to_json();
     j["created"] = format_time(s->created_ns());
     j["state"] = s->state_json(false, {});
-    log::notice("Completed restore of {} bytes for stream '{} > {}' in {}ms", up->data.size(), cfg.name,
-                account.name(), ms);
+    log::notice("Completed restore of {} bytes for stream '{} > {}' in {}ms", up->bytes, cfg.name, account.name(),
+                ms);
   }
   reply_restore_result(job.server, account, up->done_reply, j);
   if (!s && job.hooks.failed) job.hooks.failed();
@@ -366,8 +390,8 @@ void handle_restore(const ApiRequest& req) {
   JetStream& js = req.js;
   JsAccount& jsa = req.jsa;
   RestoreHooks hooks;
-  hooks.install = [&js, &jsa, c = *cfg](std::string_view archive, ApiError& err) {
-    return restore_stream(js, jsa, c, archive, err);
+  hooks.install = [&js, &jsa, c = *cfg](const std::string& upload, ApiError& err) {
+    return restore_stream(js, jsa, c, upload, err);
   };
   start_stream_restore(js, jsa, *cfg, client_info(req), std::move(hooks), [&req](const ojson& j) { reply_json(req, j); });
 }
@@ -401,13 +425,43 @@ std::optional<StreamConfig> parse_restore_request(std::string_view payload, cons
 }
 
 // The reference's RestoreStream: the archive's stream must be the one named, and not exist;
-// the stream is created with the request's config, then its messages and consumers.
-StreamPtr restore_stream(JetStream& js, JsAccount& jsa, const StreamConfig& cfg, std::string_view data,
+// the stream is created with the request's config, then its messages (block by block from
+// the staged archive) and consumers.
+StreamPtr restore_stream(JetStream& js, JsAccount& jsa, const StreamConfig& cfg, const std::string& upload,
                          ApiError& err) {
-  ArchivedStream a;
+  std::FILE* f = std::fopen(upload.c_str(), "rb");
+  if (!f) {
+    err = api_error(err::StreamRestoreFailed, std::strerror(errno));
+    return nullptr;
+  }
+  std::setvbuf(f, nullptr, _IOFBF, 256 * 1024);
+  bool read_failed = false;
+  auto src = [&](char* dst, size_t n) {
+    size_t k = std::fread(dst, 1, n, f);
+    if (k == 0 && std::ferror(f)) read_failed = true;
+    return k;
+  };
+  // The blocks go next to the upload (in the staging directory) and are removed with it.
+  const std::string dir = upload + ".blocks";
+  struct Cleanup {
+    std::FILE* f;
+    const std::string& dir;
+    ~Cleanup() {
+      std::fclose(f);
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{f, dir};
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    err = api_error(err::TempStorageFailed);
+    return nullptr;
+  }
+  StagedSnapshot a;
   std::string why;
-  if (!read_snapshot(data, a, why)) {
-    err = api_error(err::StreamRestoreFailed, why);
+  if (!stage_snapshot(src, dir, a, why) || read_failed) {
+    err = api_error(err::StreamRestoreFailed, read_failed ? "storage failure during restore" : why);
     return nullptr;
   }
   if (a.config.value("name", std::string()) != cfg.name) {
@@ -420,19 +474,37 @@ StreamPtr restore_stream(JetStream& js, JsAccount& jsa, const StreamConfig& cfg,
   }
   StreamPtr s = js.create_stream(jsa, cfg, err, nullptr, a.created_ns);
   if (!s) return nullptr;
+  bool blocks_ok = true;
   s->restore_messages([&](MessageStore& store) {
-    for (const auto& m : a.msgs) store.store_msg_at(m.seq, m.ts, m.subject, m.headers, m.payload);
-    uint64_t last = store.last_seq();
-    if (a.last_seq > last) {
-      if (a.msgs.empty()) {
-        store.compact(a.last_seq + 1);  // nothing left: the stream starts past its last sequence
+    std::string last_subject;
+    ArchiveSeqs seqs;
+    // Blocks come in ascending order; a message at or below what is stored (a block out of
+    // order, a sequence twice) is refused by the store and left out.
+    blocks_ok = for_each_block(
+        a,
+        [&](std::vector<StoredMsg>& msgs) {
+          for (const auto& m : msgs) {
+            if (store.store_msg_at(m.seq, m.ts, m.subject, m.headers, m.payload).err == StoreErr::ok)
+              last_subject = m.subject;
+          }
+        },
+        seqs, why);
+    if (!blocks_ok) return;
+    if (seqs.last_seq > store.last_seq()) {
+      if (last_subject.empty()) {
+        store.compact(seqs.last_seq + 1);  // nothing left: the stream starts past its last sequence
       } else {
         // Removed messages at the end: the last sequence stays theirs.
-        store.store_msg_at(a.last_seq, a.last_ts, a.msgs.back().subject, {}, {});
-        store.remove_msg(a.last_seq);
+        store.store_msg_at(seqs.last_seq, seqs.last_ts, last_subject, {}, {});
+        store.remove_msg(seqs.last_seq);
       }
     }
   });
+  if (!blocks_ok) {
+    js.delete_stream(jsa, cfg.name);
+    err = api_error(err::StreamRestoreFailed, why);
+    return nullptr;
+  }
   for (auto& ac : a.consumers) {
     ConsumerConfig ccfg;
     if (auto e = parse_consumer_config(ac.config, ccfg)) {
@@ -441,6 +513,9 @@ StreamPtr restore_stream(JetStream& js, JsAccount& jsa, const StreamConfig& cfg,
                                                             e->description));
       return nullptr;
     }
+    // 2.9.10 restores an ephemeral as a durable of its name, then makes it ephemeral again:
+    // its config keeps the name.
+    if (!ccfg.is_durable()) ccfg.name = ac.name;
     restore_consumer(js, s, std::move(ccfg), ac.name, ac.created_ns, ac.has_state ? &ac.state : nullptr);
   }
   return s;
@@ -452,6 +527,26 @@ void start_stream_restore(JetStream& js, JsAccount& jsa, const StreamConfig& cfg
   Account& account = jsa.account;
   auto t = transfers(js);
   auto up = std::make_shared<RestoreUpload>();
+  {
+    std::error_code ec;
+    std::string dir = js.store_root() + "/" + kRestoreStagingDir;
+    std::filesystem::create_directories(dir, ec);
+    up->path = fmt::format("{}/js-restore-{}", dir, util::next_nuid());
+    up->file = ec ? nullptr : std::fopen(up->path.c_str(), "wb");
+    if (up->file) std::setvbuf(up->file, nullptr, _IOFBF, 256 * 1024);
+    if (!up->file) {
+      log::warn("Restore for stream '{} > {}': could not create {}: {}", account.name(), cfg.name, up->path,
+                ec ? ec.message() : std::strerror(errno));
+      up->path.clear();
+      ojson j;
+      j["type"] = api_type("stream_restore_response");
+      j["error"] = api_error(err::TempStorageFailed).to_json();
+      j["deliver_subject"] = "";
+      answer(j);
+      if (hooks.failed) hooks.failed();
+      return;
+    }
+  }
   std::string deliver = fmt::format("$JS.SNAPSHOT.RESTORE.{}.{}", cfg.name, util::next_nuid());
   int64_t max_store = js.limits().max_store;
   int64_t start_ns = system_clock_ns();
@@ -463,28 +558,25 @@ void start_stream_restore(JetStream& js, JsAccount& jsa, const StreamConfig& cfg
                                               std::string_view, std::string_view payload) {
         std::lock_guard lk(up->mu);
         if (up->done) return;
+        auto finish = [&](ApiError e) {
+          up->error = std::move(e);
+          up->done = true;
+          up->done_reply = std::string(reply);
+          up->cv.notify_all();
+        };
         if (reply.empty()) {
           // The reference requires a reply subject on each chunk and gives up without one.
-          up->error = api_error(err::StreamRestoreFailed, "restore requires reply subject for each chunk");
-          up->done = true;
-          up->cv.notify_all();
-          return;
+          return finish(api_error(err::StreamRestoreFailed, "restore requires reply subject for each chunk"));
         }
-        if (payload.empty()) {
-          up->done = true;
-          up->done_reply = std::string(reply);
-          up->cv.notify_all();
-          return;
-        }
-        up->data.append(payload);
+        if (payload.empty()) return finish({});
+        up->bytes += payload.size();
         ++up->chunks;
-        if (max_store > 0 &&
-            static_cast<int64_t>(js.usage().store + up->data.size()) > max_store) {
-          up->error = api_error(err::InsufficientResources);
-          up->done = true;
-          up->done_reply = std::string(reply);
-          up->cv.notify_all();
-          return;
+        if (max_store > 0 && static_cast<int64_t>(js.usage().store + up->bytes) > max_store)
+          return finish(api_error(err::InsufficientResources));
+        if (std::fwrite(payload.data(), 1, payload.size(), up->file) != payload.size()) {
+          // As the reference: the chunk's reply hears of it, the restore fails.
+          server.publish_internal(account, reply, {}, {}, "-ERR 'storage failure during restore'");
+          return finish(api_error(err::StreamRestoreFailed, "storage failure during restore"));
         }
         up->cv.notify_all();
         server.publish_internal(account, reply, {}, {}, {});

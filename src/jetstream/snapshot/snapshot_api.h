@@ -11,7 +11,8 @@
 // snapshot per stream at a time; memory streams are refused ("no impl"), as the reference.
 //
 // Restore: the answer names `$JS.SNAPSHOT.RESTORE.<stream>.<nuid>`; each chunk sent there
-// with a reply subject is stored and acked with an empty message; the empty message ends
+// with a reply subject is appended to a staging file (<store_root>/.snap-staging/js-restore-*,
+// as the reference; never held in memory) and acked with an empty message; the empty message ends
 // the upload, and its reply subject gets the stream create answer (stream info) or the
 // error. An upload idle for 5 s is abandoned (the reference's "stalled" restore). In a
 // cluster the meta leader places the stream and the server chosen to receive the upload runs
@@ -46,16 +47,23 @@ void stop_snapshot_transfers(JetStream& js);
 std::optional<StreamConfig> parse_restore_request(std::string_view payload, const std::string& name, bool clustered,
                                                   ApiError& e);
 
+// Where restore uploads are staged, under the store root (2.9.10's snapStagingDir); removed at
+// start, as the reference does.
+inline constexpr const char* kRestoreStagingDir = ".snap-staging";
+
 // The reference's RestoreStream: creates the archive's stream here (it must be the one
 // named, and not exist) with the archive's messages and consumers (plain local ones).
-StreamPtr restore_stream(JetStream& js, JsAccount& jsa, const StreamConfig& cfg, std::string_view archive,
+// `upload`: the staged archive's file; its message blocks are extracted next to it
+// (`<upload>.blocks/`, removed after) and stored one at a time.
+StreamPtr restore_stream(JetStream& js, JsAccount& jsa, const StreamConfig& cfg, const std::string& upload,
                          ApiError& err);
 
 // What a restore does with the upload (on the transfer's thread): install creates the stream
-// from the archive (null with err when it cannot); failed runs when the upload failed or
-// stalled, or install failed (the clustered restore gives the assignment up then).
+// from the staged archive's file (null with err when it cannot); failed runs when the upload
+// could not be staged, failed or stalled, or install failed (the clustered restore gives the
+// assignment up then).
 struct RestoreHooks {
-  std::function<StreamPtr(std::string_view archive, ApiError& err)> install;
+  std::function<StreamPtr(const std::string& upload, ApiError& err)> install;
   std::function<void()> failed;
 };
 // Opens `$JS.SNAPSHOT.RESTORE.<stream>.<nuid>` for the upload, sends the RESTORE_CREATE

@@ -1,6 +1,10 @@
 #include "jetstream/snapshot/snapshot_archive.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -95,6 +99,36 @@ std::string message_record(const StoredMsg& m, util::HighwayHash64& hh) {
   r.append(m.payload);
   r += record_hash(hh, r.data() + 4, m.subject, m.headers, m.payload);
   return r;
+}
+
+// One subject's messages in a block: count, first and last sequence (2.9.10's SimpleState).
+struct SubjectRun {
+  uint64_t msgs = 0, first = 0, last = 0;
+};
+
+// A block's per-subject file as 2.9.10 writes it (msgBlock.writePerSubjectInfo): magic,
+// version, the number of subjects, per subject its length, name, count, first and last
+// sequence (uvarints); then the HighwayHash-64 of all that with the block's key, and the
+// block's last record checksum (2.9.10 uses the file only when that matches the block).
+// 2.9.10's own snapshots carry it; without it 2.9.10 rebuilds the subject state from the
+// records when it opens the restored block (the same counts, more work).
+std::string fss_file(const std::map<std::string, SubjectRun>& fss, util::HighwayHash64& hh, const std::string& lchk) {
+  std::string b;
+  b.push_back(static_cast<char>(kMagic));
+  b.push_back(static_cast<char>(kGoIndexVersion));
+  util::append_uvarint(b, fss.size());
+  for (const auto& [subj, r] : fss) {
+    util::append_uvarint(b, subj.size());
+    b += subj;
+    util::append_uvarint(b, r.msgs);
+    util::append_uvarint(b, r.first);
+    util::append_uvarint(b, r.last);
+  }
+  hh.reset();
+  hh.write(b);
+  b += hh.sum_bytes();
+  b += lchk;
+  return b;
 }
 
 // The placeholder 2.9.10 keeps in a block for a deleted sequence between its first and last
@@ -345,6 +379,12 @@ void SnapshotBuilder::add_block() {
   GoBlockIndex ix;
   std::string blk;
   util::HighwayHash64 hh = block_hasher(stream_.config().name, block_);
+  // The block's per-subject state, as 2.9.10 tracks it (a stream with subjects, a mirror or
+  // sources; noTrackSubjects) and puts it in its snapshots.
+  const StreamConfig& cfg = stream_.config();
+  const bool track_subjects = !cfg.subjects.empty() || (cfg.mirror.is_object() && !cfg.mirror.empty()) ||
+                              (cfg.sources.is_array() && !cfg.sources.empty());
+  std::map<std::string, SubjectRun> fss;
   StoredMsg m;
   uint64_t prev = 0;
   bool more = false;
@@ -360,6 +400,11 @@ void SnapshotBuilder::add_block() {
       blk += erased_record(d, hh);
     }
     ix.msgs++;
+    if (track_subjects) {
+      SubjectRun& r = fss[m.subject];
+      if (r.msgs++ == 0) r.first = m.seq;
+      r.last = m.seq;
+    }
     ix.bytes += file_store_msg_size(m.subject.size(), m.headers.size(), m.payload.size());
     ix.last = m.seq;
     ix.last_ts = m.ts;
@@ -381,6 +426,7 @@ void SnapshotBuilder::add_block() {
   }
   if (blk.size() >= kHashLen) ix.lchk = blk.substr(blk.size() - kHashLen);
   tar_->w.add(fmt::format("msgs/{}.idx", block_), index_file(ix));
+  if (!fss.empty()) tar_->w.add(fmt::format("msgs/{}.fss", block_), fss_file(fss, hh, ix.lchk));
   tar_->w.add(fmt::format("msgs/{}.blk", block_), blk);
   if (!more) stage_ = Stage::consumers;
 }
@@ -435,34 +481,89 @@ std::string build_snapshot(Stream& stream, bool include_consumers) {
   return out;
 }
 
-bool read_snapshot(std::string_view data, ArchivedStream& out, std::string& err) {
-  std::string tar_bytes;
-  if (!s2::unframe(data, tar_bytes, err)) return false;
-  std::vector<tar::Entry> entries;
-  if (!tar::read(tar_bytes, entries, err)) return false;
-  std::map<uint64_t, std::string_view> blocks;
-  std::map<uint64_t, GoBlockIndex> indexes;
+namespace {
+
+// Reads what is left of the current tar entry into `out` (in pieces: the header's size is
+// not trusted for an allocation); false when the archive ends inside it.
+bool read_tar_entry(tar::Reader& r, std::string& out) {
+  char piece[64 * 1024];
+  while (size_t k = r.read_body(piece, sizeof piece)) out.append(piece, k);
+  return r.body_left() == 0;
+}
+
+// Copies the current tar entry into the file at `path`.
+bool stage_tar_entry(tar::Reader& r, const std::string& path, std::string& err) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) return err = fmt::format("could not stage a block: {}", std::strerror(errno)), false;
+  char piece[64 * 1024];
+  bool ok = true;
+  while (size_t k = r.read_body(piece, sizeof piece))
+    if (std::fwrite(piece, 1, k, f) != k) {
+      err = fmt::format("could not stage a block: {}", std::strerror(errno));
+      ok = false;
+      break;
+    }
+  if (std::fclose(f) != 0 && ok) err = "could not stage a block", ok = false;
+  if (ok && r.body_left() > 0) err = "truncated tar entry", ok = false;
+  return ok;
+}
+
+bool read_staged_block(const std::string& path, std::string& out) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char piece[64 * 1024];
+  while (size_t k = std::fread(piece, 1, sizeof piece, f)) out.append(piece, k);
+  bool ok = !std::ferror(f);
+  std::fclose(f);
+  return ok;
+}
+
+}  // namespace
+
+bool stage_snapshot(const std::function<size_t(char*, size_t)>& framed, const std::string& dir, StagedSnapshot& out,
+                    std::string& err) {
+  s2::Unframer u(framed);
+  tar::Reader r([&u](char* dst, size_t n) { return u.read(dst, n); });
+  // A bad S2 stream shows to the tar reader as a short archive: its own error says more.
+  auto fail = [&](std::string why) {
+    err = u.error().empty() ? std::move(why) : u.error();
+    return false;
+  };
+  out.dir = dir;
   std::map<std::string, ArchivedConsumer> consumers;
-  std::map<std::string, std::string_view> states;
+  std::map<std::string, std::string> states;
   bool have_meta = false;
-  for (const auto& e : entries) {
-    std::string_view name = e.name;
+  std::string entry, why;
+  uint64_t size = 0;
+  while (r.next(entry, size, why)) {
+    std::string_view name = entry;
     if (name.starts_with("./")) name.remove_prefix(2);
-    if (name.find("..") != std::string_view::npos) return err = "unexpected content", false;
-    if (name == "meta.inf") {
-      auto j = nlohmann::ordered_json::parse(e.data, nullptr, false);
-      if (!j.is_object()) return err = "invalid stream meta file", false;
+    if (name.find("..") != std::string_view::npos) return fail("unexpected content");
+    std::string data;
+    if (uint64_t n = block_number(name, ".blk")) {
+      if (dir.empty()) {
+        if (!read_tar_entry(r, data)) return fail("truncated tar entry");
+        out.blocks[n] = std::move(data);
+      } else {
+        if (!stage_tar_entry(r, fmt::format("{}/{}.blk", dir, n), why)) return fail(why);
+        out.blocks[n].clear();
+      }
+      continue;
+    }
+    bool meta = name == "meta.inf", idx = block_number(name, ".idx") != 0, obs = name.starts_with("obs/");
+    if (!meta && !idx && !obs) continue;  // meta.sum and anything else: not needed
+    if (!read_tar_entry(r, data)) return fail("truncated tar entry");
+    if (meta) {
+      auto j = nlohmann::ordered_json::parse(data, nullptr, false);
+      if (!j.is_object()) return fail("invalid stream meta file");
       out.created_ns = json_time(nlohmann::json(j), "Created");
       j.erase("Created");
       j.erase("created");
       out.config = std::move(j);
       have_meta = true;
-    } else if (uint64_t n = block_number(name, ".blk")) {
-      blocks[n] = e.data;
-    } else if (uint64_t n2 = block_number(name, ".idx")) {
-      GoBlockIndex ix;
-      if (parse_index(e.data, ix)) indexes[n2] = std::move(ix);
-    } else if (name.starts_with("obs/")) {
+    } else if (idx) {
+      out.indexes[block_number(name, ".idx")] = std::move(data);
+    } else {
       std::string_view rest = name.substr(4);
       size_t slash = rest.find('/');
       if (slash == std::string_view::npos || slash == 0) continue;
@@ -471,51 +572,90 @@ bool read_snapshot(std::string_view data, ArchivedStream& out, std::string& err)
       ArchivedConsumer& c = consumers[cname];
       c.name = cname;
       if (file == "meta.inf") {
-        auto j = nlohmann::json::parse(e.data, nullptr, false);
-        if (!j.is_object()) return err = fmt::format("error restoring consumer [\"{}\"]: invalid meta file", cname), false;
+        auto j = nlohmann::json::parse(data, nullptr, false);
+        if (!j.is_object()) return fail(fmt::format("error restoring consumer [\"{}\"]: invalid meta file", cname));
         c.created_ns = json_time(j, "Created");
         for (const char* k : {"Created", "created", "Name", "name"}) j.erase(k);
         c.config = std::move(j);
       } else if (file == "o.dat") {
         // Decoded once the config (its ack wait) is known: the tar may hold it first.
         c.has_state = true;
-        states[cname] = e.data;
+        states[cname] = std::move(data);
       }
     }
   }
-  if (!have_meta) return err = "open meta.inf: no such file or directory", false;
-
-  uint64_t max_seq = 0;
-  int64_t max_ts = 0;
-  const std::string stream_name = out.config.value("name", "");
-  for (const auto& [n, buf] : blocks) {
-    util::HighwayHash64 hh = block_hasher(stream_name, n);
-    auto it = indexes.find(n);
-    const GoBlockIndex* ix = it == indexes.end() ? nullptr : &it->second;
-    if (ix && out.first_seq == 0 && ix->first > 0) out.first_seq = ix->first;
-    if (ix && ix->last > max_seq) max_seq = ix->last, max_ts = ix->last_ts;
-    parse_block(buf, ix, hh, out.msgs, max_seq, max_ts);
-  }
-  std::sort(out.msgs.begin(), out.msgs.end(), [](const StoredMsg& a, const StoredMsg& b) { return a.seq < b.seq; });
-  out.msgs.erase(std::unique(out.msgs.begin(), out.msgs.end(),
-                             [](const StoredMsg& a, const StoredMsg& b) { return a.seq == b.seq; }),
-                 out.msgs.end());
-  if (!out.msgs.empty() && (out.first_seq == 0 || out.msgs.front().seq < out.first_seq))
-    out.first_seq = out.msgs.front().seq;
-  out.last_seq = max_seq;
-  out.last_ts = max_ts;
-
+  if (!why.empty() || !u.error().empty()) return fail(why);
+  if (!have_meta) return fail("open meta.inf: no such file or directory");
   for (auto& [name, c] : consumers) {
     if (c.config.is_null() || !c.config.is_object())
-      return err = fmt::format("error restoring consumer [\"{}\"]: missing meta file", name), false;
+      return fail(fmt::format("error restoring consumer [\"{}\"]: missing meta file", name));
     if (c.has_state) {
       int64_t ack_wait = c.config.value("ack_wait", int64_t{0});
       if (ack_wait <= 0) ack_wait = kAckWaitDefaultNs;
       if (!decode_consumer_state(states[name], c.state, ack_wait))
-        return err = fmt::format("error restoring consumer [\"{}\"]: corrupt state", name), false;
+        return fail(fmt::format("error restoring consumer [\"{}\"]: corrupt state", name));
     }
     out.consumers.push_back(std::move(c));
   }
+  return true;
+}
+
+bool for_each_block(const StagedSnapshot& s, const std::function<void(std::vector<StoredMsg>&)>& fn, ArchiveSeqs& seqs,
+                    std::string& err) {
+  uint64_t max_seq = 0;
+  int64_t max_ts = 0;
+  const std::string stream_name = s.config.value("name", "");
+  std::string staged;
+  for (const auto& [n, in_memory] : s.blocks) {
+    std::string_view buf = in_memory;
+    if (!s.dir.empty()) {
+      staged.clear();
+      if (!read_staged_block(fmt::format("{}/{}.blk", s.dir, n), staged))
+        return err = fmt::format("could not read staged block {}", n), false;
+      buf = staged;
+    }
+    util::HighwayHash64 hh = block_hasher(stream_name, n);
+    GoBlockIndex ix;
+    auto it = s.indexes.find(n);
+    const bool have_ix = it != s.indexes.end() && parse_index(it->second, ix);
+    if (have_ix && seqs.first_seq == 0 && ix.first > 0) seqs.first_seq = ix.first;
+    if (have_ix && ix.last > max_seq) max_seq = ix.last, max_ts = ix.last_ts;
+    std::vector<StoredMsg> msgs;
+    parse_block(buf, have_ix ? &ix : nullptr, hh, msgs, max_seq, max_ts);
+    std::sort(msgs.begin(), msgs.end(), [](const StoredMsg& a, const StoredMsg& b) { return a.seq < b.seq; });
+    if (!msgs.empty() && (seqs.first_seq == 0 || msgs.front().seq < seqs.first_seq)) seqs.first_seq = msgs.front().seq;
+    fn(msgs);
+  }
+  seqs.last_seq = max_seq;
+  seqs.last_ts = max_ts;
+  return true;
+}
+
+bool read_snapshot(std::string_view data, ArchivedStream& out, std::string& err) {
+  size_t off = 0;
+  StagedSnapshot staged;
+  auto src = [&](char* dst, size_t n) {
+    size_t k = std::min(n, data.size() - off);
+    std::copy_n(data.data() + off, k, dst);
+    off += k;
+    return k;
+  };
+  if (!stage_snapshot(src, {}, staged, err)) return false;
+  ArchiveSeqs seqs;
+  if (!for_each_block(
+          staged, [&](std::vector<StoredMsg>& msgs) { std::move(msgs.begin(), msgs.end(), std::back_inserter(out.msgs)); },
+          seqs, err))
+    return false;
+  std::sort(out.msgs.begin(), out.msgs.end(), [](const StoredMsg& a, const StoredMsg& b) { return a.seq < b.seq; });
+  out.msgs.erase(std::unique(out.msgs.begin(), out.msgs.end(),
+                             [](const StoredMsg& a, const StoredMsg& b) { return a.seq == b.seq; }),
+                 out.msgs.end());
+  out.config = std::move(staged.config);
+  out.created_ns = staged.created_ns;
+  out.consumers = std::move(staged.consumers);
+  out.first_seq = seqs.first_seq;
+  out.last_seq = seqs.last_seq;
+  out.last_ts = seqs.last_ts;
   return true;
 }
 

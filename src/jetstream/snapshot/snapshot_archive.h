@@ -11,6 +11,8 @@
 // index's last-record checksum, meta.sum files), so snapshots move both ways between 2.9.10
 // and us. Reading checks every record's hash as 2.9.10 does (see parse_block).
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,6 +81,34 @@ std::string build_snapshot(Stream& stream, bool include_consumers);
 
 // Reads a snapshot (S2-framed tar) into `out`; false with `err` on bad data.
 bool read_snapshot(std::string_view data, ArchivedStream& out, std::string& err);
+
+// A snapshot read one tar entry at a time (stage_snapshot), as 2.9.10's restore extracts the
+// archive to a directory before it opens the stream: the stream's and the consumers' files
+// are kept (small), each message block goes to <dir>/<n>.blk (kept in memory when dir is
+// empty). A restore then holds one block at a time (2.9.10's blocks are at most 8 MiB, or one
+// larger message), however large the stream.
+struct StagedSnapshot {
+  nlohmann::ordered_json config;  // as ArchivedStream's
+  int64_t created_ns = 0;
+  std::vector<ArchivedConsumer> consumers;
+  std::string dir;
+  std::map<uint64_t, std::string> indexes;  // block number -> its .idx file
+  std::map<uint64_t, std::string> blocks;   // block number -> its .blk file (empty when in dir)
+};
+// Reads the S2-framed tar that `framed` gives (it fills up to n bytes, fewer only at its end);
+// false with `err` on bad data, a block that cannot be written, or a bad consumer.
+bool stage_snapshot(const std::function<size_t(char*, size_t)>& framed, const std::string& dir, StagedSnapshot& out,
+                    std::string& err);
+// The staged messages block by block in ascending block order: `fn` gets each block's live
+// messages, ascending (a restore stores them). Then `last_seq`/`last_ts` are the stream's
+// last sequence (deleted messages at the end count) and its time, `first_seq` its first.
+struct ArchiveSeqs {
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
+  int64_t last_ts = 0;
+};
+bool for_each_block(const StagedSnapshot& s, const std::function<void(std::vector<StoredMsg>&)>& fn, ArchiveSeqs& seqs,
+                    std::string& err);
 
 // The reference's consumer state encoding (store.go encodeConsumerState, version 2) and its
 // decoding; pending delivery times keep whole seconds, as there. ack_wait_ns sets restored

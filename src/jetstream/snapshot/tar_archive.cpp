@@ -113,46 +113,104 @@ std::string Writer::finish() {
   return std::move(out_);
 }
 
-bool read(std::string_view in, std::vector<Entry>& out, std::string& err) {
-  size_t off = 0;
+size_t Reader::read_src(char* dst, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    size_t k = src_(dst + got, n - got);
+    if (k == 0) break;
+    got += k;
+  }
+  return got;
+}
+
+bool Reader::skip(uint64_t n) {
+  char buf[4096];
+  while (n > 0) {
+    size_t k = read_src(buf, static_cast<size_t>(std::min<uint64_t>(n, sizeof buf)));
+    if (k == 0) return false;
+    n -= k;
+  }
+  return true;
+}
+
+size_t Reader::read_body(char* dst, size_t n) {
+  size_t k = read_src(dst, static_cast<size_t>(std::min<uint64_t>(n, left_)));
+  left_ -= k;
+  return k;
+}
+
+bool Reader::read_small_body(uint64_t size, std::string& out) {
+  constexpr uint64_t kMaxRecord = 1024 * 1024;  // PAX/long-name records are small
+  if (size > kMaxRecord) return false;
+  out.resize(static_cast<size_t>(size));
+  left_ = 0;
+  if (read_src(out.data(), out.size()) != out.size() || !skip(pad_)) return false;
+  pad_ = 0;
+  return true;
+}
+
+bool Reader::next(std::string& name, uint64_t& size, std::string& err) {
+  if (!skip(left_) || !skip(pad_)) return err = "truncated tar entry", false;
+  left_ = pad_ = 0;
   std::string long_name;
-  while (off + kBlock <= in.size()) {
-    const char* h = in.data() + off;
+  for (;;) {
+    char h[kBlock];
+    size_t got = read_src(h, kBlock);
+    if (got == 0) return false;  // an archive without its end blocks
+    if (got < kBlock) return err = "truncated tar archive", false;
     bool zero = true;
     for (size_t i = 0; i < kBlock && zero; ++i) zero = h[i] == '\0';
-    if (zero) return true;  // end of archive
+    if (zero) return false;  // end of archive
     bool ok = true;
     unsigned want = static_cast<unsigned>(get_octal(h + 148, 8, ok));
     unsigned sum = 0;
     for (size_t i = 0; i < kBlock; ++i) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(h[i]);
-    uint64_t size = get_octal(h + 124, 12, ok);
+    uint64_t sz = get_octal(h + 124, 12, ok);
     if (!ok || sum != want) return err = "bad tar header", false;
-    off += kBlock;
-    if (size > in.size() - off) return err = "truncated tar entry", false;
-    std::string_view body = in.substr(off, size);
-    off += (size + kBlock - 1) / kBlock * kBlock;
+    left_ = sz;
+    pad_ = (kBlock - sz % kBlock) % kBlock;
     char type = h[156];
-    if (type == 'x') {
-      long_name = pax_path(body);
+    if (type == 'x' || type == 'L') {
+      std::string rec;
+      if (!read_small_body(sz, rec)) return err = "truncated tar entry", false;
+      long_name = type == 'x' ? pax_path(rec) : std::string(rec.substr(0, strnlen(rec.data(), rec.size())));
       continue;
     }
-    if (type == 'g') continue;  // global PAX header: nothing we use
-    if (type == 'L') {
-      long_name = std::string(body.substr(0, strnlen(body.data(), body.size())));
+    if (type == 'g') {  // global PAX header: nothing we use
+      if (!skip(left_) || !skip(pad_)) return err = "truncated tar entry", false;
+      left_ = pad_ = 0;
       continue;
     }
     if (type != '0' && type != '\0') return err = "unexpected content", false;
-    std::string name = long_name;
+    name = long_name;
     if (name.empty()) {
       name = cstr(h, 100);
       std::string prefix = std::memcmp(h + 257, "ustar", 5) == 0 ? cstr(h + 345, 155) : std::string();
       if (!prefix.empty()) name = prefix + "/" + name;
     }
-    long_name.clear();
-    out.push_back(Entry{std::move(name), std::string(body)});
+    size = sz;
+    return true;
   }
-  if (off == in.size()) return true;  // archive without its end blocks
-  return err = "truncated tar archive", false;
+}
+
+bool read(std::string_view in, std::vector<Entry>& out, std::string& err) {
+  size_t off = 0;
+  Reader r([&](char* dst, size_t n) {
+    size_t k = std::min(n, in.size() - off);
+    std::memcpy(dst, in.data() + off, k);
+    off += k;
+    return k;
+  });
+  std::string name;
+  uint64_t size = 0;
+  while (r.next(name, size, err)) {
+    Entry e{name, {}};
+    char piece[16 * 1024];
+    while (size_t k = r.read_body(piece, sizeof piece)) e.data.append(piece, k);
+    if (r.body_left() > 0) return err = "truncated tar entry", false;
+    out.push_back(std::move(e));
+  }
+  return err.empty();
 }
 
 }  // namespace nats::jetstream::tar

@@ -2,6 +2,8 @@
 // and writer, and the reference's consumer state encoding.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "jetstream/snapshot/s2_stream.h"
 #include "jetstream/snapshot/snapshot_archive.h"
 #include "jetstream/snapshot/tar_archive.h"
@@ -81,6 +83,50 @@ TEST(SnapshotTar, WritesAndReadsFilesWithLongNames) {
   bad[156] = '2';
   entries.clear();
   EXPECT_FALSE(tar::read(bad, entries, err));
+}
+
+// A restore reads its staged upload piece by piece: the S2 and tar readers take a source that
+// gives a few bytes at a time, read entry bodies in pieces, and see a truncated archive.
+TEST(SnapshotTar, StreamingReadersTakeSmallReadsAndTruncation) {
+  tar::Writer w(1700000000);
+  std::string big(200000, 'b');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 23);
+  w.add("meta.inf", "{}");
+  w.add("msgs/1.blk", big);
+  w.add("obs/" + std::string(120, 'o') + "/o.dat", "state");
+  std::string framed = s2::frame(w.finish());
+  auto read_all = [](std::string_view in, size_t step, std::vector<tar::Entry>& out) {
+    size_t off = 0;
+    s2::Unframer u([&](char* dst, size_t n) {
+      size_t k = std::min({n, step, in.size() - off});
+      std::copy_n(in.data() + off, k, dst);
+      off += k;
+      return k;
+    });
+    tar::Reader r([&u](char* dst, size_t n) { return u.read(dst, n); });
+    std::string name, err;
+    uint64_t size = 0;
+    while (r.next(name, size, err)) {
+      tar::Entry e{name, {}};
+      char piece[777];  // not a multiple of anything
+      while (size_t k = r.read_body(piece, sizeof piece)) e.data.append(piece, k);
+      if (r.body_left() > 0 || e.data.size() != size) return std::string("short entry");
+      out.push_back(std::move(e));
+    }
+    return u.error().empty() ? err : u.error();
+  };
+  for (size_t step : {1ul, 3ul, 4096ul, 1ul << 20}) {
+    std::vector<tar::Entry> entries;
+    ASSERT_EQ(read_all(framed, step, entries), "") << step;
+    ASSERT_EQ(entries.size(), 3u) << step;
+    EXPECT_EQ(entries[1].name, "msgs/1.blk");
+    EXPECT_EQ(entries[1].data, big);
+    EXPECT_EQ(entries[2].name, "obs/" + std::string(120, 'o') + "/o.dat");
+    EXPECT_EQ(entries[2].data, "state");
+  }
+  // Cut inside the block's data: an error, never a shorter archive taken as whole.
+  std::vector<tar::Entry> entries;
+  EXPECT_NE(read_all(std::string_view(framed).substr(0, framed.size() / 2), 4096, entries), "");
 }
 
 TEST(SnapshotConsumerState, EncodesAsTheReference) {
