@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "cluster/peer_cert_auth.h"
 #include "cluster/route_manager.h"
 #include "config/duration.h"
 #include "jetstream/cluster/meta_group.h"
@@ -82,7 +83,13 @@ bool GatewayManager::auth_required() const { return !server_.options().gateway.u
 bool GatewayManager::authorized(const std::string& user, const std::string& pass,
                                 const std::optional<net::PeerCertNames>& cert) const {
   const auto& g = server_.options().gateway;
-  if (g.tls.map) return cert && net::cert_names_user(*cert, g.username);
+  // The certificate replaces the user and password (isGatewayAuthorized); the known URLs
+  // are those of every configured remote gateway.
+  if (g.tls.map || g.tls.check_known_urls) {
+    std::vector<std::string> known;
+    for (const auto& r : g.gateways) known.insert(known.end(), r.urls.begin(), r.urls.end());
+    return cert && peer_cert_authorized(*cert, {g.tls.map, g.username, g.tls.check_known_urls, &known});
+  }
   return !auth_required() || (user == g.username && pass == g.password);
 }
 

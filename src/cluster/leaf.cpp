@@ -81,7 +81,7 @@ void LeafConnection::start() {
         }
         begin_tls(*ctx, r.tls.timeout, &u.host);
       }
-      begin_websocket_client(u.host_port(), mgr_.remote_ws_path(remote_), r.ws_compression, r.ws_no_masking);
+      begin_websocket_client(u.host_port(), mgr_.remote_ws_path(remote_, url_), r.ws_compression, r.ws_no_masking);
     }
   } else {
     nonce_ = util::new_nonce();

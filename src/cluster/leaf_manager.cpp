@@ -30,11 +30,11 @@ namespace {
 constexpr auto kLoopDelay = std::chrono::seconds(30);  // leafNodeReconnectDelayAfterLoopDetected
 bool is_ws_url(const std::string& url) { return util::ascii_lower(url.substr(0, 2)) == "ws"; }
 bool is_wss_url(const std::string& url) { return util::ascii_lower(url.substr(0, 4)) == "wss:"; }
-// host:port of a leaf URL, with the reference's default port (80 or 443 for websocket).
+// A leaf URL with the reference's default port, 7422 whatever the scheme (setBaselineOptions
+// gives every remote URL without a port DEFAULT_LEAFNODE_PORT, ws:// and wss:// ones too).
 std::string with_default_port(const std::string& url) {
   PeerUrl u = parse_peer_url(url);
   if (u.ok) return url;
-  if (is_ws_url(url)) return url + (is_wss_url(url) ? ":443" : ":80");
   return url + ":7422";
 }
 // A websocket URL's path (what follows host:port), cut from `url`.
@@ -66,9 +66,9 @@ void LeafManager::start() {
     st.ws = !r.urls.empty() && is_ws_url(r.urls.front());
     for (std::string u : r.urls) {
       if (st.ws) {
-        // The reference appends the URL's path to /leafnode (the first URL's counts here).
+        // The reference appends each URL's own path to /leafnode.
         std::string path = cut_path(u);
-        if (st.urls.empty() && path.size() > 1) st.ws_path += path.substr(1);
+        st.ws_paths.push_back("/leafnode" + (path.size() > 1 ? path.substr(1) : std::string()));
         st.ws_tls |= is_wss_url(u);
       }
       st.urls.push_back(with_default_port(u));
@@ -122,7 +122,13 @@ bool LeafManager::remote_is_websocket(int remote) const {
   return remote >= 0 && static_cast<size_t>(remote) < remotes_.size() && remotes_[remote].ws;
 }
 
-std::string LeafManager::remote_ws_path(int remote) const { return remotes_[remote].ws_path; }
+std::string LeafManager::remote_ws_path(int remote, const std::string& url) const {
+  std::lock_guard lk(mu_);
+  const Remote& r = remotes_[remote];
+  for (size_t i = 0; i < r.ws_paths.size() && i < r.urls.size(); ++i)
+    if (r.urls[i] == url) return r.ws_paths[i];
+  return "/leafnode";  // a learned URL: no path
+}
 
 bool LeafManager::remote_ws_tls(int remote) const { return remotes_[remote].ws_tls; }
 
@@ -164,10 +170,18 @@ std::string LeafManager::info_line(uint64_t cid, const std::string& nonce) const
   if (!cluster.empty()) j["cluster"] = cluster;
   if (server_.jetstream_enabled() && !server_.options().jetstream.domain.empty())
     j["domain"] = server_.options().jetstream.domain;
+  add_ws_urls(j);
   j["info_on_connect"] = true;
   // A soliciting 2.9 server takes an INFO without leafnode_urls for a wrong port.
   j["leafnode_urls"] = leafnode_urls();
   return "INFO " + j.dump() + "\r\n";
+}
+
+void LeafManager::add_ws_urls(nlohmann::ordered_json& j) const {
+  // The other servers' websocket URLs (not ours: a websocket leaf has the URL it dialled),
+  // where the reference's Info has them, after "domain".
+  if (auto* r = server_.routes())
+    if (auto urls = r->peer_ws_urls(); !urls.empty()) j["ws_connect_urls"] = std::move(urls);
 }
 
 std::vector<std::string> LeafManager::leafnode_urls() const {
@@ -183,6 +197,7 @@ void LeafManager::send_async_info() {
   auto j = base_info(server_, host_);
   std::string cluster = server_.routes() ? server_.routes()->cluster_name() : std::string();
   if (!cluster.empty()) j["cluster"] = cluster;
+  add_ws_urls(j);
   j["leafnode_urls"] = leafnode_urls();
   const std::string line = "INFO " + j.dump() + "\r\n";
   for (auto& l : leafs())
@@ -194,6 +209,7 @@ std::string LeafManager::connect_info_line(uint64_t cid, const std::string& acco
   j["client_id"] = cid;
   std::string cluster = server_.routes() ? server_.routes()->cluster_name() : std::string();
   if (!cluster.empty()) j["cluster"] = cluster;
+  add_ws_urls(j);
   j["info_on_connect"] = true;
   j["connect_info"] = true;
   j["leafnode_urls"] = leafnode_urls();
@@ -251,6 +267,11 @@ std::optional<std::string> LeafManager::authorize(const std::string& user, const
   c.jwt = jwt;
   c.sig = sig;
   c.connection_type = "LEAFNODE";
+  // leafnodes { tls { verify_and_map } } maps the certificate to one of the client users
+  // here too, whichever port the leaf came in by (a websocket leaf's certificate is the
+  // websocket TLS session's; the websocket block's own verify_and_map is for clients only).
+  c.tls_map = o.tls.map;
+  if (c.tls_map && cert) c.cert = *cert;
   auto res = server_.authenticator()->authenticate(c, nonce, ip);
   if (!res) return std::nullopt;
   return bind(res->account);
@@ -445,9 +466,12 @@ nlohmann::ordered_json LeafManager::leafz(bool subs) const {
 nlohmann::ordered_json LeafManager::varz() const {
   const auto& o = server_.options().leafnode;
   nlohmann::ordered_json j;
-  if (!o.host.empty()) j["host"] = o.host;
+  // Without a leafnodes port the reference has no default host or auth timeout to show
+  // (setBaselineOptions sets them only with a port).
+  if (o.port != 0 || (!o.host.empty() && o.host != "0.0.0.0")) j["host"] = o.host;
   if (port_) j["port"] = port_;
-  j["auth_timeout"] = std::chrono::duration<double>(auth_timeout()).count();
+  if (o.port != 0 || o.auth_timeout.count() > 0)
+    j["auth_timeout"] = std::chrono::duration<double>(auth_timeout()).count();
   // The reference's fields, omitted when empty (LeafNodeOptsVarz).
   if (o.port != 0 || o.tls.enabled) j["tls_timeout"] = std::chrono::duration<double>(o.tls.timeout).count();
   if (o.tls.enabled) j["tls_required"] = true;
@@ -458,8 +482,12 @@ nlohmann::ordered_json LeafManager::varz() const {
       nlohmann::ordered_json e;
       if (!r.account.empty()) e["local_account"] = r.account;
       if (r.tls.enabled) e["tls_timeout"] = std::chrono::duration<double>(r.tls.timeout).count();
+      // host:port as the reference's url.Host (a websocket URL's path left out).
       auto urls = nlohmann::ordered_json::array();
-      for (const auto& u : r.urls) urls.push_back(parse_peer_url(with_default_port(u)).host_port());
+      for (std::string u : r.urls) {
+        cut_path(u);
+        urls.push_back(parse_peer_url(with_default_port(u)).host_port());
+      }
       if (!urls.empty()) e["urls"] = urls;
       if (!r.deny_imports.empty() || !r.deny_exports.empty()) {
         nlohmann::ordered_json d;

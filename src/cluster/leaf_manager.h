@@ -50,10 +50,10 @@ class LeafManager : public LinkManagerBase<LeafConnection, int> {
   const net::TlsContext* remote_tls_context(int remote) const;
   bool remote_wants_tls(int remote) const;
   // A remote with ws:// or wss:// URLs: dialled to the hub's websocket port. The path of the
-  // upgrade request ("/leafnode" plus the URL's own path), and whether TLS comes first (wss
+  // upgrade request for the dialled `url` ("/leafnode" plus that URL's own path), and whether TLS comes first (wss
   // or a tls block; then before the upgrade, not after the hub's INFO).
   bool remote_is_websocket(int remote) const;
-  std::string remote_ws_path(int remote) const;
+  std::string remote_ws_path(int remote, const std::string& url) const;
   bool remote_ws_tls(int remote) const;
   // A websocket upgrade to /leafnode on the websocket listener: a leaf connection takes the
   // socket over (Connection::hand_over) and starts as an accepted leaf. Loop thread of `c`.
@@ -105,6 +105,8 @@ class LeafManager : public LinkManagerBase<LeafConnection, int> {
 
  private:
   void accept(int fd, const std::string& ip, int port);
+  // ws_connect_urls of the leaf INFOs: the websocket URLs of the cluster's other servers.
+  void add_ws_urls(nlohmann::ordered_json& j) const;
   // Dialling (LinkManagerBase).
   RedialPolicy policy() const;
   size_t dial_url_count_locked(const int& remote) const override;
@@ -123,7 +125,7 @@ class LeafManager : public LinkManagerBase<LeafConnection, int> {
     std::string userinfo;           // "user:pass@" of the configured URL, for learned ones
     bool ws = false;                // ws:// or wss:// URLs (set in start(), then read-only)
     bool ws_tls = false;            // TLS before the upgrade
-    std::string ws_path = "/leafnode";
+    std::vector<std::string> ws_paths;  // upgrade path of each configured URL (urls' order)
   };
 
   std::vector<std::unique_ptr<net::TlsContext>> remote_tls_;  // one per remote, set in start()

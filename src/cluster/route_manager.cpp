@@ -7,6 +7,7 @@
 #include <random>
 
 #include "cluster/gateway_manager.h"
+#include "cluster/peer_cert_auth.h"
 #include "config/duration.h"
 #include "jetstream/cluster/meta_group.h"
 #include "net/socket.h"
@@ -49,7 +50,11 @@ bool RouteManager::authorized(const std::string& user, const std::string& pass,
 
 bool RouteManager::authorized_locked(const std::string& user, const std::string& pass,
                                      const std::optional<net::PeerCertNames>& cert) const {
-  if (cluster_.tls.map) return cert && net::cert_names_user(*cert, cluster_.username);
+  // The certificate replaces the user and password (isRouterAuthorized); the known URLs are
+  // the configured routes.
+  if (cluster_.tls.map || cluster_.tls.check_known_urls)
+    return cert && peer_cert_authorized(*cert, {cluster_.tls.map, cluster_.username, cluster_.tls.check_known_urls,
+                                                &cluster_.routes});
   return cluster_.username.empty() || (user == cluster_.username && pass == cluster_.password);
 }
 
@@ -258,7 +263,6 @@ void RouteManager::on_route_closed(RouteConnection* r, bool self_route) {
   bool was_registered = false;
   bool retry = false;
   bool stopping = false;
-  bool proceed = false;  // a solicited route of ours, not removed, to another server
   std::string url = r->url();
   bool implicit = r->implicit();
   {
@@ -274,7 +278,6 @@ void RouteManager::on_route_closed(RouteConnection* r, bool self_route) {
     if (!stopping_ && r->solicited() && !removed_urls_.count(url)) {
       if (self_route) self_urls_.insert(url);
       else retry = !(!id.empty() && routes_.count(id));
-      proceed = !self_route;
     }
     // A solicited route that drops is redialled (reConnectToRoute: a jitter, plus 1 s when
     // explicit), unless the other end is reachable through another route, or is ourselves.
@@ -289,9 +292,11 @@ void RouteManager::on_route_closed(RouteConnection* r, bool self_route) {
   // Raft groups it leads campaign now rather than after an election timeout.
   if (was_registered && !stopping && !self_route)
     if (auto* meta = server_.meta_group()) meta->peer_connection_lost(r->remote_info().name);
-  if (!proceed) return;
-  if (was_registered && !no_advertise()) notify_clients();
-  if (auto* lf = server_.leafs(); lf && was_registered) lf->send_async_info();
+  // Clients and leafs lose the server's URLs whichever side dialled the route (the
+  // reference's removeRoute / closeConnection); not when we stop or it was ourselves.
+  if (!was_registered || stopping || self_route) return;
+  if (!no_advertise()) notify_clients();
+  if (auto* lf = server_.leafs()) lf->send_async_info();
 }
 
 void RouteManager::on_gossip(const RouteInfo& info) {
@@ -307,6 +312,16 @@ void RouteManager::on_gossip(const RouteInfo& info) {
 }
 
 std::vector<std::string> RouteManager::ws_connect_urls() const { return merged_urls(true); }
+
+std::vector<std::string> RouteManager::peer_ws_urls() const {
+  std::vector<std::string> out;
+  if (no_advertise()) return out;
+  std::lock_guard lk(mu_);
+  for (auto& [_, r] : routes_)
+    for (auto& u : r->remote_info().ws_connect_urls)
+      if (std::find(out.begin(), out.end(), u) == out.end()) out.push_back(u);
+  return out;
+}
 
 void RouteManager::on_route_updated() {
   {

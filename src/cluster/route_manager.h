@@ -86,6 +86,10 @@ class RouteManager : public LinkManagerBase<RouteConnection, std::string> {
   std::vector<std::string> client_connect_urls() const;
   // Websocket client URLs (ws_connect_urls), the same way.
   std::vector<std::string> ws_connect_urls() const;
+  // The websocket URLs the registered routes brought, without ours (none with no_advertise):
+  // what the reference's leaf INFO carries as ws_connect_urls (websocket.connectURLsMap), so
+  // that a websocket leaf can fail over to the other servers of this cluster.
+  std::vector<std::string> peer_ws_urls() const;
 
   // Config reload: solicits the `add` URLs, closes the routes solicited to `remove` ("Route
   // Removed") and never retries those (as the reference's routesOption). Other routes stay.

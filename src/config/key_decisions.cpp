@@ -138,11 +138,13 @@ std::vector<KeyRule> build() {
   // the loader refuses them there.
   // insecure skips the server certificate's checks where this side dials (leaf remotes,
   // routes, gateways); elsewhere it does nothing, in the reference too.
+  // verify_cert_and_check_known_urls: true only in the cluster and gateway blocks (accepted
+  // routes' and gateways' certificates against the configured URLs); elsewhere refused with
+  // 2.9.10's "not supported in this context".
   add(t, "tls", D::Honoured,
-      {"cert_file", "key_file", "ca_file", "verify", "timeout", "verify_and_map", "pinned_certs", "insecure"});
-  add(t, "tls", D::Refused,
-      {"verify_cert_and_check_known_urls", "cipher_suites", "curve_preferences",
-       "connection_rate_limit"});
+      {"cert_file", "key_file", "ca_file", "verify", "timeout", "verify_and_map", "pinned_certs", "insecure",
+       "verify_cert_and_check_known_urls"});
+  add(t, "tls", D::Refused, {"cipher_suites", "curve_preferences", "connection_rate_limit"});
   // resolver_tls { } (parseTLS for a client: the URL resolver's HTTPS client).
   add(t, "resolver_tls", D::Honoured, {"cert_file", "key_file", "ca_file", "verify", "timeout", "insecure"});
   add(t, "resolver_tls", D::Refused,

@@ -137,6 +137,10 @@ struct TlsOptions {
   std::string ca_file;
   bool verify = false;  // require and verify a client certificate
   bool map = false;     // verify_and_map: the certificate names the user
+  // verify_cert_and_check_known_urls (cluster and gateway blocks only): an accepted peer's
+  // certificate must have a DNS name matching the host of one of the configured routes or
+  // gateway URLs (RFC 6125 rules, a leftmost "*" label as wildcard); implies verify.
+  bool check_known_urls = false;
   std::vector<std::string> pinned_certs;  // lower-case hex SHA-256 of the DER SubjectPublicKeyInfo
   Duration timeout{std::chrono::seconds(2)};
   // insecure: a dialing side (leaf remotes, routes, gateways) does not check the server's

@@ -216,8 +216,10 @@ struct Loader {
   // map_ok: verify_and_map is implemented for this block (every accepting one: client,
   // websocket, cluster, gateway and leafnodes listeners).
   // insecure: resolver_tls's flag (its own key set), else the block's t.insecure.
+  // known_urls_ok: verify_cert_and_check_known_urls may be true here (cluster and gateway, the
+  // blocks 2.9.10 parses with getTLSConfig).
   void tls(const MapEntry& block, TlsOptions& t, bool client_ctx = false, bool map_ok = false,
-           bool* insecure = nullptr) {
+           bool* insecure = nullptr, bool known_urls_ok = false) {
     t.enabled = true;
     each_in(insecure ? "resolver_tls" : "tls", block.value, [&](const std::string& k, const MapEntry& e) {
       const Value& v = e.value;
@@ -234,6 +236,17 @@ struct Loader {
         if (!map_ok) error(e.key_pos, e.key + " is not supported by this server in this tls block");
         t.map = v.as_bool();
         if (t.map) t.verify = true;  // `false` leaves verify as it is (parseTLS)
+      } else if (k == "verify_cert_and_check_known_urls") {
+        if (!v.is_bool()) {
+          error(e.key_pos, "error parsing tls config, expected 'verify_cert_and_check_known_urls' to be a boolean");
+          return;
+        }
+        if (v.as_bool() && !known_urls_ok) {
+          error(e.key_pos, "verify_cert_and_check_known_urls not supported in this context");
+          return;
+        }
+        t.check_known_urls = v.as_bool();
+        if (t.check_known_urls) t.verify = true;
       } else if (k == "pinned_certs") {
         if (!v.is_array()) {
           error(e.key_pos, "error parsing tls config, expected 'pinned_certs' to be a list of hex-encoded sha256 of "
@@ -789,7 +802,7 @@ struct Loader {
       else if (k == "no_advertise") c.no_advertise = e.value.as_bool();
       else if (k == "connect_retries") c.connect_retries = to_int(e.value);
       else if (k == "advertise" || k == "cluster_advertise") c.advertise = e.value.as_string();
-      else if (k == "tls") tls(e, c.tls, false, true);
+      else if (k == "tls") tls(e, c.tls, false, true, nullptr, true);
       else unknown(e);
     });
   }
@@ -821,7 +834,7 @@ struct Loader {
       else if (k == "advertise") g.advertise = e.value.as_string();
       else if (k == "reject_unknown" || k == "reject_unknown_cluster") g.reject_unknown = e.value.as_bool();
       else if (k == "connect_retries") g.connect_retries = to_int(e.value);
-      else if (k == "tls") tls(e, g.tls, false, true);
+      else if (k == "tls") tls(e, g.tls, false, true, nullptr, true);
       else unknown(e);
     });
   }

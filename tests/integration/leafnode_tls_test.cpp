@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "cluster_test_util.h"
+#include "leaf_util.h"
 #include "tls_test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
@@ -14,6 +15,7 @@ namespace NATS_TEST_FILE_ID {
 
 using namespace itest;
 using namespace ctest;
+using ltest::num_leafs;
 
 namespace {
 
@@ -43,44 +45,8 @@ class LeafTls : public TlsSuite {
     return "cert_file: \"" + pki_->client_cert + "\"\n key_file: \"" + pki_->client_key + "\"\n ca_file: \"" +
            pki_->ca + "\"\n";
   }
-  static int num_leafs(const Node& n) {
-    auto j = http_json(n.http_port, "/leafz");
-    return j.contains("leafnodes") ? j["leafnodes"].get<int>() : -1;
-  }
-  static bool connected(const Pair& p) {
-    return wait_for([&] { return num_leafs(p.hub) == 1 && num_leafs(p.leaf) == 1; }, milliseconds(10000));
-  }
-  // Messages both ways and a request from the leaf to a service on the hub, a large one
-  // so that it spans several TLS records.
-  static void exchange(Pair& p) {
-    ConnPtr h, l;
-    ASSERT_EQ(connect_url(h, p.hub.url()), NATS_OK);
-    ASSERT_EQ(connect_url(l, p.leaf.url()), NATS_OK);
-    for (auto [from, to, subj] : {std::tuple{h.p, l.p, "to.leaf"}, std::tuple{l.p, h.p, "to.hub"}}) {
-      SubPtr s;
-      ASSERT_EQ(natsConnection_SubscribeSync(&s.p, to, subj), NATS_OK);
-      natsConnection_Flush(to);
-      bool got = wait_for([&] {
-        natsConnection_PublishString(from, subj, "x");
-        natsConnection_Flush(from);
-        MsgPtr m;
-        return natsSubscription_NextMsg(&m.p, s.p, 100) == NATS_OK;
-      }, milliseconds(8000));
-      EXPECT_TRUE(got) << subj;
-    }
-    SubPtr svc;
-    ASSERT_EQ(natsConnection_Subscribe(&svc.p, h.p, "tls.svc", echo_handler, nullptr), NATS_OK);
-    natsConnection_Flush(h.p);
-    ASSERT_TRUE(wait_for([&] {
-      MsgPtr r;
-      return natsConnection_RequestString(&r.p, l.p, "tls.svc", "w", 300) == NATS_OK;
-    }, milliseconds(8000)));
-    std::string body(100 * 1024, 'b');
-    MsgPtr reply;
-    ASSERT_EQ(natsConnection_Request(&reply.p, l.p, "tls.svc", body.data(), static_cast<int>(body.size()), 5000),
-              NATS_OK);
-    EXPECT_EQ(reply.data(), "echo:" + body);
-  }
+  static bool connected(const Pair& p) { return ltest::leafs_connected(p.hub, p.leaf); }
+  static void exchange(Pair& p) { ltest::leaf_exchange(p.hub, p.leaf, "tls.svc", 100 * 1024); }
 };
 
 TEST_F(LeafTls, ReferenceLeafWithClientCertificateOnOurVerifyingHub) {

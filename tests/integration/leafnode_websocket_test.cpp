@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "cluster_test_util.h"
+#include "leaf_util.h"
 #include "tls_test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
@@ -13,6 +14,7 @@ namespace NATS_TEST_FILE_ID {
 
 using namespace itest;
 using namespace ctest;
+using ltest::num_leafs;
 
 namespace {
 
@@ -43,45 +45,8 @@ class LeafWebsocket : public TlsSuite {
       return "tls {\n  cert_file: \"" + pki_->server_cert + "\"\n  key_file: \"" + pki_->server_key + "\"\n }";
     return "tls { ca_file: \"" + pki_->ca + "\" }";
   }
-  static int num_leafs(const Node& n) {
-    auto j = http_json(n.http_port, "/leafz");
-    return j.contains("leafnodes") ? j["leafnodes"].get<int>() : -1;
-  }
-  static bool connected(const Pair& p) {
-    return wait_for([&] { return num_leafs(p.hub) == 1 && num_leafs(p.leaf) == 1; }, milliseconds(10000));
-  }
-  // Messages both ways, and requests from the leaf to a service on the hub: a small one and
-  // a large one (several frames' worth, compressed when agreed).
-  static void exchange(Pair& p) {
-    ConnPtr h, l;
-    ASSERT_EQ(connect_url(h, p.hub.url()), NATS_OK);
-    ASSERT_EQ(connect_url(l, p.leaf.url()), NATS_OK);
-    for (auto [from, to, subj] : {std::tuple{h.p, l.p, "to.leaf"}, std::tuple{l.p, h.p, "to.hub"}}) {
-      SubPtr s;
-      ASSERT_EQ(natsConnection_SubscribeSync(&s.p, to, subj), NATS_OK);
-      natsConnection_Flush(to);
-      bool got = wait_for([&] {
-        natsConnection_PublishString(from, subj, "x");
-        natsConnection_Flush(from);
-        MsgPtr m;
-        return natsSubscription_NextMsg(&m.p, s.p, 100) == NATS_OK;
-      }, milliseconds(8000));
-      EXPECT_TRUE(got) << subj;
-    }
-    SubPtr svc;
-    ASSERT_EQ(natsConnection_Subscribe(&svc.p, h.p, "ws.svc", echo_handler, nullptr), NATS_OK);
-    natsConnection_Flush(h.p);
-    ASSERT_TRUE(wait_for([&] {
-      MsgPtr r;
-      return natsConnection_RequestString(&r.p, l.p, "ws.svc", "w", 300) == NATS_OK;
-    }, milliseconds(8000)));
-    std::string body(200 * 1024, 'b');
-    for (size_t i = 0; i < body.size(); i += 7) body[i] = static_cast<char>('a' + i % 26);
-    MsgPtr reply;
-    ASSERT_EQ(natsConnection_Request(&reply.p, l.p, "ws.svc", body.data(), static_cast<int>(body.size()), 5000),
-              NATS_OK);
-    EXPECT_EQ(reply.data(), "echo:" + body);
-  }
+  static bool connected(const Pair& p) { return ltest::leafs_connected(p.hub, p.leaf); }
+  static void exchange(Pair& p) { ltest::leaf_exchange(p.hub, p.leaf, "ws.svc", 200 * 1024); }
 };
 
 TEST_F(LeafWebsocket, OurLeafOnReferenceHubWebsocketPort) {
