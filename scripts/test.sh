@@ -31,7 +31,7 @@ build_asan() {
 }
 build_tsan() {
   configure_clang build-tsan -DNATS_TSAN=ON
-  cmake --build build-tsan -j"$(nproc)" --target nats-server unit_jetstream unit_subject
+  cmake --build build-tsan -j"$(nproc)" --target nats-server unit_tsan
 }
 sanitizer_builds=()
 [[ $stages == *" asan "* ]] && sanitizer_builds+=(asan)
@@ -126,8 +126,7 @@ if [[ $stages == *" tsan "* ]]; then
   background_build_wait tsan
   step_time "tsan build (waiting for the rest of it)" $t0
   sanitizer_reports_begin
-  ./build-tsan/tests/unit_jetstream --gtest_filter='FileStoreIoTest.*' --gtest_brief=1
-  ./build-tsan/tests/unit_subject --gtest_filter='SubListConcurrency.*' --gtest_brief=1
+  ./build-tsan/tests/unit_tsan --gtest_filter='FileStoreIoTest.*:SubListConcurrency.*' --gtest_brief=1
   integration_against build-tsan/nats-server "$(cat tests/tsan_integration_filter.txt | grep -v '^#' | paste -sd:)"
   sanitizer_reports_end tsan
   stage_time tsan $t0

@@ -93,32 +93,45 @@ void JsCluster::leader_stream_create(ApiRequest& req, std::string_view rest) {
   }
   {
     std::lock_guard lk(mu_);
-    auto sas = state_.streams(acc);
-    std::vector<StreamConfig> others;
-    for (const auto& a : sas) others.push_back(a.config);
-    keep_same_tier(req.account, others, *cfg);  // tiered limits: the stream's tier only
-    if (e = account_limits_error(req.account, others.size(), account_reservation(others, *cfg), *cfg); !e.empty())
-      return reply_error(req, type, e);
+    if (e = new_stream_limits_error(req.account, *cfg); !e.empty()) return reply_error(req, type, e);
   }
   if (e = stream_max_bytes_error(req.account, *cfg); !e.empty()) return reply_error(req, type, e);
+  auto sa = assign_new_stream(acc, std::move(*cfg), std::move(origin), false, e);
+  if (!sa) return reply_error(req, type, e);
+  propose({MetaOp::assign_stream, std::move(*sa), std::nullopt, {}}, req, rest);
+}
+
+// Shared by STREAM.CREATE and STREAM.RESTORE (a restore is checked as a create).
+ApiError JsCluster::new_stream_limits_error(const Account& account, const StreamConfig& cfg) const {
+  std::vector<StreamConfig> others;
+  for (const auto& a : state_.streams(account.name())) others.push_back(a.config);
+  keep_same_tier(account, others, cfg);  // tiered limits: the stream's tier only
+  return account_limits_error(account, others.size(), account_reservation(others, cfg), cfg);
+}
+
+std::optional<StreamAssignment> JsCluster::assign_new_stream(const std::string& account, StreamConfig cfg,
+                                                             RequestOrigin origin, bool preferred_always,
+                                                             ApiError& e) const {
   PlacementRequest preq;
-  preq.replicas = cfg->num_replicas;
-  placement_from_json(cfg->placement, preq.cluster, preq.tags);
+  preq.replicas = cfg.num_replicas;
+  placement_from_json(cfg.placement, preq.cluster, preq.tags);
   preq.default_cluster = origin.cluster;
   auto placed = place(preq, candidates());
-  if (!placed.ok()) return reply_error(req, type, placed.error);
-
+  if (!placed.ok()) {
+    e = placed.error;
+    return std::nullopt;
+  }
   StreamAssignment sa;
-  sa.account = acc;
+  sa.account = account;
   sa.created_ns = origin.proposed_ns;
-  sa.group.name = group_name('S', static_cast<int>(placed.peers.size()), cfg->storage, random_group_id());
+  sa.group.name = group_name('S', static_cast<int>(placed.peers.size()), cfg.storage, random_group_id());
   sa.group.peers = placed.peers;
-  sa.group.storage = to_string(cfg->storage);
+  sa.group.storage = to_string(cfg.storage);
   sa.group.cluster = placed.cluster;
-  if (placed.peers.size() > 1) sa.group.preferred = placed.peers.front();
+  if (preferred_always || placed.peers.size() > 1) sa.group.preferred = placed.peers.front();
   sa.origin = std::move(origin);
-  sa.config = std::move(*cfg);
-  propose({MetaOp::assign_stream, std::move(sa), std::nullopt, {}}, req, rest);
+  sa.config = std::move(cfg);
+  return sa;
 }
 
 void JsCluster::leader_stream_update(ApiRequest& req, std::string_view rest, const StreamLeaderView* seen) {

@@ -40,6 +40,10 @@
 #include "jetstream/consumer_state.h"
 #include "jetstream/cluster/placement.h"
 
+namespace nats {
+class Account;
+}  // namespace nats
+
 namespace nats::jetstream {
 
 class JetStream;
@@ -109,6 +113,14 @@ class JsCluster {
   bool is_leader() const;
   // Answers an API request sent through the meta log (proposal) and its checks.
   void leader_stream_create(ApiRequest& req, std::string_view rest);
+  // A new stream (create or restore) against the account's limits: its tier's other streams
+  // as the meta state assigns them (count, reservation). The caller holds mu_.
+  ApiError new_stream_limits_error(const Account& account, const StreamConfig& cfg) const;
+  // Places a new stream's group and fills its assignment; nullopt with `e` when placement
+  // fails. preferred_always: the first peer is the preferred one even for R1 (a restore: it
+  // receives the upload); else only for R>1 (a create).
+  std::optional<StreamAssignment> assign_new_stream(const std::string& account, StreamConfig cfg, RequestOrigin origin,
+                                                    bool preferred_always, ApiError& e) const;
   // The account's stream configs as the meta state has them (mirror/sources checks).
   StreamConfigLookup origin_lookup(const std::string& account);
   // What the stream's leader reported (its STREAM.INFO `cluster`) before an update that needs

@@ -77,34 +77,13 @@ void JsCluster::leader_stream_restore(ApiRequest& req, std::string_view rest) {
   const std::string acc = req.account.name();
   {
     std::lock_guard lk(mu_);
-    auto sas = state_.streams(acc);
-    std::vector<StreamConfig> others;
-    for (const auto& a : sas) others.push_back(a.config);
-    keep_same_tier(req.account, others, *cfg);
-    if (e = account_limits_error(req.account, others.size(), account_reservation(others, *cfg), *cfg); !e.empty())
-      return cluster_restore_error(req, e);
+    if (e = new_stream_limits_error(req.account, *cfg); !e.empty()) return cluster_restore_error(req, e);
     if (state_.stream(acc, cfg->name)) return cluster_restore_error(req, api_error(err::StreamNameExistRestoreFailed));
   }
-  PlacementRequest preq;
-  preq.replicas = cfg->num_replicas;
-  placement_from_json(cfg->placement, preq.cluster, preq.tags);
-  RequestOrigin origin = origin_of(req, rest);
-  preq.default_cluster = origin.cluster;
-  auto placed = place(preq, candidates());
-  if (!placed.ok()) return cluster_restore_error(req, placed.error);
-
-  StreamAssignment sa;
-  sa.account = acc;
-  sa.created_ns = origin.proposed_ns;
-  sa.group.name = group_name('S', static_cast<int>(placed.peers.size()), cfg->storage, random_group_id());
-  sa.group.peers = placed.peers;
-  sa.group.storage = to_string(cfg->storage);
-  sa.group.cluster = placed.cluster;
-  // The first peer receives the upload (the reference's preferred peer).
-  sa.group.preferred = placed.peers.front();
-  sa.origin = std::move(origin);
-  sa.config = std::move(*cfg);
-  if (!meta_.propose(encode_meta_entry({MetaOp::assign_stream, std::move(sa), std::nullopt, {}})))
+  // The first peer receives the upload (the reference's preferred peer), an R1 group's too.
+  auto sa = assign_new_stream(acc, std::move(*cfg), origin_of(req, rest), true, e);
+  if (!sa) return cluster_restore_error(req, e);
+  if (!meta_.propose(encode_meta_entry({MetaOp::assign_stream, std::move(*sa), std::nullopt, {}})))
     cluster_restore_error(req, api_error(err::ClusterNotLeader));
 }
 
