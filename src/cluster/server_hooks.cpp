@@ -82,6 +82,8 @@ void Server::on_local_interest_change(Account& acc, const Subscription& sub, boo
   if (!is_stream_import_sub(sub)) {
     announce(acc, sub, added);
     announce_shadows(shadow_interest_update(*this, acc, sub, added), added);
+    if (added) add_queue_shadows(*this, acc, sub);
+    else remove_queue_shadows(*this, sub);
   }
   if (leafs_) leafs_->on_interest(acc.name(), sub, added);
 }
@@ -114,6 +116,12 @@ void Server::refresh_import_interest(Account& acc) {
   auto change = shadow_interest_refresh(*this, acc, local);
   announce_shadows(change.removed, false);
   announce_shadows(change.added, true);
+  // Queue subscriptions' shadows are made again for the new imports.
+  for (auto& s : local) {
+    if (s->queue.empty()) continue;
+    remove_queue_shadows(*this, *s);
+    add_queue_shadows(*this, acc, *s);
+  }
 }
 
 }  // namespace nats

@@ -81,8 +81,7 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
   // route sends us only goes on to the leafs we are the hub for.
   const bool from_spoke = origin_leaf && origin_leaf->spoke();
   auto add_route_target = [&](Connection* c, const std::string& queue) {
-    // A stream import's delivery (local_only) reaches other servers' queue members only.
-    if (c->kind() == ConnKind::Router && (from_route || from_spoke || (local_only && queue.empty()))) return false;
+    if (c->kind() == ConnKind::Router && (from_route || from_spoke || local_only)) return false;
     if (c->kind() == ConnKind::Leaf && from_route && static_cast<cluster::LeafConnection*>(c)->spoke()) return false;
     // Leaf to leaf: never back into the cluster the message came from.
     if (c->kind() == ConnKind::Leaf && !origin_cluster.empty() &&

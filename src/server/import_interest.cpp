@@ -65,7 +65,7 @@ void collect(const Server& server, const Account& acc, const std::string& subjec
 
 std::vector<ShadowInterest> compute(const Server& server, const Account& acc, const Subscription& sub) {
   std::vector<ShadowInterest> out;
-  // Queue groups are served by the server where the message is published (imports.cpp).
+  // Queue subscriptions have real shadows (add_queue_shadows).
   if (!sub.queue.empty()) return out;
   collect(server, acc, sub.subject, sub.queue, 0, out);
   return out;
@@ -145,9 +145,79 @@ std::vector<ShadowRecord> shadow_interest_all(const Server& server) {
   return out;
 }
 
+struct QueueShadow {
+  AccountPtr exporter;
+  SubscriptionPtr sub;
+};
+
+std::map<const Server*, std::map<const Subscription*, std::vector<QueueShadow>>>& queue_table() {
+  static std::map<const Server*, std::map<const Subscription*, std::vector<QueueShadow>>> t;
+  return t;
+}
+
 void shadow_interest_forget(const Server& server) {
   std::lock_guard lk(table_mu());
   table().erase(&server);
+  queue_table().erase(&server);
+}
+
+void add_queue_shadows(Server& server, const Account& acc, const Subscription& sub) {
+  if (!any_stream_import.load(std::memory_order_acquire) || sub.queue.empty()) return;
+  std::vector<StreamImport> imports;
+  {
+    auto lk = lock_account_wiring();
+    imports = acc.stream_imports;
+  }
+  std::vector<QueueShadow> made;
+  for (const auto& si : imports) {
+    if (si.account == acc.name()) continue;
+    std::string exp_subject = import_exporter_subject(si, sub.subject);
+    if (exp_subject.empty()) continue;
+    auto exporter = server.lookup_account(si.account);
+    if (!exporter) continue;
+    // A copy of what the handler needs of the subscriber (its connection kept alive), so
+    // that a match result cached elsewhere never reaches a freed subscription.
+    auto target = std::make_shared<Subscription>();
+    target->subject = sub.subject;
+    target->queue = sub.queue;
+    target->sid = sub.sid;
+    target->conn = sub.conn;
+    target->handler = sub.handler;
+    target->account = sub.account;
+    target->max_msgs.store(sub.max_msgs.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    std::string prefix = si.prefix;
+    if (!prefix.empty() && prefix.back() != '.') prefix += '.';
+    const std::string from = si.subject, to = si.to;
+    auto h = [target, prefix, from, to](const Subscription&, std::string_view subject, std::string_view reply,
+                                       std::string_view headers, std::string_view payload) {
+      std::string mapped = !prefix.empty() ? prefix + std::string(subject)
+                           : !to.empty()   ? map_subject(from, to, subject)
+                                           : std::string(subject);
+      if (target->conn) target->conn->deliver(*target, mapped, reply, headers, payload);
+      else if (target->handler) target->handler(*target, mapped, reply, headers, payload);
+    };
+    auto shadow = server.subscribe_internal(*exporter, exp_subject, std::move(h), sub.queue);
+    made.push_back({exporter, shadow});
+  }
+  if (made.empty()) return;
+  std::lock_guard lk(table_mu());
+  auto& mine = queue_table()[&server][&sub];
+  for (auto& m : made) mine.push_back(std::move(m));
+}
+
+void remove_queue_shadows(Server& server, const Subscription& sub) {
+  if (!any_stream_import.load(std::memory_order_acquire) || sub.queue.empty()) return;
+  std::vector<QueueShadow> gone;
+  {
+    std::lock_guard lk(table_mu());
+    auto t = queue_table().find(&server);
+    if (t == queue_table().end()) return;
+    auto it = t->second.find(&sub);
+    if (it == t->second.end()) return;
+    gone = std::move(it->second);
+    t->second.erase(it);
+  }
+  for (auto& g : gone) server.unsubscribe_internal(*g.exporter, g.sub);
 }
 
 }  // namespace nats

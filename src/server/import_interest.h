@@ -6,9 +6,7 @@
 // listens to. Each server then receives the exporter's messages its own importers need and
 // runs the import for its local subscribers only (imports.cpp), so no importer gets a message
 // twice, and the server where the message was published needs neither the importer's JWT nor
-// the account itself. Unlike 2.9.10, queue subscriptions make no shadow: their groups are
-// served by the server where the message is published, as before (one member cluster-wide),
-// which needs the importer there; and no server forwards an import's delivery over gateways.
+// the account itself. Queue subscriptions get real shadow subscriptions instead (below).
 #pragma once
 
 #include <string>
@@ -64,5 +62,14 @@ std::vector<ShadowRecord> shadow_interest_all(const Server& server);
 
 // Forgets every record of `server` (at its destruction).
 void shadow_interest_forget(const Server& server);
+
+// A local queue subscription in an importing account gets, as in 2.9.10, a real subscription
+// in each exporter whose stream import it overlaps, in the same queue group: there it is one
+// member among the cluster's (other servers' members come as route interest), and when
+// picked it hands the message, mapped to the importer's subject, to its subscriber. The
+// imports' own delivery leaves queue groups alone (imports.cpp). Subscribing it makes it
+// local interest in the exporter, so imports of imports follow.
+void add_queue_shadows(Server& server, const Account& acc, const Subscription& sub);
+void remove_queue_shadows(Server& server, const Subscription& sub);
 
 }  // namespace nats

@@ -361,17 +361,14 @@ void wire_imports(Server& server, const std::map<std::string, AccountPtr>& accou
         if (!g.ok) return;
         // Every server runs the import for its own plain subscribers of the importer: those
         // of other servers made them announce interest in the exporter, so the message
-        // reached them too (import_interest.h). Queue groups, one member in the whole
-        // cluster, are served by the server where the message was published only (here none
-        // when it came from another server).
+        // reached them too (import_interest.h). Queue groups are served by their members'
+        // shadows in the exporter, one member cluster-wide: left alone here.
         static const proto::QueueNames no_queues;
-        const bool from_remote = ImportOriginScope::remote();
         ImportOriginScope local(false);
         std::string mapped = !prefix.empty() ? prefix + std::string(subject)
                              : !to.empty()   ? map_subject(from, to, subject)
                                              : std::string(subject);
-        srv->process_message(*importer, nullptr, mapped, reply, headers, payload, true,
-                             from_remote ? &no_queues : nullptr, true);
+        srv->process_message(*importer, nullptr, mapped, reply, headers, payload, true, &no_queues, true);
       };
       note_stream_imports_exist();
       insert(*exporter, "stream|" + exporter->name() + "|" + from + "|" + prefix + "|" + to,

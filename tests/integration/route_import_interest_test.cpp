@@ -7,6 +7,7 @@
 // with the same expectations.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -134,6 +135,59 @@ TEST_P(RouteImportInterest, ImporterUnknownToThePublishingServerGetsTheStream) {
   ASSERT_EQ(natsSubscription_Unsubscribe(s.p), NATS_OK);
   ASSERT_EQ(natsConnection_Flush(imp_conn.p), NATS_OK);
   EXPECT_TRUE(wait_for([&] { return feed_stays_on_b(pub.p, seq); }, milliseconds(5000)));
+}
+
+// Config accounts on two routed servers, plain and queue subscribers of a stream import on
+// both: each message published in the exporter reaches every plain subscriber once and its
+// queue group once (the import runs on each server for its own plain subscribers, and the
+// publishing server serves the queue group).
+TEST_P(RouteImportInterest, PlainAndQueueSubscribersOnBothServersGetEachMessageOnce) {
+  auto listen = [](int port) { return "127.0.0.1:" + std::to_string(port); };
+  const std::string accounts =
+      "accounts {\n  EXP: { users: [{user: e, password: pw}], exports: [{stream: \"feed.>\"}] }\n"
+      "  IMP: { users: [{user: i, password: pw}], imports: [{stream: {account: EXP, subject: \"feed.>\"}}] }\n}\n";
+  std::unique_ptr<ServerProcess> srv[2];
+  for (int i = 0; i < 2; ++i)
+    srv[i] = start_with_config(accounts + "cluster {\n  name: c1\n  listen: \"" + listen(cluster_ports_[i]) +
+                                   "\"\n  routes: [\"nats-route://" + listen(cluster_ports_[1 - i]) + "\"]\n}\n",
+                               {}, GetParam());
+  auto user_url = [&](int i, const char* user) {
+    return "nats://" + std::string(user) + ":pw@127.0.0.1:" + std::to_string(srv[i]->port());
+  };
+  ConnPtr ia, ib, pub;
+  ASSERT_EQ(connect_url(ia, user_url(0, "i")), NATS_OK) << srv[0]->log();
+  ASSERT_EQ(connect_url(ib, user_url(1, "i")), NATS_OK) << srv[1]->log();
+  ASSERT_EQ(connect_url(pub, user_url(1, "e")), NATS_OK);
+  MsgCounter pa, pb, qa, qb;
+  for (auto* c : {&pa, &pb, &qa, &qb}) c->keep_payloads = true;
+  SubPtr spa, spb, sqa, sqb;
+  ASSERT_EQ(natsConnection_Subscribe(&spa.p, ia.p, "feed.>", MsgCounter::on_msg, &pa), NATS_OK);
+  ASSERT_EQ(natsConnection_QueueSubscribe(&sqa.p, ia.p, "feed.>", "q", MsgCounter::on_msg, &qa), NATS_OK);
+  ASSERT_EQ(natsConnection_Subscribe(&spb.p, ib.p, "feed.>", MsgCounter::on_msg, &pb), NATS_OK);
+  ASSERT_EQ(natsConnection_QueueSubscribe(&sqb.p, ib.p, "feed.>", "q", MsgCounter::on_msg, &qb), NATS_OK);
+  ASSERT_EQ(natsConnection_Flush(ia.p), NATS_OK);
+  ASSERT_EQ(natsConnection_Flush(ib.p), NATS_OK);
+  // Until A's plain subscriber hears B's messages, the interest is still crossing the route.
+  ASSERT_TRUE(wait_for([&] {
+    natsConnection_PublishString(pub.p, "feed.warm", "w");
+    natsConnection_Flush(pub.p);
+    return pa.wait_count(1, milliseconds(200));
+  }, milliseconds(10000))) << srv[0]->log() << srv[1]->log();
+  // The test's messages ("m"; the warm-up's are "w"), counted at each subscriber.
+  auto ms = [](MsgCounter& c) {
+    std::lock_guard<std::mutex> g(c.mu);
+    return static_cast<int>(std::count(c.payloads.begin(), c.payloads.end(), "m"));
+  };
+  const int n = 20;
+  for (int k = 0; k < n; ++k) natsConnection_PublishString(pub.p, "feed.x", "m");
+  ASSERT_EQ(natsConnection_Flush(pub.p), NATS_OK);
+  EXPECT_TRUE(wait_for([&] { return ms(pa) >= n && ms(pb) >= n && ms(qa) + ms(qb) >= n; }, milliseconds(3000)));
+  // A round trip through both servers: anything doubled would have arrived by now.
+  ASSERT_EQ(natsConnection_Flush(ia.p), NATS_OK);
+  ASSERT_EQ(natsConnection_Flush(pub.p), NATS_OK);
+  EXPECT_EQ(ms(pa), n);
+  EXPECT_EQ(ms(pb), n);
+  EXPECT_EQ(ms(qa) + ms(qb), n) << ms(qa) << " + " << ms(qb);
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, RouteImportInterest,
