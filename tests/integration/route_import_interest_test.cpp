@@ -188,6 +188,18 @@ TEST_P(RouteImportInterest, PlainAndQueueSubscribersOnBothServersGetEachMessageO
   EXPECT_EQ(ms(pa), n);
   EXPECT_EQ(ms(pb), n);
   EXPECT_EQ(ms(qa) + ms(qb), n) << ms(qa) << " + " << ms(qb);
+
+  // B's queue member gone: the group's only member, on A, gets what is published on B.
+  ASSERT_EQ(natsSubscription_Unsubscribe(sqb.p), NATS_OK);
+  ASSERT_EQ(natsConnection_Flush(ib.p), NATS_OK);
+  auto zs = [](MsgCounter& c) {
+    std::lock_guard<std::mutex> g(c.mu);
+    return static_cast<int>(std::count(c.payloads.begin(), c.payloads.end(), "z"));
+  };
+  for (int k = 0; k < 5; ++k) natsConnection_PublishString(pub.p, "feed.y", "z");
+  ASSERT_EQ(natsConnection_Flush(pub.p), NATS_OK);
+  EXPECT_TRUE(wait_for([&] { return zs(qa) == 5 && zs(pa) == 5; }, milliseconds(3000)))
+      << zs(qa) << " " << zs(pa);
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, RouteImportInterest,
