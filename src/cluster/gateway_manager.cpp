@@ -10,6 +10,7 @@
 #include "config/duration.h"
 #include "jetstream/cluster/meta_group.h"
 #include "net/socket.h"
+#include "server/import_interest.h"
 #include "server/server.h"
 #include "util/ids.h"
 #include "util/log.h"
@@ -127,8 +128,11 @@ void GatewayManager::start() {
     std::vector<SubscriptionPtr> subs;
     acc->sublist().all_subscriptions(subs);
     for (auto& sub : subs)
-      if (!sub->closed.load() && !sub->conn) interest_[key3(acc->name(), sub->subject, sub->queue)]++;
+      if (!sub->closed.load() && !sub->conn && !is_stream_import_sub(*sub))
+        interest_[key3(acc->name(), sub->subject, sub->queue)]++;
   }
+  for (auto& rec : shadow_interest_all(server_))
+    if (rec.internal) interest_[key3(rec.shadow.account, rec.shadow.subject, rec.shadow.queue)]++;
   int fd = net::listen_tcp(o.gateway.host, o.gateway.port > 0 ? o.gateway.port : 0);
   port_ = net::bound_port(fd);
   if (!o.gateway.advertise.empty()) own_url_ = o.gateway.advertise;
@@ -334,14 +338,19 @@ void GatewayManager::send_all_interest(GatewayConnection& c) {
   for (auto& acc : accounts) {
     std::vector<SubscriptionPtr> subs;
     acc->sublist().all_subscriptions(subs);
-    std::map<std::string, const Subscription*> seen;
+    std::map<std::string, std::pair<std::string, std::string>> seen;
     for (auto& s : subs) {
-      if (s->closed.load(std::memory_order_relaxed)) continue;
+      if (s->closed.load(std::memory_order_relaxed) || is_stream_import_sub(*s)) continue;
       if (s->conn && s->conn->kind() == ConnKind::Gateway) continue;
-      seen.emplace(key3(acc->name(), s->subject, s->queue), s.get());
+      seen.emplace(key3(acc->name(), s->subject, s->queue), std::make_pair(s->subject, s->queue));
     }
+    // Stream imports count by their importers' subscribers (import_interest.h).
+    for (auto& rec : shadow_interest_all(server_))
+      if (rec.shadow.account == acc->name())
+        seen.emplace(key3(acc->name(), rec.shadow.subject, rec.shadow.queue),
+                     std::make_pair(rec.shadow.subject, rec.shadow.queue));
     for (auto& [_, s] : seen)
-      out += "RS+ " + acc->name() + " " + s->subject + (s->queue.empty() ? "" : " " + s->queue + " 1") + "\r\n";
+      out += "RS+ " + acc->name() + " " + s.first + (s.second.empty() ? "" : " " + s.second + " 1") + "\r\n";
   }
   for (auto& acc : accounts) out += cmd_info(name_, 3, acc->name());
   // Every other gateway we know, so the remote cluster can complete its mesh.
@@ -366,11 +375,15 @@ void GatewayManager::account_registered(const std::string& account) {
   std::set<std::string> seen;
   std::string out = cmd_info(name_, 2, account);
   for (auto& s : subs) {
-    if (s->closed.load(std::memory_order_relaxed)) continue;
+    if (s->closed.load(std::memory_order_relaxed) || is_stream_import_sub(*s)) continue;
     if (s->conn && s->conn->kind() == ConnKind::Gateway) continue;
     if (seen.insert(key3(account, s->subject, s->queue)).second)
       out += "RS+ " + account + " " + s->subject + (s->queue.empty() ? "" : " " + s->queue + " 1") + "\r\n";
   }
+  for (auto& rec : shadow_interest_all(server_))
+    if (rec.shadow.account == account && seen.insert(key3(account, rec.shadow.subject, rec.shadow.queue)).second)
+      out += "RS+ " + account + " " + rec.shadow.subject +
+             (rec.shadow.queue.empty() ? "" : " " + rec.shadow.queue + " 1") + "\r\n";
   out += cmd_info(name_, 3, account);
   for (auto& c : inbound) {
     c->clear_account_no_interest(account);

@@ -12,6 +12,7 @@
 #include "jetstream/cluster/meta_group.h"
 #include "net/socket.h"
 #include "server/client.h"
+#include "server/import_interest.h"
 #include "server/server.h"
 #include "util/ids.h"
 #include "util/log.h"
@@ -19,14 +20,6 @@
 
 namespace nats::cluster {
 
-namespace {
-std::string interest_key(std::string_view acc, std::string_view subject, std::string_view queue) {
-  std::string k;
-  k.reserve(acc.size() + subject.size() + queue.size() + 2);
-  k.append(acc).append(" ").append(subject).append(" ").append(queue);
-  return k;
-}
-}  // namespace
 
 RouteManager::RouteManager(Server& s) : LinkManagerBase(s, s.options().cluster.tls) {}
 
@@ -120,9 +113,12 @@ void RouteManager::start() {
     std::vector<SubscriptionPtr> subs;
     acc->sublist().all_subscriptions(subs);
     for (auto& sub : subs)
-      if (!sub->closed.load() && !sub->conn)
+      if (!sub->closed.load() && !sub->conn && !is_stream_import_sub(*sub))
         interest_.add_silently(acc->name() + " " + InterestCounts::key(sub->subject, sub->queue));
   }
+  for (auto& rec : shadow_interest_all(server_))
+    if (rec.internal)
+      interest_.add_silently(rec.shadow.account + " " + InterestCounts::key(rec.shadow.subject, rec.shadow.queue));
   int fd = net::listen_tcp(o.cluster.host, o.cluster.port > 0 ? o.cluster.port : 0);
   port_ = net::bound_port(fd);
   {
@@ -376,22 +372,25 @@ void RouteManager::on_local_interest(Account& acc, const Subscription& sub, bool
 void RouteManager::send_all_subs(RouteConnection& r) {
   std::lock_guard lk(interest_mu_);
   std::string out;
+  // By account: subject and queue -> members. Stream imports count by their importers'
+  // subscribers (the shadows), not by their own subscription (import_interest.h).
+  std::map<std::string, std::map<std::pair<std::string, std::string>, int>> grouped;
   for (auto& acc : server_.accounts()) {
     std::vector<SubscriptionPtr> subs;
     acc->sublist().all_subscriptions(subs);
-    std::map<std::string, std::pair<const Subscription*, int>> grouped;
     for (auto& s : subs) {
-      if (s->closed.load(std::memory_order_relaxed)) continue;
+      if (s->closed.load(std::memory_order_relaxed) || is_stream_import_sub(*s)) continue;
       if (s->conn && (s->conn->kind() == ConnKind::Router || s->conn->kind() == ConnKind::Gateway)) continue;
       // What a hub told us (we are its spoke) is the hub's cluster's business, not our routes'.
       if (s->conn && s->conn->kind() == ConnKind::Leaf && static_cast<LeafConnection*>(s->conn.get())->spoke()) continue;
-      auto& g = grouped[interest_key(acc->name(), s->subject, s->queue)];
-      g.first = s.get();
-      g.second++;
+      grouped[acc->name()][{s->subject, s->queue}]++;
     }
-    for (auto& [_, g] : grouped) {
-      out += "RS+ " + acc->name() + " " + g.first->subject;
-      if (!g.first->queue.empty()) out += " " + g.first->queue + " " + std::to_string(g.second);
+  }
+  for (auto& rec : shadow_interest_all(server_)) grouped[rec.shadow.account][{rec.shadow.subject, rec.shadow.queue}]++;
+  for (auto& [acc, subs] : grouped) {
+    for (auto& [sq, n] : subs) {
+      out += "RS+ " + acc + " " + sq.first;
+      if (!sq.second.empty()) out += " " + sq.second + " " + std::to_string(n);
       out += "\r\n";
     }
   }

@@ -1,6 +1,7 @@
 // Config reload of the cluster block, as the reference's clusterOption: every setting but the
 // listen host and port (refused in server/reload.cpp) takes effect for routes made from now
 // on, and a changed authorization cuts the accepted routes whose credentials no longer pass.
+// A new cluster name is taken too (unlike 2.9.10, the leafs this server dialled are not cut).
 #include "cluster/route.h"
 #include "cluster/route_manager.h"
 #include "server/server.h"
@@ -17,9 +18,17 @@ void RouteManager::reload_cluster(const ClusterOptions& next, bool tls_changed, 
   if (tls_changed) install_tls(std::move(tls));
   std::vector<std::shared_ptr<RouteConnection>> cut;
   bool advertise_changed;
+  bool renamed = false;
   {
     std::lock_guard lk(mu_);
     advertise_changed = cluster_.no_advertise != next.no_advertise;
+    // A new name, as the reference's setClusterName: the route INFO and the client INFO
+    // carry it from now on; routes already up stay (a new route must agree with it).
+    if (!next.name.empty() && next.name != name_) {
+      name_ = next.name;
+      dynamic_ = false;
+      renamed = true;
+    }
     cluster_ = next;
     no_advertise_ = next.no_advertise;
     set_own_urls_locked();
@@ -38,6 +47,7 @@ void RouteManager::reload_cluster(const ClusterOptions& next, bool tls_changed, 
     log::error("{}:{} - rid:{} - authentication error", c->peer_ip(), c->peer_port(), c->cid());
     c->cut_unauthorized();
   }
+  if (renamed) log::notice("Cluster name updated to {}", next.name);
   // Clients learn (or stop learning) the cluster's URLs at once.
   if (advertise_changed) notify_clients();
   log::notice("Reloaded: cluster");

@@ -4,8 +4,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/gateway_manager.h"
+#include "cluster/leaf.h"
 #include "cluster/leaf_manager.h"
 #include "cluster/route_manager.h"
+#include "server/import_interest.h"
 #include "server/server.h"
 
 namespace nats {
@@ -70,9 +72,56 @@ size_t Server::num_routes() const { return routes_ ? routes_->num_routes() : 0; 
 size_t Server::num_remotes() const { return routes_ ? routes_->num_routes() : 0; }
 
 void Server::on_local_interest_change(Account& acc, const Subscription& sub, bool added) {
-  if (routes_) routes_->on_local_interest(acc, sub, added);
-  else if (gateways_) gateways_->on_cluster_interest(acc, sub.subject, sub.queue, added);
+  auto announce = [this](Account& a, const Subscription& s, bool add) {
+    if (routes_) routes_->on_local_interest(a, s, add);
+    else if (gateways_) gateways_->on_cluster_interest(a, s.subject, s.queue, add);
+  };
+  // A stream import's own subscription is not interest of this server's: its importers'
+  // local subscribers are (their shadows, import_interest.h). Leafs still learn it, as the
+  // hub's whole interest.
+  if (!is_stream_import_sub(sub)) {
+    announce(acc, sub, added);
+    announce_shadows(shadow_interest_update(*this, acc, sub, added), added);
+    if (added) add_queue_shadows(*this, acc, sub);
+    else remove_queue_shadows(*this, sub);
+  }
   if (leafs_) leafs_->on_interest(acc.name(), sub, added);
+}
+
+void Server::announce_shadows(const std::vector<ShadowInterest>& shadows, bool added) {
+  if (!routes_ && !gateways_) return;
+  for (const auto& sh : shadows) {
+    auto exporter = lookup_account(sh.account);
+    if (!exporter) continue;
+    Subscription s;
+    s.subject = sh.subject;
+    s.queue = sh.queue;
+    if (routes_) routes_->on_local_interest(*exporter, s, added);
+    else gateways_->on_cluster_interest(*exporter, s.subject, s.queue, added);
+  }
+}
+
+void Server::refresh_import_interest(Account& acc) {
+  std::vector<SubscriptionPtr> all, local;
+  acc.sublist().all_subscriptions(all);
+  for (auto& s : all) {
+    if (s->closed.load(std::memory_order_relaxed) || is_stream_import_sub(*s)) continue;
+    if (s->conn) {
+      const ConnKind k = s->conn->kind();
+      if (k == ConnKind::Router || k == ConnKind::Gateway) continue;
+      if (k == ConnKind::Leaf && static_cast<cluster::LeafConnection*>(s->conn.get())->spoke()) continue;
+    }
+    local.push_back(std::move(s));
+  }
+  auto change = shadow_interest_refresh(*this, acc, local);
+  announce_shadows(change.removed, false);
+  announce_shadows(change.added, true);
+  // Queue subscriptions' shadows are made again for the new imports.
+  for (auto& s : local) {
+    if (s->queue.empty()) continue;
+    remove_queue_shadows(*this, *s);
+    add_queue_shadows(*this, acc, *s);
+  }
 }
 
 }  // namespace nats

@@ -33,7 +33,7 @@ struct InternalCall {
 
 bool Server::process_message(Account& acc, Connection* origin, std::string_view subject, std::string_view reply,
                              std::string_view headers, std::string_view payload, bool origin_echo,
-                             const proto::QueueNames* queues) {
+                             const proto::QueueNames* queues, bool local_only) {
   MatchCache* cache = match_cache_for_current_thread();
   std::shared_ptr<const MatchResult> holder;
   const MatchResult* r;
@@ -54,7 +54,8 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
   // A leaf's message, like a route's, names the queue groups it still needs served here.
   const bool from_leaf = okind == ConnKind::Leaf;
   if (r->empty()) {
-    if (!from_remote && gateways_) return gateways_->forward(acc, subject, reply, headers, payload, nullptr);
+    if (!from_remote && !local_only && gateways_)
+      return gateways_->forward(acc, subject, reply, headers, payload, nullptr);
     return false;
   }
   uint64_t out_count = 0;
@@ -80,7 +81,7 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
   // route sends us only goes on to the leafs we are the hub for.
   const bool from_spoke = origin_leaf && origin_leaf->spoke();
   auto add_route_target = [&](Connection* c, const std::string& queue) {
-    if (c->kind() == ConnKind::Router && (from_route || from_spoke)) return false;
+    if (c->kind() == ConnKind::Router && (from_route || from_spoke || local_only)) return false;
     if (c->kind() == ConnKind::Leaf && from_route && static_cast<cluster::LeafConnection*>(c)->spoke()) return false;
     // Leaf to leaf: never back into the cluster the message came from.
     if (c->kind() == ConnKind::Leaf && !origin_cluster.empty() &&
@@ -135,7 +136,7 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
 
   for (const auto& group : r->qsubs) {
     if (group.empty()) continue;
-    if ((from_remote || from_leaf) && !queue_allowed(group.front()->queue)) continue;
+    if ((from_remote || from_leaf || (local_only && queues)) && !queue_allowed(group.front()->queue)) continue;
     // Members behind a leaf connection are the last resort: local ones (and routes) first,
     // as the reference prefers.
     const SubscriptionPtr* leaf_member = nullptr;
@@ -180,14 +181,16 @@ bool Server::process_message(Account& acc, Connection* origin, std::string_view 
       delivered = true;
     }
   }
-  if (!from_remote && gateways_ && gateways_->forward(acc, subject, reply, server_headers, payload, r)) delivered = true;
+  if (!from_remote && !local_only && gateways_ && gateways_->forward(acc, subject, reply, server_headers, payload, r))
+    delivered = true;
 
   if (out_count) {
     counters.add_out(out_count, out_count * (headers.size() + payload.size()));
   }
   if (n_internal) {
-    // Import handlers skip messages that came from another server: the origin server
-    // already delivered them through its own imports.
+    // Service import handlers skip messages that came from another server: the origin
+    // server already delivered them through its own imports. Stream imports run on every
+    // server for its own subscribers (import_interest.h).
     ImportOriginScope origin_scope(from_remote);
     // subject/reply/payload stay valid for the duration of this call, and handlers run
     // before it returns.

@@ -8,7 +8,9 @@
 #include <unordered_map>
 
 #include "cluster/route_manager.h"
+#include "proto/parser_args.h"
 #include "server/connection.h"
+#include "server/import_interest.h"
 #include "server/server.h"
 #include "subject/subject.h"
 #include "util/ids.h"
@@ -356,14 +358,19 @@ void wire_imports(Server& server, const std::map<std::string, AccountPtr>& accou
       auto h = [srv, importer, from, prefix, to](const Subscription&, std::string_view subject, std::string_view reply,
                                                 std::string_view headers, std::string_view payload) {
         DepthGuard g;
-        if (!g.ok || ImportOriginScope::remote()) return;
-        // Re-published here, it reaches the importer's subscribers on every server.
+        if (!g.ok) return;
+        // Every server runs the import for its own plain subscribers of the importer: those
+        // of other servers made them announce interest in the exporter, so the message
+        // reached them too (import_interest.h). Queue groups are served by their members'
+        // shadows in the exporter, one member cluster-wide: left alone here.
+        static const proto::QueueNames no_queues;
         ImportOriginScope local(false);
         std::string mapped = !prefix.empty() ? prefix + std::string(subject)
                              : !to.empty()   ? map_subject(from, to, subject)
                                              : std::string(subject);
-        srv->process_message(*importer, nullptr, mapped, reply, headers, payload, true);
+        srv->process_message(*importer, nullptr, mapped, reply, headers, payload, true, &no_queues, true);
       };
+      note_stream_imports_exist();
       insert(*exporter, "stream|" + exporter->name() + "|" + from + "|" + prefix + "|" + to,
              internal_sub(si.subject, "simport", h));
     }
@@ -397,10 +404,14 @@ void wire_imports(Server& server, const std::map<std::string, AccountPtr>& accou
         kept.push_back(std::move(o));
       }
     }
-    std::lock_guard lk(wiring_mu());
-    AccountWiring& w = wiring_of(found->second);
-    w.subs = std::move(kept);
-    for (auto& a : added) w.subs.push_back(std::move(a));
+    {
+      std::lock_guard lk(wiring_mu());
+      AccountWiring& w = wiring_of(found->second);
+      w.subs = std::move(kept);
+      for (auto& a : added) w.subs.push_back(std::move(a));
+    }
+    // Its subscribers' interest in the exporters follows the new imports.
+    if (rewire) srv->refresh_import_interest(*importer);
   }
   if (rewire) Connection::flush_touched();
 }

@@ -1,6 +1,7 @@
 // Account exports and imports, built on internal subscriptions:
 //  - a stream import is an internal subscription in the exporting account that re-publishes
-//    each message into the importing account, under the import's prefix or `to` subject;
+//    each message to this server's subscribers in the importing account, under the import's
+//    prefix or `to` subject (the interest announced for it: import_interest.h);
 //  - a service import is an internal subscription in the importing account that re-publishes
 //    requests into the exporting account with the reply replaced by a fresh "_R_.<pfx>.<tok>"
 //    subject; an internal subscription on "_R_.<pfx>.*" in the exporter maps responses back to
@@ -47,9 +48,10 @@ std::unique_lock<std::mutex> lock_account_wiring();
 // $SYS.REQ.ACCOUNT.<acc>.CONNZ, and $SYS.REQ.ACCOUNT.PING.STATZ to $SYS.REQ.ACCOUNT.<acc>.STATZ.
 void install_system_imports(Server& server, const std::map<std::string, AccountPtr>& accounts, Account& system);
 
-// In a cluster every server holding an import sees the original message (its import
-// subscription is announced as interest), so only the server where the message was published
-// may run the stream and service imports; otherwise importers would get one copy per server.
+// In a cluster every server holding a service import sees the original request (its import
+// subscription is announced as interest), so only the server where it was published may run
+// the service import; otherwise the exporter would get one copy per server. (A stream import
+// runs on every server for its local subscribers only: import_interest.h.)
 // process_message marks messages that arrived from a route or gateway with this scope around
 // the internal handlers; response mapping ("_R_" subjects) ignores it, since responses come
 // back over routes by design.

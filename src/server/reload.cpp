@@ -96,12 +96,9 @@ void take_reloadable(Options& x, const Options& from) {
   x.client_advertise = from.client_advertise;
   x.tags = from.tags;
   // Accounts, as the reference's accountsOption: added, removed and changed ones (users,
-  // permissions, imports, exports, limits, mappings, JetStream) are all reloaded, except an
-  // account's own nkey (not applied at run time: refused).
-  std::vector<AccountConfig> accounts = from.accounts;
-  for (auto& a : accounts)
-    if (const AccountConfig* was = find_account(x, a.name)) a.nkey = was->nkey;
-  x.accounts = std::move(accounts);
+  // permissions, imports, exports, limits, mappings, JetStream, the account's own nkey, which
+  // 2.9.10 keeps in the account and uses nowhere else) are all reloaded.
+  x.accounts = from.accounts;
   // Top-level mappings are the global account's (reload_accounts).
   x.mappings = from.mappings;
   if (drop_no_auth_user) x.no_auth_user = from.no_auth_user;

@@ -42,14 +42,14 @@ std::string tls_toggled(const char* block, const TlsOptions& a, const TlsOptions
 }  // namespace
 
 void take_reloadable_links(Options& x, const Options& from) {
-  // Every cluster setting but the listen host and port (refused with the reference's text)
-  // and the name (refused: the name is read in many places that do not follow a reload).
+  // Every cluster setting but the listen host and port (refused with the reference's text).
+  // A new name is taken (as the reference's setClusterName); none keeps the one in use.
   if (x.cluster.configured == from.cluster.configured) {
     ClusterOptions kept = x.cluster;
     x.cluster = from.cluster;
     x.cluster.host = kept.host;
     x.cluster.port = kept.port;
-    x.cluster.name = kept.name;
+    if (from.cluster.name.empty()) x.cluster.name = kept.name;
   }
   take_tls_files(x.gateway.tls, from.gateway.tls);
   take_tls_files(x.leafnode.tls, from.leafnode.tls);
@@ -57,8 +57,12 @@ void take_reloadable_links(Options& x, const Options& from) {
 }
 
 std::string link_refusal(const Options& a, const Options& b) {
-  if (a.cluster.configured && b.cluster.configured && a.cluster.name != b.cluster.name)
-    return "config reload not supported for cluster name: old=" + a.cluster.name + ", new=" + b.cluster.name;
+  // With clustered JetStream the meta group, its peers and every asset know the cluster by
+  // its name; 2.9.10 renames under them, which is not something to copy: refused.
+  if (a.cluster.configured && b.cluster.configured && !b.cluster.name.empty() && a.cluster.name != b.cluster.name &&
+      a.jetstream.enabled)
+    return "config reload not supported for cluster name with JetStream enabled: old=" + a.cluster.name +
+           ", new=" + b.cluster.name;
   if (auto m = tls_toggled("Gateway", a.gateway.tls, b.gateway.tls); !m.empty()) return m;
   if (auto m = tls_toggled("LeafNode", a.leafnode.tls, b.leafnode.tls); !m.empty()) return m;
   if (auto m = tls_toggled("Websocket", a.websocket.tls, b.websocket.tls); !m.empty()) return m;

@@ -1,4 +1,5 @@
 #include "server/server.h"
+#include "server/import_interest.h"
 #include "server/url_account_fetcher.h"
 
 #include <fcntl.h>
@@ -73,6 +74,7 @@ Server::~Server() {
     if (ldm_thread_.get_id() == std::this_thread::get_id()) ldm_thread_.detach();
     else ldm_thread_.join();
   }
+  shadow_interest_forget(*this);
 }
 
 

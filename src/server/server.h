@@ -30,6 +30,7 @@ class ClientConnection;
 class MonitorServer;
 class SystemServices;
 struct LinkTlsReload;  // server/reload_links.h
+struct ShadowInterest;  // server/import_interest.h
 namespace cluster {
 class RouteManager;
 class GatewayManager;
@@ -221,6 +222,9 @@ class Server {
   size_t num_leafs() const;
   // A local client or internal subscription was added or removed: propagate interest.
   void on_local_interest_change(Account& acc, const Subscription& sub, bool added);
+  // After `acc`'s stream imports changed: what its local subscribers make this server
+  // announce in the exporters (import_interest.h) is brought up to date.
+  void refresh_import_interest(Account& acc);
   // For connections created outside the client listener (routes, gateways).
   net::EventLoop& pick_loop() { return *loops_[next_loop_++ % loops_.size()]; }
   uint64_t next_connection_id() { return ++next_cid_; }
@@ -261,10 +265,11 @@ class Server {
   // whether anyone received it.
   bool process_message(Account& acc, Connection* origin, std::string_view subject, std::string_view reply,
                        std::string_view headers, std::string_view payload, bool origin_echo,
-                       const proto::QueueNames* queues = nullptr);
+                       const proto::QueueNames* queues = nullptr, bool local_only = false);
 
  private:
   class Listener;
+  void announce_shadows(const std::vector<ShadowInterest>& shadows, bool added);
   void accept_ready(const Listener& listener);
   void setup_accounts();
   void start_monitor();

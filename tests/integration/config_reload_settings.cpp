@@ -206,6 +206,27 @@ TEST_P(ReloadSettings, RemovedAccountsClientsAreCutOthersStay) {
   EXPECT_EQ(login_new(again, "b"), "-ERR 'Authorization Violation'");
 }
 
+// An account's own `nkey` (2.9.10 keeps it in the account and uses it nowhere else): the new
+// one is taken, and the account's clients stay.
+TEST_P(ReloadSettings, AccountNkeyChangedKeepsItsClients) {
+  auto conf = [](const std::string& key) {
+    return "accounts {\n  A: {nkey: " + key + ", users: [{user: a, password: pw}]}\n}\n";
+  };
+  start(conf(jwt::account_keys().pub));
+  RawClient ca(srv_->port());
+  ASSERT_EQ(login(ca, "a"), "PONG");
+  ca.send("SUB x 1\r\nPING\r\n");
+  ASSERT_EQ(ca.read_line(milliseconds(3000)).value_or(""), "PONG");
+
+  ASSERT_EQ(reload(conf(jwt::account_keys().pub)), "") << srv_->log();
+  ca.send("PUB x 2\r\nhi\r\nPING\r\n");
+  EXPECT_EQ(ca.read_line(milliseconds(3000)).value_or(""), "MSG x 1 2");
+  EXPECT_EQ(ca.read_line(milliseconds(3000)).value_or(""), "hi");
+  EXPECT_EQ(ca.read_line(milliseconds(3000)).value_or(""), "PONG");
+  RawClient again;
+  EXPECT_EQ(login_new(again, "a"), "PONG");
+}
+
 // Mappings inside an account and at the top level apply to the next publish; a lower account
 // max_connections counts the connected clients (one here) and refuses a client over it.
 TEST_P(ReloadSettings, AccountLimitsAndMappingsApplyAtOnce) {

@@ -186,8 +186,8 @@ TEST_P(ReloadLinks, ClusterAuthorizationCutsAcceptedRoutes) {
   EXPECT_TRUE(wait_for([&] { return varz_count(ahttp, "routes") == 1; }, milliseconds(4000))) << a->log();
 }
 
-// The route INFO of new connections follows authorization, no_advertise and
-// cluster_advertise; connect_retries is taken. The listen port is refused with 2.9.10's text.
+// The route INFO of new connections follows authorization, no_advertise, cluster_advertise
+// and the name; connect_retries is taken. The listen port is refused with 2.9.10's text.
 TEST_P(ReloadLinks, ClusterInfoFollowsReload) {
   const int cp = free_port(), http = free_port();
   auto s = start("c.conf", "cluster { name: C, listen: \"127.0.0.1:" + std::to_string(cp) + "\" }\n", http);
@@ -212,11 +212,17 @@ TEST_P(ReloadLinks, ClusterInfoFollowsReload) {
   const int other = free_port();
   EXPECT_EQ(reload_config(*s, conf("c.conf"), "cluster { name: C, listen: \"127.0.0.1:" + std::to_string(other) + "\" }\n"),
             "config reload not supported for cluster port: old=" + std::to_string(cp) + ", new=" + std::to_string(other));
-  // 2.9.10 takes a new cluster name (its routes keep the old one); ours refuses it, since
-  // JetStream and the system events read the name as started.
-  std::string renamed = reload_config(*s, conf("c.conf"), "cluster { name: D, listen: \"127.0.0.1:" + std::to_string(cp) + "\" }\n");
-  if (ours()) EXPECT_EQ(renamed, "config reload not supported for cluster name: old=C, new=D");
-  else EXPECT_EQ(renamed, "");
+  // A new cluster name, as 2.9.10's setClusterName: the INFO of new routes and new clients,
+  // and /varz, carry it.
+  ASSERT_EQ(reload_config(*s, conf("c.conf"), "cluster { name: D, listen: \"127.0.0.1:" + std::to_string(cp) + "\" }\n"),
+            "")
+      << s->log();
+  RawClient route_after(cp), client_after(s->port());
+  EXPECT_EQ(nlohmann::json::parse(route_after.info().substr(5), nullptr, false).value("cluster", ""), "D")
+      << route_after.info();
+  EXPECT_EQ(nlohmann::json::parse(client_after.info().substr(5), nullptr, false).value("cluster", ""), "D")
+      << client_after.info();
+  EXPECT_EQ(ctest::http_json(http, "/varz")["cluster"].value("name", ""), "D");
 }
 
 // A JetStream API request from `c` (subscribed to _r as sid 1): the answer's payload, or
