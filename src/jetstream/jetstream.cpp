@@ -72,6 +72,18 @@ std::string human_bytes(int64_t b) {
   return buf;
 }
 
+// Test-only (NATSCPP_TEST_HOOKS=1): NATSCPP_TEST_JS_OFF_HOLD_MS holds a JWT update's
+// "JetStream off" for that long once the account's streams have stopped, before its 10039
+// answerer subscribes: a test sends the next update while this one is under way.
+void test_hold_switch_off() {
+  static const int ms = [] {
+    const char* on = std::getenv("NATSCPP_TEST_HOOKS");
+    const char* hold = std::getenv("NATSCPP_TEST_JS_OFF_HOLD_MS");
+    return on && std::string(on) == "1" && hold ? std::atoi(hold) : 0;
+  }();
+  if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
 }  // namespace
 
 struct JetStream::Impl {
@@ -548,6 +560,7 @@ void JetStream::update_account(Account& acc) {
     std::lock_guard lk(impl_->mu);
     impl_->retired.push_back(std::move(jsa));
   }
+  test_hold_switch_off();
   subscribe_api(*off_raw);
   log::notice("JetStream disabled for account [{}] by its JWT update", acc.name());
 }

@@ -24,7 +24,9 @@ using testing_harness::server_binary;
 namespace {
 
 // full: on past the re-enabled limits (2.9.10 diverges there, see the test).
-std::vector<std::string> pushed_account_r3(const std::string& bin, bool full = true) {
+// overlap: the "on" update is pushed while every server is still switching "off" (held by
+// the test hook NATSCPP_TEST_JS_OFF_HOLD_MS, set by the caller).
+std::vector<std::string> pushed_account_r3(const std::string& bin, bool full = true, bool overlap = false) {
   TempDir dir;
   jwt::KeyPair op = jwt::operator_keys(), sys = jwt::account_keys(), acc = jwt::account_keys(),
                user = jwt::user_keys(), sys_user = jwt::user_keys();
@@ -116,13 +118,32 @@ std::vector<std::string> pushed_account_r3(const std::string& bin, bool full = t
   // JetStream off by a JWT update, on every server: 10039 from the meta leader, the stream
   // stops (its replicas' groups too).
   json off = jwt::account_claims(acc, "A");
-  out.push_back("push off answers: " + std::to_string(push(jwt::sign(off, op))));
+  if (overlap) {
+    // Only the first answer: a server whose meta loop also reads the route holds its answer
+    // until its own switch is done (the answers come on their own inbox).
+    SubPtr off_answers;
+    EXPECT_EQ(natsConnection_SubscribeSync(&off_answers.p, sys_nc.p, "_INBOX.off"), NATS_OK);
+    natsConnection_PublishRequestString(sys_nc.p, "$SYS.REQ.CLAIMS.UPDATE", "_INBOX.off", jwt::sign(off, op).c_str());
+    MsgPtr m;
+    out.push_back(std::string("push off: ") +
+                  (natsSubscription_NextMsg(&m.p, off_answers.p, 3000) == NATS_OK ? "answered" : "no answer"));
+  } else {
+    out.push_back("push off answers: " + std::to_string(push(jwt::sign(off, op))));
+  }
   json info;
-  wait_for([&] { return err_code(info = ask("$JS.API.INFO")) == 10039; }, milliseconds(10000));
-  out.push_back("info when off: " + std::to_string(err_code(info)));
-  json pub;
-  wait_for([&] { return (pub = ask("s.x", "lost")) == "no responders"; }, milliseconds(10000));
-  out.push_back("publish when off: " + pub.dump());
+  if (overlap) {
+    // No server answers the API while it switches off (the old answerer went, the 10039 one
+    // comes after the hold; a server held on a loop that also reads routes may leave the
+    // request unanswered rather than unrouted): the switch is under way.
+    wait_for([&] { return !(info = ask("$JS.API.INFO")).is_object(); }, milliseconds(10000));
+    out.push_back(std::string("info while switching off: ") + (info.is_object() ? info.dump() : "unanswered"));
+  } else {
+    wait_for([&] { return err_code(info = ask("$JS.API.INFO")) == 10039; }, milliseconds(10000));
+    out.push_back("info when off: " + std::to_string(err_code(info)));
+    json pub;
+    wait_for([&] { return (pub = ask("s.x", "lost")) == "no responders"; }, milliseconds(10000));
+    out.push_back("publish when off: " + pub.dump());
+  }
 
   // On again, with a stream limit: the meta leader's account info shows it, and the stream is
   // back on its three servers with its message.
@@ -176,6 +197,23 @@ TEST(JsClusterJwtAccount, PushedAccountHostsR3OnEveryServer) {
     return s;
   };
   EXPECT_EQ(until_limits(ours), until_limits(pushed_account_r3(reference_binary(), false)));
+}
+
+// An "on" update that arrives while the "off" before it is still stopping the account's
+// streams (a slow disk or a loaded machine): it waits for the "off" to finish, then brings
+// the R3 stream back on every server. Each server decided it from a half-done switch once
+// (the account in neither state read as never seen): enabled, with its replica not started.
+TEST(JsClusterJwtAccount, OnWhileSwitchingOffBringsR3Back) {
+  ::setenv("NATSCPP_TEST_HOOKS", "1", 1);
+  ::setenv("NATSCPP_TEST_JS_OFF_HOLD_MS", "3000", 1);
+  auto ours = pushed_account_r3(server_binary(), true, true);
+  ::unsetenv("NATSCPP_TEST_JS_OFF_HOLD_MS");
+  std::string o;
+  for (auto& s : ours) o += s + "\n";
+  EXPECT_EQ(o,
+            "push answers: 3\ncreate: ok\ncurrent replicas: 3\npublish: seq 1\npush off: answered\n"
+            "info while switching off: unanswered\npush on answers: 3\nmax_streams: 7\n"
+            "back: messages 1, current replicas 3\npublish again: seq 2\n");
 }
 
 }  // namespace NATS_TEST_FILE_ID
