@@ -205,7 +205,7 @@ TEST(JsClusterJwtAccount, PushedAccountHostsR3OnEveryServer) {
 // (the account in neither state read as never seen): enabled, with its replica not started.
 TEST(JsClusterJwtAccount, OnWhileSwitchingOffBringsR3Back) {
   ::setenv("NATSCPP_TEST_HOOKS", "1", 1);
-  ::setenv("NATSCPP_TEST_JS_OFF_HOLD_MS", "3000", 1);
+  ::setenv("NATSCPP_TEST_JS_OFF_HOLD_MS", "2000", 1);
   auto ours = pushed_account_r3(server_binary(), true, true);
   ::unsetenv("NATSCPP_TEST_JS_OFF_HOLD_MS");
   std::string o;
