@@ -131,8 +131,14 @@ std::vector<std::string> pushed_account_r3(const std::string& bin, bool full = t
     // The switch is under way once the account's API no longer answers as enabled: the old
     // answerer went at its start, the 10039 one comes after the hold (a held server whose
     // loop also reads routes may answer late, or a request time out meanwhile).
+    // A short timeout: a request stalled behind a held loop must count before the hold ends.
     wait_for([&] {
-      info = ask("$JS.API.INFO");
+      MsgPtr m;
+      if (natsConnection_RequestString(&m.p, nc.p, "$JS.API.INFO", "", 250) != NATS_OK) {
+        info = json();
+        return true;
+      }
+      info = json::parse(m.data(), nullptr, false);
       return !info.is_object() || err_code(info) != 0;
     }, milliseconds(10000));
     out.push_back(std::string("info while switching off: ") +
