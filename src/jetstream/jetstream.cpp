@@ -72,6 +72,18 @@ std::string human_bytes(int64_t b) {
   return buf;
 }
 
+// Test-only (NATSCPP_TEST_HOOKS=1): NATSCPP_TEST_JS_OFF_HOLD_MS holds a JWT update's
+// "JetStream off" for that long once the account's streams have stopped, before its 10039
+// answerer subscribes: a test sends the next update while this one is under way.
+void test_hold_switch_off() {
+  static const int ms = [] {
+    const char* on = std::getenv("NATSCPP_TEST_HOOKS");
+    const char* hold = std::getenv("NATSCPP_TEST_JS_OFF_HOLD_MS");
+    return on && std::string(on) == "1" && hold ? std::atoi(hold) : 0;
+  }();
+  if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
 }  // namespace
 
 struct JetStream::Impl {
@@ -86,6 +98,10 @@ struct JetStream::Impl {
   // JsAccounts whose JetStream a JWT update switched off or on: kept until shutdown, since
   // subscriptions and requests in flight may still point at them.
   std::vector<std::unique_ptr<JsAccount>> retired;
+  // One account switch (add_account, update_account) at a time, each deciding from the state
+  // the one before left: JWT updates and reloads call in from any thread. Recursive: an
+  // update of an account not seen yet adds it. Clustered, switches run on the meta loop.
+  std::recursive_mutex switch_mu;
   std::atomic<bool> running{false};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::thread ticker;
@@ -419,11 +435,23 @@ void JetStream::enable_account(Account& acc, bool restore) {
     install_domain_mappings(acc, impl_->server.options().jetstream.domain);
   auto jsa = std::make_unique<JsAccount>(acc);
   JsAccount* raw = jsa.get();
+  JsAccount* off = nullptr;
   {
     std::lock_guard lk(impl_->mu);
     if (impl_->accounts.count(acc.name())) return;
     impl_->accounts[acc.name()] = std::move(jsa);
+    // Switched on by a JWT update: its 10039 answerer goes in the same step, so no one ever
+    // sees the account in neither list (that reads as "not seen yet"). Kept until shutdown:
+    // requests in flight may still point at it.
+    for (auto it = impl_->disabled.begin(); it != impl_->disabled.end(); ++it)
+      if (&(*it)->account == &acc) {
+        off = it->get();
+        impl_->retired.push_back(std::move(*it));
+        impl_->disabled.erase(it);
+        break;
+      }
   }
+  if (off && off->api_sub) impl_->server.unsubscribe_internal(acc, off->api_sub);
   if (restore) restore_account(*raw);
   if (!imports_api(acc, true)) subscribe_api(*raw);
 }
@@ -441,6 +469,7 @@ void JetStream::add_account(Account& acc) {
   if (!impl_->running.load()) return;
   auto sys = impl_->server.system_account();
   if (sys.get() == &acc) return;
+  std::lock_guard sw(impl_->switch_mu);
   {
     std::lock_guard lk(impl_->mu);
     if (impl_->accounts.count(acc.name())) return;
@@ -455,6 +484,27 @@ void JetStream::update_account(Account& acc) {
   if (!impl_->running.load()) return;
   auto sys = impl_->server.system_account();
   if (sys.get() == &acc) return;
+  auto& srv = impl_->server;
+  JsCluster* cl = nullptr;
+  if (in_cluster_mode(srv)) {
+    auto* groups = srv.meta_group() ? srv.meta_group()->raft_groups() : nullptr;
+    auto meta = groups ? groups->find("_meta_") : nullptr;
+    if (impl_->cluster && meta) {
+      // Every server gets the JWT update and switches, in the meta group's apply order: the
+      // assets the meta state assigns here start or stop on the thread that applies entries.
+      // What to do is decided there too, from the account's flag as it is when the task runs:
+      // decided here, an update arriving while the previous one is still switching would act
+      // on a half-done switch (an "on" taken for a first sight while an "off" was stopping
+      // the streams left the account on with none of its replicas started).
+      if (!meta->loop().in_loop_thread()) {
+        Account* a = &acc;
+        meta->loop().post([this, a] { update_account(*a); });
+        return;
+      }
+      cl = impl_->cluster.get();
+    }
+  }
+  std::lock_guard sw(impl_->switch_mu);
   bool is_enabled, is_disabled = false;
   {
     std::lock_guard lk(impl_->mu);
@@ -464,43 +514,14 @@ void JetStream::update_account(Account& acc) {
   }
   if (acc.jetstream_enabled == is_enabled) return;
   if (!is_enabled && !is_disabled) return add_account(acc);  // not seen yet
-  auto& srv = impl_->server;
-  JsCluster* cl = nullptr;
-  if (in_cluster_mode(srv)) {
-    // Every server gets the JWT update and switches, in the meta group's apply order: the
-    // assets the meta state assigns here start or stop on the thread that applies entries.
-    cl = impl_->cluster.get();
-    auto* groups = srv.meta_group() ? srv.meta_group()->raft_groups() : nullptr;
-    auto meta = groups ? groups->find("_meta_") : nullptr;
-    if (!cl || !meta) {
-      log::warn("Account [{}] update {} JetStream: not applied until a restart (no meta group yet)", acc.name(),
-                acc.jetstream_enabled ? "enables" : "disables");
-      return;
-    }
-    if (!meta->loop().in_loop_thread()) {
-      Account* a = &acc;
-      meta->loop().post([this, a] { update_account(*a); });
-      return;
-    }
+  if (in_cluster_mode(srv) && !cl) {
+    log::warn("Account [{}] update {} JetStream: not applied until a restart (no meta group yet)", acc.name(),
+              acc.jetstream_enabled ? "enables" : "disables");
+    return;
   }
   if (acc.jetstream_enabled) {
-    // The 10039 answerer goes; JetStream comes with what the store directory holds.
-    std::unique_ptr<JsAccount> old;
-    {
-      std::lock_guard lk(impl_->mu);
-      for (auto it = impl_->disabled.begin(); it != impl_->disabled.end(); ++it)
-        if (&(*it)->account == &acc) {
-          old = std::move(*it);
-          impl_->disabled.erase(it);
-          break;
-        }
-    }
-    if (old && old->api_sub) srv.unsubscribe_internal(acc, old->api_sub);
-    if (old) {
-      std::lock_guard lk(impl_->mu);
-      impl_->retired.push_back(std::move(old));
-    }
-    // Standalone: what the store directory holds; clustered: what the meta state assigns here.
+    // The 10039 answerer goes (enable_account); JetStream comes with what the store
+    // directory holds (standalone) or what the meta state assigns here (clustered).
     enable_account(acc, !cl);
     if (cl) cl->host_account(acc.name());
     log::notice("JetStream enabled for account [{}] by its JWT update", acc.name());
@@ -508,13 +529,21 @@ void JetStream::update_account(Account& acc) {
   }
   // Disabled: as the reference's jsAccount.delete, streams (and their consumers) stop with
   // their files kept, templates are forgotten; the account then answers 10039.
+  // Unlike an account that never had JetStream, the reference keeps the account's import of
+  // the whole API: every request is answered 10039. The answerer takes the account's place in
+  // the same step (never in neither list: see enable_account); it subscribes once the streams
+  // have stopped.
   std::unique_ptr<JsAccount> jsa;
+  auto off = std::make_unique<JsAccount>(acc);
+  off->enabled = false;
+  JsAccount* off_raw = off.get();
   {
     std::lock_guard lk(impl_->mu);
     auto it = impl_->accounts.find(acc.name());
     if (it == impl_->accounts.end()) return;
     jsa = std::move(it->second);
     impl_->accounts.erase(it);
+    impl_->disabled.push_back(std::move(off));
   }
   if (jsa->api_sub) srv.unsubscribe_internal(acc, jsa->api_sub);
   drop_stream_templates(*this, *jsa);
@@ -533,15 +562,8 @@ void JetStream::update_account(Account& acc) {
     std::lock_guard lk(impl_->mu);
     impl_->retired.push_back(std::move(jsa));
   }
-  // Unlike an account that never had JetStream, the reference keeps the account's import of
-  // the whole API: every request is answered 10039.
-  auto off = std::make_unique<JsAccount>(acc);
-  off->enabled = false;
-  subscribe_api(*off);
-  {
-    std::lock_guard lk(impl_->mu);
-    impl_->disabled.push_back(std::move(off));
-  }
+  test_hold_switch_off();
+  subscribe_api(*off_raw);
   log::notice("JetStream disabled for account [{}] by its JWT update", acc.name());
 }
 
@@ -675,6 +697,7 @@ void JetStream::shutdown(bool announce) {
   impl_->tick_cv.notify_all();
   if (impl_->ticker.joinable()) impl_->ticker.join();
   stop_snapshot_transfers(*this);
+  std::lock_guard sw(impl_->switch_mu);  // a switch under way finishes first
   for (auto& jsa : impl_->disabled) {
     if (jsa->api_sub) impl_->server.unsubscribe_internal(jsa->account, jsa->api_sub);
   }

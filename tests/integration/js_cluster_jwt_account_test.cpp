@@ -24,7 +24,9 @@ using testing_harness::server_binary;
 namespace {
 
 // full: on past the re-enabled limits (2.9.10 diverges there, see the test).
-std::vector<std::string> pushed_account_r3(const std::string& bin, bool full = true) {
+// overlap: the "on" update is pushed while every server is still switching "off" (held by
+// the test hook NATSCPP_TEST_JS_OFF_HOLD_MS, set by the caller).
+std::vector<std::string> pushed_account_r3(const std::string& bin, bool full = true, bool overlap = false) {
   TempDir dir;
   jwt::KeyPair op = jwt::operator_keys(), sys = jwt::account_keys(), acc = jwt::account_keys(),
                user = jwt::user_keys(), sys_user = jwt::user_keys();
@@ -116,13 +118,38 @@ std::vector<std::string> pushed_account_r3(const std::string& bin, bool full = t
   // JetStream off by a JWT update, on every server: 10039 from the meta leader, the stream
   // stops (its replicas' groups too).
   json off = jwt::account_claims(acc, "A");
-  out.push_back("push off answers: " + std::to_string(push(jwt::sign(off, op))));
+  if (overlap) {
+    // Not waiting for the answers: a server whose meta loop also reads the connection the
+    // update came on answers only once its own switch (and its hold) is done.
+    natsConnection_PublishString(sys_nc.p, "$SYS.REQ.CLAIMS.UPDATE", jwt::sign(off, op).c_str());
+    out.push_back(std::string("push off: ") + (natsConnection_Flush(sys_nc.p) == NATS_OK ? "sent" : "not sent"));
+  } else {
+    out.push_back("push off answers: " + std::to_string(push(jwt::sign(off, op))));
+  }
   json info;
-  wait_for([&] { return err_code(info = ask("$JS.API.INFO")) == 10039; }, milliseconds(10000));
-  out.push_back("info when off: " + std::to_string(err_code(info)));
-  json pub;
-  wait_for([&] { return (pub = ask("s.x", "lost")) == "no responders"; }, milliseconds(10000));
-  out.push_back("publish when off: " + pub.dump());
+  if (overlap) {
+    // The switch is under way once the account's API no longer answers as enabled: the old
+    // answerer went at its start, the 10039 one comes after the hold (a held server whose
+    // loop also reads routes may answer late, or a request time out meanwhile).
+    // A short timeout: a request stalled behind a held loop must count before the hold ends.
+    wait_for([&] {
+      MsgPtr m;
+      if (natsConnection_RequestString(&m.p, nc.p, "$JS.API.INFO", "", 250) != NATS_OK) {
+        info = json();
+        return true;
+      }
+      info = json::parse(m.data(), nullptr, false);
+      return !info.is_object() || err_code(info) != 0;
+    }, milliseconds(10000));
+    out.push_back(std::string("info while switching off: ") +
+                  (!info.is_object() || err_code(info) != 0 ? "not enabled" : info.dump()));
+  } else {
+    wait_for([&] { return err_code(info = ask("$JS.API.INFO")) == 10039; }, milliseconds(10000));
+    out.push_back("info when off: " + std::to_string(err_code(info)));
+    json pub;
+    wait_for([&] { return (pub = ask("s.x", "lost")) == "no responders"; }, milliseconds(10000));
+    out.push_back("publish when off: " + pub.dump());
+  }
 
   // On again, with a stream limit: the meta leader's account info shows it, and the stream is
   // back on its three servers with its message.
@@ -176,6 +203,23 @@ TEST(JsClusterJwtAccount, PushedAccountHostsR3OnEveryServer) {
     return s;
   };
   EXPECT_EQ(until_limits(ours), until_limits(pushed_account_r3(reference_binary(), false)));
+}
+
+// An "on" update that arrives while the "off" before it is still stopping the account's
+// streams (a slow disk or a loaded machine): it waits for the "off" to finish, then brings
+// the R3 stream back on every server. Each server decided it from a half-done switch once
+// (the account in neither state read as never seen): enabled, with its replica not started.
+TEST(JsClusterJwtAccount, OnWhileSwitchingOffBringsR3Back) {
+  ::setenv("NATSCPP_TEST_HOOKS", "1", 1);
+  ::setenv("NATSCPP_TEST_JS_OFF_HOLD_MS", "2000", 1);
+  auto ours = pushed_account_r3(server_binary(), true, true);
+  ::unsetenv("NATSCPP_TEST_JS_OFF_HOLD_MS");
+  std::string o;
+  for (auto& s : ours) o += s + "\n";
+  EXPECT_EQ(o,
+            "push answers: 3\ncreate: ok\ncurrent replicas: 3\npublish: seq 1\npush off: sent\n"
+            "info while switching off: not enabled\npush on answers: 3\nmax_streams: 7\n"
+            "back: messages 1, current replicas 3\npublish again: seq 2\n");
 }
 
 }  // namespace NATS_TEST_FILE_ID
