@@ -162,7 +162,8 @@ bool LeafConnection::on_connect(std::string_view json) {
   }
   if (start_account_lookup(json)) return false;
   const auto cert = peer_cert_names();
-  auto acc_name = mgr_.authorize(util::string_field(j, "user"), util::string_field(j, "pass"), nonce_, util::string_field(j, "jwt"),
+  auto acc_name = mgr_.authorize(util::string_field(j, "user"), util::string_field(j, "pass"),
+                                 util::string_field(j, "nkey"), nonce_, util::string_field(j, "jwt"),
                                  util::string_field(j, "sig"), peer_ip_, cert ? &*cert : nullptr);
   if (!acc_name) {
     log::error("{} - authentication error", conn_tag(*this));

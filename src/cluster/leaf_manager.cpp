@@ -218,7 +218,8 @@ std::string LeafManager::connect_info_line(uint64_t cid, const std::string& acco
 }
 
 std::optional<std::string> LeafManager::authorize(const std::string& user, const std::string& pass,
-                                                  const std::string& nonce, const std::string& jwt,
+                                                  const std::string& nkey, const std::string& nonce,
+                                                  const std::string& jwt,
                                                   const std::string& sig, const std::string& ip,
                                                   const net::PeerCertNames* cert) const {
   const auto& o = server_.options().leafnode;
@@ -266,6 +267,7 @@ std::optional<std::string> LeafManager::authorize(const std::string& user, const
   c.pass = pass;
   c.jwt = jwt;
   c.sig = sig;
+  c.nkey = nkey;
   c.connection_type = "LEAFNODE";
   // leafnodes { tls { verify_and_map } } maps the certificate to one of the client users
   // here too, whichever port the leaf came in by (a websocket leaf's certificate is the
@@ -273,8 +275,9 @@ std::optional<std::string> LeafManager::authorize(const std::string& user, const
   c.tls_map = o.tls.map;
   if (c.tls_map && cert) c.cert = *cert;
   auto res = server_.authenticator()->authenticate(c, nonce, ip);
-  if (!res) return std::nullopt;
-  return bind(res->account);
+  if (res) return bind(res->account);
+  if (server_.authenticator()->leaf_admitted_without_user(c)) return bind(o.account);
+  return std::nullopt;
 }
 
 std::chrono::nanoseconds LeafManager::auth_timeout() const {

@@ -65,7 +65,8 @@ class LeafManager : public LinkManagerBase<LeafConnection, int> {
   std::string connect_info_line(uint64_t cid, const std::string& account) const;
   // The account a leaf with these credentials binds to; nullopt: Authorization Violation.
   // cert: the names of the leaf's TLS certificate, for `verify_and_map` (null without).
-  std::optional<std::string> authorize(const std::string& user, const std::string& pass, const std::string& nonce,
+  std::optional<std::string> authorize(const std::string& user, const std::string& pass, const std::string& nkey,
+                                       const std::string& nonce,
                                        const std::string& jwt, const std::string& sig, const std::string& ip,
                                        const net::PeerCertNames* cert) const;
   std::chrono::nanoseconds auth_timeout() const;

@@ -153,6 +153,15 @@ std::optional<AuthResult> Authenticator::authenticate(const ClientCredentials& c
   return std::nullopt;
 }
 
+bool Authenticator::leaf_admitted_without_user(const ClientCredentials& c) const {
+  if (operator_mode_) return false;
+  if (!nkeys_.empty() && !c.nkey.empty()) return false;
+  if (!has_users_list_) return true;
+  if (c.tls_map) return false;
+  bool no_credentials = c.user.empty() && c.pass.empty() && c.auth_token.empty();
+  return c.user.empty() && !(no_credentials && explicit_no_auth_user_);
+}
+
 bool Authenticator::user_gone_or_moved(const ClientCredentials& c, const std::string& account) const {
   // A certificate's user: the re-authentication that follows finds it again, or not.
   if (c.tls_map && has_users_list_ && c.nkey.empty()) return false;

@@ -91,6 +91,12 @@ class Authenticator {
   // nullopt: Authorization Violation.
   std::optional<AuthResult> authenticate(const ClientCredentials& c, const std::string& nonce = {},
                                          const std::string& client_ip = {}) const;
+  // A leaf that `authenticate` refused, on a server without a leafnodes authorization: 2.9.10
+  // (processClientOrLeafAuthentication's end) still lets it in, bound to the leafnodes
+  // account, unless its credentials named something that failed: a user JWT in operator
+  // mode, an NKey it sent, a users-list user it named (or the no_auth_user standing in), or
+  // the certificate under verify_and_map. A token or single user is never asked of a leaf.
+  bool leaf_admitted_without_user(const ClientCredentials& c) const;
   // After a reload: whether the named user (or NKey) of `c` no longer exists or now belongs
   // to another account than `account` (the reference closes such clients without an error).
   bool user_gone_or_moved(const ClientCredentials& c, const std::string& account) const;

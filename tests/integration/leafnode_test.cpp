@@ -193,6 +193,45 @@ TEST(LeafNode, WrongCredentialsAreRefused) {
   EXPECT_NE(t.leaf.proc->log().find("Authorization Violation"), std::string::npos);
 }
 
+// Without a leafnodes authorization a hub asks a leaf only for what the leaf names: 2.9.10
+// lets in a leaf with no credentials (bound to $G) although clients need a user, and one with
+// any credentials when the clients' auth is a token; a users-list user it names must match.
+TEST(LeafNode, WithoutLeafAuthorizationALeafNamingNoUserGetsInAsTheReference) {
+  if (!testing_harness::reference_available()) GTEST_SKIP() << "no reference nats-server";
+  struct Case {
+    std::string hub_auth, creds;
+  };
+  const std::vector<Case> cases = {
+      {"authorization { users [ {user: u, password: p} ] }", ""},
+      {"authorization { users [ {user: u, password: p} ] }", "u:wrong@"},
+      {"authorization { users [ {user: u, password: p} ] }", "u:p@"},
+      {"authorization { token: secret }", "x:y@"},
+  };
+  std::vector<std::string> answers[2];
+  int side = 0;
+  for (const auto& hub_bin : {testing_harness::server_binary(), testing_harness::reference_binary()}) {
+    for (const auto& c : cases) {
+      HubAndLeaf t(hub_bin, testing_harness::reference_binary());
+      t.start(c.hub_auth, "", c.creds);
+      bool in = false, refused = false;
+      wait_for([&] {
+        in = t.num_leafs() == 1;
+        refused = t.hub.proc->log().find("authentication error") != std::string::npos;
+        return in || refused;
+      }, milliseconds(8000));
+      std::string account;
+      if (in) account = http_json(t.hub.http_port, "/leafz")["leafs"][0].value("account", "");
+      answers[side].push_back(c.hub_auth + " / '" + c.creds + "': " +
+                              (in ? "in, account " + account : refused ? "refused" : "neither"));
+    }
+    ++side;
+  }
+  EXPECT_EQ(answers[0], answers[1]);
+  ASSERT_EQ(answers[0].size(), 4u);
+  EXPECT_NE(answers[0][0].find("in, account $G"), std::string::npos) << answers[0][0];
+  EXPECT_NE(answers[0][1].find("refused"), std::string::npos) << answers[0][1];
+}
+
 namespace {
 void exchange_both_ways(HubAndLeaf& t) {
   ConnPtr h, l;

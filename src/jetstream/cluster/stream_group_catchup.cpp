@@ -169,8 +169,18 @@ void StreamGroup::serve_catchup(std::string_view reply, std::string_view body) {
   uint64_t next = from;
   std::string records;
   while (next <= to && records.size() < kBatchBytes) {
-    if (stream_->store().load_next_msg({}, next, m) != StoreErr::ok || m.seq > to) {
-      next = to + 1;
+    StoreErr err = stream_->store().load_next_msg({}, next, m);
+    if (err == StoreErr::eof || (err == StoreErr::ok && m.seq > to)) {
+      next = to + 1;  // nothing more up to `to`: the rest was deleted here
+      break;
+    }
+    if (err != StoreErr::ok) {
+      // A store that cannot be read (closed while this group stops, an I/O error) must not
+      // tell the replica it has everything: it would lead without the messages. What was read
+      // goes out; the replica asks again for the rest (of this leader or the next).
+      log::warn("JetStream stream '{} > {}' catch-up: cannot read sequence {}: {}", stream_->account().name(),
+                stream_->name(), next, store_err_text(err));
+      if (records.empty()) return;
       break;
     }
     raft::wire::put_uvarint(records, m.seq);

@@ -299,6 +299,11 @@ void JsCluster::finish_r1_move(const StreamAssignment& sa, StreamGroup& sg) {
       }
     return;
   }
+  // Leading while still copying messages (elected before its catch-up began, stepping down
+  // now): scaling down would drop the only complete copy.
+  if (sg.catching_up()) return;
+  RaftStatus own = sg.group()->status();
+  if (own.applied < own.commit) return;
   auto now = std::chrono::steady_clock::now();
   auto& sent = move_finish_sent_[sa.group.name];
   if (now - sent < std::chrono::seconds(3)) return;
