@@ -217,7 +217,14 @@ TEST(ClusterRoutes, WrongRouteCredentialsAreRefused) {
   n.cluster_port = testing_harness::free_port();
   n.cluster_extra = "authorization { user: ruser, password: rpass }";
   n.start();
-  RawClient peer(n.cluster_port);
+  // The harness waits for the client port; ours opens the route port a moment later (2.9.10
+  // opens it first), which a sanitized server under load stretched past one connect (CI).
+  RawClient peer;
+  wait_for([&] {
+    if (peer.connect(n.cluster_port)) return true;
+    peer.close();
+    return false;
+  }, milliseconds(5000));
   ASSERT_TRUE(peer.connected());
   EXPECT_NE(peer.info().find("\"auth_required\":true"), std::string::npos) << peer.info();
   peer.send("CONNECT {\"user\":\"ruser\",\"pass\":\"bad\",\"name\":\"NFAKE\",\"cluster\":\"c1\"}\r\n");
