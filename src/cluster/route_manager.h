@@ -57,8 +57,9 @@ class RouteManager : public LinkManagerBase<RouteConnection, std::string> {
   // Config reload of the cluster block (route_reload.cpp): with tls_changed, `tls` is the
   // context made for next.tls (null when off). New routes follow the new settings; accepted routes whose
   // CONNECT no longer passes the new authorization are cut ("Authorization Violation"), the
-  // ones we dialled stay (as the reference's reloadAuthorization).
-  void reload_cluster(const ClusterOptions& next, bool tls_changed, std::unique_ptr<net::TlsContext> tls);
+  // ones we dialled stay (as the reference's reloadAuthorization). True when the cluster
+  // was renamed.
+  bool reload_cluster(const ClusterOptions& next, bool tls_changed, std::unique_ptr<net::TlsContext> tls);
   // Adopts a remote's cluster name when ours was not configured; false on a conflict.
   bool agree_cluster_name(const std::string& remote, bool remote_dynamic);
 

@@ -1,7 +1,7 @@
 // Config reload of the cluster block, as the reference's clusterOption: every setting but the
 // listen host and port (refused in server/reload.cpp) takes effect for routes made from now
 // on, and a changed authorization cuts the accepted routes whose credentials no longer pass.
-// A new cluster name is taken too (unlike 2.9.10, the leafs this server dialled are not cut).
+// A new cluster name is taken too (the caller then cuts the leafs this server dialled).
 #include "cluster/route.h"
 #include "cluster/route_manager.h"
 #include "server/server.h"
@@ -14,7 +14,7 @@ void RouteConnection::cut_unauthorized() {
   loop().post([self] { self->send_err_and_close("Authorization Violation", CloseReason::AuthenticationViolation); });
 }
 
-void RouteManager::reload_cluster(const ClusterOptions& next, bool tls_changed, std::unique_ptr<net::TlsContext> tls) {
+bool RouteManager::reload_cluster(const ClusterOptions& next, bool tls_changed, std::unique_ptr<net::TlsContext> tls) {
   if (tls_changed) install_tls(std::move(tls));
   std::vector<std::shared_ptr<RouteConnection>> cut;
   bool advertise_changed;
@@ -51,6 +51,7 @@ void RouteManager::reload_cluster(const ClusterOptions& next, bool tls_changed, 
   // Clients learn (or stop learning) the cluster's URLs at once.
   if (advertise_changed) notify_clients();
   log::notice("Reloaded: cluster");
+  return renamed;
 }
 
 }  // namespace nats::cluster

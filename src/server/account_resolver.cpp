@@ -38,10 +38,12 @@ int64_t now_ns() {
 AccountResolverStore::AccountResolverStore(const Options& opts)
     : type_(opts.resolver.type), dir_(opts.resolver.dir), allow_delete_(opts.resolver.allow_delete),
       limit_(opts.resolver.limit), ttl_(opts.resolver.ttl) {
-  if (is_url())
-    url_ = std::make_unique<UrlAccountFetcher>(
+  if (type_ == "URL") {
+    fetchers_.push_back(std::make_unique<UrlAccountFetcher>(
         opts.resolver.url, std::chrono::duration_cast<std::chrono::milliseconds>(opts.resolver.fetch_timeout),
-        url_resolver_tls(opts));
+        url_resolver_tls(opts)));
+    url_.store(fetchers_.back().get(), std::memory_order_release);
+  }
   if (is_dir()) {
     std::error_code ec;
     fs::create_directories(dir_, ec);
@@ -62,6 +64,34 @@ AccountResolverStore::AccountResolverStore(const Options& opts)
     if (auto err = save(key, token, issued_at_of(token)); !err.empty())
       log::error("Preloaded account [{}] not stored: {}", key, err);
   }
+}
+
+void AccountResolverStore::retarget(const Options& next, std::shared_ptr<const net::TlsContext> tls) {
+  UrlAccountFetcher* fetcher = nullptr;
+  if (next.resolver.type == "URL") {
+    fetchers_.push_back(std::make_unique<UrlAccountFetcher>(
+        next.resolver.url, std::chrono::duration_cast<std::chrono::milliseconds>(next.resolver.fetch_timeout),
+        std::move(tls)));
+    fetcher = fetchers_.back().get();
+  }
+  {
+    // One step, so that a lookup meanwhile sees the old JWTs or the new ones.
+    std::lock_guard lk(mu_);
+    jwts_.clear();
+    issued_.clear();
+    hash_.fill(0);
+    if (next.resolver.type == "MEMORY")
+      for (const auto& [key, token] : next.resolver_preload) {
+        jwts_[key] = token;
+        issued_[key] = issued_at_of(token);
+        toggle_hash(token);
+      }
+  }
+  url_.store(fetcher, std::memory_order_release);
+}
+
+void AccountResolverStore::stop_fetchers() {
+  for (auto& f : fetchers_) f->stop();
 }
 
 std::string AccountResolverStore::path_of(const std::string& key) const { return dir_ + "/" + key + ".jwt"; }

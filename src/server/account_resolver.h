@@ -9,10 +9,12 @@
 // `limit` (the least recently used is dropped for a new one), each removed `ttl` after its
 // last use (or when it expires, if ttl is 0); a delete removes the file. URL (the reference's
 // URLAccResolver) fetches each account JWT over HTTP when an account is first needed and keeps
-// it in memory (see url_account_fetcher.h).
+// it in memory (see url_account_fetcher.h). A config reload may switch between MEMORY and URL
+// (retarget()); the directory kinds never change at run time.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <list>
@@ -36,9 +38,16 @@ class AccountResolverStore {
   bool is_cache() const { return type_ == "CACHE"; }
   // FULL and CACHE: JWTs in a directory, missing ones looked up from the other servers.
   bool is_dir() const { return is_full() || is_cache(); }
-  bool is_url() const { return type_ == "URL"; }
+  bool is_url() const { return url_fetcher() != nullptr; }
   // URL: the HTTP client that fetches missing account JWTs (nullptr for the other types).
-  UrlAccountFetcher* url_fetcher() const { return url_.get(); }
+  UrlAccountFetcher* url_fetcher() const { return url_.load(std::memory_order_acquire); }
+  // Config reload from MEMORY or URL to MEMORY or URL (next.resolver), as the reference's
+  // configureResolver installing a new resolver: the JWTs held so far are dropped, MEMORY
+  // holds next's preloads, URL fetches from next's URL with `tls`. A fetcher replaced stays
+  // alive (idle) until the store goes, as lookups under way may still hold it.
+  void retarget(const Options& next, std::shared_ptr<const net::TlsContext> tls);
+  // Server shutdown: every fetcher made stops (see UrlAccountFetcher::stop).
+  void stop_fetchers();
   // A CACHE store deletes too (the reference's HardDelete); FULL only with allow_delete.
   bool allow_delete() const { return allow_delete_ || is_cache(); }
   // The stored JWT; a CACHE entry counts as used (LRU, ttl) and is dropped once expired.
@@ -71,7 +80,7 @@ class AccountResolverStore {
   void drop_locked(const std::string& key) const;
   bool expired_locked(const std::string& key, int64_t now_ns) const;
 
-  std::string type_;
+  std::string type_;  // as configured at start; tells FULL and CACHE (is_url() follows url_)
   std::string dir_;
   bool allow_delete_ = false;
   int64_t limit_ = 0;
@@ -84,7 +93,8 @@ class AccountResolverStore {
   mutable std::list<std::string> lru_;  // CACHE: least recently used first
   mutable std::map<std::string, std::list<std::string>::iterator> lru_pos_;
   mutable std::map<std::string, int64_t> expires_ns_;  // CACHE: unix ns; absent: never
-  std::unique_ptr<UrlAccountFetcher> url_;
+  std::atomic<UrlAccountFetcher*> url_{nullptr};  // the current one of fetchers_, or none
+  std::vector<std::unique_ptr<UrlAccountFetcher>> fetchers_;  // written by the ctor and retarget only
 };
 
 }  // namespace nats

@@ -78,6 +78,7 @@ const char* close_reason_text(CloseReason r) {
     case CloseReason::ClusterNamesIdentical: return "Cluster Names Identical";
     case CloseReason::DuplicateRemoteLeafnodeConnection: return "Duplicate Remote LeafNode Connection";
     case CloseReason::MinimumVersionRequired: return "Minimum Version Required";
+    case CloseReason::ClusterNameConflict: return "Cluster Name Conflict";
   }
   return "Unknown";
 }

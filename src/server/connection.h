@@ -60,6 +60,7 @@ enum class CloseReason {
   ClusterNamesIdentical,
   DuplicateRemoteLeafnodeConnection,
   MinimumVersionRequired,
+  ClusterNameConflict,  // a reload renamed the cluster: the leafs this server dialled are cut
 };
 const char* close_reason_text(CloseReason r);
 

@@ -23,6 +23,8 @@
 #include <functional>
 #include <mutex>
 
+#include <nlohmann/json.hpp>
+
 #include "cluster/route_manager.h"
 #include "config/duration.h"
 #include "net/event_loop.h"
@@ -31,6 +33,7 @@
 #include "server/client.h"
 #include "server/url_account_fetcher.h"
 #include "server/imports.h"
+#include "server/jwt_claims.h"
 #include "server/reload_links.h"
 #include "server/server.h"
 #include "sys/system_services.h"
@@ -54,6 +57,48 @@ bool has_user(const Options& o, const std::string& name) {
   };
   if (in(o.users)) return true;
   return std::any_of(o.accounts.begin(), o.accounts.end(), [&](const AccountConfig& a) { return in(a.users); });
+}
+
+bool memory_or_url(const ResolverOptions& r) { return r.type == "MEMORY" || r.type == "URL"; }
+
+// The resolver as the refusal shows it.
+std::string describe(const ResolverOptions& r) {
+  auto ms = [](Duration d) { return config::format_go_duration(d); };
+  if (r.type == "FULL")
+    return "FULL(dir=" + r.dir + ", allow_delete=" + (r.allow_delete ? "true" : "false") + ", interval=" +
+           ms(r.interval) + ", limit=" + std::to_string(r.limit) + ", timeout=" + ms(r.fetch_timeout) + ")";
+  if (r.type == "CACHE")
+    return "CACHE(dir=" + r.dir + ", limit=" + std::to_string(r.limit) + ", ttl=" + ms(r.ttl) + ", timeout=" +
+           ms(r.fetch_timeout) + ")";
+  if (r.type == "URL") return "URL(" + r.url + ")";
+  return r.type;
+}
+
+// The operators as 2.9.10's %v of its []*jwt.OperatorClaims shows them: each claims set
+// JSON-indented in the Go struct's field order.
+std::string go_operators(const std::vector<std::string>& jwts) {
+  auto ordered = [](const nlohmann::json& in, std::initializer_list<const char*> order) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::object();
+    for (const char* k : order)
+      if (in.contains(k)) out[k] = in[k];
+    for (const auto& [k, v] : in.items())
+      if (!out.contains(k)) out[k] = v;
+    return out;
+  };
+  std::string out = "[";
+  for (const auto& t : jwts) {
+    auto d = decode_operator_claims(t);
+    auto* oc = std::get_if<OperatorClaims>(&d);
+    if (!oc) continue;
+    const auto& c = oc->base.claims;
+    auto top = ordered(c, {"aud", "exp", "jti", "iat", "iss", "name", "nbf", "sub"});
+    if (c.contains("nats") && c["nats"].is_object())
+      top["nats"] = ordered(c["nats"], {"signing_keys", "account_server_url", "operator_service_urls", "system_account",
+                                        "assert_server_version", "strict_signing_key_usage", "tags", "type", "version"});
+    if (out.size() > 1) out += " ";
+    out += top.dump(2);
+  }
+  return out + "]";
 }
 
 // The settings reload applies, copied from `from` so that what is left to compare is what
@@ -102,11 +147,18 @@ void take_reloadable(Options& x, const Options& from) {
   // Top-level mappings are the global account's (reload_accounts).
   x.mappings = from.mappings;
   if (drop_no_auth_user) x.no_auth_user = from.no_auth_user;
-  // As the reference's resolver case (accountsOption): with `resolver: MEMORY` the preloads
-  // are the accounts, reloaded in reload_accounts; resolver_tls reaches a URL resolver's next
-  // fetches. Other resolver changes are refused: 2.9.10 swaps in a new resolver object that
-  // it never starts, which is not something to copy.
-  if (x.resolver.type == "MEMORY" && x.resolver == from.resolver) x.resolver_preload = from.resolver_preload;
+  // As the reference's resolver case (accountsOption, reload_resolver): MEMORY and URL may
+  // replace each other or take another URL; with MEMORY the preloads are the accounts; FULL
+  // and CACHE take other preloads (stored) but keep their settings (refusal()); resolver_tls
+  // reaches a URL resolver's next fetches.
+  if (memory_or_url(x.resolver) && memory_or_url(from.resolver)) x.resolver = from.resolver;
+  if (x.resolver == from.resolver) x.resolver_preload = from.resolver_preload;
+  // `trusted` keys in another order are the same keys (2.9.10 sorts them before comparing).
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  if (sorted(x.trusted_keys) == sorted(from.trusted_keys)) x.trusted_keys = from.trusted_keys;
   x.resolver_tls = from.resolver_tls;
   x.resolver_tls_insecure = from.resolver_tls_insecure;
 }
@@ -200,10 +252,29 @@ std::string refusal(const Options& a, const Options& b) {
   if (!(a.accounts == b.accounts)) return structural("Accounts");
   if (!(a.mappings == b.mappings)) return structural("Mappings");
   if (a.tags != b.tags) return structural("Tags");
-  if (a.operator_jwts != b.operator_jwts || a.trusted_keys != b.trusted_keys) return structural("TrustedOperators");
+  if (a.operator_jwts != b.operator_jwts)
+    return "config reload not supported for TrustedOperators: old=" + go_operators(a.operator_jwts) +
+           ", new=" + go_operators(b.operator_jwts);
+  if (a.trusted_keys != b.trusted_keys) {
+    // As 2.9.10, which sorts string lists before comparing and showing them.
+    auto go_list = [](std::vector<std::string> v) {
+      std::sort(v.begin(), v.end());
+      std::string out;
+      for (const auto& k : v) out += (out.empty() ? "" : " ") + k;
+      return "[" + out + "]";
+    };
+    return "config reload not supported for TrustedKeys: old=" + go_list(a.trusted_keys) + ", new=" + go_list(b.trusted_keys);
+  }
   if (a.resolver.type.empty() != b.resolver.type.empty())
     return "config reload does not support moving to or from an account resolver";
-  if (!(a.resolver == b.resolver) || a.resolver_preload != b.resolver_preload) return structural("AccountResolver");
+  // 2.9.10 takes any other FULL or CACHE change but only swaps in a resolver it never starts:
+  // pushed updates, deletes and the other servers' lookups stay with the one it started
+  // with, lookups of new accounts read the new one, which cannot ask the other servers.
+  // That split is not copied: refused, the running resolver kept.
+  if (!(a.resolver == b.resolver))
+    return "config reload not supported for AccountResolver: old=" + describe(a.resolver) + ", new=" +
+           describe(b.resolver) + " (a directory resolver's settings change with a restart only)";
+  if (a.resolver_preload != b.resolver_preload) return structural("AccountResolver");
   if (!(a.resolver_tls == b.resolver_tls) || a.resolver_tls_insecure != b.resolver_tls_insecure)
     return structural("AccountResolverTLSConfig");
   if (!(a.jetstream == b.jetstream)) return structural("JetStream");
@@ -315,10 +386,13 @@ std::string Server::reload(Options next) {
   if (auto err = prepare_link_reload(loaded_, next, links); !err.empty()) return err;
 
   // A URL resolver's new TLS (files that do not load refuse the reload).
+  // A URL resolver swapped in (reload_resolver) gets its TLS made here too.
   std::shared_ptr<const net::TlsContext> resolver_tls;
   bool resolver_tls_changed = !(next.resolver_tls == loaded_.resolver_tls) ||
                               next.resolver_tls_insecure != loaded_.resolver_tls_insecure;
-  if (resolver_tls_changed && resolver_ && resolver_->url_fetcher()) {
+  const bool resolver_swapped = resolver_ && !(next.resolver == loaded_.resolver);
+  if ((resolver_tls_changed && resolver_ && resolver_->url_fetcher()) ||
+      (resolver_swapped && next.resolver.type == "URL")) {
     try {
       resolver_tls = url_resolver_tls(next);
     } catch (const std::exception& e) {
@@ -371,8 +445,8 @@ std::string Server::reload(Options next) {
   }
   // Removed accounts, and the limits, mappings and JetStream settings of the others
   // (reload_accounts.cpp).
-  reload_accounts(loaded_, next);
-  if (resolver_tls_changed && resolver_ && resolver_->url_fetcher()) {
+  reload_accounts(loaded_, next, resolver_swapped ? resolver_tls : nullptr);
+  if (!resolver_swapped && resolver_tls_changed && resolver_ && resolver_->url_fetcher()) {
     resolver_->url_fetcher()->set_tls(resolver_tls);
     log::notice("Reloaded: resolver_tls");
   }

@@ -4,10 +4,12 @@
 // their users are gone, closed without an -ERR as 2.9.10 does), and an account still there takes
 // its new limits, subject mappings and JetStream settings at once. Top-level `mappings` are the
 // global account's. Users, permissions, imports and exports are reloaded in reload.cpp.
-// In operator mode with `resolver: MEMORY`, changed `resolver_preload` JWTs are the accounts:
-// as the reference's reloadAuthorization with a MemAccResolver, an account whose JWT is gone
-// is deleted (its clients fail the new authorization: -ERR 'Authorization Violation'), one
-// whose JWT changed is updated as by a pushed JWT, a new one resolves on first use.
+// In operator mode the resolver (reload_resolver): MEMORY and URL replace each other or take
+// another URL; with MEMORY the `resolver_preload` JWTs are the accounts: as the reference's
+// reloadAuthorization with a MemAccResolver, an account whose JWT is gone is deleted (its
+// clients fail the new authorization: -ERR 'Authorization Violation'), one whose JWT changed
+// is updated as by a pushed JWT, a new one resolves on first use. FULL and CACHE store new
+// preloads.
 #include <algorithm>
 
 #include "cluster/leaf_manager.h"
@@ -74,7 +76,8 @@ int64_t issued_at(const std::string& token) {
 
 }  // namespace
 
-void Server::reload_accounts(const Options& old, const Options& next) {
+void Server::reload_accounts(const Options& old, const Options& next,
+                             std::shared_ptr<const net::TlsContext> resolver_tls) {
   std::lock_guard jlk(jwt_mu_);
   std::string sys = system_account_ ? system_account_->name() : std::string();
   for (const auto& oa : old.accounts) {
@@ -117,37 +120,54 @@ void Server::reload_accounts(const Options& old, const Options& next) {
   }
   reload_mappings(*this, *global_account_, old.mappings, next.mappings);
 
-  if (!resolver_ || old.resolver_preload == next.resolver_preload) return;
-  std::vector<std::string> changed;
-  for (const auto& [key, token] : next.resolver_preload) {
-    auto was = old.resolver_preload.find(key);
-    if (was != old.resolver_preload.end() && was->second == token) continue;
-    resolver_->remove(key);  // the reference's new resolver holds the new preloads only
-    if (auto err = resolver_->save(key, token, issued_at(token)); !err.empty())
-      log::error("Preloaded account [{}] not stored: {}", key, err);
-    changed.push_back(key);
+  reload_resolver(old, next, resolver_tls);
+}
+
+void Server::reload_resolver(const Options& old, const Options& next, std::shared_ptr<const net::TlsContext> tls) {
+  if (!resolver_ || (old.resolver == next.resolver && old.resolver_preload == next.resolver_preload)) return;
+  std::lock_guard jlk(jwt_mu_);
+  if (resolver_->is_dir()) {
+    // FULL or CACHE with other preloads (their settings cannot change: refusal()): as the
+    // reference's configureResolver, new and changed ones are stored unless the directory
+    // has a newer one; accounts already in use keep their JWT, removed preloads stay stored.
+    for (const auto& [key, token] : next.resolver_preload) {
+      auto was = old.resolver_preload.find(key);
+      if (was != old.resolver_preload.end() && was->second == token) continue;
+      if (auto err = resolver_->save(key, token, issued_at(token)); !err.empty())
+        log::error("Preloaded account [{}] not stored: {}", key, err);
+    }
+    return;
   }
-  for (const auto& [key, token] : old.resolver_preload) {
-    if (next.resolver_preload.count(key)) continue;
-    resolver_->remove(key);
-    if (key == sys) continue;  // the reference puts the system account back
-    AccountPtr gone;
+  // MEMORY or URL to MEMORY or URL: the reference's new resolver holds the new preloads only
+  // (MEMORY) or fetches from the new URL.
+  resolver_->retarget(next, std::move(tls));
+  if (!(old.resolver == next.resolver)) log::notice("Reloaded: account resolver {}", next.resolver.type);
+  if (next.resolver.type != "MEMORY") return;  // URL: the accounts in use stay as they are
+  // MEMORY: as the reference's walk of its accounts, one the preloads no longer have is
+  // deleted (its clients fail the new authorization: -ERR 'Authorization Violation'), the
+  // others are updated as by a pushed JWT; a new one resolves on first use.
+  const std::string sys = system_account_ ? system_account_->name() : std::string();
+  for (const auto& acc : accounts()) {
+    const std::string key = acc->name();
+    if (acc == global_account_ || key == sys) continue;  // the reference puts the system account back
+    if (resolver_->fetch(key)) {
+      apply_account_jwt(key);
+      continue;
+    }
     {
       std::lock_guard lk(accounts_mu_);
       auto it = accounts_.find(key);
-      if (it == accounts_.end()) continue;
-      gone = it->second;
+      if (it == accounts_.end() || it->second != acc) continue;
       accounts_.erase(it);
     }
-    gone->max_connections = 0;
-    gone->max_leafnodes = 0;
-    retired_accounts_.push_back(gone);
+    acc->max_connections = 0;
+    acc->max_leafnodes = 0;
+    retired_accounts_.push_back(acc);
     log::notice("Reloaded: deleting account [removed]: \"{}\"", key);
     for (auto& c : clients_snapshot())
       if (!c->closing() && c->account_name() == key)
         c->kick("Authorization Violation", CloseReason::AuthenticationViolation);
   }
-  for (const auto& key : changed) apply_account_jwt(key);
 }
 
 }  // namespace nats

@@ -104,7 +104,14 @@ std::string prepare_link_reload(const Options& old, const Options& next, LinkTls
 }
 
 void Server::reload_links(const Options&, const Options& next, LinkTlsReload& p) {
-  if (p.cluster_changed && routes_) routes_->reload_cluster(next.cluster, p.cluster_tls, std::move(p.cluster));
+  if (p.cluster_changed && routes_ && routes_->reload_cluster(next.cluster, p.cluster_tls, std::move(p.cluster)) &&
+      leafs_) {
+    // As the reference's setClusterName: the leaf connections this server dialled are closed
+    // ("Cluster Name Conflict") and redialled, their new CONNECT carrying the new name; the
+    // accepted ones stay.
+    for (auto& l : leafs_->leafs())
+      if (l->solicited()) l->close(CloseReason::ClusterNameConflict);
+  }
   if (p.gateway_tls && gateways_) gateways_->install_tls(std::move(p.gateway));
   if (p.leaf_tls && leafs_) leafs_->install_tls(std::move(p.leaf));
   if (p.ws_tls) install_ws_tls(std::move(p.ws));

@@ -543,7 +543,7 @@ void Server::shutdown() {
   if (meta_group_) meta_group_->shutdown();
   if (sys_services_) sys_services_->stop();
   // No URL resolver answer is handed to a connection after this (waits out a fetch under way).
-  if (resolver_ && resolver_->url_fetcher()) resolver_->url_fetcher()->stop();
+  if (resolver_) resolver_->stop_fetchers();
   stop_cluster();
   std::vector<std::shared_ptr<ClientConnection>> clients;
   {

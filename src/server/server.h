@@ -324,7 +324,9 @@ class Server {
   // Reload of the config accounts (reload_accounts.cpp): removed ones leave accounts_ (kept
   // alive in retired_accounts_: streams and clients may still refer to them), kept ones take
   // their new limits, mappings and JetStream settings; top-level mappings too.
-  void reload_accounts(const Options& old, const Options& next);
+  void reload_accounts(const Options& old, const Options& next, std::shared_ptr<const net::TlsContext> resolver_tls);
+  // The account resolver's part (reload_accounts.cpp): `tls` for a URL resolver swapped in.
+  void reload_resolver(const Options& old, const Options& next, std::shared_ptr<const net::TlsContext> tls);
   std::vector<AccountPtr> retired_accounts_;
 
   mutable std::mutex conns_mu_;

@@ -292,6 +292,42 @@ TEST_P(ReloadLinks, JetStreamTurnedOnWithoutRestart) {
   EXPECT_TRUE(has_jetstream(fresh.info())) << fresh.info();
 }
 
+// The port the hub sees its one leaf connection from (0: no leaf).
+int hub_leaf_port(int http) {
+  auto j = ctest::http_json(http, "/leafz");
+  if (!j.contains("leafs") || j["leafs"].size() != 1) return 0;
+  return j["leafs"][0].value("port", 0);
+}
+
+// A cluster renamed by reload, as 2.9.10's setClusterName: the leaf connections the server
+// dialled are closed ("Cluster Name Conflict") and redialled; the ones it accepted stay.
+TEST_P(ReloadLinks, ClusterRenameCutsDialledLeafs) {
+  const int hub_leaf = free_port(), hub_cp = free_port(), hub_http = free_port(), spoke_cp = free_port();
+  auto hub_conf = [&](const std::string& name) {
+    return "cluster { name: " + name + ", listen: \"127.0.0.1:" + std::to_string(hub_cp) +
+           "\" }\nleafnodes { listen: \"127.0.0.1:" + std::to_string(hub_leaf) + "\" }\n";
+  };
+  auto spoke_conf = [&](const std::string& name) {
+    return "cluster { name: " + name + ", listen: \"127.0.0.1:" + std::to_string(spoke_cp) +
+           "\" }\nleafnodes { remotes: [ { url: \"nats-leaf://127.0.0.1:" + std::to_string(hub_leaf) + "\" } ] }\n";
+  };
+  auto hub = start("hub.conf", hub_conf("H1"), hub_http);
+  auto spoke = start("spoke.conf", spoke_conf("S1"), free_port());
+  ASSERT_TRUE(wait_for([&] { return hub_leaf_port(hub_http) != 0; }, milliseconds(5000))) << spoke->log();
+  const int first = hub_leaf_port(hub_http);
+  const std::string conflict = "connection closed: Cluster Name Conflict";
+
+  ASSERT_EQ(reload_config(*hub, conf("hub.conf"), hub_conf("H2")), "") << hub->log();
+  ASSERT_EQ(reload_config(*spoke, conf("spoke.conf"), spoke_conf("S2")), "") << spoke->log();
+  EXPECT_TRUE(wait_for([&] { return spoke->log().find(conflict) != std::string::npos; }, milliseconds(3000)))
+      << spoke->log();
+  // Redialled (after the 1 s reconnect wait): the hub sees it from another port.
+  EXPECT_TRUE(wait_for([&] { int p = hub_leaf_port(hub_http); return p != 0 && p != first; }, milliseconds(4000)))
+      << spoke->log();
+  // The hub's rename left its accepted leaf alone.
+  EXPECT_EQ(hub->log().find(conflict), std::string::npos) << hub->log();
+}
+
 INSTANTIATE_TEST_SUITE_P(Servers, ReloadLinks,
                          ::testing::Values(testing_harness::server_binary(), testing_harness::reference_binary()),
                          [](const auto& info) { return info.index == 0 ? std::string("Ours") : std::string("Reference"); });
