@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "config/command_line.h"
+#include "config/operator_options.h"
 #include "startup_pages.h"
 #include "server/server.h"
 #include "server/url_account_fetcher.h"
@@ -65,6 +66,10 @@ int main(int argc, char** argv) {
   if (cl.check_config) {
     std::printf("nats-server: configuration file %s is valid\n", cl.config_file.c_str());
     return 0;
+  }
+  if (auto err = nats::config::check_operator_system_account(opts); !err.empty()) {
+    std::fprintf(stderr, "nats-server: %s\n", err.c_str());
+    return 1;
   }
 
   nats::drop_startup_code_pages();

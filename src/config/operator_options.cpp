@@ -90,14 +90,6 @@ std::string validate_trusted_operators(Options& o) {
   if ((o.resolver.type == "FULL" || o.resolver.type == "CACHE") && o.system_account.empty())
     return "using nats based account resolver - the system account needs to be specified in configuration or the "
            "operator jwt";
-  if (!o.system_account.empty()) {
-    bool found = false, non_empty = false;
-    for (const auto& op : ops) {
-      non_empty = non_empty || !op.system_account.empty();
-      found = found || op.system_account == o.system_account;
-    }
-    if (non_empty && !found) return "system_account in config and operator JWT must be identical";
-  }
   for (const auto& op : ops) {
     if (!op.assert_server_version.empty()) {
       int maj = 0, min = 0, upd = 0;
@@ -119,6 +111,16 @@ std::string validate_trusted_operators(Options& o) {
     if (!nkey::decode_public(k, nkey::kPrefixOperator))
       return "trusted Keys \"" + k + "\" are required to be a valid public operator nkey";
   return "";
+}
+
+std::string check_operator_system_account(const Options& o) {
+  if (o.operator_jwts.empty() || o.system_account.empty()) return "";
+  bool found = false, non_empty = false;
+  for (const auto& op : operators_of(o)) {
+    non_empty = non_empty || !op.system_account.empty();
+    found = found || op.system_account == o.system_account;
+  }
+  return non_empty && !found ? "system_account in config and operator JWT must be identical" : "";
 }
 
 }  // namespace nats::config

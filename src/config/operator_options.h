@@ -17,5 +17,9 @@ std::string add_operator(const std::string& file_or_jwt, Options& opts);
 // required, accounts and users may not be configured directly, the system account must
 // match the operator's; fills opts.trusted_keys. Returns the error text, empty if fine.
 std::string validate_trusted_operators(Options& opts);
+// The reference's NewServer check that a configured system_account is the operator JWT's:
+// at start-up only (not with -t, as 2.9.10; a reload compares instead and answers "config
+// reload not supported for SystemAccount: old=..., new=...").
+std::string check_operator_system_account(const Options& opts);
 
 }  // namespace nats::config

@@ -28,7 +28,7 @@ class ReloadResolver : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
       GTEST_SKIP() << "reference server not installed";
-    op_file_ = dir_.write("op.jwt", jwt::sign(jwt::operator_claims(op_), op_) + "\n");
+    op_file_ = dir_.write("op.jwt", jwt::sign(jwt::operator_claims(op_, sys_.pub), op_) + "\n");
     sys_jwt_ = jwt::sign(jwt::account_claims(sys_, "SYS"), op_);
   }
   bool ours() const { return GetParam() == testing_harness::server_binary(); }
@@ -130,8 +130,8 @@ TEST_P(ReloadResolver, FullResolverPreloadsAndSettings) {
   EXPECT_EQ(ping(ca), "PONG");
 }
 
-// The operator and the system account are refused with 2.9.10's texts; the running config
-// stays.
+// The operator and the system account are refused with 2.9.10's texts (also a system account
+// other than the operator JWT's, which only start-up checks); the running config stays.
 TEST_P(ReloadResolver, OperatorAndSystemAccountRefused) {
   KeyPair a = jwt::account_keys(), op2 = jwt::operator_keys();
   const std::string memory = head("MEMORY") + preloads({{a.pub, jwt::sign(jwt::account_claims(a, "A"), op_)}});
@@ -146,7 +146,8 @@ TEST_P(ReloadResolver, OperatorAndSystemAccountRefused) {
   // Each operator's claims, JSON-indented in Go's field order.
   const std::string log = srv_->log();
   EXPECT_NE(log.find("  \"iss\": \"" + op_.pub + "\",\n  \"name\": \"test-operator\",\n  \"sub\": \"" + op_.pub +
-                     "\",\n  \"nats\": {\n    \"type\": \"operator\",\n    \"version\": 2\n  }\n}], new=[{\n"),
+                     "\",\n  \"nats\": {\n    \"system_account\": \"" + sys_.pub +
+                     "\",\n    \"type\": \"operator\",\n    \"version\": 2\n  }\n}], new=[{\n"),
             std::string::npos)
       << log;
   RawClient ca;
