@@ -110,7 +110,8 @@ std::string GatewayManager::info_line() const {
     }
   nlohmann::ordered_json j;
   link_info_head(j, server_, 1, o.gateway.host, port_);
-  link_info_limits(j, true, auth_required(), tls_context() != nullptr, o.gateway.tls.verify, o.max_payload);
+  // tls_required as at start-up, whatever a reload did since: 2.9.10 builds this INFO once.
+  link_info_limits(j, true, auth_required(), o.gateway.tls.enabled, o.gateway.tls.verify, o.max_payload);
   j["gateway"] = name_;
   j["gateway_urls"] = urls;
   j["gateway_url"] = own_url_;
