@@ -136,6 +136,10 @@ class ReloadLinkTls : public ::testing::TestWithParam<std::string> {
     return s;
   }
   std::string conf(const std::string& name) { return dir_.path() + "/" + name; }
+  // The harness waits for the client port; the other listeners may open just after it.
+  static void wait_listening(int port) {
+    ASSERT_TRUE(wait_for([&] { return testing_harness::port_open(port); }, milliseconds(3000))) << port;
+  }
   static std::string tls(const TestPki& p, const std::string& extra = "") {
     return "tls { cert_file: \"" + p.server_cert + "\", key_file: \"" + p.server_key + "\"" + extra + " }";
   }
@@ -157,6 +161,7 @@ TEST_P(ReloadLinkTls, LeafnodeListenerKeepsItsStartupTlsMode) {
   const std::string auth = "authorization { timeout: 3 }";
   // Without an authorization timeout: refused (the default would go from 2 s to 3 s).
   auto bare = start("bare.conf", "leafnodes { " + lp(plain_port) + " }\n");
+  wait_listening(plain_port);
   EXPECT_EQ(reload_config(*bare, conf("bare.conf"), "leafnodes { " + lp(plain_port) + ", " + tls(*one_) + " }\n")
                 .rfind("config reload not supported for LeafNode: old=", 0),
             0u)
@@ -164,6 +169,7 @@ TEST_P(ReloadLinkTls, LeafnodeListenerKeepsItsStartupTlsMode) {
   bare.reset();
 
   auto plain = start("plain.conf", "leafnodes { " + lp(plain_port) + ", " + auth + " }\n");
+  wait_listening(plain_port);
   ASSERT_EQ(reload_config(*plain, conf("plain.conf"), "leafnodes { " + lp(plain_port) + ", " + auth + ", " + tls(*one_) + " }\n"),
             "")
       << plain->log();
@@ -189,6 +195,7 @@ TEST_P(ReloadLinkTls, LeafnodeListenerKeepsItsStartupTlsMode) {
   // Started with TLS, turned off: the INFO still asks for TLS. 2.9.10 then crashes on the
   // handshake (nil TLS config); ours keeps the certificate it had.
   auto secure = start("secure.conf", "leafnodes { " + lp(tls_port) + ", " + auth + ", " + tls(*one_) + " }\n");
+  wait_listening(tls_port);
   ASSERT_EQ(reload_config(*secure, conf("secure.conf"), "leafnodes { " + lp(tls_port) + ", " + auth + " }\n"), "")
       << secure->log();
   info = plain_first_line(tls_port);
@@ -214,6 +221,7 @@ TEST_P(ReloadLinkTls, GatewayTlsTurnedOnAndOff) {
   plain.reset();
 
   plain = start("plain.conf", gw(gp, ", " + auth));
+  wait_listening(gp);
   EXPECT_NE(plain_first_line(gp).rfind("INFO ", 0), std::string::npos);
   ASSERT_EQ(reload_config(*plain, conf("plain.conf"), gw(gp, ", " + auth + ", " + gtls)), "") << plain->log();
   // No INFO in clear now: the server waits for a TLS handshake, after which the INFO comes
@@ -225,6 +233,7 @@ TEST_P(ReloadLinkTls, GatewayTlsTurnedOnAndOff) {
 
   // Started with TLS, turned off: the INFO comes in clear, and says tls_required.
   auto secure = start("secure.conf", gw(sp, ", " + auth + ", " + gtls));
+  wait_listening(sp);
   EXPECT_EQ(plain_first_line(sp), "");
   ASSERT_EQ(reload_config(*secure, conf("secure.conf"), gw(sp, ", " + auth)), "") << secure->log();
   info = plain_first_line(sp);
@@ -240,6 +249,7 @@ TEST_P(ReloadLinkTls, WebsocketTlsModeStaysAsStarted) {
   const int pp = free_port(), sp = free_port();
   const std::string upgrade = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   auto plain = start("plain.conf", "websocket { " + lp(pp) + ", no_tls: true }\n");
+  wait_listening(pp);
   ASSERT_EQ(reload_config(*plain, conf("plain.conf"), "websocket { " + lp(pp) + ", no_tls: true, " + tls(*one_) + " }\n"), "")
       << plain->log();
   EXPECT_EQ(plain_first_line(pp, upgrade).rfind("HTTP/1.1 ", 0), 0u);
@@ -249,6 +259,7 @@ TEST_P(ReloadLinkTls, WebsocketTlsModeStaysAsStarted) {
       << plain->log();
 
   auto secure = start("secure.conf", "websocket { " + lp(sp) + ", no_tls: true, " + tls(*one_) + " }\n");
+  wait_listening(sp);
   ASSERT_EQ(reload_config(*secure, conf("secure.conf"), "websocket { " + lp(sp) + ", no_tls: true, " + tls(*two_) + " }\n"), "")
       << secure->log();
   EXPECT_EQ(tls_first_line(sp, two_->ca, false, false), "");
