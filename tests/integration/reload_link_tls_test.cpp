@@ -241,6 +241,34 @@ TEST_P(ReloadLinkTls, GatewayTlsTurnedOnAndOff) {
   EXPECT_TRUE(says_tls_required(info)) << info;
 }
 
+// A gateway link up stays when TLS is turned off; then the side that turned it off accepts
+// in clear but still dials with TLS (2.9.10 never clears a configured remote's TLS config):
+// after the other side restarts, its TLS dial in is refused while the dial out succeeds.
+TEST_P(ReloadLinkTls, GatewayTlsTurnedOffKeepsDialledLinksOnTls) {
+  const int ag = free_port(), bg = free_port(), ah = free_port(), bh = free_port();
+  const std::string gtls = tls(*one_, ", ca_file: \"" + one_->ca + "\", verify: true");
+  auto gw = [&](const char* name, int port, const std::string& extra) {
+    return std::string("accounts { SYS {} }\nsystem_account: SYS\ngateway { name: ") + name + ", " + lp(port) +
+           ", authorization { timeout: 3 }, gateways: [{ name: A, url: \"nats://127.0.0.1:" + std::to_string(ag) +
+           "\" }, { name: B, url: \"nats://127.0.0.1:" + std::to_string(bg) + "\" }]" + extra + " }\n";
+  };
+  auto links = [](int http) {
+    auto j = ctest::http_json(http, "/gatewayz");
+    return std::to_string(j["outbound_gateways"].size()) + "/" + std::to_string(j["inbound_gateways"].size());
+  };
+  auto a = start("a.conf", gw("A", ag, ", " + gtls), ah);
+  auto b = start("b.conf", gw("B", bg, ", " + gtls), bh);
+  ASSERT_TRUE(wait_for([&] { return links(ah) == "1/1" && links(bh) == "1/1"; }, milliseconds(4000))) << a->log();
+
+  ASSERT_EQ(reload_config(*a, conf("a.conf"), gw("A", ag, "")), "") << a->log();
+  EXPECT_EQ(links(ah), "1/1");
+  b->stop();
+  b->start();
+  // A dials B with TLS again; B's TLS dial to A's (now clear) port fails.
+  EXPECT_TRUE(wait_for([&] { return links(ah) == "1/0" && links(bh) == "0/1"; }, milliseconds(4000)))
+      << links(ah) << " " << links(bh) << b->log();
+}
+
 // The websocket listener is TLS or not from start-up (2.9.10's tls.Listen); a reload that
 // keeps no_tls: true may add or remove the tls block. Added: still in clear. Removed: the
 // handshakes go on with the start-up certificate (its GetConfigForClient finds no config
