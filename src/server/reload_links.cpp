@@ -168,9 +168,7 @@ std::string prepare_link_reload(const Options& start, const Options& old, const 
     // turned off (2.9.10 would fail, then crash, on the next leaf's handshake).
     const TlsOptions &lo = old.leafnode.tls, &ln = next.leafnode.tls;
     if (tls_config_changed(lo, ln) && start.leafnode.port != 0) {
-      if (!start.leafnode.tls.enabled) {
-        out.ignored.push_back("leafnodes");
-      } else if (!ln.enabled) {
+      if (!start.leafnode.tls.enabled || !ln.enabled) {
         out.ignored.push_back("leafnodes");
       } else {
         out.leaf_tls = true;
