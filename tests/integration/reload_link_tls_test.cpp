@@ -157,7 +157,7 @@ class ReloadLinkTls : public ::testing::TestWithParam<std::string> {
 // it on or off changes the default authorization timeout, so it is refused unless the block
 // sets one; a tls timeout other than the default is refused too.
 TEST_P(ReloadLinkTls, LeafnodeListenerKeepsItsStartupTlsMode) {
-  const int plain_port = free_port(), tls_port = free_port();
+  const int plain_port = free_port();
   const std::string auth = "authorization { timeout: 3 }";
   // Without an authorization timeout: refused (the default would go from 2 s to 3 s).
   auto bare = start("bare.conf", "leafnodes { " + lp(plain_port) + " }\n");
@@ -194,6 +194,7 @@ TEST_P(ReloadLinkTls, LeafnodeListenerKeepsItsStartupTlsMode) {
 
   // Started with TLS, turned off: the INFO still asks for TLS. 2.9.10 then crashes on the
   // handshake (nil TLS config); ours keeps the certificate it had.
+  const int tls_port = free_port();  // picked just before its bind (other tests run alongside)
   auto secure = start("secure.conf", "leafnodes { " + lp(tls_port) + ", " + auth + ", " + tls(*one_) + " }\n");
   wait_listening(tls_port);
   ASSERT_EQ(reload_config(*secure, conf("secure.conf"), "leafnodes { " + lp(tls_port) + ", " + auth + " }\n"), "")
@@ -208,7 +209,7 @@ TEST_P(ReloadLinkTls, LeafnodeListenerKeepsItsStartupTlsMode) {
 // it once (gateway peers do not read it). Refused without the block's authorization timeout,
 // as for leafnodes.
 TEST_P(ReloadLinkTls, GatewayTlsTurnedOnAndOff) {
-  const int gp = free_port(), sp = free_port();
+  const int gp = free_port();
   const std::string auth = "authorization { timeout: 3 }";
   const std::string gtls = tls(*one_, ", ca_file: \"" + one_->ca + "\", verify: true");
   auto gw = [&](int port, const std::string& extra) {
@@ -232,6 +233,7 @@ TEST_P(ReloadLinkTls, GatewayTlsTurnedOnAndOff) {
   EXPECT_FALSE(says_tls_required(info)) << info;
 
   // Started with TLS, turned off: the INFO comes in clear, and says tls_required.
+  const int sp = free_port();  // picked just before its bind (other tests run alongside)
   auto secure = start("secure.conf", gw(sp, ", " + auth + ", " + gtls));
   wait_listening(sp);
   EXPECT_EQ(plain_first_line(sp), "");
@@ -274,7 +276,7 @@ TEST_P(ReloadLinkTls, GatewayTlsTurnedOffKeepsDialledLinksOnTls) {
 // handshakes go on with the start-up certificate (its GetConfigForClient finds no config
 // and Go falls back to the listener's). Changing no_tls is refused.
 TEST_P(ReloadLinkTls, WebsocketTlsModeStaysAsStarted) {
-  const int pp = free_port(), sp = free_port();
+  const int pp = free_port();
   const std::string upgrade = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   auto plain = start("plain.conf", "websocket { " + lp(pp) + ", no_tls: true }\n");
   wait_listening(pp);
@@ -286,6 +288,7 @@ TEST_P(ReloadLinkTls, WebsocketTlsModeStaysAsStarted) {
             0u)
       << plain->log();
 
+  const int sp = free_port();  // picked just before its bind (other tests run alongside)
   auto secure = start("secure.conf", "websocket { " + lp(sp) + ", no_tls: true, " + tls(*one_) + " }\n");
   wait_listening(sp);
   ASSERT_EQ(reload_config(*secure, conf("secure.conf"), "websocket { " + lp(sp) + ", no_tls: true, " + tls(*two_) + " }\n"), "")
