@@ -204,6 +204,8 @@ void GatewayManager::dialled_locked(const std::string& name, const std::string& 
   auto c = std::make_shared<GatewayConnection>(server_, *this, loop, fd, server_.next_connection_id(), true, name,
                                                url);
   c->set_peer(u.host, u.port);
+  auto it = remotes_.find(name);
+  c->set_dial_tls(it == remotes_.end() || it->second.configured ? last_tls_context() : it->second.tls);
   adopt_locked(loop, std::move(c));
 }
 
@@ -276,6 +278,7 @@ void GatewayManager::on_discovered(const std::string& name, const std::vector<st
       Remote r;
       r.name = name;
       r.urls = urls;
+      r.tls = tls_context();
       remotes_.emplace(name, std::move(r));
       schedule_locked(name, policy(false), std::chrono::milliseconds(0), true);
       added = true;
