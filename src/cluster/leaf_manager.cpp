@@ -52,7 +52,8 @@ void LeafManager::start() {
   const auto& o = server_.options().leafnode;
   num_remote_tls_ = o.remotes.size();
   remote_tls_ = std::make_unique<std::atomic<const net::TlsContext*>[]>(num_remote_tls_);
-  for (size_t i = 0; i < o.remotes.size(); ++i) install_remote_tls(static_cast<int>(i), make_remote_tls(o.remotes[i].tls, o.tls.pinned_certs));
+  for (size_t i = 0; i < o.remotes.size(); ++i)
+    install_remote_tls(static_cast<int>(i), make_remote_tls(o.remotes[i].tls, o.tls.pinned_certs));
   for (const auto& r : o.remotes) {
     Remote st;
     st.ws = !r.urls.empty() && is_ws_url(r.urls.front());

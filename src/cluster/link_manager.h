@@ -54,7 +54,7 @@ class LinkManagerBase {
     if (ctx) tls_all_.push_back(std::move(ctx));
   }
   // The last context installed that was not null (null if TLS was never on): what 2.9.10's
-  // configured gateway remotes keep dialling with once a reload turns the block's TLS off
+  // configured gateway remotes dial with, also once a reload turned the block's TLS off
   // (its updateRemotesTLSConfig only ever sets a remote's TLS config, never clears it).
   const net::TlsContext* last_tls_context() const { return tls_last_.load(std::memory_order_acquire); }
 
