@@ -44,7 +44,9 @@ size_t GatewayConnection::num_interest() const {
 
 void GatewayConnection::start() {
   // With TLS the handshake comes first (outbound: TLS client); the protocol follows it.
-  if (const net::TlsContext* tls = mgr_.tls_context()) {
+  // Inbound links follow the gateway block as last reloaded (TLS turned on or off); outbound
+  // ones the TLS of their remote (GatewayManager::Remote), as 2.9.10.
+  if (const net::TlsContext* tls = outbound_ ? dial_tls_ : mgr_.tls_context()) {
     auto timeout = server_.options().gateway.tls.timeout;
     if (outbound_) {
       std::string host = parse_peer_url(url_).host;
@@ -155,7 +157,7 @@ bool GatewayConnection::on_info(std::string_view json) {
       remote_id_ = util::string_field(j, "server_id");
     }
     nlohmann::ordered_json c;
-    link_connect_head(c, server_, false, url_, mgr_.tls_context() != nullptr);
+    link_connect_head(c, server_, false, url_, dial_tls_ != nullptr);
     c["cluster"] = "";
     c["gateway"] = mgr_.name();
     enqueue("CONNECT " + c.dump() + "\r\n");

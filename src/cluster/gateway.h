@@ -48,6 +48,8 @@ class GatewayConnection final : public LinkConnection {
   }
 
   bool outbound() const { return outbound_; }
+  // Outbound, before start(): the TLS it dials with (null: none; GatewayManager::Remote).
+  void set_dial_tls(const net::TlsContext* tls) { dial_tls_ = tls; }
   std::string remote_name() const;
   std::string remote_id() const;
   const std::string& url() const { return url_; }
@@ -95,6 +97,7 @@ class GatewayConnection final : public LinkConnection {
   GatewayManager& mgr_;
   proto::Parser<GatewayConnection> parser_;
   bool outbound_;
+  const net::TlsContext* dial_tls_ = nullptr;
   std::string url_;
   std::string remote_hash_;
   bool got_info_ = false;

@@ -110,7 +110,8 @@ std::string GatewayManager::info_line() const {
     }
   nlohmann::ordered_json j;
   link_info_head(j, server_, 1, o.gateway.host, port_);
-  link_info_limits(j, true, auth_required(), tls_context() != nullptr, o.gateway.tls.verify, o.max_payload);
+  // tls_required as at start-up, whatever a reload did since: 2.9.10 builds this INFO once.
+  link_info_limits(j, true, auth_required(), o.gateway.tls.enabled, o.gateway.tls.verify, o.max_payload);
   j["gateway"] = name_;
   j["gateway_urls"] = urls;
   j["gateway_url"] = own_url_;
@@ -203,6 +204,8 @@ void GatewayManager::dialled_locked(const std::string& name, const std::string& 
   auto c = std::make_shared<GatewayConnection>(server_, *this, loop, fd, server_.next_connection_id(), true, name,
                                                url);
   c->set_peer(u.host, u.port);
+  auto it = remotes_.find(name);
+  c->set_dial_tls(it == remotes_.end() || it->second.configured ? last_tls_context() : it->second.tls);
   adopt_locked(loop, std::move(c));
 }
 
@@ -275,6 +278,7 @@ void GatewayManager::on_discovered(const std::string& name, const std::vector<st
       Remote r;
       r.name = name;
       r.urls = urls;
+      r.tls = tls_context();
       remotes_.emplace(name, std::move(r));
       schedule_locked(name, policy(false), std::chrono::milliseconds(0), true);
       added = true;

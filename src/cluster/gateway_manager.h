@@ -98,6 +98,9 @@ class GatewayManager : public LinkManagerBase<GatewayConnection, std::string> {
     std::string name;
     std::vector<std::string> urls;
     bool configured = false;
+    // Discovered ones: the block's TLS when discovered, which 2.9.10 never updates (its
+    // reload updates the configured remotes only); configured ones dial with the last TLS.
+    const net::TlsContext* tls = nullptr;
     std::shared_ptr<GatewayConnection> outbound;
   };
   // Dialling (LinkManagerBase): a remote's URLs while it has no outbound connection.

@@ -50,17 +50,10 @@ std::string cut_path(std::string& url) {
 
 void LeafManager::start() {
   const auto& o = server_.options().leafnode;
-  for (const auto& r : o.remotes) {
-    // The server's certificate is checked, against the system's roots without a ca_file, as
-    // Go's default, unless the remote's tls block says `insecure`.
-    auto ctx = std::make_unique<net::TlsContext>(r.tls.cert_file, r.tls.key_file, r.tls.ca_file, false);
-    ctx->verify_with_system_roots();
-    ctx->set_insecure_dial(r.tls.insecure);
-    // The hub's certificate must match leafnodes { tls { pinned_certs } }, as 2.9.10 checks
-    // a remote against the accepting side's pins.
-    ctx->set_pinned_certs(o.tls.pinned_certs);
-    remote_tls_.push_back(std::move(ctx));
-  }
+  num_remote_tls_ = o.remotes.size();
+  remote_tls_ = std::make_unique<std::atomic<const net::TlsContext*>[]>(num_remote_tls_);
+  for (size_t i = 0; i < o.remotes.size(); ++i)
+    install_remote_tls(static_cast<int>(i), make_remote_tls(o.remotes[i].tls, o.tls.pinned_certs));
   for (const auto& r : o.remotes) {
     Remote st;
     st.ws = !r.urls.empty() && is_ws_url(r.urls.front());
@@ -109,8 +102,28 @@ void LeafManager::start() {
   if (!o.advertise.empty()) log::notice("Advertise address for leafnode is set to {}", host_);
 }
 
+std::unique_ptr<net::TlsContext> LeafManager::make_remote_tls(const TlsOptions& t, const std::vector<std::string>& pinned) {
+  // The server's certificate is checked, against the system's roots without a ca_file, as
+  // Go's default, unless the remote's tls block says `insecure`.
+  auto ctx = std::make_unique<net::TlsContext>(t.cert_file, t.key_file, t.ca_file, false);
+  ctx->verify_with_system_roots();
+  ctx->set_insecure_dial(t.insecure);
+  // The hub's certificate must match leafnodes { tls { pinned_certs } }, as 2.9.10 checks
+  // a remote against the accepting side's pins.
+  ctx->set_pinned_certs(pinned);
+  return ctx;
+}
+
+void LeafManager::install_remote_tls(int remote, std::unique_ptr<net::TlsContext> ctx) {
+  if (remote < 0 || static_cast<size_t>(remote) >= num_remote_tls_ || !ctx) return;
+  std::lock_guard lk(remote_tls_mu_);
+  remote_tls_[remote].store(ctx.get(), std::memory_order_release);
+  remote_tls_all_.push_back(std::move(ctx));
+}
+
 const net::TlsContext* LeafManager::remote_tls_context(int remote) const {
-  return remote >= 0 && static_cast<size_t>(remote) < remote_tls_.size() ? remote_tls_[remote].get() : nullptr;
+  return remote >= 0 && static_cast<size_t>(remote) < num_remote_tls_ ? remote_tls_[remote].load(std::memory_order_acquire)
+                                                                      : nullptr;
 }
 
 bool LeafManager::remote_wants_tls(int remote) const {

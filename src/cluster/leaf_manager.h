@@ -4,6 +4,7 @@
 // connections, and propagation of an account's interest changes to the leafs bound to it.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -49,6 +50,12 @@ class LeafManager : public LinkManagerBase<LeafConnection, int> {
   // for TLS) no certificate and the system's roots. wants_tls: the remote has a tls block.
   const net::TlsContext* remote_tls_context(int remote) const;
   bool remote_wants_tls(int remote) const;
+  // The TLS client context of a remote made from its tls block (throws when a file does not
+  // load); config reload installs it for the remote's next dials (links up keep theirs).
+  // pinned: leafnodes { tls { pinned_certs } }, which the hub's certificate must match.
+  static std::unique_ptr<net::TlsContext> make_remote_tls(const TlsOptions& remote_tls,
+                                                          const std::vector<std::string>& pinned);
+  void install_remote_tls(int remote, std::unique_ptr<net::TlsContext> ctx);
   // A remote with ws:// or wss:// URLs: dialled to the hub's websocket port. The path of the
   // upgrade request for the dialled `url` ("/leafnode" plus that URL's own path), and whether TLS comes first (wss
   // or a tls block; then before the upgrade, not after the hub's INFO).
@@ -129,7 +136,12 @@ class LeafManager : public LinkManagerBase<LeafConnection, int> {
     std::vector<std::string> ws_paths;  // upgrade path of each configured URL (urls' order)
   };
 
-  std::vector<std::unique_ptr<net::TlsContext>> remote_tls_;  // one per remote, set in start()
+  // One per remote, set in start(); a reload swaps them (install_remote_tls). Every context
+  // made is kept (remote_tls_all_) while the manager lives: a link may still use an old one.
+  std::unique_ptr<std::atomic<const net::TlsContext*>[]> remote_tls_;
+  size_t num_remote_tls_ = 0;
+  std::mutex remote_tls_mu_;
+  std::vector<std::unique_ptr<net::TlsContext>> remote_tls_all_;  // guarded by remote_tls_mu_
   int port_ = 0;
   std::string host_;  // advertised host
 

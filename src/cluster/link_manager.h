@@ -50,8 +50,13 @@ class LinkManagerBase {
   void install_tls(std::unique_ptr<net::TlsContext> ctx) {
     std::lock_guard lk(tls_mu_);
     tls_cur_.store(ctx.get(), std::memory_order_release);
+    if (ctx) tls_last_.store(ctx.get(), std::memory_order_release);
     if (ctx) tls_all_.push_back(std::move(ctx));
   }
+  // The last context installed that was not null (null if TLS was never on): what 2.9.10's
+  // configured gateway remotes dial with, also once a reload turned the block's TLS off
+  // (its updateRemotesTLSConfig only ever sets a remote's TLS config, never clears it).
+  const net::TlsContext* last_tls_context() const { return tls_last_.load(std::memory_order_acquire); }
 
  protected:
   // tls: the kind's block (cluster, gateway or leafnodes { tls }).
@@ -170,6 +175,7 @@ class LinkManagerBase {
   std::mutex tls_mu_;
   std::vector<std::unique_ptr<net::TlsContext>> tls_all_;  // every one loaded (guarded by tls_mu_)
   std::atomic<const net::TlsContext*> tls_cur_{nullptr};
+  std::atomic<const net::TlsContext*> tls_last_{nullptr};
   LinkListener listener_;
   // Guards stopping_ and all_conns_, and whatever the kind keeps with them (its remotes,
   // its registry): one lock, so that a dial and a shutdown cannot cross.

@@ -6,8 +6,8 @@
 // solicited, removed ones closed), authorization `timeout`, `pid_file` (the pid written to the
 // new file), `ports_file_dir` (the old ports file removed, a new one written), `client_advertise`
 // (new clients' INFO host and port), `tags` (/varz, STATSZ sent at once, JetStream
-// placement), the cluster block but its host, port and name, and the TLS files of the gateway,
-// leafnodes and websocket blocks (reload_links.cpp). Every other difference is refused with the reference's
+// placement), the cluster block but its host, port and name, and the TLS of the gateway,
+// leafnodes and websocket blocks and of the leaf remotes (reload_links.cpp). Every other difference is refused with the reference's
 // "config reload not supported for <Go field name>: old=<v>, new=<v>" (or its JetStream and
 // cluster texts), naming the first differing setting, and the running config stays. Config
 // accounts' imports and exports are wired again; accounts added are registered, removed ones
@@ -383,7 +383,7 @@ std::string Server::reload(Options next) {
   }
 
   LinkTlsReload links;
-  if (auto err = prepare_link_reload(loaded_, next, links); !err.empty()) return err;
+  if (auto err = prepare_link_reload(opts_, loaded_, next, links); !err.empty()) return err;
 
   // A URL resolver's new TLS (files that do not load refuse the reload).
   // A URL resolver swapped in (reload_resolver) gets its TLS made here too.

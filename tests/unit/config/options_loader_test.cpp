@@ -309,6 +309,19 @@ gateway {
   EXPECT_EQ(o.gateway.advertise, "y:7222");
 }
 
+// gateway { authorization { timeout } } is not enforced (reported as ignored) but kept for
+// config reload, which compares it as 2.9.10 does.
+TEST(OptionsLoader, GatewayAuthorizationTimeoutKeptForReload) {
+  LoadReport r;
+  Options o = load("gateway { name: g, port: 7222, authorization { user: u, password: p, timeout: 3 } }", &r);
+  EXPECT_EQ(o.gateway.auth_timeout, 3s);
+  EXPECT_EQ(o.gateway.username, "u");
+  bool reported = false;
+  for (const auto& k : r.ignored) reported |= k.find("timeout") != std::string::npos;
+  EXPECT_TRUE(reported);
+  EXPECT_EQ(load("gateway { name: g, port: 7222, authorization { timeout: \"500ms\" } }").gateway.auth_timeout, 500ms);
+}
+
 TEST(OptionsLoader, JetStreamForms) {
   EXPECT_TRUE(load("jetstream: enabled").jetstream.enabled);
   EXPECT_TRUE(load("jetstream: true").jetstream.enabled);
