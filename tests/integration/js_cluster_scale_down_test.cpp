@@ -80,9 +80,9 @@ struct Findings {
 };
 
 TEST(JsMembers, ScaleDownReadersNeverSeeAClosedStream) {
-  // The kept server holds its stopped replica 100 ms before it opens the plain stream (a
+  // The kept server holds its stopped replica 300 ms before it opens the plain stream (a
   // test hook): the window is otherwise a few ms, hit by chance under load.
-  ::setenv("NATSCPP_TEST_SCALE_DOWN_HOLD_MS", "100", 1);
+  ::setenv("NATSCPP_TEST_SCALE_DOWN_HOLD_MS", "300", 1);
   struct Unset {
     ~Unset() { ::unsetenv("NATSCPP_TEST_SCALE_DOWN_HOLD_MS"); }
   } unset;
@@ -92,7 +92,7 @@ TEST(JsMembers, ScaleDownReadersNeverSeeAClosedStream) {
   // Readers on every server: the kept one answers, the others forward.
   std::vector<ConnPtr> rc(3);
   for (size_t i = 0; i < 3; ++i) ASSERT_EQ(connect_url(rc[i], c.node(i).url("a:a")), NATS_OK);
-  constexpr int kRounds = 3, kMsgs = 10;
+  constexpr int kRounds = 2, kMsgs = 10;
   for (int round = 1; round <= kRounds; ++round) {
     const std::string name = "RD" + std::to_string(round);
     const std::string subj = "rd" + std::to_string(round);
@@ -124,7 +124,7 @@ TEST(JsMembers, ScaleDownReadersNeverSeeAClosedStream) {
           const uint64_t floor = acked.load();
           switch ((n++ + static_cast<int>(i)) % 4) {
             case 0: {
-              json a = request(conn, "$JS.API.STREAM.INFO." + name, nullptr, 1000);
+              json a = request(conn, "$JS.API.STREAM.INFO." + name, nullptr, 500);
               if (a.empty()) break;
               ++f.answers;
               if (a.contains("error") || a["state"].value("messages", uint64_t{0}) < floor ||
@@ -133,7 +133,7 @@ TEST(JsMembers, ScaleDownReadersNeverSeeAClosedStream) {
               break;
             }
             case 1: {
-              json a = request(conn, "$JS.API.CONSUMER.INFO." + name + ".C", nullptr, 1000);
+              json a = request(conn, "$JS.API.CONSUMER.INFO." + name + ".C", nullptr, 500);
               if (a.empty()) break;
               ++f.answers;
               // Not `floor`: a replicated consumer's leader need not be the stream's, whose
@@ -143,7 +143,7 @@ TEST(JsMembers, ScaleDownReadersNeverSeeAClosedStream) {
               break;
             }
             case 2: {
-              json a = request(conn, "$JS.API.STREAM.MSG.GET." + name, json{{"seq", 1}}, 1000);
+              json a = request(conn, "$JS.API.STREAM.MSG.GET." + name, json{{"seq", 1}}, 500);
               if (a.empty()) break;
               ++f.answers;
               if (a.contains("error") || !a.contains("message") || a["message"].value("seq", 0) != 1)
@@ -152,7 +152,7 @@ TEST(JsMembers, ScaleDownReadersNeverSeeAClosedStream) {
             }
             default: {
               MsgPtr m;
-              if (natsConnection_RequestString(&m.p, conn, (subj + ".y").c_str(), "p", 1000) != NATS_OK) break;
+              if (natsConnection_RequestString(&m.p, conn, (subj + ".y").c_str(), "p", 500) != NATS_OK) break;
               auto a = json::parse(m.data(), nullptr, false);
               if (!a.is_object()) break;  // a status (no responders): the client retries
               ++f.answers;
