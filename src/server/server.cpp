@@ -268,7 +268,7 @@ void Server::start() {
   listener_ = std::make_unique<Listener>(*this, fd);
   if (opts_.websocket.port != 0) {
     // -1 (RANDOM_PORT) lets the system pick, as for the other listeners. Listens between
-    // the gateway and leafnode listeners (start_links).
+    // the gateway and leafnode listeners (start_cluster below).
     int wfd = net::bind_tcp(opts_.websocket.host, opts_.websocket.port < 0 ? 0 : opts_.websocket.port);
     websocket_port_ = net::bound_port(wfd);
     ws_listener_ = std::make_unique<Listener>(*this, wfd, true);
