@@ -129,16 +129,20 @@ void RouteManager::start() {
   listener_.start(server_.pick_loop(), fd, [this](int cfd, const std::string& ip, int port) {
     accept_route(cfd, ip, port);
   });
-  log::notice("Cluster name is {}", name_);
-  log::notice("Listening for route connections on {}:{}", o.cluster.host, port_);
-  if (o.cluster.tls.enabled && o.cluster.tls.insecure)
-    log::warn("TLS certificate chain and hostname of solicited routes will not be verified. DO NOT USE IN PRODUCTION!");
   {
     std::lock_guard lk(mu_);
     configured_ = o.cluster.routes;
     for (const auto& r : o.cluster.routes) solicit_locked(r, false, std::chrono::milliseconds(0), true);
   }
   start_dialing();
+}
+
+void RouteManager::log_listening() const {
+  const auto& o = server_.options();
+  log::notice("Cluster name is {}", name_);
+  log::notice("Listening for route connections on {}:{}", o.cluster.host, port_);
+  if (o.cluster.tls.enabled && o.cluster.tls.insecure)
+    log::warn("TLS certificate chain and hostname of solicited routes will not be verified. DO NOT USE IN PRODUCTION!");
 }
 
 void RouteManager::set_own_urls_locked() {

@@ -35,6 +35,8 @@ class RouteManager : public LinkManagerBase<RouteConnection, std::string> {
 
   // Opens the cluster listener and starts soliciting routes; throws on listen failure.
   void start();
+  // Its start-up log lines (Server::start logs them after "Server is ready", as 2.9.10).
+  void log_listening() const;
   void shutdown();
 
   Server& server() { return server_; }

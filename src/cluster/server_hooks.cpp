@@ -26,12 +26,17 @@ void Server::create_cluster() {
   }
 }
 
-void Server::start_cluster() {
+void Server::start_cluster(const std::function<void()>& between) {
   // Gateways first: the route INFO advertises this server's gateway URL.
   if (gateways_) gateways_->start();
+  between();
   // Leafs before routes: the route INFO advertises this server's leafnode URL.
   if (leafs_) leafs_->start();
   if (routes_) routes_->start();
+}
+
+void Server::log_route_listener() {
+  if (routes_) routes_->log_listening();
 }
 
 void Server::stop_cluster() {

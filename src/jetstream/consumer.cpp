@@ -250,6 +250,23 @@ void Consumer::stop(bool remove_files) {
   // The ticker sees stopped_ and unregisters itself.
 }
 
+std::deque<Consumer::WaitingRequest> Consumer::take_waiting() {
+  std::lock_guard lk(mu_);
+  std::deque<WaitingRequest> w;
+  w.swap(waiting_);
+  return w;
+}
+
+void Consumer::adopt_waiting(std::deque<WaitingRequest> w) {
+  if (w.empty()) return;
+  {
+    std::lock_guard lk(mu_);
+    if (stopped_) return;
+    for (auto& r : w) waiting_.push_back(std::move(r));
+  }
+  kick();
+}
+
 void Consumer::update_config(const ConsumerConfig& cfg) {
   {
     std::lock_guard lk(mu_);

@@ -116,6 +116,8 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
  private:
   nlohmann::ordered_json info_json_locked();
   std::optional<nlohmann::ordered_json> initial_info_;  // start()'s snapshot, under mu_
+ public:
+  // A pull request waiting for messages.
   struct WaitingRequest {
     std::string reply;
     int64_t batch = 1;
@@ -127,7 +129,13 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
     int64_t hb_ns = 0;
     int64_t last_hb = 0;
   };
+  // A scale-down to R1 replaces this consumer (on the kept server) by a plain one of the same
+  // name: its waiting pull requests go over to that one, taken before stop(), which would
+  // answer them 409 Consumer Deleted.
+  std::deque<WaitingRequest> take_waiting();
+  void adopt_waiting(std::deque<WaitingRequest> w);
 
+ private:
   void subscribe();
   void unsubscribe();
   void kick();                  // schedule a delivery pass on the worker (coalesced)

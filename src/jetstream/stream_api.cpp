@@ -157,10 +157,6 @@ void handle_stream_info(const ApiRequest& req) {
     return reply_stream_info_error(req, invalid_json());
   auto s = stream_arg(req, "stream_info_response");
   if (!s) return reply_stream_info_error(req, api_error(err::StreamNotFound));
-  // Stopped under us: in a cluster, a replica being replaced (a scale-down to R1 reopens the
-  // kept one as a plain stream right after) whose store is closed would read as empty. No
-  // answer, as while a group has no leader; the client asks again.
-  if (s->is_deleted() && req.js.cluster()) return;
   ojson j;
   j["type"] = api_type("stream_info_response");
   uint64_t total = 0;

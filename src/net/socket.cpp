@@ -24,7 +24,7 @@ void set_nodelay(int fd) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-int listen_tcp(const std::string& host_in, int port, int backlog) {
+int bind_tcp(const std::string& host_in, int port) {
   std::string host = host_in.empty() ? "0.0.0.0" : host_in;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -41,7 +41,7 @@ int listen_tcp(const std::string& host_in, int port, int backlog) {
     if (fd < 0) continue;
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, backlog) == 0) break;
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
     err = std::strerror(errno);
     ::close(fd);
     fd = -1;
@@ -49,6 +49,25 @@ int listen_tcp(const std::string& host_in, int port, int backlog) {
   freeaddrinfo(res);
   if (fd < 0) throw std::runtime_error("listen tcp " + host + ":" + port_s + ": " + err);
   set_nonblocking(fd);
+  return fd;
+}
+
+void listen_bound(int fd, const std::string& host_in, int backlog) {
+  if (::listen(fd, backlog) == 0) return;
+  std::string err = std::strerror(errno);
+  std::string host = host_in.empty() ? "0.0.0.0" : host_in;
+  int port = bound_port(fd);
+  throw std::runtime_error("listen tcp " + host + ":" + std::to_string(port) + ": " + err);
+}
+
+int listen_tcp(const std::string& host, int port, int backlog) {
+  int fd = bind_tcp(host, port);
+  try {
+    listen_bound(fd, host, backlog);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
   return fd;
 }
 

@@ -258,13 +258,18 @@ void Server::start() {
   counters_.back()->shared = true;
   can_publish_.store(true);
 
-  int fd = net::listen_tcp(opts_.host, opts_.port);
+  // The client port is bound now (its number goes into the INFOs) but listens last, as
+  // 2.9.10 accepts clients only after its gateway, websocket and leafnode listeners are up:
+  // whoever sees the client port answer finds the others open. The route port opens before
+  // it too (2.9.10 opens it a moment after, in a goroutine: never refused here).
+  int fd = net::bind_tcp(opts_.host, opts_.port);
   client_port_ = net::bound_port(fd);
   build_info_prefix();
   listener_ = std::make_unique<Listener>(*this, fd);
   if (opts_.websocket.port != 0) {
-    // -1 (RANDOM_PORT) lets the system pick, as for the other listeners.
-    int wfd = net::listen_tcp(opts_.websocket.host, opts_.websocket.port < 0 ? 0 : opts_.websocket.port);
+    // -1 (RANDOM_PORT) lets the system pick, as for the other listeners. Listens between
+    // the gateway and leafnode listeners (start_cluster below).
+    int wfd = net::bind_tcp(opts_.websocket.host, opts_.websocket.port < 0 ? 0 : opts_.websocket.port);
     websocket_port_ = net::bound_port(wfd);
     ws_listener_ = std::make_unique<Listener>(*this, wfd, true);
     // wss: the TLS handshake comes first, then the HTTP upgrade inside it.
@@ -290,18 +295,22 @@ void Server::start() {
   // Clustered JetStream (a cluster block, as the reference requires): the meta group.
   if (jetstream_enabled() && opts_.cluster.configured) meta_group_ = std::make_unique<jetstream::MetaGroup>(*this);
   start_monitor();
-  log::notice("Listening for client connections on {}:{}", opts_.host, client_port_);
-  if (ws_listener_) {
-    log::notice("Listening for websocket clients on {}://{}:{}", ws_tls_context() ? "wss" : "ws", opts_.websocket.host,
-                websocket_port_);
-    if (!ws_tls_context()) log::warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!");
-  }
-  if (tls_context()) log::notice("TLS required for client connections");
   if (system_account_) {
     sys_services_ = std::make_unique<SystemServices>(*this);
     sys_services_->start(*loops_[0]);
   }
-  start_cluster();
+  // 2.9.10's order (Start()): gateways, websocket, leafnodes, clients; routes last (their
+  // log lines after "Server is ready"), but listening before the client port here.
+  start_cluster([this] {
+    if (!ws_listener_) return;
+    net::listen_bound(ws_listener_->fd(), opts_.websocket.host);
+    log::notice("Listening for websocket clients on {}://{}:{}", ws_tls_context() ? "wss" : "ws", opts_.websocket.host,
+                websocket_port_);
+    if (!ws_tls_context()) log::warn("Websocket not configured with TLS. DO NOT USE IN PRODUCTION!");
+  });
+  net::listen_bound(listener_->fd(), opts_.host);
+  log::notice("Listening for client connections on {}:{}", opts_.host, client_port_);
+  if (tls_context()) log::notice("TLS required for client connections");
   if (meta_group_) {
     if (auto* js = jetstream()) js->attach_meta(*meta_group_);
     meta_group_->start();
@@ -317,6 +326,7 @@ void Server::start() {
   write_pid_file();
   write_ports_file();
   log::notice("Server is ready");
+  log_route_listener();
 }
 
 void Server::stop_accepting() {

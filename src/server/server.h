@@ -281,7 +281,9 @@ class Server {
   void remove_ports_file(const std::string& dir);
   // Cluster hooks, defined in src/cluster/server_hooks.cpp.
   void create_cluster();  // the managers, before any thread can look at routes_/gateways_
-  void start_cluster();
+  // Gateways, then `between` (the websocket listener), leafnodes, routes (2.9.10's order).
+  void start_cluster(const std::function<void()>& between);
+  void log_route_listener();  // the route port's lines, after "Server is ready" as 2.9.10
   void stop_cluster();
   // websocket: the connect_urls are the cluster's websocket URLs (the reference's
   // ws_connect_urls, given to websocket clients as their connect_urls).

@@ -4,6 +4,10 @@
 // peers refused.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <fstream>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "cluster_test_util.h"
@@ -217,8 +221,8 @@ TEST(ClusterRoutes, WrongRouteCredentialsAreRefused) {
   n.cluster_port = testing_harness::free_port();
   n.cluster_extra = "authorization { user: ruser, password: rpass }";
   n.start();
-  // The harness waits for the client port; ours opens the route port a moment later (2.9.10
-  // opens it first), which a sanitized server under load stretched past one connect (CI).
+  // The harness waits for the client port. Ours opens the route port before it now
+  // (StartupListenerOrder); 2.9.10 a moment after it, so the test still allows for that.
   RawClient peer;
   wait_for([&] {
     if (peer.connect(n.cluster_port)) return true;
@@ -319,5 +323,116 @@ TEST(ClusterRoutes, AccountsStaySeparateAcrossRoutesAndHeadersPass) {
   // Account B's subscriber on the same subject sees nothing.
   EXPECT_FALSE(b_sub.read_line(milliseconds(300)).has_value());
 }
+
+
+// Start-up listener order. 2.9.10 (Server.Start) opens the gateway, websocket and leafnode
+// listeners before it accepts clients, and the route listener right after (a goroutine,
+// logged after "Server is ready"). Ours opens all of them before the client port, so a tool
+// that connects to another port once the client port answers is never refused; the log
+// lines come in 2.9.10's order.
+namespace {
+
+struct StartPorts {
+  int client = testing_harness::free_port();
+  int route = testing_harness::free_port();
+  int gateway = testing_harness::free_port();
+  int leaf = testing_harness::free_port();
+  int ws = testing_harness::free_port();
+  int http = testing_harness::free_port();
+};
+
+// Every listener kind 2.9.10 opens at start (gateways and leafnodes together need a
+// system account). The cluster and gateway names agree, as 2.9.10 requires.
+std::string all_listeners_config(const StartPorts& p, const std::string& ports_dir) {
+  std::string c = "listen: 127.0.0.1:" + std::to_string(p.client) + "\n";
+  c += "http: 127.0.0.1:" + std::to_string(p.http) + "\n";
+  c += "server_name: S1\n";
+  if (!ports_dir.empty()) c += "ports_file_dir: \"" + ports_dir + "\"\n";
+  c += "accounts { SYS { users [{user: s, password: s}] } }\nsystem_account: SYS\n";
+  c += "cluster { name: g1, listen: 127.0.0.1:" + std::to_string(p.route) + " }\n";
+  c += "gateway { name: g1, listen: 127.0.0.1:" + std::to_string(p.gateway) + " }\n";
+  c += "leafnodes { listen: 127.0.0.1:" + std::to_string(p.leaf) + " }\n";
+  c += "websocket { listen: 127.0.0.1:" + std::to_string(p.ws) + ", no_tls: true }\n";
+  return c;
+}
+
+// The server starts on the test thread; a watcher connects to the client port every few
+// hundred microseconds and, the moment it accepts, to each other port once.
+TEST(StartupListenerOrder, OtherPortsOpenOnceClientPortAnswers) {
+  for (int round = 0; round < 6; ++round) {
+    StartPorts p;
+    std::atomic<bool> stop{false};
+    std::string refused;  // written by the watcher, read after join
+    bool seen = false;
+    std::thread watcher([&] {
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+      while (!stop.load() && std::chrono::steady_clock::now() < deadline) {
+        if (!testing_harness::port_open(p.client)) {
+          std::this_thread::sleep_for(std::chrono::microseconds(300));
+          continue;
+        }
+        seen = true;
+        for (auto [name, port] : {std::pair{"route", p.route}, {"gateway", p.gateway}, {"leafnode", p.leaf},
+                                  {"websocket", p.ws}})
+          if (!testing_harness::port_open(port)) refused += std::string(name) + " ";
+        return;
+      }
+    });
+    testing_harness::TempDir conf;
+    testing_harness::ServerProcess srv({"-c", conf.write("s.conf", all_listeners_config(p, ""))},
+                                       testing_harness::server_binary(), p.client);
+    try {
+      srv.start();
+    } catch (...) {
+      stop = true;
+      watcher.join();
+      throw;
+    }
+    // The watcher may be scheduled late under load: it stops once it has seen the port.
+    watcher.join();
+    ASSERT_TRUE(seen) << "round " << round;
+    EXPECT_EQ(refused, "") << "round " << round << ": refused once the client port answered";
+  }
+}
+
+// The listeners' start-up lines, and the ports file, as 2.9.10 gives them.
+TEST(StartupListenerOrder, LogLinesAndPortsFileAsReference) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
+    StartPorts p;
+    testing_harness::TempDir d;
+    testing_harness::TempDir conf;
+    auto srv = std::make_unique<testing_harness::ServerProcess>(
+        std::vector<std::string>{"-c", conf.write("s.conf", all_listeners_config(p, d.path()))}, bin, p.client);
+    srv->start();
+    const std::vector<std::string> order = {"Listening for gateways connections", "Listening for websocket clients",
+                                            "Listening for leafnode connections", "Listening for client connections",
+                                            "Server is ready", "Cluster name is",
+                                            "Listening for route connections"};
+    std::string log;
+    // 2.9.10 logs the route lines from a goroutine, just after it is ready.
+    ASSERT_TRUE(wait_for([&] {
+      log = srv->log();
+      return log.find(order.back()) != std::string::npos;
+    }, milliseconds(5000))) << bin << "\n" << log;
+    size_t at = 0;
+    for (const auto& line : order) {
+      size_t pos = log.find(line);
+      ASSERT_NE(pos, std::string::npos) << bin << ": " << line << "\n" << log;
+      EXPECT_GE(pos, at) << bin << ": '" << line << "' out of order\n" << log;
+      at = pos;
+    }
+    std::string path = d.path() + "/nats-server_" + std::to_string(srv->pid()) + ".ports";
+    ASSERT_TRUE(wait_for([&] { return access(path.c_str(), R_OK) == 0; }, milliseconds(5000))) << bin;
+    std::ifstream in(path);
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    EXPECT_EQ(j["nats"], nlohmann::json::array({"nats://127.0.0.1:" + std::to_string(p.client)})) << bin << j.dump();
+    EXPECT_EQ(j["cluster"], nlohmann::json::array({"nats://127.0.0.1:" + std::to_string(p.route)})) << bin << j.dump();
+    EXPECT_EQ(j["websocket"], nlohmann::json::array({"ws://127.0.0.1:" + std::to_string(p.ws)})) << bin << j.dump();
+    EXPECT_EQ(j["monitoring"], nlohmann::json::array({"http://127.0.0.1:" + std::to_string(p.http)}))
+        << bin << j.dump();
+  }
+}
+
+}  // namespace
 
 }  // namespace NATS_TEST_FILE_ID

@@ -1,12 +1,15 @@
 #include "jetstream/cluster/js_cluster.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <optional>
+#include <thread>
 
 #include "config/options.h"
 #include "jetstream/advisories.h"
 #include "jetstream/advisory_mute.h"
 #include "jetstream/api/api_router.h"
+#include "jetstream/api/deferred_request.h"
 #include "jetstream/cluster/meta_group.h"
 #include "jetstream/cluster/r1_handoff.h"
 #include "jetstream/cluster/raft_group.h"
@@ -32,6 +35,16 @@ using namespace cluster_util;
 namespace {
 
 constexpr auto kLeaderWaitStep = std::chrono::milliseconds(50);
+
+// Test-only, with NATSCPP_TEST_HOOKS=1: NATSCPP_TEST_SCALE_DOWN_HOLD_MS holds the kept server
+// of a scale-down to R1 that long with its replica stopped (store closed) before the plain
+// stream opens, the window stream_gate.h keeps requests out of; NATSCPP_TEST_NO_STREAM_GATE=1
+// opens no such window (what a test sees without it).
+int scale_down_test_hook(const char* name) {
+  const char* on = std::getenv("NATSCPP_TEST_HOOKS");
+  const char* v = std::getenv(name);
+  return on && std::string(on) == "1" && v ? std::atoi(v) : 0;
+}
 
 }  // namespace
 
@@ -205,6 +218,26 @@ void JsCluster::route(ApiRequest& req, std::string_view rest) {
   }
   auto args = args_after(rest, prefix);
   const std::string& stream_name = args[0];
+  // A stream this server is changing right now (stream_gate.h): routed again after. Not the
+  // pulls (the consumer's own subscription serves them; nothing here answers them).
+  struct Leave {
+    Leave(StreamGate& g, const std::string& k) : gate(g), key(k) {}
+    ~Leave() { gate.leave(key); }
+    StreamGate& gate;
+    const std::string& key;
+  };
+  const std::string gate_key = prefix == "CONSUMER.MSG.NEXT" ? std::string() : req.account.name() + " " + stream_name;
+  std::optional<Leave> leave;
+  if (!gate_key.empty()) {
+    auto replay = [&]() -> StreamGate::Replay {
+      return [this, d = std::make_shared<DeferredRequest>(req), r = std::string(rest)] {
+        ApiRequest again = d->request();
+        route(again, r);
+      };
+    };
+    if (!gate_.enter(gate_key, replay)) return;
+    leave.emplace(gate_, gate_key);
+  }
   if (prefix == "STREAM.PEER.REMOVE") {
     if (leader) leader_stream_peer_remove(req, rest);
     return;
@@ -337,6 +370,12 @@ void JsCluster::apply(const std::string& data) {
   }
   const RequestOrigin& origin = e->stream ? e->stream->origin : e->consumer->origin;
   bool live = origin.proposed_ns >= started_ns_;
+  // A stream hosted here that this entry updates (scale-down, move, config) or removes: no
+  // request reads it until the change is done (stream_gate.h).
+  std::optional<StreamWindow> window;
+  if (!e->consumer && ch.stream_before && ch.stream_before->group.has_peer(self_id_) &&
+      (ch.op == MetaOp::update_stream || ch.op == MetaOp::remove_stream))
+    window.emplace(*this, ch.stream_before->account + " " + ch.stream_before->name());
   if (!ch.rejected.empty()) {
     // Nobody hosts what was refused: the leader answers.
     if (live && is_leader() && !origin.reply.empty()) {
@@ -452,6 +491,16 @@ void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& orig
   auto* jsa = js_.account(after.account);
   if (!jsa) return;
   const bool keep = after.group.has_peer(self_id_);
+  // Between the replica's stop and the plain stream's start no request reads the stream
+  // (stream_gate.h; also when a meta snapshot brings the scale-down).
+  StreamWindow window(*this, after.account + " " + after.name());
+  // Pull requests waiting at this server's consumers of the stream: the kept server hands
+  // them to the consumers that replace these; elsewhere they are dropped quietly (they
+  // expire at their client), not answered 409 Consumer Deleted: the consumer lives on.
+  std::map<std::string, std::deque<Consumer::WaitingRequest>> waiting;
+  if (auto s = js_.lookup_stream(after.account, after.name()))
+    for (const auto& sc : s->consumers())
+      if (auto c = std::dynamic_pointer_cast<Consumer>(sc)) waiting[c->consumer_name()] = c->take_waiting();
   std::map<std::string, ConsumerSnapshot> kept;
   stop_consumers_scaled_down(before, after, kept);
   if (auto s = js_.lookup_stream(after.account, after.name())) {
@@ -460,6 +509,8 @@ void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& orig
     for (const auto& sc : s->consumers())
       if (auto c = std::dynamic_pointer_cast<Consumer>(sc); c && !c->replicated()) c->stop(!keep);
     stop_replicated_stream(s, !keep, keep);
+    static const int hold_ms = scale_down_test_hook("NATSCPP_TEST_SCALE_DOWN_HOLD_MS");
+    if (keep && hold_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
     std::lock_guard lk(jsa->mu);
     if (auto it = jsa->streams.find(after.name()); it != jsa->streams.end() && it->second == s) jsa->streams.erase(it);
   }
@@ -469,12 +520,27 @@ void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& orig
   if (!s) log::warn("JetStream cluster: could not reopen stream '{} > {}' as R1: {}", after.account, after.name(),
                     err.description);
   else start_consumers_scaled_down(s, after, kept);
+  if (s)
+    for (auto& [name, w] : waiting)
+      if (auto c = lookup_consumer(s, name)) c->adopt_waiting(std::move(w));
   std::string reply = live ? local_reply(origin.reply) : std::string();
   if (reply.empty()) return;
   ApiRequest req{js_.server(), js_, jsa->account, *jsa, {}, {}, reply, {}, {}};
   std::string type = response_type_for(origin.api);
   if (!s) return reply_error(req, type, err);
   reply_stream_info(req, type, *s, std::nullopt);
+}
+
+JsCluster::StreamWindow::StreamWindow(JsCluster& c, std::string key) : c_(c), key_(std::move(key)) {
+  static const bool off = scale_down_test_hook("NATSCPP_TEST_NO_STREAM_GATE") == 1;
+  if (off) key_.clear();
+  else c_.gate_.begin(key_);
+}
+
+JsCluster::StreamWindow::~StreamWindow() {
+  if (key_.empty()) return;
+  // The held requests go through route() again, on a loop (not inside this apply).
+  for (auto& r : c_.gate_.end(key_)) c_.js_.server().pick_loop().post(std::move(r));
 }
 
 void JsCluster::reply_when_led(JsAccount& jsa, StreamPtr s, std::string reply, std::string type, bool did_create,

@@ -39,6 +39,7 @@
 #include "jetstream/cluster/meta_state.h"
 #include "jetstream/consumer_state.h"
 #include "jetstream/cluster/placement.h"
+#include "jetstream/cluster/stream_gate.h"
 
 namespace nats {
 class Account;
@@ -232,6 +233,21 @@ class JsCluster {
   // only: just that account's assets (host_account).
   void reconcile_local_assets(const MetaState& before, const MetaState& now, const std::string* only = nullptr);
   static constexpr int kLeaderWaitTries = 60;  // x 50 ms
+
+  // While this server changes a stream (stream_gate.h): requests about it are held, then
+  // routed again. A scope; nests.
+  class StreamWindow {
+   public:
+    StreamWindow(JsCluster& c, std::string key);
+    ~StreamWindow();
+    StreamWindow(const StreamWindow&) = delete;
+    StreamWindow& operator=(const StreamWindow&) = delete;
+
+   private:
+    JsCluster& c_;
+    std::string key_;
+  };
+  StreamGate gate_;
 
   JetStream& js_;
   MetaGroup& meta_;

@@ -69,6 +69,7 @@ void JsCluster::reconcile_local_assets(const MetaState& before, const MetaState&
       if (!old.group.has_peer(self_id_) || (sa && sa->group.has_peer(self_id_))) continue;
       auto s = js_.lookup_stream(acc, old.name());
       if (!s) continue;
+      StreamWindow window(*this, acc + " " + old.name());  // stream_gate.h
       log::debug("JetStream cluster: stream '{} > {}' no longer assigned here (meta snapshot)", acc, old.name());
       if (old.group.replicas() > 1) {
         stop_replicated_stream(s, true);

@@ -256,8 +256,10 @@ void JsCluster::reconcile_stream_peers() {
         if (sa->group.has_peer(self_id_)) continue;
         // Leaving: once the group no longer counts us (or we have lost it), stop for good.
         raft::Membership m = sg->group()->membership();
-        if ((!m.voters.empty() && !m.contains(self_id_)) || !sg->group()->current(std::chrono::seconds(10)))
+        if ((!m.voters.empty() && !m.contains(self_id_)) || !sg->group()->current(std::chrono::seconds(10))) {
+          StreamWindow window(*this, jsa_name + " " + s->config().name);  // stream_gate.h
           drop_replica(*jsa, s);
+        }
         continue;
       }
       if (seed_snapshot_.count(sa->group.name)) {
