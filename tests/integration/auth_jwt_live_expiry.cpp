@@ -8,6 +8,7 @@
 // expiries are 1-2 s away, so each test takes 2-4 s.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -195,6 +196,12 @@ TEST_P(JwtLiveExpiry, ExpiredActivationStopsStreamImport) {
   EXPECT_EQ(r, std::optional<bool>(false));
   EXPECT_GE(jwt::now_unix(), exp);  // not before its time
   EXPECT_EQ(round(), std::optional<bool>(false));
+  // Still listed, as invalid.
+  json acc = ctest::http_json(http_port_, "/accountz?acc=" + acc_.pub);
+  std::map<std::string, bool> invalid;
+  for (const auto& i : acc["account_detail"]["imports"])
+    if (i.value("account", "") == exp_.pub) invalid[i.value("subject", "")] = i.value("invalid", false);
+  EXPECT_EQ(invalid, (std::map<std::string, bool>{{"priv.ok", false}, {"priv.x", true}})) << acc.dump();
 }
 
 // A service import whose activation expires no longer forwards requests; as 2.9.10 marks the
