@@ -5,7 +5,7 @@
 // (a stream import delivers no more; a service import's requests go unanswered). An import's
 // token given as a URL is not fetched by 2.9.10 (its jwt library decodes tokens inline only):
 // the account JWT is invalid. Differential: the same expectations against both servers; the
-// expiries are 1-2 s away, so each test takes 2-4 s.
+// expiries are 1-2 s away, so each test takes 2-4 s (the URL one 0.3 s).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -250,8 +250,7 @@ TEST_P(JwtLiveExpiry, ActivationTokenUrlIsNotFetched) {
   EXPECT_EQ(r["error"].value("description", ""),
             "jwt validation failed - validation errors: [import \"priv.x\" contains an invalid activation token]")
       << r.dump();
-  RawClient rc;
-  EXPECT_EQ(raw_login(rc, acc_), "-ERR 'Authorization Violation'");
+  // (Not stored: a user of it would wait for the resolver's lookup timeout to be refused.)
   // Preloaded (the MEMORY resolver stores it as is): its users are refused, nothing fetched.
   std::string op_file = dir_->write("op2.jwt", jwt::sign(jwt::operator_claims(op_, sys_.pub), op_));
   auto mem = start_with_config("operator: \"" + op_file + "\"\nsystem_account: " + sys_.pub +
