@@ -85,12 +85,17 @@ struct MappingConfig {
   bool operator==(const MappingConfig&) const = default;
 };
 
+// `invalid`: operator mode, an import whose activation token expired while the server ran
+// (2.9.10 marks it invalid: listed in /accountz, a stream import delivers nothing, a service
+// import keeps its subscription but forwards nothing); the next account update drops it.
 struct StreamImport {
   std::string account, subject, prefix, to;
+  bool invalid = false;
   bool operator==(const StreamImport&) const = default;
 };
 struct ServiceImport {
   std::string account, subject, to;
+  bool invalid = false;
   bool operator==(const ServiceImport&) const = default;
 };
 

@@ -679,8 +679,8 @@ struct Loader {
           unknown(e);
         }
       });
-      if (is_stream) acc.stream_imports.push_back(StreamImport{account, subject, prefix, to});
-      else if (is_service) acc.service_imports.push_back(ServiceImport{account, subject, to});
+      if (is_stream) acc.stream_imports.push_back(StreamImport{account, subject, prefix, to, false});
+      else if (is_service) acc.service_imports.push_back(ServiceImport{account, subject, to, false});
       else error(x.position(), "Import requires a stream or a service");
     }
   }

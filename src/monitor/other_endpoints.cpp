@@ -114,12 +114,12 @@ Json accountz(Server& s, const std::string& account) {
                         : !i.to.empty()   ? i.to
                                           : i.subject;
     imports.push_back(Json{{"subject", i.subject}, {"account", i.account}, {"local_subject", local}, {"type", "stream"},
-                           {"invalid", false}, {"share", false}, {"tracking", false}});
+                           {"invalid", i.invalid}, {"share", false}, {"tracking", false}});
   }
   for (const auto& i : acc->service_imports) {
     // As the reference: "subject" is the importer's subject, "to" the exporter's.
     imports.push_back(Json{{"subject", i.to.empty() ? i.subject : i.to}, {"account", i.account}, {"to", i.subject},
-                           {"type", "service"}, {"invalid", false}, {"share", false}, {"tracking", false}});
+                           {"type", "service"}, {"invalid", i.invalid}, {"share", false}, {"tracking", false}});
   }
   wiring.unlock();
   if (!imports.empty()) d["imports"] = imports;

@@ -58,10 +58,9 @@ struct AuthResult {
   std::string account;  // account name ("$G" for the global account)
   std::string user;     // user name, for /connz
   std::optional<Permissions> permissions;
-  // Operator mode: when the user's and the account's JWTs expire (unix seconds, 0: never),
-  // and the user JWT's own limits (-1: none).
+  // Operator mode: when the user's JWT expires (unix seconds, 0: never), and its own limits
+  // (-1: none). The account's expiry is the account's timer (jwt_account_timers.cpp).
   int64_t user_expires = 0;  // also the end of the user's connect-time window
-  int64_t account_expires = 0;
   int64_t max_subs = -1;
   int64_t max_payload = -1;
   int64_t user_issued_at = 0;

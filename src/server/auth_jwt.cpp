@@ -167,7 +167,6 @@ std::optional<AuthResult> Authenticator::authenticate_jwt(const ClientCredential
   r.user_expires = uc.base.expires;
   // The window's end cuts the connection as an expiry does (the reference's validFor).
   if (window_end > 0 && (r.user_expires <= 0 || window_end < r.user_expires)) r.user_expires = window_end;
-  r.account_expires = acc->base.expires;
   r.max_subs = lim.subs;
   r.max_payload = lim.payload;
   r.user_issued_at = uc.base.issued_at;

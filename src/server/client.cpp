@@ -181,24 +181,19 @@ void ClientConnection::on_account_limits_changed() {
 }
 
 void ClientConnection::arm_jwt_expiry(const AuthResult& res) {
-  int64_t at = 0;
-  bool account_first = false;
-  if (res.user_expires > 0) at = res.user_expires;
-  if (res.account_expires > 0 && (at == 0 || res.account_expires < at)) {
-    at = res.account_expires;
-    account_first = true;
-  }
-  if (at == 0) return;
+  // The user's JWT only, as the reference's setExpiration: the account's expiry is a timer of
+  // the account (jwt_account_timers.cpp), which an account update moves.
+  int64_t at = res.user_expires;
+  if (at <= 0) return;
   auto now = std::chrono::system_clock::now();
   auto when = std::chrono::system_clock::time_point(std::chrono::seconds(at));
   auto after = when > now ? when - now : std::chrono::system_clock::duration::zero();
   std::weak_ptr<ClientConnection> weak = std::static_pointer_cast<ClientConnection>(shared_from_this());
-  expire_timer_ = loop_.add_timer(std::chrono::duration_cast<net::Clock::duration>(after), [weak, account_first] {
+  expire_timer_ = loop_.add_timer(std::chrono::duration_cast<net::Clock::duration>(after), [weak] {
     auto c = weak.lock();
     if (!c || c->closing()) return;
     c->expire_timer_ = 0;
-    c->close_with_err(account_first ? "Account Authentication Expired" : "User Authentication Expired",
-                      CloseReason::AuthenticationExpired);
+    c->close_with_err("User Authentication Expired", CloseReason::AuthenticationExpired);
   });
 }
 

@@ -131,7 +131,7 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
   std::unordered_map<std::string, SubscriptionPtr> subs_;
 
   net::TimerId auth_timer_ = 0;
-  // Operator mode: closes the connection when the user's or the account's JWT expires.
+  // Operator mode: closes the connection when the user's JWT expires.
   net::TimerId expire_timer_ = 0;
   int64_t jwt_max_subs_ = -1;
   // The lowest of the account's, the user JWT's and the server's subscription limits; -1: none.

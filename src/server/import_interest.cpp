@@ -53,7 +53,7 @@ void collect(const Server& server, const Account& acc, const std::string& subjec
     imports = acc.stream_imports;
   }
   for (const auto& si : imports) {
-    if (si.account == acc.name()) continue;
+    if (si.account == acc.name() || si.invalid) continue;
     std::string exp_subject = import_exporter_subject(si, subject);
     if (exp_subject.empty()) continue;
     ShadowInterest s{si.account, exp_subject, queue};
@@ -170,7 +170,7 @@ void add_queue_shadows(Server& server, const Account& acc, const Subscription& s
   }
   std::vector<QueueShadow> made;
   for (const auto& si : imports) {
-    if (si.account == acc.name()) continue;
+    if (si.account == acc.name() || si.invalid) continue;
     std::string exp_subject = import_exporter_subject(si, sub.subject);
     if (exp_subject.empty()) continue;
     auto exporter = server.lookup_account(si.account);

@@ -187,12 +187,14 @@ using InsertFn = std::function<void(Account& in, std::string key, SubscriptionPt
 // adds the exporter-side response subscription (once per importer and exporter pair).
 void add_service_import(Server* srv, Account* importer, Account* exporter, const std::shared_ptr<ImportResponseRoutes>& routes,
                         const std::string& local, const std::string& remote, ImportResponseType type,
-                        SteadyClock::duration threshold, bool with_reply_sub, const InsertFn& insert) {
-  auto req = [srv, importer, exporter, routes, local, remote, type, threshold](
+                        SteadyClock::duration threshold, bool invalid, bool with_reply_sub, const InsertFn& insert) {
+  auto req = [srv, importer, exporter, routes, local, remote, type, threshold, invalid](
                  const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
                  std::string_view payload) {
     DepthGuard g;
-    if (!g.ok || ImportOriginScope::remote()) return;
+    // An invalid import (its activation expired) keeps its subscription, so a request finds
+    // interest (no "no responders"), but is not forwarded: the reference's processServiceImport.
+    if (!g.ok || invalid || ImportOriginScope::remote()) return;
     ImportOriginScope here(false);
     std::string mapped = local == remote ? std::string(subject) : map_subject(local, remote, subject);
     // The exporter's subject mappings apply to requests arriving through its service (the
@@ -215,7 +217,7 @@ void add_service_import(Server* srv, Account* importer, Account* exporter, const
   };
   insert(*importer,
          "svc|" + exporter->name() + "|" + local + "|" + remote + "|" + std::to_string(static_cast<int>(type)) + "|" +
-             std::to_string(threshold.count()),
+             std::to_string(threshold.count()) + (invalid ? "|invalid" : ""),
          internal_sub(local, "svcimport", req));
   if (!with_reply_sub) return;
   auto resp = [srv, routes](const Subscription&, std::string_view subject, std::string_view, std::string_view headers,
@@ -352,7 +354,7 @@ void wire_imports(Server& server, const std::map<std::string, AccountPtr>& accou
 
     for (const auto& si : cfg.stream_imports) {
       Account* exporter = find(si.account);
-      if (!exporter) continue;
+      if (!exporter || si.invalid) continue;  // an invalid import is listed, not run
       std::string from = si.subject, prefix = si.prefix, to = si.to;
       if (!prefix.empty() && prefix.back() != '.') prefix += '.';
       auto h = [srv, importer, from, prefix, to](const Subscription&, std::string_view subject, std::string_view reply,
@@ -391,7 +393,7 @@ void wire_imports(Server& server, const std::map<std::string, AccountPtr>& accou
         }
       }
       add_service_import(srv, importer, exporter, routes, service_local_subject(si), si.subject, type, threshold,
-                         exporters_with_reply_sub.insert(exporter).second, insert);
+                         si.invalid, exporters_with_reply_sub.insert(exporter).second, insert);
     }
 
     // `have` now holds the old keys no import asked for again: those subscriptions go.
@@ -443,11 +445,11 @@ void install_system_imports(Server& server, const std::map<std::string, AccountP
         {"$SYS.REQ.ACCOUNT.PING.CONNZ", connz}, {"$SYS.REQ.SERVER.PING.CONNZ", connz}, {"$SYS.REQ.ACCOUNT.PING.STATZ", statz}};
     bool first = true;
     for (const auto& [local, remote] : imports) {
-      add_service_import(&server, acc.get(), &system, routes, local, remote, ImportResponseType::Stream, threshold, first,
+      add_service_import(&server, acc.get(), &system, routes, local, remote, ImportResponseType::Stream, threshold, false, first,
                          [](Account& in, std::string, SubscriptionPtr sub) { in.sublist().insert(std::move(sub)); });
       std::lock_guard lk(wiring_mu());
-      acc->service_imports.push_back({system.name(), remote, local});
-      wiring_of(acc).system_imports.push_back({system.name(), remote, local});
+      acc->service_imports.push_back({system.name(), remote, local, false});
+      wiring_of(acc).system_imports.push_back({system.name(), remote, local, false});
       first = false;
     }
   }

@@ -41,7 +41,9 @@ bool same_mappings(const AccountClaims& a, const AccountClaims& b) {
 bool same_imports_exports(const AccountClaims& a, const AccountClaims& b) {
   auto imports = [](const AccountClaims& c) {
     std::vector<std::string> v;
-    for (const auto& i : c.imports) v.push_back(i.type + "|" + i.account + "|" + i.subject + "|" + i.to + "|" + i.local_subject);
+    // The token too: a new one (renewed, or expired) decides again whether the import runs.
+    for (const auto& i : c.imports)
+      v.push_back(i.type + "|" + i.account + "|" + i.subject + "|" + i.to + "|" + i.local_subject + "|" + i.token);
     return v;
   };
   auto exports = [](const AccountClaims& c) {
@@ -192,6 +194,7 @@ void Server::install_jwt_account(const AccountPtr& acc, const AccountClaimsPtr& 
     for (auto& r : rm->routes()) r->account_registered(cfg.name);
   // The remote clusters stop sending its messages optimistically (gateway_lookup.cpp).
   if (auto* gm = gateways()) gm->account_registered(cfg.name);
+  arm_jwt_account_timer(acc);  // its JWT's and activations' expiries (jwt_account_timers.cpp)
 }
 
 std::string Server::apply_account_jwt(const std::string& key) {
@@ -263,6 +266,8 @@ std::string Server::apply_account_jwt(const std::string& key) {
     for (auto& c : clients_of(*this, key))
       if (auto id = c->jwt_identity(); !id.signing_key.empty() && gone_signers.count(id.signing_key))
         c->close(CloseReason::AuthenticationViolation);
+  // The new JWT's expiries replace the old ones', as the reference's checkExpiration.
+  arm_jwt_account_timer(acc);
   return "";
 }
 
@@ -275,6 +280,7 @@ void Server::disable_jwt_account(const std::string& key) {
   acc->max_connections = 0;
   acc->max_leafnodes = 0;
   acc->set_claims(nullptr);
+  arm_jwt_account_timer(acc);  // no claims: the timer set before does nothing
   for (auto& c : clients_of(*this, key)) c->kick("Account Authentication Expired", CloseReason::AuthenticationExpired);
 }
 

@@ -10,29 +10,46 @@ namespace nats {
 
 namespace {
 
-// The jwt library's Import.Validate on an import's activation token: errors that make the
-// whole account JWT invalid (the reference then refuses the account). Expiry and whether a
-// signing key is the exporter's are checked later, per import (activation_error).
-std::string activation_claims_error(const std::string& importer, const JwtImport& im) {
-  if (im.token.empty()) return "";
+// The jwt library's Import.Validate on an import's activation token, with its texts: errors
+// that make the whole account JWT invalid (the reference then refuses the account). Expiry and
+// whether a signing key is the exporter's are checked later, per import (activation_error).
+// A token that is a URL is not fetched: 2.9.10's jwt library (v2.3.0) decodes tokens inline
+// only, so a URL is "an invalid activation token".
+void activation_claims_errors(const std::string& importer, const JwtImport& im, std::vector<std::string>& out) {
+  if (im.token.empty()) return;
+  auto quoted = [](const std::string& s) { return "\"" + s + "\""; };
   auto d = jwt::decode(im.token);
-  if (std::holds_alternative<std::string>(d)) return "import " + im.subject + " contains an invalid activation token";
+  if (std::holds_alternative<std::string>(d)) {
+    out.push_back("import " + quoted(im.subject) + " contains an invalid activation token");
+    return;
+  }
   const auto& act = std::get<jwt::Decoded>(d);
   auto n = act.claims.find("nats");
-  if (act.type != "activation" || n == act.claims.end() || !n->is_object()) return "not an activation token";
+  if (act.type != "activation" || n == act.claims.end() || !n->is_object()) {
+    out.push_back("import " + quoted(im.subject) + " contains an invalid activation token");
+    return;
+  }
   std::string issuer_account = n->value("issuer_account", "");
-  if (act.issuer != im.account && issuer_account != im.account) return "activation token doesn't match account for import";
-  if (act.subject != importer) return "activation token doesn't match account it is being included in";
+  if (act.issuer != im.account && issuer_account != im.account)
+    out.push_back("activation token doesn't match account for import " + quoted(im.subject));
+  if (act.subject != importer)
+    out.push_back("activation token doesn't match account it is being included in, " + quoted(im.subject));
   std::string kind = n->value("kind", "");
-  if (!kind.empty() && kind != im.type) return "activation token kind doesn't match import type";
+  if (!kind.empty() && kind != im.type)
+    out.push_back("mismatch between token import type " + kind + " and type of import " + im.type);
   std::string subject = n->value("subject", "");
   std::string imported = im.type == "service" && im.local_subject.empty() && !im.to.empty() ? im.to : im.subject;
   if (subject.empty() || !subject_is_subset_match(imported, subject))
-    return "activation token import subject doesn't match import";
-  return "";
+    out.push_back("activation token import subject " + quoted(subject) + " doesn't match import " + quoted(im.subject));
 }
 
 }  // namespace
+
+std::vector<std::string> account_claims_validation_errors(const AccountClaims& ac) {
+  std::vector<std::string> out;
+  for (const auto& im : ac.imports) activation_claims_errors(ac.base.subject, im, out);
+  return out;
+}
 
 std::string check_account_jwt(const std::string& key, const std::string& token, const Options& opts,
                               AccountClaimsPtr* out) {
@@ -40,8 +57,7 @@ std::string check_account_jwt(const std::string& key, const std::string& token, 
   if (auto* err = std::get_if<std::string>(&r)) return *err;
   auto& ac = std::get<AccountClaims>(r);
   if (ac.base.subject != key) return "account name mismatch";
-  for (const auto& im : ac.imports)
-    if (auto e = activation_claims_error(ac.base.subject, im); !e.empty()) return "invalid account claims: " + e;
+  if (auto errs = account_claims_validation_errors(ac); !errs.empty()) return "invalid account claims: " + errs.front();
   const auto& trusted = opts.trusted_keys;
   if (std::find(trusted.begin(), trusted.end(), ac.base.issuer) == trusted.end()) return "account not trusted";
   if (out) *out = std::make_shared<const AccountClaims>(std::move(ac));
@@ -121,14 +137,36 @@ std::string activation_error(const AccountClaims& importer, const AccountClaims&
   if (!kind.empty() && kind != im.type) return "activation token kind does not match the import";
   if (subject.empty() || !subject_is_subset_match(remote_subject(im), subject))
     return "activation token import subject doesn't match import subject";
-  if (auto t = jwt::time_check(act, static_cast<int64_t>(std::time(nullptr))); !t.empty()) return "activation token " + t;
+  int64_t now = static_cast<int64_t>(std::time(nullptr));
+  // Expired from its `exp` second on, as the reference's checkActivation (`<=`; the jwt
+  // library's own time check counts that second as valid).
+  if (act.expires > 0 && act.expires <= now) return "activation token has expired";
+  if (auto t = jwt::time_check(act, now); !t.empty()) return "activation token " + t;
   if (activation_revoked(exporter, ex, act.subject, act.issued_at)) return "activation token revoked";
   return "";
 }
 
 }  // namespace
 
-AccountConfig account_config_from_claims(const AccountClaims& ac, const std::map<std::string, AccountClaimsPtr>& all) {
+StreamImport stream_import_of(const JwtImport& im) {
+  StreamImport si;
+  si.account = im.account;
+  si.subject = im.subject;
+  if (!im.local_subject.empty()) si.to = im.local_subject;
+  else si.prefix = im.to;
+  return si;
+}
+
+ServiceImport service_import_of(const JwtImport& im) {
+  ServiceImport si;
+  si.account = im.account;
+  si.subject = remote_subject(im);
+  si.to = im.local_subject.empty() ? im.subject : im.local_subject;
+  return si;
+}
+
+AccountConfig account_config_from_claims(const AccountClaims& ac, const std::map<std::string, AccountClaimsPtr>& all,
+                                         const std::function<RefusedImport(const JwtImport&)>& refused) {
   AccountConfig c;
   c.name = ac.base.subject;
   // The JWT's unlimited is -1, as the config's; 0 is a real limit of none.
@@ -158,25 +196,23 @@ AccountConfig account_config_from_claims(const AccountClaims& ac, const std::map
       log::error("Can't locate account [{}] for import of [{}] {}", im.account, im.subject, im.type);
       continue;
     }
+    bool invalid = false;
     if (ex->token_req) {
       if (auto err = activation_error(ac, *it->second, *ex, im); !err.empty()) {
-        log::error("Import of [{}] {} from account [{}] refused: {}", im.subject, im.type, im.account, err);
-        continue;
+        RefusedImport what = refused ? refused(im) : RefusedImport::Drop;
+        if (what == RefusedImport::Drop) {
+          log::error("Import of [{}] {} from account [{}] refused: {}", im.subject, im.type, im.account, err);
+          continue;
+        }
+        invalid = what == RefusedImport::Invalid;
       }
     }
     if (im.type == "stream") {
-      StreamImport si;
-      si.account = im.account;
-      si.subject = im.subject;
-      if (!im.local_subject.empty()) si.to = im.local_subject;
-      else si.prefix = im.to;
-      c.stream_imports.push_back(si);
+      c.stream_imports.push_back(stream_import_of(im));
+      c.stream_imports.back().invalid = invalid;
     } else {
-      ServiceImport si;
-      si.account = im.account;
-      si.subject = remote_subject(im);
-      si.to = im.local_subject.empty() ? im.subject : im.local_subject;
-      c.service_imports.push_back(si);
+      c.service_imports.push_back(service_import_of(im));
+      c.service_imports.back().invalid = invalid;
     }
   }
   return c;

@@ -318,6 +318,9 @@ void Server::start() {
   // The loops run last: the starts above set fields that loop tasks (STATSZ) read, and
   // call EventLoop::add_timer, which only the loop's own thread may call once it runs.
   for (auto& l : loops_) l->start_thread();
+  // Operator mode: the expiries of the accounts loaded at start (jwt_account_timers.cpp).
+  for (auto& a : accounts())
+    if (a->claims()) arm_jwt_account_timer(a);
   loops_[0]->post([this] {
     loops_[0]->add_fd(listener_->fd(), EPOLLIN, listener_.get());
     if (ws_listener_) loops_[0]->add_fd(ws_listener_->fd(), EPOLLIN, ws_listener_.get());

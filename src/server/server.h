@@ -321,6 +321,12 @@ class Server {
   std::atomic<int64_t> config_load_ns_{0};
   std::unique_ptr<AccountResolverStore> resolver_;
   std::recursive_mutex jwt_mu_;  // serializes registering and updating JWT accounts
+  // Operator mode (src/server/jwt_account_timers.cpp): the account's timer for the next
+  // expiry of its JWT or of one of its imports' activation tokens, set anew after each
+  // registration or update; a timer whose generation is no longer the account's does nothing.
+  void arm_jwt_account_timer(const AccountPtr& acc);
+  void on_jwt_account_timer(const std::string& key, uint64_t gen);
+  std::map<std::string, uint64_t> jwt_timer_gen_;  // jwt_mu_
   AccountPtr register_jwt_account(const std::string& key, int depth);
   void install_jwt_account(const AccountPtr& acc, const AccountClaimsPtr& claims, const AccountConfig& cfg);
   // Reload of the config accounts (reload_accounts.cpp): removed ones leave accounts_ (kept

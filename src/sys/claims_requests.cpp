@@ -6,6 +6,7 @@
 // accounts in nats.accounts). Replies carry the ServerInfo as "server", then "data" or "error".
 #include <algorithm>
 
+#include "server/jwt_accounts.h"
 #include "server/jwt_claims.h"
 #include "server/server.h"
 #include "sys/system_services.h"
@@ -31,6 +32,13 @@ std::string account_of(std::string_view subject) {
   if (t.size() == 6) return std::string(t[3]);
   if (t.size() == 5) return std::string(t[2]);
   return "";
+}
+
+// The reference's claimValidate error: Go's %v of the jwt library's []error.
+std::string validation_errors_text(const std::vector<std::string>& errs) {
+  std::string out = "validation errors: [";
+  for (size_t i = 0; i < errs.size(); ++i) out += (i ? " " : "") + errs[i];
+  return out + "]";
 }
 
 std::string hex(const std::string& bytes) {
@@ -83,6 +91,15 @@ void SystemServices::handle_claims_update(std::string_view subject_key, std::str
   }
   const auto& ac = std::get<AccountClaims>(decoded);
   std::string key = subject_key.empty() ? ac.base.subject : std::string(subject_key);
+  // The reference's claimValidate: before the subject check on $SYS.REQ.ACCOUNT.<id>.CLAIMS.UPDATE,
+  // after the signing-key check on $SYS.REQ.CLAIMS.UPDATE.
+  auto invalid = [&] {
+    auto errs = account_claims_validation_errors(ac);
+    if (errs.empty()) return false;
+    respond_claims(reply_subject, ac.base.subject, "jwt validation failed", validation_errors_text(errs));
+    return true;
+  };
+  if (!subject_key.empty() && invalid()) return;
   if (ac.base.subject != key) {
     respond_claims(reply_subject, key, "jwt update resulted in error", "subject does not match jwt content");
     return;
@@ -99,6 +116,7 @@ void SystemServices::handle_claims_update(std::string_view subject_key, std::str
     return;
   }
   (void)trusted;
+  if (subject_key.empty() && invalid()) return;
   if (auto err = store->save(key, token, ac.base.issued_at); !err.empty()) {
     respond_claims(reply_subject, key, "jwt update resulted in error", err);
     return;
@@ -223,6 +241,10 @@ void SystemServices::handle_cache_update(std::string_view subject_key, std::stri
   }
   if (!server_.lookup_account(k)) {
     respond_claims(reply_subject, k, "jwt update cache skipped", "");
+    return;
+  }
+  if (auto errs = account_claims_validation_errors(ac); !errs.empty()) {
+    respond_claims(reply_subject, ac.base.subject, "jwt update cache validation failed", validation_errors_text(errs));
     return;
   }
   if (auto err = server_.account_resolver()->save(k, token, ac.base.issued_at); !err.empty()) {
