@@ -116,7 +116,7 @@ void ConnFleet::flush(Conn& c) {
   if (want != c.want_out) {
     c.want_out = want;
     epoll_event ev{};
-    ev.events = EPOLLIN | (want ? EPOLLOUT : 0);
+    ev.events = EPOLLIN | (want ? uint32_t{EPOLLOUT} : 0u);
     ev.data.ptr = &c;
     ::epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev);
   }

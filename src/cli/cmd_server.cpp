@@ -12,6 +12,7 @@
 #include "cli/command.h"
 #include "cli/connection.h"
 #include "cli/format.h"
+#include "cli/js_util.h"
 #include "cli/table.h"
 
 using nlohmann::json;
@@ -453,17 +454,6 @@ int server_ping(Invocation& inv) {
   }
   if (expect != 0 && expect != seen) std::printf("\nMissing %lld server(s)\n", static_cast<long long>(expect - seen));
   return 0;
-}
-
-std::string local_time(const std::string& rfc3339) {
-  int64_t ns = parse_rfc3339(rfc3339);
-  if (ns == 0) return rfc3339;
-  std::time_t t = static_cast<std::time_t>(ns / 1000000000LL);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
 }
 
 std::vector<std::string> strings_of(const json& j, const char* k) {

@@ -135,7 +135,7 @@ void MonitorServer::open() {
 
 net::http::Response MonitorServer::handle(const net::http::Request& req) {
   state_.wait(0, std::memory_order_acquire);
-  if (state_.load(std::memory_order_acquire) != 1) return {503, "text/plain", "server stopping\n"};
+  if (state_.load(std::memory_order_acquire) != 1) return {503, "text/plain", "server stopping\n", ""};
   // OPTIONS * is answered by Go's server itself.
   if (req.path == "*") return MonResponse{req.method == "OPTIONS" ? 200 : 400, "", "", ""};
   // ServeMux serves only clean paths; others are redirected to their clean form.

@@ -8,7 +8,10 @@
 
 namespace nats {
 
-namespace {
+// The types that SubList's and MatchCache's private structs hold (Node, Registry, Shard) are
+// in a named namespace: a class member of an anonymous-namespace type is a
+// -Wsubobject-linkage warning once this file is compiled inside a unity batch.
+namespace sublist_detail {
 
 // Counters written by exactly one thread (the cache owner) and read by stats(). Plain
 // load+store instead of fetch_add: there is no second writer, so no lock prefix is needed.
@@ -19,35 +22,6 @@ struct alignas(64) ShardCounters {
   std::atomic<uint64_t> fanout_sum{0};
   std::atomic<uint64_t> max_fanout{0};  // since the shard was last cleared
 };
-
-inline void bump(std::atomic<uint64_t>& a, uint64_t d = 1) {
-  a.store(a.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
-}
-inline void drop(std::atomic<uint64_t>& a, uint64_t d) {
-  a.store(a.load(std::memory_order_relaxed) - d, std::memory_order_relaxed);
-}
-
-std::atomic<uint64_t> next_list_id{1};
-
-const std::shared_ptr<const MatchResult>& empty_result() {
-  static const std::shared_ptr<const MatchResult> empty = std::make_shared<const MatchResult>();
-  return empty;
-}
-
-// What the trie accepts, as the reference's Insert: no empty token, nothing after `>`.
-// Whitespace is left to the protocol layer, which splits arguments on it.
-bool indexable(std::string_view subject) {
-  Tokens toks(subject);
-  if (toks.empty() || toks.has_empty_token()) return false;
-  for (size_t i = 0; i + 1 < toks.size(); ++i) {
-    if (is_full_wildcard(toks[i])) return false;
-  }
-  return true;
-}
-
-// Replaying more than this many (wildcard change x cache entry) pattern tests costs more than
-// recomputing the entries we would keep, so the shard is cleared instead.
-constexpr size_t kMaxSyncWork = 16384;
 
 // A set of subscriptions that iterates as a flat vector (what match copies out) and removes
 // in O(1) once it is large (a popular subject with thousands of subscribers).
@@ -107,12 +81,45 @@ struct QueueGroup {
   SubSet members;
 };
 
+}  // namespace sublist_detail
+
+namespace {
+
+inline void bump(std::atomic<uint64_t>& a, uint64_t d = 1) {
+  a.store(a.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
+}
+inline void drop(std::atomic<uint64_t>& a, uint64_t d) {
+  a.store(a.load(std::memory_order_relaxed) - d, std::memory_order_relaxed);
+}
+
+std::atomic<uint64_t> next_list_id{1};
+
+const std::shared_ptr<const MatchResult>& empty_result() {
+  static const std::shared_ptr<const MatchResult> empty = std::make_shared<const MatchResult>();
+  return empty;
+}
+
+// What the trie accepts, as the reference's Insert: no empty token, nothing after `>`.
+// Whitespace is left to the protocol layer, which splits arguments on it.
+bool indexable(std::string_view subject) {
+  Tokens toks(subject);
+  if (toks.empty() || toks.has_empty_token()) return false;
+  for (size_t i = 0; i + 1 < toks.size(); ++i) {
+    if (is_full_wildcard(toks[i])) return false;
+  }
+  return true;
+}
+
+// Replaying more than this many (wildcard change x cache entry) pattern tests costs more than
+// recomputing the entries we would keep, so the shard is cleared instead.
+constexpr size_t kMaxSyncWork = 16384;
+
 }  // namespace
 
 struct SubList::Node {
   std::unique_ptr<Level> next;
-  SubSet psubs;
-  std::vector<QueueGroup> qsubs;  // few groups per subject in practice: linear search
+  sublist_detail::SubSet psubs;
+  std::vector<sublist_detail::QueueGroup> qsubs;  // few groups per subject in practice: linear search
 
   bool has_subs() const { return !psubs.empty() || !qsubs.empty(); }
   inline bool prunable() const;
@@ -134,12 +141,12 @@ struct SubList::Registry {
   uint64_t id = next_list_id.fetch_add(1);
   std::atomic<bool> alive{true};
   std::mutex mu;
-  std::vector<std::shared_ptr<ShardCounters>> counters;
+  std::vector<std::shared_ptr<sublist_detail::ShardCounters>> counters;
 };
 
 struct MatchCache::Shard {
   std::shared_ptr<SubList::Registry> registry;
-  std::shared_ptr<ShardCounters> ctr;
+  std::shared_ptr<sublist_detail::ShardCounters> ctr;
   uint64_t gen = 0;  // every entry is valid as of this generation
   std::unordered_map<std::string, std::shared_ptr<const MatchResult>, StringHash, std::equal_to<>>
       entries;
@@ -202,7 +209,7 @@ MatchCache::Shard& MatchCache::shard_for(const SubList& list) {
     prune();
     auto shard = std::make_unique<Shard>();
     shard->registry = list.registry_;
-    shard->ctr = std::make_shared<ShardCounters>();
+    shard->ctr = std::make_shared<sublist_detail::ShardCounters>();
     {
       std::lock_guard<std::mutex> lock(list.registry_->mu);
       list.registry_->counters.push_back(shard->ctr);
@@ -272,9 +279,9 @@ SubListStatus SubList::insert(SubscriptionPtr sub) {
     added = node->psubs.add(sub);
   } else {
     auto g = std::find_if(node->qsubs.begin(), node->qsubs.end(),
-                          [&](const QueueGroup& q) { return q.name == sub->queue; });
+                          [&](const sublist_detail::QueueGroup& q) { return q.name == sub->queue; });
     if (g == node->qsubs.end()) {
-      node->qsubs.push_back(QueueGroup{sub->queue, {}});
+      node->qsubs.push_back(sublist_detail::QueueGroup{sub->queue, {}});
       g = node->qsubs.end() - 1;
     }
     added = g->members.add(sub);
@@ -322,7 +329,7 @@ bool SubList::remove_locked(const SubscriptionPtr& sub) {
     removed = node->psubs.remove(sub.get());
   } else {
     auto g = std::find_if(node->qsubs.begin(), node->qsubs.end(),
-                          [&](const QueueGroup& q) { return q.name == sub->queue; });
+                          [&](const sublist_detail::QueueGroup& q) { return q.name == sub->queue; });
     if (g != node->qsubs.end()) {
       removed = g->members.remove(sub.get());
       if (g->members.empty()) node->qsubs.erase(g);
@@ -385,7 +392,7 @@ void SubList::update_queue_weight(const SubscriptionPtr& sub, int32_t weight) {
 static void add_node(const SubList::Node& n, MatchResult& r) {
   const auto& ps = n.psubs.items();
   r.psubs.insert(r.psubs.end(), ps.begin(), ps.end());
-  for (const QueueGroup& g : n.qsubs) {
+  for (const sublist_detail::QueueGroup& g : n.qsubs) {
     auto slot = std::find_if(r.qsubs.begin(), r.qsubs.end(),
                              [&](const auto& v) { return v.front()->queue == g.name; });
     if (slot == r.qsubs.end()) {
@@ -450,7 +457,7 @@ static void collect_level(const SubList::Level& l, std::vector<SubscriptionPtr>&
 static void collect_node(const SubList::Node& n, std::vector<SubscriptionPtr>& out) {
   const auto& ps = n.psubs.items();
   out.insert(out.end(), ps.begin(), ps.end());
-  for (const QueueGroup& g : n.qsubs) {
+  for (const sublist_detail::QueueGroup& g : n.qsubs) {
     out.insert(out.end(), g.members.items().begin(), g.members.items().end());
   }
   if (n.next) collect_level(*n.next, out);
@@ -504,7 +511,7 @@ void SubList::sync_shard(MatchCache::Shard& shard) const {
 const std::shared_ptr<const MatchResult>& SubList::lookup(std::string_view subject,
                                                           MatchCache& cache) const {
   MatchCache::Shard& shard = cache.shard_for(*this);
-  ShardCounters& ctr = *shard.ctr;
+  sublist_detail::ShardCounters& ctr = *shard.ctr;
   bump(ctr.matches);
   if (shard.gen == gen_.load(std::memory_order_acquire)) {
     auto it = shard.entries.find(subject);

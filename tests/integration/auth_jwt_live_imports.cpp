@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "jwt_test_util.h"
+#include "jwt_fixture.h"
 #include "test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
@@ -22,51 +22,27 @@ using itest::jwt::KeyPair;
 using json = nlohmann::json;
 using testing_harness::ServerProcess;
 
-class JwtLiveImports : public ::testing::TestWithParam<std::string> {
+class JwtLiveImports : public JwtOperatorTest {
  protected:
   void SetUp() override {
-    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
-      GTEST_SKIP() << "reference server not installed";
-    dir_ = std::make_unique<testing_harness::TempDir>();
-    op_file_ = dir_->write("op.jwt", jwt::sign(jwt::operator_claims(op_, sys_.pub), op_));
-    sys_jwt_ = jwt::sign(jwt::account_claims(sys_, "SYS"), op_);
+    JwtOperatorTest::SetUp();
+    if (IsSkipped()) return;
     for (auto& p : route_ports_) p = testing_harness::free_port();
   }
   // Server `i` (0: A, 1: B), FULL resolver with the system and exporter accounts preloaded;
   // with `clustered`, routed to the other one.
   std::unique_ptr<ServerProcess> start(int i, bool clustered) {
-    auto listen = [](int port) { return "127.0.0.1:" + std::to_string(port); };
-    std::string conf = "server_name: " + std::string(i == 0 ? "A" : "B") + "\noperator: \"" + op_file_ +
-                       "\"\nsystem_account: " + sys_.pub + "\nresolver { type: full, dir: \"" + dir_->path() +
-                       "/jwts" + std::to_string(i) + "\" }\nresolver_preload: {\n  " + sys_.pub + ": \"" + sys_jwt_ +
-                       "\"\n  " + exp_.pub + ": \"" + jwt::sign(exporter(true), op_) + "\"\n}\n";
-    if (clustered)
-      conf += "cluster {\n  name: c1\n  listen: \"" + listen(route_ports_[i]) + "\"\n  routes: [\"nats-route://" +
-              listen(route_ports_[1 - i]) + "\"]\n}\n";
+    std::string conf = "server_name: " + std::string(i == 0 ? "A" : "B") + "\n" + operator_config() +
+                       "resolver { type: full, dir: \"" + jwt_dir(i) + "\" }\nresolver_preload: {\n" +
+                       preload_line(sys_, sys_jwt_) + preload_line(exp_, jwt::sign(exporter(true), op_)) + "}\n";
+    if (clustered) conf += route_block(i, route_ports_);
     return start_with_config(conf, {}, GetParam());
   }
   json exporter(bool exports_feed) const {
-    json c = jwt::account_claims(exp_, "EXP");
-    if (exports_feed)
-      c["nats"]["exports"] = json::array({{{"name", "feed"}, {"subject", "feed.>"}, {"type", "stream"}}});
-    return c;
+    return exports_feed ? feed_exporter(exp_, "EXP") : jwt::account_claims(exp_, "EXP");
   }
   json importer(bool imports_feed) const {
-    json c = jwt::account_claims(acc_, "ACC");
-    if (imports_feed)
-      c["nats"]["imports"] =
-          json::array({{{"name", "feed"}, {"subject", "feed.>"}, {"account", exp_.pub}, {"type", "stream"}}});
-    return c;
-  }
-  natsStatus connect_user(ConnPtr& c, const std::string& url, const KeyPair& account, const KeyPair& user) {
-    static int n = 0;
-    std::string ujwt = jwt::sign(jwt::user_claims(user, "u"), account);
-    std::string file = dir_->write("u" + std::to_string(++n) + ".creds", jwt::creds(ujwt, user.seed));
-    OptsPtr o;
-    natsOptions_SetTimeout(o.p, 5000);
-    natsOptions_SetAllowReconnect(o.p, false);
-    natsOptions_SetUserCredentialsFromFiles(o.p, file.c_str(), nullptr);
-    return connect_signed(c, url, o.p);
+    return imports_feed ? feed_importer(acc_, "ACC", exp_.pub) : jwt::account_claims(acc_, "ACC");
   }
   // Pushes an account JWT; the number of servers that answered "jwt updated".
   int push(natsConnection* sys, const json& claims, size_t servers) {
@@ -113,11 +89,8 @@ class JwtLiveImports : public ::testing::TestWithParam<std::string> {
     return got.count == before;
   }
 
-  KeyPair op_ = jwt::operator_keys(), sys_ = jwt::account_keys(), sys_user_ = jwt::user_keys(),
-          acc_ = jwt::account_keys(), exp_ = jwt::account_keys(), user_ = jwt::user_keys(),
-          exp_user_ = jwt::user_keys();
-  std::unique_ptr<testing_harness::TempDir> dir_;
-  std::string op_file_, sys_jwt_;
+  KeyPair sys_user_ = jwt::user_keys(), acc_ = jwt::account_keys(), exp_ = jwt::account_keys(),
+          user_ = jwt::user_keys(), exp_user_ = jwt::user_keys();
   int route_ports_[2] = {0, 0};
   int seq_ = 0;
 };

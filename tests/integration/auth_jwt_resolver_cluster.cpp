@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "jwt_test_util.h"
+#include "jwt_fixture.h"
 #include "test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
@@ -22,67 +22,26 @@ using itest::jwt::KeyPair;
 using json = nlohmann::json;
 using testing_harness::ServerProcess;
 
-class JwtResolverCluster : public ::testing::TestWithParam<std::string> {
+class JwtResolverCluster : public JwtOperatorTest {
  protected:
   void SetUp() override {
-    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
-      GTEST_SKIP() << "reference server not installed";
-    dir_ = std::make_unique<testing_harness::TempDir>();
-    op_file_ = dir_->write("op.jwt", jwt::sign(jwt::operator_claims(op_, sys_.pub), op_));
-    sys_jwt_ = jwt::sign(jwt::account_claims(sys_, "SYS"), op_);
+    JwtOperatorTest::SetUp();
+    if (IsSkipped()) return;
     for (auto& p : cluster_ports_) p = testing_harness::free_port();
   }
   // Server `i` (0: A, 1: B), routed to the other one, storing its JWTs in <dir>/jwts<i>.
   std::unique_ptr<ServerProcess> start(int i) {
-    auto listen = [](int port) { return "127.0.0.1:" + std::to_string(port); };
-    std::string conf = "server_name: " + std::string(i == 0 ? "A" : "B") + "\noperator: \"" + op_file_ +
-                       "\"\nsystem_account: " + sys_.pub + "\nresolver { type: full, dir: \"" + jwt_dir(i) +
-                       "\", interval: \"500ms\" }\nresolver_preload: {\n  " + sys_.pub + ": \"" + sys_jwt_ +
-                       "\"\n}\ncluster {\n  name: c1\n  listen: \"" + listen(cluster_ports_[i]) +
-                       "\"\n  routes: [\"nats-route://" + listen(cluster_ports_[1 - i]) + "\"]\n}\n";
+    std::string conf = "server_name: " + std::string(i == 0 ? "A" : "B") + "\n" + operator_config() +
+                       "resolver { type: full, dir: \"" + jwt_dir(i) + "\", interval: \"500ms\" }\n" +
+                       "resolver_preload: {\n" + preload_line(sys_, sys_jwt_) + "}\n" + route_block(i, cluster_ports_);
     return start_with_config(conf, {}, GetParam());
   }
-  std::string jwt_dir(int i) const { return dir_->path() + "/jwts" + std::to_string(i); }
   natsStatus connect_user(ConnPtr& c, const std::string& url, const KeyPair& account, const KeyPair& user) {
-    static int n = 0;
-    std::string ujwt = jwt::sign(jwt::user_claims(user, "u"), account);
-    std::string file = dir_->write("u" + std::to_string(++n) + ".creds", jwt::creds(ujwt, user.seed));
-    OptsPtr o;
-    natsOptions_SetTimeout(o.p, 2000);
-    natsOptions_SetAllowReconnect(o.p, false);
-    natsOptions_SetUserCredentialsFromFiles(o.p, file.c_str(), nullptr);
-    return connect_signed(c, url, o.p);
-  }
-  // Publishes a request and collects the answers that arrive within `wait` (stops early once
-  // `want` arrived).
-  std::vector<std::string> gather(natsConnection* nc, const std::string& subject, const std::string& payload,
-                                  size_t want, milliseconds wait = milliseconds(3000)) {
-    std::string inbox = "_INBOX.gather." + std::to_string(++inbox_seq_);
-    SubPtr sub;
-    std::vector<std::string> out;
-    if (natsConnection_SubscribeSync(&sub.p, nc, inbox.c_str()) != NATS_OK) return out;
-    natsConnection_PublishRequestString(nc, subject.c_str(), inbox.c_str(), payload.c_str());
-    auto deadline = Clock::now() + wait;
-    while (out.size() < want && Clock::now() < deadline) {
-      MsgPtr m;
-      auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-      if (natsSubscription_NextMsg(&m.p, sub.p, std::max<int64_t>(left, 1)) != NATS_OK) break;
-      out.push_back(m.data());
-    }
-    return out;
-  }
-  // Both servers answer a STATSZ ping: the route is up and the $SYS interest has crossed it.
-  bool cluster_formed(natsConnection* nc) {
-    return wait_for([&] { return gather(nc, "$SYS.REQ.SERVER.PING", "", 2, milliseconds(500)).size() == 2; },
-                    milliseconds(10000));
+    return JwtOperatorTest::connect_user(c, url, account, user, 2000);
   }
 
-  KeyPair op_ = jwt::operator_keys(), sys_ = jwt::account_keys(), sys_user_ = jwt::user_keys(),
-          acc_ = jwt::account_keys(), user_ = jwt::user_keys();
-  std::unique_ptr<testing_harness::TempDir> dir_;
-  std::string op_file_, sys_jwt_;
+  KeyPair sys_user_ = jwt::user_keys(), acc_ = jwt::account_keys(), user_ = jwt::user_keys();
   int cluster_ports_[2] = {0, 0};
-  int inbox_seq_ = 0;
 };
 
 TEST_P(JwtResolverCluster, PushReachesEveryServerAndBothAnswer) {

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "jwt_test_util.h"
+#include "jwt_fixture.h"
 #include "test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
@@ -24,23 +24,19 @@ using itest::jwt::KeyPair;
 using json = nlohmann::json;
 using testing_harness::ServerProcess;
 
-class JwtResolverLookup : public ::testing::TestWithParam<std::string> {
+class JwtResolverLookup : public JwtOperatorTest {
  protected:
   void SetUp() override {
-    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
-      GTEST_SKIP() << "reference server not installed";
-    dir_ = std::make_unique<testing_harness::TempDir>();
-    op_file_ = dir_->write("op.jwt", jwt::sign(jwt::operator_claims(op_, sys_.pub), op_));
-    sys_jwt_ = jwt::sign(jwt::account_claims(sys_, "SYS"), op_);
+    JwtOperatorTest::SetUp();
+    if (IsSkipped()) return;
     for (auto& p : cluster_ports_) p = testing_harness::free_port();
   }
   // Server `i` (0: A, 1: B) with the resolver block `resolver` (its dir added), routed to the
   // other one; `preload` are extra "<key>: <jwt>" lines of resolver_preload.
   std::unique_ptr<ServerProcess> start(int i, const std::string& resolver, const std::string& preload = "") {
-    auto listen = [](int port) { return "127.0.0.1:" + std::to_string(port); };
-    std::string conf = "server_name: " + std::string(i == 0 ? "A" : "B") + "\noperator: \"" + op_file_ +
-                       "\"\nsystem_account: " + sys_.pub + "\nresolver { " + resolver + ", dir: \"" + jwt_dir(i) +
-                       "\" }\nresolver_preload: {\n  " + sys_.pub + ": \"" + sys_jwt_ + "\"\n" + preload + "}\n";
+    std::string conf = "server_name: " + std::string(i == 0 ? "A" : "B") + "\n" + operator_config() + "resolver { " +
+                       resolver + ", dir: \"" + jwt_dir(i) + "\" }\nresolver_preload: {\n" +
+                       preload_line(sys_, sys_jwt_) + preload + "}\n";
     if (gateways_) {
       // Two clusters of one server each, joined by gateways.
       conf += "gateway {\n  name: g" + std::to_string(i) + "\n  listen: \"" + listen(cluster_ports_[i]) +
@@ -49,77 +45,35 @@ class JwtResolverLookup : public ::testing::TestWithParam<std::string> {
         conf += "    {name: g" + std::to_string(k) + ", urls: [\"nats://" + listen(cluster_ports_[k]) + "\"]}\n";
       conf += "  ]\n}\n";
     } else {
-      conf += "cluster {\n  name: c1\n  listen: \"" + listen(cluster_ports_[i]) + "\"\n  routes: [\"nats-route://" +
-              listen(cluster_ports_[1 - i]) + "\"]\n}\n";
+      conf += route_block(i, cluster_ports_);
     }
     return start_with_config(conf, {}, GetParam());
   }
-  static std::string preload_line(const KeyPair& acc, const std::string& token) {
-    return "  " + acc.pub + ": \"" + token + "\"\n";
-  }
-  std::string jwt_dir(int i) const { return dir_->path() + "/jwts" + std::to_string(i); }
   bool stored(int i, const KeyPair& acc) const {
     return std::filesystem::exists(jwt_dir(i) + "/" + acc.pub + ".jwt");
-  }
-  natsStatus connect_user(ConnPtr& c, const std::string& url, const KeyPair& account, const KeyPair& user) {
-    static int n = 0;
-    std::string ujwt = jwt::sign(jwt::user_claims(user, "u"), account);
-    std::string file = dir_->write("u" + std::to_string(++n) + ".creds", jwt::creds(ujwt, user.seed));
-    OptsPtr o;
-    natsOptions_SetTimeout(o.p, 5000);
-    natsOptions_SetAllowReconnect(o.p, false);
-    natsOptions_SetUserCredentialsFromFiles(o.p, file.c_str(), nullptr);
-    return connect_signed(c, url, o.p);
-  }
-  // The answers to a request that arrive within `wait` (stops early once `want` arrived).
-  std::vector<json> gather(natsConnection* nc, const std::string& subject, const std::string& payload, size_t want,
-                           milliseconds wait = milliseconds(3000)) {
-    std::string inbox = "_INBOX.gather." + std::to_string(++inbox_seq_);
-    SubPtr sub;
-    std::vector<json> out;
-    if (natsConnection_SubscribeSync(&sub.p, nc, inbox.c_str()) != NATS_OK) return out;
-    natsConnection_PublishRequestString(nc, subject.c_str(), inbox.c_str(), payload.c_str());
-    auto deadline = Clock::now() + wait;
-    while (out.size() < want && Clock::now() < deadline) {
-      MsgPtr m;
-      auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-      if (natsSubscription_NextMsg(&m.p, sub.p, std::max<int64_t>(left, 1)) != NATS_OK) break;
-      out.push_back(json::parse(m.data(), nullptr, false));
-    }
-    return out;
   }
   // The "data" message of each server's answer to a push, by server name.
   std::map<std::string, std::string> push(natsConnection* nc, const json& claims) {
     std::map<std::string, std::string> out;
-    for (const auto& j : gather(nc, "$SYS.REQ.CLAIMS.UPDATE", jwt::sign(claims, op_), 2))
+    for (const auto& answer : gather(nc, "$SYS.REQ.CLAIMS.UPDATE", jwt::sign(claims, op_), 2)) {
+      json j = json::parse(answer, nullptr, false);
       out[j["server"].value("name", "")] =
           j.contains("data") ? j["data"].value("message", "") : "error: " + j["error"].dump();
+    }
     return out;
   }
-  bool cluster_formed(natsConnection* nc) {
-    return wait_for([&] { return gather(nc, "$SYS.REQ.SERVER.PING", "", 2, milliseconds(500)).size() == 2; },
-                    milliseconds(10000));
-  }
 
-  KeyPair op_ = jwt::operator_keys(), sys_ = jwt::account_keys(), sys_user_ = jwt::user_keys(),
-          acc_ = jwt::account_keys(), exp_ = jwt::account_keys(), user_ = jwt::user_keys(),
-          exp_user_ = jwt::user_keys();
-  std::unique_ptr<testing_harness::TempDir> dir_;
-  std::string op_file_, sys_jwt_;
+  KeyPair sys_user_ = jwt::user_keys(), acc_ = jwt::account_keys(), exp_ = jwt::account_keys(),
+          user_ = jwt::user_keys(), exp_user_ = jwt::user_keys();
   int cluster_ports_[2] = {0, 0};  // route or gateway listen ports
   bool gateways_ = false;
-  int inbox_seq_ = 0;
 };
 
 // B (CACHE) has no JWT of the account nor of the account it imports a stream from; A (FULL)
 // has both. A user of the account connects to B: B looks both up from A, stores them, and the
 // import works across the route. Pushes: B skips the account until it uses it, then updates.
 TEST_P(JwtResolverLookup, CacheServerLooksUpAccountAndItsExporterFromFullServer) {
-  json exporter = jwt::account_claims(exp_, "EXP");
-  exporter["nats"]["exports"] = json::array({{{"name", "feed"}, {"subject", "feed.>"}, {"type", "stream"}}});
-  json importer = jwt::account_claims(acc_, "ACC");
-  importer["nats"]["imports"] =
-      json::array({{{"name", "feed"}, {"subject", "feed.>"}, {"account", exp_.pub}, {"type", "stream"}}});
+  json exporter = feed_exporter(exp_, "EXP"), importer = feed_importer(acc_, "ACC", exp_.pub);
   auto a = start(0, "type: full", preload_line(exp_, jwt::sign(exporter, op_)) + preload_line(acc_, jwt::sign(importer, op_)));
   auto b = start(1, "type: cache, ttl: \"1h\", limit: 10");
   ConnPtr sys;

@@ -20,7 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "jwt_http_server.h"
-#include "jwt_test_util.h"
+#include "jwt_fixture.h"
 #include "test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
@@ -34,30 +34,16 @@ using json = nlohmann::json;
 using testing_harness::ServerProcess;
 using itest::JwtHttpServer;
 
-class JwtUrlResolver : public ::testing::TestWithParam<std::string> {
+class JwtUrlResolver : public JwtOperatorTest {
  protected:
   void SetUp() override {
-    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
-      GTEST_SKIP() << "reference server not installed";
-    dir_ = std::make_unique<testing_harness::TempDir>();
-    op_file_ = dir_->write("op.jwt", jwt::sign(jwt::operator_claims(op_, sys_.pub), op_));
-    http_.serve(sys_.pub, jwt::sign(jwt::account_claims(sys_, "SYS"), op_));
+    JwtOperatorTest::SetUp();
+    if (IsSkipped()) return;
+    http_.serve(sys_.pub, sys_jwt_);
     http_.serve("", "");  // both servers check at start-up that the base URL answers
   }
-  std::string config() const {
-    return "operator: \"" + op_file_ + "\"\nsystem_account: " + sys_.pub + "\nresolver: URL(\"" + http_.base() + "\")\n";
-  }
+  std::string config() const { return operator_config() + "resolver: URL(\"" + http_.base() + "\")\n"; }
   std::unique_ptr<ServerProcess> start() { return start_with_config(config(), {}, GetParam()); }
-  natsStatus connect_user(ConnPtr& c, const std::string& url, const KeyPair& account, const KeyPair& user) {
-    static int n = 0;
-    std::string ujwt = jwt::sign(jwt::user_claims(user, "u"), account);
-    std::string file = dir_->write("u" + std::to_string(++n) + ".creds", jwt::creds(ujwt, user.seed));
-    OptsPtr o;
-    natsOptions_SetTimeout(o.p, 5000);
-    natsOptions_SetAllowReconnect(o.p, false);
-    natsOptions_SetUserCredentialsFromFiles(o.p, file.c_str(), nullptr);
-    return connect_signed(c, url, o.p);
-  }
   // A raw client's CONNECT for `user` of `account` (signing the INFO's nonce).
   static std::string raw_connect(RawClient& rc, const KeyPair& account, const KeyPair& user) {
     std::string nonce = json::parse(rc.info_json()).value("nonce", "");
@@ -66,21 +52,15 @@ class JwtUrlResolver : public ::testing::TestWithParam<std::string> {
            jwt::base64url(nats::nkey::sign(user.seed, nonce)) + "\"}\r\n";
   }
 
-  KeyPair op_ = jwt::operator_keys(), sys_ = jwt::account_keys(), acc_ = jwt::account_keys(),
-          exp_ = jwt::account_keys(), user_ = jwt::user_keys(), exp_user_ = jwt::user_keys();
-  std::unique_ptr<testing_harness::TempDir> dir_;
-  std::string op_file_;
+  KeyPair acc_ = jwt::account_keys(), exp_ = jwt::account_keys(), user_ = jwt::user_keys(),
+          exp_user_ = jwt::user_keys();
   JwtHttpServer http_;
 };
 
 // The user's account and the account it imports a stream from are fetched at the CONNECT;
 // the import works; the account is fetched once (registered from then on).
 TEST_P(JwtUrlResolver, FetchesAccountAndItsExporterAtConnect) {
-  json exporter = jwt::account_claims(exp_, "EXP");
-  exporter["nats"]["exports"] = json::array({{{"name", "feed"}, {"subject", "feed.>"}, {"type", "stream"}}});
-  json importer = jwt::account_claims(acc_, "ACC");
-  importer["nats"]["imports"] =
-      json::array({{{"name", "feed"}, {"subject", "feed.>"}, {"account", exp_.pub}, {"type", "stream"}}});
+  json exporter = feed_exporter(exp_, "EXP"), importer = feed_importer(acc_, "ACC", exp_.pub);
   http_.serve(exp_.pub, jwt::sign(exporter, op_));
   http_.serve(acc_.pub, jwt::sign(importer, op_));
   auto srv = start();

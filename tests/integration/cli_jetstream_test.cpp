@@ -42,8 +42,6 @@ class JsCli : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<ServerProcess> server_;
 };
 
-}  // namespace
-
 TEST_P(JsCli, StreamLifecycle) {
   auto add = run("stream add ORDERS --subjects 'ORDERS.*' --storage memory --max-msgs 100 --max-age 1h --defaults");
   ASSERT_EQ(add.status, 0) << add.output;
@@ -354,6 +352,8 @@ TEST_P(JsCli, BenchProgressOnlyOnTerminal) {
 }
 INSTANTIATE_TEST_SUITE_P(Servers, JsCli, ::testing::Values("ours", "reference"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
+}  // namespace
+
 // `nats stream backup` and `nats stream restore` (natscli's commands and file layout): a backup
 // taken by our tool from our server restores into our server and into 2.9.10 with the
 // messages, the deleted sequence and the durable's state; the backup directory holds what

@@ -77,7 +77,9 @@ TEST_P(ConfigReload, RemovedUserIsCutAndPermissionsChangeForTheOthers) {
   EXPECT_EQ(alice.read_line(milliseconds(3000)).value_or(""), "PONG");
   RawClient again(srv_->port());
   EXPECT_EQ(login(again, "bob"), "-ERR 'Authorization Violation'");
-  if (!loaded.empty()) EXPECT_NE(varz_load_time(), loaded);
+  if (!loaded.empty()) {
+    EXPECT_NE(varz_load_time(), loaded);
+  }
   // A user still there whose password changed: cut with the error.
   EXPECT_EQ(carol.read_line(milliseconds(3000)).value_or("<none>"), "-ERR 'Authorization Violation'");
 }

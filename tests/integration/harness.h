@@ -50,17 +50,20 @@ inline std::vector<std::string> binaries_to_compare() {
   return bins;
 }
 
-// The slice of the test port range this process may use. ctest runs the integration binary as
-// several gtest shards at once (GTEST_TOTAL_SHARDS / GTEST_SHARD_INDEX); each shard gets its own
-// slice, so two shards can never pick the same port between one's pick and its bind.
+// The slice of the test port range this process may use. Several shards of the integration
+// binary run at once: ctest's shards, each a --gtest_filter of suites (tests/CMakeLists.txt,
+// NATS_TEST_SHARDS / NATS_TEST_SHARD_INDEX), and scripts/test.sh's gtest shards against a
+// sanitized server (GTEST_TOTAL_SHARDS / GTEST_SHARD_INDEX). Each shard gets its own slice, so
+// two shards can never pick the same port between one's pick and its bind.
 struct PortSlice {
   int first;
   int size;
 };
 inline PortSlice test_port_slice() {
   constexpr int kFirst = 20000, kSize = 12000;
-  const char* total_s = std::getenv("GTEST_TOTAL_SHARDS");
-  const char* index_s = std::getenv("GTEST_SHARD_INDEX");
+  const bool ours = std::getenv("NATS_TEST_SHARDS") != nullptr;
+  const char* total_s = std::getenv(ours ? "NATS_TEST_SHARDS" : "GTEST_TOTAL_SHARDS");
+  const char* index_s = std::getenv(ours ? "NATS_TEST_SHARD_INDEX" : "GTEST_SHARD_INDEX");
   int total = total_s ? std::atoi(total_s) : 1;
   int index = index_s ? std::atoi(index_s) : 0;
   if (total < 1 || index < 0 || index >= total) return {kFirst, kSize};

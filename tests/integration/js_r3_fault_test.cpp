@@ -268,7 +268,9 @@ TEST(JsR3, LeaderKill9DuringPublishingLosesNoAckedMessage) {
     for (auto& id : ids) ++count[id];
     for (auto& [id, seq] : acks) {
       EXPECT_EQ(count[id], 1) << name << " " << id;
-      if (seq >= 1 && seq <= ids.size()) EXPECT_EQ(ids[seq - 1], id) << name << " seq " << seq;
+      if (seq >= 1 && seq <= ids.size()) {
+        EXPECT_EQ(ids[seq - 1], id) << name << " seq " << seq;
+      }
     }
   }
   EXPECT_EQ(st.begin()->second["ids"], st.rbegin()->second["ids"]);
@@ -628,7 +630,9 @@ TEST(JsR3, FollowerCatchesUpWithTheFailedCountOfRejectedPublishes) {
   for (int i = 1; i <= 300; ++i) {
     std::string subject = "orders.u." + std::to_string(i);
     ASSERT_EQ(publish_plain(lc.p, subject), ++expect) << i;
-    if (i % 3 == 0) ASSERT_EQ(publish_plain(lc.p, subject), 0u) << i;
+    if (i % 3 == 0) {
+      ASSERT_EQ(publish_plain(lc.p, subject), 0u) << i;
+    }
   }
   for (auto& n : names) block(sys, n, {});
   ASSERT_TRUE(wait_for([&] {

@@ -59,7 +59,9 @@ struct PartitionedCluster {
   // Cuts server i off from both others (a minority of one).
   void isolate(int i) {
     for (int j = 0; j < 3; ++j)
-      if (j != i) ASSERT_TRUE(lab.cut(i, j));
+      if (j != i) {
+        ASSERT_TRUE(lab.cut(i, j));
+      }
   }
   void heal_all() {
     for (int i = 0; i < 3; ++i)

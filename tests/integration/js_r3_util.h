@@ -97,7 +97,9 @@ inline void expect_all_once(const json& replica, const std::map<std::string, uin
   uint64_t first = replica["first_seq"];
   for (auto& [id, seq] : acks) {
     EXPECT_EQ(count[id], 1) << replica["server"] << " " << id;
-    if (seq >= first && seq - first < ids.size()) EXPECT_EQ(ids[seq - first], id) << replica["server"];
+    if (seq >= first && seq - first < ids.size()) {
+      EXPECT_EQ(ids[seq - first], id) << replica["server"];
+    }
   }
 }
 

@@ -147,7 +147,9 @@ TEST(JsRestartDedupe, DuplicateWindowAndLastMsgIdSurviveACleanRestartLikeTheRefe
   EXPECT_EQ(ours[6], R"({"stream":"D", "seq":302})");
   EXPECT_NE(ours[7].find("10070"), std::string::npos) << ours[7];
   EXPECT_EQ(ours[8], R"({"stream":"D", "seq":301,"duplicate": true})");
-  if (answers.size() == 2) EXPECT_EQ(answers[0], answers[1]);
+  if (answers.size() == 2) {
+    EXPECT_EQ(answers[0], answers[1]);
+  }
 }
 
 // Ours only: `sync_interval: always` makes every PubAck durable before it leaves, so a kill -9

@@ -61,7 +61,9 @@ TEST(JsStoreCompaction, PurgeBySubjectShrinksTheStoreAndSurvivesARestart) {
     for (int i = 0; i < kMsgs; ++i) {
       ASSERT_EQ(natsConnection_Publish(nc.p, subjects[i % 3], payload.data(), static_cast<int>(payload.size())),
                 NATS_OK);
-      if (i % 5000 == 4999) ASSERT_EQ(natsConnection_Flush(nc.p), NATS_OK);
+      if (i % 5000 == 4999) {
+        ASSERT_EQ(natsConnection_Flush(nc.p), NATS_OK);
+      }
     }
     ASSERT_EQ(natsConnection_Flush(nc.p), NATS_OK);
     ASSERT_TRUE(wait_for([&] {

@@ -99,10 +99,11 @@ void mirror_and_source_across_domains(const std::string& hub_bin, const std::str
                        acc + "\""),
               std::string::npos)
         << log;
-    if (shared_sys)
+    if (shared_sys) {
       EXPECT_NE(log.find("JetStream Not Extended, adding denies [$JSC.> $NRG.> $JS.API.> $KV.> $OBJ.>]"),
                 std::string::npos)
           << log;
+    }
   }
 
   // The origins, one on each side.

@@ -54,7 +54,9 @@ TEST(LeafLimits, MaxLeafnodesRefusesTheLeafOverTheLimit) {
                          milliseconds(10000)))
         << bin << l2.proc->log();
     // (2.9.10's /leafz also lists the refused leaf's attempts; ours lists the admitted one.)
-    if (bin == testing_harness::server_binary()) EXPECT_EQ(num_leafs(h.hub), 1);
+    if (bin == testing_harness::server_binary()) {
+      EXPECT_EQ(num_leafs(h.hub), 1);
+    }
     // Once the first leaf goes, the second gets in on its next attempt.
     l1.proc->stop();
     EXPECT_TRUE(wait_for([&] { return num_leafs(l2) == 1; }, milliseconds(10000))) << bin;

@@ -78,7 +78,9 @@ std::map<std::string, std::string> parse_exposition(const std::string& text) {
       typed = false;
     } else if (std::regex_match(line, m, type)) {
       EXPECT_EQ(m[1].str(), helped) << "TYPE right after its HELP: " << line;
-      if (m[2] == "counter") EXPECT_TRUE(family.size() > 6 && family.ends_with("_total")) << line;
+      if (m[2] == "counter") {
+        EXPECT_TRUE(family.size() > 6 && family.ends_with("_total")) << line;
+      }
       typed = true;
     } else if (std::regex_match(line, m, sample)) {
       EXPECT_TRUE(typed) << "sample before its TYPE: " << line;

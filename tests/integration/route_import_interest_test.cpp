@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster_test_util.h"
-#include "jwt_test_util.h"
+#include "jwt_fixture.h"
 #include "test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
@@ -26,48 +26,28 @@ using itest::jwt::KeyPair;
 using json = nlohmann::json;
 using testing_harness::ServerProcess;
 
-class RouteImportInterest : public ::testing::TestWithParam<std::string> {
+class RouteImportInterest : public JwtOperatorTest {
  protected:
   void SetUp() override {
-    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
-      GTEST_SKIP() << "reference server not installed";
-    dir_ = std::make_unique<testing_harness::TempDir>();
-    op_file_ = dir_->write("op.jwt", jwt::sign(jwt::operator_claims(op_, sys_.pub), op_));
-    json exporter = jwt::account_claims(exp_, "EXP");
-    exporter["nats"]["exports"] = json::array({{{"name", "feed"}, {"subject", "feed.>"}, {"type", "stream"}}});
-    json importer = jwt::account_claims(imp_, "IMP");
-    importer["nats"]["imports"] =
-        json::array({{{"name", "feed"}, {"subject", "feed.>"}, {"account", exp_.pub}, {"type", "stream"}}});
-    exp_jwt_ = jwt::sign(exporter, op_);
-    imp_jwt_ = jwt::sign(importer, op_);
+    JwtOperatorTest::SetUp();
+    if (IsSkipped()) return;
+    exp_jwt_ = jwt::sign(feed_exporter(exp_, "EXP"), op_);
+    imp_jwt_ = jwt::sign(feed_importer(imp_, "IMP", exp_.pub), op_);
     for (auto& p : cluster_ports_) p = testing_harness::free_port();
     for (auto& p : http_ports_) p = testing_harness::free_port();
   }
   // Server `i` (0: A, 1: B), FULL resolver in its own dir, routed to the other one. A has the
   // JWTs of both accounts, B only the exporter's (the pack sync is two minutes away).
   std::unique_ptr<ServerProcess> start(int i) {
-    auto listen = [](int port) { return "127.0.0.1:" + std::to_string(port); };
-    std::string preload = "  " + sys_.pub + ": \"" + jwt::sign(jwt::account_claims(sys_, "SYS"), op_) + "\"\n  " +
-                          exp_.pub + ": \"" + exp_jwt_ + "\"\n";
-    if (i == 0) preload += "  " + imp_.pub + ": \"" + imp_jwt_ + "\"\n";
+    std::string preload = preload_line(sys_, sys_jwt_) + preload_line(exp_, exp_jwt_);
+    if (i == 0) preload += preload_line(imp_, imp_jwt_);
     std::string conf = "server_name: " + std::string(i == 0 ? "A" : "B") + "\nhttp: \"" + listen(http_ports_[i]) +
-                       "\"\noperator: \"" + op_file_ + "\"\nsystem_account: " + sys_.pub +
-                       "\nresolver { type: full, dir: \"" + jwt_dir(i) + "\" }\nresolver_preload: {\n" + preload +
-                       "}\ncluster {\n  name: c1\n  listen: \"" + listen(cluster_ports_[i]) +
-                       "\"\n  routes: [\"nats-route://" + listen(cluster_ports_[1 - i]) + "\"]\n}\n";
+                       "\"\n" + operator_config() + "resolver { type: full, dir: \"" + jwt_dir(i) +
+                       "\" }\nresolver_preload: {\n" + preload + "}\n" + route_block(i, cluster_ports_);
     return start_with_config(conf, {}, GetParam());
   }
-  std::string jwt_dir(int i) const { return dir_->path() + "/jwts" + std::to_string(i); }
   natsStatus connect_user(ConnPtr& c, const std::string& url, const KeyPair& account) {
-    static int n = 0;
-    KeyPair user = jwt::user_keys();
-    std::string ujwt = jwt::sign(jwt::user_claims(user, "u"), account);
-    std::string file = dir_->write("u" + std::to_string(++n) + ".creds", jwt::creds(ujwt, user.seed));
-    OptsPtr o;
-    natsOptions_SetTimeout(o.p, 5000);
-    natsOptions_SetAllowReconnect(o.p, false);
-    natsOptions_SetUserCredentialsFromFiles(o.p, file.c_str(), nullptr);
-    return connect_signed(c, url, o.p);
+    return JwtOperatorTest::connect_user(c, url, account, jwt::user_keys());
   }
   // Messages B sent over its routes.
   int64_t out_msgs_of_b() {
@@ -92,10 +72,8 @@ class RouteImportInterest : public ::testing::TestWithParam<std::string> {
     return false;
   }
 
-  KeyPair op_ = jwt::operator_keys(), sys_ = jwt::account_keys(), exp_ = jwt::account_keys(),
-          imp_ = jwt::account_keys();
-  std::unique_ptr<testing_harness::TempDir> dir_;
-  std::string op_file_, exp_jwt_, imp_jwt_;
+  KeyPair exp_ = jwt::account_keys(), imp_ = jwt::account_keys();
+  std::string exp_jwt_, imp_jwt_;
   int cluster_ports_[2] = {0, 0}, http_ports_[2] = {0, 0};
 };
 
@@ -142,15 +120,12 @@ TEST_P(RouteImportInterest, ImporterUnknownToThePublishingServerGetsTheStream) {
 // queue group once (the import runs on each server for its own plain subscribers, and the
 // publishing server serves the queue group).
 TEST_P(RouteImportInterest, PlainAndQueueSubscribersOnBothServersGetEachMessageOnce) {
-  auto listen = [](int port) { return "127.0.0.1:" + std::to_string(port); };
   const std::string accounts =
       "accounts {\n  EXP: { users: [{user: e, password: pw}], exports: [{stream: \"feed.>\"}] }\n"
       "  IMP: { users: [{user: i, password: pw}], imports: [{stream: {account: EXP, subject: \"feed.>\"}}] }\n}\n";
   std::unique_ptr<ServerProcess> srv[2];
   for (int i = 0; i < 2; ++i)
-    srv[i] = start_with_config(accounts + "cluster {\n  name: c1\n  listen: \"" + listen(cluster_ports_[i]) +
-                                   "\"\n  routes: [\"nats-route://" + listen(cluster_ports_[1 - i]) + "\"]\n}\n",
-                               {}, GetParam());
+    srv[i] = start_with_config(accounts + route_block(i, cluster_ports_), {}, GetParam());
   auto user_url = [&](int i, const char* user) {
     return "nats://" + std::string(user) + ":pw@127.0.0.1:" + std::to_string(srv[i]->port());
   };

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "cluster_test_util.h"
+#include "tls_peer_util.h"
 #include "tls_test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
@@ -30,24 +31,11 @@ TEST_F(TlsKnownUrls, RoutesMustBeNamedByTheirCertificate) {
     for (const std::string host : {"localhost", "127.0.0.1"}) {
       SCOPED_TRACE(bin + " routes to " + host);
       Node a, b;
-      a.binary = b.binary = bin;
-      a.name = "a";
-      b.name = "b";
-      a.cluster = b.cluster = "k";
-      a.cluster_port = testing_harness::free_port();
-      b.cluster_port = testing_harness::free_port();
-      a.routes = {"nats-route://" + host + ":" + std::to_string(b.cluster_port)};
-      b.routes = {"nats-route://" + host + ":" + std::to_string(a.cluster_port)};
-      a.cluster_extra = b.cluster_extra = tls_block();
-      a.start();
-      b.start();
+      start_route_pair(a, b, bin, bin, "k", host, tls_block(), true);
       if (host == "localhost") {
-        EXPECT_TRUE(wait_for([&] { return a.num_routes() == 1 && b.num_routes() == 1; }, milliseconds(5000)))
-            << a.proc->log();
+        EXPECT_TRUE(routes_connected(a, b, milliseconds(5000))) << a.proc->log();
       } else {
-        EXPECT_TRUE(wait_for([&] { return a.proc->log().find("uthentication error") != std::string::npos; },
-                             milliseconds(5000)))
-            << a.proc->log();
+        EXPECT_TRUE(logs_authentication_error(a, milliseconds(5000))) << a.proc->log();
         EXPECT_EQ(a.num_routes(), 0);
         EXPECT_EQ(b.num_routes(), 0);
       }
@@ -60,26 +48,11 @@ TEST_F(TlsKnownUrls, GatewaysMustBeNamedByTheirCertificate) {
     for (const std::string host : {"localhost", "127.0.0.1"}) {
       SCOPED_TRACE(bin + " gateways at " + host);
       Node x, y;
-      x.binary = y.binary = bin;
-      x.name = "x";
-      y.name = "y";
-      x.gateway = "X";
-      y.gateway = "Y";
-      x.gateway_port = testing_harness::free_port();
-      y.gateway_port = testing_harness::free_port();
-      x.gateways = {{"Y", "nats://" + host + ":" + std::to_string(y.gateway_port)}};
-      y.gateways = {{"X", "nats://" + host + ":" + std::to_string(x.gateway_port)}};
-      x.gateway_extra = y.gateway_extra = tls_block();
-      x.start();
-      y.start();
+      start_gateway_pair(x, y, bin, host, tls_block());
       if (host == "localhost") {
-        EXPECT_TRUE(wait_for([&] { return x.num_inbound_gateways() == 1 && y.num_inbound_gateways() == 1; },
-                             milliseconds(5000)))
-            << x.proc->log();
+        EXPECT_TRUE(gateways_connected(x, y, milliseconds(5000))) << x.proc->log();
       } else {
-        EXPECT_TRUE(wait_for([&] { return x.proc->log().find("uthentication error") != std::string::npos; },
-                             milliseconds(5000)))
-            << x.proc->log();
+        EXPECT_TRUE(logs_authentication_error(x, milliseconds(5000))) << x.proc->log();
         EXPECT_EQ(x.num_inbound_gateways(), 0);
       }
     }

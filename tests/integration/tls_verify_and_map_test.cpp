@@ -22,6 +22,7 @@
 
 #include "cluster_test_util.h"
 #include "reload_test_util.h"
+#include "tls_peer_util.h"
 #include "tls_test_util.h"
 #include "ws_test_util.h"
 
@@ -275,24 +276,11 @@ TEST_F(TlsVerifyAndMap, RoutesMapThePeersCertificate) {
       const std::string block =
           "authorization { user: \"" + user + "\", password: pw }\n  " + tls_block("verify_and_map: true");
       Node a, b;
-      a.binary = bin_a;
-      b.binary = bin_b;
-      a.name = "a";
-      b.name = "b";
-      a.cluster = b.cluster = "m";
-      a.cluster_port = testing_harness::free_port();
-      b.cluster_port = testing_harness::free_port();
-      b.routes = {"nats-route://127.0.0.1:" + std::to_string(a.cluster_port)};
-      a.cluster_extra = b.cluster_extra = block;
-      a.start();
-      b.start();
+      start_route_pair(a, b, bin_a, bin_b, "m", "127.0.0.1", block, false);
       if (ok) {
-        EXPECT_TRUE(wait_for([&] { return a.num_routes() == 1 && b.num_routes() == 1; }, milliseconds(10000)))
-            << a.proc->log();
+        EXPECT_TRUE(routes_connected(a, b, milliseconds(10000))) << a.proc->log();
       } else {
-        EXPECT_TRUE(wait_for([&] { return a.proc->log().find("uthentication error") != std::string::npos; },
-                             milliseconds(10000)))
-            << a.proc->log();
+        EXPECT_TRUE(logs_authentication_error(a, milliseconds(10000))) << a.proc->log();
         EXPECT_EQ(a.num_routes(), 0);
       }
     }
@@ -308,26 +296,11 @@ TEST_F(TlsVerifyAndMap, GatewaysMapThePeersCertificate) {
       const std::string block =
           "authorization { user: \"" + user + "\", password: pw }\n  " + tls_block("verify_and_map: true");
       Node x, y;
-      x.binary = y.binary = bin;
-      x.name = "x";
-      y.name = "y";
-      x.gateway = "X";
-      y.gateway = "Y";
-      x.gateway_port = testing_harness::free_port();
-      y.gateway_port = testing_harness::free_port();
-      x.gateways = {{"Y", "nats://127.0.0.1:" + std::to_string(y.gateway_port)}};
-      y.gateways = {{"X", "nats://127.0.0.1:" + std::to_string(x.gateway_port)}};
-      x.gateway_extra = y.gateway_extra = block;
-      x.start();
-      y.start();
+      start_gateway_pair(x, y, bin, "127.0.0.1", block);
       if (ok) {
-        EXPECT_TRUE(wait_for([&] { return x.num_inbound_gateways() == 1 && y.num_inbound_gateways() == 1; },
-                             milliseconds(10000)))
-            << x.proc->log();
+        EXPECT_TRUE(gateways_connected(x, y, milliseconds(10000))) << x.proc->log();
       } else {
-        EXPECT_TRUE(wait_for([&] { return x.proc->log().find("uthentication error") != std::string::npos; },
-                             milliseconds(10000)))
-            << x.proc->log();
+        EXPECT_TRUE(logs_authentication_error(x, milliseconds(10000))) << x.proc->log();
         EXPECT_EQ(x.num_inbound_gateways(), 0);
       }
     }

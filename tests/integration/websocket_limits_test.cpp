@@ -129,8 +129,9 @@ TEST(WebsocketLimits, NonReadingSubscriberIsCutAsSlowConsumer) {
         << bin << line;
     EXPECT_EQ(line.find("127.0.0.1", line.find(tag) + tag.size()), std::string::npos) << bin << line;
     // A write deadline shows as a Go duration, as the reference prints it.
-    if (line.find("WriteDeadline") != std::string::npos)
+    if (line.find("WriteDeadline") != std::string::npos) {
       EXPECT_NE(line.find("WriteDeadline of 500ms exceeded"), std::string::npos) << bin << line;
+    }
     // And the close, at debug level, with the same prefix.
     std::string closed;
     EXPECT_TRUE(wait_for([&] { return !(closed = wsl_line_with(s->log(), "Client connection closed: Slow")).empty(); },

@@ -134,15 +134,7 @@ bool decode_block(std::string_view in, std::string& out) {
   return d == len;
 }
 
-size_t Unframer::read_src(char* dst, size_t n) {
-  size_t got = 0;
-  while (got < n) {
-    size_t k = src_(dst + got, n - got);
-    if (k == 0) break;
-    got += k;
-  }
-  return got;
-}
+size_t Unframer::read_src(char* dst, size_t n) { return snapshot::read_full(src_, dst, n); }
 
 bool Unframer::fill() {
   buf_.clear();

@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "jetstream/snapshot/byte_source.h"
+
 namespace nats::jetstream::s2 {
 
 // The framed stream of `data` (stream identifier, then data chunks of at most 64 KiB).
@@ -31,7 +33,7 @@ bool unframe(std::string_view in, std::string& out, std::string& err);
 // decoded).
 class Unframer {
  public:
-  using Source = std::function<size_t(char*, size_t)>;
+  using Source = snapshot::ByteSource;
   explicit Unframer(Source src) : src_(std::move(src)) {}
   // Up to n decoded bytes into dst; fewer only at the end of the stream or on bad input
   // (then error() says why).

@@ -113,15 +113,7 @@ std::string Writer::finish() {
   return std::move(out_);
 }
 
-size_t Reader::read_src(char* dst, size_t n) {
-  size_t got = 0;
-  while (got < n) {
-    size_t k = src_(dst + got, n - got);
-    if (k == 0) break;
-    got += k;
-  }
-  return got;
-}
+size_t Reader::read_src(char* dst, size_t n) { return snapshot::read_full(src_, dst, n); }
 
 bool Reader::skip(uint64_t n) {
   char buf[4096];

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "jetstream/snapshot/byte_source.h"
+
 namespace nats::jetstream::tar {
 
 struct Entry {
@@ -40,7 +42,7 @@ bool read(std::string_view in, std::vector<Entry>& out, std::string& err);
 // than the piece it copies (read() above is this reader over a string).
 class Reader {
  public:
-  using Source = std::function<size_t(char*, size_t)>;
+  using Source = snapshot::ByteSource;
   explicit Reader(Source src) : src_(std::move(src)) {}
   // The next regular file (what was not read of the previous one is skipped): true with its
   // name and size; false at the end of the archive (err empty) or with err.

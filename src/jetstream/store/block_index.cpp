@@ -1,13 +1,10 @@
 #include "jetstream/store/block_index.h"
 #include "util/little_endian.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
 
 #include "jetstream/store/crc32c.h"
+#include "jetstream/store/file_io.h"
 
 namespace nats::jetstream {
 
@@ -46,38 +43,12 @@ bool write_block_index(const std::string& dir, const BlockIndex& idx, uint64_t b
   for (uint32_t o : idx.offs) util::append_le(buf, o, 4);
   util::append_le(buf, crc32c(buf.data(), buf.size()), 4);
   std::string path = block_index_path(dir, idx.block);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return false;
-  const char* p = buf.data();
-  size_t n = buf.size();
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) break;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  ::close(fd);
-  return n == 0;
+  return write_whole_file(path, buf);
 }
 
 bool read_block_index(const std::string& dir, uint64_t block, uint64_t block_len, BlockIndex& out) {
-  int fd = ::open(block_index_path(dir, block).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  off_t size = ::lseek(fd, 0, SEEK_END);
   std::string buf;
-  if (size >= static_cast<off_t>(kHeader + 4)) {
-    buf.resize(static_cast<size_t>(size));
-    size_t got = 0;
-    while (got < buf.size()) {
-      ssize_t r = ::pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(got));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
-      got += static_cast<size_t>(r);
-    }
-    buf.resize(got);
-  }
-  ::close(fd);
+  if (!read_whole_file(block_index_path(dir, block), buf)) return false;
   if (buf.size() < kHeader + 4 || std::memcmp(buf.data(), kIndexMagic, 4) != 0) return false;
   const char* p = buf.data();
   uint64_t count = util::load_le(p + 24, 8);

@@ -340,19 +340,7 @@ bool BlockSummary::write(const std::string& dir, uint64_t block, uint64_t block_
   // Written under a temporary name and renamed: a crash leaves either no summary or a whole one.
   std::string path = block_summary_path(dir, block);
   std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return false;
-  const char* p = buf.data();
-  size_t n = buf.size();
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) break;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  ::close(fd);
-  if (n != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (!write_whole_file(tmp, buf) || ::rename(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());
     return false;
   }

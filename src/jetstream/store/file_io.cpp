@@ -29,4 +29,20 @@ bool read_whole_file(const std::string& path, std::string& out) {
   return true;
 }
 
+bool write_whole_file(const std::string& path, std::string_view data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return false;
+  const char* p = data.data();
+  size_t n = data.size();
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  ::close(fd);
+  return n == 0;
+}
+
 }  // namespace nats::jetstream

@@ -36,7 +36,6 @@ class BlockSummaryTest : public StoreDirTest {
     return st;
   }
 };
-}  // namespace
 
 TEST_F(BlockSummaryTest, RestartReplaysSealedBlocksFromSummaries) {
   std::set<uint64_t> removed = {7, 8, 150, 400, 401, 477};
@@ -199,5 +198,7 @@ TEST_F(BlockSummaryTest, PendingRunsWriteEveryRecordInOrder) {
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) EXPECT_TRUE(got[i] == want[i]) << "entry " << i << " seq " << want[i].seq;
 }
+
+}  // namespace
 
 }  // namespace NATS_TEST_FILE_ID

@@ -41,7 +41,6 @@ class FileStoreCleanCloseTest : public StoreDirTest {
     return dir + "/" + std::to_string(files_with(dir, ".blk").back()) + ".blk";
   }
 };
-}  // namespace
 
 TEST_F(FileStoreCleanCloseTest, RestartAfterACleanCloseReadsNoBlock) {
   std::set<uint64_t> removed = {3, 200, 1100, 1290};
@@ -201,5 +200,7 @@ TEST(BlockSummaryRuns, AddRunKeepsTheRunAndLaterEntries) {
                                             "m63@9700c"}));
   fs::remove_all(dir);
 }
+
+}  // namespace
 
 }  // namespace NATS_TEST_FILE_ID

@@ -78,7 +78,9 @@ class FileStoreCompactTest : public ::testing::Test {
     auto state = st.state();
     EXPECT_EQ(state.msgs, model_.size());
     EXPECT_EQ(state.last_seq, last_seq);
-    if (!model_.empty()) EXPECT_EQ(state.first_seq, model_.begin()->first);
+    if (!model_.empty()) {
+      EXPECT_EQ(state.first_seq, model_.begin()->first);
+    }
     for (auto& [seq, payload] : model_) {
       StoredMsg m;
       ASSERT_EQ(st.load_msg(seq, m), StoreErr::ok) << seq;
@@ -96,7 +98,6 @@ class FileStoreCompactTest : public ::testing::Test {
   std::string dir_;
   std::map<uint64_t, std::string> model_;
 };
-}  // namespace
 
 TEST_F(FileStoreCompactTest, SparseBlocksAreRewrittenWithTheirLiveMessages) {
   {
@@ -307,5 +308,7 @@ TEST_F(FileStoreCompactTest, RemovalsAndStoresRacingCompactionsAreKept) {
   auto st = open();
   expect_model(*st, 4030);
 }
+
+}  // namespace
 
 }  // namespace NATS_TEST_FILE_ID

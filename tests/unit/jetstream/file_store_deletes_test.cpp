@@ -88,7 +88,6 @@ class FileStoreDeletesTest : public ::testing::Test {
   std::string dir_;
   int64_t now_ = 5'000'000'000'000;
 };
-}  // namespace
 
 TEST_F(FileStoreDeletesTest, RandomRemovalsPurgesAndCompactsSurviveReopen) {
   auto st = open();
@@ -245,5 +244,7 @@ TEST_F(FileStoreDeletesTest, InterestStyleRemovalsAndCompactPastTheEnd) {
   expect_same(*st, *want);
   EXPECT_EQ(st->store_msg("ev.a", "", "x").seq, 7000u);
 }
+
+}  // namespace
 
 }  // namespace NATS_TEST_FILE_ID

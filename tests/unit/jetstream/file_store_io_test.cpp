@@ -76,7 +76,6 @@ class FileStoreIoTest : public store_test::StoreDirTest {
     EXPECT_EQ(m.payload, payload_for(seq));
   }
 };
-}  // namespace
 
 TEST(Crc32c, MatchesBitwiseDefinition) {
   // Whatever implementation is picked (SSE4.2 or table) must equal the bitwise one for
@@ -371,5 +370,7 @@ TEST_F(FileStoreIoTest, DeletesInSealedBlocksSurviveATornTailRestart) {
   auto r = st->store_msg("s.1", "", "after");
   EXPECT_EQ(r.seq, 1001u);
 }
+
+}  // namespace
 
 }  // namespace NATS_TEST_FILE_ID

@@ -56,7 +56,6 @@ class FileStoreTest : public ::testing::Test {
   std::string dir_;
   int64_t now_ = 5'000'000'000'000;
 };
-}  // namespace
 
 TEST(Crc32c, KnownVector) {
   // The standard CRC-32C check value.
@@ -266,5 +265,7 @@ TEST_F(FileStoreTest, TimesComeFromTheRecords) {
   auto again = open(lim, 512);
   EXPECT_EQ(again->state().first_ts, ts[10]);
 }
+
+}  // namespace
 
 }  // namespace NATS_TEST_FILE_ID

@@ -136,10 +136,16 @@ TEST(Auth, ImplicitNoAuthUserOnlyWithSysAccount) {
   auto anon = a.authenticate({});
   ASSERT_TRUE(anon);
   EXPECT_EQ(anon->account, "$G");
-  auto s = a.authenticate(ClientCredentials{"sys", "pass", "", "", "", ""});
+  auto login = [](const char* user, const char* pass) {
+    ClientCredentials c;
+    c.user = user;
+    c.pass = pass;
+    return c;
+  };
+  auto s = a.authenticate(login("sys", "pass"));
   ASSERT_TRUE(s);
   EXPECT_EQ(s->account, "$SYS");
-  EXPECT_FALSE(a.authenticate(ClientCredentials{"sys", "bad", "", "", "", ""}));
+  EXPECT_FALSE(a.authenticate(login("sys", "bad")));
 
   o.accounts.push_back(acc("A"));  // another account: no implicit user any more
   Authenticator b(o);
