@@ -387,7 +387,7 @@ void JetStream::start() {
   for (auto& a : srv.accounts()) {
     if (a == sys) continue;
     ++non_sys;
-    if (a->jetstream_enabled) enabled.push_back(a);
+    if (a->jetstream_enabled.load()) enabled.push_back(a);
   }
   if (enabled.empty() && non_sys == 1 && srv.global_account()) enabled.push_back(srv.global_account());
 
@@ -476,7 +476,7 @@ void JetStream::add_account(Account& acc) {
     for (auto& d : impl_->disabled)
       if (&d->account == &acc) return;
   }
-  if (acc.jetstream_enabled) enable_account(acc, !in_cluster_mode(impl_->server));
+  if (acc.jetstream_enabled.load()) enable_account(acc, !in_cluster_mode(impl_->server));
   else add_disabled_account(acc);
 }
 
@@ -512,14 +512,15 @@ void JetStream::update_account(Account& acc) {
     for (auto& d : impl_->disabled)
       if (&d->account == &acc) is_disabled = true;
   }
-  if (acc.jetstream_enabled == is_enabled) return;
+  const bool want = acc.jetstream_enabled.load();  // read once: another update may be storing it
+  if (want == is_enabled) return;
   if (!is_enabled && !is_disabled) return add_account(acc);  // not seen yet
   if (in_cluster_mode(srv) && !cl) {
     log::warn("Account [{}] update {} JetStream: not applied until a restart (no meta group yet)", acc.name(),
-              acc.jetstream_enabled ? "enables" : "disables");
+              want ? "enables" : "disables");
     return;
   }
-  if (acc.jetstream_enabled) {
+  if (want) {
     // The 10039 answerer goes (enable_account); JetStream comes with what the store
     // directory holds (standalone) or what the meta state assigns here (clustered).
     enable_account(acc, !cl);

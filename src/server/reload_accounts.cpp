@@ -110,7 +110,7 @@ void Server::reload_accounts(const Options& old, const Options& next) {
       // As the reference's configJetStream on reload: new limits apply to the account's
       // streams now (UpdateJetStreamLimits); JetStream turned on or off for the account.
       acc->set_js_limits(na.js_limits);
-      acc->jetstream_enabled = na.jetstream;
+      acc->jetstream_enabled.store(na.jetstream);
       if (auto* js = jetstream()) js->update_account(*acc);
       log::notice("Reloaded: account {} JetStream", na.name);
     }
