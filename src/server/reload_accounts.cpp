@@ -79,8 +79,9 @@ void Server::reload_accounts(const Options& old, const Options& next) {
   std::string sys = system_account_ ? system_account_->name() : std::string();
   for (const auto& oa : old.accounts) {
     if (find_config(next, oa.name) || oa.name == sys || oa.name == kGlobalAccount) continue;
-    // As the reference, which deletes it from its table (the system account stays). Streams
-    // and connections may still refer to the Account: it is kept alive, only no longer found.
+    // As the reference, which deletes it from its table (the system account stays).
+    // Connections and stopped streams may still refer to the Account: it is kept alive, only
+    // no longer found.
     AccountPtr gone;
     {
       std::lock_guard lk(accounts_mu_);
@@ -91,6 +92,9 @@ void Server::reload_accounts(const Options& old, const Options& next) {
     }
     retired_accounts_.push_back(gone);
     log::notice("Reloaded: account {} removed", oa.name);
+    // Its streams stop (2.9.10 leaves them running on the old account, where no client
+    // reaches them any more): nothing serves or stores for an account that is gone.
+    if (auto* js = jetstream()) js->remove_account(*gone);
   }
   for (const auto& na : next.accounts) {
     const AccountConfig* oa = find_config(old, na.name);
@@ -143,6 +147,7 @@ void Server::reload_accounts(const Options& old, const Options& next) {
     gone->max_leafnodes = 0;
     retired_accounts_.push_back(gone);
     log::notice("Reloaded: deleting account [removed]: \"{}\"", key);
+    if (auto* js = jetstream()) js->remove_account(*gone);
     for (auto& c : clients_snapshot())
       if (!c->closing() && c->account_name() == key)
         c->kick("Authorization Violation", CloseReason::AuthenticationViolation);
