@@ -591,7 +591,7 @@ void JetStream::update_account(Account& acc) {
     // directory holds (standalone) or what the meta state assigns here (clustered).
     enable_account(acc, !cl);
     if (cl) cl->host_account(acc.name());
-    log::notice("JetStream enabled for account [{}] by its JWT update", acc.name());
+    log::notice("JetStream enabled for account [{}]", acc.name());  // a JWT update or a config reload
     return;
   }
   // Disabled: as the reference's jsAccount.delete, streams (and their consumers) stop with
@@ -631,7 +631,7 @@ void JetStream::update_account(Account& acc) {
   }
   test_hold_switch_off();
   subscribe_api(*off_raw);
-  log::notice("JetStream disabled for account [{}] by its JWT update", acc.name());
+  log::notice("JetStream disabled for account [{}]", acc.name());
 }
 
 void JetStream::subscribe_api(JsAccount& jsa) {

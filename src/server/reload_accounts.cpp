@@ -11,6 +11,8 @@
 #include <algorithm>
 
 #include "cluster/leaf_manager.h"
+#include "cluster/route.h"
+#include "cluster/route_manager.h"
 #include "jetstream/jetstream.h"
 #include "server/account_resolver.h"
 #include "server/client.h"
@@ -95,6 +97,9 @@ void Server::reload_accounts(const Options& old, const Options& next) {
     // Its streams stop (2.9.10 leaves them running on the old account, where no client
     // reaches them any more): nothing serves or stores for an account that is gone.
     if (auto* js = jetstream()) js->remove_account(*gone);
+    // Interest the routes heard in it waits for an account of that name (a later reload).
+    if (auto* rm = routes())
+      for (auto& r : rm->routes()) r->account_removed(oa.name);
   }
   for (const auto& na : next.accounts) {
     const AccountConfig* oa = find_config(old, na.name);
@@ -148,6 +153,8 @@ void Server::reload_accounts(const Options& old, const Options& next) {
     retired_accounts_.push_back(gone);
     log::notice("Reloaded: deleting account [removed]: \"{}\"", key);
     if (auto* js = jetstream()) js->remove_account(*gone);
+    if (auto* rm = routes())
+      for (auto& r : rm->routes()) r->account_removed(key);
     for (auto& c : clients_snapshot())
       if (!c->closing() && c->account_name() == key)
         c->kick("Authorization Violation", CloseReason::AuthenticationViolation);
