@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <map>
+#include <set>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -68,6 +69,10 @@ class RouteConnection final : public LinkConnection {
   // An operator mode account was registered (any thread): the interest in it kept aside
   // meanwhile is applied now, on this route's loop (route_lookup.cpp).
   void account_registered(const std::string& account);
+  // A config account removed by a reload (any thread): the remote interest held in its old
+  // sublist is kept aside as for an account not here yet, and applied again if an account of
+  // that name comes back (the peers do not send it again).
+  void account_removed(const std::string& account);
 
   // Parser callbacks.
   bool on_connect(std::string_view json);
@@ -119,6 +124,8 @@ class RouteConnection final : public LinkConnection {
     int32_t weight = 0;
   };
   std::map<std::string, std::map<std::string, DeferredRsub>, std::less<>> deferred_subs_;
+  // Accounts a config reload removed (loop thread): their interest is deferred, not dropped.
+  std::set<std::string, std::less<>> removed_accounts_;
 };
 
 }  // namespace nats::cluster

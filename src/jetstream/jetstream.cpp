@@ -387,7 +387,7 @@ void JetStream::start() {
   for (auto& a : srv.accounts()) {
     if (a == sys) continue;
     ++non_sys;
-    if (a->jetstream_enabled) enabled.push_back(a);
+    if (a->jetstream_enabled.load()) enabled.push_back(a);
   }
   if (enabled.empty() && non_sys == 1 && srv.global_account()) enabled.push_back(srv.global_account());
 
@@ -476,8 +476,74 @@ void JetStream::add_account(Account& acc) {
     for (auto& d : impl_->disabled)
       if (&d->account == &acc) return;
   }
-  if (acc.jetstream_enabled) enable_account(acc, !in_cluster_mode(impl_->server));
-  else add_disabled_account(acc);
+  if (!acc.jetstream_enabled.load()) return add_disabled_account(acc);
+  enable_account(acc, !in_cluster_mode(impl_->server));
+  // Clustered: an account the meta state already has assets of (a config account removed by
+  // a reload and added again) gets them started here, in apply order on the meta group's
+  // thread (after the stop of the removed account's, queued there by remove_account).
+  auto* groups = impl_->server.meta_group() ? impl_->server.meta_group()->raft_groups() : nullptr;
+  auto meta = groups ? groups->find("_meta_") : nullptr;
+  if (impl_->cluster && meta) {
+    std::string name = acc.name();
+    meta->loop().post([this, name] {
+      if (!impl_->running.load() || !impl_->cluster) return;
+      std::lock_guard sw(impl_->switch_mu);
+      if (account(name)) impl_->cluster->host_account(name);
+    });
+  }
+}
+
+void JetStream::remove_account(Account& acc) {
+  if (!impl_->running.load()) return;
+  std::unique_ptr<JsAccount> jsa, off;
+  {
+    std::lock_guard sw(impl_->switch_mu);
+    std::lock_guard lk(impl_->mu);
+    if (auto it = impl_->accounts.find(acc.name()); it != impl_->accounts.end() && &it->second->account == &acc) {
+      jsa = std::move(it->second);
+      impl_->accounts.erase(it);
+    }
+    for (auto it = impl_->disabled.begin(); it != impl_->disabled.end(); ++it)
+      if (&(*it)->account == &acc) {
+        off = std::move(*it);
+        impl_->disabled.erase(it);
+        break;
+      }
+  }
+  auto& srv = impl_->server;
+  // No API answers from here on, for the account or its 10039 answerer.
+  if (off && off->api_sub) srv.unsubscribe_internal(acc, off->api_sub);
+  if (jsa && jsa->api_sub) srv.unsubscribe_internal(acc, jsa->api_sub);
+  JsAccount* gone = jsa.get();
+  {
+    std::lock_guard lk(impl_->mu);  // kept until shutdown: requests in flight may point at them
+    if (off) impl_->retired.push_back(std::move(off));
+    if (jsa) impl_->retired.push_back(std::move(jsa));
+  }
+  if (!gone) return;
+  // Its streams and consumers stop with their Raft groups, files kept (as an account whose
+  // JetStream is switched off). Clustered, on the meta group's thread: an entry being applied
+  // there may still start an asset on it; later ones no longer find the account.
+  auto stop = [this, gone] {
+    std::lock_guard sw(impl_->switch_mu);
+    drop_stream_templates(*this, *gone);
+    if (impl_->cluster && impl_->running.load()) impl_->cluster->unhost_account(*gone);
+    std::vector<StreamPtr> streams;
+    {
+      std::lock_guard lk(gone->mu);
+      for (auto& [_, st] : gone->streams) streams.push_back(st);
+      gone->streams.clear();
+    }
+    for (auto& st : streams) {
+      st->stop(false);
+      st->release_replicator();
+    }
+    log::notice("JetStream stopped for removed account [{}]", gone->account.name());
+  };
+  auto* groups = srv.meta_group() ? srv.meta_group()->raft_groups() : nullptr;
+  auto meta = groups ? groups->find("_meta_") : nullptr;
+  if (impl_->cluster && meta && !meta->loop().in_loop_thread()) meta->loop().post(stop);
+  else stop();
 }
 
 void JetStream::update_account(Account& acc) {
@@ -512,19 +578,20 @@ void JetStream::update_account(Account& acc) {
     for (auto& d : impl_->disabled)
       if (&d->account == &acc) is_disabled = true;
   }
-  if (acc.jetstream_enabled == is_enabled) return;
+  const bool want = acc.jetstream_enabled.load();  // read once: another update may be storing it
+  if (want == is_enabled) return;
   if (!is_enabled && !is_disabled) return add_account(acc);  // not seen yet
   if (in_cluster_mode(srv) && !cl) {
     log::warn("Account [{}] update {} JetStream: not applied until a restart (no meta group yet)", acc.name(),
-              acc.jetstream_enabled ? "enables" : "disables");
+              want ? "enables" : "disables");
     return;
   }
-  if (acc.jetstream_enabled) {
+  if (want) {
     // The 10039 answerer goes (enable_account); JetStream comes with what the store
     // directory holds (standalone) or what the meta state assigns here (clustered).
     enable_account(acc, !cl);
     if (cl) cl->host_account(acc.name());
-    log::notice("JetStream enabled for account [{}] by its JWT update", acc.name());
+    log::notice("JetStream enabled for account [{}]", acc.name());  // a JWT update or a config reload
     return;
   }
   // Disabled: as the reference's jsAccount.delete, streams (and their consumers) stop with
@@ -564,7 +631,7 @@ void JetStream::update_account(Account& acc) {
   }
   test_hold_switch_off();
   subscribe_api(*off_raw);
-  log::notice("JetStream disabled for account [{}] by its JWT update", acc.name());
+  log::notice("JetStream disabled for account [{}]", acc.name());
 }
 
 void JetStream::subscribe_api(JsAccount& jsa) {

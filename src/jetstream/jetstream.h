@@ -136,6 +136,11 @@ class JetStream {
   // group's thread: the assets the meta state assigns here start (JsCluster::host_account)
   // or stop with their Raft groups, files kept (unhost_account). No-op when unchanged.
   void update_account(Account& acc);
+  // A config account removed by a reload (its Account object is no longer the server's): its
+  // API stops answering, its streams and consumers stop (files kept; clustered, their Raft
+  // groups here, on the meta group's thread). 2.9.10 leaves them running, unreachable, on the
+  // old account; added again, the account gets them back (add_account).
+  void remove_account(Account& acc);
   // Running: started and neither shut down nor disabled (/jsz, /healthz report it).
   bool enabled() const;
   // `$JS.API.SERVER.REMOVE` took this server out of the cluster (2.9.10's DisableJetStream):

@@ -90,7 +90,7 @@ Json accountz(Server& s, const std::string& account) {
   if (s.system_account() == acc) d["is_system"] = true;
   d["expired"] = false;
   d["complete"] = true;
-  d["jetstream_enabled"] = acc->jetstream_enabled;
+  d["jetstream_enabled"] = acc->jetstream_enabled.load();
   d["leafnode_connections"] = 0;
   d["client_connections"] = acc->num_local_connections.load();
   d["subscriptions"] = acc->sublist().count();

@@ -39,7 +39,9 @@ class Account {
   std::atomic<int> max_leafnodes{-1};
   std::atomic<int> max_subscriptions{-1};
   std::atomic<int64_t> max_payload{-1};
-  bool jetstream_enabled = false;
+  // Whether the account's config or JWT asks for JetStream. Written by a JWT update or a
+  // config reload while the JetStream meta loop reads it: atomic.
+  std::atomic<bool> jetstream_enabled{false};
   // The account's JetStream limits (config `jetstream {}` or the JWT's); a JWT update
   // replaces them while streams run, so they are read as a copy.
   JsAccountLimits js_limits() const {

@@ -167,7 +167,7 @@ void Server::install_jwt_account(const AccountPtr& acc, const AccountClaimsPtr& 
   acc->max_leafnodes = cfg.max_leafnodes;
   acc->max_subscriptions = cfg.max_subscriptions;
   acc->max_payload = cfg.max_payload;
-  acc->jetstream_enabled = cfg.jetstream;
+  acc->jetstream_enabled.store(cfg.jetstream);
   acc->set_js_limits(cfg.js_limits);
   acc->default_permissions = cfg.default_permissions;
   try {
@@ -240,7 +240,7 @@ std::string Server::apply_account_jwt(const std::string& key) {
   // (tiered limits come with the claims); limits added or removed switch the account's
   // JetStream on or off (the reference's configJetStream).
   acc->set_js_limits(cfg.js_limits);
-  acc->jetstream_enabled = cfg.jetstream;
+  acc->jetstream_enabled.store(cfg.jetstream);
   acc->set_claims(claims);
   if (auto* js = jetstream()) js->update_account(*acc);
   if (rewire) rewire_jwt_account(*this, key, [this](const std::string& k) { return register_jwt_account(k, 1); });

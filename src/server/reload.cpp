@@ -13,7 +13,7 @@
 // accounts' imports and exports are wired again; accounts added are registered, removed ones
 // dropped (their clients cut), the others take new limits, mappings and JetStream settings
 // (reload_accounts.cpp); `no_auth_user` may go together with its user. JetStream is turned on
-// or off without a cluster (reload_jetstream.cpp). (The reference reloads more; those are
+// or off (reload_jetstream.cpp; only off in a cluster). (The reference reloads more; those are
 // refused here until implemented,
 // never half applied.)
 #include <algorithm>

@@ -13,6 +13,8 @@
 #include <algorithm>
 
 #include "cluster/leaf_manager.h"
+#include "cluster/route.h"
+#include "cluster/route_manager.h"
 #include "jetstream/jetstream.h"
 #include "server/account_resolver.h"
 #include "server/client.h"
@@ -82,8 +84,9 @@ void Server::reload_accounts(const Options& old, const Options& next,
   std::string sys = system_account_ ? system_account_->name() : std::string();
   for (const auto& oa : old.accounts) {
     if (find_config(next, oa.name) || oa.name == sys || oa.name == kGlobalAccount) continue;
-    // As the reference, which deletes it from its table (the system account stays). Streams
-    // and connections may still refer to the Account: it is kept alive, only no longer found.
+    // As the reference, which deletes it from its table (the system account stays).
+    // Connections and stopped streams may still refer to the Account: it is kept alive, only
+    // no longer found.
     AccountPtr gone;
     {
       std::lock_guard lk(accounts_mu_);
@@ -94,6 +97,12 @@ void Server::reload_accounts(const Options& old, const Options& next,
     }
     retired_accounts_.push_back(gone);
     log::notice("Reloaded: account {} removed", oa.name);
+    // Its streams stop (2.9.10 leaves them running on the old account, where no client
+    // reaches them any more): nothing serves or stores for an account that is gone.
+    if (auto* js = jetstream()) js->remove_account(*gone);
+    // Interest the routes heard in it waits for an account of that name (a later reload).
+    if (auto* rm = routes())
+      for (auto& r : rm->routes()) r->account_removed(oa.name);
   }
   for (const auto& na : next.accounts) {
     const AccountConfig* oa = find_config(old, na.name);
@@ -113,7 +122,7 @@ void Server::reload_accounts(const Options& old, const Options& next,
       // As the reference's configJetStream on reload: new limits apply to the account's
       // streams now (UpdateJetStreamLimits); JetStream turned on or off for the account.
       acc->set_js_limits(na.js_limits);
-      acc->jetstream_enabled = na.jetstream;
+      acc->jetstream_enabled.store(na.jetstream);
       if (auto* js = jetstream()) js->update_account(*acc);
       log::notice("Reloaded: account {} JetStream", na.name);
     }
@@ -164,6 +173,9 @@ void Server::reload_resolver(const Options& old, const Options& next, std::share
     acc->max_leafnodes = 0;
     retired_accounts_.push_back(acc);
     log::notice("Reloaded: deleting account [removed]: \"{}\"", key);
+    if (auto* js = jetstream()) js->remove_account(*gone);
+    if (auto* rm = routes())
+      for (auto& r : rm->routes()) r->account_removed(key);
     for (auto& c : clients_snapshot())
       if (!c->closing() && c->account_name() == key)
         c->kick("Authorization Violation", CloseReason::AuthenticationViolation);

@@ -1,10 +1,13 @@
-// Config reload of JetStream on a server without a cluster, as 2.9.10's jetStreamOption:
-// `jetstream: disabled` (or the block removed) stops it (streams stopped, files kept, the API
-// no longer answered, INFO without "jetstream"); `jetstream: enabled` starts it (a new
-// JetStream over the new store directory and limits, streams restored from disk). Changes of
-// the store directory and limits of a running JetStream are refused with 2.9.10's texts,
-// unless it is being turned off. In a cluster every JetStream change stays refused (the meta
-// group would have to be formed or left at run time).
+// Config reload of JetStream, as 2.9.10's jetStreamOption: `jetstream: disabled` (or the
+// block removed) stops it (streams stopped, files kept, the API no longer answered, INFO
+// without "jetstream"); `jetstream: enabled` starts it (a new JetStream over the new store
+// directory and limits, streams restored from disk). Changes of the store directory and limits
+// of a running JetStream are refused with 2.9.10's texts, unless it is being turned off.
+// In a cluster, as 2.9.10's DisableJetStream: turned off, a meta leader hands leadership on
+// first, then the server leaves the meta group and its streams' groups (the others carry on
+// without it; it stays a peer, as in 2.9.10). Turning it on in a cluster is refused: 2.9.10
+// accepts it but starts a fresh meta group beside the cluster's (a new peer id, and the
+// cluster's leadership flaps); ours would have to rejoin the running meta group at run time.
 #include "jetstream/jetstream.h"
 #include "server/reload_links.h"
 #include "server/server.h"
@@ -17,7 +20,6 @@ bool clustered(const Options& a, const Options& b) { return a.cluster.configured
 }  // namespace
 
 void take_reloadable_jetstream(Options& x, const Options& from) {
-  if (clustered(x, from)) return;
   x.jetstream.enabled = from.jetstream.enabled;
   x.jetstream.store_dir = from.jetstream.store_dir;
   x.jetstream.max_memory = from.jetstream.max_memory;
@@ -25,7 +27,14 @@ void take_reloadable_jetstream(Options& x, const Options& from) {
 }
 
 std::string jetstream_reload_refusal(const Options& old, const Options& next, bool running) {
-  if (clustered(old, next) || !running) return "";  // with JetStream off every change is taken
+  if (!running) {
+    // Turned on in a cluster: refused (see the top). Configured on but stopped at run time (the
+    // server removed from the cluster, out of resources) is no refusal: the other changes of
+    // the reload apply, and reload_jetstream says why JetStream stays off.
+    if (clustered(old, next) && next.jetstream.enabled && !old.jetstream.enabled)
+      return "config reload not supported for JetStream turned on in a cluster (restart the server)";
+    return "";  // with JetStream off every other change is taken
+  }
   const bool disabling = !next.jetstream.enabled;
   bool limits_unset = false, dir_unset = false;
   // In 2.9.10's Options order: max memory, max store, then the store directory.
@@ -46,8 +55,19 @@ std::string jetstream_reload_refusal(const Options& old, const Options& next, bo
 }
 
 void Server::reload_jetstream(const Options& next) {
-  if (clustered(loaded_, next)) return;
   const bool running = jetstream_enabled();
+  if (clustered(loaded_, next)) {
+    if (!next.jetstream.enabled && running) {
+      log::notice("Reloaded: JetStream");
+      // The meta leader's transfer waits on loop timers (JetStream::disable); reload returns
+      // at once, as the JetStream API stops answering here right after.
+      jetstream::JetStream* js = jetstream();
+      pick_loop().post([js] { js->disable(); });
+    } else if (next.jetstream.enabled && !running) {
+      log::warn("JetStream is not running and is not restarted by a config reload in a cluster: restart the server");
+    }
+    return;
+  }
   if (!next.jetstream.enabled && running) {
     log::notice("Reloaded: JetStream");
     jetstream()->shutdown(true);

@@ -35,7 +35,7 @@ std::string link_refusal(const Options& a, const Options& b);
 // the server started with (the leafnodes and websocket listeners keep their TLS mode).
 std::string prepare_link_reload(const Options& start, const Options& old, const Options& next, LinkTlsReload& out);
 
-// JetStream on or off without a cluster (reload_jetstream.cpp): the settings it takes, and
+// JetStream on or off (reload_jetstream.cpp; in a cluster off only): the settings it takes, and
 // 2.9.10's refusal of store directory or limit changes while it runs ("" if none).
 void take_reloadable_jetstream(Options& x, const Options& from);
 std::string jetstream_reload_refusal(const Options& old, const Options& next, bool running);

@@ -87,7 +87,7 @@ void Server::setup_accounts() {
     a->max_leafnodes = ac.max_leafnodes;
     a->max_subscriptions = ac.max_subscriptions;
     a->max_payload = ac.max_payload;
-    a->jetstream_enabled = ac.jetstream;
+    a->jetstream_enabled.store(ac.jetstream);
     a->set_js_limits(ac.js_limits);
     a->default_permissions = ac.default_permissions;
     install_account_mappings(*a, ac.mappings);
