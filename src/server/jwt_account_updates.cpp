@@ -41,12 +41,14 @@ bool same_mappings(const AccountClaims& a, const AccountClaims& b) {
 bool same_imports_exports(const AccountClaims& a, const AccountClaims& b) {
   auto imports = [](const AccountClaims& c) {
     std::vector<std::string> v;
-    for (const auto& i : c.imports) v.push_back(i.type + "|" + i.account + "|" + i.subject + "|" + i.to + "|" + i.local_subject);
+    for (const auto& i : c.imports) v.push_back(i.type + "|" + i.account + "|" + i.subject + "|" + i.to + "|" + i.local_subject + "|" + (i.share ? "s" : ""));
     return v;
   };
   auto exports = [](const AccountClaims& c) {
     std::vector<std::string> v;
-    for (const auto& e : c.exports) v.push_back(e.type + "|" + e.subject + "|" + (e.token_req ? "t" : "") + "|" + e.response_type);
+    for (const auto& e : c.exports) v.push_back(e.type + "|" + e.subject + "|" + (e.token_req ? "t" : "") + "|" + e.response_type + "|" +
+                  (e.latency ? std::to_string(e.latency->sampling) + "|" + e.latency->subject : "") + "|" +
+                  std::to_string(e.response_threshold_ns));
     return v;
   };
   return imports(a) == imports(b) && exports(a) == exports(b);

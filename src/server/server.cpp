@@ -21,6 +21,7 @@
 #include "server/client.h"
 #include "sys/system_services.h"
 #include "server/imports.h"
+#include "server/service_latency.h"
 #include "util/ids.h"
 #include "util/log.h"
 
@@ -300,6 +301,7 @@ void Server::start() {
   if (system_account_) {
     sys_services_ = std::make_unique<SystemServices>(*this);
     sys_services_->start(*loops_[0]);
+    subscribe_remote_latency(*this);  // measurements of answers given on other servers
   }
   start_cluster();
   if (meta_group_) {
