@@ -13,6 +13,7 @@
 #include "server/server.h"
 #include "subject/subject.h"
 #include "util/ids.h"
+#include "util/jwt.h"
 #include "util/time_format.h"
 
 namespace nats {
@@ -62,7 +63,22 @@ nlohmann::ordered_json client_info(Server& srv, Connection* conn, bool detailed)
     j["server"] = srv.name();
     if (std::string cl = cluster_name(srv); !cl.empty()) j["cluster"] = cl;
     auto id = c->jwt_identity();
-    if (!id.user.empty()) j["issuer_key"] = id.signing_key.empty() ? c->account_name() : id.signing_key;
+    if (!id.user.empty()) {
+      // A JWT user: the JWT itself, its issuer, and the user's name and tags from it.
+      const std::string& token = c->user_jwt();
+      std::string name_tag;
+      nlohmann::json tags;
+      auto d = jwt::decode(token);
+      if (auto* dec = std::get_if<jwt::Decoded>(&d)) {
+        name_tag = dec->name;
+        if (auto n = dec->claims.find("nats"); n != dec->claims.end() && n->is_object())
+          if (auto t = n->find("tags"); t != n->end() && t->is_array() && !t->empty()) tags = *t;
+      }
+      if (!token.empty()) j["jwt"] = token;
+      j["issuer_key"] = id.signing_key.empty() ? c->account_name() : id.signing_key;
+      if (!name_tag.empty()) j["name_tag"] = name_tag;
+      if (!tags.is_null()) j["tags"] = tags;
+    }
     j["kind"] = "Client";
     j["client_type"] = c->websocket() ? "websocket" : "nats";
   }
@@ -75,14 +91,31 @@ int64_t rtt_of(const nlohmann::ordered_json& info) {
   return it != info.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
 }
 
-// The requestor as it is now (its rtt may have been measured since the request), or as it
-// was when the request came in if it has gone.
-nlohmann::ordered_json requestor_now(Server& srv, const TrackedRequest& req) {
-  if (auto c = req.requestor.lock()) {
-    auto j = client_info(srv, c.get(), req.tracking->share);
-    if (!j.is_null()) return j;
+// The requestor as it was when the request came in (read on its own loop then), with its
+// rtt as it is now if it is still there (measured since, maybe).
+nlohmann::ordered_json requestor_now(Server&, const TrackedRequest& req) {
+  auto j = req.requestor_info;
+  if (auto c = req.requestor.lock(); c && j.is_object()) {
+    if (int64_t rtt = c->rtt_ns(); rtt > 0) {
+      if (j.contains("rtt")) {
+        j["rtt"] = rtt;
+      } else {  // in its place: after ver, or after acc for the short form
+        nlohmann::ordered_json out;
+        bool placed = false;
+        for (auto it = j.begin(); it != j.end(); ++it) {
+          if (!placed && (it.key() == "server" || it.key() == "cluster" || it.key() == "jwt" ||
+                          it.key() == "issuer_key" || it.key() == "kind")) {
+            out["rtt"] = rtt;
+            placed = true;
+          }
+          out[it.key()] = *it;
+        }
+        if (!placed) out["rtt"] = rtt;
+        j = std::move(out);
+      }
+    }
   }
-  return req.requestor_info;
+  return j;
 }
 
 void publish(Server& srv, Account& exporter, const TrackedRequest& req, nlohmann::ordered_json body) {

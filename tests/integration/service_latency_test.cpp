@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "cluster_test_util.h"
+#include "jwt_test_util.h"
 #include "test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
@@ -352,6 +353,75 @@ TEST(ServiceLatency, AcrossServersTheResponderServersMeasurementIsMerged) {
     EXPECT_GE(system, 0);
     EXPECT_GT(total, 0);
     EXPECT_GE(total, service);
+  }
+}
+
+// Operator mode: the exporter's JWT has `service_latency`, the importer's import `share`.
+json run_jwt(const std::string& binary) {
+  namespace jwt = itest::jwt;
+  auto op = jwt::operator_keys(), sys = jwt::account_keys(), exp = jwt::account_keys(), acc = jwt::account_keys();
+  auto exp_user = jwt::user_keys(), acc_user = jwt::user_keys();
+  testing_harness::TempDir dir;
+  std::string op_file = dir.write("op.jwt", jwt::sign(jwt::operator_claims(op, sys.pub), op));
+  nlohmann::json e = jwt::account_claims(exp, "EXP");
+  e["nats"]["exports"] = nlohmann::json::array(
+      {{{"name", "svc"}, {"subject", "svc"}, {"type", "service"},
+        {"service_latency", {{"sampling", 100}, {"results", "latency.svc"}}}}});
+  nlohmann::json a = jwt::account_claims(acc, "ACC");
+  a["nats"]["imports"] = nlohmann::json::array(
+      {{{"name", "svc"}, {"subject", "svc"}, {"account", exp.pub}, {"type", "service"}, {"share", true}}});
+  std::string conf = "operator: \"" + op_file + "\"\nsystem_account: " + sys.pub +
+                     "\nresolver: MEMORY\nresolver_preload: {\n  " + sys.pub + ": \"" +
+                     jwt::sign(jwt::account_claims(sys, "SYS"), op) + "\"\n  " + exp.pub + ": \"" + jwt::sign(e, op) +
+                     "\"\n  " + acc.pub + ": \"" + jwt::sign(a, op) + "\"\n}\n";
+  auto srv = start_with_config(conf, {}, binary);
+  auto connect = [&](ConnPtr& c, const jwt::KeyPair& account, const jwt::KeyPair& user, const std::string& name) {
+    std::string file =
+        dir.write(name + ".creds", jwt::creds(jwt::sign(jwt::user_claims(user, name), account), user.seed));
+    OptsPtr o;
+    natsOptions_SetTimeout(o.p, 3000);
+    natsOptions_SetAllowReconnect(o.p, false);
+    natsOptions_SetUserCredentialsFromFiles(o.p, file.c_str(), nullptr);
+    return connect_signed(c, srv->url(), o.p);
+  };
+  ConnPtr svc, req;
+  EXPECT_EQ(connect(svc, exp, exp_user, "responder"), NATS_OK);
+  EXPECT_EQ(connect(req, acc, acc_user, "requester"), NATS_OK);
+  SubPtr results, svc_sub;
+  natsConnection_SubscribeSync(&results.p, svc.p, "latency.svc");
+  natsConnection_Subscribe(&svc_sub.p, svc.p, "svc", ctest::echo_handler, nullptr);
+  natsConnection_Flush(svc.p);
+  MsgPtr answer;
+  EXPECT_EQ(natsConnection_RequestString(&answer.p, req.p, "svc", "x", 2000), NATS_OK);
+  MsgPtr m;
+  if (natsSubscription_NextMsg(&m.p, results.p, 2000) != NATS_OK) return nullptr;
+  json j = json::parse(m.data(), nullptr, false);
+  // Keys are per run: name them by role.
+  if (j.is_object()) {
+    EXPECT_EQ(j["requestor"]["acc"], acc.pub);
+    EXPECT_EQ(j["requestor"]["user"], acc_user.pub);
+    EXPECT_EQ(j["responder"]["acc"], exp.pub);
+    EXPECT_EQ(j["requestor"].value("issuer_key", ""), acc.pub);
+  }
+  return j;
+}
+
+TEST(ServiceLatency, AccountJwtServiceLatencyAndShare) {
+  std::map<std::string, json> got;
+  for (const auto& bin : testing_harness::binaries_to_compare()) got[bin] = run_jwt(bin);
+  for (const auto& [bin, j] : got) {
+    SCOPED_TRACE(bin);
+    ASSERT_TRUE(j.is_object());
+    EXPECT_EQ(j["status"], 200);
+    EXPECT_EQ(shape(j), "type:string,id:string,timestamp:string,status:int,requestor:object,responder:object,"
+                        "start:string,service:int,system:int,total:int");
+  }
+  if (got.size() == 2) {
+    const json& ref = got.rbegin()->first == testing_harness::reference_binary() ? got.rbegin()->second
+                                                                                 : got.begin()->second;
+    const json& ours = got[testing_harness::server_binary()];
+    EXPECT_EQ(shape(ours["requestor"]), shape(ref["requestor"]));
+    EXPECT_EQ(shape(ours["responder"]), shape(ref["responder"]));
   }
 }
 
