@@ -6,11 +6,12 @@
 //   200  the response came back: requestor, responder, start, service/system/total latency;
 //   400  a sampled request had no reply subject ("Bad Request");
 //   503  the request reached no subscriber of the exporter ("Service Unavailable");
-//   504  no response within the export's response threshold ("Service Timeout");
-//   408  the requester's interest in the reply went away ("Request Timeout"); here noticed
-//        when the response or the threshold comes, not at the moment of the unsubscribe.
+//   504  no response within the export's response threshold ("Service Timeout"); reported
+//        when the threshold passes (2.9.10's sweep runs every threshold: up to twice that);
+//   408  the requester's interest in the reply went away ("Request Timeout"): noticed when
+//        its subscription goes (imports.h on_reply_interest_removed), else at the answer.
 // The requestor is described by its account and rtt only, unless the import has `share`.
-// imports.cpp decides per request (should_sample) and calls the report functions.
+// imports.cpp decides per request (start_tracking) and calls the report functions.
 // Clustered (responder on another server) measurements are combined as 2.9.10 does: the
 // responder's server sends its half on $SYS.LATENCY.M2.<requestor server hash>.
 #pragma once
