@@ -306,9 +306,10 @@ TEST(ServiceLatency, BadLatencyConfigIsRefusedAsTheReferenceDoes) {
 
 // Requester on server A, service on server B: A reports, with B's measurement of the
 // service merged in (the responder's details and service time come from B).
-json run_clustered(const std::string& binary) {
+json run_clustered(const std::string& binary, const std::string& binary_b = "") {
   ctest::Node a, b;
   ctest::configure_route_pair(a, b, binary);
+  if (!binary_b.empty()) b.binary = binary_b;
   a.extra = b.extra = kConf;
   a.start();
   b.start();
@@ -339,6 +340,11 @@ json run_clustered(const std::string& binary) {
 TEST(ServiceLatency, AcrossServersTheResponderServersMeasurementIsMerged) {
   std::map<std::string, json> got;
   for (const auto& bin : testing_harness::binaries_to_compare()) got[bin] = run_clustered(bin);
+  // Mixed clusters: each server's measurement is understood by the other.
+  if (testing_harness::reference_available()) {
+    got["ours->ref"] = run_clustered(testing_harness::server_binary(), testing_harness::reference_binary());
+    got["ref->ours"] = run_clustered(testing_harness::reference_binary(), testing_harness::server_binary());
+  }
   for (const auto& [bin, j] : got) {
     SCOPED_TRACE(bin);
     ASSERT_TRUE(j.is_object());
