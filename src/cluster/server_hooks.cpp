@@ -8,6 +8,7 @@
 #include "cluster/leaf_manager.h"
 #include "cluster/route_manager.h"
 #include "server/import_interest.h"
+#include "server/imports.h"
 #include "server/server.h"
 
 namespace nats {
@@ -91,6 +92,7 @@ void Server::on_local_interest_change(Account& acc, const Subscription& sub, boo
     else remove_queue_shadows(*this, sub);
   }
   if (leafs_) leafs_->on_interest(acc.name(), sub, added);
+  if (!added && tracked_requests_pending()) on_reply_interest_removed(*this, acc, sub.subject);
 }
 
 void Server::announce_shadows(const std::vector<ShadowInterest>& shadows, bool added) {

@@ -66,13 +66,14 @@ std::vector<KeyRule> build() {
        "max_streams", "streams", "max_consumers", "consumers", "max_bytes_required", "max_stream_bytes",
        "max_bytes", "mem_max_stream_bytes", "memory_max_stream_bytes", "disk_max_stream_bytes",
        "store_max_stream_bytes", "max_ack_pending"});
+  // latency: service latency tracking (server/service_latency.h); its block's keys are read
+  // as the reference reads them (sampling, subject; others not looked at).
   add(t, "export", D::Honoured,
       {"stream", "service", "response", "response_type", "threshold", "response_threshold", "response_max_time",
-       "response_time", "accounts"});
-  add(t, "export", D::Refused, {"latency", "account_token_position"});
-  add(t, "import", D::Honoured, {"stream", "service", "prefix", "to"});
-  // share: whether latency reports carry the importer's details; latency is refused.
-  add(t, "import", D::Ignored, {"share"});
+       "response_time", "accounts", "latency"});
+  add(t, "export", D::Refused, {"account_token_position"});
+  // share: whether latency reports carry the importer's details.
+  add(t, "import", D::Honoured, {"stream", "service", "prefix", "to", "share"});
   add(t, "import_source", D::Honoured, {"account", "subject"});
 
   // One weighted destination of a subject mapping (parseAccountMapDest).

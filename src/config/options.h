@@ -62,11 +62,22 @@ struct StreamExport {
   std::vector<std::string> accounts;
   bool operator==(const StreamExport&) const = default;
 };
+// Latency tracking of a service export (`latency` in the config, `service_latency` in an
+// account JWT): a sampled request's measurement is published on `subject` in the exporting
+// account (service_latency.h).
+struct ServiceLatencyConfig {
+  int sampling = 100;  // percent 1-100; 0: only requests whose tracing headers ask for it
+  std::string subject;
+
+  bool operator==(const ServiceLatencyConfig&) const = default;
+};
+
 struct ServiceExport {
   std::string subject;
   std::vector<std::string> accounts;
   std::string response_type;  // "Singleton" (default), "Stream", "Chunked"
   Duration response_threshold{0};
+  std::optional<ServiceLatencyConfig> latency;
 
   bool operator==(const ServiceExport&) const = default;
 };
@@ -96,6 +107,7 @@ struct StreamImport {
 struct ServiceImport {
   std::string account, subject, to;
   bool invalid = false;
+  bool share = false;  // latency reports carry the requester's details, not only acc and rtt
   bool operator==(const ServiceImport&) const = default;
 };
 

@@ -2,6 +2,7 @@
 #include "util/strings.h"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <functional>
 #include <set>
@@ -623,6 +624,8 @@ struct Loader {
       std::string stream, service, response_type;
       std::vector<std::string> accounts;
       Duration threshold{0};
+      std::optional<ServiceLatencyConfig> latency;
+      std::optional<Position> latency_pos;
       each_in("export", x, [&](const std::string& k, const MapEntry& e) {
         if (k == "stream") stream = e.value.as_string();
         else if (k == "service") service = e.value.as_string();
@@ -636,8 +639,13 @@ struct Loader {
         else if (k == "threshold" || k == "response_threshold" || k == "response_max_time" ||
                  k == "response_time")
           threshold = strict_duration(e, k);
+        else if (k == "latency") {
+          latency_pos = e.key_pos;
+          latency = service_latency(e);
+        }
         else unknown(e);
       });
+      if (!stream.empty() && latency_pos) error(*latency_pos, "Detected latency directive on non-service");
       if (!stream.empty() && !service.empty()) {
         error(x.position(), "Detected stream \"" + stream + "\" but already saw a service");
       } else if (!stream.empty()) {
@@ -645,11 +653,114 @@ struct Loader {
       } else if (!service.empty()) {
         acc.service_exports.push_back(ServiceExport{service, accounts,
                                                     response_type.empty() ? "Singleton" : response_type,
-                                                    threshold});
+                                                    threshold, latency});
       } else {
         error(x.position(), "Export requires a stream or a service");
       }
     }
+  }
+
+  // Go's %T of a config value.
+  static const char* go_type(const Value& v) {
+    return v.is_string()  ? "string"
+           : v.is_int()   ? "int64"
+           : v.is_float() ? "float64"
+           : v.is_bool()  ? "bool"
+           : v.is_array() ? "[]interface {}"
+                          : "map[string]interface {}";
+  }
+
+  // The reference's TrackServiceExportWithSampling checks, run as it adds each account's
+  // service exports in order (so a results subject may not fall under that export or an
+  // earlier one: no loop back into the account's own services). Reported at `at`, the
+  // accounts block, with its messages.
+  void validate_latency_tracking(const Position& at) {
+    for (const auto& acc : o.accounts) {
+      for (size_t i = 0; i < acc.service_exports.size(); ++i) {
+        const ServiceExport& se = acc.service_exports[i];
+        if (!se.latency) continue;
+        const std::string& results = se.latency->subject;
+        std::string why;
+        if (!is_valid_literal_subject(results)) why = "invalid publish subject";
+        for (size_t j = 0; j <= i && why.empty(); ++j)
+          if (subject_is_subset_match(results, acc.service_exports[j].subject)) why = "invalid publish subject";
+        if (why.empty() && o.no_system_account) {
+          error(at, "Error adding service latency sampling for \"" + se.subject + "\": system account not setup");
+          continue;
+        }
+        if (why.empty() && util::ascii_lower(se.response_type) != "singleton") why = "bad service response type";
+        if (!why.empty())
+          error(at, "Error adding service latency sampling for \"" + se.subject + "\" on subject \"" + results +
+                        "\": " + why);
+      }
+    }
+  }
+
+  // An export's `latency` (parseServiceLatency): a results subject alone (100% sampled), or
+  // {sampling: 1-100 | "N%" | "headers", subject: ...}.
+  std::optional<ServiceLatencyConfig> service_latency(const MapEntry& e) {
+    const Value& v = e.value;
+    ServiceLatencyConfig l;
+    if (v.is_string()) {
+      l.subject = v.as_string();
+      return l;
+    }
+    if (!v.is_map()) {
+      error(e.key_pos, std::string("Expected latency entry to be a map/struct or string, got ") + go_type(v));
+      return std::nullopt;
+    }
+    bool ok = true, has_subject = false;
+    // Like the reference, only these two keys are read; others are not looked at.
+    each(v, [&](const std::string& k, const MapEntry& f) {
+      if (k == "sampling") {
+        const Value& s = f.value;
+        if (s.is_int()) {
+          l.sampling = static_cast<int>(std::clamp<int64_t>(s.as_int(), -1, 1000));
+        } else if (s.is_string()) {
+          std::string t = util::ascii_lower(s.as_string());
+          while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
+          while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.erase(0, 1);
+          if (t == "headers") {
+            l.sampling = 0;
+            return;
+          }
+          std::string n = s.as_string();
+          if (!n.empty() && n.back() == '%') n.pop_back();
+          int parsed = 0;
+          size_t skip = n.size() > 1 && n[0] == '+' ? 1 : 0;  // Atoi takes a sign
+          auto [end, ec] = std::from_chars(n.data() + skip, n.data() + n.size(), parsed);
+          if (n.empty() || ec != std::errc() || end != n.data() + n.size()) {
+            error(f.key_pos, "Failed to parse latency sample: strconv.Atoi: parsing \"" + n + "\": " +
+                                 (ec == std::errc::result_out_of_range ? "value out of range" : "invalid syntax"));
+            ok = false;
+            return;
+          }
+          l.sampling = parsed;
+        } else {
+          error(f.key_pos, std::string("Expected latency sample to be a string or map/struct, got ") + go_type(s));
+          ok = false;
+          return;
+        }
+        if (l.sampling < 1 || l.sampling > 100) {
+          error(f.key_pos, "bad sampling percentage, should be 1-100");
+          ok = false;
+        }
+      } else if (k == "subject") {
+        has_subject = true;
+        if (!f.value.is_string()) {
+          error(f.key_pos, "Expected latency subject to be a string, got string");
+          ok = false;
+          return;
+        }
+        l.subject = f.value.as_string();
+      }
+    });
+    if (!ok) return std::nullopt;
+    if (!has_subject) {
+      error(e.key_pos, "Latency subject required, but missing");
+      return std::nullopt;
+    }
+    return l;
   }
 
   void import_source(const Value& v, std::string& account, std::string& subject) {
@@ -662,7 +773,7 @@ struct Loader {
 
   void imports(const Value& v, AccountConfig& acc) {
     for (const auto& x : v.as_array()) {
-      bool is_stream = false, is_service = false;
+      bool is_stream = false, is_service = false, share = false;
       std::string account, subject, prefix, to;
       each_in("import", x, [&](const std::string& k, const MapEntry& e) {
         if (k == "stream") {
@@ -675,12 +786,14 @@ struct Loader {
           prefix = e.value.as_string();
         } else if (k == "to") {
           to = e.value.as_string();
+        } else if (k == "share") {
+          share = e.value.as_bool();
         } else {
           unknown(e);
         }
       });
       if (is_stream) acc.stream_imports.push_back(StreamImport{account, subject, prefix, to, false});
-      else if (is_service) acc.service_imports.push_back(ServiceImport{account, subject, to, false});
+      else if (is_service) acc.service_imports.push_back(ServiceImport{account, subject, to, false, share});
       else error(x.position(), "Import requires a stream or a service");
     }
   }
@@ -1063,6 +1176,7 @@ struct Loader {
       accounts(v);
       // The reference checks imports against exports once all accounts are known, and
       // reports the problem at the accounts block.
+      validate_latency_tracking(e.key_pos);
       if (auto msg = validate_account_imports(o.accounts); !msg.empty()) error(e.key_pos, msg);
     }
     else if (k == "mappings" || k == "maps") {

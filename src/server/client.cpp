@@ -9,6 +9,7 @@
 #include "cluster/route_manager.h"
 #include "proto/msg_line.h"
 #include "server/server.h"
+#include "server/service_latency.h"
 #include "subject/subject.h"
 #include "sys/requester.h"
 #include "sys/system_services.h"
@@ -496,6 +497,8 @@ bool ClientConnection::publish(std::string_view subject, std::string_view reply,
     return true;
   }
   if (copts_.verbose) send_ok();
+  if (maybe_tracked_reply(subject)) [[unlikely]]
+    note_tracked_answer(server_, *this, subject);  // latency measured for another server
   bool delivered = server_.process_message(*account_, this, subject, reply, headers, payload, copts_.echo);
   if (!delivered && !reply.empty() && copts_.no_responders) send_no_responders(reply);
   return true;
@@ -637,6 +640,8 @@ bool ClientConnection::deliver(const Subscription& sub, std::string_view subject
   proto::MsgLine line;
   proto::MsgLine::client(line, subject, sub.sid, reply, hdr, headers.size(), headers.size() + payload.size());
   if (!enqueue_message(line.view(), headers, payload)) return false;
+  if (maybe_tracked_reply(reply)) [[unlikely]]
+    note_tracked_delivery(server_, *this, account_name(), subject, reply);  // service_latency.h
 
   if (max > 0 && n >= max) {
     // Reached its auto-unsubscribe limit: remove it (any thread may get here).

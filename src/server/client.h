@@ -50,6 +50,9 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
     std::string signing_key;  // the account signing key that issued it, if one did
   };
   JwtIdentity jwt_identity() const;
+  // The user JWT the client connected with ("" if none). Set at CONNECT, before the client
+  // can publish or be delivered anything; read on its own loop (service latency reports).
+  const std::string& user_jwt() const { return credentials_.jwt; }
   // Any thread: after a config reload, on the connection's loop: applies the server's live
   // limits (max_payload, max_control_line); with `auth` (the users changed), checks the
   // client's CONNECT credentials against it, cuts the client if they no longer pass or lead

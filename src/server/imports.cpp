@@ -12,6 +12,7 @@
 #include "server/connection.h"
 #include "server/import_interest.h"
 #include "server/server.h"
+#include "server/service_latency.h"
 #include "subject/subject.h"
 #include "util/ids.h"
 
@@ -32,6 +33,8 @@ struct ImportResponseRoutes {
     std::string reply;  // the requester's reply subject in the importer
     ImportResponseType type;
     SteadyClock::time_point deadline;
+    std::shared_ptr<TrackedRequest> track;  // latency tracking of a sampled request, or null
+    Account* exporter = nullptr;
   };
   std::string prefix;  // "_R_.<pfx>."
   std::mutex mu;
@@ -45,9 +48,11 @@ struct ImportResponseRoutes {
     if (++adds_since_sweep >= 1024) {
       adds_since_sweep = 0;
       auto now = SteadyClock::now();
+      // Tracked ones are left to their timer, which reports the timeout.
       for (auto it = routes.begin(); it != routes.end();)
-        it = it->second.deadline < now ? routes.erase(it) : std::next(it);
+        it = it->second.deadline < now && !it->second.track ? routes.erase(it) : std::next(it);
     }
+    if (r.track) tracked_pending.fetch_add(1, std::memory_order_relaxed);
     routes.emplace(token, std::move(r));
     return token;
   }
@@ -61,14 +66,83 @@ struct ImportResponseRoutes {
     auto it = routes.find(std::string(token));
     if (it == routes.end()) return std::nullopt;
     if (it->second.deadline < SteadyClock::now()) {
-      routes.erase(it);
+      if (!it->second.track) routes.erase(it);  // a tracked one's timer reports it
       return std::nullopt;
     }
     Route r = it->second;
-    if (r.type == ImportResponseType::Singleton) routes.erase(it);
+    if (r.type == ImportResponseType::Singleton) {
+      if (r.track) tracked_pending.fetch_sub(1, std::memory_order_relaxed);
+      routes.erase(it);
+    }
     return r;
   }
+  // The route if it is still pending, removed (a tracked request's threshold passed).
+  std::optional<Route> take_pending(const std::string& token) {
+    std::lock_guard lk(mu);
+    auto it = routes.find(token);
+    if (it == routes.end()) return std::nullopt;
+    Route r = std::move(it->second);
+    if (r.track) tracked_pending.fetch_sub(1, std::memory_order_relaxed);
+    routes.erase(it);
+    return r;
+  }
+  // Removes and returns the tracked routes of `importer` whose reply `subject` covered and
+  // that nobody listens to any more.
+  std::vector<Route> take_abandoned(Account& importer, std::string_view subject);
+  // Tracked routes pending in every account (the unsubscribe hook's cheap test).
+  static inline std::atomic<int> tracked_pending{0};
 };
+
+// Every response route table with tracked requests, for the unsubscribe hook.
+struct TrackedTables {
+  std::mutex mu;
+  std::vector<std::weak_ptr<ImportResponseRoutes>> tables;
+  void add(const std::shared_ptr<ImportResponseRoutes>& t) {
+    std::lock_guard lk(mu);
+    std::erase_if(tables, [](const auto& w) { return w.expired(); });
+    for (const auto& w : tables)
+      if (w.lock() == t) return;
+    tables.push_back(t);
+  }
+  std::vector<std::shared_ptr<ImportResponseRoutes>> all() {
+    std::lock_guard lk(mu);
+    std::vector<std::shared_ptr<ImportResponseRoutes>> out;
+    for (const auto& w : tables)
+      if (auto t = w.lock()) out.push_back(std::move(t));
+    return out;
+  }
+};
+TrackedTables& tracked_tables() {
+  static TrackedTables t;
+  return t;
+}
+
+// Set while a request is handed to the exporter: a response published inline meanwhile
+// comes from the server itself (JetStream, $SYS), not from the connection being read.
+thread_local int forwarding_request = 0;
+
+// Whether anyone in `acc` still listens on `reply` (the requester may have gone).
+bool has_interest(Account& acc, const std::string& reply) {
+  auto r = acc.sublist().match(reply);
+  return r && !r->empty();
+}
+
+std::vector<ImportResponseRoutes::Route> ImportResponseRoutes::take_abandoned(Account& importer,
+                                                                            std::string_view subject) {
+  std::vector<Route> out;
+  std::lock_guard lk(mu);
+  for (auto it = routes.begin(); it != routes.end();) {
+    const Route& r = it->second;
+    if (r.track && r.importer == &importer && subject_matches(subject, r.reply) && !has_interest(importer, r.reply)) {
+      out.push_back(std::move(it->second));
+      tracked_pending.fetch_sub(1, std::memory_order_relaxed);
+      it = routes.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return out;
+}
 
 // What an account's imports installed, so that a config reload can change them: each internal
 // subscription under a key that describes it (the same import configured again gets the same
@@ -187,8 +261,9 @@ using InsertFn = std::function<void(Account& in, std::string key, SubscriptionPt
 // adds the exporter-side response subscription (once per importer and exporter pair).
 void add_service_import(Server* srv, Account* importer, Account* exporter, const std::shared_ptr<ImportResponseRoutes>& routes,
                         const std::string& local, const std::string& remote, ImportResponseType type,
-                        SteadyClock::duration threshold, bool invalid, bool with_reply_sub, const InsertFn& insert) {
-  auto req = [srv, importer, exporter, routes, local, remote, type, threshold, invalid](
+                        SteadyClock::duration threshold, bool invalid, bool with_reply_sub, const InsertFn& insert,
+                        std::shared_ptr<const LatencyTracking> latency = nullptr) {
+  auto req = [srv, importer, exporter, routes, local, remote, type, threshold, invalid, latency](
                  const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
                  std::string_view payload) {
     DepthGuard g;
@@ -207,30 +282,69 @@ void add_service_import(Server* srv, Account* importer, Account* exporter, const
       if (m && m->empty()) return;
       if (m) mapped = *m;
     }
+    std::shared_ptr<TrackedRequest> track = latency ? start_tracking(*srv, latency, headers) : nullptr;
     if (reply.empty()) {
+      if (track) report_error(*srv, *exporter, *track, 400);  // a sampled request no one can answer
       srv->process_message(*exporter, nullptr, mapped, {}, headers, payload, true);
       return;
     }
-    std::string token = routes->add({importer, std::string(reply), type, SteadyClock::now() + threshold});
-    std::string new_reply = routes->prefix + token;
-    if (!srv->process_message(*exporter, nullptr, mapped, new_reply, headers, payload, true)) routes->drop(token);
+    if (track) tracked_tables().add(routes);
+    std::string token =
+        routes->add({importer, std::string(reply), type, SteadyClock::now() + threshold, track, exporter});
+    // A tracked request's reply ends ".<server hash>.T", as the reference's, so that the
+    // responder's server knows it is measured and where its measurement goes.
+    std::string new_reply = routes->prefix + token + (track ? tracked_reply_suffix(*srv) : "");
+    ++forwarding_request;
+    bool delivered = srv->process_message(*exporter, nullptr, mapped, new_reply, headers, payload, true);
+    --forwarding_request;
+    if (!delivered) {
+      // Taken only if still there: an inline answer may have used it already.
+      if (routes->take_pending(token) && track) report_error(*srv, *exporter, *track, 503);
+      return;
+    }
+    if (!track) return;
+    // No response within the threshold: 504 (or 408 if the requester stopped listening).
+    std::weak_ptr<ImportResponseRoutes> weak = routes;
+    srv->pick_loop().run_after(threshold, [srv, weak, token, exporter] {
+      auto rs = weak.lock();
+      if (!rs) return;
+      auto r = rs->take_pending(token);
+      if (!r || !r->track) return;
+      report_error(*srv, *exporter, *r->track, has_interest(*r->importer, r->reply) ? 504 : 408);
+    });
   };
+  std::string lat_key = latency ? "|lat:" + std::to_string(latency->cfg.sampling) + ":" + latency->cfg.subject + ":" +
+                                      (latency->share ? "s" : "")
+                                : "";
   insert(*importer,
          "svc|" + exporter->name() + "|" + local + "|" + remote + "|" + std::to_string(static_cast<int>(type)) + "|" +
-             std::to_string(threshold.count()) + (invalid ? "|invalid" : ""),
+             std::to_string(threshold.count()) + lat_key + (invalid ? "|invalid" : ""),
          internal_sub(local, "svcimport", req));
   if (!with_reply_sub) return;
-  auto resp = [srv, routes](const Subscription&, std::string_view subject, std::string_view, std::string_view headers,
-                            std::string_view payload) {
+  auto resp = [srv, routes, exporter](const Subscription&, std::string_view subject, std::string_view,
+                                      std::string_view headers, std::string_view payload) {
     DepthGuard g;
     if (!g.ok) return;
-    std::string_view token = subject.substr(subject.rfind('.') + 1);
+    // "_R_.<pfx>.<token>", or "_R_.<pfx>.<token>.<hash>.T" for a tracked request.
+    std::string_view token = subject.substr(routes->prefix.size());
+    token = token.substr(0, token.find('.'));
     auto r = routes->take(token);
     if (!r) return;
     ImportOriginScope here(false);
+    if (r->track) {
+      // Only singleton services are tracked, so this is the one response (take removed it).
+      auto received = std::chrono::system_clock::now();
+      if (!has_interest(*r->importer, r->reply)) {
+        report_error(*srv, *exporter, *r->track, 408);
+        return;
+      }
+      srv->process_message(*r->importer, nullptr, r->reply, {}, headers, payload, true);
+      report_response(*srv, *exporter, *r->track, forwarding_request > 0, received, subject);
+      return;
+    }
     srv->process_message(*r->importer, nullptr, r->reply, {}, headers, payload, true);
   };
-  insert(*exporter, "reply|" + exporter->name(), internal_sub(routes->prefix + "*", "svcreply", resp));
+  insert(*exporter, "reply|" + exporter->name(), internal_sub(routes->prefix + ">", "svcreply", resp));
 }
 
 std::shared_ptr<ImportResponseRoutes> new_response_routes() {
@@ -383,17 +497,27 @@ void wire_imports(Server& server, const std::map<std::string, AccountPtr>& accou
       if (!exporter) continue;
       ImportResponseType type = ImportResponseType::Singleton;
       auto threshold = std::chrono::duration_cast<SteadyClock::duration>(Duration(kDefaultResponseThreshold));
+      std::shared_ptr<const LatencyTracking> latency;
+      // The exporter's exports as configured now: from `configs` if it is being wired too,
+      // else as it was wired before (an account JWT wired on its own).
+      std::vector<ServiceExport> exports;
       if (const AccountConfig* ec = find_account(configs, si.account)) {
-        for (const auto& e : ec->service_exports) {
-          if (!subject_is_subset_match(si.subject, e.subject)) continue;
-          type = response_type_of(e.response_type);
-          if (e.response_threshold.count() > 0)
-            threshold = std::chrono::duration_cast<SteadyClock::duration>(e.response_threshold);
-          break;
-        }
+        exports = ec->service_exports;
+      } else {
+        std::lock_guard lk(wiring_mu());
+        exports = exporter->service_exports;
+      }
+      for (const auto& e : exports) {
+        if (!subject_is_subset_match(si.subject, e.subject)) continue;
+        type = response_type_of(e.response_type);
+        if (e.response_threshold.count() > 0)
+          threshold = std::chrono::duration_cast<SteadyClock::duration>(e.response_threshold);
+        if (e.latency && type == ImportResponseType::Singleton)
+          latency = std::make_shared<const LatencyTracking>(LatencyTracking{*e.latency, si.share});
+        break;
       }
       add_service_import(srv, importer, exporter, routes, service_local_subject(si), si.subject, type, threshold,
-                         si.invalid, exporters_with_reply_sub.insert(exporter).second, insert);
+                         si.invalid, exporters_with_reply_sub.insert(exporter).second, insert, std::move(latency));
     }
 
     // `have` now holds the old keys no import asked for again: those subscriptions go.
@@ -421,6 +545,24 @@ void wire_imports(Server& server, const std::map<std::string, AccountPtr>& accou
 }  // namespace
 
 std::unique_lock<std::mutex> lock_account_wiring() { return std::unique_lock(wiring_mu()); }
+
+bool tracked_requests_pending() {
+  return ImportResponseRoutes::tracked_pending.load(std::memory_order_relaxed) > 0;
+}
+
+void on_reply_interest_removed(Server& server, Account& acc, const std::string& subject) {
+  // Run from the loop, not inside the unsubscribe (which may hold the connection's locks,
+  // and the report is a publish).
+  Server* srv = &server;
+  std::weak_ptr<Account> weak = server.lookup_account(acc.name());
+  server.pick_loop().post([srv, weak, subject] {
+    auto a = weak.lock();
+    if (!a) return;
+    for (auto& table : tracked_tables().all())
+      for (auto& r : table->take_abandoned(*a, subject))
+        if (r.exporter) report_error(*srv, *r.exporter, *r.track, 408);
+  });
+}
 
 void install_imports(Server& server, const std::map<std::string, AccountPtr>& accounts,
                      const std::vector<AccountConfig>& configs) {

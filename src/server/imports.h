@@ -39,6 +39,12 @@ void install_imports(Server& server, const std::map<std::string, AccountPtr>& ac
 void rewire_imports(Server& server, const std::map<std::string, AccountPtr>& accounts,
                     const std::vector<AccountConfig>& configs);
 
+// Latency tracking (service_latency.h): whether sampled requests wait for responses, and
+// the hook for a subscription removed in `acc`: a sampled request whose requester no longer
+// listens on its reply is reported 408 (Request Timeout) and forgotten, as 2.9.10 does.
+bool tracked_requests_pending();
+void on_reply_interest_removed(Server& server, Account& acc, const std::string& subject);
+
 // Held while reading an account's export and import lists (stream_exports, ...,
 // service_imports), which a reload replaces.
 std::unique_lock<std::mutex> lock_account_wiring();

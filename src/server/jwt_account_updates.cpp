@@ -43,12 +43,15 @@ bool same_imports_exports(const AccountClaims& a, const AccountClaims& b) {
     std::vector<std::string> v;
     // The token too: a new one (renewed, or expired) decides again whether the import runs.
     for (const auto& i : c.imports)
-      v.push_back(i.type + "|" + i.account + "|" + i.subject + "|" + i.to + "|" + i.local_subject + "|" + i.token);
+      v.push_back(i.type + "|" + i.account + "|" + i.subject + "|" + i.to + "|" + i.local_subject + "|" + i.token + "|" +
+                  (i.share ? "s" : ""));
     return v;
   };
   auto exports = [](const AccountClaims& c) {
     std::vector<std::string> v;
-    for (const auto& e : c.exports) v.push_back(e.type + "|" + e.subject + "|" + (e.token_req ? "t" : "") + "|" + e.response_type);
+    for (const auto& e : c.exports) v.push_back(e.type + "|" + e.subject + "|" + (e.token_req ? "t" : "") + "|" + e.response_type + "|" +
+                  (e.latency ? std::to_string(e.latency->sampling) + "|" + e.latency->subject : "") + "|" +
+                  std::to_string(e.response_threshold_ns));
     return v;
   };
   return imports(a) == imports(b) && exports(a) == exports(b);

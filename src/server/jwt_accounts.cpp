@@ -10,6 +10,18 @@ namespace nats {
 
 namespace {
 
+// The reference's TrackServiceExportWithSampling checks for an export `se` that comes after
+// `earlier` in the JWT (it adds them in order).
+bool latency_trackable(const ServiceLatencyConfig& l, const ServiceExport& se, const std::vector<ServiceExport>& earlier) {
+  if (l.sampling != 0 && (l.sampling < 1 || l.sampling > 100)) return false;
+  if (!is_valid_literal_subject(l.subject) || subject_is_subset_match(l.subject, se.subject)) return false;
+  for (const auto& e : earlier)
+    if (subject_is_subset_match(l.subject, e.subject)) return false;
+  std::string rt;
+  for (char ch : se.response_type) rt += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return rt == "singleton";
+}
+
 // The jwt library's Import.Validate on an import's activation token, with its texts: errors
 // that make the whole account JWT invalid (the reference then refuses the account). Expiry and
 // whether a signing key is the exporter's are checked later, per import (activation_error).
@@ -162,6 +174,7 @@ ServiceImport service_import_of(const JwtImport& im) {
   si.account = im.account;
   si.subject = remote_subject(im);
   si.to = im.local_subject.empty() ? im.subject : im.local_subject;
+  si.share = im.share;
   return si;
 }
 
@@ -186,6 +199,10 @@ AccountConfig account_config_from_claims(const AccountClaims& ac, const std::map
       se.subject = e.subject;
       se.response_type = e.response_type.empty() ? "Singleton" : e.response_type;
       se.response_threshold = Duration(e.response_threshold_ns);
+      // As the reference, latency tracking the server cannot do here (a sampling out of
+      // 1-100, a results subject that is not a literal or is one of the account's services,
+      // a non-singleton service) is left off, the export kept.
+      if (e.latency && latency_trackable(*e.latency, se, c.service_exports)) se.latency = e.latency;
       c.service_exports.push_back(se);
     }
   }

@@ -1,6 +1,7 @@
 #include "server/jwt_claims.h"
 
 #include "util/nkey.h"
+#include "util/strings.h"
 
 namespace nats {
 
@@ -192,7 +193,21 @@ void read_exports(const Fields& n, AccountClaims& ac) {
     x.token_req = f.flag("token_req");
     x.response_type = f.str("response_type");
     x.response_threshold_ns = f.num("response_threshold");
-    x.has_latency = f.find("service_latency") != nullptr;
+    // service_latency {sampling: 1-100 | "headers", results}: as the jwt library decodes it
+    // (a sampling of another type fails the whole claim); the server checks the values.
+    Fields lat(e, "service_latency", n.bad);
+    if (lat.obj) {
+      ServiceLatencyConfig l;
+      if (auto* s = lat.find("sampling")) {
+        if (s->is_string() && util::ascii_lower(s->get<std::string>()) == "headers") l.sampling = 0;
+        else if (s->is_number_integer()) l.sampling = static_cast<int>(std::clamp<int64_t>(s->get<int64_t>(), -1, 1000));
+        else n.bad = true;
+      } else {
+        l.sampling = 0;  // the jwt library's zero value: Headers
+      }
+      l.subject = lat.str("results");
+      x.latency = l;
+    }
     x.account_token_position = static_cast<unsigned>(f.num("account_token_position"));
     if (x.type != "stream" && x.type != "service") n.bad = true;
     ac.exports.push_back(std::move(x));
@@ -214,6 +229,7 @@ void read_imports(const Fields& n, AccountClaims& ac) {
     x.to = f.str("to");
     x.local_subject = f.str("local_subject");
     x.type = f.str("type");
+    x.share = f.flag("share");
     if (x.type != "stream" && x.type != "service") n.bad = true;
     ac.imports.push_back(std::move(x));
   }

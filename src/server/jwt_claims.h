@@ -50,12 +50,13 @@ struct JwtExport {
   bool token_req = false;
   std::string response_type;        // "Singleton", "Stream", "Chunked"
   int64_t response_threshold_ns = 0;
-  bool has_latency = false;
+  std::optional<ServiceLatencyConfig> latency;  // service_latency
   unsigned account_token_position = 0;
 };
 
 struct JwtImport {
   std::string name, subject, account, token, to, local_subject, type;
+  bool share = false;
 };
 
 struct AccountClaims {

@@ -21,6 +21,7 @@
 #include "server/client.h"
 #include "sys/system_services.h"
 #include "server/imports.h"
+#include "server/service_latency.h"
 #include "util/ids.h"
 #include "util/log.h"
 
@@ -298,6 +299,7 @@ void Server::start() {
   if (system_account_) {
     sys_services_ = std::make_unique<SystemServices>(*this);
     sys_services_->start(*loops_[0]);
+    subscribe_remote_latency(*this);  // measurements of answers given on other servers
   }
   // 2.9.10's order (Start()): gateways, websocket, leafnodes, clients; routes last (their
   // log lines after "Server is ready"), but listening before the client port here.

@@ -59,7 +59,8 @@ TEST(ConfigRefusals, SecuritySettingsInsideBlocksAreRefused) {
   testing_harness::TempDir d;
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"cluster { port: -1, permissions { import: \">\" } }\n", ":1:21: permissions is not supported by this server"},
-      {"accounts { A { exports: [ { stream: s, latency: l } ] } }\n", ":1:40: latency is not supported by this server"},
+      {"accounts { A { exports: [ { stream: s, account_token_position: 1 } ] } }\n",
+       ":1:40: account_token_position is not supported by this server"},
       {"authorization { auth_callout { issuer: x } }\n", ":1:17: auth_callout is not supported by this server"},
   };
   int n = 0;
