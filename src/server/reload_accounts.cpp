@@ -173,7 +173,7 @@ void Server::reload_resolver(const Options& old, const Options& next, std::share
     acc->max_leafnodes = 0;
     retired_accounts_.push_back(acc);
     log::notice("Reloaded: deleting account [removed]: \"{}\"", key);
-    if (auto* js = jetstream()) js->remove_account(*gone);
+    if (auto* js = jetstream()) js->remove_account(*acc);
     if (auto* rm = routes())
       for (auto& r : rm->routes()) r->account_removed(key);
     for (auto& c : clients_snapshot())

@@ -201,7 +201,9 @@ TEST_P(ReloadLinkTls, LeafnodeListenerKeepsItsStartupTlsMode) {
       << secure->log();
   info = plain_first_line(tls_port);
   EXPECT_TRUE(says_tls_required(info)) << info;
-  if (ours()) EXPECT_EQ(tls_first_line(tls_port, one_->ca, true, false), "");
+  if (ours()) {
+    EXPECT_EQ(tls_first_line(tls_port, one_->ca, true, false), "");
+  }
 }
 
 // Gateways: accepted links follow the block as reloaded (TLS turned on: the handshake comes

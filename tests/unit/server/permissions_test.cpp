@@ -109,10 +109,10 @@ TEST(Imports, Validation) {
   a.service_imports.push_back(ServiceImport{"Z", "svc", ""});
   EXPECT_EQ(validate_account_imports({a, b, c}), "\"Z\" account not defined for service import");
   a.service_imports.back().account = "B";
-  b.service_exports.push_back(ServiceExport{"svc", {}, "Singleton", {}});
+  b.service_exports.push_back(ServiceExport{"svc", {}, "Singleton", {}, {}});
   EXPECT_EQ(validate_account_imports({a, b, c}), "");
   // B imports it back from A: a cycle.
-  a.service_exports.push_back(ServiceExport{"svc", {}, "Singleton", {}});
+  a.service_exports.push_back(ServiceExport{"svc", {}, "Singleton", {}, {}});
   b.service_imports.push_back(ServiceImport{"A", "svc", ""});
   EXPECT_EQ(validate_account_imports({a, b, c}), "Error adding service import \"svc\": import forms a cycle");
 }
