@@ -5,10 +5,14 @@
 // guards against was a race (seen about one run in four before the fix).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "js_members_util.h"
 
@@ -194,6 +198,168 @@ TEST(JsMembers, ScaleDownReadersNeverSeeAClosedStream) {
         << info.dump();
     request(nc.p, "$JS.API.STREAM.DELETE." + name, nullptr);
     if (::testing::Test::HasFailure()) break;
+  }
+}
+
+
+// Ephemeral (R1) pull consumers of an R3 stream, through a scale-down of the stream to R1 (the
+// stream leader keeps the stream). Run against ours and the reference on identical 3-server
+// clusters (every server routes to all).
+//
+// DISABLED: shows a defect of ours, for the next session to fix. What the two servers did
+// (2026-12-05; each consumer had delivered 1..3 of 5 messages and acked 1..2):
+// - 2.9.10: the ephemeral on the kept server is kept as it was: CONSUMER.INFO gives
+//   delivered {consumer_seq 3, stream_seq 3}, ack_floor {2, 2}, num_ack_pending 1,
+//   num_pending 2, and the next pull delivers 4 and 5. An ephemeral on a dropped server is not
+//   moved (2.9.10 remaps only durables and R>1 consumers in jsClusteredStreamUpdateRequest):
+//   it stays listed (CONSUMER.NAMES, consumer_count) and its CONSUMER.INFO answers 404 "stream
+//   not found" (10059). Not asserted here.
+// - ours: every ephemeral is gone: CONSUMER.INFO answers 404 "consumer not found" (10014) for
+//   5 s, and pulls get nothing, also for the one on the kept server, which CONSUMER.NAMES
+//   still lists (its assignment remains, the consumer does not); the others are dropped from
+//   the list (consumer_count 1). The kept server stops its replica's consumers and reopens
+//   the files as a plain stream that restores only the saved (durable) consumers.
+struct EphemeralAfterScaleDown {
+  std::string name;
+  bool on_kept = false;        // its (R1) group was on the server that keeps the stream
+  bool exists = false;
+  json before, info;           // CONSUMER.INFO before / after the scale-down (the last answer)
+  std::vector<uint64_t> next;  // stream sequences fetched after the scale-down
+};
+
+// Stream sequences of up to `batch` messages from one pull request; acks all of them, or
+// (ack_all false) those up to stream sequence `ack_upto`.
+std::vector<uint64_t> eph_fetch(natsConnection* nc, const std::string& api_next, int batch, bool ack_all,
+                            uint64_t ack_upto = 0) {
+  std::vector<uint64_t> seqs;
+  char inbox[64];
+  std::snprintf(inbox, sizeof inbox, "_INBOX.eph.%d.%d", ::getpid(), std::rand());
+  SubPtr sub;
+  if (natsConnection_SubscribeSync(&sub.p, nc, inbox) != NATS_OK) return seqs;
+  natsConnection_Flush(nc);
+  std::string body = json{{"batch", batch}, {"expires", 2000000000}}.dump();
+  natsConnection_PublishRequest(nc, api_next.c_str(), inbox, body.data(), static_cast<int>(body.size()));
+  natsConnection_Flush(nc);
+  while (static_cast<int>(seqs.size()) < batch) {
+    MsgPtr m;
+    if (natsSubscription_NextMsg(&m.p, sub.p, 3000) != NATS_OK) break;
+    const char* reply = natsMsg_GetReply(m.p);
+    if (reply == nullptr || std::string(reply).rfind("$JS.ACK.", 0) != 0) break;  // a status: done
+    // $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>
+    std::vector<std::string> tok;
+    std::string r = reply;
+    for (size_t a = 0, b; a <= r.size(); a = b + 1) {
+      b = r.find('.', a);
+      if (b == std::string::npos) b = r.size();
+      tok.push_back(r.substr(a, b - a));
+    }
+    uint64_t sseq = tok.size() >= 9 ? std::stoull(tok[5]) : 0;
+    seqs.push_back(sseq);
+    if (ack_all || sseq <= ack_upto) {
+      MsgPtr a;
+      natsConnection_RequestString(&a.p, nc, reply, "+ACK", 3000);
+    }
+  }
+  return seqs;
+}
+
+// Ephemerals are placed at random on one of the stream's servers: created until one is on the
+// stream leader (the server that keeps the stream) and one elsewhere, or 12 were made.
+std::vector<EphemeralAfterScaleDown> ephemerals_through_scale_down(const std::string& bin) {
+  std::vector<EphemeralAfterScaleDown> out;
+  Cluster c(3, 0);
+  for (auto& n : c.nodes) {
+    n->routes.clear();
+    for (auto& k : c.nodes) n->routes.push_back(k->cluster_port);
+  }
+  for (auto& n : c.nodes) n->proc = start_with_config(n->config(), {}, bin);
+  ConnPtr nc;
+  EXPECT_EQ(connect_url(nc, c.node(0).url("a:a")), NATS_OK);
+  if (!nc.p) return out;
+  json cfg = {{"name", "EPH"}, {"subjects", {"eph.>"}}, {"num_replicas", 3}};
+  json created = create_stream(nc.p, cfg);
+  EXPECT_TRUE(created.contains("config")) << created.dump() << c.logs();
+  for (int i = 1; i <= 5; ++i) {
+    json ack;
+    wait_for([&] { return !(ack = publish(nc.p, "eph.x", "m" + std::to_string(i))).empty(); }, milliseconds(5000));
+    EXPECT_EQ(ack.value("seq", uint64_t{0}), static_cast<uint64_t>(i)) << ack.dump();
+  }
+  json sinfo = request(nc.p, "$JS.API.STREAM.INFO.EPH", nullptr);
+  const std::string kept = sinfo.contains("cluster") ? sinfo["cluster"].value("leader", "") : "";
+  EXPECT_FALSE(kept.empty()) << sinfo.dump();
+  json ccfg = {{"stream_name", "EPH"},
+               {"config", {{"ack_policy", "explicit"}, {"inactive_threshold", 30000000000LL}}}};
+  bool some_on = false, some_off = false;
+  for (int k = 0; k < 12 && !(some_on && some_off); ++k) {
+    json cons;
+    wait_for([&] {
+      cons = request(nc.p, "$JS.API.CONSUMER.CREATE.EPH", ccfg);
+      return cons.contains("name");
+    }, milliseconds(10000));
+    if (!cons.contains("name")) {
+      ADD_FAILURE() << cons.dump();
+      return out;
+    }
+    EphemeralAfterScaleDown e;
+    e.name = cons["name"];
+    const std::string next = "$JS.API.CONSUMER.MSG.NEXT.EPH." + e.name;
+    // Three delivered, the first two acked: ack floor 2, one pending ack, two not yet delivered.
+    EXPECT_EQ(eph_fetch(nc.p, next, 3, false, 2), (std::vector<uint64_t>{1, 2, 3}));
+    wait_for([&] {
+      e.before = request(nc.p, "$JS.API.CONSUMER.INFO.EPH." + e.name, nullptr);
+      return e.before.contains("ack_floor") && e.before["ack_floor"].value("stream_seq", uint64_t{0}) == 2;
+    }, milliseconds(5000));
+    EXPECT_EQ(e.before["ack_floor"].value("stream_seq", uint64_t{0}), 2u) << e.before.dump();
+    e.on_kept = e.before.contains("cluster") && e.before["cluster"].value("leader", "") == kept;
+    (e.on_kept ? some_on : some_off) = true;
+    out.push_back(e);
+  }
+
+  cfg["num_replicas"] = 1;
+  json down = request(nc.p, "$JS.API.STREAM.UPDATE.EPH", cfg);
+  EXPECT_TRUE(down.contains("config")) << down.dump();
+  EXPECT_TRUE(wait_for([&] {
+    sinfo = request(nc.p, "$JS.API.STREAM.INFO.EPH", nullptr);
+    return sinfo.contains("state") && replica_names(sinfo).size() == 1;
+  }, milliseconds(10000))) << sinfo.dump();
+  EXPECT_EQ(replica_names(sinfo), std::set<std::string>{kept}) << sinfo.dump();
+  std::printf("[%s] kept %s; after scale-down: %s\n", bin.c_str(), kept.c_str(), sinfo.dump().c_str());
+  // Each consumer, once the one copy answers for it (an answer without an error); the
+  // first waits up to 5 s, the others are asked once that answer came or not.
+  bool first = true;
+  for (auto& e : out) {
+    const std::string info_subj = "$JS.API.CONSUMER.INFO.EPH." + e.name;
+    e.exists = wait_for([&] {
+      e.info = request(nc.p, info_subj, nullptr, 1000);
+      return e.info.contains("config") && !e.info.contains("error");
+    }, milliseconds(first ? 5000 : 1));
+    first = false;
+    if (e.exists) e.next = eph_fetch(nc.p, "$JS.API.CONSUMER.MSG.NEXT.EPH." + e.name, 2, false);
+    std::printf("[%s] consumer %s (%s kept server) before: %s\n  after: %s\n  fetched after:", bin.c_str(),
+                e.name.c_str(), e.on_kept ? "on" : "not on", e.before.dump().c_str(), e.info.dump().c_str());
+    for (auto s : e.next) std::printf(" %llu", static_cast<unsigned long long>(s));
+    std::printf("\n");
+  }
+  json names = request(nc.p, "$JS.API.CONSUMER.NAMES.EPH", nullptr);
+  std::printf("[%s] CONSUMER.NAMES after: %s\n", bin.c_str(), names.dump().c_str());
+  return out;
+}
+
+TEST(JsMembers, DISABLED_ScaleDownToR1KeepsAnEphemeralConsumer) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
+    SCOPED_TRACE(bin);
+    auto all = ephemerals_through_scale_down(bin);
+    EXPECT_TRUE(std::any_of(all.begin(), all.end(), [](const auto& r) { return r.on_kept; }))
+        << "no ephemeral was placed on the stream leader";
+    for (const auto& r : all) {
+      if (!r.on_kept) continue;
+      EXPECT_TRUE(r.exists) << r.info.dump();
+      if (!r.exists) continue;  // still run the other server: the comparison is the point
+      EXPECT_EQ(r.info["delivered"].value("stream_seq", uint64_t{0}), 3u) << r.info.dump();
+      EXPECT_EQ(r.info["ack_floor"].value("stream_seq", uint64_t{0}), 2u) << r.info.dump();
+      EXPECT_EQ(r.info.value("num_ack_pending", 0), 1) << r.info.dump();
+      EXPECT_EQ(r.next, (std::vector<uint64_t>{4, 5}));
+    }
   }
 }
 
