@@ -219,7 +219,7 @@ TEST_P(JwtAuth, ExpiringUserIsDisconnected) {
   std::string ujwt = user_jwt(u, w_.a, w_.a, [](json& c) { c["exp"] = jwt::now_unix() + 2; });
   RawClient raw(srv_->port());
   ASSERT_EQ(answer(raw, ujwt, u.seed), "PONG");
-  EXPECT_EQ(raw.read_line(milliseconds(6000)).value_or("<none>"), "-ERR 'User Authentication Expired'");
+  EXPECT_EQ(raw.read_line_answering_pings(milliseconds(6000)).value_or("<none>"), "-ERR 'User Authentication Expired'");
   EXPECT_TRUE(raw.wait_closed(milliseconds(2000)));
 }
 
@@ -327,7 +327,7 @@ TEST_P(JwtAuth, MemoryResolverTakesUpdatesOfKnownAccounts) {
   bc["nats"]["revocations"] = {{u.pub, jwt::now_unix()}};
   json r = request("$SYS.REQ.ACCOUNT." + w_.b.pub + ".CLAIMS.UPDATE", jwt::sign(bc, w_.op));
   EXPECT_EQ(r["data"], json({{"account", w_.b.pub}, {"code", 200}, {"message", "jwt updated"}})) << r.dump();
-  EXPECT_EQ(victim.read_line(milliseconds(3000)).value_or("<none>"), "-ERR 'User Authentication Revoked'");
+  EXPECT_EQ(victim.read_line_answering_pings(milliseconds(3000)).value_or("<none>"), "-ERR 'User Authentication Revoked'");
   KeyPair unknown = jwt::account_keys();
   json skipped = request("$SYS.REQ.ACCOUNT." + unknown.pub + ".CLAIMS.UPDATE",
                          jwt::sign(jwt::account_claims(unknown, "X"), w_.op));

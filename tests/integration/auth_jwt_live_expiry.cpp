@@ -63,14 +63,7 @@ class JwtLiveExpiry : public ::testing::TestWithParam<std::string> {
   }
   // The next line from the server but its PINGs (2.9.10 pings a new client soon), answered.
   static std::string next_line(RawClient& rc, milliseconds timeout) {
-    auto until = Clock::now() + timeout;
-    for (;;) {
-      auto left = std::chrono::duration_cast<milliseconds>(until - Clock::now());
-      auto l = rc.read_line(left.count() > 0 ? left : milliseconds(1));
-      if (!l) return "<none>";
-      if (*l != "PING") return *l;
-      rc.send("PONG\r\n");
-    }
+    return rc.read_line_answering_pings(timeout).value_or("<none>");
   }
   json push(const std::string& account_jwt) {
     MsgPtr m;

@@ -107,7 +107,7 @@ TEST_P(JwtDirResolver, UpdateRevokesALiveUser) {
   ASSERT_EQ(connect_user(kept, acc_, keep), NATS_OK);
   std::string revoking = account_jwt([&](json& c) { c["nats"]["revocations"] = {{user_.pub, jwt::now_unix()}}; });
   ASSERT_EQ(request_json("$SYS.REQ.CLAIMS.UPDATE", revoking)["data"]["code"], 200);
-  EXPECT_EQ(probe.read_line(milliseconds(3000)).value_or("<none>"), "-ERR 'User Authentication Revoked'");
+  EXPECT_EQ(probe.read_line_answering_pings(milliseconds(3000)).value_or("<none>"), "-ERR 'User Authentication Revoked'");
   EXPECT_TRUE(probe.wait_closed(milliseconds(3000)));
   EXPECT_EQ(natsConnection_Flush(kept.p), NATS_OK);  // another user of the account stays
 }
@@ -168,7 +168,7 @@ TEST_P(JwtDirResolver, DeleteNeedsTheOperatorAndCutsTheAccount) {
       << refused.dump();
   json ok = request_json("$SYS.REQ.CLAIMS.DELETE", jwt::sign(del, op_));
   EXPECT_EQ(ok["data"], json({{"code", 200}, {"message", "deleted 1 accounts"}})) << ok.dump();
-  EXPECT_EQ(probe.read_line(milliseconds(3000)).value_or("<none>"), "-ERR 'Account Authentication Expired'");
+  EXPECT_EQ(probe.read_line_answering_pings(milliseconds(3000)).value_or("<none>"), "-ERR 'Account Authentication Expired'");
   ConnPtr after;
   EXPECT_NE(connect_user(after, acc_, user_), NATS_OK);
 }
