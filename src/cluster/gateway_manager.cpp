@@ -488,6 +488,14 @@ void GatewayManager::route_reply(Account& acc, std::string_view subject, std::st
   if (auto r = rm->route_by_hash(subject.substr(12, 6))) r->send_msg(acc.name(), subject, reply, {}, headers, payload);
 }
 
+std::string GatewayManager::recorded_reply(const std::string& account, std::string_view subject) const {
+  if (!have_replies_.load(std::memory_order_relaxed)) return {};
+  std::string key = account + " " + std::string(subject);
+  std::lock_guard lk(reply_mu_);
+  auto it = replies_.find(key);
+  return it == replies_.end() ? std::string() : it->second.full;
+}
+
 void GatewayManager::record_reply(const std::string& account, std::string_view gw_reply) {
   if (!is_gateway_reply(gw_reply)) return;
   std::string key = account + " " + std::string(strip_reply(gw_reply));
@@ -504,6 +512,15 @@ void GatewayManager::record_reply(const std::string& account, std::string_view g
 }
 
 size_t GatewayManager::num_outbound() const { return outbound_snapshot().size(); }
+
+std::vector<std::string> GatewayManager::outbound_names_by_rtt() const {
+  auto outs = outbound_snapshot();
+  std::stable_sort(outs.begin(), outs.end(), [](const auto& a, const auto& b) { return a->rtt_ns() < b->rtt_ns(); });
+  std::vector<std::string> names;
+  names.reserve(outs.size());
+  for (const auto& c : outs) names.push_back(c->remote_name());
+  return names;
+}
 
 void GatewayManager::remote_interest(const std::string& account, std::vector<SubscriptionPtr>& out) const {
   for (auto& c : outbound_snapshot()) c->interest_subscriptions(account, out);

@@ -84,8 +84,13 @@ class GatewayManager : public LinkManagerBase<GatewayConnection, std::string> {
   // A message with a `_GR_` reply was delivered to a local client: remember the mapping.
   void record_reply(const std::string& account, std::string_view gw_reply);
   static std::string_view strip_reply(std::string_view gw_reply) { return gw_reply.substr(19); }
+  // The `_GR_` subject an answer on `subject` in `account` goes back as (record_reply), or "".
+  std::string recorded_reply(const std::string& account, std::string_view subject) const;
 
   size_t num_outbound() const;
+  // The remote clusters this server has an outbound connection to, lowest RTT first: the
+  // "alts" (cluster alternates) of a client info, as 2.9.10's addServerAndClusterInfo.
+  std::vector<std::string> outbound_names_by_rtt() const;
   // The interest the remote clusters announced for `account` (outbound connections), for a
   // leaf's initial interest: a leaf reaches subscribers in other clusters through us.
   void remote_interest(const std::string& account, std::vector<SubscriptionPtr>& out) const;

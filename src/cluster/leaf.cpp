@@ -130,6 +130,16 @@ std::string LeafConnection::remote_name() const {
   return remote_name_;
 }
 
+std::string LeafConnection::connect_user() const {
+  std::lock_guard lk(info_mu_);
+  return connect_user_;
+}
+
+std::string LeafConnection::connect_version() const {
+  std::lock_guard lk(info_mu_);
+  return connect_version_;
+}
+
 std::string LeafConnection::remote_cluster() const {
   std::lock_guard lk(info_mu_);
   return remote_cluster_;
@@ -215,6 +225,9 @@ bool LeafConnection::on_connect(std::string_view json) {
     std::lock_guard lk(info_mu_);
     remote_name_ = util::string_field(j, "name");
     remote_cluster_ = cluster;
+    connect_user_ = util::string_field(j, "user");
+    if (connect_user_.empty()) connect_user_ = util::string_field(j, "nkey");
+    connect_version_ = util::string_field(j, "version");
   }
   remote_domain_ = util::string_field(j, "domain");
   if (would_extend_jetstream(util::bool_field(j, "jetstream"))) {

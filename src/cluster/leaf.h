@@ -55,6 +55,10 @@ class LeafConnection final : public LinkConnection {
   const std::string& account_name() const { return account_name_; }
   std::string remote_name() const;
   std::string remote_cluster() const;
+  // Accepting side: the leaf's CONNECT user (or nkey) and version, for the client info of
+  // service latency reports and Nats-Request-Info (empty when we solicited).
+  std::string connect_user() const;
+  std::string connect_version() const;
   size_t num_remote_subs() const { return num_subs_.load(std::memory_order_relaxed); }
   // The subjects of the leaf's interest (for /leafz?subs=1), any thread.
   std::vector<std::string> remote_subjects() const;
@@ -133,6 +137,7 @@ class LeafConnection final : public LinkConnection {
 
   mutable std::mutex info_mu_;
   std::string remote_name_, remote_cluster_;
+  std::string connect_user_, connect_version_;
   std::string remote_domain_;  // the other side's JetStream domain (INFO or CONNECT); loop thread
 
   // Remote interest, key "subject [queue]": changed on the loop thread only, under subs_mu_

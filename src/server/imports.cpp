@@ -12,6 +12,7 @@
 #include "server/connection.h"
 #include "server/import_interest.h"
 #include "server/server.h"
+#include "server/import_request_info.h"
 #include "server/service_latency.h"
 #include "subject/subject.h"
 #include "util/ids.h"
@@ -262,8 +263,8 @@ using InsertFn = std::function<void(Account& in, std::string key, SubscriptionPt
 void add_service_import(Server* srv, Account* importer, Account* exporter, const std::shared_ptr<ImportResponseRoutes>& routes,
                         const std::string& local, const std::string& remote, ImportResponseType type,
                         SteadyClock::duration threshold, bool invalid, bool with_reply_sub, const InsertFn& insert,
-                        std::shared_ptr<const LatencyTracking> latency = nullptr) {
-  auto req = [srv, importer, exporter, routes, local, remote, type, threshold, invalid, latency](
+                        std::shared_ptr<const LatencyTracking> latency = nullptr, bool share = false) {
+  auto req = [srv, importer, exporter, routes, local, remote, type, threshold, invalid, latency, share](
                  const Subscription&, std::string_view subject, std::string_view reply, std::string_view headers,
                  std::string_view payload) {
     DepthGuard g;
@@ -283,6 +284,13 @@ void add_service_import(Server* srv, Account* importer, Account* exporter, const
       if (m) mapped = *m;
     }
     std::shared_ptr<TrackedRequest> track = latency ? start_tracking(*srv, latency, headers) : nullptr;
+    // The request goes on with its requester's info (import_request_info.h); an import
+    // reached while it is forwarded is the next of a chain.
+    auto sys = srv->system_account();
+    auto with_info = import_request_headers(*srv, headers, share, sys && sys.get() == exporter, importer->name());
+    if (with_info) headers = *with_info;
+    ImportHop hop{share};
+    ImportHopScope hop_scope(&hop);
     if (reply.empty()) {
       if (track) report_error(*srv, *exporter, *track, 400);  // a sampled request no one can answer
       srv->process_message(*exporter, nullptr, mapped, {}, headers, payload, true);
@@ -517,7 +525,8 @@ void wire_imports(Server& server, const std::map<std::string, AccountPtr>& accou
         break;
       }
       add_service_import(srv, importer, exporter, routes, service_local_subject(si), si.subject, type, threshold,
-                         si.invalid, exporters_with_reply_sub.insert(exporter).second, insert, std::move(latency));
+                         si.invalid, exporters_with_reply_sub.insert(exporter).second, insert, std::move(latency),
+                         si.share);
     }
 
     // `have` now holds the old keys no import asked for again: those subscriptions go.

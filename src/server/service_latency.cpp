@@ -6,6 +6,8 @@
 #include <random>
 #include <vector>
 
+#include "cluster/gateway_manager.h"
+#include "cluster/leaf.h"
 #include "cluster/route_manager.h"
 #include "server/client.h"
 #include "server/current_reader.h"
@@ -32,15 +34,45 @@ std::string time_string(int64_t ns) {
   return util::rfc3339_nano(SysClock::time_point(std::chrono::duration_cast<SysClock::duration>(std::chrono::nanoseconds(ns))));
 }
 
+// The reference's cachedClusterName: a server with a gateway but no cluster name is in the
+// cluster its gateway names.
 std::string cluster_name(Server& srv) {
   auto* routes = srv.routes();
-  return routes ? routes->cluster_name() : srv.options().cluster.name;
+  std::string name = routes ? routes->cluster_name() : srv.options().cluster.name;
+  if (name.empty())
+    if (auto* gw = srv.gateways()) name = gw->name();
+  return name;
 }
 
-// The reference's ClientInfo for a latency report (getClientInfo): account and rtt always;
-// with `detailed` the connection's identity and this server's name and cluster too. Empty
-// and zero values are left out (Go's omitempty). Null for what is not a client.
+}  // namespace
+
+// The reference's getClientInfo: account and rtt always; with `detailed` the connection's
+// identity, this server's name and cluster, and the clusters its gateways reach ("alts").
+// A leaf connection is described by what its CONNECT said, its server being the remote one.
+// Empty and zero values are left out (Go's omitempty). Null for what is neither.
 nlohmann::ordered_json client_info(Server& srv, Connection* conn, bool detailed) {
+  if (auto* leaf = dynamic_cast<cluster::LeafConnection*>(conn)) {
+    nlohmann::ordered_json j;
+    if (detailed) {
+      j["start"] = util::rfc3339_nano(leaf->start_time());
+      if (!leaf->peer_ip().empty()) j["host"] = leaf->peer_ip();
+      j["id"] = leaf->cid();
+    }
+    j["acc"] = leaf->account_name();
+    if (detailed) {
+      if (auto u = leaf->connect_user(); !u.empty()) j["user"] = u;
+      // A leaf we accepted named itself in its CONNECT; one we dialled sent no CONNECT.
+      if (!leaf->solicited())
+        if (auto n = leaf->remote_name(); !n.empty()) j["name"] = n;
+      if (auto v = leaf->connect_version(); !v.empty()) j["ver"] = v;
+    }
+    if (int64_t rtt = leaf->rtt_ns(); rtt > 0) j["rtt"] = rtt;
+    if (detailed) {
+      add_server_info(srv, conn, j);
+      j["kind"] = "Leafnode";
+    }
+    return ordered_client_info(j);
+  }
   auto* c = dynamic_cast<ClientConnection*>(conn);
   if (!c) return nullptr;
   nlohmann::ordered_json j;
@@ -60,8 +92,7 @@ nlohmann::ordered_json client_info(Server& srv, Connection* conn, bool detailed)
   }
   if (int64_t rtt = c->rtt_ns(); rtt > 0) j["rtt"] = rtt;
   if (detailed) {
-    j["server"] = srv.name();
-    if (std::string cl = cluster_name(srv); !cl.empty()) j["cluster"] = cl;
+    add_server_info(srv, conn, j);
     auto id = c->jwt_identity();
     if (!id.user.empty()) {
       // A JWT user: the JWT itself, its issuer, and the user's name and tags from it.
@@ -82,8 +113,33 @@ nlohmann::ordered_json client_info(Server& srv, Connection* conn, bool detailed)
     j["kind"] = "Client";
     j["client_type"] = c->websocket() ? "websocket" : "nats";
   }
-  return j;
+  return ordered_client_info(j);
 }
+
+void add_server_info(Server& srv, Connection* conn, nlohmann::ordered_json& j) {
+  auto* leaf = dynamic_cast<cluster::LeafConnection*>(conn);
+  std::string server = leaf ? leaf->remote_name() : srv.name();
+  if (!server.empty()) j["server"] = server;
+  else j.erase("server");
+  if (std::string cl = cluster_name(srv); !cl.empty()) j["cluster"] = cl;
+  if (auto* gw = srv.gateways()) {
+    auto alts = gw->outbound_names_by_rtt();
+    if (!alts.empty()) j["alts"] = alts;
+  }
+}
+
+nlohmann::ordered_json ordered_client_info(const nlohmann::ordered_json& in) {
+  static const char* const kOrder[] = {"start", "host",   "id",         "acc",      "svc",  "user",
+                                       "name",  "lang",   "ver",        "rtt",      "server", "cluster",
+                                       "alts",  "stop",   "jwt",        "issuer_key", "name_tag", "tags",
+                                       "kind",  "client_type", "client_id"};
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const char* k : kOrder)
+    if (auto it = in.find(k); it != in.end()) out[k] = *it;
+  return out;
+}
+
+namespace {
 
 int64_t rtt_of(const nlohmann::ordered_json& info) {
   if (!info.is_object()) return 0;
@@ -97,22 +153,8 @@ nlohmann::ordered_json requestor_now(Server&, const TrackedRequest& req) {
   auto j = req.requestor_info;
   if (auto c = req.requestor.lock(); c && j.is_object()) {
     if (int64_t rtt = c->rtt_ns(); rtt > 0) {
-      if (j.contains("rtt")) {
-        j["rtt"] = rtt;
-      } else {  // in its place: after ver, or after acc for the short form
-        nlohmann::ordered_json out;
-        bool placed = false;
-        for (auto it = j.begin(); it != j.end(); ++it) {
-          if (!placed && (it.key() == "server" || it.key() == "cluster" || it.key() == "jwt" ||
-                          it.key() == "issuer_key" || it.key() == "kind")) {
-            out["rtt"] = rtt;
-            placed = true;
-          }
-          out[it.key()] = *it;
-        }
-        if (!placed) out["rtt"] = rtt;
-        j = std::move(out);
-      }
+      j["rtt"] = rtt;
+      j = ordered_client_info(j);  // in its place: after ver, or after acc for the short form
     }
   }
   return j;
@@ -413,7 +455,11 @@ void note_tracked_answer(Server& srv, Connection& client, std::string_view subje
   m2["total"] = service + rtt;
   nlohmann::ordered_json rl;
   rl["account"] = d.account;
-  rl["req_id"] = std::string(subject);
+  // The request came over a gateway: named by the reply it crossed with (`_GR_.` prefixed),
+  // as the reference's; the requestor's server takes the prefix off.
+  std::string req_id;
+  if (auto* gw = srv.gateways()) req_id = gw->recorded_reply(d.account, subject);
+  rl["req_id"] = req_id.empty() ? std::string(subject) : req_id;
   rl["m2"] = std::move(m2);
   srv.publish_internal(*sys, remote_subject(subject), {}, {}, rl.dump());
 }
@@ -431,6 +477,8 @@ void subscribe_remote_latency(Server& srv) {
                            auto m2 = j.find("m2");
                            if (reply == j.end() || !reply->is_string() || m2 == j.end() || !m2->is_object()) return;
                            std::string r = reply->get<std::string>();
+                           if (cluster::GatewayManager::is_gateway_reply(r))
+                             r = std::string(cluster::GatewayManager::strip_reply(r));
                            // Only for requests this server is measuring (its m1 is, or will be,
                            // stored by report_response); others expire unmatched.
                            add_half(*s, r, *m2, false, {}, {});

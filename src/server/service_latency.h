@@ -13,7 +13,10 @@
 // The requestor is described by its account and rtt only, unless the import has `share`.
 // imports.cpp decides per request (start_tracking) and calls the report functions.
 // Clustered (responder on another server) measurements are combined as 2.9.10 does: the
-// responder's server sends its half on $SYS.LATENCY.M2.<requestor server hash>.
+// responder's server sends its half on $SYS.LATENCY.M2.<requestor server hash>, across routes
+// and gateways alike (over a gateway it names the request by its `_GR_.` reply). A requester
+// on a leaf node is measured as the leaf connection; a responder on one gets no report (the
+// leaf's server sends no measurement the hub could merge, 2.9.10's behaviour too).
 #pragma once
 
 #include <chrono>
@@ -32,6 +35,17 @@ namespace nats {
 class Account;
 class Connection;
 class Server;
+
+// The reference's ClientInfo (getClientInfo) of a client or leaf connection, in its JSON
+// field order: account and rtt, or with `detailed` everything known of the connection and
+// this server. Null for other kinds of connection (and for none).
+nlohmann::ordered_json client_info(Server& srv, Connection* conn, bool detailed);
+// Sets this server's name (a leaf connection's: the remote server's), cluster and gateway
+// alternates on `j` (the reference's addServerAndClusterInfo); the order is left to
+// ordered_client_info.
+void add_server_info(Server& srv, Connection* conn, nlohmann::ordered_json& j);
+// `in`'s ClientInfo fields in the reference's struct order (others dropped).
+nlohmann::ordered_json ordered_client_info(const nlohmann::ordered_json& in);
 
 // What a service import that leads to a tracked export measures, and where the result goes.
 struct LatencyTracking {

@@ -362,6 +362,94 @@ TEST(ServiceLatency, AcrossServersTheResponderServersMeasurementIsMerged) {
   }
 }
 
+// Requester on server A of gateway (cluster) GA, service on server B of GB: as across routes,
+// A reports once, with B's measurement (sent over the gateway) merged in.
+json run_gatewayed(const std::string& binary_a, const std::string& binary_b) {
+  ctest::Node a, b;
+  a.binary = binary_a;
+  b.binary = binary_b;
+  a.name = "A";
+  b.name = "B";
+  a.gateway = "GA";
+  b.gateway = "GB";
+  a.gateway_port = testing_harness::free_port();
+  b.gateway_port = testing_harness::free_port();
+  a.gateways = {{"GB", "nats://127.0.0.1:" + std::to_string(b.gateway_port)}};
+  b.gateways = {{"GA", "nats://127.0.0.1:" + std::to_string(a.gateway_port)}};
+  a.extra = b.extra = kConf;
+  a.start();
+  b.start();
+  ConnPtr svc, mon, req;
+  EXPECT_EQ(connect_url(svc, "nats://s:s@127.0.0.1:" + std::to_string(b.proc->port())), NATS_OK);
+  EXPECT_EQ(connect_url(mon, "nats://s:s@127.0.0.1:" + std::to_string(a.proc->port())), NATS_OK);
+  EXPECT_EQ(connect_url(req, "nats://r:r@127.0.0.1:" + std::to_string(a.proc->port())), NATS_OK);
+  SubPtr results, svc_sub;
+  natsConnection_SubscribeSync(&results.p, mon.p, "latency.svc");
+  natsConnection_Flush(mon.p);
+  natsConnection_Subscribe(&svc_sub.p, svc.p, "svc", ctest::echo_handler, nullptr);
+  natsConnection_Flush(svc.p);
+  // Until the gateways are up (both ways: the answer and B's measurement come back), requests
+  // go unanswered or are answered before A can hear B's measurement.
+  EXPECT_TRUE(wait_for([&] { return a.num_inbound_gateways() == 1 && b.num_inbound_gateways() == 1; },
+                       milliseconds(5000)));
+  bool answered = wait_for([&] {
+    MsgPtr m;
+    return natsConnection_RequestString(&m.p, req.p, "svc", "x", 300) == NATS_OK;
+  }, milliseconds(5000));
+  EXPECT_TRUE(answered);
+  // Reports of the requests before (503s, or 200s whose measurement was lost) are skipped;
+  // a fresh request's report must come.
+  for (;;) {
+    MsgPtr m;
+    if (natsSubscription_NextMsg(&m.p, results.p, 300) != NATS_OK) break;
+  }
+  MsgPtr answer;
+  EXPECT_EQ(natsConnection_RequestString(&answer.p, req.p, "svc", "y", 2000), NATS_OK);
+  MsgPtr m;
+  if (natsSubscription_NextMsg(&m.p, results.p, 2000) != NATS_OK) return nullptr;
+  json j = json::parse(m.data(), nullptr, false);
+  // Exactly one report per request.
+  MsgPtr extra;
+  EXPECT_NE(natsSubscription_NextMsg(&extra.p, results.p, 300), NATS_OK);
+  return j;
+}
+
+void expect_gatewayed_report(const std::map<std::string, json>& got) {
+  for (const auto& [bin, j] : got) {
+    SCOPED_TRACE(bin);
+    ASSERT_TRUE(j.is_object());
+    EXPECT_EQ(j["status"], 200);
+    EXPECT_EQ(shape(j), "type:string,id:string,timestamp:string,status:int,requestor:object,responder:object,"
+                        "start:string,service:int,system:int,total:int");
+    EXPECT_EQ(j["requestor"]["server"], "A");
+    EXPECT_EQ(j["requestor"]["cluster"], "GA");
+    EXPECT_EQ(j["responder"]["server"], "B");
+    EXPECT_EQ(j["responder"]["cluster"], "GB");
+    EXPECT_EQ(j["responder"]["acc"], "SVC");
+    int64_t service = j["service"], total = j["total"], system = j["system"];
+    EXPECT_GE(service, 0);
+    EXPECT_GE(system, 0);
+    EXPECT_GT(total, 0);
+    EXPECT_GE(total, service);
+  }
+}
+
+TEST(ServiceLatency, AcrossGatewaysTheResponderServersMeasurementIsMerged) {
+  std::map<std::string, json> got;
+  for (const auto& bin : testing_harness::binaries_to_compare()) got[bin] = run_gatewayed(bin, bin);
+  expect_gatewayed_report(got);
+}
+
+// Mixed superclusters: each server's measurement (and `_GR_.` request id) is understood by
+// the other.
+TEST(ServiceLatency, AcrossGatewaysWithTheReference) {
+  if (!testing_harness::reference_available()) GTEST_SKIP() << "no reference server";
+  std::map<std::string, json> got;
+  got["ours->ref"] = run_gatewayed(testing_harness::server_binary(), testing_harness::reference_binary());
+  got["ref->ours"] = run_gatewayed(testing_harness::reference_binary(), testing_harness::server_binary());
+  expect_gatewayed_report(got);
+}
+
 // Operator mode: the exporter's JWT has `service_latency`, the importer's import `share`.
 json run_jwt(const std::string& binary) {
   namespace jwt = itest::jwt;
@@ -428,6 +516,231 @@ TEST(ServiceLatency, AccountJwtServiceLatencyAndShare) {
     const json& ours = got[testing_harness::server_binary()];
     EXPECT_EQ(shape(ours["requestor"]), shape(ref["requestor"]));
     EXPECT_EQ(shape(ours["responder"]), shape(ref["responder"]));
+  }
+}
+
+// Leaf connections: the hub (kConf's accounts) measures; the leaf server's accounts are
+// plain, each bound by its own remote to the hub's account of the same user.
+struct LeafRun {
+  json shared, plain;  // reports for a requester on the leaf
+  std::string request_info;  // the Nats-Request-Info the service got from it (shared)
+  bool responder_on_leaf_answered = false;
+  json responder_on_leaf;  // the report for a service on the leaf: none in 2.9.10
+};
+
+LeafRun run_leaf(const std::string& hub_bin, const std::string& leaf_bin) {
+  LeafRun out;
+  ctest::Node hub, leaf;
+  hub.binary = hub_bin;
+  leaf.binary = leaf_bin;
+  hub.name = "HUB";
+  leaf.name = "LEAF";
+  int leaf_port = testing_harness::free_port();
+  hub.extra = std::string(kConf) + "\nleafnodes { listen: 127.0.0.1:" + std::to_string(leaf_port) + " }\n";
+  std::string url = "127.0.0.1:" + std::to_string(leaf_port);
+  leaf.extra = "accounts { LSVC { users [{user: s, password: s}] }, LREQ { users [{user: r, password: r}] } }\n"
+               "leafnodes { remotes [ {url: \"nats://r:r@" + url + "\", account: LREQ}, "
+               "{url: \"nats://s:s@" + url + "\", account: LSVC} ] }\n";
+  hub.start();
+  leaf.start();
+  auto leafs = [](const ctest::Node& n) {
+    auto j = ctest::http_json(n.http_port, "/leafz");
+    return j.contains("leafnodes") ? j["leafnodes"].get<int>() : -1;
+  };
+  EXPECT_TRUE(wait_for([&] { return leafs(hub) == 2 && leafs(leaf) == 2; }, milliseconds(5000)));
+  auto port = [](const ctest::Node& n) { return std::to_string(n.proc->port()); };
+  ConnPtr mon, svc, req;
+  EXPECT_EQ(connect_url(mon, "nats://s:s@127.0.0.1:" + port(hub)), NATS_OK);
+  SubPtr results;
+  natsConnection_SubscribeSync(&results.p, mon.p, "latency.>");
+  natsConnection_Flush(mon.p);
+  auto next_report = [&](int ms) -> json {
+    MsgPtr m;
+    if (natsSubscription_NextMsg(&m.p, results.p, ms) != NATS_OK) return nullptr;
+    return json::parse(m.data(), nullptr, false);
+  };
+  {
+    // Requester on the leaf, service on the hub.
+    EXPECT_EQ(connect_url(svc, "nats://s:s@127.0.0.1:" + port(hub)), NATS_OK);
+    EXPECT_EQ(connect_url(req, "nats://r:r@127.0.0.1:" + port(leaf)), NATS_OK);
+    SubPtr svc_sub;
+    natsConnection_SubscribeSync(&svc_sub.p, svc.p, "svc");
+    natsConnection_Flush(svc.p);
+    SubPtr quick_sub;
+    natsConnection_Subscribe(&quick_sub.p, svc.p, "quick", ctest::echo_handler, nullptr);
+    natsConnection_Flush(svc.p);
+    // Until the hub's interest reaches the leaf, requests go nowhere (and are not reported).
+    EXPECT_TRUE(wait_for([&] {
+      MsgPtr m;
+      return natsConnection_RequestString(&m.p, req.p, "quick", "x", 300) == NATS_OK;
+    }, milliseconds(5000)));
+    out.plain = next_report(2000);
+    for (json j; !(j = next_report(200)).is_null();) out.plain = j;  // the last (earliest ones may be 503s)
+    SubPtr inbox;
+    natsConnection_SubscribeSync(&inbox.p, req.p, "inbox.leaf");
+    natsConnection_Flush(req.p);
+    natsConnection_PublishRequestString(req.p, "svc", "inbox.leaf", "x");
+    natsConnection_Flush(req.p);
+    MsgPtr in;
+    if (natsSubscription_NextMsg(&in.p, svc_sub.p, 2000) == NATS_OK) {
+      const char* v = nullptr;
+      if (natsMsgHeader_Get(in.p, "Nats-Request-Info", &v) == NATS_OK && v) out.request_info = v;
+      natsConnection_PublishString(svc.p, natsMsg_GetReply(in.p), "ok");
+      natsConnection_Flush(svc.p);
+    }
+    out.shared = next_report(2000);
+    svc.reset();
+    req.reset();
+  }
+  {
+    // Service on the leaf, requester on the hub: the hub waits for a measurement the leaf's
+    // server does not send (its account exports nothing), so no report comes.
+    EXPECT_EQ(connect_url(svc, "nats://s:s@127.0.0.1:" + port(leaf)), NATS_OK);
+    EXPECT_EQ(connect_url(req, "nats://r:r@127.0.0.1:" + port(hub)), NATS_OK);
+    SubPtr svc_sub;
+    natsConnection_Subscribe(&svc_sub.p, svc.p, "svc", ctest::echo_handler, nullptr);
+    natsConnection_Flush(svc.p);
+    out.responder_on_leaf_answered = wait_for([&] {
+      MsgPtr m;
+      return natsConnection_RequestString(&m.p, req.p, "svc", "x", 300) == NATS_OK;
+    }, milliseconds(5000));
+    // Reports of the unanswered tries (503) are skipped; one of an answer would be 200.
+    for (json j; !(j = next_report(500)).is_null();)
+      if (j["status"] == 200) out.responder_on_leaf = j;
+  }
+  return out;
+}
+
+TEST(ServiceLatency, LeafRequesterIsTheLeafConnectionAndLeafResponderIsNotReported) {
+  std::map<std::string, LeafRun> got;
+  for (const auto& bin : testing_harness::binaries_to_compare()) got[bin] = run_leaf(bin, bin);
+  if (testing_harness::reference_available())
+    got["ours hub, ref leaf"] = run_leaf(testing_harness::server_binary(), testing_harness::reference_binary());
+  for (const auto& [bin, r] : got) {
+    SCOPED_TRACE(bin);
+    ASSERT_TRUE(r.shared.is_object());
+    ASSERT_TRUE(r.plain.is_object());
+    EXPECT_EQ(r.shared["status"], 200);
+    // (The leaf connection's rtt is there once measured: 2.9.10 may report none yet.)
+    json requestor = r.shared["requestor"];
+    requestor.erase("rtt");
+    EXPECT_EQ(shape(requestor), "start:string,host:string,id:int,acc:string,user:string,name:string,ver:string,"
+                                "server:string,kind:string");
+    EXPECT_EQ(r.shared["requestor"]["acc"], "REQ");
+    EXPECT_EQ(r.shared["requestor"]["user"], "r");
+    EXPECT_EQ(r.shared["requestor"]["name"], "LEAF");
+    EXPECT_EQ(r.shared["requestor"]["server"], "LEAF");
+    EXPECT_EQ(r.shared["requestor"]["kind"], "Leafnode");
+    EXPECT_EQ(r.shared["responder"]["server"], "HUB");
+    EXPECT_EQ(r.plain["status"], 200);
+    json plain = r.plain["requestor"];
+    plain.erase("rtt");
+    EXPECT_EQ(shape(plain), "acc:string");
+    // The service saw the leaf connection as the requester too.
+    json ri = json::parse(r.request_info, nullptr, false);
+    ri.erase("rtt");
+    EXPECT_EQ(shape(ri), shape(requestor));
+    EXPECT_TRUE(r.responder_on_leaf_answered);
+    EXPECT_TRUE(r.responder_on_leaf.is_null()) << r.responder_on_leaf.dump();
+  }
+}
+
+// ---- Nats-Request-Info: the requester's info on requests crossing a service import ----
+
+const char* kInfoConf = R"(
+accounts {
+  SVC {
+    users [{user: s, password: s}]
+    exports [{service: "shared"}, {service: "plain"}, {service: "deep"}]
+  }
+  MID {
+    users [{user: m, password: m}]
+    imports [{service: {account: SVC, subject: "deep"}}]
+    exports [{service: "deep"}]
+  }
+  REQ {
+    users [{user: r, password: r}]
+    imports [
+      {service: {account: SVC, subject: "shared"}, share: true}
+      {service: {account: SVC, subject: "plain"}}
+      {service: {account: MID, subject: "deep"}}
+    ]
+  }
+}
+)";
+
+// What the service got: its header keys in order, and the Nats-Request-Info's fields in
+// order with the values that do not change from run to run.
+std::string describe_request(natsMsg* m) {
+  if (!m) return "<none>";
+  std::string out = "keys=";
+  const char** keys = nullptr;
+  int n = 0;
+  if (natsMsgHeader_Keys(m, &keys, &n) == NATS_OK) {
+    for (int i = 0; i < n; ++i) out += std::string(keys[i]) + ",";
+    free(keys);
+  }
+  const char* v = nullptr;
+  if (natsMsgHeader_Get(m, "Nats-Request-Info", &v) == NATS_OK && v) {
+    json j = json::parse(v, nullptr, false);
+    out += " info=" + shape(j);
+    for (const char* k : {"acc", "svc", "user", "name", "lang", "kind", "client_type"})
+      if (j.is_object() && j.contains(k)) out += std::string(" ") + k + "=" + j[k].dump();
+  }
+  if (const char* foo = nullptr; natsMsgHeader_Get(m, "Foo", &foo) == NATS_OK) out += std::string(" Foo=") + foo;
+  return out;
+}
+
+std::vector<std::string> run_request_info(const std::string& binary) {
+  auto srv = start_with_config(kInfoConf, {}, binary);
+  ConnPtr svc, req, own;
+  EXPECT_EQ(connect_url(svc, url_for(*srv, "s")), NATS_OK);
+  EXPECT_EQ(connect_url(req, url_for(*srv, "r")), NATS_OK);
+  EXPECT_EQ(connect_url(own, url_for(*srv, "s")), NATS_OK);
+  SubPtr sub;
+  natsConnection_SubscribeSync(&sub.p, svc.p, ">");
+  natsConnection_Flush(svc.p);
+  natsConnection_Flush(req.p);
+  auto send = [&](natsConnection* nc, const char* subject, const char* reply,
+                  std::vector<std::pair<const char*, const char*>> headers = {}) {
+    natsMsg* m = nullptr;
+    natsMsg_Create(&m, subject, reply, "x", 1);
+    for (auto [k, v] : headers) natsMsgHeader_Add(m, k, v);
+    natsConnection_PublishMsg(nc, m);
+    natsMsg_Destroy(m);
+    natsConnection_Flush(nc);
+  };
+  send(req.p, "shared", "inbox.1");
+  send(req.p, "plain", "inbox.2");
+  send(req.p, "plain", "inbox.3", {{"Foo", "bar"}, {"Nats-Request-Info", "{\"acc\":\"FAKE\"}"}});
+  send(req.p, "deep", "inbox.4");
+  send(req.p, "plain", nullptr);                      // no reply: still a request
+  send(own.p, "plain", "inbox.5", {{"Foo", "own"}});  // in the exporting account: no import
+  std::vector<std::string> out;
+  for (int i = 0; i < 6; ++i) {
+    MsgPtr m;
+    if (natsSubscription_NextMsg(&m.p, sub.p, 2000) != NATS_OK) break;
+    out.push_back(std::string(natsMsg_GetSubject(m.p)) + " " + describe_request(m.p));
+  }
+  return out;
+}
+
+TEST(ServiceImportRequestInfo, RequestsCarryTheRequestersInfoAsTheReferences) {
+  std::map<std::string, std::vector<std::string>> got;
+  for (const auto& bin : testing_harness::binaries_to_compare()) got[bin] = run_request_info(bin);
+  const auto& ours = got[testing_harness::server_binary()];
+  ASSERT_EQ(ours.size(), 6u);
+  EXPECT_EQ(ours[0],
+            "shared keys=Nats-Request-Info, info=start:string,host:string,id:int,acc:string,user:string,lang:string,"
+            "ver:string,rtt:int,server:string,kind:string,client_type:string acc=\"REQ\" user=\"r\" lang=\"C\" "
+            "kind=\"Client\" client_type=\"nats\"");
+  EXPECT_EQ(ours[1], "plain keys=Nats-Request-Info, info=acc:string,rtt:int acc=\"REQ\"");
+  EXPECT_EQ(ours[2], "plain keys=Foo,Nats-Request-Info, info=acc:string,rtt:int acc=\"REQ\" Foo=bar");
+  EXPECT_EQ(ours[3], "deep keys=Nats-Request-Info, info=acc:string,svc:string,rtt:int acc=\"REQ\" svc=\"MID\"");
+  EXPECT_EQ(ours[4], "plain keys=Nats-Request-Info, info=acc:string,rtt:int acc=\"REQ\"");
+  EXPECT_EQ(ours[5], "plain keys=Foo, Foo=own");
+  if (got.size() == 2) {
+    EXPECT_EQ(got.begin()->second, got.rbegin()->second);
   }
 }
 
