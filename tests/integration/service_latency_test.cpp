@@ -524,6 +524,8 @@ TEST(ServiceLatency, AccountJwtServiceLatencyAndShare) {
 struct LeafRun {
   json shared, plain;  // reports for a requester on the leaf
   std::string request_info;  // the Nats-Request-Info the service got from it (shared)
+  std::string leaf_own_info;  // ... when the request came with its own (plain import)
+  json leaf_own_report;
   bool responder_on_leaf_answered = false;
   json responder_on_leaf;  // the report for a service on the leaf: none in 2.9.10
 };
@@ -589,6 +591,23 @@ LeafRun run_leaf(const std::string& hub_bin, const std::string& leaf_bin) {
       natsConnection_Flush(svc.p);
     }
     out.shared = next_report(2000);
+    // A Nats-Request-Info the request brings over the leaf connection is kept by an import
+    // without `share` (2.9.10 trusts the other side's), whatever it says.
+    SubPtr quick_copy;
+    natsConnection_SubscribeSync(&quick_copy.p, svc.p, "quick");
+    natsConnection_Flush(svc.p);
+    natsMsg* rq = nullptr;
+    natsMsg_Create(&rq, "quick", "inbox.leaf", "x", 1);
+    natsMsgHeader_Set(rq, "Nats-Request-Info", "{\"acc\":\"FAKE\",\"x\":1}");
+    natsConnection_PublishMsg(req.p, rq);
+    natsMsg_Destroy(rq);
+    natsConnection_Flush(req.p);
+    MsgPtr copy;
+    if (natsSubscription_NextMsg(&copy.p, quick_copy.p, 2000) == NATS_OK) {
+      const char* v = nullptr;
+      if (natsMsgHeader_Get(copy.p, "Nats-Request-Info", &v) == NATS_OK && v) out.leaf_own_info = v;
+    }
+    out.leaf_own_report = next_report(2000);  // the measurement names the leaf connection still
     svc.reset();
     req.reset();
   }
@@ -640,6 +659,9 @@ TEST(ServiceLatency, LeafRequesterIsTheLeafConnectionAndLeafResponderIsNotReport
     json ri = json::parse(r.request_info, nullptr, false);
     ri.erase("rtt");
     EXPECT_EQ(shape(ri), shape(requestor));
+    EXPECT_EQ(r.leaf_own_info, "{\"acc\":\"FAKE\",\"x\":1}");
+    EXPECT_EQ(r.leaf_own_report["status"], 200);
+    EXPECT_EQ(r.leaf_own_report["requestor"]["acc"], "REQ");
     EXPECT_TRUE(r.responder_on_leaf_answered);
     EXPECT_TRUE(r.responder_on_leaf.is_null()) << r.responder_on_leaf.dump();
   }
