@@ -5,14 +5,21 @@
 // whatever the client authorization timeout (leaf nodes too); real routes and gateways with a
 // short timeout form and stay; config reload takes a new cluster timeout and refuses a new
 // gateway one. The servers of both binaries run side by side, so each test waits once.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
+#include <future>
 #include <nlohmann/json.hpp>
 
 #include "cluster_test_util.h"
 #include "harness.h"
 #include "reload_test_util.h"
 #include "test_util.h"
+#include "tls_test_util.h"
 
 namespace NATS_TEST_FILE_ID {
 namespace {
@@ -251,6 +258,77 @@ TEST(LinkAuthTimeout, ReloadTakesTheClusterTimeoutAndRefusesTheGatewayOne) {
   for (auto& s : srvs) {
     const std::string err = itest::reload_config(*s->proc, s->conf, s->text("0.5", "1"));
     EXPECT_EQ(err.rfind("config reload not supported for Gateway", 0), 0u) << s->bin << ": " << err;
+  }
+}
+
+// A route peer over TLS that waits `delay` before its handshake (with the client certificate
+// 2.9.10 requires on a cluster port) and then sends nothing: what it read, and when the
+// handshake ended and the server closed, in ms from the TCP connect (-1: did not happen).
+struct TlsSilent {
+  std::string text;
+  long handshake_ms = -1, closed_ms = -1;
+};
+
+TlsSilent tls_silent_peer(int port, const itest::TestPki& pki, milliseconds delay) {
+  TlsSilent out;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  timeval tv{6, 0};  // no read blocks the test for longer
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  auto t0 = Clock::now();
+  auto since = [&] { return static_cast<long>(std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count()); };
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    std::this_thread::sleep_for(delay);
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_use_certificate_file(ctx, pki.client_cert.c_str(), SSL_FILETYPE_PEM);
+    SSL_CTX_use_PrivateKey_file(ctx, pki.client_key.c_str(), SSL_FILETYPE_PEM);
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_connect(ssl) == 1) {
+      out.handshake_ms = since();
+      char buf[4096];
+      for (int n; (n = SSL_read(ssl, buf, sizeof buf)) > 0;) out.text.append(buf, static_cast<size_t>(n));
+      out.closed_ms = since();
+    }
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+  }
+  ::close(fd);
+  return out;
+}
+
+class LinkAuthTimeoutTls : public itest::TlsSuite {};
+
+// With TLS and no timeout set, 2.9.10 gives an accepted route the TLS timeout plus one
+// second, counted from the end of its handshake (which has its own timeout): a peer that
+// took 0.6 s to start its handshake is cut about 2 s after it, not 2 s after connecting.
+TEST_F(LinkAuthTimeoutTls, ARouteTimerStartsAfterTheHandshake) {
+  std::vector<Node> nodes;
+  for (const auto& bin : binaries_to_compare()) {
+    Node n = node(bin, "A");
+    n.cluster = "X";
+    n.cluster_port = free_port();
+    n.cluster_extra = "authorization { user: ru, password: rp }\n  tls { cert_file: \"" + pki_->server_cert +
+                      "\", key_file: \"" + pki_->server_key + "\", ca_file: \"" + pki_->ca + "\", timeout: 1 }";
+    nodes.push_back(std::move(n));
+  }
+  for (auto& n : nodes) n.start();
+  std::vector<std::future<TlsSilent>> peers;
+  for (auto& n : nodes)
+    peers.push_back(std::async(std::launch::async, tls_silent_peer, n.cluster_port, std::cref(*pki_), milliseconds(600)));
+  for (size_t i = 0; i < peers.size(); ++i) {
+    TlsSilent p = peers[i].get();
+    const std::string& bin = nodes[i].binary;
+    ASSERT_GE(p.handshake_ms, 0) << bin << nodes[i].proc->log();
+    std::string rest = p.text.substr(std::min(p.text.find("\r\n") + 2, p.text.size()));  // after the INFO
+    for (size_t q; (q = rest.find("PING\r\n")) != std::string::npos;) rest.erase(q, 6);  // 2.9.10 pings at 1 s
+    EXPECT_EQ(rest, "-ERR 'Authentication Timeout'\r\n") << bin << ": " << p.text;
+    ASSERT_GE(p.closed_ms, 0) << bin;
+    EXPECT_GE(p.closed_ms - p.handshake_ms, 1900) << bin;
+    EXPECT_LT(p.closed_ms - p.handshake_ms, 3500) << bin;
   }
 }
 
