@@ -13,8 +13,6 @@ namespace nats {
 
 namespace {
 
-using namespace std::chrono_literals;
-
 // The TLS settings the reference's comparison leaves out for the gateway, leafnodes and
 // websocket blocks and the leaf remotes (what goes into Go's tls.Config: on or off, the
 // files, verify, insecure). The timeout, pinned certificates, verify_and_map and
