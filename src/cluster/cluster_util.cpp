@@ -193,6 +193,12 @@ void link_info_limits(nlohmann::ordered_json& j, bool headers, bool auth_require
   j["max_payload"] = max_payload;
 }
 
+void set_go_seconds(nlohmann::ordered_json& j, const char* key, std::chrono::nanoseconds d) {
+  double v = std::chrono::duration<double>(d).count();
+  if (v == static_cast<double>(static_cast<int64_t>(v))) j[key] = static_cast<int64_t>(v);
+  else j[key] = v;
+}
+
 void link_connect_head(nlohmann::ordered_json& c, const Server& s, bool echo, const std::string& url, bool tls) {
   PeerUrl u = parse_peer_url(url);
   c["echo"] = echo;

@@ -86,6 +86,9 @@ void link_info_limits(nlohmann::ordered_json& j, bool headers, bool auth_require
 // the user and password of the dialled URL, tls_required, headers, name (our server ID).
 void link_connect_head(nlohmann::ordered_json& c, const Server& s, bool echo, const std::string& url, bool tls);
 
+// Seconds as Go's JSON writes a float64 in /varz: "2" for a whole number, "0.5" otherwise.
+void set_go_seconds(nlohmann::ordered_json& j, const char* key, std::chrono::nanoseconds d);
+
 // A JSON string literal (quotes included) for hand-built protocol lines.
 std::string json_quote(const std::string& s);
 

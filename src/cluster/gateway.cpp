@@ -61,6 +61,9 @@ void GatewayConnection::start() {
   } else {
     log::notice("{}:{} - gid:{} - Processing inbound gateway connection", peer_ip_, peer_port_, cid_);
     parser_.set_require_connect(true);
+    // Every accepted gateway must send its CONNECT in time; 2.9.10 arms the timer before
+    // its TLS handshake, so the handshake counts against it too.
+    arm_auth_timer(mgr_.accepted_auth_timeout());
     enqueue(mgr_.info_line());
     touch();
   }
@@ -79,6 +82,7 @@ bool GatewayConnection::on_data(const char* data, size_t len) {
 
 bool GatewayConnection::on_connect(std::string_view json) {
   if (outbound_) return true;
+  cancel_auth_timer();  // whatever the CONNECT holds, as 2.9.10's processConnect
   auto j = nlohmann::json::parse(json, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     close(CloseReason::ProtocolViolation);
@@ -297,6 +301,7 @@ bool GatewayConnection::send_msg(std::string_view account, std::string_view subj
 }
 
 void GatewayConnection::on_closed() {
+  cancel_auth_timer();
   log::notice("{}:{} - gid:{} - Gateway connection closed: {}", peer_ip_, peer_port_, cid_,
               close_reason_text(close_reason()));
   mgr_.on_closed(this);

@@ -8,6 +8,7 @@
 #include "cluster/peer_cert_auth.h"
 #include "cluster/route_manager.h"
 #include "config/duration.h"
+#include "config/link_auth_timeout.h"
 #include "jetstream/cluster/meta_group.h"
 #include "net/socket.h"
 #include "server/import_interest.h"
@@ -80,6 +81,11 @@ GatewayManager::GatewayManager(Server& s) : LinkManagerBase(s, s.options().gatew
 GatewayManager::~GatewayManager() { shutdown(); }
 
 bool GatewayManager::auth_required() const { return !server_.options().gateway.username.empty(); }
+
+Duration GatewayManager::accepted_auth_timeout() const {
+  const auto& g = server_.options().gateway;
+  return link_auth_timeout(g.auth_timeout, g.tls);
+}
 
 bool GatewayManager::authorized(const std::string& user, const std::string& pass,
                                 const std::optional<net::PeerCertNames>& cert) const {
@@ -589,8 +595,8 @@ nlohmann::ordered_json GatewayManager::varz() const {
   j["name"] = name_;
   j["host"] = o.host;
   j["port"] = port_;
-  j["auth_timeout"] = 2;
-  j["tls_timeout"] = 2;
+  set_go_seconds(j, "auth_timeout", accepted_auth_timeout());
+  set_go_seconds(j, "tls_timeout", o.tls.timeout);
   if (!o.advertise.empty()) j["advertise"] = o.advertise;
   if (o.connect_retries) j["connect_retries"] = o.connect_retries;
   nlohmann::ordered_json gws = nlohmann::ordered_json::array();

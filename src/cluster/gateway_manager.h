@@ -44,6 +44,10 @@ class GatewayManager : public LinkManagerBase<GatewayConnection, std::string> {
   std::string own_url() const { return own_url_; }
   std::string info_line() const;
   bool auth_required() const;
+  // How long an accepted gateway has to send its CONNECT (2.9.10 arms the timer on every
+  // accepted gateway, with or without a user). The block as started: 2.9.10 refuses a
+  // reload that changes it.
+  Duration accepted_auth_timeout() const;
   // The CONNECT's credentials, or with tls { verify_and_map } the peer's certificate (`cert`,
   // nullopt without one), which must name the authorization user (isRouterAuthorized,
   // isGatewayAuthorized: no user configured, no peer gets in).

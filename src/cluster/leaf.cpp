@@ -59,7 +59,6 @@ LeafConnection::LeafConnection(Server& server, LeafManager& mgr, net::EventLoop&
 LeafConnection::~LeafConnection() = default;
 
 void LeafConnection::start() {
-  std::weak_ptr<Connection> weak = weak_from_this();
   if (solicited()) {
     // The account is ours to choose; the hub's INFO comes first, then our CONNECT.
     const auto& r = server_.options().leafnode.remotes[remote_];
@@ -102,15 +101,8 @@ void LeafConnection::start() {
     }
   }
   // A leaf must send its CONNECT (it binds the account), and a hub its INFO, in time.
-  auth_timer_ = loop_.add_timer(mgr_.auth_timeout(), [weak] {
-    if (auto c = weak.lock()) {
-      auto* l = static_cast<LeafConnection*>(c.get());
-      l->auth_timer_ = 0;
-      if (l->registered()) return;
-      if (l->solicited()) l->close(CloseReason::AuthenticationTimeout);
-      else l->send_err_and_close("Authentication Timeout", CloseReason::AuthenticationTimeout);
-    }
-  });
+  // (Cancelled by the CONNECT, or, dialled, by the hub's INFO in finish_connect.)
+  arm_auth_timer(mgr_.auth_timeout(), !solicited());
   touch();
   Connection::start();
   if (solicited())
@@ -166,10 +158,7 @@ bool LeafConnection::on_connect(std::string_view json) {
     close(CloseReason::ProtocolViolation);
     return false;
   }
-  if (auth_timer_) {
-    loop_.cancel_timer(auth_timer_);
-    auth_timer_ = 0;
-  }
+  cancel_auth_timer();
   if (start_account_lookup(json)) return false;
   const auto cert = peer_cert_names();
   auto acc_name = mgr_.authorize(util::string_field(j, "user"), util::string_field(j, "pass"),
@@ -244,10 +233,7 @@ bool LeafConnection::on_connect(std::string_view json) {
 }
 
 void LeafConnection::finish_connect() {
-  if (auth_timer_) {
-    loop_.cancel_timer(auth_timer_);
-    auth_timer_ = 0;
-  }
+  cancel_auth_timer();
   add_jetstream_denies();
   send_all_subs(*account_);
   registered_ = true;
@@ -616,7 +602,7 @@ std::vector<std::string> LeafConnection::remote_subjects() const {
 }
 
 void LeafConnection::on_closed() {
-  if (auth_timer_) loop_.cancel_timer(auth_timer_);
+  cancel_auth_timer();
   log::notice("{} - Leafnode connection closed: {} - Account: {}", conn_tag(*this),
               close_reason_text(close_reason()), account_name_);
   mgr_.on_leaf_closed(this);

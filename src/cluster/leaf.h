@@ -125,7 +125,6 @@ class LeafConnection final : public LinkConnection {
   // Whether the other side takes HMSG; without, messages go as LMSG without their headers.
   bool headers_ok_ = true;
   std::string nonce_;
-  net::TimerId auth_timer_ = 0;
   std::atomic<bool> registered_{false};
   bool counted_ = false;       // take_account_slot() succeeded; loop thread
   bool discard_input_ = false;  // rejected, waiting to close: what it sends is ignored

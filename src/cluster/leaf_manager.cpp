@@ -1,4 +1,5 @@
 #include "cluster/leaf_manager.h"
+#include "config/link_auth_timeout.h"
 
 #include <unistd.h>
 
@@ -294,11 +295,9 @@ std::optional<std::string> LeafManager::authorize(const std::string& user, const
 }
 
 std::chrono::nanoseconds LeafManager::auth_timeout() const {
+  // The block's, else its default; not the client timeout (2.9.10's getDefaultAuthTimeout).
   const auto& o = server_.options().leafnode;
-  if (o.auth_timeout.count() > 0) return o.auth_timeout;
-  // With TLS the handshake must fit in too: a second more than its timeout (getDefaultAuthTimeout).
-  if (o.tls.enabled) return o.tls.timeout + std::chrono::seconds(1);
-  return server_.options().auth_timeout;
+  return link_auth_timeout(o.auth_timeout, o.tls);
 }
 
 std::string LeafManager::new_loop_subject(const std::string& account) {

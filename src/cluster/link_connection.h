@@ -2,12 +2,14 @@
 // parser limits of a link (its messages are not bounded by max_payload, as the reference),
 // the large outbound allowance before a link counts as a slow consumer, what a protocol
 // error does (a log line, `-ERR` when the error has a text, close), PING/PONG and closing
-// with an error, RMSG/HMSG lines, and the Subscription that stands for a remote's interest.
+// with an error, RMSG/HMSG lines, the Subscription that stands for a remote's interest, and
+// the timer that closes a peer that dialled us and never sent its CONNECT.
 // Each kind derives from it and adds its handshake and interest bookkeeping.
 // Header only: the members are small, and a new library file would reshuffle the unity batches.
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -95,8 +97,35 @@ class LinkConnection : public Connection, public proto::ParserHandlerBase {
     close(reason);
   }
 
+  // The auth timer of 2.9.10's setAuthTimer: a peer that dialled us and has not sent its
+  // CONNECT `after` from now gets `-ERR 'Authentication Timeout'` and is closed (with_err
+  // false: closed without it, for a leaf we dialled whose hub never answered). Armed on the
+  // loop thread; the kind cancels it as soon as the CONNECT is read (whether or not it then
+  // passes: 2.9.10 stops the timer first thing in processConnect), and when it closes.
+  void arm_auth_timer(std::chrono::nanoseconds after, bool with_err = true) {
+    cancel_auth_timer();
+    std::weak_ptr<Connection> weak = weak_from_this();
+    auth_timer_ = loop_.add_timer(after, [weak, with_err] {
+      auto c = weak.lock();
+      if (!c) return;
+      auto* l = static_cast<LinkConnection*>(c.get());
+      l->auth_timer_ = 0;
+      if (l->closing()) return;
+      log::debug("{} - Authentication Timeout", conn_tag(*l));
+      if (with_err) l->send_err_and_close("Authentication Timeout", CloseReason::AuthenticationTimeout);
+      else l->close(CloseReason::AuthenticationTimeout);
+    });
+  }
+  void cancel_auth_timer() {
+    if (auth_timer_) loop_.cancel_timer(auth_timer_);
+    auth_timer_ = 0;
+  }
+
   const char* const id_tag_;
   const char* const kind_name_;
+
+ private:
+  net::TimerId auth_timer_ = 0;  // loop thread only
 };
 
 }  // namespace nats::cluster

@@ -69,12 +69,23 @@ void RouteConnection::start() {
     log::debug("{}:{} - rid:{} - Route connect msg sent", peer_ip_, peer_port_, cid_);
   } else {
     parser_.set_require_connect(true);
+    // 2.9.10 arms the auth timer once its (blocking) TLS handshake is done, which has a
+    // timeout of its own: here when the handshake completes, or now without TLS.
+    if (!tls) arm_accepted_auth_timer();
   }
   enqueue(mgr_.info_line());
   touch();
   Connection::start();
   log::notice("{}:{} - rid:{} - Route connection created", peer_ip_, peer_port_, cid_);
   Connection::flush_touched();
+}
+
+void RouteConnection::on_tls_established() {
+  if (!solicited_) arm_accepted_auth_timer();
+}
+
+void RouteConnection::arm_accepted_auth_timer() {
+  if (auto after = mgr_.accepted_auth_timeout()) arm_auth_timer(*after);
 }
 
 std::string RouteConnection::remote_id() const {
@@ -95,6 +106,7 @@ std::string RouteConnection::server_hash() const {
 bool RouteConnection::on_data(const char* data, size_t len) { return parsed(parser_.parse(data, len, *this)); }
 
 bool RouteConnection::on_connect(std::string_view json) {
+  cancel_auth_timer();  // whatever the CONNECT holds, as 2.9.10's processConnect
   auto j = nlohmann::json::parse(json, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     close(CloseReason::ProtocolViolation);
@@ -301,6 +313,7 @@ bool RouteConnection::deliver(const Subscription& sub, std::string_view subject,
 }
 
 void RouteConnection::on_closed() {
+  cancel_auth_timer();
   log::notice("{}:{} - rid:{} - Router connection closed: {}", peer_ip_, peer_port_, cid_,
               close_reason_text(close_reason()));
   std::map<std::string, std::vector<SubscriptionPtr>> by_acc;

@@ -90,8 +90,11 @@ class RouteConnection final : public LinkConnection {
  protected:
   bool on_data(const char* data, size_t len) override;
   void on_closed() override;
+  void on_tls_established() override;
 
  private:
+  // An accepted route of a cluster that asks for a user must send its CONNECT in time.
+  void arm_accepted_auth_timer();
   bool inbound_message(std::string_view account, std::string_view subject, std::string_view reply,
                        proto::QueueNames queues, std::string_view headers, std::string_view payload);
   // Interest in an account this server lacks (route_lookup.cpp): kept aside until the account

@@ -9,6 +9,7 @@
 #include "cluster/gateway_manager.h"
 #include "cluster/peer_cert_auth.h"
 #include "config/duration.h"
+#include "config/link_auth_timeout.h"
 #include "jetstream/cluster/meta_group.h"
 #include "net/socket.h"
 #include "server/client.h"
@@ -54,6 +55,12 @@ bool RouteManager::authorized_locked(const std::string& user, const std::string&
 Duration RouteManager::tls_timeout() const {
   std::lock_guard lk(mu_);
   return cluster_.tls.timeout;
+}
+
+std::optional<Duration> RouteManager::accepted_auth_timeout() const {
+  std::lock_guard lk(mu_);
+  if (cluster_.username.empty()) return std::nullopt;
+  return link_auth_timeout(cluster_.auth_timeout, cluster_.tls);
 }
 
 void RouteManager::build_info() {
@@ -501,11 +508,16 @@ nlohmann::ordered_json RouteManager::varz() const {
   j["name"] = cluster_name();
   j["addr"] = o.cluster.host;
   j["cluster_port"] = port_;
-  j["auth_timeout"] = 2;
+  ClusterOptions c;
+  {
+    std::lock_guard lk(mu_);
+    c = cluster_;  // as reloaded
+  }
+  set_go_seconds(j, "auth_timeout", link_auth_timeout(c.auth_timeout, c.tls));
   std::vector<std::string> urls;
   for (auto& u : o.cluster.routes) urls.push_back(parse_peer_url(u).host_port());
   j["urls"] = urls;
-  j["tls_timeout"] = 2;
+  set_go_seconds(j, "tls_timeout", c.tls.timeout);
   return j;
 }
 

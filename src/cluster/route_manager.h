@@ -56,6 +56,9 @@ class RouteManager : public LinkManagerBase<RouteConnection, std::string> {
                   const std::optional<net::PeerCertNames>& cert) const;
   bool no_advertise() const { return no_advertise_.load(std::memory_order_relaxed); }
   Duration tls_timeout() const;
+  // How long an accepted route has to send its CONNECT, or nullopt when the cluster asks for
+  // no user: 2.9.10 arms its auth timer on accepted routes only then (createRoute).
+  std::optional<Duration> accepted_auth_timeout() const;
   // Config reload of the cluster block (route_reload.cpp): with tls_changed, `tls` is the
   // context made for next.tls (null when off). New routes follow the new settings; accepted routes whose
   // CONNECT no longer passes the new authorization are cut ("Authorization Violation"), the

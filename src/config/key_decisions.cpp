@@ -84,10 +84,9 @@ std::vector<KeyRule> build() {
       {"name", "listen", "port", "host", "net", "authorization", "routes", "tls", "cluster_advertise", "advertise",
        "no_advertise", "connect_retries"});
   add(t, "cluster", D::Refused, {"permissions"});
-  // timeout: how long a route may wait before its CONNECT. This server has no such timer for
-  // routes and gateways (they still must authenticate to exchange anything); a known gap.
-  add(t, "cluster_authorization", D::Honoured, {"user", "username", "pass", "password", "users", "token"});
-  add(t, "cluster_authorization", D::Ignored, {"timeout"});
+  // timeout: how long an accepted route may take to send its CONNECT (when a user is
+  // required) and an accepted gateway (always), as 2.9.10 (cluster/link_connection.h).
+  add(t, "cluster_authorization", D::Honoured, {"user", "username", "pass", "password", "users", "token", "timeout"});
   add(t, "cluster_authorization", D::Refused, {"permissions", "default_permission", "default_permissions"});
 
   // gateway { } (parseGateway). The reference parses and then drops permissions in the
@@ -95,8 +94,8 @@ std::vector<KeyRule> build() {
   add(t, "gateway", D::Honoured,
       {"name", "listen", "port", "host", "net", "authorization", "tls", "advertise", "gateways", "reject_unknown",
        "reject_unknown_cluster", "connect_retries"});
-  add(t, "gateway_authorization", D::Honoured, {"user", "username", "pass", "password", "users", "token"});
-  add(t, "gateway_authorization", D::Ignored, {"timeout", "permissions", "default_permission", "default_permissions"});
+  add(t, "gateway_authorization", D::Honoured, {"user", "username", "pass", "password", "users", "token", "timeout"});
+  add(t, "gateway_authorization", D::Ignored, {"permissions", "default_permission", "default_permissions"});
   add(t, "remote_gateway", D::Honoured, {"name", "url", "urls"});
 
   // leafnodes { } (parseLeafNodes): both sides; min_version rejects older accepted leafs.

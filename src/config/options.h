@@ -182,7 +182,7 @@ struct ClusterOptions {
   int port = 0;
   std::vector<std::string> routes;  // nats-route:// URLs
   std::string username, password;   // authorization for routes
-  Duration auth_timeout{0};
+  Duration auth_timeout{0};         // authorization { timeout }; 0: the default (config/link_auth_timeout.h)
   bool no_advertise = false;
   int connect_retries = 0;
   std::string advertise;
@@ -198,7 +198,7 @@ struct GatewayOptions {
   int port = 0;
   std::vector<RemoteGateway> gateways;
   std::string username, password;
-  Duration auth_timeout{0};
+  Duration auth_timeout{0};  // as the cluster's (accepted gateways, with or without a user)
   int connect_retries = 0;
   std::string advertise;
   bool reject_unknown = false;
@@ -243,7 +243,7 @@ struct LeafNodeOptions {
   bool no_advertise = false;
   std::string username, password, account;  // authorization { user, password, account }
   std::vector<LeafUser> users;               // authorization { users: [...] }
-  Duration auth_timeout{0};                  // 0: the client auth timeout
+  Duration auth_timeout{0};                  // 0: the default (config/link_auth_timeout.h)
   TlsOptions tls;                            // accepted leafs: INFO in clear, then TLS
   std::string min_version;                   // accepted leafs older than this are rejected (>= 2.8.0)
 

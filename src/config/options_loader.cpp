@@ -945,14 +945,7 @@ struct Loader {
         for (const auto& x : e.value.as_array()) g.gateways.push_back(remote_gateway(x));
       } else if (k == "authorization") {
         route_authorization("gateway_authorization", e, "Gateway", g.username, g.password, g.auth_timeout);
-        // Its timeout is not enforced here (reported as ignored), but kept: config reload
-        // compares it as 2.9.10 does (TLS turned on or off needs it, reload_links.cpp).
-        if (e.value.is_map())
-          for (const auto& p : e.value.entries())
-            if (p.key == "timeout" && (p.value.is_string() || p.value.is_int() || p.value.is_float()))
-              g.auth_timeout = seconds_or_duration(p);
-      }
-      else if (k == "advertise") g.advertise = e.value.as_string();
+      } else if (k == "advertise") g.advertise = e.value.as_string();
       else if (k == "reject_unknown" || k == "reject_unknown_cluster") g.reject_unknown = e.value.as_bool();
       else if (k == "connect_retries") g.connect_retries = to_int(e.value);
       else if (k == "tls") tls(e, g.tls, false, true, nullptr, true);

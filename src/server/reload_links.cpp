@@ -5,14 +5,13 @@
 #include "cluster/gateway_manager.h"
 #include "cluster/leaf_manager.h"
 #include "cluster/route_manager.h"
+#include "config/link_auth_timeout.h"
 #include "server/server.h"
 #include "util/log.h"
 
 namespace nats {
 
 namespace {
-
-using namespace std::chrono_literals;
 
 // The TLS settings the reference's comparison leaves out for the gateway, leafnodes and
 // websocket blocks and the leaf remotes (what goes into Go's tls.Config: on or off, the
@@ -36,11 +35,8 @@ bool tls_config_changed(const TlsOptions& a, const TlsOptions& b) {
 }
 
 // The block's authorization timeout as 2.9.10 compares it, after setBaselineOptions: the
-// configured one, else the TLS timeout plus one second with TLS, two seconds without.
-Duration effective_auth_timeout(Duration configured, const TlsOptions& t) {
-  if (configured.count() > 0) return configured;
-  return t.enabled ? Duration(t.timeout + 1s) : Duration(2s);
-}
+// one its links are given (config/link_auth_timeout.h).
+Duration effective_auth_timeout(Duration configured, const TlsOptions& t) { return link_auth_timeout(configured, t); }
 
 // Turning TLS on or off changes that default, so 2.9.10 refuses it unless the block sets
 // its timeout. Leaves in `x` the value 2.9.10 compares when the two differ (the refusal

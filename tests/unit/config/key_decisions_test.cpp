@@ -155,8 +155,7 @@ TEST(KeyDecisions, IgnoredKeysAreTheSmallHarmlessList) {
   std::set<std::string> expected = {
       "top.disable_sublist_cache", "top.no_sublist_cache", "top.logfile_size_limit", "top.log_size_limit",
       "top.syslog", "top.remote_syslog", "top.prof_port", "top.max_traced_msg_len",
-      "top.connect_error_reports", "top.reconnect_error_reports", "cluster_authorization.timeout",
-      "gateway_authorization.timeout",
+      "top.connect_error_reports", "top.reconnect_error_reports",
       "gateway_authorization.permissions", "gateway_authorization.default_permission",
       "gateway_authorization.default_permissions", "jetstream.extension_hint", "jetstream.max_outstanding_catchup"};
   EXPECT_EQ(ignored, expected);

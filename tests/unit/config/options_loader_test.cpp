@@ -309,17 +309,21 @@ gateway {
   EXPECT_EQ(o.gateway.advertise, "y:7222");
 }
 
-// gateway { authorization { timeout } } is not enforced (reported as ignored) but kept for
-// config reload, which compares it as 2.9.10 does.
-TEST(OptionsLoader, GatewayAuthorizationTimeoutKeptForReload) {
+// cluster and gateway { authorization { timeout } }: enforced on accepted links (and
+// compared by config reload as 2.9.10 does), so loaded and not reported as ignored.
+TEST(OptionsLoader, ClusterAndGatewayAuthorizationTimeout) {
   LoadReport r;
-  Options o = load("gateway { name: g, port: 7222, authorization { user: u, password: p, timeout: 3 } }", &r);
+  Options o = load("gateway { name: g, port: 7222, authorization { user: u, password: p, timeout: 3 } }\n"
+                   "cluster { port: 6222, authorization { user: r, password: p, timeout: 0.5 } }", &r);
   EXPECT_EQ(o.gateway.auth_timeout, 3s);
   EXPECT_EQ(o.gateway.username, "u");
+  EXPECT_EQ(o.cluster.auth_timeout, 500ms);
+  EXPECT_EQ(o.cluster.username, "r");
   bool reported = false;
   for (const auto& k : r.ignored) reported |= k.find("timeout") != std::string::npos;
-  EXPECT_TRUE(reported);
+  EXPECT_FALSE(reported);
   EXPECT_EQ(load("gateway { name: g, port: 7222, authorization { timeout: \"500ms\" } }").gateway.auth_timeout, 500ms);
+  EXPECT_EQ(load("cluster { port: 6222 }").cluster.auth_timeout, 0s);  // unset: the default applies
 }
 
 TEST(OptionsLoader, JetStreamForms) {
