@@ -352,7 +352,8 @@ TEST_P(ReloadLinks, LeafRemoteDeniesReloaded) {
            "\", deny_exports: [\"" + deny + "\"] } ] }\n";
   };
   auto hub = start("hub.conf", "leafnodes { listen: \"127.0.0.1:" + std::to_string(hub_leaf) + "\" }\n", hub_http);
-  auto spoke = start("spoke.conf", spoke_conf("denied.>"), free_port());
+  const int spoke_http = free_port();
+  auto spoke = start("spoke.conf", spoke_conf("denied.>"), spoke_http);
   ASSERT_TRUE(wait_for([&] { return hub_leaf_port(hub_http) != 0; }, milliseconds(5000))) << spoke->log();
   RawClient sub(hub->port()), pub(spoke->port());
   sub.send("CONNECT {\"verbose\":false}\r\nSUB denied.x 1\r\nSUB open.x 2\r\n");
@@ -375,6 +376,9 @@ TEST_P(ReloadLinks, LeafRemoteDeniesReloaded) {
   EXPECT_EQ(crossing(), "open.x");
 
   ASSERT_EQ(reload_config(*spoke, conf("spoke.conf"), spoke_conf("other.>")), "") << spoke->log();
+  // /varz shows the reloaded ones on both.
+  auto varz = ctest::http_json(spoke_http, "/varz");
+  EXPECT_EQ(varz["leaf"]["remotes"][0]["deny"]["exports"], nlohmann::json::array({"other.>"})) << varz["leaf"].dump();
   if (ours) {
     EXPECT_TRUE(wait_for([&] { return crossing() == "denied.x"; }, milliseconds(5000))) << spoke->log();
     EXPECT_NE(spoke->log().find("deny_imports/deny_exports reloaded"), std::string::npos) << spoke->log();
