@@ -63,8 +63,9 @@ void LeafConnection::start() {
     // The account is ours to choose; the hub's INFO comes first, then our CONNECT.
     const auto& r = server_.options().leafnode.remotes[remote_];
     spoke_ = !r.hub;
-    deny_out_ = r.deny_exports;
-    deny_in_ = r.deny_imports;
+    auto denies = mgr_.remote_denies(remote_);  // as configured, or as a reload set them
+    deny_out_ = std::move(denies.exports);
+    deny_in_ = std::move(denies.imports);
     account_name_ = r.account.empty() ? server_.global_account()->name() : r.account;
     account_ = server_.lookup_account(account_name_);
     parser_.set_pinned_account(account_name_);
@@ -487,6 +488,13 @@ bool LeafConnection::reject_old_version(const std::string& version) {
     if (auto c = weak.lock()) c->close(CloseReason::MinimumVersionRequired);
   });
   return false;
+}
+
+void LeafConnection::kick(std::string text, CloseReason reason) {
+  auto self = std::static_pointer_cast<LeafConnection>(shared_from_this());
+  loop_.post([self, text = std::move(text), reason] {
+    if (!self->closing()) self->send_err_and_close(text, reason);
+  });
 }
 
 bool LeafConnection::on_err(std::string_view text) {

@@ -43,6 +43,11 @@ class LeafConnection final : public LinkConnection {
   bool send_msg(std::string_view subject, std::string_view reply, std::string_view queues,
                 std::string_view headers, std::string_view payload);
 
+  // Any thread: the bound account's JWT expired or was deleted (as 2.9.10, whose account
+  // clients include its leafs, either side): `-ERR '<text>'` to the other side, then closed
+  // with `reason`, on the connection's loop.
+  void kick(std::string text, CloseReason reason);
+
   // Local interest of the bound account changed (any thread): LS+/LS- as the counts say.
   void update_interest(const Subscription& sub, bool added);
 

@@ -68,6 +68,7 @@ void LeafManager::start() {
       st.urls.push_back(with_default_port(u));
     }
     st.ws_tls |= r.tls.enabled;
+    st.denies = {r.deny_imports, r.deny_exports};
     if (!st.urls.empty()) {
       PeerUrl u = parse_peer_url(st.urls.front());
       if (!u.user.empty()) st.userinfo = u.user + (u.pass.empty() ? "" : ":" + u.pass) + "@";
@@ -478,6 +479,25 @@ nlohmann::ordered_json LeafManager::leafz(bool subs) const {
   return j;
 }
 
+LeafManager::RemoteDenies LeafManager::remote_denies(int remote) const {
+  std::lock_guard lk(mu_);
+  if (remote < 0 || static_cast<size_t>(remote) >= remotes_.size()) return {};
+  return remotes_[remote].denies;
+}
+
+void LeafManager::reload_remote_denies(int remote, RemoteDenies d) {
+  {
+    std::lock_guard lk(mu_);
+    if (remote < 0 || static_cast<size_t>(remote) >= remotes_.size() || remotes_[remote].denies == d) return;
+    remotes_[remote].denies = std::move(d);
+  }
+  for (auto& l : leafs())
+    if (l->solicited() && l->remote_index() == remote) {
+      log::notice("{} - Leafnode remote's deny_imports/deny_exports reloaded: reconnecting", conn_tag(*l));
+      l->close(CloseReason::ClientClosed);
+    }
+}
+
 nlohmann::ordered_json LeafManager::varz() const {
   const auto& o = server_.options().leafnode;
   nlohmann::ordered_json j;
@@ -493,7 +513,11 @@ nlohmann::ordered_json LeafManager::varz() const {
   if (o.tls.enabled && o.tls.verify) j["tls_verify"] = true;
   if (!o.remotes.empty()) {
     auto arr = nlohmann::ordered_json::array();
-    for (const auto& r : o.remotes) {
+    for (size_t i = 0; i < o.remotes.size(); ++i) {
+      RemoteLeaf r = o.remotes[i];
+      auto d = remote_denies(static_cast<int>(i));  // as a reload last set them
+      r.deny_imports = d.imports;
+      r.deny_exports = d.exports;
       nlohmann::ordered_json e;
       if (!r.account.empty()) e["local_account"] = r.account;
       if (r.tls.enabled) e["tls_timeout"] = std::chrono::duration<double>(r.tls.timeout).count();

@@ -95,6 +95,18 @@ class LeafManager : public LinkManagerBase<LeafConnection, int> {
   // reconnect interval once the link has closed).
   void delay_reconnect(int remote);
 
+  // A remote's deny_imports / deny_exports (Remote.deny_*): as configured, then as a config
+  // reload last set them (any thread).
+  struct RemoteDenies {
+    std::vector<std::string> imports, exports;
+    bool operator==(const RemoteDenies&) const = default;
+  };
+  RemoteDenies remote_denies(int remote) const;
+  // A reload changed a remote's denies. 2.9.10 accepts that and keeps using the ones it
+  // started with; here they apply: the remote's link up now (if any) is closed and redialled,
+  // so that both sides take them (our CONNECT carries deny_imports as deny_pub).
+  void reload_remote_denies(int remote, RemoteDenies d);
+
   // An accepted leaf from the same server, cluster and account as an earlier one replaces
   // it (a reconnect the old connection has not noticed yet), as the reference does.
   void replace_duplicate(const LeafConnection& fresh);
@@ -134,6 +146,7 @@ class LeafManager : public LinkManagerBase<LeafConnection, int> {
     bool ws = false;                // ws:// or wss:// URLs (set in start(), then read-only)
     bool ws_tls = false;            // TLS before the upgrade
     std::vector<std::string> ws_paths;  // upgrade path of each configured URL (urls' order)
+    RemoteDenies denies;            // guarded by mu_ (a reload replaces them)
   };
 
   // One per remote, set in start(); a reload swaps them (install_remote_tls). Every context

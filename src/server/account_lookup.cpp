@@ -9,6 +9,7 @@
 #include "server/url_account_fetcher.h"
 #include "sys/system_services.h"
 #include "util/log.h"
+#include "util/time_format.h"
 
 namespace nats {
 
@@ -23,7 +24,19 @@ bool start_missing_account_lookup(Server& server, const std::string& key, std::f
   auto* store = server.account_resolver();
   auto* sys = server.system_services();
   if (key.empty() || !store || !(store->is_url() || (store->is_dir() && sys))) return false;
-  if (server.lookup_account(key) || store->fetch(key)) return false;
+  if (auto acc = server.lookup_account(key)) {
+    // Registered, but its JWT has expired: with the URL resolver it is fetched again first,
+    // as 2.9.10's lookupAccount (updateAccount) does for an expired account; a new JWT that
+    // has not expired is applied (the CONNECT then passes), the same one changes nothing.
+    // The other resolvers would read back what they hold.
+    auto claims = acc->claims();
+    if (!store->is_url() || !claims || claims->base.expires <= 0 || claims->base.expires > util::unix_now_seconds())
+      return false;
+    log::debug("Requested account [{}] has expired", key);
+    url_refresh_account(server, key, std::move(done));
+    return true;
+  }
+  if (store->fetch(key)) return false;
   if (store->is_url()) {
     log::debug("fetching account {} from the resolver URL", key);
     url_lookup_account(server, key, std::move(done));

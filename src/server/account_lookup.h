@@ -22,7 +22,7 @@ class EventLoop;
 std::string user_jwt_account(const std::string& user_jwt);
 
 // Starts looking up `key` when the server neither has the account nor its JWT and its
-// resolver can look one up; `done` then runs once the lookup is over, answered or not, on
+// resolver can look one up, or (URL resolver) has it with a JWT that has expired; `done` then runs once the lookup is over, answered or not, on
 // another thread (callers post back to their loop). False, and `done` never runs, when there
 // is nothing to wait for.
 bool start_missing_account_lookup(Server& server, const std::string& key, std::function<void()> done);

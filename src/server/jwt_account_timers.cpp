@@ -5,9 +5,10 @@
 // registration and after each update, so an update moves the account's expiry for the clients
 // already connected (a user's own `exp` is its connection's timer: client.cpp).
 // When it fires:
-//  - the account's JWT has expired: its clients are cut with "Account Authentication Expired"
-//    (closed reason "Authentication Expired"); new users are refused at CONNECT (auth_jwt.cpp)
-//    until an update brings a JWT that has not expired;
+//  - the account's JWT has expired: its clients and leaf connections are cut with "Account
+//    Authentication Expired" (closed reason "Authentication Expired"); new users and leafs
+//    are refused at CONNECT (auth_jwt.cpp) until an update brings a JWT that has not expired
+//    (with the URL resolver, a CONNECT fetches the account again first: account_lookup.cpp);
 //  - an activation token has expired: its import becomes invalid, as 2.9.10 marks it: listed
 //    in /accountz with "invalid": true, a stream import delivers nothing more, a service
 //    import keeps its subscription (requests find interest) but forwards nothing. The next
@@ -18,6 +19,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "cluster/leaf_manager.h"
 #include "net/event_loop.h"
 #include "server/client.h"
 #include "server/imports.h"
@@ -64,6 +66,15 @@ int64_t next_expiry(const AccountClaims& c, int64_t now) {
 
 }  // namespace
 
+void expire_account_connections(Server& server, const std::string& key) {
+  constexpr const char* kText = "Account Authentication Expired";
+  for (auto& c : server.clients_snapshot())
+    if (c->account_name() == key && !c->closing()) c->kick(kText, CloseReason::AuthenticationExpired);
+  if (auto* leafs = server.leafs())
+    for (auto& l : leafs->leafs())
+      if (l->account_name() == key) l->kick(kText, CloseReason::AuthenticationExpired);
+}
+
 void Server::arm_jwt_account_timer(const AccountPtr& acc) {
   std::lock_guard lk(jwt_mu_);
   uint64_t gen = ++jwt_timer_gen_[acc->name()];
@@ -87,9 +98,7 @@ void Server::on_jwt_account_timer(const std::string& key, uint64_t gen) {
   int64_t now = util::unix_now_seconds();
   if (claims->base.expires > 0 && claims->base.expires <= now) {
     log::debug("Account [{}] has expired", key);
-    for (auto& c : clients_snapshot())
-      if (c->account_name() == key && !c->closing())
-        c->kick("Account Authentication Expired", CloseReason::AuthenticationExpired);
+    expire_account_connections(*this, key);
     return;  // expired until an update
   }
   // The imports wired now (invalid ones too), and which of them expire now.

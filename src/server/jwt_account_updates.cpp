@@ -284,7 +284,7 @@ void Server::disable_jwt_account(const std::string& key) {
   acc->max_leafnodes = 0;
   acc->set_claims(nullptr);
   arm_jwt_account_timer(acc);  // no claims: the timer set before does nothing
-  for (auto& c : clients_of(*this, key)) c->kick("Account Authentication Expired", CloseReason::AuthenticationExpired);
+  expire_account_connections(*this, key);  // its leafs too, as the reference's expiredTimeout
 }
 
 }  // namespace nats

@@ -49,4 +49,12 @@ AccountConfig account_config_from_claims(const AccountClaims& ac, const std::map
 StreamImport stream_import_of(const JwtImport& im);
 ServiceImport service_import_of(const JwtImport& im);
 
+class Server;
+// An account's JWT has expired (or was deleted): every connection bound to it is cut with
+// "Account Authentication Expired" (closed reason "Authentication Expired"), as 2.9.10's
+// expiredTimeout, whose account clients include the leaf connections bound to it, accepted
+// (the leaf gets the -ERR, then is refused while the account stays expired) or dialled (the
+// hub gets it; 2.9.10 redials and binds the account again). jwt_account_timers.cpp.
+void expire_account_connections(Server& server, const std::string& key);
+
 }  // namespace nats

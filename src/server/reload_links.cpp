@@ -48,13 +48,17 @@ void take_auth_timeout(Duration& x, const TlsOptions& xt, Duration from, const T
 
 // A leaf remote as 2.9.10's reload compares it (copyRemoteLNConfigForReloadCompare): its TLS
 // config left out but whether it has a tls block and its timeout (its TLSTimeout is 0
-// without one), the local account named.
+// without one), the local account named, and its deny_imports/deny_exports left out (2.9.10
+// takes a change of them and goes on with the ones it started with; here they apply:
+// prepare_link_reload, LeafManager::reload_remote_denies).
 RemoteLeaf comparable(RemoteLeaf r) {
   TlsOptions t;
   t.enabled = r.tls.enabled;
   t.timeout = r.tls.timeout;
   r.tls = t;
   if (r.account.empty()) r.account = "$G";
+  r.deny_imports.clear();
+  r.deny_exports.clear();
   return r;
 }
 
@@ -197,6 +201,19 @@ std::string prepare_link_reload(const Options& start, const Options& old, const 
   } catch (const std::exception& e) {
     return std::string("error loading the TLS certificate: ") + e.what();
   }
+  // Each remote's denies as reloaded, by the index it started with (its dialler's): the
+  // remote of `next` equal to it but for TLS files and denies, the one at its index first
+  // (2.9.10 lets the remotes come in another order).
+  const auto& rs = start.leafnode.remotes;
+  const auto& rn = next.leafnode.remotes;
+  if (same_remotes(rs, rn))
+    for (size_t i = 0; i < rs.size(); ++i) {
+      RemoteLeaf c = comparable(rs[i]);
+      const RemoteLeaf* match = i < rn.size() && comparable(rn[i]) == c ? &rn[i] : nullptr;
+      for (size_t j = 0; !match && j < rn.size(); ++j)
+        if (comparable(rn[j]) == c) match = &rn[j];
+      if (match) out.remote_denies.push_back({static_cast<int>(i), match->deny_imports, match->deny_exports});
+    }
   return "";
 }
 
@@ -218,6 +235,8 @@ void Server::reload_links(const Options&, const Options& next, LinkTlsReload& p)
   }
   for (auto& [i, ctx] : p.remotes)
     if (leafs_) leafs_->install_remote_tls(i, std::move(ctx));
+  for (auto& d : p.remote_denies)
+    if (leafs_) leafs_->reload_remote_denies(d.remote, {std::move(d.imports), std::move(d.exports)});
   if (p.gateway_tls || p.leaf_tls || p.ws_tls || !p.remotes.empty())
     log::notice("Reloaded: TLS of the{}{}{}{} connections", p.gateway_tls ? " gateway" : "", p.leaf_tls ? " leafnode" : "",
                 p.ws_tls ? " websocket" : "", p.remotes.empty() ? "" : " leafnode remote");

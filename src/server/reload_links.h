@@ -24,6 +24,13 @@ struct LinkTlsReload {
   bool ws_back_to_start = false;  // websocket TLS turned off: the start-up certificate again
   std::vector<std::pair<int, std::unique_ptr<net::TlsContext>>> remotes;  // leaf remote index, its new TLS
   std::vector<std::string> ignored;  // TLS turned on or off where the listener keeps its mode
+  // Leaf remotes' deny_imports/deny_exports as reloaded (index as started, imports, exports):
+  // LeafManager::reload_remote_denies applies those that changed.
+  struct RemoteDenies {
+    int remote;
+    std::vector<std::string> imports, exports;
+  };
+  std::vector<RemoteDenies> remote_denies;
 };
 
 // Copies into `x` the parts of these blocks a reload applies, from `from`, so that what is

@@ -96,5 +96,9 @@ bool url_fetch_account_now(const std::string& key, AccountResolverStore& store);
 // it); `done` runs once all is over, answered or not (on a fetcher worker, or right away if
 // the server has no URL resolver). See url_account_lookup.cpp.
 void url_lookup_account(Server& server, const std::string& key, std::function<void()> done, int depth = 0);
+// Fetches again the JWT of the registered account `key` (its JWT has expired) and, when the
+// answer is a different JWT of that account, stores it and applies it to the account
+// (Server::apply_account_jwt); `done` runs once it is over, on a fetcher worker.
+void url_refresh_account(Server& server, const std::string& key, std::function<void()> done);
 
 }  // namespace nats

@@ -2,7 +2,9 @@
 // lookup miss): fetched over HTTP off the event loops, checked to be that account's JWT, kept
 // in the resolver's memory; the accounts it imports from are fetched too, since registering
 // it registers them. A failed fetch is logged at debug level (as the reference's "Account JWT
-// lookup error") and the waiter goes on: authentication then refuses the user.
+// lookup error") and the waiter goes on: authentication then refuses the user. A registered
+// account whose JWT has expired is fetched again when a connection needs it (as 2.9.10's
+// lookupAccount of an expired account): a new JWT is applied as an update.
 #include <atomic>
 #include <memory>
 
@@ -71,6 +73,29 @@ void url_lookup_account(Server& server, const std::string& key, std::function<vo
       url_lookup_account(server, m, [left, all_done] {
         if (left->fetch_sub(1) == 1) (*all_done)();
       }, depth + 1);
+  });
+}
+
+void url_refresh_account(Server& server, const std::string& key, std::function<void()> done) {
+  auto* store = server.account_resolver();
+  auto* fetcher = store ? store->url_fetcher() : nullptr;
+  if (!fetcher) {
+    done();
+    return;
+  }
+  fetcher->get_async(key, [&server, store, key, done = std::move(done)](const UrlFetchResult& r) {
+    std::string err = r.error;
+    bool changed = false;
+    if (err.empty()) {
+      auto decoded = decode_account_claims(r.jwt);
+      auto* ac = std::get_if<AccountClaims>(&decoded);
+      if (!ac || ac->base.subject != key) err = "the JWT fetched is not the account's JWT";
+      else err = store->save(key, r.jwt, ac->base.issued_at, &changed);
+    }
+    if (!err.empty()) log::warn("Account fetch failed: {}", err);
+    else if (!changed) log::debug("Requested account update for [{}], same claims detected", key);
+    else if (auto e = server.apply_account_jwt(key); !e.empty()) log::debug("Account [{}] update: {}", key, e);
+    done();
   });
 }
 

@@ -4,7 +4,8 @@
 // server in the test serves the JWTs; it can answer late or not at all. While a CONNECT waits
 // for its account the server reads nothing more from that client, then handles what followed
 // in order; a fetch that fails or times out (1.9 s) refuses the user with "Authorization
-// Violation". Run against our server and the reference 2.9.10 with the same expectations.
+// Violation"; an account whose JWT has expired is fetched again at a CONNECT. Run against our
+// server and the reference 2.9.10 with the same expectations.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -123,6 +124,35 @@ TEST_P(JwtUrlResolver, InputAfterConnectWaitsForTheAccountInOrder) {
   EXPECT_EQ(rc.read_line(milliseconds(5000)).value_or("<none>"), "MSG feed 1 2");
   EXPECT_EQ(rc.read_line(milliseconds(2000)).value_or("<none>"), "hi");
   EXPECT_EQ(rc.read_line(milliseconds(2000)).value_or("<none>"), "PONG");
+}
+
+// An account whose JWT expires while registered is fetched again when a user of it connects,
+// as 2.9.10's lookupAccount does for an expired account: the URL still serving the expired
+// JWT refuses the user, a renewed JWT there lets the next one in. About 3 s per server.
+TEST_P(JwtUrlResolver, ExpiredAccountIsFetchedAgainAtConnect) {
+  json claims = jwt::account_claims(acc_, "ACC");
+  int64_t exp = jwt::now_unix() + 2;
+  claims["exp"] = exp;
+  http_.serve(acc_.pub, jwt::sign(claims, op_));
+  auto srv = start();
+  auto login = [&] {
+    RawClient rc(srv->port());
+    rc.send(raw_connect(rc, acc_, jwt::user_keys()) + "PING\r\n");
+    return rc.read_line(milliseconds(5000)).value_or("<none>");
+  };
+  ASSERT_EQ(login(), "PONG") << srv->log();
+  EXPECT_EQ(http_.requests_for(acc_.pub), 1);
+  // Past the expiry (2.9.10 marks the account expired by a timer of whole seconds).
+  while (jwt::now_unix() <= exp) std::this_thread::sleep_for(milliseconds(50));
+  EXPECT_EQ(login(), "-ERR 'Authorization Violation'") << srv->log();
+  EXPECT_EQ(http_.requests_for(acc_.pub), 2);
+  claims.erase("exp");
+  http_.serve(acc_.pub, jwt::sign(claims, op_));
+  EXPECT_EQ(login(), "PONG") << srv->log();
+  EXPECT_EQ(http_.requests_for(acc_.pub), 3);
+  // Registered again with a JWT that has not expired: not fetched any more.
+  EXPECT_EQ(login(), "PONG") << srv->log();
+  EXPECT_EQ(http_.requests_for(acc_.pub), 3);
 }
 
 // A base URL that does not answer 200 stops the server at start-up with the fetch's error.

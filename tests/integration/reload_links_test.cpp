@@ -2,7 +2,9 @@
 // of the gateway, leafnodes and websocket listeners (new connections get the new one, a leaf
 // connected before stays), and the cluster block beyond its routes (authorization cuts the
 // accepted routes that no longer pass, the route INFO follows no_advertise and
-// cluster_advertise). Each against our server and 2.9.10 with the same expectations.
+// cluster_advertise), a leaf remote's deny_exports (2.9.10 takes the reload and ignores the
+// change; ours applies it). Each against our server and 2.9.10 with the same expectations,
+// but for that one.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -326,6 +328,65 @@ TEST_P(ReloadLinks, ClusterRenameCutsDialledLeafs) {
       << spoke->log();
   // The hub's rename left its accepted leaf alone.
   EXPECT_EQ(hub->log().find(conflict), std::string::npos) << hub->log();
+}
+
+// The subject of the next message `c` gets within `timeout` ("" if none).
+std::string next_msg_subject(RawClient& c, milliseconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    auto l = c.read_line(milliseconds(100));
+    if (l && l->rfind("MSG ", 0) == 0) return l->substr(4, l->find(' ', 4) - 4);
+    if (l && *l == "PING") c.send("PONG\r\n");
+  }
+  return "";
+}
+
+// A leaf remote's deny_exports changed by reload: 2.9.10 accepts the reload (its comparison
+// leaves the denies out) but keeps using the ones it started with; ours applies them, the
+// remote's link redialled so that both sides take them. About 3 s per server.
+TEST_P(ReloadLinks, LeafRemoteDeniesReloaded) {
+  const bool ours = GetParam() == testing_harness::server_binary();
+  const int hub_leaf = free_port(), hub_http = free_port();
+  auto spoke_conf = [&](const std::string& deny) {
+    return "leafnodes { reconnect: 1, remotes: [ { url: \"nats-leaf://127.0.0.1:" + std::to_string(hub_leaf) +
+           "\", deny_exports: [\"" + deny + "\"] } ] }\n";
+  };
+  auto hub = start("hub.conf", "leafnodes { listen: \"127.0.0.1:" + std::to_string(hub_leaf) + "\" }\n", hub_http);
+  const int spoke_http = free_port();
+  auto spoke = start("spoke.conf", spoke_conf("denied.>"), spoke_http);
+  ASSERT_TRUE(wait_for([&] { return hub_leaf_port(hub_http) != 0; }, milliseconds(5000))) << spoke->log();
+  RawClient sub(hub->port()), pub(spoke->port());
+  sub.send("CONNECT {\"verbose\":false}\r\nSUB denied.x 1\r\nSUB open.x 2\r\n");
+  ASSERT_EQ(ping(sub), "PONG");
+  pub.send("CONNECT {\"verbose\":false}\r\n");
+  ASSERT_EQ(ping(pub), "PONG");
+  // Once the interest is across, the denied subject does not cross, the other does.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        pub.send("PUB open.x 2\r\nhi\r\n");
+        return next_msg_subject(sub, milliseconds(200)) == "open.x";
+      },
+      milliseconds(5000)));
+  auto crossing = [&] {
+    while (!next_msg_subject(sub, milliseconds(100)).empty()) {
+    }
+    pub.send("PUB denied.x 2\r\nhi\r\nPUB open.x 2\r\nhi\r\n");
+    return next_msg_subject(sub, milliseconds(1000));
+  };
+  EXPECT_EQ(crossing(), "open.x");
+
+  ASSERT_EQ(reload_config(*spoke, conf("spoke.conf"), spoke_conf("other.>")), "") << spoke->log();
+  // /varz shows the reloaded ones on both.
+  auto varz = ctest::http_json(spoke_http, "/varz");
+  EXPECT_EQ(varz["leaf"]["remotes"][0]["deny"]["exports"], nlohmann::json::array({"other.>"})) << varz["leaf"].dump();
+  if (ours) {
+    EXPECT_TRUE(wait_for([&] { return crossing() == "denied.x"; }, milliseconds(5000))) << spoke->log();
+    EXPECT_NE(spoke->log().find("deny_imports/deny_exports reloaded"), std::string::npos) << spoke->log();
+  } else {
+    // 2.9.10: the link stays, and so do the denies it started with.
+    std::this_thread::sleep_for(milliseconds(1500));
+    EXPECT_EQ(crossing(), "open.x") << spoke->log();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, ReloadLinks,
