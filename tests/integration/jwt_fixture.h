@@ -1,5 +1,5 @@
 // The set-up shared by the differential operator-mode JWT tests (auth_jwt_resolver_lookup,
-// auth_jwt_resolver_cluster, auth_jwt_live_imports, auth_jwt_url_resolver,
+// auth_jwt_resolver_cluster, auth_jwt_live_imports, auth_jwt_live_expiry, auth_jwt_url_resolver,
 // route_import_interest): each runs against our server and the reference 2.9.10 (the test
 // parameter is the server binary) under a fresh operator whose system account is signed and
 // ready to preload or serve. What each test configures beyond that stays in its own file.
