@@ -202,6 +202,18 @@ std::unique_ptr<ServerProcess> start_js(const TempDir& dir, const std::string& b
   return start_with_config("jetstream { store_dir: \"" + dir.path() + "/js\" }\n", {}, binary);
 }
 
+// A snapshot of stream S as fill_stream leaves it, taken from a server of `binary` that is
+// gone afterwards.
+Snapshot filled_snapshot(const std::string& binary) {
+  TempDir dir;
+  auto srv = start_js(dir, binary);
+  ConnPtr nc;
+  EXPECT_EQ(connect_url(nc, srv->url()), NATS_OK);
+  if (!nc.p) return {};
+  fill_stream(nc.p);
+  return take_snapshot(nc.p, "S", R"({"deliver_subject":"snap.in"})");
+}
+
 // The answers of one server to the same snapshot requests, for comparison.
 struct Observed {
   json answer, memory, no_deliver, bad_json, missing;
@@ -496,16 +508,8 @@ TEST(JsSnapshot, RestoredEphemeralKeepsItsNameAsTheReference) {
 // What a user migrating from 2.9.10 does: a snapshot taken by the reference restores here.
 TEST(JsSnapshot, SnapshotOfTheReferenceRestoresHere) {
   if (!reference_available()) GTEST_SKIP() << "no reference server";
-  Snapshot s;
-  {
-    TempDir dir;
-    auto ref = start_js(dir, reference_binary());
-    ConnPtr nc;
-    ASSERT_EQ(connect_url(nc, ref->url()), NATS_OK);
-    fill_stream(nc.p);
-    s = take_snapshot(nc.p, "S", R"({"deliver_subject":"snap.in"})");
-    ASSERT_TRUE(s.ended);
-  }
+  Snapshot s = filled_snapshot(reference_binary());
+  ASSERT_TRUE(s.ended);
   TempDir dir;
   auto srv = start_js(dir, server_binary());
   ConnPtr nc;
@@ -631,16 +635,8 @@ CorruptSeen restore_corrupt(const std::string& binary, const std::string& data) 
 // checked when the message is loaded); ours leaves it out, so it counts as deleted.
 TEST(JsSnapshot, CorruptRecordIsRefusedAsTheReference) {
   if (!reference_available()) GTEST_SKIP() << "no reference server";
-  Snapshot s;
-  {
-    TempDir dir;
-    auto srv = start_js(dir, server_binary());
-    ConnPtr nc;
-    ASSERT_EQ(connect_url(nc, srv->url()), NATS_OK);
-    fill_stream(nc.p);
-    s = take_snapshot(nc.p, "S", R"({"deliver_subject":"snap.in"})");
-    ASSERT_TRUE(s.ended);
-  }
+  Snapshot s = filled_snapshot(server_binary());
+  ASSERT_TRUE(s.ended);
   for (const char* victim : {"msg-2", "msg-5"}) {
     std::string data = s.data;
     ASSERT_TRUE(edit_snapshot(data, victim, "msg-X")) << victim;
