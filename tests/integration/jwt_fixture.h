@@ -1,6 +1,6 @@
-// The set-up shared by the differential operator-mode JWT tests (auth_jwt_resolver_lookup,
-// auth_jwt_resolver_cluster, auth_jwt_live_imports, auth_jwt_live_expiry, auth_jwt_url_resolver,
-// route_import_interest): each runs against our server and the reference 2.9.10 (the test
+// The set-up shared by the differential operator-mode JWT tests (auth_jwt_resolver,
+// auth_jwt_resolver_lookup, auth_jwt_resolver_cluster, auth_jwt_resolver_expiry,
+// auth_jwt_live_imports, auth_jwt_live_expiry, auth_jwt_url_resolver, route_import_interest): each runs against our server and the reference 2.9.10 (the test
 // parameter is the server binary) under a fresh operator whose system account is signed and
 // ready to preload or serve. What each test configures beyond that stays in its own file.
 #pragma once
@@ -63,10 +63,11 @@ class JwtOperatorTest : public ::testing::TestWithParam<std::string> {
     return c;
   }
 
-  // Connects `user` of `account` with a creds file (no reconnects).
+  // Connects `user` of `account` with a creds file (no reconnects); the user JWT issued at
+  // `issued_at` when given (Unix seconds), else now.
   natsStatus connect_user(ConnPtr& c, const std::string& url, const KeyPair& account, const KeyPair& user,
-                          int timeout_ms = 5000) {
-    std::string ujwt = jwt::sign(jwt::user_claims(user, "u"), account);
+                          int timeout_ms = 5000, int64_t issued_at = 0) {
+    std::string ujwt = jwt::sign(jwt::user_claims(user, "u"), account, issued_at);
     std::string file = dir_->write("u" + std::to_string(++creds_seq_) + ".creds", jwt::creds(ujwt, user.seed));
     OptsPtr o;
     natsOptions_SetTimeout(o.p, timeout_ms);
