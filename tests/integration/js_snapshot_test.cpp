@@ -86,6 +86,13 @@ std::pair<json, json> restore(natsConnection* nc, const std::string& stream, con
   return {first, ask(nc, subj, "", 5000)};
 }
 
+// Restores snapshot `s` as `stream`, with the config and state its snapshot answer carried: the
+// final answer.
+json restore_as_taken(natsConnection* nc, const std::string& stream, const Snapshot& s) {
+  json req = {{"config", s.answer["config"]}, {"state", s.answer["state"]}};
+  return restore(nc, stream, req.dump(), s.data).second;
+}
+
 // A file stream with 5 messages (one with a header, the 3rd deleted) and a durable that took
 // two and acked the first.
 void fill_stream(natsConnection* nc, const std::string& storage = "file") {
@@ -514,8 +521,7 @@ TEST(JsSnapshot, SnapshotOfTheReferenceRestoresHere) {
   auto srv = start_js(dir, server_binary());
   ConnPtr nc;
   ASSERT_EQ(connect_url(nc, srv->url()), NATS_OK);
-  json req = {{"config", s.answer["config"]}, {"state", s.answer["state"]}};
-  auto [first, done] = restore(nc.p, "S", req.dump(), s.data);
+  json done = restore_as_taken(nc.p, "S", s);
   ASSERT_TRUE(done.is_object() && !done.contains("error")) << done.dump();
   expect_restored(nc.p);
 }
@@ -552,12 +558,10 @@ TEST(JsSnapshot, SnapshotTakenHereRestoresIntoTheReference) {
   auto ref = start_js(dir, reference_binary());
   ConnPtr nc;
   ASSERT_EQ(connect_url(nc, ref->url()), NATS_OK);
-  json req = {{"config", s.answer["config"]}, {"state", s.answer["state"]}};
-  auto [first, done] = restore(nc.p, "S", req.dump(), s.data);
+  json done = restore_as_taken(nc.p, "S", s);
   ASSERT_TRUE(done.is_object() && !done.contains("error")) << done.dump();
   expect_restored(nc.p);
-  json greq = {{"config", g.answer["config"]}, {"state", g.answer["state"]}};
-  auto gdone = restore(nc.p, "G", greq.dump(), g.data).second;
+  json gdone = restore_as_taken(nc.p, "G", g);
   ASSERT_TRUE(gdone.is_object() && !gdone.contains("error")) << gdone.dump();
   // num_subjects included (2.9.10 reads the subjects from the archive's msgs/<n>.fss files, as
   // from its own snapshots).
