@@ -4,9 +4,7 @@
 // same with two certificate authorities, and a TLS probe of a listener.
 #pragma once
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -21,36 +19,6 @@
 #include "tls_test_util.h"
 
 namespace itest {
-
-// A TCP connection to 127.0.0.1:port with 3 s read and write timeouts, or -1.
-inline int dial_loopback(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{3, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// The bytes of `fd` up to and including the next CRLF (byte by byte, so that nothing after it,
-// such as a TLS record, is consumed).
-inline std::string read_clear_line(int fd) {
-  std::string line;
-  char ch;
-  while (line.size() < 65536 && ::recv(fd, &ch, 1, 0) == 1) {
-    line += ch;
-    if (line.size() >= 2 && line.compare(line.size() - 2, 2, "\r\n") == 0) break;
-  }
-  return line;
-}
 
 // Whether a listener sends its INFO line in clear before the TLS handshake (leafnode listeners
 // do): `if_sent` skips one if it starts within 300 ms.
