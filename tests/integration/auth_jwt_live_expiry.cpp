@@ -32,10 +32,8 @@ class JwtLiveExpiry : public JwtOperatorTest {
   void SetUp() override {
     JwtOperatorTest::SetUp();
     if (IsSkipped()) return;
-    std::string conf = operator_config() + "resolver { type: full, dir: \"" + jwt_dir(0) + "\" }\n" +
-                       "resolver_preload: {\n" + preload_line(sys_, sys_jwt_) + "}\n";
     http_port_ = testing_harness::free_port();
-    srv_ = start_with_config(conf, {"-m", std::to_string(http_port_)}, GetParam());
+    srv_ = start_with_config(full_resolver_config(), {"-m", std::to_string(http_port_)}, GetParam());
     ASSERT_EQ(connect_user(sys_conn_, sys_, jwt::user_keys()), NATS_OK);
   }
   natsStatus connect_user(ConnPtr& c, const KeyPair& account, const KeyPair& user) {

@@ -23,9 +23,7 @@ class JwtDirResolver : public JwtOperatorTest {
   void SetUp() override {
     JwtOperatorTest::SetUp();
     if (IsSkipped()) return;
-    std::string conf = operator_config() + "resolver { type: full, dir: \"" + jwt_dir(0) + "\", allow_delete: true }\n" +
-                       "resolver_preload: {\n" + preload_line(sys_, sys_jwt_) + "}\n";
-    srv_ = start_with_config(conf, {}, GetParam());
+    srv_ = start_with_config(full_resolver_config(", allow_delete: true"), {}, GetParam());
     ASSERT_EQ(connect_user(sys_conn_, sys_, sys_user_), NATS_OK);
   }
   natsStatus connect_user(ConnPtr& c, const KeyPair& account, const KeyPair& user, int64_t issued_at = 0) {

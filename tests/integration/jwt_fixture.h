@@ -39,6 +39,12 @@ class JwtOperatorTest : public ::testing::TestWithParam<std::string> {
   }
   // A directory resolver's dir for server `i`, inside the test's temp dir.
   std::string jwt_dir(int i) const { return dir_->path() + "/jwts" + std::to_string(i); }
+  // The config of one server with the FULL directory resolver (`options` added to its block,
+  // e.g. ", allow_delete: true") and the system account preloaded.
+  std::string full_resolver_config(const std::string& options = "") const {
+    return operator_config() + "resolver { type: full, dir: \"" + jwt_dir(0) + "\"" + options +
+           " }\nresolver_preload: {\n" + preload_line(sys_, sys_jwt_) + "}\n";
+  }
   // One "<key>: <jwt>" line of resolver_preload.
   static std::string preload_line(const KeyPair& acc, const std::string& token) {
     return "  " + acc.pub + ": \"" + token + "\"\n";
