@@ -14,20 +14,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include "both_servers_test.h"
 #include "jwt_test_util.h"
 #include "test_util.h"
 
 namespace itest {
 
-class JwtOperatorTest : public ::testing::TestWithParam<std::string> {
+class JwtOperatorTest : public BothServersTest {
  protected:
   using KeyPair = jwt::KeyPair;
 
   // Skips the reference's run when it is not installed; derived SetUp()s return when
   // IsSkipped() after calling this.
   void SetUp() override {
-    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
-      GTEST_SKIP() << "reference server not installed";
+    BothServersTest::SetUp();
+    if (IsSkipped()) return;
     dir_ = std::make_unique<testing_harness::TempDir>();
     op_file_ = dir_->write("op.jwt", jwt::sign(jwt::operator_claims(op_, sys_.pub), op_));
     sys_jwt_ = jwt::sign(jwt::account_claims(sys_, "SYS"), op_);

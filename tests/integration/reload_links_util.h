@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "both_servers_test.h"
 #include "cluster_test_util.h"
 #include "test_util.h"
 #include "tls_test_util.h"
@@ -63,13 +64,8 @@ inline std::string tls_first_line(int port, const std::string& ca, ClearInfo inf
 }
 
 // Servers started from config files in the test's temp dir, against our server and 2.9.10.
-class ReloadLinksTest : public ::testing::TestWithParam<std::string> {
+class ReloadLinksTest : public BothServersTest {
  protected:
-  void SetUp() override {
-    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
-      GTEST_SKIP() << "reference server not installed";
-  }
-  bool ours() const { return GetParam() == testing_harness::server_binary(); }
   // A server from `text` (config file `name`), with monitoring on `http` when given.
   std::unique_ptr<testing_harness::ServerProcess> start(const std::string& name, const std::string& text,
                                                         int http = 0) {

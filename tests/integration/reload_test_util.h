@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "both_servers_test.h"
 #include "test_util.h"
 
 namespace itest {
@@ -51,13 +52,8 @@ inline std::string reload_config(testing_harness::ServerProcess& srv, const std:
 
 // One server from a config file the test rewrites and reloads, run against our server and the
 // reference 2.9.10 (the test parameter is the server binary).
-class ReloadServerTest : public ::testing::TestWithParam<std::string> {
+class ReloadServerTest : public BothServersTest {
  protected:
-  void SetUp() override {
-    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
-      GTEST_SKIP() << "reference server not installed";
-  }
-  bool ours() const { return GetParam() == testing_harness::server_binary(); }
   // Starts the server from `text` (config file `name`), with monitoring on http_port_ when
   // `monitor`.
   void start(const std::string& text, const std::string& name = "reload.conf", bool monitor = true) {
