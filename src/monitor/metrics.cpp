@@ -43,6 +43,12 @@ void traffic(Writer& w, const std::string& prefix, const Labels& l, const Json& 
   w.add(prefix + "_out_bytes_total", l, num(j, "out_bytes"));
 }
 
+// A metric without labels: its family and its one sample.
+void single(Writer& w, const std::string& name, const std::string& help, Type type, double value) {
+  w.family(name, help, type);
+  w.add(name, value);
+}
+
 void declare_traffic(Writer& w, const std::string& prefix, const std::string& what) {
   w.family(prefix + "_in_msgs_total", "Messages received from " + what, Type::counter);
   w.family(prefix + "_out_msgs_total", "Messages sent to " + what, Type::counter);
@@ -54,33 +60,26 @@ void server_metrics(Writer& w, Server& s) {
   Json v = varz(s);
   w.family("nats_server_info", "Constant 1, labelled with the server's identity", Type::gauge);
   w.add("nats_server_info", {{"server_id", s.id()}, {"server_name", s.name()}, {"version", str(v, "version")}}, 1);
-  w.family("nats_server_uptime_seconds", "Seconds since the server started", Type::gauge);
-  w.add("nats_server_uptime_seconds",
-        std::chrono::duration<double>(std::chrono::system_clock::now() - s.start_time()).count());
-  w.family("nats_server_cpu_percent", "Process CPU use in percent of one core (as /varz cpu)", Type::gauge);
-  w.add("nats_server_cpu_percent", num(v, "cpu"));
-  w.family("nats_server_memory_bytes", "Resident memory of the process", Type::gauge);
-  w.add("nats_server_memory_bytes", num(v, "mem"));
-  w.family("nats_server_connections", "Open client connections", Type::gauge);
-  w.add("nats_server_connections", num(v, "connections"));
-  w.family("nats_server_connections_total", "Client connections accepted since start", Type::counter);
-  w.add("nats_server_connections_total", num(v, "total_connections"));
-  w.family("nats_server_subscriptions", "Subscriptions in all accounts", Type::gauge);
-  w.add("nats_server_subscriptions", num(v, "subscriptions"));
-  w.family("nats_server_slow_consumers_total", "Connections closed or marked as slow consumers", Type::counter);
-  w.add("nats_server_slow_consumers_total", num(v, "slow_consumers"));
-  w.family("nats_server_routes", "Open route connections", Type::gauge);
-  w.add("nats_server_routes", num(v, "routes"));
-  w.family("nats_server_gateways", "Open gateway connections, inbound and outbound", Type::gauge);
+  single(w, "nats_server_uptime_seconds", "Seconds since the server started", Type::gauge,
+         std::chrono::duration<double>(std::chrono::system_clock::now() - s.start_time()).count());
+  single(w, "nats_server_cpu_percent", "Process CPU use in percent of one core (as /varz cpu)", Type::gauge,
+         num(v, "cpu"));
+  single(w, "nats_server_memory_bytes", "Resident memory of the process", Type::gauge, num(v, "mem"));
+  single(w, "nats_server_connections", "Open client connections", Type::gauge, num(v, "connections"));
+  single(w, "nats_server_connections_total", "Client connections accepted since start", Type::counter,
+         num(v, "total_connections"));
+  single(w, "nats_server_subscriptions", "Subscriptions in all accounts", Type::gauge, num(v, "subscriptions"));
+  single(w, "nats_server_slow_consumers_total", "Connections closed or marked as slow consumers", Type::counter,
+         num(v, "slow_consumers"));
+  single(w, "nats_server_routes", "Open route connections", Type::gauge, num(v, "routes"));
   auto* gm = s.gateways();
-  w.add("nats_server_gateways", gm ? static_cast<double>(gm->num_outbound() + gm->num_inbound()) : 0);
-  w.family("nats_server_leafnodes", "Open leaf node connections", Type::gauge);
-  w.add("nats_server_leafnodes", num(v, "leafnodes"));
+  single(w, "nats_server_gateways", "Open gateway connections, inbound and outbound", Type::gauge,
+         gm ? static_cast<double>(gm->num_outbound() + gm->num_inbound()) : 0);
+  single(w, "nats_server_leafnodes", "Open leaf node connections", Type::gauge, num(v, "leafnodes"));
   declare_traffic(w, "nats_server", "all connections");
   traffic(w, "nats_server", {}, v);
-  w.family("nats_server_config_load_time_seconds", "Unix time of the last config load or reload", Type::gauge);
-  w.add("nats_server_config_load_time_seconds",
-        std::chrono::duration<double>(s.config_load_time().time_since_epoch()).count());
+  single(w, "nats_server_config_load_time_seconds", "Unix time of the last config load or reload", Type::gauge,
+         std::chrono::duration<double>(s.config_load_time().time_since_epoch()).count());
 }
 
 void route_metrics(Writer& w, Server& s) {
@@ -149,8 +148,7 @@ void account_metrics(Writer& w, Server& s) {
 }
 
 void jetstream_metrics(Writer& w, Server& s) {
-  w.family("nats_jetstream_enabled", "1 when JetStream runs on this server", Type::gauge);
-  w.add("nats_jetstream_enabled", s.jetstream() ? 1 : 0);
+  single(w, "nats_jetstream_enabled", "1 when JetStream runs on this server", Type::gauge, s.jetstream() ? 1 : 0);
   if (!s.jetstream()) return;
   JszOptions o;
   o.accounts = o.streams = o.consumer = o.config = true;
@@ -162,22 +160,16 @@ void jetstream_metrics(Writer& w, Server& s) {
       {"messages", "Messages stored in this server's streams"}, {"bytes", "Bytes stored in this server's streams"}};
   for (auto [k, help] : totals) {
     std::string name = std::string("nats_jetstream_") + k;
-    w.family(name, help, Type::gauge);
-    w.add(name, num(j, k));
+    single(w, name, help, Type::gauge, num(j, k));
   }
-  w.family("nats_jetstream_memory_used_bytes", "Memory storage used", Type::gauge);
-  w.add("nats_jetstream_memory_used_bytes", num(j, "memory"));
-  w.family("nats_jetstream_storage_used_bytes", "File storage used", Type::gauge);
-  w.add("nats_jetstream_storage_used_bytes", num(j, "storage"));
-  w.family("nats_jetstream_memory_max_bytes", "Configured max_memory_store", Type::gauge);
-  w.add("nats_jetstream_memory_max_bytes", num(cfg, "max_memory"));
-  w.family("nats_jetstream_storage_max_bytes", "Configured max_file_store", Type::gauge);
-  w.add("nats_jetstream_storage_max_bytes", num(cfg, "max_storage"));
+  single(w, "nats_jetstream_memory_used_bytes", "Memory storage used", Type::gauge, num(j, "memory"));
+  single(w, "nats_jetstream_storage_used_bytes", "File storage used", Type::gauge, num(j, "storage"));
+  single(w, "nats_jetstream_memory_max_bytes", "Configured max_memory_store", Type::gauge, num(cfg, "max_memory"));
+  single(w, "nats_jetstream_storage_max_bytes", "Configured max_file_store", Type::gauge, num(cfg, "max_storage"));
   const Json api = j.value("api", Json::object());
-  w.family("nats_jetstream_api_requests_total", "JetStream API requests", Type::counter);
-  w.add("nats_jetstream_api_requests_total", num(api, "total"));
-  w.family("nats_jetstream_api_errors_total", "JetStream API requests answered with an error", Type::counter);
-  w.add("nats_jetstream_api_errors_total", num(api, "errors"));
+  single(w, "nats_jetstream_api_requests_total", "JetStream API requests", Type::counter, num(api, "total"));
+  single(w, "nats_jetstream_api_errors_total", "JetStream API requests answered with an error", Type::counter,
+         num(api, "errors"));
 
   w.family("nats_jetstream_account_memory_used_bytes", "Memory storage used by an account's streams", Type::gauge);
   w.family("nats_jetstream_account_storage_used_bytes", "File storage used by an account's streams", Type::gauge);
@@ -241,12 +233,11 @@ void raft_metrics(Writer& w, Server& s) {
   auto* mg = s.meta_group();
   if (!mg) return;
   auto snap = mg->snapshot();
-  w.family("nats_raft_meta_is_leader", "1 when this server is the JetStream meta leader", Type::gauge);
-  w.add("nats_raft_meta_is_leader", mg->is_leader() ? 1 : 0);
+  single(w, "nats_raft_meta_is_leader", "1 when this server is the JetStream meta leader", Type::gauge,
+         mg->is_leader() ? 1 : 0);
   w.family("nats_raft_meta_leader_info", "Constant 1, labelled with the meta leader's server name", Type::gauge);
   if (!snap.leader.empty()) w.add("nats_raft_meta_leader_info", {{"leader", snap.leader}}, 1);
-  w.family("nats_raft_meta_cluster_size", "Expected size of the meta group", Type::gauge);
-  w.add("nats_raft_meta_cluster_size", snap.cluster_size);
+  single(w, "nats_raft_meta_cluster_size", "Expected size of the meta group", Type::gauge, snap.cluster_size);
   auto* groups = mg->raft_groups();
   if (!groups) return;
   w.family("nats_raft_group_term", "Current Raft term of a group", Type::gauge);

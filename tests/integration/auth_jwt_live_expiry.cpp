@@ -14,8 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster_test_util.h"
+#include "jwt_fixture.h"
 #include "jwt_http_server.h"
-#include "jwt_test_util.h"
 #include "test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
@@ -27,34 +27,22 @@ using namespace itest;
 using itest::jwt::KeyPair;
 using json = nlohmann::json;
 
-class JwtLiveExpiry : public ::testing::TestWithParam<std::string> {
+class JwtLiveExpiry : public JwtOperatorTest {
  protected:
   void SetUp() override {
-    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
-      GTEST_SKIP() << "reference server not installed";
-    dir_ = std::make_unique<testing_harness::TempDir>();
-    std::string op_file = dir_->write("op.jwt", jwt::sign(jwt::operator_claims(op_, sys_.pub), op_));
-    std::string sys_jwt = jwt::sign(jwt::account_claims(sys_, "SYS"), op_);
-    std::string conf = "operator: \"" + op_file + "\"\nsystem_account: " + sys_.pub +
-                       "\nresolver { type: full, dir: \"" + dir_->path() + "/jwts\" }\n" +
-                       "resolver_preload: {\n  " + sys_.pub + ": \"" + sys_jwt + "\"\n}\n";
+    JwtOperatorTest::SetUp();
+    if (IsSkipped()) return;
     http_port_ = testing_harness::free_port();
-    srv_ = start_with_config(conf, {"-m", std::to_string(http_port_)}, GetParam());
+    srv_ = start_with_config(full_resolver_config(), {"-m", std::to_string(http_port_)}, GetParam());
     ASSERT_EQ(connect_user(sys_conn_, sys_, jwt::user_keys()), NATS_OK);
   }
   natsStatus connect_user(ConnPtr& c, const KeyPair& account, const KeyPair& user) {
-    static int n = 0;
-    std::string file =
-        dir_->write("u" + std::to_string(++n) + ".creds", jwt::creds(jwt::sign(jwt::user_claims(user, "u"), account), user.seed));
-    OptsPtr o;
-    natsOptions_SetTimeout(o.p, 2000);
-    natsOptions_SetAllowReconnect(o.p, false);
-    natsOptions_SetUserCredentialsFromFiles(o.p, file.c_str(), nullptr);
-    return connect_signed(c, srv_->url(), o.p);
+    return JwtOperatorTest::connect_user(c, srv_->url(), account, user, 2000);
   }
-  // A raw client logged in as a new user of `account`: the first answer to CONNECT + PING.
-  std::string raw_login(RawClient& rc, const KeyPair& account) {
-    if (!rc.connect(srv_->port())) return "<no connection>";
+  // A raw client logged in as a new user of `account` (on the test's server unless `port` is
+  // given): the first answer to CONNECT + PING.
+  std::string raw_login(RawClient& rc, const KeyPair& account, int port = 0) {
+    if (!rc.connect(port ? port : srv_->port())) return "<no connection>";
     KeyPair u = jwt::user_keys();
     std::string nonce = json::parse(rc.info_json()).value("nonce", "");
     rc.send("CONNECT {\"verbose\":false,\"protocol\":1,\"jwt\":\"" + jwt::sign(jwt::user_claims(u, "u"), account) +
@@ -95,8 +83,7 @@ class JwtLiveExpiry : public ::testing::TestWithParam<std::string> {
     ASSERT_EQ(connect_user(exporter_, exp_, jwt::user_keys()), NATS_OK);
   }
 
-  KeyPair op_ = jwt::operator_keys(), sys_ = jwt::account_keys(), acc_ = jwt::account_keys(), exp_ = jwt::account_keys();
-  std::unique_ptr<testing_harness::TempDir> dir_;
+  KeyPair acc_ = jwt::account_keys(), exp_ = jwt::account_keys();
   std::unique_ptr<testing_harness::ServerProcess> srv_;
   int http_port_ = 0;
   ConnPtr sys_conn_, importer_, exporter_;
@@ -245,19 +232,12 @@ TEST_P(JwtLiveExpiry, ActivationTokenUrlIsNotFetched) {
       << r.dump();
   // (Not stored: a user of it would wait for the resolver's lookup timeout to be refused.)
   // Preloaded (the MEMORY resolver stores it as is): its users are refused, nothing fetched.
-  std::string op_file = dir_->write("op2.jwt", jwt::sign(jwt::operator_claims(op_, sys_.pub), op_));
-  auto mem = start_with_config("operator: \"" + op_file + "\"\nsystem_account: " + sys_.pub +
-                                   "\nresolver: MEMORY\nresolver_preload: {\n  " + sys_.pub + ": \"" +
-                                   jwt::sign(jwt::account_claims(sys_, "SYS"), op_) + "\"\n  " + acc_.pub + ": \"" +
-                                   jwt::sign(ic, op_) + "\"\n  " + exp_.pub + ": \"" + jwt::sign(ec, op_) + "\"\n}\n",
+  auto mem = start_with_config(operator_config() + "resolver: MEMORY\nresolver_preload: {\n" +
+                                   preload_line(sys_, sys_jwt_) + preload_line(acc_, jwt::sign(ic, op_)) +
+                                   preload_line(exp_, jwt::sign(ec, op_)) + "}\n",
                                {}, GetParam());
   RawClient on_mem;
-  ASSERT_TRUE(on_mem.connect(mem->port()));
-  KeyPair u = jwt::user_keys();
-  std::string nonce = json::parse(on_mem.info_json()).value("nonce", "");
-  on_mem.send("CONNECT {\"verbose\":false,\"protocol\":1,\"jwt\":\"" + jwt::sign(jwt::user_claims(u, "u"), acc_) +
-              "\",\"sig\":\"" + jwt::base64url(nats::nkey::sign(u.seed, nonce)) + "\"}\r\nPING\r\n");
-  EXPECT_EQ(on_mem.read_line(milliseconds(3000)).value_or("<none>"), "-ERR 'Authorization Violation'");
+  EXPECT_EQ(raw_login(on_mem, acc_, mem->port()), "-ERR 'Authorization Violation'");
   EXPECT_EQ(http.requests_for("act"), 0);
 }
 

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "jwt_test_util.h"
+#include "jwt_fixture.h"
 #include "test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
@@ -18,29 +18,16 @@ using namespace itest;
 using itest::jwt::KeyPair;
 using json = nlohmann::json;
 
-class JwtDirResolver : public ::testing::TestWithParam<std::string> {
+class JwtDirResolver : public JwtOperatorTest {
  protected:
   void SetUp() override {
-    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
-      GTEST_SKIP() << "reference server not installed";
-    dir_ = std::make_unique<testing_harness::TempDir>();
-    std::string op_file = dir_->write("op.jwt", jwt::sign(jwt::operator_claims(op_, sys_.pub), op_));
-    std::string sys_jwt = jwt::sign(jwt::account_claims(sys_, "SYS"), op_);
-    std::string conf = "operator: \"" + op_file + "\"\nsystem_account: " + sys_.pub +
-                       "\nresolver { type: full, dir: \"" + dir_->path() + "/jwts\", allow_delete: true }\n" +
-                       "resolver_preload: {\n  " + sys_.pub + ": \"" + sys_jwt + "\"\n}\n";
-    srv_ = start_with_config(conf, {}, GetParam());
+    JwtOperatorTest::SetUp();
+    if (IsSkipped()) return;
+    srv_ = start_with_config(full_resolver_config(", allow_delete: true"), {}, GetParam());
     ASSERT_EQ(connect_user(sys_conn_, sys_, sys_user_), NATS_OK);
   }
   natsStatus connect_user(ConnPtr& c, const KeyPair& account, const KeyPair& user, int64_t issued_at = 0) {
-    static int n = 0;
-    std::string ujwt = jwt::sign(jwt::user_claims(user, "u"), account, issued_at);
-    std::string file = dir_->write("u" + std::to_string(++n) + ".creds", jwt::creds(ujwt, user.seed));
-    OptsPtr o;
-    natsOptions_SetTimeout(o.p, 2000);
-    natsOptions_SetAllowReconnect(o.p, false);
-    natsOptions_SetUserCredentialsFromFiles(o.p, file.c_str(), nullptr);
-    return connect_signed(c, srv_->url(), o.p);
+    return JwtOperatorTest::connect_user(c, srv_->url(), account, user, 2000, issued_at);
   }
   // A request from the system user; the reply's payload (empty on timeout).
   std::string request(const std::string& subject, const std::string& payload) {
@@ -60,9 +47,7 @@ class JwtDirResolver : public ::testing::TestWithParam<std::string> {
     if (edit) edit(c);
     return jwt::sign(c, op_);
   }
-  KeyPair op_ = jwt::operator_keys(), sys_ = jwt::account_keys(), sys_user_ = jwt::user_keys(),
-          acc_ = jwt::account_keys(), user_ = jwt::user_keys();
-  std::unique_ptr<testing_harness::TempDir> dir_;
+  KeyPair sys_user_ = jwt::user_keys(), acc_ = jwt::account_keys(), user_ = jwt::user_keys();
   std::unique_ptr<testing_harness::ServerProcess> srv_;
   ConnPtr sys_conn_;
 };

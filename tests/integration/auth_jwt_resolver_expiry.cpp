@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "jwt_test_util.h"
+#include "jwt_fixture.h"
 #include "test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
@@ -20,41 +20,24 @@ using namespace itest;
 using itest::jwt::KeyPair;
 using testing_harness::ServerProcess;
 
-class JwtResolverExpiry : public ::testing::TestWithParam<std::string> {
+class JwtResolverExpiry : public JwtOperatorTest {
  protected:
   void SetUp() override {
-    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
-      GTEST_SKIP() << "reference server not installed";
-    op_file_ = dir_.write("op.jwt", jwt::sign(jwt::operator_claims(op_, sys_.pub), op_));
+    JwtOperatorTest::SetUp();
+    if (IsSkipped()) return;
     for (auto& p : ports_) p = testing_harness::free_port();
   }
-  std::string jwt_dir(int i) const { return dir_.path() + "/jwts" + std::to_string(i); }
   // Server i (0: FULL with `preload`, 1: `resolver`), routed to the other.
   std::unique_ptr<ServerProcess> start(int i, const std::string& resolver, const std::string& preload = "") {
-    auto listen = [](int port) { return "127.0.0.1:" + std::to_string(port); };
-    std::string conf = "server_name: S" + std::to_string(i) + "\noperator: \"" + op_file_ + "\"\nsystem_account: " +
-                       sys_.pub + "\nresolver { " + resolver + ", dir: \"" + jwt_dir(i) +
-                       "\" }\nresolver_preload: {\n  " + sys_.pub + ": \"" +
-                       jwt::sign(jwt::account_claims(sys_, "SYS"), op_) + "\"\n" + preload + "}\n" +
-                       "cluster {\n  name: c1\n  listen: \"" + listen(ports_[i]) + "\"\n  routes: [\"nats-route://" +
-                       listen(ports_[1 - i]) + "\"]\n}\n";
+    std::string conf = "server_name: S" + std::to_string(i) + "\n" + operator_config() + "resolver { " + resolver +
+                       ", dir: \"" + jwt_dir(i) + "\" }\nresolver_preload: {\n" + preload_line(sys_, sys_jwt_) +
+                       preload + "}\n" + route_block(i, ports_);
     return start_with_config(conf, {}, GetParam());
   }
   bool stored(int i, const KeyPair& acc) const { return std::filesystem::exists(jwt_dir(i) + "/" + acc.pub + ".jwt"); }
   natsStatus connect_user(ConnPtr& c, const std::string& url, const KeyPair& account) {
-    static int n = 0;
-    KeyPair user = jwt::user_keys();
-    std::string file = dir_.write("e" + std::to_string(++n) + ".creds",
-                                  jwt::creds(jwt::sign(jwt::user_claims(user, "u"), account), user.seed));
-    OptsPtr o;
-    natsOptions_SetTimeout(o.p, 5000);
-    natsOptions_SetAllowReconnect(o.p, false);
-    natsOptions_SetUserCredentialsFromFiles(o.p, file.c_str(), nullptr);
-    return connect_signed(c, url, o.p);
+    return JwtOperatorTest::connect_user(c, url, account, jwt::user_keys());
   }
-  testing_harness::TempDir dir_;
-  KeyPair op_ = jwt::operator_keys(), sys_ = jwt::account_keys();
-  std::string op_file_;
   int ports_[2] = {0, 0};
 };
 
@@ -65,7 +48,7 @@ TEST_P(JwtResolverExpiry, CacheKeepsTheLimitAndDropsEntriesAfterTheirTtl) {
   KeyPair x = jwt::account_keys(), y = jwt::account_keys(), z = jwt::account_keys();
   std::string preload;
   for (const auto* k : {&x, &y, &z})
-    preload += "  " + k->pub + ": \"" + jwt::sign(jwt::account_claims(*k, "A"), op_) + "\"\n";
+    preload += preload_line(*k, jwt::sign(jwt::account_claims(*k, "A"), op_));
   auto a = start(0, "type: full", preload);
   auto b = start(1, "type: cache, ttl: \"2s\", limit: 3");
   {
@@ -99,8 +82,8 @@ TEST_P(JwtResolverExpiry, FullRemovesAnExpiredJwtFile) {
   auto claims = jwt::account_claims(old_acc, "OLD");
   claims["exp"] = jwt::now_unix() - 60;
   std::filesystem::create_directories(jwt_dir(0));
-  dir_.write("jwts0/" + old_acc.pub + ".jwt", jwt::sign(claims, op_));
-  dir_.write("jwts0/" + live.pub + ".jwt", jwt::sign(jwt::account_claims(live, "LIVE"), op_));
+  dir_->write("jwts0/" + old_acc.pub + ".jwt", jwt::sign(claims, op_));
+  dir_->write("jwts0/" + live.pub + ".jwt", jwt::sign(jwt::account_claims(live, "LIVE"), op_));
   auto a = start(0, "type: full");
   EXPECT_TRUE(wait_for([&] { return !stored(0, old_acc); }, milliseconds(5000))) << a->log();
   EXPECT_TRUE(stored(0, live));

@@ -51,21 +51,9 @@ std::string reload_imports_next(RawClient& c, milliseconds wait = milliseconds(3
   }
 }
 
-class ReloadImports : public ::testing::TestWithParam<std::string> {
+class ReloadImports : public ReloadServerTest {
  protected:
-  void SetUp() override {
-    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
-      GTEST_SKIP() << "reference server not installed";
-  }
-  void start(const std::string& text) {
-    conf_ = dir_.write("imports.conf", text);
-    srv_ = std::make_unique<ServerProcess>(std::vector<std::string>{"-c", conf_}, GetParam());
-    srv_->start();
-  }
-  // "" when the reload was applied, else the error the server logged.
-  std::string reload(const std::string& text) {
-    return reload_config(*srv_, conf_, text);
-  }
+  void start(const std::string& text) { ReloadServerTest::start(text, "imports.conf", false); }
   // Logs in as `user` and waits for the PONG that proves it.
   void login(RawClient& c, const std::string& user) {
     ASSERT_TRUE(c.connect(srv_->port()));
@@ -77,9 +65,6 @@ class ReloadImports : public ::testing::TestWithParam<std::string> {
     c.send("PING\r\n");
     return c.expect_line("PONG", milliseconds(3000));
   }
-  TempDir dir_;
-  std::string conf_;
-  std::unique_ptr<ServerProcess> srv_;
 };
 
 TEST_P(ReloadImports, AddedImportsFlowUnchangedOnesKeepDeliveringOnce) {

@@ -26,37 +26,13 @@ using namespace itest;
 using testing_harness::ServerProcess;
 using testing_harness::TempDir;
 
-class ReloadLive : public ::testing::TestWithParam<std::string> {
+class ReloadLive : public ReloadServerTest {
  protected:
-  void SetUp() override {
-    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
-      GTEST_SKIP() << "reference server not installed";
-  }
-  void start(const std::string& text) {
-    conf_ = dir_.write("reload.conf", text);
-    http_port_ = testing_harness::free_port();
-    srv_ = std::make_unique<ServerProcess>(std::vector<std::string>{"-c", conf_, "-m", std::to_string(http_port_)},
-                                           GetParam());
-    srv_->start();
-  }
-  // Rewrites the config, sends SIGHUP and waits for the outcome; "" when it was applied,
-  // else the error the server logged.
-  std::string reload(const std::string& text) {
-    return reload_config(*srv_, conf_, text);
-  }
-  nlohmann::json varz() {
-    auto r = testing_harness::run_command("curl -s http://127.0.0.1:" + std::to_string(http_port_) + "/varz");
-    return nlohmann::json::parse(r.output, nullptr, false);
-  }
   static std::string login(RawClient& c, const std::string& user = "") {
     std::string creds = user.empty() ? "" : ",\"user\":\"" + user + "\",\"pass\":\"pw\"";
     c.send("CONNECT {\"verbose\":false,\"protocol\":1" + creds + "}\r\nPING\r\n");
     return c.read_line(milliseconds(3000)).value_or("<none>");
   }
-  TempDir dir_;
-  std::string conf_;
-  int http_port_ = 0;
-  std::unique_ptr<ServerProcess> srv_;
 };
 
 std::string limits(int payload, int conns, const std::string& ping, int ping_max, const std::string& deadline,

@@ -23,21 +23,15 @@ using itest::jwt::KeyPair;
 using testing_harness::ServerProcess;
 using testing_harness::TempDir;
 
-class ReloadResolver : public ::testing::TestWithParam<std::string> {
+class ReloadResolver : public ReloadServerTest {
  protected:
   void SetUp() override {
-    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
-      GTEST_SKIP() << "reference server not installed";
+    ReloadServerTest::SetUp();
+    if (IsSkipped()) return;
     op_file_ = dir_.write("op.jwt", jwt::sign(jwt::operator_claims(op_, sys_.pub), op_) + "\n");
     sys_jwt_ = jwt::sign(jwt::account_claims(sys_, "SYS"), op_);
   }
-  bool ours() const { return GetParam() == testing_harness::server_binary(); }
-  void start(const std::string& text) {
-    conf_ = dir_.write("reload.conf", text);
-    srv_ = std::make_unique<ServerProcess>(std::vector<std::string>{"-c", conf_}, GetParam());
-    srv_->start();
-  }
-  std::string reload(const std::string& text) { return reload_config(*srv_, conf_, text); }
+  void start(const std::string& text) { ReloadServerTest::start(text, "reload.conf", false); }
   // The operator-mode head of a config: operator, system account and `resolver`.
   std::string head(const std::string& resolver, const std::string& op_file = "") {
     return "operator: \"" + (op_file.empty() ? op_file_ : op_file) + "\"\nsystem_account: " + sys_.pub +
@@ -62,10 +56,8 @@ class ReloadResolver : public ::testing::TestWithParam<std::string> {
     c.send("PING\r\n");
     return c.read_line(milliseconds(3000)).value_or("<none>");
   }
-  TempDir dir_;
   KeyPair op_ = jwt::operator_keys(), sys_ = jwt::account_keys();
-  std::string op_file_, sys_jwt_, conf_;
-  std::unique_ptr<ServerProcess> srv_;
+  std::string op_file_, sys_jwt_;
 };
 
 // MEMORY to URL, URL to another URL, and back to MEMORY (2.9.10's configureResolver installs

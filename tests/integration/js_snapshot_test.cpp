@@ -86,6 +86,13 @@ std::pair<json, json> restore(natsConnection* nc, const std::string& stream, con
   return {first, ask(nc, subj, "", 5000)};
 }
 
+// Restores snapshot `s` as `stream`, with the config and state its snapshot answer carried: the
+// final answer.
+json restore_as_taken(natsConnection* nc, const std::string& stream, const Snapshot& s) {
+  json req = {{"config", s.answer["config"]}, {"state", s.answer["state"]}};
+  return restore(nc, stream, req.dump(), s.data).second;
+}
+
 // A file stream with 5 messages (one with a header, the 3rd deleted) and a durable that took
 // two and acked the first.
 void fill_stream(natsConnection* nc, const std::string& storage = "file") {
@@ -200,6 +207,18 @@ void expect_restored(natsConnection* nc) {
 
 std::unique_ptr<ServerProcess> start_js(const TempDir& dir, const std::string& binary) {
   return start_with_config("jetstream { store_dir: \"" + dir.path() + "/js\" }\n", {}, binary);
+}
+
+// A snapshot of stream S as fill_stream leaves it, taken from a server of `binary` that is
+// gone afterwards.
+Snapshot filled_snapshot(const std::string& binary) {
+  TempDir dir;
+  auto srv = start_js(dir, binary);
+  ConnPtr nc;
+  EXPECT_EQ(connect_url(nc, srv->url()), NATS_OK);
+  if (!nc.p) return {};
+  fill_stream(nc.p);
+  return take_snapshot(nc.p, "S", R"({"deliver_subject":"snap.in"})");
 }
 
 // The answers of one server to the same snapshot requests, for comparison.
@@ -496,22 +515,13 @@ TEST(JsSnapshot, RestoredEphemeralKeepsItsNameAsTheReference) {
 // What a user migrating from 2.9.10 does: a snapshot taken by the reference restores here.
 TEST(JsSnapshot, SnapshotOfTheReferenceRestoresHere) {
   if (!reference_available()) GTEST_SKIP() << "no reference server";
-  Snapshot s;
-  {
-    TempDir dir;
-    auto ref = start_js(dir, reference_binary());
-    ConnPtr nc;
-    ASSERT_EQ(connect_url(nc, ref->url()), NATS_OK);
-    fill_stream(nc.p);
-    s = take_snapshot(nc.p, "S", R"({"deliver_subject":"snap.in"})");
-    ASSERT_TRUE(s.ended);
-  }
+  Snapshot s = filled_snapshot(reference_binary());
+  ASSERT_TRUE(s.ended);
   TempDir dir;
   auto srv = start_js(dir, server_binary());
   ConnPtr nc;
   ASSERT_EQ(connect_url(nc, srv->url()), NATS_OK);
-  json req = {{"config", s.answer["config"]}, {"state", s.answer["state"]}};
-  auto [first, done] = restore(nc.p, "S", req.dump(), s.data);
+  json done = restore_as_taken(nc.p, "S", s);
   ASSERT_TRUE(done.is_object() && !done.contains("error")) << done.dump();
   expect_restored(nc.p);
 }
@@ -548,12 +558,10 @@ TEST(JsSnapshot, SnapshotTakenHereRestoresIntoTheReference) {
   auto ref = start_js(dir, reference_binary());
   ConnPtr nc;
   ASSERT_EQ(connect_url(nc, ref->url()), NATS_OK);
-  json req = {{"config", s.answer["config"]}, {"state", s.answer["state"]}};
-  auto [first, done] = restore(nc.p, "S", req.dump(), s.data);
+  json done = restore_as_taken(nc.p, "S", s);
   ASSERT_TRUE(done.is_object() && !done.contains("error")) << done.dump();
   expect_restored(nc.p);
-  json greq = {{"config", g.answer["config"]}, {"state", g.answer["state"]}};
-  auto gdone = restore(nc.p, "G", greq.dump(), g.data).second;
+  json gdone = restore_as_taken(nc.p, "G", g);
   ASSERT_TRUE(gdone.is_object() && !gdone.contains("error")) << gdone.dump();
   // num_subjects included (2.9.10 reads the subjects from the archive's msgs/<n>.fss files, as
   // from its own snapshots).
@@ -631,16 +639,8 @@ CorruptSeen restore_corrupt(const std::string& binary, const std::string& data) 
 // checked when the message is loaded); ours leaves it out, so it counts as deleted.
 TEST(JsSnapshot, CorruptRecordIsRefusedAsTheReference) {
   if (!reference_available()) GTEST_SKIP() << "no reference server";
-  Snapshot s;
-  {
-    TempDir dir;
-    auto srv = start_js(dir, server_binary());
-    ConnPtr nc;
-    ASSERT_EQ(connect_url(nc, srv->url()), NATS_OK);
-    fill_stream(nc.p);
-    s = take_snapshot(nc.p, "S", R"({"deliver_subject":"snap.in"})");
-    ASSERT_TRUE(s.ended);
-  }
+  Snapshot s = filled_snapshot(server_binary());
+  ASSERT_TRUE(s.ended);
   for (const char* victim : {"msg-2", "msg-5"}) {
     std::string data = s.data;
     ASSERT_TRUE(edit_snapshot(data, victim, "msg-X")) << victim;

@@ -1,6 +1,6 @@
-// The set-up shared by the differential operator-mode JWT tests (auth_jwt_resolver_lookup,
-// auth_jwt_resolver_cluster, auth_jwt_live_imports, auth_jwt_url_resolver,
-// route_import_interest): each runs against our server and the reference 2.9.10 (the test
+// The set-up shared by the differential operator-mode JWT tests (auth_jwt_resolver,
+// auth_jwt_resolver_lookup, auth_jwt_resolver_cluster, auth_jwt_resolver_expiry,
+// auth_jwt_live_imports, auth_jwt_live_expiry, auth_jwt_url_resolver, route_import_interest): each runs against our server and the reference 2.9.10 (the test
 // parameter is the server binary) under a fresh operator whose system account is signed and
 // ready to preload or serve. What each test configures beyond that stays in its own file.
 #pragma once
@@ -14,20 +14,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include "both_servers_test.h"
 #include "jwt_test_util.h"
 #include "test_util.h"
 
 namespace itest {
 
-class JwtOperatorTest : public ::testing::TestWithParam<std::string> {
+class JwtOperatorTest : public BothServersTest {
  protected:
   using KeyPair = jwt::KeyPair;
 
   // Skips the reference's run when it is not installed; derived SetUp()s return when
   // IsSkipped() after calling this.
   void SetUp() override {
-    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
-      GTEST_SKIP() << "reference server not installed";
+    BothServersTest::SetUp();
+    if (IsSkipped()) return;
     dir_ = std::make_unique<testing_harness::TempDir>();
     op_file_ = dir_->write("op.jwt", jwt::sign(jwt::operator_claims(op_, sys_.pub), op_));
     sys_jwt_ = jwt::sign(jwt::account_claims(sys_, "SYS"), op_);
@@ -39,6 +40,12 @@ class JwtOperatorTest : public ::testing::TestWithParam<std::string> {
   }
   // A directory resolver's dir for server `i`, inside the test's temp dir.
   std::string jwt_dir(int i) const { return dir_->path() + "/jwts" + std::to_string(i); }
+  // The config of one server with the FULL directory resolver (`options` added to its block,
+  // e.g. ", allow_delete: true") and the system account preloaded.
+  std::string full_resolver_config(const std::string& options = "") const {
+    return operator_config() + "resolver { type: full, dir: \"" + jwt_dir(0) + "\"" + options +
+           " }\nresolver_preload: {\n" + preload_line(sys_, sys_jwt_) + "}\n";
+  }
   // One "<key>: <jwt>" line of resolver_preload.
   static std::string preload_line(const KeyPair& acc, const std::string& token) {
     return "  " + acc.pub + ": \"" + token + "\"\n";
@@ -63,10 +70,11 @@ class JwtOperatorTest : public ::testing::TestWithParam<std::string> {
     return c;
   }
 
-  // Connects `user` of `account` with a creds file (no reconnects).
+  // Connects `user` of `account` with a creds file (no reconnects); the user JWT issued at
+  // `issued_at` when given (Unix seconds), else now.
   natsStatus connect_user(ConnPtr& c, const std::string& url, const KeyPair& account, const KeyPair& user,
-                          int timeout_ms = 5000) {
-    std::string ujwt = jwt::sign(jwt::user_claims(user, "u"), account);
+                          int timeout_ms = 5000, int64_t issued_at = 0) {
+    std::string ujwt = jwt::sign(jwt::user_claims(user, "u"), account, issued_at);
     std::string file = dir_->write("u" + std::to_string(++creds_seq_) + ".creds", jwt::creds(ujwt, user.seed));
     OptsPtr o;
     natsOptions_SetTimeout(o.p, timeout_ms);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
 namespace NATS_TEST_FILE_ID {
@@ -47,18 +48,8 @@ rlim_t raise_fd_limit(rlim_t want) {
   return rl.rlim_cur;
 }
 
-int dial(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    if (fd >= 0) ::close(fd);
-    return -1;
-  }
-  return fd;
-}
+// No socket timeouts: the reads below poll, or wait for the INFO a server sends at once.
+int dial(int port) { return itest::dial_loopback(port, 0); }
 
 // Reads from every fd until each has seen `token` (or the deadline); returns how many did.
 size_t await_all(const std::vector<int>& fds, const std::string& token, std::chrono::seconds limit) {

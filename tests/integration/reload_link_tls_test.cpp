@@ -4,10 +4,7 @@
 // wire, checked against our server and 2.9.10 with the same expectations. Where 2.9.10 cannot
 // be followed (its leafnodes listener crashes on the next handshake once TLS was turned off)
 // the test says so.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,9 +15,9 @@
 #include <string>
 
 #include "cluster_test_util.h"
+#include "reload_links_util.h"
 #include "reload_test_util.h"
 #include "test_util.h"
-#include "tls_test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
 namespace NATS_TEST_FILE_ID {
@@ -28,30 +25,12 @@ namespace NATS_TEST_FILE_ID {
 namespace {
 
 using namespace itest;
-using testing_harness::ServerProcess;
-using testing_harness::TempDir;
 using testing_harness::free_port;
-
-int dial(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{3, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // The first line the server sends in clear within `wait` ("" if none: it waits for a TLS
 // ClientHello first). `send` goes out first when not empty.
 std::string plain_first_line(int port, const std::string& send = "", int wait_ms = 400) {
-  int fd = dial(port);
+  int fd = dial_loopback(port);
   if (fd < 0) return "<no connection>";
   if (!send.empty()) (void)!::write(fd, send.data(), send.size());
   std::string line;
@@ -65,90 +44,18 @@ std::string plain_first_line(int port, const std::string& send = "", int wait_ms
   return line;
 }
 
-// A TLS handshake with 127.0.0.1:port, the server's certificate verified against `ca` (with
-// a client certificate when `cert` is given), after the INFO line in clear when `info_first`
-// (as leafnode listeners send). With read_line, the first line read over TLS then; "" if the
-// handshake verified, "<handshake failed>" if not.
-std::string tls_first_line(int port, const std::string& ca, bool info_first, bool read_line = true,
-                           const std::string& cert = "", const std::string& key = "") {
-  int fd = dial(port);
-  if (fd < 0) return "<no connection>";
-  if (info_first) {
-    char ch;
-    std::string line;
-    while (line.size() < 65536 && ::recv(fd, &ch, 1, 0) == 1) {
-      line += ch;
-      if (line.size() >= 2 && line.compare(line.size() - 2, 2, "\r\n") == 0) break;
-    }
-  }
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  SSL_CTX_load_verify_locations(ctx, ca.c_str(), nullptr);
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  if (!cert.empty()) {
-    SSL_CTX_use_certificate_file(ctx, cert.c_str(), SSL_FILETYPE_PEM);
-    SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM);
-  }
-  SSL* ssl = SSL_new(ctx);
-  SSL_set_fd(ssl, fd);
-  std::string out = "<handshake failed>";
-  if (SSL_connect(ssl) == 1 && SSL_get_verify_result(ssl) == X509_V_OK) {
-    out.clear();
-    char ch;
-    while (read_line && out.size() < 65536 && SSL_read(ssl, &ch, 1) == 1) {
-      out += ch;
-      if (out.size() >= 2 && out.compare(out.size() - 2, 2, "\r\n") == 0) break;
-    }
-  }
-  SSL_free(ssl);
-  SSL_CTX_free(ctx);
-  ::close(fd);
-  return out;
-}
-
 bool says_tls_required(const std::string& info_line) {
   if (info_line.rfind("INFO ", 0) != 0) return false;
   return nlohmann::json::parse(info_line.substr(5), nullptr, false).value("tls_required", false);
 }
 
-// Two certificate authorities, each with a server certificate for 127.0.0.1.
-class ReloadLinkTls : public ::testing::TestWithParam<std::string> {
+class ReloadLinkTls : public ReloadLinksTlsTest {
  protected:
-  static void SetUpTestSuite() {
-    one_ = new TestPki();
-    two_ = new TestPki();
-  }
-  static void TearDownTestSuite() {
-    delete one_;
-    delete two_;
-    one_ = two_ = nullptr;
-  }
-  void SetUp() override {
-    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
-      GTEST_SKIP() << "reference server not installed";
-    if (!(one_->ok && two_->ok)) GTEST_SKIP() << "openssl tool not available";
-  }
-  bool ours() const { return GetParam() == testing_harness::server_binary(); }
-  std::unique_ptr<ServerProcess> start(const std::string& name, const std::string& text, int http = 0) {
-    std::vector<std::string> args{"-c", dir_.write(name, text)};
-    if (http) args.insert(args.end(), {"-m", std::to_string(http)});
-    auto s = std::make_unique<ServerProcess>(args, GetParam());
-    s->start();
-    return s;
-  }
-  std::string conf(const std::string& name) { return dir_.path() + "/" + name; }
   // The harness waits for the client port; the other listeners may open just after it.
   static void wait_listening(int port) {
     ASSERT_TRUE(wait_for([&] { return testing_harness::port_open(port); }, milliseconds(3000))) << port;
   }
-  static std::string tls(const TestPki& p, const std::string& extra = "") {
-    return "tls { cert_file: \"" + p.server_cert + "\", key_file: \"" + p.server_key + "\"" + extra + " }";
-  }
   static std::string lp(int port) { return "listen: \"127.0.0.1:" + std::to_string(port) + "\""; }
-  static int varz_count(int http, const char* field) { return ctest::http_json(http, "/varz").value(field, -1); }
-
-  TempDir dir_;
-  static inline TestPki* one_ = nullptr;
-  static inline TestPki* two_ = nullptr;
 };
 
 // The leafnodes listener keeps the TLS mode it started with. 2.9.10 builds the INFO that
@@ -202,7 +109,7 @@ TEST_P(ReloadLinkTls, LeafnodeListenerKeepsItsStartupTlsMode) {
   info = plain_first_line(tls_port);
   EXPECT_TRUE(says_tls_required(info)) << info;
   if (ours()) {
-    EXPECT_EQ(tls_first_line(tls_port, one_->ca, true, false), "");
+    EXPECT_EQ(tls_first_line(tls_port, one_->ca, ClearInfo::first, false), "");
   }
 }
 
@@ -230,7 +137,7 @@ TEST_P(ReloadLinkTls, GatewayTlsTurnedOnAndOff) {
   // No INFO in clear now: the server waits for a TLS handshake, after which the INFO comes
   // without tls_required (as at start-up).
   EXPECT_EQ(plain_first_line(gp), "");
-  std::string info = tls_first_line(gp, one_->ca, false, true, one_->client_cert, one_->client_key);
+  std::string info = tls_first_line(gp, one_->ca, ClearInfo::none, true, one_->client_cert, one_->client_key);
   EXPECT_EQ(info.rfind("INFO ", 0), 0u) << info;
   EXPECT_FALSE(says_tls_required(info)) << info;
 
@@ -295,11 +202,11 @@ TEST_P(ReloadLinkTls, WebsocketTlsModeStaysAsStarted) {
   wait_listening(sp);
   ASSERT_EQ(reload_config(*secure, conf("secure.conf"), "websocket { " + lp(sp) + ", no_tls: true, " + tls(*two_) + " }\n"), "")
       << secure->log();
-  EXPECT_EQ(tls_first_line(sp, two_->ca, false, false), "");
+  EXPECT_EQ(tls_first_line(sp, two_->ca, ClearInfo::none, false), "");
   ASSERT_EQ(reload_config(*secure, conf("secure.conf"), "websocket { " + lp(sp) + ", no_tls: true }\n"), "")
       << secure->log();
-  EXPECT_EQ(tls_first_line(sp, one_->ca, false, false), "");
-  EXPECT_EQ(tls_first_line(sp, two_->ca, false, false), "<handshake failed>");
+  EXPECT_EQ(tls_first_line(sp, one_->ca, ClearInfo::none, false), "");
+  EXPECT_EQ(tls_first_line(sp, two_->ca, ClearInfo::none, false), "<handshake failed>");
   EXPECT_EQ(plain_first_line(sp, upgrade).rfind("HTTP/1.1 ", 0), std::string::npos);
 }
 

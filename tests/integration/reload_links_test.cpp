@@ -7,20 +7,15 @@
 // but for that one.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <openssl/ssl.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "cluster_test_util.h"
+#include "reload_links_util.h"
 #include "reload_test_util.h"
 #include "test_util.h"
-#include "tls_test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
 namespace NATS_TEST_FILE_ID {
@@ -28,97 +23,28 @@ namespace NATS_TEST_FILE_ID {
 namespace {
 
 using namespace itest;
-using testing_harness::ServerProcess;
-using testing_harness::TempDir;
 using testing_harness::free_port;
 
 // A TLS handshake with 127.0.0.1:port that verifies the server's certificate against `ca`
 // (a clear-text INFO line first, as leafnode listeners send, is read and skipped).
 bool handshake_verifies(int port, const std::string& ca) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{3, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  bool ok = false;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    pollfd p{fd, POLLIN, 0};
-    char first = 0;
-    if (::poll(&p, 1, 300) == 1 && ::recv(fd, &first, 1, MSG_PEEK) == 1 && first == 'I') {
-      char ch;
-      std::string line;
-      while (line.size() < 65536 && ::recv(fd, &ch, 1, 0) == 1) {
-        line += ch;
-        if (line.size() >= 2 && line.compare(line.size() - 2, 2, "\r\n") == 0) break;
-      }
-    }
-    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-    SSL_CTX_load_verify_locations(ctx, ca.c_str(), nullptr);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-    SSL* ssl = SSL_new(ctx);
-    SSL_set_fd(ssl, fd);
-    ok = SSL_connect(ssl) == 1 && SSL_get_verify_result(ssl) == X509_V_OK;
-    SSL_free(ssl);
-    SSL_CTX_free(ctx);
-  }
-  ::close(fd);
-  return ok;
+  return tls_first_line(port, ca, ClearInfo::if_sent, false).empty();
 }
 
-class ReloadLinks : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    if (GetParam() != testing_harness::server_binary() && !testing_harness::reference_available())
-      GTEST_SKIP() << "reference server not installed";
-  }
-  bool ours() const { return GetParam() == testing_harness::server_binary(); }
-  // A server from `text` (config file `name`) with monitoring on `http`.
-  std::unique_ptr<ServerProcess> start(const std::string& name, const std::string& text, int http) {
-    auto s = std::make_unique<ServerProcess>(
-        std::vector<std::string>{"-c", dir_.write(name, text), "-m", std::to_string(http)}, GetParam());
-    s->start();
-    return s;
-  }
-  std::string conf(const std::string& name) { return dir_.path() + "/" + name; }
-  static int varz_count(int http, const char* field) {
-    return ctest::http_json(http, "/varz").value(field, -1);
-  }
-  static std::string ping(RawClient& c) {
-    c.send("PING\r\n");
-    return c.read_line(milliseconds(3000)).value_or("<none>");
-  }
-  TempDir dir_;
-};
+std::string ping(RawClient& c) {
+  c.send("PING\r\n");
+  return c.read_line(milliseconds(3000)).value_or("<none>");
+}
 
-// Two certificate authorities, each with a server certificate for 127.0.0.1.
-class ReloadLinksTls : public ReloadLinks {
- protected:
-  static void SetUpTestSuite() {
-    one_ = new TestPki();
-    two_ = new TestPki();
-  }
-  static void TearDownTestSuite() {
-    delete one_;
-    delete two_;
-    one_ = two_ = nullptr;
-  }
-  void SetUp() override {
-    ReloadLinks::SetUp();
-    if (!IsSkipped() && !(one_->ok && two_->ok)) GTEST_SKIP() << "openssl tool not available";
-  }
-  static inline TestPki* one_ = nullptr;
-  static inline TestPki* two_ = nullptr;
-};
+class ReloadLinks : public ReloadLinksTest {};
+class ReloadLinksTls : public ReloadLinksTlsTest {};
 
 // The certificate of the gateway, leafnodes and websocket blocks changes by reload: new
 // handshakes present the new one, the leaf connected before stays and carries messages.
 TEST_P(ReloadLinksTls, GatewayLeafnodeWebsocketCertificates) {
   const int gw = free_port(), lp = free_port(), wp = free_port(), http = free_port(), leaf_http = free_port();
   auto hub_conf = [&](const TestPki& p) {
-    std::string tls = "tls { cert_file: \"" + p.server_cert + "\", key_file: \"" + p.server_key + "\" }";
+    std::string tls = ReloadLinksTls::tls(p);
     // 2.9.10 wants a system account with both gateway and leafnodes.
     return "accounts { SYS {} }\nsystem_account: SYS\n"
            "gateway { name: A, listen: \"127.0.0.1:" + std::to_string(gw) + "\", " + tls + " }\n" +

@@ -6,10 +6,14 @@
 #include <signal.h>
 
 #include <fstream>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include "both_servers_test.h"
 #include "test_util.h"
 
 namespace itest {
@@ -45,5 +49,35 @@ inline std::string reload_config(testing_harness::ServerProcess& srv, const std:
       milliseconds(5000));
   return out;
 }
+
+// One server from a config file the test rewrites and reloads, run against our server and the
+// reference 2.9.10 (the test parameter is the server binary).
+class ReloadServerTest : public BothServersTest {
+ protected:
+  // Starts the server from `text` (config file `name`), with monitoring on http_port_ when
+  // `monitor`.
+  void start(const std::string& text, const std::string& name = "reload.conf", bool monitor = true) {
+    conf_ = dir_.write(name, text);
+    std::vector<std::string> args{"-c", conf_};
+    if (monitor) {
+      http_port_ = testing_harness::free_port();
+      args.insert(args.end(), {"-m", std::to_string(http_port_)});
+    }
+    srv_ = std::make_unique<testing_harness::ServerProcess>(args, GetParam());
+    srv_->start();
+  }
+  // Rewrites the config, sends SIGHUP and waits for the outcome: "" when it was applied, else
+  // the error the server logged.
+  std::string reload(const std::string& text) { return reload_config(*srv_, conf_, text); }
+  nlohmann::json varz() {
+    auto r = testing_harness::run_command("curl -s http://127.0.0.1:" + std::to_string(http_port_) + "/varz");
+    return nlohmann::json::parse(r.output, nullptr, false);
+  }
+
+  testing_harness::TempDir dir_;
+  std::string conf_;
+  int http_port_ = 0;
+  std::unique_ptr<testing_harness::ServerProcess> srv_;
+};
 
 }  // namespace itest

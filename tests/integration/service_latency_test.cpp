@@ -111,30 +111,39 @@ bool is_time(const json& v) {
   return v.is_string() && std::regex_match(v.get<std::string>(), re);
 }
 
+// The fields of a report of an answered request (status 200), with their types.
+const char* kAnsweredShape =
+    "type:string,id:string,timestamp:string,status:int,requestor:object,responder:object,"
+    "start:string,service:int,system:int,total:int";
+
+// The latencies of an answered request's report are consistent: the service took the time
+// between its request and its answer, the total is at least that. (The service time is less
+// the responder's rtt, estimated at connect: 0 if that is more.)
+void expect_consistent_latencies(const json& j) {
+  int64_t service = j["service"], total = j["total"], system = j["system"];
+  EXPECT_GE(service, 0);
+  EXPECT_GE(system, 0);
+  EXPECT_GT(total, 0);
+  EXPECT_GE(total, service);
+}
+
+// A request on `service`, answered on one server: the report published on `results`.
+json answered_report(const std::string& binary, const std::string& service, const std::string& results) {
+  Rig s(binary, results);
+  SubPtr svc_sub;
+  natsConnection_SubscribeSync(&svc_sub.p, s.svc.p, service.c_str());
+  natsConnection_Flush(s.svc.p);
+  EXPECT_EQ(round_trip(s, svc_sub.p, service), "ok") << binary;
+  return s.report();
+}
+
 struct Results {
   json shared, plain;
 };
 
+// (2.9.10 sets `share` on the first import of the service it finds: one import each.)
 Results run_200(const std::string& binary) {
-  Results r;
-  {
-    Rig s(binary, "latency.svc");
-    SubPtr svc_sub;
-    natsConnection_SubscribeSync(&svc_sub.p, s.svc.p, "svc");
-    natsConnection_Flush(s.svc.p);
-    EXPECT_EQ(round_trip(s, svc_sub.p, "svc"), "ok") << binary;
-    r.shared = s.report();
-  }
-  {
-    // (2.9.10 sets `share` on the first import of the service it finds: one import each.)
-    Rig s(binary, "latency.quick");
-    SubPtr svc_sub;
-    natsConnection_SubscribeSync(&svc_sub.p, s.svc.p, "quick");
-    natsConnection_Flush(s.svc.p);
-    EXPECT_EQ(round_trip(s, svc_sub.p, "quick"), "ok") << binary;
-    r.plain = s.report();
-  }
-  return r;
+  return {answered_report(binary, "svc", "latency.svc"), answered_report(binary, "quick", "latency.quick")};
 }
 
 TEST(ServiceLatency, AnsweredRequestIsReportedInTheExportingAccount) {
@@ -150,8 +159,7 @@ TEST(ServiceLatency, AnsweredRequestIsReportedInTheExportingAccount) {
     EXPECT_EQ(j["id"].get<std::string>().size(), 22u);
     EXPECT_TRUE(is_time(j["timestamp"])) << j["timestamp"];
     EXPECT_TRUE(is_time(j["start"])) << j["start"];
-    EXPECT_EQ(shape(j), "type:string,id:string,timestamp:string,status:int,requestor:object,responder:object,"
-                        "start:string,service:int,system:int,total:int");
+    EXPECT_EQ(shape(j), kAnsweredShape);
     // With share the requestor is described in full, as the responder always is.
     EXPECT_EQ(shape(j["requestor"]), "start:string,host:string,id:int,acc:string,user:string,lang:string,ver:string,"
                                      "rtt:int,server:string,kind:string,client_type:string");
@@ -160,14 +168,8 @@ TEST(ServiceLatency, AnsweredRequestIsReportedInTheExportingAccount) {
     EXPECT_EQ(shape(j["responder"]), shape(j["requestor"]));
     EXPECT_EQ(j["responder"]["acc"], "SVC");
     EXPECT_EQ(j["responder"]["user"], "s");
-    // The service took the time between its request and its answer; the total is at least that.
-    // (The service time is less the responder's rtt, estimated at connect: 0 if that is more.)
-    int64_t service = j["service"], total = j["total"], system = j["system"];
-    EXPECT_GE(service, 0);
-    EXPECT_GE(system, 0);
-    EXPECT_GT(total, 0);
-    EXPECT_GE(total, service);
-    EXPECT_LT(total, 2'000'000'000);
+    expect_consistent_latencies(j);
+    EXPECT_LT(j["total"].get<int64_t>(), 2'000'000'000);
     // Without share only the requester's account and rtt.
     EXPECT_EQ(shape(r.plain["requestor"]), "acc:string,rtt:int");
     EXPECT_EQ(r.plain["requestor"]["acc"], "REQ");
@@ -348,17 +350,12 @@ TEST(ServiceLatency, AcrossServersTheResponderServersMeasurementIsMerged) {
   for (const auto& [bin, j] : got) {
     SCOPED_TRACE(bin);
     ASSERT_TRUE(j.is_object());
-    EXPECT_EQ(shape(j), "type:string,id:string,timestamp:string,status:int,requestor:object,responder:object,"
-                        "start:string,service:int,system:int,total:int");
+    EXPECT_EQ(shape(j), kAnsweredShape);
     EXPECT_EQ(j["requestor"]["server"], "A");
     EXPECT_EQ(j["responder"]["server"], "B");
     EXPECT_EQ(j["responder"]["acc"], "SVC");
     EXPECT_EQ(j["responder"]["cluster"], "C");
-    int64_t service = j["service"], total = j["total"], system = j["system"];
-    EXPECT_GE(service, 0);
-    EXPECT_GE(system, 0);
-    EXPECT_GT(total, 0);
-    EXPECT_GE(total, service);
+    expect_consistent_latencies(j);
   }
 }
 
@@ -507,8 +504,7 @@ TEST(ServiceLatency, AccountJwtServiceLatencyAndShare) {
     SCOPED_TRACE(bin);
     ASSERT_TRUE(j.is_object());
     EXPECT_EQ(j["status"], 200);
-    EXPECT_EQ(shape(j), "type:string,id:string,timestamp:string,status:int,requestor:object,responder:object,"
-                        "start:string,service:int,system:int,total:int");
+    EXPECT_EQ(shape(j), kAnsweredShape);
   }
   if (got.size() == 2) {
     const json& ref = got.rbegin()->first == testing_harness::reference_binary() ? got.rbegin()->second

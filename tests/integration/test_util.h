@@ -24,6 +24,39 @@ namespace itest {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+// A TCP connection to 127.0.0.1:port, or -1; with read and write timeouts of `timeout_s`
+// seconds unless 0.
+inline int dial_loopback(int port, int timeout_s = 3) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (timeout_s > 0) {
+    timeval tv{timeout_s, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// The bytes of `fd` up to and including the next CRLF (byte by byte, so that nothing after it,
+// such as a TLS record, is consumed).
+inline std::string read_clear_line(int fd) {
+  std::string line;
+  char ch;
+  while (line.size() < 65536 && ::recv(fd, &ch, 1, 0) == 1) {
+    line += ch;
+    if (line.size() >= 2 && line.compare(line.size() - 2, 2, "\r\n") == 0) break;
+  }
+  return line;
+}
+
 // A plain TCP client speaking the text protocol by hand. Reads are buffered so that lines and
 // payloads can be taken out independently; every read has a deadline so a hung server fails
 // the test instead of blocking it.

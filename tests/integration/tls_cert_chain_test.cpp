@@ -26,35 +26,20 @@ using testing_harness::TempDir;
 // only the chain's length is of interest). Returns the number of certificates the server
 // sent, or -1 on failure.
 int peer_chain_length(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int fd = itest::dial_loopback(port, 10);
   if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   int result = -1;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    // Byte by byte up to the INFO line's end, so no TLS byte is consumed here.
-    std::string line;
-    char ch;
-    while (line.size() < 65536 && ::recv(fd, &ch, 1, 0) == 1) {
-      line += ch;
-      if (line.size() >= 2 && line.compare(line.size() - 2, 2, "\r\n") == 0) break;
+  // Up to the INFO line's end, so no TLS byte is consumed here.
+  if (itest::read_clear_line(fd).rfind("INFO ", 0) == 0) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_connect(ssl) == 1) {
+      STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);  // client side: includes the leaf
+      result = chain ? sk_X509_num(chain) : 0;
     }
-    if (line.rfind("INFO ", 0) == 0) {
-      SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-      SSL* ssl = SSL_new(ctx);
-      SSL_set_fd(ssl, fd);
-      if (SSL_connect(ssl) == 1) {
-        STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);  // client side: includes the leaf
-        result = chain ? sk_X509_num(chain) : 0;
-      }
-      SSL_free(ssl);
-      SSL_CTX_free(ctx);
-    }
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
   }
   ::close(fd);
   return result;

@@ -225,6 +225,21 @@ TEST(ParserRoute, Errors) {
   }
 }
 
+// The events of the ops below on a route pinned to account ACC, and of their leaf forms (LS+,
+// LS-, LMSG) on a leaf connection bound to ACC: the same.
+const Ev kAccEvents = {
+    "RS+ ACC|foo||0",
+    "RS+ ACC|foo|q|2",
+    "RS- ACC|foo|",
+    "RS- ACC|foo|q",
+    "RMSG ACC|foo|||x",
+    "RMSG ACC|foo|r||x",
+    "RMSG ACC|foo|r|q1,q2|x",
+    "RMSG ACC|foo||q1|x",
+    "HMSG ACC|foo|||NATS/1.0\r\n\r\n|",
+    "HMSG ACC|foo|r|q|NATS/1.0\r\n\r\n|x",
+};
+
 TEST(ParserRoute, PinnedAccount) {
   FeedSetup st = route();
   st.pinned = "ACC";
@@ -233,19 +248,7 @@ TEST(ParserRoute, PinnedAccount) {
       "RMSG foo 1\r\nx\r\nRMSG foo r 1\r\nx\r\nRMSG foo + r q1 q2 1\r\nx\r\nRMSG foo | q1 1\r\nx\r\n"
       "HMSG foo 12 12\r\nNATS/1.0\r\n\r\n\r\nHMSG foo + r q 12 13\r\nNATS/1.0\r\n\r\nx\r\n";
   const Outcome o = checked(st, in);
-  const Ev want = {
-      "RS+ ACC|foo||0",
-      "RS+ ACC|foo|q|2",
-      "RS- ACC|foo|",
-      "RS- ACC|foo|q",
-      "RMSG ACC|foo|||x",
-      "RMSG ACC|foo|r||x",
-      "RMSG ACC|foo|r|q1,q2|x",
-      "RMSG ACC|foo||q1|x",
-      "HMSG ACC|foo|||NATS/1.0\r\n\r\n|",
-      "HMSG ACC|foo|r|q|NATS/1.0\r\n\r\n|x",
-  };
-  EXPECT_EQ(o.ev, want);
+  EXPECT_EQ(o.ev, kAccEvents);
   // Gateways have no pinned accounts: the setting is ignored.
   FeedSetup gw = gateway();
   gw.pinned = "ACC";
@@ -265,19 +268,7 @@ TEST(ParserLeaf, LeafOpsOmitAccountAndOrigin) {
       "HMSG foo 12 12\r\nNATS/1.0\r\n\r\n\r\nHMSG foo + r q 12 13\r\nNATS/1.0\r\n\r\nx\r\n";
   const Outcome o = checked(st, in);
   EXPECT_EQ(o.status, ParseStatus::Ok);
-  const Ev want = {
-      "RS+ ACC|foo||0",
-      "RS+ ACC|foo|q|2",
-      "RS- ACC|foo|",
-      "RS- ACC|foo|q",
-      "RMSG ACC|foo|||x",
-      "RMSG ACC|foo|r||x",
-      "RMSG ACC|foo|r|q1,q2|x",
-      "RMSG ACC|foo||q1|x",
-      "HMSG ACC|foo|||NATS/1.0\r\n\r\n|",
-      "HMSG ACC|foo|r|q|NATS/1.0\r\n\r\n|x",
-  };
-  EXPECT_EQ(o.ev, want);
+  EXPECT_EQ(o.ev, kAccEvents);
   using K = ParseErrorKind;
   for (auto [bad, kind] : std::vector<std::pair<std::string, K>>{{"LS+ a b\r\n", K::BadArgs},
                                                                  {"LS+ a b c d\r\n", K::BadArgs},
