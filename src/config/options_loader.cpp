@@ -396,8 +396,11 @@ struct Loader {
       h = s.substr(0, colon);
       p = s.substr(colon + 1);
     }
-    bool ok = !p.empty() && p.size() < 10 &&
-              std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; });
+    // Go's strconv.Atoi: an optional sign, so "127.0.0.1:-1" asks for a random port as `port: -1` does.
+    size_t digits = (!p.empty() && (p[0] == '-' || p[0] == '+')) ? 1 : 0;
+    bool ok = p.size() > digits && p.size() - digits < 10 &&
+              std::all_of(p.begin() + static_cast<std::ptrdiff_t>(digits), p.end(),
+                          [](char c) { return c >= '0' && c <= '9'; });
     if (!ok) throw ConfigError(v.position(), "could not parse port \"" + p + "\"");
     port = std::stoi(p);
     if (!h.empty()) host = h;

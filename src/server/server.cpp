@@ -263,7 +263,7 @@ void Server::start() {
   // 2.9.10 accepts clients only after its gateway, websocket and leafnode listeners are up:
   // whoever sees the client port answer finds the others open. The route port opens before
   // it too (2.9.10 opens it a moment after, in a goroutine: never refused here).
-  int fd = net::bind_tcp(opts_.host, opts_.port);
+  int fd = net::bind_tcp(opts_.host, opts_.port < 0 ? 0 : opts_.port);  // -1: RANDOM_PORT
   client_port_ = net::bound_port(fd);
   build_info_prefix();
   listener_ = std::make_unique<Listener>(*this, fd);

@@ -76,6 +76,12 @@ TEST(OptionsLoader, ListenForms) {
   EXPECT_EQ(o.port, 4557);
   EXPECT_EQ(load_error("listen: \"abc\""), "t.conf:1:9: field \"listen\": could not parse address string \"abc\"");
   EXPECT_NE(load_error("listen: \"h:x\"").find("could not parse port \"x\""), std::string::npos);
+  // A signed port as Go's Atoi reads it: -1 is the random port, as `port: -1`.
+  o = load("listen: \"127.0.0.1:-1\"\nhttp: \"127.0.0.1:-1\"\ncluster { listen: \"127.0.0.1:-1\" }");
+  EXPECT_EQ(o.host, "127.0.0.1");
+  EXPECT_EQ(o.port, -1);
+  EXPECT_EQ(o.http_port, -1);
+  EXPECT_NE(load_error("listen: \"h:-\"").find("could not parse port \"-\""), std::string::npos);
 }
 
 TEST(OptionsLoader, IntegerDurationsWarnOrFailUnderCheck) {
