@@ -76,7 +76,7 @@ std::string key3(std::string_view a, std::string_view b, std::string_view c) {
 }
 }  // namespace
 
-GatewayManager::GatewayManager(Server& s) : LinkManagerBase(s, s.options().gateway.tls) {}
+GatewayManager::GatewayManager(Server& s) : LinkManagerBase(s, s.options().gateway.tls, kMutualTls) {}
 
 GatewayManager::~GatewayManager() { shutdown(); }
 
@@ -116,8 +116,9 @@ std::string GatewayManager::info_line() const {
     }
   nlohmann::ordered_json j;
   link_info_head(j, server_, 1, o.gateway.host, port_);
-  // tls_required as at start-up, whatever a reload did since: 2.9.10 builds this INFO once.
-  link_info_limits(j, true, auth_required(), o.gateway.tls.enabled, o.gateway.tls.verify, o.max_payload);
+  // tls_required as at start-up, whatever a reload did since: 2.9.10 builds this INFO once;
+  // tls_verify with it (kMutualTls).
+  link_info_limits(j, true, auth_required(), o.gateway.tls.enabled, kMutualTls, o.max_payload);
   j["gateway"] = name_;
   j["gateway_urls"] = urls;
   j["gateway_url"] = own_url_;
@@ -597,6 +598,10 @@ nlohmann::ordered_json GatewayManager::varz() const {
   j["port"] = port_;
   set_go_seconds(j, "auth_timeout", accepted_auth_timeout());
   set_go_seconds(j, "tls_timeout", o.tls.timeout);
+  if (o.tls.enabled) {  // always both, as 2.9.10
+    j["tls_required"] = true;
+    j["tls_verify"] = true;
+  }
   if (!o.advertise.empty()) j["advertise"] = o.advertise;
   if (o.connect_retries) j["connect_retries"] = o.connect_retries;
   nlohmann::ordered_json gws = nlohmann::ordered_json::array();

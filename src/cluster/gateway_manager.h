@@ -31,6 +31,9 @@ namespace nats::cluster {
 // Dials are keyed by remote gateway name.
 class GatewayManager : public LinkManagerBase<GatewayConnection, std::string> {
  public:
+  // Whether this kind's TLS always requires and verifies the peer's certificate (make_tls):
+  // gateways always, as 2.9.10.
+  static constexpr bool kMutualTls = true;
   explicit GatewayManager(Server& s);
   ~GatewayManager();
 

@@ -23,7 +23,7 @@
 
 namespace nats::cluster {
 
-LeafManager::LeafManager(Server& s) : LinkManagerBase(s, s.options().leafnode.tls) {}
+LeafManager::LeafManager(Server& s) : LinkManagerBase(s, s.options().leafnode.tls, kMutualTls) {}
 
 LeafManager::~LeafManager() { shutdown(); }
 

@@ -29,6 +29,9 @@ namespace nats::cluster {
 // Dials are keyed by the index of the remote in leafnodes { remotes }.
 class LeafManager : public LinkManagerBase<LeafConnection, int> {
  public:
+  // Whether this kind's TLS always requires and verifies the peer's certificate (make_tls):
+  // leaf nodes only with `verify`, as 2.9.10.
+  static constexpr bool kMutualTls = false;
   explicit LeafManager(Server& s);
   ~LeafManager();
 

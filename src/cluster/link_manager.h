@@ -38,9 +38,14 @@ class LinkManagerBase {
   // connection's handshake starts from it, connections already made keep theirs.
   const net::TlsContext* tls_context() const { return tls_cur_.load(std::memory_order_acquire); }
   // A context for the kind's `tls` block (null when off); throws when a file does not load.
-  static std::unique_ptr<net::TlsContext> make_tls(const TlsOptions& tls) {
+  // mutual (routes and gateways): the peer's certificate is required and verified whatever
+  // `verify` says, against the ca_file or, without one, the system's roots, both ways (2.9.10's
+  // getTLSConfig forces RequireAndVerifyClientCert and mirrors the client CAs to the root CAs,
+  // nil meaning the system pool). Leaf nodes and websocket are not forced, as 2.9.10.
+  static std::unique_ptr<net::TlsContext> make_tls(const TlsOptions& tls, bool mutual) {
     if (!tls.enabled) return nullptr;
-    auto ctx = std::make_unique<net::TlsContext>(tls.cert_file, tls.key_file, tls.ca_file, tls.verify);
+    auto ctx = std::make_unique<net::TlsContext>(tls.cert_file, tls.key_file, tls.ca_file, mutual || tls.verify);
+    if (mutual) ctx->verify_with_system_roots();  // no-op with a ca_file
     ctx->set_pinned_certs(tls.pinned_certs);  // checked on accepted and dialled links alike
     ctx->set_insecure_dial(tls.insecure);     // routes and gateways we dial
     return ctx;
@@ -59,8 +64,8 @@ class LinkManagerBase {
   const net::TlsContext* last_tls_context() const { return tls_last_.load(std::memory_order_acquire); }
 
  protected:
-  // tls: the kind's block (cluster, gateway or leafnodes { tls }).
-  LinkManagerBase(Server& s, const TlsOptions& tls) : server_(s) { install_tls(make_tls(tls)); }
+  // tls: the kind's block (cluster, gateway or leafnodes { tls }); mutual: as make_tls.
+  LinkManagerBase(Server& s, const TlsOptions& tls, bool mutual) : server_(s) { install_tls(make_tls(tls, mutual)); }
   virtual ~LinkManagerBase() = default;
   using Dial = typename Redialer<Key>::Dial;
 

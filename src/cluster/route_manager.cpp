@@ -22,7 +22,7 @@
 namespace nats::cluster {
 
 
-RouteManager::RouteManager(Server& s) : LinkManagerBase(s, s.options().cluster.tls) {}
+RouteManager::RouteManager(Server& s) : LinkManagerBase(s, s.options().cluster.tls, kMutualTls) {}
 
 RouteManager::~RouteManager() { shutdown(); }
 
@@ -88,7 +88,8 @@ void RouteManager::build_info() {
   }
   link_info_head(j, server_, 2, adv_host, adv_port);
   if (!adv_ip.empty()) j["ip"] = adv_ip;
-  link_info_limits(j, true, !cluster_.username.empty(), tls_context() != nullptr, cluster_.tls.verify, o.max_payload);
+  // tls_verify with TLS always: the peer's certificate is required (kMutualTls), as 2.9.10.
+  link_info_limits(j, true, !cluster_.username.empty(), tls_context() != nullptr, kMutualTls, o.max_payload);
   j["cluster"] = name_;
   if (dynamic_) j["dynamic"] = true;
   if (!own_client_urls_.empty()) j["connect_urls"] = own_client_urls_;
@@ -518,6 +519,10 @@ nlohmann::ordered_json RouteManager::varz() const {
   for (auto& u : o.cluster.routes) urls.push_back(parse_peer_url(u).host_port());
   j["urls"] = urls;
   set_go_seconds(j, "tls_timeout", c.tls.timeout);
+  if (c.tls.enabled) {  // always both, as 2.9.10
+    j["tls_required"] = true;
+    j["tls_verify"] = true;
+  }
   return j;
 }
 

@@ -30,6 +30,9 @@ namespace nats::cluster {
 // Dials are keyed by route URL.
 class RouteManager : public LinkManagerBase<RouteConnection, std::string> {
  public:
+  // Whether this kind's TLS always requires and verifies the peer's certificate (make_tls):
+  // routes always, as 2.9.10.
+  static constexpr bool kMutualTls = true;
   explicit RouteManager(Server& s);
   ~RouteManager();
 

@@ -153,14 +153,14 @@ std::string prepare_link_reload(const Options& start, const Options& old, const 
       }
       if (!(old.cluster.tls == next.cluster.tls)) {
         out.cluster_tls = true;
-        out.cluster = cluster::RouteManager::make_tls(next.cluster.tls);
+        out.cluster = cluster::RouteManager::make_tls(next.cluster.tls, cluster::RouteManager::kMutualTls);
       }
     }
     // Gateways: 2.9.10's accepted links read the block as reloaded (TLS turned on or off
     // included; null here is off); dialled ones keep the last TLS (GatewayManager).
     if (tls_config_changed(old.gateway.tls, next.gateway.tls)) {
       out.gateway_tls = true;
-      out.gateway = cluster::GatewayManager::make_tls(next.gateway.tls);
+      out.gateway = cluster::GatewayManager::make_tls(next.gateway.tls, cluster::GatewayManager::kMutualTls);
     }
     // Leafnodes: 2.9.10 builds the INFO that says whether TLS follows once, at start-up, and
     // hands the new config to the handshake that INFO asks for. So a listener started
@@ -172,7 +172,7 @@ std::string prepare_link_reload(const Options& start, const Options& old, const 
         out.ignored.push_back("leafnodes");
       } else {
         out.leaf_tls = true;
-        out.leaf = cluster::LeafManager::make_tls(ln);
+        out.leaf = cluster::LeafManager::make_tls(ln, cluster::LeafManager::kMutualTls);
       }
     }
     // Websocket: 2.9.10's listener is TLS or not from start-up; with TLS, each handshake asks
@@ -186,7 +186,7 @@ std::string prepare_link_reload(const Options& start, const Options& old, const 
         out.ignored.push_back("websocket");
       } else {
         out.ws_tls = true;
-        out.ws = cluster::LeafManager::make_tls(wn);
+        out.ws = cluster::LeafManager::make_tls(wn, false);  // websocket: `verify` only, as 2.9.10
         out.ws->release_idle_buffers();
       }
     }

@@ -1,9 +1,18 @@
 // TLS on routes and gateways: a 3-node cluster whose routes verify each other's certificates,
 // a cluster mixing our server and the reference over TLS routes, two clusters joined by TLS
 // gateways, and a plaintext peer that cannot join a TLS cluster (the others are undisturbed).
+// Routes and gateways always require and verify the peer's certificate, `verify` or not, as
+// 2.9.10 (leaf nodes do not), and without a ca_file check it against the system's roots.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "cluster_test_util.h"
+#include "tls_peer_util.h"
 #include "test_util.h"
 #include "tls_test_util.h"
 
@@ -18,6 +27,67 @@ using namespace ctest;
 std::string tls_block(const TestPki& pki, bool verify) {
   return "tls {\n    cert_file: \"" + pki.server_cert + "\"\n    key_file: \"" + pki.server_key +
          "\"\n    ca_file: \"" + pki.ca + "\"\n    timeout: 2\n" + (verify ? "    verify: true\n" : "") + "  }";
+}
+
+// A cert/key block without a ca_file (peers checked against the system's roots), `extra` inside.
+std::string tls_block_no_ca(const TestPki& pki, const std::string& extra) {
+  return "tls { cert_file: \"" + pki.server_cert + "\", key_file: \"" + pki.server_key + "\", timeout: 2\n" + extra +
+         "\n  }";
+}
+
+// What a raw TLS peer of a route, gateway or leafnode port gets: refused (its handshake, or
+// with TLS 1.3 the first read after it, fails), else the first line the server sent (for a
+// leafnode port, which waits for a CONNECT, nothing is read).
+struct Probe {
+  bool refused = true;
+  std::string first_line;
+};
+
+// cert: present the test client certificate; tls12: at most TLS 1.2, where a missing
+// certificate fails the handshake itself; leaf: the INFO comes in clear before the handshake.
+Probe tls_probe(int port, const TestPki& pki, bool cert, bool tls12, bool leaf = false) {
+  Probe out;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{4, 0};  // no read blocks the test for longer
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return out;
+  }
+  if (leaf) {
+    char c;
+    while (::recv(fd, &c, 1, 0) == 1 && c != '\n') out.first_line += c;
+  }
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (tls12) SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_load_verify_locations(ctx, pki.ca.c_str(), nullptr);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);  // the server's side is in order
+  if (cert) {
+    SSL_CTX_use_certificate_file(ctx, pki.client_cert.c_str(), SSL_FILETYPE_PEM);
+    SSL_CTX_use_PrivateKey_file(ctx, pki.client_key.c_str(), SSL_FILETYPE_PEM);
+  }
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, fd);
+  if (SSL_connect(ssl) == 1) {
+    if (leaf) {
+      out.refused = false;
+    } else {
+      char c;
+      while (SSL_read(ssl, &c, 1) == 1) {
+        out.refused = false;
+        if (c == '\n') break;
+        out.first_line += c;
+      }
+    }
+  }
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  ::close(fd);
+  return out;
 }
 
 class ClusterTls : public TlsSuite {
@@ -172,6 +242,105 @@ TEST_F(ClusterTls, GatewaysOverTls) {
   }
 }
 
+
+// A server whose cluster and gateway tls blocks have cert, key and CA but no `verify` (the
+// gateway's says `verify: false`) refuses a TLS peer without a certificate on both ports, at
+// TLS 1.2 (the handshake fails) and 1.3 (the alert follows the handshake), and says
+// tls_verify in the INFO and /varz; its leafnodes port, with the same block, lets such a
+// peer in: ours and 2.9.10 alike. A peer with the CA's client certificate gets the INFO.
+TEST_F(ClusterTls, RoutesAndGatewaysRequireAPeerCertificateWithoutVerify) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
+    SCOPED_TRACE(bin);
+    const int leaf_port = testing_harness::free_port();
+    Node n;
+    n.binary = bin;
+    n.name = "v";
+    n.cluster = n.gateway = "V";
+    n.cluster_port = testing_harness::free_port();
+    n.gateway_port = testing_harness::free_port();
+    n.cluster_extra = tls_block(*pki_, false);
+    std::string gw = tls_block(*pki_, false);
+    n.gateway_extra = gw.substr(0, gw.size() - 1) + "    verify: false\n  }";
+    // 2.9.10 needs a system account beside gateways and leaf nodes.
+    n.extra = "accounts { SYS { users [{user: sys, password: sys}] } }\nsystem_account: SYS\nleafnodes {\n  listen: "
+              "127.0.0.1:" + std::to_string(leaf_port) + "\n  " + tls_block(*pki_, false) + "\n}";
+    n.start();
+    for (int port : {n.cluster_port, n.gateway_port}) {
+      SCOPED_TRACE(port == n.cluster_port ? "cluster port" : "gateway port");
+      for (bool tls12 : {true, false}) {
+        SCOPED_TRACE(tls12 ? "TLS 1.2" : "TLS 1.3");
+        Probe no_cert = tls_probe(port, *pki_, false, tls12);
+        EXPECT_TRUE(no_cert.refused) << no_cert.first_line;
+        EXPECT_EQ(no_cert.first_line, "");
+        Probe with_cert = tls_probe(port, *pki_, true, tls12);
+        EXPECT_FALSE(with_cert.refused);
+        EXPECT_EQ(with_cert.first_line.rfind("INFO ", 0), 0u) << with_cert.first_line;
+        EXPECT_NE(with_cert.first_line.find("\"tls_verify\":true"), std::string::npos) << with_cert.first_line;
+      }
+    }
+    Probe leaf = tls_probe(leaf_port, *pki_, false, true, true);
+    EXPECT_EQ(leaf.first_line.rfind("INFO ", 0), 0u) << leaf.first_line;
+    EXPECT_EQ(leaf.first_line.find("tls_verify"), std::string::npos) << leaf.first_line;
+    EXPECT_FALSE(leaf.refused) << n.proc->log();
+    auto v = http_json(n.http_port, "/varz");
+    for (const char* k : {"cluster", "gateway"}) {
+      EXPECT_EQ(v[k].value("tls_required", false), true) << k << v[k].dump();
+      EXPECT_EQ(v[k].value("tls_verify", false), true) << k << v[k].dump();
+    }
+    EXPECT_EQ(v["leaf"].value("tls_required", false), true) << v["leaf"].dump();
+    EXPECT_FALSE(v["leaf"].contains("tls_verify")) << v["leaf"].dump();
+  }
+}
+
+// Without `verify`, TLS routes and gateways form all the same (each side sends its
+// certificate when dialling), ours with ours and ours with 2.9.10 both ways.
+TEST_F(ClusterTls, RoutesAndGatewaysFormWithoutVerify) {
+  for (const auto& peer : testing_harness::binaries_to_compare()) {
+    SCOPED_TRACE(peer);
+    Node a, b;
+    start_route_pair(a, b, testing_harness::server_binary(), peer, "nv", "127.0.0.1", tls_block(*pki_, false), true);
+    EXPECT_TRUE(routes_connected(a, b, milliseconds(10000))) << a.proc->log() << b.proc->log();
+    Node x, y;
+    x.name = "x";
+    y.name = "y";
+    y.binary = peer;
+    x.gateway = "X";
+    y.gateway = "Y";
+    x.gateway_port = testing_harness::free_port();
+    y.gateway_port = testing_harness::free_port();
+    x.gateways = {{"Y", "nats://127.0.0.1:" + std::to_string(y.gateway_port)}};
+    y.gateways = {{"X", "nats://127.0.0.1:" + std::to_string(x.gateway_port)}};
+    x.gateway_extra = y.gateway_extra = tls_block(*pki_, false);
+    x.start();
+    y.start();
+    EXPECT_TRUE(gateways_connected(x, y, milliseconds(10000))) << x.proc->log() << y.proc->log();
+  }
+}
+
+// Without a ca_file, a route peer's certificate is checked against the system's roots both
+// ways: a certificate from a private CA never makes a route, also with `insecure` (which only
+// spares the dialing side's check; the accepting side still refuses the dialer's certificate),
+// ours and 2.9.10 alike.
+TEST_F(ClusterTls, WithoutCaFileRoutePeersAreCheckedAgainstSystemRoots) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
+    for (const std::string extra : {"", "insecure: true"}) {
+      SCOPED_TRACE(bin + " " + extra);
+      Node a, b;
+      start_route_pair(a, b, bin, bin, "nca", "127.0.0.1", tls_block_no_ca(*pki_, extra), false);
+      // The seed refuses the dialer's handshake (ours: "TLS handshake error", 2.9.10: "TLS
+      // route handshake error"), or, without insecure, the dialer refuses the seed's.
+      EXPECT_TRUE(wait_for([&] {
+        return a.proc->log().find("handshake error") != std::string::npos ||
+               b.proc->log().find("handshake error") != std::string::npos;
+      }, milliseconds(8000))) << a.proc->log() << b.proc->log();
+      EXPECT_EQ(a.num_routes(), 0) << a.proc->log();
+      EXPECT_EQ(b.num_routes(), 0) << b.proc->log();
+      if (!extra.empty()) {
+        EXPECT_NE(a.proc->log().find("handshake error"), std::string::npos) << a.proc->log();
+      }
+    }
+  }
+}
 }  // namespace
 
 }  // namespace NATS_TEST_FILE_ID
