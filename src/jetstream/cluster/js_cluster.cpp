@@ -502,12 +502,22 @@ void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& orig
     for (const auto& sc : s->consumers())
       if (auto c = std::dynamic_pointer_cast<Consumer>(sc)) waiting[c->consumer_name()] = c->take_waiting();
   std::map<std::string, ConsumerSnapshot> kept;
+  std::vector<ConsumerPtr> carried;
   stop_consumers_scaled_down(before, after, kept);
   if (auto s = js_.lookup_stream(after.account, after.name())) {
-    // The plain consumers here (R1 durables) stop and keep their state on disk: the reopened
-    // stream restores them from it.
-    for (const auto& sc : s->consumers())
-      if (auto c = std::dynamic_pointer_cast<Consumer>(sc); c && !c->replicated()) c->stop(!keep);
+    // The plain consumers here (R1 durables of a file stream) stop and keep their state on
+    // disk: the reopened stream restores them from it. Those with no files (ephemerals, a
+    // memory stream's durables) that stay here go on from their state in memory, as the
+    // replicated ones do (2.9.10 keeps the same consumer through a scale-down).
+    for (const auto& sc : s->consumers()) {
+      auto c = std::dynamic_pointer_cast<Consumer>(sc);
+      if (!c || c->replicated()) continue;
+      c->stop(!keep);
+      auto ca = after.consumers.find(c->name());
+      if (keep && !c->persistent() && ca != after.consumers.end() && ca->second.group.replicas() == 1 &&
+          ca->second.group.has_peer(self_id_))
+        carried.push_back(c);
+    }
     stop_replicated_stream(s, !keep, keep);
     static const int hold_ms = scale_down_test_hook("NATSCPP_TEST_SCALE_DOWN_HOLD_MS");
     if (keep && hold_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
@@ -519,7 +529,7 @@ void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& orig
   auto s = js_.create_stream(*jsa, after.config, err);
   if (!s) log::warn("JetStream cluster: could not reopen stream '{} > {}' as R1: {}", after.account, after.name(),
                     err.description);
-  else start_consumers_scaled_down(s, after, kept);
+  else start_consumers_scaled_down(s, after, kept, carried);
   if (s)
     for (auto& [name, w] : waiting)
       if (auto c = lookup_consumer(s, name)) c->adopt_waiting(std::move(w));

@@ -47,6 +47,7 @@ class Account;
 
 namespace nats::jetstream {
 
+class Consumer;
 class JetStream;
 class MetaGroup;
 class Stream;
@@ -205,11 +206,15 @@ class JsCluster {
   void reconcile_consumer_peers();
   // A stream scaled down to R1: its replicated consumers stop; on the kept peer each one's
   // committed state goes into `kept`, and start_consumers_scaled_down runs them from it as
-  // plain consumers of the reopened stream.
+  // plain consumers of the reopened stream. `carried`: the kept peer's stopped plain
+  // consumers that have no files to be restored from (ephemerals, a memory stream's
+  // durables); they go on in the reopened stream with their state, creation time and last
+  // activity (2.9.10 keeps the same consumer object through the scale-down).
   void stop_consumers_scaled_down(const StreamAssignment& before, const StreamAssignment& after,
                                   std::map<std::string, ConsumerSnapshot>& kept);
   void start_consumers_scaled_down(const std::shared_ptr<Stream>& stream, const StreamAssignment& after,
-                                   const std::map<std::string, ConsumerSnapshot>& kept);
+                                   const std::map<std::string, ConsumerSnapshot>& kept,
+                                   const std::vector<std::shared_ptr<Consumer>>& carried);
   // Starts a replicated consumer's group on this peer (reply: the create's, answered by
   // its leader; empty when recovering); logs and returns false when it cannot.
   bool start_replicated_consumer(const std::shared_ptr<Stream>& stream, const ConsumerAssignment& ca,
