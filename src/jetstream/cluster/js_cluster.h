@@ -27,6 +27,7 @@
 // replicated work-queue or interest stream.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -181,6 +182,17 @@ class JsCluster {
   // 2 s), so a delete sent right after the create gets exactly one answer.
   void route_unknown_consumer_delete(ApiRequest& req, std::string_view rest, const std::string& stream,
                                      const std::string& consumer);
+  // CONSUMER.INFO of a consumer this server has no assignment of: as 2.9.10 only the meta
+  // leader says "not found"; ours lets the stream's host answer (also for a mirror's or
+  // source's direct consumer, which the meta log does not place), but only once its meta
+  // state has caught up as of the request: an ephemeral whose create was just answered by
+  // another server may not be applied here yet (it was answered 10014 "consumer not found").
+  void route_unknown_consumer_info(ApiRequest& req, std::string_view rest, const std::string& stream,
+                                   const std::string& consumer);
+  // Runs `then` with a copy of the request once this server's meta state has caught up with
+  // the leader's as of now (MetaGroup::caught_up_since, polled up to 1 s); `since`: now.
+  void when_meta_caught_up(ApiRequest& req, std::string_view rest,
+                           std::function<void(ApiRequest&, const std::string&, std::chrono::steady_clock::time_point)> then);
   // The cluster the request came in on: a reply mapped by a gateway names it.
   std::string origin_cluster(std::string_view reply) const;
   RequestOrigin origin_of(const ApiRequest& req, std::string_view rest) const;
