@@ -229,6 +229,17 @@ ConsumerSnapshot Consumer::state_snapshot() const {
   return state_.snapshot();
 }
 
+std::pair<int64_t, int64_t> Consumer::last_active() const {
+  std::lock_guard lk(mu_);
+  return {last_delivered_ns_, last_ack_ns_};
+}
+
+void Consumer::set_last_active(std::pair<int64_t, int64_t> delivered_ack) {
+  std::lock_guard lk(mu_);
+  last_delivered_ns_ = delivered_ack.first;
+  last_ack_ns_ = delivered_ack.second;
+}
+
 
 void Consumer::stop(bool remove_files) {
   std::vector<SubscriptionPtr> subs;

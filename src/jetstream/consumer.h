@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -96,6 +97,11 @@ class Consumer : public StreamConsumer, public std::enable_shared_from_this<Cons
   // on the leader, whose live state is ahead.
   void follow(const std::function<void(ConsumerState&)>& fn);
   ConsumerSnapshot state_snapshot() const;
+  // The times CONSUMER.INFO shows as delivered / ack_floor "last_active" (0: none yet). A
+  // consumer that goes on as a new object (the stream reopened at a scale-down to R1)
+  // carries them over.
+  std::pair<int64_t, int64_t> last_active() const;
+  void set_last_active(std::pair<int64_t, int64_t> delivered_ack);
 
   // Called (once, on the consumer's worker) when an ephemeral consumer's inactivity
   // threshold passes; the API layer removes it from the stream.

@@ -334,12 +334,15 @@ void RaftNode::on_timeout_now(const NodeId& from, const TimeoutNow& t) {
 
 bool RaftNode::has_output() const {
   return hard_state_dirty_ || persist_from_ != 0 || !outbox_.empty() || applied_ < commit_ ||
-         role_dirty_ || snapshot_dirty_ || snapshot_to_apply_ || broadcast_pending_;
+         role_dirty_ || snapshot_dirty_ || snapshot_to_apply_ || broadcast_pending_ || commit_notice_pending_;
 }
 
 Output RaftNode::get_output() {
-  if (broadcast_pending_ && role_ == Role::kLeader) broadcast_append();
-  broadcast_pending_ = false;
+  if (role_ == Role::kLeader) {
+    if (broadcast_pending_) broadcast_append();
+    if (commit_notice_pending_) broadcast_commit();  // to those the appends did not tell
+  }
+  broadcast_pending_ = commit_notice_pending_ = false;
   Output out;
   if (hard_state_dirty_) out.hard_state = HardState{term_, voted_for_};
   hard_state_dirty_ = false;

@@ -67,6 +67,13 @@ struct Config {
   // survivors rarely split the vote), instead of a full election timeout.
   int leader_lost_ticks = 3;
   uint64_t rng_seed = 1;     // the only source of randomness, so runs are reproducible
+  // A leader tells each follower at once what it may commit (an empty append in the next
+  // output, when no append there carries it): when the commit index moves, and when a
+  // follower's ack shows it has entries already committed. As 2.9.10's leader sends a
+  // heartbeat when a quorum commits and no proposal waits; otherwise followers learn it
+  // with the next append or heartbeat, and apply that much later. Costs a message per
+  // follower per commit that no append carries.
+  bool notify_commit = false;
 };
 
 struct Output {
@@ -172,6 +179,7 @@ class RaftNode {
     Index snap_index = 0;
     uint64_t snap_offset = 0;  // the chunk awaiting acknowledgement
     int snap_wait = 0;         // ticks since that chunk was sent
+    Index sent_commit = 0;     // what the last append sent to it let it commit
   };
 
   const Entry& entry(Index i) const { return log_[i - snap_.index - 1]; }
@@ -195,6 +203,7 @@ class RaftNode {
   void detect_stalls();
   void send_snapshot_chunk(const NodeId& to);
   void broadcast_append(bool heartbeat = false);
+  void broadcast_commit();
   void maybe_advance_commit();
   void set_commit(Index c);
   std::optional<Index> change_membership(Membership next);
@@ -256,6 +265,7 @@ class RaftNode {
   std::vector<Message> outbox_;
   bool role_dirty_ = false;
   bool broadcast_pending_ = false;  // proposals not yet sent to followers
+  bool commit_notice_pending_ = false;  // Config::notify_commit: a follower may need telling
   std::vector<Index> scratch_;      // maybe_advance_commit's working space
 };
 

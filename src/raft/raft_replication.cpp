@@ -74,6 +74,7 @@ void RaftNode::send_entries(const NodeId& to, Progress& pr, Index from, bool adv
   a.entries.reserve(end + 1 - from);
   for (Index i = from; i <= end; ++i) a.entries.push_back(entry(i));
   a.leader_commit = commit_;
+  pr.sent_commit = std::min(commit_, end);  // what it may commit from this append
   if (advance) pr.next = end + 1;
   send(to, std::move(a));
 }
@@ -101,6 +102,19 @@ void RaftNode::send_snapshot_chunk(const NodeId& to) {
 void RaftNode::broadcast_append(bool heartbeat) {
   for (const auto& [p, pr] : progress_) send_append(p, heartbeat);
   broadcast_pending_ = false;
+}
+
+void RaftNode::broadcast_commit() {
+  for (auto& [p, pr] : progress_) {
+    // A probe or a snapshot in progress goes at its own pace. A follower may commit what we
+    // committed up to what it is known to have (an append proves no more than its own
+    // entries match): told unless an append sent since carried that much.
+    if (pr.probing || pr.snapshotting) continue;
+    const Index can = std::min(commit_, pr.match);
+    if (can <= pr.sent_commit) continue;
+    send_append(p);  // new entries, if any, carry it
+    if (pr.sent_commit < can) send_entries(p, pr, std::max(pr.match, snap_.index) + 1, false, true);
+  }
 }
 
 void RaftNode::detect_stalls() {
@@ -131,7 +145,10 @@ void RaftNode::maybe_advance_commit() {
   std::nth_element(matched.begin(), nth, matched.end(), std::greater<>());
   Index n = *nth;  // highest index stored on a quorum
   // §5.4.2: only current-term entries are committed by counting replicas (Figure 8).
-  if (n > commit_ && term_at(n) == term_) set_commit(n);
+  if (n > commit_ && term_at(n) == term_) {
+    set_commit(n);
+    commit_notice_pending_ = cfg_.notify_commit;
+  }
   forget_removed_peers();
   if (membership_index_ <= commit_ && !is_voter()) {
     // thesis §4.2.2: a leader that removed itself leads until the removal commits, then goes.
@@ -255,6 +272,9 @@ void RaftNode::on_append_response(const NodeId& from, const AppendResponse& r) {
       pr.next = pr.match + 1;
     }
     pr.next = std::max(pr.next, pr.match + 1);  // invariant: match < next
+    // A follower whose ack comes after the quorum's is told the commit it now has the
+    // entries for (Config::notify_commit; broadcast_commit sends only what is news).
+    if (cfg_.notify_commit) commit_notice_pending_ = true;
     maybe_advance_commit();
     if (role_ != Role::kLeader) return;
     if (from == transfer_target_ && pr.match == last_index()) send(from, TimeoutNow{term_});

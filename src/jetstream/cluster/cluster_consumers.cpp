@@ -143,17 +143,23 @@ void JsCluster::stop_consumers_scaled_down(const StreamAssignment& before, const
 }
 
 void JsCluster::start_consumers_scaled_down(const StreamPtr& stream, const StreamAssignment& after,
-                                            const std::map<std::string, ConsumerSnapshot>& kept) {
+                                            const std::map<std::string, ConsumerSnapshot>& kept,
+                                            const std::vector<ConsumerPtr>& carried) {
+  // restore_consumer: with the inactivity cleanup of any consumer the API starts.
   for (const auto& [name, snap] : kept) {
     const ConsumerAssignment& ca = after.consumers.at(name);
     if (lookup_consumer(stream, name)) continue;
     ConsumerConfig cfg = ca.config;
     apply_consumer_defaults(cfg);
-    auto c = std::make_shared<Consumer>(js_.server(), stream, cfg, name, ca.created_ns);
-    stream->add_consumer(c);
-    c->start(&snap);
+    restore_consumer(js_, stream, cfg, name, ca.created_ns, &snap);
     log::notice("JetStream cluster: consumer '{} > {} > {}' runs here alone (scaled down)", ca.account, ca.stream,
                 name);
+  }
+  for (const auto& old : carried) {
+    if (lookup_consumer(stream, old->name())) continue;
+    ConsumerSnapshot snap = old->state_snapshot();
+    auto c = restore_consumer(js_, stream, old->config(), old->name(), old->created_ns(), &snap);
+    c->set_last_active(old->last_active());
   }
 }
 

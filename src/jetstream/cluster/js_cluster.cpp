@@ -278,6 +278,7 @@ void JsCluster::route(ApiRequest& req, std::string_view rest) {
       if (ca->group.has_peer(self_id_)) js_.api().dispatch(req, rest);
       return;
     }
+    if (prefix == "CONSUMER.INFO") return route_unknown_consumer_info(req, rest, stream_name, args[1]);
   }
   if (prefix == "CONSUMER.DELETE" && args.size() == 2) {
     std::optional<ConsumerAssignment> ca;
@@ -299,34 +300,59 @@ void JsCluster::route_unknown_consumer_delete(ApiRequest& req, std::string_view 
   auto s = js_.lookup_stream(req.account.name(), stream);
   // Not the host, or an ephemeral it has: as any stream request.
   if (!s || !is_group_leader(s) || lookup_consumer(s, consumer)) return route_to_stream_host(req, rest, stream);
+  when_meta_caught_up(req, rest, [this, stream, consumer](ApiRequest& again, const std::string& r, std::chrono::steady_clock::time_point since) {
+    {
+      // The meta leader's: it has it, or deleted it since the request came (that answered).
+      std::lock_guard lk(mu_);
+      if (state_.consumer(again.account.name(), stream, consumer)) return;
+      auto it = consumers_removed_.find(again.account.name() + " " + stream + " " + consumer);
+      if (it != consumers_removed_.end() && it->second >= since) return;
+    }
+    route_to_stream_host(again, r, stream);
+  });
+}
+
+void JsCluster::route_unknown_consumer_info(ApiRequest& req, std::string_view rest, const std::string& stream,
+                                            const std::string& consumer) {
+  auto s = js_.lookup_stream(req.account.name(), stream);
+  // Not the host (silent), or a consumer it runs outside the meta log (a mirror's or
+  // source's direct consumer): as any stream request.
+  if (!s || !is_group_leader(s) || lookup_consumer(s, consumer)) return route_to_stream_host(req, rest, stream);
+  when_meta_caught_up(req, rest, [this, stream, consumer](ApiRequest& again, const std::string& r, std::chrono::steady_clock::time_point) {
+    bool known;
+    {
+      std::lock_guard lk(mu_);
+      known = state_.consumer(again.account.name(), stream, consumer) != nullptr;
+    }
+    // Assigned meanwhile: its host answers; still unknown: "consumer not found" from here.
+    if (known) route(again, r);
+    else route_to_stream_host(again, r, stream);
+  });
+}
+
+void JsCluster::when_meta_caught_up(ApiRequest& req, std::string_view rest,
+                                    std::function<void(ApiRequest&, const std::string&, std::chrono::steady_clock::time_point)> then) {
   // The request outlives this call: keep what it points at.
   struct Held {
-    std::string subject, reply, payload, rest, stream, consumer;
+    std::string subject, reply, payload, rest;
     Account* account;
     JsAccount* jsa;
     std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
     int tries = 0;
   };
   auto held = std::make_shared<Held>(Held{std::string(req.subject), std::string(req.reply), std::string(req.payload),
-                                          std::string(rest), stream, consumer, &req.account, &req.jsa});
+                                          std::string(rest), &req.account, &req.jsa});
   // Timers are loop-thread only: the checks run on one loop, which also re-arms them.
   net::EventLoop& loop = js_.server().pick_loop();
   auto check = std::make_shared<std::function<void()>>();
-  *check = [this, held, &loop, weak = std::weak_ptr<std::function<void()>>(check)] {
+  *check = [this, held, &loop, then = std::move(then), weak = std::weak_ptr<std::function<void()>>(check)] {
     bool caught_up = meta_.caught_up_since(held->since);
     if (!caught_up && ++held->tries < kLeaderWaitTries / 3) {  // 50 ms steps, 1 s
       if (auto again = weak.lock()) loop.add_timer(kLeaderWaitStep, [again] { (*again)(); });
       return;
     }
-    {
-      // The meta leader's: it has it, or deleted it since the request came (that answered).
-      std::lock_guard lk(mu_);
-      if (state_.consumer(held->account->name(), held->stream, held->consumer)) return;
-      auto it = consumers_removed_.find(held->account->name() + " " + held->stream + " " + held->consumer);
-      if (it != consumers_removed_.end() && it->second >= held->since) return;
-    }
     ApiRequest again{js_.server(), js_, *held->account, *held->jsa, held->subject, {}, held->reply, {}, held->payload};
-    route_to_stream_host(again, held->rest, held->stream);
+    then(again, held->rest, held->since);
   };
   loop.post([check] { (*check)(); });
 }
@@ -502,12 +528,22 @@ void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& orig
     for (const auto& sc : s->consumers())
       if (auto c = std::dynamic_pointer_cast<Consumer>(sc)) waiting[c->consumer_name()] = c->take_waiting();
   std::map<std::string, ConsumerSnapshot> kept;
+  std::vector<ConsumerPtr> carried;
   stop_consumers_scaled_down(before, after, kept);
   if (auto s = js_.lookup_stream(after.account, after.name())) {
-    // The plain consumers here (R1 durables) stop and keep their state on disk: the reopened
-    // stream restores them from it.
-    for (const auto& sc : s->consumers())
-      if (auto c = std::dynamic_pointer_cast<Consumer>(sc); c && !c->replicated()) c->stop(!keep);
+    // The plain consumers here (R1 durables of a file stream) stop and keep their state on
+    // disk: the reopened stream restores them from it. Those with no files (ephemerals, a
+    // memory stream's durables) that stay here go on from their state in memory, as the
+    // replicated ones do (2.9.10 keeps the same consumer through a scale-down).
+    for (const auto& sc : s->consumers()) {
+      auto c = std::dynamic_pointer_cast<Consumer>(sc);
+      if (!c || c->replicated()) continue;
+      c->stop(!keep);
+      auto ca = after.consumers.find(c->name());
+      if (keep && !c->persistent() && ca != after.consumers.end() && ca->second.group.replicas() == 1 &&
+          ca->second.group.has_peer(self_id_))
+        carried.push_back(c);
+    }
     stop_replicated_stream(s, !keep, keep);
     static const int hold_ms = scale_down_test_hook("NATSCPP_TEST_SCALE_DOWN_HOLD_MS");
     if (keep && hold_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
@@ -519,7 +555,7 @@ void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& orig
   auto s = js_.create_stream(*jsa, after.config, err);
   if (!s) log::warn("JetStream cluster: could not reopen stream '{} > {}' as R1: {}", after.account, after.name(),
                     err.description);
-  else start_consumers_scaled_down(s, after, kept);
+  else start_consumers_scaled_down(s, after, kept, carried);
   if (s)
     for (auto& [name, w] : waiting)
       if (auto c = lookup_consumer(s, name)) c->adopt_waiting(std::move(w));

@@ -27,6 +27,7 @@
 // replicated work-queue or interest stream.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -47,6 +48,7 @@ class Account;
 
 namespace nats::jetstream {
 
+class Consumer;
 class JetStream;
 class MetaGroup;
 class Stream;
@@ -180,6 +182,17 @@ class JsCluster {
   // 2 s), so a delete sent right after the create gets exactly one answer.
   void route_unknown_consumer_delete(ApiRequest& req, std::string_view rest, const std::string& stream,
                                      const std::string& consumer);
+  // CONSUMER.INFO of a consumer this server has no assignment of: as 2.9.10 only the meta
+  // leader says "not found"; ours lets the stream's host answer (also for a mirror's or
+  // source's direct consumer, which the meta log does not place), but only once its meta
+  // state has caught up as of the request: an ephemeral whose create was just answered by
+  // another server may not be applied here yet (it was answered 10014 "consumer not found").
+  void route_unknown_consumer_info(ApiRequest& req, std::string_view rest, const std::string& stream,
+                                   const std::string& consumer);
+  // Runs `then` with a copy of the request once this server's meta state has caught up with
+  // the leader's as of now (MetaGroup::caught_up_since, polled up to 1 s); `since`: now.
+  void when_meta_caught_up(ApiRequest& req, std::string_view rest,
+                           std::function<void(ApiRequest&, const std::string&, std::chrono::steady_clock::time_point)> then);
   // The cluster the request came in on: a reply mapped by a gateway names it.
   std::string origin_cluster(std::string_view reply) const;
   RequestOrigin origin_of(const ApiRequest& req, std::string_view rest) const;
@@ -205,11 +218,15 @@ class JsCluster {
   void reconcile_consumer_peers();
   // A stream scaled down to R1: its replicated consumers stop; on the kept peer each one's
   // committed state goes into `kept`, and start_consumers_scaled_down runs them from it as
-  // plain consumers of the reopened stream.
+  // plain consumers of the reopened stream. `carried`: the kept peer's stopped plain
+  // consumers that have no files to be restored from (ephemerals, a memory stream's
+  // durables); they go on in the reopened stream with their state, creation time and last
+  // activity (2.9.10 keeps the same consumer object through the scale-down).
   void stop_consumers_scaled_down(const StreamAssignment& before, const StreamAssignment& after,
                                   std::map<std::string, ConsumerSnapshot>& kept);
   void start_consumers_scaled_down(const std::shared_ptr<Stream>& stream, const StreamAssignment& after,
-                                   const std::map<std::string, ConsumerSnapshot>& kept);
+                                   const std::map<std::string, ConsumerSnapshot>& kept,
+                                   const std::vector<std::shared_ptr<Consumer>>& carried);
   // Starts a replicated consumer's group on this peer (reply: the create's, answered by
   // its leader; empty when recovering); logs and returns false when it cannot.
   bool start_replicated_consumer(const std::shared_ptr<Stream>& stream, const ConsumerAssignment& ca,

@@ -124,6 +124,9 @@ bool RaftGroup::start_node(raft::PeerState ps, bool fresh) {
   cfg.peers = ps.peers;
   cfg.election_timeout = timing_.election_ticks;
   cfg.heartbeat_interval = timing_.heartbeat_ticks;
+  // Followers apply a commit at once, not at the next heartbeat (200 ms): a replica reads
+  // a message right after its PubAck, a host applies a meta entry right after the leader.
+  cfg.notify_commit = true;
   cfg.rng_seed = static_cast<uint64_t>(Clock::now().time_since_epoch().count()) ^ std::hash<std::string>{}(name_);
   store_->set_sync_appends(timing_.sync_appends);
   try {
