@@ -306,6 +306,22 @@ TEST(ServiceLatency, BadLatencyConfigIsRefusedAsTheReferenceDoes) {
   }
 }
 
+// The clients of the two-server scenarios: the service "svc" on B, the requester and the
+// monitor of the results subject on A.
+struct TwoServerClients {
+  ConnPtr svc, mon, req;
+  SubPtr results, svc_sub;
+  TwoServerClients(ctest::Node& a, ctest::Node& b) {
+    EXPECT_EQ(connect_url(svc, "nats://s:s@127.0.0.1:" + std::to_string(b.proc->port())), NATS_OK);
+    EXPECT_EQ(connect_url(mon, "nats://s:s@127.0.0.1:" + std::to_string(a.proc->port())), NATS_OK);
+    EXPECT_EQ(connect_url(req, "nats://r:r@127.0.0.1:" + std::to_string(a.proc->port())), NATS_OK);
+    natsConnection_SubscribeSync(&results.p, mon.p, "latency.svc");
+    natsConnection_Flush(mon.p);
+    natsConnection_Subscribe(&svc_sub.p, svc.p, "svc", ctest::echo_handler, nullptr);
+    natsConnection_Flush(svc.p);
+  }
+};
+
 // Requester on server A, service on server B: A reports, with B's measurement of the
 // service merged in (the responder's details and service time come from B).
 json run_clustered(const std::string& binary, const std::string& binary_b = "") {
@@ -315,15 +331,9 @@ json run_clustered(const std::string& binary, const std::string& binary_b = "") 
   a.extra = b.extra = kConf;
   a.start();
   b.start();
-  ConnPtr svc, mon, req;
-  EXPECT_EQ(connect_url(svc, "nats://s:s@127.0.0.1:" + std::to_string(b.proc->port())), NATS_OK);
-  EXPECT_EQ(connect_url(mon, "nats://s:s@127.0.0.1:" + std::to_string(a.proc->port())), NATS_OK);
-  EXPECT_EQ(connect_url(req, "nats://r:r@127.0.0.1:" + std::to_string(a.proc->port())), NATS_OK);
-  SubPtr results, svc_sub;
-  natsConnection_SubscribeSync(&results.p, mon.p, "latency.svc");
-  natsConnection_Flush(mon.p);
-  natsConnection_Subscribe(&svc_sub.p, svc.p, "svc", ctest::echo_handler, nullptr);
-  natsConnection_Flush(svc.p);
+  TwoServerClients c(a, b);
+  ConnPtr& req = c.req;
+  SubPtr& results = c.results;
   // Until the route carries B's interest, requests go unanswered (and are reported 503).
   bool answered = wait_for([&] {
     MsgPtr m;
@@ -376,15 +386,9 @@ json run_gatewayed(const std::string& binary_a, const std::string& binary_b) {
   a.extra = b.extra = kConf;
   a.start();
   b.start();
-  ConnPtr svc, mon, req;
-  EXPECT_EQ(connect_url(svc, "nats://s:s@127.0.0.1:" + std::to_string(b.proc->port())), NATS_OK);
-  EXPECT_EQ(connect_url(mon, "nats://s:s@127.0.0.1:" + std::to_string(a.proc->port())), NATS_OK);
-  EXPECT_EQ(connect_url(req, "nats://r:r@127.0.0.1:" + std::to_string(a.proc->port())), NATS_OK);
-  SubPtr results, svc_sub;
-  natsConnection_SubscribeSync(&results.p, mon.p, "latency.svc");
-  natsConnection_Flush(mon.p);
-  natsConnection_Subscribe(&svc_sub.p, svc.p, "svc", ctest::echo_handler, nullptr);
-  natsConnection_Flush(svc.p);
+  TwoServerClients c(a, b);
+  ConnPtr& req = c.req;
+  SubPtr& results = c.results;
   // Until the gateways are up (both ways: the answer and B's measurement come back), requests
   // go unanswered or are answered before A can hear B's measurement.
   EXPECT_TRUE(wait_for([&] { return a.num_inbound_gateways() == 1 && b.num_inbound_gateways() == 1; },
