@@ -219,7 +219,8 @@ StreamConfigLookup local_origins(JsAccount& jsa) {
 }
 }  // namespace
 
-StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& err, bool* did_create, int64_t created_ns) {
+StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& err, bool* did_create, int64_t created_ns,
+                                   std::unique_ptr<MessageStore> memory) {
   if (did_create) *did_create = false;
   // On a single server the replica count is refused only after the account's limits (2.9.10
   // checks them before addStream: a replica count without a tier gets 10120 first).
@@ -268,7 +269,7 @@ StreamPtr JetStream::create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& e
     int64_t created = created_ns > 0 ? created_ns : system_clock_ns();
     if (auto* c = impl_->cluster.get())
       if (auto sa = c->stream(jsa.account.name(), cfg.name); sa && sa->created_ns) created = sa->created_ns;
-    s = Stream::create(*this, jsa.account, cfg, created, err);
+    s = Stream::create(*this, jsa.account, cfg, created, err, std::move(memory));
     if (!s) return nullptr;
     // A host re-creating its stream from the meta log after a restart finds its files: take
     // over the dedupe window kept there.

@@ -20,6 +20,7 @@
 
 #include "config/options.h"
 #include "jetstream/api/errors.h"
+#include "jetstream/store/message_store.h"
 #include "jetstream/stream_config.h"
 #include "jetstream/stream_template.h"
 #include "subject/subscription.h"
@@ -177,9 +178,10 @@ class JetStream {
 
   // Stream lifecycle for the API (and tests): validated config in, stream registered and
   // subscribed. Errors are the reference's API errors.
-  // created_ns: the creation time to keep (a restored stream's); 0: now.
+  // created_ns: the creation time to keep (a restored stream's); 0: now. memory: see
+  // Stream::create (the messages of a memory stream scaled down to R1).
   StreamPtr create_stream(JsAccount& jsa, StreamConfig cfg, ApiError& err, bool* did_create = nullptr,
-                          int64_t created_ns = 0);
+                          int64_t created_ns = 0, std::unique_ptr<MessageStore> memory = nullptr);
   // Server storage limits at a single server's stream create (stream_limits.cpp): the
   // max_bytes reserved by the streams of one storage type, and the reference's check.
   int64_t reserved_bytes(StorageType storage) const;

@@ -72,7 +72,7 @@ Stream::~Stream() {
 }
 
 std::shared_ptr<Stream> Stream::create(JetStream& js, Account& account, StreamConfig cfg, int64_t created_ns,
-                                       ApiError& err) {
+                                       ApiError& err, std::unique_ptr<MessageStore> memory) {
   std::shared_ptr<Stream> s(new Stream(js, account, cfg, created_ns));
   StoreLimits limits = store_limits(cfg);
   if (cfg.storage == StorageType::file) {
@@ -89,6 +89,9 @@ std::shared_ptr<Stream> Stream::create(JetStream& js, Account& account, StreamCo
     if (fc.sync_always) s->group_commit_ = st.get();
     s->store_ = std::move(st);
     s->write_meta();
+  } else if (memory) {
+    memory->update_limits(limits);
+    s->store_ = std::move(memory);
   } else {
     s->store_ = std::make_unique<MemoryStore>(limits);
   }
@@ -700,6 +703,15 @@ void Stream::stop(bool remove_files) {
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
+}
+
+std::unique_ptr<MessageStore> Stream::hand_over_memory() {
+  std::lock_guard lk(mu_);
+  if (storage_ != StorageType::memory || !deleted_ || !store_) return nullptr;
+  // A reader still holding this stream (a stopped consumer, a late request) sees it empty.
+  auto out = std::move(store_);
+  store_ = std::make_unique<MemoryStore>(store_limits(cfg_));
+  return out;
 }
 
 void Stream::add_consumer(StreamConsumerPtr c) {

@@ -107,8 +107,10 @@ class Stream : public std::enable_shared_from_this<Stream> {
  public:
   // Opens (or creates) the store; dir is <store_dir>/jetstream/<account>/streams/<name> for
   // file storage. Returns null and sets err on failure.
+  // memory: a memory store to go on with (a memory stream's replica scaled down to R1, see
+  // hand_over_memory); its limits become cfg's.
   static std::shared_ptr<Stream> create(JetStream& js, Account& account, StreamConfig cfg, int64_t created_ns,
-                                        ApiError& err);
+                                        ApiError& err, std::unique_ptr<MessageStore> memory = nullptr);
   ~Stream();
 
   const std::string& name() const { return name_; }
@@ -153,6 +155,9 @@ class Stream : public std::enable_shared_from_this<Stream> {
   bool delete_msg(uint64_t seq, bool erase, std::function<void(StoreErr)> done);
   // Stops ingest, closes the store; with remove_files, deletes dir(). Notifies consumers.
   void stop(bool remove_files);
+  // A stopped memory stream's messages, for the stream that replaces it here (nothing on disk
+  // would bring them back); this one keeps an empty store. Null for a file stream.
+  std::unique_ptr<MessageStore> hand_over_memory();
   // Subscribe the stream's subjects in its account.
   void subscribe();
 

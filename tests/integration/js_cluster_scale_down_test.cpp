@@ -368,6 +368,129 @@ TEST(JsMembers, ScaleDownToR1KeepsAnEphemeralConsumer) {
   }
 }
 
+// A memory stream through R3 -> R1 -> R3, on ours and the reference (identical 3-server
+// clusters, every server routes to all). 2.9.10 keeps every acknowledged message both ways:
+// the R1 copy has 1..N and takes N+1 next; a durable that had fetched and acked 1..5 fetches
+// 6..N after the scale-down. Ours once lost them all at the scale-down (the kept server
+// reopens the stream as a plain one and a new memory store starts empty; now the replica's
+// store is handed over, Stream::hand_over_memory). Back to R3, every replica has them: the
+// leader steps down and the new one still answers N+1 messages and takes N+2.
+struct MemoryScaleResult {
+  json down_info, durable_info, up_info, stepped_info;
+  std::vector<uint64_t> fetched;
+  uint64_t after_down = 0, after_up = 0;  // PubAck sequences
+  bool stepped_down = false, new_leader = false;
+};
+
+MemoryScaleResult memory_stream_down_and_up(const std::string& bin, int n) {
+  MemoryScaleResult r;
+  Cluster c(3, 0);
+  for (auto& nd : c.nodes) {
+    nd->routes.clear();
+    for (auto& k : c.nodes) nd->routes.push_back(k->cluster_port);
+  }
+  for (auto& nd : c.nodes) nd->proc = start_with_config(nd->config(), {}, bin);
+  ConnPtr nc;
+  EXPECT_EQ(connect_url(nc, c.node(0).url("a:a")), NATS_OK);
+  if (!nc.p) return r;
+  json cfg = {{"name", "MEM"}, {"subjects", {"mem.>"}}, {"storage", "memory"}, {"num_replicas", 3}};
+  json created;
+  wait_for([&] {  // asked again every 500 ms until the meta group has formed
+    created = request(nc.p, "$JS.API.STREAM.CREATE.MEM", cfg, 500);
+    return created.contains("config");
+  }, milliseconds(30000));
+  EXPECT_TRUE(created.contains("config")) << created.dump() << c.logs();
+  for (int i = 1; i <= n; ++i) {
+    json ack;
+    wait_for([&] { return !(ack = publish(nc.p, "mem.x", "m" + std::to_string(i))).empty(); }, milliseconds(5000));
+    EXPECT_EQ(ack.value("seq", uint64_t{0}), static_cast<uint64_t>(i)) << ack.dump();
+  }
+  json ccfg = {{"stream_name", "MEM"}, {"config", {{"durable_name", "D"}, {"ack_policy", "explicit"}}}};
+  json cons;
+  wait_for([&] {
+    cons = request(nc.p, "$JS.API.CONSUMER.DURABLE.CREATE.MEM.D", ccfg);
+    return cons.contains("config");
+  }, milliseconds(10000));
+  EXPECT_TRUE(cons.contains("config")) << cons.dump();
+  const std::string next = "$JS.API.CONSUMER.MSG.NEXT.MEM.D";
+  EXPECT_EQ(eph_fetch(nc.p, next, 5, true), (std::vector<uint64_t>{1, 2, 3, 4, 5}));
+  wait_for([&] {  // the acks applied before the scale-down
+    json i = request(nc.p, "$JS.API.CONSUMER.INFO.MEM.D", nullptr);
+    return i.contains("ack_floor") && i["ack_floor"].value("stream_seq", uint64_t{0}) == 5;
+  }, milliseconds(5000));
+
+  cfg["num_replicas"] = 1;
+  json down = request(nc.p, "$JS.API.STREAM.UPDATE.MEM", cfg);
+  EXPECT_TRUE(down.contains("config")) << down.dump() << c.logs();
+  EXPECT_TRUE(wait_for([&] {
+    r.down_info = request(nc.p, "$JS.API.STREAM.INFO.MEM", nullptr, 1000);
+    return r.down_info.contains("state") && replica_names(r.down_info).size() == 1;
+  }, milliseconds(10000))) << r.down_info.dump();
+  wait_for([&] {
+    r.durable_info = request(nc.p, "$JS.API.CONSUMER.INFO.MEM.D", nullptr, 1000);
+    return r.durable_info.contains("config") && !r.durable_info.contains("error");
+  }, milliseconds(5000));
+  r.fetched = eph_fetch(nc.p, next, n - 5, true);
+  r.after_down = publish(nc.p, "mem.x", "after down").value("seq", uint64_t{0});
+
+  cfg["num_replicas"] = 3;
+  json up = request(nc.p, "$JS.API.STREAM.UPDATE.MEM", cfg);
+  EXPECT_TRUE(up.contains("config")) << up.dump() << c.logs();
+  // Three replicas, each current (caught up with the leader).
+  EXPECT_TRUE(wait_for([&] {
+    r.up_info = request(nc.p, "$JS.API.STREAM.INFO.MEM", nullptr, 1000);
+    if (!r.up_info.contains("state") || replica_names(r.up_info).size() != 3) return false;
+    for (const auto& rep : r.up_info["cluster"].value("replicas", json::array()))
+      if (!rep.value("current", false)) return false;
+    return true;
+  }, milliseconds(10000))) << r.up_info.dump();
+  const std::string old_leader = r.up_info.contains("cluster") ? r.up_info["cluster"].value("leader", "") : "";
+  // 2.9.10 may leave the first stepdown right after the scale-up unanswered (1 s): asked again.
+  json sd;
+  r.stepped_down = wait_for([&] {
+    sd = request(nc.p, "$JS.API.STREAM.LEADER.STEPDOWN.MEM", nullptr, 1000);
+    return sd.value("success", false);
+  }, milliseconds(6000));
+  std::printf("[%s] stepdown: %s\n", bin.c_str(), sd.dump().c_str());
+  if (r.stepped_down) r.new_leader = wait_for([&] {
+    r.stepped_info = request(nc.p, "$JS.API.STREAM.INFO.MEM", nullptr, 1000);
+    return r.stepped_info.contains("state") && r.stepped_info.contains("cluster") &&
+           !r.stepped_info["cluster"].value("leader", "").empty() &&
+           r.stepped_info["cluster"].value("leader", "") != old_leader;
+  }, milliseconds(10000));
+  wait_for([&] { return (r.after_up = publish(nc.p, "mem.x", "after up").value("seq", uint64_t{0})) != 0; },
+           milliseconds(5000));
+  std::printf("[%s] after scale-down: %s\n  durable: %s\n  after scale-up and stepdown: %s\n", bin.c_str(),
+              r.down_info.dump().c_str(), r.durable_info.dump().c_str(), r.stepped_info.dump().c_str());
+  return r;
+}
+
+TEST(JsMembers, MemoryStreamScaleDownAndUpKeepsMessages) {
+  constexpr int kMsgs = 20;
+  const uint64_t n = kMsgs;
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
+    SCOPED_TRACE(bin);
+    auto r = memory_stream_down_and_up(bin, kMsgs);
+    const json st = r.down_info.value("state", json::object());
+    EXPECT_EQ(st.value("messages", uint64_t{0}), n) << r.down_info.dump();
+    EXPECT_EQ(st.value("first_seq", uint64_t{0}), 1u) << r.down_info.dump();
+    EXPECT_EQ(st.value("last_seq", uint64_t{0}), n) << r.down_info.dump();
+    EXPECT_EQ(r.durable_info.value("ack_floor", json::object()).value("stream_seq", uint64_t{0}), 5u) << r.durable_info.dump();
+    EXPECT_EQ(r.durable_info.value("num_pending", uint64_t{0}), n - 5) << r.durable_info.dump();
+    std::vector<uint64_t> rest;
+    for (uint64_t s = 6; s <= n; ++s) rest.push_back(s);
+    EXPECT_EQ(r.fetched, rest);
+    EXPECT_EQ(r.after_down, n + 1);
+    EXPECT_TRUE(r.stepped_down);
+    EXPECT_TRUE(r.new_leader) << r.stepped_info.dump();
+    const json up = r.stepped_info.value("state", json::object());
+    EXPECT_EQ(up.value("messages", uint64_t{0}), n + 1) << r.stepped_info.dump();
+    EXPECT_EQ(up.value("first_seq", uint64_t{0}), 1u) << r.stepped_info.dump();
+    EXPECT_EQ(up.value("last_seq", uint64_t{0}), n + 1) << r.stepped_info.dump();
+    EXPECT_EQ(r.after_up, n + 2);
+  }
+}
+
 }  // namespace
 
 }  // namespace NATS_TEST_FILE_ID

@@ -509,7 +509,8 @@ void JsCluster::apply_replicated_stream(const MetaChange& ch, const RequestOrigi
 
 // R>1 -> R1: the kept peer (the stream's leader when the meta leader could ask it) applies
 // the rest of its committed log, stops its replica without deleting the files and reopens
-// them as a plain stream; the other peers delete theirs.
+// them as a plain stream (a memory stream's store is handed over); the other peers delete
+// theirs.
 void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& origin, bool live) {
   const StreamAssignment& before = *ch.stream_before;
   const StreamAssignment& after = *ch.stream_after;
@@ -529,6 +530,7 @@ void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& orig
       if (auto c = std::dynamic_pointer_cast<Consumer>(sc)) waiting[c->consumer_name()] = c->take_waiting();
   std::map<std::string, ConsumerSnapshot> kept;
   std::vector<ConsumerPtr> carried;
+  std::unique_ptr<MessageStore> memory;
   stop_consumers_scaled_down(before, after, kept);
   if (auto s = js_.lookup_stream(after.account, after.name())) {
     // The plain consumers here (R1 durables of a file stream) stop and keep their state on
@@ -545,6 +547,8 @@ void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& orig
         carried.push_back(c);
     }
     stop_replicated_stream(s, !keep, keep);
+    // A memory stream has no files to reopen: its messages go to the plain stream.
+    if (keep) memory = s->hand_over_memory();
     static const int hold_ms = scale_down_test_hook("NATSCPP_TEST_SCALE_DOWN_HOLD_MS");
     if (keep && hold_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
     std::lock_guard lk(jsa->mu);
@@ -552,7 +556,7 @@ void JsCluster::apply_scale_down(const MetaChange& ch, const RequestOrigin& orig
   }
   if (!keep) return;
   ApiError err;
-  auto s = js_.create_stream(*jsa, after.config, err);
+  auto s = js_.create_stream(*jsa, after.config, err, nullptr, 0, std::move(memory));
   if (!s) log::warn("JetStream cluster: could not reopen stream '{} > {}' as R1: {}", after.account, after.name(),
                     err.description);
   else start_consumers_scaled_down(s, after, kept, carried);
