@@ -708,7 +708,6 @@ void ClientConnection::on_closed() {
   }
   // Listed among the closed connections before the DISCONNECT event goes out, so whoever reacts to
   // the event finds it in /connz?state=closed (2.9.10 saves it when the connection is marked closed).
-  // Connection::close calls this again; the second call finds nothing to move.
   server_.on_connection_closed(shared_from_this());
   if (auto* sys = server_.system_services(); sys && connected_) sys->on_client_disconnect(*this);
 }

@@ -619,8 +619,7 @@ void Connection::teardown() {
   auto self = shared_from_this();
   stop_pings();
   release_stalled_producers();
-  on_closed();
-  server_.on_connection_closed(self);
+  on_closed();  // a client also moves itself to the server's closed list there (before its event)
   // Keep the object alive until the loop finishes the current batch of events.
   loop_.post([self] {});
 }
