@@ -297,7 +297,7 @@ inline natsStatus connect_url(ConnPtr& c, const std::string& url, natsOptions* e
   }
   OptsPtr o;
   natsOptions_SetURL(o.p, url.c_str());
-  natsOptions_SetTimeout(o.p, 2000);
+  natsOptions_SetTimeout(o.p, 5000);  // an ASan server on a loaded 2-core CI machine can take over 2 s to send INFO
   natsOptions_SetAllowReconnect(o.p, false);
   return natsConnection_Connect(&c.p, o.p);
 }
