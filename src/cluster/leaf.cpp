@@ -159,6 +159,15 @@ bool LeafConnection::on_connect(std::string_view json) {
     close(CloseReason::ProtocolViolation);
     return false;
   }
+  {
+    // Before any check, as 2.9.10 fills the CONNECT in: a leaf refused (bad credentials...)
+    // still has its name and version in /connz?state=closed.
+    std::lock_guard lk(info_mu_);
+    remote_name_ = util::string_field(j, "name");
+    connect_user_ = util::string_field(j, "user");
+    if (connect_user_.empty()) connect_user_ = util::string_field(j, "nkey");
+    connect_version_ = util::string_field(j, "version");
+  }
   cancel_auth_timer();
   if (start_account_lookup(json)) return false;
   const auto cert = peer_cert_names();
@@ -213,11 +222,7 @@ bool LeafConnection::on_connect(std::string_view json) {
   headers_ok_ = util::bool_field(j, "headers") && !server_.options().no_header_support;
   {
     std::lock_guard lk(info_mu_);
-    remote_name_ = util::string_field(j, "name");
     remote_cluster_ = cluster;
-    connect_user_ = util::string_field(j, "user");
-    if (connect_user_.empty()) connect_user_ = util::string_field(j, "nkey");
-    connect_version_ = util::string_field(j, "version");
   }
   remote_domain_ = util::string_field(j, "domain");
   if (would_extend_jetstream(util::bool_field(j, "jetstream"))) {
