@@ -159,6 +159,15 @@ bool LeafConnection::on_connect(std::string_view json) {
     close(CloseReason::ProtocolViolation);
     return false;
   }
+  {
+    // Before any check, as 2.9.10 fills the CONNECT in: a leaf refused (bad credentials...)
+    // still has its name and version in /connz?state=closed.
+    std::lock_guard lk(info_mu_);
+    remote_name_ = util::string_field(j, "name");
+    connect_user_ = util::string_field(j, "user");
+    if (connect_user_.empty()) connect_user_ = util::string_field(j, "nkey");
+    connect_version_ = util::string_field(j, "version");
+  }
   cancel_auth_timer();
   if (start_account_lookup(json)) return false;
   const auto cert = peer_cert_names();
@@ -213,11 +222,7 @@ bool LeafConnection::on_connect(std::string_view json) {
   headers_ok_ = util::bool_field(j, "headers") && !server_.options().no_header_support;
   {
     std::lock_guard lk(info_mu_);
-    remote_name_ = util::string_field(j, "name");
     remote_cluster_ = cluster;
-    connect_user_ = util::string_field(j, "user");
-    if (connect_user_.empty()) connect_user_ = util::string_field(j, "nkey");
-    connect_version_ = util::string_field(j, "version");
   }
   remote_domain_ = util::string_field(j, "domain");
   if (would_extend_jetstream(util::bool_field(j, "jetstream"))) {
@@ -611,6 +616,7 @@ std::vector<std::string> LeafConnection::remote_subjects() const {
 
 void LeafConnection::on_closed() {
   cancel_auth_timer();
+  save_closed_entry();
   log::notice("{} - Leafnode connection closed: {} - Account: {}", conn_tag(*this),
               close_reason_text(close_reason()), account_name_);
   mgr_.on_leaf_closed(this);
@@ -632,6 +638,44 @@ void LeafConnection::on_closed() {
   num_subs_ = 0;
   account_->sublist().remove_batch(list);
   for (auto& s : list) propagate(*s, false);
+}
+
+LeafConnInfo LeafConnection::conn_info() const {
+  LeafConnInfo e;
+  e.cid = cid_;
+  e.ip = peer_ip_;
+  e.port = peer_port_;
+  e.start = start_time();
+  e.last_activity = last_activity();
+  e.rtt_ns = rtt_ns();
+  e.pending = pending_bytes();
+  e.in_msgs = in_msgs.load();
+  e.out_msgs = out_msgs.load();
+  e.in_bytes = in_bytes.load();
+  e.out_bytes = out_bytes.load();
+  e.subs = num_subs_.load(std::memory_order_relaxed);
+  if (!solicited()) {
+    std::lock_guard lk(info_mu_);
+    e.name = remote_name_;
+    e.version = connect_version_;
+    e.user = connect_user_;
+  }
+  if (registered_.load()) e.account = account_name_;
+  if (tls_established()) {
+    e.tls_version = tls_version();
+    e.tls_cipher_suite = tls_cipher_suite();
+  }
+  return e;
+}
+
+void LeafConnection::save_closed_entry() {
+  // Before the remote interest is dropped: 2.9.10 counts the subscriptions the leaf had.
+  LeafConnInfo e = conn_info();
+  e.closed = true;
+  e.stop = std::chrono::system_clock::now();
+  e.reason = close_reason();
+  e.pending = 0;
+  server_.save_closed_leaf(std::move(e));
 }
 
 }  // namespace nats::cluster

@@ -22,6 +22,7 @@
 #include "server/account_lookup.h"
 #include "server/account.h"
 #include "server/connection.h"
+#include "server/leaf_conn_info.h"
 
 namespace nats::cluster {
 
@@ -64,6 +65,8 @@ class LeafConnection final : public LinkConnection {
   // service latency reports and Nats-Request-Info (empty when we solicited).
   std::string connect_user() const;
   std::string connect_version() const;
+  // For /connz (any thread; account, name and the like once registered).
+  LeafConnInfo conn_info() const;
   size_t num_remote_subs() const { return num_subs_.load(std::memory_order_relaxed); }
   // The subjects of the leaf's interest (for /leafz?subs=1), any thread.
   std::vector<std::string> remote_subjects() const;
@@ -84,6 +87,8 @@ class LeafConnection final : public LinkConnection {
   void on_closed() override;
 
  private:
+  // For /connz?state=closed (Server::save_closed_leaf), as the connection closes.
+  void save_closed_entry();
   // Sends every subscription of the bound account (and the loop-detection subject).
   void send_all_subs(Account& acc);
   // Whether `sub`'s interest goes to the other side of this connection.

@@ -1,10 +1,13 @@
-// /connz: client connections, open or closed, sorted and paged.
+// /connz: client (and leaf, as 2.9.10) connections, open or closed, sorted and paged.
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <string_view>
 
 #include "config/duration.h"
 #include "monitor/endpoints.h"
+#include "cluster/leaf.h"
+#include "cluster/leaf_manager.h"
 #include "server/client.h"
 #include "server/server.h"
 #include "util/time_format.h"
@@ -66,45 +69,153 @@ ConnzOptions connz_options_from_query(const std::multimap<std::string, std::stri
   return o;
 }
 
+namespace {
+// One /connz entry: an open or closed client, or a leaf (2.9.10 lists closed leafs with the
+// closed clients, open ones only under an account filter; else they are in /leafz). The
+// sort keys are read once.
+struct Row {
+  std::shared_ptr<ClientConnection> client;
+  std::shared_ptr<const LeafConnInfo> leaf;
+  uint64_t cid = 0;
+  std::chrono::system_clock::time_point start, last, stop;
+  size_t subs = 0, pending = 0;
+  uint64_t in_msgs = 0, out_msgs = 0, in_bytes = 0, out_bytes = 0;
+  int64_t rtt = 0;
+  bool closed = false;  // from the closed ring
+  std::string_view reason;  // close_reason_text: static storage
+};
+
+Row client_row(std::shared_ptr<ClientConnection> c) {
+  Row r;
+  r.cid = c->cid();
+  r.start = c->start_time();
+  r.last = c->last_activity();
+  r.stop = c->stop_time();
+  r.subs = c->num_subscriptions();
+  r.pending = c->pending_bytes();
+  r.in_msgs = c->in_msgs.load();
+  r.out_msgs = c->out_msgs.load();
+  r.in_bytes = c->in_bytes.load();
+  r.out_bytes = c->out_bytes.load();
+  r.rtt = c->rtt_ns();
+  r.reason = close_reason_text(c->close_reason());
+  r.client = std::move(c);
+  return r;
+}
+
+Row leaf_row(std::shared_ptr<const LeafConnInfo> l) {
+  Row r;
+  r.cid = l->cid;
+  r.start = l->start;
+  r.last = l->last_activity;
+  r.stop = l->stop;
+  r.subs = l->subs;
+  r.pending = l->pending;
+  r.in_msgs = l->in_msgs;
+  r.out_msgs = l->out_msgs;
+  r.in_bytes = l->in_bytes;
+  r.out_bytes = l->out_bytes;
+  r.rtt = l->rtt_ns;
+  r.reason = close_reason_text(l->reason);
+  r.leaf = std::move(l);
+  return r;
+}
+
+// A leaf's entry: ConnInfo as 2.9.10 fills it for a LEAF (kind "Leafnode", no type,
+// no lang; name and version from the CONNECT of a leaf we accepted).
+Json leaf_entry(const LeafConnInfo& l, const ConnzOptions& o, std::chrono::system_clock::time_point now) {
+  Json e;
+  e["cid"] = l.cid;
+  e["kind"] = "Leafnode";
+  e["ip"] = l.ip;
+  e["port"] = l.port;
+  e["start"] = util::rfc3339_nano(l.start);
+  e["last_activity"] = util::rfc3339_nano(l.last_activity);
+  if (l.closed) {
+    e["stop"] = util::rfc3339_nano(l.stop);
+    e["reason"] = close_reason_text(l.reason);
+  }
+  e["rtt"] = config::format_go_duration(std::chrono::nanoseconds(l.rtt_ns));
+  auto end = l.closed ? l.stop : now;
+  e["uptime"] = util::uptime_string(end - l.start);
+  e["idle"] = util::uptime_string(end - l.last_activity);
+  e["pending_bytes"] = l.pending;
+  e["in_msgs"] = l.in_msgs;
+  e["out_msgs"] = l.out_msgs;
+  e["in_bytes"] = l.in_bytes;
+  e["out_bytes"] = l.out_bytes;
+  e["subscriptions"] = l.subs;
+  if (!l.name.empty()) e["name"] = l.name;
+  if (!l.version.empty()) e["version"] = l.version;
+  if (!l.tls_version.empty()) {
+    e["tls_version"] = l.tls_version;
+    e["tls_cipher_suite"] = l.tls_cipher_suite;
+  }
+  if (o.auth) {
+    if (!l.user.empty()) e["authorized_user"] = l.user;
+    // The reference names the account only when it is not the global one.
+    if (!l.account.empty() && l.account != "$G") e["account"] = l.account;
+  }
+  return e;
+}
+}  // namespace
+
 Json connz(Server& s, const ConnzOptions& o) {
   auto now = std::chrono::system_clock::now();
-  std::vector<std::shared_ptr<ClientConnection>> conns;
+  std::vector<Row> conns;
   if (o.state == "open" || o.state == "any" || o.state == "all") {
-    auto open = s.clients_snapshot();
-    conns.insert(conns.end(), open.begin(), open.end());
+    for (auto& c : s.clients_snapshot()) conns.push_back(client_row(std::move(c)));
+    // Filtered by account, 2.9.10 walks the account's connections, its leafs included; by cid
+    // it looks among the clients only.
+    if (!o.account.empty() && !o.cid && s.leafs())
+      for (auto& l : s.leafs()->leafs())
+        if (l->account_name() == o.account) conns.push_back(leaf_row(std::make_shared<const LeafConnInfo>(l->conn_info())));
   }
   if (o.state == "closed" || o.state == "any" || o.state == "all") {
-    auto closed = s.closed_clients_snapshot();
-    conns.insert(conns.end(), closed.begin(), closed.end());
+    for (auto& c : s.closed_clients_snapshot()) {
+      conns.push_back(client_row(std::move(c)));
+      conns.back().closed = true;
+    }
+    for (auto& l : s.closed_leafs_snapshot()) {
+      conns.push_back(leaf_row(std::move(l)));
+      conns.back().closed = true;
+    }
   }
   conns.erase(std::remove_if(conns.begin(), conns.end(),
-                             [&](const auto& c) {
-                               if (o.cid && c->cid() != o.cid) return true;
+                             [&](const Row& r) {
+                               if (o.cid && r.cid != o.cid) return true;
+                               // 2.9.10 keeps no account name for a closed connection of the
+                               // global account, so acc=$G does not match one.
+                               if (r.closed && o.account == "$G") return true;
+                               if (r.leaf) {
+                                 if (!o.account.empty() && r.leaf->account != o.account) return true;
+                                 if (!o.user.empty() && r.leaf->user != o.user) return true;
+                                 return false;
+                               }
+                               const auto& c = r.client;
                                if (!o.account.empty() && c->account_name() != o.account) return true;
                                if (!o.user.empty() && c->connect_options().user != o.user) return true;
                                return false;
                              }),
               conns.end());
 
-  using C = std::shared_ptr<ClientConnection>;
+  using C = Row;
   std::function<bool(const C&, const C&)> less;
   const auto& k = o.sort;
-  if (k == "cid") less = [](const C& a, const C& b) { return a->cid() < b->cid(); };
-  else if (k == "start") less = [](const C& a, const C& b) { return a->start_time() < b->start_time(); };
-  else if (k == "subs") less = [](const C& a, const C& b) { return a->num_subscriptions() > b->num_subscriptions(); };
-  else if (k == "pending") less = [](const C& a, const C& b) { return a->pending_bytes() > b->pending_bytes(); };
-  else if (k == "msgs_to") less = [](const C& a, const C& b) { return a->out_msgs.load() > b->out_msgs.load(); };
-  else if (k == "msgs_from") less = [](const C& a, const C& b) { return a->in_msgs.load() > b->in_msgs.load(); };
-  else if (k == "bytes_to") less = [](const C& a, const C& b) { return a->out_bytes.load() > b->out_bytes.load(); };
-  else if (k == "bytes_from") less = [](const C& a, const C& b) { return a->in_bytes.load() > b->in_bytes.load(); };
-  else if (k == "last") less = [](const C& a, const C& b) { return a->last_activity() > b->last_activity(); };
-  else if (k == "idle") less = [](const C& a, const C& b) { return a->last_activity() < b->last_activity(); };
-  else if (k == "uptime") less = [](const C& a, const C& b) { return a->start_time() < b->start_time(); };
-  else if (k == "stop") less = [](const C& a, const C& b) { return a->stop_time() > b->stop_time(); };
-  else if (k == "reason") less = [](const C& a, const C& b) {
-    return std::string(close_reason_text(a->close_reason())) < close_reason_text(b->close_reason());
-  };
-  else if (k == "rtt") less = [](const C& a, const C& b) { return a->rtt() > b->rtt(); };
+  if (k == "cid") less = [](const C& a, const C& b) { return a.cid < b.cid; };
+  else if (k == "start") less = [](const C& a, const C& b) { return a.start < b.start; };
+  else if (k == "subs") less = [](const C& a, const C& b) { return a.subs > b.subs; };
+  else if (k == "pending") less = [](const C& a, const C& b) { return a.pending > b.pending; };
+  else if (k == "msgs_to") less = [](const C& a, const C& b) { return a.out_msgs > b.out_msgs; };
+  else if (k == "msgs_from") less = [](const C& a, const C& b) { return a.in_msgs > b.in_msgs; };
+  else if (k == "bytes_to") less = [](const C& a, const C& b) { return a.out_bytes > b.out_bytes; };
+  else if (k == "bytes_from") less = [](const C& a, const C& b) { return a.in_bytes > b.in_bytes; };
+  else if (k == "last") less = [](const C& a, const C& b) { return a.last > b.last; };
+  else if (k == "idle") less = [](const C& a, const C& b) { return a.last < b.last; };
+  else if (k == "uptime") less = [](const C& a, const C& b) { return a.start < b.start; };
+  else if (k == "stop") less = [](const C& a, const C& b) { return a.stop > b.stop; };
+  else if (k == "reason") less = [](const C& a, const C& b) { return a.reason < b.reason; };
+  else if (k == "rtt") less = [](const C& a, const C& b) { return a.rtt > b.rtt; };
   std::stable_sort(conns.begin(), conns.end(), less);
 
   Json j;
@@ -119,7 +230,11 @@ Json connz(Server& s, const ConnzOptions& o) {
   j["limit"] = o.limit;
   Json list = Json::array();
   for (size_t i = first; i < last; ++i) {
-    auto& c = conns[i];
+    if (conns[i].leaf) {
+      list.push_back(leaf_entry(*conns[i].leaf, o, now));
+      continue;
+    }
+    auto& c = conns[i].client;
     auto co = c->connect_options();
     bool closed = c->closing();
     Json e;

@@ -51,7 +51,7 @@ const char* close_reason_text(CloseReason r) {
   switch (r) {
     case CloseReason::ClientClosed: return "Client Closed";
     case CloseReason::AuthenticationTimeout: return "Authentication Timeout";
-    case CloseReason::AuthenticationViolation: return "Authorization Violation";
+    case CloseReason::AuthenticationViolation: return "Authentication Failure";  // 2.9.10 ClosedState
     case CloseReason::TLSHandshakeError: return "TLS Handshake Failure";
     case CloseReason::SlowConsumerPendingBytes: return "Slow Consumer (Pending Bytes)";
     case CloseReason::SlowConsumerWriteDeadline: return "Slow Consumer (Write Deadline)";

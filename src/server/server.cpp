@@ -459,6 +459,18 @@ std::vector<std::shared_ptr<ClientConnection>> Server::closed_clients_snapshot()
   return closed_clients_;
 }
 
+void Server::save_closed_leaf(LeafConnInfo info) {
+  auto p = std::make_shared<const LeafConnInfo>(std::move(info));
+  std::lock_guard lk(conns_mu_);
+  closed_leafs_.push_back(std::move(p));
+  if (closed_leafs_.size() > 10000) closed_leafs_.erase(closed_leafs_.begin());
+}
+
+std::vector<std::shared_ptr<const LeafConnInfo>> Server::closed_leafs_snapshot() const {
+  std::lock_guard lk(conns_mu_);
+  return closed_leafs_;
+}
+
 size_t Server::num_clients() const {
   std::lock_guard lk(conns_mu_);
   return clients_.size();

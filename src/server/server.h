@@ -22,6 +22,7 @@
 #include "server/account.h"
 #include "server/account_resolver.h"
 #include "server/auth.h"
+#include "server/leaf_conn_info.h"
 #include "server/connection.h"
 
 namespace nats {
@@ -196,6 +197,9 @@ class Server {
   void count_slow_consumer(ConnKind kind);
   std::vector<std::shared_ptr<ClientConnection>> clients_snapshot() const;
   std::vector<std::shared_ptr<ClientConnection>> closed_clients_snapshot() const;
+  // Closed leaf connections, both accepted and dialled (as 2.9.10's /connz?state=closed).
+  void save_closed_leaf(LeafConnInfo info);
+  std::vector<std::shared_ptr<const LeafConnInfo>> closed_leafs_snapshot() const;
   // Visits the open clients bound to `acc` under the connection lock, without copying or
   // sorting them (clients_snapshot() is O(N log N) and allocates; this runs on connects).
   // `fn` must be short and must not call back into the Server's connection bookkeeping.
@@ -340,6 +344,7 @@ class Server {
   mutable std::mutex conns_mu_;
   std::unordered_map<uint64_t, std::shared_ptr<ClientConnection>> clients_;
   std::vector<std::shared_ptr<ClientConnection>> closed_clients_;  // ring for /connz?state=closed
+  std::vector<std::shared_ptr<const LeafConnInfo>> closed_leafs_;  // same, for leafs
 
   mutable std::mutex info_mu_;
   std::string info_prefix_;  // INFO JSON up to the per-client fields; guarded by info_mu_

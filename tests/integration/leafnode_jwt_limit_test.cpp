@@ -136,8 +136,14 @@ TEST(LeafJwtLimit, ExpiredAccountCutsItsLeafsAsTheReference) {
                          milliseconds(5000)))
         << bin << l1.proc->log();
     EXPECT_EQ(ljl_num_leafs(h.hub), 0) << bin;
-    // Not compared: 2.9.10 also lists closed leaf connections in /connz?state=closed (kind
-    // "Leafnode", this one with reason "Authentication Expired"); ours lists clients only.
+    // As 2.9.10, /connz?state=closed lists the closed leaf with its reason.
+    {
+      auto closed = ctest::http_json(h.hub.http_port, "/connz?state=closed");
+      bool found = false;
+      for (const auto& c : closed.value("connections", nlohmann::json::array()))
+        found |= c.value("kind", "") == "Leafnode" && c.value("reason", "") == "Authentication Expired";
+      EXPECT_TRUE(found) << bin << closed.dump();
+    }
     // Renewed: back in on its next redial.
     ASSERT_EQ(h.push(-1), 200) << bin;
     EXPECT_TRUE(wait_for([&] { return ljl_num_leafs(h.hub) == 1 && ljl_num_leafs(l1) == 1; }, milliseconds(5000)))
