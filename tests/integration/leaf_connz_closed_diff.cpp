@@ -99,7 +99,9 @@ TEST(LeafConnzClosed, HubListsTheClosedLeafAsReference) {
     EXPECT_EQ(ctest::http_json(s.hub.http_port, "/connz?state=closed&acc=B").value("total", -1), 0) << bin;
     views.push_back(stable_view(e));
   }
-  if (views.size() == 2) EXPECT_EQ(views[0], views[1]) << "ours vs 2.9.10";
+  if (views.size() == 2) {
+    EXPECT_EQ(views[0], views[1]) << "ours vs 2.9.10";
+  }
 }
 
 TEST(LeafConnzClosed, LeafListsItsDialledConnectionAsReference) {
@@ -124,7 +126,9 @@ TEST(LeafConnzClosed, LeafListsItsDialledConnectionAsReference) {
     EXPECT_EQ(ctest::http_json(s.leaf.http_port, "/connz?state=closed&acc=%24G").value("total", -1), 0) << bin;
     views.push_back(stable_view(e));
   }
-  if (views.size() == 2) EXPECT_EQ(views[0], views[1]) << "ours vs 2.9.10";
+  if (views.size() == 2) {
+    EXPECT_EQ(views[0], views[1]) << "ours vs 2.9.10";
+  }
 }
 
 // A leaf refused for its credentials: closed with 2.9.10's "Authentication Failure", its
@@ -142,7 +146,9 @@ TEST(LeafConnzClosed, RefusedLeafAsReference) {
     EXPECT_FALSE(e.contains("account")) << bin << e.dump();
     views.push_back(stable_view(e));
   }
-  if (views.size() == 2) EXPECT_EQ(views[0], views[1]) << "ours vs 2.9.10";
+  if (views.size() == 2) {
+    EXPECT_EQ(views[0], views[1]) << "ours vs 2.9.10";
+  }
 }
 
 }  // namespace NATS_TEST_FILE_ID
