@@ -240,7 +240,11 @@ bool RouteManager::register_route(const std::shared_ptr<RouteConnection>& r) {
   {
     std::lock_guard lk(mu_);
     if (stopping_) return false;
-    if (routes_.count(id)) return false;
+    if (auto kept = routes_.find(id); kept != routes_.end()) {
+      if (r->solicited() && !kept->second->solicited())
+        adopted_dials_[kept->second.get()] = AdoptedDial{r->url(), r->implicit()};
+      return false;
+    }
     for (auto& [_, o] : routes_) others.push_back(o);
     routes_[id] = r;
     note_peer_urls_locked(r->remote_info());
@@ -273,9 +277,18 @@ void RouteManager::on_route_closed(RouteConnection* r, bool self_route) {
   bool stopping = false;
   std::string url = r->url();
   bool implicit = r->implicit();
+  bool solicited = r->solicited();
   {
     std::lock_guard lk(mu_);
     forget_locked(r);
+    if (auto a = adopted_dials_.find(r); a != adopted_dials_.end()) {
+      if (!solicited) {
+        url = a->second.url;
+        implicit = a->second.implicit;
+        solicited = true;
+      }
+      adopted_dials_.erase(a);
+    }
     std::string id = r->remote_id();
     auto it = routes_.find(id);
     if (it != routes_.end() && it->second.get() == r) {
@@ -283,7 +296,7 @@ void RouteManager::on_route_closed(RouteConnection* r, bool self_route) {
       was_registered = true;
     }
     stopping = stopping_;
-    if (!stopping_ && r->solicited() && !removed_urls_.count(url)) {
+    if (!stopping_ && solicited && !removed_urls_.count(url)) {
       if (self_route) self_urls_.insert(url);
       else retry = !(!id.empty() && routes_.count(id));
     }
@@ -292,7 +305,7 @@ void RouteManager::on_route_closed(RouteConnection* r, bool self_route) {
     if (retry) {
       log::debug("Attempting reconnect for solicited route \"{}\"", url);
       solicit_locked(url, implicit, reconnect_jitter() + (implicit ? std::chrono::seconds(0) : kLinkRetryDelay), false);
-    } else if (r->solicited()) {
+    } else if (solicited) {
       redial_.forget(url);
     }
   }

@@ -145,6 +145,15 @@ class RouteManager : public LinkManagerBase<RouteConnection, std::string> {
   std::set<std::string> implicit_urls_;  // solicited URLs learnt by gossip
   std::set<std::string> self_urls_;
   std::set<std::string> removed_urls_;  // routes a reload removed: not retried
+  // A registered route that won over a duplicate we dialled: it is redialled with that URL
+  // when it drops (as the reference's route.retry). Both ends may keep the opposite
+  // connection of a crossed pair and each close the other's; without this neither end
+  // redials and the two servers stay apart for good. Keyed by the kept route.
+  struct AdoptedDial {
+    std::string url;
+    bool implicit = false;
+  };
+  std::map<const RouteConnection*, AdoptedDial> adopted_dials_;
   std::vector<std::string> configured_;  // the configured routes as last (re)loaded
 
   std::mutex interest_mu_;  // serialises RS+/RS- and counts queue weights

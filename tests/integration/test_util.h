@@ -90,6 +90,12 @@ class RawClient {
     fd_ = -1;
   }
 
+  // Takes over a socket the test accepted (a server dialled the test), to speak over it.
+  void adopt(int fd) {
+    close();
+    fd_ = fd;
+  }
+
   bool connected() const { return fd_ >= 0; }
   int fd() const { return fd_; }
   const std::string& info() const { return info_; }
