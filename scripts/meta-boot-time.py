@@ -7,9 +7,9 @@ server's /jsz every 20 ms. Prints, per round, the seconds until the first server
 meta leader and until all servers report the same one; interleaves the two binaries and
 prints medians with min-max. The machine is shared: figures are noisy.
 Usage: scripts/meta-boot-time.py [--topo 3|3x3] [--rounds 5] [--ours build/nats-server]
-       [--ref /usr/sbin/nats-server] [--base 34222]
+       [--ref /usr/sbin/nats-server] [--base N]
 """
-import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time, urllib.request
+import argparse, json, os, random, shutil, socket, statistics, subprocess, sys, tempfile, time, urllib.request
 
 CLUSTERS = ["east", "central", "west"]
 
@@ -49,15 +49,36 @@ def meta_leader(port):
         return ""
 
 
+def ports_free(base, n):
+    for off in (0, 2000, 3000, 4000):
+        for i in range(n):
+            with socket.socket() as s:
+                try:
+                    s.bind(("0.0.0.0", base + off + i))
+                except OSError:
+                    return False
+    return True
+
+
+def free_base(n):
+    # The machine is shared: draw a base whose every port (client, route, gateway, http) is free.
+    while True:
+        base = random.randrange(20000, 28000)
+        if ports_free(base, n):
+            return base
+
+
 def one_round(binary, topo, base, timeout=30.0):
     work = tempfile.mkdtemp(prefix="metaboot-")
     procs = []
     try:
+        n = 3 if topo == "3" else 9
+        base = base if base and ports_free(base, n) else free_base(n)
         confs = configs(topo, work, base)
         t0 = time.monotonic()
         for name, path, _ in confs:
             log = open(os.path.join(work, name + ".log"), "w")
-            procs.append(subprocess.Popen([binary, "-c", path, "-a", "127.0.0.1"], stdout=log, stderr=log))
+            procs.append(subprocess.Popen([binary, "-c", path, "-a", "127.0.0.1", "-D"], stdout=log, stderr=log))
         first = None
         while time.monotonic() - t0 < timeout:
             leaders = [meta_leader(p) for _, _, p in confs]
@@ -66,7 +87,14 @@ def one_round(binary, topo, base, timeout=30.0):
                 first = now
             if all(leaders) and len(set(leaders)) == 1:
                 return first, now
+            dead = [confs[i][0] for i, p in enumerate(procs) if p.poll() is not None]
+            if dead:
+                print(f"  {binary}: {dead} exited early (port taken?); round not counted", flush=True)
+                return None, None
             time.sleep(0.02)
+        keep = os.path.join(tempfile.gettempdir(), "metaboot-failed-%d" % os.getpid())
+        shutil.copytree(work, keep, dirs_exist_ok=True)
+        print(f"  {binary}: no agreed leader in {timeout:.0f} s; logs kept in {keep}", flush=True)
         return first, None
     finally:
         for p in procs:
@@ -93,7 +121,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--ours", default="build/nats-server")
     ap.add_argument("--ref", default="/usr/sbin/nats-server")
-    ap.add_argument("--base", type=int, default=34222)
+    ap.add_argument("--base", type=int, default=0, help="client port base (default: a free one, drawn per round)")
     a = ap.parse_args()
     res = {"ours": ([], []), "ref": ([], [])}
     for r in range(a.rounds):
