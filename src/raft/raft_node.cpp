@@ -193,6 +193,13 @@ void RaftNode::campaign_now() {
   else become_candidate();
 }
 
+void RaftNode::campaign_within(int max_ticks) {
+  if (role_ == Role::kLeader) return;
+  election_elapsed_ = 0;
+  std::uniform_int_distribution<int> d(1, std::max(1, max_ticks));
+  randomized_timeout_ = d(rng_);
+}
+
 void RaftNode::leader_lost(const NodeId& peer) {
   if (role_ != Role::kFollower || leader_.empty() || leader_ != peer) return;
   leader_.clear();

@@ -104,6 +104,11 @@ class RaftNode {
   // the reference campaigns at once on a freshly bootstrapped group. No-op on a leader and
   // on a node that is not a voter.
   void campaign_now();
+  // Campaign after a delay drawn uniformly from [1, max_ticks] ticks instead of at once (as
+  // the reference's 100-800 ms campaign timeout of a fresh group): servers that bootstrap a
+  // group together then rarely campaign in the same tick and split the vote, which would cost
+  // a full election timeout. No-op on a leader.
+  void campaign_within(int max_ticks);
   // Leader only: hand leadership over and become a follower of the same term at once. When a
   // voter is fully caught up it is told to campaign immediately (TimeoutNow); either way our
   // own campaign is held back so that another node normally wins the election that follows.

@@ -33,11 +33,14 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kGroup = "_meta_";
 // Timing: a 100 ms tick; elections time out after 1-2 s without a leader (randomized per
-// node), the leader heartbeats every 200 ms. A fresh group campaigns at once (as the
-// reference), so the first leader normally appears well within a second of the peers being
-// known.
+// node), the leader heartbeats every 200 ms.
 constexpr int kElectionTicks = 10;
 constexpr int kHeartbeatTicks = 2;
+// A fresh group's first campaign comes within this many ticks (drawn at random per server,
+// as the reference's 100-800 ms campaign timeout): all members bootstrap within a tick or
+// so of each other, and campaigning all at once splits the vote (then the election timeout,
+// 1-2 s, passes before the next try).
+constexpr int kFirstCampaignTicks = 8;
 // While waiting for peers, ask every server for its STATSZ this often (see maybe_discover).
 constexpr auto kDiscoverEvery = std::chrono::milliseconds(500);
 // The known peer set must stay unchanged this long before a fresh group starts with it
@@ -384,7 +387,7 @@ bool MetaGroup::Impl::try_bootstrap() {
   }
   log::notice("JetStream cluster bootstrapping");
   log::debug("JetStream cluster bootstrapping with peers [{}]", fmt::join(peers, ","));
-  group->bootstrap(raft::PeerState{static_cast<int>(peers.size()), peers}, true);
+  group->bootstrap(raft::PeerState{static_cast<int>(peers.size()), peers}, true, kFirstCampaignTicks);
   return true;
 }
 

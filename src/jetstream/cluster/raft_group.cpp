@@ -108,11 +108,13 @@ void RaftGroup::open() {
     subs_.push_back(server_.subscribe_internal(sys_, subj, handler));
 }
 
-bool RaftGroup::bootstrap(raft::PeerState ps, bool fresh) { return start_node(std::move(ps), fresh); }
+bool RaftGroup::bootstrap(raft::PeerState ps, bool fresh, int first_campaign_ticks) {
+  return start_node(std::move(ps), fresh, first_campaign_ticks);
+}
 
 bool RaftGroup::join() { return start_node(raft::PeerState{0, {}, true}, true); }
 
-bool RaftGroup::start_node(raft::PeerState ps, bool fresh) {
+bool RaftGroup::start_node(raft::PeerState ps, bool fresh, int first_campaign_ticks) {
   std::lock_guard lk(mu_);
   if (node_ || !store_) return node_ != nullptr;
   if (!ps.joining && std::find(ps.peers.begin(), ps.peers.end(), self_id_) == ps.peers.end()) {
@@ -137,7 +139,10 @@ bool RaftGroup::start_node(raft::PeerState ps, bool fresh) {
     log::error("Raft group '{}' store error: {}", name_, e.what());
     return false;
   }
-  if (fresh && !ps.joining) node_->campaign_now();
+  if (fresh && !ps.joining) {
+    if (first_campaign_ticks > 0 && ps.peers.size() > 1) node_->campaign_within(first_campaign_ticks);
+    else node_->campaign_now();
+  }
   return true;
 }
 

@@ -105,7 +105,9 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   // Starts the node with `peers` (fresh: save them and campaign at once, as the reference
   // does on a new group). Loop thread, or before the group is ticked. False on store errors
   // or when self is not a member.
-  bool bootstrap(raft::PeerState ps, bool fresh);
+  // first_campaign_ticks: 0 campaigns at once; N > 0 campaigns within [1, N] ticks, drawn at
+  // random (the meta group, whose members all bootstrap in the same tick or so).
+  bool bootstrap(raft::PeerState ps, bool fresh, int first_campaign_ticks = 0);
   bool bootstrapped() const;
   // Starts the node as a server being added to a running group (no membership of its own:
   // it waits for the leader to add it and learns the membership from the log). Persisted,
@@ -182,7 +184,7 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   bool blocked(const std::string& peer) const;
   void flush_proposals();
   void change_peer(const std::string& id, bool add, std::function<void(bool)> done);
-  bool start_node(raft::PeerState ps, bool fresh);
+  bool start_node(raft::PeerState ps, bool fresh, int first_campaign_ticks = 0);
   void drain(std::unique_lock<std::mutex>& lk);
   std::string vote_subject() const;
   std::string append_subject() const;
