@@ -4,7 +4,11 @@
 // mirror's or source's direct consumer), may not have applied that entry yet: it answered
 // 10014 "consumer not found" (about one request in seven). It now answers only once its meta
 // state has caught up as of the request (JsCluster::route_unknown_consumer_info); 2.9.10
-// answers "not found" only from the meta leader. Differential: the same rounds against both.
+// answers "not found" only from the meta leader. "Caught up" is measured against the index the
+// meta leader reports when asked after the request (meta_read_index.h): a follower's own
+// commit index may be stale (the append of the create, heard after the request, carried the
+// commit index of before it), which still answered 10014 about once in 300 under load.
+// Differential: the same rounds against both.
 #include <gtest/gtest.h>
 
 #include <string>

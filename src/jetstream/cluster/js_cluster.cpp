@@ -338,6 +338,7 @@ void JsCluster::when_meta_caught_up(ApiRequest& req, std::string_view rest,
     Account* account;
     JsAccount* jsa;
     std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
+    std::optional<uint64_t> read_index{};  // the meta index to have applied, once known
     int tries = 0;
   };
   auto held = std::make_shared<Held>(Held{std::string(req.subject), std::string(req.reply), std::string(req.payload),
@@ -346,7 +347,8 @@ void JsCluster::when_meta_caught_up(ApiRequest& req, std::string_view rest,
   net::EventLoop& loop = js_.server().pick_loop();
   auto check = std::make_shared<std::function<void()>>();
   *check = [this, held, &loop, then = std::move(then), weak = std::weak_ptr<std::function<void()>>(check)] {
-    bool caught_up = meta_.caught_up_since(held->since);
+    if (!held->read_index) held->read_index = meta_.read_index_since(held->since);
+    bool caught_up = held->read_index && meta_.applied_index() >= *held->read_index;
     if (!caught_up && ++held->tries < kLeaderWaitTries / 3) {  // 50 ms steps, 1 s
       if (auto again = weak.lock()) loop.add_timer(kLeaderWaitStep, [again] { (*again)(); });
       return;

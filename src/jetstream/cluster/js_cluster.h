@@ -178,8 +178,8 @@ class JsCluster {
   // CONSUMER.DELETE of a consumer this server's meta state does not have: an ephemeral (its
   // stream's host answers) or a durable whose create this follower has not applied yet (the
   // meta leader answers). The stream's host answers "not found" only once its meta state
-  // has caught up with the leader's as of the request (MetaGroup::caught_up_since, up to
-  // 2 s), so a delete sent right after the create gets exactly one answer.
+  // has caught up with the leader's as of the request (when_meta_caught_up), so a delete
+  // sent right after the create gets exactly one answer.
   void route_unknown_consumer_delete(ApiRequest& req, std::string_view rest, const std::string& stream,
                                      const std::string& consumer);
   // CONSUMER.INFO of a consumer this server has no assignment of: as 2.9.10 only the meta
@@ -189,8 +189,10 @@ class JsCluster {
   // another server may not be applied here yet (it was answered 10014 "consumer not found").
   void route_unknown_consumer_info(ApiRequest& req, std::string_view rest, const std::string& stream,
                                    const std::string& consumer);
-  // Runs `then` with a copy of the request once this server's meta state has caught up with
-  // the leader's as of now (MetaGroup::caught_up_since, polled up to 1 s); `since`: now.
+  // Runs `then` with a copy of the request once this server's meta state holds every entry
+  // the meta leader had committed as of now (MetaGroup::read_index_since: the leader is
+  // asked, a follower's own view of the commit index may be stale; polled up to 1 s);
+  // `since`: now.
   void when_meta_caught_up(ApiRequest& req, std::string_view rest,
                            std::function<void(ApiRequest&, const std::string&, std::chrono::steady_clock::time_point)> then);
   // The cluster the request came in on: a reply mapped by a gateway names it.

@@ -17,6 +17,7 @@
 #include "config/options.h"
 #include "jetstream/api/errors.h"
 #include "jetstream/cluster/meta_peers.h"
+#include "jetstream/cluster/meta_read_index.h"
 #include "jetstream/cluster/raft_groups.h"
 #include "jetstream/cluster/test_hooks.h"
 #include "jetstream/jetstream.h"
@@ -95,6 +96,7 @@ struct MetaGroup::Impl : std::enable_shared_from_this<Impl> {
   RemoveFn remove_fn;
   std::function<void()> tick_fn;
   std::set<std::string> removed;  // node ids taken out by SERVER.REMOVE
+  std::shared_ptr<MetaReadIndex> read_index;  // once the group exists
 
   // Group loop only.
   raft::Index applying_index = 0, compacted_index = 0;
@@ -175,6 +177,15 @@ void MetaGroup::Impl::start() {
     cluster_size = size;
   }
   test_hooks = start_test_hooks(server);
+  {
+    auto ri = std::make_shared<MetaReadIndex>(server, *sys, self_id, [weak] {
+      auto self = weak.lock();
+      return self ? self->ready_group() : nullptr;
+    });
+    ri->start();
+    std::lock_guard lk(mu);
+    read_index = std::move(ri);
+  }
   // `$JS.API.META.LEADER.STEPDOWN` lives in the system account (as the reference's API
   // handlers do); only the leader answers, then steps down.
   subs.push_back(server.subscribe_internal(
@@ -326,6 +337,12 @@ void MetaGroup::Impl::stop() {
   if (sys)
     for (auto& s : subs) server.unsubscribe_internal(*sys, s);
   subs.clear();
+  std::shared_ptr<MetaReadIndex> ri;
+  {
+    std::lock_guard lk(mu);
+    ri = std::move(read_index);
+  }
+  if (ri) ri->stop();
   test_hooks.reset();
   if (groups) groups->stop();
 }
@@ -475,17 +492,18 @@ bool MetaGroup::current() const {
   return g && g->current(std::chrono::duration_cast<std::chrono::milliseconds>(kCurrentWithin));
 }
 
-bool MetaGroup::caught_up_since(std::chrono::steady_clock::time_point since) const {
+std::optional<uint64_t> MetaGroup::read_index_since(std::chrono::steady_clock::time_point since) const {
+  std::shared_ptr<MetaReadIndex> ri;
+  {
+    std::lock_guard lk(impl_->mu);
+    ri = impl_->read_index;
+  }
+  return ri ? ri->index_since(since) : std::nullopt;
+}
+
+uint64_t MetaGroup::applied_index() const {
   auto* g = impl_->ready_group();
-  if (!g) return false;
-  if (g->is_leader()) return true;
-  std::string leader = g->leader();
-  if (leader.empty()) return false;
-  auto heard = g->last_heard();
-  auto it = heard.find(leader);
-  if (it == heard.end() || it->second <= since) return false;
-  RaftStatus st = g->status();
-  return st.applied >= st.commit;
+  return g ? g->applied_through() : 0;
 }
 
 MetaSnapshot MetaGroup::snapshot() const {

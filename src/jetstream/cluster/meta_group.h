@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,11 +66,13 @@ class MetaGroup {
   // The leader, or a follower that heard from the leader recently (the reference's
   // Healthy()); /healthz reports "not current" otherwise.
   bool current() const;
-  // Whether this server's meta state holds every entry the leader had committed at `since`:
-  // true on the leader; on a follower once it heard from the leader after `since` and has
-  // handed out every entry it knows committed (a read barrier for answers the leader's state
-  // decides, e.g. a CONSUMER.DELETE of a consumer not created here yet).
-  bool caught_up_since(std::chrono::steady_clock::time_point since) const;
+  // A read barrier for answers the leader's state decides (e.g. "consumer not found" for a
+  // consumer not created here yet): the meta log index this server must have applied to hold
+  // every entry the leader had committed at `since` (meta_read_index.h); nullopt while not
+  // known yet (the follower asked the leader: ask again shortly).
+  std::optional<uint64_t> read_index_since(std::chrono::steady_clock::time_point since) const;
+  // The last meta log index whose entries the apply handler has returned from.
+  uint64_t applied_index() const;
   MetaSnapshot snapshot() const;
 
   // Hook for the replicated state machine: called in log order (on the meta group's thread,

@@ -371,6 +371,8 @@ void RaftGroup::drain(std::unique_lock<std::mutex>& lk) {
   if (hooks_.apply)
     for (const auto& e : committed)
       if (e.type == raft::EntryType::kNormal) unwrap(e, hooks_.apply);
+  if (to_apply) applied_through_.store(to_apply->index, std::memory_order_release);
+  if (!committed.empty()) applied_through_.store(committed.back().index, std::memory_order_release);
   if (leader_changed && hooks_.leader_changed) hooks_.leader_changed(leader, leader == self_id_);
 }
 

@@ -165,6 +165,9 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   std::vector<std::string> peers() const;
   raft::Index match_index(const std::string& peer) const;
   std::map<std::string, Clock::time_point> last_heard() const;
+  // Lock-free: the last index whose entries Hooks::apply (or restore) has returned from.
+  // status().applied counts an entry as soon as it is handed out, before its hook has run.
+  raft::Index applied_through() const { return applied_through_.load(std::memory_order_acquire); }
 
   // Owner's tick (loop thread).
   void tick();
@@ -207,6 +210,7 @@ class RaftGroup : public std::enable_shared_from_this<RaftGroup> {
   std::mutex apply_mu_;
   std::vector<raft::Entry> elected_unapplied_;  // guarded by apply_mu_
   bool applying_as_leader_ = false;              // guarded by apply_mu_
+  std::atomic<raft::Index> applied_through_{0};  // written holding apply_mu_
 
   mutable std::mutex mu_;  // everything below
   std::unique_ptr<raft::LogStore> store_;
