@@ -7,11 +7,12 @@
 //    message (the stream lags, or is catching up): the removal found nothing. The message,
 //    when it arrives, is dropped here instead (drop_if_acked). Either the ack's removal sees
 //    the stored message, or the message's store sees the committed ack: each side writes
-//    first and reads the other's state after, under that state's lock.
+//    first and reads the other's state after, under that state's lock. (2.9.10 proposes a
+//    delete to the stream's log instead; this needs no entry and no leader.)
 //  - the consumer's group took over a snapshot (it fell behind its leader's compaction, or
 //    restarts from one): the acks it covers were never applied here one by one
-//    (release_acked). As the later reference's checkStateForInterestStream; 2.9.10 leaves
-//    the messages.
+//    (release_acked). As 2.10's checkStateForInterestStream; 2.9.10 leaves the
+//    messages.
 #include "jetstream/stream.h"
 
 namespace nats::jetstream {
