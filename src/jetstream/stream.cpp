@@ -540,6 +540,7 @@ PubResult Stream::apply_committed(uint64_t seq, bool proposed, int64_t ts, std::
   PubResult r;
   std::vector<StreamConsumerPtr> to_signal;
   bool interest_retention = false;
+  RetentionPolicy retention = RetentionPolicy::limits;
   {
     std::lock_guard lk(mu_);
     if (deleted_) {
@@ -579,10 +580,12 @@ PubResult Stream::apply_committed(uint64_t seq, bool proposed, int64_t ts, std::
       prune_dedupe_locked(system_clock_ns());
     }
     interest_retention = cfg_.retention == RetentionPolicy::interest;
+    retention = cfg_.retention;
     to_signal = consumers_;
   }
   flush_republish();
   after_store(seq, subject, headers, to_signal, interest_retention);
+  if (retention != RetentionPolicy::limits) drop_if_acked(seq, subject, retention, to_signal);
   return r;
 }
 

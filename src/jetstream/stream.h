@@ -135,6 +135,10 @@ class Stream : public std::enable_shared_from_this<Stream> {
   std::vector<StreamConsumerPtr> consumers() const;
   size_t consumer_count() const;
   void ack_for_retention(uint64_t seq, const StreamConsumer& by);
+  // A replica's consumer state taken over whole (a Raft snapshot of its group): every stored
+  // message up to `upto` that `by` matches and no longer needs goes through
+  // ack_for_retention, as if its ack had been applied here (stream_retention.cpp).
+  void release_acked(const StreamConsumer& by, uint64_t upto);
 
   // Ingest: the whole PUB path (headers checks, dedupe, store, PubAck), as the internal
   // subscription calls it. Replies on `reply` when set and not no_ack.
@@ -249,6 +253,11 @@ class Stream : public std::enable_shared_from_this<Stream> {
   // After a message is stored: rollups, interest retention, consumer wake-ups (no lock held).
   void after_store(uint64_t seq, std::string_view subject, std::string_view headers,
                    const std::vector<StreamConsumerPtr>& consumers, bool interest_retention);
+  // A replicated stream's message just stored that a consumer's committed state already
+  // acknowledged (its group applied the ack before this replica's stream had the message, so
+  // the ack removed nothing): the retention it missed (stream_retention.cpp).
+  void drop_if_acked(uint64_t seq, std::string_view subject, RetentionPolicy retention,
+                     const std::vector<StreamConsumerPtr>& consumers);
   void ingest_as_leader(std::string_view subject, std::string_view reply, std::string_view headers,
                         std::string_view payload);
   PubResult apply_committed(uint64_t seq, bool proposed, int64_t ts, std::string_view subject,

@@ -276,7 +276,10 @@ TEST(JsR3Consumer, WorkQueueRemovesAckedMessagesOnEveryReplica) {
   }, milliseconds(10000));
   std::string dump;
   for (auto& j : st) dump += j.dump() + "\n";
-  EXPECT_TRUE(all) << dump;
+  // A replica left with acknowledged messages: the consumer's view (its ack floor and which
+  // replicas are current) tells a lagging consumer replica from a lost removal.
+  EXPECT_TRUE(all) << "every replica should hold 7..10 (first_seq 7, messages 4):\n"
+                   << dump << "consumer: " << consumer_info(nc.p).dump();
 }
 
 // Every replica's store state of ORDERS once `ok` holds for all three (or what they said last).

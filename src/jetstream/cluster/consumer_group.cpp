@@ -424,6 +424,9 @@ void ConsumerGroup::restore(const raft::Snapshot& s) {
     applying_index_ = compacted_index_ = s.index;
   }
   consumer_->follow([&](ConsumerState& st) { st.restore(snap); });
+  // The acks the snapshot covers were not applied here one by one: a work queue (interest
+  // stream) drops what they released, as apply() does for each ack.
+  stream_->release_acked(*consumer_, snap.delivered_sseq);
 }
 
 void ConsumerGroup::on_leader_changed(const std::string& leader, bool self) {

@@ -11,6 +11,8 @@
 //    follower mirrors them into its consumer so its info reads right.
 //  - On a work-queue stream every replica removes a message once its ack is committed; on an
 //    interest stream, once no consumer's committed state still needs it (as the reference).
+//    Also when the ack comes first (this replica's stream stores the message after the ack
+//    applied) or comes inside a snapshot: stream_retention.cpp.
 //    Such consumers run on all the stream's peers, so their copies end up alike: each
 //    replica applies every consumer's committed acks, and whichever ack applies last there
 //    removes the message.
