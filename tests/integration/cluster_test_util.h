@@ -116,9 +116,15 @@ struct Node {
     }
     return c;
   }
+  // Starts the server and waits (up to 5 s, not failing: a test may expect a port to stay
+  // closed) until its cluster, gateway and monitoring ports listen too: the harness waits only
+  // for the client port, and 2.9.10 opens the cluster port after it (later still on a loaded
+  // machine), so a test dialling the cluster port straight away could find it closed.
   void start() {
     proc.reset();
     proc = itest::start_with_config(config(), {}, binary);
+    testing_harness::wait_listening({cluster.empty() ? 0 : cluster_port, gateway.empty() ? 0 : gateway_port, http_port},
+                                    milliseconds(5000));
   }
   std::string url() const { return proc->url(); }
   int num_routes() const {
