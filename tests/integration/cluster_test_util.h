@@ -34,7 +34,10 @@ inline HttpResponse http_response(int port, const std::string& path) {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   a.sin_port = htons(port);
-  timeval tv{2, 0};
+  // Reads end with the server's close (Connection: close); the timeout is only for a server
+  // that does not answer, and is generous: a sanitized server on a loaded CI machine can take
+  // over 2 s to build a large /jsz or /connz.
+  timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     ::close(fd);
