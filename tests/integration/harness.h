@@ -146,7 +146,15 @@ inline bool wait_listening(const std::vector<int>& ports,
     bool all = true;
     for (int p : ports) all = all && (p == 0 || port_listening(p));
     if (all) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      // Said, not failed: the caller decides; a test whose next step fails shows why.
+      std::string missing;
+      for (int p : ports)
+        if (p != 0 && !port_listening(p)) missing += " " + std::to_string(p);
+      std::fprintf(stderr, "[ harness ] still not listening after %lld ms:%s\n",
+                   static_cast<long long>(timeout.count()), missing.c_str());
+      return false;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
