@@ -34,7 +34,10 @@ inline HttpResponse http_response(int port, const std::string& path) {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   a.sin_port = htons(port);
-  timeval tv{2, 0};
+  // Reads end with the server's close (Connection: close); the timeout is only for a server
+  // that does not answer, and is generous: a sanitized server on a loaded CI machine can take
+  // over 2 s to build a large /jsz or /connz.
+  timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     ::close(fd);
@@ -116,9 +119,15 @@ struct Node {
     }
     return c;
   }
+  // Starts the server and waits (up to 5 s, not failing: a test may expect a port to stay
+  // closed) until its cluster, gateway and monitoring ports listen too: the harness waits only
+  // for the client port, and 2.9.10 opens the cluster port after it (later still on a loaded
+  // machine), so a test dialling the cluster port straight away could find it closed.
   void start() {
     proc.reset();
     proc = itest::start_with_config(config(), {}, binary);
+    testing_harness::wait_listening({cluster.empty() ? 0 : cluster_port, gateway.empty() ? 0 : gateway_port, http_port},
+                                    milliseconds(5000));
   }
   std::string url() const { return proc->url(); }
   int num_routes() const {

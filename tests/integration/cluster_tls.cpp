@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "both_servers_test.h"
 #include "cluster_test_util.h"
 #include "tls_peer_util.h"
 #include "test_util.h"
@@ -143,10 +144,7 @@ TEST_F(ClusterTls, PinnedCertsGateTheRoutes) {
                                         " -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -r");
   ASSERT_EQ(r.status, 0) << r.output;
   const std::string pin = r.output.substr(0, 64);
-  std::vector<std::string> bins{testing_harness::server_binary()};
-  if (testing_harness::reference_available()) bins.push_back(testing_harness::reference_binary());
-  for (const auto& bin : bins) {
-    SCOPED_TRACE(bin);
+  per_binary([&](const std::string& bin) {
     for (const std::string& p : {pin, std::string(64, '0')}) {
       std::vector<std::unique_ptr<Node>> nodes;
       int seed_port = testing_harness::free_port();
@@ -173,7 +171,7 @@ TEST_F(ClusterTls, PinnedCertsGateTheRoutes) {
         EXPECT_EQ(nodes[0]->num_routes(), 0);
       }
     }
-  }
+  });
 }
 
 TEST_F(ClusterTls, PlaintextPeerCannotJoin) {
@@ -206,29 +204,15 @@ TEST_F(ClusterTls, MixedWithReference) {
 }
 
 TEST_F(ClusterTls, GatewaysOverTls) {
-  for (const std::string& peer : {testing_harness::server_binary(), testing_harness::reference_binary()}) {
-    if (peer == testing_harness::reference_binary() && !testing_harness::reference_available()) continue;
-    SCOPED_TRACE(peer);
-    Node east, west;
-    east.name = "e1";
-    west.name = "w1";
-    west.binary = peer;
-    east.gateway = "east";
-    west.gateway = "west";
-    east.gateway_port = testing_harness::free_port();
-    west.gateway_port = testing_harness::free_port();
-    east.gateways = {{"west", "nats://127.0.0.1:" + std::to_string(west.gateway_port)}};
-    west.gateways = {{"east", "nats://127.0.0.1:" + std::to_string(east.gateway_port)}};
-    east.gateway_extra = tls_block(*pki_, true);
-    west.gateway_extra = tls_block(*pki_, true);
-    east.start();
-    west.start();
-    ASSERT_TRUE(wait_for([&] { return east.num_outbound_gateways() == 1 && east.num_inbound_gateways() == 1; },
+  per_binary([&](const std::string& peer) {
+    Node x, y;
+    start_gateway_pair(x, y, testing_harness::server_binary(), "127.0.0.1", tls_block(*pki_, true), peer);
+    ASSERT_TRUE(wait_for([&] { return x.num_outbound_gateways() == 1 && x.num_inbound_gateways() == 1; },
                          milliseconds(10000)))
-        << east.proc->log();
+        << x.proc->log();
     ConnPtr svc, cli;
-    ASSERT_EQ(connect_url(svc, east.url()), NATS_OK);
-    ASSERT_EQ(connect_url(cli, west.url()), NATS_OK);
+    ASSERT_EQ(connect_url(svc, x.url()), NATS_OK);
+    ASSERT_EQ(connect_url(cli, y.url()), NATS_OK);
     SubPtr s;
     ASSERT_EQ(natsConnection_Subscribe(&s.p, svc.p, "gw.tls", echo_handler, nullptr), NATS_OK);
     ASSERT_EQ(natsConnection_Flush(svc.p), NATS_OK);
@@ -237,9 +221,9 @@ TEST_F(ClusterTls, GatewaysOverTls) {
       reply.reset();
       return natsConnection_RequestString(&reply.p, cli.p, "gw.tls", "hi", 500) == NATS_OK;
     }, milliseconds(8000));
-    ASSERT_TRUE(ok) << east.proc->log();
+    ASSERT_TRUE(ok) << x.proc->log();
     EXPECT_EQ(reply.data(), "echo:hi");
-  }
+  });
 }
 
 
@@ -249,8 +233,7 @@ TEST_F(ClusterTls, GatewaysOverTls) {
 // tls_verify in the INFO and /varz; its leafnodes port, with the same block, lets such a
 // peer in: ours and 2.9.10 alike. A peer with the CA's client certificate gets the INFO.
 TEST_F(ClusterTls, RoutesAndGatewaysRequireAPeerCertificateWithoutVerify) {
-  for (const auto& bin : testing_harness::binaries_to_compare()) {
-    SCOPED_TRACE(bin);
+  per_binary([&](const std::string& bin) {
     const int leaf_port = testing_harness::free_port();
     Node n;
     n.binary = bin;
@@ -289,32 +272,20 @@ TEST_F(ClusterTls, RoutesAndGatewaysRequireAPeerCertificateWithoutVerify) {
     }
     EXPECT_EQ(v["leaf"].value("tls_required", false), true) << v["leaf"].dump();
     EXPECT_FALSE(v["leaf"].contains("tls_verify")) << v["leaf"].dump();
-  }
+  });
 }
 
 // Without `verify`, TLS routes and gateways form all the same (each side sends its
 // certificate when dialling), ours with ours and ours with 2.9.10 both ways.
 TEST_F(ClusterTls, RoutesAndGatewaysFormWithoutVerify) {
-  for (const auto& peer : testing_harness::binaries_to_compare()) {
-    SCOPED_TRACE(peer);
+  per_binary([&](const std::string& peer) {
     Node a, b;
     start_route_pair(a, b, testing_harness::server_binary(), peer, "nv", "127.0.0.1", tls_block(*pki_, false), true);
     EXPECT_TRUE(routes_connected(a, b, milliseconds(10000))) << a.proc->log() << b.proc->log();
     Node x, y;
-    x.name = "x";
-    y.name = "y";
-    y.binary = peer;
-    x.gateway = "X";
-    y.gateway = "Y";
-    x.gateway_port = testing_harness::free_port();
-    y.gateway_port = testing_harness::free_port();
-    x.gateways = {{"Y", "nats://127.0.0.1:" + std::to_string(y.gateway_port)}};
-    y.gateways = {{"X", "nats://127.0.0.1:" + std::to_string(x.gateway_port)}};
-    x.gateway_extra = y.gateway_extra = tls_block(*pki_, false);
-    x.start();
-    y.start();
+    start_gateway_pair(x, y, testing_harness::server_binary(), "127.0.0.1", tls_block(*pki_, false), peer);
     EXPECT_TRUE(gateways_connected(x, y, milliseconds(10000))) << x.proc->log() << y.proc->log();
-  }
+  });
 }
 
 // Without a ca_file, a route peer's certificate is checked against the system's roots both
@@ -322,9 +293,9 @@ TEST_F(ClusterTls, RoutesAndGatewaysFormWithoutVerify) {
 // spares the dialing side's check; the accepting side still refuses the dialer's certificate),
 // ours and 2.9.10 alike.
 TEST_F(ClusterTls, WithoutCaFileRoutePeersAreCheckedAgainstSystemRoots) {
-  for (const auto& bin : testing_harness::binaries_to_compare()) {
+  per_binary([&](const std::string& bin) {
     for (const std::string extra : {"", "insecure: true"}) {
-      SCOPED_TRACE(bin + " " + extra);
+      SCOPED_TRACE(extra);
       Node a, b;
       start_route_pair(a, b, bin, bin, "nca", "127.0.0.1", tls_block_no_ca(*pki_, extra), false);
       // The seed refuses the dialer's handshake (ours: "TLS handshake error", 2.9.10: "TLS
@@ -339,7 +310,7 @@ TEST_F(ClusterTls, WithoutCaFileRoutePeersAreCheckedAgainstSystemRoots) {
         EXPECT_NE(a.proc->log().find("handshake error"), std::string::npos) << a.proc->log();
       }
     }
-  }
+  });
 }
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -113,6 +114,49 @@ inline bool port_open(int port) {
   bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   ::close(fd);
   return ok;
+}
+
+// Whether some socket of this network namespace listens on TCP `port` (any address, IPv4 or
+// IPv6), read from /proc/net/tcp{,6}: unlike a probe connection, the server never sees it (a
+// probe of a route or gateway port would be a peer that closes at once, logged as one, or a TLS
+// handshake error).
+inline bool port_listening(int port) {
+  char want[8];
+  std::snprintf(want, sizeof want, ":%04X", port);
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      // "  sl  local_address rem_address   st ...": the local address ends with :PORT, st 0A is LISTEN.
+      std::istringstream f(line);
+      std::string sl, local, remote, st;
+      f >> sl >> local >> remote >> st;
+      if (st == "0A" && local.size() > 5 && local.compare(local.size() - 5, 5, want) == 0) return true;
+    }
+  }
+  return false;
+}
+
+// Polls until every port of `ports` (0s skipped) listens or `timeout` passes; whether they all do.
+inline bool wait_listening(const std::vector<int>& ports,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    bool all = true;
+    for (int p : ports) all = all && (p == 0 || port_listening(p));
+    if (all) return true;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      // Said, not failed: the caller decides; a test whose next step fails shows why.
+      std::string missing;
+      for (int p : ports)
+        if (p != 0 && !port_listening(p)) missing += " " + std::to_string(p);
+      std::fprintf(stderr, "[ harness ] still not listening after %lld ms:%s\n",
+                   static_cast<long long>(timeout.count()), missing.c_str());
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 class TempDir {

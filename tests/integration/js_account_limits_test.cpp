@@ -11,6 +11,7 @@
 
 #include "harness.h"
 #include "jwt_test_util.h"
+#include "js_ask_util.h"
 #include "test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
@@ -22,42 +23,23 @@ using json = nlohmann::json;
 
 namespace {
 
-// One request's answer: the error, or `field` of the answer (the whole answer when empty).
-json ask(natsConnection* nc, const std::string& subj, const std::string& body, const std::string& field = "") {
-  MsgPtr m;
-  if (natsConnection_Request(&m.p, nc, subj.c_str(), body.data(), static_cast<int>(body.size()), 3000) != NATS_OK)
-    return "no answer";
-  auto j = json::parse(m.data(), nullptr, false);
-  if (!j.is_object()) return m.data();
-  if (j.contains("error")) return j["error"];
-  if (field.empty()) return j;
-  json v = j;
-  for (size_t pos = 0; pos != std::string::npos;) {  // a dotted path
-    size_t dot = field.find('.', pos);
-    std::string k = field.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
-    v = v.is_object() && v.contains(k) ? v[k] : json("missing " + k);
-    pos = dot == std::string::npos ? dot : dot + 1;
-  }
-  return v;
-}
-
 json stream(natsConnection* nc, const std::string& name, const char* storage, int64_t max_bytes,
             int64_t max_consumers = -1) {
   json cfg = {{"name", name}, {"subjects", {name}}, {"storage", storage}, {"max_bytes", max_bytes},
               {"max_consumers", max_consumers}};
-  return ask(nc, "$JS.API.STREAM.CREATE." + name, cfg.dump(), "did_create");
+  return js_ask(nc, "$JS.API.STREAM.CREATE." + name, cfg.dump(), "did_create");
 }
 
 json durable(natsConnection* nc, const std::string& stream, const std::string& name, int64_t max_ack_pending) {
   json c = {{"durable_name", name}, {"ack_policy", "explicit"}};
   if (max_ack_pending) c["max_ack_pending"] = max_ack_pending;
   json req = {{"stream_name", stream}, {"config", c}};
-  return ask(nc, "$JS.API.CONSUMER.DURABLE.CREATE." + stream + "." + name, req.dump(), "config.max_ack_pending");
+  return js_ask(nc, "$JS.API.CONSUMER.DURABLE.CREATE." + stream + "." + name, req.dump(), "config.max_ack_pending");
 }
 
 // The account info without its API counters.
 json info(natsConnection* nc) {
-  json j = ask(nc, "$JS.API.INFO", "");
+  json j = js_ask(nc, "$JS.API.INFO", "");
   if (j.is_object()) j.erase("api");
   return j;
 }
@@ -88,9 +70,9 @@ std::vector<json> store_scenario(natsConnection* nc) {
   for (const char* storage : {"memory", "file"}) {
     std::string name = std::string(storage) == "memory" ? "M" : "F";
     out.push_back(stream(nc, name, storage, -1));
-    for (int i = 0; i < 3; ++i) out.push_back(ask(nc, name, std::string(600, 'x')));
-    out.push_back(ask(nc, name, "small"));
-    out.push_back(ask(nc, "$JS.API.STREAM.INFO." + name, "", "state"));
+    for (int i = 0; i < 3; ++i) out.push_back(js_ask(nc, name, std::string(600, 'x')));
+    out.push_back(js_ask(nc, name, "small"));
+    out.push_back(js_ask(nc, "$JS.API.STREAM.INFO." + name, "", "state"));
   }
   json j = info(nc);
   out.push_back(j);
@@ -244,7 +226,7 @@ TEST(JsAccountLimits, JwtMemoryOnly) {
 TEST(JsAccountLimits, MaxBytesAtStreamUpdate) {
   auto update = [](natsConnection* nc, const std::string& name, const char* storage, int64_t max_bytes) {
     json cfg = {{"name", name}, {"subjects", {name}}, {"storage", storage}, {"max_bytes", max_bytes}};
-    return ask(nc, "$JS.API.STREAM.UPDATE." + name, cfg.dump(), "config.max_bytes");
+    return js_ask(nc, "$JS.API.STREAM.UPDATE." + name, cfg.dump(), "config.max_bytes");
   };
   auto scenario = [&](natsConnection* nc) {
     return std::vector<json>{stream(nc, "M1", "memory", 1000), stream(nc, "M2", "memory", 500),

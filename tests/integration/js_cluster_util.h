@@ -59,7 +59,12 @@ struct JsNode {
     c += "  ]\n}\n";
     return c;
   }
-  void start() { proc = start_with_config(config(), {}, binary); }
+  // Starts the server and waits (up to 5 s) until its cluster, gateway and monitoring ports
+  // listen too, not only the client port (see ctest::Node::start).
+  void start() {
+    proc = start_with_config(config(), {}, binary);
+    testing_harness::wait_listening({cluster_port, gateway_port, http_port}, milliseconds(5000));
+  }
   void kill9() { proc->stop(SIGKILL); }
   std::string sys_url() const { return "nats://sys:pass@127.0.0.1:" + std::to_string(proc->port()); }
   json jsz() const { return http_json(http_port, "/jsz"); }

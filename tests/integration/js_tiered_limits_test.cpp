@@ -11,6 +11,7 @@
 
 #include "harness.h"
 #include "jwt_js_world.h"
+#include "js_ask_util.h"
 #include "test_util.h"
 
 // Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
@@ -22,35 +23,23 @@ using json = nlohmann::json;
 
 namespace {
 
-// One request's answer: the error, or `field` of the answer (the whole answer when empty).
-json tier_ask(natsConnection* nc, const std::string& subj, const std::string& body, const std::string& field = "") {
-  MsgPtr m;
-  if (natsConnection_Request(&m.p, nc, subj.c_str(), body.data(), static_cast<int>(body.size()), 3000) != NATS_OK)
-    return "no answer";
-  auto j = json::parse(m.data(), nullptr, false);
-  if (!j.is_object()) return m.data();
-  if (j.contains("error")) return j["error"];
-  if (field.empty()) return j;
-  return j.contains(field) ? j[field] : json("missing " + field);
-}
-
 json tier_stream(natsConnection* nc, const std::string& name, const char* storage, int replicas, int64_t max_bytes = -1) {
   json cfg = {{"name", name}, {"subjects", {name}}, {"storage", storage}, {"num_replicas", replicas},
               {"max_bytes", max_bytes}};
-  return tier_ask(nc, "$JS.API.STREAM.CREATE." + name, cfg.dump(), "did_create");
+  return js_ask(nc, "$JS.API.STREAM.CREATE." + name, cfg.dump(), "did_create");
 }
 
 json tier_durable(natsConnection* nc, const std::string& stream, const std::string& name) {
   json req = {{"stream_name", stream}, {"config", {{"durable_name", name}, {"ack_policy", "explicit"}}}};
   std::string body = req.dump(), subj = "$JS.API.CONSUMER.DURABLE.CREATE." + stream + "." + name;
-  json j = tier_ask(nc, subj, body);
+  json j = js_ask(nc, subj, body);
   if (j.is_object() && j.contains("config")) return j["config"]["max_ack_pending"];
   return j;
 }
 
 // The account info without its API counters.
 json tier_info(natsConnection* nc) {
-  json j = tier_ask(nc, "$JS.API.INFO", "");
+  json j = js_ask(nc, "$JS.API.INFO", "");
   if (j.is_object()) j.erase("api");
   return j;
 }
@@ -94,8 +83,8 @@ std::vector<json> create_scenario_tiered(TierWorld& w) {
 std::vector<json> store_scenario_tiered(TierWorld& w) {
   natsConnection* nc = w.nc.p;
   std::vector<json> out{tier_stream(nc, "F", "file", 1)};
-  for (int i = 0; i < 3; ++i) out.push_back(tier_ask(nc, "F", std::string(600, 'x')));
-  json state = tier_ask(nc, "$JS.API.STREAM.INFO.F", "", "state");
+  for (int i = 0; i < 3; ++i) out.push_back(js_ask(nc, "F", std::string(600, 'x')));
+  json state = js_ask(nc, "$JS.API.STREAM.INFO.F", "", "state");
   out.push_back(state.is_object() ? state.value("messages", json(-1)) : state);
   out.push_back(tier_info(nc));
   return out;
@@ -114,7 +103,7 @@ std::vector<json> update_scenario_tiered(TierWorld& w) {
   out.push_back(tier_info(nc));
   out.push_back(w.push(tier("R2", 3)));
   out.push_back(tier_stream(nc, "C", "file", 1));
-  out.push_back(tier_ask(nc, "A", "after"));  // no limits for the stream's tier at store time
+  out.push_back(js_ask(nc, "A", "after"));  // no limits for the stream's tier at store time
   out.push_back(tier_info(nc));
   // Back to untiered limits: no tiers in the info, the limits at the top.
   out.push_back(w.push(json{{"mem_storage", 5000}, {"disk_storage", 6000}}));

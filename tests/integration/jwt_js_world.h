@@ -42,7 +42,7 @@ struct JwtJsWorld {
     auto connect_as = [&](ConnPtr& c, const jwt::KeyPair& u, const jwt::KeyPair& a, const char* file) {
       std::string creds = dir.write(file, jwt::creds(jwt::sign(jwt::user_claims(u, "u"), a), u.seed));
       OptsPtr o;
-      natsOptions_SetTimeout(o.p, 2000);
+      natsOptions_SetTimeout(o.p, 5000);  // as connect_url: a loaded CI machine's ASan server can take over 2 s
       natsOptions_SetAllowReconnect(o.p, false);
       natsOptions_SetUserCredentialsFromFiles(o.p, creds.c_str(), nullptr);
       return connect_signed(c, srv->url(), o.p);

@@ -15,6 +15,7 @@
 #include <future>
 #include <nlohmann/json.hpp>
 
+#include "both_servers_test.h"
 #include "cluster_test_util.h"
 #include "harness.h"
 #include "reload_test_util.h"
@@ -28,7 +29,7 @@ using ctest::Node;
 using itest::Clock;
 using itest::milliseconds;
 using itest::RawClient;
-using testing_harness::binaries_to_compare;
+using itest::per_binary;
 using testing_harness::free_port;
 
 // A raw socket that dialled a link port, read its INFO and then says nothing.
@@ -47,9 +48,13 @@ Silent dial(const std::string& what, int port) {
   return s;
 }
 
-// Polls every socket until `want_closed` of them are closed or `until` passes, noting when
-// each closed (a few ms of resolution, so an early close is not hidden by a late read).
-void watch(std::vector<Silent*> ss, size_t want_closed, Clock::time_point until) {
+// Polls every socket of `groups` until `want_closed` of them are closed or `until` passes,
+// noting when each closed (a few ms of resolution, so an early close is not hidden by a late
+// read).
+void watch(std::initializer_list<std::vector<Silent>*> groups, size_t want_closed, Clock::time_point until) {
+  std::vector<Silent*> ss;
+  for (auto* g : groups)
+    for (auto& s : *g) ss.push_back(&s);
   for (;;) {
     size_t closed = 0;
     for (auto* s : ss) {
@@ -84,30 +89,30 @@ Node node(const std::string& bin, const std::string& name) {
   return n;
 }
 
+// A server of cluster and supercluster X with a route user and 0.5 s on both link ports.
+Node short_timeout_x_node(const std::string& bin, const std::string& name) {
+  Node n = node(bin, name);
+  n.cluster = n.gateway = "X";
+  n.cluster_port = free_port();
+  n.gateway_port = free_port();
+  n.cluster_extra = "authorization { user: ru, password: rp, timeout: 0.5 }";
+  n.gateway_extra = "authorization { timeout: 0.5 }";
+  return n;
+}
+
 // The cluster port of a cluster with a user, and the gateway port, both with 0.5 s: a peer
 // that never sends CONNECT is cut with 2.9.10's -ERR after half a second. /varz shows both.
 TEST(LinkAuthTimeout, SilentRouteAndGatewayPeersAreCut) {
-  std::vector<Node> nodes;
-  for (const auto& bin : binaries_to_compare()) {
-    Node n = node(bin, "A");
-    n.cluster = n.gateway = "X";
-    n.cluster_port = free_port();
-    n.gateway_port = free_port();
-    n.cluster_extra = "authorization { user: ru, password: rp, timeout: 0.5 }";
-    n.gateway_extra = "authorization { timeout: 0.5 }";
-    nodes.push_back(std::move(n));
-  }
-  for (auto& n : nodes) n.start();
+  auto nodes = per_binary([](const std::string& bin) { return short_timeout_x_node(bin, "A"); });
+  for (auto& [bin, n] : nodes) n.start();
   std::vector<Silent> ss;
-  for (auto& n : nodes) {
-    ss.push_back(dial(n.binary + " cluster port", n.cluster_port));
-    ss.push_back(dial(n.binary + " gateway port", n.gateway_port));
+  for (auto& [bin, n] : nodes) {
+    ss.push_back(dial(bin + " cluster port", n.cluster_port));
+    ss.push_back(dial(bin + " gateway port", n.gateway_port));
   }
-  std::vector<Silent*> ptrs;
-  for (auto& s : ss) ptrs.push_back(&s);
-  watch(ptrs, ptrs.size(), Clock::now() + milliseconds(4000));
+  watch({&ss}, ss.size(), Clock::now() + milliseconds(4000));
   for (auto& s : ss) expect_cut(s, 500);
-  for (auto& n : nodes) {
+  for (auto& [bin, n] : nodes) {
     auto v = ctest::http_json(n.http_port, "/varz");
     EXPECT_EQ(v["cluster"].value("auth_timeout", 0.0), 0.5) << n.binary << v["cluster"].dump();
     EXPECT_EQ(v["gateway"].value("auth_timeout", 0.0), 0.5) << n.binary << v["gateway"].dump();
@@ -120,33 +125,31 @@ TEST(LinkAuthTimeout, SilentRouteAndGatewayPeersAreCut) {
 // Unset, a gateway's and a leaf node's timeout is 2 s, not the client authorization timeout
 // (4 s here); a cluster that asks for no user arms no timer at all.
 TEST(LinkAuthTimeout, DefaultIsTwoSecondsAndARouteWithoutAUserHasNone) {
-  std::vector<Node> nodes;
-  std::vector<int> leaf_ports;
-  for (const auto& bin : binaries_to_compare()) {
-    Node n = node(bin, "A");
-    n.cluster = n.gateway = "X";
-    n.cluster_port = free_port();
-    n.gateway_port = free_port();
-    leaf_ports.push_back(free_port());
+  struct WithLeafs {
+    Node n;
+    int leaf_port;
+  };
+  auto nodes = per_binary([](const std::string& bin) {
+    WithLeafs w{node(bin, "A"), free_port()};
+    w.n.cluster = w.n.gateway = "X";
+    w.n.cluster_port = free_port();
+    w.n.gateway_port = free_port();
     // Leaf nodes beside gateways need a system account.
-    n.extra = "accounts { SYS { users: [{user: s, password: s}] } }\nsystem_account: SYS\n"
-              "authorization { users: [{user: a, password: b}], timeout: 4 }\nleafnodes { listen: 127.0.0.1:" +
-              std::to_string(leaf_ports.back()) + " }";
-    nodes.push_back(std::move(n));
-  }
-  for (auto& n : nodes) n.start();
+    w.n.extra = "accounts { SYS { users: [{user: s, password: s}] } }\nsystem_account: SYS\n"
+                "authorization { users: [{user: a, password: b}], timeout: 4 }\nleafnodes { listen: 127.0.0.1:" +
+                std::to_string(w.leaf_port) + " }";
+    return w;
+  });
+  for (auto& [bin, w] : nodes) w.n.start();
   std::vector<Silent> cut, kept;
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    cut.push_back(dial(nodes[i].binary + " gateway port", nodes[i].gateway_port));
-    cut.push_back(dial(nodes[i].binary + " leafnode port", leaf_ports[i]));
-    kept.push_back(dial(nodes[i].binary + " cluster port", nodes[i].cluster_port));
+  for (auto& [bin, w] : nodes) {
+    cut.push_back(dial(bin + " gateway port", w.n.gateway_port));
+    cut.push_back(dial(bin + " leafnode port", w.leaf_port));
+    kept.push_back(dial(bin + " cluster port", w.n.cluster_port));
   }
-  std::vector<Silent*> ptrs;
-  for (auto& s : cut) ptrs.push_back(&s);
-  for (auto& s : kept) ptrs.push_back(&s);
-  watch(ptrs, cut.size(), Clock::now() + milliseconds(5000));
+  watch({&cut, &kept}, cut.size(), Clock::now() + milliseconds(5000));
   // The routes get a further half second past the others' cut.
-  watch(ptrs, ptrs.size(), Clock::now() + milliseconds(500));
+  watch({&cut, &kept}, cut.size() + kept.size(), Clock::now() + milliseconds(500));
   for (auto& s : cut) expect_cut(s, 2000);
   for (auto& s : kept) {
     EXPECT_EQ(s.closed_after_ms, -1) << s.what;
@@ -161,16 +164,8 @@ TEST(LinkAuthTimeout, RoutesAndGatewaysWithAShortTimeoutFormAndStay) {
   struct World {
     Node a, b, c;
   };
-  std::vector<World> worlds;
-  for (const auto& bin : binaries_to_compare()) {
-    World w{node(bin, "A"), node(bin, "B"), node(bin, "C")};
-    for (Node* n : {&w.a, &w.b}) {
-      n->cluster = n->gateway = "X";
-      n->cluster_port = free_port();
-      n->gateway_port = free_port();
-      n->cluster_extra = "authorization { user: ru, password: rp, timeout: 0.5 }";
-      n->gateway_extra = "authorization { timeout: 0.5 }";
-    }
+  auto worlds = per_binary([](const std::string& bin) {
+    World w{short_timeout_x_node(bin, "A"), short_timeout_x_node(bin, "B"), node(bin, "C")};
     w.c.cluster = w.c.gateway = "Y";
     w.c.cluster_port = free_port();
     w.c.gateway_port = free_port();
@@ -179,9 +174,9 @@ TEST(LinkAuthTimeout, RoutesAndGatewaysWithAShortTimeoutFormAndStay) {
     const std::string gy = "nats://127.0.0.1:" + std::to_string(w.c.gateway_port);
     w.a.gateways = w.b.gateways = {{"Y", gy}};
     w.c.gateways = {{"X", "nats://127.0.0.1:" + std::to_string(w.a.gateway_port)}};
-    worlds.push_back(std::move(w));
-  }
-  for (auto& w : worlds)
+    return w;
+  });
+  for (auto& [bin, w] : worlds)
     for (Node* n : {&w.a, &w.b, &w.c}) n->start();
   // Routes: one each way. Gateways: A and B each dial C, C dials one of them (2.9.10 may
   // pick B, learnt from A's gossip).
@@ -204,13 +199,13 @@ TEST(LinkAuthTimeout, RoutesAndGatewaysWithAShortTimeoutFormAndStay) {
            std::to_string(w.b.num_inbound_gateways()) + ", C from X " +
            std::to_string(inbound_from_x(w.c));
   };
-  for (auto& w : worlds)
-    EXPECT_TRUE(itest::wait_for([&] { return formed(w); }, milliseconds(8000))) << w.a.binary << ": " << counts(w);
+  for (auto& [bin, w] : worlds)
+    EXPECT_TRUE(itest::wait_for([&] { return formed(w); }, milliseconds(8000))) << bin << ": " << counts(w);
   std::this_thread::sleep_for(milliseconds(800));  // past every link's 0.5 s
-  for (auto& w : worlds) {
-    EXPECT_TRUE(formed(w)) << w.a.binary << ": " << counts(w);
-    EXPECT_TRUE(ctest::can_reach(w.c, w.b)) << w.a.binary;
-    EXPECT_TRUE(ctest::can_reach(w.b, w.c)) << w.a.binary;
+  for (auto& [bin, w] : worlds) {
+    EXPECT_TRUE(formed(w)) << bin << ": " << counts(w);
+    EXPECT_TRUE(ctest::can_reach(w.c, w.b)) << bin;
+    EXPECT_TRUE(ctest::can_reach(w.b, w.c)) << bin;
     for (Node* n : {&w.a, &w.b, &w.c}) {
       std::string log = n->proc->log();
       EXPECT_EQ(log.find("Authentication Timeout"), std::string::npos) << n->binary << " " << n->name << log;
@@ -235,27 +230,24 @@ TEST(LinkAuthTimeout, ReloadTakesTheClusterTimeoutAndRefusesTheGatewayOne) {
              ", authorization { timeout: " + gateway_timeout + " } }\n";
     }
   };
-  std::vector<std::unique_ptr<Srv>> srvs;
-  for (const auto& bin : binaries_to_compare()) {
+  auto srvs = per_binary([](const std::string& bin) {
     auto s = std::make_unique<Srv>();
     s->bin = bin;
     s->conf = s->dir.write("s.conf", s->text("3", "3"));
     s->proc = std::make_unique<testing_harness::ServerProcess>(std::vector<std::string>{"-c", s->conf}, bin);
     s->proc->start();
-    srvs.push_back(std::move(s));
-  }
+    return s;
+  });
   std::vector<Silent> ss;
-  for (auto& s : srvs) {
+  for (auto& [bin, s] : srvs) {
     EXPECT_EQ(itest::reload_config(*s->proc, s->conf, s->text("0.5", "3")), "") << s->bin;
     auto v = ctest::http_json(s->http_port, "/varz");
     EXPECT_EQ(v["cluster"].value("auth_timeout", 0.0), 0.5) << s->bin << v["cluster"].dump();
     ss.push_back(dial(s->bin + " cluster port", s->cluster_port));
   }
-  std::vector<Silent*> ptrs;
-  for (auto& s : ss) ptrs.push_back(&s);
-  watch(ptrs, ptrs.size(), Clock::now() + milliseconds(3000));
+  watch({&ss}, ss.size(), Clock::now() + milliseconds(3000));
   for (auto& s : ss) expect_cut(s, 500);
-  for (auto& s : srvs) {
+  for (auto& [bin, s] : srvs) {
     const std::string err = itest::reload_config(*s->proc, s->conf, s->text("0.5", "1"));
     EXPECT_EQ(err.rfind("config reload not supported for Gateway", 0), 0u) << s->bin << ": " << err;
   }
@@ -306,23 +298,21 @@ class LinkAuthTimeoutTls : public itest::TlsSuite {};
 // second, counted from the end of its handshake (which has its own timeout): a peer that
 // took 0.6 s to start its handshake is cut about 2 s after it, not 2 s after connecting.
 TEST_F(LinkAuthTimeoutTls, ARouteTimerStartsAfterTheHandshake) {
-  std::vector<Node> nodes;
-  for (const auto& bin : binaries_to_compare()) {
+  auto nodes = per_binary([&](const std::string& bin) {
     Node n = node(bin, "A");
     n.cluster = "X";
     n.cluster_port = free_port();
     n.cluster_extra = "authorization { user: ru, password: rp }\n  tls { cert_file: \"" + pki_->server_cert +
                       "\", key_file: \"" + pki_->server_key + "\", ca_file: \"" + pki_->ca + "\", timeout: 1 }";
-    nodes.push_back(std::move(n));
-  }
-  for (auto& n : nodes) n.start();
-  std::vector<std::future<TlsSilent>> peers;
-  for (auto& n : nodes)
-    peers.push_back(std::async(std::launch::async, tls_silent_peer, n.cluster_port, std::cref(*pki_), milliseconds(600)));
-  for (size_t i = 0; i < peers.size(); ++i) {
-    TlsSilent p = peers[i].get();
-    const std::string& bin = nodes[i].binary;
-    ASSERT_GE(p.handshake_ms, 0) << bin << nodes[i].proc->log();
+    return n;
+  });
+  for (auto& [bin, n] : nodes) n.start();
+  std::map<std::string, std::future<TlsSilent>> peers;
+  for (auto& [bin, n] : nodes)
+    peers[bin] = std::async(std::launch::async, tls_silent_peer, n.cluster_port, std::cref(*pki_), milliseconds(600));
+  for (auto& [bin, peer] : peers) {
+    TlsSilent p = peer.get();
+    ASSERT_GE(p.handshake_ms, 0) << bin << nodes[bin].proc->log();
     std::string rest = p.text.substr(std::min(p.text.find("\r\n") + 2, p.text.size()));  // after the INFO
     for (size_t q; (q = rest.find("PING\r\n")) != std::string::npos;) rest.erase(q, 6);  // 2.9.10 pings at 1 s
     EXPECT_EQ(rest, "-ERR 'Authentication Timeout'\r\n") << bin << ": " << p.text;

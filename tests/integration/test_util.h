@@ -68,8 +68,9 @@ class RawClient {
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;
 
-  // Connects to 127.0.0.1:port; with read_info, waits for the INFO line and keeps it in info().
-  bool connect(int port, bool read_info = true, milliseconds timeout = milliseconds(3000)) {
+  // Connects to 127.0.0.1:port; with read_info, waits for the INFO line and keeps it in info()
+  // (5 s, as connect_url: an ASan server on a loaded 2-core CI machine can take over 2 s).
+  bool connect(int port, bool read_info = true, milliseconds timeout = milliseconds(5000)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     if (rcvbuf_ > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf_, sizeof rcvbuf_);
     sockaddr_in a{};
@@ -236,8 +237,11 @@ class RawClient {
   int rcvbuf_ = 0;
 };
 
-// Polls cond every few milliseconds until it holds or the timeout passes.
-inline bool wait_for(const std::function<bool()>& cond, milliseconds timeout = milliseconds(3000)) {
+// Polls cond every few milliseconds until it holds or the timeout passes. The default is for a
+// wait that is expected to end (every call without a timeout is asserted true): 10 s, so a
+// loaded CI machine's sanitized server is not failed for being slow; a passing run returns as
+// soon as cond holds. A wait that is expected to run out passes its own, short, timeout.
+inline bool wait_for(const std::function<bool()>& cond, milliseconds timeout = milliseconds(10000)) {
   auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
     if (cond()) return true;
@@ -286,10 +290,11 @@ struct MsgPtr {
   std::string subject() const { return natsMsg_GetSubject(p); }
 };
 
-// A request's answer as text ("<no answer>" after 3 s).
+// A request's answer as text ("<no answer>" after 5 s: an answer is expected, and a sanitized
+// server on a loaded CI machine can be slow to give it; a passing run does not wait longer).
 inline std::string request_text(natsConnection* nc, const std::string& subject, const std::string& body) {
   MsgPtr m;
-  if (natsConnection_Request(&m.p, nc, subject.c_str(), body.data(), static_cast<int>(body.size()), 3000) != NATS_OK)
+  if (natsConnection_Request(&m.p, nc, subject.c_str(), body.data(), static_cast<int>(body.size()), 5000) != NATS_OK)
     return "<no answer>";
   return m.data();
 }
@@ -355,7 +360,9 @@ struct MsgCounter {
     self->cv.notify_all();
     natsMsg_Destroy(m);
   }
-  bool wait_count(int n, milliseconds timeout = milliseconds(3000)) {
+  // Whether n messages arrived within the timeout (the default, 10 s, as wait_for's: for a count
+  // that is expected; returns as soon as it is reached).
+  bool wait_count(int n, milliseconds timeout = milliseconds(10000)) {
     std::unique_lock<std::mutex> l(mu);
     return cv.wait_for(l, timeout, [&] { return count >= n; });
   }

@@ -30,11 +30,12 @@ inline void start_route_pair(Node& a, Node& b, const std::string& bin_a, const s
   b.start();
 }
 
-// Servers "x" and "y" of `bin`, gateways X and Y dialling each other at `host`,
-// `gateway_extra` in both gateway blocks; started.
+// Servers "x" of `bin` and "y" of `bin_y` (`bin` when empty), gateways X and Y dialling each
+// other at `host`, `gateway_extra` in both gateway blocks; started.
 inline void start_gateway_pair(Node& x, Node& y, const std::string& bin, const std::string& host,
-                               const std::string& gateway_extra) {
-  x.binary = y.binary = bin;
+                               const std::string& gateway_extra, const std::string& bin_y = "") {
+  x.binary = bin;
+  y.binary = bin_y.empty() ? bin : bin_y;
   x.name = "x";
   y.name = "y";
   x.gateway = "X";
