@@ -1,0 +1,90 @@
+// Small observable answers checked against the 2.9.10 reference, each scenario run against
+// both servers (testing_harness::binaries_to_compare()).
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <regex>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cluster_test_util.h"
+#include "test_util.h"
+
+// Everything below is local to this file, also when batched into a unity build (tests/CMakeLists.txt).
+namespace NATS_TEST_FILE_ID {
+
+namespace {
+
+using namespace itest;
+using nlohmann::json;
+
+// A raw client logged in as user/password with one subscription, answered by a PONG.
+bool login_and_sub(RawClient& c, int port, const std::string& user, const std::string& subject) {
+  if (!c.connect(port)) return false;
+  c.send(R"(CONNECT {"verbose":false,"pedantic":false,"lang":"raw","user":")" + user + R"(","pass":")" + user +
+         "\"}\r\nSUB " + subject + " 1\r\nPING\r\n");
+  auto l = c.read_line_answering_pings(milliseconds(3000));
+  return l && *l == "PONG";
+}
+
+// The connection of /connz's list with this authorized user and open or closed state.
+json conn_of(const json& connz, const std::string& user, bool closed) {
+  for (auto& c : connz.value("connections", json::array()))
+    if (c.value("authorized_user", "") == user && c.contains("stop") == closed) return c;
+  return json();
+}
+
+// /connz?auth=1 names the account only when it is not the global one ($G). With
+// subs=detail an open connection's subscriptions carry no account, a closed one's carry
+// it ($G too): the reference saves them that way when the connection closes.
+TEST(ReferenceSmallDiffs, ConnzAuthAccountOnlyWhenNotGlobal) {
+  const std::string conf_tail =
+      "accounts { A { users [ {user: a, password: a} ] } }\n"
+      "authorization { users [ {user: g, password: g} ] }\n";
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
+    int http = testing_harness::free_port();
+    auto s = start_with_config("http: 127.0.0.1:" + std::to_string(http) + "\n" + conf_tail, {}, bin);
+    RawClient g_open, a_open;
+    ASSERT_TRUE(login_and_sub(g_open, s->port(), "g", "foo")) << bin;
+    ASSERT_TRUE(login_and_sub(a_open, s->port(), "a", "bar")) << bin;
+    {
+      RawClient g_gone, a_gone;
+      ASSERT_TRUE(login_and_sub(g_gone, s->port(), "g", "gone.g")) << bin;
+      ASSERT_TRUE(login_and_sub(a_gone, s->port(), "a", "gone.a")) << bin;
+    }
+    json connz;
+    ASSERT_TRUE(wait_for([&] {
+      connz = ctest::http_json(http, "/connz?auth=1&subs=detail&state=all");
+      return !conn_of(connz, "g", true).is_null() && !conn_of(connz, "a", true).is_null();
+    })) << bin << connz.dump();
+    auto g = conn_of(connz, "g", false), a = conn_of(connz, "a", false);
+    auto gc = conn_of(connz, "g", true), ac = conn_of(connz, "a", true);
+    ASSERT_FALSE(g.is_null() || a.is_null()) << bin << connz.dump();
+    EXPECT_FALSE(g.contains("account")) << bin << g.dump();
+    EXPECT_FALSE(gc.contains("account")) << bin << gc.dump();
+    EXPECT_EQ(a.value("account", ""), "A") << bin << a.dump();
+    EXPECT_EQ(ac.value("account", ""), "A") << bin << ac.dump();
+    auto sub0 = [](const json& c) { return c.value("subscriptions_list_detail", json::array()).at(0); };
+    EXPECT_FALSE(sub0(g).contains("account")) << bin << g.dump();
+    EXPECT_FALSE(sub0(a).contains("account")) << bin << a.dump();
+    EXPECT_EQ(sub0(gc).value("account", ""), "$G") << bin << gc.dump();
+    EXPECT_EQ(sub0(ac).value("account", ""), "A") << bin << ac.dump();
+    // subs=1 and no subs: the same rule for the connection's own field.
+    for (const char* q : {"/connz?auth=1&subs=1", "/connz?auth=1"}) {
+      auto j = ctest::http_json(http, q);
+      EXPECT_FALSE(conn_of(j, "g", false).contains("account")) << bin << q << j.dump();
+      EXPECT_EQ(conn_of(j, "a", false).value("account", ""), "A") << bin << q << j.dump();
+    }
+    // Without auth=1 no account at all.
+    auto plain = ctest::http_json(http, "/connz");
+    for (auto& c : plain.value("connections", json::array())) EXPECT_FALSE(c.contains("account")) << bin << c.dump();
+  }
+}
+
+}  // namespace
+
+}  // namespace NATS_TEST_FILE_ID
