@@ -384,6 +384,7 @@ void LeafConnection::send_all_subs(Account& acc) {
 }
 
 bool LeafConnection::announces(const Subscription& sub) const {
+  if (is_local_only_sub(sub)) return false;
   const bool lds = sub.subject.starts_with("$LDS.");
   if (!deny_in_.empty() && !lds && denied(deny_in_, sub.subject)) return false;
   const Connection* c = sub.conn.get();

@@ -85,6 +85,45 @@ TEST(ReferenceSmallDiffs, ConnzAuthAccountOnlyWhenNotGlobal) {
   }
 }
 
+// Two servers linked by a leafnode: each side of the link counts the 4 subscriptions the
+// reference sends (the global account's three system imports and the loop-detection subject),
+// not our local-only $SYS.REQ.USER.INFO (a later reference's request; 2.9.10 has none).
+TEST(ReferenceSmallDiffs, LeafLinkCountsTheReferenceSubscriptions) {
+  const std::set<std::string> imports{"$SYS.REQ.ACCOUNT.PING.CONNZ", "$SYS.REQ.ACCOUNT.PING.STATZ",
+                                      "$SYS.REQ.SERVER.PING.CONNZ"};
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
+    ctest::Node hub, spoke;
+    hub.binary = spoke.binary = bin;
+    int leaf_port = testing_harness::free_port();
+    hub.extra = "leafnodes { listen: 127.0.0.1:" + std::to_string(leaf_port) + " }";
+    spoke.extra = "leafnodes { reconnect: 1, remotes [ { url: \"nats-leaf://127.0.0.1:" + std::to_string(leaf_port) +
+                  "\" } ] }";
+    hub.start();
+    spoke.start();
+    for (const ctest::Node* n : {&hub, &spoke}) {
+      json leafz;
+      // Interest arrives right after the link is up: poll until all of it is there.
+      EXPECT_TRUE(wait_for([&] {
+        leafz = ctest::http_json(n->http_port, "/leafz?subs=1");
+        auto leafs = leafz.value("leafs", json::array());
+        return leafs.size() == 1 && leafs[0].value("subscriptions", 0) >= 4;
+      }, milliseconds(8000))) << bin << leafz.dump();
+      if (leafz.value("leafs", json::array()).size() != 1) continue;
+      auto leaf = leafz["leafs"][0];
+      EXPECT_EQ(leaf.value("subscriptions", 0), 4) << bin << leaf.dump();
+      std::set<std::string> sys;
+      int lds = 0;
+      for (auto& s : leaf.value("subscriptions_list", json::array())) {
+        auto subj = s.get<std::string>();
+        if (subj.rfind("$LDS.", 0) == 0) ++lds;
+        else sys.insert(subj);
+      }
+      EXPECT_EQ(lds, 1) << bin << leaf.dump();
+      EXPECT_EQ(sys, imports) << bin << leaf.dump();
+    }
+  }
+}
+
 }  // namespace
 
 }  // namespace NATS_TEST_FILE_ID
