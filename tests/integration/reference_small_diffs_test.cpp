@@ -124,6 +124,29 @@ TEST(ReferenceSmallDiffs, LeafLinkCountsTheReferenceSubscriptions) {
   }
 }
 
+// authorization { timeout: "5s" }: 2.9.10 silently uses 1 s for any string there (its parser
+// knows only numbers; 2.11.2 and later read a duration). Ours keeps the duration, which cannot
+// cut slow clients off sooner than asked, and warns that the reference would use 1 s.
+// A number is seconds on both.
+TEST(ReferenceSmallDiffs, AuthTimeoutStringIsADurationWithAWarning) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
+    const bool reference = bin == testing_harness::reference_binary();
+    for (auto [value, want_ours, want_ref] : {std::tuple{"\"5s\"", 5.0, 1.0}, std::tuple{"3", 3.0, 3.0}}) {
+      int http = testing_harness::free_port();
+      auto s = start_with_config("http: 127.0.0.1:" + std::to_string(http) +
+                                     "\nauthorization { user: u, password: p, timeout: " + value + " }\n",
+                                 {}, bin);
+      auto v = ctest::http_json(http, "/varz");
+      ASSERT_TRUE(v.contains("auth_timeout")) << bin << v.dump();
+      EXPECT_DOUBLE_EQ(v["auth_timeout"].get<double>(), reference ? want_ref : want_ours) << bin << value;
+      const bool string_value = value[0] == '"';
+      if (!reference) {
+        EXPECT_EQ(s->log().find("nats-server 2.9.10 uses 1s") != std::string::npos, string_value) << s->log();
+      }
+    }
+  }
+}
+
 }  // namespace
 
 }  // namespace NATS_TEST_FILE_ID
