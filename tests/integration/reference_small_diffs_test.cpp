@@ -147,6 +147,68 @@ TEST(ReferenceSmallDiffs, AuthTimeoutStringIsADurationWithAWarning) {
   }
 }
 
+// A request through a service import reaches the exporter's responder with the reply
+// "_R_.<6>.<6>": the reference's six base62 digits after its six-digit prefix. The same across
+// a gateway: the gateway's "_GR_.<cluster hash>.<server hash>." mapping, when there is one, is
+// taken off before a client sees the reply (on both servers), so the token is what shows.
+// The gateway request comes first: it is the import's first use.
+TEST(ReferenceSmallDiffs, ServiceReplyTokensAsTheReference) {
+  const std::regex reply_format(R"(^_R_\.[0-9A-Za-z]{6}\.[0-9A-Za-z]{6}$)");
+  const std::string accounts =
+      "accounts {\n"
+      "  EXP { users [ {user: e, password: e} ], exports [ {service: svc} ] }\n"
+      "  IMP { users [ {user: i, password: i} ], imports [ {service: {account: EXP, subject: svc}} ] }\n"
+      "}\n";
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
+    ctest::Node a, b;
+    for (auto* n : {&a, &b}) {
+      n->binary = bin;
+      n->gateway_port = testing_harness::free_port();
+      n->extra = accounts;
+    }
+    a.name = a.gateway = "A";
+    b.name = b.gateway = "B";
+    a.gateways = {{"B", "nats://127.0.0.1:" + std::to_string(b.gateway_port)}};
+    b.gateways = {{"A", "nats://127.0.0.1:" + std::to_string(a.gateway_port)}};
+    a.start();
+    b.start();
+    auto login = [](ConnPtr& c, const ctest::Node& n, const char* who) {
+      std::string url = "nats://" + std::string(who) + ":" + who + "@127.0.0.1:" + std::to_string(n.proc->port());
+      return connect_url(c, url);
+    };
+    // Requests from IMP on A until a responder of EXP on `on` sees one; its reply subject.
+    auto reply_seen = [&](const ctest::Node& on) {
+      ConnPtr req, resp;
+      if (login(req, a, "i") != NATS_OK || login(resp, on, "e") != NATS_OK) return std::string("<no connection>");
+      SubPtr svc, inbox;
+      natsConnection_SubscribeSync(&svc.p, resp.p, "svc");
+      natsConnection_SubscribeSync(&inbox.p, req.p, "answer.here");
+      natsConnection_Flush(resp.p);
+      natsConnection_Flush(req.p);
+      std::string reply = "<no request>";
+      wait_for([&] {
+        natsConnection_PublishRequestString(req.p, "svc", "answer.here", "q");
+        natsConnection_Flush(req.p);
+        MsgPtr m;
+        if (natsSubscription_NextMsg(&m.p, svc.p, 100) != NATS_OK) return false;
+        reply = natsMsg_GetReply(m.p) ? natsMsg_GetReply(m.p) : "";
+        natsConnection_PublishString(resp.p, reply.c_str(), "a");
+        natsConnection_Flush(resp.p);
+        return true;
+      }, milliseconds(8000));
+      MsgPtr answer;
+      EXPECT_EQ(natsSubscription_NextMsg(&answer.p, inbox.p, 3000), NATS_OK) << "no answer to " << reply;
+      return reply;
+    };
+    ASSERT_TRUE(wait_for([&] { return a.num_outbound_gateways() == 1 && b.num_outbound_gateways() == 1; },
+                         milliseconds(10000)))
+        << bin;
+    std::string remote = reply_seen(b);
+    EXPECT_TRUE(std::regex_match(remote, reply_format)) << bin << " " << remote;
+    EXPECT_TRUE(std::regex_match(reply_seen(a), reply_format)) << bin;
+  }
+}
+
 }  // namespace
 
 }  // namespace NATS_TEST_FILE_ID
