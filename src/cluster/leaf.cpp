@@ -240,8 +240,9 @@ void LeafConnection::finish_connect() {
   registered_ = true;
   if (auto* sys = server_.system_services()) sys->on_leaf_connect(account_name_, !spoke_);
   log::notice("{} - Leafnode connection bound to account \"{}\" (remote \"{}\")", conn_tag(*this), account_name_, remote_name());
-  ping_now();
-  start_pings();
+  // The first PING about 1 s later (1 to 1.2 s), for the RTT, as 2.9.10's
+  // firstPingInterval; not at once.
+  start_pings(std::chrono::seconds(1));
   touch();
 }
 

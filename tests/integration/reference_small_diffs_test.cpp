@@ -209,6 +209,39 @@ TEST(ReferenceSmallDiffs, ServiceReplyTokensAsTheReference) {
   }
 }
 
+// The first PING on a new route or leafnode connection comes about 1 s after the handshake
+// (2.9.10's firstPingInterval, plus up to a fifth at random), not at once.
+TEST(ReferenceSmallDiffs, FirstPingOnRouteAndLeafAfterAboutOneSecond) {
+  for (const auto& bin : testing_harness::binaries_to_compare()) {
+    int cluster_port = testing_harness::free_port(), leaf_port = testing_harness::free_port();
+    auto s = start_with_config("cluster { name: c, listen: 127.0.0.1:" + std::to_string(cluster_port) +
+                                   " }\nleafnodes { listen: 127.0.0.1:" + std::to_string(leaf_port) + " }\n",
+                               {}, bin);
+    // Both links at once, each timed from its dial (2.9.10 arms the timer on accept, ours once
+    // the handshake is done: later, never earlier).
+    RawClient route, leaf;
+    auto route_start = Clock::now();
+    ASSERT_TRUE(route.connect(cluster_port)) << bin;
+    auto leaf_start = Clock::now();
+    ASSERT_TRUE(leaf.connect(leaf_port)) << bin;
+    route.send(ctest::fake_route_handshake("c"));
+    leaf.send("CONNECT {\"name\":\"FAKELEAF\",\"headers\":true}\r\n");
+    for (auto [peer, start, what] : {std::tuple{&route, route_start, "route"}, std::tuple{&leaf, leaf_start, "leaf"}}) {
+      std::optional<std::string> line;
+      while ((line = peer->read_line(milliseconds(3000))) && *line != "PING") {
+      }
+      auto after = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+      ASSERT_TRUE(line) << bin << " " << what << ": no PING in 3 s";
+      // Timers never fire early; a loaded machine may make them late. The leaf's PING may
+      // have waited in the buffer while the route's was read, so only its lower bound counts.
+      EXPECT_GE(after.count(), 900) << bin << " " << what;
+      if (peer == &route) {
+        EXPECT_LE(after.count(), 2500) << bin << " " << what;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 }  // namespace NATS_TEST_FILE_ID
