@@ -136,7 +136,7 @@ void GatewayManager::start() {
     std::vector<SubscriptionPtr> subs;
     acc->sublist().all_subscriptions(subs);
     for (auto& sub : subs)
-      if (!sub->closed.load() && !sub->conn && !is_stream_import_sub(*sub))
+      if (!sub->closed.load() && !sub->conn && !is_stream_import_sub(*sub) && !is_local_only_sub(*sub))
         interest_[key3(acc->name(), sub->subject, sub->queue)]++;
   }
   for (auto& rec : shadow_interest_all(server_))
@@ -351,7 +351,7 @@ void GatewayManager::send_all_interest(GatewayConnection& c) {
     acc->sublist().all_subscriptions(subs);
     std::map<std::string, std::pair<std::string, std::string>> seen;
     for (auto& s : subs) {
-      if (s->closed.load(std::memory_order_relaxed) || is_stream_import_sub(*s)) continue;
+      if (s->closed.load(std::memory_order_relaxed) || is_stream_import_sub(*s) || is_local_only_sub(*s)) continue;
       if (s->conn && s->conn->kind() == ConnKind::Gateway) continue;
       seen.emplace(key3(acc->name(), s->subject, s->queue), std::make_pair(s->subject, s->queue));
     }
@@ -386,7 +386,7 @@ void GatewayManager::account_registered(const std::string& account) {
   std::set<std::string> seen;
   std::string out = cmd_info(name_, 2, account);
   for (auto& s : subs) {
-    if (s->closed.load(std::memory_order_relaxed) || is_stream_import_sub(*s)) continue;
+    if (s->closed.load(std::memory_order_relaxed) || is_stream_import_sub(*s) || is_local_only_sub(*s)) continue;
     if (s->conn && s->conn->kind() == ConnKind::Gateway) continue;
     if (seen.insert(key3(account, s->subject, s->queue)).second)
       out += "RS+ " + account + " " + s->subject + (s->queue.empty() ? "" : " " + s->queue + " 1") + "\r\n";

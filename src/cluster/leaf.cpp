@@ -245,8 +245,9 @@ void LeafConnection::finish_connect() {
   registered_ = true;
   if (auto* sys = server_.system_services()) sys->on_leaf_connect(account_name_, !spoke_);
   log::notice("{} - Leafnode connection bound to account \"{}\" (remote \"{}\")", conn_tag(*this), account_name_, remote_name());
-  ping_now();
-  start_pings();
+  // The first PING about 1 s later (1 to 1.2 s), for the RTT, as 2.9.10's
+  // firstPingInterval; not at once.
+  start_pings(std::chrono::seconds(1));
   touch();
 }
 
@@ -389,6 +390,7 @@ void LeafConnection::send_all_subs(Account& acc) {
 }
 
 bool LeafConnection::announces(const Subscription& sub) const {
+  if (is_local_only_sub(sub)) return false;
   const bool lds = sub.subject.starts_with("$LDS.");
   if (!deny_in_.empty() && !lds && denied(deny_in_, sub.subject)) return false;
   const Connection* c = sub.conn.get();

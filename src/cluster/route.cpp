@@ -204,9 +204,9 @@ bool RouteConnection::on_info(std::string_view json) {
   log::debug("{}:{} - rid:{} - Registering remote route \"{}\"", peer_ip_, peer_port_, cid_, ri.id);
   mgr_.send_all_subs(*this);
   log::debug("{}:{} - rid:{} - Sent local subscriptions to route", peer_ip_, peer_port_, cid_);
-  // First PING right away, for the RTT (as the reference).
-  ping_now();
-  start_pings();
+  // The first PING about 1 s after the handshake (1 to 1.2 s), for the RTT, as 2.9.10's
+  // firstPingInterval; not at once.
+  start_pings(std::chrono::seconds(1));
   return true;
 }
 

@@ -121,7 +121,7 @@ void RouteManager::start() {
     std::vector<SubscriptionPtr> subs;
     acc->sublist().all_subscriptions(subs);
     for (auto& sub : subs)
-      if (!sub->closed.load() && !sub->conn && !is_stream_import_sub(*sub))
+      if (!sub->closed.load() && !sub->conn && !is_stream_import_sub(*sub) && !is_local_only_sub(*sub))
         interest_.add_silently(acc->name() + " " + InterestCounts::key(sub->subject, sub->queue));
   }
   for (auto& rec : shadow_interest_all(server_))
@@ -404,7 +404,7 @@ void RouteManager::send_all_subs(RouteConnection& r) {
     std::vector<SubscriptionPtr> subs;
     acc->sublist().all_subscriptions(subs);
     for (auto& s : subs) {
-      if (s->closed.load(std::memory_order_relaxed) || is_stream_import_sub(*s)) continue;
+      if (s->closed.load(std::memory_order_relaxed) || is_stream_import_sub(*s) || is_local_only_sub(*s)) continue;
       if (s->conn && (s->conn->kind() == ConnKind::Router || s->conn->kind() == ConnKind::Gateway)) continue;
       // What a hub told us (we are its spoke) is the hub's cluster's business, not our routes'.
       if (s->conn && s->conn->kind() == ConnKind::Leaf && static_cast<LeafConnection*>(s->conn.get())->spoke()) continue;

@@ -112,7 +112,7 @@ void Server::refresh_import_interest(Account& acc) {
   std::vector<SubscriptionPtr> all, local;
   acc.sublist().all_subscriptions(all);
   for (auto& s : all) {
-    if (s->closed.load(std::memory_order_relaxed) || is_stream_import_sub(*s)) continue;
+    if (s->closed.load(std::memory_order_relaxed) || is_stream_import_sub(*s) || is_local_only_sub(*s)) continue;
     if (s->conn) {
       const ConnKind k = s->conn->kind();
       if (k == ConnKind::Router || k == ConnKind::Gateway) continue;

@@ -362,6 +362,19 @@ struct Loader {
     return seconds(v);
   }
 
+  // An authorization block's "timeout" (top level, cluster, gateway, leafnodes): seconds as
+  // a number, or a duration string. 2.9.10 silently reads any string as 1 s (its parser
+  // knows only numbers there; 2.11.2 and later read a duration): a "10s" meant for slow TLS
+  // clients or leafnodes would become 1 s and could lock them out. So the duration is kept,
+  // with a warning that the reference would use 1 s.
+  Duration auth_timeout(const MapEntry& e) {
+    Duration d = seconds_or_duration(e);
+    if (e.value.is_string())
+      warn(e.key_pos, "authorization timeout \"" + e.value.as_string() + "\" is read as the duration " +
+                          format_go_duration(d) + " (nats-server 2.9.10 uses 1s for any string timeout)");
+    return d;
+  }
+
   // 2.9.10 converts some values (leafnodes { reconnect }) to an integer unchecked, so any
   // other type stops it with Go's conversion panic, reported at the key: the same text.
   static std::string go_int64_conversion_error(const Value& v) {
@@ -498,7 +511,7 @@ struct Loader {
       if (k == "user" || k == "username") o.username = e.value.as_string();
       else if (k == "pass" || k == "password") o.password = e.value.as_string();
       else if (k == "token") o.authorization = e.value.as_string();
-      else if (k == "timeout") o.auth_timeout = seconds_or_duration(e);
+      else if (k == "timeout") o.auth_timeout = auth_timeout(e);
       else if (k == "users") {
         auto us = users(e.value, "");
         o.users.insert(o.users.end(), us.begin(), us.end());
@@ -898,7 +911,7 @@ struct Loader {
     each_in(block, auth.value, [&](const std::string& k, const MapEntry& e) {
       if (k == "user" || k == "username") user = e.value.as_string();
       else if (k == "pass" || k == "password") pass = e.value.as_string();
-      else if (k == "timeout") timeout = seconds_or_duration(e);
+      else if (k == "timeout") timeout = auth_timeout(e);
       else if (k == "users") error(auth.key_pos, what + " authorization does not allow multiple users");
       else if (k == "token") error(auth.key_pos, what + " authorization does not support tokens");
       else unknown(e);
@@ -1036,7 +1049,7 @@ struct Loader {
           if (ak == "user" || ak == "username") l.username = ae.value.as_string();
           else if (ak == "pass" || ak == "password") l.password = ae.value.as_string();
           else if (ak == "account") l.account = ae.value.as_string();
-          else if (ak == "timeout") l.auth_timeout = seconds_or_duration(ae);
+          else if (ak == "timeout") l.auth_timeout = auth_timeout(ae);
           else if (ak == "users") leafnode_users(ae.value, l.users);
         });
       }

@@ -280,14 +280,17 @@ Json connz(Server& s, const ConnzOptions& o) {
         e["tls_peer_certs"] = arr;
       }
       if (!co.user.empty()) e["authorized_user"] = co.user;
-      e["account"] = c->account_name();
+      // The reference names the account only when it is not the global one ($G).
+      if (auto acc = c->account_name(); !acc.empty() && acc != kGlobalAccount) e["account"] = acc;
     }
     if (o.subs || o.subs_detail) {
       auto subs = c->subscriptions();
       if (!subs.empty()) {
         Json arr = Json::array();
         for (auto& sub : subs) {
-          if (o.subs_detail) arr.push_back(sub_detail(*sub, c->cid(), ""));
+          // The reference saves a closed connection's subscriptions with their account (also
+          // $G) and lists an open one's without it.
+          if (o.subs_detail) arr.push_back(sub_detail(*sub, c->cid(), closed ? c->account_name() : ""));
           else arr.push_back(sub->subject);
         }
         e[o.subs_detail ? "subscriptions_list_detail" : "subscriptions_list"] = arr;

@@ -671,12 +671,12 @@ bool ClientConnection::bound_to(const Account& acc) const {
 
 size_t ClientConnection::num_subscriptions() const {
   std::lock_guard lk(subs_mu_);
-  return subs_.size();
+  return subs_.size() + closed_subs_.size();
 }
 
 std::vector<SubscriptionPtr> ClientConnection::subscriptions() const {
   std::lock_guard lk(subs_mu_);
-  std::vector<SubscriptionPtr> out;
+  std::vector<SubscriptionPtr> out = closed_subs_;
   for (auto& [_, s] : subs_) out.push_back(s);
   std::sort(out.begin(), out.end(), [](const SubscriptionPtr& a, const SubscriptionPtr& b) {
     return a->sid.size() != b->sid.size() ? a->sid.size() < b->sid.size() : a->sid < b->sid;
@@ -691,9 +691,17 @@ void ClientConnection::on_closed() {
   std::vector<SubscriptionPtr> subs;
   {
     std::lock_guard lk(subs_mu_);
+    closed_subs_.reserve(subs_.size());
     for (auto& [_, s] : subs_) {
       s->closed.store(true, std::memory_order_release);
       subs.push_back(s);
+      auto copy = std::make_shared<Subscription>();
+      copy->subject = s->subject;
+      copy->queue = s->queue;
+      copy->sid = s->sid;
+      copy->max_msgs.store(s->max_msgs.load(std::memory_order_relaxed), std::memory_order_relaxed);
+      copy->delivered.store(s->delivered.load(std::memory_order_relaxed), std::memory_order_relaxed);
+      closed_subs_.push_back(std::move(copy));
     }
     subs_.clear();
   }

@@ -132,6 +132,10 @@ class ClientConnection final : public Connection, public proto::ParserHandlerBas
 
   mutable std::mutex subs_mu_;  // delivery on other loops may auto-unsubscribe
   std::unordered_map<std::string, SubscriptionPtr> subs_;
+  // Once closed: copies of the subscriptions it had (no owner, so the closed list does not
+  // keep the connection alive through them), listed by /connz?state=closed as the reference's
+  // saved ones.
+  std::vector<SubscriptionPtr> closed_subs_;
 
   net::TimerId auth_timer_ = 0;
   // Operator mode: closes the connection when the user's JWT expires.

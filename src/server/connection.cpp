@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <random>
 #include <vector>
 
 #include "config/duration.h"
@@ -159,12 +160,19 @@ bool Connection::enqueue_iov(const struct iovec* parts, int n) {
 
 // The ping timer is on the loop's timer wheel; ping_timer_ holds its generation: stopping or
 // re-arming bumps it, and a firing whose tag is not the current generation is dropped.
-void Connection::start_pings() {
+void Connection::start_pings(std::chrono::nanoseconds first_cap) {
   auto interval = server_.live().ping_interval();  // a reload applies from the next ping
   if (interval.count() <= 0 || closing()) return;
   if (!loop_.in_loop_thread()) {  // the wheel is the loop thread's
-    loop_.post([self = shared_from_this()] { self->start_pings(); });
+    loop_.post([self = shared_from_this(), first_cap] { self->start_pings(first_cap); });
     return;
+  }
+  if (first_cap.count() > 0) {
+    // The reference's first ping: soon, for the RTT, spread by up to a fifth at random.
+    interval = std::min(interval, first_cap);
+    thread_local std::minstd_rand spread{std::random_device{}()};
+    if (auto fifth = interval.count() / 5; fifth > 0)
+      interval += std::chrono::nanoseconds(static_cast<int64_t>(spread() % static_cast<uint64_t>(fifth)));
   }
   const uint64_t gen = ++ping_timer_;
   // Captureless, so it converts to the wheel's function pointer; inside a member, so it may

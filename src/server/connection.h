@@ -182,7 +182,9 @@ class Connection : public net::IoHandler, public net::Flushable, public std::ena
   // Keep-alive (loop thread): a PING every ping_interval; when ping_max go unanswered,
   // on_stale(). With skip_when_active, no PING is sent while the peer has sent something
   // within the interval (the reference does this for clients).
-  void start_pings();
+  // With first_cap, the first PING comes after min(ping_interval, first_cap) plus up to a
+  // fifth of that (the reference's setFirstPingTimer), the next ones every ping_interval.
+  void start_pings(std::chrono::nanoseconds first_cap = std::chrono::nanoseconds(0));
   void set_ping_skip_when_active(bool v) { ping_skip_when_active_ = v; }
   void ping_now();       // an immediate PING, e.g. to measure the RTT right after a handshake
   void pong_received();  // clears the outstanding count and records the RTT

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <random>
 #include <set>
 #include <unordered_map>
 
@@ -24,6 +25,7 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 
 std::string random_base62(size_t n);
+std::string reply_token();
 
 enum class ImportResponseType { Singleton, Stream, Chunked };
 
@@ -40,12 +42,14 @@ struct ImportResponseRoutes {
   std::string prefix;  // "_R_.<pfx>."
   std::mutex mu;
   std::unordered_map<std::string, Route> routes;  // by token
-  std::atomic<uint64_t> seq{0};
   size_t adds_since_sweep = 0;
 
   std::string add(Route r) {
-    std::string token = random_base62(4) + std::to_string(seq.fetch_add(1));
+    // Six random base62 characters, as the reference's (replyLen): the responder sees
+    // "_R_.<6>.<6>". A token still pending is not given out twice.
+    std::string token = reply_token();
     std::lock_guard lk(mu);
+    while (routes.contains(token)) token = reply_token();
     if (++adds_since_sweep >= 1024) {
       adds_since_sweep = 0;
       auto now = SteadyClock::now();
@@ -220,6 +224,25 @@ std::string random_base62(size_t n) {
   unsigned char buf[32];
   util::random_bytes(buf, n);
   for (size_t i = 0; i < n; ++i) out[i] = kDigits[buf[i] % 62];
+  return out;
+}
+
+// A response route's token: six base62 digits of one pseudo-random 64-bit number, as the
+// reference's newServiceReply. Not a secret (the reference uses math/rand), so a per-thread
+// generator seeded once from the OS does, without a getrandom call per request.
+std::string reply_token() {
+  static constexpr char kDigits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  thread_local std::mt19937_64 gen = [] {
+    uint64_t seed;
+    util::random_bytes(&seed, sizeof seed);
+    return std::mt19937_64(seed);
+  }();
+  uint64_t l = gen();
+  std::string out(6, '0');
+  for (auto& ch : out) {
+    ch = kDigits[l % 62];
+    l /= 62;
+  }
   return out;
 }
 

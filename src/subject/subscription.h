@@ -37,4 +37,11 @@ struct Subscription {
 
 using SubscriptionPtr = std::shared_ptr<Subscription>;
 
+// The sid of an internal subscription that answers on this server only and is never
+// announced to routes, gateways or leafnodes: $SYS.REQ.USER.INFO, which 2.9.10 does not
+// have, so its interest must not show on a link (a 2.9.10 leaf link counts 4 subscriptions
+// in /leafz where announcing it made 5).
+inline constexpr std::string_view kLocalOnlySid = "local-only";
+inline bool is_local_only_sub(const Subscription& s) { return !s.conn && s.sid == kLocalOnlySid; }
+
 }  // namespace nats

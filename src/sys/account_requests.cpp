@@ -82,7 +82,7 @@ void SystemServices::subscribe_account_requests() {
   for (auto& acc : server_.accounts()) {
     auto sub = std::make_shared<Subscription>();
     sub->subject = "$SYS.REQ.USER.INFO";
-    sub->sid = "sys-user-info";
+    sub->sid = std::string(kLocalOnlySid);  // never announced on a link
     sub->handler = [this](const Subscription&, std::string_view, std::string_view reply, std::string_view,
                           std::string_view) { handle_user_info(reply); };
     acc->sublist().insert(sub);

@@ -84,6 +84,23 @@ TEST(OptionsLoader, ListenForms) {
   EXPECT_NE(load_error("listen: \"h:-\"").find("could not parse port \"-\""), std::string::npos);
 }
 
+// An authorization timeout given as a string is read as a duration (2.11.2 and later; 2.9.10
+// uses 1 s for any string), with a warning that says so. A number is seconds, no warning.
+TEST(OptionsLoader, AuthTimeoutStringWarnsThatTheReferenceUsesOneSecond) {
+  LoadReport r;
+  EXPECT_EQ(load("authorization { user: u, password: p, timeout: \"5s\" }\n", &r).auth_timeout, 5s);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find("authorization timeout \"5s\" is read as the duration 5s (nats-server 2.9.10 uses 1s"),
+            std::string::npos)
+      << r.warnings[0];
+  LoadReport leaf;
+  EXPECT_EQ(load("leafnodes { port: 7422, authorization { timeout: \"2s\" } }\n", &leaf).leafnode.auth_timeout, 2s);
+  EXPECT_EQ(leaf.warnings.size(), 1u);
+  LoadReport n;
+  EXPECT_EQ(load("authorization { user: u, password: p, timeout: 3 }\n", &n).auth_timeout, 3s);
+  EXPECT_TRUE(n.warnings.empty());
+}
+
 TEST(OptionsLoader, IntegerDurationsWarnOrFailUnderCheck) {
   LoadReport r;
   Options o = load("ping_interval: 5\nwrite_deadline: 3\n", &r);
