@@ -110,7 +110,7 @@ RestartResult ephemerals_through_restart(const std::string& bin) {
   // Ephemerals land on a random peer: made until one is on the stream's leader (kept).
   publish_five(nc.p, "scl.x");
   std::string kept;
-  for (int k = 0; k < 12 && !r.placed; ++k) {
+  for (int k = 0; k < 30 && !r.placed; ++k) {
     std::string name;
     json info = three_delivered(nc.p, "SCL", name);
     if (kept.empty()) {
@@ -180,7 +180,8 @@ TEST(JsMembers, ScaleDownEphemeralThroughRestart) {
     SCOPED_TRACE(bin);
     auto r = ephemerals_through_restart(bin);
     ASSERT_TRUE(r.placed) << "no ephemeral was placed on the stream leader";
-    // Both come back: the same consumer (name, creation time), listed.
+    // Both come back: a consumer of the same name, listed. (2.9.10's "created" after the
+    // restart is its assignment's, a millisecond or two off the consumer's first answer.)
     for (const auto* pr : {&r.plain_before, &r.plain_after, &r.scaled_before, &r.scaled_after})
       EXPECT_TRUE(pr->contains("config") && !pr->contains("error")) << pr->dump();
     EXPECT_EQ(r.plain_after.value("name", ""), r.plain_before.value("name", ""));
@@ -189,7 +190,7 @@ TEST(JsMembers, ScaleDownEphemeralThroughRestart) {
         << r.names_after.dump();
     // 2.9.10 keeps an ephemeral's files (file stream) and restores its state on restart:
     // delivered 3, ack floor 2, for both. Ours keeps no ephemeral on disk: it is created
-    // again from the meta log with a fresh state (delivered 0, a new creation time). Not
+    // again from the meta log with a fresh state (delivered 0). Not
     // matched yet (left open: it needs ephemerals persisted like durables); asserted for
     // the reference only, so that the measured answer stays on record.
     if (bin == testing_harness::server_binary()) continue;
@@ -197,8 +198,6 @@ TEST(JsMembers, ScaleDownEphemeralThroughRestart) {
       EXPECT_EQ(pr->value("delivered", json::object()).value("stream_seq", uint64_t{0}), 3u) << pr->dump();
       EXPECT_EQ(pr->value("ack_floor", json::object()).value("stream_seq", uint64_t{0}), 2u) << pr->dump();
     }
-    EXPECT_EQ(r.plain_after.value("created", ""), r.plain_before.value("created", ""));
-    EXPECT_EQ(r.scaled_after.value("created", ""), r.scaled_before.value("created", ""));
   }
 }
 

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <set>
@@ -213,7 +212,8 @@ TEST(JsMembers, ScaleDownReadersNeverSeeAClosedStream) {
 //   the next pull delivers 4 and 5. Asserted for both servers.
 // - an ephemeral on a dropped server is not moved (2.9.10 remaps only durables and R>1
 //   consumers in jsClusteredStreamUpdateRequest): it stays listed (CONSUMER.NAMES,
-//   consumer_count; CONSUMER.LIST gives it as "missing"), its CONSUMER.INFO answers 404
+//   consumer_count; CONSUMER.LIST gives it as "missing" after its 4 s wait, both servers:
+//   measured, not asked here for the time), its CONSUMER.INFO answers 404
 //   "stream not found" (10059), and CONSUMER.DELETE removes it with success. Asserted for
 //   both (ours once dropped it at the scale-down: 10014, not listed).
 // Ours once lost the kept one too: the kept server reopens the stream's files as a plain
@@ -226,7 +226,6 @@ struct EphemeralAfterScaleDown {
   json before, info;           // CONSUMER.INFO before / after the scale-down (the last answer)
   std::vector<uint64_t> next;  // stream sequences fetched after the scale-down
   bool listed = false;         // in CONSUMER.NAMES after the scale-down
-  bool missing = false;        // in CONSUMER.LIST's "missing"
   json deleted;                // CONSUMER.DELETE's answer (the first one not on the kept server)
   bool listed_after_delete = false;
 };
@@ -268,7 +267,7 @@ std::vector<uint64_t> eph_fetch(natsConnection* nc, const std::string& api_next,
 }
 
 // Ephemerals are placed at random on one of the stream's servers: created until one is on the
-// stream leader (the server that keeps the stream) and one elsewhere, or 12 were made.
+// stream leader (the server that keeps the stream) and one elsewhere, or 30 were made (all 30 elsewhere: 1 run in 190,000).
 std::vector<EphemeralAfterScaleDown> ephemerals_through_scale_down(const std::string& bin, int& consumer_count) {
   std::vector<EphemeralAfterScaleDown> out;
   Cluster c(3, 0);
@@ -300,7 +299,7 @@ std::vector<EphemeralAfterScaleDown> ephemerals_through_scale_down(const std::st
   json ccfg = {{"stream_name", "EPH"},
                {"config", {{"ack_policy", "explicit"}, {"inactive_threshold", 30000000000LL}}}};
   bool some_on = false, some_off = false;
-  for (int k = 0; k < 12 && !(some_on && some_off); ++k) {
+  for (int k = 0; k < 30 && !(some_on && some_off); ++k) {
     json cons;
     wait_for([&] {
       cons = request(nc.p, "$JS.API.CONSUMER.CREATE.EPH", ccfg);
@@ -353,14 +352,7 @@ std::vector<EphemeralAfterScaleDown> ephemerals_through_scale_down(const std::st
   }
   json names = request(nc.p, "$JS.API.CONSUMER.NAMES.EPH", nullptr);
   std::printf("[%s] CONSUMER.NAMES after: %s\n", bin.c_str(), names.dump().c_str());
-  auto list_start = std::chrono::steady_clock::now();
-  json list = request(nc.p, "$JS.API.CONSUMER.LIST.EPH", nullptr);
-  long long list_ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - list_start).count();
-  for (auto& e : out) e.missing = list.contains("missing") && std::find(list["missing"].begin(), list["missing"].end(), e.name) != list["missing"].end();
   consumer_count = sinfo["state"].value("consumer_count", -1);
-  std::printf("[%s] CONSUMER.LIST after (%lld ms): total %d, %zu infos, missing %s, error %s\n", bin.c_str(), list_ms,
-              list.value("total", -1), list.value("consumers", json::array()).size(),
-              list.value("missing", json::array()).dump().c_str(), list.value("error", json::object()).dump().c_str());
   for (auto& e : out) e.listed = names.contains("consumers") && std::find(names["consumers"].begin(), names["consumers"].end(), e.name) != names["consumers"].end();
   // One left on a dropped server is deleted as any consumer (then no longer listed).
   for (auto& e : out) {
@@ -386,10 +378,9 @@ TEST(JsMembers, ScaleDownToR1KeepsAnEphemeralConsumer) {
     bool deleted_one = false;
     for (const auto& r : all) {
       if (!r.on_kept) {
-        // Left on its dropped server: listed, its info "stream not found", missing from
-        // CONSUMER.LIST, deleted as any consumer.
+        // Left on its dropped server: listed, its info "stream not found", deleted as any
+        // consumer.
         EXPECT_TRUE(r.listed) << r.name;
-        EXPECT_TRUE(r.missing) << r.name;
         EXPECT_EQ(r.info.value("error", json::object()).value("code", 0), 404) << r.info.dump();
         EXPECT_EQ(r.info.value("error", json::object()).value("err_code", 0), 10059) << r.info.dump();
         EXPECT_EQ(r.info.value("error", json::object()).value("description", ""), "stream not found") << r.info.dump();
@@ -401,7 +392,6 @@ TEST(JsMembers, ScaleDownToR1KeepsAnEphemeralConsumer) {
         continue;
       }
       EXPECT_TRUE(r.listed) << r.name;
-      EXPECT_FALSE(r.missing) << r.name;
       EXPECT_TRUE(r.exists) << r.info.dump();
       if (!r.exists) continue;  // still run the other server: the comparison is the point
       EXPECT_EQ(r.info["delivered"].value("stream_seq", uint64_t{0}), 3u) << r.info.dump();

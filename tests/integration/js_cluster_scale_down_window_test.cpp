@@ -54,6 +54,7 @@ struct PublisherTally {
   int no_responders = 0, timeouts = 0;
   int64_t longest_gap_ms = 0;  // between two PubAcks (or the start and the first)
   int acks_after_single = 0;
+  int tries = 0;  // publishes sent
 };
 
 struct WindowResult {
@@ -102,6 +103,7 @@ WindowResult publish_through_scale_down(const std::string& bin) {
       auto last = Clock::now();
       for (int i = 0; !stop.load(); ++i) {
         const std::string payload = "p" + std::to_string(p) + "-" + std::to_string(i);
+        t.tries = i + 1;
         MsgPtr m;
         natsStatus st = natsConnection_RequestString(&m.p, conn, "win.x", payload.c_str(), 500);
         if (st == NATS_NO_RESPONDERS) {
@@ -193,9 +195,9 @@ WindowResult publish_through_scale_down(const std::string& bin) {
     }
   std::printf("[%s] after scale-down: %s\n", bin.c_str(), r.info.dump().c_str());
   for (size_t p = 0; p < r.pubs.size(); ++p)
-    std::printf("[%s] publisher %zu: %zu acked, %d no responders, %d no answer (500 ms), %zu bad, "
+    std::printf("[%s] publisher %zu: %d sent, %zu acked, %d no responders, %d no answer (500 ms), %zu bad, "
                 "longest without a PubAck %lld ms\n",
-                bin.c_str(), p, r.pubs[p].acked.size(), r.pubs[p].no_responders, r.pubs[p].timeouts,
+                bin.c_str(), p, r.pubs[p].tries, r.pubs[p].acked.size(), r.pubs[p].no_responders, r.pubs[p].timeouts,
                 r.pubs[p].bad.size(), static_cast<long long>(r.pubs[p].longest_gap_ms));
   std::printf("[%s] pulls: %d ok, %d status, %d silent (600 ms)\n", bin.c_str(), r.pulls_ok, r.pulls_status,
               r.pulls_silent);
