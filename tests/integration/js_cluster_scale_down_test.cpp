@@ -212,8 +212,10 @@ TEST(JsMembers, ScaleDownReadersNeverSeeAClosedStream) {
 //   the next pull delivers 4 and 5. Asserted for both servers.
 // - an ephemeral on a dropped server is not moved (2.9.10 remaps only durables and R>1
 //   consumers in jsClusteredStreamUpdateRequest): it stays listed (CONSUMER.NAMES,
-//   consumer_count) and its CONSUMER.INFO answers 404 "stream not found" (10059). Ours drops
-//   it (10014, not listed). Printed, not asserted.
+//   consumer_count; CONSUMER.LIST gives it as "missing" after its 4 s wait, both servers:
+//   measured, not asked here for the time), its CONSUMER.INFO answers 404
+//   "stream not found" (10059), and CONSUMER.DELETE removes it with success. Asserted for
+//   both (ours once dropped it at the scale-down: 10014, not listed).
 // Ours once lost the kept one too: the kept server reopens the stream's files as a plain
 // stream, which restores only the durables saved on disk; its ephemerals now go on from
 // their state in memory (JsCluster::start_consumers_scaled_down).
@@ -223,6 +225,9 @@ struct EphemeralAfterScaleDown {
   bool exists = false;
   json before, info;           // CONSUMER.INFO before / after the scale-down (the last answer)
   std::vector<uint64_t> next;  // stream sequences fetched after the scale-down
+  bool listed = false;         // in CONSUMER.NAMES after the scale-down
+  json deleted;                // CONSUMER.DELETE's answer (the first one not on the kept server)
+  bool listed_after_delete = false;
 };
 
 // Stream sequences of up to `batch` messages from one pull request; acks all of them, or
@@ -262,8 +267,8 @@ std::vector<uint64_t> eph_fetch(natsConnection* nc, const std::string& api_next,
 }
 
 // Ephemerals are placed at random on one of the stream's servers: created until one is on the
-// stream leader (the server that keeps the stream) and one elsewhere, or 12 were made.
-std::vector<EphemeralAfterScaleDown> ephemerals_through_scale_down(const std::string& bin) {
+// stream leader (the server that keeps the stream) and one elsewhere, or 30 were made (all 30 elsewhere: 1 run in 190,000).
+std::vector<EphemeralAfterScaleDown> ephemerals_through_scale_down(const std::string& bin, int& consumer_count) {
   std::vector<EphemeralAfterScaleDown> out;
   Cluster c(3, 0);
   for (auto& n : c.nodes) {
@@ -294,7 +299,7 @@ std::vector<EphemeralAfterScaleDown> ephemerals_through_scale_down(const std::st
   json ccfg = {{"stream_name", "EPH"},
                {"config", {{"ack_policy", "explicit"}, {"inactive_threshold", 30000000000LL}}}};
   bool some_on = false, some_off = false;
-  for (int k = 0; k < 12 && !(some_on && some_off); ++k) {
+  for (int k = 0; k < 30 && !(some_on && some_off); ++k) {
     json cons;
     wait_for([&] {
       cons = request(nc.p, "$JS.API.CONSUMER.CREATE.EPH", ccfg);
@@ -332,10 +337,13 @@ std::vector<EphemeralAfterScaleDown> ephemerals_through_scale_down(const std::st
   // an error; polled up to 5 s); the others (not asserted) are asked once.
   for (auto& e : out) {
     const std::string info_subj = "$JS.API.CONSUMER.INFO.EPH." + e.name;
-    e.exists = wait_for([&] {
+    // One on a dropped server: until that server has applied the scale-down it still runs
+    // its replica (and the consumer): polled for the error, also up to 5 s.
+    wait_for([&] {
       e.info = request(nc.p, info_subj, nullptr, 1000);
-      return e.info.contains("config") && !e.info.contains("error");
-    }, milliseconds(e.on_kept ? 5000 : 1));
+      return e.on_kept ? e.info.contains("config") && !e.info.contains("error") : e.info.contains("error");
+    }, milliseconds(5000));
+    e.exists = e.info.contains("config") && !e.info.contains("error");
     if (e.exists) e.next = eph_fetch(nc.p, "$JS.API.CONSUMER.MSG.NEXT.EPH." + e.name, 2, false);
     std::printf("[%s] consumer %s (%s kept server) before: %s\n  after: %s\n  fetched after:", bin.c_str(),
                 e.name.c_str(), e.on_kept ? "on" : "not on", e.before.dump().c_str(), e.info.dump().c_str());
@@ -344,17 +352,46 @@ std::vector<EphemeralAfterScaleDown> ephemerals_through_scale_down(const std::st
   }
   json names = request(nc.p, "$JS.API.CONSUMER.NAMES.EPH", nullptr);
   std::printf("[%s] CONSUMER.NAMES after: %s\n", bin.c_str(), names.dump().c_str());
+  consumer_count = sinfo["state"].value("consumer_count", -1);
+  for (auto& e : out) e.listed = names.contains("consumers") && std::find(names["consumers"].begin(), names["consumers"].end(), e.name) != names["consumers"].end();
+  // One left on a dropped server is deleted as any consumer (then no longer listed).
+  for (auto& e : out) {
+    if (e.on_kept) continue;
+    e.deleted = request(nc.p, "$JS.API.CONSUMER.DELETE.EPH." + e.name, nullptr, 2000);
+    json again = request(nc.p, "$JS.API.CONSUMER.NAMES.EPH", nullptr);
+    e.listed_after_delete = again.contains("consumers") && std::find(again["consumers"].begin(), again["consumers"].end(), e.name) != again["consumers"].end();
+    std::printf("[%s] CONSUMER.DELETE %s: %s\n  CONSUMER.NAMES: %s\n", bin.c_str(), e.name.c_str(), e.deleted.dump().c_str(), again.dump().c_str());
+    break;
+  }
   return out;
 }
 
 TEST(JsMembers, ScaleDownToR1KeepsAnEphemeralConsumer) {
   for (const auto& bin : testing_harness::binaries_to_compare()) {
     SCOPED_TRACE(bin);
-    auto all = ephemerals_through_scale_down(bin);
+    int consumer_count = -1;
+    auto all = ephemerals_through_scale_down(bin, consumer_count);
     EXPECT_TRUE(std::any_of(all.begin(), all.end(), [](const auto& r) { return r.on_kept; }))
         << "no ephemeral was placed on the stream leader";
+    // STREAM.INFO counts them all (the meta assignments).
+    EXPECT_EQ(consumer_count, static_cast<int>(all.size()));
+    bool deleted_one = false;
     for (const auto& r : all) {
-      if (!r.on_kept) continue;
+      if (!r.on_kept) {
+        // Left on its dropped server: listed, its info "stream not found", deleted as any
+        // consumer.
+        EXPECT_TRUE(r.listed) << r.name;
+        EXPECT_EQ(r.info.value("error", json::object()).value("code", 0), 404) << r.info.dump();
+        EXPECT_EQ(r.info.value("error", json::object()).value("err_code", 0), 10059) << r.info.dump();
+        EXPECT_EQ(r.info.value("error", json::object()).value("description", ""), "stream not found") << r.info.dump();
+        if (!r.deleted.is_null()) {
+          deleted_one = true;
+          EXPECT_TRUE(r.deleted.value("success", false)) << r.deleted.dump();
+          EXPECT_FALSE(r.listed_after_delete) << r.name;
+        }
+        continue;
+      }
+      EXPECT_TRUE(r.listed) << r.name;
       EXPECT_TRUE(r.exists) << r.info.dump();
       if (!r.exists) continue;  // still run the other server: the comparison is the point
       EXPECT_EQ(r.info["delivered"].value("stream_seq", uint64_t{0}), 3u) << r.info.dump();
@@ -365,6 +402,7 @@ TEST(JsMembers, ScaleDownToR1KeepsAnEphemeralConsumer) {
       EXPECT_EQ(r.info.value("created", ""), r.before.value("created", "")) << r.info.dump();
       EXPECT_EQ(r.next, (std::vector<uint64_t>{4, 5}));
     }
+    EXPECT_EQ(deleted_one, std::any_of(all.begin(), all.end(), [](const auto& r) { return !r.on_kept; }));
   }
 }
 

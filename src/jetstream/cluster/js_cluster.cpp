@@ -436,6 +436,15 @@ void JsCluster::apply(const std::string& data) {
   if (ch.op == MetaOp::assign_stream && is_restore_origin(origin)) return apply_restore(*ch.stream_after, origin, live);
   if (e->consumer && group->replicas() > 1) return apply_replicated_consumer(ch, origin, live);
   if (!e->consumer && group->replicas() > 1) return apply_replicated_stream(ch, origin, live);
+  if (ch.op == MetaOp::remove_consumer && !js_.lookup_stream(origin.account, e->consumer->stream)) {
+    // An R1 ephemeral a scale-down left on this server (meta_state.cpp), whose stream is no
+    // longer here: as 2.9.10, the delete succeeds (no advisory: there was no consumer to stop).
+    std::string reply = live ? local_reply(origin.reply) : std::string();
+    auto* jsa = js_.account(origin.account);
+    if (reply.empty() || !jsa) return;
+    ApiRequest req{js_.server(), js_, jsa->account, *jsa, {}, {}, reply, {}, {}};
+    return reply_json(req, ojson{{"type", api_type(response_type_for(origin.api))}, {"success", true}});
+  }
   std::string assigned = e->consumer && ch.op == MetaOp::assign_consumer ? e->consumer->name : std::string();
   run_locally(live ? origin : RequestOrigin{origin.account, {}, {}, {}, 0, origin.api, origin.body}, assigned);
 }

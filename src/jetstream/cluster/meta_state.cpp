@@ -53,9 +53,17 @@ MetaChange MetaState::apply(const MetaEntry& e) {
                              was.created_ns == moved.created_ns;
         if (was.group.name == moved.group.name || renamed) it->second.group = moved.group;
       }
-      // An R1 ephemeral whose server the stream leaves goes with it (as 2.9.10, which deletes
-      // ephemerals on a move away and never remaps them): the stream stops there, and so
-      // does the consumer.
+      // An R1 ephemeral whose server the stream leaves goes with it on a move or a peer
+      // removal (as 2.9.10, which deletes ephemerals on a move away and never remaps them):
+      // the stream stops there, and so does the consumer. Not on a replica change (a
+      // scale-down): 2.9.10 keeps its assignment on the dropped server, so it stays listed
+      // (CONSUMER.NAMES / LIST) and its host answers CONSUMER.INFO "stream not found"
+      // (10059) until it is deleted with CONSUMER.DELETE or with the stream. Upstream kept
+      // that for limits-policy streams in later releases too; a client re-creates it.
+      if (e.stream->config.num_replicas != ch.stream_before->config.num_replicas) {
+        ch.stream_after = *cur;
+        break;
+      }
       std::erase_if(cur->consumers, [&](const auto& kv) {
         const ConsumerAssignment& ca = kv.second;
         return ca.config.durable_name.empty() && ca.group.replicas() == 1 && !cur->group.has_peer(ca.group.peers.front());

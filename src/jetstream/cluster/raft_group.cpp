@@ -188,6 +188,13 @@ std::vector<raft::Entry> RaftGroup::halt_applying_rest() {
         if (e.index > applied_ && e.type == raft::EntryType::kNormal)
           unwrap(e, [&](const raft::Entry& one) { rest.push_back(one); });
   }
+  {
+    // And the proposals queued for the next append (flush_proposals drops them once
+    // stopped): a leader numbered them already; as the only member it would commit them.
+    std::lock_guard lk(qmu_);
+    for (auto& d : queued_) rest.push_back(raft::Entry{0, 0, raft::EntryType::kNormal, std::move(d)});
+    queued_.clear();
+  }
   log::debug("Raft group '{}' halted after applying up to {} ({} proposals past it)", name_, applied, rest.size());
   stop_now(false);
   return rest;

@@ -140,7 +140,21 @@ std::shared_ptr<StreamGroup> StreamGroup::find(JetStream& js, const std::string&
 }
 
 void StreamGroup::stop(bool remove_files, bool apply_rest) {
-  if (apply_rest) group_->halt_applying_rest();
+  if (apply_rest) {
+    // The proposals past what the group knows committed are applied too (the stream's one
+    // server commits them all), and the leader that proposed them answers their PubAcks:
+    // dropped, their publishers waited for a PubAck that never came (a client timeout at
+    // every scale-down; 2.9.10 keeps the same stream and answers them). Not while catching
+    // up (what it lacks comes before them); a kept server is its group's leader anyway.
+    const bool led = group_->is_leader();
+    std::vector<raft::Entry> rest = group_->halt_applying_rest();
+    std::lock_guard lk(cu_mu_);
+    if (!catching_up_)
+      for (const auto& e : rest) apply_now(e, led);
+    if (!rest.empty())
+      log::debug("JetStream stream '{} > {}': {} proposals past the commit applied at the scale-down",
+                 stream_->account().name(), stream_->name(), rest.size());
+  }
   {
     std::lock_guard lk(g_registry_mu);
     g_registry.erase(Key{&js_.server(), stream_->account().name(), stream_->name()});

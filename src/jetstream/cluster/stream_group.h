@@ -62,8 +62,9 @@ class StreamGroup : public StreamReplicator, public std::enable_shared_from_this
 
   // Stops the replica; with remove_files (stream deleted), its stream and log are deleted.
   // With apply_rest (the kept server of a scale-down to R1), the stream first applies every
-  // entry its group knows committed (RaftGroup::halt_applying_rest): none is lost; its
-  // stream files stay, its log goes.
+  // entry its group knows committed (RaftGroup::halt_applying_rest): none is lost; then
+  // the proposals past them (as the group's only member it commits them; their PubAcks
+  // leave if it led); its stream files stay, its log goes.
   void stop(bool remove_files, bool apply_rest = false);
 
   const StreamPtr& stream() const { return stream_; }

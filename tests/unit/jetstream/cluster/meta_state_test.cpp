@@ -146,5 +146,35 @@ TEST(MetaState, SameEntriesSameState) {
   EXPECT_EQ(a.snapshot(), b.snapshot());
 }
 
+
+// An R1 ephemeral on a server the stream leaves: dropped on a move (or peer removal), kept
+// on a scale-down (a replica change), as 2.9.10 (it stays listed; its host answers its
+// CONSUMER.INFO "stream not found").
+TEST(MetaState, EphemeralLeftBehindByAScaleDownStays) {
+  for (bool scale_down : {true, false}) {
+    SCOPED_TRACE(scale_down);
+    MetaState st;
+    auto sa = stream_sa("A", "p1");
+    sa.config.num_replicas = 3;
+    sa.group = {"S-R3F-abc", {"p1", "p2", "p3"}, "file", "east", ""};
+    st.apply(s_entry(MetaOp::assign_stream, sa));
+    auto eph = consumer_ca("A", "E", "p2");
+    eph.config.durable_name.clear();
+    st.apply(c_entry(MetaOp::assign_consumer, eph));
+    auto upd = sa;
+    if (scale_down) {
+      upd.config.num_replicas = 1;
+      upd.group = {"S-R1F-def", {"p1"}, "file", "east", ""};
+    } else {
+      upd.group.peers = {"p1", "p3", "p4"};  // a move off p2
+    }
+    auto ch = st.apply(s_entry(MetaOp::update_stream, upd));
+    ASSERT_TRUE(ch.stream_after);
+    EXPECT_EQ(ch.stream_after->consumers.count("E"), scale_down ? 1u : 0u);
+    EXPECT_EQ(st.consumer("$G", "A", "E") != nullptr, scale_down);
+    if (scale_down) EXPECT_EQ(st.consumer("$G", "A", "E")->group.peers, std::vector<std::string>{"p2"});
+  }
+}
+
 }  // namespace
 }  // namespace nats::jetstream::NATS_TEST_FILE_ID
