@@ -172,7 +172,9 @@ TEST(MetaState, EphemeralLeftBehindByAScaleDownStays) {
     ASSERT_TRUE(ch.stream_after);
     EXPECT_EQ(ch.stream_after->consumers.count("E"), scale_down ? 1u : 0u);
     EXPECT_EQ(st.consumer("$G", "A", "E") != nullptr, scale_down);
-    if (scale_down) EXPECT_EQ(st.consumer("$G", "A", "E")->group.peers, std::vector<std::string>{"p2"});
+    if (scale_down) {
+      EXPECT_EQ(st.consumer("$G", "A", "E")->group.peers, std::vector<std::string>{"p2"});
+    }
   }
 }
 
