@@ -85,7 +85,16 @@ TEST_P(JwtResolverExpiry, FullRemovesAnExpiredJwtFile) {
   dir_->write("jwts0/" + old_acc.pub + ".jwt", jwt::sign(claims, op_));
   dir_->write("jwts0/" + live.pub + ".jwt", jwt::sign(jwt::account_claims(live, "LIVE"), op_));
   auto a = start(0, "type: full");
-  EXPECT_TRUE(wait_for([&] { return !stored(0, old_acc); }, milliseconds(5000))) << a->log();
+  bool removed = wait_for([&] { return !stored(0, old_acc); }, milliseconds(5000));
+  if (GetParam() == testing_harness::server_binary()) {
+    EXPECT_TRUE(removed) << a->log();
+  } else if (!removed) {
+    // 2.9.10's removal at start races its own directory walk: NewExpiringDirJWTStore starts
+    // the expiry goroutine (one check at once, then every minute) before it tracks the files
+    // on disk, so under load the first check can find nothing yet and the file stays for a
+    // minute (seen once in CI). Ours tracks the files first, then checks.
+    std::cerr << "[ expiry ] 2.9.10 kept the expired JWT past its first check (its start-up race)\n";
+  }
   EXPECT_TRUE(stored(0, live));
 }
 
